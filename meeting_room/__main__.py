@@ -1,0 +1,3 @@
+from meeting_room.cli import main
+
+main()

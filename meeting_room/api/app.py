@@ -1,0 +1,59 @@
+"""The FastAPI application: routers, error handlers, the live bus bound to the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files as package_files
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from meeting_room import __version__
+from meeting_room.api import errors
+from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
+from meeting_room.documents import DocumentFiles
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    """An app over an already migrated store (see ``meeting_room.server.prepare``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.bus.attach(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            store.bus.detach()
+
+    app = FastAPI(
+        title="Phòng họp thông minh — Meeting Room API",
+        version=__version__,
+        description="Họp không giấy, điểm danh, biểu quyết, biên bản có chữ ký số. / Paperless meetings on premises.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.files = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
+    errors.install(app)
+    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events):
+        app.include_router(module.router)
+
+    index = (package_files("meeting_room") / "web" / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return index
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, object]:
+        """Liveness: the server answers and the database is reachable."""
+        report = {"status": "ok", "version": __version__, "database": store.engine.dialect.name}
+        with store.read() as session:
+            session.connection()
+        return report
+
+    return app

@@ -1,0 +1,52 @@
+"""Dependencies shared by the routers (``Annotated`` aliases)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from meeting_room import auth
+from meeting_room.access import Actor
+from meeting_room.documents import DocumentFiles
+from meeting_room.errors import AuthenticationError
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+
+SESSION_COOKIE = "meeting_room_session"
+
+
+def get_store(conn: HTTPConnection) -> Store:
+    return conn.app.state.store  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_files(request: Request) -> DocumentFiles:
+    return request.app.state.files  # type: ignore[no-any-return]
+
+
+def token_of(conn: HTTPConnection) -> str | None:
+    """Bearer header first (API clients), then the session cookie (browsers), then ?token= (WebSockets)."""
+    header = conn.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return conn.cookies.get(SESSION_COOKIE) or conn.query_params.get("token") or None
+
+
+def current_actor(conn: HTTPConnection) -> Actor:
+    token = token_of(conn)
+    if token is None:
+        raise AuthenticationError(
+            "Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token"
+        )
+    return auth.resolve(get_store(conn), token)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+FilesDep = Annotated[DocumentFiles, Depends(get_files)]
+ActorDep = Annotated[Actor, Depends(current_actor)]

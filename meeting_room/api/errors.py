@@ -1,0 +1,95 @@
+"""The one place where errors become HTTP responses: ``{"error": {code, message, message_en, details}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from meeting_room import errors as e
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[e.MeetingRoomError], int]] = [
+    (e.UploadTooLargeError, 413),
+    (e.UploadRejectedError, 415),
+    (e.InvalidInputError, 422),
+    (e.NotFoundError, 404),
+    (e.ConflictError, 409),
+    (e.AuthenticationError, 401),
+    (e.PermissionDeniedError, 403),
+    (e.SettingsError, 500),
+    (e.ChainError, 500),
+]
+
+
+def status_of(exc: e.MeetingRoomError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def error_body(code: str, message_vi: str, message_en: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message_vi, "message_en": message_en, "details": details or {}}}
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.MeetingRoomError)
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return JSONResponse(
+            error_body(
+                "malformed_json",
+                "Nội dung gửi lên không phải JSON hợp lệ",
+                "The request body is not valid JSON",
+                {"position": problems[0].get("ctx", {}).get("error")},
+            ),
+            400,
+        )
+    fields = [
+        {"field": ".".join(str(p) for p in err["loc"][1:] or err["loc"]), "problem": err["msg"], "type": err["type"]}
+        for err in problems
+    ]
+    text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+    return JSONResponse(
+        error_body("invalid_input", f"Dữ liệu gửi lên không hợp lệ — {text}", f"Invalid request — {text}", {"fields": fields}),
+        422,
+    )
+
+
+_HTTP_TEXT = {
+    404: ("Không tìm thấy địa chỉ này", "No such address"),
+    405: ("Phương thức không được hỗ trợ cho địa chỉ này", "Method not allowed for this address"),
+}
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    vi, en = _HTTP_TEXT.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+    return JSONResponse(error_body(f"http_{exc.status_code}", vi, en), exc.status_code, headers=exc.headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        error_body("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved"), 500
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.MeetingRoomError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,99 @@
+"""Attendance: records per participant and the live presence summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from meeting_room.access import get_meeting, require_view
+from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.roles import MeetingRole
+from meeting_room.services import attendance
+from meeting_room.text import LongText
+
+router = APIRouter(prefix="/api/meetings/{meeting_id}/attendance", tags=["attendance"])
+
+
+class AttendanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: AttendanceStatus
+    reason: LongText | None = None
+    source: AttendanceSource = AttendanceSource.MANUAL
+
+
+class RecordOut(BaseModel):
+    member_id: str
+    full_name: str
+    role: MeetingRole
+    status: AttendanceStatus | None
+    status_label: str
+    source: AttendanceSource | None
+    reason: str | None
+    confidence: float | None
+    camera: str | None
+    recorded_at: datetime | None
+    first_present_at: datetime | None
+
+
+class SummaryOut(BaseModel):
+    expected: int
+    present: int
+    present_in_room: int
+    present_online: int
+    absent_excused: int
+    absent_unexcused: int
+    not_recorded: int
+    guests_present: int
+
+
+class AttendanceOut(BaseModel):
+    summary: SummaryOut
+    records: list[RecordOut]
+
+
+@router.get("")
+def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> AttendanceOut:
+    """Every participant with their attendance, and the counts (present in room / online / absent)."""
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+        rows = session.execute(
+            select(t.Participant, t.Member, t.Attendance)
+            .join(t.Member, t.Member.id == t.Participant.member_id)
+            .outerjoin(
+                t.Attendance,
+                (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id),
+            )
+            .where(t.Participant.meeting_id == meeting_id)
+            .order_by(t.Member.full_name)
+        ).all()
+        records = []
+        for p, m, a in rows:
+            status = AttendanceStatus(a.status) if a else None
+            records.append(
+                RecordOut(
+                    member_id=m.id, full_name=m.full_name, role=MeetingRole(p.role), status=status,
+                    status_label=status.label_vi if status else "Chưa điểm danh",
+                    source=AttendanceSource(a.source) if a else None, reason=a.reason if a else None,
+                    confidence=a.confidence if a else None, camera=a.camera if a else None,
+                    recorded_at=a.recorded_at if a else None, first_present_at=a.first_present_at if a else None,
+                )
+            )
+        s = attendance.summary(session, meeting_id)
+        summary = SummaryOut(
+            expected=s.expected, present=s.present, present_in_room=s.present_in_room, present_online=s.present_online,
+            absent_excused=s.absent_excused, absent_unexcused=s.absent_unexcused, not_recorded=s.not_recorded,
+            guests_present=s.guests_present,
+        )
+        return AttendanceOut(summary=summary, records=records)
+
+
+@router.put("/{member_id}")
+def record(meeting_id: str, member_id: str, body: AttendanceIn, store: StoreDep, actor: ActorDep) -> AttendanceOut:
+    """Record a participant's attendance by hand (the meeting's chair or secretary, or a clerk)."""
+    attendance.record(store, actor, meeting_id, member_id, body.status, body.source, reason=body.reason)
+    return get_attendance(meeting_id, store, actor)

@@ -1,0 +1,59 @@
+"""Log in and out; who am I."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from meeting_room import auth
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, token_of
+from meeting_room.api.routes.schemas import MemberOut, member_out
+from meeting_room.db import tables as t
+from starlette.requests import Request
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    member: MemberOut
+
+
+@router.post("/login")
+def login(body: LoginIn, response: Response, store: StoreDep, settings: SettingsDep) -> LoginOut:
+    """Log in with username and password; sets the session cookie and returns a bearer token."""
+    result = auth.login(store, body.username, body.password, hours=settings.session_hours)
+    response.set_cookie(
+        SESSION_COOKIE, result.token, max_age=settings.session_hours * 3600, httponly=True,
+        samesite="lax", secure=settings.cookie_secure, path="/",
+    )
+    with store.read() as session:
+        member = session.get_one(t.Member, result.actor.member_id)
+    return LoginOut(token=result.token, expires_at=result.expires_at, member=member_out(member))
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, store: StoreDep, actor: ActorDep) -> Response:
+    """End this session (the cookie or bearer token stops working)."""
+    token = token_of(request)
+    if token:
+        auth.logout(store, token)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me")
+def me(store: StoreDep, actor: ActorDep) -> MemberOut:
+    """The logged-in member."""
+    with store.read() as session:
+        return member_out(session.get_one(t.Member, actor.member_id))

@@ -1,0 +1,74 @@
+"""Documents: PDF upload to an agenda item, listing, download, removal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from meeting_room.access import get_meeting, require_view
+from meeting_room.api.deps import ActorDep, FilesDep, StoreDep
+from meeting_room.api.routes.agenda import DocumentOut, document_out
+from meeting_room.db import tables as t
+from meeting_room.errors import InvalidInputError
+from meeting_room.services import documents
+
+router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["documents"])
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+@router.post("/agenda/{item_id}/documents", status_code=201)
+async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
+    """Attach a PDF to an agenda item: multipart form with ``file`` (PDF) and optional ``title``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > files.max_bytes + _MULTIPART_OVERHEAD:
+        raise files.too_large(int(declared))  # refuse before reading the body
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInputError(
+            "Hãy gửi tệp dạng multipart/form-data, trường “file”",
+            "Send the file as multipart/form-data in the field 'file'",
+            accepted="multipart/form-data",
+        )
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError(
+                "Thiếu trường “file” chứa tệp PDF", "The form has no 'file' field with the PDF", field="file"
+            )
+        title = form.get("title")
+        document_id = await run_in_threadpool(
+            documents.attach, store, files, actor, meeting_id, item_id,
+            source=upload.file, filename=upload.filename, title=title if isinstance(title, str) else None,
+        )
+    with store.read() as session:
+        return document_out(session.get_one(t.Document, document_id))
+
+
+@router.get("/documents")
+def list_documents(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[DocumentOut]:
+    """Every document of the meeting."""
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+        docs = session.scalars(select(t.Document).where(t.Document.meeting_id == meeting_id).order_by(t.Document.uploaded_at))
+        return [document_out(d) for d in docs]
+
+
+@router.get("/documents/{document_id}/file", response_class=FileResponse)
+def download(meeting_id: str, document_id: str, store: StoreDep, files: FilesDep, actor: ActorDep, download: bool = False) -> FileResponse:
+    """The PDF itself (shown inline, or as an attachment with ?download=true)."""
+    with store.read() as session:
+        doc = documents.document_of(session, actor, meeting_id, document_id)
+    return FileResponse(
+        files.open(doc.sha256), media_type="application/pdf", filename=doc.filename,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"ETag": f'"{doc.sha256}"', "Cache-Control": "private, max-age=3600"},
+    )
+
+
+@router.delete("/documents/{document_id}", status_code=204)
+def remove(meeting_id: str, document_id: str, store: StoreDep, actor: ActorDep) -> Response:
+    """Detach a document (the file stays on disk for the record)."""
+    documents.remove(store, actor, meeting_id, document_id)
+    return Response(status_code=204)

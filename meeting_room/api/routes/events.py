@@ -1,0 +1,121 @@
+"""A meeting's committed events: over HTTP (pages) and live over a WebSocket that resumes without gaps.
+
+WebSocket protocol (JSON text frames, server to client):
+  {"kind": "event", "event": {id, type, meeting_id, actor_id, occurred_at, data, hash}}   in id order
+  {"kind": "ready", "last_event_id": N}      the backlog after ?after= has been sent; live from here
+  {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404)
+A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from meeting_room.access import Actor, get_meeting, require_view
+from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store
+from meeting_room.api.errors import status_of
+from meeting_room.bus import SubscriberOverflow
+from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.store import Store
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["events"])
+_CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+_TRY_AGAIN_LATER = 1013
+
+
+class EventsOut(BaseModel):
+    events: list[dict]
+    last_event_id: int
+
+
+def _check_view(store: Store, actor: Actor, meeting_id: str) -> None:
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+
+
+@router.get("/events")
+def list_events(
+    meeting_id: str, store: StoreDep, actor: ActorDep,
+    after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000),
+) -> EventsOut:
+    """The meeting's events after id ``after``, oldest first (page with ``limit``)."""
+    _check_view(store, actor, meeting_id)
+    events = store.events(meeting_id=meeting_id, after=after, limit=limit)
+    return EventsOut(events=[e.message() for e in events], last_event_id=events[-1].seq if events else after)
+
+
+def _cross_site(ws: WebSocket) -> bool:
+    """A browser page from another origin must not ride on the session cookie."""
+    origin = ws.headers.get("origin")
+    uses_cookie = "authorization" not in ws.headers and "token" not in ws.query_params
+    return bool(origin and uses_cookie and urlsplit(origin).netloc != ws.headers.get("host"))
+
+
+@router.websocket("/stream")
+async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) -> None:
+    """Live events of the meeting, resuming after event id ``after``."""
+    await ws.accept()
+    store = get_store(ws)
+    try:
+        if _cross_site(ws):
+            raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
+        actor = await run_in_threadpool(current_actor, ws)
+        await run_in_threadpool(_check_view, store, actor, meeting_id)
+    except MeetingRoomError as exc:
+        await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
+        await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
+        return
+
+    sub = store.bus.subscribe(meeting_id)  # subscribe first, then read the backlog: no gap between them
+    last = after
+    try:
+        for event in await run_in_threadpool(store.events, meeting_id=meeting_id, after=after):
+            await ws.send_json({"kind": "event", "event": event.message()})
+            last = event.seq
+        await ws.send_json({"kind": "ready", "last_event_id": last})
+        reader = asyncio.create_task(_drain_client(ws))
+        try:
+            async for event in _live(sub.events(), reader):
+                if event.seq <= last:
+                    continue  # already sent from the backlog
+                await ws.send_json({"kind": "event", "event": event.message()})
+                last = event.seq
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await reader
+    except SubscriberOverflow:
+        with contextlib.suppress(Exception):
+            await ws.close(code=_TRY_AGAIN_LATER, reason=f"resume with ?after={last}")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        store.bus.unsubscribe(sub)
+
+
+async def _drain_client(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends, so that a disconnect is noticed at once."""
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _live(events, reader: asyncio.Task[None]):  # type: ignore[no-untyped-def]
+    """Yield bus events until the client goes away."""
+    iterator = events.__aiter__()
+    while True:
+        nxt = asyncio.ensure_future(iterator.__anext__())
+        done, _ = await asyncio.wait({nxt, reader}, return_when=asyncio.FIRST_COMPLETED)
+        if nxt not in done:
+            nxt.cancel()
+            return
+        yield nxt.result()

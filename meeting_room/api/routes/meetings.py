@@ -1,0 +1,170 @@
+"""Meetings: schedule, read, edit, participants and lifecycle transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, meeting_role, require_view
+from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.db import tables as t
+from meeting_room.lifecycle import TRANSITIONS, MeetingState
+from meeting_room.roles import MeetingRole, Role
+from meeting_room.services import meetings
+from meeting_room.text import LongText, Title
+
+router = APIRouter(prefix="/api/meetings", tags=["meetings"])
+
+
+class MeetingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body_id: str
+    title: Title
+    room_id: str | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    chair_id: str | None = None
+    secretary_id: str | None = None
+    invite_body_members: bool = True
+
+
+class MeetingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    room_id: str | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    chair_id: str | None = None
+    secretary_id: str | None = None
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: MeetingState
+    reason: LongText | None = None
+
+
+class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str
+    role: MeetingRole = MeetingRole.MEMBER
+
+
+class ParticipantOut(BaseModel):
+    member_id: str
+    full_name: str
+    title: str | None
+    role: MeetingRole
+
+
+class MeetingOut(BaseModel):
+    id: str
+    body_id: str
+    title: str
+    room_id: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    state: MeetingState
+    state_label: str = Field(description="The state in Vietnamese")
+    state_changed_at: datetime
+    next_states: list[MeetingState]
+    chair_id: str | None
+    secretary_id: str | None
+    my_role: MeetingRole | None
+    last_event_id: int
+    created_at: datetime
+
+
+def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
+    state = MeetingState(m.state)
+    return MeetingOut(
+        id=m.id, body_id=m.body_id, title=m.title, room_id=m.room_id, starts_at=m.starts_at, ends_at=m.ends_at,
+        state=state, state_label=state.label_vi, state_changed_at=m.state_changed_at,
+        next_states=sorted(TRANSITIONS[state]), chair_id=m.chair_id, secretary_id=m.secretary_id,
+        my_role=meeting_role(session, actor, m), last_event_id=m.last_seq, created_at=m.created_at,
+    )
+
+
+@router.get("")
+def list_meetings(
+    store: StoreDep, actor: ActorDep, state: MeetingState | None = None, body_id: str | None = None
+) -> list[MeetingOut]:
+    """Meetings the caller may see (all for admins and clerks), newest first."""
+    query = select(t.Meeting).order_by(t.Meeting.starts_at.desc())
+    if not actor.has(Role.CLERK):
+        mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
+        query = query.where(
+            t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
+        )
+    if state is not None:
+        query = query.where(t.Meeting.state == state.value)
+    if body_id is not None:
+        query = query.where(t.Meeting.body_id == body_id)
+    with store.read() as session:
+        return [meeting_out(session, actor, m) for m in session.scalars(query)]
+
+
+@router.post("", status_code=201)
+def schedule_meeting(body: MeetingIn, store: StoreDep, actor: ActorDep) -> MeetingOut:
+    """Schedule a meeting (admin, chair or secretary); by default every active member of the body is invited."""
+    data = body.model_dump(exclude={"invite_body_members"}, exclude_unset=True)
+    payload = ev.MeetingScheduled(meeting_id=meetings.new_meeting_id(), **data)
+    meeting_id = meetings.schedule_meeting(store, actor, payload, invite_body_members=body.invite_body_members)
+    return get_meeting_route(meeting_id, store, actor)
+
+
+@router.get("/{meeting_id}")
+def get_meeting_route(meeting_id: str, store: StoreDep, actor: ActorDep) -> MeetingOut:
+    """One meeting, with the caller's role in it and the states it can move to."""
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
+        return meeting_out(session, actor, meeting)
+
+
+@router.patch("/{meeting_id}")
+def update_meeting(meeting_id: str, body: MeetingPatch, store: StoreDep, actor: ActorDep) -> MeetingOut:
+    """Edit title, room, times, chair or secretary (its chair or secretary; before the session starts)."""
+    meetings.update_meeting(store, actor, ev.MeetingUpdated(meeting_id=meeting_id, **body.model_dump(exclude_unset=True)))
+    return get_meeting_route(meeting_id, store, actor)
+
+
+@router.post("/{meeting_id}/transitions")
+def transition(meeting_id: str, body: TransitionIn, store: StoreDep, actor: ActorDep) -> MeetingOut:
+    """Move the meeting along its lifecycle; an illegal transition is refused with 409."""
+    meetings.transition(store, actor, meeting_id, body.to, body.reason)
+    return get_meeting_route(meeting_id, store, actor)
+
+
+@router.get("/{meeting_id}/participants")
+def list_participants(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[ParticipantOut]:
+    """Who takes part, with their role in this meeting."""
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
+        rows = session.execute(
+            select(t.Participant, t.Member)
+            .join(t.Member, t.Member.id == t.Participant.member_id)
+            .where(t.Participant.meeting_id == meeting_id)
+            .order_by(t.Member.full_name)
+        ).all()
+        return [ParticipantOut(member_id=m.id, full_name=m.full_name, title=m.title, role=MeetingRole(p.role)) for p, m in rows]
+
+
+@router.post("/{meeting_id}/participants", status_code=201)
+def add_participant(meeting_id: str, body: ParticipantIn, store: StoreDep, actor: ActorDep) -> list[ParticipantOut]:
+    """Invite a member or a guest (the meeting's chair or secretary)."""
+    meetings.add_participant(store, actor, meeting_id, body.member_id, body.role)
+    return list_participants(meeting_id, store, actor)
+
+
+@router.delete("/{meeting_id}/participants/{member_id}", status_code=204)
+def remove_participant(meeting_id: str, member_id: str, store: StoreDep, actor: ActorDep) -> Response:
+    """Withdraw an invitation (before the session starts)."""
+    meetings.remove_participant(store, actor, meeting_id, member_id)
+    return Response(status_code=204)

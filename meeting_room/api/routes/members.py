@@ -1,0 +1,87 @@
+"""Members, their roles and passwords."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from meeting_room import events as ev
+from meeting_room.access import require_roles
+from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.schemas import MemberOut, member_out
+from meeting_room.db import tables as t
+from meeting_room.roles import Role
+from meeting_room.services import members
+from meeting_room.services.lookup import fetch
+from meeting_room.text import Name, Username
+
+router = APIRouter(prefix="/api/members", tags=["members"])
+_SEE_MEMBERS = (Role.CHAIR, Role.SECRETARY, Role.CLERK, Role.MEMBER)
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: Name
+    title: Name | None = None
+    body_id: str | None = None
+    roles: list[Role] = Field(default_factory=lambda: [Role.MEMBER], min_length=1)
+    username: Username | None = None
+    password: str | None = Field(None, max_length=1024)
+
+
+class MemberPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: Name | None = None
+    title: Name | None = None
+    body_id: str | None = None
+    roles: list[Role] | None = Field(None, min_length=1)
+    username: Username | None = None
+    active: bool | None = None
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_password: str = Field(max_length=1024)
+    current_password: str | None = Field(None, max_length=1024)
+
+
+@router.get("")
+def list_members(store: StoreDep, actor: ActorDep, body_id: str | None = None) -> list[MemberOut]:
+    """Members, optionally of one body (not for guests)."""
+    require_roles(actor, *_SEE_MEMBERS, action_vi="xem danh sách thành viên", action_en="list members")
+    query = select(t.Member).order_by(t.Member.full_name)
+    if body_id is not None:
+        query = query.where(t.Member.body_id == body_id)
+    with store.read() as session:
+        return [member_out(m) for m in session.scalars(query)]
+
+
+@router.post("", status_code=201)
+def create_member(body: MemberIn, store: StoreDep, actor: ActorDep) -> MemberOut:
+    """Add a member (admin); with username and password they can log in."""
+    member_id = members.create_member(store, actor, **body.model_dump())
+    return get_member(member_id, store, actor)
+
+
+@router.get("/{member_id}")
+def get_member(member_id: str, store: StoreDep, actor: ActorDep) -> MemberOut:
+    """One member (anyone may see themselves)."""
+    if member_id != actor.member_id:
+        require_roles(actor, *_SEE_MEMBERS, action_vi="xem thông tin thành viên", action_en="see members")
+    with store.read() as session:
+        return member_out(fetch(session, t.Member, member_id))
+
+
+@router.patch("/{member_id}")
+def update_member(member_id: str, body: MemberPatch, store: StoreDep, actor: ActorDep) -> MemberOut:
+    """Change a member's details, roles or whether the account is active (admin)."""
+    members.update_member(store, actor, ev.MemberUpdated(member_id=member_id, **body.model_dump(exclude_unset=True)))
+    return get_member(member_id, store, actor)
+
+
+@router.post("/{member_id}/password", status_code=204)
+def set_password(member_id: str, body: PasswordIn, store: StoreDep, actor: ActorDep) -> Response:
+    """Change your own password (giving the current one), or reset anyone's (admin). Ends their sessions."""
+    members.change_password(store, actor, member_id, body.new_password, body.current_password)
+    return Response(status_code=204)

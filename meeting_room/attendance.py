@@ -1,0 +1,31 @@
+"""Attendance vocabulary: where a member is, and how the system learnt it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT_IN_ROOM = "present_in_room"
+    PRESENT_ONLINE = "present_online"
+    ABSENT_EXCUSED = "absent_excused"
+    ABSENT_UNEXCUSED = "absent_unexcused"
+
+    @property
+    def present(self) -> bool:
+        return self in (AttendanceStatus.PRESENT_IN_ROOM, AttendanceStatus.PRESENT_ONLINE)
+
+    @property
+    def label_vi(self) -> str:
+        return {
+            AttendanceStatus.PRESENT_IN_ROOM: "Có mặt tại phòng họp",
+            AttendanceStatus.PRESENT_ONLINE: "Có mặt trực tuyến",
+            AttendanceStatus.ABSENT_EXCUSED: "Vắng mặt có lý do",
+            AttendanceStatus.ABSENT_UNEXCUSED: "Vắng mặt không có lý do",
+        }[self]
+
+
+class AttendanceSource(StrEnum):
+    FACE = "face"
+    MANUAL = "manual"
+    ONLINE = "online"

@@ -1,0 +1,106 @@
+"""Passwords (argon2id) and login sessions (random tokens, stored only as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from meeting_room.access import Actor
+from meeting_room.db import tables as t
+from meeting_room.errors import AuthenticationError, InvalidInputError
+from meeting_room.roles import Role
+from meeting_room.store import Store
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so that a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (nhận được {len(password)})",
+            f"A password needs at least {MIN_PASSWORD} characters (got {len(password)})",
+            field="password",
+        )
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    """A random password people can type: 16 characters from an unambiguous alphabet."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    actor: Actor
+    expires_at: datetime
+
+
+_BAD_LOGIN = ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password")
+
+
+def login(store: Store, username: str, password: str, *, hours: int) -> Login:
+    with store.read() as session:
+        member = session.scalar(select(t.Member).where(t.Member.username == username.strip().lower()))
+        cred = session.get(t.Credential, member.id) if member else None
+    ok = verify_password(cred.password_hash if cred else None, password)
+    if not ok or member is None or not member.active:
+        raise AuthenticationError(*_BAD_LOGIN)
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    expires = now + timedelta(hours=hours)
+    with store.read() as session, session.begin():
+        session.execute(delete(t.AuthSession).where(t.AuthSession.expires_at < now))
+        session.add(t.AuthSession(token_hash=_token_hash(token), member_id=member.id, created_at=now, expires_at=expires))
+    return Login(token, actor_of(member), expires)
+
+
+def actor_of(member: t.Member) -> Actor:
+    return Actor(member.id, member.full_name, frozenset(Role(r) for r in member.roles))
+
+
+def resolve(store: Store, token: str) -> Actor:
+    """The actor behind a session token; ``AuthenticationError`` if it is unknown or expired."""
+    with store.read() as session:
+        row = session.get(t.AuthSession, _token_hash(token))
+        if row is None or row.expires_at <= datetime.now(UTC):
+            raise AuthenticationError(
+                "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
+                "The session is invalid or has expired; log in again",
+            )
+        member = session.get(t.Member, row.member_id)
+        if member is None or not member.active:
+            raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
+        return actor_of(member)
+
+
+def logout(store: Store, token: str) -> None:
+    with store.read() as session, session.begin():
+        session.execute(delete(t.AuthSession).where(t.AuthSession.token_hash == _token_hash(token)))
+
+
+def end_sessions(store: Store, member_id: str) -> None:
+    """Log a person out everywhere (after a password change or when disabled)."""
+    with store.read() as session, session.begin():
+        session.execute(delete(t.AuthSession).where(t.AuthSession.member_id == member_id))

@@ -1,0 +1,207 @@
+"""SQLAlchemy tables.
+
+``events`` is the source of truth (append-only, hash-chained). The read models below it are derived
+from events by ``meeting_room.projections`` and can be rebuilt. ``credentials`` and
+``auth_sessions`` are not meeting state and are not derived.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+ID = String(36)
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class EventRow(Base):
+    """One committed event. ``hash`` = SHA-256 over the canonical event including ``prev_hash``."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(64))
+    meeting_id: Mapped[str | None] = mapped_column(ID)
+    actor_id: Mapped[str | None] = mapped_column(ID)
+    occurred_at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text, hashed exactly as stored
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed exactly as stored
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # a fork cannot be committed
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuthSession(Base):
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- read models (derived from events) ---------------------------------------------------------
+
+
+class Body(Base):
+    __tablename__ = "bodies"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    short_name: Mapped[str] = mapped_column(String(32))
+    parent_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    body_id: Mapped[str | None] = mapped_column(ForeignKey("bodies.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    location: Mapped[str | None] = mapped_column(String(255))
+
+
+class Seat(Base):
+    __tablename__ = "seats"
+    __table_args__ = (UniqueConstraint("room_id", "label"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
+    label: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(32))
+    chair_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    secretary_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seq: Mapped[int] = mapped_column(BigInteger)  # the newest event of this meeting
+
+
+class Participant(Base):
+    __tablename__ = "meeting_participants"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    presenter_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    agenda_item_id: Mapped[str] = mapped_column(ForeignKey("agenda_items.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    pages: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str | None] = mapped_column(ID)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    camera: Mapped[str | None] = mapped_column(String(255))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str | None] = mapped_column(ID)
+    first_present_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
+
+# Derived tables, children first: the order ``rebuild`` empties them in.
+DERIVED_TABLES = [
+    Attendance.__table__,
+    Document.__table__,
+    AgendaItem.__table__,
+    Participant.__table__,
+    Meeting.__table__,
+    Seat.__table__,
+    Room.__table__,
+    Member.__table__,
+    Body.__table__,
+]

@@ -1,0 +1,81 @@
+"""The one error hierarchy of the ``meeting_room`` application.
+
+Every error carries a Vietnamese message (shown first) and an English one. HTTP status codes are
+attached in one place, ``meeting_room.api.errors``; the domain never knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MeetingRoomError(Exception):
+    """Base class: a message in Vietnamese and in English, a stable code and details."""
+
+    code = "error"
+
+    def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.details = details
+
+
+class SettingsError(MeetingRoomError):
+    """The configuration is invalid; the server refuses to start."""
+
+    code = "invalid_settings"
+
+
+class NotFoundError(MeetingRoomError):
+    """An id that names nothing."""
+
+    code = "not_found"
+
+
+class ConflictError(MeetingRoomError):
+    """The request is valid but clashes with the current state."""
+
+    code = "conflict"
+
+
+class InvalidTransitionError(ConflictError):
+    """A lifecycle transition that is not allowed from the current state."""
+
+    code = "invalid_transition"
+
+
+class InvalidInputError(MeetingRoomError):
+    """A value that is well-formed JSON but not acceptable."""
+
+    code = "invalid_input"
+
+
+class UploadRejectedError(InvalidInputError):
+    """An uploaded file of the wrong kind."""
+
+    code = "upload_rejected"
+
+
+class UploadTooLargeError(UploadRejectedError):
+    """An uploaded file over the configured limit."""
+
+    code = "upload_too_large"
+
+
+class AuthenticationError(MeetingRoomError):
+    """No valid credentials: the caller must log in."""
+
+    code = "authentication_required"
+
+
+class PermissionDeniedError(MeetingRoomError):
+    """Valid credentials, but the role or meeting membership does not allow this."""
+
+    code = "permission_denied"
+
+
+class ChainError(MeetingRoomError):
+    """The event log's hash chain is broken."""
+
+    code = "chain_broken"

@@ -1,0 +1,219 @@
+"""Event payloads: the only things the store appends.
+
+Each payload is a frozen pydantic model with a unique ``type``. Meeting-scoped payloads carry
+``meeting_id`` so that the meeting's live stream and archive can select them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.lifecycle import MeetingState
+from meeting_room.roles import MeetingRole, Role
+from meeting_room.text import LongText, Name, ShortText, Title, Username
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {}
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:
+            if cls.type in EVENT_TYPES:
+                raise TypeError(f"duplicate event type {cls.type}")
+            EVENT_TYPES[cls.type] = cls
+
+    @property
+    def meeting_scope(self) -> str | None:
+        return getattr(self, "meeting_id", None)
+
+
+def parse_payload(event_type: str, data: dict[str, Any]) -> EventPayload:
+    try:
+        cls = EVENT_TYPES[event_type]
+    except KeyError:
+        raise ValueError(f"unknown event type {event_type!r}") from None
+    return cls.model_validate(data)
+
+
+# --- organisation ------------------------------------------------------------------------------
+
+
+class BodyCreated(EventPayload):
+    type = "body.created"
+    body_id: str
+    name: Name
+    short_name: ShortText
+    parent_name: Name | None = None
+
+
+class BodyUpdated(EventPayload):
+    type = "body.updated"
+    body_id: str
+    name: Name | None = None
+    short_name: ShortText | None = None
+    parent_name: Name | None = None
+
+
+class MemberCreated(EventPayload):
+    type = "member.created"
+    member_id: str
+    body_id: str | None
+    full_name: Name
+    title: Name | None = None
+    roles: list[Role]
+    username: Username | None = None
+
+
+class MemberUpdated(EventPayload):
+    type = "member.updated"
+    member_id: str
+    body_id: str | None = None
+    full_name: Name | None = None
+    title: Name | None = None
+    roles: list[Role] | None = None
+    username: Username | None = None
+    active: bool | None = None
+
+
+class MemberPasswordSet(EventPayload):
+    """The hash itself is not meeting state and never enters the log."""
+
+    type = "member.password_set"
+    member_id: str
+
+
+class SeatSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    seat_id: str
+    label: ShortText
+    position: int = Field(ge=0)
+
+
+class RoomCreated(EventPayload):
+    type = "room.created"
+    room_id: str
+    name: Name
+    location: Name | None = None
+    seats: list[SeatSpec] = []
+
+
+class RoomUpdated(EventPayload):
+    type = "room.updated"
+    room_id: str
+    name: Name | None = None
+    location: Name | None = None
+    seats: list[SeatSpec] | None = None
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+class MeetingScheduled(EventPayload):
+    type = "meeting.scheduled"
+    meeting_id: str
+    body_id: str
+    title: Title
+    room_id: str | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    chair_id: str | None = None
+    secretary_id: str | None = None
+
+
+class MeetingUpdated(EventPayload):
+    type = "meeting.updated"
+    meeting_id: str
+    title: Title | None = None
+    room_id: str | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    chair_id: str | None = None
+    secretary_id: str | None = None
+
+
+class MeetingStateChanged(EventPayload):
+    type = "meeting.state_changed"
+    meeting_id: str
+    from_state: MeetingState
+    to_state: MeetingState
+    reason: LongText | None = None
+
+
+class ParticipantAdded(EventPayload):
+    type = "meeting.participant_added"
+    meeting_id: str
+    member_id: str
+    role: MeetingRole
+
+
+class ParticipantRemoved(EventPayload):
+    type = "meeting.participant_removed"
+    meeting_id: str
+    member_id: str
+
+
+class AgendaItemAdded(EventPayload):
+    type = "agenda.item_added"
+    meeting_id: str
+    item_id: str
+    position: int = Field(ge=0)
+    title: Title
+    description: LongText | None = None
+    presenter_id: str | None = None
+
+
+class AgendaItemUpdated(EventPayload):
+    type = "agenda.item_updated"
+    meeting_id: str
+    item_id: str
+    title: Title | None = None
+    description: LongText | None = None
+    presenter_id: str | None = None
+
+
+class AgendaItemRemoved(EventPayload):
+    type = "agenda.item_removed"
+    meeting_id: str
+    item_id: str
+
+
+class AgendaReordered(EventPayload):
+    type = "agenda.reordered"
+    meeting_id: str
+    item_ids: list[str]
+
+
+class DocumentAttached(EventPayload):
+    type = "document.attached"
+    meeting_id: str
+    document_id: str
+    agenda_item_id: str
+    title: Title
+    filename: Name
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(gt=0)
+    pages: int = Field(gt=0)
+
+
+class DocumentRemoved(EventPayload):
+    type = "document.removed"
+    meeting_id: str
+    document_id: str
+
+
+class AttendanceRecorded(EventPayload):
+    type = "attendance.recorded"
+    meeting_id: str
+    member_id: str
+    status: AttendanceStatus
+    source: AttendanceSource
+    reason: LongText | None = None
+    confidence: float | None = Field(None, ge=0, le=1)
+    camera: Name | None = None

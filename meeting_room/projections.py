@@ -1,0 +1,228 @@
+"""Read models derived from events: one ``apply`` per event type.
+
+Projection never decides anything: the decision was made (and checked) before the event was
+appended. Replaying the whole log through ``apply`` rebuilds identical read models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.db import tables as t
+from meeting_room.lifecycle import MeetingState
+from meeting_room.roles import MeetingRole
+
+if TYPE_CHECKING:
+    from meeting_room.store import StoredEvent
+
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What the handlers need of the event's envelope."""
+
+    at: datetime
+    actor_id: str | None
+
+
+_Handler = Callable[[Session, Any, Meta], None]
+_HANDLERS: dict[type[ev.EventPayload], _Handler] = {}
+
+
+def _on(payload_type: type[ev.EventPayload]) -> Callable[[_Handler], _Handler]:
+    def register(fn: _Handler) -> _Handler:
+        _HANDLERS[payload_type] = fn
+        return fn
+
+    return register
+
+
+def apply(session: Session, payload: ev.EventPayload, stored: StoredEvent) -> None:
+    meta = Meta(datetime.fromisoformat(stored.occurred_at), stored.actor_id)
+    _HANDLERS[type(payload)](session, payload, meta)
+    meeting_id = payload.meeting_scope
+    if meeting_id is not None:
+        meeting = session.get(t.Meeting, meeting_id)
+        if meeting is not None:
+            meeting.last_seq = stored.seq
+    session.flush()
+
+
+def _copy_set_fields(row: object, payload: ev.EventPayload, skip: set[str], rename: dict[str, str] | None = None) -> None:
+    """Copy the fields the event explicitly set (an explicit null clears a value)."""
+    for name in payload.model_fields_set - skip:
+        setattr(row, (rename or {}).get(name, name), getattr(payload, name))
+
+
+@_on(ev.BodyCreated)
+def _body_created(s: Session, p: ev.BodyCreated, m: Meta) -> None:
+    s.add(t.Body(id=p.body_id, name=p.name, short_name=p.short_name, parent_name=p.parent_name, created_at=m.at))
+
+
+@_on(ev.BodyUpdated)
+def _body_updated(s: Session, p: ev.BodyUpdated, m: Meta) -> None:
+    _copy_set_fields(s.get_one(t.Body, p.body_id), p, {"body_id"})
+
+
+@_on(ev.MemberCreated)
+def _member_created(s: Session, p: ev.MemberCreated, m: Meta) -> None:
+    s.add(
+        t.Member(
+            id=p.member_id, body_id=p.body_id, full_name=p.full_name, title=p.title,
+            roles=[r.value for r in p.roles], username=p.username, active=True, created_at=m.at,
+        )
+    )
+
+
+@_on(ev.MemberUpdated)
+def _member_updated(s: Session, p: ev.MemberUpdated, m: Meta) -> None:
+    member = s.get_one(t.Member, p.member_id)
+    _copy_set_fields(member, p, {"member_id", "roles"})
+    if p.roles is not None:
+        member.roles = [r.value for r in p.roles]
+
+
+@_on(ev.MemberPasswordSet)
+def _member_password_set(s: Session, p: ev.MemberPasswordSet, m: Meta) -> None:
+    """Credentials are not a read model; the event only records that it happened."""
+
+
+def _set_seats(s: Session, room_id: str, seats: list[ev.SeatSpec]) -> None:
+    s.execute(delete(t.Seat).where(t.Seat.room_id == room_id))
+    s.flush()
+    for seat in seats:
+        s.add(t.Seat(id=seat.seat_id, room_id=room_id, label=seat.label, position=seat.position))
+
+
+@_on(ev.RoomCreated)
+def _room_created(s: Session, p: ev.RoomCreated, m: Meta) -> None:
+    s.add(t.Room(id=p.room_id, name=p.name, location=p.location))
+    s.flush()
+    _set_seats(s, p.room_id, p.seats)
+
+
+@_on(ev.RoomUpdated)
+def _room_updated(s: Session, p: ev.RoomUpdated, m: Meta) -> None:
+    _copy_set_fields(s.get_one(t.Room, p.room_id), p, {"room_id", "seats"})
+    if p.seats is not None:
+        _set_seats(s, p.room_id, p.seats)
+
+
+@_on(ev.MeetingScheduled)
+def _meeting_scheduled(s: Session, p: ev.MeetingScheduled, m: Meta) -> None:
+    s.add(
+        t.Meeting(
+            id=p.meeting_id, body_id=p.body_id, title=p.title, room_id=p.room_id, starts_at=p.starts_at,
+            ends_at=p.ends_at, state=MeetingState.SCHEDULED.value, chair_id=p.chair_id,
+            secretary_id=p.secretary_id, created_at=m.at, state_changed_at=m.at, last_seq=0,
+        )
+    )
+
+
+@_on(ev.MeetingUpdated)
+def _meeting_updated(s: Session, p: ev.MeetingUpdated, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    for field in ("chair_id", "secretary_id"):  # the one replaced stays on as an ordinary member
+        old = getattr(meeting, field)
+        if field in p.model_fields_set and old is not None and old != getattr(p, field):
+            row = s.get(t.Participant, (meeting.id, old))
+            if row is not None:
+                row.role = MeetingRole.MEMBER.value
+    _copy_set_fields(meeting, p, {"meeting_id"})
+
+
+@_on(ev.MeetingStateChanged)
+def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.state = p.to_state.value
+    meeting.state_changed_at = m.at
+
+
+@_on(ev.ParticipantAdded)
+def _participant_added(s: Session, p: ev.ParticipantAdded, m: Meta) -> None:
+    row = s.get(t.Participant, (p.meeting_id, p.member_id))
+    if row is None:
+        s.add(t.Participant(meeting_id=p.meeting_id, member_id=p.member_id, role=p.role.value))
+    else:
+        row.role = p.role.value
+
+
+@_on(ev.ParticipantRemoved)
+def _participant_removed(s: Session, p: ev.ParticipantRemoved, m: Meta) -> None:
+    s.execute(delete(t.Participant).where(t.Participant.meeting_id == p.meeting_id, t.Participant.member_id == p.member_id))
+
+
+@_on(ev.AgendaItemAdded)
+def _agenda_item_added(s: Session, p: ev.AgendaItemAdded, m: Meta) -> None:
+    s.add(
+        t.AgendaItem(
+            id=p.item_id, meeting_id=p.meeting_id, position=p.position, title=p.title,
+            description=p.description, presenter_id=p.presenter_id,
+        )
+    )
+
+
+@_on(ev.AgendaItemUpdated)
+def _agenda_item_updated(s: Session, p: ev.AgendaItemUpdated, m: Meta) -> None:
+    _copy_set_fields(s.get_one(t.AgendaItem, p.item_id), p, {"meeting_id", "item_id"})
+
+
+@_on(ev.AgendaItemRemoved)
+def _agenda_item_removed(s: Session, p: ev.AgendaItemRemoved, m: Meta) -> None:
+    s.execute(delete(t.Document).where(t.Document.agenda_item_id == p.item_id))
+    s.execute(delete(t.AgendaItem).where(t.AgendaItem.id == p.item_id))
+    _renumber(s, p.meeting_id, None)
+
+
+@_on(ev.AgendaReordered)
+def _agenda_reordered(s: Session, p: ev.AgendaReordered, m: Meta) -> None:
+    _renumber(s, p.meeting_id, p.item_ids)
+
+
+def _renumber(s: Session, meeting_id: str, order: list[str] | None) -> None:
+    items = list(s.scalars(select(t.AgendaItem).where(t.AgendaItem.meeting_id == meeting_id).order_by(t.AgendaItem.position)))
+    if order is not None:
+        rank = {item_id: i for i, item_id in enumerate(order)}
+        items.sort(key=lambda item: rank[item.id])
+    for position, item in enumerate(items, start=1):
+        item.position = position
+
+
+@_on(ev.DocumentAttached)
+def _document_attached(s: Session, p: ev.DocumentAttached, m: Meta) -> None:
+    s.add(
+        t.Document(
+            id=p.document_id, meeting_id=p.meeting_id, agenda_item_id=p.agenda_item_id, title=p.title,
+            filename=p.filename, sha256=p.sha256, size=p.size, pages=p.pages, uploaded_at=m.at, uploaded_by=m.actor_id,
+        )
+    )
+
+
+@_on(ev.DocumentRemoved)
+def _document_removed(s: Session, p: ev.DocumentRemoved, m: Meta) -> None:
+    s.execute(delete(t.Document).where(t.Document.id == p.document_id))
+
+
+@_on(ev.AttendanceRecorded)
+def _attendance_recorded(s: Session, p: ev.AttendanceRecorded, m: Meta) -> None:
+    row = s.get(t.Attendance, (p.meeting_id, p.member_id))
+    if row is None:
+        row = t.Attendance(meeting_id=p.meeting_id, member_id=p.member_id)
+        s.add(row)
+    row.status, row.source, row.reason = p.status.value, p.source.value, p.reason
+    row.confidence, row.camera = p.confidence, p.camera
+    row.recorded_at, row.recorded_by = m.at, m.actor_id
+    if p.status.present and row.first_present_at is None:
+        row.first_present_at = m.at
+
+
+_missing = set(ev.EVENT_TYPES.values()) - set(_HANDLERS)
+if _missing:  # a new event type without a projection is a programming error, caught at import
+    raise RuntimeError(f"events without a projection: {sorted(c.type for c in _missing)}")

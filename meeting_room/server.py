@@ -1,0 +1,46 @@
+"""Start-up: data directory, database, migrations, the first administrator."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from meeting_room import auth
+from meeting_room.db import make_engine, migrate
+from meeting_room.db import tables as t
+from meeting_room.roles import Role
+from meeting_room.services.members import create_member
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    username: str
+    password: str
+
+
+def open_store(settings: Settings) -> Store:
+    """Create the data directory, connect, and migrate the schema to the newest revision."""
+    settings.prepare_data_dir()
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    return Store(engine)
+
+
+def ensure_first_admin(store: Store) -> FirstAdmin | None:
+    """On the very first start (an empty store), create ``admin`` with a random password."""
+    if not store.is_empty():
+        return None
+    password = auth.new_password()
+    create_member(store, None, full_name="Quản trị hệ thống", roles=[Role.ADMIN], username="admin", password=password)
+    return FirstAdmin("admin", password)
+
+
+def has_admin(store: Store) -> bool:
+    with store.read() as session:
+        return any(Role.ADMIN.value in m.roles for m in session.scalars(select(t.Member).where(t.Member.active.is_(True))))

@@ -1,0 +1,1 @@
+"""Commands: each checks permissions and state inside the store's transaction, then appends one event."""

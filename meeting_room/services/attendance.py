@@ -1,0 +1,104 @@
+"""Attendance records and the live presence summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_meeting_role
+from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.errors import InvalidInputError
+from meeting_room.lifecycle import RUNNING, MeetingState, require_state
+from meeting_room.roles import MeetingRole, Role
+from meeting_room.store import Store
+
+# Absence (with or without apology) can be recorded before the meeting opens.
+_ABSENCE_STATES = RUNNING | {MeetingState.SCHEDULED}
+
+
+def record(
+    store: Store, actor: Actor | None, meeting_id: str, member_id: str, status: AttendanceStatus,
+    source: AttendanceSource = AttendanceSource.MANUAL, *, reason: str | None = None,
+    confidence: float | None = None, camera: str | None = None,
+) -> None:
+    """Record where a member is. ``actor=None`` is the system (face recognition, the online join)."""
+    if status is AttendanceStatus.ABSENT_EXCUSED and not (reason or "").strip():
+        raise InvalidInputError(
+            "Vắng mặt có lý do cần ghi rõ lý do", "An excused absence needs a reason", field="reason"
+        )
+    if actor is not None and source is not AttendanceSource.MANUAL:
+        raise InvalidInputError(
+            "Người dùng chỉ ghi điểm danh thủ công; nhận diện khuôn mặt và trực tuyến do hệ thống ghi",
+            "People record attendance manually; face and online attendance come from the system",
+            accepted=[AttendanceSource.MANUAL.value], received=source.value,
+        )
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        if actor is not None:
+            require_meeting_role(
+                session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, also=(Role.CLERK,),
+                action_vi="ghi điểm danh", action_en="record attendance",
+            )
+        allowed = RUNNING if status.present else _ABSENCE_STATES
+        require_state(meeting.id, MeetingState(meeting.state), allowed, "ghi điểm danh", "record attendance")
+        if session.get(t.Participant, (meeting_id, member_id)) is None:
+            raise InvalidInputError(
+                f"Thành viên {member_id} không có trong danh sách dự họp", f"Member {member_id} is not a participant",
+                member_id=member_id,
+            )
+        return ev.AttendanceRecorded(
+            meeting_id=meeting_id, member_id=member_id, status=status, source=source,
+            reason=reason, confidence=confidence, camera=camera,
+        )
+
+    store.append(decide, actor_id=actor.member_id if actor else None)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts over the meeting's voting participants (chair, secretary, members; guests apart)."""
+
+    expected: int
+    present_in_room: int
+    present_online: int
+    absent_excused: int
+    absent_unexcused: int
+    not_recorded: int
+    guests_present: int
+
+    @property
+    def present(self) -> int:
+        return self.present_in_room + self.present_online
+
+
+def summary(session: Session, meeting_id: str) -> Summary:
+    rows = session.execute(
+        select(t.Participant.role, t.Attendance.status)
+        .select_from(t.Participant)
+        .outerjoin(
+            t.Attendance,
+            (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id),
+        )
+        .where(t.Participant.meeting_id == meeting_id)
+    ).all()
+    counts = {s: 0 for s in AttendanceStatus}
+    expected = not_recorded = guests = 0
+    for role, status in rows:
+        if role == MeetingRole.GUEST:
+            guests += status is not None and AttendanceStatus(status).present
+            continue
+        expected += 1
+        if status is None:
+            not_recorded += 1
+        else:
+            counts[AttendanceStatus(status)] += 1
+    return Summary(
+        expected, counts[AttendanceStatus.PRESENT_IN_ROOM], counts[AttendanceStatus.PRESENT_ONLINE],
+        counts[AttendanceStatus.ABSENT_EXCUSED], counts[AttendanceStatus.ABSENT_UNEXCUSED], not_recorded, guests,
+    )
+

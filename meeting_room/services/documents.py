@@ -1,0 +1,59 @@
+"""Documents attached to agenda items (the paperless part)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_view
+from meeting_room.db import tables as t
+from meeting_room.documents import DocumentFiles, clean_filename
+from meeting_room.errors import NotFoundError
+from meeting_room.services.agenda import editable_meeting, item_of
+from meeting_room.store import Store
+
+
+def attach(
+    store: Store, files: DocumentFiles, actor: Actor, meeting_id: str, item_id: str, *,
+    source: BinaryIO, filename: str | None, title: str | None,
+) -> str:
+    # Check rights before reading a possibly large body.
+    with store.read() as session:
+        editable_meeting(session, actor, meeting_id)
+        item_of(session, meeting_id, item_id)
+    stored = files.ingest(source)
+    name = clean_filename(filename)
+    document_id = str(uuid.uuid4())
+
+    def decide(session: Session) -> ev.EventPayload:
+        editable_meeting(session, actor, meeting_id)  # again: the state may have moved meanwhile
+        item_of(session, meeting_id, item_id)
+        return ev.DocumentAttached(
+            meeting_id=meeting_id, document_id=document_id, agenda_item_id=item_id,
+            title=(title or "").strip() or name.removesuffix(".pdf").removesuffix(".PDF") or name,
+            filename=name, sha256=stored.sha256, size=stored.size, pages=stored.pages,
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return document_id
+
+
+def document_of(session: Session, actor: Actor, meeting_id: str, document_id: str) -> t.Document:
+    meeting = get_meeting(session, meeting_id)
+    require_view(session, actor, meeting)
+    doc = session.get(t.Document, document_id)
+    if doc is None or doc.meeting_id != meeting_id:
+        raise NotFoundError(f"Không có tài liệu {document_id}", f"No document {document_id}", id=document_id)
+    return doc
+
+
+def remove(store: Store, actor: Actor, meeting_id: str, document_id: str) -> None:
+    def decide(session: Session) -> ev.EventPayload:
+        editable_meeting(session, actor, meeting_id)
+        document_of(session, actor, meeting_id, document_id)
+        return ev.DocumentRemoved(meeting_id=meeting_id, document_id=document_id)
+
+    store.append(decide, actor_id=actor.member_id)

@@ -1,0 +1,122 @@
+"""Members: people with a name, a title, standing roles and (optionally) a login."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import auth
+from meeting_room import events as ev
+from meeting_room.access import Actor, require_roles
+from meeting_room.db import tables as t
+from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDeniedError
+from meeting_room.roles import Role
+from meeting_room.services.lookup import fetch
+from meeting_room.store import Store
+
+
+def _username_free(session: Session, username: str | None, except_id: str | None = None) -> None:
+    if username is None:
+        return
+    other = session.scalar(select(t.Member).where(t.Member.username == username))
+    if other is not None and other.id != except_id:
+        raise ConflictError(
+            f"Tên đăng nhập “{username}” đã được dùng", f"Username {username!r} is taken", username=username
+        )
+
+
+def _store_password(session: Session, member_id: str, password_hash: str) -> None:
+    cred = session.get(t.Credential, member_id)
+    now = datetime.now(UTC)
+    if cred is None:
+        session.add(t.Credential(member_id=member_id, password_hash=password_hash, updated_at=now))
+    else:
+        cred.password_hash, cred.updated_at = password_hash, now
+
+
+def create_member(
+    store: Store, actor: Actor | None, *, full_name: str, roles: list[Role], body_id: str | None = None,
+    title: str | None = None, username: str | None = None, password: str | None = None,
+) -> str:
+    """Create a member; with ``username`` and ``password`` they can log in. ``actor=None``: the system itself."""
+    if actor is not None:
+        require_roles(actor, action_vi="thêm thành viên", action_en="add members")
+    payload = ev.MemberCreated(
+        member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username
+    )
+    if password is not None and payload.username is None:
+        raise InvalidInputError(
+            "Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username"
+        )
+    password_hash = auth.hash_password(password) if password is not None else None
+
+    def decide(session: Session) -> ev.EventPayload:
+        if payload.body_id is not None:
+            fetch(session, t.Body, payload.body_id)
+        _username_free(session, payload.username)
+        return payload
+
+    actor_id = actor.member_id if actor else None
+    store.append(decide, actor_id=actor_id)
+    if password_hash is not None:
+        set_password_hash(store, payload.member_id, password_hash, actor_id=actor_id)
+    return payload.member_id
+
+
+def update_member(store: Store, actor: Actor, payload: ev.MemberUpdated) -> None:
+    require_roles(actor, action_vi="sửa thông tin thành viên", action_en="edit members")
+    if payload.member_id == actor.member_id and payload.active is False:
+        raise ConflictError("Không thể tự khóa tài khoản của chính mình", "You cannot disable your own account")
+
+    def decide(session: Session) -> ev.EventPayload:
+        fetch(session, t.Member, payload.member_id)
+        if payload.body_id is not None:
+            fetch(session, t.Body, payload.body_id)
+        _username_free(session, payload.username, payload.member_id)
+        if payload.roles is not None and Role.ADMIN not in payload.roles:
+            _keep_one_admin(session, payload.member_id)
+        return payload
+
+    store.append(decide, actor_id=actor.member_id)
+    if payload.active is False:
+        auth.end_sessions(store, payload.member_id)
+
+
+def _keep_one_admin(session: Session, losing_id: str) -> None:
+    admins = [m for m in session.scalars(select(t.Member).where(t.Member.active.is_(True))) if Role.ADMIN.value in m.roles]
+    if [m.id for m in admins] == [losing_id]:
+        raise ConflictError(
+            "Đây là quản trị viên cuối cùng; hãy chỉ định quản trị viên khác trước",
+            "This is the last administrator; appoint another one first",
+        )
+
+
+def change_password(store: Store, actor: Actor, member_id: str, new: str, current: str | None = None) -> None:
+    """Admins reset anyone's password; others change their own, giving the current one."""
+    if member_id != actor.member_id and not actor.has():
+        raise PermissionDeniedError(
+            "Bạn chỉ có thể đổi mật khẩu của chính mình", "You may only change your own password"
+        )
+    if member_id == actor.member_id and not actor.has():
+        with store.read() as session:
+            cred = session.get(t.Credential, member_id)
+        if current is None or not auth.verify_password(cred.password_hash if cred else None, current):
+            raise AuthenticationError("Mật khẩu hiện tại không đúng", "The current password is wrong")
+    set_password_hash(store, member_id, auth.hash_password(new), actor_id=actor.member_id)
+    auth.end_sessions(store, member_id)
+
+
+def set_password_hash(store: Store, member_id: str, password_hash: str, *, actor_id: str | None) -> None:
+    def decide(session: Session) -> ev.EventPayload:
+        member = fetch(session, t.Member, member_id)
+        if member.username is None:
+            raise InvalidInputError(
+                "Thành viên chưa có tên đăng nhập", "The member has no username to log in with", member_id=member_id
+            )
+        _store_password(session, member_id, password_hash)  # same transaction as the event
+        return ev.MemberPasswordSet(member_id=member_id)
+
+    store.append(decide, actor_id=actor_id)

@@ -1,0 +1,204 @@
+"""The one ``Settings`` object: defaults < TOML file < environment (``MEETING_ROOM_*``) < arguments.
+
+Validated when it is built, so that bad configuration stops the server at start-up with a message
+that names the setting, the value received and what is accepted.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from meeting_room.errors import SettingsError
+
+ENV_PREFIX = "MEETING_ROOM_"
+_toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML file named by ``load_settings(config_file=...)``."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = _toml_file.get()
+        self._data: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            with path.open("rb") as fh:
+                self._data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise SettingsError(
+                f"Không tìm thấy tệp cấu hình {path}",
+                f"Config file {path} does not exist",
+                path=str(path),
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(
+                f"Tệp cấu hình {path} không phải TOML hợp lệ: {exc}",
+                f"Config file {path} is not valid TOML: {exc}",
+                path=str(path),
+            ) from None
+        unknown = sorted(set(self._data) - set(settings_cls.model_fields))
+        if unknown:
+            allowed = ", ".join(sorted(settings_cls.model_fields))
+            raise SettingsError(
+                f"Tệp cấu hình {path} có khóa không được hỗ trợ: {', '.join(unknown)}. Các khóa hợp lệ: {allowed}",
+                f"Config file {path} has unknown keys: {', '.join(unknown)}. Accepted keys: {allowed}",
+                path=str(path),
+                unknown=unknown,
+            )
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """Everything the server can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(Path("var"), description="Where the database, documents and recordings live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file meeting-room.sqlite3 in data_dir."
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
+    max_upload_mb: int = Field(50, ge=1, le=2048, description="Largest accepted document upload.")
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a login stays valid.")
+    cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+    models_dir: Path | None = Field(None, description="Local directory with model files (never a hub).")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone shown to people.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_usable(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists but is not a directory / tồn tại nhưng không phải thư mục")
+        probe = value
+        while not probe.exists():
+            probe = probe.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise ValueError(f"{probe} is not writable / không ghi được vào {probe}")
+        return value
+
+    @field_validator("models_dir")
+    @classmethod
+    def _models_dir_readable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_dir():
+            raise ValueError(f"{value} is not an existing directory / không phải thư mục có sẵn")
+        if not os.access(value, os.R_OK | os.X_OK):
+            raise ValueError(f"{value} is not readable / không đọc được")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError(
+                "accepted: sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST/DB"
+                " / chấp nhận sqlite:///ĐƯỜNG_DẪN hoặc postgresql+psycopg://..."
+            )
+        if value.startswith("postgresql:"):
+            value = "postgresql+psycopg:" + value[len("postgresql:") :]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone such as Asia/Ho_Chi_Minh / không phải múi giờ IANA") from None
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'meeting-room.sqlite3').resolve()}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    def prepare_data_dir(self) -> None:
+        """Create the data directory tree; say clearly when that is impossible."""
+        try:
+            self.documents_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"Không tạo được thư mục dữ liệu {self.data_dir}: {exc.strerror}",
+                f"Cannot create data directory {self.data_dir}: {exc.strerror}",
+                data_dir=str(self.data_dir),
+            ) from None
+
+    def check_port_free(self) -> None:
+        """Fail before uvicorn does, with a message a newcomer understands."""
+        with socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self.port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise SettingsError(
+                        f"Cổng {self.port} trên {self.host} đang được chương trình khác dùng; "
+                        f"chọn cổng khác bằng --port hoặc {ENV_PREFIX}PORT",
+                        f"Port {self.port} on {self.host} is already in use; "
+                        f"choose another with --port or {ENV_PREFIX}PORT",
+                        port=self.port,
+                    ) from None
+                raise SettingsError(
+                    f"Không mở được {self.host}:{self.port}: {exc.strerror}",
+                    f"Cannot listen on {self.host}:{self.port}: {exc.strerror}",
+                    host=self.host,
+                    port=self.port,
+                ) from None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build and validate the settings; turn pydantic's errors into one clear ``SettingsError``."""
+    if config_file is None and os.environ.get(f"{ENV_PREFIX}CONFIG"):
+        config_file = Path(os.environ[f"{ENV_PREFIX}CONFIG"])
+    token = _toml_file.set(config_file)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "?"
+            lines.append(f"{ENV_PREFIX}{name.upper()} ({name}) = {err.get('input')!r}: {err['msg']}")
+        text = "\n".join(lines)
+        raise SettingsError(
+            f"Cấu hình không hợp lệ:\n{text}", f"Invalid settings:\n{text}", errors=lines
+        ) from None
+    finally:
+        _toml_file.reset(token)

@@ -1,0 +1,177 @@
+"""The store: the one place where meeting state changes.
+
+``Store.append`` is the single writer. Inside one database transaction it lets the caller decide
+the event against the current read models, links it to the chain, applies it to the read models,
+and commits; only then is it published to live subscribers. Writers are serialised (an in-process
+lock, plus ``BEGIN IMMEDIATE`` on SQLite or an advisory lock on PostgreSQL, so that several server
+processes cannot fork the chain either; the unique ``prev_hash`` column would refuse a fork anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from meeting_room import projections
+from meeting_room.bus import Bus
+from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, link_hash, verify_links
+from meeting_room.db.tables import DERIVED_TABLES, EventRow
+from meeting_room.errors import ConflictError
+from meeting_room.events import EventPayload, parse_payload
+
+log = logging.getLogger(__name__)
+
+Decision = EventPayload | Callable[[Session], EventPayload]
+ManyDecision = Callable[[Session], Sequence[EventPayload]]
+_PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    type: str
+    meeting_id: str | None
+    actor_id: str | None
+    occurred_at: str
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> StoredEvent:
+        return cls(row.seq, row.type, row.meeting_id, row.actor_id, row.occurred_at, json.loads(row.payload), row.hash, row.prev_hash)
+
+    def message(self) -> dict[str, Any]:
+        """The form sent to clients (HTTP and WebSocket)."""
+        return {
+            "id": self.seq,
+            "type": self.type,
+            "meeting_id": self.meeting_id,
+            "actor_id": self.actor_id,
+            "occurred_at": self.occurred_at,
+            "data": self.data,
+            "hash": self.hash,
+        }
+
+
+class Store:
+    def __init__(self, engine: Engine, bus: Bus | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self.bus = bus or Bus()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading the read models (never for writing them)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def _write_session(self) -> Iterator[Session]:
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK})
+                with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                    yield session
+                    session.flush()
+
+    def append(self, decision: Decision, *, actor_id: str | None = None) -> StoredEvent:
+        """Decide, link, project and commit one event; publish it after the commit.
+
+        ``decision`` is a payload, or a function that reads the current state through the session
+        it is given (inside the locked transaction) and returns the payload or raises a
+        ``MeetingRoomError``; then nothing is written.
+        """
+        return self.append_all(decision, actor_id=actor_id)[0]
+
+    def append_all(self, decision: Decision | ManyDecision, *, actor_id: str | None = None) -> list[StoredEvent]:
+        """Like ``append`` for a decision that yields several events: all are committed, or none."""
+        with self._lock:
+            try:
+                with self._write_session() as session:
+                    decided = decision(session) if callable(decision) else decision
+                    payloads = [decided] if isinstance(decided, EventPayload) else list(decided)
+                    stored = []
+                    for payload in payloads:
+                        link = self._link(session, payload, actor_id)
+                        projections.apply(session, payload, link)
+                        stored.append(link)
+            except IntegrityError as exc:
+                raise ConflictError(
+                    "Thay đổi xung đột với dữ liệu đã có (trùng tên, trùng mã hoặc tham chiếu không tồn tại)",
+                    "The change conflicts with stored data (a duplicate or a dangling reference)",
+                    reason=str(exc.orig).splitlines()[0],
+                ) from None
+            for link in stored:  # under the lock: subscribers see commit order
+                log.debug("event %s %s committed", link.seq, link.type)
+                self.bus.publish(link)
+            return stored
+
+    def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
+        last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        data = payload.model_dump(mode="json", exclude_unset=True)
+        body = canonical_json(data)
+        occurred_at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
+        meeting_id = payload.meeting_scope
+        digest = link_hash(seq, prev, payload.type, meeting_id, actor_id, occurred_at, body)
+        session.add(
+            EventRow(
+                seq=seq, type=payload.type, meeting_id=meeting_id, actor_id=actor_id,
+                occurred_at=occurred_at, payload=body, prev_hash=prev, hash=digest,
+            )
+        )
+        session.flush()
+        return StoredEvent(seq, payload.type, meeting_id, actor_id, occurred_at, data, digest, prev)
+
+    # --- reading the log ---------------------------------------------------------------------
+
+    def events(self, *, meeting_id: str | None = None, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        query = select(EventRow).where(EventRow.seq > after).order_by(EventRow.seq)
+        if meeting_id is not None:
+            query = query.where(EventRow.meeting_id == meeting_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as session:
+            return [StoredEvent.from_row(row) for row in session.scalars(query)]
+
+    def is_empty(self) -> bool:
+        with self.read() as session:
+            return session.execute(select(EventRow.seq).limit(1)).first() is None
+
+    def verify(self) -> ChainReport:
+        """Check every link of the chain; the report names the first broken one."""
+        with self.read() as session:
+            rows = session.execute(
+                select(
+                    EventRow.seq, EventRow.type, EventRow.meeting_id, EventRow.actor_id,
+                    EventRow.occurred_at, EventRow.payload, EventRow.prev_hash, EventRow.hash,
+                ).order_by(EventRow.seq).execution_options(yield_per=2000)
+            )
+            return verify_links(ChainLink(*row) for row in rows)
+
+    def rebuild(self) -> int:
+        """Empty the read models and replay every event into them; returns the number replayed."""
+        count = 0
+        with self._lock, self._write_session() as session:
+            for table in DERIVED_TABLES:
+                session.execute(delete(table))
+            rows = session.scalars(select(EventRow).order_by(EventRow.seq).execution_options(yield_per=2000))
+            for row in rows.all():
+                stored = StoredEvent.from_row(row)
+                projections.apply(session, parse_payload(row.type, stored.data), stored)
+                count += 1
+        return count
