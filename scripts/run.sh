@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install what is missing, then start the server (SQLite under ./var by default).
+# Arguments are passed to `meeting-room serve`, e.g. --host 0.0.0.0 --port 8080.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ensure_venv ""
+say "starting the server: meeting-room serve $*"
+exec "$VENV/bin/meeting-room" serve "$@"

@@ -1,0 +1,73 @@
+# Shared set-up for scripts/run.sh and scripts/test.sh (sourced, not run).
+# Installs only what is missing: Debian packages through apt-get, then a virtual environment in
+# .venv at the project root with the project installed into it. Says what it does.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+cd "$ROOT"
+
+say() { printf '\033[1m[meeting-room]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[meeting-room] %s\033[0m\n' "$*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO=""; fi
+_apt_updated=0
+
+# apt_install PKG...: install the Debian packages that are not installed yet.
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "missing system packages (${missing[*]}) and no apt-get to install them"
+    if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then die "need root or sudo to install: ${missing[*]}"; fi
+    if [ $_apt_updated -eq 0 ]; then
+        say "apt-get update"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        _apt_updated=1
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# find_python: a Python >= 3.11 (Debian 12's python3 is 3.11).
+find_python() {
+    for candidate in python3.11 python3.12 python3.13 python3; do
+        if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            PYTHON="$(command -v "$candidate")"; return 0
+        fi
+    done
+    say "no Python >= 3.11 found"
+    apt_install python3 python3-venv
+    PYTHON="$(command -v python3)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python >= 3.11 is required"
+}
+
+# ensure_venv EXTRAS: create .venv if needed and install the project (with EXTRAS, e.g. "test").
+ensure_venv() {
+    local extras="${1:-}"
+    find_python
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating virtual environment $VENV with $PYTHON ($("$PYTHON" --version))"
+        if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+            # Debian ships venv's ensurepip separately.
+            rm -rf "$VENV"
+            local ver; ver="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+            apt_install "python${ver}-venv"
+            "$PYTHON" -m venv "$VENV"
+        fi
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+    fi
+    local spec="."; [ -n "$extras" ] && spec=".[$extras]"
+    # Reinstall only when the dependency list changed (pyproject.toml) or the extras differ.
+    local stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
+    if [ ! -f "$stamp" ]; then
+        say "installing Python packages into .venv: meeting-room $spec (editable)"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    else
+        say "Python packages already installed (.venv is up to date)"
+    fi
+}

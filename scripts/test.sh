@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what is missing (PostgreSQL for the store tests, the test packages), then run every test.
+# Arguments are passed to pytest, e.g. -k store -x.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+apt_install postgresql
+ensure_venv "test"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0
+if [ -n "${CI:-}" ]; then
+    # In CI the PostgreSQL variants must run, not skip.
+    export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1
+fi
+say "running the test suite: pytest $* ($(nproc) cores)"
+exec "$VENV/bin/python" -m pytest "$@"

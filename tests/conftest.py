@@ -1,0 +1,152 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL server when one can be started, and the
+ASGI app over real HTTP (httpx via Starlette's TestClient) with people in every role."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # any hidden model download fails loudly
+
+from meeting_room import events as ev  # noqa: E402
+from meeting_room.api import create_app  # noqa: E402
+from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.db import tables as t  # noqa: E402
+from meeting_room.roles import MeetingRole, Role  # noqa: E402
+from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
+from meeting_room.services import agenda, bodies, meetings, members, rooms  # noqa: E402
+from meeting_room.settings import Settings, load_settings  # noqa: E402
+from meeting_room.store import Store  # noqa: E402
+from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
+
+PASSWORD = "mat-khau-thu-nghiem"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[ThrowawayCluster | str]:
+    """A PostgreSQL server for the session: $MEETING_ROOM_TEST_POSTGRES_URL, or a throwaway one."""
+    if os.environ.get("MEETING_ROOM_TEST_POSTGRES_URL"):
+        yield os.environ["MEETING_ROOM_TEST_POSTGRES_URL"]
+        return
+    cluster = ThrowawayCluster()
+    try:
+        cluster.start()
+    except ClusterUnavailable as exc:
+        cluster.stop()
+        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but could not start: {exc}")
+        pytest.skip(f"no PostgreSQL server available: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+def _settings(tmp_path: Path, url: str | None = None, **extra: object) -> Settings:
+    return load_settings(data_dir=tmp_path / "var", database_url=url, **extra)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store on each supported database (migrated, empty)."""
+    url = None
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        url = cluster if isinstance(cluster, str) else cluster.new_database()
+    store = open_store(_settings(tmp_path, url))
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return _settings(tmp_path, max_upload_mb=1)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = open_store(settings)
+    yield store
+    store.engine.dispose()
+
+
+@dataclass
+class World:
+    """A body with people in every role, a room, and a scheduled meeting with two agenda items."""
+
+    store: Store
+    body_id: str
+    room_id: str
+    meeting_id: str
+    item_ids: list[str]
+    ids: dict[str, str]  # username -> member id
+
+    def actor(self, username: str):  # type: ignore[no-untyped-def]
+        with self.store.read() as session:
+            return actor_of(session.get_one(t.Member, self.ids[username]))
+
+
+@pytest.fixture
+def world(store: Store) -> World:
+    first = ensure_first_admin(store)
+    assert first is not None
+    with store.read() as session:
+        admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
+    body_id = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Thử Nghiệm", short_name="HĐND")
+    ids = {"admin": admin.member_id}
+    people = {
+        "chair": [Role.CHAIR, Role.MEMBER], "secretary": [Role.SECRETARY, Role.MEMBER],
+        "member1": [Role.MEMBER], "member2": [Role.MEMBER], "clerk": [Role.CLERK], "guest": [Role.GUEST],
+    }
+    for username, roles in people.items():
+        ids[username] = members.create_member(
+            store, admin, full_name=f"Người {username}", roles=roles, username=username, password=PASSWORD,
+            body_id=None if username in ("guest", "clerk") else body_id,
+        )
+    ids["outsider"] = members.create_member(
+        store, admin, full_name="Người ngoài", roles=[Role.MEMBER], username="outsider", password=PASSWORD
+    )
+    room_id = rooms.create_room(store, admin, name="Phòng họp A", location="Tầng 2", seats=["A1", "A2", "A3"])
+    starts = datetime.now(UTC) + timedelta(days=1)
+    meeting_id = meetings.schedule_meeting(
+        store, admin,
+        ev.MeetingScheduled(
+            meeting_id=meetings.new_meeting_id(), body_id=body_id, title="Phiên họp thường kỳ tháng 11",
+            room_id=room_id, starts_at=starts, chair_id=ids["chair"], secretary_id=ids["secretary"],
+        ),
+    )
+    meetings.add_participant(store, admin, meeting_id, ids["guest"], role=MeetingRole.GUEST)
+    item_ids = [
+        agenda.add_item(store, admin, meeting_id, title="Khai mạc"),
+        agenda.add_item(store, admin, meeting_id, title="Biểu quyết dự toán ngân sách"),
+    ]
+    return World(store, body_id, room_id, meeting_id, item_ids, ids)
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
+    return create_app(settings, store)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()  # each caller authenticates with its own bearer token
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def snapshot(store: Store) -> tuple[int, str]:
+    """Number of events and the chain head: equal before and after means nothing was stored."""
+    report = store.verify()
+    assert report.ok, report
+    return report.events, report.head

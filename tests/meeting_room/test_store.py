@@ -1,0 +1,157 @@
+"""The store on SQLite and PostgreSQL: one writer, a hash chain, derived read models."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.db import make_engine, migrate
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, NotFoundError
+from meeting_room.store import Store
+
+
+def _body(n: int) -> ev.BodyCreated:
+    return ev.BodyCreated(body_id=f"b{n}", name=f"Ủy ban nhân dân xã {n}", short_name="UBND")
+
+
+def _read_models(store: Store) -> dict[str, list[tuple]]:
+    out = {}
+    with store.read() as session:
+        for table in t.DERIVED_TABLES:
+            rows = session.execute(select(table)).all()
+            out[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
+    return out
+
+
+def test_append_links_each_event_to_the_previous(any_store: Store) -> None:
+    first = any_store.append(_body(1), actor_id="a")
+    second = any_store.append(_body(2))
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == "0" * 64 and second.prev_hash == first.hash
+    report = any_store.verify()
+    assert report.ok and report.events == 2 and report.head == second.hash
+    with any_store.read() as session:
+        assert session.get_one(t.Body, "b1").name == "Ủy ban nhân dân xã 1"
+
+
+def test_a_refused_decision_writes_nothing(any_store: Store) -> None:
+    any_store.append(_body(1))
+
+    def decide(session: Session) -> ev.EventPayload:
+        session.add(t.Credential(member_id="x", password_hash="h", updated_at=datetime.now(UTC)))
+        raise NotFoundError("không có", "nothing")
+
+    with pytest.raises(NotFoundError):
+        any_store.append(decide)
+    assert any_store.verify().events == 1
+    with any_store.read() as session:
+        assert session.get(t.Credential, "x") is None  # rolled back with the decision
+
+
+def test_database_constraints_become_conflicts_and_write_nothing(any_store: Store) -> None:
+    any_store.append(_body(1))
+    with pytest.raises(ConflictError):
+        any_store.append(ev.BodyCreated(body_id="b1", name="Tên khác", short_name="X"))  # same id
+    with pytest.raises(ConflictError):  # a member of a body that does not exist
+        any_store.append(ev.MemberCreated(member_id="m", body_id="nope", full_name="A", roles=[]))
+    assert any_store.verify().events == 1
+
+
+def test_concurrent_writers_produce_one_linear_chain(any_store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(15):
+                any_store.append(_body(k * 100 + i))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    report = any_store.verify()
+    assert report.ok and report.events == 60
+
+
+def test_two_stores_on_one_database_cannot_fork_the_chain(any_store: Store) -> None:
+    """Two server processes share the database: the database lock, not the thread lock, keeps one chain."""
+    other = Store(make_engine(any_store.engine.url.render_as_string(hide_password=False)))
+    threads = [
+        threading.Thread(target=lambda s=s, k=k: [s.append(_body(k * 100 + i)) for i in range(10)])
+        for k, s in enumerate([any_store, other, any_store, other])
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    other.engine.dispose()
+    report = any_store.verify()
+    assert report.ok and report.events == 40
+
+
+def test_verify_finds_a_changed_payload(any_store: Store) -> None:
+    for i in range(5):
+        any_store.append(_body(i))
+    with any_store.engine.begin() as conn:
+        conn.execute(update(t.EventRow).where(t.EventRow.seq == 3).values(payload=text("replace(payload, 'xã', 'phường')")))
+    report = any_store.verify()
+    assert (report.ok, report.broken_at, report.events) == (False, 3, 2)
+
+
+def test_verify_finds_a_deleted_event(any_store: Store) -> None:
+    for i in range(5):
+        any_store.append(_body(i))
+    with any_store.engine.begin() as conn:
+        conn.execute(t.EventRow.__table__.delete().where(t.EventRow.seq == 4))
+    report = any_store.verify()
+    assert (report.ok, report.broken_at) == (False, 5)
+
+
+def test_rebuild_reproduces_the_read_models(any_store: Store) -> None:
+    any_store.append(_body(1))
+    any_store.append(ev.BodyUpdated(body_id="b1", parent_name="Tỉnh A"))
+    any_store.append(ev.MemberCreated(member_id="m1", body_id="b1", full_name="Nguyễn Thị Thu", roles=["member"], username="thu"))
+    any_store.append(ev.MemberCreated(member_id="m2", body_id="b1", full_name="Lê Văn Nam", roles=["chair"]))
+    any_store.append(ev.RoomCreated(room_id="r1", name="Phòng 1", seats=[ev.SeatSpec(seat_id="s1", label="A1", position=1)]))
+    starts = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    any_store.append(ev.MeetingScheduled(meeting_id="mt", body_id="b1", title="Họp", room_id="r1", starts_at=starts, chair_id="m2"))
+    any_store.append(ev.MeetingUpdated(meeting_id="mt", room_id=None, ends_at=starts + timedelta(hours=2)))
+    any_store.append(ev.ParticipantAdded(meeting_id="mt", member_id="m1", role="member"))
+    any_store.append(ev.AgendaItemAdded(meeting_id="mt", item_id="i1", position=1, title="Một"))
+    any_store.append(ev.AgendaItemAdded(meeting_id="mt", item_id="i2", position=2, title="Hai"))
+    any_store.append(ev.AgendaReordered(meeting_id="mt", item_ids=["i2", "i1"]))
+    any_store.append(ev.MeetingStateChanged(meeting_id="mt", from_state="scheduled", to_state="open"))
+    any_store.append(ev.AttendanceRecorded(meeting_id="mt", member_id="m1", status="present_in_room", source="manual"))
+    before = _read_models(any_store)
+    with any_store.read() as session:
+        assert session.get_one(t.Meeting, "mt").room_id is None  # an explicit null clears
+        assert session.get_one(t.AgendaItem, "i2").position == 1
+    assert any_store.rebuild() == 13
+    assert _read_models(any_store) == before
+
+
+def test_migrations_are_idempotent(any_store: Store) -> None:
+    any_store.append(_body(1))
+    migrate(any_store.engine)
+    assert any_store.verify().events == 1
+
+
+def test_events_by_meeting_and_after(any_store: Store) -> None:
+    any_store.append(_body(1))
+    starts = datetime(2026, 12, 1, tzinfo=UTC)
+    any_store.append(ev.MeetingScheduled(meeting_id="mt", body_id="b1", title="Họp", starts_at=starts))
+    any_store.append(_body(2))
+    any_store.append(ev.AgendaItemAdded(meeting_id="mt", item_id="i1", position=1, title="Một"))
+    assert [e.seq for e in any_store.events(meeting_id="mt")] == [2, 4]
+    assert [e.seq for e in any_store.events(meeting_id="mt", after=2)] == [4]
+    assert any_store.events(after=1, limit=1)[0].type == "meeting.scheduled"
