@@ -1,0 +1,114 @@
+"""Log-in, sessions, and that nothing is served to anyone not logged in."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, World, login, snapshot
+
+
+def test_login_with_bearer_and_cookie(client: TestClient, world: World) -> None:
+    r = client.post("/api/auth/login", json={"username": "Chair ", "password": PASSWORD})
+    assert r.status_code == 200
+    assert r.json()["member"]["username"] == "chair"
+    assert "meeting_room_session" in r.cookies
+    assert client.get("/api/auth/me").json()["id"] == world.ids["chair"]  # the cookie works
+    client.cookies.clear()
+    token = r.json()["token"]
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize(("username", "password"), [("chair", "wrong-password"), ("nobody", PASSWORD), ("chair", "")])
+def test_bad_login_is_401_with_the_same_message(client: TestClient, world: World, username: str, password: str) -> None:
+    r = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code in (401, 422)
+    if r.status_code == 401:
+        assert r.json()["error"]["message"] == "Sai tên đăng nhập hoặc mật khẩu"
+
+
+def test_passwords_are_stored_as_argon2_hashes(world: World) -> None:
+    from meeting_room.db import tables as t
+
+    with world.store.read() as session:
+        cred = session.get_one(t.Credential, world.ids["chair"])
+    assert cred.password_hash.startswith("$argon2id$") and PASSWORD not in cred.password_hash
+    assert not any(PASSWORD in e.message().__repr__() for e in world.store.events())
+
+
+def test_logout_ends_the_token(client: TestClient, world: World) -> None:
+    headers = login(client, "member1")
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+
+
+def test_garbage_token_is_401(client: TestClient, world: World) -> None:
+    r = client.get("/api/auth/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_every_api_route_refuses_anonymous_requests(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    before = snapshot(world.store)
+    open_routes = {"/api/auth/login", "/api/health"}
+    checked = 0
+    for template, operations in app.openapi()["paths"].items():
+        if template in open_routes:
+            continue
+        path = template.format(
+            meeting_id=world.meeting_id, item_id=world.item_ids[0], member_id=world.ids["member1"],
+            body_id=world.body_id, room_id=world.room_id, document_id="d",
+        )
+        for method in operations:
+            r = client.request(method, path, json={})
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert set(r.json()) == {"error"}
+            checked += 1
+    assert checked >= 25
+    assert snapshot(world.store) == before
+
+
+def test_change_own_password_needs_the_current_one(client: TestClient, world: World) -> None:
+    headers = login(client, "member1")
+    r = client.post(f"/api/members/{world.ids['member1']}/password", json={"new_password": "mot-mat-khau-moi"}, headers=headers)
+    assert r.status_code == 401
+    r = client.post(
+        f"/api/members/{world.ids['member1']}/password",
+        json={"new_password": "ngan", "current_password": PASSWORD}, headers=headers,
+    )
+    assert r.status_code == 422 and "ít nhất 8" in r.json()["error"]["message"]
+    r = client.post(
+        f"/api/members/{world.ids['member1']}/password",
+        json={"new_password": "mot-mat-khau-moi", "current_password": PASSWORD}, headers=headers,
+    )
+    assert r.status_code == 204
+    assert client.get("/api/auth/me", headers=headers).status_code == 401  # sessions end
+    login(client, "member1", "mot-mat-khau-moi")
+
+
+def test_member_cannot_reset_someone_elses_password(client: TestClient, world: World) -> None:
+    headers = login(client, "member1")
+    r = client.post(f"/api/members/{world.ids['member2']}/password", json={"new_password": "xxxxxxxxxx"}, headers=headers)
+    assert r.status_code == 403
+
+
+def test_disabled_account_cannot_log_in_and_its_sessions_end(client: TestClient, world: World) -> None:
+    member = login(client, "member2")
+    admin = login(client, "admin", _admin_password(world))
+    assert client.patch(f"/api/members/{world.ids['member2']}", json={"active": False}, headers=admin).status_code == 200
+    assert client.get("/api/auth/me", headers=member).status_code == 401
+    assert client.post("/api/auth/login", json={"username": "member2", "password": PASSWORD}).status_code == 401
+
+
+def test_last_admin_cannot_lose_the_role(client: TestClient, world: World) -> None:
+    admin = login(client, "admin", _admin_password(world))
+    r = client.patch(f"/api/members/{world.ids['admin']}", json={"roles": ["member"]}, headers=admin)
+    assert r.status_code == 409
+
+
+def _admin_password(world: World) -> str:
+    """The fixture's admin got a random password; give it a known one."""
+    from meeting_room import auth
+    from meeting_room.services.members import set_password_hash
+
+    set_password_hash(world.store, world.ids["admin"], auth.hash_password(PASSWORD), actor_id=None)
+    return PASSWORD

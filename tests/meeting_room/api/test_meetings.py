@@ -1,0 +1,235 @@
+"""Meetings over HTTP: scheduling, lifecycle, participants, roles, and bad input leaving the store unchanged."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import meetings
+from meeting_room.errors import InvalidTransitionError
+from tests.conftest import World, login, snapshot
+
+
+def _go(client: TestClient, world: World, headers: dict[str, str], to: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": to}, headers=headers)
+
+
+def test_schedule_invites_the_body_and_names_the_roles(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    starts = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    r = client.post(
+        "/api/meetings",
+        json={"body_id": world.body_id, "title": "Phiên họp chuyên đề", "starts_at": starts,
+              "chair_id": world.ids["chair"], "secretary_id": world.ids["secretary"]},
+        headers=chair,
+    )
+    assert r.status_code == 201, r.text
+    meeting = r.json()
+    assert (meeting["state"], meeting["state_label"], meeting["my_role"]) == ("scheduled", "Đã lên lịch", "chair")
+    assert meeting["next_states"] == ["cancelled", "open"]
+    people = client.get(f"/api/meetings/{meeting['id']}/participants", headers=chair).json()
+    roles = {p["member_id"]: p["role"] for p in people}
+    assert roles == {world.ids["chair"]: "chair", world.ids["secretary"]: "secretary",
+                     world.ids["member1"]: "member", world.ids["member2"]: "member"}
+
+
+def test_title_is_normalised_to_nfc(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    decomposed = "Ho\u0323p ba\u0300n ke\u0302\u0301 hoa\u0323ch"  # NFD: "Họp bàn kế hoạch"
+    r = client.patch(f"/api/meetings/{world.meeting_id}", json={"title": decomposed}, headers=chair)
+    assert r.status_code == 200 and r.json()["title"] == "Họp bàn kế hoạch"
+
+
+def test_the_whole_lifecycle(client: TestClient, world: World) -> None:
+    chair, clerk = login(client, "chair"), login(client, "clerk")
+    for to in ["open", "in_session", "adjourned", "in_session", "closed"]:
+        r = _go(client, world, chair, to)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == to
+    assert _go(client, world, clerk, "minutes_signed").status_code == 200
+    assert _go(client, world, clerk, "archived").json()["next_states"] == []
+    changes = [e.data for e in world.store.events(meeting_id=world.meeting_id) if e.type == "meeting.state_changed"]
+    assert [(c["from_state"], c["to_state"]) for c in changes][-2:] == [("closed", "minutes_signed"), ("minutes_signed", "archived")]
+
+
+@pytest.mark.parametrize("to", ["in_session", "closed", "minutes_signed", "archived", "adjourned", "scheduled"])
+def test_illegal_transition_is_409_and_changes_nothing(client: TestClient, world: World, to: str) -> None:
+    admin_like = login(client, "chair")
+    before = snapshot(world.store)
+    r = _go(client, world, admin_like, to)
+    assert r.status_code in (403, 409)
+    if r.status_code == 409:
+        err = r.json()["error"]
+        assert err["code"] == "invalid_transition" and err["details"]["state"] == "scheduled"
+        assert "Đã lên lịch" in err["message"]
+    assert snapshot(world.store) == before
+
+
+def test_unknown_state_is_422_naming_the_accepted_values(client: TestClient, world: World) -> None:
+    r = _go(client, world, login(client, "chair"), "finished")
+    assert r.status_code == 422
+    assert "scheduled" in r.json()["error"]["message_en"] and r.json()["error"]["details"]["fields"][0]["field"] == "to"
+
+
+def test_members_cannot_run_the_meeting(client: TestClient, world: World) -> None:
+    before = snapshot(world.store)
+    member = login(client, "member1")
+    r = _go(client, world, member, "open")
+    assert r.status_code == 403 and "không có quyền" in r.json()["error"]["message"]
+    r = client.post(f"/api/meetings/{world.meeting_id}/agenda", json={"title": "Chen ngang"}, headers=member)
+    assert r.status_code == 403
+    r = client.post("/api/bodies", json={"name": "X", "short_name": "X"}, headers=member)
+    assert r.status_code == 403
+    assert snapshot(world.store) == before
+
+
+def test_outsiders_do_not_see_the_meeting(client: TestClient, world: World) -> None:
+    outsider = login(client, "outsider")
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=outsider).status_code == 404
+    assert client.get(f"/api/meetings/{world.meeting_id}/agenda", headers=outsider).status_code == 404
+    assert client.get("/api/meetings", headers=outsider).json() == []
+    assert len(client.get("/api/meetings", headers=login(client, "clerk")).json()) == 1
+
+
+def test_guest_sees_the_meeting_but_not_the_member_list(client: TestClient, world: World) -> None:
+    guest = login(client, "guest")
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=guest).json()["my_role"] == "guest"
+    assert client.get("/api/members", headers=guest).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("post", "/api/meetings", '{"title": "x",', 400),
+        ("post", "/api/meetings", {"title": "x"}, 422),
+        ("post", "/api/meetings", {"body_id": "nope", "title": "Họp", "starts_at": "2026-12-01T08:00:00+07:00"}, 404),
+        ("post", "/api/meetings", {"body_id": "{body}", "title": "Họp", "starts_at": "2026-12-01T08:00:00"}, 422),
+        ("post", "/api/meetings", {"body_id": "{body}", "title": "Họp", "starts_at": "2026-12-01T08:00:00+07:00",
+                                   "ends_at": "2026-12-01T07:00:00+07:00"}, 422),
+        ("post", "/api/meetings", {"body_id": "{body}", "title": "   ", "starts_at": "2026-12-01T08:00:00+07:00"}, 422),
+        ("get", "/api/meetings/nope", None, 404),
+        ("post", "/api/meetings/nope/transitions", {"to": "open"}, 404),
+        ("patch", "/api/meetings/{meeting}", {"chair_id": "{secretary}"}, 422),
+        ("patch", "/api/meetings/{meeting}", {"surprise": 1}, 422),
+        ("post", "/api/meetings/{meeting}/participants", {"member_id": "nope"}, 404),
+        ("post", "/api/meetings/{meeting}/agenda", {"title": "x" * 501}, 422),
+        ("put", "/api/meetings/{meeting}/agenda/order", {"item_ids": ["{item}"]}, 422),
+        ("delete", "/api/meetings/{meeting}/agenda/nope", None, 404),
+        ("get", "/api/no-such-route", None, 404),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_stores_nothing(
+    client: TestClient, world: World, method: str, path: str, body: object, status: int
+) -> None:
+    chair = login(client, "chair")
+    subs = {"{body}": world.body_id, "{meeting}": world.meeting_id, "{secretary}": world.ids["secretary"], "{item}": world.item_ids[0]}
+
+    def fill(value: object) -> object:
+        if isinstance(value, str):
+            for k, v in subs.items():
+                value = value.replace(k, v)
+            return value
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    before = snapshot(world.store)
+    kwargs: dict[str, object] = {"headers": {**chair, "content-type": "application/json"}}
+    if isinstance(body, str):
+        kwargs["content"] = fill(body)
+    elif body is not None:
+        kwargs["json"] = fill(body)
+    r = client.request(method.upper(), str(fill(path)), **kwargs)  # type: ignore[arg-type]
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["message"] and error["message_en"] and error["code"]
+    assert snapshot(world.store) == before
+
+
+def test_concurrent_conflicting_transitions_one_wins(world: World) -> None:
+    """Eight chairs' taps at once: exactly one opens the meeting, the rest get a 409-class error."""
+    chair = world.actor("chair")
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def tap() -> None:
+        barrier.wait()
+        try:
+            meetings.transition(world.store, chair, world.meeting_id, MeetingState.OPEN)
+            outcomes.append("ok")
+        except InvalidTransitionError:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(outcomes) == ["409"] * 7 + ["ok"]
+    opened = [e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "meeting.state_changed"]
+    assert len(opened) == 1
+
+
+def test_agenda_edit_reorder_remove(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    url = f"/api/meetings/{world.meeting_id}/agenda"
+    items = client.post(url, json={"title": "Bế mạc", "presenter_id": world.ids["chair"]}, headers=sec).json()
+    assert [i["title"] for i in items] == ["Khai mạc", "Biểu quyết dự toán ngân sách", "Bế mạc"]
+    order = [items[2]["id"], items[0]["id"], items[1]["id"]]
+    items = client.put(f"{url}/order", json={"item_ids": order}, headers=sec).json()
+    assert [(i["position"], i["title"]) for i in items] == [(1, "Bế mạc"), (2, "Khai mạc"), (3, "Biểu quyết dự toán ngân sách")]
+    items = client.patch(f"{url}/{order[1]}", json={"description": "Chủ tọa phát biểu"}, headers=sec).json()
+    assert items[1]["description"] == "Chủ tọa phát biểu"
+    assert client.delete(f"{url}/{order[0]}", headers=sec).status_code == 204
+    assert [(i["position"], i["title"]) for i in client.get(url, headers=sec).json()] == [(1, "Khai mạc"), (2, "Biểu quyết dự toán ngân sách")]
+
+
+def test_agenda_is_frozen_after_the_meeting_closes(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    for to in ["open", "in_session", "closed"]:
+        _go(client, world, chair, to)
+    before = snapshot(world.store)
+    r = client.post(f"/api/meetings/{world.meeting_id}/agenda", json={"title": "Muộn"}, headers=chair)
+    assert r.status_code == 409 and "Đã bế mạc" in r.json()["error"]["message"]
+    assert snapshot(world.store) == before
+
+
+def test_changing_the_chair_demotes_the_old_one(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    r = client.patch(f"/api/meetings/{world.meeting_id}", json={"chair_id": world.ids["member1"]}, headers=sec)
+    assert r.status_code == 200 and r.json()["chair_id"] == world.ids["member1"]
+    roles = {p["member_id"]: p["role"] for p in client.get(f"/api/meetings/{world.meeting_id}/participants", headers=sec).json()}
+    assert roles[world.ids["member1"]] == "chair" and roles[world.ids["chair"]] == "member"
+    assert _go(client, world, login(client, "chair"), "open").status_code == 403  # no longer the chair
+    assert _go(client, world, login(client, "member1"), "open").status_code == 200
+
+
+def test_admin_manages_bodies_members_rooms(client: TestClient, world: World) -> None:
+    from tests.meeting_room.api.test_auth import _admin_password
+
+    admin = login(client, "admin", _admin_password(world))
+    body = client.post("/api/bodies", json={"name": "Sở Tài chính", "short_name": "STC", "parent_name": "UBND tỉnh"}, headers=admin)
+    assert body.status_code == 201
+    dup = client.post("/api/bodies", json={"name": "Sở Tài chính", "short_name": "X"}, headers=admin)
+    assert dup.status_code == 409
+    m = client.post(
+        "/api/members",
+        json={"full_name": "Trần Văn Bình", "title": "Giám đốc", "body_id": body.json()["id"], "roles": ["chair", "member"],
+              "username": "binh.tv", "password": "mat-khau-cua-binh"},
+        headers=admin,
+    )
+    assert m.status_code == 201 and m.json()["roles"] == ["chair", "member"]
+    assert client.post("/api/members", json={"full_name": "X", "username": "binh.tv"}, headers=admin).status_code == 409
+    assert client.post("/api/members", json={"full_name": "X", "roles": ["king"]}, headers=admin).status_code == 422
+    login(client, "binh.tv", "mat-khau-cua-binh")
+    room = client.post("/api/rooms", json={"name": "Hội trường lớn", "seats": ["A1", "A2"]}, headers=admin).json()
+    seat_a1 = room["seats"][0]["id"]
+    room = client.patch(f"/api/rooms/{room['id']}", json={"seats": ["A0", "A1", "A2"]}, headers=admin).json()
+    assert [s["label"] for s in room["seats"]] == ["A0", "A1", "A2"] and room["seats"][1]["id"] == seat_a1
+    assert client.patch(f"/api/rooms/{room['id']}", json={"seats": ["B", "B"]}, headers=admin).status_code == 422
