@@ -1,0 +1,110 @@
+"""PDF documents on agenda items: upload, download, and every kind of bad file."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from reportlab.pdfgen import canvas
+
+from tests.conftest import World, login, snapshot
+
+
+def make_pdf(pages: int = 2, text: str = "Dự thảo Nghị quyết") -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for n in range(pages):
+        c.drawString(72, 720, f"{text} — trang {n + 1}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _upload(client: TestClient, world: World, headers: dict[str, str], data: bytes, name: str = "du-thao.pdf", **form: str):  # type: ignore[no-untyped-def]
+    url = f"/api/meetings/{world.meeting_id}/agenda/{world.item_ids[1]}/documents"
+    return client.post(url, files={"file": (name, data, "application/pdf")}, data=form, headers=headers)
+
+
+def test_upload_list_download(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    pdf = make_pdf(3)
+    r = _upload(client, world, sec, pdf, name="Tờ trình số 12.pdf", title="Tờ trình dự toán ngân sách 2027")
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert (doc["pages"], doc["size"], doc["title"], doc["filename"]) == (3, len(pdf), "Tờ trình dự toán ngân sách 2027", "Tờ trình số 12.pdf")
+    member = login(client, "member1")  # every participant can read the documents
+    agenda = client.get(f"/api/meetings/{world.meeting_id}/agenda", headers=member).json()
+    assert [d["id"] for d in agenda[1]["documents"]] == [doc["id"]]
+    got = client.get(doc["url"], headers=member)
+    assert got.status_code == 200 and got.content == pdf and got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith("inline")
+    attached = client.get(doc["url"] + "?download=true", headers=member)
+    assert attached.headers["content-disposition"].startswith("attachment") and "filename*=utf-8''T%E1%BB%9D" in attached.headers["content-disposition"]
+    assert client.get(doc["url"], headers=login(client, "outsider")).status_code == 404
+
+
+def test_title_defaults_to_the_file_name(client: TestClient, world: World) -> None:
+    r = _upload(client, world, login(client, "secretary"), make_pdf(1), name="../../etc/Báo cáo.pdf")
+    assert r.status_code == 201 and (r.json()["filename"], r.json()["title"]) == ("Báo cáo.pdf", "Báo cáo")
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "needle"),
+    [
+        (b"", 415, "rỗng"),
+        (b"Hello, this is a text file, not a PDF at all.", 415, "không phải PDF"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, 415, "không phải PDF"),
+        (b"%PDF-1.7\n" + b"garbage " * 200, 415, "bị hỏng"),
+        (make_pdf(1)[:300], 415, "bị hỏng"),
+    ],
+)
+def test_bad_files_are_refused_and_store_nothing(client: TestClient, world: World, data: bytes, status: int, needle: str) -> None:
+    sec = login(client, "secretary")
+    before = snapshot(world.store)
+    r = _upload(client, world, sec, data)
+    assert r.status_code == status, r.text
+    assert needle in r.json()["error"]["message"] and r.json()["error"]["message_en"]
+    assert snapshot(world.store) == before
+    assert list((world_files(client)).glob("**/*.pdf")) == []
+
+
+def world_files(client: TestClient):  # type: ignore[no-untyped-def]
+    return client.app.state.files.root  # type: ignore[attr-defined]
+
+
+def test_oversized_upload_is_413(client: TestClient, world: World) -> None:
+    """The test settings allow 1 MB: a 1.5 MB PDF is refused while it streams in."""
+    sec = login(client, "secretary")
+    big = make_pdf(1).replace(b"%%EOF", b"%" + b"x" * 1_500_000 + b"\n%%EOF")
+    before = snapshot(world.store)
+    r = _upload(client, world, sec, big)
+    assert r.status_code == 413 and "giới hạn là 1 MB" in r.json()["error"]["message"]
+    assert snapshot(world.store) == before
+
+
+def test_upload_needs_a_file_field_and_multipart(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    url = f"/api/meetings/{world.meeting_id}/agenda/{world.item_ids[0]}/documents"
+    r = client.post(url, data={"title": "không có tệp"}, headers=sec)
+    assert r.status_code == 422 and "file" in r.json()["error"]["message_en"]
+    r = client.post(url, content=make_pdf(1), headers={**sec, "content-type": "application/pdf"})
+    assert r.status_code == 422 and r.json()["error"]["details"]["accepted"] == "multipart/form-data"
+
+
+def test_members_cannot_upload_and_unknown_item_is_404(client: TestClient, world: World) -> None:
+    before = snapshot(world.store)
+    assert _upload(client, world, login(client, "member1"), make_pdf(1)).status_code == 403
+    url = f"/api/meetings/{world.meeting_id}/agenda/nope/documents"
+    r = client.post(url, files={"file": ("a.pdf", make_pdf(1), "application/pdf")}, headers=login(client, "secretary"))
+    assert r.status_code == 404
+    assert snapshot(world.store) == before
+
+
+def test_remove_document(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    doc = _upload(client, world, sec, make_pdf(1)).json()
+    assert client.delete(f"/api/meetings/{world.meeting_id}/documents/{doc['id']}", headers=sec).status_code == 204
+    assert client.get(f"/api/meetings/{world.meeting_id}/documents", headers=sec).json() == []
+    assert client.get(doc["url"], headers=sec).status_code == 404
+    assert client.delete(f"/api/meetings/{world.meeting_id}/documents/{doc['id']}", headers=sec).status_code == 404
