@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from meeting_room import __version__
 from meeting_room.access import Actor
 from meeting_room.auth import actor_of, new_password
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, SettingsError
+from meeting_room.errors import MeetingRoomError, SettingsError, from_validation
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
 
@@ -30,8 +31,9 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except MeetingRoomError as exc:
-            click.echo(f"Lỗi: {exc.message_vi}\nError: {exc.message_en}", err=True)
+        except (MeetingRoomError, ValidationError) as exc:
+            err = exc if isinstance(exc, MeetingRoomError) else from_validation(exc)
+            click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

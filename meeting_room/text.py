@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 
 def nfc(value: str) -> str:
@@ -20,4 +20,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(nfc)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(nfc)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9._-]{3,64}$")]
+Username = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9._-]{3,64}$"),
+]

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meeting_room import errors as e
@@ -43,6 +44,10 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
+
+
+def _domain_validation(request: Request, exc: Exception) -> JSONResponse:
+    return _domain(request, e.from_validation(exc))
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -91,5 +96,6 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(e.MeetingRoomError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

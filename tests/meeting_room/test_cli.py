@@ -1,0 +1,63 @@
+"""The command line: verify, admin create, demo, rebuild."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from meeting_room.cli import main
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MEETING_ROOM_DATA_DIR", str(tmp_path / "var"))
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+def test_demo_then_verify_then_tamper(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    demo = run("demo")
+    assert demo.exit_code == 0, demo.output
+    assert "chutich" in demo.output and "Cuộc họp mẫu" in demo.output
+    ok = run("verify")
+    assert ok.exit_code == 0 and "hash chain intact" in ok.output
+    events = int(ok.output.split("OK: ")[1].split()[0])
+    assert events > 20
+    again = run("demo")
+    assert again.exit_code == 2 and "đã được nạp" in again.output
+    with sqlite3.connect(tmp_path / "var" / "meeting-room.sqlite3") as db:
+        (seq,) = db.execute("SELECT seq FROM events WHERE type = 'body.created'").fetchone()
+        db.execute("UPDATE events SET payload = replace(payload, 'Sơn Hà', 'Sơn Hải') WHERE seq = ?", (seq,))
+    broken = run("verify")
+    assert broken.exit_code == 1 and f"BROKEN at event {seq}" in broken.output and "content changed" in broken.output
+
+
+def test_admin_create_and_duplicate(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("admin", "create", "--username", "Quantri2", "--full-name", "Nguyễn Quản Trị", "--password-stdin", stdin="mot-mat-khau-dai\n")
+    assert r.exit_code == 0 and "quantri2" in r.output and "mot-mat-khau-dai" not in r.output
+    dup = run("admin", "create", "--username", "quantri2", "--full-name", "X", "--password-stdin", stdin="mot-mat-khau-dai\n")
+    assert dup.exit_code == 2 and "đã được dùng" in dup.output
+    short = run("admin", "create", "--username", "quantri3", "--full-name", "X", "--password-stdin", stdin="ngan\n")
+    assert short.exit_code == 2 and "ít nhất 8" in short.output
+
+
+def test_demo_without_any_admin_creates_the_first_one(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("demo")
+    assert "administrator: admin /" in r.output
+
+
+def test_rebuild_and_bad_config(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("demo")
+    r = run("rebuild")
+    assert r.exit_code == 0 and "rebuilt from" in r.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text("port = 'tám nghìn'\n", encoding="utf-8")
+    r = run("--config", str(bad), "migrate")
+    assert r.exit_code == 2 and "MEETING_ROOM_PORT" in r.output

@@ -1,0 +1,119 @@
+"""The real server as a newcomer starts it: `meeting-room serve` in its own process, real HTTP,
+a real WebSocket client, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from websockets.sync.client import connect
+
+from tests.meeting_room.api.test_documents import make_pdf
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, database_url: str | None) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        if database_url:
+            env["MEETING_ROOM_DATABASE_URL"] = database_url
+        self.log = data_dir.parent / f"serve-{self.port}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "meeting_room", "serve", "--port", str(self.port)],
+            env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError(f"server did not start: {self.log.read_text()}")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "sqlite":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster if isinstance(cluster, str) else cluster.new_database()
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
+    s = Server(tmp_path / "var", database_url)
+    yield s
+    s.stop()
+
+
+def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Path, database_url: str | None) -> None:
+    out = server.output()
+    password = re.search(r"mật khẩu / password:\s+(\S+)", out)
+    assert password, out
+    assert "http://127.0.0.1" in out
+    home = httpx.get(server.base + "/")
+    assert home.status_code == 200 and "Phòng họp thông minh" in home.text
+    assert httpx.get(server.base + "/docs").status_code == 200
+    assert httpx.get(server.base + "/api/meetings").status_code == 401
+
+    with httpx.Client(base_url=server.base, timeout=10) as c:
+        r = c.post("/api/auth/login", json={"username": "admin", "password": password.group(1)})
+        assert r.status_code == 200, r.text
+        token = r.json()["token"]
+        h = {"Authorization": f"Bearer {token}"}
+        body = c.post("/api/bodies", json={"name": "UBND huyện Thử", "short_name": "UBND"}, headers=h).json()
+        meeting = c.post(
+            "/api/meetings",
+            json={"body_id": body["id"], "title": "Giao ban tuần", "starts_at": "2026-12-01T08:00:00+07:00"},
+            headers=h,
+        ).json()
+        item = c.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": "Báo cáo tuần"}, headers=h).json()[0]
+        with connect(f"ws://127.0.0.1:{server.port}/api/meetings/{meeting['id']}/stream", additional_headers=h) as ws:
+            backlog = []
+            while (msg := json.loads(ws.recv(timeout=10)))["kind"] != "ready":
+                backlog.append(msg["event"]["type"])
+            assert backlog == ["meeting.scheduled", "agenda.item_added"]
+            c.post(
+                f"/api/meetings/{meeting['id']}/agenda/{item['id']}/documents",
+                files={"file": ("bao-cao.pdf", make_pdf(1), "application/pdf")}, headers=h,
+            ).raise_for_status()
+            c.post(f"/api/meetings/{meeting['id']}/transitions", json={"to": "open"}, headers=h).raise_for_status()
+            live = [json.loads(ws.recv(timeout=10))["event"] for _ in range(2)]
+            assert [e["type"] for e in live] == ["document.attached", "meeting.state_changed"]
+
+    # A second start with the same store creates no second admin and prints no password.
+    server.stop()
+    again = Server(tmp_path / "var", database_url)
+    try:
+        assert "mật khẩu / password" not in again.output()
+        with httpx.Client(base_url=again.base) as c:
+            assert c.get("/api/auth/me", headers=h).status_code == 200  # the session survived the restart
+            assert c.get(f"/api/meetings/{meeting['id']}", headers=h).json()["state"] == "open"
+    finally:
+        again.stop()
