@@ -60,14 +60,14 @@ ensure_venv() {
         "$VENV/bin/python" -m pip install -q --upgrade pip
     fi
     local spec="."; [ -n "$extras" ] && spec=".[$extras]"
-    # Reinstall only when the dependency list changed (pyproject.toml) or the extras differ.
-    local stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
-    if [ ! -f "$stamp" ]; then
-        say "installing Python packages into .venv: meeting-room $spec (editable)"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
-        rm -f "$VENV"/.installed-*
-        touch "$stamp"
-    else
+    # Reinstall only when pyproject.toml changed or new extras are wanted ("test" includes the base).
+    local hash; hash="$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ -f "$VENV/.installed-$hash-${extras:-base}" ] || { [ -z "$extras" ] && ls "$VENV"/.installed-"$hash"-* >/dev/null 2>&1; }; then
         say "Python packages already installed (.venv is up to date)"
+        return 0
     fi
+    say "installing Python packages into .venv: meeting-room $spec (editable)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+    find "$VENV" -maxdepth 1 -name ".installed-*" ! -name ".installed-$hash-*" -delete
+    touch "$VENV/.installed-$hash-${extras:-base}"
 }
