@@ -62,7 +62,13 @@ def require_view(session: Session, actor: Actor, meeting: t.Meeting) -> None:
 
 
 def require_meeting_role(
-    session: Session, actor: Actor, meeting: t.Meeting, allowed: set[MeetingRole], *, action_vi: str, action_en: str,
+    session: Session,
+    actor: Actor,
+    meeting: t.Meeting,
+    allowed: set[MeetingRole],
+    *,
+    action_vi: str,
+    action_en: str,
     also: tuple[Role, ...] = (),
 ) -> None:
     """The actor must hold one of ``allowed`` in this meeting (or be admin, or hold a role in ``also``)."""
@@ -80,6 +86,4 @@ def require_meeting_role(
 
 def require_staff(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
     """The meeting's chair or secretary, or an admin."""
-    require_meeting_role(
-        session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, action_vi=action_vi, action_en=action_en
-    )
+    require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, action_vi=action_vi, action_en=action_en)

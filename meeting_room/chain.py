@@ -16,9 +16,7 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def link_hash(
-    seq: int, prev_hash: str, type_: str, meeting_id: str | None, actor_id: str | None, occurred_at: str, payload: str
-) -> str:
+def link_hash(seq: int, prev_hash: str, type_: str, meeting_id: str | None, actor_id: str | None, occurred_at: str, payload: str) -> str:
     """SHA-256 of one event, covering its predecessor's hash, so a change anywhere breaks every later link."""
     record = canonical_json(
         {
@@ -68,9 +66,7 @@ def verify_links(links: Iterable[ChainLink]) -> ChainReport:
             return ChainReport(count, prev, link.seq, f"sequence gap: expected event {expected_seq}, found {link.seq}")
         if link.prev_hash != prev:
             return ChainReport(count, prev, link.seq, "prev_hash does not match the previous event's hash")
-        actual = link_hash(
-            link.seq, link.prev_hash, link.type, link.meeting_id, link.actor_id, link.occurred_at, link.payload
-        )
+        actual = link_hash(link.seq, link.prev_hash, link.type, link.meeting_id, link.actor_id, link.occurred_at, link.payload)
         if actual != link.hash:
             return ChainReport(count, prev, link.seq, "content changed: stored hash does not match the event")
         prev, expected_seq, count = link.hash, expected_seq + 1, count + 1

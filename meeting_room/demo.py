@@ -48,9 +48,7 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
     with store.read() as session:
         if session.scalar(select(t.Body).where(t.Body.name == BODY_NAME)) is not None:
             raise ConflictError("Dữ liệu mẫu đã được nạp trước đó", "The demo data is already loaded")
-    body_id = bodies.create_body(
-        store, admin, name=BODY_NAME, short_name="HĐND", parent_name="Thường trực HĐND tỉnh Sơn Hà"
-    )
+    body_id = bodies.create_body(store, admin, name=BODY_NAME, short_name="HĐND", parent_name="Thường trực HĐND tỉnh Sơn Hà")
     result = DemoResult(body_id=body_id, meeting_id="")
     ids: dict[str, str] = {}
     for username, name, title, roles in _PEOPLE:
@@ -60,18 +58,27 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
         )
         result.logins.append((username, password, name))
     room_id = rooms.create_room(
-        store, admin, name="Phòng họp số 1 (mẫu)", location="Tầng 3, trụ sở HĐND tỉnh",
+        store,
+        admin,
+        name="Phòng họp số 1 (mẫu)",
+        location="Tầng 3, trụ sở HĐND tỉnh",
         seats=[f"Ghế {i:02d}" for i in range(1, 13)],
     )
     tz = ZoneInfo(timezone)
     tomorrow = (datetime.now(tz) + timedelta(days=1)).date()
     starts = datetime.combine(tomorrow, time(8, 0), tz)
     meeting_id = meetings.schedule_meeting(
-        store, admin,
+        store,
+        admin,
         ev.MeetingScheduled(
-            meeting_id=meetings.new_meeting_id(), body_id=body_id, title="Kỳ họp thứ 5, HĐND tỉnh khóa XI (mẫu)",
-            room_id=room_id, starts_at=starts, ends_at=starts + timedelta(hours=4),
-            chair_id=ids["chutich"], secretary_id=ids["thuky"],
+            meeting_id=meetings.new_meeting_id(),
+            body_id=body_id,
+            title="Kỳ họp thứ 5, HĐND tỉnh khóa XI (mẫu)",
+            room_id=room_id,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=4),
+            chair_id=ids["chutich"],
+            secretary_id=ids["thuky"],
         ),
     )
     for title, description in _AGENDA:

@@ -47,9 +47,7 @@ class DocumentFiles:
     def open(self, sha256: str) -> Path:
         path = self.path_of(sha256)
         if not path.is_file():
-            raise NotFoundError(
-                "Tệp tài liệu không còn trên máy chủ", "The document file is missing on the server", sha256=sha256
-            )
+            raise NotFoundError("Tệp tài liệu không còn trên máy chủ", "The document file is missing on the server", sha256=sha256)
         return path
 
     def too_large(self, size: int) -> UploadTooLargeError:
@@ -57,7 +55,8 @@ class DocumentFiles:
         return UploadTooLargeError(
             f"Tệp quá lớn ({size / (1 << 20):.1f} MB); giới hạn là {limit_mb} MB",
             f"The file is too large ({size / (1 << 20):.1f} MB); the limit is {limit_mb} MB",
-            size=size, limit=self.max_bytes,
+            size=size,
+            limit=self.max_bytes,
         )
 
     def ingest(self, source: BinaryIO) -> StoredFile:
@@ -93,7 +92,8 @@ def _check_pdf(path: Path, size: int) -> int:
         head = fh.read(1024)
     if b"%PDF-" not in head:
         raise UploadRejectedError(
-            "Tệp không phải PDF; chỉ nhận tài liệu PDF", "The file is not a PDF; only PDF documents are accepted",
+            "Tệp không phải PDF; chỉ nhận tài liệu PDF",
+            "The file is not a PDF; only PDF documents are accepted",
             accepted="application/pdf",
         )
     try:

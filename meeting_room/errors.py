@@ -83,8 +83,6 @@ class ChainError(MeetingRoomError):
 
 def from_validation(exc: Any) -> InvalidInputError:
     """A pydantic ``ValidationError`` raised while building a domain value, as an ``InvalidInputError``."""
-    fields = [
-        {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"], "type": err["type"]} for err in exc.errors()
-    ]
+    fields = [{"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"], "type": err["type"]} for err in exc.errors()]
     text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
     return InvalidInputError(f"Dữ liệu không hợp lệ — {text}", f"Invalid value — {text}", fields=fields)

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from meeting_room.store import StoredEvent
 
 
-
 @dataclass(frozen=True)
 class Meta:
     """What the handlers need of the event's envelope."""
@@ -75,8 +74,14 @@ def _body_updated(s: Session, p: ev.BodyUpdated, m: Meta) -> None:
 def _member_created(s: Session, p: ev.MemberCreated, m: Meta) -> None:
     s.add(
         t.Member(
-            id=p.member_id, body_id=p.body_id, full_name=p.full_name, title=p.title,
-            roles=[r.value for r in p.roles], username=p.username, active=True, created_at=m.at,
+            id=p.member_id,
+            body_id=p.body_id,
+            full_name=p.full_name,
+            title=p.title,
+            roles=[r.value for r in p.roles],
+            username=p.username,
+            active=True,
+            created_at=m.at,
         )
     )
 
@@ -119,9 +124,18 @@ def _room_updated(s: Session, p: ev.RoomUpdated, m: Meta) -> None:
 def _meeting_scheduled(s: Session, p: ev.MeetingScheduled, m: Meta) -> None:
     s.add(
         t.Meeting(
-            id=p.meeting_id, body_id=p.body_id, title=p.title, room_id=p.room_id, starts_at=p.starts_at,
-            ends_at=p.ends_at, state=MeetingState.SCHEDULED.value, chair_id=p.chair_id,
-            secretary_id=p.secretary_id, created_at=m.at, state_changed_at=m.at, last_seq=0,
+            id=p.meeting_id,
+            body_id=p.body_id,
+            title=p.title,
+            room_id=p.room_id,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            state=MeetingState.SCHEDULED.value,
+            chair_id=p.chair_id,
+            secretary_id=p.secretary_id,
+            created_at=m.at,
+            state_changed_at=m.at,
+            last_seq=0,
         )
     )
 
@@ -163,8 +177,12 @@ def _participant_removed(s: Session, p: ev.ParticipantRemoved, m: Meta) -> None:
 def _agenda_item_added(s: Session, p: ev.AgendaItemAdded, m: Meta) -> None:
     s.add(
         t.AgendaItem(
-            id=p.item_id, meeting_id=p.meeting_id, position=p.position, title=p.title,
-            description=p.description, presenter_id=p.presenter_id,
+            id=p.item_id,
+            meeting_id=p.meeting_id,
+            position=p.position,
+            title=p.title,
+            description=p.description,
+            presenter_id=p.presenter_id,
         )
     )
 
@@ -199,8 +217,16 @@ def _renumber(s: Session, meeting_id: str, order: list[str] | None) -> None:
 def _document_attached(s: Session, p: ev.DocumentAttached, m: Meta) -> None:
     s.add(
         t.Document(
-            id=p.document_id, meeting_id=p.meeting_id, agenda_item_id=p.agenda_item_id, title=p.title,
-            filename=p.filename, sha256=p.sha256, size=p.size, pages=p.pages, uploaded_at=m.at, uploaded_by=m.actor_id,
+            id=p.document_id,
+            meeting_id=p.meeting_id,
+            agenda_item_id=p.agenda_item_id,
+            title=p.title,
+            filename=p.filename,
+            sha256=p.sha256,
+            size=p.size,
+            pages=p.pages,
+            uploaded_at=m.at,
+            uploaded_by=m.actor_id,
         )
     )
 

@@ -71,9 +71,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
 
     data_dir: Path = Field(Path("var"), description="Where the database, documents and recordings live.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default: SQLite file meeting-room.sqlite3 in data_dir."
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file meeting-room.sqlite3 in data_dir.")
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
     max_upload_mb: int = Field(50, ge=1, le=2048, description="Largest accepted document upload.")
@@ -172,8 +170,7 @@ class Settings(BaseSettings):
                     raise SettingsError(
                         f"Cổng {self.port} trên {self.host} đang được chương trình khác dùng; "
                         f"chọn cổng khác bằng --port hoặc {ENV_PREFIX}PORT",
-                        f"Port {self.port} on {self.host} is already in use; "
-                        f"choose another with --port or {ENV_PREFIX}PORT",
+                        f"Port {self.port} on {self.host} is already in use; choose another with --port or {ENV_PREFIX}PORT",
                         port=self.port,
                     ) from None
                 raise SettingsError(
@@ -197,8 +194,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             name = ".".join(str(p) for p in err["loc"]) or "?"
             lines.append(f"{ENV_PREFIX}{name.upper()} ({name}) = {err.get('input')!r}: {err['msg']}")
         text = "\n".join(lines)
-        raise SettingsError(
-            f"Cấu hình không hợp lệ:\n{text}", f"Invalid settings:\n{text}", errors=lines
-        ) from None
+        raise SettingsError(f"Cấu hình không hợp lệ:\n{text}", f"Invalid settings:\n{text}", errors=lines) from None
     finally:
         _toml_file.reset(token)

@@ -130,8 +130,14 @@ class Store:
         digest = link_hash(seq, prev, payload.type, meeting_id, actor_id, occurred_at, body)
         session.add(
             EventRow(
-                seq=seq, type=payload.type, meeting_id=meeting_id, actor_id=actor_id,
-                occurred_at=occurred_at, payload=body, prev_hash=prev, hash=digest,
+                seq=seq,
+                type=payload.type,
+                meeting_id=meeting_id,
+                actor_id=actor_id,
+                occurred_at=occurred_at,
+                payload=body,
+                prev_hash=prev,
+                hash=digest,
             )
         )
         session.flush()
@@ -157,9 +163,17 @@ class Store:
         with self.read() as session:
             rows = session.execute(
                 select(
-                    EventRow.seq, EventRow.type, EventRow.meeting_id, EventRow.actor_id,
-                    EventRow.occurred_at, EventRow.payload, EventRow.prev_hash, EventRow.hash,
-                ).order_by(EventRow.seq).execution_options(yield_per=2000)
+                    EventRow.seq,
+                    EventRow.type,
+                    EventRow.meeting_id,
+                    EventRow.actor_id,
+                    EventRow.occurred_at,
+                    EventRow.payload,
+                    EventRow.prev_hash,
+                    EventRow.hash,
+                )
+                .order_by(EventRow.seq)
+                .execution_options(yield_per=2000)
             )
             return verify_links(ChainLink(*row) for row in rows)
 

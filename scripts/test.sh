@@ -9,5 +9,7 @@ if [ -n "${CI:-}" ]; then
     # In CI the PostgreSQL variants must run, not skip.
     export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1
 fi
+say "lint: ruff check"
+"$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks
 say "running the test suite: pytest $* ($(nproc) cores)"
 exec "$VENV/bin/python" -m pytest "$@"

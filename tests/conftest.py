@@ -106,23 +106,37 @@ def world(store: Store) -> World:
     body_id = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Thử Nghiệm", short_name="HĐND")
     ids = {"admin": admin.member_id}
     people = {
-        "chair": [Role.CHAIR, Role.MEMBER], "secretary": [Role.SECRETARY, Role.MEMBER],
-        "member1": [Role.MEMBER], "member2": [Role.MEMBER], "clerk": [Role.CLERK], "guest": [Role.GUEST],
+        "chair": [Role.CHAIR, Role.MEMBER],
+        "secretary": [Role.SECRETARY, Role.MEMBER],
+        "member1": [Role.MEMBER],
+        "member2": [Role.MEMBER],
+        "clerk": [Role.CLERK],
+        "guest": [Role.GUEST],
     }
     people["outsider"] = [Role.MEMBER]
     for username, roles in people.items():
         ids[username] = members.create_member(
-            store, admin, full_name=f"Người {username}", roles=roles, username=username,
+            store,
+            admin,
+            full_name=f"Người {username}",
+            roles=roles,
+            username=username,
             body_id=None if username in ("guest", "clerk", "outsider") else body_id,
         )
         members.set_password_hash(store, ids[username], _password_hash(), actor_id=admin.member_id)
     room_id = rooms.create_room(store, admin, name="Phòng họp A", location="Tầng 2", seats=["A1", "A2", "A3"])
     starts = datetime.now(UTC) + timedelta(days=1)
     meeting_id = meetings.schedule_meeting(
-        store, admin,
+        store,
+        admin,
         ev.MeetingScheduled(
-            meeting_id=meetings.new_meeting_id(), body_id=body_id, title="Phiên họp thường kỳ tháng 11",
-            room_id=room_id, starts_at=starts, chair_id=ids["chair"], secretary_id=ids["secretary"],
+            meeting_id=meetings.new_meeting_id(),
+            body_id=body_id,
+            title="Phiên họp thường kỳ tháng 11",
+            room_id=room_id,
+            starts_at=starts,
+            chair_id=ids["chair"],
+            secretary_id=ids["secretary"],
         ),
     )
     meetings.add_participant(store, admin, meeting_id, ids["guest"], role=MeetingRole.GUEST)

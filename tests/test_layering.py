@@ -32,7 +32,8 @@ def test_domain_package_does_not_import_the_application(package: str) -> None:
 @pytest.mark.parametrize("package", DOMAIN)
 def test_domain_package_reads_no_environment(package: str) -> None:
     offenders = [
-        str(f.relative_to(ROOT)) for f in sorted((ROOT / package).rglob("*.py"))
+        str(f.relative_to(ROOT))
+        for f in sorted((ROOT / package).rglob("*.py"))
         if "os.environ" in f.read_text(encoding="utf-8") or "getenv" in f.read_text(encoding="utf-8")
     ]
     assert offenders == []

@@ -51,7 +51,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, object]:
         """Liveness: the server answers and the database is reachable."""
-        report = {"status": "ok", "version": __version__, "database": store.engine.dialect.name}
+        report: dict[str, object] = {"status": "ok", "version": __version__, "database": store.engine.dialect.name}
         with store.read() as session:
             session.connection()
         return report

@@ -40,9 +40,7 @@ def token_of(conn: HTTPConnection) -> str | None:
 def current_actor(conn: HTTPConnection) -> Actor:
     token = token_of(conn)
     if token is None:
-        raise AuthenticationError(
-            "Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token"
-        )
+        raise AuthenticationError("Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token")
     return auth.resolve(get_store(conn), token)
 
 

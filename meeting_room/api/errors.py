@@ -64,8 +64,7 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
             400,
         )
     fields = [
-        {"field": ".".join(str(p) for p in err["loc"][1:] or err["loc"]), "problem": err["msg"], "type": err["type"]}
-        for err in problems
+        {"field": ".".join(str(p) for p in err["loc"][1:] or err["loc"]), "problem": err["msg"], "type": err["type"]} for err in problems
     ]
     text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
     return JSONResponse(
@@ -88,9 +87,7 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(
-        error_body("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved"), 500
-    )
+    return JSONResponse(error_body("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved"), 500)
 
 
 def install(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -194,14 +195,7 @@ class Attendance(Base):
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
 
 # Derived tables, children first: the order ``rebuild`` empties them in.
-DERIVED_TABLES = [
-    Attendance.__table__,
-    Document.__table__,
-    AgendaItem.__table__,
-    Participant.__table__,
-    Meeting.__table__,
-    Seat.__table__,
-    Room.__table__,
-    Member.__table__,
-    Body.__table__,
+DERIVED_TABLES: list[Table] = [
+    Base.metadata.tables[name]
+    for name in ("attendance", "documents", "agenda_items", "meeting_participants", "meetings", "seats", "rooms", "members", "bodies")
 ]

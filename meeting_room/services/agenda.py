@@ -26,9 +26,7 @@ def editable_meeting(session: Session, actor: Actor, meeting_id: str) -> t.Meeti
 def item_of(session: Session, meeting_id: str, item_id: str) -> t.AgendaItem:
     item = session.get(t.AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
-        raise NotFoundError(
-            f"Cuộc họp không có mục chương trình {item_id}", f"The meeting has no agenda item {item_id}", id=item_id
-        )
+        raise NotFoundError(f"Cuộc họp không có mục chương trình {item_id}", f"The meeting has no agenda item {item_id}", id=item_id)
     return item
 
 
@@ -43,8 +41,12 @@ def add_item(
             fetch(session, t.Member, presenter_id)
         last = session.scalar(select(func.max(t.AgendaItem.position)).where(t.AgendaItem.meeting_id == meeting_id)) or 0
         return ev.AgendaItemAdded(
-            meeting_id=meeting_id, item_id=item_id, position=last + 1, title=title,
-            description=description, presenter_id=presenter_id,
+            meeting_id=meeting_id,
+            item_id=item_id,
+            position=last + 1,
+            title=title,
+            description=description,
+            presenter_id=presenter_id,
         )
 
     store.append(decide, actor_id=actor.member_id)
@@ -79,7 +81,8 @@ def reorder(store: Store, actor: Actor, meeting_id: str, item_ids: list[str]) ->
             raise InvalidInputError(
                 "Thứ tự mới phải liệt kê mỗi mục chương trình của cuộc họp đúng một lần",
                 "The new order must list every agenda item of the meeting exactly once",
-                expected=sorted(current), received=item_ids,
+                expected=sorted(current),
+                received=item_ids,
             )
         return ev.AgendaReordered(meeting_id=meeting_id, item_ids=item_ids)
 

@@ -21,39 +21,56 @@ _ABSENCE_STATES = RUNNING | {MeetingState.SCHEDULED}
 
 
 def record(
-    store: Store, actor: Actor | None, meeting_id: str, member_id: str, status: AttendanceStatus,
-    source: AttendanceSource = AttendanceSource.MANUAL, *, reason: str | None = None,
-    confidence: float | None = None, camera: str | None = None,
+    store: Store,
+    actor: Actor | None,
+    meeting_id: str,
+    member_id: str,
+    status: AttendanceStatus,
+    source: AttendanceSource = AttendanceSource.MANUAL,
+    *,
+    reason: str | None = None,
+    confidence: float | None = None,
+    camera: str | None = None,
 ) -> None:
     """Record where a member is. ``actor=None`` is the system (face recognition, the online join)."""
     if status is AttendanceStatus.ABSENT_EXCUSED and not (reason or "").strip():
-        raise InvalidInputError(
-            "Vắng mặt có lý do cần ghi rõ lý do", "An excused absence needs a reason", field="reason"
-        )
+        raise InvalidInputError("Vắng mặt có lý do cần ghi rõ lý do", "An excused absence needs a reason", field="reason")
     if actor is not None and source is not AttendanceSource.MANUAL:
         raise InvalidInputError(
             "Người dùng chỉ ghi điểm danh thủ công; nhận diện khuôn mặt và trực tuyến do hệ thống ghi",
             "People record attendance manually; face and online attendance come from the system",
-            accepted=[AttendanceSource.MANUAL.value], received=source.value,
+            accepted=[AttendanceSource.MANUAL.value],
+            received=source.value,
         )
 
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         if actor is not None:
             require_meeting_role(
-                session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, also=(Role.CLERK,),
-                action_vi="ghi điểm danh", action_en="record attendance",
+                session,
+                actor,
+                meeting,
+                {MeetingRole.CHAIR, MeetingRole.SECRETARY},
+                also=(Role.CLERK,),
+                action_vi="ghi điểm danh",
+                action_en="record attendance",
             )
         allowed = RUNNING if status.present else _ABSENCE_STATES
         require_state(meeting.id, MeetingState(meeting.state), allowed, "ghi điểm danh", "record attendance")
         if session.get(t.Participant, (meeting_id, member_id)) is None:
             raise InvalidInputError(
-                f"Thành viên {member_id} không có trong danh sách dự họp", f"Member {member_id} is not a participant",
+                f"Thành viên {member_id} không có trong danh sách dự họp",
+                f"Member {member_id} is not a participant",
                 member_id=member_id,
             )
         return ev.AttendanceRecorded(
-            meeting_id=meeting_id, member_id=member_id, status=status, source=source,
-            reason=reason, confidence=confidence, camera=camera,
+            meeting_id=meeting_id,
+            member_id=member_id,
+            status=status,
+            source=source,
+            reason=reason,
+            confidence=confidence,
+            camera=camera,
         )
 
     store.append(decide, actor_id=actor.member_id if actor else None)
@@ -98,7 +115,11 @@ def summary(session: Session, meeting_id: str) -> Summary:
         else:
             counts[AttendanceStatus(status)] += 1
     return Summary(
-        expected, counts[AttendanceStatus.PRESENT_IN_ROOM], counts[AttendanceStatus.PRESENT_ONLINE],
-        counts[AttendanceStatus.ABSENT_EXCUSED], counts[AttendanceStatus.ABSENT_UNEXCUSED], not_recorded, guests,
+        expected,
+        counts[AttendanceStatus.PRESENT_IN_ROOM],
+        counts[AttendanceStatus.PRESENT_ONLINE],
+        counts[AttendanceStatus.ABSENT_EXCUSED],
+        counts[AttendanceStatus.ABSENT_UNEXCUSED],
+        not_recorded,
+        guests,
     )
-

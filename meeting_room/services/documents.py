@@ -17,8 +17,15 @@ from meeting_room.store import Store
 
 
 def attach(
-    store: Store, files: DocumentFiles, actor: Actor, meeting_id: str, item_id: str, *,
-    source: BinaryIO, filename: str | None, title: str | None,
+    store: Store,
+    files: DocumentFiles,
+    actor: Actor,
+    meeting_id: str,
+    item_id: str,
+    *,
+    source: BinaryIO,
+    filename: str | None,
+    title: str | None,
 ) -> str:
     # Check rights before reading a possibly large body.
     with store.read() as session:
@@ -32,9 +39,14 @@ def attach(
         editable_meeting(session, actor, meeting_id)  # again: the state may have moved meanwhile
         item_of(session, meeting_id, item_id)
         return ev.DocumentAttached(
-            meeting_id=meeting_id, document_id=document_id, agenda_item_id=item_id,
+            meeting_id=meeting_id,
+            document_id=document_id,
+            agenda_item_id=item_id,
             title=(title or "").strip() or name.removesuffix(".pdf").removesuffix(".PDF") or name,
-            filename=name, sha256=stored.sha256, size=stored.size, pages=stored.pages,
+            filename=name,
+            sha256=stored.sha256,
+            size=stored.size,
+            pages=stored.pages,
         )
 
     store.append(decide, actor_id=actor.member_id)

@@ -39,26 +39,25 @@ def _check_people(session: Session, body_id: str, chair_id: str | None, secretar
         member = fetch(session, t.Member, member_id)
         if not member.active:
             raise InvalidInputError(
-                f"{what_vi} {member.full_name} đã bị khóa tài khoản", f"The {what_en} {member_id} is disabled",
+                f"{what_vi} {member.full_name} đã bị khóa tài khoản",
+                f"The {what_en} {member_id} is disabled",
                 member_id=member_id,
             )
     if chair_id is not None and chair_id == secretary_id:
-        raise InvalidInputError(
-            "Chủ tọa và thư ký phải là hai người khác nhau", "The chair and the secretary must be different people"
-        )
+        raise InvalidInputError("Chủ tọa và thư ký phải là hai người khác nhau", "The chair and the secretary must be different people")
 
 
 def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at is not None and ends_at <= starts_at:
         raise InvalidInputError(
-            "Giờ kết thúc phải sau giờ bắt đầu", "ends_at must be after starts_at",
-            starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(),
+            "Giờ kết thúc phải sau giờ bắt đầu",
+            "ends_at must be after starts_at",
+            starts_at=starts_at.isoformat(),
+            ends_at=ends_at.isoformat(),
         )
 
 
-def schedule_meeting(
-    store: Store, actor: Actor, payload: ev.MeetingScheduled, *, invite_body_members: bool = True
-) -> str:
+def schedule_meeting(store: Store, actor: Actor, payload: ev.MeetingScheduled, *, invite_body_members: bool = True) -> str:
     """Schedule a meeting; the chair, the secretary and (by default) every active member of the body take part."""
     require_roles(actor, Role.CHAIR, Role.SECRETARY, action_vi="lên lịch cuộc họp", action_en="schedule meetings")
     _check_times(payload.starts_at, payload.ends_at)
@@ -75,14 +74,10 @@ def schedule_meeting(
             people.append((payload.secretary_id, MeetingRole.SECRETARY))
         if invite_body_members:
             body_members = session.scalars(
-                select(t.Member.id)
-                .where(t.Member.body_id == payload.body_id, t.Member.active.is_(True))
-                .order_by(t.Member.full_name)
+                select(t.Member.id).where(t.Member.body_id == payload.body_id, t.Member.active.is_(True)).order_by(t.Member.full_name)
             ).all()
             people += [(m, MeetingRole.MEMBER) for m in body_members if m not in (payload.chair_id, payload.secretary_id)]
-        return [payload] + [
-            ev.ParticipantAdded(meeting_id=payload.meeting_id, member_id=m, role=role) for m, role in people
-        ]
+        return [payload] + [ev.ParticipantAdded(meeting_id=payload.meeting_id, member_id=m, role=role) for m, role in people]
 
     store.append_all(decide, actor_id=actor.member_id)
     return payload.meeting_id
@@ -122,8 +117,13 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_meeting_role(
-            session, actor, meeting, allowed_roles, also=standing,
-            action_vi=f"chuyển cuộc họp sang “{target.label_vi}”", action_en=f"move the meeting to {target}",
+            session,
+            actor,
+            meeting,
+            allowed_roles,
+            also=standing,
+            action_vi=f"chuyển cuộc họp sang “{target.label_vi}”",
+            action_en=f"move the meeting to {target}",
         )
         current = S(meeting.state)
         check_transition(meeting_id, current, target)
@@ -136,14 +136,17 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
 def add_participant(store: Store, actor: Actor, meeting_id: str, member_id: str, role: MeetingRole) -> None:
     if role in (MeetingRole.CHAIR, MeetingRole.SECRETARY):
         raise InvalidInputError(
-            "Chủ tọa và thư ký được chỉ định trong thông tin cuộc họp", "Set the chair and secretary on the meeting itself",
+            "Chủ tọa và thư ký được chỉ định trong thông tin cuộc họp",
+            "Set the chair and secretary on the meeting itself",
             accepted=[MeetingRole.MEMBER.value, MeetingRole.GUEST.value],
         )
 
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="mời người dự họp", action_en="invite participants")
-        require_state(meeting.id, S(meeting.state), _EDITABLE_DETAILS | {S.IN_SESSION, S.ADJOURNED}, "mời thêm người dự họp", "invite participants")
+        require_state(
+            meeting.id, S(meeting.state), _EDITABLE_DETAILS | {S.IN_SESSION, S.ADJOURNED}, "mời thêm người dự họp", "invite participants"
+        )
         fetch(session, t.Member, member_id)
         return ev.ParticipantAdded(meeting_id=meeting_id, member_id=member_id, role=role)
 
@@ -162,7 +165,8 @@ def remove_participant(store: Store, actor: Actor, meeting_id: str, member_id: s
             )
         if session.get(t.Participant, (meeting_id, member_id)) is None:
             raise InvalidInputError(
-                f"Thành viên {member_id} không dự cuộc họp này", f"Member {member_id} is not a participant",
+                f"Thành viên {member_id} không dự cuộc họp này",
+                f"Member {member_id} is not a participant",
             )
         return ev.ParticipantRemoved(meeting_id=meeting_id, member_id=member_id)
 

@@ -23,9 +23,7 @@ def _username_free(session: Session, username: str | None, except_id: str | None
         return
     other = session.scalar(select(t.Member).where(t.Member.username == username))
     if other is not None and other.id != except_id:
-        raise ConflictError(
-            f"Tên đăng nhập “{username}” đã được dùng", f"Username {username!r} is taken", username=username
-        )
+        raise ConflictError(f"Tên đăng nhập “{username}” đã được dùng", f"Username {username!r} is taken", username=username)
 
 
 def _store_password(session: Session, member_id: str, password_hash: str) -> None:
@@ -38,8 +36,15 @@ def _store_password(session: Session, member_id: str, password_hash: str) -> Non
 
 
 def create_member(
-    store: Store, actor: Actor | None, *, full_name: str, roles: list[Role], body_id: str | None = None,
-    title: str | None = None, username: str | None = None, password: str | None = None,
+    store: Store,
+    actor: Actor | None,
+    *,
+    full_name: str,
+    roles: list[Role],
+    body_id: str | None = None,
+    title: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
 ) -> str:
     """Create a member; with ``username`` and ``password`` they can log in. ``actor=None``: the system itself."""
     if actor is not None:
@@ -48,9 +53,7 @@ def create_member(
         member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username
     )
     if password is not None and payload.username is None:
-        raise InvalidInputError(
-            "Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username"
-        )
+        raise InvalidInputError("Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username")
     password_hash = auth.hash_password(password) if password is not None else None
 
     def decide(session: Session) -> ev.EventPayload:
@@ -97,9 +100,7 @@ def _keep_one_admin(session: Session, losing_id: str) -> None:
 def change_password(store: Store, actor: Actor, member_id: str, new: str, current: str | None = None) -> None:
     """Admins reset anyone's password; others change their own, giving the current one."""
     if member_id != actor.member_id and not actor.has():
-        raise PermissionDeniedError(
-            "Bạn chỉ có thể đổi mật khẩu của chính mình", "You may only change your own password"
-        )
+        raise PermissionDeniedError("Bạn chỉ có thể đổi mật khẩu của chính mình", "You may only change your own password")
     if member_id == actor.member_id and not actor.has():
         with store.read() as session:
             cred = session.get(t.Credential, member_id)
@@ -113,9 +114,7 @@ def set_password_hash(store: Store, member_id: str, password_hash: str, *, actor
     def decide(session: Session) -> ev.EventPayload:
         member = fetch(session, t.Member, member_id)
         if member.username is None:
-            raise InvalidInputError(
-                "Thành viên chưa có tên đăng nhập", "The member has no username to log in with", member_id=member_id
-            )
+            raise InvalidInputError("Thành viên chưa có tên đăng nhập", "The member has no username to log in with", member_id=member_id)
         _store_password(session, member_id, password_hash)  # same transaction as the event
         return ev.MemberPasswordSet(member_id=member_id)
 

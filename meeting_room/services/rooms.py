@@ -46,19 +46,17 @@ def create_room(store: Store, actor: Actor, *, name: str, location: str | None, 
     return payload.room_id
 
 
-def update_room(
-    store: Store, actor: Actor, room_id: str, *, fields: dict[str, str | None], seats: list[str] | None
-) -> None:
+def update_room(store: Store, actor: Actor, room_id: str, *, fields: dict[str, str | None], seats: list[str] | None) -> None:
     require_roles(actor, action_vi="sửa phòng họp", action_en="edit rooms")
 
     def decide(session: Session) -> ev.EventPayload:
         fetch(session, t.Room, room_id)
         if fields.get("name"):
             _name_free(session, str(fields["name"]), room_id)
-        extra = {}
+        extra: dict[str, list[ev.SeatSpec]] = {}
         if seats is not None:
             existing = {s.label: s.id for s in session.scalars(select(t.Seat).where(t.Seat.room_id == room_id))}
             extra["seats"] = seat_specs(seats, existing)
-        return ev.RoomUpdated(room_id=room_id, **fields, **extra)
+        return ev.RoomUpdated.model_validate({"room_id": room_id, **fields, **extra})
 
     store.append(decide, actor_id=actor.member_id)

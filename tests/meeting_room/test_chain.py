@@ -35,7 +35,9 @@ def test_changed_payload_is_found_at_its_event() -> None:
 def test_rehashed_event_breaks_the_next_link() -> None:
     links = _chain(5)
     forged = replace(links[1], actor_id="someone-else")
-    forged = replace(forged, hash=link_hash(2, forged.prev_hash, forged.type, forged.meeting_id, forged.actor_id, forged.occurred_at, forged.payload))
+    forged = replace(
+        forged, hash=link_hash(2, forged.prev_hash, forged.type, forged.meeting_id, forged.actor_id, forged.occurred_at, forged.payload)
+    )
     links[1] = forged
     report = verify_links(links)
     assert report.broken_at == 3 and "prev_hash" in (report.problem or "")

@@ -38,8 +38,13 @@ def test_same_content_is_stored_once(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("a/b/c.pdf", "c.pdf"), ("C:\\Users\\x\\Tờ trình.pdf", "Tờ trình.pdf"), ("", "tai-lieu.pdf"), ("bad\x00name.pdf", "badname.pdf"),
-     ("To\u031b\u0300 tri\u0300nh.pdf", "Tờ trình.pdf")],
+    [
+        ("a/b/c.pdf", "c.pdf"),
+        ("C:\\Users\\x\\Tờ trình.pdf", "Tờ trình.pdf"),
+        ("", "tai-lieu.pdf"),
+        ("bad\x00name.pdf", "badname.pdf"),
+        ("To\u031b\u0300 tri\u0300nh.pdf", "Tờ trình.pdf"),
+    ],
 )
 def test_clean_filename(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean

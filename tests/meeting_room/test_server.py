@@ -36,7 +36,9 @@ class Server:
         self.log = data_dir.parent / f"serve-{self.port}.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "meeting_room", "serve", "--port", str(self.port)],
-            env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -101,7 +103,8 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
             assert backlog == ["meeting.scheduled", "agenda.item_added"]
             c.post(
                 f"/api/meetings/{meeting['id']}/agenda/{item['id']}/documents",
-                files={"file": ("bao-cao.pdf", make_pdf(1), "application/pdf")}, headers=h,
+                files={"file": ("bao-cao.pdf", make_pdf(1), "application/pdf")},
+                headers=h,
             ).raise_for_status()
             c.post(f"/api/meetings/{meeting['id']}/transitions", json={"to": "open"}, headers=h).raise_for_status()
             live = [json.loads(ws.recv(timeout=10))["event"] for _ in range(2)]

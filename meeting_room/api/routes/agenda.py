@@ -93,9 +93,7 @@ def add_item(meeting_id: str, body: ItemIn, store: StoreDep, actor: ActorDep) ->
 @router.patch("/{item_id}")
 def update_item(meeting_id: str, item_id: str, body: ItemPatch, store: StoreDep, actor: ActorDep) -> list[ItemOut]:
     """Edit an agenda item."""
-    agenda.update_item(
-        store, actor, ev.AgendaItemUpdated(meeting_id=meeting_id, item_id=item_id, **body.model_dump(exclude_unset=True))
-    )
+    agenda.update_item(store, actor, ev.AgendaItemUpdated(meeting_id=meeting_id, item_id=item_id, **body.model_dump(exclude_unset=True)))
     return list_items(meeting_id, store, actor)
 
 

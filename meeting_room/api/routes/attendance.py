@@ -76,17 +76,28 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
             status = AttendanceStatus(a.status) if a else None
             records.append(
                 RecordOut(
-                    member_id=m.id, full_name=m.full_name, role=MeetingRole(p.role), status=status,
+                    member_id=m.id,
+                    full_name=m.full_name,
+                    role=MeetingRole(p.role),
+                    status=status,
                     status_label=status.label_vi if status else "Chưa điểm danh",
-                    source=AttendanceSource(a.source) if a else None, reason=a.reason if a else None,
-                    confidence=a.confidence if a else None, camera=a.camera if a else None,
-                    recorded_at=a.recorded_at if a else None, first_present_at=a.first_present_at if a else None,
+                    source=AttendanceSource(a.source) if a else None,
+                    reason=a.reason if a else None,
+                    confidence=a.confidence if a else None,
+                    camera=a.camera if a else None,
+                    recorded_at=a.recorded_at if a else None,
+                    first_present_at=a.first_present_at if a else None,
                 )
             )
         s = attendance.summary(session, meeting_id)
         summary = SummaryOut(
-            expected=s.expected, present=s.present, present_in_room=s.present_in_room, present_online=s.present_online,
-            absent_excused=s.absent_excused, absent_unexcused=s.absent_unexcused, not_recorded=s.not_recorded,
+            expected=s.expected,
+            present=s.present,
+            present_in_room=s.present_in_room,
+            present_online=s.present_online,
+            absent_excused=s.absent_excused,
+            absent_unexcused=s.absent_unexcused,
+            not_recorded=s.not_recorded,
             guests_present=s.guests_present,
         )
         return AttendanceOut(summary=summary, records=records)

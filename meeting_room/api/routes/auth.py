@@ -6,12 +6,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from starlette.requests import Request
 
 from meeting_room import auth
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, token_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
-from starlette.requests import Request
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -33,8 +33,13 @@ def login(body: LoginIn, response: Response, store: StoreDep, settings: Settings
     """Log in with username and password; sets the session cookie and returns a bearer token."""
     result = auth.login(store, body.username, body.password, hours=settings.session_hours)
     response.set_cookie(
-        SESSION_COOKIE, result.token, max_age=settings.session_hours * 3600, httponly=True,
-        samesite="lax", secure=settings.cookie_secure, path="/",
+        SESSION_COOKIE,
+        result.token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
     )
     with store.read() as session:
         member = session.get_one(t.Member, result.actor.member_id)

@@ -34,13 +34,18 @@ async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDe
     async with request.form(max_files=1, max_fields=4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InvalidInputError(
-                "Thiếu trường “file” chứa tệp PDF", "The form has no 'file' field with the PDF", field="file"
-            )
+            raise InvalidInputError("Thiếu trường “file” chứa tệp PDF", "The form has no 'file' field with the PDF", field="file")
         title = form.get("title")
         document_id = await run_in_threadpool(
-            documents.attach, store, files, actor, meeting_id, item_id,
-            source=upload.file, filename=upload.filename, title=title if isinstance(title, str) else None,
+            documents.attach,
+            store,
+            files,
+            actor,
+            meeting_id,
+            item_id,
+            source=upload.file,
+            filename=upload.filename,
+            title=title if isinstance(title, str) else None,
         )
     with store.read() as session:
         return document_out(session.get_one(t.Document, document_id))
@@ -61,7 +66,9 @@ def download(meeting_id: str, document_id: str, store: StoreDep, files: FilesDep
     with store.read() as session:
         doc = documents.document_of(session, actor, meeting_id, document_id)
     return FileResponse(
-        files.open(doc.sha256), media_type="application/pdf", filename=doc.filename,
+        files.open(doc.sha256),
+        media_type="application/pdf",
+        filename=doc.filename,
         content_disposition_type="attachment" if download else "inline",
         headers={"ETag": f'"{doc.sha256}"', "Cache-Control": "private, max-age=3600"},
     )

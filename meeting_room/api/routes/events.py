@@ -43,8 +43,11 @@ def _check_view(store: Store, actor: Actor, meeting_id: str) -> None:
 
 @router.get("/events")
 def list_events(
-    meeting_id: str, store: StoreDep, actor: ActorDep,
-    after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000),
+    meeting_id: str,
+    store: StoreDep,
+    actor: ActorDep,
+    after: int = Query(0, ge=0),
+    limit: int = Query(500, ge=1, le=5000),
 ) -> EventsOut:
     """The meeting's events after id ``after``, oldest first (page with ``limit``)."""
     _check_view(store, actor, meeting_id)

@@ -83,24 +83,31 @@ class MeetingOut(BaseModel):
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
     state = MeetingState(m.state)
     return MeetingOut(
-        id=m.id, body_id=m.body_id, title=m.title, room_id=m.room_id, starts_at=m.starts_at, ends_at=m.ends_at,
-        state=state, state_label=state.label_vi, state_changed_at=m.state_changed_at,
-        next_states=sorted(TRANSITIONS[state]), chair_id=m.chair_id, secretary_id=m.secretary_id,
-        my_role=meeting_role(session, actor, m), last_event_id=m.last_seq, created_at=m.created_at,
+        id=m.id,
+        body_id=m.body_id,
+        title=m.title,
+        room_id=m.room_id,
+        starts_at=m.starts_at,
+        ends_at=m.ends_at,
+        state=state,
+        state_label=state.label_vi,
+        state_changed_at=m.state_changed_at,
+        next_states=sorted(TRANSITIONS[state]),
+        chair_id=m.chair_id,
+        secretary_id=m.secretary_id,
+        my_role=meeting_role(session, actor, m),
+        last_event_id=m.last_seq,
+        created_at=m.created_at,
     )
 
 
 @router.get("")
-def list_meetings(
-    store: StoreDep, actor: ActorDep, state: MeetingState | None = None, body_id: str | None = None
-) -> list[MeetingOut]:
+def list_meetings(store: StoreDep, actor: ActorDep, state: MeetingState | None = None, body_id: str | None = None) -> list[MeetingOut]:
     """Meetings the caller may see (all for admins and clerks), newest first."""
     query = select(t.Meeting).order_by(t.Meeting.starts_at.desc())
     if not actor.has(Role.CLERK):
         mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
-        query = query.where(
-            t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
-        )
+        query = query.where(t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id))
     if state is not None:
         query = query.where(t.Meeting.state == state.value)
     if body_id is not None:

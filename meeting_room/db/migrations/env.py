@@ -23,6 +23,6 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:  # the alembic command line, used by developers to write revisions
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         _run(conn)

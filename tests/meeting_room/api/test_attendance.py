@@ -40,8 +40,14 @@ def test_summary_counts_room_online_absent(client: TestClient, world: World) -> 
     attendance.record(world.store, None, world.meeting_id, world.ids["member1"], AttendanceStatus.PRESENT_ONLINE, AttendanceSource.ONLINE)
     body = client.get(f"/api/meetings/{world.meeting_id}/attendance", headers=login(client, "member2")).json()
     assert body["summary"] == {
-        "expected": 4, "present": 3, "present_in_room": 2, "present_online": 1,
-        "absent_excused": 0, "absent_unexcused": 1, "not_recorded": 0, "guests_present": 1,
+        "expected": 4,
+        "present": 3,
+        "present_in_room": 2,
+        "present_online": 1,
+        "absent_excused": 0,
+        "absent_unexcused": 1,
+        "not_recorded": 0,
+        "guests_present": 1,
     }
     by_member = {r["member_id"]: r for r in body["records"]}
     online = by_member[world.ids["member1"]]
@@ -52,11 +58,18 @@ def test_summary_counts_room_online_absent(client: TestClient, world: World) -> 
 def test_face_source_is_recorded_with_confidence_and_camera(client: TestClient, world: World) -> None:
     _open(client, world)
     attendance.record(
-        world.store, None, world.meeting_id, world.ids["member2"], AttendanceStatus.PRESENT_IN_ROOM, AttendanceSource.FACE,
-        confidence=0.93, camera="cam-1",
+        world.store,
+        None,
+        world.meeting_id,
+        world.ids["member2"],
+        AttendanceStatus.PRESENT_IN_ROOM,
+        AttendanceSource.FACE,
+        confidence=0.93,
+        camera="cam-1",
     )
     rec = next(
-        r for r in client.get(f"/api/meetings/{world.meeting_id}/attendance", headers=login(client, "chair")).json()["records"]
+        r
+        for r in client.get(f"/api/meetings/{world.meeting_id}/attendance", headers=login(client, "chair")).json()["records"]
         if r["member_id"] == world.ids["member2"]
     )
     assert (rec["source"], rec["confidence"], rec["camera"]) == ("face", 0.93, "cam-1")

@@ -55,8 +55,12 @@ def test_every_api_route_refuses_anonymous_requests(app, client: TestClient, wor
         if template in open_routes:
             continue
         path = template.format(
-            meeting_id=world.meeting_id, item_id=world.item_ids[0], member_id=world.ids["member1"],
-            body_id=world.body_id, room_id=world.room_id, document_id="d",
+            meeting_id=world.meeting_id,
+            item_id=world.item_ids[0],
+            member_id=world.ids["member1"],
+            body_id=world.body_id,
+            room_id=world.room_id,
+            document_id="d",
         )
         for method in operations:
             r = client.request(method, path, json={})
@@ -73,12 +77,14 @@ def test_change_own_password_needs_the_current_one(client: TestClient, world: Wo
     assert r.status_code == 401
     r = client.post(
         f"/api/members/{world.ids['member1']}/password",
-        json={"new_password": "ngan", "current_password": PASSWORD}, headers=headers,
+        json={"new_password": "ngan", "current_password": PASSWORD},
+        headers=headers,
     )
     assert r.status_code == 422 and "ít nhất 8" in r.json()["error"]["message"]
     r = client.post(
         f"/api/members/{world.ids['member1']}/password",
-        json={"new_password": "mot-mat-khau-moi", "current_password": PASSWORD}, headers=headers,
+        json={"new_password": "mot-mat-khau-moi", "current_password": PASSWORD},
+        headers=headers,
     )
     assert r.status_code == 204
     assert client.get("/api/auth/me", headers=headers).status_code == 401  # sessions end

@@ -32,7 +32,12 @@ def test_upload_list_download(client: TestClient, world: World) -> None:
     r = _upload(client, world, sec, pdf, name="Tờ trình số 12.pdf", title="Tờ trình dự toán ngân sách 2027")
     assert r.status_code == 201, r.text
     doc = r.json()
-    assert (doc["pages"], doc["size"], doc["title"], doc["filename"]) == (3, len(pdf), "Tờ trình dự toán ngân sách 2027", "Tờ trình số 12.pdf")
+    assert (doc["pages"], doc["size"], doc["title"], doc["filename"]) == (
+        3,
+        len(pdf),
+        "Tờ trình dự toán ngân sách 2027",
+        "Tờ trình số 12.pdf",
+    )
     member = login(client, "member1")  # every participant can read the documents
     agenda = client.get(f"/api/meetings/{world.meeting_id}/agenda", headers=member).json()
     assert [d["id"] for d in agenda[1]["documents"]] == [doc["id"]]
@@ -40,7 +45,10 @@ def test_upload_list_download(client: TestClient, world: World) -> None:
     assert got.status_code == 200 and got.content == pdf and got.headers["content-type"] == "application/pdf"
     assert got.headers["content-disposition"].startswith("inline")
     attached = client.get(doc["url"] + "?download=true", headers=member)
-    assert attached.headers["content-disposition"].startswith("attachment") and "filename*=utf-8''T%E1%BB%9D" in attached.headers["content-disposition"]
+    assert (
+        attached.headers["content-disposition"].startswith("attachment")
+        and "filename*=utf-8''T%E1%BB%9D" in attached.headers["content-disposition"]
+    )
     assert client.get(doc["url"], headers=login(client, "outsider")).status_code == 404
 
 

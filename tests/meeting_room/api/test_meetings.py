@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from meeting_room.errors import InvalidTransitionError
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import meetings
-from meeting_room.errors import InvalidTransitionError
 from tests.conftest import World, login, snapshot
 
 
@@ -23,8 +23,13 @@ def test_schedule_invites_the_body_and_names_the_roles(client: TestClient, world
     starts = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     r = client.post(
         "/api/meetings",
-        json={"body_id": world.body_id, "title": "Phiên họp chuyên đề", "starts_at": starts,
-              "chair_id": world.ids["chair"], "secretary_id": world.ids["secretary"]},
+        json={
+            "body_id": world.body_id,
+            "title": "Phiên họp chuyên đề",
+            "starts_at": starts,
+            "chair_id": world.ids["chair"],
+            "secretary_id": world.ids["secretary"],
+        },
         headers=chair,
     )
     assert r.status_code == 201, r.text
@@ -33,8 +38,12 @@ def test_schedule_invites_the_body_and_names_the_roles(client: TestClient, world
     assert meeting["next_states"] == ["cancelled", "open"]
     people = client.get(f"/api/meetings/{meeting['id']}/participants", headers=chair).json()
     roles = {p["member_id"]: p["role"] for p in people}
-    assert roles == {world.ids["chair"]: "chair", world.ids["secretary"]: "secretary",
-                     world.ids["member1"]: "member", world.ids["member2"]: "member"}
+    assert roles == {
+        world.ids["chair"]: "chair",
+        world.ids["secretary"]: "secretary",
+        world.ids["member1"]: "member",
+        world.ids["member2"]: "member",
+    }
 
 
 def test_title_is_normalised_to_nfc(client: TestClient, world: World) -> None:
@@ -108,8 +117,12 @@ def test_guest_sees_the_meeting_but_not_the_member_list(client: TestClient, worl
         ("post", "/api/meetings", {"title": "x"}, 422),
         ("post", "/api/meetings", {"body_id": "nope", "title": "Họp", "starts_at": "2026-12-01T08:00:00+07:00"}, 404),
         ("post", "/api/meetings", {"body_id": "{body}", "title": "Họp", "starts_at": "2026-12-01T08:00:00"}, 422),
-        ("post", "/api/meetings", {"body_id": "{body}", "title": "Họp", "starts_at": "2026-12-01T08:00:00+07:00",
-                                   "ends_at": "2026-12-01T07:00:00+07:00"}, 422),
+        (
+            "post",
+            "/api/meetings",
+            {"body_id": "{body}", "title": "Họp", "starts_at": "2026-12-01T08:00:00+07:00", "ends_at": "2026-12-01T07:00:00+07:00"},
+            422,
+        ),
         ("post", "/api/meetings", {"body_id": "{body}", "title": "   ", "starts_at": "2026-12-01T08:00:00+07:00"}, 422),
         ("get", "/api/meetings/nope", None, 404),
         ("post", "/api/meetings/nope/transitions", {"to": "open"}, 404),
@@ -187,7 +200,10 @@ def test_agenda_edit_reorder_remove(client: TestClient, world: World) -> None:
     items = client.patch(f"{url}/{order[1]}", json={"description": "Chủ tọa phát biểu"}, headers=sec).json()
     assert items[1]["description"] == "Chủ tọa phát biểu"
     assert client.delete(f"{url}/{order[0]}", headers=sec).status_code == 204
-    assert [(i["position"], i["title"]) for i in client.get(url, headers=sec).json()] == [(1, "Khai mạc"), (2, "Biểu quyết dự toán ngân sách")]
+    assert [(i["position"], i["title"]) for i in client.get(url, headers=sec).json()] == [
+        (1, "Khai mạc"),
+        (2, "Biểu quyết dự toán ngân sách"),
+    ]
 
 
 def test_agenda_is_frozen_after_the_meeting_closes(client: TestClient, world: World) -> None:
@@ -220,8 +236,14 @@ def test_admin_manages_bodies_members_rooms(client: TestClient, world: World) ->
     assert dup.status_code == 409
     m = client.post(
         "/api/members",
-        json={"full_name": "Trần Văn Bình", "title": "Giám đốc", "body_id": body.json()["id"], "roles": ["chair", "member"],
-              "username": "binh.tv", "password": "mat-khau-cua-binh"},
+        json={
+            "full_name": "Trần Văn Bình",
+            "title": "Giám đốc",
+            "body_id": body.json()["id"],
+            "roles": ["chair", "member"],
+            "username": "binh.tv",
+            "password": "mat-khau-cua-binh",
+        },
         headers=admin,
     )
     assert m.status_code == 201 and m.json()["roles"] == ["chair", "member"]

@@ -73,7 +73,9 @@ def test_token_in_the_query_for_browsers_without_cookies(client: TestClient, wor
     ("who", "meeting", "code"),
     [(None, "own", 4401), ("outsider", "own", 4404), ("member1", "nope", 4404)],
 )
-def test_refused_subscribers_get_an_error_then_a_close_code(client: TestClient, world: World, who: str | None, meeting: str, code: int) -> None:
+def test_refused_subscribers_get_an_error_then_a_close_code(
+    client: TestClient, world: World, who: str | None, meeting: str, code: int
+) -> None:
     headers = login(client, who) if who else {}
     meeting_id = world.meeting_id if meeting == "own" else meeting
     with client.websocket_connect(f"/api/meetings/{meeting_id}/stream", headers=headers) as ws:
@@ -87,9 +89,7 @@ def test_refused_subscribers_get_an_error_then_a_close_code(client: TestClient, 
 def test_cross_site_cookie_connection_is_refused(client: TestClient, world: World) -> None:
     r = client.post("/api/auth/login", json={"username": "member1", "password": "mat-khau-thu-nghiem"})
     assert r.status_code == 200  # the cookie is now in the client
-    with client.websocket_connect(
-        f"/api/meetings/{world.meeting_id}/stream", headers={"origin": "http://evil.example"}
-    ) as ws:
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers={"origin": "http://evil.example"}) as ws:
         assert ws.receive_json()["error"]["code"] == "permission_denied"
 
 
