@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +17,7 @@ from sqlalchemy import delete, select
 
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
-from meeting_room.errors import AuthenticationError, InvalidInputError
+from meeting_room.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
 from meeting_room.roles import Role
 from meeting_room.store import Store
 
@@ -60,13 +64,71 @@ class Login:
 _BAD_LOGIN = ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password")
 
 
-def login(store: Store, username: str, password: str, *, hours: int) -> Login:
+class LoginThrottle:
+    """At most ``per_user`` failed log-ins per username, and ``per_address`` per client address, within
+    ``window`` seconds (the address limit is looser: tablets behind one proxy share an address).
+
+    Kept in memory: one server process guards one room; a restart forgets (and so does an attacker
+    who cannot restart the server).
+    """
+
+    def __init__(
+        self, per_user: int = 5, per_address: int = 20, window: float = 900.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_user, self.per_address, self.window, self._clock = per_user, per_address, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def check(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            waits = [
+                times[0] + self.window - now
+                for key in keys
+                if len(times := self._recent(key, now)) >= (self.per_user if key.startswith("user:") else self.per_address)
+            ]
+        if waits:
+            wait = int(max(waits)) + 1
+            raise TooManyAttemptsError(
+                f"Đăng nhập sai quá nhiều lần; hãy thử lại sau {(wait + 59) // 60} phút",
+                f"Too many failed log-ins; try again in {(wait + 59) // 60} minutes",
+                retry_after=wait,
+            )
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+            if len(self._failures) > 10_000:  # forget the oldest keys rather than grow without end
+                for key in list(self._failures)[:5_000]:
+                    del self._failures[key]
+
+    def succeeded(self, username_key: str) -> None:
+        with self._lock:
+            self._failures.pop(username_key, None)
+
+
+def login(store: Store, username: str, password: str, *, hours: int, throttle: LoginThrottle | None = None, client: str = "?") -> Login:
+    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
+    if throttle is not None:
+        throttle.check(*keys)
     with store.read() as session:
         member = session.scalar(select(t.Member).where(t.Member.username == username.strip().lower()))
         cred = session.get(t.Credential, member.id) if member else None
     ok = verify_password(cred.password_hash if cred else None, password)
     if not ok or member is None or not member.active:
+        if throttle is not None:
+            throttle.failed(*keys)
         raise AuthenticationError(*_BAD_LOGIN)
+    if throttle is not None:
+        throttle.succeeded(keys[0])
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(hours=hours)

@@ -69,6 +69,12 @@ class AuthenticationError(MeetingRoomError):
     code = "authentication_required"
 
 
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed log-ins; wait ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+
+
 class PermissionDeniedError(MeetingRoomError):
     """Valid credentials, but the role or meeting membership does not allow this."""
 

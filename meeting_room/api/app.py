@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from meeting_room import __version__
 from meeting_room.api import errors
 from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
+from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
 from meeting_room.settings import Settings
 from meeting_room.store import Store
@@ -37,6 +38,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.login_throttle = LoginThrottle()
     app.state.files = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
     errors.install(app)
     for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events):

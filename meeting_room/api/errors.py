@@ -21,6 +21,7 @@ STATUS: list[tuple[type[e.MeetingRoomError], int]] = [
     (e.InvalidInputError, 422),
     (e.NotFoundError, 404),
     (e.ConflictError, 409),
+    (e.TooManyAttemptsError, 429),
     (e.AuthenticationError, 401),
     (e.PermissionDeniedError, 403),
     (e.SettingsError, 500),
@@ -43,6 +44,8 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.MeetingRoomError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
     return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
 
 

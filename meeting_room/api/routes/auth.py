@@ -29,9 +29,14 @@ class LoginOut(BaseModel):
 
 
 @router.post("/login")
-def login(body: LoginIn, response: Response, store: StoreDep, settings: SettingsDep) -> LoginOut:
-    """Log in with username and password; sets the session cookie and returns a bearer token."""
-    result = auth.login(store, body.username, body.password, hours=settings.session_hours)
+def login(body: LoginIn, request: Request, response: Response, store: StoreDep, settings: SettingsDep) -> LoginOut:
+    """Log in with username and password; sets the session cookie and returns a bearer token.
+
+    Five failures for one username or one address within 15 minutes lock further tries (429)."""
+    client = request.client.host if request.client else "?"
+    result = auth.login(
+        store, body.username, body.password, hours=settings.session_hours, throttle=request.app.state.login_throttle, client=client
+    )
     response.set_cookie(
         SESSION_COOKIE,
         result.token,

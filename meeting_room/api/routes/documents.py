@@ -19,7 +19,28 @@ router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["documents"])
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-@router.post("/agenda/{item_id}/documents", status_code=201)
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The PDF document"},
+                        "title": {"type": "string", "maxLength": 500, "description": "Shown title; default: the file name"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+# The form is parsed by hand (documented through openapi_extra) so that an oversized body is
+# refused from its Content-Length before any of it is read.
+@router.post("/agenda/{item_id}/documents", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
 async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
     """Attach a PDF to an agenda item: multipart form with ``file`` (PDF) and optional ``title``."""
     declared = request.headers.get("content-length")

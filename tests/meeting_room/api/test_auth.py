@@ -118,3 +118,35 @@ def _admin_password(world: World) -> str:
 
     set_password_hash(world.store, world.ids["admin"], auth.hash_password(PASSWORD), actor_id=None)
     return PASSWORD
+
+
+def test_repeated_wrong_passwords_lock_the_username_then_expire(client: TestClient, world: World) -> None:
+    for _ in range(5):
+        assert client.post("/api/auth/login", json={"username": "member1", "password": "doan-mo-1"}).status_code == 401
+    r = client.post("/api/auth/login", json={"username": "member1", "password": PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert "quá nhiều lần" in r.json()["error"]["message"]
+    login(client, "member2")  # another person from the same address is not locked out
+
+
+def test_throttle_window_and_success_reset() -> None:
+    from meeting_room.auth import LoginThrottle
+    from meeting_room.errors import TooManyAttemptsError
+
+    now = [0.0]
+    throttle = LoginThrottle(per_user=3, per_address=5, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        throttle.failed("user:a", "addr:x")
+    with pytest.raises(TooManyAttemptsError) as info:
+        throttle.check("user:a", "addr:x")
+    assert info.value.details["retry_after"] == 61
+    throttle.check("user:b", "addr:x")  # address limit (5) not reached
+    now[0] = 61
+    throttle.check("user:a", "addr:x")  # the window has passed
+    throttle.failed("user:a", "addr:x")
+    throttle.succeeded("user:a")
+    throttle.check("user:a", "addr:x")
+    for _ in range(5):
+        throttle.failed("user:c", "addr:y")
+    with pytest.raises(TooManyAttemptsError):
+        throttle.check("user:d", "addr:y")  # this address tried too often
