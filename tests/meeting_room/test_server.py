@@ -9,8 +9,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
@@ -106,9 +108,21 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
                 files={"file": ("bao-cao.pdf", make_pdf(1), "application/pdf")},
                 headers=h,
             ).raise_for_status()
-            c.post(f"/api/meetings/{meeting['id']}/transitions", json={"to": "open"}, headers=h).raise_for_status()
+            # Six taps on "open" at once, each its own connection: one wins, five get 409.
+            barrier = threading.Barrier(6)
+
+            def tap() -> int:
+                with httpx.Client(base_url=server.base, timeout=20) as own:
+                    barrier.wait()
+                    return own.post(f"/api/meetings/{meeting['id']}/transitions", json={"to": "open"}, headers=h).status_code
+
+            with ThreadPoolExecutor(6) as pool:
+                codes = sorted(pool.map(lambda _: tap(), range(6)))
+            assert codes == [200, 409, 409, 409, 409, 409]
             live = [json.loads(ws.recv(timeout=10))["event"] for _ in range(2)]
             assert [e["type"] for e in live] == ["document.attached", "meeting.state_changed"]
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=0.5)  # exactly one state change was committed and pushed
 
     # A second start with the same store creates no second admin and prints no password.
     server.stop()
