@@ -183,8 +183,7 @@ class Store:
         with self._lock, self._write_session() as session:
             for table in DERIVED_TABLES:
                 session.execute(delete(table))
-            rows = session.scalars(select(EventRow).order_by(EventRow.seq).execution_options(yield_per=2000))
-            for row in rows.all():
+            for row in session.scalars(select(EventRow).order_by(EventRow.seq)).all():
                 stored = StoredEvent.from_row(row)
                 projections.apply(session, parse_payload(row.type, stored.data), stored)
                 count += 1

@@ -32,7 +32,7 @@ _TRANSITION_RIGHTS: dict[MeetingState, tuple[set[MeetingRole], tuple[Role, ...]]
 }
 
 
-def _check_people(session: Session, body_id: str, chair_id: str | None, secretary_id: str | None) -> None:
+def _check_people(session: Session, chair_id: str | None, secretary_id: str | None) -> None:
     for member_id, what_vi, what_en in ((chair_id, "Chủ tọa", "chair"), (secretary_id, "Thư ký", "secretary")):
         if member_id is None:
             continue
@@ -66,7 +66,7 @@ def schedule_meeting(store: Store, actor: Actor, payload: ev.MeetingScheduled, *
         fetch(session, t.Body, payload.body_id)
         if payload.room_id is not None:
             fetch(session, t.Room, payload.room_id)
-        _check_people(session, payload.body_id, payload.chair_id, payload.secretary_id)
+        _check_people(session, payload.chair_id, payload.secretary_id)
         people: list[tuple[str, MeetingRole]] = []
         if payload.chair_id:
             people.append((payload.chair_id, MeetingRole.CHAIR))
@@ -96,7 +96,7 @@ def update_meeting(store: Store, actor: Actor, payload: ev.MeetingUpdated) -> No
             fetch(session, t.Room, payload.room_id)
         chair = payload.chair_id if "chair_id" in payload.model_fields_set else meeting.chair_id
         secretary = payload.secretary_id if "secretary_id" in payload.model_fields_set else meeting.secretary_id
-        _check_people(session, meeting.body_id, chair, secretary)
+        _check_people(session, chair, secretary)
         ends_at = payload.ends_at if "ends_at" in payload.model_fields_set else meeting.ends_at
         _check_times(payload.starts_at or meeting.starts_at, ends_at)
         appointed = [

@@ -56,16 +56,16 @@ def create_member(
         raise InvalidInputError("Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username")
     password_hash = auth.hash_password(password) if password is not None else None
 
-    def decide(session: Session) -> ev.EventPayload:
+    def decide(session: Session) -> list[ev.EventPayload]:
         if payload.body_id is not None:
             fetch(session, t.Body, payload.body_id)
         _username_free(session, payload.username)
-        return payload
+        if password_hash is None:
+            return [payload]
+        _store_password(session, payload.member_id, password_hash)  # same transaction as the events
+        return [payload, ev.MemberPasswordSet(member_id=payload.member_id)]
 
-    actor_id = actor.member_id if actor else None
-    store.append(decide, actor_id=actor_id)
-    if password_hash is not None:
-        set_password_hash(store, payload.member_id, password_hash, actor_id=actor_id)
+    store.append_all(decide, actor_id=actor.member_id if actor else None)
     return payload.member_id
 
 
