@@ -12,11 +12,15 @@ from fastapi.responses import HTMLResponse
 
 from meeting_room import __version__
 from meeting_room.api import errors
+from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+
+JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
+UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -41,6 +45,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.state.files = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
     errors.install(app)
+    upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
+    app.add_middleware(BodyLimit, limit_for=lambda path: upload if path.endswith("/documents") else (JSON_LIMIT, JSON_LIMIT))
     for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events):
         app.include_router(module.router)
 

@@ -60,6 +60,11 @@ class Server:
         self.proc.terminate()
         self.proc.wait(timeout=20)
 
+    def crash(self) -> None:
+        """SIGKILL: no shutdown handlers, no flushing; only what was committed survives."""
+        self.proc.kill()
+        self.proc.wait(timeout=20)
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str | None:
@@ -124,13 +129,22 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
             with pytest.raises(TimeoutError):
                 ws.recv(timeout=0.5)  # exactly one state change was committed and pushed
 
-    # A second start with the same store creates no second admin and prints no password.
-    server.stop()
+        acknowledged = c.get(f"/api/meetings/{meeting['id']}/events", headers=h).json()["last_event_id"]
+
+    # Crash right after the acknowledged writes. The restart creates no second admin and prints no
+    # password; everything acknowledged is there and the chain is intact.
+    server.crash()
     again = Server(tmp_path / "var", database_url)
     try:
         assert "mật khẩu / password" not in again.output()
         with httpx.Client(base_url=again.base) as c:
             assert c.get("/api/auth/me", headers=h).status_code == 200  # the session survived the restart
             assert c.get(f"/api/meetings/{meeting['id']}", headers=h).json()["state"] == "open"
+            assert c.get(f"/api/meetings/{meeting['id']}/events", headers=h).json()["last_event_id"] == acknowledged
     finally:
         again.stop()
+    env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(tmp_path / "var")}
+    if database_url:
+        env["MEETING_ROOM_DATABASE_URL"] = database_url
+    verify = subprocess.run([sys.executable, "-m", "meeting_room", "verify"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0 and "hash chain intact" in verify.stdout

@@ -255,3 +255,19 @@ def test_admin_manages_bodies_members_rooms(client: TestClient, world: World) ->
     room = client.patch(f"/api/rooms/{room['id']}", json={"seats": ["A0", "A1", "A2"]}, headers=admin).json()
     assert [s["label"] for s in room["seats"]] == ["A0", "A1", "A2"] and room["seats"][1]["id"] == seat_a1
     assert client.patch(f"/api/rooms/{room['id']}", json={"seats": ["B", "B"]}, headers=admin).status_code == 422
+
+
+def test_huge_json_body_is_413_before_it_is_read(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    before = snapshot(world.store)
+    huge = '{"title": "' + "x" * (2 << 20) + '"}'
+    r = client.post(f"/api/meetings/{world.meeting_id}/agenda", content=huge, headers={**chair, "content-type": "application/json"})
+    assert r.status_code == 413 and "quá lớn" in r.json()["error"]["message"]
+
+    def chunks():  # no Content-Length: the middleware counts what arrives
+        for _ in range(3):
+            yield b"x" * (1 << 19)
+
+    r = client.post(f"/api/meetings/{world.meeting_id}/agenda", content=chunks(), headers={**chair, "content-type": "application/json"})
+    assert r.status_code == 413
+    assert snapshot(world.store) == before
