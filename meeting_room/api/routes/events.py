@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["events"])
 _CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 _TRY_AGAIN_LATER = 1013
+_BACKLOG_PAGE = 500
 
 
 class EventsOut(BaseModel):
@@ -80,9 +81,10 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
     sub = store.bus.subscribe(meeting_id)  # subscribe first, then read the backlog: no gap between them
     last = after
     try:
-        for event in await run_in_threadpool(store.events, meeting_id=meeting_id, after=after):
-            await ws.send_json({"kind": "event", "event": event.message()})
-            last = event.seq
+        while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):
+            for event in page:  # page by page: a long meeting's backlog is never held whole
+                await ws.send_json({"kind": "event", "event": event.message()})
+                last = event.seq
         await ws.send_json({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws))
         try:

@@ -100,3 +100,16 @@ def test_http_event_pages(client: TestClient, world: World) -> None:
     rest = client.get(f"/api/meetings/{world.meeting_id}/events?after={first['last_event_id']}", headers=headers).json()
     assert [e["id"] for e in first["events"] + rest["events"]] == all_ids
     assert client.get(f"/api/meetings/{world.meeting_id}/events?after=-1", headers=headers).status_code == 422
+
+
+def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(client: TestClient, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from meeting_room.api.routes import events as events_route
+
+    monkeypatch.setattr(events_route, "_BACKLOG_PAGE", 3)
+    chair = world.actor("chair")
+    for n in range(7):
+        agenda.add_item(world.store, chair, world.meeting_id, title=f"Mục {n}")
+    expected = [e.seq for e in world.store.events(meeting_id=world.meeting_id)]
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "member1")) as ws:
+        got, last = _until_ready(ws)
+    assert [e["id"] for e in got] == expected and last == expected[-1] and len(expected) > 9
