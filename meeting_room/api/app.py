@@ -14,6 +14,7 @@ from meeting_room import __version__
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
+from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
 from meeting_room.settings import Settings
@@ -47,7 +48,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
     app.add_middleware(BodyLimit, limit_for=lambda path: upload if path.endswith("/documents") else (JSON_LIMIT, JSON_LIMIT))
-    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events):
+    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events, store_routes):
         app.include_router(module.router)
 
     index = (package_files("meeting_room") / "web" / "index.html").read_text(encoding="utf-8")
