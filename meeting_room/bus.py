@@ -1,15 +1,18 @@
-"""In-process publish/subscribe of committed events to live subscribers (WebSockets).
+"""Publish/subscribe of committed events to live subscribers (WebSockets), gap-free across processes.
 
-The store publishes from whatever thread committed; delivery happens on the event loop. Each
-subscriber has a bounded queue: one that falls too far behind is cut off and resumes from its
-last event id, rather than making the server hold an unbounded backlog.
+The store publishes what this process commits, from whatever thread committed; delivery happens
+on the event loop. Other processes (the CLI, a room process, another server worker) commit too:
+they send a notification (see ``meeting_room.notify``) and the bus catches up from the database.
+The bus delivers events strictly in sequence: when an event arrives whose predecessor has not been
+delivered, it reads the missing ones from the database first. Each subscriber has a bounded queue;
+one that falls too far behind is cut off and resumes from its last event id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from meeting_room.store import StoredEvent
 
 log = logging.getLogger(__name__)
+ReadAfter = Callable[[int], "list[StoredEvent]"]  # events with seq > n, oldest first, a page at most
 
 
 class SubscriberOverflow(Exception):
@@ -41,12 +45,21 @@ class Bus:
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._read_after: ReadAfter | None = None
+        self._last = 0  # the newest event delivered to subscribers
+        self._catching_up = False
+        self._again = False
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def attach(self, loop: asyncio.AbstractEventLoop, read_after: ReadAfter, head: int) -> None:
+        """Start delivering on ``loop``; events up to ``head`` are history, not live news."""
+        self._loop, self._read_after, self._last = loop, read_after, head
 
     def detach(self) -> None:
         self._loop = None
+
+    @property
+    def last_delivered(self) -> int:
+        return self._last
 
     def subscribe(self, meeting_id: str | None, maxsize: int = 1000) -> Subscription:
         sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize))
@@ -57,11 +70,57 @@ class Bus:
         self._subs.discard(sub)
 
     def publish(self, event: StoredEvent) -> None:
-        """Thread-safe; call in commit order (the store does, under its append lock)."""
+        """Thread-safe: an event this process has just committed."""
+        self._call(self._deliver, event)
+
+    def poke(self) -> None:
+        """Thread-safe: another process has committed something; read it from the database."""
+        self._call(self._start_catch_up)
+
+    def _call(self, fn: Callable[..., None], *args: object) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._fan_out, event)
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop closed between the check and the call
+            pass
+
+    # --- on the event loop --------------------------------------------------------------------
+
+    def _deliver(self, event: StoredEvent) -> None:
+        if event.seq <= self._last:
+            return  # delivered already (by a catch-up)
+        if event.seq != self._last + 1:
+            self._start_catch_up()  # a predecessor came from elsewhere: read them in order
+            return
+        self._last = event.seq
+        self._fan_out(event)
+
+    def _start_catch_up(self) -> None:
+        if self._catching_up:
+            self._again = True
+            return
+        self._catching_up = True
+        asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        assert self._read_after is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                self._again = False
+                page = await loop.run_in_executor(None, self._read_after, self._last)
+                for event in page:
+                    if event.seq == self._last + 1:
+                        self._last = event.seq
+                        self._fan_out(event)
+                if not page and not self._again:
+                    return
+        except Exception:  # the database is unreachable for a moment: the next event retries
+            log.exception("live events: catching up after event %s failed", self._last)
+        finally:
+            self._catching_up = False
 
     def _fan_out(self, event: StoredEvent) -> None:
         for sub in list(self._subs):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, 
 from meeting_room.db.tables import DERIVED_TABLES, EventRow
 from meeting_room.errors import ConflictError
 from meeting_room.events import EventPayload, parse_payload
+from meeting_room.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Store:
         self.bus = bus or Bus()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
+        self.notifier = Notifier(engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -109,6 +111,7 @@ class Store:
                         link = self._link(session, payload, actor_id)
                         projections.apply(session, payload, link)
                         stored.append(link)
+                    self.notifier.in_transaction(session)
             except IntegrityError as exc:
                 raise ConflictError(
                     "Thay đổi xung đột với dữ liệu đã có (trùng tên, trùng mã hoặc tham chiếu không tồn tại)",
@@ -118,6 +121,7 @@ class Store:
             for link in stored:  # under the lock: subscribers see commit order
                 log.debug("event %s %s committed", link.seq, link.type)
                 self.bus.publish(link)
+            self.notifier.after_commit()
             return stored
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
@@ -155,8 +159,12 @@ class Store:
             return [StoredEvent.from_row(row) for row in session.scalars(query)]
 
     def is_empty(self) -> bool:
+        return self.head_seq() == 0
+
+    def head_seq(self) -> int:
+        """The newest event's sequence number (0 for an empty store)."""
         with self.read() as session:
-            return session.execute(select(EventRow.seq).limit(1)).first() is None
+            return session.scalar(select(func.max(EventRow.seq))) or 0
 
     def verify(self) -> ChainReport:
         """Check every link of the chain; the report names the first broken one."""

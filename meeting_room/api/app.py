@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files as package_files
@@ -10,7 +11,7 @@ from importlib.resources import files as package_files
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from meeting_room import __version__
+from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
@@ -29,10 +30,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store.bus.attach(asyncio.get_running_loop())
+        store.bus.attach(
+            asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq()
+        )
+        listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         try:
             yield
         finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
             store.bus.detach()
 
     app = FastAPI(

@@ -1,0 +1,72 @@
+"""The bus delivers strictly in sequence, catching up from the database when an event came from elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+
+from meeting_room.bus import Bus
+from meeting_room.store import StoredEvent
+
+
+def _event(seq: int, meeting: str = "m") -> StoredEvent:
+    return StoredEvent(seq, "x", meeting, None, "2026-11-23T00:00:00+00:00", {}, f"h{seq}", f"h{seq - 1}")
+
+
+def test_gap_is_filled_from_the_database_in_order() -> None:
+    async def scenario() -> list[int]:
+        log = [_event(n) for n in range(1, 10)]
+        reads: list[int] = []
+
+        def read_after(n: int) -> list[StoredEvent]:
+            reads.append(n)
+            return [e for e in log if e.seq > n][:3]  # pages of three
+
+        bus = Bus()
+        bus.attach(asyncio.get_running_loop(), read_after, head=2)
+        sub = bus.subscribe("m")
+        bus.publish(log[2])  # 3: this process's own, in sequence
+        bus.publish(log[6])  # 7: 4..6 were committed by another process
+        bus.publish(log[6])  # a repeat is ignored
+        got = []
+        async for event in sub.events():
+            got.append(event.seq)
+            if event.seq == 9:
+                break
+        assert reads[0] == 3
+        return got
+
+    assert asyncio.run(scenario()) == [3, 4, 5, 6, 7, 8, 9]
+
+
+def test_poke_reads_what_others_committed_and_filters_by_meeting() -> None:
+    async def scenario() -> tuple[list[int], list[int]]:
+        log = [_event(1, "a"), _event(2, "b"), _event(3, "a")]
+        bus = Bus()
+        bus.attach(asyncio.get_running_loop(), lambda n: [e for e in log if e.seq > n], head=0)
+        a, everything = bus.subscribe("a"), bus.subscribe(None)
+        bus.poke()
+        bus.poke()  # coalesced with the first
+        await asyncio.sleep(0.2)
+        return [a.queue.get_nowait().seq for _ in range(a.queue.qsize())], [
+            everything.queue.get_nowait().seq for _ in range(everything.queue.qsize())
+        ]
+
+    assert asyncio.run(scenario()) == ([1, 3], [1, 2, 3])
+
+
+def test_a_slow_subscriber_is_cut_off_not_the_server() -> None:
+    async def scenario() -> bool:
+        bus = Bus()
+        bus.attach(asyncio.get_running_loop(), lambda n: [], head=0)
+        slow = bus.subscribe("m", maxsize=3)
+        for n in range(1, 6):
+            bus.publish(_event(n))
+        await asyncio.sleep(0.05)
+        try:
+            async for _ in slow.events():
+                pass
+        except Exception as exc:
+            return type(exc).__name__ == "SubscriberOverflow" and slow.overflowed
+        return False
+
+    assert asyncio.run(scenario())
