@@ -80,6 +80,7 @@ async def _listen_datagrams(engine: Engine, bus: Bus, own_token: str) -> None:
             bus.poke()
 
     loop.add_reader(sock.fileno(), readable)
+    bus.poke()  # whatever was committed before we were listening
     try:
         await asyncio.Event().wait()
     finally:
