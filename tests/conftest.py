@@ -53,18 +53,23 @@ def pg_cluster() -> Iterator[ThrowawayCluster | str]:
     cluster.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """A database URL for a server under test: None means the default SQLite file in data_dir."""
+    if request.param == "sqlite":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster if isinstance(cluster, str) else cluster.new_database()
+
+
 def _settings(tmp_path: Path, url: str | None = None, **extra: object) -> Settings:
     return load_settings(data_dir=tmp_path / "var", database_url=url, **extra)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+@pytest.fixture
+def any_store(tmp_path: Path, database_url: str | None) -> Iterator[Store]:
     """The store on each supported database (migrated, empty)."""
-    url = None
-    if request.param == "postgresql":
-        cluster = request.getfixturevalue("pg_cluster")
-        url = cluster if isinstance(cluster, str) else cluster.new_database()
-    store = open_store(_settings(tmp_path, url))
+    store = open_store(_settings(tmp_path, database_url))
     yield store
     store.engine.dispose()
 

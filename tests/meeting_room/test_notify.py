@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from meeting_room import events as ev
@@ -31,14 +30,6 @@ store = open_store(load_settings(data_dir=sys.argv[1], database_url=sys.argv[2] 
 for title in sys.argv[4:]:
     agenda.add_item(store, _operator(store), sys.argv[3], title=title)
 """
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    cluster = request.getfixturevalue("pg_cluster")
-    return cluster if isinstance(cluster, str) else cluster.new_database()
 
 
 def test_another_process_writes_and_the_subscriber_sees_it_live(tmp_path: Path, database_url: str | None) -> None:

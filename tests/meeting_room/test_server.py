@@ -66,14 +66,6 @@ class Server:
         self.proc.wait(timeout=20)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    cluster = request.getfixturevalue("pg_cluster")
-    return cluster if isinstance(cluster, str) else cluster.new_database()
-
-
 @pytest.fixture
 def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
     s = Server(tmp_path / "var", database_url)
