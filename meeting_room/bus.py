@@ -57,10 +57,6 @@ class Bus:
     def detach(self) -> None:
         self._loop = None
 
-    @property
-    def last_delivered(self) -> int:
-        return self._last
-
     def subscribe(self, meeting_id: str | None, maxsize: int = 1000) -> Subscription:
         sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize))
         self._subs.add(sub)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from meeting_room import auth
 from meeting_room.db import make_engine, migrate
-from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services.members import create_member
 from meeting_room.settings import Settings
@@ -39,8 +36,3 @@ def ensure_first_admin(store: Store) -> FirstAdmin | None:
     password = auth.new_password()
     create_member(store, None, full_name="Quản trị hệ thống", roles=[Role.ADMIN], username="admin", password=password)
     return FirstAdmin("admin", password)
-
-
-def has_admin(store: Store) -> bool:
-    with store.read() as session:
-        return any(Role.ADMIN.value in m.roles for m in session.scalars(select(t.Member).where(t.Member.active.is_(True))))

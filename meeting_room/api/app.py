@@ -30,9 +30,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store.bus.attach(
-            asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq()
-        )
+        store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         try:
             yield

@@ -14,6 +14,7 @@ from meeting_room.api.routes.agenda import DocumentOut, document_out
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError
 from meeting_room.services import documents
+from meeting_room.store import Store
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["documents"])
 
@@ -64,6 +65,10 @@ async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDe
             filename=upload.filename,
             title=title if isinstance(title, str) else None,
         )
+    return await run_in_threadpool(_document_out, store, document_id)  # no blocking I/O on the event loop
+
+
+def _document_out(store: Store, document_id: str) -> DocumentOut:
     with store.read() as session:
         return document_out(session.get_one(t.Document, document_id))
 
