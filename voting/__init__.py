@@ -4,6 +4,54 @@ A domain package: it never imports ``meeting_room`` and never reads settings or 
 variables; the application passes everything it needs as explicit arguments.
 """
 
-from voting.errors import VotingError
+from voting.errors import BallotError, PollDefinitionError, PollStateError, RuleError, VotingError
+from voting.poll import (
+    MOTION_OPTIONS,
+    Choice,
+    Eligibility,
+    Option,
+    PollDefinition,
+    PollKind,
+    PollState,
+    Secrecy,
+    check_transition,
+    normalise_text,
+)
+from voting.receipt import new_receipt, normalise_receipt, receipt_hash
+from voting.rules import PRESETS, MajorityBase, Rule, Threshold, custom_rule, preset
+from voting.tally import CastBallot, Electorate, OpinionGroup, OptionResult, Outcome, Result, percent, tally
 
-__all__ = ["VotingError"]
+__all__ = [
+    "MOTION_OPTIONS",
+    "PRESETS",
+    "BallotError",
+    "CastBallot",
+    "Choice",
+    "Electorate",
+    "Eligibility",
+    "MajorityBase",
+    "OpinionGroup",
+    "Option",
+    "OptionResult",
+    "Outcome",
+    "PollDefinition",
+    "PollDefinitionError",
+    "PollKind",
+    "PollState",
+    "PollStateError",
+    "Result",
+    "Rule",
+    "RuleError",
+    "Secrecy",
+    "Threshold",
+    "VotingError",
+    "check_transition",
+    "custom_rule",
+    "new_receipt",
+    "normalise_receipt",
+    "normalise_text",
+    "percent",
+    "preset",
+    "receipt_hash",
+    "tally",
+]

@@ -1,0 +1,34 @@
+"""Ballot receipts: a random code the voter keeps; only its hash is stored beside the ballot.
+
+The published tally lists every ballot under its receipt hash, so a voter can check that their
+ballot was counted as cast, and nobody else can tell which ballot is theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed by people
+_CODE = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$")
+
+
+def new_receipt() -> str:
+    """16 symbols from 32 (80 bits), written in four groups: ``K7QX-3MPA-9TZC-R2DE``."""
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalise_receipt(code: str) -> str | None:
+    """The canonical form of a code typed by a person, or None if it cannot be one."""
+    compact = re.sub(r"[\s-]", "", code or "").upper()
+    if len(compact) != 16:
+        return None
+    grouped = "-".join(compact[i : i + 4] for i in range(0, 16, 4))
+    return grouped if _CODE.match(grouped) else None
+
+
+def receipt_hash(poll_id: str, code: str) -> str:
+    """Bound to the poll, so one code says nothing about another poll."""
+    return hashlib.sha256(f"meeting-room receipt\n{poll_id}\n{code}".encode()).hexdigest()
