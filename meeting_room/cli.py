@@ -20,6 +20,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, SettingsError, from_validation
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
+from voting import VotingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,8 +32,8 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, ValidationError) as exc:
-            err = exc if isinstance(exc, MeetingRoomError) else from_validation(exc)
+        except (MeetingRoomError, VotingError, ValidationError) as exc:
+            err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
 
@@ -98,20 +99,28 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 @_friendly
 def verify(ctx: click.Context) -> None:
-    """Check the event log's hash chain; report the first broken link."""
+    """Check the event log's hash chain and recount every closed poll from its stored ballots."""
     from meeting_room.server import open_store
+    from meeting_room.services.polls import verify_polls
 
-    report = open_store(_settings(ctx)).verify()
+    store = open_store(_settings(ctx))
+    report = store.verify()
     if report.ok:
         click.echo(f"OK: {report.events} sự kiện, chuỗi băm nguyên vẹn / {report.events} events, hash chain intact")
         click.echo(f"head {report.head}")
-        return
-    click.echo(
-        f"HỎNG tại sự kiện {report.broken_at} / BROKEN at event {report.broken_at}: {report.problem}\n"
-        f"({report.events} sự kiện đầu hợp lệ / the first {report.events} events are intact)",
-        err=True,
-    )
-    sys.exit(1)
+    else:
+        click.echo(
+            f"HỎNG tại sự kiện {report.broken_at} / BROKEN at event {report.broken_at}: {report.problem}\n"
+            f"({report.events} sự kiện đầu hợp lệ / the first {report.events} events are intact)",
+            err=True,
+        )
+    audit = verify_polls(store)
+    if audit.ok:
+        click.echo(f"OK: kiểm lại {audit.checked} phiên biểu quyết, kết quả khớp / {audit.checked} polls recounted, results match")
+    for problem in audit.problems:
+        click.echo(f"SAI LỆCH / MISMATCH: {problem}", err=True)
+    if not (report.ok and audit.ok):
+        sys.exit(1)
 
 
 @main.command()

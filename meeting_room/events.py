@@ -14,6 +14,7 @@ from meeting_room.attendance import AttendanceSource, AttendanceStatus
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.text import LongText, Name, ShortText, Title, Username
+from voting import Eligibility, PollKind, PollState, Secrecy
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {}
 
@@ -217,3 +218,97 @@ class AttendanceRecorded(EventPayload):
     reason: LongText | None = None
     confidence: float | None = Field(None, ge=0, le=1)
     camera: Name | None = None
+
+
+# --- polls -------------------------------------------------------------------------------------
+
+
+class PollOptionSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    option_id: str = Field(min_length=1, max_length=36)
+    label: Name
+
+
+class RuleSpec(BaseModel):
+    """A preset name, or the parts of a custom rule (base, threshold like "> 1/2", quorum)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    preset: str | None = None
+    base: str | None = None
+    threshold: str | None = None
+    quorum: str | None = None
+
+
+class PollCreated(EventPayload):
+    type = "poll.created"
+    meeting_id: str
+    poll_id: str
+    agenda_item_id: str | None = None
+    title: Title
+    description: LongText | None = None
+    kind: PollKind
+    options: list[PollOptionSpec]
+    seats: int | None = None
+    min_choices: int
+    max_choices: int
+    secrecy: Secrecy
+    eligibility: Eligibility
+    allow_change: bool
+    rule: RuleSpec
+
+
+class PollOpened(EventPayload):
+    """The electorate is fixed here: who may vote, and the counts the rule is applied to."""
+
+    type = "poll.opened"
+    meeting_id: str
+    poll_id: str
+    eligible: list[str]
+    members: int = Field(ge=0)
+    present: int = Field(ge=0)
+    closes_at: AwareDatetime | None = None
+
+
+class BallotCast(EventPayload):
+    """Who voted, never what: the choice goes to the ballot box and enters the log when the poll closes."""
+
+    type = "poll.ballot_cast"
+    meeting_id: str
+    poll_id: str
+    voter_id: str
+    ballots_cast: int = Field(ge=1)
+    eligible: int = Field(ge=1)
+    replaced: bool = False
+
+
+class BallotRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    receipt_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    selection: list[str]
+    text: LongText | None = None
+    voter_id: str | None = None  # named polls only
+
+
+class PollClosed(EventPayload):
+    """Every ballot, in receipt-hash order (no cast order, no time), and the result computed from them."""
+
+    type = "poll.closed"
+    meeting_id: str
+    poll_id: str
+    by_timer: bool = False
+    ballots: list[BallotRecord]
+    result: dict[str, Any]
+
+
+class PollPublished(EventPayload):
+    type = "poll.published"
+    meeting_id: str
+    poll_id: str
+
+
+class PollCancelled(EventPayload):
+    type = "poll.cancelled"
+    meeting_id: str
+    poll_id: str
+    from_state: PollState
+    reason: LongText | None = None

@@ -18,6 +18,7 @@ from meeting_room import events as ev
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole
+from voting import PollState
 
 if TYPE_CHECKING:
     from meeting_room.store import StoredEvent
@@ -247,6 +248,70 @@ def _attendance_recorded(s: Session, p: ev.AttendanceRecorded, m: Meta) -> None:
     row.recorded_at, row.recorded_by = m.at, m.actor_id
     if p.status.present and row.first_present_at is None:
         row.first_present_at = m.at
+
+
+@_on(ev.PollCreated)
+def _poll_created(s: Session, p: ev.PollCreated, m: Meta) -> None:
+    s.add(
+        t.Poll(
+            id=p.poll_id,
+            meeting_id=p.meeting_id,
+            agenda_item_id=p.agenda_item_id,
+            title=p.title,
+            description=p.description,
+            kind=p.kind.value,
+            options=[o.model_dump() for o in p.options],
+            seats=p.seats,
+            min_choices=p.min_choices,
+            max_choices=p.max_choices,
+            secrecy=p.secrecy.value,
+            eligibility=p.eligibility.value,
+            allow_change=p.allow_change,
+            rule=p.rule.model_dump(),
+            state=PollState.CREATED.value,
+            created_at=m.at,
+            created_by=m.actor_id,
+            ballots_cast=0,
+        )
+    )
+
+
+@_on(ev.PollOpened)
+def _poll_opened(s: Session, p: ev.PollOpened, m: Meta) -> None:
+    poll = s.get_one(t.Poll, p.poll_id)
+    poll.state, poll.opened_at, poll.closes_at = PollState.OPEN.value, m.at, p.closes_at
+    poll.members, poll.present, poll.eligible_count = p.members, p.present, len(p.eligible)
+    s.add_all(t.PollEligible(poll_id=p.poll_id, member_id=member_id) for member_id in p.eligible)
+
+
+@_on(ev.BallotCast)
+def _ballot_cast(s: Session, p: ev.BallotCast, m: Meta) -> None:
+    if not p.replaced:  # the primary key refuses a second ballot from the same member
+        s.add(t.PollVoter(poll_id=p.poll_id, member_id=p.voter_id))
+    s.get_one(t.Poll, p.poll_id).ballots_cast = p.ballots_cast
+
+
+@_on(ev.PollClosed)
+def _poll_closed(s: Session, p: ev.PollClosed, m: Meta) -> None:
+    poll = s.get_one(t.Poll, p.poll_id)
+    poll.state, poll.closed_at, poll.result, poll.ballots_cast = PollState.CLOSED.value, m.at, p.result, len(p.ballots)
+    s.add_all(
+        t.Ballot(poll_id=p.poll_id, receipt_hash=b.receipt_hash, selection=b.selection, text=b.text, voter_id=b.voter_id) for b in p.ballots
+    )
+    s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))
+
+
+@_on(ev.PollPublished)
+def _poll_published(s: Session, p: ev.PollPublished, m: Meta) -> None:
+    poll = s.get_one(t.Poll, p.poll_id)
+    poll.state, poll.published_at = PollState.PUBLISHED.value, m.at
+
+
+@_on(ev.PollCancelled)
+def _poll_cancelled(s: Session, p: ev.PollCancelled, m: Meta) -> None:
+    poll = s.get_one(t.Poll, p.poll_id)
+    poll.state, poll.cancel_reason = PollState.CANCELLED.value, p.reason
+    s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))  # never counted, never kept
 
 
 _missing = set(ev.EVENT_TYPES.values()) - set(_HANDLERS)

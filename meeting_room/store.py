@@ -73,6 +73,10 @@ class Store:
         self._lock = threading.Lock()
         self.notifier = Notifier(engine)
 
+    def now(self) -> datetime:
+        """The store's clock (UTC): the time events are stamped with."""
+        return self._clock().astimezone(UTC)
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading the read models (never for writing them)."""

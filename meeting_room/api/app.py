@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
-from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, rooms
+from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, polls, rooms
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
+from meeting_room.poll_timer import PollTimer
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 
@@ -32,12 +33,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
+        timer = asyncio.create_task(PollTimer(store).run())
         try:
             yield
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in (listener, timer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             store.bus.detach()
 
     app = FastAPI(
@@ -53,8 +56,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
     app.add_middleware(BodyLimit, limit_for=lambda path: upload if path.endswith("/documents") else (JSON_LIMIT, JSON_LIMIT))
-    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, events, store_routes):
+    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, polls, events, store_routes):
         app.include_router(module.router)
+    app.include_router(polls.presets_router)
 
     index = (package_files("meeting_room") / "web" / "index.html").read_text(encoding="utf-8")
 

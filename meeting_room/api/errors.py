@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meeting_room import errors as e
+from voting import BallotError, PollDefinitionError, PollStateError, VotingError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     if status == 429:
         headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
     return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
+
+
+_VOTING_STATUS: list[tuple[type[VotingError], int]] = [(PollStateError, 409), (PollDefinitionError, 422), (BallotError, 422)]
+
+
+def _voting(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VotingError)
+    status = next((code for cls, code in _VOTING_STATUS if isinstance(exc, cls)), 400)
+    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status)
 
 
 def _domain_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -95,6 +105,7 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(e.MeetingRoomError, _domain)
+    app.add_exception_handler(VotingError, _voting)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -192,10 +192,97 @@ class Attendance(Base):
     first_present_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Poll(Base):
+    __tablename__ = "polls"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    agenda_item_id: Mapped[str | None] = mapped_column(ID)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    options: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    seats: Mapped[int | None] = mapped_column(Integer)
+    min_choices: Mapped[int] = mapped_column(Integer)
+    max_choices: Mapped[int] = mapped_column(Integer)
+    secrecy: Mapped[str] = mapped_column(String(16))
+    eligibility: Mapped[str] = mapped_column(String(32))
+    allow_change: Mapped[bool] = mapped_column(Boolean)
+    rule: Mapped[dict[str, str | None]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(ID)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    members: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    eligible_count: Mapped[int | None] = mapped_column(Integer)
+    ballots_cast: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PollEligible(Base):
+    __tablename__ = "poll_eligible"
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+
+
+class PollVoter(Base):
+    """Who has voted. The primary key is the database's guarantee of one ballot per member."""
+
+    __tablename__ = "poll_voters"
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+
+
+class Ballot(Base):
+    """A counted ballot, projected from ``poll.closed`` (for secret polls, ``voter_id`` is null)."""
+
+    __tablename__ = "ballots"
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    selection: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str | None] = mapped_column(Text)
+    voter_id: Mapped[str | None] = mapped_column(ID)
+
+
+class BallotBox(Base):
+    """Ballots of polls still open. Not derived from events: a choice enters the log only when the
+    poll closes, all ballots at once in receipt order, so the log cannot join a ballot to its voter.
+
+    No timestamp and no insertion-ordered key: on SQLite the table has no rowid and is stored in
+    the order of the random receipt hash. ``voter_id`` is set for named polls only.
+    """
+
+    __tablename__ = "ballot_box"
+    __table_args__ = (UniqueConstraint("poll_id", "voter_id"), {"sqlite_with_rowid": False})
+    poll_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    selection: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str | None] = mapped_column(Text)
+    voter_id: Mapped[str | None] = mapped_column(ID)
+
+
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
 
 # Derived tables, children first: the order ``rebuild`` empties them in.
 DERIVED_TABLES: list[Table] = [
     Base.metadata.tables[name]
-    for name in ("attendance", "documents", "agenda_items", "meeting_participants", "meetings", "seats", "rooms", "members", "bodies")
+    for name in (
+        "ballots",
+        "poll_voters",
+        "poll_eligible",
+        "polls",
+        "attendance",
+        "documents",
+        "agenda_items",
+        "meeting_participants",
+        "meetings",
+        "seats",
+        "rooms",
+        "members",
+        "bodies",
+    )
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_meeting_role, require_roles, require_staff
 from meeting_room.db import tables as t
-from meeting_room.errors import InvalidInputError
+from meeting_room.errors import ConflictError, InvalidInputError
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services.lookup import fetch
@@ -127,6 +127,14 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
         )
         current = S(meeting.state)
         check_transition(meeting_id, current, target)
+        if target in (S.CLOSED, S.CANCELLED):
+            open_polls = session.scalars(select(t.Poll.title).where(t.Poll.meeting_id == meeting_id, t.Poll.state == "open")).all()
+            if open_polls:
+                raise ConflictError(
+                    f"Còn phiên biểu quyết đang mở: {', '.join(open_polls)}. Hãy kết thúc hoặc hủy trước",
+                    f"Polls are still open: {', '.join(open_polls)}. Close or cancel them first",
+                    open_polls=list(open_polls),
+                )
         return ev.MeetingStateChanged(meeting_id=meeting_id, from_state=current, to_state=target, reason=reason)
 
     stored = store.append(decide, actor_id=actor.member_id)

@@ -1,0 +1,531 @@
+"""Polls: create, open, cast, close, publish, cancel; the live tally, receipts and verification.
+
+Ballot secrecy. For every poll the log records *who* voted (``poll.ballot_cast``) but not *what*:
+the choice goes to the ballot box table, which has no timestamp and no insertion-ordered key.
+When the poll closes, all ballots enter the log at once in receipt-hash order, with the voter's id
+only for named polls. For secret polls nothing in the log, the read models or the server's logs
+joins a ballot to its voter, and the live tally shows counts of ballots only.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_meeting_role, require_staff, require_view
+from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.errors import ChainError, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
+from meeting_room.roles import MeetingRole
+from meeting_room.store import Store
+from voting import (
+    PRESETS,
+    CastBallot,
+    Choice,
+    Electorate,
+    Eligibility,
+    Option,
+    PollDefinition,
+    PollKind,
+    PollState,
+    PollStateError,
+    Rule,
+    Secrecy,
+    check_transition,
+    custom_rule,
+    new_receipt,
+    normalise_receipt,
+    preset,
+    receipt_hash,
+    tally,
+)
+
+log = logging.getLogger(__name__)
+MAX_DURATION_S = 24 * 3600
+
+
+# --- rules and definitions ---------------------------------------------------------------------
+
+
+def resolve_rule(spec: ev.RuleSpec) -> ev.RuleSpec:
+    """The rule spelled out in full, so that a later change to a preset cannot change a stored result."""
+    if spec.preset is not None:
+        if spec.base or spec.threshold or spec.quorum:
+            raise InvalidInputError(
+                "Chọn một quy tắc có sẵn hoặc tự đặt cơ sở/ngưỡng, không cả hai",
+                "Give a preset or a custom base/threshold, not both",
+            )
+        rule = preset(spec.preset)
+    else:
+        if not spec.base:
+            raise InvalidInputError(
+                "Cần chọn quy tắc biểu quyết (preset) hoặc cơ sở tính (base) và ngưỡng (threshold)",
+                "A rule is needed: a preset, or a base and a threshold",
+                accepted_presets=list(PRESETS),
+            )
+        rule = custom_rule(spec.base, spec.threshold, spec.quorum)
+    return ev.RuleSpec(
+        preset=spec.preset,
+        base=rule.base.value,
+        threshold=str(rule.threshold) if rule.threshold else None,
+        quorum=str(rule.quorum) if rule.quorum else None,
+    )
+
+
+def rule_of(spec: ev.RuleSpec) -> Rule:
+    assert spec.base is not None  # stored specs are resolved
+    rule = custom_rule(spec.base, spec.threshold, spec.quorum)
+    known = PRESETS.get(spec.preset or "")
+    if known is not None and (known.base, known.threshold, known.quorum) == (rule.base, rule.threshold, rule.quorum):
+        return known
+    return rule
+
+
+def definition_of(poll: t.Poll | ev.PollCreated) -> PollDefinition:
+    """The poll's definition from its read model row or from its ``poll.created`` event."""
+    if isinstance(poll, ev.PollCreated):
+        options, rule = [o.model_dump() for o in poll.options], poll.rule
+    else:
+        options, rule = poll.options, ev.RuleSpec.model_validate(poll.rule)
+    return PollDefinition(
+        PollKind(poll.kind),
+        tuple(Option(o["option_id"], o["label"]) for o in options),
+        rule_of(rule),
+        Secrecy(poll.secrecy),
+        poll.min_choices,
+        poll.max_choices,
+        poll.seats,
+    )
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    """What the chair asks for; the defaults are those of a named motion."""
+
+    title: str
+    kind: PollKind = PollKind.MOTION
+    rule: ev.RuleSpec = field(default_factory=lambda: ev.RuleSpec(preset="majority_present"))
+    options: list[str] = field(default_factory=list)
+    seats: int | None = None
+    min_choices: int | None = None
+    max_choices: int | None = None
+    secrecy: Secrecy = Secrecy.NAMED
+    eligibility: Eligibility = Eligibility.PRESENT
+    allow_change: bool = False
+    agenda_item_id: str | None = None
+    description: str | None = None
+
+
+def poll_of(session: Session, poll_id: str, meeting_id: str | None = None) -> t.Poll:
+    poll = session.get(t.Poll, poll_id)
+    if poll is None or (meeting_id is not None and poll.meeting_id != meeting_id):
+        raise NotFoundError(f"Không có phiên biểu quyết {poll_id}", f"No poll {poll_id}", poll_id=poll_id)
+    return poll
+
+
+def new_poll_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def create_poll(store: Store, actor: Actor, meeting_id: str, spec: PollSpec, poll_id: str | None = None) -> str:
+    """Prepare a poll (the meeting's chair or secretary); it opens later."""
+    rule = resolve_rule(spec.rule)
+    options = [Option(f"o{i}", label) for i, label in enumerate(spec.options, start=1)]
+    definition = PollDefinition.build(
+        spec.kind,
+        rule_of(rule),
+        options=options or None,
+        secrecy=spec.secrecy,
+        seats=spec.seats,
+        min_choices=spec.min_choices,
+        max_choices=spec.max_choices,
+    )
+    poll_id = poll_id or new_poll_id()
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="tạo phiên biểu quyết", action_en="create polls")
+        require_state(meeting.id, MeetingState(meeting.state), EDITABLE, "tạo phiên biểu quyết", "create a poll")
+        if spec.agenda_item_id is not None:
+            item = session.get(t.AgendaItem, spec.agenda_item_id)
+            if item is None or item.meeting_id != meeting_id:
+                raise NotFoundError(
+                    f"Không có mục chương trình {spec.agenda_item_id} trong cuộc họp này",
+                    f"No agenda item {spec.agenda_item_id} in this meeting",
+                    agenda_item_id=spec.agenda_item_id,
+                )
+        return ev.PollCreated(
+            meeting_id=meeting_id,
+            poll_id=poll_id,
+            agenda_item_id=spec.agenda_item_id,
+            title=spec.title,
+            description=spec.description,
+            kind=definition.kind,
+            options=[ev.PollOptionSpec(option_id=o.id, label=o.label) for o in definition.options],
+            seats=definition.seats,
+            min_choices=definition.min_choices,
+            max_choices=definition.max_choices,
+            secrecy=spec.secrecy,
+            eligibility=spec.eligibility,
+            allow_change=spec.allow_change,
+            rule=rule,
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return poll_id
+
+
+def _electorate(session: Session, meeting_id: str, eligibility: Eligibility) -> tuple[list[str], int, int]:
+    """(eligible member ids, voting members, members present) from the attendance right now."""
+    rows = session.execute(
+        select(t.Participant.member_id, t.Attendance.status)
+        .outerjoin(
+            t.Attendance,
+            (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id),
+        )
+        .where(t.Participant.meeting_id == meeting_id, t.Participant.role != MeetingRole.GUEST.value)
+        .order_by(t.Participant.member_id)
+    ).all()
+    present = {m for m, status in rows if status is not None and AttendanceStatus(status).present}
+    in_room = {m for m, status in rows if status == AttendanceStatus.PRESENT_IN_ROOM.value}
+    everyone = [m for m, _ in rows]
+    eligible = {
+        Eligibility.ALL_MEMBERS: everyone,
+        Eligibility.PRESENT: [m for m in everyone if m in present],
+        Eligibility.PRESENT_IN_ROOM: [m for m in everyone if m in in_room],
+    }[eligibility]
+    return eligible, len(everyone), len(present)
+
+
+def open_poll(store: Store, actor: Actor, poll_id: str, duration_s: int | None = None) -> ev.PollOpened:
+    """Open the vote (the chair); the electorate is fixed from attendance at this moment."""
+    if duration_s is not None and not 10 <= duration_s <= MAX_DURATION_S:
+        raise InvalidInputError(
+            f"Thời gian biểu quyết phải từ 10 giây đến {MAX_DURATION_S // 3600} giờ",
+            f"The countdown must be between 10 s and {MAX_DURATION_S} s",
+            received=duration_s,
+        )
+
+    def decide(session: Session) -> ev.EventPayload:
+        poll = poll_of(session, poll_id)
+        meeting = get_meeting(session, poll.meeting_id)
+        require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR}, action_vi="mở biểu quyết", action_en="open a poll")
+        require_state(meeting.id, MeetingState(meeting.state), frozenset({MeetingState.IN_SESSION}), "mở biểu quyết", "open a poll")
+        check_transition(poll_id, PollState(poll.state), PollState.OPEN)
+        eligible, members, present = _electorate(session, meeting.id, Eligibility(poll.eligibility))
+        if not eligible:
+            raise ConflictError(
+                "Chưa có thành viên nào đủ điều kiện biểu quyết: hãy điểm danh trước khi mở biểu quyết",
+                "Nobody is eligible to vote yet: record attendance before opening the poll",
+                eligibility=poll.eligibility,
+            )
+        closes_at = store.now() + timedelta(seconds=duration_s) if duration_s else None
+        return ev.PollOpened(
+            meeting_id=meeting.id, poll_id=poll_id, eligible=eligible, members=members, present=present, closes_at=closes_at
+        )
+
+    stored = store.append(decide, actor_id=actor.member_id)
+    return ev.PollOpened.model_validate(stored.data)
+
+
+@dataclass(frozen=True)
+class CastReceipt:
+    receipt: str | None  # None when a named ballot was changed: the first receipt still holds
+    ballots_cast: int
+    eligible: int
+    replaced: bool
+
+
+def cast_ballot(
+    store: Store, actor: Actor, poll_id: str, selection: list[str], text: str | None = None, receipt: str | None = None
+) -> CastReceipt:
+    """Cast (or, where the poll allows, change) the actor's ballot; returns the receipt code once."""
+    code = new_receipt()
+    given = normalise_receipt(receipt) if receipt else None
+    if receipt and given is None:
+        raise InvalidInputError(
+            "Mã biên nhận không đúng dạng (16 ký tự, ví dụ K7QX-3MPA-9TZC-R2DE)",
+            "The receipt code is malformed (16 symbols, e.g. K7QX-3MPA-9TZC-R2DE)",
+            field="receipt",
+        )
+    outcome: dict[str, Any] = {}
+
+    def decide(session: Session) -> ev.EventPayload:
+        poll = poll_of(session, poll_id)
+        meeting = get_meeting(session, poll.meeting_id)
+        require_view(session, actor, meeting)
+        state = PollState(poll.state)
+        if state is not PollState.OPEN:
+            raise PollStateError(
+                f"Phiên biểu quyết “{poll.title}” đang ở trạng thái “{state.label_vi}”: không nhận phiếu",
+                f"Poll {poll_id} is {state}: it takes no ballots",
+                poll_id=poll_id,
+                state=state.value,
+            )
+        if poll.closes_at is not None and store.now() >= poll.closes_at:
+            raise PollStateError(
+                "Đã hết thời gian biểu quyết: phiếu không được ghi nhận",
+                "Voting time is over: the ballot was not recorded",
+                poll_id=poll_id,
+                closes_at=poll.closes_at.isoformat(),
+            )
+        if session.get(t.PollEligible, (poll_id, actor.member_id)) is None:
+            raise PermissionDeniedError(
+                "Bạn không có quyền biểu quyết trong phiên này (chưa có mặt khi mở biểu quyết hoặc không phải thành viên)",
+                "You may not vote in this poll (not present when it opened, or not a voting member)",
+                poll_id=poll_id,
+                eligibility=poll.eligibility,
+            )
+        choice = definition_of(poll).check(selection, text)
+        named = poll.secrecy == Secrecy.NAMED.value
+        voted = session.get(t.PollVoter, (poll_id, actor.member_id)) is not None
+        if voted:
+            box = _ballot_to_change(session, poll, actor, given)
+            box.selection, box.text = list(choice.selection), choice.text
+            outcome.update(receipt=given, replaced=True)
+            count = poll.ballots_cast
+        else:
+            session.add(
+                t.BallotBox(
+                    poll_id=poll_id,
+                    receipt_hash=receipt_hash(poll_id, code),
+                    selection=list(choice.selection),
+                    text=choice.text,
+                    voter_id=actor.member_id if named else None,
+                )
+            )
+            outcome.update(receipt=code, replaced=False)
+            count = poll.ballots_cast + 1
+        outcome["count"], outcome["eligible"] = count, poll.eligible_count or 0
+        return ev.BallotCast(
+            meeting_id=meeting.id,
+            poll_id=poll_id,
+            voter_id=actor.member_id,
+            ballots_cast=count,
+            eligible=poll.eligible_count or 1,
+            replaced=voted,
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return CastReceipt(outcome["receipt"], outcome["count"], outcome["eligible"], outcome["replaced"])
+
+
+def _ballot_to_change(session: Session, poll: t.Poll, actor: Actor, given: str | None) -> t.BallotBox:
+    if not poll.allow_change:
+        raise ConflictError(
+            "Bạn đã bỏ phiếu; phiên biểu quyết này không cho phép sửa phiếu",
+            "You have already voted; this poll does not allow changing a ballot",
+            poll_id=poll.id,
+        )
+    if poll.secrecy == Secrecy.NAMED.value:
+        box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id, t.BallotBox.voter_id == actor.member_id)).one()
+        return box
+    # A secret ballot is found only through the voter's receipt: the server keeps no link.
+    if given is None:
+        raise InvalidInputError(
+            "Để sửa phiếu kín, hãy nhập mã biên nhận đã nhận khi bỏ phiếu",
+            "To change a secret ballot, give the receipt code you received when voting",
+            field="receipt",
+        )
+    box = session.get(t.BallotBox, (poll.id, receipt_hash(poll.id, given)))
+    if box is None:
+        raise InvalidInputError("Mã biên nhận không khớp với phiếu nào", "The receipt code matches no ballot", field="receipt")
+    return box
+
+
+def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed:
+    """Close the vote and count it (the chair; ``actor=None`` is the countdown running out)."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        poll = poll_of(session, poll_id)
+        meeting = get_meeting(session, poll.meeting_id)
+        if actor is not None:
+            require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR}, action_vi="kết thúc biểu quyết", action_en="close a poll")
+        elif poll.closes_at is None or store.now() < poll.closes_at:
+            raise PollStateError("Chưa hết thời gian biểu quyết", "The countdown has not run out", poll_id=poll_id)
+        check_transition(poll_id, PollState(poll.state), PollState.CLOSED)
+        rows = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll_id).order_by(t.BallotBox.receipt_hash)).all()
+        voters = session.scalar(select(func.count()).select_from(t.PollVoter).where(t.PollVoter.poll_id == poll_id)) or 0
+        if len(rows) != voters:
+            raise ChainError(
+                f"Hòm phiếu có {len(rows)} phiếu nhưng {voters} người đã bỏ phiếu: không thể kết thúc",
+                f"The ballot box holds {len(rows)} ballots but {voters} members voted: refusing to close",
+                poll_id=poll_id,
+            )
+        records = [
+            ev.BallotRecord(receipt_hash=r.receipt_hash, selection=list(r.selection), text=r.text, voter_id=r.voter_id) for r in rows
+        ]
+        electorate = Electorate(poll.members or 0, poll.present or 0, poll.eligible_count or 0)
+        result = _count(definition_of(poll), electorate, records)
+        return ev.PollClosed(meeting_id=meeting.id, poll_id=poll_id, by_timer=actor is None, ballots=records, result=result)
+
+    stored = store.append(decide, actor_id=actor.member_id if actor else None)
+    return ev.PollClosed.model_validate(stored.data)
+
+
+def _count(definition: PollDefinition, electorate: Electorate, records: list[ev.BallotRecord]) -> dict[str, Any]:
+    ballots = [CastBallot(r.receipt_hash, Choice(tuple(r.selection), r.text), r.voter_id) for r in records]
+    return tally(definition, ballots, electorate).to_dict(definition)
+
+
+def publish_poll(store: Store, actor: Actor, poll_id: str) -> None:
+    """Make the result (and, for named polls, each member's vote) visible to every participant."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        poll = poll_of(session, poll_id)
+        meeting = get_meeting(session, poll.meeting_id)
+        require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR}, action_vi="công bố kết quả", action_en="publish a result")
+        check_transition(poll_id, PollState(poll.state), PollState.PUBLISHED)
+        return ev.PollPublished(meeting_id=meeting.id, poll_id=poll_id)
+
+    store.append(decide, actor_id=actor.member_id)
+
+
+def cancel_poll(store: Store, actor: Actor, poll_id: str, reason: str | None = None) -> None:
+    """Cancel (chair or secretary); ballots of an open poll are discarded uncounted."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        poll = poll_of(session, poll_id)
+        meeting = get_meeting(session, poll.meeting_id)
+        require_staff(session, actor, meeting, action_vi="hủy phiên biểu quyết", action_en="cancel a poll")
+        state = PollState(poll.state)
+        check_transition(poll_id, state, PollState.CANCELLED)
+        return ev.PollCancelled(meeting_id=meeting.id, poll_id=poll_id, from_state=state, reason=reason)
+
+    store.append(decide, actor_id=actor.member_id)
+
+
+def open_polls(session: Session, meeting_id: str) -> list[t.Poll]:
+    return list(session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.state == PollState.OPEN.value)))
+
+
+def due_polls(session: Session, now: datetime) -> list[tuple[str, datetime]]:
+    """Open polls with a countdown: (poll id, closes_at)."""
+    rows = session.execute(select(t.Poll.id, t.Poll.closes_at).where(t.Poll.state == PollState.OPEN.value, t.Poll.closes_at.is_not(None)))
+    return [(pid, at) for pid, at in rows]
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def live_counts(session: Session, poll: t.Poll) -> dict[str, int] | None:
+    """Per-option counts while a named poll is open; None for a secret poll (counts of ballots only)."""
+    if poll.secrecy != Secrecy.NAMED.value or poll.state != PollState.OPEN.value:
+        return None
+    counts = {o["option_id"]: 0 for o in poll.options}
+    for (selection,) in session.execute(select(t.BallotBox.selection).where(t.BallotBox.poll_id == poll.id)):
+        for option_id in selection:
+            counts[option_id] = counts.get(option_id, 0) + 1
+    return counts
+
+
+def has_voted(session: Session, poll_id: str, member_id: str) -> bool:
+    return session.get(t.PollVoter, (poll_id, member_id)) is not None
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    found: bool
+    selection: list[str]
+    text: str | None
+
+
+def check_receipt(session: Session, poll: t.Poll, code: str) -> ReceiptCheck:
+    """Is the ballot behind this receipt among the counted ones, and what does it say?"""
+    given = normalise_receipt(code)
+    if given is None:
+        raise InvalidInputError("Mã biên nhận không đúng dạng", "The receipt code is malformed", field="receipt")
+    if poll.state not in (PollState.CLOSED.value, PollState.PUBLISHED.value):
+        raise PollStateError(
+            "Chỉ kiểm tra được biên nhận sau khi kết thúc biểu quyết",
+            "Receipts can be checked once the poll has closed",
+            state=poll.state,
+        )
+    row = session.get(t.Ballot, (poll.id, receipt_hash(poll.id, given)))
+    return ReceiptCheck(row is not None, list(row.selection) if row else [], row.text if row else None)
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class PollAudit:
+    """Each closed poll recounted from the ballots in the log and compared with what was stored."""
+
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_polls(store: Store) -> PollAudit:
+    audit = PollAudit()
+    created: dict[str, ev.PollCreated] = {}
+    opened: dict[str, ev.PollOpened] = {}
+    voters: dict[str, set[str]] = {}
+    for stored in store.events():
+        if not stored.type.startswith("poll."):
+            continue
+        payload = ev.parse_payload(stored.type, stored.data)
+        if isinstance(payload, ev.PollCreated):
+            created[payload.poll_id] = payload
+        elif isinstance(payload, ev.PollOpened):
+            opened[payload.poll_id] = payload
+        elif isinstance(payload, ev.BallotCast):
+            voters.setdefault(payload.poll_id, set()).add(payload.voter_id)
+        elif isinstance(payload, ev.PollClosed):
+            audit.checked += 1
+            _audit_poll(
+                store, audit, created.get(payload.poll_id), opened.get(payload.poll_id), voters.get(payload.poll_id, set()), payload
+            )
+    return audit
+
+
+def _audit_poll(
+    store: Store, audit: PollAudit, made: ev.PollCreated | None, opened: ev.PollOpened | None, voters: set[str], closed: ev.PollClosed
+) -> None:
+    pid = closed.poll_id
+    if made is None or opened is None:
+        audit.problems.append(f"poll {pid}: closed without being created and opened")
+        return
+    if len(closed.ballots) != len(voters):
+        audit.problems.append(f"poll {pid}: {len(closed.ballots)} ballots counted but {len(voters)} members voted")
+    if not voters <= set(opened.eligible):
+        audit.problems.append(f"poll {pid}: ballots from members who were not eligible")
+    named = [b.voter_id for b in closed.ballots if b.voter_id is not None]
+    if (made.secrecy is Secrecy.SECRET and named) or (made.secrecy is Secrecy.NAMED and set(named) != voters):
+        audit.problems.append(f"poll {pid}: ballot voter ids do not match the poll's secrecy and its voters")
+    electorate = Electorate(opened.members, opened.present, len(opened.eligible))
+    try:
+        recount = _count(definition_of(made), electorate, closed.ballots)
+    except Exception as exc:  # a ballot that no longer fits its poll, duplicated receipts
+        audit.problems.append(f"poll {pid}: the stored ballots cannot be counted: {exc}")
+        return
+    if recount != closed.result:
+        audit.problems.append(
+            f"poll {pid}: the recount ({recount['outcome']}) differs from the stored result ({closed.result.get('outcome')})"
+        )
+    with store.read() as session:
+        row = session.get(t.Poll, pid)
+        stored_ballots = {
+            (b.receipt_hash, tuple(b.selection), b.text, b.voter_id)
+            for b in session.scalars(select(t.Ballot).where(t.Ballot.poll_id == pid))
+        }
+    logged = {(b.receipt_hash, tuple(b.selection), b.text, b.voter_id) for b in closed.ballots}
+    if row is None or row.result != closed.result:
+        audit.problems.append(f"poll {pid}: the result in the database differs from the one in the log")
+    if stored_ballots != logged:
+        audit.problems.append(f"poll {pid}: the ballots in the database differ from those in the log")
