@@ -104,6 +104,16 @@ class World:
 
 @pytest.fixture
 def world(store: Store) -> World:
+    return make_world(store)
+
+
+@pytest.fixture
+def any_world(any_store: Store) -> World:
+    """The same world on SQLite and on PostgreSQL."""
+    return make_world(any_store)
+
+
+def make_world(store: Store) -> World:
     first = ensure_first_admin(store)
     assert first is not None
     with store.read() as session:

@@ -1,0 +1,253 @@
+"""Polls through the store, on SQLite and PostgreSQL: secrecy, one ballot each, verification."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+from meeting_room import events as ev
+from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, MeetingRoomError, PermissionDeniedError
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import attendance, meetings, polls
+from tests.conftest import World, snapshot
+from voting import BallotError, PollKind, PollStateError, Secrecy, receipt_hash
+
+VOTERS = ("chair", "secretary", "member1", "member2")
+
+
+def _in_session(world: World, present: tuple[str, ...] = VOTERS) -> None:
+    chair = world.actor("chair")
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.OPEN)
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.IN_SESSION)
+    for who in present:
+        attendance.record(world.store, chair, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+
+
+def _poll(world: World, **spec: object) -> str:
+    return polls.create_poll(world.store, world.actor("secretary"), world.meeting_id, polls.PollSpec(title="Thông qua dự toán", **spec))  # type: ignore[arg-type]
+
+
+def _vote(world: World, poll_id: str, who: str, *options: str, text_: str | None = None, receipt: str | None = None) -> polls.CastReceipt:
+    return polls.cast_ballot(world.store, world.actor(who), poll_id, list(options), text_, receipt)
+
+
+def test_secret_ballots_never_meet_their_voters(any_world: World) -> None:
+    world = any_world
+    _in_session(world)
+    pid = _poll(world, secrecy=Secrecy.SECRET, rule=ev.RuleSpec(preset="majority_present"))
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    receipts = {who: _vote(world, pid, who, choice).receipt for who, choice in zip(VOTERS, ("yes", "yes", "no", "abstain"), strict=True)}
+
+    with world.store.read() as session:
+        box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == pid)).all()
+        assert len(box) == 4 and all(b.voter_id is None for b in box)
+    cast_events = [e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.ballot_cast"]
+    assert [e.data["ballots_cast"] for e in cast_events] == [1, 2, 3, 4]
+    assert all(set(e.data) == {"meeting_id", "poll_id", "voter_id", "ballots_cast", "eligible", "replaced"} for e in cast_events)
+
+    closed = polls.close_poll(world.store, world.actor("chair"), pid)
+    assert [b.receipt_hash for b in closed.ballots] == sorted(b.receipt_hash for b in closed.ballots)  # not cast order
+    assert all(b.voter_id is None for b in closed.ballots)
+    assert closed.result["outcome"] == "failed" and closed.result["options"][0]["votes"] == 2  # 2 of 4 present is not more than half
+    with world.store.read() as session:
+        assert session.scalars(select(t.BallotBox)).all() == []
+        poll = session.get_one(t.Poll, pid)
+        mine = polls.check_receipt(session, poll, receipts["member1"])
+    assert mine.found and mine.selection == ["no"]
+
+
+def test_one_ballot_per_member_is_enforced_by_the_database(any_world: World) -> None:
+    world = any_world
+    _in_session(world)
+    pid = _poll(world)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    _vote(world, pid, "member1", "yes")
+    before = snapshot(world.store)
+    with pytest.raises(ConflictError, match="đã bỏ phiếu"):
+        _vote(world, pid, "member1", "no")
+    # Bypass the service's check: the primary key of poll_voters still refuses the second ballot.
+    with pytest.raises(ConflictError):
+        world.store.append(
+            ev.BallotCast(meeting_id=world.meeting_id, poll_id=pid, voter_id=world.ids["member1"], ballots_cast=2, eligible=4)
+        )
+    assert snapshot(world.store) == before
+
+
+def test_concurrent_voters_are_each_counted_once(any_world: World) -> None:
+    world = any_world
+    _in_session(world)
+    pid = _poll(world)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    errors: list[Exception] = []
+
+    def vote(who: str) -> None:
+        for _ in range(3):  # a double submit from the same tablet, at the same moment
+            try:
+                _vote(world, pid, who, "yes")
+            except ConflictError:
+                pass
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=vote, args=(who,)) for who in VOTERS for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    closed = polls.close_poll(world.store, world.actor("chair"), pid)
+    assert len(closed.ballots) == 4 and closed.result["options"][0]["votes"] == 4
+    assert polls.verify_polls(world.store).ok
+
+
+def test_eligibility_is_fixed_when_the_poll_opens(world: World) -> None:
+    _in_session(world, present=("chair", "secretary", "member1"))
+    pid = _poll(world, eligibility="present_in_room")
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    attendance.record(world.store, world.actor("chair"), world.meeting_id, world.ids["member2"], AttendanceStatus.PRESENT_IN_ROOM)
+    with pytest.raises(PermissionDeniedError):
+        _vote(world, pid, "member2", "yes")  # arrived after the vote opened
+    with pytest.raises(MeetingRoomError):
+        _vote(world, pid, "guest", "yes")
+    with world.store.read() as session:
+        poll = session.get_one(t.Poll, pid)
+        assert (poll.members, poll.present, poll.eligible_count) == (4, 3, 3)
+
+
+def test_ballot_errors_and_deadline(world: World) -> None:
+    _in_session(world)
+    pid = _poll(world)
+    with pytest.raises(PollStateError):
+        _vote(world, pid, "member1", "yes")  # not open yet
+    polls.open_poll(world.store, world.actor("chair"), pid, duration_s=30)
+    before = snapshot(world.store)
+    with pytest.raises(BallotError):
+        _vote(world, pid, "member1", "perhaps")
+    with pytest.raises(BallotError):
+        _vote(world, pid, "member1", "yes", "no")
+    later = world.store.now() + timedelta(seconds=31)
+    world.store._clock = lambda: later
+    with pytest.raises(PollStateError, match="hết thời gian"):
+        _vote(world, pid, "member1", "yes")
+    assert snapshot(world.store) == before
+    closed = polls.close_poll(world.store, None, pid)  # the countdown's own close
+    assert closed.by_timer and closed.result["ballots_cast"] == 0
+
+
+def test_changing_a_ballot_where_allowed(world: World) -> None:
+    _in_session(world)
+    named = _poll(world, allow_change=True)
+    secret = _poll(world, allow_change=True, secrecy=Secrecy.SECRET)
+    chair = world.actor("chair")
+    for pid in (named, secret):
+        polls.open_poll(world.store, chair, pid)
+    first = _vote(world, named, "member1", "no")
+    again = _vote(world, named, "member1", "yes")
+    assert (again.replaced, again.receipt, again.ballots_cast) == (True, None, 1)
+
+    code = _vote(world, secret, "member1", "no").receipt
+    assert code is not None
+    with pytest.raises(MeetingRoomError, match="mã biên nhận"):
+        _vote(world, secret, "member1", "yes")
+    with pytest.raises(MeetingRoomError, match="không khớp"):
+        _vote(world, secret, "member1", "yes", receipt="AAAA-AAAA-AAAA-AAAA")
+    changed = _vote(world, secret, "member1", "yes", receipt=code.lower())
+    assert changed.replaced
+    for pid in (named, secret):
+        assert polls.close_poll(world.store, chair, pid).result["options"][0]["votes"] == 1
+    with world.store.read() as session:
+        assert polls.check_receipt(session, session.get_one(t.Poll, named), first.receipt or "").selection == ["yes"]
+
+
+def test_meeting_cannot_close_with_a_poll_open_and_cancel_discards_ballots(world: World) -> None:
+    _in_session(world)
+    pid = _poll(world, secrecy=Secrecy.SECRET)
+    chair = world.actor("chair")
+    polls.open_poll(world.store, chair, pid)
+    _vote(world, pid, "member1", "yes")
+    with pytest.raises(ConflictError, match="biểu quyết đang mở"):
+        meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
+    polls.cancel_poll(world.store, world.actor("secretary"), pid, "Biểu quyết nhầm nội dung")
+    with world.store.read() as session:
+        assert session.scalars(select(t.BallotBox)).all() == []
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
+
+
+def test_rebuild_keeps_open_ballots_and_reproduces_results(world: World) -> None:
+    _in_session(world)
+    chair = world.actor("chair")
+    done, still_open = _poll(world), _poll(world, secrecy=Secrecy.SECRET)
+    for pid in (done, still_open):
+        polls.open_poll(world.store, chair, pid)
+        _vote(world, pid, "member1", "yes")
+        _vote(world, pid, "member2", "no")
+    polls.close_poll(world.store, chair, done)
+    polls.publish_poll(world.store, chair, done)
+    with world.store.read() as session:
+        before = [(p.id, p.state, p.result, p.ballots_cast) for p in session.scalars(select(t.Poll).order_by(t.Poll.id))]
+    world.store.rebuild()
+    with world.store.read() as session:
+        after = [(p.id, p.state, p.result, p.ballots_cast) for p in session.scalars(select(t.Poll).order_by(t.Poll.id))]
+        assert len(session.scalars(select(t.BallotBox)).all()) == 2
+    assert before == after
+    assert polls.close_poll(world.store, chair, still_open).result["ballots_cast"] == 2
+
+
+def _closed_motion(world: World) -> str:
+    _in_session(world)
+    pid = _poll(world)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    for who, choice in (("member1", "yes"), ("member2", "yes"), ("chair", "no")):
+        _vote(world, pid, who, choice)
+    polls.close_poll(world.store, world.actor("chair"), pid)
+    return pid
+
+
+def test_verify_detects_a_changed_ballot_in_the_database(world: World) -> None:
+    pid = _closed_motion(world)
+    assert polls.verify_polls(world.store).ok
+    with world.store.engine.begin() as conn:
+        conn.execute(update(t.Ballot).where(t.Ballot.poll_id == pid, t.Ballot.voter_id == world.ids["chair"]).values(selection=["yes"]))
+    audit = polls.verify_polls(world.store)
+    assert audit.checked == 1 and any("ballots in the database differ" in p for p in audit.problems)
+
+
+def test_verify_detects_a_forged_result_in_the_log(world: World) -> None:
+    pid = _closed_motion(world)
+    with world.store.engine.begin() as conn:
+        row = conn.execute(text("SELECT seq, payload FROM events WHERE type = 'poll.closed'")).one()
+        data = json.loads(row.payload)
+        data["ballots"][0]["selection"] = ["no"] if data["ballots"][0]["selection"] == ["yes"] else ["yes"]
+        conn.execute(text("UPDATE events SET payload = :p WHERE seq = :s"), {"p": json.dumps(data), "s": row.seq})
+    assert not world.store.verify().ok  # the chain breaks
+    assert any(pid in p for p in polls.verify_polls(world.store).problems)  # and the recount disagrees
+
+
+def test_opinions_and_elections(world: World) -> None:
+    _in_session(world)
+    chair = world.actor("chair")
+    opinion = _poll(world, kind=PollKind.OPINION, options=["Nhất trí", "Cần bổ sung"], rule=ev.RuleSpec(preset="plurality"))
+    polls.open_poll(world.store, chair, opinion)
+    _vote(world, opinion, "member1", "o2", text_="Đề nghị bổ sung kinh phí cho xã vùng cao")
+    _vote(world, opinion, "member2", text_="đề nghị bổ sung kinh phí cho xã vùng cao.")
+    _vote(world, opinion, "chair", "o1")
+    result = polls.close_poll(world.store, chair, opinion).result
+    assert result["opinions"][0]["count"] == 2 and sorted(result["opinions"][0]["authors"]) == sorted(
+        [world.ids["member1"], world.ids["member2"]]
+    )
+
+    election = _poll(world, kind=PollKind.ELECTION, options=["Nguyễn Văn An", "Trần Thị Bình"], seats=1, secrecy=Secrecy.SECRET,
+                     rule=ev.RuleSpec(preset="hdnd_election"))  # fmt: skip
+    polls.open_poll(world.store, chair, election)
+    for who, pick in (("chair", "o1"), ("secretary", "o1"), ("member1", "o1"), ("member2", "o2")):
+        _vote(world, election, who, pick)
+    result = polls.close_poll(world.store, chair, election).result
+    assert result["outcome"] == "passed" and result["winners"] == ["o1"]
+    assert "Nguyễn Văn An" in result["reason"]
+    assert receipt_hash(election, "X") != receipt_hash(opinion, "X")
