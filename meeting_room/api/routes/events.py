@@ -4,6 +4,9 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "event", "event": {id, type, meeting_id, actor_id, occurred_at, data, hash}}   in id order
   {"kind": "ready", "last_event_id": N}      the backlog after ?after= has been sent; live from here
   {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404)
+  {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after a
+      poll.ballot_cast event, to the chair and secretary only, and only for named polls (a secret
+      poll's live tally is the count of ballots in the event itself)
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
 """
 
@@ -18,11 +21,14 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from meeting_room.access import Actor, get_meeting, require_view
+from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store
 from meeting_room.api.errors import status_of
 from meeting_room.bus import SubscriberOverflow
+from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.roles import MeetingRole
+from meeting_room.services import polls
 from meeting_room.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,9 +43,21 @@ class EventsOut(BaseModel):
     last_event_id: int
 
 
-def _check_view(store: Store, actor: Actor, meeting_id: str) -> None:
+def _check_view(store: Store, actor: Actor, meeting_id: str) -> bool:
+    """Raise unless the actor may follow the meeting; True when they see live tallies (staff)."""
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
+        return actor.has() or meeting_role(session, actor, meeting) in (MeetingRole.CHAIR, MeetingRole.SECRETARY)
+
+
+def _live_tally(store: Store, poll_id: str) -> dict[str, object] | None:
+    with store.read() as session:
+        poll = session.get(t.Poll, poll_id)
+        counts = polls.live_counts(session, poll) if poll is not None else None
+        if poll is None or counts is None:
+            return None
+        return {"kind": "tally", "poll_id": poll_id, "ballots_cast": poll.ballots_cast, "eligible": poll.eligible_count, "counts": counts}
 
 
 @router.get("/events")
@@ -72,7 +90,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         if _cross_site(ws):
             raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
         actor = await run_in_threadpool(current_actor, ws)
-        await run_in_threadpool(_check_view, store, actor, meeting_id)
+        staff = await run_in_threadpool(_check_view, store, actor, meeting_id)
     except MeetingRoomError as exc:
         await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
@@ -93,6 +111,10 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
                     continue  # already sent from the backlog
                 await ws.send_json({"kind": "event", "event": event.message()})
                 last = event.seq
+                if staff and event.type == "poll.ballot_cast":
+                    tally = await run_in_threadpool(_live_tally, store, event.data["poll_id"])
+                    if tally is not None:
+                        await ws.send_json(tally)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):

@@ -61,6 +61,7 @@ def test_every_api_route_refuses_anonymous_requests(app, client: TestClient, wor
             body_id=world.body_id,
             room_id=world.room_id,
             document_id="d",
+            poll_id="p",
         )
         for method in operations:
             r = client.request(method, path, json={})

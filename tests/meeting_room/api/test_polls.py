@@ -1,0 +1,193 @@
+"""Polls over HTTP and the meeting WebSocket: the chair's tablet and the members' votes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from meeting_room.api import create_app
+from meeting_room.attendance import AttendanceStatus
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import attendance, meetings, polls
+from meeting_room.settings import Settings
+from tests.conftest import World, login, snapshot
+
+VOTERS = ("chair", "secretary", "member1", "member2")
+
+
+def _url(world: World, suffix: str = "") -> str:
+    return f"/api/meetings/{world.meeting_id}/polls{suffix}"
+
+
+def _session_with_attendance(client: TestClient, world: World, present: tuple[str, ...] = VOTERS) -> dict[str, str]:
+    chair = login(client, "chair")
+    for target in ("open", "in_session"):
+        assert client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": target}, headers=chair).status_code == 200
+    for who in present:
+        r = client.put(f"/api/meetings/{world.meeting_id}/attendance/{world.ids[who]}", json={"status": "present_in_room"}, headers=chair)
+        assert r.status_code == 200
+    return chair
+
+
+def test_named_motion_from_the_tablet_to_the_published_result(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    r = client.post(
+        _url(world),
+        json={
+            "title": "Thông qua Nghị quyết về dự toán ngân sách 2027",
+            "rule": {"preset": "hdnd_resolution"},
+            "agenda_item_id": world.item_ids[1],
+        },
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    poll = r.json()
+    pid = poll["id"]
+    assert [o["label"] for o in poll["options"]] == ["Tán thành", "Không tán thành", "Không biểu quyết"]
+    assert poll["state_label"] == "Chưa mở" and "quá 1/2 tổng số thành viên" in poll["rule"]["description"]
+
+    chair = login(client, "chair")
+    r = client.post(_url(world, f"/{pid}/open"), json={}, headers=chair)
+    assert r.status_code == 409 and "Đã lên lịch" in r.json()["error"]["message"]  # the meeting is not in session
+    _session_with_attendance(client, world, present=("chair", "secretary", "member1"))
+    assert client.post(_url(world, f"/{pid}/open"), json={}, headers=sec).status_code == 403  # the chair opens
+    r = client.post(_url(world, f"/{pid}/open"), json={}, headers=chair)
+    assert r.status_code == 200 and r.json()["electorate"] == {"members": 4, "present": 3, "eligible": 3}
+
+    heads = {who: login(client, who) for who in VOTERS}
+    receipts = {}
+    for who, choice in (("chair", "yes"), ("secretary", "yes"), ("member1", "yes")):
+        r = client.post(_url(world, f"/{pid}/ballots"), json={"options": [choice]}, headers=heads[who])
+        assert r.status_code == 201, r.text
+        receipts[who] = r.json()["receipt"]
+    before = snapshot(world.store)
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["no"]}, headers=heads["member1"])
+    assert r.status_code == 409 and "đã bỏ phiếu" in r.json()["error"]["message"]
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["yes"]}, headers=heads["member2"])
+    assert r.status_code == 403  # absent when the vote opened
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["yes"]}, headers=login(client, "guest"))
+    assert r.status_code == 403
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["maybe"]}, headers=heads["member1"])
+    assert r.status_code == 422 and r.json()["error"]["details"]["accepted"] == ["abstain", "no", "yes"]
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["yes"]}, headers=login(client, "outsider"))
+    assert r.status_code == 404
+    assert snapshot(world.store) == before
+
+    live = client.get(_url(world, f"/{pid}"), headers=chair).json()
+    assert live["live_counts"] == {"yes": 3, "no": 0, "abstain": 0} and live["ballots_cast"] == 3
+    mine = client.get(_url(world, f"/{pid}"), headers=heads["member1"]).json()
+    assert mine["live_counts"] is None and mine["you"] == {"eligible": True, "voted": True}
+
+    closed = client.post(_url(world, f"/{pid}/close"), headers=chair).json()
+    assert closed["state"] == "closed"
+    assert closed["result"]["outcome"] == "passed"  # 3 of 4 present meets the 2/3 quorum; 3 > 1/2 of ALL 4
+    r = client.post(_url(world, f"/{pid}/ballots"), json={"options": ["yes"]}, headers=heads["member2"])
+    assert r.status_code == 409 and "không nhận phiếu" in r.json()["error"]["message"]
+    assert client.get(_url(world, f"/{pid}"), headers=heads["member1"]).json()["result"] is None  # not yet published
+    assert client.get(_url(world, f"/{pid}/ballots"), headers=heads["member1"]).status_code == 409
+
+    client.post(_url(world, f"/{pid}/publish"), headers=chair)
+    result = client.get(_url(world, f"/{pid}"), headers=heads["member2"]).json()["result"]
+    assert result["reason"].startswith("Thông qua: tán thành 3/4 tổng số thành viên (75,00%)")
+    ballots = client.get(_url(world, f"/{pid}/ballots"), headers=heads["member2"]).json()
+    assert sorted(b["voter_name"] for b in ballots["ballots"]) == ["Người chair", "Người member1", "Người secretary"]
+    r = client.post(_url(world, f"/{pid}/receipt"), json={"receipt": receipts["member1"]}, headers=heads["member1"]).json()
+    assert r["found"] and r["labels"] == ["Tán thành"]
+    assert client.post(_url(world, f"/{pid}/receipt"), json={"receipt": "nonsense"}, headers=heads["member1"]).status_code == 422
+
+    audit = client.get("/api/store/verify", headers=login(client, "clerk")).json()
+    assert audit["ok"] and audit["polls_checked"] == 1
+
+
+def test_secret_poll_live_tally_is_counts_only_on_the_websocket(client: TestClient, world: World) -> None:
+    chair = _session_with_attendance(client, world)
+    election = {
+        "title": "Bầu Phó Chủ tịch",
+        "kind": "election",
+        "options": ["Nguyễn Văn An", "Trần Thị Bình"],
+        "seats": 1,
+        "secrecy": "secret",
+        "rule": {"preset": "hdnd_election"},
+    }
+    secret = client.post(_url(world), json=election, headers=chair).json()
+    named = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
+    for p in (secret, named):
+        assert client.post(_url(world, f"/{p['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    token = chair["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
+        while ws.receive_json()["kind"] != "ready":
+            pass
+        member = login(client, "member1")
+        client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["o2"]}, headers=member)
+        client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["no"]}, headers=member)
+        first = ws.receive_json()
+        second, tally = ws.receive_json(), ws.receive_json()
+    assert first["event"]["type"] == "poll.ballot_cast" and first["event"]["data"]["ballots_cast"] == 1
+    assert "o2" not in str(first) and "selection" not in str(first)
+    assert second["event"]["data"]["poll_id"] == named["id"]
+    assert tally == {"kind": "tally", "poll_id": named["id"], "ballots_cast": 1, "eligible": 4, "counts": {"yes": 0, "no": 1, "abstain": 0}}
+    assert client.get(_url(world, f"/{secret['id']}"), headers=chair).json()["live_counts"] is None
+
+
+def test_bad_poll_definitions_get_clear_errors(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    before = snapshot(world.store)
+    cases = [
+        ({"title": "X", "rule": {"preset": "unanimous"}}, "invalid_rule"),
+        ({"title": "X", "rule": {"base": "present", "threshold": "half"}}, "invalid_rule"),
+        ({"title": "X", "kind": "single_choice", "options": ["Một"]}, "invalid_poll"),
+        ({"title": "X", "kind": "election", "options": ["A", "B"], "seats": 3}, "invalid_poll"),
+        ({"title": "X", "rule": {"preset": "hdnd_resolution", "threshold": "> 1/2"}}, "invalid_input"),
+        ({"title": "X", "kind": "referendum"}, "invalid_input"),
+        ({"title": "X", "agenda_item_id": "nope"}, "not_found"),
+    ]
+    for body, code in cases:
+        r = client.post(_url(world), json=body, headers=sec)
+        assert r.json()["error"]["code"] == code, (body, r.text)
+        assert r.json()["error"]["message"] and r.json()["error"]["message_en"]
+    assert client.post(_url(world), json={"title": "X"}, headers=login(client, "member1")).status_code == 403
+    assert snapshot(world.store) == before
+
+
+def test_presets_are_listed_and_a_custom_rule_is_stored_in_full(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    presets = {p["preset"]: p for p in client.get("/api/voting/presets", headers=chair).json()}
+    assert presets["hdnd_two_thirds"]["threshold"] == ">= 2/3" and presets["hdnd_resolution"]["quorum"] == ">= 2/3"
+    poll = client.post(
+        _url(world), json={"title": "Điều chỉnh quy hoạch", "rule": {"base": "present", "threshold": ">= 3/5"}}, headers=chair
+    ).json()
+    assert poll["rule"]["threshold"] == ">= 3/5" and poll["rule"]["base"] == "present"
+    preset_poll = client.post(_url(world), json={"title": "Bãi nhiệm", "rule": {"preset": "hdnd_two_thirds"}}, headers=chair).json()
+    rule = preset_poll["rule"]
+    assert (rule["preset"], rule["base"], rule["threshold"], rule["quorum"]) == ("hdnd_two_thirds", "members", ">= 2/3", ">= 2/3")
+    assert (preset_poll["rule"]["base"], preset_poll["rule"]["threshold"]) == ("members", ">= 2/3")
+
+
+def test_closing_the_meeting_waits_for_open_polls(client: TestClient, world: World) -> None:
+    chair = _session_with_attendance(client, world)
+    pid = client.post(_url(world), json={"title": "Thông qua"}, headers=chair).json()["id"]
+    client.post(_url(world, f"/{pid}/open"), json={}, headers=chair)
+    r = client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": "closed"}, headers=chair)
+    assert r.status_code == 409 and r.json()["error"]["details"]["open_polls"] == ["Thông qua"]
+    client.post(_url(world, f"/{pid}/close"), headers=chair)
+    assert client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": "closed"}, headers=chair).status_code == 200
+
+
+def test_the_countdown_closes_the_poll_by_itself(settings: Settings, world: World) -> None:
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    attendance.record(world.store, chair, world.meeting_id, world.ids["chair"], AttendanceStatus.PRESENT_IN_ROOM)
+    pid = polls.create_poll(world.store, chair, world.meeting_id, polls.PollSpec(title="Biểu quyết có giới hạn thời gian"))
+    polls.open_poll(world.store, chair, pid, duration_s=60)
+    polls.cast_ballot(world.store, chair, pid, ["yes"])
+    later = world.store.now() + timedelta(seconds=60)
+    world.store._clock = lambda: later  # the minute passes while the server is down
+    with TestClient(create_app(settings, world.store)) as client:  # on start, the timer finds the poll due
+        token = login(client, "chair")["Authorization"].removeprefix("Bearer ")
+        with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
+            while (msg := ws.receive_json()).get("event", {}).get("type") != "poll.closed":
+                pass
+    assert msg["event"]["data"]["by_timer"] is True and msg["event"]["actor_id"] is None
+    assert msg["event"]["data"]["result"]["ballots_cast"] == 1
