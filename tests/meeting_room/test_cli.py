@@ -61,3 +61,36 @@ def test_rebuild_and_bad_config(run, tmp_path: Path) -> None:  # type: ignore[no
     bad.write_text("port = 'tám nghìn'\n", encoding="utf-8")
     r = run("--config", str(bad), "migrate")
     assert r.exit_code == 2 and "MEETING_ROOM_PORT" in r.output
+
+
+def test_verify_recounts_polls_and_fails_on_a_changed_ballot(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from meeting_room.attendance import AttendanceStatus
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.server import open_store
+    from meeting_room.services import attendance, meetings, polls
+    from meeting_room.settings import load_settings
+    from tests.conftest import make_world
+    from voting import Secrecy
+
+    store = open_store(load_settings(data_dir=tmp_path / "var"))
+    world = make_world(store)
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(store, chair, world.meeting_id, state)
+    for who in ("chair", "member1", "member2"):
+        attendance.record(store, chair, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+    pid = polls.create_poll(store, chair, world.meeting_id, polls.PollSpec(title="Thông qua", secrecy=Secrecy.SECRET))
+    polls.open_poll(store, chair, pid)
+    for who, choice in (("chair", "yes"), ("member1", "yes"), ("member2", "no")):
+        polls.cast_ballot(store, world.actor(who), pid, [choice])
+    polls.close_poll(store, chair, pid)
+    store.engine.dispose()
+
+    ok = run("verify")
+    assert ok.exit_code == 0 and "1 polls recounted, results match" in ok.output
+    with sqlite3.connect(tmp_path / "var" / "meeting-room.sqlite3") as db:
+        db.execute("UPDATE ballots SET selection = '[\"yes\"]' WHERE selection = '[\"no\"]'")
+        db.execute("UPDATE polls SET result = json_set(result, '$.options[0].votes', 3)")
+    bad = run("verify")
+    assert bad.exit_code == 1 and "MISMATCH" in bad.output and "ballots in the database differ" in bad.output
+    assert "result in the database differs" in bad.output and "hash chain intact" in bad.output
