@@ -1,0 +1,233 @@
+"""Many members vote at once through the real HTTP API of a running server; the chair watches.
+
+    .venv/bin/python benchmarks/poll_load.py [--voters 500] [--skip-postgres] [--postgres-url URL]
+
+For each database (SQLite file; PostgreSQL: --postgres-url or a throwaway local server with fsync
+on), the script seeds a body of N members who are present in an in-session meeting, starts the
+server in its own process (uvicorn, one worker), logs every member in over HTTP, connects the
+chair's WebSocket, opens a poll and fires all N ballots at once (asyncio, one connection each).
+It measures, per ballot, the time from sending the request to the chair's socket delivering that
+member's ``poll.ballot_cast`` event (the live tally update), and the HTTP response time; then it
+closes the poll and checks that every ballot was counted exactly once, matching what was sent,
+and that ``/api/store/verify`` recounts the same result. Run for a secret and a named motion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx2 as httpx
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from meeting_room import events as ev  # noqa: E402
+from meeting_room.attendance import AttendanceStatus  # noqa: E402
+from meeting_room.auth import hash_password  # noqa: E402
+from meeting_room.lifecycle import MeetingState  # noqa: E402
+from meeting_room.roles import Role  # noqa: E402
+from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
+from meeting_room.services import attendance, bodies, meetings, members  # noqa: E402
+from meeting_room.settings import load_settings  # noqa: E402
+from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
+
+PASSWORD = "mat-khau-dai-bieu"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
+    """A body of ``voters`` members (one of them the chair), all present in a meeting in session."""
+    from meeting_room.auth import actor_of
+    from meeting_room.db import tables as t
+
+    store = open_store(load_settings(data_dir=data_dir, database_url=url))
+    first = ensure_first_admin(store)
+    assert first is not None
+    with store.read() as session:
+        admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
+    body = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh (đo tải)", short_name="HĐND")
+    digest = hash_password(PASSWORD)
+    ids = []
+    for i in range(voters):
+        roles = [Role.CHAIR, Role.MEMBER] if i == 0 else [Role.MEMBER]
+        member_id = members.create_member(store, admin, full_name=f"Đại biểu số {i:03d}", roles=roles, username=f"db{i:03d}", body_id=body)
+        members.set_password_hash(store, member_id, digest, actor_id=admin.member_id)
+        ids.append(member_id)
+    meeting_id = meetings.schedule_meeting(
+        store,
+        admin,
+        ev.MeetingScheduled(
+            meeting_id=meetings.new_meeting_id(), body_id=body, title="Kỳ họp đo tải", starts_at=datetime.now(UTC), chair_id=ids[0]
+        ),
+    )
+    chair = admin
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(store, chair, meeting_id, state)
+    for member_id in ids:
+        attendance.record(store, chair, meeting_id, member_id, AttendanceStatus.PRESENT_IN_ROOM)
+    store.engine.dispose()
+    return meeting_id, first.password
+
+
+def login_all(base: str, voters: int) -> list[tuple[str, str]]:
+    """(token, member id) of every voter, logged in over HTTP."""
+
+    def one(i: int) -> tuple[str, str]:
+        r = httpx.post(f"{base}/api/auth/login", json={"username": f"db{i:03d}", "password": PASSWORD}, timeout=60)
+        r.raise_for_status()
+        return str(r.json()["token"]), str(r.json()["member"]["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(voters)))
+
+
+async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str) -> dict[str, object]:
+    tokens = [token for token, _ in logins]
+    chair = {"Authorization": f"Bearer {tokens[0]}"}
+    polls = f"{base}/api/meetings/{meeting_id}/polls"
+    limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        poll = (await client.post(polls, json={"title": f"Biểu quyết đo tải ({secrecy})", "secrecy": secrecy,
+                                               "rule": {"preset": "hdnd_resolution"}}, headers=chair)).json()  # fmt: skip
+        pid = poll["id"]
+        ws_url = base.replace("http", "ws") + f"/api/meetings/{meeting_id}/stream?token={tokens[0]}"
+        seen: dict[str, float] = {}
+        tallies = 0
+        async with connect(ws_url, max_size=None) as ws:
+            while json.loads(await ws.recv())["kind"] != "ready":
+                pass
+            (await client.post(f"{polls}/{pid}/open", json={}, headers=chair)).raise_for_status()
+            choices = [random.choice(["yes", "yes", "no", "abstain"]) for _ in tokens]
+            sent: dict[int, float] = {}
+            answered: dict[int, float] = {}
+            statuses: list[int] = []
+
+            async def vote(i: int) -> None:
+                sent[i] = time.perf_counter()
+                r = await client.post(
+                    f"{polls}/{pid}/ballots", json={"options": [choices[i]]}, headers={"Authorization": f"Bearer {tokens[i]}"}
+                )
+                answered[i] = time.perf_counter()
+                statuses.append(r.status_code)
+
+            async def watch() -> None:
+                nonlocal tallies
+                while len(seen) < len(tokens):
+                    msg = json.loads(await ws.recv())
+                    if msg["kind"] == "tally":
+                        tallies += 1
+                    elif msg["kind"] == "event" and msg["event"]["type"] == "poll.ballot_cast":
+                        seen[msg["event"]["data"]["voter_id"]] = time.perf_counter()
+
+            start = time.perf_counter()
+            watcher = asyncio.create_task(watch())
+            await asyncio.gather(*(vote(i) for i in range(len(tokens))))
+            await asyncio.wait_for(watcher, timeout=120)
+            wall = time.perf_counter() - start
+        closed = (await client.post(f"{polls}/{pid}/close", headers=chair)).json()
+        verify = (await client.get(f"{base}/api/store/verify", headers={"Authorization": f"Bearer {admin}"})).json()
+    to_tally = [(seen[logins[i][1]] - sent[i]) * 1000 for i in range(len(tokens))]
+    http = [(answered[i] - sent[i]) * 1000 for i in range(len(tokens))]
+    counted = {o["id"]: o["votes"] for o in closed["result"]["options"]}
+    expected = {c: choices.count(c) for c in ("yes", "no", "abstain")}
+    return {
+        "ok_201": statuses.count(201),
+        "counted": closed["result"]["ballots_cast"],
+        "exact": counted == expected and closed["result"]["ballots_cast"] == len(tokens),
+        "events_seen": len(seen),
+        "tally_messages": tallies,
+        "wall_s": wall,
+        "p50_tally_ms": _pct(to_tally, 0.5),
+        "p99_tally_ms": _pct(to_tally, 0.99),
+        "max_tally_ms": max(to_tally),
+        "p50_http_ms": _pct(http, 0.5),
+        "p99_http_ms": _pct(http, 0.99),
+        "verify_ok": verify["ok"] and verify["polls_checked"] >= 1,
+        "outcome": closed["result"]["outcome"],
+    }
+
+
+def bench(label: str, url: str | None, voters: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        meeting_id, admin_password = seed(f"{tmp}/var", url, voters)
+        seeded = time.perf_counter() - t0
+        port = _free_port()
+        env = {**os.environ, "MEETING_ROOM_DATA_DIR": f"{tmp}/var", "MEETING_ROOM_LOG_LEVEL": "warning"}
+        if url:
+            env["MEETING_ROOM_DATABASE_URL"] = url
+        server = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    httpx.get(base + "/api/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            t0 = time.perf_counter()
+            logins = login_all(base, voters)
+            admin = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": admin_password}).json()["token"]
+            print(f"{label}: seeded {voters} members in {seeded:.1f} s; {voters} log-ins in {time.perf_counter() - t0:.1f} s")
+            for secrecy in ("secret", "named"):
+                r = asyncio.run(run_poll(base, meeting_id, logins, secrecy, admin))
+                print(
+                    f"{label:<10} {secrecy:<6} voters={voters}  201={r['ok_201']}  counted={r['counted']}  exact={r['exact']}  "
+                    f"verify={r['verify_ok']}  all ballots in {r['wall_s']:.2f} s ({voters / r['wall_s']:.0f}/s)  "  # type: ignore[operator]
+                    f"cast->chair tally p50 {r['p50_tally_ms']:.0f} ms p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms  "
+                    f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms  tally msgs {r['tally_messages']}"
+                )
+                if not (r["exact"] and r["verify_ok"] and r["ok_201"] == voters and r["events_seen"] == voters):
+                    raise SystemExit(f"{label} {secrecy}: ballots lost or miscounted: {r}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--voters", type=int, default=500)
+    parser.add_argument("--postgres-url", help="an existing, empty PostgreSQL database")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    print(f"Poll load: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.voters} voters, one uvicorn worker")
+    bench("sqlite", None, args.voters)
+    if args.skip_postgres:
+        return
+    if args.postgres_url:
+        bench("postgresql", args.postgres_url, args.voters)
+        return
+    cluster = ThrowawayCluster(fsync=True)
+    try:
+        cluster.start()
+        bench("postgresql", cluster.new_database(), args.voters)
+    except ClusterUnavailable as exc:
+        print(f"postgresql: skipped ({exc})")
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
