@@ -5,7 +5,8 @@
 For each database (SQLite file; PostgreSQL: --postgres-url or a throwaway local server with fsync
 on), the script seeds a body of N members who are present in an in-session meeting, starts the
 server in its own process (uvicorn, one worker), logs every member in over HTTP, connects the
-chair's WebSocket, opens a poll and fires all N ballots at once (asyncio, one connection each).
+chair's WebSocket, opens a poll and fires all N ballots at once (asyncio, one connection each), or spread uniformly over
+``--spread`` seconds as members pressing their buttons in a real hall would.
 It measures, per ballot, the time from sending the request to the chair's socket delivering that
 member's ``poll.ballot_cast`` event (the live tally update), and the HTTP response time; then it
 closes the poll and checks that every ballot was counted exactly once, matching what was sent,
@@ -103,7 +104,7 @@ def login_all(base: str, voters: int) -> list[tuple[str, str]]:
         return list(pool.map(one, range(voters)))
 
 
-async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str) -> dict[str, object]:
+async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float) -> dict[str, object]:
     tokens = [token for token, _ in logins]
     chair = {"Authorization": f"Bearer {tokens[0]}"}
     polls = f"{base}/api/meetings/{meeting_id}/polls"
@@ -124,7 +125,10 @@ async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], se
             answered: dict[int, float] = {}
             statuses: list[int] = []
 
+            delays = [random.uniform(0, spread) for _ in tokens]
+
             async def vote(i: int) -> None:
+                await asyncio.sleep(delays[i])
                 sent[i] = time.perf_counter()
                 r = await client.post(
                     f"{polls}/{pid}/ballots", json={"options": [choices[i]]}, headers={"Authorization": f"Bearer {tokens[i]}"}
@@ -169,7 +173,7 @@ async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], se
     }
 
 
-def bench(label: str, url: str | None, voters: int) -> None:
+def bench(label: str, url: str | None, voters: int, spreads: list[float]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         meeting_id, admin_password = seed(f"{tmp}/var", url, voters)
@@ -191,13 +195,15 @@ def bench(label: str, url: str | None, voters: int) -> None:
             logins = login_all(base, voters)
             admin = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": admin_password}).json()["token"]
             print(f"{label}: seeded {voters} members in {seeded:.1f} s; {voters} log-ins in {time.perf_counter() - t0:.1f} s")
-            for secrecy in ("secret", "named"):
-                r = asyncio.run(run_poll(base, meeting_id, logins, secrecy, admin))
+            for spread, secrecy in ((sp, sec) for sp in spreads for sec in ("secret", "named")):
+                r = asyncio.run(run_poll(base, meeting_id, logins, secrecy, admin, spread))
+                rate = f" ({voters / r['wall_s']:.0f} ballots/s)" if spread == 0 else ""  # type: ignore[operator]
                 print(
-                    f"{label:<10} {secrecy:<6} voters={voters}  201={r['ok_201']}  counted={r['counted']}  exact={r['exact']}  "
-                    f"verify={r['verify_ok']}  all ballots in {r['wall_s']:.2f} s ({voters / r['wall_s']:.0f}/s)  "  # type: ignore[operator]
-                    f"cast->chair tally p50 {r['p50_tally_ms']:.0f} ms p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms  "
-                    f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms  tally msgs {r['tally_messages']}"
+                    f"{label:<10} {secrecy:<6} {voters} voters pressing within {spread:g} s: "
+                    f"201={r['ok_201']} counted={r['counted']} exact={r['exact']} verify={r['verify_ok']}; "
+                    f"all in {r['wall_s']:.2f} s{rate}; cast->chair tally p50 {r['p50_tally_ms']:.0f} ms "
+                    f"p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms; "
+                    f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}"
                 )
                 if not (r["exact"] and r["verify_ok"] and r["ok_201"] == voters and r["events_seen"] == voters):
                     raise SystemExit(f"{label} {secrecy}: ballots lost or miscounted: {r}")
@@ -209,20 +215,23 @@ def bench(label: str, url: str | None, voters: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voters", type=int, default=500)
+    parser.add_argument(
+        "--spread", type=float, nargs="+", default=[0, 20], help="seconds over which the voters press (0: all at the same instant)"
+    )
     parser.add_argument("--postgres-url", help="an existing, empty PostgreSQL database")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     print(f"Poll load: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.voters} voters, one uvicorn worker")
-    bench("sqlite", None, args.voters)
+    bench("sqlite", None, args.voters, args.spread)
     if args.skip_postgres:
         return
     if args.postgres_url:
-        bench("postgresql", args.postgres_url, args.voters)
+        bench("postgresql", args.postgres_url, args.voters, args.spread)
         return
     cluster = ThrowawayCluster(fsync=True)
     try:
         cluster.start()
-        bench("postgresql", cluster.new_database(), args.voters)
+        bench("postgresql", cluster.new_database(), args.voters, args.spread)
     except ClusterUnavailable as exc:
         print(f"postgresql: skipped ({exc})")
     finally:
