@@ -1,4 +1,4 @@
-"""A small demo body for people trying the system out: members, a room, a meeting with an agenda."""
+"""A small demo body for people trying the system out: members, a room, a meeting with an agenda and a prepared vote."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from meeting_room.access import Actor
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError
 from meeting_room.roles import Role
-from meeting_room.services import agenda, bodies, meetings, members, rooms
+from meeting_room.services import agenda, bodies, meetings, members, polls, rooms
 from meeting_room.store import Store
 
 BODY_NAME = "Hội đồng nhân dân tỉnh Sơn Hà (dữ liệu mẫu)"
@@ -54,7 +54,14 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
     for username, name, title, roles in _PEOPLE:
         password = auth.new_password()
         ids[username] = members.create_member(
-            store, admin, full_name=name, title=title, roles=roles, body_id=body_id, username=username, password=password
+            store,
+            admin,
+            full_name=name,
+            title=title,
+            roles=roles,
+            body_id=None if Role.CLERK in roles else body_id,  # staff, not a delegate: does not vote
+            username=username,
+            password=password,
         )
         result.logins.append((username, password, name))
     room_id = rooms.create_room(
@@ -81,7 +88,16 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
             secretary_id=ids["thuky"],
         ),
     )
-    for title, description in _AGENDA:
-        agenda.add_item(store, admin, meeting_id, title=title, description=description)
+    items = [agenda.add_item(store, admin, meeting_id, title=title, description=description) for title, description in _AGENDA]
+    polls.create_poll(
+        store,
+        admin,
+        meeting_id,
+        polls.PollSpec(
+            title="Thông qua Nghị quyết về dự toán ngân sách nhà nước tỉnh năm 2027",
+            rule=ev.RuleSpec(preset="hdnd_resolution"),
+            agenda_item_id=items[2],
+        ),
+    )
     result.meeting_id = meeting_id
     return result

@@ -153,10 +153,14 @@ class Store:
 
     # --- reading the log ---------------------------------------------------------------------
 
-    def events(self, *, meeting_id: str | None = None, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+    def events(
+        self, *, meeting_id: str | None = None, after: int = 0, limit: int | None = None, type_prefix: str | None = None
+    ) -> list[StoredEvent]:
         query = select(EventRow).where(EventRow.seq > after).order_by(EventRow.seq)
         if meeting_id is not None:
             query = query.where(EventRow.meeting_id == meeting_id)
+        if type_prefix is not None:
+            query = query.where(EventRow.type.startswith(type_prefix, autoescape=True))
         if limit is not None:
             query = query.limit(limit)
         with self.read() as session:

@@ -476,21 +476,21 @@ def verify_polls(store: Store) -> PollAudit:
     created: dict[str, ev.PollCreated] = {}
     opened: dict[str, ev.PollOpened] = {}
     voters: dict[str, set[str]] = {}
-    for stored in store.events():
-        if not stored.type.startswith("poll."):
-            continue
-        payload = ev.parse_payload(stored.type, stored.data)
-        if isinstance(payload, ev.PollCreated):
-            created[payload.poll_id] = payload
-        elif isinstance(payload, ev.PollOpened):
-            opened[payload.poll_id] = payload
-        elif isinstance(payload, ev.BallotCast):
-            voters.setdefault(payload.poll_id, set()).add(payload.voter_id)
-        elif isinstance(payload, ev.PollClosed):
-            audit.checked += 1
-            _audit_poll(
-                store, audit, created.get(payload.poll_id), opened.get(payload.poll_id), voters.get(payload.poll_id, set()), payload
-            )
+    after = 0
+    while page := store.events(after=after, limit=2000, type_prefix="poll."):  # page by page: the log may be long
+        after = page[-1].seq
+        for stored in page:
+            payload = ev.parse_payload(stored.type, stored.data)
+            if isinstance(payload, ev.PollCreated):
+                created[payload.poll_id] = payload
+            elif isinstance(payload, ev.PollOpened):
+                opened[payload.poll_id] = payload
+            elif isinstance(payload, ev.BallotCast):
+                voters.setdefault(payload.poll_id, set()).add(payload.voter_id)
+            elif isinstance(payload, ev.PollClosed):
+                audit.checked += 1
+                pid = payload.poll_id
+                _audit_poll(store, audit, created.get(pid), opened.get(pid), voters.pop(pid, set()), payload)
     return audit
 
 

@@ -4,9 +4,9 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "event", "event": {id, type, meeting_id, actor_id, occurred_at, data, hash}}   in id order
   {"kind": "ready", "last_event_id": N}      the backlog after ?after= has been sent; live from here
   {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404)
-  {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after a
-      poll.ballot_cast event, to the chair and secretary only, and only for named polls (a secret
-      poll's live tally is the count of ballots in the event itself)
+  {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
+      poll.ballot_cast events (one for a burst of them), to the chair and secretary only, and only
+      for named polls (a secret poll's live tally is the count of ballots in the event itself)
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
 """
 
@@ -105,6 +105,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
                 last = event.seq
         await ws.send_json({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws))
+        tally_due: set[str] = set()
         try:
             async for event in _live(sub.events(), reader):
                 if event.seq <= last:
@@ -112,9 +113,13 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
                 await ws.send_json({"kind": "event", "event": event.message()})
                 last = event.seq
                 if staff and event.type == "poll.ballot_cast":
-                    tally = await run_in_threadpool(_live_tally, store, event.data["poll_id"])
-                    if tally is not None:
-                        await ws.send_json(tally)
+                    tally_due.add(event.data["poll_id"])
+                if tally_due and sub.queue.empty():  # coalesced: one read covers a burst of ballots
+                    for poll_id in sorted(tally_due):
+                        tally = await run_in_threadpool(_live_tally, store, poll_id)
+                        if tally is not None:
+                            await ws.send_json(tally)
+                    tally_due.clear()
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
