@@ -68,6 +68,10 @@ ensure_venv() {
     fi
     say "installing Python packages into .venv: meeting-room $spec (editable)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+    # face-recognition declares a dependency on the dlib *source* package (a 20-minute compile);
+    # dlib-bin, installed above, provides the same module, so it goes in without its dependencies.
+    say "installing face-recognition 1.3.0 (its dependencies come from dlib-bin, installed above)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps "face-recognition==1.3.0"
     find "$VENV" -maxdepth 1 -name ".installed-*" ! -name ".installed-$hash-*" -delete
     touch "$VENV/.installed-$hash-${extras:-base}"
 }

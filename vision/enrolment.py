@@ -1,0 +1,63 @@
+"""Is a photo fit to enrol a member? One face, big enough, sharp enough."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.errors import EnrolmentPhotoError
+from vision.faces import Box, FaceEngine, sharpness
+
+
+@dataclass(frozen=True)
+class EnrolmentRules:
+    min_face_px: int = 80  # the smaller side of the face box
+    min_sharpness: float = 40.0  # variance of the Laplacian at 128 px (measured: see README)
+
+
+@dataclass(frozen=True)
+class EnrolledFace:
+    encoding: np.ndarray
+    box: Box
+    face_px: int
+    sharpness: float
+
+
+def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | None = None, *, name: str = "ảnh") -> EnrolledFace:
+    """The face's encoding, or ``EnrolmentPhotoError`` saying why the photo cannot be used."""
+    rules = rules or EnrolmentRules()
+    boxes = engine.detect(image, upsample=1)  # look hard, so that a small face is reported as small, not missing
+    if not boxes:
+        raise EnrolmentPhotoError(
+            f"Không tìm thấy khuôn mặt nào trong {name}: hãy chụp chính diện, đủ sáng",
+            f"No face found in {name}: use a frontal, well-lit photo",
+            reason="no_face",
+        )
+    if len(boxes) > 1:
+        raise EnrolmentPhotoError(
+            f"{name} có {len(boxes)} khuôn mặt; ảnh đăng ký chỉ được có một người",
+            f"{name} shows {len(boxes)} faces; an enrolment photo must show one person",
+            reason="several_faces",
+            faces=len(boxes),
+        )
+    box = boxes[0]
+    if box.size < rules.min_face_px:
+        raise EnrolmentPhotoError(
+            f"Khuôn mặt trong {name} quá nhỏ ({box.size} điểm ảnh); cần ít nhất {rules.min_face_px}",
+            f"The face in {name} is too small ({box.size} px); at least {rules.min_face_px} px is needed",
+            reason="too_small",
+            face_px=box.size,
+            min_face_px=rules.min_face_px,
+        )
+    sharp = sharpness(image, box)
+    if sharp < rules.min_sharpness:
+        raise EnrolmentPhotoError(
+            f"Ảnh {name} bị mờ (độ nét {sharp:.0f}, cần ít nhất {rules.min_sharpness:.0f}); hãy chụp lại",
+            f"{name} is blurred (sharpness {sharp:.0f}, at least {rules.min_sharpness:.0f} needed); take it again",
+            reason="blurry",
+            sharpness=round(sharp, 1),
+            min_sharpness=rules.min_sharpness,
+        )
+    (encoding,) = engine.encode(image, [box])
+    return EnrolledFace(encoding, box, box.size, sharp)
