@@ -10,6 +10,7 @@ class AttendanceStatus(StrEnum):
     PRESENT_ONLINE = "present_online"
     ABSENT_EXCUSED = "absent_excused"
     ABSENT_UNEXCUSED = "absent_unexcused"
+    LEFT = "left"  # was present and left before the end (early departure)
 
     @property
     def present(self) -> bool:
@@ -22,7 +23,11 @@ class AttendanceStatus(StrEnum):
             AttendanceStatus.PRESENT_ONLINE: "Có mặt trực tuyến",
             AttendanceStatus.ABSENT_EXCUSED: "Vắng mặt có lý do",
             AttendanceStatus.ABSENT_UNEXCUSED: "Vắng mặt không có lý do",
+            AttendanceStatus.LEFT: "Đã rời cuộc họp",
         }[self]
+
+
+LATE_AFTER_MINUTES = 5  # arriving this long after the session started counts as late
 
 
 class AttendanceSource(StrEnum):

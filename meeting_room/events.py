@@ -90,6 +90,32 @@ class MemberPasswordSet(EventPayload):
     member_id: str
 
 
+class BiometricConsent(EventPayload):
+    """The member's consent to processing their face and voice (Decree 13/2023/NĐ-CP), or its withdrawal."""
+
+    type = "member.biometric_consent"
+    member_id: str
+    given: bool
+    note: LongText | None = None  # e.g. "Phiếu đồng ý số 12/2026, ký ngày 20/11/2026"
+
+
+class FaceEnrolled(EventPayload):
+    """That a face was enrolled; the encoding itself is biometric data and never enters the log."""
+
+    type = "member.face_enrolled"
+    member_id: str
+    face_id: str
+    face_px: int = Field(gt=0)
+    sharpness: float = Field(ge=0)
+
+
+class BiometricsDeleted(EventPayload):
+    type = "member.biometrics_deleted"
+    member_id: str
+    reason: str = Field(pattern=r"^(consent_withdrawn|member_deactivated|requested)$")
+    faces: int = Field(ge=0)
+
+
 class SeatSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     seat_id: str
@@ -207,6 +233,15 @@ class DocumentRemoved(EventPayload):
     type = "document.removed"
     meeting_id: str
     document_id: str
+
+
+class UnknownFacesSeen(EventPayload):
+    """How many faces a camera sees that match no participant (no image is kept)."""
+
+    type = "attendance.unknown_faces"
+    meeting_id: str
+    camera: Name
+    count: int = Field(ge=0)
 
 
 class AttendanceRecorded(EventPayload):

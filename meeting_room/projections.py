@@ -83,6 +83,8 @@ def _member_created(s: Session, p: ev.MemberCreated, m: Meta) -> None:
             username=p.username,
             active=True,
             created_at=m.at,
+            biometric_consent=False,
+            faces_enrolled=0,
         )
     )
 
@@ -93,6 +95,29 @@ def _member_updated(s: Session, p: ev.MemberUpdated, m: Meta) -> None:
     _copy_set_fields(member, p, {"member_id", "roles"})
     if p.roles is not None:
         member.roles = [r.value for r in p.roles]
+
+
+@_on(ev.BiometricConsent)
+def _biometric_consent(s: Session, p: ev.BiometricConsent, m: Meta) -> None:
+    member = s.get_one(t.Member, p.member_id)
+    member.biometric_consent, member.biometric_consent_at = p.given, m.at
+
+
+@_on(ev.FaceEnrolled)
+def _face_enrolled(s: Session, p: ev.FaceEnrolled, m: Meta) -> None:
+    member = s.get_one(t.Member, p.member_id)
+    member.faces_enrolled = (member.faces_enrolled or 0) + 1
+
+
+@_on(ev.BiometricsDeleted)
+def _biometrics_deleted(s: Session, p: ev.BiometricsDeleted, m: Meta) -> None:
+    s.get_one(t.Member, p.member_id).faces_enrolled = 0
+
+
+@_on(ev.UnknownFacesSeen)
+def _unknown_faces(s: Session, p: ev.UnknownFacesSeen, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.unknown_faces = {**(meeting.unknown_faces or {}), p.camera: p.count}
 
 
 @_on(ev.MemberPasswordSet)
@@ -158,6 +183,8 @@ def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> No
     meeting = s.get_one(t.Meeting, p.meeting_id)
     meeting.state = p.to_state.value
     meeting.state_changed_at = m.at
+    if p.to_state is MeetingState.IN_SESSION and meeting.started_at is None:
+        meeting.started_at = m.at
 
 
 @_on(ev.ParticipantAdded)

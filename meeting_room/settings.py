@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a login stays valid.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
     models_dir: Path | None = Field(None, description="Local directory with model files (never a hub).")
+    face_tolerance: float = Field(0.55, gt=0, lt=1, description="Largest face distance accepted as the same person (measured).")
+    face_margin: float = Field(0.04, ge=0, lt=1, description="How much nearer than any other member the best match must be.")
+    face_detector: Literal["hog", "cnn"] = Field("hog", description="hog (fast, CPU) or cnn (~100x slower on CPU).")
+    face_upsample: int = Field(1, ge=0, le=2, description="Detector upsampling: 1 finds faces down to ~40 px.")
+    face_sightings: int = Field(3, ge=1, le=50, description="Consistent sightings before a member is marked present.")
+    face_sample_fps: float = Field(2.0, gt=0, le=30, description="Frames per second taken from each camera.")
+    face_workers: int = Field(2, ge=0, le=64, description="Processes doing face recognition (0: in the calling process).")
+    face_min_px: int = Field(80, ge=20, description="Smallest face (pixels) accepted on an enrolment photo.")
+    face_min_sharpness: float = Field(40.0, ge=0, description="Least sharpness (variance of Laplacian) of an enrolment photo.")
+    max_photo_mb: int = Field(15, ge=1, le=200, description="Largest accepted photo upload.")
+    store_unknown_faces: bool = Field(False, description="Keep crops of faces that match nobody (off: they are only counted).")
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone shown to people.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -5,6 +5,7 @@ The models come from the ``face_recognition_models`` package on disk; nothing is
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,19 +66,23 @@ class FaceEngine:
                 reason=str(exc),
             ) from None
         self._fr: Any = face_recognition
+        self._lock = threading.Lock()  # dlib's detector and networks are not documented as thread-safe
 
     def detect(self, image: np.ndarray, upsample: int | None = None) -> list[Box]:
         small, scale = resize_to_width(image, self.options.detect_width)
-        found = self._fr.face_locations(
-            small, number_of_times_to_upsample=self.options.upsample if upsample is None else upsample, model=self.options.detector
-        )
+        with self._lock:
+            found = self._fr.face_locations(
+                small, number_of_times_to_upsample=self.options.upsample if upsample is None else upsample, model=self.options.detector
+            )
         return [Box(*loc).scaled(scale) if scale != 1.0 else Box(*loc) for loc in found]
 
     def encode(self, image: np.ndarray, boxes: list[Box]) -> list[np.ndarray]:
         if not boxes:
             return []
         locations = [(b.top, b.right, b.bottom, b.left) for b in boxes]
-        return [np.asarray(e) for e in self._fr.face_encodings(image, locations, num_jitters=self.options.jitters)]
+        with self._lock:
+            found = self._fr.face_encodings(image, locations, num_jitters=self.options.jitters)
+        return [np.asarray(e) for e in found]
 
     def observe(self, image: np.ndarray) -> list[Observation]:
         boxes = self.detect(image)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -83,6 +84,18 @@ class Credential(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FaceEncoding(Base):
+    """A member's enrolled face (128 float64, little-endian). Biometric data: not derived from the
+    log, deleted when consent is withdrawn or the member is deactivated. No foreign key, so that
+    ``rebuild`` can empty and refill ``members`` without touching it."""
+
+    __tablename__ = "face_encodings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, index=True)
+    encoding: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuthSession(Base):
     __tablename__ = "auth_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -113,6 +126,9 @@ class Member(Base):
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    biometric_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    biometric_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    faces_enrolled: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Room(Base):
@@ -145,6 +161,8 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seq: Mapped[int] = mapped_column(BigInteger)  # the newest event of this meeting
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time in session
+    unknown_faces: Mapped[dict[str, int] | None] = mapped_column(JSON)  # camera -> faces seen that match nobody
 
 
 class Participant(Base):

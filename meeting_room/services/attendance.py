@@ -85,6 +85,7 @@ class Summary:
     present_online: int
     absent_excused: int
     absent_unexcused: int
+    left: int
     not_recorded: int
     guests_present: int
 
@@ -120,6 +121,7 @@ def summary(session: Session, meeting_id: str) -> Summary:
         counts[AttendanceStatus.PRESENT_ONLINE],
         counts[AttendanceStatus.ABSENT_EXCUSED],
         counts[AttendanceStatus.ABSENT_UNEXCUSED],
+        counts[AttendanceStatus.LEFT],
         not_recorded,
         guests,
     )

@@ -14,6 +14,7 @@ from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDeniedError
 from meeting_room.roles import Role
+from meeting_room.services import faces
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 
@@ -74,16 +75,18 @@ def update_member(store: Store, actor: Actor, payload: ev.MemberUpdated) -> None
     if payload.member_id == actor.member_id and payload.active is False:
         raise ConflictError("Không thể tự khóa tài khoản của chính mình", "You cannot disable your own account")
 
-    def decide(session: Session) -> ev.EventPayload:
+    def decide(session: Session) -> list[ev.EventPayload]:
         fetch(session, t.Member, payload.member_id)
         if payload.body_id is not None:
             fetch(session, t.Body, payload.body_id)
         _username_free(session, payload.username, payload.member_id)
         if payload.roles is not None and Role.ADMIN not in payload.roles:
             _keep_one_admin(session, payload.member_id)
-        return payload
+        if payload.active is False:  # deactivation is how a member leaves: their biometric data goes
+            return [payload, *faces.erase(session, payload.member_id, "member_deactivated")]
+        return [payload]
 
-    store.append(decide, actor_id=actor.member_id)
+    store.append_all(decide, actor_id=actor.member_id)
     if payload.active is False:
         auth.end_sessions(store, payload.member_id)
 

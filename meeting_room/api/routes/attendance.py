@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
-from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.attendance import LATE_AFTER_MINUTES, AttendanceSource, AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.roles import MeetingRole
 from meeting_room.services import attendance
@@ -38,6 +39,8 @@ class RecordOut(BaseModel):
     camera: str | None
     recorded_at: datetime | None
     first_present_at: datetime | None
+    late_minutes: int | None = Field(None, description="Minutes after the session started that the member first arrived")
+    late: bool = Field(False, description=f"Arrived {LATE_AFTER_MINUTES} minutes or more after the session started")
 
 
 class SummaryOut(BaseModel):
@@ -47,6 +50,7 @@ class SummaryOut(BaseModel):
     present_online: int
     absent_excused: int
     absent_unexcused: int
+    left: int
     not_recorded: int
     guests_present: int
 
@@ -54,13 +58,31 @@ class SummaryOut(BaseModel):
 class AttendanceOut(BaseModel):
     summary: SummaryOut
     records: list[RecordOut]
+    started_at: datetime | None = Field(description="When the session first started")
+    unknown_faces: dict[str, int] = Field(description="Per camera: faces in view that match no participant (no image kept)")
+
+
+def summary_out(session: Session, meeting_id: str) -> SummaryOut:
+    s = attendance.summary(session, meeting_id)
+    return SummaryOut(
+        expected=s.expected,
+        present=s.present,
+        present_in_room=s.present_in_room,
+        present_online=s.present_online,
+        absent_excused=s.absent_excused,
+        absent_unexcused=s.absent_unexcused,
+        left=s.left,
+        not_recorded=s.not_recorded,
+        guests_present=s.guests_present,
+    )
 
 
 @router.get("")
 def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> AttendanceOut:
     """Every participant with their attendance, and the counts (present in room / online / absent)."""
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
         rows = session.execute(
             select(t.Participant, t.Member, t.Attendance)
             .join(t.Member, t.Member.id == t.Participant.member_id)
@@ -74,6 +96,9 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
         records = []
         for p, m, a in rows:
             status = AttendanceStatus(a.status) if a else None
+            late = None
+            if a is not None and a.first_present_at is not None and meeting.started_at is not None:
+                late = max(0, int((a.first_present_at - meeting.started_at).total_seconds() // 60))
             records.append(
                 RecordOut(
                     member_id=m.id,
@@ -87,20 +112,16 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
                     camera=a.camera if a else None,
                     recorded_at=a.recorded_at if a else None,
                     first_present_at=a.first_present_at if a else None,
+                    late_minutes=late,
+                    late=late is not None and late >= LATE_AFTER_MINUTES,
                 )
             )
-        s = attendance.summary(session, meeting_id)
-        summary = SummaryOut(
-            expected=s.expected,
-            present=s.present,
-            present_in_room=s.present_in_room,
-            present_online=s.present_online,
-            absent_excused=s.absent_excused,
-            absent_unexcused=s.absent_unexcused,
-            not_recorded=s.not_recorded,
-            guests_present=s.guests_present,
+        return AttendanceOut(
+            summary=summary_out(session, meeting_id),
+            records=records,
+            started_at=meeting.started_at,
+            unknown_faces=meeting.unknown_faces or {},
         )
-        return AttendanceOut(summary=summary, records=records)
 
 
 @router.put("/{member_id}")

@@ -4,6 +4,8 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "event", "event": {id, type, meeting_id, actor_id, occurred_at, data, hash}}   in id order
   {"kind": "ready", "last_event_id": N}      the backlog after ?after= has been sent; live from here
   {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404)
+  {"kind": "attendance", "summary": {expected, present, present_in_room, …}, "unknown_faces": {camera: n}}
+      live, after attendance events (one for a burst), to every viewer: the quorum count
   {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
       poll.ballot_cast events (one for a burst of them), to the chair and secretary only, and only
       for named polls (a secret poll's live tally is the count of ballots in the event itself)
@@ -24,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store
 from meeting_room.api.errors import status_of
+from meeting_room.api.routes.attendance import summary_out
 from meeting_room.bus import SubscriberOverflow
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, PermissionDeniedError
@@ -49,6 +52,13 @@ def _check_view(store: Store, actor: Actor, meeting_id: str) -> bool:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
         return actor.has() or meeting_role(session, actor, meeting) in (MeetingRole.CHAIR, MeetingRole.SECRETARY)
+
+
+def _attendance_message(store: Store, meeting_id: str) -> dict[str, object]:
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        summary = summary_out(session, meeting_id).model_dump()
+        return {"kind": "attendance", "summary": summary, "unknown_faces": meeting.unknown_faces or {}}
 
 
 def _live_tally(store: Store, poll_id: str) -> dict[str, object] | None:
@@ -106,6 +116,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         await ws.send_json({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws))
         tally_due: set[str] = set()
+        attendance_due = False
         try:
             async for event in _live(sub.events(), reader):
                 if event.seq <= last:
@@ -114,6 +125,11 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
                 last = event.seq
                 if staff and event.type == "poll.ballot_cast":
                     tally_due.add(event.data["poll_id"])
+                if event.type.startswith(("attendance.", "meeting.participant_")):
+                    attendance_due = True
+                if attendance_due and sub.queue.empty():
+                    await ws.send_json(await run_in_threadpool(_attendance_message, store, meeting_id))
+                    attendance_due = False
                 if tally_due and sub.queue.empty():  # coalesced: one read covers a burst of ballots
                     for poll_id in sorted(tally_due):
                         tally = await run_in_threadpool(_live_tally, store, poll_id)

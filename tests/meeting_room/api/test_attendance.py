@@ -46,6 +46,7 @@ def test_summary_counts_room_online_absent(client: TestClient, world: World) -> 
         "present_online": 1,
         "absent_excused": 0,
         "absent_unexcused": 1,
+        "left": 0,
         "not_recorded": 0,
         "guests_present": 1,
     }

@@ -1,0 +1,142 @@
+"""Biometric consent, face enrolment and deletion, and the gallery a camera matches against.
+
+Face encodings are sensitive personal data (Decree 13/2023/NĐ-CP): they are stored only with the
+member's recorded consent, in a table outside the append-only log (the log records only that a
+face was enrolled), and deleted when consent is withdrawn or the member is deactivated.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, require_roles
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from meeting_room.services.lookup import fetch
+from meeting_room.store import Store
+from vision.enrolment import EnrolledFace, EnrolmentRules, enrol_photo
+from vision.faces import FaceEngine
+from vision.gallery import Gallery
+from vision.image import decode_image
+
+MAX_PHOTOS = 10
+
+
+def set_consent(store: Store, actor: Actor, member_id: str, given: bool, note: str | None = None) -> None:
+    """Record consent (an admin, from the signed form; or the member themselves) or its withdrawal,
+    which deletes the member's biometric data in the same transaction."""
+    if actor.member_id != member_id and not actor.has():
+        raise PermissionDeniedError(
+            "Chỉ quản trị viên hoặc chính thành viên mới ghi nhận được sự đồng ý",
+            "Only an administrator or the member themselves can record consent",
+        )
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        fetch(session, t.Member, member_id)
+        out: list[ev.EventPayload] = [ev.BiometricConsent(member_id=member_id, given=given, note=note)]
+        if not given:
+            out += erase(session, member_id, "consent_withdrawn")
+        return out
+
+    store.append_all(decide, actor_id=actor.member_id)
+
+
+def erase(session: Session, member_id: str, reason: str) -> list[ev.EventPayload]:
+    """Delete a member's face encodings (voiceprints join here when speech lands); the event says how many."""
+    faces = session.scalar(select(func.count()).select_from(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id)) or 0
+    member = session.get(t.Member, member_id)
+    if faces == 0 and (member is None or not member.faces_enrolled):
+        return []
+    session.execute(delete(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id))
+    return [ev.BiometricsDeleted(member_id=member_id, reason=reason, faces=faces)]
+
+
+def delete_biometrics(store: Store, actor: Actor, member_id: str) -> int:
+    """Delete on request (an administrator, or the member); returns how many faces were deleted."""
+    if actor.member_id != member_id and not actor.has():
+        raise PermissionDeniedError("Bạn chỉ có thể xóa dữ liệu sinh trắc của chính mình", "You may only delete your own biometric data")
+    deleted: list[int] = []
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        fetch(session, t.Member, member_id)
+        out = erase(session, member_id, "requested")
+        deleted.append(out[0].faces if out else 0)  # type: ignore[attr-defined]
+        return out
+
+    store.append_all(decide, actor_id=actor.member_id)
+    return deleted[0]
+
+
+@dataclass(frozen=True)
+class EnrolledPhoto:
+    face_id: str
+    name: str
+    face_px: int
+    sharpness: float
+
+
+def enrol_faces(
+    store: Store, actor: Actor, member_id: str, photos: list[tuple[str, bytes]], engine: FaceEngine, rules: EnrolmentRules
+) -> list[EnrolledPhoto]:
+    """Enrol one or more photos (an administrator). Every photo is checked first; then all are
+    stored together, or none (a refused photo names itself and the reason)."""
+    require_roles(actor, action_vi="đăng ký khuôn mặt", action_en="enrol faces")
+    if not photos:
+        raise InvalidInputError("Chưa có ảnh nào", "No photo was given", accepted="1 to 10 JPEG/PNG photos")
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInputError(f"Tối đa {MAX_PHOTOS} ảnh mỗi lần", f"At most {MAX_PHOTOS} photos at a time", received=len(photos))
+    with store.read() as session:
+        _require_consent(fetch(session, t.Member, member_id))
+    faces: list[tuple[str, EnrolledFace]] = []
+    for name, data in photos:  # CPU-heavy: outside the store's lock
+        faces.append((name, enrol_photo(engine, decode_image(data, name=name), rules, name=name)))
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        member = fetch(session, t.Member, member_id)
+        _require_consent(member)  # consent may have been withdrawn meanwhile
+        out: list[ev.EventPayload] = []
+        for _name, face in faces:
+            face_id = str(uuid.uuid4())
+            session.add(
+                t.FaceEncoding(id=face_id, member_id=member_id, encoding=np.asarray(face.encoding, "<f8").tobytes(), created_at=store.now())
+            )
+            out.append(ev.FaceEnrolled(member_id=member_id, face_id=face_id, face_px=face.face_px, sharpness=round(face.sharpness, 1)))
+        return out
+
+    stored = store.append_all(decide, actor_id=actor.member_id)
+    return [EnrolledPhoto(e.data["face_id"], name, face.face_px, face.sharpness) for e, (name, face) in zip(stored, faces, strict=True)]
+
+
+def _require_consent(member: t.Member) -> None:
+    if not member.active:
+        raise ConflictError(f"Tài khoản {member.full_name} đã bị khóa", f"Member {member.id} is disabled", member_id=member.id)
+    if not member.biometric_consent:
+        raise ConflictError(
+            f"{member.full_name} chưa đồng ý cho xử lý dữ liệu sinh trắc (Nghị định 13/2023/NĐ-CP): hãy ghi nhận sự đồng ý trước",
+            f"{member.full_name} has not consented to biometric processing (Decree 13/2023): record consent first",
+            member_id=member.id,
+        )
+
+
+def gallery_for(session: Session, member_ids: list[str] | None = None) -> Gallery:
+    """Enrolled faces of consenting, active members (of ``member_ids`` when given)."""
+    query = (
+        select(t.FaceEncoding.member_id, t.FaceEncoding.encoding)
+        .join(t.Member, t.Member.id == t.FaceEncoding.member_id)
+        .where(t.Member.active.is_(True), t.Member.biometric_consent.is_(True))
+        .order_by(t.FaceEncoding.member_id, t.FaceEncoding.id)
+    )
+    if member_ids is not None:
+        query = query.where(t.FaceEncoding.member_id.in_(member_ids))
+    return Gallery((m, np.frombuffer(blob, "<f8")) for m, blob in session.execute(query))
+
+
+def meeting_gallery(session: Session, meeting_id: str) -> Gallery:
+    ids = list(session.scalars(select(t.Participant.member_id).where(t.Participant.meeting_id == meeting_id)))
+    return gallery_for(session, ids)

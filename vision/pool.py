@@ -1,0 +1,64 @@
+"""Face analysis in worker processes, so that detection never blocks the server's event loop and
+both cores are used. Bounded: when every worker is busy, a new frame is dropped, not queued."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+
+from vision.faces import FaceEngine, FaceOptions, Observation
+
+_engine: FaceEngine | None = None
+
+
+def _start(options: FaceOptions) -> None:
+    global _engine
+    _engine = FaceEngine(options)
+
+
+def _observe(image: np.ndarray) -> list[Observation]:
+    assert _engine is not None
+    return _engine.observe(image)
+
+
+class FacePool:
+    def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None) -> None:
+        self.options = options
+        self.workers = workers
+        self._local = FaceEngine(options) if workers == 0 else None
+        # spawn, not fork: the server has threads and open database connections
+        self._pool = (
+            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(options,)) if workers else None
+        )
+        self._slots = threading.Semaphore(max_pending or max(1, workers) * 2)
+
+    def submit(self, image: np.ndarray) -> Future[list[Observation]] | None:
+        """The analysis of ``image``, or None when the pool is saturated (the frame is skipped)."""
+        if not self._slots.acquire(blocking=False):
+            return None
+        future: Future[list[Observation]]
+        if self._pool is None:
+            future = Future()
+            try:
+                assert self._local is not None
+                future.set_result(self._local.observe(image))
+            except Exception as exc:  # handed to the caller through the future
+                future.set_exception(exc)
+        else:
+            future = self._pool.submit(_observe, image)
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+    def warm_up(self) -> None:
+        """Start the workers and load their models now rather than on the first frame."""
+        if self._pool is not None:
+            blank = np.zeros((64, 64, 3), np.uint8)
+            for f in [self._pool.submit(_observe, blank) for _ in range(self.workers)]:
+                f.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,75 @@
+"""From sightings to attendance: debounce, so that one lucky frame never marks anyone present."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from statistics import median
+
+
+@dataclass(frozen=True)
+class Arrived:
+    member_id: str
+    at: float
+    confidence: float  # the best of the sightings that confirmed it
+
+
+@dataclass(frozen=True)
+class Left:
+    member_id: str
+    at: float  # when they were last seen
+
+
+@dataclass(frozen=True)
+class UnknownCount:
+    count: int
+    at: float
+
+
+@dataclass
+class PresenceTracker:
+    """``sightings`` matches of the same member within ``window_s`` mark them arrived; not seen for
+    ``leave_after_s`` (when set) marks them left. The number of unknown faces is the median over
+    the last ``unknown_frames`` frames, reported when it changes."""
+
+    sightings: int = 3
+    window_s: float = 10.0
+    leave_after_s: float | None = None
+    unknown_frames: int = 5
+    _seen: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
+    _present: dict[str, float] = field(default_factory=dict)  # member -> last seen
+    _unknown: deque[int] = field(default_factory=deque)
+    _reported_unknown: int = 0
+
+    def observe(self, at: float, matches: dict[str, float], unknown: int) -> list[Arrived | Left | UnknownCount]:
+        """One analysed frame: ``matches`` maps each recognised member to the match's confidence."""
+        changes: list[Arrived | Left | UnknownCount] = []
+        for member_id, confidence in matches.items():
+            if member_id in self._present:
+                self._present[member_id] = at
+                continue
+            seen = self._seen.setdefault(member_id, deque())
+            seen.append((at, confidence))
+            while seen and seen[0][0] < at - self.window_s:
+                seen.popleft()
+            if len(seen) >= self.sightings:
+                changes.append(Arrived(member_id, at, max(c for _, c in seen)))
+                self._present[member_id] = at
+                del self._seen[member_id]
+        if self.leave_after_s is not None:
+            for member_id, last in list(self._present.items()):
+                if at - last > self.leave_after_s:
+                    changes.append(Left(member_id, last))
+                    del self._present[member_id]
+        self._unknown.append(unknown)
+        while len(self._unknown) > self.unknown_frames:
+            self._unknown.popleft()
+        typical = int(median(self._unknown))
+        if typical != self._reported_unknown:
+            self._reported_unknown = typical
+            changes.append(UnknownCount(typical, at))
+        return changes
+
+    def mark_present(self, member_id: str, at: float) -> None:
+        """Someone already recorded present (by hand, or before a restart): no second arrival."""
+        self._present.setdefault(member_id, at)
