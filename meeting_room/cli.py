@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,12 +15,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from meeting_room import __version__
-from meeting_room.access import Actor
+from meeting_room.access import Actor, get_meeting
 from meeting_room.auth import actor_of, new_password
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, SettingsError, from_validation
+from meeting_room.errors import MeetingRoomError, NotFoundError, SettingsError, from_validation
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
+from vision.errors import VisionError
 from voting import VotingError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +34,7 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, VotingError, ValidationError) as exc:
+        except (MeetingRoomError, VotingError, VisionError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
@@ -167,6 +169,147 @@ def _operator(store: Any) -> Actor:
     raise SettingsError(
         "Chưa có quản trị viên; chạy `meeting-room admin create` hoặc khởi động máy chủ một lần",
         "No administrator yet; run `meeting-room admin create` or start the server once",
+    )
+
+
+def _member_id(store: Any, who: str) -> str:
+    """A member named by username or id."""
+    with store.read() as session:
+        member = session.get(t.Member, who) or session.scalar(select(t.Member).where(t.Member.username == who.strip().lower()))
+    if member is None:
+        raise NotFoundError(f"Không có thành viên “{who}” (tên đăng nhập hoặc mã)", f"No member {who!r} (username or id)", member=who)
+    return member.id
+
+
+def _face_engine(settings: Settings) -> Any:
+    from vision.faces import FaceEngine, FaceOptions
+
+    return FaceEngine(FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample))
+
+
+@main.group()
+def members() -> None:
+    """Members: biometric consent and face enrolment."""
+
+
+@members.command("consent")
+@click.argument("member")
+@click.option("--given/--withdrawn", required=True, help="Consent given (from the signed form) or withdrawn (deletes the data).")
+@click.option("--note", help="Where the consent is documented, e.g. the form's number and date.")
+@click.pass_context
+@_friendly
+def members_consent(ctx: click.Context, member: str, given: bool, note: str | None) -> None:
+    """Record a member's consent to face and voice processing (Decree 13/2023), or its withdrawal."""
+    from meeting_room.server import open_store
+    from meeting_room.services import faces
+
+    store = open_store(_settings(ctx))
+    member_id = _member_id(store, member)
+    faces.set_consent(store, _operator(store), member_id, given, note)
+    click.echo(("Đã ghi nhận sự đồng ý / consent recorded" if given else "Đã rút lại sự đồng ý, dữ liệu sinh trắc đã xóa / "
+                "consent withdrawn, biometric data deleted") + f": {member_id}")  # fmt: skip
+
+
+@members.command("enrol-face")
+@click.argument("member")
+@click.argument("photos", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@_friendly
+def members_enrol_face(ctx: click.Context, member: str, photos: tuple[Path, ...]) -> None:
+    """Enrol face photos of a member (username or id); each photo must show one sharp face."""
+    from meeting_room.server import open_store
+    from meeting_room.services import faces
+    from vision.enrolment import EnrolmentRules
+
+    settings = _settings(ctx)
+    store = open_store(settings)
+    rules = EnrolmentRules(settings.face_min_px, settings.face_min_sharpness)
+    done = faces.enrol_faces(
+        store, _operator(store), _member_id(store, member), [(p.name, p.read_bytes()) for p in photos], _face_engine(settings), rules
+    )
+    for d in done:
+        click.echo(f"  {d.name}: khuôn mặt {d.face_px} px, độ nét {d.sharpness:.0f} / face {d.face_px} px, sharpness {d.sharpness:.0f}")
+    click.echo(f"Đã đăng ký {len(done)} ảnh / {len(done)} photo(s) enrolled")
+
+
+@members.command("import-faces")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+@_friendly
+def members_import_faces(ctx: click.Context, folder: Path) -> None:
+    """Enrol every FOLDER/<member>/*.jpg|png (member = username or id); reports each member."""
+    from meeting_room.server import open_store
+    from meeting_room.services import faces
+    from vision.enrolment import EnrolmentRules
+
+    settings = _settings(ctx)
+    store = open_store(settings)
+    engine, operator = _face_engine(settings), _operator(store)
+    rules = EnrolmentRules(settings.face_min_px, settings.face_min_sharpness)
+    ok = failed = 0
+    for person in sorted(p for p in folder.iterdir() if p.is_dir()):
+        photos = sorted(p for p in person.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp"))
+        try:
+            done = faces.enrol_faces(
+                store, operator, _member_id(store, person.name), [(p.name, p.read_bytes()) for p in photos], engine, rules
+            )
+            click.echo(f"  {person.name}: {len(done)} ảnh / photo(s)")
+            ok += 1
+        except (MeetingRoomError, VisionError) as exc:
+            click.echo(f"  {person.name}: LỖI / ERROR {exc.message_vi} / {exc.message_en}", err=True)
+            failed += 1
+    click.echo(f"Đã nhập {ok} người, {failed} lỗi / imported {ok} members, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@main.command("watch-camera")
+@click.option("--meeting", "meeting_id", required=True, help="The meeting whose attendance the camera takes.")
+@click.option("--source", required=True, help="A video file, an rtsp:// or http:// camera URL, or /dev/videoN.")
+@click.option("--camera", "camera_name", help="The camera's name shown with each check-in (default: the source).")
+@click.option("--realtime/--as-fast-as-possible", default=True, help="Pace a file like a live camera (default) or not.")
+@click.option("--once", is_flag=True, help="Stop when the source ends instead of reconnecting (files).")
+@click.pass_context
+@_friendly
+def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: str | None, realtime: bool, once: bool) -> None:
+    """Take attendance from a camera: recognised participants are marked present in the room."""
+    import signal
+
+    from meeting_room.server import open_store
+    from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
+    from vision.faces import FaceOptions
+    from vision.frames import VideoSource, reconnecting
+    from vision.pool import FacePool
+    from vision.tracker import PresenceTracker
+
+    settings = _settings(ctx)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = open_store(settings)
+    with store.read() as session:
+        get_meeting(session, meeting_id)
+    name = camera_name or source
+    pool = FacePool(FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample), workers=settings.face_workers)
+    pool.warm_up()
+    unknown_dir = settings.data_dir / "unknown_faces" if settings.store_unknown_faces else None
+    watcher = CameraWatcher(
+        store, meeting_id, name, pool, MatchOptions(settings.face_tolerance, settings.face_margin),
+        PresenceTracker(sightings=settings.face_sightings), sample_fps=settings.face_sample_fps, unknown_dir=unknown_dir,
+    )  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+    fmt = "v4l2" if source.startswith("/dev/video") else None
+    open_source = lambda: VideoSource(source, name, realtime=realtime, format=fmt)  # noqa: E731
+    frames = open_source().frames() if once else reconnecting(open_source, should_stop=lambda: watcher.stopped)
+    click.echo(f"Đang theo dõi camera / watching camera {name} for meeting {meeting_id} (started {time.time():.3f})", err=True)
+    try:
+        stats = watcher.run(frames)
+    except KeyboardInterrupt:
+        stats = watcher.stats
+    finally:
+        pool.close()
+    avg = sum(stats.analysis_ms) / len(stats.analysis_ms) if stats.analysis_ms else 0.0
+    click.echo(
+        f"Khung hình / frames {stats.frames}, phân tích / analysed {stats.analysed}, bỏ qua / skipped {stats.skipped_busy}, "
+        f"điểm danh / checked in {stats.arrivals}, mean analysis {avg:.0f} ms"
     )
 
 

@@ -57,6 +57,9 @@ class FaceEngine:
 
     def __init__(self, options: FaceOptions | None = None) -> None:
         self.options = options or FaceOptions()
+        from PIL import ImageFile
+
+        truncated = ImageFile.LOAD_TRUNCATED_IMAGES
         try:
             import face_recognition  # loads the dlib models from face_recognition_models
         except (ImportError, RuntimeError, SystemExit) as exc:  # the package calls quit() when its models are missing
@@ -65,6 +68,8 @@ class FaceEngine:
                 "Face models are missing (face_recognition_models, dlib-bin); run scripts/run.sh again",
                 reason=str(exc),
             ) from None
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = truncated  # face_recognition turns it on globally: truncated uploads must fail
         self._fr: Any = face_recognition
         self._lock = threading.Lock()  # dlib's detector and networks are not documented as thread-safe
 

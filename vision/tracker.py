@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from statistics import median
+from statistics import median_low
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class UnknownCount:
 class PresenceTracker:
     """``sightings`` matches of the same member within ``window_s`` mark them arrived; not seen for
     ``leave_after_s`` (when set) marks them left. The number of unknown faces is the median over
-    the last ``unknown_frames`` frames, reported when it changes."""
+    the last ``unknown_frames`` frames (the lower median), reported when it changes."""
 
     sightings: int = 3
     window_s: float = 10.0
@@ -64,11 +64,18 @@ class PresenceTracker:
         self._unknown.append(unknown)
         while len(self._unknown) > self.unknown_frames:
             self._unknown.popleft()
-        typical = int(median(self._unknown))
+        if len(self._unknown) < self.unknown_frames:
+            return changes  # not enough frames yet to tell a face from a flicker
+        typical = int(median_low(self._unknown))
         if typical != self._reported_unknown:
             self._reported_unknown = typical
             changes.append(UnknownCount(typical, at))
         return changes
+
+    def forget(self, member_id: str) -> None:
+        """Count this member's sightings again from zero (their arrival could not be recorded)."""
+        self._present.pop(member_id, None)
+        self._seen.pop(member_id, None)
 
     def mark_present(self, member_id: str, at: float) -> None:
         """Someone already recorded present (by hand, or before a restart): no second arrival."""

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
-from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, meetings, members, polls, rooms
+from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, faces, meetings, members, polls, rooms
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
@@ -55,8 +55,19 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.files = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
-    app.add_middleware(BodyLimit, limit_for=lambda path: upload if path.endswith("/documents") else (JSON_LIMIT, JSON_LIMIT))
-    for module in (auth, bodies, members, rooms, meetings, agenda, documents, attendance, polls, events, store_routes):
+    photo_bytes = settings.max_photo_mb * (1 << 20)
+    photos = (photo_bytes + UPLOAD_OVERHEAD, photo_bytes)
+
+    def limit_for(path: str) -> tuple[int, int]:
+        if path.endswith("/documents"):
+            return upload
+        if path.endswith(("/faces", "/attendance/face")):
+            return photos
+        return (JSON_LIMIT, JSON_LIMIT)
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.state.face_engine = None
+    for module in (auth, bodies, members, faces, rooms, meetings, agenda, documents, attendance, polls, events, store_routes):
         app.include_router(module.router)
     app.include_router(polls.presets_router)
 

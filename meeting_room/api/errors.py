@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meeting_room import errors as e
+from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, ModelError, SourceError, VisionError
 from voting import BallotError, PollDefinitionError, PollStateError, VotingError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,21 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 
 _VOTING_STATUS: list[tuple[type[VotingError], int]] = [(PollStateError, 409), (PollDefinitionError, 422), (BallotError, 422)]
+
+
+_VISION_STATUS: list[tuple[type[VisionError], int]] = [
+    (ImageTooLargeError, 413),
+    (ImageError, 415),
+    (EnrolmentPhotoError, 422),
+    (ModelError, 503),
+    (SourceError, 502),
+]
+
+
+def _vision(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VisionError)
+    status = next((code for cls, code in _VISION_STATUS if isinstance(exc, cls)), 400)
+    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status)
 
 
 def _voting(request: Request, exc: Exception) -> JSONResponse:
@@ -106,6 +122,7 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(e.MeetingRoomError, _domain)
     app.add_exception_handler(VotingError, _voting)
+    app.add_exception_handler(VisionError, _vision)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)

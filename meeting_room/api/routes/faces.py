@@ -1,0 +1,157 @@
+"""Biometric consent and face enrolment of members, and check-in from a photo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.db import tables as t
+from meeting_room.errors import InvalidInputError, PermissionDeniedError
+from meeting_room.services import face_attendance, faces
+from meeting_room.services.lookup import fetch
+from meeting_room.settings import Settings
+from meeting_room.text import LongText
+from vision.enrolment import EnrolmentRules
+from vision.faces import FaceEngine, FaceOptions
+from vision.image import decode_image
+
+router = APIRouter(tags=["faces"])
+
+
+def _photo_schema(field: str, description: str, many: bool) -> dict[str, object]:
+    item = {"type": "string", "format": "binary"}
+    prop = {"type": "array", "items": item} if many else item
+    schema = {"type": "object", "required": [field], "properties": {field: {**prop, "description": description}}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    given: bool
+    note: LongText | None = None
+
+
+class FaceOut(BaseModel):
+    face_id: str
+    enrolled_at: datetime
+
+
+class BiometricsOut(BaseModel):
+    member_id: str
+    consent: bool
+    consent_at: datetime | None
+    faces: list[FaceOut]
+
+
+class EnrolledOut(BaseModel):
+    face_id: str
+    photo: str
+    face_px: int
+    sharpness: float
+
+
+class RecognisedOut(BaseModel):
+    member_id: str
+    full_name: str
+    confidence: float
+    recorded: bool
+
+
+class CheckInOut(BaseModel):
+    faces: int
+    recognised: list[RecognisedOut]
+    unknown: int
+
+
+def face_engine(request: Request) -> FaceEngine:
+    """One engine per server process, loaded on first use (the models take a second to load)."""
+    state = request.app.state
+    if getattr(state, "face_engine", None) is None:
+        s: Settings = state.settings
+        state.face_engine = FaceEngine(FaceOptions(detector=s.face_detector, upsample=s.face_upsample))
+    return state.face_engine  # type: ignore[no-any-return]
+
+
+async def _photos(request: Request, field: str, limit: int) -> list[tuple[str, bytes]]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInputError(
+            f"Hãy gửi ảnh dạng multipart/form-data, trường “{field}”",
+            f"Send the photo(s) as multipart/form-data in the field '{field}'",
+            accepted="multipart/form-data",
+        )
+    out = []
+    async with request.form(max_files=limit, max_fields=limit + 2) as form:
+        for upload in form.getlist(field):
+            if isinstance(upload, UploadFile):
+                out.append((upload.filename or "ảnh", await upload.read()))
+    if not out:
+        raise InvalidInputError(f"Thiếu trường “{field}” chứa ảnh", f"The form has no '{field}' field with a photo", field=field)
+    return out
+
+
+def _biometrics(store: StoreDep, actor: ActorDep, member_id: str) -> BiometricsOut:
+    if actor.member_id != member_id and not actor.has():
+        raise PermissionDeniedError("Bạn chỉ xem được dữ liệu của chính mình", "You may only see your own biometric data")
+    with store.read() as session:
+        member = fetch(session, t.Member, member_id)
+        rows = session.scalars(select(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id).order_by(t.FaceEncoding.created_at))
+        return BiometricsOut(
+            member_id=member_id,
+            consent=member.biometric_consent,
+            consent_at=member.biometric_consent_at,
+            faces=[FaceOut(face_id=r.id, enrolled_at=r.created_at) for r in rows],
+        )
+
+
+@router.get("/api/members/{member_id}/biometrics")
+def get_biometrics(member_id: str, store: StoreDep, actor: ActorDep) -> BiometricsOut:
+    """Consent and enrolled faces of a member (an administrator, or the member)."""
+    return _biometrics(store, actor, member_id)
+
+
+@router.put("/api/members/{member_id}/biometric-consent")
+def put_consent(member_id: str, body: ConsentIn, store: StoreDep, actor: ActorDep) -> BiometricsOut:
+    """Record consent to face and voice processing, or withdraw it (which deletes the data)."""
+    faces.set_consent(store, actor, member_id, body.given, body.note)
+    return _biometrics(store, actor, member_id)
+
+
+@router.delete("/api/members/{member_id}/biometrics")
+def delete_biometrics(member_id: str, store: StoreDep, actor: ActorDep) -> BiometricsOut:
+    """Delete every enrolled face of the member (consent stays as recorded)."""
+    faces.delete_biometrics(store, actor, member_id)
+    return _biometrics(store, actor, member_id)
+
+
+@router.post(
+    "/api/members/{member_id}/faces", status_code=201, openapi_extra=_photo_schema("photo", "1-10 JPEG/PNG photos, one face each", True)
+)
+async def enrol(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> list[EnrolledOut]:
+    """Enrol face photos (an administrator; the member must have consented). All are stored, or none."""
+    photos = await _photos(request, "photo", faces.MAX_PHOTOS)
+    engine = await run_in_threadpool(face_engine, request)
+    rules = EnrolmentRules(min_face_px=settings.face_min_px, min_sharpness=settings.face_min_sharpness)
+    done = await run_in_threadpool(faces.enrol_faces, store, actor, member_id, photos, engine, rules)
+    return [EnrolledOut(face_id=d.face_id, photo=d.name, face_px=d.face_px, sharpness=round(d.sharpness, 1)) for d in done]
+
+
+@router.post(
+    "/api/meetings/{meeting_id}/attendance/face", openapi_extra=_photo_schema("photo", "A photo of the room or of one person", False)
+)
+async def check_in(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> CheckInOut:
+    """Mark present the participants recognised on a photo (chair, secretary, clerk)."""
+    ((name, data),) = await _photos(request, "photo", 1)
+    image = await run_in_threadpool(decode_image, data, name=name)
+    engine = await run_in_threadpool(face_engine, request)
+    options = face_attendance.MatchOptions(settings.face_tolerance, settings.face_margin)
+    r = await run_in_threadpool(face_attendance.check_in_snapshot, store, actor, meeting_id, image, engine, options)
+    recognised = [
+        RecognisedOut(member_id=x.member_id, full_name=x.full_name, confidence=x.confidence, recorded=x.recorded) for x in r.recognised
+    ]
+    return CheckInOut(faces=r.faces, recognised=recognised, unknown=r.unknown)

@@ -1,0 +1,92 @@
+"""The real dlib models on real photos: enrolment checks, recognition, frame sources, the worker pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from tests.face_photos import astronaut, coffee, hopper, scene, write_video
+from vision.enrolment import EnrolmentRules, enrol_photo
+from vision.errors import EnrolmentPhotoError, SourceError
+from vision.faces import FaceEngine
+from vision.frames import ImageSequence, VideoSource, reconnecting, sample
+from vision.gallery import Gallery
+from vision.pool import FacePool
+
+
+@pytest.fixture(scope="module")
+def engine() -> FaceEngine:
+    return FaceEngine()
+
+
+def _reason(engine: FaceEngine, image: np.ndarray) -> str:
+    with pytest.raises(EnrolmentPhotoError) as info:
+        enrol_photo(engine, image, EnrolmentRules())
+    assert info.value.message_vi and info.value.message_en
+    return str(info.value.details["reason"])
+
+
+def test_two_real_people_are_told_apart_and_each_recognised_in_a_room(engine: FaceEngine) -> None:
+    collins, hop = enrol_photo(engine, astronaut()), enrol_photo(engine, hopper())
+    assert collins.face_px >= 150 and collins.sharpness > 40
+    gallery = Gallery([("collins", collins.encoding), ("hopper", hop.encoding)])
+    assert np.linalg.norm(collins.encoding - hop.encoding) > 0.6
+    room = scene([hopper(), astronaut()], face_width=360)  # both in one 1280x720 frame, mirrored poses differ
+    seen = engine.observe(room)
+    assert len(seen) == 2
+    names = sorted(str(gallery.match(o.encoding, 0.55, 0.04).member_id) for o in seen)
+    assert names == ["collins", "hopper"]
+
+
+def test_enrolment_refuses_unusable_photos_saying_why(engine: FaceEngine) -> None:
+    assert _reason(engine, coffee()) == "no_face"
+    assert _reason(engine, scene([astronaut(), hopper()], face_width=400)) == "several_faces"
+    small = np.asarray(Image.fromarray(astronaut()).resize((160, 150)))
+    assert _reason(engine, small) == "too_small"
+    blurred = np.asarray(Image.fromarray(hopper()).filter(ImageFilter.GaussianBlur(3)))
+    assert _reason(engine, blurred) == "blurry"
+
+
+def test_video_file_source_and_sampling(tmp_path: Path) -> None:
+    frames = [scene([]) for _ in range(8)] + [scene([astronaut()]) for _ in range(8)]
+    video = write_video(tmp_path / "room.mp4", frames, fps=4)
+    got = list(VideoSource(video, "Camera 1").frames())
+    assert len(got) == 16 and got[0].image.shape == (720, 1280, 3) and got[0].source == "Camera 1"
+    assert [round(f.at, 2) for f in sample(got, fps=1)] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_a_missing_camera_is_an_error_then_a_logged_reconnect(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(SourceError):
+        next(VideoSource(tmp_path / "nothing.mp4").frames())
+    attempts = []
+
+    def open_source() -> VideoSource | ImageSequence:
+        attempts.append(1)
+        if len(attempts) < 3:
+            return VideoSource(tmp_path / "nothing.mp4", "Camera 2")
+        return ImageSequence([astronaut()], name="Camera 2")
+
+    frames = reconnecting(open_source, retry_s=0.01, should_stop=lambda: len(attempts) > 3)
+    assert next(frames).source == "Camera 2" and len(attempts) == 3
+    assert "reconnecting" in caplog.text
+
+
+def test_worker_process_pool_gives_the_same_encodings(engine: FaceEngine) -> None:
+    pool = FacePool(engine.options, workers=1)
+    try:
+        pool.warm_up()
+        future = pool.submit(astronaut())
+        assert future is not None
+        (obs,) = future.result(timeout=60)
+        (local,) = engine.observe(astronaut())
+        assert np.allclose(obs.encoding, local.encoding)
+        futures = [pool.submit(astronaut()) for _ in range(5)]
+        assert any(f is None for f in futures)  # saturated: frames are dropped, not queued
+        for f in futures:
+            if f is not None:
+                f.result(timeout=60)
+    finally:
+        pool.close()

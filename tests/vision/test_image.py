@@ -1,0 +1,56 @@
+"""Decoding uploads: what is refused, and what is converted."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.face_photos import astronaut, jpeg_bytes, png_bytes
+from vision.errors import ImageError, ImageTooLargeError
+from vision.image import decode_image
+
+
+def test_rgb_gray_and_alpha_all_become_rgb() -> None:
+    face = astronaut()
+    assert decode_image(jpeg_bytes(face)).shape == face.shape
+    gray = decode_image(png_bytes(face, "L"))
+    assert gray.shape == face.shape and np.array_equal(gray[..., 0], gray[..., 2])
+    rgba = np.dstack([face, np.full(face.shape[:2], 128, np.uint8)])
+    assert decode_image(png_bytes(rgba)).shape == face.shape
+
+
+def test_exif_rotation_is_applied() -> None:
+    buf = io.BytesIO()
+    img = Image.fromarray(astronaut())
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    img.save(buf, format="JPEG", exif=exif)
+    assert decode_image(buf.getvalue()).shape == (640, 600, 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "invalid_image"),
+        (b"%PDF-1.7 not a photo", "invalid_image"),
+        (jpeg_bytes(astronaut())[:2000], "invalid_image"),  # truncated upload
+    ],
+)
+def test_bad_bytes_are_refused_with_a_reason(data: bytes, code: str) -> None:
+    with pytest.raises(ImageError) as info:
+        decode_image(data, name="anh.jpg")
+    assert info.value.code == code and "anh.jpg" in info.value.message_vi
+
+
+def test_other_formats_and_huge_images_are_refused_before_decoding() -> None:
+    buf = io.BytesIO()
+    Image.fromarray(astronaut()).save(buf, format="GIF")
+    with pytest.raises(ImageError) as info:
+        decode_image(buf.getvalue())
+    assert info.value.details["received"] == "GIF" and "JPEG" in info.value.details["accepted"]
+    with pytest.raises(ImageTooLargeError) as big:
+        decode_image(png_bytes(astronaut()), max_pixels=100_000)
+    assert big.value.details["width"] == 640
