@@ -10,6 +10,6 @@ if [ -n "${CI:-}" ]; then
     export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1
 fi
 say "lint: ruff check"
-"$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks
+"$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks scripts
 say "running the test suite: pytest $* ($(nproc) cores)"
 exec "$VENV/bin/python" -m pytest "$@"

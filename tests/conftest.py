@@ -120,6 +120,7 @@ def make_world(store: Store) -> World:
         admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
     body_id = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Thử Nghiệm", short_name="HĐND")
     ids = {"admin": admin.member_id}
+    members.set_password_hash(store, admin.member_id, _password_hash(), actor_id=admin.member_id)
     people = {
         "chair": [Role.CHAIR, Role.MEMBER],
         "secretary": [Role.SECRETARY, Role.MEMBER],
