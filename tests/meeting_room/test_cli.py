@@ -94,3 +94,29 @@ def test_verify_recounts_polls_and_fails_on_a_changed_ballot(run, tmp_path: Path
     bad = run("verify")
     assert bad.exit_code == 1 and "MISMATCH" in bad.output and "ballots in the database differ" in bad.output
     assert "result in the database differs" in bad.output and "hash chain intact" in bad.output
+
+
+def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from meeting_room.server import open_store
+    from meeting_room.settings import load_settings
+    from tests.conftest import make_world
+    from tests.face_photos import astronaut, hopper
+
+    store = open_store(load_settings(data_dir=tmp_path / "var"))
+    make_world(store)
+    store.engine.dispose()
+    people = tmp_path / "people"
+    for username, photo in (("member1", astronaut()), ("member2", hopper())):
+        (people / username).mkdir(parents=True)
+        Image.fromarray(photo).save(people / username / "1.jpg")
+    assert run("members", "consent", "member1", "--given", "--note", "Phiếu số 1").exit_code == 0
+    r = run("members", "import-faces", str(people))
+    assert r.exit_code == 1
+    assert "member1: 1 ảnh" in r.output and "member2: LỖI" in r.output and "13/2023" in r.output
+    r = run("members", "enrol-face", "member1", str(people / "member2" / "1.jpg"))
+    assert r.exit_code == 0 and "1 photo(s) enrolled" in r.output
+    r = run("members", "consent", "member1", "--withdrawn")
+    assert r.exit_code == 0 and "biometric data deleted" in r.output
+    assert run("members", "consent", "nobody", "--given").exit_code == 2

@@ -90,3 +90,21 @@ def test_members_cannot_mark_attendance_and_outsiders_are_not_participants(clien
     assert r.status_code == 422 and "không có trong danh sách" in r.json()["error"]["message"]
     assert _mark(client, world, chair, "member1", status="sleeping").status_code == 422
     assert snapshot(world.store) == before
+
+
+def test_late_arrival_and_early_departure(client: TestClient, world: World) -> None:
+    from datetime import timedelta
+
+    chair = _open(client, world)
+    assert client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": "in_session"}, headers=chair).status_code == 200
+    _mark(client, world, chair, "member1", status="present_in_room")
+    later = world.store.now() + timedelta(minutes=12)
+    world.store._clock = lambda: later
+    _mark(client, world, chair, "member2", status="present_in_room")
+    r = _mark(client, world, chair, "member1", status="left", reason="Xin phép về sớm")
+    body = r.json()
+    by_member = {x["member_id"]: x for x in body["records"]}
+    assert (by_member[world.ids["member2"]]["late"], by_member[world.ids["member2"]]["late_minutes"]) == (True, 12)
+    assert by_member[world.ids["member1"]]["late"] is False
+    assert by_member[world.ids["member1"]]["status_label"] == "Đã rời cuộc họp"
+    assert body["summary"]["left"] == 1 and body["started_at"] is not None
