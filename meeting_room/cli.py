@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from meeting_room import __version__
 from meeting_room.access import Actor, get_meeting
 from meeting_room.auth import actor_of, new_password
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, NotFoundError, SettingsError, from_validation
+from meeting_room.errors import InvalidInputError, MeetingRoomError, NotFoundError, SettingsError, from_validation
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
+from speech.errors import SpeechError
 from vision.errors import VisionError
 from voting import VotingError
 
@@ -34,7 +36,7 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, VotingError, VisionError, ValidationError) as exc:
+        except (MeetingRoomError, VotingError, VisionError, SpeechError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
@@ -310,6 +312,109 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
     click.echo(
         f"Khung hình / frames {stats.frames}, phân tích / analysed {stats.analysed}, bỏ qua / skipped {stats.skipped_busy}, "
         f"điểm danh / checked in {stats.arrivals}, mean analysis {avg:.0f} ms"
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+@_friendly
+def models(ctx: click.Context) -> None:
+    """Speech models on local disk: list them and verify their checksums."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from speech.models import ModelStore
+
+    settings = _settings(ctx)
+    store = ModelStore(settings.models_root)
+    store.ensure_default()  # the packaged Whisper base is assembled on first use
+    bad = 0
+    click.echo(f"Thư mục mô hình / models directory: {store.root.resolve()}")
+    for info in store.list():
+        check = store.verify(info.name)
+        bad += not check.ok
+        mark = "OK " if check.ok else "HỎNG / BROKEN"
+        default = "  (mặc định / default)" if info.name == settings.asr_model else ""
+        click.echo(f"  {mark} {info.name:<24} {info.size_bytes / 1e6:7.1f} MB  {info.source}{default}")
+        if not check.ok:
+            click.echo(f"      {check.problem}", err=True)
+    if bad:
+        sys.exit(1)
+
+
+@models.command("import")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The name to register it under, e.g. phowhisper-base.")
+@click.option("--quantization", type=click.Choice(["int8", "int8_float32", "float32", "float16"]), default="int8", show_default=True)
+@click.pass_context
+@_friendly
+def models_import(ctx: click.Context, source: Path, name: str, quantization: str) -> None:
+    """Convert a local Hugging Face Whisper checkpoint (e.g. PhoWhisper) to CTranslate2 and register it."""
+    from speech.models import ModelStore
+
+    store = ModelStore(_settings(ctx).models_root)
+    click.echo(f"Đang chuyển đổi / converting {source} ({quantization}) …")
+    folder = store.import_whisper(source, name, quantization)
+    check = store.verify(name)
+    click.echo(f"Đã đăng ký / registered {name}: {folder} ({'OK' if check.ok else check.problem})")
+    click.echo(f"Dùng / use it: MEETING_ROOM_ASR_MODEL={name}  or  meeting-room transcribe --model {name} FILE")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--model", help="A registered model name or a CTranslate2 directory (default: the asr_model setting).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Where to write (default: beside FILE).")
+@click.option("--formats", default="json,vtt,srt,rttm", show_default=True, help="Comma-separated: json, vtt, srt, rttm.")
+@click.option("--prompt", help="Names and terms to spell right (e.g. agenda titles, members' names).")
+@click.option("--beam", type=int, help="Beam size (1 = greedy, fastest).")
+@click.pass_context
+@_friendly
+def transcribe(
+    ctx: click.Context, file: Path, model: str | None, out_dir: Path | None, formats: str, prompt: str | None, beam: int | None
+) -> None:
+    """Transcribe an audio or video file (Vietnamese) to JSON, WebVTT, SRT and RTTM; segments print as decoded."""
+    from speech.asr import AsrOptions, Transcriber
+    from speech.audio import probe_duration
+    from speech.export import JsonWriter, write_all
+    from speech.models import ModelStore
+
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    unknown = sorted(set(wanted) - {"json", "vtt", "srt", "rttm"})
+    if unknown or not wanted:
+        raise InvalidInputError(
+            f"Định dạng không hỗ trợ: {', '.join(unknown) or '(trống)'}; chọn trong json, vtt, srt, rttm",
+            f"Unsupported format(s): {', '.join(unknown) or '(none)'}; choose from json, vtt, srt, rttm",
+        )
+    settings = _settings(ctx)
+    duration = probe_duration(file)  # also refuses missing, empty and non-audio files
+    folder = ModelStore(settings.models_root).resolve(model or settings.asr_model)
+    transcriber = Transcriber(folder, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads)
+    options = AsrOptions(beam_size=beam or settings.asr_beam_size, initial_prompt=prompt)
+    out_dir = out_dir or file.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    segments = []
+    json_path = out_dir / f"{file.stem}.json"
+    started = time.perf_counter()
+    with json_path.open("w", encoding="utf-8") if "json" in wanted else open(os.devnull, "w") as fh:
+        writer = JsonWriter(fh, {"file": file.name, "model": folder.name, "language": "vi", "duration_s": round(duration, 3)})
+        with click.progressbar(length=max(1, int(duration)), label=f"{file.name} ({duration / 60:.1f} phút / min)", file=sys.stderr) as bar:
+            done = 0
+
+            def progress(seconds: float) -> None:
+                nonlocal done
+                bar.update(max(0, int(seconds) - done))
+                done = max(done, int(seconds))
+
+            for seg in transcriber.transcribe_file(file, options, progress):
+                writer.write(seg)
+                segments.append(seg)
+                click.echo(f"[{seg.start:8.2f} → {seg.end:8.2f}] {seg.text}")
+        writer.close()
+    written = ([json_path] if "json" in wanted else []) + write_all(segments, out_dir, file.stem, wanted)
+    spent = time.perf_counter() - started
+    click.echo(
+        f"{len(segments)} đoạn / segments, {duration:.1f} s âm thanh / audio in {spent:.1f} s (RTF {spent / max(duration, 1e-9):.2f}); "
+        + ", ".join(str(p) for p in written),
+        err=True,
     )
 
 

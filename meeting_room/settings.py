@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a login stays valid.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
     models_dir: Path | None = Field(None, description="Local directory with model files (never a hub).")
+    asr_model: str = Field("whisper-base", description="Whisper for transcription: a registered name or a CTranslate2 directory.")
+    asr_compute_type: Literal["int8", "int8_float32", "float32"] = Field("int8", description="CTranslate2 precision on the CPU.")
+    asr_beam_size: int = Field(5, ge=1, le=10, description="Beam search width (1: greedy, fastest).")
+    asr_threads: int = Field(0, ge=0, le=64, description="CPU threads per transcription (0: CTranslate2 decides).")
     face_tolerance: float = Field(0.55, gt=0, lt=1, description="Largest face distance accepted as the same person (measured).")
     face_margin: float = Field(0.04, ge=0, lt=1, description="How much nearer than any other member the best match must be.")
     face_detector: Literal["hog", "cnn"] = Field("hog", description="hog (fast, CPU) or cnn (~100x slower on CPU).")
@@ -154,6 +158,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'meeting-room.sqlite3').resolve()}"
+
+    @property
+    def models_root(self) -> Path:
+        """Where local models live: ``models_dir``, or ``data_dir/models``."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
     @property
     def documents_dir(self) -> Path:

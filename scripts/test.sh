@@ -2,7 +2,7 @@
 # Install what is missing (PostgreSQL for the store tests, the test packages), then run every test.
 # Arguments are passed to pytest, e.g. -k store -x.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-apt_install postgresql
+apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese speech
 ensure_venv "test"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0
 if [ -n "${CI:-}" ]; then

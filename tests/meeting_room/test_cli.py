@@ -120,3 +120,24 @@ def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> N
     r = run("members", "consent", "member1", "--withdrawn")
     assert r.exit_code == 0 and "biometric data deleted" in r.output
     assert run("members", "consent", "nobody", "--given").exit_code == 2
+
+
+def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.speech_audio import speak
+
+    listed = run("models")
+    assert listed.exit_code == 0 and "OK " in listed.output and "whisper-base" in listed.output
+    wav = speak(tmp_path / "phat-bieu.wav", "Hôm nay chúng ta biểu quyết dự toán ngân sách.")
+    r = run("transcribe", str(wav), "--out", str(tmp_path / "out"), "--beam", "1")
+    assert r.exit_code == 0, r.output
+    data = json.loads((tmp_path / "out" / "phat-bieu.json").read_text(encoding="utf-8"))
+    assert data["meta"]["model"] == "whisper-base" and data["segments"] and data["segments"][0]["words"]
+    assert (tmp_path / "out" / "phat-bieu.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    assert {p.suffix for p in (tmp_path / "out").iterdir()} == {".json", ".vtt", ".srt", ".rttm"}
+    (tmp_path / "empty.wav").write_bytes(b"")
+    bad = run("transcribe", str(tmp_path / "empty.wav"))
+    assert bad.exit_code == 2 and "rỗng" in bad.output
+    assert run("transcribe", str(wav), "--formats", "docx").exit_code == 2
+    assert run("transcribe", str(wav), "--model", "phowhisper").exit_code == 2

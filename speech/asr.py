@@ -1,0 +1,116 @@
+"""Speech to text with faster-whisper (CTranslate2), Vietnamese by default, streaming segments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, read_chunks, rms_db
+from speech.errors import ModelError
+from speech.guard import clean
+from speech.transcript import Segment, Word
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    language: str = "vi"
+    beam_size: int = 5
+    vad_filter: bool = True  # Silero VAD, shipped inside faster-whisper
+    word_timestamps: bool = True
+    initial_prompt: str | None = None  # agenda titles, member names: how the domain's words are spelt
+    hotwords: str | None = None
+    condition_on_previous_text: bool = False  # True lets one hallucination seed the next window's
+    temperature_fallback: bool = True  # re-decode at higher temperature when a window looks wrong (slower)
+    window_s: float = 600.0  # long files are decoded window by window: memory stays bounded
+
+
+def build_prompt(names: list[str], titles: list[str], limit: int = 600) -> str | None:
+    """An initial prompt from the agenda and the participants: Whisper then spells them right."""
+    text = ". ".join([*titles, ", ".join(names)]).strip(". ")
+    return text[:limit] or None
+
+
+class Transcriber:
+    """One loaded Whisper model; ``transcribe_*`` are generators (segments arrive as decoded)."""
+
+    def __init__(self, model_dir: Path, *, compute_type: str = "int8", cpu_threads: int = 0) -> None:
+        from faster_whisper import WhisperModel
+
+        if not (Path(model_dir) / "tokenizer.json").is_file():  # else faster-whisper would fetch one from the hub
+            raise ModelError(f"Thư mục {model_dir} thiếu tokenizer.json", f"{model_dir} has no tokenizer.json")
+        try:
+            self.model = WhisperModel(
+                str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=True
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"Không nạp được mô hình {model_dir}: {exc}", f"Cannot load the model {model_dir}: {exc}") from None
+        self.model_dir = Path(model_dir)
+
+    def _kwargs(self, options: AsrOptions) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "language": options.language,
+            "task": "transcribe",
+            "beam_size": options.beam_size,
+            "vad_filter": options.vad_filter,
+            "word_timestamps": options.word_timestamps,
+            "initial_prompt": options.initial_prompt,
+            "hotwords": options.hotwords,
+            "condition_on_previous_text": options.condition_on_previous_text,
+        }
+        if not options.temperature_fallback:
+            kwargs["temperature"] = 0.0
+        return kwargs
+
+    def transcribe_array(self, audio: np.ndarray, options: AsrOptions | None = None, offset: float = 0.0) -> Iterator[Segment]:
+        """Segments of a 16 kHz mono float32 array, cleaned of hallucinations, times shifted by ``offset``."""
+        options = options or AsrOptions()
+        if len(audio) < SAMPLE_RATE // 10:  # under 0.1 s: nothing to say
+            return
+        raw, _info = self.model.transcribe(audio, **self._kwargs(options))
+        for s in raw:
+            words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
+            seg = Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob)
+            piece = audio[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
+            kept = clean(seg, rms_db(piece))
+            if kept is not None:
+                yield kept.shifted(offset)
+
+    def transcribe_file(
+        self, path: str | Path, options: AsrOptions | None = None, progress: Callable[[float], None] | None = None
+    ) -> Iterator[Segment]:
+        """Segments of a whole file, window by window; ``progress(seconds_done)`` after each window.
+        Windows are cut at the quietest half second near their end, so words are not split."""
+        options = options or AsrOptions()
+        carry = np.zeros(0, np.float32)
+        carry_start = 0.0
+        for chunk in read_chunks(path, chunk_s=options.window_s):
+            audio = np.concatenate([carry, chunk.samples]) if len(carry) else chunk.samples
+            start = carry_start if len(carry) else chunk.start
+            cut = _quiet_cut(audio) if len(audio) >= options.window_s * SAMPLE_RATE else len(audio)
+            yield from self.transcribe_array(audio[:cut], options, offset=start)
+            carry, carry_start = audio[cut:], start + cut / SAMPLE_RATE
+            if progress is not None:
+                progress(carry_start)
+        if len(carry):
+            yield from self.transcribe_array(carry, options, offset=carry_start)
+            if progress is not None:
+                progress(carry_start + len(carry) / SAMPLE_RATE)
+
+
+def _quiet_cut(audio: np.ndarray, search_s: float = 10.0, frame_s: float = 0.5) -> int:
+    """The sample index of the quietest ``frame_s`` within the last ``search_s`` seconds."""
+    frame = int(frame_s * SAMPLE_RATE)
+    begin = max(0, len(audio) - int(search_s * SAMPLE_RATE))
+    best, best_energy = len(audio), np.inf
+    for i in range(begin, len(audio) - frame + 1, frame // 2):
+        energy = float(np.mean(np.square(audio[i : i + frame], dtype=np.float64)))
+        if energy < best_energy:
+            best, best_energy = i + frame // 2, energy
+    return best

@@ -1,0 +1,120 @@
+"""Audio in: any file FFmpeg reads (wav, mp3, flac, ogg/opus, m4a, the audio track of a video) as
+16 kHz mono float32, in chunks, so that an hours-long recording is never held whole in memory.
+Live sources (a room microphone, a remote participant, a file replay) produce the same
+``AudioChunk``s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from speech.errors import AudioError
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    samples: np.ndarray  # float32 mono in [-1, 1]
+    start: float  # seconds from the beginning of the stream
+    source: str = ""
+    channel: int | None = None  # the microphone channel (one per seat), when known
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+def probe_duration(path: str | Path) -> float:
+    """The duration of the file's first audio stream in seconds (0.0 when unknown)."""
+
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        return float(container.duration or 0) / 1_000_000
+
+
+def _open(path: str | Path):  # type: ignore[no-untyped-def]
+    import av
+
+    p = Path(path)
+    if not p.is_file():
+        raise AudioError(f"Không có tệp {p}", f"No file {p}", path=str(p))
+    if p.stat().st_size == 0:
+        raise AudioError(f"Tệp {p.name} rỗng", f"The file {p.name} is empty", path=str(p))
+    try:
+        return av.open(str(p))
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise AudioError(
+            f"Không đọc được {p.name} như tệp âm thanh hoặc video", f"{p.name} is not an audio or video file we can read", reason=str(exc)
+        ) from None
+
+
+def _audio_stream(container, path: str | Path):  # type: ignore[no-untyped-def]
+    if not container.streams.audio:
+        raise AudioError(f"{Path(path).name} không có âm thanh", f"{Path(path).name} has no audio track", path=str(path))
+    return container.streams.audio[0]
+
+
+def read_chunks(path: str | Path, chunk_s: float = 30.0, source: str | None = None) -> Iterator[AudioChunk]:
+    """Decode and resample as it goes; each chunk holds ``chunk_s`` seconds (the last may be shorter).
+    A file cut short yields what was readable, then stops (logged by the caller from the duration)."""
+    import av
+
+    name = source or Path(path).name
+    container = _open(path)
+    try:
+        stream = _audio_stream(container, path)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        size = int(chunk_s * SAMPLE_RATE)
+        buffer: list[np.ndarray] = []
+        held = 0
+        position = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    data = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    buffer.append(data)
+                    held += len(data)
+                    while held >= size:
+                        joined = np.concatenate(buffer)
+                        yield AudioChunk(joined[:size], position / SAMPLE_RATE, name)
+                        position += size
+                        buffer, held = [joined[size:]], len(joined) - size
+        except av.error.FFmpegError:
+            pass  # a truncated or damaged tail: keep what decoded
+        for out in resampler.resample(None):
+            buffer.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+        rest = np.concatenate(buffer) if buffer else np.zeros(0, np.float32)
+        if len(rest):
+            yield AudioChunk(rest, position / SAMPLE_RATE, name)
+    finally:
+        container.close()
+
+
+def read_all(path: str | Path, max_s: float | None = None) -> np.ndarray:
+    """The whole file (or its first ``max_s`` seconds) as one array: for short clips only."""
+    parts = []
+    for chunk in read_chunks(path):
+        parts.append(chunk.samples)
+        if max_s is not None and chunk.end >= max_s:
+            break
+    audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return audio[: int(max_s * SAMPLE_RATE)] if max_s is not None else audio
+
+
+def rms_db(samples: np.ndarray) -> float:
+    """Loudness in dBFS (-inf for silence)."""
+    if len(samples) == 0:
+        return float("-inf")
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return 20 * np.log10(rms) if rms > 0 else float("-inf")
