@@ -64,8 +64,8 @@ class FaceEngine:
             import face_recognition  # loads the dlib models from face_recognition_models
         except (ImportError, RuntimeError, SystemExit) as exc:  # the package calls quit() when its models are missing
             raise ModelError(
-                "Thiếu mô hình nhận diện khuôn mặt (gói face_recognition_models, dlib-bin); hãy chạy lại scripts/run.sh",
-                "Face models are missing (face_recognition_models, dlib-bin); run scripts/run.sh again",
+                "Thiếu mô hình nhận diện khuôn mặt (gói face_recognition_models, dlib-bin, setuptools<81); hãy chạy lại scripts/run.sh",
+                "Face models are missing (face_recognition_models, dlib-bin, setuptools<81 for pkg_resources); run scripts/run.sh again",
                 reason=str(exc),
             ) from None
         finally:

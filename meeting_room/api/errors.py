@@ -12,12 +12,17 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meeting_room import errors as e
-from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, ModelError, SourceError, VisionError
+from speech.errors import AudioError, SpeechError
+from speech.errors import ModelError as SpeechModelError
+from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
+from vision.errors import ModelError as VisionModelError
 from voting import BallotError, PollDefinitionError, PollStateError, VotingError
 
 log = logging.getLogger(__name__)
 
-STATUS: list[tuple[type[e.MeetingRoomError], int]] = [
+# Every package's errors carry code, message_vi, message_en and details; here alone they get a status.
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError)
+STATUS: list[tuple[type[Exception], int]] = [
     (e.UploadTooLargeError, 413),
     (e.UploadRejectedError, 415),
     (e.InvalidInputError, 422),
@@ -28,10 +33,20 @@ STATUS: list[tuple[type[e.MeetingRoomError], int]] = [
     (e.PermissionDeniedError, 403),
     (e.SettingsError, 500),
     (e.ChainError, 500),
+    (PollStateError, 409),
+    (PollDefinitionError, 422),
+    (BallotError, 422),
+    (ImageTooLargeError, 413),
+    (ImageError, 415),
+    (EnrolmentPhotoError, 422),
+    (VisionModelError, 503),
+    (SourceError, 502),
+    (AudioError, 415),
+    (SpeechModelError, 503),
 ]
 
 
-def status_of(exc: e.MeetingRoomError) -> int:
+def status_of(exc: Exception) -> int:
     for cls, status in STATUS:
         if isinstance(exc, cls):
             return status
@@ -43,36 +58,13 @@ def error_body(code: str, message_vi: str, message_en: str, details: dict[str, A
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.MeetingRoomError)
+    assert isinstance(exc, DOMAIN_ERRORS)
     status = status_of(exc)
+    details: dict[str, Any] = exc.details  # type: ignore[union-attr]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 429:
-        headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
-    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
-
-
-_VOTING_STATUS: list[tuple[type[VotingError], int]] = [(PollStateError, 409), (PollDefinitionError, 422), (BallotError, 422)]
-
-
-_VISION_STATUS: list[tuple[type[VisionError], int]] = [
-    (ImageTooLargeError, 413),
-    (ImageError, 415),
-    (EnrolmentPhotoError, 422),
-    (ModelError, 503),
-    (SourceError, 502),
-]
-
-
-def _vision(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, VisionError)
-    status = next((code for cls, code in _VISION_STATUS if isinstance(exc, cls)), 400)
-    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status)
-
-
-def _voting(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, VotingError)
-    status = next((code for cls, code in _VOTING_STATUS if isinstance(exc, cls)), 400)
-    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status)
+        headers = {"Retry-After": str(details.get("retry_after", 60))}
+    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, details), status, headers=headers)  # type: ignore[union-attr]
 
 
 def _domain_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -120,9 +112,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(e.MeetingRoomError, _domain)
-    app.add_exception_handler(VotingError, _voting)
-    app.add_exception_handler(VisionError, _vision)
+    for base in DOMAIN_ERRORS:
+        app.add_exception_handler(base, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)
