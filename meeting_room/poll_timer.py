@@ -32,7 +32,7 @@ class PollTimer:
             sub = self.store.bus.subscribe(None, maxsize=10_000)
             try:
                 with self.store.read() as session:
-                    for poll_id, closes_at in polls.due_polls(session, self.store.now()):
+                    for poll_id, closes_at in polls.due_polls(session):
                         self._arm(loop, poll_id, closes_at)
                 async for event in sub.events():
                     if event.type == "poll.opened" and event.data.get("closes_at"):

@@ -50,9 +50,8 @@ def transcode(src: Path, dst: Path, codec: str, rate: int | None = None, with_vi
             video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
         stream = out.add_stream(codec, rate=out_rate)
         stream.layout = "stereo"
-        resampled = np.repeat(audio, 1)
         frame_size = 960 if codec in ("libopus", "opus") else 1024
-        src_frame = av.AudioFrame.from_ndarray(resampled.reshape(1, -1), format="flt", layout="mono")
+        src_frame = av.AudioFrame.from_ndarray(audio.reshape(1, -1), format="flt", layout="mono")
         src_frame.sample_rate = SAMPLE_RATE
         resampler = av.AudioResampler(format=stream.codec_context.format or "fltp", layout="stereo", rate=out_rate, frame_size=frame_size)
         frames = resampler.resample(src_frame) + resampler.resample(None)

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +131,6 @@ class CameraWatcher:
         self.store, self.meeting_id, self.camera, self.pool = store, meeting_id, camera, pool
         self.options, self.tracker, self.sample_fps, self.unknown_dir = options, tracker, sample_fps, unknown_dir
         self.stats = CameraStats()
-        self.on_arrival: Callable[[str, float], None] | None = None  # for measurements
         self._gallery = Gallery()
         self._gallery_at = -1e9
         self._stop = threading.Event()
@@ -206,8 +205,6 @@ class CameraWatcher:
             if _mark_present(self.store, self.meeting_id, change.member_id, change.confidence, self.camera):
                 self.stats.arrivals += 1
                 log.info("camera %s: %s present (confidence %.2f)", self.camera, change.member_id, change.confidence)
-                if self.on_arrival is not None:
-                    self.on_arrival(change.member_id, change.at)
         elif isinstance(change, Left):
             attendance.record(self.store, None, self.meeting_id, change.member_id, AttendanceStatus.LEFT, AttendanceSource.FACE,
                               camera=self.camera)  # fmt: skip

@@ -16,6 +16,7 @@ from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
+from voting import PollState
 
 S = MeetingState
 _EDITABLE_DETAILS = frozenset({S.SCHEDULED, S.OPEN})
@@ -128,7 +129,9 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
         current = S(meeting.state)
         check_transition(meeting_id, current, target)
         if target in (S.CLOSED, S.CANCELLED):
-            open_polls = session.scalars(select(t.Poll.title).where(t.Poll.meeting_id == meeting_id, t.Poll.state == "open")).all()
+            open_polls = session.scalars(
+                select(t.Poll.title).where(t.Poll.meeting_id == meeting_id, t.Poll.state == PollState.OPEN.value)
+            ).all()
             if open_polls:
                 raise ConflictError(
                     f"Còn phiên biểu quyết đang mở: {', '.join(open_polls)}. Hãy kết thúc hoặc hủy trước",

@@ -406,11 +406,7 @@ def cancel_poll(store: Store, actor: Actor, poll_id: str, reason: str | None = N
     store.append(decide, actor_id=actor.member_id)
 
 
-def open_polls(session: Session, meeting_id: str) -> list[t.Poll]:
-    return list(session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.state == PollState.OPEN.value)))
-
-
-def due_polls(session: Session, now: datetime) -> list[tuple[str, datetime]]:
+def due_polls(session: Session) -> list[tuple[str, datetime]]:
     """Open polls with a countdown: (poll id, closes_at)."""
     rows = session.execute(select(t.Poll.id, t.Poll.closes_at).where(t.Poll.state == PollState.OPEN.value, t.Poll.closes_at.is_not(None)))
     return [(pid, at) for pid, at in rows]
