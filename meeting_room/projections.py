@@ -109,9 +109,17 @@ def _face_enrolled(s: Session, p: ev.FaceEnrolled, m: Meta) -> None:
     member.faces_enrolled = (member.faces_enrolled or 0) + 1
 
 
+@_on(ev.VoiceEnrolled)
+def _voice_enrolled(s: Session, p: ev.VoiceEnrolled, m: Meta) -> None:
+    member = s.get_one(t.Member, p.member_id)
+    member.voices_enrolled = (member.voices_enrolled or 0) + 1
+
+
 @_on(ev.BiometricsDeleted)
 def _biometrics_deleted(s: Session, p: ev.BiometricsDeleted, m: Meta) -> None:
-    s.get_one(t.Member, p.member_id).faces_enrolled = 0
+    member = s.get_one(t.Member, p.member_id)
+    member.faces_enrolled = 0
+    member.voices_enrolled = 0
 
 
 @_on(ev.UnknownFacesSeen)
@@ -339,6 +347,89 @@ def _poll_cancelled(s: Session, p: ev.PollCancelled, m: Meta) -> None:
     poll = s.get_one(t.Poll, p.poll_id)
     poll.state, poll.cancel_reason = PollState.CANCELLED.value, p.reason
     s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))  # never counted, never kept
+
+
+
+@_on(ev.RecordingAdded)
+def _recording_added(s: Session, p: ev.RecordingAdded, m: Meta) -> None:
+    s.add(
+        t.Recording(
+            id=p.recording_id,
+            meeting_id=p.meeting_id,
+            filename=p.filename,
+            sha256=p.sha256,
+            size=p.size,
+            duration_s=p.duration_s,
+            channels=p.channels,
+            added_at=m.at,
+            added_by=m.actor_id,
+        )
+    )
+
+
+@_on(ev.TranscriptPassStarted)
+def _pass_started(s: Session, p: ev.TranscriptPassStarted, m: Meta) -> None:
+    s.add(
+        t.TranscriptPass(
+            id=p.pass_id,
+            meeting_id=p.meeting_id,
+            kind=p.kind,
+            model=p.model,
+            recording_id=p.recording_id,
+            diarization=p.diarization,
+            state="running",
+            segments=0,
+            progress_s=0.0,
+            audio_s=0.0,
+            started_at=m.at,
+        )
+    )
+
+
+@_on(ev.TranscriptSpeakers)
+def _speakers(s: Session, p: ev.TranscriptSpeakers, m: Meta) -> None:
+    for spec in p.speakers:
+        row = s.get(t.TranscriptSpeaker, (p.pass_id, spec.cluster))
+        if row is None:
+            row = t.TranscriptSpeaker(pass_id=p.pass_id, cluster=spec.cluster)
+            s.add(row)
+        row.name, row.member_id, row.score, row.source = spec.name, spec.member_id, spec.score, spec.source
+
+
+@_on(ev.TranscriptSegment)
+def _segment(s: Session, p: ev.TranscriptSegment, m: Meta) -> None:
+    s.add(
+        t.TranscriptLine(
+            id=p.segment_id,
+            pass_id=p.pass_id,
+            meeting_id=p.meeting_id,
+            start=p.start,
+            end=p.end,
+            text=p.text,
+            cluster=p.cluster,
+            channel=p.channel,
+            confidence=p.confidence,
+            words=[list(w) for w in p.words],
+        )
+    )
+    run = s.get_one(t.TranscriptPass, p.pass_id)
+    run.segments = (run.segments or 0) + 1
+    run.progress_s = max(run.progress_s or 0.0, p.end)
+
+
+@_on(ev.TranscriptPassEnded)
+def _pass_ended(s: Session, p: ev.TranscriptPassEnded, m: Meta) -> None:
+    run = s.get_one(t.TranscriptPass, p.pass_id)
+    run.state, run.ended_at, run.error, run.audio_s = p.state, m.at, p.error, p.audio_s
+
+
+@_on(ev.SpeakerRelabelled)
+def _relabelled(s: Session, p: ev.SpeakerRelabelled, m: Meta) -> None:
+    row = s.get(t.TranscriptSpeaker, (p.pass_id, p.cluster))
+    if row is None:
+        row = t.TranscriptSpeaker(pass_id=p.pass_id, cluster=p.cluster, score=None)
+        s.add(row)
+    row.name, row.member_id, row.source = p.name, p.member_id, "chair"
 
 
 _missing = set(ev.EVENT_TYPES.values()) - set(_HANDLERS)

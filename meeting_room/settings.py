@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     asr_compute_type: Literal["int8", "int8_float32", "float32"] = Field("int8", description="CTranslate2 precision on the CPU.")
     asr_beam_size: int = Field(5, ge=1, le=10, description="Beam search width (1: greedy, fastest).")
     asr_threads: int = Field(0, ge=0, le=64, description="CPU threads per transcription (0: CTranslate2 decides).")
+    asr_live_model: str = Field("whisper-base", description="Whisper for live captions (fast); the recording is redone with asr_model.")
+    diarization_pipeline: str = Field(
+        "segmentation3-campplus", description="pyannote pipeline for who-spoke-when: a registered name or a pipeline directory."
+    )
+    diarization_threshold: float | None = Field(None, gt=0, lt=2, description="Clustering threshold override (default: the pipeline's).")
+    voice_threshold: float = Field(0.5, gt=0, lt=1, description="Least voiceprint similarity (cosine) to name a speaker.")
+    voice_margin: float = Field(0.08, ge=0, lt=1, description="How much more similar than any other member the best match must be.")
+    max_recording_mb: int = Field(2048, ge=1, description="Largest meeting recording accepted by upload.")
     face_tolerance: float = Field(0.55, gt=0, lt=1, description="Largest face distance accepted as the same person (measured).")
     face_margin: float = Field(0.04, ge=0, lt=1, description="How much nearer than any other member the best match must be.")
     face_detector: Literal["hog", "cnn"] = Field("hog", description="hog (fast, CPU) or cnn (~100x slower on CPU).")
@@ -167,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
 
     def prepare_data_dir(self) -> None:
         """Create the data directory tree; say clearly when that is impossible."""

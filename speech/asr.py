@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,24 +82,36 @@ class Transcriber:
             if kept is not None:
                 yield kept.shifted(offset)
 
+    @staticmethod
+    def _tagged(segments: Iterator[Segment], channel: int | None) -> Iterator[Segment]:
+        for s in segments:
+            yield s if channel is None else replace(s, channel=channel)
+
     def transcribe_file(
-        self, path: str | Path, options: AsrOptions | None = None, progress: Callable[[float], None] | None = None
+        self,
+        path: str | Path,
+        options: AsrOptions | None = None,
+        progress: Callable[[float], None] | None = None,
+        *,
+        channel: int | None = None,
+        start_s: float = 0.0,
     ) -> Iterator[Segment]:
-        """Segments of a whole file, window by window; ``progress(seconds_done)`` after each window.
-        Windows are cut at the quietest half second near their end, so words are not split."""
+        """Segments of a whole file (one ``channel`` of it, from ``start_s``), window by window;
+        ``progress(seconds_done)`` after each window. Windows are cut at the quietest half second
+        near their end, so words are not split."""
         options = options or AsrOptions()
         carry = np.zeros(0, np.float32)
-        carry_start = 0.0
-        for chunk in read_chunks(path, chunk_s=options.window_s):
+        carry_start = start_s
+        for chunk in read_chunks(path, chunk_s=options.window_s, channel=channel, start_s=start_s):
             audio = np.concatenate([carry, chunk.samples]) if len(carry) else chunk.samples
             start = carry_start if len(carry) else chunk.start
             cut = _quiet_cut(audio) if len(audio) >= options.window_s * SAMPLE_RATE else len(audio)
-            yield from self.transcribe_array(audio[:cut], options, offset=start)
+            yield from self._tagged(self.transcribe_array(audio[:cut], options, offset=start), channel)
             carry, carry_start = audio[cut:], start + cut / SAMPLE_RATE
             if progress is not None:
                 progress(carry_start)
         if len(carry):
-            yield from self.transcribe_array(carry, options, offset=carry_start)
+            yield from self._tagged(self.transcribe_array(carry, options, offset=carry_start), channel)
             if progress is not None:
                 progress(carry_start + len(carry) / SAMPLE_RATE)
 

@@ -33,6 +33,26 @@ class AudioChunk:
         return self.start + self.duration
 
 
+@dataclass(frozen=True)
+class AudioInfo:
+    duration_s: float
+    channels: int
+    sample_rate: int
+    codec: str
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """What the file's first audio stream is; refuses missing, empty and non-audio files."""
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = float(container.duration or 0) / 1_000_000
+        ctx = stream.codec_context
+        return AudioInfo(duration, int(ctx.channels or 1), int(ctx.sample_rate or 0), str(ctx.name))
+
+
 def probe_duration(path: str | Path) -> float:
     """The duration of the file's first audio stream in seconds (0.0 when unknown)."""
 
@@ -65,46 +85,73 @@ def _audio_stream(container, path: str | Path):  # type: ignore[no-untyped-def]
     return container.streams.audio[0]
 
 
-def read_chunks(path: str | Path, chunk_s: float = 30.0, source: str | None = None) -> Iterator[AudioChunk]:
+def read_chunks(
+    path: str | Path, chunk_s: float = 30.0, source: str | None = None, *, channel: int | None = None, start_s: float = 0.0
+) -> Iterator[AudioChunk]:
     """Decode and resample as it goes; each chunk holds ``chunk_s`` seconds (the last may be shorter).
-    A file cut short yields what was readable, then stops (logged by the caller from the duration)."""
+    ``channel`` picks one microphone of a multi-channel recording (else all are mixed to mono);
+    ``start_s`` skips the beginning (resuming). A file cut short yields what was readable, then stops."""
     import av
 
     name = source or Path(path).name
     container = _open(path)
     try:
         stream = _audio_stream(container, path)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        channels = int(stream.codec_context.channels or 1)
+        if channel is not None and not 0 <= channel < channels:
+            raise AudioError(
+                f"{Path(path).name} có {channels} kênh; không có kênh {channel}",
+                f"{Path(path).name} has {channels} channel(s); there is no channel {channel}",
+                channels=channels,
+            )
+        if channel is None:
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        else:
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=SAMPLE_RATE)
+
+        def samples_of(out: av.AudioFrame) -> np.ndarray:
+            data = out.to_ndarray()
+            data = data.reshape(-1) if channel is None else data[channel]
+            return data.astype(np.float32, copy=False)
+
         size = int(chunk_s * SAMPLE_RATE)
+        skip = int(start_s * SAMPLE_RATE)
         buffer: list[np.ndarray] = []
         held = 0
-        position = 0
+        position = skip
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    data = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    data = samples_of(out)
+                    if skip:
+                        dropped = min(skip, len(data))
+                        data, skip = data[dropped:], skip - dropped
                     buffer.append(data)
                     held += len(data)
                     while held >= size:
                         joined = np.concatenate(buffer)
-                        yield AudioChunk(joined[:size], position / SAMPLE_RATE, name)
+                        yield AudioChunk(joined[:size], position / SAMPLE_RATE, name, channel)
                         position += size
                         buffer, held = [joined[size:]], len(joined) - size
         except av.error.FFmpegError:
             pass  # a truncated or damaged tail: keep what decoded
         for out in resampler.resample(None):
-            buffer.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+            data = samples_of(out)
+            if skip:
+                dropped = min(skip, len(data))
+                data, skip = data[dropped:], skip - dropped
+            buffer.append(data)
         rest = np.concatenate(buffer) if buffer else np.zeros(0, np.float32)
         if len(rest):
-            yield AudioChunk(rest, position / SAMPLE_RATE, name)
+            yield AudioChunk(rest, position / SAMPLE_RATE, name, channel)
     finally:
         container.close()
 
 
-def read_all(path: str | Path, max_s: float | None = None) -> np.ndarray:
+def read_all(path: str | Path, max_s: float | None = None, channel: int | None = None) -> np.ndarray:
     """The whole file (or its first ``max_s`` seconds) as one array: for short clips only."""
     parts = []
-    for chunk in read_chunks(path):
+    for chunk in read_chunks(path, channel=channel):
         parts.append(chunk.samples)
         if max_s is not None and chunk.end >= max_s:
             break

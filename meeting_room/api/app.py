@@ -14,13 +14,16 @@ from fastapi.responses import HTMLResponse
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
-from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, faces, meetings, members, polls, rooms
+from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, faces, meetings, members, polls, rooms, transcripts
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
+from meeting_room.live_captions import LiveCaptions
 from meeting_room.poll_timer import PollTimer
+from meeting_room.recordings import RecordingFiles
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+from meeting_room.transcription import TranscriptionJobs
 
 JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
@@ -34,9 +37,12 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         timer = asyncio.create_task(PollTimer(store).run())
+        await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
+            await asyncio.get_running_loop().run_in_executor(None, app.state.captions.stop_all)
+            await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.shutdown)
             for task in (listener, timer):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -53,21 +59,29 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.store = store
     app.state.login_throttle = LoginThrottle()
     app.state.files = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
+    app.state.recordings = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
+    app.state.transcription = TranscriptionJobs(store, settings, app.state.recordings)
+    app.state.captions = LiveCaptions(store, settings)
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
     photo_bytes = settings.max_photo_mb * (1 << 20)
     photos = (photo_bytes + UPLOAD_OVERHEAD, photo_bytes)
 
+    recording_bytes = app.state.recordings.max_bytes
+    recordings = (recording_bytes + UPLOAD_OVERHEAD, recording_bytes)
+
     def limit_for(path: str) -> tuple[int, int]:
-        if path.endswith("/documents"):
+        if path.endswith(("/documents", "/voice")):
             return upload
+        if path.endswith("/recordings"):
+            return recordings
         if path.endswith(("/faces", "/attendance/face")):
             return photos
         return (JSON_LIMIT, JSON_LIMIT)
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.state.face_engine = None
-    for module in (auth, bodies, members, faces, rooms, meetings, agenda, documents, attendance, polls, events, store_routes):
+    for module in (auth, bodies, members, faces, rooms, meetings, agenda, documents, attendance, polls, events, transcripts, store_routes):
         app.include_router(module.router)
     app.include_router(polls.presets_router)
 

@@ -96,6 +96,18 @@ class FaceEncoding(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class VoicePrint(Base):
+    """A member's enrolled voice (CAM++ embedding, 192 float32, little-endian). Biometric data like
+    ``FaceEncoding``: not derived from the log, deleted with consent, no foreign key."""
+
+    __tablename__ = "voice_prints"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, index=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    speech_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuthSession(Base):
     __tablename__ = "auth_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -129,6 +141,7 @@ class Member(Base):
     biometric_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     biometric_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     faces_enrolled: Mapped[int] = mapped_column(Integer, default=0)
+    voices_enrolled: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Room(Base):
@@ -283,12 +296,71 @@ class BallotBox(Base):
     voter_id: Mapped[str | None] = mapped_column(ID)
 
 
+class Recording(Base):
+    __tablename__ = "recordings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Float)
+    channels: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str | None] = mapped_column(ID)
+
+
+class TranscriptPass(Base):
+    __tablename__ = "transcript_passes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # live | final
+    model: Mapped[str] = mapped_column(String(255))
+    recording_id: Mapped[str | None] = mapped_column(ID)
+    diarization: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # running | completed | failed | stopped
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    progress_s: Mapped[float] = mapped_column(Float, default=0.0)  # end of the last line: where a resume starts
+    audio_s: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TranscriptSpeaker(Base):
+    __tablename__ = "transcript_speakers"
+    pass_id: Mapped[str] = mapped_column(ForeignKey("transcript_passes.id"), primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    member_id: Mapped[str | None] = mapped_column(ID)
+    score: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class TranscriptLine(Base):
+    __tablename__ = "transcript_lines"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    pass_id: Mapped[str] = mapped_column(ForeignKey("transcript_passes.id"), index=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    cluster: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    words: Mapped[list[list[Any]]] = mapped_column(JSON)
+
+
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
+Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.start)
 
 # Derived tables, children first: the order ``rebuild`` empties them in.
 DERIVED_TABLES: list[Table] = [
     Base.metadata.tables[name]
     for name in (
+        "transcript_lines",
+        "transcript_speakers",
+        "transcript_passes",
+        "recordings",
         "ballots",
         "poll_voters",
         "poll_eligible",

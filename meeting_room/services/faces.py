@@ -48,13 +48,15 @@ def set_consent(store: Store, actor: Actor, member_id: str, given: bool, note: s
 
 
 def erase(session: Session, member_id: str, reason: str) -> list[ev.EventPayload]:
-    """Delete a member's face encodings (voiceprints join here when speech lands); the event says how many."""
+    """Delete a member's face encodings and voiceprints; the event says how many of each."""
     faces = session.scalar(select(func.count()).select_from(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id)) or 0
+    voices = session.scalar(select(func.count()).select_from(t.VoicePrint).where(t.VoicePrint.member_id == member_id)) or 0
     member = session.get(t.Member, member_id)
-    if faces == 0 and (member is None or not member.faces_enrolled):
+    if faces == 0 and voices == 0 and (member is None or not (member.faces_enrolled or member.voices_enrolled)):
         return []
     session.execute(delete(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id))
-    return [ev.BiometricsDeleted(member_id=member_id, reason=reason, faces=faces)]
+    session.execute(delete(t.VoicePrint).where(t.VoicePrint.member_id == member_id))
+    return [ev.BiometricsDeleted(member_id=member_id, reason=reason, faces=faces, voices=voices)]
 
 
 def delete_biometrics(store: Store, actor: Actor, member_id: str) -> int:
@@ -92,14 +94,14 @@ def enrol_faces(
     if len(photos) > MAX_PHOTOS:
         raise InvalidInputError(f"Tối đa {MAX_PHOTOS} ảnh mỗi lần", f"At most {MAX_PHOTOS} photos at a time", received=len(photos))
     with store.read() as session:
-        _require_consent(fetch(session, t.Member, member_id))
+        require_consent(fetch(session, t.Member, member_id))
     faces: list[tuple[str, EnrolledFace]] = []
     for name, data in photos:  # CPU-heavy: outside the store's lock
         faces.append((name, enrol_photo(engine, decode_image(data, name=name), rules, name=name)))
 
     def decide(session: Session) -> list[ev.EventPayload]:
         member = fetch(session, t.Member, member_id)
-        _require_consent(member)  # consent may have been withdrawn meanwhile
+        require_consent(member)  # consent may have been withdrawn meanwhile
         out: list[ev.EventPayload] = []
         for _name, face in faces:
             face_id = str(uuid.uuid4())
@@ -113,7 +115,7 @@ def enrol_faces(
     return [EnrolledPhoto(e.data["face_id"], name, face.face_px, face.sharpness) for e, (name, face) in zip(stored, faces, strict=True)]
 
 
-def _require_consent(member: t.Member) -> None:
+def require_consent(member: t.Member) -> None:
     if not member.active:
         raise ConflictError(f"Tài khoản {member.full_name} đã bị khóa", f"Member {member.id} is disabled", member_id=member.id)
     if not member.biometric_consent:

@@ -9,6 +9,9 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
       poll.ballot_cast events (one for a burst of them), to the chair and secretary only, and only
       for named polls (a secret poll's live tally is the count of ballots in the event itself)
+  {"kind": "caption", "final": false, "pass_id", "stream", "start", "end", "text", "speaker"}
+      a partial live caption while someone speaks (not stored: the final line arrives as a
+      transcript.segment event); partials are dropped for a client that is behind
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
 """
 
@@ -27,7 +30,7 @@ from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store
 from meeting_room.api.errors import status_of
 from meeting_room.api.routes.attendance import summary_out
-from meeting_room.bus import SubscriberOverflow
+from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, PermissionDeniedError
 from meeting_room.roles import MeetingRole
@@ -119,6 +122,9 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         attendance_due = False
         try:
             async for event in _live(sub.events(), reader):
+                if isinstance(event, Transient):
+                    await ws.send_json(event.message)
+                    continue
                 if event.seq <= last:
                     continue  # already sent from the backlog
                 await ws.send_json({"kind": "event", "event": event.message()})

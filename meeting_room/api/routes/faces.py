@@ -42,11 +42,18 @@ class FaceOut(BaseModel):
     enrolled_at: datetime
 
 
+class VoiceOut(BaseModel):
+    voice_id: str
+    speech_s: float
+    enrolled_at: datetime
+
+
 class BiometricsOut(BaseModel):
     member_id: str
     consent: bool
     consent_at: datetime | None
     faces: list[FaceOut]
+    voices: list[VoiceOut] = []
 
 
 class EnrolledOut(BaseModel):
@@ -101,17 +108,19 @@ def _biometrics(store: StoreDep, actor: ActorDep, member_id: str) -> BiometricsO
     with store.read() as session:
         member = fetch(session, t.Member, member_id)
         rows = session.scalars(select(t.FaceEncoding).where(t.FaceEncoding.member_id == member_id).order_by(t.FaceEncoding.created_at))
+        voices = session.scalars(select(t.VoicePrint).where(t.VoicePrint.member_id == member_id).order_by(t.VoicePrint.created_at))
         return BiometricsOut(
             member_id=member_id,
             consent=member.biometric_consent,
             consent_at=member.biometric_consent_at,
             faces=[FaceOut(face_id=r.id, enrolled_at=r.created_at) for r in rows],
+            voices=[VoiceOut(voice_id=v.id, speech_s=v.speech_s, enrolled_at=v.created_at) for v in voices],
         )
 
 
 @router.get("/api/members/{member_id}/biometrics")
 def get_biometrics(member_id: str, store: StoreDep, actor: ActorDep) -> BiometricsOut:
-    """Consent and enrolled faces of a member (an administrator, or the member)."""
+    """Consent, enrolled faces and voiceprints of a member (an administrator, or the member)."""
     return _biometrics(store, actor, member_id)
 
 
@@ -124,7 +133,7 @@ def put_consent(member_id: str, body: ConsentIn, store: StoreDep, actor: ActorDe
 
 @router.delete("/api/members/{member_id}/biometrics")
 def delete_biometrics(member_id: str, store: StoreDep, actor: ActorDep) -> BiometricsOut:
-    """Delete every enrolled face of the member (consent stays as recorded)."""
+    """Delete every enrolled face and voiceprint of the member (consent stays as recorded)."""
     faces.delete_biometrics(store, actor, member_id)
     return _biometrics(store, actor, member_id)
 

@@ -62,6 +62,9 @@ def test_every_api_route_refuses_anonymous_requests(app, client: TestClient, wor
             room_id=world.room_id,
             document_id="d",
             poll_id="p",
+            recording_id="r",
+            pass_id="x",
+            cluster="c",
         )
         for method in operations:
             r = client.request(method, path, json={})

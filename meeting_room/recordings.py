@@ -1,0 +1,68 @@
+"""Meeting recordings: any audio (or video) file FFmpeg reads, checked and stored once by content hash."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from meeting_room.documents import hashed_upload
+from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
+from speech.audio import probe
+from speech.errors import AudioError
+
+ACCEPTED = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC, or a video file with sound (MP4, MKV, WebM)"
+
+
+@dataclass(frozen=True)
+class StoredRecording:
+    sha256: str
+    size: int
+    duration_s: float
+    channels: int
+    path: Path
+
+
+class RecordingFiles:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def open(self, sha256: str) -> Path:
+        path = self.path_of(sha256)
+        if not path.is_file():
+            raise NotFoundError("Tệp ghi âm không còn trên máy chủ", "The recording file is missing on the server", sha256=sha256)
+        return path
+
+    def too_large(self, size: int) -> UploadTooLargeError:
+        limit_mb = self.max_bytes // (1 << 20)
+        return UploadTooLargeError(
+            f"Tệp ghi âm quá lớn (hơn {size / (1 << 20):.0f} MB); giới hạn là {limit_mb} MB",
+            f"The recording is too large (over {size / (1 << 20):.0f} MB); the limit is {limit_mb} MB",
+            size=size,
+            limit=self.max_bytes,
+        )
+
+    def ingest(self, source: BinaryIO) -> StoredRecording:
+        with hashed_upload(self.root, source, self.max_bytes, self.too_large) as (tmp, sha, size):
+            if size == 0:
+                raise UploadRejectedError("Tệp rỗng (0 byte)", "The file is empty (0 bytes)", accepted=ACCEPTED)
+            try:
+                info = probe(tmp)
+            except AudioError as exc:
+                raise UploadRejectedError(
+                    f"Không phải tệp âm thanh đọc được. Chấp nhận: {ACCEPTED}",
+                    f"Not a readable audio file. Accepted: {ACCEPTED}",
+                    accepted=ACCEPTED,
+                    reason=exc.message_en,
+                ) from None
+            if info.duration_s <= 0:
+                raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
+            final = self.path_of(sha)
+            final.parent.mkdir(exist_ok=True)
+            os.replace(tmp, final)
+            return StoredRecording(sha, size, info.duration_s, info.channels, final)

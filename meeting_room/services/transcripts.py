@@ -1,0 +1,169 @@
+"""A meeting's transcript: passes (live, then final), their speakers and lines, relabelling.
+
+Every line enters the log as a ``transcript.segment`` event of a pass. The live pass holds the
+captions spoken during the meeting; a final pass re-transcribes the recording with the better
+model afterwards and, once completed, is the meeting's transcript (the live one stays in the log
+as the draft). A speaker is a cluster of a pass: renaming it renames every line of the cluster.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_staff, require_view
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.store import Store, StoredEvent
+from speech.speakers import SpeakerLabel
+from speech.transcript import Segment, Word
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    member_id: str | None
+    cluster: str | None
+    channel: int | None
+    confidence: float
+
+
+def new_pass(store: Store, meeting_id: str, kind: str, model: str, *, recording_id: str | None = None,
+             diarization: str | None = None, actor_id: str | None = None) -> str:  # fmt: skip
+    pass_id = str(uuid.uuid4())
+
+    def decide(session: Session) -> ev.EventPayload:
+        get_meeting(session, meeting_id)
+        return ev.TranscriptPassStarted(
+            meeting_id=meeting_id, pass_id=pass_id, kind=kind, model=model, recording_id=recording_id, diarization=diarization
+        )
+
+    store.append(decide, actor_id=actor_id)
+    return pass_id
+
+
+def spec_of(label: SpeakerLabel, source: str) -> ev.SpeakerSpec:
+    return ev.SpeakerSpec(cluster=label.cluster, name=label.name, member_id=label.member_id, score=label.score, source=source)
+
+
+def add_speakers(store: Store, meeting_id: str, pass_id: str, speakers: list[ev.SpeakerSpec]) -> None:
+    if speakers:
+        store.append(ev.TranscriptSpeakers(meeting_id=meeting_id, pass_id=pass_id, speakers=speakers))
+
+
+def add_segment(store: Store, meeting_id: str, pass_id: str, segment: Segment, cluster: str | None) -> StoredEvent:
+    words = [(round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4)) for w in segment.words]
+    return store.append(
+        ev.TranscriptSegment(
+            meeting_id=meeting_id,
+            pass_id=pass_id,
+            segment_id=str(uuid.uuid4()),
+            start=round(max(0.0, segment.start), 3),
+            end=round(max(segment.start, segment.end, 0.0), 3),
+            text=segment.text,
+            cluster=cluster,
+            channel=segment.channel,
+            confidence=round(segment.confidence, 4),
+            words=words,
+        )
+    )
+
+
+def end_pass(store: Store, meeting_id: str, pass_id: str, state: str, audio_s: float = 0.0, error: str | None = None) -> None:
+    def decide(session: Session) -> ev.EventPayload:
+        run = session.get(t.TranscriptPass, pass_id)
+        if run is None or run.state != "running":
+            raise ConflictError("Lượt phiên âm đã kết thúc", "The transcription pass has already ended", pass_id=pass_id)
+        return ev.TranscriptPassEnded(
+            meeting_id=meeting_id, pass_id=pass_id, state=state, segments=run.segments, audio_s=round(audio_s, 3), error=error
+        )
+
+    store.append(decide)
+
+
+def relabel(store: Store, actor: Actor, meeting_id: str, pass_id: str, cluster: str, *, member_id: str | None = None,
+            name: str | None = None) -> None:  # fmt: skip
+    """Name a speaker (a member, or any name such as "Khách mời: ông A"); every line of the cluster follows."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="đặt tên người nói", action_en="name speakers")
+        run = session.get(t.TranscriptPass, pass_id)
+        if run is None or run.meeting_id != meeting_id:
+            raise NotFoundError(f"Không có lượt phiên âm {pass_id}", f"No transcription pass {pass_id}", pass_id=pass_id)
+        known = session.get(t.TranscriptSpeaker, (pass_id, cluster)) is not None or session.scalar(
+            select(t.TranscriptLine.id).where(t.TranscriptLine.pass_id == pass_id, t.TranscriptLine.cluster == cluster).limit(1)
+        )
+        if not known:
+            raise NotFoundError(f"Không có người nói {cluster} trong lượt này", f"No speaker {cluster} in this pass", cluster=cluster)
+        label = name
+        if member_id is not None:
+            member = session.get(t.Member, member_id)
+            if member is None:
+                raise NotFoundError(f"Không có thành viên {member_id}", f"No member {member_id}", member_id=member_id)
+            label = label or member.full_name
+        if not label:
+            raise InvalidInputError(
+                "Cần chọn thành viên hoặc nhập tên người nói", "Give a member_id or a name", accepted=["member_id", "name"]
+            )
+        return ev.SpeakerRelabelled(meeting_id=meeting_id, pass_id=pass_id, cluster=cluster, name=label, member_id=member_id)
+
+    store.append(decide, actor_id=actor.member_id)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def passes(session: Session, meeting_id: str) -> list[t.TranscriptPass]:
+    query = select(t.TranscriptPass).where(t.TranscriptPass.meeting_id == meeting_id)
+    return list(session.scalars(query.order_by(t.TranscriptPass.started_at, t.TranscriptPass.id)))
+
+
+def current_pass(session: Session, meeting_id: str) -> t.TranscriptPass | None:
+    """The newest completed final pass; else the newest live pass; else the newest pass at all."""
+    runs = passes(session, meeting_id)
+    for wanted in (lambda r: r.kind == "final" and r.state == "completed", lambda r: r.kind == "live", lambda r: True):
+        chosen = [r for r in runs if wanted(r)]
+        if chosen:
+            return chosen[-1]
+    return None
+
+
+def lines(session: Session, pass_id: str) -> list[Line]:
+    speakers = {s.cluster: s for s in session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == pass_id))}
+    rows = session.scalars(select(t.TranscriptLine).where(t.TranscriptLine.pass_id == pass_id).order_by(t.TranscriptLine.start))
+    out = []
+    for r in rows:
+        who = speakers.get(r.cluster) if r.cluster else None
+        out.append(
+            Line(
+                r.id, r.start, r.end, r.text, who.name if who else None, who.member_id if who else None, r.cluster, r.channel, r.confidence
+            )
+        )
+    return out
+
+
+def as_segments(session: Session, pass_id: str) -> Iterable[Segment]:
+    """The pass as ``speech`` segments (for the JSON/WebVTT/SRT/RTTM writers)."""
+    speakers = {s.cluster: s.name for s in session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == pass_id))}
+    rows = session.scalars(select(t.TranscriptLine).where(t.TranscriptLine.pass_id == pass_id).order_by(t.TranscriptLine.start))
+    for r in rows:
+        words = tuple(Word(w[0], w[1], w[2], w[3]) for w in r.words or [])
+        # avg_logprob from the stored confidence, so that Segment.confidence reads back the same
+        logprob = math.log(r.confidence) if r.confidence > 0 else -20.0
+        yield Segment(r.start, r.end, r.text, words, logprob, 0.0, speakers.get(r.cluster or ""), r.channel)
+
+
+def viewable(store: Store, actor: Actor, meeting_id: str) -> None:
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))

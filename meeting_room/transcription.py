@@ -1,0 +1,224 @@
+"""Final transcription of a meeting's recording, in the background, resumable.
+
+One job at a time (each uses every core). A job diarizes the recording, names the speakers from
+the participants' voiceprints, then transcribes with the better model, appending each line as it
+is decoded, so that the transcript grows while the job runs. A multi-channel recording with a
+channel map (one microphone per seat) skips diarization: the channel is the speaker.
+
+A job interrupted by a crash or a restart stays ``running`` in the log with its lines so far;
+``resume`` continues from the end of the last line (diarization is deterministic, so it is redone
+rather than stored). A failed job can also be started afresh as a new pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select
+
+from meeting_room import speech_runtime
+from meeting_room.access import Actor, get_meeting, require_staff
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.events import SpeakerSpec
+from meeting_room.recordings import RecordingFiles
+from meeting_room.services import transcripts
+from meeting_room.services.voices import member_names, voice_gallery
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+from speech.asr import AsrOptions, build_prompt
+from speech.diarization import DiarizationOptions
+from speech.errors import SpeechError
+from speech.speakers import attribute, name_clusters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    meeting_id: str
+    pass_id: str
+    recording_id: str
+    num_speakers: int | None = None
+    channels: tuple[tuple[int, str], ...] = ()  # (channel, member id): the channel is the speaker
+
+
+class TranscriptionJobs:
+    def __init__(self, store: Store, settings: Settings, files: RecordingFiles) -> None:
+        self.store = store
+        self.settings = settings
+        self.files = files
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcription")
+        self._futures: dict[str, Future[None]] = {}
+        self._cancel: set[str] = set()
+        self._closing = False  # server shutting down: leave passes running, to be resumed
+        self._lock = threading.Lock()
+
+    def start(
+        self,
+        actor: Actor,
+        meeting_id: str,
+        recording_id: str,
+        *,
+        num_speakers: int | None = None,
+        channels: dict[int, str] | None = None,
+    ) -> str:
+        """Queue a final pass over the recording (the chair or secretary). Returns the pass id."""
+        with self.store.read() as session:
+            meeting = get_meeting(session, meeting_id)
+            require_staff(session, actor, meeting, action_vi="phiên âm bản ghi", action_en="transcribe the recording")
+            recording = session.get(t.Recording, recording_id)
+            if recording is None or recording.meeting_id != meeting_id:
+                raise NotFoundError(f"Không có bản ghi {recording_id}", f"No recording {recording_id}", recording_id=recording_id)
+            for channel, member_id in (channels or {}).items():
+                if not 0 <= channel < recording.channels:
+                    raise InvalidInputError(
+                        f"Bản ghi có {recording.channels} kênh; không có kênh {channel}",
+                        f"The recording has {recording.channels} channel(s); there is no channel {channel}",
+                        channels=recording.channels,
+                    )
+                if session.get(t.Participant, (meeting_id, member_id)) is None:
+                    raise NotFoundError(f"{member_id} không dự cuộc họp này", f"{member_id} is not a participant", member_id=member_id)
+            running = session.scalar(
+                select(func.count())
+                .select_from(t.TranscriptPass)
+                .where(t.TranscriptPass.meeting_id == meeting_id, t.TranscriptPass.kind == "final", t.TranscriptPass.state == "running")
+            )
+            if running:
+                raise ConflictError(
+                    "Bản ghi của cuộc họp này đang được phiên âm; chờ xong hoặc dừng lượt đó",
+                    "A final transcription of this meeting is already running; wait for it or stop it",
+                )
+        model = speech_runtime.model_store(self.settings).resolve(self.settings.asr_model).name
+        diarization = None if channels else self.settings.diarization_pipeline
+        pass_id = transcripts.new_pass(
+            self.store, meeting_id, "final", model, recording_id=recording_id, diarization=diarization, actor_id=actor.member_id
+        )
+        self._submit(JobSpec(meeting_id, pass_id, recording_id, num_speakers, tuple(sorted((channels or {}).items()))))
+        return pass_id
+
+    def resume_interrupted(self) -> list[str]:
+        """At start-up: continue every final pass that was running when the server stopped."""
+        with self.store.read() as session:
+            runs = session.scalars(select(t.TranscriptPass).where(t.TranscriptPass.kind == "final", t.TranscriptPass.state == "running"))
+            specs = [JobSpec(r.meeting_id, r.id, r.recording_id or "") for r in runs if r.id not in self._futures]
+            channel_maps = {}
+            for spec in specs:
+                speakers = session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == spec.pass_id))
+                channel_maps[spec.pass_id] = tuple(
+                    sorted(
+                        (int(s.cluster.split("-", 1)[1]), s.member_id) for s in speakers if s.cluster.startswith("channel-") and s.member_id
+                    )
+                )
+        for spec in specs:
+            log.info("resuming the transcription pass %s of meeting %s", spec.pass_id, spec.meeting_id)
+            self._submit(replace(spec, channels=channel_maps[spec.pass_id]))
+        return [s.pass_id for s in specs]
+
+    def stop(self, actor: Actor, meeting_id: str, pass_id: str) -> None:
+        with self.store.read() as session:
+            require_staff(session, actor, get_meeting(session, meeting_id), action_vi="dừng phiên âm", action_en="stop a transcription")
+        self._cancel.add(pass_id)
+        future = self._futures.get(pass_id)
+        if future is None or future.cancel():  # not running in this process: close it in the log
+            self._cancel.discard(pass_id)
+            transcripts.end_pass(self.store, meeting_id, pass_id, "stopped")
+
+    def wait(self, pass_id: str, timeout: float | None = None) -> None:
+        future = self._futures.get(pass_id)
+        if future is not None:
+            future.result(timeout)
+
+    def shutdown(self) -> None:
+        """Stop at the next line; unfinished passes stay ``running`` and resume at the next start."""
+        self._closing = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- the job --------------------------------------------------------------------------------
+
+    def _submit(self, spec: JobSpec) -> None:
+        with self._lock:
+            self._futures[spec.pass_id] = self._pool.submit(self._run, spec)
+
+    def _run(self, spec: JobSpec) -> None:
+        try:
+            audio_s = self._transcribe(spec)
+        except InterruptedError:
+            if self._closing:
+                return  # resumed at the next start
+            self._end(spec, "stopped", 0.0, None)
+            return
+        except Exception as exc:
+            stopped = spec.pass_id in self._cancel
+            if not stopped:
+                log.exception("transcription pass %s failed", spec.pass_id)
+            message = exc.message_vi if isinstance(exc, SpeechError) else f"{type(exc).__name__}: {exc}"
+            self._end(spec, "stopped" if stopped else "failed", 0.0, None if stopped else message[:2000])
+            return
+        finally:
+            self._futures.pop(spec.pass_id, None)
+        self._end(spec, "stopped" if spec.pass_id in self._cancel else "completed", audio_s, None)
+
+    def _end(self, spec: JobSpec, state: str, audio_s: float, error: str | None) -> None:
+        self._cancel.discard(spec.pass_id)
+        try:
+            transcripts.end_pass(self.store, spec.meeting_id, spec.pass_id, state, audio_s, error)
+        except ConflictError:
+            pass  # ended meanwhile (stopped through another process)
+
+    def _check_cancel(self, spec: JobSpec) -> None:
+        if self._closing or spec.pass_id in self._cancel:
+            raise InterruptedError("stopped")
+
+    def _transcribe(self, spec: JobSpec) -> float:
+        with self.store.read() as session:
+            recording = session.get_one(t.Recording, spec.recording_id)
+            meeting = get_meeting(session, spec.meeting_id)
+            participants = [p.member_id for p in session.scalars(select(t.Participant).where(t.Participant.meeting_id == meeting.id))]
+            names = member_names(session, participants)
+            gallery = voice_gallery(session, participants, self.settings.voice_threshold, self.settings.voice_margin)
+            titles = list(
+                session.scalars(select(t.AgendaItem.title).where(t.AgendaItem.meeting_id == meeting.id).order_by(t.AgendaItem.position))
+            )
+            known_speakers = {
+                s.cluster for s in session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == spec.pass_id))
+            }
+            ends = select(t.TranscriptLine.channel, func.max(t.TranscriptLine.end)).where(t.TranscriptLine.pass_id == spec.pass_id)
+            done = {ch: end or 0.0 for ch, end in session.execute(ends.group_by(t.TranscriptLine.channel))}
+        path = self.files.open(recording.sha256)
+        transcriber = speech_runtime.transcriber(self.settings)
+        options = AsrOptions(
+            beam_size=self.settings.asr_beam_size, initial_prompt=build_prompt(list(names.values()), [meeting.title, *titles])
+        )
+        if spec.channels:  # one microphone per seat: the channel is the speaker
+            specs = [
+                SpeakerSpec(cluster=f"channel-{ch}", name=names.get(member, member), member_id=member, source="channel")
+                for ch, member in spec.channels
+                if f"channel-{ch}" not in known_speakers
+            ]
+            transcripts.add_speakers(self.store, spec.meeting_id, spec.pass_id, specs)
+            for ch, _member in spec.channels:
+                for segment in transcriber.transcribe_file(path, options, channel=ch, start_s=done.get(ch, 0.0)):
+                    self._check_cancel(spec)
+                    transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, f"channel-{ch}")
+            return recording.duration_s
+        diarizer = speech_runtime.diarizer(self.settings)
+        diarization = diarizer.diarize_file(path, DiarizationOptions(num_speakers=spec.num_speakers))
+        self._check_cancel(spec)
+        labels = name_clusters(diarization, gallery if len(gallery) else None, names)
+        new = [
+            transcripts.spec_of(label, "voice" if label.member_id else "anonymous")
+            for label in labels.values()
+            if label.cluster not in known_speakers
+        ]
+        transcripts.add_speakers(self.store, spec.meeting_id, spec.pass_id, new)
+        start = max(done.values(), default=0.0)
+        for segment, cluster in attribute(transcriber.transcribe_file(path, options, start_s=start), diarization):
+            self._check_cancel(spec)
+            if segment.end <= start:
+                continue  # decoded again at the seam of a resume
+            transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, cluster)
+        return diarization.duration

