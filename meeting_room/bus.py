@@ -41,6 +41,7 @@ class Subscription:
     meeting_id: str | None
     queue: asyncio.Queue[StoredEvent | Transient | None] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False
+    transient: bool = False  # also wants Transient messages (live viewers do; the poll timer does not)
 
     async def events(self) -> AsyncIterator[StoredEvent | Transient]:
         while True:
@@ -66,8 +67,8 @@ class Bus:
     def detach(self) -> None:
         self._loop = None
 
-    def subscribe(self, meeting_id: str | None, maxsize: int = 1000) -> Subscription:
-        sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize))
+    def subscribe(self, meeting_id: str | None, maxsize: int = 1000, transient: bool = False) -> Subscription:
+        sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize), transient=transient)
         self._subs.add(sub)
         return sub
 
@@ -133,7 +134,7 @@ class Bus:
 
     def _fan_out_transient(self, item: Transient) -> None:
         for sub in list(self._subs):
-            if sub.overflowed or sub.meeting_id not in (None, item.meeting_id):
+            if not sub.transient or sub.overflowed or sub.meeting_id not in (None, item.meeting_id):
                 continue
             if sub.queue.qsize() < sub.queue.maxsize // 2:  # never at the expense of real events
                 sub.queue.put_nowait(item)

@@ -155,9 +155,12 @@ class LiveCaptions:
         """A source ended (file finished, participant left): finish what was being said."""
         meeting = self._meetings.get(meeting_id)
         key = f"member:{member_id}" if member_id else f"{key_source or 'room'}:{channel if channel is not None else 'mix'}"
-        if meeting is not None and (worker := meeting.workers.pop(key, None)) is not None:
+        if meeting is not None and (worker := meeting.workers.get(key)) is not None:
             worker.queue.put(None)
-            worker.join(timeout=120)
+            worker.join(timeout=120)  # stays listed until done, so that stop() waits for it too
+            with meeting.lock:
+                if meeting.workers.get(key) is worker:
+                    del meeting.workers[key]
 
     def stop(self, actor: Actor | None, meeting_id: str) -> str | None:
         """Finish every source and close the live pass; returns its id (None if none was running)."""

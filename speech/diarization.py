@@ -71,11 +71,14 @@ class Diarization:
         for speaker, overlap in totals.items():
             if overlap > best_overlap:
                 best, best_overlap = speaker, overlap
-        if best is None:  # a segment in a gap: take the nearest turn within a second
+        if best is None:  # words in a pause: the one who just spoke (turns end early, word times run late)
             mid = (start + end) / 2
-            near = min(self.exclusive, key=lambda t: min(abs(t.start - mid), abs(t.end - mid)), default=None)
-            if near is not None and min(abs(near.start - mid), abs(near.end - mid)) <= 1.0:
-                best = near.speaker
+            before = [t for t in self.exclusive if t.end <= mid and mid - t.end <= 1.0]
+            after = [t for t in self.exclusive if t.start >= mid and t.start - mid <= 0.5]
+            if before:
+                best = max(before, key=lambda t: t.end).speaker
+            elif after:
+                best = min(after, key=lambda t: t.start).speaker
         return best
 
 

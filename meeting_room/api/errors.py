@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from meeting_room import errors as e
 from speech.errors import AudioError, SpeechError
 from speech.errors import ModelError as SpeechModelError
+from speech.voiceprint import VoiceEnrolmentError
 from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
 from vision.errors import ModelError as VisionModelError
 from voting import BallotError, PollDefinitionError, PollStateError, VotingError
@@ -42,6 +43,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (VisionModelError, 503),
     (SourceError, 502),
     (AudioError, 415),
+    (VoiceEnrolmentError, 422),
     (SpeechModelError, 503),
 ]
 

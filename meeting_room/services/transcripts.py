@@ -58,13 +58,20 @@ def spec_of(label: SpeakerLabel, source: str) -> ev.SpeakerSpec:
 
 def add_speakers(store: Store, meeting_id: str, pass_id: str, speakers: list[ev.SpeakerSpec]) -> None:
     if speakers:
-        store.append(ev.TranscriptSpeakers(meeting_id=meeting_id, pass_id=pass_id, speakers=speakers))
+
+        def decide(session: Session) -> ev.EventPayload:
+            _running(session, pass_id)
+            return ev.TranscriptSpeakers(meeting_id=meeting_id, pass_id=pass_id, speakers=speakers)
+
+        store.append(decide)
 
 
 def add_segment(store: Store, meeting_id: str, pass_id: str, segment: Segment, cluster: str | None) -> StoredEvent:
     words = [(round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4)) for w in segment.words]
-    return store.append(
-        ev.TranscriptSegment(
+
+    def decide(session: Session) -> ev.EventPayload:
+        _running(session, pass_id)
+        return ev.TranscriptSegment(
             meeting_id=meeting_id,
             pass_id=pass_id,
             segment_id=str(uuid.uuid4()),
@@ -76,14 +83,20 @@ def add_segment(store: Store, meeting_id: str, pass_id: str, segment: Segment, c
             confidence=round(segment.confidence, 4),
             words=words,
         )
-    )
+
+    return store.append(decide)
+
+
+def _running(session: Session, pass_id: str) -> t.TranscriptPass:
+    run = session.get(t.TranscriptPass, pass_id)
+    if run is None or run.state != "running":
+        raise ConflictError("Lượt phiên âm đã kết thúc", "The transcription pass has already ended", pass_id=pass_id)
+    return run
 
 
 def end_pass(store: Store, meeting_id: str, pass_id: str, state: str, audio_s: float = 0.0, error: str | None = None) -> None:
     def decide(session: Session) -> ev.EventPayload:
-        run = session.get(t.TranscriptPass, pass_id)
-        if run is None or run.state != "running":
-            raise ConflictError("Lượt phiên âm đã kết thúc", "The transcription pass has already ended", pass_id=pass_id)
+        run = _running(session, pass_id)
         return ev.TranscriptPassEnded(
             meeting_id=meeting_id, pass_id=pass_id, state=state, segments=run.segments, audio_s=round(audio_s, 3), error=error
         )

@@ -71,4 +71,4 @@ def member_names(session: Session, member_ids: list[str] | None = None) -> dict[
     query = select(t.Member.id, t.Member.full_name)
     if member_ids is not None:
         query = query.where(t.Member.id.in_(member_ids))
-    return dict(session.execute(query).tuples())
+    return {member_id: name for member_id, name in session.execute(query)}

@@ -109,7 +109,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
         return
 
-    sub = store.bus.subscribe(meeting_id)  # subscribe first, then read the backlog: no gap between them
+    sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read the backlog: no gap between them
     last = after
     try:
         while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):

@@ -27,12 +27,13 @@ from meeting_room.db import tables as t
 from meeting_room.documents import clean_filename
 from meeting_room.errors import ConflictError, InvalidInputError, MeetingRoomError, NotFoundError
 from meeting_room.live_captions import LiveCaptions, pcm16_chunk
-from meeting_room.recordings import RecordingFiles
+from meeting_room.recordings import ACCEPTED, RecordingFiles
 from meeting_room.services import transcripts, voices
 from meeting_room.store import Store
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs
 from speech.audio import read_all
+from speech.errors import AudioError
 from speech.export import to_rttm, to_srt, to_vtt
 
 router = APIRouter(tags=["transcripts"])
@@ -73,12 +74,20 @@ class VoiceEnrolledOut(BaseModel):
 
 
 def _decode_upload(upload: UploadFile) -> object:
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.filename or "").suffix[:10]) as tmp:
+    name = clean_filename(upload.filename)
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:10]) as tmp:
         upload.file.seek(0)
         while block := upload.file.read(1 << 20):
             tmp.write(block)
         tmp.flush()
-        return read_all(tmp.name, max_s=600.0)
+        try:
+            return read_all(tmp.name, max_s=600.0)
+        except AudioError:
+            raise AudioError(
+                f"Không đọc được “{name}” như tệp âm thanh. Chấp nhận: {ACCEPTED}",
+                f"{name!r} is not an audio file we can read. Accepted: {ACCEPTED}",
+                accepted=ACCEPTED,
+            ) from None
 
 
 @router.post(
