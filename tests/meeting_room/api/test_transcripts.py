@@ -133,11 +133,16 @@ def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sw
     assert transcript["kind"] == "final" and transcript["lines"]
     names = {s["cluster"]: s["name"] for s in transcript["speakers"]}
     assert sorted(names.values()) == ["Người chair", "Người member1"], transcript["speakers"]
-    # each true turn's lines carry the right member's name
-    truth = {("A", "Người chair"), ("B", "Người member1")}
-    for start, end, who in two_voices["truth"]:
-        said = [ln for ln in transcript["lines"] if start - 0.3 <= (ln["start"] + ln["end"]) / 2 <= end + 0.3]
-        assert said and all((who, ln["speaker"]) in truth for ln in said), (who, said)
+    # every line that lies within one true turn carries that speaker's name; both speakers are heard
+    member_of = {"A": "Người chair", "B": "Người member1"}
+    checked = 0
+    for ln in transcript["lines"]:
+        for start, end, who in two_voices["truth"]:
+            inside = min(end + 0.3, ln["end"]) - max(start - 0.3, ln["start"])
+            if inside >= 0.7 * (ln["end"] - ln["start"]):
+                assert ln["speaker"] == member_of[who], (who, ln)
+                checked += 1
+    assert checked >= 2 and {ln["speaker"] for ln in transcript["lines"]} == set(member_of.values()), transcript["lines"]
     # formats
     vtt = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript?format=vtt", headers=chair)
     assert vtt.text.startswith("WEBVTT") and "Người chair: " in vtt.text
