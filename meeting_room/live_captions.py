@@ -176,7 +176,7 @@ class LiveCaptions:
             worker.queue.put(None)
         for worker in list(meeting.workers.values()):
             worker.join(timeout=120)
-            audio_s = max(audio_s, worker.stream._time or 0.0)
+            audio_s = max(audio_s, worker.stream.position)
         transcripts.end_pass(self.store, meeting_id, meeting.pass_id, "completed", audio_s)
         return meeting.pass_id
 
@@ -191,6 +191,7 @@ class LiveCaptions:
 
     def _deliver(self, meeting: _Meeting, caption: Caption, member_id: str | None) -> None:
         if not caption.final:
+            mapped = member_id or (meeting.channels.get(caption.channel) if caption.channel is not None else None)
             self.store.bus.publish_transient(
                 meeting.meeting_id,
                 {
@@ -201,7 +202,7 @@ class LiveCaptions:
                     "start": round(caption.start, 2),
                     "end": round(caption.end, 2),
                     "text": caption.text,
-                    "speaker": meeting.names.get(member_id or meeting.channels.get(caption.channel or -1, ""), None),
+                    "speaker": meeting.names.get(mapped) if mapped else None,
                 },
             )
             return

@@ -82,6 +82,15 @@ class Diarization:
         return best
 
 
+def _check_duration(duration: float, options: DiarizationOptions) -> None:
+    if duration > options.max_duration_s:
+        raise AudioError(
+            f"Bản ghi dài {duration / 3600:.1f} giờ, quá giới hạn phân tách người nói {options.max_duration_s / 3600:.1f} giờ",
+            f"The recording lasts {duration / 3600:.1f} h, over the diarization limit of {options.max_duration_s / 3600:.1f} h",
+            duration_s=duration,
+        )
+
+
 def _turns(annotation: object) -> list[Turn]:
     return [
         Turn(round(seg.start, 3), round(seg.end, 3), str(label))
@@ -120,12 +129,7 @@ class Diarizer:
 
         options = options or DiarizationOptions()
         duration = len(audio) / SAMPLE_RATE
-        if duration > options.max_duration_s:
-            raise AudioError(
-                f"Bản ghi dài {duration / 3600:.1f} giờ, quá giới hạn phân tách người nói {options.max_duration_s / 3600:.1f} giờ",
-                f"The recording lasts {duration / 3600:.1f} h, over the diarization limit of {options.max_duration_s / 3600:.1f} h",
-                duration_s=duration,
-            )
+        _check_duration(duration, options)
         if duration < 1.0 or not np.any(audio):  # too short or digital silence: nobody spoke
             return Diarization([], [], {}, duration)
 
@@ -154,10 +158,5 @@ class Diarizer:
     def diarize_file(self, path: str | Path, options: DiarizationOptions | None = None, progress: Progress | None = None) -> Diarization:
         options = options or DiarizationOptions()
         duration = probe_duration(path)
-        if duration > options.max_duration_s:
-            raise AudioError(
-                f"Bản ghi dài {duration / 3600:.1f} giờ, quá giới hạn phân tách người nói {options.max_duration_s / 3600:.1f} giờ",
-                f"The recording lasts {duration / 3600:.1f} h, over the diarization limit of {options.max_duration_s / 3600:.1f} h",
-                duration_s=duration,
-            )
+        _check_duration(duration, options)
         return self.diarize_array(read_all(path), options, progress)

@@ -74,6 +74,11 @@ class LiveStream:
         self._partial_shown = False
 
     @property
+    def position(self) -> float:
+        """Stream seconds processed so far."""
+        return self._time or 0.0
+
+    @property
     def in_speech(self) -> bool:
         return bool(self._utt)
 
