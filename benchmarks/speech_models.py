@@ -37,7 +37,7 @@ VIVOS = ROOT.parent / "shared" / "testdata" / "asr_vi" / "vivos"
 
 def test_audio(seconds: float) -> tuple[np.ndarray, list[float]]:
     """Real Vietnamese speech with 1.2 s pauses, and where each utterance ends."""
-    clips = [read_all(p) for p in sorted(VIVOS.glob("*.wav"))] if VIVOS.is_dir() else []
+    clips = [read_all(p) for p in sorted(VIVOS.rglob("*.wav"))] if VIVOS.is_dir() else []
     if not clips:
         with tempfile.TemporaryDirectory() as tmp:
             wav = Path(tmp) / "s.wav"
@@ -155,7 +155,7 @@ def main() -> None:
     pipeline = store.resolve_diarization()
     targets = [("whisper", str(m.path)) for m in store.list() if m.kind == "whisper-ct2"]
     targets += [("diarization", str(pipeline)), ("voiceprint", str(pipeline / "embedding"))]
-    source = "VIVOS utterances" if VIVOS.is_dir() else "espeak-ng speech"
+    source = "VIVOS utterances" if any(VIVOS.rglob("*.wav")) else "espeak-ng speech"
     print(f"Speech benchmark: {os.cpu_count()} cores, {args.seconds:.0f} s of {source} with 1.2 s pauses")
     for kind, target in targets:
         out = subprocess.run([sys.executable, __file__, "--child", kind, target, str(args.seconds)], capture_output=True, text=True)
