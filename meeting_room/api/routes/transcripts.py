@@ -253,18 +253,6 @@ def stop_transcription(meeting_id: str, pass_id: str, request: Request, actor: A
 # --- the transcript -------------------------------------------------------------------------------
 
 
-class LineOut(BaseModel):
-    id: str
-    start: float
-    end: float
-    text: str
-    speaker: str | None
-    member_id: str | None
-    cluster: str | None
-    channel: int | None
-    confidence: float
-
-
 class SpeakerOut(BaseModel):
     cluster: str
     name: str
@@ -278,7 +266,7 @@ class TranscriptOut(BaseModel):
     kind: str | None
     state: str | None
     speakers: list[SpeakerOut]
-    lines: list[LineOut]
+    lines: list[transcripts.Line]  # the service's dataclass: one definition of a transcript line
 
 
 def _pick_pass(session, meeting_id: str, pass_id: str | None) -> t.TranscriptPass | None:  # type: ignore[no-untyped-def]
@@ -322,7 +310,7 @@ def get_transcript(
             kind=run.kind,
             state=run.state,
             speakers=[SpeakerOut(cluster=s.cluster, name=s.name, member_id=s.member_id, score=s.score, source=s.source) for s in speakers],
-            lines=[LineOut(**line.__dict__) for line in transcripts.lines(session, run.id)],
+            lines=transcripts.lines(session, run.id),
         )
 
 
