@@ -1,0 +1,233 @@
+"""Meeting minutes ("Biên bản", Mẫu 1.9 of Decree 30/2020/NĐ-CP): the content and its draft.
+
+``Minutes`` holds everything the document shows, already in words; the application builds it
+from the meeting record, the secretary edits the text of each section, and ``pdf``/``docx``
+render it. Nothing here reads a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from transcripts.errors import MinutesError
+from transcripts.text import clean_line
+
+MAX_SECTION_CHARS = 50_000
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    title: str | None = None
+
+    def label(self) -> str:
+        return f"{self.name} – {self.title}" if self.title else self.name
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    title: str | None = None
+    reason: str | None = None  # why absent, when given
+
+    def label(self) -> str:
+        text = f"{self.name} – {self.title}" if self.title else self.name
+        return f"{text} (lý do: {self.reason})" if self.reason else text
+
+
+@dataclass(frozen=True)
+class Attendance:
+    in_room: tuple[Attendee, ...] = ()
+    online: tuple[Attendee, ...] = ()
+    absent_excused: tuple[Attendee, ...] = ()
+    absent_unexcused: tuple[Attendee, ...] = ()
+    left_early: tuple[Attendee, ...] = ()
+
+    def groups(self) -> list[tuple[str, tuple[Attendee, ...]]]:
+        """Non-empty groups with their Vietnamese headings, in the order minutes list them."""
+        named = [
+            ("Có mặt tại phòng họp", self.in_room),
+            ("Tham dự trực tuyến", self.online),
+            ("Rời cuộc họp trước khi kết thúc", self.left_early),
+            ("Vắng mặt có lý do", self.absent_excused),
+            ("Vắng mặt không có lý do", self.absent_unexcused),
+        ]
+        return [(title, people) for title, people in named if people]
+
+    @property
+    def present(self) -> int:
+        return len(self.in_room) + len(self.online)
+
+    @property
+    def total(self) -> int:
+        return self.present + len(self.left_early) + len(self.absent_excused) + len(self.absent_unexcused)
+
+
+@dataclass(frozen=True)
+class PollRow:
+    label: str
+    votes: int
+    percent: str | None  # "62,50" of the rule's base, Vietnamese decimal comma
+    selected: bool
+
+
+@dataclass(frozen=True)
+class PollTable:
+    """One poll's result as the minutes print it: the question, the rule applied, the count, the outcome."""
+
+    title: str
+    rule: str
+    electorate: str
+    rows: tuple[PollRow, ...]
+    outcome: str
+    reason: str
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one speaker said without interruption (consecutive transcript lines merged)."""
+
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One agenda item: its title, the (editable) account of the discussion, and its polls."""
+
+    item_id: str
+    title: str
+    text: str
+    polls: tuple[PollTable, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    start: float
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Minutes:
+    parent_name: str | None  # cơ quan chủ quản
+    body_name: str
+    number: str  # "Số: …/BB-UBND" without "Số: "
+    title: str  # the meeting's name, printed under BIÊN BẢN
+    started_at: datetime  # aware, in the time zone people read
+    ended_at: datetime | None
+    place: str
+    chair: Person | None
+    secretary: Person | None
+    attendance: Attendance
+    sections: tuple[Section, ...]
+    opening: str = ""
+    closing: str = ""
+    recipients: tuple[str, ...] = ()
+    transcript: tuple[TranscriptEntry, ...] = ()
+    version: int = 0
+    meeting_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def closing_sentence(self) -> str:
+        if self.closing:
+            return self.closing
+        if self.ended_at is None:
+            return "Cuộc họp kết thúc vào … giờ …, ngày … tháng … năm …/."
+        return f"Cuộc họp kết thúc vào {vn_time(self.ended_at)}, {vn_date(self.ended_at)}./."
+
+
+def vn_time(moment: datetime) -> str:
+    return f"{moment.hour:02d} giờ {moment.minute:02d}"
+
+
+def vn_date(moment: datetime) -> str:
+    # Decree 30: day and month below 10 and month below 3 are written with a leading zero
+    return f"ngày {moment.day:02d} tháng {moment.month:02d} năm {moment.year}"
+
+
+def clock(seconds: float) -> str:
+    """HH:MM:SS from the start of the recording."""
+    whole = int(max(0.0, seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def merge_turns(lines: Iterable[TranscriptEntry], *, gap_s: float = 30.0, end_of: Sequence[float] | None = None) -> list[Turn]:
+    """Consecutive lines of one speaker become one turn (unless they are ``gap_s`` apart)."""
+    turns: list[Turn] = []
+    for index, line in enumerate(lines):
+        end = end_of[index] if end_of is not None else line.start
+        text = line.text.strip()
+        if not text:
+            continue
+        if turns and turns[-1].speaker == line.speaker and line.start - turns[-1].end <= gap_s:
+            last = turns[-1]
+            turns[-1] = Turn(last.speaker, last.start, max(last.end, end), f"{last.text} {text}")
+        else:
+            turns.append(Turn(line.speaker, line.start, end, text))
+    return turns
+
+
+def draft_text(turns: Sequence[Turn], polls: Sequence[PollTable], *, description: str | None = None, max_turn_chars: int = 1200) -> str:
+    """The first draft of one section: who said what, in order, then each poll's outcome.
+
+    It is a draft for the secretary to condense; the verbatim record is the transcript appendix.
+    """
+    parts: list[str] = []
+    if description:
+        parts.append(clean_line(description))
+    for turn in turns:
+        text = turn.text if len(turn.text) <= max_turn_chars else turn.text[: max_turn_chars - 1].rstrip() + "…"
+        parts.append(f"- {turn.speaker} ({clock(turn.start)}): {text}")
+    for poll in polls:
+        parts.append(f"Kết quả biểu quyết “{poll.title}”: {poll.outcome}. {poll.reason}".strip())
+    if not parts:
+        parts.append("(Chưa có nội dung)")
+    return "\n".join(parts)
+
+
+def check_section_text(item: str, text: str) -> str:
+    """The secretary's text for a section, cleaned; refuses what cannot be printed."""
+    cleaned = clean_line(text)
+    if not cleaned:
+        raise MinutesError(f"Nội dung mục “{item}” đang trống", f"The text of section {item!r} is empty", section=item)
+    if len(cleaned) > MAX_SECTION_CHARS:
+        raise MinutesError(
+            f"Nội dung mục “{item}” dài {len(cleaned)} ký tự, vượt giới hạn {MAX_SECTION_CHARS}",
+            f"The text of section {item!r} has {len(cleaned)} characters; at most {MAX_SECTION_CHARS} are accepted",
+        )
+    bad = sorted({ch for ch in cleaned if ord(ch) < 32 and ch not in "\n\t"})
+    if bad:
+        raise MinutesError(
+            f"Nội dung mục “{item}” chứa ký tự điều khiển không in được",
+            f"The text of section {item!r} contains control characters {[hex(ord(c)) for c in bad]}",
+        )
+    return cleaned
+
+
+def poll_table(result: dict, title: str, *, secret: bool) -> PollTable:
+    """A ``voting`` result (its JSON form) as a minutes table."""
+    electorate = result.get("electorate", {})
+    rows = tuple(
+        PollRow(o["label"], int(o["votes"]), o["percent"].replace(".", ",") if o.get("percent") else None, bool(o.get("selected")))
+        for o in result.get("options", [])
+    )
+    counts = (
+        f"Tổng số thành viên: {electorate.get('members', '—')}; có mặt: {electorate.get('present', '—')}; "
+        f"số phiếu: {result.get('ballots_cast', 0)}"
+    )
+    rule = result.get("rule", {}).get("description") or ""
+    return PollTable(
+        title=title,
+        rule=rule,
+        electorate=counts,
+        rows=rows,
+        outcome=result.get("outcome_label") or result.get("outcome", ""),
+        reason=result.get("reason", ""),
+        secret=secret,
+    )

@@ -1,0 +1,285 @@
+"""PAdES signatures on the minutes (pyHanko): sign with a member's PKCS#12, and check every signature.
+
+Each signature is an incremental update, so the secretary's signature stays intact when the chair
+signs after them; verification reports for each one whether anything but further signatures was
+added later. The visible appearance follows Decree 30/2020/NĐ-CP, appendix I: who signed, their
+title and the time in ISO 8601 with Vietnam's offset. With a time-stamp authority configured, each
+signature carries an RFC 3161 time-stamp as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from transcripts.errors import SignatureCheckError, SigningError
+from transcripts.text import nfc
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+ROLE_VI = {"secretary": "Thư ký", "chair": "Chủ tọa"}
+FIELD_NAMES = {"secretary": "ChuKy_ThuKy", "chair": "ChuKy_ChuToa"}
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    common_name: str
+    subject: str
+    issuer: str
+    serial: str
+    fingerprint_sha256: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    role: str  # secretary | chair
+    signer_name: str
+    signer_title: str | None
+    page: int  # 0-based
+    box: tuple[float, float, float, float]
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field: str
+    signer: str
+    signer_subject: str
+    fingerprint_sha256: str
+    signed_at: datetime | None  # as the signer's computer said
+    timestamp: datetime | None  # from the time-stamp authority, when there is one
+    timestamp_trusted: bool | None
+    intact: bool  # the signed bytes are unchanged
+    valid: bool  # intact and the cryptography checks out
+    trusted: bool  # the certificate chains up to a trusted root
+    coverage: str  # entire_file | entire_revision | partial
+    modification: str  # what later revisions did: none, lta_updates, form_filling, annotations, other
+    changed_after_signing: bool
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.valid and self.trusted and not self.changed_after_signing
+
+    def summary_vi(self) -> str:
+        state = "hợp lệ" if self.valid else "KHÔNG hợp lệ (nội dung đã bị sửa hoặc chữ ký hỏng)"
+        trust = "chứng thư tin cậy" if self.trusted else "chứng thư KHÔNG thuộc tổ chức chứng thực tin cậy"
+        later = "có thay đổi sau khi ký" if self.changed_after_signing else "không có thay đổi nào sau khi ký ngoài chữ ký khác"
+        when = self.signed_at.astimezone(VIETNAM).isoformat(timespec="seconds") if self.signed_at else "không rõ"
+        return f"{self.field}: {self.signer}, ký lúc {when}: {state}; {trust}; {later}"
+
+
+def _load_pkcs12(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    if not data:
+        raise SigningError("Tệp chứng thư số trống", "The certificate file is empty")
+    try:
+        loaded = pkcs12.load_pkcs12(data, passphrase.encode() if passphrase else None)
+    except ValueError as exc:
+        reason = str(exc)
+        wrong = "password" in reason.lower() or "mac" in reason.lower()
+        raise SigningError(
+            "Mật khẩu của chứng thư số không đúng" if wrong else "Tệp không phải chứng thư số PKCS#12 (.p12/.pfx) đọc được",
+            "Wrong passphrase for the PKCS#12 file" if wrong else "Not a readable PKCS#12 (.p12/.pfx) file",
+            reason=reason,
+        ) from None
+    if loaded.key is None or loaded.cert is None:
+        raise SigningError(
+            "Tệp PKCS#12 không chứa khóa bí mật và chứng thư của người ký",
+            "The PKCS#12 file holds no private key with its certificate",
+        )
+    return loaded
+
+
+def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = None) -> CertificateInfo:
+    """Open a PKCS#12 (checks the passphrase and the validity period) and describe its certificate."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    cert = _load_pkcs12(data, passphrase).cert.certificate
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    info = CertificateInfo(
+        common_name=str(names[0].value) if names else cert.subject.rfc4514_string(),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial=format(cert.serial_number, "x"),
+        fingerprint_sha256=hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+    moment = now or datetime.now(UTC)
+    if not info.not_before <= moment <= info.not_after:
+        raise SigningError(
+            f"Chứng thư số của {info.common_name} chỉ có hiệu lực từ {info.not_before:%d/%m/%Y} đến {info.not_after:%d/%m/%Y}",
+            f"The certificate of {info.common_name} is valid from {info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d} only",
+            not_before=info.not_before.isoformat(),
+            not_after=info.not_after.isoformat(),
+        )
+    return info
+
+
+def _signer(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from pyhanko.keys import load_private_key_from_pemder_data
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    loaded = _load_pkcs12(data, passphrase)
+    key = load_private_key_from_pemder_data(loaded.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()), None)
+    cert = _asn1_cert(loaded.cert.certificate.public_bytes(Encoding.DER))
+    chain = [_asn1_cert(extra.certificate.public_bytes(Encoding.DER)) for extra in loaded.additional_certs]
+    return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
+
+
+def _asn1_cert(der: bytes):  # type: ignore[no-untyped-def]
+    from asn1crypto import x509
+
+    return x509.Certificate.load(der)
+
+
+def appearance_text(request: SignRequest, when: datetime) -> str:
+    lines = [f"Người ký: {request.signer_name}"]
+    if request.signer_title:
+        lines.append(f"Chức vụ: {request.signer_title}")
+    lines.append(f"Ký với vai trò: {ROLE_VI[request.role]}")
+    lines.append(f"Thời gian ký: {when.astimezone(VIETNAM).isoformat(timespec='seconds')}")
+    return nfc("\n".join(lines))
+
+
+def sign_pdf(
+    pdf: bytes,
+    pkcs12: bytes,
+    passphrase: str,
+    request: SignRequest,
+    font: Path,
+    *,
+    tsa_url: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The PDF with one more signature (an incremental update: earlier signatures stay intact)."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.stamp import TextStampStyle
+
+    if request.role not in FIELD_NAMES:
+        raise SigningError(f"Vai trò ký không hợp lệ: {request.role}", f"Unknown signing role {request.role!r}", accepted=sorted(FIELD_NAMES))
+    signer = _signer(pkcs12, passphrase)
+    when = now or datetime.now(UTC)
+    field_name = FIELD_NAMES[request.role]
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except Exception as exc:  # pyHanko raises several parser errors
+        raise SigningError("Tệp biên bản không phải PDF đọc được", "The minutes file is not a readable PDF", reason=str(exc)) from None
+    box = tuple(round(v) for v in request.box)
+    fields.append_signature_field(writer, fields.SigFieldSpec(field_name, on_page=request.page, box=box))  # type: ignore[arg-type]
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+        reason=f"{ROLE_VI[request.role]} ký biên bản cuộc họp",
+        location=request.location,
+        name=request.signer_name,
+    )
+    style = TextStampStyle(
+        stamp_text="%(appearance)s",
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=9)),
+        border_width=1,
+    )
+    timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=15) if tsa_url else None
+    out = io.BytesIO()
+    try:
+        signers.PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
+            writer, output=out, appearance_text_params={"appearance": appearance_text(request, when)}
+        )
+    except Exception as exc:
+        if tsa_url and "timestamp" in type(exc).__name__.lower() + str(exc).lower():
+            raise SigningError(
+                f"Không lấy được dấu thời gian từ máy chủ cấp dấu thời gian {tsa_url}",
+                f"The time-stamp authority {tsa_url} did not answer with a time-stamp",
+                reason=str(exc),
+            ) from None
+        raise
+    return out.getvalue()
+
+
+def _trust_context(trust_roots: Sequence[bytes]):  # type: ignore[no-untyped-def]
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = [cert for blob in trust_roots for cert in load_certs_from_pemder_data(blob)]
+    # offline: nothing is fetched; revocation is not known here and does not fail the check
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureReport]:
+    """Every signature of the PDF: intact, signer, time, trusted, and whether the file changed after it."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.pdf_embedded import ModificationLevel, SignatureCoverageLevel
+
+    if not pdf.startswith(b"%PDF-"):
+        raise SignatureCheckError("Tệp không phải PDF", "The file is not a PDF", first_bytes=pdf[:8].hex())
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = list(reader.embedded_signatures)
+    except Exception as exc:
+        raise SignatureCheckError("Không đọc được tệp PDF", "The PDF cannot be parsed", reason=str(exc)) from None
+    if not signatures:
+        raise SignatureCheckError("Tệp PDF không có chữ ký số nào", "The PDF carries no signature")
+    reports = []
+    allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+    for embedded in signatures:
+        cert = embedded.signer_cert
+        base = {
+            "field": embedded.field_name,
+            "signer": cert.subject.native.get("common_name", cert.subject.human_friendly),
+            "signer_subject": cert.subject.human_friendly,
+            "fingerprint_sha256": hashlib.sha256(cert.dump()).hexdigest(),
+            "signed_at": embedded.self_reported_timestamp,
+        }
+        try:
+            status = validate_pdf_signature(embedded, signer_validation_context=_trust_context(trust_roots), ts_validation_context=_trust_context(trust_roots))
+        except Exception as exc:
+            reports.append(
+                SignatureReport(**base, timestamp=None, timestamp_trusted=None, intact=False, valid=False, trusted=False,
+                                coverage="unknown", modification="unknown", changed_after_signing=True, problems=(str(exc),))  # fmt: skip
+            )
+            continue
+        coverage = {
+            SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
+            SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
+        }.get(status.coverage, "partial")
+        modification = status.modification_level.name.lower() if status.modification_level is not None else "unknown"
+        changed = coverage == "partial" or status.modification_level not in allowed or status.docmdp_ok is False
+        ts = status.timestamp_validity
+        problems = []
+        if not status.intact:
+            problems.append("the signed bytes were changed")
+        if status.intact and not status.valid:
+            problems.append("the signature value does not match")
+        if not status.trusted:
+            problems.append("the certificate does not chain to a trusted root")
+        reports.append(
+            SignatureReport(
+                **base,
+                timestamp=ts.timestamp if ts is not None else None,
+                timestamp_trusted=ts.trusted if ts is not None else None,
+                intact=bool(status.intact),
+                valid=bool(status.intact and status.valid),
+                trusted=bool(status.trusted),
+                coverage=coverage,
+                modification=modification,
+                changed_after_signing=changed,
+                problems=tuple(problems),
+            )
+        )
+    return reports
