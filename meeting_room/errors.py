@@ -45,6 +45,12 @@ class InvalidTransitionError(ConflictError):
     code = "invalid_transition"
 
 
+class SealedError(ConflictError):
+    """The meeting's archive is sealed: its record can no longer change."""
+
+    code = "meeting_sealed"
+
+
 class InvalidInputError(MeetingRoomError):
     """A value that is well-formed JSON but not acceptable."""
 

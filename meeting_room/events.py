@@ -228,6 +228,14 @@ class AgendaReordered(EventPayload):
     item_ids: list[str]
 
 
+class AgendaItemTaken(EventPayload):
+    """The chair moves the meeting on to an item: what is said from now on belongs to it."""
+
+    type = "agenda.item_taken"
+    meeting_id: str
+    item_id: str
+
+
 class DocumentAttached(EventPayload):
     type = "document.attached"
     meeting_id: str
@@ -442,3 +450,62 @@ class SpeakerRelabelled(EventPayload):
     cluster: str
     name: Name
     member_id: str | None = None
+
+
+# --- minutes, signatures, archive --------------------------------------------------------------
+
+
+class MinutesSection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    item_id: str
+    text: LongText
+
+
+class MinutesSaved(EventPayload):
+    """One version of the minutes' editable text (the rest comes from the meeting record)."""
+
+    type = "minutes.saved"
+    meeting_id: str
+    version: int = Field(ge=1)
+    number: ShortText
+    place: Name | None = None
+    opening: LongText | None = None
+    closing: LongText | None = None
+    recipients: list[Name] = []
+    sections: list[MinutesSection]
+    generated: bool = False  # the automatic first draft, not a person's edit
+
+
+class CertificateRegistered(EventPayload):
+    """A member's signing certificate (the PKCS#12 file itself stays outside the log)."""
+
+    type = "member.certificate_registered"
+    member_id: str
+    fingerprint_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    common_name: Name
+    issuer: LongText
+    not_before: AwareDatetime
+    not_after: AwareDatetime
+
+
+class MinutesSigned(EventPayload):
+    type = "minutes.signed"
+    meeting_id: str
+    version: int = Field(ge=1)
+    role: Literal["secretary", "chair"]
+    member_id: str
+    fingerprint_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signed_from_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")  # the PDF that was signed
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")  # the PDF with this signature added
+    size: int = Field(gt=0)
+    timestamped: bool = False
+
+
+class ArchiveSealed(EventPayload):
+    """The meeting's record written once; the manifest's hash ties the files to this chain."""
+
+    type = "archive.sealed"
+    meeting_id: str
+    manifest_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    files: int = Field(ge=1)
+    size: int = Field(ge=0)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
+from meeting_room import search_index
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole
@@ -53,6 +54,27 @@ def apply(session: Session, payload: ev.EventPayload, stored: StoredEvent) -> No
         if meeting is not None:
             meeting.last_seq = stored.seq
     session.flush()
+    if meeting_id is not None and _changes_search(payload):
+        search_index.reindex_meeting(session, meeting_id)
+        session.flush()
+
+
+# What the search documents are made of: the current transcript, speaker names, agenda titles and
+# timing, poll outcomes, the newest minutes, and whether the meeting still counts.
+_SEARCH_INPUTS = (
+    ev.TranscriptPassEnded,
+    ev.SpeakerRelabelled,
+    ev.MinutesSaved,
+    ev.PollClosed,
+    ev.AgendaItemUpdated,
+    ev.AgendaItemRemoved,
+)
+
+
+def _changes_search(payload: ev.EventPayload) -> bool:
+    if isinstance(payload, ev.MeetingStateChanged):
+        return payload.to_state in (MeetingState.CLOSED, MeetingState.CANCELLED)
+    return isinstance(payload, _SEARCH_INPUTS)
 
 
 def _copy_set_fields(row: object, payload: ev.EventPayload, skip: set[str], rename: dict[str, str] | None = None) -> None:
@@ -349,7 +371,6 @@ def _poll_cancelled(s: Session, p: ev.PollCancelled, m: Meta) -> None:
     s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))  # never counted, never kept
 
 
-
 @_on(ev.RecordingAdded)
 def _recording_added(s: Session, p: ev.RecordingAdded, m: Meta) -> None:
     s.add(
@@ -430,6 +451,63 @@ def _relabelled(s: Session, p: ev.SpeakerRelabelled, m: Meta) -> None:
         row = t.TranscriptSpeaker(pass_id=p.pass_id, cluster=p.cluster, score=None)
         s.add(row)
     row.name, row.member_id, row.source = p.name, p.member_id, "chair"
+
+
+@_on(ev.AgendaItemTaken)
+def _agenda_item_taken(s: Session, p: ev.AgendaItemTaken, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.current_item_id = p.item_id
+    meeting.agenda_log = [*(meeting.agenda_log or []), [m.at.isoformat(), p.item_id]]
+
+
+@_on(ev.MinutesSaved)
+def _minutes_saved(s: Session, p: ev.MinutesSaved, m: Meta) -> None:
+    s.add(
+        t.MinutesVersion(
+            meeting_id=p.meeting_id,
+            version=p.version,
+            number=p.number,
+            place=p.place,
+            opening=p.opening,
+            closing=p.closing,
+            recipients=list(p.recipients),
+            sections=[section.model_dump() for section in p.sections],
+            generated=p.generated,
+            saved_by=m.actor_id,
+            saved_at=m.at,
+        )
+    )
+
+
+@_on(ev.CertificateRegistered)
+def _certificate_registered(s: Session, p: ev.CertificateRegistered, m: Meta) -> None:
+    row = s.get(t.SignerCertificate, p.member_id) or t.SignerCertificate(member_id=p.member_id)
+    row.fingerprint_sha256, row.common_name, row.issuer = p.fingerprint_sha256, p.common_name, p.issuer
+    row.not_before, row.not_after, row.registered_at = p.not_before, p.not_after, m.at
+    s.add(row)
+
+
+@_on(ev.MinutesSigned)
+def _minutes_signed(s: Session, p: ev.MinutesSigned, m: Meta) -> None:
+    s.add(
+        t.MinutesSignature(
+            meeting_id=p.meeting_id,
+            role=p.role,
+            version=p.version,
+            member_id=p.member_id,
+            fingerprint_sha256=p.fingerprint_sha256,
+            signed_from_sha256=p.signed_from_sha256,
+            pdf_sha256=p.pdf_sha256,
+            size=p.size,
+            timestamped=p.timestamped,
+            signed_at=m.at,
+        )
+    )
+
+
+@_on(ev.ArchiveSealed)
+def _archive_sealed(s: Session, p: ev.ArchiveSealed, m: Meta) -> None:
+    s.add(t.ArchiveRecord(meeting_id=p.meeting_id, manifest_sha256=p.manifest_sha256, files=p.files, size=p.size, sealed_at=m.at))
 
 
 _missing = set(ev.EVENT_TYPES.values()) - set(_HANDLERS)

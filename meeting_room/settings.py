@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     max_photo_mb: int = Field(15, ge=1, le=200, description="Largest accepted photo upload.")
     store_unknown_faces: bool = Field(False, description="Keep crops of faces that match nobody (off: they are only counted).")
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone shown to people.")
+    fonts_dir: Path | None = Field(None, description="Directory with LiberationSerif-*.ttf (default: Debian's fonts-liberation2).")
+    tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority URL; each signature gets a time-stamp when set.")
+    trust_roots: list[Path] = Field(default_factory=list, description="CA certificate files (PEM/DER) that signatures are checked against.")
+    max_certificate_kb: int = Field(64, ge=1, le=4096, description="Largest accepted PKCS#12 (.p12/.pfx) upload.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod
@@ -152,6 +156,21 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg:" + value[len("postgresql:") :]
         return value
 
+    @field_validator("trust_roots")
+    @classmethod
+    def _trust_roots_readable(cls, value: list[Path]) -> list[Path]:
+        for path in value:
+            if not path.is_file():
+                raise ValueError(f"{path} is not a readable certificate file / không đọc được tệp chứng thư {path}")
+        return value
+
+    @field_validator("tsa_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("accepted: an http:// or https:// URL / chấp nhận địa chỉ http:// hoặc https://")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -179,6 +198,25 @@ class Settings(BaseSettings):
     @property
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
+
+    @property
+    def minutes_dir(self) -> Path:
+        """Rendered and signed minutes, content-addressed by SHA-256."""
+        return self.data_dir / "minutes"
+
+    @property
+    def certificates_dir(self) -> Path:
+        """Members' PKCS#12 files (encrypted by their own passphrase, which is never stored)."""
+        return self.data_dir / "certificates"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Sealed meeting archives, one directory per meeting."""
+        return self.data_dir / "archive"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
 
     def prepare_data_dir(self) -> None:
         """Create the data directory tree; say clearly when that is impossible."""

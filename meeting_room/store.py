@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from meeting_room import projections
 from meeting_room.bus import Bus
 from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, link_hash, verify_links
-from meeting_room.db.tables import DERIVED_TABLES, EventRow
-from meeting_room.errors import ConflictError
+from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
+from meeting_room.errors import ConflictError, SealedError
 from meeting_room.events import EventPayload, parse_payload
 from meeting_room.notify import Notifier
 
@@ -63,6 +63,21 @@ class StoredEvent:
             "data": self.data,
             "hash": self.hash,
         }
+
+
+def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
+    """A sealed (archived) meeting's record is final: nothing more is appended to it, by anyone."""
+    meeting_id = payload.meeting_scope
+    if meeting_id is None:
+        return
+    state = session.scalar(select(Meeting.state).where(Meeting.id == meeting_id))
+    if state == "archived":
+        raise SealedError(
+            f"Cuộc họp {meeting_id} đã được niêm phong lưu trữ; hồ sơ không thể thay đổi nữa",
+            f"Meeting {meeting_id} is sealed in the archive; its record can no longer change",
+            meeting_id=meeting_id,
+            event=payload.type,
+        )
 
 
 class Store:
@@ -112,6 +127,7 @@ class Store:
                     payloads = [decided] if isinstance(decided, EventPayload) else list(decided)
                     stored = []
                     for payload in payloads:
+                        _refuse_if_sealed(session, payload)
                         link = self._link(session, payload, actor_id)
                         projections.apply(session, payload, link)
                         stored.append(link)

@@ -3,6 +3,8 @@
 # Arguments are passed to pytest, e.g. -k store -x.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese speech
+# the minutes' font; pdftotext/pdfsig read the PDFs back; certutil builds pdfsig's trust store
+apt_install fonts-liberation2 poppler-utils libnss3-tools
 ensure_venv "test"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0
 if [ -n "${CI:-}" ]; then

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,16 +32,23 @@ class Issued:
 
 
 def _name(cn: str, org: str = "UBND tỉnh Thử nghiệm") -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # fmt: skip
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _key(label: str) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _build(cn: str, issuer: Issued | None, *, ca: bool = False, tsa: bool = False, days: int = 365, start: datetime | None = None) -> Issued:
+def _build(
+    cn: str, issuer: Issued | None, *, ca: bool = False, tsa: bool = False, days: int = 365, start: datetime | None = None
+) -> Issued:
     key = _key(cn)
     now = start or datetime.now(UTC) - timedelta(days=1)
     builder = (
@@ -54,8 +61,20 @@ def _build(cn: str, issuer: Issued | None, *, ca: bool = False, tsa: bool = Fals
         .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
-    usage = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-                           "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)  # fmt: skip
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
     if ca:
         usage.update(key_cert_sign=True, crl_sign=True)
     else:
@@ -67,17 +86,17 @@ def _build(cn: str, issuer: Issued | None, *, ca: bool = False, tsa: bool = Fals
     return Issued(builder.sign(signing_key, hashes.SHA256()), key)
 
 
-@lru_cache(maxsize=None)
+@cache
 def root_ca(name: str = "CA Thử nghiệm Ban Cơ yếu") -> Issued:
     return _build(name, None, ca=True, days=3650)
 
 
-@lru_cache(maxsize=None)
+@cache
 def member_cert(cn: str, *, expired: bool = False, issuer_name: str = "CA Thử nghiệm Ban Cơ yếu") -> Issued:
     start = datetime.now(UTC) - timedelta(days=400) if expired else None
     return _build(cn, root_ca(issuer_name), days=30 if expired else 365, start=start)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tsa_cert() -> Issued:
     return _build("Máy chủ dấu thời gian thử nghiệm", root_ca(), tsa=True)

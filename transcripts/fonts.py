@@ -71,7 +71,9 @@ def register(fonts: FontSet) -> dict[str, str]:
             return names
         for face, name in names.items():
             pdfmetrics.registerFont(TTFont(name, str(getattr(fonts, face))))
-        pdfmetrics.registerFontFamily(FAMILY, normal=names["regular"], bold=names["bold"], italic=names["italic"], boldItalic=names["bold_italic"])
+        pdfmetrics.registerFontFamily(
+            FAMILY, normal=names["regular"], bold=names["bold"], italic=names["italic"], boldItalic=names["bold_italic"]
+        )
         for bold, italic, face in ((0, 0, "regular"), (1, 0, "bold"), (0, 1, "italic"), (1, 1, "bold_italic")):
             addMapping(FAMILY, bold, italic, names[face])
         _registered[FAMILY] = fonts

@@ -14,7 +14,7 @@ from datetime import datetime
 from transcripts.errors import MinutesError
 from transcripts.text import clean_line
 
-MAX_SECTION_CHARS = 50_000
+MAX_SECTION_CHARS = 20_000
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,9 @@ class _Styles:
         self.cell = ParagraphStyle("cell", fontName=regular, fontSize=12, leading=14)
         self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=bold)
         self.small = ParagraphStyle("small", fontName=italic, fontSize=12, leading=15, spaceAfter=4)
-        self.appendix = ParagraphStyle("app", fontName=regular, fontSize=11, leading=14, spaceAfter=3, leftIndent=22 * mm, firstLineIndent=-22 * mm)
+        self.appendix = ParagraphStyle(
+            "app", fontName=regular, fontSize=11, leading=14, spaceAfter=3, leftIndent=22 * mm, firstLineIndent=-22 * mm
+        )
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:

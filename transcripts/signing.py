@@ -171,7 +171,9 @@ def sign_pdf(
     from pyhanko.stamp import TextStampStyle
 
     if request.role not in FIELD_NAMES:
-        raise SigningError(f"Vai trò ký không hợp lệ: {request.role}", f"Unknown signing role {request.role!r}", accepted=sorted(FIELD_NAMES))
+        raise SigningError(
+            f"Vai trò ký không hợp lệ: {request.role}", f"Unknown signing role {request.role!r}", accepted=sorted(FIELD_NAMES)
+        )
     signer = _signer(pkcs12, passphrase)
     when = now or datetime.now(UTC)
     field_name = FIELD_NAMES[request.role]
@@ -247,11 +249,23 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
             "signed_at": embedded.self_reported_timestamp,
         }
         try:
-            status = validate_pdf_signature(embedded, signer_validation_context=_trust_context(trust_roots), ts_validation_context=_trust_context(trust_roots))
+            status = validate_pdf_signature(
+                embedded, signer_validation_context=_trust_context(trust_roots), ts_validation_context=_trust_context(trust_roots)
+            )
         except Exception as exc:
             reports.append(
-                SignatureReport(**base, timestamp=None, timestamp_trusted=None, intact=False, valid=False, trusted=False,
-                                coverage="unknown", modification="unknown", changed_after_signing=True, problems=(str(exc),))  # fmt: skip
+                SignatureReport(
+                    **base,
+                    timestamp=None,
+                    timestamp_trusted=None,
+                    intact=False,
+                    valid=False,
+                    trusted=False,
+                    coverage="unknown",
+                    modification="unknown",
+                    changed_after_signing=True,
+                    problems=(str(exc),),
+                )
             )
             continue
         coverage = {

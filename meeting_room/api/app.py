@@ -14,11 +14,26 @@ from fastapi.responses import HTMLResponse
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
-from meeting_room.api.routes import agenda, attendance, auth, bodies, documents, events, faces, meetings, members, polls, rooms, transcripts
+from meeting_room.api.routes import (
+    agenda,
+    attendance,
+    auth,
+    bodies,
+    documents,
+    events,
+    faces,
+    meetings,
+    members,
+    minutes,
+    polls,
+    rooms,
+    transcripts,
+)
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.documents import DocumentFiles
 from meeting_room.live_captions import LiveCaptions
+from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
 from meeting_room.recordings import RecordingFiles
 from meeting_room.settings import Settings
@@ -62,6 +77,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.recordings = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
     app.state.transcription = TranscriptionJobs(store, settings, app.state.recordings)
     app.state.captions = LiveCaptions(store, settings)
+    app.state.minutes_files = MinutesFiles.from_settings(settings)
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
     photo_bytes = settings.max_photo_mb * (1 << 20)
@@ -77,11 +93,30 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             return recordings
         if path.endswith(("/faces", "/attendance/face")):
             return photos
+        if path.endswith("/certificate"):
+            return (settings.max_certificate_kb * 1024 + UPLOAD_OVERHEAD, settings.max_certificate_kb * 1024)
+        if path.endswith("/minutes/verify"):
+            return (64 << 20, 64 << 20)
         return (JSON_LIMIT, JSON_LIMIT)
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.state.face_engine = None
-    for module in (auth, bodies, members, faces, rooms, meetings, agenda, documents, attendance, polls, events, transcripts, store_routes):
+    for module in (
+        auth,
+        bodies,
+        members,
+        faces,
+        rooms,
+        meetings,
+        agenda,
+        documents,
+        attendance,
+        polls,
+        events,
+        transcripts,
+        minutes,
+        store_routes,
+    ):
         app.include_router(module.router)
     app.include_router(polls.presets_router)
 

@@ -15,6 +15,7 @@ from meeting_room import errors as e
 from speech.errors import AudioError, SpeechError
 from speech.errors import ModelError as SpeechModelError
 from speech.voiceprint import VoiceEnrolmentError
+from transcripts.errors import ArchiveError, FontError, MinutesError, SearchQueryError, SignatureCheckError, SigningError, TranscriptError
 from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
 from vision.errors import ModelError as VisionModelError
 from voting import BallotError, PollDefinitionError, PollStateError, VotingError
@@ -22,7 +23,7 @@ from voting import BallotError, PollDefinitionError, PollStateError, VotingError
 log = logging.getLogger(__name__)
 
 # Every package's errors carry code, message_vi, message_en and details; here alone they get a status.
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError)
 STATUS: list[tuple[type[Exception], int]] = [
     (e.UploadTooLargeError, 413),
     (e.UploadRejectedError, 415),
@@ -45,6 +46,12 @@ STATUS: list[tuple[type[Exception], int]] = [
     (AudioError, 415),
     (VoiceEnrolmentError, 422),
     (SpeechModelError, 503),
+    (MinutesError, 422),
+    (SigningError, 422),
+    (SignatureCheckError, 422),
+    (SearchQueryError, 422),
+    (ArchiveError, 409),
+    (FontError, 503),
 ]
 
 

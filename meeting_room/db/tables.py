@@ -176,6 +176,8 @@ class Meeting(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger)  # the newest event of this meeting
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time in session
     unknown_faces: Mapped[dict[str, int] | None] = mapped_column(JSON)  # camera -> faces seen that match nobody
+    current_item_id: Mapped[str | None] = mapped_column(ID)  # the agenda item under discussion
+    agenda_log: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[iso time, item id], ...] as items were taken
 
 
 class Participant(Base):
@@ -350,6 +352,83 @@ class TranscriptLine(Base):
     words: Mapped[list[list[Any]]] = mapped_column(JSON)
 
 
+class MinutesVersion(Base):
+    __tablename__ = "minutes_versions"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    place: Mapped[str | None] = mapped_column(String(255))
+    opening: Mapped[str | None] = mapped_column(Text)
+    closing: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    sections: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{item_id, text}]
+    generated: Mapped[bool] = mapped_column(Boolean)
+    saved_by: Mapped[str | None] = mapped_column(ID)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MinutesSignature(Base):
+    __tablename__ = "minutes_signatures"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)  # secretary | chair
+    version: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[str] = mapped_column(ID)
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    signed_from_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    timestamped: Mapped[bool] = mapped_column(Boolean)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignerCertificate(Base):
+    """A member's registered signing certificate; the PKCS#12 file lies in the data directory."""
+
+    __tablename__ = "signer_certificates"
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    common_name: Mapped[str] = mapped_column(String(255))
+    issuer: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArchiveRecord(Base):
+    __tablename__ = "archives"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    files: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SearchDoc(Base):
+    """A searchable piece of text (a transcript line, a minutes section) with what clerks filter on.
+
+    ``folded`` is the text without diacritics, one character for one (``transcripts.text.fold``);
+    SQLite indexes it with FTS5 (table ``search_fts``), PostgreSQL with a GIN index on its tsvector.
+    """
+
+    __tablename__ = "search_docs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ID, index=True)
+    body_id: Mapped[str] = mapped_column(ID)
+    meeting_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the local time zone
+    kind: Mapped[str] = mapped_column(String(16))  # transcript | minutes
+    ref_id: Mapped[str] = mapped_column(String(64))
+    agenda_item_id: Mapped[str | None] = mapped_column(ID)
+    agenda_title: Mapped[str | None] = mapped_column(String(500))
+    speaker: Mapped[str | None] = mapped_column(String(255))
+    speaker_member_id: Mapped[str | None] = mapped_column(ID)
+    poll_outcomes: Mapped[str | None] = mapped_column(String(255))  # " passed failed " of the item's polls
+    start_s: Mapped[float | None] = mapped_column(Float)
+    recording_id: Mapped[str | None] = mapped_column(ID)
+    text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)
+
+
+Index("ix_search_docs_body_date", SearchDoc.body_id, SearchDoc.meeting_date)
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
 Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.start)
 
@@ -357,6 +436,11 @@ Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.s
 DERIVED_TABLES: list[Table] = [
     Base.metadata.tables[name]
     for name in (
+        "search_docs",
+        "archives",
+        "minutes_signatures",
+        "minutes_versions",
+        "signer_certificates",
         "transcript_lines",
         "transcript_speakers",
         "transcript_passes",

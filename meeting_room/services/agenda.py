@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
-from meeting_room.errors import InvalidInputError, NotFoundError
-from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
+from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.lifecycle import EDITABLE, RUNNING, MeetingState, require_state
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 
@@ -85,5 +85,20 @@ def reorder(store: Store, actor: Actor, meeting_id: str, item_ids: list[str]) ->
                 received=item_ids,
             )
         return ev.AgendaReordered(meeting_id=meeting_id, item_ids=item_ids)
+
+    store.append(decide, actor_id=actor.member_id)
+
+
+def take_item(store: Store, actor: Actor, meeting_id: str, item_id: str) -> None:
+    """The chair (or secretary) moves the meeting on to an item; captions from now on belong to it."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="chuyển sang mục chương trình", action_en="move to an agenda item")
+        require_state(meeting.id, MeetingState(meeting.state), RUNNING, "chuyển mục chương trình", "move to an agenda item")
+        item_of(session, meeting_id, item_id)
+        if meeting.current_item_id == item_id:
+            raise ConflictError("Cuộc họp đang ở mục này rồi", "The meeting is already on this item", item_id=item_id)
+        return ev.AgendaItemTaken(meeting_id=meeting_id, item_id=item_id)
 
     store.append(decide, actor_id=actor.member_id)

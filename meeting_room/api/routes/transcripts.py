@@ -23,9 +23,11 @@ from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store
 from meeting_room.api.errors import status_of
+from meeting_room.api.uploads import file_schema as _file_schema
+from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.db import tables as t
 from meeting_room.documents import clean_filename
-from meeting_room.errors import ConflictError, InvalidInputError, MeetingRoomError, NotFoundError
+from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.live_captions import LiveCaptions, pcm16_chunk
 from meeting_room.recordings import ACCEPTED, RecordingFiles
 from meeting_room.services import transcripts, voices
@@ -38,30 +40,6 @@ from speech.export import to_rttm, to_srt, to_vtt
 
 router = APIRouter(tags=["transcripts"])
 _CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404, 409: 4409}
-
-
-def _file_schema(field: str, description: str) -> dict[str, object]:
-    schema = {
-        "type": "object",
-        "required": [field],
-        "properties": {field: {"type": "string", "format": "binary", "description": description}},
-    }
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
-
-
-async def _one_file(request: Request, field: str, accepted: str) -> UploadFile:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInputError(
-            f"Hãy gửi tệp dạng multipart/form-data, trường “{field}”",
-            f"Send the file as multipart/form-data in the field '{field}'",
-            accepted="multipart/form-data",
-        )
-    form = await request.form(max_files=1, max_fields=4)
-    upload = form.get(field)
-    if not isinstance(upload, UploadFile):
-        await form.close()
-        raise InvalidInputError(f"Thiếu trường “{field}” ({accepted})", f"The form has no '{field}' field ({accepted})", field=field)
-    return upload
 
 
 # --- voice enrolment ------------------------------------------------------------------------------

@@ -11,10 +11,16 @@ from meeting_room.db import make_engine, migrate
 from meeting_room.db.tables import Base
 
 
+def _not_fts(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
+    """The FTS5 index (a virtual table and its shadow tables) is DDL the table classes do not describe."""
+    return not (kind == "table" and name is not None and name.startswith("search_fts"))
+
+
 def test_migrations_match_the_tables(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     migrate(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+        opts = {"compare_type": False, "include_name": _not_fts}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     engine.dispose()
     assert diff == [], diff

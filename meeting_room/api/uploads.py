@@ -1,0 +1,32 @@
+"""Multipart uploads: the OpenAPI description of a file field, and reading exactly one file."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from meeting_room.errors import InvalidInputError
+
+
+def file_schema(field: str, description: str) -> dict[str, object]:
+    schema = {
+        "type": "object",
+        "required": [field],
+        "properties": {field: {"type": "string", "format": "binary", "description": description}},
+    }
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+async def one_file(request: Request, field: str, accepted: str) -> UploadFile:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInputError(
+            f"Hãy gửi tệp dạng multipart/form-data, trường “{field}”",
+            f"Send the file as multipart/form-data in the field '{field}'",
+            accepted="multipart/form-data",
+        )
+    form = await request.form(max_files=1, max_fields=4)
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile):
+        await form.close()
+        raise InvalidInputError(f"Thiếu trường “{field}” ({accepted})", f"The form has no '{field}' field ({accepted})", field=field)
+    return upload

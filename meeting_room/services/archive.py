@@ -1,0 +1,163 @@
+"""Sealing a meeting: its record written once into an archive directory, then nothing may change.
+
+The archive holds the signed minutes, the minutes' text, the recordings, the transcript, the
+attendance, the polls with every ballot, the agenda documents and the meeting's events with their
+chain hashes. ``archive.sealed`` records the manifest's SHA-256 in the log and moves the meeting to
+``archived``; from then on the store refuses every event of the meeting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_meeting_role
+from meeting_room.db import tables as t
+from meeting_room.documents import DocumentFiles
+from meeting_room.errors import ConflictError
+from meeting_room.lifecycle import MeetingState, check_transition
+from meeting_room.minutes_files import MinutesFiles
+from meeting_room.recordings import RecordingFiles
+from meeting_room.roles import MeetingRole, Role
+from meeting_room.services import minutes as minutes_service
+from meeting_room.services.transcripts import current_pass, lines
+from meeting_room.store import Store
+from transcripts import archive
+from transcripts.archive import ArchiveReport
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode()
+
+
+def _collect(
+    store: Store, session: Session, meeting_id: str, files: MinutesFiles, recordings: RecordingFiles, documents: DocumentFiles
+) -> dict[str, bytes | Path]:
+    signed = minutes_service.signatures(session, meeting_id)
+    chair = signed["chair"]
+    version = minutes_service.version_of(session, meeting_id, chair.version)
+    out: dict[str, bytes | Path] = {
+        "bien-ban-da-ky.pdf": files.get_pdf(chair.pdf_sha256),
+        "bien-ban.json": _json(
+            {
+                "version": version.version,
+                "number": version.number,
+                "place": version.place,
+                "opening": version.opening,
+                "closing": version.closing,
+                "recipients": version.recipients,
+                "sections": version.sections,
+                "signatures": {
+                    role: {
+                        "member_id": s.member_id,
+                        "fingerprint_sha256": s.fingerprint_sha256,
+                        "pdf_sha256": s.pdf_sha256,
+                        "signed_at": s.signed_at.isoformat(),
+                        "timestamped": s.timestamped,
+                    }
+                    for role, s in signed.items()
+                },
+            }
+        ),
+    }
+    run = current_pass(session, meeting_id)
+    out["ban-ghi-loi-noi.json"] = _json(
+        {
+            "pass_id": run.id if run else None,
+            "kind": run.kind if run else None,
+            "model": run.model if run else None,
+            "lines": [dataclasses.asdict(line) for line in lines(session, run.id)] if run else [],
+        }
+    )
+    attendance = session.scalars(select(t.Attendance).where(t.Attendance.meeting_id == meeting_id).order_by(t.Attendance.member_id))
+    out["diem-danh.json"] = _json(
+        [
+            {"member_id": a.member_id, "status": a.status, "source": a.source, "reason": a.reason, "recorded_at": a.recorded_at}
+            for a in attendance
+        ]
+    )
+    polls = []
+    for poll in session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id).order_by(t.Poll.created_at)):
+        ballots = session.scalars(select(t.Ballot).where(t.Ballot.poll_id == poll.id).order_by(t.Ballot.receipt_hash))
+        polls.append(
+            {
+                "poll_id": poll.id,
+                "title": poll.title,
+                "agenda_item_id": poll.agenda_item_id,
+                "state": poll.state,
+                "rule": poll.rule,
+                "result": poll.result,
+                "ballots": [
+                    {"receipt_hash": b.receipt_hash, "selection": b.selection, "text": b.text, "voter_id": b.voter_id} for b in ballots
+                ],
+            }
+        )
+    out["bieu-quyet.json"] = _json(polls)
+    out["nhat-ky-su-kien.jsonl"] = "".join(
+        json.dumps(e.message(), ensure_ascii=False, sort_keys=True) + "\n" for e in store.events(meeting_id=meeting_id)
+    ).encode()
+    for recording in session.scalars(select(t.Recording).where(t.Recording.meeting_id == meeting_id)):
+        out[f"ghi-am/{recording.sha256[:12]}-{recording.filename}"] = recordings.open(recording.sha256)
+    for document in session.scalars(select(t.Document).where(t.Document.meeting_id == meeting_id)):
+        out[f"tai-lieu/{document.sha256[:12]}-{document.filename}"] = documents.open(document.sha256)
+    return out
+
+
+@dataclass(frozen=True)
+class SealResult:
+    directory: Path
+    files: int
+    size: int
+    manifest_sha256: str
+
+
+def seal(
+    store: Store, actor: Actor | None, meeting_id: str, files: MinutesFiles, recordings: RecordingFiles, documents: DocumentFiles
+) -> SealResult:
+    """Write the archive and seal the meeting (after both signatures; a clerk may retry a failed seal)."""
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        if actor is not None:
+            require_meeting_role(
+                session,
+                actor,
+                meeting,
+                {MeetingRole.CHAIR, MeetingRole.SECRETARY},
+                action_vi="niêm phong lưu trữ",
+                action_en="seal the archive",
+                also=(Role.CLERK,),
+            )
+        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED)
+        if session.get(t.ArchiveRecord, meeting_id) is not None:
+            raise ConflictError("Cuộc họp đã được niêm phong", "The meeting is already sealed", meeting_id=meeting_id)
+        content = _collect(store, session, meeting_id, files, recordings, documents)
+    directory = files.archive_path(meeting_id)
+    if directory.exists():  # a seal that wrote its files but never reached the log: not sealed, redo it
+        shutil.rmtree(directory)
+    sealed = archive.seal(directory, content, meeting_id=meeting_id, sealed_at=store.now().isoformat())
+    size = sum(e.size for e in sealed.entries)
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = get_meeting(session, meeting_id)
+        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED)
+        return [
+            ev.ArchiveSealed(meeting_id=meeting_id, manifest_sha256=sealed.manifest_sha256, files=len(sealed.entries), size=size),
+            ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.ARCHIVED),
+        ]
+
+    store.append_all(decide, actor_id=actor.member_id if actor else None)
+    return SealResult(directory, len(sealed.entries), size, sealed.manifest_sha256)
+
+
+def verify_all(store: Store, files: MinutesFiles) -> list[tuple[str, ArchiveReport]]:
+    """Every sealed archive checked against the manifest hash its ``archive.sealed`` event recorded."""
+    with store.read() as session:
+        records = list(session.scalars(select(t.ArchiveRecord).order_by(t.ArchiveRecord.sealed_at)))
+    return [(r.meeting_id, archive.verify(files.archive_path(r.meeting_id), r.manifest_sha256)) for r in records]

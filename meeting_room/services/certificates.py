@@ -1,0 +1,44 @@
+"""Signing certificates: the administrator registers a member's PKCS#12 (.p12/.pfx) file."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, require_roles
+from meeting_room.db import tables as t
+from meeting_room.errors import UploadTooLargeError
+from meeting_room.minutes_files import MinutesFiles
+from meeting_room.services.lookup import fetch
+from meeting_room.store import Store
+from transcripts.signing import CertificateInfo, certificate_info
+
+
+def register(store: Store, actor: Actor, member_id: str, data: bytes, passphrase: str, files: MinutesFiles) -> CertificateInfo:
+    """Check the file opens with the member's passphrase and is valid now, keep it, and record it."""
+    require_roles(actor, action_vi="đăng ký chứng thư số", action_en="register signing certificates")
+    if len(data) > files.max_certificate_bytes:
+        raise UploadTooLargeError(
+            f"Tệp chứng thư số quá lớn; giới hạn {files.max_certificate_bytes // 1024} KB",
+            f"The certificate file is too large; the limit is {files.max_certificate_bytes // 1024} KB",
+            size=len(data),
+            limit=files.max_certificate_bytes,
+        )
+    with store.read() as session:
+        fetch(session, t.Member, member_id)
+    info = certificate_info(data, passphrase, now=store.now())  # the passphrase is only used here, never kept
+    files.put_certificate(member_id, info.fingerprint_sha256, data)
+
+    def decide(session: Session) -> ev.EventPayload:
+        fetch(session, t.Member, member_id)
+        return ev.CertificateRegistered(
+            member_id=member_id,
+            fingerprint_sha256=info.fingerprint_sha256,
+            common_name=info.common_name,
+            issuer=info.issuer,
+            not_before=info.not_before,
+            not_after=info.not_after,
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return info

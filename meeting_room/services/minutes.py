@@ -1,0 +1,457 @@
+"""Minutes: the draft built from the meeting record, the secretary's versions, rendering and signing.
+
+The record (attendance, polls, transcript, agenda) gives everything but the words of each section;
+those the secretary edits, and every save is a new version in the log. Signing goes secretary
+first, then chair, each on the PDF the previous step produced; the chair's signature makes the
+minutes signed and seals the archive (``services.archive``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, meeting_role, require_meeting_role, require_view
+from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from meeting_room.lifecycle import MeetingState, check_transition, require_state
+from meeting_room.minutes_files import MinutesFiles
+from meeting_room.roles import MeetingRole, Role
+from meeting_room.services.transcripts import current_pass, lines
+from meeting_room.store import Store
+from transcripts.minutes import (
+    Attendance,
+    Attendee,
+    Minutes,
+    Person,
+    PollTable,
+    Section,
+    TranscriptEntry,
+    Turn,
+    check_section_text,
+    draft_text,
+    merge_turns,
+    poll_table,
+)
+from transcripts.pdf import RenderedMinutes, render_minutes
+from transcripts.signing import SignRequest, sign_pdf
+from transcripts.text import clean_line
+
+log = logging.getLogger(__name__)
+GENERAL = "general"  # the section for what was said outside any agenda item
+GENERAL_TITLE = "Ý kiến phát biểu khác"
+EDITING = frozenset({MeetingState.CLOSED})
+ROLE_ORDER = ("secretary", "chair")
+
+
+@dataclass(frozen=True)
+class MinutesEdit:
+    """The secretary's changes; a field left out keeps the previous version's value."""
+
+    sections: dict[str, str] | None = None
+    number: str | None = None
+    place: str | None = None
+    opening: str | None = None
+    closing: str | None = None
+    recipients: list[str] | None = None
+
+
+# --- reading the record --------------------------------------------------------------------------
+
+
+def _person(session: Session, member_id: str | None) -> Person | None:
+    member = session.get(t.Member, member_id) if member_id else None
+    return Person(member.full_name, member.title) if member else None
+
+
+def _attendance(session: Session, meeting_id: str) -> Attendance:
+    groups: dict[str, list[Attendee]] = defaultdict(list)
+    rows = session.execute(
+        select(t.Member.full_name, t.Member.title, t.Participant.role, t.Attendance.status, t.Attendance.reason)
+        .select_from(t.Participant)
+        .join(t.Member, t.Member.id == t.Participant.member_id)
+        .outerjoin(
+            t.Attendance, (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id)
+        )
+        .where(t.Participant.meeting_id == meeting_id)
+        .order_by(t.Member.full_name)
+    )
+    for name, title, role, status, reason in rows:
+        if role == MeetingRole.GUEST and (status is None or not AttendanceStatus(status).present):
+            continue
+        # a member nobody recorded was not seen: absent, reason unknown
+        groups[status or AttendanceStatus.ABSENT_UNEXCUSED.value].append(Attendee(name, title, reason))
+    return Attendance(
+        in_room=tuple(groups[AttendanceStatus.PRESENT_IN_ROOM.value]),
+        online=tuple(groups[AttendanceStatus.PRESENT_ONLINE.value]),
+        absent_excused=tuple(groups[AttendanceStatus.ABSENT_EXCUSED.value]),
+        absent_unexcused=tuple(groups[AttendanceStatus.ABSENT_UNEXCUSED.value]),
+        left_early=tuple(groups[AttendanceStatus.LEFT.value]),
+    )
+
+
+def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable]]:
+    out: dict[str | None, list[PollTable]] = defaultdict(list)
+    query = select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None)).order_by(t.Poll.closed_at)
+    for poll in session.scalars(query):
+        out[poll.agenda_item_id].append(poll_table(poll.result or {}, poll.title, secret=poll.secrecy == "secret"))
+    return out
+
+
+def _transcript(session: Session, meeting: t.Meeting) -> tuple[list[TranscriptEntry], list[str | None]]:
+    """The current transcript's lines, and for each the agenda item it was spoken under."""
+    from meeting_room.search_index import _audio_origin  # the same clock as the search index
+
+    run = current_pass(session, meeting.id)
+    if run is None:
+        return [], []
+    origin = _audio_origin(session, meeting, run)
+    log_entries = [(datetime.fromisoformat(at), item) for at, item in meeting.agenda_log or []]
+    entries, items = [], []
+    for line in lines(session, run.id):
+        entries.append(TranscriptEntry(line.start, line.speaker or "Chưa rõ người nói", line.text))
+        item = None
+        if origin is not None:
+            moment = origin + timedelta(seconds=line.start)
+            for at, item_id in log_entries:
+                if at <= moment:
+                    item = item_id
+        items.append(item)
+    return entries, items
+
+
+def _agenda(session: Session, meeting_id: str) -> list[t.AgendaItem]:
+    return list(session.scalars(select(t.AgendaItem).where(t.AgendaItem.meeting_id == meeting_id).order_by(t.AgendaItem.position)))
+
+
+def _draft_sections(session: Session, meeting: t.Meeting) -> list[tuple[str, str, str]]:
+    """(item id, title, generated text) for every agenda item, plus the general section when needed."""
+    entries, items = _transcript(session, meeting)
+    polls = _polls(session, meeting.id)
+    by_item: dict[str | None, list[TranscriptEntry]] = defaultdict(list)
+    for entry, item in zip(entries, items, strict=True):
+        by_item[item].append(entry)
+    agenda = _agenda(session, meeting.id)
+    known = {item.id for item in agenda}
+    out = []
+    for item in agenda:
+        turns: list[Turn] = merge_turns(by_item.get(item.id, []))
+        out.append((item.id, item.title, draft_text(turns, polls.get(item.id, []), description=item.description)))
+    stray = [e for item, group in by_item.items() if item not in known for e in group]
+    stray_polls = [p for item, group in polls.items() if item not in known for p in group]
+    if stray or stray_polls:
+        out.append((GENERAL, GENERAL_TITLE, draft_text(merge_turns(sorted(stray, key=lambda e: e.start)), stray_polls)))
+    return out
+
+
+def latest_version(session: Session, meeting_id: str) -> t.MinutesVersion | None:
+    return session.scalar(
+        select(t.MinutesVersion).where(t.MinutesVersion.meeting_id == meeting_id).order_by(t.MinutesVersion.version.desc()).limit(1)
+    )
+
+
+def version_of(session: Session, meeting_id: str, version: int) -> t.MinutesVersion:
+    row = session.get(t.MinutesVersion, (meeting_id, version))
+    if row is None:
+        raise NotFoundError(f"Biên bản không có phiên bản {version}", f"The minutes have no version {version}", version=version)
+    return row
+
+
+def _default_number(session: Session, meeting: t.Meeting) -> str:
+    body = session.get(t.Body, meeting.body_id)
+    return f"/BB-{body.short_name}" if body else "/BB"
+
+
+def _place(session: Session, meeting: t.Meeting) -> str:
+    room = session.get(t.Room, meeting.room_id) if meeting.room_id else None
+    if room is None:
+        return ""
+    return f"{room.name}, {room.location}" if room.location else room.name
+
+
+def build(session: Session, meeting_id: str, version: t.MinutesVersion | None, *, tz: ZoneInfo) -> Minutes:
+    """The whole minutes: the record, with the text of ``version`` (or the generated draft)."""
+    meeting = get_meeting(session, meeting_id)
+    body = session.get_one(t.Body, meeting.body_id)
+    polls = _polls(session, meeting_id)
+    drafted = _draft_sections(session, meeting)
+    texts = {s["item_id"]: s["text"] for s in version.sections} if version else {}
+    titles = {item_id: title for item_id, title, _ in drafted}
+    order = [item_id for item_id, _, _ in drafted] + [i for i in texts if i not in titles]
+    sections = tuple(
+        Section(
+            item_id,
+            titles.get(item_id, GENERAL_TITLE),
+            texts.get(item_id) or next(text for i, title, text in drafted if i == item_id),
+            tuple(polls.get(item_id if item_id != GENERAL else None, [])) if item_id in titles else (),
+        )
+        for item_id in order
+    )
+    entries, _ = _transcript(session, meeting)
+    started = (meeting.started_at or meeting.starts_at).astimezone(tz)
+    ended = _closed_at(session, meeting_id, tz)
+    return Minutes(
+        parent_name=body.parent_name,
+        body_name=body.name,
+        number=version.number if version else _default_number(session, meeting),
+        title=meeting.title,
+        started_at=started,
+        ended_at=ended,
+        place=(version.place if version and version.place else _place(session, meeting)),
+        chair=_person(session, meeting.chair_id),
+        secretary=_person(session, meeting.secretary_id),
+        attendance=_attendance(session, meeting_id),
+        sections=sections,
+        opening=(version.opening or "") if version else "",
+        closing=(version.closing or "") if version else "",
+        recipients=tuple(version.recipients) if version else ("Các thành viên dự họp",),
+        transcript=tuple(entries),
+        version=version.version if version else 0,
+        meeting_id=meeting_id,
+    )
+
+
+def _closed_at(session: Session, meeting_id: str, tz: ZoneInfo) -> datetime | None:
+    from meeting_room.db.tables import EventRow
+
+    for row in session.scalars(
+        select(EventRow).where(EventRow.meeting_id == meeting_id, EventRow.type == ev.MeetingStateChanged.type).order_by(EventRow.seq)
+    ):
+        if '"to_state":"closed"' in row.payload:
+            return datetime.fromisoformat(row.occurred_at).astimezone(tz)
+    return None
+
+
+def signatures(session: Session, meeting_id: str) -> dict[str, t.MinutesSignature]:
+    rows = session.scalars(select(t.MinutesSignature).where(t.MinutesSignature.meeting_id == meeting_id))
+    return {row.role: row for row in rows}
+
+
+# --- writing versions ----------------------------------------------------------------------------
+
+
+def _require_editor(session: Session, actor: Actor, meeting: t.Meeting) -> None:
+    require_meeting_role(
+        session,
+        actor,
+        meeting,
+        {MeetingRole.SECRETARY, MeetingRole.CHAIR},
+        action_vi="soạn biên bản",
+        action_en="edit the minutes",
+        also=(Role.CLERK,),
+    )
+
+
+def _check_unsigned(session: Session, meeting_id: str) -> None:
+    if signatures(session, meeting_id):
+        raise ConflictError(
+            "Biên bản đã được ký; không thể sửa nội dung nữa",
+            "The minutes have been signed; their text can no longer change",
+            meeting_id=meeting_id,
+        )
+
+
+def save_version(store: Store, actor: Actor, meeting_id: str, edit: MinutesEdit, *, base_version: int | None = None) -> int:
+    """Save a new version; ``base_version`` (the version the editor started from) refuses a lost update."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        _require_editor(session, actor, meeting)
+        require_state(meeting.id, MeetingState(meeting.state), EDITING, "soạn biên bản (cuộc họp phải đã bế mạc)", "edit the minutes")
+        _check_unsigned(session, meeting_id)
+        return _next_version(session, meeting, edit, base_version=base_version, generated=False)
+
+    event = store.append(decide, actor_id=actor.member_id)
+    return int(event.data["version"])
+
+
+def _next_version(session: Session, meeting: t.Meeting, edit: MinutesEdit, *, base_version: int | None, generated: bool) -> ev.MinutesSaved:
+    previous = latest_version(session, meeting.id)
+    current = previous.version if previous else 0
+    if base_version is not None and base_version != current:
+        raise ConflictError(
+            f"Biên bản đã có phiên bản {current} mới hơn bản bạn đang sửa ({base_version}); hãy tải lại rồi sửa tiếp",
+            f"The minutes are at version {current}, newer than the version you edited ({base_version}); reload and edit again",
+            current=current,
+            base_version=base_version,
+        )
+    drafted = _draft_sections(session, meeting)
+    known = {item_id: title for item_id, title, _ in drafted}
+    texts = {s["item_id"]: s["text"] for s in previous.sections} if previous else {i: text for i, _, text in drafted}
+    for item_id, text in (edit.sections or {}).items():
+        if item_id not in known:
+            raise InvalidInputError(
+                f"Biên bản không có mục {item_id}",
+                f"The minutes have no section {item_id}",
+                section=item_id,
+                accepted=sorted(known),
+            )
+        texts[item_id] = check_section_text(known[item_id], text)
+    for item_id, _, text in drafted:
+        texts.setdefault(item_id, text)
+    number = clean_line(edit.number) if edit.number is not None else (previous.number if previous else _default_number(session, meeting))
+    if not number or len(number) > 32:
+        raise InvalidInputError("Số biên bản phải có từ 1 đến 32 ký tự", "The minutes number must have 1 to 32 characters", number=number)
+
+    def keep(new: str | None, old: str | None) -> str | None:
+        return (clean_line(new) or None) if new is not None else old
+
+    return ev.MinutesSaved(
+        meeting_id=meeting.id,
+        version=current + 1,
+        number=number,
+        place=keep(edit.place, previous.place if previous else None),
+        opening=keep(edit.opening, previous.opening if previous else None),
+        closing=keep(edit.closing, previous.closing if previous else None),
+        recipients=[clean_line(r) for r in edit.recipients if r.strip()]
+        if edit.recipients is not None
+        else (list(previous.recipients) if previous else ["Các thành viên dự họp"]),
+        sections=[ev.MinutesSection(item_id=i, text=texts[i]) for i in [d[0] for d in drafted] + [i for i in texts if i not in known]],
+        generated=generated,
+    )
+
+
+# --- rendering and signing -----------------------------------------------------------------------
+
+
+def render(
+    store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo, version: int | None = None
+) -> RenderedMinutes:
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+        row = version_of(session, meeting_id, version) if version is not None else latest_version(session, meeting_id)
+        minutes = build(session, meeting_id, row, tz=tz)
+    return render_minutes(minutes, files.fonts())
+
+
+def current_pdf(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo) -> tuple[bytes, bool]:
+    """The newest signed PDF (and True), or a fresh rendering of the newest version (and False)."""
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+        signed = signatures(session, meeting_id)
+    for role in reversed(ROLE_ORDER):
+        if role in signed:
+            return files.get_pdf(signed[role].pdf_sha256), True
+    return render(store, actor, meeting_id, files, tz=tz).pdf, False
+
+
+@dataclass(frozen=True)
+class SignResult:
+    role: str
+    version: int
+    pdf_sha256: str
+    timestamped: bool
+
+
+def _signing_role(session: Session, actor: Actor, meeting: t.Meeting) -> str:
+    role = meeting_role(session, actor, meeting)
+    done = signatures(session, meeting.id)
+    if role is MeetingRole.SECRETARY:
+        if "secretary" in done:
+            raise ConflictError("Thư ký đã ký biên bản này rồi", "The secretary has already signed these minutes")
+        return "secretary"
+    if role is MeetingRole.CHAIR:
+        if "secretary" not in done:
+            raise ConflictError(
+                "Thư ký cần ký trước, sau đó chủ tọa mới ký", "The secretary signs first; the chair signs after", signed=sorted(done)
+            )
+        if "chair" in done:
+            raise ConflictError("Chủ tọa đã ký biên bản này rồi", "The chair has already signed these minutes")
+        return "chair"
+    raise PermissionDeniedError(
+        "Chỉ thư ký và chủ tọa của cuộc họp được ký biên bản",
+        "Only the meeting's secretary and chair sign the minutes",
+        meeting_id=meeting.id,
+    )
+
+
+def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> SignResult:
+    """Sign with the actor's registered certificate: the secretary the rendered PDF, the chair the secretary's."""
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
+        require_state(meeting.id, MeetingState(meeting.state), EDITING, "ký biên bản (cuộc họp phải đã bế mạc)", "sign the minutes")
+        role = _signing_role(session, actor, meeting)
+        certificate = session.get(t.SignerCertificate, actor.member_id)
+        if certificate is None:
+            raise ConflictError(
+                "Bạn chưa có chứng thư số được đăng ký; hãy nhờ quản trị viên đăng ký tệp .p12 của bạn",
+                "You have no registered signing certificate; ask the administrator to register your .p12 file",
+                member_id=actor.member_id,
+            )
+        fingerprint = certificate.fingerprint_sha256
+        member = session.get_one(t.Member, actor.member_id)
+        version = latest_version(session, meeting_id)
+        source_sha = signatures(session, meeting_id)["secretary"].pdf_sha256 if role == "chair" else None
+    if version is None:  # the secretary signs the automatic draft: it becomes version 1
+        save_generated(store, actor, meeting_id)
+        with store.read() as session:
+            version = latest_version(session, meeting_id)
+    assert version is not None
+    if source_sha is None:
+        rendered = render(store, actor, meeting_id, files, tz=tz, version=version.version)
+        source = rendered.pdf
+        box = rendered.signature_boxes[role]
+        source_sha = files.put_pdf(source)
+    else:
+        source = files.get_pdf(source_sha)
+        rendered = render(store, actor, meeting_id, files, tz=tz, version=version.version)  # the same layout: where the box is
+        box = rendered.signature_boxes[role]
+    request = SignRequest(role, member.full_name, member.title, box.page, box.box, location=None)
+    pkcs12 = files.get_certificate(actor.member_id, fingerprint)
+    signed = sign_pdf(source, pkcs12, passphrase, request, files.stamp_font(), tsa_url=files.tsa_url)
+    signed_sha = files.put_pdf(signed)
+    version_number = version.version
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = get_meeting(session, meeting_id)
+        require_state(meeting.id, MeetingState(meeting.state), EDITING, "ký biên bản", "sign the minutes")
+        if _signing_role(session, actor, meeting) != role:
+            raise ConflictError("Biên bản vừa được ký bởi người khác; hãy tải lại", "The minutes were just signed by someone else; reload")
+        newest = latest_version(session, meeting_id)
+        if newest is None or newest.version != version_number:
+            raise ConflictError("Biên bản vừa được sửa; hãy xem lại rồi ký", "The minutes changed while signing; review and sign again")
+        out: list[ev.EventPayload] = [
+            ev.MinutesSigned(
+                meeting_id=meeting_id,
+                version=version_number,
+                role=role,
+                member_id=actor.member_id,
+                fingerprint_sha256=fingerprint,
+                signed_from_sha256=source_sha,
+                pdf_sha256=signed_sha,
+                size=len(signed),
+                timestamped=files.tsa_url is not None,
+            )
+        ]
+        if role == "chair":
+            check_transition(meeting.id, MeetingState(meeting.state), MeetingState.MINUTES_SIGNED)
+            out.append(
+                ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.MINUTES_SIGNED)
+            )
+        return out
+
+    store.append_all(decide, actor_id=actor.member_id)
+    log.info("minutes of %s signed by the %s (%s)", meeting_id, role, actor.member_id)
+    return SignResult(role, version_number, signed_sha, files.tsa_url is not None)
+
+
+def save_generated(store: Store, actor: Actor, meeting_id: str) -> int:
+    """Keep the automatic draft as version 1 (when nobody has saved a version yet)."""
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = get_meeting(session, meeting_id)
+        if latest_version(session, meeting_id) is not None:
+            return []
+        return [_next_version(session, meeting, MinutesEdit(), base_version=None, generated=True)]
+
+    store.append_all(decide, actor_id=actor.member_id)
+    return 1

@@ -1,0 +1,143 @@
+"""A sealed meeting archive: files written once, a SHA-256 manifest, and a check that finds any change.
+
+The archive is a directory: the files, and ``manifest.json`` listing each file's size and SHA-256.
+The manifest's own SHA-256 is what the application records in its hash-chained event log, so a
+forged manifest is caught as surely as a changed file. Files are made read-only once written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from transcripts.errors import ArchiveError
+
+MANIFEST = "manifest.json"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Sealed:
+    directory: Path
+    entries: tuple[ArchiveEntry, ...]
+    manifest_sha256: str
+
+
+@dataclass(frozen=True)
+class ArchiveProblem:
+    name: str
+    problem: str  # missing | modified | unexpected | manifest_modified | manifest_missing
+
+    def text_vi(self) -> str:
+        return {
+            "missing": f"thiếu tệp {self.name}",
+            "modified": f"tệp {self.name} đã bị thay đổi",
+            "unexpected": f"có tệp lạ {self.name} không thuộc bản lưu trữ",
+            "manifest_modified": "danh mục lưu trữ (manifest.json) đã bị thay đổi",
+            "manifest_missing": "thiếu danh mục lưu trữ (manifest.json)",
+        }[self.problem]
+
+
+@dataclass(frozen=True)
+class ArchiveReport:
+    directory: Path
+    files: int
+    problems: tuple[ArchiveProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _safe_name(name: str) -> str:
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or name == MANIFEST:
+        raise ArchiveError(f"Tên tệp lưu trữ không hợp lệ: {name}", f"Invalid archive file name {name!r}", name=name)
+    return str(pure)
+
+
+def seal(directory: Path, files: Mapping[str, bytes | Path], *, meeting_id: str, sealed_at: str) -> Sealed:
+    """Write ``files`` (bytes, or a path to copy) and the manifest; refuses a directory already sealed."""
+    directory = Path(directory)
+    if (directory / MANIFEST).exists():
+        raise ArchiveError(
+            f"Cuộc họp {meeting_id} đã được niêm phong lưu trữ; không ghi lại được",
+            f"The archive of meeting {meeting_id} is already sealed and cannot be written again",
+            directory=str(directory),
+        )
+    staging = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    entries = []
+    for name, content in sorted(files.items()):
+        target = staging / _safe_name(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            if not Path(content).is_file():
+                raise ArchiveError(f"Không tìm thấy tệp cần lưu trữ: {name}", f"The file to archive is missing: {content}", name=name)
+            shutil.copyfile(content, target)
+        with open(target, "rb") as handle:
+            os.fsync(handle.fileno())
+        entries.append(ArchiveEntry(name, target.stat().st_size, sha256_file(target)))
+        target.chmod(0o444)
+    manifest = {
+        "meeting_id": meeting_id,
+        "sealed_at": sealed_at,
+        "algorithm": "sha256",
+        "files": [{"name": e.name, "size": e.size, "sha256": e.sha256} for e in entries],
+    }
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    (staging / MANIFEST).write_bytes(body)
+    (staging / MANIFEST).chmod(0o444)
+    # the directory appears complete or not at all
+    if directory.exists():
+        directory.rmdir()  # only an empty directory may be replaced; anything else raises
+    staging.rename(directory)
+    return Sealed(directory, tuple(entries), hashlib.sha256(body).hexdigest())
+
+
+def verify(directory: Path, manifest_sha256: str | None = None) -> ArchiveReport:
+    """Recompute every hash; report missing, modified and unexpected files (and a changed manifest)."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        return ArchiveReport(directory, 0, (ArchiveProblem(MANIFEST, "manifest_missing"),))
+    body = manifest_path.read_bytes()
+    problems: list[ArchiveProblem] = []
+    if manifest_sha256 is not None and hashlib.sha256(body).hexdigest() != manifest_sha256:
+        problems.append(ArchiveProblem(MANIFEST, "manifest_modified"))
+    try:
+        listed = {f["name"]: f for f in json.loads(body)["files"]}
+    except (ValueError, KeyError, TypeError):
+        return ArchiveReport(directory, 0, (ArchiveProblem(MANIFEST, "manifest_modified"),))
+    for name, entry in sorted(listed.items()):
+        path = directory / name
+        if not path.is_file():
+            problems.append(ArchiveProblem(name, "missing"))
+        elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+            problems.append(ArchiveProblem(name, "modified"))
+    present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()} - {MANIFEST}
+    problems.extend(ArchiveProblem(name, "unexpected") for name in sorted(present - set(listed)))
+    return ArchiveReport(directory, len(listed), tuple(problems))
