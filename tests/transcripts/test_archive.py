@@ -1,0 +1,67 @@
+"""A sealed archive: written once; a changed, missing or added file, or a forged manifest, is found."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from transcripts.archive import MANIFEST, seal, verify
+from transcripts.errors import ArchiveError
+
+
+def _seal(tmp_path: Path) -> tuple[Path, str]:
+    recording = tmp_path / "ghi-am.wav"
+    recording.write_bytes(b"RIFF" + bytes(range(256)) * 10)
+    files = {"bien-ban-da-ky.pdf": b"%PDF-1.7 signed", "ghi-am/phien-hop.wav": recording, "diem-danh.json": "[]".encode()}
+    sealed = seal(tmp_path / "archive" / "m1", files, meeting_id="m1", sealed_at="2026-11-23T10:00:00+00:00")
+    assert [e.name for e in sealed.entries] == ["bien-ban-da-ky.pdf", "diem-danh.json", "ghi-am/phien-hop.wav"]
+    assert sealed.manifest_sha256 == hashlib.sha256((sealed.directory / MANIFEST).read_bytes()).hexdigest()
+    return sealed.directory, sealed.manifest_sha256
+
+
+def test_a_fresh_archive_verifies_and_cannot_be_written_twice(tmp_path: Path) -> None:
+    directory, manifest = _seal(tmp_path)
+    report = verify(directory, manifest)
+    assert report.ok and report.files == 3
+    assert not (directory / "diem-danh.json").stat().st_mode & 0o222  # read-only
+    with pytest.raises(ArchiveError) as err:
+        seal(directory, {"x": b"y"}, meeting_id="m1", sealed_at="later")
+    assert "đã được niêm phong" in err.value.message_vi
+
+
+@pytest.mark.parametrize("change", ["flip", "delete", "add", "manifest"])
+def test_any_change_is_found(tmp_path: Path, change: str) -> None:
+    directory, manifest = _seal(tmp_path)
+    target = directory / "ghi-am" / "phien-hop.wav"
+    if change == "flip":
+        target.chmod(0o644)
+        data = bytearray(target.read_bytes())
+        data[100] ^= 1
+        target.write_bytes(bytes(data))
+        expected = [("ghi-am/phien-hop.wav", "modified")]
+    elif change == "delete":
+        target.unlink()
+        expected = [("ghi-am/phien-hop.wav", "missing")]
+    elif change == "add":
+        (directory / "them.txt").write_text("không thuộc hồ sơ")
+        expected = [("them.txt", "unexpected")]
+    else:  # rewrite the manifest to match a changed file: the hash kept in the log still catches it
+        path = directory / MANIFEST
+        path.chmod(0o644)
+        body = json.loads(path.read_bytes())
+        body["files"][0]["size"] += 0
+        body["sealed_at"] = "2020-01-01"
+        path.write_text(json.dumps(body))
+        expected = [(MANIFEST, "manifest_modified")]
+    report = verify(directory, manifest)
+    assert not report.ok and [(p.name, p.problem) for p in report.problems] == expected
+    assert report.problems[0].text_vi()
+
+
+def test_names_that_escape_the_archive_are_refused(tmp_path: Path) -> None:
+    for bad in ("../ngoai.txt", "/etc/passwd", MANIFEST):
+        with pytest.raises(ArchiveError):
+            seal(tmp_path / "a", {bad: b"x"}, meeting_id="m", sealed_at="now")

@@ -1,0 +1,110 @@
+"""Two PAdES signatures (secretary, then chair) checked by pyHanko and by poppler's pdfsig; a flipped
+byte, a wrong passphrase, an expired certificate, an untrusted root; an RFC 3161 time-stamp over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pki import TimeStampServer, member_cert, root_ca
+from transcripts.errors import SignatureCheckError, SigningError
+from transcripts.fonts import FontSet, stamp_font
+from transcripts.pdf import RenderedMinutes
+from transcripts.signing import SignRequest, certificate_info, sign_pdf, verify_pdf
+
+SECRETARY, CHAIR = "Lê Thị Hoa", "Nguyễn Văn Trường"
+
+
+def _request(rendered: RenderedMinutes, role: str, name: str) -> SignRequest:
+    box = rendered.signature_boxes[role]
+    return SignRequest(role, name, "Chuyên viên" if role == "secretary" else "Giám đốc Sở", box.page, box.box)
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[TimeStampServer]:
+    server = TimeStampServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def signed(rendered: RenderedMinutes, fonts: FontSet, tmp_path_factory: pytest.TempPathFactory, tsa: TimeStampServer) -> bytes:
+    font = stamp_font(fonts, tmp_path_factory.mktemp("fonts"))
+    first = sign_pdf(rendered.pdf, member_cert(SECRETARY).pkcs12("thu-ky"), "thu-ky", _request(rendered, "secretary", SECRETARY), font)
+    assert first.startswith(rendered.pdf)  # an incremental update: the original bytes are untouched
+    second = sign_pdf(first, member_cert(CHAIR).pkcs12("chu-toa"), "chu-toa", _request(rendered, "chair", CHAIR), font, tsa_url=tsa.url)
+    assert second.startswith(first)
+    return second
+
+
+def test_both_signatures_are_intact_trusted_and_only_signatures_came_later(signed: bytes) -> None:
+    reports = verify_pdf(signed, [root_ca().pem])
+    assert [(r.field, r.signer) for r in reports] == [("ChuKy_ThuKy", SECRETARY), ("ChuKy_ChuToa", CHAIR)]
+    assert all(r.ok and r.intact and r.valid and r.trusted and not r.changed_after_signing for r in reports)
+    secretary, chair = reports
+    assert secretary.coverage == "entire_revision" and secretary.modification == "form_filling"  # the chair's signature
+    assert chair.coverage == "entire_file" and chair.modification == "none"
+    assert secretary.timestamp is None and chair.timestamp is not None and chair.timestamp_trusted
+    assert "hợp lệ; chứng thư tin cậy" in chair.summary_vi() and "+07:00" in chair.summary_vi()
+
+
+def test_the_time_stamp_came_from_the_authority_over_http(signed: bytes, tsa: TimeStampServer) -> None:
+    assert tsa.requests >= 1
+
+
+def test_an_unknown_root_is_reported_untrusted_but_intact(signed: bytes) -> None:
+    reports = verify_pdf(signed, [])
+    assert all(r.intact and r.valid and not r.trusted and not r.ok for r in reports)
+    assert "KHÔNG thuộc tổ chức chứng thực tin cậy" in reports[0].summary_vi()
+
+
+def test_a_flipped_byte_breaks_the_signatures(signed: bytes, rendered: RenderedMinutes) -> None:
+    index = rendered.pdf.index(b"stream", len(rendered.pdf) // 3) + 20  # inside a content stream of the original
+    tampered = bytearray(signed)
+    tampered[index] ^= 0x01
+    reports = verify_pdf(bytes(tampered), [root_ca().pem])
+    assert reports and not any(r.intact for r in reports) and not any(r.ok for r in reports)
+
+
+def test_pdfsig_agrees(signed: bytes, tmp_path: Path) -> None:
+    pdf, ca = tmp_path / "signed.pdf", tmp_path / "ca.pem"
+    pdf.write_bytes(signed)
+    ca.write_bytes(root_ca().pem)
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "ca", "-t", "C,C,C", "-i", str(ca)], check=True, capture_output=True)
+    out = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True).stdout
+    assert out.count("Signature is Valid.") == 2 and out.count("Certificate is Trusted.") == 2, out
+    assert f"Common Name: {SECRETARY}" in out and "Total document signed" in out
+    tampered = bytearray(signed)
+    tampered[len(signed) // 4] ^= 0x01
+    pdf.write_bytes(bytes(tampered))
+    out = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True).stdout
+    assert "Signature is Valid." not in out, out
+
+
+def test_bad_certificates_and_files_get_clear_errors(rendered: RenderedMinutes, fonts: FontSet, tmp_path: Path) -> None:
+    good = member_cert(SECRETARY).pkcs12("dung")
+    with pytest.raises(SigningError) as err:
+        certificate_info(good, "sai")
+    assert "Mật khẩu" in err.value.message_vi
+    for junk in (b"", b"not a certificate"):
+        with pytest.raises(SigningError):
+            certificate_info(junk, "x")
+    expired = member_cert("Người Hết Hạn", expired=True).pkcs12("x")
+    with pytest.raises(SigningError) as err:
+        certificate_info(expired, "x")
+    assert "chỉ có hiệu lực" in err.value.message_vi
+    info = certificate_info(good, "dung")
+    assert info.common_name == SECRETARY and len(info.fingerprint_sha256) == 64
+    with pytest.raises(SigningError):
+        sign_pdf(b"%PDF-1.7 truncated", good, "dung", _request(rendered, "secretary", SECRETARY), stamp_font(fonts, tmp_path))
+    with pytest.raises(SignatureCheckError):
+        verify_pdf(b"hello")
+    with pytest.raises(SignatureCheckError) as err:
+        verify_pdf(rendered.pdf)
+    assert "không có chữ ký" in err.value.message_vi
