@@ -23,6 +23,7 @@ from meeting_room.errors import InvalidInputError, MeetingRoomError, NotFoundErr
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
 from speech.errors import SpeechError
+from transcripts.errors import TranscriptError
 from vision.errors import VisionError
 from voting import VotingError
 
@@ -36,7 +37,7 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, VotingError, VisionError, SpeechError, ValidationError) as exc:
+        except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
@@ -103,11 +104,14 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 @_friendly
 def verify(ctx: click.Context) -> None:
-    """Check the event log's hash chain and recount every closed poll from its stored ballots."""
+    """Check the event log's hash chain, recount every closed poll, and re-hash every sealed archive."""
+    from meeting_room.minutes_files import MinutesFiles
     from meeting_room.server import open_store
+    from meeting_room.services.archive import verify_all
     from meeting_room.services.polls import verify_polls
 
-    store = open_store(_settings(ctx))
+    settings = _settings(ctx)
+    store = open_store(settings)
     report = store.verify()
     if report.ok:
         click.echo(f"OK: {report.events} sự kiện, chuỗi băm nguyên vẹn / {report.events} events, hash chain intact")
@@ -123,8 +127,57 @@ def verify(ctx: click.Context) -> None:
         click.echo(f"OK: kiểm lại {audit.checked} phiên biểu quyết, kết quả khớp / {audit.checked} polls recounted, results match")
     for problem in audit.problems:
         click.echo(f"SAI LỆCH / MISMATCH: {problem}", err=True)
-    if not (report.ok and audit.ok):
+    archives = verify_all(store, MinutesFiles.from_settings(settings))
+    damaged = [(meeting_id, r) for meeting_id, r in archives if not r.ok]
+    if not damaged:
+        click.echo(f"OK: {len(archives)} hồ sơ lưu trữ niêm phong, mọi tệp khớp / {len(archives)} sealed archives, every file matches")
+    for meeting_id, archive_report in damaged:
+        for problem in archive_report.problems:
+            click.echo(f"LƯU TRỮ HỎNG / ARCHIVE DAMAGED {meeting_id}: {problem.text_vi()} ({problem.name}: {problem.problem})", err=True)
+    if not (report.ok and audit.ok and not damaged):
         sys.exit(1)
+
+
+@main.group()
+def minutes() -> None:
+    """Signed minutes."""
+
+
+@minutes.command("verify")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CA certificate to trust (PEM/DER); default: the configured trust_roots.",
+)
+@click.pass_context
+@_friendly
+def minutes_verify(ctx: click.Context, pdf: Path, trust: tuple[Path, ...]) -> None:
+    """Check every signature of a minutes PDF: intact, signer, time, trusted, changed after signing."""
+    import logging
+
+    from transcripts.signing import VIETNAM, verify_pdf
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # untrusted chains are reported below, not as tracebacks
+    roots = [p.read_bytes() for p in (trust or _settings(ctx).trust_roots)]
+    reports = verify_pdf(pdf.read_bytes(), roots)
+    for r in reports:
+        click.echo(r.summary_vi())
+        when = r.signed_at.astimezone(VIETNAM).isoformat(timespec="seconds") if r.signed_at else "?"
+        stamp = r.timestamp.astimezone(VIETNAM).isoformat(timespec="seconds") if r.timestamp else "none"
+        click.echo(
+            f"  signer={r.signer!r} signed_at={when} timestamp={stamp} intact={r.intact} valid={r.valid} trusted={r.trusted} "
+            f"coverage={r.coverage} later_changes={r.modification} changed_after_signing={r.changed_after_signing}"
+        )
+        for problem in r.problems:
+            click.echo(f"  problem: {problem}")
+    ok = all(r.ok for r in reports)
+    click.echo(
+        ("OK: mọi chữ ký hợp lệ và tin cậy" if ok else "KHÔNG ĐẠT: có chữ ký không hợp lệ hoặc không tin cậy") + f" ({len(reports)})"
+    )
+    sys.exit(0 if ok else 1)
 
 
 @main.command()
