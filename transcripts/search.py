@@ -18,7 +18,7 @@ from transcripts.text import fold, nfc
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 16
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: FTS5 and PostgreSQL split at "_" too
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def parse_query(text: str) -> Query:
 
 
 def _patterns(query: Query) -> list[re.Pattern[str]]:
-    return [re.compile(r"\b" + r"\W+".join(re.escape(w) for w in part) + r"\b") for part in query.parts]
+    # word edges as the engines see them: a letter or digit on neither side ("_" separates words)
+    return [re.compile(r"(?<![^\W_])" + r"[\W_]+".join(re.escape(w) for w in part) + r"(?![^\W_])") for part in query.parts]
 
 
 def highlight_spans(text: str, query: Query) -> list[tuple[int, int]]:

@@ -28,7 +28,11 @@ def sample_minutes(transcript_lines: int = 40) -> Minutes:
         "Thông qua Nghị quyết về kế hoạch đầu tư công năm 2027",
         "quá 1/2 tổng số thành viên tán thành",
         "Tổng số thành viên: 25; có mặt: 20; số phiếu: 20",
-        (PollRow("Tán thành", 18, "72,00", True), PollRow("Không tán thành", 1, "4,00", False), PollRow("Không biểu quyết", 1, "4,00", False)),
+        (
+            PollRow("Tán thành", 18, "72,00", True),
+            PollRow("Không tán thành", 1, "4,00", False),
+            PollRow("Không biểu quyết", 1, "4,00", False),
+        ),
         "Thông qua",
         "Thông qua: tán thành 18/25 tổng số thành viên (72,00%)",
     )
@@ -50,7 +54,9 @@ def sample_minutes(transcript_lines: int = 40) -> Minutes:
         ),
         sections=(Section("i1", "Báo cáo tình hình giải ngân vốn đầu tư công", draft_text(turns, [poll]), (poll,)),),
         recipients=("Các thành viên dự họp", "UBND tỉnh (để báo cáo)"),
-        transcript=tuple(TranscriptEntry(i * 7.5, "Nguyễn Văn Trường", f"Câu thứ {i}: chúng ta biểu quyết kế hoạch") for i in range(transcript_lines)),
+        transcript=tuple(
+            TranscriptEntry(i * 7.5, "Nguyễn Văn Trường", f"Câu thứ {i}: chúng ta biểu quyết kế hoạch") for i in range(transcript_lines)
+        ),
     )
 
 
