@@ -18,6 +18,11 @@ def file_schema(field: str, description: str) -> dict[str, object]:
 
 
 async def one_file(request: Request, field: str, accepted: str) -> UploadFile:
+    return (await file_and_fields(request, field, accepted))[0]
+
+
+async def file_and_fields(request: Request, field: str, accepted: str) -> tuple[UploadFile, dict[str, str]]:
+    """The one file of a multipart form, and its plain text fields (e.g. a passphrase)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInputError(
             f"Hãy gửi tệp dạng multipart/form-data, trường “{field}”",
@@ -29,4 +34,4 @@ async def one_file(request: Request, field: str, accepted: str) -> UploadFile:
     if not isinstance(upload, UploadFile):
         await form.close()
         raise InvalidInputError(f"Thiếu trường “{field}” ({accepted})", f"The form has no '{field}' field ({accepted})", field=field)
-    return upload
+    return upload, {name: value for name, value in form.items() if isinstance(value, str)}

@@ -11,14 +11,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from meeting_room import search_index
 from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
-from meeting_room.api.uploads import file_schema
+from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
-from meeting_room.errors import InvalidInputError, NotFoundError
+from meeting_room.errors import NotFoundError
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.roles import Role
 from meeting_room.services import agenda as agenda_service
@@ -246,19 +245,6 @@ class CertificateOut(BaseModel):
     not_after: datetime
 
 
-async def _form_file(request: Request, field: str) -> tuple[UploadFile, dict[str, str]]:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInputError(
-            f"Hãy gửi dạng multipart/form-data với trường tệp “{field}”", f"Send multipart/form-data with the file field '{field}'"
-        )
-    form = await request.form(max_files=1, max_fields=4)
-    upload = form.get(field)
-    if not isinstance(upload, UploadFile):
-        await form.close()
-        raise InvalidInputError(f"Thiếu tệp “{field}”", f"The form has no file field '{field}'", field=field)
-    return upload, {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 @router.post(
     "/api/members/{member_id}/certificate",
     status_code=201,
@@ -267,7 +253,7 @@ async def _form_file(request: Request, field: str) -> tuple[UploadFile, dict[str
 )
 async def register_certificate(member_id: str, request: Request, store: StoreDep, actor: ActorDep) -> CertificateOut:
     """Register a member's signing certificate (administrator); the passphrase is checked, never stored."""
-    upload, fields = await _form_file(request, "file")
+    upload, fields = await file_and_fields(request, "file", "PKCS#12 (.p12/.pfx)")
     try:
         data = await upload.read(minutes_files(request).max_certificate_bytes + 1)
     finally:
@@ -374,7 +360,7 @@ def verify_stored(meeting_id: str, request: Request, store: StoreDep, settings: 
 @router.post("/api/minutes/verify", openapi_extra=file_schema("file", "A signed PDF"))
 async def verify_upload(request: Request, actor: ActorDep) -> list[SignatureReportOut]:
     """Check the signatures of any PDF (e.g. a copy received by e-mail) against the trusted roots."""
-    upload, _ = await _form_file(request, "file")
+    upload, _ = await file_and_fields(request, "file", "PDF")
     try:
         data = await upload.read(64 << 20)
     finally:
