@@ -74,6 +74,20 @@ class Results:
 # --- indexing -----------------------------------------------------------------------------------
 
 
+def agenda_items_of(session: Session, meeting: t.Meeting, run: t.TranscriptPass, starts: list[float]) -> list[str | None]:
+    """For each line start (seconds into the pass's audio), the agenda item the chair had open then."""
+    log = [(datetime.fromisoformat(at), item) for at, item in meeting.agenda_log or []]
+    origin = _audio_origin(session, meeting, run)
+    if origin is None or not log:
+        return [None] * len(starts)
+    times = [at for at, _ in log]
+    out: list[str | None] = []
+    for start in starts:
+        index = bisect_right(times, origin + timedelta(seconds=start)) - 1
+        out.append(log[index][1] if index >= 0 else None)
+    return out
+
+
 def _audio_origin(session: Session, meeting: t.Meeting, run: t.TranscriptPass) -> datetime | None:
     """The wall-clock time of second 0 of a pass's audio: a live pass starts with the audio; a
     final pass re-reads the recording, taken as starting with the meeting's first live pass."""
@@ -112,17 +126,12 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
 
     run = current_pass(session, meeting_id)
     if run is not None:
-        log = [(datetime.fromisoformat(at), item) for at, item in meeting.agenda_log or [] if item in items]
-        times = [at for at, _ in log]
-        origin = _audio_origin(session, meeting, run)
         recording_id = run.recording_id or session.scalar(
             select(t.Recording.id).where(t.Recording.meeting_id == meeting_id).order_by(t.Recording.added_at).limit(1)
         )
-        for line in lines(session, run.id):
-            item_id = None
-            if origin is not None and log:
-                index = bisect_right(times, origin + timedelta(seconds=line.start)) - 1
-                item_id = log[index][1] if index >= 0 else None
+        found = lines(session, run.id)
+        for line, item in zip(found, agenda_items_of(session, meeting, run, [x.start for x in found]), strict=True):
+            item_id = item if item in items else None  # an item removed since
             rows.append(
                 {
                     **base,

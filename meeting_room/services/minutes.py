@@ -8,10 +8,11 @@ minutes signed and seals the archive (``services.archive``).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError,
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.roles import MeetingRole, Role
+from meeting_room.search_index import agenda_items_of
 from meeting_room.services.transcripts import current_pass, lines
 from meeting_room.store import Store
 from transcripts.minutes import (
@@ -108,24 +110,12 @@ def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable
 
 def _transcript(session: Session, meeting: t.Meeting) -> tuple[list[TranscriptEntry], list[str | None]]:
     """The current transcript's lines, and for each the agenda item it was spoken under."""
-    from meeting_room.search_index import _audio_origin  # the same clock as the search index
-
     run = current_pass(session, meeting.id)
     if run is None:
         return [], []
-    origin = _audio_origin(session, meeting, run)
-    log_entries = [(datetime.fromisoformat(at), item) for at, item in meeting.agenda_log or []]
-    entries, items = [], []
-    for line in lines(session, run.id):
-        entries.append(TranscriptEntry(line.start, line.speaker or "Chưa rõ người nói", line.text))
-        item = None
-        if origin is not None:
-            moment = origin + timedelta(seconds=line.start)
-            for at, item_id in log_entries:
-                if at <= moment:
-                    item = item_id
-        items.append(item)
-    return entries, items
+    found = lines(session, run.id)
+    entries = [TranscriptEntry(line.start, line.speaker or "Chưa rõ người nói", line.text) for line in found]
+    return entries, agenda_items_of(session, meeting, run, [line.start for line in found])
 
 
 def _agenda(session: Session, meeting_id: str) -> list[t.AgendaItem]:
@@ -225,7 +215,7 @@ def _closed_at(session: Session, meeting_id: str, tz: ZoneInfo) -> datetime | No
     for row in session.scalars(
         select(EventRow).where(EventRow.meeting_id == meeting_id, EventRow.type == ev.MeetingStateChanged.type).order_by(EventRow.seq)
     ):
-        if '"to_state":"closed"' in row.payload:
+        if json.loads(row.payload).get("to_state") == MeetingState.CLOSED.value:
             return datetime.fromisoformat(row.occurred_at).astimezone(tz)
     return None
 
