@@ -236,6 +236,38 @@ class AgendaItemTaken(EventPayload):
     item_id: str
 
 
+class FloorRequested(EventPayload):
+    """A participant asks to speak (xin phát biểu): they join the end of the queue."""
+
+    type = "floor.requested"
+    meeting_id: str
+    member_id: str
+
+
+class FloorWithdrawn(EventPayload):
+    """A request to speak leaves the queue unanswered: withdrawn by the member or declined by the chair."""
+
+    type = "floor.withdrawn"
+    meeting_id: str
+    member_id: str
+
+
+class FloorGiven(EventPayload):
+    """The chair gives the floor to someone (from the queue or not); whoever spoke before stops."""
+
+    type = "floor.given"
+    meeting_id: str
+    member_id: str
+
+
+class FloorEnded(EventPayload):
+    """The person speaking has finished (or the chair takes the floor back)."""
+
+    type = "floor.ended"
+    meeting_id: str
+    member_id: str
+
+
 class DocumentAttached(EventPayload):
     type = "document.attached"
     meeting_id: str

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room import search_index
 from meeting_room.db import tables as t
-from meeting_room.lifecycle import MeetingState
+from meeting_room.lifecycle import RUNNING, MeetingState
 from meeting_room.roles import MeetingRole
 from voting import PollState
 
@@ -215,6 +215,8 @@ def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> No
     meeting.state_changed_at = m.at
     if p.to_state is MeetingState.IN_SESSION and meeting.started_at is None:
         meeting.started_at = m.at
+    if p.to_state not in RUNNING:  # a closed or cancelled meeting has nobody waiting to speak
+        meeting.floor_queue, meeting.floor_speaker = None, None
 
 
 @_on(ev.ParticipantAdded)
@@ -458,6 +460,30 @@ def _agenda_item_taken(s: Session, p: ev.AgendaItemTaken, m: Meta) -> None:
     meeting = s.get_one(t.Meeting, p.meeting_id)
     meeting.current_item_id = p.item_id
     meeting.agenda_log = [*(meeting.agenda_log or []), [m.at.isoformat(), p.item_id]]
+
+
+@_on(ev.FloorRequested)
+def _floor_requested(s: Session, p: ev.FloorRequested, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.floor_queue = [*(meeting.floor_queue or []), [p.member_id, m.at.isoformat()]]
+
+
+@_on(ev.FloorWithdrawn)
+def _floor_withdrawn(s: Session, p: ev.FloorWithdrawn, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.floor_queue = [entry for entry in meeting.floor_queue or [] if entry[0] != p.member_id]
+
+
+@_on(ev.FloorGiven)
+def _floor_given(s: Session, p: ev.FloorGiven, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    meeting.floor_queue = [entry for entry in meeting.floor_queue or [] if entry[0] != p.member_id]
+    meeting.floor_speaker = [p.member_id, m.at.isoformat()]
+
+
+@_on(ev.FloorEnded)
+def _floor_ended(s: Session, p: ev.FloorEnded, m: Meta) -> None:
+    s.get_one(t.Meeting, p.meeting_id).floor_speaker = None
 
 
 @_on(ev.MinutesSaved)

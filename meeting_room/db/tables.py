@@ -178,6 +178,8 @@ class Meeting(Base):
     unknown_faces: Mapped[dict[str, int] | None] = mapped_column(JSON)  # camera -> faces seen that match nobody
     current_item_id: Mapped[str | None] = mapped_column(ID)  # the agenda item under discussion
     agenda_log: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[iso time, item id], ...] as items were taken
+    floor_queue: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[member id, iso time asked], ...] waiting to speak
+    floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
 
 
 class Participant(Base):

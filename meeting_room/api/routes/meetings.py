@@ -78,6 +78,7 @@ class MeetingOut(BaseModel):
     my_role: MeetingRole | None
     last_event_id: int
     created_at: datetime
+    current_item_id: str | None = Field(None, description="The agenda item under discussion")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
@@ -98,6 +99,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         my_role=meeting_role(session, actor, m),
         last_event_id=m.last_seq,
         created_at=m.created_at,
+        current_item_id=m.current_item_id,
     )
 
 

@@ -1,0 +1,75 @@
+"""The floor: ask to speak, withdraw, give the floor, end a turn. Changes reach pages as ``floor.*`` events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from meeting_room.access import get_meeting, require_view
+from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.services import floor
+from meeting_room.store import Store
+
+router = APIRouter(prefix="/api/meetings/{meeting_id}/floor", tags=["floor"])
+
+
+class WaitingOut(BaseModel):
+    member_id: str
+    full_name: str
+    since: datetime
+
+
+class FloorOut(BaseModel):
+    speaker: WaitingOut | None
+    queue: list[WaitingOut]
+
+
+class GiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str
+
+
+def _out(store: Store, meeting_id: str) -> FloorOut:
+    with store.read() as session:
+        state = floor.floor_of(session, get_meeting(session, meeting_id))
+    return FloorOut(
+        speaker=WaitingOut(**vars(state.speaker)) if state.speaker else None, queue=[WaitingOut(**vars(w)) for w in state.queue]
+    )
+
+
+@router.get("")
+def get_floor(meeting_id: str, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """Who speaks now and who waits to speak, in the order they asked."""
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+    return _out(store, meeting_id)
+
+
+@router.post("/requests", status_code=201)
+def ask(meeting_id: str, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """Ask to speak (xin phát biểu); only while the meeting is in session."""
+    floor.request(store, actor, meeting_id)
+    return _out(store, meeting_id)
+
+
+@router.delete("/requests/{member_id}")
+def withdraw(meeting_id: str, member_id: str, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """Withdraw one's own request, or (chair, secretary) decline someone's."""
+    floor.withdraw(store, actor, meeting_id, member_id)
+    return _out(store, meeting_id)
+
+
+@router.put("/speaker")
+def give(meeting_id: str, body: GiveIn, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """Give the floor (chair, secretary); whoever was speaking stops."""
+    floor.give(store, actor, meeting_id, body.member_id)
+    return _out(store, meeting_id)
+
+
+@router.delete("/speaker")
+def end(meeting_id: str, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """End the current turn (the speaker, or the chair or secretary)."""
+    floor.end(store, actor, meeting_id)
+    return _out(store, meeting_id)
