@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.resources import files as package_files
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from meeting_room import __version__, notify
 from meeting_room.api import errors
@@ -26,6 +24,7 @@ from meeting_room.api.routes import (
     meetings,
     members,
     minutes,
+    pages,
     polls,
     rooms,
     transcripts,
@@ -122,11 +121,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         app.include_router(module.router)
     app.include_router(polls.presets_router)
 
-    index = (package_files("meeting_room") / "web" / "index.html").read_text(encoding="utf-8")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return index
+    pages.install(app)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, object]:

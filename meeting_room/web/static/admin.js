@@ -1,0 +1,144 @@
+// Administration: members and roles; for each member the biometric consent, face photos (from a
+// file or the browser's camera), a voice reading (from a file or the microphone) and the signing
+// certificate; rooms and their seats.
+import { act, api, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+
+const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
+let bodies = [];
+
+async function renderMembers(select) {
+  const members = await api("GET", "/api/members");
+  fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members")),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
+      h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id } }, h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null),
+        h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
+        h("td", {}, h("button", { type: "button", onclick: () => showMember(m) }, "Chọn")))))));
+  if (select) showMember(members.find((m) => m.id === select));
+}
+
+function newMemberForm() {
+  const form = h("form", { id: "member-form" },
+    h("label", { for: "nm-name" }, "Họ và tên"), h("input", { id: "nm-name", name: "full_name", required: true, maxlength: 255 }),
+    h("label", { for: "nm-title" }, "Chức vụ"), h("input", { id: "nm-title", name: "title", maxlength: 255 }),
+    h("label", { for: "nm-body" }, "Cơ quan"), h("select", { id: "nm-body", name: "body_id" }, h("option", { value: "" }, "—"), bodies.map((b) => h("option", { value: b.id }, b.name))),
+    h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: k === "member", style: "width:28px" }), v))),
+    h("label", { for: "nm-user" }, "Tên đăng nhập"), h("input", { id: "nm-user", name: "username", autocomplete: "off" }),
+    h("label", { for: "nm-pass" }, "Mật khẩu ban đầu"), h("input", { id: "nm-pass", name: "password", type: "password", autocomplete: "new-password" }),
+    h("p", {}, h("button", { type: "submit", class: "primary" }, "Thêm thành viên")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { full_name: f.get("full_name"), roles: f.getAll("roles") };
+    for (const k of ["title", "body_id", "username", "password"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
+    act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}`, "ok"); await renderMembers(m.id); });
+  });
+  fill($("#new-member"), h("h2", {}, "Thêm thành viên ", h("span", { class: "en" }, "New member")), form);
+}
+
+// The browser camera: a live preview and a button that takes a JPEG still.
+function cameraCapture(onPhoto) {
+  const video = h("video", { autoplay: true, playsinline: true, muted: true, width: 320 });
+  const start = h("button", { type: "button" }, "📷 Bật máy ảnh");
+  const snap = h("button", { type: "button", disabled: true }, "Chụp ảnh");
+  start.addEventListener("click", () => act(start, async () => {
+    if (!navigator.mediaDevices?.getUserMedia) throw new Error("Trình duyệt không cho dùng máy ảnh (cần HTTPS hoặc localhost).");
+    video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    snap.disabled = false;
+  }));
+  snap.addEventListener("click", () => {
+    const canvas = h("canvas", { class: "snap", width: video.videoWidth, height: video.videoHeight });
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => onPhoto(new File([blob], `camera-${Date.now()}.jpg`, { type: "image/jpeg" })), "image/jpeg", 0.92);
+  });
+  return h("div", {}, video, h("div", { class: "row" }, start, snap));
+}
+
+// The microphone: records a reading with MediaRecorder (WebM/Opus, which the server decodes).
+function voiceRecorder(onAudio) {
+  const button = h("button", { type: "button" }, "🎙 Ghi âm giọng đọc");
+  let recorder = null;
+  button.addEventListener("click", () => act(null, async () => {
+    if (recorder) { recorder.stop(); return; }
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const chunks = [];
+    recorder = new MediaRecorder(stream);
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    recorder.onstop = () => { stream.getTracks().forEach((t) => t.stop()); recorder = null; button.textContent = "🎙 Ghi âm giọng đọc"; onAudio(new File(chunks, `voice-${Date.now()}.webm`, { type: "audio/webm" })); };
+    recorder.start();
+    button.textContent = "⏹ Dừng ghi (đọc 20–60 giây)";
+  }));
+  return button;
+}
+
+async function showMember(m) {
+  const el = $("#member-detail");
+  let bio;
+  try { bio = await api("GET", `/api/members/${m.id}/biometrics`); } catch (err) { return showError(err); }
+  const photos = [];
+  const photoList = h("ul", { id: "photo-list" });
+  const addPhoto = (file) => { photos.push(file); photoList.append(h("li", {}, file.name)); };
+  const fileInput = h("input", { type: "file", accept: "image/jpeg,image/png", multiple: true, id: "face-files" });
+  fileInput.addEventListener("change", () => { for (const f of fileInput.files) addPhoto(f); fileInput.value = ""; });
+  const sendPhotos = h("button", { type: "button", class: "primary", disabled: !bio.consent }, "Đăng ký khuôn mặt");
+  sendPhotos.addEventListener("click", () => {
+    if (!photos.length) return toast("Chưa có ảnh nào: chọn tệp hoặc chụp bằng máy ảnh.", "error", "No photo yet.");
+    const data = new FormData();
+    for (const p of photos) data.append("photo", p);
+    act(sendPhotos, async () => { const r = await api("POST", `/api/members/${m.id}/faces`, data); toast(`Đã đăng ký ${r.length} ảnh khuôn mặt`, "ok"); await showMember(m); });
+  });
+  const uploadVoice = (file) => {
+    const data = new FormData();
+    data.append("audio", file);
+    act(null, async () => { const r = await api("POST", `/api/members/${m.id}/voice`, data); toast(`Đã đăng ký giọng nói (${r.speech_s.toFixed(0)} giây lời nói)`, "ok"); await showMember(m); });
+  };
+  const voiceFile = h("input", { type: "file", accept: "audio/*,video/*", id: "voice-file" });
+  voiceFile.addEventListener("change", () => { if (voiceFile.files[0]) uploadVoice(voiceFile.files[0]); voiceFile.value = ""; });
+  const consent = h("button", { type: "button", class: bio.consent ? "danger" : "primary" }, bio.consent ? "Rút lại đồng ý" : "Ghi nhận đồng ý (văn bản đã ký)");
+  consent.addEventListener("click", () => act(consent, async () => { await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent }); await showMember(m); }));
+  const cert = h("form", { id: "cert-form" },
+    h("label", { for: "cert-file" }, "Tệp chứng thư số (.p12/.pfx)"), h("input", { type: "file", id: "cert-file", name: "file", accept: ".p12,.pfx,application/x-pkcs12", required: true }),
+    h("label", { for: "cert-pass" }, "Mật khẩu của tệp (chỉ dùng để kiểm tra, không lưu)"), h("input", { type: "password", id: "cert-pass", name: "passphrase", autocomplete: "off" }),
+    h("button", { type: "submit" }, "Đăng ký chứng thư số"));
+  cert.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(ev.submitter, async () => { const r = await api("POST", `/api/members/${m.id}/certificate`, new FormData(cert)); toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}`, "ok"); cert.reset(); });
+  });
+  fill(el, h("h2", {}, m.full_name),
+    h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"), " ", consent),
+    h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký)`),
+    bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, "Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói."),
+    h("h3", {}, `Giọng nói (${bio.voices.length} mẫu)`),
+    bio.consent ? h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice)) : null,
+    bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, "Xóa toàn bộ dữ liệu sinh trắc")) : null,
+    h("h3", {}, "Chứng thư số ký biên bản"), cert);
+}
+
+async function renderRooms() {
+  const rooms = await api("GET", "/api/rooms");
+  const form = h("form", { id: "room-form" },
+    h("label", { for: "room-name" }, "Tên phòng"), h("input", { id: "room-name", name: "name", required: true }),
+    h("label", { for: "room-loc" }, "Vị trí"), h("input", { id: "room-loc", name: "location" }),
+    h("label", { for: "room-seats" }, "Ghế (cách nhau bởi dấu phẩy)"), h("input", { id: "room-seats", name: "seats", placeholder: "A1, A2, A3" }),
+    h("p", {}, h("button", { type: "submit" }, "Thêm phòng họp")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { name: f.get("name"), seats: String(f.get("seats")).split(",").map((s) => s.trim()).filter(Boolean) };
+    if (String(f.get("location")).trim()) body.location = f.get("location");
+    act(ev.submitter, async () => { await api("POST", "/api/rooms", body); await renderRooms(); });
+  });
+  fill($("#rooms"), h("h2", {}, "Phòng họp ", h("span", { class: "en" }, "Rooms")),
+    h("ul", { class: "plain" }, rooms.map((r) => h("li", {}, h("b", {}, r.name), r.location ? ` — ${r.location}` : "", h("div", { class: "muted" }, `${r.seats.length} ghế: ${r.seats.map((s) => s.label).join(", ")}`)))),
+    form);
+}
+
+(async () => {
+  let me;
+  try { me = await whoAmI(); } catch { return; }
+  header(me, "Quản trị hệ thống", "admin");
+  try {
+    bodies = await api("GET", "/api/bodies");
+    newMemberForm();
+    await Promise.all([renderMembers(), renderRooms()]);
+  } catch (err) { showError(err); }
+})();

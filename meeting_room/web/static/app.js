@@ -1,0 +1,144 @@
+// Shared by every page: the API client with bilingual errors, a safe DOM builder, the meeting
+// stream that reconnects and resumes without gaps, toasts, and the page header.
+
+export class ApiError extends Error {
+  constructor(status, code, message, messageEn, details) {
+    super(message);
+    Object.assign(this, { status, code, messageEn, details });
+  }
+}
+
+// api("POST", "/api/…", {json}) or api("POST", url, formData); resolves to JSON (or null for 204).
+export async function api(method, path, body) {
+  const init = { method, headers: {}, credentials: "same-origin" };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+  let response;
+  try { response = await fetch(path, init); }
+  catch { throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again."); }
+  if (response.status === 401 && !path.startsWith("/api/auth/")) toLogin(); // the session ended
+  if (response.status === 204) return null;
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(response.status, e.code || `http_${response.status}`,
+      e.message || `Máy chủ trả lỗi ${response.status}`, e.message_en || `The server answered ${response.status}`, e.details);
+  }
+  return data;
+}
+
+export function toLogin() {
+  const next = encodeURIComponent(location.pathname + location.search);
+  location.href = `/?next=${next}`;
+}
+
+// h("button", {class: "primary", onclick: f}, "Text", child…): text is always text, never HTML.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+export function fill(el, ...children) { el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)); return el; }
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+// Two lines: Vietnamese, then the English in a quieter span.
+export const bi = (vi, en) => [vi, " ", h("span", { class: "en" }, en)];
+
+export function toast(text, kind = "info", en = "") {
+  const box = $("#toasts") || document.body.appendChild(h("div", { id: "toasts", role: "status", "aria-live": "polite" }));
+  const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : null }, text, en ? h("div", { class: "en" }, en) : null);
+  box.append(t);
+  setTimeout(() => t.remove(), kind === "error" ? 9000 : 4000);
+}
+
+export function showError(err) {
+  if (err instanceof ApiError) toast(err.message, "error", err.messageEn);
+  else { console.error(err); toast("Đã có lỗi trên trang. Tải lại trang rồi thử lại.", "error", String(err)); }
+}
+
+// Run an action from a button: disabled while it runs (no double submits), errors shown.
+export async function act(button, fn) {
+  if (button) button.disabled = true;
+  try { return await fn(); } catch (err) { showError(err); return undefined; } finally { if (button) button.disabled = false; }
+}
+
+const TZ = "Asia/Ho_Chi_Minh";
+export const fmtTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit" });
+export const fmtDateTime = (iso) => new Date(iso).toLocaleString("vi-VN", { timeZone: TZ, dateStyle: "short", timeStyle: "short" });
+export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
+
+export async function whoAmI() {
+  try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(); else showError(err); throw err; }
+}
+
+// The page header: title, navigation by role, who is logged in, log out, connection state.
+export function header(me, title, current) {
+  const roles = new Set(me.roles);
+  const staff = roles.has("admin") || roles.has("clerk");
+  const links = [["/meetings", "Cuộc họp", "meetings"]];
+  if (staff || roles.has("secretary") || roles.has("chair")) links.push(["/clerk", "Lưu trữ & tra cứu", "clerk"]);
+  if (roles.has("admin")) links.push(["/admin", "Quản trị", "admin"]);
+  const logout = h("button", { class: "link", type: "button", onclick: async () => { await api("POST", "/api/auth/logout").catch(() => {}); location.href = "/"; } }, "Đăng xuất");
+  const bar = h("header", { class: "bar" },
+    h("h1", {}, title),
+    h("nav", { class: "tabs", "aria-label": "Trang" }, links.map(([href, label, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, label))),
+    h("span", { id: "connection", role: "status", hidden: true }),
+    h("span", { class: "who" }, me.full_name),
+    logout);
+  document.body.prepend(bar);
+  if (!$("#toasts")) document.body.append(h("div", { id: "toasts", "aria-live": "polite" }));
+  return bar;
+}
+
+function connection(text, down) {
+  const el = $("#connection");
+  if (!el) return;
+  el.hidden = false;
+  el.textContent = text;
+  el.classList.toggle("down", down);
+}
+
+// The meeting's live events: resumes after the last event seen, so a reconnect loses nothing.
+export class MeetingStream {
+  constructor(meetingId, onMessage, after = 0) {
+    Object.assign(this, { meetingId, onMessage, last: after, retry: 0, closed: false, ready: false });
+    this.open();
+  }
+  open() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/api/meetings/${this.meetingId}/stream?after=${this.last}`);
+    this.ws = ws;
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.kind === "event") this.last = Math.max(this.last, msg.event.id);
+      if (msg.kind === "ready") { this.ready = true; this.retry = 0; connection("Trực tuyến", false); }
+      if (msg.kind === "error") { this.fatal = msg.error; toast(msg.error.message, "error", msg.error.message_en); }
+      this.onMessage(msg);
+    };
+    ws.onclose = (e) => {
+      this.ready = false;
+      if (this.closed) return;
+      if (e.code === 4401) return toLogin();
+      if (e.code === 4403 || e.code === 4404) return connection("Không có quyền theo dõi", true);
+      const wait = Math.min(10, 2 ** this.retry++) * 1000;
+      connection(`Mất kết nối — đang kết nối lại… / reconnecting`, true);
+      setTimeout(() => this.open(), wait);
+    };
+  }
+  close() { this.closed = true; this.ws.close(); }
+}
+
+// Runs fn once for a burst of calls (events arriving together re-read a resource once).
+export function coalesce(fn, ms = 60) {
+  let timer = null;
+  return () => { if (timer) return; timer = setTimeout(() => { timer = null; fn(); }, ms); };
+}

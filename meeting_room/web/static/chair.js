@@ -1,0 +1,169 @@
+// The chair's console (10-inch tablet, landscape): meeting state, agenda, votes with a live tally,
+// attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
+// tap confirms the ones that cannot be undone).
+import { act, api, fill, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, meetingTitle, resultBlock } from "/static/meeting.js";
+
+const meetingId = location.pathname.split("/").pop();
+const STATE_ACTION = {
+  open: "Mở phòng họp", in_session: "Bắt đầu phiên họp", adjourned: "Tạm dừng", closed: "Bế mạc cuộc họp", cancelled: "Hủy cuộc họp",
+};
+const FINAL = new Set(["closed", "cancelled"]);
+
+// A tap arms the button; a second tap within 5 s does it. No keyboard, no pop-up dialog.
+function confirmTap(button, armedLabel, fn) {
+  if (button.dataset.armed) { delete button.dataset.armed; button.textContent = button.dataset.label; return act(button, fn); }
+  button.dataset.label = button.textContent;
+  button.dataset.armed = "1";
+  button.textContent = armedLabel;
+  setTimeout(() => { if (button.dataset.armed) { delete button.dataset.armed; button.textContent = button.dataset.label; } }, 5000);
+}
+
+let presets = [];
+let live;
+
+function renderState() {
+  const m = live.meeting;
+  fill($("#title"), meetingTitle(live));
+  const next = (m?.next_states || []).filter((s) => STATE_ACTION[s]);
+  fill($("#state-actions"), next.map((s) => {
+    const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];
+    const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label);
+    button.addEventListener("click", () => {
+      const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
+      if (FINAL.has(s)) confirmTap(button, "Chạm lần nữa để xác nhận", go); else act(button, go);
+    });
+    return button;
+  }));
+}
+
+function renderFloor() {
+  const f = live.floor || { speaker: null, queue: [] };
+  const give = (id) => (ev) => act(ev.currentTarget, () => api("PUT", `/api/meetings/${meetingId}/floor/speaker`, { member_id: id }).then((r) => { live.floor = r; renderFloor(); }));
+  const decline = (id) => (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/requests/${id}`).then((r) => { live.floor = r; renderFloor(); }));
+  fill($("#floor"), h("h2", {}, "Đăng ký phát biểu ", h("span", { class: "en" }, "Speaker queue")),
+    f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu: ", h("b", {}, f.speaker.full_name)),
+      h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt"))
+      : h("p", { class: "muted" }, "Không có ai đang phát biểu."),
+    f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "row" },
+      h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
+      h("button", { type: "button", class: "primary", onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` }, "Mời phát biểu"),
+      h("button", { type: "button", onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` }, "Bỏ lượt"))))
+      : h("p", { class: "muted" }, "Chưa có ai đăng ký."));
+}
+
+function tallyBars(poll) {
+  const t = live.tallies.get(poll.id);
+  const counts = (t && t.counts) || poll.live_counts;
+  const cast = t ? t.ballots_cast : poll.ballots_cast;
+  const eligible = (t && t.eligible) || poll.electorate?.eligible || 0;
+  return h("div", { class: "tally", id: "tally" },
+    h("p", {}, h("b", { id: "ballots-cast" }, `${cast}/${eligible}`), " đã biểu quyết"),
+    h("div", { class: "meter" }, h("span", { style: `width:${eligible ? (100 * cast) / eligible : 0}%` })),
+    counts ? poll.options.map((o) => h("div", { class: "opt" }, h("div", { class: "row" }, h("span", {}, o.label), h("b", { dataset: { option: o.id } }, counts[o.id] || 0)),
+      h("div", { class: "meter" }, h("span", { style: `width:${cast ? (100 * (counts[o.id] || 0)) / Math.max(1, eligible) : 0}%; background: var(--red)` }))))
+      : h("p", { class: "muted" }, "Bỏ phiếu kín: kết quả chỉ có khi kết thúc."));
+}
+
+// The chair votes too: one tap on an option arms it, a second tap casts the ballot.
+function chairBallot(p) {
+  if (!p.you.eligible) return null;
+  if (p.you.voted) return h("p", { class: "badge ok" }, "Bạn đã biểu quyết");
+  if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, "Biểu quyết trên trang đại biểu");
+  return h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
+    onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => { toast(r.message, "ok", r.message_en); return live.load("polls"); })) }, o.label)));
+}
+
+function countdown(poll) {
+  if (!poll.closes_at) return null;
+  const el = h("span", { class: "badge", "data-countdown": poll.closes_at });
+  const tick = () => { const s = Math.max(0, Math.round((new Date(poll.closes_at) - Date.now()) / 1000)); el.textContent = `Còn ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`; if (s > 0 && el.isConnected !== false) setTimeout(tick, 1000); };
+  tick();
+  return el;
+}
+
+function renderPolls() {
+  const polls = live.polls || [];
+  const open = polls.filter((p) => p.state === "open");
+  const created = polls.filter((p) => p.state === "created");
+  const closed = polls.filter((p) => p.state === "closed");
+  const published = polls.filter((p) => p.state === "published");
+  const post = (p, verb, body = {}) => (ev) => act(ev.currentTarget, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/${verb}`, body).then(() => live.load("polls")));
+  fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")),
+    open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
+      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
+      h("p", { class: "muted" }, p.rule.description),
+      tallyBars(p),
+      chairBallot(p),
+      h("button", { type: "button", class: "primary big", id: "close-poll", onclick: post(p, "close") }, "Kết thúc biểu quyết"))),
+    closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result),
+      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"))),
+    created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title),
+      h("button", { type: "button", class: "primary", onclick: post(p, "open", {}) }, "Mở biểu quyết"),
+      h("button", { type: "button", class: "danger", onclick: post(p, "cancel", {}) }, "Hủy"))),
+    published.length ? h("details", { open: !open.length && !closed.length }, h("summary", {}, `Đã công bố (${published.length})`),
+      published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null,
+    newPollForm());
+}
+
+function newPollForm() {
+  const kind = h("select", { name: "kind", id: "poll-kind" },
+    h("option", { value: "motion" }, "Biểu quyết thông qua (Tán thành / Không tán thành / Không biểu quyết)"),
+    h("option", { value: "single_choice" }, "Chọn một phương án"),
+    h("option", { value: "multiple_choice" }, "Chọn nhiều phương án"),
+    h("option", { value: "opinion" }, "Lấy ý kiến"));
+  const options = h("textarea", { name: "options", id: "poll-options", rows: 3, placeholder: "Mỗi dòng một phương án" });
+  const optionsRow = h("div", { hidden: true }, h("label", { for: "poll-options" }, "Các phương án ", h("span", { class: "en" }, "one per line")), options);
+  kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; });
+  const rule = h("select", { name: "rule", id: "poll-rule" }, presets.map((p) => h("option", { value: p.preset }, p.label)));
+  const form = h("form", { id: "new-poll" },
+    h("label", { for: "poll-title" }, "Nội dung biểu quyết ", h("span", { class: "en" }, "Title")),
+    h("input", { id: "poll-title", name: "title", required: true, maxlength: 500 }),
+    h("label", { for: "poll-kind" }, "Hình thức"), kind, optionsRow,
+    h("label", { for: "poll-rule" }, "Quy tắc thông qua"), rule,
+    h("div", { class: "row" },
+      h("label", { class: "row" }, h("input", { type: "checkbox", name: "secret", style: "width:28px" }), "Bỏ phiếu kín"),
+      h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, "Tạo và mở biểu quyết"), h("button", { type: "submit", value: "create" }, "Chỉ tạo")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form), button = ev.submitter;
+    const body = { title: f.get("title"), kind: f.get("kind"), rule: { preset: f.get("rule") }, secrecy: f.get("secret") ? "secret" : "named", agenda_item_id: live.meeting?.current_item_id || null };
+    if (body.kind !== "motion") body.options = String(f.get("options")).split("\n").map((s) => s.trim()).filter(Boolean);
+    const minutes = Number(f.get("minutes") || 0);
+    act(button, async () => {
+      const poll = await api("POST", `/api/meetings/${meetingId}/polls`, body);
+      if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
+      form.reset();
+      toast(button?.value === "create" ? "Đã tạo biểu quyết" : "Đã mở biểu quyết", "ok");
+      await live.load("polls");
+    });
+  });
+  return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết mới"), form);
+}
+
+function render(what) {
+  if (what === "meeting") { renderState(); agendaPanel(live, $("#agenda"), { onTake }); }
+  if (what === "agenda") agendaPanel(live, $("#agenda"), { onTake });
+  if (what === "attendance") attendancePanel(live, $("#attendance"));
+  if (what === "floor") renderFloor();
+  if (what === "polls" || what === "tally") renderPolls();
+  if (what === "captions") captionsPanel(live, $("#captions"));
+}
+
+function onTake(item, button) {
+  act(button, () => api("POST", `/api/meetings/${meetingId}/agenda/${item.id}/take`).then(() => live.load("meeting")));
+}
+
+(async () => {
+  let me;
+  try { me = await whoAmI(); } catch { return; }
+  header(me, "Bàn điều hành của chủ tọa", "meetings");
+  try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
+  live = new LiveMeeting(meetingId, me, render);
+  window.live = live; // a handle for diagnostics in the browser console
+  await live.start();
+  if (!live.staff) toast("Trang này dành cho chủ tọa và thư ký; bạn chỉ xem được.", "error", "This console is for the chair and secretary; you can only look.");
+  render("captions");
+  render("polls");
+})();

@@ -1,0 +1,50 @@
+// The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
+// its meeting's record at the moment it was said.
+import { act, api, fill, fmtDateTime, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+
+function hitLink(hit) {
+  if (hit.link.includes("/recordings/")) return `/clerk/${hit.meeting_id}?play=${encodeURIComponent(hit.link)}`;
+  return `/clerk/${hit.meeting_id}${hit.kind === "minutes" ? "#minutes" : "#transcript"}`;
+}
+
+function snippet(html) {
+  // The server escapes the text and adds only <mark>: parse it as a template, never run it.
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content;
+}
+
+async function search(form, button) {
+  const f = new FormData(form);
+  const params = new URLSearchParams();
+  for (const [k, v] of f.entries()) if (String(v).trim()) params.set(k, String(v).trim());
+  await act(button, async () => {
+    const r = await api("GET", `/api/search?${params}`);
+    fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
+    fill($("#hits"), r.hits.map((hit) => h("li", { class: "hit" },
+      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${hit.meeting_date}`),
+      h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
+        hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
+      h("div", {}, snippet(hit.snippet_html)))));
+    history.replaceState(null, "", `?${params}`);
+  });
+}
+
+(async () => {
+  let me;
+  try { me = await whoAmI(); } catch { return; }
+  header(me, "Lưu trữ và tra cứu", "clerk");
+  const form = $("#search");
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); search(form, ev.submitter); });
+  const given = new URLSearchParams(location.search);
+  for (const [k, v] of given.entries()) if (form.elements[k]) form.elements[k].value = v;
+  if (given.get("q")) search(form, null);
+  try {
+    const states = ["closed", "minutes_signed", "archived"];
+    const lists = await Promise.all(states.map((s) => api("GET", `/api/meetings?state=${s}`)));
+    const meetings = lists.flat().sort((a, b) => b.starts_at.localeCompare(a.starts_at));
+    fill($("#closed"), meetings.length ? h("ul", { class: "plain" }, meetings.map((m) => h("li", { class: "row" },
+      h("a", { class: "grow", href: `/clerk/${m.id}` }, m.title), h("span", { class: "muted" }, fmtDateTime(m.starts_at)), h("span", { class: "badge" }, m.state_label))))
+      : h("p", { class: "muted" }, "Chưa có cuộc họp nào kết thúc."));
+  } catch (err) { showError(err); }
+})();

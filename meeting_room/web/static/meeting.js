@@ -1,0 +1,141 @@
+// A meeting followed live: the state every meeting page shows (agenda, attendance, floor, polls,
+// captions), kept current from the meeting stream. Events re-read the resource they change, once
+// per burst; captions come straight from the events.
+import { act, api, clock, coalesce, fill, h, MeetingStream, showError } from "/static/app.js";
+
+const STATUS_VI = { present_in_room: "Có mặt tại phòng", present_online: "Trực tuyến", absent_excused: "Vắng có lý do", absent_unexcused: "Vắng không lý do", left: "Đã rời", };
+
+export class LiveMeeting {
+  constructor(meetingId, me, onChange) {
+    Object.assign(this, { id: meetingId, me, onChange });
+    this.speakers = new Map(); // pass:cluster -> name
+    this.lines = []; // final caption lines, newest last
+    this.partial = null;
+    this.tallies = new Map(); // poll id -> live tally message (chair, secretary)
+    this.refresh = {
+      meeting: coalesce(() => this.load("meeting")),
+      agenda: coalesce(() => this.load("agenda")),
+      polls: coalesce(() => this.load("polls")),
+      floor: coalesce(() => this.load("floor")),
+      attendance: coalesce(() => this.load("attendance")),
+    };
+  }
+
+  async start() {
+    await Promise.all(["meeting", "agenda", "polls", "floor", "attendance", "participants"].map((k) => this.load(k)));
+    this.stream = new MeetingStream(this.id, (msg) => this.onMessage(msg));
+  }
+
+  async load(what) {
+    const base = `/api/meetings/${this.id}`;
+    const url = { meeting: base, agenda: `${base}/agenda`, polls: `${base}/polls`, floor: `${base}/floor`, attendance: `${base}/attendance`, participants: `${base}/participants` }[what];
+    try { this[what] = await api("GET", url); this.onChange(what); } catch (err) { showError(err); }
+  }
+
+  get staff() {
+    return this.me.roles.includes("admin") || ["chair", "secretary"].includes(this.meeting?.my_role);
+  }
+  get isChair() { return this.me.roles.includes("admin") || this.meeting?.my_role === "chair"; }
+
+  onMessage(msg) {
+    if (msg.kind === "ready") { for (const r of Object.values(this.refresh)) r(); this.onChange("captions"); return; } // after a reconnect: catch up once
+    if (msg.kind === "attendance") { if (this.attendance) { this.attendance.summary = msg.summary; } this.refresh.attendance(); return; }
+    if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
+    if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
+    if (msg.kind !== "event") return;
+    const e = msg.event, d = e.data;
+    const type = e.type;
+    if (type === "transcript.speakers") for (const s of d.speakers) this.speakers.set(`${d.pass_id}:${s.cluster}`, s.name);
+    else if (type === "transcript.speaker_relabelled") { this.speakers.set(`${d.pass_id}:${d.cluster}`, d.name); this.onChange("captions"); }
+    else if (type === "transcript.segment") {
+      this.lines.push({ key: `${d.pass_id}:${d.cluster}`, start: d.start, text: d.text, pass: d.pass_id });
+      if (this.lines.length > 200) this.lines.splice(0, this.lines.length - 200);
+      this.partial = null;
+      if (this.stream?.ready) this.onChange("captions");
+    }
+    if (!this.stream?.ready) return; // the backlog: one catch-up read at "ready" instead of one per event
+    if (type.startsWith("meeting.")) { this.refresh.meeting(); this.refresh.attendance(); }
+    if (type.startsWith("agenda.") || type.startsWith("document.")) { this.refresh.agenda(); this.refresh.meeting(); }
+    if (type.startsWith("poll.")) this.refresh.polls();
+    if (type.startsWith("floor.")) this.refresh.floor();
+    if (type.startsWith("attendance.")) this.refresh.attendance();
+  }
+
+  speakerName(line) { return this.speakers.get(line.key) || "Người nói"; }
+}
+
+// --- panels shared by the chair console and the member page -------------------------------------
+
+export function agendaPanel(live, el, { onTake } = {}) {
+  const items = live.agenda || [];
+  const current = live.meeting?.current_item_id;
+  fill(el, h("h2", {}, "Chương trình họp ", h("span", { class: "en" }, "Agenda")),
+    items.length ? h("ol", { class: "plain agenda" }, items.map((item) => h("li", { class: item.id === current ? "current" : null, "aria-current": item.id === current ? "step" : null },
+      h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
+        onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,
+        item.id === current ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
+      item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener" }, `📄 ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
+      : h("p", { class: "muted" }, "Chưa có chương trình."));
+}
+
+// For the chair and secretary each name has one-tap buttons: present in the room, or absent.
+export function attendancePanel(live, el) {
+  const a = live.attendance;
+  const mark = (r, status) => (ev) => act(ev.currentTarget, async () => {
+    await api("PUT", `/api/meetings/${live.id}/attendance/${r.member_id}`, { status });
+    await live.load("attendance");
+  });
+  if (!a) return;
+  const s = a.summary;
+  const listOpen = el.querySelector("details")?.open; // a re-render keeps the list as the person left it
+  const expected = Math.max(1, s.expected);
+  const quorum = Math.ceil((2 * s.expected) / 3);
+  const ok = s.present >= quorum;
+  fill(el, h("h2", {}, "Điểm danh ", h("span", { class: "en" }, "Attendance")),
+    h("div", { class: "stat", "aria-label": "Tình hình tham dự" },
+      h("div", {}, h("b", { id: "present-room" }, s.present_in_room), "Tại phòng họp"),
+      h("div", {}, h("b", { id: "present-online" }, s.present_online), "Trực tuyến"),
+      h("div", {}, h("b", { id: "absent" }, s.absent_excused + s.absent_unexcused + s.not_recorded), "Vắng / chưa có")),
+    h("p", {}, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
+      ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3)`),
+    h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
+    h("details", { open: listOpen }, h("summary", {}, "Danh sách"),
+      h("ul", { class: "plain" }, a.records.map((r) => h("li", { class: "row", dataset: { member: r.member_id } },
+        h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
+        live.staff && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
+        live.staff && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
+}
+
+export function captionsPanel(live, el) {
+  const box = el.querySelector(".captions") || el.appendChild(h("div", { class: "captions", "aria-live": "polite", "aria-label": "Phụ đề trực tiếp" }));
+  if (!el.querySelector("h2")) el.prepend(h("h2", {}, "Phụ đề trực tiếp ", h("span", { class: "en" }, "Live captions")));
+  const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 20;
+  fill(box, live.lines.slice(-60).map((l) => h("p", {}, h("span", { class: "muted" }, `[${clock(l.start)}] `), h("span", { class: "who" }, `${live.speakerName(l)}: `), l.text)),
+    live.partial ? h("p", { class: "partial" }, live.partial.speaker ? h("span", { class: "who" }, `${live.partial.speaker}: `) : null, live.partial.text) : null,
+    !live.lines.length && !live.partial ? h("p", { class: "muted" }, "Chưa có lời phát biểu nào được ghi.") : null);
+  if (stick) box.scrollTop = box.scrollHeight;
+}
+
+export function floorList(live) {
+  const f = live.floor || { speaker: null, queue: [] };
+  return [
+    h("p", { id: "speaker-now" }, f.speaker ? ["Đang phát biểu: ", h("b", {}, f.speaker.full_name)] : h("span", { class: "muted" }, "Không có ai đang phát biểu.")),
+    f.queue.length ? h("ol", { id: "floor-queue" }, f.queue.map((w) => h("li", { dataset: { member: w.member_id } }, w.full_name))) : h("p", { class: "muted", id: "floor-queue" }, "Chưa có ai đăng ký phát biểu."),
+  ];
+}
+
+export function resultBlock(result) {
+  if (!result) return null;
+  return h("div", {},
+    h("div", { class: `result ${result.outcome}`, role: "status" }, `Kết quả: ${result.outcome_label}`, h("div", { class: "en" }, result.reason_en)),
+    h("p", {}, result.reason),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Phương án"), h("th", {}, "Số phiếu"), h("th", {}, "Tỷ lệ"))),
+      h("tbody", {}, result.options.map((o) => h("tr", {}, h("td", {}, o.selected ? h("b", {}, o.label) : o.label), h("td", {}, o.votes), h("td", {}, o.percent ? `${o.percent.replace(".", ",")}%` : "—"))))),
+    result.opinions?.length ? h("div", {}, h("h3", {}, "Ý kiến"), h("ul", {}, result.opinions.map((g) => h("li", {}, g.text, g.count > 1 ? ` (×${g.count})` : "")))) : null);
+}
+
+export function meetingTitle(live) {
+  const m = live.meeting;
+  return m ? [m.title, " ", h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}`, id: "meeting-state" }, m.state_label)] : [];
+}
+

@@ -1,0 +1,85 @@
+// The member's page (tablet in the room, or a browser at a distance): agenda and documents, the
+// open vote, opinions, asking to speak, live captions and published results.
+import { act, api, fill, h, header, toast, whoAmI, $ } from "/static/app.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
+
+const meetingId = location.pathname.split("/").pop();
+const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
+const drafts = new Map(); // poll id -> {options, text}: a choice survives the page redrawing (others' votes arrive)
+let live;
+
+function ballotForm(p) {
+  const multi = p.kind === "multiple_choice" || p.kind === "election" || (p.max_choices || 1) > 1;
+  const name = `ballot-${p.id}`;
+  const draft = drafts.get(p.id) || { options: [], text: "" };
+  const form = h("form", { class: "ballot", dataset: { poll: p.id } },
+    h("fieldset", { class: "choices" }, h("legend", { class: "sr-only" }, p.title),
+      p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id, checked: draft.options.includes(o.id) }), o.label))),
+    p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 }, draft.text)] : null,
+    h("button", { type: "submit", class: "primary big" }, "Gửi phiếu"));
+  form.addEventListener("input", () => { const f = new FormData(form); drafts.set(p.id, { options: f.getAll(name), text: String(f.get("text") || "") }); });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { options: f.getAll(name) };
+    if (p.kind === "opinion" && String(f.get("text") || "").trim()) body.text = String(f.get("text"));
+    if (!body.options.length && !body.text) return toast("Hãy chọn một phương án trước khi gửi.", "error", "Choose an option first.");
+    act(ev.submitter, async () => {
+      const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
+      if (r.receipt) receipts.set(p.id, r.receipt);
+      toast(r.message, "ok", r.message_en);
+      await live.load("polls");
+    });
+  });
+  return form;
+}
+
+function renderPolls() {
+  const polls = live.polls || [];
+  const open = polls.filter((p) => p.state === "open");
+  const done = polls.filter((p) => p.state === "published").reverse();
+  fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")),
+    open.length ? open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
+      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label)),
+      p.description ? h("p", {}, p.description) : null,
+      h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${p.rule.description}`),
+      !p.you.eligible ? h("p", { class: "badge bad" }, "Bạn không thuộc danh sách biểu quyết của phiên này.")
+        : p.you.voted ? h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
+          receipts.get(p.id) ? h("div", { class: "en" }, `Mã biên nhận (giữ lại để tự kiểm tra): ${receipts.get(p.id)}`) : null)
+          : ballotForm(p),
+      h("p", { class: "muted" }, `${p.ballots_cast}/${p.electorate?.eligible ?? "?"} đã biểu quyết`)))
+      : h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở."),
+    done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id } }, h("h4", {}, p.title), resultBlock(p.result)))) : null);
+}
+
+function renderFloor() {
+  const f = live.floor || { speaker: null, queue: [] };
+  const mine = f.queue.some((w) => w.member_id === live.me.id);
+  const speaking = f.speaker?.member_id === live.me.id;
+  const position = f.queue.findIndex((w) => w.member_id === live.me.id) + 1;
+  const call = (method, path) => (ev) => act(ev.currentTarget, () => api(method, `/api/meetings/${meetingId}/floor${path}`).then((r) => { live.floor = r; renderFloor(); }));
+  fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
+    speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu."), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu"))
+      : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}).`), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký"))
+        : h("button", { type: "button", class: "primary big", id: "ask-floor", disabled: live.meeting?.state !== "in_session", onclick: call("POST", "/requests") }, "✋ Xin phát biểu"),
+    floorList(live));
+}
+
+function render(what) {
+  if (what === "meeting") { fill($("#title"), meetingTitle(live)); agendaPanel(live, $("#agenda")); renderFloor(); }
+  if (what === "agenda") agendaPanel(live, $("#agenda"));
+  if (what === "attendance") attendancePanel(live, $("#attendance"));
+  if (what === "floor") renderFloor();
+  if (what === "polls") renderPolls();
+  if (what === "captions") captionsPanel(live, $("#captions"));
+}
+
+(async () => {
+  let me;
+  try { me = await whoAmI(); } catch { return; }
+  header(me, "Trang đại biểu", "meetings");
+  live = new LiveMeeting(meetingId, me, render);
+  window.live = live; // a handle for diagnostics in the browser console
+  await live.start();
+  render("captions");
+})();

@@ -1,0 +1,141 @@
+// One meeting's record for the secretary, chair and clerks: downloads, the recording, the
+// transcript, the minutes (read, edit, save versions), the two signatures, verification.
+import { act, api, clock, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+
+const meetingId = location.pathname.split("/").pop();
+const base = `/api/meetings/${meetingId}`;
+let me, meeting, minutes, recordings = [];
+
+function renderFiles(archive) {
+  const link = (href, label) => h("a", { class: "button", href, download: "" }, label);
+  fill($("#files"), h("h2", {}, "Tải về ", h("span", { class: "en" }, "Downloads")),
+    h("div", { class: "row" }, link(`${base}/minutes.pdf`, "Biên bản (PDF)"), link(`${base}/minutes.docx`, "Biên bản (Word)"),
+      link(`${base}/transcript.docx`, "Lời phát biểu (Word)"), link(`${base}/transcript?format=srt`, "Phụ đề (SRT)"), link(`${base}/transcript?format=txt`, "Văn bản (TXT)")),
+    archive ? h("p", {}, h("span", { class: `badge ${archive.ok ? "ok" : "bad"}`, id: "archive-state" }, archive.sealed ? (archive.ok ? "Hồ sơ lưu trữ nguyên vẹn" : "Hồ sơ lưu trữ bị thay đổi!") : "Chưa niêm phong lưu trữ"),
+      archive.sealed ? ` ${archive.files} tệp` : "", archive.problems.length ? h("ul", {}, archive.problems.map((p) => h("li", {}, `${p.file}: ${p.message}`))) : null) : null);
+}
+
+function renderPlayer(play) {
+  const audio = h("audio", { controls: true, preload: "metadata", id: "audio", style: "width:100%" });
+  const pick = h("select", { "aria-label": "Bản ghi" }, recordings.map((r) => h("option", { value: `${base}/recordings/${r.recording_id}/file` }, `${r.filename} (${clock(r.duration_s)})`)));
+  pick.addEventListener("change", () => { audio.src = pick.value; });
+  fill($("#player"), h("h2", {}, "Bản ghi âm ", h("span", { class: "en" }, "Recording")),
+    recordings.length ? [pick, audio] : h("p", { class: "muted" }, "Cuộc họp chưa có bản ghi."));
+  if (play) { audio.src = play; pick.value = play.split("#")[0]; }
+  else if (recordings.length) audio.src = pick.value;
+}
+
+function seek(seconds) {
+  const audio = $("#audio");
+  if (!audio) return;
+  audio.currentTime = seconds;
+  audio.play().catch(() => {});
+}
+
+async function renderTranscript() {
+  let t;
+  try { t = await api("GET", `${base}/transcript`); } catch (err) { return showError(err); }
+  fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")),
+    t.lines.length ? h("div", { class: "captions", style: "max-height: 28rem" }, t.lines.map((l) => h("p", {},
+      h("button", { type: "button", class: "link", style: "min-height:32px;padding:0 .3rem", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
+      h("span", { class: "who" }, `${l.speaker || "Người nói"}: `), l.text)))
+      : h("p", { class: "muted" }, "Chưa có lời phát biểu."));
+}
+
+async function loadMinutes(version) {
+  try { minutes = await api("GET", `${base}/minutes${version ? `?version=${version}` : ""}`); } catch (err) { return showError(err); }
+  renderMinutes();
+  renderSignatures();
+}
+
+function renderMinutes() {
+  const m = minutes, ro = !m.editable;
+  const field = (name, label, value, textarea) => [h("label", { for: `m-${name}` }, label),
+    textarea ? h("textarea", { id: `m-${name}`, name, readonly: ro, rows: 3 }, value) : h("input", { id: `m-${name}`, name, value, readonly: ro })];
+  const versions = h("select", { "aria-label": "Phiên bản" }, h("option", { value: "" }, "Bản mới nhất"), m.versions.map((v) => h("option", { value: v, selected: v === m.version && m.version !== Math.max(...m.versions) }, `Phiên bản ${v}`)));
+  versions.addEventListener("change", () => loadMinutes(versions.value));
+  const form = h("form", { id: "minutes-form" },
+    field("number", "Số biên bản", m.number), field("place", "Địa điểm", m.place),
+    field("opening", "Mở đầu", m.opening, true),
+    m.sections.map((s) => h("div", { class: "section" }, h("h3", {}, s.title),
+      h("textarea", { name: `section:${s.item_id}`, readonly: ro, rows: 6, "aria-label": `Nội dung: ${s.title}` }, s.text),
+      s.polls.map((p) => h("div", { class: "muted" }, h("b", {}, `Biểu quyết: ${p.title}`), ` — ${p.outcome}. ${p.reason}`)))),
+    field("closing", "Kết thúc", m.closing, true),
+    field("recipients", "Nơi nhận (mỗi dòng một nơi)", m.recipients.join("\n"), true),
+    !ro ? h("button", { type: "submit", class: "primary big", id: "save-minutes" }, "Lưu phiên bản mới") : null);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form), sections = {};
+    for (const [k, v] of f.entries()) if (k.startsWith("section:")) sections[k.slice(8)] = String(v);
+    const body = { base_version: m.version, number: f.get("number"), place: f.get("place"), opening: f.get("opening"), closing: f.get("closing"),
+      recipients: String(f.get("recipients")).split("\n").map((s) => s.trim()).filter(Boolean), sections };
+    act(ev.submitter, async () => { const r = await api("PUT", `${base}/minutes`, body); toast(`Đã lưu phiên bản ${r.version}`, "ok", `Saved version ${r.version}`); await loadMinutes(); });
+  });
+  fill($("#minutes"), h("div", { class: "row" }, h("h2", { class: "grow", id: "minutes-heading" }, m.version ? `Biên bản — phiên bản ${m.version}` : "Biên bản — bản nháp tự động"), m.versions.length ? versions : null),
+    ro ? h("p", { class: "badge" }, m.signatures.length ? "Đã ký: không sửa được nữa" : "Chỉ xem") : null, form);
+}
+
+function renderSignatures() {
+  const m = minutes;
+  const roleVi = { secretary: "Thư ký", chair: "Chủ tọa" };
+  const next = m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null;
+  const mine = next === "secretary" ? meeting.secretary_id === me.id : next === "chair" ? meeting.chair_id === me.id : false;
+  const sign = h("form", { id: "sign-form" },
+    h("label", { for: "passphrase" }, `Ký với vai trò ${roleVi[next]}: mật khẩu của chứng thư số`, h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
+    h("input", { id: "passphrase", type: "password", autocomplete: "off", required: true }),
+    h("button", { type: "submit", class: "primary big" }, "Ký số biên bản"));
+  sign.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(ev.submitter, async () => {
+      const r = await api("POST", `${base}/minutes/sign`, { passphrase: $("#passphrase").value });
+      toast(r.sealed ? "Đã ký. Hồ sơ cuộc họp đã được niêm phong lưu trữ." : "Đã ký biên bản.", "ok");
+      await Promise.all([loadMinutes(), loadMeta()]);
+    });
+  });
+  fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")),
+    m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, roleVi[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
+      : h("p", { class: "muted" }, "Chưa có chữ ký."),
+    meeting.state === "closed" && next && mine ? sign : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${roleVi[next]} ký.`) : null,
+    m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký") : null,
+    h("div", { id: "verify-result", role: "status" }),
+    h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
+}
+
+function reports(list) {
+  return h("ul", { class: "plain" }, list.map((r) => h("li", {}, h("span", { class: `badge ${r.ok ? "ok" : "bad"}` }, r.ok ? "Hợp lệ" : "KHÔNG ĐẠT"), " ", r.summary,
+    r.problems.length ? h("ul", {}, r.problems.map((p) => h("li", {}, p))) : null)));
+}
+
+async function verify() { fill($("#verify-result"), reports(await api("GET", `${base}/minutes/verify`))); }
+
+function uploadVerify() {
+  const input = h("input", { type: "file", accept: "application/pdf,.pdf", id: "verify-file" });
+  const out = h("div", { role: "status" });
+  const form = h("form", {}, input, h("button", { type: "submit" }, "Kiểm tra"), out);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (!input.files.length) return toast("Hãy chọn một tệp PDF.", "error", "Choose a PDF file.");
+    const data = new FormData();
+    data.append("file", input.files[0]);
+    act(ev.submitter, async () => fill(out, reports(await api("POST", "/api/minutes/verify", data))));
+  });
+  return form;
+}
+
+async function loadMeta() {
+  meeting = await api("GET", base);
+  fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted" }, fmtDateTime(meeting.starts_at)));
+  const archive = await api("GET", `${base}/archive`).catch(() => null);
+  renderFiles(archive);
+}
+
+(async () => {
+  try { me = await whoAmI(); } catch { return; }
+  header(me, "Hồ sơ cuộc họp", "clerk");
+  try {
+    await loadMeta();
+    recordings = await api("GET", `${base}/recordings`).catch(() => []);
+    renderPlayer(new URLSearchParams(location.search).get("play"));
+    await Promise.all([renderTranscript(), loadMinutes()]);
+  } catch (err) { showError(err); }
+})();

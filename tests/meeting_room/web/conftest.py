@@ -1,0 +1,106 @@
+"""Browser tests: the real server on a loopback port, Debian's chromium driven by Playwright.
+
+The browser is the system's own ``chromium`` (``executable_path``), never a downloaded one. In CI
+(``MEETING_ROOM_TEST_REQUIRE_BROWSER=1``) a missing browser fails; elsewhere the tests skip.
+Screenshots at tablet size go to ``$MEETING_ROOM_SCREENSHOTS`` (default ``test-artifacts/screenshots``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from meeting_room.api import create_app
+from meeting_room.settings import Settings
+from tests.conftest import PASSWORD, World
+
+TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape, CSS pixels
+ROOT = Path(__file__).resolve().parents[3]
+SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium and the playwright package are required here (scripts/test.sh installs them)")
+        pytest.skip("no chromium or playwright: the browser tests need both")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@dataclass
+class LiveServer:
+    base: str
+    world: World
+    errors: list[str] = field(default_factory=list)  # JavaScript errors seen on any page
+
+    def page(self, browser, username: str | None = None, path: str = "/meetings"):  # type: ignore[no-untyped-def]
+        """A new browser context at tablet size, logged in through the login page."""
+        context = browser.new_context(viewport=TABLET, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=self.base)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{username}: {exc}"))
+        if username:
+            page.goto(f"/?next={path}")
+            page.get_by_label("Tên đăng nhập").fill(username)
+            page.get_by_label("Mật khẩu").fill(PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            page.wait_for_url(f"**{path}")
+        return page
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(settings: Settings, world: World) -> Iterator[LiveServer]:
+    """The app over the test world, served by uvicorn on loopback in a thread."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, world.store), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    live = LiveServer(f"http://127.0.0.1:{port}", world)
+    yield live
+    server.should_exit = True
+    thread.join(timeout=20)
+    assert not live.errors, f"JavaScript errors on the pages: {live.errors}"

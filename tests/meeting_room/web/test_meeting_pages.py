@@ -1,0 +1,136 @@
+"""The chair's console and the member pages in a real browser: a meeting run end to end by taps."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from meeting_room.services import transcripts
+from speech.transcript import Segment
+from tests.meeting_room.web.conftest import LiveServer, shot
+
+VOTERS = ("member1", "member2", "secretary")
+
+
+def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    world = live_server.world
+    mid = world.meeting_id
+    chair = live_server.page(browser, "chair", f"/chair/{mid}")
+    expect(chair.locator("#meeting-state")).to_have_text("Đã lên lịch")
+
+    # the meeting's lifecycle, one tap each
+    chair.get_by_role("button", name="Mở phòng họp").click()
+    expect(chair.locator("#meeting-state")).to_have_text("Đã mở phòng họp")
+    chair.get_by_role("button", name="Bắt đầu phiên họp").click()
+    expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
+
+    # attendance by tap; the quorum badge follows live
+    chair.locator("#attendance summary").click()
+    for who in ("chair", *VOTERS):
+        chair.get_by_role("button", name=f"Người {who} có mặt").click()
+        expect(chair.get_by_role("button", name=f"Người {who} có mặt")).to_have_count(0)
+    expect(chair.locator("#present-room")).to_have_text("4")
+    expect(chair.locator("#quorum")).to_have_text("Đủ số lượng")
+
+    # the agenda moves on
+    chair.locator("#agenda li", has_text="Biểu quyết dự toán").get_by_role("button", name="Chuyển sang mục này").click()
+    expect(chair.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
+
+    members = {who: live_server.page(browser, who, f"/member/{mid}") for who in VOTERS}
+    for page in members.values():
+        expect(page.locator("#no-open-poll")).to_be_visible()
+        expect(page.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
+
+    # the chair prepares and opens a vote; every member page shows it without reloading
+    chair.locator("#new-poll-box summary").click()
+    chair.get_by_label("Nội dung biểu quyết").fill("Thông qua dự toán ngân sách năm 2027")
+    chair.get_by_label("Quy tắc thông qua").select_option("majority_present")
+    chair.get_by_role("button", name="Tạo và mở biểu quyết").click()
+    expect(chair.locator("#ballots-cast")).to_have_text("0/4")
+    shot(chair, "chair-console-vote-open")
+
+    # the chair's own ballot: a tap arms it, a second tap casts it
+    chair.locator('[data-vote="yes"]').click()
+    chair.get_by_role("button", name="Xác nhận: Tán thành").click()
+    expect(chair.get_by_text("Bạn đã biểu quyết")).to_be_visible()
+    expect(chair.locator("#ballots-cast")).to_have_text("1/4")
+
+    choices = {"member1": "Tán thành", "member2": "Tán thành", "secretary": "Không tán thành"}
+    for who, choice in choices.items():
+        page = members[who]
+        page.get_by_label(choice, exact=True).check()
+        if who == "member1":
+            shot(page, "member-page-ballot")
+        page.get_by_role("button", name="Gửi phiếu").click()
+        expect(page.locator("#voted")).to_contain_text("Bạn đã biểu quyết")
+    expect(chair.locator("#ballots-cast")).to_have_text("4/4")  # the live tally, pushed over the WebSocket
+    expect(chair.locator('#tally [data-option="yes"]')).to_have_text("3")
+    expect(chair.locator('#tally [data-option="no"]')).to_have_text("1")
+
+    chair.get_by_role("button", name="Kết thúc biểu quyết").click()
+    expect(chair.locator(".result")).to_contain_text("Thông qua")
+    shot(chair, "chair-console-result")
+    chair.get_by_role("button", name="Công bố kết quả").click()
+    for page in members.values():
+        expect(page.locator(".result.passed").last).to_contain_text("Kết quả: Thông qua")
+    shot(members["member1"], "member-page-result")
+
+    # asking to speak, and the chair giving the floor
+    m1 = members["member1"]
+    m1.get_by_role("button", name="Xin phát biểu").click()
+    expect(m1.get_by_role("button", name="Rút đăng ký")).to_be_visible()
+    expect(chair.locator("#floor-queue")).to_contain_text("Người member1")
+    chair.get_by_role("button", name="Mời Người member1 phát biểu").click()
+    expect(m1.get_by_text("Chủ tọa đã mời bạn phát biểu.")).to_be_visible()
+
+    # live captions with the speaker's name, as the transcription pipeline writes them
+    pass_id = transcripts.new_pass(world.store, mid, "live", "whisper-base")
+    spec = transcripts.ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
+    transcripts.add_speakers(world.store, mid, pass_id, [spec])
+    transcripts.add_segment(world.store, mid, pass_id, Segment(2.0, 5.0, "Tôi đề nghị tăng chi cho giáo dục vùng cao."), "ch1")
+    for page in (chair, m1):
+        expect(page.locator("#captions")).to_contain_text("Người member1: Tôi đề nghị tăng chi cho giáo dục vùng cao.")
+    shot(m1, "member-page-speaking")
+    shot(chair, "chair-console-captions")
+
+    # a dropped connection resumes after the last event it saw: nothing is missed
+    m2 = members["member2"]
+    m2.evaluate("live.stream.ws.close()")
+    expect(m2.locator("#connection")).to_have_class(re.compile("down"))
+    transcripts.add_segment(world.store, mid, pass_id, Segment(6.0, 8.0, "Xin cảm ơn chủ tọa."), "ch1")
+    expect(m2.locator("#connection")).to_have_text("Trực tuyến")
+    expect(m2.locator("#captions")).to_contain_text("Xin cảm ơn chủ tọa.")
+    transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=9.0)
+
+    # closing needs a second tap
+    close = chair.get_by_role("button", name="Bế mạc cuộc họp")
+    close.click()
+    expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
+    chair.get_by_role("button", name="Chạm lần nữa để xác nhận").click()
+    expect(chair.locator("#meeting-state")).to_have_text("Đã bế mạc")
+    expect(m1.locator("#meeting-state")).to_have_text("Đã bế mạc")
+
+
+def test_errors_from_the_api_are_shown_in_both_languages(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    mid = live_server.world.meeting_id
+    page = live_server.page(browser)
+    page.goto("/")
+    page.get_by_label("Tên đăng nhập").fill("chair")
+    page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator("#result")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
+    shot(page, "login-error")
+
+    page.goto(f"/member/{mid}")  # no session: back to the login page, then on to where they were going
+    page.wait_for_url(re.compile(r"/\?next="))
+    page.get_by_label("Tên đăng nhập").fill("member1")
+    page.get_by_label("Mật khẩu").fill("mat-khau-thu-nghiem")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"**/member/{mid}")
+    # asking to speak before the session starts: the API's 409, shown as a toast with the English under it
+    expect(page.locator("#ask-floor")).to_be_disabled()
+    page.evaluate("document.querySelector('#ask-floor').disabled = false")
+    page.locator("#ask-floor").click()
+    expect(page.locator(".toast.error")).to_contain_text("Không thể đăng ký phát biểu")
+    expect(page.locator(".toast.error .en")).to_contain_text("Cannot ask to speak")
