@@ -5,11 +5,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese speech
 # the minutes' font; pdftotext/pdfsig read the PDFs back; certutil builds pdfsig's trust store
 apt_install fonts-liberation2 poppler-utils libnss3-tools
+# the web pages are tested in Debian's chromium, driven by Playwright (never a downloaded browser)
+apt_install chromium fonts-noto-core
 ensure_venv "test"
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
     # In CI the PostgreSQL variants must run, not skip.
-    export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1
+    export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1 MEETING_ROOM_TEST_REQUIRE_BROWSER=1
 fi
 say "lint: ruff check"
 "$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks scripts

@@ -43,9 +43,11 @@ function cameraCapture(onPhoto) {
   start.addEventListener("click", () => act(start, async () => {
     if (!navigator.mediaDevices?.getUserMedia) throw new Error("Trình duyệt không cho dùng máy ảnh (cần HTTPS hoặc localhost).");
     video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    await video.play();
     snap.disabled = false;
   }));
   snap.addEventListener("click", () => {
+    if (!video.videoWidth) return toast("Máy ảnh chưa sẵn sàng, thử lại sau giây lát.", "error", "The camera is not ready yet.");
     const canvas = h("canvas", { class: "snap", width: video.videoWidth, height: video.videoHeight });
     canvas.getContext("2d").drawImage(video, 0, 0);
     canvas.toBlob((blob) => onPhoto(new File([blob], `camera-${Date.now()}.jpg`, { type: "image/jpeg" })), "image/jpeg", 0.92);

@@ -21,7 +21,8 @@ import uvicorn
 
 from meeting_room.api import create_app
 from meeting_room.settings import Settings
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, _settings
+from tests.pki import root_ca
 
 TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape, CSS pixels
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,7 +48,9 @@ def browser():  # type: ignore[no-untyped-def]
             pytest.fail("Debian's chromium and the playwright package are required here (scripts/test.sh installs them)")
         pytest.skip("no chromium or playwright: the browser tests need both")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        # the fake camera and microphone stand in for the tablet's (a test pattern and a tone)
+        fake_media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *fake_media])
         yield b
         b.close()
 
@@ -78,6 +81,14 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The suite's settings, trusting the test CA that issues the signers' certificates."""
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(root_ca().pem)
+    return _settings(tmp_path, max_upload_mb=1, trust_roots=[ca])
 
 
 def _free_port() -> int:

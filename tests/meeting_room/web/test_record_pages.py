@@ -1,0 +1,143 @@
+"""The administrator's and the clerk's pages in a real browser: enrolment, certificates, search,
+a hit opening the recording at its moment, editing, two signatures and their verification."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx2 as httpx
+from playwright.sync_api import expect
+
+from meeting_room.services import transcripts
+from speech.transcript import Segment
+from tests.conftest import PASSWORD
+from tests.face_photos import astronaut, png_bytes
+from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.pki import member_cert, root_ca
+from tests.speech_audio import speak
+
+SAID = "Tôi đề nghị biểu quyết thông qua dự toán ngân sách năm hai nghìn không trăm hai mươi bảy."
+
+
+def _closed_meeting_with_a_recording(live: LiveServer, tmp_path: Path) -> str:
+    """Run the meeting over the API: a recording, its transcript (one line at 1.5 s), then close."""
+    world, mid = live.world, live.world.meeting_id
+    with httpx.Client(base_url=live.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "chair", "password": PASSWORD}).json()["token"]
+        c.headers["Authorization"] = f"Bearer {token}"
+        for to in ("open", "in_session"):
+            assert c.post(f"/api/meetings/{mid}/transitions", json={"to": to}).status_code == 200
+        wav = speak(tmp_path / "phien-hop.wav", SAID)
+        r = c.post(f"/api/meetings/{mid}/recordings", files={"file": ("phien-hop.wav", wav.read_bytes(), "audio/wav")})
+        assert r.status_code == 201, r.text
+        recording = r.json()["recording_id"]
+        pass_id = transcripts.new_pass(world.store, mid, "final", "whisper-base", recording_id=recording)
+        spec = transcripts.ev.SpeakerSpec(cluster="S1", name="Người member1", member_id=world.ids["member1"], source="voice")
+        transcripts.add_speakers(world.store, mid, pass_id, [spec])
+        transcripts.add_segment(world.store, mid, pass_id, Segment(1.5, 6.0, SAID), "S1")
+        transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=7.0)
+        assert c.post(f"/api/meetings/{mid}/transitions", json={"to": "closed"}).status_code == 200
+    return recording
+
+
+def test_admin_enrols_a_face_and_registers_certificates(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = live_server.page(browser, "admin", "/admin")
+    expect(page.locator("#members")).to_contain_text("Người member1")
+
+    # a new member, with Vietnamese diacritics kept as typed
+    page.get_by_label("Họ và tên").fill("Trần Thị Ánh Tuyết")
+    page.get_by_label("Chức vụ").fill("Trưởng ban Pháp chế")
+    page.get_by_label("Tên đăng nhập").fill("tuyet")
+    page.get_by_label("Mật khẩu ban đầu").fill("mot-mat-khau-du-dai")
+    page.get_by_role("button", name="Thêm thành viên").click()
+    expect(page.locator("#member-detail h2")).to_have_text("Trần Thị Ánh Tuyết")
+
+    page.locator('#members tr:has-text("Người member1")').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail h2")).to_have_text("Người member1")
+    page.get_by_role("button", name="Ghi nhận đồng ý").click()
+    # the browser camera (Chromium's fake device: a test pattern, no face) -> a clear refusal, nothing stored
+    page.get_by_role("button", name="Bật máy ảnh").click()
+    page.get_by_role("button", name="Chụp ảnh").click()
+    expect(page.locator("#photo-list li")).to_have_count(1)
+    page.get_by_role("button", name="Đăng ký khuôn mặt").click()
+    expect(page.locator(".toast.error")).to_contain_text("khuôn mặt")
+    expect(page.get_by_text("Khuôn mặt (0 ảnh đã đăng ký)")).to_be_visible()
+    # a real photo from a file
+    page.locator('#members tr:has-text("Người member1")').get_by_role("button", name="Chọn").click()
+    page.locator("#face-files").set_input_files({"name": "anh-the.png", "mimeType": "image/png", "buffer": png_bytes(astronaut())})
+    page.get_by_role("button", name="Đăng ký khuôn mặt").click()
+    expect(page.get_by_text("Khuôn mặt (1 ảnh đã đăng ký)")).to_be_visible()
+    shot(page, "admin-member-enrolment")
+
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        page.locator(f'#members tr:has-text("Người {who}")').get_by_role("button", name="Chọn").click()
+        expect(page.locator("#member-detail h2")).to_have_text(f"Người {who}")
+        p12 = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
+        page.locator("#cert-file").set_input_files({"name": f"{who}.p12", "mimeType": "application/x-pkcs12", "buffer": p12})
+        page.get_by_label("Mật khẩu của tệp").fill(passphrase)
+        page.get_by_role("button", name="Đăng ký chứng thư số").click()
+        expect(page.locator(".toast.ok").last).to_contain_text(f"Đã đăng ký chứng thư của Người {who}")
+
+
+def test_search_open_a_hit_edit_sign_and_verify(browser, live_server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    world, mid = live_server.world, live_server.world.meeting_id
+    recording = _closed_meeting_with_a_recording(live_server, tmp_path)
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
+        for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+            p12 = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
+            r = c.post(f"/api/members/{world.ids[who]}/certificate", files={"file": ("c.p12", p12)}, data={"passphrase": passphrase},
+                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert r.status_code == 201, r.text
+
+    # the clerk searches without diacritics and finds the line, marked
+    clerk = live_server.page(browser, "clerk", "/clerk")
+    expect(clerk.locator("#closed")).to_contain_text("Phiên họp thường kỳ tháng 11")
+    clerk.get_by_label("Từ khóa").fill("du toan ngan sach")
+    clerk.get_by_role("button", name="Tìm").click()
+    expect(clerk.locator("#total")).to_contain_text("kết quả")
+    hit = clerk.locator(".hit").filter(has_text="Người member1").first
+    expect(hit.locator("mark").first).to_have_text("dự")
+    shot(clerk, "clerk-search")
+    hit.get_by_role("link").click()
+    clerk.wait_for_url(re.compile(rf"/clerk/{mid}\?play="))
+    audio = clerk.locator("#audio")
+    expect(audio).to_have_attribute("src", re.compile(rf"/recordings/{recording}/file#t=1\.5$"))
+    position = None
+    for _ in range(100):  # wait_for_function would need eval, which the pages' CSP forbids
+        position = clerk.evaluate("(a => a.readyState >= 1 ? a.currentTime : null)(document.querySelector('#audio'))")
+        if position is not None:
+            break
+        clerk.wait_for_timeout(100)
+    assert position is not None and abs(position - 1.5) < 0.3  # the recording is at the hit's moment (media fragment)
+    expect(clerk.locator("#transcript")).to_contain_text(SAID)
+    shot(clerk, "clerk-record")
+
+    # the secretary edits the draft and saves a version, then signs; the chair signs second
+    sec = live_server.page(browser, "secretary", f"/clerk/{mid}")
+    expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — bản nháp tự động")
+    section = sec.get_by_label("Nội dung: Biểu quyết dự toán ngân sách")
+    section.fill("Các đại biểu thảo luận dự toán ngân sách năm 2027 và thống nhất trình Hội đồng.")
+    sec.get_by_role("button", name="Lưu phiên bản mới").click()
+    expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — phiên bản 1")
+    sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("sai-mat-khau")
+    sec.get_by_role("button", name="Ký số biên bản").click()
+    expect(sec.locator(".toast.error")).to_be_visible()  # a wrong passphrase: refused, nothing signed
+    expect(sec.get_by_text("Chưa có chữ ký.")).to_be_visible()
+    sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("thu-ky")
+    sec.get_by_role("button", name="Ký số biên bản").click()
+    expect(sec.locator("#signatures")).to_contain_text("Thư ký đã ký lúc")
+    shot(sec, "secretary-signed")
+
+    chair = live_server.page(browser, "chair", f"/clerk/{mid}")
+    chair.get_by_label(re.compile("Ký với vai trò Chủ tọa")).fill("chu-toa")
+    chair.get_by_role("button", name="Ký số biên bản").click()
+    expect(chair.locator("#signatures")).to_contain_text("Chủ tọa đã ký lúc")
+    expect(chair.locator("#archive-state")).to_have_text("Hồ sơ lưu trữ nguyên vẹn")
+    chair.get_by_role("button", name="Kiểm tra chữ ký").click()
+    expect(chair.locator("#verify-result .badge.ok")).to_have_count(2)
+    shot(chair, "chair-verified")
+    with chair.expect_download() as download:
+        chair.get_by_role("link", name="Biên bản (PDF)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
