@@ -47,7 +47,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function fill(el, ...children) { el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)); return el; }
+// Replace a container's content. Redrawing must not throw a keyboard user's focus away: when the
+// focus was inside, it moves to the element with the same id, else to the first control there.
+export function fill(el, ...children) {
+  const active = document.activeElement;
+  const had = active && active !== document.body && el.contains(active);
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  if (had && !el.contains(document.activeElement)) {
+    const next = (active.id && el.querySelector(`#${CSS.escape(active.id)}`)) || el.querySelector("button:not([disabled]), a[href], input, select, textarea");
+    if (next) next.focus();
+  }
+  return el;
+}
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 // Two lines: Vietnamese, then the English in a quieter span.
@@ -66,9 +77,20 @@ export function showError(err) {
 }
 
 // Run an action from a button: disabled while it runs (no double submits), errors shown.
+// A disabled button drops the focus, and the redraw may replace it: give a keyboard user's focus
+// back to the button, its successor with the same id, or the first control of its card.
 export async function act(button, fn) {
+  const focused = button && document.activeElement === button;
+  const card = button?.closest(".card, form, section");
   if (button) button.disabled = true;
-  try { return await fn(); } catch (err) { showError(err); return undefined; } finally { if (button) button.disabled = false; }
+  try { return await fn(); } catch (err) { showError(err); return undefined; } finally {
+    if (button) button.disabled = false;
+    if (focused && (!document.activeElement || document.activeElement === document.body)) {
+      const next = (button.isConnected && button) || (button.id && document.getElementById(button.id))
+        || (card?.isConnected && card.querySelector("button:not([disabled]), a[href], input, select, textarea"));
+      if (next) next.focus();
+    }
+  }
 }
 
 const TZ = "Asia/Ho_Chi_Minh";

@@ -89,7 +89,8 @@ function renderPolls() {
   const closed = polls.filter((p) => p.state === "closed");
   const published = polls.filter((p) => p.state === "published");
   const post = (p, verb, body = {}) => (ev) => act(ev.currentTarget, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/${verb}`, body).then(() => live.load("polls")));
-  fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")),
+  $("#quick-poll").hidden = open.length > 0; // one vote at a time from the quick button
+  fill($("#poll-list"),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
       h("p", { class: "muted" }, p.rule.description),
@@ -102,8 +103,7 @@ function renderPolls() {
       h("button", { type: "button", class: "primary", onclick: post(p, "open", {}) }, "Mở biểu quyết"),
       h("button", { type: "button", class: "danger", onclick: post(p, "cancel", {}) }, "Hủy"))),
     published.length ? h("details", { open: !open.length && !closed.length }, h("summary", {}, `Đã công bố (${published.length})`),
-      published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null,
-    newPollForm());
+      published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null);
 }
 
 function newPollForm() {
@@ -139,12 +139,32 @@ function newPollForm() {
       await live.load("polls");
     });
   });
-  return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết mới"), form);
+  return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết khác"), form);
+}
+
+// No keyboard needed for the common case: a motion to adopt the item under discussion, under a
+// rule picked by tap. Redrawn only when the item changes, so a half-made choice is never lost.
+let quickRule = "majority_present";
+let quickFor;
+function renderQuickMotion() {
+  const item = (live.agenda || []).find((i) => i.id === live.meeting?.current_item_id);
+  if (item?.id === quickFor && item?.title === $("#quick-motion")?.dataset.title) return;
+  quickFor = item?.id;
+  if (!item) return fill($("#quick-poll"));
+  const rule = h("select", { "aria-label": "Quy tắc cho biểu quyết nhanh", id: "quick-rule", onchange: (ev) => { quickRule = ev.currentTarget.value; } },
+    presets.map((p) => h("option", { value: p.preset, selected: p.preset === quickRule }, p.label)));
+  const start = h("button", { type: "button", class: "primary big", id: "quick-motion", dataset: { title: item.title }, onclick: (ev) => act(ev.currentTarget, async () => {
+    const poll = await api("POST", `/api/meetings/${meetingId}/polls`, { title: `Thông qua: ${item.title}`, kind: "motion", rule: { preset: quickRule }, agenda_item_id: item.id });
+    await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, {});
+    toast("Đã mở biểu quyết", "ok");
+    await live.load("polls");
+  }) }, `Biểu quyết thông qua mục “${item.title}”`);
+  fill($("#quick-poll"), rule, start);
 }
 
 function render(what) {
-  if (what === "meeting") { renderState(); agendaPanel(live, $("#agenda"), { onTake }); }
-  if (what === "agenda") agendaPanel(live, $("#agenda"), { onTake });
+  if (what === "meeting") { renderState(); agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
+  if (what === "agenda") { agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();
   if (what === "polls" || what === "tally") renderPolls();
@@ -160,6 +180,8 @@ function onTake(item, button) {
   try { me = await whoAmI(); } catch { return; }
   header(me, "Bàn điều hành của chủ tọa", "meetings");
   try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
+  fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")), h("div", { id: "poll-list" }),
+    h("div", { id: "quick-poll", class: "row" }), newPollForm());
   live = new LiveMeeting(meetingId, me, render);
   window.live = live; // a handle for diagnostics in the browser console
   await live.start();

@@ -36,8 +36,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
+    """One chromium per test module. Not per session: Playwright's sync API keeps an event loop
+    running in this thread while it lives, and later tests that call asyncio.run() would fail."""
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import httpx2 as httpx
 from playwright.sync_api import expect
 
 from meeting_room.services import transcripts
 from speech.transcript import Segment
+from tests.conftest import PASSWORD
 from tests.meeting_room.web.conftest import LiveServer, shot
 
 VOTERS = ("member1", "member2", "secretary")
@@ -42,12 +44,11 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
         expect(page.locator("#no-open-poll")).to_be_visible()
         expect(page.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
 
-    # the chair prepares and opens a vote; every member page shows it without reloading
-    chair.locator("#new-poll-box summary").click()
-    chair.get_by_label("Nội dung biểu quyết").fill("Thông qua dự toán ngân sách năm 2027")
-    chair.get_by_label("Quy tắc thông qua").select_option("majority_present")
-    chair.get_by_role("button", name="Tạo và mở biểu quyết").click()
+    # the chair opens a vote on the item under discussion without typing; every member page shows it
+    chair.get_by_label("Quy tắc cho biểu quyết nhanh").select_option("majority_present")
+    chair.get_by_role("button", name="Biểu quyết thông qua mục “Biểu quyết dự toán ngân sách”").click()
     expect(chair.locator("#ballots-cast")).to_have_text("0/4")
+    expect(chair.locator("#poll-list h3")).to_have_text("Thông qua: Biểu quyết dự toán ngân sách")
     shot(chair, "chair-console-vote-open")
 
     # the chair's own ballot: a tap arms it, a second tap casts it
@@ -128,9 +129,59 @@ def test_errors_from_the_api_are_shown_in_both_languages(browser, live_server: L
     page.get_by_label("Mật khẩu").fill("mat-khau-thu-nghiem")
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(f"**/member/{mid}")
-    # asking to speak before the session starts: the API's 409, shown as a toast with the English under it
-    expect(page.locator("#ask-floor")).to_be_disabled()
-    page.evaluate("document.querySelector('#ask-floor').disabled = false")
+    expect(page.locator("#ask-floor")).to_be_disabled()  # not in session yet: nothing to tap
+
+    # the tablet loses the network: the tap says so plainly, in both languages
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "chair", "password": PASSWORD}).json()["token"]
+        for to in ("open", "in_session"):
+            c.post(f"/api/meetings/{mid}/transitions", json={"to": to}, headers={"Authorization": f"Bearer {token}"})
+    expect(page.locator("#ask-floor")).to_be_enabled()
+    page.context.set_offline(True)
     page.locator("#ask-floor").click()
-    expect(page.locator(".toast.error")).to_contain_text("Không thể đăng ký phát biểu")
-    expect(page.locator(".toast.error .en")).to_contain_text("Cannot ask to speak")
+    expect(page.locator(".toast.error")).to_contain_text("Không kết nối được máy chủ")
+    expect(page.locator(".toast.error .en")).to_contain_text("Cannot reach the server")
+    page.context.set_offline(False)
+    page.locator("#ask-floor").click()  # the button came back enabled: the tap can simply be repeated
+    expect(page.get_by_role("button", name="Rút đăng ký")).to_be_visible()
+
+
+def _tab_to(page, selector: str, presses: int = 40) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until the element matching ``selector`` has the focus (keyboard only, no mouse)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_the_member_page_works_with_the_keyboard_alone(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    world = live_server.world
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "chair", "password": PASSWORD}).json()["token"]
+        c.headers["Authorization"] = f"Bearer {token}"
+        for to in ("open", "in_session"):
+            assert c.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": to}).status_code == 200
+        body = {
+            "title": "Lấy ý kiến về giờ họp",
+            "kind": "single_choice",
+            "options": ["Buổi sáng", "Buổi chiều"],
+            "eligibility": "all_members",
+        }
+        poll = c.post(f"/api/meetings/{world.meeting_id}/polls", json=body).json()
+        assert c.post(f"/api/meetings/{world.meeting_id}/polls/{poll['id']}/open", json={}).status_code == 200
+
+    page = live_server.page(browser, "member1", f"/member/{world.meeting_id}")
+    expect(page.get_by_label("Buổi chiều")).to_be_visible()
+    _tab_to(page, "input[type=radio]")
+    page.keyboard.press("ArrowDown")  # radio groups move with the arrow keys
+    expect(page.get_by_label("Buổi chiều")).to_be_checked()
+    _tab_to(page, "form.ballot button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#voted")).to_contain_text("Bạn đã biểu quyết")
+    _tab_to(page, "#ask-floor")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Rút đăng ký")).to_be_visible()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focused control is visibly marked
+    shot(page, "member-page-keyboard")
