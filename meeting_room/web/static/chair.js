@@ -89,7 +89,7 @@ function renderPolls() {
   const closed = polls.filter((p) => p.state === "closed");
   const published = polls.filter((p) => p.state === "published");
   const post = (p, verb, body = {}) => (ev) => act(ev.currentTarget, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/${verb}`, body).then(() => live.load("polls")));
-  $("#quick-poll").hidden = open.length > 0; // one vote at a time from the quick button
+  $("#quick-poll").hidden = open.length + closed.length > 0; // one vote at a time: finish (publish) the last one first
   fill($("#poll-list"),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),

@@ -127,8 +127,8 @@ export function floorList(live) {
 export function resultBlock(result) {
   if (!result) return null;
   return h("div", {},
-    h("div", { class: `result ${result.outcome}`, role: "status" }, `Kết quả: ${result.outcome_label}`, h("div", { class: "en" }, result.reason_en)),
-    h("p", {}, result.reason),
+    h("div", { class: `result ${result.outcome}`, role: "status" }, `Kết quả: ${result.outcome_label}`),
+    h("p", {}, result.reason, h("br"), h("span", { class: "en" }, result.reason_en)),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Phương án"), h("th", {}, "Số phiếu"), h("th", {}, "Tỷ lệ"))),
       h("tbody", {}, result.options.map((o) => h("tr", {}, h("td", {}, o.selected ? h("b", {}, o.label) : o.label), h("td", {}, o.votes), h("td", {}, o.percent ? `${o.percent.replace(".", ",")}%` : "—"))))),
     result.opinions?.length ? h("div", {}, h("h3", {}, "Ý kiến"), h("ul", {}, result.opinions.map((g) => h("li", {}, g.text, g.count > 1 ? ` (×${g.count})` : "")))) : null);

@@ -81,6 +81,7 @@ class LiveServer:
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # what the person sees when the page opens
     page.screenshot(path=str(path), full_page=False)
     return path
 
