@@ -35,39 +35,27 @@ def _html(name: str, title: str) -> HTMLResponse:
     return HTMLResponse(_page(name, title), headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/")
-def login_page() -> HTMLResponse:
-    return _html("login", "Đăng nhập")
+# path -> (page, title). The meeting id in a path is read by the page's script, not here.
+PAGES = {
+    "/": ("login", "Đăng nhập"),
+    "/meetings": ("meetings", "Cuộc họp"),
+    "/chair/{meeting_id}": ("chair", "Bàn điều hành"),
+    "/member/{meeting_id}": ("member", "Đại biểu"),
+    "/clerk": ("clerk", "Lưu trữ và tra cứu"),
+    "/clerk/{meeting_id}": ("record", "Hồ sơ cuộc họp"),
+    "/admin": ("admin", "Quản trị"),
+}
 
 
-@router.get("/meetings")
-def meetings_page() -> HTMLResponse:
-    return _html("meetings", "Cuộc họp")
+def _route(name: str, title: str):  # type: ignore[no-untyped-def]
+    def page() -> HTMLResponse:
+        return _html(name, title)
+
+    return page
 
 
-@router.get("/chair/{meeting_id}")
-def chair_page(meeting_id: str) -> HTMLResponse:
-    return _html("chair", "Bàn điều hành")
-
-
-@router.get("/member/{meeting_id}")
-def member_page(meeting_id: str) -> HTMLResponse:
-    return _html("member", "Đại biểu")
-
-
-@router.get("/clerk")
-def clerk_page() -> HTMLResponse:
-    return _html("clerk", "Lưu trữ và tra cứu")
-
-
-@router.get("/clerk/{meeting_id}")
-def record_page(meeting_id: str) -> HTMLResponse:
-    return _html("record", "Hồ sơ cuộc họp")
-
-
-@router.get("/admin")
-def admin_page() -> HTMLResponse:
-    return _html("admin", "Quản trị")
+for _path, (_name, _title) in PAGES.items():
+    router.add_api_route(_path, _route(_name, _title), methods=["GET"], name=f"page_{_name}")
 
 
 def install(app: FastAPI) -> None:
