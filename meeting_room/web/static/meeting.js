@@ -39,7 +39,7 @@ export class LiveMeeting {
 
   onMessage(msg) {
     if (msg.kind === "ready") { for (const r of Object.values(this.refresh)) r(); this.onChange("captions"); return; } // after a reconnect: catch up once
-    if (msg.kind === "attendance") { if (this.attendance) { this.attendance.summary = msg.summary; } this.refresh.attendance(); return; }
+    if (msg.kind === "attendance") { this.refresh.attendance(); return; } // the records (not only the counts) changed
     if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
     if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
     if (msg.kind !== "event") return;
