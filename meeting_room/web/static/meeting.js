@@ -23,6 +23,7 @@ export class LiveMeeting {
 
   async start() {
     await Promise.all(["meeting", "agenda", "polls", "floor", "attendance", "participants"].map((k) => this.load(k)));
+    this.seen = this.meeting?.last_event_id ?? 0; // what the reads above already reflect
     this.stream = new MeetingStream(this.id, (msg) => this.onMessage(msg));
   }
 
@@ -38,7 +39,13 @@ export class LiveMeeting {
   get isChair() { return this.me.roles.includes("admin") || this.meeting?.my_role === "chair"; }
 
   onMessage(msg) {
-    if (msg.kind === "ready") { for (const r of Object.values(this.refresh)) r(); this.onChange("captions"); return; } // after a reconnect: catch up once
+    if (msg.kind === "ready") {
+      // The backlog skipped re-reads; catch up once, and only if it held events newer than what was read.
+      if (this.stream.last > this.seen) for (const r of Object.values(this.refresh)) r();
+      this.seen = this.stream.last;
+      this.onChange("captions");
+      return;
+    }
     if (msg.kind === "attendance") { this.refresh.attendance(); return; } // the records (not only the counts) changed
     if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
     if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
@@ -54,6 +61,7 @@ export class LiveMeeting {
       if (this.stream?.ready) this.onChange("captions");
     }
     if (!this.stream?.ready) return; // the backlog: one catch-up read at "ready" instead of one per event
+    this.seen = e.id;
     if (type.startsWith("meeting.")) { this.refresh.meeting(); this.refresh.attendance(); }
     if (type.startsWith("agenda.") || type.startsWith("document.")) { this.refresh.agenda(); this.refresh.meeting(); }
     if (type.startsWith("poll.")) this.refresh.polls();
