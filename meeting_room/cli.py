@@ -476,7 +476,9 @@ def transcribe(
     store = ModelStore(settings.models_root)
     folder = store.resolve(model or settings.asr_model)
     transcriber = Transcriber(folder, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads)
-    options = AsrOptions(beam_size=beam or settings.asr_beam_size, initial_prompt=prompt)
+    options = AsrOptions(
+        beam_size=beam or settings.asr_beam_size, initial_prompt=prompt, temperature_fallback=settings.asr_temperature_fallback
+    )
     diarization, labels = None, {}
     if speakers:
         from meeting_room import speech_runtime

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     asr_model: str = Field("whisper-base", description="Whisper for transcription: a registered name or a CTranslate2 directory.")
     asr_compute_type: Literal["int8", "int8_float32", "float32"] = Field("int8", description="CTranslate2 precision on the CPU.")
     asr_beam_size: int = Field(5, ge=1, le=10, description="Beam search width (1: greedy, fastest).")
+    asr_temperature_fallback: bool = Field(
+        True, description="Re-decode a doubtful window by sampling (better text, but the same file can read differently twice)."
+    )
     asr_threads: int = Field(0, ge=0, le=64, description="CPU threads per transcription (0: CTranslate2 decides).")
     asr_live_model: str = Field("whisper-base", description="Whisper for live captions (fast); the recording is redone with asr_model.")
     diarization_pipeline: str = Field(

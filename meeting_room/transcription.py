@@ -191,7 +191,9 @@ class TranscriptionJobs:
         path = self.files.open(recording.sha256)
         transcriber = speech_runtime.transcriber(self.settings)
         options = AsrOptions(
-            beam_size=self.settings.asr_beam_size, initial_prompt=build_prompt(list(names.values()), [meeting.title, *titles])
+            beam_size=self.settings.asr_beam_size,
+            initial_prompt=build_prompt(list(names.values()), [meeting.title, *titles]),
+            temperature_fallback=self.settings.asr_temperature_fallback,
         )
         if spec.channels:  # one microphone per seat: the channel is the speaker
             specs = [
