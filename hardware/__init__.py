@@ -4,6 +4,6 @@ A domain package: it never imports ``meeting_room`` and never reads settings or 
 variables; the application passes everything it needs as explicit arguments.
 """
 
-from hardware.errors import HardwareError
+from hardware.errors import ConfigError, DeviceError, HardwareError, RecordingError
 
-__all__ = ["HardwareError"]
+__all__ = ["ConfigError", "DeviceError", "HardwareError", "RecordingError"]

@@ -1,5 +1,39 @@
-"""The one error hierarchy of the ``hardware`` package."""
+"""The one error hierarchy of the ``hardware`` package.
+
+Every error carries a Vietnamese message (shown first), an English one and details; the
+application maps the classes to HTTP codes and CLI messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class HardwareError(Exception):
     """Base class of every error raised by ``hardware``."""
+
+    code = "hardware_error"
+
+    def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.details = details
+
+
+class ConfigError(HardwareError):
+    """A room configuration that cannot be used: ``details`` name the field and what is accepted."""
+
+    code = "invalid_room_config"
+
+
+class DeviceError(HardwareError):
+    """A device that is missing, busy or cannot do what was asked (channels, sample rate)."""
+
+    code = "device_unavailable"
+
+
+class RecordingError(HardwareError):
+    """The recording folder cannot be written or read back."""
+
+    code = "recording_error"

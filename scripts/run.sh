@@ -3,6 +3,7 @@
 # Arguments are passed to `meeting-room serve`, e.g. --host 0.0.0.0 --port 8080.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 apt_install fonts-liberation2  # Liberation Serif: Times New Roman metrics for the minutes (Decree 30)
+apt_install libportaudio2  # the room's microphones (sounddevice)
 ensure_venv ""
 say "starting the server: meeting-room serve $*"
 exec "$VENV/bin/meeting-room" serve "$@"

@@ -7,11 +7,13 @@ apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese s
 apt_install fonts-liberation2 poppler-utils libnss3-tools
 # the web pages are tested in Debian's chromium, driven by Playwright (never a downloaded browser)
 apt_install chromium fonts-noto-core
+# room devices: PortAudio, and a PulseAudio null sink as a real-time virtual microphone
+apt_install libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 ensure_venv "test"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
     # In CI the PostgreSQL variants must run, not skip.
-    export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1 MEETING_ROOM_TEST_REQUIRE_BROWSER=1
+    export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1 MEETING_ROOM_TEST_REQUIRE_BROWSER=1 MEETING_ROOM_TEST_REQUIRE_AUDIO=1
 fi
 say "lint: ruff check"
 "$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks scripts

@@ -1,0 +1,313 @@
+"""Room audio inputs: a PortAudio device (through sounddevice) or a file replayed at real-time pace,
+behind one interface. Each input captures on its own thread into a bounded buffer; a consumer that
+falls behind loses the oldest audio (counted), never blocks the capture. A device that disappears
+is reported (``on_state``) and reopened when it returns.
+
+Blocks carry the wall-clock time of their first sample, so that recordings and captions of several
+inputs, and the pieces of one input before and after an outage, line up on the meeting's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from hardware.config import MicrophoneConfig
+from hardware.errors import DeviceError
+
+log = logging.getLogger(__name__)
+BLOCK_S = 0.1
+_portaudio_lock = threading.Lock()  # PortAudio is initialised once per process; rescans must not race opens
+_open_streams = 0  # a rescan would cut these off: it waits until there are none
+
+
+class DeviceState(StrEnum):
+    STARTING = "starting"
+    CONNECTED = "connected"
+    LOST = "lost"
+    ENDED = "ended"  # a replayed file came to its end
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    samples: np.ndarray  # float32, (frames, channels)
+    wall: float  # time.time() of the first sample
+    sample_rate: int
+    source: str
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+StateCallback = Callable[[str, DeviceState, str], None]  # (input name, state, detail)
+
+
+class _Input:
+    """The buffer, the state and the thread that every input shares."""
+
+    def __init__(self, config: MicrophoneConfig, on_state: StateCallback | None, buffer_s: float) -> None:
+        self.config = config
+        self.name = config.name
+        self.on_state = on_state
+        self.state = DeviceState.STARTING
+        self.detail = ""
+        self.dropped_s = 0.0
+        self.captured_s = 0.0
+        self._queue: queue.Queue[AudioBlock] = queue.Queue(maxsize=max(1, int(buffer_s / BLOCK_S)))
+        self._stop = threading.Event()
+        self._finished = threading.Event()  # the capture thread has returned: nothing more will come
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._guarded, name=f"mic-{self.name}", daemon=True)
+        self._thread.start()
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:
+            log.exception("microphone %s: capture failed", self.name)
+            self._set(DeviceState.LOST, _reason(exc))
+        finally:
+            self._finished.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._set(DeviceState.STOPPED, "")
+
+    def blocks(self, timeout: float = 0.5) -> Iterator[AudioBlock]:
+        """What was captured, in order, until the input is stopped (or a file ends)."""
+        while True:
+            try:
+                yield self._queue.get(timeout=timeout)
+            except queue.Empty:
+                if self._stop.is_set() or self._finished.is_set():
+                    return
+
+    def _push(self, block: AudioBlock) -> None:
+        self.captured_s += block.duration
+        while True:
+            try:
+                self._queue.put_nowait(block)
+                return
+            except queue.Full:
+                try:
+                    self.dropped_s += self._queue.get_nowait().duration
+                except queue.Empty:
+                    pass
+
+    def _set(self, state: DeviceState, detail: str) -> None:
+        if state == self.state:
+            self.detail = detail  # the same trouble told differently: not a new change
+            return
+        self.state, self.detail = state, detail
+        log.log(logging.WARNING if state == DeviceState.LOST else logging.INFO, "microphone %s: %s %s", self.name, state, detail)
+        if self.on_state is not None:
+            try:
+                self.on_state(self.name, state, detail)
+            except Exception:
+                log.exception("microphone %s: state callback failed", self.name)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class DeviceMicrophone(_Input):
+    """A PortAudio input device. Reopened after ``retry_s`` (growing to ``max_retry_s``) when lost;
+    a stream that delivers nothing for ``stall_s`` counts as lost (a USB device pulled out may
+    leave PortAudio waiting forever)."""
+
+    def __init__(
+        self, config: MicrophoneConfig, on_state: StateCallback | None = None, *, buffer_s: float = 10.0,
+        retry_s: float = 1.0, max_retry_s: float = 10.0, stall_s: float = 2.0,
+    ) -> None:  # fmt: skip
+        super().__init__(config, on_state, buffer_s)
+        self.retry_s, self.max_retry_s, self.stall_s = retry_s, max_retry_s, stall_s
+        self.reconnects = 0
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        import sounddevice as sd
+
+        c = self.config
+        frames = [0]
+        opened = time.time()
+        self._last = time.monotonic()
+
+        def callback(indata: np.ndarray, n: int, _t: object, status: object) -> None:
+            if status:
+                log.debug("microphone %s: %s", self.name, status)
+            nonlocal opened
+            self._last = time.monotonic()
+            wall = opened + frames[0] / c.sample_rate
+            late = time.time() - (wall + n / c.sample_rate)
+            if late > 0.5:  # the device held audio back or skipped (an idle sound server): back on the clock
+                opened += late
+                wall += late
+            self._push(AudioBlock(indata.copy(), wall, c.sample_rate, self.name))
+            frames[0] += n
+
+        with _portaudio_lock:
+            stream = sd.InputStream(
+                device=c.device, channels=c.channels, samplerate=c.sample_rate, dtype="float32",
+                blocksize=int(c.sample_rate * BLOCK_S), callback=callback,
+            )  # fmt: skip
+            opened = time.time()
+            stream.start()
+            _count_open(+1)
+        return stream
+
+    def _run(self) -> None:
+        pause = self.retry_s
+        ever = False
+        while not self._stop.is_set():
+            try:
+                stream = self._open()
+            except Exception as exc:  # PortAudioError, ValueError (no such device): keep trying
+                self._set(DeviceState.LOST, _reason(exc))
+                if "matching" in str(exc) or "Illegal combination" in str(exc) or "Invalid device" in str(exc):
+                    rescan()  # a device that came back after PortAudio started is only seen after a rescan
+                self._stop.wait(pause)
+                pause = min(self.max_retry_s, pause * 2)
+                continue
+            if ever:
+                self.reconnects += 1
+            ever = True
+            pause = self.retry_s
+            self._set(DeviceState.CONNECTED, _describe(self.config))
+            while not self._stop.wait(0.2):
+                if not stream.active or time.monotonic() - self._last > self.stall_s:
+                    break
+            if not self._stop.is_set():
+                self._set(DeviceState.LOST, "thiết bị ngừng gửi âm thanh / the device stopped sending audio")
+            # PortAudio can hang closing a stream whose device died mid-read: close aside, wait a little
+            closer = threading.Thread(target=_close, args=(stream,), name=f"mic-close-{self.name}", daemon=True)
+            closer.start()
+            closer.join(timeout=2.0)
+            if closer.is_alive():
+                log.warning("microphone %s: PortAudio did not release the old stream; reopening anyway", self.name)
+
+
+def _close(stream) -> None:  # type: ignore[no-untyped-def]
+    try:
+        stream.close(ignore_errors=True)
+    except Exception:
+        pass
+    finally:
+        with _portaudio_lock:
+            _count_open(-1)
+
+
+def _count_open(delta: int) -> None:
+    global _open_streams
+    _open_streams += delta
+
+
+class FileMicrophone(_Input):
+    """A recording played as a live input: its channels as they are, resampled to the configured
+    rate, released at real-time pace (``speed`` faster). The stand-in for a room's audio interface."""
+
+    def __init__(self, config: MicrophoneConfig, on_state: StateCallback | None = None, *, buffer_s: float = 10.0, speed: float = 1.0) -> None:
+        super().__init__(config, on_state, buffer_s)
+        if config.file is None:
+            raise DeviceError(f"Micrô {config.name} không có tệp", f"Microphone {config.name} has no file", microphone=config.name)
+        self.speed = speed
+
+    def _run(self) -> None:
+        path = self.config.file
+        assert path is not None
+        started = time.monotonic()
+        wall0 = time.time()
+        done = 0.0  # seconds released
+        while not self._stop.is_set():
+            try:
+                for samples in _decode(path, self.config.channels, self.config.sample_rate):
+                    if self.state != DeviceState.CONNECTED:
+                        self._set(DeviceState.CONNECTED, f"tệp / file {path.name}")
+                    step = int(self.config.sample_rate * BLOCK_S)
+                    for i in range(0, len(samples), step):
+                        block = samples[i : i + step]
+                        wait = started + (done + len(block) / self.config.sample_rate) / self.speed - time.monotonic()
+                        if wait > 0 and self._stop.wait(wait):
+                            return
+                        self._push(AudioBlock(block, wall0 + done / self.speed, self.config.sample_rate, self.name))
+                        done += len(block) / self.config.sample_rate
+            except DeviceError as exc:
+                self._set(DeviceState.LOST, exc.message_en)
+                return
+            if not self.config.loop:
+                self._set(DeviceState.ENDED, f"tệp / file {path.name}")
+                return
+
+
+def open_microphone(config: MicrophoneConfig, on_state: StateCallback | None = None, **options: float) -> _Input:
+    if config.is_file:
+        return FileMicrophone(config, on_state, **{k: v for k, v in options.items() if k in ("buffer_s", "speed")})
+    return DeviceMicrophone(config, on_state, **{k: v for k, v in options.items() if k != "speed"})
+
+
+Microphone = _Input
+
+
+def rescan() -> bool:
+    """Let PortAudio enumerate devices again (one plugged in, a sound server restarted). It would
+    cut off streams that are running, so it is skipped (False) while any is open in this process."""
+    import sounddevice as sd
+
+    with _portaudio_lock:
+        if _open_streams:
+            return False
+        try:
+            sd._terminate()
+        finally:
+            sd._initialize()
+    return True
+
+
+def _decode(path: Path, channels: int, rate: int) -> Iterator[np.ndarray]:
+    """(frames, channels) float32 blocks of the file's first audio stream."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DeviceError(f"Không mở được tệp {path}: {exc}", f"Cannot open {path}: {exc}", file=str(path)) from None
+    try:
+        if not container.streams.audio:
+            raise DeviceError(f"Tệp {path} không có âm thanh", f"{path} has no audio", file=str(path))
+        stream = container.streams.audio[0]
+        have = stream.codec_context.channels
+        if have < channels:
+            raise DeviceError(
+                f"Tệp {path.name} có {have} kênh, cấu hình cần {channels}", f"{path.name} has {have} channels, the configuration needs {channels}",
+                file=str(path), channels=have,
+            )  # fmt: skip
+        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
+        for out in resampler.resample(None):
+            yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
+    except av.error.FFmpegError as exc:
+        raise DeviceError(f"Tệp {path} hỏng: {exc}", f"{path} is damaged: {exc}", file=str(path)) from None
+    finally:
+        container.close()
+
+
+def _describe(c: MicrophoneConfig) -> str:
+    return f"{c.device!s}, {c.channels} kênh / channels, {c.sample_rate} Hz"
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
