@@ -98,9 +98,7 @@ def load_room_config(path: str | Path) -> RoomConfig:
     except FileNotFoundError:
         raise ConfigError(f"Không có tệp cấu hình phòng {path}", f"No room configuration at {path}", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"Tệp {path} không phải TOML hợp lệ: {exc}", f"{path} is not valid TOML: {exc}", path=str(path)
-        ) from None
+        raise ConfigError(f"Tệp {path} không phải TOML hợp lệ: {exc}", f"{path} is not valid TOML: {exc}", path=str(path)) from None
     return parse_room_config(raw, base=path.parent, source=path)
 
 
@@ -243,7 +241,9 @@ def _seat(s: dict[str, Any], where: str, mics: tuple[MicrophoneConfig, ...]) -> 
         raise _bad(f"{where}.microphone", "thiếu (phòng có nhiều micrô)", "missing (the room has several inputs)", "a microphone name")
     mic = next((m for m in mics if m.name == mic_name), None)
     if mic is None:
-        raise _bad(f"{where}.microphone", f"không có micrô “{mic_name}”", f"no microphone “{mic_name}”", ", ".join(m.name for m in mics) or "—")
+        raise _bad(
+            f"{where}.microphone", f"không có micrô “{mic_name}”", f"no microphone “{mic_name}”", ", ".join(m.name for m in mics) or "—"
+        )
     channel = _int(s, "channel", where, 0, 0, mic.channels - 1)
     member = _text(s, "member", where, required=False) or None
     return SeatConfig(label=label, microphone=mic.name, channel=channel, member=member)

@@ -52,10 +52,14 @@ def audio_devices() -> list[AudioDevice]:
     for d in sd.query_devices():
         out.append(
             AudioDevice(
-                index=int(d["index"]), name=str(d["name"]), host_api=apis[d["hostapi"]] if d["hostapi"] < len(apis) else "?",
-                input_channels=int(d["max_input_channels"]), output_channels=int(d["max_output_channels"]),
+                index=int(d["index"]),
+                name=str(d["name"]),
+                host_api=apis[d["hostapi"]] if d["hostapi"] < len(apis) else "?",
+                input_channels=int(d["max_input_channels"]),
+                output_channels=int(d["max_output_channels"]),
                 default_sample_rate=float(d["default_samplerate"]),
-                default_input=d["index"] == default_in, default_output=d["index"] == default_out,
+                default_input=d["index"] == default_in,
+                default_output=d["index"] == default_out,
             )  # fmt: skip
         )
     return out

@@ -218,7 +218,9 @@ class FileMicrophone(_Input):
     """A recording played as a live input: its channels as they are, resampled to the configured
     rate, released at real-time pace (``speed`` faster). The stand-in for a room's audio interface."""
 
-    def __init__(self, config: MicrophoneConfig, on_state: StateCallback | None = None, *, buffer_s: float = 10.0, speed: float = 1.0) -> None:
+    def __init__(
+        self, config: MicrophoneConfig, on_state: StateCallback | None = None, *, buffer_s: float = 10.0, speed: float = 1.0
+    ) -> None:
         super().__init__(config, on_state, buffer_s)
         if config.file is None:
             raise DeviceError(f"Micrô {config.name} không có tệp", f"Microphone {config.name} has no file", microphone=config.name)
@@ -290,7 +292,8 @@ def _decode(path: Path, channels: int, rate: int) -> Iterator[np.ndarray]:
         have = stream.codec_context.channels
         if have < channels:
             raise DeviceError(
-                f"Tệp {path.name} có {have} kênh, cấu hình cần {channels}", f"{path.name} has {have} channels, the configuration needs {channels}",
+                f"Tệp {path.name} có {have} kênh, cấu hình cần {channels}",
+                f"{path.name} has {have} channels, the configuration needs {channels}",
                 file=str(path), channels=have,
             )  # fmt: skip
         resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)

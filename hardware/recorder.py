@@ -81,8 +81,10 @@ class SegmentRecorder:
     def write(self, block: AudioBlock) -> None:
         if block.samples.shape[1] != self.channels or block.sample_rate != self.sample_rate:
             raise RecordingError(
-                f"Khối âm thanh {block.samples.shape[1]} kênh {block.sample_rate} Hz, bộ ghi cần {self.channels} kênh {self.sample_rate} Hz",
-                f"Block of {block.samples.shape[1]} channels at {block.sample_rate} Hz; the recorder takes {self.channels} at {self.sample_rate}",
+                f"Khối âm thanh {block.samples.shape[1]} kênh {block.sample_rate} Hz, "
+                f"bộ ghi cần {self.channels} kênh {self.sample_rate} Hz",
+                f"Block of {block.samples.shape[1]} channels at {block.sample_rate} Hz; "
+                f"the recorder takes {self.channels} at {self.sample_rate}",
             )  # fmt: skip
         if self._wall is not None and abs(block.wall - (self._wall + self._frames / self.sample_rate)) > 0.25:
             self._cut()  # a gap (the device was away): the next segment starts at the block's own time
@@ -141,7 +143,9 @@ def write_flac(path: Path, data: np.ndarray, sample_rate: int) -> None:
             stream.format = "s16"
             step = 4608
             for i in range(0, len(pcm), step):
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[i : i + step]).reshape(1, -1), format="s16", layout=_layout(channels))
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(pcm[i : i + step]).reshape(1, -1), format="s16", layout=_layout(channels)
+                )
                 frame.sample_rate = sample_rate
                 frame.pts = i
                 for packet in stream.encode(frame):

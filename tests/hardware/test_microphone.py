@@ -50,7 +50,7 @@ def test_a_device_records_in_real_time_channel_by_channel(virtual_mic: VirtualMi
     assert audio.shape[1] == 2
     loud = np.concatenate([b.samples for b in blocks if np.sqrt(np.mean(b.samples[:, 0] ** 2)) > 0.1])
     assert len(loud) > 1.8 * RATE, len(loud) / RATE  # the 2 s played arrived
-    assert abs(_peak_hz(loud[: RATE, 0]) - 440) < 5 and abs(_peak_hz(loud[: RATE, 1]) - 1000) < 5  # each channel is its own seat
+    assert abs(_peak_hz(loud[:RATE, 0]) - 440) < 5 and abs(_peak_hz(loud[:RATE, 1]) - 1000) < 5  # each channel is its own seat
     walls = [b.wall for b in blocks]
     assert all(b > a for a, b in zip(walls, walls[1:], strict=False))
     assert abs(blocks[-1].wall + blocks[-1].duration - time.time()) < 1.0  # stamped with real time
@@ -67,7 +67,9 @@ def test_a_vanished_device_is_reported_and_reconnected(virtual_mic: VirtualMicro
         changes.append((state, time.monotonic()))
         seen.set()
 
-    mic = DeviceMicrophone(MicrophoneConfig("ban-hop", device="default", channels=2, sample_rate=RATE), on_state, retry_s=0.3, max_retry_s=1.0)
+    mic = DeviceMicrophone(
+        MicrophoneConfig("ban-hop", device="default", channels=2, sample_rate=RATE), on_state, retry_s=0.3, max_retry_s=1.0
+    )
     mic.start()
     drain = threading.Thread(target=lambda: [None for _ in mic.blocks()], daemon=True)
     drain.start()

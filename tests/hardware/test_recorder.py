@@ -86,7 +86,7 @@ def test_a_killed_recorder_loses_at_most_a_segment_and_resumes(tmp_path: Path) -
     child.wait()
     kept = segments(tmp_path, "ban-hop")
     kept_until = kept[-1].wall + kept[-1].duration
-    assert killed_at - kept_until <= 2.0 + 0.3, (killed_at - kept_until)  # at most the segment being filled
+    assert killed_at - kept_until <= 2.0 + 0.3, killed_at - kept_until  # at most the segment being filled
     # the server comes back 1.5 s later and goes on recording into the same folder
     time.sleep(1.5)
     rec = SegmentRecorder(tmp_path, "ban-hop", 1, RATE, segment_s=2.0)
@@ -98,7 +98,7 @@ def test_a_killed_recorder_loses_at_most_a_segment_and_resumes(tmp_path: Path) -
     out = assemble(tmp_path, "ban-hop", tmp_path / "all.flac")
     assert abs(out.start_wall - t0) < 0.01
     assert abs(out.duration_s - (resumed + 2.0 - t0)) < 0.05  # one timeline, outage included
-    (gap_at, missing), = out.gaps
+    ((gap_at, missing),) = out.gaps
     assert abs(gap_at - (kept_until - t0)) < 0.05 and missing <= (resumed - killed_at) + 2.3
     y = _read(out.path, 1)[:, 0] / 32767
     second = int(2.5 * RATE)  # block 25 -> level 0.25, exactly where it was spoken
