@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from hardware.config import CameraConfig
 from hardware.microphone import DeviceState, StateCallback
@@ -52,12 +52,12 @@ class Camera:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def frames(self) -> Iterator[Frame]:
-        """The newest frames as they come, until stopped (or a file ends); older ones are dropped.
-        Times are wall-clock seconds, so a reconnect does not make time run backwards."""
-        while True:
+    def frames(self, until: Callable[[], bool] = lambda: False) -> Iterator[Frame]:
+        """The newest frames as they come, until stopped, ``until()`` or a file's end; older ones are
+        dropped. Times are wall-clock seconds, so a reconnect does not make time run backwards."""
+        while not until():
             with self._cond:
-                while not self._latest and not self._stop.is_set() and self.state != DeviceState.ENDED:
+                while not self._latest and not self._stop.is_set() and self.state != DeviceState.ENDED and not until():
                     self._cond.wait(0.5)
                 if not self._latest:
                     return

@@ -15,6 +15,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from hardware.errors import HardwareError
 from meeting_room import __version__
 from meeting_room.access import Actor, get_meeting
 from meeting_room.auth import actor_of, new_password
@@ -37,7 +38,7 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, ValidationError) as exc:
+        except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, HardwareError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
@@ -65,13 +66,83 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @click.pass_context
 @_friendly
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Start the server: migrate the database, then serve HTTP and WebSockets."""
+    """Start the server: migrate the database, then serve HTTP and WebSockets (and run the rooms
+    named by the ``rooms`` setting)."""
+    _serve(_settings(ctx, host=host, port=port))
+
+
+@main.command("run-room")
+@click.option(
+    "--config", "configs", multiple=True, required=True, type=click.Path(path_type=Path), help="A room configuration (TOML); repeatable."
+)
+@click.option("--host", help="Listen address (default 127.0.0.1).")
+@click.option("--port", type=int, help="TCP port (default 8000).")
+@click.pass_context
+@_friendly
+def run_room(ctx: click.Context, configs: tuple[Path, ...], host: str | None, port: int | None) -> None:
+    """Run a room live: its microphones and cameras, recording, captions and attendance while a
+    meeting of that room is open, with the server (pages, API) in the same process."""
+    from hardware.config import load_room_config
+
+    for path in configs:  # refused here, with the field at fault, before anything starts
+        cfg = load_room_config(path)
+        click.echo(f"Phòng / room “{cfg.room}”: {len(cfg.microphones)} micrô / inputs, {len(cfg.seats)} ghế / seats, "
+                   f"{len(cfg.cameras)} camera ({path})")  # fmt: skip
+    settings = _settings(ctx, host=host, port=port)
+    _serve(settings.model_copy(update={"rooms": [*settings.rooms, *configs]}))
+
+
+@main.command()
+@click.option("--probe", "probes", multiple=True, help="A camera URL or file to open and describe; repeatable.")
+@_friendly
+def devices(probes: tuple[str, ...]) -> None:
+    """List this machine's sound devices and camera nodes (what a room configuration can name)."""
+    from hardware.devices import audio_devices, probe_camera, video_devices
+
+    try:
+        audio = audio_devices()
+    except HardwareError as exc:
+        click.echo(f"Lỗi: {exc.message_vi}\nError: {exc.message_en}", err=True)
+        audio = []
+    click.echo("Thiết bị âm thanh / sound devices:" if audio else "Không có thiết bị âm thanh / no sound devices")
+    for d in audio:
+        mark = (" [mặc định vào / default in]" if d.default_input else "") + (" [mặc định ra / default out]" if d.default_output else "")
+        click.echo(f"  {d.index:>3}  {d.name}  ({d.host_api}; vào/in {d.input_channels}, ra/out {d.output_channels}, "
+                   f"{d.default_sample_rate:.0f} Hz){mark}")  # fmt: skip
+    nodes = video_devices()
+    click.echo("Camera (V4L2): " + (", ".join(nodes) if nodes else "không có / none"))
+    for url in [*nodes, *probes]:
+        info = probe_camera(url)
+        if info.ok:
+            click.echo(f"  {url}: {info.width}x{info.height} {info.codec} {info.fps or '?'} fps ({info.detail})")
+        else:
+            click.echo(f"  {url}: không mở được / cannot open: {info.detail}")
+
+
+@main.command("fake-camera")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--port", type=int, default=8090, show_default=True)
+@click.option("--fps", type=float, default=10.0, show_default=True)
+@_friendly
+def fake_camera(source: Path, port: int, fps: float) -> None:
+    """Serve a video file (or a photo) as an MJPEG IP camera on 127.0.0.1, looped: a stand-in room camera."""
+    from hardware.mjpeg import MjpegServer, frames_of
+
+    server = MjpegServer(frames_of(source), fps=fps, port=port).start()
+    click.echo(f"Camera giả / stand-in camera: {server.url}  (Ctrl+C để dừng / to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def _serve(settings: Settings) -> None:
     import uvicorn
 
     from meeting_room.api import create_app
     from meeting_room.server import ensure_first_admin, open_store
 
-    settings = _settings(ctx, host=host, port=port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.check_port_free()
     click.echo(f"Dữ liệu / data: {settings.data_dir.resolve()}  ({settings.effective_database_url.split(':')[0]})")

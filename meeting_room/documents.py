@@ -72,9 +72,7 @@ class DocumentFiles:
 
 
 @contextmanager
-def hashed_upload(
-    root: Path, source: BinaryIO, max_bytes: int, too_large: Callable[[int], Exception]
-) -> Iterator[tuple[Path, str, int]]:
+def hashed_upload(root: Path, source: BinaryIO, max_bytes: int, too_large: Callable[[int], Exception]) -> Iterator[tuple[Path, str, int]]:
     """Copy ``source`` into a temporary file under ``root`` (fsynced) while hashing it; stop at
     ``max_bytes``. Yields (path, sha256, size); the caller checks it and moves it into place, and
     whatever is left at the end is removed."""

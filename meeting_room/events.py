@@ -268,6 +268,18 @@ class FloorEnded(EventPayload):
     member_id: str
 
 
+class RoomDeviceChanged(EventPayload):
+    """A microphone or camera of the meeting's room was lost or came back (the chair is told; the
+    minutes can say which part of the meeting a device missed)."""
+
+    type = "room.device_changed"
+    meeting_id: str
+    device: Name
+    kind: Literal["microphone", "camera"]
+    state: Literal["connected", "lost"]
+    detail: LongText | None = None
+
+
 class DocumentAttached(EventPayload):
     type = "document.attached"
     meeting_id: str

@@ -150,6 +150,13 @@ def _unknown_faces(s: Session, p: ev.UnknownFacesSeen, m: Meta) -> None:
     meeting.unknown_faces = {**(meeting.unknown_faces or {}), p.camera: p.count}
 
 
+@_on(ev.RoomDeviceChanged)
+def _room_device_changed(s: Session, p: ev.RoomDeviceChanged, m: Meta) -> None:
+    meeting = s.get_one(t.Meeting, p.meeting_id)
+    entry = {"kind": p.kind, "state": p.state, "detail": p.detail, "since": m.at.isoformat()}
+    meeting.devices = {**(meeting.devices or {}), p.device: entry}
+
+
 @_on(ev.MemberPasswordSet)
 def _member_password_set(s: Session, p: ev.MemberPasswordSet, m: Meta) -> None:
     """Credentials are not a read model; the event only records that it happened."""

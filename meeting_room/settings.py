@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority URL; each signature gets a time-stamp when set.")
     trust_roots: list[Path] = Field(default_factory=list, description="CA certificate files (PEM/DER) that signatures are checked against.")
     max_certificate_kb: int = Field(64, ge=1, le=4096, description="Largest accepted PKCS#12 (.p12/.pfx) upload.")
+    rooms: list[Path] = Field(default_factory=list, description="Room configurations (TOML) whose devices this server runs.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod
@@ -201,6 +202,11 @@ class Settings(BaseSettings):
     @property
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
+
+    @property
+    def room_audio_dir(self) -> Path:
+        """Live recording segments, per meeting, until the meeting closes and they are assembled."""
+        return self.data_dir / "room-audio"
 
     @property
     def minutes_dir(self) -> Path:

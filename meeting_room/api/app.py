@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from hardware.config import load_room_config
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
@@ -31,17 +32,37 @@ from meeting_room.api.routes import (
 )
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
+from meeting_room.bus import SubscriberOverflow
 from meeting_room.documents import DocumentFiles
 from meeting_room.live_captions import LiveCaptions
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
 from meeting_room.recordings import RecordingFiles
+from meeting_room.room_runner import RoomRunner
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from meeting_room.transcription import TranscriptionJobs
 
 JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
+
+
+async def _poke_rooms(store: Store, runners: list[RoomRunner]) -> None:
+    """Tell the rooms whenever a meeting changes (opened, closed, moved to another room)."""
+    if not runners:
+        return
+    while True:
+        sub = store.bus.subscribe(None)
+        try:
+            async for event in sub.events():
+                if getattr(event, "type", "").startswith("meeting."):
+                    for runner in runners:
+                        runner.poke()
+        except SubscriberOverflow:
+            for runner in runners:
+                runner.poke()
+        finally:
+            store.bus.unsubscribe(sub)
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -52,10 +73,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         timer = asyncio.create_task(PollTimer(store).run())
+        for runner in app.state.rooms:
+            runner.start()
+        room_watch = asyncio.create_task(_poke_rooms(store, app.state.rooms))
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
+            room_watch.cancel()
+            for runner in app.state.rooms:
+                await asyncio.get_running_loop().run_in_executor(None, runner.stop)
             await asyncio.get_running_loop().run_in_executor(None, app.state.captions.stop_all)
             await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.shutdown)
             for task in (listener, timer):
@@ -78,6 +105,10 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.transcription = TranscriptionJobs(store, settings, app.state.recordings)
     app.state.captions = LiveCaptions(store, settings)
     app.state.minutes_files = MinutesFiles.from_settings(settings)
+    # rooms this server runs: configurations are read (and refused with a clear message) before it starts
+    app.state.rooms = [
+        RoomRunner(store, settings, load_room_config(path), app.state.captions, app.state.recordings) for path in settings.rooms
+    ]
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
     photo_bytes = settings.max_photo_mb * (1 << 20)
@@ -120,6 +151,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(polls.presets_router)
+    app.include_router(rooms.machine_router)
 
     pages.install(app)
 

@@ -180,6 +180,7 @@ class Meeting(Base):
     agenda_log: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[iso time, item id], ...] as items were taken
     floor_queue: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[member id, iso time asked], ...] waiting to speak
     floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
+    devices: Mapped[dict[str, dict[str, str | None]] | None] = mapped_column(JSON)  # room device -> {kind, state, detail, since}
 
 
 class Participant(Base):

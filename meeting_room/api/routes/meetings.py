@@ -79,6 +79,9 @@ class MeetingOut(BaseModel):
     last_event_id: int
     created_at: datetime
     current_item_id: str | None = Field(None, description="The agenda item under discussion")
+    devices: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict, description="Room devices that were lost or came back during the meeting: {kind, state, detail, since}"
+    )
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
@@ -100,6 +103,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         last_event_id=m.last_seq,
         created_at=m.created_at,
         current_item_id=m.current_item_id,
+        devices=m.devices or {},
     )
 
 

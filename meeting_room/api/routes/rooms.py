@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
@@ -75,3 +78,69 @@ def update_room(room_id: str, body: RoomPatch, store: StoreDep, actor: ActorDep)
     fields = body.model_dump(exclude_unset=True, exclude={"seats"})
     rooms.update_room(store, actor, room_id, fields=fields, seats=body.seats)
     return get_room(room_id, store, actor)
+
+
+# --- devices ---------------------------------------------------------------------------------------
+
+
+class DeviceOut(Out):
+    name: str
+    kind: str = Field(description="microphone or camera")
+    state: str = Field(description="starting, connected, lost, ended (a replayed file), stopped")
+    detail: str
+    since: datetime
+    url: str = Field(description="The device, file or camera URL it is read from")
+
+
+class RoomDevicesOut(BaseModel):
+    room_id: str
+    run_here: bool = Field(description="False when no room configuration of this server names the room")
+    live_meeting_id: str | None
+    devices: list[DeviceOut]
+
+
+class AudioDeviceOut(BaseModel):
+    index: int
+    name: str
+    host_api: str
+    input_channels: int
+    output_channels: int
+    default_sample_rate: float
+    default_input: bool
+    default_output: bool
+
+
+class MachineDevicesOut(BaseModel):
+    audio: list[AudioDeviceOut]
+    video: list[str] = Field(description="V4L2 camera nodes (IP cameras are not discoverable: name them in the room configuration)")
+    error: str | None = Field(None, description="Why audio devices could not be listed")
+
+
+@router.get("/{room_id}/devices")
+def room_devices(room_id: str, request: Request, store: StoreDep, actor: ActorDep) -> RoomDevicesOut:
+    """The room's microphones and cameras as this server sees them now."""
+    with store.read() as session:
+        fetch(session, t.Room, room_id)
+    for runner in getattr(request.app.state, "rooms", []):
+        if runner.room_id == room_id:
+            devices = [DeviceOut.model_validate(d) for d in runner.status()]
+            return RoomDevicesOut(room_id=room_id, run_here=True, live_meeting_id=runner.live_meeting, devices=devices)
+    return RoomDevicesOut(room_id=room_id, run_here=False, live_meeting_id=None, devices=[])
+
+
+machine_router = APIRouter(prefix="/api/devices", tags=["rooms"])
+
+
+@machine_router.get("")
+def machine_devices(actor: ActorDep) -> MachineDevicesOut:
+    """What this machine offers for a room configuration: sound devices and camera nodes (admin)."""
+    from hardware.devices import audio_devices, video_devices
+    from hardware.errors import HardwareError
+
+    require_roles(actor, action_vi="xem thiết bị của máy chủ", action_en="list the server's devices")
+    try:
+        audio = [AudioDeviceOut(**d.__dict__) for d in audio_devices()]
+        error = None
+    except HardwareError as exc:
+        audio, error = [], f"{exc.message_vi} / {exc.message_en}"
+    return MachineDevicesOut(audio=audio, video=video_devices(), error=error)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import tempfile
 import threading
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from meeting_room import events as ev
 from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store
@@ -30,7 +28,7 @@ from meeting_room.documents import clean_filename
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.live_captions import LiveCaptions, pcm16_chunk
 from meeting_room.recordings import ACCEPTED, RecordingFiles
-from meeting_room.services import transcripts, voices
+from meeting_room.services import recordings, transcripts, voices
 from meeting_room.store import Store
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs
@@ -118,21 +116,7 @@ def _add_recording(store: Store, actor: Actor, meeting_id: str, files: Recording
         require_staff(session, actor, meeting, action_vi="tải lên bản ghi", action_en="upload a recording")
     upload.file.seek(0)
     stored = files.ingest(upload.file)
-    recording_id = str(uuid.uuid4())
-
-    def decide(session) -> ev.EventPayload:  # type: ignore[no-untyped-def]
-        get_meeting(session, meeting_id)
-        return ev.RecordingAdded(
-            meeting_id=meeting_id,
-            recording_id=recording_id,
-            filename=clean_filename(upload.filename) or "ghi-am",
-            sha256=stored.sha256,
-            size=stored.size,
-            duration_s=round(stored.duration_s, 3),
-            channels=stored.channels,
-        )
-
-    store.append(decide, actor_id=actor.member_id)
+    recording_id = recordings.add_recording(store, actor.member_id, meeting_id, stored, upload.filename)
     with store.read() as session:
         return _recording_out(session.get_one(t.Recording, recording_id))
 

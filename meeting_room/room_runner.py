@@ -1,0 +1,376 @@
+"""A room run live: its microphones and cameras captured from the moment the server starts, and,
+while a meeting of that room is open, the audio recorded to disk, transcribed into captions with
+the seat's member as speaker, and the cameras taking attendance.
+
+One ``RoomRunner`` per room configuration. Capture threads feed bounded buffers; a dispatcher per
+input hands each block to the recorder (encoding on its own thread) and to the live captions (their
+own workers and queues): nothing here runs on the event loop or waits on a model. Which meeting is
+live is decided from the database whenever a meeting event arrives (``poke``) and every few seconds,
+so a meeting opened by another process or before a restart is picked up. When the meeting closes,
+the recording segments are joined into one FLAC file per input and registered with the meeting.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from hardware.camera import Camera
+from hardware.config import RoomConfig
+from hardware.errors import HardwareError
+from hardware.microphone import DeviceState, Microphone, open_microphone
+from hardware.recorder import SegmentRecorder, assemble, segments
+from hardware.resample import Resampler
+from meeting_room import events as ev
+from meeting_room.db import tables as t
+from meeting_room.errors import MeetingRoomError, NotFoundError
+from meeting_room.lifecycle import RUNNING, MeetingState
+from meeting_room.live_captions import LiveCaptions
+from meeting_room.recordings import RecordingFiles
+from meeting_room.services import recordings, transcripts
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+from speech.audio import SAMPLE_RATE, AudioChunk
+
+log = logging.getLogger(__name__)
+SYNC_EVERY_S = 5.0
+
+
+@dataclass
+class DeviceStatus:
+    name: str
+    kind: str  # microphone | camera
+    state: str
+    detail: str
+    since: datetime
+    url: str = ""
+
+
+@dataclass
+class RunnerStats:
+    blocks: int = 0
+    audio_s: float = 0.0
+    dispatch_ms: float = 0.0  # total time spent handing blocks on (resampling included)
+
+
+@dataclass
+class _Live:
+    meeting_id: str
+    folder: Path
+    t0: float  # wall-clock time of the recording's first sample: second 0 of the meeting's audio
+    recorders: dict[str, SegmentRecorder] = field(default_factory=dict)
+    resamplers: dict[tuple[str, int], Resampler] = field(default_factory=dict)
+    mixers: dict[str, Resampler] = field(default_factory=dict)
+    captions: bool = False
+    last_wall: dict[str, float] = field(default_factory=dict)
+    watchers: list[tuple[object, threading.Thread]] = field(default_factory=list)
+
+
+class RoomRunner:
+    def __init__(
+        self, store: Store, settings: Settings, config: RoomConfig, captions: LiveCaptions, files: RecordingFiles, *,
+        speed: float = 1.0, faces: bool = True, live_captions: bool = True,
+    ) -> None:  # fmt: skip
+        self.store, self.settings, self.config, self.captions, self.files = store, settings, config, captions, files
+        self.speed, self.faces_on, self.captions_on = speed, faces, live_captions
+        with store.read() as session:
+            room = session.get(t.Room, config.room) or session.scalar(select(t.Room).where(t.Room.name == config.room))
+            if room is None:
+                names = ", ".join(session.scalars(select(t.Room.name))) or "—"
+                raise NotFoundError(
+                    f"Không có phòng “{config.room}” trên máy chủ (cấu hình {config.source}). Có: {names}",
+                    f"No room “{config.room}” on the server (configuration {config.source}). There are: {names}", room=config.room,
+                )  # fmt: skip
+            self.room_id, self.room_name = room.id, room.name
+        # seats' channels numbered across inputs: input k's channel c is base[k] + c
+        self.base: dict[str, int] = {}
+        n = 0
+        for mic in config.microphones:
+            self.base[mic.name] = n
+            n += mic.channels
+        self.stats = RunnerStats()
+        self._status: dict[str, DeviceStatus] = {}
+        self._mics: list[Microphone] = []
+        self._cameras: list[Camera] = []
+        self._live: _Live | None = None
+        self._lock = threading.RLock()
+        self._poked = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool = None
+
+    # --- life -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for mc in self.config.microphones:
+            self._status[mc.name] = DeviceStatus(mc.name, "microphone", DeviceState.STARTING.value, "", _now(), str(mc.file or mc.device))
+            mic = open_microphone(mc, self._on_state("microphone"), speed=self.speed)
+            self._mics.append(mic)
+            mic.start()
+            self._spawn(f"room-dispatch-{mc.name}", self._dispatch, mic)
+        for cc in self.config.cameras:
+            self._status[cc.name] = DeviceStatus(cc.name, "camera", DeviceState.STARTING.value, "", _now(), cc.url)
+            cam = Camera(cc, self._on_state("camera"))
+            self._cameras.append(cam)
+            cam.start()
+        self._spawn("room-supervisor", self._supervise)
+        log.info("room %s: %d microphone input(s), %d camera(s)", self.room_name, len(self._mics), len(self._cameras))
+
+    def stop(self) -> None:
+        """Server shutdown: what was recorded is flushed to disk; a meeting still open is resumed at
+        the next start (its recording is assembled when it closes)."""
+        self._stop.set()
+        self._poked.set()
+        with self._lock:
+            live, self._live = self._live, None
+        if live is not None:
+            self._finish(live, closed=False)
+        for mic in self._mics:
+            mic.stop()
+        for cam in self._cameras:
+            cam.stop()
+        for th in self._threads:
+            th.join(timeout=10)
+        if self._pool is not None:
+            self._pool.close()
+
+    def poke(self) -> None:
+        """Thread-safe: a meeting changed; look again at which meeting is live."""
+        self._poked.set()
+
+    def status(self) -> list[DeviceStatus]:
+        return list(self._status.values())
+
+    @property
+    def live_meeting(self) -> str | None:
+        live = self._live
+        return live.meeting_id if live else None
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: object) -> None:
+        th = threading.Thread(target=target, args=args, name=name, daemon=True)
+        th.start()
+        self._threads.append(th)
+
+    # --- which meeting is live ---------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._sync()
+            except Exception:
+                log.exception("room %s: choosing the live meeting failed", self.room_name)
+            self._poked.wait(SYNC_EVERY_S)
+            self._poked.clear()
+
+    def _sync(self) -> None:
+        with self.store.read() as session:
+            rows = session.execute(
+                select(t.Meeting.id, t.Meeting.state).where(t.Meeting.room_id == self.room_id).order_by(t.Meeting.starts_at)
+            ).all()
+        states = {mid: MeetingState(state) for mid, state in rows}
+        want = next((mid for mid, state in states.items() if state in RUNNING), None)
+        current = self._live.meeting_id if self._live else None
+        if want == current or self._stop.is_set():
+            return
+        if current is not None:
+            with self._lock:
+                live, self._live = self._live, None
+            assert live is not None
+            self._finish(live, closed=states.get(current) in (MeetingState.CLOSED, MeetingState.CANCELLED))
+        if want is not None:
+            self._begin(want)
+
+    def _begin(self, meeting_id: str) -> None:
+        folder = self.settings.room_audio_dir / meeting_id
+        earlier = [s for mic in self.config.microphones for s in segments(folder, mic.name)] if folder.is_dir() else []
+        t0 = min((s.wall for s in earlier), default=time.time())
+        live = _Live(meeting_id, folder, t0)
+        if self.config.recording.enabled:
+            for mc in self.config.microphones:
+                live.recorders[mc.name] = SegmentRecorder(folder, mc.name, mc.channels, mc.sample_rate, self.config.recording.segment_s)
+        self._end_stale_live_passes(meeting_id)
+        if self.captions_on and self.config.microphones:
+            try:
+                self.captions.start(None, meeting_id, self._channel_members(meeting_id))
+                live.captions = True
+            except (MeetingRoomError, HardwareError) as exc:
+                log.error("room %s: live captions off: %s", self.room_name, getattr(exc, "message_en", exc))
+            except Exception:  # a missing model must not stop the recording
+                log.exception("room %s: live captions off", self.room_name)
+        if self.faces_on and self._cameras:
+            self._watch_cameras(live)
+        with self._lock:
+            self._live = live
+        for status in self._status.values():  # the chair learns of a device that is already down
+            if status.state == DeviceState.LOST.value:
+                self._record_device(live.meeting_id, status)
+        log.info("room %s: meeting %s is live (recording to %s%s)", self.room_name, meeting_id, folder, ", resumed" if earlier else "")
+
+    def _finish(self, live: _Live, closed: bool) -> None:
+        for watcher, _thread in live.watchers:
+            watcher.stop()  # type: ignore[attr-defined]
+        for _watcher, thread in live.watchers:
+            thread.join(timeout=30)
+        if live.captions:
+            try:
+                self.captions.stop(None, live.meeting_id)
+            except Exception:
+                log.exception("room %s: closing live captions", self.room_name)
+        for rec in live.recorders.values():
+            rec.close()
+        if closed:
+            self._archive(live)
+
+    def _archive(self, live: _Live) -> None:
+        """The meeting closed: each input's segments become one recording of the meeting."""
+        for mc in self.config.microphones:
+            if not segments(live.folder, mc.name):
+                continue
+            out = live.folder / f"{mc.name}.flac"
+            try:
+                joined = assemble(live.folder, mc.name, out, start_wall=live.t0)
+                with out.open("rb") as f:
+                    stored = self.files.ingest(f)
+                name = f"{self.room_name}-{mc.name}.flac"
+                recordings.add_recording(self.store, None, live.meeting_id, stored, name)
+                log.info("room %s: recording %s: %.0f s, gaps %s", self.room_name, name, joined.duration_s, list(joined.gaps) or "none")
+            except Exception:  # the segments stay on disk for `meeting-room` to retry; nothing is deleted
+                log.exception("room %s: assembling the recording of %s failed; segments kept in %s", self.room_name, mc.name, live.folder)
+                return
+        shutil.rmtree(live.folder, ignore_errors=True)
+
+    def _end_stale_live_passes(self, meeting_id: str) -> None:
+        """A live pass left running by a crash is closed, so that the new one is the meeting's draft."""
+        if self.captions.active(meeting_id):
+            return
+        with self.store.read() as session:
+            stale = session.scalars(
+                select(t.TranscriptPass.id).where(
+                    t.TranscriptPass.meeting_id == meeting_id, t.TranscriptPass.kind == "live", t.TranscriptPass.state == "running"
+                )
+            ).all()
+        for pass_id in stale:
+            transcripts.end_pass(self.store, meeting_id, pass_id, "failed", error="máy chủ khởi động lại / the server restarted")
+
+    def _channel_members(self, meeting_id: str) -> dict[int, str]:
+        with self.store.read() as session:
+            participants = set(session.scalars(select(t.Participant.member_id).where(t.Participant.meeting_id == meeting_id)))
+            out: dict[int, str] = {}
+            for seat in self.config.seats:
+                if seat.member is None:
+                    continue
+                member = session.get(t.Member, seat.member) or session.scalar(select(t.Member).where(t.Member.username == seat.member))
+                if member is None or member.id not in participants:
+                    log.warning("room %s: seat %s: %s is not a participant of this meeting", self.room_name, seat.label, seat.member)
+                    continue
+                out[self.base[seat.microphone] + seat.channel] = member.id
+        return out
+
+    # --- audio ------------------------------------------------------------------------------------
+
+    def _dispatch(self, mic: Microphone) -> None:
+        mc = mic.config
+        seats = self.config.seat_map(mc.name)
+        for block in mic.blocks():
+            if self._stop.is_set():
+                return
+            started = time.perf_counter()
+            with self._lock:
+                live = self._live
+                if live is None:
+                    continue
+                rec = live.recorders.get(mc.name)
+                if rec is not None:
+                    try:
+                        rec.write(block)
+                    except HardwareError as exc:
+                        log.error("room %s: %s", self.room_name, exc.message_en)
+                if live.captions:
+                    self._caption(live, mc.name, block.samples, block.wall, block.sample_rate, seats)
+            self.stats.blocks += 1
+            self.stats.audio_s += block.duration
+            self.stats.dispatch_ms += (time.perf_counter() - started) * 1000
+
+    def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
+        last = live.last_wall.get(name)
+        if last is not None and abs(wall - last) > 0.25:  # the input was away: its captions restart at the new time
+            for ch in seats or [None]:
+                self.captions.end_source(live.meeting_id, name, None if ch is None else self.base[name] + ch)
+            live.resamplers = {k: v for k, v in live.resamplers.items() if k[0] != name}
+            live.mixers.pop(name, None)
+        live.last_wall[name] = wall + len(samples) / rate
+        start = wall - live.t0
+        if seats:  # one seat per channel: each is its own caption stream, its member the speaker
+            for ch in seats:
+                rs = live.resamplers.setdefault((name, ch), Resampler(rate, SAMPLE_RATE))
+                self.captions.feed(live.meeting_id, AudioChunk(rs(samples[:, ch]), start, name, self.base[name] + ch))
+        else:  # a room mix: one stream, speakers told apart by voice
+            rs = live.mixers.setdefault(name, Resampler(rate, SAMPLE_RATE))
+            self.captions.feed(live.meeting_id, AudioChunk(rs(samples.mean(axis=1)), start, name, None))
+
+    # --- cameras ------------------------------------------------------------------------------------
+
+    def _watch_cameras(self, live: _Live) -> None:
+        from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
+        from vision.faces import FaceOptions
+        from vision.pool import FacePool
+        from vision.tracker import PresenceTracker
+
+        s = self.settings
+        if self._pool is None:
+            self._pool = FacePool(FaceOptions(detector=s.face_detector, upsample=s.face_upsample), workers=s.face_workers)
+            self._pool.warm_up()
+        unknown_dir = s.data_dir / "unknown_faces" if s.store_unknown_faces else None
+        for cam in self._cameras:
+            watcher = CameraWatcher(
+                self.store, live.meeting_id, cam.name, self._pool, MatchOptions(s.face_tolerance, s.face_margin),
+                PresenceTracker(sightings=s.face_sightings), sample_fps=s.face_sample_fps, unknown_dir=unknown_dir,
+            )  # fmt: skip
+            thread = threading.Thread(
+                target=watcher.run, args=(cam.frames(until=lambda w=watcher: w.stopped),), name=f"room-faces-{cam.name}", daemon=True
+            )
+            thread.start()
+            live.watchers.append((watcher, thread))
+
+    # --- device states --------------------------------------------------------------------------------
+
+    def _on_state(self, kind: str) -> Callable[[str, DeviceState, str], None]:
+        def changed(name: str, state: DeviceState, detail: str) -> None:
+            status = self._status.get(name)
+            if status is None:
+                return
+            status.state, status.detail, status.since = state.value, detail, _now()
+            live = self._live
+            if live is not None and state in (DeviceState.CONNECTED, DeviceState.LOST):
+                self._record_device(live.meeting_id, status)
+
+        return changed
+
+    def _record_device(self, meeting_id: str, status: DeviceStatus) -> None:
+        def decide(session):  # type: ignore[no-untyped-def]
+            meeting = session.get_one(t.Meeting, meeting_id)
+            known = (meeting.devices or {}).get(status.name)
+            if known is None and status.state == DeviceState.CONNECTED.value:
+                return []  # a device that works from the start is not news
+            if known is not None and known.get("state") == status.state:
+                return []
+            return [ev.RoomDeviceChanged(meeting_id=meeting_id, device=status.name, kind=status.kind, state=status.state,
+                                         detail=status.detail[:1000] or None)]  # fmt: skip
+
+        try:
+            self.store.append_all(decide)
+        except Exception:
+            log.exception("room %s: recording the state of %s", self.room_name, status.name)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,33 @@
+"""Recordings of a meeting entering the log: uploaded by staff, or assembled by the room itself."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from meeting_room import events as ev
+from meeting_room.access import get_meeting
+from meeting_room.documents import clean_filename
+from meeting_room.recordings import StoredRecording
+from meeting_room.store import Store
+
+
+def add_recording(store: Store, actor_id: str | None, meeting_id: str, stored: StoredRecording, filename: str | None) -> str:
+    """Register a stored recording with the meeting; returns its id. ``actor_id`` None: the room."""
+    recording_id = str(uuid.uuid4())
+
+    def decide(session: Session) -> ev.EventPayload:
+        get_meeting(session, meeting_id)
+        return ev.RecordingAdded(
+            meeting_id=meeting_id,
+            recording_id=recording_id,
+            filename=clean_filename(filename) or "ghi-am",
+            sha256=stored.sha256,
+            size=stored.size,
+            duration_s=round(stored.duration_s, 3),
+            channels=stored.channels,
+        )
+
+    store.append(decide, actor_id=actor_id)
+    return recording_id
