@@ -37,6 +37,14 @@ function renderState() {
   }));
 }
 
+// A microphone or camera of the room that is down, said plainly until it comes back.
+function renderDevices() {
+  const lost = Object.entries(live.meeting?.devices || {}).filter(([, d]) => d.state === "lost");
+  fill($("#devices"), lost.map(([name, d]) => h("p", { class: "device-lost" },
+    `⚠ ${d.kind === "camera" ? "Camera" : "Micrô"} “${name}” mất kết nối từ ${new Date(d.since).toLocaleTimeString("vi-VN")}; hệ thống đang kết nối lại. `,
+    h("span", { class: "en" }, `${d.kind === "camera" ? "Camera" : "Microphone"} “${name}” lost; reconnecting.`))));
+}
+
 function renderFloor() {
   const f = live.floor || { speaker: null, queue: [] };
   const give = (id) => (ev) => act(ev.currentTarget, () => api("PUT", `/api/meetings/${meetingId}/floor/speaker`, { member_id: id }).then((r) => { live.floor = r; renderFloor(); }));
@@ -163,7 +171,7 @@ function renderQuickMotion() {
 }
 
 function render(what) {
-  if (what === "meeting") { renderState(); agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
+  if (what === "meeting") { renderState(); renderDevices(); agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
   if (what === "agenda") { agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();

@@ -66,6 +66,7 @@ export class LiveMeeting {
     if (type.startsWith("agenda.") || type.startsWith("document.")) { this.refresh.agenda(); this.refresh.meeting(); }
     if (type.startsWith("poll.")) this.refresh.polls();
     if (type.startsWith("floor.")) this.refresh.floor();
+    if (type.startsWith("room.")) this.refresh.meeting(); // a room device lost or back
     if (type.startsWith("attendance.")) this.refresh.attendance();
   }
 
