@@ -1,0 +1,262 @@
+"""How much one live room costs, how late its captions are, and how many rooms one server carries.
+
+Each room is run by the server's own ``RoomRunner``: a recorded two-seat meeting is replayed at
+real-time pace as the room's 2-channel 48 kHz audio interface (the file stand-in, same code path
+after capture as a PortAudio device), recorded to FLAC segments, captioned per seat with Whisper
+base, and, with ``--cameras``, an MJPEG camera on loopback shows two enrolled members to the face
+recogniser. For 1..N rooms at once it prints the CPU share of each stage, the caption delay (end of
+an utterance on the room clock -> its line committed), and the audio the captions had to drop.
+
+The meeting audio is built from real Vietnamese speech in ../shared/testdata/asr_vi (VIVOS on seat
+1, FPT Open Speech on seat 2, alternating with pauses); without it, from espeak-ng.
+
+    .venv/bin/python benchmarks/room_live.py --rooms 1,2,3 --seconds 120 [--cameras]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from hardware.config import CameraConfig, MicrophoneConfig, RecordingConfig, RoomConfig, SeatConfig  # noqa: E402
+from meeting_room import events as ev  # noqa: E402
+from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.db import tables as t  # noqa: E402
+from meeting_room.lifecycle import MeetingState  # noqa: E402
+from meeting_room.live_captions import LiveCaptions  # noqa: E402
+from meeting_room.recordings import RecordingFiles  # noqa: E402
+from meeting_room.roles import MeetingRole, Role  # noqa: E402
+from meeting_room.room_runner import RoomRunner  # noqa: E402
+from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
+from meeting_room.services import meetings, members, rooms  # noqa: E402
+from meeting_room.settings import load_settings  # noqa: E402
+from speech.audio import SAMPLE_RATE, read_all  # noqa: E402
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+STAGES = [  # thread-name prefix -> stage
+    ("mic-", "capture (file pacing / PortAudio callback)"),
+    ("room-dispatch-", "dispatch + resampling to 16 kHz"),
+    ("rec-", "FLAC recording (encode + fsync)"),
+    ("captions-", "live captions (VAD + Whisper base)"),
+    ("cam-", "camera decode (PyAV MJPEG)"),
+    ("room-faces-", "face recognition (HOG + dlib encoder)"),
+]
+
+
+def _utterances(folder: Path) -> list[np.ndarray]:
+    table = folder / "transcripts.tsv"
+    if not table.is_file():
+        return []
+    with table.open(encoding="utf-8") as f:
+        names = [row["file"] for row in csv.DictReader(f, delimiter="\t")]
+    return [read_all(folder / n) for n in names if (folder / n).is_file()]
+
+
+def meeting_audio(seconds: float, out: Path) -> tuple[Path, str]:
+    """A stereo 48 kHz WAV: seat 1 and seat 2 take turns, 0.8 s apart."""
+    a, b = _utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt")
+    source = "VIVOS + FPT Open Speech (../shared/testdata)"
+    if not a or not b:
+        import subprocess
+
+        source = "espeak-ng (no testdata)"
+        clips = []
+        for i, text in enumerate(["Kính thưa các đại biểu, tôi xin khai mạc kỳ họp.", "Tôi đồng ý với dự thảo nghị quyết."]):
+            p = out.parent / f"tts{i}.wav"
+            subprocess.run(["espeak-ng", "-v", "vi", "-w", str(p), text], check=True)
+            clips.append(read_all(p))
+        a, b = [clips[0]], [clips[1]]
+    left, right, n, i = [], [], 0, 0
+    gap = np.zeros(int(0.8 * SAMPLE_RATE), np.float32)
+    while n < seconds * SAMPLE_RATE:
+        clip = (a if i % 2 == 0 else b)[(i // 2) % len(a if i % 2 == 0 else b)]
+        silent = np.zeros_like(clip)
+        left += [clip if i % 2 == 0 else silent, gap]
+        right += [silent if i % 2 == 0 else clip, gap]
+        n += len(clip) + len(gap)
+        i += 1
+    stereo = np.stack([np.concatenate(left), np.concatenate(right)], axis=1)
+    stereo = np.repeat(stereo, 3, axis=0)  # 16 -> 48 kHz (the interface's rate; the runner resamples back)
+    import wave
+
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes((np.clip(stereo, -1, 1) * 32767).astype("<i2").tobytes())
+    return out, source
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds per stage, from /proc (Python threads by name; the rest are native pools)."""
+    names = {th.native_id: th.name for th in threading.enumerate() if th.native_id}
+    out: dict[str, float] = defaultdict(float)
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        name = names.get(int(task.name), "")
+        stage = next(
+            (label for prefix, label in STAGES if name.startswith(prefix)), "native threads (CTranslate2/BLAS pools, FFmpeg) + rest"
+        )
+        out[stage] += cpu
+    return out
+
+
+def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(data_dir=Path(tmp) / "var", models_dir=models, face_workers=0, log_level="warning")
+        store = open_store(settings)
+        ensure_first_admin(store)
+        with store.read() as session:
+            admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
+        servers = []
+        configs, meeting_ids = [], []
+        for r in range(n_rooms):
+            ids = [
+                members.create_member(store, admin, full_name=f"Đại biểu {r}-{k}", roles=[Role.MEMBER, Role.CHAIR], username=f"db{r}{k}")
+                for k in (1, 2)
+            ]
+            room_id = rooms.create_room(store, admin, name=f"Phòng {r + 1}", location=None, seats=["1", "2"])
+
+            mid = meetings.schedule_meeting(
+                store, admin,
+                ev.MeetingScheduled(meeting_id=meetings.new_meeting_id(), body_id=_body(store, admin), title=f"Phiên họp {r + 1}",
+                                    room_id=room_id, starts_at=datetime.now(UTC) + timedelta(hours=1), chair_id=ids[0]),
+                invite_body_members=False,
+            )  # fmt: skip
+            meetings.add_participant(store, admin, mid, ids[1], role=MeetingRole.MEMBER)
+            cams: tuple[CameraConfig, ...] = ()
+            if cameras:
+                cams = (CameraConfig("cam", _camera(servers, store, admin, ids)),)
+            configs.append(
+                RoomConfig(
+                    room=room_id,
+                    microphones=(MicrophoneConfig("ban-hop", file=audio, channels=2, sample_rate=48000),),
+                    seats=(SeatConfig("1", "ban-hop", 0, f"db{r}1"), SeatConfig("2", "ban-hop", 1, f"db{r}2")),
+                    cameras=cams,
+                    recording=RecordingConfig(segment_s=5.0),
+                )
+            )
+            meeting_ids.append(mid)
+        captions = LiveCaptions(store, settings)
+        files = RecordingFiles(settings.recordings_dir, 1 << 34)
+        runners = [RoomRunner(store, settings, c, captions, files) for c in configs]
+        for mid in meeting_ids:
+            meetings.transition(store, admin, mid, MeetingState.OPEN)
+            meetings.transition(store, admin, mid, MeetingState.IN_SESSION)
+        for runner in runners:
+            runner.start()
+        while any(r.live_meeting is None for r in runners):
+            time.sleep(0.1)
+        cpu0, wall0, proc0 = thread_cpu(), time.monotonic(), os.times()
+        time.sleep(seconds)
+        cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
+        dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
+        t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}  # type: ignore[union-attr]
+        for mid in meeting_ids:
+            meetings.transition(store, admin, mid, MeetingState.CLOSED)
+        for runner in runners:
+            runner.poke()
+        deadline = time.monotonic() + 300
+        while any(r.live_meeting for r in runners) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        delays = []
+        for e in store.events(type_prefix="transcript.segment"):
+            start = t0.get(e.data["meeting_id"])
+            if start is not None and e.data["end"] <= seconds:
+                delays.append(datetime.fromisoformat(e.occurred_at).timestamp() - (start + e.data["end"]))
+        for runner in runners:
+            runner.stop()
+        for s in servers:
+            s.stop()
+        store.engine.dispose()
+    cores = os.cpu_count() or 1
+    stages = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall / cores for k in set(cpu1) | set(cpu0)}
+    total = ((proc1.user + proc1.system) - (proc0.user + proc0.system)) / wall / cores
+    return {"rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": sorted(delays), "dropped_s": dropped}
+
+
+_BODY: dict[int, str] = {}
+
+
+def _body(store, admin) -> str:  # type: ignore[no-untyped-def]
+    from meeting_room.services import bodies
+
+    if id(store) not in _BODY:
+        _BODY[id(store)] = bodies.create_body(store, admin, name="HĐND (đo)", short_name="HĐND")
+    return _BODY[id(store)]
+
+
+def _camera(servers: list, store, admin, ids: list[str]) -> str:  # type: ignore[no-untyped-def]
+    """An MJPEG camera showing two faces from ../shared/testdata/faces, enrolled for the room's two members."""
+    from hardware.mjpeg import MjpegServer, _jpeg
+    from meeting_room.services import faces as face_service
+    from vision.enrolment import EnrolmentRules
+    from vision.faces import FaceEngine, FaceOptions
+
+    labels = TESTDATA / "faces" / "labels.csv"
+    with labels.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["kind"] == "identity"]
+    people: dict[str, list[Path]] = defaultdict(list)
+    for r in rows:
+        people[r["identity"]].append(TESTDATA / "faces" / r["file"])
+    chosen = [v for v in people.values() if len(v) >= 2][:2]
+    engine = FaceEngine(FaceOptions())
+    for member_id, photos in zip(ids, chosen, strict=True):
+        face_service.set_consent(store, admin, member_id, True)
+        face_service.enrol_faces(store, admin, member_id, [(photos[0].name, photos[0].read_bytes())], engine, EnrolmentRules())
+    from PIL import Image
+
+    tiles = [np.asarray(Image.open(p[1]).convert("RGB").resize((480, 480))) for p in chosen]
+    server = MjpegServer([_jpeg(np.concatenate(tiles, axis=1))], fps=10).start()
+    servers.append(server)
+    return server.url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rooms", default="1,2,3", help="room counts to try, comma-separated")
+    parser.add_argument("--seconds", type=float, default=120.0, help="meeting time per run")
+    parser.add_argument("--cameras", action="store_true", help="one MJPEG camera with two enrolled faces per room")
+    args = parser.parse_args()
+    from speech.models import ModelStore
+
+    models = Path(tempfile.gettempdir()) / "meeting-room-bench-models"
+    ModelStore(models).ensure_default()
+    with tempfile.TemporaryDirectory() as tmp:
+        audio, source = meeting_audio(args.seconds + 30, Path(tmp) / "meeting.wav")
+        print(f"# room_live: {os.cpu_count()} cores, meeting audio from {source}, {args.seconds:.0f} s per run, "
+              f"cameras {'on' if args.cameras else 'off'}")  # fmt: skip
+        for n in [int(x) for x in args.rooms.split(",")]:
+            r = run(n, args.seconds, args.cameras, models, audio)
+            d: list[float] = r["delays"]  # type: ignore[assignment]
+            median = statistics.median(d) if d else float("nan")
+            p90 = d[min(len(d) - 1, int(0.9 * len(d)))] if d else float("nan")
+            print(f"\n## {n} room(s): process CPU {r['total']:.0%} of {os.cpu_count()} cores; caption lines {len(d)}, "
+                  f"delay median {median:.2f} s, p90 {p90:.2f} s, max {max(d) if d else float('nan'):.2f} s; "
+                  f"captions dropped {r['dropped_s']:.1f} s of audio")  # fmt: skip
+            for stage, share in sorted(r["stages"].items(), key=lambda kv: -kv[1]):
+                if share >= 0.001:
+                    print(f"  {share:6.1%}  {stage}")
+
+
+if __name__ == "__main__":
+    main()
