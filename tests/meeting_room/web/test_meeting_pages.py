@@ -185,3 +185,20 @@ def test_the_member_page_works_with_the_keyboard_alone(browser, live_server: Liv
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # the focused control is visibly marked
     shot(page, "member-page-keyboard")
+
+
+def test_a_lost_room_device_is_announced_on_the_chair_console(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    from meeting_room import events as ev
+
+    world = live_server.world
+    mid = world.meeting_id
+    chair = live_server.page(browser, "chair", f"/chair/{mid}")
+    expect(chair.locator("#meeting-state")).to_have_text("Đã lên lịch")
+    # what the room runner appends when a camera's stream stops, and when it is back
+    world.store.append(ev.RoomDeviceChanged(meeting_id=mid, device="Toàn cảnh", kind="camera", state="lost", detail="connection refused"))
+    banner = chair.locator("#devices .device-lost")
+    expect(banner).to_contain_text("Camera “Toàn cảnh” mất kết nối")
+    expect(banner).to_contain_text("reconnecting")
+    shot(chair, "chair-console-device-lost")
+    world.store.append(ev.RoomDeviceChanged(meeting_id=mid, device="Toàn cảnh", kind="camera", state="connected"))
+    expect(banner).to_have_count(0)
