@@ -141,32 +141,38 @@ class DeviceMicrophone(_Input):
         import sounddevice as sd
 
         c = self.config
-        frames = [0]
-        opened = time.time()
-        self._last = time.monotonic()
-
-        def callback(indata: np.ndarray, n: int, _t: object, status: object) -> None:
-            if status:
-                log.debug("microphone %s: %s", self.name, status)
-            nonlocal opened
-            self._last = time.monotonic()
-            wall = opened + frames[0] / c.sample_rate
-            late = time.time() - (wall + n / c.sample_rate)
-            if late > 0.5:  # the device held audio back or skipped (an idle sound server): back on the clock
-                opened += late
-                wall += late
-            self._push(AudioBlock(indata.copy(), wall, c.sample_rate, self.name))
-            frames[0] += n
-
-        with _portaudio_lock:
-            stream = sd.InputStream(
-                device=c.device, channels=c.channels, samplerate=c.sample_rate, dtype="float32",
-                blocksize=int(c.sample_rate * BLOCK_S), callback=callback,
-            )  # fmt: skip
-            opened = time.time()
+        with _portaudio_lock:  # blocking mode: PortAudio starts no thread of its own that could spin on a dead device
+            stream = sd.InputStream(device=c.device, channels=c.channels, samplerate=c.sample_rate, dtype="float32",
+                                    blocksize=int(c.sample_rate * BLOCK_S))  # fmt: skip
             stream.start()
             _count_open(+1)
         return stream
+
+    def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
+        """Read until the device fails, stalls or the input is stopped."""
+        c = self.config
+        block = int(c.sample_rate * BLOCK_S)
+        opened, frames, last = time.time(), 0, time.monotonic()
+        while not self._stop.is_set():
+            try:
+                available = stream.read_available
+                if available < block:
+                    if time.monotonic() - last > self.stall_s or not stream.active:
+                        return
+                    time.sleep(0.02)
+                    continue
+                data, _overflowed = stream.read(block)
+            except Exception as exc:  # PortAudioError: the device went away
+                self.detail = _reason(exc)
+                return
+            last = time.monotonic()
+            wall = opened + frames / c.sample_rate
+            late = time.time() - (wall + block / c.sample_rate)
+            if late > 0.5:  # the device held audio back or skipped (an idle sound server): back on the clock
+                opened += late
+                wall += late
+            self._push(AudioBlock(np.array(data, copy=True), wall, c.sample_rate, self.name))
+            frames += block
 
     def _run(self) -> None:
         pause = self.retry_s
@@ -186,12 +192,9 @@ class DeviceMicrophone(_Input):
             ever = True
             pause = self.retry_s
             self._set(DeviceState.CONNECTED, _describe(self.config))
-            while not self._stop.wait(0.2):
-                if not stream.active or time.monotonic() - self._last > self.stall_s:
-                    break
+            self._read(stream)
             if not self._stop.is_set():
                 self._set(DeviceState.LOST, "thiết bị ngừng gửi âm thanh / the device stopped sending audio")
-            # PortAudio can hang closing a stream whose device died mid-read: close aside, wait a little
             closer = threading.Thread(target=_close, args=(stream,), name=f"mic-close-{self.name}", daemon=True)
             closer.start()
             closer.join(timeout=2.0)

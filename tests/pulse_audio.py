@@ -1,7 +1,8 @@
 """A real-time virtual microphone for tests: a PulseAudio daemon of our own with a null sink whose
 monitor is the default input (../shared/ENVIRONMENT.md). Whatever ``play`` sends to the sink comes
 out of sounddevice/PortAudio in real time, through the same code as a room's audio interface.
-``stop`` kills the daemon (the device vanishes), ``start`` brings it back."""
+``unplug`` removes the device, ``plug`` brings it back. (Killing the daemon under an open stream
+is not done: PortAudio's ALSA thread then spins on the dead connection until the process exits.)"""
 
 from __future__ import annotations
 
@@ -64,6 +65,16 @@ class VirtualMicrophone:
             self.daemon.kill()
             self.daemon.wait()
             self.daemon = None
+
+    def unplug(self) -> None:
+        """The device disappears (as a USB interface pulled out): the sink and its monitor go away."""
+        subprocess.run(["pactl", "unload-module", "module-null-sink"], env=self.env, check=True, capture_output=True)
+
+    def plug(self) -> None:
+        """The device is back."""
+        args = ["pactl", "load-module", "module-null-sink", "sink_name=fakemic", f"rate={self.rate}", f"channels={self.channels}"]
+        subprocess.run(args, env=self.env, check=True, capture_output=True)
+        subprocess.run(["pactl", "set-default-source", "fakemic.monitor"], env=self.env, check=True, capture_output=True)
 
     def play(self, path: Path) -> subprocess.Popen[bytes]:
         """Start playing a WAV into the virtual microphone (returns at once)."""

@@ -77,13 +77,13 @@ def test_a_vanished_device_is_reported_and_reconnected(virtual_mic: VirtualMicro
         deadline = time.monotonic() + 10
         while DeviceState.CONNECTED not in [s for s, _ in changes] and time.monotonic() < deadline:
             time.sleep(0.05)
-        virtual_mic.stop()  # the sound server dies: the device is gone
+        virtual_mic.unplug()  # the interface is pulled out
         while DeviceState.LOST not in [s for s, _ in changes] and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert DeviceState.LOST in [s for s, _ in changes], (changes, mic.captured_s, time.monotonic() - mic._last, mic._thread.is_alive())
+        assert DeviceState.LOST in [s for s, _ in changes], (changes, mic.captured_s)
         lost_at = time.monotonic()
         time.sleep(1.0)
-        virtual_mic.start()
+        virtual_mic.plug()
         virtual_mic.play(talk)
         while [s for s, _ in changes][-1] != DeviceState.CONNECTED and time.monotonic() < deadline + 10:
             time.sleep(0.05)
