@@ -11,14 +11,16 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from hardware.config import CameraConfig
-from hardware.microphone import DeviceState, StateCallback
+from hardware.microphone import DeviceState, Reporting, StateCallback
 from vision.errors import SourceError
 from vision.frames import Frame, VideoSource
 
 log = logging.getLogger(__name__)
 
 
-class Camera:
+class Camera(Reporting):
+    kind = "camera"
+
     def __init__(
         self, config: CameraConfig, on_state: StateCallback | None = None, *, keep: int = 2,
         retry_s: float = 1.0, max_retry_s: float = 10.0, timeout_s: float = 5.0,
@@ -104,15 +106,3 @@ class Camera:
             if self.state == DeviceState.LOST:
                 self._stop.wait(pause)
                 pause = min(self.max_retry_s, pause * 2)
-
-    def _set(self, state: DeviceState, detail: str) -> None:
-        if state == self.state:
-            self.detail = detail  # the same trouble told differently: not a new change
-            return
-        self.state, self.detail = state, detail
-        log.log(logging.WARNING if state == DeviceState.LOST else logging.INFO, "camera %s: %s %s", self.name, state, detail)
-        if self.on_state is not None:
-            try:
-                self.on_state(self.name, state, detail)
-            except Exception:
-                log.exception("camera %s: state callback failed", self.name)

@@ -49,11 +49,35 @@ class AudioBlock:
         return len(self.samples) / self.sample_rate
 
 
-StateCallback = Callable[[str, DeviceState, str], None]  # (input name, state, detail)
+StateCallback = Callable[[str, DeviceState, str], None]  # (device name, state, detail)
 
 
-class _Input:
+class Reporting:
+    """A device's state, each change logged and passed to ``on_state`` (a repeat only updates the detail)."""
+
+    kind = "device"
+    name: str
+    state: DeviceState
+    detail: str
+    on_state: StateCallback | None
+
+    def _set(self, state: DeviceState, detail: str) -> None:
+        if state == self.state:
+            self.detail = detail  # the same trouble told differently: not a new change
+            return
+        self.state, self.detail = state, detail
+        log.log(logging.WARNING if state == DeviceState.LOST else logging.INFO, "%s %s: %s %s", self.kind, self.name, state, detail)
+        if self.on_state is not None:
+            try:
+                self.on_state(self.name, state, detail)
+            except Exception:
+                log.exception("%s %s: state callback failed", self.kind, self.name)
+
+
+class _Input(Reporting):
     """The buffer, the state and the thread that every input shares."""
+
+    kind = "microphone"
 
     def __init__(self, config: MicrophoneConfig, on_state: StateCallback | None, buffer_s: float) -> None:
         self.config = config
@@ -107,18 +131,6 @@ class _Input:
                     self.dropped_s += self._queue.get_nowait().duration
                 except queue.Empty:
                     pass
-
-    def _set(self, state: DeviceState, detail: str) -> None:
-        if state == self.state:
-            self.detail = detail  # the same trouble told differently: not a new change
-            return
-        self.state, self.detail = state, detail
-        log.log(logging.WARNING if state == DeviceState.LOST else logging.INFO, "microphone %s: %s %s", self.name, state, detail)
-        if self.on_state is not None:
-            try:
-                self.on_state(self.name, state, detail)
-            except Exception:
-                log.exception("microphone %s: state callback failed", self.name)
 
     def _run(self) -> None:
         raise NotImplementedError

@@ -229,3 +229,20 @@ def two_voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         truth.append((t, t + len(clip) / SAMPLE_RATE, who))
         t += (len(clip) + len(gap)) / SAMPLE_RATE
     return {"audio": np.concatenate(audio), "truth": truth, "clips": clips}
+
+
+@pytest.fixture(scope="module")
+def virtual_mic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A 2-channel 48 kHz real-time virtual microphone (PulseAudio null sink), one daemon per module.
+    In CI (``MEETING_ROOM_TEST_REQUIRE_AUDIO=1``) a missing PulseAudio fails; elsewhere the test skips."""
+    from tests.pulse_audio import VirtualMicrophone
+
+    why = VirtualMicrophone.available()
+    if why is not None:
+        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_AUDIO"):
+            pytest.fail(f"virtual microphone unavailable: {why}")
+        pytest.skip(why)
+    mic = VirtualMicrophone(Path(tmp_path_factory.mktemp("pulse")))
+    mic.start()
+    yield mic
+    mic.stop()

@@ -7,13 +7,11 @@ told), the meeting closes, the recording is archived and the minutes are drafted
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 from fastapi.testclient import TestClient
 
 from hardware.mjpeg import MjpegServer
@@ -33,19 +31,6 @@ def _wait(what: str, cond: Callable[[], object], seconds: float = 60.0) -> objec
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def virtual_mic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    why = VirtualMicrophone.available()
-    if why is not None:
-        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_AUDIO"):
-            pytest.fail(f"virtual microphone unavailable: {why}")
-        pytest.skip(why)
-    mic = VirtualMicrophone(Path(tmp_path_factory.mktemp("pulse")))
-    mic.start()
-    yield mic
-    mic.stop()
 
 
 def _two_seats(folder: Path) -> tuple[Path, list[tuple[int, float, float]]]:

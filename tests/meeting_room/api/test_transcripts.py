@@ -268,4 +268,3 @@ def test_store_holds_every_transcript_change(sworld: World) -> None:
         assert transcripts.lines(session, pass_id) == before
         assert transcripts.current_pass(session, sworld.meeting_id).state == "completed"
     assert store.verify().ok
-
