@@ -74,7 +74,7 @@ class Reporting:
                 log.exception("%s %s: state callback failed", self.kind, self.name)
 
 
-class _Input(Reporting):
+class Microphone(Reporting):
     """The buffer, the state and the thread that every input shares."""
 
     kind = "microphone"
@@ -136,7 +136,7 @@ class _Input(Reporting):
         raise NotImplementedError
 
 
-class DeviceMicrophone(_Input):
+class DeviceMicrophone(Microphone):
     """A PortAudio input device. Reopened after ``retry_s`` (growing to ``max_retry_s``) when lost;
     a stream that delivers nothing for ``stall_s`` counts as lost (a USB device pulled out may
     leave PortAudio waiting forever)."""
@@ -229,7 +229,7 @@ def _count_open(delta: int) -> None:
     _open_streams += delta
 
 
-class FileMicrophone(_Input):
+class FileMicrophone(Microphone):
     """A recording played as a live input: its channels as they are, resampled to the configured
     rate, released at real-time pace (``speed`` faster). The stand-in for a room's audio interface."""
 
@@ -268,13 +268,10 @@ class FileMicrophone(_Input):
                 return
 
 
-def open_microphone(config: MicrophoneConfig, on_state: StateCallback | None = None, **options: float) -> _Input:
+def open_microphone(config: MicrophoneConfig, on_state: StateCallback | None = None, **options: float) -> Microphone:
     if config.is_file:
         return FileMicrophone(config, on_state, **{k: v for k, v in options.items() if k in ("buffer_s", "speed")})
     return DeviceMicrophone(config, on_state, **{k: v for k, v in options.items() if k != "speed"})
-
-
-Microphone = _Input
 
 
 def rescan() -> bool:

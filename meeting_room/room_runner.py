@@ -56,13 +56,6 @@ class DeviceStatus:
 
 
 @dataclass
-class RunnerStats:
-    blocks: int = 0
-    audio_s: float = 0.0
-    dispatch_ms: float = 0.0  # total time spent handing blocks on (resampling included)
-
-
-@dataclass
 class _Live:
     meeting_id: str
     folder: Path
@@ -97,7 +90,6 @@ class RoomRunner:
         for mic in config.microphones:
             self.base[mic.name] = n
             n += mic.channels
-        self.stats = RunnerStats()
         self._status: dict[str, DeviceStatus] = {}
         self._mics: list[Microphone] = []
         self._cameras: list[Camera] = []
@@ -283,7 +275,6 @@ class RoomRunner:
         for block in mic.blocks():
             if self._stop.is_set():
                 return
-            started = time.perf_counter()
             with self._lock:
                 live = self._live
                 if live is None:
@@ -296,9 +287,6 @@ class RoomRunner:
                         log.error("room %s: %s", self.room_name, exc.message_en)
                 if live.captions:
                     self._caption(live, mc.name, block.samples, block.wall, block.sample_rate, seats)
-            self.stats.blocks += 1
-            self.stats.audio_s += block.duration
-            self.stats.dispatch_ms += (time.perf_counter() - started) * 1000
 
     def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
         last = live.last_wall.get(name)

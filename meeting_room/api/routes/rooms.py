@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from hardware.devices import AudioDevice
 from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
+from meeting_room.room_runner import DeviceStatus
 from meeting_room.services import rooms
 from meeting_room.services.lookup import fetch
 from meeting_room.text import Name, ShortText
@@ -83,35 +83,17 @@ def update_room(room_id: str, body: RoomPatch, store: StoreDep, actor: ActorDep)
 # --- devices ---------------------------------------------------------------------------------------
 
 
-class DeviceOut(Out):
-    name: str
-    kind: str = Field(description="microphone or camera")
-    state: str = Field(description="starting, connected, lost, ended (a replayed file), stopped")
-    detail: str
-    since: datetime
-    url: str = Field(description="The device, file or camera URL it is read from")
-
-
 class RoomDevicesOut(BaseModel):
     room_id: str
     run_here: bool = Field(description="False when no room configuration of this server names the room")
     live_meeting_id: str | None
-    devices: list[DeviceOut]
-
-
-class AudioDeviceOut(BaseModel):
-    index: int
-    name: str
-    host_api: str
-    input_channels: int
-    output_channels: int
-    default_sample_rate: float
-    default_input: bool
-    default_output: bool
+    devices: list[DeviceStatus] = Field(
+        description="Each microphone and camera: kind, state (starting, connected, lost, ended, stopped), detail, since, url"
+    )
 
 
 class MachineDevicesOut(BaseModel):
-    audio: list[AudioDeviceOut]
+    audio: list[AudioDevice]
     video: list[str] = Field(description="V4L2 camera nodes (IP cameras are not discoverable: name them in the room configuration)")
     error: str | None = Field(None, description="Why audio devices could not be listed")
 
@@ -123,8 +105,7 @@ def room_devices(room_id: str, request: Request, store: StoreDep, actor: ActorDe
         fetch(session, t.Room, room_id)
     for runner in getattr(request.app.state, "rooms", []):
         if runner.room_id == room_id:
-            devices = [DeviceOut.model_validate(d) for d in runner.status()]
-            return RoomDevicesOut(room_id=room_id, run_here=True, live_meeting_id=runner.live_meeting, devices=devices)
+            return RoomDevicesOut(room_id=room_id, run_here=True, live_meeting_id=runner.live_meeting, devices=runner.status())
     return RoomDevicesOut(room_id=room_id, run_here=False, live_meeting_id=None, devices=[])
 
 
@@ -139,7 +120,7 @@ def machine_devices(actor: ActorDep) -> MachineDevicesOut:
 
     require_roles(actor, action_vi="xem thiết bị của máy chủ", action_en="list the server's devices")
     try:
-        audio = [AudioDeviceOut(**d.__dict__) for d in audio_devices()]
+        audio = audio_devices()
         error = None
     except HardwareError as exc:
         audio, error = [], f"{exc.message_vi} / {exc.message_en}"
