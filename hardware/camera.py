@@ -34,6 +34,7 @@ class Camera(Reporting):
         self.reconnects = 0
         self.retry_s, self.max_retry_s, self.timeout_s = retry_s, max_retry_s, timeout_s
         self._latest: deque[Frame] = deque(maxlen=keep)
+        self.on_frame: Callable[[Frame], None] | None = None  # every frame, on the capture thread (keep it quick)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -86,9 +87,15 @@ class Camera(Reporting):
                         h, w = frame.image.shape[:2]
                         self._set(DeviceState.CONNECTED, f"{w}x{h}")
                     self.frames_in += 1
+                    stamped = Frame(frame.image, time.time(), self.name)
                     with self._cond:
-                        self._latest.append(Frame(frame.image, time.time(), self.name))
+                        self._latest.append(stamped)
                         self._cond.notify_all()
+                    if self.on_frame is not None:
+                        try:
+                            self.on_frame(stamped)
+                        except Exception:
+                            log.exception("camera %s: frame listener failed", self.name)
                     if self._stop.is_set():
                         return
                 if self.config.url and not self.config.url.startswith(("/dev/", "rtsp:", "http:", "https:")) and not self.config.loop:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,7 @@ class _Meeting:
     named: dict[str, SpeakerSpec] = field(default_factory=dict)
     workers: dict[str, _Worker] = field(default_factory=dict)
     last_cluster: str | None = None
+    origin: float = 0.0  # wall-clock time of second 0 of the pass (every source's chunks count from it)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -102,8 +104,15 @@ class LiveCaptions:
         m = self._meetings.get(meeting_id)
         return m.pass_id if m else None
 
-    def start(self, actor: Actor | None, meeting_id: str, channels: dict[int, str] | None = None) -> str:
-        """Open the meeting's live pass (the chair or secretary; None = the system). Idempotent."""
+    def origin(self, meeting_id: str) -> float | None:
+        """Wall-clock time of second 0 of the meeting's live pass (None: no pass running)."""
+        m = self._meetings.get(meeting_id)
+        return m.origin if m else None
+
+    def start(self, actor: Actor | None, meeting_id: str, channels: dict[int, str] | None = None, origin: float | None = None) -> str:
+        """Open the meeting's live pass (the chair or secretary; None = the system). Idempotent.
+        ``origin``: the wall-clock time its second 0 stands for (default: now)."""
+        origin = time.time() if origin is None else origin
         channels = dict(channels or {})
         with self.store.read() as session:
             meeting = get_meeting(session, meeting_id)
@@ -133,7 +142,7 @@ class LiveCaptions:
             pass_id = transcripts.new_pass(
                 self.store, meeting_id, "live", transcriber.model_dir.name, actor_id=actor.member_id if actor else None
             )
-            self._meetings[meeting_id] = _Meeting(meeting_id, pass_id, channels, names, gallery if len(gallery) else None)
+            self._meetings[meeting_id] = _Meeting(meeting_id, pass_id, channels, names, gallery if len(gallery) else None, origin=origin)
             self._transcriber = transcriber
         return pass_id
 

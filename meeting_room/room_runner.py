@@ -27,10 +27,12 @@ from sqlalchemy import select
 from hardware.camera import Camera
 from hardware.config import RoomConfig
 from hardware.errors import HardwareError
+from hardware.loudspeaker import Loudspeaker
 from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
 from meeting_room import events as ev
+from meeting_room.calls import Calls
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
@@ -40,6 +42,8 @@ from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from speech.audio import SAMPLE_RATE, AudioChunk
+from vision.frames import Frame
+from webrtc.mixer import RATE
 
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5.0
@@ -63,6 +67,8 @@ class _Live:
     recorders: dict[str, SegmentRecorder] = field(default_factory=dict)
     resamplers: dict[tuple[str, int], Resampler] = field(default_factory=dict)
     mixers: dict[str, Resampler] = field(default_factory=dict)
+    to_remote: dict[str, Resampler] = field(default_factory=dict)  # each input's mix at 48 kHz for the conference
+    origin: float = 0.0  # second 0 of the live captions (t0, unless a call started them earlier)
     captions: bool = False
     last_wall: dict[str, float] = field(default_factory=dict)
     watchers: list[tuple[object, threading.Thread]] = field(default_factory=list)
@@ -71,9 +77,10 @@ class _Live:
 class RoomRunner:
     def __init__(
         self, store: Store, settings: Settings, config: RoomConfig, captions: LiveCaptions, files: RecordingFiles, *,
-        speed: float = 1.0, faces: bool = True, live_captions: bool = True,
+        speed: float = 1.0, faces: bool = True, live_captions: bool = True, calls: Calls | None = None,
     ) -> None:  # fmt: skip
         self.store, self.settings, self.config, self.captions, self.files = store, settings, config, captions, files
+        self.calls = calls
         self.speed, self.faces_on, self.captions_on = speed, faces, live_captions
         with store.read() as session:
             room = session.get(t.Room, config.room) or session.scalar(select(t.Room).where(t.Room.name == config.room))
@@ -93,6 +100,7 @@ class RoomRunner:
         self._status: dict[str, DeviceStatus] = {}
         self._mics: list[Microphone] = []
         self._cameras: list[Camera] = []
+        self._speaker: Loudspeaker | None = None
         self._live: _Live | None = None
         self._lock = threading.RLock()
         self._poked = threading.Event()
@@ -112,8 +120,15 @@ class RoomRunner:
         for cc in self.config.cameras:
             self._status[cc.name] = DeviceStatus(cc.name, "camera", DeviceState.STARTING.value, "", _now(), cc.url)
             cam = Camera(cc, self._on_state("camera"))
+            if not self._cameras:  # the first camera is the one remote participants see
+                cam.on_frame = self._to_remote
             self._cameras.append(cam)
             cam.start()
+        if self.config.loudspeakers is not None and self.calls is not None:
+            name = "loa / loudspeakers"
+            self._status[name] = DeviceStatus(name, "loudspeaker", DeviceState.STARTING.value, "", _now(), str(self.config.loudspeakers))
+            self._speaker = Loudspeaker(self.config.loudspeakers, self._on_state("loudspeaker"), name=name)
+            self._speaker.start()
         self._spawn("room-supervisor", self._supervise)
         log.info("room %s: %d microphone input(s), %d camera(s)", self.room_name, len(self._mics), len(self._cameras))
 
@@ -130,6 +145,8 @@ class RoomRunner:
             mic.stop()
         for cam in self._cameras:
             cam.stop()
+        if self._speaker is not None:
+            self._speaker.stop()
         for th in self._threads:
             th.join(timeout=10)
         if self._pool is not None:
@@ -192,7 +209,8 @@ class RoomRunner:
         self._end_stale_live_passes(meeting_id)
         if self.captions_on and self.config.microphones:
             try:
-                self.captions.start(None, meeting_id, self._channel_members(meeting_id))
+                self.captions.start(None, meeting_id, self._channel_members(meeting_id), origin=t0)
+                live.origin = self.captions.origin(meeting_id) or t0
                 live.captions = True
             except (MeetingRoomError, HardwareError) as exc:
                 log.error("room %s: live captions off: %s", self.room_name, getattr(exc, "message_en", exc))
@@ -200,6 +218,10 @@ class RoomRunner:
                 log.exception("room %s: live captions off", self.room_name)
         if self.faces_on and self._cameras:
             self._watch_cameras(live)
+        if self.calls is not None:  # remote participants hear the room, the loudspeakers play them
+            self.calls.room_joined(meeting_id, [m.name for m in self.config.microphones], self._speaker.play if self._speaker else None)
+            if self._cameras:
+                self.calls.room_camera(meeting_id)
         with self._lock:
             self._live = live
         for status in self._status.values():  # the chair learns of a device that is already down
@@ -208,6 +230,8 @@ class RoomRunner:
         log.info("room %s: meeting %s is live (recording to %s%s)", self.room_name, meeting_id, folder, ", resumed" if earlier else "")
 
     def _finish(self, live: _Live, closed: bool) -> None:
+        if self.calls is not None:
+            self.calls.room_left(live.meeting_id)
         for watcher, _thread in live.watchers:
             watcher.stop()  # type: ignore[attr-defined]
         for _watcher, thread in live.watchers:
@@ -287,6 +311,9 @@ class RoomRunner:
                         log.error("room %s: %s", self.room_name, exc.message_en)
                 if live.captions:
                     self._caption(live, mc.name, block.samples, block.wall, block.sample_rate, seats)
+                if self.calls is not None:
+                    rs = live.to_remote.setdefault(mc.name, Resampler(block.sample_rate, RATE))
+                    self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)))
 
     def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
         last = live.last_wall.get(name)
@@ -296,7 +323,7 @@ class RoomRunner:
             live.resamplers = {k: v for k, v in live.resamplers.items() if k[0] != name}
             live.mixers.pop(name, None)
         live.last_wall[name] = wall + len(samples) / rate
-        start = wall - live.t0
+        start = wall - live.origin
         if seats:  # one seat per channel: each is its own caption stream, its member the speaker
             for ch in seats:
                 rs = live.resamplers.setdefault((name, ch), Resampler(rate, SAMPLE_RATE))
@@ -306,6 +333,11 @@ class RoomRunner:
             self.captions.feed(live.meeting_id, AudioChunk(rs(samples.mean(axis=1)), start, name, None))
 
     # --- cameras ------------------------------------------------------------------------------------
+
+    def _to_remote(self, frame: Frame) -> None:
+        live = self._live
+        if live is not None and self.calls is not None:
+            self.calls.room_video(live.meeting_id, frame.image)
 
     def _watch_cameras(self, live: _Live) -> None:
         from meeting_room.services.face_attendance import CameraWatcher, MatchOptions

@@ -110,6 +110,22 @@ class Settings(BaseSettings):
     trust_roots: list[Path] = Field(default_factory=list, description="CA certificate files (PEM/DER) that signatures are checked against.")
     max_certificate_kb: int = Field(64, ge=1, le=4096, description="Largest accepted PKCS#12 (.p12/.pfx) upload.")
     rooms: list[Path] = Field(default_factory=list, description="Room configurations (TOML) whose devices this server runs.")
+    https: bool = Field(True, description="Serve HTTPS (browsers give the microphone and camera to HTTPS pages only).")
+    tls_cert: Path | None = Field(None, description="Certificate chain (PEM) for HTTPS; default: issued by a local CA made at first start.")
+    tls_key: Path | None = Field(None, description="Private key (PEM) of tls_cert.")
+    tls_names: list[str] = Field(default_factory=list, description="Extra host names/IPs the generated certificate covers.")
+    ice_servers: list[str | dict[str, str | list[str]]] = Field(
+        default_factory=list,
+        description="STUN/TURN servers for remote participants, e.g. [{urls='turn:10.0.0.5:3478', username='u', credential='p'}]; "
+        "empty: host candidates on the LAN only (nothing contacts the outside).",
+    )
+    call_loopback: bool = Field(False, description="Also offer 127.0.0.1 to peers (a browser on the server machine itself).")
+    call_video_width: int = Field(640, ge=160, le=1920, description="Room camera video sent to remote participants: width.")
+    call_video_height: int = Field(360, ge=120, le=1080, description="… height.")
+    call_video_fps: float = Field(15, gt=0, le=30, description="… frames per second (each remote peer costs one VP8 encode).")
+    call_prebuffer_ms: float = Field(40, ge=0, le=500, description="Jitter buffer of each voice in the conference mixer.")
+    call_grace_s: float = Field(20, ge=0, le=600, description="A dropped call that is not back within this counts as leaving.")
+    invitation_hours: int = Field(24, ge=1, le=24 * 30, description="How long an invitation link to a meeting stays valid.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod
@@ -166,6 +182,25 @@ class Settings(BaseSettings):
         for path in value:
             if not path.is_file():
                 raise ValueError(f"{path} is not a readable certificate file / không đọc được tệp chứng thư {path}")
+        return value
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _tls_file_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable PEM file / không đọc được tệp PEM {value}")
+        return value
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_servers_valid(cls, value: list) -> list:  # type: ignore[type-arg]
+        from webrtc.errors import IceConfigError
+        from webrtc.ice import parse_ice_servers
+
+        try:
+            parse_ice_servers(value)
+        except IceConfigError as exc:
+            raise ValueError(f"{exc.message_en} / {exc.message_vi}") from None
         return value
 
     @field_validator("tsa_url")

@@ -18,6 +18,7 @@ from meeting_room.api.routes import (
     attendance,
     auth,
     bodies,
+    calls,
     documents,
     events,
     faces,
@@ -33,6 +34,7 @@ from meeting_room.api.routes import (
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.bus import SubscriberOverflow
+from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
 from meeting_room.live_captions import LiveCaptions
 from meeting_room.minutes_files import MinutesFiles
@@ -42,22 +44,25 @@ from meeting_room.room_runner import RoomRunner
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from meeting_room.transcription import TranscriptionJobs
+from webrtc.ice import include_loopback
 
 JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
 
 
-async def _poke_rooms(store: Store, runners: list[RoomRunner]) -> None:
-    """Tell the rooms whenever a meeting changes (opened, closed, moved to another room)."""
-    if not runners:
-        return
+async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls) -> None:
+    """Tell the rooms whenever a meeting changes (opened, closed, moved to another room); end the
+    calls of a meeting that closed."""
     while True:
         sub = store.bus.subscribe(None)
         try:
             async for event in sub.events():
-                if getattr(event, "type", "").startswith("meeting."):
+                kind = getattr(event, "type", "")
+                if kind.startswith("meeting."):
                     for runner in runners:
                         runner.poke()
+                if kind == "meeting.state_changed" and event.data.get("to_state") in ("closed", "cancelled"):
+                    await hub.end_meeting(event.meeting_id)
         except SubscriberOverflow:
             for runner in runners:
                 runner.poke()
@@ -75,12 +80,13 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         timer = asyncio.create_task(PollTimer(store).run())
         for runner in app.state.rooms:
             runner.start()
-        room_watch = asyncio.create_task(_poke_rooms(store, app.state.rooms))
+        room_watch = asyncio.create_task(_watch_meetings(store, app.state.rooms, app.state.calls))
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
             room_watch.cancel()
+            await app.state.calls.close_all()
             for runner in app.state.rooms:
                 await asyncio.get_running_loop().run_in_executor(None, runner.stop)
             await asyncio.get_running_loop().run_in_executor(None, app.state.captions.stop_all)
@@ -105,9 +111,12 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.transcription = TranscriptionJobs(store, settings, app.state.recordings)
     app.state.captions = LiveCaptions(store, settings)
     app.state.minutes_files = MinutesFiles.from_settings(settings)
+    app.state.calls = Calls(store, settings, app.state.captions)
+    include_loopback(settings.call_loopback)
     # rooms this server runs: configurations are read (and refused with a clear message) before it starts
     app.state.rooms = [
-        RoomRunner(store, settings, load_room_config(path), app.state.captions, app.state.recordings) for path in settings.rooms
+        RoomRunner(store, settings, load_room_config(path), app.state.captions, app.state.recordings, calls=app.state.calls)
+        for path in settings.rooms
     ]
     errors.install(app)
     upload = (app.state.files.max_bytes + UPLOAD_OVERHEAD, app.state.files.max_bytes)
@@ -135,6 +144,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     for module in (
         auth,
         bodies,
+        calls,
         members,
         faces,
         rooms,

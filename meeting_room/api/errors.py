@@ -19,11 +19,12 @@ from transcripts.errors import ArchiveError, FontError, MinutesError, SearchQuer
 from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
 from vision.errors import ModelError as VisionModelError
 from voting import BallotError, PollDefinitionError, PollStateError, VotingError
+from webrtc.errors import IceConfigError, SignallingError, WebRTCError
 
 log = logging.getLogger(__name__)
 
 # Every package's errors carry code, message_vi, message_en and details; here alone they get a status.
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, WebRTCError)
 STATUS: list[tuple[type[Exception], int]] = [
     (e.UploadTooLargeError, 413),
     (e.UploadRejectedError, 415),
@@ -52,6 +53,8 @@ STATUS: list[tuple[type[Exception], int]] = [
     (SearchQueryError, 422),
     (ArchiveError, 409),
     (FontError, 503),
+    (SignallingError, 422),
+    (IceConfigError, 500),
 ]
 
 

@@ -125,3 +125,27 @@ def summary(session: Session, meeting_id: str) -> Summary:
         not_recorded,
         guests,
     )
+
+
+def record_online(store: Store, meeting_id: str, member_id: str, connected: bool) -> bool:
+    """A remote participant's call connected (present online) or ended for good (left). Nothing is
+    written when it changes nothing: a reconnect of someone already online, a member who is in the
+    room, a meeting that is no longer running. True when an event was recorded."""
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = session.get(t.Meeting, meeting_id)
+        if meeting is None or MeetingState(meeting.state) not in RUNNING or session.get(t.Participant, (meeting_id, member_id)) is None:
+            return []
+        row = session.get(t.Attendance, (meeting_id, member_id))
+        status = AttendanceStatus(row.status) if row is not None else None
+        if connected:
+            if status in (AttendanceStatus.PRESENT_ONLINE, AttendanceStatus.PRESENT_IN_ROOM):
+                return []
+            new = AttendanceStatus.PRESENT_ONLINE
+        else:
+            if status is not AttendanceStatus.PRESENT_ONLINE:
+                return []  # only an online presence ends when the call does
+            new = AttendanceStatus.LEFT
+        return [ev.AttendanceRecorded(meeting_id=meeting_id, member_id=member_id, status=new, source=AttendanceSource.ONLINE)]
+
+    return bool(store.append_all(decide))

@@ -1,0 +1,130 @@
+"""Remote participants' calls: WebRTC signalling over a WebSocket, and who is on a call.
+
+WebSocket ``/api/meetings/{id}/call`` (JSON text frames), authenticated like every page (session
+cookie, Bearer header or ?token=):
+  server → {"type": "welcome", "ice_servers": [...], "name": "…"}       the RTCPeerConnection's configuration
+  client → {"type": "offer", "sdp": "…"}          after its ICE gathering completed (no trickle)
+  server → {"type": "answer", "sdp": "…"}
+  server → {"type": "state", "state": "connecting" | "connected" | "failed" | …}
+  client → {"type": "mute", "muted": true}        the room stops hearing them (and the captions)
+  client → {"type": "leave"}                      they leave the meeting (attendance: left at once)
+  server → {"type": "ended", "reason": "…"}       the meeting closed, or another device of theirs took over
+  server → {"type": "error", "error": {code, message, message_en}}   the socket stays open unless the code is 44xx
+A dropped socket ends the call; a new socket with a new offer within ``call_grace_s`` continues as
+if nothing happened (attendance unchanged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+
+from meeting_room.access import get_meeting, require_view
+from meeting_room.api.deps import ActorDep, StoreDep, current_actor
+from meeting_room.api.errors import status_of
+from meeting_room.api.routes.events import _cross_site
+from meeting_room.calls import Call, CallInfo, Calls
+from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from webrtc.errors import WebRTCError
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["calls"])
+_CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404, 409: 4409}
+MAX_MESSAGE = 128 * 1024
+
+
+class CallsOut(BaseModel):
+    calls: list[CallInfo]
+
+
+def calls_of(conn: HTTPConnection) -> Calls:
+    return conn.app.state.calls  # type: ignore[no-any-return]
+
+
+@router.get("/calls")
+def list_calls(meeting_id: str, store: StoreDep, actor: ActorDep, request: Request) -> CallsOut:
+    """Who takes part remotely right now: connection state, camera, muted, voice level."""
+    with store.read() as session:
+        require_view(session, actor, get_meeting(session, meeting_id))
+    return CallsOut(calls=calls_of(request).status(meeting_id))
+
+
+def _error(exc: MeetingRoomError | WebRTCError) -> dict[str, object]:
+    return {"type": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}}
+
+
+def _bad(message_vi: str, message_en: str) -> dict[str, object]:
+    return {"type": "error", "error": {"code": "invalid_signalling", "message": message_vi, "message_en": message_en}}
+
+
+@router.websocket("/call")
+async def call(ws: WebSocket, meeting_id: str) -> None:
+    await ws.accept()
+    calls = calls_of(ws)
+    try:
+        if _cross_site(ws):
+            raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
+        actor = await run_in_threadpool(current_actor, ws)
+        await run_in_threadpool(calls._check, actor, meeting_id)
+    except MeetingRoomError as exc:
+        await ws.send_json(_error(exc))
+        await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
+        return
+    send_lock = asyncio.Lock()
+
+    async def send(message: dict[str, object]) -> None:
+        async with send_lock:
+            await ws.send_json(message)
+
+    await send({"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name})
+    current: Call | None = None
+    leaving = False
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None or len(text) > MAX_MESSAGE:
+                await send(_bad("Tin nhắn phải là JSON (tối đa 128 KB)", "Messages must be JSON text (at most 128 KB)"))
+                continue
+            try:
+                msg = json.loads(text)
+                kind = msg["type"]
+            except (ValueError, KeyError, TypeError):
+                await send(_bad("Tin nhắn không phải JSON có trường type", "A message must be a JSON object with a type"))
+                continue
+            if kind == "offer":
+                try:
+                    current, answer = await calls.join(actor, meeting_id, msg.get("sdp"), send)
+                except (MeetingRoomError, WebRTCError) as exc:
+                    await send(_error(exc))
+                    continue
+                await send({"type": "answer", "sdp": answer})
+            elif kind == "mute" and current is not None:
+                calls.mute(current, bool(msg.get("muted")))
+                await send({"type": "muted", "muted": current.leg.muted})
+            elif kind == "leave":
+                leaving = True
+                break
+            else:
+                await send(_bad(
+                    f"Loại tin nhắn “{kind}” không hợp lệ ở đây; chấp nhận: offer, mute (khi đang gọi), leave",
+                    f"Message type “{kind}” is not accepted here; accepted: offer, mute (during a call), leave",
+                ))  # fmt: skip
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if current is not None and not current.ended:
+            await calls.hang_up(current, "left" if leaving else "disconnected", grace=not leaving)
+            if leaving:
+                await asyncio.get_running_loop().run_in_executor(None, calls._online, meeting_id, actor.member_id, False)
+        with contextlib.suppress(Exception):
+            await ws.close()

@@ -1,0 +1,288 @@
+"""Remote participants' calls: one conference per running meeting, joining the room and everyone
+who takes part from elsewhere.
+
+A conference holds the audio mixer (each listener hears everyone but themselves; the room's
+loudspeakers play only the remote voices) and the room camera's video. A participant joins by
+offering a WebRTC session over the call WebSocket; the server answers with an aiortc peer. Their
+voice goes to the mixer and, resampled to 16 kHz, to the live captions under their own name (the
+audio is theirs: no guessing by voice). While the peer is connected they count as present online;
+when the call ends and they do not come back within ``call_grace_s`` they are recorded as having
+left. A reconnect replaces the old peer and keeps everything else (votes, requests to speak, the
+attendance record are in the store, not in the call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from hardware.resample import Resampler
+from meeting_room.access import Actor, get_meeting
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
+from meeting_room.lifecycle import RUNNING, MeetingState
+from meeting_room.live_captions import LiveCaptions
+from meeting_room.services import attendance
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+from speech.audio import SAMPLE_RATE, AudioChunk
+from webrtc.ice import parse_ice_servers, rtc_configuration
+from webrtc.mixer import RATE, Leg, Mixer
+from webrtc.peer import RemotePeer
+from webrtc.tracks import VideoBroadcast
+
+log = logging.getLogger(__name__)
+Notify = Callable[[dict[str, object]], Awaitable[None]]
+
+
+@dataclass
+class CallInfo:
+    member_id: str
+    name: str
+    state: str  # new | connecting | connected | disconnected | failed | closed
+    since: datetime
+    video_in: bool
+    muted: bool
+    level: float
+
+
+@dataclass
+class Call:
+    meeting_id: str
+    member_id: str
+    name: str
+    peer: RemotePeer
+    leg: Leg
+    notify: Notify
+    state: str = "new"
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    to_captions: Resampler = field(default_factory=lambda: Resampler(RATE, SAMPLE_RATE))
+    ended: bool = False
+
+    def info(self) -> CallInfo:
+        return CallInfo(self.member_id, self.name, self.state, self.since, self.peer.receiving_video, self.leg.muted, self.leg.stats.level)
+
+
+class Conference:
+    def __init__(self, meeting_id: str, video: VideoBroadcast, prebuffer_ms: float) -> None:
+        self.meeting_id = meeting_id
+        self.mixer = Mixer(f"mixer-{meeting_id[:8]}", prebuffer_ms=prebuffer_ms)
+        self.video = video
+        self.has_camera = False
+        self.calls: dict[str, Call] = {}
+        self.room_legs: dict[str, Leg] = {}
+        self.mixer.start()
+
+
+class Calls:
+    def __init__(self, store: Store, settings: Settings, captions: LiveCaptions) -> None:
+        self.store, self.settings, self.captions = store, settings, captions
+        self.ice_servers = parse_ice_servers(settings.ice_servers)
+        self._conferences: dict[str, Conference] = {}
+        self._lock = threading.Lock()
+        self._grace: dict[tuple[str, str], asyncio.TimerHandle] = {}
+
+    def conference(self, meeting_id: str) -> Conference:
+        with self._lock:
+            conf = self._conferences.get(meeting_id)
+            if conf is None:
+                s = self.settings
+                video = VideoBroadcast(s.call_video_width, s.call_video_height, s.call_video_fps)
+                conf = Conference(meeting_id, video, s.call_prebuffer_ms)
+                self._conferences[meeting_id] = conf
+            return conf
+
+    def status(self, meeting_id: str) -> list[CallInfo]:
+        conf = self._conferences.get(meeting_id)
+        return [c.info() for c in conf.calls.values()] if conf else []
+
+    def browser_ice_servers(self) -> list[dict[str, object]]:
+        return [s.browser() for s in self.ice_servers]
+
+    # --- the room (its threads) ----------------------------------------------------------------------
+
+    def room_joined(self, meeting_id: str, inputs: list[str], loudspeaker: Callable[[np.ndarray, float], None] | None) -> None:
+        """The room's inputs become sources of the conference; its loudspeakers hear the remote voices."""
+        conf = self.conference(meeting_id)
+        for name in inputs:
+            conf.room_legs[name] = conf.mixer.add(f"room:{name}", group="room")
+        if loudspeaker is not None:
+            conf.mixer.add("room:loudspeakers", loudspeaker, group="room")
+
+    def room_audio(self, meeting_id: str, name: str, samples: np.ndarray) -> None:
+        """Mono float32 at 48 kHz from room input ``name``."""
+        conf = self._conferences.get(meeting_id)
+        leg = conf.room_legs.get(name) if conf else None
+        if leg is not None:
+            leg.push(samples)
+
+    def room_video(self, meeting_id: str, rgb: np.ndarray) -> None:
+        conf = self._conferences.get(meeting_id)
+        if conf is not None and conf.calls:  # nobody remote: no conversion at all
+            conf.video.publish(rgb)
+
+    def room_camera(self, meeting_id: str) -> None:
+        """The room has a camera: offer its video to participants who join."""
+        self.conference(meeting_id).has_camera = True
+
+    def room_left(self, meeting_id: str) -> None:
+        conf = self._conferences.get(meeting_id)
+        if conf is None:
+            return
+        for leg in conf.mixer.legs():
+            if leg.group == "room":
+                conf.mixer.remove(leg.key, leg)
+        conf.room_legs.clear()
+
+    # --- remote participants (the event loop) ---------------------------------------------------------
+
+    async def join(self, actor: Actor, meeting_id: str, sdp: str, notify: Notify) -> tuple[Call, str]:
+        """Answer a participant's offer; an earlier call of theirs (a reconnect) is replaced."""
+        loop = asyncio.get_running_loop()
+        name = await loop.run_in_executor(None, self._check, actor, meeting_id)
+        if self.captions.active(meeting_id) is None:
+            try:
+                await loop.run_in_executor(None, self.captions.start, None, meeting_id)
+            except Exception as exc:  # a missing model must not keep anyone out of the meeting
+                log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
+        conf = self.conference(meeting_id)
+        old = conf.calls.get(actor.member_id)
+        if old is not None:
+            await self.hang_up(old, "replaced", grace=False)
+        self._cancel_grace(meeting_id, actor.member_id)
+        key = f"member:{actor.member_id}"
+        holder: dict[str, Call] = {}
+        peer = RemotePeer(
+            key,
+            rtc_configuration(self.ice_servers),
+            on_audio=lambda samples, wall: self._heard(holder["call"], samples, wall),
+            on_state=lambda state: self._state(holder["call"], state),
+        )
+        leg = conf.mixer.add(key)
+        call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify)
+        conf.calls[actor.member_id] = call
+        try:
+            answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
+        except BaseException:
+            await self.hang_up(call, "failed", grace=False, tell=False)
+            raise
+        assert peer.audio_out is not None
+        leg.sink = peer.audio_out.sink
+        log.info("call %s: %s joined", meeting_id, name)
+        return call, answer
+
+    def mute(self, call: Call, muted: bool) -> None:
+        call.leg.muted = muted
+
+    async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> None:
+        """End a call. With ``grace`` the participant counts as online until ``call_grace_s`` passes
+        without a new call (a dropped connection that comes back is not a departure)."""
+        if call.ended:
+            return
+        call.ended = True
+        conf = self._conferences.get(call.meeting_id)
+        if conf is not None:
+            conf.mixer.remove(call.leg.key, call.leg)
+            if conf.calls.get(call.member_id) is call:
+                del conf.calls[call.member_id]
+        await call.peer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id
+            )
+        log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
+        if grace:
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
+            self._grace[(call.meeting_id, call.member_id)] = handle
+        if tell:
+            with contextlib.suppress(Exception):
+                await call.notify({"type": "ended", "reason": reason})
+
+    async def end_meeting(self, meeting_id: str) -> None:
+        """The meeting closed or was cancelled: every call ends, the conference goes."""
+        conf = self._conferences.get(meeting_id)
+        if conf is None:
+            return
+        for call in list(conf.calls.values()):
+            await self.hang_up(call, "meeting_ended", grace=False)
+        with self._lock:
+            self._conferences.pop(meeting_id, None)
+        conf.mixer.stop()
+
+    async def close_all(self) -> None:
+        for meeting_id in list(self._conferences):
+            await self.end_meeting(meeting_id)
+        for handle in self._grace.values():
+            handle.cancel()
+
+    # --- inside -----------------------------------------------------------------------------------------
+
+    def _check(self, actor: Actor, meeting_id: str) -> str:
+        with self.store.read() as session:
+            meeting = get_meeting(session, meeting_id)
+            if session.get(t.Participant, (meeting_id, actor.member_id)) is None:
+                raise NotFoundError(
+                    "Bạn không có trong danh sách dự cuộc họp này", "You are not a participant of this meeting", meeting_id=meeting_id
+                )
+            if MeetingState(meeting.state) not in RUNNING:
+                raise ConflictError(
+                    f"Cuộc họp đang ở trạng thái {meeting.state}: chỉ tham gia trực tuyến được khi cuộc họp đã khai mạc",
+                    f"The meeting is {meeting.state}: you can join online once it is open",
+                    state=meeting.state, accepted=sorted(s.value for s in RUNNING),
+                )  # fmt: skip
+            member = session.get_one(t.Member, actor.member_id)
+            return member.full_name
+
+    def _heard(self, call: Call, samples: np.ndarray, wall: float) -> None:
+        """A participant's voice (on the event loop): into the mixer and the live captions."""
+        if call.ended:
+            return
+        call.leg.push(samples)
+        if call.leg.muted:
+            return
+        origin = self.captions.origin(call.meeting_id)
+        if origin is None:
+            return
+        chunk = call.to_captions(samples)
+        with contextlib.suppress(MeetingRoomError):  # captions stopped meanwhile
+            self.captions.feed(call.meeting_id, AudioChunk(chunk, wall - origin, "remote", None), call.member_id)
+
+    def _state(self, call: Call, state: str) -> None:
+        call.state, call.since = state, datetime.now(UTC)
+        loop = asyncio.get_running_loop()
+        if state == "connected":
+            loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, True)
+        if not call.ended:
+            loop.create_task(self._tell(call, {"type": "state", "state": state}))
+        if state in ("failed", "closed") and not call.ended:
+            loop.create_task(self.hang_up(call, state))
+
+    async def _tell(self, call: Call, message: dict[str, object]) -> None:
+        with contextlib.suppress(Exception):
+            await call.notify(message)
+
+    def _online(self, meeting_id: str, member_id: str, connected: bool) -> None:
+        try:
+            attendance.record_online(self.store, meeting_id, member_id, connected)
+        except Exception:
+            log.exception("call %s: attendance of %s", meeting_id, member_id)
+
+    def _cancel_grace(self, meeting_id: str, member_id: str) -> None:
+        handle = self._grace.pop((meeting_id, member_id), None)
+        if handle is not None:
+            handle.cancel()
+
+    def _left(self, meeting_id: str, member_id: str) -> None:
+        self._grace.pop((meeting_id, member_id), None)
+        conf = self._conferences.get(meeting_id)
+        if conf is not None and member_id in conf.calls:
+            return  # back already
+        asyncio.get_running_loop().run_in_executor(None, self._online, meeting_id, member_id, False)

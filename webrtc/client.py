@@ -1,0 +1,174 @@
+"""A remote participant without a browser: joins a meeting's call over the signalling WebSocket
+with an aiortc peer, sends audio (a recording, or silence) and keeps what it hears.
+
+What the tests and the benchmark use as "the other end"; also the way a machine (another room, a
+recorder, an SFU bridge) can take part as a participant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import ssl
+import time
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from webrtc.errors import SignallingError
+from webrtc.ice import parse_ice_servers, rtc_configuration
+from webrtc.mixer import FRAME, RATE
+
+
+class ArrayAudioTrack(MediaStreamTrack):
+    """Mono float32 samples at 48 kHz sent in real time (20 ms frames), then silence."""
+
+    kind = "audio"
+
+    def __init__(self, samples: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.samples = np.zeros(0, np.float32) if samples is None else np.asarray(samples, np.float32)
+        self._pts = 0
+        self._offset = 0  # the frame at which ``samples`` begin
+        self._start: float | None = None
+
+    def play(self, samples: np.ndarray) -> None:
+        """Send these samples from the next frame on (what was playing stops)."""
+        self.samples, self._offset = np.asarray(samples, np.float32), self._pts
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._pts / RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        i = self._pts - self._offset
+        chunk = self.samples[i : i + FRAME]
+        out = np.zeros(FRAME, np.float32)
+        out[: len(chunk)] = chunk
+        frame = av.AudioFrame.from_ndarray((np.clip(out, -1, 1) * 32767).astype("<i2").reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, self._pts, fractions.Fraction(1, RATE)
+        self._pts += FRAME
+        return frame
+
+
+@dataclass
+class Heard:
+    """What came in: audio blocks with their arrival time, and video frame count."""
+
+    audio: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    video_frames: int = 0
+    video_size: tuple[int, int] | None = None
+
+    def samples(self, since: float = 0.0) -> np.ndarray:
+        blocks = [b for t, b in self.audio if t >= since]
+        return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+
+
+class CallClient:
+    def __init__(
+        self, url: str, token: str, *, audio: MediaStreamTrack | None = None, receive_video: bool = False,
+        video: MediaStreamTrack | None = None, ssl_context: ssl.SSLContext | None = None, keep_audio_s: float = 120.0,
+    ) -> None:  # fmt: skip
+        self.url, self.token, self.ssl = url, token, ssl_context
+        self.audio = audio or ArrayAudioTrack()
+        self.video, self.receive_video = video, receive_video
+        self.heard = Heard()
+        self.states: list[str] = []
+        self.messages: list[dict] = []
+        self.keep_audio_s = keep_audio_s
+        self.pc: RTCPeerConnection | None = None
+        self._ws = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.connected = asyncio.Event()
+
+    async def join(self, timeout: float = 20.0) -> None:
+        from websockets.asyncio.client import connect
+
+        self._ws = await connect(self.url, additional_headers={"Authorization": f"Bearer {self.token}"}, ssl=self.ssl, max_size=2**20)
+        welcome = json.loads(await asyncio.wait_for(self._ws.recv(), timeout))
+        if welcome.get("type") != "welcome":
+            raise SignallingError(f"Máy chủ từ chối: {welcome}", f"The server refused: {welcome}")
+        self.pc = RTCPeerConnection(rtc_configuration(parse_ice_servers(welcome["ice_servers"])))
+        self.pc.addTrack(self.audio)
+        if self.video is not None:
+            self.pc.addTrack(self.video)
+        elif self.receive_video:
+            self.pc.addTransceiver("video", direction="recvonly")
+
+        @self.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            self._tasks.append(asyncio.ensure_future(self._read(track)))
+
+        @self.pc.on("connectionstatechange")
+        def _state() -> None:
+            assert self.pc is not None
+            self.states.append(self.pc.connectionState)
+            if self.pc.connectionState == "connected":
+                self.connected.set()
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self._ws.send(json.dumps({"type": "offer", "sdp": self.pc.localDescription.sdp}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(self._ws.recv(), timeout))
+            if msg["type"] == "answer":
+                break
+            if msg["type"] == "error":
+                raise SignallingError(msg["error"]["message"], msg["error"]["message_en"], code=msg["error"]["code"])
+        await self.pc.setRemoteDescription(RTCSessionDescription(msg["sdp"], "answer"))
+        self._tasks.append(asyncio.ensure_future(self._listen()))
+        await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def send(self, message: dict) -> None:
+        assert self._ws is not None
+        await self._ws.send(json.dumps(message))
+
+    async def _listen(self) -> None:
+        assert self._ws is not None
+        with contextlib.suppress(Exception):
+            async for raw in self._ws:
+                self.messages.append(json.loads(raw))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE) if track.kind == "audio" else None
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            now = time.time()
+            if resampler is None:
+                self.heard.video_frames += 1
+                self.heard.video_size = (frame.width, frame.height)
+                continue
+            for out in resampler.resample(frame):
+                self.heard.audio.append((now, out.to_ndarray().reshape(-1).copy()))
+            while self.heard.audio and self.heard.audio[0][0] < now - self.keep_audio_s:
+                self.heard.audio.pop(0)
+
+    async def drop(self) -> None:
+        """The network goes away: the peer and the socket close without a goodbye."""
+        await self._close()
+
+    async def leave(self) -> None:
+        """The participant leaves the meeting on purpose."""
+        with contextlib.suppress(Exception):
+            await self.send({"type": "leave"})
+        await self._close()
+
+    async def _close(self) -> None:
+        if self.pc is not None:
+            await self.pc.close()
+        if self._ws is not None:
+            await self._ws.close()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,88 @@
+"""One remote participant's peer connection on the server (aiortc), answering their offer.
+
+The browser (or any WebRTC client) offers; the server answers with the participant's mix-minus
+audio and, when the room has a camera, its video. What they send comes back through ``on_audio``
+(48 kHz mono float blocks) and, when they share a camera, ``on_video``. There is no trickle ICE:
+the client sends its offer once its candidates are gathered, and the answer carries the server's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from webrtc.errors import SignallingError
+from webrtc.tracks import MixTrack, VideoBroadcast, VideoTrack, read_audio, read_video
+
+log = logging.getLogger(__name__)
+MAX_SDP = 64 * 1024
+
+
+class RemotePeer:
+    def __init__(
+        self,
+        key: str,
+        configuration: RTCConfiguration,
+        *,
+        on_audio: Callable[[np.ndarray, float], None],
+        on_video: Callable[[np.ndarray, float], Awaitable[None] | None] | None = None,
+        video_in_fps: float = 1.0,
+        on_state: Callable[[str], None] | None = None,
+    ) -> None:
+        self.key = key
+        self.pc = RTCPeerConnection(configuration)
+        self.on_audio, self.on_video, self.video_in_fps, self.on_state = on_audio, on_video, video_in_fps, on_state
+        self.audio_out: MixTrack | None = None
+        self.receiving_video = False
+        self._readers: list[asyncio.Task[None]] = []
+
+        @self.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                self._readers.append(asyncio.ensure_future(read_audio(track, self.on_audio)))
+            elif track.kind == "video" and self.on_video is not None:
+                self.receiving_video = True
+                self._readers.append(asyncio.ensure_future(read_video(track, self.on_video, self.video_in_fps)))
+
+        @self.pc.on("connectionstatechange")
+        def _state() -> None:
+            log.info("peer %s: %s", self.key, self.pc.connectionState)
+            if self.on_state is not None:
+                self.on_state(self.pc.connectionState)
+
+    async def answer(self, sdp: str, video: VideoBroadcast | None) -> str:
+        """Take the participant's offer, attach the room's media, return the answer's SDP."""
+        if not isinstance(sdp, str) or not sdp.strip():
+            raise SignallingError("Thiếu SDP của lời mời kết nối", "The offer has no SDP", accepted="offer with sdp")
+        if len(sdp) > MAX_SDP:
+            raise SignallingError(
+                f"SDP quá dài ({len(sdp)} ký tự, tối đa {MAX_SDP})", f"SDP too long ({len(sdp)} characters, at most {MAX_SDP})"
+            )
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as exc:  # aiortc raises ValueError and friends on SDP it cannot use
+            raise SignallingError(f"SDP không hợp lệ: {exc}", f"The offer's SDP cannot be used: {exc}") from None
+        kinds = {t.kind for t in self.pc.getTransceivers()}
+        if "audio" not in kinds:
+            raise SignallingError("Lời mời kết nối phải có âm thanh", "The offer must have an audio section", received=sorted(kinds))
+        self.audio_out = MixTrack(asyncio.get_running_loop())
+        self.pc.addTrack(self.audio_out)
+        if video is not None and "video" in kinds:
+            self.pc.addTrack(VideoTrack(video))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return self.pc.localDescription.sdp
+
+    async def close(self) -> None:
+        if self.audio_out is not None:
+            self.audio_out.stop()
+        await self.pc.close()
+        for task in self._readers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

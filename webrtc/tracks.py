@@ -1,0 +1,156 @@
+"""Media between the conference and aiortc: the tracks the server sends, and readers of the
+tracks it receives.
+
+Sent: ``MixTrack`` (a listener's mix-minus from the ``Mixer``) and ``VideoTrack`` (the room camera,
+through one ``VideoBroadcast`` converted once to the sending size and frame rate, then encoded per
+peer by aiortc). Received: ``read_audio`` turns a participant's decoded Opus into 48 kHz mono
+float blocks; ``read_video`` hands on at most ``fps`` RGB frames a second (for face check-in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from webrtc.mixer import FRAME, RATE
+
+log = logging.getLogger(__name__)
+VIDEO_CLOCK = 90_000
+
+
+class MixTrack(MediaStreamTrack):
+    """Audio to one remote participant; frames come from the mixer thread, at most ``max_queued`` wait
+    (an encoder that falls behind loses the oldest frames rather than adding delay)."""
+
+    kind = "audio"
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 5) -> None:
+        super().__init__()
+        self._loop = loop
+        self._queue: asyncio.Queue[np.ndarray] = asyncio.Queue()
+        self._max = max_queued
+        self._pts = 0
+        self.dropped = 0
+        self.last_wall = 0.0
+
+    def sink(self, samples: np.ndarray, wall: float) -> None:
+        """Thread-safe (the mixer's thread)."""
+        if self.readyState == "live":
+            self._loop.call_soon_threadsafe(self._put, samples, wall)
+
+    def _put(self, samples: np.ndarray, wall: float) -> None:
+        while self._queue.qsize() >= self._max:
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(samples)
+        self.last_wall = wall
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        samples = await self._queue.get()
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        self._pts += FRAME
+        return frame
+
+
+class VideoBroadcast:
+    """The room camera as one stream of ``yuv420p`` frames at the sending size and rate, shared by
+    every peer's ``VideoTrack`` (converted once here, not once per peer)."""
+
+    def __init__(self, width: int, height: int, fps: float) -> None:
+        self.width, self.height, self.fps = width, height, fps
+        self._frame: av.VideoFrame | None = None
+        self._seq = 0
+        self._last = 0.0
+        self._t0: float | None = None
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def publish(self, rgb: np.ndarray) -> None:
+        """Thread-safe: an RGB frame from the camera; frames above ``fps`` are skipped before conversion."""
+        now = time.monotonic()
+        if now - self._last < 1.0 / self.fps * 0.9:
+            return
+        self._last = now
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+        if self._t0 is None:
+            self._t0 = now
+        # one pts for every peer: the encoders only read the frame, and each RTP sender adds its own offset
+        frame.pts = int((now - self._t0) * VIDEO_CLOCK)
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        with self._lock:
+            self._frame, self._seq = frame, self._seq + 1
+            waiters, self._waiters = self._waiters, []
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    async def next(self, after: int) -> tuple[int, av.VideoFrame]:
+        """The newest frame later than sequence number ``after``."""
+        while True:
+            with self._lock:
+                if self._frame is not None and self._seq > after:
+                    return self._seq, self._frame
+                event = asyncio.Event()
+                self._waiters.append((asyncio.get_running_loop(), event))
+            await event.wait()
+
+
+class VideoTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, source: VideoBroadcast) -> None:
+        super().__init__()
+        self.source = source
+        self._seq = 0
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        self._seq, frame = await self.source.next(self._seq)
+        return frame
+
+
+async def read_audio(track: MediaStreamTrack, on_samples: Callable[[np.ndarray, float], None]) -> None:
+    """Until the track ends: its audio as mono float32 at 48 kHz, with the wall-clock time it arrived."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    while True:
+        try:
+            frame = await track.recv()
+        except MediaStreamError:
+            return
+        wall = time.time()
+        for out in resampler.resample(frame):
+            samples = out.to_ndarray().reshape(-1)
+            on_samples(samples, wall - len(samples) / RATE)
+
+
+async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, float], Awaitable[None] | None], fps: float) -> None:
+    """Until the track ends: at most ``fps`` RGB frames a second (decoding the rest is unavoidable,
+    converting them is not)."""
+    last = 0.0
+    while True:
+        try:
+            frame = await track.recv()
+        except MediaStreamError:
+            return
+        now = time.monotonic()
+        if now - last < 1.0 / fps:
+            continue
+        last = now
+        result = on_frame(frame.to_ndarray(format="rgb24"), time.time())
+        if asyncio.iscoroutine(result):
+            await result
