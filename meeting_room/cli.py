@@ -155,9 +155,17 @@ def _serve(settings: Settings) -> None:
             f"First start: an administrator account was created (shown ONCE, write it down)\n"
             f"  tên đăng nhập / username: {first.username}\n  mật khẩu / password:      {first.password}\n{bar}"
         )
-    url = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
+    scheme = "https" if settings.https else "http"
+    url = f"{scheme}://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
+    ssl: dict[str, str] = {}
+    if settings.https:
+        from meeting_room.tls import ensure_tls, how_to_trust
+
+        files = ensure_tls(settings)
+        ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+        click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
 
 
 @main.command()

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from hardware.config import load_room_config
 from meeting_room import __version__, notify
@@ -36,6 +36,7 @@ from meeting_room.auth import LoginThrottle
 from meeting_room.bus import SubscriberOverflow
 from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
+from meeting_room.errors import NotFoundError
 from meeting_room.live_captions import LiveCaptions
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
@@ -164,6 +165,18 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(rooms.machine_router)
 
     pages.install(app)
+
+    @app.get("/tls/ca.crt", tags=["health"], response_class=Response)
+    def local_ca() -> Response:
+        """The local certificate authority to install on members' devices (HTTPS without warnings)."""
+        path = settings.data_dir / "tls" / "ca.crt"
+        if settings.tls_cert is not None or not path.is_file():
+            raise NotFoundError(
+                "Máy chủ không dùng CA nội bộ (HTTPS tắt hoặc dùng chứng thư được cấu hình)",
+                "This server has no local CA (HTTPS is off or uses a configured certificate)",
+            )
+        return Response(path.read_bytes(), media_type="application/x-x509-ca-cert",
+                        headers={"Content-Disposition": 'attachment; filename="phong-hop-ca.crt"'})  # fmt: skip
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, object]:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -31,7 +32,9 @@ def _free_port() -> int:
 class Server:
     def __init__(self, data_dir: Path, database_url: str | None) -> None:
         self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"https://127.0.0.1:{self.port}"  # HTTPS is the default: browsers need it for microphones
+        self.tls = ssl.create_default_context(cafile=None)
+        self.ca = data_dir / "tls" / "ca.crt"
         env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
         if database_url:
             env["MEETING_ROOM_DATABASE_URL"] = database_url
@@ -47,11 +50,16 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited: {self.log.read_text()}")
             try:
-                if httpx.get(f"{self.base}/api/health", timeout=1).status_code == 200:
+                if self.ca.is_file():  # trust the local CA the server made, as a member's tablet would
+                    self.tls = ssl.create_default_context(cafile=str(self.ca))
+                if httpx.get(f"{self.base}/api/health", timeout=1, verify=self.tls).status_code == 200:
                     return
-            except httpx.TransportError:
+            except (httpx.TransportError, ssl.SSLError):
                 time.sleep(0.2)
         raise AssertionError(f"server did not start: {self.log.read_text()}")
+
+    def client(self, timeout: float = 10) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=timeout, verify=self.tls)
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
@@ -77,13 +85,18 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
     out = server.output()
     password = re.search(r"mật khẩu / password:\s+(\S+)", out)
     assert password, out
-    assert "http://127.0.0.1" in out
-    home = httpx.get(server.base + "/")
-    assert home.status_code == 200 and "Phòng họp thông minh" in home.text
-    assert httpx.get(server.base + "/docs").status_code == 200
-    assert httpx.get(server.base + "/api/meetings").status_code == 401
+    assert "https://127.0.0.1" in out and "tls/ca.crt" in out and "SHA-256" in out, out
+    with server.client() as c:
+        home = c.get("/")
+        assert home.status_code == 200 and "Phòng họp thông minh" in home.text
+        assert c.get("/docs").status_code == 200
+        assert c.get("/api/meetings").status_code == 401
+        ca = c.get("/tls/ca.crt")  # what a member downloads to trust the server
+        assert ca.status_code == 200 and ca.content == server.ca.read_bytes()
+    with pytest.raises(httpx.ConnectError):  # a device that has not installed the CA is warned, not fooled
+        httpx.get(server.base + "/api/health")
 
-    with httpx.Client(base_url=server.base, timeout=10) as c:
+    with server.client() as c:
         r = c.post("/api/auth/login", json={"username": "admin", "password": password.group(1)})
         assert r.status_code == 200, r.text
         token = r.json()["token"]
@@ -95,7 +108,7 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
             headers=h,
         ).json()
         item = c.post(f"/api/meetings/{meeting['id']}/agenda", json={"title": "Báo cáo tuần"}, headers=h).json()[0]
-        with connect(f"ws://127.0.0.1:{server.port}/api/meetings/{meeting['id']}/stream", additional_headers=h) as ws:
+        with connect(f"wss://127.0.0.1:{server.port}/api/meetings/{meeting['id']}/stream", additional_headers=h, ssl=server.tls) as ws:
             backlog = []
             while (msg := json.loads(ws.recv(timeout=10)))["kind"] != "ready":
                 backlog.append(msg["event"]["type"])
@@ -109,7 +122,7 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
             barrier = threading.Barrier(6)
 
             def tap() -> int:
-                with httpx.Client(base_url=server.base, timeout=20) as own:
+                with server.client(timeout=20) as own:
                     barrier.wait()
                     return own.post(f"/api/meetings/{meeting['id']}/transitions", json={"to": "open"}, headers=h).status_code
 
@@ -129,7 +142,7 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
     again = Server(tmp_path / "var", database_url)
     try:
         assert "mật khẩu / password" not in again.output()
-        with httpx.Client(base_url=again.base) as c:
+        with again.client() as c:
             assert c.get("/api/auth/me", headers=h).status_code == 200  # the session survived the restart
             assert c.get(f"/api/meetings/{meeting['id']}", headers=h).json()["state"] == "open"
             assert c.get(f"/api/meetings/{meeting['id']}/events", headers=h).json()["last_event_id"] == acknowledged
