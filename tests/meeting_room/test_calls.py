@@ -11,33 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
 import pytest
-import uvicorn
 
-from meeting_room.api import create_app
-from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
-from tests.conftest import PASSWORD, _settings, make_world
-from tests.speech_audio import speak, tone, write_wav
+from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
+from tests.speech_audio import speak
 from webrtc.client import ArrayAudioTrack, CallClient
 from webrtc.errors import SignallingError
 from webrtc.mixer import RATE
-
-ROOM_HZ = 1000.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def band_energy(samples: np.ndarray, hz: float, rate: int = RATE, width: float = 30.0) -> float:
@@ -47,52 +33,10 @@ def band_energy(samples: np.ndarray, hz: float, rate: int = RATE, width: float =
     return float(spectrum[np.abs(freqs - hz) <= width].sum() / max(spectrum.sum(), 1e-12))
 
 
-def _wait(what: str, cond: Callable[[], object], seconds: float = 60.0) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := cond():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[dict]:  # type: ignore[no-untyped-def]
-    """The server running the room (a 1 kHz tone as its microphone) with the meeting open."""
-    tmp = tmp_path_factory.mktemp("calls")
-    wav = write_wav(tmp / "room.wav", tone(2.0, ROOM_HZ, rate=48000, level=0.3), rate=48000)
-    room = tmp / "room.toml"
-    room.write_text(
-        f'room = "Phòng họp A"\n[[microphones]]\nname = "ban-hop"\nfile = "{wav}"\nloop = true\nchannels = 1\n', encoding="utf-8"
-    )
-    settings = _settings(
-        tmp, models_dir=model_store.root, rooms=[room], call_loopback=True, call_grace_s=1.5, asr_temperature_fallback=False
-    )
-    store = open_store(settings)
-    world = make_world(store)
-    app = create_app(settings, store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    _wait("the server", lambda: server.started, 30)
-    base = f"http://127.0.0.1:{port}"
-    tokens = {}
-    with httpx.Client(base_url=base, timeout=30) as c:
-        for who in ("chair", "member1", "member2", "outsider"):
-            tokens[who] = c.post("/api/auth/login", json={"username": who, "password": PASSWORD}).json()["token"]
-        for target in ("open", "in_session"):
-            r = c.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": target}, headers=_h(tokens["chair"]))
-            assert r.status_code == 200, r.text
-    _wait("the room to go live", lambda: app.state.rooms[0].live_meeting == world.meeting_id, 30)
-    yield {"base": base, "ws": f"ws://127.0.0.1:{port}/api/meetings/{world.meeting_id}/call", "world": world, "tokens": tokens, "app": app}
-    server.should_exit = True
-    thread.join(timeout=30)
-    store.engine.dispose()
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    with serve_call(tmp_path_factory.mktemp("calls"), model_store) as served:
+        yield served
 
 
 def _get(served: dict, path: str, who: str = "chair") -> dict | list:
@@ -161,11 +105,11 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     def lines() -> list[dict]:
         return [ln for ln in _get(served, f"/api/meetings/{mid}/transcript", "member2")["lines"] if ln["speaker"] == "Người member1"]
 
-    mine = _wait("the remote member's captions", lines, 60)
+    mine = wait_for("the remote member's captions", lines, 60)
     text = " ".join(ln["text"] for ln in mine).lower()
     assert any(w in text for w in ("đồng ý", "nghị quyết", "ngân sách", "dự thảo", "tỉnh")), mine
     # left on purpose: recorded as left, at once
-    assert _wait("left", lambda: (_attendance(served, "member1") or {}).get("status") == "left", 10)
+    assert wait_for("left", lambda: (_attendance(served, "member1") or {}).get("status") == "left", 10)
 
 
 def test_a_dropped_call_that_comes_back_keeps_the_presence(served: dict) -> None:
@@ -184,7 +128,7 @@ def test_a_dropped_call_that_comes_back_keeps_the_presence(served: dict) -> None
         await second.drop()  # gone for good this time
 
     asyncio.run(scenario())
-    assert _wait("left after the grace period", lambda: (_attendance(served, "member2") or {}).get("status") == "left", 10)
+    assert wait_for("left after the grace period", lambda: (_attendance(served, "member2") or {}).get("status") == "left", 10)
     statuses = [e["data"]["status"] for e in _events(served, member_id)]
     assert statuses == ["present_online", "left"], statuses  # the drop and the return wrote nothing
 

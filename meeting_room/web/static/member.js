@@ -1,6 +1,7 @@
 // The member's page (tablet in the room, or a browser at a distance): agenda and documents, the
-// open vote, opinions, asking to speak, live captions and published results.
+// open vote, opinions, asking to speak, live captions and published results; the remote call.
 import { act, api, fill, h, header, toast, whoAmI, $ } from "/static/app.js";
+import { RemoteCall } from "/static/call.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -78,6 +79,7 @@ function render(what) {
   let me;
   try { me = await whoAmI(); } catch { return; }
   header(me, "Trang đại biểu", "meetings");
+  window.call = new RemoteCall(meetingId, $("#call")); // joining from elsewhere (the room's own tablets need not)
   live = new LiveMeeting(meetingId, me, render);
   window.live = live; // a handle for diagnostics in the browser console
   await live.start();

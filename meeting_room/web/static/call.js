@@ -1,0 +1,162 @@
+// Taking part from elsewhere: a WebRTC call to the meeting room. The page offers, the server
+// answers (no trickle: the offer leaves once ICE gathering is done, the LAN makes that quick).
+// A dropped connection comes back by itself (1 s, 2 s, 4 s … 10 s); the server keeps the member
+// present for a short grace period, so a blip changes nothing in the attendance.
+import { fill, h, toast } from "/static/app.js";
+
+const STATE_VI = {
+  idle: "Chưa tham gia", starting: "Đang bật micrô…", connecting: "Đang kết nối…", connected: "Đã kết nối",
+  reconnecting: "Mất kết nối — đang kết nối lại…", ended: "Đã rời cuộc họp", closed: "Cuộc họp đã kết thúc",
+};
+
+export class RemoteCall {
+  constructor(meetingId, el) {
+    this.meetingId = meetingId;
+    this.el = el;
+    this.state = "idle";
+    this.muted = false;
+    this.camera = false;
+    this.stream = null;
+    this.pc = null;
+    this.ws = null;
+    this.retry = 1000;
+    this.wanted = false; // the member wants to be on the call (reconnect while true)
+    this.audioEl = h("audio", { id: "room-audio", autoplay: true });
+    this.videoEl = h("video", { id: "room-video", autoplay: true, playsinline: true, muted: true, hidden: true, "aria-label": "Hình ảnh phòng họp" });
+    this.render();
+  }
+
+  async join(camera) {
+    this.wanted = true;
+    this.camera = camera;
+    this.set("starting");
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true }, video: camera ? { width: 640, height: 360 } : false,
+      });
+    } catch (err) {
+      this.wanted = false;
+      this.set("idle");
+      return toast(`Không dùng được micrô${camera ? "/camera" : ""}: ${err.message}. Hãy cho phép trình duyệt dùng micrô (trang phải mở bằng https).`, "error",
+        `The microphone${camera ? "/camera" : ""} cannot be used: ${err.message}. Allow the browser to use it (the page must be on https).`);
+    }
+    this.connect();
+  }
+
+  connect() {
+    this.set(this.state === "connected" || this.state === "reconnecting" ? "reconnecting" : "connecting");
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = (this.ws = new WebSocket(`${scheme}://${location.host}/api/meetings/${this.meetingId}/call`));
+    ws.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
+    ws.onclose = () => { if (this.ws === ws) this.dropped(); };
+  }
+
+  async onMessage(msg) {
+    if (msg.type === "welcome") return this.offer(msg.ice_servers);
+    if (msg.type === "answer") return this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+    if (msg.type === "state" && msg.state === "connected") { this.retry = 1000; return this.set("connected"); }
+    if (msg.type === "muted") { this.muted = msg.muted; return this.render(); }
+    if (msg.type === "ended") {
+      this.wanted = msg.reason !== "meeting_ended" && msg.reason !== "replaced" ? this.wanted : false;
+      if (msg.reason === "replaced") toast("Bạn đã tham gia từ một thiết bị khác.", "info", "You joined from another device.");
+      if (!this.wanted) this.hangUp(msg.reason === "meeting_ended" ? "closed" : "ended");
+      return;
+    }
+    if (msg.type === "error") {
+      toast(msg.error.message, "error", msg.error.message_en);
+      if (["not_found", "conflict", "permission_denied", "authentication_required"].includes(msg.error.code)) { this.wanted = false; this.hangUp("idle"); }
+    }
+  }
+
+  async offer(iceServers) {
+    if (this.pc) this.pc.close();
+    const pc = (this.pc = new RTCPeerConnection({ iceServers }));
+    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+    if (!this.camera) pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = (ev) => {
+      const el = ev.track.kind === "audio" ? this.audioEl : this.videoEl;
+      if (ev.track.kind === "video") ev.track.onunmute = () => { this.videoEl.hidden = false; }; // only once the room sends pictures
+      el.srcObject = ev.streams[0] || new MediaStream([ev.track]);
+      if (ev.track.kind === "audio") this.listen(el.srcObject);
+      el.play().catch(() => {});
+      this.render();
+    };
+    pc.onconnectionstatechange = () => { if (pc === this.pc && pc.connectionState === "failed") this.dropped(); };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
+      setTimeout(done, 3000); // a slow interface must not hold the call: send what was gathered
+    });
+    this.ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
+  }
+
+  listen(stream) {
+    // a level meter of what the room sends (also how the tests check that the room is heard)
+    const ctx = (this.audioCtx ||= new AudioContext());
+    this.analyser = ctx.createAnalyser();
+    this.analyser.fftSize = 4096;
+    ctx.createMediaStreamSource(stream).connect(this.analyser);
+  }
+
+  /** The loudest frequency (Hz) of what the room sends, and its level in dB. */
+  heard() {
+    if (!this.analyser) return null;
+    const bins = new Float32Array(this.analyser.frequencyBinCount);
+    this.analyser.getFloatFrequencyData(bins);
+    let best = 0;
+    for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    return { hz: (best * this.analyser.context.sampleRate) / this.analyser.fftSize, db: bins[best] };
+  }
+
+  dropped() {
+    if (this.pc) { this.pc.close(); this.pc = null; }
+    if (!this.wanted) return;
+    this.set("reconnecting");
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wanted && this.connect(), this.retry);
+    this.retry = Math.min(10000, this.retry * 2);
+  }
+
+  mute() {
+    this.muted = !this.muted;
+    for (const t of this.stream?.getAudioTracks() || []) t.enabled = !this.muted;
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "mute", muted: this.muted }));
+    this.render();
+  }
+
+  leave() {
+    this.wanted = false;
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "leave" }));
+    this.hangUp("ended");
+  }
+
+  hangUp(state) {
+    clearTimeout(this.timer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
+    if (this.pc) { this.pc.close(); this.pc = null; }
+    for (const t of this.stream?.getTracks() || []) t.stop();
+    this.stream = null;
+    this.set(state);
+  }
+
+  set(state) { this.state = state; this.render(); }
+
+  render() {
+    const on = ["starting", "connecting", "connected", "reconnecting"].includes(this.state);
+    const cam = h("input", { type: "checkbox", id: "call-camera" });
+    fill(this.el, h("h2", {}, "Họp trực tuyến ", h("span", { class: "en" }, "Join remotely")),
+      h("p", { role: "status", id: "call-state", class: `badge ${this.state === "connected" ? "ok" : this.state === "reconnecting" ? "bad" : ""}`, dataset: { state: this.state } }, STATE_VI[this.state] || this.state),
+      on ? h("div", {},
+        this.videoEl,
+        this.audioEl,
+        h("div", { class: "row" },
+          h("button", { type: "button", class: "big", id: "call-mute", "aria-pressed": String(this.muted), onclick: () => this.mute() }, this.muted ? "Bật micrô" : "Tắt micrô"),
+          h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp")))
+        : h("div", {},
+          h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
+          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed", onclick: () => this.join(cam.checked) }, "📞 Tham gia trực tuyến")));
+  }
+}

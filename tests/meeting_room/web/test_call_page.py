@@ -1,0 +1,111 @@
+"""A remote member in a real browser: Debian's chromium with a fake microphone that plays a
+Vietnamese WAV (``--use-file-for-fake-audio-capture``), joining the running meeting from the member
+page over WebRTC. They hear the room (its 1 kHz tone, measured in the page by WebAudio), their words
+are captioned under their name, they count as online, their ballot is counted, a dropped connection
+comes back by itself without touching the attendance, and leaving records them as left."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from speech.audio import SAMPLE_RATE, read_all
+from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
+from tests.meeting_room.web.conftest import LiveServer, _chromium, shot
+from tests.speech_audio import speak, write_wav
+
+
+@pytest.fixture(scope="module")
+def voice_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("voice")
+    voice = read_all(speak(folder / "say.wav", "Tôi đồng ý với dự thảo nghị quyết về ngân sách của tỉnh.", voice="vi+f3", pitch=75))
+    pause = np.zeros(SAMPLE_RATE, np.float32)
+    return write_wav(folder / "fake-mic.wav", np.concatenate([pause, voice, pause, pause]))  # chromium loops it
+
+
+@pytest.fixture(scope="module")
+def call_browser(voice_wav: Path):  # type: ignore[no-untyped-def]
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium and the playwright package are required here (scripts/test.sh installs them)")
+        pytest.skip("no chromium or playwright")
+    args = [
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={voice_wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, model_store) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+    with serve_call(tmp_path, model_store) as s:
+        yield s
+
+
+def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+    world, mid, base = served["world"], served["world"].meeting_id, served["base"]
+    site = LiveServer(base, world)
+    page = site.page(call_browser, "member2", f"/member/{mid}")
+    page.get_by_role("button", name="Tham gia trực tuyến").click()
+    expect(page.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
+
+    # they hear the room: the loudest frequency of what arrives is the room's 1 kHz tone
+    heard = wait_for("the room's tone in the page", lambda: (h := page.evaluate("call.heard()")) and abs(h["hz"] - ROOM_HZ) < 25 and h, 20)
+    assert heard["db"] > -60, heard
+
+    chair = _h(served["tokens"]["chair"])
+
+    def record(who: str) -> dict:
+        rows = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
+        return next(r for r in rows if r["member_id"] == world.ids[who])
+
+    assert wait_for("online", lambda: record("member2")["status"] == "present_online", 10)
+    expect(page.locator("#present-online")).to_have_text("1")
+
+    # what they say is captioned under their name
+    def lines() -> list[dict]:
+        rows = httpx.get(f"{base}/api/meetings/{mid}/transcript", headers=chair).json()["lines"]
+        return [ln for ln in rows if ln["speaker"] == "Người member2"]
+
+    mine = wait_for("their captions", lines, 90)
+    assert " ".join(ln["text"] for ln in mine).strip(), mine
+    expect(page.locator("#captions")).to_contain_text("Người member2", timeout=20_000)
+
+    # a vote opens; they vote from the same page
+    motion = {"title": "Thông qua nghị quyết ngân sách", "rule": {"preset": "hdnd_resolution"}, "agenda_item_id": world.item_ids[1]}
+    poll = httpx.post(f"{base}/api/meetings/{mid}/polls", json=motion, headers=chair).json()
+    httpx.post(f"{base}/api/meetings/{mid}/polls/{poll['id']}/open", json={}, headers=chair).raise_for_status()
+    form = page.locator(f"form.ballot[data-poll='{poll['id']}']")
+    form.get_by_label(poll["options"][0]["label"], exact=True).check()
+    form.get_by_role("button", name="Gửi phiếu").click()
+    expect(page.locator("#voted")).to_be_visible()
+    assert httpx.get(f"{base}/api/meetings/{mid}/polls/{poll['id']}", headers=chair).json()["ballots_cast"] == 1
+    shot(page, "member-page-remote-call")
+
+    # the connection drops (socket and peer): the page reconnects by itself; attendance unchanged
+    page.evaluate("call.ws.close(); call.pc.close()")
+    expect(page.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
+
+    page.get_by_role("button", name="Rời cuộc họp").click()
+    expect(page.locator("#call-state")).to_have_text("Đã rời cuộc họp")
+    assert wait_for("left", lambda: record("member2")["status"] == "left", 10)
+    events = httpx.get(f"{base}/api/meetings/{mid}/events?limit=5000", headers=chair).json()["events"]
+    statuses = [e["data"]["status"] for e in events if e["type"] == "attendance.recorded" and e["data"]["member_id"] == world.ids["member2"]]
+    assert statuses == ["present_online", "left"], statuses
+    assert not site.errors, site.errors
+    page.context.close()
