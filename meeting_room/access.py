@@ -18,6 +18,7 @@ class Actor:
     member_id: str
     full_name: str
     roles: frozenset[Role]
+    only_meeting: str | None = None  # a session opened from an invitation link: this meeting only
 
     def has(self, *roles: Role) -> bool:
         """Admins may do everything; otherwise one of ``roles`` is needed."""

@@ -50,7 +50,7 @@ def new_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -129,23 +129,30 @@ def login(store: Store, username: str, password: str, *, hours: int, throttle: L
         raise AuthenticationError(*_BAD_LOGIN)
     if throttle is not None:
         throttle.succeeded(keys[0])
+    return open_session(store, member, datetime.now(UTC) + timedelta(hours=hours))
+
+
+def open_session(store: Store, member: t.Member, expires: datetime, meeting_id: str | None = None) -> Login:
+    """A new session token; ``meeting_id`` limits it to that meeting (a session from an invitation)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    expires = now + timedelta(hours=hours)
     with store.read() as session, session.begin():
         session.execute(delete(t.AuthSession).where(t.AuthSession.expires_at < now))
-        session.add(t.AuthSession(token_hash=_token_hash(token), member_id=member.id, created_at=now, expires_at=expires))
-    return Login(token, actor_of(member), expires)
+        row = t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id)
+        session.add(row)
+    return Login(token, actor_of(member, meeting_id), expires)
 
 
-def actor_of(member: t.Member) -> Actor:
-    return Actor(member.id, member.full_name, frozenset(Role(r) for r in member.roles))
+def actor_of(member: t.Member, meeting_id: str | None = None) -> Actor:
+    """The member as an actor; from an invitation (``meeting_id``) with no system-wide role."""
+    roles = frozenset(Role(r) for r in member.roles) if meeting_id is None else frozenset()
+    return Actor(member.id, member.full_name, roles, only_meeting=meeting_id)
 
 
 def resolve(store: Store, token: str) -> Actor:
     """The actor behind a session token; ``AuthenticationError`` if it is unknown or expired."""
     with store.read() as session:
-        row = session.get(t.AuthSession, _token_hash(token))
+        row = session.get(t.AuthSession, token_hash(token))
         if row is None or row.expires_at <= datetime.now(UTC):
             raise AuthenticationError(
                 "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
@@ -154,12 +161,12 @@ def resolve(store: Store, token: str) -> Actor:
         member = session.get(t.Member, row.member_id)
         if member is None or not member.active:
             raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
-        return actor_of(member)
+        return actor_of(member, row.meeting_id)
 
 
 def logout(store: Store, token: str) -> None:
     with store.read() as session, session.begin():
-        session.execute(delete(t.AuthSession).where(t.AuthSession.token_hash == _token_hash(token)))
+        session.execute(delete(t.AuthSession).where(t.AuthSession.token_hash == token_hash(token)))
 
 
 def end_sessions(store: Store, member_id: str) -> None:

@@ -275,9 +275,26 @@ class RoomDeviceChanged(EventPayload):
     type = "room.device_changed"
     meeting_id: str
     device: Name
-    kind: Literal["microphone", "camera"]
+    kind: Literal["microphone", "camera", "loudspeaker"]
     state: Literal["connected", "lost"]
     detail: LongText | None = None
+
+
+class InvitationCreated(EventPayload):
+    """A participant was sent a link into the meeting (only the token's SHA-256 is kept)."""
+
+    type = "meeting.invitation_created"
+    meeting_id: str
+    invitation_id: str
+    member_id: str
+    token_hash: str = Field(min_length=64, max_length=64)
+    expires_at: AwareDatetime
+
+
+class InvitationRevoked(EventPayload):
+    type = "meeting.invitation_revoked"
+    meeting_id: str
+    invitation_id: str
 
 
 class DocumentAttached(EventPayload):

@@ -157,6 +157,20 @@ def _room_device_changed(s: Session, p: ev.RoomDeviceChanged, m: Meta) -> None:
     meeting.devices = {**(meeting.devices or {}), p.device: entry}
 
 
+@_on(ev.InvitationCreated)
+def _invitation_created(s: Session, p: ev.InvitationCreated, m: Meta) -> None:
+    s.add(t.Invitation(id=p.invitation_id, meeting_id=p.meeting_id, member_id=p.member_id, token_hash=p.token_hash,
+                       created_at=m.at, created_by=m.actor_id, expires_at=p.expires_at))  # fmt: skip
+
+
+@_on(ev.InvitationRevoked)
+def _invitation_revoked(s: Session, p: ev.InvitationRevoked, m: Meta) -> None:
+    s.get_one(t.Invitation, p.invitation_id).revoked_at = m.at
+    invitation = s.get_one(t.Invitation, p.invitation_id)
+    # the sessions opened from a link into this meeting end with it (their own log-ins are untouched)
+    s.execute(delete(t.AuthSession).where(t.AuthSession.meeting_id == p.meeting_id, t.AuthSession.member_id == invitation.member_id))
+
+
 @_on(ev.MemberPasswordSet)
 def _member_password_set(s: Session, p: ev.MemberPasswordSet, m: Meta) -> None:
     """Credentials are not a read model; the event only records that it happened."""

@@ -163,6 +163,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         app.include_router(module.router)
     app.include_router(polls.presets_router)
     app.include_router(rooms.machine_router)
+    app.include_router(calls.join_router)
 
     pages.install(app)
 

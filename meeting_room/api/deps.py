@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from meeting_room import auth
 from meeting_room.access import Actor
 from meeting_room.documents import DocumentFiles
-from meeting_room.errors import AuthenticationError
+from meeting_room.errors import AuthenticationError, PermissionDeniedError
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 
@@ -41,7 +41,18 @@ def current_actor(conn: HTTPConnection) -> Actor:
     token = token_of(conn)
     if token is None:
         raise AuthenticationError("Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token")
-    return auth.resolve(get_store(conn), token)
+    actor = auth.resolve(get_store(conn), token)
+    if actor.only_meeting is not None and not _within(conn.url.path, actor.only_meeting):
+        raise PermissionDeniedError(
+            "Liên kết mời chỉ mở được cuộc họp đã mời; hãy đăng nhập bằng tài khoản để xem nội dung khác",
+            "An invitation link opens only the meeting it was sent for; log in with your account for anything else",
+            meeting_id=actor.only_meeting,
+        )
+    return actor
+
+
+def _within(path: str, meeting_id: str) -> bool:
+    return path.startswith(f"/api/meetings/{meeting_id}/") or path in (f"/api/meetings/{meeting_id}", "/api/auth/me", "/api/auth/logout")
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -114,6 +114,7 @@ class AuthSession(Base):
     member_id: Mapped[str] = mapped_column(ID, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    meeting_id: Mapped[str | None] = mapped_column(ID)  # opened from an invitation: this meeting only
 
 
 # --- read models (derived from events) ---------------------------------------------------------
@@ -463,3 +464,18 @@ DERIVED_TABLES: list[Table] = [
         "bodies",
     )
 ]
+
+
+class Invitation(Base):
+    """A link that lets one participant into one meeting without their password, until it expires."""
+
+    __tablename__ = "invitations"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(ID)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

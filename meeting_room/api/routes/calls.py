@@ -18,20 +18,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 import logging
+from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from meeting_room.access import get_meeting, require_view
-from meeting_room.api.deps import ActorDep, StoreDep, current_actor
+from meeting_room.access import get_meeting, require_staff, require_view
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor
 from meeting_room.api.errors import status_of
 from meeting_room.api.routes.events import _cross_site
 from meeting_room.calls import Call, CallInfo, Calls
+from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 
 log = logging.getLogger(__name__)
@@ -128,3 +134,75 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
                 await asyncio.get_running_loop().run_in_executor(None, calls._online, meeting_id, actor.member_id, False)
         with contextlib.suppress(Exception):
             await ws.close()
+
+
+# --- invitation links -------------------------------------------------------------------------------
+
+
+class InvitationIn(BaseModel):
+    member_id: str
+    hours: int | None = None  # default: the invitation_hours setting
+
+
+class InvitationOut(BaseModel):
+    id: str
+    member_id: str
+    full_name: str
+    expires_at: datetime
+    revoked: bool
+    used: bool
+    url: str | None = None  # only in the answer that creates it: the token is not stored
+
+
+@router.post("/invitations", status_code=201)
+def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, actor: ActorDep, request: Request) -> InvitationOut:
+    """A link that lets one participant into this meeting (and nothing else) until it expires."""
+    hours = request.app.state.settings.invitation_hours if body.hours is None else body.hours
+    new = invitations.create(store, actor, meeting_id, body.member_id, hours)
+    with store.read() as session:
+        name = session.get_one(t.Member, body.member_id).full_name
+    url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
+    return InvitationOut(id=new.id, member_id=body.member_id, full_name=name, expires_at=new.expires_at, revoked=False, used=False, url=url)
+
+
+@router.get("/invitations")
+def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[InvitationOut]:
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="xem liên kết mời", action_en="see invitation links")
+        rows = invitations.listed(session, meeting_id)
+        names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_([r.member_id for r in rows])))}
+        return [
+            InvitationOut(id=r.id, member_id=r.member_id, full_name=names.get(r.member_id, r.member_id), expires_at=r.expires_at,
+                          revoked=r.revoked_at is not None, used=r.used_at is not None)  # fmt: skip
+            for r in rows
+        ]
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204)
+def revoke_invitation(meeting_id: str, invitation_id: str, store: StoreDep, actor: ActorDep) -> Response:
+    invitations.revoke(store, actor, meeting_id, invitation_id)
+    return Response(status_code=204)
+
+
+join_router = APIRouter(tags=["calls"])
+
+
+@join_router.get("/join/{token}", response_model=None)
+def join(token: str, store: StoreDep, request: Request) -> Response:
+    """Open an invitation link: logged in for that meeting only, then on its member page."""
+    settings = request.app.state.settings
+    try:
+        login, meeting_id = invitations.redeem(store, token, settings.session_hours)
+    except MeetingRoomError as exc:
+        page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
+                f"<main style='font:1.2rem sans-serif;max-width:40rem;margin:3rem auto'><h1>Không mở được liên kết mời</h1>"
+                f"<p>{html.escape(exc.message_vi)}</p><p lang='en'>{html.escape(exc.message_en)}</p>"
+                "<p><a href='/'>Đăng nhập / Log in</a></p></main>")  # fmt: skip
+        return HTMLResponse(page, status_code=410)
+    response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
+    max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
+    )
+    return response

@@ -1,0 +1,103 @@
+"""Invitation links: the chair or secretary sends a participant a link into one meeting. Opening
+it logs them in for that meeting only (no password, no other meeting, no other page's data), until
+the link expires or is revoked. Only the token's SHA-256 is stored."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meeting_room import auth
+from meeting_room import events as ev
+from meeting_room.access import Actor, get_meeting, require_staff
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.lifecycle import MeetingState
+from meeting_room.store import Store
+
+_ENDED = {MeetingState.CLOSED, MeetingState.CANCELLED}
+GONE = (
+    "Liên kết mời không còn hiệu lực (đã hết hạn, bị thu hồi hoặc cuộc họp đã kết thúc). Hãy xin thư ký một liên kết mới.",
+    "This invitation link is no longer valid (expired, revoked, or the meeting has ended). Ask the secretary for a new one.",
+)
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    id: str
+    token: str
+    expires_at: datetime
+
+
+def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: int) -> NewInvitation:
+    if not 1 <= hours <= 24 * 30:
+        raise InvalidInputError(
+            f"Thời hạn liên kết phải từ 1 đến 720 giờ (nhận {hours})", f"A link lasts 1 to 720 hours (got {hours})", field="hours"
+        )
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    invitation_id = str(uuid.uuid4())
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
+        if MeetingState(meeting.state) in _ENDED:
+            raise ConflictError(
+                f"Cuộc họp đã {meeting.state}: không mời thêm được",
+                f"The meeting is {meeting.state}: nobody can be invited",
+                state=meeting.state,
+            )
+        if session.get(t.Participant, (meeting_id, member_id)) is None:
+            raise NotFoundError(
+                f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
+                f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
+            )  # fmt: skip
+        return ev.InvitationCreated(
+            meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return NewInvitation(invitation_id, token, expires)
+
+
+def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> None:
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_staff(session, actor, meeting, action_vi="thu hồi liên kết mời", action_en="revoke invitation links")
+        inv = session.get(t.Invitation, invitation_id)
+        if inv is None or inv.meeting_id != meeting_id:
+            raise NotFoundError("Không có liên kết mời này", "No such invitation", invitation_id=invitation_id)
+        if inv.revoked_at is not None:
+            raise ConflictError("Liên kết đã bị thu hồi", "The invitation is already revoked", invitation_id=invitation_id)
+        return ev.InvitationRevoked(meeting_id=meeting_id, invitation_id=invitation_id)
+
+    store.append(decide, actor_id=actor.member_id)
+
+
+def listed(session: Session, meeting_id: str) -> list[t.Invitation]:
+    return list(session.scalars(select(t.Invitation).where(t.Invitation.meeting_id == meeting_id).order_by(t.Invitation.created_at)))
+
+
+def redeem(store: Store, token: str, session_hours: int) -> tuple[auth.Login, str]:
+    """Open the link: a session for this meeting only, ending with the link at the latest."""
+    now = datetime.now(UTC)
+    with store.read() as session:
+        inv = session.scalar(select(t.Invitation).where(t.Invitation.token_hash == auth.token_hash(token)))
+        meeting = session.get(t.Meeting, inv.meeting_id) if inv else None
+        member = session.get(t.Member, inv.member_id) if inv else None
+        if (
+            inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
+            or inv.expires_at <= now or MeetingState(meeting.state) in _ENDED
+        ):  # fmt: skip
+            raise NotFoundError(*GONE)
+        meeting_id = inv.meeting_id
+    expires = min(inv.expires_at, now + timedelta(hours=session_hours))
+    login = auth.open_session(store, member, expires, meeting_id=meeting_id)
+    with store.read() as session, session.begin():
+        session.get_one(t.Invitation, inv.id).used_at = now
+    return login, meeting_id

@@ -1,0 +1,65 @@
+"""Invitation links: one participant, one meeting, until the link expires or is revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from meeting_room.db import tables as t
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import meetings
+from tests.conftest import World, login, snapshot
+
+
+def _invite(client: TestClient, world: World, headers: dict[str, str], who: str = "member2", **extra: object):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids[who], **extra}, headers=headers)
+
+
+def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    r = _invite(client, world, chair)
+    assert r.status_code == 201, r.text
+    link = r.json()
+    assert link["full_name"] == "Người member2" and "/join/" in link["url"]
+    assert datetime.fromisoformat(link["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    token = link["url"].rsplit("/", 1)[1]
+    assert token not in repr([e.message() for e in world.store.events()])  # only its hash is kept
+
+    opened = client.get(f"/join/{token}", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/member/{world.meeting_id}"
+    session = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}"}
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=session).json()["username"] == "member2"
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 200
+    assert client.get(f"/api/meetings/{world.meeting_id}/agenda", headers=session).status_code == 200
+    other = client.get("/api/meetings", headers=session)  # nothing beyond the meeting it was sent for
+    assert other.status_code == 403 and "invitation link" in other.json()["error"]["message_en"], other.text
+    assert client.get(f"/api/members/{world.ids['member1']}", headers=session).status_code == 403
+
+    listed = client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()
+    assert [(i["full_name"], i["used"], i["revoked"], i["url"]) for i in listed] == [("Người member2", True, False, None)]
+    assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{link['id']}", headers=chair).status_code == 204
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 401  # its session ended too
+    gone = client.get(f"/join/{token}", follow_redirects=False)
+    assert gone.status_code == 410 and "không còn hiệu lực" in gone.text and "no longer valid" in gone.text
+
+
+def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: World) -> None:
+    chair, member = login(client, "chair"), login(client, "member1")
+    before = snapshot(world.store)
+    assert _invite(client, world, member).status_code == 403  # only the chair or secretary invites
+    assert _invite(client, world, chair, "outsider").status_code == 404  # not a participant
+    bad = _invite(client, world, chair, hours=0)
+    assert bad.status_code == 422 and "720" in bad.json()["error"]["message_en"]
+    assert snapshot(world.store) == before
+    assert client.get("/join/not-a-token", follow_redirects=False).status_code == 410
+
+    link = _invite(client, world, chair).json()
+    with world.store.read() as session, session.begin():  # a day later
+        session.get_one(t.Invitation, link["id"]).expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    assert client.get(link["url"].split("testserver")[1], follow_redirects=False).status_code == 410
+
+    fresh = _invite(client, world, chair).json()
+    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, reason="Hoãn họp")
+    assert client.get(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410  # the meeting is off
