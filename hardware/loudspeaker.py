@@ -1,7 +1,7 @@
 """The room's loudspeakers: what remote participants say, played through a PortAudio output.
 
-Frames arrive every 20 ms from the conference mixer (another thread); a writer thread keeps the
-output stream fed, with silence when nothing is queued so that the device's latency stays steady.
+Frames arrive every 20 ms from the conference mixer (another thread); a writer thread hands them
+to the output stream as they come.
 At most ``max_queued_s`` waits (a device that plays slow loses the oldest audio rather than
 drifting behind the meeting). Lost and reopened like a microphone.
 """
@@ -24,10 +24,10 @@ class Loudspeaker(Reporting):
 
     def __init__(
         self, device: str | int, on_state: StateCallback | None = None, *, name: str = "loa", sample_rate: int = 48_000,
-        block: int = 960, max_queued_s: float = 0.2, retry_s: float = 1.0, max_retry_s: float = 10.0,
+        block: int = 960, max_queued_s: float = 0.2, retry_s: float = 1.0, max_retry_s: float = 10.0, latency: str | float = "high",
     ) -> None:  # fmt: skip
         self.device, self.name, self.on_state = device, name, on_state
-        self.sample_rate, self.block = sample_rate, block
+        self.sample_rate, self.block, self.latency = sample_rate, block, latency
         self.state = DeviceState.STARTING
         self.detail = ""
         self.played_s = 0.0
@@ -63,14 +63,16 @@ class Loudspeaker(Reporting):
         import sounddevice as sd
 
         pause = self.retry_s
-        silence = np.zeros((self.block, 1), np.float32)
         while not self._stop.is_set():
             try:
                 with _portaudio_lock:
                     stream = sd.OutputStream(device=self.device, channels=1, samplerate=self.sample_rate, dtype="float32",
-                                             blocksize=self.block, latency="low")  # fmt: skip
+                                             latency=self.latency)  # fmt: skip
                     stream.start()
                     _count_open(+1)
+                # primed before it counts as connected: a sound server may hold the first write for
+                # a second or two (measured 1.8 s on PulseAudio), which must not eat the first words
+                stream.write(np.zeros((self.block * 5, 1), np.float32))
             except Exception as exc:
                 self._set(DeviceState.LOST, _reason(exc))
                 self._stop.wait(pause)
@@ -81,12 +83,13 @@ class Loudspeaker(Reporting):
             try:
                 while not self._stop.is_set():
                     try:
-                        frame = self._queue.get(timeout=self.block / self.sample_rate)
-                        data = np.ascontiguousarray(frame, np.float32).reshape(-1, 1)
+                        frame = self._queue.get(timeout=0.5)
                     except queue.Empty:
-                        data = silence
-                    stream.write(data)  # blocks until the device has room: this paces the loop
-                    self.played_s += len(data) / self.sample_rate
+                        continue  # nothing to say: the device runs dry and plays silence by itself
+                    # blocks until the device has room: this paces the loop. No silence is written
+                    # in between: every frame of it would add to the delay for good.
+                    stream.write(np.ascontiguousarray(frame, np.float32).reshape(-1, 1))
+                    self.played_s += len(frame) / self.sample_rate
             except Exception as exc:  # PortAudioError: the device went away
                 self._set(DeviceState.LOST, _reason(exc))
             closer = threading.Thread(target=_close, args=(stream,), name=f"speaker-close-{self.name}", daemon=True)
