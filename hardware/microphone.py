@@ -24,7 +24,7 @@ from hardware.config import MicrophoneConfig
 from hardware.errors import DeviceError
 
 log = logging.getLogger(__name__)
-BLOCK_S = 0.1
+BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
 _portaudio_lock = threading.Lock()  # PortAudio is initialised once per process; rescans must not race opens
 _open_streams = 0  # a rescan would cut these off: it waits until there are none
 

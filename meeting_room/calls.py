@@ -116,8 +116,8 @@ class Calls:
         if loudspeaker is not None:
             conf.mixer.add("room:loudspeakers", loudspeaker, group="room")
 
-    def room_audio(self, meeting_id: str, name: str, samples: np.ndarray) -> None:
-        """Mono float32 at 48 kHz from room input ``name``."""
+    def room_audio(self, meeting_id: str, name: str, samples: np.ndarray, wall: float) -> None:
+        """Mono float32 at 48 kHz from room input ``name``; ``wall``: when its first sample was captured."""
         conf = self._conferences.get(meeting_id)
         leg = conf.room_legs.get(name) if conf else None
         if leg is not None:

@@ -38,7 +38,7 @@ from speech.voiceprint import VoiceEncoder, VoiceGallery
 
 log = logging.getLogger(__name__)
 LIVE_STATES = (MeetingState.SCHEDULED, MeetingState.OPEN, MeetingState.IN_SESSION, MeetingState.ADJOURNED)
-QUEUE_CHUNKS = 600  # per source: ~60 s of 0.1 s chunks
+QUEUE_CHUNKS = 3000  # per source: ~60 s of 20 ms chunks (room inputs deliver 20 ms blocks)
 MIN_VOICE_S = 1.0  # shorter utterances join the previous speaker's cluster
 
 

@@ -7,8 +7,9 @@ minus its own frame, so nobody hears themselves back and the room loudspeakers n
 room microphones (no echo loop through the server).
 
 Sources arrive in blocks of any size from their own threads (PortAudio reads, decoded RTP), so each
-has a small jitter buffer: it starts playing once ``prebuffer_ms`` is queued, and keeps at most
-``max_buffer_ms`` (older audio is dropped: delay must not grow when a source runs fast).
+has a small jitter buffer: it starts playing once ``prebuffer_ms`` is queued, keeps at most
+``max_buffer_ms``, and trims back to the prebuffer when more has stood queued for half a second
+(older audio is dropped: delay must not grow when a source runs fast or arrived in a burst).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 RATE = 48_000
 FRAME_MS = 20
 FRAME = RATE * FRAME_MS // 1000
+
+TRIM_AFTER = 25  # ticks (0.5 s)
 
 FrameSink = Callable[[np.ndarray, float], None]  # (960 float32 samples, wall time of the frame) -> None
 
@@ -50,6 +53,7 @@ class Leg:
         self._blocks: deque[np.ndarray] = deque()
         self._queued = 0
         self._playing = False
+        self._over = 0  # ticks in a row with more than the target queued
         self._lock = threading.Lock()
 
     def push(self, samples: np.ndarray) -> None:
@@ -103,6 +107,12 @@ class Leg:
             if filled < FRAME:  # starved: play what there is, then wait for the buffer to refill
                 self._playing = False
                 self.stats.underruns += 1
+            # A level that stays above the target (a burst at start, a source running fast) would be
+            # delay for good: after half a second of it, the excess goes.
+            self._over = self._over + 1 if self._queued > self.prebuffer + FRAME else 0
+            if self._over >= TRIM_AFTER:
+                self._drop(self._queued - self.prebuffer)
+                self._over = 0
         if self.muted:
             out[:] = 0
         self.stats.level = float(np.sqrt(np.mean(out * out)))

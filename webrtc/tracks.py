@@ -32,7 +32,7 @@ class MixTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 5) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 2) -> None:
         super().__init__()
         self._loop = loop
         self._queue: asyncio.Queue[np.ndarray] = asyncio.Queue()

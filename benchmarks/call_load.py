@@ -1,0 +1,303 @@
+"""Remote participants: what each costs the server, how many one server carries, and how late the
+room's sound reaches them.
+
+Load (default): the server runs as its own process (`meeting-room serve`, the room's microphone a
+replayed file, with --video an MJPEG camera at 1280x720 on loopback); N aiortc client peers in
+this process join the meeting's call, send quiet audio and receive the room (audio, and with
+--video the camera as VP8 at the configured size and rate). Over ``--seconds`` it prints the server
+process's CPU (share of all cores), the audio each client received per second of wall time (1.00 =
+nothing lost) and the video frame rate they got. The clients share the machine with the server:
+their decoding is not in the server's figure, but it competes for the same cores.
+
+Delay (--delay): the server in this process, one client; the room's input plays a 1 kHz burst
+every second. Mouth-to-ear = the burst's first sample captured by the room input (its block's
+wall-clock stamp + offset) -> the client's decoded frame that carries it (arrival, before any
+playout buffer of a browser).
+
+    .venv/bin/python benchmarks/call_load.py --participants 1,2,4,8 --seconds 30 [--video]
+    .venv/bin/python benchmarks/call_load.py --delay --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import httpx2 as httpx  # noqa: E402
+
+from meeting_room import events as ev  # noqa: E402
+from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.db import tables as t  # noqa: E402
+from meeting_room.lifecycle import MeetingState  # noqa: E402
+from meeting_room.roles import MeetingRole, Role  # noqa: E402
+from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
+from meeting_room.services import bodies, meetings, members, rooms  # noqa: E402
+from meeting_room.settings import load_settings  # noqa: E402
+from webrtc.client import ArrayAudioTrack, CallClient  # noqa: E402
+from webrtc.mixer import RATE  # noqa: E402
+
+PASSWORD = "do-kiem-2026"
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wav(path: Path, samples: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def bursts(seconds: float = 10.0) -> np.ndarray:
+    """A 100 ms 1 kHz burst at the start of every second."""
+    out = np.zeros(int(seconds * RATE), np.float32)
+    t = np.arange(RATE // 10) / RATE
+    for k in range(int(seconds)):
+        out[k * RATE : k * RATE + len(t)] = 0.5 * np.sin(2 * np.pi * 1000 * t)
+    return out
+
+
+def prepare(folder: Path, n: int, room_audio: np.ndarray, camera_url: str | None) -> tuple[dict[str, object], str, list[str]]:
+    """A store with ``n`` participants and an open meeting in a room whose input replays ``room_audio``."""
+    wav = _wav(folder / "room.wav", room_audio)
+    room_file = folder / "room.toml"
+    camera = f'\n[[cameras]]\nname = "toan-canh"\nurl = "{camera_url}"\n' if camera_url else ""
+    room_file.write_text(f'room = "Phòng đo"\n[[microphones]]\nname = "ban-hop"\nfile = "{wav}"\nloop = true\n{camera}', encoding="utf-8")
+    overrides: dict[str, object] = {"data_dir": folder / "var", "https": False, "call_loopback": True, "rooms": [room_file]}
+    store = open_store(load_settings(**overrides))  # type: ignore[arg-type]
+    ensure_first_admin(store)
+    with store.read() as session:
+        admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
+    body = bodies.create_body(store, admin, name="HĐND (đo)", short_name="HĐND")
+    room = rooms.create_room(store, admin, name="Phòng đo", location=None, seats=["1"])
+    users = [f"tructuyen{k}" for k in range(n)]
+    ids = [
+        members.create_member(store, admin, full_name=f"Đại biểu {k}", roles=[Role.MEMBER], username=u, password=PASSWORD, body_id=body)
+        for k, u in enumerate(users)
+    ]
+    mid = meetings.schedule_meeting(
+        store, admin,
+        ev.MeetingScheduled(meeting_id=meetings.new_meeting_id(), body_id=body, title="Phiên họp đo tải", room_id=room,
+                            starts_at=datetime.now(UTC) + timedelta(hours=1), chair_id=ids[0]),
+        invite_body_members=False,
+    )  # fmt: skip
+    for member_id in ids[1:]:
+        meetings.add_participant(store, admin, mid, member_id, role=MeetingRole.MEMBER)
+    meetings.transition(store, admin, mid, MeetingState.OPEN)
+    meetings.transition(store, admin, mid, MeetingState.IN_SESSION)
+    store.engine.dispose()
+    return overrides, mid, users
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+async def _clients(base: str, mid: str, users: list[str], video: bool, seconds: float, pid: int) -> dict[str, object]:
+    ws = base.replace("http", "ws") + f"/api/meetings/{mid}/call"
+    quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
+    clients = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for user in users:
+            token = (await http.post("/api/auth/login", json={"username": user, "password": PASSWORD})).json()["token"]
+            track = ArrayAudioTrack(np.tile(quiet, 100))
+            client = CallClient(ws, token, audio=track, receive_video=video)
+            await client.join(timeout=60)
+            clients.append(client)
+    await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
+    marks = [(len(c.heard.samples()), c.heard.video_frames) for c in clients]
+    cpu0, wall0, own0 = _cpu(pid), time.monotonic(), os.times()
+    await asyncio.sleep(seconds)
+    cpu1, wall, own1 = _cpu(pid), time.monotonic() - wall0, os.times()
+    audio_rate = [(len(c.heard.samples()) - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)]
+    fps = [(c.heard.video_frames - v) / wall for c, (_, v) in zip(clients, marks, strict=True)]
+    size = clients[0].heard.video_size
+    for c in clients:
+        await c.leave()
+    cores = os.cpu_count() or 1
+    return {
+        "server_cpu": (cpu1 - cpu0) / wall / cores,
+        "clients_cpu": ((own1.user + own1.system) - (own0.user + own0.system)) / wall / cores,
+        "audio_min": min(audio_rate),
+        "audio_mean": statistics.mean(audio_rate),
+        "fps_min": min(fps),
+        "fps_mean": statistics.mean(fps),
+        "size": size,
+    }
+
+
+def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float) -> dict[str, object]:
+    from hardware.mjpeg import MjpegServer, _jpeg
+
+    cam = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if video:  # a 1280x720 picture with detail, as an IP camera sends it
+            rng = np.random.default_rng(0)
+            img = (np.kron(rng.integers(0, 255, (72, 128, 3)), np.ones((10, 10, 1)))).astype(np.uint8)
+            cam = MjpegServer([_jpeg(img)], fps=25).start()
+        _, mid, users = prepare(Path(tmp), n, (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32),
+                                cam.url if cam else None)  # fmt: skip
+        port = _port()
+        env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(Path(tmp) / "var"), "MEETING_ROOM_HTTPS": "false",
+               "MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
+               "MEETING_ROOM_LOG_LEVEL": "warning", "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width),
+               "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height), "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
+        log = (Path(tmp) / "server.log").open("w")
+        proc = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError((Path(tmp) / "server.log").read_text())
+                time.sleep(0.3)
+            time.sleep(3)  # the room goes live
+            return {"n": n, **asyncio.run(_clients(base, mid, users, video, seconds, proc.pid))}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            if cam:
+                cam.stop()
+
+
+def delay(seconds: float) -> dict[str, object]:
+    import uvicorn
+
+    from meeting_room.api import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides, mid, users = prepare(Path(tmp), 1, bursts(), None)
+        settings = load_settings(**overrides)  # type: ignore[arg-type]
+        store = open_store(settings)
+        app = create_app(settings, store)
+        onsets: list[float] = []  # wall-clock capture time of each burst's first sample in the room
+        original = app.state.calls.room_audio
+        quiet = {"n": RATE}
+
+        def spy(meeting_id: str, name: str, samples: np.ndarray, wall: float) -> None:
+            loud = np.flatnonzero(np.abs(samples) > 0.1)
+            if len(loud) and quiet["n"] + loud[0] >= RATE // 2:
+                onsets.append(wall + loud[0] / RATE)
+            quiet["n"] = len(samples) - 1 - loud[-1] if len(loud) else quiet["n"] + len(samples)
+            original(meeting_id, name, samples, wall)
+
+        app.state.calls.room_audio = spy
+        from webrtc import tracks
+
+        sent: list[float] = []  # when each burst's frame left the mixer for the encoder (the server's share)
+        recv = tracks.MixTrack.recv
+        state = {"quiet": RATE}
+
+        async def timed(self):  # type: ignore[no-untyped-def]
+            frame = await recv(self)
+            x = frame.to_ndarray().reshape(-1) / 32768.0
+            loud = np.flatnonzero(np.abs(x) > 0.1)
+            if len(loud) and state["quiet"] + loud[0] >= RATE // 2:
+                sent.append(time.time())
+            state["quiet"] = len(x) - 1 - loud[-1] if len(loud) else state["quiet"] + len(x)
+            return frame
+
+        tracks.MixTrack.recv = timed  # type: ignore[method-assign]
+        port = _port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        time.sleep(3)
+
+        async def listen() -> list[tuple[float, np.ndarray]]:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                token = (await http.post("/api/auth/login", json={"username": users[0], "password": PASSWORD})).json()["token"]
+            client = CallClient(f"ws://127.0.0.1:{port}/api/meetings/{mid}/call", token)
+            await client.join(timeout=60)
+            await asyncio.sleep(seconds)
+            await client.leave()
+            return client.heard.audio
+
+        heard = asyncio.run(listen())
+        server.should_exit = True
+        time.sleep(1)
+        store.engine.dispose()
+    arrivals, run = [], RATE
+    for at, block in heard:
+        loud = np.flatnonzero(np.abs(block) > 0.1)
+        if len(loud) and run + loud[0] >= RATE // 2:
+            arrivals.append(at)
+        run = len(block) - 1 - loud[-1] if len(loud) else run + len(block)
+    delays = []
+    for a in arrivals:  # each arrival matched to the latest burst captured before it
+        before = [o for o in onsets if o <= a]
+        if before and a - before[-1] < 0.9:
+            delays.append((a - before[-1]) * 1000)
+    server = [(x - max(o for o in onsets if o <= x)) * 1000 for x in sent if any(o <= x for o in onsets)]
+    return {"bursts": len(onsets), "heard": len(arrivals), "delays_ms": sorted(delays), "server_ms": sorted(server)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", default="1,2,4,8", help="participant counts to try, comma-separated")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--video", action="store_true", help="a room camera; every participant receives it")
+    parser.add_argument("--size", default="640x360", help="video sent to participants, WxH")
+    parser.add_argument("--fps", type=float, default=15.0)
+    parser.add_argument("--delay", action="store_true", help="measure mouth-to-ear delay room -> remote instead")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}")
+    if args.delay:
+        r = delay(args.seconds)
+        d = r["delays_ms"]
+        print(f"bursts in the room {r['bursts']}, heard by the remote participant {r['heard']}")
+        if d:
+            print(f"mouth-to-ear room -> remote (capture to decoded frame, loopback): median {statistics.median(d):.0f} ms, "
+                  f"min {d[0]:.0f}, p90 {d[int(0.9 * (len(d) - 1))]:.0f}, max {d[-1]:.0f} ms (n={len(d)})")  # fmt: skip
+        if r["server_ms"]:
+            server = statistics.median(r["server_ms"])
+            print(f"  of which in the server (capture -> frame handed to the Opus encoder): median {server:.0f} ms; "
+                  "the rest is encoding, RTP over loopback, the receiver's jitter buffer (aiortc: 4 packets = 80 ms) and decoding")
+        return
+    w, h = (int(v) for v in args.size.split("x"))
+    video_head = f" | video fps (min/mean) {args.size}@{args.fps:g}" if args.video else ""
+    print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
+    prev = None
+    for n in (int(x) for x in args.participants.split(",")):
+        r = load(n, args.seconds, args.video, w, h, args.fps)
+        per = r["server_cpu"] / n
+        video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
+        print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
+              f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+        prev = r
+    assert prev is not None
+
+
+if __name__ == "__main__":
+    main()
