@@ -156,10 +156,10 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
 
     cam = None
     with tempfile.TemporaryDirectory() as tmp:
-        if video:  # a 1280x720 picture with detail, as an IP camera sends it
+        if video:  # 1280x720 with detail and motion (a still picture would cost the encoders nothing), 25 fps
             rng = np.random.default_rng(0)
             img = (np.kron(rng.integers(0, 255, (72, 128, 3)), np.ones((10, 10, 1)))).astype(np.uint8)
-            cam = MjpegServer([_jpeg(img)], fps=25).start()
+            cam = MjpegServer([_jpeg(np.roll(img, 12 * k, axis=1)) for k in range(50)], fps=25).start()
         _, mid, users = prepare(Path(tmp), n, (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32),
                                 cam.url if cam else None)  # fmt: skip
         port = _port()
@@ -282,8 +282,10 @@ def main() -> None:
                   f"min {d[0]:.0f}, p90 {d[int(0.9 * (len(d) - 1))]:.0f}, max {d[-1]:.0f} ms (n={len(d)})")  # fmt: skip
         if r["server_ms"]:
             server = statistics.median(r["server_ms"])
-            print(f"  of which in the server (capture -> frame handed to the Opus encoder): median {server:.0f} ms; "
-                  "the rest is encoding, RTP over loopback, the receiver's jitter buffer (aiortc: 4 packets = 80 ms) and decoding")
+            print(
+                f"  of which in the server (capture -> frame handed to the Opus encoder): median {server:.0f} ms; "
+                "the rest is encoding, RTP over loopback, the receiver's jitter buffer (aiortc: 4 packets = 80 ms) and decoding"
+            )
         return
     w, h = (int(v) for v in args.size.split("x"))
     video_head = f" | video fps (min/mean) {args.size}@{args.fps:g}" if args.video else ""
