@@ -146,7 +146,7 @@ class Calls:
     async def join(self, actor: Actor, meeting_id: str, sdp: str, notify: Notify) -> tuple[Call, str]:
         """Answer a participant's offer; an earlier call of theirs (a reconnect) is replaced."""
         loop = asyncio.get_running_loop()
-        name = await loop.run_in_executor(None, self._check, actor, meeting_id)
+        name = await loop.run_in_executor(None, self.check, actor, meeting_id)
         if self.captions.active(meeting_id) is None:
             try:
                 await loop.run_in_executor(None, self.captions.start, None, meeting_id)
@@ -182,8 +182,9 @@ class Calls:
         call.leg.muted = muted
 
     async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> None:
-        """End a call. With ``grace`` the participant counts as online until ``call_grace_s`` passes
-        without a new call (a dropped connection that comes back is not a departure)."""
+        """End a call. ``reason="left"``: they left the meeting (recorded now). Otherwise, with ``grace``,
+        they count as online until ``call_grace_s`` passes without a new call (a dropped connection
+        that comes back is not a departure)."""
         if call.ended:
             return
         call.ended = True
@@ -198,8 +199,10 @@ class Calls:
                 None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id
             )
         log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
-        if grace:
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if reason == "left":  # they left on purpose: recorded at once
+            await loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, False)
+        elif grace:
             handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
             self._grace[(call.meeting_id, call.member_id)] = handle
         if tell:
@@ -225,7 +228,8 @@ class Calls:
 
     # --- inside -----------------------------------------------------------------------------------------
 
-    def _check(self, actor: Actor, meeting_id: str) -> str:
+    def check(self, actor: Actor, meeting_id: str) -> str:
+        """The participant's name, or why they cannot join (not a participant, meeting not running)."""
         with self.store.read() as session:
             meeting = get_meeting(session, meeting_id)
             if session.get(t.Participant, (meeting_id, actor.member_id)) is None:

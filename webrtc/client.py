@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from webrtc.errors import SignallingError
 from webrtc.ice import parse_ice_servers, rtc_configuration
 from webrtc.mixer import FRAME, RATE
+from webrtc.tracks import read_audio
 
 
 class ArrayAudioTrack(MediaStreamTrack):
@@ -137,21 +138,22 @@ class CallClient:
                 self.messages.append(json.loads(raw))
 
     async def _read(self, track: MediaStreamTrack) -> None:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE) if track.kind == "audio" else None
+        if track.kind == "audio":
+            await read_audio(track, self._heard_audio)
+            return
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            now = time.time()
-            if resampler is None:
-                self.heard.video_frames += 1
-                self.heard.video_size = (frame.width, frame.height)
-                continue
-            for out in resampler.resample(frame):
-                self.heard.audio.append((now, out.to_ndarray().reshape(-1).copy()))
-            while self.heard.audio and self.heard.audio[0][0] < now - self.keep_audio_s:
-                self.heard.audio.pop(0)
+            self.heard.video_frames += 1
+            self.heard.video_size = (frame.width, frame.height)
+
+    def _heard_audio(self, samples: np.ndarray, _first_sample: float) -> None:
+        now = time.time()  # when the frame carrying it arrived (decoded), what the delay is measured to
+        self.heard.audio.append((now, samples.copy()))
+        while self.heard.audio and self.heard.audio[0][0] < now - self.keep_audio_s:
+            self.heard.audio.pop(0)
 
     async def drop(self) -> None:
         """The network goes away: the peer and the socket close without a goodbye."""

@@ -46,7 +46,7 @@ class RemotePeer:
         def _track(track: MediaStreamTrack) -> None:
             if track.kind == "audio":
                 self._readers.append(asyncio.ensure_future(read_audio(track, self.on_audio)))
-            elif track.kind == "video" and self.on_video is not None:
+            elif track.kind == "video":
                 self.receiving_video = True
                 self._readers.append(asyncio.ensure_future(read_video(track, self.on_video, self.video_in_fps)))
 

@@ -138,9 +138,10 @@ async def read_audio(track: MediaStreamTrack, on_samples: Callable[[np.ndarray, 
             on_samples(samples, wall - len(samples) / RATE)
 
 
-async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, float], Awaitable[None] | None], fps: float) -> None:
-    """Until the track ends: at most ``fps`` RGB frames a second (decoding the rest is unavoidable,
-    converting them is not)."""
+async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, float], Awaitable[None] | None] | None, fps: float) -> None:
+    """Until the track ends: at most ``fps`` RGB frames a second to ``on_frame`` (decoding the rest is
+    unavoidable, converting them is not). With no ``on_frame`` the track is only drained: aiortc keeps
+    decoded frames in an unbounded queue until someone reads them."""
     last = 0.0
     while True:
         try:
@@ -148,7 +149,7 @@ async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, fl
         except MediaStreamError:
             return
         now = time.monotonic()
-        if now - last < 1.0 / fps:
+        if on_frame is None or now - last < 1.0 / fps:
             continue
         last = now
         result = on_frame(frame.to_ndarray(format="rgb24"), time.time())

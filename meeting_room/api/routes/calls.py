@@ -78,7 +78,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
         if _cross_site(ws):
             raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
         actor = await run_in_threadpool(current_actor, ws)
-        await run_in_threadpool(calls._check, actor, meeting_id)
+        await run_in_threadpool(calls.check, actor, meeting_id)
     except MeetingRoomError as exc:
         await ws.send_json(_error(exc))
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
@@ -129,9 +129,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
         pass
     finally:
         if current is not None and not current.ended:
-            await calls.hang_up(current, "left" if leaving else "disconnected", grace=not leaving)
-            if leaving:
-                await asyncio.get_running_loop().run_in_executor(None, calls._online, meeting_id, actor.member_id, False)
+            await calls.hang_up(current, "left" if leaving else "disconnected")
         with contextlib.suppress(Exception):
             await ws.close()
 
@@ -173,8 +171,14 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
         rows = invitations.listed(session, meeting_id)
         names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_([r.member_id for r in rows])))}
         return [
-            InvitationOut(id=r.id, member_id=r.member_id, full_name=names.get(r.member_id, r.member_id), expires_at=r.expires_at,
-                          revoked=r.revoked_at is not None, used=r.used_at is not None)  # fmt: skip
+            InvitationOut(
+                id=r.id,
+                member_id=r.member_id,
+                full_name=names.get(r.member_id, r.member_id),
+                expires_at=r.expires_at,
+                revoked=r.revoked_at is not None,
+                used=r.used_at is not None,
+            )  # fmt: skip
             for r in rows
         ]
 

@@ -7,6 +7,7 @@ Screenshots at tablet size go to ``$MEETING_ROOM_SCREENSHOTS`` (default ``test-a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -36,10 +37,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    """One chromium per test module. Not per session: Playwright's sync API keeps an event loop
-    running in this thread while it lives, and later tests that call asyncio.run() would fail."""
+@contextlib.contextmanager
+def chromium(*extra_args: str):  # type: ignore[no-untyped-def]
+    """Debian's chromium through Playwright, with fake media devices (a test pattern and a tone,
+    or what ``extra_args`` choose). In CI a missing browser fails; elsewhere the test skips."""
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright
@@ -49,12 +50,21 @@ def browser():  # type: ignore[no-untyped-def]
         if os.environ.get("MEETING_ROOM_TEST_REQUIRE_BROWSER"):
             pytest.fail("Debian's chromium and the playwright package are required here (scripts/test.sh installs them)")
         pytest.skip("no chromium or playwright: the browser tests need both")
+    fake_media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
     with sync_playwright() as p:
-        # the fake camera and microphone stand in for the tablet's (a test pattern and a tone)
-        fake_media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *fake_media])
+        b = p.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *fake_media, *extra_args]
+        )
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """One chromium per test module. Not per session: Playwright's sync API keeps an event loop
+    running in this thread while it lives, and later tests that call asyncio.run() would fail."""
+    with chromium() as b:
+        yield b
 
 
 @dataclass

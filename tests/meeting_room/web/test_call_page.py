@@ -6,7 +6,6 @@ comes back by itself without touching the attendance, and leaving records them a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from playwright.sync_api import expect
 
 from speech.audio import SAMPLE_RATE, read_all
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
-from tests.meeting_room.web.conftest import LiveServer, _chromium, shot
+from tests.meeting_room.web.conftest import LiveServer, chromium, shot
 from tests.speech_audio import speak, write_wav
 
 
@@ -31,24 +30,9 @@ def voice_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def call_browser(voice_wav: Path):  # type: ignore[no-untyped-def]
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        executable = None
-    if executable is None:
-        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_BROWSER"):
-            pytest.fail("Debian's chromium and the playwright package are required here (scripts/test.sh installs them)")
-        pytest.skip("no chromium or playwright")
-    args = [
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={voice_wav}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]  # fmt: skip
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=args)
-        yield browser
-        browser.close()
+    """Its microphone plays the Vietnamese WAV; the room's sound plays without a tap."""
+    with chromium(f"--use-file-for-fake-audio-capture={voice_wav}", "--autoplay-policy=no-user-gesture-required") as b:
+        yield b
 
 
 @pytest.fixture
