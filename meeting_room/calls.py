@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from hardware.resample import Resampler
-from meeting_room.access import Actor, get_meeting
+from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
@@ -65,9 +65,17 @@ class Call:
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     to_captions: Resampler = field(default_factory=lambda: Resampler(RATE, SAMPLE_RATE))
     ended: bool = False
+    invited: bool = False  # joined on a session opened from an invitation link
 
     def info(self) -> CallInfo:
         return CallInfo(self.member_id, self.name, self.state, self.since, self.peer.receiving_video, self.leg.muted, self.leg.stats.level)
+
+    def message(self) -> dict[str, object]:
+        i = self.info()
+        return {
+            "member_id": i.member_id, "name": i.name, "state": i.state, "since": i.since.isoformat(),
+            "video_in": i.video_in, "muted": i.muted,
+        }  # fmt: skip
 
 
 class Conference:
@@ -166,7 +174,7 @@ class Calls:
             on_state=lambda state: self._state(holder["call"], state),
         )
         leg = conf.mixer.add(key)
-        call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify)
+        call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
         conf.calls[actor.member_id] = call
         try:
             answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
@@ -176,13 +184,31 @@ class Calls:
         assert peer.audio_out is not None
         leg.sink = peer.audio_out.sink
         log.info("call %s: %s joined", meeting_id, name)
+        self._announce(meeting_id)
         return call, answer
 
     def mute(self, call: Call, muted: bool) -> None:
+        """The participant's own microphone switch."""
         call.leg.muted = muted
+        self._announce(call.meeting_id)
+
+    async def mute_member(self, actor: Actor, meeting_id: str, member_id: str, muted: bool) -> CallInfo:
+        """The chair (or secretary) switches a remote participant's microphone: the server stops
+        mixing and captioning their voice; they are told, and may switch it back on themselves."""
+        await asyncio.get_running_loop().run_in_executor(None, self._require_staff, actor, meeting_id)
+        conf = self._conferences.get(meeting_id)
+        call = conf.calls.get(member_id) if conf else None
+        if call is None or call.ended:
+            raise NotFoundError(
+                "Người này hiện không tham gia trực tuyến", "This member is not on the call now", meeting_id=meeting_id, member_id=member_id
+            )
+        call.leg.muted = muted
+        await self._tell(call, {"type": "muted", "muted": muted, "by": actor.full_name})
+        self._announce(meeting_id)
+        return call.info()
 
     async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> None:
-        """End a call. ``reason="left"``: they left the meeting (recorded now). Otherwise, with ``grace``,
+        """End a call. ``reason="left"`` or ``"revoked"``: they left (recorded now). Otherwise, with ``grace``,
         they count as online until ``call_grace_s`` passes without a new call (a dropped connection
         that comes back is not a departure)."""
         if call.ended:
@@ -199,8 +225,9 @@ class Calls:
                 None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id
             )
         log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
+        self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
-        if reason == "left":  # they left on purpose: recorded at once
+        if reason in ("left", "revoked"):  # they left on purpose, or their link was withdrawn: recorded at once
             await loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, False)
         elif grace:
             handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
@@ -208,6 +235,13 @@ class Calls:
         if tell:
             with contextlib.suppress(Exception):
                 await call.notify({"type": "ended", "reason": reason})
+
+    async def end_invited(self, meeting_id: str, member_id: str) -> None:
+        """Their invitation link was revoked: a call made through it ends, recorded as leaving."""
+        conf = self._conferences.get(meeting_id)
+        call = conf.calls.get(member_id) if conf else None
+        if call is not None and call.invited:
+            await self.hang_up(call, "revoked")
 
     async def end_meeting(self, meeting_id: str) -> None:
         """The meeting closed or was cancelled: every call ends, the conference goes."""
@@ -245,6 +279,18 @@ class Calls:
             member = session.get_one(t.Member, actor.member_id)
             return member.full_name
 
+    def _require_staff(self, actor: Actor, meeting_id: str) -> None:
+        with self.store.read() as session:
+            meeting = get_meeting(session, meeting_id)
+            require_staff(session, actor, meeting, action_vi="tắt/bật micrô của người tham gia", action_en="mute a participant")
+
+    def _announce(self, meeting_id: str) -> None:
+        """Who is on the call now, to every page following the meeting (not stored: calls are not
+        meeting records; attendance is, through its own events)."""
+        conf = self._conferences.get(meeting_id)
+        calls = [c.message() for c in conf.calls.values() if not c.ended] if conf else []
+        self.store.bus.publish_transient(meeting_id, {"kind": "calls", "calls": calls})
+
     def _heard(self, call: Call, samples: np.ndarray, wall: float) -> None:
         """A participant's voice (on the event loop): into the mixer and the live captions."""
         if call.ended:
@@ -261,6 +307,8 @@ class Calls:
 
     def _state(self, call: Call, state: str) -> None:
         call.state, call.since = state, datetime.now(UTC)
+        if not call.ended:
+            self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
         if state == "connected":
             loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, True)

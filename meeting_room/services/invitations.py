@@ -65,7 +65,10 @@ def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: i
     return NewInvitation(invitation_id, token, expires)
 
 
-def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> None:
+def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str:
+    """Revoke a link (its sessions end); returns whose it was."""
+    whose: list[str] = []
+
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="thu hồi liên kết mời", action_en="revoke invitation links")
@@ -74,9 +77,11 @@ def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> N
             raise NotFoundError("Không có liên kết mời này", "No such invitation", invitation_id=invitation_id)
         if inv.revoked_at is not None:
             raise ConflictError("Liên kết đã bị thu hồi", "The invitation is already revoked", invitation_id=invitation_id)
+        whose[:] = [inv.member_id]
         return ev.InvitationRevoked(meeting_id=meeting_id, invitation_id=invitation_id)
 
     store.append(decide, actor_id=actor.member_id)
+    return whose[0]
 
 
 def listed(session: Session, meeting_id: str) -> list[t.Invitation]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -60,6 +60,17 @@ def list_calls(meeting_id: str, store: StoreDep, actor: ActorDep, request: Reque
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))
     return CallsOut(calls=calls_of(request).status(meeting_id))
+
+
+class MuteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    muted: bool
+
+
+@router.post("/calls/{member_id}/mute")
+async def mute_participant(meeting_id: str, member_id: str, body: MuteIn, actor: ActorDep, request: Request) -> CallInfo:
+    """The chair or secretary switches a remote participant's microphone off (or on again)."""
+    return await calls_of(request).mute_member(actor, meeting_id, member_id, body.muted)
 
 
 def _error(exc: MeetingRoomError | WebRTCError) -> dict[str, object]:
@@ -184,8 +195,10 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)
-def revoke_invitation(meeting_id: str, invitation_id: str, store: StoreDep, actor: ActorDep) -> Response:
-    invitations.revoke(store, actor, meeting_id, invitation_id)
+async def revoke_invitation(meeting_id: str, invitation_id: str, store: StoreDep, actor: ActorDep, request: Request) -> Response:
+    """Revoke a link: its sessions end, and a call made through it is hung up."""
+    member_id = await run_in_threadpool(invitations.revoke, store, actor, meeting_id, invitation_id)
+    await calls_of(request).end_invited(meeting_id, member_id)
     return Response(status_code=204)
 
 

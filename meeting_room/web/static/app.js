@@ -28,9 +28,11 @@ export async function api(method, path, body) {
   return data;
 }
 
-export function toLogin() {
+// A session that ended underneath a page (expired, logged out elsewhere, invitation revoked):
+// the login page says so instead of appearing out of nowhere.
+export function toLogin(ended = true) {
   const next = encodeURIComponent(location.pathname + location.search);
-  location.href = `/?next=${next}`;
+  location.href = `/?next=${next}${ended ? "&ended=1" : ""}`;
 }
 
 // h("button", {class: "primary", onclick: f}, "Text", child…): text is always text, never HTML.
@@ -99,7 +101,7 @@ export const fmtDateTime = (iso) => new Date(iso).toLocaleString("vi-VN", { time
 export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
 
 export async function whoAmI() {
-  try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(); else showError(err); throw err; }
+  try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
 }
 
 // The page header: title, navigation by role, who is logged in, log out, connection state.
@@ -142,7 +144,7 @@ export class MeetingStream {
     ws.onmessage = (m) => {
       const msg = JSON.parse(m.data);
       if (msg.kind === "event") this.last = Math.max(this.last, msg.event.id);
-      if (msg.kind === "ready") { this.ready = true; this.retry = 0; connection("Trực tuyến", false); }
+      if (msg.kind === "ready") { this.ready = true; this.retry = 0; connection("● Cập nhật trực tiếp", false); }
       if (msg.kind === "error") { this.fatal = msg.error; toast(msg.error.message, "error", msg.error.message_en); }
       this.onMessage(msg);
     };

@@ -55,10 +55,20 @@ export class RemoteCall {
     if (msg.type === "welcome") return this.offer(msg.ice_servers);
     if (msg.type === "answer") return this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
     if (msg.type === "state" && msg.state === "connected") { this.retry = 1000; return this.set("connected"); }
-    if (msg.type === "muted") { this.muted = msg.muted; return this.render(); }
+    if (msg.type === "muted") {
+      this.muted = msg.muted;
+      for (const t of this.stream?.getAudioTracks() || []) t.enabled = !this.muted;
+      if (msg.by) toast(msg.muted ? `${msg.by} đã tắt micrô của bạn. Bấm “Bật micrô” khi được mời phát biểu.` : `${msg.by} đã bật lại micrô của bạn.`, "info",
+        msg.muted ? "The chair muted your microphone." : "The chair unmuted your microphone.");
+      return this.render();
+    }
     if (msg.type === "ended") {
       this.wanted = msg.reason !== "meeting_ended" && msg.reason !== "replaced" ? this.wanted : false;
       if (msg.reason === "replaced") toast("Bạn đã tham gia từ một thiết bị khác.", "info", "You joined from another device.");
+      if (msg.reason === "revoked") {
+        this.wanted = false;
+        toast("Liên kết mời của bạn đã bị thu hồi: cuộc gọi kết thúc.", "error", "Your invitation link was revoked: the call has ended.");
+      }
       if (!this.wanted) this.hangUp(msg.reason === "meeting_ended" ? "closed" : "ended");
       return;
     }

@@ -3,6 +3,7 @@
 // tap confirms the ones that cannot be undone).
 import { act, api, fill, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, meetingTitle, resultBlock } from "/static/meeting.js";
+import { remotePanel } from "/static/remote.js";
 
 const meetingId = location.pathname.split("/").pop();
 const STATE_ACTION = {
@@ -177,6 +178,7 @@ function render(what) {
   if (what === "floor") renderFloor();
   if (what === "polls" || what === "tally") renderPolls();
   if (what === "captions") captionsPanel(live, $("#captions"));
+  if (["calls", "invitations", "participants", "meeting"].includes(what)) remotePanel(live, $("#remote"), confirmTap);
 }
 
 function onTake(item, button) {
@@ -190,7 +192,7 @@ function onTake(item, button) {
   try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
   fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")), h("div", { id: "poll-list" }),
     h("div", { id: "quick-poll", class: "row" }), newPollForm());
-  live = new LiveMeeting(meetingId, me, render);
+  live = new LiveMeeting(meetingId, me, render, ["calls", "invitations"]);
   window.live = live; // a handle for diagnostics in the browser console
   await live.start();
   if (!live.staff) toast("Trang này dành cho chủ tọa và thư ký; bạn chỉ xem được.", "error", "This console is for the chair and secretary; you can only look.");

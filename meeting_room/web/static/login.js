@@ -8,6 +8,11 @@ function destination() {
 
 api("GET", "/api/auth/me").then(() => location.replace(destination()), () => {});
 
+if (new URLSearchParams(location.search).get("ended")) {
+  $("#result").replaceChildren("Phiên làm việc đã kết thúc (hết hạn, đã đăng xuất hoặc liên kết mời bị thu hồi). Hãy đăng nhập lại hoặc xin liên kết mời mới.",
+    document.createElement("br"), Object.assign(document.createElement("span"), { className: "en", textContent: "Your session has ended (expired, logged out, or the invitation link was revoked). Log in again or ask for a new link." }));
+}
+
 $("#login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target), out = $("#result"), button = ev.submitter;

@@ -6,8 +6,9 @@ import { act, api, clock, coalesce, fill, h, MeetingStream, showError } from "/s
 const STATUS_VI = { present_in_room: "Có mặt tại phòng", present_online: "Trực tuyến", absent_excused: "Vắng có lý do", absent_unexcused: "Vắng không lý do", left: "Đã rời", };
 
 export class LiveMeeting {
-  constructor(meetingId, me, onChange) {
-    Object.assign(this, { id: meetingId, me, onChange });
+  // extra: resources only some pages follow ("calls", "invitations": the chair's console).
+  constructor(meetingId, me, onChange, extra = []) {
+    Object.assign(this, { id: meetingId, me, onChange, extra });
     this.speakers = new Map(); // pass:cluster -> name
     this.lines = []; // final caption lines, newest last
     this.partial = null;
@@ -19,18 +20,24 @@ export class LiveMeeting {
       floor: coalesce(() => this.load("floor")),
       attendance: coalesce(() => this.load("attendance")),
     };
+    for (const k of extra) this.refresh[k] = coalesce(() => this.load(k));
   }
 
   async start() {
-    await Promise.all(["meeting", "agenda", "polls", "floor", "attendance", "participants"].map((k) => this.load(k)));
+    await Promise.all(["meeting", "agenda", "polls", "floor", "attendance", "participants", ...this.extra].map((k) => this.load(k)));
     this.seen = this.meeting?.last_event_id ?? 0; // what the reads above already reflect
     this.stream = new MeetingStream(this.id, (msg) => this.onMessage(msg));
   }
 
   async load(what) {
     const base = `/api/meetings/${this.id}`;
-    const url = { meeting: base, agenda: `${base}/agenda`, polls: `${base}/polls`, floor: `${base}/floor`, attendance: `${base}/attendance`, participants: `${base}/participants` }[what];
-    try { this[what] = await api("GET", url); this.onChange(what); } catch (err) { showError(err); }
+    const url = { meeting: base, agenda: `${base}/agenda`, polls: `${base}/polls`, floor: `${base}/floor`, attendance: `${base}/attendance`,
+      participants: `${base}/participants`, calls: `${base}/calls`, invitations: `${base}/invitations` }[what];
+    try {
+      const data = await api("GET", url);
+      this[what] = what === "calls" ? data.calls : data;
+      this.onChange(what);
+    } catch (err) { showError(err); }
   }
 
   get staff() {
@@ -42,6 +49,8 @@ export class LiveMeeting {
     if (msg.kind === "ready") {
       // The backlog skipped re-reads; catch up once, and only if it held events newer than what was read.
       if (this.stream.last > this.seen) for (const r of Object.values(this.refresh)) r();
+      else if (this.wasReady && this.refresh.calls) this.refresh.calls(); // calls are not events: missed while away
+      this.wasReady = true;
       this.seen = this.stream.last;
       this.onChange("captions");
       return;
@@ -49,6 +58,7 @@ export class LiveMeeting {
     if (msg.kind === "attendance") { this.refresh.attendance(); return; } // the records (not only the counts) changed
     if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
     if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
+    if (msg.kind === "calls") { this.calls = msg.calls; this.onChange("calls"); this.refresh.invitations?.(); return; } // a link may just have been used
     if (msg.kind !== "event") return;
     const e = msg.event, d = e.data;
     const type = e.type;
@@ -62,6 +72,7 @@ export class LiveMeeting {
     }
     if (!this.stream?.ready) return; // the backlog: one catch-up read at "ready" instead of one per event
     this.seen = e.id;
+    if (type.startsWith("meeting.invitation_")) { this.refresh.invitations?.(); return; }
     if (type.startsWith("meeting.")) { this.refresh.meeting(); this.refresh.attendance(); }
     if (type.startsWith("agenda.") || type.startsWith("document.")) { this.refresh.agenda(); this.refresh.meeting(); }
     if (type.startsWith("poll.")) this.refresh.polls();

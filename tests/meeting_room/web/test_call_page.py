@@ -6,6 +6,7 @@ comes back by itself without touching the attendance, and leaving records them a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,73 @@ def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> N
     assert statuses == ["present_online", "left"], statuses
     assert not site.errors, site.errors
     page.context.close()
+
+
+def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+    """From the console, by taps: a link for member2 → opened in a browser that never logged in →
+    on the call; the chair's list shows them connected (live, no reload), the chair switches their
+    microphone off (the member's page says so), then revokes the link: the call ends, they are left."""
+    world, mid, base = served["world"], served["world"].meeting_id, served["base"]
+    site = LiveServer(base, world)
+    console = site.page(call_browser, "chair", f"/chair/{mid}")
+    panel = console.locator("#remote")
+    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
+    panel.get_by_text("Liên kết mời tham gia từ xa").click()
+    panel.locator("#invite-member").select_option(label="Người member2")
+    panel.locator("#invite-hours").select_option("8")
+    panel.get_by_role("button", name="Tạo liên kết mời").click()
+    link = panel.locator("#invite-url")
+    expect(link).to_have_value(re.compile(rf"^{re.escape(base)}/join/\S+$"))
+    url = link.input_value()
+    row = panel.locator("#invitation-list li").filter(has_text="Người member2")
+    expect(row).to_contain_text("Chưa dùng")
+
+    # the member opens the link in a browser that has no session of theirs
+    member = site.page(call_browser)
+    member.goto(url)
+    member.wait_for_url(f"**/member/{mid}")
+    expect(member.locator("header .who")).to_have_text("Người member2")
+    member.get_by_role("button", name="Tham gia trực tuyến").click()
+    expect(member.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
+
+    # the console follows: on the call, connected; the link is now used
+    on_call = panel.locator("#call-list li[data-member]").filter(has_text="Người member2")
+    expect(on_call.locator(".badge")).to_have_text("Đã kết nối", timeout=10_000)
+    expect(row).to_contain_text("Đã dùng")
+    expect(console.locator("#present-online")).to_have_text("1")  # the quorum counts them
+    shot(console, "chair-console-remote")
+
+    # the chair switches the remote microphone off: the server stops mixing it, the member is told
+    on_call.get_by_role("button", name="Tắt micrô của Người member2").click()
+    expect(on_call).to_contain_text("micrô tắt")
+    expect(member.locator("#call-mute")).to_have_attribute("aria-pressed", "true")
+    expect(member.locator("#toasts")).to_contain_text("đã tắt micrô của bạn")
+    chair = _h(served["tokens"]["chair"])
+    calls = httpx.get(f"{base}/api/meetings/{mid}/calls", headers=chair).json()["calls"]
+    assert [(c["name"], c["muted"]) for c in calls] == [("Người member2", True)]
+    # a member cannot mute anyone; nobody can mute who is not on the call
+    other = _h(served["tokens"]["member1"])
+    r = httpx.post(f"{base}/api/meetings/{mid}/calls/{world.ids['member2']}/mute", json={"muted": False}, headers=other)
+    assert r.status_code == 403, r.text
+    r = httpx.post(f"{base}/api/meetings/{mid}/calls/{world.ids['member1']}/mute", json={"muted": True}, headers=chair)
+    assert r.status_code == 404 and "không tham gia trực tuyến" in r.json()["error"]["message"], r.text
+
+    # revoking takes two taps; the call ends at once and they are recorded as having left
+    revoke = row.get_by_role("button", name="Thu hồi liên kết của Người member2")
+    revoke.click()
+    expect(revoke).to_have_text("Chạm lần nữa để thu hồi")
+    revoke.click()
+    expect(row).to_contain_text("Đã thu hồi")
+    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
+    # their session is gone too: the page lands on the login page, which says why
+    member.wait_for_url("**/?next=*ended=1")
+    expect(member.locator("#result")).to_contain_text("liên kết mời bị thu hồi")
+
+    def status() -> str:
+        rows = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
+        return next(r["status"] for r in rows if r["member_id"] == world.ids["member2"])
+
+    assert wait_for("left", lambda: status() == "left", 10)
+    assert not site.errors, site.errors
+    member.context.close()
+    console.context.close()

@@ -1,0 +1,88 @@
+// The chair's view of remote participation: who is on the call now (live from the meeting
+// stream), switching a remote microphone off, and invitation links for participants who join
+// from elsewhere (create, copy, revoke). Everything by tap; revoking takes a second tap.
+import { act, api, fill, fmtDateTime, h, toast } from "/static/app.js";
+
+const STATE_VI = {
+  new: ["Đang vào", ""], connecting: ["Đang kết nối", ""], connected: ["Đã kết nối", "ok"],
+  disconnected: ["Mất kết nối", "bad"], failed: ["Lỗi kết nối", "bad"], closed: ["Đã thoát", ""],
+};
+const HOURS = [[2, "2 giờ"], [8, "8 giờ"], [24, "24 giờ"], [72, "3 ngày"]];
+let lastLink = null; // the link just made: its token is shown once, so a redraw must keep it
+let invitee = "";
+let hours = 24;
+
+function callList(live) {
+  const calls = live.calls || [];
+  const mute = (c) => (ev) => act(ev.currentTarget, async () => {
+    await api("POST", `/api/meetings/${live.id}/calls/${c.member_id}/mute`, { muted: !c.muted });
+    toast(c.muted ? `Đã bật lại micrô của ${c.name}` : `Đã tắt micrô của ${c.name}`, "ok");
+  });
+  if (!calls.length) return h("p", { class: "muted", id: "call-list" }, "Chưa có ai tham gia trực tuyến.");
+  return h("ul", { class: "plain", id: "call-list" }, calls.map((c) => {
+    const [label, tone] = STATE_VI[c.state] || [c.state, ""];
+    return h("li", { class: "row", dataset: { member: c.member_id } },
+      h("span", { class: "grow" }, c.name, c.video_in ? " 📷" : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt") : ""),
+      h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, label),
+      live.staff ? h("button", { type: "button", "aria-pressed": String(c.muted), "aria-label": `${c.muted ? "Bật" : "Tắt"} micrô của ${c.name}`, onclick: mute(c) },
+        c.muted ? "🎙 Bật micrô" : "🔇 Tắt micrô") : null);
+  }));
+}
+
+function linkBox() {
+  if (!lastLink) return null;
+  const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
+  const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
+    try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
+    toast("Đã sao chép liên kết: gửi cho đại biểu qua thư điện tử hoặc tin nhắn công vụ.", "ok", "Link copied.");
+  } }, "📋 Sao chép");
+  return h("div", { class: "invite-link", role: "status" },
+    h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
+    h("div", { class: "row" }, input, copy));
+}
+
+function invitationForm(live) {
+  const people = (live.participants || []).filter((p) => p.member_id !== live.me.id);
+  const who = h("select", { id: "invite-member", "aria-label": "Người được mời", onchange: (ev) => { invitee = ev.currentTarget.value; } },
+    h("option", { value: "" }, "— Chọn người tham dự —"),
+    people.map((p) => h("option", { value: p.member_id, selected: p.member_id === invitee }, p.full_name)));
+  const length = h("select", { id: "invite-hours", "aria-label": "Thời hạn của liên kết", onchange: (ev) => { hours = Number(ev.currentTarget.value); } },
+    HOURS.map(([v, label]) => h("option", { value: v, selected: v === hours }, `Hiệu lực ${label}`)));
+  const make = h("button", { type: "button", class: "primary", id: "invite-create", onclick: (ev) => act(ev.currentTarget, async () => {
+    if (!invitee) return toast("Hãy chọn người được mời trước.", "error", "Choose who the link is for.");
+    lastLink = await api("POST", `/api/meetings/${live.id}/invitations`, { member_id: invitee, hours });
+    invitee = "";
+    await live.load("invitations");
+  }) }, "🔗 Tạo liên kết mời");
+  return h("div", { class: "row" }, who, length, make);
+}
+
+function invitationList(live, confirmTap) {
+  const rows = live.invitations || [];
+  if (!rows.length) return h("p", { class: "muted" }, "Chưa có liên kết mời nào.");
+  const now = Date.now();
+  return h("ul", { class: "plain", id: "invitation-list" }, rows.map((inv) => {
+    const expired = new Date(inv.expires_at).getTime() <= now;
+    const status = inv.revoked ? "Đã thu hồi" : expired ? "Hết hạn" : inv.used ? "Đã dùng" : "Chưa dùng";
+    const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi");
+    revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
+      await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
+      if (lastLink?.id === inv.id) lastLink = null;
+      toast(`Đã thu hồi liên kết của ${inv.full_name}`, "ok");
+      await live.load("invitations");
+    }));
+    return h("li", { class: "row", dataset: { invitation: inv.id } },
+      h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `${status} · hết hạn ${fmtDateTime(inv.expires_at)}`)),
+      !inv.revoked && !expired ? revoke : null);
+  }));
+}
+
+export function remotePanel(live, el, confirmTap) {
+  const open = el.querySelector("details")?.open ?? false;
+  fill(el, h("h2", {}, "Họp trực tuyến ", h("span", { class: "en" }, "Remote participants")),
+    callList(live),
+    live.staff ? h("details", { id: "invitations", open: open || !!lastLink },
+      h("summary", { class: "button" }, "Liên kết mời tham gia từ xa"),
+      h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi."),
+      invitationForm(live), linkBox(), invitationList(live, confirmTap)) : null);
+}
