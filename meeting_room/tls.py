@@ -68,6 +68,32 @@ def ensure_tls(settings: Settings) -> TlsFiles:
     return TlsFiles(cert_path, key_path, folder / "ca.crt", _fingerprint(ca_cert), names)
 
 
+@dataclass(frozen=True)
+class TlsStatus:
+    """What the administrator's page shows about HTTPS (read only: nothing is issued here)."""
+
+    https: bool
+    source: str  # local_ca | configured | off
+    fingerprint: str | None  # what people compare: the local CA's, or the configured certificate's
+    names: tuple[str, ...]  # names and addresses the server certificate covers
+    not_after: dt.datetime | None  # the server certificate's expiry
+    ca_download: bool  # /tls/ca.crt serves the local CA
+
+
+def status(settings: Settings) -> TlsStatus:
+    if not settings.https:
+        return TlsStatus(False, "off", None, (), None, False)
+    if settings.tls_cert is not None:
+        cert = x509.load_pem_x509_certificate(settings.tls_cert.read_bytes())
+        return TlsStatus(True, "configured", _fingerprint(cert), _cert_names(cert), cert.not_valid_after_utc, False)
+    folder = settings.data_dir / "tls"
+    if not (folder / "server.crt").is_file() or not (folder / "ca.crt").is_file():
+        return TlsStatus(True, "local_ca", None, (), None, False)  # issued at the next `serve`
+    ca = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
+    server = x509.load_pem_x509_certificate((folder / "server.crt").read_bytes())
+    return TlsStatus(True, "local_ca", _fingerprint(ca), _cert_names(server), server.not_valid_after_utc, True)
+
+
 def machine_names(settings: Settings) -> tuple[str, ...]:
     """Every name and address a browser on the LAN may use to reach this server."""
     names = ["localhost", socket.gethostname(), "127.0.0.1"]

@@ -1,6 +1,7 @@
 // Administration: members and roles; for each member the biometric consent, face photos (from a
 // file or the browser's camera), a voice reading (from a file or the microphone) and the signing
-// certificate; rooms and their seats.
+// certificate; rooms and their seats; the rooms' devices as this server sees them; certificates
+// (signing certificates and their expiry, the server's HTTPS).
 import { act, api, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
@@ -103,8 +104,15 @@ async function showMember(m) {
     h("button", { type: "submit" }, "Đăng ký chứng thư số"));
   cert.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    act(ev.submitter, async () => { const r = await api("POST", `/api/members/${m.id}/certificate`, new FormData(cert)); toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}`, "ok"); cert.reset(); });
+    act(ev.submitter, async () => {
+      const r = await api("POST", `/api/members/${m.id}/certificate`, new FormData(cert));
+      toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}`, "ok");
+      cert.reset();
+      await renderCertificates();
+      await showMember(m);
+    });
   });
+  const mine = signers.find((c) => c.member_id === m.id);
   fill(el, h("h2", {}, m.full_name),
     h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"), " ", consent),
     h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký)`),
@@ -112,7 +120,9 @@ async function showMember(m) {
     h("h3", {}, `Giọng nói (${bio.voices.length} mẫu)`),
     bio.consent ? h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice)) : null,
     bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, "Xóa toàn bộ dữ liệu sinh trắc")) : null,
-    h("h3", {}, "Chứng thư số ký biên bản"), cert);
+    h("h3", {}, "Chứng thư số ký biên bản"),
+    h("p", { id: "member-cert" }, mine ? [`Đã đăng ký: ${mine.common_name} (${mine.issuer}), hạn đến ${fmtDateTime(mine.not_after)} `, certBadge(mine)] : "Chưa có chứng thư."),
+    cert);
 }
 
 async function renderRooms() {
@@ -134,6 +144,84 @@ async function renderRooms() {
     form);
 }
 
+// --- devices ------------------------------------------------------------------------------------
+
+const DEVICE_STATE = {
+  starting: ["Đang khởi động", ""], connected: ["Đã kết nối", "ok"], lost: ["Mất kết nối", "bad"], ended: ["Đã dừng", ""], stopped: ["Đã dừng", ""],
+};
+const KIND = { microphone: "Micrô", camera: "Camera", loudspeaker: "Loa" };
+
+function roomDevices(room, state) {
+  if (!state.run_here) {
+    return h("div", { class: "room-devices", dataset: { room: room.id } }, h("h3", {}, room.name),
+      h("p", { class: "muted" }, "Máy chủ này không chạy thiết bị của phòng này: thêm tệp cấu hình phòng vào thiết lập “rooms” hoặc chạy “meeting-room run-room”."));
+  }
+  return h("div", { class: "room-devices", dataset: { room: room.id } },
+    h("h3", {}, room.name, " ", state.live_meeting_id ? h("a", { class: "badge live", href: `/chair/${state.live_meeting_id}` }, "Đang họp") : h("span", { class: "badge" }, "Không có cuộc họp")),
+    state.devices.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Thiết bị"), h("th", {}, "Loại"), h("th", {}, "Trạng thái"), h("th", {}, "Từ lúc"))),
+      h("tbody", {}, state.devices.map((d) => {
+        const [label, tone] = DEVICE_STATE[d.state] || [d.state, ""];
+        return h("tr", { dataset: { device: d.name } }, h("td", {}, d.name, d.url ? h("div", { class: "muted" }, d.url) : null),
+          h("td", {}, KIND[d.kind] || d.kind), h("td", {}, h("span", { class: `badge ${tone}` }, label), d.detail && d.state !== "connected" ? h("div", { class: "muted" }, d.detail) : null),
+          h("td", {}, fmtDateTime(d.since)));
+      }))) : h("p", { class: "muted" }, "Tệp cấu hình của phòng không có thiết bị nào."));
+}
+
+function machineDevices(machine) {
+  return h("details", { id: "machine-devices" }, h("summary", { class: "button" }, "Thiết bị âm thanh và camera gắn vào máy chủ"),
+    h("p", { class: "muted" }, "Dùng tên hoặc số thứ tự dưới đây cho “device” trong tệp cấu hình phòng; camera IP ghi bằng địa chỉ rtsp:// hoặc http://."),
+    machine.error ? h("p", { class: "badge bad" }, machine.error) : null,
+    machine.audio.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Tên"), h("th", {}, "Vào / ra"), h("th", {}, "Tần số"))),
+      h("tbody", {}, machine.audio.map((d) => h("tr", {}, h("td", {}, d.index), h("td", {}, d.name, d.default_input ? " (mặc định)" : ""),
+        h("td", {}, `${d.input_channels} / ${d.output_channels}`), h("td", {}, `${Math.round(d.default_sample_rate)} Hz`)))))
+      : h("p", { class: "muted" }, "Không thấy thiết bị âm thanh nào."),
+    h("p", {}, "Camera (V4L2): ", machine.video.length ? machine.video.join(", ") : "không có"));
+}
+
+async function renderDevices() {
+  const rooms = await api("GET", "/api/rooms");
+  const [states, machine] = await Promise.all([
+    Promise.all(rooms.map((r) => api("GET", `/api/rooms/${r.id}/devices`))),
+    api("GET", "/api/devices").catch((err) => ({ audio: [], video: [], error: `${err.message} / ${err.messageEn}` })),
+  ]);
+  const again = h("button", { type: "button", id: "devices-refresh", onclick: (ev) => act(ev.currentTarget, renderDevices) }, "↻ Kiểm tra lại");
+  const open = $("#machine-devices")?.open;
+  fill($("#devices"), h("div", { class: "row" }, h("h2", { class: "grow" }, "Thiết bị phòng họp ", h("span", { class: "en" }, "Room devices")), again),
+    h("p", { class: "muted" }, `Trạng thái lúc ${new Date().toLocaleTimeString("vi-VN")}. Khi đang họp, thiết bị mất kết nối được báo ngay trên bàn điều hành của chủ tọa.`),
+    rooms.map((r, i) => roomDevices(r, states[i])), machineDevices(machine));
+  if (open) $("#machine-devices").open = true;
+}
+
+// --- certificates -----------------------------------------------------------------------------------
+
+let signers = [];
+const CERT_STATE = { valid: ["Còn hiệu lực", "ok"], expiring: ["Sắp hết hạn", "bad"], expired: ["Đã hết hạn", "bad"], not_yet_valid: ["Chưa có hiệu lực", "bad"] };
+const certBadge = (c) => { const [label, tone] = CERT_STATE[c.state] || [c.state, ""]; return h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, label); };
+
+function httpsBlock(t) {
+  if (!t.https) return h("p", { id: "https" }, "HTTPS đang tắt (thiết lập https = false): micrô và camera của trình duyệt chỉ dùng được trên localhost hoặc sau một proxy HTTPS.");
+  if (!t.fingerprint_sha256) return h("p", { id: "https" }, "Chứng thư HTTPS sẽ được cấp khi chạy “meeting-room serve”.");
+  return h("div", { id: "https" },
+    h("p", {}, t.source === "configured" ? "Dùng chứng thư của cơ quan (tls_cert). " : "Chứng thư do CA nội bộ của máy chủ cấp. ",
+      t.not_after ? `Hạn đến ${fmtDateTime(t.not_after)}.` : ""),
+    t.ca_url ? h("p", {}, h("a", { class: "button", href: t.ca_url, download: "phong-hop-ca.crt" }, "⬇ Tải CA nội bộ để cài trên máy tính bảng"),
+      h("span", { class: "muted" }, " Cài một lần trên mỗi thiết bị: Windows → Trusted Root Certification Authorities; iOS/macOS → Tin cậy; Android → Cài chứng chỉ CA.")) : null,
+    h("p", {}, "Dấu vân tay SHA-256 (so với màn hình khởi động máy chủ): ", h("code", { id: "tls-fingerprint", class: "wrap" }, t.fingerprint_sha256)),
+    h("p", { class: "muted" }, `Tên và địa chỉ được chứng thực: ${t.names.join(", ")}`));
+}
+
+async function renderCertificates() {
+  const [t, list] = await Promise.all([api("GET", "/api/tls"), api("GET", "/api/certificates")]);
+  signers = list;
+  fill($("#certificates"), h("h2", {}, "Chứng thư số ", h("span", { class: "en" }, "Certificates")),
+    h("h3", {}, "HTTPS của máy chủ"), httpsBlock(t),
+    h("h3", {}, "Chứng thư ký biên bản"),
+    list.length ? h("table", { id: "signer-certificates" }, h("thead", {}, h("tr", {}, h("th", {}, "Người ký"), h("th", {}, "Chứng thư"), h("th", {}, "Hạn"))),
+      h("tbody", {}, list.map((c) => h("tr", { dataset: { member: c.member_id } }, h("td", {}, c.full_name),
+        h("td", {}, c.common_name, h("div", { class: "muted" }, c.issuer)), h("td", {}, fmtDateTime(c.not_after), " ", certBadge(c))))))
+      : h("p", { class: "muted" }, "Chưa đăng ký chứng thư nào: chọn một thành viên ở trên để đăng ký tệp .p12 của họ."));
+}
+
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
@@ -141,6 +229,6 @@ async function renderRooms() {
   try {
     bodies = await api("GET", "/api/bodies");
     newMemberForm();
-    await Promise.all([renderMembers(), renderRooms()]);
+    await Promise.all([renderMembers(), renderRooms(), renderDevices(), renderCertificates()]);
   } catch (err) { showError(err); }
 })();

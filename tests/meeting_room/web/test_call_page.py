@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from meeting_room.tls import ensure_tls
 from speech.audio import SAMPLE_RATE, read_all
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
-from tests.meeting_room.web.conftest import LiveServer, chromium, shot
+from tests.meeting_room.web.conftest import SHOTS, LiveServer, chromium, shot
 from tests.speech_audio import speak, write_wav
 
 
@@ -168,3 +169,30 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
     assert not site.errors, site.errors
     member.context.close()
     console.context.close()
+
+
+def test_the_admin_sees_the_room_devices_and_https(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+    """The admin page over a server running a room: its microphone connected and the meeting it
+    serves; the HTTPS card with the local CA's fingerprint and its download."""
+    files = ensure_tls(served["app"].state.settings)  # what `serve` does at start
+    site = LiveServer(served["base"], served["world"])
+    page = site.page(call_browser, "admin", "/admin")
+    room = page.locator("#devices .room-devices").filter(has_text="Phòng họp A")
+    mic = room.locator("tr[data-device='ban-hop']")
+    expect(mic).to_contain_text("Micrô")
+    expect(mic.locator(".badge")).to_have_text("Đã kết nối")
+    expect(room.get_by_role("link", name="Đang họp")).to_have_attribute("href", f"/chair/{served['world'].meeting_id}")
+    page.get_by_text("Thiết bị âm thanh và camera gắn vào máy chủ").click()
+    expect(page.locator("#machine-devices")).to_contain_text("Camera (V4L2)")
+    page.get_by_role("button", name="Kiểm tra lại").click()
+    expect(page.locator("#machine-devices")).to_have_attribute("open", "")  # a refresh keeps it open
+    expect(page.locator("#tls-fingerprint")).to_have_text(files.fingerprint)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải CA nội bộ").click()
+    assert Path(download.value.path()).read_bytes() == files.ca.read_bytes()  # type: ignore[union-attr]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for card in ("devices", "certificates"):  # below the member list: shown as the admin scrolls to them
+        page.locator(f"#{card}").evaluate("el => el.scrollIntoView()")
+        page.screenshot(path=str(SHOTS / f"admin-{card}.png"))
+    assert not site.errors, site.errors
+    page.context.close()

@@ -78,6 +78,15 @@ def test_admin_enrols_a_face_and_registers_certificates(browser, live_server: Li
         page.get_by_label("Mật khẩu của tệp").fill(passphrase)
         page.get_by_role("button", name="Đăng ký chứng thư số").click()
         expect(page.locator(".toast.ok").last).to_contain_text(f"Đã đăng ký chứng thư của Người {who}")
+        expect(page.locator("#member-cert")).to_contain_text(f"Đã đăng ký: Người {who}")
+
+    # the certificates card lists both signers, valid for a year; HTTPS is not issued in this test server
+    signers = page.locator("#signer-certificates tbody tr")
+    expect(signers).to_have_count(2)
+    expect(signers.filter(has_text="Người chair").locator("[data-state]")).to_have_text("Còn hiệu lực")
+    expect(page.locator("#https")).to_contain_text("meeting-room serve")
+    # the room has no device configuration on this server: said plainly, no error
+    expect(page.locator("#devices .room-devices")).to_contain_text("không chạy thiết bị của phòng này")
 
 
 def test_search_open_a_hit_edit_sign_and_verify(browser, live_server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
