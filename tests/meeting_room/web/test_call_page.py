@@ -107,13 +107,13 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
     microphone off (the member's page says so), then revokes the link: the call ends, they are left."""
     world, mid, base = served["world"], served["world"].meeting_id, served["base"]
     site = LiveServer(base, world)
-    console = site.page(call_browser, "chair", f"/chair/{mid}")
+    console = site.page(call_browser, "chair", f"/chair/{mid}", touch=True)
     panel = console.locator("#remote")
     expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
-    panel.get_by_text("Liên kết mời tham gia từ xa").click()
+    panel.get_by_text("Liên kết mời tham gia từ xa").tap()
     panel.locator("#invite-member").select_option(label="Người member2")
     panel.locator("#invite-hours").select_option("8")
-    panel.get_by_role("button", name="Tạo liên kết mời").click()
+    panel.get_by_role("button", name="Tạo liên kết mời").tap()
     link = panel.locator("#invite-url")
     expect(link).to_have_value(re.compile(rf"^{re.escape(base)}/join/\S+$"))
     url = link.input_value()
@@ -136,7 +136,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
     shot(console, "chair-console-remote")
 
     # the chair switches the remote microphone off: the server stops mixing it, the member is told
-    on_call.get_by_role("button", name="Tắt micrô của Người member2").click()
+    on_call.get_by_role("button", name="Tắt micrô của Người member2").tap()
     expect(on_call).to_contain_text("micrô tắt")
     expect(member.locator("#call-mute")).to_have_attribute("aria-pressed", "true")
     expect(member.locator("#toasts")).to_contain_text("đã tắt micrô của bạn")
@@ -152,9 +152,9 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
 
     # revoking takes two taps; the call ends at once and they are recorded as having left
     revoke = row.get_by_role("button", name="Thu hồi liên kết của Người member2")
-    revoke.click()
+    revoke.tap()
     expect(revoke).to_have_text("Chạm lần nữa để thu hồi")
-    revoke.click()
+    revoke.tap()
     expect(row).to_contain_text("Đã thu hồi")
     expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
     # their session is gone too: the page lands on the login page, which says why

@@ -18,25 +18,25 @@ VOTERS = ("member1", "member2", "secretary")
 def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     world = live_server.world
     mid = world.meeting_id
-    chair = live_server.page(browser, "chair", f"/chair/{mid}")
+    chair = live_server.page(browser, "chair", f"/chair/{mid}", touch=True)  # the chair only taps: no keyboard
     expect(chair.locator("#meeting-state")).to_have_text("Đã lên lịch")
 
     # the meeting's lifecycle, one tap each
-    chair.get_by_role("button", name="Mở phòng họp").click()
+    chair.get_by_role("button", name="Mở phòng họp").tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đã mở phòng họp")
-    chair.get_by_role("button", name="Bắt đầu phiên họp").click()
+    chair.get_by_role("button", name="Bắt đầu phiên họp").tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
 
     # attendance by tap; the quorum badge follows live
-    chair.locator("#attendance summary").click()
+    chair.locator("#attendance summary").tap()
     for who in ("chair", *VOTERS):
-        chair.get_by_role("button", name=f"Người {who} có mặt").click()
+        chair.get_by_role("button", name=f"Người {who} có mặt").tap()
         expect(chair.get_by_role("button", name=f"Người {who} có mặt")).to_have_count(0)
     expect(chair.locator("#present-room")).to_have_text("4")
     expect(chair.locator("#quorum")).to_have_text("Đủ số lượng")
 
     # the agenda moves on
-    chair.locator("#agenda li", has_text="Biểu quyết dự toán").get_by_role("button", name="Chuyển sang mục này").click()
+    chair.locator("#agenda li", has_text="Biểu quyết dự toán").get_by_role("button", name="Chuyển sang mục này").tap()
     expect(chair.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
 
     members = {who: live_server.page(browser, who, f"/member/{mid}") for who in VOTERS}
@@ -46,14 +46,14 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
 
     # the chair opens a vote on the item under discussion without typing; every member page shows it
     chair.get_by_label("Quy tắc cho biểu quyết nhanh").select_option("majority_present")
-    chair.get_by_role("button", name="Biểu quyết thông qua mục “Biểu quyết dự toán ngân sách”").click()
+    chair.get_by_role("button", name="Biểu quyết thông qua mục “Biểu quyết dự toán ngân sách”").tap()
     expect(chair.locator("#ballots-cast")).to_have_text("0/4")
     expect(chair.locator("#poll-list h3")).to_have_text("Thông qua: Biểu quyết dự toán ngân sách")
     shot(chair, "chair-console-vote-open")
 
     # the chair's own ballot: a tap arms it, a second tap casts it
-    chair.locator('[data-vote="yes"]').click()
-    chair.get_by_role("button", name="Xác nhận: Tán thành").click()
+    chair.locator('[data-vote="yes"]').tap()
+    chair.get_by_role("button", name="Xác nhận: Tán thành").tap()
     expect(chair.get_by_text("Bạn đã biểu quyết")).to_be_visible()
     expect(chair.locator("#ballots-cast")).to_have_text("1/4")
 
@@ -69,10 +69,10 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     expect(chair.locator('#tally [data-option="yes"]')).to_have_text("3")
     expect(chair.locator('#tally [data-option="no"]')).to_have_text("1")
 
-    chair.get_by_role("button", name="Kết thúc biểu quyết").click()
+    chair.get_by_role("button", name="Kết thúc biểu quyết").tap()
     expect(chair.locator(".result")).to_contain_text("Thông qua")
     shot(chair, "chair-console-result")
-    chair.get_by_role("button", name="Công bố kết quả").click()
+    chair.get_by_role("button", name="Công bố kết quả").tap()
     for page in members.values():
         expect(page.locator(".result.passed").last).to_contain_text("Kết quả: Thông qua")
     shot(members["member1"], "member-page-result")
@@ -82,7 +82,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     m1.get_by_role("button", name="Xin phát biểu").click()
     expect(m1.get_by_role("button", name="Rút đăng ký")).to_be_visible()
     expect(chair.locator("#floor-queue")).to_contain_text("Người member1")
-    chair.get_by_role("button", name="Mời Người member1 phát biểu").click()
+    chair.get_by_role("button", name="Mời Người member1 phát biểu").tap()
     expect(m1.get_by_text("Chủ tọa đã mời bạn phát biểu.")).to_be_visible()
 
     # live captions with the speaker's name, as the transcription pipeline writes them
@@ -108,7 +108,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     close = chair.get_by_role("button", name="Bế mạc cuộc họp")
     close.click()
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
-    chair.get_by_role("button", name="Chạm lần nữa để xác nhận").click()
+    chair.get_by_role("button", name="Chạm lần nữa để xác nhận").tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đã bế mạc")
     expect(m1.locator("#meeting-state")).to_have_text("Đã bế mạc")
 
