@@ -76,9 +76,7 @@ class LiveServer:
     def page(self, browser, username: str | None = None, path: str = "/meetings", touch: bool = False):  # type: ignore[no-untyped-def]
         """A new browser context at tablet size, logged in through the login page; ``touch``: a
         touch screen (the chair's tablet), so that the test can tap instead of click."""
-        context = browser.new_context(
-            viewport=TABLET, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=self.base, has_touch=touch
-        )
+        context = browser.new_context(viewport=TABLET, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=self.base, has_touch=touch)
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{username}: {exc}"))
