@@ -22,7 +22,7 @@ async function search(form, button) {
     const r = await api("GET", `/api/search?${params}`);
     fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
     fill($("#hits"), r.hits.map((hit) => h("li", { class: "hit" },
-      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${hit.meeting_date}`),
+      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${hit.meeting_date.split("-").reverse().join("/")}`), // dd/mm/yyyy as read in Vietnam
       h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
         hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
       h("div", {}, snippet(hit.snippet_html)))));
