@@ -89,7 +89,10 @@ export class LiveMeeting {
 export function agendaPanel(live, el, { onTake } = {}) {
   const items = live.agenda || [];
   const current = live.meeting?.current_item_id;
+  // the chair's most frequent move, one large target: the item after the current one (or the first)
+  const next = items[current ? items.findIndex((i) => i.id === current) + 1 : 0];
   fill(el, h("h2", {}, "Chương trình họp ", h("span", { class: "en" }, "Agenda")),
+    onTake && next ? h("button", { type: "button", class: "primary", id: "next-item", onclick: (ev) => onTake(next, ev.currentTarget) }, `Mục tiếp theo ▶ ${next.position}. ${next.title}`) : null,
     items.length ? h("ol", { class: "plain agenda" }, items.map((item) => h("li", { class: item.id === current ? "current" : null, "aria-current": item.id === current ? "step" : null },
       h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
         onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,

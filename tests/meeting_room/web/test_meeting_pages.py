@@ -35,7 +35,16 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     expect(chair.locator("#present-room")).to_have_text("4")
     expect(chair.locator("#quorum")).to_have_text("Đủ số lượng")
 
-    # the agenda moves on
+    # the agenda moves on: item by item with one large button, or straight to any item
+    chair.locator("#next-item").tap()
+    expect(chair.locator("#agenda li.current")).to_contain_text("Khai mạc")
+    expect(chair.locator("#next-item")).to_have_text("Mục tiếp theo ▶ 2. Biểu quyết dự toán ngân sách")
+    expect(chair.locator("#agenda li.current button")).to_have_count(0)  # the current item has nothing to take
+    chair.locator("#next-item").tap()
+    expect(chair.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
+    expect(chair.locator("#next-item")).to_have_count(0)  # the last item: nothing after it
+    chair.locator("#agenda li", has_text="Khai mạc").get_by_role("button", name="Chuyển sang mục này").tap()
+    expect(chair.locator("#agenda li.current")).to_contain_text("Khai mạc")
     chair.locator("#agenda li", has_text="Biểu quyết dự toán").get_by_role("button", name="Chuyển sang mục này").tap()
     expect(chair.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
 
