@@ -1,7 +1,9 @@
 """The room's loudspeakers: what remote participants say, played through a PortAudio output.
 
 Frames arrive every 20 ms from the conference mixer (another thread); a writer thread hands them
-to the output stream as they come.
+to the output stream as they come. When the device reports that it ran dry (a frame came late: the
+machine was busy), one frame of silence is added to its cushion, up to ``max_cushion`` frames: a
+little more delay, once, instead of a click in every late frame from then on.
 At most ``max_queued_s`` waits (a device that plays slow loses the oldest audio rather than
 drifting behind the meeting). Lost and reopened like a microphone.
 """
@@ -25,6 +27,7 @@ class Loudspeaker(Reporting):
     def __init__(
         self, device: str | int, on_state: StateCallback | None = None, *, name: str = "loa", sample_rate: int = 48_000,
         block: int = 960, max_queued_s: float = 0.2, retry_s: float = 1.0, max_retry_s: float = 10.0, latency: str | float = "high",
+        max_cushion: int = 4,
     ) -> None:  # fmt: skip
         self.device, self.name, self.on_state = device, name, on_state
         self.sample_rate, self.block, self.latency = sample_rate, block, latency
@@ -32,6 +35,8 @@ class Loudspeaker(Reporting):
         self.detail = ""
         self.played_s = 0.0
         self.dropped_s = 0.0
+        self.underruns = 0  # times the device ran dry while frames were coming
+        self.max_cushion = max_cushion
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(1, int(max_queued_s * sample_rate / block)))
         self._stop = threading.Event()
@@ -80,6 +85,7 @@ class Loudspeaker(Reporting):
                 continue
             pause = self.retry_s
             self._set(DeviceState.CONNECTED, f"{self.device!s}, {self.sample_rate} Hz")
+            cushion = 0
             try:
                 while not self._stop.is_set():
                     try:
@@ -88,7 +94,11 @@ class Loudspeaker(Reporting):
                         continue  # nothing to say: the device runs dry and plays silence by itself
                     # blocks until the device has room: this paces the loop. No silence is written
                     # in between: every frame of it would add to the delay for good.
-                    stream.write(np.ascontiguousarray(frame, np.float32).reshape(-1, 1))
+                    if stream.write(np.ascontiguousarray(frame, np.float32).reshape(-1, 1)):  # it had run dry
+                        self.underruns += 1
+                        if cushion < self.max_cushion:
+                            cushion += 1
+                            stream.write(np.zeros((self.block, 1), np.float32))
                     self.played_s += len(frame) / self.sample_rate
             except Exception as exc:  # PortAudioError: the device went away
                 self._set(DeviceState.LOST, _reason(exc))

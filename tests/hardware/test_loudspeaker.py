@@ -3,6 +3,7 @@ real time (heard back on the virtual device's monitor, as a room microphone woul
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -29,11 +30,17 @@ def test_remote_voices_come_out_of_the_loudspeakers(virtual_mic: VirtualMicropho
         time.sleep(0.3)
         t = np.arange(int(2.0 * RATE)) / RATE
         tone = (0.3 * np.sin(2 * np.pi * 660 * t)).astype(np.float32)
+        # listen while playing, not after: the microphone's buffer would drop the oldest blocks; until
+        # 3 s after the end, as the device plays with its own latency (PulseAudio: up to ~2 s at first)
+        heard: list = []
+        listener = threading.Thread(target=lambda: heard.extend(_collect(mic, time.monotonic() + 5.0)))
+        listener.start()
         started = time.monotonic()
         for i in range(0, len(tone), 960):  # 20 ms frames at real-time pace, as the conference mixer sends them
             speaker.play(tone[i : i + 960])
             time.sleep(max(0.0, started + (i + 960) / RATE - time.monotonic()))
-        blocks = _collect(mic, time.monotonic() + 3.0)  # the device plays with its own latency (PulseAudio: up to ~2 s at first)
+        listener.join()
+        blocks = heard
     finally:
         mic.stop()
         speaker.stop()
