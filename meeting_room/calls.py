@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -71,11 +71,7 @@ class Call:
         return CallInfo(self.member_id, self.name, self.state, self.since, self.peer.receiving_video, self.leg.muted, self.leg.stats.level)
 
     def message(self) -> dict[str, object]:
-        i = self.info()
-        return {
-            "member_id": i.member_id, "name": i.name, "state": i.state, "since": i.since.isoformat(),
-            "video_in": i.video_in, "muted": i.muted,
-        }  # fmt: skip
+        return {**asdict(self.info()), "since": self.since.isoformat()}
 
 
 class Conference:

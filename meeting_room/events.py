@@ -297,6 +297,14 @@ class InvitationRevoked(EventPayload):
     invitation_id: str
 
 
+class InvitationUsed(EventPayload):
+    """Someone opened the link (each opening is one event: the log shows how often and when)."""
+
+    type = "meeting.invitation_used"
+    meeting_id: str
+    invitation_id: str
+
+
 class DocumentAttached(EventPayload):
     type = "document.attached"
     meeting_id: str

@@ -165,10 +165,16 @@ def _invitation_created(s: Session, p: ev.InvitationCreated, m: Meta) -> None:
 
 @_on(ev.InvitationRevoked)
 def _invitation_revoked(s: Session, p: ev.InvitationRevoked, m: Meta) -> None:
-    s.get_one(t.Invitation, p.invitation_id).revoked_at = m.at
     invitation = s.get_one(t.Invitation, p.invitation_id)
+    invitation.revoked_at = m.at
     # the sessions opened from a link into this meeting end with it (their own log-ins are untouched)
     s.execute(delete(t.AuthSession).where(t.AuthSession.meeting_id == p.meeting_id, t.AuthSession.member_id == invitation.member_id))
+
+
+@_on(ev.InvitationUsed)
+def _invitation_used(s: Session, p: ev.InvitationUsed, m: Meta) -> None:
+    invitation = s.get_one(t.Invitation, p.invitation_id)
+    invitation.used_at = invitation.used_at or m.at  # the first opening
 
 
 @_on(ev.MemberPasswordSet)

@@ -103,6 +103,5 @@ def redeem(store: Store, token: str, session_hours: int) -> tuple[auth.Login, st
         meeting_id = inv.meeting_id
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))
     login = auth.open_session(store, member, expires, meeting_id=meeting_id)
-    with store.read() as session, session.begin():
-        session.get_one(t.Invitation, inv.id).used_at = now
+    store.append(lambda session: ev.InvitationUsed(meeting_id=meeting_id, invitation_id=inv.id), actor_id=member.id)
     return login, meeting_id

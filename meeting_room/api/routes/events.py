@@ -12,7 +12,7 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "caption", "final": false, "pass_id", "stream", "start", "end", "text", "speaker"}
       a partial live caption while someone speaks (not stored: the final line arrives as a
       transcript.segment event); partials are dropped for a client that is behind
-  {"kind": "calls", "calls": [{member_id, name, state, since, video_in, muted}]}   who takes part
+  {"kind": "calls", "calls": [{member_id, name, state, since, video_in, muted, level}]}   who takes part
       remotely, after every join, connection change, mute and hang-up (not stored)
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
 """

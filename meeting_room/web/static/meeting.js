@@ -58,7 +58,7 @@ export class LiveMeeting {
     if (msg.kind === "attendance") { this.refresh.attendance(); return; } // the records (not only the counts) changed
     if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
     if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
-    if (msg.kind === "calls") { this.calls = msg.calls; this.onChange("calls"); this.refresh.invitations?.(); return; } // a link may just have been used
+    if (msg.kind === "calls") { this.calls = msg.calls; this.onChange("calls"); return; }
     if (msg.kind !== "event") return;
     const e = msg.event, d = e.data;
     const type = e.type;

@@ -39,6 +39,8 @@ def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, 
 
     listed = client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()
     assert [(i["full_name"], i["used"], i["revoked"], i["url"]) for i in listed] == [("Người member2", True, False, None)]
+    used = [e for e in world.store.events() if e.type == "meeting.invitation_used"]  # the opening is in the log, by them
+    assert [(e.data["invitation_id"], e.actor_id) for e in used] == [(link["id"], world.ids["member2"])]
     assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{link['id']}", headers=chair).status_code == 204
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 401  # its session ended too
     gone = client.get(f"/join/{token}", follow_redirects=False)
