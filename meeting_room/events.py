@@ -390,10 +390,14 @@ class PollOpened(EventPayload):
     members: int = Field(ge=0)
     present: int = Field(ge=0)
     closes_at: AwareDatetime | None = None
+    # Secret polls: the public key ballots are sealed to, and the two tellers whose keys hold its private half.
+    ballot_key: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    tellers: list[str] | None = None
 
 
 class BallotCast(EventPayload):
-    """Who voted, never what: the choice goes to the ballot box and enters the log when the poll closes."""
+    """Who voted, never what: the choice is sealed (secret polls) or kept in the ballot box (named) and
+    enters the log when the poll closes."""
 
     type = "poll.ballot_cast"
     meeting_id: str

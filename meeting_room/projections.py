@@ -367,6 +367,7 @@ def _poll_opened(s: Session, p: ev.PollOpened, m: Meta) -> None:
     poll = s.get_one(t.Poll, p.poll_id)
     poll.state, poll.opened_at, poll.closes_at = PollState.OPEN.value, m.at, p.closes_at
     poll.members, poll.present, poll.eligible_count = p.members, p.present, len(p.eligible)
+    poll.ballot_key = p.ballot_key
     s.add_all(t.PollEligible(poll_id=p.poll_id, member_id=member_id) for member_id in p.eligible)
 
 
@@ -384,7 +385,13 @@ def _poll_closed(s: Session, p: ev.PollClosed, m: Meta) -> None:
     s.add_all(
         t.Ballot(poll_id=p.poll_id, receipt_hash=b.receipt_hash, selection=b.selection, text=b.text, voter_id=b.voter_id) for b in p.ballots
     )
-    s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))
+    _empty_ballot_box(s, p.poll_id)
+
+
+def _empty_ballot_box(s: Session, poll_id: str) -> None:
+    """The uncounted ballots and the poll's key shares go when the poll closes (not derived: a no-op on rebuild)."""
+    for table in (t.BallotBox, t.SealedBallot, t.PollKeyShare):
+        s.execute(delete(table).where(table.poll_id == poll_id))
 
 
 @_on(ev.PollPublished)
@@ -397,7 +404,8 @@ def _poll_published(s: Session, p: ev.PollPublished, m: Meta) -> None:
 def _poll_cancelled(s: Session, p: ev.PollCancelled, m: Meta) -> None:
     poll = s.get_one(t.Poll, p.poll_id)
     poll.state, poll.cancel_reason = PollState.CANCELLED.value, p.reason
-    s.execute(delete(t.BallotBox).where(t.BallotBox.poll_id == p.poll_id))  # never counted, never kept
+    _empty_ballot_box(s, p.poll_id)  # never counted, never kept
+    s.execute(delete(t.ReceiptCheck).where(t.ReceiptCheck.poll_id == p.poll_id))
 
 
 @_on(ev.RecordingAdded)

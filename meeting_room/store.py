@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meeting_room import projections
+from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.bus import Bus
 from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, link_hash, verify_links
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
@@ -87,6 +88,7 @@ class Store:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self.notifier = Notifier(engine)
+        self.ballot_keys = BallotKeyring()  # open secret polls' private keys: memory only
 
     def now(self) -> datetime:
         """The store's clock (UTC): the time events are stamped with."""
@@ -166,6 +168,27 @@ class Store:
         )
         session.flush()
         return StoredEvent(seq, payload.type, meeting_id, actor_id, occurred_at, data, digest, prev)
+
+    def scrub(self, *tables: str) -> None:
+        """Leave no old images of these tables' deleted rows where a copy of the database would find them.
+
+        SQLite (``secure_delete`` is on, so deleted cells are zeroed in their pages): checkpoint the
+        WAL into the database and truncate it, so no frame keeps an older image of a page.
+        PostgreSQL: ``VACUUM FULL`` rewrites the tables into new files without their dead tuples.
+        Best effort: a reader holding an old snapshot can delay it (it is then logged).
+        """
+        try:
+            if self.engine.dialect.name == "sqlite":
+                with self.engine.connect() as conn:
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                if busy and busy[0]:
+                    log.warning("WAL checkpoint was busy; old pages are cleared at the next checkpoint")
+            else:
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    for table in tables:
+                        conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+        except Exception:  # the close itself has committed; never fail it for this
+            log.exception("could not scrub %s", ", ".join(tables))
 
     # --- reading the log ---------------------------------------------------------------------
 

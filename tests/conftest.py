@@ -27,6 +27,25 @@ from meeting_room.store import Store  # noqa: E402
 from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
 
 PASSWORD = "mat-khau-thu-nghiem"
+TELLER_PASSPHRASE = "khoa-kiem-phieu-thu-nghiem"
+
+
+@functools.cache
+def _teller_key() -> tuple[str, bytes]:
+    """One teller key pair (public hex, private locked under TELLER_PASSPHRASE) for the test tellers."""
+    from voting import KeyPair
+    from voting.sealing import lock_private
+
+    pair = KeyPair.generate()
+    return pair.public.hex(), lock_private(pair.private, TELLER_PASSPHRASE)
+
+
+def give_teller_keys(store: Store, *member_ids: str) -> None:
+    """The members get a teller key, as each would by making one with their passphrase."""
+    public, locked = _teller_key()
+    with store.read() as session, session.begin():
+        for member_id in member_ids:
+            session.merge(t.TellerKey(member_id=member_id, public_key=public, locked_private=locked, created_at=datetime.now(UTC)))
 
 
 @functools.cache
@@ -156,6 +175,7 @@ def make_world(store: Store) -> World:
         ),
     )
     meetings.add_participant(store, admin, meeting_id, ids["guest"], role=MeetingRole.GUEST)
+    give_teller_keys(store, ids["chair"], ids["secretary"])
     item_ids = [
         agenda.add_item(store, admin, meeting_id, title="Khai mạc"),
         agenda.add_item(store, admin, meeting_id, title="Biểu quyết dự toán ngân sách"),

@@ -19,6 +19,7 @@ from voting.poll import (
 )
 from voting.receipt import new_receipt, normalise_receipt, receipt_hash
 from voting.rules import PRESETS, MajorityBase, Rule, Threshold, custom_rule, preset
+from voting.sealing import KeyPair, SealedContent, SealingError
 from voting.tally import CastBallot, Electorate, OpinionGroup, OptionResult, Outcome, Result, percent, tally
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Choice",
     "Electorate",
     "Eligibility",
+    "KeyPair",
     "MajorityBase",
     "OpinionGroup",
     "Option",
@@ -42,6 +44,8 @@ __all__ = [
     "Result",
     "Rule",
     "RuleError",
+    "SealedContent",
+    "SealingError",
     "Secrecy",
     "Threshold",
     "VotingError",

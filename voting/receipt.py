@@ -32,3 +32,9 @@ def normalise_receipt(code: str) -> str | None:
 def receipt_hash(poll_id: str, code: str) -> str:
     """Bound to the poll, so one code says nothing about another poll."""
     return hashlib.sha256(f"meeting-room receipt\n{poll_id}\n{code}".encode()).hexdigest()
+
+
+def receipt_check(poll_id: str, code: str, member_id: str) -> str:
+    """Binds a receipt to its voter, so that only the voter's own session can use it to change or read
+    back a secret ballot; stored apart from the ballot, whose hash (``receipt_hash``) it does not reveal."""
+    return hashlib.sha256(f"meeting-room receipt check\n{poll_id}\n{member_id}\n{code}".encode()).hexdigest()

@@ -30,6 +30,7 @@ from meeting_room.api.routes import (
     pages,
     polls,
     rooms,
+    tellers,
     transcripts,
 )
 from meeting_room.api.routes import store as store_routes
@@ -157,6 +158,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         documents,
         attendance,
         polls,
+        tellers,
         events,
         transcripts,
         minutes,

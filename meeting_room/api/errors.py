@@ -18,7 +18,7 @@ from speech.voiceprint import VoiceEnrolmentError
 from transcripts.errors import ArchiveError, FontError, MinutesError, SearchQueryError, SignatureCheckError, SigningError, TranscriptError
 from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
 from vision.errors import ModelError as VisionModelError
-from voting import BallotError, PollDefinitionError, PollStateError, VotingError
+from voting import BallotError, PollDefinitionError, PollStateError, SealingError, VotingError
 from webrtc.errors import IceConfigError, SignallingError, WebRTCError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (PollStateError, 409),
     (PollDefinitionError, 422),
     (BallotError, 422),
+    (SealingError, 422),
     (ImageTooLargeError, 413),
     (ImageError, 415),
     (EnrolmentPhotoError, 422),

@@ -258,6 +258,7 @@ class Poll(Base):
     ballots_cast: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    ballot_key: Mapped[str | None] = mapped_column(String(64))  # hex X25519 public key of a secret poll
 
 
 class PollEligible(Base):
@@ -300,6 +301,50 @@ class BallotBox(Base):
     selection: Mapped[list[str]] = mapped_column(JSON)
     text: Mapped[str | None] = mapped_column(Text)
     voter_id: Mapped[str | None] = mapped_column(ID)
+
+
+class SealedBallot(Base):
+    """A secret poll's ballot while the poll is open: sealed to the poll's public key, kept with its
+    voter (the voter's own transaction writes it, so hiding the order could not work), unreadable
+    without the poll's private key, which lives in the server's memory. Deleted when the poll closes
+    or is cancelled. Not derived from events; no foreign keys, so ``rebuild`` leaves it alone.
+    """
+
+    __tablename__ = "sealed_ballots"
+    __table_args__ = {"sqlite_with_rowid": False}
+    poll_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)  # one ballot per member, by the key
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReceiptCheck(Base):
+    """H(poll, receipt, voter): lets the voter's own session (with the receipt) change or read back
+    their ballot, while nothing stored joins the voter to the ballot's H(poll, receipt)."""
+
+    __tablename__ = "receipt_checks"
+    __table_args__ = {"sqlite_with_rowid": False}
+    poll_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    check: Mapped[str] = mapped_column(String(64))
+
+
+class PollKeyShare(Base):
+    """Half of an open secret poll's private key, sealed to one teller's key (both halves are needed)."""
+
+    __tablename__ = "poll_key_shares"
+    poll_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    teller_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TellerKey(Base):
+    """A chair's or secretary's teller key pair: the private half encrypted under their passphrase."""
+
+    __tablename__ = "teller_keys"
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # hex
+    locked_private: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Recording(Base):

@@ -1,15 +1,19 @@
 """Polls: create, open, cast, close, publish, cancel; the live tally, receipts and verification.
 
-Ballot secrecy. For every poll the log records *who* voted (``poll.ballot_cast``) but not *what*:
-the choice goes to the ballot box table, which has no timestamp and no insertion-ordered key.
-When the poll closes, all ballots enter the log at once in receipt-hash order, with the voter's id
-only for named polls. For secret polls nothing in the log, the read models or the server's logs
-joins a ballot to its voter, and the live tally shows counts of ballots only.
+Ballot secrecy. For every poll the log records *who* voted (``poll.ballot_cast``) but not *what*.
+A secret poll's ballot is sealed to the poll's public key and stored with its voter (one per
+member, durable); the private key lives only in this server's memory, and split between the two
+tellers for a crash (``services.tellers``). When the poll closes, the ballots are opened and enter
+the log at once in receipt-hash order (a random order) without voters; then the key, its shares
+and the sealed ballots are destroyed and the database scrubbed (``Store.scrub``). A named poll's
+ballots wait in the ballot box with the voter's id. A receipt proves a ballot is counted; changing
+a secret ballot takes the voter's own session *and* the receipt (``receipt_check``).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,9 +26,17 @@ from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_meeting_role, require_staff, require_view
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
-from meeting_room.errors import ChainError, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from meeting_room.errors import (
+    ChainError,
+    ConflictError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
 from meeting_room.roles import MeetingRole
+from meeting_room.services import tellers
 from meeting_room.store import Store
 from voting import (
     PRESETS,
@@ -38,6 +50,7 @@ from voting import (
     PollState,
     PollStateError,
     Rule,
+    SealedContent,
     Secrecy,
     check_transition,
     custom_rule,
@@ -47,9 +60,14 @@ from voting import (
     receipt_hash,
     tally,
 )
+from voting.receipt import receipt_check
+from voting.sealing import KeyPair, open_ballot, seal, seal_ballot, share_context, split
 
 log = logging.getLogger(__name__)
 MAX_DURATION_S = 24 * 3600
+_STARTABLE = frozenset({MeetingState.SCHEDULED, MeetingState.OPEN, MeetingState.ADJOURNED})
+# Tables that held what must not outlive an open secret poll (scrubbed after it closes).
+_BALLOT_BOX_TABLES = ("sealed_ballots", "poll_key_shares", "ballot_box")
 
 
 # --- rules and definitions ---------------------------------------------------------------------
@@ -221,8 +239,29 @@ def open_poll(store: Store, actor: Actor, poll_id: str, duration_s: int | None =
         poll = poll_of(session, poll_id)
         meeting = get_meeting(session, poll.meeting_id)
         require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR}, action_vi="mở biểu quyết", action_en="open a poll")
-        require_state(meeting.id, MeetingState(meeting.state), frozenset({MeetingState.IN_SESSION}), "mở biểu quyết", "open a poll")
+        state = MeetingState(meeting.state)
+        if state is not MeetingState.IN_SESSION:
+            hint = state in _STARTABLE
+            raise InvalidTransitionError(
+                f"Chỉ mở biểu quyết khi cuộc họp đang diễn ra; cuộc họp đang “{state.label_vi}”"
+                + (": hãy bắt đầu (hoặc tiếp tục) phiên họp trước" if hint else ""),
+                f"A vote opens only while the meeting is in session; it is {state}"
+                + (": start (or resume) the session first" if hint else ""),
+                meeting_id=meeting.id,
+                state=state.value,
+                allowed=[MeetingState.IN_SESSION.value],
+            )
         check_transition(poll_id, PollState(poll.state), PollState.OPEN)
+        already = session.scalars(
+            select(t.Poll).where(t.Poll.meeting_id == meeting.id, t.Poll.state == PollState.OPEN.value, t.Poll.id != poll_id)
+        ).first()
+        if already is not None:
+            raise ConflictError(
+                f"Đang có biểu quyết “{already.title}” mở: hãy kết thúc hoặc hủy trước khi mở biểu quyết khác",
+                f"The vote “{already.title}” is open: close or cancel it before opening another",
+                open_poll_id=already.id,
+                open_poll_title=already.title,
+            )
         eligible, members, present = _electorate(session, meeting.id, Eligibility(poll.eligibility))
         if not eligible:
             raise ConflictError(
@@ -231,12 +270,30 @@ def open_poll(store: Store, actor: Actor, poll_id: str, duration_s: int | None =
                 eligibility=poll.eligibility,
             )
         closes_at = store.now() + timedelta(seconds=duration_s) if duration_s else None
+        ballot_key, teller_list = None, None
+        if poll.secrecy == Secrecy.SECRET.value:
+            keys = tellers.require_keys(session, meeting)
+            for teller, share in zip(keys, split(pair.private), strict=True):
+                sealed = seal(bytes.fromhex(teller.public_key), share, share_context(poll_id, teller.member_id))
+                session.add(t.PollKeyShare(poll_id=poll_id, teller_id=teller.member_id, sealed=sealed))
+            ballot_key, teller_list = pair.public.hex(), [k.member_id for k in keys]
         return ev.PollOpened(
-            meeting_id=meeting.id, poll_id=poll_id, eligible=eligible, members=members, present=present, closes_at=closes_at
+            meeting_id=meeting.id,
+            poll_id=poll_id,
+            eligible=eligible,
+            members=members,
+            present=present,
+            closes_at=closes_at,
+            ballot_key=ballot_key,
+            tellers=teller_list,
         )
 
+    pair = KeyPair.generate()  # used by a secret poll only: its private half never reaches the disk
     stored = store.append(decide, actor_id=actor.member_id)
-    return ev.PollOpened.model_validate(stored.data)
+    opened = ev.PollOpened.model_validate(stored.data)
+    if opened.ballot_key is not None:
+        store.ballot_keys.hold(poll_id, pair.private)
+    return opened
 
 
 @dataclass(frozen=True)
@@ -288,23 +345,16 @@ def cast_ballot(
                 eligibility=poll.eligibility,
             )
         choice = definition_of(poll).check(selection, text)
-        named = poll.secrecy == Secrecy.NAMED.value
         voted = session.get(t.PollVoter, (poll_id, actor.member_id)) is not None
         if voted:
-            box = _ballot_to_change(session, poll, actor, given)
-            box.selection, box.text = list(choice.selection), choice.text
+            _check_change(session, poll, actor, given)
+            assert given is not None or poll.secrecy == Secrecy.NAMED.value
+            _put_ballot(session, poll, actor, given, choice, replace=True)
             outcome.update(receipt=given, replaced=True)
             count = poll.ballots_cast
         else:
-            session.add(
-                t.BallotBox(
-                    poll_id=poll_id,
-                    receipt_hash=receipt_hash(poll_id, code),
-                    selection=list(choice.selection),
-                    text=choice.text,
-                    voter_id=actor.member_id if named else None,
-                )
-            )
+            _put_ballot(session, poll, actor, code, choice, replace=False)
+            session.add(t.ReceiptCheck(poll_id=poll_id, member_id=actor.member_id, check=receipt_check(poll_id, code, actor.member_id)))
             outcome.update(receipt=code, replaced=False)
             count = poll.ballots_cast + 1
         outcome["count"], outcome["eligible"] = count, poll.eligible_count or 0
@@ -321,7 +371,8 @@ def cast_ballot(
     return CastReceipt(outcome["receipt"], outcome["count"], outcome["eligible"], outcome["replaced"])
 
 
-def _ballot_to_change(session: Session, poll: t.Poll, actor: Actor, given: str | None) -> t.BallotBox:
+def _check_change(session: Session, poll: t.Poll, actor: Actor, given: str | None) -> None:
+    """A change needs a poll that allows it and, for a secret ballot, the voter's own receipt."""
     if not poll.allow_change:
         raise ConflictError(
             "Bạn đã bỏ phiếu; phiên biểu quyết này không cho phép sửa phiếu",
@@ -329,19 +380,51 @@ def _ballot_to_change(session: Session, poll: t.Poll, actor: Actor, given: str |
             poll_id=poll.id,
         )
     if poll.secrecy == Secrecy.NAMED.value:
-        box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id, t.BallotBox.voter_id == actor.member_id)).one()
-        return box
-    # A secret ballot is found only through the voter's receipt: the server keeps no link.
+        return
     if given is None:
         raise InvalidInputError(
             "Để sửa phiếu kín, hãy nhập mã biên nhận đã nhận khi bỏ phiếu",
             "To change a secret ballot, give the receipt code you received when voting",
             field="receipt",
         )
-    box = session.get(t.BallotBox, (poll.id, receipt_hash(poll.id, given)))
-    if box is None:
-        raise InvalidInputError("Mã biên nhận không khớp với phiếu nào", "The receipt code matches no ballot", field="receipt")
-    return box
+    if not _owns_receipt(session, poll.id, actor.member_id, given):
+        raise PermissionDeniedError(
+            "Mã biên nhận này không phải của bạn: chỉ người đã bỏ phiếu mới sửa được phiếu của mình",
+            "This receipt is not yours: only the voter can change their own ballot",
+            field="receipt",
+        )
+
+
+def _owns_receipt(session: Session, poll_id: str, member_id: str, code: str) -> bool:
+    row = session.get(t.ReceiptCheck, (poll_id, member_id))
+    return row is not None and secrets.compare_digest(row.check, receipt_check(poll_id, code, member_id))
+
+
+def _put_ballot(session: Session, poll: t.Poll, actor: Actor, code: str | None, choice: Choice, *, replace: bool) -> None:
+    """Store (or replace) the voter's ballot: sealed for a secret poll, in the ballot box for a named one."""
+    if poll.secrecy == Secrecy.NAMED.value:
+        if replace:
+            box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id, t.BallotBox.voter_id == actor.member_id)).one()
+            box.selection, box.text = list(choice.selection), choice.text
+            return
+        assert code is not None
+        session.add(
+            t.BallotBox(
+                poll_id=poll.id,
+                receipt_hash=receipt_hash(poll.id, code),
+                selection=list(choice.selection),
+                text=choice.text,
+                voter_id=actor.member_id,
+            )
+        )
+        return
+    assert code is not None and poll.ballot_key is not None
+    content = SealedContent(receipt_hash(poll.id, code), choice.selection, choice.text)
+    sealed = seal_ballot(bytes.fromhex(poll.ballot_key), poll.id, content)
+    if replace:
+        session.get_one(t.SealedBallot, (poll.id, actor.member_id)).sealed = sealed
+    else:
+        session.add(t.SealedBallot(poll_id=poll.id, member_id=actor.member_id, sealed=sealed))
 
 
 def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed:
@@ -355,23 +438,52 @@ def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed
         elif poll.closes_at is None or store.now() < poll.closes_at:
             raise PollStateError("Chưa hết thời gian biểu quyết", "The countdown has not run out", poll_id=poll_id)
         check_transition(poll_id, PollState(poll.state), PollState.CLOSED)
-        rows = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll_id).order_by(t.BallotBox.receipt_hash)).all()
+        records = sorted(_ballots_in_box(store, session, poll), key=lambda r: r.receipt_hash)  # a random order
         voters = session.scalar(select(func.count()).select_from(t.PollVoter).where(t.PollVoter.poll_id == poll_id)) or 0
-        if len(rows) != voters:
+        if len(records) != voters:
             raise ChainError(
-                f"Hòm phiếu có {len(rows)} phiếu nhưng {voters} người đã bỏ phiếu: không thể kết thúc",
-                f"The ballot box holds {len(rows)} ballots but {voters} members voted: refusing to close",
+                f"Hòm phiếu có {len(records)} phiếu nhưng {voters} người đã bỏ phiếu: không thể kết thúc",
+                f"The ballot box holds {len(records)} ballots but {voters} members voted: refusing to close",
                 poll_id=poll_id,
             )
-        records = [
-            ev.BallotRecord(receipt_hash=r.receipt_hash, selection=list(r.selection), text=r.text, voter_id=r.voter_id) for r in rows
-        ]
         electorate = Electorate(poll.members or 0, poll.present or 0, poll.eligible_count or 0)
         result = _count(definition_of(poll), electorate, records)
         return ev.PollClosed(meeting_id=meeting.id, poll_id=poll_id, by_timer=actor is None, ballots=records, result=result)
 
     stored = store.append(decide, actor_id=actor.member_id if actor else None)
+    _destroy_key(store, poll_id)
     return ev.PollClosed.model_validate(stored.data)
+
+
+class BallotBoxLockedError(ConflictError):
+    """A secret poll's key is not in this server's memory (a restart): the tellers must unlock it."""
+
+    code = "ballot_box_locked"
+
+
+def _ballots_in_box(store: Store, session: Session, poll: t.Poll) -> list[ev.BallotRecord]:
+    if poll.secrecy == Secrecy.NAMED.value:
+        rows = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id))
+        return [ev.BallotRecord(receipt_hash=r.receipt_hash, selection=list(r.selection), text=r.text, voter_id=r.voter_id) for r in rows]
+    private = store.ballot_keys.private(poll.id)
+    if private is None:
+        raise BallotBoxLockedError(
+            "Hòm phiếu kín đang khóa (máy chủ đã khởi động lại): chủ tọa và thư ký cần nhập mật khẩu khóa kiểm phiếu để mở",
+            "The secret ballot box is locked (the server restarted): the chair and the secretary must each give their teller passphrase",
+            poll_id=poll.id,
+        )
+    opened = [
+        open_ballot(private, poll.id, blob)
+        for blob in session.scalars(select(t.SealedBallot.sealed).where(t.SealedBallot.poll_id == poll.id))
+    ]
+    return [ev.BallotRecord(receipt_hash=c.receipt_hash, selection=list(c.selection), text=c.text) for c in opened]
+
+
+def _destroy_key(store: Store, poll_id: str) -> None:
+    """After a close or cancel has committed: forget the key and scrub what held the ballots."""
+    if store.ballot_keys.private(poll_id) is not None or store.engine.dialect.name == "sqlite":
+        store.ballot_keys.forget(poll_id)
+        store.scrub(*_BALLOT_BOX_TABLES)
 
 
 def _count(definition: PollDefinition, electorate: Electorate, records: list[ev.BallotRecord]) -> dict[str, Any]:
@@ -404,6 +516,7 @@ def cancel_poll(store: Store, actor: Actor, poll_id: str, reason: str | None = N
         return ev.PollCancelled(meeting_id=meeting.id, poll_id=poll_id, from_state=state, reason=reason)
 
     store.append(decide, actor_id=actor.member_id)
+    _destroy_key(store, poll_id)
 
 
 def due_polls(session: Session) -> list[tuple[str, datetime]]:
@@ -433,12 +546,14 @@ def has_voted(session: Session, poll_id: str, member_id: str) -> bool:
 @dataclass(frozen=True)
 class ReceiptCheck:
     found: bool
+    own: bool  # the voter's own session: only then is the choice shown
     selection: list[str]
     text: str | None
 
 
-def check_receipt(session: Session, poll: t.Poll, code: str) -> ReceiptCheck:
-    """Is the ballot behind this receipt among the counted ones, and what does it say?"""
+def check_receipt(session: Session, actor: Actor, poll: t.Poll, code: str) -> ReceiptCheck:
+    """Is the ballot behind this receipt among the counted ones? What it says is shown to its voter only
+    (whoever else holds the receipt, a coercer included, learns just that it is counted as cast)."""
     given = normalise_receipt(code)
     if given is None:
         raise InvalidInputError("Mã biên nhận không đúng dạng", "The receipt code is malformed", field="receipt")
@@ -449,7 +564,8 @@ def check_receipt(session: Session, poll: t.Poll, code: str) -> ReceiptCheck:
             state=poll.state,
         )
     row = session.get(t.Ballot, (poll.id, receipt_hash(poll.id, given)))
-    return ReceiptCheck(row is not None, list(row.selection) if row else [], row.text if row else None)
+    own = row is not None and _owns_receipt(session, poll.id, actor.member_id, given)
+    return ReceiptCheck(row is not None, own, list(row.selection) if own and row else [], row.text if own and row else None)
 
 
 # --- verification ------------------------------------------------------------------------------

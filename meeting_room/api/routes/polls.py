@@ -12,9 +12,10 @@ from sqlalchemy import select
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.db import tables as t
 from meeting_room.roles import MeetingRole, Role
-from meeting_room.services import polls
+from meeting_room.services import polls, tellers
 from meeting_room.store import Store
 from meeting_room.text import LongText, Name, Title
 from voting import PRESETS, Eligibility, PollKind, PollState, PollStateError, Secrecy
@@ -66,6 +67,24 @@ class You(BaseModel):
     voted: bool
 
 
+class TellerOut(BaseModel):
+    member_id: str
+    full_name: str
+    gave_passphrase: bool
+
+
+class BallotBoxOut(BaseModel):
+    """A secret poll's ballot box while open: locked after a restart until both tellers unlock it."""
+
+    locked: bool
+    tellers: list[TellerOut]
+
+
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    passphrase: str = Field(min_length=1, max_length=1024)
+
+
 class PollOut(BaseModel):
     id: str
     meeting_id: str
@@ -94,6 +113,7 @@ class PollOut(BaseModel):
     live_counts: dict[str, int] | None = Field(None, description="Named polls while open, for the chair and secretary only")
     result: dict[str, Any] | None = Field(None, description="After closing for the chair and secretary; after publishing for all")
     cancel_reason: str | None
+    ballot_box: BallotBoxOut | None = Field(None, description="Secret polls while open: whether the tellers must unlock the key")
     you: You
 
 
@@ -124,6 +144,7 @@ class BallotsOut(BaseModel):
 
 class ReceiptOut(BaseModel):
     found: bool
+    own: bool = Field(description="True when the receipt is the caller's own: only then are the options shown")
     options: list[str]
     labels: list[str]
     text: str | None
@@ -135,7 +156,19 @@ def _is_staff(session: Any, actor: Actor, meeting: t.Meeting) -> bool:
     return actor.has() or meeting_role(session, actor, meeting) in (MeetingRole.CHAIR, MeetingRole.SECRETARY)
 
 
-def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll) -> PollOut:
+def _box(session: Any, keys: BallotKeyring, poll: t.Poll) -> BallotBoxOut | None:
+    if poll.ballot_key is None or poll.state != PollState.OPEN.value:
+        return None
+    tellers = session.scalars(select(t.PollKeyShare.teller_id).where(t.PollKeyShare.poll_id == poll.id)).all()
+    given = keys.given(poll.id)
+    names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_(tellers)))}
+    return BallotBoxOut(
+        locked=keys.private(poll.id) is None,
+        tellers=[TellerOut(member_id=m, full_name=names.get(m, m), gave_passphrase=m in given) for m in sorted(tellers)],
+    )
+
+
+def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: BallotKeyring) -> PollOut:
     staff = _is_staff(session, actor, meeting) or actor.has(Role.CLERK)
     state = PollState(poll.state)
     definition = polls.definition_of(poll)
@@ -171,6 +204,7 @@ def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll) -> PollOu
         live_counts=polls.live_counts(session, poll) if staff else None,
         result=poll.result if visible else None,
         cancel_reason=poll.cancel_reason,
+        ballot_box=_box(session, keys, poll),
         you=You(
             eligible=session.get(t.PollEligible, (poll.id, actor.member_id)) is not None,
             voted=polls.has_voted(session, poll.id, actor.member_id),
@@ -182,7 +216,7 @@ def _view(store: Store, actor: Actor, meeting_id: str, poll_id: str) -> PollOut:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
-        return _out(session, actor, meeting, polls.poll_of(session, poll_id, meeting_id))
+        return _out(session, actor, meeting, polls.poll_of(session, poll_id, meeting_id), store.ballot_keys)
 
 
 def _check(store: Store, actor: Actor, meeting_id: str, poll_id: str) -> None:
@@ -225,7 +259,7 @@ def list_polls(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[PollOu
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
         rows = session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id).order_by(t.Poll.created_at, t.Poll.id))
-        return [_out(session, actor, meeting, poll) for poll in rows]
+        return [_out(session, actor, meeting, poll, store.ballot_keys) for poll in rows]
 
 
 @router.get("/{poll_id}")
@@ -247,6 +281,14 @@ def close_poll(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) 
     """Close the vote and count it under the poll's rule (the chair)."""
     _check(store, actor, meeting_id, poll_id)
     polls.close_poll(store, actor, poll_id)
+    return _view(store, actor, meeting_id, poll_id)
+
+
+@router.post("/{poll_id}/unlock")
+def unlock(meeting_id: str, poll_id: str, body: UnlockIn, store: StoreDep, actor: ActorDep) -> PollOut:
+    """A teller (the chair or the secretary) gives their passphrase to unlock a secret ballot box after a restart."""
+    _check(store, actor, meeting_id, poll_id)
+    tellers.unlock(store, actor, poll_id, body.passphrase)
     return _view(store, actor, meeting_id, poll_id)
 
 
@@ -317,14 +359,21 @@ def ballots(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
 
 @router.post("/{poll_id}/receipt")
 def check_receipt(meeting_id: str, poll_id: str, body: ReceiptIn, store: StoreDep, actor: ActorDep) -> ReceiptOut:
-    """Check that the ballot behind a receipt code is among the counted ones, and what it says."""
+    """Check that the ballot behind a receipt code is counted as cast; the voter alone also sees what it says."""
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))
         poll = polls.poll_of(session, poll_id, meeting_id)
-        r = polls.check_receipt(session, poll, body.receipt)
+        r = polls.check_receipt(session, actor, poll, body.receipt)
         labels = {o["option_id"]: o["label"] for o in poll.options}
-    if r.found:
-        vi, en = "Phiếu của bạn có trong kết quả kiểm phiếu", "Your ballot is in the count"
+    if r.found and r.own:
+        vi, en = "Phiếu của bạn có trong kết quả kiểm phiếu, đúng như bạn đã bỏ", "Your ballot is in the count, as you cast it"
+    elif r.found:
+        vi, en = (
+            "Phiếu ứng với mã biên nhận này có trong kết quả kiểm phiếu (nội dung phiếu chỉ người bỏ phiếu xem được)",
+            "The ballot with this receipt is in the count as cast (only its voter can see what it says)",
+        )
     else:
         vi, en = "Không có phiếu nào ứng với mã biên nhận này", "No counted ballot has this receipt"
-    return ReceiptOut(found=r.found, options=r.selection, labels=[labels[o] for o in r.selection], text=r.text, message=vi, message_en=en)
+    return ReceiptOut(
+        found=r.found, own=r.own, options=r.selection, labels=[labels[o] for o in r.selection], text=r.text, message=vi, message_en=en
+    )

@@ -112,22 +112,29 @@ def test_secret_poll_live_tally_is_counts_only_on_the_websocket(client: TestClie
     }
     secret = client.post(_url(world), json=election, headers=chair).json()
     named = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
-    for p in (secret, named):
-        assert client.post(_url(world, f"/{p['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    assert client.post(_url(world, f"/{secret['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    refused = client.post(_url(world, f"/{named['id']}/open"), json={}, headers=chair)  # one vote at a time
+    assert refused.status_code == 409 and refused.json()["error"]["details"]["open_poll_id"] == secret["id"]
+    assert "Bầu Phó Chủ tịch" in refused.json()["error"]["message"]
     token = chair["Authorization"].removeprefix("Bearer ")
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
         while ws.receive_json()["kind"] != "ready":
             pass
         member = login(client, "member1")
-        client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["o2"]}, headers=member)
-        client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["no"]}, headers=member)
-        first = ws.receive_json()
-        second, tally = ws.receive_json(), ws.receive_json()
-    assert first["event"]["type"] == "poll.ballot_cast" and first["event"]["data"]["ballots_cast"] == 1
-    assert "o2" not in str(first) and "selection" not in str(first)
-    assert second["event"]["data"]["poll_id"] == named["id"]
-    assert tally == {"kind": "tally", "poll_id": named["id"], "ballots_cast": 1, "eligible": 4, "counts": {"yes": 0, "no": 1, "abstain": 0}}
-    assert client.get(_url(world, f"/{secret['id']}"), headers=chair).json()["live_counts"] is None
+        assert client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["o2"]}, headers=member).status_code == 201
+        assert client.get(_url(world, f"/{secret['id']}"), headers=chair).json()["live_counts"] is None
+        assert client.post(_url(world, f"/{secret['id']}/close"), headers=chair).status_code == 200
+        assert client.post(_url(world, f"/{named['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+        assert client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["no"]}, headers=member).status_code == 201
+        messages = [ws.receive_json()]
+        while messages[-1]["kind"] != "tally":
+            messages.append(ws.receive_json())
+    events = [m["event"] for m in messages if m["kind"] == "event"]
+    cast = [e for e in events if e["type"] == "poll.ballot_cast"]
+    assert [e["data"]["poll_id"] for e in cast] == [secret["id"], named["id"]]
+    assert cast[0]["data"]["ballots_cast"] == 1 and "o2" not in str(cast[0]) and "selection" not in str(cast[0])
+    assert all(m.get("poll_id") != secret["id"] for m in messages if m["kind"] == "tally")  # a secret poll: counts of ballots only
+    assert messages[-1] == {"kind": "tally", "poll_id": named["id"], "ballots_cast": 1, "eligible": 4, "counts": {"yes": 0, "no": 1, "abstain": 0}}
 
 
 def test_bad_poll_definitions_get_clear_errors(client: TestClient, world: World) -> None:

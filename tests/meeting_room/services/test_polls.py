@@ -45,8 +45,12 @@ def test_secret_ballots_never_meet_their_voters(any_world: World) -> None:
     receipts = {who: _vote(world, pid, who, choice).receipt for who, choice in zip(VOTERS, ("yes", "yes", "no", "abstain"), strict=True)}
 
     with world.store.read() as session:
-        box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == pid)).all()
-        assert len(box) == 4 and all(b.voter_id is None for b in box)
+        assert session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == pid)).all() == []
+        sealed = session.scalars(select(t.SealedBallot).where(t.SealedBallot.poll_id == pid)).all()
+        # one sealed ballot per voter, all of one length, none readable
+        assert len(sealed) == 4 and len({len(b.sealed) for b in sealed}) == 1
+        assert not any(word in b.sealed for b in sealed for word in (b"yes", b"no", b"abstain", *(r.encode() for r in receipts.values())))
+        assert len(session.scalars(select(t.PollKeyShare).where(t.PollKeyShare.poll_id == pid)).all()) == 2
     cast_events = [e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.ballot_cast"]
     assert [e.data["ballots_cast"] for e in cast_events] == [1, 2, 3, 4]
     assert all(set(e.data) == {"meeting_id", "poll_id", "voter_id", "ballots_cast", "eligible", "replaced"} for e in cast_events)
@@ -55,11 +59,15 @@ def test_secret_ballots_never_meet_their_voters(any_world: World) -> None:
     assert [b.receipt_hash for b in closed.ballots] == sorted(b.receipt_hash for b in closed.ballots)  # not cast order
     assert all(b.voter_id is None for b in closed.ballots)
     assert closed.result["outcome"] == "failed" and closed.result["options"][0]["votes"] == 2  # 2 of 4 present is not more than half
+    assert world.store.ballot_keys.private(pid) is None  # the key is gone from memory
     with world.store.read() as session:
-        assert session.scalars(select(t.BallotBox)).all() == []
+        for table in (t.BallotBox, t.SealedBallot, t.PollKeyShare):
+            assert session.scalars(select(table)).all() == []
         poll = session.get_one(t.Poll, pid)
-        mine = polls.check_receipt(session, poll, receipts["member1"])
-    assert mine.found and mine.selection == ["no"]
+        mine = polls.check_receipt(session, world.actor("member1"), poll, receipts["member1"])
+        theirs = polls.check_receipt(session, world.actor("member2"), poll, receipts["member1"])
+    assert mine.found and mine.own and mine.selection == ["no"]
+    assert theirs.found and not theirs.own and theirs.selection == [] and theirs.text is None  # a coercer learns only "counted"
 
 
 def test_one_ballot_per_member_is_enforced_by_the_database(any_world: World) -> None:
@@ -143,26 +151,34 @@ def test_ballot_errors_and_deadline(world: World) -> None:
 def test_changing_a_ballot_where_allowed(world: World) -> None:
     _in_session(world)
     named = _poll(world, allow_change=True)
-    secret = _poll(world, allow_change=True, secrecy=Secrecy.SECRET)
     chair = world.actor("chair")
-    for pid in (named, secret):
-        polls.open_poll(world.store, chair, pid)
+    polls.open_poll(world.store, chair, named)
     first = _vote(world, named, "member1", "no")
     again = _vote(world, named, "member1", "yes")
     assert (again.replaced, again.receipt, again.ballots_cast) == (True, None, 1)
+    assert polls.close_poll(world.store, chair, named).result["options"][0]["votes"] == 1
 
+    secret = _poll(world, allow_change=True, secrecy=Secrecy.SECRET)
+    polls.open_poll(world.store, chair, secret)
     code = _vote(world, secret, "member1", "no").receipt
-    assert code is not None
+    other = _vote(world, secret, "member2", "no").receipt
+    assert code is not None and other is not None
+    before = snapshot(world.store)
     with pytest.raises(MeetingRoomError, match="mã biên nhận"):
         _vote(world, secret, "member1", "yes")
-    with pytest.raises(MeetingRoomError, match="không khớp"):
+    with pytest.raises(PermissionDeniedError, match="không phải của bạn"):
         _vote(world, secret, "member1", "yes", receipt="AAAA-AAAA-AAAA-AAAA")
+    # Another voter's receipt changes nothing, even in the hands of someone who has voted too.
+    with pytest.raises(PermissionDeniedError, match="không phải của bạn"):
+        _vote(world, secret, "member2", "yes", receipt=code)
+    assert snapshot(world.store) == before
     changed = _vote(world, secret, "member1", "yes", receipt=code.lower())
     assert changed.replaced
-    for pid in (named, secret):
-        assert polls.close_poll(world.store, chair, pid).result["options"][0]["votes"] == 1
+    result = polls.close_poll(world.store, chair, secret).result
+    assert [o["votes"] for o in result["options"]] == [1, 1, 0]
     with world.store.read() as session:
-        assert polls.check_receipt(session, session.get_one(t.Poll, named), first.receipt or "").selection == ["yes"]
+        poll = session.get_one(t.Poll, named)
+        assert polls.check_receipt(session, world.actor("member1"), poll, first.receipt or "").selection == ["yes"]
 
 
 def test_meeting_cannot_close_with_a_poll_open_and_cancel_discards_ballots(world: World) -> None:
@@ -187,14 +203,15 @@ def test_rebuild_keeps_open_ballots_and_reproduces_results(world: World) -> None
         polls.open_poll(world.store, chair, pid)
         _vote(world, pid, "member1", "yes")
         _vote(world, pid, "member2", "no")
-    polls.close_poll(world.store, chair, done)
-    polls.publish_poll(world.store, chair, done)
+        if pid == done:
+            polls.close_poll(world.store, chair, done)
+            polls.publish_poll(world.store, chair, done)
     with world.store.read() as session:
         before = [(p.id, p.state, p.result, p.ballots_cast) for p in session.scalars(select(t.Poll).order_by(t.Poll.id))]
     world.store.rebuild()
     with world.store.read() as session:
         after = [(p.id, p.state, p.result, p.ballots_cast) for p in session.scalars(select(t.Poll).order_by(t.Poll.id))]
-        assert len(session.scalars(select(t.BallotBox)).all()) == 2
+        assert len(session.scalars(select(t.SealedBallot)).all()) == 2
     assert before == after
     assert polls.close_poll(world.store, chair, still_open).result["ballots_cast"] == 2
 
