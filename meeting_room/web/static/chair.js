@@ -91,6 +91,19 @@ function countdown(poll) {
   return el;
 }
 
+// A secret ballot box whose key the server lost (a restart): the chair and the secretary each give
+// their teller passphrase, on their own tablet, before the vote can be counted.
+function ballotBoxLock(p, post) {
+  if (!p.ballot_box?.locked) return null;
+  const input = h("input", { type: "password", id: "teller-passphrase", autocomplete: "off", placeholder: "Mật khẩu khóa kiểm phiếu" });
+  return h("div", { class: "card warn", id: "ballot-box-locked" },
+    h("p", {}, h("b", {}, "Hòm phiếu kín đang khóa"), " (máy chủ đã khởi động lại). Chủ tọa và thư ký mỗi người nhập mật khẩu khóa kiểm phiếu của mình để kiểm phiếu. ",
+      h("span", { class: "en" }, "The secret ballot box is locked: the chair and the secretary each give their teller passphrase.")),
+    h("ul", { class: "plain" }, p.ballot_box.tellers.map((t) => h("li", {}, `${t.full_name}: ${t.gave_passphrase ? "đã mở khóa" : "chưa mở khóa"}`))),
+    h("div", { class: "row" }, input,
+      h("button", { type: "button", class: "primary", id: "unlock-ballot-box", onclick: (ev) => post(p, "unlock", { passphrase: input.value })(ev) }, "Mở khóa")));
+}
+
 function renderPolls() {
   const polls = live.polls || [];
   const open = polls.filter((p) => p.state === "open");
@@ -104,6 +117,7 @@ function renderPolls() {
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
+      ballotBoxLock(p, post),
       chairBallot(p),
       h("button", { type: "button", class: "primary big", id: "close-poll", onclick: post(p, "close") }, "Kết thúc biểu quyết"))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result),

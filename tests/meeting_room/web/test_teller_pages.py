@@ -1,0 +1,64 @@
+"""Teller keys and a locked secret ballot box, by tap in a real browser."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import attendance, meetings, polls
+from tests.conftest import TELLER_PASSPHRASE
+from tests.meeting_room.web.conftest import LiveServer, shot
+from voting import Secrecy
+
+NEW_PASSPHRASE = "hai khoa cho mot hom phieu"
+
+
+def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    world = live_server.world
+    store = world.store
+    with store.read() as session, session.begin():
+        session.delete(session.get_one(t.TellerKey, world.ids["secretary"]))
+
+    # the secretary makes a teller key on the meetings page
+    secretary = live_server.page(browser, "secretary", "/meetings")
+    expect(secretary.locator("#teller-status")).to_have_text("Bạn chưa có khóa kiểm phiếu.")
+    secretary.locator("#teller-new").fill(NEW_PASSPHRASE)
+    secretary.locator("#teller-again").fill("mot cau khac han nhe")
+    secretary.locator("#teller-save").click()
+    expect(secretary.locator(".toast.error")).to_contain_text("không khớp")
+    secretary.locator("#teller-again").fill(NEW_PASSPHRASE)
+    secretary.locator("#teller-save").click()
+    expect(secretary.locator("#teller-status")).to_contain_text("Bạn đã có khóa")
+    shot(secretary, "meetings-teller-key")
+
+    # a secret vote is open with a ballot in it when the server restarts (its memory is gone)
+    chair_actor = world.actor("chair")
+    meetings.transition(store, chair_actor, world.meeting_id, MeetingState.OPEN)
+    meetings.transition(store, chair_actor, world.meeting_id, MeetingState.IN_SESSION)
+    for who in ("chair", "secretary", "member1"):
+        attendance.record(store, chair_actor, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+    pid = polls.create_poll(store, chair_actor, world.meeting_id, polls.PollSpec(title="Bầu Trưởng ban", secrecy=Secrecy.SECRET))
+    polls.open_poll(store, chair_actor, pid)
+    polls.cast_ballot(store, world.actor("member1"), pid, ["yes"])
+    store.ballot_keys.forget(pid)
+
+    chair = live_server.page(browser, "chair", f"/chair/{world.meeting_id}", touch=True)
+    expect(chair.locator("#ballot-box-locked")).to_be_visible()
+    chair.locator("#teller-passphrase").fill("sai mat khau roi")
+    chair.locator("#unlock-ballot-box").tap()
+    expect(chair.locator(".toast.error")).to_contain_text("Sai mật khẩu khóa kiểm phiếu")
+    chair.locator("#teller-passphrase").fill(TELLER_PASSPHRASE)
+    chair.locator("#unlock-ballot-box").tap()
+    expect(chair.locator("#ballot-box-locked")).to_contain_text("Người chair: đã mở khóa")
+    shot(chair, "chair-ballot-box-locked")
+
+    secretary.goto(f"/chair/{world.meeting_id}")
+    secretary.locator("#teller-passphrase").fill(NEW_PASSPHRASE)
+    secretary.locator("#unlock-ballot-box").click()
+    expect(secretary.locator("#ballot-box-locked")).to_have_count(0)
+    expect(secretary.locator("#close-poll")).to_be_visible()
+    assert store.ballot_keys.private(pid) is not None
+    chair.locator("#close-poll").tap()
+    expect(chair.locator("#publish-poll")).to_be_visible()
