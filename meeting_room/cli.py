@@ -632,6 +632,9 @@ def demo(ctx: click.Context) -> None:
     click.echo("Đã nạp dữ liệu mẫu / demo loaded. Tài khoản / accounts:")
     for username, password, name in result.logins:
         click.echo(f"  {username:<12} {password}  {name}")
+    click.echo("Mật khẩu khóa kiểm phiếu (biểu quyết kín) / teller passphrases (secret votes):")
+    for username, passphrase in result.tellers:
+        click.echo(f"  {username:<12} {passphrase}")
     click.echo(f"Cuộc họp mẫu / demo meeting: {result.meeting_id}")
 
 

@@ -14,7 +14,7 @@ from meeting_room.access import Actor
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError
 from meeting_room.roles import Role
-from meeting_room.services import agenda, bodies, meetings, members, polls, rooms
+from meeting_room.services import agenda, bodies, meetings, members, polls, rooms, tellers
 from meeting_room.store import Store
 
 BODY_NAME = "Hội đồng nhân dân tỉnh Sơn Hà (dữ liệu mẫu)"
@@ -42,6 +42,7 @@ class DemoResult:
     body_id: str
     meeting_id: str
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, password, full name
+    tellers: list[tuple[str, str]] = field(default_factory=list)  # username, teller passphrase
 
 
 def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh") -> DemoResult:
@@ -99,5 +100,13 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
             agenda_item_id=items[2],
         ),
     )
+    # The demo meeting's chair and secretary get teller keys (in real use each makes their own on the
+    # meetings page), so that a secret vote can be tried at once.
+    for username in ("chutich", "thuky"):
+        passphrase = auth.new_password()
+        with store.read() as session:
+            teller = auth.actor_of(session.get_one(t.Member, ids[username]))
+        tellers.set_key(store, teller, passphrase)
+        result.tellers.append((username, passphrase))
     result.meeting_id = meeting_id
     return result
