@@ -180,11 +180,16 @@ class Store:
         try:
             if self.engine.dialect.name == "sqlite":
                 with self.engine.connect() as conn:
-                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                    conn.exec_driver_sql("PRAGMA busy_timeout=3000")  # never hold up the close for long
+                    try:
+                        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                    finally:
+                        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
                 if busy and busy[0]:
                     log.warning("WAL checkpoint was busy; old pages are cleared at the next checkpoint")
             else:
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("SET lock_timeout = '3s'")  # other rooms' votes go on meanwhile
                     for table in tables:
                         conn.exec_driver_sql(f'VACUUM FULL "{table}"')
         except Exception:  # the close itself has committed; never fail it for this

@@ -480,8 +480,10 @@ def _ballots_in_box(store: Store, session: Session, poll: t.Poll) -> list[ev.Bal
 
 
 def _destroy_key(store: Store, poll_id: str) -> None:
-    """After a close or cancel has committed: forget the key and scrub what held the ballots."""
-    if store.ballot_keys.private(poll_id) is not None or store.engine.dialect.name == "sqlite":
+    """After a secret poll's close or cancel has committed: forget the key and scrub what held the ballots."""
+    with store.read() as session:
+        secret = session.scalar(select(t.Poll.ballot_key).where(t.Poll.id == poll_id)) is not None
+    if secret:
         store.ballot_keys.forget(poll_id)
         store.scrub(*_BALLOT_BOX_TABLES)
 
