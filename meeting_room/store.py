@@ -190,8 +190,11 @@ class Store:
             else:
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql("SET lock_timeout = '3s'")  # other rooms' votes go on meanwhile
-                    for table in tables:
-                        conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+                    try:
+                        for table in tables:
+                            conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+                    finally:
+                        conn.exec_driver_sql("RESET lock_timeout")
         except Exception:  # the close itself has committed; never fail it for this
             log.exception("could not scrub %s", ", ".join(tables))
 
