@@ -30,9 +30,19 @@ class EventPayload(BaseModel):
                 raise TypeError(f"duplicate event type {cls.type}")
             EVENT_TYPES[cls.type] = cls
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """What clients (the events API, the live stream) are shown of a stored event's data."""
+        return data
+
     @property
     def meeting_scope(self) -> str | None:
         return getattr(self, "meeting_id", None)
+
+
+def public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    cls = EVENT_TYPES.get(event_type)
+    return cls.public_data(data) if cls is not None else data
 
 
 def parse_payload(event_type: str, data: dict[str, Any]) -> EventPayload:
@@ -425,6 +435,15 @@ class PollClosed(EventPayload):
     by_timer: bool = False
     ballots: list[BallotRecord]
     result: dict[str, Any]
+
+    @classmethod
+    def public_data(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """A secret ballot is shown without its receipt hash: whoever is handed a voter's receipt could
+        otherwise hash it and find the choice (the voter's own session is told by the receipt check)."""
+        ballots = data.get("ballots", [])
+        if not ballots or any(b.get("voter_id") for b in ballots):
+            return data
+        return {**data, "ballots": [{k: v for k, v in b.items() if k != "receipt_hash"} for b in ballots]}
 
 
 class PollPublished(EventPayload):

@@ -28,7 +28,7 @@ from meeting_room.bus import Bus
 from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, link_hash, verify_links
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
 from meeting_room.errors import ConflictError, SealedError
-from meeting_room.events import EventPayload, parse_payload
+from meeting_room.events import EventPayload, parse_payload, public_data
 from meeting_room.notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ class StoredEvent:
     def from_row(cls, row: EventRow) -> StoredEvent:
         return cls(row.seq, row.type, row.meeting_id, row.actor_id, row.occurred_at, json.loads(row.payload), row.hash, row.prev_hash)
 
-    def message(self) -> dict[str, Any]:
-        """The form sent to clients (HTTP and WebSocket)."""
+    def record(self) -> dict[str, Any]:
+        """The whole event, as the archive keeps it (its hash covers exactly this data)."""
         return {
             "id": self.seq,
             "type": self.type,
@@ -64,6 +64,10 @@ class StoredEvent:
             "data": self.data,
             "hash": self.hash,
         }
+
+    def message(self) -> dict[str, Any]:
+        """The form sent to clients (HTTP and WebSocket): the record less what clients must not see."""
+        return {**self.record(), "data": public_data(self.type, self.data)}
 
 
 def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:

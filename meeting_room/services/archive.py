@@ -101,7 +101,7 @@ def _collect(
         )
     out["bieu-quyet.json"] = _json(polls)
     out["nhat-ky-su-kien.jsonl"] = "".join(
-        json.dumps(e.message(), ensure_ascii=False, sort_keys=True) + "\n" for e in store.events(meeting_id=meeting_id)
+        json.dumps(e.record(), ensure_ascii=False, sort_keys=True) + "\n" for e in store.events(meeting_id=meeting_id)
     ).encode()
     for recording in session.scalars(select(t.Recording).where(t.Recording.meeting_id == meeting_id)):
         out[f"ghi-am/{recording.sha256[:12]}-{recording.filename}"] = recordings.open(recording.sha256)

@@ -127,7 +127,7 @@ class CastOut(BaseModel):
 
 
 class BallotOut(BaseModel):
-    receipt_hash: str
+    receipt_hash: str | None = Field(description="Named polls only: a secret ballot's receipt is checked with POST …/receipt")
     options: list[str]
     labels: list[str]
     text: str | None
@@ -344,7 +344,7 @@ def ballots(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
             secrecy=Secrecy(poll.secrecy),
             ballots=[
                 BallotOut(
-                    receipt_hash=b.receipt_hash,
+                    receipt_hash=b.receipt_hash if poll.secrecy == Secrecy.NAMED.value else None,
                     options=b.selection,
                     labels=[labels[o] for o in b.selection],
                     text=b.text,

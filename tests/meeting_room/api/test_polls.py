@@ -198,3 +198,28 @@ def test_the_countdown_closes_the_poll_by_itself(settings: Settings, world: Worl
                 pass
     assert msg["event"]["data"]["by_timer"] is True and msg["event"]["actor_id"] is None
     assert msg["event"]["data"]["result"]["ballots_cast"] == 1
+
+
+def test_a_secret_ballots_receipt_shows_its_choice_to_its_voter_only(client: TestClient, world: World) -> None:
+    chair = _session_with_attendance(client, world)
+    poll = client.post(_url(world), json={"title": "Bầu kín", "secrecy": "secret", "allow_change": True}, headers=chair).json()
+    assert client.post(_url(world, f"/{poll['id']}/open"), json={}, headers=chair).status_code == 200
+    voter, other = login(client, "member1"), login(client, "member2")
+    code = client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["no"]}, headers=voter).json()["receipt"]
+    assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=other).status_code == 201
+    before = snapshot(world.store)
+    stolen = client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"], "receipt": code}, headers=other)
+    assert stolen.status_code == 403 and stolen.json()["error"]["message_en"].startswith("This receipt is not yours")
+    assert snapshot(world.store) == before  # another member's receipt altered nothing
+    for verb in ("close", "publish"):
+        assert client.post(_url(world, f"/{poll['id']}/{verb}"), headers=chair).status_code == 200
+    theirs = client.post(_url(world, f"/{poll['id']}/receipt"), json={"receipt": code}, headers=other).json()
+    assert theirs["found"] and not theirs["own"] and theirs["options"] == [] and "chỉ người bỏ phiếu" in theirs["message"]
+    mine = client.post(_url(world, f"/{poll['id']}/receipt"), json={"receipt": code}, headers=voter).json()
+    assert mine["found"] and mine["own"] and mine["labels"] == ["Không tán thành"]
+    # nowhere else does a receipt lead to its choice: the ballot list and the log show no receipt hashes
+    listed = client.get(_url(world, f"/{poll['id']}/ballots"), headers=other).json()
+    assert sorted(b["options"][0] for b in listed["ballots"]) == ["no", "yes"] and all(b["receipt_hash"] is None for b in listed["ballots"])
+    events = client.get(f"/api/meetings/{world.meeting_id}/events", headers=other).json()["events"]
+    closed = next(e for e in events if e["type"] == "poll.closed")
+    assert "receipt_hash" not in str(closed) and len(closed["data"]["ballots"]) == 2
