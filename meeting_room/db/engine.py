@@ -66,3 +66,13 @@ def migrate(engine: Engine) -> None:
             f"Không kết nối được cơ sở dữ liệu {engine.url.render_as_string()}: {exc.orig}",
             f"Cannot reach the database {engine.url.render_as_string()}: {exc.orig}",
         ) from None
+    except MigrationRefused as exc:
+        raise SettingsError(exc.message_vi, exc.message_en) from None
+
+
+class MigrationRefused(RuntimeError):
+    """A migration that will not run on the data it found; nothing was changed (its transaction rolls back)."""
+
+    def __init__(self, message_vi: str, message_en: str) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.message_vi, self.message_en = message_vi, message_en

@@ -24,3 +24,42 @@ def test_migrations_match_the_tables(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     engine.dispose()
     assert diff == [], diff
+
+
+def test_the_sealed_ballot_migration_refuses_clear_secret_ballots_left_open(tmp_path: Path) -> None:
+    """An older version's open secret poll (ballots in the clear) stops the upgrade with a message; nothing changes."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from meeting_room.db.engine import alembic_config
+    from meeting_room.errors import SettingsError
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+    raw = engine.raw_connection()  # autocommit, foreign keys off: the rows alone, as an old version left them
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.execute(
+            "INSERT INTO polls (id, meeting_id, title, kind, options, min_choices, max_choices, secrecy, eligibility,"
+            " allow_change, rule, state, created_at, ballots_cast) VALUES ('p1', 'm1', 'Bầu', 'motion', '[]', 1, 1,"
+            " 'secret', 'present', 0, '{}', 'open', '2026-11-01 08:00:00+00:00', 1)"
+        )
+        cur.execute("INSERT INTO ballot_box (poll_id, receipt_hash, selection) VALUES ('p1', ?, '[\"yes\"]')", ("a" * 64,))
+        cur.execute("PRAGMA foreign_keys=ON")
+    finally:
+        raw.close()
+    try:
+        migrate(engine)
+    except SettingsError as exc:
+        assert "close it with that version" in exc.message_en and "hãy kết thúc" in exc.message_vi
+    else:
+        raise AssertionError("the upgrade went through")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
+        assert conn.execute(text("SELECT count(*) FROM ballot_box")).scalar() == 1
+    engine.dispose()

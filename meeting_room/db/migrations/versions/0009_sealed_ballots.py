@@ -8,6 +8,8 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
+from meeting_room.db.engine import MigrationRefused
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -42,8 +44,8 @@ def upgrade() -> None:
         sa.Column("locked_private", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ballot_key", sa.String(64), nullable=True))
+    # A plain ADD COLUMN: a batch copy of ``polls`` would trip the foreign keys of its children.
+    op.add_column("polls", sa.Column("ballot_key", sa.String(64), nullable=True))
     # Secret ballots left in the clear by an older version while a poll was open: refuse to carry
     # them on silently; such polls must be closed by the old version before upgrading.
     conn = op.get_bind()
@@ -51,9 +53,9 @@ def upgrade() -> None:
         sa.text("SELECT count(*) FROM ballot_box b JOIN polls p ON p.id = b.poll_id WHERE p.secrecy = 'secret'")
     ).scalar()
     if open_secret:
-        raise RuntimeError(
-            "A secret poll is open with ballots stored by the previous version: close it before upgrading "
-            "/ Có phiên biểu quyết kín đang mở với phiếu do phiên bản trước lưu: hãy kết thúc trước khi nâng cấp"
+        raise MigrationRefused(
+            "Có phiên biểu quyết kín đang mở với phiếu do phiên bản trước lưu: hãy kết thúc nó bằng phiên bản trước rồi nâng cấp",
+            "A secret poll is open with ballots stored by the previous version: close it with that version, then upgrade",
         )
 
 
