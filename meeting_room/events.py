@@ -31,8 +31,9 @@ class EventPayload(BaseModel):
             EVENT_TYPES[cls.type] = cls
 
     @classmethod
-    def public_data(cls, data: dict[str, Any]) -> dict[str, Any]:
-        """What clients (the events API, the live stream) are shown of a stored event's data."""
+    def public_data(cls, data: dict[str, Any], staff: bool) -> dict[str, Any]:
+        """What clients (the events API, the live stream) are shown of a stored event's data;
+        ``staff``: the meeting's chair or secretary, an admin or a clerk."""
         return data
 
     @property
@@ -40,9 +41,9 @@ class EventPayload(BaseModel):
         return getattr(self, "meeting_id", None)
 
 
-def public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+def public_data(event_type: str, data: dict[str, Any], staff: bool) -> dict[str, Any]:
     cls = EVENT_TYPES.get(event_type)
-    return cls.public_data(data) if cls is not None else data
+    return cls.public_data(data, staff) if cls is not None else data
 
 
 def parse_payload(event_type: str, data: dict[str, Any]) -> EventPayload:
@@ -437,10 +438,13 @@ class PollClosed(EventPayload):
     result: dict[str, Any]
 
     @classmethod
-    def public_data(cls, data: dict[str, Any]) -> dict[str, Any]:
-        """A secret ballot is shown without its receipt hash: whoever is handed a voter's receipt could
-        otherwise hash it and find the choice (the voter's own session is told by the receipt check)."""
+    def public_data(cls, data: dict[str, Any], staff: bool) -> dict[str, Any]:
+        """Members see the count when the chair publishes it (``GET …/polls/{id}``), not in this event;
+        the staff see it now. A secret ballot is shown without its receipt hash: whoever is handed a
+        voter's receipt could otherwise hash it and find the choice (its voter asks the receipt check)."""
         ballots = data.get("ballots", [])
+        if not staff:
+            return {"meeting_id": data["meeting_id"], "poll_id": data["poll_id"], "by_timer": data.get("by_timer", False)}
         if not ballots or any(b.get("voter_id") for b in ballots):
             return data
         return {**data, "ballots": [{k: v for k, v in b.items() if k != "receipt_hash"} for b in ballots]}

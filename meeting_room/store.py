@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,9 +66,9 @@ class StoredEvent:
             "hash": self.hash,
         }
 
-    def message(self) -> dict[str, Any]:
-        """The form sent to clients (HTTP and WebSocket): the record less what clients must not see."""
-        return {**self.record(), "data": public_data(self.type, self.data)}
+    def message(self, staff: bool = False) -> dict[str, Any]:
+        """The form sent to clients (HTTP and WebSocket): the record less what this viewer must not see."""
+        return {**self.record(), "data": public_data(self.type, self.data, staff)}
 
 
 def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
@@ -114,6 +115,12 @@ class Store:
                 with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                     yield session
                     session.flush()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Session]:
+        """A write transaction serialised with every append (for the few writes that are not events)."""
+        with self._lock, self._write_session() as session:
+            yield session
 
     def append(self, decision: Decision, *, actor_id: str | None = None) -> StoredEvent:
         """Decide, link, project and commit one event; publish it after the commit.
@@ -179,8 +186,13 @@ class Store:
         SQLite (``secure_delete`` is on, so deleted cells are zeroed in their pages): checkpoint the
         WAL into the database and truncate it, so no frame keeps an older image of a page.
         PostgreSQL: ``VACUUM FULL`` rewrites the tables into new files without their dead tuples.
-        Best effort: a reader holding an old snapshot can delay it (it is then logged).
+        A reader holding an old snapshot can keep it from finishing: then it is tried again in the
+        background every second until it succeeds (the close itself has committed either way).
         """
+        if not self._scrub_once(tables):
+            threading.Thread(target=self._scrub_until_done, args=(tables,), name="scrub", daemon=True).start()
+
+    def _scrub_once(self, tables: tuple[str, ...]) -> bool:
         try:
             if self.engine.dialect.name == "sqlite":
                 with self.engine.connect() as conn:
@@ -189,18 +201,26 @@ class Store:
                         busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
                     finally:
                         conn.exec_driver_sql("PRAGMA busy_timeout=30000")
-                if busy and busy[0]:
-                    log.warning("WAL checkpoint was busy; old pages are cleared at the next checkpoint")
-            else:
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql("SET lock_timeout = '3s'")  # other rooms' votes go on meanwhile
-                    try:
-                        for table in tables:
-                            conn.exec_driver_sql(f'VACUUM FULL "{table}"')
-                    finally:
-                        conn.exec_driver_sql("RESET lock_timeout")
-        except Exception:  # the close itself has committed; never fail it for this
-            log.exception("could not scrub %s", ", ".join(tables))
+                return not (busy and busy[0])
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("SET lock_timeout = '3s'")  # other rooms' votes go on meanwhile
+                try:
+                    for table in tables:
+                        conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+                finally:
+                    conn.exec_driver_sql("RESET lock_timeout")
+            return True
+        except Exception as exc:
+            log.warning("could not scrub %s yet: %s", ", ".join(tables), exc)
+            return False
+
+    def _scrub_until_done(self, tables: tuple[str, ...], tries: int = 600) -> None:
+        for _ in range(tries):
+            time.sleep(1.0)
+            if self._scrub_once(tables):
+                log.info("scrubbed %s", ", ".join(tables))
+                return
+        log.error("could not scrub %s in %d tries: old ballot-box pages stay until the next checkpoint", ", ".join(tables), tries)
 
     # --- reading the log ---------------------------------------------------------------------
 

@@ -61,7 +61,7 @@ from voting import (
     tally,
 )
 from voting.receipt import receipt_check
-from voting.sealing import KeyPair, open_ballot, seal, seal_ballot, share_context, split
+from voting.sealing import KeyPair, ballot_size, open_ballot, seal, seal_ballot, share_context, split
 
 log = logging.getLogger(__name__)
 MAX_DURATION_S = 24 * 3600
@@ -420,7 +420,7 @@ def _put_ballot(session: Session, poll: t.Poll, actor: Actor, code: str | None, 
         return
     assert code is not None and poll.ballot_key is not None
     content = SealedContent(receipt_hash(poll.id, code), choice.selection, choice.text)
-    sealed = seal_ballot(bytes.fromhex(poll.ballot_key), poll.id, content)
+    sealed = seal_ballot(bytes.fromhex(poll.ballot_key), poll.id, content, ballot_size(definition_of(poll)))
     if replace:
         session.get_one(t.SealedBallot, (poll.id, actor.member_id)).sealed = sealed
     else:
@@ -453,6 +453,18 @@ def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed
     stored = store.append(decide, actor_id=actor.member_id if actor else None)
     _destroy_key(store, poll_id)
     return ev.PollClosed.model_validate(stored.data)
+
+
+def unlock_poll(store: Store, actor: Actor, poll_id: str, passphrase: str) -> bool:
+    """A teller gives their passphrase after a restart; once both have, a poll whose countdown ran
+    out meanwhile is closed at once (its timer gave up while the key was missing)."""
+    status = tellers.open_share(store, actor, poll_id, passphrase)
+    if status.unlocked:
+        with store.read() as session:
+            closes_at = session.scalar(select(t.Poll.closes_at).where(t.Poll.id == poll_id, t.Poll.state == PollState.OPEN.value))
+        if closes_at is not None and store.now() >= closes_at:
+            close_poll(store, None, poll_id)
+    return status.unlocked
 
 
 class BallotBoxLockedError(ConflictError):

@@ -53,7 +53,7 @@ def set_key(store: Store, actor: Actor, passphrase: str, current: str | None = N
     pair = KeyPair.generate()
     locked = lock_private(pair.private, passphrase)  # checks the passphrase's length first
     now = datetime.now(UTC)
-    with store.read() as session, session.begin():
+    with store.exclusive() as session:  # serialised with the poll openings that seal to this key
         row = key_of(session, actor.member_id)
         if row is not None:
             if not current:
@@ -97,8 +97,9 @@ def require_keys(session: Session, meeting: t.Meeting) -> list[t.TellerKey]:
     return [k for k in keys if k is not None]
 
 
-def unlock(store: Store, actor: Actor, poll_id: str, passphrase: str) -> ShareStatus:
-    """A teller opens their share of a secret poll's key; with both, the key is whole again."""
+def open_share(store: Store, actor: Actor, poll_id: str, passphrase: str) -> ShareStatus:
+    """A teller opens their share of a secret poll's key; with both, the key is whole again.
+    The passphrase is checked every time, also when the key is already whole."""
     with store.read() as session:
         poll = session.get(t.Poll, poll_id)
         if poll is None:
@@ -121,10 +122,10 @@ def unlock(store: Store, actor: Actor, poll_id: str, passphrase: str) -> ShareSt
         key = key_of(session, actor.member_id)
         tellers = sorted(shares)
         public = bytes.fromhex(poll.ballot_key)
-    if store.ballot_keys.private(poll_id) is not None:
-        return ShareStatus(True, frozenset(tellers))
     if key is None:
         raise ConflictError("Bạn không còn khóa kiểm phiếu", "Your teller key is missing", member_id=actor.member_id)
     private = unlock_private(key.locked_private, passphrase)
     share = unseal(private, shares[actor.member_id], share_context(poll_id, actor.member_id))
+    if store.ballot_keys.private(poll_id) is not None:
+        return ShareStatus(True, frozenset(tellers))
     return store.ballot_keys.add_share(poll_id, actor.member_id, share, tellers, public)

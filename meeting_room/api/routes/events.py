@@ -84,9 +84,9 @@ def list_events(
     limit: int = Query(500, ge=1, le=5000),
 ) -> EventsOut:
     """The meeting's events after id ``after``, oldest first (page with ``limit``)."""
-    _check_view(store, actor, meeting_id)
+    staff = _check_view(store, actor, meeting_id)
     events = store.events(meeting_id=meeting_id, after=after, limit=limit)
-    return EventsOut(events=[e.message() for e in events], last_event_id=events[-1].seq if events else after)
+    return EventsOut(events=[e.message(staff) for e in events], last_event_id=events[-1].seq if events else after)
 
 
 def _cross_site(ws: WebSocket) -> bool:
@@ -116,7 +116,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
     try:
         while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):
             for event in page:  # page by page: a long meeting's backlog is never held whole
-                await ws.send_json({"kind": "event", "event": event.message()})
+                await ws.send_json({"kind": "event", "event": event.message(staff)})
                 last = event.seq
         await ws.send_json({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws))
@@ -129,7 +129,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
                     continue
                 if event.seq <= last:
                     continue  # already sent from the backlog
-                await ws.send_json({"kind": "event", "event": event.message()})
+                await ws.send_json({"kind": "event", "event": event.message(staff)})
                 last = event.seq
                 if staff and event.type == "poll.ballot_cast":
                     tally_due.add(event.data["poll_id"])

@@ -15,7 +15,7 @@ from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.db import tables as t
 from meeting_room.roles import MeetingRole, Role
-from meeting_room.services import polls, tellers
+from meeting_room.services import polls
 from meeting_room.store import Store
 from meeting_room.text import LongText, Name, Title
 from voting import PRESETS, Eligibility, PollKind, PollState, PollStateError, Secrecy
@@ -288,7 +288,7 @@ def close_poll(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) 
 def unlock(meeting_id: str, poll_id: str, body: UnlockIn, store: StoreDep, actor: ActorDep) -> PollOut:
     """A teller (the chair or the secretary) gives their passphrase to unlock a secret ballot box after a restart."""
     _check(store, actor, meeting_id, poll_id)
-    tellers.unlock(store, actor, poll_id, body.passphrase)
+    polls.unlock_poll(store, actor, poll_id, body.passphrase)
     return _view(store, actor, meeting_id, poll_id)
 
 

@@ -177,11 +177,13 @@ def test_kill_9_while_a_secret_vote_is_open_loses_no_acknowledged_ballot(any_wor
     with pytest.raises(polls.BallotBoxLockedError):
         polls.close_poll(store, chair, pid)
     with pytest.raises(SealingError):
-        tellers.unlock(store, chair, pid, "not the passphrase")
+        polls.unlock_poll(store, chair, pid, "not the passphrase")
     with pytest.raises(Exception, match="người giữ khóa"):
-        tellers.unlock(store, world.actor("member1"), pid, TELLER_PASSPHRASE)
-    assert not tellers.unlock(store, chair, pid, TELLER_PASSPHRASE).unlocked  # one lock of two
-    assert tellers.unlock(store, secretary, pid, TELLER_PASSPHRASE).unlocked
+        polls.unlock_poll(store, world.actor("member1"), pid, TELLER_PASSPHRASE)
+    assert not polls.unlock_poll(store, chair, pid, TELLER_PASSPHRASE)  # one lock of two
+    assert polls.unlock_poll(store, secretary, pid, TELLER_PASSPHRASE)
+    with pytest.raises(SealingError):  # the passphrase is checked even with the key whole again
+        polls.unlock_poll(store, secretary, pid, "not the passphrase")
     closed = polls.close_poll(store, chair, pid)
     assert len(closed.ballots) == 5 and closed.result["options"][0]["votes"] == 5
     counted = {b.receipt_hash for b in closed.ballots}
@@ -215,3 +217,68 @@ def test_opening_a_vote_outside_the_session_says_what_to_do(world: World) -> Non
     pid = _poll(world)
     with pytest.raises(Exception, match="hãy bắt đầu"):
         polls.open_poll(world.store, world.actor("chair"), pid)
+
+
+def _wait_for(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_reader_holding_an_old_snapshot_only_delays_the_scrub(world: World) -> None:
+    _in_session(world)
+    pid = _poll(world, secrecy=Secrecy.SECRET)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    polls.cast_ballot(world.store, world.actor("member1"), pid, ["yes"])
+    with world.store.read() as session:
+        sealed = session.get_one(t.SealedBallot, (pid, world.ids["member1"])).sealed
+    db = Path(str(world.store.engine.url.database))
+    wal = db.with_name(db.name + "-wal")
+    reader = world.store.engine.raw_connection()  # a long read (a backup, a report) pins the WAL
+    try:
+        cur = reader.cursor()
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(*) FROM events").fetchall()
+        polls.close_poll(world.store, world.actor("chair"), pid)
+        assert sealed[:48] in wal.read_bytes()  # the old pages are still there while the reader reads
+    finally:
+        reader.rollback()
+        reader.close()
+    assert _wait_for(lambda: not wal.exists() or wal.stat().st_size == 0), "the scrub did not finish after the reader left"
+    assert not _found({p.name: p.read_bytes() for p in db.parent.glob(db.name + "*")}, sealed[:48])
+
+
+def test_after_a_restart_a_countdown_that_ran_out_closes_once_both_tellers_unlock(world: World) -> None:
+    from datetime import timedelta
+
+    _in_session(world)
+    pid = _poll(world, secrecy=Secrecy.SECRET)
+    polls.open_poll(world.store, world.actor("chair"), pid, duration_s=60)
+    polls.cast_ballot(world.store, world.actor("member1"), pid, ["no"])
+    world.store.ballot_keys.forget(pid)  # the restart
+    later = world.store.now() + timedelta(seconds=61)
+    world.store._clock = lambda: later
+    with pytest.raises(polls.BallotBoxLockedError):
+        polls.close_poll(world.store, None, pid)  # what the timer tries: it cannot count yet
+    assert not polls.unlock_poll(world.store, world.actor("secretary"), pid, TELLER_PASSPHRASE)
+    assert polls.unlock_poll(world.store, world.actor("chair"), pid, TELLER_PASSPHRASE)
+    with world.store.read() as session:
+        poll = session.get_one(t.Poll, pid)
+        assert poll.state == "closed" and poll.ballots_cast == 1
+
+
+def test_members_see_a_count_when_it_is_published_and_the_staff_when_it_closes(world: World) -> None:
+    _in_session(world)
+    pid = _poll(world)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    polls.cast_ballot(world.store, world.actor("member1"), pid, ["no"])
+    polls.close_poll(world.store, world.actor("chair"), pid)
+    closed = next(e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.closed")
+    assert set(closed.message(staff=False)["data"]) == {"meeting_id", "poll_id", "by_timer"}
+    assert closed.message(staff=True)["data"]["ballots"][0]["selection"] == ["no"]
+    assert closed.record()["data"] == closed.data  # the archive keeps it whole
