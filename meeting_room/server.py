@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from meeting_room import auth
+from meeting_room.datadir import private_umask, secure_sqlite_files, secure_tree
 from meeting_room.db import make_engine, migrate
 from meeting_room.roles import Role
 from meeting_room.services.members import create_member
@@ -22,10 +23,14 @@ class FirstAdmin:
 
 
 def open_store(settings: Settings) -> Store:
-    """Create the data directory, connect, and migrate the schema to the newest revision."""
+    """Create the data directory (private: 0700, files 0600, put right when looser), connect, and
+    migrate the schema to the newest revision."""
+    private_umask()
     settings.prepare_data_dir()
+    secure_tree(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
+    secure_sqlite_files(engine)
     return Store(engine)
 
 
