@@ -34,6 +34,7 @@ from meeting_room.api.routes import (
 )
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
+from meeting_room.backup import Backups
 from meeting_room.bus import SubscriberOverflow
 from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
@@ -83,11 +84,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         for runner in app.state.rooms:
             runner.start()
         room_watch = asyncio.create_task(_watch_meetings(store, app.state.rooms, app.state.calls))
+        backups = asyncio.create_task(Backups(settings, store, settings.backup_schedule).run()) if settings.backup_schedule else None
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
             room_watch.cancel()
+            if backups is not None:
+                backups.cancel()
             await app.state.calls.close_all()
             for runner in app.state.rooms:
                 await asyncio.get_running_loop().run_in_executor(None, runner.stop)
