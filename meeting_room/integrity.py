@@ -44,6 +44,12 @@ def damaged(engine: Engine, problem_vi: str, problem_en: str) -> DatabaseDamaged
     )
 
 
+def is_damage(exc: DatabaseError) -> bool:
+    """A damaged file (not a locked or unreachable one)."""
+    name = getattr(exc.orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(exc.orig) or "not a database" in str(exc.orig)
+
+
 def quick_check(engine: Engine) -> None:
     """SQLite's ``PRAGMA quick_check`` (pages, b-trees, sizes; not the slower index cross-check)."""
     if engine.dialect.name != "sqlite":
@@ -52,6 +58,8 @@ def quick_check(engine: Engine) -> None:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
     except DatabaseError as exc:
+        if not is_damage(exc):
+            raise
         raise damaged(engine, f"không đọc được ({exc.orig})", f"it cannot be read ({exc.orig})") from None
     if rows != ["ok"]:
         shown = "; ".join(rows[:3])
@@ -95,6 +103,8 @@ def check_database(engine: Engine) -> None:
     try:
         check_chain_tail(engine)
     except DatabaseError as exc:
+        if not is_damage(exc):
+            raise
         raise damaged(engine, f"không đọc được nhật ký sự kiện ({exc.orig})", f"the event log cannot be read ({exc.orig})") from None
 
 
