@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from hardware.errors import HardwareError
 from meeting_room import __version__
@@ -41,6 +42,14 @@ def _friendly(fn: F) -> F:
         except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, HardwareError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
+            sys.exit(2)
+        except (OSError, DBAPIError) as exc:
+            from meeting_room.health import disk_full_error, is_disk_full
+
+            if not is_disk_full(exc):
+                raise
+            full = disk_full_error()
+            click.echo(f"Lỗi: {full.message_vi}\nError: {full.message_en}\n({exc})", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
