@@ -31,6 +31,7 @@ from meeting_room.backup import backup, restore  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.demo import load_demo  # noqa: E402
 from meeting_room.documents import DocumentFiles  # noqa: E402
+from meeting_room.integrity import check_database  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
 from meeting_room.roles import Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
@@ -101,6 +102,9 @@ def build_meetings(settings: Settings, store: Store, count: int) -> None:
 
 
 def measure(label: str, settings: Settings, store: Store, work: Path, target_url: str | None) -> None:
+    began = time.perf_counter()
+    check_database(store.engine)  # what every start-up does: quick_check and the chain's newest links
+    print(f"{label}: start-up checks {time.perf_counter() - began:.2f} s")
     dest = work / f"backup-{label}"
     report = backup(settings, store, dest)
     print(f"{label}: backup  {report.seconds:6.2f} s  {report.events} events, {report.files} files, {report.size / 1e6:.1f} MB")

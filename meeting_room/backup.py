@@ -365,6 +365,8 @@ def restore(settings: Settings, src: Path) -> RestoreReport:
         target = settings.data_dir / rel[len(FILES) + 1 :]
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         shutil.copyfile(src / rel, target)
+        with target.open("rb") as handle:
+            os.fsync(handle.fileno())  # "restore complete" means on disk
         target.chmod(int(entry.get("mode", "0o600"), 8) & 0o700 or 0o600)
     secure_tree(settings.data_dir)
     size = sum(e["size"] for e in entries)
