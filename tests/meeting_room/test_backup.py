@@ -206,3 +206,12 @@ def test_backup_into_a_non_empty_folder_is_refused(store: Store, settings: Setti
     assert "not empty" in err.value.message_en
     assert os.listdir(tmp_path / "full") == ["x"]
     shutil.rmtree(tmp_path / "full")
+
+
+def test_the_server_starts_the_schedule_with_it_and_stops_it_cleanly(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "var", backup_schedule={"at": "02:30", "keep": 3, "dir": str(tmp_path / "daily")})
+    store = open_store(settings)
+    with TestClient(create_app(settings, store)) as client:
+        assert client.get("/api/health").status_code == 200
+    store.engine.dispose()
+    assert isinstance(settings.backup_schedule, BackupSchedule) and settings.backup_schedule.keep == 3
