@@ -31,11 +31,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from meeting_room import __version__
 from meeting_room.datadir import private_umask, secure_tree
 from meeting_room.db import make_engine
+from meeting_room.db import tables as t
 from meeting_room.errors import BackupError
 from meeting_room.settings import BackupSchedule, Settings
 from meeting_room.store import Store
@@ -46,6 +47,8 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 DB_SQLITE = "database.sqlite3"
 DB_POSTGRES = "database.pgdump"
+BALLOT_BOX = "ballot_box"
+BALLOTS_JSON = "ballot-box.json"  # PostgreSQL: the open polls' ballots, apart from the dump, in receipt order
 FILES = "files"  # the data directory's files, by their path in it
 SETTINGS_JSON = "settings.json"
 SETTINGS_FILES = "settings-files"  # trust roots, a configured TLS certificate and key
@@ -100,7 +103,7 @@ def backup(settings: Settings, store: Store, dest: Path) -> BackupReport:
             entries.append(_entry(work, DB_SQLITE))
         else:
             events, head = _dump_postgres(store.engine, work / DB_POSTGRES)
-            entries.append(_entry(work, DB_POSTGRES))
+            entries.extend([_entry(work, DB_POSTGRES), _entry(work, BALLOTS_JSON)])
         for folder in DATA_FOLDERS:
             root = settings.data_dir / folder
             for path in sorted(_files_under(root)):
@@ -131,24 +134,25 @@ def backup(settings: Settings, store: Store, dest: Path) -> BackupReport:
 
 
 def _copy_sqlite(engine: Engine, target: Path) -> tuple[int, str]:
-    """SQLite's online backup: a consistent copy while writers go on (WAL)."""
+    """``VACUUM INTO``: a consistent copy while writers go on (WAL), written afresh: no free pages
+    holding deleted rows, no WAL frames, every table in key order (the ballot box by receipt hash)."""
     source = engine.url.database
     if not source:
         raise BackupError("Không xác định được tệp cơ sở dữ liệu SQLite", "Cannot tell which SQLite file to copy")
     src = sqlite3.connect(source, timeout=30)
+    try:
+        src.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        src.close()
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst)
-        dst.commit()
-        row = dst.execute("SELECT count(*), max(seq) FROM events").fetchone()
-        head = dst.execute("SELECT hash FROM events WHERE seq = ?", (row[1],)).fetchone() if row[1] else None
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        count, last = dst.execute("SELECT count(*), max(seq) FROM events").fetchone()
+        head = dst.execute("SELECT hash FROM events WHERE seq = ?", (last,)).fetchone() if last else None
     finally:
         dst.close()
-        src.close()
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
-    return int(row[0]), head[0] if head else ""
+    return int(count), head[0] if head else ""
 
 
 def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
@@ -195,18 +199,37 @@ def _dump_postgres(engine: Engine, target: Path) -> tuple[int, str]:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             events = int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
             head = conn.execute(text("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")).scalar() or ""
+            ballots = _ballot_box_rows(conn)
             done = subprocess.run(
-                [tool, "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges", f"--file={target}", f"--dbname={url}"],
+                [
+                    tool,
+                    "--format=custom",
+                    f"--snapshot={snapshot}",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--exclude-table-data={BALLOT_BOX}",
+                    f"--file={target}",
+                    f"--dbname={url}",
+                ],  # fmt: skip
                 env=env,
                 capture_output=True,
                 text=True,
                 check=False,
             )
+    _write(target.with_name(BALLOTS_JSON), json.dumps(ballots, ensure_ascii=False).encode())
     if done.returncode != 0:
         raise BackupError(f"pg_dump thất bại: {done.stderr.strip()}", f"pg_dump failed: {done.stderr.strip()}")
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
     return events, head
+
+
+def _ballot_box_rows(conn: Connection) -> list[dict[str, Any]]:
+    """Ballots of polls still open, in receipt-hash order: a PostgreSQL dump would list them in heap
+    order, which is the order they were cast in and could be matched to the log's voters."""
+    table = t.Base.metadata.tables[BALLOT_BOX]
+    keys = [c for c in table.primary_key.columns]
+    return [dict(row._mapping) for row in conn.execute(select(table).order_by(*keys))]
 
 
 def _files_under(root: Path) -> list[Path]:
@@ -356,6 +379,10 @@ def restore(settings: Settings, src: Path) -> RestoreReport:
         engine = make_engine(url)
         try:
             _pg_restore(engine, src / DB_POSTGRES)
+            rows = json.loads((src / BALLOTS_JSON).read_text(encoding="utf-8"))
+            if rows:
+                with engine.begin() as conn:
+                    conn.execute(t.Base.metadata.tables[BALLOT_BOX].insert(), rows)
         finally:
             engine.dispose()
     for entry in entries:
