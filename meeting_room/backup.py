@@ -108,7 +108,11 @@ def backup(settings: Settings, store: Store, dest: Path) -> BackupReport:
             root = settings.data_dir / folder
             for path in sorted(_files_under(root)):
                 rel = path.relative_to(settings.data_dir).as_posix()
-                entries.append(_copy_in(path, work, f"{FILES}/{rel}"))
+                try:
+                    entries.append(_copy_in(path, work, f"{FILES}/{rel}"))
+                except FileNotFoundError:  # gone since it was listed (live room audio assembled): nothing names it
+                    (work / FILES / rel).unlink(missing_ok=True)
+                    log.info("%s disappeared during the backup; skipped", path)
         entries.extend(_settings_files(settings, work))
         manifest = {
             "format": FORMAT,
