@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from hardware.errors import HardwareError
 from meeting_room import __version__
@@ -41,6 +42,14 @@ def _friendly(fn: F) -> F:
         except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, HardwareError, ValidationError) as exc:
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
+            sys.exit(2)
+        except (OSError, DBAPIError) as exc:
+            from meeting_room.health import disk_full_error, is_disk_full
+
+            if not is_disk_full(exc):
+                raise
+            full = disk_full_error()
+            click.echo(f"Lỗi: {full.message_vi}\nError: {full.message_en}\n({exc})", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
@@ -183,14 +192,21 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 @_friendly
 def verify(ctx: click.Context) -> None:
-    """Check the event log's hash chain, recount every closed poll, and re-hash every sealed archive."""
-    from meeting_room.minutes_files import MinutesFiles
+    """Check the event log's hash chain, recount every closed poll, re-hash every sealed archive and
+    every stored document, recording and signed minutes."""
     from meeting_room.server import open_store
+
+    settings = _settings(ctx)
+    if not _verify_all(settings, open_store(settings, check_chain=False)):
+        sys.exit(1)
+
+
+def _verify_all(settings: Settings, store: Any) -> bool:
+    from meeting_room.integrity import check_files
+    from meeting_room.minutes_files import MinutesFiles
     from meeting_room.services.archive import verify_all
     from meeting_room.services.polls import verify_polls
 
-    settings = _settings(ctx)
-    store = open_store(settings)
     report = store.verify()
     if report.ok:
         click.echo(f"OK: {report.events} sự kiện, chuỗi băm nguyên vẹn / {report.events} events, hash chain intact")
@@ -213,8 +229,59 @@ def verify(ctx: click.Context) -> None:
     for meeting_id, archive_report in damaged:
         for problem in archive_report.problems:
             click.echo(f"LƯU TRỮ HỎNG / ARCHIVE DAMAGED {meeting_id}: {problem.text_vi()} ({problem.name}: {problem.problem})", err=True)
-    if not (report.ok and audit.ok and not damaged):
+    files = check_files(store.engine, settings)
+    if files.ok:
+        click.echo(f"OK: {files.checked} tệp tài liệu, ghi âm, biên bản ký khớp SHA-256 / {files.checked} stored files match their SHA-256")
+    for path, vi, en in files.problems:
+        click.echo(f"TỆP HỎNG / FILE DAMAGED: {path} {vi} / {en}", err=True)
+    return report.ok and audit.ok and not damaged and files.ok
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+@_friendly
+def backup(ctx: click.Context, dest: Path) -> None:
+    """Back up the database (consistent, while the server runs), the data directory's files and the
+    settings into DEST (new or empty), with a manifest of SHA-256 sums."""
+    from meeting_room.backup import backup as make_backup
+    from meeting_room.server import open_store
+
+    settings = _settings(ctx)
+    report = make_backup(settings, open_store(settings), dest)
+    click.echo(
+        f"Đã sao lưu / backed up: {report.path} — {report.events} sự kiện / events, {report.files} tệp / files, "
+        f"{report.size / 1e6:.1f} MB, {report.seconds:.1f} s\nhead {report.head}"
+    )
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+@_friendly
+def restore(ctx: click.Context, src: Path) -> None:
+    """Restore a backup into an EMPTY data directory and database, then verify everything."""
+    from meeting_room.backup import restore as do_restore
+    from meeting_room.server import open_store
+
+    settings = _settings(ctx)
+    report = do_restore(settings, src)
+    click.echo(
+        f"Đã khôi phục / restored {report.files} tệp / files, {report.size / 1e6:.1f} MB in {report.seconds:.1f} s; kiểm tra / verifying …"
+    )
+    store = open_store(settings, check_chain=False)
+    head = store.verify()
+    ok = _verify_all(settings, store)
+    if head.head != (report.head or head.head) or head.events != report.events:
+        click.echo(
+            f"KHÔNG KHỚP / MISMATCH: bản sao lưu có {report.events} sự kiện (head {report.head}), cơ sở dữ liệu khôi phục có "
+            f"{head.events} / the backup has {report.events} events, the restored database {head.events}",
+            err=True,
+        )
+        ok = False
+    if not ok:
         sys.exit(1)
+    click.echo("Khôi phục xong, mọi kiểm tra đạt / restore complete, every check passed")
 
 
 @main.group()

@@ -98,3 +98,21 @@ def from_validation(exc: Any) -> InvalidInputError:
     fields = [{"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"], "type": err["type"]} for err in exc.errors()]
     text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
     return InvalidInputError(f"Dữ liệu không hợp lệ — {text}", f"Invalid value — {text}", fields=fields)
+
+
+class BackupError(MeetingRoomError):
+    """A backup cannot be made, or a backup is incomplete, altered or cannot be restored here."""
+
+    code = "backup_failed"
+
+
+class DiskFullError(MeetingRoomError):
+    """The data directory's disk (or the database's) is full: nothing was saved."""
+
+    code = "disk_full"
+
+
+class DatabaseDamagedError(MeetingRoomError):
+    """The database file is damaged (not a database, truncated, failed integrity check)."""
+
+    code = "database_damaged"

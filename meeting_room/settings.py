@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from meeting_room.errors import SettingsError
@@ -63,6 +63,15 @@ class _TomlSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+class BackupSchedule(BaseModel):
+    """A backup every day at ``at`` (HH:MM, local time) into ``dir``, the newest ``keep`` kept."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of day, HH:MM.")
+    keep: int = Field(7, ge=1, le=3650, description="How many backups are kept (older ones are removed).")
+    dir: Path = Field(description="Where the backups go (ideally another disk).")
 
 
 class Settings(BaseSettings):
@@ -126,6 +135,9 @@ class Settings(BaseSettings):
     call_prebuffer_ms: float = Field(40, ge=0, le=500, description="Jitter buffer of each voice in the conference mixer.")
     call_grace_s: float = Field(20, ge=0, le=600, description="A dropped call that is not back within this counts as leaving.")
     invitation_hours: int = Field(24, ge=1, le=24 * 30, description="How long an invitation link to a meeting stays valid.")
+    backup_schedule: BackupSchedule | None = Field(
+        None, description="Daily backups by the server, e.g. {at = '02:30', keep = 7, dir = '/mnt/backup/meeting-room'}."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from meeting_room import projections
@@ -30,6 +30,7 @@ from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, 
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
 from meeting_room.errors import ConflictError, SealedError
 from meeting_room.events import EventPayload, parse_payload, public_data
+from meeting_room.health import disk_full_error, is_disk_full
 from meeting_room.notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,11 @@ class Store:
                         projections.apply(session, payload, link)
                         stored.append(link)
                     self.notifier.in_transaction(session)
-            except IntegrityError as exc:
+            except DBAPIError as exc:
+                if is_disk_full(exc):
+                    raise disk_full_error("database") from None
+                if not isinstance(exc, IntegrityError):
+                    raise
                 raise ConflictError(
                     "Thay đổi xung đột với dữ liệu đã có (trùng tên, trùng mã hoặc tham chiếu không tồn tại)",
                     "The change conflicts with stored data (a duplicate or a dangling reference)",

@@ -101,7 +101,7 @@ def seal(directory: Path, files: Mapping[str, bytes | Path], *, meeting_id: str,
         with open(target, "rb") as handle:
             os.fsync(handle.fileno())
         entries.append(ArchiveEntry(name, target.stat().st_size, sha256_file(target)))
-        target.chmod(0o444)
+        target.chmod(0o400)
     manifest = {
         "meeting_id": meeting_id,
         "sealed_at": sealed_at,
@@ -110,7 +110,7 @@ def seal(directory: Path, files: Mapping[str, bytes | Path], *, meeting_id: str,
     }
     body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
     (staging / MANIFEST).write_bytes(body)
-    (staging / MANIFEST).chmod(0o444)
+    (staging / MANIFEST).chmod(0o400)
     # the directory appears complete or not at all
     if directory.exists():
         directory.rmdir()  # only an empty directory may be replaced; anything else raises

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
 
 from hardware.config import load_room_config
 from meeting_room import __version__, notify
@@ -35,10 +36,12 @@ from meeting_room.api.routes import (
 )
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
+from meeting_room.backup import Backups
 from meeting_room.bus import SubscriberOverflow
 from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError
+from meeting_room.health import report as health_report
 from meeting_room.live_captions import LiveCaptions
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
@@ -84,11 +87,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         for runner in app.state.rooms:
             runner.start()
         room_watch = asyncio.create_task(_watch_meetings(store, app.state.rooms, app.state.calls))
+        backups = asyncio.create_task(Backups(settings, store, settings.backup_schedule).run()) if settings.backup_schedule else None
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
             room_watch.cancel()
+            if backups is not None:
+                backups.cancel()
             await app.state.calls.close_all()
             for runner in app.state.rooms:
                 await asyncio.get_running_loop().run_in_executor(None, runner.stop)
@@ -183,12 +189,10 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return Response(path.read_bytes(), media_type="application/x-x509-ca-cert",
                         headers={"Content-Disposition": 'attachment; filename="phong-hop-ca.crt"'})  # fmt: skip
 
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, object]:
-        """Liveness: the server answers and the database is reachable."""
-        report: dict[str, object] = {"status": "ok", "version": __version__, "database": store.engine.dialect.name}
-        with store.read() as session:
-            session.connection()
-        return report
+    @app.get("/api/health", tags=["health"], responses={503: {"description": "The database or the data disk cannot be written"}})
+    def health() -> JSONResponse:
+        """Health: the database reads and writes, the data directory's disk has room and takes a write (503 when not)."""
+        ok, body = health_report(store.engine, settings.data_dir)
+        return JSONResponse({**body, "version": __version__}, 200 if ok else 503)
 
     return app

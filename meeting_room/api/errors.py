@@ -9,9 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meeting_room import errors as e
+from meeting_room.health import disk_full_error, is_disk_full
 from speech.errors import AudioError, SpeechError
 from speech.errors import ModelError as SpeechModelError
 from speech.voiceprint import VoiceEnrolmentError
@@ -35,6 +37,9 @@ STATUS: list[tuple[type[Exception], int]] = [
     (e.AuthenticationError, 401),
     (e.PermissionDeniedError, 403),
     (e.SettingsError, 500),
+    (e.DiskFullError, 507),
+    (e.DatabaseDamagedError, 500),
+    (e.BackupError, 500),
     (e.ChainError, 500),
     (PollStateError, 409),
     (PollDefinitionError, 422),
@@ -120,6 +125,9 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_disk_full(exc):  # whatever was writing: a file, SQLite, PostgreSQL
+        log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
+        return _domain(request, disk_full_error())
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(error_body("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved"), 500)
 
@@ -130,4 +138,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OSError, _unexpected)  # handled here (not re-raised like a bare Exception)
+    app.add_exception_handler(DBAPIError, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,8 +1,9 @@
 """SQLAlchemy tables.
 
-``events`` is the source of truth (append-only, hash-chained). The read models below it are derived
-from events by ``meeting_room.projections`` and can be rebuilt. ``credentials`` and
-``auth_sessions`` are not meeting state and are not derived.
+``events`` is the source of truth (append-only, hash-chained). The read models are derived from
+events by ``meeting_room.projections`` and can be rebuilt: each carries ``info={"derived": True}``
+and ``DERIVED_TABLES`` is computed from that flag. ``credentials``, ``auth_sessions``, the
+biometric tables and ``ballot_box`` are not built from events and are not derived.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class AuthSession(Base):
 
 class Body(Base):
     __tablename__ = "bodies"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     short_name: Mapped[str] = mapped_column(String(32))
@@ -131,6 +133,7 @@ class Body(Base):
 
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     body_id: Mapped[str | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(255))
@@ -147,6 +150,7 @@ class Member(Base):
 
 class Room(Base):
     __tablename__ = "rooms"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     location: Mapped[str | None] = mapped_column(String(255))
@@ -154,7 +158,7 @@ class Room(Base):
 
 class Seat(Base):
     __tablename__ = "seats"
-    __table_args__ = (UniqueConstraint("room_id", "label"),)
+    __table_args__ = (UniqueConstraint("room_id", "label"), {"info": {"derived": True}})
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
     label: Mapped[str] = mapped_column(String(32))
@@ -163,6 +167,7 @@ class Seat(Base):
 
 class Meeting(Base):
     __tablename__ = "meetings"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -186,6 +191,7 @@ class Meeting(Base):
 
 class Participant(Base):
     __tablename__ = "meeting_participants"
+    __table_args__ = {"info": {"derived": True}}
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
@@ -193,6 +199,7 @@ class Participant(Base):
 
 class AgendaItem(Base):
     __tablename__ = "agenda_items"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -203,6 +210,7 @@ class AgendaItem(Base):
 
 class Document(Base):
     __tablename__ = "documents"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     agenda_item_id: Mapped[str] = mapped_column(ForeignKey("agenda_items.id"), index=True)
@@ -217,6 +225,7 @@ class Document(Base):
 
 class Attendance(Base):
     __tablename__ = "attendance"
+    __table_args__ = {"info": {"derived": True}}
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(32))
@@ -231,6 +240,7 @@ class Attendance(Base):
 
 class Poll(Base):
     __tablename__ = "polls"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     agenda_item_id: Mapped[str | None] = mapped_column(ID)
@@ -263,6 +273,7 @@ class Poll(Base):
 
 class PollEligible(Base):
     __tablename__ = "poll_eligible"
+    __table_args__ = {"info": {"derived": True}}
     poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
 
@@ -271,6 +282,7 @@ class PollVoter(Base):
     """Who has voted. The primary key is the database's guarantee of one ballot per member."""
 
     __tablename__ = "poll_voters"
+    __table_args__ = {"info": {"derived": True}}
     poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
 
@@ -279,6 +291,7 @@ class Ballot(Base):
     """A counted ballot, projected from ``poll.closed`` (for secret polls, ``voter_id`` is null)."""
 
     __tablename__ = "ballots"
+    __table_args__ = {"info": {"derived": True}}
     poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     selection: Mapped[list[str]] = mapped_column(JSON)
@@ -349,6 +362,7 @@ class TellerKey(Base):
 
 class Recording(Base):
     __tablename__ = "recordings"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
@@ -362,6 +376,7 @@ class Recording(Base):
 
 class TranscriptPass(Base):
     __tablename__ = "transcript_passes"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # live | final
@@ -379,6 +394,7 @@ class TranscriptPass(Base):
 
 class TranscriptSpeaker(Base):
     __tablename__ = "transcript_speakers"
+    __table_args__ = {"info": {"derived": True}}
     pass_id: Mapped[str] = mapped_column(ForeignKey("transcript_passes.id"), primary_key=True)
     cluster: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
@@ -389,6 +405,7 @@ class TranscriptSpeaker(Base):
 
 class TranscriptLine(Base):
     __tablename__ = "transcript_lines"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     pass_id: Mapped[str] = mapped_column(ForeignKey("transcript_passes.id"), index=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
@@ -403,6 +420,7 @@ class TranscriptLine(Base):
 
 class MinutesVersion(Base):
     __tablename__ = "minutes_versions"
+    __table_args__ = {"info": {"derived": True}}
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32))
@@ -418,6 +436,7 @@ class MinutesVersion(Base):
 
 class MinutesSignature(Base):
     __tablename__ = "minutes_signatures"
+    __table_args__ = {"info": {"derived": True}}
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)  # secretary | chair
     version: Mapped[int] = mapped_column(Integer)
@@ -434,6 +453,7 @@ class SignerCertificate(Base):
     """A member's registered signing certificate; the PKCS#12 file lies in the data directory."""
 
     __tablename__ = "signer_certificates"
+    __table_args__ = {"info": {"derived": True}}
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     common_name: Mapped[str] = mapped_column(String(255))
@@ -445,6 +465,7 @@ class SignerCertificate(Base):
 
 class ArchiveRecord(Base):
     __tablename__ = "archives"
+    __table_args__ = {"info": {"derived": True}}
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     files: Mapped[int] = mapped_column(Integer)
@@ -460,6 +481,7 @@ class SearchDoc(Base):
     """
 
     __tablename__ = "search_docs"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     meeting_id: Mapped[str] = mapped_column(ID, index=True)
     body_id: Mapped[str] = mapped_column(ID)
@@ -481,40 +503,12 @@ Index("ix_search_docs_body_date", SearchDoc.body_id, SearchDoc.meeting_date)
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
 Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.start)
 
-# Derived tables, children first: the order ``rebuild`` empties them in.
-DERIVED_TABLES: list[Table] = [
-    Base.metadata.tables[name]
-    for name in (
-        "search_docs",
-        "archives",
-        "minutes_signatures",
-        "minutes_versions",
-        "signer_certificates",
-        "transcript_lines",
-        "transcript_speakers",
-        "transcript_passes",
-        "recordings",
-        "ballots",
-        "poll_voters",
-        "poll_eligible",
-        "polls",
-        "attendance",
-        "documents",
-        "agenda_items",
-        "meeting_participants",
-        "meetings",
-        "seats",
-        "rooms",
-        "members",
-        "bodies",
-    )
-]
-
 
 class Invitation(Base):
     """A link that lets one participant into one meeting without their password, until it expires."""
 
     __tablename__ = "invitations"
+    __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
@@ -524,3 +518,13 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def derived_tables() -> list[Table]:
+    """The read models (tables flagged ``info={"derived": True}``), children first: the order
+    ``rebuild`` empties them in. Everything else (the log, credentials, sessions, biometrics, the
+    ballot box of open polls) is not built from events and is never emptied by a rebuild."""
+    return [table for table in reversed(Base.metadata.sorted_tables) if table.info.get("derived")]
+
+
+DERIVED_TABLES: list[Table] = derived_tables()

@@ -1,0 +1,125 @@
+"""Faults of the machine: a full disk, a database that cannot be written. ``is_disk_full`` recognises
+the many shapes of "no space left" (an ``OSError``, SQLite's SQLITE_FULL, PostgreSQL's 53100);
+``report`` is what ``/api/health`` says: whether the database reads and writes, and how much of the
+data directory's disk is free and whether a file can be written there."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from meeting_room.errors import DiskFullError
+
+LOW_SPACE = 200 * (1 << 20)  # under this the health report warns before writes fail
+_PROBE_BYTES = 64 * 1024
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when the error (or one it was raised from) means the disk has no room left."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+            getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "database or disk is full" in str(exc)
+        ):
+            return True
+        if getattr(exc, "sqlstate", None) == "53100":  # psycopg: disk_full
+            return True
+        if isinstance(exc, DBAPIError) and exc.orig is not None and is_disk_full(exc.orig):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def disk_full_error(where: str | None = None) -> DiskFullError:
+    return DiskFullError(
+        "Ổ đĩa lưu dữ liệu đã đầy: thao tác chưa được lưu, không có gì bị ghi dở. Hãy báo quản trị viên giải phóng dung lượng rồi thử lại.",
+        "The data disk is full: nothing was saved and nothing is half-written. Ask the administrator to free some space, then try again.",
+        **({"where": where} if where else {}),
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseHealth:
+    kind: str
+    readable: bool
+    writable: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DiskHealth:
+    path: str
+    free_bytes: int | None
+    total_bytes: int | None
+    writable: bool
+    low: bool
+    error: str | None
+
+
+def database_health(engine: Engine) -> DatabaseHealth:
+    readable = writable = False
+    error = None
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1 FROM events LIMIT 1")).all()
+            readable = True
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_immediate=True)  # takes the write lock: refused when read-only
+            with conn.begin() as tx:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT txid_current()"))  # refused on a read-only server
+                tx.rollback()
+            writable = True
+    except Exception as exc:  # noqa: BLE001 - the report says what went wrong instead of failing
+        error = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
+    return DatabaseHealth(engine.dialect.name, readable, writable, error)
+
+
+def disk_health(data_dir: Path) -> DiskHealth:
+    """Free space of the data directory's disk, and a real write there (written, synced, removed)."""
+    free = total = None
+    error = None
+    writable = False
+    try:
+        usage = shutil.disk_usage(data_dir)
+        free, total = usage.free, usage.total
+        probe = data_dir / f".health-{os.getpid()}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"\0" * _PROBE_BYTES)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            writable = True
+        finally:
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        error = "disk full" if is_disk_full(exc) else (exc.strerror or str(exc))
+    return DiskHealth(str(data_dir.resolve()), free, total, writable, free is not None and free < LOW_SPACE, error)
+
+
+def report(engine: Engine, data_dir: Path) -> tuple[bool, dict[str, Any]]:
+    """(everything can read and write, the report)."""
+    db, disk = database_health(engine), disk_health(data_dir)
+    ok = db.readable and db.writable and disk.writable
+    body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": asdict(db), "disk": asdict(disk)}
+    if not disk.writable:
+        body["message"] = (
+            "Không ghi được vào thư mục dữ liệu (ổ đĩa đầy?)" if disk.error == "disk full" else "Không ghi được vào thư mục dữ liệu"
+        )
+        body["message_en"] = "Cannot write to the data directory" + (": the disk is full" if disk.error == "disk full" else "")
+    elif not (db.readable and db.writable):
+        body["message"], body["message_en"] = "Cơ sở dữ liệu không đọc/ghi được", "The database cannot be read or written"
+    return ok, body
