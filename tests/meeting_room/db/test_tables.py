@@ -13,7 +13,18 @@ from meeting_room.store import Store
 
 H = "a" * 64
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-NOT_DERIVED = {"events", "credentials", "auth_sessions", "face_encodings", "voice_prints", "ballot_box"}
+NOT_DERIVED = {
+    "events",
+    "credentials",
+    "auth_sessions",
+    "face_encodings",
+    "voice_prints",
+    "ballot_box",
+    "sealed_ballots",
+    "receipt_checks",
+    "poll_key_shares",
+    "teller_keys",
+}
 
 
 def every_event() -> list[ev.EventPayload]:
