@@ -39,6 +39,7 @@ from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError
 from meeting_room.live_captions import LiveCaptions
+from meeting_room.live_sessions import LiveSessions
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
 from meeting_room.recordings import RecordingFiles
@@ -83,11 +84,13 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         for runner in app.state.rooms:
             runner.start()
         room_watch = asyncio.create_task(_watch_meetings(store, app.state.rooms, app.state.calls))
+        session_watch = asyncio.create_task(app.state.live.run())
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
         finally:
             room_watch.cancel()
+            session_watch.cancel()
             await app.state.calls.close_all()
             for runner in app.state.rooms:
                 await asyncio.get_running_loop().run_in_executor(None, runner.stop)
@@ -114,6 +117,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.captions = LiveCaptions(store, settings)
     app.state.minutes_files = MinutesFiles.from_settings(settings)
     app.state.calls = Calls(store, settings, app.state.captions)
+    app.state.live = LiveSessions(store)  # open WebSockets by session: they close when it ends
     include_loopback(settings.call_loopback)
     # rooms this server runs: configurations are read (and refused with a clear message) before it starts
     app.state.rooms = [
