@@ -4,21 +4,29 @@ with a close code and a bilingual reason, and a call on it is hung up."""
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx2 as httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from meeting_room.api import create_app
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
+from meeting_room.server import open_store
 from meeting_room.services import meetings
-from tests.conftest import PASSWORD, World, login
+from tests.conftest import PASSWORD, World, _settings, login, make_world
+from tests.meeting_room.call_server import _free_port, _h, wait_for
+from webrtc.client import CallClient
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -179,3 +187,72 @@ def _hash(headers: dict[str, str]) -> str:
     from meeting_room.auth import token_hash
 
     return token_hash(headers["Authorization"].removeprefix("Bearer "))
+
+
+# --- a call over real WebRTC (uvicorn on loopback, an aiortc client peer) ---------------------------
+
+
+@pytest.fixture
+def call_server(tmp_path: Path) -> Iterator[dict]:  # type: ignore[type-arg]
+    """The app on loopback with the meeting in session; a long call grace, so that only an ended
+    session (not a dropped connection) can record the participant as left at once."""
+    settings = _settings(tmp_path, call_loopback=True, call_grace_s=60)
+    store = open_store(settings)
+    world = make_world(store)
+    app = create_app(settings, store)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for("the server", lambda: server.started, 30)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            tokens = {
+                who: c.post("/api/auth/login", json={"username": who, "password": PASSWORD}).json()["token"]
+                for who in ("chair", "admin", "member1")
+            }
+            for target in ("open", "in_session"):
+                r = c.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": target}, headers=_h(tokens["chair"]))
+                assert r.status_code == 200, r.text
+        yield {
+            "base": base,
+            "ws": f"ws://127.0.0.1:{port}/api/meetings/{world.meeting_id}/call",
+            "world": world,
+            "tokens": tokens,
+            "app": app,
+        }
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        store.engine.dispose()
+
+
+def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(call_server: dict) -> None:  # type: ignore[type-arg]
+    world, app = call_server["world"], call_server["app"]
+
+    async def scenario() -> tuple[float, CallClient]:
+        client = CallClient(call_server["ws"], call_server["tokens"]["member1"])
+        await client.join()
+        assert [c.member_id for c in app.state.calls.status(world.meeting_id)] == [world.ids["member1"]]
+        admin = _h(call_server["tokens"]["admin"])
+        async with httpx.AsyncClient(base_url=call_server["base"], timeout=30) as c:
+            r = await c.patch(f"/api/members/{world.ids['member1']}", json={"active": False}, headers=admin)
+            assert r.status_code == 200, r.text
+        since = time.monotonic()
+        while client._ws.close_code is None:  # type: ignore[union-attr]
+            assert time.monotonic() - since < 5, "the call socket is still open"
+            await asyncio.sleep(0.02)
+        took = time.monotonic() - since
+        await client.drop()
+        return took, client
+
+    took, client = asyncio.run(scenario())
+    assert took < 1.0, f"the call socket closed {took:.2f} s after the account was disabled"
+    assert (client._ws.close_code, client._ws.close_reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)  # type: ignore[union-attr]
+    assert {"type": "ended", "reason": "session_ended"} in client.messages
+    assert {"type": "error", "error": SESSION_ENDED.error()} in client.messages
+    assert app.state.calls.status(world.meeting_id) == []  # hung up on the server
+    with world.store.read() as session:  # recorded as having left at once (not after the 60 s grace)
+        record = session.get(t.Attendance, (world.meeting_id, world.ids["member1"]))
+    assert record is not None and record.status == "left", record

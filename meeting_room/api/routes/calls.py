@@ -215,10 +215,10 @@ join_router = APIRouter(tags=["calls"])
 
 @join_router.get("/join/{token}", response_model=None)
 def join(token: str, store: StoreDep, request: Request) -> Response:
-    """Open an invitation link: logged in for that meeting only, then on its member page."""
+    """Open an invitation link: logged in for that meeting only, then on its member page (once: another browser gets 410)."""
     settings = request.app.state.settings
     try:
-        login, meeting_id = invitations.redeem(store, token, settings.session_hours)
+        login, meeting_id = invitations.redeem(store, token, settings.session_hours, request.cookies.get(SESSION_COOKIE))
     except MeetingRoomError as exc:
         page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
                 f"<main style='font:1.2rem sans-serif;max-width:40rem;margin:3rem auto'><h1>Không mở được liên kết mời</h1>"
@@ -226,6 +226,8 @@ def join(token: str, store: StoreDep, request: Request) -> Response:
                 "<p><a href='/'>Đăng nhập / Log in</a></p></main>")  # fmt: skip
         return HTMLResponse(page, status_code=410)
     response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
+    if login is None:  # the browser that opened it before: its session continues
+        return response
     max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
         SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
