@@ -13,6 +13,7 @@ from hardware.config import load_room_config
 from meeting_room import __version__, notify
 from meeting_room.api import errors
 from meeting_room.api.body_limit import BodyLimit
+from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
     agenda,
     attendance,
@@ -146,6 +147,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return (JSON_LIMIT, JSON_LIMIT)
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(SameOrigin)  # cookie requests and WebSockets from another origin: 403 / 4403
     app.state.face_engine = None
     for module in (
         auth,

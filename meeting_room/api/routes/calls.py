@@ -33,10 +33,9 @@ from starlette.requests import HTTPConnection
 from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, token_of
 from meeting_room.api.errors import status_of
-from meeting_room.api.routes.events import _cross_site
 from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.errors import MeetingRoomError
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 
@@ -86,8 +85,6 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
     await ws.accept()
     calls = calls_of(ws)
     try:
-        if _cross_site(ws):
-            raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
         actor = await run_in_threadpool(current_actor, ws)
         await run_in_threadpool(calls.check, actor, meeting_id)
     except MeetingRoomError as exc:
