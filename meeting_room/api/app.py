@@ -11,7 +11,7 @@ from fastapi import FastAPI, Response
 
 from hardware.config import load_room_config
 from meeting_room import __version__, notify
-from meeting_room.api import errors
+from meeting_room.api import access_log, errors
 from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
@@ -79,6 +79,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # no token in uvicorn's request lines (its logging is configured by now)
         store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         timer = asyncio.create_task(PollTimer(store).run())
