@@ -136,6 +136,18 @@ def test_an_expired_session_closes_its_stream_at_expiry(client: TestClient, worl
     assert -0.05 < at - at_expiry < 1.0, f"closed {at - at_expiry:+.2f} s from the expiry"
 
 
+def test_a_session_ended_by_another_process_is_noticed_within_a_second(client: TestClient, world: World) -> None:
+    """Another server on the same database (or the CLI) deletes the session: no poke reaches this
+    process, the watcher's periodic read finds it."""
+    member = login(client, "member1")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=member) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        with world.store.read() as session, session.begin():
+            session.delete(session.get_one(t.AuthSession, _hash(member)))
+        _assert_ended(closing, time.monotonic(), SESSION_ENDED)
+
+
 def test_a_revoked_invitation_closes_the_stream_opened_from_it(client: TestClient, world: World) -> None:
     chair = login(client, "chair")
     link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()

@@ -8,7 +8,9 @@ cookie, Bearer header or ?token=):
   server → {"type": "state", "state": "connecting" | "connected" | "failed" | …}
   client → {"type": "mute", "muted": true}        the room stops hearing them (and the captions)
   client → {"type": "leave"}                      they leave the meeting (attendance: left at once)
-  server → {"type": "ended", "reason": "…"}       the meeting closed, or another device of theirs took over
+  server → {"type": "ended", "reason": "…"}       the meeting closed (meeting_ended), another device of theirs
+                                                  took over (replaced), or their session ended (session_ended:
+                                                  then an error and close 4401, or 4409 when their roles changed)
   server → {"type": "error", "error": {code, message, message_en}}   the socket stays open unless the code is 44xx
 A dropped socket ends the call; a new socket with a new offer within ``call_grace_s`` continues as
 if nothing happened (attendance unchanged).

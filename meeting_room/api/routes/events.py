@@ -15,6 +15,9 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "calls", "calls": [{member_id, name, state, since, video_in, muted, level}]}   who takes part
       remotely, after every join, connection change, mute and hang-up (not stored)
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
+When the session it rides on ends (logout, password change, account disabled, invitation revoked,
+expiry) the socket gets an error and closes with 4401 within a second; when the account's roles
+change, with 4409 (reconnect: the new rights apply). A page from another origin gets 4403.
 """
 
 from __future__ import annotations
