@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -66,7 +66,9 @@ def refused(scope: Scope) -> str | None:
     headers = Headers(scope=scope)
     origin = headers.get("origin")
     if origin is None:
-        bearer = headers.get("authorization", "").lower().startswith("bearer ")
+        bearer = headers.get("authorization", "").lower().startswith("bearer ") or (
+            scope["type"] == "websocket" and "token" in QueryParams(scope.get("query_string", b""))
+        )  # a programme's own credential (browsers always send Origin on sockets and state changes)
         cookie = not bearer and SESSION_COOKIE in cookie_parser(headers.get("cookie", ""))
         return "(none)" if cookie and scope["path"] not in _NO_CREDENTIALS else None
     mine = own_origin(scope, headers)

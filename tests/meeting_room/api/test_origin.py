@@ -74,7 +74,8 @@ def test_websockets_from_the_own_origin_or_with_a_token_pass(https: TestClient, 
     cookie = _cookie(https, "chair")
     token = login(https, "chair")
     stream = f"{WSS}/api/meetings/{world.meeting_id}/stream"
-    for headers, url in ((_with(cookie, OWN), stream), (token, stream), ({}, f"{stream}?token={token['Authorization'][7:]}")):
+    query = f"{stream}?token={token['Authorization'][7:]}"
+    for headers, url in ((_with(cookie, OWN), stream), (token, stream), ({}, query), (cookie, query)):  # a programme's jar
         with https.websocket_connect(url, headers=headers) as ws:
             assert ws.receive_json()["kind"] == "event"
     # a token does not excuse a foreign page: an Origin that is sent must match
