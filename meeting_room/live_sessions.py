@@ -77,7 +77,11 @@ class Live:
         if self._stop is None:
             self._stop = asyncio.ensure_future(self.ended.wait())
         incoming = asyncio.ensure_future(ws.receive())
-        await asyncio.wait({incoming, self._stop}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({incoming, self._stop}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the handler stops reading: no read left behind
+            incoming.cancel()
+            raise
         if incoming.done():
             return incoming.result()
         incoming.cancel()
