@@ -13,6 +13,7 @@ from hardware.config import load_room_config
 from meeting_room import __version__, notify
 from meeting_room.api import access_log, errors
 from meeting_room.api.body_limit import BodyLimit
+from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
     agenda,
@@ -40,7 +41,6 @@ from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError
 from meeting_room.live_captions import LiveCaptions
-from meeting_room.live_sessions import LiveSessions
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.poll_timer import PollTimer
 from meeting_room.recordings import RecordingFiles
