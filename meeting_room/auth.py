@@ -153,15 +153,46 @@ def resolve(store: Store, token: str) -> Actor:
     """The actor behind a session token; ``AuthenticationError`` if it is unknown or expired."""
     with store.read() as session:
         row = session.get(t.AuthSession, token_hash(token))
-        if row is None or row.expires_at <= datetime.now(UTC):
-            raise AuthenticationError(
-                "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
-                "The session is invalid or has expired; log in again",
-            )
-        member = session.get(t.Member, row.member_id)
-        if member is None or not member.active:
-            raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
-        return actor_of(member, row.meeting_id)
+        member = session.get(t.Member, row.member_id) if row is not None else None
+        return _actor(row, member, datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    actor: Actor
+    expires_at: datetime
+
+
+def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | AuthenticationError]:
+    """Many sessions in one read (by token hash): each one's actor, or why it no longer counts.
+    The same rule as ``resolve``: open WebSockets are re-checked with it."""
+    now = datetime.now(UTC)
+    with store.read() as session:
+        rows = {r.token_hash: r for r in session.scalars(select(t.AuthSession).where(t.AuthSession.token_hash.in_(hashes)))}
+        ids = {r.member_id for r in rows.values()}
+        people = {m.id: m for m in session.scalars(select(t.Member).where(t.Member.id.in_(ids)))} if ids else {}
+        found: dict[str, Resolved | AuthenticationError] = {}
+        for key in hashes:
+            row = rows.get(key)
+            try:
+                actor = _actor(row, people.get(row.member_id) if row else None, now)
+            except AuthenticationError as exc:
+                found[key] = exc
+                continue
+            assert row is not None  # _actor refused a missing row
+            found[key] = Resolved(actor, row.expires_at)
+        return found
+
+
+def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime) -> Actor:
+    if row is None or row.expires_at <= now:
+        raise AuthenticationError(
+            "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
+            "The session is invalid or has expired; log in again",
+        )
+    if member is None or not member.active:
+        raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
+    return actor_of(member, row.meeting_id)
 
 
 def logout(store: Store, token: str) -> None:

@@ -204,7 +204,8 @@ class Calls:
         return call.info()
 
     async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> None:
-        """End a call. ``reason="left"`` or ``"revoked"``: they left (recorded now). Otherwise, with ``grace``,
+        """End a call. ``reason="left"`` or ``"session_ended"`` (logged out, disabled, link revoked): they
+        left (recorded now). Otherwise, with ``grace``,
         they count as online until ``call_grace_s`` passes without a new call (a dropped connection
         that comes back is not a departure)."""
         if call.ended:
@@ -223,7 +224,7 @@ class Calls:
         log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
         self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
-        if reason in ("left", "revoked"):  # they left on purpose, or their link was withdrawn: recorded at once
+        if reason in ("left", "session_ended"):  # they left on purpose, or their session ended: recorded at once
             await loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, False)
         elif grace:
             handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
@@ -231,13 +232,6 @@ class Calls:
         if tell:
             with contextlib.suppress(Exception):
                 await call.notify({"type": "ended", "reason": reason})
-
-    async def end_invited(self, meeting_id: str, member_id: str) -> None:
-        """Their invitation link was revoked: a call made through it ends, recorded as leaving."""
-        conf = self._conferences.get(meeting_id)
-        call = conf.calls.get(member_id) if conf else None
-        if call is not None and call.invited:
-            await self.hang_up(call, "revoked")
 
     async def end_meeting(self, meeting_id: str) -> None:
         """The meeting closed or was cancelled: every call ends, the conference goes."""

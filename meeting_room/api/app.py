@@ -12,8 +12,10 @@ from fastapi.responses import JSONResponse
 
 from hardware.config import load_room_config
 from meeting_room import __version__, notify
-from meeting_room.api import errors
+from meeting_room.api import access_log, errors
 from meeting_room.api.body_limit import BodyLimit
+from meeting_room.api.live_sessions import LiveSessions
+from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
     agenda,
     attendance,
@@ -81,6 +83,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        access_log.install()  # no token in uvicorn's request lines (its logging is configured by now)
         store.bus.attach(asyncio.get_running_loop(), read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
         listener = asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token))
         timer = asyncio.create_task(PollTimer(store).run())
@@ -88,6 +91,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             runner.start()
         room_watch = asyncio.create_task(_watch_meetings(store, app.state.rooms, app.state.calls))
         backups = asyncio.create_task(Backups(settings, store, settings.backup_schedule).run()) if settings.backup_schedule else None
+        session_watch = asyncio.create_task(app.state.live.run())
         await asyncio.get_running_loop().run_in_executor(None, app.state.transcription.resume_interrupted)
         try:
             yield
@@ -95,6 +99,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             room_watch.cancel()
             if backups is not None:
                 backups.cancel()
+            session_watch.cancel()
             await app.state.calls.close_all()
             for runner in app.state.rooms:
                 await asyncio.get_running_loop().run_in_executor(None, runner.stop)
@@ -121,6 +126,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.captions = LiveCaptions(store, settings)
     app.state.minutes_files = MinutesFiles.from_settings(settings)
     app.state.calls = Calls(store, settings, app.state.captions)
+    app.state.live = LiveSessions(store)  # open WebSockets by session: they close when it ends
     include_loopback(settings.call_loopback)
     # rooms this server runs: configurations are read (and refused with a clear message) before it starts
     app.state.rooms = [
@@ -149,6 +155,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return (JSON_LIMIT, JSON_LIMIT)
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(SameOrigin)  # cookie requests and WebSockets from another origin: 403 / 4403
     app.state.face_engine = None
     for module in (
         auth,

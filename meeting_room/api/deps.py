@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
+from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import AuthenticationError, PermissionDeniedError
 from meeting_room.settings import Settings
@@ -29,12 +30,23 @@ def get_files(request: Request) -> DocumentFiles:
     return request.app.state.files  # type: ignore[no-any-return]
 
 
+def live_of(conn: HTTPConnection) -> LiveSessions:
+    return conn.app.state.live  # type: ignore[no-any-return]
+
+
 def token_of(conn: HTTPConnection) -> str | None:
-    """Bearer header first (API clients), then the session cookie (browsers), then ?token= (WebSockets)."""
+    """Bearer header first (API clients), then the session cookie (browsers), then ?token= (WebSockets
+    only: a URL is logged and kept in histories, so plain HTTP never takes a token from it)."""
     header = conn.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return conn.cookies.get(SESSION_COOKIE) or conn.query_params.get("token") or None
+    query = conn.query_params.get("token") if conn.scope["type"] == "websocket" else None
+    return conn.cookies.get(SESSION_COOKIE) or query or None
+
+
+def poke_sessions(conn: HTTPConnection) -> None:
+    """A session may have ended (logout, password, deactivation, revoked link): its sockets close now."""
+    live_of(conn).poke()
 
 
 def current_actor(conn: HTTPConnection) -> Actor:

@@ -1,9 +1,10 @@
 """Invitation links: the chair or secretary sends a participant a link into one meeting. Opening
 it logs them in for that meeting only (no password, no other meeting, no other page's data), until
-the link expires or is revoked. Only the token's SHA-256 is stored."""
+the link expires or is revoked. A link opens one session (one browser). Only the token's SHA-256 is stored."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
-from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from meeting_room.lifecycle import MeetingState
 from meeting_room.store import Store
 
@@ -88,8 +89,17 @@ def listed(session: Session, meeting_id: str) -> list[t.Invitation]:
     return list(session.scalars(select(t.Invitation).where(t.Invitation.meeting_id == meeting_id).order_by(t.Invitation.created_at)))
 
 
-def redeem(store: Store, token: str, session_hours: int) -> tuple[auth.Login, str]:
-    """Open the link: a session for this meeting only, ending with the link at the latest."""
+USED = (
+    "Liên kết mời này đã được mở trên một trình duyệt khác và chỉ dùng được một lần. "
+    "Chủ tọa hoặc thư ký có thể gửi cho bạn một liên kết mới.",
+    "This invitation link was already used in another browser and works only once. The chair or secretary can send you a new one.",
+)
+
+
+def redeem(store: Store, token: str, session_hours: int, current: str | None = None) -> tuple[auth.Login | None, str]:
+    """Open the link: a session for this meeting only, ending with the link at the latest. A link
+    opens one session: the browser that opened it (``current``, its session token) simply continues
+    (no new session: ``None``); any other opening is refused."""
     now = datetime.now(UTC)
     with store.read() as session:
         inv = session.scalar(select(t.Invitation).where(t.Invitation.token_hash == auth.token_hash(token)))
@@ -100,8 +110,18 @@ def redeem(store: Store, token: str, session_hours: int) -> tuple[auth.Login, st
             or inv.expires_at <= now or MeetingState(meeting.state) in _ENDED
         ):  # fmt: skip
             raise NotFoundError(*GONE)
-        meeting_id = inv.meeting_id
+        meeting_id, invitation_id = inv.meeting_id, inv.id
+    if current is not None and inv.used_at is not None:
+        with contextlib.suppress(AuthenticationError):
+            actor = auth.resolve(store, current)
+            if (actor.member_id, actor.only_meeting) == (member.id, meeting_id):
+                return None, meeting_id
+
+    def decide(session: Session) -> ev.EventPayload:
+        if session.get_one(t.Invitation, invitation_id).used_at is not None:  # read again where appends are one at a time
+            raise ConflictError(*USED, invitation_id=invitation_id)
+        return ev.InvitationUsed(meeting_id=meeting_id, invitation_id=invitation_id)
+
+    store.append(decide, actor_id=member.id)
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))
-    login = auth.open_session(store, member, expires, meeting_id=meeting_id)
-    store.append(lambda session: ev.InvitationUsed(meeting_id=meeting_id, invitation_id=inv.id), actor_id=member.id)
-    return login, meeting_id
+    return auth.open_session(store, member, expires, meeting_id=meeting_id), meeting_id

@@ -153,3 +153,25 @@ def test_first_start_a_meeting_and_its_live_stream(server: Server, tmp_path: Pat
         env["MEETING_ROOM_DATABASE_URL"] = database_url
     verify = subprocess.run([sys.executable, "-m", "meeting_room", "verify"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0 and "hash chain intact" in verify.stdout
+
+
+def test_over_https_sockets_check_the_origin_and_tokens_stay_out_of_the_log(server: Server) -> None:
+    password = re.search(r"mật khẩu / password:\s+(\S+)", server.output())
+    assert password
+    with server.client() as c:
+        token = c.post("/api/auth/login", json={"username": "admin", "password": password.group(1)}).json()["token"]
+        h = {"Authorization": f"Bearer {token}"}
+        body = c.post("/api/bodies", json={"name": "UBND huyện Thử", "short_name": "UBND"}, headers=h).json()
+        meeting = c.post(
+            "/api/meetings", json={"body_id": body["id"], "title": "Giao ban", "starts_at": "2026-12-01T08:00:00+07:00"}, headers=h
+        )
+        url = f"wss://127.0.0.1:{server.port}/api/meetings/{meeting.json()['id']}/stream?token={token}"
+    with connect(url, ssl=server.tls, origin=f"https://127.0.0.1:{server.port}") as ws:  # the page's own origin: https
+        assert json.loads(ws.recv(timeout=10))["kind"] == "event"
+    with connect(url, ssl=server.tls, origin=f"http://127.0.0.1:{server.port}") as ws:  # same host and port, plain http
+        assert json.loads(ws.recv(timeout=10))["error"]["code"] == "permission_denied"
+    deadline = time.monotonic() + 10
+    while "token=[redacted]" not in server.output():
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.1)
+    assert token not in server.output()

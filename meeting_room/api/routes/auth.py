@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from meeting_room import auth
-from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, token_of
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, poke_sessions, token_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 
@@ -53,10 +53,11 @@ def login(body: LoginIn, request: Request, response: Response, store: StoreDep, 
 
 @router.post("/logout", status_code=204)
 def logout(request: Request, response: Response, store: StoreDep, actor: ActorDep) -> Response:
-    """End this session (the cookie or bearer token stops working)."""
+    """End this session (the cookie or bearer token stops working; its open sockets close)."""
     token = token_of(request)
     if token:
         auth.logout(store, token)
+        poke_sessions(request)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -8,7 +8,9 @@ cookie, Bearer header or ?token=):
   server → {"type": "state", "state": "connecting" | "connected" | "failed" | …}
   client → {"type": "mute", "muted": true}        the room stops hearing them (and the captions)
   client → {"type": "leave"}                      they leave the meeting (attendance: left at once)
-  server → {"type": "ended", "reason": "…"}       the meeting closed, or another device of theirs took over
+  server → {"type": "ended", "reason": "…"}       the meeting closed (meeting_ended), another device of theirs
+                                                  took over (replaced), or their session ended (session_ended:
+                                                  then an error and close 4401, or 4409 when their roles changed)
   server → {"type": "error", "error": {code, message, message_en}}   the socket stays open unless the code is 44xx
 A dropped socket ends the call; a new socket with a new offer within ``call_grace_s`` continues as
 if nothing happened (attendance unchanged).
@@ -31,12 +33,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from meeting_room.access import get_meeting, require_staff, require_view
-from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, token_of
 from meeting_room.api.errors import status_of
-from meeting_room.api.routes.events import _cross_site
 from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.errors import MeetingRoomError
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 
@@ -86,8 +87,6 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
     await ws.accept()
     calls = calls_of(ws)
     try:
-        if _cross_site(ws):
-            raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
         actor = await run_in_threadpool(current_actor, ws)
         await run_in_threadpool(calls.check, actor, meeting_id)
     except MeetingRoomError as exc:
@@ -100,49 +99,57 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
         async with send_lock:
             await ws.send_json(message)
 
-    await send({"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name})
-    current: Call | None = None
-    leaving = False
-    try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if text is None or len(text) > MAX_MESSAGE:
-                await send(_bad("Tin nhắn phải là JSON (tối đa 128 KB)", "Messages must be JSON text (at most 128 KB)"))
-                continue
-            try:
-                msg = json.loads(text)
-                kind = msg["type"]
-            except (ValueError, KeyError, TypeError):
-                await send(_bad("Tin nhắn không phải JSON có trường type", "A message must be a JSON object with a type"))
-                continue
-            if kind == "offer":
-                try:
-                    current, answer = await calls.join(actor, meeting_id, msg.get("sdp"), send)
-                except (MeetingRoomError, WebRTCError) as exc:
-                    await send(_error(exc))
+    token = token_of(ws)
+    assert token is not None  # current_actor needed one
+    async with live_of(ws).watching(token, actor) as live:
+        await send({"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name})
+        current: Call | None = None
+        leaving = False
+        try:
+            while True:
+                message = await live.receive(ws)
+                if message is None or message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None or len(text) > MAX_MESSAGE:
+                    await send(_bad("Tin nhắn phải là JSON (tối đa 128 KB)", "Messages must be JSON text (at most 128 KB)"))
                     continue
-                await send({"type": "answer", "sdp": answer})
-            elif kind == "mute" and current is not None:
-                calls.mute(current, bool(msg.get("muted")))
-                await send({"type": "muted", "muted": current.leg.muted})
-            elif kind == "leave":
-                leaving = True
-                break
-            else:
-                await send(_bad(
-                    f"Loại tin nhắn “{kind}” không hợp lệ ở đây; chấp nhận: offer, mute (khi đang gọi), leave",
-                    f"Message type “{kind}” is not accepted here; accepted: offer, mute (during a call), leave",
-                ))  # fmt: skip
-    except WebSocketDisconnect:
-        pass
-    finally:
-        if current is not None and not current.ended:
-            await calls.hang_up(current, "left" if leaving else "disconnected")
-        with contextlib.suppress(Exception):
-            await ws.close()
+                try:
+                    msg = json.loads(text)
+                    kind = msg["type"]
+                except (ValueError, KeyError, TypeError):
+                    await send(_bad("Tin nhắn không phải JSON có trường type", "A message must be a JSON object with a type"))
+                    continue
+                if kind == "offer":
+                    try:
+                        current, answer = await calls.join(actor, meeting_id, msg.get("sdp"), send)
+                    except (MeetingRoomError, WebRTCError) as exc:
+                        await send(_error(exc))
+                        continue
+                    await send({"type": "answer", "sdp": answer})
+                elif kind == "mute" and current is not None:
+                    calls.mute(current, bool(msg.get("muted")))
+                    await send({"type": "muted", "muted": current.leg.muted})
+                elif kind == "leave":
+                    leaving = True
+                    break
+                else:
+                    await send(_bad(
+                        f"Loại tin nhắn “{kind}” không hợp lệ ở đây; chấp nhận: offer, mute (khi đang gọi), leave",
+                        f"Message type “{kind}” is not accepted here; accepted: offer, mute (during a call), leave",
+                    ))  # fmt: skip
+        except WebSocketDisconnect:
+            pass
+        finally:
+            reason = "session_ended" if live.ending is not None else "left" if leaving else "disconnected"
+            if current is not None and not current.ended:
+                await calls.hang_up(current, reason)
+            if live.ending is not None:  # logout, password, disabled, revoked link, expired: the page stops
+                with contextlib.suppress(Exception):
+                    await send({"type": "error", "error": live.ending.error()})
+                await live.close(ws)
+            with contextlib.suppress(Exception):
+                await ws.close()
 
 
 # --- invitation links -------------------------------------------------------------------------------
@@ -196,9 +203,9 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
 
 @router.delete("/invitations/{invitation_id}", status_code=204)
 async def revoke_invitation(meeting_id: str, invitation_id: str, store: StoreDep, actor: ActorDep, request: Request) -> Response:
-    """Revoke a link: its sessions end, and a call made through it is hung up."""
-    member_id = await run_in_threadpool(invitations.revoke, store, actor, meeting_id, invitation_id)
-    await calls_of(request).end_invited(meeting_id, member_id)
+    """Revoke a link: its sessions end, their sockets close and a call made through it is hung up."""
+    await run_in_threadpool(invitations.revoke, store, actor, meeting_id, invitation_id)
+    poke_sessions(request)
     return Response(status_code=204)
 
 
@@ -207,10 +214,10 @@ join_router = APIRouter(tags=["calls"])
 
 @join_router.get("/join/{token}", response_model=None)
 def join(token: str, store: StoreDep, request: Request) -> Response:
-    """Open an invitation link: logged in for that meeting only, then on its member page."""
+    """Open an invitation link: logged in for that meeting only, then on its member page (once: another browser gets 410)."""
     settings = request.app.state.settings
     try:
-        login, meeting_id = invitations.redeem(store, token, settings.session_hours)
+        login, meeting_id = invitations.redeem(store, token, settings.session_hours, request.cookies.get(SESSION_COOKIE))
     except MeetingRoomError as exc:
         page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
                 f"<main style='font:1.2rem sans-serif;max-width:40rem;margin:3rem auto'><h1>Không mở được liên kết mời</h1>"
@@ -218,6 +225,8 @@ def join(token: str, store: StoreDep, request: Request) -> Response:
                 "<p><a href='/'>Đăng nhập / Log in</a></p></main>")  # fmt: skip
         return HTMLResponse(page, status_code=410)
     response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
+    if login is None:  # the browser that opened it before: its session continues
+        return response
     max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
         SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"

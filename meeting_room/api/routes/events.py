@@ -15,6 +15,9 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "calls", "calls": [{member_id, name, state, since, video_in, muted, level}]}   who takes part
       remotely, after every join, connection change, mute and hang-up (not stored)
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
+When the session it rides on ends (logout, password change, account disabled, invitation revoked,
+expiry) the socket gets an error and closes with 4401 within a second; when the account's roles
+change, with 4409 (reconnect: the new rights apply). A page from another origin gets 4403.
 """
 
 from __future__ import annotations
@@ -22,19 +25,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import Actor, get_meeting, meeting_role, require_view
-from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store
+from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
+from meeting_room.api.live_sessions import Live
 from meeting_room.api.routes.attendance import summary_out
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, PermissionDeniedError
+from meeting_room.errors import MeetingRoomError
 from meeting_room.roles import MeetingRole
 from meeting_room.services import polls
 from meeting_room.store import Store
@@ -89,21 +92,12 @@ def list_events(
     return EventsOut(events=[e.message(staff) for e in events], last_event_id=events[-1].seq if events else after)
 
 
-def _cross_site(ws: WebSocket) -> bool:
-    """A browser page from another origin must not ride on the session cookie."""
-    origin = ws.headers.get("origin")
-    uses_cookie = "authorization" not in ws.headers and "token" not in ws.query_params
-    return bool(origin and uses_cookie and urlsplit(origin).netloc != ws.headers.get("host"))
-
-
 @router.websocket("/stream")
 async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) -> None:
     """Live events of the meeting, resuming after event id ``after``."""
     await ws.accept()
     store = get_store(ws)
     try:
-        if _cross_site(ws):
-            raise PermissionDeniedError("Nguồn kết nối không được phép", "Cross-site WebSocket connection refused")
         actor = await run_in_threadpool(current_actor, ws)
         staff = await run_in_threadpool(_check_view, store, actor, meeting_id)
     except MeetingRoomError as exc:
@@ -111,15 +105,30 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
         return
 
+    token = token_of(ws)
+    assert token is not None  # current_actor needed one
+    async with live_of(ws).watching(token, actor) as live:
+        await _follow(ws, store, live, meeting_id, after, staff)
+        if live.ending is not None:  # the session ended (logout, password, disabled, revoked, expired)
+            with contextlib.suppress(Exception):
+                await ws.send_json({"kind": "error", "error": live.ending.error()})
+            await live.close(ws)
+
+
+async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, staff: bool) -> None:
     sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read the backlog: no gap between them
     last = after
     try:
-        while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):
+        while not live.ended.is_set() and (
+            page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE)
+        ):
             for event in page:  # page by page: a long meeting's backlog is never held whole
                 await ws.send_json({"kind": "event", "event": event.message(staff)})
                 last = event.seq
+        if live.ended.is_set():
+            return
         await ws.send_json({"kind": "ready", "last_event_id": last})
-        reader = asyncio.create_task(_drain_client(ws))
+        reader = asyncio.create_task(_drain_client(ws, live))
         tally_due: set[str] = set()
         attendance_due = False
         try:
@@ -157,11 +166,11 @@ async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) ->
         store.bus.unsubscribe(sub)
 
 
-async def _drain_client(ws: WebSocket) -> None:
-    """Read (and ignore) what the client sends, so that a disconnect is noticed at once."""
+async def _drain_client(ws: WebSocket, live: Live) -> None:
+    """Read (and ignore) what the client sends, so that a disconnect (or the session's end) is noticed at once."""
     while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
+        message = await live.receive(ws)
+        if message is None or message["type"] == "websocket.disconnect":
             return
 
 

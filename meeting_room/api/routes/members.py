@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from meeting_room import events as ev
 from meeting_room.access import require_roles
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 from meeting_room.roles import Role
@@ -74,14 +74,17 @@ def get_member(member_id: str, store: StoreDep, actor: ActorDep) -> MemberOut:
 
 
 @router.patch("/{member_id}")
-def update_member(member_id: str, body: MemberPatch, store: StoreDep, actor: ActorDep) -> MemberOut:
-    """Change a member's details, roles or whether the account is active (admin)."""
+def update_member(member_id: str, body: MemberPatch, store: StoreDep, actor: ActorDep, request: Request) -> MemberOut:
+    """Change a member's details, roles or whether the account is active (admin). Open sockets of a
+    disabled account close; those of changed roles close so that they reconnect with the new rights."""
     members.update_member(store, actor, ev.MemberUpdated(member_id=member_id, **body.model_dump(exclude_unset=True)))
+    poke_sessions(request)
     return get_member(member_id, store, actor)
 
 
 @router.post("/{member_id}/password", status_code=204)
-def set_password(member_id: str, body: PasswordIn, store: StoreDep, actor: ActorDep) -> Response:
-    """Change your own password (giving the current one), or reset anyone's (admin). Ends their sessions."""
+def set_password(member_id: str, body: PasswordIn, store: StoreDep, actor: ActorDep, request: Request) -> Response:
+    """Change your own password (giving the current one), or reset anyone's (admin). Ends their sessions and closes their sockets."""
     members.change_password(store, actor, member_id, body.new_password, body.current_password)
+    poke_sessions(request)
     return Response(status_code=204)

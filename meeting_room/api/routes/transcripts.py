@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
-from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
@@ -382,32 +382,39 @@ async def live_audio(
         return
     member_id = actor.member_id if remote else None
     position = 0.0
-    await ws.send_json({"kind": "ready", "sample_rate": 16000, "format": "s16le", "channels": 1})
-    try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            data = message.get("bytes")
-            if not data:
-                continue
-            try:
-                chunk = pcm16_chunk(data, position, source, channel)
-            except ValueError as exc:
-                await ws.send_json(
-                    {"kind": "error", "error": {"code": "invalid_audio", "message": "Dữ liệu PCM16 lẻ byte", "message_en": str(exc)}}
-                )
-                continue
-            position = chunk.end
-            try:
-                captions.feed(meeting_id, chunk, member_id)
-            except MeetingRoomError:
-                break  # captions were stopped
-    except WebSocketDisconnect:
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.get_running_loop().run_in_executor(None, captions.end_source, meeting_id, source, channel, member_id)
+    token = token_of(ws)
+    assert token is not None  # current_actor needed one
+    async with live_of(ws).watching(token, actor) as live:
+        await ws.send_json({"kind": "ready", "sample_rate": 16000, "format": "s16le", "channels": 1})
+        try:
+            while True:
+                message = await live.receive(ws)
+                if message is None or message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes")
+                if not data:
+                    continue
+                try:
+                    chunk = pcm16_chunk(data, position, source, channel)
+                except ValueError as exc:
+                    await ws.send_json(
+                        {"kind": "error", "error": {"code": "invalid_audio", "message": "Dữ liệu PCM16 lẻ byte", "message_en": str(exc)}}
+                    )
+                    continue
+                position = chunk.end
+                try:
+                    captions.feed(meeting_id, chunk, member_id)
+                except MeetingRoomError:
+                    break  # captions were stopped
+        except WebSocketDisconnect:
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().run_in_executor(None, captions.end_source, meeting_id, source, channel, member_id)
+            if live.ending is not None:  # the sender's session ended: no more audio under their name
+                with contextlib.suppress(Exception):
+                    await ws.send_json({"kind": "error", "error": live.ending.error()})
+                await live.close(ws)
 
 
 def _check_sender(store: Store, actor: Actor, meeting_id: str, remote: bool) -> None:

@@ -65,10 +65,7 @@ export class RemoteCall {
     if (msg.type === "ended") {
       this.wanted = msg.reason !== "meeting_ended" && msg.reason !== "replaced" ? this.wanted : false;
       if (msg.reason === "replaced") toast("Bạn đã tham gia từ một thiết bị khác.", "info", "You joined from another device.");
-      if (msg.reason === "revoked") {
-        this.wanted = false;
-        toast("Liên kết mời của bạn đã bị thu hồi: cuộc gọi kết thúc.", "error", "Your invitation link was revoked: the call has ended.");
-      }
+      if (msg.reason === "session_ended") this.wanted = false;  // logged out, disabled, link revoked: the error that follows says so
       if (!this.wanted) this.hangUp(msg.reason === "meeting_ended" ? "closed" : "ended");
       return;
     }

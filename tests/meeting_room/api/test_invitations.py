@@ -65,3 +65,27 @@ def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: W
     fresh = _invite(client, world, chair).json()
     meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, reason="Hoãn họp")
     assert client.get(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410  # the meeting is off
+
+
+def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    link = _invite(client, world, chair).json()
+    path = "/join/" + link["url"].rsplit("/", 1)[1]
+    first = client.get(path, follow_redirects=False)  # the cookie stays in this client: one browser
+    assert first.status_code == 303 and "meeting_room_session" in first.cookies
+    again = client.get(path, follow_redirects=False)  # the same browser opens the link again: it continues
+    assert again.status_code == 303 and again.headers["location"] == f"/member/{world.meeting_id}"
+    assert "set-cookie" not in again.headers
+    assert client.get("/api/auth/me").json()["username"] == "member2"
+
+    client.cookies.clear()  # another browser
+    other = client.get(path, follow_redirects=False)
+    assert other.status_code == 410, other.text
+    assert "đã được mở trên một trình duyệt khác" in other.text and "already used" in other.text and "send you a new one" in other.text
+    someone = login(client, "member1")["Authorization"].removeprefix("Bearer ")  # a browser logged in as someone else
+    assert client.get(path, headers={"Cookie": f"meeting_room_session={someone}"}, follow_redirects=False).status_code == 410
+    with world.store.read() as session:  # one session was made from the link, no more
+        made = session.query(t.AuthSession).filter_by(member_id=world.ids["member2"], meeting_id=world.meeting_id).count()
+    assert made == 1
+    used = [e for e in world.store.events() if e.type == "meeting.invitation_used"]
+    assert len(used) == 1

@@ -1,0 +1,165 @@
+"""Open WebSockets by the login session they ride on, so that a session ends everywhere at once.
+
+Every WebSocket (the event stream, a call, live audio) registers with the actor it resolved at
+connect. One watcher re-resolves all live sessions in one read (``auth.resolve_hashes``, the same
+rule as every HTTP request) every ``interval`` seconds, at the earliest expiry, and at once when this
+process ends a session (``poke``). A session that is gone (logout, password change, revoked
+invitation), expired or whose member was disabled ends its sockets with close code 4401; one whose
+rights changed (roles) with 4409, after which a page reconnects with its new rights. Another server
+process ending a session is noticed by the periodic read (the store is shared).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from starlette.types import Message
+from starlette.websockets import WebSocket
+
+from meeting_room import auth
+from meeting_room.access import Actor
+from meeting_room.errors import AuthenticationError
+from meeting_room.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Why a live connection ends: a WebSocket close code, a short reason (Vietnamese first, within
+    the 123 bytes a close frame allows) and the full message for the page."""
+
+    code: int
+    error_code: str
+    message_vi: str
+    message_en: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.message_vi} / {self.message_en}"
+
+    def error(self) -> dict[str, str]:
+        return {"code": self.error_code, "message": self.message_vi, "message_en": self.message_en}
+
+
+SESSION_ENDED = Ending(4401, "authentication_required", "Phiên đăng nhập đã kết thúc", "The session has ended")
+RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay đổi", "Access rights changed")
+
+
+def _same(a: Actor, b: Actor) -> bool:
+    """Still the same rights (a new name alone does not end a call)."""
+    return (a.member_id, a.roles, a.only_meeting) == (b.member_id, b.roles, b.only_meeting)
+
+
+@dataclass(eq=False)
+class Live:
+    """One open WebSocket of a session. ``ended`` is set (and ``ending`` says why) when it must close."""
+
+    key: str
+    actor: Actor
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ending: Ending | None = None
+    _stop: asyncio.Future[bool] | None = None
+
+    def end(self, ending: Ending) -> None:
+        if self.ending is None:
+            log.info("session of %s ended: its socket closes (%d %s)", self.actor.full_name, ending.code, ending.message_en)
+            self.ending = ending
+            self.ended.set()
+
+    async def receive(self, ws: WebSocket) -> Message | None:
+        """The client's next message, or None as soon as the session ends."""
+        if self._stop is None:
+            self._stop = asyncio.ensure_future(self.ended.wait())
+        incoming = asyncio.ensure_future(ws.receive())
+        try:
+            await asyncio.wait({incoming, self._stop}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the handler stops reading: no read left behind
+            incoming.cancel()
+            raise
+        if incoming.done():
+            return incoming.result()
+        incoming.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await incoming
+        return None
+
+    async def close(self, ws: WebSocket) -> None:
+        """Close the socket with the ending's code and bilingual reason."""
+        assert self.ending is not None
+        with contextlib.suppress(Exception):
+            await ws.close(code=self.ending.code, reason=self.ending.reason)
+
+    def _forget(self) -> None:
+        if self._stop is not None:
+            self._stop.cancel()
+
+
+class LiveSessions:
+    def __init__(self, store: Store, interval: float = 0.5) -> None:
+        self.store, self.interval = store, interval
+        self._live: dict[str, set[Live]] = {}
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @contextlib.asynccontextmanager
+    async def watching(self, token: str, actor: Actor) -> AsyncIterator[Live]:
+        """Register a connection for as long as the block runs."""
+        live = Live(auth.token_hash(token), actor)
+        self._live.setdefault(live.key, set()).add(live)
+        try:
+            yield live
+        finally:
+            live._forget()
+            group = self._live.get(live.key)
+            if group is not None:
+                group.discard(live)
+                if not group:
+                    del self._live[live.key]
+
+    def count(self) -> int:
+        return sum(len(group) for group in self._live.values())
+
+    def poke(self) -> None:
+        """A session may have ended in this process: check now (callable from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    async def run(self) -> None:
+        """The watcher: runs for the application's lifetime."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        wait = self.interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
+            try:
+                wait = await self.check()
+            except Exception:
+                log.exception("live sessions: check failed")
+                wait = self.interval
+
+    async def check(self) -> float:
+        """Re-resolve every live session once; end those that no longer hold. Returns how long to
+        wait before the next check (sooner when a session expires before then)."""
+        keys = list(self._live)
+        if not keys:
+            return self.interval
+        found = await asyncio.get_running_loop().run_in_executor(None, auth.resolve_hashes, self.store, keys)
+        now, wait = datetime.now(UTC), self.interval
+        for key in keys:
+            result = found.get(key)
+            for live in list(self._live.get(key, ())):
+                if isinstance(result, AuthenticationError):
+                    live.end(SESSION_ENDED)
+                elif result is not None and not _same(result.actor, live.actor):
+                    live.end(RIGHTS_CHANGED)
+            if result is not None and not isinstance(result, AuthenticationError):
+                wait = min(wait, max(0.01, (result.expires_at - now).total_seconds() + 0.01))
+        return wait

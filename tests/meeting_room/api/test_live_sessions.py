@@ -1,0 +1,270 @@
+"""A session ends everywhere at once: open WebSockets (event stream, call, live audio) of a session
+that was logged out, reset, disabled, stripped of a role, expired or revoked close within a second,
+with a close code and a bilingual reason, and a call on it is hung up."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from meeting_room.api import create_app
+from meeting_room.api.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
+from meeting_room.db import tables as t
+from meeting_room.lifecycle import MeetingState
+from meeting_room.server import open_store
+from meeting_room.services import meetings
+from tests.conftest import PASSWORD, World, _settings, login, make_world
+from tests.meeting_room.call_server import _free_port, _h, wait_for
+from webrtc.client import CallClient
+
+ORIGIN = {"Origin": "http://testserver"}
+
+
+class Closing:
+    """Reads a socket in a thread until the server closes it; the close code, reason and when."""
+
+    def __init__(self, ws) -> None:  # type: ignore[no-untyped-def]
+        self.messages: list[dict] = []
+        self._done: queue.Queue[tuple[int, str, float]] = queue.Queue()
+        threading.Thread(target=self._read, args=(ws,), daemon=True).start()
+
+    def _read(self, ws) -> None:  # type: ignore[no-untyped-def]
+        try:
+            while True:
+                self.messages.append(ws.receive_json())
+        except WebSocketDisconnect as exc:
+            self._done.put((exc.code, exc.reason, time.monotonic()))
+        except Exception as exc:  # the test itself closed the socket  # noqa: BLE001
+            self._done.put((-1, repr(exc), time.monotonic()))
+
+    def closed(self, seconds: float = 10.0) -> tuple[int, str, float]:
+        try:
+            return self._done.get(timeout=seconds)
+        except queue.Empty:
+            raise AssertionError(f"the socket was still open after {seconds} s") from None
+
+
+def _until_ready(ws) -> None:  # type: ignore[no-untyped-def]
+    while ws.receive_json()["kind"] != "ready":
+        pass
+
+
+def _assert_ended(closing: Closing, since: float, ending: Ending) -> None:
+    code, reason, at = closing.closed()
+    assert at - since < 1.0, f"closed {at - since:.2f} s after the session ended"
+    assert (code, reason) == (ending.code, ending.reason)
+    vi, en = reason.split(" / ")
+    assert "Phiên" in vi or "Tài khoản" in vi or "Quyền" in vi  # Vietnamese first, then English
+    assert en.isascii() and en
+    assert closing.messages[-1] == {"kind": "error", "error": ending.error()}
+
+
+def _admin_patch(client: TestClient, world: World, who: str, **change: object) -> Callable[[], None]:
+    def act() -> None:
+        r = client.patch(f"/api/members/{world.ids[who]}", json=change, headers=login(client, "admin"))
+        assert r.status_code == 200, r.text
+
+    return act
+
+
+def _ways(client: TestClient, world: World) -> dict[str, tuple[Callable[[dict[str, str]], None], Ending]]:
+    def deactivate(_: dict[str, str]) -> None:
+        _admin_patch(client, world, "member1", active=False)()
+
+    def remove_role(_: dict[str, str]) -> None:
+        _admin_patch(client, world, "member1", roles=["guest"])()
+
+    def admin_reset(_: dict[str, str]) -> None:
+        r = client.post(
+            f"/api/members/{world.ids['member1']}/password", json={"new_password": "mat-khau-moi-1"}, headers=login(client, "admin")
+        )
+        assert r.status_code == 204, r.text
+
+    def own_password(headers: dict[str, str]) -> None:
+        body = {"new_password": "mat-khau-moi-2", "current_password": PASSWORD}
+        r = client.post(f"/api/members/{world.ids['member1']}/password", json=body, headers=headers)
+        assert r.status_code == 204, r.text
+
+    def logout(headers: dict[str, str]) -> None:
+        assert client.post("/api/auth/logout", headers=headers).status_code == 204
+
+    return {
+        "deactivation": (deactivate, SESSION_ENDED),
+        "role removal": (remove_role, RIGHTS_CHANGED),
+        "admin password reset": (admin_reset, SESSION_ENDED),
+        "own password change": (own_password, SESSION_ENDED),
+        "logout": (logout, SESSION_ENDED),
+    }
+
+
+@pytest.mark.parametrize("how", ["deactivation", "role removal", "admin password reset", "own password change", "logout"])
+def test_an_open_stream_closes_within_a_second_when_its_session_ends(client: TestClient, world: World, how: str) -> None:
+    act, ending = _ways(client, world)[how]
+    member = login(client, "member1")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=member) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        act(member)
+        _assert_ended(closing, time.monotonic(), ending)
+    if how != "role removal":
+        assert client.get("/api/auth/me", headers=member).status_code == 401  # and HTTP agrees
+
+
+def test_an_expired_session_closes_its_stream_at_expiry(client: TestClient, world: World) -> None:
+    member = login(client, "member1")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=member) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        expires = datetime.now(UTC) + timedelta(seconds=0.8)
+        with world.store.read() as session, session.begin():
+            row = session.get_one(t.AuthSession, _hash(member))
+            row.expires_at = expires
+        at_expiry = time.monotonic() + (expires - datetime.now(UTC)).total_seconds()
+        code, reason, at = closing.closed()
+    assert (code, reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)
+    assert -0.05 < at - at_expiry < 1.0, f"closed {at - at_expiry:+.2f} s from the expiry"
+
+
+def test_a_session_ended_by_another_process_is_noticed_within_a_second(client: TestClient, world: World) -> None:
+    """Another server on the same database (or the CLI) deletes the session: no poke reaches this
+    process, the watcher's periodic read finds it."""
+    member = login(client, "member1")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=member) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        with world.store.read() as session, session.begin():
+            session.delete(session.get_one(t.AuthSession, _hash(member)))
+        _assert_ended(closing, time.monotonic(), SESSION_ENDED)
+
+
+def test_a_revoked_invitation_closes_the_stream_opened_from_it(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()
+    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    cookie = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", **ORIGIN}
+    client.cookies.clear()
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=cookie) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{link['id']}", headers=chair).status_code == 204
+        _assert_ended(closing, time.monotonic(), SESSION_ENDED)
+
+
+def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(client: TestClient, world: World) -> None:
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    url = f"/api/meetings/{world.meeting_id}/stream"
+    with client.websocket_connect(url, headers=member1) as ws1, client.websocket_connect(url, headers=member2) as ws2:
+        _until_ready(ws1)
+        _until_ready(ws2)
+        first, second = Closing(ws1), Closing(ws2)
+        _admin_patch(client, world, "member1", full_name="Người member1 (đổi tên)")()
+        assert client.post("/api/auth/logout", headers=member2).status_code == 204
+        second.closed()
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
+        wait = time.monotonic() + 10
+        while not any(m.get("event", {}).get("type") == "meeting.state_changed" for m in first.messages):
+            assert time.monotonic() < wait, first.messages
+            time.sleep(0.05)
+    assert client.app.state.live.count() == 0  # type: ignore[attr-defined]
+
+
+def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    captions = client.app.state.captions  # type: ignore[attr-defined]
+    fed: list[object] = []
+    monkeypatch.setattr(captions, "active", lambda meeting_id: "pass-1")
+    monkeypatch.setattr(captions, "feed", lambda meeting_id, chunk, member_id=None: fed.append(chunk))
+    monkeypatch.setattr(captions, "end_source", lambda *args: None)
+    chair = login(client, "chair")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/live/audio?source=ban-hop", headers=chair) as ws:
+        assert ws.receive_json()["kind"] == "ready"
+        ws.send_bytes(b"\x00\x00" * 1600)
+        closing = Closing(ws)
+        assert client.post("/api/auth/logout", headers=chair).status_code == 204
+        _assert_ended(closing, time.monotonic(), SESSION_ENDED)
+    assert fed
+
+
+def _hash(headers: dict[str, str]) -> str:
+    from meeting_room.auth import token_hash
+
+    return token_hash(headers["Authorization"].removeprefix("Bearer "))
+
+
+# --- a call over real WebRTC (uvicorn on loopback, an aiortc client peer) ---------------------------
+
+
+@pytest.fixture
+def call_server(tmp_path: Path) -> Iterator[dict]:  # type: ignore[type-arg]
+    """The app on loopback with the meeting in session; a long call grace, so that only an ended
+    session (not a dropped connection) can record the participant as left at once."""
+    settings = _settings(tmp_path, call_loopback=True, call_grace_s=60)
+    store = open_store(settings)
+    world = make_world(store)
+    app = create_app(settings, store)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for("the server", lambda: server.started, 30)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            tokens = {
+                who: c.post("/api/auth/login", json={"username": who, "password": PASSWORD}).json()["token"]
+                for who in ("chair", "admin", "member1")
+            }
+            for target in ("open", "in_session"):
+                r = c.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": target}, headers=_h(tokens["chair"]))
+                assert r.status_code == 200, r.text
+        yield {
+            "base": base,
+            "ws": f"ws://127.0.0.1:{port}/api/meetings/{world.meeting_id}/call",
+            "world": world,
+            "tokens": tokens,
+            "app": app,
+        }
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        store.engine.dispose()
+
+
+def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(call_server: dict) -> None:  # type: ignore[type-arg]
+    world, app = call_server["world"], call_server["app"]
+
+    async def scenario() -> tuple[float, CallClient]:
+        client = CallClient(call_server["ws"], call_server["tokens"]["member1"])
+        await client.join()
+        assert [c.member_id for c in app.state.calls.status(world.meeting_id)] == [world.ids["member1"]]
+        admin = _h(call_server["tokens"]["admin"])
+        async with httpx.AsyncClient(base_url=call_server["base"], timeout=30) as c:
+            r = await c.patch(f"/api/members/{world.ids['member1']}", json={"active": False}, headers=admin)
+            assert r.status_code == 200, r.text
+        since = time.monotonic()
+        while client._ws.close_code is None:  # type: ignore[union-attr]
+            assert time.monotonic() - since < 5, "the call socket is still open"
+            await asyncio.sleep(0.02)
+        took = time.monotonic() - since
+        await client.drop()
+        return took, client
+
+    took, client = asyncio.run(scenario())
+    assert took < 1.0, f"the call socket closed {took:.2f} s after the account was disabled"
+    assert (client._ws.close_code, client._ws.close_reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)  # type: ignore[union-attr]
+    assert {"type": "ended", "reason": "session_ended"} in client.messages
+    assert {"type": "error", "error": SESSION_ENDED.error()} in client.messages
+    assert app.state.calls.status(world.meeting_id) == []  # hung up on the server
+    with world.store.read() as session:  # recorded as having left at once (not after the 60 s grace)
+        record = session.get(t.Attendance, (world.meeting_id, world.ids["member1"]))
+    assert record is not None and record.status == "left", record

@@ -1,0 +1,50 @@
+"""Many sessions resolved in one read, by the same rule as one (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from meeting_room import auth
+from meeting_room import events as ev
+from meeting_room.db import tables as t
+from meeting_room.errors import AuthenticationError
+from meeting_room.roles import Role
+from meeting_room.services import members
+from tests.conftest import World
+
+
+def _open(world: World, who: str, **extra: object) -> str:
+    with world.store.read() as session:
+        member = session.get_one(t.Member, world.ids[who])
+    return auth.open_session(world.store, member, datetime.now(UTC) + timedelta(hours=1), **extra).token  # type: ignore[arg-type]
+
+
+def test_resolve_hashes_agrees_with_resolve(any_world: World) -> None:
+    world = any_world
+    kept, invited, logged_out, expired, disabled = (
+        _open(world, "member1"), _open(world, "member2", meeting_id=world.meeting_id), _open(world, "chair"),
+        _open(world, "secretary"), _open(world, "clerk"),
+    )  # fmt: skip
+    auth.logout(world.store, logged_out)
+    with world.store.read() as session, session.begin():
+        session.get_one(t.AuthSession, auth.token_hash(expired)).expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    admin = world.actor("admin")
+    members.update_member(world.store, admin, ev.MemberUpdated(member_id=world.ids["member1"], roles=[Role.GUEST]))
+    with world.store.read() as session, session.begin():  # disabled without ending its sessions (another code path)
+        session.get_one(t.Member, world.ids["clerk"]).active = False
+    tokens = [kept, invited, logged_out, expired, disabled]
+    found = auth.resolve_hashes(world.store, [auth.token_hash(x) for x in tokens])
+    for token in tokens:
+        result = found[auth.token_hash(token)]
+        try:
+            one = auth.resolve(world.store, token)
+        except AuthenticationError as exc:
+            assert isinstance(result, AuthenticationError) and result.message_en == exc.message_en
+        else:
+            assert isinstance(result, auth.Resolved) and result.actor == one
+    kept_actor = found[auth.token_hash(kept)]
+    assert isinstance(kept_actor, auth.Resolved) and kept_actor.actor.roles == {Role.GUEST}  # the roles of now
+    invited_actor = found[auth.token_hash(invited)]
+    assert isinstance(invited_actor, auth.Resolved) and invited_actor.actor.only_meeting == world.meeting_id
+    assert [isinstance(found[auth.token_hash(x)], AuthenticationError) for x in tokens] == [False, False, True, True, True]
+    assert auth.resolve_hashes(world.store, []) == {}
