@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
+from meeting_room.text import check_text
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -31,11 +31,11 @@ class StoredFile:
     path: Path
 
 
-def clean_filename(name: str | None) -> str:
-    """A safe display name: no directories, no control characters, NFC, at most 200 characters."""
+def clean_filename(name: str | None, default: str = "tai-lieu.pdf") -> str:
+    """A safe display name: no directories, NFC, at most 200 characters; ``InvalidInputError`` (field
+    ``filename``) if it carries control characters or bidi overrides."""
     base = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "tai-lieu.pdf"
-    return base[-200:]
+    return check_text(base, "filename").strip()[-200:] or default
 
 
 class DocumentFiles:

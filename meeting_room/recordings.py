@@ -14,6 +14,18 @@ from speech.errors import AudioError
 
 ACCEPTED = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC, or a video file with sound (MP4, MKV, WebM)"
 
+# What a recording is served as, by its name's suffix: a player's type, never one a browser runs.
+_MEDIA_TYPES = {
+    ".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg",
+    ".oga": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".weba": "audio/webm",
+    ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska", ".mov": "video/quicktime",
+}  # fmt: skip
+
+
+def media_type_of(filename: str) -> str:
+    """The Content-Type a recording is served with: an audio/video type known by its suffix, else bytes."""
+    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
+
 
 @dataclass(frozen=True)
 class StoredRecording:

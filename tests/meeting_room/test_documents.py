@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from meeting_room.documents import DocumentFiles, clean_filename
-from meeting_room.errors import UploadTooLargeError
+from meeting_room.errors import InvalidInputError, UploadTooLargeError
 from tests.meeting_room.api.test_documents import make_pdf
 
 
@@ -42,9 +42,15 @@ def test_same_content_is_stored_once(tmp_path: Path) -> None:
         ("a/b/c.pdf", "c.pdf"),
         ("C:\\Users\\x\\Tờ trình.pdf", "Tờ trình.pdf"),
         ("", "tai-lieu.pdf"),
-        ("bad\x00name.pdf", "badname.pdf"),
         ("To\u031b\u0300 tri\u0300nh.pdf", "Tờ trình.pdf"),
     ],
 )
 def test_clean_filename(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["bad\x00name.pdf", "to\x1btrinh.pdf", "hoa-don\u202efdp.exe", "c1\x85.pdf", "two\nlines.pdf"])
+def test_clean_filename_refuses_control_and_bidi_characters(raw: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        clean_filename(raw)
+    assert caught.value.details["field"] == "filename" and caught.value.message_vi and caught.value.message_en

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -33,6 +33,7 @@ from starlette.requests import HTTPConnection
 from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor
 from meeting_room.api.errors import status_of
+from meeting_room.api.headers import PAGE_CSP
 from meeting_room.api.routes.events import _cross_site
 from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
@@ -150,7 +151,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
 
 class InvitationIn(BaseModel):
     member_id: str
-    hours: int | None = None  # default: the invitation_hours setting
+    hours: int | None = Field(None, ge=1, le=24 * 30)  # default: the invitation_hours setting
 
 
 class InvitationOut(BaseModel):
@@ -213,13 +214,13 @@ def join(token: str, store: StoreDep, request: Request) -> Response:
         login, meeting_id = invitations.redeem(store, token, settings.session_hours)
     except MeetingRoomError as exc:
         page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
-                f"<main style='font:1.2rem sans-serif;max-width:40rem;margin:3rem auto'><h1>Không mở được liên kết mời</h1>"
+                "<link rel='stylesheet' href='/static/app.css'><main><section class='card login'><h1>Không mở được liên kết mời</h1>"
                 f"<p>{html.escape(exc.message_vi)}</p><p lang='en'>{html.escape(exc.message_en)}</p>"
-                "<p><a href='/'>Đăng nhập / Log in</a></p></main>")  # fmt: skip
-        return HTMLResponse(page, status_code=410)
+                "<p><a href='/'>Đăng nhập / Log in</a></p></section></main>")  # fmt: skip
+        return HTMLResponse(page, status_code=410, headers={"Content-Security-Policy": PAGE_CSP})
     response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
     max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
-        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
+        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
     )
     return response
