@@ -45,7 +45,7 @@ def test_admin_create_and_duplicate(run) -> None:  # type: ignore[no-untyped-def
     dup = run("admin", "create", "--username", "quantri2", "--full-name", "X", "--password-stdin", stdin="mot-mat-khau-dai\n")
     assert dup.exit_code == 2 and "đã được dùng" in dup.output
     short = run("admin", "create", "--username", "quantri3", "--full-name", "X", "--password-stdin", stdin="ngan\n")
-    assert short.exit_code == 2 and "ít nhất 8" in short.output
+    assert short.exit_code == 2 and "ít nhất 10" in short.output
 
 
 def test_demo_without_any_admin_creates_the_first_one(run) -> None:  # type: ignore[no-untyped-def]
