@@ -92,3 +92,48 @@ def test_an_unexpected_error_is_a_bilingual_json_500(settings, store) -> None:  
     assert r.json()["error"]["code"] == "internal_error"
     assert r.json()["error"]["message"] and r.json()["error"]["message_en"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_500_keeps_the_keep_alive_connection(settings, store) -> None:  # type: ignore[no-untyped-def]
+    """Over a real server: after the 500 the same connection answers the next request."""
+    import asyncio
+    import http.client
+    import socket
+    import threading
+
+    import uvicorn
+
+    app = create_app(settings, store)
+
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    try:
+        started = threading.Event()
+        for _ in range(300):  # wait for the server, at most 30 s on a loaded machine
+            if server.started:
+                started.set()
+                break
+            started.wait(0.1)
+        assert started.is_set()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/boom")
+        first = connection.getresponse()
+        assert first.status == 500 and b"internal_error" in first.read()
+        assert first.getheader("connection", "").lower() != "close"
+        sock = connection.sock
+        connection.request("GET", "/api/health")  # the same socket: http.client would fail, not reconnect, if it closed
+        second = connection.getresponse()
+        assert second.status == 200 and second.read()
+        assert connection.sock is sock
+        connection.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
