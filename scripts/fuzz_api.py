@@ -6,8 +6,9 @@ a server error, and no request may drop the connection.
 Loads the demo data (``meeting-room demo``) into a throwaway data directory, serves the app over
 plain HTTP on a free local port (in this process, so that every request and every status is counted
 here), logs in as ``admin`` and runs ``schemathesis run`` with the ``not_a_server_error`` check and
-N examples per operation. The demo meeting and a demo delegate fill the ``meeting_id`` and
-``member_id`` path parameters, so the routes behind them are reached. Routes that would end the
+N examples per operation. Real demo objects (the meeting, a delegate, the body, an agenda item, the
+poll, and a document and a recording uploaded first) fill the path parameters, so the routes behind
+them are reached rather than their 404. Routes that would end the
 fuzzer's own session (logout) are left out. Prints, as its LAST line exactly:
 
     requests=R server_errors=E dropped=D operations=O
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import io
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import wave
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -99,6 +102,40 @@ def start_server(app: ASGIApp, port: int) -> tuple[uvicorn.Server, threading.Thr
     return server, thread
 
 
+def demo_ids(client: httpx.Client, auth: dict[str, str], meeting_id: str, delegate: str) -> dict[str, str]:
+    """Ids of real demo objects for the path parameters (random ids reach nothing but the 404),
+    with a document and a recording uploaded so that their routes have something to serve."""
+    from reportlab.pdfgen import canvas
+
+    members = client.get("/api/members", headers=auth).json()
+    meeting = f"/api/meetings/{meeting_id}"
+    items = client.get(f"{meeting}/agenda", headers=auth).json()
+    polls = client.get(f"{meeting}/polls", headers=auth).json()
+    pdf = io.BytesIO()
+    page = canvas.Canvas(pdf)
+    page.drawString(72, 720, "Dự thảo nghị quyết (fuzzing)")
+    page.save()
+    files = {"file": ("du-thao.pdf", pdf.getvalue(), "application/pdf")}
+    document = client.post(f"{meeting}/agenda/{items[0]['id']}/documents", files=files, headers=auth).json()
+    wav = io.BytesIO()
+    with wave.open(wav, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(b"\0\0" * 32_000)
+    files = {"file": ("ghi-am.wav", wav.getvalue(), "audio/wav")}
+    recording = client.post(f"{meeting}/recordings", files=files, headers=auth).json()
+    return {
+        "meeting_id": meeting_id,
+        "member_id": next(m["id"] for m in members if m["username"] == delegate),
+        "body_id": members[0]["body_id"] or next(m["body_id"] for m in members if m["body_id"]),
+        "item_id": items[0]["id"],
+        "poll_id": polls[0]["id"],
+        "document_id": document["id"],
+        "recording_id": recording["recording_id"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=25, help="examples per operation (default 25)")
@@ -118,12 +155,11 @@ def main() -> int:
         counter = Counter(create_app(settings, store))
         server, thread = start_server(counter, settings.port)
         base = f"http://127.0.0.1:{settings.port}"
-        with httpx.Client(base_url=base) as client:
+        with httpx.Client(base_url=base, timeout=120) as client:
             token = client.post("/api/auth/login", json={"username": admin.username, "password": admin.password}).json()["token"]
-            members = client.get("/api/members", headers={"Authorization": f"Bearer {token}"}).json()
-        member_id = next(m["id"] for m in members if m["username"] == delegate)
+            ids = demo_ids(client, {"Authorization": f"Bearer {token}"}, demo.meeting_id, delegate)
         config = data / "schemathesis.toml"
-        config.write_text(f'[parameters]\n"path.meeting_id" = {json.dumps(demo.meeting_id)}\n"path.member_id" = {json.dumps(member_id)}\n')
+        config.write_text("[parameters]\n" + "".join(f'"path.{k}" = {json.dumps(v)}\n' for k, v in ids.items()))
         command = [
             str(Path(sys.executable).with_name("schemathesis")),
             "--config-file",
