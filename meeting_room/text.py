@@ -14,7 +14,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from meeting_room.errors import InvalidInputError
@@ -64,13 +64,24 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+# The same rule in the OpenAPI description (clients and the fuzzer see it; the validator above enforces it).
+_ONE_LINE_SCHEMA = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"})
+_LINES_SCHEMA = Field(
+    json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"}
+)
 _ONE_LINE = _validator(multiline=False)
 _LINES = _validator(multiline=True)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(nfc), _ONE_LINE]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(nfc), _ONE_LINE]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc), _ONE_LINE]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(nfc), _LINES]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(nfc), _LINES, _LINES_SCHEMA]
 Username = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
