@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -151,7 +151,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
 
 class InvitationIn(BaseModel):
     member_id: str
-    hours: int | None = Field(None, ge=1, le=24 * 30)  # default: the invitation_hours setting
+    hours: int | None = None  # default: the invitation_hours setting (1 to 720, checked by the service)
 
 
 class InvitationOut(BaseModel):
