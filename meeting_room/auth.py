@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from zxcvbn import zxcvbn
 
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
@@ -24,16 +27,51 @@ from meeting_room.store import Store
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" (about 10^8 guesses and more)
+# Words a guesser tries first here that zxcvbn's (English) dictionaries lack.
+_LOCAL_WORDS = (
+    "matkhau", "mat-khau", "mật khẩu", "phonghop", "phong-hop", "hoidong", "nhandan", "hdnd", "ubnd", "quochoi",
+    "quantri", "chutich", "thuky", "daibieu", "vanthu", "vietnam", "hanoi", "saigon", "hochiminh", "admin",
+)  # fmt: skip
 
 
-def hash_password(password: str) -> str:
+def _folded(text: str) -> str:
+    """Vietnamese without marks, as people type it into a password ("Nguyễn Văn Thành" -> "nguyen van thanh")."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def check_password(password: str, context: Iterable[str] = ()) -> None:
+    """Refuse a short or guessable password (zxcvbn's estimate, with the person's own name and
+    username and local words counted as known): ``InvalidInputError`` naming the field."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInputError(
             f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (nhận được {len(password)})",
             f"A password needs at least {MIN_PASSWORD} characters (got {len(password)})",
             field="password",
         )
+    known = [*_LOCAL_WORDS]
+    for item in context:
+        if item:
+            folded = _folded(item)
+            known += [item, folded, folded.replace(" ", ""), *folded.split()]
+    # zxcvbn reads at most 72 characters; a longer password is at least as strong as its start
+    result = zxcvbn(password[:72], user_inputs=known)
+    if result["score"] < MIN_STRENGTH:
+        hint = " ".join(x for x in [result["feedback"]["warning"], *result["feedback"]["suggestions"]] if x)
+        raise InvalidInputError(
+            "Mật khẩu quá dễ đoán (từ phổ biến, tên, ngày tháng, chuỗi lặp hoặc liên tiếp); hãy dùng cụm từ dài hơn, khó đoán hơn",
+            f"The password is too easy to guess{' (' + hint.rstrip('.') + ')' if hint else ''}; use a longer, less predictable phrase",
+            field="password",
+            strength=result["score"],
+            needed=MIN_STRENGTH,
+        )
+
+
+def hash_password(password: str, context: Iterable[str] = ()) -> str:
+    """The argon2id hash of a password that passes ``check_password``."""
+    check_password(password, context)
     return _hasher.hash(password)
 
 
@@ -65,58 +103,82 @@ _BAD_LOGIN = ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or p
 
 
 class LoginThrottle:
-    """At most ``per_user`` failed log-ins per username, and ``per_address`` per client address, within
-    ``window`` seconds (the address limit is looser: tablets behind one proxy share an address).
+    """Slows guessing without letting anyone lock a person out.
+
+    Each failure for one username from one address makes the next try from there wait: the first
+    ``free`` cost nothing, then the wait doubles (1 s, 2 s, 4 s ... up to ``max_delay``). A username
+    is never locked as such: someone typing the chair's name at another tablet slows that tablet
+    only, and the chair logs in from hers. Apart from that, one address may fail ``per_address``
+    times within ``window`` (guessing many names). A success, or ``window`` without failures,
+    forgets a username's failures at that address.
 
     Kept in memory: one server process guards one room; a restart forgets (and so does an attacker
     who cannot restart the server).
     """
 
     def __init__(
-        self, per_user: int = 5, per_address: int = 20, window: float = 900.0, clock: Callable[[], float] = time.monotonic
+        self,
+        free: int = 3,
+        max_delay: float = 900.0,
+        per_address: int = 30,
+        window: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.per_user, self.per_address, self.window, self._clock = per_user, per_address, window, clock
-        self._failures: dict[str, deque[float]] = {}
+        self.free, self.max_delay, self.per_address, self.window, self._clock = free, max_delay, per_address, window, clock
+        self._pairs: dict[tuple[str, str], tuple[int, float]] = {}  # (user, address) -> (failures, last failure)
+        self._addresses: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
+    def delay_after(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` failures in a row."""
+        return 0.0 if failures < self.free else min(self.max_delay, 2.0 ** (failures - self.free))
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._addresses.setdefault(address, deque())
         while times and times[0] <= now - self.window:
             times.popleft()
         return times
 
-    def check(self, *keys: str) -> None:
+    def check(self, user: str, address: str) -> None:
+        """``TooManyAttemptsError`` (with ``retry_after``) while this user at this address must wait."""
         now = self._clock()
         with self._lock:
-            waits = [
-                times[0] + self.window - now
-                for key in keys
-                if len(times := self._recent(key, now)) >= (self.per_user if key.startswith("user:") else self.per_address)
-            ]
-        if waits:
-            wait = int(max(waits)) + 1
+            waits = []
+            failures, last = self._pairs.get((user, address), (0, now))
+            if failures and now - last < self.window:
+                waits.append(last + self.delay_after(failures) - now)
+            times = self._recent(address, now)
+            if len(times) >= self.per_address:
+                waits.append(times[0] + self.window - now)
+        wait = max(waits, default=0.0)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            minutes = (seconds + 59) // 60
+            when_vi, when_en = (f"{seconds} giây", f"{seconds} s") if seconds < 120 else (f"{minutes} phút", f"{minutes} min")
             raise TooManyAttemptsError(
-                f"Đăng nhập sai quá nhiều lần; hãy thử lại sau {(wait + 59) // 60} phút",
-                f"Too many failed log-ins; try again in {(wait + 59) // 60} minutes",
-                retry_after=wait,
+                f"Nhập sai mật khẩu quá nhiều lần; hãy thử lại sau {when_vi}",
+                f"Too many wrong passwords; try again in {when_en}",
+                retry_after=seconds,
             )
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, user: str, address: str) -> None:
         now = self._clock()
         with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # forget the oldest keys rather than grow without end
-                for key in list(self._failures)[:5_000]:
-                    del self._failures[key]
+            failures, last = self._pairs.get((user, address), (0, now))
+            self._pairs[(user, address)] = (failures + 1 if now - last < self.window else 1, now)
+            self._recent(address, now).append(now)
+            for table in (self._pairs, self._addresses):
+                if len(table) > 10_000:  # forget the oldest keys rather than grow without end
+                    for key in list(table)[:5_000]:
+                        del table[key]  # type: ignore[arg-type]
 
-    def succeeded(self, username_key: str) -> None:
+    def succeeded(self, user: str, address: str) -> None:
         with self._lock:
-            self._failures.pop(username_key, None)
+            self._pairs.pop((user, address), None)
 
 
 def login(store: Store, username: str, password: str, *, hours: int, throttle: LoginThrottle | None = None, client: str = "?") -> Login:
-    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
+    keys = (username.strip().lower(), client)
     if throttle is not None:
         throttle.check(*keys)
     with store.read() as session:
@@ -128,8 +190,25 @@ def login(store: Store, username: str, password: str, *, hours: int, throttle: L
             throttle.failed(*keys)
         raise AuthenticationError(*_BAD_LOGIN)
     if throttle is not None:
-        throttle.succeeded(keys[0])
+        throttle.succeeded(*keys)
     return open_session(store, member, datetime.now(UTC) + timedelta(hours=hours))
+
+
+def check_current_password(
+    store: Store, member_id: str, password: str | None, *, throttle: LoginThrottle | None = None, client: str = "?"
+) -> None:
+    """The member's current password, before a change: wrong ones are throttled like log-ins."""
+    keys = (f"member:{member_id}", client)  # usernames cannot contain ":": no clash with log-in keys
+    if throttle is not None:
+        throttle.check(*keys)
+    with store.read() as session:
+        cred = session.get(t.Credential, member_id)
+    if password is None or not verify_password(cred.password_hash if cred else None, password):
+        if throttle is not None:
+            throttle.failed(*keys)
+        raise AuthenticationError("Mật khẩu hiện tại không đúng", "The current password is wrong", field="current_password")
+    if throttle is not None:
+        throttle.succeeded(*keys)
 
 
 def open_session(store: Store, member: t.Member, expires: datetime, meeting_id: str | None = None) -> Login:

@@ -177,6 +177,42 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
 
 
+@main.group()
+def tls() -> None:
+    """The local certificate authority of HTTPS: keep its key off the running server."""
+
+
+@tls.command("export-ca-key")
+@click.argument("destination", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+@_friendly
+def tls_export_ca_key(ctx: click.Context, destination: Path) -> None:
+    """Move the local CA's key to DESTINATION (e.g. a USB stick) and remove it from the server."""
+    from meeting_room.tls import export_ca_key
+
+    export_ca_key(_settings(ctx), destination)
+    click.echo(
+        f"Đã chuyển khóa CA sang {destination} và xóa khỏi máy chủ; cất giữ nơi an toàn.\n"
+        f"The CA key moved to {destination} and was removed from the server; keep it safe.\n"
+        "Gia hạn chứng thư (hằng năm, hoặc khi đổi địa chỉ) / renew the certificate (yearly, or when addresses change):\n"
+        f"  meeting-room tls renew --ca-key {destination}"
+    )
+
+
+@tls.command("renew")
+@click.option("--ca-key", "ca_key", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.pass_context
+@_friendly
+def tls_renew(ctx: click.Context, ca_key: Path) -> None:
+    """Issue the server's certificate with a CA key kept off the server (restart the server after)."""
+    from meeting_room.tls import renew
+
+    files = renew(_settings(ctx), ca_key)
+    click.echo(
+        f"Đã cấp chứng thư mới / new certificate issued: {files.cert} ({', '.join(files.names)}); khởi động lại / restart the server"
+    )
+
+
 @main.command()
 @click.pass_context
 @_friendly

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -15,9 +14,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
+from meeting_room.text import check_text
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -31,11 +32,11 @@ class StoredFile:
     path: Path
 
 
-def clean_filename(name: str | None) -> str:
-    """A safe display name: no directories, no control characters, NFC, at most 200 characters."""
+def clean_filename(name: str | None, default: str = "tai-lieu.pdf") -> str:
+    """A safe display name: no directories, NFC, at most 200 characters; ``InvalidInputError`` (field
+    ``filename``) if it carries control characters or bidi overrides."""
     base = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "tai-lieu.pdf"
-    return base[-200:]
+    return check_text(base, "filename").strip()[-200:] or default
 
 
 class DocumentFiles:
@@ -113,14 +114,97 @@ def _check_pdf(path: Path, size: int) -> int:
                 "PDF được đặt mật khẩu; hãy tải lên bản không có mật khẩu",
                 "The PDF is password-protected; upload an unprotected copy",
             )
-        pages = len(reader.pages)
+        _check_objects(reader)
+        pages = _count_pages(reader)
     except UploadRejectedError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, LimitReachedError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
         log.info("rejected unreadable PDF: %s", exc)
         raise UploadRejectedError(
             "Tệp PDF bị hỏng hoặc không đọc được", "The PDF is damaged or unreadable", reason=str(exc)[:200]
         ) from None
     if pages == 0:
         raise UploadRejectedError("PDF không có trang nào", "The PDF has no pages")
+    return pages
+
+
+# Limits on what a document may make the server (and the members' viewers) do.
+MAX_OBJECTS = 500_000
+MAX_DECODED_BYTES = 256 << 20  # all streams together, decompressed
+MAX_PAGE_TREE_DEPTH = 64  # real files nest a few levels; a deep tree only exhausts readers' stacks
+MAX_PAGES = 10_000
+# Actions that run code or leave the document: a meeting's papers need none of them.
+_ACTIVE = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/ImportData": "ImportData", "/SubmitForm": "SubmitForm", "/GoToE": "GoToE"}
+
+
+def _active_content(kind: str) -> UploadRejectedError:
+    return UploadRejectedError(
+        f"PDF chứa mã hoặc hành động tự chạy ({kind}); hãy in lại thành PDF thường rồi tải lên",
+        f"The PDF contains code or an action that runs by itself ({kind}); print it to a plain PDF and upload that",
+        reason=kind,
+    )
+
+
+def _check_objects(reader: PdfReader) -> None:
+    """Every object once: no JavaScript or launch action anywhere, streams within the decompression budget."""
+    numbers = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
+    if len(numbers) > MAX_OBJECTS:
+        raise UploadRejectedError(
+            f"PDF có quá nhiều đối tượng ({len(numbers)}; tối đa {MAX_OBJECTS})",
+            f"The PDF has too many objects ({len(numbers)}; at most {MAX_OBJECTS})",
+        )
+    decoded = 0
+    for number in sorted(numbers):
+        obj = reader.get_object(number)
+        todo: list[tuple[object, int]] = [(obj, 0)]
+        while todo:  # the object's own (direct) contents, without following references
+            item, depth = todo.pop()
+            if isinstance(item, DictionaryObject):
+                if "/JS" in item or item.get("/S") in _ACTIVE:
+                    raise _active_content(_ACTIVE.get(str(item.get("/S")), "JavaScript"))
+                if "/JavaScript" in item:  # the document's name tree of scripts
+                    raise _active_content("JavaScript")
+                if depth < 32:
+                    todo.extend((v, depth + 1) for v in item.values())
+            elif isinstance(item, ArrayObject) and depth < 32:
+                todo.extend((v, depth + 1) for v in item)
+        if isinstance(obj, StreamObject):
+            try:
+                decoded += len(obj.get_data())
+            except (DependencyError, NotImplementedError):
+                continue  # a filter this server does not decode (JBIG2 without its tool): the viewer will
+            if decoded > MAX_DECODED_BYTES:
+                raise UploadRejectedError(
+                    f"PDF giải nén quá lớn (hơn {MAX_DECODED_BYTES >> 20} MB)",
+                    f"The PDF decompresses to too much (over {MAX_DECODED_BYTES >> 20} MB)",
+                    limit=MAX_DECODED_BYTES,
+                )
+
+
+def _count_pages(reader: PdfReader) -> int:
+    """Leaves of the page tree, walked without recursion, within depth and count limits."""
+    root = reader.trailer["/Root"].get_object()["/Pages"].get_object()
+    pages, seen = 0, set()
+    todo = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_PAGE_TREE_DEPTH:
+            raise UploadRejectedError(
+                f"Cây trang của PDF lồng quá sâu (hơn {MAX_PAGE_TREE_DEPTH} mức)",
+                f"The PDF's page tree is nested too deeply (over {MAX_PAGE_TREE_DEPTH} levels)",
+                limit=MAX_PAGE_TREE_DEPTH,
+            )
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            for kid in node.get("/Kids", []):
+                key = getattr(kid, "idnum", None)
+                if key is not None and key in seen:
+                    raise UploadRejectedError("Cây trang của PDF có vòng lặp", "The PDF's page tree loops back on itself")
+                seen.add(key)
+                todo.append((kid.get_object(), depth + 1))
+        else:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise UploadRejectedError(
+                    f"PDF có quá nhiều trang (tối đa {MAX_PAGES})", f"The PDF has too many pages (at most {MAX_PAGES})", limit=MAX_PAGES
+                )
     return pages

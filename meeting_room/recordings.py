@@ -9,10 +9,25 @@ from typing import BinaryIO
 
 from meeting_room.documents import hashed_upload
 from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
-from speech.audio import probe
+from speech.audio import measure_duration, probe
 from speech.errors import AudioError
 
+# How far the declared length may be from the packets' (encoders round; VBR MP3 estimates).
+LENGTH_TOLERANCE_S = 2.0
+LENGTH_TOLERANCE = 0.05
 ACCEPTED = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC, or a video file with sound (MP4, MKV, WebM)"
+
+# What a recording is served as, by its name's suffix: a player's type, never one a browser runs.
+_MEDIA_TYPES = {
+    ".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg",
+    ".oga": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".weba": "audio/webm",
+    ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska", ".mov": "video/quicktime",
+}  # fmt: skip
+
+
+def media_type_of(filename: str) -> str:
+    """The Content-Type a recording is served with: an audio/video type known by its suffix, else bytes."""
+    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -60,9 +75,24 @@ class RecordingFiles:
                     accepted=ACCEPTED,
                     reason=exc.message_en,
                 ) from None
-            if info.duration_s <= 0:
+            try:
+                measured = measure_duration(tmp)
+            except AudioError as exc:
+                raise UploadRejectedError(exc.message_vi, exc.message_en, accepted=ACCEPTED) from None
+            if info.duration_s > 0 and abs(measured - info.duration_s) > max(LENGTH_TOLERANCE_S, LENGTH_TOLERANCE * info.duration_s):
+                raise UploadRejectedError(
+                    f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): "
+                    "tệp bị cắt hoặc bị sửa",
+                    f"The length the file declares ({info.duration_s:.1f} s) disagrees with its content ({measured:.1f} s): "
+                    "the file is cut short or altered",
+                    accepted=ACCEPTED,
+                    declared_s=round(info.duration_s, 3),
+                    measured_s=round(measured, 3),
+                )
+            duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
+            if duration <= 0:
                 raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
             final = self.path_of(sha)
             final.parent.mkdir(exist_ok=True)
             os.replace(tmp, final)
-            return StoredRecording(sha, size, info.duration_s, info.channels, final)
+            return StoredRecording(sha, size, duration, info.channels, final)

@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
     max_upload_mb: int = Field(50, ge=1, le=2048, description="Largest accepted document upload.")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a login stays valid.")
-    cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+    cookie_secure: bool = Field(
+        False, description="Secure session cookie with https=false too (behind a proxy that terminates TLS); always so with https."
+    )
     models_dir: Path | None = Field(None, description="Local directory with model files (never a hub).")
     asr_model: str = Field("whisper-base", description="Whisper for transcription: a registered name or a CTranslate2 directory.")
     asr_compute_type: Literal["int8", "int8_float32", "float32"] = Field("int8", description="CTranslate2 precision on the CPU.")
@@ -230,6 +232,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not an IANA time zone such as Asia/Ho_Chi_Minh / không phải múi giờ IANA") from None
         return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` whenever the browser speaks HTTPS to us (or to the proxy in front)."""
+        return self.https or self.cookie_secure
 
     @property
     def effective_database_url(self) -> str:

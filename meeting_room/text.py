@@ -1,25 +1,87 @@
-"""Text value types: every user-entered string is stripped and normalised to Unicode NFC.
+"""Text value types: every user-entered string is stripped and normalised to Unicode NFC, and
+refused when it carries control characters or bidirectional overrides.
 
 NFD input (common from macOS and some Vietnamese keyboards) would otherwise compare unequal and
-render with misplaced marks in PDFs.
+render with misplaced marks in PDFs. Control characters (C0, DEL, C1) break the Word and PDF
+exports and hide text; bidi overrides make a name or file name read differently from what it is
+("invoice\u202eFDP.exe"). Tab and newline are allowed in multi-line fields only. This is the one rule:
+the event payloads and route schemas use these types, and ``check_text`` serves the rest (file names).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from meeting_room.errors import InvalidInputError
+
+# C0 controls, DEL and C1 controls; the bidi embeddings, overrides and isolates (U+202A-E, U+2066-9).
+_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_SINGLE_LINE = re.compile(f"[{_FORBIDDEN}]")
+
+
+def _bad_character(value: str, multiline: bool) -> tuple[int, str] | None:
+    for i, ch in enumerate(value):
+        if _SINGLE_LINE.match(ch) and not (multiline and ch in "\t\n\r"):
+            return i, f"U+{ord(ch):04X}"
+    return None
+
+
+def _explain(position: int, code: str, multiline: bool) -> tuple[str, str]:
+    allowed_vi = " (chỉ cho phép tab và xuống dòng)" if multiline else ""
+    allowed_en = " (only tab and newline are allowed)" if multiline else ""
+    return (
+        f"chứa ký tự điều khiển hoặc ký tự đảo chiều {code} ở vị trí {position + 1}{allowed_vi}",
+        f"contains the control or bidi-override character {code} at position {position + 1}{allowed_en}",
+    )
+
+
+def check_text(value: str, field: str, *, multiline: bool = False) -> str:
+    """``value`` unchanged, or ``InvalidInputError`` naming ``field`` and the character."""
+    bad = _bad_character(value, multiline)
+    if bad is not None:
+        vi, en = _explain(*bad, multiline)
+        raise InvalidInputError(f"“{field}” {vi}", f"{field!r} {en}", field=field, character=bad[1], position=bad[0] + 1)
+    return value
+
+
+def _validator(multiline: bool):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str:
+        bad = _bad_character(value, multiline)
+        if bad is not None:
+            vi, en = _explain(*bad, multiline)
+            raise PydanticCustomError("control_character", f"{vi} / {en}", {"character": bad[1], "position": bad[0] + 1})
+        return value
+
+    return AfterValidator(check)
 
 
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(nfc)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(nfc)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(nfc)]
+# The same rule in the OpenAPI description (clients and the fuzzer see it; the validator above enforces it).
+_ONE_LINE_SCHEMA = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"})
+_LINES_SCHEMA = Field(
+    json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"}
+)
+_ONE_LINE = _validator(multiline=False)
+_LINES = _validator(multiline=True)
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(nfc), _ONE_LINE, _ONE_LINE_SCHEMA
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(nfc), _LINES, _LINES_SCHEMA]
 Username = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),

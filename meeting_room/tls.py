@@ -5,6 +5,12 @@ Otherwise the first start makes a local certificate authority under ``data_dir/t
 the server a certificate for this machine's names and addresses; a later start reissues it when
 the machine's addresses changed. People install the CA (``/tls/ca.crt``, a download from the
 server's home page) once per device; the server certificate can change without them noticing.
+
+The CA can vouch for this server only: its name constraints permit exactly the names and addresses
+the server certificate covers, so a stolen CA key cannot impersonate any other site to the devices
+that trust it. Its key need not stay on the running server either: ``meeting-room tls export-ca-key
+DEST`` moves it off (to removable media); the server runs on the certificate it has, and
+``meeting-room tls renew --ca-key DEST`` issues the next one (yearly, or when the addresses change).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -26,7 +33,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from meeting_room.errors import SettingsError
 from meeting_room.settings import Settings
 
+log = logging.getLogger(__name__)
 CA_NAME = "Phòng họp thông minh — CA nội bộ"
+RENEW_BEFORE = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,92 @@ def ensure_tls(settings: Settings) -> TlsFiles:
         return TlsFiles(settings.tls_cert, settings.tls_key, None, _fingerprint(cert), _cert_names(cert))
     folder = settings.data_dir / "tls"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    ca_cert, ca_key = _local_ca(folder)
     names = machine_names(settings)
+    ca_path, ca_key_path = folder / "ca.crt", folder / "ca.key"
     cert_path, key_path = folder / "server.crt", folder / "server.key"
+    ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes()) if ca_path.is_file() else None
+    ca_key = _load_key(ca_key_path) if ca_key_path.is_file() else None
     current = x509.load_pem_x509_certificate(cert_path.read_bytes()) if cert_path.is_file() and key_path.is_file() else None
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    if current is None or not set(names) <= set(_cert_names(current)) or current.not_valid_after_utc < soon:
-        _issue(ca_cert, ca_key, names, cert_path, key_path)
-    return TlsFiles(cert_path, key_path, folder / "ca.crt", _fingerprint(ca_cert), names)
+    if ca_cert is None or (ca_key is not None and not permits(ca_cert, names)):
+        # the first start; or a CA (its key at hand) that cannot vouch for these names: an older CA
+        # without name constraints, or the machine's names changed. Devices install the new one.
+        if ca_cert is not None:
+            log.warning("local CA: the names changed or it had no name constraints; a new CA is made (install it again)")
+        ca_cert, ca_key = _new_ca(folder, names)
+        current = None
+    if current is None or not set(names) <= set(_cert_names(current)) or current.not_valid_after_utc < _now() + RENEW_BEFORE:
+        if ca_key is not None:
+            _issue(ca_cert, ca_key, names, cert_path, key_path)
+        elif current is not None and current.not_valid_after_utc > _now():
+            until, covered = current.not_valid_after_utc.date(), ", ".join(_cert_names(current))
+            log.warning("local CA key kept off this server: the certificate (until %s, for %s) is not renewed; "
+                        "run `meeting-room tls renew --ca-key FILE`", until, covered)  # fmt: skip
+            names = _cert_names(current)
+        else:
+            raise SettingsError(
+                f"Chứng thư HTTPS đã hết hạn hoặc chưa có, và khóa CA không ở trên máy chủ ({ca_key_path}); "
+                "chạy `meeting-room tls renew --ca-key TỆP` với khóa CA đã cất",
+                f"The HTTPS certificate is missing or expired and the CA key is not on this server ({ca_key_path}); "
+                "run `meeting-room tls renew --ca-key FILE` with the CA key you keep",
+            )
+    return TlsFiles(cert_path, key_path, ca_path, _fingerprint(ca_cert), names)
+
+
+def renew(settings: Settings, ca_key_file: Path) -> TlsFiles:
+    """Issue the server certificate with a CA key kept off the server (nothing of it is copied in)."""
+    folder = settings.data_dir / "tls"
+    ca_path = folder / "ca.crt"
+    if not ca_path.is_file():
+        raise SettingsError(f"Chưa có CA nội bộ ({ca_path})", f"There is no local CA yet ({ca_path})")
+    ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
+    ca_key = _load_key(ca_key_file)
+    if ca_key.public_key().public_numbers() != ca_cert.public_key().public_numbers():  # type: ignore[union-attr]
+        raise SettingsError(f"{ca_key_file} không phải khóa của CA {ca_path}", f"{ca_key_file} is not the key of the CA {ca_path}")
+    names = machine_names(settings)
+    if not permits(ca_cert, names):
+        raise SettingsError(
+            "CA nội bộ không được phép chứng thực các tên/địa chỉ hiện tại; đặt khóa CA trở lại thư mục tls để máy chủ tạo CA mới",
+            "The local CA may not vouch for the current names/addresses; put its key back in the tls folder so the server makes a new CA",
+            names=list(names),
+        )
+    _issue(ca_cert, ca_key, names, folder / "server.crt", folder / "server.key")
+    return TlsFiles(folder / "server.crt", folder / "server.key", ca_path, _fingerprint(ca_cert), names)
+
+
+def export_ca_key(settings: Settings, destination: Path) -> Path:
+    """Move the local CA's key off the server: written to ``destination`` (0600, never over a file),
+    synced, then removed from the data directory."""
+    source = settings.data_dir / "tls" / "ca.key"
+    if not source.is_file():
+        raise SettingsError(f"Khóa CA không ở trên máy chủ ({source})", f"The CA key is not on this server ({source})")
+    data = source.read_bytes()
+    _load_key(source)  # it is a key
+    try:
+        fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SettingsError(f"{destination} đã tồn tại", f"{destination} already exists") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    if destination.read_bytes() != data:
+        raise SettingsError(
+            f"Ghi {destination} không đúng; khóa vẫn ở máy chủ", f"Writing {destination} failed; the key stays on the server"
+        )
+    source.unlink()
+    return destination
+
+
+def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise SettingsError(f"Không đọc được khóa {path}: {exc}", f"Cannot read the key {path}: {exc}") from None
+    return key  # type: ignore[return-value]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -107,13 +194,42 @@ def machine_names(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
-def _local_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    cert_path, key_path = folder / "ca.crt", folder / "ca.key"
-    if cert_path.is_file() and key_path.is_file():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-        return x509.load_pem_x509_certificate(cert_path.read_bytes()), key  # type: ignore[return-value]
+def name_constraints(names: tuple[str, ...]) -> x509.NameConstraints:
+    """Permitted subtrees: exactly these host names (and their subdomains) and addresses (/32, /128)."""
+    permitted: list[x509.GeneralName] = []
+    for n in names:
+        try:
+            ip = ipaddress.ip_address(n)
+        except ValueError:
+            permitted.append(x509.DNSName(n.lower()))
+        else:
+            permitted.append(x509.IPAddress(ipaddress.ip_network(f"{ip}/{ip.max_prefixlen}")))
+    return x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None)
+
+
+def permits(ca: x509.Certificate, names: tuple[str, ...]) -> bool:
+    """Whether the CA's name constraints allow every one of ``names`` (a CA without them: no)."""
+    try:
+        nc = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    dns = [d.lower() for d in (nc.permitted_subtrees and [g.value for g in nc.permitted_subtrees if isinstance(g, x509.DNSName)]) or []]
+    nets = [g.value for g in nc.permitted_subtrees or [] if isinstance(g, x509.IPAddress)]
+    for n in names:
+        try:
+            ip = ipaddress.ip_address(n)
+        except ValueError:
+            if not any(n.lower() == d or n.lower().endswith("." + d) for d in dns):
+                return False
+        else:
+            if not any(ip.version == net.version and ip in net for net in nets):
+                return False
+    return True
+
+
+def _new_ca(folder: Path, names: tuple[str, ...]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
+    now = _now()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_NAME} ({socket.gethostname()})")])
     cert = (
         x509.CertificateBuilder()
@@ -125,17 +241,20 @@ def _local_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKe
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(name_constraints(names), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        folder / "ca.key", key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (folder / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
 
 
 def _issue(ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, names: tuple[str, ...], cert_path: Path, key_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
+    now = _now()
     alt: list[x509.GeneralName] = []
     for n in names:
         try:

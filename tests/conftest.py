@@ -190,7 +190,7 @@ def app(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as c:
+    with TestClient(app, base_url="https://testserver") as c:  # the server speaks HTTPS: Secure cookies
         yield c
 
 

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 
 from hardware.config import load_room_config
 from meeting_room import __version__, notify
-from meeting_room.api import access_log, errors
+from meeting_room.api import access_log, docs, errors
 from meeting_room.api.body_limit import BodyLimit
+from meeting_room.api.headers import SecurityHeaders
 from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
@@ -116,6 +117,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         version=__version__,
         description="Họp không giấy, điểm danh, biểu quyết, biên bản có chữ ký số. / Paperless meetings on premises.",
         lifespan=lifespan,
+        docs_url=None,  # served by meeting_room.api.docs from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -156,6 +159,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SameOrigin)  # cookie requests and WebSockets from another origin: 403 / 4403
+    app.add_middleware(errors.CatchAll)  # inside the headers: an unexpected error still answers, keep-alive kept
+    app.add_middleware(SecurityHeaders, https=settings.https)
     app.state.face_engine = None
     for module in (
         auth,
@@ -183,6 +188,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(calls.join_router)
 
     pages.install(app)
+    docs.install(app)
 
     @app.get("/tls/ca.crt", tags=["health"], response_class=Response)
     def local_ca() -> Response:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meeting_room import errors as e
 from meeting_room.health import disk_full_error, is_disk_full
@@ -124,12 +125,43 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(f"http_{exc.status_code}", vi, en), exc.status_code, headers=exc.headers)
 
 
+INTERNAL = ("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved")
+
+
+class CatchAll:
+    """Pure ASGI middleware: an unexpected error becomes a bilingual JSON 500 and the request ends
+    there. (Starlette's own last-resort handler answers and then re-raises, and the server drops the
+    keep-alive connection.) Once a response has started nothing better can be said: the error goes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await JSONResponse(error_body(*INTERNAL), 500)(scope, receive, send)
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if is_disk_full(exc):  # whatever was writing: a file, SQLite, PostgreSQL
         log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
         return _domain(request, disk_full_error())
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(error_body("internal_error", "Lỗi máy chủ; thao tác chưa được lưu", "Server error; nothing was saved"), 500)
+    return JSONResponse(error_body(*INTERNAL), 500)
 
 
 def install(app: FastAPI) -> None:
@@ -138,6 +170,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(OSError, _unexpected)  # handled here (not re-raised like a bare Exception)
+    # A full disk, wherever it is met, is a 507; anything else unexpected is CatchAll's JSON 500.
+    app.add_exception_handler(OSError, _unexpected)
     app.add_exception_handler(DBAPIError, _unexpected)
-    app.add_exception_handler(Exception, _unexpected)

@@ -14,6 +14,7 @@ from meeting_room.documents import DocumentFiles, clean_filename
 from meeting_room.errors import NotFoundError
 from meeting_room.services.agenda import editable_meeting, item_of
 from meeting_room.store import Store
+from meeting_room.text import check_text
 
 
 def attach(
@@ -31,8 +32,9 @@ def attach(
     with store.read() as session:
         editable_meeting(session, actor, meeting_id)
         item_of(session, meeting_id, item_id)
+    name = clean_filename(filename)  # refused before anything is stored
+    check_text(title or "", "title")
     stored = files.ingest(source)
-    name = clean_filename(filename)
     document_id = str(uuid.uuid4())
 
     def decide(session: Session) -> ev.EventPayload:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_meeting_role
@@ -66,17 +67,27 @@ def _split(observations: list[Observation], gallery: Gallery, options: MatchOpti
     return matches, unknown
 
 
+def _require_check_in(session: Session, actor: Actor, meeting_id: str) -> None:
+    meeting = get_meeting(session, meeting_id)
+    require_meeting_role(
+        session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, also=(Role.CLERK,),
+        action_vi="điểm danh bằng khuôn mặt", action_en="check in by face",
+    )  # fmt: skip
+
+
+def may_check_in(store: Store, actor: Actor, meeting_id: str) -> None:
+    """Refuse (404/403) before a photo is even read when ``actor`` may not check people in by face."""
+    with store.read() as session:
+        _require_check_in(session, actor, meeting_id)
+
+
 def check_in_snapshot(
     store: Store, actor: Actor, meeting_id: str, image: np.ndarray, engine: FaceEngine, options: MatchOptions, camera: str = "ảnh chụp"
 ) -> SnapshotResult:
     """Recognise the faces on one photo and mark those participants present in the room (staff only:
     the chair, the secretary or a clerk takes the photo deliberately, so one sighting suffices)."""
     with store.read() as session:
-        meeting = get_meeting(session, meeting_id)
-        require_meeting_role(
-            session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, also=(Role.CLERK,),
-            action_vi="điểm danh bằng khuôn mặt", action_en="check in by face",
-        )  # fmt: skip
+        _require_check_in(session, actor, meeting_id)
         gallery = faces.meeting_gallery(session, meeting_id)
     observations = engine.observe(image)
     matches, unknown = _split(observations, gallery, options)

@@ -83,18 +83,23 @@ class EnrolledPhoto:
     sharpness: float
 
 
+def may_enrol_faces(store: Store, actor: Actor, member_id: str) -> None:
+    """Refuse (403/404/409) before a photo is even read: an administrator, for a member who has consented."""
+    require_roles(actor, action_vi="đăng ký khuôn mặt", action_en="enrol faces")
+    with store.read() as session:
+        require_consent(fetch(session, t.Member, member_id))
+
+
 def enrol_faces(
     store: Store, actor: Actor, member_id: str, photos: list[tuple[str, bytes]], engine: FaceEngine, rules: EnrolmentRules
 ) -> list[EnrolledPhoto]:
     """Enrol one or more photos (an administrator). Every photo is checked first; then all are
     stored together, or none (a refused photo names itself and the reason)."""
-    require_roles(actor, action_vi="đăng ký khuôn mặt", action_en="enrol faces")
+    may_enrol_faces(store, actor, member_id)
     if not photos:
         raise InvalidInputError("Chưa có ảnh nào", "No photo was given", accepted="1 to 10 JPEG/PNG photos")
     if len(photos) > MAX_PHOTOS:
         raise InvalidInputError(f"Tối đa {MAX_PHOTOS} ảnh mỗi lần", f"At most {MAX_PHOTOS} photos at a time", received=len(photos))
-    with store.read() as session:
-        require_consent(fetch(session, t.Member, member_id))
     faces: list[tuple[str, EnrolledFace]] = []
     for name, data in photos:  # CPU-heavy: outside the store's lock
         faces.append((name, enrol_photo(engine, decode_image(data, name=name), rules, name=name)))

@@ -12,7 +12,7 @@ from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
-from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, PermissionDeniedError
+from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from meeting_room.roles import Role
 from meeting_room.services import faces
 from meeting_room.services.lookup import fetch
@@ -55,7 +55,7 @@ def create_member(
     )
     if password is not None and payload.username is None:
         raise InvalidInputError("Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username")
-    password_hash = auth.hash_password(password) if password is not None else None
+    password_hash = auth.hash_password(password, (payload.username or "", full_name, title or "")) if password is not None else None
 
     def decide(session: Session) -> list[ev.EventPayload]:
         if payload.body_id is not None:
@@ -100,16 +100,26 @@ def _keep_one_admin(session: Session, losing_id: str) -> None:
         )
 
 
-def change_password(store: Store, actor: Actor, member_id: str, new: str, current: str | None = None) -> None:
-    """Admins reset anyone's password; others change their own, giving the current one."""
+def change_password(
+    store: Store,
+    actor: Actor,
+    member_id: str,
+    new: str,
+    current: str | None = None,
+    *,
+    throttle: auth.LoginThrottle | None = None,
+    client: str = "?",
+) -> None:
+    """Admins reset anyone else's password; everyone, admins included, changes their own by giving
+    the current one (a wrong one is throttled like a log-in)."""
     if member_id != actor.member_id and not actor.has():
         raise PermissionDeniedError("Bạn chỉ có thể đổi mật khẩu của chính mình", "You may only change your own password")
-    if member_id == actor.member_id and not actor.has():
-        with store.read() as session:
-            cred = session.get(t.Credential, member_id)
-        if current is None or not auth.verify_password(cred.password_hash if cred else None, current):
-            raise AuthenticationError("Mật khẩu hiện tại không đúng", "The current password is wrong")
-    set_password_hash(store, member_id, auth.hash_password(new), actor_id=actor.member_id)
+    if member_id == actor.member_id:
+        auth.check_current_password(store, member_id, current, throttle=throttle, client=client)
+    with store.read() as session:
+        member = fetch(session, t.Member, member_id)
+        context = (member.username or "", member.full_name, member.title or "")
+    set_password_hash(store, member_id, auth.hash_password(new, context), actor_id=actor.member_id)
     auth.end_sessions(store, member_id)
 
 

@@ -22,7 +22,7 @@ def add_recording(store: Store, actor_id: str | None, meeting_id: str, stored: S
         return ev.RecordingAdded(
             meeting_id=meeting_id,
             recording_id=recording_id,
-            filename=clean_filename(filename) or "ghi-am",
+            filename=clean_filename(filename, default="ghi-am"),
             sha256=stored.sha256,
             size=stored.size,
             duration_s=round(stored.duration_s, 3),

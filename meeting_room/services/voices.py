@@ -30,14 +30,19 @@ class EnrolledVoice:
     level_db: float
 
 
-def enrol_voice(store: Store, actor: Actor, member_id: str, audio: np.ndarray, encoder: VoiceEncoder, rules: VoiceRules) -> EnrolledVoice:
-    """Enrol a reading (an administrator, or the member themselves) as a voiceprint."""
+def may_enrol_voice(store: Store, actor: Actor, member_id: str) -> None:
+    """Refuse (403/404/409) before a reading is even read: an administrator or the member, who has consented."""
     if actor.member_id != member_id and not actor.has():
         raise PermissionDeniedError(
             "Chỉ quản trị viên hoặc chính thành viên mới đăng ký được giọng nói", "Only an administrator or the member can enrol a voice"
         )
     with store.read() as session:
         require_consent(fetch(session, t.Member, member_id))
+
+
+def enrol_voice(store: Store, actor: Actor, member_id: str, audio: np.ndarray, encoder: VoiceEncoder, rules: VoiceRules) -> EnrolledVoice:
+    """Enrol a reading (an administrator, or the member themselves) as a voiceprint."""
+    may_enrol_voice(store, actor, member_id)
     voice = encoder.enrol(audio, rules)  # CPU-heavy: outside the store's lock
     voice_id = str(uuid.uuid4())
 

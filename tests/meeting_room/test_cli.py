@@ -45,7 +45,7 @@ def test_admin_create_and_duplicate(run) -> None:  # type: ignore[no-untyped-def
     dup = run("admin", "create", "--username", "quantri2", "--full-name", "X", "--password-stdin", stdin="mot-mat-khau-dai\n")
     assert dup.exit_code == 2 and "đã được dùng" in dup.output
     short = run("admin", "create", "--username", "quantri3", "--full-name", "X", "--password-stdin", stdin="ngan\n")
-    assert short.exit_code == 2 and "ít nhất 8" in short.output
+    assert short.exit_code == 2 and "ít nhất 10" in short.output
 
 
 def test_demo_without_any_admin_creates_the_first_one(run) -> None:  # type: ignore[no-untyped-def]
@@ -141,3 +141,19 @@ def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-
     assert bad.exit_code == 2 and "rỗng" in bad.output
     assert run("transcribe", str(wav), "--formats", "docx").exit_code == 2
     assert run("transcribe", str(wav), "--model", "phowhisper").exit_code == 2
+
+
+def test_tls_ca_key_off_the_server_and_renewal(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from meeting_room.settings import load_settings
+    from meeting_room.tls import ensure_tls
+
+    ensure_tls(load_settings(data_dir=tmp_path / "var"))
+    usb = tmp_path / "usb" / "ca.key"
+    usb.parent.mkdir()
+    moved = run("tls", "export-ca-key", str(usb))
+    assert moved.exit_code == 0 and usb.is_file() and not (tmp_path / "var" / "tls" / "ca.key").exists()
+    assert f"tls renew --ca-key {usb}" in moved.output
+    renewed = run("tls", "renew", "--ca-key", str(usb))
+    assert renewed.exit_code == 0 and "server.crt" in renewed.output
+    again = run("tls", "export-ca-key", str(tmp_path / "other.key"))
+    assert again.exit_code == 2 and "not on this server" in again.output

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from meeting_room.documents import DocumentFiles, clean_filename
-from meeting_room.errors import UploadTooLargeError
+from meeting_room.errors import InvalidInputError, UploadRejectedError, UploadTooLargeError
 from tests.meeting_room.api.test_documents import make_pdf
 
 
@@ -42,9 +42,108 @@ def test_same_content_is_stored_once(tmp_path: Path) -> None:
         ("a/b/c.pdf", "c.pdf"),
         ("C:\\Users\\x\\Tờ trình.pdf", "Tờ trình.pdf"),
         ("", "tai-lieu.pdf"),
-        ("bad\x00name.pdf", "badname.pdf"),
         ("To\u031b\u0300 tri\u0300nh.pdf", "Tờ trình.pdf"),
     ],
 )
 def test_clean_filename(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["bad\x00name.pdf", "to\x1btrinh.pdf", "hoa-don\u202efdp.exe", "c1\x85.pdf", "two\nlines.pdf"])
+def test_clean_filename_refuses_control_and_bidi_characters(raw: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        clean_filename(raw)
+    assert caught.value.details["field"] == "filename" and caught.value.message_vi and caught.value.message_en
+
+
+def _raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF from object bodies (object n is objects[n-1]), with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _deep_page_tree(levels: int) -> bytes:
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for n in range(2, levels + 2):  # each /Pages node has one kid, the next node
+        objects.append(b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (n + 1))
+    objects.append(b"<< /Type /Page /MediaBox [0 0 612 792] >>")
+    return _raw_pdf(objects)
+
+
+def _with_action(action: bytes) -> bytes:
+    return _raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            action,
+        ]
+    )
+
+
+def _refused(files: DocumentFiles, pdf: bytes) -> UploadRejectedError:
+    with pytest.raises(UploadRejectedError) as caught:
+        files.ingest(io.BytesIO(pdf))
+    assert caught.value.message_vi and caught.value.message_en
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        (b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>", "JavaScript"),
+        (b"<< /S /Launch /F (calc.exe) >>", "Launch"),
+        (b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /JavaScript /JS (x) >> >>", "JavaScript"),  # nested in a chain
+    ],
+)
+def test_pdfs_with_scripts_or_launch_actions_are_refused_and_not_stored(tmp_path: Path, action: bytes, kind: str) -> None:
+    files = DocumentFiles(tmp_path, max_bytes=1 << 20)
+    assert _refused(files, _with_action(action)).details["reason"] == kind
+    assert list(tmp_path.rglob("*.pdf")) == []
+    assert files.ingest(io.BytesIO(_with_action(b"<< /S /GoTo /D [3 0 R /Fit] >>"))).pages == 1  # a plain link is fine
+
+
+def test_a_script_in_the_document_names_tree_is_found(tmp_path: Path) -> None:
+    pdf = _raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 4 0 R >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            b"<< /Names [(a) 5 0 R] >>",
+            b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>",
+        ]
+    )
+    _refused(DocumentFiles(tmp_path, max_bytes=1 << 20), pdf)
+
+
+def test_a_deep_page_tree_is_refused_not_a_crash(tmp_path: Path) -> None:
+    files = DocumentFiles(tmp_path, max_bytes=4 << 20)
+    assert "page tree" in _refused(files, _deep_page_tree(3000)).message_en
+    assert files.ingest(io.BytesIO(_deep_page_tree(5))).pages == 1
+
+
+def test_a_decompression_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zlib
+
+    from meeting_room import documents
+
+    monkeypatch.setattr(documents, "MAX_DECODED_BYTES", 1 << 20)
+    data = zlib.compress(b"\0" * (2 << 20), 9)
+    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    pdf = _raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            stream,
+        ]
+    )
+    assert "decompresses" in _refused(DocumentFiles(tmp_path, max_bytes=1 << 20), pdf).message_en

@@ -43,7 +43,7 @@ def login(body: LoginIn, request: Request, response: Response, store: StoreDep, 
         max_age=settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     with store.read() as session:

@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection
 from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, token_of
 from meeting_room.api.errors import status_of
+from meeting_room.api.headers import PAGE_CSP
 from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
@@ -157,7 +158,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
 
 class InvitationIn(BaseModel):
     member_id: str
-    hours: int | None = None  # default: the invitation_hours setting
+    hours: int | None = None  # default: the invitation_hours setting (1 to 720, checked by the service)
 
 
 class InvitationOut(BaseModel):
@@ -220,15 +221,15 @@ def join(token: str, store: StoreDep, request: Request) -> Response:
         login, meeting_id = invitations.redeem(store, token, settings.session_hours, request.cookies.get(SESSION_COOKIE))
     except MeetingRoomError as exc:
         page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
-                f"<main style='font:1.2rem sans-serif;max-width:40rem;margin:3rem auto'><h1>Không mở được liên kết mời</h1>"
+                "<link rel='stylesheet' href='/static/app.css'><main><section class='card login'><h1>Không mở được liên kết mời</h1>"
                 f"<p>{html.escape(exc.message_vi)}</p><p lang='en'>{html.escape(exc.message_en)}</p>"
-                "<p><a href='/'>Đăng nhập / Log in</a></p></main>")  # fmt: skip
-        return HTMLResponse(page, status_code=410)
+                "<p><a href='/'>Đăng nhập / Log in</a></p></section></main>")  # fmt: skip
+        return HTMLResponse(page, status_code=410, headers={"Content-Security-Policy": PAGE_CSP})
     response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
     if login is None:  # the browser that opened it before: its session continues
         return response
     max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
-        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
+        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
     )
     return response

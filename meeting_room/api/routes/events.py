@@ -35,6 +35,7 @@ from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, 
 from meeting_room.api.errors import status_of
 from meeting_room.api.live_sessions import Live
 from meeting_room.api.routes.attendance import summary_out
+from meeting_room.api.routes.schemas import EventId
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
@@ -83,7 +84,7 @@ def list_events(
     meeting_id: str,
     store: StoreDep,
     actor: ActorDep,
-    after: int = Query(0, ge=0),
+    after: EventId = 0,
     limit: int = Query(500, ge=1, le=5000),
 ) -> EventsOut:
     """The meeting's events after id ``after``, oldest first (page with ``limit``)."""
@@ -93,7 +94,7 @@ def list_events(
 
 
 @router.websocket("/stream")
-async def stream(ws: WebSocket, meeting_id: str, after: int = Query(0, ge=0)) -> None:
+async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
     """Live events of the meeting, resuming after event id ``after``."""
     await ws.accept()
     store = get_store(ws)

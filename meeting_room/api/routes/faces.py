@@ -143,6 +143,7 @@ def delete_biometrics(member_id: str, store: StoreDep, actor: ActorDep) -> Biome
 )
 async def enrol(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> list[EnrolledOut]:
     """Enrol face photos (an administrator; the member must have consented). All are stored, or none."""
+    await run_in_threadpool(faces.may_enrol_faces, store, actor, member_id)  # before the upload is read
     photos = await _photos(request, "photo", faces.MAX_PHOTOS)
     engine = await run_in_threadpool(face_engine, request)
     rules = EnrolmentRules(min_face_px=settings.face_min_px, min_sharpness=settings.face_min_sharpness)
@@ -155,6 +156,7 @@ async def enrol(member_id: str, request: Request, store: StoreDep, settings: Set
 )
 async def check_in(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> CheckInOut:
     """Mark present the participants recognised on a photo (chair, secretary, clerk)."""
+    await run_in_threadpool(face_attendance.may_check_in, store, actor, meeting_id)  # before the upload is read
     ((name, data),) = await _photos(request, "photo", 1)
     image = await run_in_threadpool(decode_image, data, name=name)
     engine = await run_in_threadpool(face_engine, request)

@@ -83,8 +83,10 @@ def update_member(member_id: str, body: MemberPatch, store: StoreDep, actor: Act
 
 
 @router.post("/{member_id}/password", status_code=204)
-def set_password(member_id: str, body: PasswordIn, store: StoreDep, actor: ActorDep, request: Request) -> Response:
+def set_password(member_id: str, body: PasswordIn, request: Request, store: StoreDep, actor: ActorDep) -> Response:
     """Change your own password (giving the current one), or reset anyone's (admin). Ends their sessions and closes their sockets."""
-    members.change_password(store, actor, member_id, body.new_password, body.current_password)
+    client = request.client.host if request.client else "?"
+    throttle = request.app.state.login_throttle
+    members.change_password(store, actor, member_id, body.new_password, body.current_password, throttle=throttle, client=client)
     poke_sessions(request)
     return Response(status_code=204)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from meeting_room import search_index
 from meeting_room.access import Actor, get_meeting, meeting_role, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.routes.schemas import MAX_VERSION, Version
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
@@ -120,7 +121,7 @@ def _poll_out(p: PollTable) -> PollOut:
 
 
 @router.get("/api/meetings/{meeting_id}/minutes")
-def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: int | None = None) -> MinutesOut:
+def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None) -> MinutesOut:
     """The minutes: the newest saved version (or the automatic draft), with polls, attendance and signatures."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
@@ -175,7 +176,9 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
 
 class MinutesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    base_version: int | None = Field(None, ge=0, description="The version the edit started from; a newer saved version refuses the save.")
+    base_version: int | None = Field(
+        None, ge=0, le=MAX_VERSION, description="The version the edit started from; a newer saved version refuses the save."
+    )
     number: str | None = Field(None, max_length=32)
     place: str | None = Field(None, max_length=255)
     opening: str | None = Field(None, max_length=20_000)
@@ -193,7 +196,7 @@ def save_minutes(meeting_id: str, body: MinutesIn, store: StoreDep, actor: Actor
 
 @router.get("/api/meetings/{meeting_id}/minutes.pdf", response_class=Response)
 def minutes_pdf(
-    meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: int | None = None
+    meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None
 ) -> Response:
     """The minutes as PDF: the signed file once signed, else a rendering of the newest (or the given) version."""
     files = minutes_files(request)
@@ -206,7 +209,7 @@ def minutes_pdf(
 
 
 @router.get("/api/meetings/{meeting_id}/minutes.docx", response_class=Response)
-def minutes_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: int | None = None) -> Response:
+def minutes_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None) -> Response:
     """The minutes as a Word document (a working copy; the signed PDF is the record)."""
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))

@@ -14,14 +14,10 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from meeting_room.api.headers import PAGE_CSP
+
 router = APIRouter(include_in_schema=False)
 _WEB = package_files("meeting_room") / "web"
-
-# Scripts only from this server; inline style attributes are used by the DOM builder for bar widths.
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 
 
 @cache
@@ -32,7 +28,7 @@ def _page(name: str, title: str) -> str:
 
 
 def _html(name: str, title: str) -> HTMLResponse:
-    return HTMLResponse(_page(name, title), headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"})
+    return HTMLResponse(_page(name, title), headers={"Content-Security-Policy": PAGE_CSP})
 
 
 # path -> (page, title). The meeting id in a path is read by the page's script, not here.

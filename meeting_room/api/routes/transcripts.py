@@ -21,13 +21,14 @@ from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
+from meeting_room.api.routes.schemas import Channel
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.db import tables as t
 from meeting_room.documents import clean_filename
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.live_captions import LiveCaptions, pcm16_chunk
-from meeting_room.recordings import ACCEPTED, RecordingFiles
+from meeting_room.recordings import ACCEPTED, RecordingFiles, media_type_of
 from meeting_room.services import recordings, transcripts, voices
 from meeting_room.store import Store
 from meeting_room.text import Name
@@ -71,6 +72,7 @@ def _decode_upload(upload: UploadFile) -> object:
 )
 async def enrol_voice(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> VoiceEnrolledOut:
     """Enrol the member's voice from a short reading (the member must have consented)."""
+    await run_in_threadpool(voices.may_enrol_voice, store, actor, member_id)  # before the upload is read
     upload = await _one_file(request, "audio", "WAV, MP3, OGG, M4A…")
     try:
         audio = await run_in_threadpool(_decode_upload, upload)
@@ -114,6 +116,7 @@ def _add_recording(store: Store, actor: Actor, meeting_id: str, files: Recording
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="tải lên bản ghi", action_en="upload a recording")
+    clean_filename(upload.filename)  # a bad name is refused before anything is stored
     upload.file.seek(0)
     stored = files.ingest(upload.file)
     recording_id = recordings.add_recording(store, actor.member_id, meeting_id, stored, upload.filename)
@@ -148,7 +151,7 @@ def recording_file(meeting_id: str, recording_id: str, request: Request, store: 
         r = session.get(t.Recording, recording_id)
         if r is None or r.meeting_id != meeting_id:
             raise NotFoundError(f"Không có bản ghi {recording_id}", f"No recording {recording_id}", recording_id=recording_id)
-    return FileResponse(recording_files(request).open(r.sha256), filename=r.filename)
+    return FileResponse(recording_files(request).open(r.sha256), media_type=media_type_of(r.filename), filename=r.filename)
 
 
 # --- transcription passes -------------------------------------------------------------------------
@@ -158,7 +161,7 @@ class TranscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recording_id: str
     num_speakers: int | None = Field(None, ge=1, le=64)
-    channels: dict[int, str] | None = Field(None, description="Microphone channel -> member id, when each seat has its own")
+    channels: dict[Channel, str] | None = Field(None, description="Microphone channel -> member id, when each seat has its own")
 
 
 class PassOut(BaseModel):
@@ -299,14 +302,14 @@ def relabel_speaker(meeting_id: str, pass_id: str, cluster: str, body: RelabelIn
 
 class LiveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channels: dict[int, str] | None = Field(None, description="Microphone channel -> member id (one microphone per seat)")
+    channels: dict[Channel, str] | None = Field(None, description="Microphone channel -> member id (one microphone per seat)")
 
 
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recording_id: str
     speed: float = Field(1.0, ge=0.5, le=20)
-    channel: int | None = Field(None, ge=0)
+    channel: Channel | None = None
 
 
 class LiveOut(BaseModel):

@@ -42,6 +42,7 @@ export function h(tag, attrs = {}, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "style") el.style.cssText = v; // through the CSSOM: the pages' CSP allows no style attributes
     else if (v === true) el.setAttribute(k, "");
     else el.setAttribute(k, v);
   }

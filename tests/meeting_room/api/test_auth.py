@@ -85,7 +85,7 @@ def test_change_own_password_needs_the_current_one(client: TestClient, world: Wo
         json={"new_password": "ngan", "current_password": PASSWORD},
         headers=headers,
     )
-    assert r.status_code == 422 and "ít nhất 8" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "ít nhất 10" in r.json()["error"]["message"]
     r = client.post(
         f"/api/members/{world.ids['member1']}/password",
         json={"new_password": "mot-mat-khau-moi", "current_password": PASSWORD},
@@ -125,33 +125,97 @@ def _admin_password(world: World) -> str:
     return PASSWORD
 
 
-def test_repeated_wrong_passwords_lock_the_username_then_expire(client: TestClient, world: World) -> None:
-    for _ in range(5):
+def test_repeated_wrong_passwords_slow_that_name_at_that_address_only(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
         assert client.post("/api/auth/login", json={"username": "member1", "password": "doan-mo-1"}).status_code == 401
     r = client.post("/api/auth/login", json={"username": "member1", "password": PASSWORD})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
     assert "quá nhiều lần" in r.json()["error"]["message"]
-    login(client, "member2")  # another person from the same address is not locked out
+    login(client, "member2")  # another person from the same address is not slowed
+    with TestClient(app, base_url="https://testserver", client=("10.0.0.5", 50000)) as own_tablet:
+        login(own_tablet, "member1")  # nor the same person at her own tablet: a name cannot be locked out
 
 
-def test_throttle_window_and_success_reset() -> None:
+def test_throttle_grows_per_user_and_address_and_never_locks_the_name() -> None:
     from meeting_room.auth import LoginThrottle
     from meeting_room.errors import TooManyAttemptsError
 
     now = [0.0]
-    throttle = LoginThrottle(per_user=3, per_address=5, window=60, clock=lambda: now[0])
-    for _ in range(3):
-        throttle.failed("user:a", "addr:x")
+    throttle = LoginThrottle(free=3, max_delay=60, per_address=100, window=600, clock=lambda: now[0])
+    for _ in range(3):  # the first failures cost nothing
+        throttle.check("chair", "10.0.0.9")
+        throttle.failed("chair", "10.0.0.9")
+    waits = []
+    for _ in range(5):  # then each one doubles the wait
+        with pytest.raises(TooManyAttemptsError) as info:
+            throttle.check("chair", "10.0.0.9")
+        waits.append(info.value.details["retry_after"])
+        now[0] += waits[-1]
+        throttle.check("chair", "10.0.0.9")
+        throttle.failed("chair", "10.0.0.9")
+    assert waits == [1, 2, 4, 8, 16]
+    throttle.check("chair", "10.0.0.5")  # the chair at her own tablet is not slowed at all
+    throttle.check("member", "10.0.0.9")  # nor another name from the guessing tablet
+    throttle.failed("chair", "10.0.0.5")
+    throttle.succeeded("chair", "10.0.0.5")
+    throttle.check("chair", "10.0.0.5")
+    for _ in range(12):
+        throttle.failed("chair", "10.0.0.9")
     with pytest.raises(TooManyAttemptsError) as info:
-        throttle.check("user:a", "addr:x")
-    assert info.value.details["retry_after"] == 61
-    throttle.check("user:b", "addr:x")  # address limit (5) not reached
+        throttle.check("chair", "10.0.0.9")
+    assert info.value.details["retry_after"] == 60  # capped at max_delay
+    now[0] += 601
+    throttle.check("chair", "10.0.0.9")  # a quiet window forgets
+
+
+def test_one_address_guessing_many_names_runs_out_of_budget() -> None:
+    from meeting_room.auth import LoginThrottle
+    from meeting_room.errors import TooManyAttemptsError
+
+    now = [0.0]
+    throttle = LoginThrottle(free=3, per_address=5, window=60, clock=lambda: now[0])
+    for i in range(5):
+        throttle.failed(f"user{i}", "10.0.0.9")
+    with pytest.raises(TooManyAttemptsError) as info:
+        throttle.check("someone-else", "10.0.0.9")
+    assert info.value.details["retry_after"] == 60
+    throttle.check("someone-else", "10.0.0.8")
     now[0] = 61
-    throttle.check("user:a", "addr:x")  # the window has passed
-    throttle.failed("user:a", "addr:x")
-    throttle.succeeded("user:a")
-    throttle.check("user:a", "addr:x")
-    for _ in range(5):
-        throttle.failed("user:c", "addr:y")
-    with pytest.raises(TooManyAttemptsError):
-        throttle.check("user:d", "addr:y")  # this address tried too often
+    throttle.check("someone-else", "10.0.0.9")
+
+
+@pytest.mark.parametrize("weak", ["password123", "matkhau2026", "0123456789", "qwertyuiop123", "Thanh2026!", "nguyenvanthanh", "ngan"])
+def test_short_and_guessable_passwords_are_refused(client: TestClient, world: World, weak: str) -> None:
+    admin = login(client, "admin", _admin_password(world))
+    client.patch(f"/api/members/{world.ids['member1']}", json={"full_name": "Nguyễn Văn Thành"}, headers=admin)
+    before = snapshot(world.store)
+    r = client.post(f"/api/members/{world.ids['member1']}/password", json={"new_password": weak}, headers=admin)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["details"]["field"] == "password" and error["message"] and error["message_en"]
+    assert snapshot(world.store) == before
+    strong = "tre-xanh-bao-nhieu-tuoi"
+    assert client.post(f"/api/members/{world.ids['member1']}/password", json={"new_password": strong}, headers=admin).status_code == 204
+
+
+def test_an_admin_gives_her_current_password_to_change_her_own(client: TestClient, world: World) -> None:
+    admin = login(client, "admin", _admin_password(world))
+    url = f"/api/members/{world.ids['admin']}/password"
+    assert client.post(url, json={"new_password": "tre-xanh-bao-nhieu-tuoi"}, headers=admin).status_code == 401
+    wrong = {"new_password": "tre-xanh-bao-nhieu-tuoi", "current_password": "khong-phai-dau"}
+    assert client.post(url, json=wrong, headers=admin).status_code == 401
+    right = {"new_password": "tre-xanh-bao-nhieu-tuoi", "current_password": PASSWORD}
+    assert client.post(url, json=right, headers=admin).status_code == 204
+    login(client, "admin", "tre-xanh-bao-nhieu-tuoi")
+
+
+def test_wrong_current_passwords_are_throttled(client: TestClient, world: World) -> None:
+    member = login(client, "member1")
+    url = f"/api/members/{world.ids['member1']}/password"
+    statuses = [
+        client.post(url, json={"new_password": "tre-xanh-bao-nhieu-tuoi", "current_password": f"doan-{i}"}, headers=member).status_code
+        for i in range(5)
+    ]
+    assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429
+    r = client.post(url, json={"new_password": "tre-xanh-bao-nhieu-tuoi", "current_password": PASSWORD}, headers=member)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0  # even the right one waits its turn

@@ -79,3 +79,24 @@ def test_check_in_from_a_photo_updates_attendance_live(client: TestClient, world
     member = login(client, "member1")
     r = client.post(f"/api/meetings/{world.meeting_id}/attendance/face", files={"photo": ("p.jpg", room, "image/jpeg")}, headers=member)
     assert r.status_code == 403
+
+
+def test_who_may_send_is_checked_before_the_upload_is_read(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    """A member sending a photo or a reading she may not send is refused for that (403/404), not for
+    the file (415/422): the upload is not decoded and no model is loaded for her."""
+    member, outsider = login(client, "member1"), login(client, "outsider")
+    not_an_image = {"photo": ("x.jpg", b"not an image at all", "image/jpeg")}
+    not_audio = {"audio": ("x.wav", b"not audio at all", "audio/wav")}
+    r = client.post(f"/api/meetings/{world.meeting_id}/attendance/face", files=not_an_image, headers=member)
+    assert r.status_code == 403, r.text
+    r = client.post(f"/api/meetings/{world.meeting_id}/attendance/face", files=not_an_image, headers=outsider)
+    assert r.status_code == 404, r.text
+    r = client.post(f"/api/members/{world.ids['member2']}/voice", files=not_audio, headers=member)
+    assert r.status_code == 403, r.text
+    r = client.post(f"/api/members/{world.ids['member2']}/faces", files=not_an_image, headers=member)
+    assert r.status_code == 403, r.text
+    assert app.state.face_engine is None  # no model was loaded for a refused request
+    # the same garbage from someone allowed is refused for what it is
+    chair = login(client, "chair")
+    r = client.post(f"/api/meetings/{world.meeting_id}/attendance/face", files=not_an_image, headers=chair)
+    assert r.status_code in (415, 422), r.text
