@@ -42,14 +42,14 @@ def _folded(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
-def check_password(password: str, context: Iterable[str] = ()) -> None:
-    """Refuse a short or guessable password (zxcvbn's estimate, with the person's own name and
-    username and local words counted as known): ``InvalidInputError`` naming the field."""
+def check_password(password: str, context: Iterable[str] = (), field: str = "password") -> None:
+    """Refuse a short or guessable password or passphrase (zxcvbn's estimate, with the person's own
+    name and username and local words counted as known): ``InvalidInputError`` naming the field."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInputError(
             f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự (nhận được {len(password)})",
             f"A password needs at least {MIN_PASSWORD} characters (got {len(password)})",
-            field="password",
+            field=field,
         )
     known = [*_LOCAL_WORDS]
     for item in context:
@@ -63,7 +63,7 @@ def check_password(password: str, context: Iterable[str] = ()) -> None:
         raise InvalidInputError(
             "Mật khẩu quá dễ đoán (từ phổ biến, tên, ngày tháng, chuỗi lặp hoặc liên tiếp); hãy dùng cụm từ dài hơn, khó đoán hơn",
             f"The password is too easy to guess{' (' + hint.rstrip('.') + ')' if hint else ''}; use a longer, less predictable phrase",
-            field="password",
+            field=field,
             strength=result["score"],
             needed=MIN_STRENGTH,
         )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meeting_room import auth
 from meeting_room.access import Actor, get_meeting
 from meeting_room.ballot_keys import ShareStatus
 from meeting_room.db import tables as t
@@ -50,8 +51,19 @@ def set_key(store: Store, actor: Actor, passphrase: str, current: str | None = N
             "Phiên đăng nhập từ liên kết mời không tạo được khóa kiểm phiếu; hãy đăng nhập bằng tài khoản",
             "A session from an invitation link cannot make a teller key; log in with your account",
         )
+    with store.read() as session:
+        member = session.get_one(t.Member, actor.member_id)
+        cred = session.get(t.Credential, actor.member_id)
+        context = [member.full_name, member.username or ""]
+    auth.check_password(passphrase, context, field="passphrase")  # the same policy as a password
+    if cred is not None and auth.verify_password(cred.password_hash, passphrase):
+        raise InvalidInputError(
+            "Mật khẩu khóa kiểm phiếu phải khác mật khẩu đăng nhập",
+            "The teller passphrase must differ from your login password",
+            field="passphrase",
+        )
     pair = KeyPair.generate()
-    locked = lock_private(pair.private, passphrase)  # checks the passphrase's length first
+    locked = lock_private(pair.private, passphrase)
     now = datetime.now(UTC)
     with store.exclusive() as session:  # serialised with the poll openings that seal to this key
         row = key_of(session, actor.member_id)
