@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError, PermissionDeniedError
 from meeting_room.roles import MeetingRole, Role
+from voting import PollState
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,17 @@ def require_meeting_role(
 def require_staff(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
     """The meeting's chair or secretary, or an admin."""
     require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, action_vi=action_vi, action_en=action_en)
+
+
+OFFICERS = frozenset({MeetingRole.CHAIR, MeetingRole.SECRETARY})
+
+
+def oversees(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """The meeting's officers and record keepers (its chair and secretary, admins, clerks): they see a
+    named vote's live counts and a vote's result as soon as it closes; everyone else when it is published."""
+    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) in OFFICERS
+
+
+def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: PollState) -> bool:
+    """Whether the actor may see a poll's result and counted ballots in this state."""
+    return poll_state is PollState.PUBLISHED or (poll_state is PollState.CLOSED and oversees(session, actor, meeting))

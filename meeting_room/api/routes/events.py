@@ -30,7 +30,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from meeting_room.access import Actor, get_meeting, meeting_role, require_view
+from meeting_room.access import Actor, get_meeting, oversees, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.live_sessions import Live
@@ -39,7 +39,6 @@ from meeting_room.api.routes.schemas import EventId
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
-from meeting_room.roles import MeetingRole
 from meeting_room.services import polls
 from meeting_room.store import Store
 
@@ -60,7 +59,7 @@ def _check_view(store: Store, actor: Actor, meeting_id: str) -> bool:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
-        return actor.has() or meeting_role(session, actor, meeting) in (MeetingRole.CHAIR, MeetingRole.SECRETARY)
+        return oversees(session, actor, meeting)
 
 
 def _attendance_message(store: Store, meeting_id: str) -> dict[str, object]:

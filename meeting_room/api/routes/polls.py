@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, meeting_role, require_view
+from meeting_room.access import Actor, get_meeting, oversees, require_view, sees_result
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.db import tables as t
-from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import polls
 from meeting_room.store import Store
 from meeting_room.text import LongText, Name, Title
@@ -152,10 +151,6 @@ class ReceiptOut(BaseModel):
     message_en: str
 
 
-def _is_staff(session: Any, actor: Actor, meeting: t.Meeting) -> bool:
-    return actor.has() or meeting_role(session, actor, meeting) in (MeetingRole.CHAIR, MeetingRole.SECRETARY)
-
-
 def _box(session: Any, keys: BallotKeyring, poll: t.Poll) -> BallotBoxOut | None:
     if poll.ballot_key is None or poll.state != PollState.OPEN.value:
         return None
@@ -169,11 +164,11 @@ def _box(session: Any, keys: BallotKeyring, poll: t.Poll) -> BallotBoxOut | None
 
 
 def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: BallotKeyring) -> PollOut:
-    staff = _is_staff(session, actor, meeting) or actor.has(Role.CLERK)
+    staff = oversees(session, actor, meeting)
     state = PollState(poll.state)
     definition = polls.definition_of(poll)
     rule = definition.rule
-    visible = state is PollState.PUBLISHED or (staff and state is PollState.CLOSED)
+    visible = sees_result(session, actor, meeting, state)
     return PollOut(
         id=poll.id,
         meeting_id=poll.meeting_id,
@@ -328,8 +323,7 @@ def ballots(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
         require_view(session, actor, meeting)
         poll = polls.poll_of(session, poll_id, meeting_id)
         state = PollState(poll.state)
-        staff = _is_staff(session, actor, meeting) or actor.has(Role.CLERK)
-        if not (state is PollState.PUBLISHED or (staff and state is PollState.CLOSED)):
+        if not sees_result(session, actor, meeting, state):
             raise PollStateError(
                 f"Phiếu chỉ được công khai sau khi công bố kết quả (hiện: “{state.label_vi}”)",
                 f"Ballots are shown once the result is published (now: {state})",

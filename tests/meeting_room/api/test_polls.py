@@ -232,3 +232,21 @@ def test_a_secret_ballots_receipt_shows_its_choice_to_its_voter_only(client: Tes
         assert (
             "receipt_hash" not in str(closed) and (len(closed["data"]["ballots"]) if ballots else closed["data"].get("ballots")) == ballots
         )
+
+
+def test_a_clerk_sees_the_live_count_over_http_and_on_the_stream_alike(client: TestClient, world: World) -> None:
+    chair = _session_with_attendance(client, world)
+    poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
+    assert client.post(_url(world, f"/{poll['id']}/open"), json={}, headers=chair).status_code == 200
+    clerk, member = login(client, "clerk"), login(client, "member1")
+    token = clerk["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
+        while ws.receive_json()["kind"] != "ready":
+            pass
+        assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member).status_code == 201
+        message = ws.receive_json()
+        while message["kind"] != "tally":
+            message = ws.receive_json()
+    assert message["counts"] == {"yes": 1, "no": 0, "abstain": 0}
+    assert client.get(_url(world, f"/{poll['id']}"), headers=clerk).json()["live_counts"] == message["counts"]
+    assert client.get(_url(world, f"/{poll['id']}"), headers=member).json()["live_counts"] is None  # a member waits for the result
