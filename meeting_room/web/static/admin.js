@@ -2,7 +2,7 @@
 // file or the browser's camera), a voice reading (from a file or the microphone) and the signing
 // certificate; rooms and their seats; the rooms' devices as this server sees them; certificates
 // (signing certificates and their expiry, the server's HTTPS).
-import { act, api, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, fill, fmtDateTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
 let bodies = [];
@@ -39,7 +39,7 @@ function newMemberForm() {
 // The browser camera: a live preview and a button that takes a JPEG still.
 function cameraCapture(onPhoto) {
   const video = h("video", { autoplay: true, playsinline: true, muted: true, width: 320 });
-  const start = h("button", { type: "button" }, "📷 Bật máy ảnh");
+  const start = h("button", { type: "button" }, icon("camera"), " Bật máy ảnh");
   const snap = h("button", { type: "button", disabled: true }, "Chụp ảnh");
   start.addEventListener("click", () => act(start, async () => {
     if (!navigator.mediaDevices?.getUserMedia) throw new Error("Trình duyệt không cho dùng máy ảnh (cần HTTPS hoặc localhost).");
@@ -58,7 +58,7 @@ function cameraCapture(onPhoto) {
 
 // The microphone: records a reading with MediaRecorder (WebM/Opus, which the server decodes).
 function voiceRecorder(onAudio) {
-  const button = h("button", { type: "button" }, "🎙 Ghi âm giọng đọc");
+  const button = h("button", { type: "button" }, icon("mic"), " Ghi âm giọng đọc");
   let recorder = null;
   button.addEventListener("click", () => act(null, async () => {
     if (recorder) { recorder.stop(); return; }
@@ -66,7 +66,7 @@ function voiceRecorder(onAudio) {
     const chunks = [];
     recorder = new MediaRecorder(stream);
     recorder.ondataavailable = (e) => chunks.push(e.data);
-    recorder.onstop = () => { stream.getTracks().forEach((t) => t.stop()); recorder = null; button.textContent = "🎙 Ghi âm giọng đọc"; onAudio(new File(chunks, `voice-${Date.now()}.webm`, { type: "audio/webm" })); };
+    recorder.onstop = () => { stream.getTracks().forEach((t) => t.stop()); recorder = null; fill(button, icon("mic"), " Ghi âm giọng đọc"); onAudio(new File(chunks, `voice-${Date.now()}.webm`, { type: "audio/webm" })); };
     recorder.start();
     button.textContent = "⏹ Dừng ghi (đọc 20–60 giây)";
   }));
@@ -204,7 +204,7 @@ function httpsBlock(t) {
   return h("div", { id: "https" },
     h("p", {}, t.source === "configured" ? "Dùng chứng thư của cơ quan (tls_cert). " : "Chứng thư do CA nội bộ của máy chủ cấp. ",
       t.not_after ? `Hạn đến ${fmtDateTime(t.not_after)}.` : ""),
-    t.ca_url ? h("p", {}, h("a", { class: "button", href: t.ca_url, download: "phong-hop-ca.crt" }, "⬇ Tải CA nội bộ để cài trên máy tính bảng"),
+    t.ca_url ? h("p", {}, h("a", { class: "button", href: t.ca_url, download: "phong-hop-ca.crt" }, icon("download"), " Tải CA nội bộ để cài trên máy tính bảng"),
       h("span", { class: "muted" }, " Cài một lần trên mỗi thiết bị: Windows → Trusted Root Certification Authorities; iOS/macOS → Tin cậy; Android → Cài chứng chỉ CA.")) : null,
     h("p", {}, "Dấu vân tay SHA-256 (so với màn hình khởi động máy chủ): ", h("code", { id: "tls-fingerprint", class: "wrap" }, t.fingerprint_sha256)),
     h("p", { class: "muted" }, `Tên và địa chỉ được chứng thực: ${t.names.join(", ")}`));

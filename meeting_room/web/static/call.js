@@ -2,7 +2,7 @@
 // answers (no trickle: the offer leaves once ICE gathering is done, the LAN makes that quick).
 // A dropped connection comes back by itself (1 s, 2 s, 4 s … 10 s); the server keeps the member
 // present for a short grace period, so a blip changes nothing in the attendance.
-import { fill, h, toast } from "/static/app.js";
+import { fill, h, icon, toast } from "/static/app.js";
 
 const STATE_VI = {
   idle: "Chưa tham gia", starting: "Đang bật micrô…", connecting: "Đang kết nối…", connected: "Đã kết nối",
@@ -164,6 +164,6 @@ export class RemoteCall {
           h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp")))
         : h("div", {},
           h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
-          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed", onclick: () => this.join(cam.checked) }, "📞 Tham gia trực tuyến")));
+          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed", onclick: () => this.join(cam.checked) }, icon("phone"), " Tham gia trực tuyến")));
   }
 }

@@ -1,7 +1,7 @@
 // The chair's console (10-inch tablet, landscape): meeting state, agenda, votes with a live tally,
 // attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
 // tap confirms the ones that cannot be undone).
-import { act, api, fill, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, fill, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 
@@ -42,7 +42,7 @@ function renderState() {
 function renderDevices() {
   const lost = Object.entries(live.meeting?.devices || {}).filter(([, d]) => d.state === "lost");
   fill($("#devices"), lost.map(([name, d]) => h("p", { class: "device-lost" },
-    `⚠ ${d.kind === "camera" ? "Camera" : "Micrô"} “${name}” mất kết nối từ ${new Date(d.since).toLocaleTimeString("vi-VN")}; hệ thống đang kết nối lại. `,
+    icon("warning"), ` ${d.kind === "camera" ? "Camera" : "Micrô"} “${name}” mất kết nối từ ${new Date(d.since).toLocaleTimeString("vi-VN")}; hệ thống đang kết nối lại. `,
     h("span", { class: "en" }, `${d.kind === "camera" ? "Camera" : "Microphone"} “${name}” lost; reconnecting.`))));
 }
 

@@ -1,7 +1,7 @@
 // A meeting followed live: the state every meeting page shows (agenda, attendance, floor, polls,
 // captions), kept current from the meeting stream. Events re-read the resource they change, once
 // per burst; captions come straight from the events.
-import { act, api, clock, coalesce, fill, h, MeetingStream, showError } from "/static/app.js";
+import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError } from "/static/app.js";
 
 const STATUS_VI = { present_in_room: "Có mặt tại phòng", present_online: "Trực tuyến", absent_excused: "Vắng có lý do", absent_unexcused: "Vắng không lý do", left: "Đã rời", };
 
@@ -97,7 +97,7 @@ export function agendaPanel(live, el, { onTake } = {}) {
       h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
         onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,
         item.id === current ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
-      item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener" }, `📄 ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
+      item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener" }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
       : h("p", { class: "muted" }, "Chưa có chương trình."));
 }
 

@@ -1,6 +1,6 @@
 // The member's page (tablet in the room, or a browser at a distance): agenda and documents, the
 // open vote, opinions, asking to speak, live captions and published results; the remote call.
-import { act, api, fill, h, header, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, fill, h, header, icon, toast, whoAmI, $ } from "/static/app.js";
 import { RemoteCall } from "/static/call.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
 
@@ -35,6 +35,25 @@ function ballotForm(p) {
   return form;
 }
 
+// A voter checks a published vote with their receipt: anyone's receipt says "counted as cast"; their
+// own session also hears what the ballot says. The receipt is kept in this page's memory only.
+function receiptCheck(p) {
+  const id = `receipt-${p.id}`;
+  const input = h("input", { id, autocomplete: "off", spellcheck: false, maxlength: 24, placeholder: "K7QX-3MPA-9TZC-R2DE", value: receipts.get(p.id) || "" });
+  const out = h("p", { role: "status", class: "receipt-result" });
+  const form = h("form", { class: "receipt-check" },
+    h("label", { for: id }, "Mã biên nhận ", h("span", { class: "en" }, "Receipt code")),
+    h("div", { class: "row" }, input, h("button", { type: "submit" }, "Kiểm tra")), out);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(ev.submitter, async () => {
+      const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/receipt`, { receipt: input.value });
+      fill(out, r.message, r.own && r.labels.length ? `: ${r.labels.join(", ")}` : "", r.own && r.text ? ` — “${r.text}”` : "", h("span", { class: "en" }, r.message_en));
+    });
+  });
+  return h("details", { class: "receipt" }, h("summary", {}, "Kiểm tra phiếu của bạn bằng mã biên nhận"), form);
+}
+
 function renderPolls() {
   const polls = live.polls || [];
   const open = polls.filter((p) => p.state === "open");
@@ -50,7 +69,8 @@ function renderPolls() {
           : ballotForm(p),
       h("p", { class: "muted" }, `${p.ballots_cast}/${p.electorate?.eligible ?? "?"} đã biểu quyết`)))
       : h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở."),
-    done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id } }, h("h4", {}, p.title), resultBlock(p.result)))) : null);
+    done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id } }, h("h4", {}, p.title), resultBlock(p.result),
+      p.you.voted ? receiptCheck(p) : null))) : null);
 }
 
 function renderFloor() {
@@ -62,7 +82,7 @@ function renderFloor() {
   fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
     speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu."), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu"))
       : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}).`), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký"))
-        : h("button", { type: "button", class: "primary big", id: "ask-floor", disabled: live.meeting?.state !== "in_session", onclick: call("POST", "/requests") }, "✋ Xin phát biểu"),
+        : h("button", { type: "button", class: "primary big", id: "ask-floor", disabled: live.meeting?.state !== "in_session", onclick: call("POST", "/requests") }, icon("hand"), " Xin phát biểu"),
     floorList(live));
 }
 

@@ -1,7 +1,7 @@
 // The chair's view of remote participation: who is on the call now (live from the meeting
 // stream), switching a remote microphone off, and invitation links for participants who join
 // from elsewhere (create, copy, revoke). Everything by tap; revoking takes a second tap.
-import { act, api, fill, fmtDateTime, h, toast } from "/static/app.js";
+import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
 
 const STATE_VI = {
   new: ["Đang vào", ""], connecting: ["Đang kết nối", ""], connected: ["Đã kết nối", "ok"],
@@ -22,10 +22,10 @@ function callList(live) {
   return h("ul", { class: "plain", id: "call-list" }, calls.map((c) => {
     const [label, tone] = STATE_VI[c.state] || [c.state, ""];
     return h("li", { class: "row", dataset: { member: c.member_id } },
-      h("span", { class: "grow" }, c.name, c.video_in ? " 📷" : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt") : ""),
+      h("span", { class: "grow" }, c.name, c.video_in ? [" ", icon("camera")] : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt") : ""),
       h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, label),
       live.staff ? h("button", { type: "button", "aria-pressed": String(c.muted), "aria-label": `${c.muted ? "Bật" : "Tắt"} micrô của ${c.name}`, onclick: mute(c) },
-        c.muted ? "🎙 Bật micrô" : "🔇 Tắt micrô") : null);
+        c.muted ? [icon("mic"), " Bật micrô"] : [icon("micOff"), " Tắt micrô"]) : null);
   }));
 }
 
@@ -35,7 +35,7 @@ function linkBox() {
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
     try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
     toast("Đã sao chép liên kết: gửi cho đại biểu qua thư điện tử hoặc tin nhắn công vụ.", "ok", "Link copied.");
-  } }, "📋 Sao chép");
+  } }, icon("copy"), " Sao chép");
   return h("div", { class: "invite-link", role: "status" },
     h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
     h("div", { class: "row" }, input, copy));
@@ -53,7 +53,7 @@ function invitationForm(live) {
     lastLink = await api("POST", `/api/meetings/${live.id}/invitations`, { member_id: invitee, hours });
     invitee = "";
     await live.load("invitations");
-  }) }, "🔗 Tạo liên kết mời");
+  }) }, icon("link"), " Tạo liên kết mời");
   return h("div", { class: "row" }, who, length, make);
 }
 

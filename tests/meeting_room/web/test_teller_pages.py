@@ -62,3 +62,30 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser, live
     assert store.ballot_keys.private(pid) is not None
     chair.locator("#close-poll").tap()
     expect(chair.locator("#publish-poll")).to_be_visible()
+
+
+def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    world = live_server.world
+    store, chair = world.store, world.actor("chair")
+    meetings.transition(store, chair, world.meeting_id, MeetingState.OPEN)
+    meetings.transition(store, chair, world.meeting_id, MeetingState.IN_SESSION)
+    for who in ("chair", "member1"):
+        attendance.record(store, chair, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+    pid = polls.create_poll(store, chair, world.meeting_id, polls.PollSpec(title="Bầu Phó ban", secrecy=Secrecy.SECRET))
+    polls.open_poll(store, chair, pid)
+
+    member = live_server.page(browser, "member1", f"/member/{world.meeting_id}")
+    member.get_by_label("Không tán thành", exact=True).check()
+    member.get_by_role("button", name="Gửi phiếu").click()
+    expect(member.locator("#voted")).to_contain_text("Mã biên nhận")
+    code = member.locator("#voted").inner_text().split(": ")[-1].strip()
+    polls.cast_ballot(store, chair, pid, ["yes"])
+    polls.close_poll(store, chair, pid)
+    polls.publish_poll(store, chair, pid)
+
+    section = member.locator(f'section[data-poll="{pid}"]')
+    section.get_by_text("Kiểm tra phiếu của bạn bằng mã biên nhận").click()
+    expect(section.get_by_label("Mã biên nhận")).to_have_value(code)  # kept from the vote, in this page only
+    section.get_by_role("button", name="Kiểm tra").click()
+    expect(section.locator(".receipt-result")).to_contain_text("đúng như bạn đã bỏ: Không tán thành")
+    shot(member, "member-page-receipt-check")
