@@ -26,6 +26,13 @@ from tests import needs
 from tests.conftest import PASSWORD, World, _settings
 from tests.pki import root_ca
 
+# expect() waits on a condition; Playwright's default of 5 s is short for a tap (a write, its fsync,
+# a re-read) on a loaded 2-core machine that is also transcribing: the same 15 s as every action
+with contextlib.suppress(ImportError):  # without playwright, chromium() below says so
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
 TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape, CSS pixels
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
