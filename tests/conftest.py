@@ -266,11 +266,11 @@ def virtual_mic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 
 
 # --- markers, derived from what a test uses ---------------------------------------------------------
-# The fast part: pytest -m "not browser and not models and not audio and not postgres" (README).
+# The fast part: pytest -m "not browser and not models and not audio and not postgres and not slow" (README).
 _MARKED_BY_FIXTURE = {
     "browser": ("browser", "live_server", "call_browser"),  # Debian's chromium through Playwright
     "models": ("model_store",),  # faster-whisper and pyannote, built once per session
-    "audio": ("virtual_mic", "two_voices"),  # PulseAudio's virtual devices; espeak-ng's generated speech
+    "audio": ("virtual_mic",),  # PulseAudio's virtual devices, in real time
     "postgres": ("pg_cluster",),  # a throwaway PostgreSQL server
 }
 
