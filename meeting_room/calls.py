@@ -216,19 +216,18 @@ class Calls:
             conf.mixer.remove(call.leg.key, call.leg)
             if conf.calls.get(call.member_id) is call:
                 del conf.calls[call.member_id]
-        await call.peer.close()
-        with contextlib.suppress(Exception):
-            await asyncio.get_running_loop().run_in_executor(
-                None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id
-            )
         log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
         self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
+        # the departure first: finishing their last words' captions below can take long on a busy server
         if reason in ("left", "session_ended"):  # they left on purpose, or their session ended: recorded at once
             await loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, False)
         elif grace:
             handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
             self._grace[(call.meeting_id, call.member_id)] = handle
+        await call.peer.close()
+        with contextlib.suppress(Exception):
+            await loop.run_in_executor(None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id)
         if tell:
             with contextlib.suppress(Exception):
                 await call.notify({"type": "ended", "reason": reason})

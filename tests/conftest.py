@@ -24,6 +24,7 @@ from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import agenda, bodies, meetings, members, rooms  # noqa: E402
 from meeting_room.settings import Settings, load_settings  # noqa: E402
 from meeting_room.store import Store  # noqa: E402
+from tests import needs  # noqa: E402
 from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
 
 PASSWORD = "mat-khau-thu-nghiem"
@@ -65,9 +66,7 @@ def pg_cluster() -> Iterator[ThrowawayCluster | str]:
         cluster.start()
     except ClusterUnavailable as exc:
         cluster.stop()
-        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required here but could not start: {exc}")
-        pytest.skip(f"no PostgreSQL server available: {exc}")
+        needs.unavailable(f"no PostgreSQL server available: {exc}", needs.POSTGRES)
     yield cluster
     cluster.stop()
 
@@ -254,15 +253,34 @@ def two_voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def virtual_mic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A 2-channel 48 kHz real-time virtual microphone (PulseAudio null sink), one daemon per module.
-    In CI (``MEETING_ROOM_TEST_REQUIRE_AUDIO=1``) a missing PulseAudio fails; elsewhere the test skips."""
+    In CI (``$CI`` or ``MEETING_ROOM_TEST_REQUIRE_AUDIO=1``) a missing PulseAudio fails; elsewhere the test skips."""
     from tests.pulse_audio import VirtualMicrophone
 
     why = VirtualMicrophone.available()
     if why is not None:
-        if os.environ.get("MEETING_ROOM_TEST_REQUIRE_AUDIO"):
-            pytest.fail(f"virtual microphone unavailable: {why}")
-        pytest.skip(why)
+        needs.unavailable(f"virtual microphone unavailable: {why}", needs.AUDIO)
     mic = VirtualMicrophone(Path(tmp_path_factory.mktemp("pulse")))
     mic.start()
     yield mic
     mic.stop()
+
+
+# --- markers, derived from what a test uses ---------------------------------------------------------
+# The fast part: pytest -m "not browser and not models and not audio and not postgres and not slow" (README).
+_MARKED_BY_FIXTURE = {
+    "browser": ("browser", "live_server", "call_browser"),  # Debian's chromium through Playwright
+    "models": ("model_store",),  # faster-whisper and pyannote, built once per session
+    "audio": ("virtual_mic",),  # PulseAudio's virtual devices, in real time
+    "postgres": ("pg_cluster",),  # a throwaway PostgreSQL server
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in _MARKED_BY_FIXTURE.items():
+            if used.intersection(fixtures):
+                item.add_marker(marker)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker("postgres")

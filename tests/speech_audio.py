@@ -9,14 +9,15 @@ import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests import needs
 
 SAMPLE_RATE = 16_000
 
 
 def speak(path: Path, text: str, voice: str = "vi", speed: int = 150, pitch: int = 50) -> Path:
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (scripts/test.sh installs it)")
+        needs.unavailable("espeak-ng is not installed (scripts/test.sh installs it)", needs.AUDIO)
     cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), text]
     subprocess.run(cmd, check=True, capture_output=True)
     return path

@@ -39,7 +39,9 @@ def test_a_device_records_in_real_time_channel_by_channel(virtual_mic: VirtualMi
     mic = DeviceMicrophone(MicrophoneConfig("ban-hop", device="default", channels=2, sample_rate=RATE), lambda n, s, d: states.append(s))
     mic.start()
     try:
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10  # the device is open and delivering before the room speaks
+        while DeviceState.CONNECTED not in states and time.monotonic() < deadline:
+            time.sleep(0.05)
         virtual_mic.play(write_wav(tmp_path / "tones.wav", _tones(2.0), RATE))
         started = time.monotonic()
         blocks = _collect(mic, started + 3.5)

@@ -47,9 +47,8 @@ def serve_call(tmp: Path, model_store, **extra: object) -> Iterator[dict]:  # ty
     room.write_text(
         f'room = "Phòng họp A"\n[[microphones]]\nname = "ban-hop"\nfile = "{wav}"\nloop = true\nchannels = 1\n', encoding="utf-8"
     )
-    settings = _settings(
-        tmp, models_dir=model_store.root, rooms=[room], call_loopback=True, call_grace_s=1.5, asr_temperature_fallback=False, **extra
-    )
+    extra = {"call_grace_s": 1.5, **extra}
+    settings = _settings(tmp, models_dir=model_store.root, rooms=[room], call_loopback=True, asr_temperature_fallback=False, **extra)
     store = open_store(settings)
     world = make_world(store)
     app = create_app(settings, store)

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from meeting_room.bus import Bus
 from meeting_room.store import StoredEvent
+
+
+async def until(what: str, cond: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait on the event loop until ``cond()`` holds (the bus delivers on the loop, reads in a thread)."""
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 def _event(seq: int, meeting: str = "m") -> StoredEvent:
@@ -46,7 +56,7 @@ def test_poke_reads_what_others_committed_and_filters_by_meeting() -> None:
         a, everything = bus.subscribe("a"), bus.subscribe(None)
         bus.poke()
         bus.poke()  # coalesced with the first
-        await asyncio.sleep(0.2)
+        await until("the catch-up", lambda: a.queue.qsize() >= 2 and everything.queue.qsize() >= 3)
         return [a.queue.get_nowait().seq for _ in range(a.queue.qsize())], [
             everything.queue.get_nowait().seq for _ in range(everything.queue.qsize())
         ]
@@ -61,7 +71,7 @@ def test_a_slow_subscriber_is_cut_off_not_the_server() -> None:
         slow = bus.subscribe("m", maxsize=3)
         for n in range(1, 6):
             bus.publish(_event(n))
-        await asyncio.sleep(0.05)
+        await until("the overflow", lambda: slow.overflowed)
         try:
             async for _ in slow.events():
                 pass

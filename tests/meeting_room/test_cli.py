@@ -122,6 +122,7 @@ def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> N
     assert run("members", "consent", "nobody", "--given").exit_code == 2
 
 
+@pytest.mark.models  # the CLI builds the packaged models itself: no model_store fixture to tell
 def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import needs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_a_short_fuzzing_run_finds_no_server_error() -> None:
-    pytest.importorskip("schemathesis")
+    needs.module("schemathesis")
     run = subprocess.run(
         [
             sys.executable,

@@ -13,6 +13,7 @@ from speech.asr import AsrOptions, Transcriber
 from speech.audio import read_all
 from speech.errors import ModelError
 from speech.models import ModelStore
+from tests import needs
 from tests.speech_audio import speak
 
 
@@ -52,8 +53,8 @@ def test_unknown_names_and_incomplete_directories(tmp_path: Path, base_model: Pa
 
 def test_import_converts_a_hugging_face_whisper(tmp_path: Path, base_model: Path) -> None:
     """A tiny randomly initialised Whisper stands in for a site's fine-tune (e.g. PhoWhisper)."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
+    torch = needs.module("torch")
+    transformers = needs.module("transformers")
     torch.manual_seed(0)
     config = transformers.WhisperConfig(
         vocab_size=51865, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,

@@ -13,6 +13,8 @@ export class LiveMeeting {
     this.lines = []; // final caption lines, newest last
     this.partial = null;
     this.tallies = new Map(); // poll id -> live tally message (chair, secretary)
+    this.asked = {}; // resource -> number of reads asked for; shown: the number of the read shown
+    this.shown = {};
     this.refresh = {
       meeting: coalesce(() => this.load("meeting")),
       agenda: coalesce(() => this.load("agenda")),
@@ -33,8 +35,13 @@ export class LiveMeeting {
     const base = `/api/meetings/${this.id}`;
     const url = { meeting: base, agenda: `${base}/agenda`, polls: `${base}/polls`, floor: `${base}/floor`, attendance: `${base}/attendance`,
       participants: `${base}/participants`, calls: `${base}/calls`, invitations: `${base}/invitations` }[what];
+    // Reads of one resource may come back out of order (a tap's own re-read and the stream's):
+    // a reply older than the one shown is dropped, or a stale list would stay until the next event.
+    const seq = (this.asked[what] = (this.asked[what] || 0) + 1);
     try {
       const data = await api("GET", url);
+      if (seq < (this.shown[what] || 0)) return;
+      this.shown[what] = seq;
       this[what] = what === "calls" ? data.calls : data;
       this.onChange(what);
     } catch (err) { showError(err); }

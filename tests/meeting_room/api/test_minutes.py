@@ -96,6 +96,7 @@ def _register(client: TestClient, world: World, who: str, passphrase: str, admin
     return client.post(f"/api/members/{world.ids[who]}/certificate", files=files, data={"passphrase": passphrase}, headers=admin)
 
 
+@pytest.mark.slow
 def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World, msettings: Settings, tmp_path: Path) -> None:
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     chair = hold_meeting(client, world)

@@ -80,6 +80,7 @@ def test_withdrawing_consent_or_deactivating_deletes_the_data_and_rebuild_keeps_
     assert [(d["reason"], d["faces"]) for d in deleted] == [("consent_withdrawn", 1), ("member_deactivated", 1)]
 
 
+@pytest.mark.slow
 def test_camera_marks_enrolled_participants_present_and_counts_strangers(world: World, engine: FaceEngine, tmp_path: Path) -> None:
     _enrol(world, engine, "member1", astronaut())
     chair = world.actor("chair")
