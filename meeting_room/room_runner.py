@@ -28,6 +28,7 @@ from hardware.camera import Camera
 from hardware.config import RoomConfig
 from hardware.errors import HardwareError
 from hardware.loudspeaker import Loudspeaker
+from hardware.media import SAMPLE_RATE, AudioChunk, Frame
 from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
@@ -41,8 +42,6 @@ from meeting_room.recordings import RecordingFiles
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from speech.audio import SAMPLE_RATE, AudioChunk
-from vision.frames import Frame
 from webrtc.mixer import RATE
 
 log = logging.getLogger(__name__)

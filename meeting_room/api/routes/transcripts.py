@@ -17,6 +17,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from hardware.errors import AudioError
+from hardware.media import read_all
 from meeting_room import speech_runtime, transcript_reads
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store, live_of, token_of
@@ -33,8 +35,6 @@ from meeting_room.services import recordings, transcripts, voices
 from meeting_room.store import Store
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs
-from speech.audio import read_all
-from speech.errors import AudioError
 from speech.export import to_rttm, to_srt, to_vtt
 
 router = APIRouter(tags=["transcripts"])
