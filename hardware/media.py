@@ -27,8 +27,8 @@ SAMPLE_RATE = 16_000
 
 @dataclass(frozen=True)
 class AudioChunk:
-    samples: np.ndarray  # float32 mono in [-1, 1]
-    start: float  # seconds from the beginning of the stream
+    samples: np.ndarray  # float32 in [-1, 1]: mono (n,), or (n, channels) as a device captures them
+    start: float  # seconds on the source's clock: from the file's beginning, or time.time() of the first live sample
     source: str = ""
     channel: int | None = None  # the microphone channel (one per seat), when known
     sample_rate: int = SAMPLE_RATE

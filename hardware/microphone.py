@@ -3,8 +3,9 @@ behind one interface. Each input captures on its own thread into a bounded buffe
 falls behind loses the oldest audio (counted), never blocks the capture. A device that disappears
 is reported (``on_state``) and reopened when it returns.
 
-Blocks carry the wall-clock time of their first sample, so that recordings and captions of several
-inputs, and the pieces of one input before and after an outage, line up on the meeting's clock.
+Chunks (``hardware.media.AudioChunk``, one column per channel) start at the wall-clock time of their
+first sample, so that recordings and captions of several inputs, and the pieces of one input before
+and after an outage, line up on the meeting's clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from hardware.config import MicrophoneConfig
 from hardware.errors import DeviceError
+from hardware.media import AudioChunk
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
@@ -35,18 +36,6 @@ class DeviceState(StrEnum):
     LOST = "lost"
     ENDED = "ended"  # a replayed file came to its end
     STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class AudioBlock:
-    samples: np.ndarray  # float32, (frames, channels)
-    wall: float  # time.time() of the first sample
-    sample_rate: int
-    source: str
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
 
 
 StateCallback = Callable[[str, DeviceState, str], None]  # (device name, state, detail)
@@ -87,7 +76,7 @@ class Microphone(Reporting):
         self.detail = ""
         self.dropped_s = 0.0
         self.captured_s = 0.0
-        self._queue: queue.Queue[AudioBlock] = queue.Queue(maxsize=max(1, int(buffer_s / BLOCK_S)))
+        self._queue: queue.Queue[AudioChunk] = queue.Queue(maxsize=max(1, int(buffer_s / BLOCK_S)))
         self._stop = threading.Event()
         self._finished = threading.Event()  # the capture thread has returned: nothing more will come
         self._thread: threading.Thread | None = None
@@ -111,7 +100,7 @@ class Microphone(Reporting):
             self._thread.join(timeout=5)
         self._set(DeviceState.STOPPED, "")
 
-    def blocks(self, timeout: float = 0.5) -> Iterator[AudioBlock]:
+    def blocks(self, timeout: float = 0.5) -> Iterator[AudioChunk]:
         """What was captured, in order, until the input is stopped (or a file ends)."""
         while True:
             try:
@@ -120,7 +109,7 @@ class Microphone(Reporting):
                 if self._stop.is_set() or self._finished.is_set():
                     return
 
-    def _push(self, block: AudioBlock) -> None:
+    def _push(self, block: AudioChunk) -> None:
         self.captured_s += block.duration
         while True:
             try:
@@ -183,7 +172,7 @@ class DeviceMicrophone(Microphone):
             if late > 0.5:  # the device held audio back or skipped (an idle sound server): back on the clock
                 opened += late
                 wall += late
-            self._push(AudioBlock(np.array(data, copy=True), wall, c.sample_rate, self.name))
+            self._push(AudioChunk(np.array(data, copy=True), wall, self.name, sample_rate=c.sample_rate))
             frames += block
 
     def _run(self) -> None:
@@ -258,7 +247,7 @@ class FileMicrophone(Microphone):
                         wait = started + (done + len(block) / self.config.sample_rate) / self.speed - time.monotonic()
                         if wait > 0 and self._stop.wait(wait):
                             return
-                        self._push(AudioBlock(block, wall0 + done / self.speed, self.config.sample_rate, self.name))
+                        self._push(AudioChunk(block, wall0 + done / self.speed, self.name, sample_rate=self.config.sample_rate))
                         done += len(block) / self.config.sample_rate
             except DeviceError as exc:
                 self._set(DeviceState.LOST, exc.message_en)

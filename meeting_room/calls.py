@@ -166,7 +166,7 @@ class Calls:
         peer = RemotePeer(
             key,
             rtc_configuration(self.ice_servers),
-            on_audio=lambda samples, wall: self._heard(holder["call"], samples, wall),
+            on_audio=lambda chunk: self._heard(holder["call"], chunk.samples, chunk.start),
             on_state=lambda state: self._state(holder["call"], state),
         )
         leg = conf.mixer.add(key)

@@ -309,10 +309,10 @@ class RoomRunner:
                     except HardwareError as exc:
                         log.error("room %s: %s", self.room_name, exc.message_en)
                 if live.captions:
-                    self._caption(live, mc.name, block.samples, block.wall, block.sample_rate, seats)
+                    self._caption(live, mc.name, block.samples, block.start, block.sample_rate, seats)
                 if self.calls is not None:
                     rs = live.to_remote.setdefault(mc.name, Resampler(block.sample_rate, RATE))
-                    self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)), block.wall)
+                    self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)), block.start)
 
     def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
         last = live.last_wall.get(name)
