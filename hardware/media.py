@@ -120,67 +120,87 @@ def _audio_stream(container, path: str | Path):  # type: ignore[no-untyped-def]
     return container.streams.audio[0]
 
 
+def decode(
+    path: str | Path, rate: int = SAMPLE_RATE, *, channel: int | None = None, channels: int | None = None, strict: bool = False
+) -> Iterator[np.ndarray]:
+    """The one audio file decoder: the first audio stream resampled to ``rate``, as float32 arrays as
+    they decode. Mono by default (all channels mixed); ``channel`` picks one; ``channels=n`` keeps the
+    first n as columns, ``(frames, n)`` (a room recording replayed as its audio interface). A damaged
+    tail ends the stream (what decoded is kept), or with ``strict`` raises ``AudioError``."""
+    import av
+
+    container = _open(path)
+    try:
+        stream = _audio_stream(container, path)
+        have = int(stream.codec_context.channels or 1)
+        if channel is not None and not 0 <= channel < have:
+            raise AudioError(
+                f"{Path(path).name} có {have} kênh; không có kênh {channel}",
+                f"{Path(path).name} has {have} channel(s); there is no channel {channel}",
+                channels=have,
+            )
+        if channels is not None and have < channels:
+            raise AudioError(
+                f"Tệp {Path(path).name} có {have} kênh, cấu hình cần {channels}",
+                f"{Path(path).name} has {have} channels, the configuration needs {channels}",
+                file=str(path), channels=have,
+            )  # fmt: skip
+        if channel is None and channels is None:
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        else:
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=rate)
+
+        def samples_of(out: av.AudioFrame) -> np.ndarray:
+            data = out.to_ndarray()
+            if channels is not None:
+                return np.ascontiguousarray(data[:channels].T)
+            data = data.reshape(-1) if channel is None else data[channel]
+            return data.astype(np.float32, copy=False)
+
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    yield samples_of(out)
+        except av.error.FFmpegError as exc:
+            if strict:
+                raise AudioError(f"Tệp {path} hỏng: {exc}", f"{path} is damaged: {exc}", file=str(path)) from None
+            # a truncated or damaged tail: keep what decoded
+        for out in resampler.resample(None):
+            yield samples_of(out)
+    finally:
+        container.close()
+
+
 def read_chunks(
     path: str | Path, chunk_s: float = 30.0, source: str | None = None, *, channel: int | None = None, start_s: float = 0.0
 ) -> Iterator[AudioChunk]:
     """Decode and resample as it goes; each chunk holds ``chunk_s`` seconds (the last may be shorter).
     ``channel`` picks one microphone of a multi-channel recording (else all are mixed to mono);
     ``start_s`` skips the beginning (resuming). A file cut short yields what was readable, then stops."""
-    import av
-
     name = source or Path(path).name
-    container = _open(path)
+    size = int(chunk_s * SAMPLE_RATE)
+    skip = int(start_s * SAMPLE_RATE)
+    buffer: list[np.ndarray] = []
+    held = 0
+    position = skip
+    blocks = decode(path, SAMPLE_RATE, channel=channel)
     try:
-        stream = _audio_stream(container, path)
-        channels = int(stream.codec_context.channels or 1)
-        if channel is not None and not 0 <= channel < channels:
-            raise AudioError(
-                f"{Path(path).name} có {channels} kênh; không có kênh {channel}",
-                f"{Path(path).name} has {channels} channel(s); there is no channel {channel}",
-                channels=channels,
-            )
-        if channel is None:
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        else:
-            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=SAMPLE_RATE)
-
-        def samples_of(out: av.AudioFrame) -> np.ndarray:
-            data = out.to_ndarray()
-            data = data.reshape(-1) if channel is None else data[channel]
-            return data.astype(np.float32, copy=False)
-
-        size = int(chunk_s * SAMPLE_RATE)
-        skip = int(start_s * SAMPLE_RATE)
-        buffer: list[np.ndarray] = []
-        held = 0
-        position = skip
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    data = samples_of(out)
-                    if skip:
-                        dropped = min(skip, len(data))
-                        data, skip = data[dropped:], skip - dropped
-                    buffer.append(data)
-                    held += len(data)
-                    while held >= size:
-                        joined = np.concatenate(buffer)
-                        yield AudioChunk(joined[:size], position / SAMPLE_RATE, name, channel)
-                        position += size
-                        buffer, held = [joined[size:]], len(joined) - size
-        except av.error.FFmpegError:
-            pass  # a truncated or damaged tail: keep what decoded
-        for out in resampler.resample(None):
-            data = samples_of(out)
+        for data in blocks:
             if skip:
                 dropped = min(skip, len(data))
                 data, skip = data[dropped:], skip - dropped
             buffer.append(data)
-        rest = np.concatenate(buffer) if buffer else np.zeros(0, np.float32)
-        if len(rest):
-            yield AudioChunk(rest, position / SAMPLE_RATE, name, channel)
+            held += len(data)
+            while held >= size:
+                joined = np.concatenate(buffer)
+                yield AudioChunk(joined[:size], position / SAMPLE_RATE, name, channel)
+                position += size
+                buffer, held = [joined[size:]], len(joined) - size
     finally:
-        container.close()
+        blocks.close()
+    rest = np.concatenate(buffer) if buffer else np.zeros(0, np.float32)
+    if len(rest):
+        yield AudioChunk(rest, position / SAMPLE_RATE, name, channel)
 
 
 def read_all(path: str | Path, max_s: float | None = None, channel: int | None = None) -> np.ndarray:

@@ -16,13 +16,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
-from pathlib import Path
 
 import numpy as np
 
 from hardware.config import MicrophoneConfig
-from hardware.errors import DeviceError
-from hardware.media import AudioChunk
+from hardware.errors import AudioError, DeviceError
+from hardware.media import AudioChunk, decode
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
@@ -238,7 +237,7 @@ class FileMicrophone(Microphone):
         done = 0.0  # seconds released
         while not self._stop.is_set():
             try:
-                for samples in _decode(path, self.config.channels, self.config.sample_rate):
+                for samples in decode(path, self.config.sample_rate, channels=self.config.channels, strict=True):
                     if self.state != DeviceState.CONNECTED:
                         self._set(DeviceState.CONNECTED, f"tệp / file {path.name}")
                     step = int(self.config.sample_rate * BLOCK_S)
@@ -249,7 +248,7 @@ class FileMicrophone(Microphone):
                             return
                         self._push(AudioChunk(block, wall0 + done / self.speed, self.name, sample_rate=self.config.sample_rate))
                         done += len(block) / self.config.sample_rate
-            except DeviceError as exc:
+            except (DeviceError, AudioError) as exc:
                 self._set(DeviceState.LOST, exc.message_en)
                 return
             if not self.config.loop:
@@ -276,37 +275,6 @@ def rescan() -> bool:
         finally:
             sd._initialize()
     return True
-
-
-def _decode(path: Path, channels: int, rate: int) -> Iterator[np.ndarray]:
-    """(frames, channels) float32 blocks of the file's first audio stream."""
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as exc:
-        raise DeviceError(f"Không mở được tệp {path}: {exc}", f"Cannot open {path}: {exc}", file=str(path)) from None
-    try:
-        if not container.streams.audio:
-            raise DeviceError(f"Tệp {path} không có âm thanh", f"{path} has no audio", file=str(path))
-        stream = container.streams.audio[0]
-        have = stream.codec_context.channels
-        if have < channels:
-            raise DeviceError(
-                f"Tệp {path.name} có {have} kênh, cấu hình cần {channels}",
-                f"{path.name} has {have} channels, the configuration needs {channels}",
-                file=str(path), channels=have,
-            )  # fmt: skip
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
-        for out in resampler.resample(None):
-            yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
-    except av.error.FFmpegError as exc:
-        raise DeviceError(f"Tệp {path} hỏng: {exc}", f"{path} is damaged: {exc}", file=str(path)) from None
-    finally:
-        container.close()
 
 
 def _describe(c: MicrophoneConfig) -> str:
