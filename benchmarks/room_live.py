@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from hardware.config import CameraConfig, MicrophoneConfig, RecordingConfig, RoomConfig, SeatConfig  # noqa: E402
+from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
@@ -44,7 +45,6 @@ from meeting_room.room_runner import RoomRunner  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import meetings, members, rooms  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
-from speech.audio import SAMPLE_RATE, read_all  # noqa: E402
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 STAGES = [  # thread-name prefix -> stage

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from speech.audio import SAMPLE_RATE, AudioChunk, read_all  # noqa: E402
+from hardware.media import SAMPLE_RATE, AudioChunk, read_all  # noqa: E402
 
 VIVOS = ROOT.parent / "shared" / "testdata" / "asr_vi" / "vivos"
 

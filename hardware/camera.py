@@ -11,9 +11,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from hardware.config import CameraConfig
+from hardware.errors import SourceError
+from hardware.media import Frame, VideoSource
 from hardware.microphone import DeviceState, Reporting, StateCallback
-from vision.errors import SourceError
-from vision.frames import Frame, VideoSource
 
 log = logging.getLogger(__name__)
 

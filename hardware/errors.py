@@ -37,3 +37,21 @@ class RecordingError(HardwareError):
     """The recording folder cannot be written or read back."""
 
     code = "recording_error"
+
+
+class MediaError(HardwareError):
+    """Media that cannot be read: a file or stream shared by producers and consumers (``hardware.media``)."""
+
+    code = "media_error"
+
+
+class AudioError(MediaError):
+    """A file that is not audio we can read (no audio stream, corrupt, unknown format)."""
+
+    code = "invalid_audio"
+
+
+class SourceError(MediaError):
+    """A frame source (camera, video file) cannot be opened or stopped sending."""
+
+    code = "frame_source"

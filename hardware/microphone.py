@@ -3,8 +3,9 @@ behind one interface. Each input captures on its own thread into a bounded buffe
 falls behind loses the oldest audio (counted), never blocks the capture. A device that disappears
 is reported (``on_state``) and reopened when it returns.
 
-Blocks carry the wall-clock time of their first sample, so that recordings and captions of several
-inputs, and the pieces of one input before and after an outage, line up on the meeting's clock.
+Chunks (``hardware.media.AudioChunk``, one column per channel) start at the wall-clock time of their
+first sample, so that recordings and captions of several inputs, and the pieces of one input before
+and after an outage, line up on the meeting's clock.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 import numpy as np
 
 from hardware.config import MicrophoneConfig
-from hardware.errors import DeviceError
+from hardware.errors import AudioError, DeviceError
+from hardware.media import AudioChunk, decode
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
@@ -35,18 +35,6 @@ class DeviceState(StrEnum):
     LOST = "lost"
     ENDED = "ended"  # a replayed file came to its end
     STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class AudioBlock:
-    samples: np.ndarray  # float32, (frames, channels)
-    wall: float  # time.time() of the first sample
-    sample_rate: int
-    source: str
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
 
 
 StateCallback = Callable[[str, DeviceState, str], None]  # (device name, state, detail)
@@ -87,7 +75,7 @@ class Microphone(Reporting):
         self.detail = ""
         self.dropped_s = 0.0
         self.captured_s = 0.0
-        self._queue: queue.Queue[AudioBlock] = queue.Queue(maxsize=max(1, int(buffer_s / BLOCK_S)))
+        self._queue: queue.Queue[AudioChunk] = queue.Queue(maxsize=max(1, int(buffer_s / BLOCK_S)))
         self._stop = threading.Event()
         self._finished = threading.Event()  # the capture thread has returned: nothing more will come
         self._thread: threading.Thread | None = None
@@ -111,7 +99,7 @@ class Microphone(Reporting):
             self._thread.join(timeout=5)
         self._set(DeviceState.STOPPED, "")
 
-    def blocks(self, timeout: float = 0.5) -> Iterator[AudioBlock]:
+    def blocks(self, timeout: float = 0.5) -> Iterator[AudioChunk]:
         """What was captured, in order, until the input is stopped (or a file ends)."""
         while True:
             try:
@@ -120,7 +108,7 @@ class Microphone(Reporting):
                 if self._stop.is_set() or self._finished.is_set():
                     return
 
-    def _push(self, block: AudioBlock) -> None:
+    def _push(self, block: AudioChunk) -> None:
         self.captured_s += block.duration
         while True:
             try:
@@ -183,7 +171,7 @@ class DeviceMicrophone(Microphone):
             if late > 0.5:  # the device held audio back or skipped (an idle sound server): back on the clock
                 opened += late
                 wall += late
-            self._push(AudioBlock(np.array(data, copy=True), wall, c.sample_rate, self.name))
+            self._push(AudioChunk(np.array(data, copy=True), wall, self.name, sample_rate=c.sample_rate))
             frames += block
 
     def _run(self) -> None:
@@ -249,7 +237,7 @@ class FileMicrophone(Microphone):
         done = 0.0  # seconds released
         while not self._stop.is_set():
             try:
-                for samples in _decode(path, self.config.channels, self.config.sample_rate):
+                for samples in decode(path, self.config.sample_rate, channels=self.config.channels, strict=True):
                     if self.state != DeviceState.CONNECTED:
                         self._set(DeviceState.CONNECTED, f"tệp / file {path.name}")
                     step = int(self.config.sample_rate * BLOCK_S)
@@ -258,9 +246,9 @@ class FileMicrophone(Microphone):
                         wait = started + (done + len(block) / self.config.sample_rate) / self.speed - time.monotonic()
                         if wait > 0 and self._stop.wait(wait):
                             return
-                        self._push(AudioBlock(block, wall0 + done / self.speed, self.config.sample_rate, self.name))
+                        self._push(AudioChunk(block, wall0 + done / self.speed, self.name, sample_rate=self.config.sample_rate))
                         done += len(block) / self.config.sample_rate
-            except DeviceError as exc:
+            except (DeviceError, AudioError) as exc:
                 self._set(DeviceState.LOST, exc.message_en)
                 return
             if not self.config.loop:
@@ -287,37 +275,6 @@ def rescan() -> bool:
         finally:
             sd._initialize()
     return True
-
-
-def _decode(path: Path, channels: int, rate: int) -> Iterator[np.ndarray]:
-    """(frames, channels) float32 blocks of the file's first audio stream."""
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as exc:
-        raise DeviceError(f"Không mở được tệp {path}: {exc}", f"Cannot open {path}: {exc}", file=str(path)) from None
-    try:
-        if not container.streams.audio:
-            raise DeviceError(f"Tệp {path} không có âm thanh", f"{path} has no audio", file=str(path))
-        stream = container.streams.audio[0]
-        have = stream.codec_context.channels
-        if have < channels:
-            raise DeviceError(
-                f"Tệp {path.name} có {have} kênh, cấu hình cần {channels}",
-                f"{path.name} has {have} channels, the configuration needs {channels}",
-                file=str(path), channels=have,
-            )  # fmt: skip
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
-        for out in resampler.resample(None):
-            yield np.ascontiguousarray(out.to_ndarray()[:channels].T)
-    except av.error.FFmpegError as exc:
-        raise DeviceError(f"Tệp {path} hỏng: {exc}", f"{path} is damaged: {exc}", file=str(path)) from None
-    finally:
-        container.close()
 
 
 def _describe(c: MicrophoneConfig) -> str:

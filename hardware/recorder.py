@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hardware.errors import RecordingError
-from hardware.microphone import AudioBlock
+from hardware.media import AudioChunk
 
 log = logging.getLogger(__name__)
 MAX_CHANNELS = 8
@@ -78,7 +78,7 @@ class SegmentRecorder:
         self._thread = threading.Thread(target=self._write_loop, name=f"rec-{name}", daemon=True)
         self._thread.start()
 
-    def write(self, block: AudioBlock) -> None:
+    def write(self, block: AudioChunk) -> None:
         if block.samples.shape[1] != self.channels or block.sample_rate != self.sample_rate:
             raise RecordingError(
                 f"Khối âm thanh {block.samples.shape[1]} kênh {block.sample_rate} Hz, "
@@ -86,10 +86,10 @@ class SegmentRecorder:
                 f"Block of {block.samples.shape[1]} channels at {block.sample_rate} Hz; "
                 f"the recorder takes {self.channels} at {self.sample_rate}",
             )  # fmt: skip
-        if self._wall is not None and abs(block.wall - (self._wall + self._frames / self.sample_rate)) > 0.25:
+        if self._wall is not None and abs(block.start - (self._wall + self._frames / self.sample_rate)) > 0.25:
             self._cut()  # a gap (the device was away): the next segment starts at the block's own time
         if self._wall is None:
-            self._wall = block.wall
+            self._wall = block.start
         self._parts.append(block.samples)
         self._frames += len(block.samples)
         if self._frames >= self.segment_frames:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from speech.audio import AudioChunk, read_chunks
+from hardware.media import AudioChunk, read_chunks
 
 
 def replay(

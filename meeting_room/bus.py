@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from meeting_room.store import StoredEvent
+    from meeting_room.chain import StoredEvent
 
 log = logging.getLogger(__name__)
 ReadAfter = Callable[[int], "list[StoredEvent]"]  # events with seq > n, oldest first, a page at most

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from hardware.media import SAMPLE_RATE, AudioChunk
 from hardware.resample import Resampler
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -32,7 +33,6 @@ from meeting_room.live_captions import LiveCaptions
 from meeting_room.services import attendance
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from speech.audio import SAMPLE_RATE, AudioChunk
 from webrtc.ice import parse_ice_servers, rtc_configuration
 from webrtc.mixer import RATE, Leg, Mixer
 from webrtc.peer import RemotePeer
@@ -166,7 +166,7 @@ class Calls:
         peer = RemotePeer(
             key,
             rtc_configuration(self.ice_servers),
-            on_audio=lambda samples, wall: self._heard(holder["call"], samples, wall),
+            on_audio=lambda chunk: self._heard(holder["call"], chunk.samples, chunk.start),
             on_state=lambda state: self._state(holder["call"], state),
         )
         leg = conf.mixer.add(key)

@@ -1,4 +1,4 @@
-"""The hash chain over the event log: canonical encoding, link hashes and verification."""
+"""The hash chain over the event log: canonical encoding, link hashes, the stored event and verification."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from meeting_room.db.tables import EventRow
+from meeting_room.events import public_data
 
 GENESIS = "0" * 64
 
@@ -42,6 +45,38 @@ class ChainLink:
     payload: str
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    type: str
+    meeting_id: str | None
+    actor_id: str | None
+    occurred_at: str
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> StoredEvent:
+        return cls(row.seq, row.type, row.meeting_id, row.actor_id, row.occurred_at, json.loads(row.payload), row.hash, row.prev_hash)
+
+    def record(self) -> dict[str, Any]:
+        """The whole event, as the archive keeps it (its hash covers exactly this data)."""
+        return {
+            "id": self.seq,
+            "type": self.type,
+            "meeting_id": self.meeting_id,
+            "actor_id": self.actor_id,
+            "occurred_at": self.occurred_at,
+            "data": self.data,
+            "hash": self.hash,
+        }
+
+    def message(self, staff: bool = False) -> dict[str, Any]:
+        """The form sent to clients (HTTP and WebSocket): the record less what this viewer must not see."""
+        return {**self.record(), "data": public_data(self.type, self.data, staff)}
 
 
 @dataclass(frozen=True)

@@ -476,10 +476,10 @@ def members_enrol_face(ctx: click.Context, member: str, photos: tuple[Path, ...]
 @_friendly
 def members_enrol_voice(ctx: click.Context, member: str, recording: Path) -> None:
     """Enrol a member's voice (username or id) from a reading of 20-60 s in any audio format."""
+    from hardware.media import read_all
     from meeting_room import speech_runtime
     from meeting_room.server import open_store
     from meeting_room.services import voices
-    from speech.audio import read_all
 
     settings = _settings(ctx)
     store = open_store(settings)
@@ -532,10 +532,11 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
     """Take attendance from a camera: recognised participants are marked present in the room."""
     import signal
 
+    from hardware.media import VideoSource
     from meeting_room.server import open_store
     from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
     from vision.faces import FaceOptions
-    from vision.frames import VideoSource, reconnecting
+    from vision.frames import reconnecting
     from vision.pool import FacePool
     from vision.tracker import PresenceTracker
 
@@ -641,8 +642,8 @@ def transcribe(
     segments print as decoded. Speakers are named from enrolled voiceprints, else "Người nói N"."""
     from dataclasses import replace
 
+    from hardware.media import probe_duration
     from speech.asr import AsrOptions, Transcriber
-    from speech.audio import probe_duration
     from speech.export import JsonWriter, write_all
     from speech.models import ModelStore
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hardware.media import SAMPLE_RATE, AudioChunk
 from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -31,7 +32,6 @@ from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from speech.audio import SAMPLE_RATE, AudioChunk
 from speech.live import Caption, LiveOptions, LiveStream
 from speech.speakers import OnlineClusters, anonymous
 from speech.voiceprint import VoiceEncoder, VoiceGallery

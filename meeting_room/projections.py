@@ -22,7 +22,7 @@ from meeting_room.roles import MeetingRole
 from voting import PollState
 
 if TYPE_CHECKING:
-    from meeting_room.store import StoredEvent
+    from meeting_room.chain import StoredEvent
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from hardware.errors import AudioError
+from hardware.media import measure_duration, probe
 from meeting_room.documents import hashed_upload
 from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
-from speech.audio import measure_duration, probe
-from speech.errors import AudioError
 
 # How far the declared length may be from the packets' (encoders round; VBR MP3 estimates).
 LENGTH_TOLERANCE_S = 2.0

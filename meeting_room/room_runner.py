@@ -28,6 +28,7 @@ from hardware.camera import Camera
 from hardware.config import RoomConfig
 from hardware.errors import HardwareError
 from hardware.loudspeaker import Loudspeaker
+from hardware.media import SAMPLE_RATE, AudioChunk, Frame
 from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
@@ -41,8 +42,6 @@ from meeting_room.recordings import RecordingFiles
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from speech.audio import SAMPLE_RATE, AudioChunk
-from vision.frames import Frame
 from webrtc.mixer import RATE
 
 log = logging.getLogger(__name__)
@@ -310,10 +309,10 @@ class RoomRunner:
                     except HardwareError as exc:
                         log.error("room %s: %s", self.room_name, exc.message_en)
                 if live.captions:
-                    self._caption(live, mc.name, block.samples, block.wall, block.sample_rate, seats)
+                    self._caption(live, mc.name, block.samples, block.start, block.sample_rate, seats)
                 if self.calls is not None:
                     rs = live.to_remote.setdefault(mc.name, Resampler(block.sample_rate, RATE))
-                    self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)), block.wall)
+                    self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)), block.start)
 
     def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
         last = live.last_wall.get(name)

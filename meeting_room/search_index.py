@@ -8,9 +8,7 @@ SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same r
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
+from meeting_room.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.search import Query, snippet_html
 from transcripts.text import fold
 
@@ -74,34 +73,6 @@ class Results:
 # --- indexing -----------------------------------------------------------------------------------
 
 
-def agenda_items_of(session: Session, meeting: t.Meeting, run: t.TranscriptPass, starts: list[float]) -> list[str | None]:
-    """For each line start (seconds into the pass's audio), the agenda item the chair had open then."""
-    log = [(datetime.fromisoformat(at), item) for at, item in meeting.agenda_log or []]
-    origin = _audio_origin(session, meeting, run)
-    if origin is None or not log:
-        return [None] * len(starts)
-    times = [at for at, _ in log]
-    out: list[str | None] = []
-    for start in starts:
-        index = bisect_right(times, origin + timedelta(seconds=start)) - 1
-        out.append(log[index][1] if index >= 0 else None)
-    return out
-
-
-def _audio_origin(session: Session, meeting: t.Meeting, run: t.TranscriptPass) -> datetime | None:
-    """The wall-clock time of second 0 of a pass's audio: a live pass starts with the audio; a
-    final pass re-reads the recording, taken as starting with the meeting's first live pass."""
-    if run.kind == "live":
-        return run.started_at
-    first_live = session.scalar(
-        select(t.TranscriptPass.started_at)
-        .where(t.TranscriptPass.meeting_id == meeting.id, t.TranscriptPass.kind == "live")
-        .order_by(t.TranscriptPass.started_at)
-        .limit(1)
-    )
-    return first_live or meeting.started_at
-
-
 def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str]:
     found: dict[str | None, set[str]] = {}
     for item_id, result in session.execute(
@@ -113,8 +84,6 @@ def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str
 
 def reindex_meeting(session: Session, meeting_id: str) -> int:
     """Replace the meeting's search documents; returns how many were written."""
-    from meeting_room.services.transcripts import current_pass, lines  # the read side of transcripts
-
     session.execute(delete(t.SearchDoc).where(t.SearchDoc.meeting_id == meeting_id))
     meeting = session.get(t.Meeting, meeting_id)
     if meeting is None or meeting.state == MeetingState.CANCELLED.value:

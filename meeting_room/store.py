@@ -9,15 +9,12 @@ processes cannot fork the chain either; the unique ``prev_hash`` column would re
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -26,10 +23,10 @@ from sqlalchemy.orm import Session
 from meeting_room import projections
 from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.bus import Bus
-from meeting_room.chain import GENESIS, ChainLink, ChainReport, canonical_json, link_hash, verify_links
+from meeting_room.chain import GENESIS, ChainLink, ChainReport, StoredEvent, canonical_json, link_hash, verify_links
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
 from meeting_room.errors import ConflictError, SealedError
-from meeting_room.events import EventPayload, parse_payload, public_data
+from meeting_room.events import EventPayload, parse_payload
 from meeting_room.health import disk_full_error, is_disk_full
 from meeting_room.notify import Notifier
 
@@ -38,38 +35,6 @@ log = logging.getLogger(__name__)
 Decision = EventPayload | Callable[[Session], EventPayload]
 ManyDecision = Callable[[Session], Sequence[EventPayload]]
 _PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    seq: int
-    type: str
-    meeting_id: str | None
-    actor_id: str | None
-    occurred_at: str
-    data: dict[str, Any]
-    hash: str
-    prev_hash: str
-
-    @classmethod
-    def from_row(cls, row: EventRow) -> StoredEvent:
-        return cls(row.seq, row.type, row.meeting_id, row.actor_id, row.occurred_at, json.loads(row.payload), row.hash, row.prev_hash)
-
-    def record(self) -> dict[str, Any]:
-        """The whole event, as the archive keeps it (its hash covers exactly this data)."""
-        return {
-            "id": self.seq,
-            "type": self.type,
-            "meeting_id": self.meeting_id,
-            "actor_id": self.actor_id,
-            "occurred_at": self.occurred_at,
-            "data": self.data,
-            "hash": self.hash,
-        }
-
-    def message(self, staff: bool = False) -> dict[str, Any]:
-        """The form sent to clients (HTTP and WebSocket): the record less what this viewer must not see."""
-        return {**self.record(), "data": public_data(self.type, self.data, staff)}
 
 
 def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 
+from hardware.errors import MediaError
 from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -155,7 +156,7 @@ class TranscriptionJobs:
             stopped = spec.pass_id in self._cancel
             if not stopped:
                 log.exception("transcription pass %s failed", spec.pass_id)
-            message = exc.message_vi if isinstance(exc, SpeechError) else f"{type(exc).__name__}: {exc}"
+            message = exc.message_vi if isinstance(exc, SpeechError | MediaError) else f"{type(exc).__name__}: {exc}"
             self._end(spec, "stopped" if stopped else "failed", 0.0, None if stopped else message[:2000])
             return
         finally:

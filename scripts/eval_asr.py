@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
 from speech.asr import AsrOptions, Transcriber  # noqa: E402
-from speech.audio import SAMPLE_RATE, read_all  # noqa: E402
 from speech.models import ModelStore  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "asr_vi"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from speech.audio import SAMPLE_RATE, read_all  # noqa: E402
+from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
 from speech.diarization import DiarizationOptions, Diarizer  # noqa: E402
 from speech.models import DEFAULT_CLUSTERING, ModelStore  # noqa: E402
 

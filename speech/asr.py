@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from speech.audio import SAMPLE_RATE, read_chunks, rms_db
+from hardware.media import SAMPLE_RATE, read_chunks
+from speech.audio import rms_db
 from speech.errors import ModelError
 from speech.guard import clean
 from speech.transcript import Segment, Word

@@ -1,6 +1,6 @@
 """Who spoke when: pyannote.audio's SpeakerDiarization run from a local pipeline directory.
 
-Audio reaches the pipeline as an in-memory waveform (decoded by PyAV in ``speech.audio``), so
+Audio reaches the pipeline as an in-memory waveform (decoded by PyAV in ``hardware.media``), so
 neither torchcodec nor ffmpeg bindings of torchaudio are involved. The result keeps one centroid
 embedding per speaker cluster: ``speech.voiceprint`` matches those against enrolled voices.
 """
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from speech.audio import SAMPLE_RATE, probe_duration, read_all
-from speech.errors import AudioError, ModelError
+from hardware.errors import AudioError
+from hardware.media import SAMPLE_RATE, probe_duration, read_all
+from speech.errors import ModelError
 from speech.pyannote_runtime import load_pyannote
 
 log = logging.getLogger(__name__)

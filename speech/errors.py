@@ -21,12 +21,6 @@ class SpeechError(Exception):
         self.details = details
 
 
-class AudioError(SpeechError):
-    """A file that is not audio we can read (no audio stream, corrupt, unknown format)."""
-
-    code = "invalid_audio"
-
-
 class ModelError(SpeechError):
     """A model that is missing, incomplete, or fails its checksum."""
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hardware.media import SAMPLE_RATE, AudioChunk
 from speech.asr import AsrOptions, Transcriber
-from speech.audio import SAMPLE_RATE, AudioChunk
 from speech.transcript import Segment
 
 LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True)

@@ -6,7 +6,7 @@ needs ``libc10_cuda.so`` and fails to load beside the CPU build of torch. Everyt
 uses from torchaudio (``functional.resample``, ``compliance.kaldi.fbank``) is pure Python, so when
 the extension cannot load we import torchaudio without it (its own "no extension" mode, the one a
 build without C++ ops runs in). torchcodec is never needed: audio reaches pyannote as in-memory
-waveforms decoded by PyAV (``speech.audio``).
+waveforms decoded by PyAV (``hardware.media``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speech.audio import SAMPLE_RATE
+from hardware.media import SAMPLE_RATE
 from speech.errors import SpeechError
 
 DIMENSION = 192

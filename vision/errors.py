@@ -41,9 +41,3 @@ class ModelError(VisionError):
     """The face models are missing or cannot be loaded."""
 
     code = "face_models_missing"
-
-
-class SourceError(VisionError):
-    """A frame source (camera, video file) cannot be opened or stopped sending."""
-
-    code = "frame_source"

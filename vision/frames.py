@@ -1,74 +1,22 @@
 """Frames and where they come from: one interface for a room camera, a remote participant's video
-and a video file. Sources yield ``Frame``s; ``sample`` keeps a rate the CPU can sustain."""
+and a video file. Sources yield ``Frame``s (``hardware.media``, with ``VideoSource``, the file and
+camera decoder); here: a slideshow as a source, ``sample`` keeps a rate the CPU can sustain, and
+``reconnecting`` survives a camera that drops."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from vision.errors import SourceError
+from hardware.errors import SourceError
+from hardware.media import Frame, FrameSource
 from vision.image import load_image
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Frame:
-    image: np.ndarray  # RGB uint8 (H, W, 3)
-    at: float  # seconds on the source's clock (media time for files, monotonic time for live sources)
-    source: str  # the camera's name
-
-
-class FrameSource(Protocol):
-    name: str
-
-    def frames(self) -> Iterator[Frame]: ...
-
-
-class VideoSource:
-    """Any input FFmpeg opens through PyAV: a video file, an RTSP or MJPEG-over-HTTP camera, a V4L2
-    device (``/dev/video0`` with ``format="v4l2"``). ``realtime=True`` paces a file like a camera."""
-
-    def __init__(
-        self, url: str | Path, name: str | None = None, *, realtime: bool = False, format: str | None = None, timeout_s: float = 10.0
-    ) -> None:
-        self.url = str(url)
-        self.name = name or Path(self.url).name
-        self.realtime = realtime
-        self.format = format
-        self.timeout_s = timeout_s
-
-    def frames(self) -> Iterator[Frame]:
-        import av
-
-        try:
-            container = av.open(self.url, format=self.format, timeout=(self.timeout_s, self.timeout_s))
-        except (av.error.FFmpegError, OSError) as exc:
-            raise SourceError(
-                f"Không mở được nguồn hình {self.name}: {exc}", f"Cannot open the video source {self.name}: {exc}", source=self.url
-            ) from None
-        start = time.monotonic()
-        try:
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                at = float(frame.time) if frame.time is not None else time.monotonic() - start
-                if self.realtime:
-                    ahead = at - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
-                yield Frame(frame.to_ndarray(format="rgb24"), at, self.name)
-        except av.error.FFmpegError as exc:
-            raise SourceError(
-                f"Nguồn hình {self.name} ngừng gửi: {exc}", f"The video source {self.name} stopped: {exc}", source=self.url
-            ) from None
-        finally:
-            container.close()
 
 
 class ImageSequence:

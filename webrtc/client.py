@@ -20,6 +20,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from hardware.media import AudioChunk
 from webrtc.errors import SignallingError
 from webrtc.ice import parse_ice_servers, rtc_configuration
 from webrtc.mixer import FRAME, RATE
@@ -149,9 +150,9 @@ class CallClient:
             self.heard.video_frames += 1
             self.heard.video_size = (frame.width, frame.height)
 
-    def _heard_audio(self, samples: np.ndarray, _first_sample: float) -> None:
+    def _heard_audio(self, chunk: AudioChunk) -> None:
         now = time.time()  # when the frame carrying it arrived (decoded), what the delay is measured to
-        self.heard.audio.append((now, samples.copy()))
+        self.heard.audio.append((now, chunk.samples.copy()))
         while self.heard.audio and self.heard.audio[0][0] < now - self.keep_audio_s:
             self.heard.audio.pop(0)
 

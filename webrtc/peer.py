@@ -2,7 +2,7 @@
 
 The browser (or any WebRTC client) offers; the server answers with the participant's mix-minus
 audio and, when the room has a camera, its video. What they send comes back through ``on_audio``
-(48 kHz mono float blocks) and, when they share a camera, ``on_video``. There is no trickle ICE:
+(48 kHz mono ``AudioChunk``s) and, when they share a camera, ``on_video`` (``Frame``s). There is no trickle ICE:
 the client sends its offer once its candidates are gathered, and the answer carries the server's.
 """
 
@@ -13,10 +13,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from hardware.media import AudioChunk, Frame
 from webrtc.errors import SignallingError
 from webrtc.tracks import MixTrack, VideoBroadcast, VideoTrack, read_audio, read_video
 
@@ -30,8 +30,8 @@ class RemotePeer:
         key: str,
         configuration: RTCConfiguration,
         *,
-        on_audio: Callable[[np.ndarray, float], None],
-        on_video: Callable[[np.ndarray, float], Awaitable[None] | None] | None = None,
+        on_audio: Callable[[AudioChunk], None],
+        on_video: Callable[[Frame], Awaitable[None] | None] | None = None,
         video_in_fps: float = 1.0,
         on_state: Callable[[str], None] | None = None,
     ) -> None:
@@ -45,10 +45,10 @@ class RemotePeer:
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
             if track.kind == "audio":
-                self._readers.append(asyncio.ensure_future(read_audio(track, self.on_audio)))
+                self._readers.append(asyncio.ensure_future(read_audio(track, self.on_audio, self.key)))
             elif track.kind == "video":
                 self.receiving_video = True
-                self._readers.append(asyncio.ensure_future(read_video(track, self.on_video, self.video_in_fps)))
+                self._readers.append(asyncio.ensure_future(read_video(track, self.on_video, self.video_in_fps, self.key)))
 
         @self.pc.on("connectionstatechange")
         def _state() -> None:

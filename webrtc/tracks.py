@@ -4,7 +4,7 @@ tracks it receives.
 Sent: ``MixTrack`` (a listener's mix-minus from the ``Mixer``) and ``VideoTrack`` (the room camera,
 through one ``VideoBroadcast`` converted once to the sending size and frame rate, then encoded per
 peer by aiortc). Received: ``read_audio`` turns a participant's decoded Opus into 48 kHz mono
-float blocks; ``read_video`` hands on at most ``fps`` RGB frames a second (for face check-in).
+``AudioChunk``s; ``read_video`` hands on at most ``fps`` RGB ``Frame``s a second (for face check-in).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from hardware.media import AudioChunk, Frame
 from webrtc.mixer import FRAME, RATE
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,8 @@ class VideoTrack(MediaStreamTrack):
         return frame
 
 
-async def read_audio(track: MediaStreamTrack, on_samples: Callable[[np.ndarray, float], None]) -> None:
-    """Until the track ends: its audio as mono float32 at 48 kHz, with the wall-clock time it arrived."""
+async def read_audio(track: MediaStreamTrack, on_chunk: Callable[[AudioChunk], None], source: str = "remote") -> None:
+    """Until the track ends: its audio as mono float32 chunks at 48 kHz, starting at the wall-clock time it arrived."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
     while True:
         try:
@@ -135,10 +136,12 @@ async def read_audio(track: MediaStreamTrack, on_samples: Callable[[np.ndarray, 
         wall = time.time()
         for out in resampler.resample(frame):
             samples = out.to_ndarray().reshape(-1)
-            on_samples(samples, wall - len(samples) / RATE)
+            on_chunk(AudioChunk(samples, wall - len(samples) / RATE, source, None, RATE))
 
 
-async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, float], Awaitable[None] | None] | None, fps: float) -> None:
+async def read_video(
+    track: MediaStreamTrack, on_frame: Callable[[Frame], Awaitable[None] | None] | None, fps: float, source: str = "remote"
+) -> None:
     """Until the track ends: at most ``fps`` RGB frames a second to ``on_frame`` (decoding the rest is
     unavoidable, converting them is not). With no ``on_frame`` the track is only drained: aiortc keeps
     decoded frames in an unbounded queue until someone reads them."""
@@ -152,6 +155,6 @@ async def read_video(track: MediaStreamTrack, on_frame: Callable[[np.ndarray, fl
         if on_frame is None or now - last < 1.0 / fps:
             continue
         last = now
-        result = on_frame(frame.to_ndarray(format="rgb24"), time.time())
+        result = on_frame(Frame(frame.to_ndarray(format="rgb24"), time.time(), source))
         if asyncio.iscoroutine(result):
             await result

@@ -13,13 +13,14 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hardware.errors import AudioError, MediaError, SourceError
 from meeting_room import errors as e
 from meeting_room.health import disk_full_error, is_disk_full
-from speech.errors import AudioError, SpeechError
 from speech.errors import ModelError as SpeechModelError
+from speech.errors import SpeechError
 from speech.voiceprint import VoiceEnrolmentError
 from transcripts.errors import ArchiveError, FontError, MinutesError, SearchQueryError, SignatureCheckError, SigningError, TranscriptError
-from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, SourceError, VisionError
+from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, VisionError
 from vision.errors import ModelError as VisionModelError
 from voting import BallotError, PollDefinitionError, PollStateError, SealingError, VotingError
 from webrtc.errors import IceConfigError, SignallingError, WebRTCError
@@ -27,7 +28,15 @@ from webrtc.errors import IceConfigError, SignallingError, WebRTCError
 log = logging.getLogger(__name__)
 
 # Every package's errors carry code, message_vi, message_en and details; here alone they get a status.
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (e.MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, WebRTCError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    e.MeetingRoomError,
+    VotingError,
+    VisionError,
+    SpeechError,
+    MediaError,
+    TranscriptError,
+    WebRTCError,
+)
 STATUS: list[tuple[type[Exception], int]] = [
     (e.UploadTooLargeError, 413),
     (e.UploadRejectedError, 415),

@@ -27,8 +27,8 @@ from meeting_room.minutes_files import MinutesFiles
 from meeting_room.recordings import RecordingFiles
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import minutes as minutes_service
-from meeting_room.services.transcripts import current_pass, lines
 from meeting_room.store import Store
+from meeting_room.transcript_reads import current_pass, lines
 from transcripts import archive
 from transcripts.archive import ArchiveReport
 

@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hardware.media import Frame
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_meeting_role
 from meeting_room.attendance import AttendanceSource, AttendanceStatus
@@ -26,7 +27,7 @@ from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import attendance, faces
 from meeting_room.store import Store
 from vision.faces import FaceEngine, Observation
-from vision.frames import Frame, sample
+from vision.frames import sample
 from vision.gallery import Gallery
 from vision.pool import FacePool
 from vision.tracker import Arrived, Left, PresenceTracker, UnknownCount

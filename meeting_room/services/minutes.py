@@ -26,9 +26,8 @@ from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError,
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.roles import MeetingRole, Role
-from meeting_room.search_index import agenda_items_of
-from meeting_room.services.transcripts import current_pass, lines
 from meeting_room.store import Store
+from meeting_room.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.minutes import (
     Attendance,
     Attendee,

@@ -8,34 +8,19 @@ as the draft). A speaker is a cluster of a pass: renaming it renames every line 
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
+from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
-from meeting_room.store import Store, StoredEvent
+from meeting_room.store import Store
 from speech.speakers import SpeakerLabel
-from speech.transcript import Segment, Word
-
-
-@dataclass(frozen=True)
-class Line:
-    id: str
-    start: float
-    end: float
-    text: str
-    speaker: str | None
-    member_id: str | None
-    cluster: str | None
-    channel: int | None
-    confidence: float
+from speech.transcript import Segment
 
 
 def new_pass(store: Store, meeting_id: str, kind: str, model: str, *, recording_id: str | None = None,
@@ -132,49 +117,6 @@ def relabel(store: Store, actor: Actor, meeting_id: str, pass_id: str, cluster: 
         return ev.SpeakerRelabelled(meeting_id=meeting_id, pass_id=pass_id, cluster=cluster, name=label, member_id=member_id)
 
     store.append(decide, actor_id=actor.member_id)
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-def passes(session: Session, meeting_id: str) -> list[t.TranscriptPass]:
-    query = select(t.TranscriptPass).where(t.TranscriptPass.meeting_id == meeting_id)
-    return list(session.scalars(query.order_by(t.TranscriptPass.started_at, t.TranscriptPass.id)))
-
-
-def current_pass(session: Session, meeting_id: str) -> t.TranscriptPass | None:
-    """The newest completed final pass; else the newest live pass; else the newest pass at all."""
-    runs = passes(session, meeting_id)
-    for wanted in (lambda r: r.kind == "final" and r.state == "completed", lambda r: r.kind == "live", lambda r: True):
-        chosen = [r for r in runs if wanted(r)]
-        if chosen:
-            return chosen[-1]
-    return None
-
-
-def lines(session: Session, pass_id: str) -> list[Line]:
-    speakers = {s.cluster: s for s in session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == pass_id))}
-    rows = session.scalars(select(t.TranscriptLine).where(t.TranscriptLine.pass_id == pass_id).order_by(t.TranscriptLine.start))
-    out = []
-    for r in rows:
-        who = speakers.get(r.cluster) if r.cluster else None
-        out.append(
-            Line(
-                r.id, r.start, r.end, r.text, who.name if who else None, who.member_id if who else None, r.cluster, r.channel, r.confidence
-            )
-        )
-    return out
-
-
-def as_segments(session: Session, pass_id: str) -> Iterable[Segment]:
-    """The pass as ``speech`` segments (for the JSON/WebVTT/SRT/RTTM writers)."""
-    speakers = {s.cluster: s.name for s in session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id == pass_id))}
-    rows = session.scalars(select(t.TranscriptLine).where(t.TranscriptLine.pass_id == pass_id).order_by(t.TranscriptLine.start))
-    for r in rows:
-        words = tuple(Word(w[0], w[1], w[2], w[3]) for w in r.words or [])
-        # avg_logprob from the stored confidence, so that Segment.confidence reads back the same
-        logprob = math.log(r.confidence) if r.confidence > 0 else -20.0
-        yield Segment(r.start, r.end, r.text, words, logprob, 0.0, speakers.get(r.cluster or ""), r.channel)
 
 
 def viewable(store: Store, actor: Actor, meeting_id: str) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from hardware.config import MicrophoneConfig
-from hardware.microphone import BLOCK_S, AudioBlock, DeviceMicrophone, DeviceState, FileMicrophone
+from hardware.media import AudioChunk
+from hardware.microphone import BLOCK_S, DeviceMicrophone, DeviceState, FileMicrophone
 from tests.pulse_audio import VirtualMicrophone, write_wav
 
 RATE = 48000
@@ -20,8 +21,8 @@ def _tones(seconds: float) -> np.ndarray:
     return np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 1000 * t)], axis=1).astype(np.float32)
 
 
-def _collect(mic, until: float) -> list[AudioBlock]:  # type: ignore[no-untyped-def]
-    got: list[AudioBlock] = []
+def _collect(mic, until: float) -> list[AudioChunk]:  # type: ignore[no-untyped-def]
+    got: list[AudioChunk] = []
     for block in mic.blocks(timeout=0.2):
         got.append(block)
         if time.monotonic() > until:
@@ -53,9 +54,9 @@ def test_a_device_records_in_real_time_channel_by_channel(virtual_mic: VirtualMi
     loud = np.concatenate([b.samples for b in blocks if np.sqrt(np.mean(b.samples[:, 0] ** 2)) > 0.1])
     assert len(loud) > 1.8 * RATE, len(loud) / RATE  # the 2 s played arrived
     assert abs(_peak_hz(loud[:RATE, 0]) - 440) < 5 and abs(_peak_hz(loud[:RATE, 1]) - 1000) < 5  # each channel is its own seat
-    walls = [b.wall for b in blocks]
+    walls = [b.start for b in blocks]
     assert all(b > a for a, b in zip(walls, walls[1:], strict=False))
-    assert abs(blocks[-1].wall + blocks[-1].duration - time.time()) < 1.0  # stamped with real time
+    assert abs(blocks[-1].start + blocks[-1].duration - time.time()) < 1.0  # stamped with real time
 
 
 def test_a_vanished_device_is_reported_and_reconnected(virtual_mic: VirtualMicrophone, tmp_path: Path) -> None:
@@ -111,7 +112,7 @@ def test_a_file_stands_in_for_the_room_interface(tmp_path: Path) -> None:
     assert audio.shape == (16000, 2) or abs(len(audio) - 16000) < 200, audio.shape
     assert 0.2 < took < 1.0  # paced: 1 s of audio at 4x
     assert states[-1] == DeviceState.ENDED
-    assert blocks[0].sample_rate == 16000 and abs(blocks[1].wall - blocks[0].wall - BLOCK_S / 4) < 0.002
+    assert blocks[0].sample_rate == 16000 and abs(blocks[1].start - blocks[0].start - BLOCK_S / 4) < 0.002
 
 
 def test_a_file_with_too_few_channels_is_refused_clearly(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hardware.errors import RecordingError
-from hardware.microphone import AudioBlock
+from hardware.media import AudioChunk
 from hardware.recorder import SegmentRecorder, assemble, segments
 
 RATE = 16000
@@ -34,7 +34,7 @@ def test_segments_assemble_bit_exact_with_silence_for_a_gap(tmp_path: Path) -> N
     rec = SegmentRecorder(tmp_path, "ban-hop", 2, RATE, segment_s=2.0)
     x, w0, step = _noise(7.0, 2), 1_800_000_000.0, RATE // 10
     for i in list(range(0, 5 * RATE, step)) + list(range(6 * RATE, 7 * RATE, step)):  # second 5-6 never arrived
-        rec.write(AudioBlock(x[i : i + step], w0 + i / RATE, RATE, "ban-hop"))
+        rec.write(AudioChunk(x[i : i + step], w0 + i / RATE, "ban-hop", sample_rate=RATE))
     stats = rec.close()
     assert stats.segments == 4 and stats.dropped_s == 0 and abs(stats.written_s - 6.0) < 1e-6
     assert [round(s.wall - w0, 1) for s in segments(tmp_path, "ban-hop")] == [0.0, 2.0, 4.0, 6.0]
@@ -52,7 +52,7 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
         SegmentRecorder(tmp_path, "../x", 1, RATE)
     rec = SegmentRecorder(tmp_path, "x", 1, RATE)
     with pytest.raises(RecordingError, match="takes 1 at 16000"):
-        rec.write(AudioBlock(np.zeros((160, 2), np.float32), time.time(), RATE, "x"))
+        rec.write(AudioChunk(np.zeros((160, 2), np.float32), time.time(), "x", sample_rate=RATE))
     rec.close()
     with pytest.raises(RecordingError, match="No segments"):
         assemble(tmp_path, "x", tmp_path / "x.flac")
@@ -62,12 +62,12 @@ CHILD = """
 import sys, time, numpy as np
 from pathlib import Path
 from hardware.recorder import SegmentRecorder
-from hardware.microphone import AudioBlock
+from hardware.media import AudioChunk
 rec = SegmentRecorder(Path(sys.argv[1]), "ban-hop", 1, 16000, segment_s=2.0)
 t0 = time.time()
 i = 0
 while True:  # a live input: 0.1 s blocks in real time, each a different level
-    rec.write(AudioBlock(np.full((1600, 1), (i % 50) / 100, np.float32), t0 + i * 0.1, 16000, "ban-hop"))
+    rec.write(AudioChunk(np.full((1600, 1), (i % 50) / 100, np.float32), t0 + i * 0.1, "ban-hop", sample_rate=16000))
     i += 1
     if i == 10:
         print(t0, flush=True)
@@ -93,7 +93,7 @@ def test_a_killed_recorder_loses_at_most_a_segment_and_resumes(tmp_path: Path) -
     assert not list(tmp_path.glob("*.part"))
     resumed = time.time()
     for i in range(20):
-        rec.write(AudioBlock(np.full((1600, 1), 0.9, np.float32), resumed + i * 0.1, RATE, "ban-hop"))
+        rec.write(AudioChunk(np.full((1600, 1), 0.9, np.float32), resumed + i * 0.1, "ban-hop", sample_rate=RATE))
     rec.close()
     out = assemble(tmp_path, "ban-hop", tmp_path / "all.flac")
     assert abs(out.start_wall - t0) < 0.01

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hardware.errors import AudioError
 from speech.audio import SAMPLE_RATE, probe_duration, read_all, read_chunks, rms_db
-from speech.errors import AudioError
 from tests.speech_audio import tone, transcode, write_wav
 
 

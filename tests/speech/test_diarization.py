@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hardware.errors import AudioError
 from speech.audio import SAMPLE_RATE
 from speech.diarization import DiarizationOptions, Diarizer
-from speech.errors import AudioError, ModelError
+from speech.errors import ModelError
 from speech.models import DEFAULT_DIARIZATION, ModelStore
 
 

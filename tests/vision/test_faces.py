@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from hardware.errors import SourceError
+from hardware.media import VideoSource
 from tests.face_photos import astronaut, coffee, hopper, scene, write_video
 from vision.enrolment import EnrolmentRules, enrol_photo
-from vision.errors import EnrolmentPhotoError, SourceError
+from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine
-from vision.frames import ImageSequence, VideoSource, reconnecting, sample
+from vision.frames import ImageSequence, reconnecting, sample
 from vision.gallery import Gallery
 from vision.pool import FacePool
 

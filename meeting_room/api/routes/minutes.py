@@ -25,9 +25,9 @@ from meeting_room.services import agenda as agenda_service
 from meeting_room.services import archive as archive_service
 from meeting_room.services import certificates
 from meeting_room.services import minutes as minutes_service
-from meeting_room.services.transcripts import current_pass, lines
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+from meeting_room.transcript_reads import current_pass, lines
 from transcripts.minutes import PollTable, TranscriptEntry
 from transcripts.search import parse_query
 from transcripts.signing import SignatureReport, verify_pdf

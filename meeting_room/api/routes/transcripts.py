@@ -17,7 +17,9 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from meeting_room import speech_runtime
+from hardware.errors import AudioError
+from hardware.media import read_all
+from meeting_room import speech_runtime, transcript_reads
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
@@ -33,8 +35,6 @@ from meeting_room.services import recordings, transcripts, voices
 from meeting_room.store import Store
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs
-from speech.audio import read_all
-from speech.errors import AudioError
 from speech.export import to_rttm, to_srt, to_vtt
 
 router = APIRouter(tags=["transcripts"])
@@ -204,8 +204,8 @@ def list_passes(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[PassO
     """Transcription passes of the meeting (live and final) with their progress; ``current`` marks the transcript."""
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))
-        current = transcripts.current_pass(session, meeting_id)
-        return [_pass_out(r, current.id if current else None) for r in transcripts.passes(session, meeting_id)]
+        current = transcript_reads.current_pass(session, meeting_id)
+        return [_pass_out(r, current.id if current else None) for r in transcript_reads.passes(session, meeting_id)]
 
 
 @router.post("/api/meetings/{meeting_id}/transcription/{pass_id}/stop", status_code=204)
@@ -231,12 +231,12 @@ class TranscriptOut(BaseModel):
     kind: str | None
     state: str | None
     speakers: list[SpeakerOut]
-    lines: list[transcripts.Line]  # the service's dataclass: one definition of a transcript line
+    lines: list[transcript_reads.Line]  # the read model's dataclass: one definition of a transcript line
 
 
 def _pick_pass(session, meeting_id: str, pass_id: str | None) -> t.TranscriptPass | None:  # type: ignore[no-untyped-def]
     if pass_id is None:
-        return transcripts.current_pass(session, meeting_id)
+        return transcript_reads.current_pass(session, meeting_id)
     run = session.get(t.TranscriptPass, pass_id)
     if run is None or run.meeting_id != meeting_id:
         raise NotFoundError(f"Không có lượt phiên âm {pass_id}", f"No transcription pass {pass_id}", pass_id=pass_id)
@@ -257,7 +257,7 @@ def get_transcript(
         require_view(session, actor, get_meeting(session, meeting_id))
         run = _pick_pass(session, meeting_id, pass_id)
         if format != "json":
-            segments = list(transcripts.as_segments(session, run.id)) if run else []
+            segments = list(transcript_reads.as_segments(session, run.id)) if run else []
             if format == "vtt":
                 return Response(to_vtt(segments), media_type="text/vtt; charset=utf-8")
             if format == "srt":
@@ -275,7 +275,7 @@ def get_transcript(
             kind=run.kind,
             state=run.state,
             speakers=[SpeakerOut(cluster=s.cluster, name=s.name, member_id=s.member_id, score=s.score, source=s.source) for s in speakers],
-            lines=transcripts.lines(session, run.id),
+            lines=transcript_reads.lines(session, run.id),
         )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from meeting_room import transcript_reads
 from meeting_room.server import open_store
 from meeting_room.services import transcripts
 from meeting_room.settings import Settings
@@ -261,10 +262,10 @@ def test_store_holds_every_transcript_change(sworld: World) -> None:
     transcripts.relabel(store, sworld.actor("chair"), sworld.meeting_id, pass_id, "live-1", member_id=sworld.ids["member2"])
     transcripts.end_pass(store, sworld.meeting_id, pass_id, "completed", 3.0)
     with store.read() as session:
-        before = transcripts.lines(session, pass_id)
+        before = transcript_reads.lines(session, pass_id)
     assert before[0].speaker == "Người member2" and before[0].member_id == sworld.ids["member2"]
     store.rebuild()
     with store.read() as session:
-        assert transcripts.lines(session, pass_id) == before
-        assert transcripts.current_pass(session, sworld.meeting_id).state == "completed"
+        assert transcript_reads.lines(session, pass_id) == before
+        assert transcript_reads.current_pass(session, sworld.meeting_id).state == "completed"
     assert store.verify().ok

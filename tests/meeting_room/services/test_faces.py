@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from hardware.media import VideoSource
 from meeting_room import events as ev
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
@@ -19,7 +20,6 @@ from tests.face_photos import astronaut, hopper, jpeg_bytes, scene, write_video
 from vision.enrolment import EnrolmentRules
 from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine, FaceOptions
-from vision.frames import VideoSource
 from vision.pool import FacePool
 from vision.tracker import PresenceTracker
 
