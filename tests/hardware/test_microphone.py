@@ -30,6 +30,19 @@ def _collect(mic, until: float) -> list[AudioChunk]:  # type: ignore[no-untyped-
     return got
 
 
+def _collect_until_quiet(mic, deadline: float) -> list[AudioChunk]:  # type: ignore[no-untyped-def]
+    """Blocks until the tones have been heard and have stopped again (or the deadline passes)."""
+    got: list[AudioChunk] = []
+    heard = False
+    for block in mic.blocks(timeout=0.2):
+        got.append(block)
+        loud = float(np.sqrt(np.mean(block.samples[:, 0] ** 2))) > 0.1
+        if (heard and not loud) or time.monotonic() > deadline:
+            break
+        heard = heard or loud
+    return got
+
+
 def _peak_hz(x: np.ndarray) -> float:
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
     return float(np.argmax(spectrum) * RATE / len(x))
@@ -43,9 +56,11 @@ def test_a_device_records_in_real_time_channel_by_channel(virtual_mic: VirtualMi
         deadline = time.monotonic() + 10  # the device is open and delivering before the room speaks
         while DeviceState.CONNECTED not in states and time.monotonic() < deadline:
             time.sleep(0.05)
-        virtual_mic.play(write_wav(tmp_path / "tones.wav", _tones(2.0), RATE))
-        started = time.monotonic()
-        blocks = _collect(mic, started + 3.5)
+        # a null sink's monitor starts delivering only once something plays: half a second of the
+        # room's silence first, so the tones that follow all reach an open, running capture
+        silence = np.zeros((RATE // 2, 2), dtype=np.float32)
+        virtual_mic.play(write_wav(tmp_path / "tones.wav", np.concatenate([silence, _tones(2.0)]), RATE))
+        blocks = _collect_until_quiet(mic, time.monotonic() + 15)
     finally:
         mic.stop()
     assert DeviceState.CONNECTED in states
