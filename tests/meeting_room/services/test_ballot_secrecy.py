@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,10 @@ from meeting_room.services import meetings, members, polls, tellers
 from meeting_room.settings import load_settings
 from meeting_room.store import Store
 from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World
+from tests.meeting_room.call_server import wait_for
 from tests.meeting_room.services.test_polls import _in_session, _poll
 from voting import SealingError, Secrecy, receipt_hash
+from voting.sealing import open_ballot
 
 CHOICES = ("yes", "no", "yes", "abstain", "yes", "no", "no", "yes")
 
@@ -93,8 +96,6 @@ def test_a_copy_of_the_data_at_any_moment_cannot_tie_or_order_secret_ballots(any
         shares = [s.sealed for s in session.scalars(select(t.PollKeyShare).where(t.PollKeyShare.poll_id == pid))]
     assert len(sealed) == 8 and len({len(b) for b in sealed}) == 1  # the length of a ballot says nothing
     with pytest.raises(SealingError):  # without the key in memory, a teller's share alone opens nothing
-        from voting.sealing import open_ballot
-
         open_ballot(shares[0][:32], pid, sealed[0])
 
     closed = polls.close_poll(world.store, world.actor("chair"), pid)
@@ -223,17 +224,6 @@ def test_opening_a_vote_outside_the_session_says_what_to_do(world: World) -> Non
         polls.open_poll(world.store, world.actor("chair"), pid)
 
 
-def _wait_for(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_reader_holding_an_old_snapshot_only_delays_the_scrub(world: World) -> None:
     _in_session(world)
     pid = _poll(world, secrecy=Secrecy.SECRET)
@@ -253,13 +243,11 @@ def test_a_reader_holding_an_old_snapshot_only_delays_the_scrub(world: World) ->
     finally:
         reader.rollback()
         reader.close()
-    assert _wait_for(lambda: not wal.exists() or wal.stat().st_size == 0), "the scrub did not finish after the reader left"
+    wait_for("the scrub after the reader left", lambda: not wal.exists() or wal.stat().st_size == 0, 20)
     assert not _found({p.name: p.read_bytes() for p in db.parent.glob(db.name + "*")}, sealed[:48])
 
 
 def test_after_a_restart_a_countdown_that_ran_out_closes_once_both_tellers_unlock(world: World) -> None:
-    from datetime import timedelta
-
     _in_session(world)
     pid = _poll(world, secrecy=Secrecy.SECRET)
     polls.open_poll(world.store, world.actor("chair"), pid, duration_s=60)
