@@ -7,6 +7,7 @@ import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, me
 const meetingId = location.pathname.split("/").pop();
 const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
 const drafts = new Map(); // poll id -> {options, text}: a choice survives the page redrawing (others' votes arrive)
+const checks = new Map(); // poll id -> the receipt-check panel, kept across redraws so typing and its answer survive
 let live;
 
 function ballotForm(p) {
@@ -38,6 +39,11 @@ function ballotForm(p) {
 // A voter checks a published vote with their receipt: anyone's receipt says "counted as cast"; their
 // own session also hears what the ballot says. The receipt is kept in this page's memory only.
 function receiptCheck(p) {
+  if (!checks.has(p.id)) checks.set(p.id, receiptPanel(p));
+  return checks.get(p.id);
+}
+
+function receiptPanel(p) {
   const id = `receipt-${p.id}`;
   const input = h("input", { id, autocomplete: "off", spellcheck: false, maxlength: 24, placeholder: "K7QX-3MPA-9TZC-R2DE", value: receipts.get(p.id) || "" });
   const out = h("p", { role: "status", class: "receipt-result" });

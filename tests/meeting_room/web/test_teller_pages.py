@@ -86,6 +86,11 @@ def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(brow
     section = member.locator(f'section[data-poll="{pid}"]')
     section.get_by_text("Kiểm tra phiếu của bạn bằng mã biên nhận").click()
     expect(section.get_by_label("Mã biên nhận")).to_have_value(code)  # kept from the vote, in this page only
+    # Others' events redraw the votes panel: the open check and what was typed in it survive that.
+    section.get_by_label("Mã biên nhận").fill(code.lower())
+    member.evaluate("() => window.live.load('polls')")
+    expect(section.locator("details.receipt")).to_have_attribute("open", "")
+    expect(section.get_by_label("Mã biên nhận")).to_have_value(code.lower())
     section.get_by_role("button", name="Kiểm tra").click()
     expect(section.locator(".receipt-result")).to_contain_text("đúng như bạn đã bỏ: Không tán thành")
     shot(member, "member-page-receipt-check")
