@@ -21,7 +21,8 @@ import numpy as np
 
 from hardware.config import MicrophoneConfig
 from hardware.errors import AudioError, DeviceError
-from hardware.media import AudioChunk, decode
+from hardware.media import AudioChunk
+from hardware.replay import replay
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
@@ -218,8 +219,9 @@ def _count_open(delta: int) -> None:
 
 
 class FileMicrophone(Microphone):
-    """A recording played as a live input: its channels as they are, resampled to the configured
-    rate, released at real-time pace (``speed`` faster). The stand-in for a room's audio interface."""
+    """A recording played as a live input (``hardware.replay``): its channels as they are, resampled
+    to the configured rate, released at real-time pace (``speed`` faster), from the beginning again
+    when ``loop`` is set. The stand-in for a room's audio interface."""
 
     def __init__(
         self, config: MicrophoneConfig, on_state: StateCallback | None = None, *, buffer_s: float = 10.0, speed: float = 1.0
@@ -232,28 +234,28 @@ class FileMicrophone(Microphone):
     def _run(self) -> None:
         path = self.config.file
         assert path is not None
-        started = time.monotonic()
+        c = self.config
         wall0 = time.time()
-        done = 0.0  # seconds released
+        offset = 0.0  # file seconds released by earlier loops
         while not self._stop.is_set():
+            chunks = replay(path, rate=c.sample_rate, channels=c.channels, chunk_s=BLOCK_S, speed=self.speed, source=self.name,
+                            strict=True, stop=self._stop.is_set, sleep=self._stop.wait)  # fmt: skip
+            released = offset
             try:
-                for samples in decode(path, self.config.sample_rate, channels=self.config.channels, strict=True):
+                for chunk in chunks:
                     if self.state != DeviceState.CONNECTED:
                         self._set(DeviceState.CONNECTED, f"tệp / file {path.name}")
-                    step = int(self.config.sample_rate * BLOCK_S)
-                    for i in range(0, len(samples), step):
-                        block = samples[i : i + step]
-                        wait = started + (done + len(block) / self.config.sample_rate) / self.speed - time.monotonic()
-                        if wait > 0 and self._stop.wait(wait):
-                            return
-                        self._push(AudioChunk(block, wall0 + done / self.speed, self.name, sample_rate=self.config.sample_rate))
-                        done += len(block) / self.config.sample_rate
+                    self._push(AudioChunk(chunk.samples, wall0 + (offset + chunk.start) / self.speed, self.name, sample_rate=c.sample_rate))
+                    released = offset + chunk.end
             except (DeviceError, AudioError) as exc:
                 self._set(DeviceState.LOST, exc.message_en)
                 return
-            if not self.config.loop:
+            if self._stop.is_set():
+                return
+            if not c.loop:
                 self._set(DeviceState.ENDED, f"tệp / file {path.name}")
                 return
+            offset = released
 
 
 def open_microphone(config: MicrophoneConfig, on_state: StateCallback | None = None, **options: float) -> Microphone:

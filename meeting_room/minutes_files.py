@@ -7,32 +7,13 @@ with the member's own passphrase, which the server never keeps.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from meeting_room.errors import NotFoundError
+from meeting_room.file_store import FileStore, Noun, write_once
 from meeting_room.settings import Settings
 from transcripts.fonts import FontSet, find_fonts, stamp_font
-
-
-def write_once(path: Path, data: bytes) -> None:
-    """Write atomically (temporary file, fsync, rename); a file already there is left alone."""
-    if path.is_file():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -70,22 +51,19 @@ class MinutesFiles:
 
     # --- PDFs, by content hash ---
 
+    @property
+    def pdfs(self) -> FileStore:
+        """Rendered and signed PDFs: made here, never uploaded (``max_bytes`` 0), read back checked."""
+        return FileStore(self.pdf_root, 0, noun=Noun("Tệp biên bản", "minutes PDF"), suffix=".pdf")
+
     def pdf_path(self, sha256: str) -> Path:
-        return self.pdf_root / sha256[:2] / f"{sha256}.pdf"
+        return self.pdfs.path_of(sha256)
 
     def put_pdf(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        write_once(self.pdf_path(sha), data)
-        return sha
+        return self.pdfs.put(data)
 
     def get_pdf(self, sha256: str) -> bytes:
-        path = self.pdf_path(sha256)
-        if not path.is_file():
-            raise NotFoundError("Tệp biên bản không còn trên máy chủ", "The minutes PDF is missing on the server", sha256=sha256)
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise NotFoundError("Tệp biên bản trên máy chủ đã bị thay đổi", "The stored minutes PDF was modified on disk", sha256=sha256)
-        return data
+        return self.pdfs.read(sha256)
 
     # --- members' PKCS#12 files ---
 

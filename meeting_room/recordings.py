@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from hardware.errors import AudioError
 from hardware.media import measure_duration, probe
-from meeting_room.documents import hashed_upload
-from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
+from meeting_room.errors import UploadRejectedError
+from meeting_room.file_store import FileStore, Noun
 
 # How far the declared length may be from the packets' (encoders round; VBR MP3 estimates).
 LENGTH_TOLERANCE_S = 2.0
@@ -39,60 +38,44 @@ class StoredRecording:
     path: Path
 
 
-class RecordingFiles:
+class RecordingFiles(FileStore):
+    """Meeting recordings: any file FFmpeg reads as audio, kept under its bare hash (the type is in its record)."""
+
     def __init__(self, root: Path, max_bytes: int) -> None:
-        self.root = root
-        self.max_bytes = max_bytes
-
-    def path_of(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
-
-    def open(self, sha256: str) -> Path:
-        path = self.path_of(sha256)
-        if not path.is_file():
-            raise NotFoundError("Tệp ghi âm không còn trên máy chủ", "The recording file is missing on the server", sha256=sha256)
-        return path
-
-    def too_large(self, size: int) -> UploadTooLargeError:
-        limit_mb = self.max_bytes // (1 << 20)
-        return UploadTooLargeError(
-            f"Tệp ghi âm quá lớn (hơn {size / (1 << 20):.0f} MB); giới hạn là {limit_mb} MB",
-            f"The recording is too large (over {size / (1 << 20):.0f} MB); the limit is {limit_mb} MB",
-            size=size,
-            limit=self.max_bytes,
-        )
+        super().__init__(root, max_bytes, noun=Noun("Tệp ghi âm", "recording file"), accepted=ACCEPTED)
 
     def ingest(self, source: BinaryIO) -> StoredRecording:
-        with hashed_upload(self.root, source, self.max_bytes, self.too_large) as (tmp, sha, size):
-            if size == 0:
-                raise UploadRejectedError("Tệp rỗng (0 byte)", "The file is empty (0 bytes)", accepted=ACCEPTED)
-            try:
-                info = probe(tmp)
-            except AudioError as exc:
-                raise UploadRejectedError(
-                    f"Không phải tệp âm thanh đọc được. Chấp nhận: {ACCEPTED}",
-                    f"Not a readable audio file. Accepted: {ACCEPTED}",
-                    accepted=ACCEPTED,
-                    reason=exc.message_en,
-                ) from None
-            try:
-                measured = measure_duration(tmp)
-            except AudioError as exc:
-                raise UploadRejectedError(exc.message_vi, exc.message_en, accepted=ACCEPTED) from None
-            if info.duration_s > 0 and abs(measured - info.duration_s) > max(LENGTH_TOLERANCE_S, LENGTH_TOLERANCE * info.duration_s):
-                raise UploadRejectedError(
-                    f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): "
-                    "tệp bị cắt hoặc bị sửa",
-                    f"The length the file declares ({info.duration_s:.1f} s) disagrees with its content ({measured:.1f} s): "
-                    "the file is cut short or altered",
-                    accepted=ACCEPTED,
-                    declared_s=round(info.duration_s, 3),
-                    measured_s=round(measured, 3),
-                )
-            duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
-            if duration <= 0:
-                raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
-            final = self.path_of(sha)
-            final.parent.mkdir(exist_ok=True)
-            os.replace(tmp, final)
-            return StoredRecording(sha, size, duration, info.channels, final)
+        """Copy an upload in while hashing it; keep it only if its audio reads whole and within the limit."""
+        kept, (duration, channels) = self.add(source, _check_audio)
+        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path)
+
+
+def _check_audio(path: Path) -> tuple[float, int]:
+    """The recording's length and channels; ``UploadRejectedError`` if it is not audio, or not whole."""
+    try:
+        info = probe(path)
+    except AudioError as exc:
+        raise UploadRejectedError(
+            f"Không phải tệp âm thanh đọc được. Chấp nhận: {ACCEPTED}",
+            f"Not a readable audio file. Accepted: {ACCEPTED}",
+            accepted=ACCEPTED,
+            reason=exc.message_en,
+        ) from None
+    try:
+        measured = measure_duration(path)
+    except AudioError as exc:
+        raise UploadRejectedError(exc.message_vi, exc.message_en, accepted=ACCEPTED) from None
+    if info.duration_s > 0 and abs(measured - info.duration_s) > max(LENGTH_TOLERANCE_S, LENGTH_TOLERANCE * info.duration_s):
+        raise UploadRejectedError(
+            f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): "
+            "tệp bị cắt hoặc bị sửa",
+            f"The length the file declares ({info.duration_s:.1f} s) disagrees with its content ({measured:.1f} s): "
+            "the file is cut short or altered",
+            accepted=ACCEPTED,
+            declared_s=round(info.duration_s, 3),
+            measured_s=round(measured, 3),
+        )
+    duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
+    if duration <= 0:
+        raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
+    return duration, info.channels

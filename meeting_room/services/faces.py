@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
-from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from meeting_room.errors import InvalidInputError, PermissionDeniedError
+from meeting_room.services.consent import consented, require_consent
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 from vision.enrolment import EnrolledFace, EnrolmentRules, enrol_photo
@@ -120,28 +121,9 @@ def enrol_faces(
     return [EnrolledPhoto(e.data["face_id"], name, face.face_px, face.sharpness) for e, (name, face) in zip(stored, faces, strict=True)]
 
 
-def require_consent(member: t.Member) -> None:
-    if not member.active:
-        raise ConflictError(f"Tài khoản {member.full_name} đã bị khóa", f"Member {member.id} is disabled", member_id=member.id)
-    if not member.biometric_consent:
-        raise ConflictError(
-            f"{member.full_name} chưa đồng ý cho xử lý dữ liệu sinh trắc (Nghị định 13/2023/NĐ-CP): hãy ghi nhận sự đồng ý trước",
-            f"{member.full_name} has not consented to biometric processing (Decree 13/2023): record consent first",
-            member_id=member.id,
-        )
-
-
 def gallery_for(session: Session, member_ids: list[str] | None = None) -> Gallery:
     """Enrolled faces of consenting, active members (of ``member_ids`` when given)."""
-    query = (
-        select(t.FaceEncoding.member_id, t.FaceEncoding.encoding)
-        .join(t.Member, t.Member.id == t.FaceEncoding.member_id)
-        .where(t.Member.active.is_(True), t.Member.biometric_consent.is_(True))
-        .order_by(t.FaceEncoding.member_id, t.FaceEncoding.id)
-    )
-    if member_ids is not None:
-        query = query.where(t.FaceEncoding.member_id.in_(member_ids))
-    return Gallery((m, np.frombuffer(blob, "<f8")) for m, blob in session.execute(query))
+    return Gallery((m, np.frombuffer(blob, "<f8")) for m, blob in consented(session, t.FaceEncoding, t.FaceEncoding.encoding, member_ids))
 
 
 def meeting_gallery(session: Session, meeting_id: str) -> Gallery:

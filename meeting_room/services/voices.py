@@ -17,7 +17,7 @@ from meeting_room import events as ev
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
 from meeting_room.errors import PermissionDeniedError
-from meeting_room.services.faces import require_consent
+from meeting_room.services.consent import consented, require_consent
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 from speech.voiceprint import VoiceEncoder, VoiceGallery, VoiceRules
@@ -58,16 +58,8 @@ def enrol_voice(store: Store, actor: Actor, member_id: str, audio: np.ndarray, e
 
 def voice_gallery(session: Session, member_ids: list[str] | None = None, threshold: float = 0.5, margin: float = 0.08) -> VoiceGallery:
     """Voiceprints of consenting, active members (of ``member_ids`` when given)."""
-    query = (
-        select(t.VoicePrint.member_id, t.VoicePrint.embedding)
-        .join(t.Member, t.Member.id == t.VoicePrint.member_id)
-        .where(t.Member.active.is_(True), t.Member.biometric_consent.is_(True))
-        .order_by(t.VoicePrint.member_id, t.VoicePrint.id)
-    )
-    if member_ids is not None:
-        query = query.where(t.VoicePrint.member_id.in_(member_ids))
     prints: dict[str, list[np.ndarray]] = {}
-    for member_id, blob in session.execute(query):
+    for member_id, blob in consented(session, t.VoicePrint, t.VoicePrint.embedding, member_ids):
         prints.setdefault(member_id, []).append(np.frombuffer(blob, "<f4"))
     return VoiceGallery.build(prints, threshold, margin)
 

@@ -137,3 +137,22 @@ def test_a_file_with_too_few_channels_is_refused_clearly(tmp_path: Path) -> None
     mic.start()
     assert list(mic.blocks(timeout=0.1)) == []
     assert states[-1][0] == DeviceState.LOST and "1 channels" in states[-1][1], states
+
+
+def test_a_looped_file_goes_on_without_a_gap_on_the_input_clock(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "room.wav", _tones(0.2), RATE)
+    states: list[DeviceState] = []
+    config = MicrophoneConfig("ban-hop", file=path, channels=2, sample_rate=16000, loop=True)
+    mic = FileMicrophone(config, lambda n, s, d: states.append(s), speed=10.0)
+    mic.start()
+    try:
+        blocks: list[AudioChunk] = []
+        for block in mic.blocks(timeout=0.2):
+            blocks.append(block)
+            if sum(b.duration for b in blocks) >= 0.7:  # three and a half times round
+                break
+    finally:
+        mic.stop()
+    steps = np.diff([b.start for b in blocks])
+    assert np.allclose(steps, BLOCK_S / 10, atol=1e-6), steps  # the file's seconds at 10x, across each restart
+    assert DeviceState.ENDED not in states and states[-1] == DeviceState.STOPPED
