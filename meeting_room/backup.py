@@ -38,6 +38,7 @@ from meeting_room.datadir import private_umask, secure_tree
 from meeting_room.db import make_engine
 from meeting_room.db import tables as t
 from meeting_room.errors import BackupError
+from meeting_room.file_store import TEMPORARY_PREFIXES, sha256_file
 from meeting_room.settings import BackupSchedule, Settings
 from meeting_room.store import Store
 
@@ -54,8 +55,7 @@ SETTINGS_JSON = "settings.json"
 SETTINGS_FILES = "settings-files"  # trust roots, a configured TLS certificate and key
 DATA_FOLDERS = ("documents", "recordings", "room-audio", "minutes", "certificates", "archive", "tls", "unknown_faces")
 NOT_DATA = {"models", "cache"}  # may be present in a data directory that is restored into
-_TEMPORARY = (".upload-", ".part-")  # files being written (names start so) ...
-_UNFINISHED = (".part", ".partial")  # ... or end so: not yet part of the record
+_UNFINISHED = (".part", ".partial")  # files being written end so, or start with TEMPORARY_PREFIXES
 _CHUNK = 1 << 20
 
 
@@ -241,10 +241,10 @@ def _files_under(root: Path) -> list[Path]:
         return []
     found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(_TEMPORARY) and not d.endswith(_UNFINISHED)]
+        dirs[:] = [d for d in dirs if not d.startswith(TEMPORARY_PREFIXES) and not d.endswith(_UNFINISHED)]
         for name in files:
             path = Path(folder) / name
-            if not name.startswith(_TEMPORARY) and not name.endswith(_UNFINISHED) and path.is_file() and not path.is_symlink():
+            if not name.startswith(TEMPORARY_PREFIXES) and not name.endswith(_UNFINISHED) and path.is_file() and not path.is_symlink():
                 found.append(path)
     return found
 
@@ -299,12 +299,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- checking and restoring ----------------------------------------------------------------------

@@ -24,6 +24,16 @@ from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLar
 
 _CHUNK = 1 << 20
 T = TypeVar("T")
+TEMPORARY_PREFIXES = (".upload-", ".part-")  # files still being written; backups and checks skip them
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks (recordings run to gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ class FileStore:
         """A fsynced temporary copy of ``source`` under the root with its SHA-256 and size; removed at
         the end unless it was moved into place."""
         digest, size = hashlib.sha256(), 0
-        fd, name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=TEMPORARY_PREFIXES[0])
         tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -135,7 +145,7 @@ def write_once(path: Path, data: bytes) -> None:
     if path.is_file():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIXES[1])
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

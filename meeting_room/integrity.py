@@ -120,8 +120,8 @@ class FileReport:
 
 def check_files(engine: Engine, settings: Settings) -> FileReport:
     """Every document, recording and signed minutes PDF the read models name: present, same SHA-256."""
-    from meeting_room.backup import sha256_file
     from meeting_room.documents import DocumentFiles
+    from meeting_room.file_store import sha256_file
     from meeting_room.minutes_files import MinutesFiles
     from meeting_room.recordings import RecordingFiles
 
