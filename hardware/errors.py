@@ -1,42 +1,40 @@
 """The one error hierarchy of the ``hardware`` package.
 
-Every error carries a Vietnamese message (shown first), an English one and details; the
-application maps the classes to HTTP codes and CLI messages.
+Every error is a ``transcripts.bilingual.BilingualError``: a Vietnamese message (shown first), an
+English one, a stable code, details and the HTTP status its meaning calls for (inherited unless
+set).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from transcripts.bilingual import BilingualError
 
 
-class HardwareError(Exception):
+class HardwareError(BilingualError):
     """Base class of every error raised by ``hardware``."""
 
     code = "hardware_error"
-
-    def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
-        super().__init__(f"{message_vi} / {message_en}")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
 
 
 class ConfigError(HardwareError):
     """A room configuration that cannot be used: ``details`` name the field and what is accepted."""
 
     code = "invalid_room_config"
+    status = 500
 
 
 class DeviceError(HardwareError):
     """A device that is missing, busy or cannot do what was asked (channels, sample rate)."""
 
     code = "device_unavailable"
+    status = 503
 
 
 class RecordingError(HardwareError):
     """The recording folder cannot be written or read back."""
 
     code = "recording_error"
+    status = 500
 
 
 class MediaError(HardwareError):
@@ -49,9 +47,11 @@ class AudioError(MediaError):
     """A file that is not audio we can read (no audio stream, corrupt, unknown format)."""
 
     code = "invalid_audio"
+    status = 415
 
 
 class SourceError(MediaError):
     """A frame source (camera, video file) cannot be opened or stopped sending."""
 
     code = "frame_source"
+    status = 502

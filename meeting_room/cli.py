@@ -24,10 +24,8 @@ from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, MeetingRoomError, NotFoundError, SettingsError, from_validation
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
-from speech.errors import SpeechError
-from transcripts.errors import TranscriptError
+from transcripts.bilingual import BilingualError
 from vision.errors import VisionError
-from voting import VotingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +37,7 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (MeetingRoomError, VotingError, VisionError, SpeechError, TranscriptError, HardwareError, ValidationError) as exc:
+        except (BilingualError, ValidationError) as exc:  # every package's errors share the one base
             err = from_validation(exc) if isinstance(exc, ValidationError) else exc
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)

@@ -5,6 +5,10 @@ the event against the current read models, links it to the chain, applies it to 
 and commits; only then is it published to live subscribers. Writers are serialised (an in-process
 lock, plus ``BEGIN IMMEDIATE`` on SQLite or an advisory lock on PostgreSQL, so that several server
 processes cannot fork the chain either; the unique ``prev_hash`` column would refuse a fork anyway).
+
+A decision with more to tell its caller than the events (a receipt, a count) returns both in a
+``Decided``; ``Store.decide`` hands the result back after the commit. Nothing leaves the
+transaction through a variable the decision writes to.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -32,8 +38,20 @@ from meeting_room.notify import Notifier
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Decided(Generic[T]):
+    """A decision's events and the result its caller gets back with them once they are committed."""
+
+    events: EventPayload | Sequence[EventPayload]
+    result: T
+
+
 Decision = EventPayload | Callable[[Session], EventPayload]
 ManyDecision = Callable[[Session], Sequence[EventPayload]]
+ResultDecision = Callable[[Session], Decided[T]]
 _PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
 
 
@@ -99,11 +117,21 @@ class Store:
 
     def append_all(self, decision: Decision | ManyDecision, *, actor_id: str | None = None) -> list[StoredEvent]:
         """Like ``append`` for a decision that yields several events: all are committed, or none."""
+
+        def decided(session: Session) -> Decided[None]:
+            return Decided(decision(session) if callable(decision) else decision, None)
+
+        return self.decide(decided, actor_id=actor_id)[0]
+
+    def decide(self, decision: ResultDecision[T], *, actor_id: str | None = None) -> tuple[list[StoredEvent], T]:
+        """Like ``append_all`` for a decision that also has a result for its caller (a receipt, whose
+        link was revoked): it returns ``Decided(events, result)`` from inside the transaction; the
+        stored events and the result come back after the commit and the publishing."""
         with self._lock:
             try:
                 with self._write_session() as session:
-                    decided = decision(session) if callable(decision) else decision
-                    payloads = [decided] if isinstance(decided, EventPayload) else list(decided)
+                    decided = decision(session)
+                    payloads = [decided.events] if isinstance(decided.events, EventPayload) else list(decided.events)
                     stored = []
                     for payload in payloads:
                         _refuse_if_sealed(session, payload)
@@ -125,7 +153,7 @@ class Store:
                 log.debug("event %s %s committed", link.seq, link.type)
                 self.bus.publish(link)
             self.notifier.after_commit()
-            return stored
+            return stored, decided.result
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
         last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first()

@@ -1,27 +1,23 @@
 """The one error hierarchy of the ``speech`` package.
 
-Every error carries a Vietnamese message (shown first), an English one and details; the
-application maps the classes to HTTP codes.
+Every error is a ``transcripts.bilingual.BilingualError``: a Vietnamese message (shown first), an
+English one, a stable code, details and the HTTP status its meaning calls for (inherited unless
+set).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from transcripts.bilingual import BilingualError
 
 
-class SpeechError(Exception):
+class SpeechError(BilingualError):
     """Base class of every error raised by ``speech``."""
 
     code = "speech_error"
-
-    def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
-        super().__init__(f"{message_vi} / {message_en}")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
 
 
 class ModelError(SpeechError):
     """A model that is missing, incomplete, or fails its checksum."""
 
     code = "speech_model"
+    status = 503

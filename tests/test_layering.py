@@ -1,6 +1,6 @@
 """Who may import whom (ARCHITECTURE.md): the domain packages never import the application, they
-import each other only down the order the README states, and no module imports itself back
-through any chain of imports, function-local imports included."""
+import each other only down the order the README states (foundation modules aside), and no module
+imports itself back through any chain of imports, function-local imports included."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ PACKAGES = ["meeting_room", *DOMAIN]
 # packages to its left in its own group and nothing else of the domain; packages after the same
 # arrow are side by side and do not import each other; groups apart ("|") import nothing of each other.
 ORDER = "voting, transcripts  |  hardware (media vocabulary) -> webrtc -> speech, vision"
+
+# Modules that every package may import whatever its place in the order (the README names them next
+# to the order): they import nothing of the project but each other, so they add no edge between packages.
+FOUNDATION = {"transcripts.bilingual"}
 
 # Import cycles that could not be broken yet, each a sorted tuple of modules with a reason. Goal: none.
 KNOWN_CYCLES: set[tuple[str, ...]] = set()
@@ -138,17 +142,60 @@ def test_the_readme_states_the_order() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"`{ORDER}`" in readme
     assert set(_allowed(ORDER)) == set(DOMAIN)
+    for module in FOUNDATION:
+        assert f"`{module}`" in readme
+
+
+def _against_the_order(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from one domain package into another that the order does not allow (foundation modules
+    may be imported from anywhere)."""
+    allowed = _allowed(ORDER)
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if target not in FOUNDATION and (a := module.split(".")[0]) in allowed and (b := target.split(".")[0]) != a and b not in allowed[a]
+    )
+
+
+def _foundation_leaks(graph: dict[str, set[str]]) -> list[str]:
+    """Imports by a foundation module of anything in the project but another foundation module."""
+    return sorted(f"{m} -> {t}" for m in FOUNDATION & set(graph) for t in graph[m] if t not in FOUNDATION)
+
+
+def test_the_layering_rules_catch_a_wrong_import() -> None:
+    graph = {
+        "voting.poll": {"transcripts.bilingual", "transcripts.text", "voting.errors"},
+        "speech.asr": {"transcripts.bilingual", "hardware.media"},
+        "hardware.media": {"webrtc.peer"},
+        "transcripts.bilingual": {"transcripts.text"},
+    }
+    assert _against_the_order(graph) == ["hardware.media -> webrtc.peer", "voting.poll -> transcripts.text"]
+    assert _foundation_leaks(graph) == ["transcripts.bilingual -> transcripts.text"]
 
 
 def test_domain_packages_import_each_other_only_down_the_order() -> None:
-    allowed = _allowed(ORDER)
-    wrong = sorted(
-        f"{module} -> {target}"
-        for module, targets in _graph().items()
-        for target in targets
-        if (a := module.split(".")[0]) in allowed and (b := target.split(".")[0]) != a and b not in allowed[a]
-    )
-    assert wrong == []
+    assert _against_the_order(_graph()) == []
+
+
+def test_foundation_modules_import_only_each_other() -> None:
+    graph = _graph()
+    assert FOUNDATION <= set(graph), "a foundation module named here does not exist"
+    assert _foundation_leaks(graph) == []
+
+
+def test_importing_a_foundation_module_loads_nothing_of_another_package() -> None:
+    """Python runs the package's ``__init__`` first: what it reaches must stay inside that package."""
+    graph = _graph()
+    for module in FOUNDATION:
+        package = module.split(".")[0]
+        reached: set[str] = set()
+        todo = [package]
+        while todo:
+            for target in graph[todo.pop()] - reached:
+                reached.add(target)
+                todo.append(target)
+        assert sorted(t for t in reached if t.split(".")[0] != package) == []
 
 
 @pytest.mark.parametrize("package", DOMAIN)

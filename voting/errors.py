@@ -1,30 +1,26 @@
 """The one error hierarchy of the ``voting`` package.
 
-Every error carries a Vietnamese message (shown first), an English one and details naming the
-allowed values and the value received; the application maps the classes to HTTP codes.
+Every error is a ``transcripts.bilingual.BilingualError``: a Vietnamese message (shown first), an
+English one, a stable code, details naming the allowed values and the value received, and the HTTP
+status its meaning calls for (inherited unless set).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from transcripts.bilingual import BilingualError
 
 
-class VotingError(Exception):
+class VotingError(BilingualError):
     """Base class of every error raised by ``voting``."""
 
     code = "voting_error"
-
-    def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
-        super().__init__(f"{message_vi} / {message_en}")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
 
 
 class PollDefinitionError(VotingError):
     """A poll that cannot be created as described (options, seats, rule)."""
 
     code = "invalid_poll"
+    status = 422
 
 
 class RuleError(PollDefinitionError):
@@ -37,9 +33,11 @@ class BallotError(VotingError):
     """A ballot that does not fit its poll (unknown option, too many choices, empty opinion)."""
 
     code = "invalid_ballot"
+    status = 422
 
 
 class PollStateError(VotingError):
     """An action the poll's current state does not allow (a vote after close, opening twice)."""
 
     code = "poll_state"
+    status = 409

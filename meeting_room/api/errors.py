@@ -13,72 +13,16 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hardware.errors import AudioError, MediaError, SourceError
 from meeting_room import errors as e
 from meeting_room.health import disk_full_error, is_disk_full
-from speech.errors import ModelError as SpeechModelError
-from speech.errors import SpeechError
-from speech.voiceprint import VoiceEnrolmentError
-from transcripts.errors import ArchiveError, FontError, MinutesError, SearchQueryError, SignatureCheckError, SigningError, TranscriptError
-from vision.errors import EnrolmentPhotoError, ImageError, ImageTooLargeError, VisionError
-from vision.errors import ModelError as VisionModelError
-from voting import BallotError, PollDefinitionError, PollStateError, SealingError, VotingError
-from webrtc.errors import IceConfigError, SignallingError, WebRTCError
+from transcripts.bilingual import BilingualError
 
 log = logging.getLogger(__name__)
 
-# Every package's errors carry code, message_vi, message_en and details; here alone they get a status.
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (
-    e.MeetingRoomError,
-    VotingError,
-    VisionError,
-    SpeechError,
-    MediaError,
-    TranscriptError,
-    WebRTCError,
-)
-STATUS: list[tuple[type[Exception], int]] = [
-    (e.UploadTooLargeError, 413),
-    (e.UploadRejectedError, 415),
-    (e.InvalidInputError, 422),
-    (e.NotFoundError, 404),
-    (e.ConflictError, 409),
-    (e.TooManyAttemptsError, 429),
-    (e.AuthenticationError, 401),
-    (e.PermissionDeniedError, 403),
-    (e.SettingsError, 500),
-    (e.DiskFullError, 507),
-    (e.DatabaseDamagedError, 500),
-    (e.BackupError, 500),
-    (e.ChainError, 500),
-    (PollStateError, 409),
-    (PollDefinitionError, 422),
-    (BallotError, 422),
-    (SealingError, 422),
-    (ImageTooLargeError, 413),
-    (ImageError, 415),
-    (EnrolmentPhotoError, 422),
-    (VisionModelError, 503),
-    (SourceError, 502),
-    (AudioError, 415),
-    (VoiceEnrolmentError, 422),
-    (SpeechModelError, 503),
-    (MinutesError, 422),
-    (SigningError, 422),
-    (SignatureCheckError, 422),
-    (SearchQueryError, 422),
-    (ArchiveError, 409),
-    (FontError, 503),
-    (SignallingError, 422),
-    (IceConfigError, 500),
-]
 
-
-def status_of(exc: Exception) -> int:
-    for cls, status in STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 400
+def status_of(exc: BilingualError) -> int:
+    """The HTTP status of an error: its class says what it means (``BilingualError.status``)."""
+    return exc.status
 
 
 def error_body(code: str, message_vi: str, message_en: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -86,13 +30,13 @@ def error_body(code: str, message_vi: str, message_en: str, details: dict[str, A
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DOMAIN_ERRORS)
+    """Every error of every package, through the one base: its status, code, both messages and details."""
+    assert isinstance(exc, BilingualError)
     status = status_of(exc)
-    details: dict[str, Any] = exc.details  # type: ignore[union-attr]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 429:
-        headers = {"Retry-After": str(details.get("retry_after", 60))}
-    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, details), status, headers=headers)  # type: ignore[union-attr]
+        headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
+    return JSONResponse(error_body(exc.code, exc.message_vi, exc.message_en, exc.details), status, headers=headers)
 
 
 def _domain_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -174,8 +118,7 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    for base in DOMAIN_ERRORS:
-        app.add_exception_handler(base, _domain)
+    app.add_exception_handler(BilingualError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _domain_validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -20,7 +20,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, PermissionDeniedError
 from meeting_room.services.consent import consented, require_consent
 from meeting_room.services.lookup import fetch
-from meeting_room.store import Store
+from meeting_room.store import Decided, Store
 from vision.enrolment import EnrolledFace, EnrolmentRules, enrol_photo
 from vision.faces import FaceEngine
 from vision.gallery import Gallery
@@ -64,16 +64,13 @@ def delete_biometrics(store: Store, actor: Actor, member_id: str) -> int:
     """Delete on request (an administrator, or the member); returns how many faces were deleted."""
     if actor.member_id != member_id and not actor.has():
         raise PermissionDeniedError("Bạn chỉ có thể xóa dữ liệu sinh trắc của chính mình", "You may only delete your own biometric data")
-    deleted: list[int] = []
 
-    def decide(session: Session) -> list[ev.EventPayload]:
+    def decide(session: Session) -> Decided[int]:
         fetch(session, t.Member, member_id)
         out = erase(session, member_id, "requested")
-        deleted.append(out[0].faces if out else 0)  # type: ignore[attr-defined]
-        return out
+        return Decided(out, sum(e.faces for e in out if isinstance(e, ev.BiometricsDeleted)))
 
-    store.append_all(decide, actor_id=actor.member_id)
-    return deleted[0]
+    return store.decide(decide, actor_id=actor.member_id)[1]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from meeting_room.lifecycle import MeetingState
-from meeting_room.store import Store
+from meeting_room.store import Decided, Store
 
 _ENDED = {MeetingState.CLOSED, MeetingState.CANCELLED}
 GONE = (
@@ -68,9 +68,8 @@ def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: i
 
 def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str:
     """Revoke a link (its sessions end); returns whose it was."""
-    whose: list[str] = []
 
-    def decide(session: Session) -> ev.EventPayload:
+    def decide(session: Session) -> Decided[str]:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="thu hồi liên kết mời", action_en="revoke invitation links")
         inv = session.get(t.Invitation, invitation_id)
@@ -78,11 +77,9 @@ def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> s
             raise NotFoundError("Không có liên kết mời này", "No such invitation", invitation_id=invitation_id)
         if inv.revoked_at is not None:
             raise ConflictError("Liên kết đã bị thu hồi", "The invitation is already revoked", invitation_id=invitation_id)
-        whose[:] = [inv.member_id]
-        return ev.InvitationRevoked(meeting_id=meeting_id, invitation_id=invitation_id)
+        return Decided(ev.InvitationRevoked(meeting_id=meeting_id, invitation_id=invitation_id), inv.member_id)
 
-    store.append(decide, actor_id=actor.member_id)
-    return whose[0]
+    return store.decide(decide, actor_id=actor.member_id)[1]
 
 
 def listed(session: Session, meeting_id: str) -> list[t.Invitation]:

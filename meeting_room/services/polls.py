@@ -37,7 +37,7 @@ from meeting_room.errors import (
 from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
 from meeting_room.roles import MeetingRole
 from meeting_room.services import tellers
-from meeting_room.store import Store
+from meeting_room.store import Decided, Store
 from voting import (
     PRESETS,
     CastBallot,
@@ -316,9 +316,8 @@ def cast_ballot(
             "The receipt code is malformed (16 symbols, e.g. K7QX-3MPA-9TZC-R2DE)",
             field="receipt",
         )
-    outcome: dict[str, Any] = {}
 
-    def decide(session: Session) -> ev.EventPayload:
+    def decide(session: Session) -> Decided[CastReceipt]:
         poll = poll_of(session, poll_id)
         meeting = get_meeting(session, poll.meeting_id)
         require_view(session, actor, meeting)
@@ -350,15 +349,12 @@ def cast_ballot(
             _check_change(session, poll, actor, given)
             assert given is not None or poll.secrecy == Secrecy.NAMED.value
             _put_ballot(session, poll, actor, given, choice, replace=True)
-            outcome.update(receipt=given, replaced=True)
             count = poll.ballots_cast
         else:
             _put_ballot(session, poll, actor, code, choice, replace=False)
             session.add(t.ReceiptCheck(poll_id=poll_id, member_id=actor.member_id, check=receipt_check(poll_id, code, actor.member_id)))
-            outcome.update(receipt=code, replaced=False)
             count = poll.ballots_cast + 1
-        outcome["count"], outcome["eligible"] = count, poll.eligible_count or 0
-        return ev.BallotCast(
+        cast = ev.BallotCast(
             meeting_id=meeting.id,
             poll_id=poll_id,
             voter_id=actor.member_id,
@@ -366,9 +362,9 @@ def cast_ballot(
             eligible=poll.eligible_count or 1,
             replaced=voted,
         )
+        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted))
 
-    store.append(decide, actor_id=actor.member_id)
-    return CastReceipt(outcome["receipt"], outcome["count"], outcome["eligible"], outcome["replaced"])
+    return store.decide(decide, actor_id=actor.member_id)[1]
 
 
 def _check_change(session: Session, poll: t.Poll, actor: Actor, given: str | None) -> None:

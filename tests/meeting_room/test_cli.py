@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from meeting_room.cli import main
+from meeting_room.cli import _friendly, main
+from tests.bilingual_errors import EN, VI, every_error_class, make
 
 
 @pytest.fixture
@@ -158,3 +160,17 @@ def test_tls_ca_key_off_the_server_and_renewal(run, tmp_path: Path) -> None:  # 
     assert renewed.exit_code == 0 and "server.crt" in renewed.output
     again = run("tls", "export-ca-key", str(tmp_path / "other.key"))
     assert again.exit_code == 2 and "not on this server" in again.output
+
+
+def test_every_error_of_every_package_is_printed_in_both_languages() -> None:
+    """The CLI catches the one base: no package's error ends in a traceback (a ``WebRTCError`` did)."""
+    for cls in every_error_class():
+
+        @click.command()
+        @_friendly
+        def fail() -> None:
+            raise make(cls)  # noqa: B023 (called at once, inside this iteration)
+
+        r = CliRunner().invoke(fail, [])
+        assert (r.exit_code, r.exception.__class__) == (2, SystemExit), f"{cls.__qualname__}: {r.output}"
+        assert f"Lỗi: {VI}\nError: {EN}" in r.output, cls

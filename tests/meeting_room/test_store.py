@@ -13,7 +13,7 @@ from meeting_room import events as ev
 from meeting_room.db import make_engine, migrate
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, NotFoundError
-from meeting_room.store import Store
+from meeting_room.store import Decided, Store
 
 
 def _body(n: int) -> ev.BodyCreated:
@@ -52,6 +52,26 @@ def test_a_refused_decision_writes_nothing(any_store: Store) -> None:
     assert any_store.verify().events == 1
     with any_store.read() as session:
         assert session.get(t.Credential, "x") is None  # rolled back with the decision
+
+
+def test_a_decision_hands_back_its_result_with_the_stored_events(any_store: Store) -> None:
+    any_store.append(_body(1))
+
+    def decide(session: Session) -> Decided[list[str]]:
+        before = sorted(session.scalars(select(t.Body.id)))  # read inside the write transaction
+        return Decided([_body(2), _body(3)], before)
+
+    stored, before = any_store.decide(decide, actor_id="a")
+    assert before == ["b1"]
+    assert [(e.seq, e.type, e.actor_id) for e in stored] == [(2, "body.created", "a"), (3, "body.created", "a")]
+    assert any_store.verify().events == 3
+
+    def refuse(session: Session) -> Decided[str]:
+        raise NotFoundError("không có", "nothing")
+
+    with pytest.raises(NotFoundError):
+        any_store.decide(refuse)
+    assert any_store.verify().events == 3
 
 
 def test_database_constraints_become_conflicts_and_write_nothing(any_store: Store) -> None:

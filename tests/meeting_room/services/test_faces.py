@@ -80,6 +80,15 @@ def test_withdrawing_consent_or_deactivating_deletes_the_data_and_rebuild_keeps_
     assert [(d["reason"], d["faces"]) for d in deleted] == [("consent_withdrawn", 1), ("member_deactivated", 1)]
 
 
+def test_deleting_on_request_says_how_many_faces_went(world: World, engine: FaceEngine) -> None:
+    _enrol(world, engine, "member1", astronaut())
+    assert faces.delete_biometrics(world.store, world.actor("member1"), world.ids["member1"]) == 1
+    assert _faces(world, "member1") == 0
+    before = snapshot(world.store)
+    assert faces.delete_biometrics(world.store, world.actor("admin"), world.ids["member1"]) == 0  # nothing left: no event
+    assert snapshot(world.store) == before
+
+
 @pytest.mark.slow
 def test_camera_marks_enrolled_participants_present_and_counts_strangers(world: World, engine: FaceEngine, tmp_path: Path) -> None:
     _enrol(world, engine, "member1", astronaut())
