@@ -20,21 +20,18 @@ class ConfigError(HardwareError):
     """A room configuration that cannot be used: ``details`` name the field and what is accepted."""
 
     code = "invalid_room_config"
-    status = 500
 
 
 class DeviceError(HardwareError):
     """A device that is missing, busy or cannot do what was asked (channels, sample rate)."""
 
     code = "device_unavailable"
-    status = 503
 
 
 class RecordingError(HardwareError):
     """The recording folder cannot be written or read back."""
 
     code = "recording_error"
-    status = 500
 
 
 class MediaError(HardwareError):
@@ -47,11 +44,9 @@ class AudioError(MediaError):
     """A file that is not audio we can read (no audio stream, corrupt, unknown format)."""
 
     code = "invalid_audio"
-    status = 415
 
 
 class SourceError(MediaError):
     """A frame source (camera, video file) cannot be opened or stopped sending."""
 
     code = "frame_source"
-    status = 502

@@ -22,21 +22,18 @@ class SettingsError(MeetingRoomError):
     """The configuration is invalid; the server refuses to start."""
 
     code = "invalid_settings"
-    status = 500
 
 
 class NotFoundError(MeetingRoomError):
     """An id that names nothing."""
 
     code = "not_found"
-    status = 404
 
 
 class ConflictError(MeetingRoomError):
     """The request is valid but clashes with the current state."""
 
     code = "conflict"
-    status = 409
 
 
 class InvalidTransitionError(ConflictError):
@@ -55,49 +52,42 @@ class InvalidInputError(MeetingRoomError):
     """A value that is well-formed JSON but not acceptable."""
 
     code = "invalid_input"
-    status = 422
 
 
 class UploadRejectedError(InvalidInputError):
     """An uploaded file of the wrong kind."""
 
     code = "upload_rejected"
-    status = 415
 
 
 class UploadTooLargeError(UploadRejectedError):
     """An uploaded file over the configured limit."""
 
     code = "upload_too_large"
-    status = 413
 
 
 class AuthenticationError(MeetingRoomError):
     """No valid credentials: the caller must log in."""
 
     code = "authentication_required"
-    status = 401
 
 
 class TooManyAttemptsError(AuthenticationError):
     """Too many failed log-ins; wait ``retry_after`` seconds."""
 
     code = "too_many_attempts"
-    status = 429
 
 
 class PermissionDeniedError(MeetingRoomError):
     """Valid credentials, but the role or meeting membership does not allow this."""
 
     code = "permission_denied"
-    status = 403
 
 
 class ChainError(MeetingRoomError):
     """The event log's hash chain is broken."""
 
     code = "chain_broken"
-    status = 500
 
 
 def from_validation(exc: Any) -> InvalidInputError:
@@ -111,18 +101,15 @@ class BackupError(MeetingRoomError):
     """A backup cannot be made, or a backup is incomplete, altered or cannot be restored here."""
 
     code = "backup_failed"
-    status = 500
 
 
 class DiskFullError(MeetingRoomError):
     """The data directory's disk (or the database's) is full: nothing was saved."""
 
     code = "disk_full"
-    status = 507
 
 
 class DatabaseDamagedError(MeetingRoomError):
     """The database file is damaged (not a database, truncated, failed integrity check)."""
 
     code = "database_damaged"
-    status = 500

@@ -20,4 +20,3 @@ class ModelError(SpeechError):
     """A model that is missing, incomplete, or fails its checksum."""
 
     code = "speech_model"
-    status = 503

@@ -24,7 +24,6 @@ class VoiceEnrolmentError(SpeechError):
     """A recording that cannot make a voiceprint; ``reason`` says why."""
 
     code = "voice_enrolment"
-    status = 422
 
     def __init__(self, message_vi: str, message_en: str, reason: str, **details: object) -> None:
         super().__init__(message_vi, message_en, reason=reason, **details)

@@ -2,9 +2,9 @@
 
 A foundation module (README, "How it is built"): every package may import it, so it imports
 nothing of the project. Each error carries a Vietnamese message (shown first), an English one, a
-stable ``code`` and ``details`` naming the values involved, and a ``status``: the HTTP status that
-its meaning calls for. The class says what kind of failure it is; ``meeting_room.api.errors`` is
-still the one place that turns errors into responses (and the CLI into messages).
+stable ``code`` and ``details`` naming the values involved. The class says what kind of failure it
+is; ``meeting_room.api.errors`` is the one place that gives each class its HTTP status (ARCHITECTURE
+rule 8: the domain knows no HTTP), and the CLI the one place that prints them.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from typing import Any, ClassVar
 
 class BilingualError(Exception):
     """Base class of every error the project raises on purpose: Vietnamese and English messages,
-    a stable code, details, and the HTTP status its meaning calls for (a subclass inherits its
-    parent's unless it says otherwise)."""
+    a stable code and details."""
 
     code: ClassVar[str] = "error"
-    status: ClassVar[int] = 400
 
     def __init__(self, message_vi: str, message_en: str, **details: Any) -> None:
         super().__init__(f"{message_vi} / {message_en}")

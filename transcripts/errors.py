@@ -20,39 +20,33 @@ class MinutesError(TranscriptError):
     """The minutes' content cannot be accepted (empty, too long, unprintable)."""
 
     code = "invalid_minutes"
-    status = 422
 
 
 class FontError(TranscriptError):
     """The Vietnamese fonts the documents need are not installed."""
 
     code = "fonts_missing"
-    status = 503
 
 
 class SigningError(TranscriptError):
     """A certificate or key cannot be used to sign (wrong passphrase, expired, not a PKCS#12)."""
 
     code = "signing_failed"
-    status = 422
 
 
 class SignatureCheckError(TranscriptError):
     """A file that is not a PDF, or a PDF without any signature to check."""
 
     code = "not_signed_pdf"
-    status = 422
 
 
 class ArchiveError(TranscriptError):
     """An archive cannot be written (already sealed, a file missing)."""
 
     code = "archive_error"
-    status = 409
 
 
 class SearchQueryError(TranscriptError):
     """A search query that cannot be run (empty, unbalanced quotes, too long)."""
 
     code = "invalid_query"
-    status = 422

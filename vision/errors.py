@@ -20,23 +20,19 @@ class ImageError(VisionError):
     """Bytes that are not an image we accept (corrupt, unknown format, too many pixels)."""
 
     code = "invalid_image"
-    status = 415
 
 
 class ImageTooLargeError(ImageError):
     code = "image_too_large"
-    status = 413
 
 
 class EnrolmentPhotoError(VisionError):
     """A photo unfit for enrolment; ``details["reason"]`` is no_face, several_faces, too_small or blurry."""
 
     code = "unusable_photo"
-    status = 422
 
 
 class ModelError(VisionError):
     """The face models are missing or cannot be loaded."""
 
     code = "face_models_missing"
-    status = 503

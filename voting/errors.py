@@ -20,7 +20,6 @@ class PollDefinitionError(VotingError):
     """A poll that cannot be created as described (options, seats, rule)."""
 
     code = "invalid_poll"
-    status = 422
 
 
 class RuleError(PollDefinitionError):
@@ -33,11 +32,9 @@ class BallotError(VotingError):
     """A ballot that does not fit its poll (unknown option, too many choices, empty opinion)."""
 
     code = "invalid_ballot"
-    status = 422
 
 
 class PollStateError(VotingError):
     """An action the poll's current state does not allow (a vote after close, opening twice)."""
 
     code = "poll_state"
-    status = 409

@@ -38,7 +38,6 @@ class SealingError(VotingError):
     """A sealed value that cannot be opened (wrong key or passphrase, or altered data)."""
 
     code = "sealing_failed"
-    status = 422
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,9 @@ class IceConfigError(WebRTCError):
     """ICE servers (STUN/TURN) that cannot be used: ``details`` name the entry and what is accepted."""
 
     code = "invalid_ice_config"
-    status = 500
 
 
 class SignallingError(WebRTCError):
     """A signalling message that is not what the protocol accepts (wrong type, bad SDP, wrong order)."""
 
     code = "invalid_signalling"
-    status = 422

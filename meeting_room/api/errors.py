@@ -13,16 +13,66 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hardware import errors as hardware_errors
 from meeting_room import errors as e
 from meeting_room.health import disk_full_error, is_disk_full
+from speech import errors as speech_errors
+from speech.voiceprint import VoiceEnrolmentError
+from transcripts import errors as transcript_errors
 from transcripts.bilingual import BilingualError
+from vision import errors as vision_errors
+from voting import errors as voting_errors
+from voting.sealing import SealingError
+from webrtc import errors as webrtc_errors
 
 log = logging.getLogger(__name__)
 
 
+# Each error class's HTTP status; a class not named takes its nearest named ancestor's, and an error
+# of any package that no ancestor names is the client's fault (400), never a bare 500.
+_STATUS: dict[type[BilingualError], int] = {
+    e.SettingsError: 500,
+    e.ChainError: 500,
+    e.BackupError: 500,
+    e.DatabaseDamagedError: 500,
+    e.NotFoundError: 404,
+    e.ConflictError: 409,
+    e.InvalidInputError: 422,
+    e.UploadRejectedError: 415,
+    e.UploadTooLargeError: 413,
+    e.AuthenticationError: 401,
+    e.TooManyAttemptsError: 429,
+    e.PermissionDeniedError: 403,
+    e.DiskFullError: 507,
+    voting_errors.PollDefinitionError: 422,
+    voting_errors.BallotError: 422,
+    voting_errors.PollStateError: 409,
+    SealingError: 422,
+    transcript_errors.MinutesError: 422,
+    transcript_errors.FontError: 503,
+    transcript_errors.SigningError: 422,
+    transcript_errors.SignatureCheckError: 422,
+    transcript_errors.ArchiveError: 409,
+    transcript_errors.SearchQueryError: 422,
+    hardware_errors.ConfigError: 500,
+    hardware_errors.DeviceError: 503,
+    hardware_errors.RecordingError: 500,
+    hardware_errors.AudioError: 415,
+    hardware_errors.SourceError: 502,
+    webrtc_errors.IceConfigError: 500,
+    webrtc_errors.SignallingError: 422,
+    speech_errors.ModelError: 503,
+    VoiceEnrolmentError: 422,
+    vision_errors.ImageError: 415,
+    vision_errors.ImageTooLargeError: 413,
+    vision_errors.EnrolmentPhotoError: 422,
+    vision_errors.ModelError: 503,
+}
+
+
 def status_of(exc: BilingualError) -> int:
-    """The HTTP status of an error: its class says what it means (``BilingualError.status``)."""
-    return exc.status
+    """The HTTP status of an error: that of its class or its nearest ancestor in ``_STATUS``."""
+    return next((_STATUS[cls] for cls in type(exc).__mro__ if cls in _STATUS), 400)
 
 
 def error_body(code: str, message_vi: str, message_en: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
