@@ -28,6 +28,7 @@ from meeting_room.api.routes import (
     events,
     faces,
     floor,
+    live_audio,
     meetings,
     members,
     minutes,
@@ -179,6 +180,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         tellers,
         events,
         transcripts,
+        live_audio,
         minutes,
         store_routes,
     ):
