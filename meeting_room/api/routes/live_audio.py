@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
+from meeting_room.api.routes.files import recording_files
 from meeting_room.api.routes.schemas import Channel
-from meeting_room.api.routes.transcripts import recording_files
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.live_captions import LiveCaptions, pcm16_chunk

@@ -1,151 +1,30 @@
-"""Voice enrolment, meeting recordings, transcription passes, the transcript and live captions."""
+"""Transcription passes of a meeting's recordings, the transcript in its formats, and its speakers."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from hardware.errors import AudioError
-from hardware.media import read_all
-from meeting_room import speech_runtime, transcript_reads
-from meeting_room.access import Actor, get_meeting, require_staff, require_view
-from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room import transcript_reads
+from meeting_room.access import get_meeting, require_view
+from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel
-from meeting_room.api.uploads import file_schema as _file_schema
-from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.db import tables as t
-from meeting_room.documents import clean_filename
 from meeting_room.errors import NotFoundError
-from meeting_room.recordings import ACCEPTED, RecordingFiles, media_type_of
-from meeting_room.services import recordings, transcripts, voices
-from meeting_room.store import Store
+from meeting_room.services import transcripts
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs
 from speech.export import to_rttm, to_srt, to_vtt
+from transcripts.minutes import TranscriptEntry
+from transcripts.word import transcript_docx
 
 router = APIRouter(tags=["transcripts"])
-
-
-# --- voice enrolment ------------------------------------------------------------------------------
-
-
-class VoiceEnrolledOut(BaseModel):
-    voice_id: str
-    speech_s: float
-    level_db: float
-
-
-def _decode_upload(upload: UploadFile) -> object:
-    name = clean_filename(upload.filename)
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:10]) as tmp:
-        upload.file.seek(0)
-        while block := upload.file.read(1 << 20):
-            tmp.write(block)
-        tmp.flush()
-        try:
-            return read_all(tmp.name, max_s=600.0)
-        except AudioError:
-            raise AudioError(
-                f"Không đọc được “{name}” như tệp âm thanh. Chấp nhận: {ACCEPTED}",
-                f"{name!r} is not an audio file we can read. Accepted: {ACCEPTED}",
-                accepted=ACCEPTED,
-            ) from None
-
-
-@router.post(
-    "/api/members/{member_id}/voice", status_code=201, openapi_extra=_file_schema("audio", "A reading of 20-60 s (any audio format)")
-)
-async def enrol_voice(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> VoiceEnrolledOut:
-    """Enrol the member's voice from a short reading (the member must have consented)."""
-    await run_in_threadpool(voices.may_enrol_voice, store, actor, member_id)  # before the upload is read
-    upload = await _one_file(request, "audio", "WAV, MP3, OGG, M4A…")
-    try:
-        audio = await run_in_threadpool(_decode_upload, upload)
-    finally:
-        await upload.close()
-    encoder = await run_in_threadpool(speech_runtime.voice_encoder, settings)
-    done = await run_in_threadpool(voices.enrol_voice, store, actor, member_id, audio, encoder, speech_runtime.voice_rules(settings))
-    return VoiceEnrolledOut(voice_id=done.voice_id, speech_s=done.speech_s, level_db=done.level_db)
-
-
-# --- recordings -----------------------------------------------------------------------------------
-
-
-class RecordingOut(BaseModel):
-    recording_id: str
-    filename: str
-    size: int
-    duration_s: float
-    channels: int
-    sha256: str
-    added_at: datetime
-
-
-def _recording_out(r: t.Recording) -> RecordingOut:
-    return RecordingOut(
-        recording_id=r.id,
-        filename=r.filename,
-        size=r.size,
-        duration_s=r.duration_s,
-        channels=r.channels,
-        sha256=r.sha256,
-        added_at=r.added_at,
-    )
-
-
-def recording_files(request: Request) -> RecordingFiles:
-    return request.app.state.recordings  # type: ignore[no-any-return]
-
-
-def _add_recording(store: Store, actor: Actor, meeting_id: str, files: RecordingFiles, upload: UploadFile) -> RecordingOut:
-    with store.read() as session:
-        meeting = get_meeting(session, meeting_id)
-        require_staff(session, actor, meeting, action_vi="tải lên bản ghi", action_en="upload a recording")
-    clean_filename(upload.filename)  # a bad name is refused before anything is stored
-    upload.file.seek(0)
-    stored = files.ingest(upload.file)
-    recording_id = recordings.add_recording(store, actor.member_id, meeting_id, stored, upload.filename)
-    with store.read() as session:
-        return _recording_out(session.get_one(t.Recording, recording_id))
-
-
-@router.post("/api/meetings/{meeting_id}/recordings", status_code=201, openapi_extra=_file_schema("file", "The meeting's audio or video"))
-async def upload_recording(meeting_id: str, request: Request, store: StoreDep, actor: ActorDep) -> RecordingOut:
-    """Upload a recording of the meeting (chair, secretary): any audio, or a video with sound."""
-    upload = await _one_file(request, "file", "WAV, MP3, FLAC, OGG/Opus, M4A, MP4…")
-    try:
-        return await run_in_threadpool(_add_recording, store, actor, meeting_id, recording_files(request), upload)
-    finally:
-        await upload.close()
-
-
-@router.get("/api/meetings/{meeting_id}/recordings")
-def list_recordings(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[RecordingOut]:
-    """The meeting's recordings."""
-    with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
-        rows = session.scalars(select(t.Recording).where(t.Recording.meeting_id == meeting_id).order_by(t.Recording.added_at))
-        return [_recording_out(r) for r in rows]
-
-
-@router.get("/api/meetings/{meeting_id}/recordings/{recording_id}/file", response_class=FileResponse)
-def recording_file(meeting_id: str, recording_id: str, request: Request, store: StoreDep, actor: ActorDep) -> FileResponse:
-    """The recording itself (supports HTTP Range, so a player can jump to a transcript line)."""
-    with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
-        r = session.get(t.Recording, recording_id)
-        if r is None or r.meeting_id != meeting_id:
-            raise NotFoundError(f"Không có bản ghi {recording_id}", f"No recording {recording_id}", recording_id=recording_id)
-    return FileResponse(recording_files(request).open(r.sha256), media_type=media_type_of(r.filename), filename=r.filename)
 
 
 # --- transcription passes -------------------------------------------------------------------------
@@ -289,3 +168,16 @@ def relabel_speaker(meeting_id: str, pass_id: str, cluster: str, body: RelabelIn
     """Name a speaker (chair, secretary): a member, or a free name; every line of the speaker follows."""
     transcripts.relabel(store, actor, meeting_id, pass_id, cluster, member_id=body.member_id, name=body.name)
     return Response(status_code=204)
+
+
+@router.get("/api/meetings/{meeting_id}/transcript.docx", response_class=Response)
+def transcript_word(meeting_id: str, store: StoreDep, actor: ActorDep) -> Response:
+    """The meeting's transcript as a Word document, every line with its time and speaker."""
+    with store.read() as session:
+        meeting = get_meeting(session, meeting_id)
+        require_view(session, actor, meeting)
+        run = transcript_reads.current_pass(session, meeting_id)
+        found = transcript_reads.lines(session, run.id) if run else []
+        entries = [TranscriptEntry(line.start, line.speaker or "Chưa rõ người nói", line.text) for line in found]
+        title = f"{meeting.title} — {meeting.starts_at:%d/%m/%Y}"
+    return Response(transcript_docx(title, entries), media_type=DOCX, headers=attachment(f"ban-ghi-{meeting_id}.docx"))
