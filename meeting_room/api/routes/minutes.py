@@ -9,12 +9,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meeting_room.access import get_meeting, meeting_role, require_view
+from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.files import DOCX, PDF, attachment, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION, Version
 from meeting_room.db import tables as t
-from meeting_room.roles import Role
 from meeting_room.services import minutes as minutes_service
 from transcripts.minutes import PollTable
 from transcripts.word import minutes_docx
@@ -61,7 +60,8 @@ class MinutesOut(BaseModel):
     sections: list[SectionOut]
     attendance: dict[str, list[str]]
     signatures: list[SignatureOut]
-    editable: bool
+    editable: bool = Field(description="You may save a new version now")
+    can_sign: bool = Field(description="Your signature is the one the minutes wait for now")
     state: str
 
 
@@ -95,12 +95,8 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
             )
         )
         signed = minutes_service.signatures(session, meeting_id)
-        can_edit = (
-            actor.has(Role.CLERK)
-            or meeting_role(session, actor, meeting) is not None
-            and meeting_role(session, actor, meeting).value in ("chair", "secretary")
-        )
-        editable = meeting.state == "closed" and not signed and can_edit
+        editable = minutes_service.editable(session, actor, meeting)
+        can_sign = minutes_service.signs_next(session, actor, meeting)
     return MinutesOut(
         meeting_id=meeting_id,
         version=minutes.version,
@@ -127,6 +123,7 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
             for s in sorted(signed.values(), key=lambda s: minutes_service.ROLE_ORDER.index(s.role))
         ],
         editable=editable,
+        can_sign=can_sign,
         state=meeting.state,
     )
 

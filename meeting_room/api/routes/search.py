@@ -6,14 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from meeting_room import search_index
-from meeting_room.access import Actor
+from meeting_room.access import visible_meeting_ids
 from meeting_room.api.deps import ActorDep, StoreDep
-from meeting_room.db import tables as t
-from meeting_room.roles import Role
-from meeting_room.store import Store
 from transcripts.search import parse_query
 
 router = APIRouter(tags=["minutes", "search"])
@@ -39,19 +35,6 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
 
 
-def _visible_meetings(store: Store, actor: Actor) -> frozenset[str] | None:
-    if actor.has(Role.CLERK):
-        return None
-    with store.read() as session:
-        ids = set(session.scalars(select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)))
-        ids |= set(
-            session.scalars(
-                select(t.Meeting.id).where((t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id))
-            )
-        )
-    return frozenset(ids)
-
-
 @router.get("/api/search")
 def search(
     store: StoreDep,
@@ -69,10 +52,9 @@ def search(
 ) -> SearchOut:
     """Search transcripts and minutes of every meeting you may see (clerks: all), ranked, with highlighted snippets."""
     query = parse_query(q)
-    filters = search_index.Filters(
-        body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, _visible_meetings(store, actor)
-    )
     with store.read() as session:
+        visible = visible_meeting_ids(session, actor)
+        filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
     return SearchOut(
         query=q,

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from meeting_room.access import Actor
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.files import minutes_files, timezone_of
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.errors import NotFoundError
 from meeting_room.services import archive as archive_service
 from meeting_room.services import minutes as minutes_service
-from meeting_room.store import Store
 from transcripts.signing import SignatureReport, verify_pdf
 
 router = APIRouter(tags=["minutes"])
@@ -36,26 +33,21 @@ class SignOut(BaseModel):
     archive_files: int | None = None
 
 
-def _sign_and_seal(store: Store, actor: Actor, meeting_id: str, passphrase: str, request: Request, tz: ZoneInfo) -> SignOut:
-    files = minutes_files(request)
-    done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz)
-    if done.role != "chair":
-        return SignOut(role=done.role, version=done.version, pdf_sha256=done.pdf_sha256, timestamped=done.timestamped, sealed=False)
-    sealed = archive_service.seal(store, None, meeting_id, files, request.app.state.recordings, request.app.state.files)
-    return SignOut(
-        role=done.role,
-        version=done.version,
-        pdf_sha256=done.pdf_sha256,
-        timestamped=done.timestamped,
-        sealed=True,
-        archive_files=sealed.files,
-    )
-
-
 @router.post("/api/meetings/{meeting_id}/minutes/sign")
 def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
     """Sign the minutes with your registered certificate: the secretary first, then the chair (which seals the archive)."""
-    return _sign_and_seal(store, actor, meeting_id, body.passphrase, request, timezone_of(settings))
+    state = request.app.state
+    files = minutes_files(request)
+    done = archive_service.sign(store, actor, meeting_id, body.passphrase, files, state.recordings, state.files, tz=timezone_of(settings))
+    s = done.signature
+    return SignOut(
+        role=s.role,
+        version=s.version,
+        pdf_sha256=s.pdf_sha256,
+        timestamped=s.timestamped,
+        sealed=done.sealed is not None,
+        archive_files=done.sealed.files if done.sealed else None,
+    )
 
 
 class SignatureReportOut(BaseModel):
