@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from meeting_room.db import tables as t
@@ -37,6 +39,10 @@ def require_roles(actor: Actor, *roles: Role, action_vi: str, action_en: str) ->
         )
 
 
+OFFICERS = frozenset({MeetingRole.CHAIR, MeetingRole.SECRETARY})
+RECORD_KEEPERS = (Role.CLERK,)  # with admins: they keep every meeting's record
+
+
 def get_meeting(session: Session, meeting_id: str) -> t.Meeting:
     meeting = session.get(t.Meeting, meeting_id)
     if meeting is None:
@@ -53,12 +59,37 @@ def meeting_role(session: Session, actor: Actor, meeting: t.Meeting) -> MeetingR
     return MeetingRole(row.role) if row else None
 
 
+def holds(session: Session, actor: Actor, meeting: t.Meeting, allowed: Set[MeetingRole], also: tuple[Role, ...] = ()) -> bool:
+    """Whether the actor holds one of ``allowed`` in this meeting (or is admin, or holds a role in ``also``)."""
+    return actor.has(*also) or meeting_role(session, actor, meeting) in allowed
+
+
+def sees_meeting(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """Admins and clerks see every meeting; others only those they take part in (``visible_meetings``
+    is the same rule as a query)."""
+    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) is not None
+
+
+def visible_meetings(actor: Actor) -> ColumnElement[bool] | None:
+    """``sees_meeting`` as a condition on ``meetings`` rows, for lists and search (None: every meeting)."""
+    if actor.has(Role.CLERK):
+        return None
+    mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
+    return t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
+
+
+def visible_meeting_ids(session: Session, actor: Actor) -> frozenset[str] | None:
+    """The ids of the meetings the actor sees (None: every meeting)."""
+    where = visible_meetings(actor)
+    return None if where is None else frozenset(session.scalars(select(t.Meeting.id).where(where)))
+
+
 def require_view(session: Session, actor: Actor, meeting: t.Meeting) -> None:
-    """Admins and clerks see every meeting; others only those they take part in.
+    """Raise unless the actor sees the meeting (``sees_meeting``).
 
     The error is a 404, not a 403, so that outsiders cannot probe which meetings exist.
     """
-    if actor.has(Role.CLERK) or meeting_role(session, actor, meeting) is not None:
+    if sees_meeting(session, actor, meeting):
         return
     raise NotFoundError(f"Không có cuộc họp {meeting.id}", f"No meeting {meeting.id}", meeting_id=meeting.id)
 
@@ -67,7 +98,7 @@ def require_meeting_role(
     session: Session,
     actor: Actor,
     meeting: t.Meeting,
-    allowed: set[MeetingRole],
+    allowed: Set[MeetingRole],
     *,
     action_vi: str,
     action_en: str,
@@ -75,7 +106,7 @@ def require_meeting_role(
 ) -> None:
     """The actor must hold one of ``allowed`` in this meeting (or be admin, or hold a role in ``also``)."""
     require_view(session, actor, meeting)
-    if actor.has(*also) or meeting_role(session, actor, meeting) in allowed:
+    if holds(session, actor, meeting, allowed, also):
         return
     names = ", ".join(sorted(r.value for r in allowed))
     raise PermissionDeniedError(
@@ -86,20 +117,71 @@ def require_meeting_role(
     )
 
 
+def runs(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """The meeting's chair or secretary, or an admin: they run the meeting (``require_staff``)."""
+    return holds(session, actor, meeting, OFFICERS)
+
+
 def require_staff(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
-    """The meeting's chair or secretary, or an admin."""
-    require_meeting_role(session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, action_vi=action_vi, action_en=action_en)
-
-
-OFFICERS = frozenset({MeetingRole.CHAIR, MeetingRole.SECRETARY})
+    """Raise unless the actor ``runs`` the meeting."""
+    require_meeting_role(session, actor, meeting, OFFICERS, action_vi=action_vi, action_en=action_en)
 
 
 def oversees(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
     """The meeting's officers and record keepers (its chair and secretary, admins, clerks): they see a
-    named vote's live counts and a vote's result as soon as it closes; everyone else when it is published."""
-    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) in OFFICERS
+    named vote's live counts and a vote's result as soon as it closes (everyone else when it is
+    published), edit the minutes and seal the archive."""
+    return holds(session, actor, meeting, OFFICERS, RECORD_KEEPERS)
+
+
+def require_overseer(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
+    """Raise unless the actor ``oversees`` the meeting."""
+    require_meeting_role(session, actor, meeting, OFFICERS, action_vi=action_vi, action_en=action_en, also=RECORD_KEEPERS)
 
 
 def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: PollState) -> bool:
     """Whether the actor may see a poll's result and counted ballots in this state."""
     return poll_state is PollState.PUBLISHED or (poll_state is PollState.CLOSED and oversees(session, actor, meeting))
+
+
+@dataclass(frozen=True)
+class MeetingPermissions:
+    """What the actor may do in one meeting, sent to the pages so that they never re-derive a rule.
+    The server still checks every request; these only decide what a page offers."""
+
+    run_meeting: bool  # the console: agenda, attendance marks, floor, polls, live captions, recordings
+    chair: bool  # open, close and publish polls
+    see_live_tally: bool  # a named vote's live counts, and a result as soon as the vote closes
+    edit_minutes: bool  # by role; the minutes' own ``editable`` adds their state
+    sign_minutes: bool  # by role; the minutes' ``can_sign`` says whose turn it is
+    teller: bool  # holds one of the two keys of the meeting's secret ballot boxes
+
+
+def permissions(session: Session, actor: Actor, meeting: t.Meeting) -> MeetingPermissions:
+    role = meeting_role(session, actor, meeting)
+    return MeetingPermissions(
+        run_meeting=runs(session, actor, meeting),
+        chair=holds(session, actor, meeting, {MeetingRole.CHAIR}),
+        see_live_tally=oversees(session, actor, meeting),
+        edit_minutes=oversees(session, actor, meeting),
+        sign_minutes=role in OFFICERS,  # the signatures are personal: an admin does not sign for them
+        teller=role in OFFICERS,
+    )
+
+
+@dataclass(frozen=True)
+class StandingPermissions:
+    """What the actor may do across meetings (the pages' navigation)."""
+
+    administer: bool  # the administration page
+    browse_archive: bool  # the archive and search page in the navigation (search shows only what one sees)
+    hold_teller_key: bool  # chairs and secretaries keep a teller key for secret ballots
+
+
+def standing_permissions(actor: Actor) -> StandingPermissions:
+    officer = Role.CHAIR in actor.roles or Role.SECRETARY in actor.roles
+    return StandingPermissions(
+        administer=actor.has(),
+        browse_archive=actor.has(*RECORD_KEEPERS) or officer,
+        hold_teller_key=officer and actor.only_meeting is None,
+    )

@@ -19,6 +19,7 @@ from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
     agenda,
+    archive,
     attendance,
     auth,
     bodies,
@@ -28,15 +29,20 @@ from meeting_room.api.routes import (
     events,
     faces,
     floor,
+    live_audio,
     meetings,
     members,
     minutes,
     pages,
     polls,
     rooms,
+    search,
+    signatures,
     tellers,
     transcripts,
+    voices,
 )
+from meeting_room.api.routes import recordings as recording_routes
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.backup import Backups
@@ -178,8 +184,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         polls,
         tellers,
         events,
+        voices,
+        recording_routes,
         transcripts,
+        live_audio,
         minutes,
+        signatures,
+        archive,
+        search,
         store_routes,
     ):
         app.include_router(module.router)

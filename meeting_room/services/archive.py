@@ -13,19 +13,19 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role
+from meeting_room.access import Actor, get_meeting, require_overseer
 from meeting_room.db import tables as t
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import ConflictError
 from meeting_room.lifecycle import MeetingState, check_transition
 from meeting_room.minutes_files import MinutesFiles
 from meeting_room.recordings import RecordingFiles
-from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import minutes as minutes_service
 from meeting_room.store import Store
 from meeting_room.transcript_reads import current_pass, lines
@@ -125,15 +125,7 @@ def seal(
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         if actor is not None:
-            require_meeting_role(
-                session,
-                actor,
-                meeting,
-                {MeetingRole.CHAIR, MeetingRole.SECRETARY},
-                action_vi="niêm phong lưu trữ",
-                action_en="seal the archive",
-                also=(Role.CLERK,),
-            )
+            require_overseer(session, actor, meeting, action_vi="niêm phong lưu trữ", action_en="seal the archive")
         check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED)
         if session.get(t.ArchiveRecord, meeting_id) is not None:
             raise ConflictError("Cuộc họp đã được niêm phong", "The meeting is already sealed", meeting_id=meeting_id)
@@ -154,6 +146,31 @@ def seal(
 
     store.append_all(decide, actor_id=actor.member_id if actor else None)
     return SealResult(directory, len(sealed.entries), size, sealed.manifest_sha256)
+
+
+@dataclass(frozen=True)
+class Signed:
+    signature: minutes_service.SignResult
+    sealed: SealResult | None  # the chair's signature seals the archive
+
+
+def sign(
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    passphrase: str,
+    files: MinutesFiles,
+    recordings: RecordingFiles,
+    documents: DocumentFiles,
+    *,
+    tz: ZoneInfo,
+) -> Signed:
+    """Sign the minutes (``minutes.sign``); the chair's signature, the last one, then seals the meeting's archive.
+    The seal is the server's own act (no actor): the chair may sign without being allowed to seal by hand."""
+    done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz)
+    if minutes_service.ROLE_ORDER[-1] != done.role:
+        return Signed(done, None)
+    return Signed(done, seal(store, None, meeting_id, files, recordings, documents))
 
 
 def verify_all(store: Store, files: MinutesFiles) -> list[tuple[str, ArchiveReport]]:

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, meeting_role, require_meeting_role, require_view
+from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_overseer, require_view
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.minutes_files import MinutesFiles
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import MeetingRole
 from meeting_room.store import Store
 from meeting_room.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.minutes import (
@@ -227,16 +227,13 @@ def signatures(session: Session, meeting_id: str) -> dict[str, t.MinutesSignatur
 # --- writing versions ----------------------------------------------------------------------------
 
 
+def editable(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """Whether ``save_version`` would take the actor's edit now: an editor, a closed meeting, no signature yet."""
+    return oversees(session, actor, meeting) and MeetingState(meeting.state) in EDITING and not signatures(session, meeting.id)
+
+
 def _require_editor(session: Session, actor: Actor, meeting: t.Meeting) -> None:
-    require_meeting_role(
-        session,
-        actor,
-        meeting,
-        {MeetingRole.SECRETARY, MeetingRole.CHAIR},
-        action_vi="soạn biên bản",
-        action_en="edit the minutes",
-        also=(Role.CLERK,),
-    )
+    require_overseer(session, actor, meeting, action_vi="soạn biên bản", action_en="edit the minutes")
 
 
 def _check_unsigned(session: Session, meeting_id: str) -> None:
@@ -338,6 +335,19 @@ class SignResult:
     version: int
     pdf_sha256: str
     timestamped: bool
+
+
+def next_signer(session: Session, meeting_id: str) -> str | None:
+    """The role whose signature the minutes wait for (the secretary first, then the chair), None once both signed."""
+    done = signatures(session, meeting_id)
+    return next((role for role in ROLE_ORDER if role not in done), None)
+
+
+def signs_next(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """Whether the actor is the one to sign the minutes now (``sign`` would not refuse them for their role or turn)."""
+    role = meeting_role(session, actor, meeting)
+    waiting = next_signer(session, meeting.id)
+    return MeetingState(meeting.state) in EDITING and role is not None and role.value == waiting
 
 
 def _signing_role(session: Session, actor: Actor, meeting: t.Meeting) -> str:

@@ -109,3 +109,10 @@ def reorder(meeting_id: str, body: OrderIn, store: StoreDep, actor: ActorDep) ->
     """Put the agenda in a new order (every item exactly once)."""
     agenda.reorder(store, actor, meeting_id, body.item_ids)
     return list_items(meeting_id, store, actor)
+
+
+@router.post("/{item_id}/take", status_code=204)
+def take_item(meeting_id: str, item_id: str, store: StoreDep, actor: ActorDep) -> Response:
+    """Move the meeting on to an agenda item (chair, secretary): what is said from now on belongs to it."""
+    agenda.take_item(store, actor, meeting_id, item_id)
+    return Response(status_code=204)

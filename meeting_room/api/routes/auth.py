@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from meeting_room import auth
+from meeting_room.access import StandingPermissions, standing_permissions
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, poke_sessions, token_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
@@ -63,8 +64,13 @@ def logout(request: Request, response: Response, store: StoreDep, actor: ActorDe
     return response
 
 
+class MeOut(MemberOut):
+    can: StandingPermissions = Field(description="What you may do across meetings (the pages' navigation)")
+
+
 @router.get("/me")
-def me(store: StoreDep, actor: ActorDep) -> MemberOut:
-    """The logged-in member."""
+def me(store: StoreDep, actor: ActorDep) -> MeOut:
+    """The logged-in member, with what they may do across meetings."""
     with store.read() as session:
-        return member_out(session.get_one(t.Member, actor.member_id))
+        member = member_out(session.get_one(t.Member, actor.member_id))
+    return MeOut(**member.model_dump(), can=standing_permissions(actor))

@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from meeting_room import tls
 from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.files import minutes_files
+from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
+from meeting_room.services import certificates
 
 router = APIRouter(tags=["members"])
 EXPIRING = timedelta(days=30)  # a signer needs time to renew with their certificate authority
@@ -83,3 +87,38 @@ def https_certificate(actor: ActorDep, request: Request) -> TlsOut:
         https=s.https, source=s.source, fingerprint_sha256=s.fingerprint, names=list(s.names), not_after=s.not_after,
         ca_url="/tls/ca.crt" if s.ca_download else None,
     )  # fmt: skip
+
+
+class CertificateOut(BaseModel):
+    member_id: str
+    common_name: str
+    issuer: str
+    fingerprint_sha256: str
+    not_before: datetime
+    not_after: datetime
+
+
+@router.post(
+    "/api/members/{member_id}/certificate",
+    status_code=201,
+    tags=["minutes"],
+    openapi_extra=file_schema("file", "PKCS#12 (.p12/.pfx) with the key and certificate; the passphrase in the 'passphrase' field"),
+)
+async def register_certificate(member_id: str, request: Request, store: StoreDep, actor: ActorDep) -> CertificateOut:
+    """Register a member's signing certificate (administrator); the passphrase is checked, never stored."""
+    upload, fields = await file_and_fields(request, "file", "PKCS#12 (.p12/.pfx)")
+    try:
+        data = await upload.read(minutes_files(request).max_certificate_bytes + 1)
+    finally:
+        await upload.close()
+    info = await run_in_threadpool(
+        certificates.register, store, actor, member_id, data, fields.get("passphrase", ""), minutes_files(request)
+    )
+    return CertificateOut(
+        member_id=member_id,
+        common_name=info.common_name,
+        issuer=info.issuer,
+        fingerprint_sha256=info.fingerprint_sha256,
+        not_before=info.not_before,
+        not_after=info.not_after,
+    )

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, meeting_role, require_view
+from meeting_room.access import Actor, MeetingPermissions, get_meeting, meeting_role, permissions, require_view, visible_meetings
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import TRANSITIONS, MeetingState
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import MeetingRole
 from meeting_room.services import meetings
 from meeting_room.text import LongText, Title
 
@@ -76,6 +76,7 @@ class MeetingOut(BaseModel):
     chair_id: str | None
     secretary_id: str | None
     my_role: MeetingRole | None
+    can: MeetingPermissions = Field(description="What you may do in this meeting: the pages offer only that")
     last_event_id: int
     created_at: datetime
     current_item_id: str | None = Field(None, description="The agenda item under discussion")
@@ -100,6 +101,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         chair_id=m.chair_id,
         secretary_id=m.secretary_id,
         my_role=meeting_role(session, actor, m),
+        can=permissions(session, actor, m),
         last_event_id=m.last_seq,
         created_at=m.created_at,
         current_item_id=m.current_item_id,
@@ -111,9 +113,8 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
 def list_meetings(store: StoreDep, actor: ActorDep, state: MeetingState | None = None, body_id: str | None = None) -> list[MeetingOut]:
     """Meetings the caller may see (all for admins and clerks), newest first."""
     query = select(t.Meeting).order_by(t.Meeting.starts_at.desc())
-    if not actor.has(Role.CLERK):
-        mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
-        query = query.where(t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id))
+    if (visible := visible_meetings(actor)) is not None:
+        query = query.where(visible)
     if state is not None:
         query = query.where(t.Meeting.state == state.value)
     if body_id is not None:

@@ -164,7 +164,7 @@ def _box(session: Any, keys: BallotKeyring, poll: t.Poll) -> BallotBoxOut | None
 
 
 def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: BallotKeyring) -> PollOut:
-    staff = oversees(session, actor, meeting)
+    sees_live = oversees(session, actor, meeting)
     state = PollState(poll.state)
     definition = polls.definition_of(poll)
     rule = definition.rule
@@ -196,7 +196,7 @@ def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: Bal
         if poll.members is None
         else {"members": poll.members, "present": poll.present or 0, "eligible": poll.eligible_count or 0},
         ballots_cast=poll.ballots_cast,
-        live_counts=polls.live_counts(session, poll) if staff else None,
+        live_counts=polls.live_counts(session, poll) if sees_live else None,
         result=poll.result if visible else None,
         cancel_reason=poll.cancel_reason,
         ballot_box=_box(session, keys, poll),

@@ -105,13 +105,11 @@ export async function whoAmI() {
   try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
 }
 
-// The page header: title, navigation by role, who is logged in, log out, connection state.
+// The page header: title, navigation by what the server says one may do, who is logged in, log out, connection state.
 export function header(me, title, current) {
-  const roles = new Set(me.roles);
-  const staff = roles.has("admin") || roles.has("clerk");
   const links = [["/meetings", "Cuộc họp", "meetings"]];
-  if (staff || roles.has("secretary") || roles.has("chair")) links.push(["/clerk", "Lưu trữ & tra cứu", "clerk"]);
-  if (roles.has("admin")) links.push(["/admin", "Quản trị", "admin"]);
+  if (me.can.browse_archive) links.push(["/clerk", "Lưu trữ & tra cứu", "clerk"]);
+  if (me.can.administer) links.push(["/admin", "Quản trị", "admin"]);
   const logout = h("button", { class: "link", type: "button", onclick: async () => { await api("POST", "/api/auth/logout").catch(() => {}); location.href = "/"; } }, "Đăng xuất");
   const bar = h("header", { class: "bar" },
     h("h1", {}, title),

@@ -12,7 +12,7 @@ export class LiveMeeting {
     this.speakers = new Map(); // pass:cluster -> name
     this.lines = []; // final caption lines, newest last
     this.partial = null;
-    this.tallies = new Map(); // poll id -> live tally message (chair, secretary)
+    this.tallies = new Map(); // poll id -> live tally message (those with can.see_live_tally)
     this.asked = {}; // resource -> number of reads asked for; shown: the number of the read shown
     this.shown = {};
     this.refresh = {
@@ -47,10 +47,9 @@ export class LiveMeeting {
     } catch (err) { showError(err); }
   }
 
-  get staff() {
-    return this.me.roles.includes("admin") || ["chair", "secretary"].includes(this.meeting?.my_role);
-  }
-  get isChair() { return this.me.roles.includes("admin") || this.meeting?.my_role === "chair"; }
+  // What the viewer may do here, as the server computed it (never re-derived from roles on the page).
+  get can() { return this.meeting?.can || {}; }
+  get staff() { return !!this.can.run_meeting; }
 
   onMessage(msg) {
     if (msg.kind === "ready") {

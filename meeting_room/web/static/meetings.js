@@ -9,21 +9,18 @@ const RUNNING = new Set(["scheduled", "open", "in_session", "adjourned"]);
   header(me, "Phòng họp thông minh", "meetings");
   try {
     const meetings = await api("GET", "/api/meetings");
-    const admin = me.roles.includes("admin");
     fill($("#meetings"), meetings.length ? h("table", {},
       h("thead", {}, h("tr", {}, h("th", {}, "Cuộc họp"), h("th", {}, "Thời gian"), h("th", {}, "Trạng thái"), h("th", {}, ""))),
       h("tbody", {}, meetings.map((m) => {
-        const staff = admin || m.my_role === "chair" || m.my_role === "secretary";
         return h("tr", { dataset: { meeting: m.id } }, h("td", {}, h("b", {}, m.title)), h("td", {}, fmtDateTime(m.starts_at)),
           h("td", {}, h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}` }, m.state_label)),
           h("td", { class: "row" },
-            RUNNING.has(m.state) && staff ? h("a", { class: "button primary", href: `/chair/${m.id}` }, "Bàn điều hành") : null,
+            RUNNING.has(m.state) && m.can.run_meeting ? h("a", { class: "button primary", href: `/chair/${m.id}` }, "Bàn điều hành") : null,
             RUNNING.has(m.state) && m.my_role ? h("a", { class: "button", href: `/member/${m.id}` }, "Vào họp") : null,
             !RUNNING.has(m.state) ? h("a", { class: "button", href: `/clerk/${m.id}` }, "Hồ sơ cuộc họp") : null));
       })))
       : h("p", { class: "muted" }, "Bạn chưa được mời vào cuộc họp nào."));
-    const teller = meetings.some((m) => RUNNING.has(m.state) && (m.my_role === "chair" || m.my_role === "secretary"))
-      || me.roles.includes("chair") || me.roles.includes("secretary");
+    const teller = meetings.some((m) => RUNNING.has(m.state) && m.can.teller) || me.can.hold_teller_key;
     if (teller) await tellerKey();
   } catch (err) { showError(err); }
 })();

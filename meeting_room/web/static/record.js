@@ -79,7 +79,6 @@ function renderSignatures() {
   const m = minutes;
   const roleVi = { secretary: "Thư ký", chair: "Chủ tọa" };
   const next = m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null;
-  const mine = next === "secretary" ? meeting.secretary_id === me.id : next === "chair" ? meeting.chair_id === me.id : false;
   const sign = h("form", { id: "sign-form" },
     h("label", { for: "passphrase" }, `Ký với vai trò ${roleVi[next]}: mật khẩu của chứng thư số`, h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
     h("input", { id: "passphrase", type: "password", autocomplete: "off", required: true }),
@@ -95,7 +94,7 @@ function renderSignatures() {
   fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")),
     m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, roleVi[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
       : h("p", { class: "muted" }, "Chưa có chữ ký."),
-    meeting.state === "closed" && next && mine ? sign : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${roleVi[next]} ký.`) : null,
+    m.can_sign ? sign : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${roleVi[next]} ký.`) : null,
     m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký") : null,
     h("div", { id: "verify-result", role: "status" }),
     h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));

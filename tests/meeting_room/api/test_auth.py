@@ -219,3 +219,13 @@ def test_wrong_current_passwords_are_throttled(client: TestClient, world: World)
     assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429
     r = client.post(url, json={"new_password": "tre-xanh-bao-nhieu-tuoi", "current_password": PASSWORD}, headers=member)
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0  # even the right one waits its turn
+
+
+def test_the_navigation_follows_standing_roles(client: TestClient, world: World) -> None:
+    def can(username: str) -> dict[str, bool]:
+        return client.get("/api/auth/me", headers=login(client, username)).json()["can"]  # type: ignore[no-any-return]
+
+    assert can("admin") == {"administer": True, "browse_archive": True, "hold_teller_key": False}
+    assert can("clerk") == {"administer": False, "browse_archive": True, "hold_teller_key": False}
+    assert can("chair") == can("secretary") == {"administer": False, "browse_archive": True, "hold_teller_key": True}
+    assert can("member1") == {"administer": False, "browse_archive": False, "hold_teller_key": False}

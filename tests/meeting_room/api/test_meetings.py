@@ -104,6 +104,22 @@ def test_outsiders_do_not_see_the_meeting(client: TestClient, world: World) -> N
     assert len(client.get("/api/meetings", headers=login(client, "clerk")).json()) == 1
 
 
+def test_each_viewer_is_told_what_they_may_do(client: TestClient, world: World) -> None:
+    def can(username: str) -> dict[str, bool]:
+        return client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, username)).json()["can"]  # type: ignore[no-any-return]
+
+    officer = {"run_meeting": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
+    assert can("chair") == {**officer, "chair": True}
+    assert can("secretary") == {**officer, "chair": False}
+    nothing = dict.fromkeys(officer, False) | {"chair": False}
+    assert can("member1") == can("guest") == nothing
+    # record keepers see the live tally and edit the minutes, but neither run the meeting nor sign for its officers
+    assert can("clerk") == nothing | {"see_live_tally": True, "edit_minutes": True}
+    assert can("admin") == {**nothing, "run_meeting": True, "chair": True, "see_live_tally": True, "edit_minutes": True}
+    listed = client.get("/api/meetings", headers=login(client, "secretary")).json()
+    assert [m["can"]["run_meeting"] for m in listed] == [True]
+
+
 def test_guest_sees_the_meeting_but_not_the_member_list(client: TestClient, world: World) -> None:
     guest = login(client, "guest")
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=guest).json()["my_role"] == "guest"

@@ -166,6 +166,11 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert b"thu-ky" not in b"".join(p.read_bytes() for p in (msettings.data_dir).rglob("*.sqlite3*"))
 
     # signatures: secretary first, then chair; the chair's signature seals the archive
+    def turn() -> dict[str, bool]:  # whose signature the minutes say they wait for, as each one reads them
+        people = {"sec": sec, "chair": chair, "member": member}
+        return {name: client.get(f"{url}/minutes", headers=h).json()["can_sign"] for name, h in people.items()}
+
+    assert turn() == {"sec": True, "chair": False, "member": False}
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 409 and "Thư ký cần ký trước" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "sai"}, headers=sec)
@@ -174,12 +179,14 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec)
     assert r.status_code == 200 and r.json()["role"] == "secretary" and r.json()["version"] == 2 and not r.json()["sealed"]
     assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 409  # double submit
+    assert turn() == {"sec": False, "chair": True, "member": False}
     r = client.put(f"{url}/minutes", json={"closing": "sửa sau khi ký"}, headers=sec)
     assert r.status_code == 409 and "đã được ký" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 200 and r.json()["role"] == "chair" and r.json()["sealed"] and r.json()["archive_files"] >= 6
     meeting = client.get(url, headers=chair).json()
     assert meeting["state"] == "archived"
+    assert turn() == {"sec": False, "chair": False, "member": False}
 
     reports = client.get(f"{url}/minutes/verify", headers=member).json()
     assert [(x["field"], x["signer"], x["ok"]) for x in reports] == [

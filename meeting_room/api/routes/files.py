@@ -1,0 +1,33 @@
+"""The app's file stores as the routes reach them, and the headers of a download."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from meeting_room.minutes_files import MinutesFiles
+from meeting_room.recordings import RecordingFiles
+from meeting_room.settings import Settings
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def minutes_files(request: Request) -> MinutesFiles:
+    return request.app.state.minutes_files  # type: ignore[no-any-return]
+
+
+def recording_files(request: Request) -> RecordingFiles:
+    return request.app.state.recordings  # type: ignore[no-any-return]
+
+
+def timezone_of(settings: Settings) -> ZoneInfo:
+    """The zone the minutes' and transcripts' times are written in."""
+    return ZoneInfo(settings.timezone)
+
+
+def attachment(name: str) -> dict[str, str]:
+    """A download under ``name`` (any characters: RFC 6266 ``filename*``)."""
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}

@@ -1,0 +1,78 @@
+"""Search over the transcripts and minutes of every meeting the caller may see."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from meeting_room import search_index
+from meeting_room.access import visible_meeting_ids
+from meeting_room.api.deps import ActorDep, StoreDep
+from transcripts.search import parse_query
+
+router = APIRouter(tags=["minutes", "search"])
+
+
+class HitOut(BaseModel):
+    meeting_id: str
+    meeting_title: str
+    meeting_date: str
+    kind: str
+    agenda_item_id: str | None
+    agenda_title: str | None
+    speaker: str | None
+    start_s: float | None
+    snippet_html: str
+    link: str
+    score: float
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int
+    hits: list[HitOut]
+
+
+@router.get("/api/search")
+def search(
+    store: StoreDep,
+    actor: ActorDep,
+    q: str = Query(..., max_length=300, description='Words (all must occur), "an exact phrase"; diacritics optional'),
+    body_id: str | None = None,
+    date_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    date_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    speaker: str | None = Query(None, max_length=255, description="A member id or a speaker's name"),
+    agenda_item_id: str | None = None,
+    poll_outcome: Literal["passed", "failed", "partial", "tie", "no_quorum", "collected"] | None = None,
+    kind: Literal["transcript", "minutes"] | None = None,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=10_000),
+) -> SearchOut:
+    """Search transcripts and minutes of every meeting you may see (clerks: all), ranked, with highlighted snippets."""
+    query = parse_query(q)
+    with store.read() as session:
+        visible = visible_meeting_ids(session, actor)
+        filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible)
+        found = search_index.search(session, query, filters, limit=limit, offset=offset)
+    return SearchOut(
+        query=q,
+        total=found.total,
+        hits=[
+            HitOut(
+                meeting_id=h.meeting_id,
+                meeting_title=h.meeting_title,
+                meeting_date=h.meeting_date,
+                kind=h.kind,
+                agenda_item_id=h.agenda_item_id,
+                agenda_title=h.agenda_title,
+                speaker=h.speaker,
+                start_s=h.start_s,
+                snippet_html=h.snippet_html,
+                link=h.link,
+                score=h.score,
+            )
+            for h in found.hits
+        ],
+    )

@@ -1,0 +1,62 @@
+"""A member's voice, enrolled from a short reading so that the transcript can name them."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from hardware.errors import AudioError
+from hardware.media import read_all
+from meeting_room import speech_runtime
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.uploads import file_schema as _file_schema
+from meeting_room.api.uploads import one_file as _one_file
+from meeting_room.documents import clean_filename
+from meeting_room.recordings import ACCEPTED
+from meeting_room.services import voices
+
+router = APIRouter(tags=["transcripts"])
+
+
+class VoiceEnrolledOut(BaseModel):
+    voice_id: str
+    speech_s: float
+    level_db: float
+
+
+def _decode_upload(upload: UploadFile) -> object:
+    name = clean_filename(upload.filename)
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:10]) as tmp:
+        upload.file.seek(0)
+        while block := upload.file.read(1 << 20):
+            tmp.write(block)
+        tmp.flush()
+        try:
+            return read_all(tmp.name, max_s=600.0)
+        except AudioError:
+            raise AudioError(
+                f"Không đọc được “{name}” như tệp âm thanh. Chấp nhận: {ACCEPTED}",
+                f"{name!r} is not an audio file we can read. Accepted: {ACCEPTED}",
+                accepted=ACCEPTED,
+            ) from None
+
+
+@router.post(
+    "/api/members/{member_id}/voice", status_code=201, openapi_extra=_file_schema("audio", "A reading of 20-60 s (any audio format)")
+)
+async def enrol_voice(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> VoiceEnrolledOut:
+    """Enrol the member's voice from a short reading (the member must have consented)."""
+    await run_in_threadpool(voices.may_enrol_voice, store, actor, member_id)  # before the upload is read
+    upload = await _one_file(request, "audio", "WAV, MP3, OGG, M4A…")
+    try:
+        audio = await run_in_threadpool(_decode_upload, upload)
+    finally:
+        await upload.close()
+    encoder = await run_in_threadpool(speech_runtime.voice_encoder, settings)
+    done = await run_in_threadpool(voices.enrol_voice, store, actor, member_id, audio, encoder, speech_runtime.voice_rules(settings))
+    return VoiceEnrolledOut(voice_id=done.voice_id, speech_s=done.speech_s, level_db=done.level_db)
