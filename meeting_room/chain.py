@@ -74,9 +74,9 @@ class StoredEvent:
             "hash": self.hash,
         }
 
-    def message(self, staff: bool = False) -> dict[str, Any]:
+    def message(self, overseer: bool = False) -> dict[str, Any]:
         """The form sent to clients (HTTP and WebSocket): the record less what this viewer must not see."""
-        return {**self.record(), "data": public_data(self.type, self.data, staff)}
+        return {**self.record(), "data": public_data(self.type, self.data, overseer)}
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ class EventPayload(BaseModel):
             EVENT_TYPES[cls.type] = cls
 
     @classmethod
-    def public_data(cls, data: dict[str, Any], staff: bool) -> dict[str, Any]:
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
         """What clients (the events API, the live stream) are shown of a stored event's data;
-        ``staff``: the meeting's chair or secretary, an admin or a clerk."""
+        ``overseer``: ``access.oversees`` the meeting (its officers and record keepers)."""
         return data
 
     @property
@@ -41,9 +41,9 @@ class EventPayload(BaseModel):
         return getattr(self, "meeting_id", None)
 
 
-def public_data(event_type: str, data: dict[str, Any], staff: bool) -> dict[str, Any]:
+def public_data(event_type: str, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
     cls = EVENT_TYPES.get(event_type)
-    return cls.public_data(data, staff) if cls is not None else data
+    return cls.public_data(data, overseer) if cls is not None else data
 
 
 def parse_payload(event_type: str, data: dict[str, Any]) -> EventPayload:
@@ -438,12 +438,12 @@ class PollClosed(EventPayload):
     result: dict[str, Any]
 
     @classmethod
-    def public_data(cls, data: dict[str, Any], staff: bool) -> dict[str, Any]:
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
         """Members see the count when the chair publishes it (``GET …/polls/{id}``), not in this event;
-        the staff see it now. A secret ballot is shown without its receipt hash: whoever is handed a
+        its overseers see it now. A secret ballot is shown without its receipt hash: whoever is handed a
         voter's receipt could otherwise hash it and find the choice (its voter asks the receipt check)."""
         ballots = data.get("ballots", [])
-        if not staff:
+        if not overseer:
             return {"meeting_id": data["meeting_id"], "poll_id": data["poll_id"], "by_timer": data.get("by_timer", False)}
         if not ballots or any(b.get("voter_id") for b in ballots):
             return data

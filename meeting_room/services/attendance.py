@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role
+from meeting_room.access import Actor, get_meeting, require_overseer
 from meeting_room.attendance import AttendanceSource, AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError
 from meeting_room.lifecycle import RUNNING, MeetingState, require_state
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import MeetingRole
 from meeting_room.store import Store
 
 # Absence (with or without apology) can be recorded before the meeting opens.
@@ -46,15 +46,7 @@ def record(
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         if actor is not None:
-            require_meeting_role(
-                session,
-                actor,
-                meeting,
-                {MeetingRole.CHAIR, MeetingRole.SECRETARY},
-                also=(Role.CLERK,),
-                action_vi="ghi điểm danh",
-                action_en="record attendance",
-            )
+            require_overseer(session, actor, meeting, action_vi="ghi điểm danh", action_en="record attendance")
         allowed = RUNNING if status.present else _ABSENCE_STATES
         require_state(meeting.id, MeetingState(meeting.state), allowed, "ghi điểm danh", "record attendance")
         if session.get(t.Participant, (meeting_id, member_id)) is None:

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from hardware.media import Frame
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role
+from meeting_room.access import Actor, get_meeting, require_overseer
 from meeting_room.attendance import AttendanceSource, AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import attendance, faces
 from meeting_room.store import Store
 from vision.faces import FaceEngine, Observation
@@ -70,10 +69,7 @@ def _split(observations: list[Observation], gallery: Gallery, options: MatchOpti
 
 def _require_check_in(session: Session, actor: Actor, meeting_id: str) -> None:
     meeting = get_meeting(session, meeting_id)
-    require_meeting_role(
-        session, actor, meeting, {MeetingRole.CHAIR, MeetingRole.SECRETARY}, also=(Role.CLERK,),
-        action_vi="điểm danh bằng khuôn mặt", action_en="check in by face",
-    )  # fmt: skip
+    require_overseer(session, actor, meeting, action_vi="điểm danh bằng khuôn mặt", action_en="check in by face")
 
 
 def may_check_in(store: Store, actor: Actor, meeting_id: str) -> None:

@@ -55,7 +55,7 @@ class EventsOut(BaseModel):
 
 
 def _check_view(store: Store, actor: Actor, meeting_id: str) -> bool:
-    """Raise unless the actor may follow the meeting; True when they see live tallies (staff)."""
+    """Raise unless the actor may follow the meeting; True when they oversee it (live tallies, a closed vote's result)."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
@@ -87,9 +87,9 @@ def list_events(
     limit: int = Query(500, ge=1, le=5000),
 ) -> EventsOut:
     """The meeting's events after id ``after``, oldest first (page with ``limit``)."""
-    staff = _check_view(store, actor, meeting_id)
+    overseer = _check_view(store, actor, meeting_id)
     events = store.events(meeting_id=meeting_id, after=after, limit=limit)
-    return EventsOut(events=[e.message(staff) for e in events], last_event_id=events[-1].seq if events else after)
+    return EventsOut(events=[e.message(overseer) for e in events], last_event_id=events[-1].seq if events else after)
 
 
 @router.websocket("/stream")
@@ -99,7 +99,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
     store = get_store(ws)
     try:
         actor = await run_in_threadpool(current_actor, ws)
-        staff = await run_in_threadpool(_check_view, store, actor, meeting_id)
+        overseer = await run_in_threadpool(_check_view, store, actor, meeting_id)
     except MeetingRoomError as exc:
         await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
@@ -108,14 +108,14 @@ async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     async with live_of(ws).watching(token, actor) as live:
-        await _follow(ws, store, live, meeting_id, after, staff)
+        await _follow(ws, store, live, meeting_id, after, overseer)
         if live.ending is not None:  # the session ended (logout, password, disabled, revoked, expired)
             with contextlib.suppress(Exception):
                 await ws.send_json({"kind": "error", "error": live.ending.error()})
             await live.close(ws)
 
 
-async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, staff: bool) -> None:
+async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, overseer: bool) -> None:
     sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read the backlog: no gap between them
     last = after
     try:
@@ -123,7 +123,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
             page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE)
         ):
             for event in page:  # page by page: a long meeting's backlog is never held whole
-                await ws.send_json({"kind": "event", "event": event.message(staff)})
+                await ws.send_json({"kind": "event", "event": event.message(overseer)})
                 last = event.seq
         if live.ended.is_set():
             return
@@ -138,9 +138,9 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                     continue
                 if event.seq <= last:
                     continue  # already sent from the backlog
-                await ws.send_json({"kind": "event", "event": event.message(staff)})
+                await ws.send_json({"kind": "event", "event": event.message(overseer)})
                 last = event.seq
-                if staff and event.type == "poll.ballot_cast":
+                if overseer and event.type == "poll.ballot_cast":
                     tally_due.add(event.data["poll_id"])
                 if event.type.startswith(("attendance.", "meeting.participant_")):
                     attendance_due = True

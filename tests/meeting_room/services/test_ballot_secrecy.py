@@ -271,6 +271,6 @@ def test_members_see_a_count_when_it_is_published_and_the_staff_when_it_closes(w
     polls.cast_ballot(world.store, world.actor("member1"), pid, ["no"])
     polls.close_poll(world.store, world.actor("chair"), pid)
     closed = next(e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.closed")
-    assert set(closed.message(staff=False)["data"]) == {"meeting_id", "poll_id", "by_timer"}
-    assert closed.message(staff=True)["data"]["ballots"][0]["selection"] == ["no"]
+    assert set(closed.message(overseer=False)["data"]) == {"meeting_id", "poll_id", "by_timer"}
+    assert closed.message(overseer=True)["data"]["ballots"][0]["selection"] == ["no"]
     assert closed.record()["data"] == closed.data  # the archive keeps it whole
