@@ -23,13 +23,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from hardware.media import SAMPLE_RATE, AudioChunk
-from hardware.resample import Resampler
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.live_captions import LiveCaptions
+from meeting_room.live_captions import AudioSource, LiveCaptions
 from meeting_room.services import attendance
 from meeting_room.settings import Settings
 from meeting_room.store import Store
@@ -63,7 +61,6 @@ class Call:
     notify: Notify
     state: str = "new"
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
-    to_captions: Resampler = field(default_factory=lambda: Resampler(RATE, SAMPLE_RATE))
     ended: bool = False
     invited: bool = False  # joined on a session opened from an invitation link
 
@@ -227,7 +224,7 @@ class Calls:
             self._grace[(call.meeting_id, call.member_id)] = handle
         await call.peer.close()
         with contextlib.suppress(Exception):
-            await loop.run_in_executor(None, self.captions.end_source, call.meeting_id, "remote", None, call.member_id)
+            await loop.run_in_executor(None, self.captions.end_source, call.meeting_id, _voice(call.member_id))
         if tell:
             with contextlib.suppress(Exception):
                 await call.notify({"type": "ended", "reason": reason})
@@ -285,14 +282,10 @@ class Calls:
         if call.ended:
             return
         call.leg.push(samples)
-        if call.leg.muted:
+        if call.leg.muted or self.captions.active(call.meeting_id) is None:
             return
-        origin = self.captions.origin(call.meeting_id)
-        if origin is None:
-            return
-        chunk = call.to_captions(samples)
         with contextlib.suppress(MeetingRoomError):  # captions stopped meanwhile
-            self.captions.feed(call.meeting_id, AudioChunk(chunk, wall - origin, "remote", None), call.member_id)
+            self.captions.feed(call.meeting_id, _voice(call.member_id), samples, RATE, wall)
 
     def _state(self, call: Call, state: str) -> None:
         call.state, call.since = state, datetime.now(UTC)
@@ -327,3 +320,8 @@ class Calls:
         if conf is not None and member_id in conf.calls:
             return  # back already
         asyncio.get_running_loop().run_in_executor(None, self._online, meeting_id, member_id, False)
+
+
+def _voice(member_id: str) -> AudioSource:
+    """A remote participant's voice: theirs, no guessing by voiceprint."""
+    return AudioSource("remote", member_id=member_id)

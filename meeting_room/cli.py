@@ -638,12 +638,11 @@ def transcribe(
 ) -> None:
     """Transcribe an audio or video file (Vietnamese) with speaker turns to JSON, WebVTT, SRT and RTTM;
     segments print as decoded. Speakers are named from enrolled voiceprints, else "Người nói N"."""
-    from dataclasses import replace
-
     from hardware.media import probe_duration
-    from speech.asr import AsrOptions, Transcriber
+    from meeting_room import speech_runtime
+    from speech.asr import AsrOptions
+    from speech.diarization import DiarizationOptions
     from speech.export import JsonWriter, write_all
-    from speech.models import ModelStore
 
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(wanted) - {"json", "vtt", "srt", "rttm"})
@@ -654,19 +653,13 @@ def transcribe(
         )
     settings = _settings(ctx)
     duration = probe_duration(file)  # also refuses missing, empty and non-audio files
-    store = ModelStore(settings.models_root)
-    folder = store.resolve(model or settings.asr_model)
-    transcriber = Transcriber(folder, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads)
+    folder = speech_runtime.model_store(settings).resolve(model or settings.asr_model)
+    pipeline = speech_runtime.pipeline(settings, model=str(folder), diarize=speakers)
     options = AsrOptions(
         beam_size=beam or settings.asr_beam_size, initial_prompt=prompt, temperature_fallback=settings.asr_temperature_fallback
     )
-    diarization, labels = None, {}
     if speakers:
-        from meeting_room import speech_runtime
-        from speech.diarization import DiarizationOptions
-        from speech.speakers import name_clusters
-
-        diarizer = speech_runtime.diarizer(settings)
+        gallery, names = speech_runtime.enrolled_voices(settings)
         with click.progressbar(length=100, label="Phân tách người nói / diarization", file=sys.stderr) as bar:
             shown = 0
 
@@ -677,11 +670,13 @@ def transcribe(
                 bar.update(max(0, value - shown))
                 shown = max(shown, value)
 
-            diarization = diarizer.diarize_file(file, DiarizationOptions(num_speakers=num_speakers), step)
+            transcript = pipeline.run(file, options, diarization=DiarizationOptions(num_speakers=num_speakers), gallery=gallery,
+                                      names=names, progress=step)  # fmt: skip
             bar.update(100 - shown)
-        gallery, names = speech_runtime.enrolled_voices(settings)
-        labels = name_clusters(diarization, gallery, names)
-        click.echo(f"{len(labels)} người nói / speakers: " + ", ".join(lbl.name for lbl in labels.values()), err=True)
+        labels = transcript.speakers.values()
+        click.echo(f"{len(labels)} người nói / speakers: " + ", ".join(lbl.name for lbl in labels), err=True)
+    else:
+        transcript = pipeline.run(file, options)
     out_dir = out_dir or file.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     segments = []
@@ -697,12 +692,7 @@ def transcribe(
                 bar.update(max(0, int(seconds) - done))
                 done = max(done, int(seconds))
 
-            decoded = transcriber.transcribe_file(file, options, progress)
-            if diarization is not None:
-                from speech.speakers import attribute
-
-                decoded = (replace(s, speaker=labels[c].name if c in labels else None) for s, c in attribute(decoded, diarization))
-            for seg in decoded:
+            for seg, _cluster in transcript.lines(progress):
                 writer.write(seg)
                 segments.append(seg)
                 who = f" {seg.speaker}:" if seg.speaker else ""

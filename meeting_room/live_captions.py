@@ -6,6 +6,13 @@ participant, a replayed file) gets a ``speech.live.LiveStream`` in its own worke
 a bounded queue: a source that produces faster than it can be transcribed loses its oldest audio
 (counted and logged), never blocks the event loop or the other sources.
 
+Every source goes through one ``LiveCaptions.feed(meeting, source, samples, rate, wall_time)``:
+it resamples to 16 kHz (on the source's worker) and keeps the clock. Caption times are seconds
+since the pass's start (its ``origin``): a source's stream starts at the wall-clock time of its
+first sample and then counts its samples; when audio goes missing for longer than ``GAP_S`` (an
+input away, a muted participant, a stalled sender) the stream finishes what was said and starts
+again at the wall clock. So the room, calls, replays and the audio WebSocket line up in one pass.
+
 Who spoke: a remote participant's audio is theirs; a microphone channel mapped to a member is
 theirs; otherwise the utterance's voiceprint joins an online speaker cluster ("Người nói N"),
 named after an enrolled member when the voice matches.
@@ -18,10 +25,14 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from hardware.media import SAMPLE_RATE, AudioChunk
+from hardware.replay import replay
+from hardware.resample import Resampler
 from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -39,7 +50,37 @@ from speech.voiceprint import VoiceEncoder, VoiceGallery
 log = logging.getLogger(__name__)
 LIVE_STATES = (MeetingState.SCHEDULED, MeetingState.OPEN, MeetingState.IN_SESSION, MeetingState.ADJOURNED)
 QUEUE_CHUNKS = 3000  # per source: ~60 s of 20 ms chunks (room inputs deliver 20 ms blocks)
+BATCH_PIECES = 100  # a worker takes up to this many queued chunks at once
 MIN_VOICE_S = 1.0  # shorter utterances join the previous speaker's cluster
+GAP_S = 0.5  # a source silent on the wall clock this much longer than its audio lasted restarts at the wall clock
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """Where live audio comes from: a room input (one seat's ``channel``, or the input's mix), a
+    remote participant's own voice (``member_id``), a replayed recording, the audio WebSocket."""
+
+    name: str = "room"
+    channel: int | None = None  # the microphone channel: its seat's member is the speaker
+    member_id: str | None = None  # the remote participant whose voice this is
+
+    @property
+    def key(self) -> str:
+        if self.member_id:
+            return f"member:{self.member_id}"
+        return f"{self.name or 'room'}:{self.channel if self.channel is not None else 'mix'}"
+
+
+@dataclass(frozen=True)
+class _Piece:
+    samples: np.ndarray  # mono float32 at ``rate``
+    rate: int
+    start: float  # seconds of the pass
+    restart: bool  # a new stream begins here (the source's first audio, or audio after a gap)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
 
 
 @dataclass
@@ -58,37 +99,88 @@ class _Meeting:
 
 
 class _Worker(threading.Thread):
-    def __init__(self, owner: LiveCaptions, meeting: _Meeting, key: str, stream: LiveStream, member_id: str | None) -> None:
-        super().__init__(name=f"captions-{key}", daemon=True)
-        self.owner, self.meeting, self.key, self.stream, self.member_id = owner, meeting, key, stream, member_id
-        self.queue: queue.Queue[AudioChunk | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
-        self.dropped_s = 0.0
+    """One source's captions: its queue, its clock (kept by ``feed`` under the meeting's lock) and,
+    on this thread, its resampler and ``LiveStream``."""
 
-    def put(self, chunk: AudioChunk) -> None:
+    def __init__(self, owner: LiveCaptions, meeting: _Meeting, source: AudioSource) -> None:
+        super().__init__(name=f"captions-{source.key}", daemon=True)
+        self.owner, self.meeting, self.source = owner, meeting, source
+        self.queue: queue.Queue[_Piece | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self.dropped_s = 0.0
+        self.next_s: float | None = None  # seconds of the pass of the source's next sample
+        self.stream: LiveStream | None = None
+        self._resampler: Resampler | None = None
+
+    @property
+    def position(self) -> float:
+        return self.stream.position if self.stream is not None else 0.0
+
+    def place(self, samples: np.ndarray, rate: int, at_s: float) -> _Piece:
+        """The piece's time in the pass: where the source's audio so far ends, or ``at_s`` (its wall
+        clock) when that is over ``GAP_S`` later (audio went missing) or this is the first."""
+        if self.next_s is None or at_s - self.next_s > GAP_S:
+            piece = _Piece(samples, rate, at_s, True)
+        else:  # earlier than its audio so far ends (a sender ahead of real time, jitter): it follows on
+            piece = _Piece(samples, rate, self.next_s, False)
+        self.next_s = piece.start + piece.duration
+        return piece
+
+    def put(self, piece: _Piece) -> None:
         while True:
             try:
-                self.queue.put_nowait(chunk)
+                self.queue.put_nowait(piece)
                 return
             except queue.Full:
                 try:
                     old = self.queue.get_nowait()
                     if old is not None:
                         self.dropped_s += old.duration
-                        log.warning("live captions %s: behind real time, dropped %.1f s so far", self.key, self.dropped_s)
+                        log.warning("live captions %s: behind real time, dropped %.1f s so far", self.source.key, self.dropped_s)
                 except queue.Empty:
                     pass
 
     def run(self) -> None:
         while True:
-            chunk = self.queue.get()
-            try:
-                captions = self.stream.flush() if chunk is None else self.stream.feed(chunk)
-                for caption in captions:
-                    self.owner._deliver(self.meeting, caption, self.member_id)
-            except Exception:  # one bad chunk must not end the meeting's captions
-                log.exception("live captions %s failed on a chunk", self.key)
-            if chunk is None:
+            pieces = [self.queue.get()]
+            while pieces[-1] is not None and len(pieces) < BATCH_PIECES:  # all that waits, in one go: fewer calls when behind
+                try:
+                    pieces.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            for piece in _joined(pieces):
+                try:
+                    for caption in self._captions(piece):
+                        self.owner._deliver(self.meeting, caption, self.source.member_id)
+                except Exception:  # one bad chunk must not end the meeting's captions
+                    log.exception("live captions %s failed on a chunk", self.source.key)
+            if pieces[-1] is None:
                 return
+
+    def _captions(self, piece: _Piece | None) -> list[Caption]:
+        if piece is None:
+            return self.stream.flush() if self.stream is not None else []
+        out: list[Caption] = []
+        stream = self.stream
+        if piece.restart or stream is None:  # what was said before the gap is finished first
+            out += stream.flush() if stream is not None else []
+            stream = self.stream = LiveStream(self.owner._transcriber, self.source.key, self.owner.options, self.source.channel)
+            self._resampler = None
+        if self._resampler is None or self._resampler.rate_in != piece.rate:
+            self._resampler = Resampler(piece.rate, SAMPLE_RATE)
+        samples = self._resampler(piece.samples)
+        return out + stream.feed(AudioChunk(samples, piece.start, self.source.name, self.source.channel))
+
+
+def _joined(pieces: list[_Piece | None]) -> list[_Piece | None]:
+    """Pieces that follow on (no restart, the same rate) joined into one."""
+    out: list[_Piece | None] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        if piece is not None and last is not None and not piece.restart and piece.rate == last.rate:
+            out[-1] = _Piece(np.concatenate([last.samples, piece.samples]), last.rate, last.start, last.restart)
+        else:
+            out.append(piece)
+    return out
 
 
 class LiveCaptions:
@@ -103,11 +195,6 @@ class LiveCaptions:
     def active(self, meeting_id: str) -> str | None:
         m = self._meetings.get(meeting_id)
         return m.pass_id if m else None
-
-    def origin(self, meeting_id: str) -> float | None:
-        """Wall-clock time of second 0 of the meeting's live pass (None: no pass running)."""
-        m = self._meetings.get(meeting_id)
-        return m.origin if m else None
 
     def start(self, actor: Actor | None, meeting_id: str, channels: dict[int, str] | None = None, origin: float | None = None) -> str:
         """Open the meeting's live pass (the chair or secretary; None = the system). Idempotent.
@@ -146,30 +233,55 @@ class LiveCaptions:
             self._transcriber = transcriber
         return pass_id
 
-    def feed(self, meeting_id: str, chunk: AudioChunk, member_id: str | None = None) -> None:
-        """Thread-safe. ``member_id``: the remote participant whose audio this is."""
+    def feed(self, meeting_id: str, source: AudioSource, samples: np.ndarray, rate: int, wall_time: float) -> None:
+        """Thread-safe and quick (the event loop calls it): mono float32 ``samples`` at ``rate`` Hz
+        from ``source``, ``wall_time`` the ``time.time()`` of their first sample."""
         meeting = self._meetings.get(meeting_id)
         if meeting is None:
             raise ConflictError("Phụ đề trực tiếp chưa được bật cho cuộc họp này", "Live captions are not started for this meeting")
-        key = f"member:{member_id}" if member_id else f"{chunk.source or 'room'}:{chunk.channel if chunk.channel is not None else 'mix'}"
         with meeting.lock:
-            worker = meeting.workers.get(key)
+            worker = meeting.workers.get(source.key)
             if worker is None:
-                stream = LiveStream(self._transcriber, key, self.options, chunk.channel)
-                worker = meeting.workers[key] = _Worker(self, meeting, key, stream, member_id)
+                worker = meeting.workers[source.key] = _Worker(self, meeting, source)
                 worker.start()
-        worker.put(chunk)
+            piece = worker.place(np.asarray(samples, np.float32).reshape(-1), rate, wall_time - meeting.origin)
+        worker.put(piece)
 
-    def end_source(self, meeting_id: str, key_source: str, channel: int | None = None, member_id: str | None = None) -> None:
+    def feed_pcm16(self, meeting_id: str, source: AudioSource, data: bytes) -> None:
+        """Audio as the WebSocket carries it (16 kHz mono little-endian 16-bit PCM), just arrived:
+        its last sample was captured about now. ``ValueError`` for an odd number of bytes."""
+        samples = pcm16(data)
+        self.feed(meeting_id, source, samples, SAMPLE_RATE, time.time() - len(samples) / SAMPLE_RATE)
+
+    def replay(self, meeting_id: str, pass_id: str, path: Path, source: AudioSource, speed: float = 1.0) -> threading.Thread:
+        """Play a recording (``source.channel`` of it, or its mix) into the pass ``pass_id`` at
+        real-time pace (``speed`` times faster), as a room microphone would, on a thread of its own;
+        it ends with the file or with the pass."""
+
+        def run() -> None:
+            began = time.time()
+            chunks = replay(path, speed=speed, channel=source.channel, source=source.name, stop=lambda: self.active(meeting_id) != pass_id)
+            try:
+                for chunk in chunks:
+                    self.feed(meeting_id, source, chunk.samples, chunk.sample_rate, began + chunk.start / speed)
+            except ConflictError:
+                return  # the pass was stopped meanwhile
+            if self.active(meeting_id) == pass_id:
+                self.end_source(meeting_id, source)
+
+        thread = threading.Thread(target=run, name=f"replay-{source.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def end_source(self, meeting_id: str, source: AudioSource) -> None:
         """A source ended (file finished, participant left): finish what was being said."""
         meeting = self._meetings.get(meeting_id)
-        key = f"member:{member_id}" if member_id else f"{key_source or 'room'}:{channel if channel is not None else 'mix'}"
-        if meeting is not None and (worker := meeting.workers.get(key)) is not None:
+        if meeting is not None and (worker := meeting.workers.get(source.key)) is not None:
             worker.queue.put(None)
             worker.join(timeout=120)  # stays listed until done, so that stop() waits for it too
             with meeting.lock:
-                if meeting.workers.get(key) is worker:
-                    del meeting.workers[key]
+                if meeting.workers.get(source.key) is worker:
+                    del meeting.workers[source.key]
 
     def stop(self, actor: Actor | None, meeting_id: str) -> str | None:
         """Finish every source and close the live pass; returns its id (None if none was running)."""
@@ -185,7 +297,7 @@ class LiveCaptions:
             worker.queue.put(None)
         for worker in list(meeting.workers.values()):
             worker.join(timeout=120)
-            audio_s = max(audio_s, worker.stream.position)
+            audio_s = max(audio_s, worker.position)
         transcripts.end_pass(self.store, meeting_id, meeting.pass_id, "completed", audio_s)
         return meeting.pass_id
 
@@ -229,7 +341,7 @@ class LiveCaptions:
         mapped = member_id or (meeting.channels.get(caption.channel) if caption.channel is not None else None)
         if mapped is not None:
             cluster = f"member-{mapped}"
-            source = "remote" if member_id else "channel"
+            source: Literal["remote", "channel"] = "remote" if member_id else "channel"
             if cluster not in meeting.named:
                 spec = SpeakerSpec(cluster=cluster, name=meeting.names.get(mapped, mapped), member_id=mapped, source=source)
                 self._name(meeting, spec)
@@ -264,9 +376,8 @@ class LiveCaptions:
         return self._encoder
 
 
-def pcm16_chunk(data: bytes, start: float, source: str, channel: int | None = None) -> AudioChunk:
-    """Little-endian 16-bit mono PCM at 16 kHz (what the audio WebSocket carries) as a chunk."""
+def pcm16(data: bytes) -> np.ndarray:
+    """Little-endian 16-bit PCM (what the audio WebSocket carries) as float32 samples."""
     if len(data) % 2:
         raise ValueError("PCM16 data must have an even number of bytes")
-    samples = np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
-    return AudioChunk(samples, start, source, channel)
+    return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0

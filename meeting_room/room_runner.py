@@ -16,7 +16,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,16 +28,16 @@ from hardware.camera import Camera
 from hardware.config import RoomConfig
 from hardware.errors import HardwareError
 from hardware.loudspeaker import Loudspeaker
-from hardware.media import SAMPLE_RATE, AudioChunk, Frame
+from hardware.media import Frame
 from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
 from meeting_room import events as ev
 from meeting_room.calls import Calls
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, NotFoundError
+from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.live_captions import LiveCaptions
+from meeting_room.live_captions import AudioSource, LiveCaptions
 from meeting_room.recordings import RecordingFiles
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
@@ -64,12 +64,8 @@ class _Live:
     folder: Path
     t0: float  # wall-clock time of the recording's first sample: second 0 of the meeting's audio
     recorders: dict[str, SegmentRecorder] = field(default_factory=dict)
-    resamplers: dict[tuple[str, int], Resampler] = field(default_factory=dict)
-    mixers: dict[str, Resampler] = field(default_factory=dict)
     to_remote: dict[str, Resampler] = field(default_factory=dict)  # each input's mix at 48 kHz for the conference
-    origin: float = 0.0  # second 0 of the live captions (t0, unless a call started them earlier)
     captions: bool = False
-    last_wall: dict[str, float] = field(default_factory=dict)
     watchers: list[tuple[object, threading.Thread]] = field(default_factory=list)
 
 
@@ -209,7 +205,6 @@ class RoomRunner:
         if self.captions_on and self.config.microphones:
             try:
                 self.captions.start(None, meeting_id, self._channel_members(meeting_id), origin=t0)
-                live.origin = self.captions.origin(meeting_id) or t0
                 live.captions = True
             except (MeetingRoomError, HardwareError) as exc:
                 log.error("room %s: live captions off: %s", self.room_name, getattr(exc, "message_en", exc))
@@ -314,22 +309,15 @@ class RoomRunner:
                     rs = live.to_remote.setdefault(mc.name, Resampler(block.sample_rate, RATE))
                     self.calls.room_audio(live.meeting_id, mc.name, rs(block.samples.mean(axis=1)), block.start)
 
-    def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: dict[int, object]) -> None:
-        last = live.last_wall.get(name)
-        if last is not None and abs(wall - last) > 0.25:  # the input was away: its captions restart at the new time
-            for ch in seats or [None]:
-                self.captions.end_source(live.meeting_id, name, None if ch is None else self.base[name] + ch)
-            live.resamplers = {k: v for k, v in live.resamplers.items() if k[0] != name}
-            live.mixers.pop(name, None)
-        live.last_wall[name] = wall + len(samples) / rate
-        start = wall - live.origin
-        if seats:  # one seat per channel: each is its own caption stream, its member the speaker
-            for ch in seats:
-                rs = live.resamplers.setdefault((name, ch), Resampler(rate, SAMPLE_RATE))
-                self.captions.feed(live.meeting_id, AudioChunk(rs(samples[:, ch]), start, name, self.base[name] + ch))
-        else:  # a room mix: one stream, speakers told apart by voice
-            rs = live.mixers.setdefault(name, Resampler(rate, SAMPLE_RATE))
-            self.captions.feed(live.meeting_id, AudioChunk(rs(samples.mean(axis=1)), start, name, None))
+    def _caption(self, live: _Live, name: str, samples: np.ndarray, wall: float, rate: int, seats: Mapping[int, object]) -> None:
+        try:
+            if seats:  # one seat per channel: each is its own caption stream, its member the speaker
+                for ch in seats:
+                    self.captions.feed(live.meeting_id, AudioSource(name, self.base[name] + ch), samples[:, ch], rate, wall)
+            else:  # a room mix: one stream, speakers told apart by voice
+                self.captions.feed(live.meeting_id, AudioSource(name), samples.mean(axis=1), rate, wall)
+        except ConflictError:  # the chair stopped the captions: the recording goes on
+            live.captions = False
 
     # --- cameras ------------------------------------------------------------------------------------
 

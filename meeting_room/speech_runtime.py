@@ -11,6 +11,7 @@ from meeting_room.settings import Settings
 from speech.asr import Transcriber
 from speech.diarization import Diarizer
 from speech.models import DEFAULT_CLUSTERING, ModelStore
+from speech.pipeline import SpeechPipeline
 from speech.voiceprint import VoiceEncoder, VoiceGallery, VoiceRules
 
 _lock = threading.Lock()
@@ -44,6 +45,15 @@ def transcriber(settings: Settings, live: bool = False) -> Transcriber:
     with _lock:
         folder = model_store(settings).resolve(settings.asr_live_model if live else settings.asr_model)
         return _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
+
+
+def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = True) -> SpeechPipeline:
+    """The models of a transcription of a recording: the Whisper ``model`` (default: the asr_model
+    setting) and, with ``diarize``, the diarization pipeline (loaded only then)."""
+    with _lock:
+        folder = model_store(settings).resolve(model or settings.asr_model)
+        whisper = _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
+    return SpeechPipeline(whisper, diarizer(settings) if diarize else None)
 
 
 def diarizer(settings: Settings) -> Diarizer:

@@ -24,7 +24,6 @@ from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
-from meeting_room.events import SpeakerSpec
 from meeting_room.recordings import RecordingFiles
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
@@ -33,7 +32,6 @@ from meeting_room.store import Store
 from speech.asr import AsrOptions, build_prompt
 from speech.diarization import DiarizationOptions
 from speech.errors import SpeechError
-from speech.speakers import attribute, name_clusters
 
 log = logging.getLogger(__name__)
 
@@ -190,38 +188,24 @@ class TranscriptionJobs:
             ends = select(t.TranscriptLine.channel, func.max(t.TranscriptLine.end)).where(t.TranscriptLine.pass_id == spec.pass_id)
             done = {ch: end or 0.0 for ch, end in session.execute(ends.group_by(t.TranscriptLine.channel))}
         path = self.files.open(recording.sha256)
-        transcriber = speech_runtime.transcriber(self.settings)
+        pipeline = speech_runtime.pipeline(self.settings, diarize=not spec.channels)
         options = AsrOptions(
             beam_size=self.settings.asr_beam_size,
             initial_prompt=build_prompt(list(names.values()), [meeting.title, *titles]),
             temperature_fallback=self.settings.asr_temperature_fallback,
         )
-        if spec.channels:  # one microphone per seat: the channel is the speaker
-            specs = [
-                SpeakerSpec(cluster=f"channel-{ch}", name=names.get(member, member), member_id=member, source="channel")
-                for ch, member in spec.channels
-                if f"channel-{ch}" not in known_speakers
-            ]
-            transcripts.add_speakers(self.store, spec.meeting_id, spec.pass_id, specs)
-            for ch, _member in spec.channels:
-                for segment in transcriber.transcribe_file(path, options, channel=ch, start_s=done.get(ch, 0.0)):
-                    self._check_cancel(spec)
-                    transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, f"channel-{ch}")
-            return recording.duration_s
-        diarizer = speech_runtime.diarizer(self.settings)
-        diarization = diarizer.diarize_file(path, DiarizationOptions(num_speakers=spec.num_speakers))
+        transcript = pipeline.run(
+            path, options, diarization=DiarizationOptions(num_speakers=spec.num_speakers), gallery=gallery if len(gallery) else None,
+            names=names, channels=dict(spec.channels), done=done,
+        )  # fmt: skip
         self._check_cancel(spec)
-        labels = name_clusters(diarization, gallery if len(gallery) else None, names)
         new = [
-            transcripts.spec_of(label, "voice" if label.member_id else "anonymous")
-            for label in labels.values()
+            transcripts.spec_of(label, "channel" if spec.channels else "voice" if label.member_id else "anonymous")
+            for label in transcript.speakers.values()
             if label.cluster not in known_speakers
         ]
         transcripts.add_speakers(self.store, spec.meeting_id, spec.pass_id, new)
-        start = max(done.values(), default=0.0)
-        for segment, cluster in attribute(transcriber.transcribe_file(path, options, start_s=start), diarization):
+        for segment, cluster in transcript.lines():
             self._check_cancel(spec)
-            if segment.end <= start:
-                continue  # decoded again at the seam of a resume
             transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, cluster)
-        return diarization.duration
+        return transcript.diarization.duration if transcript.diarization is not None else recording.duration_s

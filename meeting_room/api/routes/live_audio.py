@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +16,7 @@ from meeting_room.api.routes.files import recording_files
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
-from meeting_room.live_captions import LiveCaptions, pcm16_chunk
+from meeting_room.live_captions import AudioSource, LiveCaptions
 from meeting_room.store import Store
 
 router = APIRouter(tags=["transcripts"])
@@ -62,8 +61,6 @@ def stop_live(meeting_id: str, request: Request, actor: ActorDep) -> LiveOut:
 @router.post("/api/meetings/{meeting_id}/live/replay", status_code=202)
 def replay_recording(meeting_id: str, body: ReplayIn, request: Request, store: StoreDep, actor: ActorDep) -> LiveOut:
     """Play a stored recording into the live captions at real-time pace (``speed`` faster), as a room microphone would."""
-    from hardware.replay import replay
-
     captions = captions_of(request)
     pass_id = captions.start(actor, meeting_id)
     with store.read() as session:
@@ -73,17 +70,7 @@ def replay_recording(meeting_id: str, body: ReplayIn, request: Request, store: S
                 f"Không có bản ghi {body.recording_id}", f"No recording {body.recording_id}", recording_id=body.recording_id
             )
     path = recording_files(request).open(r.sha256)
-    source = f"replay-{r.id[:8]}"
-
-    def run() -> None:
-        for chunk in replay(
-            path, speed=body.speed, channel=body.channel, source=source, stop=lambda: captions.active(meeting_id) != pass_id
-        ):
-            captions.feed(meeting_id, chunk)
-        if captions.active(meeting_id) == pass_id:
-            captions.end_source(meeting_id, source, body.channel)
-
-    threading.Thread(target=run, name=f"replay-{r.id[:8]}", daemon=True).start()
+    captions.replay(meeting_id, pass_id, path, AudioSource(f"replay-{r.id[:8]}", body.channel), body.speed)
     return LiveOut(pass_id=pass_id)
 
 
@@ -110,8 +97,7 @@ async def live_audio(
         await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
         return
-    member_id = actor.member_id if remote else None
-    position = 0.0
+    sender = AudioSource(source, channel, actor.member_id if remote else None)
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     async with live_of(ws).watching(token, actor) as live:
@@ -125,22 +111,19 @@ async def live_audio(
                 if not data:
                     continue
                 try:
-                    chunk = pcm16_chunk(data, position, source, channel)
+                    captions.feed_pcm16(meeting_id, sender, data)
                 except ValueError as exc:
                     await ws.send_json(
                         {"kind": "error", "error": {"code": "invalid_audio", "message": "Dữ liệu PCM16 lẻ byte", "message_en": str(exc)}}
                     )
                     continue
-                position = chunk.end
-                try:
-                    captions.feed(meeting_id, chunk, member_id)
                 except MeetingRoomError:
                     break  # captions were stopped
         except WebSocketDisconnect:
             pass
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.get_running_loop().run_in_executor(None, captions.end_source, meeting_id, source, channel, member_id)
+                await asyncio.get_running_loop().run_in_executor(None, captions.end_source, meeting_id, sender)
             if live.ending is not None:  # the sender's session ended: no more audio under their name
                 with contextlib.suppress(Exception):
                     await ws.send_json({"kind": "error", "error": live.ending.error()})

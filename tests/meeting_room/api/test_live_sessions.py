@@ -183,7 +183,7 @@ def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: W
     captions = client.app.state.captions  # type: ignore[attr-defined]
     fed: list[object] = []
     monkeypatch.setattr(captions, "active", lambda meeting_id: "pass-1")
-    monkeypatch.setattr(captions, "feed", lambda meeting_id, chunk, member_id=None: fed.append(chunk))
+    monkeypatch.setattr(captions, "feed", lambda meeting_id, source, samples, rate, wall_time: fed.append(samples))
     monkeypatch.setattr(captions, "end_source", lambda *args: None)
     chair = login(client, "chair")
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/live/audio?source=ban-hop", headers=chair) as ws:
