@@ -4,7 +4,7 @@
 
 Both databases are built through the real store and services (members, a room, meetings scheduled,
 opened, attended, with agenda items, a PDF document, transcript lines and a closing), then backed up
-with ``meeting_room.backup.backup`` and restored into an empty data directory (and, for PostgreSQL,
+with ``meeting_room.operations.backup.backup`` and restored into an empty data directory (and, for PostgreSQL,
 the empty database DST_URL) with ``restore``, and verified (``Store.verify``: the whole chain).
 Prints the machine's core count, the sizes and the times.
 """
@@ -27,12 +27,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
-from meeting_room.backup import backup, restore  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.demo import load_demo  # noqa: E402
-from meeting_room.documents import DocumentFiles  # noqa: E402
-from meeting_room.integrity import check_database  # noqa: E402
+from meeting_room.files.documents import DocumentFiles  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
+from meeting_room.operations.backup import backup, restore  # noqa: E402
+from meeting_room.operations.integrity import check_database  # noqa: E402
 from meeting_room.roles import Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import agenda, attendance, bodies, documents, meetings, members, rooms, transcripts  # noqa: E402

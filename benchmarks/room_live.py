@@ -37,9 +37,9 @@ from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
+from meeting_room.files.recordings import RecordingFiles  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
 from meeting_room.live_captions import LiveCaptions  # noqa: E402
-from meeting_room.recordings import RecordingFiles  # noqa: E402
 from meeting_room.roles import MeetingRole, Role  # noqa: E402
 from meeting_room.room_runner import RoomRunner  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402

@@ -29,7 +29,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from meeting_room.db import make_engine, migrate  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
-from meeting_room.search_index import Filters, search  # noqa: E402
+from meeting_room.reads.search_index import Filters, search  # noqa: E402
 from meeting_room.store import Store  # noqa: E402
 from transcripts.search import parse_query  # noqa: E402
 from transcripts.text import fold, nfc  # noqa: E402

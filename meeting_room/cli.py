@@ -42,7 +42,7 @@ def _friendly(fn: F) -> F:
             click.echo(f"Lỗi: {err.message_vi}\nError: {err.message_en}", err=True)
             sys.exit(2)
         except (OSError, DBAPIError) as exc:
-            from meeting_room.health import disk_full_error, is_disk_full
+            from meeting_room.operations.health import disk_full_error, is_disk_full
 
             if not is_disk_full(exc):
                 raise
@@ -166,7 +166,7 @@ def _serve(settings: Settings) -> None:
     url = f"{scheme}://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
     ssl: dict[str, str] = {}
     if settings.https:
-        from meeting_room.tls import ensure_tls, how_to_trust
+        from meeting_room.operations.tls import ensure_tls, how_to_trust
 
         files = ensure_tls(settings)
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
@@ -186,7 +186,7 @@ def tls() -> None:
 @_friendly
 def tls_export_ca_key(ctx: click.Context, destination: Path) -> None:
     """Move the local CA's key to DESTINATION (e.g. a USB stick) and remove it from the server."""
-    from meeting_room.tls import export_ca_key
+    from meeting_room.operations.tls import export_ca_key
 
     export_ca_key(_settings(ctx), destination)
     click.echo(
@@ -203,7 +203,7 @@ def tls_export_ca_key(ctx: click.Context, destination: Path) -> None:
 @_friendly
 def tls_renew(ctx: click.Context, ca_key: Path) -> None:
     """Issue the server's certificate with a CA key kept off the server (restart the server after)."""
-    from meeting_room.tls import renew
+    from meeting_room.operations.tls import renew
 
     files = renew(_settings(ctx), ca_key)
     click.echo(
@@ -236,8 +236,8 @@ def verify(ctx: click.Context) -> None:
 
 
 def _verify_all(settings: Settings, store: Any) -> bool:
-    from meeting_room.integrity import check_files
-    from meeting_room.minutes_files import MinutesFiles
+    from meeting_room.files.minutes_files import MinutesFiles
+    from meeting_room.operations.integrity import check_files
     from meeting_room.services.archive import verify_all
     from meeting_room.services.polls import verify_polls
 
@@ -278,7 +278,7 @@ def _verify_all(settings: Settings, store: Any) -> bool:
 def backup(ctx: click.Context, dest: Path) -> None:
     """Back up the database (consistent, while the server runs), the data directory's files and the
     settings into DEST (new or empty), with a manifest of SHA-256 sums."""
-    from meeting_room.backup import backup as make_backup
+    from meeting_room.operations.backup import backup as make_backup
     from meeting_room.server import open_store
 
     settings = _settings(ctx)
@@ -295,7 +295,7 @@ def backup(ctx: click.Context, dest: Path) -> None:
 @_friendly
 def restore(ctx: click.Context, src: Path) -> None:
     """Restore a backup into an EMPTY data directory and database, then verify everything."""
-    from meeting_room.backup import restore as do_restore
+    from meeting_room.operations.backup import restore as do_restore
     from meeting_room.server import open_store
 
     settings = _settings(ctx)

@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room import search_index
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import RUNNING, MeetingState
+from meeting_room.reads import search_index
 from meeting_room.roles import MeetingRole
 from voting import PollState
 

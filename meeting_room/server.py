@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DatabaseError
 
 from meeting_room import auth
-from meeting_room.datadir import private_umask, secure_sqlite_files, secure_tree
 from meeting_room.db import make_engine, migrate
-from meeting_room.integrity import check_database, damaged, is_damage, quick_check
+from meeting_room.operations.datadir import private_umask, secure_sqlite_files, secure_tree
+from meeting_room.operations.integrity import check_database, damaged, is_damage, quick_check
 from meeting_room.roles import Role
 from meeting_room.services.members import create_member
 from meeting_room.settings import Settings

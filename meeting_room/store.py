@@ -33,8 +33,8 @@ from meeting_room.chain import GENESIS, ChainLink, ChainReport, StoredEvent, can
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
 from meeting_room.errors import ConflictError, SealedError
 from meeting_room.events import EventPayload, parse_payload
-from meeting_room.health import disk_full_error, is_disk_full
 from meeting_room.notify import Notifier
+from meeting_room.operations.health import disk_full_error, is_disk_full
 
 log = logging.getLogger(__name__)
 

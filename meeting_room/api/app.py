@@ -45,16 +45,16 @@ from meeting_room.api.routes import (
 from meeting_room.api.routes import recordings as recording_routes
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
-from meeting_room.backup import Backups
 from meeting_room.bus import SubscriberOverflow
 from meeting_room.calls import Calls
-from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError
-from meeting_room.health import report as health_report
+from meeting_room.files.documents import DocumentFiles
+from meeting_room.files.minutes_files import MinutesFiles
+from meeting_room.files.recordings import RecordingFiles
 from meeting_room.live_captions import LiveCaptions
-from meeting_room.minutes_files import MinutesFiles
+from meeting_room.operations.backup import Backups
+from meeting_room.operations.health import report as health_report
 from meeting_room.poll_timer import PollTimer
-from meeting_room.recordings import RecordingFiles
 from meeting_room.room_runner import RoomRunner
 from meeting_room.settings import Settings
 from meeting_room.store import Store

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hardware import errors as hardware_errors
 from meeting_room import errors as e
-from meeting_room.health import disk_full_error, is_disk_full
+from meeting_room.operations.health import disk_full_error, is_disk_full
 from speech import errors as speech_errors
 from speech.voiceprint import VoiceEnrolmentError
 from transcripts import errors as transcript_errors

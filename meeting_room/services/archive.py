@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_overseer
 from meeting_room.db import tables as t
-from meeting_room.documents import DocumentFiles
 from meeting_room.errors import ConflictError
+from meeting_room.files.documents import DocumentFiles
+from meeting_room.files.minutes_files import MinutesFiles
+from meeting_room.files.recordings import RecordingFiles
 from meeting_room.lifecycle import MeetingState, check_transition
-from meeting_room.minutes_files import MinutesFiles
-from meeting_room.recordings import RecordingFiles
+from meeting_room.reads.transcript_reads import current_pass, lines
 from meeting_room.services import minutes as minutes_service
 from meeting_room.store import Store
-from meeting_room.transcript_reads import current_pass, lines
 from transcripts import archive
 from transcripts.archive import ArchiveReport
 

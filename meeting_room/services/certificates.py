@@ -8,7 +8,7 @@ from meeting_room import events as ev
 from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
 from meeting_room.errors import UploadTooLargeError
-from meeting_room.minutes_files import MinutesFiles
+from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 from transcripts.signing import CertificateInfo, certificate_info

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_view
 from meeting_room.db import tables as t
-from meeting_room.documents import DocumentFiles, clean_filename
 from meeting_room.errors import NotFoundError
+from meeting_room.files.documents import DocumentFiles, clean_filename
 from meeting_room.services.agenda import editable_meeting, item_of
 from meeting_room.store import Store
 from meeting_room.text import check_text

@@ -23,11 +23,11 @@ from meeting_room.access import Actor, get_meeting, meeting_role, oversees, requ
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
-from meeting_room.minutes_files import MinutesFiles
+from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from meeting_room.roles import MeetingRole
 from meeting_room.store import Store
-from meeting_room.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.minutes import (
     Attendance,
     Attendee,

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import get_meeting
-from meeting_room.documents import clean_filename
-from meeting_room.recordings import StoredRecording
+from meeting_room.files.documents import clean_filename
+from meeting_room.files.recordings import StoredRecording
 from meeting_room.store import Store
 
 

@@ -147,8 +147,8 @@ def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-
 
 
 def test_tls_ca_key_off_the_server_and_renewal(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from meeting_room.operations.tls import ensure_tls
     from meeting_room.settings import load_settings
-    from meeting_room.tls import ensure_tls
 
     ensure_tls(load_settings(data_dir=tmp_path / "var"))
     usb = tmp_path / "usb" / "ca.key"

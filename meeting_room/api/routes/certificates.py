@@ -10,12 +10,12 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from meeting_room import tls
 from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.files import minutes_files
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
+from meeting_room.operations import tls
 from meeting_room.services import certificates
 
 router = APIRouter(tags=["members"])

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
-from meeting_room.minutes_files import MinutesFiles
-from meeting_room.recordings import RecordingFiles
+from meeting_room.files.minutes_files import MinutesFiles
+from meeting_room.files.recordings import RecordingFiles
 from meeting_room.settings import Settings
 
 PDF = "application/pdf"

@@ -17,9 +17,9 @@ from meeting_room.api.routes.files import recording_files
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.db import tables as t
-from meeting_room.documents import clean_filename
 from meeting_room.errors import NotFoundError
-from meeting_room.recordings import RecordingFiles, media_type_of
+from meeting_room.files.documents import clean_filename
+from meeting_room.files.recordings import RecordingFiles, media_type_of
 from meeting_room.services import recordings
 from meeting_room.store import Store
 

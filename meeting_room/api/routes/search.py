@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from meeting_room import search_index
 from meeting_room.access import visible_meeting_ids
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.reads import search_index
 from transcripts.search import parse_query
 
 router = APIRouter(tags=["minutes", "search"])

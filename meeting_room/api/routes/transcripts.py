@@ -10,13 +10,13 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meeting_room import transcript_reads
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
+from meeting_room.reads import transcript_reads
 from meeting_room.services import transcripts
 from meeting_room.text import Name
 from meeting_room.transcription import TranscriptionJobs

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from fastapi.testclient import TestClient
 
 from meeting_room.api.app import create_app
+from meeting_room.operations.tls import ensure_tls
 from meeting_room.server import open_store
 from meeting_room.settings import Settings
-from meeting_room.tls import ensure_tls
 from tests.conftest import World, _settings, login, make_world
 from tests.pki import _build, member_cert, root_ca
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from meeting_room.api.app import create_app
 from meeting_room.api.headers import PAGE_CSP
 from meeting_room.api.routes.pages import PAGES
-from meeting_room.recordings import media_type_of
+from meeting_room.files.recordings import media_type_of
 from meeting_room.server import open_store
 from tests.conftest import PASSWORD, World, _settings, make_world
 

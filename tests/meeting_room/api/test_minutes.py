@@ -273,7 +273,7 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
 
 def test_search_index_on_postgresql_and_sqlite(any_world: World) -> None:
     """The same documents, the same query, the same hits on both engines; rebuild recreates the index."""
-    from meeting_room.search_index import Filters, search
+    from meeting_room.reads.search_index import Filters, search
     from transcripts.search import parse_query
 
     store = any_world.store

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from meeting_room import transcript_reads
+from meeting_room.reads import transcript_reads
 from meeting_room.server import open_store
 from meeting_room.services import transcripts
 from meeting_room.settings import Settings

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from meeting_room.tls import ensure_tls
+from meeting_room.operations.tls import ensure_tls
 from speech.audio import SAMPLE_RATE, read_all
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
 from tests.meeting_room.web.conftest import SHOTS, LiveServer, chromium, shot

@@ -34,11 +34,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from meeting_room import __version__
-from meeting_room.datadir import private_umask, secure_tree
 from meeting_room.db import make_engine
 from meeting_room.db import tables as t
 from meeting_room.errors import BackupError
-from meeting_room.file_store import TEMPORARY_PREFIXES, sha256_file
+from meeting_room.files.file_store import TEMPORARY_PREFIXES, sha256_file
+from meeting_room.operations.datadir import private_umask, secure_tree
 from meeting_room.settings import BackupSchedule, Settings
 from meeting_room.store import Store
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from meeting_room.api.app import create_app
 from meeting_room.db import tables as t
-from meeting_room.health import is_disk_full
+from meeting_room.operations.health import is_disk_full
 from meeting_room.server import open_store
 from meeting_room.settings import load_settings
 from tests.conftest import World, login, make_world, snapshot

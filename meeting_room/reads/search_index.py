@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
-from meeting_room.transcript_reads import agenda_items_of, current_pass, lines
+from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.search import Query, snippet_html
 from transcripts.text import fold
 

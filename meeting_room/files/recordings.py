@@ -9,7 +9,7 @@ from typing import BinaryIO
 from hardware.errors import AudioError
 from hardware.media import measure_duration, probe
 from meeting_room.errors import UploadRejectedError
-from meeting_room.file_store import FileStore, Noun
+from meeting_room.files.file_store import FileStore, Noun
 
 # How far the declared length may be from the packets' (encoders round; VBR MP3 estimates).
 LENGTH_TOLERANCE_S = 2.0

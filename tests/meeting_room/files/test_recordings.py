@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from meeting_room.errors import UploadRejectedError
-from meeting_room.recordings import RecordingFiles
+from meeting_room.files.recordings import RecordingFiles
 
 RATE = 16_000
 

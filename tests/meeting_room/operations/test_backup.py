@@ -19,12 +19,12 @@ from sqlalchemy import select
 from meeting_room import events as ev
 from meeting_room.api.app import create_app
 from meeting_room.attendance import AttendanceStatus
-from meeting_room.backup import Backups, backup, check_backup
 from meeting_room.cli import main
 from meeting_room.db import tables as t
 from meeting_room.errors import BackupError
+from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState
-from meeting_room.minutes_files import MinutesFiles
+from meeting_room.operations.backup import Backups, backup, check_backup
 from meeting_room.server import open_store
 from meeting_room.services import attendance, meetings, polls
 from meeting_room.settings import BackupSchedule, Settings, load_settings

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meeting_room.errors import NotFoundError
-from meeting_room.file_store import FileStore, Noun, write_once
+from meeting_room.files.file_store import FileStore, Noun, write_once
 from meeting_room.settings import Settings
 from transcripts.fonts import FontSet, find_fonts, stamp_font
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError, UploadRejectedError, UploadTooLargeError
-from meeting_room.file_store import FileStore, Noun
-from meeting_room.minutes_files import MinutesFiles
-from meeting_room.recordings import RecordingFiles
+from meeting_room.files.documents import DocumentFiles
+from meeting_room.files.file_store import FileStore, Noun
+from meeting_room.files.minutes_files import MinutesFiles
+from meeting_room.files.recordings import RecordingFiles
 
 NOUN = Noun("Tệp thử", "test file")
 

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from meeting_room import tls
 from meeting_room.errors import SettingsError
+from meeting_room.operations import tls
 from tests.conftest import _settings
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from meeting_room.documents import DocumentFiles, clean_filename
 from meeting_room.errors import InvalidInputError, UploadRejectedError, UploadTooLargeError
+from meeting_room.files.documents import DocumentFiles, clean_filename
 from tests.meeting_room.api.test_documents import make_pdf
 
 
@@ -133,7 +133,7 @@ def test_a_deep_page_tree_is_refused_not_a_crash(tmp_path: Path) -> None:
 def test_a_decompression_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import zlib
 
-    from meeting_room import documents
+    from meeting_room.files import documents
 
     monkeypatch.setattr(documents, "MAX_DECODED_BYTES", 1 << 20)
     data = zlib.compress(b"\0" * (2 << 20), 9)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import insert
 
 from meeting_room.db import tables as t
-from meeting_room.search_index import Filters, search
+from meeting_room.reads.search_index import Filters, search
 from meeting_room.store import Store
 from transcripts.search import parse_query
 from transcripts.text import fold, nfc
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "minutes_vi"
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "minutes_vi"
 
 
 def _minutes(path: Path) -> list[str]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from meeting_room.documents import DocumentFiles
+from meeting_room.files.documents import DocumentFiles
+from meeting_room.operations.tls import ensure_tls
 from meeting_room.server import ensure_first_admin, open_store
 from meeting_room.settings import load_settings
-from meeting_room.tls import ensure_tls
 
 
 def _mode(path: Path) -> int:

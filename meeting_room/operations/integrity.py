@@ -120,10 +120,10 @@ class FileReport:
 
 def check_files(engine: Engine, settings: Settings) -> FileReport:
     """Every document, recording and signed minutes PDF the read models name: present, same SHA-256."""
-    from meeting_room.documents import DocumentFiles
-    from meeting_room.file_store import sha256_file
-    from meeting_room.minutes_files import MinutesFiles
-    from meeting_room.recordings import RecordingFiles
+    from meeting_room.files.documents import DocumentFiles
+    from meeting_room.files.file_store import sha256_file
+    from meeting_room.files.minutes_files import MinutesFiles
+    from meeting_room.files.recordings import RecordingFiles
 
     documents, recordings = DocumentFiles(settings.documents_dir, 0), RecordingFiles(settings.recordings_dir, 0)
     minutes = MinutesFiles.from_settings(settings)

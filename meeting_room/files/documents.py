@@ -14,7 +14,7 @@ from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 from meeting_room.errors import UploadRejectedError
-from meeting_room.file_store import FileStore, Noun
+from meeting_room.files.file_store import FileStore, Noun
 from meeting_room.text import check_text
 
 log = logging.getLogger(__name__)

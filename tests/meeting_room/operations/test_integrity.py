@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from meeting_room.cli import main
-from meeting_room.integrity import check_chain_tail, check_files
+from meeting_room.operations.integrity import check_chain_tail, check_files
 from meeting_room.server import open_store
 from meeting_room.settings import load_settings
 from tests.conftest import make_world
