@@ -188,7 +188,7 @@ def _number(table: dict[str, Any], key: str, where: str, default: float, low: fl
 
 
 def _int(table: dict[str, Any], key: str, where: str, default: int, low: int, high: int) -> int:
-    value = table.get(key, default)
+    value: object = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _bad(f"{where}.{key}", f"giá trị {value!r} không hợp lệ", f"{value!r} is out of range", f"an integer {low} to {high}")
     return value

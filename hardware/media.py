@@ -13,14 +13,18 @@ It sits at the bottom of the domain packages (README: "Who imports whom") and im
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from hardware.errors import AudioError, SourceError
+
+if TYPE_CHECKING:  # PyAV loads when a file is opened
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
 
 SAMPLE_RATE = 16_000
 
@@ -98,7 +102,7 @@ def measure_duration(path: str | Path) -> float:
         return float(ticks * stream.time_base) if stream.time_base is not None else 0.0
 
 
-def _open(path: str | Path):  # type: ignore[no-untyped-def]
+def _open(path: str | Path) -> InputContainer:
     import av
 
     p = Path(path)
@@ -114,7 +118,7 @@ def _open(path: str | Path):  # type: ignore[no-untyped-def]
         ) from None
 
 
-def _audio_stream(container, path: str | Path):  # type: ignore[no-untyped-def]
+def _audio_stream(container: InputContainer, path: str | Path) -> AudioStream:
     if not container.streams.audio:
         raise AudioError(f"{Path(path).name} không có âm thanh", f"{Path(path).name} has no audio track", path=str(path))
     return container.streams.audio[0]
@@ -122,7 +126,7 @@ def _audio_stream(container, path: str | Path):  # type: ignore[no-untyped-def]
 
 def decode(
     path: str | Path, rate: int = SAMPLE_RATE, *, channel: int | None = None, channels: int | None = None, strict: bool = False
-) -> Iterator[np.ndarray]:
+) -> Generator[np.ndarray, None, None]:
     """The one audio file decoder: the first audio stream resampled to ``rate``, as float32 arrays as
     they decode. Mono by default (all channels mixed); ``channel`` picks one; ``channels=n`` keeps the
     first n as columns, ``(frames, n)`` (a room recording replayed as its audio interface). A damaged

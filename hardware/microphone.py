@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from hardware.config import MicrophoneConfig
 from hardware.errors import AudioError, DeviceError
 from hardware.media import AudioChunk
 from hardware.replay import replay
+
+if TYPE_CHECKING:  # sounddevice loads PortAudio: only when a microphone opens
+    from sounddevice import InputStream
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.02  # 20 ms: the room reaches remote participants this much sooner (measured 213 -> see README)
@@ -138,7 +142,7 @@ class DeviceMicrophone(Microphone):
         self.retry_s, self.max_retry_s, self.stall_s = retry_s, max_retry_s, stall_s
         self.reconnects = 0
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> InputStream:
         import sounddevice as sd
 
         c = self.config
@@ -149,7 +153,7 @@ class DeviceMicrophone(Microphone):
             _count_open(+1)
         return stream
 
-    def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def _read(self, stream: InputStream) -> None:
         """Read until the device fails, stalls or the input is stopped."""
         c = self.config
         block = int(c.sample_rate * BLOCK_S)
@@ -203,7 +207,7 @@ class DeviceMicrophone(Microphone):
                 log.warning("microphone %s: PortAudio did not release the old stream; reopening anyway", self.name)
 
 
-def _close(stream) -> None:  # type: ignore[no-untyped-def]
+def _close(stream: InputStream) -> None:
     try:
         stream.close(ignore_errors=True)
     except Exception:

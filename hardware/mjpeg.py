@@ -38,7 +38,7 @@ def frames_of(source: Path | Sequence[np.ndarray | Path], fps: float = 10.0, max
                 if len(out) >= max_frames:
                     break
         return out
-    items = [source] if isinstance(source, Path) else list(source)
+    items: list[np.ndarray | Path] = [source] if isinstance(source, Path) else list(source)
     return [_jpeg(i if isinstance(i, np.ndarray) else np.asarray(Image.open(i).convert("RGB"))) for i in items]
 
 

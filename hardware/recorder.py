@@ -181,7 +181,9 @@ def segments(folder: Path, name: str) -> list[Segment]:
         try:
             with av.open(str(path)) as c:
                 s = c.streams.audio[0]
-                frames = int(s.duration * s.time_base * s.sample_rate) if s.duration else sum(f.samples for f in c.decode(s))
+                frames = (
+                    int(s.duration * s.time_base * s.sample_rate) if s.duration and s.time_base else sum(f.samples for f in c.decode(s))
+                )
                 found.append(Segment(path, int(m["ms"]) / 1000, frames, s.sample_rate, s.codec_context.channels))
         except (av.error.FFmpegError, IndexError) as exc:
             log.warning("recording %s: segment %s unreadable, skipped: %s", name, path.name, exc)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from meeting_room.bus import SubscriberOverflow
+from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.errors import MeetingRoomError
 from meeting_room.services import polls
 from meeting_room.store import Store
@@ -35,6 +35,8 @@ class PollTimer:
                     for poll_id, closes_at in polls.due_polls(session):
                         self._arm(loop, poll_id, closes_at)
                 async for event in sub.events():
+                    if isinstance(event, Transient):
+                        continue  # not subscribed to them
                     if event.type == "poll.opened" and event.data.get("closes_at"):
                         self._arm(loop, event.data["poll_id"], datetime.fromisoformat(event.data["closes_at"]))
                     elif event.type in ("poll.closed", "poll.cancelled"):

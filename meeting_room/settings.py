@@ -207,7 +207,7 @@ class Settings(BaseSettings):
 
     @field_validator("ice_servers")
     @classmethod
-    def _ice_servers_valid(cls, value: list) -> list:  # type: ignore[type-arg]
+    def _ice_servers_valid(cls, value: list[str | dict[str, str | list[str]]]) -> list[str | dict[str, str | list[str]]]:
         from webrtc.errors import IceConfigError
         from webrtc.ice import parse_ice_servers
 

@@ -49,7 +49,7 @@ def check_text(value: str, field: str, *, multiline: bool = False) -> str:
     return value
 
 
-def _validator(multiline: bool):  # type: ignore[no-untyped-def]
+def _validator(multiline: bool) -> AfterValidator:
     def check(value: str) -> str:
         bad = _bad_character(value, multiline)
         if bad is not None:

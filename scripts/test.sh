@@ -18,5 +18,7 @@ if [ -n "${CI:-}" ]; then
 fi
 say "lint: ruff check"
 "$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks scripts
+say "types: mypy"
+"$VENV/bin/python" -m mypy  # the packages and the strictness per package: [tool.mypy] in pyproject.toml
 say "running the test suite: pytest $* ($(nproc) cores)"
 exec "$VENV/bin/python" -m pytest "$@"

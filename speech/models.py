@@ -14,6 +14,7 @@ pipelines, so a site can drop in another one). The default is built from the wei
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -24,6 +25,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 from speech.errors import ModelError
 
@@ -159,7 +161,7 @@ class ModelStore:
 
     def assemble_base(self) -> Path:
         """Join the two parts of Whisper base from their packages, check the SHA-256, install atomically."""
-        sources = []
+        sources: list[Path] = []
         for package, part in _PARTS:
             data = _package_dir(package)
             if data is None or not (data / part).is_file():
@@ -176,9 +178,9 @@ class ModelStore:
         try:
             digest, size = hashlib.sha256(), 0
             with (tmp / "model.bin").open("wb") as out:
-                for part in sources:
-                    with part.open("rb") as fh:
-                        for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                for source in sources:
+                    with source.open("rb") as fh:
+                        for block in iter(functools.partial(fh.read, 1 << 20), b""):
                             digest.update(block)
                             size += len(block)
                             out.write(block)
@@ -319,7 +321,7 @@ class ModelStore:
 
 def _tokenizer_json(source: Path, out: Path) -> None:
     try:
-        from transformers import WhisperTokenizerFast
+        from transformers import WhisperTokenizerFast  # type: ignore[attr-defined]  # transformers 5 exports it lazily
 
         WhisperTokenizerFast.from_pretrained(str(source), local_files_only=True).backend_tokenizer.save(str(out / "tokenizer.json"))
     except Exception as exc:
@@ -330,14 +332,14 @@ def _tokenizer_json(source: Path, out: Path) -> None:
         ) from None
 
 
-def _write_campplus_checkpoint(klass: type, weights: Path, out: Path, torch: object) -> None:
+def _write_campplus_checkpoint(klass: type, weights: Path, out: Path, torch: ModuleType) -> None:
     """A checkpoint in the form ``pyannote.audio.Model.from_pretrained`` reads."""
     import lightning
     import pyannote.audio
     from pyannote.audio.core.task import Problem, Resolution, Specifications
 
     model = klass()
-    state = torch.load(str(weights), map_location="cpu", weights_only=True)  # type: ignore[attr-defined]
+    state = torch.load(str(weights), map_location="cpu", weights_only=True)
     model.campplus.load_state_dict(state, strict=True)
     checkpoint = {
         "state_dict": model.state_dict(),
@@ -349,15 +351,15 @@ def _write_campplus_checkpoint(klass: type, weights: Path, out: Path, torch: obj
             "specifications": Specifications(problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=10.0),
         },
     }
-    torch.save(checkpoint, str(out))  # type: ignore[attr-defined]
+    torch.save(checkpoint, str(out))
 
 
-def _write_neutral_plda(folder: Path, dimension: int, np: object, lda_dimension: int = 128) -> None:
+def _write_neutral_plda(folder: Path, dimension: int, np: ModuleType, lda_dimension: int = 128) -> None:
     """pyannote 4 loads a PLDA for every pipeline; AgglomerativeClustering never uses it. There is
     no PLDA trained for CAM++, so this one is the identity (it would make VBx plain cosine)."""
-    eye = np.eye(dimension, lda_dimension)  # type: ignore[attr-defined]
-    np.savez(folder / "xvec_transform.npz", mean1=np.zeros(dimension), mean2=np.zeros(lda_dimension), lda=eye)  # type: ignore[attr-defined]
-    np.savez(folder / "plda.npz", mu=np.zeros(lda_dimension), tr=np.eye(lda_dimension), psi=np.ones(lda_dimension))  # type: ignore[attr-defined]
+    eye = np.eye(dimension, lda_dimension)
+    np.savez(folder / "xvec_transform.npz", mean1=np.zeros(dimension), mean2=np.zeros(lda_dimension), lda=eye)
+    np.savez(folder / "plda.npz", mu=np.zeros(lda_dimension), tr=np.eye(lda_dimension), psi=np.ones(lda_dimension))
 
 
 def _write_manifest(folder: Path, name: str, source: str, sha256: str, size: int) -> None:

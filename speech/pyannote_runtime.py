@@ -32,8 +32,6 @@ def _without_extension() -> None:
     for name in [n for n in sys.modules if n == "torchaudio" or n.startswith("torchaudio.")]:
         del sys.modules[name]
     ext = types.ModuleType("torchaudio._extension")
-    ext._IS_TORCHAUDIO_EXT_AVAILABLE = False  # type: ignore[attr-defined]
-    ext._IS_ALIGN_AVAILABLE = False  # type: ignore[attr-defined]
 
     def fail_if_no_align(func: Callable[..., Any]) -> Callable[..., Any]:
         def refuse(*_args: Any, **_kwargs: Any) -> Any:
@@ -41,7 +39,7 @@ def _without_extension() -> None:
 
         return refuse
 
-    ext.fail_if_no_align = fail_if_no_align  # type: ignore[attr-defined]
+    vars(ext).update(_IS_TORCHAUDIO_EXT_AVAILABLE=False, _IS_ALIGN_AVAILABLE=False, fail_if_no_align=fail_if_no_align)
     sys.modules["torchaudio._extension"] = ext
     importlib.import_module("torchaudio")
 

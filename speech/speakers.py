@@ -10,7 +10,7 @@ import numpy as np
 
 from speech.diarization import Diarization
 from speech.transcript import Segment, Word
-from speech.voiceprint import VoiceGallery, unit
+from speech.voiceprint import VoiceGallery, VoiceMatch, unit
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def name_clusters(
     for t in diarization.turns:
         first[t.speaker] = min(first.get(t.speaker, t.start), t.start)
     order = sorted(first, key=lambda c: first[c])
-    matches = {}
+    matches: dict[str, tuple[str, VoiceMatch]] = {}
     if gallery is not None and len(gallery):
         for cluster in order:
             centroid = diarization.centroids.get(cluster)

@@ -83,11 +83,14 @@ class VoiceEncoder:
         if threads > 0:
             torch.set_num_threads(threads)
         try:
-            self.model = Model.from_pretrained(str(embedding_dir))
+            model = Model.from_pretrained(str(embedding_dir))
         except Exception as exc:
             raise ModelError(
                 f"Không nạp được mô hình giọng nói {embedding_dir}: {exc}", f"Cannot load the voice model {embedding_dir}: {exc}"
             ) from None
+        if model is None:
+            raise ModelError(f"Không nạp được mô hình giọng nói {embedding_dir}", f"Cannot load the voice model {embedding_dir}")
+        self.model: Model = model
         self.model.eval()
         self._lock = threading.Lock()
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from transcripts.errors import FontError
 
@@ -74,7 +75,13 @@ def register(fonts: FontSet) -> dict[str, str]:
         pdfmetrics.registerFontFamily(
             FAMILY, normal=names["regular"], bold=names["bold"], italic=names["italic"], boldItalic=names["bold_italic"]
         )
-        for bold, italic, face in ((0, 0, "regular"), (1, 0, "bold"), (0, 1, "italic"), (1, 1, "bold_italic")):
+        mappings: tuple[tuple[Literal[0, 1], Literal[0, 1], str], ...] = (
+            (0, 0, "regular"),
+            (1, 0, "bold"),
+            (0, 1, "italic"),
+            (1, 1, "bold_italic"),
+        )
+        for bold, italic, face in mappings:
             addMapping(FAMILY, bold, italic, names[face])
         _registered[FAMILY] = fonts
         return names

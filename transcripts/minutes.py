@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from transcripts.errors import MinutesError
 from transcripts.text import clean_line
@@ -210,7 +211,7 @@ def check_section_text(item: str, text: str) -> str:
     return cleaned
 
 
-def poll_table(result: dict, title: str, *, secret: bool) -> PollTable:
+def poll_table(result: dict[str, Any], title: str, *, secret: bool) -> PollTable:
     """A ``voting`` result (its JSON form) as a minutes table."""
     electorate = result.get("electorate", {})
     rows = tuple(

@@ -9,6 +9,7 @@ boxes landed so that signing places each signature exactly there.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -17,6 +18,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -104,7 +106,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
 
 
-def _cells(st: _Styles) -> list[tuple]:
+def _cells(st: _Styles) -> list[tuple[str, tuple[int, int], tuple[int, int], str]]:
     # a table sets its cells' font even when they hold paragraphs; the default is Helvetica, which
     # would then be a font the PDF names without embedding it
     return [("FONTNAME", (0, 0), (-1, -1), st.font), ("VALIGN", (0, 0), (-1, -1), "TOP")]
@@ -175,11 +177,14 @@ def _signatures(minutes: Minutes, st: _Styles, width: float, found: dict[str, Si
     return table
 
 
-def _page_number(canvas, doc) -> None:  # type: ignore[no-untyped-def]
-    canvas.saveState()
-    canvas.setFont(doc.minutes_font, 12)
-    canvas.drawCentredString(A4[0] / 2, A4[1] - 12 * mm, str(canvas.getPageNumber()))
-    canvas.restoreState()
+def _page_number(font: str) -> Callable[[Canvas, object], None]:
+    def draw(canvas: Canvas, _doc: object) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 12)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 12 * mm, str(canvas.getPageNumber()))
+        canvas.restoreState()
+
+    return draw
 
 
 def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
@@ -200,7 +205,6 @@ def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
         lang="vi-VN",
         initialFontName=st.font,  # else every page names Helvetica, a font PDF/A would need embedded
     )
-    doc.minutes_font = st.font  # type: ignore[attr-defined]
     width = doc.width
     found: dict[str, SignatureBox] = {}
     story: list[Flowable] = [
@@ -241,7 +245,7 @@ def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
         story.append(Spacer(1, 6))
         for entry in minutes.transcript:
             story.append(_p(f"[{clock(entry.start)}] {entry.speaker}: {entry.text}", st.appendix))
-    doc.build(story, onFirstPage=lambda c, d: None, onLaterPages=_page_number)
+    doc.build(story, onFirstPage=lambda c, d: None, onLaterPages=_page_number(st.font))
     pages = doc.page
     missing = [role for role in SIGNERS if role not in found]
     if missing:  # a layout bug, never the user's input

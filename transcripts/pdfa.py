@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
@@ -31,7 +33,10 @@ def srgb_profile() -> bytes:
 def _iso(pdf_date: str | None, fallback: datetime) -> tuple[str, str]:
     """(XMP ISO 8601, PDF date string) from a PDF date, in UTC."""
     match = _PDF_DATE.match(pdf_date or "")
-    moment = datetime(*(int(g) for g in match.groups()), tzinfo=UTC) if match else fallback
+    moment = fallback
+    if match:
+        year, month, day, hour, minute, second = (int(g) for g in match.groups())
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.strftime("D:%Y%m%d%H%M%SZ")
 
 
@@ -65,7 +70,7 @@ def _xmp(title: str, author: str, subject: str, created: str) -> bytes:
 def make_pdfa(data: bytes) -> bytes:
     """The same PDF with the PDF/A-2b metadata and output intent added (document info kept in step)."""
     reader = PdfReader(io.BytesIO(data))
-    info = reader.metadata or {}
+    info: Mapping[str, Any] = reader.metadata or {}
     title, author, subject = (str(info.get(key, "")) for key in ("/Title", "/Author", "/Subject"))
     created_iso, created_pdf = _iso(info.get("/CreationDate"), datetime.now(UTC))
     writer = PdfWriter(clone_from=reader)

@@ -15,9 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from transcripts.errors import SignatureCheckError, SigningError
 from transcripts.text import nfc
+
+if TYPE_CHECKING:  # the signing libraries load only when a signature is made or checked
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator import ValidationContext
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 ROLE_VI = {"secretary": "Thư ký", "chair": "Chủ tọa"}
@@ -74,7 +82,13 @@ class SignatureReport:
         return f"{self.field}: {self.signer}, ký lúc {when}: {state}; {trust}; {later}"
 
 
-def _load_pkcs12(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
+class _Pkcs12(NamedTuple):
+    key: PrivateKeyTypes
+    cert: x509.Certificate
+    chain: list[x509.Certificate]
+
+
+def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     if not data:
@@ -94,7 +108,7 @@ def _load_pkcs12(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
             "Tệp PKCS#12 không chứa khóa bí mật và chứng thư của người ký",
             "The PKCS#12 file holds no private key with its certificate",
         )
-    return loaded
+    return _Pkcs12(loaded.key, loaded.cert.certificate, [extra.certificate for extra in loaded.additional_certs])
 
 
 def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = None) -> CertificateInfo:
@@ -102,7 +116,7 @@ def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = Non
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509.oid import NameOID
 
-    cert = _load_pkcs12(data, passphrase).cert.certificate
+    cert = _load_pkcs12(data, passphrase).cert
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     info = CertificateInfo(
         common_name=str(names[0].value) if names else cert.subject.rfc4514_string(),
@@ -124,7 +138,7 @@ def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = Non
     return info
 
 
-def _signer(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
+def _signer(data: bytes, passphrase: str) -> SimpleSigner:
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
     from pyhanko.keys import load_private_key_from_pemder_data
     from pyhanko.sign import signers
@@ -132,12 +146,14 @@ def _signer(data: bytes, passphrase: str):  # type: ignore[no-untyped-def]
 
     loaded = _load_pkcs12(data, passphrase)
     key = load_private_key_from_pemder_data(loaded.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()), None)
-    cert = _asn1_cert(loaded.cert.certificate.public_bytes(Encoding.DER))
-    chain = [_asn1_cert(extra.certificate.public_bytes(Encoding.DER)) for extra in loaded.additional_certs]
-    return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
+    cert = _asn1_cert(loaded.cert.public_bytes(Encoding.DER))
+    chain = [_asn1_cert(extra.public_bytes(Encoding.DER)) for extra in loaded.chain]
+    # from_certs has no annotations in pyhanko-certvalidator
+    registry = SimpleCertificateStore.from_certs([cert, *chain])  # type: ignore[no-untyped-call]
+    return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=registry)
 
 
-def _asn1_cert(der: bytes):  # type: ignore[no-untyped-def]
+def _asn1_cert(der: bytes) -> asn1_x509.Certificate:
     from asn1crypto import x509
 
     return x509.Certificate.load(der)
@@ -181,8 +197,8 @@ def sign_pdf(
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except Exception as exc:  # pyHanko raises several parser errors
         raise SigningError("Tệp biên bản không phải PDF đọc được", "The minutes file is not a readable PDF", reason=str(exc)) from None
-    box = tuple(round(v) for v in request.box)
-    fields.append_signature_field(writer, fields.SigFieldSpec(field_name, on_page=request.page, box=box))  # type: ignore[arg-type]
+    x1, y1, x2, y2 = (round(v) for v in request.box)
+    fields.append_signature_field(writer, fields.SigFieldSpec(field_name, on_page=request.page, box=(x1, y1, x2, y2)))
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
@@ -213,7 +229,7 @@ def sign_pdf(
     return out.getvalue()
 
 
-def _trust_context(trust_roots: Sequence[bytes]):  # type: ignore[no-untyped-def]
+def _trust_context(trust_roots: Sequence[bytes]) -> ValidationContext:
     from pyhanko.keys import load_certs_from_pemder_data
     from pyhanko_certvalidator import ValidationContext
 
@@ -225,8 +241,8 @@ def _trust_context(trust_roots: Sequence[bytes]):  # type: ignore[no-untyped-def
 def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureReport]:
     """Every signature of the PDF: intact, signer, time, trusted, and whether the file changed after it."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.pdf_embedded import ModificationLevel, SignatureCoverageLevel
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 
     if not pdf.startswith(b"%PDF-"):
         raise SignatureCheckError("Tệp không phải PDF", "The file is not a PDF", first_bytes=pdf[:8].hex())
@@ -268,10 +284,11 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
                 )
             )
             continue
-        coverage = {
+        coverages: dict[SignatureCoverageLevel | None, str] = {
             SignatureCoverageLevel.ENTIRE_FILE: "entire_file",
             SignatureCoverageLevel.ENTIRE_REVISION: "entire_revision",
-        }.get(status.coverage, "partial")
+        }
+        coverage = coverages.get(status.coverage, "partial")
         modification = status.modification_level.name.lower() if status.modification_level is not None else "unknown"
         changed = coverage == "partial" or status.modification_level not in allowed or status.docmdp_ok is False
         ts = status.timestamp_validity

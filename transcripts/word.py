@@ -10,10 +10,13 @@ import io
 from collections.abc import Iterable
 
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from transcripts.minutes import Minutes, TranscriptEntry, clock, vn_date, vn_time
 from transcripts.text import nfc
@@ -21,7 +24,7 @@ from transcripts.text import nfc
 FONT = "Times New Roman"
 
 
-def _document():  # type: ignore[no-untyped-def]
+def _document() -> WordDocument:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -34,8 +37,15 @@ def _document():  # type: ignore[no-untyped-def]
 
 
 def _para(
-    container, text: str, *, bold: bool = False, italic: bool = False, size: float | None = None, center: bool = False, indent: bool = False
-):  # type: ignore[no-untyped-def]
+    container: WordDocument | _Cell,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+    center: bool = False,
+    indent: bool = False,
+) -> Paragraph:
     paragraph = container.add_paragraph()
     run = paragraph.add_run(nfc(text))
     run.bold, run.italic = bold, italic
@@ -48,7 +58,7 @@ def _para(
     return paragraph
 
 
-def _save(doc) -> bytes:  # type: ignore[no-untyped-def]
+def _save(doc: WordDocument) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -100,24 +110,24 @@ def minutes_docx(minutes: Minutes) -> bytes:
             _para(doc, f"Kết quả: {poll.outcome}. {poll.reason}")
     _para(doc, minutes.closing_sentence(), indent=True)
     signatures = doc.add_table(rows=1, cols=2)
-    for cell, title, person in zip(signatures.rows[0].cells, ("THƯ KÝ", "CHỦ TỌA"), (minutes.secretary, minutes.chair), strict=True):
+    for cell, title, signer in zip(signatures.rows[0].cells, ("THƯ KÝ", "CHỦ TỌA"), (minutes.secretary, minutes.chair), strict=True):
         cell._element.remove(cell.paragraphs[0]._element)
         _para(cell, title, bold=True, center=True)
         _para(cell, "(Ký, ghi rõ họ tên)", italic=True, size=11, center=True)
         for _ in range(3):
             _para(cell, "")
-        _para(cell, person.name if person else "", bold=True, center=True)
+        _para(cell, signer.name if signer else "", bold=True, center=True)
     _para(doc, "Nơi nhận:", bold=True, italic=True, size=12)
     for recipient in minutes.recipients:
         _para(doc, f"- {recipient};", size=11)
     _para(doc, "- Lưu: VT, Hồ sơ.", size=11)
     if minutes.transcript:
-        doc.add_page_break()
+        doc.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
         _transcript_body(doc, minutes.transcript)
     return _save(doc)
 
 
-def _transcript_body(doc, entries: Iterable[TranscriptEntry]) -> None:  # type: ignore[no-untyped-def]
+def _transcript_body(doc: WordDocument, entries: Iterable[TranscriptEntry]) -> None:
     _para(doc, "PHỤ LỤC", bold=True, size=14, center=True)
     _para(doc, "BẢN GHI LỜI NÓI TẠI CUỘC HỌP", bold=True, size=14, center=True)
     _para(doc, "(thời điểm tính từ đầu bản ghi âm; ghi tự động bằng nhận dạng tiếng nói)", italic=True, size=11, center=True)

@@ -102,6 +102,6 @@ def sharpness(image: np.ndarray, box: Box) -> float:
     crop = image[max(0, box.top) : min(h, box.bottom), max(0, box.left) : min(w, box.right)]
     if crop.size == 0:
         return 0.0
-    gray = np.asarray(Image.fromarray(crop).convert("L").resize((128, 128), Image.BILINEAR), dtype=np.float64)
+    gray = np.asarray(Image.fromarray(crop).convert("L").resize((128, 128), Image.Resampling.BILINEAR), dtype=np.float64)
     lap = -4 * gray[1:-1, 1:-1] + gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:]
     return float(lap.var())

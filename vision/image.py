@@ -23,7 +23,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             fmt = img.format
             if fmt not in ACCEPTED_FORMATS:
                 raise ImageError(
@@ -77,5 +77,5 @@ def resize_to_width(image: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     if w <= width:
         return image, 1.0
     scale = width / w
-    small = Image.fromarray(image).resize((width, max(1, round(h * scale))), Image.BILINEAR)
+    small = Image.fromarray(image).resize((width, max(1, round(h * scale))), Image.Resampling.BILINEAR)
     return np.asarray(small), scale

@@ -142,10 +142,16 @@ _HALF = Threshold(Fraction(1, 2), strict=True)
 _TWO_THIRDS = Threshold(Fraction(2, 3), strict=False)
 _LGL = "Luật Tổ chức chính quyền địa phương"
 
+
+def _preset_name(rule: Rule) -> str:
+    assert rule.preset is not None, "a preset has a name"
+    return rule.preset
+
+
 # The common Vietnamese cases. The law sets the base and threshold; the quorum is the condition
 # for the sitting itself (at least two thirds of the members present).
 PRESETS: dict[str, Rule] = {
-    rule.preset: rule  # type: ignore[misc]
+    _preset_name(rule): rule
     for rule in (
         Rule(
             MajorityBase.MEMBERS,

@@ -6,7 +6,7 @@ recomputes it from the stored ballots, so any difference means something was cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -208,13 +208,17 @@ def tally(definition: PollDefinition, ballots: Iterable[CastBallot], electorate:
     return _choice(result, counts, base, threshold, definition)
 
 
+# the poll's Result from an outcome, the selected options, the winners and the two explanations
+_Decide = Callable[[Outcome, set[str], list[str], str, str], Result]
+
+
 def _share_text(votes: int, base: int, definition: PollDefinition) -> tuple[str, str]:
     b = definition.rule.base
     pct = percent(votes, base)
     return (f"{votes}/{base} {b.label_vi} ({_vi(pct)}%)", f"{votes} of {base} {b.label_en} ({pct or '—'}%)")
 
 
-def _motion(result, yes: int, base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:  # type: ignore[no-untyped-def]
+def _motion(result: _Decide, yes: int, base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:
     assert threshold is not None  # a motion always has one (checked on definition)
     share_vi, share_en = _share_text(yes, base, definition)
     need_vi = f"cần {threshold.label_vi}" + (f" (ít nhất {threshold.needed(base)})" if base else "")
@@ -237,7 +241,7 @@ def _names(ids: list[str], definition: PollDefinition) -> str:
     return ", ".join(definition.label(i) for i in ids)
 
 
-def _election(result, counts: dict[str, int], base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:  # type: ignore[no-untyped-def]
+def _election(result: _Decide, counts: dict[str, int], base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:
     seats = definition.seats or 1
     qualified = [o for o in _ranked(counts, definition) if counts[o] > 0 and (threshold is None or threshold.met(counts[o], base))]
     need_vi = (
@@ -272,7 +276,7 @@ def _election(result, counts: dict[str, int], base: int, threshold: Threshold | 
     )
 
 
-def _choice(result, counts: dict[str, int], base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:  # type: ignore[no-untyped-def]
+def _choice(result: _Decide, counts: dict[str, int], base: int, threshold: Threshold | None, definition: PollDefinition) -> Result:
     ranked = _ranked(counts, definition)
     if definition.kind is PollKind.MULTIPLE_CHOICE:
         if threshold is None:

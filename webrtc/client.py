@@ -14,6 +14,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -25,6 +26,9 @@ from webrtc.errors import SignallingError
 from webrtc.ice import parse_ice_servers, rtc_configuration
 from webrtc.mixer import FRAME, RATE
 from webrtc.tracks import read_audio
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 
 class ArrayAudioTrack(MediaStreamTrack):
@@ -84,10 +88,10 @@ class CallClient:
         self.video, self.receive_video = video, receive_video
         self.heard = Heard()
         self.states: list[str] = []
-        self.messages: list[dict] = []
+        self.messages: list[dict[str, Any]] = []
         self.keep_audio_s = keep_audio_s
         self.pc: RTCPeerConnection | None = None
-        self._ws = None
+        self._ws: ClientConnection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
 
@@ -128,7 +132,7 @@ class CallClient:
         self._tasks.append(asyncio.ensure_future(self._listen()))
         await asyncio.wait_for(self.connected.wait(), timeout)
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         assert self._ws is not None
         await self._ws.send(json.dumps(message))
 
@@ -147,6 +151,7 @@ class CallClient:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            assert isinstance(frame, av.VideoFrame), "a video track's frames"
             self.heard.video_frames += 1
             self.heard.video_size = (frame.width, frame.height)
 

@@ -35,7 +35,7 @@ class MixTrack(MediaStreamTrack):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 2) -> None:
         super().__init__()
-        self._loop = loop
+        self._event_loop = loop  # not pyee's optional ``_loop`` of the base class
         self._queue: asyncio.Queue[np.ndarray] = asyncio.Queue()
         self._max = max_queued
         self._pts = 0
@@ -45,7 +45,7 @@ class MixTrack(MediaStreamTrack):
     def sink(self, samples: np.ndarray, wall: float) -> None:
         """Thread-safe (the mixer's thread)."""
         if self.readyState == "live":
-            self._loop.call_soon_threadsafe(self._put, samples, wall)
+            self._event_loop.call_soon_threadsafe(self._put, samples, wall)
 
     def _put(self, samples: np.ndarray, wall: float) -> None:
         while self._queue.qsize() >= self._max:
@@ -133,6 +133,7 @@ async def read_audio(track: MediaStreamTrack, on_chunk: Callable[[AudioChunk], N
             frame = await track.recv()
         except MediaStreamError:
             return
+        assert isinstance(frame, av.AudioFrame), "an audio track's frames"
         wall = time.time()
         for out in resampler.resample(frame):
             samples = out.to_ndarray().reshape(-1)
@@ -151,6 +152,7 @@ async def read_video(
             frame = await track.recv()
         except MediaStreamError:
             return
+        assert isinstance(frame, av.VideoFrame), "a video track's frames"
         now = time.monotonic()
         if on_frame is None or now - last < 1.0 / fps:
             continue

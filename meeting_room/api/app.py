@@ -45,7 +45,7 @@ from meeting_room.api.routes import (
 from meeting_room.api.routes import recordings as recording_routes
 from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
-from meeting_room.bus import SubscriberOverflow
+from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.calls import Calls
 from meeting_room.errors import NotFoundError
 from meeting_room.files.documents import DocumentFiles
@@ -72,11 +72,13 @@ async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls) -
         sub = store.bus.subscribe(None)
         try:
             async for event in sub.events():
-                kind = getattr(event, "type", "")
+                if isinstance(event, Transient):
+                    continue  # not subscribed to them
+                kind = event.type
                 if kind.startswith("meeting."):
                     for runner in runners:
                         runner.poke()
-                if kind == "meeting.state_changed" and event.data.get("to_state") in ("closed", "cancelled"):
+                if kind == "meeting.state_changed" and event.meeting_id and event.data.get("to_state") in ("closed", "cancelled"):
                     await hub.end_meeting(event.meeting_id)
         except SubscriberOverflow:
             for runner in runners:

@@ -37,7 +37,7 @@ def install(app: FastAPI) -> None:
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS}/favicon.png",
     )
-    html = page.body.decode()
+    html = bytes(page.body).decode()
     csp = _csp_for(html)
 
     @app.get("/docs", include_in_schema=False)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from starlette.types import Message
 from starlette.websockets import WebSocket
@@ -64,7 +65,7 @@ class Live:
     actor: Actor
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
-    _stop: asyncio.Future[bool] | None = None
+    _stop: asyncio.Future[Literal[True]] | None = None
 
     def end(self, ending: Ending) -> None:
         if self.ending is None:
@@ -77,8 +78,9 @@ class Live:
         if self._stop is None:
             self._stop = asyncio.ensure_future(self.ended.wait())
         incoming = asyncio.ensure_future(ws.receive())
+        either: set[asyncio.Future[Any]] = {incoming, self._stop}
         try:
-            await asyncio.wait({incoming, self._stop}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:  # the handler stops reading: no read left behind
             incoming.cancel()
             raise

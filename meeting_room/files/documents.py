@@ -7,7 +7,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
@@ -132,7 +132,8 @@ def _check_objects(reader: PdfReader) -> None:
 
 def _count_pages(reader: PdfReader) -> int:
     """Leaves of the page tree, walked without recursion, within depth and count limits."""
-    root = reader.trailer["/Root"].get_object()["/Pages"].get_object()
+    catalog: Any = reader.trailer["/Root"].get_object()  # a dictionary; pypdf types it as any object
+    root = catalog["/Pages"].get_object()
     pages, seen = 0, set()
     todo = [(root, 1)]
     while todo:

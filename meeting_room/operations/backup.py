@@ -200,7 +200,7 @@ def _dump_postgres(engine: Engine, target: Path) -> tuple[int, str]:
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            snapshot: str = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             events = int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
             head = conn.execute(text("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")).scalar() or ""
             ballots = _ballot_box_rows(conn)
@@ -309,7 +309,7 @@ def check_backup(src: Path) -> dict[str, Any]:
     is there; otherwise a ``BackupError`` naming the first file at fault."""
     manifest_path = src / MANIFEST
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
         entries = manifest["files"]
         assert manifest["format"] == FORMAT and manifest["database"] in ("sqlite", "postgresql")
     except FileNotFoundError:

@@ -62,7 +62,7 @@ def ensure_tls(settings: Settings) -> TlsFiles:
                 f"tls_cert/tls_key không phải PEM hợp lệ (khóa không được có mật khẩu): {exc}",
                 f"tls_cert/tls_key are not usable PEM (the key must not be encrypted): {exc}",
             ) from None
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
+        if cert.public_key() != key.public_key():
             raise SettingsError("tls_key không khớp với tls_cert", "tls_key does not belong to tls_cert")
         return TlsFiles(settings.tls_cert, settings.tls_key, None, _fingerprint(cert), _cert_names(cert))
     folder = settings.data_dir / "tls"
@@ -106,7 +106,7 @@ def renew(settings: Settings, ca_key_file: Path) -> TlsFiles:
         raise SettingsError(f"Chưa có CA nội bộ ({ca_path})", f"There is no local CA yet ({ca_path})")
     ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
     ca_key = _load_key(ca_key_file)
-    if ca_key.public_key().public_numbers() != ca_cert.public_key().public_numbers():  # type: ignore[union-attr]
+    if ca_key.public_key() != ca_cert.public_key():
         raise SettingsError(f"{ca_key_file} không phải khóa của CA {ca_path}", f"{ca_key_file} is not the key of the CA {ca_path}")
     names = machine_names(settings)
     if not permits(ca_cert, names):
@@ -148,7 +148,7 @@ def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
         key = serialization.load_pem_private_key(path.read_bytes(), None)
     except (ValueError, TypeError, OSError) as exc:
         raise SettingsError(f"Không đọc được khóa {path}: {exc}", f"Cannot read the key {path}: {exc}") from None
-    return key  # type: ignore[return-value]
+    return key  # type: ignore[return-value]  # the keys this server makes and reads back are EC
 
 
 def _now() -> dt.datetime:
@@ -213,8 +213,13 @@ def permits(ca: x509.Certificate, names: tuple[str, ...]) -> bool:
         nc = ca.extensions.get_extension_for_class(x509.NameConstraints).value
     except x509.ExtensionNotFound:
         return False
-    dns = [d.lower() for d in (nc.permitted_subtrees and [g.value for g in nc.permitted_subtrees if isinstance(g, x509.DNSName)]) or []]
-    nets = [g.value for g in nc.permitted_subtrees or [] if isinstance(g, x509.IPAddress)]
+    dns = [g.value.lower() for g in nc.permitted_subtrees or [] if isinstance(g, x509.DNSName)]
+    # a name constraint's addresses are networks (cryptography refuses single addresses there)
+    nets = [
+        g.value
+        for g in nc.permitted_subtrees or []
+        if isinstance(g, x509.IPAddress) and isinstance(g.value, ipaddress.IPv4Network | ipaddress.IPv6Network)
+    ]
     for n in names:
         try:
             ip = ipaddress.ip_address(n)

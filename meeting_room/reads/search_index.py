@@ -77,7 +77,7 @@ def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str
     found: dict[str | None, set[str]] = {}
     for item_id, result in session.execute(
         select(t.Poll.agenda_item_id, t.Poll.result).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None))
-    ):
+    ).tuples():
         found.setdefault(item_id, set()).add(str(result.get("outcome")))
     return {item: " " + " ".join(sorted(values)) + " " for item, values in found.items()}
 
@@ -200,7 +200,7 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
         score = "-bm25(search_fts)"  # bm25 is lower for better matches
         order = "score DESC"
     where = " AND ".join([match, *clauses])
-    total = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
+    total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
     rows = session.execute(
         text(
             f"SELECT {_COLUMNS}, {score} AS score FROM {source} JOIN meetings m ON m.id = d.meeting_id "

@@ -38,7 +38,7 @@ def _in_session(meeting: t.Meeting, what_vi: str, what_en: str) -> None:
 
 
 def _participant(session: Session, meeting: t.Meeting, member_id: str) -> None:
-    if member_id in (meeting.chair_id, meeting.secretary_id) or session.get(t.Participant, (meeting.id, member_id)):
+    if member_id in (meeting.chair_id, meeting.secretary_id) or session.get(t.Participant, (meeting.id, member_id)) is not None:
         return
     raise NotFoundError(f"{member_id} không tham dự cuộc họp này", f"{member_id} does not take part in this meeting", member_id=member_id)
 

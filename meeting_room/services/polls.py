@@ -532,7 +532,7 @@ def cancel_poll(store: Store, actor: Actor, poll_id: str, reason: str | None = N
 def due_polls(session: Session) -> list[tuple[str, datetime]]:
     """Open polls with a countdown: (poll id, closes_at)."""
     rows = session.execute(select(t.Poll.id, t.Poll.closes_at).where(t.Poll.state == PollState.OPEN.value, t.Poll.closes_at.is_not(None)))
-    return [(pid, at) for pid, at in rows]
+    return [(pid, at) for pid, at in rows if at is not None]  # none is: the query wants a countdown
 
 
 # --- reading -----------------------------------------------------------------------------------
