@@ -18,6 +18,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -38,6 +39,8 @@ from webrtc.tracks import VideoBroadcast
 
 log = logging.getLogger(__name__)
 Notify = Callable[[dict[str, object]], Awaitable[None]]
+_DONE: Future[None] = Future()  # what hanging up a call that had ended already waits for
+_DONE.set_result(None)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Calls:
         self._conferences: dict[str, Conference] = {}
         self._lock = threading.Lock()
         self._grace: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._closed = False  # the server is shutting down: no grace timers, no new work for its executor
 
     def conference(self, meeting_id: str) -> Conference:
         with self._lock:
@@ -155,8 +159,8 @@ class Calls:
                 log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
         conf = self.conference(meeting_id)
         old = conf.calls.get(actor.member_id)
-        if old is not None:
-            await self.hang_up(old, "replaced", grace=False)
+        if old is not None:  # their new call's captions start after the old one's last words
+            await asyncio.wrap_future(await self.hang_up(old, "replaced", grace=False))
         self._cancel_grace(meeting_id, actor.member_id)
         key = f"member:{actor.member_id}"
         holder: dict[str, Call] = {}
@@ -200,13 +204,20 @@ class Calls:
         self._announce(meeting_id)
         return call.info()
 
-    async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> None:
+    async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> Future[None]:
         """End a call. ``reason="left"`` or ``"session_ended"`` (logged out, disabled, link revoked): they
         left (recorded now). Otherwise, with ``grace``,
         they count as online until ``call_grace_s`` passes without a new call (a dropped connection
-        that comes back is not a departure)."""
+        that comes back is not a departure).
+
+        In this order: nothing more of theirs is mixed or captioned, the departure is recorded, the
+        connection closes (a bounded wait), they are told; then their last words' captions are
+        finished on a thread of their own, which can take long on a busy server: the returned
+        future says when. Neither the socket nor a server shutdown waits for it here (the live
+        captions' own stop does), and it holds no thread of the event loop's executor, which
+        aiortc needs to encode every participant's audio."""
         if call.ended:
-            return
+            return _DONE
         call.ended = True
         conf = self._conferences.get(call.meeting_id)
         if conf is not None:
@@ -216,18 +227,29 @@ class Calls:
         log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
         self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
-        # the departure first: finishing their last words' captions below can take long on a busy server
         if reason in ("left", "session_ended"):  # they left on purpose, or their session ended: recorded at once
             await loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, False)
-        elif grace:
+        elif grace and not self._closed:
             handle = loop.call_later(self.settings.call_grace_s, self._left, call.meeting_id, call.member_id)
             self._grace[(call.meeting_id, call.member_id)] = handle
         await call.peer.close()
-        with contextlib.suppress(Exception):
-            await loop.run_in_executor(None, self.captions.end_source, call.meeting_id, _voice(call.member_id))
         if tell:
-            with contextlib.suppress(Exception):
-                await call.notify({"type": "ended", "reason": reason})
+            await self._tell(call, {"type": "ended", "reason": reason})
+        return self._end_captions(call)
+
+    def _end_captions(self, call: Call) -> Future[None]:
+        done: Future[None] = Future()
+
+        def finish() -> None:
+            try:
+                self.captions.end_source(call.meeting_id, _voice(call.member_id))
+            except Exception:
+                log.exception("call %s: finishing the captions of %s", call.meeting_id, call.name)
+            finally:
+                done.set_result(None)
+
+        threading.Thread(target=finish, name=f"call-end-{call.member_id[:8]}", daemon=True).start()
+        return done
 
     async def end_meeting(self, meeting_id: str) -> None:
         """The meeting closed or was cancelled: every call ends, the conference goes."""
@@ -241,10 +263,14 @@ class Calls:
         conf.mixer.stop()
 
     async def close_all(self) -> None:
-        for meeting_id in list(self._conferences):
-            await self.end_meeting(meeting_id)
+        """Server shutdown (before the event loop's executor stops): no grace period runs out later,
+        every call ends, every mixer stops."""
+        self._closed = True
         for handle in self._grace.values():
             handle.cancel()
+        self._grace.clear()
+        for meeting_id in list(self._conferences):
+            await self.end_meeting(meeting_id)
 
     # --- inside -----------------------------------------------------------------------------------------
 
@@ -292,7 +318,7 @@ class Calls:
         if not call.ended:
             self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
-        if state == "connected":
+        if state == "connected" and not call.ended:  # hung up while connecting: not present
             loop.run_in_executor(None, self._online, call.meeting_id, call.member_id, True)
         if not call.ended:
             loop.create_task(self._tell(call, {"type": "state", "state": state}))
@@ -317,8 +343,8 @@ class Calls:
     def _left(self, meeting_id: str, member_id: str) -> None:
         self._grace.pop((meeting_id, member_id), None)
         conf = self._conferences.get(meeting_id)
-        if conf is not None and member_id in conf.calls:
-            return  # back already
+        if self._closed or (conf is not None and member_id in conf.calls):
+            return  # shutting down (the timer was cancelled as it fired), or back already
         asyncio.get_running_loop().run_in_executor(None, self._online, meeting_id, member_id, False)
 
 

@@ -47,6 +47,11 @@ class ArrayAudioTrack(MediaStreamTrack):
         """Send these samples from the next frame on (what was playing stops)."""
         self.samples, self._offset = np.asarray(samples, np.float32), self._pts
 
+    @property
+    def played(self) -> bool:
+        """Everything given to ``play`` has been sent."""
+        return self._pts - self._offset >= len(self.samples)
+
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError

@@ -22,6 +22,7 @@ from webrtc.tracks import MixTrack, VideoBroadcast, VideoTrack, read_audio, read
 
 log = logging.getLogger(__name__)
 MAX_SDP = 64 * 1024
+CLOSE_S = 5.0  # how long a hang-up waits for aiortc to close a connection
 
 
 class RemotePeer:
@@ -41,6 +42,7 @@ class RemotePeer:
         self.audio_out: MixTrack | None = None
         self.receiving_video = False
         self._readers: list[asyncio.Task[None]] = []
+        self._closing: asyncio.Task[None] | None = None
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
@@ -78,10 +80,21 @@ class RemotePeer:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription.sdp
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = CLOSE_S) -> None:
+        """Stop sending, close the connection, stop reading. A connection that takes longer than
+        ``timeout`` to close (DTLS and ICE teardown on a stalled network or a busy machine) goes on
+        closing in the background: a hang-up or a server shutdown does not wait for it. Not
+        cancelled midway either: aiortc's ``close`` is not safe to interrupt."""
         if self.audio_out is not None:
             self.audio_out.stop()
-        await self.pc.close()
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self.pc.close())
+        try:
+            await asyncio.wait_for(asyncio.shield(self._closing), timeout)
+        except TimeoutError:
+            log.warning("peer %s: still closing after %.0f s; left to finish in the background", self.key, timeout)
+        except Exception:  # a failed close still ends the call
+            log.exception("peer %s: closing", self.key)
         for task in self._readers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -40,6 +40,14 @@ def band_energy(samples: np.ndarray, hz: float, rate: int = RATE, width: float =
 def served(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     with serve_call(tmp_path_factory.mktemp("calls"), model_store, call_grace_s=GRACE_S) as served:
         yield served
+
+
+async def until(what: str, cond: Callable[[], object], seconds: float) -> None:
+    """``wait_for`` on the test's event loop (its peers keep running meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 def _get(served: dict, path: str, who: str = "chair") -> dict | list:
@@ -70,9 +78,9 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     async def call() -> CallClient:
         client = CallClient(served["ws"], served["tokens"]["member1"], audio=ArrayAudioTrack())
         await client.join()
-        await asyncio.sleep(2.0)  # listen to the room
-        client.audio.play(speech)  # then speak
-        await asyncio.sleep(len(speech) / RATE + 0.5)
+        await until("2 s of the room's sound", lambda: sum(len(b) for _, b in client.heard.audio) >= 2 * RATE, 30)
+        client.audio.play(speech)  # then speak (in real time: it takes as long as it lasts)
+        await until("their words sent", lambda: client.audio.played, len(speech) / RATE + 30)
         return client
 
     def vote() -> dict:
