@@ -52,6 +52,7 @@ LIVE_STATES = (MeetingState.SCHEDULED, MeetingState.OPEN, MeetingState.IN_SESSIO
 QUEUE_CHUNKS = 3000  # per source: ~60 s of 20 ms chunks (room inputs deliver 20 ms blocks)
 BATCH_PIECES = 100  # a worker takes up to this many queued chunks at once
 MIN_VOICE_S = 1.0  # shorter utterances join the previous speaker's cluster
+SHUTDOWN_WAIT_S = 20.0  # server shutdown: how long the last words of every source may take, all together
 GAP_S = 0.5  # a source silent on the wall clock this much longer than its audio lasted restarts at the wall clock
 
 
@@ -138,6 +139,19 @@ class _Worker(threading.Thread):
                         log.warning("live captions %s: behind real time, dropped %.1f s so far", self.source.key, self.dropped_s)
                 except queue.Empty:
                     pass
+
+    def drop_backlog(self) -> None:
+        """Server shutdown: audio still waiting is not captioned live (the room's recording and the
+        final pass have it); only what the stream already holds is finished."""
+        while True:
+            try:
+                old = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if old is not None:
+                self.dropped_s += old.duration
+        if self.dropped_s:
+            log.info("live captions %s: %.1f s left to the final pass", self.source.key, self.dropped_s)
 
     def run(self) -> None:
         while True:
@@ -244,7 +258,8 @@ class LiveCaptions:
             if worker is None:
                 worker = meeting.workers[source.key] = _Worker(self, meeting, source)
                 worker.start()
-            piece = worker.place(np.asarray(samples, np.float32).reshape(-1), rate, wall_time - meeting.origin)
+            # audio captured just before the pass opened (a socket's first chunk) starts at its second 0
+            piece = worker.place(np.asarray(samples, np.float32).reshape(-1), rate, max(0.0, wall_time - meeting.origin))
         worker.put(piece)
 
     def feed_pcm16(self, meeting_id: str, source: AudioSource, data: bytes) -> None:
@@ -283,8 +298,9 @@ class LiveCaptions:
                 if meeting.workers.get(source.key) is worker:
                     del meeting.workers[source.key]
 
-    def stop(self, actor: Actor | None, meeting_id: str) -> str | None:
-        """Finish every source and close the live pass; returns its id (None if none was running)."""
+    def stop(self, actor: Actor | None, meeting_id: str, *, backlog: bool = True, wait_s: float = 120) -> str | None:
+        """Finish every source and close the live pass; returns its id (None if none was running).
+        ``backlog=False`` (server shutdown) drops audio still waiting instead of captioning it first."""
         if actor is not None:
             with self.store.read() as session:
                 require_staff(session, actor, get_meeting(session, meeting_id), action_vi="tắt phụ đề", action_en="stop live captions")
@@ -292,19 +308,25 @@ class LiveCaptions:
             meeting = self._meetings.pop(meeting_id, None)
         if meeting is None:
             return None
-        audio_s = 0.0
-        for worker in list(meeting.workers.values()):
+        workers = list(meeting.workers.values())
+        for worker in workers:
+            if not backlog:
+                worker.drop_backlog()
             worker.queue.put(None)
-        for worker in list(meeting.workers.values()):
-            worker.join(timeout=120)
-            audio_s = max(audio_s, worker.position)
+        deadline = time.monotonic() + wait_s
+        for worker in workers:  # one deadline for all: they finish side by side
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                log.warning("live captions %s: still finishing after %.0f s; the pass closes without it", worker.source.key, wait_s)
+        audio_s = max((w.position for w in workers), default=0.0)
         transcripts.end_pass(self.store, meeting_id, meeting.pass_id, "completed", audio_s)
         return meeting.pass_id
 
-    def stop_all(self) -> None:
+    def stop_all(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Server shutdown: every pass closes, with what was being said finished, the backlog dropped."""
         for meeting_id in list(self._meetings):
             try:
-                self.stop(None, meeting_id)
+                self.stop(None, meeting_id, backlog=False, wait_s=wait_s)
             except Exception:
                 log.exception("closing live captions of %s", meeting_id)
 

@@ -38,7 +38,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.live_captions import AudioSource, LiveCaptions
+from meeting_room.live_captions import SHUTDOWN_WAIT_S, AudioSource, LiveCaptions
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
@@ -232,7 +232,8 @@ class RoomRunner:
             thread.join(timeout=30)
         if live.captions:
             try:
-                self.captions.stop(None, live.meeting_id)
+                # a closed meeting's captions are finished; on shutdown the backlog goes to the final pass
+                self.captions.stop(None, live.meeting_id, backlog=closed, wait_s=120 if closed else SHUTDOWN_WAIT_S)
             except Exception:
                 log.exception("room %s: closing live captions", self.room_name)
         for rec in live.recorders.values():

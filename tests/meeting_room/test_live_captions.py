@@ -88,3 +88,24 @@ def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, se
     later = wait_for("the replay's line", lambda: [ln for ln in lines() if ln.id not in before and ln.speaker == "Người chair"])
     assert expected - 0.8 <= min(ln.start for ln in later) <= expected + 0.5, (expected, later)
     assert captions.stop(None, mid) == pass_id
+
+
+def test_a_server_shutdown_drops_the_backlog_instead_of_captioning_it(tmp_path: Path, served: tuple[TestClient, World]) -> None:
+    """A minute of room audio arrives at once (the captions are far behind): shutting the server down
+    finishes what the stream holds and leaves the rest to the final pass, so it does not wait for
+    a minute of transcription; the pass is closed all the same."""
+    client, world = served
+    captions = client.app.state.captions  # type: ignore[attr-defined]
+    pass_id = captions.start(None, world.meeting_id)
+    clip = read_all(speak(tmp_path / "b.wav", "Đề nghị các đại biểu cho ý kiến về dự thảo nghị quyết."))
+    said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    minute = np.tile(said, 60 * SAMPLE_RATE // len(said) + 1)
+    source, start = AudioSource("seat-0", 0), time.time()
+    for i in range(0, len(minute), SAMPLE_RATE // 50):  # 20 ms blocks, as a room input delivers them
+        captions.feed(world.meeting_id, source, minute[i : i + SAMPLE_RATE // 50], SAMPLE_RATE, start + i / SAMPLE_RATE)
+    worker = captions._meetings[world.meeting_id].workers[source.key]
+    captions.stop_all()
+    assert not worker.is_alive()
+    assert worker.dropped_s > 10  # not captioned live: the recording and the final pass have it
+    with world.store.read() as session:
+        assert [(p.id, p.state) for p in transcript_reads.passes(session, world.meeting_id)] == [(pass_id, "completed")]
