@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -28,6 +28,9 @@ from transcripts.bilingual import BilingualError
 from vision.errors import VisionError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from meeting_room.store import Store
 
 
 def _friendly(fn: F) -> F:
@@ -164,7 +167,7 @@ def _serve(settings: Settings) -> None:
         )
     scheme = "https" if settings.https else "http"
     url = f"{scheme}://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
-    ssl: dict[str, str] = {}
+    ssl: dict[str, Any] = {}
     if settings.https:
         from meeting_room.operations.tls import ensure_tls, how_to_trust
 
@@ -261,8 +264,8 @@ def _verify_all(settings: Settings, store: Any) -> bool:
     if not damaged:
         click.echo(f"OK: {len(archives)} hồ sơ lưu trữ niêm phong, mọi tệp khớp / {len(archives)} sealed archives, every file matches")
     for meeting_id, archive_report in damaged:
-        for problem in archive_report.problems:
-            click.echo(f"LƯU TRỮ HỎNG / ARCHIVE DAMAGED {meeting_id}: {problem.text_vi()} ({problem.name}: {problem.problem})", err=True)
+        for damage in archive_report.problems:
+            click.echo(f"LƯU TRỮ HỎNG / ARCHIVE DAMAGED {meeting_id}: {damage.text_vi()} ({damage.name}: {damage.problem})", err=True)
     files = check_files(store.engine, settings)
     if files.ok:
         click.echo(f"OK: {files.checked} tệp tài liệu, ghi âm, biên bản ký khớp SHA-256 / {files.checked} stored files match their SHA-256")
@@ -407,7 +410,7 @@ def _operator(store: Any) -> Actor:
     )
 
 
-def _member_id(store: Any, who: str) -> str:
+def _member_id(store: Store, who: str) -> str:
     """A member named by username or id."""
     with store.read() as session:
         member = session.get(t.Member, who) or session.scalar(select(t.Member).where(t.Member.username == who.strip().lower()))
@@ -553,7 +556,10 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
     )  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     fmt = "v4l2" if source.startswith("/dev/video") else None
-    open_source = lambda: VideoSource(source, name, realtime=realtime, format=fmt)  # noqa: E731
+
+    def open_source() -> VideoSource:
+        return VideoSource(source, name, realtime=realtime, format=fmt)
+
     frames = open_source().frames() if once else reconnecting(open_source, should_stop=lambda: watcher.stopped)
     click.echo(f"Đang theo dõi camera / watching camera {name} for meeting {meeting_id} (started {time.time():.3f})", err=True)
     try:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
@@ -42,6 +43,10 @@ from meeting_room.live_captions import SHUTDOWN_WAIT_S, AudioSource, LiveCaption
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+
+if TYPE_CHECKING:  # face recognition loads only where a room has cameras
+    from meeting_room.services.face_attendance import CameraWatcher
+    from vision.pool import FacePool
 from webrtc.mixer import RATE
 
 log = logging.getLogger(__name__)
@@ -101,7 +106,7 @@ class RoomRunner:
         self._poked = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._pool = None
+        self._pool: FacePool | None = None
 
     # --- life -------------------------------------------------------------------------------------
 
@@ -344,7 +349,7 @@ class RoomRunner:
                 PresenceTracker(sightings=s.face_sightings), sample_fps=s.face_sample_fps, unknown_dir=unknown_dir,
             )  # fmt: skip
             thread = threading.Thread(
-                target=watcher.run, args=(cam.frames(until=lambda w=watcher: w.stopped),), name=f"room-faces-{cam.name}", daemon=True
+                target=watcher.run, args=(cam.frames(until=_stopped(watcher)),), name=f"room-faces-{cam.name}", daemon=True
             )
             thread.start()
             live.watchers.append((watcher, thread))
@@ -382,3 +387,7 @@ class RoomRunner:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _stopped(watcher: CameraWatcher) -> Callable[[], bool]:
+    return lambda: watcher.stopped

@@ -126,16 +126,16 @@ def _draft_sections(session: Session, meeting: t.Meeting) -> list[tuple[str, str
     entries, items = _transcript(session, meeting)
     polls = _polls(session, meeting.id)
     by_item: dict[str | None, list[TranscriptEntry]] = defaultdict(list)
-    for entry, item in zip(entries, items, strict=True):
-        by_item[item].append(entry)
+    for entry, item_id in zip(entries, items, strict=True):
+        by_item[item_id].append(entry)
     agenda = _agenda(session, meeting.id)
     known = {item.id for item in agenda}
-    out = []
+    out: list[tuple[str, str, str]] = []
     for item in agenda:
         turns: list[Turn] = merge_turns(by_item.get(item.id, []))
         out.append((item.id, item.title, draft_text(turns, polls.get(item.id, []), description=item.description)))
-    stray = [e for item, group in by_item.items() if item not in known for e in group]
-    stray_polls = [p for item, group in polls.items() if item not in known for p in group]
+    stray = [e for item_id, group in by_item.items() if item_id not in known for e in group]
+    stray_polls = [p for item_id, group in polls.items() if item_id not in known for p in group]
     if stray or stray_polls:
         out.append((GENERAL, GENERAL_TITLE, draft_text(merge_turns(sorted(stray, key=lambda e: e.start)), stray_polls)))
     return out

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
@@ -50,7 +51,7 @@ _BACKLOG_PAGE = 500
 
 
 class EventsOut(BaseModel):
-    events: list[dict]
+    events: list[dict[str, Any]]
     last_event_id: int
 
 

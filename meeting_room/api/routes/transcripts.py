@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
@@ -107,7 +108,7 @@ class TranscriptOut(BaseModel):
     lines: list[transcript_reads.Line]  # the read model's dataclass: one definition of a transcript line
 
 
-def _pick_pass(session, meeting_id: str, pass_id: str | None) -> t.TranscriptPass | None:  # type: ignore[no-untyped-def]
+def _pick_pass(session: Session, meeting_id: str, pass_id: str | None) -> t.TranscriptPass | None:
     if pass_id is None:
         return transcript_reads.current_pass(session, meeting_id)
     run = session.get(t.TranscriptPass, pass_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +30,7 @@ class VoiceEnrolledOut(BaseModel):
     level_db: float
 
 
-def _decode_upload(upload: UploadFile) -> object:
+def _decode_upload(upload: UploadFile) -> np.ndarray:
     name = clean_filename(upload.filename)
     with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:10]) as tmp:
         upload.file.seek(0)
