@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from speech.audio import SAMPLE_RATE
 from tests.conftest import World, login
-from tests.meeting_room.api.audio_uploads import enrol_voices, pcm
+from tests.meeting_room.api.audio_uploads import enrol_voices, pcm, upload_recording, wav_bytes
+from tests.meeting_room.call_server import wait_for
 
 
 def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: TestClient, sworld: World, two_voices: dict) -> None:
@@ -49,3 +50,29 @@ def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: Tes
     assert {s["name"] for e in named for s in e["speakers"]} >= {"Người chair", "Người member1"}, named
     transcript = sclient.get(f"{base}/transcript", headers=chair).json()
     assert transcript["kind"] == "live" and transcript["state"] == "completed" and len(transcript["lines"]) == len(segments)
+
+
+def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+    chair, member = login(sclient, "chair"), login(sclient, "member1")
+    base = f"/api/meetings/{sworld.meeting_id}"
+    recording = upload_recording(sclient, sworld, chair, wav_bytes(two_voices["audio"])).json()["recording_id"]
+    body = {"recording_id": recording, "speed": 4, "channel": 0}
+    assert sclient.post(f"{base}/live/replay", json=body, headers=member).status_code == 403
+    assert sclient.post(f"{base}/live/replay", json={**body, "speed": 100}, headers=chair).status_code == 422
+    assert sclient.post(f"{base}/live/replay", json={**body, "recording_id": "khong-co"}, headers=chair).status_code == 404
+    pass_id = sclient.post(f"{base}/live/start", json={"channels": {"0": sworld.ids["chair"]}}, headers=chair).json()["pass_id"]
+    r = sclient.post(f"{base}/live/replay", json=body, headers=chair)
+    assert r.status_code == 202 and r.json() == {"pass_id": pass_id}
+
+    last_turn = two_voices["truth"][-1][0]  # where the recording's last sentence begins
+
+    def heard_to_the_end() -> dict | None:
+        transcript = sclient.get(f"{base}/transcript", headers=chair).json()
+        lines = transcript["lines"]
+        return transcript if lines and lines[-1]["end"] - lines[0]["start"] >= last_turn else None
+
+    transcript = wait_for("captions of the whole recording", heard_to_the_end, 180)
+    assert transcript["pass_id"] == pass_id and transcript["kind"] == "live" and transcript["state"] == "running"
+    assert {ln["speaker"] for ln in transcript["lines"]} == {"Người chair"}  # the seat on channel 0
+    assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
+    assert sclient.get(f"{base}/transcript", headers=chair).json()["state"] == "completed"
