@@ -15,6 +15,9 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     r = client.get("/api/search", params={"q": "bieu quyet du toan"}, headers=clerk).json()
     assert r["total"] >= 1
     hit = r["hits"][0]
+    assert set(hit) == {"meeting_id", "meeting_title", "meeting_date", "kind", "agenda_item_id", "agenda_title", "speaker", "start_s",
+                        "snippet_html", "link", "score"}  # fmt: skip
+    assert hit["meeting_id"] == world.meeting_id and hit["kind"] == "transcript" and hit["meeting_title"] and hit["score"] > 0
     assert hit["speaker"] == "Người member1" and hit["agenda_title"] == "Biểu quyết dự toán ngân sách" and hit["start_s"] == 600.0
     assert "<mark>biểu quyết</mark>" in hit["snippet_html"] or "<mark>biểu</mark>" in hit["snippet_html"]
     assert hit["link"] == f"{url}/transcript"  # no recording uploaded: the transcript
