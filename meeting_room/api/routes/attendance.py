@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.schemas import Out
 from meeting_room.attendance import LATE_AFTER_MINUTES, AttendanceSource, AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.roles import MeetingRole
@@ -43,7 +44,7 @@ class RecordOut(BaseModel):
     late: bool = Field(False, description=f"Arrived {LATE_AFTER_MINUTES} minutes or more after the session started")
 
 
-class SummaryOut(BaseModel):
+class SummaryOut(Out):
     expected: int
     present: int
     present_in_room: int
@@ -63,18 +64,7 @@ class AttendanceOut(BaseModel):
 
 
 def summary_out(session: Session, meeting_id: str) -> SummaryOut:
-    s = attendance.summary(session, meeting_id)
-    return SummaryOut(
-        expected=s.expected,
-        present=s.present,
-        present_in_room=s.present_in_room,
-        present_online=s.present_online,
-        absent_excused=s.absent_excused,
-        absent_unexcused=s.absent_unexcused,
-        left=s.left,
-        not_recorded=s.not_recorded,
-        guests_present=s.guests_present,
-    )
+    return SummaryOut.model_validate(attendance.summary(session, meeting_id))
 
 
 @router.get("")

@@ -170,16 +170,22 @@ class InvitationOut(BaseModel):
     used: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
 
+    @classmethod
+    def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
+        return cls(
+            id=row.id, member_id=row.member_id, full_name=full_name, expires_at=row.expires_at,
+            revoked=row.revoked_at is not None, used=row.used_at is not None, url=url,
+        )  # fmt: skip
+
 
 @router.post("/invitations", status_code=201)
 def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, actor: ActorDep, request: Request) -> InvitationOut:
     """A link that lets one participant into this meeting (and nothing else) until it expires."""
     hours = request.app.state.settings.invitation_hours if body.hours is None else body.hours
     new = invitations.create(store, actor, meeting_id, body.member_id, hours)
-    with store.read() as session:
-        name = session.get_one(t.Member, body.member_id).full_name
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
-    return InvitationOut(id=new.id, member_id=body.member_id, full_name=name, expires_at=new.expires_at, revoked=False, used=False, url=url)
+    with store.read() as session:
+        return InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
 
 
 @router.get("/invitations")
@@ -189,17 +195,7 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
         require_staff(session, actor, meeting, action_vi="xem liên kết mời", action_en="see invitation links")
         rows = invitations.listed(session, meeting_id)
         names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_([r.member_id for r in rows])))}
-        return [
-            InvitationOut(
-                id=r.id,
-                member_id=r.member_id,
-                full_name=names.get(r.member_id, r.member_id),
-                expires_at=r.expires_at,
-                revoked=r.revoked_at is not None,
-                used=r.used_at is not None,
-            )  # fmt: skip
-            for r in rows
-        ]
+        return [InvitationOut.of(r, names.get(r.member_id, r.member_id)) for r in rows]
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)

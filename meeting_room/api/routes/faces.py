@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, PermissionDeniedError
 from meeting_room.services import face_attendance, faces
@@ -63,14 +64,14 @@ class EnrolledOut(BaseModel):
     sharpness: float
 
 
-class RecognisedOut(BaseModel):
+class RecognisedOut(Out):
     member_id: str
     full_name: str
     confidence: float
     recorded: bool
 
 
-class CheckInOut(BaseModel):
+class CheckInOut(Out):
     faces: int
     recognised: list[RecognisedOut]
     unknown: int
@@ -162,7 +163,4 @@ async def check_in(meeting_id: str, request: Request, store: StoreDep, settings:
     engine = await run_in_threadpool(face_engine, request)
     options = face_attendance.MatchOptions(settings.face_tolerance, settings.face_margin)
     r = await run_in_threadpool(face_attendance.check_in_snapshot, store, actor, meeting_id, image, engine, options)
-    recognised = [
-        RecognisedOut(member_id=x.member_id, full_name=x.full_name, confidence=x.confidence, recorded=x.recorded) for x in r.recognised
-    ]
-    return CheckInOut(faces=r.faces, recognised=recognised, unknown=r.unknown)
+    return CheckInOut.model_validate(r)

@@ -9,19 +9,20 @@ from pydantic import BaseModel, ConfigDict
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.schemas import Out
 from meeting_room.services import floor
 from meeting_room.store import Store
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}/floor", tags=["floor"])
 
 
-class WaitingOut(BaseModel):
+class WaitingOut(Out):
     member_id: str
     full_name: str
     since: datetime
 
 
-class FloorOut(BaseModel):
+class FloorOut(Out):
     speaker: WaitingOut | None
     queue: list[WaitingOut]
 
@@ -34,9 +35,7 @@ class GiveIn(BaseModel):
 def _out(store: Store, meeting_id: str) -> FloorOut:
     with store.read() as session:
         state = floor.floor_of(session, get_meeting(session, meeting_id))
-    return FloorOut(
-        speaker=WaitingOut(**vars(state.speaker)) if state.speaker else None, queue=[WaitingOut(**vars(w)) for w in state.queue]
-    )
+    return FloorOut.model_validate(state)
 
 
 @router.get("")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.files import DOCX, PDF, attachment, minutes_files, timezone_of
-from meeting_room.api.routes.schemas import MAX_VERSION, Version
+from meeting_room.api.routes.schemas import MAX_VERSION, Out, Version
 from meeting_room.db import tables as t
 from meeting_room.services import minutes as minutes_service
 from transcripts.minutes import PollTable
@@ -38,7 +38,7 @@ class SectionOut(BaseModel):
     polls: list[PollOut]
 
 
-class SignatureOut(BaseModel):
+class SignatureOut(Out):
     role: str
     member_id: str
     version: int
@@ -112,15 +112,7 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
         ],
         attendance={heading: [a.label() for a in people] for heading, people in minutes.attendance.groups()},
         signatures=[
-            SignatureOut(
-                role=s.role,
-                member_id=s.member_id,
-                version=s.version,
-                signed_at=s.signed_at,
-                timestamped=s.timestamped,
-                pdf_sha256=s.pdf_sha256,
-            )
-            for s in sorted(signed.values(), key=lambda s: minutes_service.ROLE_ORDER.index(s.role))
+            SignatureOut.model_validate(s) for s in sorted(signed.values(), key=lambda s: minutes_service.ROLE_ORDER.index(s.role))
         ],
         editable=editable,
         can_sign=can_sign,

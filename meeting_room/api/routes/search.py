@@ -9,13 +9,14 @@ from pydantic import BaseModel
 
 from meeting_room.access import visible_meeting_ids
 from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.routes.schemas import Out
 from meeting_room.reads import search_index
 from transcripts.search import parse_query
 
 router = APIRouter(tags=["minutes", "search"])
 
 
-class HitOut(BaseModel):
+class HitOut(Out):
     meeting_id: str
     meeting_title: str
     meeting_date: str
@@ -56,23 +57,4 @@ def search(
         visible = visible_meeting_ids(session, actor)
         filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
-    return SearchOut(
-        query=q,
-        total=found.total,
-        hits=[
-            HitOut(
-                meeting_id=h.meeting_id,
-                meeting_title=h.meeting_title,
-                meeting_date=h.meeting_date,
-                kind=h.kind,
-                agenda_item_id=h.agenda_item_id,
-                agenda_title=h.agenda_title,
-                speaker=h.speaker,
-                start_s=h.start_s,
-                snippet_html=h.snippet_html,
-                link=h.link,
-                score=h.score,
-            )
-            for h in found.hits
-        ],
-    )
+    return SearchOut(query=q, total=found.total, hits=[HitOut.model_validate(h) for h in found.hits])

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.files import DOCX, attachment
-from meeting_room.api.routes.schemas import Channel
+from meeting_room.api.routes.schemas import Channel, Out
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
 from meeting_room.reads import transcript_reads
@@ -92,7 +92,7 @@ def stop_transcription(meeting_id: str, pass_id: str, request: Request, actor: A
 # --- the transcript -------------------------------------------------------------------------------
 
 
-class SpeakerOut(BaseModel):
+class SpeakerOut(Out):
     cluster: str
     name: str
     member_id: str | None
@@ -148,7 +148,7 @@ def get_transcript(
             pass_id=run.id,
             kind=run.kind,
             state=run.state,
-            speakers=[SpeakerOut(cluster=s.cluster, name=s.name, member_id=s.member_id, score=s.score, source=s.source) for s in speakers],
+            speakers=[SpeakerOut.model_validate(s) for s in speakers],
             lines=transcript_reads.lines(session, run.id),
         )
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -15,6 +14,7 @@ from hardware.errors import AudioError
 from hardware.media import read_all
 from meeting_room import speech_runtime
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.routes.schemas import Out
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.files.documents import clean_filename
@@ -24,7 +24,7 @@ from meeting_room.services import voices
 router = APIRouter(tags=["transcripts"])
 
 
-class VoiceEnrolledOut(BaseModel):
+class VoiceEnrolledOut(Out):
     voice_id: str
     speech_s: float
     level_db: float
@@ -60,4 +60,4 @@ async def enrol_voice(member_id: str, request: Request, store: StoreDep, setting
         await upload.close()
     encoder = await run_in_threadpool(speech_runtime.voice_encoder, settings)
     done = await run_in_threadpool(voices.enrol_voice, store, actor, member_id, audio, encoder, speech_runtime.voice_rules(settings))
-    return VoiceEnrolledOut(voice_id=done.voice_id, speech_s=done.speech_s, level_db=done.level_db)
+    return VoiceEnrolledOut.model_validate(done)

@@ -22,6 +22,7 @@ def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, 
     assert r.status_code == 201, r.text
     link = r.json()
     assert link["full_name"] == "Người member2" and "/join/" in link["url"]
+    assert (link["member_id"], link["revoked"], link["used"]) == (world.ids["member2"], False, False) and link["expires_at"]
     assert datetime.fromisoformat(link["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
     token = link["url"].rsplit("/", 1)[1]
     assert token not in repr([e.message() for e in world.store.events()])  # only its hash is kept
@@ -39,6 +40,7 @@ def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, 
 
     listed = client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()
     assert [(i["full_name"], i["used"], i["revoked"], i["url"]) for i in listed] == [("Người member2", True, False, None)]
+    assert (listed[0]["id"], listed[0]["expires_at"]) == (link["id"], link["expires_at"])  # the same link, as the answer gave it
     used = [e for e in world.store.events() if e.type == "meeting.invitation_used"]  # the opening is in the log, by them
     assert [(e.data["invitation_id"], e.actor_id) for e in used] == [(link["id"], world.ids["member2"])]
     assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{link['id']}", headers=chair).status_code == 204

@@ -1,99 +1,20 @@
 """From a held meeting to sealed, signed minutes through the API: the draft from the record, the
-secretary's versions, PDF and Word, certificates, two signatures, the sealed archive, and search."""
+secretary's versions, PDF and Word, certificates, two signatures and the sealed archive."""
 
 from __future__ import annotations
 
 import io
 import subprocess
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from meeting_room.server import open_store
 from meeting_room.services import transcripts
 from meeting_room.settings import Settings
-from speech.transcript import Segment
-from tests.conftest import World, _settings, login, make_world, snapshot
-from tests.pki import member_cert, root_ca
-
-CHAIR_SAYS = "Tôi tuyên bố khai mạc phiên họp thường kỳ tháng mười một."
-MEMBER_SAYS = "Tôi đề nghị biểu quyết thông qua dự toán ngân sách năm hai nghìn không trăm hai mươi bảy."
-
-
-@pytest.fixture
-def msettings(tmp_path: Path) -> Settings:
-    ca = tmp_path / "ca.pem"
-    ca.write_bytes(root_ca().pem)
-    return _settings(tmp_path, trust_roots=[ca])
-
-
-@pytest.fixture
-def mworld(msettings: Settings) -> Iterator[World]:
-    store = open_store(msettings)
-    yield make_world(store)
-    store.engine.dispose()
-
-
-@pytest.fixture
-def mclient(msettings: Settings, mworld: World) -> Iterator[TestClient]:
-    from meeting_room.api.app import create_app
-
-    with TestClient(create_app(msettings, mworld.store)) as c:
-        yield c
-
-
-def hold_meeting(client: TestClient, world: World) -> dict[str, str]:
-    """Open, attendance, two agenda items with speech under each, a passed vote, close."""
-    url = f"/api/meetings/{world.meeting_id}"
-    chair = login(client, "chair")
-    for target in ("open", "in_session"):
-        assert client.post(f"{url}/transitions", json={"to": target}, headers=chair).status_code == 200
-    for who in ("chair", "secretary", "member1"):
-        assert client.put(f"{url}/attendance/{world.ids[who]}", json={"status": "present_in_room"}, headers=chair).status_code == 200
-    r = client.put(f"{url}/attendance/{world.ids['member2']}", json={"status": "absent_excused", "reason": "đi công tác"}, headers=chair)
-    assert r.status_code == 200
-    assert client.post(f"{url}/agenda/{world.item_ids[0]}/take", headers=chair).status_code == 204
-    assert client.post(f"{url}/agenda/{world.item_ids[0]}/take", headers=chair).status_code == 409
-    assert client.post(f"{url}/agenda/{world.item_ids[0]}/take", headers=login(client, "member1")).status_code == 403
-    store = world.store
-    now = [store.now()]
-    store._clock = lambda: now[0]  # the meeting's own time: ten minutes pass between the two items
-    pass_id = transcripts.new_pass(store, world.meeting_id, "live", "whisper-base")
-    transcripts.add_speakers(
-        store,
-        world.meeting_id,
-        pass_id,
-        [
-            transcripts.ev.SpeakerSpec(cluster="ch0", name="Người chair", member_id=world.ids["chair"], source="channel"),
-            transcripts.ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel"),
-        ],
-    )
-    transcripts.add_segment(store, world.meeting_id, pass_id, Segment(0.5, 4.0, CHAIR_SAYS, avg_logprob=-0.2), "ch0")
-    now[0] += timedelta(minutes=5)
-    assert client.post(f"{url}/agenda/{world.item_ids[1]}/take", headers=chair).status_code == 204
-    now[0] += timedelta(minutes=5, seconds=5)
-    transcripts.add_segment(store, world.meeting_id, pass_id, Segment(600.0, 606.0, MEMBER_SAYS, avg_logprob=-0.3), "ch1")
-    transcripts.end_pass(store, world.meeting_id, pass_id, "completed", audio_s=610.0)
-
-    r = client.post(f"{url}/polls", json={"title": "Thông qua dự toán ngân sách 2027", "rule": {"preset": "hdnd_resolution"},
-                                          "agenda_item_id": world.item_ids[1]}, headers=chair)  # fmt: skip
-    poll_id = r.json()["id"]
-    assert client.post(f"{url}/polls/{poll_id}/open", json={}, headers=chair).status_code == 200
-    for who in ("chair", "secretary", "member1"):
-        assert client.post(f"{url}/polls/{poll_id}/ballots", json={"options": ["yes"]}, headers=login(client, who)).status_code == 201
-    assert client.post(f"{url}/polls/{poll_id}/close", headers=chair).json()["result"]["outcome"] == "passed"
-    assert client.post(f"{url}/transitions", json={"to": "closed"}, headers=chair).status_code == 200
-    return chair
-
-
-def _register(client: TestClient, world: World, who: str, passphrase: str, admin: dict[str, str]):  # type: ignore[no-untyped-def]
-    data = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
-    files = {"file": (f"{who}.p12", data, "application/x-pkcs12")}
-    return client.post(f"/api/members/{world.ids[who]}/certificate", files=files, data={"passphrase": passphrase}, headers=admin)
+from tests.conftest import World, login, snapshot
+from tests.meeting_room.api.held_meeting import CHAIR_SAYS, MEMBER_SAYS, hold_meeting, register_certificate
 
 
 @pytest.mark.slow
@@ -156,13 +77,13 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert any(MEMBER_SAYS in p.text for p in docx.Document(io.BytesIO(transcript_word.content)).paragraphs)
 
     # certificates: the administrator registers each signer's PKCS#12; the passphrase is checked, not kept
-    assert _register(client, world, "secretary", "thu-ky", sec).status_code == 403
-    r = _register(client, world, "secretary", "thu-ky", admin)
+    assert register_certificate(client, world, "secretary", "thu-ky", sec).status_code == 403
+    r = register_certificate(client, world, "secretary", "thu-ky", admin)
     assert r.status_code == 201 and r.json()["common_name"] == "Người secretary"
     wrong = client.post(f"/api/members/{world.ids['chair']}/certificate", files={"file": ("c.p12", b"junk", "application/x-pkcs12")},
                         data={"passphrase": "x"}, headers=admin)  # fmt: skip
     assert wrong.status_code == 422 and "PKCS#12" in wrong.json()["error"]["message"]
-    assert _register(client, world, "chair", "chu-toa", admin).status_code == 201
+    assert register_certificate(client, world, "chair", "chu-toa", admin).status_code == 201
     assert b"thu-ky" not in b"".join(p.read_bytes() for p in (msettings.data_dir).rglob("*.sqlite3*"))
 
     # signatures: secretary first, then chair; the chair's signature seals the archive
@@ -233,61 +154,3 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
         main, ["minutes", "verify", "--trust", str(msettings.trust_roots[0]), str(pdf_path)], catch_exceptions=False
     )
     assert result.exit_code == 0 and "OK: mọi chữ ký hợp lệ" in result.output and "coverage=entire_file" in result.output
-
-
-def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClient, mworld: World) -> None:
-    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
-    hold_meeting(client, world)
-    clerk = login(client, "clerk")
-    r = client.get("/api/search", params={"q": "bieu quyet du toan"}, headers=clerk).json()
-    assert r["total"] >= 1
-    hit = r["hits"][0]
-    assert hit["speaker"] == "Người member1" and hit["agenda_title"] == "Biểu quyết dự toán ngân sách" and hit["start_s"] == 600.0
-    assert "<mark>biểu quyết</mark>" in hit["snippet_html"] or "<mark>biểu</mark>" in hit["snippet_html"]
-    assert hit["link"] == f"{url}/transcript"  # no recording uploaded: the transcript
-    phrase = client.get("/api/search", params={"q": '"khai mac phien hop"'}, headers=clerk).json()
-    assert [h["speaker"] for h in phrase["hits"]] == ["Người chair"]
-    assert client.get("/api/search", params={"q": '"mac khai"'}, headers=clerk).json()["total"] == 0  # word order matters in a phrase
-    by_speaker = client.get("/api/search", params={"q": "toi", "speaker": world.ids["chair"]}, headers=clerk).json()
-    assert by_speaker["total"] == 1 and by_speaker["hits"][0]["speaker"] == "Người chair"
-    passed = client.get("/api/search", params={"q": "toi", "poll_outcome": "passed"}, headers=clerk).json()
-    assert [h["speaker"] for h in passed["hits"]] == ["Người member1"]
-    assert client.get("/api/search", params={"q": "toi", "poll_outcome": "failed"}, headers=clerk).json()["total"] == 0
-    assert client.get("/api/search", params={"q": "toi", "date_to": "2000-01-01"}, headers=clerk).json()["total"] == 0
-    assert client.get("/api/search", params={"q": "toi", "agenda_item_id": world.item_ids[0]}, headers=clerk).json()["total"] == 1
-
-    sec = login(client, "secretary")
-    client.put(
-        f"{url}/minutes", json={"sections": {world.item_ids[0]: "Đồng chí Trường kết luận: giao Sở Tài chính rà soát."}}, headers=sec
-    )
-    minutes_hits = client.get("/api/search", params={"q": "TRUONG ket luan", "kind": "minutes"}, headers=clerk).json()
-    assert minutes_hits["total"] == 1 and minutes_hits["hits"][0]["link"] == f"{url}/minutes"
-    assert "<mark>Trường</mark>" in minutes_hits["hits"][0]["snippet_html"]
-
-    assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "outsider")).json()["total"] == 0
-    assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "member1")).json()["total"] >= 2
-    bad = client.get("/api/search", params={"q": '"chua dong'}, headers=clerk)
-    assert bad.status_code == 422 and "ngoặc kép" in bad.json()["error"]["message"]
-    assert client.get("/api/search", params={"q": "x", "date_from": "23/11/2026"}, headers=clerk).status_code == 422
-
-
-def test_search_index_on_postgresql_and_sqlite(any_world: World) -> None:
-    """The same documents, the same query, the same hits on both engines; rebuild recreates the index."""
-    from meeting_room.reads.search_index import Filters, search
-    from transcripts.search import parse_query
-
-    store = any_world.store
-    pass_id = transcripts.new_pass(store, any_world.meeting_id, "final", "whisper-base")
-    transcripts.add_segment(
-        store, any_world.meeting_id, pass_id, Segment(1.0, 3.0, "Đề nghị Sở Xây dựng báo cáo tiến độ đường Trường Sơn."), None
-    )
-    transcripts.add_segment(store, any_world.meeting_id, pass_id, Segment(4.0, 6.0, "Tiến độ chậm do giải phóng mặt bằng."), None)
-    transcripts.end_pass(store, any_world.meeting_id, pass_id, "completed", audio_s=6.0)
-    for _ in range(2):
-        with store.read() as session:
-            found = search(session, parse_query("duong truong son"), Filters())
-            phrase = search(session, parse_query('"tien do cham"'), Filters())
-            nothing = search(session, parse_query("truong"), Filters(body_id="another"))
-        assert found.total == 1 and "<mark>Trường</mark> <mark>Sơn</mark>" in found.hits[0].snippet_html
-        assert phrase.total == 1 and phrase.hits[0].start_s == 4.0 and nothing.total == 0
-        store.rebuild()

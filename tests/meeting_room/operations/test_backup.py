@@ -30,8 +30,8 @@ from meeting_room.services import attendance, meetings, polls
 from meeting_room.settings import BackupSchedule, Settings, load_settings
 from meeting_room.store import Store
 from tests.conftest import TELLER_PASSPHRASE, World, login, make_world
+from tests.meeting_room.api.held_meeting import hold_meeting, register_certificate
 from tests.meeting_room.api.test_documents import make_pdf
-from tests.meeting_room.api.test_minutes import _register, hold_meeting
 from tests.pki import root_ca
 from transcripts.signing import verify_pdf
 
@@ -142,8 +142,8 @@ def test_backup_mid_meeting_restores_elsewhere_and_verifies(
     with TestClient(create_app(settings, store)) as client:
         hold_meeting(client, world)
         admin, sec, chair = login(client, "admin"), login(client, "secretary"), login(client, "chair")
-        assert _register(client, world, "secretary", "thu-ky", admin).status_code == 201
-        assert _register(client, world, "chair", "chu-toa", admin).status_code == 201
+        assert register_certificate(client, world, "secretary", "thu-ky", admin).status_code == 201
+        assert register_certificate(client, world, "chair", "chu-toa", admin).status_code == 201
         url = f"/api/meetings/{world.meeting_id}/minutes/sign"
         assert client.post(url, json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
         assert client.post(url, json={"passphrase": "chu-toa"}, headers=chair).json()["sealed"]

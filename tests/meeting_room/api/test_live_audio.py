@@ -1,0 +1,78 @@
+"""Live captions through the API with the real models: audio streamed over the audio WebSocket, and a
+stored recording replayed, reach the meeting's transcript and stream."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from speech.audio import SAMPLE_RATE
+from tests.conftest import World, login
+from tests.meeting_room.api.audio_uploads import enrol_voices, pcm, upload_recording, wav_bytes
+from tests.meeting_room.call_server import wait_for
+
+
+def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+    enrol_voices(sclient, sworld, two_voices)
+    chair = login(sclient, "chair")
+    token = chair["Authorization"].split()[1]
+    base = f"/api/meetings/{sworld.meeting_id}"
+    with sclient.websocket_connect(f"{base}/live/audio?token={token}") as ws:
+        assert ws.receive_json()["kind"] == "error"  # captions not started yet
+    assert sclient.post(f"{base}/live/start", json={}, headers=login(sclient, "member1")).status_code == 403
+    pass_id = sclient.post(f"{base}/live/start", json={}, headers=chair).json()["pass_id"]
+    assert sclient.post(f"{base}/live/start", json={}, headers=chair).json()["pass_id"] == pass_id  # idempotent
+    seen: list[dict] = []
+    with sclient.websocket_connect(f"{base}/stream?token={token}") as viewer:
+        while viewer.receive_json()["kind"] != "ready":
+            pass
+        with sclient.websocket_connect(f"{base}/live/audio?token={token}&source=mic") as mic:
+            assert mic.receive_json()["kind"] == "ready"
+            mic.send_bytes(b"\x01")  # an odd byte: refused, the socket stays
+            assert mic.receive_json()["error"]["code"] == "invalid_audio"
+            audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), two_voices["audio"], np.zeros(SAMPLE_RATE, np.float32)])
+            step = SAMPLE_RATE // 10
+            for i in range(0, len(audio), step):
+                mic.send_bytes(pcm(audio[i : i + step]))
+        assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            message = viewer.receive_json()
+            seen.append(message)
+            if message.get("kind") == "event" and message["event"]["type"] == "transcript.pass_ended":
+                break
+    segments = [m["event"]["data"] for m in seen if m.get("kind") == "event" and m["event"]["type"] == "transcript.segment"]
+    assert len(segments) >= 3 and all(s["pass_id"] == pass_id for s in segments)
+    assert any(m.get("kind") == "caption" and not m["final"] for m in seen), "no partial caption arrived"
+    named = [m["event"]["data"] for m in seen if m.get("kind") == "event" and m["event"]["type"] == "transcript.speakers"]
+    assert {s["name"] for e in named for s in e["speakers"]} >= {"Người chair", "Người member1"}, named
+    transcript = sclient.get(f"{base}/transcript", headers=chair).json()
+    assert transcript["kind"] == "live" and transcript["state"] == "completed" and len(transcript["lines"]) == len(segments)
+
+
+def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+    chair, member = login(sclient, "chair"), login(sclient, "member1")
+    base = f"/api/meetings/{sworld.meeting_id}"
+    recording = upload_recording(sclient, sworld, chair, wav_bytes(two_voices["audio"])).json()["recording_id"]
+    body = {"recording_id": recording, "speed": 4, "channel": 0}
+    assert sclient.post(f"{base}/live/replay", json=body, headers=member).status_code == 403
+    assert sclient.post(f"{base}/live/replay", json={**body, "speed": 100}, headers=chair).status_code == 422
+    assert sclient.post(f"{base}/live/replay", json={**body, "recording_id": "khong-co"}, headers=chair).status_code == 404
+    pass_id = sclient.post(f"{base}/live/start", json={"channels": {"0": sworld.ids["chair"]}}, headers=chair).json()["pass_id"]
+    r = sclient.post(f"{base}/live/replay", json=body, headers=chair)
+    assert r.status_code == 202 and r.json() == {"pass_id": pass_id}
+
+    last_turn = two_voices["truth"][-1][0]  # where the recording's last sentence begins
+
+    def heard_to_the_end() -> dict | None:
+        transcript = sclient.get(f"{base}/transcript", headers=chair).json()
+        lines = transcript["lines"]
+        return transcript if lines and lines[-1]["end"] - lines[0]["start"] >= last_turn else None
+
+    transcript = wait_for("captions of the whole recording", heard_to_the_end, 180)
+    assert transcript["pass_id"] == pass_id and transcript["kind"] == "live" and transcript["state"] == "running"
+    assert {ln["speaker"] for ln in transcript["lines"]} == {"Người chair"}  # the seat on channel 0
+    assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
+    assert sclient.get(f"{base}/transcript", headers=chair).json()["state"] == "completed"

@@ -1,0 +1,47 @@
+"""Search through the API: words without diacritics, phrases, filters, minutes, and only meetings one may see."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import World, login
+from tests.meeting_room.api.held_meeting import hold_meeting
+
+
+def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClient, mworld: World) -> None:
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    hold_meeting(client, world)
+    clerk = login(client, "clerk")
+    r = client.get("/api/search", params={"q": "bieu quyet du toan"}, headers=clerk).json()
+    assert r["total"] >= 1
+    hit = r["hits"][0]
+    assert set(hit) == {"meeting_id", "meeting_title", "meeting_date", "kind", "agenda_item_id", "agenda_title", "speaker", "start_s",
+                        "snippet_html", "link", "score"}  # fmt: skip
+    assert hit["meeting_id"] == world.meeting_id and hit["kind"] == "transcript" and hit["meeting_title"] and hit["score"] > 0
+    assert hit["speaker"] == "Người member1" and hit["agenda_title"] == "Biểu quyết dự toán ngân sách" and hit["start_s"] == 600.0
+    assert "<mark>biểu quyết</mark>" in hit["snippet_html"] or "<mark>biểu</mark>" in hit["snippet_html"]
+    assert hit["link"] == f"{url}/transcript"  # no recording uploaded: the transcript
+    phrase = client.get("/api/search", params={"q": '"khai mac phien hop"'}, headers=clerk).json()
+    assert [h["speaker"] for h in phrase["hits"]] == ["Người chair"]
+    assert client.get("/api/search", params={"q": '"mac khai"'}, headers=clerk).json()["total"] == 0  # word order matters in a phrase
+    by_speaker = client.get("/api/search", params={"q": "toi", "speaker": world.ids["chair"]}, headers=clerk).json()
+    assert by_speaker["total"] == 1 and by_speaker["hits"][0]["speaker"] == "Người chair"
+    passed = client.get("/api/search", params={"q": "toi", "poll_outcome": "passed"}, headers=clerk).json()
+    assert [h["speaker"] for h in passed["hits"]] == ["Người member1"]
+    assert client.get("/api/search", params={"q": "toi", "poll_outcome": "failed"}, headers=clerk).json()["total"] == 0
+    assert client.get("/api/search", params={"q": "toi", "date_to": "2000-01-01"}, headers=clerk).json()["total"] == 0
+    assert client.get("/api/search", params={"q": "toi", "agenda_item_id": world.item_ids[0]}, headers=clerk).json()["total"] == 1
+
+    sec = login(client, "secretary")
+    client.put(
+        f"{url}/minutes", json={"sections": {world.item_ids[0]: "Đồng chí Trường kết luận: giao Sở Tài chính rà soát."}}, headers=sec
+    )
+    minutes_hits = client.get("/api/search", params={"q": "TRUONG ket luan", "kind": "minutes"}, headers=clerk).json()
+    assert minutes_hits["total"] == 1 and minutes_hits["hits"][0]["link"] == f"{url}/minutes"
+    assert "<mark>Trường</mark>" in minutes_hits["hits"][0]["snippet_html"]
+
+    assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "outsider")).json()["total"] == 0
+    assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "member1")).json()["total"] >= 2
+    bad = client.get("/api/search", params={"q": '"chua dong'}, headers=clerk)
+    assert bad.status_code == 422 and "ngoặc kép" in bad.json()["error"]["message"]
+    assert client.get("/api/search", params={"q": "x", "date_from": "23/11/2026"}, headers=clerk).status_code == 422

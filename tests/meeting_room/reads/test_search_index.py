@@ -1,0 +1,29 @@
+"""The search index on both engines: the same documents, the same query, the same hits."""
+
+from __future__ import annotations
+
+from meeting_room.services import transcripts
+from speech.transcript import Segment
+from tests.conftest import World
+
+
+def test_search_index_on_postgresql_and_sqlite(any_world: World) -> None:
+    """The same documents, the same query, the same hits on both engines; rebuild recreates the index."""
+    from meeting_room.reads.search_index import Filters, search
+    from transcripts.search import parse_query
+
+    store = any_world.store
+    pass_id = transcripts.new_pass(store, any_world.meeting_id, "final", "whisper-base")
+    transcripts.add_segment(
+        store, any_world.meeting_id, pass_id, Segment(1.0, 3.0, "Đề nghị Sở Xây dựng báo cáo tiến độ đường Trường Sơn."), None
+    )
+    transcripts.add_segment(store, any_world.meeting_id, pass_id, Segment(4.0, 6.0, "Tiến độ chậm do giải phóng mặt bằng."), None)
+    transcripts.end_pass(store, any_world.meeting_id, pass_id, "completed", audio_s=6.0)
+    for _ in range(2):
+        with store.read() as session:
+            found = search(session, parse_query("duong truong son"), Filters())
+            phrase = search(session, parse_query('"tien do cham"'), Filters())
+            nothing = search(session, parse_query("truong"), Filters(body_id="another"))
+        assert found.total == 1 and "<mark>Trường</mark> <mark>Sơn</mark>" in found.hits[0].snippet_html
+        assert phrase.total == 1 and phrase.hits[0].start_s == 4.0 and nothing.total == 0
+        store.rebuild()
