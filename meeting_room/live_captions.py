@@ -96,6 +96,7 @@ class _Meeting:
     workers: dict[str, _Worker] = field(default_factory=dict)
     last_cluster: str | None = None
     origin: float = 0.0  # wall-clock time of second 0 of the pass (every source's chunks count from it)
+    ended_s: float = 0.0  # how far the sources that already ended reached (the pass's length counts them)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -295,6 +296,7 @@ class LiveCaptions:
             worker.queue.put(None)
             worker.join(timeout=120)  # stays listed until done, so that stop() waits for it too
             with meeting.lock:
+                meeting.ended_s = max(meeting.ended_s, worker.position)
                 if meeting.workers.get(source.key) is worker:
                     del meeting.workers[source.key]
 
@@ -318,7 +320,7 @@ class LiveCaptions:
             worker.join(timeout=max(0.0, deadline - time.monotonic()))
             if worker.is_alive():
                 log.warning("live captions %s: still finishing after %.0f s; the pass closes without it", worker.source.key, wait_s)
-        audio_s = max((w.position for w in workers), default=0.0)
+        audio_s = max([meeting.ended_s, *(w.position for w in workers)])
         transcripts.end_pass(self.store, meeting_id, meeting.pass_id, "completed", audio_s)
         return meeting.pass_id
 

@@ -3,6 +3,7 @@ stored recording replayed, reach the meeting's transcript and stream."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -74,5 +75,8 @@ def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClie
     transcript = wait_for("captions of the whole recording", heard_to_the_end, 180)
     assert transcript["pass_id"] == pass_id and transcript["kind"] == "live" and transcript["state"] == "running"
     assert {ln["speaker"] for ln in transcript["lines"]} == {"Người chair"}  # the seat on channel 0
+    wait_for("the replay to reach the end of the file", lambda: not any(recording[:8] in th.name for th in threading.enumerate()), 120)
     assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
     assert sclient.get(f"{base}/transcript", headers=chair).json()["state"] == "completed"
+    (done,) = [p for p in sclient.get(f"{base}/transcription", headers=chair).json() if p["pass_id"] == pass_id]
+    assert done["audio_s"] >= last_turn  # the replay had ended before the stop: its length still counts
