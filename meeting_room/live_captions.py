@@ -94,6 +94,7 @@ class _Meeting:
     clusters: OnlineClusters = field(default_factory=OnlineClusters)
     named: dict[str, SpeakerSpec] = field(default_factory=dict)
     workers: dict[str, _Worker] = field(default_factory=dict)
+    ending: list[_Worker] = field(default_factory=list)  # sources that ended, finishing their last words
     last_cluster: str | None = None
     origin: float = 0.0  # wall-clock time of second 0 of the pass (every source's chunks count from it)
     ended_s: float = 0.0  # how far the sources that already ended reached (the pass's length counts them)
@@ -290,15 +291,23 @@ class LiveCaptions:
         return thread
 
     def end_source(self, meeting_id: str, source: AudioSource) -> None:
-        """A source ended (file finished, participant left): finish what was being said."""
+        """A source ended (file finished, participant left): finish what was being said. The source
+        is let go at once, so that the same source coming back (a dropped call that rejoins) starts
+        afresh instead of queueing behind the end."""
         meeting = self._meetings.get(meeting_id)
-        if meeting is not None and (worker := meeting.workers.get(source.key)) is not None:
-            worker.queue.put(None)
-            worker.join(timeout=120)  # stays listed until done, so that stop() waits for it too
-            with meeting.lock:
-                meeting.ended_s = max(meeting.ended_s, worker.position)
-                if meeting.workers.get(source.key) is worker:
-                    del meeting.workers[source.key]
+        if meeting is None:
+            return
+        with meeting.lock:
+            worker = meeting.workers.pop(source.key, None)
+            if worker is None:
+                return
+            meeting.ending.append(worker)
+        worker.queue.put(None)
+        worker.join(timeout=120)  # stays in ``ending`` until done, so that stop() waits for it too
+        with meeting.lock:
+            meeting.ended_s = max(meeting.ended_s, worker.position)
+            if worker in meeting.ending:
+                meeting.ending.remove(worker)
 
     def stop(self, actor: Actor | None, meeting_id: str, *, backlog: bool = True, wait_s: float = 120) -> str | None:
         """Finish every source and close the live pass; returns its id (None if none was running).
@@ -310,11 +319,14 @@ class LiveCaptions:
             meeting = self._meetings.pop(meeting_id, None)
         if meeting is None:
             return None
-        workers = list(meeting.workers.values())
+        with meeting.lock:
+            active, ending = list(meeting.workers.values()), list(meeting.ending)
+        workers = active + ending
         for worker in workers:
             if not backlog:
-                worker.drop_backlog()
-            worker.queue.put(None)
+                worker.drop_backlog()  # an ending source's end goes with it: given again below
+            if worker in active or not backlog:
+                worker.queue.put(None)
         deadline = time.monotonic() + wait_s
         for worker in workers:  # one deadline for all: they finish side by side
             worker.join(timeout=max(0.0, deadline - time.monotonic()))

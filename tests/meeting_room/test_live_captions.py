@@ -4,6 +4,7 @@ of the pass, whichever way it came (with the real Whisper base)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,8 +105,39 @@ def test_a_server_shutdown_drops_the_backlog_instead_of_captioning_it(tmp_path: 
     for i in range(0, len(minute), SAMPLE_RATE // 50):  # 20 ms blocks, as a room input delivers them
         captions.feed(world.meeting_id, source, minute[i : i + SAMPLE_RATE // 50], SAMPLE_RATE, start + i / SAMPLE_RATE)
     worker = captions._meetings[world.meeting_id].workers[source.key]
-    captions.stop_all()
-    assert not worker.is_alive()
+    captions.stop_all()  # the pass closes within its deadline even if the last words are not done yet
+    worker.join(timeout=120)
     assert worker.dropped_s > 10  # not captioned live: the recording and the final pass have it
     with world.store.read() as session:
         assert [(p.id, p.state) for p in transcript_reads.passes(session, world.meeting_id)] == [(pass_id, "completed")]
+
+
+def test_a_source_that_comes_back_while_its_last_words_finish_is_captioned(tmp_path: Path, served: tuple[TestClient, World]) -> None:
+    """A remote member's call drops while the captions are behind, and they are back at once: what
+    they say on the new call is captioned (it used to queue behind the old call's end and be lost)."""
+    client, world = served
+    captions = client.app.state.captions  # type: ignore[attr-defined]
+    pass_id = captions.start(None, world.meeting_id)
+    clip = read_all(speak(tmp_path / "c.wav", "Tôi đề nghị bổ sung kinh phí cho các xã vùng sâu."))
+    said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    source, block = AudioSource("remote", member_id=world.ids["member1"]), SAMPLE_RATE // 50
+    start = time.time()
+    for i in range(0, 4 * len(said), block):  # four sentences at once: the worker is busy for a while
+        captions.feed(world.meeting_id, source, np.tile(said, 4)[i : i + block], SAMPLE_RATE, start + i / SAMPLE_RATE)
+    old = captions._meetings[world.meeting_id].workers[source.key]
+    ending = threading.Thread(target=captions.end_source, args=(world.meeting_id, source))
+    ending.start()
+    wait_for("the old call's end to be queued", lambda: None in list(old.queue.queue) or not old.is_alive(), 30)
+    back = start + 4 * len(said) / SAMPLE_RATE + 2.0  # two seconds after the drop, on the new call
+    for i in range(0, len(said), block):
+        captions.feed(world.meeting_id, source, said[i : i + block], SAMPLE_RATE, back + i / SAMPLE_RATE)
+    ending.join()
+    captions.end_source(world.meeting_id, source)
+    pass_lines = lambda: [ln for ln in _lines(world, pass_id) if ln.start >= back - start - 0.5]  # noqa: E731
+    wait_for("a caption of what was said on the new call", pass_lines, 60)
+    assert captions.stop(None, world.meeting_id) == pass_id
+
+
+def _lines(world: World, pass_id: str) -> list[transcript_reads.Line]:
+    with world.store.read() as session:
+        return transcript_reads.lines(session, pass_id)
