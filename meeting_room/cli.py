@@ -475,7 +475,7 @@ def members_enrol_face(ctx: click.Context, member: str, photos: tuple[Path, ...]
 def members_enrol_voice(ctx: click.Context, member: str, recording: Path) -> None:
     """Enrol a member's voice (username or id) from a reading of 20-60 s in any audio format."""
     from hardware.media import read_all
-    from meeting_room import speech_runtime
+    from meeting_room.live import speech_runtime
     from meeting_room.server import open_store
     from meeting_room.services import voices
 
@@ -639,7 +639,7 @@ def transcribe(
     """Transcribe an audio or video file (Vietnamese) with speaker turns to JSON, WebVTT, SRT and RTTM;
     segments print as decoded. Speakers are named from enrolled voiceprints, else "Người nói N"."""
     from hardware.media import probe_duration
-    from meeting_room import speech_runtime
+    from meeting_room.live import speech_runtime
     from speech.asr import AsrOptions
     from speech.diarization import DiarizationOptions
     from speech.export import JsonWriter, write_all

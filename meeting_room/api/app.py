@@ -47,18 +47,18 @@ from meeting_room.api.routes import store as store_routes
 from meeting_room.auth import LoginThrottle
 from meeting_room.backup import Backups
 from meeting_room.bus import SubscriberOverflow
-from meeting_room.calls import Calls
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import NotFoundError
 from meeting_room.health import report as health_report
-from meeting_room.live_captions import LiveCaptions
+from meeting_room.live.calls import Calls
+from meeting_room.live.live_captions import LiveCaptions
+from meeting_room.live.poll_timer import PollTimer
+from meeting_room.live.room_runner import RoomRunner
+from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.minutes_files import MinutesFiles
-from meeting_room.poll_timer import PollTimer
 from meeting_room.recordings import RecordingFiles
-from meeting_room.room_runner import RoomRunner
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from meeting_room.transcription import TranscriptionJobs
 from webrtc.ice import include_loopback
 
 JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB

@@ -36,9 +36,9 @@ from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.headers import PAGE_CSP
-from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
+from meeting_room.live.calls import Call, CallInfo, Calls
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 

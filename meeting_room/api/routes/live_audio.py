@@ -16,7 +16,7 @@ from meeting_room.api.routes.files import recording_files
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
-from meeting_room.live_captions import AudioSource, LiveCaptions
+from meeting_room.live.live_captions import AudioSource, LiveCaptions
 from meeting_room.store import Store
 
 router = APIRouter(tags=["transcripts"])

@@ -11,7 +11,7 @@ from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
-from meeting_room.room_runner import DeviceStatus
+from meeting_room.live.room_runner import DeviceStatus
 from meeting_room.services import rooms
 from meeting_room.services.lookup import fetch
 from meeting_room.text import Name, ShortText

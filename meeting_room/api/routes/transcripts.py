@@ -17,9 +17,9 @@ from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
+from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.services import transcripts
 from meeting_room.text import Name
-from meeting_room.transcription import TranscriptionJobs
 from speech.export import to_rttm, to_srt, to_vtt
 from transcripts.minutes import TranscriptEntry
 from transcripts.word import transcript_docx

@@ -12,11 +12,11 @@ from starlette.datastructures import UploadFile
 
 from hardware.errors import AudioError
 from hardware.media import read_all
-from meeting_room import speech_runtime
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.documents import clean_filename
+from meeting_room.live import speech_runtime
 from meeting_room.recordings import ACCEPTED
 from meeting_room.services import voices
 

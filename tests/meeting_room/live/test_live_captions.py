@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from meeting_room import transcript_reads
-from meeting_room.live_captions import AudioSource
+from meeting_room.live.live_captions import AudioSource
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
 from tests.conftest import World, _settings, login, make_world
