@@ -15,7 +15,6 @@ from meeting_room import __version__, notify
 from meeting_room.api import access_log, docs, errors
 from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.headers import SecurityHeaders
-from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.api.origin import SameOrigin
 from meeting_room.api.routes import (
     agenda,
@@ -52,6 +51,7 @@ from meeting_room.errors import NotFoundError
 from meeting_room.health import report as health_report
 from meeting_room.live.calls import Calls
 from meeting_room.live.live_captions import LiveCaptions
+from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.live.poll_timer import PollTimer
 from meeting_room.live.room_runner import RoomRunner
 from meeting_room.live.transcription import TranscriptionJobs

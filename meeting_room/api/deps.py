@@ -9,9 +9,9 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.documents import DocumentFiles
 from meeting_room.errors import AuthenticationError, PermissionDeniedError
+from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from meeting_room.api import create_app
-from meeting_room.api.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
+from meeting_room.live.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.server import open_store
 from meeting_room.services import meetings
 from tests.conftest import PASSWORD, World, _settings, login, make_world
