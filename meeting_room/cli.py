@@ -147,7 +147,8 @@ def fake_camera(source: Path, port: int, fps: float) -> None:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from meeting_room.api import create_app
+    from meeting_room.api import create_app_for
+    from meeting_room.live.runtime import Runtime
     from meeting_room.server import ensure_first_admin, open_store
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -162,6 +163,7 @@ def _serve(settings: Settings) -> None:
             f"First start: an administrator account was created (shown ONCE, write it down)\n"
             f"  tên đăng nhập / username: {first.username}\n  mật khẩu / password:      {first.password}\n{bar}"
         )
+    runtime = Runtime.build(settings, store)  # room configurations are read (and refused) before anything starts
     scheme = "https" if settings.https else "http"
     url = f"{scheme}://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
     ssl: dict[str, str] = {}
@@ -172,7 +174,7 @@ def _serve(settings: Settings) -> None:
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
+    uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
 
 
 @main.group()

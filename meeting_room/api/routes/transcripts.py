@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from meeting_room import transcript_reads
 from meeting_room.access import get_meeting, require_view
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
@@ -61,7 +61,7 @@ def _pass_out(r: t.TranscriptPass, current: str | None) -> PassOut:
 
 
 def jobs_of(request: Request) -> TranscriptionJobs:
-    return request.app.state.transcription  # type: ignore[no-any-return]
+    return runtime_of(request).transcription
 
 
 @router.post("/api/meetings/{meeting_id}/transcription", status_code=202)

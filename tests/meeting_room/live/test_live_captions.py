@@ -46,7 +46,7 @@ def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, se
     mid, chair = world.meeting_id, login(client, "chair")
     clip = read_all(speak(tmp_path / "a.wav", "Tôi xin khai mạc kỳ họp thứ nhất của hội đồng nhân dân tỉnh."))
     audio = np.concatenate([np.zeros(int(LEAD_S * SAMPLE_RATE), np.float32), clip, np.zeros(SAMPLE_RATE, np.float32)])
-    captions = client.app.state.captions  # type: ignore[attr-defined]
+    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
     origin = time.time() - EARLY_S  # as the room runner starts a pass resumed after a restart
     pass_id = captions.start(None, mid, {0: world.ids["chair"]}, origin=origin)  # the room's seat 0 is the chair
 
