@@ -201,7 +201,7 @@ def delay(seconds: float) -> dict[str, object]:
         store = open_store(settings)
         app = create_app(settings, store)
         onsets: list[float] = []  # wall-clock capture time of each burst's first sample in the room
-        original = app.state.calls.room_audio
+        original = app.state.runtime.calls.room_audio
         quiet = {"n": RATE}
 
         def spy(meeting_id: str, name: str, samples: np.ndarray, wall: float) -> None:
@@ -211,7 +211,7 @@ def delay(seconds: float) -> dict[str, object]:
             quiet["n"] = len(samples) - 1 - loud[-1] if len(loud) else quiet["n"] + len(samples)
             original(meeting_id, name, samples, wall)
 
-        app.state.calls.room_audio = spy
+        app.state.runtime.calls.room_audio = spy
         from webrtc import tracks
 
         sent: list[float] = []  # when each burst's frame left the mixer for the encoder (the server's share)

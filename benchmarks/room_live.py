@@ -39,9 +39,9 @@ from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.files.recordings import RecordingFiles  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
-from meeting_room.live_captions import LiveCaptions  # noqa: E402
+from meeting_room.live.live_captions import LiveCaptions  # noqa: E402
+from meeting_room.live.room_runner import RoomRunner  # noqa: E402
 from meeting_room.roles import MeetingRole, Role  # noqa: E402
-from meeting_room.room_runner import RoomRunner  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import meetings, members, rooms  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402

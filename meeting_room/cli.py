@@ -150,7 +150,8 @@ def fake_camera(source: Path, port: int, fps: float) -> None:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from meeting_room.api import create_app
+    from meeting_room.api import create_app_for
+    from meeting_room.live.runtime import Runtime
     from meeting_room.server import ensure_first_admin, open_store
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -165,6 +166,7 @@ def _serve(settings: Settings) -> None:
             f"First start: an administrator account was created (shown ONCE, write it down)\n"
             f"  tên đăng nhập / username: {first.username}\n  mật khẩu / password:      {first.password}\n{bar}"
         )
+    runtime = Runtime.build(settings, store)  # room configurations are read (and refused) before anything starts
     scheme = "https" if settings.https else "http"
     url = f"{scheme}://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}/"
     ssl: dict[str, Any] = {}
@@ -175,7 +177,7 @@ def _serve(settings: Settings) -> None:
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
+    uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
 
 
 @main.group()
@@ -478,7 +480,7 @@ def members_enrol_face(ctx: click.Context, member: str, photos: tuple[Path, ...]
 def members_enrol_voice(ctx: click.Context, member: str, recording: Path) -> None:
     """Enrol a member's voice (username or id) from a reading of 20-60 s in any audio format."""
     from hardware.media import read_all
-    from meeting_room import speech_runtime
+    from meeting_room.live import speech_runtime
     from meeting_room.server import open_store
     from meeting_room.services import voices
 
@@ -645,7 +647,7 @@ def transcribe(
     """Transcribe an audio or video file (Vietnamese) with speaker turns to JSON, WebVTT, SRT and RTTM;
     segments print as decoded. Speakers are named from enrolled voiceprints, else "Người nói N"."""
     from hardware.media import probe_duration
-    from meeting_room import speech_runtime
+    from meeting_room.live import speech_runtime
     from speech.asr import AsrOptions
     from speech.diarization import DiarizationOptions
     from speech.export import JsonWriter, write_all

@@ -4,34 +4,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.api.live_sessions import LiveSessions
 from meeting_room.errors import AuthenticationError, PermissionDeniedError
 from meeting_room.files.documents import DocumentFiles
+from meeting_room.live.live_sessions import LiveSessions
+from meeting_room.live.runtime import Runtime
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 
 SESSION_COOKIE = "meeting_room_session"
 
 
+def runtime_of(conn: HTTPConnection) -> Runtime:
+    """The server's runtime (stores, live work): the app's one state, set by ``create_app``."""
+    return conn.app.state.runtime  # type: ignore[no-any-return]
+
+
 def get_store(conn: HTTPConnection) -> Store:
-    return conn.app.state.store  # type: ignore[no-any-return]
+    return runtime_of(conn).store
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+def get_settings(conn: HTTPConnection) -> Settings:
+    return runtime_of(conn).settings
 
 
-def get_files(request: Request) -> DocumentFiles:
-    return request.app.state.files  # type: ignore[no-any-return]
+def get_files(conn: HTTPConnection) -> DocumentFiles:
+    return runtime_of(conn).documents
 
 
 def live_of(conn: HTTPConnection) -> LiveSessions:
-    return conn.app.state.live  # type: ignore[no-any-return]
+    return runtime_of(conn).live
 
 
 def token_of(conn: HTTPConnection) -> str | None:

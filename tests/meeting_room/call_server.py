@@ -66,7 +66,7 @@ def serve_call(tmp: Path, model_store, **extra: object) -> Iterator[dict]:  # ty
             for target in ("open", "in_session"):
                 r = c.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": target}, headers=_h(tokens["chair"]))
                 assert r.status_code == 200, r.text
-        wait_for("the room to go live", lambda: app.state.rooms[0].live_meeting == world.meeting_id, 30)
+        wait_for("the room to go live", lambda: app.state.runtime.rooms[0].live_meeting == world.meeting_id, 30)
         yield {
             "base": base,
             "ws": f"ws://127.0.0.1:{port}/api/meetings/{world.meeting_id}/call",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from meeting_room.access import get_meeting, require_view
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import minutes_files
 from meeting_room.db import tables as t
 from meeting_room.services import archive as archive_service
@@ -25,7 +25,8 @@ class ArchiveOut(BaseModel):
 @router.post("/api/meetings/{meeting_id}/archive")
 def seal_archive(meeting_id: str, request: Request, store: StoreDep, actor: ActorDep) -> ArchiveOut:
     """Seal the archive of a signed meeting (when sealing after the chair's signature did not complete)."""
-    sealed = archive_service.seal(store, actor, meeting_id, minutes_files(request), request.app.state.recordings, request.app.state.files)
+    runtime = runtime_of(request)
+    sealed = archive_service.seal(store, actor, meeting_id, minutes_files(request), runtime.recordings, runtime.documents)
     return ArchiveOut(meeting_id=meeting_id, sealed=True, ok=True, files=sealed.files, problems=[])
 
 

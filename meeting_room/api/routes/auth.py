@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from meeting_room import auth
 from meeting_room.access import StandingPermissions, standing_permissions
-from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, poke_sessions, token_of
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, poke_sessions, runtime_of, token_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 
@@ -36,7 +36,7 @@ def login(body: LoginIn, request: Request, response: Response, store: StoreDep, 
     Five failures for one username or one address within 15 minutes lock further tries (429)."""
     client = request.client.host if request.client else "?"
     result = auth.login(
-        store, body.username, body.password, hours=settings.session_hours, throttle=request.app.state.login_throttle, client=client
+        store, body.username, body.password, hours=settings.session_hours, throttle=runtime_of(request).login_throttle, client=client
     )
     response.set_cookie(
         SESSION_COOKIE,

@@ -33,12 +33,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from meeting_room.access import get_meeting, require_staff, require_view
-from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, token_of
+from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, runtime_of, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.headers import PAGE_CSP
-from meeting_room.calls import Call, CallInfo, Calls
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
+from meeting_room.live.calls import Call, CallInfo, Calls
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 
@@ -53,7 +53,7 @@ class CallsOut(BaseModel):
 
 
 def calls_of(conn: HTTPConnection) -> Calls:
-    return conn.app.state.calls  # type: ignore[no-any-return]
+    return runtime_of(conn).calls
 
 
 @router.get("/calls")
@@ -181,7 +181,7 @@ class InvitationOut(BaseModel):
 @router.post("/invitations", status_code=201)
 def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, actor: ActorDep, request: Request) -> InvitationOut:
     """A link that lets one participant into this meeting (and nothing else) until it expires."""
-    hours = request.app.state.settings.invitation_hours if body.hours is None else body.hours
+    hours = runtime_of(request).settings.invitation_hours if body.hours is None else body.hours
     new = invitations.create(store, actor, meeting_id, body.member_id, hours)
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
     with store.read() as session:
@@ -212,7 +212,7 @@ join_router = APIRouter(tags=["calls"])
 @join_router.get("/join/{token}", response_model=None)
 def join(token: str, store: StoreDep, request: Request) -> Response:
     """Open an invitation link: logged in for that meeting only, then on its member page (once: another browser gets 410)."""
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     try:
         login, meeting_id = invitations.redeem(store, token, settings.session_hours, request.cookies.get(SESSION_COOKIE))
     except MeetingRoomError as exc:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import require_roles
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import minutes_files
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
@@ -82,7 +82,7 @@ def signer_certificates(store: StoreDep, actor: ActorDep) -> list[SignerCertific
 def https_certificate(actor: ActorDep, request: Request) -> TlsOut:
     """The server's HTTPS: where its certificate comes from, what it covers, what to compare (administrator)."""
     require_roles(actor, action_vi="xem chứng thư HTTPS", action_en="see the HTTPS certificate")
-    s = tls.status(request.app.state.settings)
+    s = tls.status(runtime_of(request).settings)
     return TlsOut(
         https=s.https, source=s.source, fingerprint_sha256=s.fingerprint, names=list(s.names), not_after=s.not_after,
         ca_url="/tls/ca.crt" if s.ca_download else None,

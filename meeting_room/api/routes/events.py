@@ -34,12 +34,12 @@ from starlette.concurrency import run_in_threadpool
 from meeting_room.access import Actor, get_meeting, oversees, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, token_of
 from meeting_room.api.errors import status_of
-from meeting_room.api.live_sessions import Live
 from meeting_room.api.routes.attendance import summary_out
 from meeting_room.api.routes.schemas import EventId
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
+from meeting_room.live.live_sessions import Live
 from meeting_room.services import polls
 from meeting_room.store import Store
 

@@ -10,13 +10,12 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, PermissionDeniedError
 from meeting_room.services import face_attendance, faces
 from meeting_room.services.lookup import fetch
-from meeting_room.settings import Settings
 from meeting_room.text import LongText
 from vision.enrolment import EnrolmentRules
 from vision.faces import FaceEngine, FaceOptions
@@ -79,11 +78,11 @@ class CheckInOut(Out):
 
 def face_engine(request: Request) -> FaceEngine:
     """One engine per server process, loaded on first use (the models take a second to load)."""
-    state = request.app.state
-    if getattr(state, "face_engine", None) is None:
-        s: Settings = state.settings
-        state.face_engine = FaceEngine(FaceOptions(detector=s.face_detector, upsample=s.face_upsample))
-    return state.face_engine  # type: ignore[no-any-return]
+    runtime = runtime_of(request)
+    if runtime.face_engine is None:
+        s = runtime.settings
+        runtime.face_engine = FaceEngine(FaceOptions(detector=s.face_detector, upsample=s.face_upsample))
+    return runtime.face_engine
 
 
 async def _photos(request: Request, field: str, limit: int) -> list[tuple[str, bytes]]:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from meeting_room.api.deps import runtime_of
 from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.settings import Settings
@@ -16,11 +17,11 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def minutes_files(request: Request) -> MinutesFiles:
-    return request.app.state.minutes_files  # type: ignore[no-any-return]
+    return runtime_of(request).minutes_files
 
 
 def recording_files(request: Request) -> RecordingFiles:
-    return request.app.state.recordings  # type: ignore[no-any-return]
+    return runtime_of(request).recordings
 
 
 def timezone_of(settings: Settings) -> ZoneInfo:

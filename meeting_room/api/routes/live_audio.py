@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import Actor, get_meeting, require_staff, require_view
-from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, token_of
+from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, runtime_of, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.routes.files import recording_files
 from meeting_room.api.routes.schemas import Channel
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
-from meeting_room.live_captions import AudioSource, LiveCaptions
+from meeting_room.live.live_captions import AudioSource, LiveCaptions
 from meeting_room.store import Store
 
 router = APIRouter(tags=["transcripts"])
@@ -43,7 +43,7 @@ class LiveOut(BaseModel):
 
 
 def captions_of(conn: Request | WebSocket) -> LiveCaptions:
-    return conn.app.state.captions  # type: ignore[no-any-return]
+    return runtime_of(conn).captions
 
 
 @router.post("/api/meetings/{meeting_id}/live/start")

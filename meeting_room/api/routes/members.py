@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from meeting_room import events as ev
 from meeting_room.access import require_roles
-from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions
+from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 from meeting_room.roles import Role
@@ -86,7 +86,7 @@ def update_member(member_id: str, body: MemberPatch, store: StoreDep, actor: Act
 def set_password(member_id: str, body: PasswordIn, request: Request, store: StoreDep, actor: ActorDep) -> Response:
     """Change your own password (giving the current one), or reset anyone's (admin). Ends their sessions and closes their sockets."""
     client = request.client.host if request.client else "?"
-    throttle = request.app.state.login_throttle
+    throttle = runtime_of(request).login_throttle
     members.change_password(store, actor, member_id, body.new_password, body.current_password, throttle=throttle, client=client)
     poke_sessions(request)
     return Response(status_code=204)

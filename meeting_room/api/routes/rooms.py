@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from hardware.devices import AudioDevice
 from meeting_room.access import require_roles
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
-from meeting_room.room_runner import DeviceStatus
+from meeting_room.live.room_runner import DeviceStatus
 from meeting_room.services import rooms
 from meeting_room.services.lookup import fetch
 from meeting_room.text import Name, ShortText
@@ -103,7 +103,7 @@ def room_devices(room_id: str, request: Request, store: StoreDep, actor: ActorDe
     """The room's microphones and cameras as this server sees them now."""
     with store.read() as session:
         fetch(session, t.Room, room_id)
-    for runner in getattr(request.app.state, "rooms", []):
+    for runner in runtime_of(request).rooms:
         if runner.room_id == room_id:
             return RoomDevicesOut(room_id=room_id, run_here=True, live_meeting_id=runner.live_meeting, devices=runner.status())
     return RoomDevicesOut(room_id=room_id, run_here=False, live_meeting_id=None, devices=[])

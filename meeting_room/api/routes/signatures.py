@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import minutes_files, timezone_of
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.errors import NotFoundError
@@ -36,9 +36,11 @@ class SignOut(BaseModel):
 @router.post("/api/meetings/{meeting_id}/minutes/sign")
 def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
     """Sign the minutes with your registered certificate: the secretary first, then the chair (which seals the archive)."""
-    state = request.app.state
+    runtime = runtime_of(request)
     files = minutes_files(request)
-    done = archive_service.sign(store, actor, meeting_id, body.passphrase, files, state.recordings, state.files, tz=timezone_of(settings))
+    done = archive_service.sign(
+        store, actor, meeting_id, body.passphrase, files, runtime.recordings, runtime.documents, tz=timezone_of(settings)
+    )
     s = done.signature
     return SignOut(
         role=s.role,

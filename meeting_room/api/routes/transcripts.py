@@ -12,15 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room.access import get_meeting, require_view
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel, Out
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
+from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.reads import transcript_reads
 from meeting_room.services import transcripts
 from meeting_room.text import Name
-from meeting_room.transcription import TranscriptionJobs
 from speech.export import to_rttm, to_srt, to_vtt
 from transcripts.minutes import TranscriptEntry
 from transcripts.word import transcript_docx
@@ -62,7 +62,7 @@ def _pass_out(r: t.TranscriptPass, current: str | None) -> PassOut:
 
 
 def jobs_of(request: Request) -> TranscriptionJobs:
-    return request.app.state.transcription  # type: ignore[no-any-return]
+    return runtime_of(request).transcription
 
 
 @router.post("/api/meetings/{meeting_id}/transcription", status_code=202)

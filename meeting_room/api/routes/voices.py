@@ -12,13 +12,13 @@ from starlette.datastructures import UploadFile
 
 from hardware.errors import AudioError
 from hardware.media import read_all
-from meeting_room import speech_runtime
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.files.documents import clean_filename
 from meeting_room.files.recordings import ACCEPTED
+from meeting_room.live import speech_runtime
 from meeting_room.services import voices
 
 router = APIRouter(tags=["transcripts"])

@@ -78,7 +78,7 @@ def test_bad_files_are_refused_and_store_nothing(client: TestClient, world: Worl
 
 
 def world_files(client: TestClient):  # type: ignore[no-untyped-def]
-    return client.app.state.files.root  # type: ignore[attr-defined]
+    return client.app.state.runtime.documents.root  # type: ignore[attr-defined]
 
 
 def test_oversized_upload_is_413(client: TestClient, world: World) -> None:

@@ -22,7 +22,7 @@ def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sw
     pass_id = r.json()["pass_id"]
     again = sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json={"recording_id": rec}, headers=chair)
     assert again.status_code == 409  # one final pass at a time
-    sclient.app.state.transcription.wait(pass_id, timeout=300)
+    sclient.app.state.runtime.transcription.wait(pass_id, timeout=300)
     passes = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcription", headers=chair).json()
     assert passes[-1]["state"] == "completed" and passes[-1]["current"], passes
     transcript = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=login(sclient, "member2")).json()
@@ -73,7 +73,7 @@ def test_one_microphone_per_seat_means_the_channel_is_the_speaker(sclient: TestC
     bad = {**body, "channels": {"5": sworld.ids["chair"]}}
     assert sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json=bad, headers=chair).status_code == 422
     pass_id = sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json=body, headers=chair).json()["pass_id"]
-    sclient.app.state.transcription.wait(pass_id, timeout=300)
+    sclient.app.state.runtime.transcription.wait(pass_id, timeout=300)
     lines = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=chair).json()["lines"]
     assert lines and {ln["channel"] for ln in lines} == {0, 1}
     assert all(ln["speaker"] == ("Người chair" if ln["channel"] == 0 else "Người member1") for ln in lines)
@@ -93,7 +93,7 @@ def test_an_interrupted_transcription_resumes_without_repeating_lines(speech_set
     first_end = two_voices["truth"][0][1]
     transcripts.add_segment(sworld.store, sworld.meeting_id, pass_id, Segment(0.1, first_end, "câu đầu tiên"), None)
     with TestClient(create_app(speech_settings, sworld.store)) as client:  # a restart resumes it
-        client.app.state.transcription.wait(pass_id, timeout=300)
+        client.app.state.runtime.transcription.wait(pass_id, timeout=300)
         lines = client.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=login(client, "chair")).json()
     assert lines["pass_id"] == pass_id and lines["state"] == "completed"
     starts = [ln["start"] for ln in lines["lines"]]

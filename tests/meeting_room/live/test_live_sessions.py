@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from meeting_room.api import create_app
-from meeting_room.api.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
+from meeting_room.live.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.server import open_store
 from meeting_room.services import meetings
 from tests.conftest import PASSWORD, World, _settings, login, make_world
@@ -176,11 +176,11 @@ def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(clie
         while not any(m.get("event", {}).get("type") == "meeting.state_changed" for m in first.messages):
             assert time.monotonic() < wait, first.messages
             time.sleep(0.05)
-    assert client.app.state.live.count() == 0  # type: ignore[attr-defined]
+    assert client.app.state.runtime.live.count() == 0  # type: ignore[attr-defined]
 
 
 def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    captions = client.app.state.captions  # type: ignore[attr-defined]
+    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
     fed: list[object] = []
     monkeypatch.setattr(captions, "active", lambda meeting_id: "pass-1")
     monkeypatch.setattr(captions, "feed", lambda meeting_id, source, samples, rate, wall_time: fed.append(samples))
@@ -246,7 +246,7 @@ def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(ca
     async def scenario() -> tuple[float, CallClient]:
         client = CallClient(call_server["ws"], call_server["tokens"]["member1"])
         await client.join()
-        assert [c.member_id for c in app.state.calls.status(world.meeting_id)] == [world.ids["member1"]]
+        assert [c.member_id for c in app.state.runtime.calls.status(world.meeting_id)] == [world.ids["member1"]]
         admin = _h(call_server["tokens"]["admin"])
         async with httpx.AsyncClient(base_url=call_server["base"], timeout=30) as c:
             r = await c.patch(f"/api/members/{world.ids['member1']}", json={"active": False}, headers=admin)
@@ -264,7 +264,7 @@ def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(ca
     assert (client._ws.close_code, client._ws.close_reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)  # type: ignore[union-attr]
     assert {"type": "ended", "reason": "session_ended"} in client.messages
     assert {"type": "error", "error": SESSION_ENDED.error()} in client.messages
-    assert app.state.calls.status(world.meeting_id) == []  # hung up on the server
+    assert app.state.runtime.calls.status(world.meeting_id) == []  # hung up on the server
     with world.store.read() as session:  # recorded as having left at once (not after the 60 s grace)
         record = session.get(t.Attendance, (world.meeting_id, world.ids["member1"]))
     assert record is not None and record.status == "left", record

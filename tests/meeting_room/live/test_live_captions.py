@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from meeting_room.live_captions import AudioSource
+from meeting_room.live.live_captions import AudioSource
 from meeting_room.reads import transcript_reads
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
@@ -47,7 +47,7 @@ def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, se
     mid, chair = world.meeting_id, login(client, "chair")
     clip = read_all(speak(tmp_path / "a.wav", "Tôi xin khai mạc kỳ họp thứ nhất của hội đồng nhân dân tỉnh."))
     audio = np.concatenate([np.zeros(int(LEAD_S * SAMPLE_RATE), np.float32), clip, np.zeros(SAMPLE_RATE, np.float32)])
-    captions = client.app.state.captions  # type: ignore[attr-defined]
+    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
     origin = time.time() - EARLY_S  # as the room runner starts a pass resumed after a restart
     pass_id = captions.start(None, mid, {0: world.ids["chair"]}, origin=origin)  # the room's seat 0 is the chair
 
@@ -96,7 +96,7 @@ def test_a_server_shutdown_drops_the_backlog_instead_of_captioning_it(tmp_path: 
     finishes what the stream holds and leaves the rest to the final pass, so it does not wait for
     a minute of transcription; the pass is closed all the same."""
     client, world = served
-    captions = client.app.state.captions  # type: ignore[attr-defined]
+    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
     pass_id = captions.start(None, world.meeting_id)
     clip = read_all(speak(tmp_path / "b.wav", "Đề nghị các đại biểu cho ý kiến về dự thảo nghị quyết."))
     said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])
@@ -116,7 +116,7 @@ def test_a_source_that_comes_back_while_its_last_words_finish_is_captioned(tmp_p
     """A remote member's call drops while the captions are behind, and they are back at once: what
     they say on the new call is captioned (it used to queue behind the old call's end and be lost)."""
     client, world = served
-    captions = client.app.state.captions  # type: ignore[attr-defined]
+    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
     pass_id = captions.start(None, world.meeting_id)
     clip = read_all(speak(tmp_path / "c.wav", "Tôi đề nghị bổ sung kinh phí cho các xã vùng sâu."))
     said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])

@@ -28,7 +28,7 @@ from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.live_captions import AudioSource, LiveCaptions
+from meeting_room.live.live_captions import AudioSource, LiveCaptions
 from meeting_room.services import attendance
 from meeting_room.settings import Settings
 from meeting_room.store import Store

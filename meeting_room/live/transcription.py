@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select
 
 from hardware.errors import MediaError
-from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
+from meeting_room.live import speech_runtime
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings

@@ -83,7 +83,7 @@ segment_s = 2
 
     app = create_app(settings, store)
     with TestClient(app) as client:
-        runner = app.state.rooms[0]
+        runner = app.state.runtime.rooms[0]
         admin, chair = login(client, "admin"), login(client, "chair")
         for who, photo in (("chair", astronaut()), ("member1", hopper())):
             client.put(f"/api/members/{world.ids[who]}/biometric-consent", json={"given": True}, headers=admin)

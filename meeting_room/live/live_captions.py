@@ -33,12 +33,12 @@ import numpy as np
 from hardware.media import SAMPLE_RATE, AudioChunk
 from hardware.replay import replay
 from hardware.resample import Resampler
-from meeting_room import speech_runtime
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, NotFoundError
 from meeting_room.events import SpeakerSpec
 from meeting_room.lifecycle import MeetingState
+from meeting_room.live import speech_runtime
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings

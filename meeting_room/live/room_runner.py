@@ -34,12 +34,12 @@ from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
 from meeting_room import events as ev
-from meeting_room.calls import Calls
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.lifecycle import RUNNING, MeetingState
-from meeting_room.live_captions import SHUTDOWN_WAIT_S, AudioSource, LiveCaptions
+from meeting_room.live.calls import Calls
+from meeting_room.live.live_captions import SHUTDOWN_WAIT_S, AudioSource, LiveCaptions
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store

@@ -1,0 +1,147 @@
+"""What one server process holds and runs while it serves: the settings and store, the file stores,
+and the live work (rooms, live captions, calls, transcription passes, open sessions, the poll timer,
+scheduled backups). The CLI builds it, the app keeps it as its one state, and the app's lifespan
+starts and stops it, in the one order written here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from hardware.config import load_room_config
+from meeting_room import notify
+from meeting_room.auth import LoginThrottle
+from meeting_room.bus import SubscriberOverflow
+from meeting_room.chain import StoredEvent
+from meeting_room.files.documents import DocumentFiles
+from meeting_room.files.minutes_files import MinutesFiles
+from meeting_room.files.recordings import RecordingFiles
+from meeting_room.live.calls import Calls
+from meeting_room.live.live_captions import LiveCaptions
+from meeting_room.live.live_sessions import LiveSessions
+from meeting_room.live.poll_timer import PollTimer
+from meeting_room.live.room_runner import RoomRunner
+from meeting_room.live.transcription import TranscriptionJobs
+from meeting_room.operations.backup import Backups
+from meeting_room.settings import Settings
+from meeting_room.store import Store
+from vision.faces import FaceEngine
+from webrtc.ice import include_loopback
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Runtime:
+    settings: Settings
+    store: Store
+    documents: DocumentFiles
+    recordings: RecordingFiles
+    minutes_files: MinutesFiles
+    transcription: TranscriptionJobs
+    captions: LiveCaptions
+    calls: Calls
+    live: LiveSessions  # open WebSockets by login session: they close when it ends
+    rooms: list[RoomRunner]  # the rooms this server runs (the ``rooms`` setting)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    face_engine: FaceEngine | None = None  # one per process, loaded on first use (routes/faces.py)
+    # started tasks: the watchers end first, the bus's listener and the poll timer last
+    _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
+    _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
+    _starts: int = field(default=0, init=False, repr=False)  # starts not yet matched by a stop
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store) -> Runtime:
+        """Everything wired, nothing started; a room configuration is read here (and refused with
+        the field at fault) before anything starts."""
+        documents = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
+        recordings = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
+        captions = LiveCaptions(store, settings)
+        calls = Calls(store, settings, captions)
+        include_loopback(settings.call_loopback)
+        rooms = [RoomRunner(store, settings, load_room_config(path), captions, recordings, calls=calls) for path in settings.rooms]
+        return cls(
+            settings=settings,
+            store=store,
+            documents=documents,
+            recordings=recordings,
+            minutes_files=MinutesFiles.from_settings(settings),
+            transcription=TranscriptionJobs(store, settings, recordings),
+            captions=captions,
+            calls=calls,
+            live=LiveSessions(store),
+            rooms=rooms,
+        )
+
+    async def start(self) -> None:
+        """On the server's event loop: the bus, the rooms, the watchers; then passes that a stop
+        interrupted resume. Starts nest (one app may be served by two servers at once, as a test
+        client inside another does): the work runs from the first start to the last stop."""
+        self._starts += 1
+        if self._starts > 1:
+            return
+        store, loop = self.store, asyncio.get_running_loop()
+        store.bus.attach(loop, read_after=lambda n: store.events(after=n, limit=500), head=store.head_seq())
+        self._background += [
+            asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token)),
+            asyncio.create_task(PollTimer(store).run()),
+        ]
+        for runner in self.rooms:
+            runner.start()
+        self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls)))
+        if self.settings.backup_schedule:
+            self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
+        self._watchers.append(asyncio.create_task(self.live.run()))
+        await loop.run_in_executor(None, self.transcription.resume_interrupted)
+
+    async def stop(self) -> None:
+        """Calls hang up, rooms flush their recordings, live captions close their passes, a final
+        pass stops at its next line (it resumes at the next start); each waits a bounded time. A
+        stop beyond the starts does nothing."""
+        if self._starts == 0:
+            return
+        self._starts -= 1
+        if self._starts > 0:
+            return
+        loop = asyncio.get_running_loop()
+        for task in self._watchers:
+            task.cancel()
+        await self.calls.close_all()
+        for runner in self.rooms:
+            await loop.run_in_executor(None, runner.stop)
+        await loop.run_in_executor(None, self.captions.stop_all)
+        await loop.run_in_executor(None, self.transcription.shutdown)
+        for outcome in await asyncio.gather(*self._watchers, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("a watcher had failed before the stop", exc_info=outcome)
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._watchers.clear()
+        self._background.clear()
+        self.store.bus.detach()
+
+
+async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls) -> None:
+    """Tell the rooms whenever a meeting changes (opened, closed, moved to another room); end the
+    calls of a meeting that closed."""
+    while True:
+        sub = store.bus.subscribe(None)
+        try:
+            async for event in sub.events():
+                if not isinstance(event, StoredEvent):
+                    continue  # a partial caption: no meeting changed
+                if event.type.startswith("meeting."):
+                    for runner in runners:
+                        runner.poke()
+                closed = event.type == "meeting.state_changed" and event.data.get("to_state") in ("closed", "cancelled")
+                if closed and event.meeting_id is not None:
+                    await hub.end_meeting(event.meeting_id)
+        except SubscriberOverflow:
+            for runner in runners:
+                runner.poke()
+        finally:
+            store.bus.unsubscribe(sub)
