@@ -93,9 +93,11 @@ function countdown(poll) {
 
 // A secret ballot box whose key the server lost (a restart): the chair and the secretary each give
 // their teller passphrase, on their own tablet, before the vote can be counted.
+const passphrases = new Map(); // poll id -> its passphrase field, kept across redraws (ballots keep arriving while a teller types)
 function ballotBoxLock(p, post) {
-  if (!p.ballot_box?.locked) return null;
-  const input = h("input", { type: "password", id: "teller-passphrase", autocomplete: "off", placeholder: "Mật khẩu khóa kiểm phiếu" });
+  if (!p.ballot_box?.locked) { passphrases.delete(p.id); return null; }
+  if (!passphrases.has(p.id)) passphrases.set(p.id, h("input", { type: "password", id: "teller-passphrase", autocomplete: "off", placeholder: "Mật khẩu khóa kiểm phiếu" }));
+  const input = passphrases.get(p.id);
   return h("div", { class: "card warn", id: "ballot-box-locked" },
     h("p", {}, h("b", {}, "Hòm phiếu kín đang khóa"), " (máy chủ đã khởi động lại). Chủ tọa và thư ký mỗi người nhập mật khẩu khóa kiểm phiếu của mình để kiểm phiếu. ",
       h("span", { class: "en" }, "The secret ballot box is locked: the chair and the secretary each give their teller passphrase.")),

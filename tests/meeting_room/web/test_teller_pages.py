@@ -56,6 +56,10 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser, live
 
     secretary.goto(f"/chair/{world.meeting_id}")
     secretary.locator("#teller-passphrase").fill(NEW_PASSPHRASE)
+    # a ballot arriving redraws the votes: what the teller typed stays
+    polls.cast_ballot(store, world.actor("secretary"), pid, ["no"])
+    expect(secretary.locator("#ballots-cast")).to_contain_text("2/")
+    expect(secretary.locator("#teller-passphrase")).to_have_value(NEW_PASSPHRASE)
     secretary.locator("#unlock-ballot-box").click()
     expect(secretary.locator("#ballot-box-locked")).to_have_count(0)
     expect(secretary.locator("#close-poll")).to_be_visible()
