@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -168,9 +169,7 @@ class LoginThrottle:
             self._pairs[(user, address)] = (failures + 1 if now - last < self.window else 1, now)
             self._recent(address, now).append(now)
             for table in (self._pairs, self._addresses):
-                if len(table) > 10_000:  # forget the oldest keys rather than grow without end
-                    for key in list(table)[:5_000]:
-                        del table[key]  # type: ignore[arg-type]
+                _forget_oldest(table)
 
     def succeeded(self, user: str, address: str) -> None:
         with self._lock:
@@ -283,3 +282,10 @@ def end_sessions(store: Store, member_id: str) -> None:
     """Log a person out everywhere (after a password change or when disabled)."""
     with store.read() as session, session.begin():
         session.execute(delete(t.AuthSession).where(t.AuthSession.member_id == member_id))
+
+
+def _forget_oldest(table: dict[Any, Any], most: int = 10_000) -> None:
+    """Forget the oldest half of a table that grew past ``most`` keys, rather than grow without end."""
+    if len(table) > most:
+        for key in list(table)[: most // 2]:
+            del table[key]

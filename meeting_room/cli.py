@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from pydantic import ValidationError
@@ -53,7 +53,7 @@ def _friendly(fn: F) -> F:
             click.echo(f"Lỗi: {full.message_vi}\nError: {full.message_en}\n({exc})", err=True)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:

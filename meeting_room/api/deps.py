@@ -21,7 +21,8 @@ SESSION_COOKIE = "meeting_room_session"
 
 def runtime_of(conn: HTTPConnection) -> Runtime:
     """The server's runtime (stores, live work): the app's one state, set by ``create_app``."""
-    return conn.app.state.runtime  # type: ignore[no-any-return]
+    runtime: Runtime = conn.app.state.runtime
+    return runtime
 
 
 def get_store(conn: HTTPConnection) -> Store:

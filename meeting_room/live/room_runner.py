@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hardware.camera import Camera
 from hardware.config import RoomConfig
@@ -71,7 +72,7 @@ class _Live:
     recorders: dict[str, SegmentRecorder] = field(default_factory=dict)
     to_remote: dict[str, Resampler] = field(default_factory=dict)  # each input's mix at 48 kHz for the conference
     captions: bool = False
-    watchers: list[tuple[object, threading.Thread]] = field(default_factory=list)
+    watchers: list[tuple[CameraWatcher, threading.Thread]] = field(default_factory=list)
 
 
 class RoomRunner:
@@ -232,7 +233,7 @@ class RoomRunner:
         if self.calls is not None:
             self.calls.room_left(live.meeting_id)
         for watcher, _thread in live.watchers:
-            watcher.stop()  # type: ignore[attr-defined]
+            watcher.stop()
         for _watcher, thread in live.watchers:
             thread.join(timeout=30)
         if live.captions:
@@ -369,7 +370,7 @@ class RoomRunner:
         return changed
 
     def _record_device(self, meeting_id: str, status: DeviceStatus) -> None:
-        def decide(session):  # type: ignore[no-untyped-def]
+        def decide(session: Session) -> list[ev.EventPayload]:
             meeting = session.get_one(t.Meeting, meeting_id)
             known = (meeting.devices or {}).get(status.name)
             if known is None and status.state == DeviceState.CONNECTED.value:

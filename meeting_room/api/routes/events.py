@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -37,6 +38,7 @@ from meeting_room.api.errors import status_of
 from meeting_room.api.routes.attendance import summary_out
 from meeting_room.api.routes.schemas import EventId
 from meeting_room.bus import SubscriberOverflow, Transient
+from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.live.live_sessions import Live
@@ -133,10 +135,11 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         tally_due: set[str] = set()
         attendance_due = False
         try:
-            async for event in _live(sub.events(), reader):
-                if isinstance(event, Transient):
-                    await ws.send_json(event.message)
+            async for item in _live(sub.events(), reader):
+                if isinstance(item, Transient):
+                    await ws.send_json(item.message)
                     continue
+                event = item
                 if event.seq <= last:
                     continue  # already sent from the backlog
                 await ws.send_json({"kind": "event", "event": event.message(overseer)})
@@ -175,7 +178,7 @@ async def _drain_client(ws: WebSocket, live: Live) -> None:
             return
 
 
-async def _live(events, reader: asyncio.Task[None]):  # type: ignore[no-untyped-def]
+async def _live(events: AsyncIterator[StoredEvent | Transient], reader: asyncio.Task[None]) -> AsyncIterator[StoredEvent | Transient]:
     """Yield bus events until the client goes away."""
     iterator = events.__aiter__()
     while True:

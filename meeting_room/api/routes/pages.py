@@ -7,6 +7,7 @@ place (the API), and a page opened without a session sends the person to the log
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files as package_files
 
@@ -43,7 +44,7 @@ PAGES = {
 }
 
 
-def _route(name: str, title: str):  # type: ignore[no-untyped-def]
+def _route(name: str, title: str) -> Callable[[], HTMLResponse]:
     def page() -> HTMLResponse:
         return _html(name, title)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hardware.devices import AudioDevice
 from meeting_room.access import require_roles
@@ -46,7 +47,7 @@ class RoomOut(Out):
     seats: list[SeatOut]
 
 
-def _room_out(session, room: t.Room) -> RoomOut:  # type: ignore[no-untyped-def]
+def _room_out(session: Session, room: t.Room) -> RoomOut:
     seats = session.scalars(select(t.Seat).where(t.Seat.room_id == room.id).order_by(t.Seat.position))
     return RoomOut(id=room.id, name=room.name, location=room.location, seats=[SeatOut.model_validate(s) for s in seats])
 
