@@ -177,7 +177,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
 def test_the_admin_sees_the_room_devices_and_https(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
     """The admin page over a server running a room: its microphone connected and the meeting it
     serves; the HTTPS card with the local CA's fingerprint and its download."""
-    files = ensure_tls(served["app"].state.settings)  # what `serve` does at start
+    files = ensure_tls(served["app"].state.runtime.settings)  # what `serve` does at start
     site = LiveServer(served["base"], served["world"])
     page = site.page(call_browser, "admin", "/admin")
     room = page.locator("#devices .room-devices").filter(has_text="Phòng họp A")
