@@ -22,6 +22,10 @@ function confirmTap(button, armedLabel, fn) {
 
 let presets = [];
 let live;
+// Buttons that take two taps, kept across redraws by what they do: a ballot, a call or an event
+// arriving between the taps redraws their panel, and a new button would have forgotten the first tap.
+const kept = new Map();
+const keep = (key, make) => { if (!kept.has(key)) kept.set(key, make()); return kept.get(key); };
 
 function renderState() {
   const m = live.meeting;
@@ -29,12 +33,14 @@ function renderState() {
   const next = (m?.next_states || []).filter((s) => STATE_ACTION[s]);
   fill($("#state-actions"), next.map((s) => {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];
-    const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label);
-    button.addEventListener("click", () => {
-      const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
-      if (FINAL.has(s)) confirmTap(button, "Chạm lần nữa để xác nhận", go); else act(button, go);
+    return keep(`state:${s}:${label}`, () => {
+      const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label);
+      button.addEventListener("click", () => {
+        const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
+        if (FINAL.has(s)) confirmTap(button, "Chạm lần nữa để xác nhận", go); else act(button, go);
+      });
+      return button;
     });
-    return button;
   }));
 }
 
@@ -75,12 +81,13 @@ function tallyBars(poll) {
 }
 
 // The chair votes too: one tap on an option arms it, a second tap casts the ballot.
+// The row is kept per poll: every ballot cast redraws the votes, and must not disarm the chair's tap.
 function chairBallot(p) {
   if (!p.you.eligible) return null;
   if (p.you.voted) return h("p", { class: "badge ok" }, "Bạn đã biểu quyết");
   if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, "Biểu quyết trên trang đại biểu");
-  return h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
-    onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => { toast(r.message, "ok", r.message_en); return live.load("polls"); })) }, o.label)));
+  return keep(`ballot:${p.id}`, () => h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
+    onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => { toast(r.message, "ok", r.message_en); return live.load("polls"); })) }, o.label))));
 }
 
 function countdown(poll) {
@@ -106,6 +113,7 @@ function ballotBoxLock(p, post) {
       h("button", { type: "button", class: "primary", id: "unlock-ballot-box", onclick: (ev) => post(p, "unlock", { passphrase: input.value })(ev) }, "Mở khóa")));
 }
 
+let publishedOpen = null; // the chair's own opening or closing of the published results, kept across redraws
 function renderPolls() {
   const polls = live.polls || [];
   const open = polls.filter((p) => p.state === "open");
@@ -127,7 +135,8 @@ function renderPolls() {
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title),
       h("button", { type: "button", class: "primary", onclick: post(p, "open", {}) }, "Mở biểu quyết"),
       h("button", { type: "button", class: "danger", onclick: post(p, "cancel", {}) }, "Hủy"))),
-    published.length ? h("details", { open: !open.length && !closed.length }, h("summary", {}, `Đã công bố (${published.length})`),
+    published.length ? h("details", { id: "published-polls", open: publishedOpen ?? (!open.length && !closed.length) },
+      h("summary", { onclick: (ev) => { publishedOpen = !ev.currentTarget.parentElement.open; } }, `Đã công bố (${published.length})`),
       published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null);
 }
 

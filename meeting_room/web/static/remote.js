@@ -11,6 +11,7 @@ const HOURS = [[2, "2 giờ"], [8, "8 giờ"], [24, "24 giờ"], [72, "3 ngày"]
 let lastLink = null; // the link just made: its token is shown once, so a redraw must keep it
 let invitee = "";
 let hours = 24;
+const revokes = new Map(); // invitation id -> its revoke button, kept across redraws: calls keep arriving between the two taps
 
 function callList(live) {
   const calls = live.calls || [];
@@ -64,13 +65,17 @@ function invitationList(live, confirmTap) {
   return h("ul", { class: "plain", id: "invitation-list" }, rows.map((inv) => {
     const expired = new Date(inv.expires_at).getTime() <= now;
     const status = inv.revoked ? "Đã thu hồi" : expired ? "Hết hạn" : inv.used ? "Đã dùng" : "Chưa dùng";
-    const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi");
-    revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
-      await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
-      if (lastLink?.id === inv.id) lastLink = null;
-      toast(`Đã thu hồi liên kết của ${inv.full_name}`, "ok");
-      await live.load("invitations");
-    }));
+    if (!revokes.has(inv.id)) {
+      const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi");
+      revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
+        await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
+        if (lastLink?.id === inv.id) lastLink = null;
+        toast(`Đã thu hồi liên kết của ${inv.full_name}`, "ok");
+        await live.load("invitations");
+      }));
+      revokes.set(inv.id, revoke);
+    }
+    const revoke = revokes.get(inv.id);
     return h("li", { class: "row", dataset: { invitation: inv.id } },
       h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `${status} · hết hạn ${fmtDateTime(inv.expires_at)}`)),
       !inv.revoked && !expired ? revoke : null);

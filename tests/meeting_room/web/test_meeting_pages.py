@@ -60,8 +60,9 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     expect(chair.locator("#poll-list h3")).to_have_text("Thông qua: Biểu quyết dự toán ngân sách")
     shot(chair, "chair-console-vote-open")
 
-    # the chair's own ballot: a tap arms it, a second tap casts it
+    # the chair's own ballot: a tap arms it, a second tap casts it (a ballot redrawing the votes in between keeps it armed)
     chair.locator('[data-vote="yes"]').tap()
+    chair.evaluate("() => window.live.load('polls')")
     chair.get_by_role("button", name="Xác nhận: Tán thành").tap()
     expect(chair.get_by_text("Bạn đã biểu quyết")).to_be_visible()
     expect(chair.locator("#ballots-cast")).to_have_text("1/4")
@@ -84,6 +85,13 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     chair.get_by_role("button", name="Công bố kết quả").tap()
     for page in members.values():
         expect(page.locator(".result.passed").last).to_contain_text("Kết quả: Thông qua")
+    # the published results stay as the chair folded them when the votes are redrawn
+    published = chair.locator("#published-polls")
+    expect(published).to_have_attribute("open", "")
+    published.locator("summary").tap()
+    expect(published).not_to_have_attribute("open", "")
+    chair.evaluate("() => window.live.load('polls')")
+    expect(chair.locator("#published-polls")).not_to_have_attribute("open", "")
     shot(members["member1"], "member-page-result")
 
     # asking to speak, and the chair giving the floor
@@ -117,6 +125,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     close = chair.get_by_role("button", name="Bế mạc cuộc họp")
     close.click()
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
+    chair.evaluate("() => window.live.load('meeting')")  # an event in between keeps the first tap
     chair.get_by_role("button", name="Chạm lần nữa để xác nhận").tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đã bế mạc")
     expect(m1.locator("#meeting-state")).to_have_text("Đã bế mạc")
