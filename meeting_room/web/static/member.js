@@ -6,20 +6,25 @@ import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, me
 
 const meetingId = location.pathname.split("/").pop();
 const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
-const drafts = new Map(); // poll id -> {options, text}: a choice survives the page redrawing (others' votes arrive)
+// poll id -> its ballot form, built once: others' votes redraw the page, and a rebuilt form would lose
+// the choice, the text and the cursor (and break a Vietnamese input method's composition mid-word)
+const forms = new Map();
 const checks = new Map(); // poll id -> the receipt-check panel, kept across redraws so typing and its answer survive
 let live;
 
 function ballotForm(p) {
+  if (!forms.has(p.id)) forms.set(p.id, newBallotForm(p));
+  return forms.get(p.id);
+}
+
+function newBallotForm(p) {
   const multi = p.kind === "multiple_choice" || p.kind === "election" || (p.max_choices || 1) > 1;
   const name = `ballot-${p.id}`;
-  const draft = drafts.get(p.id) || { options: [], text: "" };
   const form = h("form", { class: "ballot", dataset: { poll: p.id } },
     h("fieldset", { class: "choices" }, h("legend", { class: "sr-only" }, p.title),
-      p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id, checked: draft.options.includes(o.id) }), o.label))),
-    p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 }, draft.text)] : null,
+      p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id }), o.label))),
+    p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 })] : null,
     h("button", { type: "submit", class: "primary big" }, "Gửi phiếu"));
-  form.addEventListener("input", () => { const f = new FormData(form); drafts.set(p.id, { options: f.getAll(name), text: String(f.get("text") || "") }); });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);

@@ -73,6 +73,10 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
         page.get_by_label(choice, exact=True).check()
         if who == "member1":
             shot(page, "member-page-ballot")
+            # others' votes redraw the page: the same form stays, with the choice in it
+            page.evaluate("() => { document.querySelector('form.ballot').dataset.kept = 'yes'; return window.live.load('polls'); }")
+            expect(page.locator("form.ballot")).to_have_attribute("data-kept", "yes")
+            expect(page.get_by_label(choice, exact=True)).to_be_checked()
         page.get_by_role("button", name="Gửi phiếu").click()
         expect(page.locator("#voted")).to_contain_text("Bạn đã biểu quyết")
     expect(chair.locator("#ballots-cast")).to_have_text("4/4")  # the live tally, pushed over the WebSocket
