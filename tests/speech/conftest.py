@@ -26,14 +26,14 @@ def pipeline_dir(model_store: ModelStore) -> Path:
 
 
 @pytest.fixture(scope="session")
-def diarizer(pipeline_dir: Path):  # type: ignore[no-untyped-def]
+def diarizer(pipeline_dir: Path):
     from speech.diarization import Diarizer
 
     return Diarizer(pipeline_dir)
 
 
 @pytest.fixture(scope="session")
-def voice_encoder(pipeline_dir: Path):  # type: ignore[no-untyped-def]
+def voice_encoder(pipeline_dir: Path):
     from speech.voiceprint import VoiceEncoder
 
     return VoiceEncoder(pipeline_dir / "embedding")

@@ -24,7 +24,7 @@ FOREIGN = {
 
 
 @pytest.fixture
-def https(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def https(app) -> Iterator[TestClient]:
     with TestClient(app, base_url=OWN) as c:
         yield c
 
