@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # any hidden model download fails loudly
 
 from meeting_room import events as ev  # noqa: E402
+from meeting_room.access import Actor  # noqa: E402
 from meeting_room.api import create_app  # noqa: E402
 from meeting_room.auth import actor_of, hash_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
@@ -32,6 +34,9 @@ from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from speech.models import ModelStore
+    from tests.pulse_audio import VirtualMicrophone
 
 PASSWORD = "mat-khau-thu-nghiem"
 TELLER_PASSPHRASE = "khoa-kiem-phieu-thu-nghiem"
@@ -121,7 +126,7 @@ class World:
     item_ids: list[str]
     ids: dict[str, str]  # username -> member id
 
-    def actor(self, username: str):
+    def actor(self, username: str) -> Actor:
         with self.store.read() as session:
             return actor_of(session.get_one(t.Member, self.ids[username]))
 
@@ -189,12 +194,12 @@ def make_world(store: Store) -> World:
 
 
 @pytest.fixture
-def app(settings: Settings, store: Store):
+def app(settings: Settings, store: Store) -> FastAPI:
     return create_app(settings, store)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://testserver") as c:  # the server speaks HTTPS: Secure cookies
         yield c
 
@@ -221,7 +226,7 @@ def snapshot(store: Store) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="session")
-def model_store(tmp_path_factory: pytest.TempPathFactory):
+def model_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
     """The packaged Whisper base and the diarization pipeline, built once per test session."""
     from speech.models import ModelStore
 
@@ -270,7 +275,7 @@ def two_voices(tmp_path_factory: pytest.TempPathFactory) -> TwoVoices:
 
 
 @pytest.fixture(scope="module")
-def virtual_mic(tmp_path_factory: pytest.TempPathFactory):
+def virtual_mic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualMicrophone]:
     """A 2-channel 48 kHz real-time virtual microphone (PulseAudio null sink), one daemon per module.
     In CI (``$CI`` or ``MEETING_ROOM_TEST_REQUIRE_AUDIO=1``) a missing PulseAudio fails; elsewhere the test skips."""
     from tests.pulse_audio import VirtualMicrophone

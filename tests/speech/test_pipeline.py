@@ -4,6 +4,7 @@ resumed run starts where the lines so far end, one microphone per seat needs no 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,10 +14,15 @@ from speech.pipeline import SpeechPipeline
 from tests.conftest import TwoVoices
 from tests.speech_audio import write_wav
 
+if TYPE_CHECKING:
+    from speech.diarization import Diarizer
+
 GREEDY = AsrOptions(beam_size=1, temperature_fallback=False)
 
 
-def test_diarized_lines_carry_their_speakers_name(tmp_path: Path, transcriber: Transcriber, diarizer, two_voices: TwoVoices) -> None:
+def test_diarized_lines_carry_their_speakers_name(
+    tmp_path: Path, transcriber: Transcriber, diarizer: Diarizer, two_voices: TwoVoices
+) -> None:
     wav = write_wav(tmp_path / "two.wav", two_voices["audio"])
     transcript = SpeechPipeline(transcriber, diarizer).run(wav, GREEDY)
     assert transcript.diarization is not None and len(transcript.speakers) == 2

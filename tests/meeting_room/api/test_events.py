@@ -113,7 +113,9 @@ def test_http_event_pages(client: TestClient, world: World) -> None:
     assert client.get(f"/api/meetings/{world.meeting_id}/events?after=-1", headers=headers).status_code == 422
 
 
-def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(client: TestClient, world: World, monkeypatch) -> None:
+def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from meeting_room.api.routes import events as events_route
 
     monkeypatch.setattr(events_route, "_BACKLOG_PAGE", 3)

@@ -16,6 +16,8 @@ from meeting_room.api.headers import PAGE_CSP
 from meeting_room.api.routes.pages import PAGES
 from meeting_room.files.recordings import media_type_of
 from meeting_room.server import open_store
+from meeting_room.settings import Settings
+from meeting_room.store import Store
 from tests.conftest import PASSWORD, World, _settings, make_world
 
 WEB = package_files("meeting_room") / "web"
@@ -80,7 +82,7 @@ def test_recordings_are_served_as_media_or_bytes_never_html() -> None:
         assert media_type_of(name) == "application/octet-stream"
 
 
-def test_an_unexpected_error_is_a_bilingual_json_500(settings, store) -> None:
+def test_an_unexpected_error_is_a_bilingual_json_500(settings: Settings, store: Store) -> None:
     app = create_app(settings, store)
 
     @app.get("/api/boom")
@@ -96,7 +98,7 @@ def test_an_unexpected_error_is_a_bilingual_json_500(settings, store) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-def test_a_500_keeps_the_keep_alive_connection(settings, store) -> None:
+def test_a_500_keeps_the_keep_alive_connection(settings: Settings, store: Store) -> None:
     """Over a real server: after the 500 the same connection answers the next request."""
     import asyncio
     import http.client

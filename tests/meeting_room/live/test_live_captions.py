@@ -17,6 +17,7 @@ from meeting_room.live.live_captions import AudioSource
 from meeting_room.reads import transcript_reads
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
+from speech.models import ModelStore
 from tests.conftest import World, _settings, client_runtime, login, make_world
 from tests.meeting_room.call_server import wait_for
 from tests.speech_audio import speak, write_wav
@@ -27,7 +28,7 @@ EARLY_S = 30.0  # the pass began this long before the speech: a source counting 
 
 
 @pytest.fixture
-def served(tmp_path: Path, model_store) -> Iterator[tuple[TestClient, World]]:
+def served(tmp_path: Path, model_store: ModelStore) -> Iterator[tuple[TestClient, World]]:
     settings = _settings(tmp_path, models_dir=model_store.root, asr_temperature_fallback=False)
     store = open_store(settings)
     world = make_world(store)

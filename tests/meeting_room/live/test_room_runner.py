@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hardware.mjpeg import MjpegServer
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
+from speech.models import ModelStore
 from tests.conftest import _settings, login, make_world
 from tests.face_photos import astronaut, hopper, jpeg_bytes, scene
 from tests.pulse_audio import VirtualMicrophone, write_wav
@@ -47,7 +48,9 @@ def _two_seats(folder: Path) -> tuple[Path, list[tuple[int, float, float]]]:
     return write_wav(folder / "two-seats.wav", np.stack([left, right], axis=1), SAMPLE_RATE), script
 
 
-def test_a_meeting_runs_end_to_end_through_the_room_devices(tmp_path: Path, model_store, virtual_mic: VirtualMicrophone) -> None:
+def test_a_meeting_runs_end_to_end_through_the_room_devices(
+    tmp_path: Path, model_store: ModelStore, virtual_mic: VirtualMicrophone
+) -> None:
     camera = MjpegServer([jpeg_bytes(scene([astronaut(), hopper()], face_width=300))], fps=5).start()
     port = camera.httpd.server_address[1]
     config = tmp_path / "room.toml"
