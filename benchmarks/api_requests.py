@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 
@@ -32,11 +34,18 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _measure(label: str, base: str, token: str, calls: list[tuple[str, str, dict | None]], clients: int) -> None:
+def _printed(pattern: str, output: str) -> str:
+    """The value the demo printed after a label."""
+    found = re.search(pattern, output)
+    assert found, f"the demo did not print {pattern!r}"
+    return found.group(1)
+
+
+def _measure(label: str, base: str, token: str, calls: Sequence[tuple[str, str, dict[str, Any] | None]], clients: int) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     per_client = [calls[i::clients] for i in range(clients)]
 
-    def run(mine: list[tuple[str, str, dict | None]]) -> list[float]:
+    def run(mine: list[tuple[str, str, dict[str, Any] | None]]) -> list[float]:
         out = []
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
             for method, url, body in mine:
@@ -65,8 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MEETING_ROOM_DATA_DIR": f"{tmp}/var", "MEETING_ROOM_LOG_LEVEL": "warning"}
         demo = subprocess.run([sys.executable, "-m", "meeting_room", "demo"], env=env, capture_output=True, text=True, check=True)
-        password = re.search(r"chutich\s+(\S+)", demo.stdout).group(1)  # type: ignore[union-attr]
-        meeting_id = re.search(r"demo meeting: (\S+)", demo.stdout).group(1)  # type: ignore[union-attr]
+        password, meeting_id = _printed(r"chutich\s+(\S+)", demo.stdout), _printed(r"demo meeting: (\S+)", demo.stdout)
         port = 8000 + os.getpid() % 1000
         server = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from meeting_room import events as ev  # noqa: E402
+from meeting_room.access import Actor  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
@@ -59,7 +60,7 @@ def _pdf(n: int) -> bytes:
     return buf.getvalue()
 
 
-def _admin(store: Store):  # type: ignore[no-untyped-def]
+def _admin(store: Store) -> Actor:
     ensure_first_admin(store)
     with store.read() as session:
         return actor_of(session.query(t.Member).filter_by(username="admin").one())

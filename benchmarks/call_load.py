@@ -34,7 +34,9 @@ import time
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -60,7 +62,8 @@ CLK = os.sysconf("SC_CLK_TCK")
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _wav(path: Path, samples: np.ndarray) -> Path:
@@ -81,14 +84,14 @@ def bursts(seconds: float = 10.0) -> np.ndarray:
     return out
 
 
-def prepare(folder: Path, n: int, room_audio: np.ndarray, camera_url: str | None) -> tuple[dict[str, object], str, list[str]]:
+def prepare(folder: Path, n: int, room_audio: np.ndarray, camera_url: str | None) -> tuple[dict[str, Any], str, list[str]]:
     """A store with ``n`` participants and an open meeting in a room whose input replays ``room_audio``."""
     wav = _wav(folder / "room.wav", room_audio)
     room_file = folder / "room.toml"
     camera = f'\n[[cameras]]\nname = "toan-canh"\nurl = "{camera_url}"\n' if camera_url else ""
     room_file.write_text(f'room = "Phòng đo"\n[[microphones]]\nname = "ban-hop"\nfile = "{wav}"\nloop = true\n{camera}', encoding="utf-8")
-    overrides: dict[str, object] = {"data_dir": folder / "var", "https": False, "call_loopback": True, "rooms": [room_file]}
-    store = open_store(load_settings(**overrides))  # type: ignore[arg-type]
+    overrides: dict[str, Any] = {"data_dir": folder / "var", "https": False, "call_loopback": True, "rooms": [room_file]}
+    store = open_store(load_settings(**overrides))
     ensure_first_admin(store)
     with store.read() as session:
         admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
@@ -118,7 +121,7 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
-async def _clients(base: str, mid: str, users: list[str], video: bool, seconds: float, pid: int) -> dict[str, object]:
+async def _clients(base: str, mid: str, users: list[str], video: bool, seconds: float, pid: int) -> dict[str, Any]:
     ws = base.replace("http", "ws") + f"/api/meetings/{mid}/call"
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
     clients = []
@@ -151,7 +154,7 @@ async def _clients(base: str, mid: str, users: list[str], video: bool, seconds: 
     }
 
 
-def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float) -> dict[str, object]:
+def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float) -> dict[str, Any]:
     from hardware.mjpeg import MjpegServer, _jpeg
 
     cam = None
@@ -190,14 +193,14 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
                 cam.stop()
 
 
-def delay(seconds: float) -> dict[str, object]:
+def delay(seconds: float) -> dict[str, Any]:
     import uvicorn
 
     from meeting_room.api import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         overrides, mid, users = prepare(Path(tmp), 1, bursts(), None)
-        settings = load_settings(**overrides)  # type: ignore[arg-type]
+        settings = load_settings(**overrides)
         store = open_store(settings)
         app = create_app(settings, store)
         onsets: list[float] = []  # wall-clock capture time of each burst's first sample in the room
@@ -218,7 +221,7 @@ def delay(seconds: float) -> dict[str, object]:
         recv = tracks.MixTrack.recv
         state = {"quiet": RATE}
 
-        async def timed(self):  # type: ignore[no-untyped-def]
+        async def timed(self: tracks.MixTrack) -> av.AudioFrame:
             frame = await recv(self)
             x = frame.to_ndarray().reshape(-1) / 32768.0
             loud = np.flatnonzero(np.abs(x) > 0.1)
@@ -259,8 +262,8 @@ def delay(seconds: float) -> dict[str, object]:
         before = [o for o in onsets if o <= a]
         if before and a - before[-1] < 0.9:
             delays.append((a - before[-1]) * 1000)
-    server = [(x - max(o for o in onsets if o <= x)) * 1000 for x in sent if any(o <= x for o in onsets)]
-    return {"bursts": len(onsets), "heard": len(arrivals), "delays_ms": sorted(delays), "server_ms": sorted(server)}
+    in_server = [(x - max(o for o in onsets if o <= x)) * 1000 for x in sent if any(o <= x for o in onsets)]
+    return {"bursts": len(onsets), "heard": len(arrivals), "delays_ms": sorted(delays), "server_ms": sorted(in_server)}
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +46,7 @@ from meeting_room.services import attendance, bodies, faces, meetings, members  
 from meeting_room.settings import load_settings  # noqa: E402
 from tests.face_photos import astronaut, hopper, jpeg_bytes, scene, write_video  # noqa: E402
 from vision.enrolment import EnrolmentRules  # noqa: E402
-from vision.faces import FaceEngine, FaceOptions  # noqa: E402
+from vision.faces import FaceEngine, FaceOptions, Observation  # noqa: E402
 from vision.pool import FacePool  # noqa: E402
 
 APPEARS_AT = 4.0
@@ -72,7 +72,7 @@ def throughput(data: Path | None, seconds: float) -> None:
             for size in ((640, 480), (1280, 720)):
                 frames = _frames(data, size)
                 done = faces_found = 0
-                inflight = []
+                inflight: list[Future[list[Observation]]] = []
                 start = time.perf_counter()
                 i = 0
                 while time.perf_counter() - start < seconds:

@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from meeting_room import events as ev  # noqa: E402
+from meeting_room.access import Actor  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
@@ -34,6 +35,7 @@ from meeting_room.roles import Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import attendance, bodies, meetings, members, polls, tellers  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
+from meeting_room.store import Store  # noqa: E402
 from voting import Secrecy, receipt_hash  # noqa: E402
 
 PASSPHRASES = {"chair": "khoa cua chu toa trong phien thu", "secretary": "khoa cua thu ky trong phien thu"}
@@ -67,7 +69,7 @@ print("done", flush=True)
 """
 
 
-def build(data_dir: Path, url: str | None, voters: int):  # type: ignore[no-untyped-def]
+def build(data_dir: Path, url: str | None, voters: int) -> tuple[Store, str, dict[str, str], dict[str, Actor]]:
     store = open_store(load_settings(data_dir=data_dir, database_url=url))
     ensure_first_admin(store)
     with store.read() as session:

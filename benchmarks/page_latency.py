@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,10 +40,11 @@ from meeting_room.settings import load_settings  # noqa: E402
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def _login(page, base: str, username: str, password: str, path: str) -> float:  # type: ignore[no-untyped-def]
+def _login(page: Page, base: str, username: str, password: str, path: str) -> float:
     page.goto(f"{base}/?next={path}")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
@@ -52,7 +53,7 @@ def _login(page, base: str, username: str, password: str, path: str) -> float:  
     return time.perf_counter()
 
 
-def _ready(page, base: str, path: str, selector: str) -> float:  # type: ignore[no-untyped-def]
+def _ready(page: Page, base: str, path: str, selector: str) -> float:
     """Milliseconds from navigation to the page drawn from the API with its WebSocket live."""
     start = time.perf_counter()
     page.goto(f"{base}{path}")
@@ -108,7 +109,7 @@ def main() -> None:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
 
-                def page_for(username: str, path: str):  # type: ignore[no-untyped-def]
+                def page_for(username: str, path: str) -> Page:
                     # a tablet has the local CA installed; the handshake costs the same as here
                     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN", ignore_https_errors=True)
                     context.set_default_timeout(30_000)

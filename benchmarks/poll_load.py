@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 from websockets.asyncio.client import connect
@@ -104,7 +105,7 @@ def login_all(base: str, voters: int) -> list[tuple[str, str]]:
         return list(pool.map(one, range(voters)))
 
 
-async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float) -> dict[str, object]:
+async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float) -> dict[str, Any]:
     tokens = [token for token, _ in logins]
     chair = {"Authorization": f"Bearer {tokens[0]}"}
     polls = f"{base}/api/meetings/{meeting_id}/polls"
@@ -197,7 +198,7 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float]) -> Non
             print(f"{label}: seeded {voters} members in {seeded:.1f} s; {voters} log-ins in {time.perf_counter() - t0:.1f} s")
             for spread, secrecy in ((sp, sec) for sp in spreads for sec in ("secret", "named")):
                 r = asyncio.run(run_poll(base, meeting_id, logins, secrecy, admin, spread))
-                rate = f" ({voters / r['wall_s']:.0f} ballots/s)" if spread == 0 else ""  # type: ignore[operator]
+                rate = f" ({voters / r['wall_s']:.0f} ballots/s)" if spread == 0 else ""
                 print(
                     f"{label:<10} {secrecy:<6} {voters} voters pressing within {spread:g} s: "
                     f"201={r['ok_201']} counted={r['counted']} exact={r['exact']} verify={r['verify_ok']}; "

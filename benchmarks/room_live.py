@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from hardware.config import CameraConfig, MicrophoneConfig, RecordingConfig, RoomConfig, SeatConfig  # noqa: E402
 from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
+from hardware.mjpeg import MjpegServer  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
+from meeting_room.access import Actor  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.files.recordings import RecordingFiles  # noqa: E402
@@ -45,6 +48,7 @@ from meeting_room.roles import MeetingRole, Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import meetings, members, rooms  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
+from meeting_room.store import Store  # noqa: E402
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 STAGES = [  # thread-name prefix -> stage
@@ -120,14 +124,14 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
-def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) -> dict[str, object]:
+def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp) / "var", models_dir=models, face_workers=0, log_level="warning")
         store = open_store(settings)
         ensure_first_admin(store)
         with store.read() as session:
             admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
-        servers = []
+        servers: list[MjpegServer] = []
         configs, meeting_ids = [], []
         for r in range(n_rooms):
             ids = [
@@ -170,7 +174,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
         time.sleep(seconds)
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
-        t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}  # type: ignore[union-attr]
+        t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}
         for mid in meeting_ids:
             meetings.transition(store, admin, mid, MeetingState.CLOSED)
         for runner in runners:
@@ -197,7 +201,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
 _BODY: dict[int, str] = {}
 
 
-def _body(store, admin) -> str:  # type: ignore[no-untyped-def]
+def _body(store: Store, admin: Actor) -> str:
     from meeting_room.services import bodies
 
     if id(store) not in _BODY:
@@ -205,9 +209,9 @@ def _body(store, admin) -> str:  # type: ignore[no-untyped-def]
     return _BODY[id(store)]
 
 
-def _camera(servers: list, store, admin, ids: list[str]) -> str:  # type: ignore[no-untyped-def]
+def _camera(servers: list[MjpegServer], store: Store, admin: Actor, ids: list[str]) -> str:
     """An MJPEG camera showing two faces from ../shared/testdata/faces, enrolled for the room's two members."""
-    from hardware.mjpeg import MjpegServer, _jpeg
+    from hardware.mjpeg import _jpeg
     from meeting_room.services import faces as face_service
     from vision.enrolment import EnrolmentRules
     from vision.faces import FaceEngine, FaceOptions
@@ -247,7 +251,7 @@ def main() -> None:
               f"cameras {'on' if args.cameras else 'off'}")  # fmt: skip
         for n in [int(x) for x in args.rooms.split(",")]:
             r = run(n, args.seconds, args.cameras, models, audio)
-            d: list[float] = r["delays"]  # type: ignore[assignment]
+            d: list[float] = r["delays"]
             median = statistics.median(d) if d else float("nan")
             p90 = d[min(len(d) - 1, int(0.9 * len(d)))] if d else float("nan")
             print(f"\n## {n} room(s): process CPU {r['total']:.0%} of {os.cpu_count()} cores; caption lines {len(d)}, "

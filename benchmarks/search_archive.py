@@ -21,11 +21,16 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    Engine,  # noqa: E402
+    insert,
+    text,
+)
 
 from meeting_room.db import make_engine, migrate  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
@@ -59,7 +64,7 @@ def sentences() -> list[str]:
     return found + FALLBACK
 
 
-def generate(engine, meetings: int, lines: int, seed: int = 7) -> tuple[int, int, float]:  # type: ignore[no-untyped-def]
+def generate(engine: Engine, meetings: int, lines: int, seed: int = 7) -> tuple[int, int, float]:
     pool = sentences()
     rng = random.Random(seed)
     with engine.begin() as conn:
@@ -69,7 +74,7 @@ def generate(engine, meetings: int, lines: int, seed: int = 7) -> tuple[int, int
         )
     docs = words = 0
     started = time.perf_counter()
-    batch: list[dict] = []
+    batch: list[dict[str, Any]] = []
     day0 = date(2016, 1, 1)
     meeting_rows = []
     for index in range(meetings):
@@ -97,7 +102,7 @@ def generate(engine, meetings: int, lines: int, seed: int = 7) -> tuple[int, int
     return docs, words, time.perf_counter() - started
 
 
-def measure(engine, label: str, repeats: int) -> None:  # type: ignore[no-untyped-def]
+def measure(engine: Engine, label: str, repeats: int) -> None:
     store = Store(engine)
     for q in QUERIES:
         for filters in (Filters(), Filters(date_from="2020-01-01", date_to="2020-12-31", poll_outcome="passed")):

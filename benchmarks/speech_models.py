@@ -68,25 +68,25 @@ def measure_one(kind: str, target: str, seconds: float) -> dict[str, object]:
     if kind == "whisper":
         from speech.asr import AsrOptions, Transcriber
 
-        model = Transcriber(Path(target))
+        transcriber = Transcriber(Path(target))
         load = time.perf_counter() - t0
         t1 = time.perf_counter()
-        n = sum(1 for _ in model.transcribe_array(audio, AsrOptions()))
+        n = sum(1 for _ in transcriber.transcribe_array(audio, AsrOptions()))
         detail = f"{n} segments, beam 5 + fallback + VAD"
     elif kind == "diarization":
         from speech.diarization import Diarizer
 
-        model = Diarizer(Path(target))
+        diarizer = Diarizer(Path(target))
         load = time.perf_counter() - t0
         t1 = time.perf_counter()
-        detail = f"{len(model.diarize_array(audio).speakers)} speakers"
+        detail = f"{len(diarizer.diarize_array(audio).speakers)} speakers"
     else:
         from speech.voiceprint import VoiceEncoder
 
-        model = VoiceEncoder(Path(target))
+        encoder = VoiceEncoder(Path(target))
         load = time.perf_counter() - t0
         t1 = time.perf_counter()
-        model.embed(audio)
+        encoder.embed(audio)
         detail = "one embedding of the whole audio"
     spent = time.perf_counter() - t1
     duration = len(audio) / SAMPLE_RATE

@@ -40,7 +40,7 @@ def _seed(store: Store) -> None:
 
 
 def _run(store: Store, events: int, threads: int) -> tuple[float, list[float]]:
-    from meeting_room.attendance import AttendanceStatus
+    from meeting_room.attendance import AttendanceSource, AttendanceStatus
     from meeting_room.services.attendance import record
 
     latencies: list[float] = []
@@ -52,7 +52,7 @@ def _run(store: Store, events: int, threads: int) -> tuple[float, list[float]]:
         for i in range(per_thread):
             status = AttendanceStatus.PRESENT_IN_ROOM if i % 2 else AttendanceStatus.PRESENT_ONLINE
             t0 = time.perf_counter()
-            record(store, None, "mt", f"m{(k * per_thread + i) % MEMBERS}", status, "face", confidence=0.9, camera="cam-1")
+            record(store, None, "mt", f"m{(k * per_thread + i) % MEMBERS}", status, AttendanceSource.FACE, confidence=0.9, camera="cam-1")
             mine.append(time.perf_counter() - t0)
         with lock:
             latencies.extend(mine)

@@ -138,8 +138,9 @@ def main() -> None:
         f"Diarization evaluation: {os.cpu_count()} cores, pipeline {folder.name} (loaded in {load_s:.1f} s), "
         f"clustering {dict(diarizer.pipeline.parameters(instantiated=True).get('clustering', {}))}, oracle speakers {args.oracle_speakers}"
     )
-    references = load_rttm(rttm)
-    uems = load_uem(args.data / "reference.uem") if (args.data / "reference.uem").is_file() else {}
+    references = load_rttm(rttm)  # type: ignore[no-untyped-call]  # pyannote.database leaves its loaders unannotated
+    uem = args.data / "reference.uem"
+    uems = load_uem(uem) if uem.is_file() else {}  # type: ignore[no-untyped-call]
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     files, audio_s, spent = 0, 0.0, 0.0
     for uri in sorted(references):
@@ -162,7 +163,7 @@ def main() -> None:
         print(f"  {uri}: DER {der:.4f}  speakers {len(reference.labels())} true / {len(result.speakers)} found")
     if files == 0:
         raise SystemExit("no audio matched the RTTM uris")
-    detail = metric[:] if hasattr(metric, "__getitem__") else {}
+    detail = dict(metric.accumulated_)  # what `metric[:]` returns: each component summed over the files
     total = detail.get("total", 0.0) or 1.0
     print(
         f"{args.data.name}: DER {abs(metric):.4f} = missed {detail.get('missed detection', 0) / total:.4f} "

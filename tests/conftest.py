@@ -9,16 +9,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # any hidden model download fails loudly
 
 from meeting_room import events as ev  # noqa: E402
+from meeting_room.access import Actor  # noqa: E402
 from meeting_room.api import create_app  # noqa: E402
 from meeting_room.auth import actor_of, hash_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
+from meeting_room.live.runtime import Runtime  # noqa: E402
 from meeting_room.roles import MeetingRole, Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import agenda, bodies, meetings, members, rooms  # noqa: E402
@@ -26,6 +31,12 @@ from meeting_room.settings import Settings, load_settings  # noqa: E402
 from meeting_room.store import Store  # noqa: E402
 from tests import needs  # noqa: E402
 from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from speech.models import ModelStore
+    from tests.pulse_audio import VirtualMicrophone
 
 PASSWORD = "mat-khau-thu-nghiem"
 TELLER_PASSPHRASE = "khoa-kiem-phieu-thu-nghiem"
@@ -80,7 +91,7 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
     return cluster if isinstance(cluster, str) else cluster.new_database()
 
 
-def _settings(tmp_path: Path, url: str | None = None, **extra: object) -> Settings:
+def _settings(tmp_path: Path, url: str | None = None, **extra: Any) -> Settings:
     return load_settings(data_dir=tmp_path / "var", database_url=url, **extra)
 
 
@@ -115,7 +126,7 @@ class World:
     item_ids: list[str]
     ids: dict[str, str]  # username -> member id
 
-    def actor(self, username: str):  # type: ignore[no-untyped-def]
+    def actor(self, username: str) -> Actor:
         with self.store.read() as session:
             return actor_of(session.get_one(t.Member, self.ids[username]))
 
@@ -183,14 +194,21 @@ def make_world(store: Store) -> World:
 
 
 @pytest.fixture
-def app(settings: Settings, store: Store):  # type: ignore[no-untyped-def]
+def app(settings: Settings, store: Store) -> FastAPI:
     return create_app(settings, store)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://testserver") as c:  # the server speaks HTTPS: Secure cookies
         yield c
+
+
+def client_runtime(client: TestClient) -> Runtime:
+    """The runtime of the app under test (its stores, live work), as the routes reach it by ``runtime_of``."""
+    assert isinstance(client.app, Starlette)
+    runtime: Runtime = client.app.state.runtime
+    return runtime
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -208,7 +226,7 @@ def snapshot(store: Store) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="session")
-def model_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def model_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
     """The packaged Whisper base and the diarization pipeline, built once per test session."""
     from speech.models import ModelStore
 
@@ -217,8 +235,14 @@ def model_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     return store
 
 
+class TwoVoices(TypedDict):
+    audio: np.ndarray  # A B A B, half a second of silence after each turn
+    truth: list[tuple[float, float, str]]  # (start s, end s, "A" or "B") of each turn
+    clips: dict[str, list[np.ndarray]]  # each speaker's two sentences
+
+
 @pytest.fixture(scope="session")
-def two_voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def two_voices(tmp_path_factory: pytest.TempPathFactory) -> TwoVoices:
     """Two clearly different generated voices (espeak-ng Vietnamese, low male and high female
     variants) taking turns: A B A B, with the true turn boundaries."""
     import numpy as np
@@ -232,7 +256,7 @@ def two_voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "B": ["Tôi đồng ý với ý kiến của đại biểu, đề nghị bổ sung thêm kinh phí cho giáo dục.", "Tôi xin cảm ơn chủ tọa và các đại biểu."],
     }
     voices = {"A": ("vi", 30, 150), "B": ("vi+f3", 75, 135)}
-    clips = {}
+    clips: dict[str, list[np.ndarray]] = {}
     for who, texts in lines.items():
         voice, pitch, speed = voices[who]
         clips[who] = []
@@ -251,7 +275,7 @@ def two_voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def virtual_mic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def virtual_mic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualMicrophone]:
     """A 2-channel 48 kHz real-time virtual microphone (PulseAudio null sink), one daemon per module.
     In CI (``$CI`` or ``MEETING_ROOM_TEST_REQUIRE_AUDIO=1``) a missing PulseAudio fails; elsewhere the test skips."""
     from tests.pulse_audio import VirtualMicrophone

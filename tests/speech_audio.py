@@ -49,8 +49,10 @@ def transcode(src: Path, dst: Path, codec: str, rate: int | None = None, with_vi
     with av.open(str(dst), "w") as out:
         if with_video:
             video = out.add_stream("mpeg4", rate=5)
+            assert isinstance(video, av.VideoStream)
             video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
         stream = out.add_stream(codec, rate=out_rate)
+        assert isinstance(stream, av.AudioStream)
         stream.layout = "stereo"
         frame_size = 960 if codec in ("libopus", "opus") else 1024
         src_frame = av.AudioFrame.from_ndarray(audio.reshape(1, -1), format="flt", layout="mono")

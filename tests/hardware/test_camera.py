@@ -13,7 +13,7 @@ from hardware.microphone import DeviceState
 from hardware.mjpeg import MjpegServer, frames_of
 
 
-def _wait(cond, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait(cond, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if cond():

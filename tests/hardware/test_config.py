@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_a_room_configuration_is_read(tmp_path: Path) -> None:
         ({"speakers": {}}, "speakers", "unknown key"),
     ],
 )
-def test_a_bad_configuration_names_the_field_and_what_is_accepted(change: dict, field: str, words: str, tmp_path: Path) -> None:
+def test_a_bad_configuration_names_the_field_and_what_is_accepted(change: dict[str, Any], field: str, words: str, tmp_path: Path) -> None:
     import tomllib
 
     raw = {**tomllib.loads(GOOD), **change}

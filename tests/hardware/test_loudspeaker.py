@@ -10,6 +10,7 @@ import numpy as np
 
 from hardware.config import MicrophoneConfig
 from hardware.loudspeaker import Loudspeaker
+from hardware.media import AudioChunk
 from hardware.microphone import DeviceMicrophone, DeviceState
 from tests.hardware.test_microphone import _collect, _peak_hz
 from tests.pulse_audio import VirtualMicrophone
@@ -32,7 +33,7 @@ def test_remote_voices_come_out_of_the_loudspeakers(virtual_mic: VirtualMicropho
         tone = (0.3 * np.sin(2 * np.pi * 660 * t)).astype(np.float32)
         # listen while playing, not after: the microphone's buffer would drop the oldest blocks; until
         # 3 s after the end, as the device plays with its own latency (PulseAudio: up to ~2 s at first)
-        heard: list = []
+        heard: list[AudioChunk] = []
         listener = threading.Thread(target=lambda: heard.extend(_collect(mic, time.monotonic() + 5.0)))
         listener.start()
         started = time.monotonic()

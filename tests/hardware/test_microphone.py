@@ -21,7 +21,7 @@ def _tones(seconds: float) -> np.ndarray:
     return np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 1000 * t)], axis=1).astype(np.float32)
 
 
-def _collect(mic, until: float) -> list[AudioChunk]:  # type: ignore[no-untyped-def]
+def _collect(mic, until: float) -> list[AudioChunk]:
     got: list[AudioChunk] = []
     for block in mic.blocks(timeout=0.2):
         got.append(block)
@@ -30,7 +30,7 @@ def _collect(mic, until: float) -> list[AudioChunk]:  # type: ignore[no-untyped-
     return got
 
 
-def _collect_until_quiet(mic, deadline: float) -> list[AudioChunk]:  # type: ignore[no-untyped-def]
+def _collect_until_quiet(mic, deadline: float) -> list[AudioChunk]:
     """Blocks until the tones have been heard and have stopped again (or the deadline passes)."""
     got: list[AudioChunk] = []
     heard = False

@@ -4,11 +4,12 @@ and an early stop. The clock is the replay's own seam, so pacing is checked with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from hardware.media import SAMPLE_RATE
+from hardware.media import SAMPLE_RATE, AudioChunk
 from hardware.replay import replay
 from tests.pulse_audio import write_wav
 
@@ -67,7 +68,7 @@ def test_one_channel_or_the_first_channels_as_columns(room: Path) -> None:
 
 def test_stop_ends_the_replay_at_the_next_chunk(room: Path) -> None:
     clock = _Clock()
-    got = []
+    got: list[AudioChunk] = []
     for chunk in replay(room, chunk_s=0.1, clock=clock, sleep=clock.sleep, stop=lambda: len(got) >= 3):
         got.append(chunk)
     assert len(got) == 3
@@ -76,4 +77,5 @@ def test_stop_ends_the_replay_at_the_next_chunk(room: Path) -> None:
 @pytest.mark.parametrize(("option", "value"), [("chunk_s", 0.001), ("chunk_s", 6.0), ("speed", 0.0), ("speed", 1000.0)])
 def test_nonsense_pacing_is_refused_with_the_value(room: Path, option: str, value: float) -> None:
     with pytest.raises(ValueError, match=str(value)):
-        next(replay(room, **{option: value}))  # type: ignore[arg-type]
+        pacing: dict[str, Any] = {option: value}
+        next(replay(room, **pacing))

@@ -9,25 +9,30 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx2 as httpx
 import uvicorn
 
 from meeting_room.api import create_app
 from meeting_room.server import open_store
+from speech.models import ModelStore
 from tests.conftest import PASSWORD, _settings, make_world
 from tests.speech_audio import tone, write_wav
 
 ROOM_HZ = 1000.0
 
+T = TypeVar("T")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def wait_for(what: str, cond: Callable[[], object], seconds: float = 60.0) -> object:
+def wait_for(what: str, cond: Callable[[], T], seconds: float = 60.0) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if value := cond():
@@ -41,7 +46,7 @@ def _h(token: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serve_call(tmp: Path, model_store, **extra: object) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+def serve_call(tmp: Path, model_store: ModelStore, **extra: Any) -> Iterator[dict[str, Any]]:
     wav = write_wav(tmp / "room.wav", tone(2.0, ROOM_HZ, rate=48000, level=0.3), rate=48000)
     room = tmp / "room.toml"
     room.write_text(

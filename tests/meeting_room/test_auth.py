@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from meeting_room import auth
 from meeting_room import events as ev
@@ -13,10 +14,10 @@ from meeting_room.services import members
 from tests.conftest import World
 
 
-def _open(world: World, who: str, **extra: object) -> str:
+def _open(world: World, who: str, **extra: Any) -> str:
     with world.store.read() as session:
         member = session.get_one(t.Member, world.ids[who])
-    return auth.open_session(world.store, member, datetime.now(UTC) + timedelta(hours=1), **extra).token  # type: ignore[arg-type]
+    return auth.open_session(world.store, member, datetime.now(UTC) + timedelta(hours=1), **extra).token
 
 
 def test_resolve_hashes_agrees_with_resolve(any_world: World) -> None:

@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from meeting_room.bus import Bus
-from meeting_room.store import StoredEvent
+from meeting_room.bus import Bus, Transient
+from meeting_room.chain import StoredEvent
 
 
 async def until(what: str, cond: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -20,6 +20,16 @@ async def until(what: str, cond: Callable[[], bool], seconds: float = 10.0) -> N
 
 def _event(seq: int, meeting: str = "m") -> StoredEvent:
     return StoredEvent(seq, "x", meeting, None, "2026-11-23T00:00:00+00:00", {}, f"h{seq}", f"h{seq - 1}")
+
+
+def _seqs(queue: asyncio.Queue[StoredEvent | Transient | None]) -> list[int]:
+    """The sequence numbers of what waits in a subscriber's queue: stored events only."""
+    out = []
+    for _ in range(queue.qsize()):
+        event = queue.get_nowait()
+        assert isinstance(event, StoredEvent)
+        out.append(event.seq)
+    return out
 
 
 def test_gap_is_filled_from_the_database_in_order() -> None:
@@ -39,6 +49,7 @@ def test_gap_is_filled_from_the_database_in_order() -> None:
         bus.publish(log[6])  # a repeat is ignored
         got = []
         async for event in sub.events():
+            assert isinstance(event, StoredEvent)
             got.append(event.seq)
             if event.seq == 9:
                 break
@@ -57,9 +68,7 @@ def test_poke_reads_what_others_committed_and_filters_by_meeting() -> None:
         bus.poke()
         bus.poke()  # coalesced with the first
         await until("the catch-up", lambda: a.queue.qsize() >= 2 and everything.queue.qsize() >= 3)
-        return [a.queue.get_nowait().seq for _ in range(a.queue.qsize())], [
-            everything.queue.get_nowait().seq for _ in range(everything.queue.qsize())
-        ]
+        return _seqs(a.queue), _seqs(everything.queue)
 
     assert asyncio.run(scenario()) == ([1, 3], [1, 2, 3])
 

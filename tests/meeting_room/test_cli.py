@@ -14,17 +14,17 @@ from tests.bilingual_errors import EN, VI, every_error_class, make
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MEETING_ROOM_DATA_DIR", str(tmp_path / "var"))
     runner = CliRunner()
 
-    def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    def invoke(*args: str, stdin: str | None = None):
         return runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
 
     return invoke
 
 
-def test_demo_then_verify_then_tamper(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_then_verify_then_tamper(run, tmp_path: Path) -> None:
     demo = run("demo")
     assert demo.exit_code == 0, demo.output
     assert "chutich" in demo.output and "Cuộc họp mẫu" in demo.output
@@ -41,7 +41,7 @@ def test_demo_then_verify_then_tamper(run, tmp_path: Path) -> None:  # type: ign
     assert broken.exit_code == 1 and f"BROKEN at event {seq}" in broken.output and "content changed" in broken.output
 
 
-def test_admin_create_and_duplicate(run) -> None:  # type: ignore[no-untyped-def]
+def test_admin_create_and_duplicate(run) -> None:
     r = run("admin", "create", "--username", "Quantri2", "--full-name", "Nguyễn Quản Trị", "--password-stdin", stdin="mot-mat-khau-dai\n")
     assert r.exit_code == 0 and "quantri2" in r.output and "mot-mat-khau-dai" not in r.output
     dup = run("admin", "create", "--username", "quantri2", "--full-name", "X", "--password-stdin", stdin="mot-mat-khau-dai\n")
@@ -50,12 +50,12 @@ def test_admin_create_and_duplicate(run) -> None:  # type: ignore[no-untyped-def
     assert short.exit_code == 2 and "ít nhất 10" in short.output
 
 
-def test_demo_without_any_admin_creates_the_first_one(run) -> None:  # type: ignore[no-untyped-def]
+def test_demo_without_any_admin_creates_the_first_one(run) -> None:
     r = run("demo")
     assert "administrator: admin /" in r.output
 
 
-def test_rebuild_and_bad_config(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_and_bad_config(run, tmp_path: Path) -> None:
     run("demo")
     r = run("rebuild")
     assert r.exit_code == 0 and "rebuilt from" in r.output
@@ -65,7 +65,7 @@ def test_rebuild_and_bad_config(run, tmp_path: Path) -> None:  # type: ignore[no
     assert r.exit_code == 2 and "MEETING_ROOM_PORT" in r.output
 
 
-def test_verify_recounts_polls_and_fails_on_a_changed_ballot(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_recounts_polls_and_fails_on_a_changed_ballot(run, tmp_path: Path) -> None:
     from meeting_room.attendance import AttendanceStatus
     from meeting_room.lifecycle import MeetingState
     from meeting_room.server import open_store
@@ -98,7 +98,7 @@ def test_verify_recounts_polls_and_fails_on_a_changed_ballot(run, tmp_path: Path
     assert "result in the database differs" in bad.output and "hash chain intact" in bad.output
 
 
-def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> None:
     from PIL import Image
 
     from meeting_room.server import open_store
@@ -125,7 +125,7 @@ def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> N
 
 
 @pytest.mark.models  # the CLI builds the packaged models itself: no model_store fixture to tell
-def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_models_and_transcribe(run, tmp_path: Path) -> None:
     import json
 
     from tests.speech_audio import speak
@@ -146,7 +146,7 @@ def test_models_and_transcribe(run, tmp_path: Path) -> None:  # type: ignore[no-
     assert run("transcribe", str(wav), "--model", "phowhisper").exit_code == 2
 
 
-def test_tls_ca_key_off_the_server_and_renewal(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tls_ca_key_off_the_server_and_renewal(run, tmp_path: Path) -> None:
     from meeting_room.operations.tls import ensure_tls
     from meeting_room.settings import load_settings
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from tests.meeting_room.api.test_documents import make_pdf
 
@@ -26,7 +27,8 @@ from tests.meeting_room.api.test_documents import make_pdf
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Server:
@@ -166,9 +168,9 @@ def test_over_https_sockets_check_the_origin_and_tokens_stay_out_of_the_log(serv
             "/api/meetings", json={"body_id": body["id"], "title": "Giao ban", "starts_at": "2026-12-01T08:00:00+07:00"}, headers=h
         )
         url = f"wss://127.0.0.1:{server.port}/api/meetings/{meeting.json()['id']}/stream?token={token}"
-    with connect(url, ssl=server.tls, origin=f"https://127.0.0.1:{server.port}") as ws:  # the page's own origin: https
+    with connect(url, ssl=server.tls, origin=Origin(f"https://127.0.0.1:{server.port}")) as ws:  # the page's own origin: https
         assert json.loads(ws.recv(timeout=10))["kind"] == "event"
-    with connect(url, ssl=server.tls, origin=f"http://127.0.0.1:{server.port}") as ws:  # same host and port, plain http
+    with connect(url, ssl=server.tls, origin=Origin(f"http://127.0.0.1:{server.port}")) as ws:  # same host and port, plain http
         assert json.loads(ws.recv(timeout=10))["error"]["code"] == "permission_denied"
     deadline = time.monotonic() + 10
     while "token=[redacted]" not in server.output():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_environment_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         ({"database_url": "mysql://x"}, "sqlite:///"),
     ],
 )
-def test_bad_values_name_the_setting(overrides: dict[str, object], needle: str) -> None:
+def test_bad_values_name_the_setting(overrides: dict[str, Any], needle: str) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(**overrides)
     assert needle in info.value.message_en

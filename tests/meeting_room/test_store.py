@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -20,7 +21,7 @@ def _body(n: int) -> ev.BodyCreated:
     return ev.BodyCreated(body_id=f"b{n}", name=f"Ủy ban nhân dân xã {n}", short_name="UBND")
 
 
-def _read_models(store: Store) -> dict[str, list[tuple]]:
+def _read_models(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with store.read() as session:
         for table in t.DERIVED_TABLES:
@@ -132,7 +133,7 @@ def test_verify_finds_a_deleted_event(any_store: Store) -> None:
     for i in range(5):
         any_store.append(_body(i))
     with any_store.engine.begin() as conn:
-        conn.execute(t.EventRow.__table__.delete().where(t.EventRow.seq == 4))
+        conn.execute(delete(t.EventRow).where(t.EventRow.seq == 4))
     report = any_store.verify()
     assert (report.ok, report.broken_at) == (False, 5)
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from speech.asr import Transcriber
 from speech.models import ModelStore
+
+if TYPE_CHECKING:
+    from speech.diarization import Diarizer
+    from speech.voiceprint import VoiceEncoder
 
 
 @pytest.fixture(scope="session")
@@ -26,14 +31,14 @@ def pipeline_dir(model_store: ModelStore) -> Path:
 
 
 @pytest.fixture(scope="session")
-def diarizer(pipeline_dir: Path):  # type: ignore[no-untyped-def]
+def diarizer(pipeline_dir: Path) -> Diarizer:
     from speech.diarization import Diarizer
 
     return Diarizer(pipeline_dir)
 
 
 @pytest.fixture(scope="session")
-def voice_encoder(pipeline_dir: Path):  # type: ignore[no-untyped-def]
+def voice_encoder(pipeline_dir: Path) -> VoiceEncoder:
     from speech.voiceprint import VoiceEncoder
 
     return VoiceEncoder(pipeline_dir / "embedding")

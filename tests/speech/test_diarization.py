@@ -12,9 +12,10 @@ from speech.audio import SAMPLE_RATE
 from speech.diarization import DiarizationOptions, Diarizer
 from speech.errors import ModelError
 from speech.models import DEFAULT_DIARIZATION, ModelStore
+from tests.conftest import TwoVoices
 
 
-def _agreement(result, truth) -> float:  # type: ignore[no-untyped-def]
+def _agreement(result, truth) -> float:
     """Share of the true speech time whose cluster is the one mapped to the true speaker."""
     mapping: dict[str, str] = {}
     for start, end, who in truth:
@@ -34,7 +35,7 @@ def _agreement(result, truth) -> float:  # type: ignore[no-untyped-def]
     return good / total
 
 
-def test_two_voices_are_told_apart(diarizer: Diarizer, two_voices: dict) -> None:
+def test_two_voices_are_told_apart(diarizer: Diarizer, two_voices: TwoVoices) -> None:
     result = diarizer.diarize_array(two_voices["audio"])
     assert len(result.speakers) == 2, result.turns
     assert _agreement(result, two_voices["truth"]) > 0.8
@@ -45,7 +46,7 @@ def test_two_voices_are_told_apart(diarizer: Diarizer, two_voices: dict) -> None
     assert len(mids["A"]) == 1 and len(mids["B"]) == 1 and mids["A"] != mids["B"]
 
 
-def test_a_known_speaker_count_is_respected(diarizer: Diarizer, two_voices: dict) -> None:
+def test_a_known_speaker_count_is_respected(diarizer: Diarizer, two_voices: TwoVoices) -> None:
     result = diarizer.diarize_array(two_voices["audio"], DiarizationOptions(num_speakers=1))
     assert len(result.speakers) == 1
 

@@ -10,12 +10,12 @@ import pytest
 
 from speech.asr import Transcriber
 from speech.audio import SAMPLE_RATE, AudioChunk, read_all
-from speech.live import LiveOptions, LiveStream
+from speech.live import Caption, LiveOptions, LiveStream
 from tests.speech_audio import speak
 
 
-def _feed(stream: LiveStream, audio: np.ndarray, chunk_s: float = 0.1) -> list:  # type: ignore[type-arg]
-    out = []
+def _feed(stream: LiveStream, audio: np.ndarray, chunk_s: float = 0.1) -> list[Caption]:
+    out: list[Caption] = []
     step = int(chunk_s * SAMPLE_RATE)
     for i in range(0, len(audio), step):
         out += stream.feed(AudioChunk(audio[i : i + step], i / SAMPLE_RATE, "test"))

@@ -4,18 +4,25 @@ resumed run starts where the lines so far end, one microphone per seat needs no 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from speech.asr import AsrOptions, Transcriber
 from speech.audio import SAMPLE_RATE
 from speech.pipeline import SpeechPipeline
+from tests.conftest import TwoVoices
 from tests.speech_audio import write_wav
+
+if TYPE_CHECKING:
+    from speech.diarization import Diarizer
 
 GREEDY = AsrOptions(beam_size=1, temperature_fallback=False)
 
 
-def test_diarized_lines_carry_their_speakers_name(tmp_path: Path, transcriber: Transcriber, diarizer, two_voices: dict) -> None:  # type: ignore[no-untyped-def]
+def test_diarized_lines_carry_their_speakers_name(
+    tmp_path: Path, transcriber: Transcriber, diarizer: Diarizer, two_voices: TwoVoices
+) -> None:
     wav = write_wav(tmp_path / "two.wav", two_voices["audio"])
     transcript = SpeechPipeline(transcriber, diarizer).run(wav, GREEDY)
     assert transcript.diarization is not None and len(transcript.speakers) == 2
@@ -29,7 +36,7 @@ def test_diarized_lines_carry_their_speakers_name(tmp_path: Path, transcriber: T
     assert resumed and all(seg.end > first[1] for seg, _ in resumed)  # nothing before the resume point again
 
 
-def test_one_microphone_per_seat_is_its_own_speaker(tmp_path: Path, transcriber: Transcriber, two_voices: dict) -> None:
+def test_one_microphone_per_seat_is_its_own_speaker(tmp_path: Path, transcriber: Transcriber, two_voices: TwoVoices) -> None:
     a, b = two_voices["clips"]["A"][0], two_voices["clips"]["B"][0]
     pad = np.zeros(SAMPLE_RATE // 2, np.float32)
     left = np.concatenate([pad, a, pad, np.zeros_like(b), pad])

@@ -7,6 +7,7 @@ import pytest
 
 from speech.audio import SAMPLE_RATE
 from speech.voiceprint import VoiceEncoder, VoiceEnrolmentError, VoiceGallery, VoiceRules
+from tests.conftest import TwoVoices
 
 
 def _reading(clips: list[np.ndarray]) -> np.ndarray:
@@ -14,7 +15,7 @@ def _reading(clips: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([x for clip in clips * 2 for x in (clip, gap)])
 
 
-def test_enrolled_voices_are_recognised_and_strangers_are_not(voice_encoder: VoiceEncoder, two_voices: dict) -> None:
+def test_enrolled_voices_are_recognised_and_strangers_are_not(voice_encoder: VoiceEncoder, two_voices: TwoVoices) -> None:
     clips = two_voices["clips"]
     a = voice_encoder.enrol(_reading(clips["A"]))
     b = voice_encoder.enrol(_reading(clips["B"]))
@@ -38,7 +39,7 @@ def test_enrolled_voices_are_recognised_and_strangers_are_not(voice_encoder: Voi
         (lambda clips: _reading(clips["A"]) * 0.002, "too_quiet"),
     ],
 )
-def test_bad_recordings_are_refused_with_the_reason(voice_encoder: VoiceEncoder, two_voices: dict, make, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_recordings_are_refused_with_the_reason(voice_encoder: VoiceEncoder, two_voices: TwoVoices, make, reason: str) -> None:
     with pytest.raises(VoiceEnrolmentError) as info:
         voice_encoder.enrol(make(two_voices["clips"]).astype(np.float32))
     assert info.value.reason == reason and info.value.message_vi and info.value.message_en

@@ -15,7 +15,7 @@ from transcripts.errors import ArchiveError
 def _seal(tmp_path: Path) -> tuple[Path, str]:
     recording = tmp_path / "ghi-am.wav"
     recording.write_bytes(b"RIFF" + bytes(range(256)) * 10)
-    files = {"bien-ban-da-ky.pdf": b"%PDF-1.7 signed", "ghi-am/phien-hop.wav": recording, "diem-danh.json": b"[]"}
+    files: dict[str, bytes | Path] = {"bien-ban-da-ky.pdf": b"%PDF-1.7 signed", "ghi-am/phien-hop.wav": recording, "diem-danh.json": b"[]"}
     sealed = seal(tmp_path / "archive" / "m1", files, meeting_id="m1", sealed_at="2026-11-23T10:00:00+00:00")
     assert [e.name for e in sealed.entries] == ["bien-ban-da-ky.pdf", "diem-danh.json", "ghi-am/phien-hop.wav"]
     assert sealed.manifest_sha256 == hashlib.sha256((sealed.directory / MANIFEST).read_bytes()).hexdigest()

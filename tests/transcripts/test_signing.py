@@ -105,6 +105,6 @@ def test_bad_certificates_and_files_get_clear_errors(rendered: RenderedMinutes, 
         sign_pdf(b"%PDF-1.7 truncated", good, "dung", _request(rendered, "secretary", SECRETARY), stamp_font(fonts, tmp_path))
     with pytest.raises(SignatureCheckError):
         verify_pdf(b"hello")
-    with pytest.raises(SignatureCheckError) as err:
+    with pytest.raises(SignatureCheckError) as check_err:
         verify_pdf(rendered.pdf)
-    assert "không có chữ ký" in err.value.message_vi
+    assert "không có chữ ký" in check_err.value.message_vi

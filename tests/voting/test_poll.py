@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from voting import (
@@ -77,7 +79,7 @@ def test_text_only_on_opinion_polls() -> None:
         (PollKind.SINGLE_CHOICE, {"options": _candidates(2), "max_choices": 2}),
     ],
 )
-def test_definitions_that_make_no_sense_are_refused(kind: PollKind, kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_definitions_that_make_no_sense_are_refused(kind: PollKind, kwargs: dict[str, Any]) -> None:
     with pytest.raises(PollDefinitionError):
         PollDefinition.build(kind, preset("plurality") if kind is not PollKind.MOTION else RULE, **kwargs)
 

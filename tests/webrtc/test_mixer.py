@@ -19,7 +19,7 @@ def test_everyone_hears_everyone_but_themselves_and_the_room_not_itself() -> Non
     mixer = Mixer(prebuffer_ms=0)
     heard: dict[str, list[np.ndarray]] = {}
 
-    def sink(key: str):  # type: ignore[no-untyped-def]
+    def sink(key: str):
         return lambda samples, wall: heard.setdefault(key, []).append(samples.copy())
 
     a, b = mixer.add("a", sink("a")), mixer.add("b", sink("b"))

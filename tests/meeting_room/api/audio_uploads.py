@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import wave
 
+import httpx2 as httpx
 import numpy as np
 from fastapi.testclient import TestClient
 
 from speech.audio import SAMPLE_RATE
-from tests.conftest import World, login
+from tests.conftest import TwoVoices, World, login
 
 
 def pcm(audio: np.ndarray) -> bytes:
     """Samples in [-1, 1] as little-endian 16-bit PCM (what the audio WebSocket carries)."""
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    data: bytes = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    return data
 
 
 def wav_bytes(audio: np.ndarray, channels: int = 1) -> bytes:
@@ -34,7 +36,7 @@ def enrolment_reading(clips: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([x for clip in clips * 2 for x in (clip, gap)])
 
 
-def enrol_voices(client: TestClient, world: World, two_voices: dict) -> dict[str, str]:
+def enrol_voices(client: TestClient, world: World, two_voices: TwoVoices) -> dict[str, str]:
     """Voice A as the chair's, voice B as member1's (with their consent); the administrator's headers."""
     admin = login(client, "admin")
     who = {"A": "chair", "B": "member1"}
@@ -48,6 +50,6 @@ def enrol_voices(client: TestClient, world: World, two_voices: dict) -> dict[str
     return admin
 
 
-def upload_recording(client: TestClient, world: World, headers: dict[str, str], data: bytes, name: str = "phien-hop.wav"):  # type: ignore[no-untyped-def]
+def upload_recording(client: TestClient, world: World, headers: dict[str, str], data: bytes, name: str = "phien-hop.wav") -> httpx.Response:
     """Upload ``data`` as a recording of the world's meeting."""
     return client.post(f"/api/meetings/{world.meeting_id}/recordings", files={"file": (name, data, "audio/wav")}, headers=headers)

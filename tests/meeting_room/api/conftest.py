@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from meeting_room.server import open_store
 from meeting_room.settings import Settings
+from speech.models import ModelStore
 from tests.conftest import World, _settings, make_world
 from tests.pki import root_ca
 
@@ -38,7 +39,7 @@ def mclient(msettings: Settings, mworld: World) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def speech_settings(tmp_path: Path, model_store) -> Settings:  # type: ignore[no-untyped-def]
+def speech_settings(tmp_path: Path, model_store: ModelStore) -> Settings:
     # espeak voices are at the edge of what Whisper base reads: sampled re-decodes made the words (and so
     # their times, which the attribution splits on) differ from run to run; greedy decoding is reproducible
     return _settings(tmp_path, models_dir=model_store.root, max_upload_mb=5, asr_temperature_fallback=False)

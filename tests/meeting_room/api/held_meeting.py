@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from meeting_room import events as ev
 from meeting_room.services import transcripts
 from speech.transcript import Segment
 from tests.conftest import World, login
@@ -38,8 +39,8 @@ def hold_meeting(client: TestClient, world: World) -> dict[str, str]:
         world.meeting_id,
         pass_id,
         [
-            transcripts.ev.SpeakerSpec(cluster="ch0", name="Người chair", member_id=world.ids["chair"], source="channel"),
-            transcripts.ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel"),
+            ev.SpeakerSpec(cluster="ch0", name="Người chair", member_id=world.ids["chair"], source="channel"),
+            ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel"),
         ],
     )
     transcripts.add_segment(store, world.meeting_id, pass_id, Segment(0.5, 4.0, CHAIR_SAYS, avg_logprob=-0.2), "ch0")
@@ -60,7 +61,7 @@ def hold_meeting(client: TestClient, world: World) -> dict[str, str]:
     return chair
 
 
-def register_certificate(client: TestClient, world: World, who: str, passphrase: str, admin: dict[str, str]):  # type: ignore[no-untyped-def]
+def register_certificate(client: TestClient, world: World, who: str, passphrase: str, admin: dict[str, str]):
     """Register ``who``'s signing certificate (a PKCS#12 under ``passphrase``) as the administrator ``admin``."""
     data = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
     files = {"file": (f"{who}.p12", data, "application/x-pkcs12")}

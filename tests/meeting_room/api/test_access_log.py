@@ -51,7 +51,7 @@ def logged(tmp_path: Path) -> Iterator[tuple[str, str, list[str], object]]:
         store.engine.dispose()
 
 
-def test_no_token_reaches_the_access_log(logged) -> None:  # type: ignore[no-untyped-def]
+def test_no_token_reaches_the_access_log(logged) -> None:
     base, ws_base, lines, world = logged
     mid = world.meeting_id
     with httpx.Client(base_url=base, timeout=30) as c:

@@ -9,7 +9,7 @@ from meeting_room.services import attendance
 from tests.conftest import World, login, snapshot
 
 
-def _mark(client: TestClient, world: World, headers: dict[str, str], who: str, **body: object):  # type: ignore[no-untyped-def]
+def _mark(client: TestClient, world: World, headers: dict[str, str], who: str, **body: object):
     return client.put(f"/api/meetings/{world.meeting_id}/attendance/{world.ids[who]}", json=body, headers=headers)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, World, login, snapshot
@@ -47,7 +48,7 @@ def test_garbage_token_is_401(client: TestClient, world: World) -> None:
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
 
-def test_every_api_route_refuses_anonymous_requests(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_every_api_route_refuses_anonymous_requests(app: FastAPI, client: TestClient, world: World) -> None:
     before = snapshot(world.store)
     open_routes = {"/api/auth/login", "/api/health", "/tls/ca.crt", "/join/{token}"}  # the CA to trust; a link is its own credential
     checked = 0
@@ -125,7 +126,7 @@ def _admin_password(world: World) -> str:
     return PASSWORD
 
 
-def test_repeated_wrong_passwords_slow_that_name_at_that_address_only(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_wrong_passwords_slow_that_name_at_that_address_only(app: FastAPI, client: TestClient, world: World) -> None:
     for _ in range(3):
         assert client.post("/api/auth/login", json={"username": "member1", "password": "doan-mo-1"}).status_code == 401
     r = client.post("/api/auth/login", json={"username": "member1", "password": PASSWORD})
@@ -223,7 +224,8 @@ def test_wrong_current_passwords_are_throttled(client: TestClient, world: World)
 
 def test_the_navigation_follows_standing_roles(client: TestClient, world: World) -> None:
     def can(username: str) -> dict[str, bool]:
-        return client.get("/api/auth/me", headers=login(client, username)).json()["can"]  # type: ignore[no-any-return]
+        can: dict[str, bool] = client.get("/api/auth/me", headers=login(client, username)).json()["can"]
+        return can
 
     assert can("admin") == {"administer": True, "browse_archive": True, "hold_teller_key": False}
     assert can("clerk") == {"administer": False, "browse_archive": True, "hold_teller_key": False}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from reportlab.pdfgen import canvas
 
-from tests.conftest import World, login, snapshot
+from tests.conftest import World, client_runtime, login, snapshot
 
 
 def make_pdf(pages: int = 2, text: str = "Dự thảo Nghị quyết") -> bytes:
@@ -21,7 +22,7 @@ def make_pdf(pages: int = 2, text: str = "Dự thảo Nghị quyết") -> bytes:
     return buf.getvalue()
 
 
-def _upload(client: TestClient, world: World, headers: dict[str, str], data: bytes, name: str = "du-thao.pdf", **form: str):  # type: ignore[no-untyped-def]
+def _upload(client: TestClient, world: World, headers: dict[str, str], data: bytes, name: str = "du-thao.pdf", **form: str):
     url = f"/api/meetings/{world.meeting_id}/agenda/{world.item_ids[1]}/documents"
     return client.post(url, files={"file": (name, data, "application/pdf")}, data=form, headers=headers)
 
@@ -77,8 +78,8 @@ def test_bad_files_are_refused_and_store_nothing(client: TestClient, world: Worl
     assert list((world_files(client)).glob("**/*.pdf")) == []
 
 
-def world_files(client: TestClient):  # type: ignore[no-untyped-def]
-    return client.app.state.runtime.documents.root  # type: ignore[attr-defined]
+def world_files(client: TestClient) -> Path:
+    return client_runtime(client).documents.root
 
 
 def test_oversized_upload_is_413(client: TestClient, world: World) -> None:

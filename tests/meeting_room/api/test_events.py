@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from meeting_room.attendance import AttendanceStatus
@@ -16,15 +19,16 @@ def _token(headers: dict[str, str]) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
 
 
-def _next_event(ws):  # type: ignore[no-untyped-def]
+def _next_event(ws: WebSocketTestSession) -> dict[str, Any]:
     """The next event, skipping the derived live messages (attendance counts, tallies)."""
     while (msg := ws.receive_json())["kind"] != "event":
         assert msg["kind"] in ("attendance", "tally")
-    return msg["event"]
+    event: dict[str, Any] = msg["event"]
+    return event
 
 
-def _until_ready(ws) -> tuple[list[dict], int]:  # type: ignore[no-untyped-def]
-    events = []
+def _until_ready(ws: WebSocketTestSession) -> tuple[list[dict[str, Any]], int]:
+    events: list[dict[str, Any]] = []
     while True:
         msg = ws.receive_json()
         if msg["kind"] == "ready":
@@ -109,7 +113,9 @@ def test_http_event_pages(client: TestClient, world: World) -> None:
     assert client.get(f"/api/meetings/{world.meeting_id}/events?after=-1", headers=headers).status_code == 422
 
 
-def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(client: TestClient, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from meeting_room.api.routes import events as events_route
 
     monkeypatch.setattr(events_route, "_BACKLOG_PAGE", 3)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, login, snapshot
 from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, png_bytes, scene
 
 
-def _enrol(client: TestClient, world: World, headers: dict[str, str], who: str, *photos: tuple[str, bytes]):  # type: ignore[no-untyped-def]
+def _enrol(client: TestClient, world: World, headers: dict[str, str], who: str, *photos: tuple[str, bytes]):
     files = [("photo", (name, data, "image/jpeg")) for name, data in photos]
     return client.post(f"/api/members/{world.ids[who]}/faces", files=files, headers=headers)
 
@@ -81,7 +82,7 @@ def test_check_in_from_a_photo_updates_attendance_live(client: TestClient, world
     assert r.status_code == 403
 
 
-def test_who_may_send_is_checked_before_the_upload_is_read(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_who_may_send_is_checked_before_the_upload_is_read(app: FastAPI, client: TestClient, world: World) -> None:
     """A member sending a photo or a reading she may not send is refused for that (403/404), not for
     the file (415/422): the upload is not decoded and no model is loaded for her."""
     member, outsider = login(client, "member1"), login(client, "outsider")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from importlib.resources import files as package_files
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -15,6 +16,8 @@ from meeting_room.api.headers import PAGE_CSP
 from meeting_room.api.routes.pages import PAGES
 from meeting_room.files.recordings import media_type_of
 from meeting_room.server import open_store
+from meeting_room.settings import Settings
+from meeting_room.store import Store
 from tests.conftest import PASSWORD, World, _settings, make_world
 
 WEB = package_files("meeting_room") / "web"
@@ -31,7 +34,8 @@ def test_secure_cookie_and_hsts_over_https(client: TestClient, world: World) -> 
 
 
 def test_plain_http_has_no_hsts_and_no_secure_cookie_unless_asked(tmp_path: Path) -> None:
-    for extra, secure in (({}, False), ({"cookie_secure": True}, True)):
+    cases: tuple[tuple[dict[str, Any], bool], ...] = (({}, False), ({"cookie_secure": True}, True))
+    for extra, secure in cases:
         settings = _settings(tmp_path / str(secure), https=False, **extra)
         store = open_store(settings)
         make_world(store)
@@ -78,7 +82,7 @@ def test_recordings_are_served_as_media_or_bytes_never_html() -> None:
         assert media_type_of(name) == "application/octet-stream"
 
 
-def test_an_unexpected_error_is_a_bilingual_json_500(settings, store) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_error_is_a_bilingual_json_500(settings: Settings, store: Store) -> None:
     app = create_app(settings, store)
 
     @app.get("/api/boom")
@@ -94,7 +98,7 @@ def test_an_unexpected_error_is_a_bilingual_json_500(settings, store) -> None:  
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-def test_a_500_keeps_the_keep_alive_connection(settings, store) -> None:  # type: ignore[no-untyped-def]
+def test_a_500_keeps_the_keep_alive_connection(settings: Settings, store: Store) -> None:
     """Over a real server: after the 500 the same connection answers the next request."""
     import asyncio
     import http.client

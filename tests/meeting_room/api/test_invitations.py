@@ -12,7 +12,7 @@ from meeting_room.services import meetings
 from tests.conftest import World, login, snapshot
 
 
-def _invite(client: TestClient, world: World, headers: dict[str, str], who: str = "member2", **extra: object):  # type: ignore[no-untyped-def]
+def _invite(client: TestClient, world: World, headers: dict[str, str], who: str = "member2", **extra: object):
     return client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids[who], **extra}, headers=headers)
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
 
 from speech.audio import SAMPLE_RATE
-from tests.conftest import World, login
+from tests.conftest import TwoVoices, World, login
 from tests.meeting_room.api.audio_uploads import enrol_voices, pcm, upload_recording, wav_bytes
 from tests.meeting_room.call_server import wait_for
 
 
-def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: TestClient, sworld: World, two_voices: TwoVoices) -> None:
     enrol_voices(sclient, sworld, two_voices)
     chair = login(sclient, "chair")
     token = chair["Authorization"].split()[1]
@@ -25,7 +26,7 @@ def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: Tes
     assert sclient.post(f"{base}/live/start", json={}, headers=login(sclient, "member1")).status_code == 403
     pass_id = sclient.post(f"{base}/live/start", json={}, headers=chair).json()["pass_id"]
     assert sclient.post(f"{base}/live/start", json={}, headers=chair).json()["pass_id"] == pass_id  # idempotent
-    seen: list[dict] = []
+    seen: list[dict[str, Any]] = []
     with sclient.websocket_connect(f"{base}/stream?token={token}") as viewer:
         while viewer.receive_json()["kind"] != "ready":
             pass
@@ -53,7 +54,7 @@ def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: Tes
     assert transcript["kind"] == "live" and transcript["state"] == "completed" and len(transcript["lines"]) == len(segments)
 
 
-def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClient, sworld: World, two_voices: TwoVoices) -> None:
     chair, member = login(sclient, "chair"), login(sclient, "member1")
     base = f"/api/meetings/{sworld.meeting_id}"
     recording = upload_recording(sclient, sworld, chair, wav_bytes(two_voices["audio"])).json()["recording_id"]
@@ -67,10 +68,10 @@ def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClie
 
     last_turn = two_voices["truth"][-1][0]  # where the recording's last sentence begins
 
-    def heard_to_the_end() -> dict | None:
-        transcript = sclient.get(f"{base}/transcript", headers=chair).json()
+    def heard_to_the_end() -> dict[str, Any]:
+        transcript: dict[str, Any] = sclient.get(f"{base}/transcript", headers=chair).json()
         lines = transcript["lines"]
-        return transcript if lines and lines[-1]["end"] - lines[0]["start"] >= last_turn else None
+        return transcript if lines and lines[-1]["end"] - lines[0]["start"] >= last_turn else {}
 
     transcript = wait_for("captions of the whole recording", heard_to_the_end, 180)
     assert transcript["pass_id"] == pass_id and transcript["kind"] == "live" and transcript["state"] == "running"

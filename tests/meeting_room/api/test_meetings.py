@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from meeting_room.services import meetings
 from tests.conftest import World, login, snapshot
 
 
-def _go(client: TestClient, world: World, headers: dict[str, str], to: str):  # type: ignore[no-untyped-def]
+def _go(client: TestClient, world: World, headers: dict[str, str], to: str):
     return client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": to}, headers=headers)
 
 
@@ -106,7 +108,8 @@ def test_outsiders_do_not_see_the_meeting(client: TestClient, world: World) -> N
 
 def test_each_viewer_is_told_what_they_may_do(client: TestClient, world: World) -> None:
     def can(username: str) -> dict[str, bool]:
-        return client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, username)).json()["can"]  # type: ignore[no-any-return]
+        can: dict[str, bool] = client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, username)).json()["can"]
+        return can
 
     officer = {"run_meeting": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
     assert can("chair") == {**officer, "chair": True}
@@ -169,12 +172,12 @@ def test_bad_input_is_a_clear_4xx_and_stores_nothing(
         return value
 
     before = snapshot(world.store)
-    kwargs: dict[str, object] = {"headers": {**chair, "content-type": "application/json"}}
+    kwargs: dict[str, Any] = {"headers": {**chair, "content-type": "application/json"}}
     if isinstance(body, str):
         kwargs["content"] = fill(body)
     elif body is not None:
         kwargs["json"] = fill(body)
-    r = client.request(method.upper(), str(fill(path)), **kwargs)  # type: ignore[arg-type]
+    r = client.request(method.upper(), str(fill(path)), **kwargs)
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["message"] and error["message_en"] and error["code"]
@@ -280,7 +283,7 @@ def test_huge_json_body_is_413_before_it_is_read(client: TestClient, world: Worl
     r = client.post(f"/api/meetings/{world.meeting_id}/agenda", content=huge, headers={**chair, "content-type": "application/json"})
     assert r.status_code == 413 and "quá lớn" in r.json()["error"]["message"]
 
-    def chunks():  # no Content-Length: the middleware counts what arrives
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the middleware counts what arrives
         for _ in range(3):
             yield b"x" * (1 << 19)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -24,7 +25,7 @@ FOREIGN = {
 
 
 @pytest.fixture
-def https(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def https(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url=OWN) as c:
         yield c
 

@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from meeting_room.services import transcripts
 from meeting_room.settings import Settings
 from speech.audio import SAMPLE_RATE
-from tests.conftest import World, login
+from tests.conftest import TwoVoices, World, client_runtime, login
 from tests.meeting_room.api.audio_uploads import enrol_voices, upload_recording, wav_bytes
 
 
-def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sworld: World, two_voices: TwoVoices) -> None:
     admin = enrol_voices(sclient, sworld, two_voices)
     chair = login(sclient, "chair")
     rec = upload_recording(sclient, sworld, chair, wav_bytes(two_voices["audio"])).json()["recording_id"]
@@ -22,7 +22,7 @@ def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sw
     pass_id = r.json()["pass_id"]
     again = sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json={"recording_id": rec}, headers=chair)
     assert again.status_code == 409  # one final pass at a time
-    sclient.app.state.runtime.transcription.wait(pass_id, timeout=300)
+    client_runtime(sclient).transcription.wait(pass_id, timeout=300)
     passes = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcription", headers=chair).json()
     assert passes[-1]["state"] == "completed" and passes[-1]["current"], passes
     transcript = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=login(sclient, "member2")).json()
@@ -59,7 +59,7 @@ def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sw
     assert admin
 
 
-def test_one_microphone_per_seat_means_the_channel_is_the_speaker(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+def test_one_microphone_per_seat_means_the_channel_is_the_speaker(sclient: TestClient, sworld: World, two_voices: TwoVoices) -> None:
     chair = login(sclient, "chair")
     audio = two_voices["audio"]
     a_only, b_only = audio.copy(), audio.copy()
@@ -73,13 +73,15 @@ def test_one_microphone_per_seat_means_the_channel_is_the_speaker(sclient: TestC
     bad = {**body, "channels": {"5": sworld.ids["chair"]}}
     assert sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json=bad, headers=chair).status_code == 422
     pass_id = sclient.post(f"/api/meetings/{sworld.meeting_id}/transcription", json=body, headers=chair).json()["pass_id"]
-    sclient.app.state.runtime.transcription.wait(pass_id, timeout=300)
+    client_runtime(sclient).transcription.wait(pass_id, timeout=300)
     lines = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=chair).json()["lines"]
     assert lines and {ln["channel"] for ln in lines} == {0, 1}
     assert all(ln["speaker"] == ("Người chair" if ln["channel"] == 0 else "Người member1") for ln in lines)
 
 
-def test_an_interrupted_transcription_resumes_without_repeating_lines(speech_settings: Settings, sworld: World, two_voices: dict) -> None:
+def test_an_interrupted_transcription_resumes_without_repeating_lines(
+    speech_settings: Settings, sworld: World, two_voices: TwoVoices
+) -> None:
     from meeting_room.api.app import create_app
 
     chair = sworld.actor("chair")
@@ -93,7 +95,7 @@ def test_an_interrupted_transcription_resumes_without_repeating_lines(speech_set
     first_end = two_voices["truth"][0][1]
     transcripts.add_segment(sworld.store, sworld.meeting_id, pass_id, Segment(0.1, first_end, "câu đầu tiên"), None)
     with TestClient(create_app(speech_settings, sworld.store)) as client:  # a restart resumes it
-        client.app.state.runtime.transcription.wait(pass_id, timeout=300)
+        client_runtime(client).transcription.wait(pass_id, timeout=300)
         lines = client.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=login(client, "chair")).json()
     assert lines["pass_id"] == pass_id and lines["state"] == "completed"
     starts = [ln["start"] for ln in lines["lines"]]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import World, login, snapshot
+from tests.conftest import TwoVoices, World, login, snapshot
 from tests.meeting_room.api.audio_uploads import enrolment_reading, wav_bytes
 
 
-def test_voice_enrolment_needs_consent_and_a_realreading(sclient: TestClient, sworld: World, two_voices: dict) -> None:
+def test_voice_enrolment_needs_consent_and_a_realreading(sclient: TestClient, sworld: World, two_voices: TwoVoices) -> None:
     admin = login(sclient, "admin")
     member = sworld.ids["member1"]
     reading = {"audio": ("doc.wav", wav_bytes(enrolment_reading(two_voices["clips"]["B"])), "audio/wav")}

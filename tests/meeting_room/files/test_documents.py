@@ -16,7 +16,7 @@ class _Trickle(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, b) -> int:
         b[: len(b)] = b"%" * len(b)
         return len(b)
 

@@ -33,15 +33,16 @@ def _encoded(codec: str, fmt: str, seconds: float) -> bytes:
     buf = io.BytesIO()
     with av.open(buf, "w", format=fmt) as out:
         stream = out.add_stream(codec, rate=48_000 if codec == "libopus" else RATE)
-        stream.layout = "mono"  # type: ignore[union-attr]
+        assert isinstance(stream, av.AudioStream)
+        stream.layout = "mono"
         samples = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * stream.rate)) / stream.rate)).astype(np.float32)
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = stream.rate
-        resampler = av.AudioResampler(format=stream.format, layout="mono", rate=stream.rate)  # type: ignore[union-attr]
+        resampler = av.AudioResampler(format=stream.format, layout="mono", rate=stream.rate)
         for piece in resampler.resample(frame) + resampler.resample(None):
-            for packet in stream.encode(piece):  # type: ignore[union-attr]
+            for packet in stream.encode(piece):
                 out.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
+        for packet in stream.encode(None):
             out.mux(packet)
     return buf.getvalue()
 

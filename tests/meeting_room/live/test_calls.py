@@ -14,12 +14,14 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import numpy as np
 import pytest
 
 from speech.audio import SAMPLE_RATE, read_all
+from speech.models import ModelStore
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
 from tests.speech_audio import speak
 from webrtc.client import ArrayAudioTrack, CallClient
@@ -37,7 +39,7 @@ def band_energy(samples: np.ndarray, hz: float, rate: int = RATE, width: float =
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+def served(tmp_path_factory: pytest.TempPathFactory, model_store: ModelStore) -> Iterator[dict[str, Any]]:
     with serve_call(tmp_path_factory.mktemp("calls"), model_store, call_grace_s=GRACE_S) as served:
         yield served
 
@@ -50,25 +52,25 @@ async def until(what: str, cond: Callable[[], object], seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def _get(served: dict, path: str, who: str = "chair") -> dict | list:
+def _get(served: dict[str, Any], path: str, who: str = "chair") -> Any:
     r = httpx.get(served["base"] + path, headers=_h(served["tokens"][who]), timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def _attendance(served: dict, who: str) -> dict | None:
+def _attendance(served: dict[str, Any], who: str) -> dict[str, Any] | None:
     mid, world = served["world"].meeting_id, served["world"]
-    rows = _get(served, f"/api/meetings/{mid}/attendance")["records"]
+    rows: list[dict[str, Any]] = _get(served, f"/api/meetings/{mid}/attendance")["records"]
     return next((r for r in rows if r["member_id"] == world.ids[who]), None)
 
 
-def _events(served: dict, member_id: str) -> list[dict]:
+def _events(served: dict[str, Any], member_id: str) -> list[dict[str, Any]]:
     mid = served["world"].meeting_id
     events = _get(served, f"/api/meetings/{mid}/events?limit=5000")["events"]
     return [e for e in events if e["type"] == "attendance.recorded" and e["data"]["member_id"] == member_id]
 
 
-def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(served: dict, tmp_path: Path) -> None:
+def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(served: dict[str, Any], tmp_path: Path) -> None:
     world, mid = served["world"], served["world"].meeting_id
     said = "Tôi đồng ý với dự thảo nghị quyết về ngân sách của tỉnh."
     voice = read_all(speak(tmp_path / "member1.wav", said, voice="vi+f3", pitch=75))
@@ -76,14 +78,15 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     speech = np.concatenate([np.zeros(RATE // 2), at_48k, np.zeros(RATE)]).astype(np.float32)
 
     async def call() -> CallClient:
-        client = CallClient(served["ws"], served["tokens"]["member1"], audio=ArrayAudioTrack())
+        mic = ArrayAudioTrack()
+        client = CallClient(served["ws"], served["tokens"]["member1"], audio=mic)
         await client.join()
         await until("2 s of the room's sound", lambda: sum(len(b) for _, b in client.heard.audio) >= 2 * RATE, 30)
-        client.audio.play(speech)  # then speak (in real time: it takes as long as it lasts)
-        await until("their words sent", lambda: client.audio.played, len(speech) / RATE + 30)
+        mic.play(speech)  # then speak (in real time: it takes as long as it lasts)
+        await until("their words sent", lambda: mic.played, len(speech) / RATE + 30)
         return client
 
-    def vote() -> dict:
+    def vote() -> dict[str, Any]:
         """While on the call, a vote runs; their ballot (sent as their page sends it) is counted."""
         chair, base = _h(served["tokens"]["chair"]), f"{served['base']}/api/meetings/{mid}/polls"
         motion = {"title": "Thông qua nghị quyết", "rule": {"preset": "hdnd_resolution"}, "agenda_item_id": world.item_ids[1]}
@@ -93,9 +96,10 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
         ballot = {"options": [poll["options"][0]["id"]]}
         r = httpx.post(f"{base}/{poll['id']}/ballots", json=ballot, headers=_h(served["tokens"]["member1"]))
         assert r.status_code == 201, r.text
-        return httpx.post(f"{base}/{poll['id']}/close", json={}, headers=chair).json()
+        closed: dict[str, Any] = httpx.post(f"{base}/{poll['id']}/close", json={}, headers=chair).json()
+        return closed
 
-    async def scenario() -> tuple[CallClient, np.ndarray, dict]:
+    async def scenario() -> tuple[CallClient, np.ndarray, dict[str, Any]]:
         client = await call()
         heard = client.heard.samples()
         # while on the call: present online; the call is listed; they vote
@@ -113,7 +117,7 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     assert seen["online"]["status"] == "present_online" and seen["online"]["source"] == "online", seen
     assert [c["name"] for c in seen["calls"]["calls"]] == ["Người member1"] and seen["calls"]["calls"][0]["state"] == "connected"
 
-    def lines() -> list[dict]:
+    def lines() -> list[dict[str, Any]]:
         return [ln for ln in _get(served, f"/api/meetings/{mid}/transcript", "member2")["lines"] if ln["speaker"] == "Người member1"]
 
     mine = wait_for("the remote member's captions", lines, 60)
@@ -125,7 +129,7 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     assert wait_for("left", lambda: (_attendance(served, "member1") or {}).get("status") == "left", 10)
 
 
-def test_a_dropped_call_that_comes_back_keeps_the_presence(served: dict) -> None:
+def test_a_dropped_call_that_comes_back_keeps_the_presence(served: dict[str, Any]) -> None:
     member_id = served["world"].ids["member2"]
 
     def statuses() -> list[str]:
@@ -155,7 +159,7 @@ def test_a_dropped_call_that_comes_back_keeps_the_presence(served: dict) -> None
     assert statuses() == ["present_online", "left"]
 
 
-def test_signalling_refuses_what_it_cannot_use(served: dict) -> None:
+def test_signalling_refuses_what_it_cannot_use(served: dict[str, Any]) -> None:
     from websockets.sync.client import connect
 
     with connect(served["ws"], additional_headers=_h(served["tokens"]["member1"])) as ws:

@@ -17,7 +17,8 @@ from meeting_room.live.live_captions import AudioSource
 from meeting_room.reads import transcript_reads
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
-from tests.conftest import World, _settings, login, make_world
+from speech.models import ModelStore
+from tests.conftest import World, _settings, client_runtime, login, make_world
 from tests.meeting_room.call_server import wait_for
 from tests.speech_audio import speak, write_wav
 
@@ -27,7 +28,7 @@ EARLY_S = 30.0  # the pass began this long before the speech: a source counting 
 
 
 @pytest.fixture
-def served(tmp_path: Path, model_store) -> Iterator[tuple[TestClient, World]]:  # type: ignore[no-untyped-def]
+def served(tmp_path: Path, model_store: ModelStore) -> Iterator[tuple[TestClient, World]]:
     settings = _settings(tmp_path, models_dir=model_store.root, asr_temperature_fallback=False)
     store = open_store(settings)
     world = make_world(store)
@@ -39,7 +40,8 @@ def served(tmp_path: Path, model_store) -> Iterator[tuple[TestClient, World]]:  
 
 
 def _pcm(audio: np.ndarray) -> bytes:
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    data: bytes = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    return data
 
 
 def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, served: tuple[TestClient, World]) -> None:
@@ -47,7 +49,7 @@ def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, se
     mid, chair = world.meeting_id, login(client, "chair")
     clip = read_all(speak(tmp_path / "a.wav", "Tôi xin khai mạc kỳ họp thứ nhất của hội đồng nhân dân tỉnh."))
     audio = np.concatenate([np.zeros(int(LEAD_S * SAMPLE_RATE), np.float32), clip, np.zeros(SAMPLE_RATE, np.float32)])
-    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
+    captions = client_runtime(client).captions
     origin = time.time() - EARLY_S  # as the room runner starts a pass resumed after a restart
     pass_id = captions.start(None, mid, {0: world.ids["chair"]}, origin=origin)  # the room's seat 0 is the chair
 
@@ -72,7 +74,7 @@ def test_room_socket_and_replay_captions_share_the_pass_clock(tmp_path: Path, se
         captions.feed(mid, AudioSource("ban-hop", 0), stereo[i : i + block, 0], ROOM_RATE, said + i / ROOM_RATE)
     captions.end_source(mid, AudioSource("ban-hop", 0))
     both = {"Người chair", "Người member1"}
-    heard = wait_for("the room's and the socket's lines", lambda: {ln.speaker for ln in lines()} >= both and lines())
+    heard = wait_for("the room's and the socket's lines", lambda: lines() if {ln.speaker for ln in lines()} >= both else [])
     first = {who: min(ln.start for ln in heard if ln.speaker == who) for who in both}
     expected = said - origin + LEAD_S
     assert abs(first["Người chair"] - first["Người member1"]) <= 0.5, first
@@ -96,7 +98,7 @@ def test_a_server_shutdown_drops_the_backlog_instead_of_captioning_it(tmp_path: 
     finishes what the stream holds and leaves the rest to the final pass, so it does not wait for
     a minute of transcription; the pass is closed all the same."""
     client, world = served
-    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
+    captions = client_runtime(client).captions
     pass_id = captions.start(None, world.meeting_id)
     clip = read_all(speak(tmp_path / "b.wav", "Đề nghị các đại biểu cho ý kiến về dự thảo nghị quyết."))
     said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])
@@ -116,7 +118,7 @@ def test_a_source_that_comes_back_while_its_last_words_finish_is_captioned(tmp_p
     """A remote member's call drops while the captions are behind, and they are back at once: what
     they say on the new call is captioned (it used to queue behind the old call's end and be lost)."""
     client, world = served
-    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
+    captions = client_runtime(client).captions
     pass_id = captions.start(None, world.meeting_id)
     clip = read_all(speak(tmp_path / "c.wav", "Tôi đề nghị bổ sung kinh phí cho các xã vùng sâu."))
     said = np.concatenate([clip, np.zeros(SAMPLE_RATE // 2, np.float32)])

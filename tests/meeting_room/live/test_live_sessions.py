@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -24,7 +25,7 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.live.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.server import open_store
 from meeting_room.services import meetings
-from tests.conftest import PASSWORD, World, _settings, login, make_world
+from tests.conftest import PASSWORD, World, _settings, client_runtime, login, make_world
 from tests.meeting_room.call_server import _free_port, _h, wait_for
 from webrtc.client import CallClient
 
@@ -34,12 +35,12 @@ ORIGIN = {"Origin": "http://testserver"}
 class Closing:
     """Reads a socket in a thread until the server closes it; the close code, reason and when."""
 
-    def __init__(self, ws) -> None:  # type: ignore[no-untyped-def]
-        self.messages: list[dict] = []
+    def __init__(self, ws) -> None:
+        self.messages: list[dict[str, Any]] = []
         self._done: queue.Queue[tuple[int, str, float]] = queue.Queue()
         threading.Thread(target=self._read, args=(ws,), daemon=True).start()
 
-    def _read(self, ws) -> None:  # type: ignore[no-untyped-def]
+    def _read(self, ws) -> None:
         try:
             while True:
                 self.messages.append(ws.receive_json())
@@ -55,7 +56,7 @@ class Closing:
             raise AssertionError(f"the socket was still open after {seconds} s") from None
 
 
-def _until_ready(ws) -> None:  # type: ignore[no-untyped-def]
+def _until_ready(ws) -> None:
     while ws.receive_json()["kind"] != "ready":
         pass
 
@@ -176,11 +177,11 @@ def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(clie
         while not any(m.get("event", {}).get("type") == "meeting.state_changed" for m in first.messages):
             assert time.monotonic() < wait, first.messages
             time.sleep(0.05)
-    assert client.app.state.runtime.live.count() == 0  # type: ignore[attr-defined]
+    assert client_runtime(client).live.count() == 0
 
 
 def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    captions = client.app.state.runtime.captions  # type: ignore[attr-defined]
+    captions = client_runtime(client).captions
     fed: list[object] = []
     monkeypatch.setattr(captions, "active", lambda meeting_id: "pass-1")
     monkeypatch.setattr(captions, "feed", lambda meeting_id, source, samples, rate, wall_time: fed.append(samples))
@@ -205,7 +206,7 @@ def _hash(headers: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def call_server(tmp_path: Path) -> Iterator[dict]:  # type: ignore[type-arg]
+def call_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The app on loopback with the meeting in session; a long call grace, so that only an ended
     session (not a dropped connection) can record the participant as left at once."""
     settings = _settings(tmp_path, call_loopback=True, call_grace_s=60)
@@ -240,7 +241,7 @@ def call_server(tmp_path: Path) -> Iterator[dict]:  # type: ignore[type-arg]
         store.engine.dispose()
 
 
-def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(call_server: dict) -> None:  # type: ignore[type-arg]
+def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(call_server: dict[str, Any]) -> None:
     world, app = call_server["world"], call_server["app"]
 
     async def scenario() -> tuple[float, CallClient]:
@@ -252,7 +253,9 @@ def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(ca
             r = await c.patch(f"/api/members/{world.ids['member1']}", json={"active": False}, headers=admin)
             assert r.status_code == 200, r.text
         since = time.monotonic()
-        while client._ws.close_code is None:  # type: ignore[union-attr]
+        ws = client._ws
+        assert ws is not None
+        while ws.close_code is None:
             assert time.monotonic() - since < 5, "the call socket is still open"
             await asyncio.sleep(0.02)
         took = time.monotonic() - since
@@ -261,7 +264,9 @@ def test_a_call_is_hung_up_and_its_socket_closed_when_the_account_is_disabled(ca
 
     took, client = asyncio.run(scenario())
     assert took < 1.0, f"the call socket closed {took:.2f} s after the account was disabled"
-    assert (client._ws.close_code, client._ws.close_reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)  # type: ignore[union-attr]
+    ws = client._ws
+    assert ws is not None
+    assert (ws.close_code, ws.close_reason) == (SESSION_ENDED.code, SESSION_ENDED.reason)
     assert {"type": "ended", "reason": "session_ended"} in client.messages
     assert {"type": "error", "error": SESSION_ENDED.error()} in client.messages
     assert app.state.runtime.calls.status(world.meeting_id) == []  # hung up on the server

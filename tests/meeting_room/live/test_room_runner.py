@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -17,13 +18,16 @@ from fastapi.testclient import TestClient
 from hardware.mjpeg import MjpegServer
 from meeting_room.server import open_store
 from speech.audio import SAMPLE_RATE, read_all
+from speech.models import ModelStore
 from tests.conftest import _settings, login, make_world
 from tests.face_photos import astronaut, hopper, jpeg_bytes, scene
 from tests.pulse_audio import VirtualMicrophone, write_wav
 from tests.speech_audio import speak
 
+T = TypeVar("T")
 
-def _wait(what: str, cond: Callable[[], object], seconds: float = 60.0) -> object:
+
+def _wait(what: str, cond: Callable[[], T], seconds: float = 60.0) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = cond()
@@ -44,7 +48,9 @@ def _two_seats(folder: Path) -> tuple[Path, list[tuple[int, float, float]]]:
     return write_wav(folder / "two-seats.wav", np.stack([left, right], axis=1), SAMPLE_RATE), script
 
 
-def test_a_meeting_runs_end_to_end_through_the_room_devices(tmp_path: Path, model_store, virtual_mic: VirtualMicrophone) -> None:  # type: ignore[no-untyped-def]
+def test_a_meeting_runs_end_to_end_through_the_room_devices(
+    tmp_path: Path, model_store: ModelStore, virtual_mic: VirtualMicrophone
+) -> None:
     camera = MjpegServer([jpeg_bytes(scene([astronaut(), hopper()], face_width=300))], fps=5).start()
     port = camera.httpd.server_address[1]
     config = tmp_path / "room.toml"
@@ -110,8 +116,9 @@ segment_s = 2
         opened = time.time()
         virtual_mic.play(script_path).wait(timeout=60)
 
-        def lines() -> list[dict]:
-            return client.get(f"/api/meetings/{mid}/transcript", headers=login(client, "member2")).json()["lines"]
+        def lines() -> list[dict[str, Any]]:
+            got: list[dict[str, Any]] = client.get(f"/api/meetings/{mid}/transcript", headers=login(client, "member2")).json()["lines"]
+            return got
 
         _wait("both seats' captions", lambda: {ln["speaker"] for ln in lines()} >= {"Người chair", "Người member1"}, 90)
         heard = lines()

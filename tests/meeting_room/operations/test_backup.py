@@ -42,7 +42,8 @@ def _second_database(request: pytest.FixtureRequest, database_url: str | None) -
     cluster = request.getfixturevalue("pg_cluster")
     if isinstance(cluster, str):
         pytest.skip("restoring needs a second, empty database: the throwaway cluster makes one")
-    return cluster.new_database()
+    url: str = cluster.new_database()
+    return url
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def ca(tmp_path: Path) -> Path:
     return path
 
 
-def _run(data_dir: Path, url: str | None, *args: str):  # type: ignore[no-untyped-def]
+def _run(data_dir: Path, url: str | None, *args: str):
     env = {"MEETING_ROOM_DATA_DIR": str(data_dir)}
     if url:
         env["MEETING_ROOM_DATABASE_URL"] = url
@@ -86,7 +87,7 @@ def _secret_poll_open(client: TestClient, world: World, meeting_id: str) -> str:
         attendance.record(world.store, world.actor("chair"), meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
     url = f"/api/meetings/{meeting_id}/polls"
     poll = client.post(url, json={"title": "Bầu kín", "rule": {"preset": "majority_present"}, "secrecy": "secret"}, headers=chair)
-    poll_id = poll.json()["id"]
+    poll_id: str = poll.json()["id"]
     assert client.post(f"{url}/{poll_id}/open", json={}, headers=chair).status_code == 200
     for who, choice in (("chair", "yes"), ("secretary", "no"), ("member2", "yes")):
         assert client.post(f"{url}/{poll_id}/ballots", json={"options": [choice]}, headers=login(client, who)).status_code == 201

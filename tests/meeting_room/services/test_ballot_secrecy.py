@@ -30,6 +30,7 @@ from meeting_room.store import Store
 from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World
 from tests.meeting_room.call_server import wait_for
 from tests.meeting_room.services.test_polls import _in_session, _poll
+from tests.pgcluster import ThrowawayCluster
 from voting import SealingError, Secrecy, receipt_hash
 from voting.sealing import open_ballot
 
@@ -49,7 +50,7 @@ def _eight_voters(world: World) -> list[str]:
     return who
 
 
-def _raw_files(store: Store, cluster: object) -> dict[str, bytes]:
+def _raw_files(store: Store, cluster: ThrowawayCluster | None) -> dict[str, bytes]:
     """Every file an attacker who copies the data would get, read raw."""
     if store.engine.dialect.name == "sqlite":
         db = Path(str(store.engine.url.database))
@@ -57,7 +58,8 @@ def _raw_files(store: Store, cluster: object) -> dict[str, bytes]:
     with store.engine.connect() as conn:
         oid = conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
         conn.execute(text("CHECKPOINT"))
-    data = Path(cluster.dir) / "data"  # type: ignore[attr-defined]
+    assert cluster is not None  # PostgreSQL here is the throwaway cluster
+    data = Path(cluster.dir) / "data"
     files = [*(data / "base" / str(oid)).iterdir(), *(data / "pg_wal").iterdir()]
     return {str(p.relative_to(data)): p.read_bytes() for p in files if p.is_file()}
 
@@ -67,16 +69,16 @@ def _found(files: dict[str, bytes], needle: bytes) -> list[str]:
 
 
 @pytest.fixture
-def cluster(request: pytest.FixtureRequest, database_url: str | None) -> object:
+def cluster(request: pytest.FixtureRequest, database_url: str | None) -> ThrowawayCluster | None:
     if database_url is None:
         return None
-    found = request.getfixturevalue("pg_cluster")
+    found: ThrowawayCluster | str = request.getfixturevalue("pg_cluster")
     if isinstance(found, str):
         pytest.skip("an external PostgreSQL server: its files cannot be read from here")
     return found
 
 
-def test_a_copy_of_the_data_at_any_moment_cannot_tie_or_order_secret_ballots(any_world: World, cluster: object) -> None:
+def test_a_copy_of_the_data_at_any_moment_cannot_tie_or_order_secret_ballots(any_world: World, cluster: ThrowawayCluster | None) -> None:
     world = any_world
     voters = _eight_voters(world)
     _in_session(world, present=tuple(voters))

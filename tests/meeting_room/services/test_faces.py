@@ -36,7 +36,7 @@ def _faces(world: World, who: str) -> int:
         return session.scalar(select(func.count()).select_from(t.FaceEncoding).where(t.FaceEncoding.member_id == world.ids[who])) or 0
 
 
-def _enrol(world: World, engine: FaceEngine, who: str, photo) -> None:  # type: ignore[no-untyped-def]
+def _enrol(world: World, engine: FaceEngine, who: str, photo) -> None:
     admin = world.actor("admin")
     faces.set_consent(world.store, admin, world.ids[who], True, "Phiếu đồng ý số 07/2026")
     faces.enrol_faces(world.store, admin, world.ids[who], [("chan-dung.jpg", jpeg_bytes(photo))], engine, RULES)

@@ -26,5 +26,6 @@ def test_store_holds_every_transcript_change(world: World) -> None:
     store.rebuild()
     with store.read() as session:
         assert transcript_reads.lines(session, pass_id) == before
-        assert transcript_reads.current_pass(session, world.meeting_id).state == "completed"
+        current = transcript_reads.current_pass(session, world.meeting_id)
+        assert current is not None and current.state == "completed"
     assert store.verify().ok

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
@@ -26,6 +27,9 @@ from tests import needs
 from tests.conftest import PASSWORD, World, _settings
 from tests.pki import root_ca
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, ViewportSize
+
 # expect() waits on a condition; Playwright's default of 5 s is short for a tap (a write, its fsync,
 # a re-read) on a loaded 2-core machine that is also transcribing: the same 15 s as every action
 with contextlib.suppress(ImportError):  # without playwright, chromium() below says so
@@ -33,7 +37,7 @@ with contextlib.suppress(ImportError):  # without playwright, chromium() below s
 
     expect.set_options(timeout=15_000)
 
-TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape, CSS pixels
+TABLET: ViewportSize = {"width": 1280, "height": 800}  # a 10-inch tablet in landscape, CSS pixels
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
 
@@ -46,7 +50,7 @@ def _chromium() -> str | None:
 
 
 @contextlib.contextmanager
-def chromium(*extra_args: str):  # type: ignore[no-untyped-def]
+def chromium(*extra_args: str) -> Iterator[Browser]:
     """Debian's chromium through Playwright, with fake media devices (a test pattern and a tone,
     or what ``extra_args`` choose). In CI a missing browser fails; elsewhere the test skips."""
     executable = _chromium()
@@ -66,7 +70,7 @@ def chromium(*extra_args: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
+def browser() -> Iterator[Browser]:
     """One chromium per test module. Not per session: Playwright's sync API keeps an event loop
     running in this thread while it lives, and later tests that call asyncio.run() would fail."""
     with chromium() as b:
@@ -79,7 +83,7 @@ class LiveServer:
     world: World
     errors: list[str] = field(default_factory=list)  # JavaScript errors seen on any page
 
-    def page(self, browser, username: str | None = None, path: str = "/meetings", touch: bool = False):  # type: ignore[no-untyped-def]
+    def page(self, browser: Browser, username: str | None = None, path: str = "/meetings", touch: bool = False) -> Page:
         """A new browser context at tablet size, logged in through the login page; ``touch``: a
         touch screen (the chair's tablet), so that the test can tap instead of click."""
         context = browser.new_context(viewport=TABLET, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=self.base, has_touch=touch)
@@ -95,7 +99,7 @@ class LiveServer:
         return page
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def shot(page: Page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.evaluate("window.scrollTo(0, 0)")  # what the person sees when the page opens
@@ -114,7 +118,7 @@ def settings(tmp_path: Path) -> Settings:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture

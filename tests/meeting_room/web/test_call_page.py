@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import numpy as np
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from meeting_room.operations.tls import ensure_tls
 from speech.audio import SAMPLE_RATE, read_all
+from speech.models import ModelStore
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
 from tests.meeting_room.web.conftest import SHOTS, LiveServer, chromium, shot
 from tests.speech_audio import speak, write_wav
@@ -31,19 +33,19 @@ def voice_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def call_browser(voice_wav: Path):  # type: ignore[no-untyped-def]
+def call_browser(voice_wav: Path) -> Iterator[Browser]:
     """Its microphone plays the Vietnamese WAV; the room's sound plays without a tap."""
     with chromium(f"--use-file-for-fake-audio-capture={voice_wav}", "--autoplay-policy=no-user-gesture-required") as b:
         yield b
 
 
 @pytest.fixture
-def served(tmp_path: Path, model_store) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+def served(tmp_path: Path, model_store: ModelStore) -> Iterator[dict[str, Any]]:
     with serve_call(tmp_path, model_store) as s:
         yield s
 
 
-def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+def test_a_remote_member_joins_from_the_browser(call_browser: Browser, served: dict[str, Any]) -> None:
     world, mid, base = served["world"], served["world"].meeting_id, served["base"]
     site = LiveServer(base, world)
     page = site.page(call_browser, "member2", f"/member/{mid}")
@@ -51,7 +53,7 @@ def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> N
     expect(page.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
 
     # they hear the room: the loudest frequency of what arrives is the room's 1 kHz tone
-    def tone() -> dict | None:  # loud, not the first quiet frames of a starting stream
+    def tone() -> dict[str, Any] | None:  # loud, not the first quiet frames of a starting stream
         h = page.evaluate("call.heard()")
         return h if h and abs(h["hz"] - ROOM_HZ) < 25 and h["db"] > -60 else None
 
@@ -59,15 +61,15 @@ def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> N
 
     chair = _h(served["tokens"]["chair"])
 
-    def record(who: str) -> dict:
-        rows = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
+    def record(who: str) -> dict[str, Any]:
+        rows: list[dict[str, Any]] = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
         return next(r for r in rows if r["member_id"] == world.ids[who])
 
     assert wait_for("online", lambda: record("member2")["status"] == "present_online", 10)
     expect(page.locator("#present-online")).to_have_text("1")
 
     # what they say is captioned under their name
-    def lines() -> list[dict]:
+    def lines() -> list[dict[str, Any]]:
         rows = httpx.get(f"{base}/api/meetings/{mid}/transcript", headers=chair).json()["lines"]
         return [ln for ln in rows if ln["speaker"] == "Người member2"]
 
@@ -104,7 +106,7 @@ def test_a_remote_member_joins_from_the_browser(call_browser, served: dict) -> N
     page.context.close()
 
 
-def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser, served: dict[str, Any]) -> None:
     """From the console, by taps: a link for member2 → opened in a browser that never logged in →
     on the call; the chair's list shows them connected (live, no reload), the chair switches their
     microphone off (the member's page says so), then revokes the link: the call ends, they are left."""
@@ -167,7 +169,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
     expect(member.locator("#result")).to_contain_text("liên kết mời bị thu hồi")
 
     def status() -> str:
-        rows = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
+        rows: list[dict[str, str]] = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]
         return next(r["status"] for r in rows if r["member_id"] == world.ids["member2"])
 
     assert wait_for("left", lambda: status() == "left", 10)
@@ -176,7 +178,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser, served: 
     console.context.close()
 
 
-def test_the_admin_sees_the_room_devices_and_https(call_browser, served: dict) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_sees_the_room_devices_and_https(call_browser: Browser, served: dict[str, Any]) -> None:
     """The admin page over a server running a room: its microphone connected and the meeting it
     serves; the HTTPS card with the local CA's fingerprint and its download."""
     files = ensure_tls(served["app"].state.runtime.settings)  # what `serve` does at start

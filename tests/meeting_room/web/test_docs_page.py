@@ -3,12 +3,12 @@ Content-Security-Policy (no CDN, no blocked script), and the pages' policy block
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from tests.meeting_room.web.conftest import LiveServer
 
 
-def test_api_docs_render_offline_under_the_csp(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_api_docs_render_offline_under_the_csp(browser: Browser, live_server: LiveServer) -> None:
     page = live_server.page(browser)
     blocked: list[str] = []
     outside: list[str] = []

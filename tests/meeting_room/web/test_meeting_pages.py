@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import httpx2 as httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 
+from meeting_room import events as ev
 from meeting_room.services import transcripts
 from speech.transcript import Segment
 from tests.conftest import PASSWORD
@@ -15,7 +16,7 @@ from tests.meeting_room.web.conftest import LiveServer, shot
 VOTERS = ("member1", "member2", "secretary")
 
 
-def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser, live_server: LiveServer) -> None:
     world = live_server.world
     mid = world.meeting_id
     chair = live_server.page(browser, "chair", f"/chair/{mid}", touch=True)  # the chair only taps: no keyboard
@@ -108,7 +109,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
 
     # live captions with the speaker's name, as the transcription pipeline writes them
     pass_id = transcripts.new_pass(world.store, mid, "live", "whisper-base")
-    spec = transcripts.ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
+    spec = ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
     transcripts.add_speakers(world.store, mid, pass_id, [spec])
     transcripts.add_segment(world.store, mid, pass_id, Segment(2.0, 5.0, "Tôi đề nghị tăng chi cho giáo dục vùng cao."), "ch1")
     for page in (chair, m1):
@@ -135,7 +136,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser, live_se
     expect(m1.locator("#meeting-state")).to_have_text("Đã bế mạc")
 
 
-def test_errors_from_the_api_are_shown_in_both_languages(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_errors_from_the_api_are_shown_in_both_languages(browser: Browser, live_server: LiveServer) -> None:
     mid = live_server.world.meeting_id
     page = live_server.page(browser)
     page.goto("/")
@@ -168,7 +169,7 @@ def test_errors_from_the_api_are_shown_in_both_languages(browser, live_server: L
     expect(page.get_by_role("button", name="Rút đăng ký")).to_be_visible()
 
 
-def _tab_to(page, selector: str, presses: int = 40) -> None:  # type: ignore[no-untyped-def]
+def _tab_to(page: Page, selector: str, presses: int = 40) -> None:
     """Press Tab until the element matching ``selector`` has the focus (keyboard only, no mouse)."""
     for _ in range(presses):
         page.keyboard.press("Tab")
@@ -177,7 +178,7 @@ def _tab_to(page, selector: str, presses: int = 40) -> None:  # type: ignore[no-
     raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
-def test_the_member_page_works_with_the_keyboard_alone(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_the_member_page_works_with_the_keyboard_alone(browser: Browser, live_server: LiveServer) -> None:
     world = live_server.world
     with httpx.Client(base_url=live_server.base, timeout=30) as c:
         token = c.post("/api/auth/login", json={"username": "chair", "password": PASSWORD}).json()["token"]
@@ -209,7 +210,7 @@ def test_the_member_page_works_with_the_keyboard_alone(browser, live_server: Liv
     shot(page, "member-page-keyboard")
 
 
-def test_a_lost_room_device_is_announced_on_the_chair_console(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_room_device_is_announced_on_the_chair_console(browser: Browser, live_server: LiveServer) -> None:
     from meeting_room import events as ev
 
     world = live_server.world

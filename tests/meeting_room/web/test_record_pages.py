@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import httpx2 as httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
+from meeting_room import events as ev
 from meeting_room.services import transcripts
 from speech.transcript import Segment
 from tests.conftest import PASSWORD
@@ -31,9 +32,9 @@ def _closed_meeting_with_a_recording(live: LiveServer, tmp_path: Path) -> str:
         wav = speak(tmp_path / "phien-hop.wav", SAID)
         r = c.post(f"/api/meetings/{mid}/recordings", files={"file": ("phien-hop.wav", wav.read_bytes(), "audio/wav")})
         assert r.status_code == 201, r.text
-        recording = r.json()["recording_id"]
+        recording: str = r.json()["recording_id"]
         pass_id = transcripts.new_pass(world.store, mid, "final", "whisper-base", recording_id=recording)
-        spec = transcripts.ev.SpeakerSpec(cluster="S1", name="Người member1", member_id=world.ids["member1"], source="voice")
+        spec = ev.SpeakerSpec(cluster="S1", name="Người member1", member_id=world.ids["member1"], source="voice")
         transcripts.add_speakers(world.store, mid, pass_id, [spec])
         transcripts.add_segment(world.store, mid, pass_id, Segment(1.5, 6.0, SAID), "S1")
         transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=7.0)
@@ -41,7 +42,7 @@ def _closed_meeting_with_a_recording(live: LiveServer, tmp_path: Path) -> str:
     return recording
 
 
-def test_admin_enrols_a_face_and_registers_certificates(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_admin_enrols_a_face_and_registers_certificates(browser: Browser, live_server: LiveServer) -> None:
     page = live_server.page(browser, "admin", "/admin")
     expect(page.locator("#members")).to_contain_text("Người member1")
 
@@ -89,7 +90,7 @@ def test_admin_enrols_a_face_and_registers_certificates(browser, live_server: Li
     expect(page.locator("#devices .room-devices")).to_contain_text("không chạy thiết bị của phòng này")
 
 
-def test_search_open_a_hit_edit_sign_and_verify(browser, live_server: LiveServer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
     world, mid = live_server.world, live_server.world.meeting_id
     recording = _closed_meeting_with_a_recording(live_server, tmp_path)
     with httpx.Client(base_url=live_server.base, timeout=30) as c:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
@@ -15,7 +15,7 @@ from voting import Secrecy
 NEW_PASSPHRASE = "hai khoa cho mot hom phieu"
 
 
-def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser: Browser, live_server: LiveServer) -> None:
     world = live_server.world
     store = world.store
     with store.read() as session, session.begin():
@@ -68,7 +68,7 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser, live
     expect(chair.locator("#publish-poll")).to_be_visible()
 
 
-def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(browser: Browser, live_server: LiveServer) -> None:
     world = live_server.world
     store, chair = world.store, world.actor("chair")
     meetings.transition(store, chair, world.meeting_id, MeetingState.OPEN)
