@@ -73,10 +73,16 @@ def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClie
         lines = transcript["lines"]
         return transcript if lines and lines[-1]["end"] - lines[0]["start"] >= last_turn else {}
 
-    transcript = wait_for("captions of the whole recording", heard_to_the_end, 180)
+    # the replay's thread ends once the file has played and its last words are captioned (on a
+    # loaded 2-core machine the captions run well behind the 4x replay: a generous bound)
+    def played() -> bool:
+        return not any(recording[:8] in th.name for th in threading.enumerate())
+
+    wait_for("the replay to reach the end of the file and its last words", played, 400)
+    transcript = heard_to_the_end()
+    assert transcript, sclient.get(f"{base}/transcript", headers=chair).json()["lines"]
     assert transcript["pass_id"] == pass_id and transcript["kind"] == "live" and transcript["state"] == "running"
     assert {ln["speaker"] for ln in transcript["lines"]} == {"Người chair"}  # the seat on channel 0
-    wait_for("the replay to reach the end of the file", lambda: not any(recording[:8] in th.name for th in threading.enumerate()), 120)
     assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
     assert sclient.get(f"{base}/transcript", headers=chair).json()["state"] == "completed"
     (done,) = [p for p in sclient.get(f"{base}/transcription", headers=chair).json() if p["pass_id"] == pass_id]

@@ -120,7 +120,7 @@ def test_a_remote_member_hears_the_room_is_captioned_under_their_name_and_votes(
     def lines() -> list[dict[str, Any]]:
         return [ln for ln in _get(served, f"/api/meetings/{mid}/transcript", "member2")["lines"] if ln["speaker"] == "Người member1"]
 
-    mine = wait_for("the remote member's captions", lines, 60)
+    mine = wait_for("the remote member's captions", lines, 180)  # behind the room's own on a loaded machine
     text = " ".join(ln["text"] for ln in mine).lower()
     # what was said is transcribed (words, not a model's exact wording of robotic speech heard
     # through a loaded 2-core machine's WebRTC path: that varies run to run)
