@@ -228,6 +228,48 @@ def migrate(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--check", is_flag=True, help="Only say what an upgrade would do (pending migrations, open meetings).")
+@click.option("--force", is_flag=True, help="Upgrade even while a meeting is in progress (it is cut off).")
+@click.option("--backup-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the backup taken first goes.")
+@click.pass_context
+@_friendly
+def upgrade(ctx: click.Context, check: bool, force: bool, backup_dir: Path | None) -> None:
+    """Upgrade the database to this version: refuse while a meeting is in progress, back up, migrate
+    in one transaction, check the event log and recount the polls; on a failure leave the database
+    as it was (exit 1) so that the previous version can start again. Run it with the server stopped."""
+    from meeting_room.db import make_engine
+    from meeting_room.operations.upgrade import UpgradeRefusedError, plan
+    from meeting_room.operations.upgrade import upgrade as do_upgrade
+
+    settings = _settings(ctx)
+    if check:
+        engine = make_engine(settings.effective_database_url)
+        todo = plan(engine)
+        engine.dispose()
+        click.echo(f"Phiên bản CSDL / database revision: {todo.current or 'trống / empty'} -> {todo.head}")
+        click.echo("Cần chạy / pending: " + (", ".join(todo.pending) if todo.pending else "không có / none"))
+        for _, title, state in todo.open_meetings:
+            click.echo(f"Đang họp / in progress: “{title}” ({state})", err=True)
+        sys.exit(3 if todo.open_meetings and not force else 0)
+    try:
+        report = do_upgrade(settings, force=force, backup_dir=backup_dir)
+    except MeetingRoomError as exc:
+        click.echo(f"Lỗi: {exc.message_vi}\nError: {exc.message_en}", err=True)
+        sys.exit(3 if isinstance(exc, UpgradeRefusedError) else 1)
+    done = report.plan
+    if not done.pending:
+        click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất / the database is up to date ({done.head}); {report.events} sự kiện / events")
+        return
+    click.echo(
+        f"Đã nâng cấp / upgraded {done.current or 'trống / empty'} -> {done.head} ({', '.join(done.pending)}) in {report.seconds:.1f} s\n"
+        f"Sao lưu trước khi nâng cấp / backup taken first: {report.backup}\n"
+        f"OK: {report.events} sự kiện, head {report.head_hash[:16]}… không đổi / events, head unchanged; "
+        f"dựng lại từ {report.replayed} sự kiện / read models replayed; "
+        f"kiểm lại {report.polls_recounted} phiên biểu quyết / polls recounted"
+    )
+
+
+@main.command()
 @click.pass_context
 @_friendly
 def verify(ctx: click.Context) -> None:

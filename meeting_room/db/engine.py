@@ -49,20 +49,35 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+def migrate(engine: Engine, *, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    """Bring the schema to the newest revision (idempotent), all revisions in one transaction: a
+    failing one leaves the database as it was. ``migrations_dir`` is for the upgrade tests."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), migrations_dir)
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+                # that DROP fails as soon as another table's rows point at it (an upgrade of a database
+                # with data). SQLite's own procedure: keys off outside the transaction, then
+                # ``foreign_key_check`` before the commit.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+                    if sqlite:
+                        _refuse_broken_references(conn)
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     except OperationalError as exc:
         raise SettingsError(
             f"Không kết nối được cơ sở dữ liệu {engine.url.render_as_string()}: {exc.orig}",
@@ -70,6 +85,16 @@ def migrate(engine: Engine) -> None:
         ) from None
     except MigrationRefused as exc:
         raise SettingsError(exc.message_vi, exc.message_en) from None
+
+
+def _refuse_broken_references(conn: Connection) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        where = ", ".join(sorted({f"{row[0]} -> {row[2]}" for row in broken}))
+        raise MigrationRefused(
+            f"Nâng cấp cơ sở dữ liệu bị hủy: {len(broken)} dòng tham chiếu tới dòng không còn ({where}); không có gì thay đổi",
+            f"The database upgrade was cancelled: {len(broken)} rows refer to rows that no longer exist ({where}); nothing changed",
+        )
 
 
 class MigrationRefused(RuntimeError):
