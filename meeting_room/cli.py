@@ -180,6 +180,70 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
 
 
+def _service_plan(**options: Any) -> Any:
+    from meeting_room.operations.service import ServicePlan
+
+    given = {k: v for k, v in options.items() if v not in (None, ())}
+    if "rooms" in given:
+        given["rooms"] = tuple(given["rooms"])
+    return ServicePlan(**given)
+
+
+_SERVICE_OPTIONS = [
+    click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/"), show_default=True,
+                 help="Write under this folder instead of / (to inspect the files; nothing is started)."),
+    click.option("--user", help="System user that runs the server and owns the data (default meeting-room)."),
+    click.option("--data-dir", "data_dir", type=click.Path(path_type=Path), help="Default /var/lib/meeting-room."),
+    click.option("--config-file", "config", type=click.Path(path_type=Path), help="Default /etc/meeting-room/settings.toml."),
+]  # fmt: skip
+
+
+def _service_options(fn: F) -> F:
+    for option in reversed(_SERVICE_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@main.command("install-service")
+@_service_options
+@click.option("--host", help="Listen address written to the settings (default 0.0.0.0: the room's tablets reach it).")
+@click.option("--port", type=int, help="TCP port (default 8000).")
+@click.option("--database-url", "database_url", help="PostgreSQL URL for a central server (default: SQLite in the data directory).")
+@click.option("--room", "rooms", multiple=True, type=click.Path(path_type=Path), help="A room configuration this server runs; repeatable.")
+@click.option("--no-start", is_flag=True, help="Write and enable nothing but the files.")
+@_friendly
+def install_service(root: Path, no_start: bool, **options: Any) -> None:
+    """Install the server as a systemd service: a system user owning the data directory (0700), the
+    settings in /etc/meeting-room/ (kept when present), the unit (restart on failure, after the
+    network and a local PostgreSQL), enabled and started where systemd runs."""
+    from meeting_room.operations.service import install, verify_unit
+
+    plan = _service_plan(**options)
+    report = install(plan, root, start=not no_start)
+    for step in report.steps:
+        click.echo(f"OK: {step}")
+    for path in report.written:
+        click.echo(f"đã ghi / wrote {root / path.relative_to(path.anchor)}")
+    for path in report.kept:
+        click.echo(f"giữ nguyên (đã có) / kept (already there): {root / path.relative_to(path.anchor)}")
+    unit = root / plan.units_dir.relative_to("/") / "meeting-room.service"
+    for problem in verify_unit(unit):
+        click.echo(f"systemd-analyze verify: {problem}", err=True)
+    for todo in report.todo:
+        click.echo(f"CẦN LÀM / TO DO: {todo}", err=True)
+
+
+@main.command("uninstall-service")
+@_service_options
+@_friendly
+def uninstall_service(root: Path, **options: Any) -> None:
+    """Stop and remove the service; the data, the settings and the user stay."""
+    from meeting_room.operations.service import uninstall
+
+    for step in uninstall(_service_plan(**options), root):
+        click.echo(step)
+
+
 @main.group()
 def tls() -> None:
     """The local certificate authority of HTTPS: keep its key off the running server."""

@@ -9,6 +9,8 @@ apt_install fonts-liberation2 poppler-utils libnss3-tools
 apt_install chromium fonts-noto-core
 # room devices: PortAudio, and a PulseAudio null sink as a real-time virtual microphone
 apt_install libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
+# systemd-analyze checks the service unit that `meeting-room install-service` writes
+apt_install systemd
 ensure_venv "test"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
