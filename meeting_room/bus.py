@@ -75,6 +75,9 @@ class Bus:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
     def publish(self, event: StoredEvent) -> None:
         """Thread-safe: an event this process has just committed."""
         self._call(self._deliver, event)

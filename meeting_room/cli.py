@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import logging.config
 import os
 import sys
 import time
@@ -152,10 +153,16 @@ def _serve(settings: Settings) -> None:
 
     from meeting_room.api import create_app_for
     from meeting_room.live.runtime import Runtime
+    from meeting_room.operations.clock import clock_status
+    from meeting_room.operations.logs import logging_config
     from meeting_room.server import ensure_first_admin, open_store
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_config = logging_config(settings)
+    logging.config.dictConfig(log_config)
     settings.check_port_free()
+    clock = clock_status()
+    if clock.synchronized is False:
+        click.echo(f"CẢNH BÁO / WARNING: {clock.message}\n{clock.message_en}", err=True)
     click.echo(f"Dữ liệu / data: {settings.data_dir.resolve()}  ({settings.effective_database_url.split(':')[0]})")
     store = open_store(settings)
     first = ensure_first_admin(store)
@@ -177,7 +184,7 @@ def _serve(settings: Settings) -> None:
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
-    uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_level=settings.log_level, **ssl)
+    uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_config=log_config, **ssl)
 
 
 def _service_plan(**options: Any) -> Any:

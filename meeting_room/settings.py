@@ -7,6 +7,7 @@ that names the setting, the value received and what is accepted.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import socket
 import tomllib
@@ -141,6 +142,14 @@ class Settings(BaseSettings):
         None, description="Daily backups by the server, e.g. {at = '02:30', keep = 7, dir = '/mnt/backup/meeting-room'}."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field("text", description="One line per record: text, or JSON for a log collector.")
+    log_file: Path | None = Field(None, description="Write the log to this file, rotated by size (default: standard error, i.e. journald).")
+    log_max_mb: int = Field(50, ge=1, le=10_000, description="Size of log_file at which it is rotated.")
+    log_backups: int = Field(5, ge=1, le=100, description="Rotated log files kept.")
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="Networks whose addresses may read /metrics without logging in (administrators may always).",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -215,6 +224,16 @@ class Settings(BaseSettings):
             parse_ice_servers(value)
         except IceConfigError as exc:
             raise ValueError(f"{exc.message_en} / {exc.message_vi}") from None
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not a network such as 10.0.0.0/24 / không phải mạng IP như 10.0.0.0/24") from None
         return value
 
     @field_validator("tsa_url")

@@ -128,6 +128,20 @@ class ModelStore:
             return Verification(name, False, f"model.bin checksum {actual[:12]}… differs from {info.sha256[:12]}…")
         return Verification(name, True)
 
+    def readiness(self, name_or_path: str | Path, kind: str = "whisper") -> tuple[bool, str]:
+        """Cheap (no checksum, nothing built): whether a model can be loaded, and why not. The packaged
+        defaults count as ready when their packages are installed: they are assembled on first use."""
+        default = DEFAULT_WHISPER if kind == "whisper" else DEFAULT_DIARIZATION
+        needed = REQUIRED_FILES if kind == "whisper" else ("config.yaml",)
+        candidate = Path(name_or_path)
+        folder = candidate if candidate.is_dir() else (self.whisper_dir if kind == "whisper" else self.diarization_dir) / str(name_or_path)
+        if folder.is_dir() and all((folder / f).is_file() for f in needed):
+            return True, str(folder)
+        if str(name_or_path) == default:
+            return True, "assembled from its packages on first use"
+        missing = [f for f in needed if not (folder / f).is_file()]
+        return False, f"{folder} lacks {', '.join(missing)}" if folder.is_dir() else f"{folder} does not exist"
+
     def resolve(self, name_or_path: str | Path | None = None) -> Path:
         """The model directory for a registered name, a path to a CTranslate2 model directory, or
         (None) the default; the default is assembled from its packages on first use."""

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
 
 from meeting_room import __version__
 from meeting_room.api import access_log, docs, errors
 from meeting_room.api.body_limit import BodyLimit
 from meeting_room.api.headers import SecurityHeaders
 from meeting_room.api.origin import SameOrigin
+from meeting_room.api.request_metrics import RequestMetrics
 from meeting_room.api.routes import (
     agenda,
     archive,
@@ -29,6 +29,7 @@ from meeting_room.api.routes import (
     meetings,
     members,
     minutes,
+    operations,
     pages,
     polls,
     rooms,
@@ -42,7 +43,6 @@ from meeting_room.api.routes import recordings as recording_routes
 from meeting_room.api.routes import store as store_routes
 from meeting_room.errors import NotFoundError
 from meeting_room.live.runtime import Runtime
-from meeting_room.operations.health import report as health_report
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 
@@ -103,6 +103,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
     app.add_middleware(SameOrigin)  # cookie requests and WebSockets from another origin: 403 / 4403
     app.add_middleware(errors.CatchAll)  # inside the headers: an unexpected error still answers, keep-alive kept
     app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(RequestMetrics)  # outermost: the request id is set before anything logs
     for module in (
         auth,
         bodies,
@@ -128,6 +129,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
         archive,
         search,
         store_routes,
+        operations,
     ):
         app.include_router(module.router)
     app.include_router(polls.presets_router)
@@ -148,11 +150,5 @@ def create_app_for(runtime: Runtime) -> FastAPI:
             )
         return Response(path.read_bytes(), media_type="application/x-x509-ca-cert",
                         headers={"Content-Disposition": 'attachment; filename="phong-hop-ca.crt"'})  # fmt: skip
-
-    @app.get("/api/health", tags=["health"], responses={503: {"description": "The database or the data disk cannot be written"}})
-    def health() -> JSONResponse:
-        """Health: the database reads and writes, the data directory's disk has room and takes a write (503 when not)."""
-        ok, body = health_report(runtime.store.engine, settings.data_dir)
-        return JSONResponse({**body, "version": __version__}, 200 if ok else 503)
 
     return app

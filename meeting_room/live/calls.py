@@ -104,6 +104,10 @@ class Calls:
                 self._conferences[meeting_id] = conf
             return conf
 
+    def participant_count(self) -> int:
+        with self._lock:
+            return sum(len(conf.calls) for conf in self._conferences.values())
+
     def status(self, meeting_id: str) -> list[CallInfo]:
         conf = self._conferences.get(meeting_id)
         return [c.info() for c in conf.calls.values()] if conf else []

@@ -39,6 +39,7 @@ from meeting_room.errors import ConflictError, NotFoundError
 from meeting_room.events import SpeakerSpec
 from meeting_room.lifecycle import MeetingState
 from meeting_room.live import speech_runtime
+from meeting_room.operations.metrics import CAPTION_DELAY_SECONDS, CaptionQueue
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings
@@ -97,6 +98,7 @@ class _Meeting:
     ending: list[_Worker] = field(default_factory=list)  # sources that ended, finishing their last words
     last_cluster: str | None = None
     origin: float = 0.0  # wall-clock time of second 0 of the pass (every source's chunks count from it)
+    room: str = "-"  # the meeting's room, the label of its metrics
     ended_s: float = 0.0  # how far the sources that already ended reached (the pass's length counts them)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -208,6 +210,20 @@ class LiveCaptions:
         self._lock = threading.Lock()
         self._encoder: VoiceEncoder | None = None
 
+    def queues(self) -> list[CaptionQueue]:
+        """Per live pass: audio waiting to be captioned and audio dropped (for the metrics)."""
+        with self._lock:
+            meetings = list(self._meetings.values())
+        found = []
+        for m in meetings:
+            workers = [*m.workers.values(), *m.ending]
+            queued = 0.0
+            for w in workers:
+                with w.queue.mutex:  # a copy under the queue's own lock: the worker takes from it meanwhile
+                    queued += sum(piece.duration for piece in w.queue.queue if piece is not None)
+            found.append(CaptionQueue(m.room, queued, sum(w.dropped_s for w in workers)))
+        return found
+
     def active(self, meeting_id: str) -> str | None:
         m = self._meetings.get(meeting_id)
         return m.pass_id if m else None
@@ -235,6 +251,7 @@ class LiveCaptions:
                         channel=channel,
                     )  # fmt: skip
             names = member_names(session, participants)
+            room = session.get(t.Room, meeting.room_id) if meeting.room_id else None
             gallery = voice_gallery(session, participants, self.settings.voice_threshold, self.settings.voice_margin)
         transcriber = speech_runtime.transcriber(self.settings, live=True)  # loads before the pass is opened
         with self._lock:
@@ -245,7 +262,9 @@ class LiveCaptions:
             pass_id = transcripts.new_pass(
                 self.store, meeting_id, "live", transcriber.model_dir.name, actor_id=actor.member_id if actor else None
             )
-            self._meetings[meeting_id] = _Meeting(meeting_id, pass_id, channels, names, gallery if len(gallery) else None, origin=origin)
+            self._meetings[meeting_id] = _Meeting(
+                meeting_id, pass_id, channels, names, gallery if len(gallery) else None, origin=origin, room=room.name if room else "-"
+            )
             self._transcriber = transcriber
         return pass_id
 
@@ -369,6 +388,7 @@ class LiveCaptions:
                 meeting.meeting_id, {"kind": "caption", "final": True, "pass_id": meeting.pass_id, "stream": caption.stream, "text": ""}
             )
             return
+        CAPTION_DELAY_SECONDS.labels(meeting.room).observe(max(0.0, time.time() - (meeting.origin + caption.end)))
         cluster = self._speaker(meeting, caption, member_id)
         for segment in caption.segments:
             transcripts.add_segment(self.store, meeting.meeting_id, meeting.pass_id, segment, cluster)

@@ -10,6 +10,8 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry
+
 from hardware.config import load_room_config
 from meeting_room import notify
 from meeting_room.auth import LoginThrottle
@@ -18,6 +20,7 @@ from meeting_room.chain import StoredEvent
 from meeting_room.files.documents import DocumentFiles
 from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.files.recordings import RecordingFiles
+from meeting_room.live import speech_runtime
 from meeting_room.live.calls import Calls
 from meeting_room.live.live_captions import LiveCaptions
 from meeting_room.live.live_sessions import LiveSessions
@@ -25,6 +28,9 @@ from meeting_room.live.poll_timer import PollTimer
 from meeting_room.live.room_runner import RoomRunner
 from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.operations.backup import Backups
+from meeting_room.operations.clock import clock_status
+from meeting_room.operations.health import Surroundings
+from meeting_room.operations.metrics import Readings, RuntimeCollector
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from vision.faces import FaceEngine
@@ -51,6 +57,11 @@ class Runtime:
     _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _starts: int = field(default=0, init=False, repr=False)  # starts not yet matched by a stop
+    metrics_registry: CollectorRegistry = field(init=False, repr=False)  # its readings, for /metrics
+
+    def __post_init__(self) -> None:
+        self.metrics_registry = CollectorRegistry(auto_describe=False)
+        self.metrics_registry.register(RuntimeCollector(self.readings))
 
     @classmethod
     def build(cls, settings: Settings, store: Store) -> Runtime:
@@ -95,6 +106,30 @@ class Runtime:
             self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
         self._watchers.append(asyncio.create_task(self.live.run()))
         await loop.run_in_executor(None, self.transcription.resume_interrupted)
+
+    def readings(self) -> Readings:
+        """What the metrics report at scrape time: no person, no meeting title, no ballot."""
+        devices = [(runner.room_name, d.kind, d.name, d.state) for runner in self.rooms for d in runner.status()]
+        return Readings(
+            websocket_subscribers=self.store.bus.subscriber_count(),
+            live_sessions=self.live.count(),
+            devices=devices,
+            call_participants=self.calls.participant_count(),
+            caption_queues=self.captions.queues(),
+            transcription_jobs=self.transcription.pending(),
+            data_dir=self.settings.data_dir,
+        )
+
+    def surroundings(self) -> Surroundings:
+        """What ``/api/health`` looks at beyond the database and the disk."""
+        readings = self.readings()
+        return Surroundings(
+            clock=clock_status(),
+            models=speech_runtime.model_readiness(self.settings),
+            devices=readings.devices,
+            transcription_jobs=readings.transcription_jobs,
+            caption_queues=readings.caption_queues,
+        )
 
     async def stop(self) -> None:
         """Calls hang up, rooms flush their recordings, live captions close their passes, a final

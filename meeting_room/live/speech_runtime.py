@@ -7,6 +7,7 @@ import threading
 from functools import cache
 from pathlib import Path
 
+from meeting_room.operations.health import ModelReadiness
 from meeting_room.settings import Settings
 from speech.asr import Transcriber
 from speech.diarization import Diarizer
@@ -82,3 +83,14 @@ def enrolled_voices(settings: Settings) -> tuple[VoiceGallery | None, dict[str, 
     store = open_store(settings)
     with store.read() as session:
         return voice_gallery(session, None, settings.voice_threshold, settings.voice_margin), member_names(session)
+
+
+def model_readiness(settings: Settings) -> list[ModelReadiness]:
+    """The configured models, checked cheaply (for ``/api/health``)."""
+    store = model_store(settings)
+    uses = [
+        (settings.asr_model, "whisper", "transcription"),
+        (settings.asr_live_model, "whisper", "live captions"),
+        (settings.diarization_pipeline, "diarization", "diarization"),
+    ]
+    return [ModelReadiness(str(name), use, *store.readiness(name, kind)) for name, kind, use in uses]

@@ -131,6 +131,11 @@ class TranscriptionJobs:
         if future is not None:
             future.result(timeout)
 
+    def pending(self) -> int:
+        """Final passes queued or running."""
+        with self._lock:
+            return sum(1 for future in self._futures.values() if not future.done())
+
     def shutdown(self) -> None:
         """Stop at the next line; unfinished passes stay ``running`` and resume at the next start."""
         self._closing = True

@@ -9,7 +9,7 @@ import errno
 import os
 import shutil
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from meeting_room.errors import DiskFullError
+from meeting_room.operations.clock import ClockStatus
+from meeting_room.operations.metrics import CaptionQueue
 
 LOW_SPACE = 200 * (1 << 20)  # under this the health report warns before writes fail
 _PROBE_BYTES = 64 * 1024
@@ -110,8 +112,40 @@ def disk_health(data_dir: Path) -> DiskHealth:
     return DiskHealth(str(data_dir.resolve()), free, total, writable, free is not None and free < LOW_SPACE, error)
 
 
-def report(engine: Engine, data_dir: Path) -> tuple[bool, dict[str, Any]]:
-    """(everything can read and write, the report)."""
+@dataclass(frozen=True)
+class Warning_:
+    part: str  # clock, models, devices, captions, transcription, janus
+    message: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What else the report looks at, read from the running server (``Runtime``)."""
+
+    clock: ClockStatus
+    models: list[ModelReadiness] = field(default_factory=list)
+    devices: list[tuple[str, str, str, str]] = field(default_factory=list)  # (room, kind, device, state)
+    transcription_jobs: int = 0
+    caption_queues: list[CaptionQueue] = field(default_factory=list)
+    janus: str = "not_used"  # the SFU for large online sessions: not part of this release yet
+
+
+@dataclass(frozen=True)
+class ModelReadiness:
+    name: str
+    use: str  # transcription, live captions, diarization
+    ready: bool
+    detail: str
+
+
+DEVICE_TROUBLE = ("lost",)
+CAPTION_BACKLOG_S = 30.0  # captions this far behind real time are no longer live
+
+
+def report(engine: Engine, data_dir: Path, around: Surroundings | None = None) -> tuple[bool, dict[str, Any]]:
+    """(everything can read and write, the report). ``status`` is about storing (503 when it cannot);
+    ``warnings`` name what else is wrong: the clock, a missing model, a lost device, captions behind."""
     db, disk = database_health(engine), disk_health(data_dir)
     ok = db.readable and db.writable and disk.writable
     body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": asdict(db), "disk": asdict(disk)}
@@ -122,4 +156,44 @@ def report(engine: Engine, data_dir: Path) -> tuple[bool, dict[str, Any]]:
         body["message_en"] = "Cannot write to the data directory" + (": the disk is full" if disk.error == "disk full" else "")
     elif not (db.readable and db.writable):
         body["message"], body["message_en"] = "Cơ sở dữ liệu không đọc/ghi được", "The database cannot be read or written"
+    if around is None:
+        return ok, body
+    warnings = _warnings(disk, around)
+    body.update(
+        clock=asdict(around.clock),
+        models=[asdict(m) for m in around.models],
+        devices=[{"room": r, "kind": k, "name": n, "state": st} for r, k, n, st in around.devices],
+        workers={
+            "transcription_jobs": around.transcription_jobs,
+            "live_caption_passes": len(around.caption_queues),
+            "caption_backlog_s": round(max((q.queued_s for q in around.caption_queues), default=0.0), 1),
+            "dropped_audio_s": round(sum(q.dropped_s for q in around.caption_queues), 1),
+        },
+        janus={"state": around.janus},
+        warnings=[asdict(w) for w in warnings],
+    )
     return ok, body
+
+
+def _warnings(disk: DiskHealth, around: Surroundings) -> list[Warning_]:
+    found = []
+    if around.clock.synchronized is False and around.clock.message and around.clock.message_en:
+        found.append(Warning_("clock", around.clock.message, around.clock.message_en))
+    if disk.low and disk.free_bytes is not None:
+        mb = disk.free_bytes // (1 << 20)
+        found.append(Warning_("disk", f"Ổ đĩa dữ liệu sắp đầy: còn {mb} MB", f"The data disk is nearly full: {mb} MB free"))
+    for m in around.models:
+        if not m.ready:
+            found.append(
+                Warning_(
+                    "models", f"Mô hình {m.name} ({m.use}) chưa sẵn sàng: {m.detail}", f"Model {m.name} ({m.use}) is not ready: {m.detail}"
+                )
+            )
+    for room, kind, name, state in around.devices:
+        if state in DEVICE_TROUBLE:
+            found.append(Warning_("devices", f"Phòng {room}: mất kết nối {kind} “{name}”", f"Room {room}: {kind} “{name}” is lost"))
+    for q in around.caption_queues:
+        if q.queued_s > CAPTION_BACKLOG_S:
+            found.append(Warning_("captions", f"Phòng {q.room}: phụ đề trực tiếp chậm {q.queued_s:.0f} s",
+                                  f"Room {q.room}: live captions are {q.queued_s:.0f} s behind"))  # fmt: skip
+    return found
