@@ -35,6 +35,7 @@ from meeting_room.errors import ConflictError, SealedError
 from meeting_room.events import EventPayload, parse_payload
 from meeting_room.notify import Notifier
 from meeting_room.operations.health import disk_full_error, is_disk_full
+from meeting_room.operations.metrics import EVENT_APPEND_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class Store:
         """Like ``append_all`` for a decision that also has a result for its caller (a receipt, whose
         link was revoked): it returns ``Decided(events, result)`` from inside the transaction; the
         stored events and the result come back after the commit and the publishing."""
+        started = time.perf_counter()
         with self._lock:
             try:
                 with self._write_session() as session:
@@ -153,6 +155,7 @@ class Store:
                 log.debug("event %s %s committed", link.seq, link.type)
                 self.bus.publish(link)
             self.notifier.after_commit()
+            EVENT_APPEND_SECONDS.observe(time.perf_counter() - started)
             return stored, decided.result
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:

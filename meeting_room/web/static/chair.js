@@ -4,6 +4,7 @@
 import { act, api, fill, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
+import { watchSystem } from "/static/system.js";
 
 const meetingId = location.pathname.split("/").pop();
 const STATE_ACTION = {
@@ -214,6 +215,7 @@ function onTake(item, button) {
   let me;
   try { me = await whoAmI(); } catch { return; }
   header(me, "Bàn điều hành của chủ tọa", "meetings");
+  watchSystem($("#system"));
   try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
   fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")), h("div", { id: "poll-list" }),
     h("div", { id: "quick-poll", class: "row" }), newPollForm());

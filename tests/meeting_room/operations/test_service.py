@@ -132,6 +132,8 @@ def test_the_units_command_and_environment_start_a_server(tmp_path: Path) -> Non
     install(plan, root)
     keys = _unit_keys(root / "etc/systemd/system/meeting-room.service")
     env = {"PATH": os.environ["PATH"]}
+    if os.environ.get("PYTHONPATH"):  # a worktree run: the code under test, not the venv's own checkout
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     for assignment in " ".join(keys["Environment"]).split():
         name, value = assignment.split("=", 1)
         env[name] = value
@@ -153,6 +155,11 @@ def test_the_units_command_and_environment_start_a_server(tmp_path: Path) -> Non
                     pass
             time.sleep(0.3)
         assert health.status_code == 200 and health.json()["status"] == "ok", health.text
+        assert "clock" in health.json() and health.headers["x-request-id"]  # the machine itself sees the details
+        tls = ssl.create_default_context(cafile=str(ca))
+        scrape = httpx.get(f"https://127.0.0.1:{port}/metrics", verify=tls, timeout=5)  # a Prometheus on the same machine
+        counted = 'meeting_room_http_requests_total{method="GET",route="/api/health",status="2xx"}'
+        assert scrape.status_code == 200 and counted in scrape.text
         assert _mode(data) == 0o700
     finally:
         proc.terminate()

@@ -1,0 +1,91 @@
+"""What operators read: /metrics (Prometheus text, administrators or allowed hosts only, no personal
+data, routes by template) and /api/health's details; request ids on every answer."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from meeting_room.operations.clock import clock_status
+from tests.conftest import World, login
+
+LOCAL = ("127.0.0.1", 50000)  # a scrape from the machine itself
+
+
+def _families(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Samples by their own name (``…_total``, ``…_count``, ``…_bucket``)."""
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return found
+
+
+def test_metrics_are_for_administrators_and_allowed_hosts_only(app: FastAPI, world: World) -> None:
+    with TestClient(app) as client:
+        assert client.get("/metrics").status_code == 401
+        refused = client.get("/metrics", headers=login(client, "chair"))
+        assert refused.status_code == 403 and "metrics_allow" in refused.json()["error"]["message_en"]
+        assert client.get("/metrics", headers=login(client, "admin")).status_code == 200
+    with TestClient(app, client=LOCAL) as local:
+        scrape = local.get("/metrics")
+        assert scrape.status_code == 200 and scrape.headers["content-type"].startswith("text/plain")
+    with TestClient(app, client=("10.1.2.3", 50000)) as other:
+        assert other.get("/metrics").status_code == 401
+
+
+def test_metrics_count_requests_by_route_and_say_nothing_personal(app: FastAPI, world: World) -> None:
+    with TestClient(app) as client, TestClient(app, client=LOCAL) as local:
+        chair = login(client, "chair")
+        before = _families(local.get("/metrics").text)
+        url = f"/api/meetings/{world.meeting_id}"
+        for target in ("open", "in_session"):
+            assert client.post(f"{url}/transitions", json={"to": target}, headers=chair).status_code == 200
+        assert client.get(url, headers=chair).status_code == 200
+        assert client.get(f"/api/meetings/{'0' * 8}-nope", headers=chair).status_code == 404
+        text = local.get("/metrics").text
+    after = _families(text)
+    requests = {(s["method"], s["route"], s["status"]): v for s, v in after["meeting_room_http_requests_total"] if "route" in s}
+    assert requests[("GET", "/api/meetings/{meeting_id}", "2xx")] >= 1
+    assert requests[("POST", "/api/meetings/{meeting_id}/transitions", "2xx")] >= 2
+    assert requests[("GET", "/api/meetings/{meeting_id}", "4xx")] >= 1
+    assert all(world.meeting_id not in route for _, route, _ in requests)  # templates, not paths
+
+    count = "meeting_room_event_append_seconds_count"
+    assert after[count][0][1] >= before[count][0][1] + 2  # the two transitions, timed
+    assert after["meeting_room_websocket_subscribers"][0][1] >= 0
+    assert after["meeting_room_disk_free_bytes"][0][1] > 0
+    assert "meeting_room_call_participants" in after and "meeting_room_transcription_jobs" in after
+    # nothing that names a person or a meeting: no member's name or username, no title, no token
+    for secret in ("Người chair", "chair", "Phiên họp thường kỳ", "Bearer", world.ids["chair"]):
+        assert secret not in text, secret
+    assert before.keys() <= after.keys()
+
+
+def test_health_details_for_administrators_summary_for_anyone(app: FastAPI, world: World) -> None:
+    clock = clock_status()
+    with TestClient(app) as client:
+        anyone = client.get("/api/health").json()
+        admin = client.get("/api/health", headers=login(client, "admin")).json()
+    assert anyone["status"] == admin["status"] == "ok"
+    assert "clock" not in anyone and "models" not in anyone and "devices" not in anyone
+    assert admin["clock"]["synchronized"] == clock.synchronized and admin["clock"]["source"] in ("adjtimex", "timedatectl")
+    assert {m["use"] for m in admin["models"]} == {"transcription", "live captions", "diarization"}
+    assert admin["janus"] == {"state": "not_used"} and admin["workers"]["transcription_jobs"] == 0
+    clock_warnings = [w for w in anyone["warnings"] if w["part"] == "clock"]
+    assert bool(clock_warnings) == (clock.synchronized is False)  # the chair console shows this one
+    if clock_warnings:
+        assert "NTP" in clock_warnings[0]["message"] and "not synchronised" in clock_warnings[0]["message_en"]
+
+
+def test_every_answer_carries_a_request_id(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        fresh = client.get("/api/health").headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{16}", fresh)
+        assert client.get("/api/health", headers={"X-Request-ID": "lb-42.a_b"}).headers["x-request-id"] == "lb-42.a_b"
+        forged = client.get("/api/health", headers={"X-Request-ID": "x\" injected=1 " + "a" * 80}).headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{16}", forged)  # not a plain token: replaced, never written to a log as given
+        assert client.get("/api/nowhere").headers["x-request-id"] != fresh
