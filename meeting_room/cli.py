@@ -217,7 +217,9 @@ def _service_options(fn: F) -> F:
 @click.option("--port", type=int, help="TCP port (default 8000).")
 @click.option("--database-url", "database_url", help="PostgreSQL URL for a central server (default: SQLite in the data directory).")
 @click.option("--room", "rooms", multiple=True, type=click.Path(path_type=Path), help="A room configuration this server runs; repeatable.")
-@click.option("--no-start", is_flag=True, help="Write and enable nothing but the files.")
+@click.option("--venv", type=click.Path(file_okay=False, path_type=Path),
+              help="Virtual environment the unit runs (default: this one; scripts/install-service.sh: /opt/meeting-room/current/.venv).")
+@click.option("--no-start", is_flag=True, help="Write the files; enable and start nothing.")
 @_friendly
 def install_service(root: Path, no_start: bool, **options: Any) -> None:
     """Install the server as a systemd service: a system user owning the data directory (0700), the

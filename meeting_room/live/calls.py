@@ -184,7 +184,7 @@ class Calls:
             raise
         assert peer.audio_out is not None
         leg.sink = peer.audio_out.sink
-        log.info("call %s: %s joined", meeting_id, name)
+        log.info("call %s: member %s joined", meeting_id, actor.member_id)
         self._announce(meeting_id)
         return call, answer
 
@@ -228,7 +228,7 @@ class Calls:
             conf.mixer.remove(call.leg.key, call.leg)
             if conf.calls.get(call.member_id) is call:
                 del conf.calls[call.member_id]
-        log.info("call %s: %s ended (%s)", call.meeting_id, call.name, reason)
+        log.info("call %s: member %s ended (%s)", call.meeting_id, call.member_id, reason)
         self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
         if reason in ("left", "session_ended"):  # they left on purpose, or their session ended: recorded at once
@@ -248,7 +248,7 @@ class Calls:
             try:
                 self.captions.end_source(call.meeting_id, _voice(call.member_id))
             except Exception:
-                log.exception("call %s: finishing the captions of %s", call.meeting_id, call.name)
+                log.exception("call %s: finishing the captions of member %s", call.meeting_id, call.member_id)
             finally:
                 done.set_result(None)
 

@@ -69,7 +69,7 @@ class Live:
 
     def end(self, ending: Ending) -> None:
         if self.ending is None:
-            log.info("session of %s ended: its socket closes (%d %s)", self.actor.full_name, ending.code, ending.message_en)
+            log.info("session of member %s ended: its socket closes (%d %s)", self.actor.member_id, ending.code, ending.message_en)
             self.ending = ending
             self.ended.set()
 
