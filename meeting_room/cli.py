@@ -342,6 +342,27 @@ def upgrade(ctx: click.Context, check: bool, force: bool, backup_dir: Path | Non
     )
 
 
+@main.command("move-database")
+@click.argument("target_url")
+@click.pass_context
+@_friendly
+def move_database(ctx: click.Context, target_url: str) -> None:
+    """Copy this server's database into an EMPTY one at TARGET_URL (e.g. a room's SQLite to the
+    central PostgreSQL) with the server stopped; the event log is checked and every poll recounted
+    there. Then set database_url to TARGET_URL; the data directory's files stay where they are."""
+    from meeting_room.operations.move import move_database as move
+
+    settings = _settings(ctx)
+    target = load_settings(database_url=target_url, data_dir=settings.data_dir).effective_database_url  # validated, normalised
+    report = move(settings, target)
+    click.echo(
+        f"Đã chuyển / moved {report.events} sự kiện / events (head {report.head[:16]}…), "
+        f"dựng lại {report.replayed} / replayed, kiểm lại {report.polls_recounted} phiên biểu quyết / polls recounted, "
+        f"{sum(report.tables.values())} dòng / rows in {report.seconds:.1f} s\n"
+        f"Hãy đặt / now set: database_url = \"{target_url}\""
+    )
+
+
 @main.command()
 @click.pass_context
 @_friendly
