@@ -128,8 +128,8 @@ export function attendancePanel(live, el) {
   });
   if (!a) return;
   const s = a.summary;
-  const shown = el.querySelector("details");
-  const listOpen = shown ? shown.open : live.staff; // open on the console at first; a re-render keeps it as the person left it
+  // open on the console (those who mark it) until the person folds it; a re-render keeps it as they left it
+  const listOpen = el.dataset.folded ? el.querySelector("details")?.open : live.staff;
   const marks = live.staff && live.running;
   const expected = Math.max(1, s.expected);
   const quorum = Math.ceil((2 * s.expected) / 3);
@@ -140,10 +140,10 @@ export function attendancePanel(live, el) {
       h("div", {}, h("b", { id: "present-online" }, s.present_online), "Trực tuyến"),
       h("div", {}, h("b", { id: "absent" }, s.absent_excused + s.absent_unexcused), "Vắng"),
       h("div", {}, h("b", { id: "not-recorded" }, s.not_recorded), "Chưa điểm danh")),
-    h("p", {}, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
+    h("p", { class: "quorum" }, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
       ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
-    h("details", { open: listOpen }, h("summary", {}, "Danh sách"),
+    h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
         marks && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,

@@ -125,8 +125,8 @@ function renderFloor() {
   const speaking = f.speaker?.member_id === live.me.id;
   const position = f.queue.findIndex((w) => w.member_id === live.me.id) + 1;
   const call = (method, path) => (ev) => act(ev.currentTarget, () => api(method, `/api/meetings/${meetingId}/floor${path}`).then((r) => { live.floor = r; renderFloor(); }));
-  if (!live.running) return fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
-    h("p", { class: "muted", id: "floor-ended" }, live.ended ? "Cuộc họp đã kết thúc." : "Cuộc họp chưa bắt đầu."));
+  if (live.ended) return fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
+    h("p", { class: "muted", id: "floor-ended" }, "Cuộc họp đã kết thúc."));
   fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
     speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu."), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu"))
       : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}).`), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký"))
