@@ -124,7 +124,8 @@ function uploadVerify() {
 // When the meeting was actually held (its session's start to its close), not only when it was planned.
 function held(m) {
   if (!m.started_at) return `Dự kiến: ${fmtDateTime(m.starts_at)} (chưa họp).`;
-  const end = m.closed_at ? (fmtDate(m.closed_at) === fmtDate(m.started_at) ? fmtTime(m.closed_at) : fmtDateTime(m.closed_at)) : "…";
+  if (!m.closed_at) return `Họp từ ${fmtDateTime(m.started_at)}.`;
+  const end = fmtDate(m.closed_at) === fmtDate(m.started_at) ? fmtTime(m.closed_at) : fmtDateTime(m.closed_at);
   return `Đã họp: ${fmtDateTime(m.started_at)} – ${end}.`;
 }
 
