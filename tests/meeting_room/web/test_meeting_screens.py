@@ -98,6 +98,13 @@ PAGES = [  # who opens it, where, and what shows once it has loaded
 def test_no_page_scrolls_sideways(browser: Browser, meeting_in_progress: LiveServer, size: ViewportSize) -> None:
     live = meeting_in_progress
     mid = live.world.meeting_id
+    phone = size["width"] < 600
+    context = browser.new_context(viewport=size, locale="vi-VN", base_url=live.base, has_touch=True, is_mobile=phone)
+    login = context.new_page()
+    login.goto("/")
+    expect(login.get_by_label("Tên đăng nhập")).to_be_visible()
+    _fits(login, size["width"])
+    context.close()
     for username, path, ready in PAGES:
         page = _open_page(browser, live, username, path.format(mid=mid), size, touch=True)
         expect(page.locator(ready).first).to_be_attached()
@@ -140,6 +147,9 @@ def test_the_console_shows_the_moment_and_allows_one_vote_at_a_time(browser: Bro
     expect(quick).to_be_hidden()
     expect(chair.locator("#create-open")).to_be_disabled()
     expect(chair.locator("#create-open-note")).to_contain_text("Đang có biểu quyết chưa công bố")
+    polls.create_poll(world.store, world.actor("secretary"), world.meeting_id, polls.PollSpec(title="Thông qua kế hoạch năm"))
+    prepared = chair.locator("#poll-list section.poll", has_text="Thông qua kế hoạch năm")
+    expect(prepared.get_by_role("button", name="Mở biểu quyết")).to_be_disabled()
 
     # the controls of the moment are on the first screen: the vote and its close, the next speaker
     for control in ("#close-poll", "#ballots-cast", "#agenda li.current", "[aria-label='Mời Người member1 phát biểu']"):
@@ -168,6 +178,7 @@ def test_the_console_shows_the_moment_and_allows_one_vote_at_a_time(browser: Bro
     chair.locator("#publish-poll").tap()
     expect(chair.locator("#quick-motion")).to_be_visible()
     expect(chair.locator("#create-open")).to_be_enabled()
+    expect(prepared.get_by_role("button", name="Mở biểu quyết")).to_be_enabled()
 
 
 def test_a_prepared_vote_before_the_session(browser: Browser, live_server: LiveServer) -> None:
