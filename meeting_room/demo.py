@@ -13,7 +13,7 @@ from meeting_room import events as ev
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError
-from meeting_room.roles import Role
+from meeting_room.roles import BodyKind, Role
 from meeting_room.services import agenda, bodies, meetings, members, polls, rooms, tellers
 from meeting_room.store import Store
 
@@ -49,7 +49,9 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
     with store.read() as session:
         if session.scalar(select(t.Body).where(t.Body.name == BODY_NAME)) is not None:
             raise ConflictError("Dữ liệu mẫu đã được nạp trước đó", "The demo data is already loaded")
-    body_id = bodies.create_body(store, admin, name=BODY_NAME, short_name="HĐND", parent_name="Thường trực HĐND tỉnh Sơn Hà")
+    body_id = bodies.create_body(
+        store, admin, name=BODY_NAME, short_name="HĐND", parent_name="Thường trực HĐND tỉnh Sơn Hà", kind=BodyKind.COUNCIL
+    )
     result = DemoResult(body_id=body_id, meeting_id="")
     ids: dict[str, str] = {}
     for username, name, title, roles in _PEOPLE:

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from meeting_room.attendance import AttendanceSource, AttendanceStatus
 from meeting_room.lifecycle import MeetingState
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import BodyKind, MeetingRole, Role
 from meeting_room.text import LongText, Name, ShortText, Title, Username
 from voting import Eligibility, PollKind, PollState, Secrecy
 
@@ -63,6 +63,7 @@ class BodyCreated(EventPayload):
     name: Name
     short_name: ShortText
     parent_name: Name | None = None
+    kind: BodyKind = BodyKind.OTHER
 
 
 class BodyUpdated(EventPayload):
@@ -71,6 +72,7 @@ class BodyUpdated(EventPayload):
     name: Name | None = None
     short_name: ShortText | None = None
     parent_name: Name | None = None
+    kind: BodyKind | None = None
 
 
 class MemberCreated(EventPayload):

@@ -54,16 +54,21 @@ EDITABLE = frozenset({S.SCHEDULED, S.OPEN, S.IN_SESSION, S.ADJOURNED})
 RUNNING = frozenset({S.OPEN, S.IN_SESSION, S.ADJOURNED})
 
 
-def check_transition(meeting_id: str, current: MeetingState, target: MeetingState) -> None:
-    """Raise ``InvalidTransitionError`` unless ``current -> target`` is allowed."""
+def _named(meeting_id: str, title: str | None) -> tuple[str, str]:
+    """The meeting as people know it, in an error message: its title (its id only if untitled)."""
+    return (f"“{title}”", f"“{title}”") if title else (meeting_id, meeting_id)
+
+
+def check_transition(meeting_id: str, current: MeetingState, target: MeetingState, *, title: str | None = None) -> None:
+    """Raise ``InvalidTransitionError`` unless ``current -> target`` is allowed; ``title`` names the meeting."""
     allowed = TRANSITIONS[current]
+    vi, en = _named(meeting_id, title)
     if target not in allowed:
         names = ", ".join(sorted(allowed)) or "(none: final state)"
         names_vi = ", ".join(s.label_vi for s in sorted(allowed)) or "không có (trạng thái cuối)"
         raise InvalidTransitionError(
-            f"Cuộc họp {meeting_id} đang ở trạng thái “{current.label_vi}”, không thể chuyển sang "
-            f"“{target.label_vi}”. Được phép: {names_vi}",
-            f"Meeting {meeting_id} is {current}; cannot go to {target}. Allowed: {names}",
+            f"Cuộc họp {vi} đang ở trạng thái “{current.label_vi}”, không thể chuyển sang “{target.label_vi}”. Được phép: {names_vi}.",
+            f"Meeting {en} is {current}; cannot go to {target}. Allowed: {names}.",
             meeting_id=meeting_id,
             state=current.value,
             requested=target.value,
@@ -72,12 +77,15 @@ def check_transition(meeting_id: str, current: MeetingState, target: MeetingStat
     log.info("meeting %s: %s -> %s", meeting_id, current, target)
 
 
-def require_state(meeting_id: str, current: MeetingState, allowed: frozenset[MeetingState], what_vi: str, what_en: str) -> None:
-    """Raise a 409-class error when the meeting's state does not allow ``what``."""
+def require_state(
+    meeting_id: str, current: MeetingState, allowed: frozenset[MeetingState], what_vi: str, what_en: str, *, title: str | None = None
+) -> None:
+    """Raise a 409-class error when the meeting's state does not allow ``what``; ``title`` names the meeting."""
     if current not in allowed:
+        vi, en = _named(meeting_id, title)
         raise InvalidTransitionError(
-            f"Không thể {what_vi}: cuộc họp {meeting_id} đang ở trạng thái “{current.label_vi}”",
-            f"Cannot {what_en}: meeting {meeting_id} is {current}",
+            f"Không thể {what_vi}: cuộc họp {vi} đang ở trạng thái “{current.label_vi}”.",
+            f"Cannot {what_en}: meeting {en} is {current}.",
             meeting_id=meeting_id,
             state=current.value,
             allowed=sorted(allowed),

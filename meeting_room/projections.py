@@ -85,7 +85,7 @@ def _copy_set_fields(row: object, payload: ev.EventPayload, skip: set[str], rena
 
 @_on(ev.BodyCreated)
 def _body_created(s: Session, p: ev.BodyCreated, m: Meta) -> None:
-    s.add(t.Body(id=p.body_id, name=p.name, short_name=p.short_name, parent_name=p.parent_name, created_at=m.at))
+    s.add(t.Body(id=p.body_id, name=p.name, short_name=p.short_name, parent_name=p.parent_name, kind=p.kind.value, created_at=m.at))
 
 
 @_on(ev.BodyUpdated)
@@ -242,6 +242,8 @@ def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> No
     meeting.state_changed_at = m.at
     if p.to_state is MeetingState.IN_SESSION and meeting.started_at is None:
         meeting.started_at = m.at
+    if p.to_state is MeetingState.CLOSED:
+        meeting.closed_at = m.at
     if p.to_state not in RUNNING:  # a closed or cancelled meeting has nobody waiting to speak
         meeting.floor_queue, meeting.floor_speaker = None, None
 

@@ -37,3 +37,30 @@ class MeetingRole(StrEnum):
     SECRETARY = "secretary"
     MEMBER = "member"
     GUEST = "guest"
+
+
+class BodyKind(StrEnum):
+    """What a body is, a setting of the body: it names its members and sets the default voting rule."""
+
+    COUNCIL = "council"  # Hội đồng nhân dân: its members are delegates (đại biểu)
+    COMMITTEE = "committee"  # Ủy ban nhân dân
+    OTHER = "other"  # a department, a board, any other body
+
+    @property
+    def label_vi(self) -> str:
+        return _BODY_KIND_VI[self]
+
+    @property
+    def member_term(self) -> str:
+        """What the body's members are called on every page: one term per thing."""
+        return "đại biểu" if self is BodyKind.COUNCIL else "thành viên"
+
+    @property
+    def default_rule(self) -> str:
+        """The voting rule preset a new vote starts with (``voting.PRESETS``): the law's rule for
+        a council's resolutions and a committee's decisions, a majority of those present elsewhere."""
+        return _BODY_KIND_RULE[self]
+
+
+_BODY_KIND_VI = {BodyKind.COUNCIL: "Hội đồng nhân dân", BodyKind.COMMITTEE: "Ủy ban nhân dân", BodyKind.OTHER: "Cơ quan khác"}
+_BODY_KIND_RULE = {BodyKind.COUNCIL: "hdnd_resolution", BodyKind.COMMITTEE: "ubnd_decision", BodyKind.OTHER: "majority_present"}

@@ -24,7 +24,7 @@ from meeting_room.api import create_app  # noqa: E402
 from meeting_room.auth import actor_of, hash_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.live.runtime import Runtime  # noqa: E402
-from meeting_room.roles import MeetingRole, Role  # noqa: E402
+from meeting_room.roles import BodyKind, MeetingRole, Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import agenda, bodies, meetings, members, rooms  # noqa: E402
 from meeting_room.settings import Settings, load_settings  # noqa: E402
@@ -147,7 +147,7 @@ def make_world(store: Store) -> World:
     assert first is not None
     with store.read() as session:
         admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
-    body_id = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Thử Nghiệm", short_name="HĐND")
+    body_id = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Thử Nghiệm", short_name="HĐND", kind=BodyKind.COUNCIL)
     ids = {"admin": admin.member_id}
     members.set_password_hash(store, admin.member_id, _password_hash(), actor_id=admin.member_id)
     people = {

@@ -130,6 +130,7 @@ class Body(Base):
     short_name: Mapped[str] = mapped_column(String(32))
     parent_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), default="other", server_default="other")  # roles.BodyKind
 
 
 class Member(Base):
@@ -182,6 +183,7 @@ class Meeting(Base):
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seq: Mapped[int] = mapped_column(BigInteger)  # the newest event of this meeting
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first time in session
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was closed (bế mạc)
     unknown_faces: Mapped[dict[str, int] | None] = mapped_column(JSON)  # camera -> faces seen that match nobody
     current_item_id: Mapped[str | None] = mapped_column(ID)  # the agenda item under discussion
     agenda_log: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[iso time, item id], ...] as items were taken

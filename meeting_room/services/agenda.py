@@ -19,7 +19,7 @@ from meeting_room.store import Store
 def editable_meeting(session: Session, actor: Actor, meeting_id: str) -> t.Meeting:
     meeting = get_meeting(session, meeting_id)
     require_staff(session, actor, meeting, action_vi="sửa chương trình họp", action_en="edit the agenda")
-    require_state(meeting.id, MeetingState(meeting.state), EDITABLE, "sửa chương trình họp", "edit the agenda")
+    require_state(meeting.id, MeetingState(meeting.state), EDITABLE, "sửa chương trình họp", "edit the agenda", title=meeting.title)
     return meeting
 
 
@@ -95,7 +95,9 @@ def take_item(store: Store, actor: Actor, meeting_id: str, item_id: str) -> None
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="chuyển sang mục chương trình", action_en="move to an agenda item")
-        require_state(meeting.id, MeetingState(meeting.state), RUNNING, "chuyển mục chương trình", "move to an agenda item")
+        require_state(
+            meeting.id, MeetingState(meeting.state), RUNNING, "chuyển mục chương trình", "move to an agenda item", title=meeting.title
+        )
         item_of(session, meeting_id, item_id)
         if meeting.current_item_id == item_id:
             raise ConflictError("Cuộc họp đang ở mục này rồi", "The meeting is already on this item", item_id=item_id)

@@ -126,7 +126,7 @@ def seal(
         meeting = get_meeting(session, meeting_id)
         if actor is not None:
             require_overseer(session, actor, meeting, action_vi="niêm phong lưu trữ", action_en="seal the archive")
-        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED)
+        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED, title=meeting.title)
         if session.get(t.ArchiveRecord, meeting_id) is not None:
             raise ConflictError("Cuộc họp đã được niêm phong", "The meeting is already sealed", meeting_id=meeting_id)
         content = _collect(store, session, meeting_id, files, recordings, documents)
@@ -138,7 +138,7 @@ def seal(
 
     def decide(session: Session) -> list[ev.EventPayload]:
         meeting = get_meeting(session, meeting_id)
-        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED)
+        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED, title=meeting.title)
         return [
             ev.ArchiveSealed(meeting_id=meeting_id, manifest_sha256=sealed.manifest_sha256, files=len(sealed.entries), size=size),
             ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.ARCHIVED),

@@ -48,7 +48,7 @@ def record(
         if actor is not None:
             require_overseer(session, actor, meeting, action_vi="ghi điểm danh", action_en="record attendance")
         allowed = RUNNING if status.present else _ABSENCE_STATES
-        require_state(meeting.id, MeetingState(meeting.state), allowed, "ghi điểm danh", "record attendance")
+        require_state(meeting.id, MeetingState(meeting.state), allowed, "ghi điểm danh", "record attendance", title=meeting.title)
         if session.get(t.Participant, (meeting_id, member_id)) is None:
             raise InvalidInputError(
                 f"Thành viên {member_id} không có trong danh sách dự họp",

@@ -11,6 +11,7 @@ from meeting_room import events as ev
 from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError
+from meeting_room.roles import BodyKind
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
 
@@ -21,9 +22,11 @@ def _name_free(session: Session, name: str, except_id: str | None = None) -> Non
         raise ConflictError(f"Đã có cơ quan tên “{name}”", f"A body named {name!r} already exists", id=other.id)
 
 
-def create_body(store: Store, actor: Actor, *, name: str, short_name: str, parent_name: str | None = None) -> str:
+def create_body(
+    store: Store, actor: Actor, *, name: str, short_name: str, parent_name: str | None = None, kind: BodyKind = BodyKind.OTHER
+) -> str:
     require_roles(actor, action_vi="tạo cơ quan", action_en="create bodies")
-    payload = ev.BodyCreated(body_id=str(uuid.uuid4()), name=name, short_name=short_name, parent_name=parent_name)
+    payload = ev.BodyCreated(body_id=str(uuid.uuid4()), name=name, short_name=short_name, parent_name=parent_name, kind=kind)
 
     def decide(session: Session) -> ev.EventPayload:
         _name_free(session, payload.name)

@@ -34,7 +34,7 @@ class Floor:
 
 
 def _in_session(meeting: t.Meeting, what_vi: str, what_en: str) -> None:
-    require_state(meeting.id, MeetingState(meeting.state), _SPEAKING, what_vi, what_en)
+    require_state(meeting.id, MeetingState(meeting.state), _SPEAKING, what_vi, what_en, title=meeting.title)
 
 
 def _participant(session: Session, meeting: t.Meeting, member_id: str) -> None:

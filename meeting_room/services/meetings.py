@@ -92,7 +92,7 @@ def update_meeting(store: Store, actor: Actor, payload: ev.MeetingUpdated) -> No
     def decide(session: Session) -> list[ev.EventPayload]:
         meeting = get_meeting(session, payload.meeting_id)
         require_staff(session, actor, meeting, action_vi="sửa thông tin cuộc họp", action_en="edit the meeting")
-        require_state(meeting.id, S(meeting.state), _EDITABLE_DETAILS, "sửa thông tin cuộc họp", "edit the meeting")
+        require_state(meeting.id, S(meeting.state), _EDITABLE_DETAILS, "sửa thông tin cuộc họp", "edit the meeting", title=meeting.title)
         if payload.room_id is not None:
             fetch(session, t.Room, payload.room_id)
         chair = payload.chair_id if "chair_id" in payload.model_fields_set else meeting.chair_id
@@ -127,7 +127,7 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
             action_en=f"move the meeting to {target}",
         )
         current = S(meeting.state)
-        check_transition(meeting_id, current, target)
+        check_transition(meeting_id, current, target, title=meeting.title)
         if target in (S.CLOSED, S.CANCELLED):
             open_polls = session.scalars(
                 select(t.Poll.title).where(t.Poll.meeting_id == meeting_id, t.Poll.state == PollState.OPEN.value)
@@ -156,7 +156,12 @@ def add_participant(store: Store, actor: Actor, meeting_id: str, member_id: str,
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="mời người dự họp", action_en="invite participants")
         require_state(
-            meeting.id, S(meeting.state), _EDITABLE_DETAILS | {S.IN_SESSION, S.ADJOURNED}, "mời thêm người dự họp", "invite participants"
+            meeting.id,
+            S(meeting.state),
+            _EDITABLE_DETAILS | {S.IN_SESSION, S.ADJOURNED},
+            "mời thêm người dự họp",
+            "invite participants",
+            title=meeting.title,
         )
         fetch(session, t.Member, member_id)
         return ev.ParticipantAdded(meeting_id=meeting_id, member_id=member_id, role=role)
@@ -168,7 +173,7 @@ def remove_participant(store: Store, actor: Actor, meeting_id: str, member_id: s
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="bỏ người dự họp", action_en="remove participants")
-        require_state(meeting.id, S(meeting.state), _EDITABLE_DETAILS, "bỏ người dự họp", "remove participants")
+        require_state(meeting.id, S(meeting.state), _EDITABLE_DETAILS, "bỏ người dự họp", "remove participants", title=meeting.title)
         if member_id in (meeting.chair_id, meeting.secretary_id):
             raise InvalidInputError(
                 "Không thể bỏ chủ tọa hoặc thư ký; hãy chỉ định người khác trước",

@@ -251,7 +251,14 @@ def save_version(store: Store, actor: Actor, meeting_id: str, edit: MinutesEdit,
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         _require_editor(session, actor, meeting)
-        require_state(meeting.id, MeetingState(meeting.state), EDITING, "soạn biên bản (cuộc họp phải đã bế mạc)", "edit the minutes")
+        require_state(
+            meeting.id,
+            MeetingState(meeting.state),
+            EDITING,
+            "soạn biên bản (cuộc họp phải đã bế mạc)",
+            "edit the minutes",
+            title=meeting.title,
+        )
         _check_unsigned(session, meeting_id)
         return _next_version(session, meeting, edit, base_version=base_version, generated=False)
 
@@ -377,7 +384,14 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
-        require_state(meeting.id, MeetingState(meeting.state), EDITING, "ký biên bản (cuộc họp phải đã bế mạc)", "sign the minutes")
+        require_state(
+            meeting.id,
+            MeetingState(meeting.state),
+            EDITING,
+            "ký biên bản (cuộc họp phải đã bế mạc)",
+            "sign the minutes",
+            title=meeting.title,
+        )
         role = _signing_role(session, actor, meeting)
         certificate = session.get(t.SignerCertificate, actor.member_id)
         if certificate is None:
@@ -412,7 +426,7 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
 
     def decide(session: Session) -> list[ev.EventPayload]:
         meeting = get_meeting(session, meeting_id)
-        require_state(meeting.id, MeetingState(meeting.state), EDITING, "ký biên bản", "sign the minutes")
+        require_state(meeting.id, MeetingState(meeting.state), EDITING, "ký biên bản", "sign the minutes", title=meeting.title)
         if _signing_role(session, actor, meeting) != role:
             raise ConflictError("Biên bản vừa được ký bởi người khác; hãy tải lại", "The minutes were just signed by someone else; reload")
         newest = latest_version(session, meeting_id)
@@ -432,7 +446,7 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
             )
         ]
         if role == "chair":
-            check_transition(meeting.id, MeetingState(meeting.state), MeetingState.MINUTES_SIGNED)
+            check_transition(meeting.id, MeetingState(meeting.state), MeetingState.MINUTES_SIGNED, title=meeting.title)
             out.append(
                 ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.MINUTES_SIGNED)
             )

@@ -174,7 +174,7 @@ def create_poll(store: Store, actor: Actor, meeting_id: str, spec: PollSpec, pol
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="tạo phiên biểu quyết", action_en="create polls")
-        require_state(meeting.id, MeetingState(meeting.state), EDITABLE, "tạo phiên biểu quyết", "create a poll")
+        require_state(meeting.id, MeetingState(meeting.state), EDITABLE, "tạo phiên biểu quyết", "create a poll", title=meeting.title)
         if spec.agenda_item_id is not None:
             item = session.get(t.AgendaItem, spec.agenda_item_id)
             if item is None or item.meeting_id != meeting_id:

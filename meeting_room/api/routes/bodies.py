@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from meeting_room import events as ev
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
+from meeting_room.roles import BodyKind
 from meeting_room.services import bodies
 from meeting_room.services.lookup import fetch
 from meeting_room.text import Name, ShortText
@@ -24,6 +25,7 @@ class BodyIn(BaseModel):
     name: Name
     short_name: ShortText
     parent_name: Name | None = None
+    kind: BodyKind = BodyKind.OTHER
 
 
 class BodyPatch(BaseModel):
@@ -31,6 +33,7 @@ class BodyPatch(BaseModel):
     name: Name | None = None
     short_name: ShortText | None = None
     parent_name: Name | None = None
+    kind: BodyKind | None = None
 
 
 class BodyOut(Out):
@@ -38,6 +41,7 @@ class BodyOut(Out):
     name: str
     short_name: str
     parent_name: str | None
+    kind: BodyKind = Field(description="council (HĐND), committee (UBND) or other: names its members and sets the default voting rule")
     created_at: datetime
 
 
@@ -64,6 +68,6 @@ def get_body(body_id: str, store: StoreDep, actor: ActorDep) -> BodyOut:
 
 @router.patch("/{body_id}")
 def update_body(body_id: str, body: BodyPatch, store: StoreDep, actor: ActorDep) -> BodyOut:
-    """Change a body's names (admin)."""
+    """Change a body's names or kind (admin)."""
     bodies.update_body(store, actor, ev.BodyUpdated(body_id=body_id, **body.model_dump(exclude_unset=True)))
     return get_body(body_id, store, actor)

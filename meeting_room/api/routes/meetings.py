@@ -14,7 +14,7 @@ from meeting_room.access import Actor, MeetingPermissions, get_meeting, meeting_
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import TRANSITIONS, MeetingState
-from meeting_room.roles import MeetingRole
+from meeting_room.roles import BodyKind, MeetingRole
 from meeting_room.services import meetings
 from meeting_room.text import LongText, Title
 
@@ -83,10 +83,17 @@ class MeetingOut(BaseModel):
     devices: dict[str, dict[str, str | None]] = Field(
         default_factory=dict, description="Room devices that were lost or came back during the meeting: {kind, state, detail, since}"
     )
+    started_at: datetime | None = Field(None, description="When the session first began (the meeting as actually held)")
+    closed_at: datetime | None = Field(None, description="When the meeting was closed")
+    body_kind: BodyKind = Field(BodyKind.OTHER, description="The body's kind")
+    member_term: str = Field("thành viên", description="What the body's members are called: “đại biểu” (a council) or “thành viên”")
+    default_rule: str = Field("majority_present", description="The voting rule preset a new vote starts with (the body's setting)")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
     state = MeetingState(m.state)
+    body = session.get(t.Body, m.body_id)
+    kind = BodyKind(body.kind) if body is not None else BodyKind.OTHER
     return MeetingOut(
         id=m.id,
         body_id=m.body_id,
@@ -106,6 +113,11 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         created_at=m.created_at,
         current_item_id=m.current_item_id,
         devices=m.devices or {},
+        started_at=m.started_at,
+        closed_at=m.closed_at,
+        body_kind=kind,
+        member_term=kind.member_term,
+        default_rule=kind.default_rule,
     )
 
 

@@ -2,7 +2,7 @@
 // file or the browser's camera), a voice reading (from a file or the microphone) and the signing
 // certificate; rooms and their seats; the rooms' devices as this server sees them; certificates
 // (signing certificates and their expiry, the server's HTTPS).
-import { act, api, fill, fmtDateTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
 let bodies = [];
@@ -31,7 +31,7 @@ function newMemberForm() {
     const f = new FormData(form);
     const body = { full_name: f.get("full_name"), roles: f.getAll("roles") };
     for (const k of ["title", "body_id", "username", "password"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
-    act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}`, "ok"); await renderMembers(m.id); });
+    act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}.`, "ok"); await renderMembers(m.id); });
   });
   fill($("#new-member"), h("h2", {}, "Thêm thành viên ", h("span", { class: "en" }, "New member")), form);
 }
@@ -87,12 +87,12 @@ async function showMember(m) {
     if (!photos.length) return toast("Chưa có ảnh nào: chọn tệp hoặc chụp bằng máy ảnh.", "error", "No photo yet.");
     const data = new FormData();
     for (const p of photos) data.append("photo", p);
-    act(sendPhotos, async () => { const r = await api("POST", `/api/members/${m.id}/faces`, data); toast(`Đã đăng ký ${r.length} ảnh khuôn mặt`, "ok"); await showMember(m); });
+    act(sendPhotos, async () => { const r = await api("POST", `/api/members/${m.id}/faces`, data); toast(`Đã đăng ký ${r.length} ảnh khuôn mặt.`, "ok"); await showMember(m); });
   });
   const uploadVoice = (file) => {
     const data = new FormData();
     data.append("audio", file);
-    act(null, async () => { const r = await api("POST", `/api/members/${m.id}/voice`, data); toast(`Đã đăng ký giọng nói (${r.speech_s.toFixed(0)} giây lời nói)`, "ok"); await showMember(m); });
+    act(null, async () => { const r = await api("POST", `/api/members/${m.id}/voice`, data); toast(`Đã đăng ký giọng nói (${r.speech_s.toFixed(0)} giây lời nói).`, "ok"); await showMember(m); });
   };
   const voiceFile = h("input", { type: "file", accept: "audio/*,video/*", id: "voice-file" });
   voiceFile.addEventListener("change", () => { if (voiceFile.files[0]) uploadVoice(voiceFile.files[0]); voiceFile.value = ""; });
@@ -106,7 +106,7 @@ async function showMember(m) {
     ev.preventDefault();
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/members/${m.id}/certificate`, new FormData(cert));
-      toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}`, "ok");
+      toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}.`, "ok");
       cert.reset();
       await renderCertificates();
       await showMember(m);
@@ -187,7 +187,7 @@ async function renderDevices() {
   const again = h("button", { type: "button", id: "devices-refresh", onclick: (ev) => act(ev.currentTarget, renderDevices) }, "↻ Kiểm tra lại");
   const open = $("#machine-devices")?.open;
   fill($("#devices"), h("div", { class: "row" }, h("h2", { class: "grow" }, "Thiết bị phòng họp ", h("span", { class: "en" }, "Room devices")), again),
-    h("p", { class: "muted" }, `Trạng thái lúc ${new Date().toLocaleTimeString("vi-VN")}. Khi đang họp, thiết bị mất kết nối được báo ngay trên bàn điều hành của chủ tọa.`),
+    h("p", { class: "muted" }, `Trạng thái lúc ${fmtTime(new Date())}. Khi đang họp, thiết bị mất kết nối được báo ngay trên bàn điều hành của chủ tọa.`),
     rooms.map((r, i) => roomDevices(r, states[i])), machineDevices(machine));
   if (open) $("#machine-devices").open = true;
 }

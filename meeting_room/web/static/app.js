@@ -67,11 +67,15 @@ export const $ = (sel, root = document) => root.querySelector(sel);
 // Two lines: Vietnamese, then the English in a quieter span.
 export const bi = (vi, en) => [vi, " ", h("span", { class: "en" }, en)];
 
+// A short note in the corner: gone after a few seconds, or at once with a tap; never more than three.
 export function toast(text, kind = "info", en = "") {
   const box = $("#toasts") || document.body.appendChild(h("div", { id: "toasts", role: "status", "aria-live": "polite" }));
-  const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : null }, text, en ? h("div", { class: "en" }, en) : null);
+  const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : null, onclick: () => t.remove() },
+    h("div", {}, text, en ? h("div", { class: "en" }, en) : null),
+    h("button", { type: "button", class: "dismiss", "aria-label": "Đóng thông báo" }, "×"));
   box.append(t);
-  setTimeout(() => t.remove(), kind === "error" ? 9000 : 4000);
+  while (box.children.length > 3) box.firstChild.remove();
+  setTimeout(() => t.remove(), kind === "error" ? 6000 : 3000);
 }
 
 export function showError(err) {
@@ -96,13 +100,42 @@ export async function act(button, fn) {
   }
 }
 
+// Dates as read in Vietnam, the same on every page: dd/mm/yyyy, times hh:mm (24 h).
 const TZ = "Asia/Ho_Chi_Minh";
-export const fmtTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit" });
-export const fmtDateTime = (iso) => new Date(iso).toLocaleString("vi-VN", { timeZone: TZ, dateStyle: "short", timeStyle: "short" });
+export const fmtTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false });
+export const fmtDate = (iso) => {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric" })
+    .formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}/${parts.year}`;
+};
+export const fmtDateTime = (iso) => `${fmtDate(iso)} ${fmtTime(iso)}`;
+// A calendar date from the server ("2026-12-01"), without a time zone to shift it.
+export const fmtDay = (ymd) => ymd.split("-").reverse().join("/");
 export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
 
 export async function whoAmI() {
   try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
+}
+
+// The reader's text size (the header's "Aa" button), kept on this device.
+const SIZES = [["", "vừa"], ["large", "lớn"], ["xlarge", "rất lớn"]];
+function textSize() { try { return localStorage.getItem("textSize") || ""; } catch { return ""; } }
+function applyTextSize(size) {
+  if (size) document.documentElement.dataset.text = size; else delete document.documentElement.dataset.text;
+}
+applyTextSize(textSize());
+function textSizeButton() {
+  const label = () => `Cỡ chữ: ${SIZES.find(([k]) => k === textSize())?.[1] || "vừa"}. Chạm để đổi.`;
+  const button = h("button", { type: "button", id: "text-size", "aria-label": label(), title: label() }, "Aa");
+  button.addEventListener("click", () => {
+    const i = SIZES.findIndex(([k]) => k === textSize());
+    const next = SIZES[(i + 1) % SIZES.length][0];
+    try { localStorage.setItem("textSize", next); } catch { /* private mode: for this page only */ }
+    applyTextSize(next);
+    button.setAttribute("aria-label", label());
+    button.title = label();
+  });
+  return button;
 }
 
 // The page header: title, navigation by what the server says one may do, who is logged in, log out, connection state.
@@ -116,6 +149,7 @@ export function header(me, title, current) {
     h("nav", { class: "tabs", "aria-label": "Trang" }, links.map(([href, label, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, label))),
     h("span", { id: "connection", role: "status", hidden: true }),
     h("span", { class: "who" }, me.full_name),
+    textSizeButton(),
     logout);
   document.body.prepend(bar);
   if (!$("#toasts")) document.body.append(h("div", { id: "toasts", "aria-live": "polite" }));

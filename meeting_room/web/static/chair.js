@@ -1,8 +1,8 @@
 // The chair's console (10-inch tablet, landscape): meeting state, agenda, votes with a live tally,
 // attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
 // tap confirms the ones that cannot be undone).
-import { act, api, fill, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
-import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, meetingTitle, resultBlock } from "/static/meeting.js";
+import { act, api, fill, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 import { watchSystem } from "/static/system.js";
 
@@ -22,7 +22,9 @@ function confirmTap(button, armedLabel, fn) {
 }
 
 let presets = [];
+let defaultRule = "majority_present"; // the body's setting, from the meeting
 let live;
+const receipts = new Map(); // poll id -> the receipt of the chair's own secret ballot, shown until the page closes
 // Buttons that take two taps, kept across redraws by what they do: a ballot, a call or an event
 // arriving between the taps redraws their panel, and a new button would have forgotten the first tap.
 const kept = new Map();
@@ -31,6 +33,11 @@ const keep = (key, make) => { if (!kept.has(key)) kept.set(key, make()); return 
 function renderState() {
   const m = live.meeting;
   fill($("#title"), meetingTitle(live));
+  // An ended meeting is a record: every control is off at once, and the record is one tap away.
+  $("#console").disabled = live.ended;
+  $("#ended").hidden = !live.ended;
+  if (live.ended) fill($("#ended"), h("span", { class: "grow" }, `Cuộc họp ${m.state === "cancelled" ? "đã hủy" : "đã kết thúc"}: bàn điều hành chỉ còn để xem.`),
+    h("a", { class: "button primary", id: "to-record", href: `/clerk/${meetingId}` }, icon("document"), " Hồ sơ cuộc họp (biên bản, bản ghi)"));
   const next = (m?.next_states || []).filter((s) => STATE_ACTION[s]);
   fill($("#state-actions"), next.map((s) => {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];
@@ -49,7 +56,7 @@ function renderState() {
 function renderDevices() {
   const lost = Object.entries(live.meeting?.devices || {}).filter(([, d]) => d.state === "lost");
   fill($("#devices"), lost.map(([name, d]) => h("p", { class: "device-lost" },
-    icon("warning"), ` ${d.kind === "camera" ? "Camera" : "Micrô"} “${name}” mất kết nối từ ${new Date(d.since).toLocaleTimeString("vi-VN")}; hệ thống đang kết nối lại. `,
+    icon("warning"), ` ${d.kind === "camera" ? "Camera" : "Micrô"} “${name}” mất kết nối từ ${fmtTime(d.since)}; hệ thống đang kết nối lại. `,
     h("span", { class: "en" }, `${d.kind === "camera" ? "Camera" : "Microphone"} “${name}” lost; reconnecting.`))));
 }
 
@@ -57,14 +64,15 @@ function renderFloor() {
   const f = live.floor || { speaker: null, queue: [] };
   const give = (id) => (ev) => act(ev.currentTarget, () => api("PUT", `/api/meetings/${meetingId}/floor/speaker`, { member_id: id }).then((r) => { live.floor = r; renderFloor(); }));
   const decline = (id) => (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/requests/${id}`).then((r) => { live.floor = r; renderFloor(); }));
+  const off = !live.inSession; // the floor is given only while the session sits
   fill($("#floor"), h("h2", {}, "Đăng ký phát biểu ", h("span", { class: "en" }, "Speaker queue")),
     f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu: ", h("b", {}, f.speaker.full_name)),
       h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt"))
       : h("p", { class: "muted" }, "Không có ai đang phát biểu."),
     f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "row" },
       h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
-      h("button", { type: "button", class: "primary", onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` }, "Mời phát biểu"),
-      h("button", { type: "button", onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` }, "Bỏ lượt"))))
+      h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` }, "Mời phát biểu"),
+      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` }, "Bỏ lượt"))))
       : h("p", { class: "muted" }, "Chưa có ai đăng ký."));
 }
 
@@ -85,18 +93,21 @@ function tallyBars(poll) {
 // The row is kept per poll: every ballot cast redraws the votes, and must not disarm the chair's tap.
 function chairBallot(p) {
   if (!p.you.eligible) return null;
-  if (p.you.voted) return h("p", { class: "badge ok" }, "Bạn đã biểu quyết");
-  if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, "Biểu quyết trên trang đại biểu");
+  if (p.you.voted) return receiptBlock(p.id, h("p", { class: "badge ok" }, "Bạn đã biểu quyết"));
+  if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, `Biểu quyết trên trang ${live.memberTerm}`);
   return keep(`ballot:${p.id}`, () => h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
-    onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => { toast(r.message, "ok", r.message_en); return live.load("polls"); })) }, o.label))));
+    onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => {
+      if (r.receipt) receipts.set(p.id, r.receipt);
+      toast(r.message, "ok", r.message_en);
+      return live.load("polls");
+    })) }, o.label))));
 }
 
-function countdown(poll) {
-  if (!poll.closes_at) return null;
-  const el = h("span", { class: "badge", "data-countdown": poll.closes_at });
-  const tick = () => { const s = Math.max(0, Math.round((new Date(poll.closes_at) - Date.now()) / 1000)); el.textContent = `Còn ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`; if (s > 0 && el.isConnected !== false) setTimeout(tick, 1000); };
-  tick();
-  return el;
+// The receipt of the chair's own secret ballot, as the member pages show theirs: large, to be noted down.
+function receiptBlock(pollId, ...before) {
+  const code = receipts.get(pollId);
+  return h("div", { class: "chair-voted" }, before, code ? [h("span", { class: "receipt-code-label" }, "Mã biên nhận của bạn (ghi lại để tự kiểm tra phiếu):"),
+    h("code", { class: "receipt-code", id: `receipt-code-${pollId}` }, code)] : null);
 }
 
 // A secret ballot box whose key the server lost (a restart): the chair and the secretary each give
@@ -122,23 +133,42 @@ function renderPolls() {
   const closed = polls.filter((p) => p.state === "closed");
   const published = polls.filter((p) => p.state === "published");
   const post = (p, verb, body = {}) => (ev) => act(ev.currentTarget, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/${verb}`, body).then(() => live.load("polls")));
-  $("#quick-poll").hidden = open.length + closed.length > 0; // one vote at a time: finish (publish) the last one first
+  // One vote at a time, and only in session: finish (publish) the last one before the next opens.
+  const busy = open.length + closed.length > 0;
+  $("#quick-poll").hidden = busy || !live.inSession || !$("#quick-motion");
+  const createOpen = $("#create-open");
+  if (createOpen) {
+    createOpen.disabled = busy || !live.inSession;
+    fill($("#create-open-note"), busy ? "Đang có biểu quyết chưa công bố: kết thúc và công bố trước khi mở biểu quyết mới."
+      : !live.inSession ? "Biểu quyết chỉ mở được khi phiên họp đang diễn ra; bây giờ chỉ tạo trước được." : "");
+  }
   fill($("#poll-list"),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
+      // the control of the moment first: the tally and the chair's own ballot follow it
+      h("button", { type: "button", class: "primary big", id: "close-poll", onclick: post(p, "close") }, "Kết thúc biểu quyết"),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
       ballotBoxLock(p, post),
-      chairBallot(p),
-      h("button", { type: "button", class: "primary big", id: "close-poll", onclick: post(p, "close") }, "Kết thúc biểu quyết"))),
-    closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result),
-      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"))),
+      chairBallot(p))),
+    closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title),
+      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"), resultBlock(p.result))),
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title),
-      h("button", { type: "button", class: "primary", onclick: post(p, "open", {}) }, "Mở biểu quyết"),
-      h("button", { type: "button", class: "danger", onclick: post(p, "cancel", {}) }, "Hủy"))),
+      h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, "Mở biểu quyết"),
+      cancelButton(p))),
     published.length ? h("details", { id: "published-polls", open: publishedOpen ?? (!open.length && !closed.length) },
       h("summary", { onclick: (ev) => { publishedOpen = !ev.currentTarget.parentElement.open; } }, `Đã công bố (${published.length})`),
       published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null);
+}
+
+// Cancelling a prepared vote cannot be undone: two taps, like the other destructive actions.
+function cancelButton(p) {
+  return keep(`cancel:${p.id}`, () => {
+    const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, "Hủy");
+    button.addEventListener("click", () => confirmTap(button, "Chạm lần nữa để hủy",
+      () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/cancel`, {}).then(() => { toast("Đã hủy biểu quyết.", "ok"); return live.load("polls"); })));
+    return button;
+  });
 }
 
 function newPollForm() {
@@ -150,7 +180,7 @@ function newPollForm() {
   const options = h("textarea", { name: "options", id: "poll-options", rows: 3, placeholder: "Mỗi dòng một phương án" });
   const optionsRow = h("div", { hidden: true }, h("label", { for: "poll-options" }, "Các phương án ", h("span", { class: "en" }, "one per line")), options);
   kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; });
-  const rule = h("select", { name: "rule", id: "poll-rule" }, presets.map((p) => h("option", { value: p.preset }, p.label)));
+  const rule = h("select", { name: "rule", id: "poll-rule" }, presets.map((p) => h("option", { value: p.preset, selected: p.preset === defaultRule }, p.label)));
   const form = h("form", { id: "new-poll" },
     h("label", { for: "poll-title" }, "Nội dung biểu quyết ", h("span", { class: "en" }, "Title")),
     h("input", { id: "poll-title", name: "title", required: true, maxlength: 500 }),
@@ -159,7 +189,8 @@ function newPollForm() {
     h("div", { class: "row" },
       h("label", { class: "row" }, h("input", { type: "checkbox", name: "secret", style: "width:28px" }), "Bỏ phiếu kín"),
       h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
-    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, "Tạo và mở biểu quyết"), h("button", { type: "submit", value: "create" }, "Chỉ tạo")));
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, "Tạo và mở biểu quyết"), h("button", { type: "submit", value: "create", id: "create-only" }, "Chỉ tạo")),
+    h("p", { class: "muted", id: "create-open-note", role: "status" }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), button = ev.submitter;
@@ -168,10 +199,17 @@ function newPollForm() {
     const minutes = Number(f.get("minutes") || 0);
     act(button, async () => {
       const poll = await api("POST", `/api/meetings/${meetingId}/polls`, body);
-      if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
+      // The poll exists from here on: whatever the opening says, the form is done (a second tap
+      // would make a duplicate), and the list shows the poll with its own "Mở biểu quyết".
       form.reset();
-      toast(button?.value === "create" ? "Đã tạo biểu quyết" : "Đã mở biểu quyết", "ok");
-      await live.load("polls");
+      rule.value = defaultRule;
+      optionsRow.hidden = true;
+      try {
+        if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
+        toast(button?.value === "create" ? "Đã tạo biểu quyết." : "Đã mở biểu quyết.", "ok");
+      } catch (err) {
+        toast(`Đã tạo biểu quyết “${poll.title}” nhưng chưa mở được: ${err.message} Mở nó trong danh sách khi có thể.`, "error", err.messageEn);
+      } finally { await live.load("polls"); }
     });
   });
   return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết khác"), form);
@@ -179,26 +217,35 @@ function newPollForm() {
 
 // No keyboard needed for the common case: a motion to adopt the item under discussion, under a
 // rule picked by tap. Redrawn only when the item changes, so a half-made choice is never lost.
-let quickRule = "majority_present";
+let quickRule = null;
 let quickFor;
+// The opening and closing of a sitting are ceremonies, not motions: no one-tap vote on them.
+const CEREMONY = /^(khai mạc|bế mạc)/i;
+// "Thông qua: …" once: an item that already reads "Thông qua …" is its own motion.
+const motionTitle = (title) => (/^thông qua\b/i.test(title.normalize("NFC")) ? title : `Thông qua: ${title}`);
 function renderQuickMotion() {
-  const item = (live.agenda || []).find((i) => i.id === live.meeting?.current_item_id);
-  if (item?.id === quickFor && item?.title === $("#quick-motion")?.dataset.title) return;
+  const all = (live.agenda || []).find((i) => i.id === live.meeting?.current_item_id);
+  const item = all && !CEREMONY.test(all.title.normalize("NFC").trim()) ? all : null;
+  if (item && item.id === quickFor && item.title === $("#quick-motion")?.dataset.title) return renderPolls();
   quickFor = item?.id;
-  if (!item) return fill($("#quick-poll"));
+  if (!item) { fill($("#quick-poll")); return renderPolls(); }
+  quickRule = quickRule || defaultRule;
   const rule = h("select", { "aria-label": "Quy tắc cho biểu quyết nhanh", id: "quick-rule", onchange: (ev) => { quickRule = ev.currentTarget.value; } },
     presets.map((p) => h("option", { value: p.preset, selected: p.preset === quickRule }, p.label)));
   const start = h("button", { type: "button", class: "primary big", id: "quick-motion", dataset: { title: item.title }, onclick: (ev) => act(ev.currentTarget, async () => {
-    const poll = await api("POST", `/api/meetings/${meetingId}/polls`, { title: `Thông qua: ${item.title}`, kind: "motion", rule: { preset: quickRule }, agenda_item_id: item.id });
-    await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, {});
-    toast("Đã mở biểu quyết", "ok");
-    await live.load("polls");
+    $("#quick-poll").hidden = true; // no second tap while this one opens
+    try {
+      const poll = await api("POST", `/api/meetings/${meetingId}/polls`, { title: motionTitle(item.title), kind: "motion", rule: { preset: quickRule }, agenda_item_id: item.id });
+      await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, {});
+      toast("Đã mở biểu quyết.", "ok");
+    } finally { await live.load("polls"); }
   }) }, `Biểu quyết thông qua mục “${item.title}”`);
   fill($("#quick-poll"), rule, start);
+  renderPolls();
 }
 
 function render(what) {
-  if (what === "meeting") { renderState(); renderDevices(); agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
+  if (what === "meeting") { renderState(); renderDevices(); agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); renderFloor(); attendancePanel(live, $("#attendance")); }
   if (what === "agenda") { agendaPanel(live, $("#agenda"), { onTake }); renderQuickMotion(); }
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();
@@ -214,6 +261,11 @@ function onTake(item, button) {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
+  // The console is for those who run the meeting: anyone else is sent to their own page of it.
+  let meeting;
+  try { meeting = await api("GET", `/api/meetings/${meetingId}`); } catch (err) { header(me, "Bàn điều hành của chủ tọa", "meetings"); return showError(err); }
+  if (!meeting.can.run_meeting) { location.replace(`/member/${meetingId}`); return; }
+  defaultRule = meeting.default_rule || defaultRule;
   header(me, "Bàn điều hành của chủ tọa", "meetings");
   watchSystem($("#system"));
   try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
@@ -222,7 +274,6 @@ function onTake(item, button) {
   live = new LiveMeeting(meetingId, me, render, ["calls", "invitations"]);
   window.live = live; // a handle for diagnostics in the browser console
   await live.start();
-  if (!live.staff) toast("Trang này dành cho chủ tọa và thư ký; bạn chỉ xem được.", "error", "This console is for the chair and secretary; you can only look.");
   render("captions");
   render("polls");
 })();

@@ -1,6 +1,6 @@
 // The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
 // its meeting's record at the moment it was said.
-import { act, api, fill, fmtDateTime, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { act, api, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
 
 function hitLink(hit) {
   if (hit.link.includes("/recordings/")) return `/clerk/${hit.meeting_id}?play=${encodeURIComponent(hit.link)}`;
@@ -22,7 +22,7 @@ async function search(form, button) {
     const r = await api("GET", `/api/search?${params}`);
     fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
     fill($("#hits"), r.hits.map((hit) => h("li", { class: "hit" },
-      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${hit.meeting_date.split("-").reverse().join("/")}`), // dd/mm/yyyy as read in Vietnam
+      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
       h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
         hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
       h("div", {}, snippet(hit.snippet_html)))));

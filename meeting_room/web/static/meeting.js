@@ -3,6 +3,11 @@
 // per burst; captions come straight from the events.
 import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError } from "/static/app.js";
 
+// A meeting's states as its pages treat them: people meet while it runs, speak and vote only in
+// session; once ended, every page is a record of it.
+const RUNNING = new Set(["open", "in_session", "adjourned"]);
+const ENDED = new Set(["closed", "minutes_signed", "archived", "cancelled"]);
+
 const STATUS_VI = { present_in_room: "Có mặt tại phòng", present_online: "Trực tuyến", absent_excused: "Vắng có lý do", absent_unexcused: "Vắng không lý do", left: "Đã rời", };
 
 export class LiveMeeting {
@@ -50,6 +55,11 @@ export class LiveMeeting {
   // What the viewer may do here, as the server computed it (never re-derived from roles on the page).
   get can() { return this.meeting?.can || {}; }
   get staff() { return !!this.can.run_meeting; }
+  get running() { return RUNNING.has(this.meeting?.state); }
+  get inSession() { return this.meeting?.state === "in_session"; }
+  get ended() { return ENDED.has(this.meeting?.state); }
+  // One term per thing: “đại biểu” in a People's Council, “thành viên” elsewhere (the body's setting).
+  get memberTerm() { return this.meeting?.member_term || "thành viên"; }
 
   onMessage(msg) {
     if (msg.kind === "ready") {
@@ -97,12 +107,14 @@ export function agendaPanel(live, el, { onTake } = {}) {
   const current = live.meeting?.current_item_id;
   // the chair's most frequent move, one large target: the item after the current one (or the first)
   const next = items[current ? items.findIndex((i) => i.id === current) + 1 : 0];
+  const discussed = live.inSession; // "under discussion" only while the session sits
+  if (!live.running) onTake = null; // items are taken only while the meeting runs
   fill(el, h("h2", {}, "Chương trình họp ", h("span", { class: "en" }, "Agenda")),
     onTake && next ? h("button", { type: "button", class: "primary", id: "next-item", onclick: (ev) => onTake(next, ev.currentTarget) }, `Mục tiếp theo ▶ ${next.position}. ${next.title}`) : null,
     items.length ? h("ol", { class: "plain agenda" }, items.map((item) => h("li", { class: item.id === current ? "current" : null, "aria-current": item.id === current ? "step" : null },
       h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
         onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,
-        item.id === current ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
+        item.id === current && discussed ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
       item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener" }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
       : h("p", { class: "muted" }, "Chưa có chương trình."));
 }
@@ -116,23 +128,26 @@ export function attendancePanel(live, el) {
   });
   if (!a) return;
   const s = a.summary;
-  const listOpen = el.querySelector("details")?.open; // a re-render keeps the list as the person left it
+  // open on the console (those who mark it) until the person folds it; a re-render keeps it as they left it
+  const listOpen = el.dataset.folded ? el.querySelector("details")?.open : live.staff;
+  const marks = live.staff && live.running;
   const expected = Math.max(1, s.expected);
   const quorum = Math.ceil((2 * s.expected) / 3);
   const ok = s.present >= quorum;
   fill(el, h("h2", {}, "Điểm danh ", h("span", { class: "en" }, "Attendance")),
-    h("div", { class: "stat", "aria-label": "Tình hình tham dự" },
+    h("div", { class: "stat compact four", "aria-label": "Tình hình tham dự" },
       h("div", {}, h("b", { id: "present-room" }, s.present_in_room), "Tại phòng họp"),
       h("div", {}, h("b", { id: "present-online" }, s.present_online), "Trực tuyến"),
-      h("div", {}, h("b", { id: "absent" }, s.absent_excused + s.absent_unexcused + s.not_recorded), "Vắng / chưa có")),
-    h("p", {}, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
-      ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3)`),
+      h("div", {}, h("b", { id: "absent" }, s.absent_excused + s.absent_unexcused), "Vắng"),
+      h("div", {}, h("b", { id: "not-recorded" }, s.not_recorded), "Chưa điểm danh")),
+    h("p", { class: "quorum" }, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
+      ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
-    h("details", { open: listOpen }, h("summary", {}, "Danh sách"),
-      h("ul", { class: "plain" }, a.records.map((r) => h("li", { class: "row", dataset: { member: r.member_id } },
+    h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
+      h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
-        live.staff && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
-        live.staff && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
+        marks && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
+        marks && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
 }
 
 export function captionsPanel(live, el) {
@@ -151,6 +166,19 @@ export function floorList(live) {
     h("p", { id: "speaker-now" }, f.speaker ? ["Đang phát biểu: ", h("b", {}, f.speaker.full_name)] : h("span", { class: "muted" }, "Không có ai đang phát biểu.")),
     f.queue.length ? h("ol", { id: "floor-queue" }, f.queue.map((w) => h("li", { dataset: { member: w.member_id } }, w.full_name))) : h("p", { class: "muted", id: "floor-queue" }, "Chưa có ai đăng ký phát biểu."),
   ];
+}
+
+// "Còn 1:48" until an open vote's deadline, ticking while it is on the page.
+export function countdown(poll, attrs = {}) {
+  if (!poll.closes_at) return null;
+  const el = h("span", { class: "badge", "data-countdown": poll.closes_at, ...attrs });
+  const tick = () => {
+    const s = Math.max(0, Math.round((new Date(poll.closes_at) - Date.now()) / 1000));
+    el.textContent = `Còn ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+    if (s > 0 && (el.isConnected || !el.dataset.started)) { el.dataset.started = "1"; setTimeout(tick, 1000); }
+  };
+  tick();
+  return el;
 }
 
 export function resultBlock(result) {

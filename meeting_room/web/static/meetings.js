@@ -40,7 +40,7 @@ async function tellerKey() {
     h("button", { type: "submit", class: "primary", id: "teller-save" }, key.has_key ? "Thay khóa mới" : "Tạo khóa kiểm phiếu"));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    if (pass.value !== again.value) return toast("Hai lần nhập mật khẩu không khớp", "error", "The two passphrases differ");
+    if (pass.value !== again.value) return toast("Hai lần nhập mật khẩu không khớp.", "error", "The two passphrases differ.");
     try {
       await api("PUT", "/api/tellers/me", { passphrase: pass.value, current_passphrase: key.has_key ? current.value : null });
       toast("Đã lưu khóa kiểm phiếu. Hãy nhớ mật khẩu: không ai khôi phục được.", "ok", "Teller key saved. Remember the passphrase: nobody can recover it.");

@@ -2,10 +2,12 @@
 // open vote, opinions, asking to speak, live captions and published results; the remote call.
 import { act, api, fill, h, header, icon, toast, whoAmI, $ } from "/static/app.js";
 import { RemoteCall } from "/static/call.js";
-import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
 
 const meetingId = location.pathname.split("/").pop();
 const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
+const choices = new Map(); // poll id -> the labels this page sent, shown until the result is published
+const seenOpen = new Set(); // open polls already shown: a new one scrolls into view
 // poll id -> its ballot form, built once: others' votes redraw the page, and a rebuilt form would lose
 // the choice, the text and the cursor (and break a Vietnamese input method's composition mid-word)
 const forms = new Map();
@@ -34,6 +36,7 @@ function newBallotForm(p) {
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
       if (r.receipt) receipts.set(p.id, r.receipt);
+      choices.set(p.id, p.options.filter((o) => body.options.includes(o.id)).map((o) => o.label));
       toast(r.message, "ok", r.message_en);
       await live.load("polls");
     });
@@ -65,23 +68,55 @@ function receiptPanel(p) {
   return h("details", { class: "receipt" }, h("summary", {}, "Kiểm tra phiếu của bạn bằng mã biên nhận"), form);
 }
 
+// What the voter sent and, for a secret vote, the receipt to keep: shown while the vote is open and
+// until its result is published (the page's memory only: a reload keeps "you voted", not the choice).
+function myBallot(p) {
+  const chose = choices.get(p.id), code = receipts.get(p.id);
+  return h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
+    chose?.length ? h("div", { class: "my-choice" }, `Bạn đã chọn: ${chose.join(", ")}.`) : null,
+    code ? [h("div", { class: "receipt-code-label" }, "Mã biên nhận (ghi lại để tự kiểm tra phiếu của mình):"), h("code", { class: "receipt-code" }, code)] : null);
+}
+
 function renderPolls() {
   const polls = live.polls || [];
   const open = polls.filter((p) => p.state === "open");
+  const closed = polls.filter((p) => p.state === "closed");
   const done = polls.filter((p) => p.state === "published").reverse();
+  const eligible = (p) => p.electorate?.eligible ?? "?";
   fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")),
-    open.length ? open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
-      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label)),
+    open.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "open" } },
+      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
       p.description ? h("p", {}, p.description) : null,
       h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${p.rule.description}`),
       !p.you.eligible ? h("p", { class: "badge bad" }, "Bạn không thuộc danh sách biểu quyết của phiên này.")
-        : p.you.voted ? h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
-          receipts.get(p.id) ? h("div", { class: "en" }, `Mã biên nhận (giữ lại để tự kiểm tra): ${receipts.get(p.id)}`) : null)
-          : ballotForm(p),
-      h("p", { class: "muted" }, `${p.ballots_cast}/${p.electorate?.eligible ?? "?"} đã biểu quyết`)))
-      : h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở."),
-    done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id } }, h("h4", {}, p.title), resultBlock(p.result),
+        : p.you.voted ? myBallot(p) : ballotForm(p),
+      h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
+    closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "closed" } },
+      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge" }, p.state_label)),
+      h("p", { class: "vote-state", id: "awaiting-result" }, "Đã kết thúc biểu quyết; chờ chủ tọa công bố kết quả.",
+        h("span", { class: "en" }, " Voting has ended; the result is not published yet.")),
+      p.you.voted ? myBallot(p) : p.you.eligible ? h("p", { class: "muted" }, "Bạn không biểu quyết trong phiên này.") : null,
+      h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
+    !open.length && !closed.length ? h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở.") : null,
+    done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id, state: "published" } }, h("h4", {}, p.title), resultBlock(p.result),
       p.you.voted ? receiptCheck(p) : null))) : null);
+  renderBanner(open);
+}
+
+// An open vote at the top of the page, whatever the screen: its title, the countdown and a way to the
+// ballot. A vote that opens while the page is read scrolls its ballot into view.
+function renderBanner(open) {
+  const banner = $("#vote-banner");
+  const p = open[0];
+  banner.hidden = !p;
+  if (!p) return fill(banner);
+  const go = () => document.querySelector(`#votes [data-poll="${p.id}"]`)?.scrollIntoView({ behavior: "smooth", block: "start" });
+  fill(banner, h("span", { class: "grow" }, "Đang biểu quyết: ", p.title), countdown(p, { id: "banner-countdown" }),
+    p.you.eligible && !p.you.voted ? h("button", { type: "button", class: "primary", id: "to-ballot", onclick: go }, "Đến phiếu biểu quyết") : h("span", {}, p.you.voted ? "Bạn đã biểu quyết." : ""));
+  if (!seenOpen.has(p.id)) {
+    seenOpen.add(p.id);
+    if (live.stream?.ready && p.you.eligible && !p.you.voted) go();
+  }
 }
 
 function renderFloor() {
@@ -90,6 +125,8 @@ function renderFloor() {
   const speaking = f.speaker?.member_id === live.me.id;
   const position = f.queue.findIndex((w) => w.member_id === live.me.id) + 1;
   const call = (method, path) => (ev) => act(ev.currentTarget, () => api(method, `/api/meetings/${meetingId}/floor${path}`).then((r) => { live.floor = r; renderFloor(); }));
+  if (live.ended) return fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
+    h("p", { class: "muted", id: "floor-ended" }, "Cuộc họp đã kết thúc."));
   fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
     speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu."), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu"))
       : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}).`), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký"))
@@ -98,7 +135,16 @@ function renderFloor() {
 }
 
 function render(what) {
-  if (what === "meeting") { fill($("#title"), meetingTitle(live)); agendaPanel(live, $("#agenda")); renderFloor(); }
+  if (what === "meeting") {
+    fill($("#title"), meetingTitle(live));
+    const h1 = $("header.bar h1");
+    if (h1) h1.textContent = `Trang ${live.memberTerm}`;
+    $("#call").hidden = live.ended; // nothing to join once the meeting has ended
+    if (live.ended && window.call?.wanted) window.call.leave();
+    agendaPanel(live, $("#agenda"));
+    renderFloor();
+    attendancePanel(live, $("#attendance"));
+  }
   if (what === "agenda") agendaPanel(live, $("#agenda"));
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();
@@ -109,7 +155,7 @@ function render(what) {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
-  header(me, "Trang đại biểu", "meetings");
+  header(me, "Trang họp", "meetings");
   window.call = new RemoteCall(meetingId, $("#call")); // joining from elsewhere (the room's own tablets need not)
   live = new LiveMeeting(meetingId, me, render);
   window.live = live; // a handle for diagnostics in the browser console

@@ -1,6 +1,6 @@
 // One meeting's record for the secretary, chair and clerks: downloads, the recording, the
 // transcript, the minutes (read, edit, save versions), the two signatures, verification.
-import { act, api, clock, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const meetingId = location.pathname.split("/").pop();
 const base = `/api/meetings/${meetingId}`;
@@ -69,7 +69,7 @@ function renderMinutes() {
     for (const [k, v] of f.entries()) if (k.startsWith("section:")) sections[k.slice(8)] = String(v);
     const body = { base_version: m.version, number: f.get("number"), place: f.get("place"), opening: f.get("opening"), closing: f.get("closing"),
       recipients: String(f.get("recipients")).split("\n").map((s) => s.trim()).filter(Boolean), sections };
-    act(ev.submitter, async () => { const r = await api("PUT", `${base}/minutes`, body); toast(`Đã lưu phiên bản ${r.version}`, "ok", `Saved version ${r.version}`); await loadMinutes(); });
+    act(ev.submitter, async () => { const r = await api("PUT", `${base}/minutes`, body); toast(`Đã lưu phiên bản ${r.version}.`, "ok", `Saved version ${r.version}.`); await loadMinutes(); });
   });
   fill($("#minutes"), h("div", { class: "row" }, h("h2", { class: "grow", id: "minutes-heading" }, m.version ? `Biên bản — phiên bản ${m.version}` : "Biên bản — bản nháp tự động"), m.versions.length ? versions : null),
     ro ? h("p", { class: "badge" }, m.signatures.length ? "Đã ký: không sửa được nữa" : "Chỉ xem") : null, form);
@@ -121,9 +121,17 @@ function uploadVerify() {
   return form;
 }
 
+// When the meeting was actually held (its session's start to its close), not only when it was planned.
+function held(m) {
+  if (!m.started_at) return `Dự kiến: ${fmtDateTime(m.starts_at)} (chưa họp).`;
+  if (!m.closed_at) return `Họp từ ${fmtDateTime(m.started_at)}.`;
+  const end = fmtDate(m.closed_at) === fmtDate(m.started_at) ? fmtTime(m.closed_at) : fmtDateTime(m.closed_at);
+  return `Đã họp: ${fmtDateTime(m.started_at)} – ${end}.`;
+}
+
 async function loadMeta() {
   meeting = await api("GET", base);
-  fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted" }, fmtDateTime(meeting.starts_at)));
+  fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted", id: "held" }, held(meeting)));
   const archive = await api("GET", `${base}/archive`).catch(() => null);
   renderFiles(archive);
 }

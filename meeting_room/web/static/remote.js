@@ -35,7 +35,7 @@ function linkBox() {
   const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
     try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
-    toast("Đã sao chép liên kết: gửi cho đại biểu qua thư điện tử hoặc tin nhắn công vụ.", "ok", "Link copied.");
+    toast(`Đã sao chép liên kết: gửi cho ${lastLink.full_name} qua thư điện tử hoặc tin nhắn công vụ.`, "ok", "Link copied.");
   } }, icon("copy"), " Sao chép");
   return h("div", { class: "invite-link", role: "status" },
     h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
@@ -70,7 +70,7 @@ function invitationList(live, confirmTap) {
       revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
         await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
         if (lastLink?.id === inv.id) lastLink = null;
-        toast(`Đã thu hồi liên kết của ${inv.full_name}`, "ok");
+        toast(`Đã thu hồi liên kết của ${inv.full_name}.`, "ok");
         await live.load("invitations");
       }));
       revokes.set(inv.id, revoke);

@@ -77,6 +77,7 @@ def test_illegal_transition_is_409_and_changes_nothing(client: TestClient, world
         err = r.json()["error"]
         assert err["code"] == "invalid_transition" and err["details"]["state"] == "scheduled"
         assert "Đã lên lịch" in err["message"]
+        assert "“Phiên họp thường kỳ tháng 11”" in err["message"] and world.meeting_id not in err["message"]  # named, not an id
     assert snapshot(world.store) == before
 
 
@@ -290,3 +291,25 @@ def test_huge_json_body_is_413_before_it_is_read(client: TestClient, world: Worl
     r = client.post(f"/api/meetings/{world.meeting_id}/agenda", content=chunks(), headers={**chair, "content-type": "application/json"})
     assert r.status_code == 413
     assert snapshot(world.store) == before
+
+
+def test_the_body_kind_names_members_and_sets_the_default_rule(client: TestClient, world: World) -> None:
+    from tests.meeting_room.api.test_auth import _admin_password
+
+    admin = login(client, "admin", _admin_password(world))
+    meeting = client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, "member1")).json()
+    assert (meeting["body_kind"], meeting["member_term"], meeting["default_rule"]) == ("council", "đại biểu", "hdnd_resolution")
+    assert meeting["started_at"] is None and meeting["closed_at"] is None
+    body = client.post("/api/bodies", json={"name": "Sở Tư pháp", "short_name": "STP"}, headers=admin).json()
+    assert body["kind"] == "other"
+    changed = client.patch(f"/api/bodies/{world.body_id}", json={"kind": "committee"}, headers=admin)
+    assert changed.status_code == 200 and changed.json()["kind"] == "committee"
+    meeting = client.get(f"/api/meetings/{world.meeting_id}", headers=admin).json()
+    assert (meeting["member_term"], meeting["default_rule"]) == ("thành viên", "ubnd_decision")
+    assert client.patch(f"/api/bodies/{world.body_id}", json={"kind": "parliament"}, headers=admin).status_code == 422
+
+    chair = login(client, "chair")
+    for to in ("open", "in_session", "closed"):
+        assert _go(client, world, chair, to).status_code == 200
+    held = client.get(f"/api/meetings/{world.meeting_id}", headers=chair).json()
+    assert held["started_at"] is not None and held["closed_at"] >= held["started_at"]

@@ -82,7 +82,7 @@ def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(brow
     member.get_by_label("Không tán thành", exact=True).check()
     member.get_by_role("button", name="Gửi phiếu").click()
     expect(member.locator("#voted")).to_contain_text("Mã biên nhận")
-    code = member.locator("#voted").inner_text().split(": ")[-1].strip()
+    code = member.locator("#voted .receipt-code").inner_text().strip()
     polls.cast_ballot(store, chair, pid, ["yes"])
     polls.close_poll(store, chair, pid)
     polls.publish_poll(store, chair, pid)
