@@ -47,10 +47,12 @@ class Quorum:
     present: int
     expected: int
     needed: int
+    reached: bool
 
-    @property
-    def reached(self) -> bool:
-        return self.expected > 0 and self.present >= self.needed
+    @classmethod
+    def of(cls, present: int, expected: int) -> Quorum:
+        needed = math.ceil(2 * expected / 3)
+        return cls(present, expected, needed, expected > 0 and present >= needed)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def view(session: Session, meeting_id: str) -> HallView:
         item=f"{item.position}. {item.title}" if item else None,
         speaker=speaker,
         waiting=len(turns.queue),
-        quorum=Quorum(counts.present, counts.expected, math.ceil(2 * counts.expected / 3)),
+        quorum=Quorum.of(counts.present, counts.expected),
         vote=_vote(session, meeting_id),
         captions=_captions(session, meeting_id),
     )

@@ -83,6 +83,7 @@ class MeetingOut(BaseModel):
     devices: dict[str, dict[str, str | None]] = Field(
         default_factory=dict, description="Room devices that were lost or came back during the meeting: {kind, state, detail, since}"
     )
+    speaking_limit_s: int | None = Field(None, description="How long a turn to speak may last (seconds) unless the item says otherwise")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
@@ -106,6 +107,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         created_at=m.created_at,
         current_item_id=m.current_item_id,
         devices=m.devices or {},
+        speaking_limit_s=m.speaking_limit_s,
     )
 
 
