@@ -12,8 +12,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from meeting_room import events as ev
 from meeting_room.live.live_sessions import SESSION_ENDED
-from meeting_room.services import meetings
+from meeting_room.services import meetings, transcripts
+from speech.transcript import Segment
 from tests.conftest import World, login, snapshot
 from tests.meeting_room.live.test_live_sessions import Closing
 
@@ -188,3 +190,25 @@ def test_all_present_in_one_tap_keeps_excused_absences_and_their_reasons(client:
     before = snapshot(world.store)
     assert client.post(_url(world, "/attendance/all-present"), headers=chair).status_code == 200
     assert snapshot(world.store) == before  # nothing left to mark: nothing written
+
+
+def test_the_hall_gets_live_captions_and_nothing_else_that_is_not_its_own(client: TestClient, world: World) -> None:
+    chair = _in_session(client, world)
+    _, display = _display(client, world, chair)
+    token = display["Authorization"].removeprefix("Bearer ")
+    pass_id = transcripts.new_pass(world.store, world.meeting_id, "live", "whisper-base")
+    spec = ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
+    transcripts.add_speakers(world.store, world.meeting_id, pass_id, [spec])
+    seen: list[dict[str, Any]] = []
+    with client.websocket_connect(_url(world, f"/hall/stream?token={token}")) as ws:
+        _hall_until(ws, lambda v: True, seen)
+        world.store.bus.publish_transient(world.meeting_id, {"kind": "calls", "calls": [{"member_id": world.ids["member2"]}]})
+        caption = {"kind": "caption", "final": False, "pass_id": pass_id, "stream": "ch1", "start": 1.0, "end": 2.0,
+                   "text": "Tôi đề nghị", "speaker": "Người member1"}  # fmt: skip
+        world.store.bus.publish_transient(world.meeting_id, caption)
+        partial = ws.receive_json()
+        assert partial == {"kind": "caption", "final": False, "text": "Tôi đề nghị", "speaker": "Người member1"}  # the calls were not
+        transcripts.add_segment(world.store, world.meeting_id, pass_id, Segment(1.0, 3.0, "Tôi đề nghị tăng chi cho giáo dục."), "ch1")
+        view = _hall_until(ws, lambda v: bool(v["captions"]), seen)
+    assert view["captions"] == [{"speaker": "Người member1", "text": "Tôi đề nghị tăng chi cho giáo dục."}]
+    assert world.ids["member2"] not in json.dumps(seen) and world.ids["member1"] not in json.dumps(seen)

@@ -5,12 +5,19 @@ cast, then the published result with bars), never scrolls sideways, and goes dar
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import httpx2 as httpx
+import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import PASSWORD
-from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
+from meeting_room.api import create_app
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import invitations, meetings
+from meeting_room.settings import Settings
+from tests.conftest import PASSWORD, World
+from tests.meeting_room.web.conftest import SHOTS, LiveServer, _free_port, shot
 
 HALL = {"width": 1920, "height": 1080}
 
@@ -113,3 +120,41 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     expect(hall.locator("#hall-gone")).to_contain_text("không còn hiển thị")
     shot(hall, "hall-revoked")
     context.close()
+
+
+def _serve(settings: Settings, world: World, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    app = create_app(settings, world.store)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
+        time.sleep(0.05)
+    return server, thread
+
+
+def test_the_hall_comes_back_by_itself_after_the_server_restarts(browser: Browser, settings: Settings, world: World) -> None:
+    port = _free_port()
+    server, thread = _serve(settings, world, port)
+    link = invitations.create_display(world.store, world.actor("secretary"), world.meeting_id, hours=2)
+    context = browser.new_context(viewport=HALL, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    hall = context.new_page()
+    errors: list[str] = []
+    hall.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        hall.goto(f"http://127.0.0.1:{port}/hall/{world.meeting_id}#{link.token}")
+        expect(hall.locator("#hall-state")).to_have_text("Đã lên lịch")
+        server.should_exit = True  # the server goes away (an update, a power cut) ...
+        thread.join(timeout=30)
+        expect(hall.locator("#hall-connection")).to_contain_text("đang kết nối lại")
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)  # ... the meeting moves on meanwhile
+        server, thread = _serve(settings, world, port)  # ... and comes back
+        expect(hall.locator("#hall-state")).to_have_text("Đã mở phòng họp", timeout=30_000)
+        expect(hall.locator("#hall-connection")).to_be_hidden()
+    finally:
+        context.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert not errors, errors
