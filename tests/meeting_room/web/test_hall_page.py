@@ -113,6 +113,15 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     _no_sideways_scroll(hall)
     shot(hall, "hall-vote-result")
 
+    # on paper: the chair console prints the result and the whole attendance list, without its controls
+    chair.emulate_media(media="print")
+    expect(chair.locator("header.bar")).to_be_hidden()
+    expect(chair.locator("#hall-links")).to_be_hidden()
+    expect(chair.locator("#attendance li", has_text="Người member2")).to_be_visible()  # the list, though folded on screen
+    expect(chair.locator("#votes")).to_contain_text("Thông qua")
+    chair.screenshot(path=str(SHOTS / "hall-print-chair.png"), full_page=True)
+    chair.emulate_media(media="screen")
+
     # the chair revokes the link: the screen goes dark within a second or so, and stays so
     revoke = chair.locator("#hall-link-list").get_by_role("button", name="Thu hồi")
     revoke.tap()
