@@ -10,7 +10,7 @@ import time
 
 import httpx2 as httpx
 import uvicorn
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from meeting_room.api import create_app
 from meeting_room.lifecycle import MeetingState
@@ -19,7 +19,7 @@ from meeting_room.settings import Settings
 from tests.conftest import PASSWORD, World
 from tests.meeting_room.web.conftest import SHOTS, LiveServer, _free_port, shot
 
-HALL = {"width": 1920, "height": 1080}
+HALL: ViewportSize = {"width": 1920, "height": 1080}
 
 
 def _no_sideways_scroll(page: Page) -> None:
