@@ -11,7 +11,8 @@ after every event that changes it (``changes_view``), so the screen never re-der
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +116,27 @@ class HallView:
     vote: Vote | None
     captions: list[CaptionLine] = field(default_factory=list)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # the screen's clock follows the server's
+
+
+class SharedViews:
+    """One read of a meeting's view per change of the meeting, shared by every screen and page that
+    follows it (a change reaches them all at once: each would otherwise read the same view again).
+    A view is kept with the meeting's last event id it was read at or after; ``now`` is fresh."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[int, HallView]] = {}
+
+    def view(self, session: Session, meeting_id: str) -> HallView:
+        seq = get_meeting(session, meeting_id).last_seq
+        with self._lock:
+            kept = self._last.get(meeting_id)
+        if kept is not None and kept[0] == seq:
+            return replace(kept[1], now=datetime.now(UTC))
+        fresh = view(session, meeting_id)  # read after ``seq``: never older than what it is kept as
+        with self._lock:
+            self._last[meeting_id] = (seq, fresh)
+        return fresh
 
 
 def changes_view(event_type: str) -> bool:

@@ -40,6 +40,7 @@ router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["hall"])
 _CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 _TRY_AGAIN_LATER = 1013
 _VIEW = TypeAdapter(hall.HallView)
+_VIEWS = hall.SharedViews()  # this process's screens and pages share one read per change
 
 
 class DisplayIn(BaseModel):
@@ -92,7 +93,7 @@ async def revoke_display(meeting_id: str, invitation_id: str, store: StoreDep, a
 
 def _view(store: Store, meeting_id: str) -> dict[str, Any]:
     with store.read() as session:
-        return _VIEW.dump_python(hall.view(session, meeting_id), mode="json")  # type: ignore[no-any-return]  # a dataclass dumps to a dict
+        return _VIEW.dump_python(_VIEWS.view(session, meeting_id), mode="json")  # type: ignore[no-any-return]  # a dataclass dumps to a dict
 
 
 def _check(store: Store, actor: Actor, meeting_id: str) -> None:

@@ -2,7 +2,7 @@
 // the meeting: the hall display's link (create, copy, open, revoke), how long a turn to speak may
 // last (the meeting's default and the current item's own), and attendance at speed ("Tất cả có mặt",
 // an excused absence with its reason). Kept apart from chair.js; it re-reads what it shows after
-// each tap and when the meeting's state or agenda changes (the hall's stream says so).
+// each tap and when the meeting's state, agenda or attendance changes (speaking.js passes on the hall's view).
 import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -36,19 +36,15 @@ async function start() {
   follow();
 }
 
-// Re-read when the meeting, its agenda or its attendance changes (one view per burst, from the hall's stream).
-function follow(retry = 0) {
-  const proto = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${proto}://${location.host}${base}/hall/stream`);
+// Re-read when the meeting, its agenda or its attendance changes: the hall's view, as speaking.js
+// (on the same page) receives it, says so.
+function follow() {
   let last = null;
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.kind !== "hall") return;
-    const key = JSON.stringify([msg.hall.state, msg.hall.item, msg.hall.quorum]);
+  document.addEventListener("hallview", (e) => {
+    const key = JSON.stringify([e.detail.state, e.detail.item, e.detail.quorum]);
     if (last !== null && key !== last) load().catch(() => {});
     last = key;
-  };
-  ws.onclose = (e) => { if (e.code < 4400 || e.code >= 4500) setTimeout(() => follow(retry + 1), Math.min(10, 2 ** retry) * 1000); };
+  });
 }
 
 function limitSelect(id, value, label, onPick, inherit = null) {

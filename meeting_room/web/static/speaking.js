@@ -2,7 +2,8 @@
 // the time left of their turn (the limit the chair set; over time in red), "you" when it is the
 // viewer's own turn, and, for those who run the meeting, how many asked to speak. It follows the
 // hall's stream (/api/meetings/{id}/hall/stream, the view the hall's screen shows) with the page's
-// own session; the page's element is <div id="speaking-now">.
+// own session; the page's element is <div id="speaking-now">. Each view is passed on as a "hallview"
+// event on the document (the console's hall card follows it: one socket for both).
 import { api, fill, h, icon } from "/static/app.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -36,6 +37,7 @@ function connect() {
     }
     st.view = msg.hall;
     render();
+    document.dispatchEvent(new CustomEvent("hallview", { detail: msg.hall })); // the console's card follows it too
   };
   ws.onclose = (e) => {
     if (e.code >= 4400 && e.code < 4500) return; // the session ended or access changed: the page handles that
