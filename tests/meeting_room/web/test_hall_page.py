@@ -12,10 +12,12 @@ import httpx2 as httpx
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from meeting_room import events as ev
 from meeting_room.api import create_app
 from meeting_room.lifecycle import MeetingState
-from meeting_room.services import invitations, meetings
+from meeting_room.services import invitations, meetings, transcripts
 from meeting_room.settings import Settings
+from speech.transcript import Segment
 from tests.conftest import PASSWORD, World
 from tests.meeting_room.web.conftest import SHOTS, LiveServer, _free_port, shot
 
@@ -75,8 +77,17 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     expect(chair.locator("#speaking-timer")).to_have_text(re.compile(r"^còn 0[12]:\d\d$"))
     expect(member.locator("#speaking-now")).to_contain_text("Bạn đang phát biểu")
     expect(member.locator("#speaking-timer")).to_have_text(re.compile(r"^còn 0[12]:\d\d$"))
+    # their words, in large type, as the live transcription writes them
+    pass_id = transcripts.new_pass(world.store, mid, "live", "whisper-base")
+    spec = ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
+    transcripts.add_speakers(world.store, mid, pass_id, [spec])
+    transcripts.add_segment(world.store, mid, pass_id, Segment(2.0, 5.0, "Tôi đề nghị tăng chi cho giáo dục vùng cao."), "ch1")
+    transcripts.add_segment(world.store, mid, pass_id, Segment(5.5, 9.0, "Nhất là trường học ở các xã biên giới."), "ch1")
+    expect(hall.locator("#hall-captions")).to_contain_text("Người member1: Nhất là trường học ở các xã biên giới.")
+    expect(hall.locator("#hall-captions")).to_contain_text("Tôi đề nghị tăng chi cho giáo dục vùng cao.")
     _no_sideways_scroll(hall)
     shot(hall, "hall-speaking")
+    shot(member, "hall-member-speaking")
     shot(chair, "hall-chair-console")
     SHOTS.mkdir(parents=True, exist_ok=True)
     chair.locator("#hall-links").screenshot(path=str(SHOTS / "hall-chair-links.png"))
@@ -121,6 +132,13 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     expect(chair.locator("#votes")).to_contain_text("Thông qua")
     chair.screenshot(path=str(SHOTS / "hall-print-chair.png"), full_page=True)
     chair.emulate_media(media="screen")
+
+    # an excused absence, with its reason, from the console's quick attendance: the hall's count follows
+    chair.locator("#excused-who").select_option(label="Người member2")
+    chair.locator("#excused-reason").fill("Đi công tác")
+    chair.locator("#excused-form").get_by_role("button", name="Ghi vắng có lý do").tap()
+    expect(hall.locator("#hall-present")).to_have_text("3/4")
+    expect(chair.locator("#attendance li", has_text="Người member2")).to_contain_text("Vắng có lý do")
 
     # the chair revokes the link: the screen goes dark within a second or so, and stays so
     revoke = chair.locator("#hall-link-list").get_by_role("button", name="Thu hồi")
