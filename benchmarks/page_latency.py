@@ -8,7 +8,9 @@ in its own process, and drives chromium (Playwright, ``executable_path``; tablet
     state, agenda, attendance and votes, read from the API, with the WebSocket live;
   * push latency: a member page taps "Gửi phiếu" -> the chair console's tally shows the ballot
     (HTTP request, commit, bus, WebSocket, redraw), and the chair publishes -> every member page
-    shows the result; repeated over ``--rounds`` polls with ``--members`` member pages open.
+    shows the result; repeated over ``--rounds`` polls with ``--members`` member pages open;
+  * the hall's screen (1920x1080, opened from a display link): the chair taps the next agenda item
+    -> the hall shows it; a member's ballot -> the hall's "ballots cast"; publish -> the hall's result.
 Prints the machine's core count and the medians / maxima.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -118,13 +121,29 @@ def main() -> None:
                     return page
 
                 chair = page_for(chair_user, f"/chair/{mid}")
+                with httpx.Client(base_url=base, timeout=30, verify=ca, headers={"Authorization": f"Bearer {token}"}) as api:
+                    display_url = api.post(f"/api/meetings/{mid}/displays", json={}).json()["url"]
+                hall_context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN", ignore_https_errors=True)
+                hall_context.set_default_timeout(30_000)
+                hall = hall_context.new_page()  # the hall's PC: no account, only the link
+                hall.goto(display_url)
+                expect(hall.locator("#hall-present")).to_be_visible()
                 members = [page_for(u, f"/member/{mid}") for u in voters]
                 ready_chair = [_ready(chair, base, f"/chair/{mid}", "#meeting-state") for _ in range(args.rounds)]
                 ready_member = [_ready(members[0], base, f"/member/{mid}", "#meeting-state") for _ in range(args.rounds)]
 
                 to_tally, to_result = [], []
+                item_to_hall, ballot_to_hall, publish_to_hall = [], [], []
                 with httpx.Client(base_url=base, timeout=30, verify=ca, headers={"Authorization": f"Bearer {token}"}) as api:
                     for r in range(args.rounds):
+                        shown = hall.locator("#hall-item").text_content() or ""
+                        take = chair.locator("#next-item")
+                        if not take.count():  # the last item: back to any other
+                            take = chair.locator("#agenda").get_by_role("button", name="Chuyển sang mục này").first
+                        start = time.perf_counter()
+                        take.click()
+                        expect(hall.locator("#hall-item")).not_to_have_text(shown)
+                        item_to_hall.append((time.perf_counter() - start) * 1000)
                         poll = api.post(f"/api/meetings/{mid}/polls", json={"title": f"Biểu quyết đo thời gian số {r + 1}"}).json()
                         api.post(f"/api/meetings/{mid}/polls/{poll['id']}/open", json={}).raise_for_status()
                         for i, page in enumerate(members):
@@ -133,12 +152,17 @@ def main() -> None:
                             page.get_by_role("button", name="Gửi phiếu").click()
                             expect(chair.locator("#ballots-cast")).to_contain_text(f"{i + 1}/")
                             to_tally.append((time.perf_counter() - start) * 1000)
+                            expect(hall.locator("#hall-cast")).to_have_text(re.compile(rf"^{i + 1}/"))  # after the chair's: an upper bound
+                            ballot_to_hall.append((time.perf_counter() - start) * 1000)
                         api.post(f"/api/meetings/{mid}/polls/{poll['id']}/close", json={}).raise_for_status()
                         start = time.perf_counter()
                         api.post(f"/api/meetings/{mid}/polls/{poll['id']}/publish", json={}).raise_for_status()
                         for page in members:
                             expect(page.locator(f'[data-poll="{poll["id"]}"] .result')).to_be_visible()
                         to_result.append((time.perf_counter() - start) * 1000)
+                        # checked after the member pages (their figure stays as it was): an upper bound
+                        expect(hall.locator("#hall-outcome")).to_be_visible()
+                        publish_to_hall.append((time.perf_counter() - start) * 1000)
                 browser.close()
         finally:
             server.terminate()
@@ -154,6 +178,9 @@ def main() -> None:
     print(row("member page ready", ready_member))
     print(row("member taps 'Gửi phiếu' -> chair's tally shows it", to_tally))
     print(row(f"chair publishes -> result on all {len(members)} member pages", to_result))
+    print(row("chair taps the next item -> the hall's screen shows it", item_to_hall))
+    print(row("member taps 'Gửi phiếu' -> the hall's ballots cast", ballot_to_hall))
+    print(row("chair publishes -> the hall's result with bars", publish_to_hall))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ class Actor:
     full_name: str
     roles: frozenset[Role]
     only_meeting: str | None = None  # a session opened from an invitation link: this meeting only
+    display: bool = False  # a hall display's link: no person, only ``only_meeting``'s public view
 
     def has(self, *roles: Role) -> bool:
         """Admins may do everything; otherwise one of ``roles`` is needed."""
@@ -92,6 +93,18 @@ def require_view(session: Session, actor: Actor, meeting: t.Meeting) -> None:
     if sees_meeting(session, actor, meeting):
         return
     raise NotFoundError(f"Không có cuộc họp {meeting.id}", f"No meeting {meeting.id}", meeting_id=meeting.id)
+
+
+def sees_hall(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """The hall's view of a meeting (what its big screen shows to everyone in the room): its own
+    display link, or anyone who sees the meeting."""
+    return actor.only_meeting == meeting.id if actor.display else sees_meeting(session, actor, meeting)
+
+
+def require_hall(session: Session, actor: Actor, meeting: t.Meeting) -> None:
+    """Raise (404, as ``require_view``) unless the actor ``sees_hall``."""
+    if not sees_hall(session, actor, meeting):
+        raise NotFoundError(f"Không có cuộc họp {meeting.id}", f"No meeting {meeting.id}", meeting_id=meeting.id)
 
 
 def require_meeting_role(

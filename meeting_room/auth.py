@@ -17,6 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from meeting_room.access import Actor
@@ -228,11 +229,12 @@ def actor_of(member: t.Member, meeting_id: str | None = None) -> Actor:
 
 
 def resolve(store: Store, token: str) -> Actor:
-    """The actor behind a session token; ``AuthenticationError`` if it is unknown or expired."""
-    with store.read() as session:
-        row = session.get(t.AuthSession, token_hash(token))
-        member = session.get(t.Member, row.member_id) if row is not None else None
-        return _actor(row, member, datetime.now(UTC))
+    """The actor behind a session token (or a hall display's link); ``AuthenticationError`` if it is
+    unknown, expired or revoked."""
+    found = resolve_hashes(store, [token_hash(token)])[token_hash(token)]
+    if isinstance(found, AuthenticationError):
+        raise found
+    return found.actor
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,11 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
         rows = {r.token_hash: r for r in session.scalars(select(t.AuthSession).where(t.AuthSession.token_hash.in_(hashes)))}
         ids = {r.member_id for r in rows.values()}
         people = {m.id: m for m in session.scalars(select(t.Member).where(t.Member.id.in_(ids)))} if ids else {}
-        found: dict[str, Resolved | AuthenticationError] = {}
+        missing = [key for key in hashes if key not in rows]
+        found: dict[str, Resolved | AuthenticationError] = _displays(session, missing, now) if missing else {}
         for key in hashes:
+            if key in found:
+                continue
             row = rows.get(key)
             try:
                 actor = _actor(row, people.get(row.member_id) if row else None, now)
@@ -260,6 +265,27 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
             assert row is not None  # _actor refused a missing row
             found[key] = Resolved(actor, row.expires_at)
         return found
+
+
+DISPLAY_NAME = "Màn hình hội trường"
+_DISPLAY_GONE = (
+    "Liên kết màn hình hội trường không còn hiệu lực (đã hết hạn hoặc bị thu hồi); hãy xin thư ký một liên kết mới",
+    "This hall display link is no longer valid (expired or revoked); ask the secretary for a new one",
+)
+
+
+def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, Resolved | AuthenticationError]:
+    """Hall display links among ``hashes``: the link itself is the display's credential (no person,
+    no session row), so revoking it or its expiry ends the display at once."""
+    links = session.scalars(select(t.Invitation).where(t.Invitation.token_hash.in_(hashes), t.Invitation.member_id.is_(None)))
+    found: dict[str, Resolved | AuthenticationError] = {}
+    for link in links:
+        if link.revoked_at is not None or link.expires_at <= now:
+            found[link.token_hash] = AuthenticationError(*_DISPLAY_GONE)
+        else:
+            actor = Actor(f"display:{link.id}", DISPLAY_NAME, frozenset(), only_meeting=link.meeting_id, display=True)
+            found[link.token_hash] = Resolved(actor, link.expires_at)
+    return found
 
 
 def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime) -> Actor:

@@ -281,6 +281,16 @@ class FloorEnded(EventPayload):
     member_id: str
 
 
+class SpeakingLimitSet(EventPayload):
+    """How long one turn to speak may last: the meeting's default (no ``item_id``) or one agenda
+    item's override; ``seconds=None`` removes it (no limit, or the meeting's default again)."""
+
+    type = "floor.limit_set"
+    meeting_id: str
+    item_id: str | None = None
+    seconds: int | None = Field(None, ge=10, le=3600)
+
+
 class RoomDeviceChanged(EventPayload):
     """A microphone or camera of the meeting's room was lost or came back (the chair is told; the
     minutes can say which part of the meeting a device missed)."""
@@ -294,12 +304,13 @@ class RoomDeviceChanged(EventPayload):
 
 
 class InvitationCreated(EventPayload):
-    """A participant was sent a link into the meeting (only the token's SHA-256 is kept)."""
+    """A participant was sent a link into the meeting (only the token's SHA-256 is kept); without a
+    member, a link for the hall's display (the meeting's public view, read-only)."""
 
     type = "meeting.invitation_created"
     meeting_id: str
     invitation_id: str
-    member_id: str
+    member_id: str | None
     token_hash: str = Field(min_length=64, max_length=64)
     expires_at: AwareDatetime
 

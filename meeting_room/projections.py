@@ -518,6 +518,12 @@ def _floor_given(s: Session, p: ev.FloorGiven, m: Meta) -> None:
     meeting.floor_speaker = [p.member_id, m.at.isoformat()]
 
 
+@_on(ev.SpeakingLimitSet)
+def _speaking_limit_set(s: Session, p: ev.SpeakingLimitSet, m: Meta) -> None:
+    target = s.get_one(t.AgendaItem, p.item_id) if p.item_id else s.get_one(t.Meeting, p.meeting_id)
+    target.speaking_limit_s = p.seconds
+
+
 @_on(ev.FloorEnded)
 def _floor_ended(s: Session, p: ev.FloorEnded, m: Meta) -> None:
     s.get_one(t.Meeting, p.meeting_id).floor_speaker = None

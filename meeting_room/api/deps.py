@@ -61,7 +61,13 @@ def current_actor(conn: HTTPConnection) -> Actor:
     if token is None:
         raise AuthenticationError("Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token")
     actor = auth.resolve(get_store(conn), token)
-    if actor.only_meeting is not None and not _within(conn.url.path, actor.only_meeting):
+    if actor.display and not _on_hall(conn.url.path, actor.only_meeting):
+        raise PermissionDeniedError(
+            "Liên kết màn hình hội trường chỉ mở màn hình hội trường của cuộc họp đó",
+            "A hall display link opens only that meeting's hall display",
+            meeting_id=actor.only_meeting,
+        )
+    if actor.only_meeting is not None and not actor.display and not _within(conn.url.path, actor.only_meeting):
         raise PermissionDeniedError(
             "Liên kết mời chỉ mở được cuộc họp đã mời; hãy đăng nhập bằng tài khoản để xem nội dung khác",
             "An invitation link opens only the meeting it was sent for; log in with your account for anything else",
@@ -72,6 +78,11 @@ def current_actor(conn: HTTPConnection) -> Actor:
 
 def _within(path: str, meeting_id: str) -> bool:
     return path.startswith(f"/api/meetings/{meeting_id}/") or path in (f"/api/meetings/{meeting_id}", "/api/auth/me", "/api/auth/logout")
+
+
+def _on_hall(path: str, meeting_id: str | None) -> bool:
+    hall = f"/api/meetings/{meeting_id}/hall"
+    return path == hall or path.startswith(f"{hall}/")
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

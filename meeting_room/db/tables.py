@@ -190,6 +190,7 @@ class Meeting(Base):
     floor_queue: Mapped[list[list[str]] | None] = mapped_column(JSON)  # [[member id, iso time asked], ...] waiting to speak
     floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
     devices: Mapped[dict[str, dict[str, str | None]] | None] = mapped_column(JSON)  # room device -> {kind, state, detail, since}
+    speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # a turn's length unless the item says otherwise
 
 
 class Participant(Base):
@@ -209,6 +210,7 @@ class AgendaItem(Base):
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     presenter_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # overrides the meeting's for this item
 
 
 class Document(Base):
@@ -508,13 +510,14 @@ Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.s
 
 
 class Invitation(Base):
-    """A link that lets one participant into one meeting without their password, until it expires."""
+    """A link that lets one participant into one meeting without their password, until it expires;
+    without a member, a hall display's link (that meeting's public view, read-only)."""
 
     __tablename__ = "invitations"
     __table_args__ = {"info": {"derived": True}}
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
-    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))  # None: a hall display
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(ID)

@@ -68,6 +68,31 @@ def record(
     store.append(decide, actor_id=actor.member_id if actor else None)
 
 
+def all_present(store: Store, actor: Actor, meeting_id: str) -> int:
+    """"Tất cả có mặt": everyone not yet marked, or marked absent without a reason, is present in the
+    room, in one write (one event each, appended together). An excused absence, someone who left or
+    who is already present (in the room or online) keeps their record. Returns how many were marked."""
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = get_meeting(session, meeting_id)
+        require_overseer(session, actor, meeting, action_vi="ghi điểm danh", action_en="record attendance")
+        require_state(meeting.id, MeetingState(meeting.state), RUNNING, "ghi điểm danh", "record attendance")
+        recorded = select(t.Attendance.member_id, t.Attendance.status).where(t.Attendance.meeting_id == meeting_id)
+        marked = dict(session.execute(recorded).all())
+        people = session.scalars(
+            select(t.Participant.member_id).where(t.Participant.meeting_id == meeting_id).order_by(t.Participant.member_id)
+        )
+        return [
+            ev.AttendanceRecorded(
+                meeting_id=meeting_id, member_id=member_id, status=AttendanceStatus.PRESENT_IN_ROOM, source=AttendanceSource.MANUAL
+            )
+            for member_id in people
+            if marked.get(member_id) in (None, AttendanceStatus.ABSENT_UNEXCUSED)
+        ]
+
+    return len(store.append_all(decide, actor_id=actor.member_id))
+
+
 @dataclass(frozen=True)
 class Summary:
     """Counts over the meeting's voting participants (chair, secretary, members; guests apart)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from meeting_room.access import Actor, get_meeting, meeting_role, require_staff,
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState, require_state
+from meeting_room.services import speaking
 from meeting_room.store import Store
 
 _SPEAKING = frozenset({MeetingState.IN_SESSION})
@@ -27,10 +28,16 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Floor:
-    """Who speaks now and who waits, in the order they asked."""
+    """Who speaks now and who waits, in the order they asked; how long a turn may last (seconds,
+    None: no limit) and when the current one runs out."""
 
     speaker: Waiting | None
     queue: list[Waiting]
+    limit_s: int | None = None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return self.speaker.since + timedelta(seconds=self.limit_s) if self.speaker and self.limit_s else None
 
 
 def _in_session(meeting: t.Meeting, what_vi: str, what_en: str) -> None:
@@ -125,4 +132,5 @@ def floor_of(session: Session, meeting: t.Meeting) -> Floor:
     return Floor(
         speaker=entry(*meeting.floor_speaker) if meeting.floor_speaker else None,
         queue=[entry(member_id, since) for member_id, since in meeting.floor_queue or []],
+        limit_s=speaking.limit_for(session, meeting),
     )

@@ -1,6 +1,10 @@
 """Invitation links: the chair or secretary sends a participant a link into one meeting. Opening
 it logs them in for that meeting only (no password, no other meeting, no other page's data), until
-the link expires or is revoked. A link opens one session (one browser). Only the token's SHA-256 is stored."""
+the link expires or is revoked. A link opens one session (one browser). Only the token's SHA-256 is stored.
+
+A link without a member is the hall display's (``create_display``): the projector or TV in the room
+shows the meeting's public view with it, read-only, as often as it is opened, until it expires or is
+revoked; the link is the display's credential (``auth.resolve``), there is no session or account."""
 
 from __future__ import annotations
 
@@ -36,6 +40,16 @@ class NewInvitation:
 
 
 def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: int) -> NewInvitation:
+    """A link for one participant."""
+    return _create(store, actor, meeting_id, member_id, hours)
+
+
+def create_display(store: Store, actor: Actor, meeting_id: str, hours: int) -> NewInvitation:
+    """A link for the hall's display (the chair or secretary creates it, as they invite people)."""
+    return _create(store, actor, meeting_id, None, hours)
+
+
+def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, hours: int) -> NewInvitation:
     if not 1 <= hours <= 24 * 30:
         raise InvalidInputError(
             f"Thời hạn liên kết phải từ 1 đến 720 giờ (nhận {hours})", f"A link lasts 1 to 720 hours (got {hours})", field="hours"
@@ -53,7 +67,7 @@ def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: i
                 f"The meeting is {meeting.state}: nobody can be invited",
                 state=meeting.state,
             )
-        if session.get(t.Participant, (meeting_id, member_id)) is None:
+        if member_id is not None and session.get(t.Participant, (meeting_id, member_id)) is None:
             raise NotFoundError(
                 f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
                 f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
@@ -66,10 +80,10 @@ def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: i
     return NewInvitation(invitation_id, token, expires)
 
 
-def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str:
-    """Revoke a link (its sessions end); returns whose it was."""
+def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str | None:
+    """Revoke a link (its sessions end, a display's view too); returns whose it was (None: a display's)."""
 
-    def decide(session: Session) -> Decided[str]:
+    def decide(session: Session) -> Decided[str | None]:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="thu hồi liên kết mời", action_en="revoke invitation links")
         inv = session.get(t.Invitation, invitation_id)
@@ -82,8 +96,11 @@ def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> s
     return store.decide(decide, actor_id=actor.member_id)[1]
 
 
-def listed(session: Session, meeting_id: str) -> list[t.Invitation]:
-    return list(session.scalars(select(t.Invitation).where(t.Invitation.meeting_id == meeting_id).order_by(t.Invitation.created_at)))
+def listed(session: Session, meeting_id: str, displays: bool = False) -> list[t.Invitation]:
+    """The meeting's links for participants, or (``displays``) for the hall's display."""
+    kind = t.Invitation.member_id.is_(None) if displays else t.Invitation.member_id.is_not(None)
+    where = (t.Invitation.meeting_id == meeting_id) & kind
+    return list(session.scalars(select(t.Invitation).where(where).order_by(t.Invitation.created_at)))
 
 
 USED = (
@@ -101,7 +118,7 @@ def redeem(store: Store, token: str, session_hours: int, current: str | None = N
     with store.read() as session:
         inv = session.scalar(select(t.Invitation).where(t.Invitation.token_hash == auth.token_hash(token)))
         meeting = session.get(t.Meeting, inv.meeting_id) if inv else None
-        member = session.get(t.Member, inv.member_id) if inv else None
+        member = session.get(t.Member, inv.member_id) if inv and inv.member_id else None  # a display's link opens no session
         if (
             inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
             or inv.expires_at <= now or MeetingState(meeting.state) in _ENDED

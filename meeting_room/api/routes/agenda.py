@@ -56,6 +56,7 @@ class ItemOut(Out):
     title: str
     description: str | None
     presenter_id: str | None
+    speaking_limit_s: int | None = None  # this item's own limit for a turn to speak (else the meeting's)
     documents: list[DocumentOut] = []
 
 

@@ -119,3 +119,10 @@ def record(meeting_id: str, member_id: str, body: AttendanceIn, store: StoreDep,
     """Record a participant's attendance by hand (the meeting's chair or secretary, or a clerk)."""
     attendance.record(store, actor, meeting_id, member_id, body.status, body.source, reason=body.reason)
     return get_attendance(meeting_id, store, actor)
+
+
+@router.post("/all-present")
+def all_present(meeting_id: str, store: StoreDep, actor: ActorDep) -> AttendanceOut:
+    """"Tất cả có mặt": everyone not yet marked (or absent without a reason) is present in the room, in one write."""
+    attendance.all_present(store, actor, meeting_id)
+    return get_attendance(meeting_id, store, actor)

@@ -173,7 +173,7 @@ class InvitationOut(BaseModel):
     @classmethod
     def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
         return cls(
-            id=row.id, member_id=row.member_id, full_name=full_name, expires_at=row.expires_at,
+            id=row.id, member_id=row.member_id or "", full_name=full_name, expires_at=row.expires_at,  # members' links only
             revoked=row.revoked_at is not None, used=row.used_at is not None, url=url,
         )  # fmt: skip
 
@@ -195,7 +195,7 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
         require_staff(session, actor, meeting, action_vi="xem liên kết mời", action_en="see invitation links")
         rows = invitations.listed(session, meeting_id)
         names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_([r.member_id for r in rows])))}
-        return [InvitationOut.of(r, names.get(r.member_id, r.member_id)) for r in rows]
+        return [InvitationOut.of(r, names.get(r.member_id or "", r.member_id or "")) for r in rows]
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
-from meeting_room.services import floor
+from meeting_room.services import floor, speaking
 from meeting_room.store import Store
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}/floor", tags=["floor"])
@@ -25,6 +25,14 @@ class WaitingOut(Out):
 class FloorOut(Out):
     speaker: WaitingOut | None
     queue: list[WaitingOut]
+    limit_s: int | None = Field(None, description="How long a turn may last now (the current item's, else the meeting's); null: no limit")
+    ends_at: datetime | None = Field(None, description="When the current turn's time runs out")
+
+
+class LimitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: int | None = Field(description="10 s to 60 min; null removes the limit (an item's: back to the meeting's)")
+    item_id: str | None = Field(None, description="An agenda item's own limit; without it, the meeting's default")
 
 
 class GiveIn(BaseModel):
@@ -71,4 +79,11 @@ def give(meeting_id: str, body: GiveIn, store: StoreDep, actor: ActorDep) -> Flo
 def end(meeting_id: str, store: StoreDep, actor: ActorDep) -> FloorOut:
     """End the current turn (the speaker, or the chair or secretary)."""
     floor.end(store, actor, meeting_id)
+    return _out(store, meeting_id)
+
+
+@router.put("/limit")
+def set_limit(meeting_id: str, body: LimitIn, store: StoreDep, actor: ActorDep) -> FloorOut:
+    """Set how long one turn to speak may last: the meeting's default, or one agenda item's (chair, secretary)."""
+    speaking.set_limit(store, actor, meeting_id, body.seconds, body.item_id)
     return _out(store, meeting_id)

@@ -88,6 +88,7 @@ class MeetingOut(BaseModel):
     body_kind: BodyKind = Field(BodyKind.OTHER, description="The body's kind")
     member_term: str = Field("thành viên", description="What the body's members are called: “đại biểu” (a council) or “thành viên”")
     default_rule: str = Field("majority_present", description="The voting rule preset a new vote starts with (the body's setting)")
+    speaking_limit_s: int | None = Field(None, description="How long a turn to speak may last (seconds) unless the item says otherwise")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
@@ -118,6 +119,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         body_kind=kind,
         member_term=kind.member_term,
         default_rule=kind.default_rule,
+        speaking_limit_s=m.speaking_limit_s,
     )
 
 

@@ -41,6 +41,7 @@ PAGES = {
     "/clerk": ("clerk", "Lưu trữ và tra cứu"),
     "/clerk/{meeting_id}": ("record", "Hồ sơ cuộc họp"),
     "/admin": ("admin", "Quản trị"),
+    "/hall/{meeting_id}": ("hall", "Màn hình hội trường"),
 }
 
 

@@ -72,5 +72,5 @@ def test_withdraw_decline_outsiders_and_closing_clears_the_queue(client: TestCli
     assert r.json()["queue"] == []
     client.post(_url(world, "/requests"), headers=m1)
     assert client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": "closed"}, headers=chair).status_code == 200
-    assert client.get(_url(world), headers=m1).json() == {"speaker": None, "queue": []}
+    assert client.get(_url(world), headers=m1).json() == {"speaker": None, "queue": [], "limit_s": None, "ends_at": None}
     assert client.post(_url(world, "/requests"), headers=m1).status_code == 409

@@ -59,6 +59,7 @@ def every_event() -> list[ev.EventPayload]:
         ev.AgendaItemRemoved(meeting_id=m, item_id="i3"),
         ev.AgendaReordered(meeting_id=m, item_ids=["i2", "i1"]),
         ev.InvitationCreated(meeting_id=m, invitation_id="inv1", member_id="m1", token_hash=H, expires_at=T0 + timedelta(days=1)),
+        ev.InvitationCreated(meeting_id=m, invitation_id="hall1", member_id=None, token_hash="b" * 64, expires_at=T0 + timedelta(days=1)),
         ev.InvitationUsed(meeting_id=m, invitation_id="inv1"),
         ev.InvitationRevoked(meeting_id=m, invitation_id="inv1"),
         ev.DocumentAttached(
@@ -80,6 +81,8 @@ def every_event() -> list[ev.EventPayload]:
         ev.FloorWithdrawn(meeting_id=m, member_id="m2"),
         ev.FloorGiven(meeting_id=m, member_id="m1"),
         ev.FloorEnded(meeting_id=m, member_id="m1"),
+        ev.SpeakingLimitSet(meeting_id=m, seconds=180),
+        ev.SpeakingLimitSet(meeting_id=m, item_id="i2", seconds=60),
         ev.PollCreated(
             meeting_id=m,
             poll_id=p,
