@@ -131,6 +131,11 @@ export function attendancePanel(live, el) {
   // open on the console (those who mark it) until the person folds it; a re-render keeps it as they left it
   const listOpen = el.dataset.folded ? el.querySelector("details")?.open : live.staff;
   const marks = live.staff && live.running;
+  const sheet = document.getElementById("attendance-sheet");
+  if (sheet && !sheet.hidden) {
+    if (marks) attendanceSheet(live, mark);
+    else sheet.hidden = true; // the session ended: nothing to mark
+  }
   const expected = Math.max(1, s.expected);
   const quorum = Math.ceil((2 * s.expected) / 3);
   const ok = s.present >= quorum;
@@ -143,11 +148,40 @@ export function attendancePanel(live, el) {
     h("p", { class: "quorum" }, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
       ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
+    marks ? h("button", { type: "button", id: "attendance-sheet-open", class: "primary", onclick: () => { attendanceSheet(live, mark).hidden = false; } },
+      `Điểm danh nhanh (${a.records.length})`) : null,
     h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
         marks && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
         marks && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
+}
+
+// Attendance at speed: everyone on one screen (a council of 20 to 60), one tap a person: someone
+// not yet present is marked present, someone present is marked absent. It covers the console until
+// "Xong"; a change from elsewhere redraws it in place.
+function attendanceSheet(live, mark) {
+  let sheet = document.getElementById("attendance-sheet");
+  if (!sheet) {
+    sheet = h("div", { id: "attendance-sheet", class: "sheet", role: "dialog", "aria-label": "Điểm danh nhanh", hidden: true });
+    document.body.append(sheet);
+  }
+  const a = live.attendance;
+  const s = a.summary;
+  fill(sheet,
+    h("div", { class: "row sheet-head" },
+      h("h2", { class: "grow" }, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
+      h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} · Chưa điểm danh ${s.not_recorded}`),
+      h("button", { type: "button", class: "primary", id: "attendance-sheet-close", onclick: () => { sheet.hidden = true; } }, "Xong")),
+    h("ul", { class: "plain chips" }, a.records.map((r) => {
+      const present = String(r.status).startsWith("present");
+      const kind = present ? "present" : r.status ? "absent" : "unmarked";
+      return h("li", { dataset: { member: r.member_id } },
+        h("button", { type: "button", class: `chip ${kind}`, onclick: mark(r, present ? "absent_unexcused" : "present_in_room"),
+          "aria-label": `${r.full_name} ${present ? "vắng" : "có mặt"}` },
+          h("b", {}, r.full_name), h("span", {}, STATUS_VI[r.status] || "Chưa điểm danh")));
+    })));
+  return sheet;
 }
 
 export function captionsPanel(live, el) {

@@ -317,3 +317,37 @@ def test_a_dark_hall_and_a_larger_text(browser: Browser, live_server: LiveServer
     page.locator("#text-size").click()
     page.locator("#text-size").click()
     expect(page.locator("html")).not_to_have_attribute("data-text", re.compile("."))
+
+
+def test_quick_attendance_shows_a_whole_council_on_one_screen(browser: Browser, live_server: LiveServer) -> None:
+    world = live_server.world
+    _council(world, 24)
+    _in_session(world)
+    chair = live_server.page(browser, "chair", f"/chair/{world.meeting_id}", touch=True)
+    expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
+    chair.locator("#attendance-sheet-open").tap()
+    sheet = chair.locator("#attendance-sheet")
+    expect(sheet).to_be_visible()
+    chips = sheet.locator("li[data-member] button.chip")
+    expect(chips).to_have_count(4 + 24 + 1)  # the body's four, the 24 delegates, the guest
+    boxes = [chips.nth(i).bounding_box() for i in range(chips.count())]
+    on_screen = [b for b in boxes if b is not None and b["y"] >= 0 and b["y"] + b["height"] <= TABLET["height"]]
+    assert len(on_screen) == len(boxes), f"{len(on_screen)} of {len(boxes)} people on the first screen"
+    assert all(b is not None and b["height"] >= 44 for b in boxes)  # a finger's width each
+
+    late = sheet.get_by_role("button", name="Nguyễn Thị Phương Thảo 07 có mặt")
+    late.tap()
+    expect(sheet.get_by_role("button", name="Nguyễn Thị Phương Thảo 07 vắng")).to_have_class(re.compile(r"\bpresent\b"))
+    expect(sheet.locator("#sheet-count")).to_contain_text("Có mặt 5/")
+    expect(chair.locator("#present-room")).to_have_text("5")
+    shot(chair, "chair-quick-attendance-1280x800")
+    sheet.get_by_role("button", name="Xong").tap()
+    expect(sheet).to_be_hidden()
+
+    phone = _open_page(browser, live_server, "chair", f"/chair/{world.meeting_id}", SMALL_PHONE, touch=True)
+    phone.locator("#attendance-sheet-open").tap()
+    expect(phone.locator("#attendance-sheet li[data-member]")).to_have_count(29)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert phone.evaluate("document.getElementById('attendance-sheet').scrollWidth") <= SMALL_PHONE["width"]
+    shot(phone, "chair-quick-attendance-360x640")
+    phone.context.close()
