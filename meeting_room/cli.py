@@ -184,7 +184,11 @@ def _serve(settings: Settings) -> None:
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
-    uvicorn.run(create_app_for(runtime), host=settings.host, port=settings.port, log_config=log_config, **ssl)
+    uvicorn.run(
+        create_app_for(runtime), host=settings.host, port=settings.port, log_config=log_config,
+        # X-Forwarded-For only from the proxies named (uvicorn would trust 127.0.0.1 by default)
+        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None, **ssl,
+    )  # fmt: skip
 
 
 def _service_plan(**options: Any) -> Any:

@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     log_file: Path | None = Field(None, description="Write the log to this file, rotated by size (default: standard error, i.e. journald).")
     log_max_mb: int = Field(50, ge=1, le=10_000, description="Size of log_file at which it is rotated.")
     log_backups: int = Field(5, ge=1, le=100, description="Rotated log files kept.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client (https = false behind a proxy); "
+        "without them, addresses prove nothing and only administrators read /metrics.",
+    )
     metrics_allow: list[str] = Field(
         default_factory=lambda: ["127.0.0.1/32", "::1/128"],
         description="Networks whose addresses may read /metrics without logging in (administrators may always).",
@@ -226,7 +231,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{exc.message_en} / {exc.message_vi}") from None
         return value
 
-    @field_validator("metrics_allow")
+    @field_validator("metrics_allow", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for net in value:

@@ -15,6 +15,7 @@ from meeting_room.operations.logs import request_id
 from meeting_room.operations.metrics import HTTP_ERRORS, HTTP_REQUESTS, HTTP_SECONDS
 
 HEADER = "x-request-id"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -42,7 +43,7 @@ class RequestMetrics:
             await self.app(scope, receive, send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in METHODS else "other"  # a label per made-up method would grow without end
             HTTP_REQUESTS.labels(method, route, f"{status // 100}xx").inc()
             HTTP_SECONDS.labels(method).observe(time.perf_counter() - started)
             if status >= 500:

@@ -9,6 +9,8 @@ import errno
 import os
 import shutil
 import sqlite3
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ def is_disk_full(exc: BaseException | None) -> bool:
 
 
 def disk_full_error(where: str | None = None) -> DiskFullError:
+    _probes.clear()  # a write just failed for lack of space: the next report looks again
     return DiskFullError(
         "Ổ đĩa lưu dữ liệu đã đầy: thao tác chưa được lưu, không có gì bị ghi dở. Hãy báo quản trị viên giải phóng dung lượng rồi thử lại.",
         "The data disk is full: nothing was saved and nothing is half-written. Ask the administrator to free some space, then try again.",
@@ -143,10 +146,32 @@ DEVICE_TROUBLE = ("lost",)
 CAPTION_BACKLOG_S = 30.0  # captions this far behind real time are no longer live
 
 
+PROBE_EVERY_S = 1.0  # /api/health is open to anyone: at most one write probe (lock + fsync) a second
+_probes: dict[tuple[int, Path], tuple[float, DatabaseHealth, DiskHealth]] = {}
+_probe_lock = threading.Lock()
+
+
+def _probe(engine: Engine, data_dir: Path) -> tuple[DatabaseHealth, DiskHealth]:
+    """The database and disk probes, shared by the requests of the same second (a flood of health
+    requests must not take the database's write lock and fsync for each). A failing probe is not
+    kept: recovery shows at the next request."""
+    key = (id(engine), data_dir)
+    with _probe_lock:
+        seen = _probes.get(key)
+        if seen is not None and time.monotonic() - seen[0] < PROBE_EVERY_S:
+            return seen[1], seen[2]
+        db, disk = database_health(engine), disk_health(data_dir)
+        if db.writable and disk.writable:
+            _probes[key] = (time.monotonic(), db, disk)
+        else:
+            _probes.pop(key, None)
+        return db, disk
+
+
 def report(engine: Engine, data_dir: Path, around: Surroundings | None = None) -> tuple[bool, dict[str, Any]]:
     """(everything can read and write, the report). ``status`` is about storing (503 when it cannot);
     ``warnings`` name what else is wrong: the clock, a missing model, a lost device, captions behind."""
-    db, disk = database_health(engine), disk_health(data_dir)
+    db, disk = _probe(engine, data_dir)
     ok = db.readable and db.writable and disk.writable
     body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": asdict(db), "disk": asdict(disk)}
     if not disk.writable:

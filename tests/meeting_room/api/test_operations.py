@@ -4,12 +4,19 @@ data, routes by template) and /api/health's details; request ids on every answer
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from meeting_room.api.app import create_app
+from meeting_room.operations import health as health_module
 from meeting_room.operations.clock import clock_status
+from meeting_room.settings import Settings
+from meeting_room.store import Store
 from tests.conftest import World, login
 
 LOCAL = ("127.0.0.1", 50000)  # a scrape from the machine itself
@@ -65,20 +72,54 @@ def test_metrics_count_requests_by_route_and_say_nothing_personal(app: FastAPI, 
     assert before.keys() <= after.keys()
 
 
-def test_health_details_for_administrators_summary_for_anyone(app: FastAPI, world: World) -> None:
+def test_health_details_for_administrators_warnings_for_users_and_little_for_anyone(app: FastAPI, world: World) -> None:
     clock = clock_status()
     with TestClient(app) as client:
         anyone = client.get("/api/health").json()
+        user = client.get("/api/health", headers=login(client, "chair")).json()
         admin = client.get("/api/health", headers=login(client, "admin")).json()
-    assert anyone["status"] == admin["status"] == "ok"
-    assert "clock" not in anyone and "models" not in anyone and "devices" not in anyone
+    assert anyone["status"] == user["status"] == admin["status"] == "ok"
+    # anyone (a load balancer): whether it stores, and what kind of thing is wrong; no path, size, host, version
+    assert set(anyone) == {"status", "database", "disk", "warnings"} and set(anyone["disk"]) == {"writable", "low", "error"}
+    assert set(anyone["database"]) == {"readable", "writable"} and all(set(w) == {"part"} for w in anyone["warnings"])
+    assert "clock" not in user and "models" not in user and "path" not in user["disk"]
     assert admin["clock"]["synchronized"] == clock.synchronized and admin["clock"]["source"] in ("adjtimex", "timedatectl")
     assert {m["use"] for m in admin["models"]} == {"transcription", "live captions", "diarization"}
-    assert admin["janus"] == {"state": "not_used"} and admin["workers"]["transcription_jobs"] == 0
-    clock_warnings = [w for w in anyone["warnings"] if w["part"] == "clock"]
+    assert admin["janus"] == {"state": "not_used"} and admin["workers"]["transcription_jobs"] == 0 and admin["disk"]["path"]
+    clock_warnings = [w for w in user["warnings"] if w["part"] == "clock"]
     assert bool(clock_warnings) == (clock.synchronized is False)  # the chair console shows this one
     if clock_warnings:
         assert "NTP" in clock_warnings[0]["message"] and "not synchronised" in clock_warnings[0]["message_en"]
+
+
+def test_a_flood_of_health_requests_probes_the_disk_once_a_second(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    probes = []
+    real = health_module.disk_health
+    monkeypatch.setattr(health_module, "disk_health", lambda data_dir: probes.append(1) or real(data_dir))
+    with TestClient(app) as client:
+        started = time.monotonic()
+        for _ in range(30):
+            assert client.get("/api/health").status_code == 200
+        elapsed = time.monotonic() - started
+    assert 1 <= len(probes) <= elapsed / health_module.PROBE_EVERY_S + 2, (len(probes), elapsed)
+
+
+def test_behind_a_proxy_an_address_proves_nothing_unless_the_proxy_is_named(tmp_path: Path, store: Store, world: World) -> None:
+    plain = Settings(data_dir=tmp_path / "var", https=False)
+    with TestClient(create_app(plain, store), client=LOCAL) as via_proxy:  # every client looks like the proxy
+        assert via_proxy.get("/metrics").status_code == 401
+        assert "clock" not in via_proxy.get("/api/health").json()
+    named = Settings(data_dir=tmp_path / "var", https=False, trusted_proxies=["127.0.0.1/32"])
+    with TestClient(create_app(named, store), client=LOCAL) as local:  # X-Forwarded-For now names the client
+        assert local.get("/metrics").status_code == 200
+
+
+def test_made_up_methods_share_one_label(app: FastAPI) -> None:
+    with TestClient(app) as client, TestClient(app, client=LOCAL) as local:
+        for i in range(20):
+            client.request(f"X{i}", "/api/health")
+        text = local.get("/metrics").text
+    assert 'method="other"' in text and 'method="X1"' not in text
 
 
 def test_every_answer_carries_a_request_id(app: FastAPI) -> None:
