@@ -168,6 +168,21 @@ def _readable_by_others(path: Path) -> bool:
     return True
 
 
+def _refuse_foreign_data_dir(data: Path, plan: ServicePlan, ids: tuple[int, int] | None) -> None:
+    """A folder that holds others' files (``/srv``, ``/var/lib``) is never handed to the service."""
+    if not data.is_dir() or not any(data.iterdir()):
+        return
+    owned = ids is not None and data.stat().st_uid == ids[0]
+    ours = (data / "meeting-room.sqlite3").exists() or (data / "documents").is_dir()
+    if not (owned or ours):
+        raise SettingsError(
+            f"Thư mục {plan.data_dir} đã có tệp khác: không giao nó cho dịch vụ. Hãy chọn một thư mục riêng, ví dụ /var/lib/meeting-room",
+            f"The folder {plan.data_dir} already holds other files: it is not handed to the service. "
+            "Choose a folder of its own, e.g. /var/lib/meeting-room",
+            data_dir=str(plan.data_dir),
+        )
+
+
 def verify_unit(unit: Path) -> list[str]:
     """``systemd-analyze verify``'s complaints about the unit file (empty: none)."""
     tool = shutil.which("systemd-analyze")
@@ -203,6 +218,7 @@ def install(plan: ServicePlan, root: Path = Path("/"), *, start: bool = True) ->
             subprocess.run(["usermod", "-aG", group, plan.user], check=False)
 
     data = _under(root, plan.data_dir)
+    _refuse_foreign_data_dir(data, plan, ids)
     data.mkdir(parents=True, exist_ok=True)
     os.chmod(data, 0o700)
     if ids:
@@ -210,8 +226,11 @@ def install(plan: ServicePlan, root: Path = Path("/"), *, start: bool = True) ->
     report.steps.append(f"thư mục dữ liệu / data directory: {plan.data_dir} (0700, {plan.user})")
 
     config = _under(root, plan.config)
+    # the settings' folder is made private only when it is ours: never /etc itself, or another's
+    ours = not config.parent.exists() or config.parent.name == "meeting-room"
     config.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(config.parent, 0o750)
+    if ours:
+        os.chmod(config.parent, 0o750)
     if config.exists():
         report.kept.append(plan.config)  # an operator's settings are never overwritten
     else:
@@ -219,7 +238,8 @@ def install(plan: ServicePlan, root: Path = Path("/"), *, start: bool = True) ->
         os.chmod(config, 0o640)
         report.written.append(plan.config)
     if ids:
-        os.chown(config.parent, 0, ids[1])
+        if ours:
+            os.chown(config.parent, 0, ids[1])
         os.chown(config, 0, ids[1])
 
     unit = _under(root, plan.units_dir) / UNIT

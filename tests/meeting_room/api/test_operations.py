@@ -93,9 +93,14 @@ def test_health_details_for_administrators_warnings_for_users_and_little_for_any
 
 
 def test_a_flood_of_health_requests_probes_the_disk_once_a_second(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    probes = []
+    probes: list[int] = []
     real = health_module.disk_health
-    monkeypatch.setattr(health_module, "disk_health", lambda data_dir: probes.append(1) or real(data_dir))
+
+    def counted(data_dir: Path) -> health_module.DiskHealth:
+        probes.append(1)
+        return real(data_dir)
+
+    monkeypatch.setattr(health_module, "disk_health", counted)
     with TestClient(app) as client:
         started = time.monotonic()
         for _ in range(30):

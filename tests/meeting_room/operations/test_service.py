@@ -164,3 +164,17 @@ def test_the_units_command_and_environment_start_a_server(tmp_path: Path) -> Non
     finally:
         proc.terminate()
         assert proc.wait(timeout=60) is not None  # within the unit's TimeoutStopSec
+
+
+def test_install_never_takes_over_folders_that_are_not_its_own(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    os.chmod(root / "etc", 0o755)
+    shared = root / "srv"
+    (shared / "www").mkdir(parents=True)
+    os.chmod(shared, 0o755)
+    with pytest.raises(SettingsError) as refused:  # another service's files: not handed over
+        install(ServicePlan(data_dir=Path("/srv")), root)
+    assert "/srv" in refused.value.message_en and _mode(shared) == 0o755
+    install(ServicePlan(config=Path("/etc/meeting-room.toml")), root)  # a settings file straight in /etc
+    assert _mode(root / "etc") == 0o755 and _mode(root / "etc/meeting-room.toml") == 0o640
