@@ -219,7 +219,9 @@ def _service_options(fn: F) -> F:
 @_service_options
 @click.option("--host", help="Listen address written to the settings (default 0.0.0.0: the room's tablets reach it).")
 @click.option("--port", type=int, help="TCP port (default 8000).")
-@click.option("--database-url", "database_url", help="PostgreSQL URL for a central server (default: SQLite in the data directory).")
+@click.option("--database-url", "database_url",
+              help="PostgreSQL URL for a central server (default: SQLite); '-' reads it from standard input, keeping the password "
+                   "off the command line.")
 @click.option("--room", "rooms", multiple=True, type=click.Path(path_type=Path), help="A room configuration this server runs; repeatable.")
 @click.option("--venv", type=click.Path(file_okay=False, path_type=Path),
               help="Virtual environment the unit runs (default: this one; scripts/install-service.sh: /opt/meeting-room/current/.venv).")
@@ -231,6 +233,8 @@ def install_service(root: Path, no_start: bool, **options: Any) -> None:
     network and a local PostgreSQL), enabled and started where systemd runs."""
     from meeting_room.operations.service import install, verify_unit
 
+    if options.get("database_url") == "-":
+        options["database_url"] = _secret_line("database_url")
     plan = _service_plan(**options)
     report = install(plan, root, start=not no_start)
     for step in report.steps:
@@ -346,24 +350,41 @@ def upgrade(ctx: click.Context, check: bool, force: bool, backup_dir: Path | Non
     )
 
 
+def _secret_line(what: str) -> str:
+    """A URL with a password, from standard input (a pipe or a hidden prompt), never from argv:
+    every local user can read a process's command line, and sudo logs it."""
+    if sys.stdin.isatty():
+        return str(click.prompt(what, hide_input=True)).strip()
+    return sys.stdin.readline().strip()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 @main.command("move-database")
 @click.argument("target_url")
 @click.pass_context
 @_friendly
 def move_database(ctx: click.Context, target_url: str) -> None:
-    """Copy this server's database into an EMPTY one at TARGET_URL (e.g. a room's SQLite to the
-    central PostgreSQL) with the server stopped; the event log is checked and every poll recounted
-    there. Then set database_url to TARGET_URL; the data directory's files stay where they are."""
+    """Copy this server's database into an EMPTY one at TARGET_URL ('-': read from standard input,
+    keeping its password off the command line), e.g. a room's SQLite to the central PostgreSQL, with
+    the server stopped; the event log is checked and every poll recounted there. Then set
+    database_url to TARGET_URL; the data directory's files stay where they are."""
     from meeting_room.operations.move import move_database as move
 
     settings = _settings(ctx)
+    if target_url == "-":
+        target_url = _secret_line("target database URL")
     target = load_settings(database_url=target_url, data_dir=settings.data_dir).effective_database_url  # validated, normalised
     report = move(settings, target)
     click.echo(
         f"Đã chuyển / moved {report.events} sự kiện / events (head {report.head[:16]}…), "
         f"dựng lại {report.replayed} / replayed, kiểm lại {report.polls_recounted} phiên biểu quyết / polls recounted, "
         f"{sum(report.tables.values())} dòng / rows in {report.seconds:.1f} s\n"
-        f"Hãy đặt / now set: database_url = \"{target_url}\""
+        f"Hãy đặt / now set: database_url = \"{_shown(target)}\" (với mật khẩu / with its password)"
     )
 
 

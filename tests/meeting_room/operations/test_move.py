@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from meeting_room import auth
 from meeting_room.api.app import create_app
@@ -51,7 +52,12 @@ def test_sqlite_moves_into_postgres_with_everything_checked(
         hold_meeting(client, world)
         found = client.get("/api/search?q=ngan+sach", headers=login(client, "clerk")).json()
     assert found["total"] >= 1
-    report = move_database(settings, target)
+    env = {"MEETING_ROOM_DATA_DIR": str(settings.data_dir)}
+    out = CliRunner().invoke(main, ["move-database", "-"], input=target + "\n", env=env)  # the password never on a command line
+    assert out.exit_code == 0, out.output
+    password = make_url(target).password
+    assert "now set: database_url" in out.output and (not password or str(password) not in out.output)
+    report = move_database(settings, _empty_postgres(pg_cluster))  # once more into another, for the figures
     head = store.verify()
     assert (report.events, report.head) == (head.events, head.head) and report.replayed == head.events
     assert report.tables["credentials"] >= 8 and report.polls_recounted >= 1
