@@ -23,6 +23,7 @@ from zxcvbn import zxcvbn
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
+from meeting_room.lifecycle import EDITABLE, MeetingState
 from meeting_room.roles import Role
 from meeting_room.store import Store
 
@@ -269,18 +270,23 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
 
 DISPLAY_NAME = "Màn hình hội trường"
 _DISPLAY_GONE = (
-    "Liên kết màn hình hội trường không còn hiệu lực (đã hết hạn hoặc bị thu hồi); hãy xin thư ký một liên kết mới",
-    "This hall display link is no longer valid (expired or revoked); ask the secretary for a new one",
+    "Liên kết màn hình hội trường không còn hiệu lực (đã hết hạn, bị thu hồi hoặc cuộc họp đã kết thúc); hãy xin thư ký một liên kết mới",
+    "This hall display link is no longer valid (expired, revoked or the meeting has ended); ask the secretary for a new one",
 )
 
 
 def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, Resolved | AuthenticationError]:
     """Hall display links among ``hashes``: the link itself is the display's credential (no person,
     no session row), so revoking it or its expiry ends the display at once."""
-    links = session.scalars(select(t.Invitation).where(t.Invitation.token_hash.in_(hashes), t.Invitation.member_id.is_(None)))
+    rows = session.execute(
+        select(t.Invitation, t.Meeting.state)
+        .join(t.Meeting, t.Meeting.id == t.Invitation.meeting_id)
+        .where(t.Invitation.token_hash.in_(hashes), t.Invitation.member_id.is_(None))
+    ).tuples()
     found: dict[str, Resolved | AuthenticationError] = {}
-    for link in links:
-        if link.revoked_at is not None or link.expires_at <= now:
+    for link, state in rows:
+        # a display ends with its meeting: afterwards its captions are the record's, not the hall's
+        if link.revoked_at is not None or link.expires_at <= now or MeetingState(state) not in EDITABLE:
             found[link.token_hash] = AuthenticationError(*_DISPLAY_GONE)
         else:
             actor = Actor(f"display:{link.id}", DISPLAY_NAME, frozenset(), only_meeting=link.meeting_id, display=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hardware import errors as hardware_errors
 from meeting_room import errors as e
+from meeting_room.api.access_log import redact
 from meeting_room.operations.health import disk_full_error, is_disk_full
 from speech import errors as speech_errors
 from speech.voiceprint import VoiceEnrolmentError
@@ -155,15 +157,22 @@ class CatchAll:
         except Exception:
             if started:
                 raise
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unhandled error on %s %s", scope.get("method"), logged_path(scope))
             await JSONResponse(error_body(*INTERNAL), 500)(scope, receive, send)
+
+
+def logged_path(scope: Scope) -> str:
+    """A request's path as a log line may hold it: the route's template when one matched, else the
+    path quoted (no line breaks) with any link token taken out."""
+    route = getattr(scope.get("route"), "path", None)
+    return route if isinstance(route, str) else redact(quote(str(scope.get("path", "")), safe="/-._~"))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if is_disk_full(exc):  # whatever was writing: a file, SQLite, PostgreSQL
-        log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
+        log.error("disk full on %s %s: %s", request.method, logged_path(request.scope), exc)
         return _domain(request, disk_full_error())
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, logged_path(request.scope))
     return JSONResponse(error_body(*INTERNAL), 500)
 
 

@@ -22,10 +22,9 @@ from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
-from meeting_room.lifecycle import MeetingState
+from meeting_room.lifecycle import EDITABLE, MeetingState
 from meeting_room.store import Decided, Store
 
-_ENDED = {MeetingState.CLOSED, MeetingState.CANCELLED}
 GONE = (
     "Liên kết mời không còn hiệu lực (đã hết hạn, bị thu hồi hoặc cuộc họp đã kết thúc). Hãy xin thư ký một liên kết mới.",
     "This invitation link is no longer valid (expired, revoked, or the meeting has ended). Ask the secretary for a new one.",
@@ -61,7 +60,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
-        if MeetingState(meeting.state) in _ENDED:
+        if MeetingState(meeting.state) not in EDITABLE:
             raise ConflictError(
                 f"Cuộc họp đã {meeting.state}: không mời thêm được",
                 f"The meeting is {meeting.state}: nobody can be invited",
@@ -121,7 +120,7 @@ def redeem(store: Store, token: str, session_hours: int, current: str | None = N
         member = session.get(t.Member, inv.member_id) if inv and inv.member_id else None  # a display's link opens no session
         if (
             inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
-            or inv.expires_at <= now or MeetingState(meeting.state) in _ENDED
+            or inv.expires_at <= now or MeetingState(meeting.state) not in EDITABLE
         ):  # fmt: skip
             raise NotFoundError(*GONE)
         meeting_id, invitation_id = inv.meeting_id, inv.id

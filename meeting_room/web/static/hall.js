@@ -7,7 +7,16 @@
 import { fill, h, icon, toLogin } from "/static/app.js";
 
 const meetingId = decodeURIComponent(location.pathname.split("/")[2] || "");
-const token = location.hash.slice(1) || null;
+// The link's token leaves the address bar at once (a photo of the screen must not carry it) and is
+// kept for this tab only, so a reload still works.
+const token = (() => {
+  const key = `hall-token:${meetingId}`;
+  if (location.hash.length > 1) {
+    sessionStorage.setItem(key, location.hash.slice(1));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(key);
+})();
 const $ = (id) => document.getElementById(id);
 const state = { view: null, offset: 0, partial: null, retry: 0, gone: false, opened: 0 };
 

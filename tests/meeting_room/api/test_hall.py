@@ -212,3 +212,17 @@ def test_the_hall_gets_live_captions_and_nothing_else_that_is_not_its_own(client
         view = _hall_until(ws, lambda v: bool(v["captions"]), seen)
     assert view["captions"] == [{"speaker": "Người member1", "text": "Tôi đề nghị tăng chi cho giáo dục."}]
     assert world.ids["member2"] not in json.dumps(seen) and world.ids["member1"] not in json.dumps(seen)
+
+
+def test_a_display_ends_with_its_meeting(client: TestClient, world: World) -> None:
+    chair = _in_session(client, world)
+    _, display = _display(client, world, chair)
+    token = display["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(_url(world, f"/hall/stream?token={token}")) as ws:
+        assert ws.receive_json()["kind"] == "hall"
+        closing = Closing(ws)
+        assert client.post(_url(world, "/transitions"), json={"to": "closed"}, headers=chair).status_code == 200
+        code, _, _ = closing.closed()
+    assert code == SESSION_ENDED.code  # the screen goes dark: what was said is the record's now, not the hall's
+    gone = client.get(_url(world, "/hall"), headers=display)
+    assert gone.status_code == 401 and "the meeting has ended" in gone.json()["error"]["message_en"]

@@ -76,3 +76,15 @@ def test_a_log_file_is_rotated_by_size(tmp_path: Path, restore_logging: None) ->
     assert kept == ["server.log", "server.log.1", "server.log.2"]
     assert all(p.stat().st_size <= (1 << 20) + 2000 for p in tmp_path.glob("server.log*"))
     assert "2999" in log.read_text() and " [-]: 2999 " in log.read_text()  # the text format, with the request id slot
+
+
+def test_an_error_logs_the_route_or_a_quoted_path_never_a_link_token() -> None:
+    from meeting_room.api.errors import logged_path
+
+    class Route:
+        path = "/api/meetings/{meeting_id}/polls"
+
+    assert logged_path({"route": Route(), "path": "/api/meetings/abc/polls"}) == "/api/meetings/{meeting_id}/polls"
+    raw = "/join/s3cr3t-token\n2026-11-30 INFO forged line"
+    shown = logged_path({"path": raw})
+    assert "s3cr3t" not in shown and "\n" not in shown and shown.startswith("/join/[redacted]")

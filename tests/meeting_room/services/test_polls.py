@@ -52,7 +52,9 @@ def test_secret_ballots_never_meet_their_voters(any_world: World) -> None:
         sealed = session.scalars(select(t.SealedBallot).where(t.SealedBallot.poll_id == pid)).all()
         # one sealed ballot per voter, all of one length, none readable
         assert len(sealed) == 4 and len({len(b.sealed) for b in sealed}) == 1
-        assert not any(word in b.sealed for b in sealed for word in (b"yes", b"no", b"abstain", *(r.encode() for r in receipts.values())))
+        # quoted as a ballot's JSON has them: a bare b"no" turns up in random ciphertext about once in 80 runs
+        plain = (b'"yes"', b'"no"', b'"abstain"', *(r.encode() for r in receipts.values()))
+        assert not any(word in b.sealed for b in sealed for word in plain)
         assert len(session.scalars(select(t.PollKeyShare).where(t.PollKeyShare.poll_id == pid)).all()) == 2
     cast_events = [e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.ballot_cast"]
     assert [e.data["ballots_cast"] for e in cast_events] == [1, 2, 3, 4]
