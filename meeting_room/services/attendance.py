@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -109,6 +110,15 @@ class Summary:
     @property
     def present(self) -> int:
         return self.present_in_room + self.present_online
+
+    @property
+    def quorum_needed(self) -> int:
+        """The meeting's quorum: two thirds of its voting participants (the console, the hall)."""
+        return math.ceil(2 * self.expected / 3)
+
+    @property
+    def quorum_reached(self) -> bool:
+        return self.expected > 0 and self.present >= self.quorum_needed
 
 
 def summary(session: Session, meeting_id: str) -> Summary:

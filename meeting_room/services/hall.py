@@ -10,7 +10,6 @@ after every event that changes it (``changes_view``), so the screen never re-der
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -43,7 +42,7 @@ class Speaker:
 
 @dataclass(frozen=True)
 class Quorum:
-    """Members present out of those expected; ``needed``: two thirds, as the chair's console counts it."""
+    """Members present out of those expected, and the meeting's quorum (``attendance.Summary``)."""
 
     present: int
     expected: int
@@ -51,9 +50,8 @@ class Quorum:
     reached: bool
 
     @classmethod
-    def of(cls, present: int, expected: int) -> Quorum:
-        needed = math.ceil(2 * expected / 3)
-        return cls(present, expected, needed, expected > 0 and present >= needed)
+    def of(cls, counts: attendance.Summary) -> Quorum:
+        return cls(counts.present, counts.expected, counts.quorum_needed, counts.quorum_reached)
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def view(session: Session, meeting_id: str) -> HallView:
         item=f"{item.position}. {item.title}" if item else None,
         speaker=speaker,
         waiting=len(turns.queue),
-        quorum=Quorum.of(counts.present, counts.expected),
+        quorum=Quorum.of(counts),
         vote=_vote(session, meeting_id),
         captions=_captions(session, meeting_id),
     )

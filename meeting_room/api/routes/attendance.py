@@ -54,6 +54,8 @@ class SummaryOut(Out):
     left: int
     not_recorded: int
     guests_present: int
+    quorum_needed: int = Field(description="Members who must be present: two thirds of the voting participants")
+    quorum_reached: bool
 
 
 class AttendanceOut(BaseModel):

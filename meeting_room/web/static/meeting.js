@@ -137,8 +137,8 @@ export function attendancePanel(live, el) {
     else sheet.hidden = true; // the session ended: nothing to mark
   }
   const expected = Math.max(1, s.expected);
-  const quorum = Math.ceil((2 * s.expected) / 3);
-  const ok = s.present >= quorum;
+  const quorum = s.quorum_needed; // the server's rule (the hall shows the same)
+  const ok = s.quorum_reached;
   fill(el, h("h2", {}, "Điểm danh ", h("span", { class: "en" }, "Attendance")),
     h("div", { class: "stat compact four", "aria-label": "Tình hình tham dự" },
       h("div", {}, h("b", { id: "present-room" }, s.present_in_room), "Tại phòng họp"),

@@ -49,6 +49,8 @@ def test_summary_counts_room_online_absent(client: TestClient, world: World) -> 
         "left": 0,
         "not_recorded": 0,
         "guests_present": 1,
+        "quorum_needed": 3,  # two thirds of 4, rounded up
+        "quorum_reached": True,
     }
     by_member = {r["member_id"]: r for r in body["records"]}
     online = by_member[world.ids["member1"]]
