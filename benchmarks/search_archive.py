@@ -1,6 +1,6 @@
 """Archive search: indexing throughput and query latency (p50/p99) on a generated archive.
 
-    .venv/bin/python benchmarks/search_archive.py [--meetings 10000] [--lines 60] [--postgres URL]
+    .venv/bin/python benchmarks/search_archive.py [--meetings 10000] [--lines 60] [--postgres URL|throwaway] [--smoke]
 
 The archive is generated: each meeting gets transcript lines and minutes sections made of real
 Vietnamese sentences (the minutes_vi corpus in ../shared/testdata when present, else built-in
@@ -127,7 +127,10 @@ def main() -> None:
     parser.add_argument(
         "--postgres", help="also measure on PostgreSQL: a scratch database URL (emptied first), or 'throwaway' to start a local server"
     )
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 40 meetings of 10 lines, 3 repeats")
     args = parser.parse_args()
+    if args.smoke:
+        args.meetings, args.lines, args.repeats = 40, 10, 3
     print(f"cores: {os.cpu_count()}  meetings: {args.meetings}  lines/meeting: {args.lines}  corpus: {len(sentences())} sentences")
     targets = []
     folder = tempfile.mkdtemp(prefix="search-bench-")
