@@ -41,6 +41,11 @@ class Served:
     def ws_base(self) -> str:
         return "wss" + self.base.removeprefix("https")
 
+    def cpu_s(self) -> float:
+        """CPU seconds the server process has used so far (user + system, all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def serve(data_dir: Path | str, env: Mapping[str, str] | None = None, log: IO[str] | None = None, wait_s: float = 90) -> Iterator[Served]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,6 +60,7 @@ Decision = EventPayload | Callable[[Session], EventPayload]
 ManyDecision = Callable[[Session], Sequence[EventPayload]]
 ResultDecision = Callable[[Session], Decided[T]]
 _PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
+_HEAD = "chain_head"  # session.info key: (seq, hash) of the newest event linked in this transaction
 MAX_GROUP = 200  # decisions committed together at most (bounds one transaction's time and memory)
 
 
@@ -88,8 +89,8 @@ def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
     meeting_id = payload.meeting_scope
     if meeting_id is None:
         return
-    state = session.scalar(select(Meeting.state).where(Meeting.id == meeting_id))
-    if state == "archived":
+    meeting = session.get(Meeting, meeting_id)  # mostly already loaded by the decision: no query
+    if meeting is not None and meeting.state == "archived":
         raise SealedError(
             f"Cuộc họp {meeting_id} đã được niêm phong lưu trữ; hồ sơ không thể thay đổi nữa",
             f"Meeting {meeting_id} is sealed in the archive; its record can no longer change",
@@ -133,6 +134,12 @@ class Store:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK})
                 with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                    # The rows a transaction loads stay in its identity map until it ends (SQLAlchemy
+                    # holds them weakly): a group's decisions and projections read the poll and the
+                    # meeting once, not once per ballot. Writes go through the session, which keeps
+                    # them in step; a rolled-back savepoint expires what it changed.
+                    held: list[object] = []
+                    event.listen(session, "loaded_as_persistent", lambda _session, row: held.append(row))
                     yield session
                     session.flush()
 
@@ -213,6 +220,7 @@ class Store:
             self.notifier.after_commit()
 
     def _decide_one(self, session: Session, waiting: _Waiting) -> None:
+        head = session.info.get(_HEAD)
         try:
             with session.begin_nested():  # a refusal or a conflict rolls back this decision only
                 decided = waiting.decision(session)
@@ -226,16 +234,20 @@ class Store:
                 session.flush()
         except IntegrityError as exc:  # its savepoint is rolled back: the transaction goes on
             waiting.error = _conflict(exc)
+            session.info[_HEAD] = head
         except DBAPIError:
             raise  # the transaction itself is in trouble (disk full, connection lost): the whole group fails
         except Exception as exc:  # refused (a ``MeetingRoomError``), or a bug in this one decision: the others go on
             waiting.error = exc
+            session.info[_HEAD] = head
         else:
             waiting.stored, waiting.result = stored, decided.result
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
-        last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        last = session.info.get(_HEAD)  # the head this transaction linked last (no other writer meanwhile: locked)
+        if last is None:
+            last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first() or (0, GENESIS)
+        seq, prev = last[0] + 1, last[1]
         data = payload.model_dump(mode="json", exclude_unset=True)
         body = canonical_json(data)
         occurred_at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
@@ -254,6 +266,7 @@ class Store:
             )
         )
         session.flush()
+        session.info[_HEAD] = (seq, digest)
         return StoredEvent(seq, payload.type, meeting_id, actor_id, occurred_at, data, digest, prev)
 
     def scrub(self, *tables: str) -> None:
