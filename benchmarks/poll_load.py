@@ -155,11 +155,11 @@ async def run_poll(
                     elif msg["kind"] == "event" and msg["event"]["type"] == "poll.ballot_cast":
                         seen[msg["event"]["data"]["voter_id"]] = time.perf_counter()
 
-            cpu0, start = server.cpu_s(), time.perf_counter()
+            cpu0, own0, start = server.cpu_s(), time.process_time(), time.perf_counter()
             watcher = asyncio.create_task(watch())
             await asyncio.gather(*(vote(i) for i in range(len(tokens))))
             await asyncio.wait_for(watcher, timeout=120)
-            wall, cpu = time.perf_counter() - start, server.cpu_s() - cpu0
+            wall, cpu, own = time.perf_counter() - start, server.cpu_s() - cpu0, time.process_time() - own0
         closed = (await client.post(f"{polls}/{pid}/close", headers=chair)).json()
         verify = (await client.get(f"{base}/api/store/verify", headers={"Authorization": f"Bearer {admin}"})).json()
     to_tally = [(seen[logins[i][1]] - sent[i]) * 1000 for i in range(len(tokens))]
@@ -174,6 +174,7 @@ async def run_poll(
         "tally_messages": tallies,
         "wall_s": wall,
         "server_cpu_ms": cpu * 1000 / len(tokens),
+        "client_cpu_ms": own * 1000 / len(tokens),
         "p50_tally_ms": _pct(to_tally, 0.5),
         "p99_tally_ms": _pct(to_tally, 0.99),
         "max_tally_ms": max(to_tally),
@@ -205,7 +206,7 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float]) -> Non
                     f"all in {r['wall_s']:.2f} s{rate}; cast->chair tally p50 {r['p50_tally_ms']:.0f} ms "
                     f"p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms; "
                     f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}; "
-                    f"server CPU {r['server_cpu_ms']:.1f} ms per ballot"
+                    f"CPU per ballot: server {r['server_cpu_ms']:.1f} ms, the voters' clients {r['client_cpu_ms']:.1f} ms"
                 )
                 if not (r["exact"] and r["verify_ok"] and r["ok_201"] == voters and r["events_seen"] == voters):
                     raise SystemExit(f"{label} {secrecy}: ballots lost or miscounted: {r}")
