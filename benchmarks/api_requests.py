@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +47,9 @@ def _printed(pattern: str, output: str) -> str:
     return found.group(1)
 
 
-def _measure(label: str, base: str, tls: ssl.SSLContext, token: str, calls: Sequence[tuple[str, str, dict[str, Any] | None]], clients: int) -> None:
+def _measure(
+    label: str, base: str, tls: ssl.SSLContext, token: str, calls: Sequence[tuple[str, str, dict[str, Any] | None]], clients: int
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     per_client = [calls[i::clients] for i in range(clients)]
 

@@ -4,10 +4,20 @@
 sections of its newest minutes) from the read models; projections call it when those change, so
 the index is derived like every other read model and ``rebuild`` recreates it. Queries run on
 SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same results shape.
+
+A common word matches a large part of the archive. SQLite ranks without ever joining or sorting
+every hit: FTS5 keeps the best-ranked few thousand matches (it still scores each, which is cheap
+next to reading their rows), the filters and the full order (score, newer meeting, document) are
+applied to those, and the answer is taken only when it is provably the same as ranking every hit
+(its last hit scores better than the worst candidate; else more candidates are taken). The total
+is exact when FTS5 alone can count it, when few matches are filtered, or when the filters pass so
+few that every match is joined anyway; else it is estimated from a sample of the matches and
+marked so (``Results.total_exact``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +78,7 @@ class Hit:
 class Results:
     total: int
     hits: list[Hit]
+    total_exact: bool = True  # False: ``total`` is an estimate (a common word with filters)
 
 
 # --- indexing -----------------------------------------------------------------------------------
@@ -183,47 +194,143 @@ _COLUMNS = (
 )
 
 
+CANDIDATES = 20_000  # best-ranked matches FTS5 hands over (their rows are read only as far as the answer needs)
+COUNT_SAMPLE = 20_000  # matches looked at to count a filtered query; beyond, the total is estimated from them
+_HASH_MOD = 1_000_003
+
+
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
-    """Ranked hits (best first) with highlighted snippets, and how many hits there are in all."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    clauses = _where(filters, params)
+    """Ranked hits (best first: score, then newer meetings, then document order) with highlighted
+    snippets, and how many hits there are in all."""
     if session.get_bind().dialect.name == "postgresql":
-        params["q"] = query.tsquery()
-        match = "to_tsvector('simple', d.folded) @@ q"
-        source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
-        score = "ts_rank_cd(to_tsvector('simple', d.folded), q)"
-        order = "score DESC"
-    else:
-        params["q"] = query.fts5()
-        match = "search_fts MATCH :q"
-        source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
-        score = "-bm25(search_fts)"  # bm25 is lower for better matches
-        order = "score DESC"
-    where = " AND ".join([match, *clauses])
+        return _search_postgresql(session, query, filters, limit=limit, offset=offset)
+    return _search_sqlite(session, query, filters, limit=limit, offset=offset)
+
+
+def _search_postgresql(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "q": query.tsquery()}
+    clauses = _where(filters, params)
+    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
+    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *clauses])
     total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
     rows = session.execute(
         text(
-            f"SELECT {_COLUMNS}, {score} AS score FROM {source} JOIN meetings m ON m.id = d.meeting_id "
-            f"WHERE {where} ORDER BY {order}, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            f"SELECT {_COLUMNS}, ts_rank_cd(to_tsvector('simple', d.folded), q) AS score FROM {source} "
+            f"JOIN meetings m ON m.id = d.meeting_id WHERE {where} "
+            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
         ),
         params,
     )
-    hits = [
-        Hit(
-            meeting_id=r[0],
-            meeting_title=r[1],
-            meeting_date=r[2],
-            body_id=r[3],
-            kind=r[4],
-            ref_id=r[5],
-            agenda_item_id=r[6],
-            agenda_title=r[7],
-            speaker=r[8],
-            start_s=r[9],
-            recording_id=r[10],
-            snippet_html=snippet_html(r[11], query),
-            score=round(float(r[12]), 6),
-        )
-        for r in rows
-    ]
-    return Results(total, hits)
+    return Results(total, [_hit(r, query) for r in rows])
+
+
+def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
+    params: dict[str, Any] = {"q": query.fts5()}
+    clauses = _where(filters, params)
+    matches: int = session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), params).scalar_one()
+    if matches == 0:
+        return Results(0, [])
+    total, exact, share = matches, True, 1.0
+    if clauses:
+        total, exact, share = _filtered_total(session, params, clauses, matches)
+        if total == 0 and exact:
+            return Results(0, [])
+    wanted = offset + limit
+    # Few hits pass the filters: ranking the best few thousand matches would rarely settle the
+    # answer, so the filters go first (every match joined), as for a rare word.
+    if min(matches, CANDIDATES) * share >= 2 * wanted or matches <= CANDIDATES:
+        hits = _from_candidates(session, query, params, clauses, matches, offset, wanted, share)
+        if hits is not None:
+            return Results(total, hits, exact)
+    rows = session.execute(
+        text(
+            "SELECT *, count(*) OVER () FROM ("  # every hit, scored (bm25 cannot sit beside a window function)
+            f"SELECT {_COLUMNS}, -bm25(search_fts) AS score, d.id AS doc FROM search_fts "
+            f"JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+            f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])}) "
+            "ORDER BY score DESC, meeting_date DESC, doc LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    if rows:  # every hit was joined and counted here: the total is exact
+        total, exact = int(rows[0][-1]), True
+    return Results(total, [_hit(r, query) for r in rows], exact)
+
+
+def _from_candidates(
+    session: Session, query: Query, params: dict[str, Any], clauses: list[str], matches: int, offset: int, wanted: int, share: float
+) -> list[Hit] | None:
+    """The hits from the best-ranked matches alone, or None when they do not settle the answer."""
+    # The best matches by bm25 (lower is better), from the index alone: FTS5 scores every match
+    # either way, and keeping more of them costs little; their rows are read a slice at a time.
+    best = session.execute(
+        text("SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :q ORDER BY rank LIMIT :taken"), {**params, "taken": CANDIDATES}
+    ).all()
+    ranks = [float(row[1]) for row in best]
+    every = len(best) >= matches  # no match beyond them
+    size = max(wanted, int(2 * wanted / max(share, 1e-6)))
+    while True:
+        end = min(size, len(best))
+        while end < len(best) and ranks[end] == ranks[end - 1]:
+            end += 1  # a tie is taken whole: the order among equals is settled by the rows
+        rank = {int(row[0]): ranks[i] for i, row in enumerate(best[:end])}
+        rows = session.execute(
+            text(
+                f"SELECT {_COLUMNS}, d.id FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+                f"WHERE {' AND '.join(['d.id IN (SELECT value FROM json_each(:ids))', *clauses])}"
+            ),
+            {**params, "ids": json.dumps(list(rank))},
+        ).all()
+        ordered = sorted(rows, key=lambda r: r[-1])  # document order, then newer meetings first, then score (stable sorts)
+        ordered.sort(key=lambda r: r[2], reverse=True)
+        ordered.sort(key=lambda r: rank[r[-1]])
+        if end == len(best) and every:
+            settled = True
+        else:  # the next match not taken scores no better than ``beyond``: strictly worse when within the list
+            beyond = ranks[end] if end < len(best) else ranks[-1]
+            settled = len(ordered) >= wanted and rank[ordered[wanted - 1][-1]] < beyond
+        if settled:  # every hit that could come before the last one shown has been looked at
+            return [_hit((*r[:-1], -rank[r[-1]]), query) for r in ordered[offset:wanted]]
+        if end == len(best):
+            return None
+        size = 4 * end
+
+
+def _filtered_total(session: Session, params: dict[str, Any], clauses: list[str], matches: int) -> tuple[int, bool, float]:
+    """How many of the ``matches`` pass the filters, whether that is exact, and the share that
+    passes. Beyond ``COUNT_SAMPLE`` matches, a sample of them (spread over the whole archive by a
+    hash of the row id, not the oldest ones) is counted and the share scaled up."""
+    sampled = "1"
+    if matches > COUNT_SAMPLE:
+        sampled = f"(rowid * 2654435761) % {_HASH_MOD} < {COUNT_SAMPLE * _HASH_MOD // matches}"
+    row = session.execute(
+        text(
+            f"SELECT count(*), count(d.id) FROM (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :q AND {sampled}) c "
+            f"LEFT JOIN search_docs d ON d.id = c.id AND {' AND '.join(clauses)}"
+        ),
+        params,
+    ).one()
+    looked, passed = int(row[0]), int(row[1])
+    share = passed / looked if looked else 0.0
+    if matches <= COUNT_SAMPLE:
+        return passed, True, share
+    return round(share * matches), False, share
+
+
+def _hit(r: Any, query: Query) -> Hit:
+    return Hit(
+        meeting_id=r[0],
+        meeting_title=r[1],
+        meeting_date=r[2],
+        body_id=r[3],
+        kind=r[4],
+        ref_id=r[5],
+        agenda_item_id=r[6],
+        agenda_title=r[7],
+        speaker=r[8],
+        start_s=r[9],
+        recording_id=r[10],
+        snippet_html=snippet_html(r[11], query),
+        score=round(float(r[12]), 6),
+    )
+
