@@ -14,6 +14,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -172,6 +173,7 @@ def main() -> None:
         engine.dispose()
     if cluster is not None:
         cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)  # a generated archive is kept only where --sqlite-file put it
 
 
 if __name__ == "__main__":
