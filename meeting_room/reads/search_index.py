@@ -5,14 +5,12 @@ sections of its newest minutes) from the read models; projections call it when t
 the index is derived like every other read model and ``rebuild`` recreates it. Queries run on
 SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same results shape.
 
-A common word matches a large part of the archive. SQLite ranks without ever joining or sorting
-every hit: FTS5 keeps the best-ranked few thousand matches (it still scores each, which is cheap
-next to reading their rows), the filters and the full order (score, newer meeting, document) are
-applied to those, and the answer is taken only when it is provably the same as ranking every hit
-(its last hit scores better than the worst candidate; else more candidates are taken). The total
-is exact when FTS5 alone can count it, when few matches are filtered, or when the filters pass so
-few that every match is joined anyway; else it is estimated from a sample of the matches and
-marked so (``Results.total_exact``).
+A common word matches a large part of the archive, and SQLite's cost is in touching every hit.
+Without filters nothing joins or sorts every hit: FTS5 counts the matches and keeps the
+best-ranked few thousand (it scores each, which it must for an exact ranking), and only as many
+of their rows are read as settle the full order (score, newer meeting, document; ties taken
+whole): provably the hits of ranking every hit. With filters every match is joined to its row
+once, and scoring, counting and ranking the rows that pass happen in that one statement.
 """
 
 from __future__ import annotations
@@ -78,7 +76,6 @@ class Hit:
 class Results:
     total: int
     hits: list[Hit]
-    total_exact: bool = True  # False: ``total`` is an estimate (a common word with filters)
 
 
 # --- indexing -----------------------------------------------------------------------------------
@@ -195,8 +192,6 @@ _COLUMNS = (
 
 
 CANDIDATES = 20_000  # best-ranked matches FTS5 hands over (their rows are read only as far as the answer needs)
-COUNT_SAMPLE = 20_000  # matches looked at to count a filtered query; beyond, the total is estimated from them
-_HASH_MOD = 1_000_003
 
 
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
@@ -227,40 +222,35 @@ def _search_postgresql(session: Session, query: Query, filters: Filters, *, limi
 def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
     params: dict[str, Any] = {"q": query.fts5()}
     clauses = _where(filters, params)
-    matches: int = session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), params).scalar_one()
-    if matches == 0:
-        return Results(0, [])
-    total, exact, share = matches, True, 1.0
-    if clauses:
-        total, exact, share = _filtered_total(session, params, clauses, matches)
-        if total == 0 and exact:
-            return Results(0, [])
-    wanted = offset + limit
-    # Few hits pass the filters: ranking the best few thousand matches would rarely settle the
-    # answer, so the filters go first (every match joined), as for a rare word.
-    if min(matches, CANDIDATES) * share >= 2 * wanted or matches <= CANDIDATES:
-        hits = _from_candidates(session, query, params, clauses, matches, offset, wanted, share)
-        if hits is not None:
-            return Results(total, hits, exact)
-    rows = session.execute(
+    if not clauses:
+        matches: int = session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), params).scalar_one()
+        return Results(matches, _from_candidates(session, query, params, matches, offset, offset + limit) if matches else [])
+    # With filters every match is joined to its row (the filters need it), once: the rows that
+    # pass are scored, counted and the best of them kept, all in one statement.
+    ranked = session.execute(
         text(
-            "SELECT *, count(*) OVER () FROM ("  # every hit, scored (bm25 cannot sit beside a window function)
-            f"SELECT {_COLUMNS}, -bm25(search_fts) AS score, d.id AS doc FROM search_fts "
-            f"JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+            "SELECT doc, score, count(*) OVER () FROM ("  # bm25 cannot sit beside a window function
+            "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
+            "JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
             f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])}) "
-            "ORDER BY score DESC, meeting_date DESC, doc LIMIT :limit OFFSET :offset"
+            "ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
         ),
         {**params, "limit": limit, "offset": offset},
     ).all()
-    if rows:  # every hit was joined and counted here: the total is exact
-        total, exact = int(rows[0][-1]), True
-    return Results(total, [_hit(r, query) for r in rows], exact)
+    if ranked:
+        total = int(ranked[0][2])
+    else:  # nothing, or nothing this far: count alone
+        where = " AND ".join(["search_fts MATCH :q", *clauses])
+        total = session.execute(
+            text(f"SELECT count(*) FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+                 f"WHERE {where}"),
+            params,
+        ).scalar_one() if offset else 0  # fmt: skip
+    return Results(total, _hits(session, query, [(int(r[0]), float(r[1])) for r in ranked]))
 
 
-def _from_candidates(
-    session: Session, query: Query, params: dict[str, Any], clauses: list[str], matches: int, offset: int, wanted: int, share: float
-) -> list[Hit] | None:
-    """The hits from the best-ranked matches alone, or None when they do not settle the answer."""
+def _from_candidates(session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int) -> list[Hit]:
+    """The hits of ranking every match, from the best-ranked matches alone where they settle it."""
     # The best matches by bm25 (lower is better), from the index alone: FTS5 scores every match
     # either way, and keeping more of them costs little; their rows are read a slice at a time.
     best = session.execute(
@@ -268,53 +258,58 @@ def _from_candidates(
     ).all()
     ranks = [float(row[1]) for row in best]
     every = len(best) >= matches  # no match beyond them
-    size = max(wanted, int(2 * wanted / max(share, 1e-6)))
+    size = wanted
     while True:
         end = min(size, len(best))
         while end < len(best) and ranks[end] == ranks[end - 1]:
             end += 1  # a tie is taken whole: the order among equals is settled by the rows
         rank = {int(row[0]): ranks[i] for i, row in enumerate(best[:end])}
-        rows = session.execute(
+        days = session.execute(
             text(
-                f"SELECT {_COLUMNS}, d.id FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
-                f"WHERE {' AND '.join(['d.id IN (SELECT value FROM json_each(:ids))', *clauses])}"
+                "SELECT d.id, d.meeting_date FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+                "WHERE d.id IN (SELECT value FROM json_each(:ids))"
             ),
-            {**params, "ids": json.dumps(list(rank))},
+            {"ids": json.dumps(list(rank))},
         ).all()
-        ordered = sorted(rows, key=lambda r: r[-1])  # document order, then newer meetings first, then score (stable sorts)
-        ordered.sort(key=lambda r: r[2], reverse=True)
-        ordered.sort(key=lambda r: rank[r[-1]])
+        ordered = sorted(days, key=lambda r: r[0])  # document order, then newer meetings first, then score (stable sorts)
+        ordered.sort(key=lambda r: r[1], reverse=True)
+        ordered.sort(key=lambda r: rank[r[0]])
         if end == len(best) and every:
             settled = True
         else:  # the next match not taken scores no better than ``beyond``: strictly worse when within the list
             beyond = ranks[end] if end < len(best) else ranks[-1]
-            settled = len(ordered) >= wanted and rank[ordered[wanted - 1][-1]] < beyond
+            settled = len(ordered) >= wanted and rank[ordered[wanted - 1][0]] < beyond
         if settled:  # every hit that could come before the last one shown has been looked at
-            return [_hit((*r[:-1], -rank[r[-1]]), query) for r in ordered[offset:wanted]]
+            return _hits(session, query, [(r[0], -rank[r[0]]) for r in ordered[offset:wanted]])
         if end == len(best):
-            return None
+            break
         size = 4 * end
-
-
-def _filtered_total(session: Session, params: dict[str, Any], clauses: list[str], matches: int) -> tuple[int, bool, float]:
-    """How many of the ``matches`` pass the filters, whether that is exact, and the share that
-    passes. Beyond ``COUNT_SAMPLE`` matches, a sample of them (spread over the whole archive by a
-    hash of the row id, not the oldest ones) is counted and the share scaled up."""
-    sampled = "1"
-    if matches > COUNT_SAMPLE:
-        sampled = f"(rowid * 2654435761) % {_HASH_MOD} < {COUNT_SAMPLE * _HASH_MOD // matches}"
-    row = session.execute(
+    # The best matches do not settle it (a tie as long as the list, or rows without a meeting):
+    # rank every match, as with filters.
+    rows = session.execute(
         text(
-            f"SELECT count(*), count(d.id) FROM (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :q AND {sampled}) c "
-            f"LEFT JOIN search_docs d ON d.id = c.id AND {' AND '.join(clauses)}"
+            "SELECT d.id, -bm25(search_fts) AS score FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+            "JOIN meetings m ON m.id = d.meeting_id WHERE search_fts MATCH :q "
+            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
         ),
-        params,
-    ).one()
-    looked, passed = int(row[0]), int(row[1])
-    share = passed / looked if looked else 0.0
-    if matches <= COUNT_SAMPLE:
-        return passed, True, share
-    return round(share * matches), False, share
+        {**params, "limit": wanted - offset, "offset": offset},
+    ).all()
+    return _hits(session, query, [(int(r[0]), float(r[1])) for r in rows])
+
+
+def _hits(session: Session, query: Query, scored: list[tuple[int, float]]) -> list[Hit]:
+    """The hits for these documents (id, score), in this order."""
+    if not scored:
+        return []
+    rows = session.execute(
+        text(
+            f"SELECT {_COLUMNS}, d.id FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+            "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+        ),
+        {"ids": json.dumps([doc for doc, _ in scored])},
+    ).all()
+    by_id = {int(r[-1]): r for r in rows}
+    return [_hit((*by_id[doc][:-1], score), query) for doc, score in scored]
 
 
 def _hit(r: Any, query: Query) -> Hit:
@@ -333,4 +328,3 @@ def _hit(r: Any, query: Query) -> Hit:
         snippet_html=snippet_html(r[11], query),
         score=round(float(r[12]), 6),
     )
-
