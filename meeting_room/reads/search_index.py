@@ -191,7 +191,9 @@ _COLUMNS = (
 )
 
 
-CANDIDATES = 20_000  # best-ranked matches FTS5 hands over (their rows are read only as far as the answer needs)
+# Best-ranked matches FTS5 hands over: a few first, many more when a tie runs past them (their rows
+# are read only as far as the answer needs; beyond both, every hit is ranked as with filters).
+CANDIDATES = (2000, 20_000)
 
 
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
@@ -251,10 +253,32 @@ def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: i
 
 def _from_candidates(session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int) -> list[Hit]:
     """The hits of ranking every match, from the best-ranked matches alone where they settle it."""
-    # The best matches by bm25 (lower is better), from the index alone: FTS5 scores every match
-    # either way, and keeping more of them costs little; their rows are read a slice at a time.
+    for taken in CANDIDATES:
+        hits = _settled(session, query, params, matches, offset, wanted, taken)
+        if hits is not None:
+            return hits
+    # The best matches do not settle it (a tie as long as the list, or rows without a meeting):
+    # rank every match, as with filters.
+    rows = session.execute(
+        text(
+            "SELECT d.id, -bm25(search_fts) AS score FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+            "JOIN meetings m ON m.id = d.meeting_id WHERE search_fts MATCH :q "
+            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": wanted - offset, "offset": offset},
+    ).all()
+    return _hits(session, query, [(int(r[0]), float(r[1])) for r in rows])
+
+
+def _settled(
+    session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int, taken: int
+) -> list[Hit] | None:
+    """The hits from the ``taken`` best matches alone, or None when those do not settle the order."""
+    # The best matches by bm25 (lower is better) from the index alone: FTS5 scores every match
+    # either way, and keeping some more costs little; their rows are read a slice at a time.
     best = session.execute(
-        text("SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :q ORDER BY rank LIMIT :taken"), {**params, "taken": CANDIDATES}
+        text("SELECT rowid, bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH :q ORDER BY s LIMIT :taken"),
+        {**params, "taken": taken},
     ).all()
     ranks = [float(row[1]) for row in best]
     every = len(best) >= matches  # no match beyond them
@@ -282,19 +306,8 @@ def _from_candidates(session: Session, query: Query, params: dict[str, Any], mat
         if settled:  # every hit that could come before the last one shown has been looked at
             return _hits(session, query, [(r[0], -rank[r[0]]) for r in ordered[offset:wanted]])
         if end == len(best):
-            break
+            return None
         size = 4 * end
-    # The best matches do not settle it (a tie as long as the list, or rows without a meeting):
-    # rank every match, as with filters.
-    rows = session.execute(
-        text(
-            "SELECT d.id, -bm25(search_fts) AS score FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-            "JOIN meetings m ON m.id = d.meeting_id WHERE search_fts MATCH :q "
-            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": wanted - offset, "offset": offset},
-    ).all()
-    return _hits(session, query, [(int(r[0]), float(r[1])) for r in rows])
 
 
 def _hits(session: Session, query: Query, scored: list[tuple[int, float]]) -> list[Hit]:

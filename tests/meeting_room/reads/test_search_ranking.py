@@ -66,9 +66,11 @@ def _ranked_every_hit(store: Store, q: str, filters: Filters, limit: int, offset
     return total, [(r[0], round(float(r[1]), 6)) for r in rows]
 
 
-# 40 candidates: the slices grow, run out within a tie, and the search falls back to ranking every hit
-@pytest.mark.parametrize("candidates", [20_000, 40])
-def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(store: Store, monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
+# 10 then 40 candidates: the slices grow, run out within a tie, and the search falls back to ranking every hit
+@pytest.mark.parametrize("candidates", [(2000, 20_000), (10, 40)])
+def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(
+    store: Store, monkeypatch: pytest.MonkeyPatch, candidates: tuple[int, ...]
+) -> None:
     _archive(store)
     monkeypatch.setattr(search_index, "CANDIDATES", candidates)
     filter_sets = [
