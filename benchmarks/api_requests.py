@@ -30,7 +30,7 @@ import httpx2 as httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.served import serve  # noqa: E402
+from served import serve  # noqa: E402  (this folder: the script's own)
 
 
 def _rss_mb(pid: int) -> float:

@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx2 as httpx  # noqa: E402
+from served import Served, free_port, serve  # noqa: E402  (this folder: the script's own)
 
-from benchmarks.served import Served, free_port, serve  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402

@@ -34,7 +34,8 @@ from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.served import serve  # noqa: E402
+from served import serve  # noqa: E402  (this folder: the script's own)
+
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
 from meeting_room.auth import actor_of, hash_password  # noqa: E402
