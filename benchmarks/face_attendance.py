@@ -147,7 +147,11 @@ def _one_run(tmp: Path) -> float:
                     [sys.executable, "-m", "meeting_room", *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
                 )
                 assert camera.stderr is not None
-                line = await asyncio.to_thread(camera.stderr.readline)
+                line = ""
+                while "(started " not in line:  # warnings (a library's deprecation notice) may come first
+                    line = await asyncio.to_thread(camera.stderr.readline)
+                    if not line:
+                        raise RuntimeError("watch-camera ended before it started watching")
                 started = float(line.rsplit("started ", 1)[1].rstrip(")\n"))
                 while True:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
