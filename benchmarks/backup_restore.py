@@ -1,6 +1,6 @@
 """Backup and restore times: the demo data, and a database of many held meetings.
 
-    .venv/bin/python benchmarks/backup_restore.py [--meetings 1000] [--postgres SRC_URL DST_URL]
+    .venv/bin/python benchmarks/backup_restore.py [--meetings 1000] [--postgres SRC_URL DST_URL] [--smoke]
 
 Both databases are built through the real store and services (members, a room, meetings scheduled,
 opened, attended, with agenda items, a PDF document, transcript lines and a closing), then backed up
@@ -125,7 +125,10 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=1000)
     parser.add_argument("--postgres", nargs=2, metavar=("SRC_URL", "DST_URL"), help="two empty PostgreSQL databases")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 3 meetings, no demo")
     args = parser.parse_args()
+    if args.smoke:
+        args.meetings, args.skip_demo = 3, True
     source_url, target_url = args.postgres or (None, None)
     print(f"{os.cpu_count()} cores; database: {'postgresql' if source_url else 'sqlite'}")
     with tempfile.TemporaryDirectory(prefix="backup-bench-") as tmp:

@@ -16,6 +16,9 @@ playout buffer of a browser).
 
     .venv/bin/python benchmarks/call_load.py --participants 1,2,4,8 --seconds 30 [--video]
     .venv/bin/python benchmarks/call_load.py --delay --seconds 20
+    .venv/bin/python benchmarks/call_load.py --smoke [--delay]
+
+The server speaks HTTPS as it ships; the clients trust its local CA (``benchmarks/served.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ import argparse
 import asyncio
 import json
 import os
-import socket
+import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,11 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import httpx2 as httpx  # noqa: E402
+from served import Served, free_port, serve  # noqa: E402  (this folder: the script's own)
 
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
+from meeting_room.operations.tls import ensure_tls  # noqa: E402
 from meeting_room.roles import MeetingRole, Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import bodies, meetings, members, rooms  # noqa: E402
@@ -57,13 +61,6 @@ from webrtc.mixer import RATE  # noqa: E402
 
 PASSWORD = "do-kiem-2026"
 CLK = os.sysconf("SC_CLK_TCK")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wav(path: Path, samples: np.ndarray) -> Path:
@@ -90,7 +87,7 @@ def prepare(folder: Path, n: int, room_audio: np.ndarray, camera_url: str | None
     room_file = folder / "room.toml"
     camera = f'\n[[cameras]]\nname = "toan-canh"\nurl = "{camera_url}"\n' if camera_url else ""
     room_file.write_text(f'room = "Phòng đo"\n[[microphones]]\nname = "ban-hop"\nfile = "{wav}"\nloop = true\n{camera}', encoding="utf-8")
-    overrides: dict[str, Any] = {"data_dir": folder / "var", "https": False, "call_loopback": True, "rooms": [room_file]}
+    overrides: dict[str, Any] = {"data_dir": folder / "var", "call_loopback": True, "rooms": [room_file]}
     store = open_store(load_settings(**overrides))
     ensure_first_admin(store)
     with store.read() as session:
@@ -121,15 +118,15 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
-async def _clients(base: str, mid: str, users: list[str], video: bool, seconds: float, pid: int) -> dict[str, Any]:
-    ws = base.replace("http", "ws") + f"/api/meetings/{mid}/call"
+async def _clients(server: Served, mid: str, users: list[str], video: bool, seconds: float) -> dict[str, Any]:
+    ws, pid = server.ws_base + f"/api/meetings/{mid}/call", server.process.pid
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
     clients = []
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=server.base, timeout=30, verify=server.tls) as http:
         for user in users:
             token = (await http.post("/api/auth/login", json={"username": user, "password": PASSWORD})).json()["token"]
             track = ArrayAudioTrack(np.tile(quiet, 100))
-            client = CallClient(ws, token, audio=track, receive_video=video)
+            client = CallClient(ws, token, audio=track, receive_video=video, ssl_context=server.tls)
             await client.join(timeout=60)
             clients.append(client)
     await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
@@ -165,30 +162,14 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
             cam = MjpegServer([_jpeg(np.roll(img, 12 * k, axis=1)) for k in range(50)], fps=25).start()
         _, mid, users = prepare(Path(tmp), n, (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32),
                                 cam.url if cam else None)  # fmt: skip
-        port = _port()
-        env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(Path(tmp) / "var"), "MEETING_ROOM_HTTPS": "false",
-               "MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
-               "MEETING_ROOM_LOG_LEVEL": "warning", "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width),
-               "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height), "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
-        log = (Path(tmp) / "server.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-        base = f"http://127.0.0.1:{port}"
+        env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
+               "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
+               "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((Path(tmp) / "server.log").read_text())
-                time.sleep(0.3)
-            time.sleep(3)  # the room goes live
-            return {"n": n, **asyncio.run(_clients(base, mid, users, video, seconds, proc.pid))}
+            with (Path(tmp) / "server.log").open("w") as log, serve(Path(tmp) / "var", env, log) as server:
+                time.sleep(3)  # the room goes live
+                return {"n": n, **asyncio.run(_clients(server, mid, users, video, seconds))}
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
             if cam:
                 cam.stop()
 
@@ -231,17 +212,20 @@ def delay(seconds: float) -> dict[str, Any]:
             return frame
 
         tracks.MixTrack.recv = timed  # type: ignore[method-assign]
-        port = _port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        port = free_port()
+        files = ensure_tls(settings)  # HTTPS as the server runs by default; the client trusts its local CA
+        tls = ssl.create_default_context(cafile=str(files.ca))
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ssl_certfile=files.cert, ssl_keyfile=files.key)
+        server = uvicorn.Server(config)
         threading.Thread(target=server.run, daemon=True).start()
         while not server.started:
             time.sleep(0.05)
         time.sleep(3)
 
         async def listen() -> list[tuple[float, np.ndarray]]:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{port}", verify=tls) as http:
                 token = (await http.post("/api/auth/login", json={"username": users[0], "password": PASSWORD})).json()["token"]
-            client = CallClient(f"ws://127.0.0.1:{port}/api/meetings/{mid}/call", token)
+            client = CallClient(f"wss://127.0.0.1:{port}/api/meetings/{mid}/call", token, ssl_context=tls)
             await client.join(timeout=60)
             await asyncio.sleep(seconds)
             await client.leave()
@@ -274,7 +258,10 @@ def main() -> None:
     parser.add_argument("--size", default="640x360", help="video sent to participants, WxH")
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--delay", action="store_true", help="measure mouth-to-ear delay room -> remote instead")
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 participant for 3 s")
     args = parser.parse_args()
+    if args.smoke:
+        args.participants, args.seconds = "1", 3.0
     print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}")
     if args.delay:
         r = delay(args.seconds)

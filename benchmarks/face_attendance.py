@@ -1,7 +1,7 @@
 """Face recognition speed on 2 cores, and the time from a member entering a camera's view to
 "present" on the chair's screen.
 
-    .venv/bin/python benchmarks/face_attendance.py [--data ../shared/testdata/faces] [--seconds 20]
+    .venv/bin/python benchmarks/face_attendance.py [--data ../shared/testdata/faces] [--seconds 20] [--smoke]
 
 1. Throughput: frames analysed per second (detect + encode every face) through the worker pool
    (1 and 2 processes) at 640x480 and 1280x720, and faces encoded per second. Frames are the
@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from PIL import Image
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from served import serve  # noqa: E402  (this folder: the script's own)
 
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
@@ -96,12 +97,6 @@ def throughput(data: Path | None, seconds: float) -> None:
             pool.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def end_to_end(runs: int) -> None:
     delays = []
     for run in range(runs):
@@ -136,22 +131,15 @@ def _one_run(tmp: Path) -> float:
     video = write_video(tmp / "cam.mp4", [scene([])] * int(APPEARS_AT * fps) + [scene([astronaut()])] * (12 * fps), fps=fps)
 
     env = {**os.environ, "MEETING_ROOM_DATA_DIR": str(tmp / "var"), "MEETING_ROOM_LOG_LEVEL": "warning"}
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     camera = None
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                httpx.get(base + "/api/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        token = httpx.post(base + "/api/auth/login", json={"username": "chutoa", "password": "mat-khau-chu-toa"}).json()["token"]
+    with serve(tmp / "var") as server:
+        base = server.base
+        login = {"username": "chutoa", "password": "mat-khau-chu-toa"}
+        token = httpx.post(base + "/api/auth/login", json=login, verify=server.tls).json()["token"]
 
         async def watch() -> float:
             nonlocal camera
-            async with connect(f"ws://127.0.0.1:{port}/api/meetings/{meeting_id}/stream?token={token}") as ws:
+            async with connect(f"{server.ws_base}/api/meetings/{meeting_id}/stream?token={token}", ssl=server.tls) as ws:
                 while json.loads(await ws.recv())["kind"] != "ready":
                     pass
                 command = ["watch-camera", "--meeting", meeting_id, "--source", str(video), "--camera", "Cửa chính", "--once"]
@@ -159,7 +147,11 @@ def _one_run(tmp: Path) -> float:
                     [sys.executable, "-m", "meeting_room", *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
                 )
                 assert camera.stderr is not None
-                line = await asyncio.to_thread(camera.stderr.readline)
+                line = ""
+                while "(started " not in line:  # warnings (a library's deprecation notice) may come first
+                    line = await asyncio.to_thread(camera.stderr.readline)
+                    if not line:
+                        raise RuntimeError("watch-camera ended before it started watching")
                 started = float(line.rsplit("started ", 1)[1].rstrip(")\n"))
                 while True:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
@@ -170,12 +162,12 @@ def _one_run(tmp: Path) -> float:
                     ):
                         return time.time() - (started + APPEARS_AT)
 
-        return asyncio.run(watch())
-    finally:
-        for proc in (camera, server):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        try:
+            return asyncio.run(watch())
+        finally:
+            if camera is not None:
+                camera.terminate()
+                camera.wait(timeout=30)
 
 
 def main() -> None:
@@ -183,7 +175,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "faces")
     parser.add_argument("--seconds", type=float, default=20.0, help="per throughput measurement")
     parser.add_argument("--runs", type=int, default=3, help="end-to-end runs")
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 s per throughput figure, 1 end-to-end run")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.runs = 1.0, 1
     data = args.data if args.data.exists() else None
     print(f"Face attendance benchmark: {os.cpu_count()} cores, dlib HOG upsample 1, frames from {data or 'generated scenes'}")
     throughput(data, args.seconds)

@@ -6,7 +6,7 @@ moment the API would answer 201). The parent kills it with SIGKILL at a random m
 database afresh, has both tellers unlock the ballot box with their passphrases, closes the poll
 and checks every acknowledged receipt against the counted ballots.
 
-    .venv/bin/python benchmarks/kill9_ballots.py --rounds 10 --voters 40 [--database-url postgresql+psycopg://…]
+    .venv/bin/python benchmarks/kill9_ballots.py --rounds 10 --voters 40 [--database-url postgresql+psycopg://…] [--smoke]
 """
 
 from __future__ import annotations
@@ -109,7 +109,10 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=40)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 round, 6 voters")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.voters = 1, 6
     rng = random.Random(args.seed)
     data_dir = Path(tempfile.mkdtemp(prefix="kill9-"))
     store, meeting, ids, actors = build(data_dir, args.database_url, args.voters)

@@ -1,6 +1,6 @@
 """How fast the pages are for the people in the room, in Debian's chromium against a real server.
 
-    .venv/bin/python benchmarks/page_latency.py [--members 8] [--rounds 5]
+    .venv/bin/python benchmarks/page_latency.py [--members 8] [--rounds 5] [--smoke]
 
 Loads the demo body (``meeting-room demo``'s data) into a temporary directory, starts the server
 in its own process, and drives chromium (Playwright, ``executable_path``; tablet size 1280x800):
@@ -69,7 +69,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=8, help="member pages open at once (the demo body has 8 voters)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 member page, 1 round")
     args = parser.parse_args()
+    if args.smoke:
+        args.members, args.rounds = 1, 1
     chromium = shutil.which("chromium")
     if chromium is None:
         sys.exit("Debian's chromium is needed: apt-get install chromium")

@@ -1,10 +1,11 @@
 """Many members vote at once through the real HTTP API of a running server; the chair watches.
 
     .venv/bin/python benchmarks/poll_load.py [--voters 500] [--skip-postgres] [--postgres-url URL]
+    .venv/bin/python benchmarks/poll_load.py --smoke [--postgres-url URL]   # seconds: 8 voters, SQLite (or URL)
 
 For each database (SQLite file; PostgreSQL: --postgres-url or a throwaway local server with fsync
 on), the script seeds a body of N members who are present in an in-session meeting, starts the
-server in its own process (uvicorn, one worker), logs every member in over HTTP, connects the
+server in its own process (uvicorn, one worker, HTTPS with its local CA trusted), logs every member in over HTTP, connects the
 chair's WebSocket, opens a poll and fires all N ballots at once (asyncio, one connection each), or spread uniformly over
 ``--spread`` seconds as members pressing their buttons in a real hall would.
 It measures, per ballot, the time from sending the request to the chair's socket delivering that
@@ -20,8 +21,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,23 +34,20 @@ from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from served import Served, serve  # noqa: E402  (this folder: the script's own)
+
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
 from meeting_room.auth import hash_password  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
 from meeting_room.roles import Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
-from meeting_room.services import attendance, bodies, meetings, members  # noqa: E402
+from meeting_room.services import attendance, bodies, meetings, members, tellers  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
 from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
 
 PASSWORD = "mat-khau-dai-bieu"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+TELLER_PASSPHRASE = "khoa kiem phieu do tai"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -60,7 +56,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
-    """A body of ``voters`` members (one of them the chair), all present in a meeting in session."""
+    """A body of ``voters`` members (the first two the chair and the secretary, who hold the teller keys
+    a secret poll needs), all present in a meeting in session."""
     from meeting_room.auth import actor_of
     from meeting_room.db import tables as t
 
@@ -73,7 +70,7 @@ def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
     digest = hash_password(PASSWORD)
     ids = []
     for i in range(voters):
-        roles = [Role.CHAIR, Role.MEMBER] if i == 0 else [Role.MEMBER]
+        roles = [[Role.CHAIR, Role.MEMBER], [Role.SECRETARY, Role.MEMBER]][i] if i < 2 else [Role.MEMBER]
         member_id = members.create_member(store, admin, full_name=f"Đại biểu số {i:03d}", roles=roles, username=f"db{i:03d}", body_id=body)
         members.set_password_hash(store, member_id, digest, actor_id=admin.member_id)
         ids.append(member_id)
@@ -81,9 +78,17 @@ def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
         store,
         admin,
         ev.MeetingScheduled(
-            meeting_id=meetings.new_meeting_id(), body_id=body, title="Kỳ họp đo tải", starts_at=datetime.now(UTC), chair_id=ids[0]
+            meeting_id=meetings.new_meeting_id(),
+            body_id=body,
+            title="Kỳ họp đo tải",
+            starts_at=datetime.now(UTC),
+            chair_id=ids[0],
+            secretary_id=ids[1],
         ),
     )
+    with store.read() as session:
+        for member_id in ids[:2]:
+            tellers.set_key(store, actor_of(session.get_one(t.Member, member_id)), TELLER_PASSPHRASE)
     chair = admin
     for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
         meetings.transition(store, chair, meeting_id, state)
@@ -93,11 +98,13 @@ def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
     return meeting_id, first.password
 
 
-def login_all(base: str, voters: int) -> list[tuple[str, str]]:
+def login_all(server: Served, voters: int) -> list[tuple[str, str]]:
     """(token, member id) of every voter, logged in over HTTP."""
 
     def one(i: int) -> tuple[str, str]:
-        r = httpx.post(f"{base}/api/auth/login", json={"username": f"db{i:03d}", "password": PASSWORD}, timeout=60)
+        r = httpx.post(
+            f"{server.base}/api/auth/login", json={"username": f"db{i:03d}", "password": PASSWORD}, timeout=60, verify=server.tls
+        )
         r.raise_for_status()
         return str(r.json()["token"]), str(r.json()["member"]["id"])
 
@@ -105,19 +112,22 @@ def login_all(base: str, voters: int) -> list[tuple[str, str]]:
         return list(pool.map(one, range(voters)))
 
 
-async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float) -> dict[str, Any]:
+async def run_poll(
+    server: Served, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float
+) -> dict[str, Any]:
     tokens = [token for token, _ in logins]
+    base = server.base
     chair = {"Authorization": f"Bearer {tokens[0]}"}
     polls = f"{base}/api/meetings/{meeting_id}/polls"
     limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, verify=server.tls) as client:
         poll = (await client.post(polls, json={"title": f"Biểu quyết đo tải ({secrecy})", "secrecy": secrecy,
                                                "rule": {"preset": "hdnd_resolution"}}, headers=chair)).json()  # fmt: skip
         pid = poll["id"]
-        ws_url = base.replace("http", "ws") + f"/api/meetings/{meeting_id}/stream?token={tokens[0]}"
+        ws_url = server.ws_base + f"/api/meetings/{meeting_id}/stream?token={tokens[0]}"
         seen: dict[str, float] = {}
         tallies = 0
-        async with connect(ws_url, max_size=None) as ws:
+        async with connect(ws_url, max_size=None, ssl=server.tls) as ws:
             while json.loads(await ws.recv())["kind"] != "ready":
                 pass
             (await client.post(f"{polls}/{pid}/open", json={}, headers=chair)).raise_for_status()
@@ -146,11 +156,11 @@ async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], se
                     elif msg["kind"] == "event" and msg["event"]["type"] == "poll.ballot_cast":
                         seen[msg["event"]["data"]["voter_id"]] = time.perf_counter()
 
-            start = time.perf_counter()
+            cpu0, own0, start = server.cpu_s(), time.process_time(), time.perf_counter()
             watcher = asyncio.create_task(watch())
             await asyncio.gather(*(vote(i) for i in range(len(tokens))))
             await asyncio.wait_for(watcher, timeout=120)
-            wall = time.perf_counter() - start
+            wall, cpu, own = time.perf_counter() - start, server.cpu_s() - cpu0, time.process_time() - own0
         closed = (await client.post(f"{polls}/{pid}/close", headers=chair)).json()
         verify = (await client.get(f"{base}/api/store/verify", headers={"Authorization": f"Bearer {admin}"})).json()
     to_tally = [(seen[logins[i][1]] - sent[i]) * 1000 for i in range(len(tokens))]
@@ -164,6 +174,8 @@ async def run_poll(base: str, meeting_id: str, logins: list[tuple[str, str]], se
         "events_seen": len(seen),
         "tally_messages": tallies,
         "wall_s": wall,
+        "server_cpu_ms": cpu * 1000 / len(tokens),
+        "client_cpu_ms": own * 1000 / len(tokens),
         "p50_tally_ms": _pct(to_tally, 0.5),
         "p99_tally_ms": _pct(to_tally, 0.99),
         "max_tally_ms": max(to_tally),
@@ -179,38 +191,26 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float]) -> Non
         t0 = time.perf_counter()
         meeting_id, admin_password = seed(f"{tmp}/var", url, voters)
         seeded = time.perf_counter() - t0
-        port = _free_port()
-        env = {**os.environ, "MEETING_ROOM_DATA_DIR": f"{tmp}/var", "MEETING_ROOM_LOG_LEVEL": "warning"}
-        if url:
-            env["MEETING_ROOM_DATABASE_URL"] = url
-        server = subprocess.Popen([sys.executable, "-m", "meeting_room", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    httpx.get(base + "/api/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+        env = {"MEETING_ROOM_DATABASE_URL": url} if url else {}
+        with serve(f"{tmp}/var", env) as server:
             t0 = time.perf_counter()
-            logins = login_all(base, voters)
-            admin = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": admin_password}).json()["token"]
+            logins = login_all(server, voters)
+            login = {"username": "admin", "password": admin_password}
+            admin = httpx.post(f"{server.base}/api/auth/login", json=login, verify=server.tls).json()["token"]
             print(f"{label}: seeded {voters} members in {seeded:.1f} s; {voters} log-ins in {time.perf_counter() - t0:.1f} s")
             for spread, secrecy in ((sp, sec) for sp in spreads for sec in ("secret", "named")):
-                r = asyncio.run(run_poll(base, meeting_id, logins, secrecy, admin, spread))
+                r = asyncio.run(run_poll(server, meeting_id, logins, secrecy, admin, spread))
                 rate = f" ({voters / r['wall_s']:.0f} ballots/s)" if spread == 0 else ""
                 print(
                     f"{label:<10} {secrecy:<6} {voters} voters pressing within {spread:g} s: "
                     f"201={r['ok_201']} counted={r['counted']} exact={r['exact']} verify={r['verify_ok']}; "
                     f"all in {r['wall_s']:.2f} s{rate}; cast->chair tally p50 {r['p50_tally_ms']:.0f} ms "
                     f"p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms; "
-                    f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}"
+                    f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}; "
+                    f"CPU per ballot: server {r['server_cpu_ms']:.1f} ms, the voters' clients {r['client_cpu_ms']:.1f} ms"
                 )
                 if not (r["exact"] and r["verify_ok"] and r["ok_201"] == voters and r["events_seen"] == voters):
                     raise SystemExit(f"{label} {secrecy}: ballots lost or miscounted: {r}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def main() -> None:
@@ -221,9 +221,15 @@ def main() -> None:
     )
     parser.add_argument("--postgres-url", help="an existing, empty PostgreSQL database")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a check that the benchmark runs: 8 voters at one instant, SQLite or --postgres-url"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.voters, args.spread, args.skip_postgres = 8, [0], not args.postgres_url
     print(f"Poll load: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.voters} voters, one uvicorn worker")
-    bench("sqlite", None, args.voters, args.spread)
+    if not (args.smoke and args.postgres_url):
+        bench("sqlite", None, args.voters, args.spread)
     if args.skip_postgres:
         return
     if args.postgres_url:

@@ -10,7 +10,7 @@ an utterance on the room clock -> its line committed), and the audio the caption
 The meeting audio is built from real Vietnamese speech in ../shared/testdata/asr_vi (VIVOS on seat
 1, FPT Open Speech on seat 2, alternating with pauses); without it, from espeak-ng.
 
-    .venv/bin/python benchmarks/room_live.py --rooms 1,2,3 --seconds 120 [--cameras]
+    .venv/bin/python benchmarks/room_live.py --rooms 1,2,3 --seconds 120 [--cameras] [--models-dir DIR] [--smoke]
 """
 
 from __future__ import annotations
@@ -240,10 +240,14 @@ def main() -> None:
     parser.add_argument("--rooms", default="1,2,3", help="room counts to try, comma-separated")
     parser.add_argument("--seconds", type=float, default=120.0, help="meeting time per run")
     parser.add_argument("--cameras", action="store_true", help="one MJPEG camera with two enrolled faces per room")
+    parser.add_argument("--models-dir", type=Path, default=Path(tempfile.gettempdir()) / "meeting-room-bench-models")
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: one room for 15 s")
     args = parser.parse_args()
+    if args.smoke:
+        args.rooms, args.seconds = "1", 15.0
     from speech.models import ModelStore
 
-    models = Path(tempfile.gettempdir()) / "meeting-room-bench-models"
+    models = args.models_dir
     ModelStore(models).ensure_default()
     with tempfile.TemporaryDirectory() as tmp:
         audio, source = meeting_audio(args.seconds + 30, Path(tmp) / "meeting.wav")

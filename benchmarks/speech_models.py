@@ -1,6 +1,6 @@
 """Speed and memory of the speech models, and live caption delay, on this machine's CPU.
 
-    .venv/bin/python benchmarks/speech_models.py [--models-dir var/models] [--streams 1,2,3] [--seconds 60]
+    .venv/bin/python benchmarks/speech_models.py [--models-dir var/models] [--streams 1,2,3] [--seconds 60] [--smoke]
 
 1. Batch: real-time factor and peak memory (each in a fresh process) of Whisper (every installed
    model, int8), the diarization pipeline and the CAM++ voiceprint, on real speech
@@ -144,7 +144,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--streams", default="1,2,3")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="a check that it runs: 20 s of audio, one Whisper model, one stream")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.streams = 20.0, "1"  # a few utterances, so that the live stream finishes some
     if args.child:
         print(json.dumps(measure_one(args.child[0], args.child[1], float(args.child[2]))))
         return
@@ -153,7 +156,7 @@ def main() -> None:
     store = ModelStore(args.models_dir)
     store.ensure_default()
     pipeline = store.resolve_diarization()
-    targets = [("whisper", str(m.path)) for m in store.list() if m.kind == "whisper-ct2"]
+    targets = [("whisper", str(m.path)) for m in store.list() if m.kind == "whisper-ct2"][: 1 if args.smoke else None]
     targets += [("diarization", str(pipeline)), ("voiceprint", str(pipeline / "embedding"))]
     source = "VIVOS utterances" if any(VIVOS.rglob("*.wav")) else "espeak-ng speech"
     print(f"Speech benchmark: {os.cpu_count()} cores, {args.seconds:.0f} s of {source} with 1.2 s pauses")

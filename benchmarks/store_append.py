@@ -1,6 +1,6 @@
 """How many events per second the store appends (committed, hash-chained, projected).
 
-    .venv/bin/python benchmarks/store_append.py [--events 2000] [--threads 1 4] [--postgres-url URL]
+    .venv/bin/python benchmarks/store_append.py [--events 2000] [--threads 1 4] [--postgres-url URL] [--smoke]
 
 SQLite: a file in a temporary directory, WAL, synchronous=FULL (each commit reaches the disk).
 PostgreSQL: --postgres-url, or a throwaway local server (Debian package postgresql) with fsync on.
@@ -91,10 +91,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--postgres-url", help="an existing PostgreSQL database (it gets the schema)")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 40 events, SQLite or --postgres-url")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.threads, args.skip_postgres = 40, [1, 2], not args.postgres_url
     print(f"store append benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.events} events per run")
     with tempfile.TemporaryDirectory() as tmp:
-        bench("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args.events, args.threads)
+        if not (args.smoke and args.postgres_url):
+            bench("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args.events, args.threads)
     if args.skip_postgres:
         return
     if args.postgres_url:

@@ -9,6 +9,13 @@ processes cannot fork the chain either; the unique ``prev_hash`` column would re
 A decision with more to tell its caller than the events (a receipt, a count) returns both in a
 ``Decided``; ``Store.decide`` hands the result back after the commit. Nothing leaves the
 transaction through a variable the decision writes to.
+
+Group commit: decisions that arrive while a commit is under way (a council voting in the same
+second) wait, and the next writer decides all of them, in arrival order, in one transaction, each
+in its own savepoint: one that is refused or conflicts is rolled back alone and its caller gets
+its error; the others commit together with one fsync and are published in commit order. Each
+decision still sees every earlier one's effects (the same transaction), so the rules are checked
+exactly as one at a time; nobody is told before the commit that holds their event.
 """
 
 from __future__ import annotations
@@ -18,11 +25,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +61,28 @@ Decision = EventPayload | Callable[[Session], EventPayload]
 ManyDecision = Callable[[Session], Sequence[EventPayload]]
 ResultDecision = Callable[[Session], Decided[T]]
 _PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
+_HEAD = "chain_head"  # session.info key: (seq, hash) of the newest event linked in this transaction
+MAX_GROUP = 200  # decisions committed together at most (bounds one transaction's time and memory)
+
+
+@dataclass(eq=False)
+class _Waiting:
+    """A decision waiting for the next group commit, and what it came to once that ran."""
+
+    decision: ResultDecision[Any]
+    actor_id: str | None
+    done: bool = False
+    stored: list[StoredEvent] = field(default_factory=list)
+    result: Any = None
+    error: BaseException | None = None
+
+
+def _conflict(exc: IntegrityError) -> ConflictError:
+    return ConflictError(
+        "Thay đổi xung đột với dữ liệu đã có (trùng tên, trùng mã hoặc tham chiếu không tồn tại)",
+        "The change conflicts with stored data (a duplicate or a dangling reference)",
+        reason=str(exc.orig).splitlines()[0],
+    )
 
 
 def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
@@ -61,8 +90,8 @@ def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
     meeting_id = payload.meeting_scope
     if meeting_id is None:
         return
-    state = session.scalar(select(Meeting.state).where(Meeting.id == meeting_id))
-    if state == "archived":
+    meeting = session.get(Meeting, meeting_id)  # mostly already loaded by the decision: no query
+    if meeting is not None and meeting.state == "archived":
         raise SealedError(
             f"Cuộc họp {meeting_id} đã được niêm phong lưu trữ; hồ sơ không thể thay đổi nữa",
             f"Meeting {meeting_id} is sealed in the archive; its record can no longer change",
@@ -76,9 +105,17 @@ class Store:
         self.engine = engine
         self.bus = bus or Bus()
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while writing: appends, ``exclusive``, ``rebuild``
+        self._queue: list[_Waiting] = []  # decisions waiting for the next group commit
+        self._queue_changed = threading.Condition()
+        self._leading = False  # a writer is committing a group; the others wait for its outcome
         self.notifier = Notifier(engine)
         self.ballot_keys = BallotKeyring()  # open secret polls' private keys: memory only
+
+    def queued(self) -> int:
+        """Decisions waiting for the next group commit."""
+        with self._queue_changed:
+            return len(self._queue)
 
     def now(self) -> datetime:
         """The store's clock (UTC): the time events are stamped with."""
@@ -98,6 +135,12 @@ class Store:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK})
                 with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                    # The rows a transaction loads stay in its identity map until it ends (SQLAlchemy
+                    # holds them weakly): a group's decisions and projections read the poll and the
+                    # meeting once, not once per ballot. Writes go through the session, which keeps
+                    # them in step; a rolled-back savepoint expires what it changed.
+                    held: list[object] = []
+                    event.listen(session, "loaded_as_persistent", lambda _session, row: held.append(row))
                     yield session
                     session.flush()
 
@@ -128,39 +171,86 @@ class Store:
         """Like ``append_all`` for a decision that also has a result for its caller (a receipt, whose
         link was revoked): it returns ``Decided(events, result)`` from inside the transaction; the
         stored events and the result come back after the commit and the publishing."""
-        started = time.perf_counter()
-        with self._lock:
+        started = time.perf_counter()  # the caller's wait included: what a change costs under load
+        mine, group = _Waiting(decision, actor_id), []
+        with self._queue_changed:
+            self._queue.append(mine)
+            while self._leading and not mine.done:
+                self._queue_changed.wait()
+            if not mine.done:  # lead the next group: everything waiting, in arrival order
+                self._leading = True
+                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+        if not mine.done:
+            try:
+                with self._lock:
+                    self._commit_group(group)
+            finally:
+                with self._queue_changed:
+                    self._leading = False
+                    self._queue_changed.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        EVENT_APPEND_SECONDS.observe(time.perf_counter() - started)
+        return mine.stored, mine.result
+
+    def _commit_group(self, group: list[_Waiting]) -> None:
+        """Decide each waiting decision in its own savepoint of one transaction; commit; publish."""
+        try:
             try:
                 with self._write_session() as session:
-                    decided = decision(session)
-                    payloads = [decided.events] if isinstance(decided.events, EventPayload) else list(decided.events)
-                    stored = []
-                    for payload in payloads:
-                        _refuse_if_sealed(session, payload)
-                        link = self._link(session, payload, actor_id)
-                        projections.apply(session, payload, link)
-                        stored.append(link)
-                    self.notifier.in_transaction(session)
+                    for waiting in group:
+                        self._decide_one(session, waiting)
+                    if any(w.error is None for w in group):
+                        self.notifier.in_transaction(session)
             except DBAPIError as exc:
                 if is_disk_full(exc):
                     raise disk_full_error("database") from None
                 if not isinstance(exc, IntegrityError):
                     raise
-                raise ConflictError(
-                    "Thay đổi xung đột với dữ liệu đã có (trùng tên, trùng mã hoặc tham chiếu không tồn tại)",
-                    "The change conflicts with stored data (a duplicate or a dangling reference)",
-                    reason=str(exc.orig).splitlines()[0],
-                ) from None
-            for link in stored:  # under the lock: subscribers see commit order
+                raise _conflict(exc) from None
+        except BaseException as exc:  # nothing committed: each undecided caller gets the error
+            for waiting in group:
+                waiting.stored, waiting.result = [], None
+                waiting.error = waiting.error or exc
+                waiting.done = True
+            raise
+        for waiting in group:
+            waiting.done = True
+            for link in waiting.stored:  # under the lock: subscribers see commit order
                 log.debug("event %s %s committed", link.seq, link.type)
                 self.bus.publish(link)
+        if any(w.error is None for w in group):
             self.notifier.after_commit()
-            EVENT_APPEND_SECONDS.observe(time.perf_counter() - started)
-            return stored, decided.result
+
+    def _decide_one(self, session: Session, waiting: _Waiting) -> None:
+        head = session.info.get(_HEAD)
+        try:
+            with session.begin_nested():  # a refusal or a conflict rolls back this decision only
+                decided = waiting.decision(session)
+                payloads = [decided.events] if isinstance(decided.events, EventPayload) else list(decided.events)
+                stored = []
+                for payload in payloads:
+                    _refuse_if_sealed(session, payload)
+                    link = self._link(session, payload, waiting.actor_id)
+                    projections.apply(session, payload, link)
+                    stored.append(link)
+                session.flush()
+        except IntegrityError as exc:  # its savepoint is rolled back: the transaction goes on
+            waiting.error = _conflict(exc)
+            session.info[_HEAD] = head
+        except DBAPIError:
+            raise  # the transaction itself is in trouble (disk full, connection lost): the whole group fails
+        except Exception as exc:  # refused (a ``MeetingRoomError``), or a bug in this one decision: the others go on
+            waiting.error = exc
+            session.info[_HEAD] = head
+        else:
+            waiting.stored, waiting.result = stored, decided.result
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
-        last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        last = session.info.get(_HEAD)  # the head this transaction linked last (no other writer meanwhile: locked)
+        if last is None:
+            last = session.execute(select(EventRow.seq, EventRow.hash).order_by(EventRow.seq.desc()).limit(1)).first() or (0, GENESIS)
+        seq, prev = last[0] + 1, last[1]
         data = payload.model_dump(mode="json", exclude_unset=True)
         body = canonical_json(data)
         occurred_at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
@@ -179,6 +269,7 @@ class Store:
             )
         )
         session.flush()
+        session.info[_HEAD] = (seq, digest)
         return StoredEvent(seq, payload.type, meeting_id, actor_id, occurred_at, data, digest, prev)
 
     def scrub(self, *tables: str) -> None:

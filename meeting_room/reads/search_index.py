@@ -4,10 +4,18 @@
 sections of its newest minutes) from the read models; projections call it when those change, so
 the index is derived like every other read model and ``rebuild`` recreates it. Queries run on
 SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same results shape.
+
+A common word matches a large part of the archive, and SQLite's cost is in touching every hit.
+Without filters nothing joins or sorts every hit: FTS5 counts the matches and keeps the
+best-ranked few thousand (it scores each, which it must for an exact ranking), and only as many
+of their rows are read as settle the full order (score, newer meeting, document; ties taken
+whole): provably the hits of ranking every hit. With filters every match is joined to its row
+once, and scoring, counting and ranking the rows that pass happen in that one statement.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -183,47 +191,153 @@ _COLUMNS = (
 )
 
 
+# Best-ranked matches FTS5 hands over: a few first, many more when a tie runs past them (their rows
+# are read only as far as the answer needs; beyond both, every hit is ranked as with filters).
+CANDIDATES = (2000, 20_000)
+
+
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
-    """Ranked hits (best first) with highlighted snippets, and how many hits there are in all."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    clauses = _where(filters, params)
+    """Ranked hits (best first: score, then newer meetings, then document order) with highlighted
+    snippets, and how many hits there are in all."""
     if session.get_bind().dialect.name == "postgresql":
-        params["q"] = query.tsquery()
-        match = "to_tsvector('simple', d.folded) @@ q"
-        source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
-        score = "ts_rank_cd(to_tsvector('simple', d.folded), q)"
-        order = "score DESC"
-    else:
-        params["q"] = query.fts5()
-        match = "search_fts MATCH :q"
-        source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
-        score = "-bm25(search_fts)"  # bm25 is lower for better matches
-        order = "score DESC"
-    where = " AND ".join([match, *clauses])
+        return _search_postgresql(session, query, filters, limit=limit, offset=offset)
+    return _search_sqlite(session, query, filters, limit=limit, offset=offset)
+
+
+def _search_postgresql(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "q": query.tsquery()}
+    clauses = _where(filters, params)
+    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
+    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *clauses])
     total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
     rows = session.execute(
         text(
-            f"SELECT {_COLUMNS}, {score} AS score FROM {source} JOIN meetings m ON m.id = d.meeting_id "
-            f"WHERE {where} ORDER BY {order}, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            f"SELECT {_COLUMNS}, ts_rank_cd(to_tsvector('simple', d.folded), q) AS score FROM {source} "
+            f"JOIN meetings m ON m.id = d.meeting_id WHERE {where} "
+            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
         ),
         params,
     )
-    hits = [
-        Hit(
-            meeting_id=r[0],
-            meeting_title=r[1],
-            meeting_date=r[2],
-            body_id=r[3],
-            kind=r[4],
-            ref_id=r[5],
-            agenda_item_id=r[6],
-            agenda_title=r[7],
-            speaker=r[8],
-            start_s=r[9],
-            recording_id=r[10],
-            snippet_html=snippet_html(r[11], query),
-            score=round(float(r[12]), 6),
-        )
-        for r in rows
-    ]
-    return Results(total, hits)
+    return Results(total, [_hit(r, query) for r in rows])
+
+
+def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
+    params: dict[str, Any] = {"q": query.fts5()}
+    clauses = _where(filters, params)
+    if not clauses:
+        matches: int = session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), params).scalar_one()
+        return Results(matches, _from_candidates(session, query, params, matches, offset, offset + limit) if matches else [])
+    # With filters every match is joined to its row (the filters need it), once: the rows that
+    # pass are scored, counted and the best of them kept, all in one statement.
+    ranked = session.execute(
+        text(
+            "SELECT doc, score, count(*) OVER () FROM ("  # bm25 cannot sit beside a window function
+            "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
+            "JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+            f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])}) "
+            "ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    if ranked:
+        total = int(ranked[0][2])
+    else:  # nothing, or nothing this far: count alone
+        where = " AND ".join(["search_fts MATCH :q", *clauses])
+        total = session.execute(
+            text(f"SELECT count(*) FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+                 f"WHERE {where}"),
+            params,
+        ).scalar_one() if offset else 0  # fmt: skip
+    return Results(total, _hits(session, query, [(int(r[0]), float(r[1])) for r in ranked]))
+
+
+def _from_candidates(session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int) -> list[Hit]:
+    """The hits of ranking every match, from the best-ranked matches alone where they settle it."""
+    for taken in CANDIDATES:
+        hits = _settled(session, query, params, matches, offset, wanted, taken)
+        if hits is not None:
+            return hits
+    # The best matches do not settle it (a tie as long as the list, or rows without a meeting):
+    # rank every match, as with filters.
+    rows = session.execute(
+        text(
+            "SELECT d.id, -bm25(search_fts) AS score FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+            "JOIN meetings m ON m.id = d.meeting_id WHERE search_fts MATCH :q "
+            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": wanted - offset, "offset": offset},
+    ).all()
+    return _hits(session, query, [(int(r[0]), float(r[1])) for r in rows])
+
+
+def _settled(
+    session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int, taken: int
+) -> list[Hit] | None:
+    """The hits from the ``taken`` best matches alone, or None when those do not settle the order."""
+    # The best matches by bm25 (lower is better) from the index alone: FTS5 scores every match
+    # either way, and keeping some more costs little; their rows are read a slice at a time.
+    best = session.execute(
+        text("SELECT rowid, bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH :q ORDER BY s LIMIT :taken"),
+        {**params, "taken": taken},
+    ).all()
+    ranks = [float(row[1]) for row in best]
+    every = len(best) >= matches  # no match beyond them
+    size = wanted
+    while True:
+        end = min(size, len(best))
+        while end < len(best) and ranks[end] == ranks[end - 1]:
+            end += 1  # a tie is taken whole: the order among equals is settled by the rows
+        rank = {int(row[0]): ranks[i] for i, row in enumerate(best[:end])}
+        days = session.execute(
+            text(
+                "SELECT d.id, d.meeting_date FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+                "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+            ),
+            {"ids": json.dumps(list(rank))},
+        ).all()
+        ordered = sorted(days, key=lambda r: r[0])  # document order, then newer meetings first, then score (stable sorts)
+        ordered.sort(key=lambda r: r[1], reverse=True)
+        ordered.sort(key=lambda r: rank[r[0]])
+        if end == len(best) and every:
+            settled = True
+        else:  # the next match not taken scores no better than ``beyond``: strictly worse when within the list
+            beyond = ranks[end] if end < len(best) else ranks[-1]
+            settled = len(ordered) >= wanted and rank[ordered[wanted - 1][0]] < beyond
+        if settled:  # every hit that could come before the last one shown has been looked at
+            return _hits(session, query, [(r[0], -rank[r[0]]) for r in ordered[offset:wanted]])
+        if end == len(best):
+            return None
+        size = 4 * end
+
+
+def _hits(session: Session, query: Query, scored: list[tuple[int, float]]) -> list[Hit]:
+    """The hits for these documents (id, score), in this order."""
+    if not scored:
+        return []
+    rows = session.execute(
+        text(
+            f"SELECT {_COLUMNS}, d.id FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+            "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+        ),
+        {"ids": json.dumps([doc for doc, _ in scored])},
+    ).all()
+    by_id = {int(r[-1]): r for r in rows}
+    return [_hit((*by_id[doc][:-1], score), query) for doc, score in scored]
+
+
+def _hit(r: Any, query: Query) -> Hit:
+    return Hit(
+        meeting_id=r[0],
+        meeting_title=r[1],
+        meeting_date=r[2],
+        body_id=r[3],
+        kind=r[4],
+        ref_id=r[5],
+        agenda_item_id=r[6],
+        agenda_title=r[7],
+        speaker=r[8],
+        start_s=r[9],
+        recording_id=r[10],
+        snippet_html=snippet_html(r[11], query),
+        score=round(float(r[12]), 6),
+    )

@@ -305,9 +305,17 @@ class CastReceipt:
 
 
 def cast_ballot(
-    store: Store, actor: Actor, poll_id: str, selection: list[str], text: str | None = None, receipt: str | None = None
+    store: Store,
+    actor: Actor,
+    poll_id: str,
+    selection: list[str],
+    text: str | None = None,
+    receipt: str | None = None,
+    *,
+    meeting_id: str | None = None,
 ) -> CastReceipt:
-    """Cast (or, where the poll allows, change) the actor's ballot; returns the receipt code once."""
+    """Cast (or, where the poll allows, change) the actor's ballot; returns the receipt code once.
+    With ``meeting_id`` the poll must belong to that meeting (else it is not found)."""
     code = new_receipt()
     given = normalise_receipt(receipt) if receipt else None
     if receipt and given is None:
@@ -318,7 +326,7 @@ def cast_ballot(
         )
 
     def decide(session: Session) -> Decided[CastReceipt]:
-        poll = poll_of(session, poll_id)
+        poll = poll_of(session, poll_id, meeting_id)
         meeting = get_meeting(session, poll.meeting_id)
         require_view(session, actor, meeting)
         state = PollState(poll.state)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,6 +104,70 @@ def test_concurrent_writers_produce_one_linear_chain(any_store: Store) -> None:
     assert errors == []
     report = any_store.verify()
     assert report.ok and report.events == 60
+
+
+def test_decisions_arriving_during_a_commit_commit_together_and_fail_alone(any_store: Store) -> None:
+    """Group commit: while one decision holds the writer the others queue; the next writer decides
+    them all in one transaction (in one thread), each seeing the ones before it, and a refused or
+    conflicting one is rolled back alone: its caller gets the error, the others their events."""
+    any_store.append(_body(1))
+    holding, release = threading.Event(), threading.Event()
+    ran_in: dict[str, int] = {}
+    outcomes: dict[str, Any] = {}
+
+    def first(session: Session) -> Decided[None]:
+        holding.set()
+        release.wait(60)
+        return Decided(_body(2), None)
+
+    def body(n: int) -> Callable[[Session], Decided[list[str]]]:
+        def decide(session: Session) -> Decided[list[str]]:
+            ran_in[f"b{n}"] = threading.get_ident()
+            return Decided(_body(n), sorted(session.scalars(select(t.Body.id))))
+
+        return decide
+
+    def refused(session: Session) -> Decided[None]:
+        session.add(t.Credential(member_id="x", password_hash="h", updated_at=datetime.now(UTC)))
+        raise NotFoundError("không có", "nothing")
+
+    def duplicate(session: Session) -> Decided[None]:
+        return Decided(ev.BodyCreated(body_id="b1", name="Tên khác", short_name="X"), None)
+
+    def run(name: str, decision: Callable[[Session], Decided[Any]]) -> None:
+        try:
+            outcomes[name] = any_store.decide(decision)
+        except Exception as exc:
+            outcomes[name] = exc
+
+    leader = threading.Thread(target=run, args=("b2", first))
+    leader.start()
+    assert holding.wait(30)
+    followers = {"b3": body(3), "refused": refused, "b4": body(4), "duplicate": duplicate, "b5": body(5)}
+    threads = [threading.Thread(target=run, args=item) for item in followers.items()]
+    for th in threads:
+        th.start()
+    deadline = time.monotonic() + 30
+    while any_store.queued() < len(followers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any_store.queued() == len(followers)
+    release.set()
+    for th in [leader, *threads]:
+        th.join(60)
+
+    assert isinstance(outcomes["refused"], NotFoundError) and isinstance(outcomes["duplicate"], ConflictError)
+    committed = {name: outcomes[name] for name in ("b3", "b4", "b5")}
+    assert len(set(ran_in.values())) == 1  # one writer decided the whole group
+    seqs = sorted(stored[0].seq for stored, _ in committed.values())
+    assert seqs == [3, 4, 5]
+    for name, (stored, seen) in committed.items():
+        earlier = {f"b{n}" for n in range(3, 6) if outcomes[f"b{n}"][0][0].seq < stored[0].seq}
+        assert set(seen) == {"b1", "b2"} | earlier, name  # the group's earlier decisions, not the refused ones
+    report = any_store.verify()
+    assert report.ok and report.events == 5
+    with any_store.read() as session:
+        assert session.get(t.Credential, "x") is None
+        assert sorted(session.scalars(select(t.Body.id))) == ["b1", "b2", "b3", "b4", "b5"]
 
 
 def test_two_stores_on_one_database_cannot_fork_the_chain(any_store: Store) -> None:

@@ -306,8 +306,7 @@ def cancel(meeting_id: str, poll_id: str, body: CancelIn, store: StoreDep, actor
 @router.post("/{poll_id}/ballots", status_code=201)
 def cast(meeting_id: str, poll_id: str, body: BallotIn, store: StoreDep, actor: ActorDep) -> CastOut:
     """Cast your ballot (or change it, where the poll allows); the receipt code is returned once."""
-    _check(store, actor, meeting_id, poll_id)
-    r = polls.cast_ballot(store, actor, poll_id, body.options, body.text, body.receipt)
+    r = polls.cast_ballot(store, actor, poll_id, body.options, body.text, body.receipt, meeting_id=meeting_id)
     if r.replaced:
         vi, en = "Đã sửa phiếu; mã biên nhận không đổi", "Ballot changed; your receipt code is unchanged"
     else:

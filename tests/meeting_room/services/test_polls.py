@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, text, update
 from meeting_room import events as ev
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
-from meeting_room.errors import ConflictError, MeetingRoomError, PermissionDeniedError
+from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import attendance, meetings, polls
 from tests.conftest import World, snapshot
@@ -144,6 +145,8 @@ def test_ballot_errors_and_deadline(world: World) -> None:
         _vote(world, pid, "member1", "perhaps")
     with pytest.raises(BallotError):
         _vote(world, pid, "member1", "yes", "no")
+    with pytest.raises(NotFoundError):  # through another meeting's address: no such poll there
+        polls.cast_ballot(world.store, world.actor("member1"), pid, ["yes"], meeting_id=str(uuid.uuid4()))
     later = world.store.now() + timedelta(seconds=31)
     world.store._clock = lambda: later
     with pytest.raises(PollStateError, match="hết thời gian"):

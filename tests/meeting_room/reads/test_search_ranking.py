@@ -1,0 +1,90 @@
+"""SQLite search ranks the best matches without joining every hit: the hits must be exactly those
+of ranking every hit (ties included, with filters, at any offset), and the total exact."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, text
+
+from meeting_room.db import tables as t
+from meeting_room.reads import search_index
+from meeting_room.reads.search_index import Filters, search
+from meeting_room.store import Store
+from transcripts.search import parse_query
+from transcripts.text import fold
+
+SENTENCES = [  # few sentences, many times: large ties in bm25, as in a real archive's set phrases
+    "Chủ tọa đề nghị các đại biểu biểu quyết dự toán ngân sách.",
+    "Đại biểu Trường đề nghị bổ sung kinh phí cho trường học.",
+    "Hội đồng thông qua kế hoạch với đa số phiếu tán thành.",
+    "Sở Kế hoạch và Đầu tư báo cáo tiến độ giải ngân.",
+    "Trường Sơn, Trường Sa: đại biểu phát biểu về kế hoạch biên giới.",
+    "Thư ký ghi nhận ý kiến về ngân sách và kế hoạch.",
+]
+
+
+def _archive(store: Store, meetings: int = 120, lines: int = 25) -> None:
+    rng = random.Random(5)
+    day0 = date(2020, 1, 1)
+    with store.engine.begin() as conn:
+        conn.execute(insert(t.Body), [{"id": "b1", "name": "HĐND", "short_name": "HĐND", "created_at": datetime(2026, 1, 1, tzinfo=UTC)}])
+        for index in range(meetings):
+            meeting_id = f"m{index:04d}"
+            moment = datetime.combine(day0 + timedelta(days=index * 3), datetime.min.time(), UTC)
+            meeting = {"id": meeting_id, "body_id": "b1", "title": f"Phiên {index}", "starts_at": moment, "state": "archived",
+                       "created_at": moment, "state_changed_at": moment, "last_seq": 0}  # fmt: skip
+            conn.execute(insert(t.Meeting), [meeting])
+            rows: list[dict[str, Any]] = []
+            for n in range(lines):
+                sentence = rng.choice(SENTENCES) + (" Trường." * rng.choice([0, 0, 0, 1, 2]))
+                kind = "minutes" if n >= lines - 2 else "transcript"
+                rows.append({"meeting_id": meeting_id, "body_id": "b1", "meeting_date": moment.date().isoformat(), "kind": kind,
+                             "ref_id": f"{index}:{n}", "agenda_item_id": None, "agenda_title": None, "speaker": None,
+                             "speaker_member_id": None, "poll_outcomes": rng.choice([None, " passed ", " failed "]), "start_s": None,
+                             "recording_id": None, "text": sentence, "folded": fold(sentence)})  # fmt: skip
+            conn.execute(insert(t.SearchDoc), rows)
+
+
+def _ranked_every_hit(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
+    """The reference: every hit joined, scored and sorted (what the search did before it took shortcuts)."""
+    params: dict[str, Any] = {"q": parse_query(q).fts5(), "limit": limit, "offset": offset}
+    where = " AND ".join(["search_fts MATCH :q", *search_index._where(filters, params)])
+    source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
+    with store.read() as session:
+        total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
+        rows = session.execute(
+            text(
+                f"SELECT d.ref_id, -bm25(search_fts) AS score FROM {source} WHERE {where} "
+                "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+    return total, [(r[0], round(float(r[1]), 6)) for r in rows]
+
+
+# 10 then 40 candidates: the slices grow, run out within a tie, and the search falls back to ranking every hit
+@pytest.mark.parametrize("candidates", [(2000, 20_000), (10, 40)])
+def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(
+    store: Store, monkeypatch: pytest.MonkeyPatch, candidates: tuple[int, ...]
+) -> None:
+    _archive(store)
+    monkeypatch.setattr(search_index, "CANDIDATES", candidates)
+    filter_sets = [
+        Filters(),
+        Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed"),
+        Filters(date_from="2020-05-01", date_to="2020-05-03"),
+        Filters(kind="minutes"),
+        Filters(meeting_ids=frozenset(f"m{i:04d}" for i in range(0, 120, 9))),
+    ]
+    for q in ["truong", "ke hoach", '"ke hoach"', "dai bieu de nghi", "ngan sach", "bien gioi", "khong co"]:
+        for filters in filter_sets:
+            for limit, offset in ((20, 0), (5, 30), (100, 0)):
+                total, expected = _ranked_every_hit(store, q, filters, limit, offset)
+                with store.read() as session:
+                    found = search(session, parse_query(q), filters, limit=limit, offset=offset)
+                assert [(h.ref_id, h.score) for h in found.hits] == expected, (q, filters, limit, offset)
+                assert found.total == total, (q, filters, limit, offset)
