@@ -118,7 +118,8 @@ def _cells(st: _Styles) -> list[tuple[str, tuple[int, int], tuple[int, int], str
 def _balanced(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` broken into as few lines as ``width`` allows, each as even as it can be.
 
-    A body name that does not fit breaks like "THƯỜNG TRỰC HĐND / TỈNH SƠN HÀ", not "… SƠN / HÀ".
+    A body name that does not fit breaks into lines as even as its words allow: "THƯỜNG TRỰC / HĐND
+    TỈNH SƠN HÀ" rather than "THƯỜNG TRỰC HĐND TỈNH SƠN / HÀ".
     """
     lines = len(simpleSplit(text, font, size, width))
     low, high = 0.0, width
@@ -201,7 +202,7 @@ def _poll(poll: PollTable, st: _Styles, width: float) -> list[Flowable]:
                 _p(f"Quy tắc áp dụng: {poll.rule}. {poll.electorate}.", st.small),
                 table,
                 Spacer(1, 3),
-                _p(f"Kết quả: {poll.outcome}. {poll.reason}", st.body),
+                _p(f"Kết quả: {poll.result()}", st.body),
             ]
         )
     ]
@@ -270,9 +271,9 @@ def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
     story.append(_p("Nội dung (theo diễn biến cuộc họp):", st.item))
     if minutes.opening:
         story.append(_p(minutes.opening, st.indent))
-    for number, section in enumerate(minutes.sections, start=1):
+    for number, section in enumerate(minutes.printed_sections(), start=1):
         story.append(_p(f"{number}. {section.title}", st.item))
-        story.extend(_p(paragraph, st.indent) for paragraph in section.text.split("\n") if paragraph.strip())
+        story.extend(_p(paragraph, st.indent) for paragraph in section.paragraphs())
         for poll in section.polls:
             story.extend(_poll(poll, st, width))
     story.append(Spacer(1, 4))

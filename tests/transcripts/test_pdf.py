@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -10,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.transcripts.conftest import sample_minutes
+from tests.transcripts.conftest import FAILED, sample_minutes
 from transcripts.errors import FontError
 from transcripts.fonts import FontSet, find_fonts
-from transcripts.minutes import check_section_text
+from transcripts.minutes import UNWRITTEN, Section, check_section_text, draft_text
 from transcripts.pdf import RenderedMinutes, render_minutes
 
 DPI = 288  # four pixels a point: a rule's ends are measured to a quarter of a point
+SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", Path(__file__).parents[2] / "test-artifacts" / "screenshots"))
 
 
 def _text(pdf: bytes, tmp_path: Path, *args: str) -> str:
@@ -42,7 +44,7 @@ def test_the_form_and_the_vietnamese_words_read_back(rendered: RenderedMinutes, 
         "Thư ký (người ghi biên bản): Lê Thị Hoa",
         "Đề nghị các phòng đẩy nhanh tiến độ",  # given as NFD too
         "Quy tắc áp dụng: quá 1/2 tổng số thành viên tán thành.",
-        "Kết quả: Thông qua.",
+        "Kết quả: Thông qua: tán thành 18/25 tổng số thành viên (72,00%)",  # the outcome said once
         "Cuộc họp kết thúc vào 11 giờ 15, ngày 20 tháng 11 năm 2026./.",
         "THƯ KÝ",
         "CHỦ TỌA",
@@ -58,6 +60,20 @@ def test_the_form_and_the_vietnamese_words_read_back(rendered: RenderedMinutes, 
     # the secretary signs on the left, the chair on the right, on the same page
     sec, chair = rendered.signature_boxes["secretary"], rendered.signature_boxes["chair"]
     assert sec.page == chair.page < rendered.pages and sec.box[2] < chair.box[0]
+
+
+def test_a_failed_vote_is_said_once_and_nothing_unwritten_is_printed(fonts: FontSet, tmp_path: Path) -> None:
+    sample = sample_minutes(0)
+    sections = (
+        *sample.sections,
+        Section("i2", FAILED.title, draft_text([], [FAILED]), (FAILED,)),
+        Section("i3", "Các vấn đề phát sinh", UNWRITTEN),  # as a version saved by an older draft holds it
+        Section("general", "Ý kiến phát biểu khác", "", optional=True),
+    )
+    text = " ".join(_text(render_minutes(dataclasses.replace(sample, sections=sections), fonts).pdf, tmp_path).split())
+    assert f"Kết quả: {FAILED.reason}" in text and "Không thông qua. Không thông qua" not in text
+    assert "3. Các vấn đề phát sinh" in text and UNWRITTEN not in text
+    assert "Ý kiến phát biểu khác" not in text  # empty and optional: left out
 
 
 def test_every_font_is_embedded_and_pdfa_is_declared(rendered: RenderedMinutes, tmp_path: Path) -> None:
@@ -145,6 +161,9 @@ def test_the_header_is_two_columns_with_centred_rules_as_in_form_1_9(fonts: Font
     minutes = dataclasses.replace(sample_minutes(), parent_name=None, body_name="Thường trực HĐND tỉnh Sơn Hà", number="/BB-HĐND")
     pdf = tmp_path / "m.pdf"
     pdf.write_bytes(render_minutes(minutes, fonts).pdf)
+    SHOTS.mkdir(parents=True, exist_ok=True)  # page 1 as people see it, to compare by eye
+    shot = ["pdftoppm", "-r", "100", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf), str(SHOTS / "minutes-page1")]
+    subprocess.run(shot, check=True)
     lines = _lines(pdf)
     title = next(b for b in lines if b.text == "BIÊN BẢN")
     header = [b for b in lines if b.y1 < title.y0]
