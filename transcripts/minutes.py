@@ -16,6 +16,9 @@ from transcripts.errors import MinutesError
 from transcripts.text import clean_line
 
 MAX_SECTION_CHARS = 20_000
+# what a draft once said for a section with nothing in it; versions saved then still hold it, and
+# it is never printed
+UNWRITTEN = "(Chưa có nội dung)"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,15 @@ class PollTable:
     reason: str
     secret: bool = False
 
+    def result(self) -> str:
+        """The outcome and why, said once: a reason that opens with the outcome ("Không thông qua: tán
+        thành 10/25…") is the whole sentence, never "Không thông qua. Không thông qua: …"."""
+        if not self.outcome:
+            return self.reason
+        if self.reason.startswith(self.outcome) and self.reason[len(self.outcome) :][:1] in (":", ".", ""):
+            return self.reason
+        return f"{self.outcome}. {self.reason}".strip()
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -99,12 +111,27 @@ class Turn:
 
 @dataclass(frozen=True)
 class Section:
-    """One agenda item: its title, the (editable) account of the discussion, and its polls."""
+    """One agenda item: its title, the (editable) account of the discussion, and its polls.
+
+    An agenda item must be written before the minutes are signed; an ``optional`` section (what was
+    said outside the agenda) is left out when it holds nothing.
+    """
 
     item_id: str
     title: str
     text: str
     polls: tuple[PollTable, ...] = ()
+    optional: bool = False
+
+    def paragraphs(self) -> list[str]:
+        """The text's paragraphs; none for a section nobody has written."""
+        if self.text.strip() == UNWRITTEN:
+            return []
+        return [paragraph for paragraph in self.text.split("\n") if paragraph.strip()]
+
+    @property
+    def empty(self) -> bool:
+        return not self.paragraphs() and not self.polls
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,22 @@ class Minutes:
     version: int = 0
     meeting_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    def printed_sections(self) -> list[Section]:
+        """The sections the document shows, in order: an empty optional one is left out."""
+        return [section for section in self.sections if not (section.optional and section.empty)]
+
+    def check_signable(self) -> None:
+        """Refuse to have minutes signed while an agenda item has nothing written under it."""
+        unwritten = [section.title for section in self.printed_sections() if section.empty]
+        if unwritten:
+            names_vi = ", ".join(f"“{title}”" for title in unwritten)
+            names_en = ", ".join(repr(title) for title in unwritten)
+            raise MinutesError(
+                f"Chưa thể ký biên bản: mục {names_vi} chưa có nội dung; hãy soạn nội dung trước khi ký",
+                f"The minutes cannot be signed yet: section {names_en} has no text; write it before signing",
+                sections=unwritten,
+            )
 
     def closing_sentence(self) -> str:
         if self.closing:
@@ -186,9 +229,7 @@ def draft_text(turns: Sequence[Turn], polls: Sequence[PollTable], *, description
         text = turn.text if len(turn.text) <= max_turn_chars else turn.text[: max_turn_chars - 1].rstrip() + "…"
         parts.append(f"- {turn.speaker} ({clock(turn.start)}): {text}")
     for poll in polls:
-        parts.append(f"Kết quả biểu quyết “{poll.title}”: {poll.outcome}. {poll.reason}".strip())
-    if not parts:
-        parts.append("(Chưa có nội dung)")
+        parts.append(f"Kết quả biểu quyết “{poll.title}”: {poll.result()}")
     return "\n".join(parts)
 
 

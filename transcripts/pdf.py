@@ -18,6 +18,8 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -37,6 +39,7 @@ from transcripts.pdfa import make_pdfa
 from transcripts.text import nfc
 
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 20}
+HEADER_GAP = 12.0  # points between the two header columns
 SIGNATURE_BOX_MM = (70, 28)  # width, height of each visible signature
 SIGNERS = ("secretary", "chair")
 
@@ -112,21 +115,66 @@ def _cells(st: _Styles) -> list[tuple[str, tuple[int, int], tuple[int, int], str
     return [("FONTNAME", (0, 0), (-1, -1), st.font), ("VALIGN", (0, 0), (-1, -1), "TOP")]
 
 
+def _balanced(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` broken into as few lines as ``width`` allows, each as even as it can be.
+
+    A body name that does not fit breaks into lines as even as its words allow: "THƯỜNG TRỰC / HĐND
+    TỈNH SƠN HÀ" rather than "THƯỜNG TRỰC HĐND TỈNH SƠN / HÀ".
+    """
+    lines = len(simpleSplit(text, font, size, width))
+    low, high = 0.0, width
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(simpleSplit(text, font, size, middle)) == lines else (middle, high)
+    found: list[str] = simpleSplit(text, font, size, high)
+    return found
+
+
+def _header_lines(text: str, style: ParagraphStyle, width: float) -> tuple[Paragraph, float]:
+    """A header text centred in its column, and the width of its widest line."""
+    lines = _balanced(nfc(text), style.fontName, style.fontSize, width)
+    widest = max(stringWidth(line, style.fontName, style.fontSize) for line in lines)
+    return Paragraph("<br/>".join(escape(line) for line in lines), style), widest
+
+
+def _rule(length: float) -> HRFlowable:
+    # a fixed length, so that the cell's CENTER alignment centres it under its text
+    return HRFlowable(width=length, thickness=0.6, color=colors.black, spaceBefore=2, spaceAfter=6)
+
+
 def _header(minutes: Minutes, st: _Styles, width: float) -> Table:
+    """Mẫu 1.9: the body on the left, the national title on the right, each centred in its own column.
+
+    The right column is as wide as the national title, the left takes the rest less a gap; the rule
+    under the motto is as long as the motto, the one under the body name a third of the name.
+    """
+    title, motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
+    right_width = stringWidth(title, st.head_right.fontName, st.head_right.fontSize) + HEADER_GAP / 2
+    left_width = width - right_width - HEADER_GAP
     left: list[Flowable] = []
     if minutes.parent_name:
-        left.append(_p(minutes.parent_name.upper(), st.head_left))
-    left.append(_p(minutes.body_name.upper(), st.head_left_bold))
-    left.append(HRFlowable(width="35%", thickness=0.6, color=colors.black, spaceBefore=1, spaceAfter=6, hAlign="CENTER"))
+        left.append(_header_lines(minutes.parent_name.upper(), st.head_left, left_width)[0])
+    body, body_width = _header_lines(minutes.body_name.upper(), st.head_left_bold, left_width)
+    left += [body, _rule(body_width / 3)]
     number = minutes.number.strip() or "/BB"
     left.append(_p("Số: " + "\u00a0" * 6 * number.startswith("/") + number, st.number))  # room to write the number in
     right: list[Flowable] = [
-        _p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st.head_right),
-        _p("Độc lập - Tự do - Hạnh phúc", st.motto),
-        HRFlowable(width="55%", thickness=0.6, color=colors.black, spaceBefore=1, spaceAfter=6, hAlign="CENTER"),
+        _p(title, st.head_right),
+        _p(motto, st.motto),
+        _rule(stringWidth(motto, st.motto.fontName, st.motto.fontSize)),
     ]
-    table = Table([[left, right]], colWidths=[width * 0.45, width * 0.55])
-    table.setStyle(TableStyle([*_cells(st), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    table = Table([[left, right]], colWidths=[left_width + HEADER_GAP, right_width])
+    table.setStyle(
+        TableStyle(
+            [
+                *_cells(st),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), HEADER_GAP),  # the gap between the columns
+            ]
+        )
+    )
     return table
 
 
@@ -154,7 +202,7 @@ def _poll(poll: PollTable, st: _Styles, width: float) -> list[Flowable]:
                 _p(f"Quy tắc áp dụng: {poll.rule}. {poll.electorate}.", st.small),
                 table,
                 Spacer(1, 3),
-                _p(f"Kết quả: {poll.outcome}. {poll.reason}", st.body),
+                _p(f"Kết quả: {poll.result()}", st.body),
             ]
         )
     ]
@@ -223,9 +271,9 @@ def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
     story.append(_p("Nội dung (theo diễn biến cuộc họp):", st.item))
     if minutes.opening:
         story.append(_p(minutes.opening, st.indent))
-    for number, section in enumerate(minutes.sections, start=1):
+    for number, section in enumerate(minutes.printed_sections(), start=1):
         story.append(_p(f"{number}. {section.title}", st.item))
-        story.extend(_p(paragraph, st.indent) for paragraph in section.text.split("\n") if paragraph.strip())
+        story.extend(_p(paragraph, st.indent) for paragraph in section.paragraphs())
         for poll in section.polls:
             story.extend(_poll(poll, st, width))
     story.append(Spacer(1, 4))

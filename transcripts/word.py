@@ -91,11 +91,10 @@ def minutes_docx(minutes: Minutes) -> bytes:
     _para(doc, "Nội dung (theo diễn biến cuộc họp):", bold=True)
     if minutes.opening:
         _para(doc, minutes.opening, indent=True)
-    for number, section in enumerate(minutes.sections, start=1):
+    for number, section in enumerate(minutes.printed_sections(), start=1):
         _para(doc, f"{number}. {section.title}", bold=True)
-        for paragraph in section.text.split("\n"):
-            if paragraph.strip():
-                _para(doc, paragraph, indent=True)
+        for paragraph in section.paragraphs():
+            _para(doc, paragraph, indent=True)
         for poll in section.polls:
             _para(doc, f"Biểu quyết: {poll.title}{' (bỏ phiếu kín)' if poll.secret else ''}", bold=True)
             _para(doc, f"Quy tắc áp dụng: {poll.rule}. {poll.electorate}.", italic=True, size=12)
@@ -107,7 +106,7 @@ def minutes_docx(minutes: Minutes) -> bytes:
                 cells = table.add_row().cells
                 cells[0].text = f"{row.label} ✓" if row.selected else row.label
                 cells[1].text, cells[2].text = str(row.votes), row.percent or "—"
-            _para(doc, f"Kết quả: {poll.outcome}. {poll.reason}")
+            _para(doc, f"Kết quả: {poll.result()}")
     _para(doc, minutes.closing_sentence(), indent=True)
     signatures = doc.add_table(rows=1, cols=2)
     for cell, title, signer in zip(signatures.rows[0].cells, ("THƯ KÝ", "CHỦ TỌA"), (minutes.secretary, minutes.chair), strict=True):

@@ -179,8 +179,9 @@ def build(session: Session, meeting_id: str, version: t.MinutesVersion | None, *
         Section(
             item_id,
             titles.get(item_id, GENERAL_TITLE),
-            texts.get(item_id) or next(text for i, title, text in drafted if i == item_id),
+            texts.get(item_id) or next((text for i, _, text in drafted if i == item_id), ""),
             tuple(polls.get(item_id if item_id != GENERAL else None, [])) if item_id in titles else (),
+            optional=item_id == GENERAL,  # what was said outside the agenda: left out when empty
         )
         for item_id in order
     )
@@ -393,6 +394,8 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
             title=meeting.title,
         )
         role = _signing_role(session, actor, meeting)
+        if role == "secretary":  # their signature fixes the text; the chair signs what they signed
+            build(session, meeting_id, latest_version(session, meeting_id), tz=tz).check_signable()
         certificate = session.get(t.SignerCertificate, actor.member_id)
         if certificate is None:
             raise ConflictError(

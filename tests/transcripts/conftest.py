@@ -12,6 +12,14 @@ from transcripts.minutes import Attendance, Attendee, Minutes, Person, PollRow, 
 from transcripts.pdf import RenderedMinutes, render_minutes
 
 VN = timezone(timedelta(hours=7))
+FAILED = PollTable(  # a motion that failed, as ``voting`` words it
+    "Thông qua Đề án sắp xếp đơn vị hành chính cấp xã",
+    "quá 1/2 tổng số thành viên tán thành",
+    "Tổng số thành viên: 25; có mặt: 20; số phiếu: 20",
+    (PollRow("Tán thành", 10, "40,00", False), PollRow("Không tán thành", 10, "40,00", False)),
+    "Không thông qua",
+    "Không thông qua: tán thành 10/25 tổng số thành viên (40,00%); cần quá 1/2 (ít nhất 13).",
+)
 
 
 def nfd(text: str) -> str:

@@ -3,6 +3,9 @@ and the signatures checked, on the meeting's signed PDF or on any uploaded copy.
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, login, snapshot
@@ -47,3 +50,40 @@ def test_the_secretary_signs_with_a_registered_certificate_and_the_signature_ver
     assert report["field"] == "ChuKy_ThuKy" and report["signer"] == "Người secretary"
     assert report["intact"] and report["valid"] and report["trusted"] and report["ok"] and report["problems"] == []
     assert report["summary"] and not report["changed_after_signing"]
+
+
+def test_an_agenda_item_nobody_wrote_blocks_signing_until_the_secretary_writes_it(
+    mclient: TestClient, mworld: World, tmp_path: Path
+) -> None:
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    admin = login(client, "admin")
+    r = client.post(f"{url}/agenda", json={"title": "Các vấn đề phát sinh"}, headers=admin)  # nothing said or decided under it
+    assert r.status_code == 201
+    item = next(i["id"] for i in r.json() if i["title"] == "Các vấn đề phát sinh")
+    hold_meeting(client, world)
+    sec = login(client, "secretary")
+    assert register_certificate(client, world, "secretary", "thu-ky", admin).status_code == 201
+    draft = client.get(f"{url}/minutes", headers=sec).json()
+    assert next(s["text"] for s in draft["sections"] if s["item_id"] == item) == ""
+    assert "Chưa có nội dung" not in _pdf_text(client.get(f"{url}/minutes.pdf", headers=sec).content, tmp_path)
+
+    before = snapshot(world.store)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_minutes"
+    error = r.json()["error"]
+    assert error["message"].startswith("Chưa thể ký biên bản: mục “Các vấn đề phát sinh” chưa có nội dung")
+    assert "'Các vấn đề phát sinh'" in error["message_en"] and error["details"]["sections"] == ["Các vấn đề phát sinh"]
+    assert snapshot(world.store) == before  # not even the draft kept as a version
+
+    written = "Không có vấn đề phát sinh."
+    assert client.put(f"{url}/minutes", json={"sections": {item: written}}, headers=sec).json() == {"version": 1}
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec)
+    assert r.status_code == 200, r.text
+    text = _pdf_text(client.get(f"{url}/minutes.pdf", headers=sec).content, tmp_path)
+    assert "3. Các vấn đề phát sinh" in text and written in text and "Chưa có nội dung" not in text
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "bb.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
