@@ -122,7 +122,9 @@ function ballotBoxLock(p, post) {
       h("span", { class: "en" }, "The secret ballot box is locked: the chair and the secretary each give their teller passphrase.")),
     h("ul", { class: "plain" }, p.ballot_box.tellers.map((t) => h("li", {}, `${t.full_name}: ${t.gave_passphrase ? "đã mở khóa" : "chưa mở khóa"}`))),
     h("div", { class: "row" }, input,
-      h("button", { type: "button", class: "primary", id: "unlock-ballot-box", onclick: (ev) => post(p, "unlock", { passphrase: input.value })(ev) }, "Mở khóa")));
+      // the field empties as it is sent: the next teller on this tablet must not find it filled
+      h("button", { type: "button", class: "primary", id: "unlock-ballot-box",
+        onclick: (ev) => { const passphrase = input.value; input.value = ""; post(p, "unlock", { passphrase })(ev); } }, "Mở khóa")));
 }
 
 let publishedOpen = null; // the chair's own opening or closing of the published results, kept across redraws

@@ -48,7 +48,7 @@ function connect() {
   };
   ws.onclose = (e) => {
     if (e.code === 4401 && !token) return toLogin(); // a viewer's own session ended
-    if ([4401, 4403, 4404].includes(e.code)) return gone(e.code === 4401 ? null : state.error); // revoked, expired, or not this meeting's link
+    if ([4401, 4403, 4404].includes(e.code)) return gone(state.error); // revoked, expired, the meeting ended, or not this meeting's link
     const wait = Math.min(10, 2 ** state.retry++) * 1000; // the server restarting: try again, and again
     connection("Mất kết nối — đang kết nối lại… / Reconnecting…");
     setTimeout(connect, wait);
@@ -61,9 +61,18 @@ function connection(text) {
   el.textContent = text || "";
 }
 
+const ENDED = new Set(["closed", "cancelled", "minutes_signed", "archived"]);
+
 function gone(error) {
   state.gone = true;
   document.title = "Màn hình hội trường";
+  const last = state.view;
+  if (last && ENDED.has(last.state)) { // the meeting ended: say so, not that the link was taken away
+    fill($("hall"), h("section", { class: "hall-gone", id: "hall-gone" },
+      h("h1", {}, last.title), h("p", {}, `${last.state_label}. Cảm ơn quý đại biểu và khách mời.`),
+      h("p", { class: "hall-muted", lang: "en" }, "The meeting has ended.")));
+    return;
+  }
   fill($("hall"), h("section", { class: "hall-gone", id: "hall-gone" },
     h("h1", {}, "Màn hình hội trường không còn hiển thị cuộc họp này"),
     h("p", {}, error?.message || "Liên kết màn hình đã hết hiệu lực hoặc bị thu hồi. Hãy xin thư ký một liên kết mới."),
@@ -85,6 +94,16 @@ function render() {
   vote(v.vote);
   captions();
   tick();
+  fit();
+}
+
+// A card whose content is taller than the room the screen gives it (a long result, a name and an
+// overtime) gets the dense sizes rather than being cut off: nothing on a projector scrolls.
+function fit() {
+  for (const card of document.querySelectorAll(".hall-card")) {
+    card.classList.remove("dense");
+    if (card.scrollHeight > card.clientHeight + 1) card.classList.add("dense");
+  }
 }
 
 function speaker(v) {
@@ -157,7 +176,7 @@ function tick() {
   if (timer && v.speaker) {
     if (v.speaker.ends_at) {
       const left = (Date.parse(v.speaker.ends_at) - t) / 1000;
-      timer.textContent = left >= 0 ? mmss(left) : `Quá giờ +${mmss(-left)}`;
+      timer.textContent = left >= 0 ? mmss(left) : `quá giờ ${mmss(-left)}`; // the words of the console and the member page
       timer.classList.toggle("soon", left >= 0 && left <= 30);
       timer.classList.toggle("over", left < 0);
     } else timer.textContent = mmss((t - Date.parse(v.speaker.since)) / 1000); // no limit: how long they have spoken

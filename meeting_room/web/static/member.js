@@ -11,6 +11,7 @@ const seenOpen = new Set(); // open polls already shown: a new one scrolls into 
 // poll id -> its ballot form, built once: others' votes redraw the page, and a rebuilt form would lose
 // the choice, the text and the cursor (and break a Vietnamese input method's composition mid-word)
 const forms = new Map();
+const sentence = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text); // "quá 1/2 …" starts a sentence here
 const checks = new Map(); // poll id -> the receipt-check panel, kept across redraws so typing and its answer survive
 let live;
 
@@ -62,7 +63,7 @@ function receiptPanel(p) {
     ev.preventDefault();
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/receipt`, { receipt: input.value });
-      fill(out, r.message, r.own && r.labels.length ? `: ${r.labels.join(", ")}` : "", r.own && r.text ? ` — “${r.text}”` : "", h("span", { class: "en" }, r.message_en));
+      fill(out, r.message, r.own && r.labels.length ? `: ${r.labels.join(", ")}` : "", r.own && r.text ? ` — “${r.text}”` : "", ". ", h("span", { class: "en" }, r.message_en));
     });
   });
   return h("details", { class: "receipt" }, h("summary", {}, "Kiểm tra phiếu của bạn bằng mã biên nhận"), form);
@@ -87,7 +88,7 @@ function renderPolls() {
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "open" } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
       p.description ? h("p", {}, p.description) : null,
-      h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${p.rule.description}`),
+      h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${sentence(p.rule.description)}`),
       !p.you.eligible ? h("p", { class: "badge bad" }, "Bạn không thuộc danh sách biểu quyết của phiên này.")
         : p.you.voted ? myBallot(p) : ballotForm(p),
       h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),

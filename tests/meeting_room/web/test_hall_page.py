@@ -28,6 +28,12 @@ def _no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= HALL["width"]
 
 
+def _nothing_cut_off(page: Page) -> None:
+    """No card of the screen hides part of its content (nothing on a projector scrolls)."""
+    cut = page.evaluate("[...document.querySelectorAll('.hall-card')].filter((c) => c.scrollHeight > c.clientHeight + 1).map((c) => c.id)")
+    assert cut == [], f"cut off: {cut}"
+
+
 def _api(live_server: LiveServer, who: str) -> httpx.Client:
     with httpx.Client(base_url=live_server.base, timeout=30) as c:
         token = c.post("/api/auth/login", json={"username": who, "password": PASSWORD}).json()["token"]
@@ -122,6 +128,7 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     widths = hall.locator("#hall-bars .hall-meter > span").evaluate_all("bars => bars.map(b => b.getBoundingClientRect().width)")
     assert widths[0] > widths[1] > 0 and widths[2] == 0  # bars as long as the votes
     _no_sideways_scroll(hall)
+    _nothing_cut_off(hall)
     shot(hall, "hall-vote-result")
 
     # on paper: the chair console prints the result and the whole attendance list, without its controls
@@ -185,3 +192,32 @@ def test_the_hall_comes_back_by_itself_after_the_server_restarts(browser: Browse
         server.should_exit = True
         thread.join(timeout=30)
     assert not errors, errors
+
+
+def test_an_overtime_fits_and_the_hall_says_when_the_meeting_has_ended(browser: Browser, live_server: LiveServer) -> None:
+    world = live_server.world
+    mid, chair = world.meeting_id, world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, mid, state)
+    token = invitations.create_display(world.store, chair, mid, 2).token
+    context = browser.new_context(viewport=HALL, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    hall = context.new_page()
+    hall.goto(f"{live_server.base}/hall/{mid}#{token}")
+    expect(hall.locator("#hall-state")).to_have_text("Đang họp")
+    assert token not in hall.url  # the token left the address bar at once
+
+    # a long name that has run over its time: one line for the overtime, nothing cut off
+    with _api(live_server, "chair") as ch:
+        assert ch.put(f"/api/meetings/{mid}/floor/limit", json={"seconds": 10}).status_code == 200
+        assert ch.put(f"/api/meetings/{mid}/floor/speaker", json={"member_id": world.ids["member1"]}).status_code == 200
+    expect(hall.locator("#hall-timer")).to_have_text(re.compile(r"^quá giờ 00:0\d$"), timeout=30_000)
+    box = hall.locator("#hall-timer").bounding_box()
+    assert box is not None and box["height"] < 110  # one line
+    _nothing_cut_off(hall)
+    shot(hall, "hall-overtime")
+
+    meetings.transition(world.store, chair, mid, MeetingState.CLOSED)
+    expect(hall.locator("#hall-gone")).to_contain_text("Phiên họp thường kỳ tháng 11")
+    expect(hall.locator("#hall-gone")).to_contain_text("The meeting has ended.")
+    shot(hall, "hall-ended")
+    context.close()
