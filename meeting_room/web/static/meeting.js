@@ -65,7 +65,10 @@ export class LiveMeeting {
     if (msg.kind === "ready") {
       // The backlog skipped re-reads; catch up once, and only if it held events newer than what was read.
       if (this.stream.last > this.seen) for (const r of Object.values(this.refresh)) r();
-      else if (this.wasReady && this.refresh.calls) this.refresh.calls(); // calls are not events: missed while away
+      else if (this.wasReady) { // back after a break (the server restarted?): what is not an event may have changed
+        this.refresh.polls(); // a secret ballot box locked by the restart
+        if (this.refresh.calls) this.refresh.calls(); // calls
+      }
       this.wasReady = true;
       this.seen = this.stream.last;
       this.onChange("captions");

@@ -78,9 +78,17 @@ function myBallot(p) {
     code ? [h("div", { class: "receipt-code-label" }, "Mã biên nhận (ghi lại để tự kiểm tra phiếu của mình):"), h("code", { class: "receipt-code" }, code)] : null);
 }
 
+// The deadline passed but the vote is not closed yet (the server closes it on its timer, or later
+// when a ballot box locked by a restart is opened): no ballot form that the server would refuse.
+const timeUp = (p) => !!p.closes_at && Date.parse(p.closes_at) <= Date.now();
+let deadlineTimer;
+
 function renderPolls() {
   const polls = live.polls || [];
   const open = polls.filter((p) => p.state === "open");
+  clearTimeout(deadlineTimer); // draw again when the next deadline passes
+  const next = Math.min(...open.filter((p) => p.closes_at && !timeUp(p)).map((p) => Date.parse(p.closes_at)));
+  if (Number.isFinite(next)) deadlineTimer = setTimeout(() => render("polls"), next - Date.now() + 250);
   const closed = polls.filter((p) => p.state === "closed");
   const done = polls.filter((p) => p.state === "published").reverse();
   const eligible = (p) => p.electorate?.eligible ?? "?";
@@ -90,7 +98,9 @@ function renderPolls() {
       p.description ? h("p", {}, p.description) : null,
       h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${sentence(p.rule.description)}`),
       !p.you.eligible ? h("p", { class: "badge bad" }, "Bạn không thuộc danh sách biểu quyết của phiên này.")
-        : p.you.voted ? myBallot(p) : ballotForm(p),
+        : p.you.voted ? myBallot(p)
+        : timeUp(p) ? h("p", { class: "vote-state", id: "time-up" }, "Đã hết thời gian biểu quyết; phiếu không còn được nhận.",
+          h("span", { class: "en" }, " Voting time is over; no more ballots are taken.")) : ballotForm(p),
       h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "closed" } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge" }, p.state_label)),
@@ -112,6 +122,7 @@ function renderBanner(open) {
   banner.hidden = !p;
   if (!p) return fill(banner);
   const go = () => document.querySelector(`#votes [data-poll="${p.id}"]`)?.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (timeUp(p)) return fill(banner, h("span", { class: "grow" }, "Hết thời gian biểu quyết: ", p.title, ". Chờ kiểm phiếu."));
   fill(banner, h("span", { class: "grow" }, "Đang biểu quyết: ", p.title), countdown(p, { id: "banner-countdown" }),
     p.you.eligible && !p.you.voted ? h("button", { type: "button", class: "primary", id: "to-ballot", onclick: go }, "Đến phiếu biểu quyết") : h("span", {}, p.you.voted ? "Bạn đã biểu quyết." : ""));
   if (!seenOpen.has(p.id)) {

@@ -52,6 +52,7 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser: Brow
     chair.locator("#teller-passphrase").fill(TELLER_PASSPHRASE)
     chair.locator("#unlock-ballot-box").tap()
     expect(chair.locator("#ballot-box-locked")).to_contain_text("Người chair: đã mở khóa")
+    expect(chair.locator("#teller-passphrase")).to_have_value("")  # the secretary, next on this tablet, does not find it filled
     shot(chair, "chair-ballot-box-locked")
 
     secretary.goto(f"/chair/{world.meeting_id}")
@@ -98,3 +99,22 @@ def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(brow
     section.get_by_role("button", name="Kiểm tra").click()
     expect(section.locator(".receipt-result")).to_contain_text("đúng như bạn đã bỏ: Không tán thành")
     shot(member, "member-page-receipt-check")
+
+
+def test_a_locked_vote_past_its_time_takes_no_more_ballots_on_the_member_page(browser: Browser, live_server: LiveServer) -> None:
+    world, store = live_server.world, live_server.world.store
+    chair_actor = world.actor("chair")
+    meetings.transition(store, chair_actor, world.meeting_id, MeetingState.OPEN)
+    meetings.transition(store, chair_actor, world.meeting_id, MeetingState.IN_SESSION)
+    for who in ("chair", "secretary", "member1"):
+        attendance.record(store, chair_actor, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+    pid = polls.create_poll(store, chair_actor, world.meeting_id, polls.PollSpec(title="Bầu Phó ban", secrecy=Secrecy.SECRET))
+    polls.open_poll(store, chair_actor, pid, duration_s=10)
+    store.ballot_keys.forget(pid)  # a restart: the vote cannot close until the tellers open the box
+
+    member = live_server.page(browser, "member1", f"/member/{world.meeting_id}")
+    expect(member.locator(f'#votes [data-poll="{pid}"] button[type=submit]')).to_be_visible()
+    expect(member.locator("#time-up")).to_be_visible(timeout=30_000)  # the deadline passes while the page is open
+    expect(member.locator(f'#votes [data-poll="{pid}"] button[type=submit]')).to_have_count(0)
+    expect(member.locator("#vote-banner")).to_contain_text("Hết thời gian biểu quyết")
+    shot(member, "member-page-time-up")
