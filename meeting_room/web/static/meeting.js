@@ -152,7 +152,7 @@ export function attendancePanel(live, el) {
       ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
     marks ? h("button", { type: "button", id: "attendance-sheet-open", class: "primary", onclick: () => { attendanceSheet(live, mark).hidden = false; } },
-      `Điểm danh nhanh (${a.records.length})`) : null,
+      `Điểm danh nhanh (${a.records.length} người)`) : null,
     h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
@@ -175,7 +175,12 @@ function attendanceSheet(live, mark) {
     h("div", { class: "row sheet-head" },
       h("h2", { class: "grow" }, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
       h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} · Chưa điểm danh ${s.not_recorded}`),
+      h("button", { type: "button", id: "sheet-all-present", disabled: !s.not_recorded && !s.absent_unexcused,
+        onclick: (ev) => act(ev.currentTarget, async () => { await api("POST", `/api/meetings/${live.id}/attendance/all-present`); await live.load("attendance"); }) },
+        "Tất cả có mặt"),
       h("button", { type: "button", class: "primary", id: "attendance-sheet-close", onclick: () => { sheet.hidden = true; } }, "Xong")),
+    h("p", { class: "muted" }, "Chạm vào tên để ghi có mặt; chạm lần nữa để ghi vắng. Vắng có lý do: ghi ở thẻ Màn hình hội trường. ",
+      h("span", { class: "en" }, "Tap a name to mark present; tap again to mark absent.")),
     h("ul", { class: "plain chips" }, a.records.map((r) => {
       const present = String(r.status).startsWith("present");
       const kind = present ? "present" : r.status ? "absent" : "unmarked";

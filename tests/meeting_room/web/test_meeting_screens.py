@@ -339,6 +339,9 @@ def test_quick_attendance_shows_a_whole_council_on_one_screen(browser: Browser, 
     expect(sheet.locator("#sheet-count")).to_contain_text("Có mặt 5/")
     expect(chair.locator("#present-room")).to_have_text("5")
     shot(chair, "chair-quick-attendance-1280x800")
+    sheet.get_by_role("button", name="Tất cả có mặt").tap()  # the rest in one tap
+    expect(sheet.locator("#sheet-count")).to_contain_text("Có mặt 28/28")
+    expect(sheet.get_by_role("button", name="Tất cả có mặt")).to_be_disabled()
     sheet.get_by_role("button", name="Xong").tap()
     expect(sheet).to_be_hidden()
 
