@@ -234,10 +234,9 @@ def draft_text(turns: Sequence[Turn], polls: Sequence[PollTable], *, description
 
 
 def check_section_text(item: str, text: str) -> str:
-    """The secretary's text for a section, cleaned; refuses what cannot be printed."""
+    """The secretary's text for a section, cleaned; refuses what cannot be printed. An empty text is
+    kept (a draft may be saved half-written): signing is what refuses an empty item (``check_signable``)."""
     cleaned = clean_line(text)
-    if not cleaned:
-        raise MinutesError(f"Nội dung mục “{item}” đang trống", f"The text of section {item!r} is empty", section=item)
     if len(cleaned) > MAX_SECTION_CHARS:
         raise MinutesError(
             f"Nội dung mục “{item}” dài {len(cleaned)} ký tự, vượt giới hạn {MAX_SECTION_CHARS}",

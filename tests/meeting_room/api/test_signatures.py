@@ -87,3 +87,17 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "bb.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def test_a_cleared_item_saves_and_falls_back_to_the_automatic_draft(client: TestClient, world: World) -> None:
+    hold_meeting(client, world)
+    sec, url = login(client, "secretary"), f"/api/meetings/{world.meeting_id}/minutes"
+    draft = client.get(url, headers=sec).json()
+    sections = {s["item_id"]: s["text"] for s in draft["sections"]}
+    first = next(iter(sections))
+    drafted, sections[first] = sections[first], "   "  # the secretary clears an item while editing the others
+    saved = client.put(url, json={"base_version": draft["version"], "sections": sections}, headers=sec)
+    assert saved.status_code == 200, saved.text  # saving a half-written edit is never refused
+    again = client.get(url, headers=sec).json()
+    assert next(s["text"] for s in again["sections"] if s["item_id"] == first) == drafted
+    assert "(Chưa có nội dung)" not in str(again)
