@@ -197,6 +197,15 @@ class MeetingStateChanged(EventPayload):
     reason: LongText | None = None
 
 
+class MeetingPublished(EventPayload):
+    """The invitation goes out (gửi giấy mời): the participants see the meeting, its agenda and its
+    documents; ``republish``: sent again because something changed since the last time."""
+
+    type = "meeting_published"  # the name the invitation e-mail listens for
+    meeting_id: str
+    republish: bool = False
+
+
 class ParticipantAdded(EventPayload):
     type = "meeting.participant_added"
     meeting_id: str

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from meeting_room import events as ev
 from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
+from meeting_room.api.paging import PAGED, PageDep, fetch_page
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 from meeting_room.roles import Role
@@ -46,15 +47,17 @@ class PasswordIn(BaseModel):
     current_password: str | None = Field(None, max_length=1024)
 
 
-@router.get("")
-def list_members(store: StoreDep, actor: ActorDep, body_id: str | None = None) -> list[MemberOut]:
-    """Members, optionally of one body (not for guests)."""
+@router.get("", responses=PAGED)
+def list_members(
+    store: StoreDep, actor: ActorDep, page: PageDep, request: Request, response: Response, body_id: str | None = None
+) -> list[MemberOut]:
+    """Members by name, optionally of one body, a page at a time (not for guests)."""
     require_roles(actor, *_SEE_MEMBERS, action_vi="xem danh sách thành viên", action_en="list members")
-    query = select(t.Member).order_by(t.Member.full_name)
+    query = select(t.Member).order_by(t.Member.full_name, t.Member.id)
     if body_id is not None:
         query = query.where(t.Member.body_id == body_id)
     with store.read() as session:
-        return [member_out(m) for m in session.scalars(query)]
+        return [member_out(m) for m in fetch_page(session, query, page, request, response)]
 
 
 @router.post("", status_code=201)

@@ -112,14 +112,14 @@ def test_each_viewer_is_told_what_they_may_do(client: TestClient, world: World) 
         can: dict[str, bool] = client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, username)).json()["can"]
         return can
 
-    officer = {"run_meeting": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
+    officer = {"run_meeting": True, "prepare": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
     assert can("chair") == {**officer, "chair": True}
     assert can("secretary") == {**officer, "chair": False}
     nothing = dict.fromkeys(officer, False) | {"chair": False}
     assert can("member1") == can("guest") == nothing
     # record keepers see the live tally and edit the minutes, but neither run the meeting nor sign for its officers
     assert can("clerk") == nothing | {"see_live_tally": True, "edit_minutes": True}
-    assert can("admin") == {**nothing, "run_meeting": True, "chair": True, "see_live_tally": True, "edit_minutes": True}
+    assert can("admin") == {**nothing, "run_meeting": True, "prepare": True, "chair": True, "see_live_tally": True, "edit_minutes": True}
     listed = client.get("/api/meetings", headers=login(client, "secretary")).json()
     assert [m["can"]["run_meeting"] for m in listed] == [True]
 
