@@ -69,7 +69,7 @@ def holds(session: Session, actor: Actor, meeting: t.Meeting, allowed: Set[Meeti
 BODY_STAFF = (Role.CHAIR, Role.SECRETARY)  # standing roles that prepare the meetings of their own body
 
 
-def _own_body(actor: Actor) -> Select[tuple[str | None]]:
+def _own_body(actor: Actor) -> Select[str | None]:
     return select(t.Member.body_id).where(t.Member.id == actor.member_id)
 
 

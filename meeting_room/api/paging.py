@@ -52,7 +52,7 @@ def _page(
 PageDep = Annotated[Page, Depends(_page)]
 
 
-def fetch_page(session: Session, query: Select[tuple[T]], page: Page, request: Request, response: Response) -> list[T]:
+def fetch_page(session: Session, query: Select[T], page: Page, request: Request, response: Response) -> list[T]:
     """One page of ``query``'s rows (it must be ordered), with the paging headers set on ``response``."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.scalars(query.limit(page.limit).offset(page.offset)))

@@ -14,20 +14,41 @@ function snippet(html) {
   return t.content;
 }
 
+function hitItem(hit) {
+  return h("li", { class: "hit" },
+    h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
+    h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
+      hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
+    h("div", {}, snippet(hit.snippet_html)));
+}
+
+const HITS = 20; // a page of search results
+
 async function search(form, button) {
   const f = new FormData(form);
   const params = new URLSearchParams();
   for (const [k, v] of f.entries()) if (String(v).trim()) params.set(k, String(v).trim());
   await act(button, async () => {
-    const r = await api("GET", `/api/search?${params}`);
+    const r = await api("GET", `/api/search?${params}&limit=${HITS}`);
     fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
-    fill($("#hits"), r.hits.map((hit) => h("li", { class: "hit" },
-      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
-      h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
-        hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
-      h("div", {}, snippet(hit.snippet_html)))));
+    fill($("#hits"), r.hits.map(hitItem));
+    moreHits(params, r.total);
     history.replaceState(null, "", `?${params}`);
   });
+}
+
+// "Xem thêm": the next page of the same search, appended below.
+function moreHits(params, total) {
+  $("#hits-more")?.remove();
+  const shown = $("#hits").children.length;
+  if (shown >= total) return;
+  const more = h("button", { type: "button", id: "hits-more" }, "Xem thêm ", h("span", { class: "en" }, "More"));
+  more.addEventListener("click", () => act(more, async () => {
+    const r = await api("GET", `/api/search?${params}&limit=${HITS}&offset=${shown}`);
+    $("#hits").append(...r.hits.map(hitItem));
+    moreHits(params, r.total);
+  }));
+  $("#hits").after(more);
 }
 
 (async () => {

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, login
@@ -14,7 +16,7 @@ from tests.conftest import World, login
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _next(response) -> str | None:
+def _next(response: httpx.Response) -> str | None:
     link = response.headers.get("link")
     if link is None:
         return None
@@ -23,7 +25,7 @@ def _next(response) -> str | None:
     return found.group(1)
 
 
-def _all_pages(client: TestClient, url: str, headers: dict[str, str]) -> tuple[list[list[dict]], set[int]]:
+def _all_pages(client: TestClient, url: str, headers: dict[str, str]) -> tuple[list[list[dict[str, Any]]], set[int]]:
     pages, totals = [], set()
     next_url: str | None = url
     while next_url is not None:

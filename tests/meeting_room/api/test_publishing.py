@@ -3,15 +3,18 @@ sending again only after a change, and the "changed since you looked" mark."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from meeting_room.db import tables as t
 from tests.conftest import World, login, snapshot
 
 
-def _listed(client: TestClient, headers: dict[str, str]) -> dict[str, dict]:
+def _listed(client: TestClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
     r = client.get("/api/meetings", headers=headers)
     assert r.status_code == 200, r.text
     return {m["id"]: m for m in r.json()}
@@ -22,7 +25,7 @@ def _seen_at(world: World, username: str) -> datetime:
         return session.get_one(t.MeetingView, (world.ids[username], world.meeting_id)).seen_at
 
 
-def _publish(client: TestClient, world: World, headers: dict[str, str], meeting_id: str | None = None):
+def _publish(client: TestClient, world: World, headers: dict[str, str], meeting_id: str | None = None) -> httpx.Response:
     return client.post(f"/api/meetings/{meeting_id or world.meeting_id}/publish", headers=headers)
 
 
@@ -101,11 +104,12 @@ def test_a_change_after_publishing_is_marked_until_each_person_opens_the_meeting
     assert (snapshot(world.store), _seen_at(world, "member1")) == (events, looked)
 
     ends = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    for change in (
+    changes: list[Callable[[], httpx.Response]] = [
         lambda: client.patch(f"/api/meetings/{world.meeting_id}/agenda/{item['id']}", json={"title": "Bổ sung (sửa)"}, headers=secretary),
         lambda: client.patch(f"/api/meetings/{world.meeting_id}", json={"ends_at": ends}, headers=secretary),
         lambda: client.delete(f"/api/meetings/{world.meeting_id}/agenda/{item['id']}", headers=secretary),
-    ):
+    ]
+    for change in changes:
         assert change().status_code < 300
         assert _listed(client, member1)[world.meeting_id]["changed_since_seen"]
         client.get(f"/api/meetings/{world.meeting_id}", headers=member1)
