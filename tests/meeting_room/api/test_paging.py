@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, login
