@@ -191,6 +191,7 @@ class Meeting(Base):
     floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
     devices: Mapped[dict[str, dict[str, str | None]] | None] = mapped_column(JSON)  # room device -> {kind, state, detail, since}
     speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # a turn's length unless the item says otherwise
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # why it was cancelled, as the participants are told
 
 
 class Participant(Base):

@@ -89,6 +89,7 @@ class MeetingOut(BaseModel):
     member_term: str = Field("thành viên", description="What the body's members are called: “đại biểu” (a council) or “thành viên”")
     default_rule: str = Field("majority_present", description="The voting rule preset a new vote starts with (the body's setting)")
     speaking_limit_s: int | None = Field(None, description="How long a turn to speak may last (seconds) unless the item says otherwise")
+    cancel_reason: str | None = Field(None, description="Why the meeting was cancelled (when it was)")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
@@ -120,6 +121,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         member_term=kind.member_term,
         default_rule=kind.default_rule,
         speaking_limit_s=m.speaking_limit_s,
+        cancel_reason=m.cancel_reason,
     )
 
 

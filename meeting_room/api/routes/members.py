@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -14,7 +16,7 @@ from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import members
 from meeting_room.services.lookup import fetch
-from meeting_room.text import Name, Username
+from meeting_room.text import Name, Username, matches_words
 
 router = APIRouter(prefix="/api/members", tags=["members"])
 _SEE_MEMBERS = (Role.CHAIR, Role.SECRETARY, Role.CLERK, Role.MEMBER)
@@ -47,14 +49,22 @@ class PasswordIn(BaseModel):
 
 
 @router.get("")
-def list_members(store: StoreDep, actor: ActorDep, body_id: str | None = None) -> list[MemberOut]:
-    """Members, optionally of one body (not for guests)."""
+def list_members(
+    store: StoreDep,
+    actor: ActorDep,
+    body_id: str | None = None,
+    q: Annotated[str, Query(max_length=200, description="Words of the name or username, with or without diacritics")] = "",
+    active: bool | None = None,
+) -> list[MemberOut]:
+    """Members, optionally of one body, whose name has every word of ``q`` (not for guests)."""
     require_roles(actor, *_SEE_MEMBERS, action_vi="xem danh sách thành viên", action_en="list members")
     query = select(t.Member).order_by(t.Member.full_name)
     if body_id is not None:
         query = query.where(t.Member.body_id == body_id)
+    if active is not None:
+        query = query.where(t.Member.active.is_(active))
     with store.read() as session:
-        return [member_out(m) for m in session.scalars(query)]
+        return [member_out(m) for m in session.scalars(query) if matches_words(q, m.full_name, m.username)]
 
 
 @router.post("", status_code=201)
