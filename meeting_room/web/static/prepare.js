@@ -362,7 +362,7 @@ function agendaItem(item, index, count) {
   li.append(h("div", { class: "item-row" }, dragHandle(li, item, slot), h("div", { class: "grow item-body" }, head, slot,
     h("ul", { class: "plain docs" }, item.documents.map((d) => documentRow(item, d, docsSlot)), state.uploads.get(item.id) || []),
     docsSlot,
-    filePicker("Tải tài liệu PDF lên (chọn được nhiều tệp)", "Upload PDFs (several at once)", true, (files) => uploadAll(item, files), `Tải tài liệu lên cho mục “${item.title}”`, "upload-picker"))));
+    filePicker("Tải tài liệu PDF lên", "Upload PDFs, several at once", true, (files) => uploadAll(item, files), `Tải tài liệu lên cho mục “${item.title}”`, "upload-picker"))));
   return li;
 }
 
@@ -440,6 +440,7 @@ function render() {
   if (m && m.state === "cancelled") fill(note, h("b", {}, "Cuộc họp đã bị hủy. "), m.cancel_reason ? `Lý do: ${m.cancel_reason}` : "", " ", h("span", { class: "en" }, "This meeting was cancelled."));
   renderDetails();
   for (const id of ["people-card", "agenda-card", "send-card"]) $(`#${id}`).hidden = !m;
+  $(".prepare-cols").classList.toggle("new", !m); // a meeting still to create: its details only, full width
   if (!m) return;
   renderPeople();
   renderAgenda();
