@@ -151,7 +151,7 @@ function memberResults(list, role, slot, input) {
 function searchBox(id, vi, en, params, role) {
   const slot = errorSlot(`err-${id}`);
   const results = h("div", { id: `${id}-results`, "aria-live": "polite" });
-  const input = h("input", { id, type: "search", autocomplete: "off", placeholder: "Gõ tên, có dấu hoặc không dấu / Type a name, with or without accents" });
+  const input = h("input", { id, type: "search", autocomplete: "off", placeholder: "Gõ tên, không cần dấu / Type a name" });
   let seq = 0, timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);

@@ -10,12 +10,12 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 from reportlab.pdfgen import canvas
 
 from meeting_room.roles import Role
 from meeting_room.services import members
-from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
+from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, shot
 
 # Members of the body with full Vietnamese names; the secretary types each one without diacritics.
 PEOPLE = {
@@ -30,7 +30,7 @@ PEOPLE = {
 }
 OTHERS = ("Nguyễn Văn Bình",)  # found by the same words as "Nguyễn Văn An": the search lists both
 ITEMS = ("Khai mạc", "Báo cáo tình hình kinh tế - xã hội", "Thông qua nghị quyết")
-PHONE = {"width": 360, "height": 640}
+PHONE: ViewportSize = {"width": 360, "height": 640}
 
 
 def _pdf(pages: int, text: str) -> bytes:
@@ -167,7 +167,7 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     shot(page, "prepare-editor-phone")
     page.locator("#agenda-card").evaluate("el => el.scrollIntoView()")
     page.screenshot(path=str(SHOTS / "prepare-editor-phone-agenda.png"))
-    page.set_viewport_size({"width": 1280, "height": 800})
+    page.set_viewport_size(TABLET)
 
     # "Gửi giấy mời": the publish endpoint comes from another change; until it is there (404), only
     # the last assertion is left out (the error is then shown in place, which is checked instead)
