@@ -81,6 +81,7 @@ function renderDetails() {
     fill(chair, personOptions(chair.value, "— Chọn chủ tọa / Choose —"));
     fill(secretary, personOptions(secretary.value, "— Chọn thư ký / Choose —"));
   });
+  const inviteAll = m ? null : h("input", { type: "checkbox", id: "f-invite-all" });
   const save = h("button", { type: "submit", class: "primary", id: "save-details" }, m ? "Lưu thay đổi" : "Tạo cuộc họp", " ", h("span", { class: "en" }, m ? "Save" : "Create"));
   const form = h("form", { id: "details-form", novalidate: true },
     labelled("f-body", "Cơ quan", "Body", body, slots.body),
@@ -93,6 +94,7 @@ function renderDetails() {
     h("div", { class: "pair" },
       labelled("f-chair", "Chủ tọa", "Chair", chair, slots.chair),
       labelled("f-secretary", "Thư ký", "Secretary", secretary, slots.secretary)),
+    inviteAll ? h("label", { class: "check", for: "f-invite-all" }, inviteAll, h("span", {}, "Mời tất cả thành viên đang hoạt động của cơ quan ", h("span", { class: "en" }, "Invite every active member of the body"))) : null,
     general,
     h("div", { class: "row actions" }, save));
   form.addEventListener("submit", async (e) => {
@@ -108,7 +110,7 @@ function renderDetails() {
           state.meeting = await api("PATCH", `/api/meetings/${m.id}`, data);
           toast("Đã lưu thông tin cuộc họp.", "ok", "Meeting details saved.");
         } else {
-          state.meeting = await api("POST", "/api/meetings", { ...data, body_id: body.value, invite_body_members: false });
+          state.meeting = await api("POST", "/api/meetings", { ...data, body_id: body.value, invite_body_members: inviteAll.checked });
           history.replaceState(null, "", `/prepare/${state.meeting.id}`);
           toast("Đã tạo cuộc họp. Hãy chọn người dự họp và soạn chương trình.", "ok", "Meeting created. Now choose the participants and the agenda.");
         }

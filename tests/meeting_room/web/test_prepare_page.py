@@ -104,6 +104,7 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     page.get_by_label("Kết thúc").fill("07:00")  # before the start: the API's error shows at the field
     page.get_by_label("Chủ tọa").select_option(label="Người chair")
     expect(page.get_by_label("Thư ký")).to_have_value(live_server.world.ids["secretary"])
+    expect(page.get_by_label("Mời tất cả thành viên")).not_to_be_checked()  # the secretary picks them
     page.get_by_role("button", name="Tạo cuộc họp").tap()
     expect(page.locator("#err-end")).to_contain_text("Giờ kết thúc phải sau giờ bắt đầu")
     expect(page.locator("#err-end")).to_contain_text("ends_at must be after starts_at")
