@@ -225,9 +225,15 @@ function grip() {
 }
 
 // Drag by the handle with pointer events: the same code for a finger, a pen and a mouse.
-function dragHandle(li, item, slot) {
-  const handle = h("button", { type: "button", class: "handle", "aria-label": `Kéo để đổi thứ tự mục “${item.title}”`, title: "Kéo để đổi thứ tự / Drag to reorder" },
+function dragHandle(li, item, index, slot) {
+  const handle = h("button", { type: "button", class: "handle", "aria-label": `Kéo để đổi thứ tự mục “${item.title}”`, title: "Kéo để đổi thứ tự, hoặc dùng phím mũi tên / Drag, or use the arrow keys" },
     grip());
+  handle.addEventListener("keydown", (e) => { // a keyboard moves the item with the arrow keys
+    const by = { ArrowUp: -1, ArrowDown: 1 }[e.key];
+    if (!by || index + by < 0 || index + by >= state.agenda.length) return;
+    e.preventDefault();
+    move(index, by, slot).then(() => $(`[data-item="${item.id}"] button.handle`)?.focus());
+  });
   handle.addEventListener("pointerdown", (e) => {
     e.preventDefault();
     li.classList.add("dragging");
@@ -361,7 +367,7 @@ function agendaItem(item, index, count) {
         h("button", { type: "button", class: "danger small", "aria-label": `Xóa mục “${item.title}”`,
           onclick: (e) => run(e.currentTarget, slot, async () => { await api("DELETE", `/api/meetings/${state.meeting.id}/agenda/${item.id}`); await loadAgenda(); renderAgenda(); }) },
         "Xóa", " ", h("span", { class: "en" }, "Delete"))));
-  li.append(h("div", { class: "item-row" }, dragHandle(li, item, slot), h("div", { class: "grow item-body" }, head, slot,
+  li.append(h("div", { class: "item-row" }, dragHandle(li, item, index, slot), h("div", { class: "grow item-body" }, head, slot,
     h("ul", { class: "plain docs" }, item.documents.map((d) => documentRow(item, d, docsSlot)), state.uploads.get(item.id) || []),
     docsSlot,
     filePicker("Tải tài liệu PDF lên", "Upload PDFs, several at once", true, (files) => uploadAll(item, files), `Tải tài liệu lên cho mục “${item.title}”`, "upload-picker"))));

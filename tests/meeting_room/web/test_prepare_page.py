@@ -247,7 +247,7 @@ def test_editing_replacing_removing_and_cancelling_with_errors_in_place(browser:
 
 
 def test_a_finger_drags_an_item(browser: Browser, live_server: LiveServer) -> None:
-    """On a touch screen the handle takes the drag (the page does not scroll), and the order is the server's."""
+    """On a touch screen the handle takes the drag (the page does not scroll), and the order is the server's; a keyboard moves it too."""
     page = live_server.page(browser, "secretary", f"/prepare/{live_server.world.meeting_id}", touch=True)
     expect(page.locator("#agenda-items li.item")).to_have_count(2)
     _touch_drag(page, "Biểu quyết dự toán ngân sách", onto="Khai mạc")
@@ -255,3 +255,9 @@ def test_a_finger_drags_an_item(browser: Browser, live_server: LiveServer) -> No
     page.reload()
     expect(page.locator("#agenda-items li.item").first).to_contain_text("Biểu quyết dự toán ngân sách")
     assert _agenda(page) == ["Biểu quyết dự toán ngân sách", "Khai mạc"]
+
+    # the handle also answers the arrow keys (no pointer needed), and keeps the focus
+    handle = page.get_by_role("button", name="Kéo để đổi thứ tự mục “Biểu quyết dự toán ngân sách”")
+    handle.press("ArrowDown")
+    expect(page.locator("#agenda-items li.item").first).to_contain_text("Khai mạc")
+    expect(handle).to_be_focused()
