@@ -158,16 +158,16 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     expect(page.locator("#agenda-items li.item")).to_have_count(3)
     assert _agenda(page) == ["Báo cáo tình hình kinh tế - xã hội", "Khai mạc", "Thông qua nghị quyết"]
     expect(page.locator("#participants li")).to_have_count(10)
-    shot(page, "prepare-editor-tablet")
-    page.screenshot(path=str(SHOTS / "prepare-editor-tablet-full.png"), full_page=True)
+    shot(page, "prepare-1280x800")
+    page.screenshot(path=str(SHOTS / "prepare-1280x800-full.png"), full_page=True)
 
     # usable on a phone: nothing pushes the page sideways
     page.set_viewport_size(PHONE)
     expect(page.locator("#agenda-items li.item")).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(page, "prepare-editor-phone")
+    shot(page, "prepare-360x640")
     page.locator("#agenda-card").evaluate("el => el.scrollIntoView()")
-    page.screenshot(path=str(SHOTS / "prepare-editor-phone-agenda.png"))
+    page.screenshot(path=str(SHOTS / "prepare-360x640-agenda.png"))
     page.set_viewport_size(TABLET)
 
     # "Gửi giấy mời": the publish endpoint comes from another change; until it is there (404), only
