@@ -348,6 +348,7 @@ class DocumentAttached(EventPayload):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(gt=0)
     pages: int = Field(gt=0)
+    replaces: str | None = None  # the document this new file takes the place of (removed in the same write)
 
 
 class DocumentRemoved(EventPayload):

@@ -265,6 +265,8 @@ def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> No
         meeting.started_at = m.at
     if p.to_state is MeetingState.CLOSED:
         meeting.closed_at = m.at
+    if p.to_state is MeetingState.CANCELLED:
+        meeting.cancel_reason = p.reason
     if p.to_state not in RUNNING:  # a closed or cancelled meeting has nobody waiting to speak
         meeting.floor_queue, meeting.floor_speaker = None, None
 

@@ -60,6 +60,12 @@ def fetch_page(session: Session, query: Select[T], page: Page, request: Request,
     return rows
 
 
+def page_of(items: list[T], page: Page, request: Request, response: Response) -> list[T]:
+    """One page of a list already filtered in memory, with the same headers as ``fetch_page``."""
+    set_headers(response, request, page, len(items))
+    return items[page.offset : page.offset + page.limit]
+
+
 def set_headers(response: Response, request: Request, page: Page, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
     if page.offset + page.limit < total:

@@ -204,6 +204,7 @@ class Meeting(Base):
     speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # a turn's length unless the item says otherwise
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the invitation last sent (gửi giấy mời)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # details, agenda or documents last changed
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # why it was cancelled, as the participants are told
 
 
 class Participant(Base):

@@ -98,6 +98,7 @@ class MeetingOut(BaseModel):
     changed_since_seen: bool = Field(
         False, description="Its details, agenda or documents changed after the invitation went out and after you last opened it"
     )
+    cancel_reason: str | None = Field(None, description="Why the meeting was cancelled (when it was)")
 
 
 def meeting_out(session: Session, actor: Actor, m: t.Meeting, *, changed_since_seen: bool = False) -> MeetingOut:
@@ -132,6 +133,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting, *, changed_since_s
         room_name=room.name if m.room_id and (room := session.get(t.Room, m.room_id)) else None,
         published_at=m.published_at,
         changed_since_seen=changed_since_seen,
+        cancel_reason=m.cancel_reason,
     )
 
 
