@@ -84,6 +84,12 @@ class PermissionDeniedError(MeetingRoomError):
     code = "permission_denied"
 
 
+class PasswordChangeRequiredError(PermissionDeniedError):
+    """The session was opened with a temporary password: it must be changed before anything else."""
+
+    code = "password_change_required"
+
+
 class ChainError(MeetingRoomError):
     """The event log's hash chain is broken."""
 

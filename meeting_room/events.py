@@ -101,6 +101,7 @@ class MemberPasswordSet(EventPayload):
 
     type = "member.password_set"
     member_id: str
+    temporary: bool = False  # reset by an administrator or generated at import: to be changed at next log-in
 
 
 class BiometricConsent(EventPayload):
