@@ -297,7 +297,8 @@ class _RowCheck:
             problems.append(RowProblem(number, column, code, vi, en))
 
         values = {key: self._value(key, cells, problem) for key in COLUMNS}
-        username = self._username(number, values["username"], problem)
+        unreadable = {p.column for p in problems}  # a formula or bad bytes: said once, not "missing" too
+        username = self._username(number, values["username"], problem) if "username" not in unreadable else None
         for key in ("full_name", "title"):
             if values[key]:
                 try:
@@ -305,7 +306,7 @@ class _RowCheck:
                 except ValidationError as exc:
                     reason = exc.errors()[0]["msg"]
                     problem(key, "bad_value", f"Giá trị không hợp lệ: {reason}", f"Invalid value: {reason}")
-            elif key == "full_name" and not any(p.column == key for p in problems):
+            elif key == "full_name" and key not in unreadable:
                 problem(key, "missing_full_name", "Thiếu họ và tên", "The full name is missing")
         body = self._body(values["body"], problem) if values["body"] else None
         roles = self._roles(values["roles"], problem)
