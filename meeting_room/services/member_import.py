@@ -138,9 +138,7 @@ def read_cells(data: bytes) -> list[tuple[int, list[_Cell]]]:
             "Excel 97-2003 files (.xls) are not supported; save as .xlsx or CSV UTF-8",
         )
     elif b"\x00" in data[:4096]:
-        raise _file_error(
-            "Tệp không phải CSV hay XLSX (có vẻ là tệp nhị phân)", "The file is neither CSV nor XLSX (it looks binary)"
-        )
+        raise _file_error("Tệp không phải CSV hay XLSX (có vẻ là tệp nhị phân)", "The file is neither CSV nor XLSX (it looks binary)")
     else:
         rows = _csv_rows(data)
     out: list[tuple[int, list[_Cell]]] = []
@@ -429,9 +427,13 @@ def import_members(store: Store, actor: Actor, data: bytes) -> list[Issued]:
             store_password(session, member_id, password_hash, temporary=True)  # same transaction as the events
             out.append(
                 ev.MemberCreated(
-                    member_id=member_id, body_id=row.body_id, full_name=row.full_name, title=row.title, roles=row.roles,
+                    member_id=member_id,
+                    body_id=row.body_id,
+                    full_name=row.full_name,
+                    title=row.title,
+                    roles=row.roles,
                     username=row.username,
-                )  # fmt: skip
+                )
             )
             out.append(ev.MemberPasswordSet(member_id=member_id, temporary=True))
         return out

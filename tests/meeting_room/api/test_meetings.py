@@ -267,7 +267,8 @@ def test_admin_manages_bodies_members_rooms(client: TestClient, world: World) ->
         headers=admin,
     )
     assert m.status_code == 201 and m.json()["roles"] == ["chair", "member"]
-    assert client.post("/api/members", json={"full_name": "X", "username": "binh.tv", "password": "mot-mat-khau-khac"}, headers=admin).status_code == 409
+    taken = {"full_name": "X", "username": "binh.tv", "password": "mot-mat-khau-khac"}
+    assert client.post("/api/members", json=taken, headers=admin).status_code == 409
     assert client.post("/api/members", json={"full_name": "X", "roles": ["king"]}, headers=admin).status_code == 422
     login(client, "binh.tv", "mat-khau-cua-binh")
     room = client.post("/api/rooms", json={"name": "Hội trường lớn", "seats": ["A1", "A2"]}, headers=admin).json()

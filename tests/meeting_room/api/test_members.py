@@ -25,7 +25,9 @@ def _error(r: object) -> dict[str, object]:
         ({"full_name": "Lê Thị Hoa", "password": "mot-cau-mat-khau-dai"}, "username"),
     ],
 )
-def test_adding_a_member_needs_a_username_and_an_initial_password(client: TestClient, world: World, body: dict, field: str) -> None:
+def test_adding_a_member_needs_a_username_and_an_initial_password(
+    client: TestClient, world: World, body: dict[str, str], field: str
+) -> None:
     admin = login(client, "admin", _admin_password(world))
     r = client.post("/api/members", json=body, headers=admin)
     assert r.status_code == 422
@@ -39,7 +41,9 @@ def test_the_initial_password_meets_the_policy(client: TestClient, world: World)
     admin = login(client, "admin", _admin_password(world))
     weak = client.post("/api/members", json={"full_name": "Lê Thị Hoa", "username": "hoa.lt", "password": "hoa.lt2026"}, headers=admin)
     assert weak.status_code == 422 and _error(weak)["details"]["field"] == "password"  # type: ignore[index]
-    ok = client.post("/api/members", json={"full_name": "Lê Thị Hoa", "username": "hoa.lt", "password": "ba-con-meo-trèo-cây-cau"}, headers=admin)
+    ok = client.post(
+        "/api/members", json={"full_name": "Lê Thị Hoa", "username": "hoa.lt", "password": "ba-con-meo-trèo-cây-cau"}, headers=admin
+    )
     assert ok.status_code == 201, ok.text
     login(client, "hoa.lt", "ba-con-meo-trèo-cây-cau")
 
