@@ -164,6 +164,15 @@ class RoomUpdated(EventPayload):
     seats: list[SeatSpec] | None = None
 
 
+class SeatOccupantSet(EventPayload):
+    """Who usually sits in a seat (``None``: nobody): the default for each meeting in the room."""
+
+    type = "room.seat_occupant_set"
+    room_id: str
+    seat_id: str
+    member_id: str | None
+
+
 # --- meetings ----------------------------------------------------------------------------------
 
 
