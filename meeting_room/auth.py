@@ -78,6 +78,18 @@ def hash_password(password: str, context: Iterable[str] = ()) -> str:
     return _hasher.hash(password)
 
 
+# A password from ``new_password`` has about 92 bits of entropy: no guessing reaches it, however fast
+# each guess. The full cost protects what people choose; this one lets an import of hundreds of
+# people finish in seconds. It lasts until the first log-in, when the person chooses their own.
+_generated_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def new_temporary_password() -> tuple[str, str]:
+    """A fresh random password and its (argon2id) hash: for a reset or an import, to be changed at the next log-in."""
+    password = new_password()
+    return password, _generated_hasher.hash(password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from pydantic import TypeAdapter, ValidationError
@@ -34,7 +32,7 @@ from meeting_room.text import Name, Username
 from transcripts.text import fold, nfc
 
 MAX_BYTES = 512 * 1024  # 500 rows of CSV take about 50 KB
-MAX_ROWS = 500  # each member's temporary password is hashed with argon2id: a bigger list goes in parts
+MAX_ROWS = 500  # a council or a department at once; a bigger list goes in parts
 MAX_UNZIPPED = 20 << 20  # an XLSX is a zip: refuse one that would unpack to more (a zip bomb)
 MAX_COLUMNS = 30
 
@@ -408,10 +406,7 @@ def import_members(store: Store, actor: Actor, data: bytes) -> list[Issued]:
     checked = preview(store, actor, data)
     if checked.problems:
         raise _rows_error(checked.problems)
-    passwords = [auth.new_password() for _ in checked.rows]
-    # argon2id is slow on purpose; hashing in threads uses every core (the hasher releases the GIL)
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        hashes = list(pool.map(auth.hash_password, passwords))
+    passwords, hashes = zip(*(auth.new_temporary_password() for _ in checked.rows), strict=True)
     ids = [str(uuid.uuid4()) for _ in checked.rows]
 
     def decide(session: Session) -> list[ev.EventPayload]:

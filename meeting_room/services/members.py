@@ -146,8 +146,8 @@ def reset_password(store: Store, actor: Actor, member_id: str) -> str:
             "Change your own password by giving the current one",
             member_id=member_id,
         )
-    password = auth.new_password()
-    set_password_hash(store, member_id, auth.hash_password(password, _context(store, member_id)), actor_id=actor.member_id, temporary=True)
+    password, password_hash = auth.new_temporary_password()
+    set_password_hash(store, member_id, password_hash, actor_id=actor.member_id, temporary=True)
     auth.end_sessions(store, member_id)
     return password
 
