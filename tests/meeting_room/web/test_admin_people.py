@@ -115,7 +115,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     expect(code).to_be_visible()
     reset_to = code.inner_text().strip()
     assert len(reset_to) == 16
-    _shot_of(page, "#temp-password-box", "admin-temporary-password")
+    _shot_of(page, "#member-state", "admin-temporary-password")
     expect(newcomer.locator("main")).to_be_visible()
     newcomer.reload()  # their session ended with the reset
     newcomer.wait_for_url(re.compile(r"/\?next="))
@@ -148,3 +148,27 @@ def _change_password(page: Page, new: str) -> None:
     page.get_by_role("button", name="Đổi mật khẩu").click()
     page.wait_for_url("**/meetings")
     expect(page.locator("header.bar")).to_be_visible()
+
+
+def test_admin_edits_a_room_its_seats_and_who_sits_where(browser: Browser, live_server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = live_server.page(browser, "admin", "/admin")
+    room = page.locator("#room-list > li").filter(has_text="Phòng họp A")
+    room.get_by_text("Sửa phòng, ghế và chỗ ngồi").click()
+    room.locator('select[data-seat="A2"]').select_option(label="Người member1")
+    expect(page.locator(".toast.ok").last).to_contain_text("Ghế A2: đã lưu")
+    room.locator('select[data-seat="A3"]').select_option(label="Người member1")  # one usual seat a person: refused, named
+    expect(page.locator(".toast.error").last).to_contain_text("đã ngồi ghế “A2”")
+    expect(room.locator('select[data-seat="A3"]')).to_have_value("")
+    room.get_by_label("Tên phòng").fill("Phòng họp A (tầng 2)")
+    room.get_by_label("Ghế (cách nhau").fill("A1, A2, A3, A4")
+    room.get_by_role("button", name="Lưu phòng họp").click()
+    renamed = page.locator("#room-list > li").filter(has_text="Phòng họp A (tầng 2)")
+    expect(renamed).to_contain_text("4 ghế: A1, A2, A3, A4")
+    renamed.get_by_text("Sửa phòng, ghế và chỗ ngồi").click()
+    expect(renamed.locator('select[data-seat="A2"] option:checked')).to_have_text("Người member1")  # kept with its label
+    page.set_viewport_size(PHONE)
+    _no_sideways_scroll(page)
+    page.locator("#toasts").evaluate("box => box.replaceChildren()")  # the notes would cover the seats
+    _shot_of(page, "#room-list", "admin-room-seats-360")
