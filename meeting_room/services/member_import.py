@@ -24,7 +24,7 @@ from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.access import Actor, require_roles
 from meeting_room.db import tables as t
-from meeting_room.errors import ConflictError, InvalidInputError
+from meeting_room.errors import ConflictError, ImportFileError, ImportRowsError
 from meeting_room.roles import Role
 from meeting_room.services.members import store_password
 from meeting_room.store import Store
@@ -35,18 +35,6 @@ MAX_BYTES = 512 * 1024  # 500 rows of CSV take about 50 KB
 MAX_ROWS = 500  # a council or a department at once; a bigger list goes in parts
 MAX_UNZIPPED = 20 << 20  # an XLSX is a zip: refuse one that would unpack to more (a zip bomb)
 MAX_COLUMNS = 30
-
-
-class ImportFileError(InvalidInputError):
-    """The file as a whole cannot be read as a member list (empty, too big, wrong format, no header)."""
-
-    code = "import_file_invalid"
-
-
-class ImportRowsError(InvalidInputError):
-    """Some rows of the file are not acceptable: ``details["problems"]`` names each one; nothing was stored."""
-
-    code = "import_rows_invalid"
 
 
 # Header names people write, folded (lower case, no diacritics, single spaces), for each column.

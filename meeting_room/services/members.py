@@ -54,11 +54,9 @@ def create_member(
     password_hash: str | None = None,
     body_id: str | None = None,
     title: str | None = None,
-    temporary: bool = False,
 ) -> str:
     """Create a member who can log in: a ``username`` and a ``password`` (checked against the policy)
-    or its ``password_hash`` are required. ``temporary``: to be changed at the first log-in.
-    ``actor=None``: the system itself."""
+    or its ``password_hash`` are required. ``actor=None``: the system itself."""
     if actor is not None:
         require_roles(actor, action_vi="thêm thành viên", action_en="add members")
     if not username or (password is None) == (password_hash is None):
@@ -75,8 +73,8 @@ def create_member(
         if payload.body_id is not None:
             fetch(session, t.Body, payload.body_id)
         _username_free(session, payload.username)
-        store_password(session, payload.member_id, password_hash, temporary=temporary)  # same transaction as the events
-        return [payload, ev.MemberPasswordSet(member_id=payload.member_id, temporary=temporary)]
+        store_password(session, payload.member_id, password_hash)  # same transaction as the events
+        return [payload, ev.MemberPasswordSet(member_id=payload.member_id)]
 
     store.append_all(decide, actor_id=actor.member_id if actor else None)
     return payload.member_id

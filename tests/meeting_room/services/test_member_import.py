@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from meeting_room import auth
 from meeting_room.db import tables as t
+from meeting_room.errors import ImportFileError, ImportRowsError
 from meeting_room.roles import Role
 from meeting_room.services import member_import
-from meeting_room.services.member_import import ImportFileError, ImportRowsError
 from tests.conftest import World
 
 HEADER_VI = "Tên đăng nhập,Họ và tên,Chức vụ,Cơ quan,Vai trò"
