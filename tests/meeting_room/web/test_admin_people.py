@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.meeting_room.web.conftest import SHOTS, LiveServer
+from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
 BODY = "Hội đồng nhân dân tỉnh Thử Nghiệm"
-PHONE = {"width": 360, "height": 640}
+PHONE: ViewportSize = {"width": 360, "height": 640}
 
 
 def _list(bad: bool) -> bytes:
@@ -75,7 +75,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     page.set_viewport_size(PHONE)
     _no_sideways_scroll(page)
     _shot_of(page, "#import-result", "admin-import-preview-360")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    page.set_viewport_size(TABLET)
     page.reload()
     expect(members).to_have_count(before)
 
