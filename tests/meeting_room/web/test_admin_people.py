@@ -59,6 +59,8 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
 
     members = page.locator("#member-list tbody tr")
     expect(members.first).to_be_visible()
+    for card in ("#rooms", "#devices", "#certificates"):  # the whole page has loaded
+        expect(page.locator(f"{card} h2")).to_be_visible()
     before = members.count()
 
     # a list with two bad rows: the preview names both (row, column, reason) and nothing is stored
