@@ -11,7 +11,7 @@ let bodies = [];
 let members = [];
 
 async function renderMembers(select) {
-  members = await api("GET", "/api/members");
+  members = await api("GET", "/api/members?limit=500"); // the largest page the server gives (paged lists, merged from main)
   fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
     h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
