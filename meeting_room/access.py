@@ -24,6 +24,7 @@ class Actor:
     roles: frozenset[Role]
     only_meeting: str | None = None  # a session opened from an invitation link: this meeting only
     display: bool = False  # a hall display's link: no person, only ``only_meeting``'s public view
+    must_change_password: bool = False  # logged in with a temporary password: nothing else until it is changed
 
     def has(self, *roles: Role) -> bool:
         """Admins may do everything; otherwise one of ``roles`` is needed."""

@@ -101,6 +101,7 @@ class MemberPasswordSet(EventPayload):
 
     type = "member.password_set"
     member_id: str
+    temporary: bool = False  # reset by an administrator or generated at import: to be changed at next log-in
 
 
 class BiometricConsent(EventPayload):
@@ -161,6 +162,15 @@ class RoomUpdated(EventPayload):
     name: Name | None = None
     location: Name | None = None
     seats: list[SeatSpec] | None = None
+
+
+class SeatOccupantSet(EventPayload):
+    """Who usually sits in a seat (``None``: nobody): the default for each meeting in the room."""
+
+    type = "room.seat_occupant_set"
+    room_id: str
+    seat_id: str
+    member_id: str | None
 
 
 # --- meetings ----------------------------------------------------------------------------------

@@ -204,10 +204,18 @@ def _member_password_set(s: Session, p: ev.MemberPasswordSet, m: Meta) -> None:
 
 
 def _set_seats(s: Session, room_id: str, seats: list[ev.SeatSpec]) -> None:
+    occupants = {
+        seat_id: member_id for seat_id, member_id in s.execute(select(t.Seat.id, t.Seat.member_id).where(t.Seat.room_id == room_id))
+    }
     s.execute(delete(t.Seat).where(t.Seat.room_id == room_id))
     s.flush()
-    for seat in seats:
-        s.add(t.Seat(id=seat.seat_id, room_id=room_id, label=seat.label, position=seat.position))
+    for seat in seats:  # a seat kept (same id) keeps its usual occupant
+        s.add(t.Seat(id=seat.seat_id, room_id=room_id, label=seat.label, position=seat.position, member_id=occupants.get(seat.seat_id)))
+
+
+@_on(ev.SeatOccupantSet)
+def _seat_occupant_set(s: Session, p: ev.SeatOccupantSet, m: Meta) -> None:
+    s.get_one(t.Seat, p.seat_id).member_id = p.member_id
 
 
 @_on(ev.RoomCreated)

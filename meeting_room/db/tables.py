@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -84,6 +85,8 @@ class Credential(Base):
     member_id: Mapped[str] = mapped_column(ID, primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # set by an administrator's reset or an import: a password someone else has seen, to be replaced at next log-in
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FaceEncoding(Base):
@@ -176,6 +179,7 @@ class Seat(Base):
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
     label: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[str | None] = mapped_column(ID)  # who usually sits here (a default for each meeting in the room)
 
 
 class Meeting(Base):

@@ -127,7 +127,10 @@ export const fmtDay = (ymd) => ymd.split("-").reverse().join("/");
 export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
 
 export async function whoAmI() {
-  try { return await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
+  let me;
+  try { me = await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
+  if (me.must_change_password) { toLogin(false); throw new Error("a temporary password must be changed first"); } // the login page asks
+  return me;
 }
 
 // The reader's text size (the header's "Aa" button), kept on this device.

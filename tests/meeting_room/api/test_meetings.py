@@ -267,7 +267,8 @@ def test_admin_manages_bodies_members_rooms(client: TestClient, world: World) ->
         headers=admin,
     )
     assert m.status_code == 201 and m.json()["roles"] == ["chair", "member"]
-    assert client.post("/api/members", json={"full_name": "X", "username": "binh.tv"}, headers=admin).status_code == 409
+    taken = {"full_name": "X", "username": "binh.tv", "password": "mot-mat-khau-khac"}
+    assert client.post("/api/members", json=taken, headers=admin).status_code == 409
     assert client.post("/api/members", json={"full_name": "X", "roles": ["king"]}, headers=admin).status_code == 422
     login(client, "binh.tv", "mat-khau-cua-binh")
     room = client.post("/api/rooms", json={"name": "Hội trường lớn", "seats": ["A1", "A2"]}, headers=admin).json()
@@ -327,8 +328,9 @@ def test_cancelling_keeps_the_reason_on_the_meeting(client: TestClient, world: W
 
 def test_members_are_found_by_name_without_diacritics(client: TestClient, world: World) -> None:
     admin = login(client, "admin")
-    for name in ("Nguyễn Văn Đức", "Nguyễn Thị Hoa", "Trần Văn Nam"):
-        assert client.post("/api/members", json={"full_name": name, "body_id": world.body_id}, headers=admin).status_code == 201
+    for i, name in enumerate(("Nguyễn Văn Đức", "Nguyễn Thị Hoa", "Trần Văn Nam")):
+        person = {"full_name": name, "body_id": world.body_id, "username": f"tim{i}", "password": "Mùa thu lá bay 2026!"}
+        assert client.post("/api/members", json=person, headers=admin).status_code == 201, name
     sec = login(client, "secretary")
 
     def names(**params: str) -> list[str]:

@@ -48,6 +48,7 @@ def every_event() -> list[ev.EventPayload]:
         ),  # fmt: skip
         ev.RoomCreated(room_id="r1", name="Phòng 1", seats=[ev.SeatSpec(seat_id="s1", label="A1", position=1)]),
         ev.RoomUpdated(room_id="r1", location="Tầng 2", seats=[ev.SeatSpec(seat_id="s2", label="A2", position=1)]),
+        ev.SeatOccupantSet(room_id="r1", seat_id="s2", member_id="m1"),
         ev.MeetingScheduled(meeting_id=m, body_id="b1", title="Kỳ họp", room_id="r1", starts_at=T0, chair_id="m2", secretary_id="m3"),
         ev.MeetingUpdated(meeting_id=m, ends_at=T0 + timedelta(hours=2)),
         ev.ParticipantAdded(meeting_id=m, member_id="m1", role="member"),

@@ -15,6 +15,7 @@ from reportlab.pdfgen import canvas
 
 from meeting_room.roles import Role
 from meeting_room.services import members
+from tests.conftest import password_hash
 from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, shot
 
 # Members of the body with full Vietnamese names; the secretary types each one without diacritics.
@@ -54,8 +55,11 @@ def pdfs() -> list[FilePayload]:
 def body_people(live_server: LiveServer) -> None:
     world = live_server.world
     admin = world.actor("admin")
-    for name in (*PEOPLE.values(), *OTHERS):
-        members.create_member(world.store, admin, full_name=name, roles=[Role.MEMBER], body_id=world.body_id)
+    secret = password_hash()
+    for i, name in enumerate((*PEOPLE.values(), *OTHERS)):
+        members.create_member(
+            world.store, admin, full_name=name, roles=[Role.MEMBER], body_id=world.body_id, username=f"nguoi{i}", password_hash=secret
+        )
 
 
 def _agenda(page: Page) -> list[str]:
