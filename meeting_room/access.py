@@ -157,6 +157,15 @@ def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: 
     return poll_state is PollState.PUBLISHED or (poll_state is PollState.CLOSED and oversees(session, actor, meeting))
 
 
+def require_signature_image_owner(actor: Actor, kind: str, owner_id: str, *, action_vi: str, action_en: str) -> None:
+    """A member's signature image: that member or an administrator; a body's seal: an administrator.
+    (Like the certificates they stand for, they are the signer's own: nobody else sees them.)"""
+    if actor.display or actor.only_meeting is not None or not (actor.has() or (kind == "signature" and actor.member_id == owner_id)):
+        raise PermissionDeniedError(
+            f"Bạn không có quyền {action_vi}", f"You may not {action_en}", kind=kind, owner_id=owner_id
+        )
+
+
 @dataclass(frozen=True)
 class MeetingPermissions:
     """What the actor may do in one meeting, sent to the pages so that they never re-derive a rule.

@@ -597,6 +597,34 @@ class CertificateRegistered(EventPayload):
     not_after: AwareDatetime
 
 
+class SignatureImageSet(EventPayload):
+    """A member's signature image or a body's seal image (the PNG lies in the data directory by hash)."""
+
+    type = "signature_image.set"
+    kind: Literal["signature", "seal"]
+    owner_id: str  # the member (signature) or the body (seal)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class SignatureImageRemoved(EventPayload):
+    type = "signature_image.removed"
+    kind: Literal["signature", "seal"]
+    owner_id: str
+
+
+class MinutesSigningPrepared(EventPayload):
+    """The PDF handed out to a signer who signs on their own computer; the upload must be it plus one signature."""
+
+    type = "minutes.signing_prepared"
+    meeting_id: str
+    version: int = Field(ge=1)
+    role: Literal["secretary", "chair"]
+    member_id: str
+    source_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class MinutesSigned(EventPayload):
     type = "minutes.signed"
     meeting_id: str

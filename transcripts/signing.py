@@ -17,14 +17,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from transcripts.errors import SignatureCheckError, SigningError
+from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError
 from transcripts.text import nfc
 
 if TYPE_CHECKING:  # the signing libraries load only when a signature is made or checked
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.signers import Signer, SimpleSigner
     from pyhanko_certvalidator import ValidationContext
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -51,6 +52,8 @@ class SignRequest:
     page: int  # 0-based
     box: tuple[float, float, float, float]
     location: str | None = None
+    signature_png: bytes | None = None  # the signer's handwritten signature (transparent PNG)
+    seal_png: bytes | None = None  # the body's seal, on the organisation's signature only
 
 
 @dataclass(frozen=True)
@@ -160,12 +163,49 @@ def _asn1_cert(der: bytes) -> asn1_x509.Certificate:
 
 
 def appearance_text(request: SignRequest, when: datetime) -> str:
+    """Decree 30 appendix I: who signed, their title, and when (ISO 8601 with Vietnam's offset)."""
     lines = [f"Người ký: {request.signer_name}"]
     if request.signer_title:
         lines.append(f"Chức vụ: {request.signer_title}")
-    lines.append(f"Ký với vai trò: {ROLE_VI[request.role]}")
+    if not request.signature_png:  # without the image nothing else on the page says which signature this is
+        lines.append(f"Ký với vai trò: {ROLE_VI[request.role]}")
     lines.append(f"Thời gian ký: {when.astimezone(VIETNAM).isoformat(timespec='seconds')}")
     return nfc("\n".join(lines))
+
+
+FONT_SIZE, LEADING = 10, 12  # points: Times New Roman 10 (Liberation Serif has its metrics)
+PX_PER_PT = 4  # the composed image's resolution: 288 dpi
+SEAL_OVERLAP = 1 / 3  # the seal covers about a third of the signature image, on its left
+
+
+def appearance_image(request: SignRequest, text_lines: int) -> bytes | None:
+    """The box's picture above the text: the signature image, with the seal over its left third (PNG)."""
+    from PIL import Image
+
+    if not request.signature_png and not request.seal_png:
+        return None
+    x1, y1, x2, y2 = request.box
+    width, height = round((x2 - x1) * PX_PER_PT), round((y2 - y1) * PX_PER_PT)
+    area = height - round((text_lines * LEADING + 8) * PX_PER_PT)  # the text sits at the bottom, clear of the pictures
+    canvas = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+
+    def fitted(png: bytes, max_w: int, max_h: int) -> Image.Image:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            picture = image.convert("RGBA")
+        scale = min(max_w / picture.width, max_h / picture.height)
+        return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.Resampling.LANCZOS)
+
+    seal = fitted(request.seal_png, width // 2, area) if request.seal_png else None
+    if request.signature_png:
+        signature = fitted(request.signature_png, round(width * 0.75), area)
+        left = round(seal.width - signature.width * SEAL_OVERLAP) if seal else (width - signature.width) // 2
+        left = max(0, min(left, width - signature.width))
+        canvas.alpha_composite(signature, (left, (area - signature.height) // 2))
+    if seal:
+        canvas.alpha_composite(seal, (0, (area - seal.height) // 2))  # the seal lies over the signature
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
 
 
 def sign_pdf(
@@ -179,8 +219,59 @@ def sign_pdf(
     now: datetime | None = None,
 ) -> bytes:
     """The PDF with one more signature (an incremental update: earlier signatures stay intact)."""
+    return sign_pdf_with(pdf, _signer(pkcs12, passphrase), request, font, tsa_url=tsa_url, now=now)
+
+
+def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key_label: str | None = None) -> Signer:
+    """A signer whose key stays on a PKCS#11 token (a USB token, or SoftHSM2 in tests): only digests go in."""
+    from pyhanko.sign import pkcs11
+
+    try:
+        session = pkcs11.open_pkcs11_session(str(module), token_criteria=_token_criteria(token_label), user_pin=pin)
+    except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
+        wrong = "pin" in type(exc).__name__.lower()
+        raise SigningError(
+            "Mã PIN của thiết bị ký số (token) không đúng" if wrong else f"Không mở được thiết bị ký số (token) qua {module}",
+            "Wrong PIN for the signing token" if wrong else f"Cannot open the signing token through {module}",
+            reason=f"{type(exc).__name__}: {exc}",
+        ) from None
+    try:
+        return pkcs11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, other_certs_to_pull=None)
+    except Exception as exc:
+        session.close()
+        raise SigningError(
+            "Thiết bị ký số không có khóa và chứng thư số để ký", "The token holds no key with its certificate", reason=str(exc)
+        ) from None
+
+
+def _token_criteria(label: str | None) -> TokenCriteria | None:
+    from pyhanko.config.pkcs11 import TokenCriteria
+
+    return TokenCriteria(label=label) if label else None
+
+
+def signer_certificate_der(signer: Signer) -> bytes:
+    """The signer's certificate (DER), to check it is the one registered before anything is sent."""
+    cert = signer.signing_cert
+    if cert is None:
+        raise SigningError("Thiết bị ký số không có chứng thư số", "The signer has no certificate")
+    return bytes(cert.dump())
+
+
+def sign_pdf_with(
+    pdf: bytes,
+    signer: Signer,
+    request: SignRequest,
+    font: Path,
+    *,
+    tsa_url: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """``sign_pdf`` with any pyHanko signer: a PKCS#12 loaded on the server, or a PKCS#11 token on the signer's computer."""
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.layout import AxisAlignment, BoxConstraints, InnerScaling, Margins, SimpleBoxLayoutRule
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -190,7 +281,6 @@ def sign_pdf(
         raise SigningError(
             f"Vai trò ký không hợp lệ: {request.role}", f"Unknown signing role {request.role!r}", accepted=sorted(FIELD_NAMES)
         )
-    signer = _signer(pkcs12, passphrase)
     when = now or datetime.now(UTC)
     field_name = FIELD_NAMES[request.role]
     try:
@@ -207,16 +297,37 @@ def sign_pdf(
         location=request.location,
         name=request.signer_name,
     )
+    text = appearance_text(request, when)
+    picture = appearance_image(
+        SignRequest(request.role, "", None, request.page, (x1, y1, x2, y2), None, request.signature_png, request.seal_png),
+        text.count("\n") + 1,
+    )
+    background = None
+    if picture is not None:
+        from PIL import Image
+
+        background = PdfImage(Image.open(io.BytesIO(picture)), box=BoxConstraints(x2 - x1, y2 - y1))
     style = TextStampStyle(
         stamp_text="%(appearance)s",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=9)),
-        border_width=1,
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=FONT_SIZE), leading=LEADING),
+        border_width=0 if picture else 1,
+        background=background,
+        background_opacity=1.0,
+        background_layout=SimpleBoxLayoutRule(
+            AxisAlignment.ALIGN_MIN, AxisAlignment.ALIGN_MIN, inner_content_scaling=InnerScaling.NO_SCALING
+        ),
+        inner_content_layout=SimpleBoxLayoutRule(
+            AxisAlignment.ALIGN_MID,
+            AxisAlignment.ALIGN_MIN if picture else AxisAlignment.ALIGN_MID,
+            margins=Margins(2, 2, 2, 2),
+            inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+        ),
     )
     timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=15) if tsa_url else None
     out = io.BytesIO()
     try:
         signers.PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
-            writer, output=out, appearance_text_params={"appearance": appearance_text(request, when)}
+            writer, output=out, appearance_text_params={"appearance": text}
         )
     except Exception as exc:
         if tsa_url and "timestamp" in type(exc).__name__.lower() + str(exc).lower():
@@ -314,3 +425,65 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
             )
         )
     return reports
+
+
+def check_added_signature(
+    source: bytes, signed: bytes, field: str, fingerprint_sha256: str, trust_roots: Sequence[bytes] = ()
+) -> SignatureReport:
+    """A PDF signed elsewhere (on the signer's own token), accepted only if it is exactly ``source`` with one
+    incremental update that adds one valid signature in ``field``, made with the certificate ``fingerprint_sha256``,
+    and changes nothing else; earlier signatures stay valid. Raises ``SignatureRefusedError`` naming the reason."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+
+    if not signed.startswith(source) or len(signed) == len(source):
+        raise SignatureRefusedError(
+            "Tệp tải lên không phải biên bản đã giao để ký cộng thêm chữ ký: nội dung đã khác",
+            "The upload is not the minutes handed out for signing plus a signature: the content differs",
+            size=len(signed),
+        )
+    before = verify_pdf(source, trust_roots) if b"/ByteRange" in source else []
+    after = verify_pdf(signed, trust_roots)
+    if len(after) != len(before) + 1:
+        raise SignatureRefusedError(
+            f"Tệp tải lên phải có đúng một chữ ký mới; có {len(after) - len(before)}",
+            f"The upload must add exactly one signature; it adds {len(after) - len(before)}",
+            added=len(after) - len(before),
+        )
+    added = after[-1]
+    if added.field != field:
+        raise SignatureRefusedError(
+            f"Chữ ký mới nằm ở ô {added.field}, không phải ô {field} của người ký đến lượt",
+            f"The new signature is in field {added.field}, not {field} of the signer whose turn it is",
+            field=added.field,
+            expected=field,
+        )
+    if not (added.intact and added.valid) or added.coverage != "entire_file":
+        raise SignatureRefusedError(
+            "Chữ ký mới không hợp lệ (nội dung đã bị sửa hoặc chữ ký hỏng)",
+            "The new signature is not valid (the content was changed or the signature is broken)",
+            problems=list(added.problems),
+            coverage=added.coverage,
+        )
+    if added.fingerprint_sha256 != fingerprint_sha256:
+        raise SignatureRefusedError(
+            f"Chữ ký được tạo bằng chứng thư số của {added.signer}, không phải chứng thư số đã đăng ký cho bạn",
+            f"The signature was made with the certificate of {added.signer}, not the one registered for you",
+            fingerprint_sha256=added.fingerprint_sha256,
+            registered=fingerprint_sha256,
+        )
+    if any(not r.valid or r.changed_after_signing for r in after[:-1]):
+        raise SignatureRefusedError(
+            "Tệp tải lên làm hỏng chữ ký trước đó", "The upload breaks an earlier signature", fields=[r.field for r in after[:-1]]
+        )
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    base = PdfFileReader(io.BytesIO(source), strict=False).xrefs.total_revisions - 1
+    review = DEFAULT_DIFF_POLICY.review_file(reader, base)
+    level = review.modification_level if not isinstance(review, SuspiciousModification) else None
+    if level is None or level > ModificationLevel.FORM_FILLING:
+        raise SignatureRefusedError(
+            "Bản cập nhật kèm chữ ký còn sửa nội dung biên bản, không chỉ thêm chữ ký",
+            "The update that carries the signature also changes the minutes, not only adds a signature",
+            reason=str(review) if isinstance(review, SuspiciousModification) else (level.name if level else "unknown"),
+        )
+    return added

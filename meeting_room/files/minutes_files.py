@@ -1,6 +1,7 @@
 """Where the minutes' files live, and what signing needs from the settings.
 
-Rendered and signed PDFs are stored once by SHA-256 (the events name them by hash); members'
+Rendered and signed PDFs, and the signature and seal images, are stored once by SHA-256 (the events
+name them by hash); members'
 PKCS#12 files are stored as uploaded, named by the certificate's fingerprint, and stay encrypted
 with the member's own passphrase, which the server never keeps.
 """
@@ -26,6 +27,7 @@ class MinutesFiles:
     tsa_url: str | None
     trust_roots: tuple[Path, ...]
     max_certificate_bytes: int
+    image_root: Path
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MinutesFiles:
@@ -38,6 +40,7 @@ class MinutesFiles:
             settings.tsa_url,
             tuple(settings.trust_roots),
             settings.max_certificate_kb * 1024,
+            settings.signature_images_dir,
         )
 
     def fonts(self) -> FontSet:
@@ -83,6 +86,13 @@ class MinutesFiles:
                 member_id=member_id,
             )
         return path.read_bytes()
+
+    # --- signature and seal images, by content hash ---
+
+    @property
+    def images(self) -> FileStore:
+        """Checked and re-encoded PNGs (``transcripts.signature_images``): written with ``put`` only."""
+        return FileStore(self.image_root, 0, noun=Noun("Ảnh chữ ký hoặc con dấu", "signature or seal image"), suffix=".png")
 
     def archive_path(self, meeting_id: str) -> Path:
         return self.archive_root / meeting_id
