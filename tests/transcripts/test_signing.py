@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -120,14 +121,10 @@ def _colours(page: Image.Image, box: tuple[float, float, float, float], dpi: int
     scale = dpi / 72
     x1, y1, x2, y2 = box
     crop = page.crop((round(x1 * scale), round(page.height - y2 * scale), round(x2 * scale), round(page.height - y1 * scale)))
-    reds, blues, red_x = 0, 0, []
-    for i, (r, g, b) in enumerate(crop.convert("RGB").getdata()):
-        if r > 150 and g < 90 and b < 90:
-            reds += 1
-            red_x.append(i % crop.width)
-        elif b > 110 and r < 90 and g < 110:
-            blues += 1
-    return reds, blues, red_x
+    rgb = np.asarray(crop.convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    red, blue = (r > 150) & (g < 90) & (b < 90), (b > 110) & (r < 90) & (g < 110)
+    return int(red.sum()), int(blue.sum()), [int(x) for x in np.nonzero(red)[1]]
 
 
 def test_the_appearance_has_the_signature_image_and_the_chair_s_seal_over_its_left_third(
