@@ -10,6 +10,7 @@ anything (``services.minutes.accept_signed``).
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import httpx2 as httpx
 
 from meeting_room.errors import AuthenticationError, ConflictError, MeetingRoomError
 from transcripts.fonts import find_fonts, stamp_font
-from transcripts.signing import SignRequest, pkcs11_signer, sign_pdf_with, signer_certificate_der
+from transcripts.signing import SignRequest, pkcs11_signer, sign_pdf_with
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,6 @@ def sign_minutes(
             if r.status_code != 200:
                 raise _error(r)
             job = r.json()
-            signer = pkcs11_signer(token.module, token.pin, token_label=token.token_label, key_label=token.key_label)
-            signer_certificate_der(signer)  # a token without a certificate fails here, before anything is signed
             request = SignRequest(
                 job["role"],
                 job["signer_name"],
@@ -84,7 +83,11 @@ def sign_minutes(
                 _bytes(job["seal_png_base64"]),
             )
             font = stamp_font(find_fonts([fonts_dir] if fonts_dir else []), cache_dir)
-            signed = sign_pdf_with(base64.b64decode(job["pdf_base64"]), signer, request, font, tsa_url=job["tsa_url"])
+            pdf = base64.b64decode(job["pdf_base64"])
+            # The token's library may leave errors in OpenSSL's queue (SoftHSM2 does), which Python's ssl would
+            # then raise on this connection; that queue is per thread, so the token is used in a thread of its own.
+            with ThreadPoolExecutor(1, thread_name_prefix="token") as pool:
+                signed = pool.submit(_sign_on_token, pdf, token, request, font, job["tsa_url"]).result()
             r = client.post(
                 f"/api/meetings/{meeting_id}/minutes/signed",
                 headers=headers,
@@ -97,6 +100,11 @@ def sign_minutes(
             return Signed(out["role"], out["version"], out["pdf_sha256"], out["sealed"])
         finally:
             client.post("/api/auth/logout", headers=headers)
+
+
+def _sign_on_token(pdf: bytes, token: Token, request: SignRequest, font: Path, tsa_url: str | None) -> bytes:
+    with pkcs11_signer(token.module, token.pin, token_label=token.token_label, key_label=token.key_label) as signer:
+        return sign_pdf_with(pdf, signer, request, font, tsa_url=tsa_url)
 
 
 def _bytes(text: str | None) -> bytes | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the signing libraries load only when a signature is made or
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
     from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import Signer, SimpleSigner
     from pyhanko_certvalidator import ValidationContext
 
@@ -222,8 +224,10 @@ def sign_pdf(
     return sign_pdf_with(pdf, _signer(pkcs12, passphrase), request, font, tsa_url=tsa_url, now=now)
 
 
-def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key_label: str | None = None) -> Signer:
-    """A signer whose key stays on a PKCS#11 token (a USB token, or SoftHSM2 in tests): only digests go in."""
+@contextmanager
+def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key_label: str | None = None) -> Iterator[Signer]:
+    """A signer whose key stays on a PKCS#11 token (a USB token, or SoftHSM2 in tests): only digests go in.
+    The token's session closes when the block ends."""
     from pyhanko.sign import pkcs11
 
     try:
@@ -236,12 +240,18 @@ def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key
             reason=f"{type(exc).__name__}: {exc}",
         ) from None
     try:
-        return pkcs11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, other_certs_to_pull=None)
-    except Exception as exc:
+        try:
+            signer = pkcs11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, other_certs_to_pull=None)
+            signer_certificate_der(signer)  # the certificate is looked up now: a token without one fails here
+        except SigningError:
+            raise
+        except Exception as exc:
+            raise SigningError(
+                "Thiết bị ký số không có khóa và chứng thư số để ký", "The token holds no key with its certificate", reason=str(exc)
+            ) from None
+        yield signer
+    finally:
         session.close()
-        raise SigningError(
-            "Thiết bị ký số không có khóa và chứng thư số để ký", "The token holds no key with its certificate", reason=str(exc)
-        ) from None
 
 
 def _token_criteria(label: str | None) -> TokenCriteria | None:
@@ -428,13 +438,12 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
 
 
 def check_added_signature(
-    source: bytes, signed: bytes, field: str, fingerprint_sha256: str, trust_roots: Sequence[bytes] = ()
+    source: bytes, signed: bytes, field: str, page: int, fingerprint_sha256: str, trust_roots: Sequence[bytes] = ()
 ) -> SignatureReport:
     """A PDF signed elsewhere (on the signer's own token), accepted only if it is exactly ``source`` with one
-    incremental update that adds one valid signature in ``field``, made with the certificate ``fingerprint_sha256``,
+    incremental update that adds one valid signature in ``field`` (on ``page``), made with the certificate ``fingerprint_sha256``,
     and changes nothing else; earlier signatures stay valid. Raises ``SignatureRefusedError`` naming the reason."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
 
     if not signed.startswith(source) or len(signed) == len(source):
         raise SignatureRefusedError(
@@ -478,12 +487,58 @@ def check_added_signature(
         )
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
     base = PdfFileReader(io.BytesIO(source), strict=False).xrefs.total_revisions - 1
-    review = DEFAULT_DIFF_POLICY.review_file(reader, base)
-    level = review.modification_level if not isinstance(review, SuspiciousModification) else None
-    if level is None or level > ModificationLevel.FORM_FILLING:
+    problem = _update_problem(reader, base, page)
+    if problem:
         raise SignatureRefusedError(
             "Bản cập nhật kèm chữ ký còn sửa nội dung biên bản, không chỉ thêm chữ ký",
             "The update that carries the signature also changes the minutes, not only adds a signature",
-            reason=str(review) if isinstance(review, SuspiciousModification) else (level.name if level else "unknown"),
+            reason=problem,
         )
     return added
+
+
+def _update_problem(reader: PdfFileReader, base: int, page: int) -> str | None:
+    """What the one update after revision ``base`` changes beyond adding a signature, or None.
+
+    With a form already there (the chair signs after the secretary) pyHanko's own diff policy judges
+    it. Before the first signature there is no form to compare, and that policy cannot run; then the
+    update may only add new objects, give the catalogue its /AcroForm (and the signature's extension
+    level), the signed page its widget, and restamp the document information (producer, date) and its
+    XMP copy, as pyHanko does when it signs; the pages' content and every other object stay as served."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+    from pyhanko.sign.diff_analysis.commons import compare_dicts
+
+    last = reader.xrefs.total_revisions - 1
+    if last != base + 1:
+        return f"{last - base} updates instead of one"
+    old = reader.get_historical_resolver(base)
+    if "/AcroForm" in old.root:
+        review = DEFAULT_DIFF_POLICY.review_file(reader, base)
+        if isinstance(review, SuspiciousModification):
+            return str(review)
+        return None if review.modification_level <= ModificationLevel.FORM_FILLING else review.modification_level.name
+    page_ref = old.find_page_for_modification(page)[0]  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+    info = reader.trailer.raw_get("/Info") if "/Info" in reader.trailer else None
+    xmp = old.root.raw_get("/Metadata") if "/Metadata" in old.root else None
+    try:
+        for ref in reader.xrefs.explicit_refs_in_revision(last) | reader.xrefs.refs_freed_in_revision(last):
+            if reader.xrefs.get_introducing_revision(ref) == last:
+                continue  # a new object: the signature, its widget, appearance, font, images
+            before, after = old(ref), reader.get_object(ref)  # type: ignore[no-untyped-call]  # as above
+            if ref == reader.root_ref:
+                compare_dicts(before, after, frozenset({"/AcroForm", "/Extensions"}))
+            elif isinstance(info, generic.IndirectObject) and ref == info.reference:
+                compare_dicts(before, after, frozenset({"/Producer", "/ModDate"}))
+            elif isinstance(xmp, generic.IndirectObject) and ref == xmp.reference:
+                continue  # the XMP copy of the document information, restamped like it
+            elif ref == getattr(page_ref, "reference", page_ref):
+                compare_dicts(before, after, frozenset({"/Annots"}))
+                kept = list(before.get("/Annots", generic.ArrayObject()))
+                if list(after.get("/Annots", generic.ArrayObject()))[: len(kept)] != kept:
+                    return "the page's earlier annotations changed"
+            else:
+                return f"object {ref.idnum} {ref.generation} was rewritten"
+    except SuspiciousModification as exc:
+        return str(exc)
+    return None

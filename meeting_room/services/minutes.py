@@ -494,7 +494,7 @@ def accept_signed(
             version=job.version,
         )
     source = files.get_pdf(source_sha)
-    report = check_added_signature(source, signed, FIELD_NAMES[job.role], job.fingerprint, files.trust_root_bytes())
+    report = check_added_signature(source, signed, FIELD_NAMES[job.role], job.request.page, job.fingerprint, files.trust_root_bytes())
     return _record_signature(
         store, actor, meeting_id, SigningJob(job.role, job.version, job.fingerprint, source, source_sha, job.request), signed, files,
         timestamped=report.timestamp is not None,
