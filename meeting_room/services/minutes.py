@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_overseer, require_view
+from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_minutes_reader, require_overseer, require_view
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -223,6 +223,11 @@ def _closed_at(session: Session, meeting_id: str, tz: ZoneInfo) -> datetime | No
     return None
 
 
+def require_reader(session: Session, actor: Actor, meeting: t.Meeting) -> None:
+    """Who may read the minutes now (``access.require_minutes_reader``): signed means every signature is on."""
+    require_minutes_reader(session, actor, meeting, signed=next_signer(session, meeting.id) is None)
+
+
 def signatures(session: Session, meeting_id: str) -> dict[str, t.MinutesSignature]:
     rows = session.scalars(select(t.MinutesSignature).where(t.MinutesSignature.meeting_id == meeting_id))
     return {row.role: row for row in rows}
@@ -323,7 +328,7 @@ def render(
     store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo, version: int | None = None
 ) -> RenderedMinutes:
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        require_reader(session, actor, get_meeting(session, meeting_id))
         row = version_of(session, meeting_id, version) if version is not None else latest_version(session, meeting_id)
         minutes = build(session, meeting_id, row, tz=tz)
     return render_minutes(minutes, files.fonts())
@@ -332,7 +337,7 @@ def render(
 def current_pdf(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo) -> tuple[bytes, bool]:
     """The newest signed PDF (and True), or a fresh rendering of the newest version (and False)."""
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        require_reader(session, actor, get_meeting(session, meeting_id))
         signed = signatures(session, meeting_id)
     for role in reversed(ROLE_ORDER):
         if role in signed:
