@@ -78,6 +78,14 @@ def describe(store: Store, actor: Actor, kind: ImageKind, owner_id: str) -> Imag
         return ImageInfo(row.kind, row.owner_id, row.sha256, row.width, row.height)
 
 
+def find(store: Store, actor: Actor, kind: ImageKind, owner_id: str) -> ImageInfo | None:
+    """``describe``, or None when no image was set."""
+    require_signature_image_owner(actor, kind, owner_id, action_vi=f"xem {kind.vi.lower()}", action_en=f"see {kind.en.lower()}")
+    with store.read() as session:
+        row = session.get(t.SignatureImage, (kind.value, owner_id))
+        return ImageInfo(row.kind, row.owner_id, row.sha256, row.width, row.height) if row else None
+
+
 def read(store: Store, actor: Actor, kind: ImageKind, owner_id: str, files: MinutesFiles) -> bytes:
     """The PNG itself, for its owner and administrators."""
     return files.images.read(describe(store, actor, kind, owner_id).sha256)

@@ -56,6 +56,13 @@ async def put_signature(member_id: str, request: Request, store: StoreDep, actor
     return await _put(ImageKind.SIGNATURE, member_id, request, store, actor)
 
 
+@router.get("/api/members/{member_id}/signature-image/info")
+def signature_info(member_id: str, store: StoreDep, actor: ActorDep) -> ImageOut | None:
+    """Whether a member has a signature image, and which (null when none; the member themself or an administrator)."""
+    info = images.find(store, actor, ImageKind.SIGNATURE, member_id)
+    return _out(info) if info else None
+
+
 @router.get("/api/members/{member_id}/signature-image", response_class=Response)
 def get_signature(member_id: str, request: Request, store: StoreDep, actor: ActorDep) -> Response:
     """A member's signature image as PNG (the member themself or an administrator)."""

@@ -125,9 +125,9 @@ def token(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _agent(server: HttpsServer, env: dict[str, str], meeting_id: str, username: str, pin: str = USER_PIN) -> subprocess.CompletedProcess:
+def _agent(server: HttpsServer, env: dict[str, str], meeting_id: str, user: str, pin: str = USER_PIN) -> subprocess.CompletedProcess[str]:
     command = [
-        sys.executable, "-m", "meeting_room", "sign", meeting_id, "--server", server.base, "--username", username,
+        sys.executable, "-m", "meeting_room", "sign", meeting_id, "--server", server.base, "--username", user,
         "--pkcs11-module", str(SOFTHSM), "--token-label", TOKEN, "--key-label", KEY, "--ca", str(server.ca),
     ]  # fmt: skip
     agent_env = {**env, "MEETING_ROOM_PASSWORD": PASSWORD, "MEETING_ROOM_TOKEN_PIN": pin, "XDG_CACHE_HOME": env["SOFTHSM2_CONF"] + ".cache"}

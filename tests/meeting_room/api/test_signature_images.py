@@ -27,12 +27,15 @@ def _kept_files(data_dir: Path) -> list[Path]:
 def test_who_may_set_see_and_remove_images(client: TestClient, world: World) -> None:
     admin, sec, member = login(client, "admin"), login(client, "secretary"), login(client, "member1")
     own = f"/api/members/{world.ids['secretary']}/signature-image"
+    assert client.get(f"{own}/info", headers=sec).json() is None
     r = client.put(own, files=_png(signature_png()), headers=sec)  # a member sets their own
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "signature" and (r.json()["width"], r.json()["height"]) == (600, 240)
     assert client.get(own, headers=sec).headers["content-type"] == "image/png"
     assert client.get(own, headers=admin).status_code == 200
+    assert client.get(f"{own}/info", headers=sec).json() == r.json()
     assert client.get(own, headers=member).status_code == 403  # nobody else sees a signature
+    assert client.get(f"{own}/info", headers=member).status_code == 403
     assert client.put(own, files=_png(signature_png()), headers=member).status_code == 403
     seal = f"/api/bodies/{world.body_id}/seal-image"
     assert client.put(seal, files=_png(seal_png()), headers=sec).status_code == 403  # a seal: the administrator only
@@ -86,8 +89,9 @@ def test_the_signed_minutes_carry_the_signature_images_and_the_body_s_seal(mclie
     subprocess.run(["pdftoppm", "-r", "60", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf), str(tmp_path / "p")],
                    check=True)  # fmt: skip
     rgb = np.asarray(Image.open(tmp_path / "p.png").convert("RGB")).astype(int)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    red, blue = int(((r > 150) & (g < 90) & (b < 90)).sum()), int(((b > 110) & (r < 90) & (g < 110)).sum())
+    red_, green, blue_ = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    red = int(((red_ > 150) & (green < 90) & (blue_ < 90)).sum())
+    blue = int(((blue_ > 110) & (red_ < 90) & (green < 110)).sum())
     assert red > 100 and blue > 100  # the seal (red) and the signatures (blue) are drawn on that page
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import httpx2 as httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from meeting_room import events as ev
 from meeting_room.services import transcripts
@@ -16,6 +16,7 @@ from tests.conftest import PASSWORD
 from tests.face_photos import astronaut, png_bytes
 from tests.meeting_room.web.conftest import LiveServer, shot
 from tests.pki import member_cert, root_ca
+from tests.signature_pictures import opaque_png, signature_png
 from tests.speech_audio import speak
 
 SAID = "Tôi đề nghị biểu quyết thông qua dự toán ngân sách năm hai nghìn không trăm hai mươi bảy."
@@ -122,6 +123,10 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
         clerk.wait_for_timeout(100)
     assert position is not None and abs(position - 1.5) < 0.3  # the recording is at the hit's moment (media fragment)
     expect(clerk.locator("#transcript")).to_contain_text(SAID)
+    expect(clerk.get_by_role("link", name="Lời phát biểu (Word)")).to_be_visible()  # a transcript exists: its files too
+    expect(clerk.locator("#archive-state")).to_have_text("Chưa niêm phong lưu trữ")
+    expect(clerk.locator("#archive-state")).not_to_have_class(re.compile("bad"))  # a normal state: neutral, not red
+    expect(clerk.locator("#sign")).to_be_hidden()  # a clerk edits but does not sign
     shot(clerk, "clerk-record")
 
     # the secretary edits the draft and saves a version, then signs; the chair signs second
@@ -133,6 +138,15 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     sec.get_by_label("Nội dung: Khai mạc").fill("Chủ tọa tuyên bố khai mạc phiên họp.")
     sec.get_by_role("button", name="Lưu phiên bản mới").click()
     expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — phiên bản 1")
+    assert sec.locator("#sign").bounding_box()["y"] > sec.locator("#minutes").bounding_box()["y"]  # type: ignore[index]  # below the editor
+    sec.locator("#sign summary").filter(has_text="Ảnh chữ ký").click()  # her own signature image, for the appearance
+    image = sec.get_by_label(re.compile("Ảnh chữ ký của bạn"))
+    image.set_input_files(files=FilePayload(name="opaque.png", mimeType="image/png", buffer=opaque_png()))
+    sec.locator("#my-signature-image").get_by_role("button", name="Tải ảnh lên").click()
+    expect(sec.locator("#my-signature-image .error")).to_contain_text("nền trong suốt")  # refused in place, with the reason
+    image.set_input_files(files=FilePayload(name="ky.png", mimeType="image/png", buffer=signature_png()))
+    sec.locator("#my-signature-image").get_by_role("button", name="Tải ảnh lên").click()
+    expect(sec.locator("#my-signature-image img.signature-preview")).to_be_visible()
     sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("sai-mat-khau")
     sec.get_by_role("button", name="Ký số biên bản").click()
     expect(sec.locator(".toast.error")).to_be_visible()  # a wrong passphrase: refused, nothing signed
