@@ -118,10 +118,28 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
 
 def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = None) -> CertificateInfo:
     """Open a PKCS#12 (checks the passphrase and the validity period) and describe its certificate."""
+    return _describe(_load_pkcs12(data, passphrase).cert, now)
+
+
+def x509_certificate(data: bytes) -> x509.Certificate | None:
+    """The certificate if ``data`` is one X.509 certificate (PEM or DER, as exported from a USB token), else None."""
+    from cryptography import x509 as cx509
+
+    try:
+        return cx509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----BEGIN") else cx509.load_der_x509_certificate(data)
+    except ValueError:
+        return None
+
+
+def token_certificate_info(cert: x509.Certificate, *, now: datetime | None = None) -> CertificateInfo:
+    """Describe a certificate whose key stays on the signer's token (checks the validity period)."""
+    return _describe(cert, now)
+
+
+def _describe(cert: x509.Certificate, now: datetime | None) -> CertificateInfo:
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509.oid import NameOID
 
-    cert = _load_pkcs12(data, passphrase).cert
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     info = CertificateInfo(
         common_name=str(names[0].value) if names else cert.subject.rfc4514_string(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from meeting_room.errors import NotFoundError
+from meeting_room.errors import ConflictError, NotFoundError
 from meeting_room.files.file_store import FileStore, Noun, write_once
 from meeting_room.settings import Settings
 from transcripts.fonts import FontSet, find_fonts, stamp_font
@@ -77,8 +77,20 @@ class MinutesFiles:
         write_once(self.certificate_path(member_id, fingerprint), data)
         self.certificate_path(member_id, fingerprint).chmod(0o600)
 
+    def put_token_certificate(self, member_id: str, fingerprint: str, data: bytes) -> None:
+        """A certificate alone: its key is on the signer's USB token, never here."""
+        path = self.certificate_path(member_id, fingerprint).with_suffix(".crt")
+        write_once(path, data)
+        path.chmod(0o600)
+
     def get_certificate(self, member_id: str, fingerprint: str) -> bytes:
         path = self.certificate_path(member_id, fingerprint)
+        if not path.is_file() and path.with_suffix(".crt").is_file():
+            raise ConflictError(
+                "Chứng thư số của bạn nằm trên thiết bị ký số (USB token): hãy ký bằng lệnh “meeting-room sign” trên máy tính của bạn",
+                "Your certificate is on a USB token: sign with `meeting-room sign` on your own computer",
+                member_id=member_id,
+            )
         if not path.is_file():
             raise NotFoundError(
                 "Tệp chứng thư số của người ký không còn trên máy chủ; quản trị viên cần đăng ký lại",

@@ -402,7 +402,14 @@ class SigningJob:
 
 
 def prepare_signing(
-    store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo, keep_source: bool = True
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    files: MinutesFiles,
+    *,
+    tz: ZoneInfo,
+    keep_source: bool = True,
+    key_on_server: bool = False,
 ) -> SigningJob:
     """Every check before a signature (state, role and turn, content, a registered certificate), and the PDF to sign
     (kept in the store unless ``keep_source`` is false: a check that signs nothing writes nothing)."""
@@ -428,6 +435,8 @@ def prepare_signing(
                 member_id=actor.member_id,
             )
         fingerprint = certificate.fingerprint_sha256
+        if key_on_server:  # a signer whose key is on a token is told so before anything is saved
+            files.get_certificate(actor.member_id, fingerprint)
         member = session.get_one(t.Member, actor.member_id)
         version = latest_version(session, meeting_id)
         source_sha = signatures(session, meeting_id)["secretary"].pdf_sha256 if role == "chair" else None
@@ -452,7 +461,7 @@ def prepare_signing(
 
 def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> SignResult:
     """Sign with the actor's registered PKCS#12 on the server: the secretary the rendered PDF, the chair the secretary's."""
-    job = prepare_signing(store, actor, meeting_id, files, tz=tz)
+    job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True)
     pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
     signed = sign_pdf(job.source, pkcs12, passphrase, job.request, files.stamp_font(), tsa_url=files.tsa_url)
     return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None)

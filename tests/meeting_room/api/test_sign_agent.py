@@ -140,7 +140,14 @@ def test_the_secretary_signs_with_her_token_over_https_and_the_server_keeps_it(
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     hold_meeting(client, world)
     admin, sec = login(client, "admin"), login(client, "secretary")
-    assert register_certificate(client, world, "secretary", "thu-ky", admin).status_code == 201  # the same certificate as on the token
+    pem = member_cert("Người secretary").pem  # the certificate alone, as exported from her token: its key never leaves it
+    r = client.post(f"/api/members/{world.ids['secretary']}/certificate", files={"file": ("thu-ky.crt", pem, "application/x-pem-file")},
+                    headers=admin)  # fmt: skip
+    assert r.status_code == 201 and r.json()["common_name"] == "Người secretary", r.text
+    before = snapshot(world.store)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "x"}, headers=sec)  # no key on the server to sign with
+    assert r.status_code == 409 and "meeting-room sign" in r.json()["error"]["message"]
+    assert snapshot(world.store) == before
     assert client.put(f"/api/members/{world.ids['secretary']}/signature-image", files={"file": ("s.png", signature_png(), "image/png")},
                       headers=sec).status_code == 200  # fmt: skip
 
