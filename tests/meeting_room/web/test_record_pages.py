@@ -125,7 +125,7 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     expect(clerk.locator("#transcript")).to_contain_text(SAID)
     expect(clerk.get_by_role("link", name="Lời phát biểu (Word)")).to_be_visible()  # a transcript exists: its files too
     expect(clerk.locator("#archive-state")).to_have_text("Chưa niêm phong lưu trữ")
-    expect(clerk.locator("#archive-state")).not_to_have_class(re.compile("bad"))  # a normal state: neutral, not red
+    expect(clerk.locator("#archive-state")).not_to_have_class(re.compile(r"\bbad\b"))  # a normal state: neutral, not red
     expect(clerk.locator("#sign")).to_be_hidden()  # a clerk edits but does not sign
     shot(clerk, "clerk-record")
 
