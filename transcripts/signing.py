@@ -1,10 +1,12 @@
-"""PAdES signatures on the minutes (pyHanko): sign with a member's PKCS#12, and check every signature.
+"""PAdES signatures on the minutes (pyHanko): sign with a member's PKCS#12 or their PKCS#11 token,
+check every signature, and check a signature made elsewhere before it is accepted.
 
 Each signature is an incremental update, so the secretary's signature stays intact when the chair
 signs after them; verification reports for each one whether anything but further signatures was
-added later. The visible appearance follows Decree 30/2020/NĐ-CP, appendix I: who signed, their
-title and the time in ISO 8601 with Vietnam's offset. With a time-stamp authority configured, each
-signature carries an RFC 3161 time-stamp as well.
+added later. The visible appearance follows Decree 30/2020/NĐ-CP, appendix I: the signer's
+signature image, who signed, their title and the time in ISO 8601 with Vietnam's offset, and on
+the organisation's signature its seal over the left third of the signature image. With a
+time-stamp authority configured, each signature carries an RFC 3161 time-stamp as well.
 """
 
 from __future__ import annotations
@@ -198,13 +200,15 @@ PX_PER_PT = 4  # the composed image's resolution: 288 dpi
 SEAL_OVERLAP = 1 / 3  # the seal covers about a third of the signature image, on its left
 
 
-def appearance_image(request: SignRequest, text_lines: int) -> bytes | None:
+def appearance_image(
+    box: tuple[float, float, float, float], signature_png: bytes | None, seal_png: bytes | None, text_lines: int
+) -> bytes | None:
     """The box's picture above the text: the signature image, with the seal over its left third (PNG)."""
     from PIL import Image
 
-    if not request.signature_png and not request.seal_png:
+    if not signature_png and not seal_png:
         return None
-    x1, y1, x2, y2 = request.box
+    x1, y1, x2, y2 = box
     width, height = round((x2 - x1) * PX_PER_PT), round((y2 - y1) * PX_PER_PT)
     area = height - round((text_lines * LEADING + 8) * PX_PER_PT)  # the text sits at the bottom, clear of the pictures
     canvas = Image.new("RGBA", (width, height), (255, 255, 255, 0))
@@ -215,9 +219,9 @@ def appearance_image(request: SignRequest, text_lines: int) -> bytes | None:
         scale = min(max_w / picture.width, max_h / picture.height)
         return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.Resampling.LANCZOS)
 
-    seal = fitted(request.seal_png, width // 2, area) if request.seal_png else None
-    if request.signature_png:
-        signature = fitted(request.signature_png, round(width * 0.75), area)
+    seal = fitted(seal_png, width // 2, area) if seal_png else None
+    if signature_png:
+        signature = fitted(signature_png, round(width * 0.75), area)
         left = round(seal.width - signature.width * SEAL_OVERLAP) if seal else (width - signature.width) // 2
         left = max(0, min(left, width - signature.width))
         canvas.alpha_composite(signature, (left, (area - signature.height) // 2))
@@ -326,10 +330,7 @@ def sign_pdf_with(
         name=request.signer_name,
     )
     text = appearance_text(request, when)
-    picture = appearance_image(
-        SignRequest(request.role, "", None, request.page, (x1, y1, x2, y2), None, request.signature_png, request.seal_png),
-        text.count("\n") + 1,
-    )
+    picture = appearance_image((x1, y1, x2, y2), request.signature_png, request.seal_png, text.count("\n") + 1)
     background = None
     if picture is not None:
         from PIL import Image

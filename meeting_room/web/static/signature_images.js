@@ -50,17 +50,17 @@ export function signatureImageControl(kind, ownerId, current, { label = KINDS[ki
 }
 
 // The admin page's card: choose a member for their signature image, a body for its seal image.
-async function adminCard(section) {
+async function adminCard(section, keep = {}) {
   const [members, bodies, images] = await Promise.all([api("GET", "/api/members"), api("GET", "/api/bodies"), api("GET", "/api/signature-images")]);
   const has = (kind, id) => images.find((i) => i.kind === kind && i.owner_id === id) || null;
   const slot = { signature: h("div", { id: "signature-slot" }), seal: h("div", { id: "seal-slot" }) };
-  const redraw = () => adminCard(section);
   const picker = (kind, list, name) => {
     const select = h("select", { id: `${kind}-owner` }, h("option", { value: "" }, "—"),
-      list.map((x) => h("option", { value: x.id }, `${name(x)}${has(kind, x.id) ? " (đã có ảnh)" : ""}`)));
-    select.addEventListener("change", () => {
-      fill(slot[kind], select.value ? signatureImageControl(kind, select.value, has(kind, select.value), { onChange: redraw }) : null);
-    });
+      list.map((x) => h("option", { value: x.id, selected: keep[kind] === x.id }, `${name(x)}${has(kind, x.id) ? " (đã có ảnh)" : ""}`)));
+    const show = () => fill(slot[kind], select.value
+      ? signatureImageControl(kind, select.value, has(kind, select.value), { onChange: () => adminCard(section, { [kind]: select.value }) }) : null);
+    select.addEventListener("change", show);
+    if (keep[kind]) show(); // after a change: the same member or body stays chosen
     return select;
   };
   fill(section,
