@@ -584,6 +584,14 @@ class MinutesSaved(EventPayload):
     sections: list[MinutesSection]
     generated: bool = False  # the automatic first draft, not a person's edit
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """The text is a draft that only the meeting's overseers read until it is signed (then everyone
+        reads the minutes themselves, ``GET …/minutes``); others see that a version was saved."""
+        if overseer:
+            return data
+        return {"meeting_id": data["meeting_id"], "version": data["version"], "generated": data.get("generated", False)}
+
 
 class CertificateRegistered(EventPayload):
     """A member's signing certificate (the PKCS#12 file itself stays outside the log)."""

@@ -116,6 +116,17 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
     r = client.get(f"{url}/minutes.docx", headers=people["member1"])
     assert r.status_code == 403 and r.json()["error"]["message_en"].startswith("You may not read the minutes before they are signed")
     assert readers() == {"secretary", "chair", "clerk", "admin"}
+    draft = client.get(f"{url}/minutes", headers=people["secretary"]).json()
+    text = "Đại biểu thảo luận kỹ dự toán."
+    edit = {"sections": {draft["sections"][0]["item_id"]: text}}
+    assert client.put(f"{url}/minutes", json=edit, headers=people["secretary"]).status_code == 200
+
+    def saved(who: str) -> dict[str, object]:  # the minutes.saved event as the meeting's event feed shows it to ``who``
+        events = client.get(f"{url}/events", headers=people[who]).json()["events"]
+        return next(e["data"] for e in events if e["type"] == "minutes.saved")
+
+    assert saved("member1") == {"meeting_id": world.meeting_id, "version": 1, "generated": False}  # not the draft's text
+    assert text in str(saved("clerk"))
     for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
         assert register_certificate(client, world, who, passphrase, people["admin"]).status_code == 201
         assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=people[who]).status_code == 200
