@@ -89,7 +89,7 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert b"thu-ky" not in b"".join(p.read_bytes() for p in (msettings.data_dir).rglob("*.sqlite3*"))
 
     # signatures: secretary first, then chair; the chair's signature seals the archive
-    def turn() -> dict[str, bool]:  # whose signature the minutes say they wait for, as each one reads them
+    def turn() -> dict[str, bool | None]:  # whose signature the minutes wait for, as each reads them (None: may not read)
         people = {"sec": sec, "chair": chair, "member": member}
         answers = {name: client.get(f"{url}/minutes", headers=h) for name, h in people.items()}
         return {name: r.json()["can_sign"] if r.status_code == 200 else None for name, r in answers.items()}
