@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import MINUTES_SIGNERS, MeetingRole, Role
 from voting import PollState
 
 
@@ -118,6 +118,17 @@ def visible_meeting_ids(session: Session, actor: Actor) -> frozenset[str] | None
     """The ids of the meetings the actor sees (None: every meeting)."""
     where = visible_meetings(actor)
     return None if where is None else frozenset(session.scalars(select(t.Meeting.id).where(where)))
+
+
+def readable_minutes_ids(session: Session, actor: Actor) -> frozenset[str] | None:
+    """The meetings whose minutes the actor may read now, in search too (None: every meeting's): the
+    final ones (signed by every signer) and, as drafts, those the actor ``oversees``."""
+    if actor.has(*RECORD_KEEPERS):
+        return None
+    signer = t.MinutesSignature
+    final = select(signer.meeting_id).group_by(signer.meeting_id).having(func.count(distinct(signer.role)) >= len(MINUTES_SIGNERS))
+    officer = (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
+    return frozenset(session.scalars(select(t.Meeting.id).where(t.Meeting.id.in_(final) | officer)))
 
 
 def require_view(session: Session, actor: Actor, meeting: t.Meeting) -> None:

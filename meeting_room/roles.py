@@ -39,6 +39,10 @@ class MeetingRole(StrEnum):
     GUEST = "guest"
 
 
+# Who signs the minutes, in order: the secretary first, then the chair; signed by both, they are final.
+MINUTES_SIGNERS = (MeetingRole.SECRETARY.value, MeetingRole.CHAIR.value)
+
+
 class BodyKind(StrEnum):
     """What a body is, a setting of the body: it names its members and sets the default voting rule."""
 

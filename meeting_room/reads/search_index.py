@@ -44,6 +44,7 @@ class Filters:
     poll_outcome: str | None = None  # one of OUTCOMES
     kind: str | None = None  # transcript | minutes
     meeting_ids: frozenset[str] | None = None  # the meetings the reader may see (None: all)
+    minutes_of: frozenset[str] | None = None  # the meetings whose minutes the reader may read (None: all)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,12 @@ def _where(filters: Filters, params: dict[str, Any]) -> list[str]:
             params[f"m{index}"] = meeting_id
             names.append(f":m{index}")
         clauses.append(f"d.meeting_id IN ({', '.join(names) or 'NULL'})")
+    if filters.minutes_of is not None:
+        names = []
+        for index, meeting_id in enumerate(sorted(filters.minutes_of)):
+            params[f"r{index}"] = meeting_id
+            names.append(f":r{index}")
+        clauses.append(f"(d.kind <> 'minutes' OR d.meeting_id IN ({', '.join(names) or 'NULL'}))")
     return clauses
 
 

@@ -27,7 +27,7 @@ from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError,
 from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
-from meeting_room.roles import MeetingRole
+from meeting_room.roles import MINUTES_SIGNERS, MeetingRole
 from meeting_room.services import signature_images
 from meeting_room.store import Store
 from transcripts.minutes import (
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 GENERAL = "general"  # the section for what was said outside any agenda item
 GENERAL_TITLE = "Ý kiến phát biểu khác"
 EDITING = frozenset({MeetingState.CLOSED})
-ROLE_ORDER = ("secretary", "chair")
+ROLE_ORDER = MINUTES_SIGNERS
 
 
 @dataclass(frozen=True)

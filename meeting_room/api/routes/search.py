@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from meeting_room.access import visible_meeting_ids
+from meeting_room.access import readable_minutes_ids, visible_meeting_ids
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.reads import search_index
@@ -55,6 +55,7 @@ def search(
     query = parse_query(q)
     with store.read() as session:
         visible = visible_meeting_ids(session, actor)
-        filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible)
+        minutes_of = readable_minutes_ids(session, actor)  # a draft is read only by those who oversee it
+        filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
     return SearchOut(query=q, total=found.total, hits=[HitOut.model_validate(h) for h in found.hits])

@@ -39,6 +39,11 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     minutes_hits = client.get("/api/search", params={"q": "TRUONG ket luan", "kind": "minutes"}, headers=clerk).json()
     assert minutes_hits["total"] == 1 and minutes_hits["hits"][0]["link"] == f"{url}/minutes"
     assert "<mark>Trường</mark>" in minutes_hits["hits"][0]["snippet_html"]
+    # An unsigned draft is read by its officers and the record keepers only, in search as in the minutes
+    draft = {"q": "TRUONG ket luan"}
+    assert client.get("/api/search", params=draft, headers=sec).json()["total"] == 1
+    assert client.get("/api/search", params=draft, headers=login(client, "member1")).json()["total"] == 0
+    assert client.get(f"{url}/minutes", headers=login(client, "member1")).status_code == 403
 
     assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "outsider")).json()["total"] == 0
     assert client.get("/api/search", params={"q": "toi"}, headers=login(client, "member1")).json()["total"] >= 2

@@ -121,6 +121,11 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
     edit = {"sections": {draft["sections"][0]["item_id"]: text}}
     assert client.put(f"{url}/minutes", json=edit, headers=people["secretary"]).status_code == 200
 
+    def found(who: str) -> int:  # the archive search follows the same rule
+        return int(client.get("/api/search", params={"q": "thao luan ky du toan", "kind": "minutes"}, headers=people[who]).json()["total"])
+
+    assert (found("member1"), found("secretary"), found("clerk")) == (0, 1, 1)
+
     def saved(who: str) -> dict[str, object]:  # the minutes.saved event as the meeting's event feed shows it to ``who``
         events = client.get(f"{url}/events", headers=people[who]).json()["events"]
         return next(e["data"] for e in events if e["type"] == "minutes.saved")
@@ -133,4 +138,5 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
         if who == "secretary":
             assert readers() == {"secretary", "chair", "clerk", "admin"}  # one signature of two: still a draft
     assert readers() == set(people)  # signed: every participant reads them
+    assert found("member1") == 1
     assert client.get(f"{url}/minutes/verify", headers=people["member1"]).status_code == 200
