@@ -12,6 +12,7 @@ apt_install libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 # systemd-analyze checks the service unit that `meeting-room install-service` writes
 apt_install systemd
 ensure_venv "test"
+ensure_web_libs  # pdf.js for the document viewer (its browser test reads a PDF in the page)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
     # In CI what is installed above must run, not skip (tests/needs.py; $CI alone does the same)
