@@ -19,6 +19,7 @@ NOT_DERIVED = {
     "auth_sessions",
     "face_encodings",
     "voice_prints",
+    "document_notes",  # a person's private notes: never events, never emptied by a rebuild
     "ballot_box",
     "sealed_ballots",
     "receipt_checks",
