@@ -128,8 +128,11 @@ class Viewer {
     this.task = lib.getDocument({
       url: this.doc.url,
       withCredentials: true,
-      // page by page: byte ranges for what the shown page needs, nothing fetched ahead in the background
-      disableAutoFetch: true, disableStream: true, rangeChunkSize: 256 * 1024,
+      // page by page: byte ranges for what the shown page needs, nothing fetched ahead in the background.
+      // Small pieces: before the first page pdf.js reads every page's dictionary (to check the last
+      // page), and scanners put each one next to its image; runs of pieces go as one request.
+      // 20 MB, 100 pages at 50 Mbit/s: 1.9 MB read, 2.4 s to page 1 (64 KB: 6.8 MB, 3.0 s; 256 KB: all, 5.5 s).
+      disableAutoFetch: true, disableStream: true, rangeChunkSize: 16 * 1024,
       isEvalSupported: false, // the pages' policy runs no eval
       cMapUrl: `${PDFJS}/cmaps/`, cMapPacked: true, standardFontDataUrl: `${PDFJS}/standard_fonts/`,
     });
