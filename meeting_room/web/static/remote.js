@@ -2,6 +2,7 @@
 // stream), switching a remote microphone off, and invitation links for participants who join
 // from elsewhere (create, copy, revoke). Everything by tap; revoking takes a second tap.
 import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
+import { qrFigure } from "/static/qr_print.js";
 
 const STATE_VI = {
   new: ["Đang vào", ""], connecting: ["Đang kết nối", ""], connected: ["Đã kết nối", "ok"],
@@ -30,7 +31,7 @@ function callList(live) {
   }));
 }
 
-function linkBox() {
+function linkBox(live) {
   if (!lastLink) return null;
   const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
@@ -39,7 +40,9 @@ function linkBox() {
   } }, icon("copy"), " Sao chép");
   return h("div", { class: "invite-link", role: "status" },
     h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
-    h("div", { class: "row" }, input, copy));
+    h("div", { class: "row" }, input, copy),
+    qrFigure({ ...lastLink, meeting: live.meeting?.title || "", what: "Liên kết mời tham gia cuộc họp từ xa", who: lastLink.full_name,
+      hint: "Quét mã bằng máy ảnh của điện thoại hoặc máy tính bảng để vào cuộc họp, không cần mật khẩu." }));
 }
 
 function invitationForm(live) {
@@ -89,5 +92,5 @@ export function remotePanel(live, el, confirmTap) {
     live.staff ? h("details", { id: "invitations", open: open || !!lastLink },
       h("summary", { class: "button" }, "Liên kết mời tham gia từ xa"),
       h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi."),
-      invitationForm(live), linkBox(), invitationList(live, confirmTap)) : null);
+      invitationForm(live), linkBox(live), invitationList(live, confirmTap)) : null);
 }
