@@ -18,7 +18,7 @@ from meeting_room.services import documents
 from meeting_room.settings import Settings
 from tests.conftest import World
 from tests.meeting_room.web.conftest import TABLET, LiveServer, shot
-from tests.meeting_room.web.test_meeting_screens import PHONE, _open_page
+from tests.meeting_room.web.test_meeting_screens import PHONE, SMALL_PHONE, _open_page
 from tests.needs import PACKAGES, unavailable
 
 TITLE = "Tờ trình dự toán ngân sách tỉnh năm 2027"
@@ -114,6 +114,14 @@ def test_a_member_reads_a_document_on_a_phone_and_comes_back(browser: Browser, l
     expect(viewer).to_have_count(0)
     assert member.url.endswith(f"/member/{world.meeting_id}")
     expect(member.locator("#agenda")).to_contain_text(TITLE)
+
+    # the smallest phone (360 px): the reader's bars still fit, nothing scrolls sideways
+    member.set_viewport_size(SMALL_PHONE)
+    link.tap()
+    expect(viewer).to_have_attribute("data-page", "1")
+    _fits(member, SMALL_PHONE["width"])
+    member.locator("#viewer-close").tap()
+    expect(viewer).to_have_count(0)
 
 
 def test_the_chair_reads_a_document_on_the_console(browser: Browser, live_server: LiveServer, document: str) -> None:
