@@ -31,7 +31,7 @@ function callList(live) {
   }));
 }
 
-function linkBox(live) {
+function linkBox() {
   if (!lastLink) return null;
   const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
@@ -41,8 +41,7 @@ function linkBox(live) {
   return h("div", { class: "invite-link", role: "status" },
     h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
     h("div", { class: "row" }, input, copy),
-    qrFigure({ ...lastLink, meeting: live.meeting?.title || "", what: "Liên kết mời tham gia cuộc họp từ xa", who: lastLink.full_name,
-      hint: "Quét mã bằng máy ảnh của điện thoại hoặc máy tính bảng để vào cuộc họp, không cần mật khẩu." }));
+    lastLink.figure);
 }
 
 function invitationForm(live) {
@@ -55,6 +54,9 @@ function invitationForm(live) {
   const make = h("button", { type: "button", class: "primary", id: "invite-create", onclick: (ev) => act(ev.currentTarget, async () => {
     if (!invitee) return toast("Hãy chọn người được mời trước.", "error", "Choose who the link is for.");
     lastLink = await api("POST", `/api/meetings/${live.id}/invitations`, { member_id: invitee, hours });
+    // its QR code, built once: the panel is redrawn as calls and invitations change
+    lastLink.figure = qrFigure({ ...lastLink, meeting: live.meeting?.title || "", what: "Liên kết mời tham gia cuộc họp từ xa", who: lastLink.full_name,
+      hint: "Quét mã bằng máy ảnh của điện thoại hoặc máy tính bảng để vào cuộc họp, không cần mật khẩu." });
     invitee = "";
     await live.load("invitations");
   }) }, icon("link"), " Tạo liên kết mời");
@@ -92,5 +94,5 @@ export function remotePanel(live, el, confirmTap) {
     live.staff ? h("details", { id: "invitations", open: open || !!lastLink },
       h("summary", { class: "button" }, "Liên kết mời tham gia từ xa"),
       h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi."),
-      invitationForm(live), linkBox(live), invitationList(live, confirmTap)) : null);
+      invitationForm(live), linkBox(), invitationList(live, confirmTap)) : null);
 }

@@ -72,9 +72,11 @@ class Viewer {
     window.addEventListener("popstate", this.onPop);
     this.onKey = (ev) => this.key(ev);
     document.addEventListener("keydown", this.onKey);
-    this.onResize = () => { if (this.zoom === "fit") this.render(); };
+    this.onResize = () => { if (this.zoom === "fit") this.render().catch(showError); };
     window.addEventListener("resize", this.onResize);
     document.documentElement.classList.add("viewer-open"); // the page under it keeps its place, without scrolling
+    this.prevButton.disabled = true;
+    this.nextButton.disabled = this.pages <= 1;
     this.closeButton.focus();
     this.loadNotes();
     this.start();
@@ -141,6 +143,7 @@ class Viewer {
     this.pages = this.pdf.numPages;
     this.pageInput.max = this.pages;
     this.pageCount.textContent = `/ ${this.pages}`;
+    this.nextButton.disabled = this.page >= this.pages;
     await this.render();
   }
 
@@ -218,8 +221,6 @@ class Viewer {
     try {
       for (const n of await api("GET", this.notesUrl)) this.notes.set(n.page, n.text);
     } catch (err) { if (!(err instanceof ApiError && err.status === 404)) showError(err); }
-    this.prevButton.disabled = true;
-    this.nextButton.disabled = this.pages <= 1;
     this.showNote();
   }
 
@@ -267,7 +268,7 @@ class Viewer {
     this.notesPanel.hidden = !show;
     this.notesButton.setAttribute("aria-expanded", String(show));
     if (show) this.noteText.focus();
-    if (this.zoom === "fit") this.render();
+    if (this.zoom === "fit") this.render().catch(showError); // the page's width changed
   }
 
   // Close: the meeting page is as it was, with the focus back on the link that opened the reader.
