@@ -40,7 +40,8 @@ from reportlab.pdfgen import canvas
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.served import serve  # noqa: E402
+from served import serve  # noqa: E402  (this folder: the script's own)
+
 from meeting_room.api.routes.pages import vendor_dir  # noqa: E402
 from meeting_room.auth import actor_of  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
