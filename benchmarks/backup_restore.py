@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.access import Actor  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
-from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.auth import actor_of, hash_password, new_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.demo import load_demo  # noqa: E402
 from meeting_room.files.documents import DocumentFiles  # noqa: E402
@@ -69,9 +69,10 @@ def _admin(store: Store) -> Actor:
 def build_meetings(settings: Settings, store: Store, count: int) -> None:
     admin = _admin(store)
     body = bodies.create_body(store, admin, name="Hội đồng nhân dân tỉnh Đo Đạc", short_name="HĐND")
+    digest = hash_password(new_password())  # nobody logs in: one unknown password for all
     people = [
         members.create_member(store, admin, full_name=f"Đại biểu {i}", roles=[Role.CHAIR if i == 0 else Role.MEMBER],
-                              username=f"db{i}", body_id=body)
+                              username=f"db{i}", body_id=body, password_hash=digest)
         for i in range(12)
     ]  # fmt: skip
     room = rooms.create_room(store, admin, name="Hội trường", location="Tầng 1", seats=[f"G{i}" for i in range(12)])

@@ -114,9 +114,13 @@ def _one_run(tmp: Path) -> float:
     with store.read() as session:
         admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
     body = bodies.create_body(store, admin, name="UBND tỉnh (đo)", short_name="UBND")
-    chair = members.create_member(store, admin, full_name="Chủ tọa", roles=[Role.CHAIR], username="chutoa", body_id=body)
-    members.set_password_hash(store, chair, hash_password("mat-khau-chu-toa"), actor_id=admin.member_id)
-    member = members.create_member(store, admin, full_name="Eileen Collins", roles=[Role.MEMBER], username="collins", body_id=body)
+    digest = hash_password("mat-khau-chu-toa")
+    chair = members.create_member(
+        store, admin, full_name="Chủ tọa", roles=[Role.CHAIR], username="chutoa", body_id=body, password_hash=digest
+    )
+    member = members.create_member(
+        store, admin, full_name="Eileen Collins", roles=[Role.MEMBER], username="collins", body_id=body, password_hash=digest
+    )
     faces.set_consent(store, admin, member, True)
     faces.enrol_faces(store, admin, member, [("collins.jpg", jpeg_bytes(astronaut()))], FaceEngine(), EnrolmentRules())
     scheduled = ev.MeetingScheduled(

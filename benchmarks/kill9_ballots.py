@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.access import Actor  # noqa: E402
 from meeting_room.attendance import AttendanceStatus  # noqa: E402
-from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.auth import actor_of, hash_password, new_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
 from meeting_room.roles import Role  # noqa: E402
@@ -76,10 +76,12 @@ def build(data_dir: Path, url: str | None, voters: int) -> tuple[Store, str, dic
         admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
     body = bodies.create_body(store, admin, name="HĐND thử nghiệm kill -9", short_name="HĐND")
     ids = {}
+    digest = hash_password(new_password())  # nobody logs in: one unknown password for all
     for name, roles in [("chair", [Role.CHAIR, Role.MEMBER]), ("secretary", [Role.SECRETARY, Role.MEMBER])] + [
         (f"member{i}", [Role.MEMBER]) for i in range(voters)
     ]:
-        ids[name] = members.create_member(store, admin, full_name=f"Đại biểu {name}", roles=roles, username=name, body_id=body)
+        ids[name] = members.create_member(store, admin, full_name=f"Đại biểu {name}", roles=roles, username=name, body_id=body,
+                                             password_hash=digest)  # fmt: skip
     meeting = meetings.schedule_meeting(
         store,
         admin,

@@ -71,8 +71,8 @@ def seed(data_dir: str, url: str | None, voters: int) -> tuple[str, str]:
     ids = []
     for i in range(voters):
         roles = [[Role.CHAIR, Role.MEMBER], [Role.SECRETARY, Role.MEMBER]][i] if i < 2 else [Role.MEMBER]
-        member_id = members.create_member(store, admin, full_name=f"Đại biểu số {i:03d}", roles=roles, username=f"db{i:03d}", body_id=body)
-        members.set_password_hash(store, member_id, digest, actor_id=admin.member_id)
+        member_id = members.create_member(store, admin, full_name=f"Đại biểu số {i:03d}", roles=roles, username=f"db{i:03d}", body_id=body,
+                                           password_hash=digest)  # fmt: skip
         ids.append(member_id)
     meeting_id = meetings.schedule_meeting(
         store,

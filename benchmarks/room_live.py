@@ -38,7 +38,7 @@ from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
 from hardware.mjpeg import MjpegServer  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.access import Actor  # noqa: E402
-from meeting_room.auth import actor_of  # noqa: E402
+from meeting_room.auth import actor_of, hash_password, new_password  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.files.recordings import RecordingFiles  # noqa: E402
 from meeting_room.lifecycle import MeetingState  # noqa: E402
@@ -133,9 +133,11 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
             admin = actor_of(session.query(t.Member).filter_by(username="admin").one())
         servers: list[MjpegServer] = []
         configs, meeting_ids = [], []
+        digest = hash_password(new_password())  # nobody logs in: one unknown password for all
         for r in range(n_rooms):
             ids = [
-                members.create_member(store, admin, full_name=f"Đại biểu {r}-{k}", roles=[Role.MEMBER, Role.CHAIR], username=f"db{r}{k}")
+                members.create_member(store, admin, full_name=f"Đại biểu {r}-{k}", roles=[Role.MEMBER, Role.CHAIR], username=f"db{r}{k}",
+                                      password_hash=digest)  # fmt: skip
                 for k in (1, 2)
             ]
             room_id = rooms.create_room(store, admin, name=f"Phòng {r + 1}", location=None, seats=["1", "2"])

@@ -78,6 +78,18 @@ def hash_password(password: str, context: Iterable[str] = ()) -> str:
     return _hasher.hash(password)
 
 
+# A password from ``new_password`` has about 92 bits of entropy: no guessing reaches it, however fast
+# each guess. The full cost protects what people choose; this one lets an import of hundreds of
+# people finish in seconds. It lasts until the first log-in, when the person chooses their own.
+_generated_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def new_temporary_password() -> tuple[str, str]:
+    """A fresh random password and its (argon2id) hash: for a reset or an import, to be changed at the next log-in."""
+    password = new_password()
+    return password, _generated_hasher.hash(password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
@@ -192,7 +204,8 @@ def login(store: Store, username: str, password: str, *, hours: int, throttle: L
         raise AuthenticationError(*_BAD_LOGIN)
     if throttle is not None:
         throttle.succeeded(*keys)
-    return open_session(store, member, datetime.now(UTC) + timedelta(hours=hours))
+    assert cred is not None  # verify_password refused a missing credential
+    return open_session(store, member, datetime.now(UTC) + timedelta(hours=hours), must_change_password=cred.must_change)
 
 
 def check_current_password(
@@ -212,7 +225,9 @@ def check_current_password(
         throttle.succeeded(*keys)
 
 
-def open_session(store: Store, member: t.Member, expires: datetime, meeting_id: str | None = None) -> Login:
+def open_session(
+    store: Store, member: t.Member, expires: datetime, meeting_id: str | None = None, *, must_change_password: bool = False
+) -> Login:
     """A new session token; ``meeting_id`` limits it to that meeting (a session from an invitation)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
@@ -220,13 +235,15 @@ def open_session(store: Store, member: t.Member, expires: datetime, meeting_id: 
         session.execute(delete(t.AuthSession).where(t.AuthSession.expires_at < now))
         row = t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id)
         session.add(row)
-    return Login(token, actor_of(member, meeting_id), expires)
+    return Login(token, actor_of(member, meeting_id, must_change_password=must_change_password), expires)
 
 
-def actor_of(member: t.Member, meeting_id: str | None = None) -> Actor:
-    """The member as an actor; from an invitation (``meeting_id``) with no system-wide role."""
+def actor_of(member: t.Member, meeting_id: str | None = None, *, must_change_password: bool = False) -> Actor:
+    """The member as an actor; from an invitation (``meeting_id``) with no system-wide role. A session
+    opened with a temporary password (``must_change_password``) may do nothing but change it."""
     roles = frozenset(Role(r) for r in member.roles) if meeting_id is None else frozenset()
-    return Actor(member.id, member.full_name, roles, only_meeting=meeting_id)
+    must_change = must_change_password and meeting_id is None  # an invitation link needs no password
+    return Actor(member.id, member.full_name, roles, only_meeting=meeting_id, must_change_password=must_change)
 
 
 def resolve(store: Store, token: str) -> Actor:
@@ -252,6 +269,8 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
         rows = {r.token_hash: r for r in session.scalars(select(t.AuthSession).where(t.AuthSession.token_hash.in_(hashes)))}
         ids = {r.member_id for r in rows.values()}
         people = {m.id: m for m in session.scalars(select(t.Member).where(t.Member.id.in_(ids)))} if ids else {}
+        must_change = select(t.Credential.member_id).where(t.Credential.member_id.in_(ids), t.Credential.must_change.is_(True))
+        temporary = set(session.scalars(must_change)) if ids else set()
         missing = [key for key in hashes if key not in rows]
         found: dict[str, Resolved | AuthenticationError] = _displays(session, missing, now) if missing else {}
         for key in hashes:
@@ -259,7 +278,7 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
                 continue
             row = rows.get(key)
             try:
-                actor = _actor(row, people.get(row.member_id) if row else None, now)
+                actor = _actor(row, people.get(row.member_id) if row else None, now, row is not None and row.member_id in temporary)
             except AuthenticationError as exc:
                 found[key] = exc
                 continue
@@ -294,7 +313,7 @@ def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, R
     return found
 
 
-def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime) -> Actor:
+def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime, must_change_password: bool) -> Actor:
     if row is None or row.expires_at <= now:
         raise AuthenticationError(
             "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
@@ -302,7 +321,7 @@ def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime) ->
         )
     if member is None or not member.active:
         raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
-    return actor_of(member, row.meeting_id)
+    return actor_of(member, row.meeting_id, must_change_password=must_change_password)
 
 
 def logout(store: Store, token: str) -> None:

@@ -66,6 +66,18 @@ class UploadTooLargeError(UploadRejectedError):
     code = "upload_too_large"
 
 
+class ImportFileError(InvalidInputError):
+    """A member list that cannot be read as a whole (empty, too big, wrong format, no header)."""
+
+    code = "import_file_invalid"
+
+
+class ImportRowsError(InvalidInputError):
+    """A member list with bad rows: ``details["problems"]`` names each one; nothing was stored."""
+
+    code = "import_rows_invalid"
+
+
 class AuthenticationError(MeetingRoomError):
     """No valid credentials: the caller must log in."""
 
@@ -82,6 +94,12 @@ class PermissionDeniedError(MeetingRoomError):
     """Valid credentials, but the role or meeting membership does not allow this."""
 
     code = "permission_denied"
+
+
+class PasswordChangeRequiredError(PermissionDeniedError):
+    """The session was opened with a temporary password: it must be changed before anything else."""
+
+    code = "password_change_required"
 
 
 class ChainError(MeetingRoomError):

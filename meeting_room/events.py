@@ -101,6 +101,7 @@ class MemberPasswordSet(EventPayload):
 
     type = "member.password_set"
     member_id: str
+    temporary: bool = False  # reset by an administrator or generated at import: to be changed at next log-in
 
 
 class BiometricConsent(EventPayload):
@@ -163,6 +164,15 @@ class RoomUpdated(EventPayload):
     seats: list[SeatSpec] | None = None
 
 
+class SeatOccupantSet(EventPayload):
+    """Who usually sits in a seat (``None``: nobody): the default for each meeting in the room."""
+
+    type = "room.seat_occupant_set"
+    room_id: str
+    seat_id: str
+    member_id: str | None
+
+
 # --- meetings ----------------------------------------------------------------------------------
 
 
@@ -195,6 +205,15 @@ class MeetingStateChanged(EventPayload):
     from_state: MeetingState
     to_state: MeetingState
     reason: LongText | None = None
+
+
+class MeetingPublished(EventPayload):
+    """The invitation goes out (gửi giấy mời): the participants see the meeting, its agenda and its
+    documents; ``republish``: sent again because something changed since the last time."""
+
+    type = "meeting_published"  # the name the invitation e-mail listens for
+    meeting_id: str
+    republish: bool = False
 
 
 class ParticipantAdded(EventPayload):
@@ -339,6 +358,7 @@ class DocumentAttached(EventPayload):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(gt=0)
     pages: int = Field(gt=0)
+    replaces: str | None = None  # the document this new file takes the place of (removed in the same write)
 
 
 class DocumentRemoved(EventPayload):

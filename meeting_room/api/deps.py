@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.errors import AuthenticationError, PermissionDeniedError
+from meeting_room.errors import AuthenticationError, PasswordChangeRequiredError, PermissionDeniedError
 from meeting_room.files.documents import DocumentFiles
 from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.live.runtime import Runtime
@@ -67,6 +67,12 @@ def current_actor(conn: HTTPConnection) -> Actor:
             "A hall display link opens only that meeting's hall display",
             meeting_id=actor.only_meeting,
         )
+    if actor.must_change_password and conn.url.path not in _password_paths(actor.member_id):
+        raise PasswordChangeRequiredError(
+            "Bạn đang dùng mật khẩu tạm thời do quản trị viên cấp; hãy đổi mật khẩu trước khi làm việc khác",
+            "You are using a temporary password from an administrator; change your password before anything else",
+            change_at=f"/api/members/{actor.member_id}/password",
+        )
     if actor.only_meeting is not None and not actor.display and not _within(conn.url.path, actor.only_meeting):
         raise PermissionDeniedError(
             "Liên kết mời chỉ mở được cuộc họp đã mời; hãy đăng nhập bằng tài khoản để xem nội dung khác",
@@ -78,6 +84,11 @@ def current_actor(conn: HTTPConnection) -> Actor:
 
 def _within(path: str, meeting_id: str) -> bool:
     return path.startswith(f"/api/meetings/{meeting_id}/") or path in (f"/api/meetings/{meeting_id}", "/api/auth/me", "/api/auth/logout")
+
+
+def _password_paths(member_id: str) -> tuple[str, ...]:
+    """What a session with a temporary password may still call: who am I, change it, log out."""
+    return ("/api/auth/me", "/api/auth/logout", f"/api/members/{member_id}/password")
 
 
 def _on_hall(path: str, meeting_id: str | None) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -84,6 +85,8 @@ class Credential(Base):
     member_id: Mapped[str] = mapped_column(ID, primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # set by an administrator's reset or an import: a password someone else has seen, to be replaced at next log-in
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FaceEncoding(Base):
@@ -134,6 +137,17 @@ class DocumentNote(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class MeetingView(Base):
+    """When a person last opened a meeting (its "changed since you looked" mark): a fact about
+    reading, not a change of meeting state, so it is no event; no foreign key, as the read models
+    it points at are emptied and rebuilt."""
+
+    __tablename__ = "meeting_views"
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- read models (derived from events) ---------------------------------------------------------
 
 
@@ -180,6 +194,7 @@ class Seat(Base):
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), index=True)
     label: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[str | None] = mapped_column(ID)  # who usually sits here (a default for each meeting in the room)
 
 
 class Meeting(Base):
@@ -206,6 +221,9 @@ class Meeting(Base):
     floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
     devices: Mapped[dict[str, dict[str, str | None]] | None] = mapped_column(JSON)  # room device -> {kind, state, detail, since}
     speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # a turn's length unless the item says otherwise
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the invitation last sent (gửi giấy mời)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # details, agenda or documents last changed
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # why it was cancelled, as the participants are told
 
 
 class Participant(Base):

@@ -27,6 +27,9 @@ class LoginOut(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     member: MemberOut
+    must_change_password: bool = Field(
+        description="Logged in with a temporary password: every other call is refused (403) until it is changed"
+    )
 
 
 @router.post("/login")
@@ -49,7 +52,9 @@ def login(body: LoginIn, request: Request, response: Response, store: StoreDep, 
     )
     with store.read() as session:
         member = session.get_one(t.Member, result.actor.member_id)
-    return LoginOut(token=result.token, expires_at=result.expires_at, member=member_out(member))
+    return LoginOut(
+        token=result.token, expires_at=result.expires_at, member=member_out(member), must_change_password=result.actor.must_change_password
+    )
 
 
 @router.post("/logout", status_code=204)
@@ -66,6 +71,7 @@ def logout(request: Request, response: Response, store: StoreDep, actor: ActorDe
 
 class MeOut(MemberOut):
     can: StandingPermissions = Field(description="What you may do across meetings (the pages' navigation)")
+    must_change_password: bool = Field(False, description="This session may do nothing but change its temporary password")
 
 
 @router.get("/me")
@@ -73,4 +79,4 @@ def me(store: StoreDep, actor: ActorDep) -> MeOut:
     """The logged-in member, with what they may do across meetings."""
     with store.read() as session:
         member = member_out(session.get_one(t.Member, actor.member_id))
-    return MeOut(**member.model_dump(), can=standing_permissions(actor))
+    return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password)

@@ -38,6 +38,13 @@ class SeatOut(Out):
     id: str
     label: str
     position: int
+    member_id: str | None = Field(description="Who usually sits here: the default for each meeting in the room")
+    member_name: str | None = None
+
+
+class OccupantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str | None = Field(description="The member who usually sits here, or null for nobody")
 
 
 class RoomOut(Out):
@@ -48,8 +55,14 @@ class RoomOut(Out):
 
 
 def _room_out(session: Session, room: t.Room) -> RoomOut:
-    seats = session.scalars(select(t.Seat).where(t.Seat.room_id == room.id).order_by(t.Seat.position))
-    return RoomOut(id=room.id, name=room.name, location=room.location, seats=[SeatOut.model_validate(s) for s in seats])
+    seats = session.execute(
+        select(t.Seat, t.Member.full_name)
+        .outerjoin(t.Member, t.Member.id == t.Seat.member_id)
+        .where(t.Seat.room_id == room.id)
+        .order_by(t.Seat.position)
+    )
+    out = [SeatOut(id=s.id, label=s.label, position=s.position, member_id=s.member_id, member_name=name) for s, name in seats]
+    return RoomOut(id=room.id, name=room.name, location=room.location, seats=out)
 
 
 @router.get("")
@@ -78,6 +91,13 @@ def update_room(room_id: str, body: RoomPatch, store: StoreDep, actor: ActorDep)
     """Rename a room or replace its seat list (seats keep their ids by label) (admin)."""
     fields = body.model_dump(exclude_unset=True, exclude={"seats"})
     rooms.update_room(store, actor, room_id, fields=fields, seats=body.seats)
+    return get_room(room_id, store, actor)
+
+
+@router.put("/{room_id}/seats/{seat_id}/occupant")
+def set_occupant(room_id: str, seat_id: str, body: OccupantIn, store: StoreDep, actor: ActorDep) -> RoomOut:
+    """Set who usually sits in a seat, or nobody (admin); one usual seat per person per room."""
+    rooms.set_occupant(store, actor, room_id, seat_id, body.member_id)
     return get_room(room_id, store, actor)
 
 

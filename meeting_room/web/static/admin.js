@@ -1,39 +1,136 @@
-// Administration: members and roles; for each member the biometric consent, face photos (from a
-// file or the browser's camera), a voice reading (from a file or the microphone) and the signing
-// certificate; rooms and their seats; the rooms' devices as this server sees them; certificates
-// (signing certificates and their expiry, the server's HTTPS).
-import { act, api, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+// Administration: members and roles (edit, deactivate, reset a password, import a CSV/XLSX list);
+// for each member the biometric consent, face photos (from a file or the browser's camera), a voice
+// reading (from a file or the microphone) and the signing certificate; rooms, their seats and who
+// usually sits where; the rooms' devices as this server sees them; certificates (signing
+// certificates and their expiry, the server's HTTPS).
+import { act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
 let bodies = [];
 
+let members = [];
+
 async function renderMembers(select) {
-  const members = await api("GET", "/api/members");
-  fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members")),
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
-      h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id } }, h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null),
+  members = await api("GET", "/api/members?limit=500"); // the largest page the server gives
+  fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
+    h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
+      h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
+        h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null, m.active ? null : h("span", { class: "badge bad" }, "Đã khóa")),
         h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
-        h("td", {}, h("button", { type: "button", onclick: () => showMember(m) }, "Chọn")))))));
+        h("td", {}, h("button", { type: "button", onclick: () => showMember(m) }, "Chọn"))))))));
   if (select) showMember(members.find((m) => m.id === select));
 }
 
 function newMemberForm() {
   const form = h("form", { id: "member-form" },
-    h("label", { for: "nm-name" }, "Họ và tên"), h("input", { id: "nm-name", name: "full_name", required: true, maxlength: 255 }),
-    h("label", { for: "nm-title" }, "Chức vụ"), h("input", { id: "nm-title", name: "title", maxlength: 255 }),
-    h("label", { for: "nm-body" }, "Cơ quan"), h("select", { id: "nm-body", name: "body_id" }, h("option", { value: "" }, "—"), bodies.map((b) => h("option", { value: b.id }, b.name))),
+    h("label", { for: "nm-name" }, bi("Họ và tên", "Full name")), h("input", { id: "nm-name", name: "full_name", required: true, maxlength: 255 }),
+    h("label", { for: "nm-title" }, bi("Chức vụ", "Title")), h("input", { id: "nm-title", name: "title", maxlength: 255 }),
+    h("label", { for: "nm-body" }, bi("Cơ quan", "Body")), h("select", { id: "nm-body", name: "body_id" }, h("option", { value: "" }, "—"), bodies.map((b) => h("option", { value: b.id }, b.name))),
     h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: k === "member", style: "width:28px" }), v))),
-    h("label", { for: "nm-user" }, "Tên đăng nhập"), h("input", { id: "nm-user", name: "username", autocomplete: "off" }),
-    h("label", { for: "nm-pass" }, "Mật khẩu ban đầu"), h("input", { id: "nm-pass", name: "password", type: "password", autocomplete: "new-password" }),
+    h("label", { for: "nm-user" }, bi("Tên đăng nhập", "Username")), h("input", { id: "nm-user", name: "username", autocomplete: "off", required: true, pattern: "[A-Za-z0-9._\\-]{3,64}" }),
+    h("label", { for: "nm-pass" }, bi("Mật khẩu ban đầu", "Initial password")), h("input", { id: "nm-pass", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10 }),
+    h("p", { class: "muted" }, "Ít nhất 10 ký tự, khó đoán (không dùng tên, ngày sinh). ", h("span", { class: "en" }, "At least 10 characters, hard to guess.")),
     h("p", {}, h("button", { type: "submit", class: "primary" }, "Thêm thành viên")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
-    const body = { full_name: f.get("full_name"), roles: f.getAll("roles") };
-    for (const k of ["title", "body_id", "username", "password"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
+    const body = { full_name: f.get("full_name"), roles: f.getAll("roles"), password: String(f.get("password")) };
+    for (const k of ["title", "body_id", "username"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
     act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}.`, "ok"); await renderMembers(m.id); });
   });
   fill($("#new-member"), h("h2", {}, "Thêm thành viên ", h("span", { class: "en" }, "New member")), form);
+}
+
+// The member's own details and account: edit, deactivate or reactivate, a temporary password.
+function accountBlock(m) {
+  const form = h("form", { id: "edit-member" },
+    h("label", { for: "em-name" }, bi("Họ và tên", "Full name")), h("input", { id: "em-name", name: "full_name", required: true, maxlength: 255, value: m.full_name }),
+    h("label", { for: "em-title" }, bi("Chức vụ", "Title")), h("input", { id: "em-title", name: "title", maxlength: 255, value: m.title || "" }),
+    h("label", { for: "em-body" }, bi("Cơ quan", "Body")), h("select", { id: "em-body", name: "body_id" }, h("option", { value: "" }, "—"),
+      bodies.map((b) => h("option", { value: b.id, selected: b.id === m.body_id }, b.name))),
+    h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: m.roles.includes(k), style: "width:28px" }), v))),
+    h("p", {}, h("button", { type: "submit", class: "primary" }, "Lưu thông tin")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { full_name: f.get("full_name"), roles: f.getAll("roles") };
+    if (String(f.get("title")).trim()) body.title = String(f.get("title")).trim();
+    if (f.get("body_id")) body.body_id = f.get("body_id");
+    act(ev.submitter, async () => { const r = await api("PATCH", `/api/members/${m.id}`, body); toast(`Đã lưu thông tin của ${r.full_name}.`, "ok"); await renderMembers(r.id); });
+  });
+  const active = h("button", { type: "button", id: "member-active", class: m.active ? "danger" : "primary" }, m.active ? "Khóa tài khoản" : "Mở lại tài khoản");
+  active.addEventListener("click", () => act(active, async () => {
+    if (m.active && !confirm(`Khóa tài khoản của ${m.full_name}? Mọi phiên đăng nhập của người này kết thúc ngay.`)) return;
+    const r = await api("PATCH", `/api/members/${m.id}`, { active: !m.active });
+    toast(r.active ? `Đã mở lại tài khoản của ${r.full_name}.` : `Đã khóa tài khoản của ${r.full_name}.`, "ok");
+    await renderMembers(r.id);
+  }));
+  const shown = h("div", { id: "temp-password-box", role: "status" });
+  const reset = h("button", { type: "button", id: "member-reset", disabled: !m.username || !m.active }, "Đặt lại mật khẩu");
+  reset.addEventListener("click", () => act(reset, async () => {
+    if (!confirm(`Cấp mật khẩu tạm thời mới cho ${m.full_name}? Mật khẩu cũ hết hiệu lực và mọi phiên đăng nhập kết thúc.`)) return;
+    const r = await api("POST", `/api/members/${m.id}/password-reset`);
+    const copy = h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(r.temporary_password).then(() => toast("Đã chép.", "ok")) }, icon("copy"), " Chép");
+    fill(shown, h("p", {}, bi("Mật khẩu tạm thời (chỉ hiện một lần, người dùng phải đổi khi đăng nhập):", "Temporary password (shown once; to be changed at login):")),
+      h("p", { class: "row" }, h("code", { id: "temp-password", class: "receipt-code" }, r.temporary_password), copy));
+  }));
+  return [h("h3", {}, bi("Thông tin và tài khoản", "Details and account")), form,
+    h("p", { class: "row" }, h("span", { id: "member-state", class: `badge ${m.active ? "ok" : "bad"}` }, m.active ? "Đang hoạt động" : "Đã khóa"), active, reset),
+    shown];
+}
+
+// --- import many members -----------------------------------------------------------------------------
+
+const COLUMN = { username: "Tên đăng nhập", full_name: "Họ và tên", title: "Chức vụ", body: "Cơ quan", roles: "Vai trò" };
+
+function csvCell(v) { const s = String(v ?? ""); return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s; }
+
+function passwordsFile(issued) {
+  const lines = [["Tên đăng nhập", "Họ và tên", "Mật khẩu tạm thời"], ...issued.map((i) => [i.username, i.full_name, i.temporary_password])];
+  return new Blob(["\ufeff" + lines.map((l) => l.map(csvCell).join(",")).join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+}
+
+function importCard() {
+  const input = h("input", { type: "file", id: "import-file", accept: ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
+  const out = h("div", { id: "import-result", "aria-live": "polite" });
+  const send = (path) => { const data = new FormData(); data.append("file", input.files[0]); return api("POST", path, data); };
+  const check = h("button", { type: "button", id: "import-preview", class: "primary" }, "Xem trước");
+  check.addEventListener("click", () => act(check, async () => {
+    if (!input.files[0]) return toast("Chọn tệp CSV hoặc XLSX trước.", "error", "Choose a CSV or XLSX file first.");
+    fill(out);
+    showPreview(out, await send("/api/members/import/preview"), () => send("/api/members/import"));
+  }));
+  input.addEventListener("change", () => fill(out));
+  fill($("#import-members"), h("h2", {}, "Nhập danh sách ", h("span", { class: "en" }, "Import members")),
+    h("p", { class: "muted" }, "Tệp CSV (UTF-8) hoặc XLSX, dòng đầu là tiêu đề: Tên đăng nhập, Họ và tên, Chức vụ, Cơ quan, Vai trò. ",
+      "Không ghi mật khẩu trong tệp: máy chủ tạo mật khẩu tạm thời cho từng người. ",
+      h("span", { class: "en" }, "CSV (UTF-8) or XLSX with a header row: username, full name, title, body, roles. No passwords in the file.")),
+    h("label", { for: "import-file" }, bi("Tệp danh sách", "Member list file")), input,
+    h("p", {}, check), out);
+}
+
+function showPreview(out, preview, run) {
+  const bad = preview.problems.length;
+  const summary = h("p", { id: "import-summary" }, h("b", {}, `${preview.rows.length} thành viên hợp lệ`),
+    bad ? [", ", h("b", {}, `${new Set(preview.problems.map((p) => p.row)).size} dòng lỗi`), " — chưa nhập gì; sửa tệp rồi xem trước lại."] : " — sẵn sàng nhập.",
+    " ", h("span", { class: "en" }, bad ? `${bad} problem(s): nothing imported; fix the file and preview again.` : "Ready to import."));
+  const problems = bad ? h("ul", { class: "plain", id: "import-problems" }, preview.problems.map((p) => h("li", { dataset: { row: p.row, column: p.column || "", code: p.code } },
+    h("span", { class: "badge bad" }, `Dòng ${p.row}`), " ", p.column ? h("b", {}, `${COLUMN[p.column] || p.column}: `) : null, p.message,
+    h("div", { class: "en" }, `Row ${p.row}${p.column ? ` (${p.column})` : ""}: ${p.message_en}`)))) : null;
+  const go = bad ? null : h("button", { type: "button", id: "import-run", class: "primary" }, `Nhập ${preview.rows.length} thành viên`);
+  go?.addEventListener("click", () => act(go, async () => {
+    const issued = await run();
+    const link = h("a", { class: "button primary", id: "import-passwords", href: URL.createObjectURL(passwordsFile(issued)), download: "mat-khau-tam-thoi.csv" }, icon("download"), " Tải mật khẩu tạm thời (CSV)");
+    fill(out, h("p", { id: "import-done" }, h("b", {}, `Đã nhập ${issued.length} thành viên.`), " ", h("span", { class: "en" }, `${issued.length} members imported.`)),
+      h("p", {}, link), h("p", { class: "muted" }, "Mật khẩu tạm thời chỉ có ở đây, một lần: tải về và trao riêng cho từng người; họ phải đổi mật khẩu khi đăng nhập lần đầu. ",
+        h("span", { class: "en" }, "The temporary passwords are offered only now: download them and hand each one over privately; each person must change it at first login.")));
+    toast(`Đã nhập ${issued.length} thành viên.`, "ok");
+    await renderMembers();
+  }));
+  const rows = preview.rows.length && !bad ? h("details", {}, h("summary", { class: "button" }, `Xem ${preview.rows.length} thành viên sẽ được thêm`),
+    h("ul", { class: "plain" }, preview.rows.map((r) => h("li", {}, h("b", {}, r.full_name), ` (${r.username})`, r.title ? ` — ${r.title}` : "",
+      h("div", { class: "muted" }, [r.body_name, r.roles.map((x) => ROLES[x] || x).join(", ")].filter(Boolean).join(" · ")))))) : null;
+  fill(out, summary, problems, rows, go ? h("p", {}, go) : null);
 }
 
 // The browser camera: a live preview and a button that takes a JPEG still.
@@ -113,7 +210,7 @@ async function showMember(m) {
     });
   });
   const mine = signers.find((c) => c.member_id === m.id);
-  fill(el, h("h2", {}, m.full_name),
+  fill(el, h("h2", {}, m.full_name), accountBlock(m),
     h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"), " ", consent),
     h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký)`),
     bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, "Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói."),
@@ -128,20 +225,52 @@ async function showMember(m) {
 async function renderRooms() {
   const rooms = await api("GET", "/api/rooms");
   const form = h("form", { id: "room-form" },
-    h("label", { for: "room-name" }, "Tên phòng"), h("input", { id: "room-name", name: "name", required: true }),
-    h("label", { for: "room-loc" }, "Vị trí"), h("input", { id: "room-loc", name: "location" }),
-    h("label", { for: "room-seats" }, "Ghế (cách nhau bởi dấu phẩy)"), h("input", { id: "room-seats", name: "seats", placeholder: "A1, A2, A3" }),
+    h("label", { for: "room-name" }, bi("Tên phòng", "Room name")), h("input", { id: "room-name", name: "name", required: true }),
+    h("label", { for: "room-loc" }, bi("Vị trí", "Location")), h("input", { id: "room-loc", name: "location" }),
+    h("label", { for: "room-seats" }, bi("Ghế (cách nhau bởi dấu phẩy)", "Seats, comma-separated")), h("input", { id: "room-seats", name: "seats", placeholder: "A1, A2, A3" }),
     h("p", {}, h("button", { type: "submit" }, "Thêm phòng họp")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
-    const body = { name: f.get("name"), seats: String(f.get("seats")).split(",").map((s) => s.trim()).filter(Boolean) };
+    const body = { name: f.get("name"), seats: seatLabels(f.get("seats")) };
     if (String(f.get("location")).trim()) body.location = f.get("location");
     act(ev.submitter, async () => { await api("POST", "/api/rooms", body); await renderRooms(); });
   });
   fill($("#rooms"), h("h2", {}, "Phòng họp ", h("span", { class: "en" }, "Rooms")),
-    h("ul", { class: "plain" }, rooms.map((r) => h("li", {}, h("b", {}, r.name), r.location ? ` — ${r.location}` : "", h("div", { class: "muted" }, `${r.seats.length} ghế: ${r.seats.map((s) => s.label).join(", ")}`)))),
+    h("ul", { class: "plain", id: "room-list" }, rooms.map((r) => h("li", { dataset: { room: r.id } }, h("b", {}, r.name), r.location ? ` — ${r.location}` : "",
+      h("div", { class: "muted" }, `${r.seats.length} ghế: ${r.seats.map((s) => s.label).join(", ")}`), roomEditor(r)))),
     form);
+}
+
+const seatLabels = (text) => String(text || "").split(",").map((s) => s.trim()).filter(Boolean);
+
+// One room: rename, move, relabel its seats (a label kept keeps its seat) and who usually sits where.
+function roomEditor(room) {
+  const form = h("form", { class: "room-edit" },
+    h("label", {}, bi("Tên phòng", "Room name"), h("input", { name: "name", required: true, value: room.name })),
+    h("label", {}, bi("Vị trí", "Location"), h("input", { name: "location", value: room.location || "" })),
+    h("label", {}, bi("Ghế (cách nhau bởi dấu phẩy)", "Seats, comma-separated"), h("input", { name: "seats", value: room.seats.map((s) => s.label).join(", ") })),
+    h("p", {}, h("button", { type: "submit", class: "primary" }, "Lưu phòng họp")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { name: f.get("name"), seats: seatLabels(f.get("seats")) };
+    if (String(f.get("location")).trim()) body.location = String(f.get("location")).trim();
+    act(ev.submitter, async () => { await api("PATCH", `/api/rooms/${room.id}`, body); toast("Đã lưu phòng họp.", "ok"); await renderRooms(); });
+  });
+  const people = members.filter((m) => m.active && !m.roles.includes("guest"));
+  const seats = h("table", { class: "seat-map" }, h("thead", {}, h("tr", {}, h("th", {}, "Ghế"), h("th", {}, bi("Người thường ngồi", "Usual occupant")))),
+    h("tbody", {}, room.seats.map((s) => {
+      const pick = h("select", { "aria-label": `Người thường ngồi ghế ${s.label}`, dataset: { seat: s.label } }, h("option", { value: "" }, "— Trống —"),
+        people.map((m) => h("option", { value: m.id, selected: m.id === s.member_id }, m.full_name)));
+      pick.addEventListener("change", () => act(pick, async () => {
+        try { await api("PUT", `/api/rooms/${room.id}/seats/${s.id}/occupant`, { member_id: pick.value || null }); toast(`Ghế ${s.label}: đã lưu.`, "ok"); }
+        catch (err) { pick.value = s.member_id || ""; throw err; }
+        s.member_id = pick.value || null;
+      }));
+      return h("tr", {}, h("td", {}, s.label), h("td", {}, pick));
+    })));
+  return h("details", { class: "room-editor" }, h("summary", { class: "button" }, "Sửa phòng, ghế và chỗ ngồi"), form, room.seats.length ? seats : null);
 }
 
 // --- devices ------------------------------------------------------------------------------------
@@ -229,6 +358,8 @@ async function renderCertificates() {
   try {
     bodies = await api("GET", "/api/bodies");
     newMemberForm();
-    await Promise.all([renderMembers(), renderRooms(), renderDevices(), renderCertificates()]);
+    importCard();
+    await renderMembers();
+    await Promise.all([renderRooms(), renderDevices(), renderCertificates()]);
   } catch (err) { showError(err); }
 })();

@@ -17,6 +17,7 @@ NOT_DERIVED = {
     "events",
     "credentials",
     "auth_sessions",
+    "meeting_views",
     "face_encodings",
     "voice_prints",
     "document_notes",  # a person's private notes: never events, never emptied by a rebuild
@@ -48,10 +49,12 @@ def every_event() -> list[ev.EventPayload]:
         ),  # fmt: skip
         ev.RoomCreated(room_id="r1", name="Phòng 1", seats=[ev.SeatSpec(seat_id="s1", label="A1", position=1)]),
         ev.RoomUpdated(room_id="r1", location="Tầng 2", seats=[ev.SeatSpec(seat_id="s2", label="A2", position=1)]),
+        ev.SeatOccupantSet(room_id="r1", seat_id="s2", member_id="m1"),
         ev.MeetingScheduled(meeting_id=m, body_id="b1", title="Kỳ họp", room_id="r1", starts_at=T0, chair_id="m2", secretary_id="m3"),
         ev.MeetingUpdated(meeting_id=m, ends_at=T0 + timedelta(hours=2)),
         ev.ParticipantAdded(meeting_id=m, member_id="m1", role="member"),
         ev.ParticipantAdded(meeting_id=m, member_id="m3", role="guest"),
+        ev.MeetingPublished(meeting_id=m),
         ev.ParticipantRemoved(meeting_id=m, member_id="m3"),
         ev.AgendaItemAdded(meeting_id=m, item_id="i1", position=1, title="Một"),
         ev.AgendaItemAdded(meeting_id=m, item_id="i2", position=2, title="Hai"),

@@ -92,6 +92,10 @@ def _ways(client: TestClient, world: World) -> dict[str, tuple[Callable[[dict[st
         )
         assert r.status_code == 204, r.text
 
+    def temporary_password(_: dict[str, str]) -> None:
+        r = client.post(f"/api/members/{world.ids['member1']}/password-reset", headers=login(client, "admin"))
+        assert r.status_code == 200, r.text
+
     def own_password(headers: dict[str, str]) -> None:
         body = {"new_password": "mat-khau-moi-2", "current_password": PASSWORD}
         r = client.post(f"/api/members/{world.ids['member1']}/password", json=body, headers=headers)
@@ -104,12 +108,15 @@ def _ways(client: TestClient, world: World) -> dict[str, tuple[Callable[[dict[st
         "deactivation": (deactivate, SESSION_ENDED),
         "role removal": (remove_role, RIGHTS_CHANGED),
         "admin password reset": (admin_reset, SESSION_ENDED),
+        "temporary password": (temporary_password, SESSION_ENDED),
         "own password change": (own_password, SESSION_ENDED),
         "logout": (logout, SESSION_ENDED),
     }
 
 
-@pytest.mark.parametrize("how", ["deactivation", "role removal", "admin password reset", "own password change", "logout"])
+@pytest.mark.parametrize(
+    "how", ["deactivation", "role removal", "admin password reset", "temporary password", "own password change", "logout"]
+)
 def test_an_open_stream_closes_within_a_second_when_its_session_ends(client: TestClient, world: World, how: str) -> None:
     act, ending = _ways(client, world)[how]
     member = login(client, "member1")

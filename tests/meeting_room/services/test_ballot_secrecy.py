@@ -27,7 +27,7 @@ from meeting_room.server import open_store
 from meeting_room.services import meetings, members, polls, tellers
 from meeting_room.settings import load_settings
 from meeting_room.store import Store
-from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World
+from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World, password_hash
 from tests.meeting_room.call_server import wait_for
 from tests.meeting_room.services.test_polls import _in_session, _poll
 from tests.pgcluster import ThrowawayCluster
@@ -43,7 +43,8 @@ def _eight_voters(world: World) -> list[str]:
     for i in range(3, 7):
         name = f"member{i}"
         world.ids[name] = members.create_member(
-            world.store, admin, full_name=f"Người {name}", roles=[Role.MEMBER], username=name, body_id=world.body_id
+            world.store, admin, full_name=f"Người {name}", roles=[Role.MEMBER], username=name, body_id=world.body_id,
+            password_hash=password_hash(),
         )
         meetings.add_participant(world.store, admin, world.meeting_id, world.ids[name], role=MeetingRole.MEMBER)
         who.append(name)

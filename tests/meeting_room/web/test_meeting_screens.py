@@ -14,7 +14,7 @@ from meeting_room.attendance import AttendanceStatus
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import agenda, attendance, floor, meetings, members, polls
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, password_hash
 from tests.meeting_room.web.conftest import TABLET, LiveServer, shot
 from voting import Secrecy
 
@@ -54,7 +54,10 @@ def _council(world: World, n: int) -> None:
     admin = world.actor("admin")
     for i in range(n):
         name = f"Nguyễn Thị Phương Thảo {i + 1:02d}"
-        mid = members.create_member(world.store, admin, full_name=name, roles=[Role.MEMBER], body_id=world.body_id)
+        mid = members.create_member(
+            world.store, admin, full_name=name, roles=[Role.MEMBER], body_id=world.body_id,
+            username=f"thao{i + 1:02d}", password_hash=password_hash(),
+        )  # fmt: skip
         meetings.add_participant(world.store, admin, world.meeting_id, mid, role=MeetingRole.MEMBER)
 
 
