@@ -203,9 +203,26 @@ def require_overseer(session: Session, actor: Actor, meeting: t.Meeting, *, acti
     require_meeting_role(session, actor, meeting, OFFICERS, action_vi=action_vi, action_en=action_en, also=RECORD_KEEPERS)
 
 
+def require_minutes_reader(session: Session, actor: Actor, meeting: t.Meeting, *, signed: bool) -> None:
+    """The minutes: once signed by everyone, whoever sees the meeting; until then a draft that only
+    those who ``oversee`` it read (its chair and secretary, clerks, admins)."""
+    require_view(session, actor, meeting)
+    if not signed:
+        require_overseer(
+            session, actor, meeting, action_vi="xem biên bản trước khi được ký xong", action_en="read the minutes before they are signed"
+        )
+
+
 def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: PollState) -> bool:
     """Whether the actor may see a poll's result and counted ballots in this state."""
     return poll_state is PollState.PUBLISHED or (poll_state is PollState.CLOSED and oversees(session, actor, meeting))
+
+
+def require_signature_image_owner(actor: Actor, kind: str, owner_id: str, *, action_vi: str, action_en: str) -> None:
+    """A member's signature image: that member or an administrator; a body's seal: an administrator.
+    (Like the certificates they stand for, they are the signer's own: nobody else sees them.)"""
+    if actor.display or actor.only_meeting is not None or not (actor.has() or (kind == "signature" and actor.member_id == owner_id)):
+        raise PermissionDeniedError(f"Bạn không có quyền {action_vi}", f"You may not {action_en}", kind=kind, owner_id=owner_id)
 
 
 @dataclass(frozen=True)

@@ -526,6 +526,40 @@ def minutes_verify(ctx: click.Context, pdf: Path, trust: tuple[Path, ...]) -> No
     sys.exit(0 if ok else 1)
 
 
+@main.command("sign")
+@click.argument("meeting_id")
+@click.option("--server", required=True, help="The meeting server's address, e.g. https://hop.example.gov.vn:8000")
+@click.option("--username", required=True, help="Your own login on the server.")
+@click.option("--password", envvar="MEETING_ROOM_PASSWORD", prompt=True, hide_input=True, help="(or MEETING_ROOM_PASSWORD)")
+@click.option("--pkcs11-module", "module", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your token's PKCS#11 library (from its vendor; SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).")
+@click.option("--pin", envvar="MEETING_ROOM_TOKEN_PIN", prompt="PIN", hide_input=True, help="Token user PIN (or MEETING_ROOM_TOKEN_PIN)")
+@click.option("--token-label", help="Which token, when several are plugged in.")
+@click.option("--key-label", help="Which key and certificate on the token, when it holds several.")
+@click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The server's CA certificate (its /tls/ca.crt) when it is not in the system's store.")
+@click.option("--fonts-dir", type=click.Path(file_okay=False, path_type=Path), help="Where Liberation Serif lies, if not in the system.")
+@_friendly
+def sign(meeting_id: str, server: str, username: str, password: str, module: Path, pin: str, token_label: str | None,
+         key_label: str | None, ca_file: Path | None, fonts_dir: Path | None) -> None:  # fmt: skip
+    """Sign a meeting's minutes on this computer with your USB token (PKCS#11); the key never leaves the token."""
+    import logging
+
+    from meeting_room.sign_agent import Token, sign_minutes
+
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meeting-room"
+    done = sign_minutes(
+        server, username, password, meeting_id, Token(module, pin, token_label, key_label), ca_file=ca_file, fonts_dir=fonts_dir,
+        cache_dir=cache,
+    )  # fmt: skip
+    role = {"secretary": "Thư ký", "chair": "Chủ tọa"}.get(done.role, done.role)
+    click.echo(f"Đã ký biên bản (phiên bản {done.version}) với vai trò {role}; máy chủ đã kiểm tra và lưu: {done.pdf_sha256}")
+    click.echo(f"Signed the minutes (version {done.version}) as {done.role}; the server checked and kept {done.pdf_sha256}")
+    if done.sealed:
+        click.echo("Hồ sơ cuộc họp đã được niêm phong / the meeting's archive is sealed")
+
+
 @main.command()
 @click.pass_context
 @_friendly

@@ -604,6 +604,14 @@ class MinutesSaved(EventPayload):
     sections: list[MinutesSection]
     generated: bool = False  # the automatic first draft, not a person's edit
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """The text is a draft that only the meeting's overseers read until it is signed (then everyone
+        reads the minutes themselves, ``GET …/minutes``); others see that a version was saved."""
+        if overseer:
+            return data
+        return {"meeting_id": data["meeting_id"], "version": data["version"], "generated": data.get("generated", False)}
+
 
 class CertificateRegistered(EventPayload):
     """A member's signing certificate (the PKCS#12 file itself stays outside the log)."""
@@ -615,6 +623,34 @@ class CertificateRegistered(EventPayload):
     issuer: LongText
     not_before: AwareDatetime
     not_after: AwareDatetime
+
+
+class SignatureImageSet(EventPayload):
+    """A member's signature image or a body's seal image (the PNG lies in the data directory by hash)."""
+
+    type = "signature_image.set"
+    kind: Literal["signature", "seal"]
+    owner_id: str  # the member (signature) or the body (seal)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class SignatureImageRemoved(EventPayload):
+    type = "signature_image.removed"
+    kind: Literal["signature", "seal"]
+    owner_id: str
+
+
+class MinutesSigningPrepared(EventPayload):
+    """The PDF handed out to a signer who signs on their own computer; the upload must be it plus one signature."""
+
+    type = "minutes.signing_prepared"
+    meeting_id: str
+    version: int = Field(ge=1)
+    role: Literal["secretary", "chair"]
+    member_id: str
+    source_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class MinutesSigned(EventPayload):

@@ -592,6 +592,23 @@ def _certificate_registered(s: Session, p: ev.CertificateRegistered, m: Meta) ->
     s.add(row)
 
 
+@_on(ev.SignatureImageSet)
+def _signature_image_set(s: Session, p: ev.SignatureImageSet, m: Meta) -> None:
+    row = s.get(t.SignatureImage, (p.kind, p.owner_id)) or t.SignatureImage(kind=p.kind, owner_id=p.owner_id)
+    row.sha256, row.width, row.height, row.set_at = p.sha256, p.width, p.height, m.at
+    s.add(row)
+
+
+@_on(ev.SignatureImageRemoved)
+def _signature_image_removed(s: Session, p: ev.SignatureImageRemoved, m: Meta) -> None:
+    s.execute(delete(t.SignatureImage).where(t.SignatureImage.kind == p.kind, t.SignatureImage.owner_id == p.owner_id))
+
+
+@_on(ev.MinutesSigningPrepared)
+def _minutes_signing_prepared(s: Session, p: ev.MinutesSigningPrepared, m: Meta) -> None:
+    pass  # only the log keeps it: ``services.minutes.accept_signed`` reads it back
+
+
 @_on(ev.MinutesSigned)
 def _minutes_signed(s: Session, p: ev.MinutesSigned, m: Meta) -> None:
     s.add(

@@ -297,6 +297,11 @@ class Settings(BaseSettings):
         return self.data_dir / "certificates"
 
     @property
+    def signature_images_dir(self) -> Path:
+        """Members' signature images and bodies' seal images (checked, re-encoded PNGs), by SHA-256."""
+        return self.data_dir / "signature-images"
+
+    @property
     def archive_dir(self) -> Path:
         """Sealed meeting archives, one directory per meeting."""
         return self.data_dir / "archive"

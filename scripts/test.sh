@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese speech
 # the minutes' font; pdftotext/pdfsig read the PDFs back; certutil builds pdfsig's trust store
-apt_install fonts-liberation2 poppler-utils libnss3-tools
+apt_install fonts-liberation2 poppler-utils libnss3-tools softhsm2
 apt_install zbar-tools  # zbarimg reads back the QR codes of invitation and hall links
 # the web pages are tested in Debian's chromium, driven by Playwright (never a downloaded browser)
 apt_install chromium fonts-noto-core

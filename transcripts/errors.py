@@ -50,3 +50,21 @@ class SearchQueryError(TranscriptError):
     """A search query that cannot be run (empty, unbalanced quotes, too long)."""
 
     code = "invalid_query"
+
+
+class SignatureImageError(TranscriptError):
+    """An uploaded signature or seal image we do not accept (not a PNG, no transparency, wrong size)."""
+
+    code = "invalid_signature_image"
+
+
+class SignatureImageTooLargeError(SignatureImageError):
+    """A signature or seal image file over the size limit."""
+
+    code = "signature_image_too_large"
+
+
+class SignatureRefusedError(SignatureCheckError):
+    """A PDF signed elsewhere that cannot be accepted: not the file handed out, a broken signature, another certificate."""
+
+    code = "signature_refused"

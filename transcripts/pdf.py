@@ -40,7 +40,7 @@ from transcripts.text import nfc
 
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 20}
 HEADER_GAP = 12.0  # points between the two header columns
-SIGNATURE_BOX_MM = (70, 28)  # width, height of each visible signature
+SIGNATURE_BOX_MM = (74, 40)  # width, height of each visible signature: the image above, three lines of text below
 SIGNERS = ("secretary", "chair")
 
 

@@ -1,30 +1,35 @@
-"""PAdES signatures on the minutes (pyHanko): sign with a member's PKCS#12, and check every signature.
+"""PAdES signatures on the minutes (pyHanko): sign with a member's PKCS#12 or their PKCS#11 token,
+check every signature, and check a signature made elsewhere before it is accepted.
 
 Each signature is an incremental update, so the secretary's signature stays intact when the chair
 signs after them; verification reports for each one whether anything but further signatures was
-added later. The visible appearance follows Decree 30/2020/NĐ-CP, appendix I: who signed, their
-title and the time in ISO 8601 with Vietnam's offset. With a time-stamp authority configured, each
-signature carries an RFC 3161 time-stamp as well.
+added later. The visible appearance follows Decree 30/2020/NĐ-CP, appendix I: the signer's
+signature image, who signed, their title and the time in ISO 8601 with Vietnam's offset, and on
+the organisation's signature its seal over the left third of the signature image. With a
+time-stamp authority configured, each signature carries an RFC 3161 time-stamp as well.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from transcripts.errors import SignatureCheckError, SigningError
+from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError
 from transcripts.text import nfc
 
 if TYPE_CHECKING:  # the signing libraries load only when a signature is made or checked
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import Signer, SimpleSigner
     from pyhanko_certvalidator import ValidationContext
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -51,6 +56,8 @@ class SignRequest:
     page: int  # 0-based
     box: tuple[float, float, float, float]
     location: str | None = None
+    signature_png: bytes | None = None  # the signer's handwritten signature (transparent PNG)
+    seal_png: bytes | None = None  # the body's seal, on the organisation's signature only
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,28 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
 
 def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = None) -> CertificateInfo:
     """Open a PKCS#12 (checks the passphrase and the validity period) and describe its certificate."""
+    return _describe(_load_pkcs12(data, passphrase).cert, now)
+
+
+def x509_certificate(data: bytes) -> x509.Certificate | None:
+    """The certificate if ``data`` is one X.509 certificate (PEM or DER, as exported from a USB token), else None."""
+    from cryptography import x509 as cx509
+
+    try:
+        return cx509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----BEGIN") else cx509.load_der_x509_certificate(data)
+    except ValueError:
+        return None
+
+
+def token_certificate_info(cert: x509.Certificate, *, now: datetime | None = None) -> CertificateInfo:
+    """Describe a certificate whose key stays on the signer's token (checks the validity period)."""
+    return _describe(cert, now)
+
+
+def _describe(cert: x509.Certificate, now: datetime | None) -> CertificateInfo:
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509.oid import NameOID
 
-    cert = _load_pkcs12(data, passphrase).cert
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     info = CertificateInfo(
         common_name=str(names[0].value) if names else cert.subject.rfc4514_string(),
@@ -160,12 +185,51 @@ def _asn1_cert(der: bytes) -> asn1_x509.Certificate:
 
 
 def appearance_text(request: SignRequest, when: datetime) -> str:
+    """Decree 30 appendix I: who signed, their title, and when (ISO 8601 with Vietnam's offset)."""
     lines = [f"Người ký: {request.signer_name}"]
     if request.signer_title:
         lines.append(f"Chức vụ: {request.signer_title}")
-    lines.append(f"Ký với vai trò: {ROLE_VI[request.role]}")
+    if not request.signature_png:  # without the image nothing else on the page says which signature this is
+        lines.append(f"Ký với vai trò: {ROLE_VI[request.role]}")
     lines.append(f"Thời gian ký: {when.astimezone(VIETNAM).isoformat(timespec='seconds')}")
     return nfc("\n".join(lines))
+
+
+FONT_SIZE, LEADING = 10, 12  # points: Times New Roman 10 (Liberation Serif has its metrics)
+PX_PER_PT = 4  # the composed image's resolution: 288 dpi
+SEAL_OVERLAP = 1 / 3  # the seal covers about a third of the signature image, on its left
+
+
+def appearance_image(
+    box: tuple[float, float, float, float], signature_png: bytes | None, seal_png: bytes | None, text_lines: int
+) -> bytes | None:
+    """The box's picture above the text: the signature image, with the seal over its left third (PNG)."""
+    from PIL import Image
+
+    if not signature_png and not seal_png:
+        return None
+    x1, y1, x2, y2 = box
+    width, height = round((x2 - x1) * PX_PER_PT), round((y2 - y1) * PX_PER_PT)
+    area = height - round((text_lines * LEADING + 8) * PX_PER_PT)  # the text sits at the bottom, clear of the pictures
+    canvas = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+
+    def fitted(png: bytes, max_w: int, max_h: int) -> Image.Image:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            picture = image.convert("RGBA")
+        scale = min(max_w / picture.width, max_h / picture.height)
+        return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.Resampling.LANCZOS)
+
+    seal = fitted(seal_png, width // 2, area) if seal_png else None
+    if signature_png:
+        signature = fitted(signature_png, round(width * 0.75), area)
+        left = round(seal.width - signature.width * SEAL_OVERLAP) if seal else (width - signature.width) // 2
+        left = max(0, min(left, width - signature.width))
+        canvas.alpha_composite(signature, (left, (area - signature.height) // 2))
+    if seal:
+        canvas.alpha_composite(seal, (0, (area - seal.height) // 2))  # the seal lies over the signature
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
 
 
 def sign_pdf(
@@ -179,8 +243,67 @@ def sign_pdf(
     now: datetime | None = None,
 ) -> bytes:
     """The PDF with one more signature (an incremental update: earlier signatures stay intact)."""
+    return sign_pdf_with(pdf, _signer(pkcs12, passphrase), request, font, tsa_url=tsa_url, now=now)
+
+
+@contextmanager
+def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key_label: str | None = None) -> Iterator[Signer]:
+    """A signer whose key stays on a PKCS#11 token (a USB token, or SoftHSM2 in tests): only digests go in.
+    The token's session closes when the block ends."""
+    from pyhanko.sign import pkcs11
+
+    try:
+        session = pkcs11.open_pkcs11_session(str(module), token_criteria=_token_criteria(token_label), user_pin=pin)
+    except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
+        wrong = "pin" in type(exc).__name__.lower()
+        raise SigningError(
+            "Mã PIN của thiết bị ký số (token) không đúng" if wrong else f"Không mở được thiết bị ký số (token) qua {module}",
+            "Wrong PIN for the signing token" if wrong else f"Cannot open the signing token through {module}",
+            reason=f"{type(exc).__name__}: {exc}",
+        ) from None
+    try:
+        try:
+            signer = pkcs11.PKCS11Signer(session, key_label=key_label, cert_label=key_label, other_certs_to_pull=None)
+            signer_certificate_der(signer)  # the certificate is looked up now: a token without one fails here
+        except SigningError:
+            raise
+        except Exception as exc:
+            raise SigningError(
+                "Thiết bị ký số không có khóa và chứng thư số để ký", "The token holds no key with its certificate", reason=str(exc)
+            ) from None
+        yield signer
+    finally:
+        session.close()
+
+
+def _token_criteria(label: str | None) -> TokenCriteria | None:
+    from pyhanko.config.pkcs11 import TokenCriteria
+
+    return TokenCriteria(label=label) if label else None
+
+
+def signer_certificate_der(signer: Signer) -> bytes:
+    """The signer's certificate (DER), to check it is the one registered before anything is sent."""
+    cert = signer.signing_cert
+    if cert is None:
+        raise SigningError("Thiết bị ký số không có chứng thư số", "The signer has no certificate")
+    return bytes(cert.dump())
+
+
+def sign_pdf_with(
+    pdf: bytes,
+    signer: Signer,
+    request: SignRequest,
+    font: Path,
+    *,
+    tsa_url: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """``sign_pdf`` with any pyHanko signer: a PKCS#12 loaded on the server, or a PKCS#11 token on the signer's computer."""
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.layout import AxisAlignment, BoxConstraints, InnerScaling, Margins, SimpleBoxLayoutRule
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -190,7 +313,6 @@ def sign_pdf(
         raise SigningError(
             f"Vai trò ký không hợp lệ: {request.role}", f"Unknown signing role {request.role!r}", accepted=sorted(FIELD_NAMES)
         )
-    signer = _signer(pkcs12, passphrase)
     when = now or datetime.now(UTC)
     field_name = FIELD_NAMES[request.role]
     try:
@@ -207,16 +329,34 @@ def sign_pdf(
         location=request.location,
         name=request.signer_name,
     )
+    text = appearance_text(request, when)
+    picture = appearance_image((x1, y1, x2, y2), request.signature_png, request.seal_png, text.count("\n") + 1)
+    background = None
+    if picture is not None:
+        from PIL import Image
+
+        background = PdfImage(Image.open(io.BytesIO(picture)), box=BoxConstraints(x2 - x1, y2 - y1))
     style = TextStampStyle(
         stamp_text="%(appearance)s",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=9)),
-        border_width=1,
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=FONT_SIZE), leading=LEADING),
+        border_width=0 if picture else 1,
+        background=background,
+        background_opacity=1.0,
+        background_layout=SimpleBoxLayoutRule(
+            AxisAlignment.ALIGN_MIN, AxisAlignment.ALIGN_MIN, inner_content_scaling=InnerScaling.NO_SCALING
+        ),
+        inner_content_layout=SimpleBoxLayoutRule(
+            AxisAlignment.ALIGN_MID,
+            AxisAlignment.ALIGN_MIN if picture else AxisAlignment.ALIGN_MID,
+            margins=Margins(2, 2, 2, 2),
+            inner_content_scaling=InnerScaling.SHRINK_TO_FIT,
+        ),
     )
     timestamper = timestamps.HTTPTimeStamper(tsa_url, timeout=15) if tsa_url else None
     out = io.BytesIO()
     try:
         signers.PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style).sign_pdf(
-            writer, output=out, appearance_text_params={"appearance": appearance_text(request, when)}
+            writer, output=out, appearance_text_params={"appearance": text}
         )
     except Exception as exc:
         if tsa_url and "timestamp" in type(exc).__name__.lower() + str(exc).lower():
@@ -314,3 +454,110 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
             )
         )
     return reports
+
+
+def check_added_signature(
+    source: bytes, signed: bytes, field: str, page: int, fingerprint_sha256: str, trust_roots: Sequence[bytes] = ()
+) -> SignatureReport:
+    """A PDF signed elsewhere (on the signer's own token), accepted only if it is exactly ``source`` with one
+    incremental update that adds one valid signature in ``field`` (on ``page``), made with the certificate ``fingerprint_sha256``,
+    and changes nothing else; earlier signatures stay valid. Raises ``SignatureRefusedError`` naming the reason."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if not signed.startswith(source) or len(signed) == len(source):
+        raise SignatureRefusedError(
+            "Tệp tải lên không phải biên bản đã giao để ký cộng thêm chữ ký: nội dung đã khác",
+            "The upload is not the minutes handed out for signing plus a signature: the content differs",
+            size=len(signed),
+        )
+    before = verify_pdf(source, trust_roots) if b"/ByteRange" in source else []
+    after = verify_pdf(signed, trust_roots)
+    if len(after) != len(before) + 1:
+        raise SignatureRefusedError(
+            f"Tệp tải lên phải có đúng một chữ ký mới; có {len(after) - len(before)}",
+            f"The upload must add exactly one signature; it adds {len(after) - len(before)}",
+            added=len(after) - len(before),
+        )
+    added = after[-1]
+    if added.field != field:
+        raise SignatureRefusedError(
+            f"Chữ ký mới nằm ở ô {added.field}, không phải ô {field} của người ký đến lượt",
+            f"The new signature is in field {added.field}, not {field} of the signer whose turn it is",
+            field=added.field,
+            expected=field,
+        )
+    if not (added.intact and added.valid) or added.coverage != "entire_file":
+        raise SignatureRefusedError(
+            "Chữ ký mới không hợp lệ (nội dung đã bị sửa hoặc chữ ký hỏng)",
+            "The new signature is not valid (the content was changed or the signature is broken)",
+            problems=list(added.problems),
+            coverage=added.coverage,
+        )
+    if added.fingerprint_sha256 != fingerprint_sha256:
+        raise SignatureRefusedError(
+            f"Chữ ký được tạo bằng chứng thư số của {added.signer}, không phải chứng thư số đã đăng ký cho bạn",
+            f"The signature was made with the certificate of {added.signer}, not the one registered for you",
+            fingerprint_sha256=added.fingerprint_sha256,
+            registered=fingerprint_sha256,
+        )
+    if any(not r.valid or r.changed_after_signing for r in after[:-1]):
+        raise SignatureRefusedError(
+            "Tệp tải lên làm hỏng chữ ký trước đó", "The upload breaks an earlier signature", fields=[r.field for r in after[:-1]]
+        )
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    base = PdfFileReader(io.BytesIO(source), strict=False).xrefs.total_revisions - 1
+    problem = _update_problem(reader, base, page)
+    if problem:
+        raise SignatureRefusedError(
+            "Bản cập nhật kèm chữ ký còn sửa nội dung biên bản, không chỉ thêm chữ ký",
+            "The update that carries the signature also changes the minutes, not only adds a signature",
+            reason=problem,
+        )
+    return added
+
+
+def _update_problem(reader: PdfFileReader, base: int, page: int) -> str | None:
+    """What the one update after revision ``base`` changes beyond adding a signature, or None.
+
+    With a form already there (the chair signs after the secretary) pyHanko's own diff policy judges
+    it. Before the first signature there is no form to compare, and that policy cannot run; then the
+    update may only add new objects, give the catalogue its /AcroForm (and the signature's extension
+    level), the signed page its widget, and restamp the document information (producer, date) and its
+    XMP copy, as pyHanko does when it signs; the pages' content and every other object stay as served."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
+    from pyhanko.sign.diff_analysis.commons import compare_dicts
+
+    last = reader.xrefs.total_revisions - 1
+    if last != base + 1:
+        return f"{last - base} updates instead of one"
+    old = reader.get_historical_resolver(base)
+    if "/AcroForm" in old.root:
+        review = DEFAULT_DIFF_POLICY.review_file(reader, base)
+        if isinstance(review, SuspiciousModification):
+            return str(review)
+        return None if review.modification_level <= ModificationLevel.FORM_FILLING else review.modification_level.name
+    page_ref = old.find_page_for_modification(page)[0]  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+    info = reader.trailer.raw_get("/Info") if "/Info" in reader.trailer else None
+    xmp = old.root.raw_get("/Metadata") if "/Metadata" in old.root else None
+    try:
+        for ref in reader.xrefs.explicit_refs_in_revision(last) | reader.xrefs.refs_freed_in_revision(last):
+            if reader.xrefs.get_introducing_revision(ref) == last:
+                continue  # a new object: the signature, its widget, appearance, font, images
+            before, after = old(ref), reader.get_object(ref)  # type: ignore[no-untyped-call]  # as above
+            if ref == reader.root_ref:
+                compare_dicts(before, after, frozenset({"/AcroForm", "/Extensions"}))
+            elif isinstance(info, generic.IndirectObject) and ref == info.reference:
+                compare_dicts(before, after, frozenset({"/Producer", "/ModDate"}))
+            elif isinstance(xmp, generic.IndirectObject) and ref == xmp.reference:
+                continue  # the XMP copy of the document information, restamped like it
+            elif ref == getattr(page_ref, "reference", page_ref):
+                compare_dicts(before, after, frozenset({"/Annots"}))
+                kept = list(before.get("/Annots", generic.ArrayObject()))
+                if list(after.get("/Annots", generic.ArrayObject()))[: len(kept)] != kept:
+                    return "the page's earlier annotations changed"
+            else:
+                return f"object {ref.idnum} {ref.generation} was rewritten"
+    except SuspiciousModification as exc:
+        return str(exc)
+    return None

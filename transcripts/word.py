@@ -7,15 +7,17 @@ file is a working copy: only the signed PDF is the record.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterable
 
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-from docx.table import _Cell
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from transcripts.minutes import Minutes, TranscriptEntry, clock, vn_date, vn_time
@@ -64,19 +66,73 @@ def _save(doc: WordDocument) -> bytes:
     return out.getvalue()
 
 
-def minutes_docx(minutes: Minutes) -> bytes:
-    doc = _document()
+TEXT_WIDTH_MM = 160.0  # A4 less the Decree 30 margins (30 mm left, 20 mm right)
+GAP_MM = 4.0  # between the header's two columns
+TITLE, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
+
+
+def _width_mm(text: str, size: float, *, bold: bool) -> float:
+    """The printed width of ``text`` in Times New Roman (its standard metrics; accents take no width)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    bare = unicodedata.normalize("NFD", text).replace("Đ", "D").replace("đ", "d")
+    plain = "".join(c for c in bare if not unicodedata.combining(c))
+    return stringWidth(plain, "Times-Bold" if bold else "Times-Roman", size) * 25.4 / 72
+
+
+def _no_borders(table: Table) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def _rule(cell: _Cell, length_mm: float, column_mm: float) -> None:
+    """A short line centred in its column: an empty paragraph whose bottom border is ``length_mm`` long."""
+    paragraph = cell.add_paragraph()
+    side = max(0.0, (column_mm - length_mm) / 2)
+    fmt = paragraph.paragraph_format
+    fmt.left_indent, fmt.right_indent, fmt.space_after = Mm(side), Mm(side), Pt(4)
+    run = paragraph.add_run()
+    run.font.size = Pt(2)
+    border = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        bottom.set(qn(key), value)
+    border.append(bottom)
+    paragraph._p.get_or_add_pPr().append(border)
+
+
+def _header(doc: WordDocument, minutes: Minutes) -> None:
+    """Mẫu 1.9 as in the PDF: two borderless columns with their own widths, every line centred in its
+    column; the rule under the motto as long as the motto, the one under the body name a third of it."""
+    right_mm = _width_mm(TITLE, 12, bold=True) + GAP_MM / 2
+    left_mm = TEXT_WIDTH_MM - right_mm
     header = doc.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header.autofit = False
+    _no_borders(header)
     left, right = header.rows[0].cells
-    left._element.remove(left.paragraphs[0]._element)
-    right._element.remove(right.paragraphs[0]._element)
+    for cell, width in ((left, left_mm), (right, right_mm)):
+        cell.width = Mm(width)
+        cell._element.remove(cell.paragraphs[0]._element)
     if minutes.parent_name:
         _para(left, minutes.parent_name.upper(), size=12, center=True)
-    _para(left, minutes.body_name.upper(), bold=True, size=12, center=True)
-    _para(left, f"Số: {minutes.number}", size=13, center=True)
-    _para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, center=True)
-    _para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13, center=True)
+    body = minutes.body_name.upper()
+    _para(left, body, bold=True, size=12, center=True)
+    _rule(left, min(_width_mm(body, 12, bold=True), left_mm - GAP_MM) / 3, left_mm)
+    number = minutes.number.strip() or "/BB"
+    _para(left, "Số: " + "\u00a0" * 6 * number.startswith("/") + number, size=13, center=True)  # room to write the number in
+    _para(right, TITLE, bold=True, size=12, center=True)
+    _para(right, MOTTO, bold=True, size=13, center=True)
+    _rule(right, _width_mm(MOTTO, 13, bold=True), right_mm)
+
+
+def minutes_docx(minutes: Minutes) -> bytes:
+    doc = _document()
+    _header(doc, minutes)
     _para(doc, "BIÊN BẢN", bold=True, size=14, center=True)
     _para(doc, minutes.title, bold=True, size=14, center=True)
     _para(doc, f"Thời gian bắt đầu: {vn_time(minutes.started_at)}, {vn_date(minutes.started_at)}.")

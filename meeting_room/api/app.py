@@ -36,6 +36,7 @@ from meeting_room.api.routes import (
     polls,
     rooms,
     search,
+    signature_images,
     signatures,
     tellers,
     transcripts,
@@ -47,6 +48,7 @@ from meeting_room.errors import NotFoundError
 from meeting_room.live.runtime import Runtime
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+from transcripts.signature_images import MAX_BYTES as SIGNATURE_IMAGE_BYTES
 
 JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
@@ -101,7 +103,9 @@ def create_app_for(runtime: Runtime) -> FastAPI:
             return photos
         if path.endswith("/certificate"):
             return (settings.max_certificate_kb * 1024 + UPLOAD_OVERHEAD, settings.max_certificate_kb * 1024)
-        if path.endswith("/minutes/verify"):
+        if path.endswith(("/signature-image", "/seal-image")):
+            return (SIGNATURE_IMAGE_BYTES + UPLOAD_OVERHEAD, SIGNATURE_IMAGE_BYTES)
+        if path.endswith(("/minutes/verify", "/minutes/signed")):
             return (64 << 20, 64 << 20)
         return (JSON_LIMIT, JSON_LIMIT)
 
@@ -134,6 +138,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
         live_audio,
         minutes,
         signatures,
+        signature_images,
         archive,
         search,
         store_routes,

@@ -54,6 +54,8 @@ _STATUS: dict[type[BilingualError], int] = {
     transcript_errors.FontError: 503,
     transcript_errors.SigningError: 422,
     transcript_errors.SignatureCheckError: 422,
+    transcript_errors.SignatureImageError: 415,
+    transcript_errors.SignatureImageTooLargeError: 413,
     transcript_errors.ArchiveError: 409,
     transcript_errors.SearchQueryError: 422,
     hardware_errors.ConfigError: 500,

@@ -501,6 +501,19 @@ class SignerCertificate(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SignatureImage(Base):
+    """A member's signature image or a body's seal image for the signatures' appearance."""
+
+    __tablename__ = "signature_images"
+    __table_args__ = {"info": {"derived": True}}
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # signature | seal
+    owner_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a member's or a body's id
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ArchiveRecord(Base):
     __tablename__ = "archives"
     __table_args__ = {"info": {"derived": True}}

@@ -1,6 +1,7 @@
 """Where the minutes' files live, and what signing needs from the settings.
 
-Rendered and signed PDFs are stored once by SHA-256 (the events name them by hash); members'
+Rendered and signed PDFs, and the signature and seal images, are stored once by SHA-256 (the events
+name them by hash); members'
 PKCS#12 files are stored as uploaded, named by the certificate's fingerprint, and stay encrypted
 with the member's own passphrase, which the server never keeps.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from meeting_room.errors import NotFoundError
+from meeting_room.errors import ConflictError, NotFoundError
 from meeting_room.files.file_store import FileStore, Noun, write_once
 from meeting_room.settings import Settings
 from transcripts.fonts import FontSet, find_fonts, stamp_font
@@ -26,6 +27,7 @@ class MinutesFiles:
     tsa_url: str | None
     trust_roots: tuple[Path, ...]
     max_certificate_bytes: int
+    image_root: Path
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MinutesFiles:
@@ -38,6 +40,7 @@ class MinutesFiles:
             settings.tsa_url,
             tuple(settings.trust_roots),
             settings.max_certificate_kb * 1024,
+            settings.signature_images_dir,
         )
 
     def fonts(self) -> FontSet:
@@ -74,8 +77,20 @@ class MinutesFiles:
         write_once(self.certificate_path(member_id, fingerprint), data)
         self.certificate_path(member_id, fingerprint).chmod(0o600)
 
+    def put_token_certificate(self, member_id: str, fingerprint: str, data: bytes) -> None:
+        """A certificate alone: its key is on the signer's USB token, never here."""
+        path = self.certificate_path(member_id, fingerprint).with_suffix(".crt")
+        write_once(path, data)
+        path.chmod(0o600)
+
     def get_certificate(self, member_id: str, fingerprint: str) -> bytes:
         path = self.certificate_path(member_id, fingerprint)
+        if not path.is_file() and path.with_suffix(".crt").is_file():
+            raise ConflictError(
+                "Chứng thư số của bạn nằm trên thiết bị ký số (USB token): hãy ký bằng lệnh “meeting-room sign” trên máy tính của bạn",
+                "Your certificate is on a USB token: sign with `meeting-room sign` on your own computer",
+                member_id=member_id,
+            )
         if not path.is_file():
             raise NotFoundError(
                 "Tệp chứng thư số của người ký không còn trên máy chủ; quản trị viên cần đăng ký lại",
@@ -83,6 +98,13 @@ class MinutesFiles:
                 member_id=member_id,
             )
         return path.read_bytes()
+
+    # --- signature and seal images, by content hash ---
+
+    @property
+    def images(self) -> FileStore:
+        """Checked and re-encoded PNGs (``transcripts.signature_images``): written with ``put`` only."""
+        return FileStore(self.image_root, 0, noun=Noun("Ảnh chữ ký hoặc con dấu", "signature or seal image"), suffix=".png")
 
     def archive_path(self, meeting_id: str) -> Path:
         return self.archive_root / meeting_id

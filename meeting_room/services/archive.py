@@ -168,6 +168,34 @@ def sign(
     """Sign the minutes (``minutes.sign``); the chair's signature, the last one, then seals the meeting's archive.
     The seal is the server's own act (no actor): the chair may sign without being allowed to seal by hand."""
     done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz)
+    return _sealed_after(store, done, meeting_id, files, recordings, documents)
+
+
+def accept_signed(
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    source_sha: str,
+    signed: bytes,
+    files: MinutesFiles,
+    recordings: RecordingFiles,
+    documents: DocumentFiles,
+    *,
+    tz: ZoneInfo,
+) -> Signed:
+    """Take minutes signed on the signer's own computer (``minutes.accept_signed``); the chair's seals, as above."""
+    done = minutes_service.accept_signed(store, actor, meeting_id, source_sha, signed, files, tz=tz)
+    return _sealed_after(store, done, meeting_id, files, recordings, documents)
+
+
+def _sealed_after(
+    store: Store,
+    done: minutes_service.SignResult,
+    meeting_id: str,
+    files: MinutesFiles,
+    recordings: RecordingFiles,
+    documents: DocumentFiles,
+) -> Signed:
     if minutes_service.ROLE_ORDER[-1] != done.role:
         return Signed(done, None)
     return Signed(done, seal(store, None, meeting_id, files, recordings, documents))

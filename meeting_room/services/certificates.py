@@ -11,11 +11,12 @@ from meeting_room.errors import UploadTooLargeError
 from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
-from transcripts.signing import CertificateInfo, certificate_info
+from transcripts.signing import CertificateInfo, certificate_info, token_certificate_info, x509_certificate
 
 
 def register(store: Store, actor: Actor, member_id: str, data: bytes, passphrase: str, files: MinutesFiles) -> CertificateInfo:
-    """Check the file opens with the member's passphrase and is valid now, keep it, and record it."""
+    """Check the file opens with the member's passphrase and is valid now, keep it, and record it. A bare
+    certificate (PEM/DER, no key) registers a signer whose key is on a USB token (``meeting-room sign``)."""
     require_roles(actor, action_vi="đăng ký chứng thư số", action_en="register signing certificates")
     if len(data) > files.max_certificate_bytes:
         raise UploadTooLargeError(
@@ -26,8 +27,13 @@ def register(store: Store, actor: Actor, member_id: str, data: bytes, passphrase
         )
     with store.read() as session:
         fetch(session, t.Member, member_id)
-    info = certificate_info(data, passphrase, now=store.now())  # the passphrase is only used here, never kept
-    files.put_certificate(member_id, info.fingerprint_sha256, data)
+    token_cert = x509_certificate(data)
+    if token_cert is not None:  # the key stays on the signer's USB token: they sign with `meeting-room sign`
+        info = token_certificate_info(token_cert, now=store.now())
+        files.put_token_certificate(member_id, info.fingerprint_sha256, data)
+    else:
+        info = certificate_info(data, passphrase, now=store.now())  # the passphrase is only used here, never kept
+        files.put_certificate(member_id, info.fingerprint_sha256, data)
 
     def decide(session: Session) -> ev.EventPayload:
         fetch(session, t.Member, member_id)

@@ -8,6 +8,7 @@ minutes signed and seals the archive (``services.archive``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_overseer, require_view
+from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_minutes_reader, require_overseer, require_view
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -27,6 +28,7 @@ from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from meeting_room.roles import MeetingRole
+from meeting_room.services import signature_images
 from meeting_room.store import Store
 from transcripts.minutes import (
     Attendance,
@@ -43,7 +45,8 @@ from transcripts.minutes import (
     poll_table,
 )
 from transcripts.pdf import RenderedMinutes, render_minutes
-from transcripts.signing import SignRequest, sign_pdf
+from transcripts.signature_images import ImageKind
+from transcripts.signing import FIELD_NAMES, SignRequest, check_added_signature, sign_pdf
 from transcripts.text import clean_line
 
 log = logging.getLogger(__name__)
@@ -220,6 +223,11 @@ def _closed_at(session: Session, meeting_id: str, tz: ZoneInfo) -> datetime | No
     return None
 
 
+def require_reader(session: Session, actor: Actor, meeting: t.Meeting) -> None:
+    """Who may read the minutes now (``access.require_minutes_reader``): signed means every signature is on."""
+    require_minutes_reader(session, actor, meeting, signed=next_signer(session, meeting.id) is None)
+
+
 def signatures(session: Session, meeting_id: str) -> dict[str, t.MinutesSignature]:
     rows = session.scalars(select(t.MinutesSignature).where(t.MinutesSignature.meeting_id == meeting_id))
     return {row.role: row for row in rows}
@@ -320,7 +328,7 @@ def render(
     store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo, version: int | None = None
 ) -> RenderedMinutes:
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        require_reader(session, actor, get_meeting(session, meeting_id))
         row = version_of(session, meeting_id, version) if version is not None else latest_version(session, meeting_id)
         minutes = build(session, meeting_id, row, tz=tz)
     return render_minutes(minutes, files.fonts())
@@ -329,7 +337,7 @@ def render(
 def current_pdf(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo) -> tuple[bytes, bool]:
     """The newest signed PDF (and True), or a fresh rendering of the newest version (and False)."""
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        require_reader(session, actor, get_meeting(session, meeting_id))
         signed = signatures(session, meeting_id)
     for role in reversed(ROLE_ORDER):
         if role in signed:
@@ -380,8 +388,31 @@ def _signing_role(session: Session, actor: Actor, meeting: t.Meeting) -> str:
     )
 
 
-def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> SignResult:
-    """Sign with the actor's registered certificate: the secretary the rendered PDF, the chair the secretary's."""
+@dataclass(frozen=True)
+class SigningJob:
+    """What one signature signs: the source PDF (the rendered version, or the secretary's signed file
+    for the chair), where and how its appearance goes, and the certificate it must be made with."""
+
+    role: str
+    version: int
+    fingerprint: str
+    source: bytes
+    source_sha: str
+    request: SignRequest
+
+
+def prepare_signing(
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    files: MinutesFiles,
+    *,
+    tz: ZoneInfo,
+    keep_source: bool = True,
+    key_on_server: bool = False,
+) -> SigningJob:
+    """Every check before a signature (state, role and turn, content, a registered certificate), and the PDF to sign
+    (kept in the store unless ``keep_source`` is false: a check that signs nothing writes nothing)."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
@@ -404,28 +435,91 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
                 member_id=actor.member_id,
             )
         fingerprint = certificate.fingerprint_sha256
+        if key_on_server:  # a signer whose key is on a token is told so before anything is saved
+            files.get_certificate(actor.member_id, fingerprint)
         member = session.get_one(t.Member, actor.member_id)
         version = latest_version(session, meeting_id)
         source_sha = signatures(session, meeting_id)["secretary"].pdf_sha256 if role == "chair" else None
+        signature_png = signature_images.png_of(session, ImageKind.SIGNATURE, actor.member_id, files)
+        # the chair signs for the body (Decree 30, appendix I: the organisation's signature carries its seal)
+        seal_png = signature_images.png_of(session, ImageKind.SEAL, meeting.body_id, files) if role == "chair" else None
     if version is None:  # the secretary signs the automatic draft: it becomes version 1
         save_generated(store, actor, meeting_id)
         with store.read() as session:
             version = latest_version(session, meeting_id)
     assert version is not None
+    rendered = render(store, actor, meeting_id, files, tz=tz, version=version.version)  # also where the boxes are
     if source_sha is None:
-        rendered = render(store, actor, meeting_id, files, tz=tz, version=version.version)
         source = rendered.pdf
-        box = rendered.signature_boxes[role]
-        source_sha = files.put_pdf(source)
+        source_sha = files.put_pdf(source) if keep_source else hashlib.sha256(source).hexdigest()
     else:
         source = files.get_pdf(source_sha)
-        rendered = render(store, actor, meeting_id, files, tz=tz, version=version.version)  # the same layout: where the box is
-        box = rendered.signature_boxes[role]
-    request = SignRequest(role, member.full_name, member.title, box.page, box.box, location=None)
-    pkcs12 = files.get_certificate(actor.member_id, fingerprint)
-    signed = sign_pdf(source, pkcs12, passphrase, request, files.stamp_font(), tsa_url=files.tsa_url)
+    box = rendered.signature_boxes[role]
+    request = SignRequest(role, member.full_name, member.title, box.page, box.box, None, signature_png, seal_png)
+    return SigningJob(role, version.version, fingerprint, source, source_sha, request)
+
+
+def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> SignResult:
+    """Sign with the actor's registered PKCS#12 on the server: the secretary the rendered PDF, the chair the secretary's."""
+    job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True)
+    pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
+    signed = sign_pdf(job.source, pkcs12, passphrase, job.request, files.stamp_font(), tsa_url=files.tsa_url)
+    return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None)
+
+
+def hand_out(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo) -> SigningJob:
+    """The job for a signer who signs on their own computer (``meeting-room sign``, a PKCS#11 token):
+    the source handed out is recorded, so that the upload can be checked against exactly it."""
+    job = prepare_signing(store, actor, meeting_id, files, tz=tz)
+
+    def decide(session: Session) -> ev.EventPayload:
+        return ev.MinutesSigningPrepared(
+            meeting_id=meeting_id, version=job.version, role=job.role, member_id=actor.member_id, source_sha256=job.source_sha
+        )
+
+    store.append(decide, actor_id=actor.member_id)
+    return job
+
+
+def _handed_out(session: Session, meeting_id: str, job: SigningJob, member_id: str, source_sha: str) -> bool:
+    """Whether ``source_sha`` was handed out to this member, for this role and version (``hand_out``)."""
+    from meeting_room.db.tables import EventRow
+
+    wanted = {"member_id": member_id, "role": job.role, "version": job.version, "source_sha256": source_sha}
+    rows = session.scalars(
+        select(EventRow.payload).where(EventRow.meeting_id == meeting_id, EventRow.type == ev.MinutesSigningPrepared.type)
+    )
+    return any(all(json.loads(row).get(k) == v for k, v in wanted.items()) for row in rows)
+
+
+def accept_signed(
+    store: Store, actor: Actor, meeting_id: str, source_sha: str, signed: bytes, files: MinutesFiles, *, tz: ZoneInfo
+) -> SignResult:
+    """Take a PDF signed on the signer's computer: it must be exactly the source handed out to this signer for
+    the current version, plus one valid signature in their field, made with their registered certificate."""
+    job = prepare_signing(store, actor, meeting_id, files, tz=tz, keep_source=False)  # the checks of signing here, now
+    with store.read() as session:
+        handed = _handed_out(session, meeting_id, job, actor.member_id, source_sha)
+    if not handed or (job.role == "chair" and source_sha != job.source_sha):
+        raise ConflictError(
+            "Tệp này không phải bản biên bản hiện hành đã giao cho bạn ký (biên bản có thể vừa thay đổi); hãy ký lại bản mới",
+            "This is not the current copy of the minutes handed out to you for signing (they may have changed); sign the new copy",
+            source_sha256=source_sha,
+            version=job.version,
+        )
+    source = files.get_pdf(source_sha)
+    report = check_added_signature(source, signed, FIELD_NAMES[job.role], job.request.page, job.fingerprint, files.trust_root_bytes())
+    return _record_signature(
+        store, actor, meeting_id, SigningJob(job.role, job.version, job.fingerprint, source, source_sha, job.request), signed, files,
+        timestamped=report.timestamp is not None,
+    )  # fmt: skip
+
+
+def _record_signature(
+    store: Store, actor: Actor, meeting_id: str, job: SigningJob, signed: bytes, files: MinutesFiles, *, timestamped: bool
+) -> SignResult:
     signed_sha = files.put_pdf(signed)
-    version_number = version.version
+    role, version_number = job.role, job.version
 
     def decide(session: Session) -> list[ev.EventPayload]:
         meeting = get_meeting(session, meeting_id)
@@ -441,11 +535,11 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
                 version=version_number,
                 role=role,
                 member_id=actor.member_id,
-                fingerprint_sha256=fingerprint,
-                signed_from_sha256=source_sha,
+                fingerprint_sha256=job.fingerprint,
+                signed_from_sha256=job.source_sha,
                 pdf_sha256=signed_sha,
                 size=len(signed),
-                timestamped=files.tsa_url is not None,
+                timestamped=timestamped,
             )
         ]
         if role == "chair":
@@ -457,7 +551,7 @@ def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: Mi
 
     store.append_all(decide, actor_id=actor.member_id)
     log.info("minutes of %s signed by the %s (%s)", meeting_id, role, actor.member_id)
-    return SignResult(role, version_number, signed_sha, files.tsa_url is not None)
+    return SignResult(role, version_number, signed_sha, timestamped)
 
 
 def save_generated(store: Store, actor: Actor, meeting_id: str) -> int:

@@ -3,19 +3,25 @@ byte, a wrong passphrase, an expired certificate, an untrusted root; an RFC 3161
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.pki import TimeStampServer, member_cert, root_ca
+from tests.signature_pictures import seal_png, signature_png
 from transcripts.errors import SignatureCheckError, SigningError
 from transcripts.fonts import FontSet, stamp_font
 from transcripts.pdf import RenderedMinutes
-from transcripts.signing import SignRequest, certificate_info, sign_pdf, verify_pdf
+from transcripts.signing import SignRequest, appearance_text, certificate_info, sign_pdf, verify_pdf
 
 SECRETARY, CHAIR = "Lê Thị Hoa", "Nguyễn Văn Trường"
+SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", Path(__file__).parents[2] / "test-artifacts" / "screenshots"))
 
 
 def _request(rendered: RenderedMinutes, role: str, name: str) -> SignRequest:
@@ -108,3 +114,55 @@ def test_bad_certificates_and_files_get_clear_errors(rendered: RenderedMinutes, 
     with pytest.raises(SignatureCheckError) as check_err:
         verify_pdf(rendered.pdf)
     assert "không có chữ ký" in check_err.value.message_vi
+
+
+def _colours(page: Image.Image, box: tuple[float, float, float, float], dpi: int) -> tuple[int, int, list[int]]:
+    """Within a signature box (PDF points, origin bottom left): the red and the blue pixels, and the x of each red one."""
+    scale = dpi / 72
+    x1, y1, x2, y2 = box
+    crop = page.crop((round(x1 * scale), round(page.height - y2 * scale), round(x2 * scale), round(page.height - y1 * scale)))
+    rgb = np.asarray(crop.convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    red, blue = (r > 150) & (g < 90) & (b < 90), (b > 110) & (r < 90) & (g < 110)
+    return int(red.sum()), int(blue.sum()), [int(x) for x in np.nonzero(red)[1]]
+
+
+def test_the_appearance_has_the_signature_image_and_the_chair_s_seal_over_its_left_third(
+    rendered: RenderedMinutes, fonts: FontSet, tmp_path: Path
+) -> None:
+    font = stamp_font(fonts, tmp_path)
+    boxes = rendered.signature_boxes
+    secretary = SignRequest("secretary", SECRETARY, "Chuyên viên", boxes["secretary"].page, boxes["secretary"].box,
+                            signature_png=signature_png())  # fmt: skip
+    chair = SignRequest("chair", CHAIR, "Giám đốc Sở", boxes["chair"].page, boxes["chair"].box, signature_png=signature_png(),
+                        seal_png=seal_png())  # fmt: skip
+    first = sign_pdf(rendered.pdf, member_cert(SECRETARY).pkcs12("a"), "a", secretary, font)
+    both = sign_pdf(first, member_cert(CHAIR).pkcs12("b"), "b", chair, font)
+    assert all(r.ok for r in verify_pdf(both, [root_ca().pem]))  # pyHanko: both intact, trusted, nothing changed after
+
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(both)
+    page_no = boxes["chair"].page + 1
+    text = subprocess.run(["pdftotext", "-f", str(page_no), "-l", str(page_no), str(pdf), "-"], capture_output=True, text=True).stdout
+    assert f"Người ký: {CHAIR}" in text and "Chức vụ: Giám đốc Sở" in text and "+07:00" in text  # poppler reads the appearance
+    dpi = 100
+    SHOTS.mkdir(parents=True, exist_ok=True)  # the page with both signatures, to look at
+    shot = SHOTS / "minutes-signatures"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page_no), "-l", str(page_no), "-png", "-singlefile", str(pdf), str(shot)],
+                   check=True)  # fmt: skip
+    page = Image.open(shot.with_suffix(".png"))
+
+    sec_red, sec_blue, _ = _colours(page, boxes["secretary"].box, dpi)
+    chair_red, chair_blue, red_x = _colours(page, boxes["chair"].box, dpi)
+    assert sec_blue > 200 and sec_red == 0  # the secretary's signature: her image, no seal
+    assert chair_blue > 200 and chair_red > 500  # the chair signs for the body: image and seal
+    width = (boxes["chair"].box[2] - boxes["chair"].box[0]) * dpi / 72
+    assert max(red_x) < width / 2  # the seal lies on the left, over the start of the signature
+
+
+def test_the_text_alone_without_images_still_names_the_role(rendered: RenderedMinutes, fonts: FontSet, tmp_path: Path) -> None:
+    request = _request(rendered, "chair", CHAIR)
+    when = datetime(2026, 11, 20, 3, 4, 5, tzinfo=UTC)
+    assert appearance_text(request, when).splitlines() == [
+        f"Người ký: {CHAIR}", "Chức vụ: Giám đốc Sở", "Ký với vai trò: Chủ tọa", "Thời gian ký: 2026-11-20T10:04:05+07:00"
+    ]

@@ -102,10 +102,14 @@ class CertificateOut(BaseModel):
     "/api/members/{member_id}/certificate",
     status_code=201,
     tags=["minutes"],
-    openapi_extra=file_schema("file", "PKCS#12 (.p12/.pfx) with the key and certificate; the passphrase in the 'passphrase' field"),
+    openapi_extra=file_schema(
+        "file",
+        "PKCS#12 (.p12/.pfx) with the key and certificate, the passphrase in the 'passphrase' field; "
+        "or the certificate alone (PEM/DER) when the key is on the signer's USB token",
+    ),
 )
 async def register_certificate(member_id: str, request: Request, store: StoreDep, actor: ActorDep) -> CertificateOut:
-    """Register a member's signing certificate (administrator); the passphrase is checked, never stored."""
+    """Register a member's signing certificate (administrator); a passphrase is checked, never stored."""
     upload, fields = await file_and_fields(request, "file", "PKCS#12 (.p12/.pfx)")
     try:
         data = await upload.read(minutes_files(request).max_certificate_bytes + 1)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meeting_room.access import get_meeting, require_view
+from meeting_room.access import get_meeting
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.files import DOCX, PDF, attachment, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION, Out, Version
@@ -82,7 +82,7 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
     """The minutes: the newest saved version (or the automatic draft), with polls, attendance and signatures."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
-        require_view(session, actor, meeting)
+        minutes_service.require_reader(session, actor, meeting)
         row = (
             minutes_service.version_of(session, meeting_id, version)
             if version is not None
@@ -158,7 +158,7 @@ def minutes_pdf(
 def minutes_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None) -> Response:
     """The minutes as a Word document (a working copy; the signed PDF is the record)."""
     with store.read() as session:
-        require_view(session, actor, get_meeting(session, meeting_id))
+        minutes_service.require_reader(session, actor, get_meeting(session, meeting_id))
         row = (
             minutes_service.version_of(session, meeting_id, version)
             if version is not None

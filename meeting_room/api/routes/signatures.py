@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,7 @@ from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.errors import NotFoundError
 from meeting_room.services import archive as archive_service
 from meeting_room.services import minutes as minutes_service
-from transcripts.signing import SignatureReport, verify_pdf
+from transcripts.signing import FIELD_NAMES, SignatureReport, verify_pdf
 
 router = APIRouter(tags=["minutes"])
 
@@ -33,14 +34,7 @@ class SignOut(BaseModel):
     archive_files: int | None = None
 
 
-@router.post("/api/meetings/{meeting_id}/minutes/sign")
-def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
-    """Sign the minutes with your registered certificate: the secretary first, then the chair (which seals the archive)."""
-    runtime = runtime_of(request)
-    files = minutes_files(request)
-    done = archive_service.sign(
-        store, actor, meeting_id, body.passphrase, files, runtime.recordings, runtime.documents, tz=timezone_of(settings)
-    )
+def _sign_out(done: archive_service.Signed) -> SignOut:
     s = done.signature
     return SignOut(
         role=s.role,
@@ -50,6 +44,70 @@ def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDe
         sealed=done.sealed is not None,
         archive_files=done.sealed.files if done.sealed else None,
     )
+
+
+@router.post("/api/meetings/{meeting_id}/minutes/sign")
+def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
+    """Sign the minutes with your registered certificate: the secretary first, then the chair (which seals the archive)."""
+    runtime = runtime_of(request)
+    files = minutes_files(request)
+    done = archive_service.sign(
+        store, actor, meeting_id, body.passphrase, files, runtime.recordings, runtime.documents, tz=timezone_of(settings)
+    )
+    return _sign_out(done)
+
+
+class SigningJobOut(BaseModel):
+    """Everything a signer's own computer needs to sign exactly as the server would (``meeting-room sign``)."""
+
+    role: str
+    field: str
+    version: int
+    page: int = Field(description="0-based page of the signature box")
+    box: list[float] = Field(description="x1, y1, x2, y2 in PDF points")
+    signer_name: str
+    signer_title: str | None
+    source_sha256: str = Field(description="Send it back with the signed file")
+    pdf_base64: str
+    signature_png_base64: str | None
+    seal_png_base64: str | None
+    tsa_url: str | None
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode() if data is not None else None
+
+
+@router.post("/api/meetings/{meeting_id}/minutes/to-sign")
+def hand_out(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SigningJobOut:
+    """The minutes to sign on your own computer with your token, if your signature is the one they wait for."""
+    files = minutes_files(request)
+    job = minutes_service.hand_out(store, actor, meeting_id, files, tz=timezone_of(settings))
+    r = job.request
+    return SigningJobOut(
+        role=job.role, field=FIELD_NAMES[job.role], version=job.version, page=r.page, box=list(r.box), signer_name=r.signer_name,
+        signer_title=r.signer_title, source_sha256=job.source_sha, pdf_base64=base64.b64encode(job.source).decode(),
+        signature_png_base64=_b64(r.signature_png), seal_png_base64=_b64(r.seal_png), tsa_url=files.tsa_url,
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/meetings/{meeting_id}/minutes/signed",
+    openapi_extra=file_schema("file", "The PDF handed out by /minutes/to-sign with your signature added; its source_sha256 in a field"),
+)
+async def accept_signed(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
+    """Upload the minutes you signed on your own computer; the server checks them before it keeps anything."""
+    upload, fields = await file_and_fields(request, "file", "PDF")
+    try:
+        data = await upload.read(64 << 20)
+    finally:
+        await upload.close()
+    runtime = runtime_of(request)
+    done = await run_in_threadpool(
+        archive_service.accept_signed, store, actor, meeting_id, fields.get("source_sha256", ""), data, minutes_files(request),
+        runtime.recordings, runtime.documents, tz=timezone_of(settings),
+    )  # fmt: skip
+    return _sign_out(done)
 
 
 class SignatureReportOut(BaseModel):

@@ -1,17 +1,26 @@
 // One meeting's record for the secretary, chair and clerks: downloads, the recording, the
-// transcript, the minutes (read, edit, save versions), the two signatures, verification.
+// transcript, the minutes (read, edit, save versions), the two signatures, verification. The
+// signing form comes below the editor, and only for the person whose signature the minutes wait for.
 import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { signatureImageControl } from "/static/signature_images.js";
 
 const meetingId = location.pathname.split("/").pop();
 const base = `/api/meetings/${meetingId}`;
-let me, meeting, minutes, recordings = [];
+let me, meeting, minutes, transcript = null, archive = null, recordings = [];
 
-function renderFiles(archive) {
+// The downloads that exist: the minutes once they can be read, the transcript's files once there is a transcript.
+function renderFiles() {
   const link = (href, label) => h("a", { class: "button", href, download: "" }, label);
+  const links = [
+    minutes ? [link(`${base}/minutes.pdf`, "Biên bản (PDF)"), link(`${base}/minutes.docx`, "Biên bản (Word)")] : [],
+    transcript?.lines.length ? [link(`${base}/transcript.docx`, "Lời phát biểu (Word)"), link(`${base}/transcript?format=srt`, "Phụ đề (SRT)"),
+      link(`${base}/transcript?format=txt`, "Văn bản (TXT)")] : [],
+  ].flat();
+  // sealed and intact: good news; altered: an alarm; not sealed yet: the normal state of a recent meeting, neutral
+  const tone = !archive?.sealed ? "" : archive.ok ? "ok" : "bad";
   fill($("#files"), h("h2", {}, "Tải về ", h("span", { class: "en" }, "Downloads")),
-    h("div", { class: "row" }, link(`${base}/minutes.pdf`, "Biên bản (PDF)"), link(`${base}/minutes.docx`, "Biên bản (Word)"),
-      link(`${base}/transcript.docx`, "Lời phát biểu (Word)"), link(`${base}/transcript?format=srt`, "Phụ đề (SRT)"), link(`${base}/transcript?format=txt`, "Văn bản (TXT)")),
-    archive ? h("p", {}, h("span", { class: `badge ${archive.ok ? "ok" : "bad"}`, id: "archive-state" }, archive.sealed ? (archive.ok ? "Hồ sơ lưu trữ nguyên vẹn" : "Hồ sơ lưu trữ bị thay đổi!") : "Chưa niêm phong lưu trữ"),
+    links.length ? h("div", { class: "row" }, links) : h("p", { class: "muted", id: "no-files" }, "Chưa có tệp để tải về. ", h("span", { class: "en" }, "Nothing to download yet.")),
+    archive ? h("p", {}, h("span", { class: tone ? `badge ${tone}` : "badge", id: "archive-state" }, archive.sealed ? (archive.ok ? "Hồ sơ lưu trữ nguyên vẹn" : "Hồ sơ lưu trữ bị thay đổi!") : "Chưa niêm phong lưu trữ"),
       archive.sealed ? ` ${archive.files} tệp` : "", archive.problems.length ? h("ul", {}, archive.problems.map((p) => h("li", {}, `${p.file}: ${p.message}`))) : null) : null);
 }
 
@@ -34,7 +43,8 @@ function seek(seconds) {
 
 async function renderTranscript() {
   let t;
-  try { t = await api("GET", `${base}/transcript`); } catch (err) { return showError(err); }
+  try { t = transcript = await api("GET", `${base}/transcript`); } catch (err) { return showError(err); }
+  renderFiles();
   fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")),
     t.lines.length ? h("div", { class: "captions", style: "max-height: 28rem" }, t.lines.map((l) => h("p", {},
       h("button", { type: "button", class: "link", style: "min-height:32px;padding:0 .3rem", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
@@ -43,9 +53,17 @@ async function renderTranscript() {
 }
 
 async function loadMinutes(version) {
-  try { minutes = await api("GET", `${base}/minutes${version ? `?version=${version}` : ""}`); } catch (err) { return showError(err); }
+  try { minutes = await api("GET", `${base}/minutes${version ? `?version=${version}` : ""}`); } catch (err) {
+    if (err.status === 403) { // a draft others may not read yet: say so instead of an error
+      fill($("#minutes"), h("h2", {}, "Biên bản ", h("span", { class: "en" }, "Minutes")), h("p", { class: "muted" }, err.message, " ", h("span", { class: "en" }, err.messageEn)));
+      return;
+    }
+    return showError(err);
+  }
   renderMinutes();
   renderSignatures();
+  renderSign();
+  renderFiles();
 }
 
 function renderMinutes() {
@@ -75,12 +93,17 @@ function renderMinutes() {
     ro ? h("p", { class: "badge" }, m.signatures.length ? "Đã ký: không sửa được nữa" : "Chỉ xem") : null, form);
 }
 
-function renderSignatures() {
-  const m = minutes;
-  const roleVi = { secretary: "Thư ký", chair: "Chủ tọa" };
-  const next = m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null;
+const ROLE_VI = { secretary: "Thư ký", chair: "Chủ tọa" };
+const nextSigner = (m) => (m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null);
+
+// Below the editor, for the one whose signature the minutes wait for: their signature image, the
+// passphrase of a certificate kept on the server, or the command for a USB token on their computer.
+async function renderSign() {
+  const card = $("#sign"), m = minutes, next = nextSigner(m);
+  card.hidden = !m.can_sign;
+  if (!m.can_sign) return fill(card);
   const sign = h("form", { id: "sign-form" },
-    h("label", { for: "passphrase" }, `Ký với vai trò ${roleVi[next]}: mật khẩu của chứng thư số`, h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
+    h("label", { for: "passphrase" }, `Ký với vai trò ${ROLE_VI[next]}: mật khẩu của chứng thư số`, h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
     h("input", { id: "passphrase", type: "password", autocomplete: "off", required: true }),
     h("button", { type: "submit", class: "primary big" }, "Ký số biên bản"));
   sign.addEventListener("submit", (ev) => {
@@ -91,10 +114,27 @@ function renderSignatures() {
       await Promise.all([loadMinutes(), loadMeta()]);
     });
   });
+  const image = await api("GET", `/api/members/${me.id}/signature-image/info`).catch(() => null);
+  const imageSlot = h("div", { id: "my-signature-image" });
+  const drawImage = (current) => fill(imageSlot, signatureImageControl("signature", me.id, current, { label: "Ảnh chữ ký của bạn", onChange: drawImage }));
+  drawImage(image);
+  fill(card, h("h2", {}, `Ký biên bản — ${ROLE_VI[next]} `, h("span", { class: "en" }, "Sign the minutes")),
+    h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP)."),
+    sign,
+    h("details", { id: "token-signing" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
+      h("p", {}, "Khóa bí mật không rời khỏi token. Trên máy tính của bạn (đã cài meeting-room và trình điều khiển PKCS#11 của token), chạy:"),
+      h("pre", { class: "wrap" }, `meeting-room sign ${meetingId} --server ${location.origin} --username ${me.username || "…"} --pkcs11-module <thư viện PKCS#11 của token>`),
+      h("p", { class: "muted" }, "Máy chủ kiểm tra tệp đã ký (đúng bản biên bản, đúng chứng thư số đã đăng ký) trước khi lưu; tải lại trang này sau khi ký.")),
+    h("details", {}, h("summary", {}, "Ảnh chữ ký ", h("span", { class: "en" }, "Signature image")), imageSlot));
+}
+
+function renderSignatures() {
+  const m = minutes, next = nextSigner(m);
   fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")),
-    m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, roleVi[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
+    m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, ROLE_VI[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
       : h("p", { class: "muted" }, "Chưa có chữ ký."),
-    m.can_sign ? sign : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${roleVi[next]} ký.`) : null,
+    m.can_sign ? h("p", { class: "muted" }, h("a", { href: "#sign" }, `Đến lượt bạn ký (${ROLE_VI[next]}): mẫu ký ở dưới biên bản.`))
+      : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${ROLE_VI[next]} ký.`) : null,
     m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký") : null,
     h("div", { id: "verify-result", role: "status" }),
     h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
@@ -132,8 +172,8 @@ function held(m) {
 async function loadMeta() {
   meeting = await api("GET", base);
   fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted", id: "held" }, held(meeting)));
-  const archive = await api("GET", `${base}/archive`).catch(() => null);
-  renderFiles(archive);
+  archive = await api("GET", `${base}/archive`).catch(() => null);
+  renderFiles();
 }
 
 (async () => {

@@ -23,8 +23,11 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     chair = hold_meeting(client, world)
     sec, admin, member = login(client, "secretary"), login(client, "admin"), login(client, "member1")
 
-    draft = client.get(f"{url}/minutes", headers=member).json()
-    assert draft["version"] == 0 and draft["versions"] == [] and draft["editable"] is False  # members read, do not edit
+    r = client.get(f"{url}/minutes", headers=member)
+    assert r.status_code == 403 and "trước khi được ký xong" in r.json()["error"]["message"]  # the draft: the officers' until signed
+    assert client.get(f"{url}/minutes.pdf", headers=member).status_code == 403
+    draft = client.get(f"{url}/minutes", headers=sec).json()
+    assert draft["version"] == 0 and draft["versions"] == [] and draft["editable"] is True
     opening, budget = draft["sections"]
     assert opening["title"] == "Khai mạc" and CHAIR_SAYS in opening["text"] and "Người chair (00:00:00)" in opening["text"]
     assert MEMBER_SAYS in budget["text"] and MEMBER_SAYS not in opening["text"]  # said after the chair moved on
@@ -53,7 +56,7 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert current["sections"][0]["text"] == edited and current["editable"]
     assert client.get(f"{url}/minutes?version=1", headers=sec).json()["recipients"] == ["Các thành viên dự họp"]
 
-    pdf = client.get(f"{url}/minutes.pdf", headers=member)
+    pdf = client.get(f"{url}/minutes.pdf", headers=sec)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.headers["x-minutes-signed"] == "false"
     (tmp_path / "draft.pdf").write_bytes(pdf.content)
     text = subprocess.run(["pdftotext", str(tmp_path / "draft.pdf"), "-"], check=True, capture_output=True, text=True).stdout
@@ -65,7 +68,8 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
         MEMBER_SAYS[:40],
     ):
         assert expected in text, expected
-    word = client.get(f"{url}/minutes.docx", headers=member)
+    assert client.get(f"{url}/minutes.docx", headers=member).status_code == 403
+    word = client.get(f"{url}/minutes.docx", headers=sec)
     assert word.status_code == 200 and word.content[:2] == b"PK"
     import docx
 
@@ -85,11 +89,12 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert b"thu-ky" not in b"".join(p.read_bytes() for p in (msettings.data_dir).rglob("*.sqlite3*"))
 
     # signatures: secretary first, then chair; the chair's signature seals the archive
-    def turn() -> dict[str, bool]:  # whose signature the minutes say they wait for, as each one reads them
+    def turn() -> dict[str, bool | None]:  # whose signature the minutes wait for, as each reads them (None: may not read)
         people = {"sec": sec, "chair": chair, "member": member}
-        return {name: client.get(f"{url}/minutes", headers=h).json()["can_sign"] for name, h in people.items()}
+        answers = {name: client.get(f"{url}/minutes", headers=h) for name, h in people.items()}
+        return {name: r.json()["can_sign"] if r.status_code == 200 else None for name, r in answers.items()}
 
-    assert turn() == {"sec": True, "chair": False, "member": False}
+    assert turn() == {"sec": True, "chair": False, "member": None}  # a member reads the minutes once they are signed
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 409 and "Thư ký cần ký trước" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "sai"}, headers=sec)
@@ -98,7 +103,7 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec)
     assert r.status_code == 200 and r.json()["role"] == "secretary" and r.json()["version"] == 2 and not r.json()["sealed"]
     assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 409  # double submit
-    assert turn() == {"sec": False, "chair": True, "member": False}
+    assert turn() == {"sec": False, "chair": True, "member": None}
     r = client.put(f"{url}/minutes", json={"closing": "sửa sau khi ký"}, headers=sec)
     assert r.status_code == 409 and "đã được ký" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)

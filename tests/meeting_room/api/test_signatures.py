@@ -21,9 +21,9 @@ def test_the_secretary_signs_with_a_registered_certificate_and_the_signature_ver
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     hold_meeting(client, world)
     sec, admin, member = login(client, "secretary"), login(client, "admin"), login(client, "member1")
-    r = client.get(f"{url}/minutes/verify", headers=member)
+    r = client.get(f"{url}/minutes/verify", headers=sec)
     assert r.status_code == 404 and "chưa được ký" in r.json()["error"]["message"]
-    draft = client.get(f"{url}/minutes.pdf", headers=member).content
+    draft = client.get(f"{url}/minutes.pdf", headers=sec).content
     r = client.post("/api/minutes/verify", files={"file": ("bb.pdf", draft, "application/pdf")}, headers=member)
     assert r.status_code == 422 and r.json()["error"]["code"] == "not_signed_pdf"
 
@@ -40,9 +40,10 @@ def test_the_secretary_signs_with_a_registered_certificate_and_the_signature_ver
         "role": "secretary", "version": 1, "pdf_sha256": signed["pdf_sha256"], "timestamped": False, "sealed": False, "archive_files": None,
     }  # fmt: skip
 
-    pdf = client.get(f"{url}/minutes.pdf", headers=member)
+    assert client.get(f"{url}/minutes.pdf", headers=member).status_code == 403  # signed by one of two: still the officers'
+    pdf = client.get(f"{url}/minutes.pdf", headers=sec)
     assert pdf.headers["x-minutes-signed"] == "true"
-    stored = client.get(f"{url}/minutes/verify", headers=member).json()
+    stored = client.get(f"{url}/minutes/verify", headers=sec).json()
     uploaded = client.post("/api/minutes/verify", files={"file": ("bb.pdf", pdf.content, "application/pdf")}, headers=member).json()
     assert stored == uploaded
     (report,) = stored
@@ -101,3 +102,35 @@ def test_a_cleared_item_saves_and_falls_back_to_the_automatic_draft(client: Test
     again = client.get(url, headers=sec).json()
     assert next(s["text"] for s in again["sections"] if s["item_id"] == first) == drafted
     assert "(Chưa có nội dung)" not in str(again)
+
+
+def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signed(mclient: TestClient, mworld: World) -> None:
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    hold_meeting(client, world)
+    people = {who: login(client, who) for who in ("secretary", "chair", "clerk", "admin", "member1", "guest")}
+    paths = ("/minutes", "/minutes.pdf", "/minutes.docx")
+
+    def readers() -> set[str]:
+        return {who for who, headers in people.items() if all(client.get(url + p, headers=headers).status_code == 200 for p in paths)}
+
+    r = client.get(f"{url}/minutes.docx", headers=people["member1"])
+    assert r.status_code == 403 and r.json()["error"]["message_en"].startswith("You may not read the minutes before they are signed")
+    assert readers() == {"secretary", "chair", "clerk", "admin"}
+    draft = client.get(f"{url}/minutes", headers=people["secretary"]).json()
+    text = "Đại biểu thảo luận kỹ dự toán."
+    edit = {"sections": {draft["sections"][0]["item_id"]: text}}
+    assert client.put(f"{url}/minutes", json=edit, headers=people["secretary"]).status_code == 200
+
+    def saved(who: str) -> dict[str, object]:  # the minutes.saved event as the meeting's event feed shows it to ``who``
+        events = client.get(f"{url}/events", headers=people[who]).json()["events"]
+        return next(e["data"] for e in events if e["type"] == "minutes.saved")
+
+    assert saved("member1") == {"meeting_id": world.meeting_id, "version": 1, "generated": False}  # not the draft's text
+    assert text in str(saved("clerk"))
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        assert register_certificate(client, world, who, passphrase, people["admin"]).status_code == 201
+        assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=people[who]).status_code == 200
+        if who == "secretary":
+            assert readers() == {"secretary", "chair", "clerk", "admin"}  # one signature of two: still a draft
+    assert readers() == set(people)  # signed: every participant reads them
+    assert client.get(f"{url}/minutes/verify", headers=people["member1"]).status_code == 200

@@ -141,6 +141,10 @@ def every_event() -> list[ev.EventPayload]:
         ev.MinutesSaved(
             meeting_id=m, version=1, number="01", sections=[ev.MinutesSection(item_id="i1", text="Đã thảo luận")], generated=True
         ),  # fmt: skip
+        ev.SignatureImageSet(kind="signature", owner_id="m3", sha256=H, width=600, height=240),
+        ev.SignatureImageSet(kind="seal", owner_id="b1", sha256=H, width=400, height=400),
+        ev.SignatureImageRemoved(kind="seal", owner_id="b1"),
+        ev.MinutesSigningPrepared(meeting_id=m, version=1, role="secretary", member_id="m3", source_sha256=H),
         ev.MinutesSigned(
             meeting_id=m, version=1, role="secretary", member_id="m3", fingerprint_sha256=H, signed_from_sha256=H, pdf_sha256=H, size=10
         ),  # fmt: skip

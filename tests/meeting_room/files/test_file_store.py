@@ -123,5 +123,7 @@ def test_places_on_disk_are_those_of_existing_data_directories(tmp_path: Path) -
     sha = hashlib.sha256(b"x").hexdigest()
     assert DocumentFiles(tmp_path / "documents", 0).path_of(sha) == tmp_path / "documents" / sha[:2] / f"{sha}.pdf"
     assert RecordingFiles(tmp_path / "recordings", 0).path_of(sha) == tmp_path / "recordings" / sha[:2] / sha
-    minutes = MinutesFiles(tmp_path / "minutes", tmp_path / "certs", tmp_path / "archive", tmp_path / "cache", None, None, (), 0)
+    minutes = MinutesFiles(
+        tmp_path / "minutes", tmp_path / "certs", tmp_path / "archive", tmp_path / "cache", None, None, (), 0, tmp_path / "images"
+    )
     assert minutes.pdf_path(sha) == tmp_path / "minutes" / sha[:2] / f"{sha}.pdf"

@@ -7,15 +7,16 @@ import re
 from pathlib import Path
 
 import httpx2 as httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from meeting_room import events as ev
 from meeting_room.services import transcripts
 from speech.transcript import Segment
 from tests.conftest import PASSWORD
 from tests.face_photos import astronaut, png_bytes
-from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
 from tests.pki import member_cert, root_ca
+from tests.signature_pictures import opaque_png, seal_png, signature_png
 from tests.speech_audio import speak
 
 SAID = "Tôi đề nghị biểu quyết thông qua dự toán ngân sách năm hai nghìn không trăm hai mươi bảy."
@@ -122,6 +123,10 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
         clerk.wait_for_timeout(100)
     assert position is not None and abs(position - 1.5) < 0.3  # the recording is at the hit's moment (media fragment)
     expect(clerk.locator("#transcript")).to_contain_text(SAID)
+    expect(clerk.get_by_role("link", name="Lời phát biểu (Word)")).to_be_visible()  # a transcript exists: its files too
+    expect(clerk.locator("#archive-state")).to_have_text("Chưa niêm phong lưu trữ")
+    expect(clerk.locator("#archive-state")).not_to_have_class(re.compile(r"\bbad\b"))  # a normal state: neutral, not red
+    expect(clerk.locator("#sign")).to_be_hidden()  # a clerk edits but does not sign
     shot(clerk, "clerk-record")
 
     # the secretary edits the draft and saves a version, then signs; the chair signs second
@@ -133,6 +138,17 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     sec.get_by_label("Nội dung: Khai mạc").fill("Chủ tọa tuyên bố khai mạc phiên họp.")
     sec.get_by_role("button", name="Lưu phiên bản mới").click()
     expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — phiên bản 1")
+    assert sec.locator("#sign").bounding_box()["y"] > sec.locator("#minutes").bounding_box()["y"]  # type: ignore[index]  # below the editor
+    sec.locator("#sign summary").filter(has_text="Ảnh chữ ký").click()  # her own signature image, for the appearance
+    image = sec.get_by_label(re.compile("Ảnh chữ ký của bạn"))
+    image.set_input_files(files=FilePayload(name="opaque.png", mimeType="image/png", buffer=opaque_png()))
+    sec.locator("#my-signature-image").get_by_role("button", name="Tải ảnh lên").click()
+    expect(sec.locator("#my-signature-image .error")).to_contain_text("nền trong suốt")  # refused in place, with the reason
+    image.set_input_files(files=FilePayload(name="ky.png", mimeType="image/png", buffer=signature_png()))
+    sec.locator("#my-signature-image").get_by_role("button", name="Tải ảnh lên").click()
+    expect(sec.locator("#my-signature-image img.signature-preview")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sec.locator("#sign").screenshot(path=str(SHOTS / "record-sign-form.png"))  # below the editor, for the signer only
     sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("sai-mat-khau")
     sec.get_by_role("button", name="Ký số biên bản").click()
     expect(sec.locator(".toast.error")).to_be_visible()  # a wrong passphrase: refused, nothing signed
@@ -153,3 +169,21 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     with chair.expect_download() as download:
         chair.get_by_role("link", name="Biên bản (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_admin_sets_a_seal_image_and_a_bad_file_is_refused_in_place(browser: Browser, live_server: LiveServer) -> None:
+    page = live_server.page(browser, "admin", "/admin")
+    card = page.locator("#signature-images")
+    expect(card.locator("h2")).to_contain_text("Ảnh chữ ký và con dấu")
+    page.locator("#seal-owner").select_option(label="Hội đồng nhân dân tỉnh Thử Nghiệm")
+    upload = card.get_by_label(re.compile("Ảnh con dấu"))
+    upload.set_input_files(files=FilePayload(name="dau.jpg", mimeType="image/png", buffer=b"\xff\xd8\xff\xe0not a png"))
+    card.get_by_role("button", name="Tải ảnh lên").click()
+    expect(card.locator(".error")).to_contain_text("phải là tệp PNG nền trong suốt")  # beside the file, in both languages
+    expect(card.locator(".error .en")).to_contain_text("must be a PNG")
+    upload.set_input_files(files=FilePayload(name="dau.png", mimeType="image/png", buffer=seal_png()))
+    card.get_by_role("button", name="Tải ảnh lên").click()
+    expect(page.locator("#seal-owner option:checked")).to_have_text("Hội đồng nhân dân tỉnh Thử Nghiệm (đã có ảnh)")  # still chosen
+    expect(card.locator("img.signature-preview")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(SHOTS / "admin-signature-images.png"))  # the card, wherever it lies on the page
