@@ -79,3 +79,19 @@ ensure_venv() {
     find "$VENV" -maxdepth 1 -name ".installed-*" ! -name ".installed-$hash-*" -delete
     touch "$VENV/.installed-$hash-${extras:-base}"
 }
+
+# ensure_web_libs: the browser libraries the pages use (pdf.js), from the npm registry into
+# meeting_room/web/node_modules (ignored by git), exactly as meeting_room/web/package-lock.json pins
+# them; the server serves them under /static/vendor/. Never a CDN, never copied into the repository.
+ensure_web_libs() {
+    local web="$ROOT/meeting_room/web"
+    command -v npm >/dev/null || apt_install npm
+    local hash; hash="$(sha256sum "$web/package-lock.json" | cut -c1-16)"
+    if [ -f "$web/node_modules/.installed-$hash" ]; then
+        say "browser libraries already installed (meeting_room/web/node_modules is up to date)"
+        return 0
+    fi
+    say "installing browser libraries from the npm registry: npm ci in meeting_room/web (pdf.js, pinned by package-lock.json)"
+    (cd "$web" && npm ci --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$web/node_modules/.installed-$hash"
+}

@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 apt_install postgresql espeak-ng  # espeak-ng: the tests' generated Vietnamese speech
 # the minutes' font; pdftotext/pdfsig read the PDFs back; certutil builds pdfsig's trust store
 apt_install fonts-liberation2 poppler-utils libnss3-tools softhsm2
+apt_install zbar-tools  # zbarimg reads back the QR codes of invitation and hall links
 # the web pages are tested in Debian's chromium, driven by Playwright (never a downloaded browser)
 apt_install chromium fonts-noto-core
 # room devices: PortAudio, and a PulseAudio null sink as a real-time virtual microphone
@@ -12,6 +13,7 @@ apt_install libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 # systemd-analyze checks the service unit that `meeting-room install-service` writes
 apt_install systemd
 ensure_venv "test"
+ensure_web_libs  # pdf.js for the document viewer (its browser test reads a PDF in the page)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
     # In CI what is installed above must run, not skip (tests/needs.py; $CI alone does the same)

@@ -122,6 +122,21 @@ class AuthSession(Base):
     meeting_id: Mapped[str | None] = mapped_column(ID)  # opened from an invitation: this meeting only
 
 
+class DocumentNote(Base):
+    """A person's private note on one page of a document. Not an event: the log is the meeting's
+    shared, hash-chained record (staff read it, exports and backups of the record carry it, and
+    nothing in it is ever erased), while a note is the reader's own scratch paper that they rewrite
+    and delete at will and that no one else may read. No foreign key, so that ``rebuild`` can empty
+    and refill ``documents`` and ``members`` without touching it."""
+
+    __tablename__ = "document_notes"
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class MeetingView(Base):
     """When a person last opened a meeting (its "changed since you looked" mark): a fact about
     reading, not a change of meeting state, so it is no event; no foreign key, as the read models

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from meeting_room.api.routes.pages import vendor_dir
 from tests import needs
 from tests.pgcluster import ThrowawayCluster
 
@@ -103,7 +104,16 @@ SLOW = {
     )
 }
 IN_BROWSER = {
-    "page_latency": Smoke("page_latency", (rf"chair console ready .* median +{NUMBER} ms", rf"chair's tally shows it +median +{NUMBER} ms"))
+    "page_latency": Smoke(
+        "page_latency", (rf"chair console ready .* median +{NUMBER} ms", rf"chair's tally shows it +median +{NUMBER} ms")
+    ),
+    "document_viewer": Smoke(
+        "document_viewer",
+        (
+            rf"time to first page \(the reader's measure\): median {NUMBER} ms",
+            rf"fetched for page 1: median {NUMBER} MB in byte ranges of 2\.\d MB .*a whole download ran to its end: False",
+        ),
+    ),
 }
 
 
@@ -145,4 +155,6 @@ def test_smoke_in_browser(name: str) -> None:
     if shutil.which("chromium") is None:
         needs.unavailable("Debian's chromium is needed for the page benchmark", needs.BROWSER)
     needs.module("playwright")
+    if name == "document_viewer" and vendor_dir("pdfjs-dist") is None:
+        needs.unavailable("pdf.js is not installed (scripts/setup.sh runs npm ci in meeting_room/web)", needs.PACKAGES)
     IN_BROWSER[name].run()

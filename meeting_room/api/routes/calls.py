@@ -36,6 +36,7 @@ from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, runtime_of, token_of
 from meeting_room.api.errors import status_of
 from meeting_room.api.headers import PAGE_CSP
+from meeting_room.api.qr import qr_svg_uri
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.live.calls import Call, CallInfo, Calls
@@ -169,12 +170,13 @@ class InvitationOut(BaseModel):
     revoked: bool
     used: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
+    qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
 
     @classmethod
     def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
         return cls(
             id=row.id, member_id=row.member_id or "", full_name=full_name, expires_at=row.expires_at,  # members' links only
-            revoked=row.revoked_at is not None, used=row.used_at is not None, url=url,
+            revoked=row.revoked_at is not None, used=row.used_at is not None, url=url, qr=qr_svg_uri(url) if url else None,
         )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from meeting_room.access import Actor, get_meeting, require_hall, require_staff
 from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, poke_sessions, runtime_of, token_of
 from meeting_room.api.errors import status_of
+from meeting_room.api.qr import qr_svg_uri
 from meeting_room.api.routes.events import _drain_client, _live
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
@@ -54,10 +55,14 @@ class DisplayOut(BaseModel):
     expires_at: datetime
     revoked: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
+    qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
 
     @classmethod
     def of(cls, row: t.Invitation, url: str | None = None) -> DisplayOut:
-        return cls(id=row.id, created_at=row.created_at, expires_at=row.expires_at, revoked=row.revoked_at is not None, url=url)
+        return cls(
+            id=row.id, created_at=row.created_at, expires_at=row.expires_at, revoked=row.revoked_at is not None, url=url,
+            qr=qr_svg_uri(url) if url else None,
+        )  # fmt: skip
 
 
 @router.post("/displays", status_code=201)

@@ -1,15 +1,20 @@
 """The web pages: one shared layout around each page's markup, and the static assets.
 
-Every asset is served from the package (the rooms are offline: no CDN). The pages carry no data;
+Every asset is served from the package (the rooms are offline: no CDN). Browser libraries (pdf.js)
+come from the npm registry at set-up (``meeting_room/web/package.json``, into ``web/node_modules``)
+and are served under ``/static/vendor/``; without them the server still starts, says so in its log,
+and the pages fall back (documents as a download link). The pages carry no data;
 their scripts read the JSON API and follow the meeting WebSocket, so access control stays in one
 place (the API), and a page opened without a session sends the person to the login page.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from importlib.resources import files as package_files
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
@@ -17,8 +22,13 @@ from fastapi.staticfiles import StaticFiles
 
 from meeting_room.api.headers import PAGE_CSP
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 _WEB = package_files("meeting_room") / "web"
+# npm package -> what the pages lose without it (said in the start-up warning)
+VENDOR = {
+    "pdfjs-dist": ("tài liệu chỉ tải về được, không đọc ngay trong trang", "documents are download links, not read in the page"),
+}
 
 
 @cache
@@ -58,6 +68,22 @@ for _path, (_name, _title) in PAGES.items():
     router.add_api_route(_path, _route(_name, _title), methods=["GET"], name=f"page_{_name}")
 
 
+def vendor_dir(package: str) -> Path | None:
+    """Where npm installed ``package`` (scripts/setup.sh), or None when it was not run."""
+    path = Path(str(_WEB)) / "node_modules" / package
+    return path if (path / "package.json").is_file() else None
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    for package, (lost_vi, lost_en) in VENDOR.items():  # mounted before /static, which would answer 404
+        path = vendor_dir(package)
+        if path is None:
+            log.warning(
+                "Thiếu thư viện trình duyệt %s (chưa chạy npm ci trong meeting_room/web, xem scripts/setup.sh): %s. "
+                "Browser library %s is missing (npm ci was not run in meeting_room/web): %s.",
+                package, lost_vi, package, lost_en,
+            )  # fmt: skip
+            continue
+        app.mount(f"/static/vendor/{package}", StaticFiles(directory=str(path)), name=f"vendor-{package}")
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")

@@ -4,11 +4,13 @@
 // an excused absence with its reason). Kept apart from chair.js; it re-reads what it shows after
 // each tap and when the meeting's state, agenda or attendance changes (speaking.js passes on the hall's view).
 import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
+import { qrFigure } from "/static/qr_print.js";
 
 const meetingId = location.pathname.split("/").pop();
 const el = document.getElementById("hall-links");
 const base = `/api/meetings/${meetingId}`;
 const urls = new Map(); // link id -> its address, known only to the page that created it (the server keeps a hash)
+const figures = new Map(); // link id -> its QR code (sent with the address), built once: the card is redrawn after each change
 const LIMITS = [[null, "Không giới hạn"], [60, "1 phút"], [120, "2 phút"], [180, "3 phút"], [300, "5 phút"], [420, "7 phút"], [600, "10 phút"], [900, "15 phút"]];
 const st = { meeting: null, agenda: [], links: [], participants: [] };
 
@@ -71,6 +73,8 @@ function render() {
   create.addEventListener("click", () => act(create, async () => {
     const link = await api("POST", `${base}/displays`, {});
     urls.set(link.id, link.url);
+    figures.set(link.id, qrFigure({ ...link, meeting: st.meeting.title, what: "Màn hình hội trường",
+      hint: "Mở liên kết trên máy tính nối với máy chiếu hoặc TV trong hội trường (quét mã, hoặc gõ địa chỉ dưới đây)." }));
     toast("Đã tạo liên kết màn hình hội trường. Mở liên kết trên máy chiếu hoặc TV trong hội trường.");
     await load();
   }));
@@ -81,6 +85,7 @@ function render() {
     revoke.addEventListener("click", () => twoTaps(revoke, "Chạm lần nữa để thu hồi", async () => {
       await api("DELETE", `${base}/displays/${l.id}`);
       urls.delete(l.id);
+      figures.delete(l.id);
       toast("Đã thu hồi liên kết: màn hình dùng nó sẽ tắt.");
       await load();
     }));
@@ -93,6 +98,7 @@ function render() {
     return h("li", { dataset: { link: l.id } },
       h("div", { class: "muted" }, `Tạo lúc ${fmtDateTime(l.created_at)}, dùng đến ${fmtDateTime(l.expires_at)}`),
       input,
+      figures.get(l.id) || null,
       h("div", { class: "row" },
         copy, url ? h("a", { class: "button", href: url, target: "_blank", rel: "noopener", id: "hall-link-open" }, "Mở màn hình") : null,
         url ? null : h("span", { class: "muted grow" }, "Liên kết chỉ hiện một lần, khi tạo."),

@@ -2,6 +2,7 @@
 // captions), kept current from the meeting stream. Events re-read the resource they change, once
 // per burst; captions come straight from the events.
 import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError } from "/static/app.js";
+import { readHere } from "/static/viewer.js"; // a document opens over the page, which stays as it was
 
 // A meeting's states as its pages treat them: people meet while it runs, speak and vote only in
 // session; once ended, every page is a record of it.
@@ -118,7 +119,7 @@ export function agendaPanel(live, el, { onTake } = {}) {
       h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
         onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,
         item.id === current && discussed ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
-      item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener" }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
+      item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener", id: `doc-${d.id}`, dataset: { document: d.id }, onclick: readHere(live.id, d) }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
       : h("p", { class: "muted" }, "Chưa có chương trình."));
 }
 

@@ -2,6 +2,7 @@
 // stream), switching a remote microphone off, and invitation links for participants who join
 // from elsewhere (create, copy, revoke). Everything by tap; revoking takes a second tap.
 import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
+import { qrFigure } from "/static/qr_print.js";
 
 const STATE_VI = {
   new: ["Đang vào", ""], connecting: ["Đang kết nối", ""], connected: ["Đã kết nối", "ok"],
@@ -39,7 +40,8 @@ function linkBox() {
   } }, icon("copy"), " Sao chép");
   return h("div", { class: "invite-link", role: "status" },
     h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
-    h("div", { class: "row" }, input, copy));
+    h("div", { class: "row" }, input, copy),
+    lastLink.figure);
 }
 
 function invitationForm(live) {
@@ -52,6 +54,9 @@ function invitationForm(live) {
   const make = h("button", { type: "button", class: "primary", id: "invite-create", onclick: (ev) => act(ev.currentTarget, async () => {
     if (!invitee) return toast("Hãy chọn người được mời trước.", "error", "Choose who the link is for.");
     lastLink = await api("POST", `/api/meetings/${live.id}/invitations`, { member_id: invitee, hours });
+    // its QR code, built once: the panel is redrawn as calls and invitations change
+    lastLink.figure = qrFigure({ ...lastLink, meeting: live.meeting?.title || "", what: "Liên kết mời tham gia cuộc họp từ xa", who: lastLink.full_name,
+      hint: "Quét mã bằng máy ảnh của điện thoại hoặc máy tính bảng để vào cuộc họp, không cần mật khẩu." });
     invitee = "";
     await live.load("invitations");
   }) }, icon("link"), " Tạo liên kết mời");

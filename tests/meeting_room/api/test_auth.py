@@ -67,6 +67,7 @@ def test_every_api_route_refuses_anonymous_requests(app: FastAPI, client: TestCl
             pass_id="x",
             cluster="c",
             invitation_id="i",
+            page=1,
             seat_id="s",
         )
         for method in operations:

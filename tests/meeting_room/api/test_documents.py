@@ -119,6 +119,31 @@ def test_remove_document(client: TestClient, world: World) -> None:
     assert client.delete(f"/api/meetings/{world.meeting_id}/documents/{doc['id']}", headers=sec).status_code == 404
 
 
+def test_the_file_answers_range_requests(client: TestClient, world: World) -> None:
+    """The viewer (pdf.js) reads a large PDF piece by piece: the file route answers byte ranges,
+    only to someone who may read the document, and never compressed (a range of a gzip is useless)."""
+    pdf = make_pdf(40)
+    doc = _upload(client, world, login(client, "secretary"), pdf).json()
+    member = login(client, "member1")
+    whole = client.get(doc["url"], headers=member)
+    assert whole.headers["accept-ranges"] == "bytes" and int(whole.headers["content-length"]) == len(pdf)
+    assert "content-encoding" not in whole.headers
+    part = client.get(doc["url"], headers={**member, "Range": "bytes=100-1123"})
+    assert part.status_code == 206 and part.content == pdf[100:1124]
+    assert part.headers["content-range"] == f"bytes 100-1123/{len(pdf)}" and part.headers["content-length"] == "1024"
+    tail = client.get(doc["url"], headers={**member, "Range": "bytes=-200"})  # where the cross-reference table is
+    assert tail.status_code == 206 and tail.content == pdf[-200:]
+    assert client.get(doc["url"], headers={**member, "Range": f"bytes={len(pdf) + 10}-"}).status_code == 416
+    # the same version (If-Range with its ETag) gets the range; a changed one the whole file
+    same = client.get(doc["url"], headers={**member, "Range": "bytes=0-9", "If-Range": whole.headers["etag"]})
+    assert same.status_code == 206 and same.content == pdf[:10]
+    other = client.get(doc["url"], headers={**member, "Range": "bytes=0-9", "If-Range": '"not-this-one"'})
+    assert other.status_code == 200 and other.content == pdf
+    # a range is no way around access: outsiders 404, no session 401
+    assert client.get(doc["url"], headers={**login(client, "outsider"), "Range": "bytes=0-9"}).status_code == 404
+    assert client.get(doc["url"], headers={"Range": "bytes=0-9"}).status_code == 401
+
+
 def test_replace_a_document_keeps_its_item_and_title(client: TestClient, world: World) -> None:
     sec = login(client, "secretary")
     old = _upload(client, world, sec, make_pdf(1), name="v1.pdf", title="Dự thảo Nghị quyết").json()

@@ -20,6 +20,7 @@ NOT_DERIVED = {
     "meeting_views",
     "face_encodings",
     "voice_prints",
+    "document_notes",  # a person's private notes: never events, never emptied by a rebuild
     "ballot_box",
     "sealed_ballots",
     "receipt_checks",
