@@ -46,12 +46,13 @@ def create_member(
     title: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    email: str | None = None,
 ) -> str:
     """Create a member; with ``username`` and ``password`` they can log in. ``actor=None``: the system itself."""
     if actor is not None:
         require_roles(actor, action_vi="thêm thành viên", action_en="add members")
     payload = ev.MemberCreated(
-        member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username
+        member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username, email=email
     )
     if password is not None and payload.username is None:
         raise InvalidInputError("Cần tên đăng nhập để đặt mật khẩu", "A username is needed to set a password", field="username")

@@ -14,7 +14,7 @@ from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import members
 from meeting_room.services.lookup import fetch
-from meeting_room.text import Name, Username
+from meeting_room.text import Email, Name, Username
 
 router = APIRouter(prefix="/api/members", tags=["members"])
 _SEE_MEMBERS = (Role.CHAIR, Role.SECRETARY, Role.CLERK, Role.MEMBER)
@@ -28,6 +28,7 @@ class MemberIn(BaseModel):
     roles: list[Role] = Field(default_factory=lambda: [Role.MEMBER], min_length=1)
     username: Username | None = None
     password: str | None = Field(None, max_length=1024)
+    email: Email | None = Field(None, description="Where invitations and reminders are sent")
 
 
 class MemberPatch(BaseModel):
@@ -38,6 +39,7 @@ class MemberPatch(BaseModel):
     roles: list[Role] | None = Field(None, min_length=1)
     username: Username | None = None
     active: bool | None = None
+    email: Email | None = None
 
 
 class PasswordIn(BaseModel):
