@@ -44,7 +44,8 @@ def ask(store: Store, actor: Actor, meeting_id: str, request: OpinionRequest) ->
         raise InvalidInputError("Hạn góp ý cần có múi giờ", "The deadline needs a time zone", field="deadline")
     rule = polls.resolve_rule(_RULE)
     options = [Option(f"o{i}", label) for i, label in enumerate(request.options, start=1)]
-    definition = PollDefinition.build(PollKind.OPINION, polls.rule_of(rule), options=options or None)
+    # one choice at most (agree or not), and a written opinion always possible
+    definition = PollDefinition.build(PollKind.OPINION, polls.rule_of(rule), options=options or None, max_choices=min(1, len(options)))
     poll_id = polls.new_poll_id()
 
     def decide(session: Session) -> list[ev.EventPayload]:
