@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from meeting_room.db import tables as t
+from meeting_room.errors import SettingsError
 from meeting_room.services import notices
 from meeting_room.settings import Settings, SmtpSettings
 from meeting_room.store import Store
@@ -59,7 +60,20 @@ class Mailer:
             return None
         password = settings.smtp_password
         if smtp.password_file is not None:
-            password = smtp.password_file.read_text(encoding="utf-8").strip()
+            try:
+                password = smtp.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"Không đọc được tệp mật khẩu SMTP {smtp.password_file}: {exc}",
+                    f"Cannot read the SMTP password file {smtp.password_file}: {exc}",
+                    path=str(smtp.password_file),
+                ) from None
+        if password is not None and not password.isascii():  # smtplib's AUTH sends ASCII only
+            raise SettingsError(
+                "Mật khẩu SMTP chỉ được gồm ký tự ASCII (không dấu)",
+                "The SMTP password must be ASCII (no accented letters)",
+                setting="smtp.password_file" if smtp.password_file else "smtp_password",
+            )
         options = notices.NoticeOptions(
             tz=ZoneInfo(settings.timezone),
             site_url=smtp.site_url,
@@ -128,7 +142,9 @@ class Mailer:
         mail["Date"], mail["Message-ID"] = formatdate(localtime=False), make_msgid(domain=self.smtp.from_address.split("@")[-1])
         try:
             server.send_message(mail)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+        except smtplib.SMTPServerDisconnected:
+            raise  # the connection is gone: this one and the rest wait for the next try
+        except (smtplib.SMTPException, UnicodeError, ValueError) as exc:  # this message refused; the others go on
             log.warning("mail: message %s to %s refused: %s", message.id, message.to_address, exc)
             return f"{type(exc).__name__}: {exc}"
         return None

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from meeting_room import events as ev
 from meeting_room import projections
 from meeting_room.api import create_app
 from meeting_room.db import tables as t
+from meeting_room.errors import SettingsError
 from meeting_room.lifecycle import MeetingState
 from meeting_room.live.mailer import Mailer
 from meeting_room.operations.tls import ensure_tls
@@ -126,7 +128,7 @@ def test_nothing_is_queued_or_sent_without_an_smtp_server(tmp_path: Path) -> Non
 def test_members_need_a_valid_e_mail_address(client: TestClient, world: World) -> None:
     admin = login(client, "admin")
     url = f"/api/members/{world.ids['member1']}"
-    for bad in ("khong-hop-le", "a@b", "a b@thu.vn", "x@thu.vn\r\nBcc: y@z.vn"):
+    for bad in ("khong-hop-le", "a@b", "a b@thu.vn", "tên@thu.vn", "x@thu.vn\r\nBcc: y@z.vn"):
         r = client.patch(url, json={"email": bad}, headers=admin)
         assert r.status_code == 422, bad
     r = client.patch(url, json={"email": " thu.nguyen@hdnd.thu.vn "}, headers=admin)
@@ -189,27 +191,45 @@ def test_a_participant_added_after_publishing_gets_an_invitation_and_a_cancellat
     assert "đã bị hủy. Lý do: Trùng lịch" in box.to("sau@thu.vn")[-1].get_content()
 
 
-def test_starttls_with_the_servers_local_ca(world: World, tmp_path: Path) -> None:
+def test_starttls_with_the_servers_local_ca_and_a_login_from_the_password_file(world: World, tmp_path: Path) -> None:
     tls = ensure_tls(_settings(tmp_path / "mailhost"))  # a CA and a certificate for localhost, as the server makes for itself
+    assert tls.ca is not None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls.cert, tls.key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"Mat-khau-thu-2026")
+
     box, port = Inbox(), _free_port()
-    server = Controller(box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    server = Controller(
+        box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True, authenticator=authenticate, auth_required=True
+    )
     server.start()
     try:
         _give_emails(world, member1="thu@hdnd.thu.vn")
-        smtp = SmtpSettings(host="localhost", port=port, from_address="hop@thu.vn")
-        untrusted = Mailer(world.store, smtp, None, notices.NoticeOptions(tz=TZ, reminder=timedelta(hours=1)))
+        secret = tmp_path / "smtp-password"
+        secret.write_text("mật-khẩu\n", encoding="utf-8")
+        smtp = {"host": "localhost", "port": port, "from_address": "hop@thu.vn", "username": "hop", "password_file": secret}
+        with pytest.raises(SettingsError, match="ASCII"):  # smtplib cannot send it: said at start-up, not at the first message
+            Mailer.from_settings(_settings(tmp_path, smtp=smtp), world.store)
+        secret.write_text("Mat-khau-thu-2026\n", encoding="utf-8")
+        smtp["reminder_hours"] = 1
+        untrusted = Mailer.from_settings(_settings(tmp_path, smtp=smtp), world.store)
+        assert untrusted is not None
         untrusted.step()
         _publish(world)
         assert untrusted.step() == 0  # the system's CAs do not know this one: nothing is sent in the clear instead
         (row,) = _outbox(world.store)
         assert row.sent_at is None and row.attempts == 1 and "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")
+        assert logins == []  # the password never went out before the server was verified
         later = world.store.now() + timedelta(minutes=2)
         world.store._clock = lambda: later
-        assert tls.ca is not None
-        trusted = Mailer(world.store, smtp.model_copy(update={"ca_file": tls.ca}), None, untrusted.options)
+        trusted = Mailer.from_settings(_settings(tmp_path, smtp={**smtp, "ca_file": tls.ca}), world.store)
+        assert trusted is not None
         assert trusted.step() == 1 and box.to("thu@hdnd.thu.vn")[0]["Subject"].startswith("Giấy mời họp")
+        assert logins == [(b"hop", b"Mat-khau-thu-2026")]
     finally:
         server.stop()
 
