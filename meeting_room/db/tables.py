@@ -547,8 +547,8 @@ class MailMessage(Base):
     (nothing in it is meeting state); ``key`` names what it is about, so that a notice is queued once."""
 
     __tablename__ = "mail_outbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. "invitation:<meeting>:<member>"
+    # e.g. "invitation:<meeting>:<member>"; no serial key, so that `meeting-room move` copies it as it is
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)

@@ -41,7 +41,7 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Outgoing:
-    id: int
+    key: str
     to_address: str
     subject: str
     body: str
@@ -115,21 +115,21 @@ class Mailer:
             rows = session.scalars(
                 select(t.MailMessage)
                 .where(t.MailMessage.sent_at.is_(None), t.MailMessage.next_attempt_at <= now, t.MailMessage.attempts < MAX_ATTEMPTS)
-                .order_by(t.MailMessage.next_attempt_at, t.MailMessage.id)
+                .order_by(t.MailMessage.next_attempt_at, t.MailMessage.created_at, t.MailMessage.key)
                 .limit(BATCH)
             )
-            due = [Outgoing(r.id, r.to_address, r.subject, r.body) for r in rows]
+            due = [Outgoing(r.key, r.to_address, r.subject, r.body) for r in rows]
         if not due:
             return 0
-        results: dict[int, str | None] = {}  # message id -> None (sent) or the error
+        results: dict[str, str | None] = {}  # message key -> None (sent) or the error
         try:
             with self._connect() as server:
                 for message in due:
-                    results[message.id] = self._send_one(server, message)
+                    results[message.key] = self._send_one(server, message)
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:  # no connection: every unsent one waits
             log.warning("mail: the SMTP server %s:%s is not reachable: %s", self.smtp.host, self.smtp.port, exc)
             for message in due:
-                results.setdefault(message.id, f"{type(exc).__name__}: {exc}")
+                results.setdefault(message.key, f"{type(exc).__name__}: {exc}")
         self._record(results)
         return sum(error is None for error in results.values())
 
@@ -145,7 +145,7 @@ class Mailer:
         except smtplib.SMTPServerDisconnected:
             raise  # the connection is gone: this one and the rest wait for the next try
         except (smtplib.SMTPException, UnicodeError, ValueError) as exc:  # this message refused; the others go on
-            log.warning("mail: message %s to %s refused: %s", message.id, message.to_address, exc)
+            log.warning("mail: message %s to %s refused: %s", message.key, message.to_address, exc)
             return f"{type(exc).__name__}: {exc}"
         return None
 
@@ -167,11 +167,11 @@ class Mailer:
             raise
         return server
 
-    def _record(self, results: dict[int, str | None]) -> None:
+    def _record(self, results: dict[str, str | None]) -> None:
         now = self.store.now()
         with self.store.exclusive() as session:
-            for message_id, error in results.items():
-                row = session.get(t.MailMessage, message_id)
+            for key, error in results.items():
+                row = session.get(t.MailMessage, key)
                 if row is None:
                     continue
                 row.attempts += 1

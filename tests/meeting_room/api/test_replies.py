@@ -3,6 +3,8 @@ quorum, and the refusal once the meeting has opened."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from meeting_room.roles import Role
@@ -14,13 +16,14 @@ def _reply(client: TestClient, world: World, headers: dict[str, str], **body: ob
     return client.put(f"/api/meetings/{world.meeting_id}/reply", json=body, headers=headers)
 
 
-def _replies(client: TestClient, world: World, headers: dict[str, str]) -> dict:
+def _replies(client: TestClient, world: World, headers: dict[str, str]) -> dict[str, Any]:
     r = client.get(f"/api/meetings/{world.meeting_id}/replies", headers=headers)
     assert r.status_code == 200, r.text
-    return r.json()
+    body: dict[str, Any] = r.json()
+    return body
 
 
-def _by_name(body: dict) -> dict[str, dict]:
+def _by_name(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["full_name"]: r for r in body["replies"]}
 
 

@@ -20,7 +20,8 @@ from tests.meeting_room.web.test_meeting_screens import PHONE, _fits, _open_page
 def asked_ahead(live_server: LiveServer) -> Iterator[LiveServer]:
     """A colleague of the body not invited (a possible deputy) and an opinion asked on the budget item."""
     world = live_server.world
-    members.create_member(world.store, world.actor("admin"), full_name="Phó trưởng ban Trần Văn Dự", roles=[Role.MEMBER], body_id=world.body_id)
+    admin = world.actor("admin")
+    members.create_member(world.store, admin, full_name="Phó trưởng ban Trần Văn Dự", roles=[Role.MEMBER], body_id=world.body_id)
     with world.store.read() as session:
         starts = session.get_one(t.Meeting, world.meeting_id).starts_at
     request = opinions.OpinionRequest(

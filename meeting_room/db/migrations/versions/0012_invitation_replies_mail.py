@@ -31,8 +31,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "mail_outbox",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("key", sa.String(200), nullable=False, unique=True),
+        sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("to_address", sa.String(254), nullable=False),
         sa.Column("subject", sa.String(500), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
