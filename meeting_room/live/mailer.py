@@ -32,6 +32,7 @@ from meeting_room.store import Store
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 24
 BATCH = 50
+CLAIM = timedelta(minutes=15)  # a batch being sent is not due elsewhere for this long (longer than its timeouts)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -111,13 +112,17 @@ class Mailer:
 
     def send_due(self) -> int:
         now = self.store.now()
-        with self.store.read() as session:
-            rows = session.scalars(
-                select(t.MailMessage)
-                .where(t.MailMessage.sent_at.is_(None), t.MailMessage.next_attempt_at <= now, t.MailMessage.attempts < MAX_ATTEMPTS)
-                .order_by(t.MailMessage.next_attempt_at, t.MailMessage.created_at, t.MailMessage.key)
-                .limit(BATCH)
+        with self.store.exclusive() as session:  # claimed: another server process does not send them too
+            rows = list(
+                session.scalars(
+                    select(t.MailMessage)
+                    .where(t.MailMessage.sent_at.is_(None), t.MailMessage.next_attempt_at <= now, t.MailMessage.attempts < MAX_ATTEMPTS)
+                    .order_by(t.MailMessage.next_attempt_at, t.MailMessage.created_at, t.MailMessage.key)
+                    .limit(BATCH)
+                )
             )
+            for row in rows:
+                row.next_attempt_at = now + CLAIM
             due = [Outgoing(r.key, r.to_address, r.subject, r.body) for r in rows]
         if not due:
             return 0
