@@ -216,7 +216,7 @@ class InvitationReplied(EventPayload):
     """A participant's reply to the invitation; a later one replaces it. With a deputy, ``deputy_id``
     is the member who attends in their place (added as a guest participant in the same write)."""
 
-    type = "meeting.invitation_replied"
+    type = "meeting.reply_given"  # not "meeting.invitation_…": the pages read those as invitation links
     meeting_id: str
     member_id: str
     answer: ReplyAnswer

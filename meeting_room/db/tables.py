@@ -203,7 +203,7 @@ class Participant(Base):
 
 
 class InvitationReply(Base):
-    """A participant's latest reply to the invitation (``meeting.invitation_replied``)."""
+    """A participant's latest reply to the invitation (``meeting.reply_given``)."""
 
     __tablename__ = "invitation_replies"
     __table_args__ = {"info": {"derived": True}}

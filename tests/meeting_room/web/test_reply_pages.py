@@ -37,6 +37,9 @@ def asked_ahead(live_server: LiveServer) -> Iterator[LiveServer]:
 def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Browser, asked_ahead: LiveServer) -> None:
     live = asked_ahead
     mid = live.world.meeting_id
+    secretary = live.page(browser, "secretary", f"/chair/{mid}")  # follows the replies live
+    replies = secretary.locator("#replies")
+    expect(replies).to_contain_text("Người member2: Chưa trả lời")
     page = _open_page(browser, live, "member2", f"/member/{mid}", PHONE, touch=True)
     card = page.locator("#reply")
     expect(card).to_be_visible()
@@ -62,8 +65,6 @@ def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Brow
     opinion.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "member-opinion-sent-390x844.png"))
 
-    secretary = live.page(browser, "secretary", f"/chair/{mid}")
-    replies = secretary.locator("#replies")
     expect(replies).to_contain_text("Người member2: Cử người dự thay — Phó trưởng ban Trần Văn Dự")
     expect(replies).to_contain_text("Phó trưởng ban Trần Văn Dự: dự thay Người member2")
     expect(secretary.locator("#expected-quorum")).to_have_text("Dự kiến chưa đủ")
