@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError, PermissionDeniedError
+from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from voting import PollState
 
@@ -65,10 +66,33 @@ def holds(session: Session, actor: Actor, meeting: t.Meeting, allowed: Set[Meeti
     return actor.has(*also) or meeting_role(session, actor, meeting) in allowed
 
 
+BODY_STAFF = (Role.CHAIR, Role.SECRETARY)  # standing roles that prepare the meetings of their own body
+
+
+def _own_body(actor: Actor) -> Select[str | None]:
+    return select(t.Member.body_id).where(t.Member.id == actor.member_id)
+
+
+def body_staff(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """A standing chair or secretary of the meeting's body (its staff): they see and prepare every
+    meeting of their body, whoever was appointed to it."""
+    if not any(role in actor.roles for role in BODY_STAFF) or actor.only_meeting is not None:
+        return False
+    member = session.get(t.Member, actor.member_id)
+    return member is not None and member.body_id == meeting.body_id
+
+
 def sees_meeting(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
-    """Admins and clerks see every meeting; others only those they take part in (``visible_meetings``
-    is the same rule as a query)."""
-    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) is not None
+    """Admins and clerks see every meeting; the body's staff its meetings; others only those they
+    take part in (``visible_meetings`` is the same rule as a query)."""
+    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) is not None or body_staff(session, actor, meeting)
+
+
+def _officer_or_staff(actor: Actor) -> ColumnElement[bool]:
+    runs_it = (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
+    if any(role in actor.roles for role in BODY_STAFF) and actor.only_meeting is None:
+        runs_it = runs_it | t.Meeting.body_id.in_(_own_body(actor))
+    return runs_it
 
 
 def visible_meetings(actor: Actor) -> ColumnElement[bool] | None:
@@ -76,7 +100,17 @@ def visible_meetings(actor: Actor) -> ColumnElement[bool] | None:
     if actor.has(Role.CLERK):
         return None
     mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
-    return t.Meeting.id.in_(mine) | (t.Meeting.chair_id == actor.member_id) | (t.Meeting.secretary_id == actor.member_id)
+    return t.Meeting.id.in_(mine) | _officer_or_staff(actor)
+
+
+def listed_meetings(actor: Actor) -> ColumnElement[bool] | None:
+    """The meetings on a person's home page: those they see, except that a participant who does not
+    prepare it sees a scheduled meeting only once its invitation went out (``meeting_published``)."""
+    if actor.has(Role.CLERK):
+        return None
+    mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
+    sent = t.Meeting.published_at.is_not(None) | (t.Meeting.state != MeetingState.SCHEDULED.value)
+    return (t.Meeting.id.in_(mine) & sent) | _officer_or_staff(actor)
 
 
 def visible_meeting_ids(session: Session, actor: Actor) -> frozenset[str] | None:
@@ -135,6 +169,22 @@ def runs(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
     return holds(session, actor, meeting, OFFICERS)
 
 
+def prepares(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
+    """Who prepares the meeting and sends its invitation: its chair or secretary, the body's staff, admins."""
+    return runs(session, actor, meeting) or body_staff(session, actor, meeting)
+
+
+def require_preparer(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
+    """Raise unless the actor ``prepares`` the meeting."""
+    require_view(session, actor, meeting)
+    if not prepares(session, actor, meeting):
+        raise PermissionDeniedError(
+            f"Bạn không có quyền {action_vi}: chỉ chủ tọa, thư ký cuộc họp hoặc cán bộ của cơ quan",
+            f"You may not {action_en}: only the meeting's chair or secretary, or its body's staff",
+            meeting_id=meeting.id,
+        )
+
+
 def require_staff(session: Session, actor: Actor, meeting: t.Meeting, *, action_vi: str, action_en: str) -> None:
     """Raise unless the actor ``runs`` the meeting."""
     require_meeting_role(session, actor, meeting, OFFICERS, action_vi=action_vi, action_en=action_en)
@@ -163,6 +213,7 @@ class MeetingPermissions:
     The server still checks every request; these only decide what a page offers."""
 
     run_meeting: bool  # the console: agenda, attendance marks, floor, polls, live captions, recordings
+    prepare: bool  # the editor before the meeting, and sending its invitation (publishing)
     chair: bool  # open, close and publish polls
     see_live_tally: bool  # a named vote's live counts, and a result as soon as the vote closes
     edit_minutes: bool  # by role; the minutes' own ``editable`` adds their state
@@ -174,6 +225,7 @@ def permissions(session: Session, actor: Actor, meeting: t.Meeting) -> MeetingPe
     role = meeting_role(session, actor, meeting)
     return MeetingPermissions(
         run_meeting=runs(session, actor, meeting),
+        prepare=prepares(session, actor, meeting),
         chair=holds(session, actor, meeting, {MeetingRole.CHAIR}),
         see_live_tally=oversees(session, actor, meeting),
         edit_minutes=oversees(session, actor, meeting),
@@ -189,6 +241,7 @@ class StandingPermissions:
     administer: bool  # the administration page
     browse_archive: bool  # the archive and search page in the navigation (search shows only what one sees)
     hold_teller_key: bool  # chairs and secretaries keep a teller key for secret ballots
+    schedule_meetings: bool  # create a meeting (the editor's "new meeting")
 
 
 def standing_permissions(actor: Actor) -> StandingPermissions:
@@ -197,4 +250,5 @@ def standing_permissions(actor: Actor) -> StandingPermissions:
         administer=actor.has(),
         browse_archive=actor.has(*RECORD_KEEPERS) or officer,
         hold_teller_key=officer and actor.only_meeting is None,
+        schedule_meetings=actor.has(*BODY_STAFF) and actor.only_meeting is None,
     )

@@ -102,6 +102,7 @@ def load_demo(store: Store, admin: Actor, *, timezone: str = "Asia/Ho_Chi_Minh")
             agenda_item_id=items[2],
         ),
     )
+    meetings.publish_meeting(store, admin, meeting_id)  # the invitation went out: the delegates see it on their home page
     # The demo meeting's chair and secretary get teller keys (in real use each makes their own on the
     # meetings page), so that a secret vote can be tried at once.
     for username in ("chutich", "thuky"):

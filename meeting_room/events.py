@@ -199,6 +199,15 @@ class MeetingStateChanged(EventPayload):
     reason: LongText | None = None
 
 
+class MeetingPublished(EventPayload):
+    """The invitation goes out (gửi giấy mời): the participants see the meeting, its agenda and its
+    documents; ``republish``: sent again because something changed since the last time."""
+
+    type = "meeting_published"  # the name the invitation e-mail listens for
+    meeting_id: str
+    republish: bool = False
+
+
 class ParticipantAdded(EventPayload):
     type = "meeting.participant_added"
     meeting_id: str
@@ -353,6 +362,7 @@ class DocumentAttached(EventPayload):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(gt=0)
     pages: int = Field(gt=0)
+    replaces: str | None = None  # the document this new file takes the place of (removed in the same write)
 
 
 class DocumentRemoved(EventPayload):

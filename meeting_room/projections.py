@@ -53,6 +53,8 @@ def apply(session: Session, payload: ev.EventPayload, stored: StoredEvent) -> No
         meeting = session.get(t.Meeting, meeting_id)
         if meeting is not None:
             meeting.last_seq = stored.seq
+            if _changes_content(payload):
+                meeting.changed_at = meta.at
     session.flush()
     if meeting_id is not None and _changes_search(payload):
         search_index.reindex_meeting(session, meeting_id)
@@ -75,6 +77,25 @@ def _changes_search(payload: ev.EventPayload) -> bool:
     if isinstance(payload, ev.MeetingStateChanged):
         return payload.to_state in (MeetingState.CLOSED, MeetingState.CANCELLED)
     return isinstance(payload, _SEARCH_INPUTS)
+
+
+# What a participant reads ahead: the meeting's details, its agenda and its documents. A change to
+# them after the invitation went out marks the meeting "changed since you looked" on the home page.
+_CONTENT_INPUTS = (
+    ev.MeetingUpdated,
+    ev.AgendaItemAdded,
+    ev.AgendaItemUpdated,
+    ev.AgendaItemRemoved,
+    ev.AgendaReordered,
+    ev.DocumentAttached,
+    ev.DocumentRemoved,
+)
+
+
+def _changes_content(payload: ev.EventPayload) -> bool:
+    if isinstance(payload, ev.MeetingStateChanged):
+        return payload.to_state is MeetingState.CANCELLED
+    return isinstance(payload, _CONTENT_INPUTS)
 
 
 def _copy_set_fields(row: object, payload: ev.EventPayload, skip: set[str], rename: dict[str, str] | None = None) -> None:
@@ -245,8 +266,15 @@ def _meeting_state_changed(s: Session, p: ev.MeetingStateChanged, m: Meta) -> No
         meeting.started_at = m.at
     if p.to_state is MeetingState.CLOSED:
         meeting.closed_at = m.at
+    if p.to_state is MeetingState.CANCELLED:
+        meeting.cancel_reason = p.reason
     if p.to_state not in RUNNING:  # a closed or cancelled meeting has nobody waiting to speak
         meeting.floor_queue, meeting.floor_speaker = None, None
+
+
+@_on(ev.MeetingPublished)
+def _meeting_published(s: Session, p: ev.MeetingPublished, m: Meta) -> None:
+    s.get_one(t.Meeting, p.meeting_id).published_at = m.at
 
 
 @_on(ev.ParticipantAdded)

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from meeting_room.errors import InvalidInputError
+from transcripts.text import fold
 
 # C0 controls, DEL and C1 controls; the bidi embeddings, overrides and isolates (U+202A-E, U+2066-9).
 _FORBIDDEN = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
@@ -62,6 +63,13 @@ def _validator(multiline: bool) -> AfterValidator:
 
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
+
+
+def matches_words(query: str, *texts: str | None) -> bool:
+    """Whether every word of ``query`` is in one of ``texts``, regardless of case and diacritics
+    (``fold``: "nguyen van" finds "Nguyễn Văn An"; "Đ" is "d"). An empty query matches everything."""
+    haystack = " ".join(fold(t) for t in texts if t)
+    return all(word in haystack for word in fold(query).split())
 
 
 # The same rule in the OpenAPI description (clients and the fuzzer see it; the validator above enforces it).

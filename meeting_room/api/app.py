@@ -75,7 +75,11 @@ def create_app_for(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="Phòng họp thông minh — Meeting Room API",
         version=__version__,
-        description="Họp không giấy, điểm danh, biểu quyết, biên bản có chữ ký số. / Paperless meetings on premises.",
+        description=(
+            "Họp không giấy, điểm danh, biểu quyết, biên bản có chữ ký số. / Paperless meetings on premises.\n\n"
+            "Lists that grow (meetings, members) come a page at a time: `limit` and `offset` in; the body is the page's "
+            'JSON list, `X-Total-Count` the number in all and `Link: <…>; rel="next"` the next page (absent on the last).'
+        ),
         lifespan=lifespan,
         docs_url=None,  # served by meeting_room.api.docs from local assets
         redoc_url=None,

@@ -119,6 +119,17 @@ class AuthSession(Base):
     meeting_id: Mapped[str | None] = mapped_column(ID)  # opened from an invitation: this meeting only
 
 
+class MeetingView(Base):
+    """When a person last opened a meeting (its "changed since you looked" mark): a fact about
+    reading, not a change of meeting state, so it is no event; no foreign key, as the read models
+    it points at are emptied and rebuilt."""
+
+    __tablename__ = "meeting_views"
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- read models (derived from events) ---------------------------------------------------------
 
 
@@ -192,6 +203,9 @@ class Meeting(Base):
     floor_speaker: Mapped[list[str] | None] = mapped_column(JSON)  # [member id, iso time given] of whoever speaks now
     devices: Mapped[dict[str, dict[str, str | None]] | None] = mapped_column(JSON)  # room device -> {kind, state, detail, since}
     speaking_limit_s: Mapped[int | None] = mapped_column(Integer)  # a turn's length unless the item says otherwise
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the invitation last sent (gửi giấy mời)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # details, agenda or documents last changed
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # why it was cancelled, as the participants are told
 
 
 class Participant(Base):

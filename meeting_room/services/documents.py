@@ -55,6 +55,49 @@ def attach(
     return document_id
 
 
+def replace(
+    store: Store,
+    files: DocumentFiles,
+    actor: Actor,
+    meeting_id: str,
+    document_id: str,
+    *,
+    source: BinaryIO,
+    filename: str | None,
+    title: str | None,
+) -> str:
+    """A new file in the place of ``document_id``: the old one is detached and the new one attached
+    to the same agenda item, in one write; it keeps the old title unless a new one is given."""
+    with store.read() as session:
+        editable_meeting(session, actor, meeting_id)
+        document_of(session, actor, meeting_id, document_id)
+    name = clean_filename(filename)
+    check_text(title or "", "title")
+    stored = files.ingest(source)
+    new_id = str(uuid.uuid4())
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        editable_meeting(session, actor, meeting_id)
+        old = document_of(session, actor, meeting_id, document_id)  # 404 if someone removed it meanwhile
+        return [
+            ev.DocumentRemoved(meeting_id=meeting_id, document_id=document_id),
+            ev.DocumentAttached(
+                meeting_id=meeting_id,
+                document_id=new_id,
+                agenda_item_id=old.agenda_item_id,
+                title=(title or "").strip() or old.title,
+                filename=name,
+                sha256=stored.sha256,
+                size=stored.size,
+                pages=stored.pages,
+                replaces=document_id,
+            ),
+        ]
+
+    store.append_all(decide, actor_id=actor.member_id)
+    return new_id
+
+
 def document_of(session: Session, actor: Actor, meeting_id: str, document_id: str) -> t.Document:
     meeting = get_meeting(session, meeting_id)
     require_view(session, actor, meeting)

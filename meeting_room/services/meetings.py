@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role, require_roles, require_staff
+from meeting_room.access import Actor, get_meeting, require_meeting_role, require_preparer, require_roles, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError
-from meeting_room.lifecycle import MeetingState, check_transition, require_state
+from meeting_room.lifecycle import RUNNING, MeetingState, check_transition, require_state
+from meeting_room.reads import meeting_views
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services.lookup import fetch
 from meeting_room.store import Store
@@ -20,6 +21,7 @@ from voting import PollState
 
 S = MeetingState
 _EDITABLE_DETAILS = frozenset({S.SCHEDULED, S.OPEN})
+_PUBLISHABLE = RUNNING | {S.SCHEDULED}  # an ended or cancelled meeting has nobody left to invite
 
 # Who may move a meeting into each state: roles in the meeting, and standing roles.
 _TRANSITION_RIGHTS: dict[MeetingState, tuple[set[MeetingRole], tuple[Role, ...]]] = {
@@ -142,6 +144,38 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
 
     stored = store.append(decide, actor_id=actor.member_id)
     return ev.MeetingStateChanged.model_validate(stored.data)
+
+
+def publish_meeting(store: Store, actor: Actor, meeting_id: str) -> ev.MeetingPublished:
+    """Send the invitation ("Gửi giấy mời"): the participants see the meeting with its agenda and
+    documents. Sent again only when the meeting, its agenda or its documents changed since."""
+
+    def decide(session: Session) -> ev.EventPayload:
+        meeting = get_meeting(session, meeting_id)
+        require_preparer(session, actor, meeting, action_vi="gửi giấy mời", action_en="publish the meeting")
+        require_state(meeting.id, S(meeting.state), _PUBLISHABLE, "gửi giấy mời", "publish the meeting", title=meeting.title)
+        if meeting.published_at is None:
+            return ev.MeetingPublished(meeting_id=meeting_id)
+        if meeting.changed_at is None or meeting.changed_at <= meeting.published_at:
+            raise ConflictError(
+                f"Giấy mời cuộc họp “{meeting.title}” đã được gửi và từ đó chưa có gì thay đổi: không cần gửi lại",
+                f"The invitation to “{meeting.title}” was already sent and nothing has changed since: there is nothing to send again",
+                meeting_id=meeting_id,
+                published_at=meeting.published_at.isoformat(),
+            )
+        return ev.MeetingPublished(meeting_id=meeting_id, republish=True)
+
+    stored = store.append(decide, actor_id=actor.member_id)
+    return ev.MeetingPublished.model_validate(stored.data)
+
+
+def note_opened(store: Store, actor: Actor, meeting: t.Meeting, seen_at: datetime | None) -> None:
+    """The person opened the meeting (``seen_at``: when they last did): the "changed since you looked"
+    mark goes. Not an event: reading changes no meeting state."""
+    if actor.display or not meeting_views.stale(meeting, seen_at):
+        return
+    with store.exclusive() as session:
+        meeting_views.mark_seen(session, actor.member_id, meeting.id, store.now())
 
 
 def add_participant(store: Store, actor: Actor, meeting_id: str, member_id: str, role: MeetingRole) -> None:

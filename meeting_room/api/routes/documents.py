@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy import select
@@ -40,9 +43,8 @@ _UPLOAD_SCHEMA = {
 
 # The form is parsed by hand and documented through openapi_extra; the BodyLimit middleware
 # refuses an oversized body before it is read, and DocumentFiles.ingest counts again.
-@router.post("/agenda/{item_id}/documents", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
-async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
-    """Attach a PDF to an agenda item: multipart form with ``file`` (PDF) and optional ``title``."""
+async def _store_upload(request: Request, store: Store, save: Callable[..., str]) -> DocumentOut:
+    """Read the multipart form's ``file`` and optional ``title``, hand them to ``save`` off the event loop."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInputError(
             "Hãy gửi tệp dạng multipart/form-data, trường “file”",
@@ -55,17 +57,21 @@ async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDe
             raise InvalidInputError("Thiếu trường “file” chứa tệp PDF", "The form has no 'file' field with the PDF", field="file")
         title = form.get("title")
         document_id = await run_in_threadpool(
-            documents.attach,
-            store,
-            files,
-            actor,
-            meeting_id,
-            item_id,
-            source=upload.file,
-            filename=upload.filename,
-            title=title if isinstance(title, str) else None,
+            save, source=upload.file, filename=upload.filename, title=title if isinstance(title, str) else None
         )
     return await run_in_threadpool(_document_out, store, document_id)  # no blocking I/O on the event loop
+
+
+@router.post("/agenda/{item_id}/documents", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
+async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
+    """Attach a PDF to an agenda item: multipart form with ``file`` (PDF) and optional ``title``."""
+    return await _store_upload(request, store, partial(documents.attach, store, files, actor, meeting_id, item_id))
+
+
+@router.put("/documents/{document_id}/file", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
+async def replace(meeting_id: str, document_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
+    """Replace a document's PDF (same form as an upload): the new document takes its item and, unless given, its title."""
+    return await _store_upload(request, store, partial(documents.replace, store, files, actor, meeting_id, document_id))
 
 
 def _document_out(store: Store, document_id: str) -> DocumentOut:

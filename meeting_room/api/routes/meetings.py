@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, MeetingPermissions, get_meeting, meeting_role, permissions, require_view, visible_meetings
-from meeting_room.api.deps import ActorDep, StoreDep
+from meeting_room.access import Actor, MeetingPermissions, get_meeting, listed_meetings, meeting_role, permissions, require_view
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.paging import PAGED, PageDep, fetch_page
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import TRANSITIONS, MeetingState
+from meeting_room.reads import meeting_views
 from meeting_room.roles import BodyKind, MeetingRole
 from meeting_room.services import meetings
 from meeting_room.text import LongText, Title
@@ -89,9 +93,15 @@ class MeetingOut(BaseModel):
     member_term: str = Field("thành viên", description="What the body's members are called: “đại biểu” (a council) or “thành viên”")
     default_rule: str = Field("majority_present", description="The voting rule preset a new vote starts with (the body's setting)")
     speaking_limit_s: int | None = Field(None, description="How long a turn to speak may last (seconds) unless the item says otherwise")
+    room_name: str | None = Field(None, description="The room's name")
+    published_at: datetime | None = Field(None, description="When its invitation last went out (gửi giấy mời); null: not yet")
+    changed_since_seen: bool = Field(
+        False, description="Its details, agenda or documents changed after the invitation went out and after you last opened it"
+    )
+    cancel_reason: str | None = Field(None, description="Why the meeting was cancelled (when it was)")
 
 
-def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
+def meeting_out(session: Session, actor: Actor, m: t.Meeting, *, changed_since_seen: bool = False) -> MeetingOut:
     state = MeetingState(m.state)
     body = session.get(t.Body, m.body_id)
     kind = BodyKind(body.kind) if body is not None else BodyKind.OTHER
@@ -120,21 +130,44 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting) -> MeetingOut:
         member_term=kind.member_term,
         default_rule=kind.default_rule,
         speaking_limit_s=m.speaking_limit_s,
+        room_name=room.name if m.room_id and (room := session.get(t.Room, m.room_id)) else None,
+        published_at=m.published_at,
+        changed_since_seen=changed_since_seen,
+        cancel_reason=m.cancel_reason,
     )
 
 
-@router.get("")
-def list_meetings(store: StoreDep, actor: ActorDep, state: MeetingState | None = None, body_id: str | None = None) -> list[MeetingOut]:
-    """Meetings the caller may see (all for admins and clerks), newest first."""
-    query = select(t.Meeting).order_by(t.Meeting.starts_at.desc())
-    if (visible := visible_meetings(actor)) is not None:
-        query = query.where(visible)
-    if state is not None:
-        query = query.where(t.Meeting.state == state.value)
+@router.get("", responses=PAGED)
+def list_meetings(
+    store: StoreDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    page: PageDep,
+    request: Request,
+    response: Response,
+    state: Annotated[list[MeetingState] | None, Query(description="Only these states (repeat the parameter for several)")] = None,
+    body_id: str | None = None,
+    date_from: Annotated[date | None, Query(description="Starting on or after this day (the server's time zone)")] = None,
+    date_to: Annotated[date | None, Query(description="Starting on or before this day (the server's time zone)")] = None,
+) -> list[MeetingOut]:
+    """Your meetings, newest first, a page at a time (admins and clerks: all; a body's chairs and
+    secretaries: all of their body; participants: a scheduled one once its invitation went out)."""
+    query = select(t.Meeting).order_by(t.Meeting.starts_at.desc(), t.Meeting.id)
+    if (listed := listed_meetings(actor)) is not None:
+        query = query.where(listed)
+    if state:
+        query = query.where(t.Meeting.state.in_([s.value for s in state]))
     if body_id is not None:
         query = query.where(t.Meeting.body_id == body_id)
+    zone = ZoneInfo(settings.timezone)
+    if date_from is not None:
+        query = query.where(t.Meeting.starts_at >= datetime.combine(date_from, time(), zone))
+    if date_to is not None:
+        query = query.where(t.Meeting.starts_at < datetime.combine(date_to + timedelta(days=1), time(), zone))
     with store.read() as session:
-        return [meeting_out(session, actor, m) for m in session.scalars(query)]
+        rows = fetch_page(session, query, page, request, response)
+        seen = meeting_views.seen_times(session, actor.member_id, (m.id for m in rows))
+        return [meeting_out(session, actor, m, changed_since_seen=meeting_views.changed_since_seen(m, seen.get(m.id))) for m in rows]
 
 
 @router.post("", status_code=201)
@@ -148,11 +181,23 @@ def schedule_meeting(body: MeetingIn, store: StoreDep, actor: ActorDep) -> Meeti
 
 @router.get("/{meeting_id}")
 def get_meeting_route(meeting_id: str, store: StoreDep, actor: ActorDep) -> MeetingOut:
-    """One meeting, with the caller's role in it and the states it can move to."""
+    """One meeting, with the caller's role in it and the states it can move to. Opening it clears its
+    "changed since you looked" mark on your home page."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
-        return meeting_out(session, actor, meeting)
+        seen = meeting_views.seen_times(session, actor.member_id, [meeting_id]).get(meeting_id)
+        out = meeting_out(session, actor, meeting)
+    meetings.note_opened(store, actor, meeting, seen)
+    return out
+
+
+@router.post("/{meeting_id}/publish")
+def publish_meeting(meeting_id: str, store: StoreDep, actor: ActorDep) -> MeetingOut:
+    """Send the invitation (gửi giấy mời): the participants see the meeting, its agenda and documents on
+    their home page (its chair, secretary or body's staff). Again only after something changed (else 409)."""
+    meetings.publish_meeting(store, actor, meeting_id)
+    return get_meeting_route(meeting_id, store, actor)
 
 
 @router.patch("/{meeting_id}")

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from meeting_room import events as ev
 from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
+from meeting_room.api.paging import PAGED, PageDep, fetch_page, page_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import members
 from meeting_room.services.lookup import fetch
-from meeting_room.text import Email, Name, Username
+from meeting_room.text import Email, Name, Username, matches_words
 
 router = APIRouter(prefix="/api/members", tags=["members"])
 _SEE_MEMBERS = (Role.CHAIR, Role.SECRETARY, Role.CLERK, Role.MEMBER)
@@ -48,15 +51,31 @@ class PasswordIn(BaseModel):
     current_password: str | None = Field(None, max_length=1024)
 
 
-@router.get("")
-def list_members(store: StoreDep, actor: ActorDep, body_id: str | None = None) -> list[MemberOut]:
-    """Members, optionally of one body (not for guests)."""
+@router.get("", responses=PAGED)
+def list_members(
+    store: StoreDep,
+    actor: ActorDep,
+    page: PageDep,
+    request: Request,
+    response: Response,
+    body_id: str | None = None,
+    q: Annotated[str, Query(max_length=200, description="Words of the name or username, with or without diacritics")] = "",
+    active: bool | None = None,
+) -> list[MemberOut]:
+    """Members by name, optionally of one body, whose name has every word of ``q``, a page at a time
+    (not for guests)."""
     require_roles(actor, *_SEE_MEMBERS, action_vi="xem danh sách thành viên", action_en="list members")
-    query = select(t.Member).order_by(t.Member.full_name)
+    query = select(t.Member).order_by(t.Member.full_name, t.Member.id)
     if body_id is not None:
         query = query.where(t.Member.body_id == body_id)
+    if active is not None:
+        query = query.where(t.Member.active.is_(active))
     with store.read() as session:
-        return [member_out(m) for m in session.scalars(query)]
+        if not q.strip():
+            return [member_out(m) for m in fetch_page(session, query, page, request, response)]
+        # Folding diacritics is done in Python (one rule, meeting_room.text), so a search pages in memory.
+        found = [m for m in session.scalars(query) if matches_words(q, m.full_name, m.username)]
+        return [member_out(m) for m in page_of(found, page, request, response)]
 
 
 @router.post("", status_code=201)

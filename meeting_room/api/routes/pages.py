@@ -42,6 +42,8 @@ PAGES = {
     "/clerk/{meeting_id}": ("record", "Hồ sơ cuộc họp"),
     "/admin": ("admin", "Quản trị"),
     "/hall/{meeting_id}": ("hall", "Màn hình hội trường"),
+    "/prepare/new": ("prepare", "Chuẩn bị cuộc họp"),
+    "/prepare/{meeting_id}": ("prepare", "Chuẩn bị cuộc họp"),
 }
 
 

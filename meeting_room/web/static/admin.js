@@ -8,7 +8,7 @@ const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư k�
 let bodies = [];
 
 async function renderMembers(select) {
-  const members = await api("GET", "/api/members");
+  const members = await api("GET", "/api/members?limit=500"); // the largest page the server gives
   fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members")),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id } }, h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null),

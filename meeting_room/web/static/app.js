@@ -10,6 +10,18 @@ export class ApiError extends Error {
 
 // api("POST", "/api/…", {json}) or api("POST", url, formData); resolves to JSON (or null for 204).
 export async function api(method, path, body) {
+  return (await call(method, path, body)).data;
+}
+
+// One page of a paged list (GET): its items, how many there are in all, and the next page's path
+// (null on the last). The server sends the last two as headers: X-Total-Count and Link rel="next".
+export async function apiPage(path) {
+  const { data, response } = await call("GET", path);
+  const next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") || "");
+  return { items: data, total: Number(response.headers.get("x-total-count") ?? data.length), next: next ? next[1] : null };
+}
+
+async function call(method, path, body) {
   const init = { method, headers: {}, credentials: "same-origin" };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
@@ -17,7 +29,7 @@ export async function api(method, path, body) {
   try { response = await fetch(path, init); }
   catch { throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again."); }
   if (response.status === 401 && !path.startsWith("/api/auth/")) toLogin(); // the session ended
-  if (response.status === 204) return null;
+  if (response.status === 204) return { data: null, response };
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : null;
   if (!response.ok) {
@@ -25,7 +37,7 @@ export async function api(method, path, body) {
     throw new ApiError(response.status, e.code || `http_${response.status}`,
       e.message || `Máy chủ trả lỗi ${response.status}`, e.message_en || `The server answered ${response.status}`, e.details);
   }
-  return data;
+  return { data, response };
 }
 
 // A session that ended underneath a page (expired, logged out elsewhere, invitation revoked):
@@ -110,6 +122,7 @@ export const fmtDate = (iso) => {
 };
 export const fmtDateTime = (iso) => `${fmtDate(iso)} ${fmtTime(iso)}`;
 // A calendar date from the server ("2026-12-01"), without a time zone to shift it.
+export const dayOf = (iso) => new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso)); // yyyy-mm-dd in Vietnam
 export const fmtDay = (ymd) => ymd.split("-").reverse().join("/");
 export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
 
@@ -213,6 +226,10 @@ const ICONS = {
   warning: "M12 3l10 18H2zM12 10v5M12 18v.5",
   download: "M12 4v11M7 10l5 5 5-5M5 20h14",
   link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  clock: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2",
+  place: "M12 21s-7-6.2-7-11a7 7 0 0 1 14 0c0 4.8-7 11-7 11zM12 12.5a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z",
+  person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0",
+  plus: "M12 5v14M5 12h14",
 };
 export function icon(name) {
   const ns = "http://www.w3.org/2000/svg";

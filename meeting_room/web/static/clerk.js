@@ -1,6 +1,6 @@
 // The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
 // its meeting's record at the moment it was said.
-import { act, api, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { act, api, apiPage, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
 
 function hitLink(hit) {
   if (hit.link.includes("/recordings/")) return `/clerk/${hit.meeting_id}?play=${encodeURIComponent(hit.link)}`;
@@ -14,20 +14,41 @@ function snippet(html) {
   return t.content;
 }
 
+function hitItem(hit) {
+  return h("li", { class: "hit" },
+    h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
+    h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
+      hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
+    h("div", {}, snippet(hit.snippet_html)));
+}
+
+const HITS = 20; // a page of search results
+
 async function search(form, button) {
   const f = new FormData(form);
   const params = new URLSearchParams();
   for (const [k, v] of f.entries()) if (String(v).trim()) params.set(k, String(v).trim());
   await act(button, async () => {
-    const r = await api("GET", `/api/search?${params}`);
+    const r = await api("GET", `/api/search?${params}&limit=${HITS}`);
     fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
-    fill($("#hits"), r.hits.map((hit) => h("li", { class: "hit" },
-      h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
-      h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
-        hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
-      h("div", {}, snippet(hit.snippet_html)))));
+    fill($("#hits"), r.hits.map(hitItem));
+    moreHits(params, r.total);
     history.replaceState(null, "", `?${params}`);
   });
+}
+
+// "Xem thêm": the next page of the same search, appended below.
+function moreHits(params, total) {
+  $("#hits-more")?.remove();
+  const shown = $("#hits").children.length;
+  if (shown >= total) return;
+  const more = h("button", { type: "button", id: "hits-more" }, "Xem thêm ", h("span", { class: "en" }, "More"));
+  more.addEventListener("click", () => act(more, async () => {
+    const r = await api("GET", `/api/search?${params}&limit=${HITS}&offset=${shown}`);
+    $("#hits").append(...r.hits.map(hitItem));
+    moreHits(params, r.total);
+  }));
+  $("#hits").after(more);
 }
 
 (async () => {
@@ -39,12 +60,24 @@ async function search(form, button) {
   const given = new URLSearchParams(location.search);
   for (const [k, v] of given.entries()) if (form.elements[k]) form.elements[k].value = v;
   if (given.get("q")) search(form, null);
-  try {
-    const states = ["closed", "minutes_signed", "archived"];
-    const lists = await Promise.all(states.map((s) => api("GET", `/api/meetings?state=${s}`)));
-    const meetings = lists.flat().sort((a, b) => b.starts_at.localeCompare(a.starts_at));
-    fill($("#closed"), meetings.length ? h("ul", { class: "plain" }, meetings.map((m) => h("li", { class: "row" },
-      h("a", { class: "grow", href: `/clerk/${m.id}` }, m.title), h("span", { class: "muted" }, fmtDateTime(m.starts_at)), h("span", { class: "badge" }, m.state_label))))
-      : h("p", { class: "muted" }, "Chưa có cuộc họp nào kết thúc."));
-  } catch (err) { showError(err); }
+  try { await closedMeetings(); } catch (err) { showError(err); }
 })();
+
+// The meetings that ended, newest first, a page at a time: "Xem thêm" appends the next page.
+async function closedMeetings() {
+  const list = h("ul", { class: "plain", id: "closed-list" });
+  const more = h("button", { type: "button", id: "closed-more", hidden: true }, "Xem thêm ", h("span", { class: "en" }, "More"));
+  const count = h("p", { class: "muted", id: "closed-count", role: "status" });
+  let next = "/api/meetings?state=closed&state=minutes_signed&state=archived&limit=20";
+  const page = async () => {
+    const r = await apiPage(next);
+    list.append(...r.items.map((m) => h("li", { class: "row" },
+      h("a", { class: "grow", href: `/clerk/${m.id}` }, m.title), h("span", { class: "muted" }, fmtDateTime(m.starts_at)), h("span", { class: "badge" }, m.state_label))));
+    next = r.next;
+    more.hidden = !next;
+    fill(count, `${list.children.length} / ${r.total} cuộc họp`);
+  };
+  more.addEventListener("click", () => act(more, page));
+  await page();
+  fill($("#closed"), list.children.length ? [list, count, more] : h("p", { class: "muted" }, "Chưa có cuộc họp nào kết thúc."));
+}

@@ -1,25 +1,103 @@
-// The meetings a person may see, with the way into each: console, member page, record.
-import { api, fill, fmtDateTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+// The home page after login, "Cuộc họp của tôi": today's, upcoming and past meetings, each with the
+// one way in that matters for this person (console, member page, preparation, record), a mark on
+// those changed since they last opened them; staff filter by body and dates and create meetings.
+import { act, api, apiPage, bi, dayOf, fill, fmtDate, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const RUNNING = new Set(["scheduled", "open", "in_session", "adjourned"]);
+const PAGE = 50;
+const ROLE_VI = { chair: ["Chủ tọa", "Chair"], secretary: ["Thư ký", "Secretary"], guest: ["Khách mời", "Guest"] };
+
+// The one button for this person: what the API says they may do and their role decide it.
+function action(m) {
+  const go = (vi, en, href, primary = true) => h("a", { class: `button${primary ? " primary" : ""}`, href }, bi(vi, en));
+  if (m.state === "cancelled") return null;
+  if (!RUNNING.has(m.state)) return go("Hồ sơ", "Record", `/clerk/${m.id}`, false);
+  if (m.my_role === "chair") return go("Bàn điều hành", "Console", `/chair/${m.id}`);
+  const before = m.state === "scheduled" || m.state === "open";
+  if (m.can.prepare && before) return go("Chuẩn bị", "Prepare", `/prepare/${m.id}`);
+  if (m.can.run_meeting) return go("Bàn điều hành", "Console", `/chair/${m.id}`);
+  if (m.my_role) return go("Vào họp", "Join", `/member/${m.id}`);
+  return null;
+}
+
+function role(m) {
+  if (!m.my_role) return null;
+  const [vi, en] = ROLE_VI[m.my_role] || [m.member_term[0].toUpperCase() + m.member_term.slice(1), "Member"];
+  return h("span", { class: "meta" }, icon("person"), bi(vi, en));
+}
+
+function card(m) {
+  const when = `${fmtTime(m.starts_at)}${m.ends_at ? `–${fmtTime(m.ends_at)}` : ""}, ${fmtDate(m.starts_at)}`;
+  return h("li", { class: "meeting-card", dataset: { meeting: m.id } },
+    h("div", { class: "grow" },
+      h("div", { class: "meeting-title" }, h("b", {}, m.title), " ",
+        h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}` }, m.state_label),
+        m.changed_since_seen ? [" ", h("span", { class: "badge changed", title: "Đã thay đổi từ lần bạn mở gần nhất / Changed since you last opened it" }, bi("Mới thay đổi", "Changed"))] : null),
+      h("div", { class: "muted meeting-meta" },
+        h("span", { class: "meta" }, icon("clock"), when),
+        m.room_name ? h("span", { class: "meta" }, icon("place"), m.room_name) : null,
+        role(m))),
+    action(m));
+}
+
+// Today, upcoming (soonest first), past (latest first), by the day in Vietnam.
+function groups(meetings) {
+  const today = dayOf(new Date().toISOString());
+  const by = (key) => meetings.filter((m) => key(dayOf(m.starts_at), today));
+  const soonest = (a, b) => a.starts_at.localeCompare(b.starts_at);
+  return [
+    ["today", "Hôm nay", "Today", by((d, t) => d === t).sort(soonest)],
+    ["upcoming", "Sắp tới", "Upcoming", by((d, t) => d > t).sort(soonest)],
+    ["past", "Đã qua", "Past", by((d, t) => d < t).sort((a, b) => -soonest(a, b))],
+  ];
+}
+
+function render(meetings) {
+  if (!meetings.length) return fill($("#meetings"), h("p", { class: "muted" }, bi("Chưa có cuộc họp nào.", "No meetings yet.")));
+  fill($("#meetings"), groups(meetings).filter(([, , , list]) => list.length).map(([key, vi, en, list]) =>
+    h("section", { class: "meeting-group", dataset: { group: key } },
+      h("h3", {}, bi(vi, en), " ", h("span", { class: "muted" }, `(${list.length})`)),
+      h("ul", { class: "plain meeting-cards" }, list.map(card)))));
+}
+
+// The list a page at a time: "Xem thêm" fetches the next page the server points at.
+async function load(query) {
+  const shown = [];
+  let next = `/api/meetings?${new URLSearchParams({ ...query, limit: PAGE })}`;
+  const more = async () => {
+    const page = await apiPage(next);
+    shown.push(...page.items);
+    next = page.next;
+    render(shown);
+    $("#meetings-more").hidden = !next;
+  };
+  $("#more").onclick = (ev) => act(ev.currentTarget, more);
+  await more();
+  return shown;
+}
+
+async function filters() {
+  const form = $("#filters");
+  $("#filters-box").hidden = false;
+  $("#filters-box").open = matchMedia("(min-width: 601px)").matches; // on a phone the meetings come first
+  const bodies = await api("GET", "/api/bodies");
+  form.elements.body_id.append(...bodies.map((b) => h("option", { value: b.id }, b.name)));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const query = Object.fromEntries([...new FormData(form)].filter(([, v]) => String(v).trim()));
+    act(ev.submitter, () => load(query));
+  });
+}
 
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
   header(me, "Phòng họp thông minh", "meetings");
   try {
-    const meetings = await api("GET", "/api/meetings");
-    fill($("#meetings"), meetings.length ? h("table", {},
-      h("thead", {}, h("tr", {}, h("th", {}, "Cuộc họp"), h("th", {}, "Thời gian"), h("th", {}, "Trạng thái"), h("th", {}, ""))),
-      h("tbody", {}, meetings.map((m) => {
-        return h("tr", { dataset: { meeting: m.id } }, h("td", {}, h("b", {}, m.title)), h("td", {}, fmtDateTime(m.starts_at)),
-          h("td", {}, h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}` }, m.state_label)),
-          h("td", { class: "row" },
-            RUNNING.has(m.state) && m.can.run_meeting ? h("a", { class: "button primary", href: `/chair/${m.id}` }, "Bàn điều hành") : null,
-            RUNNING.has(m.state) && m.my_role ? h("a", { class: "button", href: `/member/${m.id}` }, "Vào họp") : null,
-            !RUNNING.has(m.state) ? h("a", { class: "button", href: `/clerk/${m.id}` }, "Hồ sơ cuộc họp") : null));
-      })))
-      : h("p", { class: "muted" }, "Bạn chưa được mời vào cuộc họp nào."));
+    $("#new-meeting").hidden = !me.can.schedule_meetings;
+    $("#new-meeting").prepend(icon("plus"));
+    if (me.can.schedule_meetings || me.can.browse_archive) await filters();
+    const meetings = await load({});
     const teller = meetings.some((m) => RUNNING.has(m.state) && m.can.teller) || me.can.hold_teller_key;
     if (teller) await tellerKey();
   } catch (err) { showError(err); }

@@ -117,3 +117,41 @@ def test_remove_document(client: TestClient, world: World) -> None:
     assert client.get(f"/api/meetings/{world.meeting_id}/documents", headers=sec).json() == []
     assert client.get(doc["url"], headers=sec).status_code == 404
     assert client.delete(f"/api/meetings/{world.meeting_id}/documents/{doc['id']}", headers=sec).status_code == 404
+
+
+def test_replace_a_document_keeps_its_item_and_title(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    old = _upload(client, world, sec, make_pdf(1), name="v1.pdf", title="Dự thảo Nghị quyết").json()
+    url = f"/api/meetings/{world.meeting_id}/documents/{old['id']}/file"
+    newer = make_pdf(4)
+    r = client.put(url, files={"file": ("Dự thảo v2.pdf", newer, "application/pdf")}, headers=sec)
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert (new["agenda_item_id"], new["title"], new["filename"], new["pages"], new["size"]) == (
+        world.item_ids[1],
+        "Dự thảo Nghị quyết",
+        "Dự thảo v2.pdf",
+        4,
+        len(newer),
+    )
+    docs = client.get(f"/api/meetings/{world.meeting_id}/documents", headers=sec).json()
+    assert [d["id"] for d in docs] == [new["id"]]  # the old one is gone, in the same write
+    assert client.get(new["url"], headers=sec).content == newer
+    attached = [e.data for e in world.store.events(meeting_id=world.meeting_id) if e.type == "document.attached"]
+    assert attached[-1]["replaces"] == old["id"]
+    # a title given with the new file wins
+    url = f"/api/meetings/{world.meeting_id}/documents/{new['id']}/file"
+    r = client.put(url, files={"file": ("v3.pdf", make_pdf(1))}, data={"title": "Bản cuối"}, headers=sec)
+    assert r.status_code == 201 and r.json()["title"] == "Bản cuối"
+
+
+def test_replace_refuses_what_an_upload_refuses_and_stores_nothing(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    doc = _upload(client, world, sec, make_pdf(1)).json()
+    url = f"/api/meetings/{world.meeting_id}/documents/{doc['id']}/file"
+    before = snapshot(world.store)
+    assert client.put(url, files={"file": ("x.pdf", b"not a pdf")}, headers=sec).status_code == 415
+    assert client.put(url, files={"file": ("x.pdf", make_pdf(1))}, headers=login(client, "member1")).status_code == 403
+    missing = f"/api/meetings/{world.meeting_id}/documents/nope/file"
+    assert client.put(missing, files={"file": ("x.pdf", make_pdf(1))}, headers=sec).status_code == 404
+    assert snapshot(world.store) == before

@@ -112,14 +112,14 @@ def test_each_viewer_is_told_what_they_may_do(client: TestClient, world: World) 
         can: dict[str, bool] = client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, username)).json()["can"]
         return can
 
-    officer = {"run_meeting": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
+    officer = {"run_meeting": True, "prepare": True, "see_live_tally": True, "edit_minutes": True, "sign_minutes": True, "teller": True}
     assert can("chair") == {**officer, "chair": True}
     assert can("secretary") == {**officer, "chair": False}
     nothing = dict.fromkeys(officer, False) | {"chair": False}
     assert can("member1") == can("guest") == nothing
     # record keepers see the live tally and edit the minutes, but neither run the meeting nor sign for its officers
     assert can("clerk") == nothing | {"see_live_tally": True, "edit_minutes": True}
-    assert can("admin") == {**nothing, "run_meeting": True, "chair": True, "see_live_tally": True, "edit_minutes": True}
+    assert can("admin") == {**nothing, "run_meeting": True, "prepare": True, "chair": True, "see_live_tally": True, "edit_minutes": True}
     listed = client.get("/api/meetings", headers=login(client, "secretary")).json()
     assert [m["can"]["run_meeting"] for m in listed] == [True]
 
@@ -313,3 +313,35 @@ def test_the_body_kind_names_members_and_sets_the_default_rule(client: TestClien
         assert _go(client, world, chair, to).status_code == 200
     held = client.get(f"/api/meetings/{world.meeting_id}", headers=chair).json()
     assert held["started_at"] is not None and held["closed_at"] >= held["started_at"]
+
+
+def test_cancelling_keeps_the_reason_on_the_meeting(client: TestClient, world: World) -> None:
+    sec = login(client, "secretary")
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=sec).json()["cancel_reason"] is None
+    r = client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": "cancelled", "reason": "  Hoãn do bão số 9 "}, headers=sec)
+    assert r.status_code == 200, r.text
+    assert (r.json()["state"], r.json()["cancel_reason"]) == ("cancelled", "Hoãn do bão số 9")
+    member = client.get(f"/api/meetings/{world.meeting_id}", headers=login(client, "member1")).json()
+    assert member["cancel_reason"] == "Hoãn do bão số 9"  # every participant is told why
+
+
+def test_members_are_found_by_name_without_diacritics(client: TestClient, world: World) -> None:
+    admin = login(client, "admin")
+    for name in ("Nguyễn Văn Đức", "Nguyễn Thị Hoa", "Trần Văn Nam"):
+        assert client.post("/api/members", json={"full_name": name, "body_id": world.body_id}, headers=admin).status_code == 201
+    sec = login(client, "secretary")
+
+    def names(**params: str) -> list[str]:
+        r = client.get("/api/members", params=params, headers=sec)
+        assert r.status_code == 200, r.text
+        return [m["full_name"] for m in r.json()]
+
+    assert names(q="nguyen van") == ["Nguyễn Văn Đức"]
+    assert names(q="NGUYEN") == ["Nguyễn Thị Hoa", "Nguyễn Văn Đức"]
+    assert names(q="van duc") == ["Nguyễn Văn Đức"]  # "đ" folds to "d"; the words in any order
+    assert names(q="Văn", body_id=world.body_id) == ["Nguyễn Văn Đức", "Trần Văn Nam"]
+    assert names(q="member1") == ["Người member1"]  # the username too
+    assert names(q="khong co ai") == []
+    assert len(names()) == len(names(q="  "))  # no words: everyone
+    r = client.get("/api/members", params={"q": "x" * 201}, headers=sec)
+    assert r.status_code == 422

@@ -62,9 +62,9 @@ def chromium(*extra_args: str) -> Iterator[Browser]:
         needs.unavailable("no chromium or playwright: the browser tests need both (scripts/test.sh installs them)", needs.BROWSER)
     fake_media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *fake_media, *extra_args]
-        )
+        # --lang: the browser's own controls (date and time pickers) in Vietnamese, as members see them
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=vi-VN"]
+        b = p.chromium.launch(executable_path=executable, args=[*flags, *fake_media, *extra_args])
         yield b
         b.close()
 

@@ -1,15 +1,15 @@
 """invitation replies, opinions before the meeting, members' e-mail, the mail outbox
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 _TS = sa.DateTime(timezone=True)
