@@ -312,3 +312,23 @@ def test_a_hanging_mail_server_slows_no_request(tmp_path: Path, hanging_smtp: tu
             connection.close()
         _wait("the failed attempt recorded", lambda: _outbox(store)[0].attempts == 1)
     store.engine.dispose()
+
+
+def test_the_running_server_mails_the_invitation_when_the_secretary_publishes(tmp_path: Path, inbox: tuple[Inbox, int]) -> None:
+    box, port = inbox
+    smtp = {"host": "127.0.0.1", "port": port, "security": "none", "from_address": "hop@thu.vn", "reminder_hours": 1}
+    settings = _settings(tmp_path, smtp=smtp)
+    store = open_store(settings)
+    world = make_world(store)
+    _give_emails(world, member2="nam@hdnd.thu.vn")
+    with TestClient(create_app(settings, store), base_url="https://testserver") as client:
+
+        def cursor() -> t.MailCursor | None:
+            with store.read() as session:
+                return session.get(t.MailCursor, notices.CURSOR)
+
+        _wait("the mailer's first step", lambda: cursor() is not None)
+        _publish(world, client)
+        _wait("the invitation in the inbox", lambda: box.to("nam@hdnd.thu.vn"))
+    assert box.to("nam@hdnd.thu.vn")[0]["Subject"].startswith("Giấy mời họp: Phiên họp thường kỳ tháng 11")
+    store.engine.dispose()
