@@ -113,6 +113,43 @@ export function opinionsPanel(live, el, ballotForm) {
         : ballotForm(p))));
 }
 
+// Asking the members' opinions on an agenda item (and a draft) until a deadline: built once and kept,
+// so that a redraw of the card does not lose what is being typed.
+let askForm;
+function opinionForm(live) {
+  if (askForm) return askForm;
+  const items = live.agenda || [];
+  const docs = items.flatMap((i) => i.documents.map((d) => ({ ...d, item: i })));
+  askForm = h("form", { class: "ask-opinion", id: "ask-opinion" },
+    h("h3", {}, "Xin ý kiến trước cuộc họp ", en("Ask for opinions")),
+    h("label", { for: "ask-title" }, "Nội dung xin ý kiến ", en("Subject")), h("input", { id: "ask-title", name: "title", required: true, maxlength: 500 }),
+    h("label", { for: "ask-item" }, "Mục chương trình ", en("Agenda item")),
+    h("select", { id: "ask-item", name: "agenda_item_id" }, items.map((i) => h("option", { value: i.id }, `${i.position}. ${i.title}`))),
+    docs.length ? [h("label", { for: "ask-document" }, "Dự thảo ", en("Draft")),
+      h("select", { id: "ask-document", name: "document_id" }, h("option", { value: "" }, "— không kèm tài liệu —"), docs.map((d) => h("option", { value: d.id }, `${d.item.position}. ${d.title}`)))] : null,
+    h("label", { for: "ask-deadline" }, "Hạn góp ý ", en("Deadline")), h("input", { id: "ask-deadline", name: "deadline", type: "datetime-local", required: true }),
+    h("label", { for: "ask-options" }, "Phương án, cách nhau bởi dấu ; (để trống: chỉ ý kiến viết) ", en("Choices")),
+    h("input", { id: "ask-options", name: "options", value: "Đồng ý; Không đồng ý" }),
+    h("button", { type: "submit", class: "primary", id: "ask-send" }, "Xin ý kiến"));
+  askForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(askForm);
+    const body = {
+      title: String(f.get("title")), agenda_item_id: String(f.get("agenda_item_id")),
+      deadline: new Date(String(f.get("deadline"))).toISOString(), // the browser's local time, sent with its zone
+      options: String(f.get("options") || "").split(";").map((o) => o.trim()).filter(Boolean),
+    };
+    if (f.get("document_id")) body.document_id = String(f.get("document_id"));
+    act(ev.submitter, async () => {
+      await api("POST", `/api/meetings/${live.id}/opinions`, body);
+      askForm.reset();
+      toast("Đã gửi xin ý kiến đến các thành viên.", "ok", "Opinions asked.");
+      await live.load("polls");
+    });
+  });
+  return askForm;
+}
+
 // For the chair and secretary while the meeting is scheduled: who replied what, the quorum the
 // replies promise, and the opinions asked ahead, grouped by choice.
 export async function repliesPanel(live, el) {
@@ -131,6 +168,7 @@ export async function repliesPanel(live, el) {
     grouped.filter(Boolean).map((g) => h("section", { class: "opinions", dataset: { poll: g.poll.id } },
       h("h3", {}, "Ý kiến: ", g.poll.title), h("p", { class: "muted" }, `${g.answered}/${g.poll.electorate?.eligible ?? "?"} đã góp ý; hạn ${fmtDateTime(g.poll.closes_at)}.`),
       g.groups.map((grp) => h("div", {}, h("h4", {}, `${grp.label}: ${grp.count}`),
-        grp.opinions.filter((o) => o.text).length ? h("ul", {}, grp.opinions.filter((o) => o.text).map((o) => h("li", {}, h("strong", {}, o.full_name), `: ${o.text}`))) : null)))));
+        grp.opinions.filter((o) => o.text).length ? h("ul", {}, grp.opinions.filter((o) => o.text).map((o) => h("li", {}, h("strong", {}, o.full_name), `: ${o.text}`))) : null)))),
+    live.can.run_meeting && (live.agenda || []).length ? opinionForm(live) : null);
   el.hidden = false;
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -72,3 +73,27 @@ def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Brow
     expect(replies.locator("section.opinions")).to_contain_text("Người member2: Đề nghị bổ sung thuyết minh nguồn thu")
     replies.locator("section.opinions").scroll_into_view_if_needed()
     secretary.screenshot(path=str(SHOTS / "chair-replies-opinions-1280x800.png"))
+
+
+def test_the_secretary_asks_for_opinions_from_the_console(browser: Browser, live_server: LiveServer) -> None:
+    world = live_server.world
+    with world.store.read() as session:
+        starts = session.get_one(t.Meeting, world.meeting_id).starts_at
+    deadline = (starts - timedelta(hours=3)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M")
+    secretary = live_server.page(browser, "secretary", f"/chair/{world.meeting_id}")
+    form = secretary.locator("#ask-opinion")
+    form.get_by_label("Nội dung xin ý kiến").fill("Dự thảo quy chế làm việc")
+    form.get_by_label("Mục chương trình").select_option(label="1. Khai mạc")
+    form.get_by_label("Hạn góp ý").fill(deadline)
+    form.scroll_into_view_if_needed()
+    secretary.screenshot(path=str(SHOTS / "chair-ask-opinion-1280x800.png"))
+    form.get_by_role("button", name="Xin ý kiến").click()
+    asked = secretary.locator("#replies section.opinions")
+    expect(asked).to_contain_text("Ý kiến: Dự thảo quy chế làm việc")
+    expect(asked).to_contain_text("0/4 đã góp ý")
+    expect(asked).to_contain_text("Đồng ý: 0")
+    expect(form.get_by_label("Nội dung xin ý kiến")).to_have_value("")  # ready for the next one
+
+    member = live_server.page(browser, "member1", f"/member/{world.meeting_id}")
+    expect(member.locator("#opinions")).to_contain_text("Dự thảo quy chế làm việc")
+    expect(member.locator("#opinions")).to_contain_text("Mục 1. Khai mạc")
