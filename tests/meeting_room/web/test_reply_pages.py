@@ -14,7 +14,7 @@ from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import members, opinions
 from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
-from tests.meeting_room.web.test_meeting_screens import PHONE, _fits, _open_page
+from tests.meeting_room.web.test_meeting_screens import PHONE, SMALL_PHONE, _fits, _open_page
 
 
 @pytest.fixture
@@ -65,6 +65,8 @@ def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Brow
     _fits(page, PHONE["width"])
     opinion.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "member-opinion-sent-390x844.png"))
+    page.set_viewport_size(SMALL_PHONE)
+    _fits(page, SMALL_PHONE["width"])
 
     expect(replies).to_contain_text("Người member2: Cử người dự thay — Phó trưởng ban Trần Văn Dự")
     expect(replies).to_contain_text("Phó trưởng ban Trần Văn Dự: dự thay Người member2")
