@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 
@@ -34,3 +35,30 @@ class AttendanceSource(StrEnum):
     FACE = "face"
     MANUAL = "manual"
     ONLINE = "online"
+
+
+def quorum_needed(voting: int) -> int:
+    """The meeting's quorum: two thirds of its voting participants (the console, the hall, the replies)."""
+    return math.ceil(2 * voting / 3)
+
+
+class ReplyAnswer(StrEnum):
+    """A participant's reply to the invitation (trả lời giấy mời)."""
+
+    IN_ROOM = "in_room"
+    ONLINE = "online"
+    ABSENT = "absent"  # with a reason
+    DEPUTY = "deputy"  # sends someone in their place: a member of the same body or a named guest
+
+    @property
+    def attending(self) -> bool:
+        return self in (ReplyAnswer.IN_ROOM, ReplyAnswer.ONLINE)
+
+    @property
+    def label_vi(self) -> str:
+        return {
+            ReplyAnswer.IN_ROOM: "Dự họp tại phòng họp",
+            ReplyAnswer.ONLINE: "Dự họp trực tuyến",
+            ReplyAnswer.ABSENT: "Vắng mặt",
+            ReplyAnswer.DEPUTY: "Cử người dự thay",
+        }[self]

@@ -10,10 +10,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.attendance import AttendanceSource, AttendanceStatus, ReplyAnswer
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import BodyKind, MeetingRole, Role
-from meeting_room.text import LongText, Name, ShortText, Title, Username
+from meeting_room.text import Email, LongText, Name, ShortText, Title, Username
 from voting import Eligibility, PollKind, PollState, Secrecy
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {}
@@ -83,6 +83,7 @@ class MemberCreated(EventPayload):
     title: Name | None = None
     roles: list[Role]
     username: Username | None = None
+    email: Email | None = None  # where notices go (invitations, reminders)
 
 
 class MemberUpdated(EventPayload):
@@ -94,6 +95,7 @@ class MemberUpdated(EventPayload):
     roles: list[Role] | None = None
     username: Username | None = None
     active: bool | None = None
+    email: Email | None = None
 
 
 class MemberPasswordSet(EventPayload):
@@ -227,6 +229,18 @@ class ParticipantRemoved(EventPayload):
     type = "meeting.participant_removed"
     meeting_id: str
     member_id: str
+
+
+class InvitationReplied(EventPayload):
+    """A participant's reply to the invitation; a later one replaces it. With a deputy, ``deputy_id``
+    is the member who attends in their place (added as a guest participant in the same write)."""
+
+    type = "meeting.reply_given"  # not "meeting.invitation_…": the pages read those as invitation links
+    meeting_id: str
+    member_id: str
+    answer: ReplyAnswer
+    reason: LongText | None = None
+    deputy_id: str | None = None
 
 
 class AgendaItemAdded(EventPayload):
@@ -422,6 +436,9 @@ class PollCreated(EventPayload):
     eligibility: Eligibility
     allow_change: bool
     rule: RuleSpec
+    # An opinion asked before the meeting (xin ý kiến): open while it is scheduled, until a deadline.
+    before_meeting: bool = False
+    document_id: str | None = None  # the draft the opinions are about
 
 
 class PollOpened(EventPayload):

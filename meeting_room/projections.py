@@ -124,6 +124,7 @@ def _member_created(s: Session, p: ev.MemberCreated, m: Meta) -> None:
             title=p.title,
             roles=[r.value for r in p.roles],
             username=p.username,
+            email=p.email,
             active=True,
             created_at=m.at,
             biometric_consent=False,
@@ -298,6 +299,15 @@ def _participant_removed(s: Session, p: ev.ParticipantRemoved, m: Meta) -> None:
     s.execute(delete(t.Participant).where(t.Participant.meeting_id == p.meeting_id, t.Participant.member_id == p.member_id))
 
 
+@_on(ev.InvitationReplied)
+def _invitation_replied(s: Session, p: ev.InvitationReplied, m: Meta) -> None:
+    row = s.get(t.InvitationReply, (p.meeting_id, p.member_id))
+    if row is None:
+        row = t.InvitationReply(meeting_id=p.meeting_id, member_id=p.member_id)
+        s.add(row)
+    row.answer, row.reason, row.deputy_id, row.replied_at = p.answer.value, p.reason, p.deputy_id, m.at
+
+
 @_on(ev.AgendaItemAdded)
 def _agenda_item_added(s: Session, p: ev.AgendaItemAdded, m: Meta) -> None:
     s.add(
@@ -396,6 +406,8 @@ def _poll_created(s: Session, p: ev.PollCreated, m: Meta) -> None:
             created_at=m.at,
             created_by=m.actor_id,
             ballots_cast=0,
+            before_meeting=p.before_meeting,
+            document_id=p.document_id,
         )
     )
 

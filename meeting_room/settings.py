@@ -75,6 +75,23 @@ class BackupSchedule(BaseModel):
     dir: Path = Field(description="Where the backups go (ideally another disk).")
 
 
+class SmtpSettings(BaseModel):
+    """The body's own mail server, through which notices go (nothing is sent without it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    host: str = Field(min_length=1, max_length=255, description="The SMTP server (on the body's network).")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS, 25 for neither.")
+    security: Literal["starttls", "tls", "none"] = Field("starttls", description="starttls, tls (implicit, port 465) or none.")
+    username: str | None = Field(None, description="Login name, if the server wants one.")
+    password_file: Path | None = Field(None, description="A file holding the password (or set MEETING_ROOM_SMTP_PASSWORD).")
+    from_address: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$", description="The sender, e.g. hop@hdnd.sonha.gov.vn.")
+    ca_file: Path | None = Field(None, description="CA (PEM) that checks the server's TLS certificate (default: the system's).")
+    timeout_s: float = Field(20, gt=0, le=300, description="How long one connection may take.")
+    reminder_hours: float = Field(24, gt=0, le=24 * 14, description="A reminder this long before a meeting starts.")
+    opinion_reminder_hours: float = Field(24, gt=0, le=24 * 14, description="A reminder this long before an opinion deadline.")
+    site_url: str | None = Field(None, description="The server's address for links in the messages, e.g. https://hop.sonha.gov.vn.")
+
+
 class Settings(BaseSettings):
     """Everything the server can be configured with."""
 
@@ -141,6 +158,10 @@ class Settings(BaseSettings):
     backup_schedule: BackupSchedule | None = Field(
         None, description="Daily backups by the server, e.g. {at = '02:30', keep = 7, dir = '/mnt/backup/meeting-room'}."
     )
+    smtp: SmtpSettings | None = Field(
+        None, description="E-mail notices through the body's SMTP server, e.g. {host = 'mail.sonha.gov.vn', from_address = 'hop@…'}."
+    )
+    smtp_password: str | None = Field(None, description="The SMTP password (prefer smtp.password_file; never in the TOML file).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = Field("text", description="One line per record: text, or JSON for a log collector.")
     log_file: Path | None = Field(None, description="Write the log to this file, rotated by size (default: standard error, i.e. journald).")

@@ -95,3 +95,11 @@ Username = Annotated[
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
     StringConstraints(pattern=r"^[a-z0-9._-]{3,64}$"),
 ]
+# An e-mail address for notices: an ASCII local part (what every SMTP server takes) and a dotted domain,
+# nothing a header could be split on.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+Email = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
+    StringConstraints(max_length=254, pattern=rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$"),
+]

@@ -217,14 +217,23 @@ def merge_turns(lines: Iterable[TranscriptEntry], *, gap_s: float = 30.0, end_of
     return turns
 
 
-def draft_text(turns: Sequence[Turn], polls: Sequence[PollTable], *, description: str | None = None, max_turn_chars: int = 1200) -> str:
-    """The first draft of one section: who said what, in order, then each poll's outcome.
+def draft_text(
+    turns: Sequence[Turn],
+    polls: Sequence[PollTable],
+    *,
+    description: str | None = None,
+    max_turn_chars: int = 1200,
+    opinions: Sequence[str] = (),
+) -> str:
+    """The first draft of one section: the opinions asked before the meeting (lines given), who said
+    what, in order, then each poll's outcome.
 
     It is a draft for the secretary to condense; the verbatim record is the transcript appendix.
     """
     parts: list[str] = []
     if description:
         parts.append(clean_line(description))
+    parts += [clean_line(line) for line in opinions]
     for turn in turns:
         text = turn.text if len(turn.text) <= max_turn_chars else turn.text[: max_turn_chars - 1].rstrip() + "…"
         parts.append(f"- {turn.speaker} ({clock(turn.start)}): {text}")

@@ -177,6 +177,7 @@ class Member(Base):
     biometric_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     faces_enrolled: Mapped[int] = mapped_column(Integer, default=0)
     voices_enrolled: Mapped[int] = mapped_column(Integer, default=0)
+    email: Mapped[str | None] = mapped_column(String(254))  # where notices go
 
 
 class Room(Base):
@@ -232,6 +233,19 @@ class Participant(Base):
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
+
+
+class InvitationReply(Base):
+    """A participant's latest reply to the invitation (``meeting.reply_given``)."""
+
+    __tablename__ = "invitation_replies"
+    __table_args__ = {"info": {"derived": True}}
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(16))  # attendance.ReplyAnswer
+    reason: Mapped[str | None] = mapped_column(Text)
+    deputy_id: Mapped[str | None] = mapped_column(ID)  # attends in their place (a guest participant)
+    replied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AgendaItem(Base):
@@ -307,6 +321,8 @@ class Poll(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     ballot_key: Mapped[str | None] = mapped_column(String(64))  # hex X25519 public key of a secret poll
+    before_meeting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # xin ý kiến
+    document_id: Mapped[str | None] = mapped_column(ID)  # the draft an opinion is asked on
 
 
 class PollEligible(Base):
@@ -570,6 +586,31 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailMessage(Base):
+    """The outbox: an e-mail waiting for (or past) the body's SMTP server. Not derived from events
+    (nothing in it is meeting state); ``key`` names what it is about, so that a notice is queued once."""
+
+    __tablename__ = "mail_outbox"
+    # e.g. "invitation:<meeting>:<member>"; no serial key, so that `meeting-room move` copies it as it is
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailCursor(Base):
+    """The newest event the notices have been drawn from (one row): a restart resumes after it."""
+
+    __tablename__ = "mail_cursor"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 def derived_tables() -> list[Table]:

@@ -24,6 +24,7 @@ from meeting_room.live import speech_runtime
 from meeting_room.live.calls import Calls
 from meeting_room.live.live_captions import LiveCaptions
 from meeting_room.live.live_sessions import LiveSessions
+from meeting_room.live.mailer import Mailer
 from meeting_room.live.poll_timer import PollTimer
 from meeting_room.live.room_runner import RoomRunner
 from meeting_room.live.transcription import TranscriptionJobs
@@ -99,6 +100,9 @@ class Runtime:
             asyncio.create_task(notify.listen(store.engine, store.bus, store.notifier.token)),
             asyncio.create_task(PollTimer(store).run()),
         ]
+        mailer = Mailer.from_settings(self.settings, store)
+        if mailer is not None:  # e-mail notices only with an SMTP server configured
+            self._background.append(asyncio.create_task(mailer.run()))
         for runner in self.rooms:
             runner.start()
         self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls)))

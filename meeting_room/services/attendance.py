@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_overseer
-from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.attendance import AttendanceSource, AttendanceStatus, quorum_needed
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError
 from meeting_room.lifecycle import RUNNING, MeetingState, require_state
@@ -114,7 +113,7 @@ class Summary:
     @property
     def quorum_needed(self) -> int:
         """The meeting's quorum: two thirds of its voting participants (the console, the hall)."""
-        return math.ceil(2 * self.expected / 3)
+        return quorum_needed(self.expected)
 
     @property
     def quorum_reached(self) -> bool:

@@ -54,6 +54,7 @@ def create_member(
     password_hash: str | None = None,
     body_id: str | None = None,
     title: str | None = None,
+    email: str | None = None,
 ) -> str:
     """Create a member who can log in: a ``username`` and a ``password`` (checked against the policy)
     or its ``password_hash`` are required. ``actor=None``: the system itself."""
@@ -63,7 +64,7 @@ def create_member(
         field = "username" if not username else "password"
         raise InvalidInputError(*_NEEDS_LOGIN, field=field)
     payload = ev.MemberCreated(
-        member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username
+        member_id=str(uuid.uuid4()), body_id=body_id, full_name=full_name, title=title, roles=roles, username=username, email=email
     )
     if password is not None:
         password_hash = auth.hash_password(password, (payload.username or "", full_name, title or ""))

@@ -28,7 +28,7 @@ from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from meeting_room.roles import MINUTES_SIGNERS, MeetingRole
-from meeting_room.services import signature_images
+from meeting_room.services import opinions, signature_images
 from meeting_room.store import Store
 from transcripts.minutes import (
     Attendance,
@@ -104,7 +104,11 @@ def _attendance(session: Session, meeting_id: str) -> Attendance:
 
 def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable]]:
     out: dict[str | None, list[PollTable]] = defaultdict(list)
-    query = select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None)).order_by(t.Poll.closed_at)
+    query = (
+        select(t.Poll)
+        .where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None), t.Poll.before_meeting.is_(False))  # opinions: their own lines
+        .order_by(t.Poll.closed_at)
+    )
     for poll in session.scalars(query):
         out[poll.agenda_item_id].append(poll_table(poll.result or {}, poll.title, secret=poll.secrecy == "secret"))
     return out
@@ -128,6 +132,7 @@ def _draft_sections(session: Session, meeting: t.Meeting) -> list[tuple[str, str
     """(item id, title, generated text) for every agenda item, plus the general section when needed."""
     entries, items = _transcript(session, meeting)
     polls = _polls(session, meeting.id)
+    asked = opinions.minutes_lines(session, meeting.id)
     by_item: dict[str | None, list[TranscriptEntry]] = defaultdict(list)
     for entry, item_id in zip(entries, items, strict=True):
         by_item[item_id].append(entry)
@@ -136,7 +141,8 @@ def _draft_sections(session: Session, meeting: t.Meeting) -> list[tuple[str, str
     out: list[tuple[str, str, str]] = []
     for item in agenda:
         turns: list[Turn] = merge_turns(by_item.get(item.id, []))
-        out.append((item.id, item.title, draft_text(turns, polls.get(item.id, []), description=item.description)))
+        text = draft_text(turns, polls.get(item.id, []), description=item.description, opinions=asked.get(item.id, []))
+        out.append((item.id, item.title, text))
     stray = [e for item_id, group in by_item.items() if item_id not in known for e in group]
     stray_polls = [p for item_id, group in polls.items() if item_id not in known for p in group]
     if stray or stray_polls:

@@ -204,7 +204,7 @@ def create_poll(store: Store, actor: Actor, meeting_id: str, spec: PollSpec, pol
     return poll_id
 
 
-def _electorate(session: Session, meeting_id: str, eligibility: Eligibility) -> tuple[list[str], int, int]:
+def electorate(session: Session, meeting_id: str, eligibility: Eligibility) -> tuple[list[str], int, int]:
     """(eligible member ids, voting members, members present) from the attendance right now."""
     rows = session.execute(
         select(t.Participant.member_id, t.Attendance.status)
@@ -253,7 +253,12 @@ def open_poll(store: Store, actor: Actor, poll_id: str, duration_s: int | None =
             )
         check_transition(poll_id, PollState(poll.state), PollState.OPEN)
         already = session.scalars(
-            select(t.Poll).where(t.Poll.meeting_id == meeting.id, t.Poll.state == PollState.OPEN.value, t.Poll.id != poll_id)
+            select(t.Poll).where(
+                t.Poll.meeting_id == meeting.id,
+                t.Poll.state == PollState.OPEN.value,
+                t.Poll.id != poll_id,
+                t.Poll.before_meeting.is_(False),  # an opinion asked before the meeting runs to its own deadline
+            )
         ).first()
         if already is not None:
             raise ConflictError(
@@ -262,7 +267,7 @@ def open_poll(store: Store, actor: Actor, poll_id: str, duration_s: int | None =
                 open_poll_id=already.id,
                 open_poll_title=already.title,
             )
-        eligible, members, present = _electorate(session, meeting.id, Eligibility(poll.eligibility))
+        eligible, members, present = electorate(session, meeting.id, Eligibility(poll.eligibility))
         if not eligible:
             raise ConflictError(
                 "Chưa có thành viên nào đủ điều kiện biểu quyết: hãy điểm danh trước khi mở biểu quyết",
@@ -330,6 +335,13 @@ def cast_ballot(
         meeting = get_meeting(session, poll.meeting_id)
         require_view(session, actor, meeting)
         state = PollState(poll.state)
+        if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and store.now() >= poll.closes_at)):
+            raise PollStateError(
+                f"Đã hết hạn góp ý cho “{poll.title}”: ý kiến không được ghi nhận",
+                f"The deadline for opinions on “{poll.title}” has passed: the answer was not recorded",
+                poll_id=poll_id,
+                closes_at=poll.closes_at.isoformat() if poll.closes_at else None,
+            )
         if state is not PollState.OPEN:
             raise PollStateError(
                 f"Phiên biểu quyết “{poll.title}” đang ở trạng thái “{state.label_vi}”: không nhận phiếu",

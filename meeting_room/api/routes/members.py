@@ -19,7 +19,7 @@ from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import member_import, members
 from meeting_room.services.lookup import fetch
-from meeting_room.text import Name, Username, matches_words
+from meeting_room.text import Email, Name, Username, matches_words
 
 router = APIRouter(prefix="/api/members", tags=["members"])
 _SEE_MEMBERS = (Role.CHAIR, Role.SECRETARY, Role.CLERK, Role.MEMBER)
@@ -33,6 +33,7 @@ class MemberIn(BaseModel):
     roles: list[Role] = Field(default_factory=lambda: [Role.MEMBER], min_length=1)
     username: Username | None = Field(None, description="Required (the service says so in both languages)")
     password: str | None = Field(None, max_length=1024, description="Required: the initial password, checked by the password policy")
+    email: Email | None = Field(None, description="Where invitations and reminders are sent")
 
 
 class MemberPatch(BaseModel):
@@ -43,6 +44,7 @@ class MemberPatch(BaseModel):
     roles: list[Role] | None = Field(None, min_length=1)
     username: Username | None = None
     active: bool | None = None
+    email: Email | None = None
 
 
 class PasswordIn(BaseModel):
@@ -80,7 +82,7 @@ def list_members(
 
 @router.post("", status_code=201)
 def create_member(body: MemberIn, store: StoreDep, actor: ActorDep) -> MemberOut:
-    """Add a member (admin); with username and password they can log in."""
+    """Add a member (admin): a username and an initial password are required."""
     member_id = members.create_member(store, actor, **body.model_dump())
     return get_member(member_id, store, actor)
 

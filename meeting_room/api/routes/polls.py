@@ -114,6 +114,8 @@ class PollOut(BaseModel):
     cancel_reason: str | None
     ballot_box: BallotBoxOut | None = Field(None, description="Secret polls while open: whether the tellers must unlock the key")
     you: You
+    before_meeting: bool = Field(False, description="An opinion asked before the meeting (xin ý kiến), open until closes_at")
+    document_id: str | None = Field(None, description="The draft document the opinions are about")
 
 
 class CastOut(BaseModel):
@@ -163,7 +165,7 @@ def _box(session: Any, keys: BallotKeyring, poll: t.Poll) -> BallotBoxOut | None
     )
 
 
-def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: BallotKeyring) -> PollOut:
+def poll_out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: BallotKeyring) -> PollOut:
     sees_live = oversees(session, actor, meeting)
     state = PollState(poll.state)
     definition = polls.definition_of(poll)
@@ -204,14 +206,16 @@ def _out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys: Bal
             eligible=session.get(t.PollEligible, (poll.id, actor.member_id)) is not None,
             voted=polls.has_voted(session, poll.id, actor.member_id),
         ),
+        before_meeting=poll.before_meeting,
+        document_id=poll.document_id,
     )
 
 
-def _view(store: Store, actor: Actor, meeting_id: str, poll_id: str) -> PollOut:
+def poll_view(store: Store, actor: Actor, meeting_id: str, poll_id: str) -> PollOut:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
-        return _out(session, actor, meeting, polls.poll_of(session, poll_id, meeting_id), store.ballot_keys)
+        return poll_out(session, actor, meeting, polls.poll_of(session, poll_id, meeting_id), store.ballot_keys)
 
 
 def _check(store: Store, actor: Actor, meeting_id: str, poll_id: str) -> None:
@@ -244,7 +248,7 @@ def create(meeting_id: str, body: PollIn, store: StoreDep, actor: ActorDep) -> P
     """Prepare a poll (the meeting's chair or secretary): kind, options, secrecy, eligibility and rule."""
     spec = polls.PollSpec(**body.model_dump(exclude={"rule"}), rule=body.rule)
     poll_id = polls.create_poll(store, actor, meeting_id, spec)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.get("")
@@ -254,13 +258,13 @@ def list_polls(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[PollOu
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
         rows = session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id).order_by(t.Poll.created_at, t.Poll.id))
-        return [_out(session, actor, meeting, poll, store.ballot_keys) for poll in rows]
+        return [poll_out(session, actor, meeting, poll, store.ballot_keys) for poll in rows]
 
 
 @router.get("/{poll_id}")
 def get_poll(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> PollOut:
     """One poll: its state, the live count of ballots, your own status, and the result once visible."""
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/open")
@@ -268,7 +272,7 @@ def open_poll(meeting_id: str, poll_id: str, body: OpenIn, store: StoreDep, acto
     """Open the vote (the chair; the meeting must be in session); fixes who may vote from attendance."""
     _check(store, actor, meeting_id, poll_id)
     polls.open_poll(store, actor, poll_id, body.duration_s)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/close")
@@ -276,7 +280,7 @@ def close_poll(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) 
     """Close the vote and count it under the poll's rule (the chair)."""
     _check(store, actor, meeting_id, poll_id)
     polls.close_poll(store, actor, poll_id)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/unlock")
@@ -284,7 +288,7 @@ def unlock(meeting_id: str, poll_id: str, body: UnlockIn, store: StoreDep, actor
     """A teller (the chair or the secretary) gives their passphrase to unlock a secret ballot box after a restart."""
     _check(store, actor, meeting_id, poll_id)
     polls.unlock_poll(store, actor, poll_id, body.passphrase)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/publish")
@@ -292,7 +296,7 @@ def publish(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
     """Announce the result to every participant (the chair)."""
     _check(store, actor, meeting_id, poll_id)
     polls.publish_poll(store, actor, poll_id)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/cancel")
@@ -300,7 +304,7 @@ def cancel(meeting_id: str, poll_id: str, body: CancelIn, store: StoreDep, actor
     """Cancel the poll (chair or secretary); ballots of an open poll are discarded uncounted."""
     _check(store, actor, meeting_id, poll_id)
     polls.cancel_poll(store, actor, poll_id, body.reason)
-    return _view(store, actor, meeting_id, poll_id)
+    return poll_view(store, actor, meeting_id, poll_id)
 
 
 @router.post("/{poll_id}/ballots", status_code=201)

@@ -31,6 +31,7 @@ class MemberOut(Out):
     username: str | None
     active: bool
     created_at: datetime
+    email: str | None = None
 
 
 def member_out(row: t.Member) -> MemberOut:

@@ -4,6 +4,7 @@
 import { act, api, fill, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
+import { repliesPanel } from "/static/reply.js";
 import { watchSystem } from "/static/system.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -129,7 +130,7 @@ function ballotBoxLock(p, post) {
 
 let publishedOpen = null; // the chair's own opening or closing of the published results, kept across redraws
 function renderPolls() {
-  const polls = live.polls || [];
+  const polls = (live.polls || []).filter((p) => !p.before_meeting); // opinions asked ahead: in the replies card
   const open = polls.filter((p) => p.state === "open");
   const created = polls.filter((p) => p.state === "created");
   const closed = polls.filter((p) => p.state === "closed");
@@ -252,6 +253,7 @@ function render(what) {
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();
   if (what === "polls" || what === "tally") renderPolls();
+  if (what === "meeting" || what === "polls") repliesPanel(live, $("#replies"));
   if (what === "captions") captionsPanel(live, $("#captions"));
   if (["calls", "invitations", "participants", "meeting"].includes(what)) remotePanel(live, $("#remote"), confirmTap);
 }

@@ -3,6 +3,7 @@
 import { act, api, fill, h, header, icon, toast, whoAmI, $ } from "/static/app.js";
 import { RemoteCall } from "/static/call.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
+import { ReplyCard, opinionsPanel } from "/static/reply.js";
 
 const meetingId = location.pathname.split("/").pop();
 const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
@@ -14,6 +15,7 @@ const forms = new Map();
 const sentence = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text); // "quá 1/2 …" starts a sentence here
 const checks = new Map(); // poll id -> the receipt-check panel, kept across redraws so typing and its answer survive
 let live;
+let replyCard;
 
 function ballotForm(p) {
   if (!forms.has(p.id)) forms.set(p.id, newBallotForm(p));
@@ -27,7 +29,7 @@ function newBallotForm(p) {
     h("fieldset", { class: "choices" }, h("legend", { class: "sr-only" }, p.title),
       p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id }), o.label))),
     p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 })] : null,
-    h("button", { type: "submit", class: "primary big" }, "Gửi phiếu"));
+    h("button", { type: "submit", class: "primary big" }, p.before_meeting ? "Gửi ý kiến" : "Gửi phiếu"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -38,7 +40,8 @@ function newBallotForm(p) {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
       if (r.receipt) receipts.set(p.id, r.receipt);
       choices.set(p.id, p.options.filter((o) => body.options.includes(o.id)).map((o) => o.label));
-      toast(r.message, "ok", r.message_en);
+      if (p.before_meeting) toast("Đã gửi ý kiến.", "ok", "Opinion sent."); // named, changeable: no receipt to keep
+      else toast(r.message, "ok", r.message_en);
       await live.load("polls");
     });
   });
@@ -84,7 +87,8 @@ const timeUp = (p) => !!p.closes_at && Date.parse(p.closes_at) <= Date.now();
 let deadlineTimer;
 
 function renderPolls() {
-  const polls = live.polls || [];
+  opinionsPanel(live, $("#opinions"), ballotForm);
+  const polls = (live.polls || []).filter((p) => !p.before_meeting); // opinions asked ahead have their own card
   const open = polls.filter((p) => p.state === "open");
   clearTimeout(deadlineTimer); // draw again when the next deadline passes
   const next = Math.min(...open.filter((p) => p.closes_at && !timeUp(p)).map((p) => Date.parse(p.closes_at)));
@@ -156,8 +160,9 @@ function render(what) {
     agendaPanel(live, $("#agenda"));
     renderFloor();
     attendancePanel(live, $("#attendance"));
+    replyCard.show();
   }
-  if (what === "agenda") agendaPanel(live, $("#agenda"));
+  if (what === "agenda") { agendaPanel(live, $("#agenda")); opinionsPanel(live, $("#opinions"), ballotForm); }
   if (what === "attendance") attendancePanel(live, $("#attendance"));
   if (what === "floor") renderFloor();
   if (what === "polls") renderPolls();
@@ -170,6 +175,7 @@ function render(what) {
   header(me, "Trang họp", "meetings");
   window.call = new RemoteCall(meetingId, $("#call")); // joining from elsewhere (the room's own tablets need not)
   live = new LiveMeeting(meetingId, me, render);
+  replyCard = new ReplyCard(live, $("#reply"));
   window.live = live; // a handle for diagnostics in the browser console
   await live.start();
   render("captions");

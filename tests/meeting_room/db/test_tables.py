@@ -26,6 +26,8 @@ NOT_DERIVED = {
     "receipt_checks",
     "poll_key_shares",
     "teller_keys",
+    "mail_outbox",
+    "mail_cursor",
 }
 
 
@@ -38,7 +40,7 @@ def every_event() -> list[ev.EventPayload]:
         ev.MemberCreated(member_id="m1", body_id="b1", full_name="Nguyễn Thị Thu", roles=["member"], username="thu"),
         ev.MemberCreated(member_id="m2", body_id="b1", full_name="Lê Văn Nam", roles=["chair", "member"], username="nam"),
         ev.MemberCreated(member_id="m3", body_id="b1", full_name="Trần Hoa", roles=["secretary"], username="hoa"),
-        ev.MemberUpdated(member_id="m1", title="Đại biểu"),
+        ev.MemberUpdated(member_id="m1", title="Đại biểu", email="thu@hdnd.example.vn"),
         ev.MemberPasswordSet(member_id="m1"),
         ev.BiometricConsent(member_id="m1", given=True, note="Phiếu 1"),
         ev.FaceEnrolled(member_id="m1", face_id="f1", face_px=120, sharpness=80.0),
@@ -56,6 +58,7 @@ def every_event() -> list[ev.EventPayload]:
         ev.ParticipantAdded(meeting_id=m, member_id="m3", role="guest"),
         ev.MeetingPublished(meeting_id=m),
         ev.ParticipantRemoved(meeting_id=m, member_id="m3"),
+        ev.InvitationReplied(meeting_id=m, member_id="m1", answer="deputy", deputy_id="m3"),
         ev.AgendaItemAdded(meeting_id=m, item_id="i1", position=1, title="Một"),
         ev.AgendaItemAdded(meeting_id=m, item_id="i2", position=2, title="Hai"),
         ev.AgendaItemAdded(meeting_id=m, item_id="i3", position=3, title="Ba"),
