@@ -25,6 +25,7 @@ function newMemberForm() {
   const form = h("form", { id: "member-form" },
     h("label", { for: "nm-name" }, bi("Họ và tên", "Full name")), h("input", { id: "nm-name", name: "full_name", required: true, maxlength: 255 }),
     h("label", { for: "nm-title" }, bi("Chức vụ", "Title")), h("input", { id: "nm-title", name: "title", maxlength: 255 }),
+    h("label", { for: "nm-email" }, bi("Thư điện tử (giấy mời, nhắc lịch)", "E-mail (invitations, reminders)")), h("input", { id: "nm-email", name: "email", type: "email", maxlength: 254, autocomplete: "off" }),
     h("label", { for: "nm-body" }, bi("Cơ quan", "Body")), h("select", { id: "nm-body", name: "body_id" }, h("option", { value: "" }, "—"), bodies.map((b) => h("option", { value: b.id }, b.name))),
     h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: k === "member", style: "width:28px" }), v))),
     h("label", { for: "nm-user" }, bi("Tên đăng nhập", "Username")), h("input", { id: "nm-user", name: "username", autocomplete: "off", required: true, pattern: "[A-Za-z0-9._\\-]{3,64}" }),
@@ -35,7 +36,7 @@ function newMemberForm() {
     ev.preventDefault();
     const f = new FormData(form);
     const body = { full_name: f.get("full_name"), roles: f.getAll("roles"), password: String(f.get("password")) };
-    for (const k of ["title", "body_id", "username"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
+    for (const k of ["title", "body_id", "username", "email"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
     act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}.`, "ok"); await renderMembers(m.id); });
   });
   fill($("#new-member"), h("h2", {}, "Thêm thành viên ", h("span", { class: "en" }, "New member")), form);
@@ -46,6 +47,7 @@ function accountBlock(m) {
   const form = h("form", { id: "edit-member" },
     h("label", { for: "em-name" }, bi("Họ và tên", "Full name")), h("input", { id: "em-name", name: "full_name", required: true, maxlength: 255, value: m.full_name }),
     h("label", { for: "em-title" }, bi("Chức vụ", "Title")), h("input", { id: "em-title", name: "title", maxlength: 255, value: m.title || "" }),
+    h("label", { for: "em-email" }, bi("Thư điện tử (giấy mời, nhắc lịch)", "E-mail (invitations, reminders)")), h("input", { id: "em-email", name: "email", type: "email", maxlength: 254, value: m.email || "" }),
     h("label", { for: "em-body" }, bi("Cơ quan", "Body")), h("select", { id: "em-body", name: "body_id" }, h("option", { value: "" }, "—"),
       bodies.map((b) => h("option", { value: b.id, selected: b.id === m.body_id }, b.name))),
     h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: m.roles.includes(k), style: "width:28px" }), v))),
@@ -56,6 +58,7 @@ function accountBlock(m) {
     const body = { full_name: f.get("full_name"), roles: f.getAll("roles") };
     if (String(f.get("title")).trim()) body.title = String(f.get("title")).trim();
     if (f.get("body_id")) body.body_id = f.get("body_id");
+    if (String(f.get("email")).trim()) body.email = String(f.get("email")).trim();
     act(ev.submitter, async () => { const r = await api("PATCH", `/api/members/${m.id}`, body); toast(`Đã lưu thông tin của ${r.full_name}.`, "ok"); await renderMembers(r.id); });
   });
   const active = h("button", { type: "button", id: "member-active", class: m.active ? "danger" : "primary" }, m.active ? "Khóa tài khoản" : "Mở lại tài khoản");

@@ -109,8 +109,20 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     locked = _login(browser, live_server, "daibieu05", temporary["daibieu05"], expect_ok=False)
     expect(locked.locator("#result")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
 
-    # reset a password: shown once to the admin; the member must change it at login
+    # an e-mail address for the invitations; a malformed one is refused in both languages
     page.locator('#member-list tr[data-username="daibieu07"]').get_by_role("button", name="Chọn").click()
+    page.locator("#em-email").fill("daibieu07@hdnd.sonha.gov.vn")
+    page.locator("#em-email").fill("daibieu07@")
+    page.get_by_role("button", name="Lưu thông tin").click()
+    assert page.locator("#em-email").evaluate("e => e.validity.typeMismatch") is True  # the browser's own check first
+    page.locator("#em-email").fill("daibieu07@hdnd.sonha.gov.vn")
+    page.get_by_role("button", name="Lưu thông tin").click()
+    expect(page.locator(".toast.ok").last).to_contain_text("Đã lưu thông tin")
+    page.reload()
+    page.locator('#member-list tr[data-username="daibieu07"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#em-email")).to_have_value("daibieu07@hdnd.sonha.gov.vn")  # stored, not only typed
+
+    # reset a password: shown once to the admin; the member must change it at login
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Đặt lại mật khẩu").click()
     code = page.locator("#temp-password")
