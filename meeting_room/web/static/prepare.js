@@ -2,6 +2,7 @@
 // invitations, or its cancellation. Every rule stays in the API: the page sends, and shows each
 // error the API gives (Vietnamese, then English) next to the field or section it concerns.
 import { ApiError, api, bi, fill, fmtDateTime, h, header, icon, toLogin, toast, whoAmI, $ } from "/static/app.js";
+import { readHere } from "/static/viewer.js"; // the secretary checks a document without leaving the editor
 
 const ROLE_LABEL = { chair: ["Chủ tọa", "Chair"], secretary: ["Thư ký", "Secretary"], member: ["Thành viên", "Member"], guest: ["Khách mời", "Guest"] };
 const TZ_OFFSET = "+07:00"; // Vietnam keeps one offset all year: the times typed here are Vietnamese times
@@ -321,7 +322,7 @@ function documentRow(item, doc, slot) {
   return h("li", { class: "doc", dataset: { document: doc.id } },
     h("div", { class: "row" },
       icon("document"),
-      h("a", { class: "grow name", href: doc.url, target: "_blank", rel: "noopener" }, doc.title),
+      h("a", { class: "grow name", href: doc.url, target: "_blank", rel: "noopener", onclick: readHere(state.meeting.id, doc) }, doc.title),
       h("span", { class: "doc-size" }, sizeText(doc.size)),
       h("span", { class: "doc-pages" }, `${doc.pages} trang`, " ", h("span", { class: "en" }, `${doc.pages} p.`))),
     h("div", { class: "row doc-actions" },

@@ -157,6 +157,14 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
         expect(row.locator(".doc-pages")).to_contain_text(f"{pages} trang")
         expect(row.locator(".doc-size")).to_have_text(re.compile(r"^\d+(,\d)? KB$"))
 
+    # the secretary checks a document in the page's own reader, and is back in the editor
+    docs.filter(has_text="Bao cao KT-XH").locator("a.name").click()
+    expect(page.locator("#viewer")).to_be_visible()
+    expect(page.locator(".viewer-count")).to_have_text("/ 3")
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewer")).to_have_count(0)
+    expect(docs).to_have_count(3)
+
     # the order survives a reload: it is the server's
     page.reload()
     expect(page.locator("#agenda-items li.item")).to_have_count(3)
