@@ -505,8 +505,9 @@ def check_added_signature(
             "Tệp tải lên làm hỏng chữ ký trước đó", "The upload breaks an earlier signature", fields=[r.field for r in after[:-1]]
         )
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
-    base = PdfFileReader(io.BytesIO(source), strict=False).xrefs.total_revisions - 1
-    problem = _update_problem(reader, base, page)
+    served = PdfFileReader(io.BytesIO(source), strict=False)
+    base = served.xrefs.total_revisions - 1
+    problem = _trailer_problem(reader, served) or _update_problem(reader, base, page)
     if problem:
         raise SignatureRefusedError(
             "Bản cập nhật kèm chữ ký còn sửa nội dung biên bản, không chỉ thêm chữ ký",
@@ -514,6 +515,19 @@ def check_added_signature(
             reason=problem,
         )
     return added
+
+
+def _trailer_problem(reader: PdfFileReader, served: PdfFileReader) -> str | None:
+    """An update that points the file at another catalogue (or document information) rewrites
+    nothing old, so only this catches it: its pages would be whatever the update brought."""
+    from pyhanko.pdf_utils import generic
+
+    if reader.root_ref != served.root_ref:
+        return "the document catalogue was replaced"
+    was, now = (r.trailer.raw_get("/Info") if "/Info" in r.trailer else None for r in (served, reader))
+    if isinstance(was, generic.IndirectObject) and not (isinstance(now, generic.IndirectObject) and now.reference == was.reference):
+        return "the document information was replaced"
+    return None
 
 
 def _update_problem(reader: PdfFileReader, base: int, page: int) -> str | None:
@@ -547,6 +561,9 @@ def _update_problem(reader: PdfFileReader, base: int, page: int) -> str | None:
             before, after = old(ref), reader.get_object(ref)  # type: ignore[no-untyped-call]  # as above
             if ref == reader.root_ref:
                 compare_dicts(before, after, frozenset({"/AcroForm", "/Extensions"}))
+                form = after["/AcroForm"] if "/AcroForm" in after else None  # indexing resolves a reference
+                if form is not None and any(key in form for key in ("/XFA", "/NeedAppearances")):
+                    return "the new form carries /XFA or /NeedAppearances"
             elif isinstance(info, generic.IndirectObject) and ref == info.reference:
                 compare_dicts(before, after, frozenset({"/Producer", "/ModDate"}))
             elif isinstance(xmp, generic.IndirectObject) and ref == xmp.reference:
@@ -554,8 +571,13 @@ def _update_problem(reader: PdfFileReader, base: int, page: int) -> str | None:
             elif ref == getattr(page_ref, "reference", page_ref):
                 compare_dicts(before, after, frozenset({"/Annots"}))
                 kept = list(before.get("/Annots", generic.ArrayObject()))
-                if list(after.get("/Annots", generic.ArrayObject()))[: len(kept)] != kept:
+                annots = list(after.get("/Annots", generic.ArrayObject()))
+                if annots[: len(kept)] != kept:
                     return "the page's earlier annotations changed"
+                added = [a.get_object() for a in annots[len(kept) :]]
+                # exactly one: the signature's own widget (anything else could paint over the page)
+                if len(added) != 1 or added[0].get("/Subtype") != "/Widget" or added[0].get("/FT") != "/Sig":
+                    return "the page gained annotations other than the signature's widget"
             else:
                 return f"object {ref.idnum} {ref.generation} was rewritten"
     except SuspiciousModification as exc:
