@@ -111,7 +111,7 @@ def _member_names(session: Session, tallies: Iterable[_Tally]) -> dict[str, str]
     ids = {r.member_id for r in tallies if r.member_id}
     if not ids:
         return {}
-    return dict(session.execute(select(t.Member.id, t.Member.full_name).where(t.Member.id.in_(ids))).tuples())
+    return {row.id: row.full_name for row in session.execute(select(t.Member.id, t.Member.full_name).where(t.Member.id.in_(ids)))}
 
 
 def _meeting_lines(session: Session, meeting_id: str) -> list[Line]:
