@@ -77,10 +77,28 @@ def _own_body(actor: Actor) -> Select[str | None]:
 def body_staff(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
     """A standing chair or secretary of the meeting's body (its staff): they see and prepare every
     meeting of their body, whoever was appointed to it."""
+    return staff_of_body(session, actor, meeting.body_id)
+
+
+def staff_of_body(session: Session, actor: Actor, body_id: str) -> bool:
+    """A standing chair or secretary of the body (``body_staff`` of each of its meetings)."""
     if not any(role in actor.roles for role in BODY_STAFF) or actor.only_meeting is not None:
         return False
     member = session.get(t.Member, actor.member_id)
-    return member is not None and member.body_id == meeting.body_id
+    return member is not None and member.body_id == body_id
+
+
+def require_body_reports(session: Session, actor: Actor, body_id: str, *, action_vi: str, action_en: str) -> None:
+    """A body's figures across its meetings (speaking statistics): the record keepers (clerks,
+    admins) and the body's staff. An unknown body is a 404."""
+    if session.get(t.Body, body_id) is None:
+        raise NotFoundError(f"Không có cơ quan {body_id}", f"No body {body_id}", body_id=body_id)
+    if not (actor.has(*RECORD_KEEPERS) or staff_of_body(session, actor, body_id)):
+        raise PermissionDeniedError(
+            f"Bạn không có quyền {action_vi}: chỉ văn thư, quản trị hệ thống hoặc chủ tọa, thư ký của cơ quan",
+            f"You may not {action_en}: only clerks, administrators or the body's chairs and secretaries",
+            body_id=body_id,
+        )
 
 
 def sees_meeting(session: Session, actor: Actor, meeting: t.Meeting) -> bool:

@@ -1,6 +1,7 @@
 // The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
 // its meeting's record at the moment it was said.
-import { act, api, apiPage, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { statsTable } from "/static/speaking_stats.js";
 
 function hitLink(hit) {
   if (hit.link.includes("/recordings/")) return `/clerk/${hit.meeting_id}?play=${encodeURIComponent(hit.link)}`;
@@ -61,7 +62,27 @@ function moreHits(params, total) {
   for (const [k, v] of given.entries()) if (form.elements[k]) form.elements[k].value = v;
   if (given.get("q")) search(form, null);
   try { await closedMeetings(); } catch (err) { showError(err); }
+  try { await periodStats(me); } catch (err) { showError(err); }
 })();
+
+// Speaking statistics of a body over a period (its ended meetings): this month by default.
+async function periodStats(me) {
+  const form = $("#stats-form"), bodies = await api("GET", "/api/bodies");
+  fill(form.elements.body_id, bodies.map((b) => h("option", { value: b.id, selected: b.id === me.body_id }, b.name)));
+  const today = dayOf(new Date().toISOString());
+  form.elements.date_from.value = `${today.slice(0, 8)}01`;
+  form.elements.date_to.value = today;
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const params = new URLSearchParams(new FormData(form));
+    act(ev.submitter, async () => {
+      const r = await api("GET", `/api/speaking-stats?${params}`);
+      fill($("#stats-result"),
+        h("p", { class: "muted", id: "stats-summary" }, `${r.meetings.length} cuộc họp đã kết thúc, từ ${fmtDay(r.date_from)} đến ${fmtDay(r.date_to)}.`),
+        statsTable(r, ["Không có lời phát biểu nào trong các cuộc họp này. ", h("span", { class: "en" }, "No speech in these meetings.")]));
+    });
+  });
+}
 
 // The meetings that ended, newest first, a page at a time: "Xem thêm" appends the next page.
 async function closedMeetings() {

@@ -3,6 +3,7 @@
 // signing form comes below the editor, and only for the person whose signature the minutes wait for.
 import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
 import { signatureImageControl } from "/static/signature_images.js";
+import { statsTable } from "/static/speaking_stats.js";
 
 const meetingId = location.pathname.split("/").pop();
 const base = `/api/meetings/${meetingId}`;
@@ -50,6 +51,15 @@ async function renderTranscript() {
       h("button", { type: "button", class: "link", style: "min-height:32px;padding:0 .3rem", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
       h("span", { class: "who" }, `${l.speaker || "Người nói"}: `), l.text)))
       : h("p", { class: "muted" }, "Chưa có lời phát biểu."));
+  await renderSpeakingStats();
+}
+
+// Who spoke how much, from the same transcript: turns, time and share per speaker.
+async function renderSpeakingStats() {
+  let stats;
+  try { stats = await api("GET", `${base}/speaking-stats`); } catch (err) { return showError(err); }
+  fill($("#speaking-stats"), h("h2", {}, "Thống kê phát biểu ", h("span", { class: "en" }, "Speaking statistics")),
+    statsTable(stats, ["Chưa có lời phát biểu để thống kê. ", h("span", { class: "en" }, "No transcript to count yet.")]));
 }
 
 async function loadMinutes(version) {
