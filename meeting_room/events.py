@@ -242,6 +242,12 @@ class InvitationReplied(EventPayload):
     reason: LongText | None = None
     deputy_id: str | None = None
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """A reply (an absence's reason may be a private matter) is read by the meeting's officers and
+        record keepers (``GET …/replies``); the others' pages learn only that someone replied."""
+        return data if overseer else {"meeting_id": data["meeting_id"], "member_id": data["member_id"]}
+
 
 class AgendaItemAdded(EventPayload):
     type = "agenda.item_added"

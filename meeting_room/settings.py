@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from meeting_room.errors import SettingsError
@@ -90,6 +90,15 @@ class SmtpSettings(BaseModel):
     reminder_hours: float = Field(24, gt=0, le=24 * 14, description="A reminder this long before a meeting starts.")
     opinion_reminder_hours: float = Field(24, gt=0, le=24 * 14, description="A reminder this long before an opinion deadline.")
     site_url: str | None = Field(None, description="The server's address for links in the messages, e.g. https://hop.sonha.gov.vn.")
+
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> SmtpSettings:
+        if self.username and self.security == "none":
+            raise ValueError(
+                "smtp: đăng nhập (username) cần security = starttls hoặc tls, không gửi mật khẩu không mã hóa / "
+                "a login (username) needs security = starttls or tls: the password is never sent in clear"
+            )
+        return self
 
 
 class Settings(BaseSettings):

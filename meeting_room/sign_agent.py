@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from meeting_room.errors import AuthenticationError, ConflictError, MeetingRoomError
+from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, MeetingRoomError
 from transcripts.fonts import find_fonts, stamp_font
 from transcripts.signing import SignRequest, pkcs11_signer, sign_pdf_with
 
@@ -61,6 +61,12 @@ def sign_minutes(
     cache_dir: Path,
 ) -> Signed:
     """Log in, fetch the minutes to sign, sign them with the token, upload; returns what the server recorded."""
+    if not server.lower().startswith("https://"):  # the password and the minutes never cross the network in clear
+        raise InvalidInputError(
+            f"Địa chỉ máy chủ phải bắt đầu bằng https:// (nhận được: {server})",
+            f"The server's address must start with https:// (got: {server})",
+            field="server",
+        )
     verify: str | bool = str(ca_file) if ca_file else True
     with httpx.Client(base_url=server.rstrip("/"), verify=verify, timeout=120) as client:
         r = client.post("/api/auth/login", json={"username": username, "password": password})

@@ -277,7 +277,7 @@ def _settings_files(settings: Settings, work: Path) -> list[dict[str, Any]]:
     named: list[Path] = [*settings.trust_roots, *(p for p in (settings.tls_cert, settings.tls_key) if p is not None)]
     for i, path in enumerate(named):
         entries.append(_copy_in(path, work, f"{SETTINGS_FILES}/{i:02d}-{path.name}"))
-    values = settings.model_dump(mode="json")
+    values = settings.model_dump(mode="json", exclude={"smtp_password"})  # a secret from the environment stays there
     _write(work / SETTINGS_JSON, json.dumps(values, ensure_ascii=False, indent=1, sort_keys=True).encode())
     entries.append(_entry(work, SETTINGS_JSON))
     return entries

@@ -34,6 +34,9 @@ from transcripts.text import fold, nfc
 MAX_BYTES = 512 * 1024  # 500 rows of CSV take about 50 KB
 MAX_ROWS = 500  # a council or a department at once; a bigger list goes in parts
 MAX_UNZIPPED = 20 << 20  # an XLSX is a zip: refuse one that would unpack to more (a zip bomb)
+# Rows of a sheet read at most, blank ones included: openpyxl makes an empty row for every row number
+# a sheet skips, so one cell at row 1,000,000 would cost seconds of CPU for nothing.
+MAX_SHEET_ROWS = 4 * MAX_ROWS
 MAX_COLUMNS = 30
 
 
@@ -164,8 +167,16 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[_Cell]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            # Excel and LibreOffice deflate; bzip2 or LZMA members unpack a whole block before the
+            # declared size is checked, so a tiny file could still take gigabytes.
+            odd = {info.compress_type for info in archive.infolist()} - {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
     except zipfile.BadZipFile:
         raise _file_error("Tệp XLSX bị hỏng (không mở được)", "The XLSX file is damaged (it cannot be opened)") from None
+    if odd:
+        raise _file_error(
+            "Tệp XLSX nén theo cách Excel không dùng; hãy lưu lại bằng Excel hoặc LibreOffice dạng .xlsx",
+            "The XLSX file is compressed in a way Excel does not use; save it again as .xlsx from Excel or LibreOffice",
+        )
     if unpacked > MAX_UNZIPPED:
         raise _file_error(
             f"Tệp XLSX giải nén ra quá lớn ({unpacked >> 20} MB; tối đa {MAX_UNZIPPED >> 20} MB)",
@@ -180,7 +191,13 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[_Cell]]]:
         ) from None
     try:
         sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+        for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_SHEET_ROWS + 1), start=1):
+            if number > MAX_SHEET_ROWS:
+                raise _file_error(
+                    f"Trang tính dài hơn {MAX_SHEET_ROWS} dòng (kể cả dòng trống); hãy xóa các dòng thừa hoặc chia thành nhiều tệp",
+                    f"The sheet runs past {MAX_SHEET_ROWS} rows (blank ones included); delete the extra rows or split the file",
+                    limit=MAX_SHEET_ROWS,
+                )
             cells = []
             for cell in row:
                 value = getattr(cell, "value", None)

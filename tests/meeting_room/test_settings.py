@@ -86,3 +86,14 @@ def test_port_in_use_is_reported() -> None:
         port = busy.getsockname()[1]
         with pytest.raises(SettingsError, match="already in use"):
             load_settings(port=port).check_port_free()
+
+
+def test_an_smtp_login_is_never_sent_in_clear() -> None:
+    from pydantic import ValidationError
+
+    from meeting_room.settings import SmtpSettings
+
+    with pytest.raises(ValidationError, match="never sent in clear"):
+        SmtpSettings(host="mail.sonha.gov.vn", port=25, security="none", username="hop", from_address="hop@sonha.gov.vn")
+    assert SmtpSettings(host="mail.sonha.gov.vn", port=25, security="none", from_address="hop@sonha.gov.vn").username is None
+    assert SmtpSettings(host="mail.sonha.gov.vn", security="starttls", username="hop", from_address="hop@sonha.gov.vn").port == 587

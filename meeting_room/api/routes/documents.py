@@ -98,7 +98,7 @@ def download(meeting_id: str, document_id: str, store: StoreDep, files: FilesDep
         media_type="application/pdf",
         filename=doc.filename,
         content_disposition_type="attachment" if download else "inline",
-        headers={"ETag": f'"{doc.sha256}"', "Cache-Control": "private, max-age=3600"},
+        headers={"ETag": f'"{doc.sha256}"', "Cache-Control": "private, no-store"},
     )
 
 

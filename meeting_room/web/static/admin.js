@@ -86,7 +86,8 @@ function accountBlock(m) {
 
 const COLUMN = { username: "Tên đăng nhập", full_name: "Họ và tên", title: "Chức vụ", body: "Cơ quan", roles: "Vai trò" };
 
-function csvCell(v) { const s = String(v ?? ""); return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s; }
+// A cell a spreadsheet would read as a formula (= + - @ first) is given a leading apostrophe.
+function csvCell(v) { let s = String(v ?? ""); if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s; }
 
 function passwordsFile(issued) {
   const lines = [["Tên đăng nhập", "Họ và tên", "Mật khẩu tạm thời"], ...issued.map((i) => [i.username, i.full_name, i.temporary_password])];

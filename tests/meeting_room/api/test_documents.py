@@ -128,6 +128,7 @@ def test_the_file_answers_range_requests(client: TestClient, world: World) -> No
     whole = client.get(doc["url"], headers=member)
     assert whole.headers["accept-ranges"] == "bytes" and int(whole.headers["content-length"]) == len(pdf)
     assert "content-encoding" not in whole.headers
+    assert whole.headers["cache-control"] == "private, no-store"  # a shared tablet's browser keeps no copy after logout
     part = client.get(doc["url"], headers={**member, "Range": "bytes=100-1123"})
     assert part.status_code == 206 and part.content == pdf[100:1124]
     assert part.headers["content-range"] == f"bytes 100-1123/{len(pdf)}" and part.headers["content-length"] == "1024"

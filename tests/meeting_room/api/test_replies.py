@@ -134,3 +134,17 @@ def test_only_those_who_prepare_the_meeting_see_everyones_replies(client: TestCl
     assert client.get(f"/api/meetings/{world.meeting_id}/replies", headers=login(client, "clerk")).status_code == 200
     r = _reply(client, world, login(client, "outsider"), answer="in_room")
     assert r.status_code == 404  # not a participant: the meeting is not theirs to see
+
+
+def test_a_reason_for_absence_reaches_only_the_officers_through_the_event_feed(client: TestClient, world: World) -> None:
+    reason = "Điều trị tại bệnh viện tỉnh"
+    assert _reply(client, world, login(client, "member1"), answer="absent", reason=reason).status_code == 200
+
+    def replied(who: str) -> dict[str, Any]:
+        events = client.get(f"/api/meetings/{world.meeting_id}/events", headers=login(client, who)).json()["events"]
+        data: dict[str, Any] = next(e["data"] for e in events if e["type"] == "meeting.reply_given")
+        return data
+
+    assert replied("secretary")["reason"] == reason and replied("clerk")["answer"] == "absent"
+    for other in ("member2", "guest"):
+        assert replied(other) == {"meeting_id": world.meeting_id, "member_id": world.ids["member1"]}

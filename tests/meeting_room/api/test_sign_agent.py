@@ -214,3 +214,12 @@ def test_a_tampered_upload_or_another_certificate_is_refused_and_nothing_is_kept
     good = sign_pdf(source, member_cert("Người chair").pkcs12("x", (root_ca().cert,)), "x", request, font)
     out = _upload(client, world, job["source_sha256"], good)
     assert out["status"] == 200 and out["role"] == "chair" and out["sealed"], out
+
+
+def test_the_agent_never_sends_the_password_or_the_minutes_in_clear(tmp_path: Path) -> None:
+    from meeting_room.errors import InvalidInputError
+    from meeting_room.sign_agent import Token, sign_minutes
+
+    token = Token(module=Path("/nonexistent.so"), token_label="t", key_label="k", pin="1234")
+    with pytest.raises(InvalidInputError, match="https://"):
+        sign_minutes("http://hop.sonha.gov.vn", "thu.ky", PASSWORD, "m1", token, cache_dir=tmp_path)

@@ -3,6 +3,7 @@ tampered backup and a non-empty target are refused with the file named."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -260,3 +261,14 @@ def test_the_server_starts_the_schedule_with_it_and_stops_it_cleanly(tmp_path: P
         assert client.get("/api/health").status_code == 200
     store.engine.dispose()
     assert isinstance(settings.backup_schedule, BackupSchedule) and settings.backup_schedule.keep == 3
+
+
+def test_the_settings_in_a_backup_leave_the_smtp_password_out(tmp_path: Path) -> None:
+    from meeting_room.operations.backup import SETTINGS_JSON, _settings_files
+
+    settings = load_settings(data_dir=tmp_path / "var", smtp_password="mật-khẩu-thư-điện-tử")
+    (tmp_path / "work").mkdir()
+    _settings_files(settings, tmp_path / "work")
+    written = (tmp_path / "work" / SETTINGS_JSON).read_text(encoding="utf-8")
+    assert "smtp_password" not in written and "mật-khẩu" not in written
+    assert json.loads(written)["data_dir"] == str(tmp_path / "var")

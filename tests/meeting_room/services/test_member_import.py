@@ -170,3 +170,32 @@ def test_only_an_admin_imports(world: World) -> None:
 
     with pytest.raises(PermissionDeniedError):
         member_import.preview(world.store, world.actor("secretary"), _csv([HEADER_VI, *_people(2)]))
+
+
+def _rezip(data: bytes, sheet: bytes | None = None, compress_type: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """The same workbook zipped again: its sheet replaced, its members compressed with ``compress_type``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            body = sheet if sheet is not None and info.filename == "xl/worksheets/sheet1.xml" else zin.read(info.filename)
+            zout.writestr(info.filename, body, compress_type=compress_type)
+    return out.getvalue()
+
+
+def test_an_xlsx_compressed_as_excel_never_does_is_refused_before_unpacking() -> None:
+    """bzip2 unpacks a whole block before zipfile checks the declared size: a few KB could take gigabytes."""
+    data = _rezip(_xlsx([["username", "full name"], ["hoa.lt", "Lê Thị Hoa"]]), compress_type=zipfile.ZIP_BZIP2)
+    with pytest.raises(ImportFileError, match="compressed in a way Excel does not use"):
+        member_import.read_cells(data)
+
+
+def test_a_sheet_that_jumps_to_a_far_row_is_refused_without_reading_every_blank_row() -> None:
+    data = _xlsx([["username", "full name"], ["hoa.lt", "Lê Thị Hoa"], ["zzz", "Z"]])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    far = sheet.replace(b'r="3"', b'r="1000000"').replace(b'"A3"', b'"A1000000"').replace(b'"B3"', b'"B1000000"')
+    assert far != sheet
+    with pytest.raises(ImportFileError, match="blank ones included") as refused:
+        member_import.read_cells(_rezip(data, far))
+    assert refused.value.details["limit"] == member_import.MAX_SHEET_ROWS
+    assert len(member_import.read_cells(_rezip(data, sheet))) == 3  # the same file, rows in place: read
