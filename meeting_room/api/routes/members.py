@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room import events as ev
-from meeting_room.access import require_roles
+from meeting_room.access import Actor, require_roles
 from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
 from meeting_room.api.paging import PAGED, PageDep, fetch_page, page_of
 from meeting_room.api.routes.schemas import MemberOut, Out, member_out
@@ -53,6 +53,11 @@ class PasswordIn(BaseModel):
     current_password: str | None = Field(None, max_length=1024)
 
 
+def _sees_email(actor: Actor, member: t.Member) -> bool:
+    """A member's e-mail address is for the notices: the administrator and the member see it, nobody else."""
+    return actor.has() or member.id == actor.member_id
+
+
 @router.get("", responses=PAGED)
 def list_members(
     store: StoreDep,
@@ -74,10 +79,10 @@ def list_members(
         query = query.where(t.Member.active.is_(active))
     with store.read() as session:
         if not q.strip():
-            return [member_out(m) for m in fetch_page(session, query, page, request, response)]
+            return [member_out(m, email=_sees_email(actor, m)) for m in fetch_page(session, query, page, request, response)]
         # Folding diacritics is done in Python (one rule, meeting_room.text), so a search pages in memory.
         found = [m for m in session.scalars(query) if matches_words(q, m.full_name, m.username)]
-        return [member_out(m) for m in page_of(found, page, request, response)]
+        return [member_out(m, email=_sees_email(actor, m)) for m in page_of(found, page, request, response)]
 
 
 @router.post("", status_code=201)
@@ -93,7 +98,8 @@ def get_member(member_id: str, store: StoreDep, actor: ActorDep) -> MemberOut:
     if member_id != actor.member_id:
         require_roles(actor, *_SEE_MEMBERS, action_vi="xem thông tin thành viên", action_en="see members")
     with store.read() as session:
-        return member_out(fetch(session, t.Member, member_id))
+        member = fetch(session, t.Member, member_id)
+        return member_out(member, email=_sees_email(actor, member))
 
 
 @router.patch("/{member_id}")

@@ -34,5 +34,7 @@ class MemberOut(Out):
     email: str | None = None
 
 
-def member_out(row: t.Member) -> MemberOut:
-    return MemberOut.model_validate(row)
+def member_out(row: t.Member, *, email: bool = True) -> MemberOut:
+    """``email``: whether the reader may see the address (``members.sees_email``)."""
+    out = MemberOut.model_validate(row)
+    return out if email else out.model_copy(update={"email": None})

@@ -166,3 +166,18 @@ def test_import_refuses_what_is_not_a_file_or_too_big(client: TestClient, world:
     assert huge.status_code == 413
     big = client.post("/api/members/import/preview", files={"file": ("x.csv", b"a,b\n" * 150_000)}, headers=admin)
     assert big.status_code == 422 and _error(big)["code"] == "import_file_invalid"
+
+
+def test_an_email_address_is_seen_by_the_admin_and_its_owner_only(client: TestClient, world: World) -> None:
+    admin = login(client, "admin")
+    address = "member1@hdnd.sonha.gov.vn"
+    assert client.patch(f"/api/members/{world.ids['member1']}", json={"email": address}, headers=admin).status_code == 200
+
+    def seen(who: str) -> tuple[object, object]:
+        headers = login(client, who)
+        one = client.get(f"/api/members/{world.ids['member1']}", headers=headers).json()
+        listed = next(m for m in client.get("/api/members", headers=headers).json() if m["id"] == world.ids["member1"])
+        return one["email"], listed["email"]
+
+    assert seen("admin") == (address, address) and seen("member1") == (address, address)
+    assert seen("secretary") == (None, None) and seen("member2") == (None, None)
