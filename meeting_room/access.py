@@ -232,14 +232,21 @@ def require_overseer(session: Session, actor: Actor, meeting: t.Meeting, *, acti
     require_meeting_role(session, actor, meeting, OFFICERS, action_vi=action_vi, action_en=action_en, also=RECORD_KEEPERS)
 
 
-def require_minutes_reader(session: Session, actor: Actor, meeting: t.Meeting, *, signed: bool) -> None:
-    """The minutes: once signed by everyone, whoever sees the meeting; until then a draft that only
-    those who ``oversee`` it read (its chair and secretary, clerks, admins)."""
+def require_minutes_reader(
+    session: Session,
+    actor: Actor,
+    meeting: t.Meeting,
+    *,
+    signed: bool,
+    action_vi: str = "xem biên bản trước khi được ký xong",
+    action_en: str = "read the minutes before they are signed",
+) -> None:
+    """The minutes (and the conclusion notice, with its own ``action_*`` words): once signed by everyone,
+    whoever sees the meeting; until then a draft that only those who ``oversee`` it read (its chair and
+    secretary, clerks, admins)."""
     require_view(session, actor, meeting)
     if not signed:
-        require_overseer(
-            session, actor, meeting, action_vi="xem biên bản trước khi được ký xong", action_en="read the minutes before they are signed"
-        )
+        require_overseer(session, actor, meeting, action_vi=action_vi, action_en=action_en)
 
 
 def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: PollState) -> bool:

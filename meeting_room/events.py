@@ -689,6 +689,41 @@ class MinutesSigned(EventPayload):
     timestamped: bool = False
 
 
+class NoticeSaved(EventPayload):
+    """One version of the conclusion notice's editable text: the chair's conclusion per agenda item."""
+
+    type = "notice.saved"
+    meeting_id: str
+    version: int = Field(ge=1)
+    number: ShortText
+    locality: Name | None = None
+    authority: Name | None = None
+    recipients: list[Name] = []
+    items: list[MinutesSection]
+    generated: bool = False  # the automatic first draft, not a person's edit
+
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """A draft, like the minutes' (``MinutesSaved``): its text is for the overseers until it is signed."""
+        if overseer:
+            return data
+        return {"meeting_id": data["meeting_id"], "version": data["version"], "generated": data.get("generated", False)}
+
+
+class NoticeSigned(EventPayload):
+    """The chair signed the conclusion notice (the notice's only signature)."""
+
+    type = "notice.signed"
+    meeting_id: str
+    version: int = Field(ge=1)
+    member_id: str
+    fingerprint_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signed_from_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(gt=0)
+    timestamped: bool = False
+
+
 class ArchiveSealed(EventPayload):
     """The meeting's record written once; the manifest's hash ties the files to this chain."""
 

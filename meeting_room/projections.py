@@ -621,6 +621,12 @@ def _minutes_signing_prepared(s: Session, p: ev.MinutesSigningPrepared, m: Meta)
     pass  # only the log keeps it: ``services.minutes.accept_signed`` reads it back
 
 
+@_on(ev.NoticeSaved)
+@_on(ev.NoticeSigned)
+def _notice(s: Session, p: ev.NoticeSaved | ev.NoticeSigned, m: Meta) -> None:
+    pass  # only the log keeps the conclusion notice: ``services.notice`` reads it back (a few events a meeting)
+
+
 @_on(ev.MinutesSigned)
 def _minutes_signed(s: Session, p: ev.MinutesSigned, m: Meta) -> None:
     s.add(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from transcripts.errors import MinutesError
@@ -190,7 +190,7 @@ def vn_time(moment: datetime) -> str:
     return f"{moment.hour:02d} giờ {moment.minute:02d}"
 
 
-def vn_date(moment: datetime) -> str:
+def vn_date(moment: date) -> str:
     # Decree 30: day and month below 10 and month below 3 are written with a leading zero
     return f"ngày {moment.day:02d} tháng {moment.month:02d} năm {moment.year}"
 

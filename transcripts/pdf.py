@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from transcripts.fonts import FontSet, register
 from transcripts.minutes import Minutes, PollTable, clock, vn_date, vn_time
+from transcripts.notice import Notice
 from transcripts.pdfa import make_pdfa
 from transcripts.text import nfc
 
@@ -88,6 +89,7 @@ class _Styles:
         self.head_left_bold = ParagraphStyle("hlb", parent=self.head_left, fontName=bold)
         self.head_right = ParagraphStyle("hr", fontName=bold, fontSize=12, leading=15, alignment=TA_CENTER)
         self.motto = ParagraphStyle("motto", fontName=bold, fontSize=13, leading=16, alignment=TA_CENTER)
+        self.dated = ParagraphStyle("dated", fontName=italic, fontSize=13, leading=16, alignment=TA_CENTER)
         self.number = ParagraphStyle("no", fontName=regular, fontSize=13, leading=16, alignment=TA_CENTER)
         self.title = ParagraphStyle("title", fontName=bold, fontSize=14, leading=18, alignment=TA_CENTER, spaceBefore=14)
         self.subtitle = ParagraphStyle("subtitle", fontName=bold, fontSize=14, leading=18, alignment=TA_CENTER, spaceAfter=10)
@@ -142,27 +144,30 @@ def _rule(length: float) -> HRFlowable:
     return HRFlowable(width=length, thickness=0.6, color=colors.black, spaceBefore=2, spaceAfter=6)
 
 
-def _header(minutes: Minutes, st: _Styles, width: float) -> Table:
+def _header(document: Minutes | Notice, st: _Styles, width: float, *, blank: str = "/BB", date_line: str | None = None) -> Table:
     """Mẫu 1.9: the body on the left, the national title on the right, each centred in its own column.
 
     The right column is as wide as the national title, the left takes the rest less a gap; the rule
-    under the motto is as long as the motto, the one under the body name a third of the name.
+    under the motto is as long as the motto, the one under the body name a third of the name. ``blank``
+    is the number printed when none is set; a notice adds its place and date under the motto.
     """
     title, motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
     right_width = stringWidth(title, st.head_right.fontName, st.head_right.fontSize) + HEADER_GAP / 2
     left_width = width - right_width - HEADER_GAP
     left: list[Flowable] = []
-    if minutes.parent_name:
-        left.append(_header_lines(minutes.parent_name.upper(), st.head_left, left_width)[0])
-    body, body_width = _header_lines(minutes.body_name.upper(), st.head_left_bold, left_width)
+    if document.parent_name:
+        left.append(_header_lines(document.parent_name.upper(), st.head_left, left_width)[0])
+    body, body_width = _header_lines(document.body_name.upper(), st.head_left_bold, left_width)
     left += [body, _rule(body_width / 3)]
-    number = minutes.number.strip() or "/BB"
+    number = document.number.strip() or blank
     left.append(_p("Số: " + "\u00a0" * 6 * number.startswith("/") + number, st.number))  # room to write the number in
     right: list[Flowable] = [
         _p(title, st.head_right),
         _p(motto, st.motto),
         _rule(stringWidth(motto, st.motto.fontName, st.motto.fontSize)),
     ]
+    if date_line:
+        right.append(_p(date_line, st.dated))
     table = Table([[left, right]], colWidths=[left_width + HEADER_GAP, right_width])
     table.setStyle(
         TableStyle(
@@ -235,23 +240,34 @@ def _page_number(font: str) -> Callable[[Canvas, object], None]:
     return draw
 
 
-def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
-    """The minutes as PDF bytes (with the PDF/A-2b identification added), and the signature boxes."""
-    st = _Styles(fonts)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+def _document(buffer: io.BytesIO, st: _Styles, *, title: str, author: str, subject: str) -> SimpleDocTemplate:
+    """An A4 page with Decree 30's margins, PDF/A-ready metadata and the Vietnamese fonts."""
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGINS_MM["left"] * mm,
         rightMargin=MARGINS_MM["right"] * mm,
         topMargin=MARGINS_MM["top"] * mm,
         bottomMargin=MARGINS_MM["bottom"] * mm,
-        title=nfc(f"Biên bản {minutes.title}"),
-        author=nfc(minutes.body_name),
-        subject=nfc(f"Biên bản cuộc họp, {vn_date(minutes.started_at)}"),
+        title=nfc(title),
+        author=nfc(author),
+        subject=nfc(subject),
         creator="meeting-room",
         lang="vi-VN",
         initialFontName=st.font,  # else every page names Helvetica, a font PDF/A would need embedded
+    )
+
+
+def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
+    """The minutes as PDF bytes (with the PDF/A-2b identification added), and the signature boxes."""
+    st = _Styles(fonts)
+    buffer = io.BytesIO()
+    doc = _document(
+        buffer,
+        st,
+        title=f"Biên bản {minutes.title}",
+        author=minutes.body_name,
+        subject=f"Biên bản cuộc họp, {vn_date(minutes.started_at)}",
     )
     width = doc.width
     found: dict[str, SignatureBox] = {}
@@ -299,3 +315,45 @@ def render_minutes(minutes: Minutes, fonts: FontSet) -> RenderedMinutes:
     if missing:  # a layout bug, never the user's input
         raise RuntimeError(f"signature boxes not placed: {missing}")
     return RenderedMinutes(make_pdfa(buffer.getvalue()), pages, found)
+
+
+def _notice_signature(notice: Notice, st: _Styles, width: float, found: dict[str, SignatureBox]) -> Table:
+    """Decree 30's foot of a document: "Nơi nhận" on the left, the chair's signature on the right."""
+    box_w, box_h = SIGNATURE_BOX_MM[0] * mm, SIGNATURE_BOX_MM[1] * mm
+    recipients: list[Flowable] = [_p("Nơi nhận:", st.recipients_head)]
+    recipients += [_p(f"- {recipient};", st.recipients) for recipient in notice.recipients]
+    recipients.append(_p("- Lưu: VT, Hồ sơ.", st.recipients))
+    signer: list[Flowable] = []
+    if notice.authority.strip():
+        signer.append(_p(notice.authority.upper(), st.sign_role))
+    signer += [_p(notice.signer_title(), st.sign_role), _SignatureSpot("chair", box_w, box_h, found)]
+    signer.append(_p(notice.chair.name if notice.chair else "", st.sign_name))
+    right = max(box_w, width / 2)
+    table = Table([[recipients, signer]], colWidths=[width - right, right])
+    table.setStyle(TableStyle([*_cells(st), ("ALIGN", (1, 0), (1, 0), "CENTER"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    return table
+
+
+def render_notice(notice: Notice, fonts: FontSet) -> RenderedMinutes:
+    """The conclusion notice as PDF bytes (PDF/A-2b identified), with the chair's signature box."""
+    st = _Styles(fonts)
+    buffer = io.BytesIO()
+    doc = _document(buffer, st, title=f"Thông báo {notice.heading()}", author=notice.body_name, subject="Thông báo kết luận cuộc họp")
+    found: dict[str, SignatureBox] = {}
+    story: list[Flowable] = [
+        _header(notice, st, doc.width, blank="/TB", date_line=notice.date_line()),
+        _p("THÔNG BÁO", st.title),
+        _p(notice.heading(), st.subtitle),
+        _p(notice.opening(), st.indent),
+    ]
+    for number, item in enumerate(notice.items, start=1):
+        paragraphs = item.paragraphs() or ["…"]
+        story.append(_p(f"{number}. {item.title}: {paragraphs[0]}", st.indent))
+        story.extend(_p(paragraph, st.indent) for paragraph in paragraphs[1:])
+    story.append(_p(f"{notice.body_name} thông báo để các cơ quan, đơn vị, cá nhân liên quan biết, thực hiện./.", st.indent))
+    story.append(Spacer(1, 10))
+    story.append(KeepTogether([_notice_signature(notice, st, doc.width, found)]))
+    doc.build(story, onFirstPage=lambda c, d: None, onLaterPages=_page_number(st.font))
+    if "chair" not in found:  # a layout bug, never the user's input
+        raise RuntimeError("signature box not placed: chair")
+    return RenderedMinutes(make_pdfa(buffer.getvalue()), doc.page, found)

@@ -58,6 +58,7 @@ class SignRequest:
     location: str | None = None
     signature_png: bytes | None = None  # the signer's handwritten signature (transparent PNG)
     seal_png: bytes | None = None  # the body's seal, on the organisation's signature only
+    reason: str | None = None  # what the signature is for, when not the minutes (the conclusion notice)
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,7 @@ def sign_pdf_with(
         field_name=field_name,
         md_algorithm="sha256",
         subfilter=SigSeedSubFilter.PADES,
-        reason=f"{ROLE_VI[request.role]} ký biên bản cuộc họp",
+        reason=request.reason or f"{ROLE_VI[request.role]} ký biên bản cuộc họp",
         location=request.location,
         name=request.signer_name,
     )

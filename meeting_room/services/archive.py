@@ -1,8 +1,8 @@
 """Sealing a meeting: its record written once into an archive directory, then nothing may change.
 
-The archive holds the signed minutes, the minutes' text, the recordings, the transcript, the
-attendance, the polls with every ballot, the agenda documents and the meeting's events with their
-chain hashes. ``archive.sealed`` records the manifest's SHA-256 in the log and moves the meeting to
+The archive holds the signed minutes, the minutes' text, the signed conclusion notice (when there is
+one), the recordings, the transcript, the attendance, the polls with every ballot, the agenda
+documents and the meeting's events with their chain hashes. ``archive.sealed`` records the manifest's SHA-256 in the log and moves the meeting to
 ``archived``; from then on the store refuses every event of the meeting.
 """
 
@@ -28,6 +28,7 @@ from meeting_room.files.recordings import RecordingFiles
 from meeting_room.lifecycle import MeetingState, check_transition
 from meeting_room.reads.transcript_reads import current_pass, lines
 from meeting_room.services import minutes as minutes_service
+from meeting_room.services import notice as notice_service
 from meeting_room.store import Store
 from transcripts import archive
 from transcripts.archive import ArchiveReport
@@ -67,6 +68,9 @@ def _collect(
             }
         ),
     }
+    notice = notice_service.signature(session, meeting_id)
+    if notice is not None:  # after the seal the store takes no event of the meeting: no notice comes later
+        out["thong-bao-ket-luan-da-ky.pdf"] = files.get_pdf(notice.payload.pdf_sha256)
     run = current_pass(session, meeting_id)
     out["ban-ghi-loi-noi.json"] = _json(
         {
