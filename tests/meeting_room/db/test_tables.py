@@ -147,6 +147,8 @@ def every_event() -> list[ev.EventPayload]:
         ev.SignatureImageSet(kind="signature", owner_id="m3", sha256=H, width=600, height=240),
         ev.SignatureImageSet(kind="seal", owner_id="b1", sha256=H, width=400, height=400),
         ev.SignatureImageRemoved(kind="seal", owner_id="b1"),
+        ev.NoticeSaved(meeting_id=m, version=1, number="/TB", items=[ev.MinutesSection(item_id="i1", text="Thống nhất.")]),
+        ev.NoticeSigned(meeting_id=m, version=1, member_id="m1", fingerprint_sha256=H, signed_from_sha256=H, pdf_sha256=H, size=1),
         ev.MinutesSigningPrepared(meeting_id=m, version=1, role="secretary", member_id="m3", source_sha256=H),
         ev.MinutesSigned(
             meeting_id=m, version=1, role="secretary", member_id="m3", fingerprint_sha256=H, signed_from_sha256=H, pdf_sha256=H, size=10

@@ -1,0 +1,108 @@
+"""The conclusion notice through the API: drafted from the minutes' conclusions and the polls, edited in
+versions, refused for signing while an item has no conclusion, signed by the chair alone (checked with
+pyHanko), read by the officers first and by everyone once signed, and sealed with the archive."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from meeting_room.settings import Settings
+from tests.conftest import World, login, snapshot
+from tests.meeting_room.api.held_meeting import hold_meeting, register_certificate
+from tests.pki import root_ca
+from transcripts.signing import verify_pdf
+
+SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", Path(__file__).parents[3] / "test-artifacts" / "screenshots"))
+CONCLUDED = "Thống nhất khai mạc kỳ họp theo chương trình đã gửi."
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "tb.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def test_the_chair_signs_the_notice_drafted_from_the_minutes_and_the_polls(
+    mclient: TestClient, mworld: World, msettings: Settings, tmp_path: Path
+) -> None:
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    admin = login(client, "admin")
+    r = client.post(f"{url}/agenda", json={"title": "Các vấn đề phát sinh"}, headers=admin)  # nothing said or decided under it
+    spare = next(i["id"] for i in r.json() if i["title"] == "Các vấn đề phát sinh")
+    chair = hold_meeting(client, world)
+    people = {who: login(client, who) for who in ("secretary", "clerk", "member1", "guest")}
+    sec, member = people["secretary"], people["member1"]
+    minutes = f"Các đại biểu thảo luận.\nChủ tọa kết luận: {CONCLUDED.lower()}"
+    assert client.put(f"{url}/minutes", json={"sections": {world.item_ids[0]: minutes}}, headers=sec).status_code == 200
+
+    draft = client.get(f"{url}/notice", headers=sec).json()
+    texts = {i["item_id"]: i["text"] for i in draft["items"]}
+    assert texts[world.item_ids[0]] == CONCLUDED  # what follows "kết luận" in the minutes
+    assert texts[world.item_ids[1]].startswith("Biểu quyết “Thông qua dự toán ngân sách 2027”: Thông qua")  # the poll's outcome
+    assert texts[spare] == ""  # nothing to draft from: the secretary writes it
+    assert draft["version"] == 0 and draft["number"].startswith("/TB-") and draft["signature"] is None
+    assert draft["heading"].startswith("Kết luận của ") and draft["heading"].endswith("tại Phiên họp thường kỳ tháng 11")
+    assert draft["editable"] and not draft["can_sign"]
+    assert client.get(f"{url}/notice", headers=chair).json()["can_sign"]
+
+    def readers() -> set[str]:
+        return {who for who, h in people.items() if client.get(f"{url}/notice", headers=h).status_code == 200}
+
+    assert readers() == {"secretary", "clerk"}
+    r = client.get(f"{url}/notice.pdf", headers=member)
+    assert r.status_code == 403 and r.json()["error"]["message_en"].startswith("You may not read the conclusion notice before it is signed")
+    assert client.put(f"{url}/notice", json={"items": {spare: "x"}}, headers=member).status_code == 403
+
+    before = snapshot(world.store)
+    assert register_certificate(client, world, "chair", "chu-toa", admin).status_code == 201
+    before = snapshot(world.store)
+    r = client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["message"].startswith("Chưa thể ký thông báo kết luận: mục “Các vấn đề phát sinh” chưa có kết luận")
+    assert error["details"]["sections"] == ["Các vấn đề phát sinh"]
+    assert snapshot(world.store) == before  # not even the draft kept
+
+    written = "Giao Văn phòng tổng hợp các kiến nghị phát sinh, báo cáo tại phiên họp sau."
+    body = {"base_version": 0, "items": {spare: written}, "number": "15/TB-HĐND", "locality": "Sơn Hà"}
+    assert client.put(f"{url}/notice", json=body, headers=sec).json() == {"version": 1}
+    r = client.put(f"{url}/notice", json=body, headers=sec)
+    assert r.status_code == 409 and r.json()["error"]["details"]["current"] == 1  # a lost update refused
+    saved = client.get(f"{url}/notice", headers=sec).json()
+    assert saved["version"] == 1 and saved["versions"] == [1] and saved["number"] == "15/TB-HĐND"
+    assert {i["item_id"]: i["text"] for i in saved["items"]} == {**texts, spare: written}
+
+    pdf = client.get(f"{url}/notice.pdf", headers=sec)
+    assert pdf.headers["x-notice-signed"] == "false"
+    page = _text(pdf.content, tmp_path)
+    for expected in ("Số: 15/TB-HĐND", "Sơn Hà, ngày", "THÔNG BÁO", "1. Khai mạc: " + CONCLUDED, "3. Các vấn đề phát sinh:", "Nơi nhận:"):
+        assert expected in page, expected
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "tb.pdf").write_bytes(pdf.content)
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "tb.pdf"), str(SHOTS / "notice-page1")],
+                   check=True)  # fmt: skip
+
+    assert client.post(f"{url}/notice/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 403  # the chair alone
+    r = client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"version": 1, "pdf_sha256": r.json()["pdf_sha256"], "timestamped": False}
+    assert readers() == set(people)  # signed: every participant reads it
+    signed = client.get(f"{url}/notice.pdf", headers=member)
+    assert signed.headers["x-notice-signed"] == "true"
+    (report,) = verify_pdf(signed.content, [root_ca().pem])
+    assert report.ok and report.field == "ChuKy_ChuToa" and report.signer == "Người chair" and not report.changed_after_signing
+    r = client.put(f"{url}/notice", json={"items": {spare: "khác"}}, headers=sec)
+    assert r.status_code == 409 and "đã được ký" in r.json()["error"]["message"]
+    assert client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 409
+
+    assert register_certificate(client, world, "secretary", "thu-ky", admin).status_code == 201
+    assert client.put(f"{url}/minutes", json={"sections": {spare: "Không có."}}, headers=sec).status_code == 200
+    for passphrase, headers in (("thu-ky", sec), ("chu-toa", chair)):
+        assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=headers).status_code == 200
+    sealed = msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf"
+    assert sealed.read_bytes() == signed.content  # the chair's signature on the minutes sealed the notice with the record
+    assert client.get(f"{url}/archive", headers=member).json()["ok"]
