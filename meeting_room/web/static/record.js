@@ -2,6 +2,7 @@
 // transcript, the minutes (read, edit, save versions), the two signatures, verification. The
 // signing form comes below the editor, and only for the person whose signature the minutes wait for.
 import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { mountNotice } from "/static/notice.js";
 import { signatureImageControl } from "/static/signature_images.js";
 import { statsTable } from "/static/speaking_stats.js";
 
@@ -193,6 +194,6 @@ async function loadMeta() {
     await loadMeta();
     recordings = await api("GET", `${base}/recordings`).catch(() => []);
     renderPlayer(new URLSearchParams(location.search).get("play"));
-    await Promise.all([renderTranscript(), loadMinutes()]);
+    await Promise.all([renderTranscript(), loadMinutes(), mountNotice($("#notice"), meetingId)]);
   } catch (err) { showError(err); }
 })();

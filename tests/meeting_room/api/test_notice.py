@@ -83,8 +83,8 @@ def test_the_chair_signs_the_notice_drafted_from_the_minutes_and_the_polls(
         assert expected in page, expected
     SHOTS.mkdir(parents=True, exist_ok=True)
     (tmp_path / "tb.pdf").write_bytes(pdf.content)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "tb.pdf"), str(SHOTS / "notice-page1")],
-                   check=True)  # fmt: skip
+    page1 = ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "tb.pdf"), str(SHOTS / "notice-page1")]
+    subprocess.run(page1, check=True)
 
     assert client.post(f"{url}/notice/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 403  # the chair alone
     r = client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair)

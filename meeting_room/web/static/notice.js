@@ -1,0 +1,50 @@
+// The conclusion notice on the record page: the chair's conclusion per agenda item (drafted from the
+// minutes and the polls), saved in versions, signed by the chair alone, downloaded as PDF.
+// What the viewer may do comes from the API (editable, can_sign); the server checks every request.
+import { act, api, fill, fmtDateTime, h, showError, toast, $ } from "/static/app.js";
+
+export async function mountNotice(card, meetingId) {
+  const base = `/api/meetings/${meetingId}`;
+  const title = h("h2", { id: "notice-heading" }, "Thông báo kết luận ", h("span", { class: "en" }, "Conclusion notice"));
+  let n;
+  try { n = await api("GET", `${base}/notice`); } catch (err) {
+    if (err.status === 403) return fill(card, title, h("p", { class: "muted" }, err.message, " ", h("span", { class: "en" }, err.messageEn)));
+    return showError(err);
+  }
+  const ro = !n.editable, reload = () => mountNotice(card, meetingId);
+  const field = (name, label, value, rows) => [h("label", { for: `n-${name}` }, label),
+    rows ? h("textarea", { id: `n-${name}`, name, readonly: ro, rows }, value) : h("input", { id: `n-${name}`, name, value, readonly: ro })];
+  const form = h("form", { id: "notice-form" },
+    h("p", { class: "muted" }, n.heading),
+    field("number", "Số thông báo", n.number), field("locality", "Địa danh (dòng ngày tháng)", n.locality),
+    field("authority", "Thẩm quyền ký (TM./KT./TL. …)", n.authority),
+    n.items.map((i, index) => h("div", { class: "section" }, h("h3", {}, `${index + 1}. ${i.title}`),
+      h("textarea", { name: `item:${i.item_id}`, readonly: ro, rows: 4, "aria-label": `Kết luận: ${i.title}`, placeholder: "Chưa có kết luận — hãy soạn" }, i.text))),
+    field("recipients", "Nơi nhận (mỗi dòng một nơi)", n.recipients.join("\n"), 3),
+    !ro ? h("button", { type: "submit", class: "primary big", id: "save-notice" }, "Lưu phiên bản mới") : null);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form), items = {};
+    for (const [k, v] of f.entries()) if (k.startsWith("item:")) items[k.slice(5)] = String(v);
+    const body = { base_version: n.version, number: f.get("number"), locality: f.get("locality"), authority: f.get("authority"), items,
+      recipients: String(f.get("recipients")).split("\n").map((s) => s.trim()).filter(Boolean) };
+    act(ev.submitter, async () => { const r = await api("PUT", `${base}/notice`, body); toast(`Đã lưu phiên bản ${r.version}.`, "ok", `Saved version ${r.version}.`); await reload(); });
+  });
+  const sign = n.can_sign ? h("form", { id: "notice-sign-form" },
+    h("label", { for: "notice-passphrase" }, "Ký với vai trò Chủ tọa: mật khẩu của chứng thư số", h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
+    h("input", { id: "notice-passphrase", type: "password", autocomplete: "off", required: true }),
+    h("button", { type: "submit", class: "primary big" }, "Ký số thông báo ", h("span", { class: "en" }, "Sign the notice"))) : null;
+  sign?.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(ev.submitter, async () => {
+      await api("POST", `${base}/notice/sign`, { passphrase: $("#notice-passphrase").value });
+      toast("Đã ký thông báo kết luận.", "ok", "The conclusion notice is signed.");
+      await reload();
+    });
+  });
+  fill(card, h("div", { class: "row" }, title),
+    h("p", {}, h("span", { class: n.signature ? "badge ok" : "badge", id: "notice-state" },
+      n.signature ? `Chủ tọa đã ký lúc ${fmtDateTime(n.signature.signed_at)}` : n.version ? `Phiên bản ${n.version}, chưa ký` : "Bản nháp tự động, chưa ký"),
+      " ", h("a", { class: "button", href: `${base}/notice.pdf`, download: "", id: "notice-pdf" }, "Tải PDF ", h("span", { class: "en" }, "Download"))),
+    form, sign);
+}
