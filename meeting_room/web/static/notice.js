@@ -42,7 +42,7 @@ export async function mountNotice(card, meetingId) {
       await reload();
     });
   });
-  fill(card, h("div", { class: "row" }, title),
+  fill(card, title,
     h("p", {}, h("span", { class: n.signature ? "badge ok" : "badge", id: "notice-state" },
       n.signature ? `Chủ tọa đã ký lúc ${fmtDateTime(n.signature.signed_at)}` : n.version ? `Phiên bản ${n.version}, chưa ký` : "Bản nháp tự động, chưa ký"),
       " ", h("a", { class: "button", href: `${base}/notice.pdf`, download: "", id: "notice-pdf" }, "Tải PDF ", h("span", { class: "en" }, "Download"))),
