@@ -2,8 +2,9 @@
 
 The archive holds the signed minutes, the minutes' text, the signed conclusion notice (when there is
 one), the recordings, the transcript, the attendance, the polls with every ballot, the agenda
-documents and the meeting's events with their chain hashes. ``archive.sealed`` records the manifest's SHA-256 in the log and moves the meeting to
-``archived``; from then on the store refuses every event of the meeting.
+documents and the meeting's events with their chain hashes. ``archive.sealed`` records the
+manifest's SHA-256 in the log and moves the meeting to ``archived``; from then on the store refuses
+every event of the meeting.
 """
 
 from __future__ import annotations

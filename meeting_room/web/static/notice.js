@@ -20,8 +20,8 @@ export async function mountNotice(card, meetingId) {
     field("authority", "Thẩm quyền ký (TM./KT./TL. …)", n.authority),
     n.items.map((i, index) => h("div", { class: "section" }, h("h3", {}, `${index + 1}. ${i.title}`),
       h("textarea", { name: `item:${i.item_id}`, readonly: ro, rows: 4, "aria-label": `Kết luận: ${i.title}`, placeholder: "Chưa có kết luận — hãy soạn" }, i.text))),
-    field("recipients", "Nơi nhận (mỗi dòng một nơi)", n.recipients.join("\n"), 3),
-    !ro ? h("button", { type: "submit", class: "primary big", id: "save-notice" }, "Lưu phiên bản mới") : null);
+    field("recipients", "Nơi nhận thông báo (mỗi dòng một nơi)", n.recipients.join("\n"), 3),
+    !ro ? h("button", { type: "submit", class: "primary big", id: "save-notice" }, "Lưu thông báo") : null);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), items = {};
@@ -31,7 +31,7 @@ export async function mountNotice(card, meetingId) {
     act(ev.submitter, async () => { const r = await api("PUT", `${base}/notice`, body); toast(`Đã lưu phiên bản ${r.version}.`, "ok", `Saved version ${r.version}.`); await reload(); });
   });
   const sign = n.can_sign ? h("form", { id: "notice-sign-form" },
-    h("label", { for: "notice-passphrase" }, "Ký với vai trò Chủ tọa: mật khẩu của chứng thư số", h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
+    h("label", { for: "notice-passphrase" }, "Ký thông báo với vai trò Chủ tọa: mật khẩu của chứng thư số", h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
     h("input", { id: "notice-passphrase", type: "password", autocomplete: "off", required: true }),
     h("button", { type: "submit", class: "primary big" }, "Ký số thông báo ", h("span", { class: "en" }, "Sign the notice"))) : null;
   sign?.addEventListener("submit", (ev) => {

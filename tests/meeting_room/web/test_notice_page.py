@@ -32,22 +32,22 @@ def test_the_chair_writes_a_conclusion_and_signs_the_notice(browser: Browser, li
     card = page.locator("#notice")
     expect(card.locator("#notice-state")).to_have_text("Bản nháp tự động, chưa ký")
 
-    page.get_by_label("Ký với vai trò Chủ tọa: mật khẩu của chứng thư số").fill("chu-toa")
+    page.get_by_label("Ký thông báo với vai trò Chủ tọa: mật khẩu của chứng thư số").fill("chu-toa")
     card.get_by_role("button", name="Ký số thông báo").click()  # both items empty: refused, naming them
     expect(page.locator(".toast.error")).to_contain_text("“Khai mạc”, “Biểu quyết dự toán ngân sách” chưa có kết luận")
 
     card.get_by_label("Kết luận: Khai mạc").fill("Thống nhất khai mạc kỳ họp theo chương trình.")
     card.get_by_label("Kết luận: Biểu quyết dự toán ngân sách").fill("Giao Ban Kinh tế - Ngân sách thẩm tra, trình kỳ họp sau.")
     card.get_by_label("Số thông báo").fill("07/TB-HĐND")
-    card.get_by_role("button", name="Lưu phiên bản mới").click()
+    card.get_by_role("button", name="Lưu thông báo").click()
     expect(card.locator("#notice-state")).to_have_text("Phiên bản 1, chưa ký")
     expect(card.get_by_label("Kết luận: Khai mạc")).to_have_value("Thống nhất khai mạc kỳ họp theo chương trình.")
 
-    page.get_by_label("Ký với vai trò Chủ tọa: mật khẩu của chứng thư số").fill("chu-toa")
+    page.get_by_label("Ký thông báo với vai trò Chủ tọa: mật khẩu của chứng thư số").fill("chu-toa")
     card.get_by_role("button", name="Ký số thông báo").click()
     expect(card.locator("#notice-state")).to_contain_text("Chủ tọa đã ký lúc")
     expect(card.get_by_label("Kết luận: Khai mạc")).to_have_attribute("readonly", "")
-    expect(card.get_by_role("button", name="Lưu phiên bản mới")).to_have_count(0)
+    expect(card.get_by_role("button", name="Lưu thông báo")).to_have_count(0)
     expect(card.locator("#notice-pdf")).to_have_attribute("href", f"/api/meetings/{live_server.world.meeting_id}/notice.pdf")
     shot(page, "record-notice")
     SHOTS.mkdir(parents=True, exist_ok=True)
