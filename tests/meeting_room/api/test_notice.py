@@ -57,7 +57,6 @@ def test_the_chair_signs_the_notice_drafted_from_the_minutes_and_the_polls(
     assert r.status_code == 403 and r.json()["error"]["message_en"].startswith("You may not read the conclusion notice before it is signed")
     assert client.put(f"{url}/notice", json={"items": {spare: "x"}}, headers=member).status_code == 403
 
-    before = snapshot(world.store)
     assert register_certificate(client, world, "chair", "chu-toa", admin).status_code == 201
     before = snapshot(world.store)
     r = client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair)
