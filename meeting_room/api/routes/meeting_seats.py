@@ -53,7 +53,7 @@ def _view(store: Store, actor: Actor, meeting_id: str) -> SeatingOut:
         ).all()
         people = [PersonOut(member_id=i, full_name=n) for i, n in rows]
         ids = {m for p in places for m in (p.member_id, p.usual_member_id) if m}
-        names: dict[str, str] = dict(session.execute(select(t.Member.id, t.Member.full_name).where(t.Member.id.in_(ids))).tuples().all())
+        names = {i: n for i, n in session.execute(select(t.Member.id, t.Member.full_name).where(t.Member.id.in_(ids)))}
         can_edit = prepares(session, actor, meeting)
 
     def person(member_id: str | None) -> PersonOut | None:
