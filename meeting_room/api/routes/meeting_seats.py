@@ -9,6 +9,7 @@ from sqlalchemy import select
 from meeting_room.access import Actor, get_meeting, prepares, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.db import tables as t
+from meeting_room.lifecycle import EDITABLE, MeetingState
 from meeting_room.reads.meeting_seats import seating
 from meeting_room.services import meeting_seats
 from meeting_room.store import Store
@@ -37,7 +38,7 @@ class MeetingSeatOut(BaseModel):
 class SeatingOut(BaseModel):
     seats: list[MeetingSeatOut]
     participants: list[PersonOut]  # whom a seat may be given to
-    can_edit: bool
+    can_edit: bool  # the viewer may change the seating now
 
 
 def _view(store: Store, actor: Actor, meeting_id: str) -> SeatingOut:
@@ -54,7 +55,7 @@ def _view(store: Store, actor: Actor, meeting_id: str) -> SeatingOut:
         people = [PersonOut(member_id=i, full_name=n) for i, n in rows]
         ids = {m for p in places for m in (p.member_id, p.usual_member_id) if m}
         names = {i: n for i, n in session.execute(select(t.Member.id, t.Member.full_name).where(t.Member.id.in_(ids)))}
-        can_edit = prepares(session, actor, meeting)
+        can_edit = prepares(session, actor, meeting) and MeetingState(meeting.state) in EDITABLE
 
     def person(member_id: str | None) -> PersonOut | None:
         return PersonOut(member_id=member_id, full_name=names.get(member_id, member_id)) if member_id else None

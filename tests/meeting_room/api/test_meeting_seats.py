@@ -79,4 +79,5 @@ def test_seating_rules(client: TestClient, world: World) -> None:
     assert r.status_code == 200, r.text
     assert client.put(f"{url}/{seat}", json={"member_id": None}, headers=chair).status_code == 409
     assert client.delete(f"{url}/{seat}", headers=chair).status_code == 409
-    assert _who(client.get(url, headers=chair).json())["A1"] == ("Người guest", True)  # what was is still shown
+    after = client.get(url, headers=chair).json()
+    assert _who(after)["A1"] == ("Người guest", True) and after["can_edit"] is False  # what was is still shown
