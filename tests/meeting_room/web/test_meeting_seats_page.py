@@ -1,5 +1,6 @@
 """Seats for this meeting on the prepare page: the secretary seats a guest in the chair's usual seat,
-is told in place when the same guest is given a second seat, and the card fits a 360 px phone.
+is told in place when the same guest is given a second seat, and the card fits a 360 px phone; the
+chair's console shows the same card and gives the seat back.
 No API call in the test body: everything goes through the page."""
 
 from __future__ import annotations
@@ -55,3 +56,11 @@ def test_the_secretary_seats_a_guest_in_the_chairs_seat(browser: Browser, live_s
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator("#seats-card").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "meeting-seats-prepare.png"))
+
+    # the chair's console shows the same seating, and changes it while the meeting runs
+    console = live_server.page(browser, "chair", f"/chair/{live_server.world.meeting_id}", touch=True)
+    seats = console.locator("#seats-card")
+    expect(seats.get_by_label("A1", exact=True).locator("option:checked")).to_have_text("Người guest")
+    seats.get_by_label("A1", exact=True).select_option(label="mặc định: Người chair")
+    expect(seats.locator("li.seat-row", has_text="A1").locator(".badge")).to_have_count(0)
+    console.locator("#seats-card").screenshot(path=str(SHOTS / "meeting-seats-chair.png"))
