@@ -290,6 +290,7 @@ class RoomRunner:
         with self.store.read() as session:
             participants = set(session.scalars(select(t.Participant.member_id).where(t.Participant.meeting_id == meeting_id)))
             places = {p.label: p for p in seating(session, get_meeting(session, meeting_id))}
+            seated = {p.member_id for p in places.values() if p.member_id is not None}  # one seat per person
             out: dict[int, str] = {}
             for seat in self.config.seats:
                 place = places.get(seat.label)
@@ -302,6 +303,8 @@ class RoomRunner:
                 member = session.get(t.Member, seat.member) or session.scalar(select(t.Member).where(t.Member.username == seat.member))
                 if member is None or member.id not in participants:
                     log.warning("room %s: seat %s: %s is not a participant of this meeting", self.room_name, seat.label, seat.member)
+                    continue
+                if member.id in seated:  # seated elsewhere for this meeting
                     continue
                 out[self.base[seat.microphone] + seat.channel] = member.id
         return out
