@@ -231,6 +231,24 @@ class ParticipantRemoved(EventPayload):
     member_id: str
 
 
+class MeetingSeatAssigned(EventPayload):
+    """Who sits in a room's seat for this meeting (``None``: the seat stays empty), in place of its
+    usual occupant; the seat microphone names this person."""
+
+    type = "meeting.seat_assigned"
+    meeting_id: str
+    seat_id: str
+    member_id: str | None
+
+
+class MeetingSeatReset(EventPayload):
+    """The seat goes back to its usual occupant for this meeting."""
+
+    type = "meeting.seat_reset"
+    meeting_id: str
+    seat_id: str
+
+
 class InvitationReplied(EventPayload):
     """A participant's reply to the invitation; a later one replaces it. With a deputy, ``deputy_id``
     is the member who attends in their place (added as a guest participant in the same write)."""

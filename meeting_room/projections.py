@@ -297,6 +297,18 @@ def _participant_added(s: Session, p: ev.ParticipantAdded, m: Meta) -> None:
 @_on(ev.ParticipantRemoved)
 def _participant_removed(s: Session, p: ev.ParticipantRemoved, m: Meta) -> None:
     s.execute(delete(t.Participant).where(t.Participant.meeting_id == p.meeting_id, t.Participant.member_id == p.member_id))
+    # whoever no longer attends leaves the seat they were given: it goes back to its usual occupant
+    s.execute(delete(t.MeetingSeat).where(t.MeetingSeat.meeting_id == p.meeting_id, t.MeetingSeat.member_id == p.member_id))
+
+
+@_on(ev.MeetingSeatAssigned)
+def _meeting_seat_assigned(s: Session, p: ev.MeetingSeatAssigned, m: Meta) -> None:
+    s.merge(t.MeetingSeat(meeting_id=p.meeting_id, seat_id=p.seat_id, member_id=p.member_id))
+
+
+@_on(ev.MeetingSeatReset)
+def _meeting_seat_reset(s: Session, p: ev.MeetingSeatReset, m: Meta) -> None:
+    s.execute(delete(t.MeetingSeat).where(t.MeetingSeat.meeting_id == p.meeting_id, t.MeetingSeat.seat_id == p.seat_id))
 
 
 @_on(ev.InvitationReplied)

@@ -235,6 +235,17 @@ class Participant(Base):
     role: Mapped[str] = mapped_column(String(16))
 
 
+class MeetingSeat(Base):
+    """A seat taken by someone else than its usual occupant for one meeting (``member_id`` None: left
+    empty). No key to ``seats``: a room's seat list is rebuilt when edited; an id gone is ignored."""
+
+    __tablename__ = "meeting_seats"
+    __table_args__ = {"info": {"derived": True}}
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    seat_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str | None] = mapped_column(ID)
+
+
 class InvitationReply(Base):
     """A participant's latest reply to the invitation (``meeting.reply_given``)."""
 

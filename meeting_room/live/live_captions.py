@@ -268,6 +268,17 @@ class LiveCaptions:
             self._transcriber = transcriber
         return pass_id
 
+    def seat(self, meeting_id: str, channels: dict[int, str]) -> None:
+        """The room's seating changed during the meeting: each channel names its new occupant from now on."""
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            return
+        with self.store.read() as session:
+            names = member_names(session, list(channels.values()))
+        with meeting.lock:
+            meeting.names.update(names)
+            meeting.channels = dict(channels)
+
     def feed(self, meeting_id: str, source: AudioSource, samples: np.ndarray, rate: int, wall_time: float) -> None:
         """Thread-safe and quick (the event loop calls it): mono float32 ``samples`` at ``rate`` Hz
         from ``source``, ``wall_time`` the ``time.time()`` of their first sample."""

@@ -35,12 +35,14 @@ from hardware.microphone import DeviceState, Microphone, open_microphone
 from hardware.recorder import SegmentRecorder, assemble, segments
 from hardware.resample import Resampler
 from meeting_room import events as ev
+from meeting_room.access import get_meeting
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.lifecycle import RUNNING, MeetingState
 from meeting_room.live.calls import Calls
 from meeting_room.live.live_captions import SHUTDOWN_WAIT_S, AudioSource, LiveCaptions
+from meeting_room.reads.meeting_seats import seating
 from meeting_room.services import recordings, transcripts
 from meeting_room.settings import Settings
 from meeting_room.store import Store
@@ -72,6 +74,7 @@ class _Live:
     recorders: dict[str, SegmentRecorder] = field(default_factory=dict)
     to_remote: dict[str, Resampler] = field(default_factory=dict)  # each input's mix at 48 kHz for the conference
     captions: bool = False
+    seated: dict[int, str] = field(default_factory=dict)  # the captions' channel -> member id
     watchers: list[tuple[CameraWatcher, threading.Thread]] = field(default_factory=list)
 
 
@@ -189,6 +192,8 @@ class RoomRunner:
         states = {mid: MeetingState(state) for mid, state in rows}
         want = next((mid for mid, state in states.items() if state in RUNNING), None)
         current = self._live.meeting_id if self._live else None
+        if want == current and self._live is not None and self._live.captions:
+            self._reseat(self._live)
         if want == current or self._stop.is_set():
             return
         if current is not None:
@@ -210,7 +215,8 @@ class RoomRunner:
         self._end_stale_live_passes(meeting_id)
         if self.captions_on and self.config.microphones:
             try:
-                self.captions.start(None, meeting_id, self._channel_members(meeting_id), origin=t0)
+                live.seated = self._channel_members(meeting_id)
+                self.captions.start(None, meeting_id, live.seated, origin=t0)
                 live.captions = True
             except (MeetingRoomError, HardwareError) as exc:
                 log.error("room %s: live captions off: %s", self.room_name, getattr(exc, "message_en", exc))
@@ -279,18 +285,36 @@ class RoomRunner:
             transcripts.end_pass(self.store, meeting_id, pass_id, "failed", error="máy chủ khởi động lại / the server restarted")
 
     def _channel_members(self, meeting_id: str) -> dict[int, str]:
+        """Each seat microphone's channel -> who sits there in this meeting: the meeting's seating
+        (a seat of the room with the same label) when it names someone, else the configuration's member."""
         with self.store.read() as session:
             participants = set(session.scalars(select(t.Participant.member_id).where(t.Participant.meeting_id == meeting_id)))
+            places = {p.label: p for p in seating(session, get_meeting(session, meeting_id))}
+            seated = {p.member_id for p in places.values() if p.member_id is not None}  # one seat per person
             out: dict[int, str] = {}
             for seat in self.config.seats:
+                place = places.get(seat.label)
+                if place is not None and (place.overridden or place.usual_member_id is not None):
+                    if place.member_id is not None:  # an empty seat (or an absent usual occupant) names nobody
+                        out[self.base[seat.microphone] + seat.channel] = place.member_id
+                    continue
                 if seat.member is None:
                     continue
                 member = session.get(t.Member, seat.member) or session.scalar(select(t.Member).where(t.Member.username == seat.member))
                 if member is None or member.id not in participants:
                     log.warning("room %s: seat %s: %s is not a participant of this meeting", self.room_name, seat.label, seat.member)
                     continue
+                if member.id in seated:  # seated elsewhere for this meeting
+                    continue
                 out[self.base[seat.microphone] + seat.channel] = member.id
         return out
+
+    def _reseat(self, live: _Live) -> None:
+        """Someone was seated (or left a seat) during the meeting: the seat's microphone names them from now on."""
+        seated = self._channel_members(live.meeting_id)
+        if seated != live.seated:
+            self.captions.seat(live.meeting_id, seated)
+            live.seated = seated
 
     # --- audio ------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import { act, api, fill, fmtTime, h, header, icon, showError, toast, whoAmI, $ }
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 import { repliesPanel } from "/static/reply.js";
+import { mountSeats } from "/static/seats.js";
 import { watchSystem } from "/static/system.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -256,6 +257,7 @@ function render(what) {
   if (what === "meeting" || what === "polls") repliesPanel(live, $("#replies"));
   if (what === "captions") captionsPanel(live, $("#captions"));
   if (["calls", "invitations", "participants", "meeting"].includes(what)) remotePanel(live, $("#remote"), confirmTap);
+  if (what === "participants") mountSeats($("#seats"), meetingId).catch(showError); // a guest who arrives can be seated
 }
 
 function onTake(item, button) {

@@ -2,6 +2,7 @@
 // invitations, or its cancellation. Every rule stays in the API: the page sends, and shows each
 // error the API gives (Vietnamese, then English) next to the field or section it concerns.
 import { ApiError, api, bi, fill, fmtDateTime, h, header, icon, toLogin, toast, whoAmI, $ } from "/static/app.js";
+import { mountSeats } from "/static/seats.js";
 import { readHere } from "/static/viewer.js"; // the secretary checks a document without leaving the editor
 
 const ROLE_LABEL = { chair: ["Chủ tọa", "Chair"], secretary: ["Thư ký", "Secretary"], member: ["Thành viên", "Member"], guest: ["Khách mời", "Guest"] };
@@ -185,6 +186,7 @@ function renderPeople() {
       searchBox("guest-search", "Mời khách (mọi người dùng)", "Invite guests (anyone)", {}, "guest")),
     slot,
     state.participants.length ? list : h("p", { class: "muted" }, ...bi("Chưa mời ai.", "Nobody invited yet.")));
+  mountSeats($("#seats"), m.id).catch((err) => console.error(err)); // whom a seat may be given to follows the participants
 }
 
 // ---- agenda and documents ---------------------------------------------------------------------
@@ -448,7 +450,7 @@ function render() {
   note.hidden = !(m && m.state === "cancelled");
   if (m && m.state === "cancelled") fill(note, h("b", {}, "Cuộc họp đã bị hủy. "), m.cancel_reason ? `Lý do: ${m.cancel_reason}` : "", " ", h("span", { class: "en" }, "This meeting was cancelled."));
   renderDetails();
-  for (const id of ["people-card", "agenda-card", "send-card"]) $(`#${id}`).hidden = !m;
+  for (const id of ["people-card", "seats-card", "agenda-card", "send-card"]) $(`#${id}`).hidden = !m;
   $(".prepare-cols").classList.toggle("new", !m); // a meeting still to create: its details only, full width
   if (!m) return;
   renderPeople();
