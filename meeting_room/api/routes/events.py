@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
@@ -44,6 +44,8 @@ from meeting_room.errors import MeetingRoomError
 from meeting_room.live.live_sessions import Live
 from meeting_room.services import polls
 from meeting_room.store import Store
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["events"])
@@ -95,27 +97,37 @@ def list_events(
     return EventsOut(events=[e.message(overseer) for e in events], last_event_id=events[-1].seq if events else after)
 
 
-@router.websocket("/stream")
-async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
-    """Live events of the meeting, resuming after event id ``after``."""
+async def followed(ws: WebSocket, check: Callable[[Store, Actor], T], follow: Callable[[Store, Live, T], Awaitable[None]]) -> None:
+    """A meeting's WebSocket from opening to end: authenticate, ``check`` (in a thread: it reads the
+    store), then ``follow`` while the session lasts; a session that ends (logout, password, disabled,
+    revoked, expired) is told why and closed."""
     await ws.accept()
     store = get_store(ws)
     try:
         actor = await run_in_threadpool(current_actor, ws)
-        overseer = await run_in_threadpool(_check_view, store, actor, meeting_id)
+        checked = await run_in_threadpool(check, store, actor)
     except MeetingRoomError as exc:
         await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
         return
-
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     async with live_of(ws).watching(token, actor) as live:
-        await _follow(ws, store, live, meeting_id, after, overseer)
-        if live.ending is not None:  # the session ended (logout, password, disabled, revoked, expired)
+        await follow(store, live, checked)
+        if live.ending is not None:
             with contextlib.suppress(Exception):
                 await ws.send_json({"kind": "error", "error": live.ending.error()})
             await live.close(ws)
+
+
+@router.websocket("/stream")
+async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
+    """Live events of the meeting, resuming after event id ``after``."""
+    await followed(
+        ws,
+        lambda store, actor: _check_view(store, actor, meeting_id),
+        lambda store, live, overseer: _follow(ws, store, live, meeting_id, after, overseer),
+    )
 
 
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, overseer: bool) -> None:

@@ -26,19 +26,17 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import Actor, get_meeting, require_hall, require_staff
-from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, live_of, poke_sessions, runtime_of, token_of
-from meeting_room.api.errors import status_of
+from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
 from meeting_room.api.qr import qr_svg_uri
-from meeting_room.api.routes.events import _drain_client, _live
+from meeting_room.api.routes.events import _drain_client, _live, followed
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
-from meeting_room.errors import MeetingRoomError, NotFoundError
+from meeting_room.errors import NotFoundError
 from meeting_room.live.live_sessions import Live
 from meeting_room.services import hall, invitations
 from meeting_room.store import Store
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["hall"])
-_CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 _TRY_AGAIN_LATER = 1013
 _VIEW = TypeAdapter(hall.HallView)
 _VIEWS = hall.SharedViews()  # this process's screens and pages share one read per change
@@ -116,23 +114,9 @@ def get_hall(meeting_id: str, store: StoreDep, actor: ActorDep) -> dict[str, Any
 @router.websocket("/hall/stream")
 async def hall_stream(ws: WebSocket, meeting_id: str) -> None:
     """The hall's view, live: the whole view now and after every change, and partial captions."""
-    await ws.accept()
-    store = get_store(ws)
-    try:
-        actor = await run_in_threadpool(current_actor, ws)
-        await run_in_threadpool(_check, store, actor, meeting_id)
-    except MeetingRoomError as exc:
-        await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
-        await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
-        return
-    token = token_of(ws)
-    assert token is not None  # current_actor needed one
-    async with live_of(ws).watching(token, actor) as live:
-        await _follow(ws, store, live, meeting_id)
-        if live.ending is not None:  # the link was revoked or expired (or the viewer's session ended)
-            with contextlib.suppress(Exception):
-                await ws.send_json({"kind": "error", "error": live.ending.error()})
-            await live.close(ws)
+    await followed(
+        ws, lambda store, actor: _check(store, actor, meeting_id), lambda store, live, _: _follow(ws, store, live, meeting_id)
+    )
 
 
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> None:
