@@ -263,28 +263,50 @@ class Resolved:
 
 def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | AuthenticationError]:
     """Many sessions in one read (by token hash): each one's actor, or why it no longer counts.
-    The same rule as ``resolve``: open WebSockets are re-checked with it."""
+    The same rule as ``resolve``: open WebSockets are re-checked with it.
+
+    Every request reads its session here, so it is one statement (the session, its person and
+    whether their password is temporary) on a plain connection: a revoked session, a disabled
+    account or a reset password counts from the very next request, with nothing cached."""
     now = datetime.now(UTC)
-    with store.read() as session:
-        rows = {r.token_hash: r for r in session.scalars(select(t.AuthSession).where(t.AuthSession.token_hash.in_(hashes)))}
-        ids = {r.member_id for r in rows.values()}
-        people = {m.id: m for m in session.scalars(select(t.Member).where(t.Member.id.in_(ids)))} if ids else {}
-        must_change = select(t.Credential.member_id).where(t.Credential.member_id.in_(ids), t.Credential.must_change.is_(True))
-        temporary = set(session.scalars(must_change)) if ids else set()
+    temporary = (
+        select(t.Credential.member_id).where(t.Credential.member_id == t.AuthSession.member_id, t.Credential.must_change.is_(True)).exists()
+    )
+    query = (
+        select(t.AuthSession.token_hash, t.AuthSession.expires_at, t.AuthSession.meeting_id, t.Member.id, t.Member.full_name,
+               t.Member.roles, t.Member.active, temporary)
+        .outerjoin(t.Member, t.Member.id == t.AuthSession.member_id)
+        .where(t.AuthSession.token_hash.in_(hashes))
+    )  # fmt: skip
+    with store.engine.connect() as conn:
+        rows = {r[0]: r for r in conn.execute(query)}
         missing = [key for key in hashes if key not in rows]
-        found: dict[str, Resolved | AuthenticationError] = _displays(session, missing, now) if missing else {}
-        for key in hashes:
-            if key in found:
-                continue
-            row = rows.get(key)
-            try:
-                actor = _actor(row, people.get(row.member_id) if row else None, now, row is not None and row.member_id in temporary)
-            except AuthenticationError as exc:
-                found[key] = exc
-                continue
-            assert row is not None  # _actor refused a missing row
-            found[key] = Resolved(actor, row.expires_at)
-        return found
+        if missing:
+            with Session(bind=conn) as session:
+                found: dict[str, Resolved | AuthenticationError] = _displays(session, missing, now)
+        else:
+            found = {}
+    for key in hashes:
+        if key in found:
+            continue
+        row = rows.get(key)
+        try:
+            if row is None or row.expires_at <= now:
+                raise AuthenticationError(*_SESSION_GONE)
+            if row.id is None or not row.active:
+                raise AuthenticationError(*_DISABLED)
+            roles = frozenset(Role(r) for r in row.roles) if row.meeting_id is None else frozenset()
+            must_change = bool(row[-1]) and row.meeting_id is None  # an invitation link needs no password
+            actor = Actor(row.id, row.full_name, roles, only_meeting=row.meeting_id, must_change_password=must_change)
+        except AuthenticationError as exc:
+            found[key] = exc
+            continue
+        found[key] = Resolved(actor, row.expires_at)
+    return found
+
+
+_SESSION_GONE = ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại", "The session is invalid or has expired; log in again")
+_DISABLED = ("Tài khoản đã bị khóa", "The account is disabled")
 
 
 DISPLAY_NAME = "Màn hình hội trường"
@@ -311,17 +333,6 @@ def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, R
             actor = Actor(f"display:{link.id}", DISPLAY_NAME, frozenset(), only_meeting=link.meeting_id, display=True)
             found[link.token_hash] = Resolved(actor, link.expires_at)
     return found
-
-
-def _actor(row: t.AuthSession | None, member: t.Member | None, now: datetime, must_change_password: bool) -> Actor:
-    if row is None or row.expires_at <= now:
-        raise AuthenticationError(
-            "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
-            "The session is invalid or has expired; log in again",
-        )
-    if member is None or not member.active:
-        raise AuthenticationError("Tài khoản đã bị khóa", "The account is disabled")
-    return actor_of(member, row.meeting_id, must_change_password=must_change_password)
 
 
 def logout(store: Store, token: str) -> None:

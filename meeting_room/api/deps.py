@@ -96,7 +96,21 @@ def _on_hall(path: str, meeting_id: str | None) -> bool:
     return path == hall or path.startswith(f"{hall}/")
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-FilesDep = Annotated[DocumentFiles, Depends(get_files)]
+# The app's own objects, as dependencies: coroutines, so that FastAPI hands them over on the event
+# loop instead of a worker thread's round trip per request (a ``def`` dependency runs in the pool).
+async def _store(conn: HTTPConnection) -> Store:
+    return get_store(conn)
+
+
+async def _settings(conn: HTTPConnection) -> Settings:
+    return get_settings(conn)
+
+
+async def _files(conn: HTTPConnection) -> DocumentFiles:
+    return get_files(conn)
+
+
+StoreDep = Annotated[Store, Depends(_store)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+FilesDep = Annotated[DocumentFiles, Depends(_files)]
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -11,6 +11,10 @@ best-ranked few thousand (it scores each, which it must for an exact ranking), a
 of their rows are read as settle the full order (score, newer meeting, document; ties taken
 whole): provably the hits of ranking every hit. With filters every match is joined to its row
 once, and scoring, counting and ranking the rows that pass happen in that one statement.
+
+PostgreSQL keeps each document's tsvector in a stored generated column under the GIN index
+(migration 0019), so checking a phrase and ranking a hit read that vector instead of parsing the
+text again; one statement checks, scores, counts and ranks, and only the page's rows are read whole.
 """
 
 from __future__ import annotations
@@ -212,20 +216,24 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
 
 
 def _search_postgresql(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "q": query.tsquery()}
-    clauses = _where(filters, params)
-    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
-    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *clauses])
-    total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
-    rows = session.execute(
+    # One pass over the matches: the stored vector (no text parsed again) is checked, scored and
+    # counted; only the page's rows are read whole.
+    params: dict[str, Any] = {"q": query.tsquery()}
+    where = " AND ".join(["d.tsv @@ q", *_where(filters, params)])
+    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id"
+    ranked = session.execute(
         text(
-            f"SELECT {_COLUMNS}, ts_rank_cd(to_tsvector('simple', d.folded), q) AS score FROM {source} "
-            f"JOIN meetings m ON m.id = d.meeting_id WHERE {where} "
-            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            "SELECT doc, score, count(*) OVER () FROM ("
+            f"SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM {source} WHERE {where}) s "
+            "ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
         ),
-        params,
-    )
-    return Results(total, [_hit(r, query) for r in rows])
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    if ranked:
+        total = int(ranked[0][2])
+    else:  # nothing, or nothing this far: count alone
+        total = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one() if offset else 0
+    return Results(total, _hits(session, query, [(int(r[0]), float(r[1])) for r in ranked]))
 
 
 def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
@@ -321,12 +329,13 @@ def _hits(session: Session, query: Query, scored: list[tuple[int, float]]) -> li
     """The hits for these documents (id, score), in this order."""
     if not scored:
         return []
+    params = {f"i{n}": doc for n, (doc, _) in enumerate(scored)}  # a page: at most 100
     rows = session.execute(
         text(
             f"SELECT {_COLUMNS}, d.id FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
-            "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+            f"WHERE d.id IN ({', '.join(':' + name for name in params)})"
         ),
-        {"ids": json.dumps([doc for doc, _ in scored])},
+        params,
     ).all()
     by_id = {int(r[-1]): r for r in rows}
     return [_hit((*by_id[doc][:-1], score), query) for doc, score in scored]

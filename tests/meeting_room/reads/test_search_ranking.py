@@ -1,5 +1,6 @@
-"""SQLite search ranks the best matches without joining every hit: the hits must be exactly those
-of ranking every hit (ties included, with filters, at any offset), and the total exact."""
+"""Search takes shortcuts (SQLite ranks the best matches without joining every hit; PostgreSQL scores
+a stored vector in one pass): the hits must be exactly those of ranking every hit the plain way
+(ties included, with filters, at any offset), and the total exact, on both engines."""
 
 from __future__ import annotations
 
@@ -88,3 +89,41 @@ def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(
                     found = search(session, parse_query(q), filters, limit=limit, offset=offset)
                 assert [(h.ref_id, h.score) for h in found.hits] == expected, (q, filters, limit, offset)
                 assert found.total == total, (q, filters, limit, offset)
+
+
+def _ranked_every_hit_postgresql(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
+    """The reference on PostgreSQL: every hit's text parsed again, scored and sorted (the search before the stored vector)."""
+    params: dict[str, Any] = {"q": parse_query(q).tsquery(), "limit": limit, "offset": offset}
+    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *search_index._where(filters, params)])
+    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
+    with store.read() as session:
+        total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
+        rows = session.execute(
+            text(
+                f"SELECT d.ref_id, ts_rank_cd(to_tsvector('simple', d.folded), q) AS score FROM {source} WHERE {where} "
+                "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+    return total, [(r[0], round(float(r[1]), 6)) for r in rows]
+
+
+def test_postgresql_ranks_as_it_did_before_the_stored_vector(any_store: Store) -> None:
+    """On PostgreSQL the stored, indexed vector gives the hits and totals of parsing every hit's text;
+    on SQLite the same archive and queries give the hits of ranking every hit."""
+    _archive(any_store, meetings=60)
+    postgresql = any_store.engine.dialect.name == "postgresql"
+    reference = _ranked_every_hit_postgresql if postgresql else _ranked_every_hit
+    for q in ["truong", '"ke hoach"', "dai bieu de nghi", "khong co"]:
+        for filters in (Filters(), Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed"), Filters(kind="minutes")):
+            for limit, offset in ((20, 0), (5, 30), (10, 5000)):
+                total, expected = reference(any_store, q, filters, limit, offset)
+                with any_store.read() as session:
+                    found = search(session, parse_query(q), filters, limit=limit, offset=offset)
+                assert [(h.ref_id, h.score) for h in found.hits] == expected, (q, filters, limit, offset)
+                assert found.total == total, (q, filters, limit, offset)
+    if postgresql:  # the stored vector is what the index covers: kept in step with the text
+        with any_store.engine.begin() as conn:
+            conn.execute(text("UPDATE search_docs SET folded = 'mot cau moi' WHERE id = (SELECT min(id) FROM search_docs)"))
+        with any_store.read() as session:
+            assert search(session, parse_query('"cau moi"')).total == 1
