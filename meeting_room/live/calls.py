@@ -171,7 +171,11 @@ class Calls:
         self._cancel_grace(meeting_id, actor.member_id)
         key = f"member:{actor.member_id}"
         holder: dict[str, Call] = {}
-        face_check = await loop.run_in_executor(None, self.face_checks.watch, meeting_id, actor.member_id)
+        face_check = None
+        try:
+            face_check = await loop.run_in_executor(None, self.face_checks.watch, meeting_id, actor.member_id)
+        except Exception:  # a face check that cannot start must not keep anyone out of the meeting
+            log.exception("call %s: face check of member %s off", meeting_id, actor.member_id)
         peer = RemotePeer(
             key,
             rtc_configuration(self.ice_servers),
