@@ -37,6 +37,17 @@ class AttendanceSource(StrEnum):
     ONLINE = "online"
 
 
+class FaceCheck(StrEnum):
+    """What a remote participant's own camera showed: the member (confirmed), or someone else."""
+
+    CONFIRMED = "confirmed"
+    MISMATCH = "mismatch"
+
+    @property
+    def label_vi(self) -> str:
+        return {FaceCheck.CONFIRMED: "Đã xác nhận khuôn mặt", FaceCheck.MISMATCH: "Khuôn mặt không khớp"}[self]
+
+
 def quorum_needed(voting: int) -> int:
     """The meeting's quorum: two thirds of its voting participants (the console, the hall, the replies)."""
     return math.ceil(2 * voting / 3)

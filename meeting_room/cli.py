@@ -617,9 +617,10 @@ def _member_id(store: Store, who: str) -> str:
 
 
 def _face_engine(settings: Settings) -> Any:
-    from vision.faces import FaceEngine, FaceOptions
+    from meeting_room.live.face_runtime import face_options
+    from vision.faces import FaceEngine
 
-    return FaceEngine(FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample))
+    return FaceEngine(face_options(settings))
 
 
 @main.group()
@@ -731,12 +732,10 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
     import signal
 
     from hardware.media import VideoSource
+    from meeting_room.live.face_runtime import face_pool, match_options, presence_tracker
     from meeting_room.server import open_store
-    from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
-    from vision.faces import FaceOptions
+    from meeting_room.services.face_attendance import CameraWatcher
     from vision.frames import reconnecting
-    from vision.pool import FacePool
-    from vision.tracker import PresenceTracker
 
     settings = _settings(ctx)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -744,12 +743,12 @@ def watch_camera(ctx: click.Context, meeting_id: str, source: str, camera_name: 
     with store.read() as session:
         get_meeting(session, meeting_id)
     name = camera_name or source
-    pool = FacePool(FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample), workers=settings.face_workers)
+    pool = face_pool(settings)
     pool.warm_up()
     unknown_dir = settings.data_dir / "unknown_faces" if settings.store_unknown_faces else None
     watcher = CameraWatcher(
-        store, meeting_id, name, pool, MatchOptions(settings.face_tolerance, settings.face_margin),
-        PresenceTracker(sightings=settings.face_sightings), sample_fps=settings.face_sample_fps, unknown_dir=unknown_dir,
+        store, meeting_id, name, pool, match_options(settings), presence_tracker(settings), sample_fps=settings.face_sample_fps,
+        unknown_dir=unknown_dir,
     )  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     fmt = "v4l2" if source.startswith("/dev/video") else None

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from meeting_room.attendance import AttendanceSource, AttendanceStatus, ReplyAnswer
+from meeting_room.attendance import AttendanceSource, AttendanceStatus, FaceCheck, ReplyAnswer
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import BodyKind, MeetingRole, Role
 from meeting_room.text import Email, LongText, Name, ShortText, Title, Username
@@ -423,6 +423,20 @@ class AttendanceRecorded(EventPayload):
     reason: LongText | None = None
     confidence: float | None = Field(None, ge=0, le=1)
     camera: Name | None = None
+
+
+class OnlineFaceChecked(EventPayload):
+    """A remote participant's own camera, compared with the faces enrolled (with consent): it showed
+    the member (confirmed) or not (mismatch: ``looks_like`` is the other participant it matched, or
+    None when it matched nobody). Only a warning: the attendance record itself is unchanged."""
+
+    type = "attendance.online_face_checked"
+    meeting_id: str
+    member_id: str
+    result: FaceCheck
+    confidence: float | None = Field(None, ge=0, le=1)
+    distance: float | None = Field(None, ge=0)
+    looks_like: str | None = None
 
 
 # --- polls -------------------------------------------------------------------------------------

@@ -396,6 +396,13 @@ def _attendance_recorded(s: Session, p: ev.AttendanceRecorded, m: Meta) -> None:
         row.first_present_at = m.at
 
 
+@_on(ev.OnlineFaceChecked)
+def _online_face_checked(s: Session, p: ev.OnlineFaceChecked, m: Meta) -> None:
+    row = s.get(t.Attendance, (p.meeting_id, p.member_id))
+    if row is not None:  # the service checks it is: a member on a call
+        row.face_check, row.face_check_at, row.face_check_looks_like = p.result.value, m.at, p.looks_like
+
+
 @_on(ev.PollCreated)
 def _poll_created(s: Session, p: ev.PollCreated, m: Meta) -> None:
     s.add(

@@ -135,12 +135,21 @@ class Settings(BaseSettings):
     face_margin: float = Field(0.04, ge=0, lt=1, description="How much nearer than any other member the best match must be.")
     face_detector: Literal["hog", "cnn"] = Field("hog", description="hog (fast, CPU) or cnn (~100x slower on CPU).")
     face_upsample: int = Field(1, ge=0, le=2, description="Detector upsampling: 1 finds faces down to ~40 px.")
+    face_detect_width: int = Field(
+        1920, ge=320, le=7680, description="Frames wider than this are shrunk before detection (1920: a 1080p hall at full size)."
+    )
     face_sightings: int = Field(3, ge=1, le=50, description="Consistent sightings before a member is marked present.")
+    face_window_s: float = Field(30.0, gt=0, le=600, description="… within this many seconds.")
     face_sample_fps: float = Field(2.0, gt=0, le=30, description="Frames per second taken from each camera.")
     face_workers: int = Field(2, ge=0, le=64, description="Processes doing face recognition (0: in the calling process).")
     face_min_px: int = Field(80, ge=20, description="Smallest face (pixels) accepted on an enrolment photo.")
     face_min_sharpness: float = Field(40.0, ge=0, description="Least sharpness (variance of Laplacian) of an enrolment photo.")
     max_photo_mb: int = Field(15, ge=1, le=200, description="Largest accepted photo upload.")
+    face_check_online: bool = Field(
+        False,
+        description="Confirm a remote participant by their own camera: members who consented and enrolled a face are compared "
+        "with their enrolment; a mismatch warns the secretary (off: remote video is never analysed).",
+    )
     store_unknown_faces: bool = Field(False, description="Keep crops of faces that match nobody (off: they are only counted).")
     timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone shown to people.")
     fonts_dir: Path | None = Field(None, description="Directory with LiberationSerif-*.ttf (default: Debian's fonts-liberation2).")

@@ -42,7 +42,10 @@ class Box:
 class FaceOptions:
     detector: Literal["hog", "cnn"] = "hog"
     upsample: int = 1  # 1 finds faces down to ~40 px; 0 is 4x faster and needs ~80 px
-    detect_width: int = 1280  # frames wider than this are shrunk for detection only
+    # Frames wider than this are shrunk for detection only. 1920: a 1080p hall camera is searched at
+    # full size, so its 40-60 px faces stay findable (shrunk to 1280 they are 27-40 px and HOG at
+    # upsample 1 misses half of them; measured in scripts/eval_faces.py --table).
+    detect_width: int = 1920
     jitters: int = 1  # re-sampled encodings averaged; 1 is what dlib's accuracy figures use
 
 

@@ -3,6 +3,7 @@ both cores are used. Bounded: when every worker is busy, a new frame is dropped,
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -14,8 +15,10 @@ from vision.faces import FaceEngine, FaceOptions, Observation
 _engine: FaceEngine | None = None
 
 
-def _start(options: FaceOptions) -> None:
+def _start(options: FaceOptions, niceness: int) -> None:
     global _engine
+    if niceness:
+        os.nice(niceness)
     _engine = FaceEngine(options)
 
 
@@ -25,13 +28,17 @@ def _observe(image: np.ndarray) -> list[Observation]:
 
 
 class FacePool:
-    def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None) -> None:
+    def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None, niceness: int = 0) -> None:
+        """``niceness``: added to the workers' nice value, so that work that may wait (attendance)
+        yields the CPU to work that may not (live captions)."""
         self.options = options
         self.workers = workers
         self._local = FaceEngine(options) if workers == 0 else None
         # spawn, not fork: the server has threads and open database connections
         self._pool = (
-            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(options,)) if workers else None
+            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(options, niceness))
+            if workers
+            else None
         )
         self._slots = threading.Semaphore(max_pending or max(1, workers) * 2)
 

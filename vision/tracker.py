@@ -80,3 +80,72 @@ class PresenceTracker:
     def mark_present(self, member_id: str, at: float) -> None:
         """Someone already recorded present (by hand, or before a restart): no second arrival."""
         self._present.setdefault(member_id, at)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The claimed member's own face was seen ``sightings`` times: the person is the member."""
+
+    at: float
+    confidence: float  # the best of the sightings that confirmed it
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Faces were seen ``sightings`` times and none was the claimed member's."""
+
+    at: float
+    looks_like: str | None  # the other enrolled member it matched; None: nobody enrolled
+    distance: float  # the nearest those faces came to the claimed member's enrolment
+
+
+@dataclass
+class IdentityCheck:
+    """Is the person on one camera the member it claims to be (a remote participant's own camera)?
+
+    Each analysed frame gives, per face, the member it was accepted as (or None) and its distance to
+    the claimed member's enrolment. A frame counts *for* the member when one face is accepted as
+    them; *against* when no face is, and every face is either accepted as someone else or farther
+    than ``tolerance`` from them (a face near them but too close to another member to tell counts
+    neither way). ``sightings`` frames for, within ``window_s``, confirm (once; then the check is
+    over); as many against, with none for in between, report a mismatch, once per look-alike."""
+
+    claimed: str
+    tolerance: float
+    sightings: int = 3
+    window_s: float = 30.0
+    done: bool = False
+    _for: deque[tuple[float, float]] = field(default_factory=deque)
+    _against: deque[tuple[float, str | None, float]] = field(default_factory=deque)
+    _warned: set[str | None] = field(default_factory=set)
+
+    def observe(self, at: float, faces: list[tuple[str | None, float]]) -> Confirmed | Mismatch | None:
+        if self.done or not faces:
+            return None
+        own = [1.0 - d for accepted, d in faces if accepted == self.claimed]
+        if own:
+            self._against.clear()
+            self._for.append((at, max(own)))
+            while self._for[0][0] < at - self.window_s:
+                self._for.popleft()
+            if len(self._for) < self.sightings:
+                return None
+            self.done = True
+            return Confirmed(at, min(1.0, max(0.0, max(c for _, c in self._for))))
+        others = [(accepted, d) for accepted, d in faces if accepted is not None]
+        if not others and min(d for _, d in faces) <= self.tolerance:
+            return None  # near the member, yet not told apart from someone else: no verdict
+        looks_like = others[0][0] if others else None
+        self._against.append((at, looks_like, min(d for _, d in faces)))
+        while self._against[0][0] < at - self.window_s:
+            self._against.popleft()
+        if len(self._against) < self.sightings:
+            return None
+        named = [who for _, who, _ in self._against if who is not None]
+        verdict = max(set(named), key=named.count) if len(named) * 2 > len(self._against) else None
+        distance = min(d for _, _, d in self._against)
+        self._against.clear()
+        if verdict in self._warned:
+            return None
+        self._warned.add(verdict)
+        return Mismatch(at, verdict, distance)

@@ -1,5 +1,6 @@
 """A remote participant without a browser: joins a meeting's call over the signalling WebSocket
-with an aiortc peer, sends audio (a recording, or silence) and keeps what it hears.
+with an aiortc peer, sends audio (a recording, or silence) and, if given, video (a still picture as
+a camera), and keeps what it hears.
 
 What the tests and the benchmark use as "the other end"; also the way a machine (another room, a
 recorder, an SFU bridge) can take part as a participant.
@@ -67,6 +68,40 @@ class ArrayAudioTrack(MediaStreamTrack):
         frame = av.AudioFrame.from_ndarray((np.clip(out, -1, 1) * 32767).astype("<i2").reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate, frame.pts, frame.time_base = RATE, self._pts, fractions.Fraction(1, RATE)
         self._pts += FRAME
+        return frame
+
+
+class ImageVideoTrack(MediaStreamTrack):
+    """A still RGB picture sent as a camera at ``fps`` frames a second (``show`` changes it)."""
+
+    kind = "video"
+
+    def __init__(self, image: np.ndarray, fps: float = 5.0) -> None:
+        super().__init__()
+        self.fps = fps
+        self.sent = 0
+        self._image = self._even(image)
+        self._start: float | None = None
+
+    @staticmethod
+    def _even(image: np.ndarray) -> np.ndarray:
+        height, width = (d - d % 2 for d in image.shape[:2])  # the encoder's yuv420p needs even sizes
+        return np.ascontiguousarray(image[:height, :width])
+
+    def show(self, image: np.ndarray) -> None:
+        self._image = self._even(image)
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self.sent / self.fps - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame.from_ndarray(self._image, format="rgb24")
+        frame.pts, frame.time_base = round(self.sent * 90_000 / self.fps), fractions.Fraction(1, 90_000)
+        self.sent += 1
         return frame
 
 

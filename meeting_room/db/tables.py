@@ -299,6 +299,9 @@ class Attendance(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str | None] = mapped_column(ID)
     first_present_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    face_check: Mapped[str | None] = mapped_column(String(16))  # a remote participant's camera: confirmed | mismatch
+    face_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    face_check_looks_like: Mapped[str | None] = mapped_column(ID)  # mismatch: the other participant it matched
 
 
 class Poll(Base):

@@ -28,6 +28,7 @@ from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
+from meeting_room.live.face_checks import CallFaceCheck, OnlineFaceChecks
 from meeting_room.live.live_captions import AudioSource, LiveCaptions
 from meeting_room.services import attendance
 from meeting_room.settings import Settings
@@ -66,6 +67,7 @@ class Call:
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended: bool = False
     invited: bool = False  # joined on a session opened from an invitation link
+    face_check: CallFaceCheck | None = None  # their own camera checked against their enrolment (face_check_online)
 
     def info(self) -> CallInfo:
         return CallInfo(self.member_id, self.name, self.state, self.since, self.peer.receiving_video, self.leg.muted, self.leg.stats.level)
@@ -93,6 +95,7 @@ class Calls:
         self._lock = threading.Lock()
         self._grace: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._closed = False  # the server is shutting down: no grace timers, no new work for its executor
+        self.face_checks = OnlineFaceChecks(store, settings)
 
     def conference(self, meeting_id: str) -> Conference:
         with self._lock:
@@ -168,14 +171,21 @@ class Calls:
         self._cancel_grace(meeting_id, actor.member_id)
         key = f"member:{actor.member_id}"
         holder: dict[str, Call] = {}
+        face_check = None
+        try:
+            face_check = await loop.run_in_executor(None, self.face_checks.watch, meeting_id, actor.member_id)
+        except Exception:  # a face check that cannot start must not keep anyone out of the meeting
+            log.exception("call %s: face check of member %s off", meeting_id, actor.member_id)
         peer = RemotePeer(
             key,
             rtc_configuration(self.ice_servers),
             on_audio=lambda chunk: self._heard(holder["call"], chunk.samples, chunk.start),
+            on_video=face_check.on_frame if face_check is not None else None,
             on_state=lambda state: self._state(holder["call"], state),
         )
         leg = conf.mixer.add(key)
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
+        call.face_check = face_check
         conf.calls[actor.member_id] = call
         try:
             answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
@@ -223,6 +233,8 @@ class Calls:
         if call.ended:
             return _DONE
         call.ended = True
+        if call.face_check is not None:
+            call.face_check.stop()
         conf = self._conferences.get(call.meeting_id)
         if conf is not None:
             conf.mixer.remove(call.leg.key, call.leg)
@@ -275,6 +287,7 @@ class Calls:
         self._grace.clear()
         for meeting_id in list(self._conferences):
             await self.end_meeting(meeting_id)
+        await asyncio.get_running_loop().run_in_executor(None, self.face_checks.close)
 
     # --- inside -----------------------------------------------------------------------------------------
 

@@ -358,20 +358,18 @@ class RoomRunner:
             self.calls.room_video(live.meeting_id, frame.image)
 
     def _watch_cameras(self, live: _Live) -> None:
-        from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
-        from vision.faces import FaceOptions
-        from vision.pool import FacePool
-        from vision.tracker import PresenceTracker
+        from meeting_room.live.face_runtime import face_pool, match_options, presence_tracker
+        from meeting_room.services.face_attendance import CameraWatcher
 
         s = self.settings
         if self._pool is None:
-            self._pool = FacePool(FaceOptions(detector=s.face_detector, upsample=s.face_upsample), workers=s.face_workers)
+            self._pool = face_pool(s)
             self._pool.warm_up()
         unknown_dir = s.data_dir / "unknown_faces" if s.store_unknown_faces else None
         for cam in self._cameras:
             watcher = CameraWatcher(
-                self.store, live.meeting_id, cam.name, self._pool, MatchOptions(s.face_tolerance, s.face_margin),
-                PresenceTracker(sightings=s.face_sightings), sample_fps=s.face_sample_fps, unknown_dir=unknown_dir,
+                self.store, live.meeting_id, cam.name, self._pool, match_options(s), presence_tracker(s), sample_fps=s.face_sample_fps,
+                unknown_dir=unknown_dir,
             )  # fmt: skip
             thread = threading.Thread(
                 target=watcher.run, args=(cam.frames(until=_stopped(watcher)),), name=f"room-faces-{cam.name}", daemon=True

@@ -1,4 +1,5 @@
-"""Attendance from faces: a snapshot sent by a tablet or browser, and a camera watched continuously."""
+"""Attendance from faces: a snapshot sent by a tablet or browser, a camera watched continuously, and
+a remote participant's own camera confirming that the member is the person on the call."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from hardware.media import Frame
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_overseer
-from meeting_room.attendance import AttendanceSource, AttendanceStatus
+from meeting_room.attendance import AttendanceSource, AttendanceStatus, FaceCheck
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.lifecycle import RUNNING, MeetingState
@@ -229,3 +230,31 @@ class CameraWatcher:
             crop = frame.image[max(0, b.top) : b.bottom, max(0, b.left) : b.right]
             if crop.size:
                 Image.fromarray(crop).save(folder / f"{time.time():.3f}-{i}.jpg", quality=85)
+
+
+def record_online_face_check(
+    store: Store, meeting_id: str, member_id: str, result: FaceCheck, *, confidence: float | None = None,
+    distance: float | None = None, looks_like: str | None = None,
+) -> bool:  # fmt: skip
+    """What a remote participant's own camera showed (the system decides, from their enrolment):
+    recorded only while they are present online in a running meeting, and not twice the same. The
+    attendance itself does not change: a mismatch is a warning for the secretary, never a check-in.
+    True when an event was recorded."""
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        meeting = session.get(t.Meeting, meeting_id)
+        if meeting is None or MeetingState(meeting.state) not in RUNNING:
+            return []
+        row = session.get(t.Attendance, (meeting_id, member_id))
+        if row is None or row.status != AttendanceStatus.PRESENT_ONLINE.value:
+            return []
+        if row.face_check == result.value and row.face_check_looks_like == looks_like:
+            return []
+        return [
+            ev.OnlineFaceChecked(
+                meeting_id=meeting_id, member_id=member_id, result=result, looks_like=looks_like,
+                confidence=None if confidence is None else round(confidence, 3), distance=None if distance is None else round(distance, 3),
+            )
+        ]  # fmt: skip
+
+    return bool(store.append_all(decide))

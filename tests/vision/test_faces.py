@@ -13,7 +13,7 @@ from hardware.media import VideoSource
 from tests.face_photos import astronaut, coffee, hopper, scene, write_video
 from vision.enrolment import EnrolmentRules, enrol_photo
 from vision.errors import EnrolmentPhotoError
-from vision.faces import FaceEngine
+from vision.faces import FaceEngine, FaceOptions
 from vision.frames import ImageSequence, reconnecting, sample
 from vision.gallery import Gallery
 from vision.pool import FacePool
@@ -41,6 +41,32 @@ def test_two_real_people_are_told_apart_and_each_recognised_in_a_room(engine: Fa
     assert len(seen) == 2
     names = sorted(str(gallery.match(o.encoding, 0.55, 0.04).member_id) for o in seen)
     assert names == ["collins", "hopper"]
+
+
+def _hall(faces_px: list[int]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A 1920x1080 hall: the two photos in turn, each scaled so that its face is the given width
+    (the photos' faces are ~185 px), in rows of 8; returns the frame and each face's centre."""
+    canvas = Image.new("RGB", (1920, 1080), (96, 104, 112))
+    centres = []
+    for i, px in enumerate(faces_px):
+        photo = Image.fromarray(astronaut() if i % 2 else hopper())
+        k = px / 185
+        img = photo.resize((round(photo.width * k), round(photo.height * k)))
+        x, y = (i % 8) * 240 + 120 - img.width // 2, (i // 8) * 270 + 135 - img.height // 2
+        canvas.paste(img, (x, y))
+        centres.append((x + img.width // 2, y + img.height // 2))
+    return np.asarray(canvas), centres
+
+
+def test_a_1080p_hall_is_searched_at_full_size_so_its_40_to_60_px_faces_are_found(engine: FaceEngine) -> None:
+    sizes = [40 + (i * 7) % 21 for i in range(16)]  # 40 … 60 px
+    hall, centres = _hall(sizes)
+    boxes = engine.detect(hall)  # the default options: not shrunk below 1920 px
+    found = sum(any(b.left <= x <= b.right and b.top <= y <= b.bottom for b in boxes) for x, y in centres)
+    assert found >= 15 and len(boxes) <= 16, (found, len(boxes))
+    assert engine.options.detect_width >= 1920
+    shrunk = FaceEngine(FaceOptions(detect_width=1280)).detect(hall)  # what it was: the small faces become 27-40 px
+    assert len(shrunk) < found
 
 
 def test_enrolment_refuses_unusable_photos_saying_why(engine: FaceEngine) -> None:

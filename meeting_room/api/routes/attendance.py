@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
-from meeting_room.attendance import LATE_AFTER_MINUTES, AttendanceSource, AttendanceStatus
+from meeting_room.attendance import LATE_AFTER_MINUTES, AttendanceSource, AttendanceStatus, FaceCheck
 from meeting_room.db import tables as t
 from meeting_room.roles import MeetingRole
 from meeting_room.services import attendance
@@ -42,6 +42,9 @@ class RecordOut(BaseModel):
     first_present_at: datetime | None
     late_minutes: int | None = Field(None, description="Minutes after the session started that the member first arrived")
     late: bool = Field(False, description=f"Arrived {LATE_AFTER_MINUTES} minutes or more after the session started")
+    face_check: FaceCheck | None = Field(None, description="A remote participant's own camera: their face confirmed, or a mismatch")
+    face_check_at: datetime | None = None
+    face_check_looks_like: str | None = Field(None, description="Mismatch: the name of the other participant the face matched")
 
 
 class SummaryOut(Out):
@@ -85,6 +88,7 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
             .where(t.Participant.meeting_id == meeting_id)
             .order_by(t.Member.full_name)
         ).all()
+        names = {m.id: m.full_name for _, m, _ in rows}
         records = []
         for p, m, a in rows:
             status = AttendanceStatus(a.status) if a else None
@@ -106,6 +110,9 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
                     first_present_at=a.first_present_at if a else None,
                     late_minutes=late,
                     late=late is not None and late >= LATE_AFTER_MINUTES,
+                    face_check=FaceCheck(a.face_check) if a is not None and a.face_check else None,
+                    face_check_at=a.face_check_at if a else None,
+                    face_check_looks_like=names.get(a.face_check_looks_like) if a is not None and a.face_check_looks_like else None,
                 )
             )
         return AttendanceOut(

@@ -14,11 +14,12 @@ from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, PermissionDeniedError
+from meeting_room.live.face_runtime import face_options, match_options
 from meeting_room.services import face_attendance, faces
 from meeting_room.services.lookup import fetch
 from meeting_room.text import LongText
 from vision.enrolment import EnrolmentRules
-from vision.faces import FaceEngine, FaceOptions
+from vision.faces import FaceEngine
 from vision.image import decode_image
 
 router = APIRouter(tags=["faces"])
@@ -81,7 +82,7 @@ def face_engine(request: Request) -> FaceEngine:
     runtime = runtime_of(request)
     if runtime.face_engine is None:
         s = runtime.settings
-        runtime.face_engine = FaceEngine(FaceOptions(detector=s.face_detector, upsample=s.face_upsample))
+        runtime.face_engine = FaceEngine(face_options(s))
     return runtime.face_engine
 
 
@@ -160,6 +161,6 @@ async def check_in(meeting_id: str, request: Request, store: StoreDep, settings:
     ((name, data),) = await _photos(request, "photo", 1)
     image = await run_in_threadpool(decode_image, data, name=name)
     engine = await run_in_threadpool(face_engine, request)
-    options = face_attendance.MatchOptions(settings.face_tolerance, settings.face_margin)
+    options = match_options(settings)
     r = await run_in_threadpool(face_attendance.check_in_snapshot, store, actor, meeting_id, image, engine, options)
     return CheckInOut.model_validate(r)

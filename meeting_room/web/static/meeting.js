@@ -154,11 +154,23 @@ export function attendancePanel(live, el) {
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
     marks ? h("button", { type: "button", id: "attendance-sheet-open", class: "primary", onclick: () => { attendanceSheet(live, mark).hidden = false; } },
       `Điểm danh nhanh (${a.records.length} người)`) : null,
+    ...a.records.filter((r) => live.staff && r.face_check === "mismatch").map((r) => h("p", { class: "card warn face-mismatch", role: "alert" },
+      `Cảnh báo: khuôn mặt trong camera của ${r.full_name} (trực tuyến) không khớp với ảnh đăng ký`,
+      r.face_check_looks_like ? ` — giống ${r.face_check_looks_like}` : "", ". ",
+      h("span", { class: "en" }, `The face on ${r.full_name}'s camera does not match their enrolment.`))),
     h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
-        h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null),
+        h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null,
+          faceCheck(r)),
         marks && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
         marks && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
+}
+
+// A remote participant's own camera, checked against their enrolment (face_check_online).
+function faceCheck(r) {
+  if (r.face_check === "confirmed") return h("span", { class: "badge ok", title: "Face confirmed by their camera" }, " Đã xác nhận khuôn mặt");
+  if (r.face_check === "mismatch") return h("span", { class: "badge bad", title: "The face on their camera is not theirs" }, " Khuôn mặt không khớp");
+  return null;
 }
 
 // Attendance at speed: everyone on one screen (a council of 20 to 60), one tap a person: someone

@@ -83,6 +83,7 @@ def every_event() -> list[ev.EventPayload]:
         ev.MeetingStateChanged(meeting_id=m, from_state="open", to_state="in_session"),
         ev.AttendanceRecorded(meeting_id=m, member_id="m1", status="present_in_room", source="face", confidence=0.9, camera="cam"),
         ev.AttendanceRecorded(meeting_id=m, member_id="m2", status="present_in_room", source="manual"),
+        ev.OnlineFaceChecked(meeting_id=m, member_id="m1", result="mismatch", distance=0.71, looks_like="m2"),
         ev.UnknownFacesSeen(meeting_id=m, camera="cam", count=2),
         ev.RoomDeviceChanged(meeting_id=m, device="mic-1", kind="microphone", state="lost", detail="rút cáp"),
         ev.AgendaItemTaken(meeting_id=m, item_id="i2"),

@@ -224,3 +224,28 @@ def test_a_lost_room_device_is_announced_on_the_chair_console(browser: Browser, 
     shot(chair, "chair-console-device-lost")
     world.store.append(ev.RoomDeviceChanged(meeting_id=mid, device="Toàn cảnh", kind="camera", state="connected"))
     expect(banner).to_have_count(0)
+
+
+def test_a_face_mismatch_on_a_remote_call_is_a_warning_on_the_chair_console(browser: Browser, live_server: LiveServer) -> None:
+    from meeting_room.attendance import FaceCheck
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.services import attendance, meetings
+    from meeting_room.services.face_attendance import record_online_face_check
+
+    world = live_server.world
+    mid, ids = world.meeting_id, world.ids
+    meetings.transition(world.store, world.actor("chair"), mid, MeetingState.OPEN)
+    chair = live_server.page(browser, "chair", f"/chair/{mid}")
+    expect(chair.locator("#meeting-state")).to_have_text("Đã mở phòng họp")
+    for who in ("member1", "member2"):
+        attendance.record_online(world.store, mid, ids[who], True)
+    # what the server's check of their own cameras records: member1's account shows member2's face
+    record_online_face_check(world.store, mid, ids["member1"], FaceCheck.MISMATCH, distance=0.74, looks_like=ids["member2"])
+    record_online_face_check(world.store, mid, ids["member2"], FaceCheck.CONFIRMED, confidence=0.62)
+    warning = chair.locator("#attendance .face-mismatch")
+    expect(warning).to_contain_text("camera của Người member1 (trực tuyến) không khớp")
+    expect(warning).to_contain_text("giống Người member2")
+    expect(chair.locator(f'#attendance li[data-member="{ids["member2"]}"]')).to_contain_text("Đã xác nhận khuôn mặt")
+    # still online: a warning, no check-in and no check-out
+    expect(chair.locator(f'#attendance li[data-member="{ids["member1"]}"]')).to_contain_text("Trực tuyến")
+    shot(chair, "chair-console-face-mismatch")

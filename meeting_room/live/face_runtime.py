@@ -1,0 +1,33 @@
+"""Face recognition as this server is configured: one place that turns the settings into the
+options of every face engine, matcher and presence tracker (the room cameras, ``watch-camera``,
+photo check-in and enrolment, remote participants' own cameras)."""
+
+from __future__ import annotations
+
+from meeting_room.services.face_attendance import MatchOptions
+from meeting_room.settings import Settings
+from vision.faces import FaceOptions
+from vision.pool import FacePool
+from vision.tracker import PresenceTracker
+
+# Face work runs at this much lower priority than the server: attendance can wait seconds, live
+# captions cannot (a 1080p hall frame costs seconds of a core: scripts/eval_faces.py --table).
+NICENESS = 10
+
+
+def face_options(settings: Settings) -> FaceOptions:
+    return FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample, detect_width=settings.face_detect_width)
+
+
+def match_options(settings: Settings) -> MatchOptions:
+    return MatchOptions(settings.face_tolerance, settings.face_margin)
+
+
+def presence_tracker(settings: Settings) -> PresenceTracker:
+    """A new tracker for one camera: ``face_sightings`` matches within ``face_window_s`` mark arrival."""
+    return PresenceTracker(sightings=settings.face_sightings, window_s=settings.face_window_s)
+
+
+def face_pool(settings: Settings, workers: int | None = None) -> FacePool:
+    """Worker processes for face analysis (``face_workers`` unless told), at low priority."""
+    return FacePool(face_options(settings), workers=settings.face_workers if workers is None else workers, niceness=NICENESS)
