@@ -1,7 +1,7 @@
 """a remote participant's face check on the attendance record (confirmed | mismatch, when, look-alike)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-30
 """
 
