@@ -136,8 +136,9 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
         digest = hash_password(new_password())  # nobody logs in: one unknown password for all
         for r in range(n_rooms):
             ids = [
-                members.create_member(store, admin, full_name=f"Đại biểu {r}-{k}", roles=[Role.MEMBER, Role.CHAIR], username=f"db{r}{k}",
-                                      password_hash=digest)  # fmt: skip
+                members.create_member(
+                    store, admin, full_name=f"Đại biểu {r}-{k}", roles=[Role.MEMBER, Role.CHAIR], username=f"db{r}{k}", password_hash=digest
+                )  # fmt: skip
                 for k in (1, 2)
             ]
             room_id = rooms.create_room(store, admin, name=f"Phòng {r + 1}", location=None, seats=["1", "2"])
@@ -176,6 +177,8 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
         time.sleep(seconds)
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
+        decoder = getattr(captions, "_decoder", None)  # the decoder every stream shares (none before it existed)
+        decoded = dict(decoder.decoded) if decoder is not None else {}
         t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}
         for mid in meeting_ids:
             meetings.transition(store, admin, mid, MeetingState.CLOSED)
@@ -197,7 +200,8 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
     cores = os.cpu_count() or 1
     stages = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall / cores for k in set(cpu1) | set(cpu0)}
     total = ((proc1.user + proc1.system) - (proc0.user + proc0.system)) / wall / cores
-    return {"rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": sorted(delays), "dropped_s": dropped}
+    delays.sort()
+    return {"rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": delays, "dropped_s": dropped, "decoded": decoded}
 
 
 _BODY: dict[int, str] = {}
@@ -263,6 +267,8 @@ def main() -> None:
             print(f"\n## {n} room(s): process CPU {r['total']:.0%} of {os.cpu_count()} cores; caption lines {len(d)}, "
                   f"delay median {median:.2f} s, p90 {p90:.2f} s, max {max(d) if d else float('nan'):.2f} s; "
                   f"captions dropped {r['dropped_s']:.1f} s of audio")  # fmt: skip
+            if r["decoded"]:
+                print(f"  shared decoder (at the measure's end): {r['decoded']}")
             for stage, share in sorted(r["stages"].items(), key=lambda kv: -kv[1]):
                 if share >= 0.001:
                     print(f"  {share:6.1%}  {stage}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ def build_prompt(names: list[str], titles: list[str], limit: int = 600) -> str |
     return text[:limit] or None
 
 
+class Encoded:
+    """The encoder's output for the first 30 s window of one clip (``Transcriber.encode_batch``),
+    with the features it was computed from: handed to ``transcribe_array`` it replaces that
+    window's encoding, only for exactly those features."""
+
+    def __init__(self, features: np.ndarray, output: Any) -> None:
+        self.features = features
+        self.output = output
+
+
 class Transcriber:
     """One loaded Whisper model; ``transcribe_*`` are generators (segments arrive as decoded)."""
 
@@ -53,6 +64,39 @@ class Transcriber:
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"Không nạp được mô hình {model_dir}: {exc}", f"Cannot load the model {model_dir}: {exc}") from None
         self.model_dir = Path(model_dir)
+        self._ready = threading.local()  # per thread: an ``Encoded`` the next encoder call may use
+        self._encode = self.model.encode
+        self.model.encode = self._encode_or_reuse  # the one seam: faster-whisper encodes each window through it
+
+    def _encode_or_reuse(self, features: np.ndarray) -> Any:
+        ready: Encoded | None = getattr(self._ready, "value", None)
+        self._ready.value = None
+        if ready is not None and ready.features.shape == features.shape and np.array_equal(ready.features, features):
+            return ready.output
+        return self._encode(features)
+
+    def _window(self, audio: np.ndarray) -> np.ndarray:
+        """The features of the first 30 s window of ``audio``, as faster-whisper builds them."""
+        from faster_whisper.audio import pad_or_trim
+
+        extractor = self.model.feature_extractor
+        features = extractor(audio)
+        size = min(extractor.nb_max_frames, features.shape[-1] - 1)
+        return np.asarray(pad_or_trim(features[:, :size]), np.float32)
+
+    def encode_batch(self, clips: Sequence[np.ndarray]) -> list[Encoded]:
+        """The first window of every clip through the encoder in one batch (one call for several
+        live streams: the encoder is most of a short clip's cost, since every window is 30 s)."""
+        import ctranslate2
+
+        windows = [self._window(c) for c in clips]
+        if not windows:
+            return []
+        output = self._encode(np.stack(windows))
+        if len(windows) == 1:
+            return [Encoded(windows[0], output)]
+        rows = np.asarray(output)  # on the CPU: (batch, frames, width), float32
+        return [Encoded(w, ctranslate2.StorageView.from_array(np.ascontiguousarray(rows[i : i + 1]))) for i, w in enumerate(windows)]
 
     def _kwargs(self, options: AsrOptions) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -69,19 +113,28 @@ class Transcriber:
             kwargs["temperature"] = 0.0
         return kwargs
 
-    def transcribe_array(self, audio: np.ndarray, options: AsrOptions | None = None, offset: float = 0.0) -> Iterator[Segment]:
-        """Segments of a 16 kHz mono float32 array, cleaned of hallucinations, times shifted by ``offset``."""
+    def transcribe_array(
+        self, audio: np.ndarray, options: AsrOptions | None = None, offset: float = 0.0, encoded: Encoded | None = None
+    ) -> Iterator[Segment]:
+        """Segments of a 16 kHz mono float32 array, cleaned of hallucinations, times shifted by
+        ``offset``; ``encoded``: its first window, already encoded (``encode_batch``)."""
         options = options or AsrOptions()
         if len(audio) < SAMPLE_RATE // 10:  # under 0.1 s: nothing to say
             return
+        if options.vad_filter:
+            encoded = None  # VAD cuts the audio first: other windows
         raw, _info = self.model.transcribe(audio, **self._kwargs(options))
-        for s in raw:
-            words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
-            seg = Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob)
-            piece = audio[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
-            kept = clean(seg, rms_db(piece))
-            if kept is not None:
-                yield kept.shifted(offset)
+        self._ready.value = encoded  # the first window is encoded on the first step, on this thread
+        try:
+            for s in raw:
+                words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
+                seg = Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob)
+                piece = audio[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
+                kept = clean(seg, rms_db(piece))
+                if kept is not None:
+                    yield kept.shifted(offset)
+        finally:
+            self._ready.value = None
 
     @staticmethod
     def _tagged(segments: Iterator[Segment], channel: int | None) -> Iterator[Segment]:

@@ -6,11 +6,22 @@ starts and ends; while someone speaks a partial caption is decoded every ``parti
 (greedy, fast); when they pause for ``end_silence_s`` (or talk for ``max_utterance_s``) the
 utterance is decoded once more into final segments. The delay from the end of speech to the final
 caption is ``end_silence_s`` plus the decoding time of that utterance.
+
+Several streams (the seats of several rooms) share one ``LiveDecoder``: one thread that owns the
+model, decodes final utterances first (those waiting together go through the encoder as one
+batch) and partial captions only while its recent busy share is under ``partial_budget``, so a
+loaded server drops partials (the newest one of a stream replaces an older one still waiting)
+instead of delaying the finals. Every Whisper window is 30 s whatever the clip's length, so a
+decode costs about the same for a short clip: the number of decodes is what the CPU pays for.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +30,7 @@ from hardware.media import SAMPLE_RATE, AudioChunk
 from speech.asr import AsrOptions, Transcriber
 from speech.transcript import Segment
 
+log = logging.getLogger(__name__)
 LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True)
 
 
@@ -53,11 +65,140 @@ class Caption:
     audio: np.ndarray | None = field(default=None, repr=False)  # the utterance (finals): for voiceprints
 
 
-class LiveStream:
-    """Not thread-safe: one feeder per stream (the service gives each its own worker)."""
+@dataclass
+class _Request:
+    audio: np.ndarray
+    options: AsrOptions
+    offset: float
+    final: bool
+    stream: str
+    future: Future[list[Segment]]
+    at: float = field(default_factory=time.monotonic)
 
-    def __init__(self, transcriber: Transcriber, stream: str, options: LiveOptions | None = None, channel: int | None = None) -> None:
+
+class LiveDecoder:
+    """One Whisper decoder serving every live stream of the process, on a thread of its own.
+
+    ``final`` blocks its caller until the utterance is decoded; finals go first, those waiting
+    together through the encoder as one batch of up to ``max_batch``. ``partial`` returns at once
+    with a future: partials are decoded only when no final waits and the decoder was busy less
+    than ``partial_budget`` of the last ``window_s`` seconds; a stream's newer partial replaces
+    its older one still waiting, and a partial left waiting longer than ``stale_s`` is dropped
+    (its future gets ``[]``)."""
+
+    def __init__(
+        self, transcriber: Transcriber, *, max_batch: int = 4, partial_budget: float = 0.5, window_s: float = 10.0, stale_s: float = 3.0
+    ) -> None:
+        if max_batch < 1 or not 0 <= partial_budget <= 1:
+            raise ValueError(f"max_batch must be >= 1 and partial_budget within 0..1, got {max_batch} and {partial_budget}")
         self.transcriber = transcriber
+        self.max_batch, self.partial_budget, self.window_s, self.stale_s = max_batch, partial_budget, window_s, stale_s
+        self._finals: list[_Request] = []
+        self._partials: dict[str, _Request] = {}
+        self._busy: deque[tuple[float, float]] = deque()  # (start, end) of recent decodes
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.decoded = {"final": 0, "partial": 0, "partial_dropped": 0, "batches": 0}
+
+    def final(self, audio: np.ndarray, options: AsrOptions, offset: float, stream: str) -> list[Segment]:
+        future: Future[list[Segment]] = Future()
+        with self._cond:
+            dropped = self._partials.pop(stream, None)  # the final says it all
+            if dropped is not None:
+                dropped.future.set_result([])
+            self._finals.append(_Request(audio, options, offset, True, stream, future))
+            self._start()
+            self._cond.notify()
+        return future.result()
+
+    def partial(self, audio: np.ndarray, options: AsrOptions, stream: str) -> Future[list[Segment]]:
+        future: Future[list[Segment]] = Future()
+        with self._cond:
+            older = self._partials.pop(stream, None)
+            if older is not None:
+                older.future.set_result([])
+                self.decoded["partial_dropped"] += 1
+            self._partials[stream] = _Request(audio, options, 0.0, False, stream, future)
+            self._start()
+            self._cond.notify()
+        return future
+
+    def busy_share(self, now: float | None = None) -> float:
+        """The share of the last ``window_s`` seconds spent decoding."""
+        now = time.monotonic() if now is None else now
+        begin = now - self.window_s
+        with self._cond:
+            while self._busy and self._busy[0][1] < begin:
+                self._busy.popleft()
+            spent = sum(min(end, now) - max(start, begin) for start, end in self._busy)
+        return spent / self.window_s
+
+    def _start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="captions-decoder", daemon=True)
+            self._thread.start()
+
+    def _take(self) -> list[_Request]:
+        """Under the lock: the next batch, or [] (then wait)."""
+        if self._finals:
+            batch, self._finals = self._finals[: self.max_batch], self._finals[self.max_batch :]
+            return batch
+        now = time.monotonic()
+        for key, r in list(self._partials.items()):
+            if now - r.at > self.stale_s:
+                del self._partials[key]
+                r.future.set_result([])
+                self.decoded["partial_dropped"] += 1
+        if not self._partials:
+            return []
+        if self.busy_share(now) >= self.partial_budget:  # (the condition's lock is re-entrant)
+            return []
+        oldest = sorted(self._partials.values(), key=lambda r: r.at)[: self.max_batch]
+        for r in oldest:
+            del self._partials[r.stream]
+        return oldest
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                batch = self._take()
+                while not batch:
+                    self._cond.wait(timeout=0.25 if self._partials else 5.0)
+                    batch = self._take()
+            began = time.monotonic()
+            try:
+                encoded = self.transcriber.encode_batch([r.audio for r in batch])
+            except Exception as exc:  # a failing model fails its callers, not the thread
+                for r in batch:
+                    r.future.set_exception(exc)
+                continue
+            for r, enc in zip(batch, encoded, strict=True):
+                try:
+                    r.future.set_result(list(self.transcriber.transcribe_array(r.audio, r.options, r.offset, enc)))
+                except Exception as exc:
+                    r.future.set_exception(exc)
+                self.decoded["final" if r.final else "partial"] += 1
+            with self._cond:
+                self._busy.append((began, time.monotonic()))
+                self.decoded["batches"] += 1
+
+
+class LiveStream:
+    """Not thread-safe: one feeder per stream (the service gives each its own worker). With a
+    ``decoder`` the stream's decodes go through it (shared with other streams); without one, the
+    stream decodes on its own caller's thread."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        stream: str,
+        options: LiveOptions | None = None,
+        channel: int | None = None,
+        decoder: LiveDecoder | None = None,
+    ) -> None:
+        self.transcriber = transcriber
+        self.decoder = decoder
+        self._pending: tuple[Future[list[Segment]], float, float] | None = None  # a partial on its way: (result, start, end)
         self.stream = stream
         self.options = options or LiveOptions()
         self.channel = channel
@@ -89,12 +230,27 @@ class LiveStream:
             self._time = chunk.start
         samples = chunk.samples.astype(np.float32, copy=False)
         data = np.concatenate([self._rest, samples]) if len(self._rest) else samples
-        out: list[Caption] = []
+        out: list[Caption] = self._partial_ready()
         n = len(data) // self._frame
         for i in range(n):
             out.extend(self._step(data[i * self._frame : (i + 1) * self._frame]))
         self._rest = data[n * self._frame :].copy()
         return out
+
+    def _partial_ready(self) -> list[Caption]:
+        """The partial decoded by the shared decoder since the last call, if any."""
+        if self._pending is None or not self._pending[0].done():
+            return []
+        future, start, end = self._pending
+        self._pending = None
+        if future.exception() is not None:
+            log.warning("live stream %s: partial caption failed: %s", self.stream, future.exception())
+            return []
+        text = " ".join(s.text for s in future.result()).strip()
+        if not text:
+            return []
+        self._partial_shown = True
+        return [Caption(self.stream, False, start, end, text, channel=self.channel)]
 
     def flush(self) -> list[Caption]:
         """End of the stream: finish what was being said."""
@@ -138,6 +294,12 @@ class LiveStream:
             out.extend(self._finish())
         elif o.partial_every_s and start + o.frame_s - self._last_partial >= o.partial_every_s and self._voiced >= 1.0:
             self._last_partial = start + o.frame_s
+            if self.decoder is not None:
+                if self._pending is None:  # one on its way at a time
+                    audio = np.concatenate(self._utt)
+                    fast = replace(o.asr, word_timestamps=False, beam_size=1)
+                    self._pending = (self.decoder.partial(audio, fast, self.stream), self._utt_start, self._utt_start + length)
+                return out
             text = self._decode_text(np.concatenate(self._utt))
             if text:
                 self._partial_shown = True
@@ -153,11 +315,16 @@ class LiveStream:
         start, voiced = self._utt_start, self._voiced
         self._utt, self._voiced, self._silence = [], 0.0, 0.0
         self._pre.clear()
+        self._pending = None  # a partial still on its way is of no use now
         shown, self._partial_shown = self._partial_shown, False
         end = start + len(audio) / SAMPLE_RATE
         if voiced < self.options.min_speech_s:
             return [Caption(self.stream, True, start, end, "", channel=self.channel)] if shown else []
-        segments = tuple(replace(s, channel=self.channel) for s in self.transcriber.transcribe_array(audio, self.options.asr, offset=start))
+        if self.decoder is not None:
+            decoded = self.decoder.final(audio, self.options.asr, start, self.stream)
+        else:
+            decoded = list(self.transcriber.transcribe_array(audio, self.options.asr, offset=start))
+        segments = tuple(replace(s, channel=self.channel) for s in decoded)
         text = " ".join(s.text for s in segments).strip()
         if not text and not shown:
             return []

@@ -44,7 +44,8 @@ from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from speech.live import Caption, LiveOptions, LiveStream
+from speech.asr import Transcriber
+from speech.live import Caption, LiveDecoder, LiveOptions, LiveStream
 from speech.speakers import OnlineClusters, anonymous
 from speech.voiceprint import VoiceEncoder, VoiceGallery
 
@@ -181,7 +182,8 @@ class _Worker(threading.Thread):
         stream = self.stream
         if piece.restart or stream is None:  # what was said before the gap is finished first
             out += stream.flush() if stream is not None else []
-            stream = self.stream = LiveStream(self.owner._transcriber, self.source.key, self.owner.options, self.source.channel)
+            transcriber, decoder = self.owner._model()
+            stream = self.stream = LiveStream(transcriber, self.source.key, self.owner.options, self.source.channel, decoder)
             self._resampler = None
         if self._resampler is None or self._resampler.rate_in != piece.rate:
             self._resampler = Resampler(piece.rate, SAMPLE_RATE)
@@ -209,6 +211,7 @@ class LiveCaptions:
         self._meetings: dict[str, _Meeting] = {}
         self._lock = threading.Lock()
         self._encoder: VoiceEncoder | None = None
+        self._decoder: LiveDecoder | None = None  # one for every source of every meeting: finals first, batched
 
     def queues(self) -> list[CaptionQueue]:
         """Per live pass: audio waiting to be captioned and audio dropped (for the metrics)."""
@@ -253,20 +256,27 @@ class LiveCaptions:
             names = member_names(session, participants)
             room = session.get(t.Room, meeting.room_id) if meeting.room_id else None
             gallery = voice_gallery(session, participants, self.settings.voice_threshold, self.settings.voice_margin)
-        transcriber = speech_runtime.transcriber(self.settings, live=True)  # loads before the pass is opened
+        # checked now (a missing model refuses the pass), loaded by the sources' workers when their
+        # first audio comes (it queues meanwhile) or already at the server's start (``warm_up``)
+        model = speech_runtime.live_model_dir(self.settings)
         with self._lock:
             existing = self._meetings.get(meeting_id)
             if existing is not None:
                 existing.channels.update(channels)
                 return existing.pass_id
-            pass_id = transcripts.new_pass(
-                self.store, meeting_id, "live", transcriber.model_dir.name, actor_id=actor.member_id if actor else None
-            )
+            pass_id = transcripts.new_pass(self.store, meeting_id, "live", model.name, actor_id=actor.member_id if actor else None)
             self._meetings[meeting_id] = _Meeting(
                 meeting_id, pass_id, channels, names, gallery if len(gallery) else None, origin=origin, room=room.name if room else "-"
             )
-            self._transcriber = transcriber
         return pass_id
+
+    def _model(self) -> tuple[Transcriber, LiveDecoder]:
+        """The live model and the one decoder every source shares (loaded on first use)."""
+        transcriber = speech_runtime.transcriber(self.settings, live=True)
+        with self._lock:
+            if self._decoder is None or self._decoder.transcriber is not transcriber:
+                self._decoder = LiveDecoder(transcriber)
+            return transcriber, self._decoder
 
     def seat(self, meeting_id: str, channels: dict[int, str]) -> None:
         """The room's seating changed during the meeting: each channel names its new occupant from now on."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
@@ -57,6 +58,7 @@ class Runtime:
     # started tasks: the watchers end first, the bus's listener and the poll timer last
     _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
+    _warm_up: threading.Thread | None = field(default=None, init=False, repr=False)  # the live model loading at start
     _starts: int = field(default=0, init=False, repr=False)  # starts not yet matched by a stop
     metrics_registry: CollectorRegistry = field(init=False, repr=False)  # its readings, for /metrics
 
@@ -103,6 +105,8 @@ class Runtime:
         mailer = Mailer.from_settings(self.settings, store)
         if mailer is not None:  # e-mail notices only with an SMTP server configured
             self._background.append(asyncio.create_task(mailer.run()))
+        if self.rooms:  # their meetings' captions begin by themselves: the model loads now, beside the start
+            self._warm_up = speech_runtime.warm_up(self.settings)
         for runner in self.rooms:
             runner.start()
         self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls)))
@@ -152,6 +156,9 @@ class Runtime:
             await loop.run_in_executor(None, runner.stop)
         await loop.run_in_executor(None, self.captions.stop_all)
         await loop.run_in_executor(None, self.transcription.shutdown)
+        if self._warm_up is not None:  # a load cannot be cut short: it ends within the stop
+            await loop.run_in_executor(None, self._warm_up.join, 120)
+            self._warm_up = None
         for outcome in await asyncio.gather(*self._watchers, return_exceptions=True):
             if isinstance(outcome, Exception):
                 log.error("a watcher had failed before the stop", exc_info=outcome)

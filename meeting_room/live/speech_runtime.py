@@ -3,24 +3,46 @@ transcribes never loads them)."""
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import time
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from meeting_room.operations.health import ModelReadiness
 from meeting_room.settings import Settings
-from speech.asr import Transcriber
+from speech.asr import AsrOptions, Transcriber
 from speech.diarization import Diarizer
 from speech.models import DEFAULT_CLUSTERING, ModelStore
 from speech.pipeline import SpeechPipeline
 from speech.voiceprint import VoiceEncoder, VoiceGallery, VoiceRules
 
-_lock = threading.Lock()
+log = logging.getLogger(__name__)
+_lock = threading.Lock()  # finding a model's folder (the packaged default is assembled on first use)
+_load_lock = threading.Lock()  # loading one: held for seconds, so apart (a live pass opens meanwhile)
 
 
 @cache
-def _transcriber(model_dir: Path, compute_type: str, threads: int) -> Transcriber:
+def _transcriber(model_dir: Path, compute_type: str, threads: int, background: bool = False) -> Transcriber:
+    # ``background``: an instance of its own for final passes, apart from the live captions' one
+    # (whose calls would otherwise queue behind a final pass's windows in the same model)
     return Transcriber(model_dir, compute_type=compute_type, cpu_threads=threads)
+
+
+BACKGROUND_NICE = 10  # final passes, niced this much more than the server: the live captions and the calls go first
+
+
+def lower_priority() -> None:
+    """This thread, and every thread it starts from now on (CTranslate2's and torch's compute
+    threads of models loaded or first run here), yields the CPU to the rest of the server."""
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
+    except OSError as exc:  # not on Linux, or not allowed: the pass just runs at the same priority
+        log.warning("final pass: cannot lower its priority: %s", exc)
 
 
 @cache
@@ -45,27 +67,64 @@ def model_store(settings: Settings) -> ModelStore:
 def transcriber(settings: Settings, live: bool = False) -> Transcriber:
     with _lock:
         folder = model_store(settings).resolve(settings.asr_live_model if live else settings.asr_model)
+    with _load_lock:
         return _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
 
 
-def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = True) -> SpeechPipeline:
+def live_model_dir(settings: Settings) -> Path:
+    """The live captions' model directory, checked (``ModelError`` when missing), not loaded."""
+    with _lock:
+        return model_store(settings).resolve(settings.asr_live_model).resolve()
+
+
+def warm_up(settings: Settings) -> threading.Thread | None:
+    """Load the live captions' model and run one decode through it, on a thread of its own, so
+    that the first caption after a start does not wait for them (a server with rooms calls this
+    at start: their meetings' captions begin by themselves). Only a model already on disk: the
+    packaged default is assembled by its first real use (None: nothing to warm up)."""
+    ready, where = model_store(settings).readiness(settings.asr_live_model)
+    if not ready or not Path(where).is_dir():
+        return None
+
+    def run() -> None:
+        began = time.monotonic()
+        try:
+            whisper = transcriber(settings, live=True)
+            noise = (np.random.default_rng(0).standard_normal(16000) * 1e-3).astype(np.float32)
+            list(whisper.transcribe_array(noise, AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False)))
+        except Exception as exc:  # a missing model shows in /api/health; captions say it again when they start
+            log.warning("live captions model not loaded at start: %s", getattr(exc, "message_en", exc))
+            return
+        log.info("live captions model %s loaded and warmed up in %.1f s", whisper.model_dir.name, time.monotonic() - began)
+
+    thread = threading.Thread(target=run, name="speech-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = True, background: bool = False) -> SpeechPipeline:
     """The models of a transcription of a recording: the Whisper ``model`` (default: the asr_model
-    setting) and, with ``diarize``, the diarization pipeline (loaded only then)."""
+    setting) and, with ``diarize``, the diarization pipeline (loaded only then). ``background``
+    (the server's final passes): a Whisper instance apart from the live captions' one; called
+    from a thread that ``lower_priority`` lowered, its compute threads stay low."""
     with _lock:
         folder = model_store(settings).resolve(model or settings.asr_model)
-        whisper = _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
+    with _load_lock:
+        whisper = _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads, background)
     return SpeechPipeline(whisper, diarizer(settings) if diarize else None)
 
 
 def diarizer(settings: Settings) -> Diarizer:
     with _lock:
         folder = model_store(settings).resolve_diarization(settings.diarization_pipeline)
+    with _load_lock:
         return _diarizer(folder.resolve(), settings.diarization_threshold, settings.asr_threads)
 
 
 def voice_encoder(settings: Settings) -> VoiceEncoder:
     with _lock:
         folder = model_store(settings).resolve_diarization(settings.diarization_pipeline)
+    with _load_lock:
         return _encoder((folder / "embedding").resolve(), settings.asr_threads)
 
 

@@ -193,7 +193,8 @@ class TranscriptionJobs:
             ends = select(t.TranscriptLine.channel, func.max(t.TranscriptLine.end)).where(t.TranscriptLine.pass_id == spec.pass_id)
             done = {ch: end or 0.0 for ch, end in session.execute(ends.group_by(t.TranscriptLine.channel))}
         path = self.files.open(recording.sha256)
-        pipeline = speech_runtime.pipeline(self.settings, diarize=not spec.channels)
+        speech_runtime.lower_priority()  # this pool's thread: the final pass stays off the live captions' path
+        pipeline = speech_runtime.pipeline(self.settings, diarize=not spec.channels, background=True)
         options = AsrOptions(
             beam_size=self.settings.asr_beam_size,
             initial_prompt=build_prompt(list(names.values()), [meeting.title, *titles]),

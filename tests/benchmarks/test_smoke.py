@@ -97,6 +97,7 @@ WITH_MODELS = {
     "speech_models": Smoke(
         "speech_models", (rf"whisper .* RTF {NUMBER}", rf"voiceprint .* RTF {NUMBER}", r"live x1: [1-9]\d* final captions")
     ),
+    "startup": Smoke("startup", (rf"first start: health +{NUMBER} s, first caption +{NUMBER} s after serve; RSS {NUMBER} MB",)),
 }
 SLOW = {
     "face_attendance": Smoke(

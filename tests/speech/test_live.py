@@ -3,6 +3,8 @@ finals with the right times, silence and clicks ignored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 
 from speech.asr import Transcriber
 from speech.audio import SAMPLE_RATE, AudioChunk, read_all
-from speech.live import Caption, LiveOptions, LiveStream
+from speech.live import Caption, LiveDecoder, LiveOptions, LiveStream
+from tests.meeting_room.call_server import wait_for
 from tests.speech_audio import speak
 
 
@@ -64,3 +67,60 @@ def test_bad_live_input_is_refused(transcriber: Transcriber) -> None:
         LiveStream(transcriber, "x").feed(AudioChunk(np.zeros(10, np.float32), 0.0, sample_rate=8000))
     with pytest.raises(ValueError):
         LiveOptions(frame_s=1.0)
+
+
+def test_streams_sharing_one_decoder_caption_as_each_alone(tmp_path: Path, transcriber: Transcriber) -> None:
+    """Three streams fed at once through one decoder (their finals batched through the encoder)
+    get the captions each gets decoding alone: the same words at the same times."""
+    texts = ["Xin chào các đại biểu, hôm nay chúng ta họp.", "Tôi đề nghị biểu quyết.", "Hội đồng thông qua nghị quyết."]
+    audios = [
+        np.concatenate([_hiss(0.5, k), read_all(speak(tmp_path / f"{k}.wav", text)), _hiss(1.0, k + 5)]) for k, text in enumerate(texts)
+    ]
+    alone = [
+        [c for c in _feed(LiveStream(transcriber, f"s{k}", LiveOptions(partial_every_s=0)), a) if c.final] for k, a in enumerate(audios)
+    ]
+    decoder = LiveDecoder(transcriber, max_batch=4)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        shared = list(
+            pool.map(
+                lambda k: [
+                    c
+                    for c in _feed(LiveStream(transcriber, f"s{k}", LiveOptions(partial_every_s=0), decoder=decoder), audios[k])
+                    if c.final
+                ],
+                range(3),
+            )
+        )
+    assert [[(c.text, c.start, c.end, c.segments) for c in cs] for cs in shared] == [
+        [(c.text, c.start, c.end, c.segments) for c in cs] for cs in alone
+    ]
+    assert all(len(cs) == 1 and cs[0].text for cs in shared), shared
+    assert decoder.decoded["final"] == 3
+
+
+def _half_then_rest(stream: LiveStream, audio: np.ndarray, until: Callable[[], bool]) -> list[Caption]:
+    half = int(3.5 * SAMPLE_RATE)
+    out: list[Caption] = []
+    step = SAMPLE_RATE // 10
+    for i in range(0, half, step):
+        out += stream.feed(AudioChunk(audio[i : i + step], i / SAMPLE_RATE, "test"))
+    wait_for("the decoder to deal with the partial", until, 60)
+    for i in range(half, len(audio), step):
+        out += stream.feed(AudioChunk(audio[i : i + step], i / SAMPLE_RATE, "test"))
+    return out + stream.flush()
+
+
+def test_partials_come_from_the_shared_decoder_only_within_its_budget(tmp_path: Path, transcriber: Transcriber) -> None:
+    one = read_all(speak(tmp_path / "1.wav", "Kính thưa các đại biểu, hôm nay chúng ta họp về ngân sách của tỉnh năm sau."))
+    audio = np.concatenate([_hiss(0.5), one, _hiss(1.5, 1)])
+    assert len(one) > 4 * SAMPLE_RATE
+    idle = LiveDecoder(transcriber, partial_budget=1.0)
+    captions = _half_then_rest(LiveStream(transcriber, "room", decoder=idle), audio, lambda: idle.decoded["partial"] >= 1)
+    assert [c.final for c in captions][-1] and not captions[0].final, [(c.final, c.text) for c in captions]
+    assert captions[0].start == captions[-1].start and captions[0].text
+
+    # a decoder with no budget for partials (a loaded server) drops them and still gives the final
+    busy = LiveDecoder(transcriber, partial_budget=0.0, stale_s=0.3)
+    captions = _half_then_rest(LiveStream(transcriber, "room", decoder=busy), audio, lambda: busy.decoded["partial_dropped"] >= 1)
+    assert [c.final for c in captions] == [True] and captions[0].text
+    assert busy.decoded["partial"] == 0

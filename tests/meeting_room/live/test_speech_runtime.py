@@ -1,0 +1,78 @@
+"""The speech models of the process: the live model loads (and decodes once) beside the server's
+start, so that the first caption does not wait for it; final passes run their own Whisper at a
+lower priority."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from meeting_room.live import speech_runtime
+from speech.asr import AsrOptions
+from speech.models import ModelStore
+from tests.conftest import _settings
+
+
+def test_warm_up_leaves_the_live_model_loaded(tmp_path: Path, model_store: ModelStore) -> None:
+    settings = _settings(tmp_path, models_dir=model_store.root)
+    thread = speech_runtime.warm_up(settings)
+    assert thread is not None
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    loads = speech_runtime._transcriber.cache_info().misses
+    whisper = speech_runtime.transcriber(settings, live=True)
+    assert speech_runtime._transcriber.cache_info().misses == loads  # already there: nothing loaded now
+    assert whisper.model_dir == speech_runtime.live_model_dir(settings)
+
+
+def test_warm_up_without_the_model_on_disk_starts_nothing(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    assert speech_runtime.warm_up(_settings(tmp_path, models_dir=models, asr_live_model="khong-co")) is None
+    assert speech_runtime.warm_up(_settings(tmp_path, models_dir=models)) is None  # the default is not assembled at start
+
+
+def _nice_of_threads() -> dict[int, int]:
+    found = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            found[int(task.name)] = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux /proc")
+def test_a_final_pass_runs_its_own_model_at_a_lower_priority(tmp_path: Path, model_store: ModelStore) -> None:
+    """The final pass's Whisper is not the live captions' one, and its compute threads (started
+    from the pass's lowered thread) yield the CPU to the live path."""
+    own = tmp_path / "whisper-final"  # a folder of its own (hard links): a model this test is the first to load
+    own.mkdir()
+    base = speech_runtime.model_store(_settings(tmp_path, models_dir=model_store.root)).resolve()
+    for f in base.iterdir():
+        if f.is_file():
+            os.link(f, own / f.name)
+    settings = _settings(tmp_path, models_dir=model_store.root, asr_model=str(own))
+    live = speech_runtime.transcriber(settings, live=True)
+    before = _nice_of_threads()
+    seen: dict[str, object] = {}
+
+    def final_pass() -> None:
+        speech_runtime.lower_priority()
+        whisper = speech_runtime.pipeline(settings, diarize=False, background=True).transcriber
+        seen["whisper"] = whisper
+        list(whisper.transcribe_array(np.zeros(16000, np.float32) + 1e-4, AsrOptions(beam_size=1, vad_filter=False)))
+        seen["threads"] = {tid: nice for tid, nice in _nice_of_threads().items() if tid not in before}
+
+    job = threading.Thread(target=final_pass)
+    job.start()
+    job.join(timeout=600)
+    assert seen["whisper"] is not live
+    started = seen["threads"]
+    assert isinstance(started, dict) and len(started) >= 2, started  # the pass's thread and the model's own
+    server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread: untouched
+    assert all(nice >= min(19, server + speech_runtime.BACKGROUND_NICE) for nice in started.values()), (server, started)
