@@ -108,8 +108,18 @@ class SfuPeer:
                 self.on_state("failed")
 
     def unpublished(self) -> None:
-        if not self.closed:
-            self.on_state("closed")
+        """Their feed left the room (their page closed Janus, or lost it): the server's subscription
+        goes; the call itself ends with their call socket (a leave, a drop, a reconnect)."""
+        if self.closed or self.subscriber is None:
+            return
+        sub, self.subscriber = self.subscriber, None
+        self.on_state("disconnected")
+        asyncio.ensure_future(self._drop(sub))
+
+    async def _drop(self, sub: Subscriber) -> None:
+        sub.pc.remove_all_listeners("connectionstatechange")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sub.close(), 5)
 
     async def close(self) -> None:
         """Revoke everything: out of the room (kicked), token removed, the subscription closed."""
