@@ -17,6 +17,12 @@ playout buffer of a browser).
     .venv/bin/python benchmarks/call_load.py --participants 1,2,4,8 --seconds 30 [--video]
     .venv/bin/python benchmarks/call_load.py --delay --seconds 20
     .venv/bin/python benchmarks/call_load.py --smoke [--delay]
+    .venv/bin/python benchmarks/call_load.py --sfu --participants 4,8,16 [--video] [--delay]
+
+--sfu: each participant count twice in one run, the built-in path then through Janus (the server
+runs Debian's janus, every meeting through it); the Janus process's CPU is its own column. Through
+Janus each load client subscribes to the room only (not to the other clients: N clients hearing
+each other would be N² streams decoded in this one process, which measures the clients).
 
 The server speaks HTTPS as it ships; the clients trust its local CA (``benchmarks/served.py``).
 """
@@ -113,6 +119,15 @@ def prepare(folder: Path, n: int, room_audio: np.ndarray, camera_url: str | None
     return overrides, mid, users
 
 
+def _janus_pid(server_pid: int) -> int | None:
+    """The janus process the server started (its child)."""
+    for task in Path(f"/proc/{server_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
+                return int(child)
+    return None
+
+
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK
@@ -120,20 +135,21 @@ def _cpu(pid: int) -> float:
 
 async def _clients(server: Served, mid: str, users: list[str], video: bool, seconds: float) -> dict[str, Any]:
     ws, pid = server.ws_base + f"/api/meetings/{mid}/call", server.process.pid
+    janus = _janus_pid(pid)
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
     clients = []
     async with httpx.AsyncClient(base_url=server.base, timeout=30, verify=server.tls) as http:
         for user in users:
             token = (await http.post("/api/auth/login", json={"username": user, "password": PASSWORD})).json()["token"]
             track = ArrayAudioTrack(np.tile(quiet, 100))
-            client = CallClient(ws, token, audio=track, receive_video=video, ssl_context=server.tls)
+            client = CallClient(ws, token, audio=track, receive_video=video, ssl_context=server.tls, hear_others=False)
             await client.join(timeout=60)
             clients.append(client)
     await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
     marks = [(len(c.heard.samples()), c.heard.video_frames) for c in clients]
-    cpu0, wall0, own0 = _cpu(pid), time.monotonic(), os.times()
+    cpu0, wall0, own0, j0 = _cpu(pid), time.monotonic(), os.times(), _cpu(janus) if janus else 0.0
     await asyncio.sleep(seconds)
-    cpu1, wall, own1 = _cpu(pid), time.monotonic() - wall0, os.times()
+    cpu1, wall, own1, j1 = _cpu(pid), time.monotonic() - wall0, os.times(), _cpu(janus) if janus else 0.0
     audio_rate = [(len(c.heard.samples()) - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)]
     fps = [(c.heard.video_frames - v) / wall for c, (_, v) in zip(clients, marks, strict=True)]
     size = clients[0].heard.video_size
@@ -142,6 +158,8 @@ async def _clients(server: Served, mid: str, users: list[str], video: bool, seco
     cores = os.cpu_count() or 1
     return {
         "server_cpu": (cpu1 - cpu0) / wall / cores,
+        "janus_cpu": (j1 - j0) / wall / cores,
+        "through_janus": janus is not None and clients[0].janus is not None,
         "clients_cpu": ((own1.user + own1.system) - (own0.user + own0.system)) / wall / cores,
         "audio_min": min(audio_rate),
         "audio_mean": statistics.mean(audio_rate),
@@ -151,7 +169,7 @@ async def _clients(server: Served, mid: str, users: list[str], video: bool, seco
     }
 
 
-def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float) -> dict[str, Any]:
+def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False) -> dict[str, Any]:
     from hardware.mjpeg import MjpegServer, _jpeg
 
     cam = None
@@ -165,6 +183,9 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
         env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
                "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
                "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
+        if sfu:
+            env |= {"MEETING_ROOM_JANUS": "run", "MEETING_ROOM_JANUS_MIN_PARTICIPANTS": "0",
+                    "MEETING_ROOM_JANUS_WS_PORT": str(free_port()), "MEETING_ROOM_JANUS_ADMIN_PORT": str(free_port())}  # fmt: skip
         try:
             with (Path(tmp) / "server.log").open("w") as log, serve(Path(tmp) / "var", env, log) as server:
                 time.sleep(3)  # the room goes live
@@ -174,13 +195,15 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
                 cam.stop()
 
 
-def delay(seconds: float) -> dict[str, Any]:
+def delay(seconds: float, sfu: bool = False) -> dict[str, Any]:
     import uvicorn
 
     from meeting_room.api import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         overrides, mid, users = prepare(Path(tmp), 1, bursts(), None)
+        if sfu:
+            overrides |= {"janus": "run", "janus_min_participants": 0, "janus_ws_port": free_port(), "janus_admin_port": free_port()}
         settings = load_settings(**overrides)
         store = open_store(settings)
         app = create_app(settings, store)
@@ -233,7 +256,7 @@ def delay(seconds: float) -> dict[str, Any]:
 
         heard = asyncio.run(listen())
         server.should_exit = True
-        time.sleep(1)
+        time.sleep(3 if sfu else 1)  # the server stops Janus on its way out
         store.engine.dispose()
     arrivals, run = [], RATE
     for at, block in heard:
@@ -259,36 +282,50 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--delay", action="store_true", help="measure mouth-to-ear delay room -> remote instead")
     parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 participant for 3 s")
+    parser.add_argument("--sfu", action="store_true", help="each count on the built-in path and through Janus, in one run")
     args = parser.parse_args()
     if args.smoke:
         args.participants, args.seconds = "1", 3.0
     print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}")
     if args.delay:
-        r = delay(args.seconds)
-        d = r["delays_ms"]
-        print(f"bursts in the room {r['bursts']}, heard by the remote participant {r['heard']}")
-        if d:
-            print(f"mouth-to-ear room -> remote (capture to decoded frame, loopback): median {statistics.median(d):.0f} ms, "
-                  f"min {d[0]:.0f}, p90 {d[int(0.9 * (len(d) - 1))]:.0f}, max {d[-1]:.0f} ms (n={len(d)})")  # fmt: skip
-        if r["server_ms"]:
-            server = statistics.median(r["server_ms"])
-            print(
-                f"  of which in the server (capture -> frame handed to the Opus encoder): median {server:.0f} ms; "
-                "the rest is encoding, RTP over loopback, the receiver's jitter buffer (aiortc: 4 packets = 80 ms) and decoding"
-            )
+        for through in (False, True) if args.sfu else (False,):
+            if args.sfu:
+                print("through Janus:" if through else "built-in path:")
+            _print_delay(delay(args.seconds, through))
         return
     w, h = (int(v) for v in args.size.split("x"))
     video_head = f" | video fps (min/mean) {args.size}@{args.fps:g}" if args.video else ""
-    print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
-    prev = None
+    if args.sfu:
+        print(f"{'N':>3} | path     | server CPU | janus CPU | clients CPU | audio received (min/mean){video_head}")
+    else:
+        print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
     for n in (int(x) for x in args.participants.split(",")):
-        r = load(n, args.seconds, args.video, w, h, args.fps)
-        per = r["server_cpu"] / n
-        video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
-        print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
-              f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
-        prev = r
-    assert prev is not None
+        for through in (False, True) if args.sfu else (False,):
+            r = load(n, args.seconds, args.video, w, h, args.fps, through)
+            video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
+            if args.sfu:
+                assert r["through_janus"] == through, "the run went through the path it names"
+                path = "janus" if through else "built-in"
+                print(f"{n:>3} | {path:<8} | {r['server_cpu']:>9.0%} | {r['janus_cpu']:>8.0%} | {r['clients_cpu']:>10.0%} | "
+                      f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+                continue
+            per = r["server_cpu"] / n
+            print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
+                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+
+
+def _print_delay(r: dict[str, Any]) -> None:
+    d = r["delays_ms"]
+    print(f"bursts in the room {r['bursts']}, heard by the remote participant {r['heard']}")
+    if d:
+        print(f"mouth-to-ear room -> remote (capture to decoded frame, loopback): median {statistics.median(d):.0f} ms, "
+              f"min {d[0]:.0f}, p90 {d[int(0.9 * (len(d) - 1))]:.0f}, max {d[-1]:.0f} ms (n={len(d)})")  # fmt: skip
+    if r["server_ms"]:
+        server = statistics.median(r["server_ms"])
+        print(
+            f"  of which in the server (capture -> frame handed to the Opus encoder): median {server:.0f} ms; "
+            "the rest is encoding, RTP over loopback, the receiver's jitter buffer (aiortc: 4 packets = 80 ms) and decoding"
+        )
 
 
 if __name__ == "__main__":

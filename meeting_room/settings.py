@@ -172,6 +172,18 @@ class Settings(BaseSettings):
     call_video_fps: float = Field(15, gt=0, le=30, description="… frames per second (each remote peer costs one VP8 encode).")
     call_prebuffer_ms: float = Field(40, ge=0, le=500, description="Jitter buffer of each voice in the conference mixer.")
     call_grace_s: float = Field(20, ge=0, le=600, description="A dropped call that is not back within this counts as leaving.")
+    janus: Literal["off", "run", "connect"] = Field(
+        "off", description="Janus SFU for large online sessions: off, run (the server starts Debian's janus), connect (an operator's)."
+    )
+    janus_min_participants: int = Field(
+        30, ge=0, le=10_000, description="Meetings with at least this many participants go through Janus when it is on (0: every meeting)."
+    )
+    janus_ws_port: int = Field(8188, ge=1, le=65535, description="Janus API WebSocket port on 127.0.0.1 (run; connect: where it listens).")
+    janus_admin_port: int = Field(7188, ge=1, le=65535, description="Janus Admin API WebSocket port on 127.0.0.1.")
+    janus_rtp_ports: tuple[int, int] = Field((20000, 40000), description="UDP port range Janus uses for media (open it in the firewall).")
+    janus_secrets_file: Path | None = Field(
+        None, description="connect: 0600 JSON file with the operator's Janus api_secret, admin_secret, room_secret (run: data_dir/janus)."
+    )
     invitation_hours: int = Field(24, ge=1, le=24 * 30, description="How long an invitation link to a meeting stays valid.")
     backup_schedule: BackupSchedule | None = Field(
         None, description="Daily backups by the server, e.g. {at = '02:30', keep = 7, dir = '/mnt/backup/meeting-room'}."

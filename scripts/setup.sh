@@ -80,7 +80,8 @@ ensure_venv() {
     touch "$VENV/.installed-$hash-${extras:-base}"
 }
 
-# ensure_web_libs: the browser libraries the pages use (pdf.js), from the npm registry into
+# ensure_web_libs: the browser libraries the pages use (pdf.js; janus.js + webrtc-adapter for meetings through Janus),
+# from the npm registry into
 # meeting_room/web/node_modules (ignored by git), exactly as meeting_room/web/package-lock.json pins
 # them; the server serves them under /static/vendor/. Never a CDN, never copied into the repository.
 ensure_web_libs() {
@@ -91,7 +92,7 @@ ensure_web_libs() {
         say "browser libraries already installed (meeting_room/web/node_modules is up to date)"
         return 0
     fi
-    say "installing browser libraries from the npm registry: npm ci in meeting_room/web (pdf.js, pinned by package-lock.json)"
+    say "installing browser libraries from the npm registry: npm ci in meeting_room/web (pdf.js, janus.js, pinned by package-lock.json)"
     (cd "$web" && npm ci --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
     touch "$web/node_modules/.installed-$hash"
 }

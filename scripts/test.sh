@@ -12,13 +12,15 @@ apt_install chromium fonts-noto-core
 apt_install libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 # systemd-analyze checks the service unit that `meeting-room install-service` writes
 apt_install systemd
+# Janus, the SFU of large online sessions: the tests start it through the server (janus = "run")
+apt_install janus
 ensure_venv "test"
 ensure_web_libs  # pdf.js for the document viewer (its browser test reads a PDF in the page)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=0 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -n "${CI:-}" ]; then
     # In CI what is installed above must run, not skip (tests/needs.py; $CI alone does the same)
     export MEETING_ROOM_TEST_REQUIRE_POSTGRES=1 MEETING_ROOM_TEST_REQUIRE_BROWSER=1 MEETING_ROOM_TEST_REQUIRE_AUDIO=1 \
-        MEETING_ROOM_TEST_REQUIRE_PACKAGES=1
+        MEETING_ROOM_TEST_REQUIRE_PACKAGES=1 MEETING_ROOM_TEST_REQUIRE_JANUS=1
 fi
 say "lint: ruff check"
 "$VENV/bin/ruff" check --quiet meeting_room speech vision voting webrtc hardware transcripts tests benchmarks scripts

@@ -14,6 +14,7 @@ import pytest
 POSTGRES = "MEETING_ROOM_TEST_REQUIRE_POSTGRES"
 BROWSER = "MEETING_ROOM_TEST_REQUIRE_BROWSER"
 AUDIO = "MEETING_ROOM_TEST_REQUIRE_AUDIO"  # PulseAudio's virtual devices and espeak-ng's speech
+JANUS = "MEETING_ROOM_TEST_REQUIRE_JANUS"  # Debian's janus (the SFU of large online sessions)
 PACKAGES = "MEETING_ROOM_TEST_REQUIRE_PACKAGES"  # the optional test packages (pyproject's `test` extra)
 
 
@@ -34,3 +35,13 @@ def module(name: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as exc:
         unavailable(f"the {name} package is not installed ({exc}); scripts/test.sh installs it", PACKAGES)
+
+
+def janus() -> str:
+    """The janus program, or skip (fail in CI) naming the Debian package."""
+    import shutil
+
+    found = shutil.which("janus")
+    if found is None:
+        unavailable("janus is not installed (Debian package janus; scripts/setup.sh installs it)", JANUS)
+    return found

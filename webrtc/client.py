@@ -25,6 +25,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hardware.media import AudioChunk
 from webrtc.errors import SignallingError
 from webrtc.ice import parse_ice_servers, rtc_configuration
+from webrtc.janus import JanusSession, Publisher, Subscriber
 from webrtc.mixer import FRAME, RATE
 from webrtc.tracks import read_audio
 
@@ -122,6 +123,7 @@ class CallClient:
     def __init__(
         self, url: str, token: str, *, audio: MediaStreamTrack | None = None, receive_video: bool = False,
         video: MediaStreamTrack | None = None, ssl_context: ssl.SSLContext | None = None, keep_audio_s: float = 120.0,
+        hear_others: bool = True,
     ) -> None:  # fmt: skip
         self.url, self.token, self.ssl = url, token, ssl_context
         self.audio = audio or ArrayAudioTrack()
@@ -131,6 +133,10 @@ class CallClient:
         self.messages: list[dict[str, Any]] = []
         self.keep_audio_s = keep_audio_s
         self.pc: RTCPeerConnection | None = None
+        self.janus: JanusSession | None = None  # a meeting through the Janus SFU: its session and peers
+        self.publisher: Publisher | None = None
+        self.subscribers: dict[int, Subscriber] = {}
+        self.hear_others = hear_others
         self._ws: ClientConnection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
@@ -142,6 +148,9 @@ class CallClient:
         welcome = json.loads(await asyncio.wait_for(self._ws.recv(), timeout))
         if welcome.get("type") != "welcome":
             raise SignallingError(f"Máy chủ từ chối: {welcome}", f"The server refused: {welcome}")
+        if "janus" in welcome:
+            await self._join_janus(welcome, timeout)
+            return
         self.pc = RTCPeerConnection(rtc_configuration(parse_ice_servers(welcome["ice_servers"])))
         self.pc.addTrack(self.audio)
         if self.video is not None:
@@ -171,6 +180,55 @@ class CallClient:
         await self.pc.setRemoteDescription(RTCSessionDescription(msg["sdp"], "answer"))
         self._tasks.append(asyncio.ensure_future(self._listen()))
         await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def _join_janus(self, welcome: dict[str, Any], timeout: float) -> None:
+        """Publish into the meeting's Janus room and subscribe to the room (and, ``hear_others``, to
+        every other participant), through the server's relay."""
+        j = welcome["janus"]
+        base = self.url.split("/api/", 1)[0]
+        config = rtc_configuration(parse_ice_servers(welcome["ice_servers"]))
+        self.janus = JanusSession(
+            base + j["url"], token=j["token"], headers={"Authorization": f"Bearer {self.token}"}, ssl_context=self.ssl
+        )
+        await self.janus.connect()
+        self.publisher = Publisher(self.janus, j["room"], j["feed"], j["display"], config, token=j["token"])
+        self.publisher.add(self.audio)
+        if self.video is not None:
+            self.publisher.add(self.video)
+
+        def published(new: list[dict[str, Any]]) -> None:
+            for p in new:
+                self._tasks.append(asyncio.ensure_future(self._subscribe(int(p["id"]), config, j)))
+
+        self.publisher.on_publishers = published
+        self.publisher.on_gone = self._gone
+        self._tasks.append(asyncio.ensure_future(self._listen()))
+        await asyncio.wait_for(self.publisher.publish(), timeout)
+        await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def _subscribe(self, feed: int, config: Any, j: dict[str, Any]) -> None:
+        if feed in self.subscribers or (feed != j["room_feed"] and not self.hear_others) or self.janus is None:
+            return
+        sub = self.subscribers[feed] = Subscriber(self.janus, j["room"], feed, config, token=j["token"])
+
+        @sub.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            self._tasks.append(asyncio.ensure_future(self._read(track)))
+
+        @sub.pc.on("connectionstatechange")
+        def _state() -> None:
+            if feed == j["room_feed"]:
+                self.states.append(sub.pc.connectionState)
+                if sub.pc.connectionState == "connected":
+                    self.connected.set()
+
+        with contextlib.suppress(Exception):
+            await sub.subscribe(audio_only=not self.receive_video)
+
+    def _gone(self, feed: int) -> None:
+        sub = self.subscribers.pop(feed, None)
+        if sub is not None:
+            self._tasks.append(asyncio.ensure_future(sub.close()))
 
     async def send(self, message: dict[str, Any]) -> None:
         assert self._ws is not None
@@ -214,6 +272,13 @@ class CallClient:
     async def _close(self) -> None:
         if self.pc is not None:
             await self.pc.close()
+        for sub in list(self.subscribers.values()):
+            with contextlib.suppress(Exception):
+                await sub.pc.close()
+        if self.publisher is not None:
+            await self.publisher.pc.close()
+        if self.janus is not None:
+            await self.janus.sock.close()
         if self._ws is not None:
             await self._ws.close()
         for task in self._tasks:

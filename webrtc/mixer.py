@@ -44,9 +44,12 @@ class LegStats:
 class Leg:
     """One party of the conference: what it says (``push``) and what it hears (``sink``)."""
 
-    def __init__(self, key: str, sink: FrameSink | None, prebuffer: int, max_buffer: int, group: str | None = None) -> None:
+    def __init__(
+        self, key: str, sink: FrameSink | None, prebuffer: int, max_buffer: int, group: str | None = None, hears: str | None = None
+    ) -> None:
         self.key, self.sink = key, sink
         self.group = group or key  # a listener hears everything but its group (the room: all its inputs)
+        self.hears = hears  # or only this group (the room's own feed into an SFU: its inputs, nobody remote)
         self.prebuffer, self.max_buffer = prebuffer, max_buffer
         self.stats = LegStats()
         self.muted = False
@@ -133,10 +136,11 @@ class Mixer:
         self._thread: threading.Thread | None = None
         self.late_frames = 0
 
-    def add(self, key: str, sink: FrameSink | None = None, group: str | None = None) -> Leg:
+    def add(self, key: str, sink: FrameSink | None = None, group: str | None = None, hears: str | None = None) -> Leg:
         """A party joins (or rejoins: the same key replaces the old leg). Legs of one ``group`` (the
-        room's inputs and its loudspeakers) do not hear each other."""
-        leg = Leg(key, sink, self.prebuffer, self.max_buffer, group)
+        room's inputs and its loudspeakers) do not hear each other; a listener that ``hears`` one
+        group gets that group's sum only."""
+        leg = Leg(key, sink, self.prebuffer, self.max_buffer, group, hears)
         with self._lock:
             self._legs[key] = leg
         return leg
@@ -168,8 +172,12 @@ class Mixer:
         for leg in legs:
             if leg.sink is None:
                 continue
-            own = groups.get(leg.group)
-            out = total - own if own is not None else total.copy()
+            if leg.hears is not None:
+                only = groups.get(leg.hears)
+                out = only.copy() if only is not None else np.zeros(FRAME, np.float32)
+            else:
+                own = groups.get(leg.group)
+                out = total - own if own is not None else total.copy()
             np.clip(out, -1.0, 1.0, out=out)
             try:
                 leg.sink(out, wall)

@@ -9,6 +9,11 @@ audio is theirs: no guessing by voice). While the peer is connected they count a
 when the call ends and they do not come back within ``call_grace_s`` they are recorded as having
 left. A reconnect replaces the old peer and keeps everything else (votes, requests to speak, the
 attendance record are in the store, not in the call).
+
+A meeting with many participants (``janus_min_participants``, with ``janus`` on) goes through the
+Janus SFU instead (``sfu.py``): the participant publishes and subscribes in the meeting's Janus room
+with a token the server issued; the server subscribes to their voice (mixer and captions as above)
+and publishes the room (its microphones only, ``hears="room"``) and its camera into the room.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import func, select
 
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -30,13 +37,19 @@ from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError
 from meeting_room.lifecycle import RUNNING, MeetingState
 from meeting_room.live.face_checks import CallFaceCheck, OnlineFaceChecks
 from meeting_room.live.live_captions import AudioSource, LiveCaptions
+from meeting_room.live.sfu import ROOM_FEED
 from meeting_room.services import attendance
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from webrtc.ice import parse_ice_servers, rtc_configuration
 from webrtc.mixer import RATE, Leg, Mixer
 from webrtc.peer import RemotePeer
-from webrtc.tracks import VideoBroadcast
+from webrtc.tracks import MixTrack, VideoBroadcast, VideoTrack
+
+if TYPE_CHECKING:
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from meeting_room.live.sfu import Sfu, SfuPeer  # noqa: F401 (SfuPeer: in a string annotation)
 
 log = logging.getLogger(__name__)
 Notify = Callable[[dict[str, object]], Awaitable[None]]
@@ -60,7 +73,7 @@ class Call:
     meeting_id: str
     member_id: str
     name: str
-    peer: RemotePeer
+    peer: RemotePeer | SfuPeer
     leg: Leg
     notify: Notify
     state: str = "new"
@@ -84,12 +97,13 @@ class Conference:
         self.has_camera = False
         self.calls: dict[str, Call] = {}
         self.room_legs: dict[str, Leg] = {}
+        self.sfu = False  # its remote side goes through Janus
         self.mixer.start()
 
 
 class Calls:
-    def __init__(self, store: Store, settings: Settings, captions: LiveCaptions) -> None:
-        self.store, self.settings, self.captions = store, settings, captions
+    def __init__(self, store: Store, settings: Settings, captions: LiveCaptions, sfu: Sfu | None = None) -> None:
+        self.store, self.settings, self.captions, self.sfu = store, settings, captions, sfu
         self.ice_servers = parse_ice_servers(settings.ice_servers)
         self._conferences: dict[str, Conference] = {}
         self._lock = threading.Lock()
@@ -157,18 +171,7 @@ class Calls:
 
     async def join(self, actor: Actor, meeting_id: str, sdp: str, notify: Notify) -> tuple[Call, str]:
         """Answer a participant's offer; an earlier call of theirs (a reconnect) is replaced."""
-        loop = asyncio.get_running_loop()
-        name = await loop.run_in_executor(None, self.check, actor, meeting_id)
-        if self.captions.active(meeting_id) is None:
-            try:
-                await loop.run_in_executor(None, self.captions.start, None, meeting_id)
-            except Exception as exc:  # a missing model must not keep anyone out of the meeting
-                log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
-        conf = self.conference(meeting_id)
-        old = conf.calls.get(actor.member_id)
-        if old is not None:  # their new call's captions start after the old one's last words
-            await asyncio.wrap_future(await self.hang_up(old, "replaced", grace=False))
-        self._cancel_grace(meeting_id, actor.member_id)
+        name, conf = await self._prepare(actor, meeting_id)
         key = f"member:{actor.member_id}"
         holder: dict[str, Call] = {}
         face_check = None
@@ -197,6 +200,80 @@ class Calls:
         log.info("call %s: member %s joined", meeting_id, actor.member_id)
         self._announce(meeting_id)
         return call, answer
+
+    async def _prepare(self, actor: Actor, meeting_id: str) -> tuple[str, Conference]:
+        """Their name; captions running; an earlier call of theirs ended (a reconnect)."""
+        loop = asyncio.get_running_loop()
+        name = await loop.run_in_executor(None, self.check, actor, meeting_id)
+        if self.captions.active(meeting_id) is None:
+            try:
+                await loop.run_in_executor(None, self.captions.start, None, meeting_id)
+            except Exception as exc:  # a missing model must not keep anyone out of the meeting
+                log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
+        conf = self.conference(meeting_id)
+        old = conf.calls.get(actor.member_id)
+        if old is not None:  # their new call's captions start after the old one's last words
+            await asyncio.wrap_future(await self.hang_up(old, "replaced", grace=False))
+        self._cancel_grace(meeting_id, actor.member_id)
+        return name, conf
+
+    # --- through Janus ------------------------------------------------------------------------------------
+
+    def uses_sfu(self, meeting_id: str) -> bool:
+        """Whether this meeting's remote side goes through Janus: it is on and the meeting is large
+        (decided once per conference: calls never move between the two paths)."""
+        if self.sfu is None:
+            return False
+        conf = self._conferences.get(meeting_id)
+        if conf is not None and (conf.sfu or conf.calls):
+            return conf.sfu
+        with self.store.read() as session:
+            n = session.scalar(select(func.count()).select_from(t.Participant).where(t.Participant.meeting_id == meeting_id)) or 0
+        return n >= self.settings.janus_min_participants
+
+    async def join_sfu(self, actor: Actor, meeting_id: str, notify: Notify) -> tuple[Call, dict[str, object]]:
+        """Admit a participant to the meeting's Janus room: what their client needs to publish and subscribe."""
+        sfu = self.sfu
+        assert sfu is not None
+        name, conf = await self._prepare(actor, meeting_id)
+        conf.sfu = True
+        room = await sfu.room(meeting_id, f"meeting {meeting_id[:8]}", lambda: self._room_tracks(conf))
+        key = f"member:{actor.member_id}"
+        holder: dict[str, Call] = {}
+        peer = await sfu.admit(
+            room, actor.member_id,
+            on_audio=lambda chunk: self._heard(holder["call"], chunk.samples, chunk.start),
+            on_state=lambda state: self._state(holder["call"], state),
+        )  # fmt: skip
+        leg = conf.mixer.add(key)  # a source only: they hear the room and each other through Janus
+        call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
+        conf.calls[actor.member_id] = call
+        log.info("call %s: member %s admitted to Janus room %d as feed %d", meeting_id, actor.member_id, room.id, peer.feed)
+        self._announce(meeting_id)
+        return call, {"room": room.id, "feed": peer.feed, "token": peer.token, "room_feed": ROOM_FEED, "display": name}
+
+    def _room_tracks(self, conf: Conference) -> list[MediaStreamTrack]:
+        """What the room publishes into Janus: its microphones' mix (nobody remote in it) and its camera."""
+        mix = MixTrack(asyncio.get_running_loop())
+        conf.mixer.add("sfu:room", mix.sink, group="sfu", hears="room")
+        tracks: list[MediaStreamTrack] = [mix]
+        if conf.has_camera:
+            tracks.append(VideoTrack(conf.video))
+        return tracks
+
+    def sfu_call(self, meeting_id: str, member_id: str) -> Call | None:
+        conf = self._conferences.get(meeting_id)
+        call = conf.calls.get(member_id) if conf else None
+        return call if call is not None and conf is not None and conf.sfu and not call.ended else None
+
+    def sfu_lost(self) -> None:
+        """Janus went away: every call through it ends (kept present for the grace period); pages reconnect."""
+        for conf in list(self._conferences.values()):
+            if conf.sfu:
+                conf.mixer.remove("sfu:room")
+                conf.sfu = False  # decided again when they come back
+                for call in list(conf.calls.values()):
+                    asyncio.ensure_future(self.hang_up(call, "sfu_lost"))
 
     def mute(self, call: Call, muted: bool) -> None:
         """The participant's own microphone switch."""
@@ -274,6 +351,8 @@ class Calls:
             return
         for call in list(conf.calls.values()):
             await self.hang_up(call, "meeting_ended", grace=False)
+        if self.sfu is not None:
+            await self.sfu.close_room(meeting_id)
         with self._lock:
             self._conferences.pop(meeting_id, None)
         conf.mixer.stop()

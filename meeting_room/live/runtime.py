@@ -28,6 +28,7 @@ from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.live.mailer import Mailer
 from meeting_room.live.poll_timer import PollTimer
 from meeting_room.live.room_runner import RoomRunner
+from meeting_room.live.sfu import Sfu, SfuState
 from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.operations.backup import Backups
 from meeting_room.operations.clock import clock_status
@@ -36,7 +37,8 @@ from meeting_room.operations.metrics import Readings, RuntimeCollector
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from vision.faces import FaceEngine
-from webrtc.ice import include_loopback
+from webrtc.ice import include_loopback, parse_ice_servers
+from webrtc.janus import JanusOptions
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,16 @@ class Runtime:
         documents = DocumentFiles(settings.documents_dir, settings.max_upload_mb * (1 << 20))
         recordings = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
         captions = LiveCaptions(store, settings)
-        calls = Calls(store, settings, captions)
+        sfu = None
+        if settings.janus != "off":
+            options = JanusOptions(
+                ws_port=settings.janus_ws_port, admin_port=settings.janus_admin_port, rtp_ports=settings.janus_rtp_ports,
+                ice_servers=parse_ice_servers(settings.ice_servers),
+            )  # fmt: skip
+            sfu = Sfu(settings.janus, settings.data_dir / "janus", options, settings.janus_secrets_file)
+        calls = Calls(store, settings, captions, sfu)
+        if sfu is not None:
+            sfu.on_lost = calls.sfu_lost
         include_loopback(settings.call_loopback)
         rooms = [RoomRunner(store, settings, load_room_config(path), captions, recordings, calls=calls) for path in settings.rooms]
         return cls(
@@ -109,6 +120,8 @@ class Runtime:
             self._warm_up = speech_runtime.warm_up(self.settings)
         for runner in self.rooms:
             runner.start()
+        if self.calls.sfu is not None:  # Janus starting (or found) in the background: the server does not wait for it
+            await self.calls.sfu.start()
         self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls)))
         if self.settings.backup_schedule:
             self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
@@ -118,6 +131,8 @@ class Runtime:
     def readings(self) -> Readings:
         """What the metrics report at scrape time: no person, no meeting title, no ballot."""
         devices = [(runner.room_name, d.kind, d.name, d.state) for runner in self.rooms for d in runner.status()]
+        if self.calls.sfu is not None:  # the SFU is the server's device, shared by its rooms
+            devices.append(("máy chủ / server", "sfu", "janus", self.calls.sfu.state.value))
         return Readings(
             websocket_subscribers=self.store.bus.subscriber_count(),
             live_sessions=self.live.count(),
@@ -137,6 +152,7 @@ class Runtime:
             devices=readings.devices,
             transcription_jobs=readings.transcription_jobs,
             caption_queues=readings.caption_queues,
+            janus=self.calls.sfu.state.value if self.calls.sfu is not None else SfuState.NOT_USED.value,
         )
 
     async def stop(self) -> None:
@@ -152,6 +168,8 @@ class Runtime:
         for task in self._watchers:
             task.cancel()
         await self.calls.close_all()
+        if self.calls.sfu is not None:
+            await self.calls.sfu.stop()
         for runner in self.rooms:
             await loop.run_in_executor(None, runner.stop)
         await loop.run_in_executor(None, self.captions.stop_all)

@@ -131,7 +131,7 @@ class Surroundings:
     devices: list[tuple[str, str, str, str]] = field(default_factory=list)  # (room, kind, device, state)
     transcription_jobs: int = 0
     caption_queues: list[CaptionQueue] = field(default_factory=list)
-    janus: str = "not_used"  # the SFU for large online sessions: not part of this release yet
+    janus: str = "not_used"  # the Janus SFU of large online sessions: not_used, starting, running, lost
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,20 @@ def test_everyone_hears_everyone_but_themselves_and_the_room_not_itself() -> Non
     assert heard["b"][1] == pytest.approx(_const(0.0)) and heard["speakers"][1] == pytest.approx(_const(0.2))
 
 
+def test_the_rooms_feed_into_an_sfu_carries_the_room_only() -> None:
+    """Through Janus the remote side hears each other there: the room's own feed is its microphones, nobody remote."""
+    mixer = Mixer(prebuffer_ms=0)
+    heard: list[np.ndarray] = []
+    remote, mic = mixer.add("member:a"), mixer.add("room:1", group="room")
+    mixer.add("sfu:room", lambda samples, wall: heard.append(samples.copy()), group="sfu", hears="room")
+    remote.push(_const(0.1))
+    mic.push(_const(0.02))
+    mixer.tick()
+    remote.push(_const(0.1))
+    mixer.tick()  # the room silent: its feed is silent although a remote voice goes on
+    assert heard[0] == pytest.approx(_const(0.02)) and heard[1] == pytest.approx(_const(0.0))
+
+
 def test_jitter_buffer_prebuffers_caps_delay_and_counts_underruns() -> None:
     mixer = Mixer(prebuffer_ms=40, max_buffer_ms=100)
     got: list[np.ndarray] = []

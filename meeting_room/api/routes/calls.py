@@ -14,6 +14,14 @@ cookie, Bearer header or ?token=):
   server → {"type": "error", "error": {code, message, message_en}}   the socket stays open unless the code is 44xx
 A dropped socket ends the call; a new socket with a new offer within ``call_grace_s`` continues as
 if nothing happened (attendance unchanged).
+
+A meeting that goes through the Janus SFU (``Calls.uses_sfu``): the welcome carries
+``"janus": {url, room, feed, token, room_feed, display}`` and there is no offer on this socket: the
+client publishes its audio (and video) as ``feed`` and subscribes to ``room_feed`` and the other
+feeds through the WebSocket ``url`` (``/api/meetings/{id}/janus``, Janus's own protocol, relayed to
+the Janus on the server's loopback with the token forced on and every request checked: this room,
+this feed, this display name, no room administration). ``mute`` and ``leave`` work as above; the
+call ends with ``{"type": "ended", "reason": "sfu_lost"}`` when Janus goes away (reconnect).
 """
 
 from __future__ import annotations
@@ -40,8 +48,10 @@ from meeting_room.api.qr import qr_svg_uri
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.live.calls import Call, CallInfo, Calls
+from meeting_room.live.sfu import SfuPeer
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
+from webrtc.janus import PLUGIN
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["calls"])
@@ -103,9 +113,19 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
 
     token = token_of(ws)
     assert token is not None  # current_actor needed one
+    through_janus = await run_in_threadpool(calls.uses_sfu, meeting_id)
     async with live_of(ws).watching(token, actor) as live:
-        await send({"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name})
+        welcome: dict[str, object] = {"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name}
         current: Call | None = None
+        if through_janus:
+            try:
+                current, janus = await calls.join_sfu(actor, meeting_id, send)
+            except (MeetingRoomError, WebRTCError) as exc:
+                await send(_error(exc))
+                await ws.close(code=4503)
+                return
+            welcome["janus"] = {**janus, "url": f"/api/meetings/{meeting_id}/janus"}
+        await send(welcome)
         leaving = False
         try:
             while True:
@@ -122,7 +142,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
                 except (ValueError, KeyError, TypeError):
                     await send(_bad("Tin nhắn không phải JSON có trường type", "A message must be a JSON object with a type"))
                     continue
-                if kind == "offer":
+                if kind == "offer" and not through_janus:
                     try:
                         current, answer = await calls.join(actor, meeting_id, msg.get("sdp"), send)
                     except (MeetingRoomError, WebRTCError) as exc:
@@ -152,6 +172,111 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
                 await live.close(ws)
             with contextlib.suppress(Exception):
                 await ws.close()
+
+
+# --- the relay to Janus --------------------------------------------------------------------------------
+
+_JANUS_VERBS = {"create", "attach", "message", "trickle", "keepalive", "detach", "hangup", "destroy"}
+_ROOM_REQUESTS = {"join", "configure", "joinandconfigure", "publish", "unpublish", "start", "pause", "switch", "update", "leave"}
+
+
+def _vetted(msg: object, token: str, room: int, feed: int, display: str) -> dict[str, object] | str:
+    """The request as it goes to Janus (their token forced on, their room, feed and name), or why not."""
+    if not isinstance(msg, dict) or msg.get("janus") not in _JANUS_VERBS:
+        return f"accepted: {sorted(_JANUS_VERBS)}"
+    out = {k: v for k, v in msg.items() if k not in ("apisecret", "admin_secret")}
+    out["token"] = token
+    if out["janus"] == "attach" and out.get("plugin") != PLUGIN:
+        return f"only the plugin {PLUGIN}"
+    if out["janus"] == "message":
+        body = out.get("body")
+        if not isinstance(body, dict) or body.get("request") not in _ROOM_REQUESTS:
+            return f"accepted requests: {sorted(_ROOM_REQUESTS)}"
+        if "room" in body and body["room"] != room:
+            return "only the meeting's own room"
+        body = {**body, "token": token}
+        if body.get("ptype") == "publisher" or body["request"] == "joinandconfigure" and body.get("ptype") != "subscriber":
+            body.update(id=feed, display=display)
+        out["body"] = body
+    return out
+
+
+@router.websocket("/janus")
+async def janus_relay(ws: WebSocket, meeting_id: str) -> None:
+    """Janus's WebSocket API for a participant admitted to this meeting's Janus room, and only for that."""
+    from websockets.asyncio.client import connect
+    from websockets.typing import Subprotocol
+
+    calls = calls_of(ws)
+    try:
+        actor = await run_in_threadpool(current_actor, ws)
+    except MeetingRoomError as exc:
+        await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4401))
+        return
+    call = calls.sfu_call(meeting_id, actor.member_id)
+    if call is None or calls.sfu is None or not isinstance(call.peer, SfuPeer):
+        await ws.close(code=4403)  # no call through Janus in this meeting: nothing to relay
+        return
+    peer, sfu = call.peer, calls.sfu
+    await ws.accept(subprotocol="janus-protocol")
+    try:
+        upstream = await connect(sfu.options.url, subprotocols=[Subprotocol("janus-protocol")], max_size=2**22)
+    except OSError:
+        await ws.close(code=4503)
+        return
+    done = asyncio.Event()
+
+    async def close() -> None:
+        done.set()
+
+    peer.proxies.add(close)
+
+    creating: set[str] = set()  # transactions of their "create": the sessions they open are revoked with the call
+
+    async def down() -> None:
+        async for raw in upstream:
+            text = raw if isinstance(raw, str) else raw.decode()
+            if creating:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    msg = json.loads(text)
+                    if msg.get("transaction") in creating and msg.get("janus") == "success":
+                        creating.discard(msg["transaction"])
+                        peer.sessions.add(int(msg["data"]["id"]))
+            await ws.send_text(text)
+
+    async def up() -> None:
+        while True:
+            text = await ws.receive_text()
+            if len(text) > MAX_MESSAGE:
+                continue
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                continue
+            vetted = _vetted(msg, peer.token, peer.room.id, peer.feed, call.name)
+            if isinstance(vetted, str):
+                tx = msg.get("transaction") if isinstance(msg, dict) else None
+                await ws.send_json(
+                    {"janus": "error", "transaction": tx, "error": {"code": 403, "reason": f"refused by the meeting server: {vetted}"}}
+                )
+                continue
+            if vetted["janus"] == "create":
+                creating.add(str(vetted.get("transaction")))
+            await upstream.send(json.dumps(vetted))
+
+    tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up()), asyncio.ensure_future(done.wait())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        peer.proxies.discard(close)
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await upstream.close()
+        with contextlib.suppress(Exception):
+            await ws.close()
 
 
 # --- invitation links -------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ _WEB = package_files("meeting_room") / "web"
 # npm package -> what the pages lose without it (said in the start-up warning)
 VENDOR = {
     "pdfjs-dist": ("tài liệu chỉ tải về được, không đọc ngay trong trang", "documents are download links, not read in the page"),
+    "janus-gateway": ("cuộc họp qua Janus không tham gia được từ trình duyệt", "meetings through Janus cannot be joined from a browser"),
+    "webrtc-adapter": ("cuộc họp qua Janus không tham gia được từ trình duyệt", "meetings through Janus cannot be joined from a browser"),
 }
 
 

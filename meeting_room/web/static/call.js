@@ -2,6 +2,10 @@
 // answers (no trickle: the offer leaves once ICE gathering is done, the LAN makes that quick).
 // A dropped connection comes back by itself (1 s, 2 s, 4 s … 10 s); the server keeps the member
 // present for a short grace period, so a blip changes nothing in the attendance.
+// A large meeting goes through the Janus SFU instead (the welcome says so): janus.js (npm
+// janus-gateway, served under /static/vendor/) publishes the microphone (and camera) into the
+// meeting's Janus room and subscribes to the room and to the other participants, through the
+// server's relay socket; the same buttons, states and reconnects.
 import { fill, h, icon, toast } from "/static/app.js";
 
 const STATE_VI = {
@@ -52,7 +56,7 @@ export class RemoteCall {
   }
 
   async onMessage(msg) {
-    if (msg.type === "welcome") return this.offer(msg.ice_servers);
+    if (msg.type === "welcome") return msg.janus ? this.viaJanus(msg.janus, msg.ice_servers) : this.offer(msg.ice_servers);
     if (msg.type === "answer") return this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
     if (msg.type === "state" && msg.state === "connected") { this.retry = 1000; return this.set("connected"); }
     if (msg.type === "muted") {
@@ -61,6 +65,13 @@ export class RemoteCall {
       if (msg.by) toast(msg.muted ? `${msg.by} đã tắt micrô của bạn. Bấm “Bật micrô” khi được mời phát biểu.` : `${msg.by} đã bật lại micrô của bạn.`, "info",
         msg.muted ? "The chair muted your microphone." : "The chair unmuted your microphone.");
       return this.render();
+    }
+    if (msg.type === "ended" && msg.reason === "sfu_lost") {
+      toast("Mất kết nối với máy chủ hội nghị (Janus) — đang kết nối lại…", "error", "The conference server (Janus) was lost — reconnecting…");
+      const ws = this.ws;
+      this.ws = null;
+      if (ws) ws.close();
+      return this.dropped();
     }
     if (msg.type === "ended") {
       this.wanted = msg.reason !== "meeting_ended" && msg.reason !== "replaced" ? this.wanted : false;
@@ -98,6 +109,75 @@ export class RemoteCall {
     this.ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
   }
 
+  async viaJanus(j, iceServers) {
+    const Janus = await loadJanus();
+    this.closeJanus();
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const feeds = new Map(); // feed id -> its subscriber handle
+    const fail = () => { if (this.janus === janus) this.dropped(); };
+    const janus = (this.janus = new Janus({
+      server: `${scheme}://${location.host}${j.url}`, token: j.token, iceServers, destroyOnUnload: true,
+      success: () => janus.attach({
+        plugin: "janus.plugin.videoroom",
+        success: (pub) => { this.publisher = pub; pub.send({ message: { request: "join", ptype: "publisher", room: j.room, id: j.feed, display: j.display } }); },
+        error: fail,
+        onmessage: (msg, jsep) => {
+          const pub = this.publisher;
+          if (msg.videoroom === "joined") {
+            const tracks = this.stream.getTracks().map((track) => ({ type: track.kind, capture: track, recv: false }));
+            pub.createOffer({ tracks, success: (offer) => pub.send({ message: { request: "configure", audio: true, video: this.camera }, jsep: offer }), error: fail });
+          }
+          for (const p of msg.publishers || []) if (!feeds.has(p.id)) feeds.set(p.id, this.subscribe(janus, j, p.id, fail));
+          const gone = msg.unpublished ?? msg.leaving;
+          if (gone !== undefined && feeds.has(gone)) { feeds.get(gone).then((h) => h?.detach()); feeds.delete(gone); }
+          if (jsep) pub.handleRemoteJsep({ jsep });
+        },
+      }),
+      error: fail, // Janus or the relay went away: the call socket says why, the page reconnects
+    }));
+  }
+
+  subscribe(janus, j, feed, fail) {
+    let sub = null;
+    return new Promise((done) => janus.attach({
+      plugin: "janus.plugin.videoroom",
+      success: (handle) => {
+        sub = handle;
+        sub.send({ message: { request: "join", ptype: "subscriber", room: j.room, streams: [{ feed }], offer_video: feed === j.room_feed } });
+        done(sub);
+      },
+      error: () => done(null),
+      onmessage: (msg, jsep) => {
+        if (jsep && sub) sub.createAnswer({ jsep, tracks: [{ type: "data" }], success: (answer) => sub.send({ message: { request: "start" }, jsep: answer }), error: fail });
+      },
+      onremotetrack: (track, mid, on) => {
+        if (!on) return;
+        const stream = new MediaStream([track]);
+        if (feed === j.room_feed) {
+          const el = track.kind === "audio" ? this.audioEl : this.videoEl;
+          if (track.kind === "video") { this.videoEl.hidden = false; }
+          el.srcObject = stream;
+          if (track.kind === "audio") this.listen(stream);
+          el.play().catch(() => {});
+        } else if (track.kind === "audio") { // another participant's voice
+          const el = h("audio", { autoplay: true, dataset: { feed: String(feed) } });
+          el.srcObject = stream;
+          this.el.append(el);
+          el.play().catch(() => {});
+        }
+      },
+      webrtcState: (up) => { if (feed === j.room_feed) { if (up) { this.retry = 1000; this.set("connected"); } else fail(); } },
+    }));
+  }
+
+  closeJanus() {
+    const janus = this.janus;
+    this.janus = null;
+    this.publisher = null;
+    for (const el of this.el.querySelectorAll("audio[data-feed]")) el.remove();
+    if (janus) try { janus.destroy({ cleanupHandles: true, notifyDestroyed: false }); } catch { /* gone already */ }
+  }
+
   listen(stream) {
     // a level meter of what the room sends (also how the tests check that the room is heard)
     const ctx = (this.audioCtx ||= new AudioContext());
@@ -118,6 +198,7 @@ export class RemoteCall {
 
   dropped() {
     if (this.pc) { this.pc.close(); this.pc = null; }
+    this.closeJanus();
     if (!this.wanted) return;
     this.set("reconnecting");
     clearTimeout(this.timer);
@@ -144,6 +225,7 @@ export class RemoteCall {
     this.ws = null;
     if (ws) ws.close();
     if (this.pc) { this.pc.close(); this.pc = null; }
+    this.closeJanus();
     for (const t of this.stream?.getTracks() || []) t.stop();
     this.stream = null;
     this.set(state);
@@ -166,4 +248,23 @@ export class RemoteCall {
           h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
           h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed", onclick: () => this.join(cam.checked) }, icon("phone"), " Tham gia trực tuyến")));
   }
+}
+
+let janusLoaded = null;
+
+/** janus.js and the WebRTC adapter it expects, from the server (npm packages under /static/vendor/), once. */
+function loadJanus() {
+  janusLoaded ||= (async () => {
+    await new Promise((done, fail) => {
+      const script = document.createElement("script");
+      script.src = "/static/vendor/webrtc-adapter/out/adapter.js";
+      script.onload = done;
+      script.onerror = () => fail(new Error("webrtc-adapter"));
+      document.head.append(script);
+    });
+    const { default: Janus } = await import("/static/vendor/janus-gateway/npm/dist/janus.es.js");
+    await new Promise((done) => Janus.init({ debug: false, dependencies: Janus.useDefaultDependencies({ adapter: window.adapter }), callback: done }));
+    return Janus;
+  })();
+  return janusLoaded;
 }
