@@ -176,7 +176,7 @@ class Calls:
         holder: dict[str, Call] = {}
         face_check = None
         try:
-            face_check = await loop.run_in_executor(None, self.face_checks.watch, meeting_id, actor.member_id)
+            face_check = await asyncio.get_running_loop().run_in_executor(None, self.face_checks.watch, meeting_id, actor.member_id)
         except Exception:  # a face check that cannot start must not keep anyone out of the meeting
             log.exception("call %s: face check of member %s off", meeting_id, actor.member_id)
         peer = RemotePeer(
