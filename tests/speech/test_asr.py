@@ -48,3 +48,29 @@ def test_prompt_from_agenda_and_names() -> None:
     prompt = build_prompt(["Nguyễn Văn Thành", "Trần Thị Hồng Nhung"], ["Dự toán ngân sách năm 2027"])
     assert prompt == "Dự toán ngân sách năm 2027. Nguyễn Văn Thành, Trần Thị Hồng Nhung"
     assert build_prompt([], []) is None
+
+
+def test_batched_and_sequential_decoding_give_the_same_timed_words(tmp_path: Path, transcriber: Transcriber) -> None:
+    speech = read_all(speak(tmp_path / "s.wav", SENTENCE))
+    other = read_all(speak(tmp_path / "o.wav", "Đề nghị các đại biểu biểu quyết thông qua tờ trình."))
+    gap = np.zeros(2 * SAMPLE_RATE, np.float32)
+    audio = np.concatenate([gap, speech, gap, other, gap])
+    second = (2 * len(gap) + len(speech)) / SAMPLE_RATE  # where the second sentence starts
+    for batched in (False, True):
+        options = AsrOptions(beam_size=1, temperature_fallback=False, batched=batched, batch_size=4)
+        segments = list(transcriber.transcribe_array(audio, options, offset=100.0))
+        text = fold(" ".join(s.text for s in segments))
+        assert sum(p in text for p in ("hom nay", "chung ta", "cac", "kinh thua")) >= 2, (batched, text)
+        assert all(100.0 + len(gap) / SAMPLE_RATE - 0.5 <= s.start < s.end <= 100.0 + len(audio) / SAMPLE_RATE for s in segments)
+        assert all(s.words and all(s.start - 0.5 <= w.start <= w.end <= s.end + 0.5 for w in s.words) for s in segments), batched
+        assert any(s.start >= 100.0 + second - 0.5 for s in segments), (batched, [s.start for s in segments])  # both sentences
+
+
+def test_batched_decoding_without_vad_cuts_30_second_pieces(tmp_path: Path, transcriber: Transcriber) -> None:
+    speech = read_all(speak(tmp_path / "s.wav", "hôm nay chúng ta họp"))
+    audio = np.zeros(40 * SAMPLE_RATE, np.float32)
+    audio[SAMPLE_RATE : SAMPLE_RATE + len(speech)] = speech
+    audio[32 * SAMPLE_RATE : 32 * SAMPLE_RATE + len(speech)] = speech  # in the second piece
+    options = AsrOptions(beam_size=1, temperature_fallback=False, batched=True, vad_filter=False, word_timestamps=False)
+    starts = [s.start for s in transcriber.transcribe_array(audio, options)]
+    assert any(s < 30 for s in starts) and any(s >= 30 for s in starts), starts
