@@ -105,7 +105,7 @@ class Transcriber:
             words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
             seg = Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob)
             piece = audio[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
-            kept = clean(seg, rms_db(piece))
+            kept = clean(seg, rms_db(piece), s.compression_ratio)
             if kept is not seg:
                 log.debug("guard: %r -> %r", seg.text, kept.text if kept is not None else None)
             if kept is not None:

@@ -110,20 +110,24 @@ def collapse_loops(text: str, min_repeats: int = 3, max_ngram: int = 40, sentenc
     return " ".join(out)
 
 
-def not_speech(segment: Segment, loudness_db: float | None = None) -> bool:
-    """Whether the segment is text over silence, noise or music rather than speech: too quiet,
-    Whisper's own silence rule (no-speech probability over 0.6 with a low average log-probability),
-    or a loop that zips too well and was decoded with low confidence."""
+def not_speech(segment: Segment, loudness_db: float | None = None, window_compression: float | None = None) -> bool:
+    """Whether the segment is text over silence, noise or music rather than speech: too quiet;
+    Whisper's own silence rule (no-speech probability over 0.6 with average log-probability under
+    −1); or a loop, its own text or its whole decoding window's (``window_compression``, the
+    compression ratio faster-whisper reports) zipping too well, decoded with low confidence or
+    over what Whisper deems no speech (over noise, Whisper base writes "bây giờ, bây giờ, …")."""
     if loudness_db is not None and loudness_db < SILENCE_DB:
         return True
     if segment.no_speech_prob > 0.6 and segment.avg_logprob < -1.0:
         return True
-    return compression_ratio(segment.text) > COMPRESSION_LIMIT and segment.avg_logprob < -1.0
+    doubtful = segment.avg_logprob < -1.0 or segment.no_speech_prob > 0.5
+    zips = max(compression_ratio(segment.text), window_compression or 0.0) > COMPRESSION_LIMIT
+    return zips and doubtful
 
 
-def clean(segment: Segment, loudness_db: float | None = None) -> Segment | None:
+def clean(segment: Segment, loudness_db: float | None = None, window_compression: float | None = None) -> Segment | None:
     """The segment with hallucinated text removed, or None if nothing real is left."""
-    if not_speech(segment, loudness_db):
+    if not_speech(segment, loudness_db, window_compression):
         return None
     text = unicodedata.normalize("NFC", " ".join(segment.text.split()))
     text = collapse_loops(_strip_phrases(strip_sound_tags(text)))
@@ -139,19 +143,21 @@ def clean(segment: Segment, loudness_db: float | None = None) -> Segment | None:
 def drop_repeated(
     segments: Iterable[Segment], neighbours: int = 2, min_words: int = SENTENCE_WORDS, within_s: float = 30.0
 ) -> Iterator[Segment]:
-    """The segments less those that repeat, word for word, one of the ``neighbours`` segments kept
-    just before them, or the end of one, when both come from the same decoding (Whisper gives the
-    segments of one window the same average log-probability and no-speech probability) and end at
-    most ``within_s`` apart: a loop spread over several segments. Only runs of ``min_words`` words
-    or more count ("Đồng ý." said twice is speech), and a sentence said again in another window is
-    kept."""
+    """The segments less Whisper's loops spread over several segments of one decoding (it gives
+    the segments of one window the same average log-probability and no-speech probability), within
+    ``within_s`` of each other: a segment of ``min_words`` words or more that repeats, word for
+    word, one of the ``neighbours`` kept before it or the end of one; a shorter one the third time
+    in a row ("Đồng ý." twice is speech). A sentence said again in another window is kept."""
     recent: deque[tuple[str, float, tuple[float, float]]] = deque(maxlen=neighbours)
+    run_key, run = "", 0  # the last segment's words and how many times in a row they came
     for segment in segments:
         keys = [k for k in (_key(w) for w in segment.text.split()) if k]
         key = " ".join(keys)
         decode = (segment.avg_logprob, segment.no_speech_prob)
         near = [text for text, end, same in recent if segment.start - end <= within_s and same == decode]
-        if len(keys) >= min_words and any(text == key or text.endswith(" " + key) for text in near):
+        run = run + 1 if near and key == run_key else 1
+        run_key = key
+        if (len(keys) >= min_words and any(text == key or text.endswith(" " + key) for text in near)) or run >= 3:
             log.debug("guard: %r repeats a neighbour", segment.text)
             continue
         recent.append((key, segment.end, decode))

@@ -32,6 +32,22 @@ def test_silence_and_tiny_files_give_an_empty_transcript(tmp_path: Path, transcr
     assert list(transcriber.transcribe_array(np.zeros(100, np.float32))) == []
 
 
+def test_noise_and_music_give_no_loops(transcriber: Transcriber) -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(10 * SAMPLE_RATE) / SAMPLE_RATE
+    sounds = {
+        "noise": rng.standard_normal(len(t)) * 0.05,
+        "babble": rng.standard_normal(len(t)) * 0.1 * (1 + np.sin(2 * np.pi * 3 * t)),  # noise that swells like voices
+        "music": 0.2 * np.sin(2 * np.pi * 262 * (2 ** (np.floor(t / 0.4) % 8 / 12)) * t) * np.exp(-(t % 0.4) * 2),
+    }
+    for name, sound in sounds.items():
+        audio = sound.astype(np.float32)
+        assert list(transcriber.transcribe_array(audio, AsrOptions(beam_size=1, temperature_fallback=False))) == [], name  # VAD
+        # the live path decodes without VAD: Whisper writes words over noise, but never a loop
+        loose = [s.text for s in transcriber.transcribe_array(audio, AsrOptions(beam_size=1, temperature_fallback=False, vad_filter=False))]
+        assert len(loose) <= 1, (name, loose)
+
+
 def test_long_files_are_decoded_window_by_window(tmp_path: Path, transcriber: Transcriber) -> None:
     one = read_all(speak(tmp_path / "one.wav", "hôm nay chúng ta họp"))
     gap = np.zeros(SAMPLE_RATE, np.float32)
