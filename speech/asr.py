@@ -33,6 +33,8 @@ class AsrOptions:
     # Batched: the voiced stretches (Silero VAD, joined up to 30 s) are decoded several at a time
     # (faster-whisper's BatchedInferencePipeline), at temperature 0 only. Sequential: one 30 s
     # window after another, re-decoded at higher temperatures when ``temperature_fallback``.
+    # Batched takes ~2.5x less CPU but is not the default: a stretch that loops or ends early is
+    # not decoded again, so whole sentences go missing (README, Measurements: the WER table).
     batched: bool = False
     batch_size: int = 8
 

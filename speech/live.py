@@ -19,7 +19,8 @@ from hardware.media import SAMPLE_RATE, AudioChunk
 from speech.asr import AsrOptions, Transcriber
 from speech.transcript import Segment
 
-LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True)
+# one short utterance at a time: nothing to batch, and the energy detector has already cut it
+LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True, batched=False)
 
 
 @dataclass(frozen=True)
