@@ -1,6 +1,7 @@
 """Word and character error rates on Vietnamese speech with transcripts.
 
     .venv/bin/python scripts/eval_asr.py [--data DIR ...] [--model NAME|PATH] [--beam N] [--greedy]
+        [--batched | --sequential] [--no-vad] [--prompt] [--recording] [--table | --settings SPEC,...]
     .venv/bin/python scripts/eval_asr.py --live [--streams N] [--own-decoders]   # the live captions' path
 
 ``--live`` scores what the live captions commit: each utterance, between 0.5 s of room tone and
@@ -13,32 +14,59 @@ A data folder is laid out like ../shared/testdata/asr_vi/vivos: ``transcripts.ts
 header ``file transcript speaker``) and the audio files it names. Without --data, the shared sets
 (vivos, fpt) are used. Scoring as in ../shared/testdata/README.md: lower case, Unicode NFC,
 punctuation removed, whitespace collapsed (FPT's "-N" noise marks removed); jiwer.
+
+``--recording`` joins each set's utterances into one recording (a second of silence between them)
+and transcribes it in one go, as a meeting's final pass does; WER is then scored on the joined text.
+``--table`` (or ``--settings`` with specs such as ``batched-b5-vad-noprompt``, ``seq-b1-novad-prompt``;
+``seq`` decodes with temperature fallback unless ``nofb`` is added) prints one row per setting and
+set: WER, CER, RTF (wall clock) and CPU seconds per audio second (less sensitive to a loaded machine).
+``prompt`` is the initial prompt a meeting builds from its agenda and members' names (a fixed
+example meeting here: the sets are not meetings).
+
 Prints per-set figures, a few worst utterances, and as its LAST line exactly:
-WER=0.xxxx CER=0.xxxx n=N audio_s=S rtf=R   (over every utterance of every set)
+WER=0.xxxx CER=0.xxxx n=N audio_s=S rtf=R   (over every utterance of every set; with --table or
+--settings, of the first setting)
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import re
 import sys
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-
 from hardware.media import SAMPLE_RATE, AudioChunk, read_all  # noqa: E402
-from speech.asr import AsrOptions, Transcriber  # noqa: E402
+from speech.asr import AsrOptions, Transcriber, build_prompt  # noqa: E402
 from speech.live import LiveDecoder, LiveOptions, LiveStream  # noqa: E402
 from speech.models import ModelStore  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "asr_vi"
+# What a meeting's final pass is prompted with (speech.asr.build_prompt of its agenda and members).
+EXAMPLE_PROMPT = build_prompt(
+    ["Nguyễn Văn Thành", "Trần Thị Hồng Nhung", "Lê Minh Tuấn", "Phạm Thu Hà"],
+    ["Kỳ họp thứ ba Hội đồng nhân dân phường", "Dự toán ngân sách năm 2027", "Báo cáo tình hình kinh tế - xã hội"],
+)
+TABLE = (
+    "seq-b5-vad-noprompt",  # the defaults before batching (beam 5, temperature fallback)
+    "seq-b1-vad-noprompt",
+    "seq-b5-novad-noprompt",
+    "seq-b5-vad-prompt",
+    "batched-b5-vad-noprompt",
+    "batched-b1-vad-noprompt",
+    "batched-b5-novad-noprompt",
+    "batched-b5-vad-prompt",
+)
 
 
 def normalise(text: str) -> str:
@@ -48,6 +76,69 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def parse_setting(spec: str) -> AsrOptions:
+    """``batched|seq``, ``b<N>``, ``vad|novad``, ``prompt|noprompt``, ``nofb`` joined by "-"."""
+    options = AsrOptions(batched=False, initial_prompt=None)
+    for token in spec.split("-"):
+        if token in ("batched", "seq"):
+            options = replace(options, batched=token == "batched")
+        elif re.fullmatch(r"b\d+", token) and 1 <= int(token[1:]) <= 10:
+            options = replace(options, beam_size=int(token[1:]))
+        elif token in ("vad", "novad"):
+            options = replace(options, vad_filter=token == "vad")
+        elif token in ("prompt", "noprompt"):
+            options = replace(options, initial_prompt=EXAMPLE_PROMPT if token == "prompt" else None)
+        elif token == "nofb":
+            options = replace(options, temperature_fallback=False)
+        else:
+            raise SystemExit(f"bad setting {spec!r}: unknown part {token!r} (batched|seq, b1..b10, vad|novad, prompt|noprompt, nofb)")
+    return options
+
+
+def describe(options: AsrOptions) -> str:
+    mode = f"batched ({options.batch_size})" if options.batched else f"sequential, fallback {options.temperature_fallback}"
+    prompt = "yes" if options.initial_prompt else "no"
+    return f"{mode}, beam {options.beam_size}, VAD {'on' if options.vad_filter else 'off'}, prompt {prompt}"
+
+
+@dataclass
+class SetResult:
+    name: str
+    n: int  # utterances
+    refs: list[str]
+    hyps: list[str]
+    audio_s: float
+    wall_s: float
+    cpu_s: float
+    worst: list[tuple[float, str, str, str]]
+
+
+def run_set(transcriber: Transcriber, folder: Path, options: AsrOptions, limit: int | None, recording: bool) -> SetResult:
+    import jiwer
+
+    rows = list(csv.DictReader((folder / "transcripts.tsv").open(encoding="utf-8"), delimiter="\t"))[:limit]
+    clips = [read_all(folder / row["file"]) for row in rows]
+    refs = [normalise(row["transcript"]) for row in rows]
+    audio_s = sum(len(c) for c in clips) / SAMPLE_RATE
+    if recording:  # one meeting-like recording: the utterances with a second of silence between them
+        gap = np.zeros(SAMPLE_RATE, np.float32)
+        joined = np.concatenate([piece for clip in clips for piece in (clip, gap)])
+        wall, cpu = time.perf_counter(), time.process_time()
+        hyp = " ".join(s.text for s in transcriber.transcribe_array(joined, options))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        ref = " ".join(refs)
+        return SetResult(folder.name, len(rows), [ref], [normalise(hyp)], len(joined) / SAMPLE_RATE, wall, cpu, [])
+    hyps, worst, wall, cpu = [], [], 0.0, 0.0
+    for row, audio, ref in zip(rows, clips, refs, strict=True):
+        w0, c0 = time.perf_counter(), time.process_time()
+        hyp = normalise(" ".join(s.text for s in transcriber.transcribe_array(audio, options)))
+        wall += time.perf_counter() - w0
+        cpu += time.process_time() - c0
+        hyps.append(hyp)
+        worst.append((jiwer.wer(ref, hyp) if ref else 0.0, row["file"], ref, hyp))
+    return SetResult(folder.name, len(rows), refs, hyps, audio_s, wall, cpu, sorted(worst, reverse=True)[:3])
+
+
 def main() -> None:
     import jiwer
 
@@ -55,8 +146,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, nargs="+", help="folders with transcripts.tsv (default: the shared vivos and fpt)")
     parser.add_argument("--model", default=None, help="a registered model name or a CTranslate2 model directory (default: whisper-base)")
     parser.add_argument("--models-dir", type=Path, default=Path("var/models"))
-    parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--beam", type=int, default=None, help="beam size (default: the project's default)")
     parser.add_argument("--greedy", action="store_true", help="beam 1, no temperature fallback (fastest)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--batched", action="store_true", default=None, help="decode voiced stretches in batches")
+    mode.add_argument("--sequential", dest="batched", action="store_false", help="one 30 s window after another")
+    parser.add_argument("--no-vad", action="store_true", help="decode the whole audio, silences included")
+    parser.add_argument("--prompt", action="store_true", help="an initial prompt from an example agenda and names")
+    parser.add_argument("--recording", action="store_true", help="join each set into one recording (the final pass's case)")
+    grid = parser.add_mutually_exclusive_group()
+    grid.add_argument("--table", action="store_true", help="every setting of the WER table (see TABLE)")
+    grid.add_argument("--settings", help="comma-separated setting specs, e.g. batched-b5-vad-noprompt,seq-b1-vad-prompt")
+    parser.add_argument("--show-guard", action="store_true", help="print what the hallucination guard removes")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="at most this many utterances per set")
     parser.add_argument("--live", action="store_true", help="score the live captions' path (end-pointing + live decode)")
@@ -66,39 +167,58 @@ def main() -> None:
     sets = args.data or [p for p in (SHARED / "vivos", SHARED / "fpt") if (p / "transcripts.tsv").exists()]
     if not sets:
         raise SystemExit("no data: give --data DIR (a folder with transcripts.tsv and audio)")
+    if args.table or args.settings:
+        settings = [(spec, parse_setting(spec)) for spec in (TABLE if args.table else args.settings.split(","))]
+    else:
+        options = AsrOptions() if args.batched is None else AsrOptions(batched=args.batched)
+        if args.beam is not None:
+            options = replace(options, beam_size=args.beam)
+        if args.greedy:
+            options = replace(options, beam_size=1, temperature_fallback=False)
+        options = replace(options, vad_filter=not args.no_vad, initial_prompt=EXAMPLE_PROMPT if args.prompt else None)
+        settings = [("options", options)]
+    if args.show_guard:
+        logging.basicConfig(format="  %(message)s")
+        for name in ("speech.asr", "speech.guard"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
     model_dir = ModelStore(args.models_dir).resolve(args.model)
     t0 = time.perf_counter()
     transcriber = Transcriber(model_dir, cpu_threads=args.threads)
     load_s = time.perf_counter() - t0
     if args.live:
         return live(transcriber, sets, args.limit, args.streams, not args.own_decoders, load_s)
-    options = AsrOptions(beam_size=1 if args.greedy else args.beam, temperature_fallback=not args.greedy)
-    print(f"ASR evaluation: {os.cpu_count()} cores, model {model_dir.name} (loaded in {load_s:.1f} s), "
-          f"beam {options.beam_size}, fallback {options.temperature_fallback}, VAD on, language vi")  # fmt: skip
-    all_refs, all_hyps, total_audio, total_time = [], [], 0.0, 0.0
-    for folder in sets:
-        rows = list(csv.DictReader((folder / "transcripts.tsv").open(encoding="utf-8"), delimiter="\t"))[: args.limit]
-        refs, hyps, audio_s, spent, worst = [], [], 0.0, 0.0, []
-        for row in rows:
-            audio = read_all(folder / row["file"])
-            start = time.perf_counter()
-            hyp = " ".join(s.text for s in transcriber.transcribe_array(audio, options))
-            spent += time.perf_counter() - start
-            audio_s += len(audio) / SAMPLE_RATE
-            ref_n, hyp_n = normalise(row["transcript"]), normalise(hyp)
-            refs.append(ref_n)
-            hyps.append(hyp_n)
-            worst.append((jiwer.wer(ref_n, hyp_n) if ref_n else 0.0, row["file"], ref_n, hyp_n))
-        wer, cer = jiwer.wer(refs, hyps), jiwer.cer(refs, hyps)
-        print(f"{folder.name}: WER {wer:.4f} CER {cer:.4f} n={len(rows)} audio {audio_s:.0f} s RTF {spent / audio_s:.3f}")
-        for w, name, ref, hyp in sorted(worst, reverse=True)[:3]:
-            print(f"  worst {w:.2f} {name}\n    ref: {ref}\n    hyp: {hyp}")
-        all_refs += refs
-        all_hyps += hyps
-        total_audio += audio_s
-        total_time += spent
+    print(f"ASR evaluation: {os.cpu_count()} cores, model {model_dir.name} (loaded in {load_s:.1f} s), language vi, "
+          f"{'joined into one recording per set' if args.recording else 'utterance by utterance'}")  # fmt: skip
+    table: list[tuple[str, SetResult, float, float]] = []
+    first: list[SetResult] = []
+    for spec, options in settings:
+        print(f"setting {spec}: {describe(options)}")
+        for folder in sets:
+            before = os.getloadavg()[0]
+            result = run_set(transcriber, folder, options, args.limit, args.recording)
+            wer, cer = jiwer.wer(result.refs, result.hyps), jiwer.cer(result.refs, result.hyps)
+            table.append((spec, result, wer, cer))
+            if spec == settings[0][0]:
+                first.append(result)
+            print(f"{folder.name}: WER {wer:.4f} CER {cer:.4f} n={result.n} audio {result.audio_s:.0f} s "
+                  f"RTF {result.wall_s / result.audio_s:.3f} cpu/audio {result.cpu_s / result.audio_s:.3f} "
+                  f"load {before:.1f}-{os.getloadavg()[0]:.1f}")  # fmt: skip
+            for w, name, ref, hyp in result.worst:
+                print(f"  worst {w:.2f} {name}\n    ref: {ref}\n    hyp: {hyp}")
+    if len(settings) > 1:
+        print(f"\n| setting | {' | '.join(f'{r.name} WER' for r in first)} | {' | '.join(f'{r.name} RTF' for r in first)} | cpu/audio |")
+        print(f"|---|{'---|' * (2 * len(first) + 1)}")
+        for spec, _ in settings:
+            rows = [(r, w) for s, r, w, _c in table if s == spec]
+            cpu = sum(r.cpu_s for r, _ in rows) / sum(r.audio_s for r, _ in rows)
+            print(f"| {spec} | {' | '.join(f'{w:.4f}' for _, w in rows)} | "
+                  f"{' | '.join(f'{r.wall_s / r.audio_s:.3f}' for r, _ in rows)} | {cpu:.3f} |")  # fmt: skip
+    all_refs = [x for r in first for x in r.refs]
+    all_hyps = [x for r in first for x in r.hyps]
+    total_audio = sum(r.audio_s for r in first)
+    total_time = sum(r.wall_s for r in first)
     wer, cer = jiwer.wer(all_refs, all_hyps), jiwer.cer(all_refs, all_hyps)
-    print(f"WER={wer:.4f} CER={cer:.4f} n={len(all_refs)} audio_s={total_audio:.1f} rtf={total_time / total_audio:.4f}")
+    print(f"WER={wer:.4f} CER={cer:.4f} n={sum(r.n for r in first)} audio_s={total_audio:.1f} rtf={total_time / total_audio:.4f}")
 
 
 def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, audio: np.ndarray) -> str:

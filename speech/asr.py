@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import numpy as np
 from hardware.media import SAMPLE_RATE, read_chunks
 from speech.audio import rms_db
 from speech.errors import ModelError
-from speech.guard import clean
+from speech.guard import clean, drop_repeated
 from speech.transcript import Segment, Word
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,13 @@ class AsrOptions:
     condition_on_previous_text: bool = False  # True lets one hallucination seed the next window's
     temperature_fallback: bool = True  # re-decode at higher temperature when a window looks wrong (slower)
     window_s: float = 600.0  # long files are decoded window by window: memory stays bounded
+    # Batched: the voiced stretches (Silero VAD, joined up to 30 s) are decoded several at a time
+    # (faster-whisper's BatchedInferencePipeline), at temperature 0 only. Sequential: one 30 s
+    # window after another, re-decoded at higher temperatures when ``temperature_fallback``.
+    # Batched takes ~2.5x less CPU but is not the default: a stretch that loops or ends early is
+    # not decoded again, so whole sentences go missing (README, Measurements: the WER table).
+    batched: bool = False
+    batch_size: int = 8
 
 
 def build_prompt(names: list[str], titles: list[str], limit: int = 600) -> str | None:
@@ -111,26 +118,50 @@ class Transcriber:
         }
         if not options.temperature_fallback:
             kwargs["temperature"] = 0.0
+        if options.batched:
+            del kwargs["condition_on_previous_text"]  # the batched pipeline never conditions
+            kwargs["batch_size"] = options.batch_size
+            kwargs["without_timestamps"] = False  # timestamp tokens split a voiced stretch into sentences
+            kwargs["temperature"] = 0.0  # it decodes at the first temperature only: say so
         return kwargs
+
+    def _raw(self, audio: np.ndarray, options: AsrOptions) -> Iterable[Any]:
+        kwargs = self._kwargs(options)
+        segments: Iterable[Any]
+        if not options.batched:
+            segments = self.model.transcribe(audio, **kwargs)[0]
+            return segments
+        from faster_whisper import BatchedInferencePipeline
+
+        if not options.vad_filter:  # without VAD the batched pipeline needs its pieces: plain 30 s windows
+            duration = len(audio) / SAMPLE_RATE
+            kwargs["clip_timestamps"] = [{"start": t, "end": min(t + 30.0, duration)} for t in np.arange(0.0, duration, 30.0).tolist()]
+        # one pipeline per call: it keeps the last word's time between batches, so it is not shared
+        segments = BatchedInferencePipeline(self.model).transcribe(audio, **kwargs)[0]
+        return segments
 
     def transcribe_array(
         self, audio: np.ndarray, options: AsrOptions | None = None, offset: float = 0.0, encoded: Encoded | None = None
     ) -> Iterator[Segment]:
         """Segments of a 16 kHz mono float32 array, cleaned of hallucinations, times shifted by
         ``offset``; ``encoded``: its first window, already encoded (``encode_batch``)."""
-        options = options or AsrOptions()
+        return drop_repeated(self._decode(audio, options or AsrOptions(), offset, encoded))
+
+    def _decode(self, audio: np.ndarray, options: AsrOptions, offset: float, encoded: Encoded | None = None) -> Iterator[Segment]:
         if len(audio) < SAMPLE_RATE // 10:  # under 0.1 s: nothing to say
             return
-        if options.vad_filter:
-            encoded = None  # VAD cuts the audio first: other windows
-        raw, _info = self.model.transcribe(audio, **self._kwargs(options))
+        if options.vad_filter or options.batched:
+            encoded = None  # VAD or the batched pipeline cut the audio first: other windows
+        raw = self._raw(audio, options)
         self._ready.value = encoded  # the first window is encoded on the first step, on this thread
         try:
             for s in raw:
                 words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
                 seg = Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob)
                 piece = audio[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)]
-                kept = clean(seg, rms_db(piece))
+                kept = clean(seg, rms_db(piece), s.compression_ratio)
+                if kept is not seg:
+                    log.debug("guard: %r -> %r", seg.text, kept.text if kept is not None else None)
                 if kept is not None:
                     yield kept.shifted(offset)
         finally:
@@ -153,19 +184,23 @@ class Transcriber:
         """Segments of a whole file (one ``channel`` of it, from ``start_s``), window by window;
         ``progress(seconds_done)`` after each window. Windows are cut at the quietest half second
         near their end, so words are not split."""
-        options = options or AsrOptions()
+        return drop_repeated(self._tagged(self._windows(path, options or AsrOptions(), progress, channel, start_s), channel))
+
+    def _windows(
+        self, path: str | Path, options: AsrOptions, progress: Callable[[float], None] | None, channel: int | None, start_s: float
+    ) -> Iterator[Segment]:
         carry = np.zeros(0, np.float32)
         carry_start = start_s
         for chunk in read_chunks(path, chunk_s=options.window_s, channel=channel, start_s=start_s):
             audio = np.concatenate([carry, chunk.samples]) if len(carry) else chunk.samples
             start = carry_start if len(carry) else chunk.start
             cut = _quiet_cut(audio) if len(audio) >= options.window_s * SAMPLE_RATE else len(audio)
-            yield from self._tagged(self.transcribe_array(audio[:cut], options, offset=start), channel)
+            yield from self._decode(audio[:cut], options, start)
             carry, carry_start = audio[cut:], start + cut / SAMPLE_RATE
             if progress is not None:
                 progress(carry_start)
         if len(carry):
-            yield from self._tagged(self.transcribe_array(carry, options, offset=carry_start), channel)
+            yield from self._decode(carry, options, carry_start)
             if progress is not None:
                 progress(carry_start + len(carry) / SAMPLE_RATE)
 

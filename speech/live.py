@@ -31,7 +31,8 @@ from speech.asr import AsrOptions, Transcriber
 from speech.transcript import Segment
 
 log = logging.getLogger(__name__)
-LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True)
+# one short utterance at a time: nothing to batch, and the energy detector has already cut it
+LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True, batched=False)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,22 @@ def test_silence_and_tiny_files_give_an_empty_transcript(tmp_path: Path, transcr
     assert list(transcriber.transcribe_array(np.zeros(100, np.float32))) == []
 
 
+def test_noise_and_music_give_no_loops(transcriber: Transcriber) -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(10 * SAMPLE_RATE) / SAMPLE_RATE
+    sounds = {
+        "noise": rng.standard_normal(len(t)) * 0.05,
+        "babble": rng.standard_normal(len(t)) * 0.1 * (1 + np.sin(2 * np.pi * 3 * t)),  # noise that swells like voices
+        "music": 0.2 * np.sin(2 * np.pi * 262 * (2 ** (np.floor(t / 0.4) % 8 / 12)) * t) * np.exp(-(t % 0.4) * 2),
+    }
+    for name, sound in sounds.items():
+        audio = sound.astype(np.float32)
+        assert list(transcriber.transcribe_array(audio, AsrOptions(beam_size=1, temperature_fallback=False))) == [], name  # VAD
+        # the live path decodes without VAD: Whisper writes words over noise, but never a loop
+        loose = [s.text for s in transcriber.transcribe_array(audio, AsrOptions(beam_size=1, temperature_fallback=False, vad_filter=False))]
+        assert len(loose) <= 1, (name, loose)
+
+
 def test_long_files_are_decoded_window_by_window(tmp_path: Path, transcriber: Transcriber) -> None:
     one = read_all(speak(tmp_path / "one.wav", "hôm nay chúng ta họp"))
     gap = np.zeros(SAMPLE_RATE, np.float32)
@@ -48,3 +64,29 @@ def test_prompt_from_agenda_and_names() -> None:
     prompt = build_prompt(["Nguyễn Văn Thành", "Trần Thị Hồng Nhung"], ["Dự toán ngân sách năm 2027"])
     assert prompt == "Dự toán ngân sách năm 2027. Nguyễn Văn Thành, Trần Thị Hồng Nhung"
     assert build_prompt([], []) is None
+
+
+def test_batched_and_sequential_decoding_give_the_same_timed_words(tmp_path: Path, transcriber: Transcriber) -> None:
+    speech = read_all(speak(tmp_path / "s.wav", SENTENCE))
+    other = read_all(speak(tmp_path / "o.wav", "Đề nghị các đại biểu biểu quyết thông qua tờ trình."))
+    gap = np.zeros(2 * SAMPLE_RATE, np.float32)
+    audio = np.concatenate([gap, speech, gap, other, gap])
+    second = (2 * len(gap) + len(speech)) / SAMPLE_RATE  # where the second sentence starts
+    for batched in (False, True):
+        options = AsrOptions(beam_size=1, temperature_fallback=False, batched=batched, batch_size=4)
+        segments = list(transcriber.transcribe_array(audio, options, offset=100.0))
+        text = fold(" ".join(s.text for s in segments))
+        assert sum(p in text for p in ("hom nay", "chung ta", "cac", "kinh thua")) >= 2, (batched, text)
+        assert all(100.0 + len(gap) / SAMPLE_RATE - 0.5 <= s.start < s.end <= 100.0 + len(audio) / SAMPLE_RATE for s in segments)
+        assert all(s.words and all(s.start - 0.5 <= w.start <= w.end <= s.end + 0.5 for w in s.words) for s in segments), batched
+        assert any(s.start >= 100.0 + second - 0.5 for s in segments), (batched, [s.start for s in segments])  # both sentences
+
+
+def test_batched_decoding_without_vad_cuts_30_second_pieces(tmp_path: Path, transcriber: Transcriber) -> None:
+    speech = read_all(speak(tmp_path / "s.wav", "hôm nay chúng ta họp"))
+    audio = np.zeros(40 * SAMPLE_RATE, np.float32)
+    audio[SAMPLE_RATE : SAMPLE_RATE + len(speech)] = speech
+    audio[32 * SAMPLE_RATE : 32 * SAMPLE_RATE + len(speech)] = speech  # in the second piece
+    options = AsrOptions(beam_size=1, temperature_fallback=False, batched=True, vad_filter=False, word_timestamps=False)
+    starts = [s.start for s in transcriber.transcribe_array(audio, options)]
+    assert any(s < 30 for s in starts) and any(s >= 30 for s in starts), starts
