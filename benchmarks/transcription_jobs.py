@@ -74,6 +74,7 @@ def _speech(folder: Path, jobs: int, seconds: float) -> tuple[list[Path], str]:
 def _round(database_url: str, folder: Path, models_dir: Path, files: list[Path], workers: int) -> dict[str, float]:
     options = {"data_dir": str(folder / "var"), "database_url": database_url, "models_dir": str(models_dir),
                "max_recording_mb": 2048, "worker_heartbeat_s": 2.0, "worker_stalled_s": 30.0}  # fmt: skip
+    folder.mkdir(parents=True)
     config = folder / "meeting-room.toml"
     config.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items()))
     settings = load_settings(config)
