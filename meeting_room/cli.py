@@ -298,6 +298,96 @@ def tls_renew(ctx: click.Context, ca_key: Path) -> None:
 
 
 @main.command()
+@click.option("--name", help="The worker's name in the queue's records (default: worker).")
+@click.option("--server", help="Fetch recordings from this server over HTTPS (no shared recordings folder).")
+@click.option(
+    "--credential-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="File holding the worker credential (meeting-room worker-credential create); with --server.",
+)  # fmt: skip
+@click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="CA certificate of the server (its own CA).")
+@click.pass_context
+@_friendly
+def worker(ctx: click.Context, name: str | None, server: str | None, credential_file: Path | None, ca_file: Path | None) -> None:
+    """Run final transcription passes from the job queue in PostgreSQL, one at a time, until stopped
+    (SIGTERM/Ctrl+C finish the job under way). Recordings come from the shared recordings folder, or
+    with --server from the server over HTTPS."""
+    from meeting_room.errors import InvalidInputError
+    from meeting_room.files.recordings import RecordingFiles
+    from meeting_room.live.job_queue import run_worker
+    from meeting_room.live.transcription import RecordingSource, TranscriptionJobs
+    from meeting_room.server import open_store
+
+    settings = _settings(ctx)
+    if not settings.queued_jobs:
+        raise InvalidInputError(
+            "Máy làm việc cần cơ sở dữ liệu PostgreSQL chung (database_url); với SQLite máy chủ tự phiên âm",
+            "A worker needs the shared PostgreSQL database (database_url); with SQLite the server transcribes by itself",
+        )
+    if (server is None) != (credential_file is None):
+        raise InvalidInputError("--server và --credential-file đi cùng nhau", "--server and --credential-file go together")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = open_store(settings)
+    files = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
+    source: RecordingSource | None = None
+    if server is not None and credential_file is not None:
+        from meeting_room.live.fetched_recordings import FetchedRecordings
+
+        token = credential_file.read_text().strip()
+        source = FetchedRecordings(server, token, settings.data_dir / "worker-cache", verify=str(ca_file) if ca_file else True)
+    jobs = TranscriptionJobs(store, settings, files, source)
+    click.echo(f"Máy làm việc {name or 'worker'} chờ việc / worker {name or 'worker'} waiting for jobs", err=True)
+    try:
+        run_worker(settings, jobs, name=name)
+    finally:
+        store.engine.dispose()
+
+
+@main.group("worker-credential")
+def worker_credential() -> None:
+    """Keys of transcription workers that fetch recordings over HTTPS (administrator)."""
+
+
+@worker_credential.command("create")
+@click.argument("name")
+@click.pass_context
+@_friendly
+def worker_credential_create(ctx: click.Context, name: str) -> None:
+    """Make a worker credential; its key is printed once (keep it in a 0600 file on the worker)."""
+    from meeting_room.server import open_store
+    from meeting_room.services import worker_credentials
+
+    credential_id, token = worker_credentials.create(open_store(_settings(ctx)), name)
+    click.echo(f"Khóa / credential {credential_id} ({name}); chỉ hiện một lần / shown once:", err=True)
+    click.echo(token)
+
+
+@worker_credential.command("revoke")
+@click.argument("credential_id")
+@click.pass_context
+@_friendly
+def worker_credential_revoke(ctx: click.Context, credential_id: str) -> None:
+    """Revoke a worker credential: its next request is refused."""
+    from meeting_room.server import open_store
+    from meeting_room.services import worker_credentials
+
+    worker_credentials.revoke(open_store(_settings(ctx)), credential_id)
+    click.echo(f"Đã thu hồi / revoked {credential_id}")
+
+
+@worker_credential.command("list")
+@click.pass_context
+@_friendly
+def worker_credential_list(ctx: click.Context) -> None:
+    """The worker credentials: id, name, created, revoked."""
+    from meeting_room.server import open_store
+    from meeting_room.services import worker_credentials
+
+    for c in worker_credentials.listed(open_store(_settings(ctx))):
+        revoked = f"thu hồi / revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "đang dùng / active"
+        click.echo(f"{c.id}  {c.name}  {c.created_at:%Y-%m-%d %H:%M}  {revoked}")
+
+
+@main.command()
 @click.pass_context
 @_friendly
 def migrate(ctx: click.Context) -> None:

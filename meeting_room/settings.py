@@ -130,6 +130,17 @@ class Settings(BaseSettings):
     diarization_threshold: float | None = Field(None, gt=0, lt=2, description="Clustering threshold override (default: the pipeline's).")
     voice_threshold: float = Field(0.5, gt=0, lt=1, description="Least voiceprint similarity (cosine) to name a speaker.")
     voice_margin: float = Field(0.08, ge=0, lt=1, description="How much more similar than any other member the best match must be.")
+    job_queue: Literal["auto", "in-process", "postgresql"] = Field(
+        "auto",
+        description="Where final passes run: auto (a PostgreSQL database: its job queue, served by `meeting-room worker`;"
+        " SQLite: a thread of the server), in-process, or postgresql.",
+    )
+    job_attempts: int = Field(3, ge=1, le=20, description="Tries of a queued job before it stops as failed.")
+    job_retry_s: float = Field(10.0, ge=0, le=3600, description="Wait before a failed queued job is tried again.")
+    worker_heartbeat_s: float = Field(10.0, gt=0, le=600, description="How often a worker tells the queue it is alive.")
+    worker_stalled_s: float = Field(
+        30.0, gt=0, le=3600, description="Silence after which a worker counts as dead and its job goes to another worker."
+    )
     max_recording_mb: int = Field(2048, ge=1, description="Largest meeting recording accepted by upload.")
     face_tolerance: float = Field(0.55, gt=0, lt=1, description="Largest face distance accepted as the same person (measured).")
     face_margin: float = Field(0.04, ge=0, lt=1, description="How much nearer than any other member the best match must be.")
@@ -318,6 +329,21 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'meeting-room.sqlite3').resolve()}"
+
+    @property
+    def queued_jobs(self) -> bool:
+        """Final passes go to the job queue in PostgreSQL (run by `meeting-room worker`), not a thread of the server."""
+        if self.job_queue == "auto":
+            return self.effective_database_url.startswith("postgresql")
+        return self.job_queue == "postgresql"
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Settings:
+        if self.job_queue == "postgresql" and not self.effective_database_url.startswith("postgresql"):
+            raise ValueError(
+                "job_queue=postgresql cần database_url là PostgreSQL / job_queue=postgresql needs a PostgreSQL database_url"
+            )
+        return self
 
     @property
     def models_root(self) -> Path:

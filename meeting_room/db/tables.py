@@ -602,6 +602,19 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class WorkerCredential(Base):
+    """A transcription worker's key to the server (``meeting-room worker-credential``): it fetches the
+    recordings of queued final passes and nothing else. Only the key's SHA-256 is kept; not derived
+    from events (no meeting state in it)."""
+
+    __tablename__ = "worker_credentials"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class MailMessage(Base):
     """The outbox: an e-mail waiting for (or past) the body's SMTP server. Not derived from events
     (nothing in it is meeting state); ``key`` names what it is about, so that a notice is queued once."""

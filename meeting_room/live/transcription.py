@@ -8,14 +8,20 @@ channel map (one microphone per seat) skips diarization: the channel is the spea
 A job interrupted by a crash or a restart stays ``running`` in the log with its lines so far;
 ``resume`` continues from the end of the last line (diarization is deterministic, so it is redone
 rather than stored). A failed job can also be started afresh as a new pass.
+
+On PostgreSQL (``Settings.queued_jobs``) the passes go to the job queue (``job_queue``) instead of
+this process's thread: ``meeting-room worker`` runs them, on this machine or another, through
+``run_queued``; the queue retries a job whose worker died, and the pass resumes after its last line.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -25,6 +31,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.live import speech_runtime
+from meeting_room.live.job_queue import JobQueue, JobSpec, JobState
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings
@@ -32,24 +39,21 @@ from meeting_room.store import Store
 from speech.asr import AsrOptions, build_prompt
 from speech.diarization import DiarizationOptions
 from speech.errors import SpeechError
+from transcripts.bilingual import BilingualError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    meeting_id: str
-    pass_id: str
-    recording_id: str
-    num_speakers: int | None = None
-    channels: tuple[tuple[int, str], ...] = ()  # (channel, member id): the channel is the speaker
+RecordingSource = Callable[[str, str], Path]  # (recording id, sha256) -> a local file with that content
 
 
 class TranscriptionJobs:
-    def __init__(self, store: Store, settings: Settings, files: RecordingFiles) -> None:
+    def __init__(self, store: Store, settings: Settings, files: RecordingFiles, source: RecordingSource | None = None) -> None:
         self.store = store
         self.settings = settings
         self.files = files
+        self.source: RecordingSource = source or (lambda _recording_id, sha256: files.open(sha256))
+        self.queue = JobQueue(settings) if settings.queued_jobs else None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcription")
         self._futures: dict[str, Future[None]] = {}
         self._cancel: set[str] = set()
@@ -96,11 +100,23 @@ class TranscriptionJobs:
         pass_id = transcripts.new_pass(
             self.store, meeting_id, "final", model, recording_id=recording_id, diarization=diarization, actor_id=actor.member_id
         )
-        self._submit(JobSpec(meeting_id, pass_id, recording_id, num_speakers, tuple(sorted((channels or {}).items()))))
+        spec = JobSpec(meeting_id, pass_id, recording_id, num_speakers, tuple(sorted((channels or {}).items())))
+        if self.queue is not None:
+            try:
+                self.queue.defer_final_pass(spec)
+            except Exception as exc:
+                log.exception("could not queue the final pass %s", pass_id)
+                transcripts.end_pass(self.store, meeting_id, pass_id, "failed", error=_reason(0, exc))
+                raise
+        else:
+            self._submit(spec)
         return pass_id
 
     def resume_interrupted(self) -> list[str]:
-        """At start-up: continue every final pass that was running when the server stopped."""
+        """At start-up: continue every final pass that was running when the server stopped (with a
+        job queue, the queue and its workers do that)."""
+        if self.queue is not None:
+            return []
         with self.store.read() as session:
             runs = session.scalars(select(t.TranscriptPass).where(t.TranscriptPass.kind == "final", t.TranscriptPass.state == "running"))
             specs = [JobSpec(r.meeting_id, r.id, r.recording_id or "") for r in runs if r.id not in self._futures]
@@ -120,6 +136,14 @@ class TranscriptionJobs:
     def stop(self, actor: Actor, meeting_id: str, pass_id: str) -> None:
         with self.store.read() as session:
             require_staff(session, actor, get_meeting(session, meeting_id), action_vi="dừng phiên âm", action_en="stop a transcription")
+        if self.queue is not None:  # the worker stops at its next line: the pass has ended
+            self.queue.cancel(pass_id)
+            with self.store.read() as session:
+                run = session.get(t.TranscriptPass, pass_id)
+                if run is None or run.meeting_id != meeting_id:
+                    raise NotFoundError(f"Không có lượt phiên âm {pass_id}", f"No transcription pass {pass_id}", pass_id=pass_id)
+            transcripts.end_pass(self.store, meeting_id, pass_id, "stopped")
+            return
         self._cancel.add(pass_id)
         future = self._futures.get(pass_id)
         if future is None or future.cancel():  # not running in this process: close it in the log
@@ -133,13 +157,52 @@ class TranscriptionJobs:
 
     def pending(self) -> int:
         """Final passes queued or running."""
+        if self.queue is not None:
+            try:
+                return self.queue.pending()
+            except Exception:  # a metrics scrape must not fail on the queue
+                log.exception("could not count the queued jobs")
+                return 0
         with self._lock:
             return sum(1 for future in self._futures.values() if not future.done())
+
+    def states(self, pass_ids: Iterable[str]) -> dict[str, JobState]:
+        """Where the running final passes stand: queued (waiting for a worker or this process's
+        thread) or running (with the tries begun, on a queue)."""
+        ids = list(pass_ids)
+        if self.queue is not None:
+            return self.queue.states(ids) if ids else {}
+        with self._lock:
+            futures = {p: self._futures.get(p) for p in ids}
+        return {p: JobState("running" if f.running() else "queued", 1) for p, f in futures.items() if f is not None and not f.done()}
 
     def shutdown(self) -> None:
         """Stop at the next line; unfinished passes stay ``running`` and resume at the next start."""
         self._closing = True
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.queue is not None:
+            self.queue.close()
+
+    def run_queued(self, spec: JobSpec, *, tries: int, last: bool) -> None:
+        """A worker runs a job of the queue: the pass resumes after its last line. A failure is raised
+        to the queue, which tries again; the ``last`` try's failure ends the pass with its reason."""
+        with self.store.read() as session:
+            run = session.get(t.TranscriptPass, spec.pass_id)
+            if run is None or run.state != "running":
+                log.info("pass %s has ended meanwhile: nothing to do", spec.pass_id)
+                return
+        log.info("final pass %s of meeting %s: try %d", spec.pass_id, spec.meeting_id, tries)
+        try:
+            audio_s = self._transcribe(spec)
+        except ConflictError:
+            log.info("pass %s was stopped while it ran", spec.pass_id)
+            return
+        except Exception as exc:
+            log.exception("final pass %s failed (try %d)", spec.pass_id, tries)
+            if last:
+                self._end(spec, "failed", 0.0, _reason(tries, exc))
+            raise
+        self._end(spec, "completed", audio_s, None)
 
     # --- the job --------------------------------------------------------------------------------
 
@@ -192,7 +255,7 @@ class TranscriptionJobs:
             }
             ends = select(t.TranscriptLine.channel, func.max(t.TranscriptLine.end)).where(t.TranscriptLine.pass_id == spec.pass_id)
             done = {ch: end or 0.0 for ch, end in session.execute(ends.group_by(t.TranscriptLine.channel))}
-        path = self.files.open(recording.sha256)
+        path = self.source(recording.id, recording.sha256)
         speech_runtime.lower_priority()  # this pool's thread: the final pass stays off the live captions' path
         pipeline = speech_runtime.pipeline(self.settings, diarize=not spec.channels, background=True)
         options = AsrOptions(
@@ -215,3 +278,14 @@ class TranscriptionJobs:
             self._check_cancel(spec)
             transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, cluster)
         return transcript.diarization.duration if transcript.diarization is not None else recording.duration_s
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, BilingualError) else f"{type(exc).__name__}: {exc}"
+
+
+def _reason(tries: int, exc: BaseException) -> str:
+    """Why a queued pass stopped, for the record page: Vietnamese first."""
+    if tries == 0:
+        return f"Không đưa được vào hàng đợi / Could not be queued: {_message(exc)}"[:2000]
+    return f"Thất bại sau {tries} lần thử / Failed after {tries} tries: {_message(exc)}"[:2000]

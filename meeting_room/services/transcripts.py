@@ -51,25 +51,41 @@ def add_speakers(store: Store, meeting_id: str, pass_id: str, speakers: list[ev.
         store.append(decide)
 
 
-def add_segment(store: Store, meeting_id: str, pass_id: str, segment: Segment, cluster: str | None) -> StoredEvent:
+def add_segment(store: Store, meeting_id: str, pass_id: str, segment: Segment, cluster: str | None) -> StoredEvent | None:
+    """Append one line to a running pass. A final pass's line has a key made of where it lies (channel,
+    speaker, start, end): the same line decoded again (a job retried by another worker while the first
+    one was still writing) is not appended twice; then None."""
     words = [(round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 4)) for w in segment.words]
+    start = round(max(0.0, segment.start), 3)
+    end = round(max(segment.start, segment.end, 0.0), 3)
 
-    def decide(session: Session) -> ev.EventPayload:
-        _running(session, pass_id)
-        return ev.TranscriptSegment(
-            meeting_id=meeting_id,
-            pass_id=pass_id,
-            segment_id=str(uuid.uuid4()),
-            start=round(max(0.0, segment.start), 3),
-            end=round(max(segment.start, segment.end, 0.0), 3),
-            text=segment.text,
-            cluster=cluster,
-            channel=segment.channel,
-            confidence=round(segment.confidence, 4),
-            words=words,
-        )
+    def decide(session: Session) -> list[ev.EventPayload]:
+        run = _running(session, pass_id)
+        segment_id = str(uuid.uuid4())
+        if run.kind == "final":
+            segment_id = str(uuid.uuid5(_LINE_KEYS, f"{pass_id}/{segment.channel}/{cluster}/{start:.3f}/{end:.3f}"))
+            if session.get(t.TranscriptLine, segment_id) is not None:
+                return []
+        return [
+            ev.TranscriptSegment(
+                meeting_id=meeting_id,
+                pass_id=pass_id,
+                segment_id=segment_id,
+                start=start,
+                end=end,
+                text=segment.text,
+                cluster=cluster,
+                channel=segment.channel,
+                confidence=round(segment.confidence, 4),
+                words=words,
+            )
+        ]
 
-    return store.append(decide)
+    stored = store.append_all(decide)
+    return stored[0] if stored else None
+
+
+_LINE_KEYS = uuid.UUID("6d1f3c2e-8a41-4f0b-9c55-2f1e7b0a9d13")  # namespace of the final passes' line keys
 
 
 def _running(session: Session, pass_id: str) -> t.TranscriptPass:

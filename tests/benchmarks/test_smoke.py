@@ -98,6 +98,8 @@ WITH_MODELS = {
         "speech_models", (rf"whisper .* RTF {NUMBER}", rf"voiceprint .* RTF {NUMBER}", r"live x1: [1-9]\d* final captions")
     ),
     "startup": Smoke("startup", (rf"first start: health +{NUMBER} s, first caption +{NUMBER} s after serve; RSS {NUMBER} MB",)),
+    # a throwaway PostgreSQL of its own, one worker process: the queue, the worker and the pass run
+    "transcription_jobs": Smoke("transcription_jobs", (r"workers=1: 2 jobs, .*completed 2/2", rf"workers=1: {NUMBER} audio-s/s in all")),
 }
 SLOW = {
     "face_attendance": Smoke(

@@ -20,7 +20,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
 from meeting_room.files.documents import clean_filename
 from meeting_room.files.recordings import RecordingFiles, media_type_of
-from meeting_room.services import recordings
+from meeting_room.services import recordings, worker_credentials
 from meeting_room.store import Store
 
 router = APIRouter(tags=["transcripts"])
@@ -87,4 +87,12 @@ def recording_file(meeting_id: str, recording_id: str, request: Request, store: 
         r = session.get(t.Recording, recording_id)
         if r is None or r.meeting_id != meeting_id:
             raise NotFoundError(f"Không có bản ghi {recording_id}", f"No recording {recording_id}", recording_id=recording_id)
+    return FileResponse(recording_files(request).open(r.sha256), media_type=media_type_of(r.filename), filename=r.filename)
+
+
+@router.get("/api/worker/recordings/{recording_id}", response_class=FileResponse)
+def worker_recording(recording_id: str, request: Request, store: StoreDep) -> FileResponse:
+    """A queued final pass's recording for a transcription worker (``Authorization: Bearer`` a worker credential)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    r = worker_credentials.queued_recording(store, token.strip() if scheme.lower() == "bearer" else None, recording_id)
     return FileResponse(recording_files(request).open(r.sha256), media_type=media_type_of(r.filename), filename=r.filename)

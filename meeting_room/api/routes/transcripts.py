@@ -17,6 +17,7 @@ from meeting_room.api.routes.files import DOCX, attachment
 from meeting_room.api.routes.schemas import Channel, Out
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
+from meeting_room.live.job_queue import JobState
 from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.reads import transcript_reads
 from meeting_room.services import transcripts
@@ -51,13 +52,27 @@ class PassOut(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     current: bool = False
+    status: Literal["live", "queued", "running", "done", "failed", "stopped"] = Field(
+        "running", description="What the clerk sees: a final pass waits for a worker (queued), runs, is done, failed or was stopped"
+    )
+    tries: int = Field(0, description="Tries of the final pass's job begun so far (on a job queue: a retried job counts each try)")
+    progress: float | None = Field(None, description="Share of the recording transcribed (0-1), for a final pass")
 
 
-def _pass_out(r: t.TranscriptPass, current: str | None) -> PassOut:
+_ENDED = {"completed": "done", "failed": "failed", "stopped": "stopped"}
+
+
+def _pass_out(r: t.TranscriptPass, current: str | None, job: JobState | None = None, duration_s: float | None = None) -> PassOut:
+    status = _ENDED.get(r.state) or ("live" if r.kind == "live" else job.status if job is not None else "queued")
+    if r.state == "running" and status in ("done", "failed", "stopped"):
+        status = "running"  # the job has ended and its last event is being written
+    progress = None
+    if r.kind == "final" and duration_s:
+        progress = 1.0 if r.state == "completed" else round(min(1.0, r.progress_s / duration_s), 3)
     return PassOut(
         pass_id=r.id, kind=r.kind, state=r.state, model=r.model, recording_id=r.recording_id, segments=r.segments,
         progress_s=round(r.progress_s, 2), audio_s=r.audio_s, error=r.error, started_at=r.started_at, ended_at=r.ended_at,
-        current=r.id == current,
+        current=r.id == current, status=status, tries=job.tries if job is not None else 0, progress=progress,
     )  # fmt: skip
 
 
@@ -74,12 +89,16 @@ def start_transcription(meeting_id: str, body: TranscriptionIn, request: Request
 
 
 @router.get("/api/meetings/{meeting_id}/transcription")
-def list_passes(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[PassOut]:
-    """Transcription passes of the meeting (live and final) with their progress; ``current`` marks the transcript."""
+def list_passes(meeting_id: str, request: Request, store: StoreDep, actor: ActorDep) -> list[PassOut]:
+    """Transcription passes of the meeting (live and final) with their progress and where each final
+    pass stands (queued, running, done, failed with its reason); ``current`` marks the transcript."""
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))
         current = transcript_reads.current_pass(session, meeting_id)
-        return [_pass_out(r, current.id if current else None) for r in transcript_reads.passes(session, meeting_id)]
+        runs = list(transcript_reads.passes(session, meeting_id))
+        durations = {r.id: r.duration_s for r in session.scalars(select(t.Recording).where(t.Recording.meeting_id == meeting_id))}
+    jobs = jobs_of(request).states([r.id for r in runs if r.kind == "final"])
+    return [_pass_out(r, current.id if current else None, jobs.get(r.id), durations.get(r.recording_id or "")) for r in runs]
 
 
 @router.post("/api/meetings/{meeting_id}/transcription/{pass_id}/stop", status_code=204)

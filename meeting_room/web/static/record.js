@@ -43,11 +43,41 @@ function seek(seconds) {
   audio.play().catch(() => {});
 }
 
+// Where each final transcription of a recording stands: waiting for a worker, running (how far),
+// done, failed (with its reason) or stopped. The API says; the page only words it.
+const JOB_STATUS = {
+  queued: ["Đang chờ máy phiên âm", "Queued", ""],
+  running: ["Đang phiên âm", "Running", ""],
+  done: ["Đã xong", "Done", "ok"],
+  failed: ["Thất bại", "Failed", "bad"],
+  stopped: ["Đã dừng", "Stopped", ""],
+};
+let jobsTimer = null;
+
+function jobsBlock(passes) {
+  const finals = passes.filter((p) => p.kind === "final");
+  if (!finals.length) return null;
+  return h("ul", { id: "transcription-jobs", class: "plain" }, finals.map((p) => {
+    const [vi, en, tone] = JOB_STATUS[p.status] || [p.status, p.status, ""];
+    const share = p.status === "running" && p.progress != null ? ` ${Math.round(p.progress * 100)}%` : "";
+    const tries = p.tries > 1 ? ` · lần thử ${p.tries} / try ${p.tries}` : "";
+    return h("li", { "data-status": p.status },
+      h("span", { class: tone ? `badge ${tone}` : "badge" }, `${vi}${share}`), " ", h("span", { class: "en" }, en), " ",
+      h("span", { class: "muted" }, `${fmtDateTime(p.started_at)}${tries}`),
+      p.status === "failed" && p.error ? h("p", { class: "badge bad", role: "status" }, p.error) : null);
+  }));
+}
+
 async function renderTranscript() {
-  let t;
-  try { t = transcript = await api("GET", `${base}/transcript`); } catch (err) { return showError(err); }
+  let t, passes = [];
+  try {
+    t = transcript = await api("GET", `${base}/transcript`);
+    passes = await api("GET", `${base}/transcription`);
+  } catch (err) { return showError(err); }
   renderFiles();
-  fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")),
+  clearTimeout(jobsTimer);
+  if (passes.some((p) => p.kind === "final" && (p.status === "queued" || p.status === "running"))) jobsTimer = setTimeout(renderTranscript, 5000);
+  fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")), jobsBlock(passes),
     t.lines.length ? h("div", { class: "captions", style: "max-height: 28rem" }, t.lines.map((l) => h("p", {},
       h("button", { type: "button", class: "link", style: "min-height:32px;padding:0 .3rem", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
       h("span", { class: "who" }, `${l.speaker || "Người nói"}: `), l.text)))

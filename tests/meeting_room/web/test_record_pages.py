@@ -187,3 +187,21 @@ def test_admin_sets_a_seal_image_and_a_bad_file_is_refused_in_place(browser: Bro
     expect(card.locator("img.signature-preview")).to_be_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)
     card.screenshot(path=str(SHOTS / "admin-signature-images.png"))  # the card, wherever it lies on the page
+
+
+def test_the_record_page_says_where_each_final_transcription_stands(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    """Done, and failed with the reason a worker left after its last try (Vietnamese first)."""
+    world, mid = live_server.world, live_server.world.meeting_id
+    recording = _closed_meeting_with_a_recording(live_server, tmp_path)
+    failed = transcripts.new_pass(world.store, mid, "final", "whisper-base", recording_id=recording)
+    reason = (
+        "Thất bại sau 3 lần thử / Failed after 3 tries: Tệp ghi âm không còn trên máy chủ / The recording file is missing on the server"
+    )
+    transcripts.end_pass(world.store, mid, failed, "failed", error=reason)
+    clerk = live_server.page(browser, "clerk", f"/clerk/{mid}")
+    jobs = clerk.locator("#transcription-jobs")
+    expect(jobs.locator("li[data-status=done]")).to_contain_text("Đã xong")
+    expect(jobs.locator("li[data-status=failed]")).to_contain_text("Thất bại")
+    expect(jobs.locator("li[data-status=failed]")).to_contain_text("Thất bại sau 3 lần thử / Failed after 3 tries")
+    expect(clerk.locator("#transcript")).to_contain_text(SAID)  # the completed pass stays the transcript
+    assert not live_server.errors, live_server.errors
