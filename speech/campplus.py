@@ -59,6 +59,13 @@ def _network_module() -> ModuleType:
     return module
 
 
+def runs_of_equal_rows(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first row of each run of identical consecutive rows, and the run each row belongs to."""
+    same = [bool(torch.equal(batch[i], batch[i - 1])) for i in range(1, len(batch))]
+    starts = torch.tensor([True] + [not s for s in same])
+    return torch.nonzero(starts).flatten(), torch.cumsum(starts.long(), 0) - 1
+
+
 class CamPlusPlus(Model):
     """CAM++: 80 log-mel filterbanks (Kaldi, 25/10 ms, mean-normalised) -> 192-dim embedding."""
 
@@ -94,11 +101,17 @@ class CamPlusPlus(Model):
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]  # pyannote passes weights= by name
         """(batch, 1, samples) [+ (batch, frames) or (batch, speakers, frames) weights] -> embeddings."""
         net = self.campplus
-        x = net.head(self.compute_fbank(waveforms).permute(0, 2, 1))
+        # pyannote's pipeline sends each chunk once per local speaker (same audio, another mask).
+        # The frame-level network never sees the mask (only the pooling does), so each distinct
+        # chunk goes through it once and its frames are shared by that chunk's masks.
+        firsts, group = runs_of_equal_rows(waveforms)
+        x = net.head(self.compute_fbank(waveforms[firsts]).permute(0, 2, 1))
         for name, layer in net.xvector.named_children():
             if name in ("stats", "dense"):
                 continue
             x = layer(x)
+        if len(firsts) < len(waveforms):
+            x = x[group]
         stats = self.pool(x, weights=weights)  # weighted mean and std; weights interpolated to x's frames
         shape = stats.shape
         flat = stats.reshape(-1, shape[-1])

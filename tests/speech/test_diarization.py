@@ -90,3 +90,24 @@ def test_missing_or_broken_pipelines_give_clear_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match="Không nạp được"):
         Diarizer(tmp_path / "broken")
+
+
+def test_a_default_pipeline_built_with_older_settings_is_rebuilt(tmp_path: Path, pipeline_dir: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from speech.models import default_pipeline_config
+
+    store = ModelStore(tmp_path)
+    folder = store.diarization_dir / DEFAULT_DIARIZATION
+    shutil.copytree(pipeline_dir, folder)
+    assert store.resolve_diarization() == folder and store.verify(DEFAULT_DIARIZATION).ok
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    assert config == default_pipeline_config()
+    config["pipeline"]["params"]["embedding_batch_size"] = 16  # what an earlier version wrote
+    (folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert store.resolve_diarization() == folder
+    assert yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) == default_pipeline_config()
+    assert store.verify(DEFAULT_DIARIZATION).ok
+
