@@ -4,7 +4,7 @@ body the same JSON list as before."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +46,8 @@ def _schedule(client: TestClient, world: World, headers: dict[str, str], title: 
 
 def test_meetings_come_a_page_at_a_time_newest_first(client: TestClient, world: World) -> None:
     admin, clerk = login(client, "admin"), login(client, "clerk")
-    base = datetime(2026, 12, 1, 8, 0, tzinfo=VN)
+    # a month ahead: clear of the test world's meeting, which starts a day from now (any time of day)
+    base = datetime.combine(datetime.now(VN).date() + timedelta(days=30), time(8, 0), tzinfo=VN)
     made = [_schedule(client, world, admin, f"Họp số {i}", base + timedelta(days=i)) for i in range(5)]
 
     everything = client.get("/api/meetings", headers=clerk)  # a caller that knows nothing of pages gets them all (under the default)
@@ -60,16 +61,18 @@ def test_meetings_come_a_page_at_a_time_newest_first(client: TestClient, world: 
     assert starts == sorted(starts, reverse=True)
 
     # filters travel with the next page's link
-    pages, totals = _all_pages(client, "/api/meetings?limit=1&date_from=2026-12-02&date_to=2026-12-04", clerk)
+    day = [(base + timedelta(days=i)).date().isoformat() for i in range(7)]
+    pages, totals = _all_pages(client, f"/api/meetings?limit=1&date_from={day[1]}&date_to={day[3]}", clerk)
     assert [m["title"] for p in pages for m in p] == ["Họp số 3", "Họp số 2", "Họp số 1"] and totals == {3}
     # a day is the server's day: 00:30 on the 6th in Hà Nội is still the 5th in UTC
-    late = _schedule(client, world, admin, "Họp đêm", datetime(2026, 12, 6, 0, 30, tzinfo=VN))
-    assert [m["id"] for m in client.get("/api/meetings?date_from=2026-12-06&date_to=2026-12-06", headers=clerk).json()] == [late]
+    late = _schedule(client, world, admin, "Họp đêm", datetime.combine(base.date() + timedelta(days=5), time(0, 30), tzinfo=VN))
+    assert [m["id"] for m in client.get(f"/api/meetings?date_from={day[5]}&date_to={day[5]}", headers=clerk).json()] == [late]
 
 
 def test_several_states_in_one_list(client: TestClient, world: World) -> None:
     admin, chair = login(client, "admin"), login(client, "chair")
-    cancelled = _schedule(client, world, admin, "Họp bị hủy", datetime(2026, 12, 3, 8, tzinfo=VN))
+    later = datetime.combine(datetime.now(VN).date() + timedelta(days=20), time(8, 0), tzinfo=VN)
+    cancelled = _schedule(client, world, admin, "Họp bị hủy", later)
     client.post(f"/api/meetings/{cancelled}/transitions", json={"to": "cancelled"}, headers=admin)
     for to in ("open", "in_session", "closed"):
         assert client.post(f"/api/meetings/{world.meeting_id}/transitions", json={"to": to}, headers=chair).status_code == 200
