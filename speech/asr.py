@@ -105,6 +105,17 @@ class Transcriber:
         rows = np.asarray(output)  # on the CPU: (batch, frames, width), float32
         return [Encoded(w, ctranslate2.StorageView.from_array(np.ascontiguousarray(rows[i : i + 1]))) for i, w in enumerate(windows)]
 
+    def warm_up(self) -> None:
+        """Run the encoder once and the decoder for a few steps, so that the first real decode
+        pays none of the first-call costs. Bounded: a transcription of noise or silence may loop
+        for hundreds of tokens, holding the model for seconds while a caption waits."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        encoded = self.encode_batch([np.zeros(SAMPLE_RATE, np.float32)])[0]
+        tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language="vi")
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        self.model.model.generate(encoded.output, [prompt], beam_size=1, max_length=len(prompt) + 4)
+
     def _kwargs(self, options: AsrOptions) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "language": options.language,

@@ -10,11 +10,9 @@ import time
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
 from meeting_room.operations.health import ModelReadiness
 from meeting_room.settings import Settings
-from speech.asr import AsrOptions, Transcriber
+from speech.asr import Transcriber
 from speech.diarization import Diarizer
 from speech.models import DEFAULT_CLUSTERING, ModelStore
 from speech.pipeline import SpeechPipeline
@@ -90,8 +88,7 @@ def warm_up(settings: Settings) -> threading.Thread | None:
         began = time.monotonic()
         try:
             whisper = transcriber(settings, live=True)
-            noise = (np.random.default_rng(0).standard_normal(16000) * 1e-3).astype(np.float32)
-            list(whisper.transcribe_array(noise, AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False)))
+            whisper.warm_up()
         except Exception as exc:  # a missing model shows in /api/health; captions say it again when they start
             log.warning("live captions model not loaded at start: %s", getattr(exc, "message_en", exc))
             return

@@ -90,3 +90,28 @@ def test_batched_decoding_without_vad_cuts_30_second_pieces(tmp_path: Path, tran
     options = AsrOptions(beam_size=1, temperature_fallback=False, batched=True, vad_filter=False, word_timestamps=False)
     starts = [s.start for s in transcriber.transcribe_array(audio, options)]
     assert any(s < 30 for s in starts) and any(s >= 30 for s in starts), starts
+
+
+def test_warm_up_runs_the_decoder_a_few_steps_only(tmp_path: Path, transcriber: Transcriber) -> None:
+    """A warm-up that transcribed noise let Whisper loop for hundreds of tokens, holding the live
+    model for seconds at the server's start while the first caption waited behind it."""
+    real = transcriber.model.model
+    generated: list[int] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def generate(self, *args: object, **kwargs: object) -> object:
+            results = real.generate(*args, **kwargs)
+            generated.extend(len(r.sequences_ids[0]) for r in results)
+            return results
+
+    transcriber.model.model = Counting()
+    try:
+        transcriber.warm_up()
+    finally:
+        transcriber.model.model = real
+    assert generated and max(generated) <= 4, generated
+    text = fold(" ".join(s.text for s in transcriber.transcribe_file(speak(tmp_path / "s.wav", SENTENCE))))
+    assert "hom nay" in text or "chung ta" in text, text  # the model decodes as before
