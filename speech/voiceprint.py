@@ -166,6 +166,6 @@ class VoiceGallery:
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         second = float(scores[order[1]]) if len(order) > 1 else -1.0
-        if best < self.threshold or best - second < self.margin:
+        if not (best >= self.threshold and best - second >= self.margin):  # a NaN score (an empty cluster's mean) names nobody
             return None
         return VoiceMatch(self._members[int(order[0])], round(best, 4), round(second, 4))

@@ -50,3 +50,11 @@ def test_overlong_recordings_are_refused(voice_encoder: VoiceEncoder) -> None:
         voice_encoder.enrol(np.zeros(11 * SAMPLE_RATE, np.float32), VoiceRules(max_duration_s=10))
     with pytest.raises(ValueError):
         voice_encoder.embed(np.zeros(100, np.float32))
+
+
+def test_a_voice_without_a_finite_score_is_named_nobody() -> None:
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(192).astype(np.float32), rng.standard_normal(192).astype(np.float32)
+    gallery = VoiceGallery.build({"member-a": [a], "member-b": [b]})
+    assert gallery.match(a) is not None and gallery.match(a).member_id == "member-a"  # type: ignore[union-attr]
+    assert gallery.match(np.full(192, np.nan, np.float32)) is None  # NaN compares false with any threshold
