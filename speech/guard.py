@@ -81,11 +81,18 @@ def strip_sound_tags(text: str) -> str:
     return " ".join(_SOUND_TAG.sub(" ", text).split())
 
 
+# One "word" that is a loop of its own: a piece joined to itself by punctuation, no spaces, six
+# times or more ("1,1,1,1,1,1,…", seen over FPT speech). Six: 1.000.000.000.000 (a trillion
+# đồng, four groups) is a number.
+_GLUED_LOOP = re.compile(r"(?<![\w,.;:/-])(\w+)(?:[,.;:/-]\1){5,}(?![\w])[,.;:/-]?")
+
+
 def collapse_loops(text: str, min_repeats: int = 3, max_ngram: int = 40, sentence_words: int = SENTENCE_WORDS) -> str:
     """ "a b a b a b a b" -> "a b": a phrase repeated ``min_repeats`` or more times in a row is kept
     once, and so is a run of ``sentence_words`` words or more said twice in a row (a repeated
-    sentence). Words compare without case, diacritics or punctuation."""
-    words = text.split()
+    sentence); a piece glued to itself by punctuation six times or more ("1,1,1,1,1,1") is kept
+    once. Words compare without case, diacritics or punctuation."""
+    words = _GLUED_LOOP.sub(r"\1", text).split()
     keys = [_key(w) for w in words]
     out: list[str] = []
     i = 0
