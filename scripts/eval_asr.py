@@ -163,6 +163,8 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="score the live captions' path (end-pointing + live decode)")
     parser.add_argument("--streams", type=int, default=4, help="--live: utterances streamed side by side")
     parser.add_argument("--own-decoders", action="store_true", help="--live: no shared decoder (each stream decodes alone)")
+    parser.add_argument("--context", default=None,
+                        help="--live: encoder context, 'full' (30 s) or PAD[:MIN] seconds (default: the live captions')")  # fmt: skip
     args = parser.parse_args()
     sets = args.data or [p for p in (SHARED / "vivos", SHARED / "fpt") if (p / "transcripts.tsv").exists()]
     if not sets:
@@ -186,7 +188,7 @@ def main() -> None:
     transcriber = Transcriber(model_dir, cpu_threads=args.threads)
     load_s = time.perf_counter() - t0
     if args.live:
-        return live(transcriber, sets, args.limit, args.streams, not args.own_decoders, load_s)
+        return live(transcriber, sets, args.limit, args.streams, not args.own_decoders, load_s, live_options(args.context))
     print(f"ASR evaluation: {os.cpu_count()} cores, model {model_dir.name} (loaded in {load_s:.1f} s), language vi, "
           f"{'joined into one recording per set' if args.recording else 'utterance by utterance'}")  # fmt: skip
     table: list[tuple[str, SetResult, float, float]] = []
@@ -221,9 +223,21 @@ def main() -> None:
     print(f"WER={wer:.4f} CER={cer:.4f} n={sum(r.n for r in first)} audio_s={total_audio:.1f} rtf={total_time / total_audio:.4f}")
 
 
-def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, audio: np.ndarray) -> str:
+def live_options(context: str | None) -> LiveOptions:
+    """The live captions' options, with the encoder context of ``--context``."""
+    options = LiveOptions()
+    if context is None:
+        return options
+    if context == "full":
+        return replace(options, asr=replace(options.asr, context_pad_s=None))
+    pad, _, least = context.partition(":")
+    asr = replace(options.asr, context_pad_s=float(pad), context_min_s=float(least) if least else options.asr.context_min_s)
+    return replace(options, asr=asr)
+
+
+def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, audio: np.ndarray, options: LiveOptions) -> str:
     """The final captions of one utterance streamed through the live path, joined."""
-    stream = LiveStream(transcriber, key, LiveOptions(), decoder=decoder)
+    stream = LiveStream(transcriber, key, options, decoder=decoder)
     tone = (np.random.default_rng(len(audio)).standard_normal(SAMPLE_RATE // 2) * 1e-3).astype(np.float32)
     padded = np.concatenate([tone, audio, np.zeros(SAMPLE_RATE, np.float32)])
     step, finals = SAMPLE_RATE // 10, []
@@ -233,12 +247,17 @@ def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, aud
     return " ".join(finals)
 
 
-def live(transcriber: Transcriber, sets: list[Path], limit: int | None, streams: int, shared: bool, load_s: float) -> None:
+def live(
+    transcriber: Transcriber, sets: list[Path], limit: int | None, streams: int, shared: bool, load_s: float, options: LiveOptions
+) -> None:
     import jiwer
 
     decoder = LiveDecoder(transcriber) if shared else None
+    asr = options.asr
+    context = "30 s (full)" if asr.context_pad_s is None else f"clip + {asr.context_pad_s:g} s, at least {asr.context_min_s:g} s"
     print(f"ASR evaluation of the live path: {os.cpu_count()} cores, model {transcriber.model_dir.name} (loaded in {load_s:.1f} s), "
-          f"{streams} streams side by side, {'one shared decoder' if shared else 'each stream decoding alone'}")  # fmt: skip
+          f"{streams} streams side by side, {'one shared decoder' if shared else 'each stream decoding alone'}, "
+          f"encoder context {context}")  # fmt: skip
     rows = [
         (folder, row)
         for folder in sets
@@ -247,7 +266,7 @@ def live(transcriber: Transcriber, sets: list[Path], limit: int | None, streams:
     audios = [read_all(folder / row["file"]) for folder, row in rows]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=streams) as pool:
-        hyps = list(pool.map(lambda k: _stream(transcriber, decoder, f"s{k % streams}-{k}", audios[k]), range(len(rows))))
+        hyps = list(pool.map(lambda k: _stream(transcriber, decoder, f"s{k % streams}-{k}", audios[k], options), range(len(rows))))
     spent = time.perf_counter() - start
     refs = [normalise(row["transcript"]) for _, row in rows]
     hyps = [normalise(h) for h in hyps]

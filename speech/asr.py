@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -38,6 +39,19 @@ class AsrOptions:
     # not decoded again, so whole sentences go missing (README, Measurements: the WER table).
     batched: bool = False
     batch_size: int = 8
+    # Encoder context. None: every window is encoded as Whisper was trained, 30 s (a short clip
+    # padded with silence). A number: a clip that fits one window is encoded over its own length
+    # plus this many seconds, and at least ``context_min_s`` (the encoder's cost grows with its
+    # context: 10 s costs about a seventh of 30 s). For short utterances (live captions).
+    context_pad_s: float | None = None
+    context_min_s: float = 10.0
+
+
+def _cut(features: np.ndarray, frames: int | None) -> np.ndarray:
+    """The first ``frames`` feature frames (all of them for None)."""
+    if frames is None or features.shape[-1] <= frames:
+        return features
+    return np.ascontiguousarray(features[..., :frames])
 
 
 def build_prompt(names: list[str], titles: list[str], limit: int = 600) -> str | None:
@@ -80,7 +94,17 @@ class Transcriber:
         self._ready.value = None
         if ready is not None and ready.features.shape == features.shape and np.array_equal(ready.features, features):
             return ready.output
-        return self._encode(features)
+        return self._encode(_cut(features, getattr(self._ready, "frames", None)))
+
+    def _frames(self, samples: int, options: AsrOptions) -> int | None:
+        """The encoder context (feature frames) of a clip of ``samples`` under ``options``, or
+        None for Whisper's whole window (no context set, or a clip that VAD or the batched
+        pipeline cuts first, or one that does not fit well inside one window)."""
+        if options.context_pad_s is None or options.vad_filter or options.batched:
+            return None
+        seconds = max(samples / SAMPLE_RATE + options.context_pad_s, options.context_min_s)
+        frames = 2 * math.ceil(seconds * 50)  # 100 frames a second, an even count (the encoder's stride is 2)
+        return frames if frames < self.model.feature_extractor.nb_max_frames else None
 
     def _window(self, audio: np.ndarray) -> np.ndarray:
         """The features of the first 30 s window of ``audio``, as faster-whisper builds them."""
@@ -91,14 +115,19 @@ class Transcriber:
         size = min(extractor.nb_max_frames, features.shape[-1] - 1)
         return np.asarray(pad_or_trim(features[:, :size]), np.float32)
 
-    def encode_batch(self, clips: Sequence[np.ndarray]) -> list[Encoded]:
+    def encode_batch(self, clips: Sequence[np.ndarray], options: AsrOptions | None = None) -> list[Encoded]:
         """The first window of every clip through the encoder in one batch (one call for several
-        live streams: the encoder is most of a short clip's cost, since every window is 30 s)."""
+        live streams: the encoder is most of a short clip's cost when every window is 30 s). With
+        an encoder context (``options.context_pad_s``) each clip is encoded on its own, over its
+        own context: batching would widen every clip to the longest one's."""
         import ctranslate2
 
         windows = [self._window(c) for c in clips]
         if not windows:
             return []
+        frames = [self._frames(len(c), options or AsrOptions()) for c in clips]
+        if any(f is not None for f in frames):
+            return [Encoded(w, self._encode(_cut(w[None], f))) for w, f in zip(windows, frames, strict=True)]
         output = self._encode(np.stack(windows))
         if len(windows) == 1:
             return [Encoded(windows[0], output)]
@@ -165,6 +194,7 @@ class Transcriber:
             encoded = None  # VAD or the batched pipeline cut the audio first: other windows
         raw = self._raw(audio, options)
         self._ready.value = encoded  # the first window is encoded on the first step, on this thread
+        self._ready.frames = self._frames(len(audio), options)
         try:
             for s in raw:
                 words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
@@ -176,7 +206,7 @@ class Transcriber:
                 if kept is not None:
                     yield kept.shifted(offset)
         finally:
-            self._ready.value = None
+            self._ready.value = self._ready.frames = None
 
     @staticmethod
     def _tagged(segments: Iterator[Segment], channel: int | None) -> Iterator[Segment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,25 @@ def test_warm_up_runs_the_decoder_a_few_steps_only(tmp_path: Path, transcriber: 
     assert generated and max(generated) <= 4, generated
     text = fold(" ".join(s.text for s in transcriber.transcribe_file(speak(tmp_path / "s.wav", SENTENCE))))
     assert "hom nay" in text or "chung ta" in text, text  # the model decodes as before
+
+
+def test_an_encoder_context_fitted_to_a_short_clip(tmp_path: Path, transcriber: Transcriber) -> None:
+    """Live captions encode a short utterance over its own length plus a margin (the encoder's
+    cost grows with its context); its words are heard as over Whisper's whole 30 s window (how
+    well, on real speech: ``scripts/eval_asr.py --live --context``)."""
+    audio = read_all(speak(tmp_path / "s.wav", SENTENCE))
+    fitted = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, context_pad_s=5.0, context_min_s=10.0)
+    seconds = len(audio) / SAMPLE_RATE
+    frames = transcriber._frames(len(audio), fitted)
+    assert frames is not None and frames == 2 * int(np.ceil(max(seconds + 5.0, 10.0) * 50))
+    assert transcriber.encode_batch([audio], fitted)[0].output.shape[1] == frames // 2  # the encoder halves the frames
+    assert transcriber.encode_batch([audio])[0].output.shape[1] == 1500  # no context set: the whole window
+    # VAD and the batched pipeline cut the audio first; a clip near 30 s has no room to save
+    assert transcriber._frames(len(audio), replace(fitted, vad_filter=True)) is None
+    assert transcriber._frames(len(audio), replace(fitted, batched=True)) is None
+    assert transcriber._frames(26 * SAMPLE_RATE, fitted) is None
+    whole = fold(" ".join(s.text for s in transcriber.transcribe_array(audio, replace(fitted, context_pad_s=None))))
+    short = fold(" ".join(s.text for s in transcriber.transcribe_array(audio, fitted)))
+    assert "hom nay chung ta" in short and "hom nay chung ta" in whole, (short, whole)
+    segments = list(transcriber.transcribe_array(audio, replace(fitted, word_timestamps=True)))
+    assert segments and all(0 <= w.start <= w.end <= seconds + 0.5 for s in segments for w in s.words)
