@@ -124,3 +124,28 @@ def test_partials_come_from_the_shared_decoder_only_within_its_budget(tmp_path: 
     captions = _half_then_rest(LiveStream(transcriber, "room", decoder=busy), audio, lambda: busy.decoded["partial_dropped"] >= 1)
     assert [c.final for c in captions] == [True] and captions[0].text
     assert busy.decoded["partial"] == 0
+
+
+def test_partials_are_encoded_over_the_utterance_and_finals_over_whisper_s_window(tmp_path: Path, transcriber: Transcriber) -> None:
+    """A partial is replaced by the final within seconds: it is encoded over its audio plus a
+    margin (cheaper, so a final that arrives meanwhile waits less); the final, which is kept, over
+    Whisper's whole 30 s window."""
+    one = read_all(speak(tmp_path / "1.wav", "Kính thưa các đại biểu, hôm nay chúng ta họp về ngân sách của tỉnh năm sau."))
+    audio = np.concatenate([_hiss(0.5), one, _hiss(1.5, 1)])
+    encoded: list[int] = []  # the encoder's input frames, call by call (the real encoder runs)
+    real = transcriber._encode
+
+    def counting(features: np.ndarray) -> object:
+        encoded.append(features.shape[-1])
+        return real(features)
+
+    transcriber._encode = counting
+    try:
+        decoder = LiveDecoder(transcriber, partial_budget=1.0)
+        captions = _half_then_rest(LiveStream(transcriber, "room", decoder=decoder), audio, lambda: decoder.decoded["partial"] >= 1)
+    finally:
+        transcriber._encode = real
+    assert not captions[0].final and captions[0].text and captions[-1].final, [(c.final, c.text) for c in captions]
+    partial_s = captions[0].end - captions[0].start
+    assert encoded[0] == 2 * int(np.ceil((partial_s + 10.0) * 50)) < 3000, (encoded, partial_s)  # 10 s more than the audio
+    assert encoded[-1] == 3000, encoded  # the final
