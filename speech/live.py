@@ -206,6 +206,8 @@ class LiveStream:
         self.decoder = decoder
         self._pending: tuple[Future[list[Segment]], float, float] | None = None  # a partial on its way: (result, start, end)
         self.stream = stream
+        # the shared decoder's key: unique, for rooms on one server often name their inputs alike
+        self._decoder_key = f"{stream}@{id(self):x}"
         self.options = options or LiveOptions()
         self.channel = channel
         self._frame = int(self.options.frame_s * SAMPLE_RATE)
@@ -304,7 +306,7 @@ class LiveStream:
                 if self._pending is None:  # one on its way at a time
                     audio = np.concatenate(self._utt)
                     self._pending = (
-                        self.decoder.partial(audio, self._partial_options(), self.stream),
+                        self.decoder.partial(audio, self._partial_options(), self._decoder_key),
                         self._utt_start,
                         self._utt_start + length,
                     )
@@ -334,7 +336,7 @@ class LiveStream:
         if voiced < self.options.min_speech_s:
             return [Caption(self.stream, True, start, end, "", channel=self.channel)] if shown else []
         if self.decoder is not None:
-            decoded = self.decoder.final(audio, self.options.asr, start, self.stream)
+            decoded = self.decoder.final(audio, self.options.asr, start, self._decoder_key)
         else:
             decoded = list(self.transcriber.transcribe_array(audio, self.options.asr, offset=start))
         segments = tuple(replace(s, channel=self.channel) for s in decoded)

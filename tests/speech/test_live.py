@@ -149,3 +149,22 @@ def test_partials_are_encoded_over_the_utterance_and_finals_over_whisper_s_windo
     partial_s = captions[0].end - captions[0].start
     assert encoded[0] == 2 * int(np.ceil((partial_s + 10.0) * 50)) < 3000, (encoded, partial_s)  # 10 s more than the audio
     assert encoded[-1] == 3000, encoded  # the final
+
+
+def test_streams_named_alike_in_two_rooms_keep_their_own_partials(tmp_path: Path, transcriber: Transcriber) -> None:
+    """Rooms on one server often call their inputs alike ("ban-hop", channel 0): the shared decoder
+    must not take one room's partial for the other's newer one and drop it."""
+    one = read_all(speak(tmp_path / "1.wav", "Kính thưa các đại biểu, hôm nay chúng ta họp về ngân sách của tỉnh năm sau."))
+    audio = np.concatenate([_hiss(0.5), one])
+    decoder = LiveDecoder(transcriber, partial_budget=0.0, stale_s=600)  # partials wait until the budget allows
+    rooms = [LiveStream(transcriber, "ban-hop:0", decoder=decoder) for _ in range(2)]
+    step, half = SAMPLE_RATE // 10, int(3.5 * SAMPLE_RATE)
+    for room in rooms:
+        for i in range(0, half, step):
+            assert room.feed(AudioChunk(audio[i : i + step], i / SAMPLE_RATE, "test")) == []
+    decoder.partial_budget = 1.0
+    wait_for("both rooms' partials", lambda: decoder.decoded["partial"] >= 2, 60)
+    assert decoder.decoded["partial_dropped"] == 0
+    for room in rooms:
+        shown = room.feed(AudioChunk(audio[half : half + step], half / SAMPLE_RATE, "test"))
+        assert [c.final for c in shown] == [False] and shown[0].text, shown
