@@ -19,6 +19,7 @@ import argparse
 import csv
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -251,6 +252,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.rooms, args.seconds = "1", 15.0
+    counts = [int(x) for x in args.rooms.split(",")]
+    if len(counts) > 1:  # each count in a process of its own, as a server starts: no run inherits the last one's threads
+        # (a second set of rooms in the same process, with a second shared decoder on the same model, stalled: seen
+        # on 2026-11-30, 1 decode batch in 30 s and a crash at exit; one server has one decoder)
+        argv = sys.argv[1:]
+        rest = [a for i, a in enumerate(argv) if not a.startswith("--rooms") and (i == 0 or argv[i - 1] != "--rooms")]
+        for n in counts:
+            subprocess.run([sys.executable, __file__, *rest, "--rooms", str(n)], check=True)
+        return
     from speech.models import ModelStore
 
     models = args.models_dir
@@ -259,7 +269,7 @@ def main() -> None:
         audio, source = meeting_audio(args.seconds + 30, Path(tmp) / "meeting.wav")
         print(f"# room_live: {os.cpu_count()} cores, meeting audio from {source}, {args.seconds:.0f} s per run, "
               f"cameras {'on' if args.cameras else 'off'}")  # fmt: skip
-        for n in [int(x) for x in args.rooms.split(",")]:
+        for n in counts:
             r = run(n, args.seconds, args.cameras, models, audio)
             d: list[float] = r["delays"]
             median = statistics.median(d) if d else float("nan")
