@@ -110,11 +110,14 @@ class SoftSpeakerCount:
     everywhere, so nobody was found at all. Here each chunk contributes its expected number of
     speakers (the powerset probabilities times each class's size), and the average is rounded
     up from ``COUNT_THRESHOLD``. Which frames belong to which local speaker (and so the
-    embeddings and the clustering) still come from the argmax, exactly as before.
+    embeddings and the clustering) still come from the argmax, exactly as before; which clusters
+    take a frame's count is ranked by each local speaker's probability rather than by the argmax
+    (a frame counted where every chunk's argmax was silence went to an arbitrary cluster).
 
     Installed on a loaded pipeline instance: its segmentation inference returns log-probabilities
     (its powerset-to-multilabel conversion is taken out), ``get_segmentations`` turns them into
-    the usual hard multilabel segmentation and keeps the expected counts for ``speaker_count``.
+    the usual hard multilabel segmentation and keeps the expected counts for ``speaker_count``
+    and each local speaker's probability for ``reconstruct``.
     Calls must not interleave (``Diarizer`` holds a lock).
     """
 
@@ -132,10 +135,13 @@ class SoftSpeakerCount:
         self.mapping = np.asarray(inference.conversion.mapping, dtype=np.float32)  # (powerset classes, local speakers)
         self.sizes = self.mapping.sum(axis=1)  # speakers in each powerset class
         self._expected: Any = None
+        self._speakers: Any = None
         self._get_segmentations = pipeline.get_segmentations
+        self._reconstruct = pipeline.reconstruct
         inference.conversion = torch.nn.Identity()
         pipeline.get_segmentations = self.get_segmentations
         pipeline.speaker_count = self.speaker_count
+        pipeline.reconstruct = self.reconstruct
 
     def get_segmentations(self, file: Any, hook: Any = None) -> Any:
         from pyannote.core import SlidingWindowFeature
@@ -143,6 +149,7 @@ class SoftSpeakerCount:
         log_probs = self._get_segmentations(file, hook=hook)  # (chunks, frames, powerset classes)
         probs = np.exp(log_probs.data)
         self._expected = SlidingWindowFeature((probs @ self.sizes)[..., None], log_probs.sliding_window)
+        self._speakers = SlidingWindowFeature(probs @ self.mapping, log_probs.sliding_window)
         hard = np.eye(probs.shape[-1], dtype=np.float32)[np.argmax(probs, axis=-1)] @ self.mapping
         return SlidingWindowFeature(hard, log_probs.sliding_window)
 
@@ -150,6 +157,9 @@ class SoftSpeakerCount:
         from pyannote.audio.core.inference import Inference
 
         return count_speakers(Inference.trim(self._expected, warm_up=warm_up), frames, self.threshold)
+
+    def reconstruct(self, _segmentations: Any, hard_clusters: np.ndarray, count: Any) -> Any:
+        return self._reconstruct(self._speakers, hard_clusters, count)
 
 
 def count_speakers(expected: Any, frames: Any, threshold: float = COUNT_THRESHOLD) -> Any:
