@@ -111,3 +111,40 @@ def test_a_default_pipeline_built_with_older_settings_is_rebuilt(tmp_path: Path,
     assert yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8")) == default_pipeline_config()
     assert store.verify(DEFAULT_DIARIZATION).ok
 
+
+def test_a_voice_heard_by_a_minority_of_chunks_is_counted(diarizer: Diarizer) -> None:
+    """10 s chunks every second: a voice that 4 of the 10 chunks covering a frame hear for sure and
+    a fifth half-hears (a quiet or short turn) averages 0.445 speakers. pyannote's count of each
+    chunk's argmax gives 0.4 and rounds it to nobody; the count of expected speakers keeps it."""
+    from pyannote.audio.pipelines.utils.diarization import SpeakerDiarizationMixin
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from speech.diarization import count_speakers
+
+    frames = diarizer.pipeline._segmentation.model.receptive_field
+    chunks = SlidingWindow(start=0.0, duration=10.0, step=1.0)
+    per_chunk = 589  # frames of one 10 s chunk (segmentation-3.0)
+    heard = np.zeros((21, per_chunk, 1), np.float32)  # 30 s: chunks start at 0, 1, …, 20 s
+    first = [frames.closest_frame(c * 1.0 + 0.5 * frames.duration) for c in range(21)]
+    voice = frames.closest_frame(15.5)  # a frame in the middle
+    covering = [c for c in range(21) if first[c] <= voice < first[c] + per_chunk]
+    assert len(covering) == 10
+    for c, p in zip(covering[1::2], (1.0, 1.0, 1.0, 1.0, 0.45), strict=True):
+        heard[c, voice - first[c], 0] = p
+    soft = count_speakers(SlidingWindowFeature(heard, chunks), frames)
+    assert soft.data[voice, 0] == 1
+    assert soft.data.sum() == 1  # and nothing else becomes speech
+    hard = SlidingWindowFeature(np.concatenate([heard > 0.5, np.zeros((21, per_chunk, 2), bool)], axis=2).astype(np.float32), chunks)
+    assert SpeakerDiarizationMixin.speaker_count(hard, frames, warm_up=(0.0, 0.0)).data[voice, 0] == 0
+
+
+AMI = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "diarization" / "ami"
+
+
+@pytest.mark.skipif(not (AMI / "trn01.wav").is_file(), reason="the shared AMI excerpts are not here")
+def test_short_turns_of_a_quiet_meeting_are_not_all_dropped(diarizer: Diarizer) -> None:
+    """trn01: 6 s of short turns by 4 people in 30 s; the argmax count was 0 everywhere."""
+    from hardware.media import read_all
+
+    result = diarizer.diarize_array(read_all(AMI / "trn01.wav"))
+    assert result.speakers, "nobody found"
