@@ -93,12 +93,17 @@ def collapse_loops(text: str, min_repeats: int = 3, max_ngram: int = 40, sentenc
     sentence); a piece glued to itself by punctuation six times or more ("1,1,1,1,1,1") is kept
     once. Words compare without case, diacritics or punctuation."""
     words = _GLUED_LOOP.sub(r"\1", text).split()
-    keys = [_key(w) for w in words]
-    out: list[str] = []
+    return " ".join(words[i] for i in loop_free([_key(w) for w in words], min_repeats, max_ngram, sentence_words))
+
+
+def loop_free(keys: list[str], min_repeats: int = 3, max_ngram: int = 40, sentence_words: int = SENTENCE_WORDS) -> list[int]:
+    """The positions of the words ``collapse_loops`` keeps, given each word's comparison key (so
+    that a segment's timed words are collapsed exactly as its text)."""
+    out: list[int] = []
     i = 0
-    while i < len(words):
+    while i < len(keys):
         collapsed = False
-        for n in range(1, min(max_ngram, (len(words) - i) // 2) + 1):
+        for n in range(1, min(max_ngram, (len(keys) - i) // 2) + 1):
             gram = keys[i : i + n]
             if not any(gram):
                 continue
@@ -107,14 +112,14 @@ def collapse_loops(text: str, min_repeats: int = 3, max_ngram: int = 40, sentenc
                 reps += 1
             if reps >= (2 if n >= sentence_words else min_repeats):
                 last = i + (reps - 1) * n  # the last copy keeps its closing punctuation
-                out.extend(words[last : last + n])
+                out.extend(range(last, last + n))
                 i += reps * n
                 collapsed = True
                 break
         if not collapsed:
-            out.append(words[i])
+            out.append(i)
             i += 1
-    return " ".join(out)
+    return out
 
 
 def not_speech(segment: Segment, loudness_db: float | None = None, window_compression: float | None = None) -> bool:
@@ -142,9 +147,12 @@ def clean(segment: Segment, loudness_db: float | None = None, window_compression
         return None
     if text == segment.text:
         return segment
+    # The timed words go the same way as the text: a speaker split (``speech.speakers.attribute``)
+    # rebuilds a line's text from them, and a loop kept there would come back.
     kept = {_key(w) for w in text.split()}
-    words = tuple(w for w in segment.words if _key(w.text) in kept) if segment.words else ()
-    return replace(segment, text=text, words=words)
+    words = [w for w in segment.words if _key(w.text) in kept]
+    words = [words[i] for i in loop_free([_key(w.text) for w in words])]
+    return replace(segment, text=text, words=tuple(words))
 
 
 def drop_repeated(

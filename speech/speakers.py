@@ -86,7 +86,7 @@ def attribute(segments: Iterable[Segment], diarization: Diarization, min_words: 
 
 
 def _join(words: list[Word]) -> str:
-    return " ".join(w.text for w in words if w.text).strip()
+    return " ".join(w.text.strip() for w in words if w.text.strip())  # Whisper's words carry their leading space
 
 
 class OnlineClusters:
