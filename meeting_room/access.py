@@ -101,10 +101,19 @@ def require_body_reports(session: Session, actor: Actor, body_id: str, *, action
         )
 
 
+def invitation_sent(meeting: t.Meeting) -> bool:
+    """A scheduled meeting is a draft for those who prepare it until its invitation goes out."""
+    return meeting.published_at is not None or meeting.state != MeetingState.SCHEDULED.value
+
+
 def sees_meeting(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
-    """Admins and clerks see every meeting; the body's staff its meetings; others only those they
-    take part in (``visible_meetings`` is the same rule as a query)."""
-    return actor.has(Role.CLERK) or meeting_role(session, actor, meeting) is not None or body_staff(session, actor, meeting)
+    """Admins and clerks see every meeting; the body's staff its meetings; its chair and secretary
+    theirs; other participants theirs once the invitation went out (a draft agenda, its documents
+    and its list of invitees stay with those who prepare it; ``visible_meetings`` is this rule as a query)."""
+    if actor.has(Role.CLERK) or body_staff(session, actor, meeting):
+        return True
+    role = meeting_role(session, actor, meeting)
+    return role in OFFICERS or (role is not None and invitation_sent(meeting))
 
 
 def _officer_or_staff(actor: Actor) -> ColumnElement[bool]:
@@ -116,15 +125,6 @@ def _officer_or_staff(actor: Actor) -> ColumnElement[bool]:
 
 def visible_meetings(actor: Actor) -> ColumnElement[bool] | None:
     """``sees_meeting`` as a condition on ``meetings`` rows, for lists and search (None: every meeting)."""
-    if actor.has(Role.CLERK):
-        return None
-    mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)
-    return t.Meeting.id.in_(mine) | _officer_or_staff(actor)
-
-
-def listed_meetings(actor: Actor) -> ColumnElement[bool] | None:
-    """The meetings on a person's home page: those they see, except that a participant who does not
-    prepare it sees a scheduled meeting only once its invitation went out (``meeting_published``)."""
     if actor.has(Role.CLERK):
         return None
     mine = select(t.Participant.meeting_id).where(t.Participant.member_id == actor.member_id)

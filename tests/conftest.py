@@ -137,12 +137,18 @@ def world(store: Store) -> World:
 
 
 @pytest.fixture
+def draft_world(store: Store) -> World:
+    """The world before its invitation went out: only those who prepare the meeting see it."""
+    return make_world(store, invited=False)
+
+
+@pytest.fixture
 def any_world(any_store: Store) -> World:
     """The same world on SQLite and on PostgreSQL."""
     return make_world(any_store)
 
 
-def make_world(store: Store) -> World:
+def make_world(store: Store, *, invited: bool = True) -> World:
     first = ensure_first_admin(store)
     assert first is not None
     with store.read() as session:
@@ -190,6 +196,8 @@ def make_world(store: Store) -> World:
         agenda.add_item(store, admin, meeting_id, title="Khai mạc"),
         agenda.add_item(store, admin, meeting_id, title="Biểu quyết dự toán ngân sách"),
     ]
+    if invited:  # the participants see the meeting once its invitation went out
+        meetings.publish_meeting(store, admin, meeting_id)
     return World(store, body_id, room_id, meeting_id, item_ids, ids)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, MeetingPermissions, get_meeting, listed_meetings, meeting_role, permissions, require_view
+from meeting_room.access import Actor, MeetingPermissions, get_meeting, meeting_role, permissions, require_view, visible_meetings
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.paging import PAGED, PageDep, fetch_page
 from meeting_room.db import tables as t
@@ -153,7 +153,7 @@ def list_meetings(
     """Your meetings, newest first, a page at a time (admins and clerks: all; a body's chairs and
     secretaries: all of their body; participants: a scheduled one once its invitation went out)."""
     query = select(t.Meeting).order_by(t.Meeting.starts_at.desc(), t.Meeting.id)
-    if (listed := listed_meetings(actor)) is not None:
+    if (listed := visible_meetings(actor)) is not None:
         query = query.where(listed)
     if state:
         query = query.where(t.Meeting.state.in_([s.value for s in state]))

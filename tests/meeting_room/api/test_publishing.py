@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from meeting_room.db import tables as t
 from tests.conftest import World, login, snapshot
+
+
+@pytest.fixture
+def world(draft_world: World) -> World:
+    """These tests send the invitation themselves."""
+    return draft_world
 
 
 def _listed(client: TestClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -36,9 +43,14 @@ def test_participants_list_a_scheduled_meeting_only_once_it_is_published(client:
         assert world.meeting_id in _listed(client, login(client, preparer)), preparer
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=secretary).json()["published_at"] is None
 
+    draft = [f"/api/meetings/{world.meeting_id}{path}" for path in ("", "/agenda", "/participants", "/documents")]
+    for url in draft:  # a draft is not read by a direct link either: the same 404 as a meeting that does not exist
+        for who in (member, guest):
+            answer = client.get(url, headers=who)
+            assert answer.status_code == 404 and "Không có cuộc họp" in answer.json()["error"]["message"], (url, answer.text)
     before = snapshot(world.store)
     refused = _publish(client, world, member)
-    assert refused.status_code == 403 and "gửi giấy mời" in refused.json()["error"]["message"], refused.text
+    assert refused.status_code == 404, refused.text
     assert snapshot(world.store) == before
 
     published = _publish(client, world, secretary)
@@ -50,6 +62,8 @@ def test_participants_list_a_scheduled_meeting_only_once_it_is_published(client:
     assert list(listed) == [world.meeting_id] and listed[world.meeting_id]["published_at"] == published.json()["published_at"]
     assert world.meeting_id in _listed(client, guest)
     assert _listed(client, login(client, "outsider")) == {}
+    for url in draft:
+        assert client.get(url, headers=member).status_code == 200, url
 
 
 def test_publishing_again_needs_a_change(client: TestClient, world: World) -> None:

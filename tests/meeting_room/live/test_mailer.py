@@ -61,6 +61,12 @@ class Inbox:
 
 
 @pytest.fixture
+def world(draft_world: World) -> World:
+    """These tests send the invitation themselves."""
+    return draft_world
+
+
+@pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     box, port = Inbox(), _free_port()
     server = Controller(box, hostname="127.0.0.1", port=port)
@@ -296,7 +302,7 @@ def test_a_hanging_mail_server_slows_no_request(tmp_path: Path, hanging_smtp: tu
     smtp = {"host": "127.0.0.1", "port": port, "security": "none", "from_address": "hop@thu.vn", "timeout_s": 60, "reminder_hours": 1}
     settings: Settings = _settings(tmp_path, smtp=smtp)
     store = open_store(settings)
-    world = make_world(store)
+    world = make_world(store, invited=False)
     _give_emails(world, member1="thu@hdnd.thu.vn")
     with TestClient(create_app(settings, store), base_url="https://testserver") as client:
 
@@ -327,7 +333,7 @@ def test_the_running_server_mails_the_invitation_when_the_secretary_publishes(tm
     smtp = {"host": "127.0.0.1", "port": port, "security": "none", "from_address": "hop@thu.vn", "reminder_hours": 1}
     settings = _settings(tmp_path, smtp=smtp)
     store = open_store(settings)
-    world = make_world(store)
+    world = make_world(store, invited=False)
     _give_emails(world, member2="nam@hdnd.thu.vn")
     with TestClient(create_app(settings, store), base_url="https://testserver") as client:
 

@@ -14,8 +14,15 @@ from meeting_room import events as ev
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import agenda, meetings
+from tests.conftest import World
 from tests.meeting_room.web.conftest import TABLET, LiveServer, shot
 from tests.meeting_room.web.test_meeting_screens import PHONE, SMALL_PHONE, _fits, _open_page
+
+
+@pytest.fixture
+def world(draft_world: World) -> World:
+    """These tests send the invitation themselves."""
+    return draft_world
 
 
 @pytest.fixture

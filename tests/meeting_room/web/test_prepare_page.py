@@ -15,7 +15,7 @@ from reportlab.pdfgen import canvas
 
 from meeting_room.roles import Role
 from meeting_room.services import members
-from tests.conftest import password_hash
+from tests.conftest import World, password_hash
 from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, shot
 
 # Members of the body with full Vietnamese names; the secretary types each one without diacritics.
@@ -42,6 +42,12 @@ def _pdf(pages: int, text: str) -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+@pytest.fixture
+def world(draft_world: World) -> World:
+    """These tests send the invitation themselves."""
+    return draft_world
 
 
 @pytest.fixture
