@@ -30,7 +30,9 @@ def _viewer(request: Request) -> Literal["operator", "user", "anyone"]:
         actor = auth.resolve(runtime_of(request).store, token)
     except (AuthenticationError, PermissionDeniedError):
         return "anyone"
-    return "operator" if actor.has(Role.ADMIN) else "user"
+    if actor.must_change_password or actor.display:  # a temporary password opens nothing else; a hall screen is no one
+        return "anyone"
+    return "operator" if actor.has(Role.ADMIN) and actor.only_meeting is None else "user"
 
 
 def _from_allowed_network(request: Request) -> bool:

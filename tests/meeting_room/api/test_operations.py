@@ -15,9 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from meeting_room.api.app import create_app
 from meeting_room.operations import health as health_module
 from meeting_room.operations.clock import clock_status
+from meeting_room.roles import Role
+from meeting_room.services import members
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from tests.conftest import World, login
+from tests.conftest import World, login, password_hash
 
 LOCAL = ("127.0.0.1", 50000)  # a scrape from the machine itself
 
@@ -90,6 +92,24 @@ def test_health_details_for_administrators_warnings_for_users_and_little_for_any
     assert bool(clock_warnings) == (clock.synchronized is False)  # the chair console shows this one
     if clock_warnings:
         assert "NTP" in clock_warnings[0]["message"] and "not synchronised" in clock_warnings[0]["message_en"]
+
+
+def test_an_administrator_with_a_temporary_password_reads_no_details_until_it_is_changed(app: FastAPI, world: World) -> None:
+    # a temporary password opens nothing but the change of it (whoever learnt it on its way to them)
+    admin = world.actor("admin")
+    second = members.create_member(
+        world.store, admin, full_name="Quản trị viên hai", roles=[Role.ADMIN], username="admin2", password_hash=password_hash()
+    )
+    temporary = members.reset_password(world.store, admin, second)
+    with TestClient(app) as client:
+        session = login(client, "admin2", temporary)
+        assert client.get("/metrics", headers=session).status_code == 403
+        health = client.get("/api/health", headers=session).json()
+        assert set(health) == {"status", "database", "disk", "warnings"} and all(set(w) == {"part"} for w in health["warnings"])
+        change = {"current_password": temporary, "new_password": "ba-con-meo-leo-cay-cau"}
+        changed = client.post(f"/api/members/{second}/password", json=change, headers=session)
+        assert changed.status_code == 204, changed.text
+        assert client.get("/metrics", headers=login(client, "admin2", "ba-con-meo-leo-cay-cau")).status_code == 200
 
 
 def test_a_flood_of_health_requests_probes_the_disk_once_a_second(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
