@@ -407,6 +407,27 @@ class SigningJob:
     request: SignRequest
 
 
+def _signer(session: Session, actor: Actor, meeting_id: str) -> tuple[t.Meeting, str]:
+    """The meeting and the actor's signing role, if their signature is the one the minutes wait for now."""
+    meeting = get_meeting(session, meeting_id)
+    require_view(session, actor, meeting)
+    require_state(
+        meeting.id,
+        MeetingState(meeting.state),
+        EDITING,
+        "ký biên bản (cuộc họp phải đã bế mạc)",
+        "sign the minutes",
+        title=meeting.title,
+    )
+    return meeting, _signing_role(session, actor, meeting)
+
+
+def require_signer(store: Store, actor: Actor, meeting_id: str) -> None:
+    """Raise unless the minutes wait for the actor's signature: checked before a signed upload is read."""
+    with store.read() as session:
+        _signer(session, actor, meeting_id)
+
+
 def prepare_signing(
     store: Store,
     actor: Actor,
@@ -420,17 +441,7 @@ def prepare_signing(
     """Every check before a signature (state, role and turn, content, a registered certificate), and the PDF to sign
     (kept in the store unless ``keep_source`` is false: a check that signs nothing writes nothing)."""
     with store.read() as session:
-        meeting = get_meeting(session, meeting_id)
-        require_view(session, actor, meeting)
-        require_state(
-            meeting.id,
-            MeetingState(meeting.state),
-            EDITING,
-            "ký biên bản (cuộc họp phải đã bế mạc)",
-            "sign the minutes",
-            title=meeting.title,
-        )
-        role = _signing_role(session, actor, meeting)
+        meeting, role = _signer(session, actor, meeting_id)
         if role == "secretary":  # their signature fixes the text; the chair signs what they signed
             build(session, meeting_id, latest_version(session, meeting_id), tz=tz).check_signable()
         certificate = session.get(t.SignerCertificate, actor.member_id)

@@ -97,6 +97,7 @@ def hand_out(meeting_id: str, request: Request, store: StoreDep, settings: Setti
 )
 async def accept_signed(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> SignOut:
     """Upload the minutes you signed on your own computer; the server checks them before it keeps anything."""
+    await run_in_threadpool(minutes_service.require_signer, store, actor, meeting_id)  # nobody else's upload is read
     upload, fields = await file_and_fields(request, "file", "PDF")
     try:
         data = await upload.read(64 << 20)

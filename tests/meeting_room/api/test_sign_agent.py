@@ -209,6 +209,12 @@ def test_a_tampered_upload_or_another_certificate_is_refused_and_nothing_is_kept
 
     out = _upload(client, world, "0" * 64, sign_pdf(source, member_cert("Người chair").pkcs12("x"), "x", request, font))
     assert out["status"] == 409 and "không phải bản biên bản hiện hành" in out["error"]["message"], out  # type: ignore[index]
+    for name, pdf in (("bb.pdf", source), ("bb.txt", b"")):  # someone who is not a signer: refused before the file is looked at
+        r = client.post(f"/api/meetings/{world.meeting_id}/minutes/signed", data={"source_sha256": job["source_sha256"]},
+                        files={"file": (name, pdf, "text/plain")}, headers=login(client, "member1"))  # fmt: skip
+        assert r.status_code == 403 and "Chỉ thư ký và chủ tọa" in r.json()["error"]["message"], r.text
+    r = client.post(f"/api/meetings/{world.meeting_id}/minutes/signed", content=b"x" * 1000, headers=login(client, "member1"))
+    assert r.status_code == 403, r.text  # not even told what shape the upload should have
     assert (snapshot(world.store), sorted(msettings.minutes_dir.rglob("*.pdf"))) == before  # nothing kept, nothing logged
 
     good = sign_pdf(source, member_cert("Người chair").pkcs12("x", (root_ca().cert,)), "x", request, font)
