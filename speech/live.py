@@ -49,7 +49,7 @@ class LiveOptions:
     # Partials (shown, then replaced by the final) are encoded over the utterance plus this many
     # seconds, at least this many, instead of Whisper's 30 s window: ~3x cheaper, so a final that
     # arrives while partials decode waits less. Finals keep the whole window: over the shared sets a
-    # fitted context cost finals +0.01-0.025 WER (scripts/eval_asr.py --live --context). None: off.
+    # fitted context under ~25 s cost finals +0.008 to +0.025 WER (scripts/eval_asr.py --live --context). None: off.
     partial_context_s: float | None = 10.0
 
     def __post_init__(self) -> None:
