@@ -35,7 +35,7 @@ from meeting_room.errors import (
     PermissionDeniedError,
 )
 from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
-from meeting_room.roles import MeetingRole
+from meeting_room.roles import BodyKind, MeetingRole
 from meeting_room.services import tellers
 from meeting_room.store import Decided, Store
 from voting import (
@@ -130,7 +130,7 @@ class PollSpec:
 
     title: str
     kind: PollKind = PollKind.MOTION
-    rule: ev.RuleSpec = field(default_factory=lambda: ev.RuleSpec(preset="majority_present"))
+    rule: ev.RuleSpec | None = None  # None: the rule of the meeting's body (``BodyKind.default_rule``)
     options: list[str] = field(default_factory=list)
     seats: int | None = None
     min_choices: int | None = None
@@ -156,9 +156,17 @@ def new_poll_id() -> str:
 # --- commands ----------------------------------------------------------------------------------
 
 
+def _body_rule(store: Store, meeting_id: str) -> ev.RuleSpec:
+    """The rule a vote of this meeting follows when none is given: its body's (a council's
+    resolution needs more than half of all its delegates, not of those present)."""
+    with store.read() as session:
+        body = session.get(t.Body, get_meeting(session, meeting_id).body_id)
+        return ev.RuleSpec(preset=BodyKind(body.kind).default_rule if body is not None else BodyKind.OTHER.default_rule)
+
+
 def create_poll(store: Store, actor: Actor, meeting_id: str, spec: PollSpec, poll_id: str | None = None) -> str:
     """Prepare a poll (the meeting's chair or secretary); it opens later."""
-    rule = resolve_rule(spec.rule)
+    rule = resolve_rule(spec.rule or _body_rule(store, meeting_id))
     options = [Option(f"o{i}", label) for i, label in enumerate(spec.options, start=1)]
     definition = PollDefinition.build(
         spec.kind,

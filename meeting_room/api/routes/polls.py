@@ -36,7 +36,7 @@ class PollIn(BaseModel):
     eligibility: Eligibility = Eligibility.PRESENT
     allow_change: bool = False
     agenda_item_id: str | None = None
-    rule: ev.RuleSpec = Field(default_factory=lambda: ev.RuleSpec(preset="majority_present"))
+    rule: ev.RuleSpec | None = Field(None, description="The voting rule; left out: the body's (the meeting's default_rule)")
 
 
 class OpenIn(BaseModel):

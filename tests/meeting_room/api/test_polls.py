@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from meeting_room import events as ev
 from meeting_room.api import create_app
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.lifecycle import MeetingState
-from meeting_room.services import attendance, meetings, polls
+from meeting_room.roles import BodyKind
+from meeting_room.services import attendance, bodies, meetings, polls
 from meeting_room.settings import Settings
 from tests.conftest import World, login, snapshot
 
@@ -250,3 +252,14 @@ def test_a_clerk_sees_the_live_count_over_http_and_on_the_stream_alike(client: T
     assert message["counts"] == {"yes": 1, "no": 0, "abstain": 0}
     assert client.get(_url(world, f"/{poll['id']}"), headers=clerk).json()["live_counts"] == message["counts"]
     assert client.get(_url(world, f"/{poll['id']}"), headers=member).json()["live_counts"] is None  # a member waits for the result
+
+
+def test_a_vote_without_a_rule_follows_the_rule_of_the_meeting_s_body(client: TestClient, world: World) -> None:
+    # an API client that names no rule gets the law's rule for a council resolution, not "of those present"
+    sec = login(client, "secretary")
+    council = client.post(_url(world), json={"title": "Thông qua nghị quyết"}, headers=sec).json()
+    assert council["rule"]["preset"] == "hdnd_resolution" and "tổng số" in council["rule"]["description"], council["rule"]
+    bodies.update_body(world.store, world.actor("admin"), ev.BodyUpdated(body_id=world.body_id, kind=BodyKind.OTHER))
+    other = client.post(_url(world), json={"title": "Thông qua chương trình"}, headers=sec).json()
+    assert other["rule"]["preset"] == "majority_present" and "có mặt" in other["rule"]["description"], other["rule"]
+    assert client.post(_url(world), json={"title": "X", "rule": None}, headers=sec).json()["rule"]["preset"] == "majority_present"
