@@ -93,17 +93,12 @@ def collapse_loops(text: str, min_repeats: int = 3, max_ngram: int = 40, sentenc
     sentence); a piece glued to itself by punctuation six times or more ("1,1,1,1,1,1") is kept
     once. Words compare without case, diacritics or punctuation."""
     words = _GLUED_LOOP.sub(r"\1", text).split()
-    return " ".join(words[i] for i in loop_free([_key(w) for w in words], min_repeats, max_ngram, sentence_words))
-
-
-def loop_free(keys: list[str], min_repeats: int = 3, max_ngram: int = 40, sentence_words: int = SENTENCE_WORDS) -> list[int]:
-    """The positions of the words ``collapse_loops`` keeps, given each word's comparison key (so
-    that a segment's timed words are collapsed exactly as its text)."""
-    out: list[int] = []
+    keys = [_key(w) for w in words]
+    out: list[str] = []
     i = 0
-    while i < len(keys):
+    while i < len(words):
         collapsed = False
-        for n in range(1, min(max_ngram, (len(keys) - i) // 2) + 1):
+        for n in range(1, min(max_ngram, (len(words) - i) // 2) + 1):
             gram = keys[i : i + n]
             if not any(gram):
                 continue
@@ -112,14 +107,14 @@ def loop_free(keys: list[str], min_repeats: int = 3, max_ngram: int = 40, senten
                 reps += 1
             if reps >= (2 if n >= sentence_words else min_repeats):
                 last = i + (reps - 1) * n  # the last copy keeps its closing punctuation
-                out.extend(range(last, last + n))
+                out.extend(words[last : last + n])
                 i += reps * n
                 collapsed = True
                 break
         if not collapsed:
-            out.append(i)
+            out.append(words[i])
             i += 1
-    return out
+    return " ".join(out)
 
 
 def not_speech(segment: Segment, loudness_db: float | None = None, window_compression: float | None = None) -> bool:
@@ -147,12 +142,9 @@ def clean(segment: Segment, loudness_db: float | None = None, window_compression
         return None
     if text == segment.text:
         return segment
-    # The timed words go the same way as the text: a speaker split (``speech.speakers.attribute``)
-    # rebuilds a line's text from them, and a loop kept there would come back.
     kept = {_key(w) for w in text.split()}
-    words = [w for w in segment.words if _key(w.text) in kept]
-    words = [words[i] for i in loop_free([_key(w.text) for w in words])]
-    return replace(segment, text=text, words=tuple(words))
+    words = tuple(w for w in segment.words if _key(w.text) in kept) if segment.words else ()
+    return replace(segment, text=text, words=words)
 
 
 def drop_repeated(

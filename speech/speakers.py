@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from speech.diarization import Diarization
+from speech.guard import collapse_loops
 from speech.transcript import Segment, Word
 from speech.voiceprint import VoiceGallery, VoiceMatch, unit
 
@@ -81,7 +82,9 @@ def attribute(segments: Iterable[Segment], diarization: Diarization, min_words: 
             yield seg, merged[0][0] if merged[0][0] is not None else diarization.speaker_at(seg.start, seg.end)
             continue
         for who, words in merged:
-            text = _join(words)
+            # the guard collapsed a loop in the segment's text, not in its timed words (their times
+            # follow the speech, which the split needs): each piece's text is collapsed again
+            text = collapse_loops(_join(words))
             yield replace(seg, start=words[0].start, end=words[-1].end, text=text, words=tuple(words)), who
 
 
