@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meeting_room.access import Actor
+from meeting_room.access import Actor, require_own_login
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, NotFoundError
 from meeting_room.services.documents import document_of
@@ -33,7 +33,9 @@ class Note:
 def _document(session: Session, actor: Actor, meeting_id: str, document_id: str) -> t.Document:
     if actor.display:  # a hall screen is nobody: it has no notes (nor documents)
         raise NotFoundError(f"Không có tài liệu {document_id}", f"No document {document_id}", id=document_id)
-    return document_of(session, actor, meeting_id, document_id)
+    doc = document_of(session, actor, meeting_id, document_id)
+    require_own_login(actor, action_vi="đọc hay ghi ghi chú riêng", action_en="read or write private notes")
+    return doc
 
 
 def _check_page(doc: t.Document, page: int) -> None:

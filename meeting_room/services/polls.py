@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role, require_staff, require_view
+from meeting_room.access import Actor, get_meeting, require_meeting_role, require_own_login, require_staff, require_view
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import (
@@ -342,6 +342,8 @@ def cast_ballot(
         poll = poll_of(session, poll_id, meeting_id)
         meeting = get_meeting(session, poll.meeting_id)
         require_view(session, actor, meeting)
+        if poll.secrecy == Secrecy.SECRET.value:
+            require_own_login(actor, action_vi="bỏ phiếu kín", action_en="cast a secret ballot")
         state = PollState(poll.state)
         if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and store.now() >= poll.closes_at)):
             raise PollStateError(

@@ -220,14 +220,20 @@ class Viewer {
   async loadNotes() {
     try {
       for (const n of await api("GET", this.notesUrl)) this.notes.set(n.page, n.text);
-    } catch (err) { if (!(err instanceof ApiError && err.status === 404)) showError(err); }
+    } catch (err) {
+      if (err instanceof ApiError && err.details?.needs === "own_login") {
+        // opened from an invitation link: private notes need the member's own login (the server says why)
+        this.notesOff = err.message;
+        this.noteText.disabled = true;
+      } else if (!(err instanceof ApiError && err.status === 404)) showError(err);
+    }
     this.showNote();
   }
 
   showNote() {
     this.noteLabel.replaceChildren(`Ghi chú trang ${this.page} `, h("span", { class: "en" }, `Note on page ${this.page}`));
     this.noteText.value = this.notes.get(this.page) || "";
-    this.noteState.textContent = "";
+    this.noteState.textContent = this.notesOff || "";
     this.markNoted();
   }
 
@@ -240,6 +246,7 @@ class Viewer {
   }
 
   noteChanged() {
+    if (this.notesOff) return;
     this.dirty = { page: this.page, text: this.noteText.value };
     this.noteState.textContent = "Chưa lưu…";
     clearTimeout(this.saveTimer);

@@ -91,3 +91,37 @@ def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(
     assert made == 1
     used = [e for e in world.store.events() if e.type == "meeting.invitation_used"]
     assert len(used) == 1
+
+
+def test_whoever_made_a_link_cannot_vote_in_secret_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
+    # the chair (or secretary, or an administrator) sees the link they make: its session follows the
+    # meeting and may speak, but a secret ballot and private notes need the member's own login
+    from tests.meeting_room.api.test_documents import _upload, make_pdf
+    from tests.meeting_room.api.test_polls import _session_with_attendance, _url
+
+    doc = _upload(client, world, login(client, "secretary"), make_pdf(2)).json()
+    notes = f"/api/meetings/{world.meeting_id}/documents/{doc['id']}/notes"
+    member = login(client, "member2")
+    assert client.put(f"{notes}/1", json={"text": "Tôi sẽ bỏ phiếu chống"}, headers=member).status_code == 200
+    chair = _session_with_attendance(client, world)
+    secret = client.post(_url(world), json={"title": "Bầu kín", "secrecy": "secret"}, headers=chair).json()
+    named = client.post(_url(world), json={"title": "Thông qua chương trình"}, headers=chair).json()
+    assert client.post(_url(world, f"/{secret['id']}/open"), json={}, headers=chair).status_code == 200
+    token = _invite(client, world, chair).json()["url"].rsplit("/", 1)[1]
+    opened = client.get(f"/join/{token}", follow_redirects=False)
+    link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
+    client.cookies.clear()
+
+    before = snapshot(world.store)
+    refused = client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["no"]}, headers=link)
+    assert refused.status_code == 403 and "liên kết mời" in refused.json()["error"]["message"], refused.text
+    answers = [client.get(notes, headers=link), client.get(f"{notes}/1", headers=link)]
+    for answer in (*answers, client.put(f"{notes}/1", json={"text": "x"}, headers=link)):
+        assert answer.status_code == 403 and "own username and password" in answer.json()["error"]["message_en"], answer.text
+    assert snapshot(world.store) == before
+    assert client.get(f"{notes}/1", headers=member).json()["text"] == "Tôi sẽ bỏ phiếu chống"  # untouched
+    # the member votes in secret with their own login; a named vote from the link is open to everyone's eyes
+    assert client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["no"]}, headers=member).status_code == 201
+    assert client.post(_url(world, f"/{secret['id']}/close"), json={}, headers=chair).status_code == 200
+    assert client.post(_url(world, f"/{named['id']}/open"), json={}, headers=chair).status_code == 200
+    assert client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["yes"]}, headers=link).status_code == 201
