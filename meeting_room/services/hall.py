@@ -167,9 +167,12 @@ def view(session: Session, meeting_id: str) -> HallView:
 
 
 def _vote(session: Session, meeting_id: str) -> Vote | None:
-    """The open vote; else the one that closed last (awaiting publication, or its published result)."""
+    """The open vote; else the one that closed last (awaiting publication, or its published result).
+    Opinions asked before the meeting are not votes of the hall: never shown there."""
     shown = (PollState.OPEN, PollState.CLOSED, PollState.PUBLISHED)
-    rows = session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.state.in_([s.value for s in shown])))
+    rows = session.scalars(
+        select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.state.in_([s.value for s in shown]), t.Poll.before_meeting.is_(False))
+    )
     candidates = sorted(rows, key=lambda p: (p.state == PollState.OPEN, p.opened_at or p.created_at))
     if not candidates:
         return None

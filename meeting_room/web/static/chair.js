@@ -131,14 +131,16 @@ function ballotBoxLock(p, post) {
 
 let publishedOpen = null; // the chair's own opening or closing of the published results, kept across redraws
 function renderPolls() {
-  const polls = (live.polls || []).filter((p) => !p.before_meeting); // opinions asked ahead: in the replies card
+  // opinions asked ahead: in the replies card while the meeting is scheduled, here once it opened
+  // (one still open must be closed before the meeting closes: its buttons are here)
+  const polls = (live.polls || []).filter((p) => !p.before_meeting || live.meeting?.state !== "scheduled");
   const open = polls.filter((p) => p.state === "open");
   const created = polls.filter((p) => p.state === "created");
   const closed = polls.filter((p) => p.state === "closed");
   const published = polls.filter((p) => p.state === "published");
   const post = (p, verb, body = {}) => (ev) => act(ev.currentTarget, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/${verb}`, body).then(() => live.load("polls")));
   // One vote at a time, and only in session: finish (publish) the last one before the next opens.
-  const busy = open.length + closed.length > 0;
+  const busy = [...open, ...closed].some((p) => !p.before_meeting); // opinions asked ahead do not hold the next vote
   $("#quick-poll").hidden = busy || !live.inSession || !$("#quick-motion");
   const createOpen = $("#create-open");
   if (createOpen) {

@@ -226,3 +226,20 @@ def test_a_display_ends_with_its_meeting(client: TestClient, world: World) -> No
     assert code == SESSION_ENDED.code  # the screen goes dark: what was said is the record's now, not the hall's
     gone = client.get(_url(world, "/hall"), headers=display)
     assert gone.status_code == 401 and "the meeting has ended" in gone.json()["error"]["message_en"]
+
+
+def test_an_opinion_asked_before_the_meeting_is_not_the_hall_s_vote(client: TestClient, world: World) -> None:
+    # seen in a walk-through: an opinion request still open sat on the big screen as "ĐANG BIỂU QUYẾT",
+    # before the meeting and over every result published after it
+    from tests.meeting_room.api.test_opinions import _ask
+
+    chair = login(client, "chair")
+    asked = _ask(client, world, chair)
+    assert asked.status_code == 201, asked.text
+    _, display = _display(client, world, chair)
+    assert client.get(_url(world, "/hall"), headers=display).json()["vote"] is None
+    _in_session(client, world)
+    motion = client.post(_url(world, "/polls"), json={"title": "Thông qua chương trình kỳ họp"}, headers=chair).json()
+    assert client.post(_url(world, f"/polls/{motion['id']}/open"), json={}, headers=chair).status_code == 200
+    vote = client.get(_url(world, "/hall"), headers=display).json()["vote"]
+    assert (vote["title"], vote["state"]) == ("Thông qua chương trình kỳ họp", "open"), vote
