@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meeting_room.validation_text import describe
 from transcripts.bilingual import BilingualError
 
 
@@ -110,9 +111,8 @@ class ChainError(MeetingRoomError):
 
 def from_validation(exc: Any) -> InvalidInputError:
     """A pydantic ``ValidationError`` raised while building a domain value, as an ``InvalidInputError``."""
-    fields = [{"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"], "type": err["type"]} for err in exc.errors()]
-    text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
-    return InvalidInputError(f"Dữ liệu không hợp lệ — {text}", f"Invalid value — {text}", fields=fields)
+    vi, en, fields = describe(exc.errors())
+    return InvalidInputError(f"Dữ liệu không hợp lệ — {vi}", f"Invalid value — {en}", fields=fields)
 
 
 class BackupError(MeetingRoomError):

@@ -42,13 +42,16 @@ def live_of(conn: HTTPConnection) -> LiveSessions:
 
 
 def token_of(conn: HTTPConnection) -> str | None:
-    """Bearer header first (API clients), then the session cookie (browsers), then ?token= (WebSockets
-    only: a URL is logged and kept in histories, so plain HTTP never takes a token from it)."""
+    """Bearer header first (API clients), then ?token= (WebSockets only: a URL is logged and kept in
+    histories, so plain HTTP never takes a token from it), then the session cookie (browsers). A
+    credential named in the request wins over the cookie riding along: the Origin rule
+    (``api.origin``) excuses a socket without Origin for its ?token=, so that token, and nothing the
+    cookie holds, is what the socket may use."""
     header = conn.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     query = conn.query_params.get("token") if conn.scope["type"] == "websocket" else None
-    return conn.cookies.get(SESSION_COOKIE) or query or None
+    return query or conn.cookies.get(SESSION_COOKIE) or None
 
 
 def poke_sessions(conn: HTTPConnection) -> None:

@@ -18,6 +18,7 @@ from hardware import errors as hardware_errors
 from meeting_room import errors as e
 from meeting_room.api.access_log import redact
 from meeting_room.operations.health import disk_full_error, is_disk_full
+from meeting_room.validation_text import describe
 from speech import errors as speech_errors
 from speech.voiceprint import VoiceEnrolmentError
 from transcripts import errors as transcript_errors
@@ -110,13 +111,9 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
             ),
             400,
         )
-    fields = [
-        {"field": ".".join(str(p) for p in err["loc"][1:] or err["loc"]), "problem": err["msg"], "type": err["type"]} for err in problems
-    ]
-    text = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+    vi, en, fields = describe(problems, skip=1)
     return JSONResponse(
-        error_body("invalid_input", f"Dữ liệu gửi lên không hợp lệ — {text}", f"Invalid request — {text}", {"fields": fields}),
-        422,
+        error_body("invalid_input", f"Dữ liệu gửi lên không hợp lệ — {vi}", f"Invalid request — {en}", {"fields": fields}), 422
     )
 
 

@@ -7,6 +7,13 @@ process ends a session (``poke``). A session that is gone (logout, password chan
 invitation), expired or whose member was disabled ends its sockets with close code 4401; one whose
 rights changed (roles) with 4409, after which a page reconnects with its new rights. Another server
 process ending a session is noticed by the periodic read (the store is shared).
+
+A socket of one meeting also carries the check its route made at connect (``recheck``: may this
+actor still follow, call or send audio here?). It runs again once after the socket registered (a
+change between the connect check and the registration is not missed) and whenever the log shows an
+event that can take the meeting away from someone (``ACCESS_EVENTS``: a participant removed, the
+meeting's officers or body changed, a member's or body's record changed); a refusal ends the socket
+with 4403 (``ACCESS_LOST``).
 """
 
 from __future__ import annotations
@@ -14,17 +21,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy import func, select
 from starlette.types import Message
 from starlette.websockets import WebSocket
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.errors import AuthenticationError
+from meeting_room.db.tables import EventRow
+from meeting_room.errors import AuthenticationError, MeetingRoomError
 from meeting_room.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,11 @@ class Ending:
 SESSION_ENDED = Ending(4401, "authentication_required", "Phiên đăng nhập đã kết thúc", "The session has ended")
 RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay đổi", "Access rights changed")
 
+# Events after which a meeting's sockets check again that their actor may still be there (see above).
+ACCESS_EVENTS = ("meeting.participant_removed", "meeting.updated", "member.updated", "body.updated")
+
+ACCESS_LOST = Ending(4403, "access_lost", "Bạn không còn tham gia cuộc họp này", "You are no longer part of this meeting")
+
 
 def _same(a: Actor, b: Actor) -> bool:
     """Still the same rights (a new name alone does not end a call)."""
@@ -63,6 +77,9 @@ class Live:
 
     key: str
     actor: Actor
+    meeting_id: str | None = None
+    recheck: Callable[[], object] | None = None  # raises MeetingRoomError when the actor may no longer be here
+    rechecked: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
     _stop: asyncio.Future[Literal[True]] | None = None
@@ -108,11 +125,14 @@ class LiveSessions:
         self._live: dict[str, set[Live]] = {}
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._seq: int | None = None  # the last event seen by ``_access_changes``
 
     @contextlib.asynccontextmanager
-    async def watching(self, token: str, actor: Actor) -> AsyncIterator[Live]:
-        """Register a connection for as long as the block runs."""
-        live = Live(auth.token_hash(token), actor)
+    async def watching(
+        self, token: str, actor: Actor, *, meeting_id: str | None = None, recheck: Callable[[], object] | None = None
+    ) -> AsyncIterator[Live]:
+        """Register a connection for as long as the block runs (``recheck``: its route's connect check)."""
+        live = Live(auth.token_hash(token), actor, meeting_id, recheck)
         self._live.setdefault(live.key, set()).add(live)
         try:
             yield live
@@ -164,4 +184,53 @@ class LiveSessions:
                     live.end(RIGHTS_CHANGED)
             if result is not None and not isinstance(result, AuthenticationError):
                 wait = min(wait, max(0.01, (result.expires_at - now).total_seconds() + 0.01))
+        await self._recheck()
         return wait
+
+    async def _recheck(self) -> None:
+        """Run the connect check again where the log says access may have changed (and once for new sockets)."""
+        loop = asyncio.get_running_loop()
+        self._seq, changed = await loop.run_in_executor(None, _access_changes, self.store, self._seq)
+        due = [
+            live
+            for group in self._live.values()
+            for live in group
+            if live.recheck is not None
+            and live.ending is None
+            and (not live.rechecked or changed is None or live.meeting_id in changed)
+        ]
+        if not due:
+            return
+        refused = await loop.run_in_executor(None, _run_checks, due)
+        for live in due:
+            live.rechecked = True
+            if live in refused:
+                log.info("member %s lost meeting %s: %s", live.actor.member_id, live.meeting_id, refused[live].message_en)
+                live.end(ACCESS_LOST)
+
+
+def _access_changes(store: Store, after: int | None) -> tuple[int, set[str | None] | None]:
+    """The newest event's seq, and the meetings with an ``ACCESS_EVENTS`` event after ``after``
+    (None: every meeting, when one of them concerns no single meeting)."""
+    with store.read() as session:
+        newest = session.scalar(select(func.max(EventRow.seq))) or 0
+        if after is None or newest <= after:
+            return newest, set()
+        rows = session.execute(
+            select(EventRow.meeting_id).where(EventRow.seq > after, EventRow.seq <= newest, EventRow.type.in_(ACCESS_EVENTS))
+        ).scalars()
+        meetings: set[str | None] = set(rows)
+        return newest, (None if None in meetings else meetings)
+
+
+def _run_checks(lives: list[Live]) -> dict[Live, MeetingRoomError]:
+    refused: dict[Live, MeetingRoomError] = {}
+    for live in lives:
+        assert live.recheck is not None
+        try:
+            live.recheck()
+        except MeetingRoomError as exc:
+            refused[live] = exc
+        except Exception:  # a failing check must not stop the others; the socket stays as it was
+            log.exception("live sessions: access check of a socket failed")
+    return refused

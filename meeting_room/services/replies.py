@@ -8,6 +8,7 @@ for is shown as represented. A deputy this reply brought in leaves again when th
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_view
 from meeting_room.attendance import ReplyAnswer, quorum_needed
 from meeting_room.db import tables as t
+from meeting_room.db.tables import EventRow
 from meeting_room.errors import InvalidInputError, InvalidTransitionError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
@@ -67,8 +69,30 @@ def _require_scheduled(meeting: t.Meeting) -> None:
         )
 
 
+# Deputies one participant may bring in for one meeting, across changed replies: each named guest
+# becomes a member record (the log keeps it), so replies cannot be a way to fill the member list.
+MAX_DEPUTIES = 10
+
+
+def _require_deputies_left(session: Session, meeting_id: str, member_id: str) -> None:
+    payloads = session.scalars(
+        select(EventRow.payload).where(
+            EventRow.meeting_id == meeting_id, EventRow.type == ev.InvitationReplied.type, EventRow.actor_id == member_id
+        )
+    )
+    sent = {json.loads(payload).get("deputy_id") for payload in payloads} - {None}
+    if len(sent) >= MAX_DEPUTIES:
+        raise InvalidInputError(
+            f"Bạn đã cử {len(sent)} người dự thay cho cuộc họp này (tối đa {MAX_DEPUTIES}); hãy liên hệ thư ký cuộc họp",
+            f"You have sent {len(sent)} deputies for this meeting (at most {MAX_DEPUTIES}); contact the meeting's secretary",
+            field="answer",
+            limit=MAX_DEPUTIES,
+        )
+
+
 def _deputy(session: Session, meeting: t.Meeting, member_id: str, reply: Reply) -> tuple[str, list[ev.EventPayload]]:
     """The deputy's member id and the events that make them a guest participant."""
+    _require_deputies_left(session, meeting.id, member_id)
     if reply.deputy_member_id is None:
         guest = ev.MemberCreated(
             member_id=str(uuid.uuid4()), body_id=None, full_name=reply.deputy_name or "", title=reply.deputy_title, roles=[Role.GUEST]

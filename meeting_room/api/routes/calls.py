@@ -32,6 +32,7 @@ import html
 import json
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -114,7 +115,8 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     through_janus = await run_in_threadpool(calls.uses_sfu, meeting_id)
-    async with live_of(ws).watching(token, actor) as live:
+    recheck = partial(calls.check, actor, meeting_id)
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck) as live:
         welcome: dict[str, object] = {"type": "welcome", "ice_servers": calls.browser_ice_servers(), "name": actor.full_name}
         current: Call | None = None
         if through_janus:

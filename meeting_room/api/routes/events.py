@@ -17,7 +17,8 @@ WebSocket protocol (JSON text frames, server to client):
 A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
 When the session it rides on ends (logout, password change, account disabled, invitation revoked,
 expiry) the socket gets an error and closes with 4401 within a second; when the account's roles
-change, with 4409 (reconnect: the new rights apply). A page from another origin gets 4403.
+change, with 4409 (reconnect: the new rights apply); when the member may no longer follow the
+meeting (taken off its participants), with 4403. A page from another origin gets 4403.
 """
 
 from __future__ import annotations
@@ -97,10 +98,13 @@ def list_events(
     return EventsOut(events=[e.message(overseer) for e in events], last_event_id=events[-1].seq if events else after)
 
 
-async def followed(ws: WebSocket, check: Callable[[Store, Actor], T], follow: Callable[[Store, Live, T], Awaitable[None]]) -> None:
+async def followed(
+    ws: WebSocket, meeting_id: str, check: Callable[[Store, Actor], T], follow: Callable[[Store, Live, T], Awaitable[None]]
+) -> None:
     """A meeting's WebSocket from opening to end: authenticate, ``check`` (in a thread: it reads the
-    store), then ``follow`` while the session lasts; a session that ends (logout, password, disabled,
-    revoked, expired) is told why and closed."""
+    store), then ``follow`` while the session lasts and ``check`` still holds; a session that ends
+    (logout, password, disabled, revoked, expired) or loses the meeting (removed from it) is told why
+    and closed."""
     await ws.accept()
     store = get_store(ws)
     try:
@@ -112,7 +116,7 @@ async def followed(ws: WebSocket, check: Callable[[Store, Actor], T], follow: Ca
         return
     token = token_of(ws)
     assert token is not None  # current_actor needed one
-    async with live_of(ws).watching(token, actor) as live:
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=lambda: check(store, actor)) as live:
         await follow(store, live, checked)
         if live.ending is not None:
             with contextlib.suppress(Exception):
@@ -125,6 +129,7 @@ async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
     """Live events of the meeting, resuming after event id ``after``."""
     await followed(
         ws,
+        meeting_id,
         lambda store, actor: _check_view(store, actor, meeting_id),
         lambda store, live, overseer: _follow(ws, store, live, meeting_id, after, overseer),
     )

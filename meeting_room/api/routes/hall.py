@@ -115,7 +115,7 @@ def get_hall(meeting_id: str, store: StoreDep, actor: ActorDep) -> dict[str, Any
 async def hall_stream(ws: WebSocket, meeting_id: str) -> None:
     """The hall's view, live: the whole view now and after every change, and partial captions."""
     await followed(
-        ws, lambda store, actor: _check(store, actor, meeting_id), lambda store, live, _: _follow(ws, store, live, meeting_id)
+        ws, meeting_id, lambda store, actor: _check(store, actor, meeting_id), lambda store, live, _: _follow(ws, store, live, meeting_id)
     )
 
 

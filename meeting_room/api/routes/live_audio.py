@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,7 +101,8 @@ async def live_audio(
     sender = AudioSource(source, channel, actor.member_id if remote else None)
     token = token_of(ws)
     assert token is not None  # current_actor needed one
-    async with live_of(ws).watching(token, actor) as live:
+    recheck = partial(_check_sender, store, actor, meeting_id, remote)
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck) as live:
         await ws.send_json({"kind": "ready", "sample_rate": 16000, "format": "s16le", "channels": 1})
         try:
             while True:

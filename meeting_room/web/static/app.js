@@ -112,6 +112,25 @@ export async function act(button, fn) {
   }
 }
 
+// An action that cannot be undone takes two taps: the first arms the button (its label says what
+// the second does), a second within 5 s runs ``fn``. No keyboard, no pop-up dialog.
+export function twoTaps(button, armedLabel, fn) {
+  if (button.dataset.armed) { disarm(button); return fn(); }
+  button.dataset.armed = "1";
+  button._label = [...button.childNodes];
+  button.classList.add("armed");
+  button.replaceChildren(armedLabel);
+  setTimeout(() => disarm(button), 5000);
+  return undefined;
+}
+
+function disarm(button) {
+  if (!button.dataset.armed) return;
+  delete button.dataset.armed;
+  button.classList.remove("armed");
+  button.replaceChildren(...button._label);
+}
+
 // Dates as read in Vietnam, the same on every page: dd/mm/yyyy, times hh:mm (24 h).
 const TZ = "Asia/Ho_Chi_Minh";
 export const fmtTime = (iso) => new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false });

@@ -1,7 +1,7 @@
 // The chair's console (10-inch tablet, landscape): meeting state, agenda, votes with a live tally,
 // attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
 // tap confirms the ones that cannot be undone).
-import { act, api, fill, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, fill, fmtTime, h, header, icon, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 import { repliesPanel } from "/static/reply.js";
@@ -14,14 +14,8 @@ const STATE_ACTION = {
 };
 const FINAL = new Set(["closed", "cancelled"]);
 
-// A tap arms the button; a second tap within 5 s does it. No keyboard, no pop-up dialog.
-function confirmTap(button, armedLabel, fn) {
-  if (button.dataset.armed) { delete button.dataset.armed; button.textContent = button.dataset.label; return act(button, fn); }
-  button.dataset.label = button.textContent;
-  button.dataset.armed = "1";
-  button.textContent = armedLabel;
-  setTimeout(() => { if (button.dataset.armed) { delete button.dataset.armed; button.textContent = button.dataset.label; } }, 5000);
-}
+// What cannot be undone (ending the meeting, a ballot, ending a vote) takes two taps.
+const confirmTap = (button, armedLabel, fn) => twoTaps(button, armedLabel, () => act(button, fn));
 
 let presets = [];
 let defaultRule = "majority_present"; // the body's setting, from the meeting
@@ -152,7 +146,11 @@ function renderPolls() {
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
       // the control of the moment first: the tally and the chair's own ballot follow it
-      h("button", { type: "button", class: "primary big", id: "close-poll", onclick: post(p, "close") }, "Kết thúc biểu quyết"),
+      // kept across redraws: every ballot redraws the tally between the two taps
+      keep(`close:${p.id}`, () => h("button", { type: "button", class: "primary big", id: "close-poll",
+        onclick: (ev) => confirmTap(ev.currentTarget, "Chạm lần nữa để kết thúc biểu quyết",
+          () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/close`, {}).then(() => live.load("polls"))) },
+      "Kết thúc biểu quyết")),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
       ballotBoxLock(p, post),

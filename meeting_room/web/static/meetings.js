@@ -14,6 +14,13 @@ function action(m) {
   if (!RUNNING.has(m.state)) return go("Hồ sơ", "Record", `/clerk/${m.id}`, false);
   if (m.my_role === "chair") return go("Bàn điều hành", "Console", `/chair/${m.id}`);
   const before = m.state === "scheduled" || m.state === "open";
+  // The secretary prepares and also runs the meeting (opens it, the roll call, votes): both ways in,
+  // the one of the moment first.
+  if (m.can.prepare && before && m.can.run_meeting) {
+    const opened = m.state === "open";
+    const prepare = go("Chuẩn bị", "Prepare", `/prepare/${m.id}`, !opened), console = go("Bàn điều hành", "Console", `/chair/${m.id}`, opened);
+    return opened ? [console, prepare] : [prepare, console];
+  }
   if (m.can.prepare && before) return go("Chuẩn bị", "Prepare", `/prepare/${m.id}`);
   if (m.can.run_meeting) return go("Bàn điều hành", "Console", `/chair/${m.id}`);
   if (m.my_role) return go("Vào họp", "Join", `/member/${m.id}`);

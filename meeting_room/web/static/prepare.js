@@ -1,7 +1,7 @@
 // The secretary prepares a meeting by tap: details, participants, agenda with its documents, the
 // invitations, or its cancellation. Every rule stays in the API: the page sends, and shows each
 // error the API gives (Vietnamese, then English) next to the field or section it concerns.
-import { ApiError, api, bi, fill, fmtDateTime, h, header, icon, toLogin, toast, whoAmI, $ } from "/static/app.js";
+import { ApiError, api, bi, fill, fmtDateTime, h, header, icon, toLogin, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { mountSeats } from "/static/seats.js";
 import { readHere } from "/static/viewer.js"; // the secretary checks a document without leaving the editor
 
@@ -99,6 +99,7 @@ function renderDetails() {
     inviteAll ? h("label", { class: "check", for: "f-invite-all" }, inviteAll, h("span", {}, "Mời tất cả thành viên đang hoạt động của cơ quan ", h("span", { class: "en" }, "Invite every active member of the body"))) : null,
     general,
     h("div", { class: "row actions" }, save));
+  let pastConfirmed = null; // a start already past, confirmed by a second tap (a meeting entered after it was held)
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearAt(...Object.values(slots));
@@ -106,6 +107,15 @@ function renderDetails() {
       title: title.value, room_id: room.value || null, starts_at: toIso(date.value, start.value), ends_at: toIso(date.value, end.value) || null,
       chair_id: chair.value || null, secretary_id: secretary.value || null,
     };
+    const moved = !m || new Date(data.starts_at).getTime() !== new Date(m.starts_at).getTime();
+    if (data.starts_at && moved && new Date(data.starts_at) < Date.now() - 60_000 && pastConfirmed !== data.starts_at) {
+      pastConfirmed = data.starts_at; // most often a wrong day or year: say so before saving
+      showAt(slots.start, new ApiError(0, "start_in_past",
+        `Thời gian bắt đầu (${fmtDateTime(data.starts_at)}) đã qua. Kiểm tra lại ngày; nếu đúng, bấm “${m ? "Lưu thay đổi" : "Tạo cuộc họp"}” lần nữa.`,
+        "The start time has passed. Check the date; if it is right, press the button again."));
+      date.focus();
+      return;
+    }
     await run(save, general, async () => {
       try {
         if (m) {
@@ -193,7 +203,8 @@ function renderPeople() {
 
 const sizeText = (bytes) => {
   const nf = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 1 });
-  return bytes >= 1_048_576 ? `${nf.format(bytes / 1_048_576)} MB` : `${nf.format(Math.max(1, bytes / 1024))} KB`;
+  if (bytes < 1024) return `${bytes} byte`; // an empty file says 0, not "1 KB"
+  return bytes >= 1_048_576 ? `${nf.format(bytes / 1_048_576)} MB` : `${nf.format(bytes / 1024)} KB`;
 };
 
 async function loadAgenda() {
@@ -368,7 +379,7 @@ function agendaItem(item, index, count) {
         h("button", { type: "button", class: "small", "aria-label": `Đưa mục “${item.title}” xuống`, disabled: index === count - 1, onclick: () => move(index, 1, slot) }, "▼"),
         h("button", { type: "button", class: "small", "aria-label": `Sửa mục “${item.title}”`, onclick: () => { editing.add(item.id); renderAgenda(); } }, "Sửa", " ", h("span", { class: "en" }, "Edit")),
         h("button", { type: "button", class: "danger small", "aria-label": `Xóa mục “${item.title}”`,
-          onclick: (e) => run(e.currentTarget, slot, async () => { await api("DELETE", `/api/meetings/${state.meeting.id}/agenda/${item.id}`); await loadAgenda(); renderAgenda(); }) },
+          onclick: (e) => { const b = e.currentTarget; twoTaps(b, "Chạm lần nữa để xóa", () => run(b, slot, async () => { await api("DELETE", `/api/meetings/${state.meeting.id}/agenda/${item.id}`); await loadAgenda(); renderAgenda(); })); } },
         "Xóa", " ", h("span", { class: "en" }, "Delete"))));
   li.append(h("div", { class: "item-row" }, dragHandle(li, item, index, slot), h("div", { class: "grow item-body" }, head, slot,
     h("ul", { class: "plain docs" }, item.documents.map((d) => documentRow(item, d, docsSlot)), state.uploads.get(item.id) || []),

@@ -73,3 +73,22 @@ def test_a_document_file_name_with_a_bidi_override_is_refused_and_nothing_stored
     assert r.status_code == 422, r.text
     assert r.json()["error"]["details"]["field"] == "filename"
     assert snapshot(world.store) == before
+
+
+def test_a_refused_form_is_explained_in_vietnamese_field_by_field(client: TestClient, world: World) -> None:
+    """A secretary who left the title empty and typed a time wrong reads what to fix in Vietnamese
+    (with the field's own name beside it), not pydantic's English; English stays second (found in a
+    new user's walk-through)."""
+    secretary = login(client, "secretary")
+    body = {"body_id": world.body_id, "title": "", "starts_at": "mai lúc 8 giờ", "options_unknown": 1}
+    r = client.post("/api/meetings", json=body, headers=secretary)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert "Tiêu đề (title): không được để trống" in error["message"], error["message"]
+    assert "Thời gian bắt đầu (starts_at): phải là ngày giờ ISO 8601" in error["message"], error["message"]
+    assert "String should have at least 1 character" in error["message_en"] and "title" in error["message_en"]
+    assert "should have" not in error["message"]  # no English inside the Vietnamese text
+    fields = {f["field"]: f for f in error["details"]["fields"]}
+    assert fields["title"]["type"] == "string_too_short" and fields["title"]["problem_vi"] == "không được để trống"
+    r = client.get("/api/search?q=ngân+sách&limit=0", headers=secretary)
+    assert r.status_code == 422 and "Số dòng (limit): phải ≥ 1" in r.json()["error"]["message"], r.text

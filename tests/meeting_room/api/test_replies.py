@@ -148,3 +148,23 @@ def test_a_reason_for_absence_reaches_only_the_officers_through_the_event_feed(c
     assert replied("secretary")["reason"] == reason and replied("clerk")["answer"] == "absent"
     for other in ("member2", "guest"):
         assert replied(other) == {"meeting_id": world.meeting_id, "member_id": world.ids["member1"]}
+
+
+def test_changed_replies_cannot_fill_the_member_list_with_guests(client: TestClient, world: World) -> None:
+    """Each named guest deputy becomes a member record: one participant's replies bring in at most
+    ``MAX_DEPUTIES`` for a meeting (found by an attacker's probe: a loop of replies made thousands)."""
+    from meeting_room.services.replies import MAX_DEPUTIES
+
+    m2 = login(client, "member2")
+    for n in range(MAX_DEPUTIES):
+        r = _reply(client, world, m2, answer="deputy", deputy_name=f"Khách thứ {n + 1}")
+        assert r.status_code == 200, r.text
+    before = snapshot(world.store)
+    r = _reply(client, world, m2, answer="deputy", deputy_name="Khách thêm nữa")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert f"tối đa {MAX_DEPUTIES}" in error["message"] and "contact the meeting's secretary" in error["message_en"]
+    assert snapshot(world.store) == before  # nothing stored
+    assert _reply(client, world, m2, answer="in_room").status_code == 200  # any other answer still goes
+    sec = login(client, "secretary")
+    assert _by_name(_replies(client, world, sec))["Người member2"]["answer"] == "in_room"

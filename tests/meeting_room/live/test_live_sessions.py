@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from meeting_room.api import create_app
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
-from meeting_room.live.live_sessions import RIGHTS_CHANGED, SESSION_ENDED, Ending
+from meeting_room.live.live_sessions import ACCESS_LOST, RIGHTS_CHANGED, SESSION_ENDED, Ending
 from meeting_room.server import open_store
 from meeting_room.services import meetings
 from tests.conftest import PASSWORD, World, _settings, client_runtime, login, make_world
@@ -66,7 +66,7 @@ def _assert_ended(closing: Closing, since: float, ending: Ending) -> None:
     assert at - since < 1.0, f"closed {at - since:.2f} s after the session ended"
     assert (code, reason) == (ending.code, ending.reason)
     vi, en = reason.split(" / ")
-    assert "Phiên" in vi or "Tài khoản" in vi or "Quyền" in vi  # Vietnamese first, then English
+    assert "Phiên" in vi or "Tài khoản" in vi or "Quyền" in vi or "cuộc họp" in vi  # Vietnamese first, then English
     assert en.isascii() and en
     assert closing.messages[-1] == {"kind": "error", "error": ending.error()}
 
@@ -185,6 +185,33 @@ def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(clie
             assert time.monotonic() < wait, first.messages
             time.sleep(0.05)
     assert client_runtime(client).live.count() == 0
+
+
+def test_a_member_taken_off_the_meeting_loses_its_stream_and_the_others_keep_theirs(client: TestClient, world: World) -> None:
+    """The session still holds, but the meeting is no longer theirs: what they followed stops (found by
+    an attacker's probe: a removed participant's open socket kept receiving every event)."""
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    url = f"/api/meetings/{world.meeting_id}/stream"
+    with client.websocket_connect(url, headers=member1) as ws1, client.websocket_connect(url, headers=member2) as ws2:
+        _until_ready(ws1)
+        _until_ready(ws2)
+        removed, kept = Closing(ws1), Closing(ws2)
+        watcher = client_runtime(client).live  # past the check each new socket gets once: the removal itself must be noticed
+        wait_for("the sockets' first check", lambda: all(live.rechecked for group in watcher._live.values() for live in group), 10)
+        r = client.delete(f"/api/meetings/{world.meeting_id}/participants/{world.ids['member1']}", headers=login(client, "secretary"))
+        assert r.status_code == 204, r.text
+        since = time.monotonic()
+        _assert_ended(removed, since, ACCESS_LOST)
+        wait_for(
+            "member2 to see the removal",
+            lambda: any(m.get("event", {}).get("type") == "meeting.participant_removed" for m in kept.messages),
+            10,
+        )
+        assert not any(m.get("kind") == "error" for m in kept.messages)
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
+        going_on = lambda: any(m.get("event", {}).get("type") == "meeting.state_changed" for m in kept.messages)  # noqa: E731
+        wait_for("member2's stream to go on", going_on, 10)
+    assert client.get(url.removesuffix("/stream"), headers=member1).status_code in (403, 404)  # and HTTP agrees
 
 
 def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,6 +83,8 @@ def test_the_staff_home_page_on_a_tablet_and_a_small_phone(browser: Browser, pub
         page = _open_page(browser, published, "secretary", "/meetings", size, touch=True)
         today = _card(page, "today", "chưa gửi giấy mời")
         expect(today.get_by_role("link", name="Chuẩn bị")).to_have_attribute("href", f"/prepare/{today.get_attribute('data-meeting')}")
+        # she also runs it: the console (open the meeting, roll call, votes) is one tap away too
+        expect(today.get_by_role("link", name="Bàn điều hành")).to_have_attribute("href", f"/chair/{today.get_attribute('data-meeting')}")
         expect(_card(page, "upcoming", "Phiên họp thường kỳ tháng 11")).to_contain_text("Thư ký")
         expect(page.locator("#new-meeting")).to_be_visible()
         expect(page.locator("#filters-box")).to_be_visible()

@@ -84,6 +84,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     expect(chair.locator('#tally [data-option="no"]')).to_have_text("1")
 
     chair.get_by_role("button", name="Kết thúc biểu quyết").tap()
+    chair.get_by_role("button", name="Chạm lần nữa để kết thúc biểu quyết").tap()  # ending a vote takes two taps
     expect(chair.locator(".result")).to_contain_text("Thông qua")
     shot(chair, "chair-console-result")
     chair.get_by_role("button", name="Công bố kết quả").tap()

@@ -172,6 +172,9 @@ def test_the_console_shows_the_moment_and_allows_one_vote_at_a_time(browser: Bro
     expect(note).to_have_count(0)
 
     # closed but not published: still no second vote
+    chair.locator("#close-poll").tap()  # two taps: ending a vote cannot be undone
+    expect(chair.locator("#close-poll")).to_have_text("Chạm lần nữa để kết thúc biểu quyết")
+    shot(chair, "chair-close-poll-armed")
     chair.locator("#close-poll").tap()
     expect(chair.locator("#publish-poll")).to_be_visible()
     expect(quick).to_be_hidden()

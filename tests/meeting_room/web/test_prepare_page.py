@@ -217,7 +217,12 @@ def test_editing_replacing_removing_and_cancelling_with_errors_in_place(browser:
     page.get_by_label("Nội dung tóm tắt").fill("Chủ tọa phát biểu khai mạc")
     page.locator("form.item-edit").get_by_role("button", name="Lưu").tap()
     expect(page.locator("#agenda-items li.item").first).to_contain_text("Chủ tọa phát biểu khai mạc")
-    page.get_by_role("button", name="Xóa mục “Biểu quyết dự toán ngân sách”").tap()
+    remove = page.get_by_role("button", name="Xóa mục “Biểu quyết dự toán ngân sách”")
+    remove.tap()  # the first tap only arms it: a slip of the finger deletes nothing
+    expect(remove).to_have_text("Chạm lần nữa để xóa")
+    shot(page, "prepare-delete-armed")
+    expect(page.locator("#agenda-items li.item")).to_have_count(2)
+    remove.tap()
     expect(page.locator("#agenda-items li.item")).to_have_count(1)
 
     # a file that is not a PDF: the API's refusal shows on its own row, in both languages

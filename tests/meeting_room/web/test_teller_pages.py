@@ -65,6 +65,8 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser: Brow
     expect(secretary.locator("#ballot-box-locked")).to_have_count(0)
     expect(secretary.locator("#close-poll")).to_be_visible()
     assert store.ballot_keys.private(pid) is not None
+    chair.locator("#close-poll").tap()  # two taps: ending a vote cannot be undone
+    expect(chair.locator("#close-poll")).to_have_text("Chạm lần nữa để kết thúc biểu quyết")
     chair.locator("#close-poll").tap()
     expect(chair.locator("#publish-poll")).to_be_visible()
 
