@@ -424,6 +424,12 @@ class AttendanceRecorded(EventPayload):
     confidence: float | None = Field(None, ge=0, le=1)
     camera: Name | None = None
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """An excused absence's reason (an illness, a family matter) is read by the meeting's officers
+        and record keepers, as a reply's is; the others see the status."""
+        return data if overseer else {k: v for k, v in data.items() if k != "reason"}
+
 
 class OnlineFaceChecked(EventPayload):
     """A remote participant's own camera, compared with the faces enrolled (with consent): it showed

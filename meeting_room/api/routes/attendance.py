@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meeting_room.access import get_meeting, require_view
+from meeting_room.access import get_meeting, oversees, require_view
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.schemas import Out
 from meeting_room.attendance import LATE_AFTER_MINUTES, AttendanceSource, AttendanceStatus, FaceCheck
@@ -78,6 +78,7 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)
+        overseer = oversees(session, actor, meeting)  # an absence's reason may be a private matter, as in the replies
         rows = session.execute(
             select(t.Participant, t.Member, t.Attendance)
             .join(t.Member, t.Member.id == t.Participant.member_id)
@@ -103,7 +104,7 @@ def get_attendance(meeting_id: str, store: StoreDep, actor: ActorDep) -> Attenda
                     status=status,
                     status_label=status.label_vi if status else "Chưa điểm danh",
                     source=AttendanceSource(a.source) if a else None,
-                    reason=a.reason if a else None,
+                    reason=a.reason if a and (overseer or a.member_id == actor.member_id) else None,
                     confidence=a.confidence if a else None,
                     camera=a.camera if a else None,
                     recorded_at=a.recorded_at if a else None,

@@ -178,7 +178,11 @@ export function header(me, title, current) {
   const links = [["/meetings", "Cuộc họp", "meetings"]];
   if (me.can.browse_archive) links.push(["/clerk", "Lưu trữ & tra cứu", "clerk"]);
   if (me.can.administer) links.push(["/admin", "Quản trị", "admin"]);
-  const logout = h("button", { class: "link", type: "button", onclick: async () => { await api("POST", "/api/auth/logout").catch(() => {}); location.href = "/"; } }, "Đăng xuất");
+  const logout = h("button", { class: "link", type: "button", onclick: async () => {
+    await api("POST", "/api/auth/logout").catch(() => {});
+    try { sessionStorage.clear(); } catch { /* nothing kept */ } // receipts kept for a reload go with the session
+    location.href = "/";
+  } }, "Đăng xuất");
   const bar = h("header", { class: "bar" },
     h("h1", {}, title),
     h("nav", { class: "tabs", "aria-label": "Trang" }, links.map(([href, label, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, label))),

@@ -216,7 +216,7 @@ function newPollForm() {
       } finally { await live.load("polls"); }
     });
   });
-  return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết khác"), form);
+  return h("details", { id: "new-poll-box" }, h("summary", { class: "button" }, "+ Tạo biểu quyết mới", " ", h("span", { class: "en" }, "New vote")), form);
 }
 
 // No keyboard needed for the common case: a motion to adopt the item under discussion, under a

@@ -153,7 +153,8 @@ export function attendancePanel(live, el) {
       ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
     marks ? h("button", { type: "button", id: "attendance-sheet-open", class: "primary", onclick: () => { attendanceSheet(live, mark).hidden = false; } },
-      `Điểm danh nhanh (${a.records.length} người)`) : null,
+      // the count beside the quorum's "present/expected" (voting members) must not read as another total
+      "Điểm danh nhanh", unmarkedCount(a.records)) : null,
     ...a.records.filter((r) => live.staff && r.face_check === "mismatch").map((r) => h("p", { class: "card warn face-mismatch", role: "alert" },
       `Cảnh báo: khuôn mặt trong camera của ${r.full_name} (trực tuyến) không khớp với ảnh đăng ký`,
       r.face_check_looks_like ? ` — giống ${r.face_check_looks_like}` : "", ". ",
@@ -176,6 +177,11 @@ function faceCheck(r) {
 // Attendance at speed: everyone on one screen (a council of 20 to 60), one tap a person: someone
 // not yet present is marked present, someone present is marked absent. It covers the console until
 // "Xong"; a change from elsewhere redraws it in place.
+function unmarkedCount(records) {
+  const unmarked = records.filter((r) => !r.status).length;
+  return unmarked ? h("span", {}, ` · ${unmarked} người chưa điểm danh`) : null;
+}
+
 function attendanceSheet(live, mark) {
   let sheet = document.getElementById("attendance-sheet");
   if (!sheet) {

@@ -6,7 +6,18 @@ import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, fl
 import { ReplyCard, opinionsPanel } from "/static/reply.js";
 
 const meetingId = location.pathname.split("/").pop();
-const receipts = new Map(); // poll id -> the receipt shown once after a secret vote
+// poll id -> the receipt of a secret vote. It outlives a reload of this tab (sessionStorage: this tab
+// only, under this member, emptied at log-out) so that a member whose page reloaded can still note it
+// down; the choice itself is never stored (a receipt alone tells nobody how the ballot went).
+let receipts = new Map();
+const receiptsKey = (me) => `meeting-room.receipts.${me.id}.${meetingId}`;
+function loadReceipts(me) {
+  try { receipts = new Map(Object.entries(JSON.parse(sessionStorage.getItem(receiptsKey(me)) || "{}"))); } catch { receipts = new Map(); }
+}
+function keepReceipt(me, pollId, code) {
+  receipts.set(pollId, code);
+  try { sessionStorage.setItem(receiptsKey(me), JSON.stringify(Object.fromEntries(receipts))); } catch { /* storage off: the page keeps it */ }
+}
 const choices = new Map(); // poll id -> the labels this page sent, shown until the result is published
 const seenOpen = new Set(); // open polls already shown: a new one scrolls into view
 // poll id -> its ballot form, built once: others' votes redraw the page, and a rebuilt form would lose
@@ -38,7 +49,7 @@ function newBallotForm(p) {
     if (!body.options.length && !body.text) return toast("Hãy chọn một phương án trước khi gửi.", "error", "Choose an option first.");
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
-      if (r.receipt) receipts.set(p.id, r.receipt);
+      if (r.receipt) keepReceipt(live.me, p.id, r.receipt);
       choices.set(p.id, p.options.filter((o) => body.options.includes(o.id)).map((o) => o.label));
       if (p.before_meeting) toast("Đã gửi ý kiến.", "ok", "Opinion sent."); // named, changeable: no receipt to keep
       else toast(r.message, "ok", r.message_en);
@@ -73,7 +84,7 @@ function receiptPanel(p) {
 }
 
 // What the voter sent and, for a secret vote, the receipt to keep: shown while the vote is open and
-// until its result is published (the page's memory only: a reload keeps "you voted", not the choice).
+// until its result is published (a reload keeps "you voted" and the receipt, not the choice).
 function myBallot(p) {
   const chose = choices.get(p.id), code = receipts.get(p.id);
   return h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
@@ -173,6 +184,7 @@ function render(what) {
   let me;
   try { me = await whoAmI(); } catch { return; }
   header(me, "Trang họp", "meetings");
+  loadReceipts(me);
   window.call = new RemoteCall(meetingId, $("#call")); // joining from elsewhere (the room's own tablets need not)
   live = new LiveMeeting(meetingId, me, render);
   replyCard = new ReplyCard(live, $("#reply"));

@@ -110,3 +110,24 @@ def test_late_arrival_and_early_departure(client: TestClient, world: World) -> N
     assert by_member[world.ids["member1"]]["late"] is False
     assert by_member[world.ids["member1"]]["status_label"] == "Đã rời cuộc họp"
     assert body["summary"]["left"] == 1 and body["started_at"] is not None
+
+
+def test_an_absences_reason_is_read_by_the_officers_and_the_member_alone(client: TestClient, world: World) -> None:
+    """The replies keep an absence's reason from the other members; the attendance list and its events
+    did not (found in a new user's walk-through): the others see "vắng có lý do", not why."""
+    sec = login(client, "secretary")
+    assert _mark(client, world, sec, "member2", status="absent_excused", reason="Khám bệnh tại bệnh viện tỉnh").status_code == 200
+
+    def reason_seen_by(who: str) -> tuple[object, list[object]]:
+        headers = login(client, who)
+        records = client.get(f"/api/meetings/{world.meeting_id}/attendance", headers=headers).json()["records"]
+        record = next(r for r in records if r["member_id"] == world.ids["member2"])
+        assert record["status"] == "absent_excused"
+        events = client.get(f"/api/meetings/{world.meeting_id}/events", headers=headers).json()["events"]
+        in_events = [e["data"].get("reason") for e in events if e["type"] == "attendance.recorded"]
+        return record["reason"], in_events
+
+    assert reason_seen_by("secretary") == ("Khám bệnh tại bệnh viện tỉnh", ["Khám bệnh tại bệnh viện tỉnh"])
+    assert reason_seen_by("chair")[0] == "Khám bệnh tại bệnh viện tỉnh"
+    assert reason_seen_by("member2")[0] == "Khám bệnh tại bệnh viện tỉnh"  # their own
+    assert reason_seen_by("member1") == (None, [None])

@@ -274,13 +274,17 @@ def test_a_members_secret_vote_from_open_to_published(browser: Browser, live_ser
     expect(code).to_have_text(re.compile(r"\w{4}-\w{4}"))
     receipt = code.text_content()
     expect(member.locator("#voted")).to_contain_text("Bạn đã chọn: Tán thành.")
+    # the page reloads (a dropped connection, a finger): the receipt to note down is still there, the choice is not kept
+    member.reload()
+    expect(member.locator("#voted .receipt-code")).to_have_text(receipt or "")
+    expect(member.locator("#voted")).not_to_contain_text("Bạn đã chọn")
+    assert "Tán thành" not in member.evaluate("JSON.stringify(sessionStorage)") and "yes" not in member.evaluate("JSON.stringify(sessionStorage)")
 
     # closed, not yet published: the member still sees that they voted, their choice and receipt
     polls.cast_ballot(world.store, chair_actor, pid, ["yes"])
     polls.close_poll(world.store, chair_actor, pid)
     expect(member.locator("#awaiting-result")).to_be_visible()
     expect(member.locator("#voted .receipt-code")).to_have_text(receipt or "")
-    expect(member.locator("#voted")).to_contain_text("Bạn đã chọn: Tán thành.")
     expect(banner).to_be_hidden()
     shot(member, "member-page-360x640-awaiting-result")
     polls.publish_poll(world.store, chair_actor, pid)
@@ -329,6 +333,8 @@ def test_quick_attendance_shows_a_whole_council_on_one_screen(browser: Browser, 
     _in_session(world)
     chair = live_server.page(browser, "chair", f"/chair/{world.meeting_id}", touch=True)
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
+    # not a third total beside "present/expected": how many are still to mark (29 people, 4 already in the room)
+    expect(chair.locator("#attendance-sheet-open")).to_have_text("Điểm danh nhanh · 25 người chưa điểm danh")
     chair.locator("#attendance-sheet-open").tap()
     sheet = chair.locator("#attendance-sheet")
     expect(sheet).to_be_visible()
@@ -350,6 +356,7 @@ def test_quick_attendance_shows_a_whole_council_on_one_screen(browser: Browser, 
     expect(sheet.get_by_role("button", name="Tất cả có mặt")).to_be_disabled()
     sheet.get_by_role("button", name="Xong").tap()
     expect(sheet).to_be_hidden()
+    expect(chair.locator("#attendance-sheet-open")).to_have_text("Điểm danh nhanh")
 
     phone = _open_page(browser, live_server, "chair", f"/chair/{world.meeting_id}", SMALL_PHONE, touch=True)
     phone.locator("#attendance-sheet-open").tap()

@@ -109,6 +109,10 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     # the details: title, room, time, chair (the secretary is already named: the person preparing it)
     page.get_by_label("Tên cuộc họp").fill("Phiên họp chuyên đề tháng 12")
     page.get_by_label("Phòng họp").select_option(label="Phòng họp A (Tầng 2)")
+    page.get_by_label("Ngày họp").fill((date.today() - timedelta(days=400)).isoformat())  # last year's date, by a slip
+    page.get_by_role("button", name="Tạo cuộc họp").tap()
+    expect(page.locator("#err-start")).to_contain_text("đã qua. Kiểm tra lại ngày")  # said before anything is saved
+    expect(page).to_have_url(re.compile(r"/prepare/new$"))
     page.get_by_label("Ngày họp").fill((date.today() + timedelta(days=7)).isoformat())
     page.get_by_label("Bắt đầu").fill("08:00")
     page.get_by_label("Kết thúc").fill("07:00")  # before the start: the API's error shows at the field
