@@ -5,21 +5,25 @@ sections of its newest minutes) from the read models; projections call it when t
 the index is derived like every other read model and ``rebuild`` recreates it. Queries run on
 SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same results shape.
 
-A common word matches a large part of the archive, and SQLite's cost is in touching every hit.
-Without filters nothing joins or sorts every hit: FTS5 counts the matches and keeps the
-best-ranked few thousand (it scores each, which it must for an exact ranking), and only as many
-of their rows are read as settle the full order (score, newer meeting, document; ties taken
-whole): provably the hits of ranking every hit. With filters every match is joined to its row
-once, and scoring, counting and ranking the rows that pass happen in that one statement.
+A common word matches a large part of the archive, and both engines' cost is in touching every
+hit (reading its postings, its length for the score, its row for a filter). So a search looks at
+the ``RANKED`` newest matches only (highest document ids: the documents indexed last, i.e. the
+latest meetings), reading postings newest first and stopping there: up to ``RANKED`` matches the
+ranking and the total are exact; beyond, the hits are the best of those newest ``RANKED`` and the
+total says "more than ``RANKED``" (``Results.more``). The same rule on both engines, so both give
+the same hits and totals; a clerk narrows a word that common with a date, a body or a phrase.
 
-PostgreSQL keeps each document's tsvector in a stored generated column under the GIN index
-(migration 0019), so checking a phrase and ranking a hit read that vector instead of parsing the
-text again; one statement checks, scores, counts and ranks, and only the page's rows are read whole.
+SQLite without filters reads the newest matches from FTS5 alone, and only as many of their rows as
+settle the full order (score, newer meeting, document; ties taken whole). With filters each match
+is joined to its row once, newest first. PostgreSQL keeps each document's tsvector in a stored
+generated column under the GIN index (migration 0019), so checking a phrase and ranking a hit read
+that vector instead of parsing the text again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,8 +83,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    total: int
+    total: int  # every match; with ``more``, the ``RANKED`` newest ones and there are more
     hits: list[Hit]
+    more: bool = False
 
 
 # --- indexing -----------------------------------------------------------------------------------
@@ -202,120 +207,101 @@ _COLUMNS = (
 )
 
 
-# Best-ranked matches FTS5 hands over: a few first, many more when a tie runs past them (their rows
-# are read only as far as the answer needs; beyond both, every hit is ranked as with filters).
-CANDIDATES = (2000, 20_000)
+# How many matches a search looks at: the newest (see above). The API pages no further than this.
+RANKED = 10_000
+# Best-ranked matches read first from the newest (their rows are read only as far as the answer needs).
+CANDIDATES = (2000,)
 
 
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
     """Ranked hits (best first: score, then newer meetings, then document order) with highlighted
-    snippets, and how many hits there are in all."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _search_postgresql(session, query, filters, limit=limit, offset=offset)
-    return _search_sqlite(session, query, filters, limit=limit, offset=offset)
-
-
-def _search_postgresql(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
-    # One pass over the matches: the stored vector (no text parsed again) is checked, scored and
-    # counted; only the page's rows are read whole.
-    params: dict[str, Any] = {"q": query.tsquery()}
-    where = " AND ".join(["d.tsv @@ q", *_where(filters, params)])
-    source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id"
-    ranked = session.execute(
-        text(
-            "SELECT doc, score, count(*) OVER () FROM ("
-            f"SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM {source} WHERE {where}) s "
-            "ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
-    if ranked:
-        total = int(ranked[0][2])
-    else:  # nothing, or nothing this far: count alone
-        total = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one() if offset else 0
-    return Results(total, _hits(session, query, [(int(r[0]), float(r[1])) for r in ranked]))
-
-
-def _search_sqlite(session: Session, query: Query, filters: Filters, *, limit: int, offset: int) -> Results:
-    params: dict[str, Any] = {"q": query.fts5()}
+    snippets, among the ``RANKED`` newest matches, and how many matches there are (up to ``RANKED``)."""
+    params: dict[str, Any] = {"cap": RANKED + 1, "ranked": RANKED, "limit": limit, "offset": offset}
     clauses = _where(filters, params)
+    if session.get_bind().dialect.name == "postgresql":
+        params["q"] = query.tsquery()
+        newest = (
+            "SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM search_docs d "
+            f"CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id WHERE {' AND '.join(['d.tsv @@ q', *clauses])} "
+            "ORDER BY d.id DESC LIMIT :cap"
+        )
+        return _page(session, query, newest, params)
+    params["q"] = query.fts5()
     if not clauses:
-        matches: int = session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), params).scalar_one()
-        return Results(matches, _from_candidates(session, query, params, matches, offset, offset + limit) if matches else [])
-    # With filters every match is joined to its row (the filters need it), once: the rows that
-    # pass are scored, counted and the best of them kept, all in one statement.
-    ranked = session.execute(
-        text(
-            "SELECT doc, score, count(*) OVER () FROM ("  # bm25 cannot sit beside a window function
-            "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
-            "JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
-            f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])}) "
-            "ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
-    if ranked:
-        total = int(ranked[0][2])
+        return _newest_sqlite(session, query, params, limit, offset)
+    return _page(session, query, _joined(clauses), params)
+
+
+def _joined(clauses: Sequence[str]) -> str:
+    """SQLite's newest matches joined to their rows (for the filters), one past the cap."""
+    return (  # FTS5 hands its matches over newest first (no sort): reading stops at the cap
+        "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
+        "JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+        f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])} ORDER BY search_fts.rowid DESC LIMIT :cap"
+    )
+
+
+def _page(session: Session, query: Query, newest: str, params: dict[str, Any]) -> Results:
+    """The page of the ``newest`` matches (doc, score, day; one past ``RANKED`` when there are more),
+    ranked in one statement; only the page's rows come back, with how many matches were found."""
+    ranked = (  # the score cannot sit beside a window function (SQLite's bm25): one level each
+        "SELECT doc, score, found FROM (SELECT doc, score, day, row_number() OVER (ORDER BY doc DESC) AS n, count(*) OVER () AS found "
+        f"FROM ({newest}) a) b WHERE n <= :ranked ORDER BY score DESC, day DESC, doc LIMIT :limit OFFSET :offset"
+    )
+    rows = session.execute(text(ranked), params).all()
+    if rows:
+        found = int(rows[0][2])
     else:  # nothing, or nothing this far: count alone
-        where = " AND ".join(["search_fts MATCH :q", *clauses])
-        total = session.execute(
-            text(f"SELECT count(*) FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
-                 f"WHERE {where}"),
-            params,
-        ).scalar_one() if offset else 0  # fmt: skip
-    return Results(total, _hits(session, query, [(int(r[0]), float(r[1])) for r in ranked]))
+        found = session.execute(text(f"SELECT count(*) FROM ({newest}) a"), params).scalar_one() if params["offset"] else 0
+    return Results(min(found, RANKED), _hits(session, query, [(int(r[0]), float(r[1])) for r in rows]), found > RANKED)
 
 
-def _from_candidates(session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int) -> list[Hit]:
-    """The hits of ranking every match, from the best-ranked matches alone where they settle it."""
-    for taken in CANDIDATES:
-        hits = _settled(session, query, params, matches, offset, wanted, taken)
+def _newest_sqlite(session: Session, query: Query, params: dict[str, Any], limit: int, offset: int) -> Results:
+    """Without filters: the newest matches and their scores from FTS5 alone, then as few rows as settle the order."""
+    newest = session.execute(
+        text("SELECT rowid, bm25(search_fts) FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT :cap"), params
+    ).all()
+    more = len(newest) > RANKED
+    best = sorted(((int(r[0]), float(r[1])) for r in newest[:RANKED]), key=lambda r: r[1])  # bm25: lower is better
+    wanted = offset + limit
+    for taken in (*CANDIDATES, len(best)):
+        hits = _settled(session, query, best[:taken], taken >= len(best), offset, wanted)
         if hits is not None:
-            return hits
-    # The best matches do not settle it (a tie as long as the list, or rows without a meeting):
-    # rank every match, as with filters.
-    rows = session.execute(
+            break
+    if hits is None:  # documents without a meeting among them: join every match to its row, as with filters
+        return _page(session, query, _joined(()), params)
+    return Results(len(best), hits, more)
+
+
+def _days(session: Session, docs: list[int]) -> dict[int, str]:
+    """The meeting date of each document that has a meeting."""
+    found = session.execute(
         text(
-            "SELECT d.id, -bm25(search_fts) AS score FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-            "JOIN meetings m ON m.id = d.meeting_id WHERE search_fts MATCH :q "
-            "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
+            "SELECT d.id, d.meeting_date FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
+            "WHERE d.id IN (SELECT value FROM json_each(:ids))"
         ),
-        {**params, "limit": wanted - offset, "offset": offset},
+        {"ids": json.dumps(docs)},
     ).all()
-    return _hits(session, query, [(int(r[0]), float(r[1])) for r in rows])
+    return {int(r[0]): str(r[1]) for r in found}
 
 
-def _settled(
-    session: Session, query: Query, params: dict[str, Any], matches: int, offset: int, wanted: int, taken: int
-) -> list[Hit] | None:
-    """The hits from the ``taken`` best matches alone, or None when those do not settle the order."""
-    # The best matches by bm25 (lower is better) from the index alone: FTS5 scores every match
-    # either way, and keeping some more costs little; their rows are read a slice at a time.
-    best = session.execute(
-        text("SELECT rowid, bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH :q ORDER BY s LIMIT :taken"),
-        {**params, "taken": taken},
-    ).all()
-    ranks = [float(row[1]) for row in best]
-    every = len(best) >= matches  # no match beyond them
+def _settled(session: Session, query: Query, best: list[tuple[int, float]], every: bool, offset: int, wanted: int) -> list[Hit] | None:
+    """The hits from the best candidates (document, bm25; best first), or None when those do not settle the order.
+    ``every``: no candidate beyond these."""
+    ranks = [rank for _, rank in best]
     size = wanted
     while True:
         end = min(size, len(best))
         while end < len(best) and ranks[end] == ranks[end - 1]:
             end += 1  # a tie is taken whole: the order among equals is settled by the rows
-        rank = {int(row[0]): ranks[i] for i, row in enumerate(best[:end])}
-        days = session.execute(
-            text(
-                "SELECT d.id, d.meeting_date FROM search_docs d JOIN meetings m ON m.id = d.meeting_id "
-                "WHERE d.id IN (SELECT value FROM json_each(:ids))"
-            ),
-            {"ids": json.dumps(list(rank))},
-        ).all()
-        ordered = sorted(days, key=lambda r: r[0])  # document order, then newer meetings first, then score (stable sorts)
+        rank = dict(best[:end])
+        days = _days(session, list(rank))
+        ordered = sorted(days.items(), key=lambda r: r[0])  # document order, then newer meetings first, then score (stable sorts)
         ordered.sort(key=lambda r: r[1], reverse=True)
         ordered.sort(key=lambda r: rank[r[0]])
         if end == len(best) and every:
             settled = True
-        else:  # the next match not taken scores no better than ``beyond``: strictly worse when within the list
+        else:  # the next candidate not taken scores no better than ``beyond``: strictly worse when within the list
             beyond = ranks[end] if end < len(best) else ranks[-1]
             settled = len(ordered) >= wanted and rank[ordered[wanted - 1][0]] < beyond
         if settled:  # every hit that could come before the last one shown has been looked at

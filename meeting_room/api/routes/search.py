@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from meeting_room.access import readable_minutes_ids, visible_meeting_ids
 from meeting_room.api.deps import ActorDep, StoreDep
@@ -32,7 +32,8 @@ class HitOut(Out):
 
 class SearchOut(BaseModel):
     query: str
-    total: int
+    total: int = Field(description=f"Matches; with ``more``: the {search_index.RANKED} newest, among which the hits are ranked")
+    more: bool = Field(description="There are more matches than ``total`` (narrow the search with a date, a body or a phrase)")
     hits: list[HitOut]
 
 
@@ -58,4 +59,4 @@ def search(
         minutes_of = readable_minutes_ids(session, actor)  # a draft is read only by those who oversee it
         filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
-    return SearchOut(query=q, total=found.total, hits=[HitOut.model_validate(h) for h in found.hits])
+    return SearchOut(query=q, total=found.total, more=found.more, hits=[HitOut.model_validate(h) for h in found.hits])

@@ -31,7 +31,12 @@ async function search(form, button) {
   for (const [k, v] of f.entries()) if (String(v).trim()) params.set(k, String(v).trim());
   await act(button, async () => {
     const r = await api("GET", `/api/search?${params}&limit=${HITS}`);
-    fill($("#total"), r.total ? `${r.total} kết quả cho “${r.query}”` : `Không tìm thấy kết quả nào cho “${r.query}”.`);
+    const count = new Intl.NumberFormat("vi-VN").format(r.total);
+    // a word found nearly everywhere: the hits are the best of the newest matches; a date, a body or a phrase narrows it
+    fill($("#total"), !r.total ? `Không tìm thấy kết quả nào cho “${r.query}”.`
+      : r.more ? [`Hơn ${count} kết quả cho “${r.query}”: xếp theo mức phù hợp trong ${count} kết quả mới nhất. Thêm ngày, cơ quan hoặc cụm từ trong ngoặc kép để tìm trong các cuộc họp cũ hơn. `,
+        h("span", { class: "en" }, `More than ${r.total} results: ranked among the newest ${r.total}. Add a date, a body or a quoted phrase to reach older meetings.`)]
+      : `${count} kết quả cho “${r.query}”`);
     fill($("#hits"), r.hits.map(hitItem));
     moreHits(params, r.total);
     history.replaceState(null, "", `?${params}`);

@@ -1,6 +1,7 @@
 """Search takes shortcuts (SQLite ranks the best matches without joining every hit; PostgreSQL scores
 a stored vector in one pass): the hits must be exactly those of ranking every hit the plain way
-(ties included, with filters, at any offset), and the total exact, on both engines."""
+(ties included, with filters, at any offset), and the total exact, on both engines, up to the
+``RANKED`` newest matches that a search looks at."""
 
 from __future__ import annotations
 
@@ -127,3 +128,45 @@ def test_postgresql_ranks_as_it_did_before_the_stored_vector(any_store: Store) -
             conn.execute(text("UPDATE search_docs SET folded = 'mot cau moi' WHERE id = (SELECT min(id) FROM search_docs)"))
         with any_store.read() as session:
             assert search(session, parse_query('"cau moi"')).total == 1
+
+
+def test_a_word_found_nearly_everywhere_is_ranked_among_its_newest_matches(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond ``RANKED`` matches a search looks at the newest ``RANKED`` only (scoring 100,000 hits of a
+    common word was what made it slow): its hits are those of ranking exactly those, its total says
+    "more than", and both engines agree; at or under the cap nothing changes."""
+    _archive(any_store, meetings=60)
+    postgresql = any_store.engine.dialect.name == "postgresql"
+    reference = _ranked_every_hit_postgresql if postgresql else _ranked_every_hit
+    vector = (
+        "to_tsvector('simple', d.folded) @@ to_tsquery('simple', :q)"
+        if postgresql
+        else "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)"
+    )
+    monkeypatch.setattr(search_index, "RANKED", 40)
+    for q in ["truong", '"ke hoach"', "bien gioi"]:
+        for filters in (Filters(), Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed")):
+            params: dict[str, Any] = {"q": parse_query(q).tsquery() if postgresql else parse_query(q).fts5()}
+            where = " AND ".join([vector, *search_index._where(filters, params)])
+            with any_store.read() as session:
+                newest_first = text(f"SELECT d.id FROM search_docs d WHERE {where} ORDER BY d.id DESC")
+                ids: list[int] = list(session.execute(newest_first, params).scalars())
+            newest = Filters(**{**filters.__dict__, "meeting_ids": None})  # the same filters, and only the 40 newest matches
+            for limit, offset in ((20, 0), (5, 30), (10, 45)):
+                with any_store.read() as session:
+                    found = search(session, parse_query(q), filters, limit=limit, offset=offset)
+                with monkeypatch.context() as only:
+                    only.setattr(search_index, "_where", _only(search_index._where, ids[:40]))
+                    _, expected = reference(any_store, q, newest, limit, offset)
+                assert len(ids) > 40 or q == "bien gioi", (q, filters, len(ids))
+                assert (found.total, found.more) == (min(len(ids), 40), len(ids) > 40), (q, filters)
+                assert [(h.ref_id, h.score) for h in found.hits] == expected, (q, filters, limit, offset)
+
+
+def _only(where: Any, ids: list[int]) -> Any:
+    """``_where`` that also keeps only these documents (the reference's view of the newest matches)."""
+
+    def restricted(filters: Filters, params: dict[str, Any]) -> list[str]:
+        keep = ", ".join(str(int(i)) for i in ids) or "NULL"
+        return [*where(filters, params), f"d.id IN ({keep})"]
+
+    return restricted

@@ -278,7 +278,8 @@ def test_a_members_secret_vote_from_open_to_published(browser: Browser, live_ser
     member.reload()
     expect(member.locator("#voted .receipt-code")).to_have_text(receipt or "")
     expect(member.locator("#voted")).not_to_contain_text("Bạn đã chọn")
-    assert "Tán thành" not in member.evaluate("JSON.stringify(sessionStorage)") and "yes" not in member.evaluate("JSON.stringify(sessionStorage)")
+    kept = member.evaluate("JSON.stringify(sessionStorage)")
+    assert "Tán thành" not in kept and "yes" not in kept, kept
 
     # closed, not yet published: the member still sees that they voted, their choice and receipt
     polls.cast_ballot(world.store, chair_actor, pid, ["yes"])
