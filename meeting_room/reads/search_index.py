@@ -207,8 +207,10 @@ _COLUMNS = (
 )
 
 
-# How many matches a search looks at: the newest (see above). The API pages no further than this.
-RANKED = 10_000
+# How many matches a search looks at: the newest (see above); 100 pages of 20 hits.
+RANKED = 2000
+# PostgreSQL's first look back: this many of the newest documents (then further, by what it found there).
+PG_FIRST_SPAN = 100_000
 # Best-ranked matches read first from the newest (their rows are read only as far as the answer needs).
 CANDIDATES = (2000,)
 
@@ -222,10 +224,22 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
         params["q"] = query.tsquery()
         newest = (
             "SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM search_docs d "
-            f"CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id WHERE {' AND '.join(['d.tsv @@ q', *clauses])} "
-            "ORDER BY d.id DESC LIMIT :cap"
+            f"CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id "
+            f"WHERE {' AND '.join(['d.tsv @@ q', 'd.id > :floor', *clauses])} ORDER BY d.id DESC LIMIT :cap"
         )
-        return _page(session, query, newest, params)
+        # PostgreSQL guesses a phrase's or several words' matches as if the words were unrelated (a
+        # tenth of the truth) and then reads every match to sort them: without filters it looks at
+        # the newest documents first, and further back only while the cap is not reached there
+        # (filters make every plan read the matches that pass them, which are few).
+        top = session.scalar(text("SELECT max(id) FROM search_docs")) or 0
+        span = top + 1 if clauses else PG_FIRST_SPAN
+        while True:
+            params["floor"] = top - span
+            found = _page(session, query, newest, params)
+            if found.more or params["floor"] <= 0:
+                return found
+            # far enough back to reach the cap at the density found (twice, for good measure)
+            span = span * 2 * RANKED // found.total if found.total else 8 * span
     params["q"] = query.fts5()
     if not clauses:
         return _newest_sqlite(session, query, params, limit, offset)

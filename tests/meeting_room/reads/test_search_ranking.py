@@ -75,6 +75,7 @@ def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(
 ) -> None:
     _archive(store)
     monkeypatch.setattr(search_index, "CANDIDATES", candidates)
+    monkeypatch.setattr(search_index, "RANKED", 100_000)  # every match (the newest-only rule: the last test)
     filter_sets = [
         Filters(),
         Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed"),
@@ -109,10 +110,11 @@ def _ranked_every_hit_postgresql(store: Store, q: str, filters: Filters, limit: 
     return total, [(r[0], round(float(r[1]), 6)) for r in rows]
 
 
-def test_postgresql_ranks_as_it_did_before_the_stored_vector(any_store: Store) -> None:
+def test_postgresql_ranks_as_it_did_before_the_stored_vector(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """On PostgreSQL the stored, indexed vector gives the hits and totals of parsing every hit's text;
     on SQLite the same archive and queries give the hits of ranking every hit."""
     _archive(any_store, meetings=60)
+    monkeypatch.setattr(search_index, "RANKED", 100_000)
     postgresql = any_store.engine.dialect.name == "postgresql"
     reference = _ranked_every_hit_postgresql if postgresql else _ranked_every_hit
     for q in ["truong", '"ke hoach"', "dai bieu de nghi", "khong co"]:
@@ -143,6 +145,7 @@ def test_a_word_found_nearly_everywhere_is_ranked_among_its_newest_matches(any_s
         else "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)"
     )
     monkeypatch.setattr(search_index, "RANKED", 40)
+    monkeypatch.setattr(search_index, "PG_FIRST_SPAN", 50)  # PostgreSQL looks back 50 documents, then 400, then all
     for q in ["truong", '"ke hoach"', "bien gioi"]:
         for filters in (Filters(), Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed")):
             params: dict[str, Any] = {"q": parse_query(q).tsquery() if postgresql else parse_query(q).fts5()}
