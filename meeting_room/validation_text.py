@@ -46,7 +46,7 @@ _LABELS = {
     "seats": "Số chỗ ngồi",
 }
 
-_ISO_TIME = "ngày giờ ISO 8601, ví dụ 2026-12-01T08:00:00+07:00"
+_ISO_TIME = "ngày giờ ISO 8601 có múi giờ, ví dụ 2026-12-01T08:00:00+07:00"
 
 
 def _problem_vi(err: Mapping[str, Any]) -> str:
@@ -74,7 +74,7 @@ def _problem_vi(err: Mapping[str, Any]) -> str:
         return "phải là có/không (true/false)"
     if kind == "string_type":
         return "phải là văn bản"
-    if kind.startswith("datetime"):
+    if kind.startswith("datetime") or kind in ("timezone_aware", "timezone_naive"):
         return f"phải là {_ISO_TIME}"
     if kind.startswith("date"):
         return "phải là ngày dạng YYYY-MM-DD"

@@ -50,8 +50,9 @@ def token_of(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    query = conn.query_params.get("token") if conn.scope["type"] == "websocket" else None
-    return query or conn.cookies.get(SESSION_COOKIE) or None
+    if conn.scope["type"] == "websocket" and "token" in conn.query_params:
+        return conn.query_params["token"] or None  # even empty: the cookie is not what it named
+    return conn.cookies.get(SESSION_COOKIE) or None
 
 
 def poke_sessions(conn: HTTPConnection) -> None:

@@ -13,7 +13,8 @@ actor still follow, call or send audio here?). It runs again once after the sock
 change between the connect check and the registration is not missed) and whenever the log shows an
 event that can take the meeting away from someone (``ACCESS_EVENTS``: a participant removed, the
 meeting's officers or body changed, a member's or body's record changed); a refusal ends the socket
-with 4403 (``ACCESS_LOST``).
+with 4403 (``ACCESS_LOST``), and where the socket's rights rest on the check's answer (the stream
+of an officer: live tallies, reasons) a different answer ends it with 4409 (reconnect, new rights).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class Live:
     actor: Actor
     meeting_id: str | None = None
     recheck: Callable[[], object] | None = None  # raises MeetingRoomError when the actor may no longer be here
+    holds: object = None  # what ``recheck`` returned at connect, when the socket's rights depend on it (compared)
+    compare: bool = False
     rechecked: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
@@ -129,10 +132,18 @@ class LiveSessions:
 
     @contextlib.asynccontextmanager
     async def watching(
-        self, token: str, actor: Actor, *, meeting_id: str | None = None, recheck: Callable[[], object] | None = None
+        self,
+        token: str,
+        actor: Actor,
+        *,
+        meeting_id: str | None = None,
+        recheck: Callable[[], object] | None = None,
+        holds: object = None,
+        compare: bool = False,
     ) -> AsyncIterator[Live]:
-        """Register a connection for as long as the block runs (``recheck``: its route's connect check)."""
-        live = Live(auth.token_hash(token), actor, meeting_id, recheck)
+        """Register a connection for as long as the block runs (``recheck``: its route's connect check;
+        with ``compare``, a result other than ``holds`` (an officer no longer one) ends it with 4409)."""
+        live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds, compare)
         self._live.setdefault(live.key, set()).add(live)
         try:
             yield live
@@ -201,12 +212,17 @@ class LiveSessions:
         ]
         if not due:
             return
-        refused = await loop.run_in_executor(None, _run_checks, due)
+        outcome = await loop.run_in_executor(None, _run_checks, due)
         for live in due:
+            result = outcome.get(live)
+            if result is None:  # the check itself failed (database busy, connection lost): again next time
+                continue
             live.rechecked = True
-            if live in refused:
-                log.info("member %s lost meeting %s: %s", live.actor.member_id, live.meeting_id, refused[live].message_en)
+            if isinstance(result, MeetingRoomError):
+                log.info("member %s lost meeting %s: %s", live.actor.member_id, live.meeting_id, result.message_en)
                 live.end(ACCESS_LOST)
+            elif live.compare and result.value != live.holds:
+                live.end(RIGHTS_CHANGED)
 
 
 def _access_changes(store: Store, after: int | None) -> tuple[int, set[str | None] | None]:
@@ -223,14 +239,20 @@ def _access_changes(store: Store, after: int | None) -> tuple[int, set[str | Non
         return newest, (None if None in meetings else meetings)
 
 
-def _run_checks(lives: list[Live]) -> dict[Live, MeetingRoomError]:
-    refused: dict[Live, MeetingRoomError] = {}
+@dataclass(frozen=True)
+class _Held:
+    value: object
+
+
+def _run_checks(lives: list[Live]) -> dict[Live, _Held | MeetingRoomError]:
+    """Each socket's check: what it returned, or its refusal; absent where the check itself failed."""
+    outcome: dict[Live, _Held | MeetingRoomError] = {}
     for live in lives:
         assert live.recheck is not None
         try:
-            live.recheck()
+            outcome[live] = _Held(live.recheck())
         except MeetingRoomError as exc:
-            refused[live] = exc
-        except Exception:  # a failing check must not stop the others; the socket stays as it was
+            outcome[live] = exc
+        except Exception:  # a failing check must not stop the others; this one is tried again
             log.exception("live sessions: access check of a socket failed")
-    return refused
+    return outcome

@@ -7,11 +7,12 @@ SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same r
 
 A common word matches a large part of the archive, and both engines' cost is in touching every
 hit (reading its postings, its length for the score, its row for a filter). So a search looks at
-the ``RANKED`` newest matches only (highest document ids: the documents indexed last, i.e. the
-latest meetings), reading postings newest first and stopping there: up to ``RANKED`` matches the
-ranking and the total are exact; beyond, the hits are the best of those newest ``RANKED`` and the
-total says "more than ``RANKED``" (``Results.more``). The same rule on both engines, so both give
-the same hits and totals; a clerk narrows a word that common with a date, a body or a phrase.
+the ``RANKED`` newest matches only (highest document ids: the text indexed last, i.e. the latest
+meetings; a document keeps its id when its meeting is indexed again), reading postings newest
+first and stopping there: up to ``RANKED`` matches the ranking and the total are exact; beyond,
+the hits are the best of those newest ``RANKED`` and the total says "more than ``RANKED``"
+(``Results.more``). The same rule on both engines, so both give the same hits and totals; a clerk
+narrows a word that common with a date, a body or a phrase.
 
 SQLite without filters reads the newest matches from FTS5 alone, and only as many of their rows as
 settle the full order (score, newer meeting, document; ties taken whole). With filters each match
@@ -101,7 +102,15 @@ def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str
 
 
 def reindex_meeting(session: Session, meeting_id: str) -> int:
-    """Replace the meeting's search documents; returns how many were written."""
+    """Replace the meeting's search documents; returns how many were written. A document that is
+    still there (the same line, the same minutes section) keeps its id: a search looks at the newest
+    ids first, and a relabel or a vote's outcome must not make an old meeting's lines new."""
+    kept = {
+        (kind, ref): doc
+        for kind, ref, doc in session.execute(
+            select(t.SearchDoc.kind, t.SearchDoc.ref_id, t.SearchDoc.id).where(t.SearchDoc.meeting_id == meeting_id)
+        ).tuples()
+    }
     session.execute(delete(t.SearchDoc).where(t.SearchDoc.meeting_id == meeting_id))
     meeting = session.get(t.Meeting, meeting_id)
     if meeting is None or meeting.state == MeetingState.CANCELLED.value:
@@ -158,8 +167,11 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
                     "folded": fold(section["text"]),
                 }
             )
-    if rows:
-        session.execute(insert(t.SearchDoc), rows)
+    again = [{**row, "id": kept[(row["kind"], row["ref_id"])]} for row in rows if (row["kind"], row["ref_id"]) in kept]
+    new = [row for row in rows if (row["kind"], row["ref_id"]) not in kept]
+    for batch in (again, new):  # one statement per shape: the kept ids, then the new ones numbered after the last
+        if batch:
+            session.execute(insert(t.SearchDoc), batch)
     return len(rows)
 
 

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -116,7 +117,8 @@ async def followed(
         return
     token = token_of(ws)
     assert token is not None  # current_actor needed one
-    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=lambda: check(store, actor)) as live:
+    recheck = partial(check, store, actor)  # its answer (an officer's rights) must stay what it was
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked, compare=True) as live:
         await follow(store, live, checked)
         if live.ending is not None:
             with contextlib.suppress(Exception):

@@ -120,12 +120,13 @@ export function twoTaps(button, armedLabel, fn) {
   button._label = [...button.childNodes];
   button.classList.add("armed");
   button.replaceChildren(armedLabel);
-  setTimeout(() => disarm(button), 5000);
+  button._disarm = setTimeout(() => disarm(button), 5000);
   return undefined;
 }
 
 function disarm(button) {
   if (!button.dataset.armed) return;
+  clearTimeout(button._disarm); // an earlier arming's timer must not disarm a later one
   delete button.dataset.armed;
   button.classList.remove("armed");
   button.replaceChildren(...button._label);

@@ -48,7 +48,12 @@ function connect() {
   };
   ws.onclose = (e) => {
     if (e.code === 4401 && !token) return toLogin(); // a viewer's own session ended
-    if ([4401, 4403, 4404].includes(e.code)) return gone(state.error); // revoked, expired, the meeting ended, or not this meeting's link
+    if ([4401, 4403, 4404].includes(e.code)) {
+      // revoked, expired, the meeting ended, or not this meeting's link: a dead link is not kept for the
+      // next reload (in a tab where someone is logged in, that reload shows their own view again)
+      if (token) sessionStorage.removeItem(`hall-token:${meetingId}`);
+      return gone(state.error);
+    }
     const wait = Math.min(10, 2 ** state.retry++) * 1000; // the server restarting: try again, and again
     connection("Mất kết nối — đang kết nối lại… / Reconnecting…");
     setTimeout(connect, wait);

@@ -214,6 +214,23 @@ def test_a_member_taken_off_the_meeting_loses_its_stream_and_the_others_keep_the
     assert client.get(url.removesuffix("/stream"), headers=member1).status_code in (403, 404)  # and HTTP agrees
 
 
+def test_a_secretary_replaced_on_the_meeting_is_asked_to_reconnect_without_the_officers_view(client: TestClient, world: World) -> None:
+    """Replaced, the former secretary is still a participant (so may still follow), but their stream
+    carried the officers' view (live tallies of named votes, reasons): it ends with 4409 and reconnects
+    as a member (found in review)."""
+    former = login(client, "secretary")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=former) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        watcher = client_runtime(client).live
+        wait_for("the socket's first check", lambda: all(live.rechecked for group in watcher._live.values() for live in group), 10)
+        r = client.patch(f"/api/meetings/{world.meeting_id}", json={"secretary_id": world.ids["member1"]}, headers=login(client, "admin"))
+        assert r.status_code == 200, r.text
+        _assert_ended(closing, time.monotonic(), RIGHTS_CHANGED)
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=former) as ws:  # back, as a member
+        _until_ready(ws)
+
+
 def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     captions = client_runtime(client).captions
     fed: list[object] = []

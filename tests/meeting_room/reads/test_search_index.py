@@ -27,3 +27,34 @@ def test_search_index_on_postgresql_and_sqlite(any_world: World) -> None:
         assert found.total == 1 and "<mark>Trường</mark> <mark>Sơn</mark>" in found.hits[0].snippet_html
         assert phrase.total == 1 and phrase.hits[0].start_s == 4.0 and nothing.total == 0
         store.rebuild()
+
+
+def test_a_document_keeps_its_id_when_its_meeting_is_indexed_again(any_world: World) -> None:
+    """A search looks at the newest ids first: a meeting indexed again (an agenda title, a relabel, a
+    vote's outcome) must not make its unchanged lines look new (found in review)."""
+    from sqlalchemy import select
+
+    from meeting_room import events as ev
+    from meeting_room.db import tables as t
+    from meeting_room.services import agenda
+
+    store = any_world.store
+    pass_id = transcripts.new_pass(store, any_world.meeting_id, "final", "whisper-base")
+    transcripts.add_segment(store, any_world.meeting_id, pass_id, Segment(1.0, 3.0, "Khai mạc kỳ họp thứ mười."), None)
+    transcripts.add_segment(store, any_world.meeting_id, pass_id, Segment(4.0, 6.0, "Thông qua chương trình."), None)
+    transcripts.end_pass(store, any_world.meeting_id, pass_id, "completed", audio_s=6.0)
+
+    def ids() -> dict[str, int]:
+        with store.read() as session:
+            return dict(session.execute(select(t.SearchDoc.text, t.SearchDoc.id)).tuples().all())
+
+    before = ids()
+    assert set(before) == {"Khai mạc kỳ họp thứ mười.", "Thông qua chương trình."}
+    item = ev.AgendaItemUpdated(meeting_id=any_world.meeting_id, item_id=any_world.item_ids[0], title="Khai mạc kỳ họp")
+    agenda.update_item(store, any_world.actor("admin"), item)  # re-indexes the meeting
+    assert ids() == before  # the same lines, the same ids
+    with store.read() as session:
+        assert session.scalar(select(t.SearchDoc.agenda_title).where(t.SearchDoc.id == before["Khai mạc kỳ họp thứ mười."])) in (
+            "Khai mạc kỳ họp",
+            None,
+        )
