@@ -43,7 +43,7 @@ from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
-from meeting_room.live.live_sessions import Live
+from meeting_room.live.live_sessions import ACCESS_EVENTS, Live
 from meeting_room.services import polls
 from meeting_room.store import Store
 
@@ -161,6 +161,8 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                 event = item
                 if event.seq <= last:
                     continue  # already sent from the backlog
+                if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
+                    live_of(ws).poke()
                 await ws.send_json({"kind": "event", "event": event.message(overseer)})
                 last = event.seq
                 if overseer and event.type == "poll.ballot_cast":

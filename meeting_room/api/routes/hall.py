@@ -26,13 +26,13 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import Actor, get_meeting, require_hall, require_staff
-from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
+from meeting_room.api.deps import ActorDep, StoreDep, live_of, poke_sessions, runtime_of
 from meeting_room.api.qr import qr_svg_uri
 from meeting_room.api.routes.events import _drain_client, _live, followed
 from meeting_room.bus import SubscriberOverflow, Transient
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
-from meeting_room.live.live_sessions import Live
+from meeting_room.live.live_sessions import ACCESS_EVENTS, Live
 from meeting_room.services import hall, invitations
 from meeting_room.store import Store
 
@@ -132,6 +132,8 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
                     if caption is not None:
                         await ws.send_json(caption)
                     continue
+                if item.type in ACCESS_EVENTS:  # a hall screen's right may have gone with it: checked now
+                    live_of(ws).poke()
                 due = due or hall.changes_view(item.type)
                 if due and sub.queue.empty():  # one read for a burst of events (ballots cast together)
                     await ws.send_json({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
