@@ -64,6 +64,7 @@ RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay �
 # Events after which a meeting's sockets check again that their actor may still be there (see above).
 ACCESS_EVENTS = ("meeting.participant_removed", "meeting.updated", "member.updated", "body.updated")
 
+UNCOMPARED = object()  # a socket whose rights do not rest on its check's answer (only a refusal ends it)
 ACCESS_LOST = Ending(4403, "access_lost", "Bạn không còn tham gia cuộc họp này", "You are no longer part of this meeting")
 
 
@@ -80,8 +81,7 @@ class Live:
     actor: Actor
     meeting_id: str | None = None
     recheck: Callable[[], object] | None = None  # raises MeetingRoomError when the actor may no longer be here
-    holds: object = None  # what ``recheck`` returned at connect, when the socket's rights depend on it (compared)
-    compare: bool = False
+    holds: object = UNCOMPARED  # what ``recheck`` returned at connect, where the socket's rights rest on it (else UNCOMPARED)
     rechecked: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
@@ -138,12 +138,11 @@ class LiveSessions:
         *,
         meeting_id: str | None = None,
         recheck: Callable[[], object] | None = None,
-        holds: object = None,
-        compare: bool = False,
+        holds: object = UNCOMPARED,
     ) -> AsyncIterator[Live]:
         """Register a connection for as long as the block runs (``recheck``: its route's connect check;
-        with ``compare``, a result other than ``holds`` (an officer no longer one) ends it with 4409)."""
-        live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds, compare)
+        a result other than ``holds`` (an officer no longer one) ends it with 4409)."""
+        live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds)
         self._live.setdefault(live.key, set()).add(live)
         try:
             yield live
@@ -221,7 +220,7 @@ class LiveSessions:
             if isinstance(result, MeetingRoomError):
                 log.info("member %s lost meeting %s: %s", live.actor.member_id, live.meeting_id, result.message_en)
                 live.end(ACCESS_LOST)
-            elif live.compare and result.value != live.holds:
+            elif live.holds is not UNCOMPARED and result.value != live.holds:
                 live.end(RIGHTS_CHANGED)
 
 

@@ -223,8 +223,6 @@ _COLUMNS = (
 RANKED = 2000
 # PostgreSQL's first look back: this many of the newest documents (then further, by what it found there).
 PG_FIRST_SPAN = 100_000
-# Best-ranked matches read first from the newest (their rows are read only as far as the answer needs).
-CANDIDATES = (2000,)
 
 
 def search(session: Session, query: Query, filters: Filters = Filters(), *, limit: int = 20, offset: int = 0) -> Results:
@@ -287,16 +285,8 @@ def _newest_sqlite(session: Session, query: Query, params: dict[str, Any], limit
     newest = session.execute(
         text("SELECT rowid, bm25(search_fts) FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT :cap"), params
     ).all()
-    more = len(newest) > RANKED
     best = sorted(((int(r[0]), float(r[1])) for r in newest[:RANKED]), key=lambda r: r[1])  # bm25: lower is better
-    wanted = offset + limit
-    for taken in (*CANDIDATES, len(best)):
-        hits = _settled(session, query, best[:taken], taken >= len(best), offset, wanted)
-        if hits is not None:
-            break
-    if hits is None:  # documents without a meeting among them: join every match to its row, as with filters
-        return _page(session, query, _joined(()), params)
-    return Results(len(best), hits, more)
+    return Results(len(best), _settled(session, query, best, offset, offset + limit), len(newest) > RANKED)
 
 
 def _days(session: Session, docs: list[int]) -> dict[int, str]:
@@ -311,9 +301,9 @@ def _days(session: Session, docs: list[int]) -> dict[int, str]:
     return {int(r[0]): str(r[1]) for r in found}
 
 
-def _settled(session: Session, query: Query, best: list[tuple[int, float]], every: bool, offset: int, wanted: int) -> list[Hit] | None:
-    """The hits from the best candidates (document, bm25; best first), or None when those do not settle the order.
-    ``every``: no candidate beyond these."""
+def _settled(session: Session, query: Query, best: list[tuple[int, float]], offset: int, wanted: int) -> list[Hit]:
+    """The page from these candidates (document, bm25; best first), reading only as many of their rows
+    as settle the order (score, newer meeting, document; ties taken whole)."""
     ranks = [rank for _, rank in best]
     size = wanted
     while True:
@@ -321,19 +311,12 @@ def _settled(session: Session, query: Query, best: list[tuple[int, float]], ever
         while end < len(best) and ranks[end] == ranks[end - 1]:
             end += 1  # a tie is taken whole: the order among equals is settled by the rows
         rank = dict(best[:end])
-        days = _days(session, list(rank))
-        ordered = sorted(days.items(), key=lambda r: r[0])  # document order, then newer meetings first, then score (stable sorts)
+        ordered = sorted(_days(session, list(rank)).items(), key=lambda r: r[0])  # document, newer meeting, score (stable)
         ordered.sort(key=lambda r: r[1], reverse=True)
         ordered.sort(key=lambda r: rank[r[0]])
-        if end == len(best) and every:
-            settled = True
-        else:  # the next candidate not taken scores no better than ``beyond``: strictly worse when within the list
-            beyond = ranks[end] if end < len(best) else ranks[-1]
-            settled = len(ordered) >= wanted and rank[ordered[wanted - 1][0]] < beyond
-        if settled:  # every hit that could come before the last one shown has been looked at
+        # settled when every candidate was looked at, or the next one not taken scores strictly worse
+        if end == len(best) or (len(ordered) >= wanted and rank[ordered[wanted - 1][0]] < ranks[end]):
             return _hits(session, query, [(r[0], -rank[r[0]]) for r in ordered[offset:wanted]])
-        if end == len(best):
-            return None
         size = 4 * end
 
 

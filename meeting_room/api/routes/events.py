@@ -118,7 +118,7 @@ async def followed(
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     recheck = partial(check, store, actor)  # its answer (an officer's rights) must stay what it was
-    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked, compare=True) as live:
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked) as live:
         await follow(store, live, checked)
         if live.ending is not None:
             with contextlib.suppress(Exception):

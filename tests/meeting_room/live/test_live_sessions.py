@@ -5,6 +5,7 @@ with a close code and a bilingual reason, and a call on it is hung up."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -59,6 +60,26 @@ class Closing:
 def _until_ready(ws) -> None:
     while ws.receive_json()["kind"] != "ready":
         pass
+
+
+@contextlib.contextmanager
+def _two_streams(client: TestClient, world: World, first: dict[str, str], second: dict[str, str]) -> Iterator[tuple[Closing, Closing]]:
+    """Two sessions' event streams of the meeting, past their backlog, read in threads."""
+    url = f"/api/meetings/{world.meeting_id}/stream"
+    with client.websocket_connect(url, headers=first) as ws1, client.websocket_connect(url, headers=second) as ws2:
+        _until_ready(ws1)
+        _until_ready(ws2)
+        yield Closing(ws1), Closing(ws2)
+
+
+def _first_checks_done(client: TestClient) -> None:
+    """Past the check each new socket gets once: a change after this must be noticed on its own."""
+    watcher = client_runtime(client).live
+    wait_for("the sockets' first check", lambda: all(live.rechecked for group in watcher._live.values() for live in group), 10)
+
+
+def _saw(closing: Closing, event_type: str) -> Callable[[], bool]:
+    return lambda: any(m.get("event", {}).get("type") == event_type for m in closing.messages)
 
 
 def _assert_ended(closing: Closing, since: float, ending: Ending) -> None:
@@ -170,48 +191,30 @@ def test_a_revoked_invitation_closes_the_stream_opened_from_it(client: TestClien
 
 
 def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(client: TestClient, world: World) -> None:
-    member1, member2 = login(client, "member1"), login(client, "member2")
-    url = f"/api/meetings/{world.meeting_id}/stream"
-    with client.websocket_connect(url, headers=member1) as ws1, client.websocket_connect(url, headers=member2) as ws2:
-        _until_ready(ws1)
-        _until_ready(ws2)
-        first, second = Closing(ws1), Closing(ws2)
+    member2 = login(client, "member2")
+    with _two_streams(client, world, login(client, "member1"), member2) as (first, second):
         _admin_patch(client, world, "member1", full_name="Người member1 (đổi tên)")()
         assert client.post("/api/auth/logout", headers=member2).status_code == 204
         second.closed()
         meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
-        wait = time.monotonic() + 10
-        while not any(m.get("event", {}).get("type") == "meeting.state_changed" for m in first.messages):
-            assert time.monotonic() < wait, first.messages
-            time.sleep(0.05)
+        wait_for("member1's stream to go on", _saw(first, "meeting.state_changed"), 10)
     assert client_runtime(client).live.count() == 0
 
 
 def test_a_member_taken_off_the_meeting_loses_its_stream_and_the_others_keep_theirs(client: TestClient, world: World) -> None:
     """The session still holds, but the meeting is no longer theirs: what they followed stops (found by
     an attacker's probe: a removed participant's open socket kept receiving every event)."""
-    member1, member2 = login(client, "member1"), login(client, "member2")
-    url = f"/api/meetings/{world.meeting_id}/stream"
-    with client.websocket_connect(url, headers=member1) as ws1, client.websocket_connect(url, headers=member2) as ws2:
-        _until_ready(ws1)
-        _until_ready(ws2)
-        removed, kept = Closing(ws1), Closing(ws2)
-        watcher = client_runtime(client).live  # past the check each new socket gets once: the removal itself must be noticed
-        wait_for("the sockets' first check", lambda: all(live.rechecked for group in watcher._live.values() for live in group), 10)
+    member1 = login(client, "member1")
+    with _two_streams(client, world, member1, login(client, "member2")) as (removed, kept):
+        _first_checks_done(client)
         r = client.delete(f"/api/meetings/{world.meeting_id}/participants/{world.ids['member1']}", headers=login(client, "secretary"))
         assert r.status_code == 204, r.text
-        since = time.monotonic()
-        _assert_ended(removed, since, ACCESS_LOST)
-        wait_for(
-            "member2 to see the removal",
-            lambda: any(m.get("event", {}).get("type") == "meeting.participant_removed" for m in kept.messages),
-            10,
-        )
+        _assert_ended(removed, time.monotonic(), ACCESS_LOST)
+        wait_for("member2 to see the removal", _saw(kept, "meeting.participant_removed"), 10)
         assert not any(m.get("kind") == "error" for m in kept.messages)
         meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
-        going_on = lambda: any(m.get("event", {}).get("type") == "meeting.state_changed" for m in kept.messages)  # noqa: E731
-        wait_for("member2's stream to go on", going_on, 10)
-    assert client.get(url.removesuffix("/stream"), headers=member1).status_code in (403, 404)  # and HTTP agrees
+        wait_for("member2's stream to go on", _saw(kept, "meeting.state_changed"), 10)
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=member1).status_code in (403, 404)  # and HTTP agrees
 
 
 def test_a_secretary_replaced_on_the_meeting_is_asked_to_reconnect_without_the_officers_view(client: TestClient, world: World) -> None:
@@ -222,8 +225,7 @@ def test_a_secretary_replaced_on_the_meeting_is_asked_to_reconnect_without_the_o
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=former) as ws:
         _until_ready(ws)
         closing = Closing(ws)
-        watcher = client_runtime(client).live
-        wait_for("the socket's first check", lambda: all(live.rechecked for group in watcher._live.values() for live in group), 10)
+        _first_checks_done(client)
         r = client.patch(f"/api/meetings/{world.meeting_id}", json={"secretary_id": world.ids["member1"]}, headers=login(client, "admin"))
         assert r.status_code == 200, r.text
         _assert_ended(closing, time.monotonic(), RIGHTS_CHANGED)
