@@ -28,7 +28,7 @@ from tests.conftest import PASSWORD, World, _settings
 from tests.pki import root_ca
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, Locator, Page, ViewportSize
 
 # expect() waits on a condition; Playwright's default of 5 s is short for a tap (a write, its fsync,
 # a re-read) on a loaded 2-core machine that is also transcribing: the same 15 s as every action
@@ -97,6 +97,17 @@ class LiveServer:
             page.get_by_role("button", name="Đăng nhập").click()
             page.wait_for_url(f"**{path}")
         return page
+
+
+def type_in(field: Locator, text: str) -> None:
+    """Fill a field on a page that the live stream redraws: Playwright focuses the field and then sends
+    the text in a second step, and a redraw landing between the two (events of the step just taken)
+    can take the focus so that the text goes nowhere. Typed again until the field holds it."""
+    for _ in range(3):
+        field.fill(text)
+        if field.input_value() == text:
+            return
+    expect(field).to_have_value(text)
 
 
 def shot(page: Page, name: str) -> Path:

@@ -9,7 +9,7 @@ from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import attendance, meetings, polls
 from tests.conftest import TELLER_PASSPHRASE
-from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.meeting_room.web.conftest import LiveServer, shot, type_in
 from voting import Secrecy
 
 NEW_PASSPHRASE = "hai khoa cho mot hom phieu"
@@ -94,7 +94,7 @@ def test_a_member_checks_a_secret_ballot_with_the_receipt_after_publication(brow
     section.get_by_text("Kiểm tra phiếu của bạn bằng mã biên nhận").click()
     expect(section.get_by_label("Mã biên nhận")).to_have_value(code)  # kept from the vote, in this page only
     # Others' events redraw the votes panel: the open check and what was typed in it survive that.
-    section.get_by_label("Mã biên nhận").fill(code.lower())
+    type_in(section.get_by_label("Mã biên nhận"), code.lower())
     member.evaluate("() => window.live.load('polls')")
     expect(section.locator("details.receipt")).to_have_attribute("open", "")
     expect(section.get_by_label("Mã biên nhận")).to_have_value(code.lower())
