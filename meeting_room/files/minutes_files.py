@@ -83,6 +83,14 @@ class MinutesFiles:
         write_once(path, data)
         path.chmod(0o600)
 
+    def key_place(self, member_id: str, fingerprint: str) -> str | None:
+        """Where the key of this registered certificate is: "server" (its PKCS#12 here), "token" (the
+        certificate alone here, the key on the signer's USB token) or None (its file is gone)."""
+        path = self.certificate_path(member_id, fingerprint)
+        if path.is_file():
+            return "server"
+        return "token" if path.with_suffix(".crt").is_file() else None
+
     def get_certificate(self, member_id: str, fingerprint: str) -> bytes:
         path = self.certificate_path(member_id, fingerprint)
         if not path.is_file() and path.with_suffix(".crt").is_file():

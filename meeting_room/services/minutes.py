@@ -372,6 +372,18 @@ def signs_next(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
     return MeetingState(meeting.state) in EDITING and role is not None and role.value == waiting
 
 
+def signing_key(session: Session, actor: Actor, files: MinutesFiles, now: datetime) -> str:
+    """How the actor can sign, for the page to say before asking a passphrase: "server" (a PKCS#12 kept
+    here), "token" (their key is on a USB token), "none" (no certificate registered), "missing" (its
+    file is gone from the server) or "expired"."""
+    certificate = session.get(t.SignerCertificate, actor.member_id)
+    if certificate is None:
+        return "none"
+    if certificate.not_after <= now:
+        return "expired"
+    return files.key_place(actor.member_id, certificate.fingerprint_sha256) or "missing"
+
+
 def _signing_role(session: Session, actor: Actor, meeting: t.Meeting) -> str:
     role = meeting_role(session, actor, meeting)
     done = signatures(session, meeting.id)

@@ -62,6 +62,10 @@ class MinutesOut(BaseModel):
     signatures: list[SignatureOut]
     editable: bool = Field(description="You may save a new version now")
     can_sign: bool = Field(description="Your signature is the one the minutes wait for now")
+    signing_key: str | None = Field(
+        description="When you sign next, how: server (a PKCS#12 kept here), token (a USB token), none (no certificate registered), "
+        "missing (its file is gone) or expired"
+    )
     state: str
 
 
@@ -78,7 +82,9 @@ def _poll_out(p: PollTable) -> PollOut:
 
 
 @router.get("/api/meetings/{meeting_id}/minutes")
-def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None) -> MinutesOut:
+def get_minutes(
+    meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None
+) -> MinutesOut:
     """The minutes: the newest saved version (or the automatic draft), with polls, attendance and signatures."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
@@ -97,6 +103,7 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
         signed = minutes_service.signatures(session, meeting_id)
         editable = minutes_service.editable(session, actor, meeting)
         can_sign = minutes_service.signs_next(session, actor, meeting)
+        key = minutes_service.signing_key(session, actor, minutes_files(request), store.now()) if can_sign else None
     return MinutesOut(
         meeting_id=meeting_id,
         version=minutes.version,
@@ -116,6 +123,7 @@ def get_minutes(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: 
         ],
         editable=editable,
         can_sign=can_sign,
+        signing_key=key,
         state=meeting.state,
     )
 

@@ -135,6 +135,15 @@ function renderMinutes() {
 }
 
 const ROLE_VI = { secretary: "Thư ký", chair: "Chủ tọa" };
+// Said before any passphrase is asked: a signer without a key on the server learns what to do first.
+const KEY_PROBLEM = {
+  token: () => ["Chứng thư số của bạn nằm trên thiết bị ký số (USB token): ký bằng lệnh dưới đây trên máy tính của bạn.", h("span", { class: "en" }, " Your key is on a USB token: sign with the command below.")],
+  none: () => ["Bạn chưa có chứng thư số được đăng ký: hãy nhờ quản trị viên đăng ký tệp .p12 (hoặc chứng thư của USB token) rồi tải lại trang này.",
+    h("span", { class: "en" }, " No signing certificate is registered for you: ask the administrator to register it, then reload.")],
+  missing: () => ["Tệp chứng thư số của bạn không còn trên máy chủ: quản trị viên cần đăng ký lại.", h("span", { class: "en" }, " Your certificate file is missing on the server: the administrator must register it again.")],
+  expired: () => ["Chứng thư số của bạn đã hết hạn: hãy gia hạn với tổ chức cấp chứng thư và nhờ quản trị viên đăng ký chứng thư mới.",
+    h("span", { class: "en" }, " Your signing certificate has expired: renew it and have the administrator register the new one.")],
+};
 const nextSigner = (m) => (m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null);
 
 // Below the editor, for the one whose signature the minutes wait for: their signature image, the
@@ -159,10 +168,11 @@ async function renderSign() {
   const imageSlot = h("div", { id: "my-signature-image" });
   const drawImage = (current) => fill(imageSlot, signatureImageControl("signature", me.id, current, { label: "Ảnh chữ ký của bạn", onChange: drawImage }));
   drawImage(image);
+  const key = m.signing_key;
   fill(card, h("h2", {}, `Ký biên bản — ${ROLE_VI[next]} `, h("span", { class: "en" }, "Sign the minutes")),
     h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP)."),
-    sign,
-    h("details", { id: "token-signing" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
+    key === "server" ? sign : h("p", { class: "error", id: "signing-key" }, (KEY_PROBLEM[key] || KEY_PROBLEM.none)()),
+    h("details", { id: "token-signing", open: key === "token" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
       h("p", {}, "Khóa bí mật không rời khỏi token. Trên máy tính của bạn (đã cài meeting-room và trình điều khiển PKCS#11 của token), chạy:"),
       h("pre", { class: "wrap" }, `meeting-room sign ${meetingId} --server ${location.origin} --username ${me.username || "…"} --pkcs11-module <thư viện PKCS#11 của token>`),
       h("p", { class: "muted" }, "Máy chủ kiểm tra tệp đã ký (đúng bản biên bản, đúng chứng thư số đã đăng ký) trước khi lưu; tải lại trang này sau khi ký.")),

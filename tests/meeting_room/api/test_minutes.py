@@ -79,6 +79,7 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert any(MEMBER_SAYS in p.text for p in docx.Document(io.BytesIO(transcript_word.content)).paragraphs)
 
     # certificates: the administrator registers each signer's PKCS#12; the passphrase is checked, not kept
+    assert client.get(f"{url}/minutes", headers=sec).json()["signing_key"] == "none"  # said before a passphrase is asked
     assert register_certificate(client, world, "secretary", "thu-ky", sec).status_code == 403
     r = register_certificate(client, world, "secretary", "thu-ky", admin)
     assert r.status_code == 201 and r.json()["common_name"] == "Người secretary"
@@ -95,6 +96,8 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
         return {name: r.json()["can_sign"] if r.status_code == 200 else None for name, r in answers.items()}
 
     assert turn() == {"sec": True, "chair": False, "member": None}  # a member reads the minutes once they are signed
+    assert client.get(f"{url}/minutes", headers=sec).json()["signing_key"] == "server"
+    assert client.get(f"{url}/minutes", headers=chair).json()["signing_key"] is None  # not their turn yet
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 409 and "Thư ký cần ký trước" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "sai"}, headers=sec)

@@ -144,6 +144,7 @@ def test_the_secretary_signs_with_her_token_over_https_and_the_server_keeps_it(
     r = client.post(f"/api/members/{world.ids['secretary']}/certificate", files={"file": ("thu-ky.crt", pem, "application/x-pem-file")},
                     headers=admin)  # fmt: skip
     assert r.status_code == 201 and r.json()["common_name"] == "Người secretary", r.text
+    assert client.get(f"{url}/minutes", headers=sec).json()["signing_key"] == "token"  # the page says so before any passphrase
     before = snapshot(world.store)
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "x"}, headers=sec)  # no key on the server to sign with
     assert r.status_code == 409 and "meeting-room sign" in r.json()["error"]["message"]

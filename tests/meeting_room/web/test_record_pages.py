@@ -94,13 +94,16 @@ def test_admin_enrols_a_face_and_registers_certificates(browser: Browser, live_s
 def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
     world, mid = live_server.world, live_server.world.meeting_id
     recording = _closed_meeting_with_a_recording(live_server, tmp_path)
-    with httpx.Client(base_url=live_server.base, timeout=30) as c:
-        token = c.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
-        for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+
+    def register(who: str, passphrase: str) -> None:
+        with httpx.Client(base_url=live_server.base, timeout=30) as c:
+            token = c.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
             p12 = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
             r = c.post(f"/api/members/{world.ids[who]}/certificate", files={"file": ("c.p12", p12)}, data={"passphrase": passphrase},
                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
             assert r.status_code == 201, r.text
+
+    register("chair", "chu-toa")
 
     # the clerk searches without diacritics and finds the line, marked
     clerk = live_server.page(browser, "clerk", "/clerk")
@@ -132,6 +135,15 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     # the secretary edits the draft and saves a version, then signs; the chair signs second
     sec = live_server.page(browser, "secretary", f"/clerk/{mid}")
     expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — bản nháp tự động")
+    # without a registered certificate she is told so, and what to do, before any passphrase is asked
+    expect(sec.locator("#signing-key")).to_contain_text("Bạn chưa có chứng thư số được đăng ký")
+    expect(sec.get_by_label(re.compile("Ký với vai trò Thư ký"))).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sec.locator("#sign").screenshot(path=str(SHOTS / "record-sign-no-certificate.png"))
+    register("secretary", "thu-ky")
+    sec.reload()
+    expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — bản nháp tự động")
+    expect(sec.locator("#signing-key")).to_have_count(0)
     section = sec.get_by_label("Nội dung: Biểu quyết dự toán ngân sách")
     section.fill("Các đại biểu thảo luận dự toán ngân sách năm 2027 và thống nhất trình Hội đồng.")
     # nothing was said under "Khai mạc": the minutes are not signed with an empty item, so it is written
@@ -147,7 +159,6 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     image.set_input_files(files=FilePayload(name="ky.png", mimeType="image/png", buffer=signature_png()))
     sec.locator("#my-signature-image").get_by_role("button", name="Tải ảnh lên").click()
     expect(sec.locator("#my-signature-image img.signature-preview")).to_be_visible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     sec.locator("#sign").screenshot(path=str(SHOTS / "record-sign-form.png"))  # below the editor, for the signer only
     sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("sai-mat-khau")
     sec.get_by_role("button", name="Ký số biên bản").click()
