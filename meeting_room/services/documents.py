@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import BinaryIO
 
@@ -15,6 +16,17 @@ from meeting_room.files.documents import DocumentFiles, clean_filename
 from meeting_room.services.agenda import editable_meeting, item_of
 from meeting_room.store import Store
 from meeting_room.text import check_text
+
+
+def title_of_filename(name: str) -> str:
+    """The title a document shows when none is given: its file name as words ("02_To-trinh_du-toan.pdf"
+    -> "02 To trinh du toan"): without the extension, underscores, and the hyphens of a name that has
+    no spaces (a slug), as spaces."""
+    stem = re.sub(r"\.pdf$", "", name, flags=re.IGNORECASE).strip() or name
+    if " " not in stem:
+        stem = re.sub(r"(?<=\D)-|-(?=\D)", " ", stem)  # dates and number ranges (2026-11-30, 1-2) keep theirs
+    stem = stem.replace("_", " ")
+    return " ".join(stem.split()) or name
 
 
 def attach(
@@ -44,7 +56,7 @@ def attach(
             meeting_id=meeting_id,
             document_id=document_id,
             agenda_item_id=item_id,
-            title=(title or "").strip() or name.removesuffix(".pdf").removesuffix(".PDF") or name,
+            title=(title or "").strip() or title_of_filename(name),
             filename=name,
             sha256=stored.sha256,
             size=stored.size,
