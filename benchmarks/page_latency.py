@@ -31,6 +31,10 @@ from pathlib import Path
 import httpx2 as httpx
 from playwright.sync_api import Page, expect, sync_playwright
 
+# a condition waits as long as the pages' own actions do (30 s): Playwright's 5 s failed the smoke run
+# once on a loaded 2-core machine; the figures are timed separately and are not capped by this
+expect.set_options(timeout=30_000)
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from meeting_room.auth import actor_of  # noqa: E402

@@ -581,6 +581,7 @@ class SearchDoc(Base):
 
 
 Index("ix_search_docs_body_date", SearchDoc.body_id, SearchDoc.meeting_date)
+Index("ix_search_docs_date", SearchDoc.meeting_date)
 Index("ix_events_meeting_seq", EventRow.meeting_id, EventRow.seq)
 Index("ix_transcript_lines_pass_start", TranscriptLine.pass_id, TranscriptLine.start)
 

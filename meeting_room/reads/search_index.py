@@ -16,7 +16,9 @@ narrows a word that common with a date, a body or a phrase.
 
 SQLite without filters reads the newest matches from FTS5 alone, and only as many of their rows as
 settle the full order (score, newer meeting, document; ties taken whole). With filters each match
-is joined to its row once, newest first. PostgreSQL keeps each document's tsvector in a stored
+is joined to its row once, newest first; a date range is read through the documents' date index
+(migration 0022). Neither engine joins the meetings to find matches: a meeting that is gone has no
+documents (``reindex_meeting``), and the join misled PostgreSQL's plans. PostgreSQL keeps each document's tsvector in a stored
 generated column under the GIN index (migration 0019), so checking a phrase and ranking a hit read
 that vector instead of parsing the text again.
 """
@@ -234,7 +236,7 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
         params["q"] = query.tsquery()
         newest = (
             "SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM search_docs d "
-            f"CROSS JOIN to_tsquery('simple', :q) q JOIN meetings m ON m.id = d.meeting_id "
+            "CROSS JOIN to_tsquery('simple', :q) q "
             f"WHERE {' AND '.join(['d.tsv @@ q', 'd.id > :floor', *clauses])} ORDER BY d.id DESC LIMIT :cap"
         )
         # PostgreSQL guesses a phrase's or several words' matches as if the words were unrelated (a
@@ -260,7 +262,7 @@ def _joined(clauses: Sequence[str]) -> str:
     """SQLite's newest matches joined to their rows (for the filters), one past the cap."""
     return (  # FTS5 hands its matches over newest first (no sort): reading stops at the cap
         "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
-        "JOIN search_docs d ON d.id = search_fts.rowid JOIN meetings m ON m.id = d.meeting_id "
+        "JOIN search_docs d ON d.id = search_fts.rowid "
         f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])} ORDER BY search_fts.rowid DESC LIMIT :cap"
     )
 
