@@ -152,15 +152,15 @@ def main() -> None:
     targets.append(("sqlite", f"sqlite:///{args.sqlite_file or Path(folder) / 'archive.sqlite3'}"))
     reuse = args.sqlite_file is not None and args.sqlite_file.exists()
     cluster = None
-    if args.postgres == "throwaway":
-        from tests.pgcluster import ThrowawayCluster
-
-        cluster = ThrowawayCluster()
-        cluster.start()
-        targets.append(("postgresql", cluster.new_database()))
-    elif args.postgres:
+    if args.postgres:
         targets.append(("postgresql", args.postgres))
     for label, url in targets:
+        if url == "throwaway":  # started once SQLite is measured: its start-up work would be counted there
+            from tests.pgcluster import ThrowawayCluster
+
+            cluster = ThrowawayCluster()
+            cluster.start()
+            url = cluster.new_database()
         engine = make_engine(url)
         if label == "postgresql":
             with engine.begin() as conn:

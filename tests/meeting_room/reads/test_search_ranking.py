@@ -29,12 +29,16 @@ SENTENCES = [  # few sentences, many times: large ties in bm25, as in a real arc
 ]
 
 
-def _archive(store: Store, meetings: int = 120, lines: int = 25) -> None:
+def _archive(store: Store, meetings: int = 120, lines: int = 25, *, shuffled: bool = False) -> None:
+    """Meetings every third day from 2020-01-01, indexed in date order (or, ``shuffled``, in any order)."""
     rng = random.Random(5)
     day0 = date(2020, 1, 1)
+    order = list(range(meetings))
+    if shuffled:
+        random.Random(11).shuffle(order)
     with store.engine.begin() as conn:
         conn.execute(insert(t.Body), [{"id": "b1", "name": "HĐND", "short_name": "HĐND", "created_at": datetime(2026, 1, 1, tzinfo=UTC)}])
-        for index in range(meetings):
+        for index in order:
             meeting_id = f"m{index:04d}"
             moment = datetime.combine(day0 + timedelta(days=index * 3), datetime.min.time(), UTC)
             meeting = {"id": meeting_id, "body_id": "b1", "title": f"Phiên {index}", "starts_at": moment, "state": "archived",
@@ -54,7 +58,7 @@ def _archive(store: Store, meetings: int = 120, lines: int = 25) -> None:
 def _ranked_every_hit(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
     """The reference: every hit joined, scored and sorted (what the search did before it took shortcuts)."""
     params: dict[str, Any] = {"q": parse_query(q).fts5(), "limit": limit, "offset": offset}
-    where = " AND ".join(["search_fts MATCH :q", *search_index._where(filters, params)])
+    where = " AND ".join(["search_fts MATCH :q", *search_index._where(filters, params, postgresql=False)])
     source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
     with store.read() as session:
         total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
@@ -90,10 +94,25 @@ def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(store: Store,
                 assert found.total == total, (q, filters, limit, offset)
 
 
+def test_a_date_range_finds_meetings_indexed_out_of_date_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite reads the matches of the span of ids that the dates' documents take: exact whatever order
+    the meetings were indexed in (an old meeting imported last)."""
+    _archive(store, shuffled=True)
+    monkeypatch.setattr(search_index, "RANKED", 100_000)
+    for q in ["truong", '"ke hoach"', "bien gioi"]:
+        dates = [("2020-03-01", "2020-04-30"), ("2020-06-01", None), (None, "2020-01-09"), ("2031-01-01", None)]
+        for filters in (Filters(date_from=start, date_to=end) for start, end in dates):
+            total, expected = _ranked_every_hit(store, q, filters, 20, 0)
+            with store.read() as session:
+                found = search(session, parse_query(q), filters, limit=20)
+            assert [(h.ref_id, h.score) for h in found.hits] == expected and found.total == total, (q, filters)
+            assert total > 0 or filters.date_from == "2031-01-01"
+
+
 def _ranked_every_hit_postgresql(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
     """The reference on PostgreSQL: every hit's text parsed again, scored and sorted (the search before the stored vector)."""
     params: dict[str, Any] = {"q": parse_query(q).tsquery(), "limit": limit, "offset": offset}
-    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *search_index._where(filters, params)])
+    where = " AND ".join(["to_tsvector('simple', d.folded) @@ q", *search_index._where(filters, params, postgresql=True)])
     source = "search_docs d CROSS JOIN to_tsquery('simple', :q) q"
     with store.read() as session:
         total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
@@ -146,7 +165,7 @@ def test_a_word_found_nearly_everywhere_is_ranked_among_its_newest_matches(any_s
     for q in ["truong", '"ke hoach"', "bien gioi"]:
         for filters in (Filters(), Filters(date_from="2020-03-01", date_to="2020-08-31", poll_outcome="passed")):
             params: dict[str, Any] = {"q": parse_query(q).tsquery() if postgresql else parse_query(q).fts5()}
-            where = " AND ".join([vector, *search_index._where(filters, params)])
+            where = " AND ".join([vector, *search_index._where(filters, params, postgresql=postgresql)])
             with any_store.read() as session:
                 newest_first = text(f"SELECT d.id FROM search_docs d WHERE {where} ORDER BY d.id DESC")
                 ids: list[int] = list(session.execute(newest_first, params).scalars())
@@ -165,8 +184,8 @@ def test_a_word_found_nearly_everywhere_is_ranked_among_its_newest_matches(any_s
 def _only(where: Any, ids: list[int]) -> Any:
     """``_where`` that also keeps only these documents (the reference's view of the newest matches)."""
 
-    def restricted(filters: Filters, params: dict[str, Any]) -> list[str]:
+    def restricted(filters: Filters, params: dict[str, Any], *, postgresql: bool) -> list[str]:
         keep = ", ".join(str(int(i)) for i in ids) or "NULL"
-        return [*where(filters, params), f"d.id IN ({keep})"]
+        return [*where(filters, params, postgresql=postgresql), f"d.id IN ({keep})"]
 
     return restricted
