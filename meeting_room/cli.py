@@ -155,7 +155,7 @@ def _serve(settings: Settings) -> None:
     from meeting_room.live.runtime import Runtime
     from meeting_room.operations.clock import clock_status
     from meeting_room.operations.logs import logging_config
-    from meeting_room.server import ensure_first_admin, open_store
+    from meeting_room.server import ensure_first_admin, open_store, settle_heap
 
     log_config = logging_config(settings)
     logging.config.dictConfig(log_config)
@@ -184,8 +184,10 @@ def _serve(settings: Settings) -> None:
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
+    app = create_app_for(runtime)
+    settle_heap()  # the server's only process: the tests' many apps are never frozen
     uvicorn.run(
-        create_app_for(runtime), host=settings.host, port=settings.port, log_config=log_config,
+        app, host=settings.host, port=settings.port, log_config=log_config,
         # X-Forwarded-For only from the proxies named (uvicorn would trust 127.0.0.1 by default)
         proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None, **ssl,
     )  # fmt: skip
