@@ -69,7 +69,8 @@ def _measure(
     elapsed = time.perf_counter() - start
     print(
         f"{label:<6} clients={clients}  {len(lat) / elapsed:7.1f} req/s  "
-        f"latency mean {statistics.mean(lat):6.2f} ms  p95 {lat[int(0.95 * len(lat)) - 1]:6.2f} ms  p99 {lat[int(0.99 * len(lat)) - 1]:6.2f} ms  max {lat[-1]:6.2f} ms"
+        f"latency mean {statistics.mean(lat):6.2f} ms  p95 {lat[int(0.95 * len(lat)) - 1]:6.2f} ms  "
+        f"p99 {lat[int(0.99 * len(lat)) - 1]:6.2f} ms  max {lat[-1]:6.2f} ms"
     )
 
 
