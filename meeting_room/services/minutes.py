@@ -375,13 +375,18 @@ def signs_next(session: Session, actor: Actor, meeting: t.Meeting) -> bool:
 def signing_key(session: Session, actor: Actor, files: MinutesFiles, now: datetime) -> str:
     """How the actor can sign, for the page to say before asking a passphrase: "server" (a PKCS#12 kept
     here), "token" (their key is on a USB token), "none" (no certificate registered), "missing" (its
-    file is gone from the server) or "expired"."""
+    file is gone from the server), "expired" or "not_yet_valid" (``prepare_signing`` refuses those)."""
     certificate = session.get(t.SignerCertificate, actor.member_id)
     if certificate is None:
         return "none"
+    return _validity(certificate, now) or files.key_place(actor.member_id, certificate.fingerprint_sha256) or "missing"
+
+
+def _validity(certificate: t.SignerCertificate, now: datetime) -> str | None:
+    """Why this certificate cannot sign now: "expired" or "not_yet_valid" (None: it can)."""
     if certificate.not_after <= now:
         return "expired"
-    return files.key_place(actor.member_id, certificate.fingerprint_sha256) or "missing"
+    return "not_yet_valid" if certificate.not_before > now else None
 
 
 def _signing_role(session: Session, actor: Actor, meeting: t.Meeting) -> str:
@@ -461,6 +466,18 @@ def prepare_signing(
             raise ConflictError(
                 "Bạn chưa có chứng thư số được đăng ký; hãy nhờ quản trị viên đăng ký tệp .p12 của bạn",
                 "You have no registered signing certificate; ask the administrator to register your .p12 file",
+                member_id=actor.member_id,
+            )
+        validity = _validity(certificate, store.now())
+        if validity is not None:  # the page says so first; a signature made with it would not verify
+            day = (certificate.not_after if validity == "expired" else certificate.not_before).astimezone(tz).strftime("%d/%m/%Y")
+            raise ConflictError(
+                f"Chứng thư số của bạn đã hết hạn ngày {day}; hãy gia hạn và nhờ quản trị viên đăng ký chứng thư mới"
+                if validity == "expired"
+                else f"Chứng thư số của bạn chưa có hiệu lực (từ ngày {day})",
+                f"Your signing certificate expired on {day}; renew it and have the administrator register the new one"
+                if validity == "expired"
+                else f"Your signing certificate is not valid yet (from {day})",
                 member_id=actor.member_id,
             )
         fingerprint = certificate.fingerprint_sha256

@@ -143,6 +143,8 @@ const KEY_PROBLEM = {
   missing: () => ["Tệp chứng thư số của bạn không còn trên máy chủ: quản trị viên cần đăng ký lại.", h("span", { class: "en" }, " Your certificate file is missing on the server: the administrator must register it again.")],
   expired: () => ["Chứng thư số của bạn đã hết hạn: hãy gia hạn với tổ chức cấp chứng thư và nhờ quản trị viên đăng ký chứng thư mới.",
     h("span", { class: "en" }, " Your signing certificate has expired: renew it and have the administrator register the new one.")],
+  not_yet_valid: () => ["Chứng thư số của bạn chưa đến ngày có hiệu lực: hãy ký khi chứng thư có hiệu lực, hoặc nhờ quản trị viên đăng ký chứng thư khác.",
+    h("span", { class: "en" }, " Your signing certificate is not valid yet: sign once it is, or have the administrator register another.")],
 };
 const nextSigner = (m) => (m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null);
 
@@ -171,7 +173,7 @@ async function renderSign() {
   const key = m.signing_key;
   fill(card, h("h2", {}, `Ký biên bản — ${ROLE_VI[next]} `, h("span", { class: "en" }, "Sign the minutes")),
     h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP)."),
-    key === "server" ? sign : h("p", { class: "error", id: "signing-key" }, (KEY_PROBLEM[key] || KEY_PROBLEM.none)()),
+    key === "server" ? sign : h("p", { class: key === "token" ? "note" : "error", id: "signing-key" }, (KEY_PROBLEM[key] || KEY_PROBLEM.none)()),
     h("details", { id: "token-signing", open: key === "token" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
       h("p", {}, "Khóa bí mật không rời khỏi token. Trên máy tính của bạn (đã cài meeting-room và trình điều khiển PKCS#11 của token), chạy:"),
       h("pre", { class: "wrap" }, `meeting-room sign ${meetingId} --server ${location.origin} --username ${me.username || "…"} --pkcs11-module <thư viện PKCS#11 của token>`),

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
+from meeting_room.db import tables as t
 from meeting_room.services import transcripts
 from meeting_room.settings import Settings
 from tests.conftest import World, login, snapshot
@@ -98,6 +101,17 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert turn() == {"sec": True, "chair": False, "member": None}  # a member reads the minutes once they are signed
     assert client.get(f"{url}/minutes", headers=sec).json()["signing_key"] == "server"
     assert client.get(f"{url}/minutes", headers=chair).json()["signing_key"] is None  # not their turn yet
+    # a certificate whose validity ended after it was registered: said on the page, refused by the server
+    cert = t.SignerCertificate
+    with world.store.engine.begin() as conn:
+        registered_until = conn.execute(select(cert.not_after).where(cert.member_id == world.ids["secretary"])).scalar_one()
+        conn.execute(update(cert).where(cert.member_id == world.ids["secretary"]).values(not_after=datetime.now(UTC) - timedelta(days=1)))
+    assert client.get(f"{url}/minutes", headers=sec).json()["signing_key"] == "expired"
+    before = snapshot(world.store)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec)
+    assert r.status_code == 409 and "đã hết hạn ngày" in r.json()["error"]["message"] and snapshot(world.store) == before
+    with world.store.engine.begin() as conn:
+        conn.execute(update(cert).where(cert.member_id == world.ids["secretary"]).values(not_after=registered_until))
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 409 and "Thư ký cần ký trước" in r.json()["error"]["message"]
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "sai"}, headers=sec)
