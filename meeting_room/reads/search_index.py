@@ -181,20 +181,29 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
 # --- querying -----------------------------------------------------------------------------------
 
 
-def _where(filters: Filters, params: dict[str, Any], *, postgresql: bool) -> list[str]:
+def _dates(filters: Filters, params: dict[str, Any]) -> list[str]:
     clauses = []
-    simple = {
-        "body_id": "d.body_id = :body_id",
-        "date_from": "d.meeting_date >= :date_from",
-        "date_to": "d.meeting_date <= :date_to",
-        "agenda_item_id": "d.agenda_item_id = :agenda_item_id",
-        "kind": "d.kind = :kind",
-    }
+    for name, clause in (("date_from", "d.meeting_date >= :date_from"), ("date_to", "d.meeting_date <= :date_to")):
+        value = getattr(filters, name)
+        if value is not None:
+            clauses.append(clause)
+            params[name] = value
+    return clauses
+
+
+def _where(filters: Filters, params: dict[str, Any], *, postgresql: bool) -> list[str]:
+    clauses = _dates(filters, params)
+    simple = {"body_id": "d.body_id = :body_id", "agenda_item_id": "d.agenda_item_id = :agenda_item_id"}
     for name, clause in simple.items():
         value = getattr(filters, name)
         if value is not None:
             clauses.append(clause)
             params[name] = value
+    if filters.kind in ("transcript", "minutes"):  # written out: PostgreSQL's minutes-only index is partial on it
+        clauses.append(f"d.kind = '{filters.kind}'")
+    elif filters.kind is not None:
+        clauses.append("d.kind = :kind")
+        params["kind"] = filters.kind
     if filters.speaker is not None:
         clauses.append("(d.speaker_member_id = :speaker OR d.speaker = :speaker)")
         params["speaker"] = filters.speaker
@@ -264,8 +273,8 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
         # FTS5 hands over the matches of a span of document ids only, skipping the rest of each word's
         # postings: the span of the documents of those dates, through their index (meetings are
         # indexed about in date order, so it is close; any order stays exact, the dates are checked)
-        dated = [c for c in clauses if c.startswith("d.meeting_date")]
-        span = session.execute(text(f"SELECT min(d.id), max(d.id) FROM search_docs d WHERE {' AND '.join(dated)}"), params).one()
+        dated = " AND ".join(_dates(filters, params))
+        span = session.execute(text(f"SELECT min(d.id), max(d.id) FROM search_docs d WHERE {dated}"), params).one()
         if span[0] is None:
             return Results(0, [], False)
         params["lo"], params["hi"] = span

@@ -109,6 +109,26 @@ def test_a_date_range_finds_meetings_indexed_out_of_date_order(store: Store, mon
             assert total > 0 or filters.date_from == "2031-01-01"
 
 
+def test_a_readers_meetings_and_minutes_narrow_the_hits_on_both_engines(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The meetings a reader may see and the minutes they may read go to the database as one array
+    (PostgreSQL) or JSON (SQLite) parameter: the hits are those of the whole archive with the others
+    left out, checked here in Python, not with the same SQL; none at all gives nothing."""
+    _archive(any_store, meetings=60)
+    monkeypatch.setattr(search_index, "RANKED", 100_000)
+    seen = frozenset(f"m{i:04d}" for i in range(0, 60, 7))
+    readable = frozenset(f"m{i:04d}" for i in range(0, 60, 14))
+    for q in ["truong", '"ke hoach"']:
+        with any_store.read() as session:
+            every = search(session, parse_query(q), Filters(), limit=100_000).hits
+        for meetings, minutes in ((seen, None), (None, readable), (seen, readable), (frozenset(), None), (None, frozenset())):
+            expected = [h.ref_id for h in every if (meetings is None or h.meeting_id in meetings)
+                        and (minutes is None or h.kind != "minutes" or h.meeting_id in minutes)]  # fmt: skip
+            with any_store.read() as session:
+                found = search(session, parse_query(q), Filters(meeting_ids=meetings, minutes_of=minutes), limit=100_000)
+            assert [h.ref_id for h in found.hits] == expected and found.total == len(expected), (q, meetings, minutes)
+            assert expected or meetings == frozenset() or minutes == frozenset()
+
+
 def _ranked_every_hit_postgresql(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
     """The reference on PostgreSQL: every hit's text parsed again, scored and sorted (the search before the stored vector)."""
     params: dict[str, Any] = {"q": parse_query(q).tsquery(), "limit": limit, "offset": offset}
