@@ -33,10 +33,10 @@ from sqlalchemy import (  # noqa: E402
     text,
 )
 
+from meeting_room import heap  # noqa: E402
 from meeting_room.db import make_engine, migrate  # noqa: E402
 from meeting_room.db import tables as t  # noqa: E402
 from meeting_room.reads.search_index import Filters, search  # noqa: E402
-from meeting_room.server import settle_heap  # noqa: E402
 from meeting_room.store import Store  # noqa: E402
 from transcripts.search import parse_query  # noqa: E402
 from transcripts.text import fold, nfc  # noqa: E402
@@ -116,7 +116,7 @@ def generate(engine: Engine, meetings: int, lines: int, seed: int = 7) -> tuple[
 
 def measure(engine: Engine, label: str, repeats: int) -> None:
     store = Store(engine)
-    settle_heap()  # as the server does after start-up: the collector's full passes would be timed here
+    heap.settle()  # as the server does after start-up: the collector's full passes would be timed here
     worst = 0.0
     for q in QUERIES:
         for shown, filters in FILTERS.items():

@@ -151,11 +151,12 @@ def fake_camera(source: Path, port: int, fps: float) -> None:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from meeting_room import heap
     from meeting_room.api import create_app_for
     from meeting_room.live.runtime import Runtime
     from meeting_room.operations.clock import clock_status
     from meeting_room.operations.logs import logging_config
-    from meeting_room.server import ensure_first_admin, open_store, settle_heap
+    from meeting_room.server import ensure_first_admin, open_store
 
     log_config = logging_config(settings)
     logging.config.dictConfig(log_config)
@@ -185,7 +186,7 @@ def _serve(settings: Settings) -> None:
         click.echo(how_to_trust(files, url))
     click.echo(f"Mở trình duyệt / open in a browser: {url}   (API: {url}docs)")
     app = create_app_for(runtime)
-    settle_heap()  # the server's only process: the tests' many apps are never frozen
+    heap.settle()  # the served process only: the tests' many apps are never frozen
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_config=log_config,
         # X-Forwarded-For only from the proxies named (uvicorn would trust 127.0.0.1 by default)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from dataclasses import dataclass
 
@@ -57,11 +56,3 @@ def ensure_first_admin(store: Store) -> FirstAdmin | None:
     create_member(store, None, full_name="Quản trị hệ thống", roles=[Role.ADMIN], username="admin", password=password)
     return FirstAdmin("admin", password)
 
-
-def settle_heap() -> None:
-    """Take what start-up made (the imported libraries, the settings, the app: ~200,000 objects) out of
-    the cycle collector's view. Its full collections otherwise walk them all, ~100 ms with the
-    event loop held (~190 ms once torch is in), every few dozen requests under load: the tail of
-    every latency. Garbage is collected first; what stays frozen is what lives as long as the server."""
-    gc.collect()
-    gc.freeze()

@@ -10,6 +10,7 @@ import time
 from functools import cache
 from pathlib import Path
 
+from meeting_room import heap
 from meeting_room.operations.health import ModelReadiness
 from meeting_room.settings import Settings
 from speech.asr import Transcriber
@@ -27,7 +28,9 @@ _load_lock = threading.Lock()  # loading one: held for seconds, so apart (a live
 def _transcriber(model_dir: Path, compute_type: str, threads: int, background: bool = False) -> Transcriber:
     # ``background``: an instance of its own for final passes, apart from the live captions' one
     # (whose calls would otherwise queue behind a final pass's windows in the same model)
-    return Transcriber(model_dir, compute_type=compute_type, cpu_threads=threads)
+    transcriber = Transcriber(model_dir, compute_type=compute_type, cpu_threads=threads)
+    heap.settle_again()  # loaded once, kept as long as the server: out of the collector's way (meeting_room.heap)
+    return transcriber
 
 
 BACKGROUND_NICE = 10  # final passes, niced this much more than the server: the live captions and the calls go first
@@ -50,12 +53,15 @@ def _diarizer(pipeline_dir: Path, threshold: float | None, threads: int) -> Diar
         diarizer.pipeline.instantiate(
             {"segmentation": {"min_duration_off": 0.0}, "clustering": {**DEFAULT_CLUSTERING, "threshold": threshold}}
         )
+    heap.settle_again()  # torch and pyannote: ~140,000 objects more
     return diarizer
 
 
 @cache
 def _encoder(embedding_dir: Path, threads: int) -> VoiceEncoder:
-    return VoiceEncoder(embedding_dir, threads=threads)
+    encoder = VoiceEncoder(embedding_dir, threads=threads)
+    heap.settle_again()
+    return encoder
 
 
 def model_store(settings: Settings) -> ModelStore:
