@@ -72,6 +72,23 @@ def _fits(page: Page, width: int) -> None:
     assert scroll <= width, f"{page.url}: {scroll} px wide on a {width} px screen; wider than the screen: {culprits}"
 
 
+FINGER = 44  # CSS px: the smallest target a finger hits reliably (WCAG 2.5.5)
+
+
+def _small_targets(page: Page) -> list[str]:
+    """The visible controls a finger would miss: buttons, disclosure summaries, selects and link-buttons
+    less than ``FINGER`` px high or wide (a link inside a sentence is not a control)."""
+    return page.evaluate(
+        """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button]')]
+              .filter((e) => e.offsetParent !== null || e.tagName === 'SUMMARY')
+              .map((e) => [e, e.getBoundingClientRect()])
+              .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.height < min - 0.5 || r.width < min - 0.5))
+              .map(([e, r]) => `${e.tagName}#${e.id}.${e.className} "${(e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 30)}" `
+                 + `${Math.round(r.width)}x${Math.round(r.height)}`)""",
+        FINGER,
+    )
+
+
 @pytest.fixture
 def meeting_in_progress(live_server: LiveServer) -> Iterator[LiveServer]:
     """A council in session with 20 more delegates, a vote open and someone asking to speak."""
@@ -115,6 +132,8 @@ def test_no_page_scrolls_sideways(browser: Browser, meeting_in_progress: LiveSer
         name = "record" if path.startswith("/clerk/") else path.split("/")[1]
         shot(page, f"{name}-{size['width']}x{size['height']}")
         _fits(page, size["width"])
+        small = _small_targets(page)
+        assert not small, f"{page.url}: controls smaller than {FINGER} px: {small}"
         if size is not TABLET:  # the header keeps to two short lines on a phone
             bar = page.evaluate(
                 """() => [...document.querySelectorAll('header.bar, header.bar > *')]
