@@ -83,8 +83,8 @@ def _small_targets(page: Page) -> list[str]:
               .filter((e) => e.offsetParent !== null || e.tagName === 'SUMMARY')
               .map((e) => [e, e.getBoundingClientRect()])
               .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.height < min - 0.5 || r.width < min - 0.5))
-              .map(([e, r]) => `${e.tagName}#${e.id}.${e.className} "${(e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 30)}" `
-                 + `${Math.round(r.width)}x${Math.round(r.height)}`)""",
+              .map(([e, r]) => [e, r, (e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 30)])
+              .map(([e, r, t]) => `${e.tagName}#${e.id}.${e.className} "${t}" ${Math.round(r.width)}x${Math.round(r.height)}`)""",
         FINGER,
     )
 
