@@ -78,7 +78,7 @@ FINGER = 44  # CSS px: the smallest target a finger hits reliably (WCAG 2.5.5)
 def _small_targets(page: Page) -> list[str]:
     """The visible controls a finger would miss: buttons, disclosure summaries, selects and link-buttons
     less than ``FINGER`` px high or wide (a link inside a sentence is not a control)."""
-    return page.evaluate(
+    small: list[str] = page.evaluate(
         """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button]')]
               .filter((e) => e.offsetParent !== null || e.tagName === 'SUMMARY')
               .map((e) => [e, e.getBoundingClientRect()])
@@ -87,6 +87,7 @@ def _small_targets(page: Page) -> list[str]:
               .map(([e, r, t]) => `${e.tagName}#${e.id}.${e.className} "${t}" ${Math.round(r.width)}x${Math.round(r.height)}`)""",
         FINGER,
     )
+    return small
 
 
 @pytest.fixture
