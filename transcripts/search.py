@@ -79,9 +79,17 @@ def _patterns(query: Query) -> list[re.Pattern[str]]:
 
 
 def highlight_spans(text: str, query: Query) -> list[tuple[int, int]]:
-    """Where the query's words and phrases occur in ``text`` (positions in ``nfc(text)``), merged."""
+    """Where the query's words and phrases occur in ``text`` (positions in ``nfc(text)``), merged.
+    Words typed together are most often one Vietnamese word or a name ("nguon thu", "truong son"):
+    where they stand together in that order, only those places are marked, not each syllable
+    wherever it stands ("thử" for "thu")."""
     folded = fold(text)
-    spans = sorted(m.span() for pattern in _patterns(query) for m in pattern.finditer(folded))
+    patterns = _patterns(query)
+    if len(query.terms) > 1:
+        together = _patterns(Query((), (query.terms,)))[0]
+        if together.search(folded):
+            patterns = [together, *_patterns(Query((), query.phrases))]
+    spans = sorted(m.span() for pattern in patterns for m in pattern.finditer(folded))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

@@ -40,3 +40,13 @@ def test_snippet_marks_the_original_words() -> None:
     assert "&lt;kế hoạch&gt;" in html  # escaped
     assert html.startswith("…") and html.endswith("…") and len(html) < 400
     assert highlight_spans("truongson Trường", parse_query("truong")) == [(10, 16)]  # whole words only
+
+
+def test_words_typed_together_are_marked_where_they_stand_together() -> None:
+    text = "Cần thử nghiệm cách tăng nguồn thu từ đất; nguồn thu ngân sách năm nay tăng."
+    html = snippet_html(text, parse_query("nguon thu"))
+    assert html.count("<mark>nguồn thu</mark>") == 2 and "<mark>thử</mark>" not in html and "<mark>thu</mark>" not in html
+    apart = snippet_html("Thu ngân sách từ các nguồn khác nhau.", parse_query("nguon thu"))
+    assert "<mark>Thu</mark>" in apart and "<mark>nguồn</mark>" in apart  # never together: each word, as before
+    assert "<mark>Trường Sơn</mark>" in snippet_html("Đường Trường Sơn, Trường Sa.", parse_query("truong son"))
+

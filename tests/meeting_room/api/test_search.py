@@ -38,7 +38,7 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     )
     minutes_hits = client.get("/api/search", params={"q": "TRUONG ket luan", "kind": "minutes"}, headers=clerk).json()
     assert minutes_hits["total"] == 1 and minutes_hits["hits"][0]["link"] == f"{url}/minutes"
-    assert "<mark>Trường</mark>" in minutes_hits["hits"][0]["snippet_html"]
+    assert "<mark>Trường kết luận</mark>" in minutes_hits["hits"][0]["snippet_html"]
     # An unsigned draft is read by its officers and the record keepers only, in search as in the minutes
     draft = {"q": "TRUONG ket luan"}
     assert client.get("/api/search", params=draft, headers=sec).json()["total"] == 1
