@@ -358,8 +358,8 @@ def _hits(session: Session, query: Query, scored: list[tuple[int, float]]) -> li
         ),
         params,
     ).all()
-    by_id = {int(r[-1]): r for r in rows}
-    return [_hit((*by_id[doc][:-1], score), query) for doc, score in scored]
+    by_id = {int(r[-1]): r for r in rows}  # a document without its meeting (none should be) is left out, not a 500
+    return [_hit((*by_id[doc][:-1], score), query) for doc, score in scored if doc in by_id]
 
 
 def _hit(r: Any, query: Query) -> Hit:

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 
 from meeting_room.db import make_engine, migrate
 from meeting_room.db.tables import Base
+from meeting_room.store import Store
 
 
 def _not_fts(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
@@ -63,3 +64,35 @@ def test_the_sealed_ballot_migration_refuses_clear_secret_ballots_left_open(tmp_
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
         assert conn.execute(text("SELECT count(*) FROM ballot_box")).scalar() == 1
     engine.dispose()
+
+
+def test_the_search_indexes_on_postgresql_come_and_go_with_their_migration(any_store: Store) -> None:
+    """Migration 0022's indexes exist where they are made (the PostgreSQL-only ones are not in the table
+    classes, so the comparison above cannot see them); a downgrade to 0021 drops them, an upgrade restores them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from meeting_room.db.engine import alembic_config
+
+    engine = any_store.engine
+    postgresql = engine.dialect.name == "postgresql"
+    made_on_postgresql = {"ix_search_docs_minutes_tsv", "ix_search_docs_speaker", "ix_search_docs_speaker_member"}
+    ours = {"ix_search_docs_date"} | (made_on_postgresql if postgresql else set())
+    listing = (
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'search_docs'"
+        if postgresql
+        else "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'search_docs'"
+    )
+
+    def indexes() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text(listing)).scalars()) & ({"ix_search_docs_date"} | made_on_postgresql)
+
+    assert indexes() == ours
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0021")
+    assert indexes() == set()
+    migrate(engine)
+    assert indexes() == ours
