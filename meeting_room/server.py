@@ -55,4 +55,3 @@ def ensure_first_admin(store: Store) -> FirstAdmin | None:
     password = auth.new_password()
     create_member(store, None, full_name="Quản trị hệ thống", roles=[Role.ADMIN], username="admin", password=password)
     return FirstAdmin("admin", password)
-

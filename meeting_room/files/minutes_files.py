@@ -92,20 +92,20 @@ class MinutesFiles:
         return "token" if path.with_suffix(".crt").is_file() else None
 
     def get_certificate(self, member_id: str, fingerprint: str) -> bytes:
-        path = self.certificate_path(member_id, fingerprint)
-        if not path.is_file() and path.with_suffix(".crt").is_file():
+        place = self.key_place(member_id, fingerprint)
+        if place == "token":
             raise ConflictError(
                 "Chứng thư số của bạn nằm trên thiết bị ký số (USB token): hãy ký bằng lệnh “meeting-room sign” trên máy tính của bạn",
                 "Your certificate is on a USB token: sign with `meeting-room sign` on your own computer",
                 member_id=member_id,
             )
-        if not path.is_file():
+        if place is None:
             raise NotFoundError(
                 "Tệp chứng thư số của người ký không còn trên máy chủ; quản trị viên cần đăng ký lại",
                 "The signer's PKCS#12 file is missing on the server; the administrator must register it again",
                 member_id=member_id,
             )
-        return path.read_bytes()
+        return self.certificate_path(member_id, fingerprint).read_bytes()
 
     # --- signature and seal images, by content hash ---
 

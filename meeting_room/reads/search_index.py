@@ -181,24 +181,20 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
 # --- querying -----------------------------------------------------------------------------------
 
 
+def _given(filters: Filters, params: dict[str, Any], clauses: dict[str, str]) -> list[str]:
+    """The clauses of the filters given (a filter's name is its parameter's)."""
+    given = {name: clause for name, clause in clauses.items() if getattr(filters, name) is not None}
+    params.update({name: getattr(filters, name) for name in given})
+    return list(given.values())
+
+
 def _dates(filters: Filters, params: dict[str, Any]) -> list[str]:
-    clauses = []
-    for name, clause in (("date_from", "d.meeting_date >= :date_from"), ("date_to", "d.meeting_date <= :date_to")):
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(clause)
-            params[name] = value
-    return clauses
+    return _given(filters, params, {"date_from": "d.meeting_date >= :date_from", "date_to": "d.meeting_date <= :date_to"})
 
 
 def _where(filters: Filters, params: dict[str, Any], *, postgresql: bool) -> list[str]:
     clauses = _dates(filters, params)
-    simple = {"body_id": "d.body_id = :body_id", "agenda_item_id": "d.agenda_item_id = :agenda_item_id"}
-    for name, clause in simple.items():
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(clause)
-            params[name] = value
+    clauses += _given(filters, params, {"body_id": "d.body_id = :body_id", "agenda_item_id": "d.agenda_item_id = :agenda_item_id"})
     if filters.kind in ("transcript", "minutes"):  # written out: PostgreSQL's minutes-only index is partial on it
         clauses.append(f"d.kind = '{filters.kind}'")
     elif filters.kind is not None:

@@ -469,15 +469,18 @@ def prepare_signing(
                 member_id=actor.member_id,
             )
         validity = _validity(certificate, store.now())
-        if validity is not None:  # the page says so first; a signature made with it would not verify
-            day = (certificate.not_after if validity == "expired" else certificate.not_before).astimezone(tz).strftime("%d/%m/%Y")
+        if validity == "expired":  # the page says so first; a signature made with it would not verify
+            day = certificate.not_after.astimezone(tz).strftime("%d/%m/%Y")
             raise ConflictError(
-                f"Chứng thư số của bạn đã hết hạn ngày {day}; hãy gia hạn và nhờ quản trị viên đăng ký chứng thư mới"
-                if validity == "expired"
-                else f"Chứng thư số của bạn chưa có hiệu lực (từ ngày {day})",
-                f"Your signing certificate expired on {day}; renew it and have the administrator register the new one"
-                if validity == "expired"
-                else f"Your signing certificate is not valid yet (from {day})",
+                f"Chứng thư số của bạn đã hết hạn ngày {day}; hãy gia hạn và nhờ quản trị viên đăng ký chứng thư mới",
+                f"Your signing certificate expired on {day}; renew it and have the administrator register the new one",
+                member_id=actor.member_id,
+            )
+        if validity == "not_yet_valid":
+            day = certificate.not_before.astimezone(tz).strftime("%d/%m/%Y")
+            raise ConflictError(
+                f"Chứng thư số của bạn chưa có hiệu lực (từ ngày {day})",
+                f"Your signing certificate is not valid yet (from {day})",
                 member_id=actor.member_id,
             )
         fingerprint = certificate.fingerprint_sha256

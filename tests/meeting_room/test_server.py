@@ -177,4 +177,3 @@ def test_over_https_sockets_check_the_origin_and_tokens_stay_out_of_the_log(serv
         assert time.monotonic() < deadline, server.output()
         time.sleep(0.1)
     assert token not in server.output()
-

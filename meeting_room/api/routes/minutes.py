@@ -64,7 +64,7 @@ class MinutesOut(BaseModel):
     can_sign: bool = Field(description="Your signature is the one the minutes wait for now")
     signing_key: str | None = Field(
         description="When you sign next, how: server (a PKCS#12 kept here), token (a USB token), none (no certificate registered), "
-        "missing (its file is gone) or expired"
+        "missing (its file is gone), expired or not_yet_valid"
     )
     state: str
 

@@ -80,7 +80,7 @@ def _small_targets(page: Page) -> list[str]:
     less than ``FINGER`` px high or wide (a link inside a sentence is not a control)."""
     small: list[str] = page.evaluate(
         """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button]')]
-              .filter((e) => e.offsetParent !== null || e.tagName === 'SUMMARY')
+              .filter((e) => e.offsetParent !== null)
               .map((e) => [e, e.getBoundingClientRect()])
               .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.height < min - 0.5 || r.width < min - 0.5))
               .map(([e, r]) => [e, r, (e.textContent || e.getAttribute('aria-label') || '').trim().slice(0, 30)])
