@@ -558,7 +558,8 @@ class SearchDoc(Base):
     """A searchable piece of text (a transcript line, a minutes section) with what clerks filter on.
 
     ``folded`` is the text without diacritics, one character for one (``transcripts.text.fold``);
-    SQLite indexes it with FTS5 (table ``search_fts``), PostgreSQL with a GIN index on its tsvector.
+    SQLite indexes it with FTS5 (table ``search_fts``; the minutes also in ``search_fts_minutes``),
+    PostgreSQL with a GIN index on its tsvector (the minutes also in a partial one).
     """
 
     __tablename__ = "search_docs"

@@ -16,10 +16,10 @@ narrows a word that common with a date, a body or a phrase.
 
 SQLite without filters reads the newest matches from FTS5 alone, and only as many of their rows as
 settle the full order (score, newer meeting, document; ties taken whole). With filters each match
-is joined to its row once, newest first. Indexes let a filter read only what passes it (migration
-0022): the documents' date; on PostgreSQL also the minutes' own word index and the speaker. Neither
-engine joins the meetings to find matches: a meeting that is gone has no documents
-(``reindex_meeting``), and the join misled PostgreSQL's plans. PostgreSQL keeps each document's
+is joined to its row once, newest first. Indexes let a filter read only what passes it (migrations
+0022, 0023): the documents' date; the minutes' own word index (SQLite: an FTS5 table of their own);
+on PostgreSQL also the speaker. Neither engine joins the meetings to find matches: a meeting that
+is gone has no documents (``reindex_meeting``), and the join misled PostgreSQL's plans. PostgreSQL keeps each document's
 tsvector in a stored generated column under the GIN index (migration 0019), so checking a phrase
 and ranking a hit read that vector instead of parsing the text again.
 """
@@ -263,6 +263,7 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
             # far enough back to reach the cap at the density found (twice, for good measure)
             span = span * 2 * RANKED // found.total if found.total else 8 * span
     params["q"] = query.fts5()
+    fts = fts_table(filters)
     if not clauses:
         return _newest_sqlite(session, query, params, limit, offset)
     if filters.date_from is not None or filters.date_to is not None:
@@ -274,16 +275,23 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
         if span[0] is None:
             return Results(0, [], False)
         params["lo"], params["hi"] = span
-        clauses = ["search_fts.rowid BETWEEN :lo AND :hi", *clauses]
-    return _page(session, query, _joined(clauses), params)
+        clauses = [f"{fts}.rowid BETWEEN :lo AND :hi", *clauses]
+    return _page(session, query, _joined(fts, clauses), params)
 
 
-def _joined(clauses: Sequence[str]) -> str:
+def fts_table(filters: Filters) -> str:
+    """SQLite's word index for these filters: the minutes' own (migration 0023) for the minutes only,
+    so that a common word does not read every transcript line that has it; else the whole archive's.
+    A hit's bm25 score is over the documents of the index it comes from."""
+    return "search_fts_minutes" if filters.kind == "minutes" else "search_fts"
+
+
+def _joined(fts: str, clauses: Sequence[str]) -> str:
     """SQLite's newest matches joined to their rows (for the filters), one past the cap."""
     return (  # FTS5 hands its matches over newest first (no sort): reading stops at the cap
-        "SELECT d.id AS doc, -bm25(search_fts) AS score, d.meeting_date AS day FROM search_fts "
-        "JOIN search_docs d ON d.id = search_fts.rowid "
-        f"WHERE {' AND '.join(['search_fts MATCH :q', *clauses])} ORDER BY search_fts.rowid DESC LIMIT :cap"
+        f"SELECT d.id AS doc, -bm25({fts}) AS score, d.meeting_date AS day FROM {fts} "
+        f"JOIN search_docs d ON d.id = {fts}.rowid "
+        f"WHERE {' AND '.join([f'{fts} MATCH :q', *clauses])} ORDER BY {fts}.rowid DESC LIMIT :cap"
     )
 
 

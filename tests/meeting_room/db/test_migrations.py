@@ -96,3 +96,38 @@ def test_the_search_indexes_on_postgresql_come_and_go_with_their_migration(any_s
     assert indexes() == set()
     migrate(engine)
     assert indexes() == ours
+
+
+def test_the_minutes_word_index_is_filled_from_the_archive_and_goes_with_its_migration(store: Store) -> None:
+    """Migration 0023 (SQLite) indexes the minutes already in the archive, and only them; a downgrade
+    to 0022 removes the index and its triggers, after which the archive still takes documents."""
+    from alembic import command
+    from sqlalchemy import insert, text
+
+    from meeting_room.db import tables as t
+    from meeting_room.db.engine import alembic_config
+
+    engine = store.engine
+    doc = {"meeting_id": "m1", "body_id": "b1", "meeting_date": "2026-01-05",
+           "ref_id": "r", "text": "", "agenda_item_id": None, "agenda_title": None, "speaker": None}  # fmt: skip
+
+    def minutes_matching(word: str) -> list[str]:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT d.ref_id FROM search_fts_minutes f JOIN search_docs d ON d.id = f.rowid WHERE search_fts_minutes MATCH :w"),
+                {"w": word},
+            )
+            return sorted(found.scalars())
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0022")
+        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search%minutes%'")).scalar() == 0
+        conn.execute(insert(t.SearchDoc), [{**doc, "kind": "minutes", "ref_id": "m", "folded": "ngan sach tinh"},
+                                           {**doc, "kind": "transcript", "ref_id": "t", "folded": "ngan sach huyen"}])  # fmt: skip
+    migrate(engine)
+    assert minutes_matching("ngan") == ["m"] and minutes_matching("huyen") == []
+    with engine.begin() as conn:
+        conn.execute(insert(t.SearchDoc), [{**doc, "kind": "minutes", "ref_id": "m2", "folded": "ngan sach xa"}])
+    assert minutes_matching("ngan") == ["m", "m2"]

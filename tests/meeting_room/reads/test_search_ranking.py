@@ -56,15 +56,17 @@ def _archive(store: Store, meetings: int = 120, lines: int = 25, *, shuffled: bo
 
 
 def _ranked_every_hit(store: Store, q: str, filters: Filters, limit: int, offset: int) -> tuple[int, list[tuple[str, float]]]:
-    """The reference: every hit joined, scored and sorted (what the search did before it took shortcuts)."""
+    """The reference: every hit joined, scored and sorted (what the search did before it took shortcuts),
+    from the index those filters search (the minutes' own for the minutes only)."""
     params: dict[str, Any] = {"q": parse_query(q).fts5(), "limit": limit, "offset": offset}
-    where = " AND ".join(["search_fts MATCH :q", *search_index._where(filters, params, postgresql=False)])
-    source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
+    fts = search_index.fts_table(filters)
+    where = " AND ".join([f"{fts} MATCH :q", *search_index._where(filters, params, postgresql=False)])
+    source = f"{fts} JOIN search_docs d ON d.id = {fts}.rowid"
     with store.read() as session:
         total: int = session.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one()
         rows = session.execute(
             text(
-                f"SELECT d.ref_id, -bm25(search_fts) AS score FROM {source} WHERE {where} "
+                f"SELECT d.ref_id, -bm25({fts}) AS score FROM {source} WHERE {where} "
                 "ORDER BY score DESC, d.meeting_date DESC, d.id LIMIT :limit OFFSET :offset"
             ),
             params,
@@ -92,6 +94,39 @@ def test_the_best_matches_alone_give_the_hits_of_ranking_every_hit(store: Store,
                     found = search(session, parse_query(q), filters, limit=limit, offset=offset)
                 assert [(h.ref_id, h.score) for h in found.hits] == expected, (q, filters, limit, offset)
                 assert found.total == total, (q, filters, limit, offset)
+
+
+def test_a_search_of_the_minutes_finds_every_minutes_section_and_nothing_else(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite searches the minutes through their own index: it holds exactly the minutes (the same
+    documents as the whole archive's index with the minutes kept), through inserts, deletes and a
+    document changing kind, and so gives every minutes section with the word, however many lines have it."""
+    _archive(store, meetings=40)
+    monkeypatch.setattr(search_index, "RANKED", 100_000)
+
+    def both_ways(q: str) -> tuple[list[str], list[str]]:
+        with store.read() as session:
+            found = search(session, parse_query(q), Filters(kind="minutes"), limit=100_000)
+            plain = text(
+                "SELECT d.ref_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+                "WHERE search_fts MATCH :q AND d.kind = 'minutes' ORDER BY d.ref_id"
+            )
+            every: list[str] = list(session.execute(plain, {"q": parse_query(q).fts5()}).scalars())
+        return sorted(h.ref_id for h in found.hits), every
+
+    for q in ["truong", '"ke hoach"', "bien gioi"]:
+        found, every = both_ways(q)
+        assert found == every and every, q
+    with store.engine.begin() as conn:  # a minutes section goes, one becomes a line, a line becomes minutes
+        gone, moved = conn.execute(text("SELECT min(id), max(id) FROM search_docs WHERE kind = 'minutes'")).one()
+        conn.execute(text("DELETE FROM search_docs WHERE id = :i"), {"i": gone})
+        conn.execute(text("UPDATE search_docs SET kind = 'transcript' WHERE id = :i"), {"i": moved})
+        conn.execute(text("UPDATE search_docs SET kind = 'minutes', folded = 'truong moi' WHERE id = (SELECT min(id) FROM search_docs)"))
+    found, every = both_ways("truong")
+    assert found == every and "0:0" in found
+    with store.read() as session:
+        indexed: int = session.execute(text("SELECT count(*) FROM search_fts_minutes_docsize")).scalar_one()  # the index's own rows
+        minutes: int = session.execute(text("SELECT count(*) FROM search_docs WHERE kind = 'minutes'")).scalar_one()
+    assert indexed == minutes == 40 * 2 - 1
 
 
 def test_a_date_range_finds_meetings_indexed_out_of_date_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
