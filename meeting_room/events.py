@@ -15,6 +15,7 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import BodyKind, MeetingRole, Role
 from meeting_room.text import Email, LongText, Name, ShortText, Title, Username
 from voting import Eligibility, PollKind, PollState, Secrecy
+from voting.receipt import published_order
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {}
 
@@ -522,7 +523,9 @@ class BallotRecord(BaseModel):
 
 
 class PollClosed(EventPayload):
-    """Every ballot, in receipt-hash order (no cast order, no time), and the result computed from them."""
+    """Every ballot, in ``published_order`` (no cast order, no time), and the result computed from them
+    (events logged before 2026-12 list them in receipt-hash order; their secret ballots are shown in
+    ``published_order`` too)."""
 
     type = "poll.closed"
     meeting_id: str
@@ -541,7 +544,8 @@ class PollClosed(EventPayload):
             return {"meeting_id": data["meeting_id"], "poll_id": data["poll_id"], "by_timer": data.get("by_timer", False)}
         if not ballots or any(b.get("voter_id") for b in ballots):
             return data
-        return {**data, "ballots": [{k: v for k, v in b.items() if k != "receipt_hash"} for b in ballots]}
+        ordered = sorted(ballots, key=lambda b: published_order(b["selection"], b.get("text"), b["receipt_hash"]))
+        return {**data, "ballots": [{k: v for k, v in b.items() if k != "receipt_hash"} for b in ordered]}
 
 
 class PollPublished(EventPayload):

@@ -17,7 +17,7 @@ from voting.poll import (
     check_transition,
     normalise_text,
 )
-from voting.receipt import new_receipt, normalise_receipt, receipt_hash
+from voting.receipt import new_receipt, normalise_receipt, published_order, receipt_hash
 from voting.rules import PRESETS, MajorityBase, Rule, Threshold, custom_rule, preset
 from voting.sealing import KeyPair, SealedContent, SealingError
 from voting.tally import CastBallot, Electorate, OpinionGroup, OptionResult, Outcome, Result, percent, tally
@@ -56,6 +56,7 @@ __all__ = [
     "normalise_text",
     "percent",
     "preset",
+    "published_order",
     "receipt_hash",
     "tally",
 ]

@@ -1,7 +1,9 @@
 """Ballot receipts: a random code the voter keeps; only its hash is stored beside the ballot.
 
 The published tally lists every ballot under its receipt hash, so a voter can check that their
-ballot was counted as cast, and nobody else can tell which ballot is theirs.
+ballot was counted as cast, and nobody else can tell which ballot is theirs. Where a secret ballot
+is shown without its hash, the list is in ``published_order`` (by what the ballots say), never in
+hash order: whoever holds a receipt could hash it and read the choice off its place in the list.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed by people
 _CODE = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$")
@@ -38,3 +41,9 @@ def receipt_check(poll_id: str, code: str, member_id: str) -> str:
     """Binds a receipt to its voter, so that only the voter's own session can use it to change or read
     back a secret ballot; stored apart from the ballot, whose hash (``receipt_hash``) it does not reveal."""
     return hashlib.sha256(f"meeting-room receipt check\n{poll_id}\n{member_id}\n{code}".encode()).hexdigest()
+
+
+def published_order(selection: Sequence[str], text: str | None, receipt_hash: str) -> tuple[tuple[str, ...], str, str]:
+    """The sort key of a list of ballots as published: by their content (the hash only orders
+    identical ballots, whose place then tells nothing the content does not)."""
+    return tuple(selection), text or "", receipt_hash

@@ -33,6 +33,7 @@ from meeting_room.services import notice as notice_service
 from meeting_room.store import Store
 from transcripts import archive
 from transcripts.archive import ArchiveReport
+from voting import published_order
 
 
 def _json(value: object) -> bytes:
@@ -90,7 +91,8 @@ def _collect(
     )
     polls = []
     for poll in session.scalars(select(t.Poll).where(t.Poll.meeting_id == meeting_id).order_by(t.Poll.created_at)):
-        ballots = session.scalars(select(t.Ballot).where(t.Ballot.poll_id == poll.id).order_by(t.Ballot.receipt_hash))
+        found = session.scalars(select(t.Ballot).where(t.Ballot.poll_id == poll.id))
+        ballots = sorted(found, key=lambda b: published_order(b.selection, b.text, b.receipt_hash))
         polls.append(
             {
                 "poll_id": poll.id,

@@ -4,7 +4,7 @@ Ballot secrecy. For every poll the log records *who* voted (``poll.ballot_cast``
 A secret poll's ballot is sealed to the poll's public key and stored with its voter (one per
 member, durable); the private key lives only in this server's memory, and split between the two
 tellers for a crash (``services.tellers``). When the poll closes, the ballots are opened and enter
-the log at once in receipt-hash order (a random order) without voters; then the key, its shares
+the log at once in the order of their content (``published_order``) without voters; then the key, its shares
 and the sealed ballots are destroyed and the database scrubbed (``Store.scrub``). A named poll's
 ballots wait in the ballot box with the voter's id. A receipt proves a ballot is counted; changing
 a secret ballot takes the voter's own session *and* the receipt (``receipt_check``).
@@ -57,6 +57,7 @@ from voting import (
     new_receipt,
     normalise_receipt,
     preset,
+    published_order,
     receipt_hash,
     tally,
 )
@@ -464,7 +465,7 @@ def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed
         elif poll.closes_at is None or store.now() < poll.closes_at:
             raise PollStateError("Chưa hết thời gian biểu quyết", "The countdown has not run out", poll_id=poll_id)
         check_transition(poll_id, PollState(poll.state), PollState.CLOSED)
-        records = sorted(_ballots_in_box(store, session, poll), key=lambda r: r.receipt_hash)  # a random order
+        records = sorted(_ballots_in_box(store, session, poll), key=lambda r: published_order(r.selection, r.text, r.receipt_hash))
         voters = session.scalar(select(func.count()).select_from(t.PollVoter).where(t.PollVoter.poll_id == poll_id)) or 0
         if len(records) != voters:
             raise ChainError(

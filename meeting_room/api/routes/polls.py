@@ -17,7 +17,7 @@ from meeting_room.db import tables as t
 from meeting_room.services import polls
 from meeting_room.store import Store
 from meeting_room.text import LongText, Name, Title
-from voting import PRESETS, Eligibility, PollKind, PollState, PollStateError, Secrecy
+from voting import PRESETS, Eligibility, PollKind, PollState, PollStateError, Secrecy, published_order
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}/polls", tags=["polls"])
 presets_router = APIRouter(prefix="/api/voting", tags=["polls"])
@@ -334,7 +334,8 @@ def ballots(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
             )
         labels = {o["option_id"]: o["label"] for o in poll.options}
         names = dict(session.execute(select(t.Member.id, t.Member.full_name)).all())
-        rows = session.scalars(select(t.Ballot).where(t.Ballot.poll_id == poll_id).order_by(t.Ballot.receipt_hash))
+        found = session.scalars(select(t.Ballot).where(t.Ballot.poll_id == poll_id))
+        rows = sorted(found, key=lambda b: published_order(b.selection, b.text, b.receipt_hash))
         voters = session.scalars(select(t.PollVoter.member_id).where(t.PollVoter.poll_id == poll_id)).all()
         return BallotsOut(
             poll_id=poll_id,

@@ -3,7 +3,7 @@
 A forensic reading of the raw database files (SQLite: the database, its WAL and shared memory;
 PostgreSQL: the database's relation files and the cluster's WAL) at every moment of a secret vote:
 while it is open nothing on disk holds a choice, a receipt or the poll's private key; after it
-closes, the ballots appear only as written at once in receipt-hash (random) order, and the key and
+closes, the ballots appear only as written at once in the order of their content, and the key and
 the sealed ballots are gone. Then a kill -9 in the middle of a vote loses no acknowledged ballot.
 """
 
@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from meeting_room.db import tables as t
@@ -27,7 +28,7 @@ from meeting_room.server import open_store
 from meeting_room.services import meetings, members, polls, tellers
 from meeting_room.settings import load_settings
 from meeting_room.store import Store
-from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World, password_hash
+from tests.conftest import PASSWORD, TELLER_PASSPHRASE, World, login, password_hash
 from tests.meeting_room.call_server import wait_for
 from tests.meeting_room.services.test_polls import _in_session, _poll
 from tests.pgcluster import ThrowawayCluster
@@ -104,7 +105,8 @@ def test_a_copy_of_the_data_at_any_moment_cannot_tie_or_order_secret_ballots(any
     closed = polls.close_poll(world.store, world.actor("chair"), pid)
     files = _raw_files(world.store, cluster)  # a copy taken after the close
     hashes = [b.receipt_hash for b in closed.ballots]
-    assert hashes == sorted(hashes) and sorted(hashes) == sorted(receipt_hash(pid, r) for r in receipts)
+    assert [(b.selection, b.receipt_hash) for b in closed.ballots] == sorted((b.selection, b.receipt_hash) for b in closed.ballots)
+    assert sorted(hashes) == sorted(receipt_hash(pid, r) for r in receipts)  # in the order of their content, not of casting
     assert all(b.voter_id is None for b in closed.ballots)
     assert not _found(files, private), "the poll's private key reached the disk"
     assert all(_found(files, h.encode()) for h in hashes)  # the reader does see what is there
@@ -121,13 +123,35 @@ def test_a_copy_of_the_data_at_any_moment_cannot_tie_or_order_secret_ballots(any
                 text("SELECT xmin::text, ctid::text, receipt_hash FROM ballots WHERE poll_id = :p ORDER BY ctid"), {"p": pid}
             ).all()
         assert len({r[0] for r in rows}) == 1  # written by one transaction, the close
-        assert [r[2] for r in rows] == sorted(hashes)  # physically in receipt-hash order, not cast order
+        assert [r[2] for r in rows] == hashes  # physically in the order of their content, not cast order
     # the only link left is what each voter keeps: their receipt, checked by their own session
     with world.store.read() as session:
         poll = session.get_one(t.Poll, pid)
         for who, code, choice in zip(voters, receipts, CHOICES, strict=True):
             mine = polls.check_receipt(session, world.actor(who), poll, code)
             assert mine.found and mine.own and mine.selection == [choice]
+
+
+def test_a_receipt_does_not_find_its_choice_by_its_place_in_the_published_lists(client: TestClient, world: World) -> None:
+    """A secret ballot is published without its receipt hash, and the list is in the order of what
+    the ballots say: in receipt-hash order, whoever holds a voter's receipt (a vote buyer) could hash
+    it and read the choice off its place. The members' list and the officers' closing event alike."""
+    voters = _eight_voters(world)
+    _in_session(world, present=tuple(voters))
+    pid = _poll(world, secrecy=Secrecy.SECRET)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    receipts = {
+        polls.cast_ballot(world.store, world.actor(who), pid, [choice]).receipt: choice for who, choice in zip(voters, CHOICES, strict=True)
+    }
+    polls.close_poll(world.store, world.actor("chair"), pid)
+    polls.publish_poll(world.store, world.actor("chair"), pid)
+    by_hash = [receipts[code] for code in sorted(receipts, key=lambda code: receipt_hash(pid, code or ""))]
+    listed = client.get(f"/api/meetings/{world.meeting_id}/polls/{pid}/ballots", headers=login(client, "member3")).json()["ballots"]
+    events = client.get(f"/api/meetings/{world.meeting_id}/events", headers=login(client, "chair")).json()["events"]
+    closing = next(e for e in events if e["type"] == "poll.closed")["data"]["ballots"]
+    for shown in ([b["options"][0] for b in listed], [b["selection"][0] for b in closing]):
+        assert shown == sorted(CHOICES), (shown, by_hash)
+    assert all(b["receipt_hash"] is None for b in listed) and "receipt_hash" not in str(closing)
 
 
 _CHILD = r"""
