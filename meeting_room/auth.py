@@ -274,8 +274,9 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
     )
     query = (
         select(t.AuthSession.token_hash, t.AuthSession.expires_at, t.AuthSession.meeting_id, t.Member.id, t.Member.full_name,
-               t.Member.roles, t.Member.active, temporary)
+               t.Member.roles, t.Member.active, t.Meeting.state, temporary)
         .outerjoin(t.Member, t.Member.id == t.AuthSession.member_id)
+        .outerjoin(t.Meeting, t.Meeting.id == t.AuthSession.meeting_id)  # an invitation's meeting (none for a login)
         .where(t.AuthSession.token_hash.in_(hashes))
     )  # fmt: skip
     with store.engine.connect() as conn:
@@ -295,6 +296,8 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
                 raise AuthenticationError(*_SESSION_GONE)
             if row.id is None or not row.active:
                 raise AuthenticationError(*_DISABLED)
+            if row.meeting_id is not None and (row.state is None or MeetingState(row.state) not in EDITABLE):
+                raise AuthenticationError(*_INVITATION_ENDED)  # the link was for the meeting, not its record
             roles = frozenset(Role(r) for r in row.roles) if row.meeting_id is None else frozenset()
             must_change = bool(row[-1]) and row.meeting_id is None  # an invitation link needs no password
             actor = Actor(row.id, row.full_name, roles, only_meeting=row.meeting_id, must_change_password=must_change)
@@ -307,6 +310,10 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
 
 _SESSION_GONE = ("Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại", "The session is invalid or has expired; log in again")
 _DISABLED = ("Tài khoản đã bị khóa", "The account is disabled")
+_INVITATION_ENDED = (
+    "Cuộc họp đã kết thúc: liên kết mời không còn mở được cuộc họp; hãy đăng nhập bằng tài khoản của bạn để xem hồ sơ",
+    "The meeting has ended: the invitation link no longer opens it; log in with your own account to see the record",
+)
 
 
 DISPLAY_NAME = "Màn hình hội trường"

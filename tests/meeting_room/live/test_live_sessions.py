@@ -190,6 +190,29 @@ def test_a_revoked_invitation_closes_the_stream_opened_from_it(client: TestClien
         _assert_ended(closing, time.monotonic(), SESSION_ENDED)
 
 
+def test_a_session_from_an_invitation_ends_with_its_meeting(client: TestClient, world: World) -> None:
+    """An invitation link lets its holder take part in the meeting, not read its record afterwards
+    (found by an attacker's probe: the socket and the API stayed open after the meeting closed); the
+    member's own login goes on."""
+    chair = login(client, "chair")
+    link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()
+    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    cookie = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", **ORIGIN}
+    client.cookies.clear()
+    own = login(client, "member2")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, state)
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=cookie) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        assert client.get(f"/api/meetings/{world.meeting_id}", headers=cookie).status_code == 200
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CLOSED)
+        _assert_ended(closing, time.monotonic(), SESSION_ENDED)
+    refused = client.get(f"/api/meetings/{world.meeting_id}", headers=cookie)
+    assert refused.status_code == 401 and "Cuộc họp đã kết thúc" in refused.json()["error"]["message"]
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=own).status_code == 200
+
+
 def test_a_renamed_member_keeps_the_stream_and_other_sessions_are_untouched(client: TestClient, world: World) -> None:
     member2 = login(client, "member2")
     with _two_streams(client, world, login(client, "member1"), member2) as (first, second):
