@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError, PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from meeting_room.errors import UploadRejectedError
 from meeting_room.files.file_store import FileStore, Noun
@@ -82,37 +82,60 @@ MAX_OBJECTS = 500_000
 MAX_DECODED_BYTES = 256 << 20  # all streams together, decompressed
 MAX_PAGE_TREE_DEPTH = 64  # real files nest a few levels; a deep tree only exhausts readers' stacks
 MAX_PAGES = 10_000
-# Actions that run code or leave the document: a meeting's papers need none of them.
-_ACTIVE = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/ImportData": "ImportData", "/SubmitForm": "SubmitForm", "/GoToE": "GoToE"}
+# What runs code, opens other files or carries them: a meeting's papers need none of it (web links
+# stay: laws and reports are cited by address).
+_ACTIVE = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/ImportData": "ImportData", "/SubmitForm": "SubmitForm", "/GoToE": "GoToE",
+           "/GoToR": "GoToR", "/RichMediaExecute": "RichMedia"}  # fmt: skip
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript", "/XFA": "XFA", "/EmbeddedFiles": "EmbeddedFiles", "/EF": "EmbeddedFiles"}
+_ACTIVE_TYPES = {"/EmbeddedFile": "EmbeddedFiles", "/FileAttachment": "FileAttachment", "/RichMedia": "RichMedia"}
 
 
 def _active_content(kind: str) -> UploadRejectedError:
     return UploadRejectedError(
-        f"PDF chứa mã hoặc hành động tự chạy ({kind}); hãy in lại thành PDF thường rồi tải lên",
-        f"The PDF contains code or an action that runs by itself ({kind}); print it to a plain PDF and upload that",
+        f"PDF chứa mã, tệp đính kèm hoặc hành động tự chạy ({kind}); hãy in lại thành PDF thường rồi tải lên",
+        f"The PDF contains code, an attached file or an action that runs by itself ({kind}); print it to a plain PDF and upload that",
         reason=kind,
     )
 
 
+def _refuse_active(item: DictionaryObject) -> None:
+    for key, kind in _ACTIVE_KEYS.items():
+        if key in item:
+            raise _active_content(kind)
+    for key in ("/Type", "/Subtype"):
+        if str(item.get(key)) in _ACTIVE_TYPES:
+            raise _active_content(_ACTIVE_TYPES[str(item.get(key))])
+    if str(item.get("/S")) in _ACTIVE:
+        raise _active_content(_ACTIVE[str(item.get("/S"))])
+
+
 def _check_objects(reader: PdfReader) -> None:
-    """Every object once: no JavaScript or launch action anywhere, streams within the decompression budget."""
-    numbers = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
-    if len(numbers) > MAX_OBJECTS:
-        raise UploadRejectedError(
-            f"PDF có quá nhiều đối tượng ({len(numbers)}; tối đa {MAX_OBJECTS})",
-            f"The PDF has too many objects ({len(numbers)}; at most {MAX_OBJECTS})",
-        )
+    """Every object once, those of the cross-reference table and every one reachable from the trailer
+    (a viewer also finds an object the table leaves out): nothing active, streams within the
+    decompression budget."""
+    pending = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
+    seen: set[int] = set()
     decoded = 0
-    for number in sorted(numbers):
-        obj = reader.get_object(number)
+    roots: list[object] = [reader.trailer]
+    while roots or pending:
+        if roots:
+            obj = roots.pop()
+        else:
+            number = pending.pop()
+            seen.add(number)
+            obj = reader.get_object(number)
+        if len(seen) + len(pending) > MAX_OBJECTS:
+            raise UploadRejectedError(
+                f"PDF có quá nhiều đối tượng (tối đa {MAX_OBJECTS})", f"The PDF has too many objects (at most {MAX_OBJECTS})"
+            )
         todo: list[tuple[object, int]] = [(obj, 0)]
-        while todo:  # the object's own (direct) contents, without following references
+        while todo:  # the object's own (direct) contents; a reference is queued, to be read once
             item, depth = todo.pop()
-            if isinstance(item, DictionaryObject):
-                if "/JS" in item or item.get("/S") in _ACTIVE:
-                    raise _active_content(_ACTIVE.get(str(item.get("/S")), "JavaScript"))
-                if "/JavaScript" in item:  # the document's name tree of scripts
-                    raise _active_content("JavaScript")
+            if isinstance(item, IndirectObject):
+                if item.idnum not in seen:
+                    pending.add(item.idnum)
+            elif isinstance(item, DictionaryObject):
+                _refuse_active(item)
                 if depth < 32:
                     todo.extend((v, depth + 1) for v in item.values())
             elif isinstance(item, ArrayObject) and depth < 32:

@@ -111,6 +111,55 @@ def test_pdfs_with_scripts_or_launch_actions_are_refused_and_not_stored(tmp_path
     assert files.ingest(io.BytesIO(_with_action(b"<< /S /GoTo /D [3 0 R /Fit] >>"))).pages == 1  # a plain link is fine
 
 
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        (b"<< /S /GoToR /F (other.pdf) /D [0 /Fit] >>", "GoToR"),  # opens another file
+        (b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /Rendition /JS (x) >> >>", "JavaScript"),
+    ],
+)
+def test_actions_that_open_other_files_are_refused(tmp_path: Path, action: bytes, kind: str) -> None:
+    assert _refused(DocumentFiles(tmp_path, max_bytes=1 << 20), _with_action(action)).details["reason"] == kind
+    web_link = b"<< /S /URI /URI (https://thuvienphapluat.vn/) >>"  # laws are cited by address: kept
+    assert DocumentFiles(tmp_path, max_bytes=1 << 20).ingest(io.BytesIO(_with_action(web_link))).pages == 1
+
+
+def test_a_script_left_out_of_the_cross_reference_table_is_found(tmp_path: Path) -> None:
+    """The opening action points at an object the table does not list: a viewer (and pypdf) finds it by
+    reading the file, so the check follows every reference from the trailer too (attacker probe)."""
+    pdf = _with_action(b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>")
+    start = pdf.index(b"xref\n")
+    table = pdf[start:].replace(b"0 5\n", b"0 4\n", 1)  # 4 entries listed: object 4, the script, is left out
+    lines = table.split(b"\n")
+    unlisted = b"\n".join(lines[:6] + lines[7:]).replace(b"/Size 5", b"/Size 4")
+    assert _refused(DocumentFiles(tmp_path, max_bytes=1 << 20), pdf[:start] + unlisted).details["reason"] == "JavaScript"
+
+
+def test_xfa_forms_and_attached_files_are_refused(tmp_path: Path) -> None:
+    files = DocumentFiles(tmp_path, max_bytes=1 << 20)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
+    xfa = _raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] /XFA 4 0 R >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            page,
+            b"<< /Length 44 >>\nstream\n<xdp:xdp><script>app.alert(1)</script></xdp>\nendstream",
+        ]
+    )
+    attached = _raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(evil.exe) 4 0 R] >> >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            page,
+            b"<< /Type /Filespec /F (evil.exe) /EF << /F 5 0 R >> >>",
+            b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+        ]
+    )
+    assert _refused(files, xfa).details["reason"] == "XFA"
+    assert _refused(files, attached).details["reason"] == "EmbeddedFiles"
+    assert list(tmp_path.rglob("*.pdf")) == []
+
+
 def test_a_script_in_the_document_names_tree_is_found(tmp_path: Path) -> None:
     pdf = _raw_pdf(
         [
