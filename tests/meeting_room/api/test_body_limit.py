@@ -1,0 +1,40 @@
+"""Bodies over the limit are refused while they stream in, without an error in the server's log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from meeting_room.api.body_limit import BodyLimit
+
+
+async def _form(request: Request) -> JSONResponse:
+    form = await request.form()  # reads on until the body ends, or the client goes
+    return JSONResponse({"fields": len(form)})
+
+
+def _chunks(total: int, size: int = 64 << 10) -> Iterator[bytes]:
+    head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.pdf"\r\n\r\n'
+    yield head
+    for _ in range(total // size):
+        yield b"x" * size
+    yield b"\r\n--b--\r\n"
+
+
+def test_an_oversized_streamed_form_gets_413_and_no_exception(caplog: pytest.LogCaptureFixture) -> None:
+    """Without a Content-Length the limit is found while the body streams; the app then sees the
+    client go (``ClientDisconnect``), which was logged as an error with its traceback on every such
+    upload (attacker probe): the 413 is the whole answer."""
+    app = BodyLimit(Starlette(routes=[Route("/form", _form, methods=["POST"])]), lambda _path: (1 << 20, 1 << 20))
+    client = TestClient(app)  # raises whatever the app lets out
+    headers = {"content-type": "multipart/form-data; boundary=b"}
+    refused = client.post("/form", content=_chunks(3 << 20), headers=headers)
+    assert refused.status_code == 413 and "giới hạn là 1 MB" in refused.json()["error"]["message"]
+    assert client.post("/form", content=_chunks(256 << 10), headers=headers).json() == {"fields": 1}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
