@@ -43,7 +43,7 @@ _BASE_EN = {
     MajorityBase.YES_NO: "votes for and against",
 }
 
-_THRESHOLD = re.compile(r"^\s*(>=|>|≥)\s*(\d+)\s*/\s*(\d+)\s*$")
+_THRESHOLD = re.compile(r"^\s*(>=|>|≥)\s*([0-9]+)\s*/\s*([0-9]+)\s*$")  # ASCII digits: what the rule is stored and shown as
 
 
 @dataclass(frozen=True)

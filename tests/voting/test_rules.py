@@ -32,7 +32,9 @@ def test_zero_base_never_passes() -> None:
     assert not Threshold.parse("> 1/2").met(0, 0)
 
 
-@pytest.mark.parametrize("text", ["1/2", "> 1/0", "> 3/2", "> 1/1", "more than half", "", ">= -1/2"])
+@pytest.mark.parametrize(
+    "text", ["1/2", "> 1/0", "> 3/2", "> 1/1", "more than half", "", ">= -1/2", "> ١/٢", "> １/２"]  # the last two: other scripts' digits
+)
 def test_bad_thresholds_name_the_accepted_form(text: str) -> None:
     with pytest.raises(RuleError) as info:
         Threshold.parse(text)

@@ -36,7 +36,9 @@ class LoginOut(BaseModel):
 def login(body: LoginIn, request: Request, response: Response, store: StoreDep, settings: SettingsDep) -> LoginOut:
     """Log in with username and password; sets the session cookie and returns a bearer token.
 
-    Five failures for one username or one address within 15 minutes lock further tries (429)."""
+    After three failures for one username from one address, each further try from there waits
+    (1 s, 2 s, 4 s … up to 15 minutes; 429 says how long); one address may fail 30 times in 15
+    minutes. A username is never locked as such (``auth.LoginThrottle``)."""
     client = request.client.host if request.client else "?"
     result = auth.login(
         store, body.username, body.password, hours=settings.session_hours, throttle=runtime_of(request).login_throttle, client=client

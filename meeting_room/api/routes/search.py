@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -43,8 +44,8 @@ def search(
     actor: ActorDep,
     q: str = Query(..., max_length=300, description='Words (all must occur), "an exact phrase"; diacritics optional'),
     body_id: str | None = None,
-    date_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-    date_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    date_from: Annotated[date | None, Query(description="Meetings on or after this day (YYYY-MM-DD)")] = None,
+    date_to: Annotated[date | None, Query(description="Meetings on or before this day (YYYY-MM-DD)")] = None,
     speaker: str | None = Query(None, max_length=255, description="A member id or a speaker's name"),
     agenda_item_id: str | None = None,
     poll_outcome: Literal["passed", "failed", "partial", "tie", "no_quorum", "collected"] | None = None,
@@ -57,6 +58,7 @@ def search(
     with store.read() as session:
         visible = visible_meeting_ids(session, actor)
         minutes_of = readable_minutes_ids(session, actor)  # a draft is read only by those who oversee it
-        filters = search_index.Filters(body_id, date_from, date_to, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
+        days = [d.isoformat() if d else None for d in (date_from, date_to)]  # a real day: 2026-13-45 is a 422, not an empty page
+        filters = search_index.Filters(body_id, *days, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
     return SearchOut(query=q, total=found.total, more=found.more, hits=[HitOut.model_validate(h) for h in found.hits])

@@ -50,3 +50,5 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     bad = client.get("/api/search", params={"q": '"chua dong'}, headers=clerk)
     assert bad.status_code == 422 and "ngoặc kép" in bad.json()["error"]["message"]
     assert client.get("/api/search", params={"q": "x", "date_from": "23/11/2026"}, headers=clerk).status_code == 422
+    no_such_day = client.get("/api/search", params={"q": "x", "date_to": "2026-13-45"}, headers=clerk)  # the right shape, no such day
+    assert no_such_day.status_code == 422 and "date_to" in no_such_day.text, no_such_day.text
