@@ -58,7 +58,8 @@ def search(
     with store.read() as session:
         visible = visible_meeting_ids(session, actor)
         minutes_of = readable_minutes_ids(session, actor)  # a draft is read only by those who oversee it
-        days = [d.isoformat() if d else None for d in (date_from, date_to)]  # a real day: 2026-13-45 is a 422, not an empty page
-        filters = search_index.Filters(body_id, *days, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
+        # a real day (2026-13-45 is a 422, not an empty page), as the index files it
+        start, end = (d.isoformat() if d else None for d in (date_from, date_to))
+        filters = search_index.Filters(body_id, start, end, speaker, agenda_item_id, poll_outcome, kind, visible, minutes_of)
         found = search_index.search(session, query, filters, limit=limit, offset=offset)
     return SearchOut(query=q, total=found.total, more=found.more, hits=[HitOut.model_validate(h) for h in found.hits])
