@@ -107,7 +107,7 @@ export async function act(button, fn) {
     if (focused && (!document.activeElement || document.activeElement === document.body)) {
       const next = (button.isConnected && button) || (button.id && document.getElementById(button.id))
         || (card?.isConnected && card.querySelector("button:not([disabled]), a[href], input, select, textarea"));
-      if (next) next.focus();
+      if (next) next.focus({ preventScroll: true }); // where the answer put the page stays
     }
   }
 }

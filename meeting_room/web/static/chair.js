@@ -159,7 +159,10 @@ function renderPolls() {
       h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"), resultBlock(p.result))),
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title),
       h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, "Mở biểu quyết"),
-      cancelButton(p))),
+      cancelButton(p),
+      // a greyed button says why, and what to do (a vote under way says so above the list)
+      !live.inSession ? h("p", { class: "muted full" }, "Bắt đầu phiên họp (“Bắt đầu phiên họp” ở trên) rồi mở biểu quyết. ",
+        h("span", { class: "en" }, "Start the session first, then open the vote.")) : null)),
     published.length ? h("details", { id: "published-polls", open: publishedOpen ?? (!open.length && !closed.length) },
       h("summary", { onclick: (ev) => { publishedOpen = !ev.currentTarget.parentElement.open; } }, `Đã công bố (${published.length})`),
       published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null);

@@ -40,6 +40,9 @@ async function search(form, button) {
     fill($("#hits"), r.hits.map(hitItem));
     moreHits(params, r.total);
     history.replaceState(null, "", `?${params}`);
+    // on a phone the filters fill the screen: the answer must come into view, not wait below it
+    const total = $("#total");
+    if (button && total.getBoundingClientRect().top > window.innerHeight * 0.6) total.scrollIntoView({ block: "start" });
   });
 }
 

@@ -148,7 +148,7 @@ export function attendancePanel(live, el) {
       h("div", {}, h("b", { id: "present-room" }, s.present_in_room), "Tại phòng họp"),
       h("div", {}, h("b", { id: "present-online" }, s.present_online), "Trực tuyến"),
       h("div", {}, h("b", { id: "absent" }, s.absent_excused + s.absent_unexcused), "Vắng"),
-      h("div", {}, h("b", { id: "not-recorded" }, s.not_recorded), "Chưa điểm danh")),
+      h("div", {}, h("b", { id: "not-recorded" }, s.not_recorded), "Đại biểu chưa điểm danh")),
     h("p", { class: "quorum" }, h("span", { id: "quorum", class: `badge ${ok ? "ok" : "bad"}` }, ok ? "Đủ số lượng" : "Chưa đủ số lượng"),
       ` Có mặt ${s.present}/${s.expected} (cần ${quorum}, tức 2/3).`),
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
@@ -177,9 +177,16 @@ function faceCheck(r) {
 // Attendance at speed: everyone on one screen (a council of 20 to 60), one tap a person: someone
 // not yet present is marked present, someone present is marked absent. It covers the console until
 // "Xong"; a change from elsewhere redraws it in place.
+// The counts are the voting participants' (the quorum's); guests are listed too, and counted apart.
 function unmarkedCount(records) {
-  const unmarked = records.filter((r) => !r.status).length;
-  return unmarked ? h("span", {}, ` · ${unmarked} người chưa điểm danh`) : null;
+  const text = unmarkedText(records);
+  return text ? h("span", {}, ` · còn ${text}`) : null;
+}
+
+function unmarkedText(records) {
+  const voting = records.filter((r) => !r.status && r.role !== "guest").length;
+  const guests = records.filter((r) => !r.status && r.role === "guest").length;
+  return [voting ? `${voting} đại biểu` : "", guests ? `${guests} khách mời` : ""].filter(Boolean).join(", ");
 }
 
 function attendanceSheet(live, mark) {
@@ -193,7 +200,7 @@ function attendanceSheet(live, mark) {
   fill(sheet,
     h("div", { class: "row sheet-head" },
       h("h2", { class: "grow" }, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
-      h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} · Chưa điểm danh ${s.not_recorded}`),
+      h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} đại biểu`, unmarkedText(a.records) ? ` · còn ${unmarkedText(a.records)}` : ""),
       h("button", { type: "button", id: "sheet-all-present", disabled: !s.not_recorded && !s.absent_unexcused,
         onclick: (ev) => act(ev.currentTarget, async () => { await api("POST", `/api/meetings/${live.id}/attendance/all-present`); await live.load("attendance"); }) },
         "Tất cả có mặt"),
@@ -206,7 +213,7 @@ function attendanceSheet(live, mark) {
       return h("li", { dataset: { member: r.member_id } },
         h("button", { type: "button", class: `chip ${kind}`, onclick: mark(r, present ? "absent_unexcused" : "present_in_room"),
           "aria-label": `${r.full_name} ${present ? "vắng" : "có mặt"}` },
-          h("b", {}, r.full_name), h("span", {}, STATUS_VI[r.status] || "Chưa điểm danh")));
+          h("b", {}, r.full_name), h("span", {}, STATUS_VI[r.status] || "Chưa điểm danh", r.role === "guest" ? " · khách mời" : "")));
     })));
   return sheet;
 }

@@ -46,7 +46,11 @@ function newBallotForm(p) {
     const f = new FormData(form);
     const body = { options: f.getAll(name) };
     if (p.kind === "opinion" && String(f.get("text") || "").trim()) body.text = String(f.get("text"));
-    if (!body.options.length && !body.text) return toast("Hãy chọn một phương án trước khi gửi.", "error", "Choose an option first.");
+    if (!body.options.length && !body.text) {
+      if (!p.options.length) return toast("Hãy viết ý kiến của bạn trước khi gửi.", "error", "Write your opinion first.");
+      return toast(p.kind === "opinion" ? "Hãy chọn một phương án hoặc viết ý kiến trước khi gửi." : "Hãy chọn một phương án trước khi gửi.",
+        "error", p.kind === "opinion" ? "Choose an option or write your opinion first." : "Choose an option first.");
+    }
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
       if (r.receipt) keepReceipt(live.me, p.id, r.receipt);

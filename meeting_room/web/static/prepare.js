@@ -21,6 +21,16 @@ function showAt(slot, err) {
   }
   slot.replaceChildren(h("span", {}, err.message), h("span", { class: "en" }, err.messageEn));
   slot.hidden = false;
+  bringIntoView(slot);
+}
+
+// A message next to a field the user cannot see (the button is at the bottom of a phone's screen)
+// is a tap that did nothing: show it, and put the cursor in its field.
+function bringIntoView(slot) {
+  const box = slot.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) slot.scrollIntoView({ block: "center" });
+  const field = slot.closest(".field")?.querySelector("input, select, textarea");
+  if (field && document.activeElement !== field) field.focus({ preventScroll: true });
 }
 function clearAt(...slots) { for (const s of slots) if (s) { s.hidden = true; s.replaceChildren(); } }
 

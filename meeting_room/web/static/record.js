@@ -237,5 +237,9 @@ async function loadMeta() {
     recordings = await api("GET", `${base}/recordings`).catch(() => []);
     renderPlayer(new URLSearchParams(location.search).get("play"));
     await Promise.all([renderTranscript(), loadMinutes(), mountNotice($("#notice"), meetingId)]);
+    // a search hit links to #minutes or #transcript: the browser looked for it while the page was
+    // still empty, so go there now that it is filled
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.scrollIntoView({ block: "start" });
   } catch (err) { showError(err); }
 })();

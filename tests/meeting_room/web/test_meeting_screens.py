@@ -76,10 +76,10 @@ FINGER = 44  # CSS px: the smallest target a finger hits reliably (WCAG 2.5.5)
 
 
 def _small_targets(page: Page) -> list[str]:
-    """The visible controls a finger would miss: buttons, disclosure summaries, selects and link-buttons
+    """The visible controls a finger would miss: buttons, disclosure summaries, selects, link-buttons and the page tabs
     less than ``FINGER`` px high or wide (a link inside a sentence is not a control)."""
     small: list[str] = page.evaluate(
-        """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button]')]
+        """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button], nav.tabs a')]
               .filter((e) => e.offsetParent !== null)
               .map((e) => [e, e.getBoundingClientRect()])
               .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.height < min - 0.5 || r.width < min - 0.5))
@@ -354,8 +354,9 @@ def test_quick_attendance_shows_a_whole_council_on_one_screen(browser: Browser, 
     _in_session(world)
     chair = live_server.page(browser, "chair", f"/chair/{world.meeting_id}", touch=True)
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
-    # not a third total beside "present/expected": how many are still to mark (29 people, 4 already in the room)
-    expect(chair.locator("#attendance-sheet-open")).to_have_text("Điểm danh nhanh · 25 người chưa điểm danh")
+    # not a third total beside "present/expected": how many are still to mark (29 people, 4 already in
+    # the room), the voting members (the quorum's count) and the guest apart
+    expect(chair.locator("#attendance-sheet-open")).to_have_text("Điểm danh nhanh · còn 24 đại biểu, 1 khách mời")
     chair.locator("#attendance-sheet-open").tap()
     sheet = chair.locator("#attendance-sheet")
     expect(sheet).to_be_visible()
