@@ -39,7 +39,9 @@ function card(m) {
     h("div", { class: "grow" },
       h("div", { class: "meeting-title" }, h("b", {}, m.title), " ",
         h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}` }, m.state_label),
-        m.changed_since_seen ? [" ", h("span", { class: "badge changed", title: "Đã thay đổi từ lần bạn mở gần nhất / Changed since you last opened it" }, bi("Mới thay đổi", "Changed"))] : null),
+        m.changed_since_seen ? [" ", h("span", { class: "badge changed", title: "Đã thay đổi từ lần bạn mở gần nhất / Changed since you last opened it" }, bi("Mới thay đổi", "Changed"))] : null,
+        // the staff tell at a glance which meetings still wait for their invitation to go out
+        m.can.prepare && m.state === "scheduled" && !m.published_at ? [" ", h("span", { class: "badge unpublished" }, bi("Chưa gửi giấy mời", "Not sent"))] : null),
       h("div", { class: "muted meeting-meta" },
         h("span", { class: "meta" }, icon("clock"), when),
         m.room_name ? h("span", { class: "meta" }, icon("place"), m.room_name) : null,
@@ -47,12 +49,15 @@ function card(m) {
     action(m));
 }
 
-// Today, upcoming (soonest first), past (latest first), by the day in Vietnam.
+// Under way (whatever its date: a meeting opened early is not "upcoming"), then today, upcoming
+// (soonest first), past (latest first), by the day in Vietnam.
+const UNDER_WAY = new Set(["open", "in_session", "adjourned"]);
 function groups(meetings) {
   const today = dayOf(new Date().toISOString());
-  const by = (key) => meetings.filter((m) => key(dayOf(m.starts_at), today));
+  const by = (key) => meetings.filter((m) => !UNDER_WAY.has(m.state) && key(dayOf(m.starts_at), today));
   const soonest = (a, b) => a.starts_at.localeCompare(b.starts_at);
   return [
+    ["now", "Đang diễn ra", "Under way", meetings.filter((m) => UNDER_WAY.has(m.state)).sort(soonest)],
     ["today", "Hôm nay", "Today", by((d, t) => d === t).sort(soonest)],
     ["upcoming", "Sắp tới", "Upcoming", by((d, t) => d > t).sort(soonest)],
     ["past", "Đã qua", "Past", by((d, t) => d < t).sort((a, b) => -soonest(a, b))],

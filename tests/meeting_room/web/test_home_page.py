@@ -78,6 +78,18 @@ def test_a_member_sees_the_published_meeting_marked_changed_on_a_phone(browser: 
     member.context.close()
 
 
+def test_a_meeting_under_way_comes_first_whatever_its_date(browser: Browser, published: LiveServer) -> None:
+    """Opened ahead of its day, a meeting is not "upcoming" (walk-through: a member found the meeting
+    in progress under "Sắp tới", below another one)."""
+    world = published.world
+    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
+    member = _open_page(browser, published, "member1", "/meetings", PHONE, touch=True)
+    expect(member.locator("[data-group]").first).to_have_attribute("data-group", "now")
+    expect(_card(member, "now", "Phiên họp thường kỳ tháng 11").get_by_role("link", name="Vào họp")).to_be_visible()
+    expect(member.locator('[data-group="upcoming"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
+    member.context.close()
+
+
 def test_the_staff_home_page_on_a_tablet_and_a_small_phone(browser: Browser, published: LiveServer) -> None:
     for size in (TABLET, SMALL_PHONE):
         page = _open_page(browser, published, "secretary", "/meetings", size, touch=True)
@@ -86,6 +98,9 @@ def test_the_staff_home_page_on_a_tablet_and_a_small_phone(browser: Browser, pub
         # she also runs it: the console (open the meeting, roll call, votes) is one tap away too
         expect(today.get_by_role("link", name="Bàn điều hành")).to_have_attribute("href", f"/chair/{today.get_attribute('data-meeting')}")
         expect(_card(page, "upcoming", "Phiên họp thường kỳ tháng 11")).to_contain_text("Thư ký")
+        # which meetings still wait for their invitation, at a glance (walk-through: both read "Đã lên lịch")
+        expect(today.locator(".badge.unpublished")).to_have_text("Chưa gửi giấy mời Not sent")
+        expect(_card(page, "upcoming", "Phiên họp thường kỳ tháng 11").locator(".badge.unpublished")).to_have_count(0)
         expect(page.locator("#new-meeting")).to_be_visible()
         expect(page.locator("#filters-box")).to_be_visible()
         if size is TABLET:
