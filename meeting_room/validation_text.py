@@ -47,50 +47,54 @@ _LABELS = {
 }
 
 _ISO_TIME = "ngày giờ ISO 8601 có múi giờ, ví dụ 2026-12-01T08:00:00+07:00"
+_ISO_TIME_EN = "an ISO 8601 date and time with its zone, e.g. 2026-12-01T08:00:00+07:00"
 
 
-def _problem_vi(err: Mapping[str, Any]) -> str:
+def _problem(err: Mapping[str, Any]) -> tuple[str, str]:
+    """What is wrong, in Vietnamese and in plain English (pydantic's own words only where neither
+    rule below knows the error)."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
     if kind == "missing":
-        return "bắt buộc, chưa được nhập"
+        return "bắt buộc, chưa được nhập", "required, not given"
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)
-        return "không được để trống" if n == 1 else f"cần ít nhất {n} ký tự"
+        return ("không được để trống", "must not be empty") if n == 1 else (f"cần ít nhất {n} ký tự", f"needs at least {n} characters")
     if kind == "string_too_long":
-        return f"dài quá: tối đa {ctx.get('max_length')} ký tự"
+        return f"dài quá: tối đa {ctx.get('max_length')} ký tự", f"too long: at most {ctx.get('max_length')} characters"
     if kind == "too_short":
-        return f"cần ít nhất {ctx.get('min_length')} mục"
+        return f"cần ít nhất {ctx.get('min_length')} mục", f"needs at least {ctx.get('min_length')} items"
     if kind == "too_long":
-        return f"nhiều quá: tối đa {ctx.get('max_length')} mục"
+        return f"nhiều quá: tối đa {ctx.get('max_length')} mục", f"too many: at most {ctx.get('max_length')} items"
     bounds = {"greater_than_equal": ("≥", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("≤", "le"), "less_than": ("<", "lt")}
     if kind in bounds:
         sign, key = bounds[kind]
-        return f"phải {sign} {ctx.get(key)}"
+        return f"phải {sign} {ctx.get(key)}", f"must be {sign} {ctx.get(key)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "phải là số nguyên"
+        return "phải là số nguyên", "must be a whole number"
     if kind in ("float_parsing", "float_type", "decimal_parsing"):
-        return "phải là số"
+        return "phải là số", "must be a number"
     if kind in ("bool_parsing", "bool_type"):
-        return "phải là có/không (true/false)"
+        return "phải là có/không (true/false)", "must be true or false"
     if kind == "string_type":
-        return "phải là văn bản"
+        return "phải là văn bản", "must be text"
     if kind.startswith("datetime") or kind in ("timezone_aware", "timezone_naive"):
-        return f"phải là {_ISO_TIME}"
+        return f"phải là {_ISO_TIME}", f"must be {_ISO_TIME_EN}"
     if kind.startswith("date"):
-        return "phải là ngày dạng YYYY-MM-DD"
+        return "phải là ngày dạng YYYY-MM-DD", "must be a day written YYYY-MM-DD"
     if kind in ("enum", "literal_error"):
-        return f"giá trị không được chấp nhận; chấp nhận: {ctx.get('expected')}"
+        return f"giá trị không được chấp nhận; chấp nhận: {ctx.get('expected')}", f"not an accepted value; accepted: {ctx.get('expected')}"
+    msg = str(err.get("msg", ""))
     if kind == "string_pattern_mismatch":
-        return "sai định dạng"
+        return "sai định dạng", msg
     if kind == "extra_forbidden":
-        return "trường này không được chấp nhận"
+        return "trường này không được chấp nhận", "this field is not accepted"
     if kind in ("dict_type", "model_type", "model_attributes_type", "list_type"):
-        return "sai kiểu dữ liệu"
+        return "sai kiểu dữ liệu", msg
     if kind in ("uuid_parsing", "uuid_type"):
-        return "không phải mã hợp lệ"
+        return "không phải mã hợp lệ", "not a valid id"
     if kind == "value_error":  # our own validators' text, already bilingual where it matters
-        return str(err.get("msg", "")).removeprefix("Value error, ")
-    return str(err.get("msg", ""))
+        return msg.removeprefix("Value error, "), msg.removeprefix("Value error, ")
+    return msg, msg
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -110,8 +114,7 @@ def describe(errors: Sequence[Mapping[str, Any]], *, skip: int = 0) -> tuple[str
     fields, vi, en = [], [], []
     for err in errors:
         loc = list(err.get("loc", ()))[skip:] or list(err.get("loc", ()))
-        problem_vi = _problem_vi(err)
-        problem = str(err.get("msg", ""))
+        problem_vi, problem = _problem(err)
         fields.append({"field": _field(loc), "problem": problem, "problem_vi": problem_vi, "type": str(err.get("type", ""))})
         vi.append(f"{_field_vi(loc)}: {problem_vi}")
         en.append(f"{_field(loc)}: {problem}")
