@@ -206,7 +206,7 @@ function attendanceSheet(live, mark) {
         "Tất cả có mặt"),
       h("button", { type: "button", class: "primary", id: "attendance-sheet-close", onclick: () => { sheet.hidden = true; } }, "Xong")),
     h("p", { class: "muted" }, "Chạm vào tên để ghi có mặt; chạm lần nữa để ghi vắng. Vắng có lý do: ghi ở thẻ Màn hình hội trường. ",
-      h("span", { class: "en" }, "Tap a name to mark present; tap again to mark absent.")),
+      h("span", { class: "en" }, "Tap a name to mark present; tap again to mark absent. Excused absences: in the Hall display card.")),
     h("ul", { class: "plain chips" }, a.records.map((r) => {
       const present = String(r.status).startsWith("present");
       const kind = present ? "present" : r.status ? "absent" : "unmarked";

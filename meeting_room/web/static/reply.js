@@ -161,7 +161,8 @@ export async function repliesPanel(live, el) {
   const grouped = await Promise.all(asked.map((p) => api("GET", `/api/meetings/${live.id}/opinions/${p.id}`).catch(() => null)));
   fill(el, h("h2", {}, "Trả lời giấy mời ", en("Replies")),
     h("p", { class: "quorum" }, h("span", { id: "expected-quorum", class: `badge ${x.quorum_expected ? "ok" : "bad"}` }, x.quorum_expected ? "Dự kiến đủ số lượng" : "Dự kiến chưa đủ"),
-      ` Dự kiến có mặt ${x.attending}/${x.voting} (cần ${x.quorum_needed}, tức 2/3); vắng ${x.absent}; cử người dự thay ${x.deputies}; chưa trả lời ${x.not_replied}.`),
+      // the counts are the voting members' (the quorum's); the list below also names any guests
+      ` Đại biểu dự kiến có mặt ${x.attending}/${x.voting} (cần ${x.quorum_needed}, tức 2/3); vắng ${x.absent}; cử người dự thay ${x.deputies}; chưa trả lời ${x.not_replied}.`),
     h("ul", { class: "plain replies" }, data.replies.map((r) => h("li", { dataset: { member: r.member_id } },
       h("strong", {}, r.full_name), ": ", r.represents_name ? `dự thay ${r.represents_name}` : r.answer_label,
       r.deputy_name ? ` — ${r.deputy_name}` : "", r.reason ? ` (${r.reason})` : ""))),
