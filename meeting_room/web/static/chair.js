@@ -186,13 +186,14 @@ function newPollForm() {
     h("option", { value: "opinion" }, "Lấy ý kiến"));
   const options = h("textarea", { name: "options", id: "poll-options", rows: 3, placeholder: "Mỗi dòng một phương án" });
   const optionsRow = h("div", { hidden: true }, h("label", { for: "poll-options" }, "Các phương án ", h("span", { class: "en" }, "one per line")), options);
-  kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; });
   const rule = h("select", { name: "rule", id: "poll-rule" }, presets.map((p) => h("option", { value: p.preset, selected: p.preset === defaultRule }, p.label)));
+  // an opinion poll collects answers: no rule passes or fails it
+  const ruleRow = h("div", {}, h("label", { for: "poll-rule" }, "Quy tắc thông qua"), rule);
+  kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; ruleRow.hidden = kind.value === "opinion"; });
   const form = h("form", { id: "new-poll" },
     h("label", { for: "poll-title" }, "Nội dung biểu quyết ", h("span", { class: "en" }, "Title")),
     h("input", { id: "poll-title", name: "title", required: true, maxlength: 500 }),
-    h("label", { for: "poll-kind" }, "Hình thức"), kind, optionsRow,
-    h("label", { for: "poll-rule" }, "Quy tắc thông qua"), rule,
+    h("label", { for: "poll-kind" }, "Hình thức"), kind, optionsRow, ruleRow,
     h("div", { class: "row" },
       h("label", { class: "row" }, h("input", { type: "checkbox", name: "secret", style: "width:28px" }), "Bỏ phiếu kín"),
       h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
@@ -211,6 +212,7 @@ function newPollForm() {
       form.reset();
       rule.value = defaultRule;
       optionsRow.hidden = true;
+      ruleRow.hidden = false;
       try {
         if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
         toast(button?.value === "create" ? "Đã tạo biểu quyết." : "Đã mở biểu quyết.", "ok");

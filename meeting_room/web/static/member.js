@@ -28,6 +28,10 @@ const checks = new Map(); // poll id -> the receipt-check panel, kept across red
 let live;
 let replyCard;
 
+// An opinion poll collects answers: it is not "voted", no rule passes it (walk-through: it read as a vote).
+const asksOpinion = (p) => p.kind === "opinion";
+const openLabel = (p) => (asksOpinion(p) ? "Đang lấy ý kiến" : p.state_label);
+
 function ballotForm(p) {
   if (!forms.has(p.id)) forms.set(p.id, newBallotForm(p));
   return forms.get(p.id);
@@ -40,7 +44,7 @@ function newBallotForm(p) {
     h("fieldset", { class: "choices" }, h("legend", { class: "sr-only" }, p.title),
       p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id }), o.label))),
     p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 })] : null,
-    h("button", { type: "submit", class: "primary big" }, p.before_meeting ? "Gửi ý kiến" : "Gửi phiếu"));
+    h("button", { type: "submit", class: "primary big" }, p.before_meeting || asksOpinion(p) ? "Gửi ý kiến" : "Gửi phiếu"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -113,14 +117,16 @@ function renderPolls() {
   const eligible = (p) => p.electorate?.eligible ?? "?";
   fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "open" } },
-      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
+      h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, openLabel(p)), countdown(p)),
       p.description ? h("p", {}, p.description) : null,
-      h("p", { class: "muted" }, `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${sentence(p.rule.description)}`),
+      h("p", { class: "muted" }, asksOpinion(p)
+        ? `Lấy ý kiến${p.secrecy === "secret" ? " kín (không ghi tên)" : ""}: không có quy tắc thông qua; kết quả là số ý kiến theo từng phương án.`
+        : `${p.secrecy === "secret" ? "Bỏ phiếu kín. " : ""}${sentence(p.rule.description)}`),
       !p.you.eligible ? h("p", { class: "badge bad" }, "Bạn không thuộc danh sách biểu quyết của phiên này.")
         : p.you.voted ? myBallot(p)
         : timeUp(p) ? h("p", { class: "vote-state", id: "time-up" }, "Đã hết thời gian biểu quyết; phiếu không còn được nhận.",
           h("span", { class: "en" }, " Voting time is over; no more ballots are taken.")) : ballotForm(p),
-      h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
+      h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} ${asksOpinion(p) ? "đã góp ý" : "đã biểu quyết"}.`))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id, state: "closed" } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge" }, p.state_label)),
       h("p", { class: "vote-state", id: "awaiting-result" }, "Đã kết thúc biểu quyết; chờ chủ tọa công bố kết quả.",
@@ -142,8 +148,10 @@ function renderBanner(open) {
   if (!p) return fill(banner);
   const go = () => document.querySelector(`#votes [data-poll="${p.id}"]`)?.scrollIntoView({ behavior: "smooth", block: "start" });
   if (timeUp(p)) return fill(banner, h("span", { class: "grow" }, "Hết thời gian biểu quyết: ", p.title, ". Chờ kiểm phiếu."));
-  fill(banner, h("span", { class: "grow" }, "Đang biểu quyết: ", p.title), countdown(p, { id: "banner-countdown" }),
-    p.you.eligible && !p.you.voted ? h("button", { type: "button", class: "primary", id: "to-ballot", onclick: go }, "Đến phiếu biểu quyết") : h("span", {}, p.you.voted ? "Bạn đã biểu quyết." : ""));
+  const opinion = asksOpinion(p);
+  fill(banner, h("span", { class: "grow" }, opinion ? "Đang lấy ý kiến: " : "Đang biểu quyết: ", p.title), countdown(p, { id: "banner-countdown" }),
+    p.you.eligible && !p.you.voted ? h("button", { type: "button", class: "primary", id: "to-ballot", onclick: go }, opinion ? "Đến phiếu lấy ý kiến" : "Đến phiếu biểu quyết")
+      : h("span", {}, p.you.voted ? (opinion ? "Bạn đã góp ý." : "Bạn đã biểu quyết.") : ""));
   if (!seenOpen.has(p.id)) {
     seenOpen.add(p.id);
     if (live.stream?.ready && p.you.eligible && !p.you.voted) go();

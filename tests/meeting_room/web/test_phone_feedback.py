@@ -4,12 +4,15 @@ walk-through at 360x640: each tap seemed to do nothing)."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from meeting_room.lifecycle import MeetingState
-from meeting_room.services import meetings
+from meeting_room.services import meetings, polls
 from tests.meeting_room.web.conftest import SHOTS, LiveServer
-from tests.meeting_room.web.test_meeting_screens import SMALL_PHONE, _open_page
+from tests.meeting_room.web.test_meeting_screens import SMALL_PHONE, _in_session, _open_page
+from voting import PollKind
 
 
 def _as_seen(page: Page, name: str) -> None:
@@ -45,3 +48,25 @@ def test_the_search_results_and_a_hit_in_the_minutes_come_into_view(browser: Bro
     expect(page.locator("#minutes h2")).to_contain_text("Biên bản")
     expect(page.locator("#minutes")).to_be_in_viewport()
     _as_seen(page, "record-minutes-link-360x640")
+
+
+def test_an_opinion_poll_reads_as_asking_for_opinions_not_as_a_vote(browser: Browser, live_server: LiveServer) -> None:
+    """No rule passes an opinion poll, and it is not "voted" (walk-through: the member page showed a
+    pass rule and "Gửi phiếu", and an empty answer was told to choose an option there were none of)."""
+    world = live_server.world
+    _in_session(world)
+    spec = polls.PollSpec(title="Góp ý dự thảo", kind=PollKind.OPINION)
+    poll = polls.create_poll(world.store, world.actor("chair"), world.meeting_id, spec)
+    polls.open_poll(world.store, world.actor("chair"), poll)
+    page = _open_page(browser, live_server, "member1", f"/member/{world.meeting_id}", SMALL_PHONE, touch=True)
+    card = page.locator(f'#votes section[data-poll="{poll}"]')
+    expect(card).to_contain_text("Đang lấy ý kiến")
+    expect(card).to_contain_text("không có quy tắc thông qua")
+    expect(card).not_to_contain_text("tán thành")
+    expect(page.locator("#vote-banner")).to_contain_text("Đang lấy ý kiến: Góp ý dự thảo")
+    card.get_by_role("button", name="Gửi ý kiến").tap()
+    expect(page.locator(".toast")).to_contain_text("Hãy viết ý kiến của bạn trước khi gửi")
+    card.get_by_label("Ý kiến của bạn").fill("Đề nghị bổ sung số liệu năm 2025.")
+    card.get_by_role("button", name="Gửi ý kiến").tap()
+    expect(card).to_contain_text(re.compile(r"1/\d+ đã góp ý"))
+    _as_seen(page, "member-opinion-poll-360x640")
