@@ -116,14 +116,8 @@ def _check_objects(reader: PdfReader) -> None:
     pending = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
     seen: set[int] = set()
     decoded = 0
-    roots: list[object] = [reader.trailer]
-    while roots or pending:
-        if roots:
-            obj = roots.pop()
-        else:
-            number = pending.pop()
-            seen.add(number)
-            obj = reader.get_object(number)
+    obj: object = reader.trailer  # first: its references join the pending ones
+    while True:
         if len(seen) + len(pending) > MAX_OBJECTS:
             raise UploadRejectedError(
                 f"PDF có quá nhiều đối tượng (tối đa {MAX_OBJECTS})", f"The PDF has too many objects (at most {MAX_OBJECTS})"
@@ -141,16 +135,25 @@ def _check_objects(reader: PdfReader) -> None:
             elif isinstance(item, ArrayObject) and depth < 32:
                 todo.extend((v, depth + 1) for v in item)
         if isinstance(obj, StreamObject):
-            try:
-                decoded += len(obj.get_data())
-            except (DependencyError, NotImplementedError):
-                continue  # a filter this server does not decode (JBIG2 without its tool): the viewer will
+            decoded += _decoded_size(obj)
             if decoded > MAX_DECODED_BYTES:
                 raise UploadRejectedError(
                     f"PDF giải nén quá lớn (hơn {MAX_DECODED_BYTES >> 20} MB)",
                     f"The PDF decompresses to too much (over {MAX_DECODED_BYTES >> 20} MB)",
                     limit=MAX_DECODED_BYTES,
                 )
+        if not pending:
+            return
+        number = pending.pop()
+        seen.add(number)
+        obj = reader.get_object(number)
+
+
+def _decoded_size(stream: StreamObject) -> int:
+    try:
+        return len(stream.get_data())
+    except (DependencyError, NotImplementedError):
+        return 0  # a filter this server does not decode (JBIG2 without its tool): the viewer will
 
 
 def _count_pages(reader: PdfReader) -> int:

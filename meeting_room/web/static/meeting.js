@@ -197,10 +197,11 @@ function attendanceSheet(live, mark) {
   }
   const a = live.attendance;
   const s = a.summary;
+  const still = unmarkedText(a.records);
   fill(sheet,
     h("div", { class: "row sheet-head" },
       h("h2", { class: "grow" }, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
-      h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} đại biểu`, unmarkedText(a.records) ? ` · còn ${unmarkedText(a.records)}` : ""),
+      h("span", { id: "sheet-count" }, `Có mặt ${s.present}/${s.expected} đại biểu`, still ? ` · còn ${still}` : ""),
       h("button", { type: "button", id: "sheet-all-present", disabled: !s.not_recorded && !s.absent_unexcused,
         onclick: (ev) => act(ev.currentTarget, async () => { await api("POST", `/api/meetings/${live.id}/attendance/all-present`); await live.load("attendance"); }) },
         "Tất cả có mặt"),

@@ -43,17 +43,17 @@ function newBallotForm(p) {
   const form = h("form", { class: "ballot", dataset: { poll: p.id } },
     h("fieldset", { class: "choices" }, h("legend", { class: "sr-only" }, p.title),
       p.options.map((o) => h("label", { class: "choice" }, h("input", { type: multi ? "checkbox" : "radio", name, value: o.id }), o.label))),
-    p.kind === "opinion" ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 })] : null,
+    asksOpinion(p) ? [h("label", { for: `${name}-text` }, "Ý kiến của bạn ", h("span", { class: "en" }, "Your opinion")), h("textarea", { id: `${name}-text`, name: "text", maxlength: 20000 })] : null,
     h("button", { type: "submit", class: "primary big" }, p.before_meeting || asksOpinion(p) ? "Gửi ý kiến" : "Gửi phiếu"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
     const body = { options: f.getAll(name) };
-    if (p.kind === "opinion" && String(f.get("text") || "").trim()) body.text = String(f.get("text"));
+    if (asksOpinion(p) && String(f.get("text") || "").trim()) body.text = String(f.get("text"));
     if (!body.options.length && !body.text) {
       if (!p.options.length) return toast("Hãy viết ý kiến của bạn trước khi gửi.", "error", "Write your opinion first.");
-      return toast(p.kind === "opinion" ? "Hãy chọn một phương án hoặc viết ý kiến trước khi gửi." : "Hãy chọn một phương án trước khi gửi.",
-        "error", p.kind === "opinion" ? "Choose an option or write your opinion first." : "Choose an option first.");
+      return toast(asksOpinion(p) ? "Hãy chọn một phương án hoặc viết ý kiến trước khi gửi." : "Hãy chọn một phương án trước khi gửi.",
+        "error", asksOpinion(p) ? "Choose an option or write your opinion first." : "Choose an option first.");
     }
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, body);
