@@ -26,7 +26,6 @@ from meeting_room.errors import InvalidInputError, MeetingRoomError, NotFoundErr
 from meeting_room.roles import Role
 from meeting_room.settings import Settings, load_settings
 from transcripts.bilingual import BilingualError
-from vision.errors import VisionError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -222,12 +221,18 @@ def _service_options(fn: F) -> F:
 @_service_options
 @click.option("--host", help="Listen address written to the settings (default 0.0.0.0: the room's tablets reach it).")
 @click.option("--port", type=int, help="TCP port (default 8000).")
-@click.option("--database-url", "database_url",
-              help="PostgreSQL URL for a central server (default: SQLite); '-' reads it from standard input, keeping the password "
-                   "off the command line.")
+@click.option(
+    "--database-url",
+    "database_url",
+    help="PostgreSQL URL for a central server (default: SQLite); '-' reads it from standard input, keeping the password "
+    "off the command line.",
+)
 @click.option("--room", "rooms", multiple=True, type=click.Path(path_type=Path), help="A room configuration this server runs; repeatable.")
-@click.option("--venv", type=click.Path(file_okay=False, path_type=Path),
-              help="Virtual environment the unit runs (default: this one; scripts/install-service.sh: /opt/meeting-room/current/.venv).")
+@click.option(
+    "--venv",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Virtual environment the unit runs (default: this one; scripts/install-service.sh: /opt/meeting-room/current/.venv).",
+)
 @click.option("--no-start", is_flag=True, help="Write the files; enable and start nothing.")
 @_friendly
 def install_service(root: Path, no_start: bool, **options: Any) -> None:
@@ -311,11 +316,12 @@ def tls_renew(ctx: click.Context, ca_key: Path) -> None:
 @click.pass_context
 @_friendly
 def worker(ctx: click.Context, name: str | None, server: str | None, credential_file: Path | None, ca_file: Path | None) -> None:
-    """Run final transcription passes from the job queue in PostgreSQL, one at a time, until stopped
+    """Run final transcription passes and face imports from the job queue in PostgreSQL, one at a time, until stopped
     (SIGTERM/Ctrl+C finish the job under way). Recordings come from the shared recordings folder, or
     with --server from the server over HTTPS."""
     from meeting_room.errors import InvalidInputError
     from meeting_room.files.recordings import RecordingFiles
+    from meeting_room.live.face_import_jobs import FaceImportJobs
     from meeting_room.live.job_queue import run_worker
     from meeting_room.live.transcription import RecordingSource, TranscriptionJobs
     from meeting_room.server import open_store
@@ -338,9 +344,10 @@ def worker(ctx: click.Context, name: str | None, server: str | None, credential_
         token = credential_file.read_text().strip()
         source = FetchedRecordings(server, token, settings.data_dir / "worker-cache", verify=str(ca_file) if ca_file else True)
     jobs = TranscriptionJobs(store, settings, files, source)
+    imports = FaceImportJobs(store, settings, queue=jobs.queue)
     click.echo(f"Máy làm việc {name or 'worker'} chờ việc / worker {name or 'worker'} waiting for jobs", err=True)
     try:
-        run_worker(settings, jobs, name=name)
+        run_worker(settings, jobs, imports, name=name)
     finally:
         store.engine.dispose()
 
@@ -477,7 +484,7 @@ def move_database(ctx: click.Context, target_url: str) -> None:
         f"Đã chuyển / moved {report.events} sự kiện / events (head {report.head[:16]}…), "
         f"dựng lại {report.replayed} / replayed, kiểm lại {report.polls_recounted} phiên biểu quyết / polls recounted, "
         f"{sum(report.tables.values())} dòng / rows in {report.seconds:.1f} s\n"
-        f"Hãy đặt / now set: database_url = \"{_shown(target)}\" (với mật khẩu / with its password)"
+        f'Hãy đặt / now set: database_url = "{_shown(target)}" (với mật khẩu / with its password)'
     )
 
 
@@ -624,13 +631,22 @@ def minutes_verify(ctx: click.Context, pdf: Path, trust: tuple[Path, ...]) -> No
 @click.option("--server", required=True, help="The meeting server's address, e.g. https://hop.example.gov.vn:8000")
 @click.option("--username", required=True, help="Your own login on the server.")
 @click.option("--password", envvar="MEETING_ROOM_PASSWORD", prompt=True, hide_input=True, help="(or MEETING_ROOM_PASSWORD)")
-@click.option("--pkcs11-module", "module", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Your token's PKCS#11 library (from its vendor; SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).")
+@click.option(
+    "--pkcs11-module",
+    "module",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your token's PKCS#11 library (from its vendor; SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).",
+)
 @click.option("--pin", envvar="MEETING_ROOM_TOKEN_PIN", prompt="PIN", hide_input=True, help="Token user PIN (or MEETING_ROOM_TOKEN_PIN)")
 @click.option("--token-label", help="Which token, when several are plugged in.")
 @click.option("--key-label", help="Which key and certificate on the token, when it holds several.")
-@click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The server's CA certificate (its /tls/ca.crt) when it is not in the system's store.")
+@click.option(
+    "--ca",
+    "ca_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The server's CA certificate (its /tls/ca.crt) when it is not in the system's store.",
+)
 @click.option("--fonts-dir", type=click.Path(file_okay=False, path_type=Path), help="Where Liberation Serif lies, if not in the system.")
 @_friendly
 def sign(meeting_id: str, server: str, username: str, password: str, module: Path, pin: str, token_label: str | None,
@@ -786,29 +802,48 @@ def members_enrol_voice(ctx: click.Context, member: str, recording: Path) -> Non
 @click.pass_context
 @_friendly
 def members_import_faces(ctx: click.Context, folder: Path) -> None:
-    """Enrol every FOLDER/<member>/*.jpg|png (member = username or id); reports each member."""
+    """Enrol every FOLDER/<member>/*.jpg|jpeg|png|webp|bmp (member = username or id), as the
+    administration page's import does: everything is checked first (nothing is stored on a problem),
+    then each member is reported. With PostgreSQL the job goes to the workers' queue."""
+    import io
+    import zipfile
+
+    from meeting_room.live.face_import_jobs import FaceImportJobs
     from meeting_room.server import open_store
-    from meeting_room.services import faces
-    from vision.enrolment import EnrolmentRules
+    from meeting_room.services import face_imports
 
     settings = _settings(ctx)
     store = open_store(settings)
-    engine, operator = _face_engine(settings), _operator(store)
-    rules = EnrolmentRules(settings.face_min_px, settings.face_min_sharpness)
-    ok = failed = 0
-    for person in sorted(p for p in folder.iterdir() if p.is_dir()):
-        photos = sorted(p for p in person.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp"))
-        try:
-            done = faces.enrol_faces(
-                store, operator, _member_id(store, person.name), [(p.name, p.read_bytes()) for p in photos], engine, rules
-            )
-            click.echo(f"  {person.name}: {len(done)} ảnh / photo(s)")
-            ok += 1
-        except (MeetingRoomError, VisionError) as exc:
-            click.echo(f"  {person.name}: LỖI / ERROR {exc.message_vi} / {exc.message_en}", err=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for person in sorted(p for p in folder.iterdir() if p.is_dir()):
+            for photo in sorted(
+                p for p in person.iterdir() if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+            ):
+                archive.write(photo, f"{person.name}/{photo.name}")
+    jobs, operator = FaceImportJobs(store, settings), _operator(store)
+    try:
+        import_id = jobs.start(operator, f"{folder.name}.zip", buffer.getvalue())
+        if jobs.queue is not None:
+            click.echo(f"Đã xếp hàng lượt nhập {import_id}; máy làm việc sẽ xử lý / import {import_id} queued for the workers")
+            return
+        jobs.wait(import_id)
+    finally:
+        jobs.shutdown()
+    done = face_imports.get(store, operator, import_id)
+    failed = 0
+    for r in done.results:
+        if r.error_vi or not r.enrolled:
             failed += 1
-    click.echo(f"Đã nhập {ok} người, {failed} lỗi / imported {ok} members, {failed} failed")
-    if failed:
+            click.echo(f"  {r.folder}: LỖI / ERROR {r.error_vi or ''} {r.error_en or ''}".rstrip(), err=True)
+        else:
+            click.echo(f"  {r.folder}: {r.enrolled} ảnh / photo(s)")
+        for p in r.refused:
+            click.echo(f"    {p['photo']}: {p['message_vi']} / {p['message_en']}", err=True)
+    if done.state != "done":
+        click.echo(f"Lượt nhập {done.state}: {done.error or ''}", err=True)
+    click.echo(f"Đã nhập {len(done.results) - failed} người, {failed} lỗi / imported {len(done.results) - failed} members, {failed} failed")
+    if failed or done.state != "done":
         sys.exit(1)
 
 

@@ -156,6 +156,7 @@ class Settings(BaseSettings):
     face_min_px: int = Field(80, ge=20, description="Smallest face (pixels) accepted on an enrolment photo.")
     face_min_sharpness: float = Field(40.0, ge=0, description="Least sharpness (variance of Laplacian) of an enrolment photo.")
     max_photo_mb: int = Field(15, ge=1, le=200, description="Largest accepted photo upload.")
+    max_face_import_mb: int = Field(200, ge=1, le=2048, description="Largest accepted ZIP of members' face photos (one folder each).")
     face_check_online: bool = Field(
         False,
         description="Confirm a remote participant by their own camera: members who consented and enrolled a face are compared "
@@ -340,9 +341,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Settings:
         if self.job_queue == "postgresql" and not self.effective_database_url.startswith("postgresql"):
-            raise ValueError(
-                "job_queue=postgresql cần database_url là PostgreSQL / job_queue=postgresql needs a PostgreSQL database_url"
-            )
+            raise ValueError("job_queue=postgresql cần database_url là PostgreSQL / job_queue=postgresql needs a PostgreSQL database_url")
         return self
 
     @property

@@ -23,6 +23,7 @@ from meeting_room.api.routes import (
     certificates,
     documents,
     events,
+    face_imports,
     faces,
     floor,
     hall,
@@ -96,6 +97,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
     photo_bytes = settings.max_photo_mb * (1 << 20)
     photos = (photo_bytes + UPLOAD_OVERHEAD, photo_bytes)
 
+    archive_bytes = settings.max_face_import_mb * (1 << 20)
     recording_bytes = runtime.recordings.max_bytes
     recordings = (recording_bytes + UPLOAD_OVERHEAD, recording_bytes)
 
@@ -106,6 +108,8 @@ def create_app_for(runtime: Runtime) -> FastAPI:
             return recordings
         if path.endswith(("/faces", "/attendance/face")):
             return photos
+        if path == "/api/face-imports":
+            return (archive_bytes + UPLOAD_OVERHEAD, archive_bytes)
         if path.endswith("/certificate"):
             return (settings.max_certificate_kb * 1024 + UPLOAD_OVERHEAD, settings.max_certificate_kb * 1024)
         if path.endswith(("/signature-image", "/seal-image")):
@@ -126,6 +130,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
         certificates,
         members,
         faces,
+        face_imports,
         rooms,
         meetings,
         agenda,

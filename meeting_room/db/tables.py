@@ -617,6 +617,29 @@ class WorkerCredential(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class FaceImport(Base):
+    """A folder of face photos uploaded as a ZIP (``<member>/<photo>``), enrolled by a job: on the
+    queue of a PostgreSQL installation, in the server's thread on SQLite. ``plan`` (JSON) lists the
+    members and their photos' entries, checked at upload; ``results`` (JSON) grows by one entry per
+    member done, so that a retried job resumes after the last one. ``archive`` holds the photos
+    (biometric data) only until the job ends; then it is emptied. Not derived from events: the
+    log records each face enrolled."""
+
+    __tablename__ = "face_imports"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(ID)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed, stopped
+    plan: Mapped[str] = mapped_column(Text)
+    results: Mapped[str] = mapped_column(Text)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class MailMessage(Base):
     """The outbox: an e-mail waiting for (or past) the body's SMTP server. Not derived from events
     (nothing in it is meeting state); ``key`` names what it is about, so that a notice is queued once."""

@@ -4,9 +4,12 @@ photo check-in and enrolment, remote participants' own cameras)."""
 
 from __future__ import annotations
 
+import threading
+
 from meeting_room.services.face_attendance import MatchOptions
 from meeting_room.settings import Settings
-from vision.faces import FaceOptions
+from vision.enrolment import EnrolmentRules
+from vision.faces import FaceEngine, FaceOptions
 from vision.pool import FacePool
 from vision.tracker import PresenceTracker
 
@@ -17,6 +20,30 @@ NICENESS = 10
 
 def face_options(settings: Settings) -> FaceOptions:
     return FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample, detect_width=settings.face_detect_width)
+
+
+def enrolment_rules(settings: Settings) -> EnrolmentRules:
+    return EnrolmentRules(min_face_px=settings.face_min_px, min_sharpness=settings.face_min_sharpness)
+
+
+class SharedFaceEngine:
+    """One face engine per process (enrolment, photo check-in, face imports), loaded on first use:
+    the models take a second to load, and most processes never need them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._options = face_options(settings)
+        self._engine: FaceEngine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    def __call__(self) -> FaceEngine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = FaceEngine(self._options)
+            return self._engine
 
 
 def match_options(settings: Settings) -> MatchOptions:

@@ -1,15 +1,16 @@
 """Heavy jobs on the job queue in the PostgreSQL the servers share (procrastinate), run by
 ``meeting-room worker`` on any machine that reaches the database and the recordings.
 
-A server defers a job (a final pass of a recording) with the pass id as its lock, so that two
-workers never run one pass at once. A worker runs one job at a time (each uses every core), tells
-the queue every ``worker_heartbeat_s`` that it is alive, and hands back to the queue the jobs of a
-worker that fell silent for ``worker_stalled_s`` (killed, machine lost): procrastinate's stalled-job
-retry. The job itself writes through the Store, line by line; a retried job resumes after the last
-line. A job that fails is tried again after ``job_retry_s``, up to ``job_attempts`` tries; the last
-failure ends the pass as failed with its reason, which the record page shows.
+A server defers a job (a final pass of a recording, or a face import of a folder of photos) with
+the pass or import id as its lock, so that two workers never run one job at once. A worker runs
+one job at a time (each uses every core), tells the queue every ``worker_heartbeat_s`` that it is
+alive, and hands back to the queue the jobs of a worker that fell silent for ``worker_stalled_s``
+(killed, machine lost): procrastinate's stalled-job retry. The job itself writes through the Store,
+line by line (member by member); a retried job resumes after the last one. A job that fails is
+tried again after ``job_retry_s``, up to ``job_attempts`` tries; the last failure ends the pass (or
+import) as failed with its reason, which the record page (the administration page) shows.
 
-SQLite installations do not come here: their final passes run in a thread of the server.
+SQLite installations do not come here: their jobs run in a thread of the server.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 QUEUE = "transcription"
 FINAL_PASS = "meeting_room.final_pass"
+FACE_IMPORT = "meeting_room.face_import"
 JobStatus = Literal["queued", "running", "done", "failed", "stopped"]
 _STATUS: dict[str, JobStatus] = {
     "todo": "queued",
@@ -64,11 +66,19 @@ class JobState:
 
 
 class QueuedRunner(Protocol):
-    """What runs a job in a worker (``TranscriptionJobs``)."""
+    """What runs a final pass in a worker (``TranscriptionJobs``)."""
 
     settings: Settings
 
     def run_queued(self, spec: JobSpec, *, tries: int, last: bool) -> None: ...
+
+
+class QueuedImports(Protocol):
+    """What runs a face import in a worker (``FaceImportJobs``)."""
+
+    settings: Settings
+
+    def run_queued(self, import_id: str, *, tries: int, last: bool) -> None: ...
 
 
 def conninfo(database_url: str) -> str:
@@ -85,6 +95,14 @@ def _final_pass(context: procrastinate.JobContext, /, **spec: Any) -> None:
     jobs.run_queued(JobSpec(channels=channels, **spec), tries=tries, last=tries >= attempts)
 
 
+def _face_import(context: procrastinate.JobContext, /, import_id: str) -> None:
+    """The task: one face import, by the ``FaceImportJobs`` of this worker."""
+    imports: QueuedImports = context.additional_context["imports"]
+    attempts = imports.settings.job_attempts
+    tries = context.job.attempts + 1
+    imports.run_queued(import_id, tries=tries, last=tries >= attempts)
+
+
 def make_app(settings: Settings, connector: procrastinate.BaseConnector) -> procrastinate.App:
     import procrastinate
 
@@ -93,6 +111,7 @@ def make_app(settings: Settings, connector: procrastinate.BaseConnector) -> proc
     if settings.job_attempts > 1:
         retry = procrastinate.RetryStrategy(max_attempts=settings.job_attempts - 1, wait=round(settings.job_retry_s))
     app.task(name=FINAL_PASS, queue=QUEUE, pass_context=True, retry=retry)(_final_pass)
+    app.task(name=FACE_IMPORT, queue=QUEUE, pass_context=True, retry=retry)(_face_import)
     return app
 
 
@@ -119,6 +138,14 @@ class JobQueue:
         log.info("final pass %s queued as job %s", spec.pass_id, job_id)
         return job_id
 
+    def defer_face_import(self, import_id: str) -> int:
+        job_id: int = self._opened().configure_task(FACE_IMPORT, lock=f"face-import:{import_id}").defer(import_id=import_id)
+        log.info("face import %s queued as job %s", import_id, job_id)
+        return job_id
+
+    def cancel_face_import(self, import_id: str) -> None:
+        self._cancel(FACE_IMPORT, f"face-import:{import_id}")
+
     def states(self, pass_ids: Iterable[str]) -> dict[str, JobState]:
         """The newest job of each pass that has one."""
         manager, found = self._opened().job_manager, {}
@@ -132,10 +159,13 @@ class JobQueue:
 
     def cancel(self, pass_id: str) -> None:
         """Take the pass's job off the queue (one not started yet) or ask its worker to stop it."""
+        self._cancel(FINAL_PASS, pass_id)
+
+    def _cancel(self, task: str, lock: str) -> None:
         from procrastinate.exceptions import ProcrastinateException
 
         manager = self._opened().job_manager
-        for job in manager.list_jobs(task=FINAL_PASS, lock=pass_id):
+        for job in manager.list_jobs(task=task, lock=lock):
             if job.id is not None and job.status in ("todo", "doing"):
                 with contextlib.suppress(ProcrastinateException):
                     manager.cancel_job_by_id(job.id, abort=True)
@@ -165,7 +195,7 @@ async def _hand_back_stalled(app: procrastinate.App, settings: Settings) -> None
             log.exception("could not look for stalled jobs")
 
 
-def run_worker(settings: Settings, jobs: QueuedRunner, *, name: str | None = None) -> None:
+def run_worker(settings: Settings, jobs: QueuedRunner, imports: QueuedImports, *, name: str | None = None) -> None:
     """Run jobs until SIGINT/SIGTERM (a job under way is finished first)."""
     import procrastinate
 
@@ -179,7 +209,7 @@ def run_worker(settings: Settings, jobs: QueuedRunner, *, name: str | None = Non
                     queues=[QUEUE],
                     name=name or "worker",
                     concurrency=1,
-                    additional_context={"jobs": jobs},
+                    additional_context={"jobs": jobs, "imports": imports},
                     update_heartbeat_interval=settings.worker_heartbeat_s,
                     stalled_worker_timeout=settings.worker_stalled_s,
                     fetch_job_polling_interval=min(5.0, settings.worker_heartbeat_s),

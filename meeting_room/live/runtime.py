@@ -23,6 +23,8 @@ from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.live import speech_runtime
 from meeting_room.live.calls import Calls
+from meeting_room.live.face_import_jobs import FaceImportJobs
+from meeting_room.live.face_runtime import SharedFaceEngine
 from meeting_room.live.live_captions import LiveCaptions
 from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.live.mailer import Mailer
@@ -36,7 +38,6 @@ from meeting_room.operations.health import Surroundings
 from meeting_room.operations.metrics import Readings, RuntimeCollector
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from vision.faces import FaceEngine
 from webrtc.ice import include_loopback, parse_ice_servers
 from webrtc.janus import JanusOptions
 
@@ -55,8 +56,9 @@ class Runtime:
     calls: Calls
     live: LiveSessions  # open WebSockets by login session: they close when it ends
     rooms: list[RoomRunner]  # the rooms this server runs (the ``rooms`` setting)
+    face_engine: SharedFaceEngine  # one per process, loaded on first use (enrolment, check-in, imports)
+    face_imports: FaceImportJobs
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    face_engine: FaceEngine | None = None  # one per process, loaded on first use (routes/faces.py)
     # started tasks: the watchers end first, the bus's listener and the poll timer last
     _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
@@ -87,17 +89,20 @@ class Runtime:
             sfu.on_lost = calls.sfu_lost
         include_loopback(settings.call_loopback)
         rooms = [RoomRunner(store, settings, load_room_config(path), captions, recordings, calls=calls) for path in settings.rooms]
+        transcription, face_engine = TranscriptionJobs(store, settings, recordings), SharedFaceEngine(settings)
         return cls(
             settings=settings,
             store=store,
             documents=documents,
             recordings=recordings,
             minutes_files=MinutesFiles.from_settings(settings),
-            transcription=TranscriptionJobs(store, settings, recordings),
+            transcription=transcription,
             captions=captions,
             calls=calls,
             live=LiveSessions(store),
             rooms=rooms,
+            face_engine=face_engine,
+            face_imports=FaceImportJobs(store, settings, face_engine, transcription.queue),
         )
 
     async def start(self) -> None:
@@ -127,6 +132,7 @@ class Runtime:
             self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
         self._watchers.append(asyncio.create_task(self.live.run()))
         await loop.run_in_executor(None, self.transcription.resume_interrupted)
+        await loop.run_in_executor(None, self.face_imports.resume_interrupted)
 
     def readings(self) -> Readings:
         """What the metrics report at scrape time: no person, no meeting title, no ballot."""
@@ -173,6 +179,7 @@ class Runtime:
         for runner in self.rooms:
             await loop.run_in_executor(None, runner.stop)
         await loop.run_in_executor(None, self.captions.stop_all)
+        await loop.run_in_executor(None, self.face_imports.shutdown)
         await loop.run_in_executor(None, self.transcription.shutdown)
         if self._warm_up is not None:  # a load cannot be cut short: it ends within the stop
             await loop.run_in_executor(None, self._warm_up.join, 120)

@@ -98,24 +98,31 @@ def enrol_faces(
         raise InvalidInputError("Chưa có ảnh nào", "No photo was given", accepted="1 to 10 JPEG/PNG photos")
     if len(photos) > MAX_PHOTOS:
         raise InvalidInputError(f"Tối đa {MAX_PHOTOS} ảnh mỗi lần", f"At most {MAX_PHOTOS} photos at a time", received=len(photos))
-    faces: list[tuple[str, EnrolledFace]] = []
-    for name, data in photos:  # CPU-heavy: outside the store's lock
-        faces.append((name, enrol_photo(engine, decode_image(data, name=name), rules, name=name)))
+    faces = [(name, check_photo(engine, name, data, rules)) for name, data in photos]  # CPU-heavy: outside the store's lock
 
     def decide(session: Session) -> list[ev.EventPayload]:
-        member = fetch(session, t.Member, member_id)
-        require_consent(member)  # consent may have been withdrawn meanwhile
-        out: list[ev.EventPayload] = []
-        for _name, face in faces:
-            face_id = str(uuid.uuid4())
-            session.add(
-                t.FaceEncoding(id=face_id, member_id=member_id, encoding=np.asarray(face.encoding, "<f8").tobytes(), created_at=store.now())
-            )
-            out.append(ev.FaceEnrolled(member_id=member_id, face_id=face_id, face_px=face.face_px, sharpness=round(face.sharpness, 1)))
-        return out
+        return add_faces(store, session, member_id, [face for _name, face in faces])
 
     stored = store.append_all(decide, actor_id=actor.member_id)
     return [EnrolledPhoto(e.data["face_id"], name, face.face_px, face.sharpness) for e, (name, face) in zip(stored, faces, strict=True)]
+
+
+def check_photo(engine: FaceEngine, name: str, data: bytes, rules: EnrolmentRules) -> EnrolledFace:
+    """One face found, large and sharp enough, in a photo; ``VisionError`` saying what was wrong."""
+    return enrol_photo(engine, decode_image(data, name=name), rules, name=name)
+
+
+def add_faces(store: Store, session: Session, member_id: str, faces: list[EnrolledFace]) -> list[ev.EventPayload]:
+    """Inside a decision: store checked faces of a member who still consents (it may have been withdrawn meanwhile)."""
+    require_consent(fetch(session, t.Member, member_id))
+    out: list[ev.EventPayload] = []
+    for face in faces:
+        face_id = str(uuid.uuid4())
+        session.add(
+            t.FaceEncoding(id=face_id, member_id=member_id, encoding=np.asarray(face.encoding, "<f8").tobytes(), created_at=store.now())
+        )
+        out.append(ev.FaceEnrolled(member_id=member_id, face_id=face_id, face_px=face.face_px, sharpness=round(face.sharpness, 1)))
+    return out
 
 
 def gallery_for(session: Session, member_ids: list[str] | None = None) -> Gallery:

@@ -114,10 +114,16 @@ def test_consent_and_face_import_from_the_command_line(run, tmp_path: Path) -> N
         (people / username).mkdir(parents=True)
         Image.fromarray(photo).save(people / username / "1.jpg")
     assert run("members", "consent", "member1", "--given", "--note", "Phiếu số 1").exit_code == 0
+    r = run("members", "import-faces", str(people))  # member2 has not consented: checked first, nothing stored
+    assert r.exit_code == 2 and "member2" in r.output and "13/2023" in r.output and "chưa nhập gì" in r.output
+    (people / "member2" / "1.jpg").unlink()
+    Image.fromarray(astronaut()).save(people / "member1" / "2.jpg")
+    (people / "member1" / "notes.txt").write_text("not a photo: left out by the command")
+    (people / "member2").rmdir()
     r = run("members", "import-faces", str(people))
-    assert r.exit_code == 1
-    assert "member1: 1 ảnh" in r.output and "member2: LỖI" in r.output and "13/2023" in r.output
-    r = run("members", "enrol-face", "member1", str(people / "member2" / "1.jpg"))
+    assert r.exit_code == 0 and "member1: 2 ảnh" in r.output and "imported 1 members, 0 failed" in r.output, r.output
+    Image.fromarray(hopper()).save(tmp_path / "hopper.jpg")
+    r = run("members", "enrol-face", "member1", str(tmp_path / "hopper.jpg"))
     assert r.exit_code == 0 and "1 photo(s) enrolled" in r.output
     r = run("members", "consent", "member1", "--withdrawn")
     assert r.exit_code == 0 and "biometric data deleted" in r.output

@@ -14,11 +14,10 @@ from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.schemas import Out
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError, PermissionDeniedError
-from meeting_room.live.face_runtime import face_options, match_options
+from meeting_room.live.face_runtime import enrolment_rules, match_options
 from meeting_room.services import face_attendance, faces
 from meeting_room.services.lookup import fetch
 from meeting_room.text import LongText
-from vision.enrolment import EnrolmentRules
 from vision.faces import FaceEngine
 from vision.image import decode_image
 
@@ -78,12 +77,8 @@ class CheckInOut(Out):
 
 
 def face_engine(request: Request) -> FaceEngine:
-    """One engine per server process, loaded on first use (the models take a second to load)."""
-    runtime = runtime_of(request)
-    if runtime.face_engine is None:
-        s = runtime.settings
-        runtime.face_engine = FaceEngine(face_options(s))
-    return runtime.face_engine
+    """The server process's one engine, loaded on first use."""
+    return runtime_of(request).face_engine()
 
 
 async def _photos(request: Request, field: str, limit: int) -> list[tuple[str, bytes]]:
@@ -147,8 +142,7 @@ async def enrol(member_id: str, request: Request, store: StoreDep, settings: Set
     await run_in_threadpool(faces.may_enrol_faces, store, actor, member_id)  # before the upload is read
     photos = await _photos(request, "photo", faces.MAX_PHOTOS)
     engine = await run_in_threadpool(face_engine, request)
-    rules = EnrolmentRules(min_face_px=settings.face_min_px, min_sharpness=settings.face_min_sharpness)
-    done = await run_in_threadpool(faces.enrol_faces, store, actor, member_id, photos, engine, rules)
+    done = await run_in_threadpool(faces.enrol_faces, store, actor, member_id, photos, engine, enrolment_rules(settings))
     return [EnrolledOut(face_id=d.face_id, photo=d.name, face_px=d.face_px, sharpness=round(d.sharpness, 1)) for d in done]
 
 

@@ -28,6 +28,7 @@ NOT_DERIVED = {
     "teller_keys",
     "mail_outbox",
     "mail_cursor",
+    "face_imports",  # a job's photos and its report: the log records each face enrolled
     "worker_credentials",  # a worker machine's key (hashed), like a person's credentials: not a meeting change
 }
 

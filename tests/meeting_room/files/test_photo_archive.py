@@ -1,0 +1,74 @@
+"""Reading a ZIP of members' face photos without trusting it: every problem listed, nothing extracted."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from meeting_room.errors import InvalidInputError
+from meeting_room.files.photo_archive import Folder, read_folders, read_photos
+
+MB = 1 << 20
+
+
+def _zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _problems(data: bytes, **limits: int) -> dict[str, str]:
+    with pytest.raises(InvalidInputError) as caught:
+        read_folders(data, max_photo_bytes=limits.get("max_photo_bytes", MB), max_photos=limits.get("max_photos", 10))
+    assert "chưa nhập gì" in caught.value.message_vi or not caught.value.details.get("problems")
+    return {p["where"]: p["message_en"] for p in caught.value.details.get("problems", [])}
+
+
+def test_one_folder_per_member_and_a_wrapping_folder_taken_off() -> None:
+    data = _zip({
+        "anh-dai-bieu/member1/1.jpg": b"a", "anh-dai-bieu/member1/2.PNG": b"b", "anh-dai-bieu/member2/x.webp": b"c",
+        "anh-dai-bieu/.DS_Store": b"", "__MACOSX/anh-dai-bieu/member1/._1.jpg": b"", "anh-dai-bieu/member2/Thumbs.db": b"",
+    })  # fmt: skip
+    folders = read_folders(data, max_photo_bytes=MB, max_photos=10)
+    assert folders == [
+        Folder("member1", ("anh-dai-bieu/member1/1.jpg", "anh-dai-bieu/member1/2.PNG")),
+        Folder("member2", ("anh-dai-bieu/member2/x.webp",)),
+    ]
+    assert read_photos(data, folders[0].entries, max_photo_bytes=MB) == [("1.jpg", b"a"), ("2.PNG", b"b")]
+    assert [f.name for f in read_folders(_zip({"member1/1.jpg": b"a"}), max_photo_bytes=MB, max_photos=10)] == ["member1"]
+
+
+def test_every_problem_is_named_before_anything_is_stored() -> None:
+    data = _zip({
+        "member1/1.jpg": b"a", "member1/ghi-chu.txt": b"x", "anh.jpg": b"root", "member2/sub/1.jpg": b"deep",
+        "../evil/1.jpg": b"up", "/etc/1.jpg": b"abs", "member3/big.jpg": b"0" * (MB + 1),
+        **{f"member4/{i}.jpg": b"p" for i in range(11)},
+    })  # fmt: skip
+    problems = _problems(data)
+    assert problems["member1/ghi-chu.txt"] == "not a JPEG, PNG, WEBP or BMP photo"
+    assert "directly in its member's folder" in problems["anh.jpg"] and "directly" in problems["member2/sub/1.jpg"]
+    assert problems["../evil/1.jpg"] == problems["/etc/1.jpg"] == "not an acceptable path"
+    assert problems["member3/big.jpg"] == "the photo is over 1 MB"
+    assert problems["member4"] == "11 photos; at most 10 per member"
+    assert len(problems) == 7
+
+
+def test_not_a_zip_an_empty_file_or_no_photo() -> None:
+    for data, said in ((b"", "empty"), (b"PK\x03\x04 not really", "not a ZIP"), (b"%PDF-1.7", "not a ZIP")):
+        with pytest.raises(InvalidInputError, match=said):
+            read_folders(data, max_photo_bytes=MB, max_photos=10)
+    assert _problems(_zip({"member1/": b"", "__MACOSX/x": b""})) == {"ZIP": "no photo in a member's folder"}
+
+
+def test_a_zip_bomb_is_read_no_further_than_the_limit() -> None:
+    # 50 MB of zeros compress to ~50 KB: its size is refused from the directory, before any inflating
+    bomb = _zip({"member1/1.jpg": bytes(50 * MB)}, zipfile.ZIP_DEFLATED)
+    assert len(bomb) < MB and _problems(bomb) == {"member1/1.jpg": "the photo is over 1 MB"}
+    # an entry whose directory lies about its size: zipfile reads up to what the directory says, and no further
+    honest = _zip({"member1/1.jpg": bytes(2 * MB)}, zipfile.ZIP_DEFLATED)
+    with pytest.raises(InvalidInputError, match="over the limit"):
+        read_photos(honest, ("member1/1.jpg",), max_photo_bytes=MB)

@@ -1,0 +1,139 @@
+"""Face imports through the store with the real models: checked before anything is stored, each
+member reported (a refused photo named, the others enrolled), resumed after a crash without a
+face enrolled twice, stopped by an administrator, refused to an uploader who lost the role, and
+the photos gone from the database when it ends."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from meeting_room import events as ev
+from meeting_room.access import Actor
+from meeting_room.db import tables as t
+from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from meeting_room.roles import Role
+from meeting_room.services import face_imports, faces
+from tests.conftest import World, snapshot
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
+from vision.enrolment import EnrolmentRules
+from vision.faces import FaceEngine
+
+RULES = EnrolmentRules()
+MB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def engine() -> FaceEngine:
+    return FaceEngine()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _consent(world: World, *who: str) -> None:
+    for name in who:
+        faces.set_consent(world.store, world.actor("admin"), world.ids[name], True, "Phiếu đồng ý 2026")
+
+
+def _faces(world: World, who: str) -> int:
+    with world.store.read() as session:
+        return session.scalar(select(func.count()).select_from(t.FaceEncoding).where(t.FaceEncoding.member_id == world.ids[who])) or 0
+
+
+def _run(world: World, import_id: str, engine: Callable[[], FaceEngine]) -> str:
+    return face_imports.run(world.store, import_id, engine, RULES, max_photo_bytes=15 * MB)
+
+
+PHOTOS = {"ho-so/member1/a.jpg": jpeg_bytes(astronaut()), "ho-so/member1/b.jpg": jpeg_bytes(coffee()),
+          "ho-so/member2/1.jpg": jpeg_bytes(hopper())}  # fmt: skip
+
+
+def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: World, engine: FaceEngine) -> None:
+    admin = world.actor("admin")
+    _consent(world, "member1")
+    before = snapshot(world.store)
+    with pytest.raises(InvalidInputError) as refused:  # member2 has not consented, nobody has the name "ai-do"
+        face_imports.create(world.store, admin, "ho-so.zip", _zip({**PHOTOS, "ho-so/ai-do/1.jpg": b"x"}), max_photo_bytes=15 * MB)
+    problems = {p["where"]: p["message_vi"] for p in refused.value.details["problems"]}
+    assert set(problems) == {"member2", "ai-do"} and "13/2023" in problems["member2"]
+    with pytest.raises(PermissionDeniedError):
+        face_imports.create(world.store, world.actor("chair"), "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    assert snapshot(world.store) == before
+    with world.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(t.FaceImport)) == 0
+
+    _consent(world, "member2")
+    import_id = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    with pytest.raises(ConflictError, match="already being imported"):  # the same archive sent twice
+        face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    view = face_imports.get(world.store, admin, import_id)
+    assert (view.state, view.members_total, view.photos_total, view.results) == ("queued", 2, 3, [])
+
+    assert _run(world, import_id, lambda: engine) == "done"
+    view = face_imports.get(world.store, admin, import_id)
+    one, two = view.results
+    assert (one.folder, one.enrolled, [r["photo"] for r in one.refused]) == ("member1", 1, ["b.jpg"])  # coffee has no face
+    assert "face" in one.refused[0]["message_en"].lower()
+    assert (two.folder, two.enrolled, two.refused, two.error_vi) == ("member2", 1, [], None)
+    assert _faces(world, "member1") == 1 and _faces(world, "member2") == 1
+    enrolled = [e for e in world.store.events() if e.type == ev.FaceEnrolled.type]
+    assert len(enrolled) == 2 and {e.actor_id for e in enrolled} == {world.ids["admin"]}
+    with world.store.read() as session:
+        row = session.get_one(t.FaceImport, import_id)
+        assert row.archive is None and row.ended_at is not None and row.tries == 1
+    assert _run(world, import_id, lambda: engine) == "done"  # run again (a job delivered twice): nothing more
+    assert _faces(world, "member1") == 1
+
+
+def test_a_crash_mid_import_resumes_with_the_next_member_and_enrols_nobody_twice(world: World, engine: FaceEngine) -> None:
+    admin = world.actor("admin")
+    _consent(world, "member1", "member2")
+    import_id = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    calls = 0
+
+    def dying() -> FaceEngine:  # the third photo's check: the machine goes away
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("killed")
+        return engine
+
+    with pytest.raises(RuntimeError):
+        _run(world, import_id, dying)
+    view = face_imports.get(world.store, admin, import_id)
+    assert view.state == "running" and [r.folder for r in view.results] == ["member1"]
+    assert _run(world, import_id, lambda: engine) == "done"
+    view = face_imports.get(world.store, admin, import_id)
+    assert [r.folder for r in view.results] == ["member1", "member2"] and view.tries == 2
+    assert _faces(world, "member1") == 1 and _faces(world, "member2") == 1
+
+
+def test_stopped_by_an_administrator_or_refused_to_an_uploader_who_lost_the_role(world: World, engine: FaceEngine) -> None:
+    admin = world.actor("admin")
+    _consent(world, "member1", "member2")
+    first = face_imports.create(world.store, admin, "a.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    face_imports.stop(world.store, admin, first)
+    with pytest.raises(ConflictError):
+        face_imports.stop(world.store, admin, first)
+    assert _run(world, first, lambda: engine) == "stopped"
+    with world.store.read() as session:
+        assert session.get_one(t.FaceImport, first).archive is None
+    assert _faces(world, "member1") == 0
+
+    second = face_imports.create(world.store, admin, "b.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    world.store.append(ev.MemberUpdated(member_id=world.ids["admin"], roles=[Role.MEMBER]))
+    assert _run(world, second, lambda: engine) == "failed"
+    another_admin = Actor("quan-tri-2", "Quản trị viên khác", frozenset({Role.ADMIN}))
+    view = face_imports.get(world.store, another_admin, second)
+    assert view.state == "failed" and "no longer an administrator" in (view.error or "") and view.results == []
+    assert _faces(world, "member1") == 0
