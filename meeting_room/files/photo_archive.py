@@ -74,6 +74,14 @@ def _skipped(parts: list[str]) -> bool:
 
 def read_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> list[Folder]:
     """The members' folders of the archive, by name; raises one ``InvalidInputError`` listing every problem."""
+    folders, problems = check_folders(data, max_photo_bytes=max_photo_bytes, max_photos=max_photos)
+    if problems:
+        raise refuse(problems)
+    return folders
+
+
+def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tuple[list[Folder], list[Problem]]:
+    """The members' folders with their acceptable photos, and the problems; raises only for a file that is no ZIP."""
     problems: list[Problem] = []
     kept: list[tuple[zipfile.ZipInfo, list[str]]] = []
     with _open(data) as archive:
@@ -113,9 +121,7 @@ def read_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> list[
         problems.append(Problem("ZIP", f"{len(folders)} thư mục; tối đa {MAX_FOLDERS}", f"{len(folders)} folders; at most {MAX_FOLDERS}"))
     if not folders and not problems:
         problems.append(Problem("ZIP", "không có ảnh nào trong thư mục của thành viên", "no photo in a member's folder"))
-    if problems:
-        raise refuse(problems)
-    return [Folder(name, tuple(sorted(entries))) for name, entries in sorted(folders.items())]
+    return [Folder(name, tuple(sorted(entries))) for name, entries in sorted(folders.items())], problems
 
 
 def read_photos(data: bytes, entries: tuple[str, ...], *, max_photo_bytes: int) -> list[tuple[str, bytes]]:

@@ -77,9 +77,8 @@ def may_import(actor: Actor) -> None:
 def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_bytes: int) -> str:
     """Check the archive and store it as a queued import; returns its id. Nothing is stored on a problem."""
     may_import(actor)
-    folders = photo_archive.read_folders(data, max_photo_bytes=max_photo_bytes, max_photos=faces.MAX_PHOTOS)
+    folders, problems = photo_archive.check_folders(data, max_photo_bytes=max_photo_bytes, max_photos=faces.MAX_PHOTOS)
     names = [f.name for f in folders]
-    problems: list[Problem] = []
     plan: list[dict[str, Any]] = []
     with store.read() as session:
         found = session.scalars(select(t.Member).where(or_(t.Member.id.in_(names), t.Member.username.in_([n.lower() for n in names]))))

@@ -210,6 +210,33 @@ def test_a_worker_credential_fetches_only_queued_recordings(client: TestClient, 
         transcripts.end_pass(queue.store, queue.world.meeting_id, pass_id, "stopped")
 
 
+def test_a_face_import_goes_to_the_workers(client: TestClient, queue: Queue) -> None:
+    import io
+    import zipfile
+
+    from meeting_room.services import face_imports, faces
+    from tests.face_photos import astronaut, hopper, jpeg_bytes
+
+    queue.ensure_workers(2)
+    admin = queue.world.actor("admin")
+    for who in ("member1", "member2"):
+        faces.set_consent(queue.store, admin, queue.world.ids[who], True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("member1/1.jpg", jpeg_bytes(astronaut()))
+        archive.writestr("member2/1.jpg", jpeg_bytes(hopper()))
+    r = client.post("/api/face-imports", files={"archive": ("a.zip", out.getvalue(), "application/zip")}, headers=login(client, "admin"))
+    assert r.status_code == 202, r.text
+    import_id = r.json()["id"]
+    wait_for(lambda: face_imports.get(queue.store, admin, import_id).state not in face_imports.ACTIVE, 180, "the import to end")
+    done = face_imports.get(queue.store, admin, import_id)
+    assert done.state == "done" and [x.enrolled for x in done.results] == [1, 1], done
+    took = [w for w in queue.workers if f"face import {import_id}: try 1" in w.output()]
+    assert len(took) == 1, [w.output()[-2000:] for w in queue.workers]
+    with queue.store.read() as session:
+        assert session.get_one(t.FaceImport, import_id).archive is None
+
+
 def test_sqlite_keeps_the_server_s_own_thread(tmp_path: Path, store: Store, settings: Settings) -> None:
     assert not settings.queued_jobs
     jobs = TranscriptionJobs(store, settings, RecordingFiles(settings.recordings_dir, 1 << 20))
