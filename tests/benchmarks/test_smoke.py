@@ -61,6 +61,9 @@ PLAIN = {
         ),
     ),
     "backup_restore": Smoke("backup_restore", (r"built 3 meetings", r"backup +[\d.]+ s +(\d+) events", r"restore +[\d.]+ s .*verify")),
+    "face_import": Smoke(
+        "face_import", (rf"sqlite in-process: 4 members, \d+ photos in [\d.]+ s \(done\); {NUMBER} photos/s", r"enrolled [1-9]\d*")
+    ),
     "kill9_ballots": Smoke("kill9_ballots", (r"round +1: killed after +\d+ acknowledged; counted +\d+; lost 0", r"lost 0; verify ok")),
     "poll_load": Smoke(
         "poll_load",
@@ -91,6 +94,7 @@ ON_POSTGRES = {
         "--postgres",
     ),
     "kill9_ballots": (Smoke("kill9_ballots", (r"PostgreSQL", r"lost 0")), "--database-url"),
+    "face_import": (Smoke("face_import", (rf"workers=1: \d+ photos in [\d.]+ s in all: {NUMBER} photos/s",)), "--database-url"),
 }
 WITH_MODELS = {
     "room_live": Smoke("room_live", (rf"1 room\(s\): process CPU {NUMBER}% .* caption lines [1-9]\d*, delay median {NUMBER} s",)),

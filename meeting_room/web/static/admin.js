@@ -1,4 +1,5 @@
-// Administration: members and roles (edit, deactivate, reset a password, import a CSV/XLSX list);
+// Administration: members and roles (edit, deactivate, reset a password, import a CSV/XLSX list,
+// import many members' face photos as a ZIP);
 // for each member the biometric consent, face photos (from a file or the browser's camera), a voice
 // reading (from a file or the microphone) and the signing certificate; rooms, their seats and who
 // usually sits where; the rooms' devices as this server sees them; certificates (signing
@@ -135,6 +136,81 @@ function showPreview(out, preview, run) {
     h("ul", { class: "plain" }, preview.rows.map((r) => h("li", {}, h("b", {}, r.full_name), ` (${r.username})`, r.title ? ` — ${r.title}` : "",
       h("div", { class: "muted" }, [r.body_name, r.roles.map((x) => ROLES[x] || x).join(", ")].filter(Boolean).join(" · ")))))) : null;
   fill(out, summary, problems, rows, go ? h("p", {}, go) : null);
+}
+
+// --- face photos of many members at once (a ZIP of one folder each), enrolled by a job --------------
+
+const IMPORT_STATE = { queued: ["Đang chờ", "Queued", ""], running: ["Đang nhập", "Running", ""], done: ["Xong", "Done", "ok"],
+  failed: ["Lỗi", "Failed", "bad"], stopped: ["Đã dừng", "Stopped", "bad"] };
+let faceImportTimer = null;
+
+function faceImportCard() {
+  const input = h("input", { type: "file", id: "face-zip", accept: ".zip,application/zip" });
+  const problems = h("div", { id: "face-import-problems", "aria-live": "polite" });
+  const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, "Tải lên và nhập");
+  send.addEventListener("click", () => act(send, async () => {
+    if (!input.files[0]) return toast("Chọn tệp ZIP ảnh trước.", "error", "Choose a ZIP of photos first.");
+    fill(problems);
+    const data = new FormData();
+    data.append("archive", input.files[0]);
+    try {
+      const r = await api("POST", "/api/face-imports", data);
+      input.value = "";
+      toast(`Đã nhận ảnh của ${r.members_total} thành viên; đang nhập.`, "ok", `Photos of ${r.members_total} members received; importing.`);
+    } catch (err) {
+      if (!err.details?.problems) throw err;
+      fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${err.details.problems.length} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại.`), " ",
+        h("span", { class: "en" }, `${err.details.problems.length} problem(s): nothing imported; fix the archive and upload it again.`)),
+        h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))));
+      problems.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    await renderFaceImports();
+  }));
+  input.addEventListener("change", () => fill(problems));
+  fill($("#import-faces"), h("h2", {}, "Nhập ảnh khuôn mặt hàng loạt ", h("span", { class: "en" }, "Import face photos")),
+    h("p", { class: "muted" }, "Một tệp ZIP, mỗi thành viên một thư mục đặt theo tên đăng nhập, trong đó 1–10 ảnh chân dung (JPEG, PNG, WEBP, BMP), mỗi ảnh một khuôn mặt. ",
+      "Chỉ nhập cho người đã ghi nhận đồng ý sinh trắc. Ảnh tải lên được xóa khỏi máy chủ khi nhập xong. ",
+      h("span", { class: "en" }, "A ZIP with one folder per member, named by username, holding 1-10 portraits with one face each. Members must have consented. The uploaded photos are deleted when the import ends.")),
+    h("label", { for: "face-zip" }, bi("Tệp ZIP ảnh", "ZIP of photos")), input,
+    h("p", {}, send), problems, h("div", { id: "face-imports" }));
+  return renderFaceImports();
+}
+
+async function renderFaceImports() {
+  clearTimeout(faceImportTimer);
+  const list = await api("GET", "/api/face-imports");
+  const box = $("#face-imports");
+  if (!box) return;
+  fill(box, list.length ? h("ul", { class: "plain" }, list.map(faceImportItem)) : null);
+  if (list.some((i) => i.state === "queued" || i.state === "running")) faceImportTimer = setTimeout(() => renderFaceImports().catch(showError), 2000);
+}
+
+function faceImportItem(i) {
+  const [vi, en, kind] = IMPORT_STATE[i.state] || [i.state, i.state, ""];
+  const active = i.state === "queued" || i.state === "running";
+  const stop = active ? h("button", { type: "button", class: "danger", dataset: { stop: i.id } }, "Dừng") : null;
+  stop?.addEventListener("click", () => act(stop, async () => {
+    if (!confirm("Dừng lượt nhập ảnh này? Những người đã nhập xong vẫn giữ ảnh; ảnh còn lại bị xóa khỏi máy chủ.")) return;
+    await api("POST", `/api/face-imports/${i.id}/stop`);
+    await renderFaceImports();
+  }));
+  const failed = i.results.filter((r) => !r.enrolled || r.error_vi).length;
+  const refused = i.results.reduce((n, r) => n + r.refused.length, 0);
+  return h("li", { class: "face-import", dataset: { import: i.id, state: i.state } },
+    h("div", { class: "row" }, h("span", { class: `badge ${kind}` }, vi, " ", h("span", { class: "en" }, en)), h("b", {}, i.filename), h("span", { class: "muted" }, fmtDateTime(i.created_at)), stop),
+    h("progress", { max: i.members_total, value: i.members_done, "aria-label": "Tiến độ nhập ảnh" }),
+    h("p", { class: "import-progress" }, `${i.members_done}/${i.members_total} thành viên · ${i.photos_enrolled}/${i.photos_total} ảnh đã đăng ký`,
+      failed ? ` · ${failed} người lỗi` : "", refused ? ` · ${refused} ảnh bị từ chối` : "", " ",
+      h("span", { class: "en" }, `${i.members_done}/${i.members_total} members, ${i.photos_enrolled}/${i.photos_total} photos enrolled`,
+        failed ? `, ${failed} member(s) failed` : "", refused ? `, ${refused} photo(s) refused` : "")),
+    i.state === "queued" && i.tries === 0 ? h("p", { class: "muted" }, "Đang chờ đến lượt (máy chủ hoặc máy làm việc sẽ xử lý). ", h("span", { class: "en" }, "Waiting for its turn.")) : null,
+    i.error ? h("p", { class: "bad-text" }, i.error) : null,
+    i.results.length ? h("details", { open: active || failed > 0 || refused > 0 }, h("summary", {}, bi("Kết quả từng người", "Each member's result")),
+      h("ul", { class: "plain" }, i.results.map((r) => h("li", { dataset: { folder: r.folder } },
+        h("b", {}, r.full_name), ` (${r.folder}): `,
+        r.error_vi ? h("span", { class: "bad-text" }, r.error_vi) : r.enrolled ? `${r.enrolled} ảnh đã đăng ký` : h("span", { class: "bad-text" }, "không ảnh nào dùng được"),
+        r.refused.map((p) => h("div", { class: "muted" }, `${p.photo}: ${p.message_vi}`, " ", h("span", { class: "en" }, p.message_en))))))) : null);
 }
 
 // The browser camera: a live preview and a button that takes a JPEG still.
@@ -364,6 +440,7 @@ async function renderCertificates() {
     newMemberForm();
     importCard();
     await renderMembers();
+    await faceImportCard();
     await Promise.all([renderRooms(), renderDevices(), renderCertificates()]);
   } catch (err) { showError(err); }
 })();

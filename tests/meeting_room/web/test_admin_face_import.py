@@ -1,0 +1,74 @@
+"""The administrator imports many members' face photos from the administration page: an archive
+with problems is refused with each one named, a good one runs in the server and reports each member
+(a photo without a face named), on the tablet and on a 360 px phone. Consent is recorded through the
+store first (its own page is tested elsewhere)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING
+
+import pytest
+
+from meeting_room.services import faces
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
+from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _upload(page: Page, data: bytes, name: str) -> None:
+    page.get_by_label("Tệp ZIP ảnh").set_input_files({"name": name, "mimeType": "application/zip", "buffer": data})
+    page.get_by_role("button", name="Tải lên và nhập").click()
+
+
+def _shot(page: Page, selector: str, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(selector).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    world = live_server.world
+    for who in ("member1", "member2"):
+        faces.set_consent(world.store, world.actor("admin"), world.ids[who], True, "Phiếu đồng ý 2026")
+    page = live_server.page(browser, "admin", "/admin")
+    expect(page.locator("#import-faces h2")).to_contain_text("Nhập ảnh khuôn mặt hàng loạt")
+
+    # chair has not consented, "ai-do" is nobody, a note is not a photo: all three named, nothing stored
+    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/chair/1.jpg": jpeg_bytes(hopper()),
+                        "anh/ai-do/1.jpg": b"x", "anh/member1/ghi-chu.txt": b"x"}), "anh-sai.zip")  # fmt: skip
+    problems = page.locator("#face-import-problems li")
+    expect(problems).to_have_count(3)
+    expect(page.locator("#face-import-problems")).to_contain_text("chưa nhập gì")
+    expect(page.locator("#face-import-problems")).to_contain_text("13/2023")
+    expect(page.locator(".face-import")).to_have_count(0)
+    _shot(page, "#import-faces", "admin-face-import-refused")
+
+    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member1/ca-phe.jpg": jpeg_bytes(coffee()),
+                        "anh/member2/1.jpg": jpeg_bytes(hopper())}), "anh-dai-bieu.zip")  # fmt: skip
+    item = page.locator(".face-import").first
+    expect(item).to_have_attribute("data-state", "done", timeout=90_000)  # the page follows it until it ends
+    expect(page.locator("#face-import-problems li")).to_have_count(0)
+    expect(item).to_contain_text("2/2 thành viên · 2/3 ảnh đã đăng ký · 1 ảnh bị từ chối")
+    expect(item.locator('li[data-folder="member1"]')).to_contain_text("ca-phe.jpg")
+    expect(item.locator('li[data-folder="member2"]')).to_contain_text("1 ảnh đã đăng ký")
+    _shot(page, "#import-faces", "admin-face-import-done")
+    page.set_viewport_size({"width": 360, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    _shot(page, "#import-faces", "admin-face-import-done-360")
+    page.set_viewport_size(TABLET)
