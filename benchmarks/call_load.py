@@ -22,7 +22,11 @@ playout buffer of a browser).
 --sfu: each participant count twice in one run, the built-in path then through Janus (the server
 runs Debian's janus, every meeting through it); the Janus process's CPU is its own column. Through
 Janus each load client subscribes to the room only (not to the other clients: N clients hearing
-each other would be N² streams decoded in this one process, which measures the clients).
+each other would be N² streams decoded in this one process, which measures the clients). Janus's
+own packet counters (Admin API ``handle_info``) are read before and after the window: for each
+subscriber to the room, the packets Janus sent it over the packets the room published (1.00 =
+Janus forwarded everything), which says what the SFU did whatever the load clients, sharing the
+same cores, then managed to decrypt and decode.
 
 The server speaks HTTPS as it ships; the clients trust its local CA (``benchmarks/served.py``).
 """
@@ -63,6 +67,7 @@ from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import bodies, meetings, members, rooms  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
 from webrtc.client import ArrayAudioTrack, CallClient  # noqa: E402
+from webrtc.janus import JanusSocket  # noqa: E402
 from webrtc.mixer import RATE  # noqa: E402
 
 PASSWORD = "do-kiem-2026"
@@ -133,7 +138,54 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
-async def _clients(server: Served, mid: str, users: list[str], video: bool, seconds: float) -> dict[str, Any]:
+async def _janus_counts(admin: tuple[int, Path] | None) -> dict[int, dict[str, Any]]:
+    """Janus's own packet counters, per handle (its Admin API's ``handle_info``): what the room's
+    publisher sent in, and what each subscriber to the room was sent, by kind. These say what Janus
+    forwarded whatever the load clients then managed to decrypt and decode."""
+    if admin is None:
+        return {}
+    port, secrets_file = admin
+    sock = JanusSocket(f"ws://127.0.0.1:{port}", admin=True, secret=json.loads(secrets_file.read_text())["admin_secret"])
+    await sock.connect()
+    out: dict[int, dict[str, Any]] = {}
+    try:
+        for session in (await sock.request({"janus": "list_sessions"})).get("sessions", []):
+            for handle in (await sock.request({"janus": "list_handles", "session_id": session})).get("handles", []):
+                info = (await sock.request({"janus": "handle_info", "session_id": session, "handle_id": handle})).get("info", {})
+                plugin = info.get("plugin_specific", {})
+                media = info.get("webrtc", {}).get("media", {}).values()
+                counts: dict[str, Any] = {"role": plugin.get("type"), "at": time.monotonic()}
+                if plugin.get("type") == "publisher":
+                    counts["room"] = plugin.get("display") == "room"
+                else:
+                    counts["room"] = any(st.get("feed_display") == "room" for st in plugin.get("streams", []))
+                for m in media:
+                    way = "in" if counts["role"] == "publisher" else "out"
+                    counts[m.get("type")] = counts.get(m.get("type"), 0) + int(m.get("stats", {}).get(way, {}).get("packets", 0))
+                out[handle] = counts
+    finally:
+        await sock.close()
+    return out
+
+
+def _forwarded(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]], kind: str) -> list[float]:
+    """Per subscriber to the room: its packet rate from Janus over the room's published rate (each
+    handle's counters are read at their own moment: rates, not counts, are compared)."""
+
+    def rate(handle: int) -> float:
+        return float(after[handle].get(kind, 0) - before[handle].get(kind, 0)) / max(
+            1e-6, float(after[handle]["at"] - before[handle]["at"])
+        )
+
+    published = sum(rate(h) for h, c in after.items() if c["room"] and c["role"] == "publisher" and h in before)
+    if published <= 0:
+        return []
+    return [rate(h) / published for h, c in after.items() if c["room"] and c["role"] == "subscriber" and h in before]
+
+
+async def _clients(
+    server: Served, mid: str, users: list[str], video: bool, seconds: float, admin: tuple[int, Path] | None = None
+) -> dict[str, Any]:
     ws, pid = server.ws_base + f"/api/meetings/{mid}/call", server.process.pid
     janus = _janus_pid(pid)
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
@@ -146,11 +198,14 @@ async def _clients(server: Served, mid: str, users: list[str], video: bool, seco
             await client.join(timeout=60)
             clients.append(client)
     await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
-    marks = [(len(c.heard.samples()), c.heard.video_frames) for c in clients]
+    counted = await _janus_counts(admin)
+    marks = [(c.heard.audio_samples, c.heard.video_frames) for c in clients]
     cpu0, wall0, own0, j0 = _cpu(pid), time.monotonic(), os.times(), _cpu(janus) if janus else 0.0
     await asyncio.sleep(seconds)
     cpu1, wall, own1, j1 = _cpu(pid), time.monotonic() - wall0, os.times(), _cpu(janus) if janus else 0.0
-    audio_rate = [(len(c.heard.samples()) - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)]
+    recounted = await _janus_counts(admin)
+    sent_audio, sent_video = _forwarded(counted, recounted, "audio"), _forwarded(counted, recounted, "video")
+    audio_rate = [(c.heard.audio_samples - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)]
     fps = [(c.heard.video_frames - v) / wall for c, (_, v) in zip(clients, marks, strict=True)]
     size = clients[0].heard.video_size
     for c in clients:
@@ -166,6 +221,8 @@ async def _clients(server: Served, mid: str, users: list[str], video: bool, seco
         "fps_min": min(fps),
         "fps_mean": statistics.mean(fps),
         "size": size,
+        "janus_audio": sent_audio,
+        "janus_video": sent_video,
     }
 
 
@@ -183,13 +240,15 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
         env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
                "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
                "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
+        admin = None
         if sfu:
+            admin = (free_port(), Path(tmp) / "var" / "janus" / "secrets.json")
             env |= {"MEETING_ROOM_JANUS": "run", "MEETING_ROOM_JANUS_MIN_PARTICIPANTS": "0",
-                    "MEETING_ROOM_JANUS_WS_PORT": str(free_port()), "MEETING_ROOM_JANUS_ADMIN_PORT": str(free_port())}  # fmt: skip
+                    "MEETING_ROOM_JANUS_WS_PORT": str(free_port()), "MEETING_ROOM_JANUS_ADMIN_PORT": str(admin[0])}  # fmt: skip
         try:
             with (Path(tmp) / "server.log").open("w") as log, serve(Path(tmp) / "var", env, log) as server:
                 time.sleep(3)  # the room goes live
-                return {"n": n, **asyncio.run(_clients(server, mid, users, video, seconds))}
+                return {"n": n, **asyncio.run(_clients(server, mid, users, video, seconds, admin))}
         finally:
             if cam:
                 cam.stop()
@@ -283,6 +342,7 @@ def main() -> None:
     parser.add_argument("--delay", action="store_true", help="measure mouth-to-ear delay room -> remote instead")
     parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 participant for 3 s")
     parser.add_argument("--sfu", action="store_true", help="each count on the built-in path and through Janus, in one run")
+    parser.add_argument("--janus-only", action="store_true", help="with --sfu: through Janus only (counts the built-in path cannot carry)")
     args = parser.parse_args()
     if args.smoke:
         args.participants, args.seconds = "1", 3.0
@@ -296,22 +356,30 @@ def main() -> None:
     w, h = (int(v) for v in args.size.split("x"))
     video_head = f" | video fps (min/mean) {args.size}@{args.fps:g}" if args.video else ""
     if args.sfu:
-        print(f"{'N':>3} | path     | server CPU | janus CPU | clients CPU | audio received (min/mean){video_head}")
+        print(f"{'N':>3} | path     | server CPU | janus CPU | clients CPU | audio received (min/mean){video_head}"
+              " | Janus sent of the room's packets: audio (min/mean)" + (", video (min/mean)" if args.video else ""))  # fmt: skip
     else:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
     for n in (int(x) for x in args.participants.split(",")):
-        for through in (False, True) if args.sfu else (False,):
+        for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
             r = load(n, args.seconds, args.video, w, h, args.fps, through)
             video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
             if args.sfu:
                 assert r["through_janus"] == through, "the run went through the path it names"
                 path = "janus" if through else "built-in"
+                sent = " | —"
+                if through:
+                    sent = f" | {_min_mean(r['janus_audio'])}" + (f", {_min_mean(r['janus_video'])}" if args.video else "")
                 print(f"{n:>3} | {path:<8} | {r['server_cpu']:>9.0%} | {r['janus_cpu']:>8.0%} | {r['clients_cpu']:>10.0%} | "
-                      f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+                      f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}{sent}", flush=True)  # fmt: skip
                 continue
             per = r["server_cpu"] / n
             print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
                   f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+
+
+def _min_mean(ratios: list[float]) -> str:
+    return f"{min(ratios):.2f} / {statistics.mean(ratios):.2f} (n={len(ratios)})" if ratios else "none counted"
 
 
 def _print_delay(r: dict[str, Any]) -> None:

@@ -38,7 +38,7 @@ from meeting_room.live.face_import_jobs import FaceImportJobs  # noqa: E402
 from meeting_room.roles import Role  # noqa: E402
 from meeting_room.server import open_store  # noqa: E402
 from meeting_room.services import face_imports, faces  # noqa: E402
-from meeting_room.settings import load_settings  # noqa: E402
+from meeting_room.settings import Settings, load_settings  # noqa: E402
 from meeting_room.store import Store  # noqa: E402
 from tests.conftest import World, make_world  # noqa: E402
 from tests.pgcluster import ClusterUnavailable, ThrowawayCluster  # noqa: E402
@@ -95,7 +95,7 @@ def _report(label: str, view: face_imports.FaceImportView, wall: float) -> None:
           f"enrolled {enrolled}, refused {refused}")  # fmt: skip
 
 
-def _setup(folder: Path, options: dict[str, object], n: int):  # noqa: ANN202
+def _setup(folder: Path, options: dict[str, object], n: int) -> tuple[Path, Settings, Store, World, list[str]]:
     folder.mkdir(parents=True)
     config = folder / "meeting-room.toml"
     config.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in {"data_dir": str(folder / "var"), **options}.items()))

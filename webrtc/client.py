@@ -110,7 +110,8 @@ class ImageVideoTrack(MediaStreamTrack):
 class Heard:
     """What came in: audio blocks with their arrival time, and video frame count."""
 
-    audio: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    audio: list[tuple[float, np.ndarray]] = field(default_factory=list)  # the last ``keep_audio_s``
+    audio_samples: int = 0  # every sample heard since joining
     video_frames: int = 0
     video_size: tuple[int, int] | None = None
 
@@ -256,6 +257,7 @@ class CallClient:
     def _heard_audio(self, chunk: AudioChunk) -> None:
         now = time.time()  # when the frame carrying it arrived (decoded), what the delay is measured to
         self.heard.audio.append((now, chunk.samples.copy()))
+        self.heard.audio_samples += len(chunk.samples)
         while self.heard.audio and self.heard.audio[0][0] < now - self.keep_audio_s:
             self.heard.audio.pop(0)
 

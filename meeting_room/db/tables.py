@@ -621,9 +621,9 @@ class FaceImport(Base):
     """A folder of face photos uploaded as a ZIP (``<member>/<photo>``), enrolled by a job: on the
     queue of a PostgreSQL installation, in the server's thread on SQLite. ``plan`` (JSON) lists the
     members and their photos' entries, checked at upload; ``results`` (JSON) grows by one entry per
-    member done, so that a retried job resumes after the last one. ``archive`` holds the photos
-    (biometric data) only until the job ends; then it is emptied. Not derived from events: the
-    log records each face enrolled."""
+    member done, so that a retried job resumes after the last one. The photos themselves are in
+    ``face_import_archives``, apart, so that writing the progress never rewrites them. Not derived
+    from events: the log records each face enrolled."""
 
     __tablename__ = "face_imports"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -636,8 +636,16 @@ class FaceImport(Base):
     results: Mapped[str] = mapped_column(Text)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FaceImportArchive(Base):
+    """The uploaded ZIP of a face import (biometric data): kept only while the import is queued or
+    running, deleted when it ends; a backup leaves it out."""
+
+    __tablename__ = "face_import_archives"
+    import_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MailMessage(Base):

@@ -2,24 +2,34 @@
 
 The archive is read from its central directory: nothing is extracted to disk, no path from it is
 ever joined to a local one, and a photo is read only up to the photo size limit, whatever size
-its entry claims (a ZIP bomb stops there). One wrapping folder (``faces/<member>/<photo>``, as a
-zipped folder comes) is taken off. Entries a desktop adds (``__MACOSX/``, ``.DS_Store``,
-``Thumbs.db``, ``desktop.ini``) are left out; any other entry that is not a photo in a member's
-folder is a problem, and every problem is listed before anything is stored.
+its entry claims (a ZIP bomb stops there). The number of entries is read from the archive's end
+record before the directory is parsed, so that a million tiny entries cost nothing. One wrapping
+folder (``faces/<member>/<photo>``, as a zipped folder comes) is taken off. What a desktop adds
+(``__MACOSX/``, ``._*``, ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``) is left out; any other
+entry that is not a photo in a member's folder is a problem. Each photo is read once at upload
+(its checksum, its compression), so that what the job will find is known before anything is
+stored; every problem is listed at once.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from meeting_room.errors import InvalidInputError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 MAX_FOLDERS = 1000
-_DESKTOP_FILES = {"thumbs.db", "desktop.ini"}
+MAX_ENTRIES = 20_000  # 1,000 members x 10 photos, twice over for what a desktop adds
+MAX_PROBLEMS_SHOWN = 100  # a listing the page can show; the total is counted
+_DESKTOP_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_EOCD = b"PK\x05\x06"
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class Problem:
 
 
 def refuse(problems: list[Problem], *, shown: int = 5) -> InvalidInputError:
-    """One error naming the first problems and carrying them all: nothing was stored."""
+    """One error naming the first problems and carrying the first hundred: nothing was stored."""
     head = problems[:shown]
     more_vi = f" (và {len(problems) - shown} lỗi khác)" if len(problems) > shown else ""
     more_en = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
@@ -51,25 +61,53 @@ def refuse(problems: list[Problem], *, shown: int = 5) -> InvalidInputError:
         + "; ".join(f"{p.where}: {p.message_en}" for p in head)
         + more_en,
         accepted="a ZIP with one folder per member (username or id), 1-10 JPEG/PNG/WEBP/BMP photos in each",
-        problems=[p.as_dict() for p in problems],
+        problems=[p.as_dict() for p in problems[:MAX_PROBLEMS_SHOWN]],
+        problems_total=len(problems),
     )
 
 
-def _open(data: bytes) -> zipfile.ZipFile:
+def _not_zip() -> InvalidInputError:
+    return InvalidInputError(
+        "Tệp không phải ZIP (hãy nén thư mục ảnh thành .zip)",
+        "The file is not a ZIP archive (zip the photo folder)",
+        accepted="a ZIP archive",
+    )
+
+
+def _entries_declared(data: bytes) -> int:
+    """The entry count of the archive's end record (65,535 stands for "more": ZIP64)."""
+    at = data.rfind(_EOCD, max(0, len(data) - 22 - 0xFFFF))
+    if at < 0 or at + 22 > len(data):
+        raise _not_zip()
+    return int(struct.unpack_from("<H", data, at + 10)[0])
+
+
+@contextmanager
+def open_archive(data: bytes) -> Iterator[zipfile.ZipFile]:
+    """The archive, its directory parsed only when it declares at most ``MAX_ENTRIES`` entries."""
     if not data:
         raise InvalidInputError("Tệp rỗng", "The file is empty", accepted="a ZIP archive")
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    declared = _entries_declared(data)
+    if declared > MAX_ENTRIES:
         raise InvalidInputError(
-            "Tệp không phải ZIP (hãy nén thư mục ảnh thành .zip)",
-            "The file is not a ZIP archive (zip the photo folder)",
-            accepted="a ZIP archive",
-        ) from None
+            f"Tệp ZIP có quá nhiều mục ({declared if declared < 0xFFFF else 'hơn 65.535'}); tối đa {MAX_ENTRIES}",
+            f"The ZIP has too many entries ({declared if declared < 0xFFFF else 'over 65,535'}); at most {MAX_ENTRIES}",
+            accepted=f"at most {MAX_ENTRIES} entries",
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise _not_zip() from None
+    with archive:
+        if len(archive.infolist()) > MAX_ENTRIES:  # the end record understated it
+            raise InvalidInputError(
+                f"Tệp ZIP có quá nhiều mục; tối đa {MAX_ENTRIES}", f"The ZIP has too many entries; at most {MAX_ENTRIES}"
+            )
+        yield archive
 
 
-def _skipped(parts: list[str]) -> bool:
-    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts) or parts[-1].lower() in _DESKTOP_FILES
+def _desktop_file(parts: list[str]) -> bool:
+    return parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1].lower() in _DESKTOP_FILES
 
 
 def read_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> list[Folder]:
@@ -81,38 +119,36 @@ def read_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> list[
 
 
 def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tuple[list[Folder], list[Problem]]:
-    """The members' folders with their acceptable photos, and the problems; raises only for a file that is no ZIP."""
+    """The members' folders with their acceptable photos, and the problems; raises only for a file
+    that is no ZIP or has too many entries."""
     problems: list[Problem] = []
-    kept: list[tuple[zipfile.ZipInfo, list[str]]] = []
-    with _open(data) as archive:
+    with open_archive(data) as archive:
+        kept: list[tuple[zipfile.ZipInfo, list[str]]] = []
+        seen: set[str] = set()
         for info in archive.infolist():
             if info.is_dir():
                 continue
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p]
-            if info.filename.startswith("/") or any(p in ("..", ".") or ":" in p for p in parts):
+            if info.filename.startswith("/") or not parts or any(p in ("..", ".") or ":" in p for p in parts):
                 problems.append(Problem(info.filename, "đường dẫn không hợp lệ", "not an acceptable path"))
+            elif _desktop_file(parts):
                 continue
-            if not parts or _skipped(parts):
-                continue
-            kept.append((info, parts))
-    if len(kept) > 0 and all(len(p) == 3 for _, p in kept) and len({p[0] for _, p in kept}) == 1:
-        kept = [(info, parts[1:]) for info, parts in kept]  # the zipped folder itself wraps the members' folders
-    folders: dict[str, list[str]] = {}
-    for info, parts in kept:
-        if len(parts) != 2:
-            problems.append(
-                Problem(info.filename, "ảnh phải nằm ngay trong thư mục của thành viên (<tên đăng nhập>/<ảnh>)",
-                        "a photo must sit directly in its member's folder (<username>/<photo>)")
-            )  # fmt: skip
-        elif info.flag_bits & 0x1:
-            problems.append(Problem(info.filename, "tệp được đặt mật khẩu", "the entry is encrypted"))
-        elif not parts[1].lower().endswith(PHOTO_SUFFIXES):
-            problems.append(Problem(info.filename, "không phải ảnh JPEG, PNG, WEBP hoặc BMP", "not a JPEG, PNG, WEBP or BMP photo"))
-        elif info.file_size > max_photo_bytes:
-            mb = max_photo_bytes // (1 << 20)
-            problems.append(Problem(info.filename, f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB"))
-        else:
-            folders.setdefault(parts[0], []).append(info.filename)
+            elif info.filename in seen:
+                problems.append(Problem(info.filename, "tên tệp lặp lại trong ZIP", "the same name twice in the ZIP"))
+            elif any(p.startswith(".") for p in parts):
+                problems.append(Problem(info.filename, "tệp hoặc thư mục ẩn", "a hidden file or folder"))
+            else:
+                kept.append((info, parts))
+            seen.add(info.filename)
+        if kept and all(len(p) == 3 for _, p in kept) and len({p[0] for _, p in kept}) == 1:
+            kept = [(info, parts[1:]) for info, parts in kept]  # the zipped folder itself wraps the members' folders
+        folders: dict[str, list[str]] = {}
+        for info, parts in kept:
+            problem = _entry_problem(archive, info, parts, max_photo_bytes)
+            if problem is not None:
+                problems.append(Problem(info.filename, *problem))
+            else:
+                folders.setdefault(parts[0], []).append(info.filename)
     for name, entries in folders.items():
         if len(entries) > max_photos:
             problems.append(Problem(name, f"{len(entries)} ảnh; tối đa {max_photos} ảnh mỗi người",
@@ -124,19 +160,46 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
     return [Folder(name, tuple(sorted(entries))) for name, entries in sorted(folders.items())], problems
 
 
-def read_photos(data: bytes, entries: tuple[str, ...], *, max_photo_bytes: int) -> list[tuple[str, bytes]]:
+def _entry_problem(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], max_photo_bytes: int) -> tuple[str, str] | None:
+    if len(parts) != 2:
+        return ("ảnh phải nằm ngay trong thư mục của thành viên (<tên đăng nhập>/<ảnh>)",
+                "a photo must sit directly in its member's folder (<username>/<photo>)")  # fmt: skip
+    if info.flag_bits & 0x1:
+        return ("tệp được đặt mật khẩu", "the entry is encrypted")
+    if not parts[1].lower().endswith(PHOTO_SUFFIXES):
+        return ("không phải ảnh JPEG, PNG, WEBP hoặc BMP", "not a JPEG, PNG, WEBP or BMP photo")
+    if info.compress_type not in _COMPRESSIONS:
+        return ("nén theo cách không hỗ trợ (hãy nén ZIP thường)", "compressed in a way not accepted (use plain ZIP deflate)")
+    mb = max_photo_bytes // (1 << 20)
+    if info.file_size > max_photo_bytes:
+        return (f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB")
+    try:
+        _read(archive, info.filename, max_photo_bytes)
+    except InvalidInputError as exc:
+        return (exc.message_vi, exc.message_en)
+    return None
+
+
+def _read(archive: zipfile.ZipFile, entry: str, max_photo_bytes: int) -> bytes:
+    """An entry's bytes, read up to the limit, its checksum checked by ``zipfile`` at the end."""
+    try:
+        with archive.open(entry) as stream:
+            content = stream.read(max_photo_bytes + 1)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, RuntimeError, ValueError):
+        raise InvalidInputError("tệp hỏng, không đọc được", "damaged, cannot be read", entry=entry) from None
+    if len(content) > max_photo_bytes:
+        mb = max_photo_bytes // (1 << 20)
+        raise InvalidInputError(f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB", entry=entry)
+    return content
+
+
+def read_photos(archive: zipfile.ZipFile, entries: tuple[str, ...], *, max_photo_bytes: int) -> list[tuple[str, bytes]]:
     """The photos of one folder as (file name, bytes), each read up to the size limit."""
     out = []
-    with _open(data) as archive:
-        for entry in entries:
-            try:
-                with archive.open(entry) as stream:
-                    content = stream.read(max_photo_bytes + 1)
-            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, RuntimeError) as exc:
-                raise InvalidInputError(
-                    f"Không đọc được ảnh {entry} trong tệp ZIP", f"The photo {entry} cannot be read from the ZIP: {exc}", entry=entry
-                ) from None
-            if len(content) > max_photo_bytes:
-                raise InvalidInputError(f"Ảnh {entry} lớn hơn giới hạn", f"The photo {entry} is over the limit", entry=entry)
-            out.append((entry.rsplit("/", 1)[-1], content))
+    for entry in entries:
+        try:
+            content = _read(archive, entry, max_photo_bytes)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{entry}: {exc.message_vi}", f"{entry}: {exc.message_en}", entry=entry) from None
+        out.append((entry.rsplit("/", 1)[-1], content))
     return out

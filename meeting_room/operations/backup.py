@@ -49,6 +49,8 @@ MANIFEST = "manifest.json"
 DB_SQLITE = "database.sqlite3"
 DB_POSTGRES = "database.pgdump"
 BALLOT_BOX = "ballot_box"
+FACE_ARCHIVES = "face_import_archives"  # photos of imports under way: never in a backup
+_NOT_BACKED_UP = "Ảnh tải lên không có trong bản sao lưu / The uploaded photos are not kept in backups"
 BALLOTS_JSON = "ballot-box.json"  # PostgreSQL: the open polls' ballots, apart from the dump, in receipt order
 FILES = "files"  # the data directory's files, by their path in it
 SETTINGS_JSON = "settings.json"
@@ -150,6 +152,7 @@ def _copy_sqlite(engine: Engine, target: Path) -> tuple[int, str]:
         src.close()
     dst = sqlite3.connect(target)
     try:
+        _without_face_archives(dst)
         count, last = dst.execute("SELECT count(*), max(seq) FROM events").fetchone()
         head = dst.execute("SELECT hash FROM events WHERE seq = ?", (last,)).fetchone() if last else None
     finally:
@@ -157,6 +160,17 @@ def _copy_sqlite(engine: Engine, target: Path) -> tuple[int, str]:
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
     return int(count), head[0] if head else ""
+
+
+def _without_face_archives(db: sqlite3.Connection) -> None:
+    """The photos of face imports under way stay out of a backup (they are kept only while their
+    job runs): deleted from the copy with its cells zeroed and no journal on disk; the imports, if
+    the backup is restored, end as failed."""
+    db.execute("PRAGMA secure_delete=ON")
+    db.execute("PRAGMA journal_mode=MEMORY")
+    with db:
+        db.execute(f"DELETE FROM {FACE_ARCHIVES}")
+        db.execute("UPDATE face_imports SET state = 'failed', error = ? WHERE state IN ('queued', 'running')", (_NOT_BACKED_UP,))
 
 
 def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
@@ -212,6 +226,7 @@ def _dump_postgres(engine: Engine, target: Path) -> tuple[int, str]:
                     "--no-owner",
                     "--no-privileges",
                     f"--exclude-table-data={BALLOT_BOX}",
+                    f"--exclude-table-data={FACE_ARCHIVES}",
                     f"--file={target}",
                     f"--dbname={url}",
                 ],  # fmt: skip
@@ -297,8 +312,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
 
 
 # --- checking and restoring ----------------------------------------------------------------------

@@ -13,15 +13,18 @@ job ends, however it ends, the archive is emptied and scrubbed from the database
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -39,7 +42,7 @@ from vision.errors import VisionError
 from vision.faces import FaceEngine
 
 ACTIVE = ("queued", "running")
-_TABLE = t.FaceImport.__tablename__
+_ARCHIVES = t.FaceImportArchive.__tablename__
 
 
 @dataclass(frozen=True)
@@ -74,37 +77,54 @@ def may_import(actor: Actor) -> None:
     require_roles(actor, action_vi="nhập ảnh khuôn mặt", action_en="import face photos")
 
 
+def _members_named(session: Session, folders: list[photo_archive.Folder], problems: list[Problem]) -> list[dict[str, Any]]:
+    """The plan: each folder's member, who must be one, active, consenting, and in no other folder."""
+    names = [f.name for f in folders]
+    found = session.scalars(select(t.Member).where(or_(t.Member.id.in_(names), t.Member.username.in_([n.lower() for n in names]))))
+    by_name: dict[str, list[t.Member]] = {}
+    for m in found:
+        by_name.setdefault(m.id, []).append(m)
+        if m.username and m.username != m.id:
+            by_name.setdefault(m.username, []).append(m)
+    plan: list[dict[str, Any]] = []
+    folder_of: dict[str, str] = {}
+    for folder in folders:
+        named = by_name.get(folder.name) or by_name.get(folder.name.lower()) or []
+        if len(named) != 1:  # nobody, or one member's id that is another's username
+            problems.append(Problem(folder.name, "không có thành viên có tên đăng nhập hoặc mã này" if not named else
+                                    "vừa là mã của một thành viên vừa là tên đăng nhập của người khác: đặt tên thư mục rõ ràng",
+                                    "no member has this username or id" if not named else
+                                    "one member's id and another's username: name the folder unambiguously"))  # fmt: skip
+            continue
+        member = named[0]
+        try:
+            require_consent(member)
+        except ConflictError as exc:
+            problems.append(Problem(folder.name, exc.message_vi, exc.message_en))
+            continue
+        if member.id in folder_of:
+            problems.append(Problem(folder.name, f"cùng một người với thư mục {folder_of[member.id]}",
+                                    f"the same member as the folder {folder_of[member.id]}"))  # fmt: skip
+            continue
+        folder_of[member.id] = folder.name
+        plan.append({"folder": folder.name, "member_id": member.id, "full_name": member.full_name, "entries": list(folder.entries)})
+    return plan
+
+
+def _clean_name(filename: str) -> str:
+    """The uploaded file's name as shown on the page: NFC, without control or direction characters."""
+    name = "".join(c for c in unicodedata.normalize("NFC", filename) if unicodedata.category(c) not in ("Cc", "Cf")).strip()
+    return name[:255] or "ảnh.zip"
+
+
 def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_bytes: int) -> str:
     """Check the archive and store it as a queued import; returns its id. Nothing is stored on a problem."""
     may_import(actor)
     folders, problems = photo_archive.check_folders(data, max_photo_bytes=max_photo_bytes, max_photos=faces.MAX_PHOTOS)
-    names = [f.name for f in folders]
-    plan: list[dict[str, Any]] = []
+    if len(folders) > photo_archive.MAX_FOLDERS:  # already a problem: no lookup of that many names
+        raise photo_archive.refuse(problems)
     with store.read() as session:
-        found = session.scalars(select(t.Member).where(or_(t.Member.id.in_(names), t.Member.username.in_([n.lower() for n in names]))))
-        by_name: dict[str, t.Member] = {}
-        for m in found:
-            by_name[m.id] = m
-            if m.username:
-                by_name[m.username] = m
-        folder_of: dict[str, str] = {}
-        for folder in folders:
-            member = by_name.get(folder.name) or by_name.get(folder.name.lower())
-            if member is None:
-                problems.append(Problem(folder.name, "không có thành viên có tên đăng nhập hoặc mã này",
-                                        "no member has this username or id"))  # fmt: skip
-                continue
-            try:
-                require_consent(member)
-            except ConflictError as exc:
-                problems.append(Problem(folder.name, exc.message_vi, exc.message_en))
-                continue
-            if member.id in folder_of:
-                problems.append(Problem(folder.name, f"cùng một người với thư mục {folder_of[member.id]}",
-                                        f"the same member as the folder {folder_of[member.id]}"))  # fmt: skip
-                continue
-            folder_of[member.id] = folder.name
-            plan.append({"folder": folder.name, "member_id": member.id, "full_name": member.full_name, "entries": list(folder.entries)})
+        plan = _members_named(session, folders, problems)
     if problems:
         raise photo_archive.refuse(problems)
     digest, import_id = hashlib.sha256(data).hexdigest(), str(uuid.uuid4())
@@ -116,10 +136,11 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
                                 "This archive is already being imported; see its progress below", import_id=same)  # fmt: skip
         session.add(
             t.FaceImport(
-                id=import_id, created_at=store.now(), created_by=actor.member_id, filename=filename[:255] or "ảnh.zip", sha256=digest,
-                state="queued", plan=json.dumps(plan, ensure_ascii=False), results="[]", tries=0, archive=data,
+                id=import_id, created_at=store.now(), created_by=actor.member_id, filename=_clean_name(filename), sha256=digest,
+                state="queued", plan=json.dumps(plan, ensure_ascii=False), results="[]", tries=0,
             )
         )  # fmt: skip
+        session.add(t.FaceImportArchive(import_id=import_id, data=data))
         return Decided([], None)
 
     store.decide(decide, actor_id=actor.member_id)
@@ -168,12 +189,13 @@ def end(store: Store, import_id: str, state: str, error: str | None = None) -> b
         row = _row(session, import_id)
         if row.state not in ACTIVE:
             return Decided([], False)
-        row.state, row.error, row.archive, row.ended_at = state, error, None, store.now()
+        row.state, row.error, row.ended_at = state, error, store.now()
+        session.execute(delete(t.FaceImportArchive).where(t.FaceImportArchive.import_id == import_id))
         return Decided([], True)
 
     ended = store.decide(decide)[1]
     if ended:
-        store.scrub(_TABLE)  # the photos' pages, zeroed by SQLite's secure_delete, out of the WAL too
+        store.scrub(_ARCHIVES)  # the photos' pages, zeroed by SQLite's secure_delete, out of the WAL too
     return ended
 
 
@@ -192,34 +214,39 @@ def run(store: Store, import_id: str, engine: Callable[[], FaceEngine], rules: E
     the state it ends in; a stop by an administrator is seen before each member. An error that is
     not about a member's photos (the database away) is raised, and the import stays ``running``."""
 
-    def begin(session: Session) -> Decided[tuple[str, str, bytes | None, str, str]]:
+    def begin(session: Session) -> Decided[tuple[str, str, datetime, str, str]]:
         row = _row(session, import_id)
         if row.state in ACTIVE:
             row.state, row.tries = "running", row.tries + 1
-        return Decided([], (row.state, row.created_by, row.archive, row.plan, row.results))
+        return Decided([], (row.state, row.created_by, row.created_at, row.plan, row.results))
 
-    state, uploader, archive, plan, results = store.decide(begin)[1]
+    state, uploader, uploaded_at, plan, results = store.decide(begin)[1]
     if state != "running":
         return state
+    with store.read() as session:
+        kept = session.get(t.FaceImportArchive, import_id)
+        data = kept.data if kept is not None else None
     done = {r["folder"] for r in json.loads(results)}
-    for item in json.loads(plan):
-        if item["folder"] in done:
-            continue
-        if archive is None:
-            end(store, import_id, "failed", "Tệp ảnh không còn / The photo archive is gone")
-            return "failed"
-        result, checked = _check_member(item, archive, engine, rules, max_photo_bytes)
-        outcome = _record(store, uploader, import_id, result, checked)
-        if outcome == "revoked":
-            end(store, import_id, "failed", "Người tải tệp lên không còn là quản trị viên / The uploader is no longer an administrator")
-            return "failed"
-        if outcome == "stopped":
-            return "stopped"
+    todo = [item for item in json.loads(plan) if item["folder"] not in done]
+    if todo and data is None:  # a backup restored, say: its photos were never kept there
+        end(store, import_id, "failed", "Tệp ảnh không còn / The photo archive is gone")
+        return "failed"
+    with contextlib.ExitStack() as stack:
+        archive = stack.enter_context(photo_archive.open_archive(data)) if data is not None else None
+        for item in todo:
+            assert archive is not None
+            result, checked = _check_member(item, archive, engine, rules, max_photo_bytes)
+            outcome = _record(store, uploader, uploaded_at, import_id, result, checked)
+            if outcome == "revoked":
+                end(store, import_id, "failed", "Người tải tệp lên không còn là quản trị viên / The uploader is no longer an administrator")
+                return "failed"
+            if outcome == "stopped":
+                return "stopped"
     return "done" if end(store, import_id, "done") else "stopped"
 
 
 def _check_member(
-    item: dict[str, Any], archive: bytes, engine: Callable[[], FaceEngine], rules: EnrolmentRules, max_photo_bytes: int
+    item: dict[str, Any], archive: zipfile.ZipFile, engine: Callable[[], FaceEngine], rules: EnrolmentRules, max_photo_bytes: int
 ) -> tuple[MemberResult, list[EnrolledFace]]:
     """The member's photos checked one by one (CPU-heavy, outside the store's lock)."""
     base = {"folder": item["folder"], "member_id": item["member_id"], "full_name": item["full_name"]}
@@ -236,7 +263,7 @@ def _check_member(
     return MemberResult(**base, enrolled=len(checked), refused=refused), checked
 
 
-def _record(store: Store, uploader: str, import_id: str, result: MemberResult, checked: list[EnrolledFace]) -> str:
+def _record(store: Store, uploader: str, uploaded_at: datetime, import_id: str, result: MemberResult, checked: list[EnrolledFace]) -> str:
     """The member's faces and their line in the results, in one transaction, with the uploader's
     authority as it is now: "ok", "stopped" (by an administrator meanwhile) or "revoked"."""
 
@@ -244,16 +271,21 @@ def _record(store: Store, uploader: str, import_id: str, result: MemberResult, c
         row = _row(session, import_id)
         if row.state != "running":
             return Decided([], "stopped")
-        member = session.get(t.Member, uploader)
-        if member is None or not member.active or Role.ADMIN.value not in member.roles:
+        admin = session.get(t.Member, uploader)
+        if admin is None or not admin.active or Role.ADMIN.value not in admin.roles:
             return Decided([], "revoked")
         events: list[ev.EventPayload] = []
         line = result
-        if checked:
+        member = session.get(t.Member, result.member_id)
+        if checked and member is not None and member.biometric_consent_at is not None and member.biometric_consent_at > uploaded_at:
+            # consent withdrawn and given again after the upload: these photos came before the new consent
+            line = replace(result, enrolled=0, error_vi="Sự đồng ý được ghi nhận lại sau khi tải ảnh lên: hãy tải ảnh lên lại",
+                           error_en="Consent was recorded again after the upload: upload the photos again")  # fmt: skip
+        elif checked:
             try:
                 events = faces.add_faces(store, session, result.member_id, checked)
             except MeetingRoomError as exc:  # consent withdrawn or account disabled since the upload
-                line = MemberResult(result.folder, result.member_id, result.full_name, 0, result.refused, exc.message_vi, exc.message_en)
+                line = replace(result, enrolled=0, error_vi=exc.message_vi, error_en=exc.message_en)
         row.results = json.dumps([*json.loads(row.results), asdict(line)], ensure_ascii=False)
         return Decided(events, "ok")
 

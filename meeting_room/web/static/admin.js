@@ -159,9 +159,11 @@ function faceImportCard() {
       toast(`Đã nhận ảnh của ${r.members_total} thành viên; đang nhập.`, "ok", `Photos of ${r.members_total} members received; importing.`);
     } catch (err) {
       if (!err.details?.problems) throw err;
-      fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${err.details.problems.length} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại.`), " ",
-        h("span", { class: "en" }, `${err.details.problems.length} problem(s): nothing imported; fix the archive and upload it again.`)),
-        h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))));
+      const total = err.details.problems_total ?? err.details.problems.length, more = total - err.details.problems.length;
+      fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại.`), " ",
+        h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again.`)),
+        h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))),
+        more > 0 ? h("p", { class: "muted" }, `… và ${more} lỗi khác (hiện ${err.details.problems.length} lỗi đầu). `, h("span", { class: "en" }, `and ${more} more.`)) : null);
       problems.scrollIntoView({ block: "nearest" });
       return;
     }

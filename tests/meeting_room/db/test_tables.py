@@ -28,7 +28,8 @@ NOT_DERIVED = {
     "teller_keys",
     "mail_outbox",
     "mail_cursor",
-    "face_imports",  # a job's photos and its report: the log records each face enrolled
+    "face_imports",  # a job and its report: the log records each face enrolled
+    "face_import_archives",  # the photos of a job under way (biometric data), never in the log
     "worker_credentials",  # a worker machine's key (hashed), like a person's credentials: not a meeting change
 }
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from meeting_room.errors import InvalidInputError
-from meeting_room.files.photo_archive import Folder, read_folders, read_photos
+from meeting_room.files.photo_archive import MAX_ENTRIES, Folder, open_archive, read_folders, read_photos
 
 MB = 1 << 20
 
@@ -32,13 +32,15 @@ def test_one_folder_per_member_and_a_wrapping_folder_taken_off() -> None:
     data = _zip({
         "anh-dai-bieu/member1/1.jpg": b"a", "anh-dai-bieu/member1/2.PNG": b"b", "anh-dai-bieu/member2/x.webp": b"c",
         "anh-dai-bieu/.DS_Store": b"", "__MACOSX/anh-dai-bieu/member1/._1.jpg": b"", "anh-dai-bieu/member2/Thumbs.db": b"",
+        "anh-dai-bieu/member2/._x.webp": b"",
     })  # fmt: skip
     folders = read_folders(data, max_photo_bytes=MB, max_photos=10)
     assert folders == [
         Folder("member1", ("anh-dai-bieu/member1/1.jpg", "anh-dai-bieu/member1/2.PNG")),
         Folder("member2", ("anh-dai-bieu/member2/x.webp",)),
     ]
-    assert read_photos(data, folders[0].entries, max_photo_bytes=MB) == [("1.jpg", b"a"), ("2.PNG", b"b")]
+    with open_archive(data) as archive:
+        assert read_photos(archive, folders[0].entries, max_photo_bytes=MB) == [("1.jpg", b"a"), ("2.PNG", b"b")]
     assert [f.name for f in read_folders(_zip({"member1/1.jpg": b"a"}), max_photo_bytes=MB, max_photos=10)] == ["member1"]
 
 
@@ -70,5 +72,31 @@ def test_a_zip_bomb_is_read_no_further_than_the_limit() -> None:
     assert len(bomb) < MB and _problems(bomb) == {"member1/1.jpg": "the photo is over 1 MB"}
     # an entry whose directory lies about its size: zipfile reads up to what the directory says, and no further
     honest = _zip({"member1/1.jpg": bytes(2 * MB)}, zipfile.ZIP_DEFLATED)
-    with pytest.raises(InvalidInputError, match="over the limit"):
-        read_photos(honest, ("member1/1.jpg",), max_photo_bytes=MB)
+    with open_archive(honest) as archive, pytest.raises(InvalidInputError, match="over 1 MB"):
+        read_photos(archive, ("member1/1.jpg",), max_photo_bytes=MB)
+
+
+def test_what_only_reading_finds_is_found_at_upload() -> None:
+    good = _zip({"member1/1.jpg": b"a photo's bytes"}, zipfile.ZIP_DEFLATED)
+    at = good.index(b"member1/1.jpg", 30) + len("member1/1.jpg")  # the local header's name, then the data
+    damaged = good[:at] + bytes([good[at] ^ 0xFF]) + good[at + 1 :]
+    assert _problems(damaged) == {"member1/1.jpg": "damaged, cannot be read"}
+    bzip = _zip({"member1/1.jpg": b"x" * 100}, zipfile.ZIP_BZIP2)
+    assert "compressed in a way not accepted" in _problems(bzip)["member1/1.jpg"]
+    twice = io.BytesIO()
+    with zipfile.ZipFile(twice, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("member1/1.jpg", b"a")
+        archive.writestr("member1/1.jpg", b"b")
+    assert _problems(twice.getvalue()) == {"member1/1.jpg": "the same name twice in the ZIP"}
+    hidden = _problems(_zip({"member1/.an.jpg": b"a", ".member2/1.jpg": b"b", "member3/1.jpg": b"c"}))
+    assert hidden == {"member1/.an.jpg": "a hidden file or folder", ".member2/1.jpg": "a hidden file or folder"}
+
+
+def test_a_zip_of_too_many_entries_is_refused_before_its_directory_is_read() -> None:
+    many = _zip({f"member1/{i}.jpg": b"" for i in range(MAX_ENTRIES + 1)})
+    with pytest.raises(InvalidInputError, match="too many entries"):
+        read_folders(many, max_photo_bytes=MB, max_photos=10)
+    problems = {f"m{i}/{j}.txt": b"" for i in range(40) for j in range(5)}
+    with pytest.raises(InvalidInputError) as caught:
+        read_folders(_zip(problems), max_photo_bytes=MB, max_photos=10)
+    assert caught.value.details["problems_total"] == 200 and len(caught.value.details["problems"]) == 100

@@ -234,7 +234,7 @@ def test_a_face_import_goes_to_the_workers(client: TestClient, queue: Queue) -> 
     took = [w for w in queue.workers if f"face import {import_id}: try 1" in w.output()]
     assert len(took) == 1, [w.output()[-2000:] for w in queue.workers]
     with queue.store.read() as session:
-        assert session.get_one(t.FaceImport, import_id).archive is None
+        assert session.get(t.FaceImportArchive, import_id) is None
 
 
 def test_sqlite_keeps_the_server_s_own_thread(tmp_path: Path, store: Store, settings: Settings) -> None:

@@ -272,3 +272,30 @@ def test_the_settings_in_a_backup_leave_the_smtp_password_out(tmp_path: Path) ->
     written = (tmp_path / "work" / SETTINGS_JSON).read_text(encoding="utf-8")
     assert "smtp_password" not in written and "mật-khẩu" not in written
     assert json.loads(written)["data_dir"] == str(tmp_path / "var")
+
+
+def test_the_photos_of_a_face_import_under_way_stay_out_of_a_backup(store: Store, settings: Settings, tmp_path: Path) -> None:
+    import io
+    import sqlite3
+    import zipfile
+
+    from meeting_room.services import face_imports, faces
+
+    world = make_world(store)
+    faces.set_consent(store, world.actor("admin"), world.ids["member1"], True)
+    marker = b"photo-bytes-that-must-not-be-copied" * 10
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("member1/1.jpg", marker)
+    import_id = face_imports.create(store, world.actor("admin"), "a.zip", out.getvalue(), max_photo_bytes=1 << 20)
+    backup(settings, store, tmp_path / "b")
+    copy = tmp_path / "b" / "database.sqlite3"
+    assert marker[:30] not in copy.read_bytes()
+    db = sqlite3.connect(copy)
+    try:
+        assert db.execute("SELECT count(*) FROM face_import_archives").fetchone() == (0,)
+        state, error = db.execute("SELECT state, error FROM face_imports WHERE id = ?", (import_id,)).fetchone()
+    finally:
+        db.close()
+    assert state == "failed" and "not kept in backups" in error
+    assert face_imports.get(store, world.actor("admin"), import_id).state == "queued"  # the live one goes on

@@ -90,7 +90,7 @@ def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: W
     assert len(enrolled) == 2 and {e.actor_id for e in enrolled} == {world.ids["admin"]}
     with world.store.read() as session:
         row = session.get_one(t.FaceImport, import_id)
-        assert row.archive is None and row.ended_at is not None and row.tries == 1
+        assert session.get(t.FaceImportArchive, import_id) is None and row.ended_at is not None and row.tries == 1
     assert _run(world, import_id, lambda: engine) == "done"  # run again (a job delivered twice): nothing more
     assert _faces(world, "member1") == 1
 
@@ -127,7 +127,7 @@ def test_stopped_by_an_administrator_or_refused_to_an_uploader_who_lost_the_role
         face_imports.stop(world.store, admin, first)
     assert _run(world, first, lambda: engine) == "stopped"
     with world.store.read() as session:
-        assert session.get_one(t.FaceImport, first).archive is None
+        assert session.get(t.FaceImportArchive, first) is None
     assert _faces(world, "member1") == 0
 
     second = face_imports.create(world.store, admin, "b.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
@@ -137,3 +137,31 @@ def test_stopped_by_an_administrator_or_refused_to_an_uploader_who_lost_the_role
     view = face_imports.get(world.store, another_admin, second)
     assert view.state == "failed" and "no longer an administrator" in (view.error or "") and view.results == []
     assert _faces(world, "member1") == 0
+
+
+def test_an_ambiguous_folder_or_a_consent_given_again_after_the_upload_enrols_nobody(world: World, engine: FaceEngine) -> None:
+    admin = world.actor("admin")
+    _consent(world, "member1", "member2")
+    # someone whose username is member1's id: a folder of that name could be either of them
+    world.store.append(ev.MemberCreated(member_id="ke-mao-danh", body_id=world.body_id, full_name="Kẻ Mạo Danh",
+                                        roles=[Role.MEMBER], username=world.ids["member1"]))  # fmt: skip
+    with pytest.raises(InvalidInputError) as refused:
+        face_imports.create(
+            world.store, admin, "a.zip", _zip({f"{world.ids['member1']}/1.jpg": jpeg_bytes(astronaut())}), max_photo_bytes=MB
+        )
+    assert "another's username" in refused.value.details["problems"][0]["message_en"]
+
+    import_id = face_imports.create(world.store, admin, "b.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    faces.set_consent(world.store, admin, world.ids["member2"], False)  # withdrawn, then given again, before the job ran
+    faces.set_consent(world.store, admin, world.ids["member2"], True, "Phiếu đồng ý mới")
+    assert _run(world, import_id, lambda: engine) == "done"
+    one, two = face_imports.get(world.store, admin, import_id).results
+    assert one.enrolled == 1 and (two.enrolled, two.error_en) == (0, "Consent was recorded again after the upload: upload the photos again")
+    assert _faces(world, "member2") == 0
+
+
+def test_the_file_name_shown_is_cleaned(world: World) -> None:
+    _consent(world, "member1")
+    name = "A\u0300nh \u0111a\u0323i bie\u0302\u0309u\x00\u202e.zip"  # decomposed, a NUL, a right-to-left override
+    import_id = face_imports.create(world.store, world.actor("admin"), name, _zip({"member1/1.jpg": b"x"}), max_photo_bytes=MB)
+    assert face_imports.get(world.store, world.actor("admin"), import_id).filename == "Ành đại biểu.zip"

@@ -5,7 +5,8 @@ Revises: 0023
 Create Date: 2026-12-01
 
 The archive is kept in the database, not in a file, so that a worker on another machine reads it
-through the connection it already has; the job empties it when it ends.
+through the connection it already has; in a table of its own, so that the job's progress writes
+never rewrite it; the job deletes it when it ends.
 """
 
 import sqlalchemy as sa
@@ -30,12 +31,17 @@ def upgrade() -> None:
         sa.Column("results", sa.Text(), nullable=False),
         sa.Column("tries", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("archive", sa.LargeBinary(), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_face_imports_created_at", "face_imports", ["created_at"])
+    op.create_table(
+        "face_import_archives",
+        sa.Column("import_id", sa.String(36), primary_key=True),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("face_import_archives")
     op.drop_index("ix_face_imports_created_at", table_name="face_imports")
     op.drop_table("face_imports")
