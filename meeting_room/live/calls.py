@@ -110,6 +110,9 @@ class Calls:
         self._grace: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._closed = False  # the server is shutting down: no grace timers, no new work for its executor
         self.face_checks = OnlineFaceChecks(store, settings)
+        # rooms this server runs with a camera: a participant who joins before the room has gone
+        # live still gets its video (else a Janus room published first would have none, for good)
+        self.camera_rooms: frozenset[str] = frozenset()
 
     def conference(self, meeting_id: str) -> Conference:
         with self._lock:
@@ -211,11 +214,18 @@ class Calls:
             except Exception as exc:  # a missing model must not keep anyone out of the meeting
                 log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
         conf = self.conference(meeting_id)
+        if not conf.has_camera and self.camera_rooms and await loop.run_in_executor(None, self._in_camera_room, meeting_id):
+            conf.has_camera = True
         old = conf.calls.get(actor.member_id)
         if old is not None:  # their new call's captions start after the old one's last words
             await asyncio.wrap_future(await self.hang_up(old, "replaced", grace=False))
         self._cancel_grace(meeting_id, actor.member_id)
         return name, conf
+
+    def _in_camera_room(self, meeting_id: str) -> bool:
+        with self.store.read() as session:
+            meeting = session.get(t.Meeting, meeting_id)
+            return meeting is not None and meeting.room_id in self.camera_rooms
 
     # --- through Janus ------------------------------------------------------------------------------------
 

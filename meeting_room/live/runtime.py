@@ -89,6 +89,7 @@ class Runtime:
             sfu.on_lost = calls.sfu_lost
         include_loopback(settings.call_loopback)
         rooms = [RoomRunner(store, settings, load_room_config(path), captions, recordings, calls=calls) for path in settings.rooms]
+        calls.camera_rooms = frozenset(r.room_id for r in rooms if r.config.cameras)
         transcription, face_engine = TranscriptionJobs(store, settings, recordings), SharedFaceEngine(settings)
         return cls(
             settings=settings,

@@ -188,3 +188,25 @@ def test_signalling_refuses_what_it_cannot_use(served: dict[str, Any]) -> None:
             await client.join()
 
     asyncio.run(bad_client())
+
+
+def test_who_joins_before_the_room_has_gone_live_still_gets_its_camera(settings, world) -> None:  # noqa: ANN001 - the conftest fixtures
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.live.calls import Calls
+    from meeting_room.live.live_captions import LiveCaptions
+    from meeting_room.services import meetings
+
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    calls = Calls(world.store, settings, LiveCaptions(world.store, settings))
+
+    async def prepared(camera_rooms: frozenset[str]) -> bool:
+        calls.camera_rooms = camera_rooms
+        _name, conf = await calls._prepare(world.actor("member1"), world.meeting_id)
+        calls._conferences.clear()
+        return conf.has_camera
+
+    assert asyncio.run(prepared(frozenset())) is False  # no room with a camera: audio only
+    assert asyncio.run(prepared(frozenset({"another-room"}))) is False
+    assert asyncio.run(prepared(frozenset({world.room_id}))) is True  # the room's camera, before the room runner says so
