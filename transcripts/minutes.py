@@ -88,6 +88,11 @@ class PollTable:
     outcome: str
     reason: str
     secret: bool = False
+    opinion: bool = False  # an opinion poll (lấy ý kiến), not a vote
+
+    @property
+    def heading(self) -> str:
+        return "Lấy ý kiến" if self.opinion else "Biểu quyết"
 
     def result(self) -> str:
         """The outcome and why, said once: a reason that opens with the outcome ("Không thông qua: tán
@@ -238,7 +243,7 @@ def draft_text(
         text = turn.text if len(turn.text) <= max_turn_chars else turn.text[: max_turn_chars - 1].rstrip() + "…"
         parts.append(f"- {turn.speaker} ({clock(turn.start)}): {text}")
     for poll in polls:
-        parts.append(f"Kết quả biểu quyết “{poll.title}”: {poll.result()}")
+        parts.append(f"Kết quả {poll.heading.lower()} “{poll.title}”: {poll.result()}")
     return "\n".join(parts)
 
 
@@ -260,7 +265,7 @@ def check_section_text(item: str, text: str) -> str:
     return cleaned
 
 
-def poll_table(result: dict[str, Any], title: str, *, secret: bool) -> PollTable:
+def poll_table(result: dict[str, Any], title: str, *, secret: bool, opinion: bool = False) -> PollTable:
     """A ``voting`` result (its JSON form) as a minutes table."""
     electorate = result.get("electorate", {})
     rows = tuple(
@@ -280,4 +285,5 @@ def poll_table(result: dict[str, Any], title: str, *, secret: bool) -> PollTable
         outcome=result.get("outcome_label") or result.get("outcome", ""),
         reason=result.get("reason", ""),
         secret=secret,
+        opinion=opinion,
     )

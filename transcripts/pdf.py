@@ -203,7 +203,7 @@ def _poll(poll: PollTable, st: _Styles, width: float) -> list[Flowable]:
     return [
         KeepTogether(
             [
-                _p(f"Biểu quyết: {poll.title}{kind}", st.item),
+                _p(f"{poll.heading}: {poll.title}{kind}", st.item),
                 _p(f"Quy tắc áp dụng: {poll.rule}. {poll.electorate}.", st.small),
                 table,
                 Spacer(1, 3),

@@ -152,7 +152,7 @@ def minutes_docx(minutes: Minutes) -> bytes:
         for paragraph in section.paragraphs():
             _para(doc, paragraph, indent=True)
         for poll in section.polls:
-            _para(doc, f"Biểu quyết: {poll.title}{' (bỏ phiếu kín)' if poll.secret else ''}", bold=True)
+            _para(doc, f"{poll.heading}: {poll.title}{' (bỏ phiếu kín)' if poll.secret else ''}", bold=True)
             _para(doc, f"Quy tắc áp dụng: {poll.rule}. {poll.electorate}.", italic=True, size=12)
             table = doc.add_table(rows=1, cols=3)
             table.style = "Table Grid"

@@ -110,7 +110,8 @@ def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable
         .order_by(t.Poll.closed_at)
     )
     for poll in session.scalars(query):
-        out[poll.agenda_item_id].append(poll_table(poll.result or {}, poll.title, secret=poll.secrecy == "secret"))
+        table = poll_table(poll.result or {}, poll.title, secret=poll.secrecy == "secret", opinion=poll.kind == "opinion")
+        out[poll.agenda_item_id].append(table)
     return out
 
 

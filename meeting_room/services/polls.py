@@ -316,6 +316,7 @@ class CastReceipt:
     ballots_cast: int
     eligible: int
     replaced: bool
+    opinion: bool = False  # an opinion poll: its page and messages speak of opinions, not votes
 
 
 def cast_ballot(
@@ -393,7 +394,7 @@ def cast_ballot(
             eligible=poll.eligible_count or 1,
             replaced=voted,
         )
-        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted))
+        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion"))
 
     return store.decide(decide, actor_id=actor.member_id)[1]
 

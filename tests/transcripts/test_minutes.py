@@ -21,6 +21,8 @@ def test_a_vote_result_says_its_outcome_once() -> None:
     assert dataclasses.replace(FAILED, reason="").result() == "Không thông qua."
     draft = draft_text([], [FAILED])
     assert "Không thông qua. Không thông qua" not in draft and draft.endswith(f"”: {FAILED.result()}")
+    assert draft.startswith("Kết quả biểu quyết “")
+    assert draft_text([], [dataclasses.replace(FAILED, opinion=True)]).startswith("Kết quả lấy ý kiến “")  # an opinion poll is no vote
 
 
 def test_a_section_with_nothing_said_or_decided_drafts_empty() -> None:

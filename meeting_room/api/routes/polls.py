@@ -311,7 +311,9 @@ def cancel(meeting_id: str, poll_id: str, body: CancelIn, store: StoreDep, actor
 def cast(meeting_id: str, poll_id: str, body: BallotIn, store: StoreDep, actor: ActorDep) -> CastOut:
     """Cast your ballot (or change it, where the poll allows); the receipt code is returned once."""
     r = polls.cast_ballot(store, actor, poll_id, body.options, body.text, body.receipt, meeting_id=meeting_id)
-    if r.replaced:
+    if r.opinion:
+        vi, en = ("Đã sửa ý kiến", "Opinion changed") if r.replaced else ("Đã ghi nhận ý kiến", "Opinion recorded")
+    elif r.replaced:
         vi, en = "Đã sửa phiếu; mã biên nhận không đổi", "Ballot changed; your receipt code is unchanged"
     else:
         vi, en = "Đã ghi nhận phiếu. Hãy lưu mã biên nhận", "Ballot recorded. Keep your receipt code"

@@ -38,10 +38,11 @@ def test_members_answer_and_change_until_the_deadline_and_the_secretary_sees_the
     poll = r.json()
     assert (poll["state"], poll["kind"], poll["before_meeting"], poll["electorate"]["eligible"]) == ("open", "opinion", True, 4)
 
-    assert _answer(client, world, poll["id"], "member1", options=["o1"], text="Đề nghị tăng chi cho giáo dục").status_code == 201
+    r = _answer(client, world, poll["id"], "member1", options=["o1"], text="Đề nghị tăng chi cho giáo dục")
+    assert r.status_code == 201 and r.json()["message"] == "Đã ghi nhận ý kiến"  # an opinion, not a ballot with a receipt
     assert _answer(client, world, poll["id"], "member2", text="Cần làm rõ nguồn thu").status_code == 201
     r = _answer(client, world, poll["id"], "member1", options=["o2"], text="Chưa đồng ý: thiếu thuyết minh")
-    assert r.status_code == 201 and r.json()["replaced"]  # a change of mind before the deadline
+    assert r.status_code == 201 and r.json()["replaced"] and r.json()["message_en"] == "Opinion changed"  # before the deadline
     assert _answer(client, world, poll["id"], "guest", text="Khách").status_code == 403  # guests are not asked
 
     assert client.get(f"/api/meetings/{world.meeting_id}/opinions/{poll['id']}", headers=login(client, "member1")).status_code == 403
