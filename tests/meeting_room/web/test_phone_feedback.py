@@ -64,8 +64,12 @@ def test_an_opinion_poll_reads_as_asking_for_opinions_not_as_a_vote(browser: Bro
     expect(card).to_contain_text("không có quy tắc thông qua")
     expect(card).not_to_contain_text("tán thành")
     expect(page.locator("#vote-banner")).to_contain_text("Đang lấy ý kiến: Góp ý dự thảo")
+    card.get_by_role("button", name="Gửi ý kiến").evaluate("b => b.scrollIntoView({block: 'end'})")  # where a thumb finds it
     card.get_by_role("button", name="Gửi ý kiến").tap()
     expect(page.locator(".toast")).to_contain_text("Hãy viết ý kiến của bạn trước khi gửi")
+    note, send = page.locator(".toast").bounding_box(), card.get_by_role("button", name="Gửi ý kiến").bounding_box()
+    assert note is not None and send is not None
+    assert note["y"] + note["height"] <= send["y"] or send["y"] + send["height"] <= note["y"], "the note covers the button"
     card.get_by_label("Ý kiến của bạn").fill("Đề nghị bổ sung số liệu năm 2025.")
     card.get_by_role("button", name="Gửi ý kiến").tap()
     expect(card).to_contain_text(re.compile(r"1/\d+ đã góp ý"))
