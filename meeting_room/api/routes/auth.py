@@ -71,14 +71,27 @@ def logout(request: Request, response: Response, store: StoreDep, actor: ActorDe
     return response
 
 
+class UploadLimitsOut(BaseModel):
+    """The largest uploads the server takes, in MB: a page refuses a larger file before sending it."""
+
+    document_mb: int
+    photo_mb: int
+    recording_mb: int
+    face_import_mb: int
+
+
 class MeOut(MemberOut):
     can: StandingPermissions = Field(description="What you may do across meetings (the pages' navigation)")
     must_change_password: bool = Field(False, description="This session may do nothing but change its temporary password")
+    upload_limits: UploadLimitsOut | None = None
 
 
 @router.get("/me")
-def me(store: StoreDep, actor: ActorDep) -> MeOut:
-    """The logged-in member, with what they may do across meetings."""
+def me(store: StoreDep, settings: SettingsDep, actor: ActorDep) -> MeOut:
+    """The logged-in member, with what they may do across meetings and the upload limits."""
     with store.read() as session:
         member = member_out(session.get_one(t.Member, actor.member_id))
-    return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password)
+    limits = UploadLimitsOut(document_mb=settings.max_upload_mb, photo_mb=settings.max_photo_mb, recording_mb=settings.max_recording_mb,
+                             face_import_mb=settings.max_face_import_mb)  # fmt: skip
+    return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password,
+                 upload_limits=limits)  # fmt: skip

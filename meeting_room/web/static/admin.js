@@ -143,6 +143,7 @@ function showPreview(out, preview, run) {
 const IMPORT_STATE = { queued: ["Đang chờ", "Queued", ""], running: ["Đang nhập", "Running", ""], done: ["Xong", "Done", "ok"],
   failed: ["Lỗi", "Failed", "bad"], stopped: ["Đã dừng", "Stopped", "bad"] };
 let faceImportTimer = null;
+let adminMe = null;
 
 function faceImportCard() {
   const input = h("input", { type: "file", id: "face-zip", accept: ".zip,application/zip" });
@@ -150,6 +151,10 @@ function faceImportCard() {
   const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, "Tải lên và nhập");
   send.addEventListener("click", () => act(send, async () => {
     if (!input.files[0]) return toast("Chọn tệp ZIP ảnh trước.", "error", "Choose a ZIP of photos first.");
+    const limit = adminMe?.upload_limits?.face_import_mb;
+    if (limit && input.files[0].size > limit * 1_048_576) {
+      return toast(`Tệp ZIP lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận: hãy chia thành nhiều tệp.`, "error", `The ZIP is over ${limit} MB: split it into several.`);
+    }
     fill(problems);
     const data = new FormData();
     data.append("archive", input.files[0]);
@@ -436,6 +441,7 @@ async function renderCertificates() {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
+  adminMe = me;
   header(me, "Quản trị hệ thống", "admin");
   try {
     bodies = await api("GET", "/api/bodies");

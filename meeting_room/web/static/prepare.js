@@ -313,7 +313,12 @@ function uploadRow(itemId, file, method, url) {
   const rows = state.uploads.get(itemId) || [];
   rows.push(row);
   state.uploads.set(itemId, rows);
-  const done = send(method, url, file, (f) => { bar.value = Math.round(f * 100); pct.textContent = `${Math.round(f * 100)}%`; })
+  const limit = state.me?.upload_limits?.document_mb;
+  const sending = limit && file.size > limit * 1_048_576 // refused here: the server would answer 413 only after the whole file
+    ? Promise.reject(new ApiError(413, "too_large", `Tệp ${file.name} lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận; hãy nén hoặc chia nhỏ tệp PDF.`,
+      `The file ${file.name} is over ${limit} MB, the largest the server accepts; compress or split the PDF.`))
+    : send(method, url, file, (f) => { bar.value = Math.round(f * 100); pct.textContent = `${Math.round(f * 100)}%`; });
+  const done = sending
     .then(() => { rows.splice(rows.indexOf(row), 1); row.remove(); return true; })
     .catch((err) => {
       showAt(slot, err);

@@ -69,6 +69,7 @@ def test_every_api_route_refuses_anonymous_requests(app: FastAPI, client: TestCl
             invitation_id="i",
             page=1,
             seat_id="s",
+            import_id="f",
         )
         for method in operations:
             r = client.request(method, path, json={})

@@ -238,6 +238,15 @@ def test_editing_replacing_removing_and_cancelling_with_errors_in_place(browser:
     item.get_by_role("button", name="Bỏ dòng lỗi của ghi-chu.pdf").tap()
     expect(item.locator("li.upload")).to_have_count(0)
 
+    # a file over the server's limit (1 MB in these tests) is refused on the page, before it is sent
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and r.url.endswith("/documents") else None)
+    picker.set_input_files([FilePayload(name="lon.pdf", mimeType="application/pdf", buffer=b"%PDF-1.7\n" + bytes(3 << 19))])
+    expect(item.locator("li.upload.failed .field-error")).to_contain_text("lớn hơn 1 MB")
+    expect(item.locator("li.upload.failed .field-error .en")).to_contain_text("over 1 MB")
+    assert posted == []
+    item.get_by_role("button", name="Bỏ dòng lỗi của lon.pdf").tap()
+
     # a document uploaded, replaced by a newer file (same title, new page count), then removed
     picker.set_input_files([FilePayload(name="Diễn văn.pdf", mimeType="application/pdf", buffer=_pdf(1, "v1"))])
     expect(item.locator("li.doc .doc-pages")).to_contain_text("1 trang")
