@@ -833,11 +833,12 @@ def members_import_faces(ctx: click.Context, folder: Path) -> None:
     done = face_imports.get(store, operator, import_id)
     failed = 0
     for r in done.results:
-        if r.error_vi or not r.enrolled:
+        if r.error_vi or not (r.enrolled or r.known):
             failed += 1
             click.echo(f"  {r.folder}: LỖI / ERROR {r.error_vi or ''} {r.error_en or ''}".rstrip(), err=True)
         else:
-            click.echo(f"  {r.folder}: {r.enrolled} ảnh / photo(s)")
+            known = f", {r.known} ảnh đã có / already enrolled" if r.known else ""
+            click.echo(f"  {r.folder}: {r.enrolled} ảnh / photo(s){known}")
         for p in r.refused:
             click.echo(f"    {p['photo']}: {p['message_vi']} / {p['message_en']}", err=True)
     if done.state != "done":

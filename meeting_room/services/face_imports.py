@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,7 @@ class MemberResult:
     refused: list[dict[str, str]] = field(default_factory=list)  # {"photo", "message_vi", "message_en"}
     error_vi: str | None = None  # the whole folder failed (consent withdrawn meanwhile, ...)
     error_en: str | None = None
+    known: int = 0  # photos already enrolled for the member (the same archive imported again): skipped
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class FaceImportView:
     members_total: int
     photos_total: int
     results: list[MemberResult]
+    not_done: list[str]  # the folders of the plan not yet in the results (all of them that an ended import left)
     tries: int
     error: str | None
     ended_at: datetime | None
@@ -149,10 +152,12 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
 
 def _view(row: t.FaceImport) -> FaceImportView:
     plan = json.loads(row.plan)
+    results = [MemberResult(**r) for r in json.loads(row.results)]
     return FaceImportView(
         id=row.id, created_at=row.created_at, created_by=row.created_by, filename=row.filename, state=row.state,
         members_total=len(plan), photos_total=sum(len(p["entries"]) for p in plan),
-        results=[MemberResult(**r) for r in json.loads(row.results)], tries=row.tries, error=row.error, ended_at=row.ended_at,
+        results=results, not_done=[p["folder"] for p in plan if p["folder"] not in {r.folder for r in results}],
+        tries=row.tries, error=row.error, ended_at=row.ended_at,
     )  # fmt: skip
 
 
@@ -282,11 +287,31 @@ def _record(store: Store, uploader: str, uploaded_at: datetime, import_id: str, 
             line = replace(result, enrolled=0, error_vi="Sự đồng ý được ghi nhận lại sau khi tải ảnh lên: hãy tải ảnh lên lại",
                            error_en="Consent was recorded again after the upload: upload the photos again")  # fmt: skip
         elif checked:
+            new = _not_enrolled(session, result.member_id, checked)
+            line = replace(result, enrolled=len(new), known=len(checked) - len(new))
             try:
-                events = faces.add_faces(store, session, result.member_id, checked)
+                events = faces.add_faces(store, session, result.member_id, new) if new else []
             except MeetingRoomError as exc:  # consent withdrawn or account disabled since the upload
                 line = replace(result, enrolled=0, error_vi=exc.message_vi, error_en=exc.message_en)
         row.results = json.dumps([*json.loads(row.results), asdict(line)], ensure_ascii=False)
         return Decided(events, "ok")
 
     return store.decide(decide, actor_id=uploader)[1]
+
+
+SAME_PHOTO = 1e-4  # encodings this close come from the same picture (one person's photos differ by ~0.3)
+
+
+def _not_enrolled(session: Session, member_id: str, checked: list[EnrolledFace]) -> list[EnrolledFace]:
+    """The faces not already enrolled for the member (nor twice in this folder): an archive imported
+    again, or a photo copied under two names, adds nothing."""
+    known = [
+        np.frombuffer(blob, "<f8") for blob in session.scalars(select(t.FaceEncoding.encoding).where(t.FaceEncoding.member_id == member_id))
+    ]
+    new: list[EnrolledFace] = []
+    for face in checked:
+        encoding = np.asarray(face.encoding, "<f8")
+        if all(np.linalg.norm(encoding - k) > SAME_PHOTO for k in known):
+            new.append(face)
+            known.append(encoding)
+    return new

@@ -30,6 +30,7 @@ class MemberResultOut(BaseModel):
     refused: list[RefusedPhotoOut]
     error_vi: str | None
     error_en: str | None
+    known: int = 0
 
 
 class FaceImportOut(BaseModel):
@@ -42,7 +43,9 @@ class FaceImportOut(BaseModel):
     members_done: int
     photos_total: int
     photos_enrolled: int
+    photos_known: int
     results: list[MemberResultOut]
+    not_done: list[str]
     tries: int
     error: str | None
     ended_at: datetime | None
@@ -54,6 +57,7 @@ def _out(view: face_imports.FaceImportView) -> FaceImportOut:
             **view.__dict__,
             "members_done": len(view.results),
             "photos_enrolled": sum(r.enrolled for r in view.results),
+            "photos_known": sum(r.known for r in view.results),
             "results": [r.__dict__ for r in view.results],
         }
     )

@@ -18,7 +18,7 @@ async function renderMembers(select) {
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
         h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null, m.active ? null : h("span", { class: "badge bad" }, "Đã khóa")),
         h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
-        h("td", {}, h("button", { type: "button", onclick: () => showMember(m) }, "Chọn"))))))));
+        h("td", {}, h("button", { type: "button", onclick: () => showMember(m).then(() => $("#member-detail").scrollIntoView({ block: "start" })) }, "Chọn"))))))));
   if (select) showMember(members.find((m) => m.id === select));
 }
 
@@ -178,7 +178,15 @@ function faceImportCard() {
   fill($("#import-faces"), h("h2", {}, "Nhập ảnh khuôn mặt hàng loạt ", h("span", { class: "en" }, "Import face photos")),
     h("p", { class: "muted" }, "Một tệp ZIP, mỗi thành viên một thư mục đặt theo tên đăng nhập, trong đó 1–10 ảnh chân dung (JPEG, PNG, WEBP, BMP), mỗi ảnh một khuôn mặt. ",
       "Chỉ nhập cho người đã ghi nhận đồng ý sinh trắc. Ảnh tải lên được xóa khỏi máy chủ khi nhập xong. ",
-      h("span", { class: "en" }, "A ZIP with one folder per member, named by username, holding 1-10 portraits with one face each. Members must have consented. The uploaded photos are deleted when the import ends.")),
+      h("span", { class: "en" }, "A ZIP with one folder per member, named by username, holding 1-10 portraits (JPEG, PNG, WEBP, BMP) with one face each. Members must have consented. The uploaded photos are deleted when the import ends.")),
+    h("details", { id: "face-zip-help" }, h("summary", {}, bi("Cách chuẩn bị tệp ZIP", "How to prepare the ZIP")),
+      h("ul", {},
+        h("li", {}, "Ví dụ: ", h("code", {}, "AnhDaiBieu.zip › daibieu01 › anh1.jpg, anh2.jpg"), ", ", h("code", {}, "… › daibieu02 › chan-dung.png"), ". Có thể có thêm một thư mục ngoài cùng."),
+        h("li", {}, "Tên thư mục là tên đăng nhập (cột “Tên đăng nhập” trong danh sách thành viên), không phải họ tên."),
+        h("li", {}, "Trên Windows: chọn thư mục ảnh, bấm chuột phải › Gửi tới › Thư mục nén (zipped). Tối đa ", String(adminMe?.upload_limits?.face_import_mb ?? 200), " MB mỗi tệp; nhiều người thì chia thành nhiều tệp."),
+        h("li", {}, "Ảnh tốt: chụp chính diện, đủ sáng, rõ nét, chỉ một người trong ảnh, khuôn mặt rộng ít nhất 80 điểm ảnh."),
+        h("li", {}, "Nhập lại cùng ảnh không tạo bản trùng: ảnh đã có được bỏ qua. Ảnh không dùng được được nêu tên; các ảnh khác của người đó vẫn được nhập.")),
+      h("p", { class: "en" }, "Example: AnhDaiBieu.zip › daibieu01 › anh1.jpg. Folders are usernames, not full names. On Windows: right-click the folder › Send to › Compressed (zipped) folder. Good photos: frontal, well lit, sharp, one person, face at least 80 px wide. Importing the same photos again adds no duplicates.")),
     h("label", { for: "face-zip" }, bi("Tệp ZIP ảnh", "ZIP of photos")), input,
     h("p", {}, send), problems, h("div", { id: "face-imports" }));
   return renderFaceImports();
@@ -196,28 +204,36 @@ async function renderFaceImports() {
 function faceImportItem(i) {
   const [vi, en, kind] = IMPORT_STATE[i.state] || [i.state, i.state, ""];
   const active = i.state === "queued" || i.state === "running";
-  const stop = active ? h("button", { type: "button", class: "danger", dataset: { stop: i.id } }, "Dừng") : null;
+  const stop = active ? h("button", { type: "button", class: "danger", dataset: { stop: i.id } }, "Dừng ", h("span", { class: "en" }, "Stop")) : null;
   stop?.addEventListener("click", () => act(stop, async () => {
-    if (!confirm("Dừng lượt nhập ảnh này? Những người đã nhập xong vẫn giữ ảnh; ảnh còn lại bị xóa khỏi máy chủ.")) return;
+    if (!confirm("Dừng lượt nhập ảnh này? Những người đã nhập xong vẫn giữ ảnh; ảnh còn lại bị xóa khỏi máy chủ.\n\nStop this import? Members already done keep their photos; the rest are deleted from the server.")) return;
     await api("POST", `/api/face-imports/${i.id}/stop`);
     await renderFaceImports();
   }));
-  const failed = i.results.filter((r) => !r.enrolled || r.error_vi).length;
+  const bad = (r) => (!r.enrolled && !r.known) || r.error_vi;
+  const failed = i.results.filter(bad);
   const refused = i.results.reduce((n, r) => n + r.refused.length, 0);
+  const results = [...failed, ...i.results.filter((r) => !bad(r))]; // who needs attention first
+  const named = (p, m) => (m.includes(p.photo) ? m : `${p.photo}: ${m}`); // the file's name once
   return h("li", { class: "face-import", dataset: { import: i.id, state: i.state } },
     h("div", { class: "row" }, h("span", { class: `badge ${kind}` }, vi, " ", h("span", { class: "en" }, en)), h("b", {}, i.filename), h("span", { class: "muted" }, fmtDateTime(i.created_at)), stop),
     h("progress", { max: i.members_total, value: i.members_done, "aria-label": "Tiến độ nhập ảnh" }),
     h("p", { class: "import-progress" }, `${i.members_done}/${i.members_total} thành viên · ${i.photos_enrolled}/${i.photos_total} ảnh đã đăng ký`,
-      failed ? ` · ${failed} người lỗi` : "", refused ? ` · ${refused} ảnh bị từ chối` : "", " ",
+      failed.length ? ` · ${failed.length} người lỗi` : "", refused ? ` · ${refused} ảnh bị từ chối` : "", i.photos_known ? ` · ${i.photos_known} ảnh đã có từ trước` : "", " ",
       h("span", { class: "en" }, `${i.members_done}/${i.members_total} members, ${i.photos_enrolled}/${i.photos_total} photos enrolled`,
-        failed ? `, ${failed} member(s) failed` : "", refused ? `, ${refused} photo(s) refused` : "")),
-    i.state === "queued" && i.tries === 0 ? h("p", { class: "muted" }, "Đang chờ đến lượt (máy chủ hoặc máy làm việc sẽ xử lý). ", h("span", { class: "en" }, "Waiting for its turn.")) : null,
+        failed.length ? `, ${failed.length} member(s) failed` : "", refused ? `, ${refused} photo(s) refused` : "", i.photos_known ? `, ${i.photos_known} already enrolled` : "")),
+    failed.length ? h("p", { class: "bad-text" }, `Cần xem lại: ${failed.map((r) => r.full_name).join(", ")}`, " ", h("span", { class: "en" }, "Needs attention")) : null,
+    i.state === "queued" && i.tries === 0 ? h("p", { class: "muted" }, "Đang chờ đến lượt xử lý. ", h("span", { class: "en" }, "Waiting for its turn.")) : null,
+    !active && i.not_done.length ? h("p", { class: "bad-text not-done" }, `Chưa nhập (${i.not_done.length}): ${i.not_done.join(", ")} — hãy tải lên lại ảnh của những người này. `,
+      h("span", { class: "en" }, "Not imported: upload these members' photos again.")) : null,
     i.error ? h("p", { class: "bad-text" }, i.error) : null,
-    i.results.length ? h("details", { open: active || failed > 0 || refused > 0 }, h("summary", {}, bi("Kết quả từng người", "Each member's result")),
-      h("ul", { class: "plain" }, i.results.map((r) => h("li", { dataset: { folder: r.folder } },
+    results.length ? h("details", { open: active || failed.length > 0 || refused > 0 }, h("summary", {}, bi("Kết quả từng người", "Each member's result")),
+      h("ul", { class: "plain" }, results.map((r) => h("li", { dataset: { folder: r.folder } },
         h("b", {}, r.full_name), ` (${r.folder}): `,
-        r.error_vi ? h("span", { class: "bad-text" }, r.error_vi) : r.enrolled ? `${r.enrolled} ảnh đã đăng ký` : h("span", { class: "bad-text" }, "không ảnh nào dùng được"),
-        r.refused.map((p) => h("div", { class: "muted" }, `${p.photo}: ${p.message_vi}`, " ", h("span", { class: "en" }, p.message_en))))))) : null);
+        r.error_vi ? [h("span", { class: "bad-text" }, r.error_vi), " ", h("span", { class: "en" }, r.error_en)]
+          : r.enrolled ? [`${r.enrolled} ảnh đã đăng ký`, r.known ? `, ${r.known} ảnh đã có từ trước (bỏ qua)` : "", " ", h("span", { class: "en" }, `${r.enrolled} enrolled${r.known ? `, ${r.known} already there (skipped)` : ""}`)]
+          : [h("span", { class: "bad-text" }, r.known ? `mọi ảnh đã có từ trước (${r.known})` : "không ảnh nào dùng được"), " ", h("span", { class: "en" }, r.known ? "all already enrolled" : "no usable photo")],
+        r.refused.map((p) => h("div", { class: "muted" }, named(p, p.message_vi), " ", h("span", { class: "en" }, named(p, p.message_en)))))))) : null);
 }
 
 // The browser camera: a live preview and a button that takes a JPEG still.
@@ -281,7 +297,14 @@ async function showMember(m) {
   const voiceFile = h("input", { type: "file", accept: "audio/*,video/*", id: "voice-file" });
   voiceFile.addEventListener("change", () => { if (voiceFile.files[0]) uploadVoice(voiceFile.files[0]); voiceFile.value = ""; });
   const consent = h("button", { type: "button", class: bio.consent ? "danger" : "primary" }, bio.consent ? "Rút lại đồng ý" : "Ghi nhận đồng ý (văn bản đã ký)");
-  consent.addEventListener("click", () => act(consent, async () => { await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent }); await showMember(m); }));
+  consent.addEventListener("click", () => act(consent, async () => {
+    const held = [bio.faces.length ? `${bio.faces.length} ảnh khuôn mặt` : "", bio.voices.length ? `${bio.voices.length} mẫu giọng nói` : ""].filter(Boolean).join(" và ");
+    if (bio.consent && !confirm(`Rút lại đồng ý của ${m.full_name}? ${held ? `Toàn bộ ${held} đã đăng ký sẽ bị xóa ngay, không khôi phục được.` : ""}`)) return;
+    await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent });
+    toast(bio.consent ? `Đã rút lại đồng ý của ${m.full_name}${held ? `; đã xóa ${held}` : ""}.` : `Đã ghi nhận đồng ý của ${m.full_name}.`, "ok",
+      bio.consent ? "Consent withdrawn; biometric data deleted." : "Consent recorded.");
+    await showMember(m);
+  }));
   const cert = h("form", { id: "cert-form" },
     h("label", { for: "cert-file" }, "Tệp chứng thư số (.p12/.pfx)"), h("input", { type: "file", id: "cert-file", name: "file", accept: ".p12,.pfx,application/x-pkcs12", required: true }),
     h("label", { for: "cert-pass" }, "Mật khẩu của tệp (chỉ dùng để kiểm tra, không lưu)"), h("input", { type: "password", id: "cert-pass", name: "passphrase", autocomplete: "off" }),

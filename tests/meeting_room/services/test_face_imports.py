@@ -93,6 +93,11 @@ def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: W
         assert session.get(t.FaceImportArchive, import_id) is None and row.ended_at is not None and row.tries == 1
     assert _run(world, import_id, lambda: engine) == "done"  # run again (a job delivered twice): nothing more
     assert _faces(world, "member1") == 1
+    again = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)  # the same ZIP, later
+    assert _run(world, again, lambda: engine) == "done"
+    view = face_imports.get(world.store, admin, again)
+    assert [(r.enrolled, r.known) for r in view.results] == [(0, 1), (0, 1)] and view.not_done == []
+    assert _faces(world, "member1") == 1 and _faces(world, "member2") == 1  # nobody enrolled twice
 
 
 def test_a_crash_mid_import_resumes_with_the_next_member_and_enrols_nobody_twice(world: World, engine: FaceEngine) -> None:
@@ -111,7 +116,7 @@ def test_a_crash_mid_import_resumes_with_the_next_member_and_enrols_nobody_twice
     with pytest.raises(RuntimeError):
         _run(world, import_id, dying)
     view = face_imports.get(world.store, admin, import_id)
-    assert view.state == "running" and [r.folder for r in view.results] == ["member1"]
+    assert view.state == "running" and [r.folder for r in view.results] == ["member1"] and view.not_done == ["member2"]
     assert _run(world, import_id, lambda: engine) == "done"
     view = face_imports.get(world.store, admin, import_id)
     assert [r.folder for r in view.results] == ["member1", "member2"] and view.tries == 2

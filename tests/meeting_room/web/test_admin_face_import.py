@@ -16,7 +16,7 @@ from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
 from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Dialog, Page
 
 pytestmark = pytest.mark.browser
 
@@ -72,3 +72,28 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
     _shot(page, "#import-faces", "admin-face-import-done-360")
     page.set_viewport_size(TABLET)
+
+    # the same ZIP again adds nothing: each photo is known already
+    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member2/1.jpg": jpeg_bytes(hopper())}), "lai-lan-nua.zip")
+    again = page.locator(".face-import").first
+    expect(again).to_have_attribute("data-state", "done", timeout=90_000)
+    expect(again).to_contain_text("0/2 ảnh đã đăng ký · 2 ảnh đã có từ trước")
+
+    # withdrawing consent deletes the faces: asked first, and said after
+    page.locator('#member-list tr[data-username="member1"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail h3").first).to_be_visible()
+    expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (1 ảnh đã đăng ký)")
+    asked: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Rút lại đồng ý").click()
+    expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (1 ảnh đã đăng ký)")  # dismissed: nothing deleted
+    assert asked and "1 ảnh khuôn mặt" in asked[0] and "xóa" in asked[0]
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Rút lại đồng ý").click()
+    expect(page.locator(".toast.ok").last).to_contain_text("đã xóa 1 ảnh khuôn mặt")
+    expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (0 ảnh đã đăng ký)")
