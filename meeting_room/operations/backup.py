@@ -166,6 +166,8 @@ def _without_face_archives(db: sqlite3.Connection) -> None:
     """The photos of face imports under way stay out of a backup (they are kept only while their
     job runs): deleted from the copy with its cells zeroed and no journal on disk; the imports, if
     the backup is restored, end as failed."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FACE_ARCHIVES,)).fetchone() is None:
+        return  # a database from before face imports (an upgrade's backup)
     db.execute("PRAGMA secure_delete=ON")
     db.execute("PRAGMA journal_mode=MEMORY")
     with db:
