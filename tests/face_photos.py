@@ -84,3 +84,15 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: int = 4) -> Path:
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def zip_of(entries: dict[str, bytes], compression: int = 0) -> bytes:
+    """A ZIP archive in memory of ``{entry name: bytes}`` (stored, unless ``compression`` says otherwise)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()

@@ -17,11 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from meeting_room.access import Actor
 from meeting_room.live import speech_runtime
 from meeting_room.live.face_runtime import SharedFaceEngine, enrolment_rules
-from meeting_room.live.job_queue import JobQueue
+from meeting_room.live.job_queue import JobQueue, failure_reason
 from meeting_room.services import face_imports
 from meeting_room.settings import Settings
 from meeting_room.store import Store
-from transcripts.bilingual import BilingualError
 from vision.faces import FaceEngine
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class FaceImportJobs:
                 self.queue.defer_face_import(import_id)
             except Exception as exc:
                 log.exception("could not queue the face import %s", import_id)
-                face_imports.end(self.store, import_id, "failed", _reason(0, exc))
+                face_imports.end(self.store, import_id, "failed", failure_reason(0, exc))
                 raise
         else:
             self._submit(import_id)
@@ -85,7 +84,7 @@ class FaceImportJobs:
         except Exception as exc:
             log.exception("face import %s failed (try %d)", import_id, tries)
             if last:
-                face_imports.end(self.store, import_id, "failed", _reason(tries, exc))
+                face_imports.end(self.store, import_id, "failed", failure_reason(tries, exc))
             raise
         log.info("face import %s: %s", import_id, state)
 
@@ -103,7 +102,7 @@ class FaceImportJobs:
             return self._run_once(import_id)
         except Exception as exc:
             log.exception("face import %s failed", import_id)
-            face_imports.end(self.store, import_id, "failed", _reason(1, exc))
+            face_imports.end(self.store, import_id, "failed", failure_reason(1, exc))
             return "failed"
         finally:
             with self._lock:
@@ -111,10 +110,3 @@ class FaceImportJobs:
 
     def _run_once(self, import_id: str) -> str:
         return face_imports.run(self.store, import_id, self.engine, enrolment_rules(self.settings), max_photo_bytes=self.max_photo_bytes)
-
-
-def _reason(tries: int, exc: BaseException) -> str:
-    message = str(exc) if isinstance(exc, BilingualError) else f"{type(exc).__name__}: {exc}"
-    if tries == 0:
-        return f"Không đưa được vào hàng đợi / Could not be queued: {message}"[:2000]
-    return f"Thất bại sau {tries} lần thử / Failed after {tries} tries: {message}"[:2000]

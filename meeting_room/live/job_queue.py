@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from sqlalchemy.engine import make_url
 
 from meeting_room.settings import Settings
+from transcripts.bilingual import BilingualError
 
 if TYPE_CHECKING:  # procrastinate itself is imported where a queue is used: SQLite installations never load it
     import procrastinate
@@ -79,6 +80,14 @@ class QueuedImports(Protocol):
     settings: Settings
 
     def run_queued(self, import_id: str, *, tries: int, last: bool) -> None: ...
+
+
+def failure_reason(tries: int, exc: BaseException) -> str:
+    """Why a queued job stopped, for the page that shows it: Vietnamese first (``tries`` 0: it was never queued)."""
+    message = str(exc) if isinstance(exc, BilingualError) else f"{type(exc).__name__}: {exc}"
+    if tries == 0:
+        return f"Không đưa được vào hàng đợi / Could not be queued: {message}"[:2000]
+    return f"Thất bại sau {tries} lần thử / Failed after {tries} tries: {message}"[:2000]
 
 
 def conninfo(database_url: str) -> str:

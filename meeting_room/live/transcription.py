@@ -31,7 +31,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
 from meeting_room.files.recordings import RecordingFiles
 from meeting_room.live import speech_runtime
-from meeting_room.live.job_queue import JobQueue, JobSpec, JobState
+from meeting_room.live.job_queue import JobQueue, JobSpec, JobState, failure_reason
 from meeting_room.services import transcripts
 from meeting_room.services.voices import member_names, voice_gallery
 from meeting_room.settings import Settings
@@ -39,7 +39,6 @@ from meeting_room.store import Store
 from speech.asr import AsrOptions, build_prompt
 from speech.diarization import DiarizationOptions
 from speech.errors import SpeechError
-from transcripts.bilingual import BilingualError
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ class TranscriptionJobs:
                 self.queue.defer_final_pass(spec)
             except Exception as exc:
                 log.exception("could not queue the final pass %s", pass_id)
-                transcripts.end_pass(self.store, meeting_id, pass_id, "failed", error=_reason(0, exc))
+                transcripts.end_pass(self.store, meeting_id, pass_id, "failed", error=failure_reason(0, exc))
                 raise
         else:
             self._submit(spec)
@@ -200,7 +199,7 @@ class TranscriptionJobs:
         except Exception as exc:
             log.exception("final pass %s failed (try %d)", spec.pass_id, tries)
             if last:
-                self._end(spec, "failed", 0.0, _reason(tries, exc))
+                self._end(spec, "failed", 0.0, failure_reason(tries, exc))
             raise
         self._end(spec, "completed", audio_s, None)
 
@@ -278,14 +277,3 @@ class TranscriptionJobs:
             self._check_cancel(spec)
             transcripts.add_segment(self.store, spec.meeting_id, spec.pass_id, segment, cluster)
         return transcript.diarization.duration if transcript.diarization is not None else recording.duration_s
-
-
-def _message(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, BilingualError) else f"{type(exc).__name__}: {exc}"
-
-
-def _reason(tries: int, exc: BaseException) -> str:
-    """Why a queued pass stopped, for the record page: Vietnamese first."""
-    if tries == 0:
-        return f"Không đưa được vào hàng đợi / Could not be queued: {_message(exc)}"[:2000]
-    return f"Thất bại sau {tries} lần thử / Failed after {tries} tries: {_message(exc)}"[:2000]

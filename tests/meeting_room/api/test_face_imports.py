@@ -3,9 +3,6 @@ refusals that store nothing, and the import that a restart interrupted resumed a
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -15,16 +12,8 @@ from meeting_room.services import face_imports
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from tests.conftest import World, client_runtime, login, snapshot
-from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, zip_of
 from tests.queue_workers import wait_for
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def _upload(client: TestClient, headers: dict[str, str], data: bytes, name: str = "anh-dai-bieu.zip"):
@@ -45,7 +34,7 @@ def _faces(world: World) -> int:
 def test_an_import_runs_in_the_server_and_reports_each_member(client: TestClient, world: World) -> None:
     admin = login(client, "admin")
     _consent(client, world, admin, "member1", "member2")
-    data = _zip({"member1/a.jpg": jpeg_bytes(astronaut()), "member1/ca-phe.jpg": jpeg_bytes(coffee()),
+    data = zip_of({"member1/a.jpg": jpeg_bytes(astronaut()), "member1/ca-phe.jpg": jpeg_bytes(coffee()),
                  "member2/1.jpg": jpeg_bytes(hopper())})  # fmt: skip
     r = _upload(client, admin, data)
     assert r.status_code == 202, r.text
@@ -67,11 +56,11 @@ def test_refusals_store_nothing(client: TestClient, world: World, settings: Sett
     before = snapshot(world.store)
     photo = jpeg_bytes(astronaut())
     cases = [
-        (login(client, "chair"), _zip({"member1/a.jpg": photo}), 403, None),
+        (login(client, "chair"), zip_of({"member1/a.jpg": photo}), 403, None),
         (admin, b"", 422, "empty"),
         (admin, b"%PDF-1.7 not a zip", 422, "not a ZIP"),
-        (admin, _zip({"member1/a.jpg": photo}), 422, "Decree 13/2023"),  # no consent yet
-        (admin, _zip({"nobody/a.jpg": photo, "member1/readme.txt": b"x"}), 422, "2 problem(s)"),
+        (admin, zip_of({"member1/a.jpg": photo}), 422, "Decree 13/2023"),  # no consent yet
+        (admin, zip_of({"nobody/a.jpg": photo, "member1/readme.txt": b"x"}), 422, "2 problem(s)"),
     ]
     for headers, data, status, said in cases:
         r = _upload(client, headers, data)
@@ -81,7 +70,7 @@ def test_refusals_store_nothing(client: TestClient, world: World, settings: Sett
     assert r.status_code == 422 and "multipart" in r.text
     small = settings.model_copy(update={"max_face_import_mb": 1})
     with TestClient(create_app(small, world.store), base_url="https://testserver") as limited:
-        r = _upload(limited, login(limited, "admin"), _zip({f"member1/{i}.jpg": photo for i in range(10)}) + bytes(1 << 20))
+        r = _upload(limited, login(limited, "admin"), zip_of({f"member1/{i}.jpg": photo for i in range(10)}) + bytes(1 << 20))
         assert r.status_code == 413 and "1 MB" in r.json()["error"]["message_en"], r.text
     assert snapshot(world.store) == before and _faces(world) == 0
     with world.store.read() as session:
@@ -94,7 +83,7 @@ def test_an_import_a_stop_interrupted_resumes_at_the_next_start(settings: Settin
 
     for who in ("member1", "member2"):
         faces.set_consent(store, admin_actor, world.ids[who], True)
-    data = _zip({"member1/a.jpg": jpeg_bytes(astronaut()), "member2/1.jpg": jpeg_bytes(hopper())})
+    data = zip_of({"member1/a.jpg": jpeg_bytes(astronaut()), "member2/1.jpg": jpeg_bytes(hopper())})
     import_id = face_imports.create(store, admin_actor, "a.zip", data, max_photo_bytes=15 << 20)  # as if the server stopped before its turn
     with TestClient(create_app(settings, store), base_url="https://testserver") as client:
         wait_for(lambda: face_imports.get(store, admin_actor, import_id).state == "done", 120, "the resumed import")

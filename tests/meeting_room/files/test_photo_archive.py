@@ -9,16 +9,11 @@ import pytest
 
 from meeting_room.errors import InvalidInputError
 from meeting_room.files.photo_archive import MAX_ENTRIES, Folder, open_archive, read_folders, read_photos
+from tests.face_photos import zip_of
 
 MB = 1 << 20
 
 
-def _zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def _problems(data: bytes, **limits: int) -> dict[str, str]:
@@ -29,7 +24,7 @@ def _problems(data: bytes, **limits: int) -> dict[str, str]:
 
 
 def test_one_folder_per_member_and_a_wrapping_folder_taken_off() -> None:
-    data = _zip({
+    data = zip_of({
         "anh-dai-bieu/member1/1.jpg": b"a", "anh-dai-bieu/member1/2.PNG": b"b", "anh-dai-bieu/member2/x.webp": b"c",
         "anh-dai-bieu/.DS_Store": b"", "__MACOSX/anh-dai-bieu/member1/._1.jpg": b"", "anh-dai-bieu/member2/Thumbs.db": b"",
         "anh-dai-bieu/member2/._x.webp": b"",
@@ -41,11 +36,11 @@ def test_one_folder_per_member_and_a_wrapping_folder_taken_off() -> None:
     ]
     with open_archive(data) as archive:
         assert read_photos(archive, folders[0].entries, max_photo_bytes=MB) == [("1.jpg", b"a"), ("2.PNG", b"b")]
-    assert [f.name for f in read_folders(_zip({"member1/1.jpg": b"a"}), max_photo_bytes=MB, max_photos=10)] == ["member1"]
+    assert [f.name for f in read_folders(zip_of({"member1/1.jpg": b"a"}), max_photo_bytes=MB, max_photos=10)] == ["member1"]
 
 
 def test_every_problem_is_named_before_anything_is_stored() -> None:
-    data = _zip({
+    data = zip_of({
         "member1/1.jpg": b"a", "member1/ghi-chu.txt": b"x", "anh.jpg": b"root", "member2/sub/1.jpg": b"deep",
         "../evil/1.jpg": b"up", "/etc/1.jpg": b"abs", "member3/big.jpg": b"0" * (MB + 1),
         **{f"member4/{i}.jpg": b"p" for i in range(11)},
@@ -63,40 +58,40 @@ def test_not_a_zip_an_empty_file_or_no_photo() -> None:
     for data, said in ((b"", "empty"), (b"PK\x03\x04 not really", "not a ZIP"), (b"%PDF-1.7", "not a ZIP")):
         with pytest.raises(InvalidInputError, match=said):
             read_folders(data, max_photo_bytes=MB, max_photos=10)
-    assert _problems(_zip({"member1/": b"", "__MACOSX/x": b""})) == {"ZIP": "no photo in a member's folder"}
+    assert _problems(zip_of({"member1/": b"", "__MACOSX/x": b""})) == {"ZIP": "no photo in a member's folder"}
 
 
 def test_a_zip_bomb_is_read_no_further_than_the_limit() -> None:
     # 50 MB of zeros compress to ~50 KB: its size is refused from the directory, before any inflating
-    bomb = _zip({"member1/1.jpg": bytes(50 * MB)}, zipfile.ZIP_DEFLATED)
+    bomb = zip_of({"member1/1.jpg": bytes(50 * MB)}, zipfile.ZIP_DEFLATED)
     assert len(bomb) < MB and _problems(bomb) == {"member1/1.jpg": "the photo is over 1 MB"}
     # an entry whose directory lies about its size: zipfile reads up to what the directory says, and no further
-    honest = _zip({"member1/1.jpg": bytes(2 * MB)}, zipfile.ZIP_DEFLATED)
+    honest = zip_of({"member1/1.jpg": bytes(2 * MB)}, zipfile.ZIP_DEFLATED)
     with open_archive(honest) as archive, pytest.raises(InvalidInputError, match="over 1 MB"):
         read_photos(archive, ("member1/1.jpg",), max_photo_bytes=MB)
 
 
 def test_what_only_reading_finds_is_found_at_upload() -> None:
-    good = _zip({"member1/1.jpg": b"a photo's bytes"}, zipfile.ZIP_DEFLATED)
+    good = zip_of({"member1/1.jpg": b"a photo's bytes"}, zipfile.ZIP_DEFLATED)
     at = good.index(b"member1/1.jpg", 30) + len("member1/1.jpg")  # the local header's name, then the data
     damaged = good[:at] + bytes([good[at] ^ 0xFF]) + good[at + 1 :]
     assert _problems(damaged) == {"member1/1.jpg": "damaged, cannot be read"}
-    bzip = _zip({"member1/1.jpg": b"x" * 100}, zipfile.ZIP_BZIP2)
+    bzip = zip_of({"member1/1.jpg": b"x" * 100}, zipfile.ZIP_BZIP2)
     assert "compressed in a way not accepted" in _problems(bzip)["member1/1.jpg"]
     twice = io.BytesIO()
     with zipfile.ZipFile(twice, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
         archive.writestr("member1/1.jpg", b"a")
         archive.writestr("member1/1.jpg", b"b")
     assert _problems(twice.getvalue()) == {"member1/1.jpg": "the same name twice in the ZIP"}
-    hidden = _problems(_zip({"member1/.an.jpg": b"a", ".member2/1.jpg": b"b", "member3/1.jpg": b"c"}))
+    hidden = _problems(zip_of({"member1/.an.jpg": b"a", ".member2/1.jpg": b"b", "member3/1.jpg": b"c"}))
     assert hidden == {"member1/.an.jpg": "a hidden file or folder", ".member2/1.jpg": "a hidden file or folder"}
 
 
 def test_a_zip_of_too_many_entries_is_refused_before_its_directory_is_read() -> None:
-    many = _zip({f"member1/{i}.jpg": b"" for i in range(MAX_ENTRIES + 1)})
+    many = zip_of({f"member1/{i}.jpg": b"" for i in range(MAX_ENTRIES + 1)})
     with pytest.raises(InvalidInputError, match="too many entries"):
         read_folders(many, max_photo_bytes=MB, max_photos=10)
     problems = {f"m{i}/{j}.txt": b"" for i in range(40) for j in range(5)}
     with pytest.raises(InvalidInputError) as caught:
-        read_folders(_zip(problems), max_photo_bytes=MB, max_photos=10)
+        read_folders(zip_of(problems), max_photo_bytes=MB, max_photos=10)
     assert caught.value.details["problems_total"] == 200 and len(caught.value.details["problems"]) == 100

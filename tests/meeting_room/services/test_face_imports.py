@@ -5,8 +5,6 @@ the photos gone from the database when it ends."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 
 import pytest
@@ -19,7 +17,7 @@ from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeni
 from meeting_room.roles import Role
 from meeting_room.services import face_imports, faces
 from tests.conftest import World, snapshot
-from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, zip_of
 from vision.enrolment import EnrolmentRules
 from vision.faces import FaceEngine
 
@@ -32,12 +30,6 @@ def engine() -> FaceEngine:
     return FaceEngine()
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def _consent(world: World, *who: str) -> None:
@@ -63,19 +55,19 @@ def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: W
     _consent(world, "member1")
     before = snapshot(world.store)
     with pytest.raises(InvalidInputError) as refused:  # member2 has not consented, nobody has the name "ai-do"
-        face_imports.create(world.store, admin, "ho-so.zip", _zip({**PHOTOS, "ho-so/ai-do/1.jpg": b"x"}), max_photo_bytes=15 * MB)
+        face_imports.create(world.store, admin, "ho-so.zip", zip_of({**PHOTOS, "ho-so/ai-do/1.jpg": b"x"}), max_photo_bytes=15 * MB)
     problems = {p["where"]: p["message_vi"] for p in refused.value.details["problems"]}
     assert set(problems) == {"member2", "ai-do"} and "13/2023" in problems["member2"]
     with pytest.raises(PermissionDeniedError):
-        face_imports.create(world.store, world.actor("chair"), "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+        face_imports.create(world.store, world.actor("chair"), "ho-so.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     assert snapshot(world.store) == before
     with world.store.read() as session:
         assert session.scalar(select(func.count()).select_from(t.FaceImport)) == 0
 
     _consent(world, "member2")
-    import_id = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    import_id = face_imports.create(world.store, admin, "ho-so.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     with pytest.raises(ConflictError, match="already being imported"):  # the same archive sent twice
-        face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+        face_imports.create(world.store, admin, "ho-so.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     view = face_imports.get(world.store, admin, import_id)
     assert (view.state, view.members_total, view.photos_total, view.results) == ("queued", 2, 3, [])
 
@@ -93,7 +85,7 @@ def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: W
         assert session.get(t.FaceImportArchive, import_id) is None and row.ended_at is not None and row.tries == 1
     assert _run(world, import_id, lambda: engine) == "done"  # run again (a job delivered twice): nothing more
     assert _faces(world, "member1") == 1
-    again = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)  # the same ZIP, later
+    again = face_imports.create(world.store, admin, "ho-so.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)  # the same ZIP, later
     assert _run(world, again, lambda: engine) == "done"
     view = face_imports.get(world.store, admin, again)
     assert [(r.enrolled, r.known) for r in view.results] == [(0, 1), (0, 1)] and view.not_done == []
@@ -103,7 +95,7 @@ def test_checked_first_then_each_member_reported_and_the_photos_deleted(world: W
 def test_a_crash_mid_import_resumes_with_the_next_member_and_enrols_nobody_twice(world: World, engine: FaceEngine) -> None:
     admin = world.actor("admin")
     _consent(world, "member1", "member2")
-    import_id = face_imports.create(world.store, admin, "ho-so.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    import_id = face_imports.create(world.store, admin, "ho-so.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     calls = 0
 
     def dying() -> FaceEngine:  # the third photo's check: the machine goes away
@@ -126,7 +118,7 @@ def test_a_crash_mid_import_resumes_with_the_next_member_and_enrols_nobody_twice
 def test_stopped_by_an_administrator_or_refused_to_an_uploader_who_lost_the_role(world: World, engine: FaceEngine) -> None:
     admin = world.actor("admin")
     _consent(world, "member1", "member2")
-    first = face_imports.create(world.store, admin, "a.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    first = face_imports.create(world.store, admin, "a.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     face_imports.stop(world.store, admin, first)
     with pytest.raises(ConflictError):
         face_imports.stop(world.store, admin, first)
@@ -135,7 +127,7 @@ def test_stopped_by_an_administrator_or_refused_to_an_uploader_who_lost_the_role
         assert session.get(t.FaceImportArchive, first) is None
     assert _faces(world, "member1") == 0
 
-    second = face_imports.create(world.store, admin, "b.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    second = face_imports.create(world.store, admin, "b.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     world.store.append(ev.MemberUpdated(member_id=world.ids["admin"], roles=[Role.MEMBER]))
     assert _run(world, second, lambda: engine) == "failed"
     another_admin = Actor("quan-tri-2", "Quản trị viên khác", frozenset({Role.ADMIN}))
@@ -152,11 +144,11 @@ def test_an_ambiguous_folder_or_a_consent_given_again_after_the_upload_enrols_no
                                         roles=[Role.MEMBER], username=world.ids["member1"]))  # fmt: skip
     with pytest.raises(InvalidInputError) as refused:
         face_imports.create(
-            world.store, admin, "a.zip", _zip({f"{world.ids['member1']}/1.jpg": jpeg_bytes(astronaut())}), max_photo_bytes=MB
+            world.store, admin, "a.zip", zip_of({f"{world.ids['member1']}/1.jpg": jpeg_bytes(astronaut())}), max_photo_bytes=MB
         )
     assert "another's username" in refused.value.details["problems"][0]["message_en"]
 
-    import_id = face_imports.create(world.store, admin, "b.zip", _zip(PHOTOS), max_photo_bytes=15 * MB)
+    import_id = face_imports.create(world.store, admin, "b.zip", zip_of(PHOTOS), max_photo_bytes=15 * MB)
     faces.set_consent(world.store, admin, world.ids["member2"], False)  # withdrawn, then given again, before the job ran
     faces.set_consent(world.store, admin, world.ids["member2"], True, "Phiếu đồng ý mới")
     assert _run(world, import_id, lambda: engine) == "done"
@@ -168,5 +160,5 @@ def test_an_ambiguous_folder_or_a_consent_given_again_after_the_upload_enrols_no
 def test_the_file_name_shown_is_cleaned(world: World) -> None:
     _consent(world, "member1")
     name = "A\u0300nh \u0111a\u0323i bie\u0302\u0309u\x00\u202e.zip"  # decomposed, a NUL, a right-to-left override
-    import_id = face_imports.create(world.store, world.actor("admin"), name, _zip({"member1/1.jpg": b"x"}), max_photo_bytes=MB)
+    import_id = face_imports.create(world.store, world.actor("admin"), name, zip_of({"member1/1.jpg": b"x"}), max_photo_bytes=MB)
     assert face_imports.get(world.store, world.actor("admin"), import_id).filename == "Ành đại biểu.zip"

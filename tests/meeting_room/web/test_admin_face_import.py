@@ -5,14 +5,12 @@ store first (its own page is tested elsewhere)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
 
 from meeting_room.services import faces
-from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, zip_of
 from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer
 
 if TYPE_CHECKING:
@@ -21,12 +19,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def _upload(page: Page, data: bytes, name: str) -> None:
@@ -50,7 +42,7 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(page.locator("#import-faces h2")).to_contain_text("Nhập ảnh khuôn mặt hàng loạt")
 
     # chair has not consented, "ai-do" is nobody, a note is not a photo: all three named, nothing stored
-    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/chair/1.jpg": jpeg_bytes(hopper()),
+    _upload(page, zip_of({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/chair/1.jpg": jpeg_bytes(hopper()),
                         "anh/ai-do/1.jpg": b"x", "anh/member1/ghi-chu.txt": b"x"}), "anh-sai.zip")  # fmt: skip
     problems = page.locator("#face-import-problems li")
     expect(problems).to_have_count(3)
@@ -59,7 +51,7 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(page.locator(".face-import")).to_have_count(0)
     _shot(page, "#import-faces", "admin-face-import-refused")
 
-    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member1/ca-phe.jpg": jpeg_bytes(coffee()),
+    _upload(page, zip_of({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member1/ca-phe.jpg": jpeg_bytes(coffee()),
                         "anh/member2/1.jpg": jpeg_bytes(hopper())}), "anh-dai-bieu.zip")  # fmt: skip
     item = page.locator(".face-import").first
     expect(item).to_have_attribute("data-state", "done", timeout=90_000)  # the page follows it until it ends
@@ -74,7 +66,7 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     page.set_viewport_size(TABLET)
 
     # the same ZIP again adds nothing: each photo is known already
-    _upload(page, _zip({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member2/1.jpg": jpeg_bytes(hopper())}), "lai-lan-nua.zip")
+    _upload(page, zip_of({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member2/1.jpg": jpeg_bytes(hopper())}), "lai-lan-nua.zip")
     again = page.locator(".face-import").first
     expect(again).to_have_attribute("data-state", "done", timeout=90_000)
     expect(again).to_contain_text("0/2 ảnh đã đăng ký · 2 ảnh đã có từ trước")
