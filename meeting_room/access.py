@@ -46,7 +46,7 @@ def require_own_login(actor: Actor, *, action_vi: str, action_en: str) -> None:
     """What only the person may know or say in secret (a secret ballot, their private notes) needs a
     session they opened with their own password. An invitation link is a bearer token that passed
     through the hands of whoever made and sent it (the chair, the secretary, an administrator): it
-    lets its holder follow the meeting and speak, not vote in secret or read notes in a member's name."""
+    lets its holder follow the meeting and speak, not vote or read notes in a member's name."""
     if actor.only_meeting is not None:
         raise PermissionDeniedError(
             f"Không thể {action_vi} từ liên kết mời: hãy đăng nhập bằng tài khoản và mật khẩu của chính bạn",

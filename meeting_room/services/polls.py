@@ -344,8 +344,9 @@ def cast_ballot(
         poll = poll_of(session, poll_id, meeting_id)
         meeting = get_meeting(session, poll.meeting_id)
         require_view(session, actor, meeting)
-        if poll.secrecy == Secrecy.SECRET.value:
-            require_own_login(actor, action_vi="bỏ phiếu kín", action_en="cast a secret ballot")
+        if needs_own_login(poll):
+            vi, en = ("bỏ phiếu kín", "cast a secret ballot") if poll.secrecy == Secrecy.SECRET.value else ("biểu quyết", "vote")
+            require_own_login(actor, action_vi=vi, action_en=en)
         state = PollState(poll.state)
         if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and store.now() >= poll.closes_at)):
             raise PollStateError(
@@ -579,6 +580,13 @@ def live_counts(session: Session, poll: t.Poll) -> dict[str, int] | None:
         for option_id in selection:
             counts[option_id] = counts.get(option_id, 0) + 1
     return counts
+
+
+def needs_own_login(poll: t.Poll) -> bool:
+    """A ballot is the member's own act: a session opened from an invitation link (a bearer token that
+    passed through the hands of whoever made and sent it) may not cast one in their name. Only a named
+    opinion, which the member may change at any time and which decides nothing, may come from a link."""
+    return poll.secrecy == Secrecy.SECRET.value or poll.kind != "opinion"
 
 
 def has_voted(session: Session, poll_id: str, member_id: str) -> bool:

@@ -84,6 +84,7 @@ class MeOut(MemberOut):
     can: StandingPermissions = Field(description="What you may do across meetings (the pages' navigation)")
     must_change_password: bool = Field(False, description="This session may do nothing but change its temporary password")
     upload_limits: UploadLimitsOut | None = None
+    only_meeting: str | None = Field(None, description="A session from an invitation link to this meeting: it follows it, it does not vote")
 
 
 @router.get("/me")
@@ -94,4 +95,4 @@ def me(store: StoreDep, settings: SettingsDep, actor: ActorDep) -> MeOut:
     limits = UploadLimitsOut(document_mb=settings.max_upload_mb, photo_mb=settings.max_photo_mb, recording_mb=settings.max_recording_mb,
                              face_import_mb=settings.max_face_import_mb)  # fmt: skip
     return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password,
-                 upload_limits=limits)  # fmt: skip
+                 upload_limits=limits, only_meeting=actor.only_meeting)  # fmt: skip

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, require_roles
+from meeting_room.access import require_roles
 from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
 from meeting_room.api.paging import PAGED, PageDep, fetch_page, page_of
 from meeting_room.api.routes.schemas import MemberOut, Out, member_out
@@ -19,6 +19,7 @@ from meeting_room.db import tables as t
 from meeting_room.roles import Role
 from meeting_room.services import member_import, members
 from meeting_room.services.lookup import fetch
+from meeting_room.services.member_directory import Directory, directory_for
 from meeting_room.text import Email, Name, Username, matches_words
 
 router = APIRouter(prefix="/api/members", tags=["members"])
@@ -53,9 +54,9 @@ class PasswordIn(BaseModel):
     current_password: str | None = Field(None, max_length=1024)
 
 
-def _sees_email(actor: Actor, member: t.Member) -> bool:
-    """A member's e-mail address is for the notices: the administrator and the member see it, nobody else."""
-    return actor.has() or member.id == actor.member_id
+def _out(directory: Directory, member: t.Member) -> MemberOut:
+    shown = member_out(member, email=directory.sees_email(member))
+    return shown if directory.sees_username(member) else shown.model_copy(update={"username": None})
 
 
 @router.get("", responses=PAGED)
@@ -70,19 +71,24 @@ def list_members(
     active: bool | None = None,
 ) -> list[MemberOut]:
     """Members by name, optionally of one body, whose name has every word of ``q``, a page at a time
-    (not for guests)."""
+    (not for guests). A member who is no officer sees the members of their own body only, without usernames."""
     require_roles(actor, *_SEE_MEMBERS, action_vi="xem danh sách thành viên", action_en="list members")
     query = select(t.Member).order_by(t.Member.full_name, t.Member.id)
-    if body_id is not None:
-        query = query.where(t.Member.body_id == body_id)
-    if active is not None:
-        query = query.where(t.Member.active.is_(active))
     with store.read() as session:
+        directory = directory_for(session, actor)
+        body_id = directory.body_to_list(body_id)
+        if body_id is None and not directory.everyone:
+            return page_of([], page, request, response)  # a member of no body sees only themselves (GET /{id})
+        if body_id is not None:
+            query = query.where(t.Member.body_id == body_id)
+        if active is not None:
+            query = query.where(t.Member.active.is_(active))
         if not q.strip():
-            return [member_out(m, email=_sees_email(actor, m)) for m in fetch_page(session, query, page, request, response)]
+            return [_out(directory, m) for m in fetch_page(session, query, page, request, response)]
         # Folding diacritics is done in Python (one rule, meeting_room.text), so a search pages in memory.
-        found = [m for m in session.scalars(query) if matches_words(q, m.full_name, m.username)]
-        return [member_out(m, email=_sees_email(actor, m)) for m in page_of(found, page, request, response)]
+        # Usernames are searched only for whoever sees them.
+        found = [m for m in session.scalars(query) if matches_words(q, m.full_name, m.username if directory.sees_username(m) else "")]
+        return [_out(directory, m) for m in page_of(found, page, request, response)]
 
 
 @router.post("", status_code=201)
@@ -94,12 +100,14 @@ def create_member(body: MemberIn, store: StoreDep, actor: ActorDep) -> MemberOut
 
 @router.get("/{member_id}")
 def get_member(member_id: str, store: StoreDep, actor: ActorDep) -> MemberOut:
-    """One member (anyone may see themselves)."""
+    """One member (anyone may see themselves; a member who is no officer, those of their own body)."""
     if member_id != actor.member_id:
         require_roles(actor, *_SEE_MEMBERS, action_vi="xem thông tin thành viên", action_en="see members")
     with store.read() as session:
         member = fetch(session, t.Member, member_id)
-        return member_out(member, email=_sees_email(actor, member))
+        directory = directory_for(session, actor)
+        directory.check_sees(member)
+        return _out(directory, member)
 
 
 @router.patch("/{member_id}")

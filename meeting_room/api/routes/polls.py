@@ -64,6 +64,9 @@ class ReceiptIn(BaseModel):
 class You(BaseModel):
     eligible: bool
     voted: bool
+    needs_own_login: bool = Field(
+        False, description="This session came from an invitation link: this poll takes the member's ballot only after they log in"
+    )
 
 
 class TellerOut(BaseModel):
@@ -205,6 +208,7 @@ def poll_out(session: Any, actor: Actor, meeting: t.Meeting, poll: t.Poll, keys:
         you=You(
             eligible=session.get(t.PollEligible, (poll.id, actor.member_id)) is not None,
             voted=polls.has_voted(session, poll.id, actor.member_id),
+            needs_own_login=actor.only_meeting is not None and polls.needs_own_login(poll),
         ),
         before_meeting=poll.before_meeting,
         document_id=poll.document_id,

@@ -49,7 +49,10 @@ function askForNewPassword(member, username, current) {
 
 api("GET", "/api/auth/me").then((me) => {
   if (me.must_change_password) askForNewPassword(me, me.username, null);
-  else location.replace(destination());
+  else if (me.only_meeting) { // opened from an invitation link: the member logs in with their own account, to vote
+    say($("#result"), "Bạn đang theo dõi cuộc họp bằng liên kết mời. Để biểu quyết, hãy đăng nhập bằng tài khoản và mật khẩu của chính bạn.",
+      "You are following the meeting from an invitation link. To vote, log in with your own username and password.");
+  } else location.replace(destination());
 }, () => {});
 
 if (new URLSearchParams(location.search).get("ended")) {

@@ -33,6 +33,7 @@ const asksOpinion = (p) => p.kind === "opinion";
 const openLabel = (p) => (asksOpinion(p) ? "Đang lấy ý kiến" : p.state_label);
 
 function ballotForm(p) {
+  if (p.you.needs_own_login) return ownLogin(p);
   if (!forms.has(p.id)) forms.set(p.id, newBallotForm(p));
   return forms.get(p.id);
 }
@@ -65,6 +66,18 @@ function newBallotForm(p) {
     });
   });
   return form;
+}
+
+// A session opened from an invitation link follows the meeting and speaks, but a ballot is the
+// member's own act: the link passed through the hands of whoever made and sent it (the server refuses).
+function ownLogin(p) {
+  const next = `${location.pathname}${location.hash}`;
+  return h("div", { class: "own-login", id: `own-login-${p.id}` },
+    h("p", {}, asksOpinion(p) ? "Ý kiến kín cần đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu."
+      : "Để biểu quyết, hãy đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu.",
+    h("span", { class: "en" }, asksOpinion(p) ? " A secret opinion needs your own login: an invitation link is for following and speaking."
+      : " To vote, log in with your own account: an invitation link is for following and speaking.")),
+    h("a", { class: "button primary big", href: `/?next=${encodeURIComponent(next)}` }, asksOpinion(p) ? "Đăng nhập để góp ý" : "Đăng nhập để biểu quyết"));
 }
 
 // A voter checks a published vote with their receipt: anyone's receipt says "counted as cast"; their

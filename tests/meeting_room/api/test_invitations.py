@@ -93,9 +93,9 @@ def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(
     assert len(used) == 1
 
 
-def test_whoever_made_a_link_cannot_vote_in_secret_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
+def test_whoever_made_a_link_cannot_vote_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
     # the chair (or secretary, or an administrator) sees the link they make: its session follows the
-    # meeting and may speak, but a secret ballot and private notes need the member's own login
+    # meeting and may speak, but a ballot (secret or named) and private notes need the member's own login
     from tests.meeting_room.api.test_documents import _upload, make_pdf
     from tests.meeting_room.api.test_polls import _session_with_attendance, _url
 
@@ -120,8 +120,33 @@ def test_whoever_made_a_link_cannot_vote_in_secret_or_read_notes_in_the_members_
         assert answer.status_code == 403 and "own username and password" in answer.json()["error"]["message_en"], answer.text
     assert snapshot(world.store) == before
     assert client.get(f"{notes}/1", headers=member).json()["text"] == "Tôi sẽ bỏ phiếu chống"  # untouched
-    # the member votes in secret with their own login; a named vote from the link is open to everyone's eyes
+    # the member votes in secret with their own login
     assert client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["no"]}, headers=member).status_code == 201
     assert client.post(_url(world, f"/{secret['id']}/close"), json={}, headers=chair).status_code == 200
+    # a named vote too: the link's holder is told so, and the page offers the login
     assert client.post(_url(world, f"/{named['id']}/open"), json={}, headers=chair).status_code == 200
-    assert client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["yes"]}, headers=link).status_code == 201
+    assert client.get(_url(world, f"/{named['id']}"), headers=link).json()["you"]["needs_own_login"] is True
+    assert client.get(_url(world, f"/{named['id']}"), headers=member).json()["you"]["needs_own_login"] is False
+    assert client.get("/api/auth/me", headers=link).json()["only_meeting"] == world.meeting_id
+    before = snapshot(world.store)
+    named_refused = client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["yes"]}, headers=link)
+    assert named_refused.status_code == 403 and named_refused.json()["error"]["details"]["needs"] == "own_login", named_refused.text
+    assert "biểu quyết từ liên kết mời" in named_refused.json()["error"]["message"]
+    assert snapshot(world.store) == before
+    assert client.post(_url(world, f"/{named['id']}/ballots"), json={"options": ["yes"]}, headers=member).status_code == 201
+
+
+def test_a_named_opinion_asked_ahead_may_come_from_the_link(client: TestClient, world: World) -> None:
+    # an opinion decides nothing and the member may change it until the deadline: the link may give it
+    from tests.meeting_room.api.test_opinions import _ask
+
+    sec = login(client, "secretary")
+    poll = _ask(client, world, sec).json()
+    token = _invite(client, world, sec).json()["url"].rsplit("/", 1)[1]
+    opened = client.get(f"/join/{token}", follow_redirects=False)
+    link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
+    client.cookies.clear()
+    url = f"/api/meetings/{world.meeting_id}/polls/{poll['id']}"
+    assert client.get(url, headers=link).json()["you"]["needs_own_login"] is False
+    answered = client.post(f"{url}/ballots", json={"text": "Đề nghị bổ sung thuyết minh"}, headers=link)
+    assert answered.status_code == 201 and answered.json()["message"] == "Đã ghi nhận ý kiến", answered.text

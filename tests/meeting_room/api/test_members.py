@@ -181,3 +181,31 @@ def test_an_email_address_is_seen_by_the_admin_and_its_owner_only(client: TestCl
 
     assert seen("admin") == (address, address) and seen("member1") == (address, address)
     assert seen("secretary") == (None, None) and seen("member2") == (None, None)
+
+
+def test_a_member_sees_the_members_of_their_own_body_without_usernames(client: TestClient, world: World) -> None:
+    renamed = client.patch(f"/api/members/{world.ids['member2']}", json={"username": "daibieu.hai"}, headers=login(client, "admin"))
+    assert renamed.status_code == 200
+    member = login(client, "member1")
+    listed = client.get("/api/members", headers=member).json()
+    assert {m["id"] for m in listed} == {world.ids[w] for w in ("chair", "secretary", "member1", "member2")}
+    assert {m["username"] for m in listed if m["id"] != world.ids["member1"]} == {None}
+    assert next(m for m in listed if m["id"] == world.ids["member1"])["username"] == "member1"  # their own
+    assert client.get("/api/members", params={"q": "daibieu"}, headers=member).json() == []  # no guessing by username
+    assert [m["id"] for m in client.get("/api/members", params={"q": "Người member2"}, headers=member).json()] == [world.ids["member2"]]
+    assert client.get(f"/api/members/{world.ids['member2']}", headers=member).json()["username"] is None
+
+    other_body = client.get("/api/members", params={"body_id": "another-body"}, headers=member)
+    assert other_body.status_code == 403 and "cơ quan mình" in _error(other_body)["message"]  # type: ignore[operator]
+    outside = client.get(f"/api/members/{world.ids['clerk']}", headers=member)
+    assert outside.status_code == 403 and "own body" in str(_error(outside)["message_en"])
+
+    alone = login(client, "outsider")  # a member of no body: nobody else
+    assert client.get("/api/members", headers=alone).json() == []
+    assert client.get(f"/api/members/{world.ids['outsider']}", headers=alone).json()["username"] == "outsider"
+
+    officer = login(client, "secretary")  # officers prepare meetings for every body: everyone, with usernames
+    everyone = client.get("/api/members", headers=officer).json()
+    assert {m["id"] for m in everyone} == set(world.ids.values())
+    assert all(m["username"] for m in everyone)
+    assert [m["id"] for m in client.get("/api/members", params={"q": "daibieu"}, headers=officer).json()] == [world.ids["member2"]]

@@ -79,7 +79,7 @@ def test_named_motion_from_the_tablet_to_the_published_result(client: TestClient
     live = client.get(_url(world, f"/{pid}"), headers=chair).json()
     assert live["live_counts"] == {"yes": 3, "no": 0, "abstain": 0} and live["ballots_cast"] == 3
     mine = client.get(_url(world, f"/{pid}"), headers=heads["member1"]).json()
-    assert mine["live_counts"] is None and mine["you"] == {"eligible": True, "voted": True}
+    assert mine["live_counts"] is None and mine["you"] == {"eligible": True, "voted": True, "needs_own_login": False}
 
     closed = client.post(_url(world, f"/{pid}/close"), headers=chair).json()
     assert closed["state"] == "closed"

@@ -1,0 +1,44 @@
+"""A member who followed an invitation link is asked to log in with their own account to vote: the
+link passed through the hands of whoever made it (an attacker's probe: the chair voted as a member)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from meeting_room.services import invitations, polls
+from tests.conftest import PASSWORD
+from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.meeting_room.web.test_meeting_screens import SMALL_PHONE, _in_session
+
+
+def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Browser, live_server: LiveServer) -> None:
+    world = live_server.world
+    _in_session(world)
+    chair = world.actor("chair")
+    poll = polls.create_poll(world.store, chair, world.meeting_id, polls.PollSpec(title="Thông qua chương trình kỳ họp"))
+    polls.open_poll(world.store, chair, poll)
+    link = invitations.create(world.store, chair, world.meeting_id, world.ids["member2"], hours=4)
+
+    context = browser.new_context(viewport=SMALL_PHONE, locale="vi-VN", base_url=live_server.base, has_touch=True, is_mobile=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: live_server.errors.append(f"link: {exc}"))
+    page.goto(f"/join/{link.token}")
+    page.wait_for_url(f"**/member/{world.meeting_id}**")
+    card = page.locator(f'#votes section[data-poll="{poll}"]')
+    expect(card).to_contain_text("hãy đăng nhập bằng tài khoản của chính bạn")
+    expect(card.locator("form.ballot")).to_have_count(0)  # no form the server would refuse
+    shot(page, "member-page-invitation-vote-360x640")
+    card.get_by_role("link", name="Đăng nhập để biểu quyết").tap()
+
+    expect(page.locator("#result")).to_contain_text("Bạn đang theo dõi cuộc họp bằng liên kết mời")  # not sent straight back
+    page.get_by_label("Tên đăng nhập").fill("member2")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").tap()
+    page.wait_for_url(f"**/member/{world.meeting_id}**")
+    card.get_by_label("Tán thành", exact=True).check()
+    card.get_by_role("button", name="Gửi phiếu").tap()
+    expect(page.locator("#voted")).to_be_visible()
+    with world.store.read() as session:
+        assert polls.has_voted(session, poll, world.ids["member2"])
+    assert not live_server.errors
