@@ -7,6 +7,7 @@ file is a working copy: only the signed PDF is the record.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -24,6 +25,13 @@ from transcripts.minutes import Minutes, TranscriptEntry, clock, vn_date, vn_tim
 from transcripts.text import nfc
 
 FONT = "Times New Roman"
+# What XML 1.0 cannot hold (controls but tab and newline, surrogates, U+FFFE-F): the input rules refuse
+# it today, but a record made before them is still exported, not a 500.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _word(text: str) -> str:
+    return _NOT_XML.sub("", nfc(text))
 
 
 def _document() -> WordDocument:
@@ -49,7 +57,7 @@ def _para(
     indent: bool = False,
 ) -> Paragraph:
     paragraph = container.add_paragraph()
-    run = paragraph.add_run(nfc(text))
+    run = paragraph.add_run(_word(text))
     run.bold, run.italic = bold, italic
     if size:
         run.font.size = Pt(size)
@@ -160,7 +168,7 @@ def minutes_docx(minutes: Minutes) -> bytes:
                 cell.text = text
             for row in poll.rows:
                 cells = table.add_row().cells
-                cells[0].text = f"{row.label} ✓" if row.selected else row.label
+                cells[0].text = _word(f"{row.label} ✓" if row.selected else row.label)
                 cells[1].text, cells[2].text = str(row.votes), row.percent or "—"
             _para(doc, f"Kết quả: {poll.result()}")
     _para(doc, minutes.closing_sentence(), indent=True)
@@ -190,9 +198,9 @@ def _transcript_body(doc: WordDocument, entries: Iterable[TranscriptEntry]) -> N
         paragraph = doc.add_paragraph()
         stamp = paragraph.add_run(f"[{clock(entry.start)}] ")
         stamp.font.size = Pt(11)
-        who = paragraph.add_run(nfc(entry.speaker) + ": ")
+        who = paragraph.add_run(_word(entry.speaker) + ": ")
         who.bold, who.font.size = True, Pt(11)
-        said = paragraph.add_run(nfc(entry.text))
+        said = paragraph.add_run(_word(entry.text))
         said.font.size = Pt(11)
 
 

@@ -13,6 +13,7 @@ from meeting_room.access import Actor, get_meeting, require_meeting_role, requir
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError
 from meeting_room.lifecycle import RUNNING, MeetingState, check_transition, require_state
+from meeting_room.moments import check_moment
 from meeting_room.reads import meeting_views
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services.lookup import fetch
@@ -51,6 +52,9 @@ def _check_people(session: Session, chair_id: str | None, secretary_id: str | No
 
 
 def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    check_moment(starts_at, "starts_at")
+    if ends_at is not None:
+        check_moment(ends_at, "ends_at")
     if ends_at is not None and ends_at <= starts_at:
         raise InvalidInputError(
             "Giờ kết thúc phải sau giờ bắt đầu",

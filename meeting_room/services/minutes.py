@@ -230,9 +230,15 @@ def _closed_at(session: Session, meeting_id: str, tz: ZoneInfo) -> datetime | No
     return None
 
 
-def require_reader(session: Session, actor: Actor, meeting: t.Meeting) -> None:
-    """Who may read the minutes now (``access.require_minutes_reader``): signed means every signature is on."""
-    require_minutes_reader(session, actor, meeting, signed=next_signer(session, meeting.id) is None)
+def require_reader(session: Session, actor: Actor, meeting: t.Meeting, version: int | None = None) -> None:
+    """Who may read the minutes now (``access.require_minutes_reader``): signed means every signature is
+    on. ``version``: one asked for by number; a version before the signed one (the newest) stays a draft,
+    for those who oversee the meeting only: what was struck before signing is not the record."""
+    signed = next_signer(session, meeting.id) is None
+    if signed and version is not None:
+        newest = latest_version(session, meeting.id)
+        signed = newest is not None and newest.version == version
+    require_minutes_reader(session, actor, meeting, signed=signed)
 
 
 def signatures(session: Session, meeting_id: str) -> dict[str, t.MinutesSignature]:
@@ -335,7 +341,7 @@ def render(
     store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo, version: int | None = None
 ) -> RenderedMinutes:
     with store.read() as session:
-        require_reader(session, actor, get_meeting(session, meeting_id))
+        require_reader(session, actor, get_meeting(session, meeting_id), version)
         row = version_of(session, meeting_id, version) if version is not None else latest_version(session, meeting_id)
         minutes = build(session, meeting_id, row, tz=tz)
     return render_minutes(minutes, files.fonts())

@@ -35,3 +35,14 @@ def test_the_header_is_two_borderless_centred_columns_with_the_rules_of_mau_1_9(
     assert abs(rule_mm(right, right.width.mm) - _width_mm(MOTTO, 13, bold=True)) < 0.5  # as long as the motto
     assert abs(rule_mm(left, left.width.mm) - _width_mm("SỞ KẾ HOẠCH VÀ ĐẦU TƯ", 12, bold=True) / 3) < 0.5  # a third of the name
     assert [p.text for p in doc.paragraphs[:2]] == ["BIÊN BẢN", "Họp giao ban tháng 11 năm 2026"]
+
+
+def test_a_record_made_before_the_input_rules_still_exports() -> None:
+    """A title, an opinion or a speaker's line with a character XML cannot hold (a control, U+FFFF),
+    stored before the rules refused them: the Word copy leaves the character out instead of failing."""
+    import dataclasses
+
+    minutes = sample_minutes(transcript_lines=3)
+    odd = dataclasses.replace(minutes, title="Phiên họp \uffff thứ \x07nhất", opening="Khai mạc\ufffe.")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(minutes_docx(odd))).paragraphs)
+    assert "Phiên họp  thứ nhất" in text and "Khai mạc." in text and "\uffff" not in text

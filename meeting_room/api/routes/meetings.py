@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.paging import PAGED, PageDep, fetch_page
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import TRANSITIONS, MeetingState
+from meeting_room.moments import Moment
 from meeting_room.reads import meeting_views
 from meeting_room.roles import BodyKind, MeetingRole
 from meeting_room.services import meetings
@@ -30,8 +31,8 @@ class MeetingIn(BaseModel):
     body_id: str
     title: Title
     room_id: str | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     chair_id: str | None = None
     secretary_id: str | None = None
     invite_body_members: bool = True
@@ -41,8 +42,8 @@ class MeetingPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title | None = None
     room_id: str | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     chair_id: str | None = None
     secretary_id: str | None = None
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meeting_room.access import get_meeting
+from meeting_room.access import get_meeting, oversees
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
 from meeting_room.api.routes.files import DOCX, PDF, attachment, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION, Out, Version
@@ -88,7 +88,7 @@ def get_minutes(
     """The minutes: the newest saved version (or the automatic draft), with polls, attendance and signatures."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
-        minutes_service.require_reader(session, actor, meeting)
+        minutes_service.require_reader(session, actor, meeting, version)
         row = (
             minutes_service.version_of(session, meeting_id, version)
             if version is not None
@@ -101,6 +101,8 @@ def get_minutes(
             )
         )
         signed = minutes_service.signatures(session, meeting_id)
+        if not oversees(session, actor, meeting):
+            versions = versions[-1:]  # the signed record only: the drafts before it are the overseers'
         editable = minutes_service.editable(session, actor, meeting)
         can_sign = minutes_service.signs_next(session, actor, meeting)
         key = minutes_service.signing_key(session, actor, minutes_files(request), store.now()) if can_sign else None
@@ -166,7 +168,7 @@ def minutes_pdf(
 def minutes_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep, version: Version = None) -> Response:
     """The minutes as a Word document (a working copy; the signed PDF is the record)."""
     with store.read() as session:
-        minutes_service.require_reader(session, actor, get_meeting(session, meeting_id))
+        minutes_service.require_reader(session, actor, get_meeting(session, meeting_id), version)
         row = (
             minutes_service.version_of(session, meeting_id, version)
             if version is not None

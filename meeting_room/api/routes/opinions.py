@@ -4,11 +4,12 @@ scheduled; members answer through the poll's ballots; the grouped answers for th
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_room.access import get_meeting, require_overseer
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.polls import PollOut, poll_out, poll_view
+from meeting_room.moments import Moment
 from meeting_room.services import opinions, polls
 from meeting_room.text import LongText, Name, Title
 
@@ -19,7 +20,7 @@ class OpinionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title
     agenda_item_id: str = Field(max_length=36)
-    deadline: AwareDatetime = Field(description="Answers are taken until then (no later than the meeting's start)")
+    deadline: Moment = Field(description="Answers are taken until then (no later than the meeting's start)")
     document_id: str | None = Field(None, max_length=36, description="The draft document the opinions are about")
     description: LongText | None = None
     options: list[Name] = Field(default_factory=list, max_length=20, description="Optional choices; a written opinion is always possible")

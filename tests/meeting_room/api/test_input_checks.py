@@ -92,3 +92,59 @@ def test_a_refused_form_is_explained_in_vietnamese_field_by_field(client: TestCl
     assert fields["title"]["type"] == "string_too_short" and fields["title"]["problem_vi"] == "không được để trống"
     r = client.get("/api/search?q=ngân+sách&limit=0", headers=secretary)
     assert r.status_code == 422 and "Số dòng (limit): phải ≥ 1" in r.json()["error"]["message"], r.text
+
+
+@pytest.mark.parametrize(
+    ("bad", "multiline"),
+    [
+        ("Họp\uffff", True), ("Họp\ufdd0", True), ("Họp\U0010ffff", True),
+        ("Họp\u200ftên", False), ("Họp\u061c", False), ("Họp\u2028hai", False),
+    ],  # fmt: skip
+)
+def test_noncharacters_anywhere_and_direction_marks_or_separators_in_one_line_are_refused(
+    client: TestClient, world: World, bad: str, multiline: bool
+) -> None:
+    """An opinion with U+FFFF broke the minutes' Word copy for everyone; a direction mark or a line
+    separator in a name reorders or splits how it reads (an attacker's probe)."""
+    chair = login(client, "chair")
+    before = snapshot(world.store)
+    url = f"/api/meetings/{world.meeting_id}/agenda"
+    body = {"title": "Mục mới", "description": bad} if multiline else {"title": bad}
+    r = client.post(url, json=body, headers=chair)
+    assert r.status_code == 422, r.text
+    assert "U+" in r.json()["error"]["message_en"] and ("description" if multiline else "title") in r.json()["error"]["message_en"]
+    assert snapshot(world.store) == before
+    if not multiline:  # in text of several lines a mark may stay (quoted Arabic or Hebrew, a pasted paragraph)
+        assert client.post(url, json={"title": "Mục mới", "description": bad}, headers=chair).status_code == 201
+    assert client.get(f"/api/meetings/{world.meeting_id}/minutes.docx", headers=chair).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"starts_at": "9999-12-31T23:59:59Z"},
+        {"starts_at": "0001-01-01T00:00:00+14:00"},
+        {"starts_at": "9999-12-31T23:59:59-12:00"},
+        {"ends_at": "2100-01-01T00:00:00Z"},
+        {"starts_at": "1999-12-31T23:00:00Z"},
+    ],
+)
+def test_a_meeting_time_outside_the_years_2000_to_2099_is_422(client: TestClient, world: World, patch: dict[str, str]) -> None:
+    """Year 9999 was accepted and then broke the minutes and the close of the meeting (an attacker's probe)."""
+    chair = login(client, "chair")
+    before = snapshot(world.store)
+    r = client.patch(f"/api/meetings/{world.meeting_id}", json=patch, headers=chair)
+    assert r.status_code == 422, r.text
+    assert "2000" in r.json()["error"]["message"] and "2099" in r.json()["error"]["message_en"]
+    new = {"body_id": world.body_id, "title": "Họp năm 9999", "starts_at": "2027-01-05T01:00:00Z", **patch}
+    assert client.post("/api/meetings", json=new, headers=login(client, "secretary")).status_code == 422
+    assert snapshot(world.store) == before
+
+
+def test_a_meeting_cannot_end_before_it_starts(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    before = snapshot(world.store)
+    starts = client.get(f"/api/meetings/{world.meeting_id}", headers=chair).json()["starts_at"]
+    r = client.patch(f"/api/meetings/{world.meeting_id}", json={"ends_at": "2000-01-02T00:00:00Z"}, headers=chair)
+    assert r.status_code == 422 and "ends_at" in r.json()["error"]["message_en"], (starts, r.text)
+    assert snapshot(world.store) == before

@@ -132,11 +132,21 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
 
     assert saved("member1") == {"meeting_id": world.meeting_id, "version": 1, "generated": False}  # not the draft's text
     assert text in str(saved("clerk"))
+    final = {"sections": {draft["sections"][0]["item_id"]: text + " Thống nhất thông qua."}, "base_version": 1}
+    assert client.put(f"{url}/minutes", json=final, headers=people["secretary"]).json() == {"version": 2}
     for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
         assert register_certificate(client, world, who, passphrase, people["admin"]).status_code == 201
         assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=people[who]).status_code == 200
         if who == "secretary":
             assert readers() == {"secretary", "chair", "clerk", "admin"}  # one signature of two: still a draft
     assert readers() == set(people)  # signed: every participant reads them
+    # ... the signed version: a draft before it (what was struck before signing) stays the overseers'
+    for p in paths:
+        early = client.get(f"{url}{p}", params={"version": 1}, headers=people["member1"])
+        assert early.status_code == 403, (p, early.text)
+        assert client.get(f"{url}{p}", params={"version": 2}, headers=people["member1"]).status_code == 200
+        assert client.get(f"{url}{p}", params={"version": 1}, headers=people["clerk"]).status_code == 200
+    assert client.get(f"{url}/minutes", headers=people["member1"]).json()["versions"] == [2]
+    assert client.get(f"{url}/minutes", headers=people["secretary"]).json()["versions"] == [1, 2]
     assert found("member1") == 1
     assert client.get(f"{url}/minutes/verify", headers=people["member1"]).status_code == 200
