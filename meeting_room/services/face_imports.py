@@ -14,6 +14,7 @@ job ends, however it ends, the archive is emptied and scrubbed from the database
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import unicodedata
@@ -38,6 +39,7 @@ from meeting_room.roles import Role
 from meeting_room.services import faces
 from meeting_room.services.consent import require_consent
 from meeting_room.store import Decided, Store
+from transcripts.text import fold
 from vision.enrolment import EnrolledFace, EnrolmentRules
 from vision.errors import VisionError
 from vision.faces import FaceEngine
@@ -91,12 +93,18 @@ def _members_named(session: Session, folders: list[photo_archive.Folder], proble
             by_name.setdefault(m.username, []).append(m)
     plan: list[dict[str, Any]] = []
     folder_of: dict[str, str] = {}
+    guess = _Guesses(session)
     for folder in folders:
         named = by_name.get(folder.name) or by_name.get(folder.name.lower()) or []
-        if len(named) != 1:  # nobody, or one member's id that is another's username
-            problems.append(Problem(folder.name, "không có thành viên có tên đăng nhập hoặc mã này" if not named else
+        if not named:
+            near = guess(folder.name)
+            hint_vi, hint_en = (f" (có phải “{near}”?)", f" (did you mean “{near}”?)") if near else ("", "")
+            problems.append(Problem(folder.name, "không có thành viên có tên đăng nhập hoặc mã này" + hint_vi,
+                                    "no member has this username or id" + hint_en))  # fmt: skip
+            continue
+        if len(named) != 1:  # one member's id that is another's username
+            problems.append(Problem(folder.name,
                                     "vừa là mã của một thành viên vừa là tên đăng nhập của người khác: đặt tên thư mục rõ ràng",
-                                    "no member has this username or id" if not named else
                                     "one member's id and another's username: name the folder unambiguously"))  # fmt: skip
             continue
         member = named[0]
@@ -112,6 +120,34 @@ def _members_named(session: Session, folders: list[photo_archive.Folder], proble
         folder_of[member.id] = folder.name
         plan.append({"folder": folder.name, "member_id": member.id, "full_name": member.full_name, "entries": list(folder.entries)})
     return plan
+
+
+class _Guesses:
+    """The username a folder that names nobody was probably meant to be: a member's full name written as
+    the folder (with or without diacritics), or a username a typo away. Read once, for the first folder
+    that needs it (the administrator, who imports, sees every username anyway)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._usernames: list[str] | None = None
+        self._by_name: dict[str, str] = {}
+
+    def __call__(self, folder: str) -> str | None:
+        if self._usernames is None:
+            rows = self._session.execute(select(t.Member.username, t.Member.full_name).where(t.Member.active.is_(True))).all()
+            self._usernames = [u for u, _ in rows if u]
+            for username, full_name in rows:
+                if username:
+                    self._by_name.setdefault(_folded(full_name), username)
+        wanted = _folded(folder)
+        if wanted in self._by_name:
+            return self._by_name[wanted]
+        near = difflib.get_close_matches(folder.lower(), self._usernames, n=1, cutoff=0.75)
+        return near[0] if near else None
+
+
+def _folded(name: str) -> str:
+    return " ".join(fold(name).replace("_", " ").replace(".", " ").split())
 
 
 def _clean_name(filename: str) -> str:

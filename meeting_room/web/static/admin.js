@@ -143,6 +143,8 @@ function showPreview(out, preview, run) {
 const IMPORT_STATE = { queued: ["Đang chờ", "Queued", ""], running: ["Đang nhập", "Running", ""], done: ["Xong", "Done", "ok"],
   failed: ["Lỗi", "Failed", "bad"], stopped: ["Đã dừng", "Stopped", "bad"] };
 let faceImportTimer = null;
+let shownMember = null; // the member whose card is open
+let shownImports = null; // how many import results concerned them at the last look
 let adminMe = null;
 
 function faceImportCard() {
@@ -199,6 +201,10 @@ async function renderFaceImports() {
   if (!box) return;
   fill(box, list.length ? h("ul", { class: "plain" }, list.map(faceImportItem)) : null);
   if (list.some((i) => i.state === "queued" || i.state === "running")) faceImportTimer = setTimeout(() => renderFaceImports().catch(showError), 2000);
+  // the member whose card is open was just imported: the card shows the new photos (walk-through)
+  const mine = shownMember && list.flatMap((i) => i.results).filter((r) => r.member_id === shownMember.id).length;
+  if (shownMember && shownImports !== null && mine !== shownImports) await showMember(shownMember);
+  shownImports = shownMember ? mine : null;
 }
 
 function faceImportItem(i) {
@@ -224,6 +230,8 @@ function faceImportItem(i) {
         failed.length ? `, ${failed.length} member(s) failed` : "", refused ? `, ${refused} photo(s) refused` : "", i.photos_known ? `, ${i.photos_known} already enrolled` : "")),
     failed.length ? h("p", { class: "bad-text" }, `Cần xem lại: ${failed.map((r) => r.full_name).join(", ")}`, " ", h("span", { class: "en" }, "Needs attention")) : null,
     i.state === "queued" && i.tries === 0 ? h("p", { class: "muted" }, "Đang chờ đến lượt xử lý. ", h("span", { class: "en" }, "Waiting for its turn.")) : null,
+    i.state === "running" && i.not_done.length ? h("p", { class: "muted now-importing" }, `Đang nhập: ${i.not_done[0]}`,
+      i.not_done.length > 1 ? ` · còn ${i.not_done.length - 1} người chờ` : "", " ", h("span", { class: "en" }, `Now importing: ${i.not_done[0]}`)) : null,
     !active && i.not_done.length ? h("p", { class: "bad-text not-done" }, `Chưa nhập (${i.not_done.length}): ${i.not_done.join(", ")} — hãy tải lên lại ảnh của những người này. `,
       h("span", { class: "en" }, "Not imported: upload these members' photos again.")) : null,
     i.error ? h("p", { class: "bad-text" }, i.error) : null,
@@ -275,6 +283,8 @@ function voiceRecorder(onAudio) {
 
 async function showMember(m) {
   const el = $("#member-detail");
+  if (shownMember?.id !== m.id) shownImports = null; // counted afresh at the next look
+  shownMember = m;
   let bio;
   try { bio = await api("GET", `/api/members/${m.id}/biometrics`); } catch (err) { return showError(err); }
   const photos = [];

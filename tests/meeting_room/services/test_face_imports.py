@@ -162,3 +162,18 @@ def test_the_file_name_shown_is_cleaned(world: World) -> None:
     name = "A\u0300nh \u0111a\u0323i bie\u0302\u0309u\x00\u202e.zip"  # decomposed, a NUL, a right-to-left override
     import_id = face_imports.create(world.store, world.actor("admin"), name, zip_of({"member1/1.jpg": b"x"}), max_photo_bytes=MB)
     assert face_imports.get(world.store, world.actor("admin"), import_id).filename == "Ành đại biểu.zip"
+
+
+def test_a_folder_that_names_nobody_suggests_the_member_meant(world: World) -> None:
+    """A typo of a username, or the member's full name written as the folder (with or without its
+    diacritics): the problem says which username was probably meant (a new administrator's walk-through)."""
+    _consent(world, "member1", "member2")
+    photo = jpeg_bytes(astronaut())
+    archive = zip_of({"membr1/a.jpg": photo, "Người member2/a.jpg": photo, "nguoi_member2/b.jpg": photo, "khong-ai-ca/a.jpg": photo})
+    with pytest.raises(InvalidInputError) as refused:
+        face_imports.create(world.store, world.actor("admin"), "ho-so.zip", archive, max_photo_bytes=15 * MB)
+    problems = {p["where"]: (p["message_vi"], p["message_en"]) for p in refused.value.details["problems"]}
+    assert problems["membr1"][0].endswith("(có phải “member1”?)") and problems["membr1"][1].endswith("(did you mean “member1”?)")
+    assert problems["Người member2"][1].endswith("(did you mean “member2”?)")
+    assert problems["nguoi_member2"][1].endswith("(did you mean “member2”?)")
+    assert problems["khong-ai-ca"][1] == "no member has this username or id"

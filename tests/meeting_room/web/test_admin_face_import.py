@@ -51,10 +51,14 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(page.locator(".face-import")).to_have_count(0)
     _shot(page, "#import-faces", "admin-face-import-refused")
 
+    # member2's card is open while the import runs: it shows the new photo when the import has done them
+    page.locator('#member-list tr[data-username="member2"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (0 ảnh đã đăng ký)")
     _upload(page, zip_of({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member1/ca-phe.jpg": jpeg_bytes(coffee()),
                         "anh/member2/1.jpg": jpeg_bytes(hopper())}), "anh-dai-bieu.zip")  # fmt: skip
     item = page.locator(".face-import").first
     expect(item).to_have_attribute("data-state", "done", timeout=90_000)  # the page follows it until it ends
+    expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (1 ảnh đã đăng ký)", timeout=10_000)
     expect(page.locator("#face-import-problems li")).to_have_count(0)
     expect(item).to_contain_text("2/2 thành viên · 2/3 ảnh đã đăng ký · 1 ảnh bị từ chối")
     expect(item.locator('li[data-folder="member1"]')).to_contain_text("ca-phe.jpg")
