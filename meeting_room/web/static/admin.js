@@ -13,14 +13,32 @@ let members = [];
 
 async function renderMembers(select) {
   members = await api("GET", "/api/members?limit=500"); // the largest page the server gives
+  const filter = h("input", { type: "search", id: "member-filter", autocomplete: "off", placeholder: "Nguyễn Văn A, daibieu07…" });
   fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
+    h("label", { for: "member-filter" }, "Tìm theo tên hoặc tên đăng nhập ", h("span", { class: "en" }, "Find by name or username")), filter,
+    h("p", { class: "muted", id: "member-none", hidden: true }, "Không có thành viên nào khớp. ", h("span", { class: "en" }, "No member matches.")),
     h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
         h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null, m.active ? null : h("span", { class: "badge bad" }, "Đã khóa")),
         h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
         h("td", {}, h("button", { type: "button", onclick: () => showMember(m).then(() => $("#member-detail").scrollIntoView({ block: "start" })) }, "Chọn"))))))));
+  // a long list on a phone: typing a few letters of the name (diacritics or not) or the username narrows it
+  filter.addEventListener("input", () => {
+    const words = folded(filter.value).split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const row of $("#member-list tbody").rows) {
+      const m = members.find((x) => x.id === row.dataset.member);
+      const hay = folded(`${m.full_name} ${m.username || ""}`);
+      row.hidden = !words.every((w) => hay.includes(w));
+      shown += row.hidden ? 0 : 1;
+    }
+    $("#member-none").hidden = shown > 0;
+  });
   if (select) showMember(members.find((m) => m.id === select));
 }
+
+// Lower case without diacritics (đ as d), as the server folds names for search.
+const folded = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
 
 function newMemberForm() {
   const form = h("form", { id: "member-form" },
@@ -144,6 +162,7 @@ const IMPORT_STATE = { queued: ["Đang chờ", "Queued", ""], running: ["Đang n
   failed: ["Lỗi", "Failed", "bad"], stopped: ["Đã dừng", "Stopped", "bad"] };
 let faceImportTimer = null;
 let shownMember = null; // the member whose card is open
+let memberShown = 0; // how many times a card was asked for
 let shownImports = null; // how many import results concerned them at the last look
 let adminMe = null;
 
@@ -285,8 +304,10 @@ async function showMember(m) {
   const el = $("#member-detail");
   if (shownMember?.id !== m.id) shownImports = null; // counted afresh at the next look
   shownMember = m;
+  const turn = ++memberShown; // a card asked for later (another tap, a redraw) wins over this one's late answer
   let bio;
-  try { bio = await api("GET", `/api/members/${m.id}/biometrics`); } catch (err) { return showError(err); }
+  try { bio = await api("GET", `/api/members/${m.id}/biometrics`); } catch (err) { return turn === memberShown ? showError(err) : undefined; }
+  if (turn !== memberShown) return;
   const photos = [];
   const photoList = h("ul", { id: "photo-list" });
   const addPhoto = (file) => { photos.push(file); photoList.append(h("li", {}, file.name)); };

@@ -88,6 +88,20 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     expect(page.locator("#import-done")).to_contain_text("Đã nhập 50 thành viên")
     expect(members).to_have_count(before + 50)
     expect(page.locator("#member-list")).to_contain_text("Nguyễn Thị Đại Biểu 37")
+    # on a phone the list is one card a member in the page's own scroll (no box scrolling inside it),
+    # and a few letters of the name, without diacritics, narrow it
+    page.set_viewport_size(PHONE)
+    _no_sideways_scroll(page)
+    assert page.locator(".member-scroll").evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the list scrolls inside a box"
+    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("dai bieu 37")
+    expect(page.locator("#member-list tbody tr:visible")).to_have_count(1)
+    expect(page.locator("#member-list tbody tr:visible")).to_contain_text("Nguyễn Thị Đại Biểu 37")
+    _shot_of(page, "#members", "admin-member-list-360")
+    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("khong co ai")
+    expect(page.locator("#member-none")).to_be_visible()
+    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("")
+    expect(page.locator("#member-list tbody tr:visible")).to_have_count(before + 50)
+    page.set_viewport_size(TABLET)
     with page.expect_download() as download:
         page.locator("#import-passwords").click()
     saved = tmp_path / "mat-khau.csv"
