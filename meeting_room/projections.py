@@ -145,6 +145,7 @@ def _member_updated(s: Session, p: ev.MemberUpdated, m: Meta) -> None:
 def _biometric_consent(s: Session, p: ev.BiometricConsent, m: Meta) -> None:
     member = s.get_one(t.Member, p.member_id)
     member.biometric_consent, member.biometric_consent_at = p.given, m.at
+    member.biometric_consent_note = p.note if p.given else None
 
 
 @_on(ev.FaceEnrolled)

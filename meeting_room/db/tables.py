@@ -175,6 +175,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     biometric_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     biometric_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    biometric_consent_note: Mapped[str | None] = mapped_column(Text)  # the signed form it rests on ("Phiếu số 12/2026")
     faces_enrolled: Mapped[int] = mapped_column(Integer, default=0)
     voices_enrolled: Mapped[int] = mapped_column(Integer, default=0)
     email: Mapped[str | None] = mapped_column(String(254))  # where notices go

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -52,6 +52,7 @@ class BiometricsOut(BaseModel):
     member_id: str
     consent: bool
     consent_at: datetime | None
+    consent_note: str | None = Field(None, description="The signed consent form it rests on (its number, date)")
     faces: list[FaceOut]
     voices: list[VoiceOut] = []
 
@@ -109,6 +110,7 @@ def _biometrics(store: StoreDep, actor: ActorDep, member_id: str) -> BiometricsO
             member_id=member_id,
             consent=member.biometric_consent,
             consent_at=member.biometric_consent_at,
+            consent_note=member.biometric_consent_note,
             faces=[FaceOut(face_id=r.id, enrolled_at=r.created_at) for r in rows],
             voices=[VoiceOut(voice_id=v.id, speech_s=v.speech_s, enrolled_at=v.created_at) for v in voices],
         )

@@ -15,7 +15,7 @@ async function renderMembers(select) {
   members = await api("GET", "/api/members?limit=500"); // the largest page the server gives
   const filter = h("input", { type: "search", id: "member-filter", autocomplete: "off", placeholder: "Nguyễn Văn A, daibieu07…" });
   fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
-    h("label", { for: "member-filter" }, "Tìm theo tên hoặc tên đăng nhập ", h("span", { class: "en" }, "Find by name or username")), filter,
+    h("label", { for: "member-filter" }, "Tìm thành viên theo họ tên hoặc tài khoản ", h("span", { class: "en" }, "Find a member by name or username")), filter,
     h("p", { class: "muted", id: "member-none", hidden: true }, "Không có thành viên nào khớp. ", h("span", { class: "en" }, "No member matches.")),
     h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
@@ -331,7 +331,8 @@ async function showMember(m) {
   consent.addEventListener("click", () => act(consent, async () => {
     const held = [bio.faces.length ? `${bio.faces.length} ảnh khuôn mặt` : "", bio.voices.length ? `${bio.voices.length} mẫu giọng nói` : ""].filter(Boolean).join(" và ");
     if (bio.consent && !confirm(`Rút lại đồng ý của ${m.full_name}? ${held ? `Toàn bộ ${held} đã đăng ký sẽ bị xóa ngay, không khôi phục được.` : ""}`)) return;
-    await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent });
+    const note = bio.consent ? null : ($("#consent-note")?.value || "").trim() || null;
+    await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent, note });
     toast(bio.consent ? `Đã rút lại đồng ý của ${m.full_name}${held ? `; đã xóa ${held}` : ""}.` : `Đã ghi nhận đồng ý của ${m.full_name}.`, "ok",
       bio.consent ? "Consent withdrawn; biometric data deleted." : "Consent recorded.");
     await showMember(m);
@@ -352,7 +353,10 @@ async function showMember(m) {
   });
   const mine = signers.find((c) => c.member_id === m.id);
   fill(el, h("h2", {}, m.full_name), accountBlock(m),
-    h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"), " ", consent),
+    h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"),
+      bio.consent && bio.consent_note ? h("span", { id: "consent-form" }, ` — ${bio.consent_note}`) : null, " ", consent),
+    bio.consent ? null : h("div", {}, h("label", { for: "consent-note" }, "Số, ngày của phiếu đồng ý đã ký (không bắt buộc) ", h("span", { class: "en" }, "The signed form's number and date (optional)")),
+      h("input", { id: "consent-note", maxlength: 200, autocomplete: "off", placeholder: "Phiếu số 12/2026, ký ngày 20/11/2026" })),
     h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký)`),
     bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, "Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói."),
     h("h3", {}, `Giọng nói (${bio.voices.length} mẫu)`),

@@ -21,7 +21,7 @@ def test_consent_then_enrol_then_withdraw(client: TestClient, world: World) -> N
     assert r.status_code == 409 and "13/2023" in r.json()["error"]["message"]
     assert snapshot(world.store) == before
     r = client.put(f"/api/members/{world.ids['member1']}/biometric-consent", json={"given": True, "note": "Phiếu số 3"}, headers=admin)
-    assert r.status_code == 200 and r.json()["consent"] is True
+    assert r.status_code == 200 and (r.json()["consent"], r.json()["consent_note"]) == (True, "Phiếu số 3")
     r = _enrol(client, world, admin, "member1", ("mat-truoc.jpg", jpeg_bytes(astronaut())), ("anh-2.png", png_bytes(astronaut())))
     assert r.status_code == 201, r.text
     assert [p["photo"] for p in r.json()] == ["mat-truoc.jpg", "anh-2.png"] and r.json()[0]["face_px"] > 150
@@ -29,7 +29,7 @@ def test_consent_then_enrol_then_withdraw(client: TestClient, world: World) -> N
     assert len(mine["faces"]) == 2
     assert client.get(f"/api/members/{world.ids['member1']}/biometrics", headers=login(client, "member2")).status_code == 403
     r = client.put(f"/api/members/{world.ids['member1']}/biometric-consent", json={"given": False}, headers=login(client, "member1"))
-    assert r.json()["faces"] == [] and r.json()["consent"] is False
+    assert r.json()["faces"] == [] and r.json()["consent"] is False and r.json()["consent_note"] is None
 
 
 def test_unusable_uploads_get_clear_errors(client: TestClient, world: World) -> None:

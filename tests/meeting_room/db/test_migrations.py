@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from meeting_room.db import make_engine, migrate
 from meeting_room.db.tables import Base
 from meeting_room.store import Store
+from tests.conftest import World
 
 
 def _not_fts(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
@@ -131,3 +132,35 @@ def test_the_minutes_word_index_is_filled_from_the_archive_and_goes_with_its_mig
     with engine.begin() as conn:
         conn.execute(insert(t.SearchDoc), [{**doc, "kind": "minutes", "ref_id": "m2", "folded": "ngan sach xa"}])
     assert minutes_matching("ngan") == ["m", "m2"]
+
+
+def test_the_consent_form_reference_is_filled_from_the_log(world: World) -> None:
+    """Migration 0025 gives each member the note of their last consent (the signed form), none after
+    a withdrawal; a rebuild from the log gives the same."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from meeting_room.db.engine import alembic_config
+    from meeting_room.services import faces
+
+    admin = world.actor("admin")
+    faces.set_consent(world.store, admin, world.ids["member1"], True, "Phiếu số 12/2026, ký ngày 20/11/2026")
+    faces.set_consent(world.store, admin, world.ids["member2"], True, "Phiếu số 13/2026")
+    faces.set_consent(world.store, admin, world.ids["member2"], False)
+    engine = world.store.engine
+
+    def notes() -> dict[str, str | None]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT username, biometric_consent_note FROM members WHERE username IN ('member1', 'member2')"))
+            return dict(rows.tuples().all())
+
+    expected = {"member1": "Phiếu số 12/2026, ký ngày 20/11/2026", "member2": None}
+    assert notes() == expected
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0024")
+    migrate(engine)
+    assert notes() == expected
+    world.store.rebuild()
+    assert notes() == expected

@@ -93,13 +93,13 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     page.set_viewport_size(PHONE)
     _no_sideways_scroll(page)
     assert page.locator(".member-scroll").evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the list scrolls inside a box"
-    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("dai bieu 37")
+    page.get_by_label("Tìm thành viên theo họ tên").fill("dai bieu 37")
     expect(page.locator("#member-list tbody tr:visible")).to_have_count(1)
     expect(page.locator("#member-list tbody tr:visible")).to_contain_text("Nguyễn Thị Đại Biểu 37")
     _shot_of(page, "#members", "admin-member-list-360")
-    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("khong co ai")
+    page.get_by_label("Tìm thành viên theo họ tên").fill("khong co ai")
     expect(page.locator("#member-none")).to_be_visible()
-    page.get_by_label("Tìm theo tên hoặc tên đăng nhập").fill("")
+    page.get_by_label("Tìm thành viên theo họ tên").fill("")
     expect(page.locator("#member-list tbody tr:visible")).to_have_count(before + 50)
     page.set_viewport_size(TABLET)
     with page.expect_download() as download:

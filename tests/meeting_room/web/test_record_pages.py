@@ -57,7 +57,9 @@ def test_admin_enrols_a_face_and_registers_certificates(browser: Browser, live_s
 
     page.locator('#members tr:has-text("Người member1")').get_by_role("button", name="Chọn").click()
     expect(page.locator("#member-detail h2")).to_have_text("Người member1")
+    page.get_by_label("Số, ngày của phiếu đồng ý đã ký").fill("Phiếu số 12/2026, ký ngày 20/11/2026")
     page.get_by_role("button", name="Ghi nhận đồng ý").click()
+    expect(page.locator("#consent-form")).to_have_text(" — Phiếu số 12/2026, ký ngày 20/11/2026")  # which signed form it rests on
     # the browser camera (Chromium's fake device: a test pattern, no face) -> a clear refusal, nothing stored
     page.get_by_role("button", name="Bật máy ảnh").click()
     page.get_by_role("button", name="Chụp ảnh").click()
