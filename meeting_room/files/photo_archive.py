@@ -45,9 +45,10 @@ class Problem:
     where: str  # the folder or entry at fault
     message_vi: str
     message_en: str
+    folder: str | None = None  # the member's folder it concerns (None: the archive as a whole), which an import may skip
 
-    def as_dict(self) -> dict[str, str]:
-        return {"where": self.where, "message_vi": self.message_vi, "message_en": self.message_en}
+    def as_dict(self) -> dict[str, str | None]:
+        return {"where": self.where, "message_vi": self.message_vi, "message_en": self.message_en, "folder": self.folder}
 
 
 def refuse(problems: list[Problem], *, shown: int = 5) -> InvalidInputError:
@@ -146,13 +147,13 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
         for info, parts in kept:
             problem = _entry_problem(archive, info, parts, max_photo_bytes)
             if problem is not None:
-                problems.append(Problem(info.filename, *problem))
+                problems.append(Problem(info.filename, *problem, folder=parts[0] if len(parts) > 1 else None))
             else:
                 folders.setdefault(parts[0], []).append(info.filename)
     for name, entries in folders.items():
         if len(entries) > max_photos:
             problems.append(Problem(name, f"{len(entries)} ảnh; tối đa {max_photos} ảnh mỗi người",
-                                    f"{len(entries)} photos; at most {max_photos} per member"))  # fmt: skip
+                                    f"{len(entries)} photos; at most {max_photos} per member", folder=name))  # fmt: skip
     if len(folders) > MAX_FOLDERS:
         problems.append(Problem("ZIP", f"{len(folders)} thư mục; tối đa {MAX_FOLDERS}", f"{len(folders)} folders; at most {MAX_FOLDERS}"))
     if not folders and not problems:

@@ -43,9 +43,10 @@ class FaceImportJobs:
     def max_photo_bytes(self) -> int:
         return self.settings.max_photo_mb * (1 << 20)
 
-    def start(self, actor: Actor, filename: str, data: bytes) -> str:
+    def start(self, actor: Actor, filename: str, data: bytes, skip_problems: bool = False) -> str:
         """Check and store the archive, then queue its import (an administrator). Returns its id."""
-        import_id = face_imports.create(self.store, actor, filename, data, max_photo_bytes=self.max_photo_bytes)
+        limit = self.max_photo_bytes
+        import_id = face_imports.create(self.store, actor, filename, data, max_photo_bytes=limit, skip_problems=skip_problems)
         if self.queue is not None:
             try:
                 self.queue.defer_face_import(import_id)

@@ -60,6 +60,7 @@ class MemberResult:
     error_vi: str | None = None  # the whole folder failed (consent withdrawn meanwhile, ...)
     error_en: str | None = None
     known: int = 0  # photos already enrolled for the member (the same archive imported again): skipped
+    skipped: bool = False  # the folder was left out at upload for a problem (``create(skip_problems=True)``)
 
 
 @dataclass(frozen=True)
@@ -100,22 +101,22 @@ def _members_named(session: Session, folders: list[photo_archive.Folder], proble
             near = guess(folder.name)
             hint_vi, hint_en = (f" (có phải “{near}”?)", f" (did you mean “{near}”?)") if near else ("", "")
             problems.append(Problem(folder.name, "không có thành viên có tên đăng nhập hoặc mã này" + hint_vi,
-                                    "no member has this username or id" + hint_en))  # fmt: skip
+                                    "no member has this username or id" + hint_en, folder.name))  # fmt: skip
             continue
         if len(named) != 1:  # one member's id that is another's username
             problems.append(Problem(folder.name,
                                     "vừa là mã của một thành viên vừa là tên đăng nhập của người khác: đặt tên thư mục rõ ràng",
-                                    "one member's id and another's username: name the folder unambiguously"))  # fmt: skip
+                                    "one member's id and another's username: name the folder unambiguously", folder.name))  # fmt: skip
             continue
         member = named[0]
         try:
             require_consent(member)
         except ConflictError as exc:
-            problems.append(Problem(folder.name, exc.message_vi, exc.message_en))
+            problems.append(Problem(folder.name, exc.message_vi, exc.message_en, folder.name))
             continue
         if member.id in folder_of:
             problems.append(Problem(folder.name, f"cùng một người với thư mục {folder_of[member.id]}",
-                                    f"the same member as the folder {folder_of[member.id]}"))  # fmt: skip
+                                    f"the same member as the folder {folder_of[member.id]}", folder.name))  # fmt: skip
             continue
         folder_of[member.id] = folder.name
         plan.append({"folder": folder.name, "member_id": member.id, "full_name": member.full_name, "entries": list(folder.entries)})
@@ -156,16 +157,23 @@ def _clean_name(filename: str) -> str:
     return name[:255] or "ảnh.zip"
 
 
-def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_bytes: int) -> str:
-    """Check the archive and store it as a queued import; returns its id. Nothing is stored on a problem."""
+def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_bytes: int, skip_problems: bool = False) -> str:
+    """Check the archive and store it as a queued import; returns its id. Nothing is stored on a problem;
+    with ``skip_problems`` the members' folders with a problem are left out (each reported at once, as
+    that member's result) and the rest imported, while a problem of the archive itself still refuses it."""
     may_import(actor)
     folders, problems = photo_archive.check_folders(data, max_photo_bytes=max_photo_bytes, max_photos=faces.MAX_PHOTOS)
     if len(folders) > photo_archive.MAX_FOLDERS:  # already a problem: no lookup of that many names
         raise photo_archive.refuse(problems)
     with store.read() as session:
         plan = _members_named(session, folders, problems)
-    if problems:
+    skipped: list[MemberResult] = []
+    if problems and skip_problems and all(p.folder is not None for p in problems):
+        plan, skipped = _skip(plan, problems)
+    elif problems:
         raise photo_archive.refuse(problems)
+    if not any(item["entries"] for item in plan):
+        raise photo_archive.refuse(problems)  # every folder had a problem: nothing to import
     digest, import_id = hashlib.sha256(data).hexdigest(), str(uuid.uuid4())
 
     def decide(session: Session) -> Decided[None]:
@@ -176,7 +184,8 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
         session.add(
             t.FaceImport(
                 id=import_id, created_at=store.now(), created_by=actor.member_id, filename=_clean_name(filename), sha256=digest,
-                state="queued", plan=json.dumps(plan, ensure_ascii=False), results="[]", tries=0,
+                state="queued", plan=json.dumps(plan, ensure_ascii=False), tries=0,
+                results=json.dumps([r.__dict__ for r in skipped], ensure_ascii=False),
             )
         )  # fmt: skip
         session.add(t.FaceImportArchive(import_id=import_id, data=data))
@@ -184,6 +193,26 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
 
     store.decide(decide, actor_id=actor.member_id)
     return import_id
+
+
+def _skip(plan: list[dict[str, Any]], problems: list[Problem]) -> tuple[list[dict[str, Any]], list[MemberResult]]:
+    """The plan without the folders that have a problem, which stay in it with no photos and their
+    results written already: the page lists them (first, as failed), the job passes them by."""
+    why: dict[str, list[Problem]] = {}
+    for p in problems:
+        why.setdefault(str(p.folder), []).append(p)
+    named = {item["folder"]: item for item in plan}
+    kept = [item for item in plan if item["folder"] not in why]
+    skipped = []
+    for folder, found in why.items():
+        item = named.get(folder, {"member_id": "", "full_name": folder})
+        said_vi = "; ".join(p.message_vi if p.where == folder else f"{p.where}: {p.message_vi}" for p in found)
+        said_en = "; ".join(p.message_en if p.where == folder else f"{p.where}: {p.message_en}" for p in found)
+        skipped.append(MemberResult(folder=folder, member_id=item["member_id"], full_name=item["full_name"], enrolled=0,
+                                    error_vi=f"bỏ qua, chưa nhập: {said_vi}", error_en=f"skipped, not imported: {said_en}",
+                                    skipped=True))  # fmt: skip
+    left_out = [{"folder": r.folder, "member_id": r.member_id, "full_name": r.full_name, "entries": []} for r in skipped]
+    return kept + left_out, skipped
 
 
 def _view(row: t.FaceImport) -> FaceImportView:

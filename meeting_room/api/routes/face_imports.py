@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
-from meeting_room.api.uploads import file_schema, one_file
+from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.errors import InvalidInputError
 from meeting_room.services import face_imports
 
@@ -31,6 +31,7 @@ class MemberResultOut(BaseModel):
     error_vi: str | None
     error_en: str | None
     known: int = 0
+    skipped: bool = Field(False, description="Left out at upload for a problem (skip_problems): nothing was imported for it")
 
 
 class FaceImportOut(BaseModel):
@@ -39,7 +40,7 @@ class FaceImportOut(BaseModel):
     created_by: str
     filename: str
     state: str  # queued, running, done, failed, stopped
-    members_total: int
+    members_total: int = Field(description="The members' folders, those left out at upload included")
     members_done: int
     photos_total: int
     photos_enrolled: int
@@ -66,9 +67,15 @@ def _out(view: face_imports.FaceImportView) -> FaceImportOut:
 @router.post("", status_code=202, openapi_extra=file_schema("archive", "A ZIP: one folder per member (username or id), 1-10 photos each"))
 async def start_import(request: Request, store: StoreDep, actor: ActorDep) -> FaceImportOut:
     """Check a ZIP of face photos and queue its import (admin). Any problem (layout, file type, size, unknown
-    member, no consent) refuses the whole archive with the list, and nothing is stored."""
+    member, no consent) refuses the whole archive with the list, and nothing is stored; with the form field
+    ``skip_problems=true`` the members' folders with a problem are left out (each reported as its result)."""
     face_imports.may_import(actor)  # an administrator, before the upload is read
-    upload = await one_file(request, "archive", "ZIP")
+    upload, fields = await file_and_fields(request, "archive", "ZIP")
+    skip = fields.get("skip_problems", "false").strip().lower()
+    if skip not in ("true", "false"):
+        await upload.close()
+        raise InvalidInputError("“skip_problems” phải là true hoặc false", "'skip_problems' must be true or false",
+                                field="skip_problems", accepted="true or false")  # fmt: skip
     limit = runtime_of(request).settings.max_face_import_mb << 20
     try:
         data = await upload.read(limit + 1)
@@ -79,7 +86,7 @@ async def start_import(request: Request, store: StoreDep, actor: ActorDep) -> Fa
             f"Tệp ZIP lớn hơn {limit >> 20} MB", f"The ZIP is over {limit >> 20} MB", accepted=f"at most {limit >> 20} MB"
         )
     jobs = runtime_of(request).face_imports
-    import_id = await run_in_threadpool(jobs.start, actor, upload.filename or "ảnh.zip", data)
+    import_id = await run_in_threadpool(jobs.start, actor, upload.filename or "ảnh.zip", data, skip == "true")
     return _out(await run_in_threadpool(face_imports.get, store, actor, import_id))
 
 

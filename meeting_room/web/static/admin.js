@@ -170,7 +170,7 @@ function faceImportCard() {
   const input = h("input", { type: "file", id: "face-zip", accept: ".zip,application/zip" });
   const problems = h("div", { id: "face-import-problems", "aria-live": "polite" });
   const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, "Tải lên và nhập");
-  send.addEventListener("click", () => act(send, async () => {
+  const upload = (button, skip) => act(button, async () => {
     if (!input.files[0]) return toast("Chọn tệp ZIP ảnh trước.", "error", "Choose a ZIP of photos first.");
     const limit = adminMe?.upload_limits?.face_import_mb;
     if (limit && input.files[0].size > limit * 1_048_576) {
@@ -179,22 +179,33 @@ function faceImportCard() {
     fill(problems);
     const data = new FormData();
     data.append("archive", input.files[0]);
+    if (skip) data.append("skip_problems", "true");
     try {
       const r = await api("POST", "/api/face-imports", data);
       input.value = "";
-      toast(`Đã nhận ảnh của ${r.members_total} thành viên; đang nhập.`, "ok", `Photos of ${r.members_total} members received; importing.`);
+      const left = r.results.filter((x) => x.skipped).length; // folders left out, reported at once
+      toast(`Đã nhận ảnh của ${r.members_total - left} thành viên; đang nhập.${left ? ` Bỏ qua ${left} thư mục lỗi.` : ""}`, "ok",
+        `Photos of ${r.members_total - left} members received; importing.${left ? ` ${left} folder(s) with problems left out.` : ""}`);
     } catch (err) {
       if (!err.details?.problems) throw err;
       const total = err.details.problems_total ?? err.details.problems.length, more = total - err.details.problems.length;
-      fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại.`), " ",
-        h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again.`)),
+      // problems of members' folders only: those folders can be left out and the others imported now
+      const folders = new Set(err.details.problems.map((p) => p.folder));
+      const skippable = !folders.has(null) && !folders.has(undefined) && more <= 0;
+      const skipButton = skippable ? h("button", { type: "button", id: "face-import-skip" }, `Bỏ qua ${folders.size} thư mục lỗi, nhập những người còn lại`) : null;
+      skipButton?.addEventListener("click", () => upload(skipButton, true));
+      fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại${skippable ? ", hoặc bỏ qua những thư mục lỗi" : ""}.`), " ",
+        h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again${skippable ? ", or leave out the folders with problems" : ""}.`)),
         h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))),
-        more > 0 ? h("p", { class: "muted" }, `… và ${more} lỗi khác (hiện ${err.details.problems.length} lỗi đầu). `, h("span", { class: "en" }, `and ${more} more.`)) : null);
+        more > 0 ? h("p", { class: "muted" }, `… và ${more} lỗi khác (hiện ${err.details.problems.length} lỗi đầu). `, h("span", { class: "en" }, `and ${more} more.`)) : null,
+        skipButton ? h("p", {}, skipButton) : null);
       problems.scrollIntoView({ block: "nearest" });
       return;
     }
+    fill(problems);
     await renderFaceImports();
-  }));
+  });
+  send.addEventListener("click", () => upload(send, false));
   input.addEventListener("change", () => fill(problems));
   fill($("#import-faces"), h("h2", {}, "Nhập ảnh khuôn mặt hàng loạt ", h("span", { class: "en" }, "Import face photos")),
     h("p", { class: "muted" }, "Một tệp ZIP, mỗi thành viên một thư mục đặt theo tên đăng nhập, trong đó 1–10 ảnh chân dung (JPEG, PNG, WEBP, BMP), mỗi ảnh một khuôn mặt. ",
@@ -256,7 +267,7 @@ function faceImportItem(i) {
     i.error ? h("p", { class: "bad-text" }, i.error) : null,
     results.length ? h("details", { open: active || failed.length > 0 || refused > 0 }, h("summary", {}, bi("Kết quả từng người", "Each member's result")),
       h("ul", { class: "plain" }, results.map((r) => h("li", { dataset: { folder: r.folder } },
-        h("b", {}, r.full_name), ` (${r.folder}): `,
+        h("b", {}, r.full_name), r.full_name === r.folder ? ": " : ` (${r.folder}): `,
         r.error_vi ? [h("span", { class: "bad-text" }, r.error_vi), " ", h("span", { class: "en" }, r.error_en)]
           : r.enrolled ? [`${r.enrolled} ảnh đã đăng ký`, r.known ? `, ${r.known} ảnh đã có từ trước (bỏ qua)` : "", " ", h("span", { class: "en" }, `${r.enrolled} enrolled${r.known ? `, ${r.known} already there (skipped)` : ""}`)]
           : [h("span", { class: "bad-text" }, r.known ? `mọi ảnh đã có từ trước (${r.known})` : "không ảnh nào dùng được"), " ", h("span", { class: "en" }, r.known ? "all already enrolled" : "no usable photo")],

@@ -177,3 +177,46 @@ def test_a_folder_that_names_nobody_suggests_the_member_meant(world: World) -> N
     assert problems["Người member2"][1].endswith("(did you mean “member2”?)")
     assert problems["nguoi_member2"][1].endswith("(did you mean “member2”?)")
     assert problems["khong-ai-ca"][1] == "no member has this username or id"
+
+
+def test_the_folders_with_a_problem_can_be_left_out_and_the_rest_imported(world: World, engine: FaceEngine) -> None:
+    """An administrator with a ZIP of 200 members where 3 folders are wrong imports the others now: each
+    left-out folder is reported at once as its member's result; a problem of the archive itself still refuses."""
+    admin = world.actor("admin")
+    _consent(world, "member1", "chair")
+    photo = jpeg_bytes(astronaut())
+    archive = zip_of(
+        {"member1/a.jpg": photo, "member2/a.jpg": photo, "ai-do/a.jpg": photo, "chair/a.jpg": photo, "chair/ghi-chu.txt": b"x"}
+    )
+    with pytest.raises(InvalidInputError):  # by default nothing is imported
+        face_imports.create(world.store, admin, "ho-so.zip", archive, max_photo_bytes=15 * MB)
+    import_id = face_imports.create(world.store, admin, "ho-so.zip", archive, max_photo_bytes=15 * MB, skip_problems=True)
+    view = face_imports.get(world.store, admin, import_id)
+    assert (view.members_total, view.photos_total, view.not_done) == (4, 1, ["member1"])
+    left_out = {r.folder: r for r in view.results}
+    assert set(left_out) == {"member2", "ai-do", "chair"} and all(r.skipped and r.enrolled == 0 for r in left_out.values())
+    assert "13/2023" in (left_out["member2"].error_vi or "") and "Người member2" in (left_out["member2"].error_vi or "")
+    assert left_out["ai-do"].error_en == "skipped, not imported: no member has this username or id"
+    assert left_out["chair"].error_en == "skipped, not imported: chair/ghi-chu.txt: not a JPEG, PNG, WEBP or BMP photo"
+    assert _run(world, import_id, lambda: engine) == "done"
+    assert _faces(world, "member1") == 1 and _faces(world, "chair") == 0
+
+
+def test_leaving_out_keeps_the_good_folders_and_never_a_broken_archive(world: World, engine: FaceEngine) -> None:
+    admin = world.actor("admin")
+    _consent(world, "member1")
+    photo = jpeg_bytes(astronaut())
+    import_id = face_imports.create(world.store, admin, "a.zip", zip_of({"member1/a.jpg": photo, "member2/a.jpg": photo}),
+                                    max_photo_bytes=15 * MB, skip_problems=True)  # fmt: skip
+    assert _run(world, import_id, lambda: engine) == "done"
+    view = face_imports.get(world.store, admin, import_id)
+    by_folder = {r.folder: r for r in view.results}
+    assert (by_folder["member1"].enrolled, by_folder["member1"].skipped) == (1, False) and by_folder["member2"].skipped
+    assert _faces(world, "member1") == 1 and _faces(world, "member2") == 0
+    before = snapshot(world.store)
+    with pytest.raises(InvalidInputError):  # a path outside the archive is the archive's problem: no folder to leave out
+        face_imports.create(world.store, admin, "b.zip", zip_of({"member1/b.jpg": photo, "../x.jpg": photo}), max_photo_bytes=15 * MB,
+                            skip_problems=True)  # fmt: skip
+    with pytest.raises(InvalidInputError):  # every folder wrong: nothing to import
+        face_imports.create(world.store, admin, "c.zip", zip_of({"member2/a.jpg": photo}), max_photo_bytes=15 * MB, skip_problems=True)
+    assert snapshot(world.store) == before

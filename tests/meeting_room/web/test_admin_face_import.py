@@ -93,3 +93,14 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     page.get_by_role("button", name="Rút lại đồng ý").click()
     expect(page.locator(".toast.ok").last).to_contain_text("đã xóa 1 ảnh khuôn mặt")
     expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (0 ảnh đã đăng ký)")
+
+    # a folder that names nobody: leave it out and import the others, by one tap after the refusal
+    _upload(page, zip_of({"anh/ai-do/1.jpg": jpeg_bytes(astronaut()), "anh/member2/moi.jpg": jpeg_bytes(astronaut())}), "mot-loi.zip")
+    expect(page.locator("#face-import-problems")).to_contain_text("không có thành viên")
+    page.get_by_role("button", name="Bỏ qua 1 thư mục lỗi, nhập những người còn lại").click()
+    expect(page.locator("#face-import-problems li")).to_have_count(0)
+    latest = page.locator(".face-import").first
+    expect(latest).to_have_attribute("data-state", "done", timeout=90_000)
+    expect(latest.locator('li[data-folder="ai-do"]')).to_contain_text("bỏ qua, chưa nhập")
+    expect(latest.locator('li[data-folder="member2"]')).to_contain_text("1 ảnh đã đăng ký")
+    _shot(page, "#import-faces", "admin-face-import-skipped")
