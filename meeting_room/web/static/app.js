@@ -85,6 +85,7 @@ export function toast(text, kind = "info", en = "") {
   const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : null, onclick: () => t.remove() },
     h("div", {}, text, en ? h("div", { class: "en" }, en) : null),
     h("button", { type: "button", class: "dismiss", "aria-label": "Đóng thông báo" }, "×"));
+  if (kind === "ok") box.querySelectorAll(".toast.error").forEach((e) => e.remove()); // what went wrong was put right
   box.append(t);
   while (box.children.length > 3) box.firstChild.remove();
   setTimeout(() => t.remove(), kind === "error" ? 6000 : 3000);

@@ -8,7 +8,8 @@ function destination() {
   return next.startsWith("/") && !next.startsWith("//") ? next : "/meetings";
 }
 
-const say = (out, vi, en) => out.replaceChildren(vi, h("br"), h("span", { class: "en" }, en));
+// The answer comes into view: on a phone it sits under the button, below the screen (walk-through).
+const say = (out, vi, en) => { out.replaceChildren(vi, h("br"), h("span", { class: "en" }, en)); out.scrollIntoView({ block: "nearest" }); };
 
 // The login form gives way to this one; ``current`` is the temporary password when it was just typed.
 function askForNewPassword(member, username, current) {

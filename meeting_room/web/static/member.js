@@ -70,14 +70,39 @@ function newBallotForm(p) {
 
 // A session opened from an invitation link follows the meeting and speaks, but a ballot is the
 // member's own act: the link passed through the hands of whoever made and sent it (the server refuses).
+// The member logs in here, on this page: leaving it would hang up their call (walk-through: marked as
+// left, the quorum lost). The page's socket and call stay on the link's session; ballots go on theirs.
 function ownLogin(p) {
-  const next = `${location.pathname}${location.hash}`;
-  return h("div", { class: "own-login", id: `own-login-${p.id}` },
-    h("p", {}, asksOpinion(p) ? "Ý kiến kín cần đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu."
+  const key = `login:${p.id}`; // built once: the page redraws on every ballot, a new form would lose the password typed
+  if (forms.has(key)) return forms.get(key);
+  const opinion = asksOpinion(p);
+  const password = h("input", { type: "password", id: `own-password-${p.id}`, autocomplete: "current-password", required: true });
+  const send = h("button", { type: "submit", class: "primary big" }, opinion ? "Đăng nhập để góp ý" : "Đăng nhập để biểu quyết");
+  const form = h("form", { class: "own-login", id: `own-login-${p.id}` },
+    h("p", {}, opinion ? "Ý kiến kín cần đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu."
       : "Để biểu quyết, hãy đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu.",
-    h("span", { class: "en" }, asksOpinion(p) ? " A secret opinion needs your own login: an invitation link is for following and speaking."
+    h("span", { class: "en" }, opinion ? " A secret opinion needs your own login: an invitation link is for following and speaking."
       : " To vote, log in with your own account: an invitation link is for following and speaking.")),
-    h("a", { class: "button primary big", href: `/?next=${encodeURIComponent(next)}` }, asksOpinion(p) ? "Đăng nhập để góp ý" : "Đăng nhập để biểu quyết"));
+    h("label", { for: password.id }, `Mật khẩu của tài khoản ${live.me.username} `, h("span", { class: "en" }, "Your password")),
+    password, h("p", {}, send),
+    h("p", { class: "muted" }, "Đăng nhập ngay tại đây, không rời cuộc họp. Quên mật khẩu? Hãy nhờ quản trị viên đặt lại. ",
+      h("span", { class: "en" }, "You log in here without leaving the meeting. Forgot your password? Ask the administrator to reset it.")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(send, async () => {
+      const r = await api("POST", "/api/auth/login", { username: live.me.username, password: password.value });
+      if (r.must_change_password) { // a temporary password: the login page asks for a new one, then brings them back
+        location.href = `/?next=${encodeURIComponent(location.pathname)}`;
+        return;
+      }
+      live.me = await whoAmI();
+      for (const k of [...forms.keys()]) if (k.startsWith("login:")) forms.delete(k);
+      toast("Đã đăng nhập bằng tài khoản của bạn: có thể biểu quyết.", "ok", "Logged in with your own account: you can vote.");
+      await live.load("polls");
+    });
+  });
+  forms.set(key, form);
+  return form;
 }
 
 // A voter checks a published vote with their receipt: anyone's receipt says "counted as cast"; their
