@@ -28,8 +28,9 @@ async function renderMembers(select) {
     let shown = 0;
     for (const row of $("#member-list tbody").rows) {
       const m = members.find((x) => x.id === row.dataset.member);
-      const hay = folded(`${m.full_name} ${m.username || ""}`);
-      row.hidden = !words.every((w) => hay.includes(w));
+      // each word typed begins a word of the name or the username ("ha" finds Hà, not Thành)
+      const hay = folded(`${m.full_name} ${m.username || ""}`).split(/[\s._-]+/);
+      row.hidden = !words.every((w) => hay.some((word) => word.startsWith(w)));
       shown += row.hidden ? 0 : 1;
     }
     $("#member-none").hidden = shown > 0;
@@ -363,7 +364,12 @@ async function showMember(m) {
     });
   });
   const mine = signers.find((c) => c.member_id === m.id);
-  fill(el, h("h2", {}, m.full_name), accountBlock(m),
+  const back = h("button", { type: "button", class: "link", id: "member-back" }, "↑ Về danh sách thành viên ", h("span", { class: "en" }, "Back to the list"));
+  back.addEventListener("click", () => {
+    const row = $(`#member-list tr[data-member="${CSS.escape(m.id)}"]`);
+    (row && !row.hidden ? row : $("#members")).scrollIntoView({ block: "center" });
+  });
+  fill(el, h("div", { class: "row" }, h("h2", { class: "grow" }, m.full_name), back), m.username ? h("p", { class: "muted" }, `Tên đăng nhập: ${m.username}`) : null, accountBlock(m),
     h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"),
       bio.consent && bio.consent_note ? h("span", { id: "consent-form" }, ` — ${bio.consent_note}`) : null, " ", consent),
     bio.consent ? null : h("div", {}, h("label", { for: "consent-note" }, "Số, ngày của phiếu đồng ý đã ký (không bắt buộc) ", h("span", { class: "en" }, "The signed form's number and date (optional)")),
