@@ -390,7 +390,8 @@ class Calls:
                 )
             if MeetingState(meeting.state) not in RUNNING:
                 raise ConflictError(
-                    f"Cuộc họp đang ở trạng thái {meeting.state}: chỉ tham gia trực tuyến được khi cuộc họp đã khai mạc",
+                    f"Cuộc họp đang ở trạng thái “{MeetingState(meeting.state).label_vi}”: "
+                    "chỉ tham gia trực tuyến được khi cuộc họp đã khai mạc",
                     f"The meeting is {meeting.state}: you can join online once it is open",
                     state=meeting.state, accepted=sorted(s.value for s in RUNNING),
                 )  # fmt: skip

@@ -242,7 +242,7 @@ class LiveCaptions:
                 require_staff(session, actor, meeting, action_vi="bật phụ đề trực tiếp", action_en="start live captions")
             if MeetingState(meeting.state) not in LIVE_STATES:
                 raise ConflictError(
-                    f"Cuộc họp đang ở trạng thái {meeting.state}: chỉ phụ đề được khi cuộc họp chưa kết thúc",
+                    f"Cuộc họp đang ở trạng thái “{MeetingState(meeting.state).label_vi}”: chỉ phụ đề được khi cuộc họp chưa kết thúc",
                     f"The meeting is {meeting.state}: live captions need a meeting that has not ended",
                     state=meeting.state,
                 )

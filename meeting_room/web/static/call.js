@@ -18,6 +18,7 @@ export class RemoteCall {
     this.meetingId = meetingId;
     this.el = el;
     this.state = "idle";
+    this.opened = true; // whether the meeting has opened (the server takes no call before: the page says so)
     this.muted = false;
     this.camera = false;
     this.stream = null;
@@ -233,6 +234,9 @@ export class RemoteCall {
 
   set(state) { this.state = state; this.render(); }
 
+  /** The meeting opened (or not yet): before it opens the join button waits, saying when it will work. */
+  setOpened(opened) { if (opened !== this.opened) { this.opened = opened; this.render(); } }
+
   render() {
     const on = ["starting", "connecting", "connected", "reconnecting"].includes(this.state);
     const cam = h("input", { type: "checkbox", id: "call-camera" });
@@ -246,7 +250,8 @@ export class RemoteCall {
           h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp")))
         : h("div", {},
           h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
-          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed", onclick: () => this.join(cam.checked) }, icon("phone"), " Tham gia trực tuyến")));
+          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed" || !this.opened, onclick: () => this.join(cam.checked) }, icon("phone"), " Tham gia trực tuyến"),
+          this.opened ? null : h("p", { class: "muted", id: "call-not-yet" }, "Mở khi cuộc họp khai mạc. ", h("span", { class: "en" }, "Opens when the meeting opens."))));
   }
 }
 

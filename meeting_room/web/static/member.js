@@ -217,6 +217,7 @@ function render(what) {
     const h1 = $("header.bar h1");
     if (h1) h1.textContent = `Trang ${live.memberTerm}`;
     $("#call").hidden = live.ended; // nothing to join once the meeting has ended
+    window.call?.setOpened(["open", "in_session", "adjourned"].includes(live.meeting?.state));
     if (live.ended && window.call?.wanted) window.call.leave();
     agendaPanel(live, $("#agenda"));
     renderFloor();

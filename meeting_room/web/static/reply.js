@@ -48,7 +48,8 @@ export class ReplyCard {
       colleagues.length ? [h("label", { for: "reply-deputy-member" }, "Thành viên cùng cơ quan dự thay ", en("A colleague")),
         h("select", { id: "reply-deputy-member", name: "deputy_member_id" }, h("option", { value: "" }, "— hoặc ghi tên khách mời bên dưới —"),
           colleagues.map((m) => h("option", { value: m.id }, m.title ? `${m.full_name} (${m.title})` : m.full_name)))] : null,
-      h("label", { for: "reply-deputy-name" }, "Họ tên người dự thay (khách mời) ", en("Or a guest's full name")),
+      colleagues.length ? h("label", { for: "reply-deputy-name" }, "Họ tên người dự thay (khách mời) ", en("Or a guest's full name"))
+        : h("label", { for: "reply-deputy-name" }, "Họ tên người dự thay ", en("The deputy's full name")),
       h("input", { id: "reply-deputy-name", name: "deputy_name", maxlength: 255, autocomplete: "name" }),
       h("label", { for: "reply-deputy-title" }, "Chức vụ ", en("Title")),
       h("input", { id: "reply-deputy-title", name: "deputy_title", maxlength: 255 }));

@@ -54,6 +54,9 @@ def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Brow
     card = page.locator("#reply")
     expect(card).to_be_visible()
     expect(page.locator("#reply-status")).to_contain_text("Bạn chưa trả lời giấy mời")
+    # the meeting has not opened: joining online waits, saying when it will work (no refusal after a tap)
+    expect(page.get_by_role("button", name="Tham gia trực tuyến")).to_be_disabled()
+    expect(page.locator("#call-not-yet")).to_contain_text("Mở khi cuộc họp khai mạc")
 
     card.get_by_text("Cử người dự thay").tap()
     page.get_by_label("Thành viên cùng cơ quan dự thay").select_option(label="Phó trưởng ban Trần Văn Dự")
