@@ -85,6 +85,11 @@ function tallyBars(poll) {
       : h("p", { class: "muted" }, "Bỏ phiếu kín: kết quả chỉ có khi kết thúc."));
 }
 
+const ownBallotMissing = (pollId) => {
+  const now = (live.polls || []).find((x) => x.id === pollId);
+  return !!now && now.you.eligible && !now.you.voted;
+};
+
 // The chair votes too: one tap on an option arms it, a second tap casts the ballot.
 // The row is kept per poll: every ballot cast redraws the votes, and must not disarm the chair's tap.
 function chairBallot(p) {
@@ -148,7 +153,8 @@ function renderPolls() {
       // the control of the moment first: the tally and the chair's own ballot follow it
       // kept across redraws: every ballot redraws the tally between the two taps
       keep(`close:${p.id}`, () => h("button", { type: "button", class: "primary big", id: "close-poll",
-        onclick: (ev) => confirmTap(ev.currentTarget, "Chạm lần nữa để kết thúc biểu quyết",
+        // the chair's own ballot not cast (or only armed): the second tap says so (walk-through: closed without it)
+        onclick: (ev) => confirmTap(ev.currentTarget, ownBallotMissing(p.id) ? "Bạn chưa bỏ phiếu của mình — chạm lần nữa để vẫn kết thúc" : "Chạm lần nữa để kết thúc biểu quyết",
           () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/close`, {}).then(() => live.load("polls"))) },
       "Kết thúc biểu quyết")),
       h("p", { class: "muted" }, p.rule.description),
