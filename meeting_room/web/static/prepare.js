@@ -436,13 +436,19 @@ function renderSend() {
   const published = m.published_at
     ? h("p", { id: "publish-status", class: "badge ok" }, `Đã gửi giấy mời lúc ${fmtDateTime(m.published_at)}`, " ", h("span", { class: "en" }, "Invitations sent"))
     : h("p", { id: "publish-status", class: "muted" }, ...bi("Chưa gửi giấy mời: người dự họp chưa thấy cuộc họp trên trang của mình.", "Not sent yet: participants do not see the meeting on their home page."));
-  const publish = h("button", { type: "button", class: "primary big", id: "publish" }, icon("link"), " Gửi giấy mời ", h("span", { class: "en" }, "Send invitations"));
-  publish.addEventListener("click", () => run(publish, slot, async () => {
+  // Sent once, then again only to tell of a change (the server says so when nothing changed); each
+  // send reaches every participant, so it takes two taps, the second naming how many (walk-through).
+  const again = !!m.published_at;
+  const people = state.participants?.length ?? 0;
+  const publish = h("button", { type: "button", class: again ? "big" : "primary big", id: "publish" },
+    icon("link"), again ? " Gửi lại giấy mời (báo thay đổi) " : " Gửi giấy mời ", h("span", { class: "en" }, again ? "Send again (a change)" : "Send invitations"));
+  publish.addEventListener("click", () => twoTaps(publish, `Chạm lần nữa để gửi cho ${people} người`, () => run(publish, slot, async () => {
     const out = await api("POST", `/api/meetings/${m.id}/publish`, {});
     state.meeting = out && out.id ? out : await api("GET", `/api/meetings/${m.id}`);
-    toast("Đã gửi giấy mời.", "ok", "Invitations sent.");
+    toast(again ? "Đã gửi lại giấy mời, báo thay đổi." : "Đã gửi giấy mời.", "ok", again ? "Invitations sent again." : "Invitations sent.");
     renderSend();
-  }));
+  })));
+
   const cancelSlot = errorSlot("err-cancel");
   const reason = h("textarea", { id: "cancel-reason", rows: 2, maxlength: 2000 });
   const confirm = h("button", { type: "submit", class: "danger", id: "cancel-confirm" }, "Xác nhận hủy cuộc họp", " ", h("span", { class: "en" }, "Cancel the meeting"));
