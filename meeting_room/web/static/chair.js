@@ -236,8 +236,9 @@ let quickRule = null;
 let quickFor;
 // The opening and closing of a sitting are ceremonies, not motions: no one-tap vote on them.
 const CEREMONY = /^(khai mạc|bế mạc)/i;
-// "Thông qua: …" once: an item that already reads "Thông qua …" is its own motion.
-const motionTitle = (title) => (/^thông qua\b/i.test(title.normalize("NFC")) ? title : `Thông qua: ${title}`);
+// "Thông qua: …" once: an item that already reads "Thông qua …" or "Biểu quyết …" is its own motion
+// (walk-through: "Thông qua: Biểu quyết thông qua nghị quyết").
+const motionTitle = (title) => (/^(thông qua|biểu quyết)(\s|$)/iu.test(title.normalize("NFC")) ? title : `Thông qua: ${title}`);
 function renderQuickMotion() {
   const all = (live.agenda || []).find((i) => i.id === live.meeting?.current_item_id);
   const item = all && !CEREMONY.test(all.title.normalize("NFC").trim()) ? all : null;
