@@ -57,7 +57,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     chair.get_by_label("Quy tắc cho biểu quyết nhanh").select_option("majority_present")
     chair.get_by_role("button", name="Biểu quyết thông qua mục “Biểu quyết dự toán ngân sách”").tap()
     expect(chair.locator("#ballots-cast")).to_have_text("0/4")
-    expect(chair.locator("#poll-list h3")).to_have_text("Biểu quyết dự toán ngân sách")  # an item that reads as a motion is not prefixed again
+    expect(chair.locator("#poll-list h3")).to_have_text("Biểu quyết dự toán ngân sách")  # not prefixed again
     shot(chair, "chair-console-vote-open")
 
     # the chair's own ballot: a tap arms it, a second tap casts it (a ballot redrawing the votes in between keeps it armed)

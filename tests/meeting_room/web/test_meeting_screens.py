@@ -164,7 +164,7 @@ def test_the_console_shows_the_moment_and_allows_one_vote_at_a_time(browser: Bro
     expect(chair.locator("#quick-rule")).to_have_value("hdnd_resolution")
     expect(chair.locator("#poll-rule")).to_have_value("hdnd_resolution")
     quick.tap()
-    expect(chair.locator("#poll-list h3")).to_have_text("Biểu quyết dự toán ngân sách")  # an item that reads as a motion is not prefixed again
+    expect(chair.locator("#poll-list h3")).to_have_text("Biểu quyết dự toán ngân sách")  # not prefixed again
 
     # a vote is open: nothing on the console starts a second one
     expect(quick).to_be_hidden()
