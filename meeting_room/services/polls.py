@@ -317,6 +317,7 @@ class CastReceipt:
     eligible: int
     replaced: bool
     opinion: bool = False  # an opinion poll: its page and messages speak of opinions, not votes
+    secret: bool = False  # a secret ballot: its receipt is the voter's only way to check it (a named one is published by name)
 
 
 def cast_ballot(
@@ -395,7 +396,8 @@ def cast_ballot(
             eligible=poll.eligible_count or 1,
             replaced=voted,
         )
-        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion"))
+        secret = poll.secrecy == Secrecy.SECRET.value
+        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion", secret))
 
     return store.decide(decide, actor_id=actor.member_id)[1]
 

@@ -319,8 +319,10 @@ def cast(meeting_id: str, poll_id: str, body: BallotIn, store: StoreDep, actor: 
         vi, en = ("Đã sửa ý kiến", "Opinion changed") if r.replaced else ("Đã ghi nhận ý kiến", "Opinion recorded")
     elif r.replaced:
         vi, en = "Đã sửa phiếu; mã biên nhận không đổi", "Ballot changed; your receipt code is unchanged"
-    else:
+    elif r.secret:
         vi, en = "Đã ghi nhận phiếu. Hãy lưu mã biên nhận", "Ballot recorded. Keep your receipt code"
+    else:  # a named vote: the result lists each member's choice, there is nothing to keep
+        vi, en = "Đã ghi nhận phiếu", "Ballot recorded"
     return CastOut(receipt=r.receipt, ballots_cast=r.ballots_cast, eligible=r.eligible, replaced=r.replaced, message=vi, message_en=en)
 
 

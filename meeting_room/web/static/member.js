@@ -132,7 +132,7 @@ function receiptPanel(p) {
 // What the voter sent and, for a secret vote, the receipt to keep: shown while the vote is open and
 // until its result is published (a reload keeps "you voted" and the receipt, not the choice).
 function myBallot(p) {
-  const chose = choices.get(p.id), code = receipts.get(p.id);
+  const chose = choices.get(p.id), code = p.secrecy === "secret" ? receipts.get(p.id) : null; // a named vote is published by name
   return h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
     chose?.length ? h("div", { class: "my-choice" }, `Bạn đã chọn: ${chose.join(", ")}.`) : null,
     code ? [h("div", { class: "receipt-code-label" }, "Mã biên nhận (ghi lại để tự kiểm tra phiếu của mình):"), h("code", { class: "receipt-code" }, code)] : null);
