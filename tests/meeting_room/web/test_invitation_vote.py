@@ -46,7 +46,7 @@ def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Bro
     card.get_by_label("Tán thành", exact=True).check()
     card.get_by_role("button", name="Gửi phiếu").tap()
     expect(page.locator("#voted")).to_be_visible()
-    expect(page.locator(".toast.ok").last).to_have_text(re.compile(r"^Đã ghi nhận phiếu\s*Ballot recorded"))  # a named vote: no receipt to keep
+    expect(page.locator(".toast.ok").last).to_have_text(re.compile(r"^Đã ghi nhận phiếu\s*Ballot recorded"))  # named: no receipt
     expect(page.locator("#voted .receipt-code")).to_have_count(0)
     with world.store.read() as session:
         assert polls.has_voted(session, poll, world.ids["member2"])
