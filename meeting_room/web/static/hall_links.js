@@ -1,7 +1,7 @@
 // The chair console's card for the hall and the room (<section id="hall-links">), for those who run
 // the meeting: the hall display's link (create, copy, open, revoke), how long a turn to speak may
-// last (the meeting's default and the current item's own), and attendance at speed ("Tất cả có mặt",
-// an excused absence with its reason). Kept apart from chair.js; it re-reads what it shows after
+// last (the meeting's default and the current item's own), and attendance at speed ("Tất cả có mặt";
+// an excused absence is recorded in the attendance card, meeting.js). Kept apart from chair.js; it re-reads what it shows after
 // each tap and when the meeting's state, agenda or attendance changes (speaking.js passes on the hall's view).
 import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
 import { qrFigure } from "/static/qr_print.js";
@@ -11,6 +11,7 @@ const el = document.getElementById("hall-links");
 const base = `/api/meetings/${meetingId}`;
 const urls = new Map(); // link id -> its address, known only to the page that created it (the server keeps a hash)
 const figures = new Map(); // link id -> its QR code (sent with the address), built once: the card is redrawn after each change
+const revokes = new Map(); // link id -> its revoke button, built once (see linkRow)
 const LIMITS = [[null, "Không giới hạn"], [60, "1 phút"], [120, "2 phút"], [180, "3 phút"], [300, "5 phút"], [420, "7 phút"], [600, "10 phút"], [900, "15 phút"]];
 const st = { meeting: null, agenda: [], links: [], participants: [] };
 
@@ -81,14 +82,19 @@ function render() {
 
   const linkRow = (l) => {
     const url = urls.get(l.id);
-    const revoke = h("button", { type: "button", class: "danger", dataset: { link: l.id } }, "Thu hồi");
-    revoke.addEventListener("click", () => twoTaps(revoke, "Chạm lần nữa để thu hồi", async () => {
-      await api("DELETE", `${base}/displays/${l.id}`);
-      urls.delete(l.id);
-      figures.delete(l.id);
-      toast("Đã thu hồi liên kết: màn hình dùng nó sẽ tắt.");
-      await load();
-    }));
+    // kept across redraws (a change of attendance redraws this card): a first tap's arming must survive it
+    const revoke = revokes.get(l.id) || h("button", { type: "button", class: "danger", dataset: { link: l.id } }, "Thu hồi");
+    if (!revokes.has(l.id)) {
+      revokes.set(l.id, revoke);
+      revoke.addEventListener("click", () => twoTaps(revoke, "Chạm lần nữa để thu hồi", async () => {
+        await api("DELETE", `${base}/displays/${l.id}`);
+        urls.delete(l.id);
+        figures.delete(l.id);
+        revokes.delete(l.id);
+        toast("Đã thu hồi liên kết: màn hình dùng nó sẽ tắt.");
+        await load();
+      }));
+    }
     const copy = url ? h("button", { type: "button", class: "hall-link-copy" }, icon("copy"), "Sao chép") : null;
     copy?.addEventListener("click", () => act(copy, async () => {
       try { await navigator.clipboard.writeText(url); } catch { input.select(); document.execCommand("copy"); }
@@ -106,20 +112,6 @@ function render() {
   };
 
   const waiting = st.participants.filter((r) => !r.status || r.status === "absent_unexcused"); // what "Tất cả có mặt" marks
-  const who = h("select", { id: "excused-who" }, h("option", { value: "" }, "— Chọn người vắng —"),
-    st.participants.filter((r) => r.status !== "absent_excused").map((r) => h("option", { value: r.member_id }, r.full_name)));
-  const reason = h("input", { type: "text", id: "excused-reason", maxlength: 500, placeholder: "Lý do vắng (bắt buộc)" });
-  const excuse = h("button", { type: "submit" }, "Ghi vắng có lý do");
-  const excusedForm = h("form", { class: "row", id: "excused-form" }, who, reason, excuse);
-  excusedForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    if (!who.value || !reason.value.trim()) { toast("Hãy chọn người vắng và ghi lý do.", "error", "Choose who is absent and give the reason."); return; }
-    act(excuse, async () => {
-      await api("PUT", `${base}/attendance/${who.value}`, { status: "absent_excused", reason: reason.value.trim() });
-      toast("Đã ghi vắng có lý do.");
-      await load();
-    });
-  });
   const allPresent = h("button", { type: "button", class: "primary", id: "all-present", disabled: !running || !waiting.length }, "Tất cả có mặt");
   allPresent.addEventListener("click", () => act(allPresent, async () => {
     const out = await api("POST", `${base}/attendance/all-present`);
@@ -135,8 +127,7 @@ function render() {
     limitSelect("limit-meeting", m.speaking_limit_s ?? null, "Mỗi lượt (mặc định)", (s) => setLimit({ seconds: s })),
     item ? limitSelect("limit-item", item.speaking_limit_s ?? "inherit", `Mục ${item.position}`, (s) => setLimit({ seconds: s, item_id: item.id }), "Theo mặc định") : null,
     h("h2", {}, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
-    h("div", { class: "row" }, allPresent, h("span", { class: "muted" }, waiting.length ? `${waiting.length} người chưa có mặt` : "Mọi người đã được điểm danh.")),
-    excusedForm);
+    h("div", { class: "row" }, allPresent, h("span", { class: "muted" }, waiting.length ? `${waiting.length} người chưa có mặt` : "Mọi người đã được điểm danh.")));
 }
 
 start();

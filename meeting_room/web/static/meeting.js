@@ -1,7 +1,7 @@
 // A meeting followed live: the state every meeting page shows (agenda, attendance, floor, polls,
 // captions), kept current from the meeting stream. Events re-read the resource they change, once
 // per burst; captions come straight from the events.
-import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError } from "/static/app.js";
+import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError, toast } from "/static/app.js";
 import { readHere } from "/static/viewer.js"; // a document opens over the page, which stays as it was
 
 // A meeting's states as its pages treat them: people meet while it runs, speak and vote only in
@@ -159,12 +159,40 @@ export function attendancePanel(live, el) {
       `Cảnh báo: khuôn mặt trong camera của ${r.full_name} (trực tuyến) không khớp với ảnh đăng ký`,
       r.face_check_looks_like ? ` — giống ${r.face_check_looks_like}` : "", ". ",
       h("span", { class: "en" }, `The face on ${r.full_name}'s camera does not match their enrolment.`))),
+    marks ? excusedForm(live, a.records) : null,
     h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null,
           faceCheck(r)),
         marks && !String(r.status).startsWith("present") ? h("button", { type: "button", onclick: mark(r, "present_in_room"), "aria-label": `${r.full_name} có mặt` }, "Có mặt") : null,
         marks && r.status !== "absent_unexcused" && r.status !== "absent_excused" ? h("button", { type: "button", onclick: mark(r, "absent_unexcused"), "aria-label": `${r.full_name} vắng` }, "Vắng") : null)))));
+}
+
+// An excused absence, with its reason, where attendance is taken (walk-through: it sat in the hall
+// display's card). Built once: the card redraws on every change, and what is chosen and typed stays.
+let excused = null;
+function excusedForm(live, records) {
+  if (!excused) {
+    const who = h("select", { id: "excused-who", "aria-label": "Người vắng có lý do" });
+    const reason = h("input", { type: "text", id: "excused-reason", maxlength: 500, placeholder: "Lý do vắng (bắt buộc)", "aria-label": "Lý do vắng" });
+    const send = h("button", { type: "submit" }, "Ghi vắng có lý do");
+    excused = h("form", { class: "row", id: "excused-form" }, who, reason, send);
+    excused.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!who.value || !reason.value.trim()) { toast("Hãy chọn người vắng và ghi lý do.", "error", "Choose who is absent and give the reason."); return; }
+      act(send, async () => {
+        await api("PUT", `/api/meetings/${live.id}/attendance/${who.value}`, { status: "absent_excused", reason: reason.value.trim() });
+        reason.value = "";
+        toast("Đã ghi vắng có lý do.", "ok", "Excused absence recorded.");
+        await live.load("attendance");
+      });
+    });
+  }
+  const who = excused.querySelector("select"), chosen = who.value;
+  who.replaceChildren(h("option", { value: "" }, "— Vắng có lý do: chọn người —"),
+    ...records.filter((r) => r.status !== "absent_excused").map((r) => h("option", { value: r.member_id }, r.full_name)));
+  who.value = records.some((r) => r.member_id === chosen && r.status !== "absent_excused") ? chosen : "";
+  return excused;
 }
 
 // A remote participant's own camera, checked against their enrolment (face_check_online).
@@ -206,8 +234,8 @@ function attendanceSheet(live, mark) {
         onclick: (ev) => act(ev.currentTarget, async () => { await api("POST", `/api/meetings/${live.id}/attendance/all-present`); await live.load("attendance"); }) },
         "Tất cả có mặt"),
       h("button", { type: "button", class: "primary", id: "attendance-sheet-close", onclick: () => { sheet.hidden = true; } }, "Xong")),
-    h("p", { class: "muted" }, "Chạm vào tên để ghi có mặt; chạm lần nữa để ghi vắng. Vắng có lý do: ghi ở thẻ Màn hình hội trường. ",
-      h("span", { class: "en" }, "Tap a name to mark present; tap again to mark absent. Excused absences: in the Hall display card.")),
+    h("p", { class: "muted" }, "Chạm vào tên để ghi có mặt; chạm lần nữa để ghi vắng. Vắng có lý do: ghi ở thẻ Điểm danh, dưới nút Điểm danh nhanh. ",
+      h("span", { class: "en" }, "Tap a name to mark present; tap again to mark absent. Excused absences: in the Attendance card.")),
     h("ul", { class: "plain chips" }, a.records.map((r) => {
       const present = String(r.status).startsWith("present");
       const kind = present ? "present" : r.status ? "absent" : "unmarked";
