@@ -406,6 +406,15 @@ class DocumentRemoved(EventPayload):
     document_id: str
 
 
+class DocumentRenamed(EventPayload):
+    """The title a document shows (a file name gives one without diacritics: "To trinh du toan")."""
+
+    type = "document.renamed"
+    meeting_id: str
+    document_id: str
+    title: Title
+
+
 class UnknownFacesSeen(EventPayload):
     """How many faces a camera sees that match no participant (no image is kept)."""
 

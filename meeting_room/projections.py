@@ -89,6 +89,7 @@ _CONTENT_INPUTS = (
     ev.AgendaReordered,
     ev.DocumentAttached,
     ev.DocumentRemoved,
+    ev.DocumentRenamed,
 )
 
 
@@ -382,6 +383,11 @@ def _document_attached(s: Session, p: ev.DocumentAttached, m: Meta) -> None:
 @_on(ev.DocumentRemoved)
 def _document_removed(s: Session, p: ev.DocumentRemoved, m: Meta) -> None:
     s.execute(delete(t.Document).where(t.Document.id == p.document_id))
+
+
+@_on(ev.DocumentRenamed)
+def _document_renamed(s: Session, p: ev.DocumentRenamed, m: Meta) -> None:
+    s.get_one(t.Document, p.document_id).title = p.title
 
 
 @_on(ev.AttendanceRecorded)

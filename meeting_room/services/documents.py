@@ -119,6 +119,19 @@ def document_of(session: Session, actor: Actor, meeting_id: str, document_id: st
     return doc
 
 
+def rename(store: Store, actor: Actor, meeting_id: str, document_id: str, title: str) -> None:
+    """Give a document the title it should show (while the meeting's documents may still change)."""
+
+    def decide(session: Session) -> list[ev.EventPayload]:
+        editable_meeting(session, actor, meeting_id)
+        doc = document_of(session, actor, meeting_id, document_id)
+        if doc.title == title:
+            return []  # the same title again (a double tap): nothing changes, nobody is told of a change
+        return [ev.DocumentRenamed(meeting_id=meeting_id, document_id=document_id, title=title)]
+
+    store.append_all(decide, actor_id=actor.member_id)
+
+
 def remove(store: Store, actor: Actor, meeting_id: str, document_id: str) -> None:
     def decide(session: Session) -> ev.EventPayload:
         editable_meeting(session, actor, meeting_id)

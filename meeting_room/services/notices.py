@@ -36,6 +36,7 @@ _CHANGES = {
     "agenda.reordered": ("chương trình họp", "the agenda"),
     "document.attached": ("tài liệu", "the documents"),
     "document.removed": ("tài liệu", "the documents"),
+    "document.renamed": ("tài liệu", "the documents"),
 }
 CURSOR = "notices"
 PAGE = 500

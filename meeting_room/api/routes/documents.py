@@ -7,6 +7,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -18,6 +19,7 @@ from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError
 from meeting_room.services import documents
 from meeting_room.store import Store
+from meeting_room.text import Title
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["documents"])
 
@@ -100,6 +102,18 @@ def download(meeting_id: str, document_id: str, store: StoreDep, files: FilesDep
         content_disposition_type="attachment" if download else "inline",
         headers={"ETag": f'"{doc.sha256}"', "Cache-Control": "private, no-store"},
     )
+
+
+class DocumentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Title = Field(description="The title the document shows (its file name gives one without diacritics)")
+
+
+@router.patch("/documents/{document_id}")
+def rename(meeting_id: str, document_id: str, body: DocumentPatch, store: StoreDep, actor: ActorDep) -> DocumentOut:
+    """Rename a document (the meeting's chair or secretary, while its documents may change)."""
+    documents.rename(store, actor, meeting_id, document_id, body.title)
+    return _document_out(store, document_id)
 
 
 @router.delete("/documents/{document_id}", status_code=204)

@@ -343,7 +343,7 @@ async function uploadAll(item, files, method = "POST", url = null) {
 function filePicker(label, en, multiple, onFiles, aria, extra = "") {
   const input = h("input", { type: "file", accept: "application/pdf,.pdf", multiple, class: "sr-only", "aria-label": aria });
   input.addEventListener("change", () => { if (input.files.length) onFiles([...input.files]); input.value = ""; });
-  return h("label", { class: `button file ${extra}` }, input, icon("download"), " ", label, " ", h("span", { class: "en" }, en));
+  return h("label", { class: `button file ${extra}` }, input, icon("upload"), " ", label, " ", h("span", { class: "en" }, en));
 }
 
 function documentRow(item, doc, slot) {
@@ -355,10 +355,35 @@ function documentRow(item, doc, slot) {
       h("span", { class: "doc-pages" }, `${doc.pages} trang`, " ", h("span", { class: "en" }, `${doc.pages} p.`))),
     h("div", { class: "row doc-actions" },
       h("span", { class: "muted grow filename" }, doc.filename),
+      h("button", { type: "button", class: "small", "aria-label": `Đổi tên “${doc.title}”`, onclick: (e) => renameDoc(e.currentTarget, doc, slot) },
+        "Đổi tên", " ", h("span", { class: "en" }, "Rename")),
       filePicker("Thay tệp", "Replace", false, (files) => uploadAll(item, files, "PUT", `/api/meetings/${state.meeting.id}/documents/${doc.id}/file`), `Thay tệp của “${doc.title}”`),
       h("button", { type: "button", class: "danger small", "aria-label": `Gỡ tài liệu “${doc.title}”`,
         onclick: (e) => run(e.currentTarget, slot, async () => { await api("DELETE", `/api/meetings/${state.meeting.id}/documents/${doc.id}`); await loadAgenda(); renderAgenda(); }) },
       "Gỡ", " ", h("span", { class: "en" }, "Remove"))));
+}
+
+// A file name gives a title without diacritics ("To trinh ngan sach"): the secretary types the right
+// one in place of the row's name (walk-through).
+function renameDoc(button, doc, slot) {
+  const row = button.closest("li.doc");
+  const input = h("input", { type: "text", id: `doc-title-${doc.id}`, value: doc.title, maxlength: 500 });
+  const save = h("button", { type: "submit", class: "primary small" }, "Lưu", " ", h("span", { class: "en" }, "Save"));
+  const form = h("form", { class: "doc-rename" },
+    labelled(`doc-title-${doc.id}`, "Tên tài liệu", "Document title", input, null),
+    h("div", { class: "row" }, save, h("button", { type: "button", class: "small", onclick: () => renderAgenda() }, "Thôi", " ", h("span", { class: "en" }, "Cancel"))));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(save, slot, async () => {
+      await api("PATCH", `/api/meetings/${state.meeting.id}/documents/${doc.id}`, { title: input.value });
+      toast("Đã đổi tên tài liệu.", "ok", "Document renamed.");
+      await loadAgenda();
+      renderAgenda();
+    });
+  });
+  row.replaceChildren(form);
+  input.focus();
+  input.select();
 }
 
 function itemEditor(item, slot, onDone) {

@@ -181,3 +181,27 @@ def test_replace_refuses_what_an_upload_refuses_and_stores_nothing(client: TestC
     missing = f"/api/meetings/{world.meeting_id}/documents/nope/file"
     assert client.put(missing, files={"file": ("x.pdf", make_pdf(1))}, headers=sec).status_code == 404
     assert snapshot(world.store) == before
+
+
+def test_rename_a_document_gives_it_the_title_with_diacritics(client: TestClient, world: World) -> None:
+    """A file name gives a title without diacritics ("To trinh ngan sach 2027"): the secretary renames it;
+    a member may not; an empty or control-character title is refused; the same title again changes nothing."""
+    sec = login(client, "secretary")
+    doc = _upload(client, world, sec, make_pdf(1), name="To-trinh-ngan-sach-2027.pdf").json()
+    assert doc["title"] == "To trinh ngan sach 2027"
+    url = f"/api/meetings/{world.meeting_id}/documents/{doc['id']}"
+    before = snapshot(world.store)
+    assert client.patch(url, json={"title": "Tờ trình"}, headers=login(client, "member1")).status_code == 403
+    for bad in ("", "   ", "Tờ\x07trình", "x" * 501):
+        assert client.patch(url, json={"title": bad}, headers=sec).status_code == 422, bad
+    assert client.patch(url, json={"title": "Tờ trình", "filename": "x.pdf"}, headers=sec).status_code == 422
+    assert snapshot(world.store) == before
+    r = client.patch(url, json={"title": "  Tờ trình ngân sách năm 2027 "}, headers=sec)
+    assert r.status_code == 200 and r.json()["title"] == "Tờ trình ngân sách năm 2027", r.text
+    agenda = client.get(f"/api/meetings/{world.meeting_id}/agenda", headers=login(client, "member1")).json()
+    assert [d["title"] for d in agenda[1]["documents"]] == ["Tờ trình ngân sách năm 2027"]
+    renamed = [e for e in world.store.events() if e.type == "document.renamed"]
+    assert len(renamed) == 1
+    assert client.patch(url, json={"title": "Tờ trình ngân sách năm 2027"}, headers=sec).status_code == 200  # a double tap
+    assert len([e for e in world.store.events() if e.type == "document.renamed"]) == 1
+    assert client.patch(f"/api/meetings/{world.meeting_id}/documents/nope", json={"title": "X"}, headers=sec).status_code == 404

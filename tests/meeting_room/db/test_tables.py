@@ -82,6 +82,7 @@ def every_event() -> list[ev.EventPayload]:
             meeting_id=m, document_id="d2", agenda_item_id="i1", title="Phụ lục", filename="pl.pdf", sha256=H, size=1, pages=1
         ),
         ev.DocumentRemoved(meeting_id=m, document_id="d2"),
+        ev.DocumentRenamed(meeting_id=m, document_id="d1", title="Tờ trình dự toán ngân sách"),
         ev.MeetingStateChanged(meeting_id=m, from_state="scheduled", to_state="open"),
         ev.MeetingStateChanged(meeting_id=m, from_state="open", to_state="in_session"),
         ev.AttendanceRecorded(meeting_id=m, member_id="m1", status="present_in_room", source="face", confidence=0.9, camera="cam"),

@@ -259,7 +259,12 @@ def test_editing_replacing_removing_and_cancelling_with_errors_in_place(browser:
     expect(item.locator("li.doc .doc-pages")).to_contain_text("4 trang")
     expect(item.locator("li.doc .filename")).to_have_text("Diễn văn v2.pdf")
     expect(item.locator("li.doc")).to_have_count(1)
-    item.get_by_role("button", name="Gỡ tài liệu “Diễn văn”").tap()
+    # renamed in place (a file name gives no diacritics, or not the words wanted)
+    item.get_by_role("button", name="Đổi tên “Diễn văn”").tap()
+    item.get_by_label("Tên tài liệu").fill("Diễn văn khai mạc kỳ họp")
+    item.get_by_role("button", name="Lưu").tap()
+    expect(item.locator("li.doc .name")).to_have_text("Diễn văn khai mạc kỳ họp")
+    item.get_by_role("button", name="Gỡ tài liệu “Diễn văn khai mạc kỳ họp”").tap()
     expect(item.locator("li.doc")).to_have_count(0)
 
     # a participant withdrawn; the chair and the secretary cannot be (they are set in the details)
