@@ -138,8 +138,12 @@ function renderDetails() {
         }
       } catch (err) {
         const field = fieldsOf(err).map((f) => DETAIL_FIELDS[f]).find(Boolean);
-        if (field) { showAt(slots[field], err); return; }
-        throw err;
+        if (!field) throw err;
+        // next to its field the field's own problem is enough ("không được để trống"), not the whole
+        // request's ("Dữ liệu gửi lên không hợp lệ — Tiêu đề (title): …", walk-through)
+        const own = (err.details?.fields || []).find((f) => DETAIL_FIELDS[String(f.field).split(".")[0]] === field);
+        showAt(slots[field], own ? new ApiError(err.status, err.code, own.problem_vi, own.problem, err.details) : err);
+        return;
       }
       await refreshAll();
     });

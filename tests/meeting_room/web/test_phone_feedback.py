@@ -28,6 +28,7 @@ def test_a_refused_title_is_shown_and_its_field_focused(browser: Browser, live_s
     expect(page.get_by_label("Tên cuộc họp")).not_to_be_in_viewport()  # the title is far above the button
     create.tap()
     expect(page.locator("#err-title")).to_contain_text("không được để trống")
+    expect(page.locator("#err-title")).not_to_contain_text("Dữ liệu gửi lên không hợp lệ")  # the field's own problem only
     expect(page.locator("#err-title")).to_be_in_viewport()
     expect(page.get_by_label("Tên cuộc họp")).to_be_focused()
     _as_seen(page, "prepare-empty-title-360x640")
