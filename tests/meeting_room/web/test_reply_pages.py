@@ -58,6 +58,9 @@ def test_a_member_on_a_phone_sends_a_deputy_and_answers_an_opinion(browser: Brow
     expect(page.get_by_role("button", name="Tham gia trực tuyến")).to_be_disabled()
     expect(page.locator("#call-not-yet")).to_contain_text("Mở khi cuộc họp khai mạc")
 
+    # every answer's circle the same size, however long its label wraps on the phone
+    widths = page.locator("#reply-form input[type=radio]").evaluate_all("els => els.map((e) => e.getBoundingClientRect().width)")
+    assert len(widths) >= 3 and len(set(widths)) == 1, widths
     card.get_by_text("Cử người dự thay").tap()
     page.get_by_label("Thành viên cùng cơ quan dự thay").select_option(label="Phó trưởng ban Trần Văn Dự")
     _fits(page, PHONE["width"])
