@@ -76,10 +76,10 @@ FINGER = 44  # CSS px: the smallest target a finger hits reliably (WCAG 2.5.5)
 
 
 def _small_targets(page: Page) -> list[str]:
-    """The visible controls a finger would miss: buttons, disclosure summaries, selects, link-buttons and the page tabs
+    """The visible controls a finger would miss: buttons, disclosure summaries, selects, link-buttons, documents and the page tabs
     less than ``FINGER`` px high or wide (a link inside a sentence is not a control)."""
     small: list[str] = page.evaluate(
-        """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button], nav.tabs a')]
+        """(min) => [...document.querySelectorAll('button, summary, select, a.button, [role=button], nav.tabs a, a[data-document]')]
               .filter((e) => e.offsetParent !== null)
               .map((e) => [e, e.getBoundingClientRect()])
               .filter(([e, r]) => r.width > 0 && r.height > 0 && (r.height < min - 0.5 || r.width < min - 0.5))
