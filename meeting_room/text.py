@@ -24,9 +24,10 @@ from transcripts.text import fold
 # the noncharacters (U+FDD0-FDEF and the last two of every plane), which XML (the Word export) refuses.
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
 _FORBIDDEN = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069" + _NONCHARACTERS
-# In one line also the direction marks (U+200E-F, U+061C), which reorder how a name reads, and the
-# line and paragraph separators (U+2028-9), which break it.
-_SINGLE_LINE = re.compile(f"[{_FORBIDDEN}\u200e\u200f\u061c\u2028\u2029]")
+# In one line also the direction marks (U+200E-F, U+061C), which reorder how a name reads, the line and
+# paragraph separators (U+2028-9), which break it, and the invisible zero-width space and BOM (U+200B,
+# U+FEFF), which make two names that read the same differ.
+_SINGLE_LINE = re.compile(f"[{_FORBIDDEN}\u200b\u200e\u200f\u061c\u2028\u2029\ufeff]")
 _ANY_TEXT = re.compile(f"[{_FORBIDDEN}]")
 
 

@@ -34,4 +34,13 @@ async def file_and_fields(request: Request, field: str, accepted: str) -> tuple[
     if not isinstance(upload, UploadFile):
         await form.close()
         raise InvalidInputError(f"Thiếu trường “{field}” ({accepted})", f"The form has no '{field}' field ({accepted})", field=field)
-    return upload, {name: value for name, value in form.items() if isinstance(value, str)}
+    texts = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    repeated = sorted({name for name, _ in texts if sum(1 for other, _ in texts if other == name) > 1})
+    if repeated:  # which one counts would be a guess (an attacker's probe: the last one did)
+        await form.close()
+        raise InvalidInputError(
+            f"Trường “{repeated[0]}” được gửi nhiều lần; mỗi trường chỉ một lần",
+            f"The field '{repeated[0]}' was sent more than once; send each field once",
+            field=repeated[0],
+        )
+    return upload, dict(texts)

@@ -83,8 +83,11 @@ def may_import(actor: Actor) -> None:
     require_roles(actor, action_vi="nhập ảnh khuôn mặt", action_en="import face photos")
 
 
-def _members_named(session: Session, folders: list[photo_archive.Folder], problems: list[Problem]) -> list[dict[str, Any]]:
-    """The plan: each folder's member, who must be one, active, consenting, and in no other folder."""
+def _members_named(
+    session: Session, folders: list[photo_archive.Folder], problems: list[Problem], known: dict[str, t.Member] | None = None
+) -> list[dict[str, Any]]:
+    """The plan: each folder's member, who must be one, active, consenting, and in no other folder
+    (``known``: filled with each folder's one member, the refused ones too)."""
     names = [f.name for f in folders]
     found = session.scalars(select(t.Member).where(or_(t.Member.id.in_(names), t.Member.username.in_([n.lower() for n in names]))))
     by_name: dict[str, list[t.Member]] = {}
@@ -109,6 +112,8 @@ def _members_named(session: Session, folders: list[photo_archive.Folder], proble
                                     "one member's id and another's username: name the folder unambiguously", folder.name))  # fmt: skip
             continue
         member = named[0]
+        if known is not None:
+            known[folder.name] = member
         try:
             require_consent(member)
         except ConflictError as exc:
@@ -165,11 +170,12 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
     folders, problems = photo_archive.check_folders(data, max_photo_bytes=max_photo_bytes, max_photos=faces.MAX_PHOTOS)
     if len(folders) > photo_archive.MAX_FOLDERS:  # already a problem: no lookup of that many names
         raise photo_archive.refuse(problems)
+    known: dict[str, t.Member] = {}
     with store.read() as session:
-        plan = _members_named(session, folders, problems)
+        plan = _members_named(session, folders, problems, known)
     skipped: list[MemberResult] = []
     if problems and skip_problems and all(p.folder is not None for p in problems):
-        plan, skipped = _skip(plan, problems)
+        plan, skipped = _skip(plan, problems, {name: (m.id, m.full_name) for name, m in known.items()})
     elif problems:
         raise photo_archive.refuse(problems)
     if not any(item["entries"] for item in plan):
@@ -195,7 +201,9 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
     return import_id
 
 
-def _skip(plan: list[dict[str, Any]], problems: list[Problem]) -> tuple[list[dict[str, Any]], list[MemberResult]]:
+def _skip(
+    plan: list[dict[str, Any]], problems: list[Problem], members: dict[str, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[MemberResult]]:
     """The plan without the folders that have a problem, which stay in it with no photos and their
     results written already: the page lists them (first, as failed), the job passes them by."""
     why: dict[str, list[Problem]] = {}
@@ -205,7 +213,8 @@ def _skip(plan: list[dict[str, Any]], problems: list[Problem]) -> tuple[list[dic
     kept = [item for item in plan if item["folder"] not in why]
     skipped = []
     for folder, found in why.items():
-        item = named.get(folder, {"member_id": "", "full_name": folder})
+        member_id, full_name = members.get(folder, ("", folder))  # a folder that names nobody: its name
+        item = named.get(folder, {"member_id": member_id, "full_name": full_name})
         said_vi = "; ".join(p.message_vi if p.where == folder else f"{p.where}: {p.message_vi}" for p in found)
         said_en = "; ".join(p.message_en if p.where == folder else f"{p.where}: {p.message_en}" for p in found)
         skipped.append(MemberResult(folder=folder, member_id=item["member_id"], full_name=item["full_name"], enrolled=0,

@@ -397,7 +397,10 @@ def cast_ballot(
             replaced=voted,
         )
         secret = poll.secrecy == Secrecy.SECRET.value
-        return Decided(cast, CastReceipt(given if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion", secret))
+        # a change keeps the first receipt: a secret one was just checked as the voter's own; a named one
+        # is not asked for it, so whatever was sent is not echoed back as if it were (an attacker's probe)
+        kept = given if secret else None
+        return Decided(cast, CastReceipt(kept if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion", secret))
 
     return store.decide(decide, actor_id=actor.member_id)[1]
 
@@ -587,8 +590,9 @@ def live_counts(session: Session, poll: t.Poll) -> dict[str, int] | None:
 def needs_own_login(poll: t.Poll) -> bool:
     """A ballot is the member's own act: a session opened from an invitation link (a bearer token that
     passed through the hands of whoever made and sent it) may not cast one in their name. Only a named
-    opinion, which the member may change at any time and which decides nothing, may come from a link."""
-    return poll.secrecy == Secrecy.SECRET.value or poll.kind != "opinion"
+    opinion asked ahead of the meeting, which decides nothing and may be changed until its deadline,
+    may come from a link."""
+    return poll.secrecy == Secrecy.SECRET.value or poll.kind != "opinion" or not poll.before_meeting
 
 
 def has_voted(session: Session, poll_id: str, member_id: str) -> bool:

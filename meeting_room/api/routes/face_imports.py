@@ -71,7 +71,7 @@ async def start_import(request: Request, store: StoreDep, actor: ActorDep) -> Fa
     ``skip_problems=true`` the members' folders with a problem are left out (each reported as its result)."""
     face_imports.may_import(actor)  # an administrator, before the upload is read
     upload, fields = await file_and_fields(request, "archive", "ZIP")
-    skip = fields.get("skip_problems", "false").strip().lower()
+    skip = fields.get("skip_problems", "false")
     if skip not in ("true", "false"):
         await upload.close()
         raise InvalidInputError("“skip_problems” phải là true hoặc false", "'skip_problems' must be true or false",

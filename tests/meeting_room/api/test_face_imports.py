@@ -68,6 +68,11 @@ def test_refusals_store_nothing(client: TestClient, world: World, settings: Sett
         assert said is None or said in r.json()["error"]["message_en"], r.text
     r = client.post("/api/face-imports", json={"archive": "x"}, headers=admin)
     assert r.status_code == 422 and "multipart" in r.text
+    # skip_problems is exactly "true" or "false", sent once (which of two would count is a guess)
+    bad = zip_of({"nobody/a.jpg": photo})
+    for form in ({"skip_problems": "TRUE"}, {"skip_problems": "1"}, {"skip_problems": ["false", "true"]}):
+        r = client.post("/api/face-imports", files={"archive": ("a.zip", bad, "application/zip")}, data=form, headers=admin)
+        assert r.status_code == 422 and "skip_problems" in r.json()["error"]["message_en"], (form, r.text)
     small = settings.model_copy(update={"max_face_import_mb": 1})
     with TestClient(create_app(small, world.store), base_url="https://testserver") as limited:
         r = _upload(limited, login(limited, "admin"), zip_of({f"member1/{i}.jpg": photo for i in range(10)}) + bytes(1 << 20))

@@ -150,3 +150,25 @@ def test_a_named_opinion_asked_ahead_may_come_from_the_link(client: TestClient, 
     assert client.get(url, headers=link).json()["you"]["needs_own_login"] is False
     answered = client.post(f"{url}/ballots", json={"text": "Đề nghị bổ sung thuyết minh"}, headers=link)
     assert answered.status_code == 201 and answered.json()["message"] == "Đã ghi nhận ý kiến", answered.text
+
+
+def test_an_opinion_asked_in_the_meeting_and_a_named_change_need_the_members_own_login(client: TestClient, world: World) -> None:
+    """Only an opinion asked ahead may come from the link; one asked in the meeting is the member's own
+    act as a vote is. A named ballot changed with a made-up receipt is not answered with that receipt."""
+    from tests.meeting_room.api.test_polls import _session_with_attendance, _url
+
+    chair = _session_with_attendance(client, world)
+    asked = client.post(_url(world), json={"title": "Ý kiến về dự thảo", "kind": "opinion", "options": ["A", "B"], "allow_change": True},
+                        headers=chair).json()  # fmt: skip
+    assert client.post(_url(world, f"/{asked['id']}/open"), json={}, headers=chair).status_code == 200
+    token = _invite(client, world, chair).json()["url"].rsplit("/", 1)[1]
+    opened = client.get(f"/join/{token}", follow_redirects=False)
+    link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
+    client.cookies.clear()
+    assert client.get(_url(world, f"/{asked['id']}"), headers=link).json()["you"]["needs_own_login"] is True
+    refused = client.post(_url(world, f"/{asked['id']}/ballots"), json={"options": ["o1"]}, headers=link)
+    assert refused.status_code == 403 and refused.json()["error"]["details"]["needs"] == "own_login", refused.text
+    member = login(client, "member2")
+    assert client.post(_url(world, f"/{asked['id']}/ballots"), json={"options": ["o1"]}, headers=member).status_code == 201
+    changed = client.post(_url(world, f"/{asked['id']}/ballots"), json={"options": ["o2"], "receipt": "K7QX-3MPA-9TZC-R2DE"}, headers=member)
+    assert changed.status_code == 201 and changed.json()["replaced"] and changed.json()["receipt"] is None, changed.text
