@@ -170,5 +170,6 @@ def test_an_opinion_asked_in_the_meeting_and_a_named_change_need_the_members_own
     assert refused.status_code == 403 and refused.json()["error"]["details"]["needs"] == "own_login", refused.text
     member = login(client, "member2")
     assert client.post(_url(world, f"/{asked['id']}/ballots"), json={"options": ["o1"]}, headers=member).status_code == 201
-    changed = client.post(_url(world, f"/{asked['id']}/ballots"), json={"options": ["o2"], "receipt": "K7QX-3MPA-9TZC-R2DE"}, headers=member)
+    made_up = {"options": ["o2"], "receipt": "K7QX-3MPA-9TZC-R2DE"}
+    changed = client.post(_url(world, f"/{asked['id']}/ballots"), json=made_up, headers=member)
     assert changed.status_code == 201 and changed.json()["replaced"] and changed.json()["receipt"] is None, changed.text
