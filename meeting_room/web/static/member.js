@@ -79,9 +79,9 @@ function ownLogin(p) {
   const password = h("input", { type: "password", id: `own-password-${p.id}`, autocomplete: "current-password", required: true });
   const send = h("button", { type: "submit", class: "primary big" }, opinion ? "Đăng nhập để góp ý" : "Đăng nhập để biểu quyết");
   const form = h("form", { class: "own-login", id: `own-login-${p.id}` },
-    h("p", {}, opinion ? "Ý kiến kín cần đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu."
+    h("p", {}, opinion ? "Để góp ý, hãy đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu."
       : "Để biểu quyết, hãy đăng nhập bằng tài khoản của chính bạn: liên kết mời chỉ để theo dõi và phát biểu.",
-    h("span", { class: "en" }, opinion ? " A secret opinion needs your own login: an invitation link is for following and speaking."
+    h("span", { class: "en" }, opinion ? " To give your opinion, log in with your own account: an invitation link is for following and speaking."
       : " To vote, log in with your own account: an invitation link is for following and speaking.")),
     h("label", { for: password.id }, `Mật khẩu của tài khoản ${live.me.username} `, h("span", { class: "en" }, "Your password")),
     password, h("p", {}, send),
