@@ -364,7 +364,7 @@ async function showMember(m) {
     });
   });
   const mine = signers.find((c) => c.member_id === m.id);
-  const back = h("button", { type: "button", class: "link", id: "member-back" }, "↑ Về danh sách thành viên ", h("span", { class: "en" }, "Back to the list"));
+  const back = h("button", { type: "button", id: "member-back", "aria-label": "Về danh sách thành viên" }, "↑ Danh sách ", h("span", { class: "en" }, "List"));
   back.addEventListener("click", () => {
     const row = $(`#member-list tr[data-member="${CSS.escape(m.id)}"]`);
     (row && !row.hidden ? row : $("#members")).scrollIntoView({ block: "center" });
