@@ -12,8 +12,11 @@ let bodies = [];
 let members = [];
 
 async function renderMembers(select) {
+  const asked = memberShown; // a card another tap asks for while the list loads wins over ``select``
   members = await api("GET", "/api/members?limit=500"); // the largest page the server gives
-  const filter = h("input", { type: "search", id: "member-filter", autocomplete: "off", placeholder: "Nguyễn Văn A, daibieu07…" });
+  // a redraw (after an import, an edit) keeps what was typed in the find field, and its focus
+  const before = $("#member-filter"), typed = before?.value || "", focused = !!before && document.activeElement === before;
+  const filter = h("input", { type: "search", id: "member-filter", autocomplete: "off", placeholder: "Nguyễn Văn A, daibieu07…", value: typed });
   fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
     h("label", { for: "member-filter" }, "Tìm thành viên theo họ tên hoặc tài khoản ", h("span", { class: "en" }, "Find a member by name or username")), filter,
     h("p", { class: "muted", id: "member-none", hidden: true }, "Không có thành viên nào khớp. ", h("span", { class: "en" }, "No member matches.")),
@@ -23,7 +26,7 @@ async function renderMembers(select) {
         h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
         h("td", {}, h("button", { type: "button", onclick: () => showMember(m).then(() => $("#member-detail").scrollIntoView({ block: "start" })) }, "Chọn"))))))));
   // a long list on a phone: typing a few letters of the name (diacritics or not) or the username narrows it
-  filter.addEventListener("input", () => {
+  const narrow = () => {
     const words = folded(filter.value).split(/\s+/).filter(Boolean);
     let shown = 0;
     for (const row of $("#member-list tbody").rows) {
@@ -34,8 +37,11 @@ async function renderMembers(select) {
       shown += row.hidden ? 0 : 1;
     }
     $("#member-none").hidden = shown > 0;
-  });
-  if (select) showMember(members.find((m) => m.id === select));
+  };
+  filter.addEventListener("input", narrow);
+  if (typed) narrow();
+  if (focused) filter.focus();
+  if (select && memberShown === asked) showMember(members.find((m) => m.id === select));
 }
 
 // Lower case without diacritics (đ as d), as the server folds names for search.

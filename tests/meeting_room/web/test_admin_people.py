@@ -122,6 +122,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
 
     # deactivate one: the row says so
     page.locator('#member-list tr[data-username="daibieu05"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail")).to_contain_text("Tên đăng nhập: daibieu05")  # its card, not the one open before
     page.once("dialog", lambda d: d.accept())
     page.locator("#member-active").click()
     expect(page.locator('#member-list tr[data-username="daibieu05"]')).to_contain_text("Đã khóa")
@@ -131,6 +132,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
 
     # an e-mail address for the invitations; a malformed one is refused in both languages
     page.locator('#member-list tr[data-username="daibieu07"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail")).to_contain_text("Tên đăng nhập: daibieu07")  # its card, not the one open before
     page.locator("#em-email").fill("daibieu07@hdnd.sonha.gov.vn")
     page.locator("#em-email").fill("daibieu07@")
     page.get_by_role("button", name="Lưu thông tin").click()
@@ -140,6 +142,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     expect(page.locator(".toast.ok").last).to_contain_text("Đã lưu thông tin")
     page.reload()
     page.locator('#member-list tr[data-username="daibieu07"]').get_by_role("button", name="Chọn").click()
+    expect(page.locator("#member-detail")).to_contain_text("Tên đăng nhập: daibieu07")  # its card, not the one open before
     expect(page.locator("#em-email")).to_have_value("daibieu07@hdnd.sonha.gov.vn")  # stored, not only typed
 
     # reset a password: shown once to the admin; the member must change it at login
