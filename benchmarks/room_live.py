@@ -4,8 +4,10 @@ Each room is run by the server's own ``RoomRunner``: a recorded two-seat meeting
 real-time pace as the room's 2-channel 48 kHz audio interface (the file stand-in, same code path
 after capture as a PortAudio device), recorded to FLAC segments, captioned per seat with Whisper
 base, and, with ``--cameras``, an MJPEG camera on loopback shows two enrolled members to the face
-recogniser. For 1..N rooms at once it prints the CPU share of each stage, the caption delay (end of
-an utterance on the room clock -> its line committed), and the audio the captions had to drop.
+recogniser. For 1..N rooms at once it prints the CPU share of each stage, the caption delay (the end
+of an utterance's speech on the room clock, found in the audio the benchmark built -> its last line
+committed; until 2026-12-02 it counted from the end Whisper gave the line, up to ~1 s earlier), and
+the audio the captions had to drop. Rooms are separate meetings: each says other utterances.
 
 The meeting audio is built from real Vietnamese speech in ../shared/testdata/asr_vi (VIVOS on seat
 1, FPT Open Speech on seat 2, alternating with pauses); without it, from espeak-ng.
@@ -25,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,8 +74,30 @@ def _utterances(folder: Path) -> list[np.ndarray]:
     return [read_all(folder / n) for n in names if (folder / n).is_file()]
 
 
-def meeting_audio(seconds: float, out: Path) -> tuple[Path, str]:
-    """A stereo 48 kHz WAV: seat 1 and seat 2 take turns, 0.8 s apart."""
+@dataclass(frozen=True)
+class Said:
+    """One utterance of the meeting audio: its seat's channel and where its speech ends (seconds)."""
+
+    channel: int
+    start: float
+    end: float
+
+
+def speech_end(clip: np.ndarray, frame_s: float = 0.01, below_peak_db: float = 35.0) -> float:
+    """Seconds into ``clip`` where its speech ends: the last 10 ms frame within ``below_peak_db`` of
+    the loudest (a recorded utterance has room tone after it; this is judged apart from the
+    captions' own end-of-speech detector, which is what is measured)."""
+    n = int(frame_s * SAMPLE_RATE)
+    frames = clip[: len(clip) // n * n].reshape(-1, n)
+    level = 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
+    loud = np.flatnonzero(level > level.max() - below_peak_db)
+    return (int(loud[-1]) + 1) * frame_s if len(loud) else len(clip) / SAMPLE_RATE
+
+
+def meeting_audio(seconds: float, out: Path, room: int = 0) -> tuple[Path, str, list[Said]]:
+    """A stereo 48 kHz WAV: seat 1 and seat 2 take turns, 0.8 s apart. Each ``room`` says other
+    utterances, after a lead-in of its own: rooms are separate meetings, not one meeting in lockstep
+    (every final of every room at the same instant is a worst case no real server sees for long)."""
     a, b = _utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt")
     source = "VIVOS + FPT Open Speech (../shared/testdata)"
     if not a or not b:
@@ -85,10 +110,14 @@ def meeting_audio(seconds: float, out: Path) -> tuple[Path, str]:
             subprocess.run(["espeak-ng", "-v", "vi", "-w", str(p), text], check=True)
             clips.append(read_all(p))
         a, b = [clips[0]], [clips[1]]
-    left, right, n, i = [], [], 0, 0
+    lead = np.zeros(int(1.3 * room * SAMPLE_RATE), np.float32)
+    left, right, n, i = [lead], [lead], len(lead), 0
+    said: list[Said] = []
     gap = np.zeros(int(0.8 * SAMPLE_RATE), np.float32)
     while n < seconds * SAMPLE_RATE:
-        clip = (a if i % 2 == 0 else b)[(i // 2) % len(a if i % 2 == 0 else b)]
+        clips = a if i % 2 == 0 else b
+        clip = clips[(7 * room + i // 2) % len(clips)]
+        said.append(Said(i % 2, n / SAMPLE_RATE, n / SAMPLE_RATE + speech_end(clip)))
         silent = np.zeros_like(clip)
         left += [clip if i % 2 == 0 else silent, gap]
         right += [silent if i % 2 == 0 else clip, gap]
@@ -103,7 +132,7 @@ def meeting_audio(seconds: float, out: Path) -> tuple[Path, str]:
         w.setsampwidth(2)
         w.setframerate(48000)
         w.writeframes((np.clip(stereo, -1, 1) * 32767).astype("<i2").tobytes())
-    return out, source
+    return out, source, said
 
 
 def thread_cpu() -> dict[str, float]:
@@ -125,7 +154,7 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
-def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) -> dict[str, Any]:
+def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[Path], said: list[list[Said]]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp) / "var", models_dir=models, face_workers=0, log_level="warning")
         store = open_store(settings)
@@ -157,7 +186,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
             configs.append(
                 RoomConfig(
                     room=room_id,
-                    microphones=(MicrophoneConfig("ban-hop", file=audio, channels=2, sample_rate=48000),),
+                    microphones=(MicrophoneConfig("ban-hop", file=audio[r], channels=2, sample_rate=48000),),
                     seats=(SeatConfig("1", "ban-hop", 0, f"db{r}1"), SeatConfig("2", "ban-hop", 1, f"db{r}2")),
                     cameras=cams,
                     recording=RecordingConfig(segment_s=5.0),
@@ -180,6 +209,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
         decoder = getattr(captions, "_decoder", None)  # the decoder every stream shares (none before it existed)
         decoded = dict(decoder.decoded) if decoder is not None else {}
+        final_times = list(getattr(decoder, "final_times", []))  # (none before they were kept)
         t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}
         for mid in meeting_ids:
             meetings.transition(store, admin, mid, MeetingState.CLOSED)
@@ -188,11 +218,19 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
         deadline = time.monotonic() + 300
         while any(r.live_meeting for r in runners) and time.monotonic() < deadline:
             time.sleep(0.2)
-        delays = []
+        # each utterance said within the measure: from the end of its speech to its last line committed
+        last: dict[tuple[int, int], float] = {}
         for e in store.events(type_prefix="transcript.segment"):
             start = t0.get(e.data["meeting_id"])
-            if start is not None and e.data["end"] <= seconds:
-                delays.append(datetime.fromisoformat(e.occurred_at).timestamp() - (start + e.data["end"]))
+            if start is None:
+                continue
+            room, middle = meeting_ids.index(e.data["meeting_id"]), (e.data["start"] + e.data["end"]) / 2
+            k = next((k for k, u in enumerate(said[room]) if u.channel == e.data["channel"] and u.start <= middle <= u.end + 1.0), None)
+            if k is not None and said[room][k].end <= seconds:
+                at = datetime.fromisoformat(e.occurred_at).timestamp() - start
+                last[room, k] = max(last.get((room, k), 0.0), at - said[room][k].end)
+        delays = list(last.values())
+        missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if u.end <= seconds and (room, k) not in last)
         for runner in runners:
             runner.stop()
         for s in servers:
@@ -202,7 +240,10 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: Path) 
     stages = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall / cores for k in set(cpu1) | set(cpu0)}
     total = ((proc1.user + proc1.system) - (proc0.user + proc0.system)) / wall / cores
     delays.sort()
-    return {"rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": delays, "dropped_s": dropped, "decoded": decoded}
+    return {
+        "rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": delays, "missed": missed,
+        "dropped_s": dropped, "decoded": decoded, "final_times": final_times,
+    }  # fmt: skip
 
 
 _BODY: dict[int, str] = {}
@@ -242,6 +283,11 @@ def _camera(servers: list[MjpegServer], store: Store, admin: Actor, ids: list[st
     return server.url
 
 
+def _share(ordered: list[float], p: float) -> float:
+    """The value below which a share ``p`` of the ``ordered`` values lie."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rooms", default="1,2,3", help="room counts to try, comma-separated")
@@ -266,19 +312,25 @@ def main() -> None:
     models = args.models_dir
     ModelStore(models).ensure_default()
     with tempfile.TemporaryDirectory() as tmp:
-        audio, source = meeting_audio(args.seconds + 30, Path(tmp) / "meeting.wav")
+        made = [meeting_audio(args.seconds + 30, Path(tmp) / f"meeting{r}.wav", r) for r in range(max(counts))]
+        audio, source, said = [m[0] for m in made], made[0][1], [m[2] for m in made]
         print(f"# room_live: {os.cpu_count()} cores, meeting audio from {source}, {args.seconds:.0f} s per run, "
               f"cameras {'on' if args.cameras else 'off'}")  # fmt: skip
         for n in counts:
-            r = run(n, args.seconds, args.cameras, models, audio)
+            r = run(n, args.seconds, args.cameras, models, audio, said)
             d: list[float] = r["delays"]
             median = statistics.median(d) if d else float("nan")
-            p90 = d[min(len(d) - 1, int(0.9 * len(d)))] if d else float("nan")
-            print(f"\n## {n} room(s): process CPU {r['total']:.0%} of {os.cpu_count()} cores; caption lines {len(d)}, "
+            p90 = _share(d, 0.9) if d else float("nan")
+            print(f"\n## {n} room(s): process CPU {r['total']:.0%} of {os.cpu_count()} cores; utterances captioned {len(d)} "
+                  f"(none for {r['missed']}), "
                   f"delay median {median:.2f} s, p90 {p90:.2f} s, max {max(d) if d else float('nan'):.2f} s; "
                   f"captions dropped {r['dropped_s']:.1f} s of audio")  # fmt: skip
             if r["decoded"]:
                 print(f"  shared decoder (at the measure's end): {r['decoded']}")
+            if r["final_times"]:
+                waits, spans = (sorted(x) for x in zip(*r["final_times"], strict=True))
+                print(f"  a final: waiting for the decoder median {_share(waits, 0.5):.2f} s, p90 {_share(waits, 0.9):.2f} s; "
+                      f"decoding (its batch so far) median {_share(spans, 0.5):.2f} s, p90 {_share(spans, 0.9):.2f} s")  # fmt: skip
             for stage, share in sorted(r["stages"].items(), key=lambda kv: -kv[1]):
                 if share >= 0.001:
                     print(f"  {share:6.1%}  {stage}")

@@ -19,6 +19,7 @@ from speech.guard import clean, drop_repeated
 from speech.transcript import Segment, Word
 
 log = logging.getLogger(__name__)
+MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 220  # a token cap's floor (a short word and its timestamps), and its ceiling
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class AsrOptions:
     # context: 10 s costs about a seventh of 30 s). For short utterances (live captions).
     context_pad_s: float | None = None
     context_min_s: float = 10.0
+    # A cap on the tokens decoded for a clip that fits one window, per second of it (None: Whisper's
+    # 448 a window). Read Vietnamese speech in the shared sets takes 6-10 tokens a second; a decoder
+    # looping on one sound ("Hààààà…") runs to the window's cap, holding a live decoder for seconds.
+    max_tokens_per_s: float | None = None
 
 
 def _cut(features: np.ndarray, frames: int | None) -> np.ndarray:
@@ -167,6 +172,9 @@ class Transcriber:
 
     def _raw(self, audio: np.ndarray, options: AsrOptions) -> Iterable[Any]:
         kwargs = self._kwargs(options)
+        cap = _token_cap(len(audio), options)
+        if cap is not None:
+            kwargs["max_new_tokens"] = cap
         segments: Iterable[Any]
         if not options.batched:
             segments = self.model.transcribe(audio, **kwargs)[0]
@@ -244,6 +252,16 @@ class Transcriber:
             yield from self._decode(carry, options, carry_start)
             if progress is not None:
                 progress(carry_start + len(carry) / SAMPLE_RATE)
+
+
+def _token_cap(samples: int, options: AsrOptions) -> int | None:
+    """``max_new_tokens`` for a clip of ``samples`` under ``options.max_tokens_per_s``: None when
+    unset, for the batched pipeline, and above ``MAX_NEW_TOKENS`` (the window's 448 tokens hold the
+    prompt too: an agenda prompt takes up to half)."""
+    if options.max_tokens_per_s is None or options.batched:
+        return None
+    cap = MIN_NEW_TOKENS + math.ceil(options.max_tokens_per_s * samples / SAMPLE_RATE)
+    return cap if cap <= MAX_NEW_TOKENS else None
 
 
 def _quiet_cut(audio: np.ndarray, search_s: float = 10.0, frame_s: float = 0.5) -> int:

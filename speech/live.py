@@ -8,11 +8,11 @@ utterance is decoded once more into final segments. The delay from the end of sp
 caption is ``end_silence_s`` plus the decoding time of that utterance.
 
 Several streams (the seats of several rooms) share one ``LiveDecoder``: one thread that owns the
-model, decodes final utterances first (those waiting together go through the encoder as one
-batch) and partial captions only while its recent busy share is under ``partial_budget``, so a
-loaded server drops partials (the newest one of a stream replaces an older one still waiting)
-instead of delaying the finals. Every Whisper window is 30 s whatever the clip's length, so a
-decode costs about the same for a short clip: the number of decodes is what the CPU pays for.
+model, decodes final utterances first and partial captions only while its recent busy share is
+under ``partial_budget``, so a loaded server drops partials (the newest one of a stream replaces an
+older one still waiting) instead of delaying the finals. With it, a stream asks for its final
+once ``early_final_s`` of the pause has passed and takes the result when ``end_silence_s`` has:
+the delay is then the longer of ``end_silence_s`` and ``early_final_s`` plus the decoding.
 """
 
 from __future__ import annotations
@@ -31,8 +31,18 @@ from speech.asr import AsrOptions, Transcriber
 from speech.transcript import Segment
 
 log = logging.getLogger(__name__)
-# one short utterance at a time: nothing to batch, and the energy detector has already cut it
-LIVE_ASR = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True, batched=False)
+KEEP_PAUSE_S = 0.2  # of the pause that ends an utterance, this much stays in its audio (a soft last syllable)
+# One short utterance at a time: nothing to batch, and the energy detector has already cut it.
+# Encoded over the utterance plus 10 s, not Whisper's padded 30 s: a final costs half (0.61 s
+# against 1.26 s for the shared sets' utterances on 2 cores), which is what lets three rooms on
+# one 2-core server caption within 2 s. The price, measured over both shared sets
+# (scripts/eval_asr.py --live, against --context full): WER 0.6184 -> 0.6270 (VIVOS 0.3656 -> 0.3907,
+# FPT 0.6629 -> 0.6686), CER 0.4047 -> 0.4017 (the token cap ends the loops a short context invites).
+# The recording's final pass decodes whole windows and is what the minutes are made from.
+LIVE_ASR = AsrOptions(
+    beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=True, batched=False,
+    context_pad_s=10.0, context_min_s=10.0, max_tokens_per_s=25.0,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,16 +57,22 @@ class LiveOptions:
     min_speech_db: float = -50.0  # dBFS; quieter is never speech
     pre_roll_s: float = 0.3  # audio kept from before the detected start (soft onsets)
     # Partials (shown, then replaced by the final) are encoded over the utterance plus this many
-    # seconds, at least this many, instead of Whisper's 30 s window: ~3x cheaper, so a final that
-    # arrives while partials decode waits less. Finals keep the whole window: over the shared sets a
-    # fitted context under ~25 s cost finals +0.008 to +0.025 WER (scripts/eval_asr.py --live --context). None: off.
+    # seconds, at least this many (None: Whisper's 30 s window), as the finals are (``LIVE_ASR``).
     partial_context_s: float | None = 10.0
+    # With a shared decoder, the final is decoded from this much silence on, while the stream
+    # waits out ``end_silence_s`` to know the utterance ended: the caption comes that much sooner.
+    # Speech resuming before the end cancels it (a pause inside a sentence costs a decode). None: off.
+    early_final_s: float | None = 0.3
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.frame_s <= 0.1:
             raise ValueError(f"frame_s must be between 0.01 and 0.1 s, got {self.frame_s}")
         if self.end_silence_s <= 0 or self.max_utterance_s < 2:
             raise ValueError("end_silence_s must be > 0 and max_utterance_s >= 2")
+        if self.early_final_s is not None and not KEEP_PAUSE_S <= self.early_final_s <= self.end_silence_s:
+            raise ValueError(
+                f"early_final_s must be between {KEEP_PAUSE_S} and end_silence_s ({self.end_silence_s}), got {self.early_final_s}"
+            )
 
 
 @dataclass(frozen=True)
@@ -71,7 +87,7 @@ class Caption:
     audio: np.ndarray | None = field(default=None, repr=False)  # the utterance (finals): for voiceprints
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity (``cancel``), never by its arrays
 class _Request:
     audio: np.ndarray
     options: AsrOptions
@@ -80,33 +96,43 @@ class _Request:
     stream: str
     future: Future[list[Segment]]
     at: float = field(default_factory=time.monotonic)
+    cancelled: bool = False  # a final asked ahead that is not needed: its result is dropped
 
 
 class LiveDecoder:
     """One Whisper decoder serving every live stream of the process, on a thread of its own.
 
-    ``final`` blocks its caller until the utterance is decoded; finals go first, those waiting
-    together through the encoder as one batch of up to ``max_batch``. ``partial`` returns at once
+    ``final`` blocks its caller until the utterance is decoded (``final_ahead`` returns a future,
+    ``cancel`` withdraws it); finals go first, one by one: ``max_batch`` > 1 puts finals waiting
+    together through the encoder as one batch, which saved no CPU here (3 clips 1.67 s against
+    3 x 0.52 s) and makes the first wait for the others' encoding. ``partial`` returns at once
     with a future: partials are decoded only when no final waits and the decoder was busy less
     than ``partial_budget`` of the last ``window_s`` seconds; a stream's newer partial replaces
     its older one still waiting, and a partial left waiting longer than ``stale_s`` is dropped
     (its future gets ``[]``)."""
 
     def __init__(
-        self, transcriber: Transcriber, *, max_batch: int = 4, partial_budget: float = 0.5, window_s: float = 10.0, stale_s: float = 3.0
+        self, transcriber: Transcriber, *, max_batch: int = 1, partial_budget: float = 0.5, window_s: float = 10.0, stale_s: float = 3.0
     ) -> None:
         if max_batch < 1 or not 0 <= partial_budget <= 1:
             raise ValueError(f"max_batch must be >= 1 and partial_budget within 0..1, got {max_batch} and {partial_budget}")
         self.transcriber = transcriber
         self.max_batch, self.partial_budget, self.window_s, self.stale_s = max_batch, partial_budget, window_s, stale_s
         self._finals: list[_Request] = []
+        self._running: list[_Request] = []  # the batch being decoded
         self._partials: dict[str, _Request] = {}
         self._busy: deque[tuple[float, float]] = deque()  # (start, end) of recent decodes
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.decoded = {"final": 0, "partial": 0, "partial_dropped": 0, "batches": 0}
+        self.decoded = {"final": 0, "final_cancelled": 0, "partial": 0, "partial_dropped": 0, "batches": 0}
+        # the latest finals' (seconds waiting for the decoder, seconds decoding): what a caption's delay is made of
+        self.final_times: deque[tuple[float, float]] = deque(maxlen=1000)
 
     def final(self, audio: np.ndarray, options: AsrOptions, offset: float, stream: str) -> list[Segment]:
+        return self.final_ahead(audio, options, offset, stream).result()
+
+    def final_ahead(self, audio: np.ndarray, options: AsrOptions, offset: float, stream: str) -> Future[list[Segment]]:
+        """A final decoded from now on, its result awaited later (or ``cancel``led)."""
         future: Future[list[Segment]] = Future()
         with self._cond:
             dropped = self._partials.pop(stream, None)  # the final says it all
@@ -115,7 +141,19 @@ class LiveDecoder:
             self._finals.append(_Request(audio, options, offset, True, stream, future))
             self._start()
             self._cond.notify()
-        return future.result()
+        return future
+
+    def cancel(self, future: Future[list[Segment]]) -> None:
+        """A final asked ahead is not needed after all: not decoded if it still waits (its
+        future gets ``[]``); one being decoded finishes and its result is ignored."""
+        with self._cond:
+            waiting = next((r for r in self._finals if r.future is future), None)
+            if waiting is not None:
+                self._finals = [r for r in self._finals if r is not waiting]
+                future.set_result([])
+            for r in self._running:
+                r.cancelled = r.cancelled or r.future is future
+            self.decoded["final_cancelled"] += 1
 
     def partial(self, audio: np.ndarray, options: AsrOptions, stream: str) -> Future[list[Segment]]:
         future: Future[list[Segment]] = Future()
@@ -171,20 +209,27 @@ class LiveDecoder:
                 while not batch:
                     self._cond.wait(timeout=0.25 if self._partials else 5.0)
                     batch = self._take()
+                self._running = batch
             began = time.monotonic()
             try:
                 encoded = self.transcriber.encode_batch([r.audio for r in batch], batch[0].options)  # (a batch: one kind, one context)
             except Exception as exc:  # a failing model fails its callers, not the thread
                 for r in batch:
                     r.future.set_exception(exc)
+                with self._cond:
+                    self._running = []
                 continue
             for r, enc in zip(batch, encoded, strict=True):
                 try:
                     r.future.set_result(list(self.transcriber.transcribe_array(r.audio, r.options, r.offset, enc)))
                 except Exception as exc:
                     r.future.set_exception(exc)
-                self.decoded["final" if r.final else "partial"] += 1
+                if not r.cancelled:
+                    self.decoded["final" if r.final else "partial"] += 1
+                if r.final and not r.cancelled:
+                    self.final_times.append((began - r.at, time.monotonic() - began))
             with self._cond:
+                self._running = []
                 self._busy.append((began, time.monotonic()))
                 self.decoded["batches"] += 1
 
@@ -221,6 +266,7 @@ class LiveStream:
         self._silence = 0.0
         self._last_partial = 0.0
         self._partial_shown = False
+        self._early: tuple[Future[list[Segment]], int] | None = None  # a final asked ahead: (result, utterance frames it covers)
 
     @property
     def position(self) -> float:
@@ -291,16 +337,27 @@ class LiveStream:
         if speech:
             self._voiced += o.frame_s
             self._silence = 0.0
+            self._cancel_early()  # the pause was inside the utterance
         else:
             self._silence += o.frame_s
         length = len(self._utt) * o.frame_s
         if self._silence >= o.end_silence_s:
-            keep = len(self._utt) - int((self._silence - 0.2) / o.frame_s)  # keep 0.2 s of the pause
-            self._utt = self._utt[: max(1, keep)]
+            if self._early is None:
+                self._utt = self._utt[: self._kept()]
             out.extend(self._finish())
         elif length >= o.max_utterance_s:
             out.extend(self._finish())
-        elif o.partial_every_s and start + o.frame_s - self._last_partial >= o.partial_every_s and self._voiced >= 1.0:
+        elif (
+            self.decoder is not None and self._early is None and o.early_final_s is not None
+            and self._silence >= o.early_final_s and self._voiced >= o.min_speech_s
+        ):  # fmt: skip
+            kept = self._kept()
+            future = self.decoder.final_ahead(np.concatenate(self._utt[:kept]), self.options.asr, self._utt_start, self._decoder_key)
+            self._early = (future, kept)
+        elif (
+            self._early is None and o.partial_every_s and self._voiced >= 1.0
+            and start + o.frame_s - self._last_partial >= o.partial_every_s
+        ):  # fmt: skip
             self._last_partial = start + o.frame_s
             if self.decoder is not None:
                 if self._pending is None:  # one on its way at a time
@@ -322,10 +379,23 @@ class LiveStream:
         context = self.options.partial_context_s
         return fast if context is None else replace(fast, context_pad_s=context, context_min_s=context)
 
+    def _kept(self) -> int:
+        """The utterance's frames up to ``KEEP_PAUSE_S`` into the pause that ends it."""
+        return max(1, len(self._utt) - int((self._silence - KEEP_PAUSE_S) / self.options.frame_s))
+
+    def _cancel_early(self) -> None:
+        if self._early is not None:
+            assert self.decoder is not None
+            self.decoder.cancel(self._early[0])
+            self._early = None
+
     def _decode_text(self, audio: np.ndarray) -> str:
         return " ".join(s.text for s in self.transcriber.transcribe_array(audio, self._partial_options())).strip()
 
     def _finish(self) -> list[Caption]:
+        early, self._early = self._early, None
+        if early is not None:  # only silence since it was asked: the utterance is what it covers
+            self._utt = self._utt[: early[1]]
         audio = np.concatenate(self._utt)
         start, voiced = self._utt_start, self._voiced
         self._utt, self._voiced, self._silence = [], 0.0, 0.0
@@ -335,7 +405,9 @@ class LiveStream:
         end = start + len(audio) / SAMPLE_RATE
         if voiced < self.options.min_speech_s:
             return [Caption(self.stream, True, start, end, "", channel=self.channel)] if shown else []
-        if self.decoder is not None:
+        if early is not None:
+            decoded = early[0].result()
+        elif self.decoder is not None:
             decoded = self.decoder.final(audio, self.options.asr, start, self._decoder_key)
         else:
             decoded = list(self.transcriber.transcribe_array(audio, self.options.asr, offset=start))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speech.asr import AsrOptions, Transcriber, build_prompt
+from speech.asr import MIN_NEW_TOKENS, AsrOptions, Transcriber, _token_cap, build_prompt
 from speech.audio import SAMPLE_RATE, read_all
 from speech.guard import fold
 from tests.speech_audio import speak, write_wav
@@ -138,3 +138,17 @@ def test_an_encoder_context_fitted_to_a_short_clip(tmp_path: Path, transcriber: 
     assert "hom nay chung ta" in short and "hom nay chung ta" in whole, (short, whole)
     segments = list(transcriber.transcribe_array(audio, replace(fitted, word_timestamps=True)))
     assert segments and all(0 <= w.start <= w.end <= seconds + 0.5 for s in segments for w in s.words)
+
+
+def test_a_token_cap_per_second_bounds_a_short_clip_s_decoding(tmp_path: Path, transcriber: Transcriber) -> None:
+    """A live decoder looping on one sound ("Hààààà…") ran to Whisper's 448 tokens and held every
+    room's captions for seconds; a cap per second of audio stops it where speech could not reach."""
+    assert _token_cap(2 * SAMPLE_RATE, AsrOptions(max_tokens_per_s=25.0)) == MIN_NEW_TOKENS + 50
+    assert _token_cap(2 * SAMPLE_RATE, AsrOptions()) is None
+    assert _token_cap(2 * SAMPLE_RATE, AsrOptions(max_tokens_per_s=25.0, batched=True)) is None
+    assert _token_cap(20 * SAMPLE_RATE, AsrOptions(max_tokens_per_s=25.0)) is None  # over the ceiling: the window's own
+    audio = read_all(speak(tmp_path / "long.wav", "Kính thưa các đại biểu, hôm nay chúng ta họp về ngân sách của tỉnh năm sau."))
+    greedy = AsrOptions(beam_size=1, vad_filter=False, temperature_fallback=False, word_timestamps=False)
+    whole = " ".join(s.text for s in transcriber.transcribe_array(audio, greedy)).split()
+    capped = " ".join(s.text for s in transcriber.transcribe_array(audio, replace(greedy, max_tokens_per_s=0.1))).split()
+    assert len(whole) >= 8 and len(capped) < len(whole), (whole, capped)
