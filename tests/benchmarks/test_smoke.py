@@ -97,7 +97,9 @@ ON_POSTGRES = {
     "face_import": (Smoke("face_import", (rf"workers=1: \d+ photos in [\d.]+ s in all: {NUMBER} photos/s",)), "--database-url"),
 }
 WITH_MODELS = {
-    "room_live": Smoke("room_live", (rf"1 room\(s\): process CPU {NUMBER}% .* caption lines [1-9]\d*, delay median {NUMBER} s",)),
+    "room_live": Smoke(
+        "room_live", (rf"1 room\(s\): process CPU {NUMBER}% .* utterances captioned [1-9]\d* \(none for \d+\), delay median {NUMBER} s",)
+    ),
     "speech_models": Smoke(
         "speech_models", (rf"whisper .* RTF {NUMBER}", rf"voiceprint .* RTF {NUMBER}", r"live x1: [1-9]\d* final captions")
     ),
