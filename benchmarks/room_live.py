@@ -5,8 +5,8 @@ real-time pace as the room's 2-channel 48 kHz audio interface (the file stand-in
 after capture as a PortAudio device), recorded to FLAC segments, captioned per seat with Whisper
 base, and, with ``--cameras``, an MJPEG camera on loopback shows two enrolled members to the face
 recogniser. For 1..N rooms at once it prints the CPU share of each stage, the caption delay (the end
-of an utterance's speech on the room clock, found in the audio the benchmark built -> its last line
-committed; until 2026-12-02 it counted from the end Whisper gave the line, up to ~1 s earlier), and
+of an utterance's speech on the room clock, found by Silero VAD in the audio the benchmark built -> its
+last line committed; until 2026-12-02 it counted from the end Whisper gave the line, up to ~1 s earlier), and
 the audio the captions had to drop. Rooms are separate meetings: each says other utterances.
 
 The meeting audio is built from real Vietnamese speech in ../shared/testdata/asr_vi (VIVOS on seat
@@ -83,15 +83,14 @@ class Said:
     end: float
 
 
-def speech_end(clip: np.ndarray, frame_s: float = 0.01, below_peak_db: float = 35.0) -> float:
-    """Seconds into ``clip`` where its speech ends: the last 10 ms frame within ``below_peak_db`` of
-    the loudest (a recorded utterance has room tone after it; this is judged apart from the
-    captions' own end-of-speech detector, which is what is measured)."""
-    n = int(frame_s * SAMPLE_RATE)
-    frames = clip[: len(clip) // n * n].reshape(-1, n)
-    level = 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-12)
-    loud = np.flatnonzero(level > level.max() - below_peak_db)
-    return (int(loud[-1]) + 1) * frame_s if len(loud) else len(clip) / SAMPLE_RATE
+def speech_end(clip: np.ndarray) -> float:
+    """Seconds into ``clip`` (16 kHz) where its speech ends, by Silero VAD (shipped inside
+    faster-whisper): judged apart from the captions' own energy end-pointing, which is what is
+    measured. (A level rule put VIVOS ends ~0.7 s late: its room tone is 30-40 dB under the peak.)"""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    found = get_speech_timestamps(clip, VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    return found[-1]["end"] / SAMPLE_RATE if found else len(clip) / SAMPLE_RATE
 
 
 def meeting_audio(seconds: float, out: Path, room: int = 0) -> tuple[Path, str, list[Said]]:
@@ -211,6 +210,8 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
         decoded = dict(decoder.decoded) if decoder is not None else {}
         final_times = list(getattr(decoder, "final_times", []))  # (none before they were kept)
         t0 = {r.live_meeting: r._live.t0 for r in runners if r._live}
+        # the wall-clock time of second 0 of each room's file (its pass began a little later)
+        file0 = {mid: getattr(runner._mics[0], "wall0", None) or t0[mid] for mid, runner in zip(meeting_ids, runners, strict=True)}
         for mid in meeting_ids:
             meetings.transition(store, admin, mid, MeetingState.CLOSED)
         for runner in runners:
@@ -224,10 +225,12 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
             start = t0.get(e.data["meeting_id"])
             if start is None:
                 continue
-            room, middle = meeting_ids.index(e.data["meeting_id"]), (e.data["start"] + e.data["end"]) / 2
+            mid = e.data["meeting_id"]
+            shift = start - file0[mid]  # pass seconds -> file seconds
+            room, middle = meeting_ids.index(mid), shift + (e.data["start"] + e.data["end"]) / 2
             k = next((k for k, u in enumerate(said[room]) if u.channel == e.data["channel"] and u.start <= middle <= u.end + 1.0), None)
             if k is not None and said[room][k].end <= seconds:
-                at = datetime.fromisoformat(e.occurred_at).timestamp() - start
+                at = datetime.fromisoformat(e.occurred_at).timestamp() - file0[mid]
                 last[room, k] = max(last.get((room, k), 0.0), at - said[room][k].end)
         delays = list(last.values())
         missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if u.end <= seconds and (room, k) not in last)

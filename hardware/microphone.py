@@ -234,12 +234,13 @@ class FileMicrophone(Microphone):
         if config.file is None:
             raise DeviceError(f"Micrô {config.name} không có tệp", f"Microphone {config.name} has no file", microphone=config.name)
         self.speed = speed
+        self.wall0: float | None = None  # the wall-clock time of the file's second 0 (a benchmark lines its audio up by it)
 
     def _run(self) -> None:
         path = self.config.file
         assert path is not None
         c = self.config
-        wall0 = time.time()
+        wall0 = self.wall0 = time.time()
         offset = 0.0  # file seconds released by earlier loops
         while not self._stop.is_set():
             chunks = replay(path, rate=c.sample_rate, channels=c.channels, chunk_s=BLOCK_S, speed=self.speed, source=self.name,

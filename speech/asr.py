@@ -256,12 +256,12 @@ class Transcriber:
 
 def _token_cap(samples: int, options: AsrOptions) -> int | None:
     """``max_new_tokens`` for a clip of ``samples`` under ``options.max_tokens_per_s``: None when
-    unset, for the batched pipeline, and above ``MAX_NEW_TOKENS`` (the window's 448 tokens hold the
-    prompt too: an agenda prompt takes up to half)."""
+    unset and for the batched pipeline; at most ``MAX_NEW_TOKENS`` (the window's 448 tokens hold the
+    prompt too: faster-whisper keeps up to 227 of an agenda prompt). A window cut short by the cap
+    is not lost: faster-whisper goes on from its last timestamp."""
     if options.max_tokens_per_s is None or options.batched:
         return None
-    cap = MIN_NEW_TOKENS + math.ceil(options.max_tokens_per_s * samples / SAMPLE_RATE)
-    return cap if cap <= MAX_NEW_TOKENS else None
+    return min(MAX_NEW_TOKENS, MIN_NEW_TOKENS + math.ceil(options.max_tokens_per_s * samples / SAMPLE_RATE))
 
 
 def _quiet_cut(audio: np.ndarray, search_s: float = 10.0, frame_s: float = 0.5) -> int:

@@ -35,7 +35,7 @@ KEEP_PAUSE_S = 0.2  # of the pause that ends an utterance, this much stays in it
 # One short utterance at a time: nothing to batch, and the energy detector has already cut it.
 # Encoded over the utterance plus 10 s, not Whisper's padded 30 s: a final costs half (0.61 s
 # against 1.26 s for the shared sets' utterances on 2 cores), which is what lets three rooms on
-# one 2-core server caption within 2 s. The price, measured over both shared sets
+# one 2-core server caption within about 2 s. The price, measured over both shared sets
 # (scripts/eval_asr.py --live, against --context full): WER 0.6184 -> 0.6270 (VIVOS 0.3656 -> 0.3907,
 # FPT 0.6629 -> 0.6686), CER 0.4047 -> 0.4017 (the token cap ends the loops a short context invites).
 # The recording's final pass decodes whole windows and is what the minutes are made from.
@@ -152,9 +152,11 @@ class LiveDecoder:
             if waiting is not None:
                 self._finals = [r for r in self._finals if r is not waiting]
                 future.set_result([])
-            for r in self._running:
-                r.cancelled = r.cancelled or r.future is future
-            self.decoded["final_cancelled"] += 1
+            running = next((r for r in self._running if r.future is future and not r.future.done()), None)
+            if running is not None:
+                running.cancelled = True
+            if waiting is not None or running is not None:  # (one already decoded counts as decoded)
+                self.decoded["final_cancelled"] += 1
 
     def partial(self, audio: np.ndarray, options: AsrOptions, stream: str) -> Future[list[Segment]]:
         future: Future[list[Segment]] = Future()
@@ -225,10 +227,11 @@ class LiveDecoder:
                     r.future.set_result(list(self.transcriber.transcribe_array(r.audio, r.options, r.offset, enc)))
                 except Exception as exc:
                     r.future.set_exception(exc)
-                if not r.cancelled:
-                    self.decoded["final" if r.final else "partial"] += 1
-                if r.final and not r.cancelled:
-                    self.final_times.append((began - r.at, time.monotonic() - began))
+                with self._cond:
+                    if not r.cancelled:
+                        self.decoded["final" if r.final else "partial"] += 1
+                        if r.final:
+                            self.final_times.append((began - r.at, time.monotonic() - began))
             with self._cond:
                 self._running = []
                 self._busy.append((began, time.monotonic()))

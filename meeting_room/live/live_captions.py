@@ -211,7 +211,7 @@ class LiveCaptions:
         self._meetings: dict[str, _Meeting] = {}
         self._lock = threading.Lock()
         self._encoder: VoiceEncoder | None = None
-        self._decoder: LiveDecoder | None = None  # one for every source of every meeting: finals first, batched
+        self._decoder: LiveDecoder | None = None  # one for every source of every meeting: finals first
 
     def queues(self) -> list[CaptionQueue]:
         """Per live pass: audio waiting to be captioned and audio dropped (for the metrics)."""
