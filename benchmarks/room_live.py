@@ -202,7 +202,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
             runner.start()
         while any(r.live_meeting is None for r in runners):
             time.sleep(0.1)
-        cpu0, wall0, proc0 = thread_cpu(), time.monotonic(), os.times()
+        cpu0, wall0, proc0, begun = thread_cpu(), time.monotonic(), os.times(), time.time()
         time.sleep(seconds)
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
@@ -219,7 +219,13 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
         deadline = time.monotonic() + 300
         while any(r.live_meeting for r in runners) and time.monotonic() < deadline:
             time.sleep(0.2)
-        # each utterance said within the measure: from the end of its speech to its last line committed
+        # each utterance said within the measure (on its room's file clock): from the end of its speech to
+        # its last line committed
+        window = {meeting_ids.index(mid): (begun - at0, begun - at0 + seconds) for mid, at0 in file0.items()}
+
+        def within(room: int, u: Said) -> bool:
+            return window[room][0] <= u.start and u.end <= window[room][1]
+
         last: dict[tuple[int, int], float] = {}
         for e in store.events(type_prefix="transcript.segment"):
             start = t0.get(e.data["meeting_id"])
@@ -229,11 +235,14 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
             shift = start - file0[mid]  # pass seconds -> file seconds
             room, middle = meeting_ids.index(mid), shift + (e.data["start"] + e.data["end"]) / 2
             k = next((k for k, u in enumerate(said[room]) if u.channel == e.data["channel"] and u.start <= middle <= u.end + 1.0), None)
-            if k is not None and said[room][k].end <= seconds:
+            if k is not None and within(room, said[room][k]):
                 at = datetime.fromisoformat(e.occurred_at).timestamp() - file0[mid]
                 last[room, k] = max(last.get((room, k), 0.0), at - said[room][k].end)
         delays = list(last.values())
-        missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if u.end <= seconds and (room, k) not in last)
+        each = sorted(
+            (room, k, u, last.get((room, k))) for room in range(n_rooms) for k, u in enumerate(said[room]) if within(room, u)
+        )  # fmt: skip
+        missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if within(room, u) and (room, k) not in last)
         for runner in runners:
             runner.stop()
         for s in servers:
@@ -245,7 +254,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
     delays.sort()
     return {
         "rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": delays, "missed": missed,
-        "dropped_s": dropped, "decoded": decoded, "final_times": final_times,
+        "dropped_s": dropped, "decoded": decoded, "final_times": final_times, "each": each,
     }  # fmt: skip
 
 
@@ -298,6 +307,7 @@ def main() -> None:
     parser.add_argument("--cameras", action="store_true", help="one MJPEG camera with two enrolled faces per room")
     parser.add_argument("--models-dir", type=Path, default=Path(tempfile.gettempdir()) / "meeting-room-bench-models")
     parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: one room for 15 s")
+    parser.add_argument("--each", action="store_true", help="also print each utterance: room, seat, length of speech, delay")
     args = parser.parse_args()
     if args.smoke:
         args.rooms, args.seconds = "1", 15.0
@@ -334,6 +344,11 @@ def main() -> None:
                 waits, spans = (sorted(x) for x in zip(*r["final_times"], strict=True))
                 print(f"  a final: waiting for the decoder median {_share(waits, 0.5):.2f} s, p90 {_share(waits, 0.9):.2f} s; "
                       f"decoding (its batch so far) median {_share(spans, 0.5):.2f} s, p90 {_share(spans, 0.9):.2f} s")  # fmt: skip
+            if args.each:
+                for room, k, u, delay in r["each"]:
+                    shown = "no line (nothing decoded, or the guard's verdict)" if delay is None else f"delay {delay:5.2f} s"
+                    where = f"room {room + 1} utterance {k:3d} seat {u.channel + 1} at {u.start:6.2f} s"
+                    print(f"  {where}: speech ends after {u.end - u.start:5.2f} s, {shown}")
             for stage, share in sorted(r["stages"].items(), key=lambda kv: -kv[1]):
                 if share >= 0.001:
                     print(f"  {share:6.1%}  {stage}")

@@ -45,6 +45,13 @@ LIVE_ASR = AsrOptions(
 )  # fmt: skip
 
 
+# Quieter frames are digital silence (a gated or muted input, a remote participant's silence
+# suppression), not the room: a floor learned from them put the threshold at ``min_speech_db``, and
+# the room tone after a sentence (-40 to -50 dBFS in the shared recordings) then held the utterance
+# open ~0.5 s past the end of speech (``benchmarks/room_live.py``, whose seats are silent between turns).
+NO_SIGNAL_DB = -85.0
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     asr: AsrOptions = LIVE_ASR
@@ -61,8 +68,9 @@ class LiveOptions:
     partial_context_s: float | None = 10.0
     # With a shared decoder, the final is decoded from this much silence on, while the stream
     # waits out ``end_silence_s`` to know the utterance ended: the caption comes that much sooner.
-    # Speech resuming before the end cancels it (a pause inside a sentence costs a decode). None: off.
-    early_final_s: float | None = 0.3
+    # Speech resuming before the end cancels it (a pause inside a sentence costs a decode; at 0.2,
+    # three rooms cancelled 12-17 of ~50 finals a minute, at 0.3 9-10; README). None: off.
+    early_final_s: float | None = 0.2
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.frame_s <= 0.1:
@@ -322,7 +330,9 @@ class LiveStream:
         start = self._time
         self._time += o.frame_s
         level = float(10 * np.log10(np.mean(np.square(frame, dtype=np.float64)) + 1e-12))
-        if level < self._floor:
+        if level < NO_SIGNAL_DB:
+            pass  # nothing to learn the room's noise from (below, and never speech: min_speech_db)
+        elif level < self._floor:
             self._floor = level
         else:  # rises slowly: a long utterance does not become the "floor"
             self._floor += (level - self._floor) * 0.002

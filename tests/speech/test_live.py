@@ -60,6 +60,24 @@ def test_silence_and_clicks_give_no_captions(transcriber: Transcriber) -> None:
     assert _feed(LiveStream(transcriber, "room"), audio) == []
 
 
+def test_digital_silence_between_turns_does_not_make_the_room_tone_speech(tmp_path: Path, transcriber: Transcriber) -> None:
+    """A gated microphone: its room tone (-47 dBFS) while open, digital silence between turns. The
+    noise floor is learned from the tone, not the silence, so each turn ends with its speech and not
+    when the gate closes a second later (a floor of -120 dB left only ``min_speech_db``, -50)."""
+    clips = [_trimmed(read_all(speak(tmp_path / f"{i}.wav", text))) for i, text in enumerate(["Tôi đề nghị biểu quyết.", "Tôi đồng ý."])]
+    parts, ends, at = [], [], 0.0
+    for i, clip in enumerate(clips):
+        tone = 10 ** (-47 / 20) * 1e3  # _hiss is 1e-3 (-60 dBFS)
+        turn = [_hiss(0.5, i) * tone, clip, _hiss(1.0, 10 + i) * tone, np.zeros(int(1.5 * SAMPLE_RATE), np.float32)]
+        ends.append(at + 0.5 + len(clip) / SAMPLE_RATE)
+        parts += turn
+        at += sum(len(p) for p in turn) / SAMPLE_RATE
+    finals = [c for c in _feed(LiveStream(transcriber, "room", LiveOptions(partial_every_s=0)), np.concatenate(parts)) if c.final]
+    assert len(finals) == 2 and all(c.text for c in finals), finals
+    pairs = list(zip(finals, ends, strict=True))
+    assert all(end - 0.3 <= c.end <= end + 0.5 for c, end in pairs), [(c.end, end) for c, end in pairs]
+
+
 def test_a_speaker_who_never_pauses_is_cut_at_the_maximum(tmp_path: Path, transcriber: Transcriber) -> None:
     one = read_all(speak(tmp_path / "1.wav", "hôm nay chúng ta họp về ngân sách của tỉnh"))
     audio = np.concatenate([_hiss(0.5), one, one, one, _hiss(1.0, 3)])
