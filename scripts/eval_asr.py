@@ -2,13 +2,15 @@
 
     .venv/bin/python scripts/eval_asr.py [--data DIR ...] [--model NAME|PATH] [--beam N] [--greedy]
         [--batched | --sequential] [--no-vad] [--prompt] [--recording] [--table | --settings SPEC,...]
-    .venv/bin/python scripts/eval_asr.py --live [--streams N] [--own-decoders]   # the live captions' path
+    .venv/bin/python scripts/eval_asr.py --live [--streams N] [--own-decoders] [--lead-in silence]   # the live captions' path
 
 ``--live`` scores what the live captions commit: each utterance, between 0.5 s of room tone and
 1 s of silence, is streamed in 100 ms chunks (faster than real time) through ``speech.live``
 (its end-pointing, its options, its final decode); ``--streams N`` runs N utterances side by side
 through one shared ``LiveDecoder`` (as N live sources do), ``--own-decoders`` decodes each stream
-on its own thread instead (the path before the shared decoder).
+on its own thread instead (the path before the shared decoder). ``--lead-in silence`` puts digital
+silence before each utterance instead of room tone (a gated or muted input, as the seats of
+``benchmarks/room_live.py`` are between turns).
 
 A data folder is laid out like ../shared/testdata/asr_vi/vivos: ``transcripts.tsv`` (tab-separated,
 header ``file transcript speaker``) and the audio files it names. Without --data, the shared sets
@@ -165,6 +167,8 @@ def main() -> None:
     parser.add_argument("--own-decoders", action="store_true", help="--live: no shared decoder (each stream decodes alone)")
     parser.add_argument("--context", default=None,
                         help="--live: encoder context, 'full' (30 s) or PAD[:MIN] seconds (default: the live captions')")  # fmt: skip
+    parser.add_argument("--lead-in", choices=("tone", "silence"), default="tone",
+                        help="--live: before each utterance 0.5 s of room tone (-60 dBFS) or of digital silence")  # fmt: skip
     args = parser.parse_args()
     sets = args.data or [p for p in (SHARED / "vivos", SHARED / "fpt") if (p / "transcripts.tsv").exists()]
     if not sets:
@@ -188,7 +192,8 @@ def main() -> None:
     transcriber = Transcriber(model_dir, cpu_threads=args.threads)
     load_s = time.perf_counter() - t0
     if args.live:
-        return live(transcriber, sets, args.limit, args.streams, not args.own_decoders, load_s, live_options(args.context))
+        streamed = live_options(args.context)
+        return live(transcriber, sets, args.limit, args.streams, not args.own_decoders, load_s, streamed, args.lead_in == "tone")
     print(f"ASR evaluation: {os.cpu_count()} cores, model {model_dir.name} (loaded in {load_s:.1f} s), language vi, "
           f"{'joined into one recording per set' if args.recording else 'utterance by utterance'}")  # fmt: skip
     table: list[tuple[str, SetResult, float, float]] = []
@@ -235,10 +240,12 @@ def live_options(context: str | None) -> LiveOptions:
     return replace(options, asr=asr)
 
 
-def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, audio: np.ndarray, options: LiveOptions) -> str:
+def _stream(
+    transcriber: Transcriber, decoder: LiveDecoder | None, key: str, audio: np.ndarray, options: LiveOptions, room_tone: bool = True
+) -> str:
     """The final captions of one utterance streamed through the live path, joined."""
     stream = LiveStream(transcriber, key, options, decoder=decoder)
-    tone = (np.random.default_rng(len(audio)).standard_normal(SAMPLE_RATE // 2) * 1e-3).astype(np.float32)
+    tone = (np.random.default_rng(len(audio)).standard_normal(SAMPLE_RATE // 2) * (1e-3 if room_tone else 0.0)).astype(np.float32)
     padded = np.concatenate([tone, audio, np.zeros(SAMPLE_RATE, np.float32)])
     step, finals = SAMPLE_RATE // 10, []
     for i in range(0, len(padded), step):
@@ -248,7 +255,14 @@ def _stream(transcriber: Transcriber, decoder: LiveDecoder | None, key: str, aud
 
 
 def live(
-    transcriber: Transcriber, sets: list[Path], limit: int | None, streams: int, shared: bool, load_s: float, options: LiveOptions
+    transcriber: Transcriber,
+    sets: list[Path],
+    limit: int | None,
+    streams: int,
+    shared: bool,
+    load_s: float,
+    options: LiveOptions,
+    room_tone: bool = True,
 ) -> None:
     import jiwer
 
@@ -257,7 +271,7 @@ def live(
     context = "30 s (full)" if asr.context_pad_s is None else f"clip + {asr.context_pad_s:g} s, at least {asr.context_min_s:g} s"
     print(f"ASR evaluation of the live path: {os.cpu_count()} cores, model {transcriber.model_dir.name} (loaded in {load_s:.1f} s), "
           f"{streams} streams side by side, {'one shared decoder' if shared else 'each stream decoding alone'}, "
-          f"encoder context {context}")  # fmt: skip
+          f"encoder context {context}, {'room tone' if room_tone else 'digital silence'} before each utterance")  # fmt: skip
     rows = [
         (folder, row)
         for folder in sets
@@ -266,7 +280,10 @@ def live(
     audios = [read_all(folder / row["file"]) for folder, row in rows]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=streams) as pool:
-        hyps = list(pool.map(lambda k: _stream(transcriber, decoder, f"s{k % streams}-{k}", audios[k], options), range(len(rows))))
+        def one(k: int) -> str:
+            return _stream(transcriber, decoder, f"s{k % streams}-{k}", audios[k], options, room_tone)
+
+        hyps = list(pool.map(one, range(len(rows))))
     spent = time.perf_counter() - start
     refs = [normalise(row["transcript"]) for _, row in rows]
     hyps = [normalise(h) for h in hyps]

@@ -46,10 +46,21 @@ LIVE_ASR = AsrOptions(
 
 
 # Quieter frames are digital silence (a gated or muted input, a remote participant's silence
-# suppression), not the room: a floor learned from them put the threshold at ``min_speech_db``, and
-# the room tone after a sentence (-40 to -50 dBFS in the shared recordings) then held the utterance
-# open ~0.5 s past the end of speech (``benchmarks/room_live.py``, whose seats are silent between turns).
+# suppression), not the room: a floor learned from them put the threshold at ``min_speech_db``
+# (-50 dBFS), and the room tone after a sentence above it (-39 to -42 dBFS after the FPT clips,
+# moments of the VIVOS ones) held the utterance open ~0.5 s past the end of speech
+# (``benchmarks/room_live.py``, whose seats are silent between turns). The floor holds while the
+# input is digitally silent: a source that never gives room tone learns its floor from speech
+# alone, and may trim soft onsets and tails a little.
 NO_SIGNAL_DB = -85.0
+
+
+def _touches_no_signal(power: np.ndarray) -> bool:
+    """Any quarter of the frame digitally silent (``power``: its squared samples). A frame across
+    a gate's edge, mostly zeros, measures far under the room tone and would drag the floor down."""
+    quarter = max(1, len(power) // 4)
+    means = power[: len(power) // quarter * quarter].reshape(-1, quarter).mean(axis=1)
+    return bool(means.min() < 10 ** (NO_SIGNAL_DB / 10))
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,8 @@ class LiveOptions:
     # With a shared decoder, the final is decoded from this much silence on, while the stream
     # waits out ``end_silence_s`` to know the utterance ended: the caption comes that much sooner.
     # Speech resuming before the end cancels it (a pause inside a sentence costs a decode; at 0.2,
-    # three rooms cancelled 12-17 of ~50 finals a minute, at 0.3 9-10; README). None: off.
+    # three rooms of benchmarks/room_live.py cancelled 12-17 of ~50 finals a minute, at 0.3 9-10).
+    # None: off.
     early_final_s: float | None = 0.2
 
     def __post_init__(self) -> None:
@@ -329,9 +341,10 @@ class LiveStream:
         assert self._time is not None
         start = self._time
         self._time += o.frame_s
-        level = float(10 * np.log10(np.mean(np.square(frame, dtype=np.float64)) + 1e-12))
-        if level < NO_SIGNAL_DB:
-            pass  # nothing to learn the room's noise from (below, and never speech: min_speech_db)
+        power = np.square(frame, dtype=np.float64)
+        level = float(10 * np.log10(np.mean(power) + 1e-12))
+        if _touches_no_signal(power):
+            pass  # nothing to learn the room's noise from (and never speech: min_speech_db)
         elif level < self._floor:
             self._floor = level
         else:  # rises slowly: a long utterance does not become the "floor"

@@ -47,6 +47,12 @@ def test_one_setting_and_a_table(model_store: ModelStore, folder: Path) -> None:
     assert len(rows) == 2 and all(len(r.split("|")) == 6 for r in rows), rows
 
 
+def test_the_live_path_with_digital_silence_before_each_utterance(model_store: ModelStore, folder: Path) -> None:
+    lines = _run(model_store, "--data", str(folder), "--live", "--streams", "2", "--lead-in", "silence")
+    assert LAST.fullmatch(lines[-1]), lines[-1]
+    assert "digital silence before each utterance" in lines[0] and any(line.startswith(f"{folder.name}: WER ") for line in lines)
+
+
 def test_a_bad_setting_is_named(tmp_path: Path) -> None:
     cmd = [sys.executable, str(ROOT / "scripts" / "eval_asr.py"), "--data", str(tmp_path), "--settings", "seq-b99"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
