@@ -235,27 +235,30 @@ class LiveDecoder:
                 self._running = batch
             began = time.monotonic()
             try:
-                encoded = self.transcriber.encode_batch([r.audio for r in batch], batch[0].options)  # (a batch: one kind, one context)
-            except Exception as exc:  # a failing model fails its callers, not the thread
+                self._decode(batch, began)
+            except Exception as exc:  # whatever fails, no caller waits for ever: a stream blocks on its final
+                log.exception("live decoder: a batch failed")
                 for r in batch:
-                    r.future.set_exception(exc)
+                    if not r.future.done():
+                        r.future.set_exception(exc)
+            finally:
                 with self._cond:
                     self._running = []
-                continue
-            for r, enc in zip(batch, encoded, strict=True):
-                try:
-                    r.future.set_result(list(self.transcriber.transcribe_array(r.audio, r.options, r.offset, enc)))
-                except Exception as exc:
-                    r.future.set_exception(exc)
-                with self._cond:
-                    if not r.cancelled:
-                        self.decoded["final" if r.final else "partial"] += 1
-                        if r.final:
-                            self.final_times.append((began - r.at, time.monotonic() - began))
+                    self._busy.append((began, time.monotonic()))
+                    self.decoded["batches"] += 1
+
+    def _decode(self, batch: list[_Request], began: float) -> None:
+        encoded = self.transcriber.encode_batch([r.audio for r in batch], batch[0].options)  # (a batch: one kind, one context)
+        for r, enc in zip(batch, encoded, strict=True):
+            try:
+                r.future.set_result(list(self.transcriber.transcribe_array(r.audio, r.options, r.offset, enc)))
+            except Exception as exc:  # one utterance's failure fails its caller, not the others of the batch
+                r.future.set_exception(exc)
             with self._cond:
-                self._running = []
-                self._busy.append((began, time.monotonic()))
-                self.decoded["batches"] += 1
+                if not r.cancelled:
+                    self.decoded["final" if r.final else "partial"] += 1
+                    if r.final:
+                        self.final_times.append((began - r.at, time.monotonic() - began))
 
 
 class LiveStream:

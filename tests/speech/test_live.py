@@ -232,3 +232,26 @@ def test_speech_resuming_in_the_pause_cancels_the_early_final(tmp_path: Path, tr
     assert decoder.decoded["final_cancelled"] == 1 and decoder.decoded["final"] == 1
     with pytest.raises(ValueError, match="early_final_s"):
         LiveOptions(early_final_s=0.8)
+
+
+def test_a_failed_decode_fails_its_caller_and_the_decoder_goes_on(
+    tmp_path: Path, transcriber: Transcriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong in a batch (here the encoder answers for fewer clips than it was given),
+    the streams waiting on it get an error, not a wait for ever, and the next final is decoded."""
+    from speech.live import LIVE_ASR
+
+    real, calls = transcriber.encode_batch, []
+
+    def short_once(audios: list[np.ndarray], options: object) -> list[object]:
+        calls.append(len(audios))
+        return [] if len(calls) == 1 else list(real(audios, options))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transcriber, "encode_batch", short_once)
+    clip = _trimmed(read_all(speak(tmp_path / "1.wav", "Tôi đồng ý.")))
+    decoder = LiveDecoder(transcriber)
+    with pytest.raises(ValueError):
+        decoder.final_ahead(clip, LIVE_ASR, 0.0, "room").result(timeout=60)
+    again = decoder.final_ahead(clip, LIVE_ASR, 0.0, "room").result(timeout=60)
+    assert again and again[0].text and len(calls) == 2 and decoder.decoded["batches"] == 2
+
