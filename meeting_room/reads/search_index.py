@@ -247,9 +247,10 @@ def search(session: Session, query: Query, filters: Filters = Filters(), *, limi
     if postgresql:
         # The archive's pages are in memory (shared buffers or the OS cache): a page read out of order
         # costs about one in order, not PostgreSQL's default 4. With 4 the planner walked the newest
-        # documents one by one (~270,000 rows for `hop lop` with a speaker, p50 125 ms) where the word
-        # and speaker indexes find the matches in 42 ms (benchmarks/search_archive.py, README).
-        session.execute(text(f"SET LOCAL random_page_cost = {PG_RANDOM_PAGE_COST}"))
+        # documents one by one (~270,000 rows for `hop lop` with a speaker, p50 64-70 ms) where the
+        # word and speaker indexes find them (38-40 ms; benchmarks/search_archive.py, README). For the
+        # rest of the caller's transaction (a read: the route asks nothing after the search).
+        session.execute(text("SELECT set_config('random_page_cost', :cost, true)"), {"cost": str(PG_RANDOM_PAGE_COST)})
         params["q"] = query.tsquery()
         newest = (
             "SELECT d.id AS doc, ts_rank_cd(d.tsv, q) AS score, d.meeting_date AS day FROM search_docs d "

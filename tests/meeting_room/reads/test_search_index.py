@@ -29,12 +29,18 @@ def test_search_index_on_postgresql_and_sqlite(any_world: World) -> None:
         store.rebuild()
     if store.engine.dialect.name == "postgresql":  # the planner is told pages are in memory, for the search's transaction only
         from sqlalchemy import text
+        from sqlalchemy.orm import Session
 
-        with store.read() as session:
-            search(session, parse_query("truong"), Filters())
-            assert session.scalar(text("SHOW random_page_cost")) == "1.1"
-        with store.read() as session:
-            assert session.scalar(text("SHOW random_page_cost")) == "4"
+        from meeting_room.reads.search_index import PG_RANDOM_PAGE_COST
+
+        with store.engine.connect() as conn:  # one connection throughout: what the pool would hand on
+            before = conn.scalar(text("SHOW random_page_cost"))
+            conn.commit()
+            with Session(bind=conn) as session:
+                search(session, parse_query("truong"), Filters())
+                assert session.scalar(text("SHOW random_page_cost")) == str(PG_RANDOM_PAGE_COST)
+                session.commit()  # a commit keeps a plain SET; SET LOCAL ends with the transaction
+            assert conn.scalar(text("SHOW random_page_cost")) == before
 
 
 def test_a_document_keeps_its_id_when_its_meeting_is_indexed_again(any_world: World) -> None:
