@@ -245,8 +245,10 @@ def _stream(
 ) -> str:
     """The final captions of one utterance streamed through the live path, joined."""
     stream = LiveStream(transcriber, key, options, decoder=decoder)
-    tone = (np.random.default_rng(len(audio)).standard_normal(SAMPLE_RATE // 2) * (1e-3 if room_tone else 0.0)).astype(np.float32)
-    padded = np.concatenate([tone, audio, np.zeros(SAMPLE_RATE, np.float32)])
+    lead = np.zeros(SAMPLE_RATE // 2, np.float32)
+    if room_tone:
+        lead = (np.random.default_rng(len(audio)).standard_normal(len(lead)) * 1e-3).astype(np.float32)
+    padded = np.concatenate([lead, audio, np.zeros(SAMPLE_RATE, np.float32)])
     step, finals = SAMPLE_RATE // 10, []
     for i in range(0, len(padded), step):
         finals += [c.text for c in stream.feed(AudioChunk(padded[i : i + step], i / SAMPLE_RATE, key)) if c.final]
