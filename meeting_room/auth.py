@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
@@ -255,6 +255,18 @@ def resolve(store: Store, token: str) -> Actor:
     return found.actor
 
 
+# Built once: every request runs it, and building a statement (and its cache key) cost more than running it.
+_SESSIONS = (
+    select(t.AuthSession.token_hash, t.AuthSession.expires_at, t.AuthSession.meeting_id, t.Member.id, t.Member.full_name,
+           t.Member.roles, t.Member.active, t.Meeting.state,
+           select(t.Credential.member_id)
+           .where(t.Credential.member_id == t.AuthSession.member_id, t.Credential.must_change.is_(True)).exists())
+    .outerjoin(t.Member, t.Member.id == t.AuthSession.member_id)
+    .outerjoin(t.Meeting, t.Meeting.id == t.AuthSession.meeting_id)  # an invitation's meeting (none for a login)
+    .where(t.AuthSession.token_hash.in_(bindparam("hashes", expanding=True)))
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Resolved:
     actor: Actor
@@ -269,18 +281,8 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
     whether their password is temporary) on a plain connection: a revoked session, a disabled
     account or a reset password counts from the very next request, with nothing cached."""
     now = datetime.now(UTC)
-    temporary = (
-        select(t.Credential.member_id).where(t.Credential.member_id == t.AuthSession.member_id, t.Credential.must_change.is_(True)).exists()
-    )
-    query = (
-        select(t.AuthSession.token_hash, t.AuthSession.expires_at, t.AuthSession.meeting_id, t.Member.id, t.Member.full_name,
-               t.Member.roles, t.Member.active, t.Meeting.state, temporary)
-        .outerjoin(t.Member, t.Member.id == t.AuthSession.member_id)
-        .outerjoin(t.Meeting, t.Meeting.id == t.AuthSession.meeting_id)  # an invitation's meeting (none for a login)
-        .where(t.AuthSession.token_hash.in_(hashes))
-    )  # fmt: skip
     with store.engine.connect() as conn:
-        rows = {r[0]: r for r in conn.execute(query)}
+        rows = {r[0]: r for r in conn.execute(_SESSIONS, {"hashes": hashes})}
         missing = [key for key in hashes if key not in rows]
         if missing:
             with Session(bind=conn) as session:

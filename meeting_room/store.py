@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, delete, event, func, select, text
+from sqlalchemy import Engine, delete, event, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from meeting_room.operations.metrics import EVENT_APPEND_SECONDS
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_INSERT_EVENT = insert(EventRow)  # run on the connection: a Core insert into its table
 
 
 @dataclass(frozen=True)
@@ -256,19 +257,9 @@ class Store:
         occurred_at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
         meeting_id = payload.meeting_scope
         digest = link_hash(seq, prev, payload.type, meeting_id, actor_id, occurred_at, body)
-        session.add(
-            EventRow(
-                seq=seq,
-                type=payload.type,
-                meeting_id=meeting_id,
-                actor_id=actor_id,
-                occurred_at=occurred_at,
-                payload=body,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        session.flush()
+        row = {"seq": seq, "type": payload.type, "meeting_id": meeting_id, "actor_id": actor_id, "occurred_at": occurred_at,
+               "payload": body, "prev_hash": prev, "hash": digest}  # fmt: skip
+        session.connection().execute(_INSERT_EVENT, row)  # a plain insert: the ORM's flush of one new row cost ~4x more
         session.info[_HEAD] = (seq, digest)
         return StoredEvent(seq, payload.type, meeting_id, actor_id, occurred_at, data, digest, prev)
 

@@ -19,7 +19,8 @@ _CODE = re.compile(r"^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$")
 
 def new_receipt() -> str:
     """16 symbols from 32 (80 bits), written in four groups: ``K7QX-3MPA-9TZC-R2DE``."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    bits = int.from_bytes(secrets.token_bytes(10))  # 80 random bits, 5 per symbol (32 symbols): uniform
+    raw = "".join(_ALPHABET[(bits >> (5 * i)) & 31] for i in range(16))
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
