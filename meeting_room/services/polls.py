@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -320,6 +320,13 @@ class CastReceipt:
     secret: bool = False  # a secret ballot: its receipt is the voter's only way to check it (a named one is published by name)
 
 
+# Whether the member may vote in the poll, and has (one statement, built once: a ballot burst runs it 500 times a second).
+_STANDING = select(
+    exists().where(t.PollEligible.poll_id == bindparam("poll"), t.PollEligible.member_id == bindparam("member")),
+    exists().where(t.PollVoter.poll_id == bindparam("poll"), t.PollVoter.member_id == bindparam("member")),
+)
+
+
 def cast_ballot(
     store: Store,
     actor: Actor,
@@ -370,7 +377,8 @@ def cast_ballot(
                 poll_id=poll_id,
                 closes_at=poll.closes_at.isoformat(),
             )
-        if session.get(t.PollEligible, (poll_id, actor.member_id)) is None:
+        eligible, voted = session.execute(_STANDING, {"poll": poll_id, "member": actor.member_id}).one()
+        if not eligible:
             raise PermissionDeniedError(
                 "Bạn không có quyền biểu quyết trong phiên này (chưa có mặt khi mở biểu quyết hoặc không phải thành viên)",
                 "You may not vote in this poll (not present when it opened, or not a voting member)",
@@ -378,7 +386,6 @@ def cast_ballot(
                 eligibility=poll.eligibility,
             )
         choice = definition_of(poll).check(selection, text)
-        voted = session.get(t.PollVoter, (poll_id, actor.member_id)) is not None
         if voted:
             _check_change(session, poll, actor, given)
             assert given is not None or poll.secrecy == Secrecy.NAMED.value
