@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import wave
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,8 +125,6 @@ def meeting_audio(seconds: float, out: Path, room: int = 0) -> tuple[Path, str, 
         i += 1
     stereo = np.stack([np.concatenate(left), np.concatenate(right)], axis=1)
     stereo = np.repeat(stereo, 3, axis=0)  # 16 -> 48 kHz (the interface's rate; the runner resamples back)
-    import wave
-
     with wave.open(str(out), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
@@ -222,6 +221,12 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
         # each utterance said within the measure (on its room's file clock): from the end of its speech to
         # its last line committed
         window = {meeting_ids.index(mid): (begun - at0, begun - at0 + seconds) for mid, at0 in file0.items()}
+        for room, (_, end) in window.items():  # the audio is seconds + 30 long: a slow start eats into it
+            with wave.open(str(audio[room]), "rb") as w:
+                length = w.getnframes() / w.getframerate()
+            if end > length:
+                print(f"# WARNING room {room + 1}: the measure ran {end - length:.1f} s past its audio (a start-up of "
+                      f"{window[room][0]:.1f} s); utterances after the audio's end were not counted")  # fmt: skip
 
         def within(room: int, u: Said) -> bool:
             return window[room][0] <= u.start and u.end <= window[room][1]

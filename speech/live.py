@@ -18,6 +18,7 @@ the delay is then the longer of ``end_silence_s`` and ``early_final_s`` plus the
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -61,6 +62,11 @@ def _touches_no_signal(power: np.ndarray) -> bool:
     quarter = max(1, len(power) // 4)
     means = power[: len(power) // quarter * quarter].reshape(-1, quarter).mean(axis=1)
     return bool(means.min() < 10 ** (NO_SIGNAL_DB / 10))
+
+
+def _frames(seconds: float, frame_s: float) -> int:
+    """Whole frames that make at least ``seconds`` (0.6 s of 0.03 s frames is 20, not 21 by rounding error)."""
+    return math.ceil(seconds / frame_s - 1e-6)
 
 
 @dataclass(frozen=True)
@@ -290,7 +296,12 @@ class LiveStream:
         self._utt: list[np.ndarray] = []
         self._utt_start = 0.0
         self._voiced = 0.0
-        self._silence = 0.0
+        self._pause = 0  # frames since the last speech frame of the utterance: counted, not summed (a float sum of
+        # frame_s drifts, so two paths that cut at the same pause could keep a frame more or less)
+        o = self.options
+        self._end_frames = _frames(o.end_silence_s, o.frame_s)
+        self._early_frames = _frames(o.early_final_s, o.frame_s) if o.early_final_s is not None else None
+        self._keep_frames = _frames(KEEP_PAUSE_S, o.frame_s)
         self._last_partial = 0.0
         self._partial_shown = False
         self._early: tuple[Future[list[Segment]], int] | None = None  # a final asked ahead: (result, utterance frames it covers)
@@ -359,27 +370,27 @@ class LiveStream:
                 pre = list(self._pre)
                 self._utt = [*pre, frame]
                 self._utt_start = start - len(pre) * o.frame_s
-                self._voiced, self._silence, self._last_partial = o.frame_s, 0.0, start
+                self._voiced, self._pause, self._last_partial = o.frame_s, 0, start
             else:
                 self._pre.append(frame)
             return out
         self._utt.append(frame)
         if speech:
             self._voiced += o.frame_s
-            self._silence = 0.0
+            self._pause = 0
             self._cancel_early()  # the pause was inside the utterance
         else:
-            self._silence += o.frame_s
+            self._pause += 1
         length = len(self._utt) * o.frame_s
-        if self._silence >= o.end_silence_s:
+        if self._pause >= self._end_frames:
             if self._early is None:
                 self._utt = self._utt[: self._kept()]
             out.extend(self._finish())
         elif length >= o.max_utterance_s:
             out.extend(self._finish())
         elif (
-            self.decoder is not None and self._early is None and o.early_final_s is not None
-            and self._silence >= o.early_final_s and self._voiced >= o.min_speech_s
+            self.decoder is not None and self._early is None and self._early_frames is not None
+            and self._pause >= self._early_frames and self._voiced >= o.min_speech_s
         ):  # fmt: skip
             kept = self._kept()
             future = self.decoder.final_ahead(np.concatenate(self._utt[:kept]), self.options.asr, self._utt_start, self._decoder_key)
@@ -411,7 +422,7 @@ class LiveStream:
 
     def _kept(self) -> int:
         """The utterance's frames up to ``KEEP_PAUSE_S`` into the pause that ends it."""
-        return max(1, len(self._utt) - int((self._silence - KEEP_PAUSE_S) / self.options.frame_s))
+        return max(1, len(self._utt) - max(0, self._pause - self._keep_frames))
 
     def _cancel_early(self) -> None:
         if self._early is not None:
@@ -428,7 +439,7 @@ class LiveStream:
             self._utt = self._utt[: early[1]]
         audio = np.concatenate(self._utt)
         start, voiced = self._utt_start, self._voiced
-        self._utt, self._voiced, self._silence = [], 0.0, 0.0
+        self._utt, self._voiced, self._pause = [], 0.0, 0
         self._pre.clear()
         self._pending = None  # a partial still on its way is of no use now
         shown, self._partial_shown = self._partial_shown, False

@@ -196,12 +196,14 @@ def test_streams_named_alike_in_two_rooms_keep_their_own_partials(tmp_path: Path
         assert [c.final for c in shown] == [False] and shown[0].text, shown
 
 
-def test_a_final_is_decoded_during_the_pause_and_given_when_it_ends(tmp_path: Path, transcriber: Transcriber) -> None:
+@pytest.mark.parametrize("frame_s", [0.03, 0.02, 0.01])
+def test_a_final_is_decoded_during_the_pause_and_given_when_it_ends(tmp_path: Path, transcriber: Transcriber, frame_s: float) -> None:
     """With a shared decoder the final is asked for ``early_final_s`` into the pause, so the
     caption comes when the pause has lasted ``end_silence_s`` (not that plus the decoding); it is
-    the caption the stream gives decoding alone."""
+    the caption the stream gives decoding alone, whatever the frame (the pause is counted in whole
+    frames: summed as seconds, the two paths kept a frame more or less at some frame sizes)."""
     one = _trimmed(read_all(speak(tmp_path / "1.wav", "Tôi đề nghị biểu quyết thông qua nghị quyết.")))
-    options = LiveOptions(partial_every_s=0)
+    options = LiveOptions(partial_every_s=0, frame_s=frame_s)
     audio = np.concatenate([_hiss(0.5), one, _hiss(1.5, 1)])
     alone = [c for c in _feed(LiveStream(transcriber, "room", options), audio) if c.final]
     decoder = LiveDecoder(transcriber)
@@ -255,4 +257,3 @@ def test_a_failed_decode_fails_its_caller_and_the_decoder_goes_on(
     again = decoder.final_ahead(clip, LIVE_ASR, 0.0, "room").result(timeout=60)
     assert again and again[0].text and len(calls) == 2
     wait_for("both batches counted", lambda: decoder.decoded["batches"] == 2, 10)  # (counted after the result is given)
-
