@@ -205,7 +205,8 @@ def login(store: Store, username: str, password: str, *, hours: int, throttle: L
     if throttle is not None:
         throttle.succeeded(*keys)
     assert cred is not None  # verify_password refused a missing credential
-    return open_session(store, member, datetime.now(UTC) + timedelta(hours=hours), must_change_password=cred.must_change)
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    return open_session(store, member, expires, must_change_password=cred.must_change, password_hash=cred.password_hash)
 
 
 def check_current_password(
@@ -225,16 +226,44 @@ def check_current_password(
         throttle.succeeded(*keys)
 
 
+_PASSWORD_CHANGED = (
+    "Mật khẩu vừa được đổi trong lúc đăng nhập; hãy đăng nhập lại bằng mật khẩu mới",
+    "The password was changed during the log-in; log in again with the new password",
+)
+
+
 def open_session(
-    store: Store, member: t.Member, expires: datetime, meeting_id: str | None = None, *, must_change_password: bool = False
+    store: Store,
+    member: t.Member,
+    expires: datetime,
+    meeting_id: str | None = None,
+    *,
+    must_change_password: bool = False,
+    password_hash: str | None = None,
 ) -> Login:
-    """A new session token; ``meeting_id`` limits it to that meeting (a session from an invitation)."""
-    token = secrets.token_urlsafe(32)
+    """A new session token; ``meeting_id`` limits it to that meeting (a session from an invitation).
+    ``password_hash``: the one the log-in checked. A change of password (or account) while it was being
+    checked ends every session of the member after its commit; a session written after that would
+    outlive it, so it is written only if the password is still that one and the member still active
+    (the credential's row locked on PostgreSQL; SQLite's write lock is taken by the delete before)."""
     now = datetime.now(UTC)
     with store.read() as session, session.begin():
         session.execute(delete(t.AuthSession).where(t.AuthSession.expires_at < now))
-        row = t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id)
-        session.add(row)
+        if password_hash is not None:
+            cred = session.scalar(select(t.Credential).where(t.Credential.member_id == member.id).with_for_update())
+            active = session.scalar(select(t.Member.active).where(t.Member.id == member.id))
+            if cred is None or cred.password_hash != password_hash or not active:
+                raise AuthenticationError(*_PASSWORD_CHANGED)
+        return add_session(session, member, expires, meeting_id, must_change_password=must_change_password)
+
+
+def add_session(
+    session: Session, member: t.Member, expires: datetime, meeting_id: str | None = None, *, must_change_password: bool = False
+) -> Login:
+    """Write a new session in ``session``'s transaction (a store decision's, where what allows it is checked)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id))
     return Login(token, actor_of(member, meeting_id, must_change_password=must_change_password), expires)
 
 

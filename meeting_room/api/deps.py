@@ -47,7 +47,12 @@ def token_of(conn: HTTPConnection) -> str | None:
     credential named in the request wins over the cookie riding along: the Origin rule
     (``api.origin``) excuses a socket without Origin for its ?token=, so that token, and nothing the
     cookie holds, is what the socket may use."""
-    header = conn.headers.get("authorization", "")
+    sent = conn.headers.getlist("authorization")
+    if len(sent) > 1:  # a proxy that took the last one would disagree with us (the first) about who calls
+        raise AuthenticationError(
+            "Yêu cầu có nhiều tiêu đề Authorization; chỉ gửi một", "The request has several Authorization headers; send one"
+        )
+    header = sent[0] if sent else ""
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     if conn.scope["type"] == "websocket" and "token" in conn.query_params:

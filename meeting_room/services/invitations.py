@@ -130,11 +130,18 @@ def redeem(store: Store, token: str, session_hours: int, current: str | None = N
             if (actor.member_id, actor.only_meeting) == (member.id, meeting_id):
                 return None, meeting_id
 
-    def decide(session: Session) -> ev.EventPayload:
-        if session.get_one(t.Invitation, invitation_id).used_at is not None:  # read again where appends are one at a time
-            raise ConflictError(*USED, invitation_id=invitation_id)
-        return ev.InvitationUsed(meeting_id=meeting_id, invitation_id=invitation_id)
-
-    store.append(decide, actor_id=member.id)
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))
-    return auth.open_session(store, member, expires, meeting_id=meeting_id), meeting_id
+
+    def decide(session: Session) -> Decided[auth.Login]:
+        # read again where appends are one at a time, and the session written in the same transaction: a
+        # revocation or a deactivation that came meanwhile refuses it, one after it ends it (its own
+        # transaction deletes the link's sessions); written apart, a revocation could slip in between
+        again, person = session.get_one(t.Invitation, invitation_id), session.get(t.Member, member.id)
+        if again.revoked_at is not None or person is None or not person.active:
+            raise NotFoundError(*GONE)
+        if again.used_at is not None:
+            raise ConflictError(*USED, invitation_id=invitation_id)
+        login = auth.add_session(session, person, expires, meeting_id)
+        return Decided(ev.InvitationUsed(meeting_id=meeting_id, invitation_id=invitation_id), login)
+
+    return store.decide(decide, actor_id=member.id)[1], meeting_id

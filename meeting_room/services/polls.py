@@ -627,7 +627,9 @@ def check_receipt(session: Session, actor: Actor, poll: t.Poll, code: str) -> Re
             state=poll.state,
         )
     row = session.get(t.Ballot, (poll.id, receipt_hash(poll.id, given)))
-    own = row is not None and _owns_receipt(session, poll.id, actor.member_id, given)
+    # what the ballot says is read back in the voter's own login only: an invitation link's session may be
+    # in the hands of whoever made the link (the chair, the secretary), who would then read the choice
+    own = row is not None and actor.only_meeting is None and _owns_receipt(session, poll.id, actor.member_id, given)
     return ReceiptCheck(row is not None, own, list(row.selection) if own and row else [], row.text if own and row else None)
 
 

@@ -43,6 +43,15 @@ def test_logout_ends_the_token(client: TestClient, world: World) -> None:
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
+def test_several_authorization_headers_are_refused_whichever_comes_first(client: TestClient, world: World) -> None:
+    """A proxy that took the last header would disagree with a server that took the first about who calls."""
+    valid = login(client, "member1")["Authorization"]
+    for order in ([valid, "Bearer khong-hop-le"], ["Bearer khong-hop-le", valid], [valid, valid]):
+        r = client.get("/api/auth/me", headers=[("authorization", value) for value in order])
+        assert r.status_code == 401 and "several Authorization headers" in r.json()["error"]["message_en"], r.text
+    assert client.get("/api/auth/me", headers={"Authorization": valid}).status_code == 200
+
+
 def test_garbage_token_is_401(client: TestClient, world: World) -> None:
     r = client.get("/api/auth/me", headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.api import create_app
 from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import BodyKind
 from meeting_room.services import attendance, bodies, meetings, polls
@@ -225,6 +227,13 @@ def test_a_secret_ballots_receipt_shows_its_choice_to_its_voter_only(client: Tes
     assert theirs["found"] and not theirs["own"] and theirs["options"] == [] and "chỉ người bỏ phiếu" in theirs["message"]
     mine = client.post(_url(world, f"/{poll['id']}/receipt"), json={"receipt": code}, headers=voter).json()
     assert mine["found"] and mine["own"] and mine["labels"] == ["Không tán thành"]
+    # the voter's invitation link (which whoever made it may hold) is not the voter's own login (attacker probe)
+    with world.store.read() as session:
+        person = session.get_one(t.Member, world.ids["member1"])
+    link = auth.open_session(world.store, person, datetime.now(UTC) + timedelta(hours=1), meeting_id=world.meeting_id).token
+    through_link = client.post(_url(world, f"/{poll['id']}/receipt"), json={"receipt": code}, headers={"Authorization": f"Bearer {link}"})
+    assert through_link.status_code == 200 and through_link.json()["found"], through_link.text
+    assert not through_link.json()["own"] and through_link.json()["options"] == []
     # nowhere else does a receipt lead to its choice: the ballot list and the log show no receipt hashes
     listed = client.get(_url(world, f"/{poll['id']}/ballots"), headers=other).json()
     assert sorted(b["options"][0] for b in listed["ballots"]) == ["no", "yes"] and all(b["receipt_hash"] is None for b in listed["ballots"])
