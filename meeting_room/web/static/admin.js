@@ -441,6 +441,77 @@ function roomEditor(room) {
   return h("details", { class: "room-editor" }, h("summary", { class: "button" }, "Sửa phòng, ghế và chỗ ngồi"), form, room.seats.length ? seats : null);
 }
 
+// --- bodies ------------------------------------------------------------------------------------
+
+// What a body is names its members (đại biểu in a council) and sets the rule a new vote starts with.
+const BODY_KINDS = {
+  council: ["Hội đồng nhân dân", "People's Council"],
+  committee: ["Ủy ban nhân dân", "People's Committee"],
+  other: ["Cơ quan khác (sở, ban, ngành…)", "Other body (department, board…)"],
+};
+
+function bodyFields(prefix, b) {
+  return [
+    h("label", { for: `${prefix}-name` }, bi("Tên cơ quan", "Name")),
+    h("input", { id: `${prefix}-name`, name: "name", required: true, maxlength: 255, value: b?.name || "", placeholder: "Hội đồng nhân dân tỉnh …" }),
+    h("label", { for: `${prefix}-short` }, bi("Tên viết tắt", "Short name")),
+    h("input", { id: `${prefix}-short`, name: "short_name", required: true, maxlength: 32, value: b?.short_name || "", placeholder: "HĐND tỉnh" }),
+    h("label", { for: `${prefix}-parent` }, bi("Cơ quan cấp trên (in trên biên bản)", "Parent body (printed on the minutes)")),
+    h("input", { id: `${prefix}-parent`, name: "parent_name", maxlength: 255, value: b?.parent_name || "" }),
+    h("label", { for: `${prefix}-kind` }, bi("Loại cơ quan (đặt quy tắc biểu quyết mặc định)", "Kind (sets the default voting rule)")),
+    h("select", { id: `${prefix}-kind`, name: "kind" }, Object.entries(BODY_KINDS).map(([k, [vi, en]]) => h("option", { value: k, selected: (b?.kind || "other") === k }, `${vi} / ${en}`))),
+  ];
+}
+
+function bodyBody(form) {
+  const f = new FormData(form);
+  const body = { name: String(f.get("name")).trim(), short_name: String(f.get("short_name")).trim(), kind: f.get("kind") };
+  const parent = String(f.get("parent_name") || "").trim();
+  body.parent_name = parent || null;
+  return body;
+}
+
+async function renderBodies() {
+  bodies = await api("GET", "/api/bodies");
+  const form = h("form", { id: "body-form" }, bodyFields("nb", null), h("p", {}, h("button", { type: "submit", class: "primary" }, bi("Thêm cơ quan", "Add body"))));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const body = bodyBody(form);
+    if (!body.parent_name) delete body.parent_name;
+    act(ev.submitter, async () => {
+      const b = await api("POST", "/api/bodies", body);
+      toast(`Đã thêm cơ quan ${b.name}. / Body added.`, "ok");
+      await bodiesChanged();
+    });
+  });
+  fill($("#bodies"), h("h2", {}, "Cơ quan ", h("span", { class: "en" }, "Bodies"), " ", h("span", { class: "badge", id: "body-count" }, bodies.length)),
+    bodies.length ? h("ul", { class: "plain", id: "body-list" }, bodies.map((b) => h("li", { dataset: { body: b.id } }, h("b", {}, b.name), ` (${b.short_name})`,
+      h("div", { class: "muted" }, BODY_KINDS[b.kind][0], b.parent_name ? ` — ${b.parent_name}` : ""), bodyEditor(b))))
+      : h("p", { class: "muted", id: "body-none" }, "Chưa có cơ quan nào: hãy thêm cơ quan (ví dụ Hội đồng nhân dân tỉnh) trước khi thêm thành viên và chuẩn bị cuộc họp. ",
+        h("span", { class: "en" }, "No body yet: add one (e.g. the provincial People's Council) before members and meetings.")),
+    h("h3", {}, bi("Thêm cơ quan", "New body")), form);
+}
+
+function bodyEditor(b) {
+  const form = h("form", { class: "body-edit" }, bodyFields(`eb-${b.id}`, b), h("p", {}, h("button", { type: "submit", class: "primary" }, bi("Lưu cơ quan", "Save body"))));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(ev.submitter, async () => {
+      const r = await api("PATCH", `/api/bodies/${b.id}`, bodyBody(form));
+      toast(`Đã lưu cơ quan ${r.name}. / Body saved.`, "ok");
+      await bodiesChanged();
+    });
+  });
+  return h("details", { class: "body-editor" }, h("summary", { class: "button" }, bi("Sửa cơ quan", "Edit body")), form);
+}
+
+// A body added or renamed: the lists that offer bodies are drawn again (the new member's form keeps nothing typed).
+async function bodiesChanged() {
+  await renderBodies();
+  newMemberForm();
+  if (shownMember) await renderMembers(shownMember.id);
+}
+
 // --- devices ------------------------------------------------------------------------------------
 
 const DEVICE_STATE = {
@@ -525,7 +596,7 @@ async function renderCertificates() {
   adminMe = me;
   header(me, "Quản trị hệ thống", "admin");
   try {
-    bodies = await api("GET", "/api/bodies");
+    await renderBodies();
     newMemberForm();
     importCard();
     await renderMembers();

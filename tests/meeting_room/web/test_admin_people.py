@@ -209,3 +209,37 @@ def test_admin_edits_a_room_its_seats_and_who_sits_where(browser: Browser, live_
     _no_sideways_scroll(page)
     page.locator("#toasts").evaluate("box => box.replaceChildren()")  # the notes would cover the seats
     _shot_of(page, "#room-list", "admin-room-seats-360")
+
+
+def test_admin_adds_and_renames_a_body_by_tap(browser: Browser, live_server: LiveServer) -> None:
+    """A new installation's first step: the body whose meetings these are (found in a new user's
+    walk-through: no page could create one, so no meeting could be prepared)."""
+    from playwright.sync_api import expect
+
+    page = live_server.page(browser, "admin", "/admin")
+    card = page.locator("#bodies")
+    card.get_by_label("Tên cơ quan").last.fill("Ủy ban nhân dân huyện Sơn Hà")
+    card.get_by_label("Tên viết tắt").last.fill("UBND huyện Sơn Hà")
+    card.get_by_label("Cơ quan cấp trên").last.fill("Tỉnh Quảng Ngãi")
+    card.get_by_label("Loại cơ quan").last.select_option("committee")
+    card.get_by_role("button", name="Thêm cơ quan").click()
+    expect(page.locator(".toast.ok").last).to_contain_text("Đã thêm cơ quan Ủy ban nhân dân huyện Sơn Hà")
+    added = page.locator("#body-list > li").filter(has_text="Ủy ban nhân dân huyện Sơn Hà")
+    expect(added).to_contain_text("Ủy ban nhân dân — Tỉnh Quảng Ngãi")
+    expect(page.locator("#nm-body option", has_text="Ủy ban nhân dân huyện Sơn Hà")).to_have_count(1)  # a new member can join it now
+    card.get_by_role("button", name="Thêm cơ quan").click()  # the form was emptied: nothing is added twice
+    expect(page.locator("#body-list > li").filter(has_text="Ủy ban nhân dân huyện Sơn Hà")).to_have_count(1)
+    added.get_by_text("Sửa cơ quan").click()
+    added.get_by_label("Tên cơ quan").fill("Ủy ban nhân dân huyện Sơn Hà (khóa mới)")
+    added.get_by_label("Cơ quan cấp trên").fill("")
+    added.get_by_role("button", name="Lưu cơ quan").click()
+    renamed = page.locator("#body-list > li").filter(has_text="(khóa mới)")
+    expect(renamed).to_contain_text("Ủy ban nhân dân")
+    expect(renamed.locator(".muted").first).to_have_text("Ủy ban nhân dân")  # the parent cleared
+    expect(page.locator("#nm-body option", has_text="(khóa mới)")).to_have_count(1)
+    page.set_viewport_size(PHONE)
+    _no_sideways_scroll(page)
+    page.locator("#toasts").evaluate("box => box.replaceChildren()")
+    _shot_of(page, "#bodies", "admin-bodies-360")
+    page.set_viewport_size(TABLET)
+    _shot_of(page, "#bodies", "admin-bodies-tablet")
