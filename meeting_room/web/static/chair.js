@@ -2,7 +2,7 @@
 // attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
 // tap confirms the ones that cannot be undone).
 import { act, api, fill, fmtTime, h, header, icon, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
-import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, resultBlock } from "/static/meeting.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, namedBallots, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 import { repliesPanel } from "/static/reply.js";
 import { mountSeats } from "/static/seats.js";
@@ -98,7 +98,7 @@ function chairBallot(p) {
   if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, `Biểu quyết trên trang ${live.memberTerm}`);
   return keep(`ballot:${p.id}`, () => h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
     onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => {
-      if (r.receipt) receipts.set(p.id, r.receipt);
+      if (r.receipt && p.secrecy === "secret") receipts.set(p.id, r.receipt); // a named vote lists each choice by name: nothing to keep
       toast(r.message, "ok", r.message_en);
       return live.load("polls");
     })) }, o.label))));
@@ -162,8 +162,9 @@ function renderPolls() {
       ballotBoxLock(p, post),
       chairBallot(p))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title),
-      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"), resultBlock(p.result))),
-    created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title),
+      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"), resultBlock(p.result), namedBallots(meetingId, p))),
+    created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title,
+      p.secrecy === "secret" ? [" ", h("span", { class: "badge" }, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret"))] : null),
       h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, "Mở biểu quyết"),
       cancelButton(p),
       // a greyed button says why, and what to do (a vote under way says so above the list)
@@ -171,7 +172,7 @@ function renderPolls() {
         h("span", { class: "en" }, "Start the session first, then open the vote.")) : null)),
     published.length ? h("details", { id: "published-polls", open: publishedOpen ?? (!open.length && !closed.length) },
       h("summary", { onclick: (ev) => { publishedOpen = !ev.currentTarget.parentElement.open; } }, `Đã công bố (${published.length})`),
-      published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result)))) : null);
+      published.map((p) => h("section", { dataset: { poll: p.id } }, h("h3", {}, p.title), resultBlock(p.result), namedBallots(meetingId, p)))) : null);
 }
 
 // Cancelling a prepared vote cannot be undone: two taps, like the other destructive actions.

@@ -1,7 +1,7 @@
 // A meeting followed live: the state every meeting page shows (agenda, attendance, floor, polls,
 // captions), kept current from the meeting stream. Events re-read the resource they change, once
 // per burst; captions come straight from the events.
-import { act, api, clock, coalesce, fill, h, icon, MeetingStream, showError, toast } from "/static/app.js";
+import { act, api, bi, clock, coalesce, fill, h, icon, MeetingStream, showError, toast } from "/static/app.js";
 import { readHere } from "/static/viewer.js"; // a document opens over the page, which stays as it was
 
 // A meeting's states as its pages treat them: people meet while it runs, speak and vote only in
@@ -286,6 +286,35 @@ export function resultBlock(result) {
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Phương án"), h("th", {}, "Số phiếu"), h("th", {}, "Tỷ lệ"))),
       h("tbody", {}, result.options.map((o) => h("tr", {}, h("td", {}, o.selected ? h("b", {}, o.label) : o.label), h("td", {}, o.votes), h("td", {}, o.percent ? `${o.percent.replace(".", ",")}%` : "—"))))),
     result.opinions?.length ? h("div", {}, h("h3", {}, "Ý kiến"), h("ul", {}, result.opinions.map((g) => h("li", {}, g.text, g.count > 1 ? ` (×${g.count})` : "")))) : null);
+}
+
+// A named vote's ballots, each under its voter's name (what makes it a named vote), for whoever may
+// see the result: loaded when first opened (a closed poll's ballots no longer change), and kept open
+// across the page's redraws (every event redraws the votes).
+const namedLoaded = new Map(); // poll id -> its ballots
+const namedOpen = new Set(); // poll ids whose list is open
+export function namedBallots(meetingId, poll) {
+  if (poll.secrecy !== "named" || !poll.result) return null;
+  const list = h("div", { class: "named-ballots" });
+  const show = (r) => fill(list, r.ballots.length ? h("table", {},
+    h("thead", {}, h("tr", {}, h("th", {}, bi("Họ tên", "Name")), h("th", {}, bi("Lựa chọn", "Choice")))),
+    h("tbody", {}, [...r.ballots].sort((a, b) => (a.voter_name || "").localeCompare(b.voter_name || "", "vi"))
+      .map((b) => h("tr", {}, h("td", {}, b.voter_name || "—"), h("td", {}, b.labels.join(", ") || b.text || "—")))))
+    : h("p", { class: "muted" }, "Không có phiếu nào. ", h("span", { class: "en" }, "No ballots.")));
+  const box = h("details", { class: "named-ballots-box", dataset: { ballotsOf: poll.id }, open: namedOpen.has(poll.id) },
+    h("summary", { class: "button" }, bi("Phiếu của từng người", "Each member's ballot")), list);
+  if (namedLoaded.has(poll.id)) show(namedLoaded.get(poll.id));
+  box.addEventListener("toggle", async () => {
+    if (!box.open) { namedOpen.delete(poll.id); return; }
+    namedOpen.add(poll.id);
+    if (namedLoaded.has(poll.id)) return;
+    try {
+      const r = await api("GET", `/api/meetings/${meetingId}/polls/${poll.id}/ballots`);
+      namedLoaded.set(poll.id, r);
+      show(r);
+    } catch (err) { showError(err); }
+  });
+  return box;
 }
 
 export function meetingTitle(live) {

@@ -2,7 +2,7 @@
 // open vote, opinions, asking to speak, live captions and published results; the remote call.
 import { act, api, fill, h, header, icon, toast, whoAmI, $ } from "/static/app.js";
 import { RemoteCall } from "/static/call.js";
-import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, floorList, meetingTitle, resultBlock } from "/static/meeting.js";
+import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, floorList, meetingTitle, namedBallots, resultBlock } from "/static/meeting.js";
 import { ReplyCard, opinionsPanel } from "/static/reply.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -169,11 +169,15 @@ function renderPolls() {
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge" }, p.state_label)),
       h("p", { class: "vote-state", id: "awaiting-result" }, "Đã kết thúc biểu quyết; chờ chủ tọa công bố kết quả.",
         h("span", { class: "en" }, " Voting has ended; the result is not published yet.")),
-      p.you.voted ? myBallot(p) : p.you.eligible ? h("p", { class: "muted" }, "Bạn không biểu quyết trong phiên này.") : null,
+      // eligible, but nothing was sent before the close (a choice picked and not sent is not a ballot)
+      p.you.voted ? myBallot(p) : p.you.eligible ? h("p", { class: "muted", id: "not-sent" }, asksOpinion(p)
+        ? ["Bạn chưa gửi ý kiến trước khi kết thúc lấy ý kiến; ý kiến không được ghi nhận.", h("span", { class: "en" }, " You sent no opinion before it closed; none was recorded.")]
+        : ["Bạn chưa gửi phiếu trước khi kết thúc biểu quyết; phiếu không được ghi nhận.", h("span", { class: "en" }, " You sent no ballot before the vote closed; none was recorded.")]) : null,
       h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
     !open.length && !closed.length ? h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở.") : null,
     done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id, state: "published" } }, h("h4", {}, p.title), resultBlock(p.result),
-      p.you.voted ? receiptCheck(p) : null))) : null);
+      namedBallots(meetingId, p),
+      p.you.voted && p.secrecy === "secret" ? receiptCheck(p) : null))) : null); // a named ballot has no receipt: its list names it
   renderBanner(open);
 }
 

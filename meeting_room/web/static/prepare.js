@@ -468,10 +468,10 @@ function renderSend() {
   // Sent once, then again only to tell of a change (the server says so when nothing changed); each
   // send reaches every participant, so it takes two taps, the second naming how many (walk-through).
   const again = !!m.published_at;
-  const people = state.participants?.length ?? 0;
   const publish = h("button", { type: "button", class: again ? "big" : "primary big", id: "publish" },
     icon("link"), again ? " Gửi lại giấy mời (báo thay đổi) " : " Gửi giấy mời ", h("span", { class: "en" }, again ? "Send again (a change)" : "Send invitations"));
-  publish.addEventListener("click", () => twoTaps(publish, `Chạm lần nữa để gửi cho ${people} người`, () => run(publish, slot, async () => {
+  // counted at the tap: people invited since this card was drawn count too (walk-through: it said 2 of 5)
+  publish.addEventListener("click", () => twoTaps(publish, `Chạm lần nữa để gửi cho ${state.participants?.length ?? 0} người / Tap again to send to all`, () => run(publish, slot, async () => {
     const out = await api("POST", `/api/meetings/${m.id}/publish`, {});
     state.meeting = out && out.id ? out : await api("GET", `/api/meetings/${m.id}`);
     toast(again ? "Đã gửi lại giấy mời, báo thay đổi." : "Đã gửi giấy mời.", "ok", again ? "Invitations sent again." : "Invitations sent.");

@@ -15,7 +15,7 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import agenda, attendance, floor, meetings, members, polls
 from tests.conftest import PASSWORD, World, password_hash
-from tests.meeting_room.web.conftest import TABLET, LiveServer, shot
+from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, shot
 from voting import Secrecy
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -324,6 +324,53 @@ def test_the_chair_sees_the_receipt_of_their_secret_ballot(browser: Browser, liv
     chair.locator('[data-vote="yes"]').tap()
     chair.get_by_role("button", name="Xác nhận: Tán thành").tap()
     expect(chair.locator(f"#receipt-code-{pid}")).to_have_text(re.compile(r"\w{4}-\w{4}"))
+
+
+def test_a_named_vote_lists_each_members_choice_once_published(browser: Browser, live_server: LiveServer) -> None:
+    """A named vote is one whose result lists who chose what (found in a walk-through: every page
+    showed the counts only, so it read as a secret vote); its ballots ask nobody to keep a receipt,
+    the chair included; a member who picked a choice and never sent it is told so."""
+    world = live_server.world
+    mid = world.meeting_id
+    _in_session(world)
+    chair_actor = world.actor("chair")
+    pid = polls.create_poll(world.store, chair_actor, mid, polls.PollSpec(title="Thông qua chương trình kỳ họp"))
+    polls.open_poll(world.store, chair_actor, pid)
+    chair = live_server.page(browser, "chair", f"/chair/{mid}", touch=True)
+    chair.locator('[data-vote="yes"]').tap()
+    chair.get_by_role("button", name="Xác nhận: Tán thành").tap()
+    expect(chair.locator(f"#poll-list [data-poll='{pid}']")).to_contain_text("Bạn đã biểu quyết")
+    expect(chair.locator(f"#receipt-code-{pid}")).to_have_count(0)  # nothing to keep: the result names each choice
+
+    voter = _open_page(browser, live_server, "member1", f"/member/{mid}", SMALL_PHONE, touch=True)
+    voter.get_by_label("Không tán thành", exact=True).check()
+    voter.get_by_role("button", name="Gửi phiếu").tap()
+    expect(voter.locator("#voted")).to_contain_text("Không tán thành")
+    late = _open_page(browser, live_server, "member2", f"/member/{mid}", SMALL_PHONE, touch=True)
+    late.get_by_label("Tán thành", exact=True).check()  # picked, never sent
+    polls.close_poll(world.store, chair_actor, pid)
+    expect(late.locator("#not-sent")).to_contain_text("Bạn chưa gửi phiếu trước khi kết thúc biểu quyết")
+    expect(late.locator("#not-sent")).to_contain_text("You sent no ballot before the vote closed")
+
+    # closed: the chair sees each member's ballot before publishing; once published, so does everyone
+    section = chair.locator(f"#poll-list [data-poll='{pid}']")
+    section.get_by_text("Phiếu của từng người").tap()
+    rows = section.locator(".named-ballots tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Người chair")).to_contain_text("Tán thành")
+    expect(rows.filter(has_text="Người member1")).to_contain_text("Không tán thành")
+    polls.publish_poll(world.store, chair_actor, pid)
+    published = voter.locator(f"[data-state='published'][data-poll='{pid}']")
+    expect(published.locator(".result")).to_contain_text("Kết quả:")
+    published.get_by_text("Phiếu của từng người").tap()
+    expect(published.locator(".named-ballots tbody tr")).to_have_count(2)
+    expect(published.get_by_text("Kiểm tra phiếu của bạn bằng mã biên nhận")).to_have_count(0)  # no receipt to check
+    expect(published.locator(".named-ballots tbody tr").filter(has_text="Người member1")).to_contain_text("Không tán thành")
+    assert voter.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    voter.locator("#toasts").evaluate("box => box.replaceChildren()")
+    published.screenshot(path=str(SHOTS / "member-page-360-named-ballots.png"))
+    expect(chair.locator(".named-ballots tbody tr")).to_have_count(2)  # the chair's list, open, survived the redraws
+    chair.locator(".named-ballots-box").screenshot(path=str(SHOTS / "chair-console-named-ballots.png"))
 
 
 def test_a_dark_hall_and_a_larger_text(browser: Browser, live_server: LiveServer) -> None:
