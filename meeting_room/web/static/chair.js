@@ -12,6 +12,11 @@ const meetingId = location.pathname.split("/").pop();
 const STATE_ACTION = {
   open: "Mở phòng họp", in_session: "Bắt đầu phiên họp", adjourned: "Tạm dừng", closed: "Bế mạc cuộc họp", cancelled: "Hủy cuộc họp",
 };
+const STATE_ACTION_EN = {
+  open: "Open the room", in_session: "Start the session", adjourned: "Adjourn", closed: "Close the meeting", cancelled: "Cancel the meeting",
+};
+// Vietnamese, then English in the smaller type every page uses
+const label2 = (vi, en) => [vi, " ", h("span", { class: "en" }, en)];
 const FINAL = new Set(["closed", "cancelled"]);
 
 // What cannot be undone (ending the meeting, a ballot, ending a vote) takes two taps.
@@ -38,10 +43,12 @@ function renderState() {
   fill($("#state-actions"), next.map((s) => {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];
     return keep(`state:${s}:${label}`, () => {
-      const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label);
+      const en = s === "in_session" && m.state === "adjourned" ? "Resume the session" : STATE_ACTION_EN[s];
+      const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label2(label, en));
       button.addEventListener("click", () => {
         const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
-        if (FINAL.has(s)) confirmTap(button, "Chạm lần nữa để xác nhận", go); else act(button, go);
+        // the second tap says what it ends (a walk-through read "…để xác nhận" and did not know what)
+        if (FINAL.has(s)) confirmTap(button, `Chạm lần nữa để ${label.toLowerCase()} / Tap again: ${en.toLowerCase()}`, go); else act(button, go);
       });
       return button;
     });
@@ -156,16 +163,16 @@ function renderPolls() {
         // the chair's own ballot not cast (or only armed): the second tap says so (walk-through: closed without it)
         onclick: (ev) => confirmTap(ev.currentTarget, ownBallotMissing(p.id) ? "Bạn chưa bỏ phiếu của mình — chạm lần nữa để vẫn kết thúc" : "Chạm lần nữa để kết thúc biểu quyết",
           () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/close`, {}).then(() => live.load("polls"))) },
-      "Kết thúc biểu quyết")),
+      label2("Kết thúc biểu quyết", "End the vote"))),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
       ballotBoxLock(p, post),
       chairBallot(p))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title),
-      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, "Công bố kết quả"), resultBlock(p.result), namedBallots(meetingId, p))),
+      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, label2("Công bố kết quả", "Publish the result")), resultBlock(p.result), namedBallots(meetingId, p))),
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title,
       p.secrecy === "secret" ? [" ", h("span", { class: "badge" }, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret"))] : null),
-      h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, "Mở biểu quyết"),
+      h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, label2("Mở biểu quyết", "Open the vote")),
       cancelButton(p),
       // a greyed button says why, and what to do (a vote under way says so above the list)
       !live.inSession ? h("p", { class: "muted full" }, "Bắt đầu phiên họp (“Bắt đầu phiên họp” ở trên) rồi mở biểu quyết. ",
@@ -178,7 +185,7 @@ function renderPolls() {
 // Cancelling a prepared vote cannot be undone: two taps, like the other destructive actions.
 function cancelButton(p) {
   return keep(`cancel:${p.id}`, () => {
-    const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, "Hủy");
+    const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, label2("Hủy", "Cancel"));
     button.addEventListener("click", () => confirmTap(button, "Chạm lần nữa để hủy",
       () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/cancel`, {}).then(() => { toast("Đã hủy biểu quyết.", "ok"); return live.load("polls"); })));
     return button;
@@ -204,7 +211,7 @@ function newPollForm() {
     h("div", { class: "row" },
       h("label", { class: "row" }, h("input", { type: "checkbox", name: "secret", style: "width:28px" }), "Bỏ phiếu kín"),
       h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
-    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, "Tạo và mở biểu quyết"), h("button", { type: "submit", value: "create", id: "create-only" }, "Chỉ tạo")),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, label2("Tạo và mở biểu quyết", "Create and open")), h("button", { type: "submit", value: "create", id: "create-only" }, label2("Chỉ tạo", "Create only"))),
     h("p", { class: "muted", id: "create-open-note", role: "status" }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

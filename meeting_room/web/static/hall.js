@@ -155,7 +155,8 @@ function vote(p) {
       h("p", { class: `hall-outcome ${r.outcome}`, id: "hall-outcome" }, r.outcome_label),
       h("ul", { class: "hall-bars", id: "hall-bars" }, r.options.map((o) => h("li", { class: `hall-bar${o.selected ? " selected" : ""}` },
         h("span", {}, o.label), h("b", {}, `${o.votes} · ${pct(o.percent)}`), meter(o.votes / base)))),
-      h("p", { class: "hall-rule", id: "hall-rule" }, `Cách tính: ${p.rule}`),
+      // the reason names the rule's figures (what passed, against what): the rule's own line went, so
+      // the result keeps the large type on a 1080p screen (a walk-through found it at 22 px)
       h("p", { class: "hall-rule", id: "hall-reason" }, r.reason));
   }
 }

@@ -70,7 +70,7 @@ function render() {
   const active = st.links.filter((l) => !l.revoked);
   const setLimit = (body) => api("PUT", `${base}/floor/limit`, body);
 
-  const create = h("button", { type: "button", id: "hall-link-create", disabled: ended }, icon("document"), "Tạo liên kết màn hình");
+  const create = h("button", { type: "button", id: "hall-link-create", disabled: ended }, icon("document"), "Tạo liên kết màn hình ", h("span", { class: "en" }, "Make a display link"));
   create.addEventListener("click", () => act(create, async () => {
     const link = await api("POST", `${base}/displays`, {});
     urls.set(link.id, link.url);

@@ -125,7 +125,8 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     expect(hall.locator("#hall-bars li")).to_have_count(3)
     expect(hall.locator("#hall-bars li").first).to_contain_text("Tán thành")
     expect(hall.locator("#hall-bars li").first).to_contain_text("3 · ")
-    expect(hall.locator("#hall-rule")).to_contain_text("Cách tính:")
+    expect(hall.locator("#hall-reason")).to_contain_text("Thông qua: tán thành 3/4")  # the rule's figures, in the reason
+    expect(hall.locator("#hall-vote")).not_to_have_class(re.compile(r"\bdense\b"))  # the result in the large type
     widths = hall.locator("#hall-bars .hall-meter > span").evaluate_all("bars => bars.map(b => b.getBoundingClientRect().width)")
     assert widths[0] > widths[1] > 0 and widths[2] == 0  # bars as long as the votes
     _no_sideways_scroll(hall)

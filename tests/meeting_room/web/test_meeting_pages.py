@@ -93,7 +93,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     # the published results stay as the chair folded them when the votes are redrawn
     published = chair.locator("#published-polls")
     expect(published).to_have_attribute("open", "")
-    published.locator("summary").tap()
+    published.locator(":scope > summary").tap()  # (each named vote inside has its own list to open)
     expect(published).not_to_have_attribute("open", "")
     chair.evaluate("() => window.live.load('polls')")
     expect(chair.locator("#published-polls")).not_to_have_attribute("open", "")
@@ -131,7 +131,8 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     close.click()
     expect(chair.locator("#meeting-state")).to_have_text("Đang họp")
     chair.evaluate("() => window.live.load('meeting')")  # an event in between keeps the first tap
-    chair.get_by_role("button", name="Chạm lần nữa để xác nhận").tap()
+    # the second tap says what it ends, in both languages
+    chair.get_by_role("button", name="Chạm lần nữa để bế mạc cuộc họp / Tap again: close the meeting").tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đã bế mạc")
     expect(m1.locator("#meeting-state")).to_have_text("Đã bế mạc")
 
