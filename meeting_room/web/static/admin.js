@@ -7,6 +7,10 @@
 import { act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
+const ROLES_EN = { admin: "Administrator", chair: "Chair", secretary: "Secretary", clerk: "Clerk", member: "Member", guest: "Guest" };
+// the role checkboxes of a member's form: Vietnamese, then English
+const roleBoxes = (checked) => h("fieldset", {}, h("legend", {}, bi("Vai trò", "Roles")), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" },
+  h("input", { type: "checkbox", name: "roles", value: k, checked: checked(k), style: "width:28px" }), v, " ", h("span", { class: "en" }, ROLES_EN[k]))));
 let bodies = [];
 
 let members = [];
@@ -53,7 +57,7 @@ function newMemberForm() {
     h("label", { for: "nm-title" }, bi("Chức vụ", "Title")), h("input", { id: "nm-title", name: "title", maxlength: 255 }),
     h("label", { for: "nm-email" }, bi("Thư điện tử (giấy mời, nhắc lịch)", "E-mail (invitations, reminders)")), h("input", { id: "nm-email", name: "email", type: "email", maxlength: 254, autocomplete: "off" }),
     h("label", { for: "nm-body" }, bi("Cơ quan", "Body")), h("select", { id: "nm-body", name: "body_id" }, h("option", { value: "" }, "—"), bodies.map((b) => h("option", { value: b.id }, b.name))),
-    h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: k === "member", style: "width:28px" }), v))),
+    roleBoxes((k) => k === "member"),
     h("label", { for: "nm-user" }, bi("Tên đăng nhập", "Username")), h("input", { id: "nm-user", name: "username", autocomplete: "off", required: true, pattern: "[A-Za-z0-9._\\-]{3,64}" }),
     h("label", { for: "nm-pass" }, bi("Mật khẩu ban đầu", "Initial password")), h("input", { id: "nm-pass", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10 }),
     h("p", { class: "muted" }, "Ít nhất 10 ký tự, khó đoán (không dùng tên, ngày sinh). ", h("span", { class: "en" }, "At least 10 characters, hard to guess.")),
@@ -63,7 +67,7 @@ function newMemberForm() {
     const f = new FormData(form);
     const body = { full_name: f.get("full_name"), roles: f.getAll("roles"), password: String(f.get("password")) };
     for (const k of ["title", "body_id", "username", "email"]) if (String(f.get(k) || "").trim()) body[k] = String(f.get(k)).trim();
-    act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}.`, "ok"); await renderMembers(m.id); });
+    act(ev.submitter, async () => { const m = await api("POST", "/api/members", body); form.reset(); toast(`Đã thêm ${m.full_name}.`, "ok", "Member added."); await renderMembers(m.id); });
   });
   fill($("#new-member"), h("h2", {}, "Thêm thành viên ", h("span", { class: "en" }, "New member")), form);
 }
@@ -76,7 +80,7 @@ function accountBlock(m) {
     h("label", { for: "em-email" }, bi("Thư điện tử (giấy mời, nhắc lịch)", "E-mail (invitations, reminders)")), h("input", { id: "em-email", name: "email", type: "email", maxlength: 254, value: m.email || "" }),
     h("label", { for: "em-body" }, bi("Cơ quan", "Body")), h("select", { id: "em-body", name: "body_id" }, h("option", { value: "" }, "—"),
       bodies.map((b) => h("option", { value: b.id, selected: b.id === m.body_id }, b.name))),
-    h("fieldset", {}, h("legend", {}, "Vai trò"), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "roles", value: k, checked: m.roles.includes(k), style: "width:28px" }), v))),
+    roleBoxes((k) => m.roles.includes(k)),
     h("p", {}, h("button", { type: "submit", class: "primary" }, "Lưu thông tin")));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -85,7 +89,7 @@ function accountBlock(m) {
     if (String(f.get("title")).trim()) body.title = String(f.get("title")).trim();
     if (f.get("body_id")) body.body_id = f.get("body_id");
     if (String(f.get("email")).trim()) body.email = String(f.get("email")).trim();
-    act(ev.submitter, async () => { const r = await api("PATCH", `/api/members/${m.id}`, body); toast(`Đã lưu thông tin của ${r.full_name}.`, "ok"); await renderMembers(r.id); });
+    act(ev.submitter, async () => { const r = await api("PATCH", `/api/members/${m.id}`, body); toast(`Đã lưu thông tin của ${r.full_name}.`, "ok", "Details saved."); await renderMembers(r.id); });
   });
   const active = h("button", { type: "button", id: "member-active", class: m.active ? "danger" : "primary" }, m.active ? "Khóa tài khoản" : "Mở lại tài khoản");
   active.addEventListener("click", () => act(active, async () => {

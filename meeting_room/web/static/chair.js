@@ -204,15 +204,31 @@ function newPollForm() {
   // an opinion poll collects answers: no rule passes or fails it
   const ruleRow = h("div", {}, h("label", { for: "poll-rule" }, "Quy tắc thông qua"), rule);
   kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; ruleRow.hidden = kind.value === "opinion"; });
+  const secret = h("input", { type: "checkbox", name: "secret", id: "poll-secret", style: "width:28px" });
+  const tellerNote = h("p", { class: "card warn", id: "teller-key-missing", hidden: true },
+    "Bỏ phiếu kín cần khóa kiểm phiếu của chủ tọa và của thư ký; bạn chưa có khóa. Hãy tạo ở trang ",
+    h("a", { href: "/meetings#teller-key", target: "_blank" }, "Cuộc họp → Khóa kiểm phiếu"), " trước khi mở biểu quyết. ",
+    h("span", { class: "en" }, "A secret vote needs the chair's and the secretary's teller keys, and you have none yet: make yours on the Meetings page first."));
   const form = h("form", { id: "new-poll" },
     h("label", { for: "poll-title" }, "Nội dung biểu quyết ", h("span", { class: "en" }, "Title")),
     h("input", { id: "poll-title", name: "title", required: true, maxlength: 500 }),
     h("label", { for: "poll-kind" }, "Hình thức"), kind, optionsRow, ruleRow,
     h("div", { class: "row" },
-      h("label", { class: "row" }, h("input", { type: "checkbox", name: "secret", style: "width:28px" }), "Bỏ phiếu kín"),
+      h("label", { class: "row" }, secret, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret ballot")),
       h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
+    tellerNote,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, label2("Tạo và mở biểu quyết", "Create and open")), h("button", { type: "submit", value: "create", id: "create-only" }, label2("Chỉ tạo", "Create only"))),
     h("p", { class: "muted", id: "create-open-note", role: "status" }));
+  // a secret vote opens only with the chair's and the secretary's teller keys: said when it is ticked, not
+  // first at the opening, mid-meeting (a walk-through's chair had to leave the console to make one)
+  secret.addEventListener("change", async () => {
+    tellerNote.hidden = true;
+    if (!secret.checked) return;
+    try {
+      if ((await api("GET", "/api/tellers/me")).has_key) return;
+    } catch { return; } // the opening says it anyway
+    tellerNote.hidden = !secret.checked;
+  });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), button = ev.submitter;

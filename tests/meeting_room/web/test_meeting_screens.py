@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from meeting_room.attendance import AttendanceStatus
+from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import agenda, attendance, floor, meetings, members, polls
@@ -371,6 +372,28 @@ def test_a_named_vote_lists_each_members_choice_once_published(browser: Browser,
     published.screenshot(path=str(SHOTS / "member-page-360-named-ballots.png"))
     expect(chair.locator(".named-ballots tbody tr")).to_have_count(2)  # the chair's list, open, survived the redraws
     chair.locator(".named-ballots-box").screenshot(path=str(SHOTS / "chair-console-named-ballots.png"))
+
+
+def test_ticking_a_secret_vote_without_a_teller_key_says_so_before_the_opening(browser: Browser, live_server: LiveServer) -> None:
+    """Found in a walk-through: the chair learnt that a secret vote needs their teller key only when
+    the opening failed, mid-meeting. Ticking the box says it, with the way to make one."""
+    world = live_server.world
+    _in_session(world)
+    with world.store.exclusive() as session:
+        session.delete(session.get_one(t.TellerKey, world.ids["chair"]))
+    chair = live_server.page(browser, "chair", f"/chair/{world.meeting_id}", touch=True)
+    note = chair.locator("#teller-key-missing")
+    expect(note).to_be_hidden()
+    chair.locator("#new-poll-box summary").tap()
+    chair.get_by_label("Bỏ phiếu kín").check()
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("bạn chưa có khóa")
+    expect(note.get_by_role("link")).to_have_attribute("href", "/meetings#teller-key")
+    note.scroll_into_view_if_needed()
+    shot_path = SHOTS / "chair-teller-key-missing.png"
+    chair.locator("#new-poll").screenshot(path=str(shot_path))
+    chair.get_by_label("Bỏ phiếu kín").uncheck()
+    expect(note).to_be_hidden()
 
 
 def test_a_dark_hall_and_a_larger_text(browser: Browser, live_server: LiveServer) -> None:
