@@ -34,6 +34,10 @@ class SigningError(TranscriptError):
     code = "signing_failed"
 
 
+class WrongSecretError(SigningError):
+    """The passphrase of a PKCS#12 or the PIN of a token is wrong (a guess, to be slowed like a log-in's)."""
+
+
 class SignatureCheckError(TranscriptError):
     """A file that is not a PDF, or a PDF without any signature to check."""
 

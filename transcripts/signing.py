@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError
+from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError, WrongSecretError
 from transcripts.text import nfc
 
 if TYPE_CHECKING:  # the signing libraries load only when a signature is made or checked
@@ -106,7 +106,7 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
     except ValueError as exc:
         reason = str(exc)
         wrong = "password" in reason.lower() or "mac" in reason.lower()
-        raise SigningError(
+        raise (WrongSecretError if wrong else SigningError)(
             "Mật khẩu của chứng thư số không đúng" if wrong else "Tệp không phải chứng thư số PKCS#12 (.p12/.pfx) đọc được",
             "Wrong passphrase for the PKCS#12 file" if wrong else "Not a readable PKCS#12 (.p12/.pfx) file",
             reason=reason,
@@ -257,7 +257,7 @@ def pkcs11_signer(module: Path, pin: str, *, token_label: str | None = None, key
         session = pkcs11.open_pkcs11_session(str(module), token_criteria=_token_criteria(token_label), user_pin=pin)
     except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
         wrong = "pin" in type(exc).__name__.lower()
-        raise SigningError(
+        raise (WrongSecretError if wrong else SigningError)(
             "Mã PIN của thiết bị ký số (token) không đúng" if wrong else f"Không mở được thiết bị ký số (token) qua {module}",
             "Wrong PIN for the signing token" if wrong else f"Cannot open the signing token through {module}",
             reason=f"{type(exc).__name__}: {exc}",

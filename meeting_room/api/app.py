@@ -102,7 +102,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
     recordings = (recording_bytes + UPLOAD_OVERHEAD, recording_bytes)
 
     def limit_for(path: str) -> tuple[int, int]:
-        if path.endswith(("/documents", "/voice")):
+        if path.endswith(("/documents", "/voice")) or (path.endswith("/file") and "/documents/" in path):  # an upload, or a replacement
             return upload
         if path.endswith("/recordings"):
             return recordings

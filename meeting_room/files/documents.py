@@ -82,6 +82,8 @@ MAX_OBJECTS = 500_000
 MAX_DECODED_BYTES = 256 << 20  # all streams together, decompressed
 MAX_PAGE_TREE_DEPTH = 64  # real files nest a few levels; a deep tree only exhausts readers' stacks
 MAX_PAGES = 10_000
+MAX_DIRECT_DEPTH = 32  # dictionaries and arrays inside one object: real files nest a handful
+MAX_DIRECT_ITEMS = 20_000_000  # entries of all dictionaries and arrays together
 # What runs code, opens other files or carries them: a meeting's papers need none of it (web links
 # stay: laws and reports are cited by address).
 _ACTIVE = {"/JavaScript": "JavaScript", "/Launch": "Launch", "/ImportData": "ImportData", "/SubmitForm": "SubmitForm", "/GoToE": "GoToE",
@@ -115,7 +117,7 @@ def _check_objects(reader: PdfReader) -> None:
     decompression budget."""
     pending = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
     seen: set[int] = set()
-    decoded = 0
+    decoded = direct = 0
     obj: object = reader.trailer  # first: its references join the pending ones
     while True:
         if len(seen) + len(pending) > MAX_OBJECTS:
@@ -128,11 +130,25 @@ def _check_objects(reader: PdfReader) -> None:
             if isinstance(item, IndirectObject):
                 if item.idnum not in seen:
                     pending.add(item.idnum)
-            elif isinstance(item, DictionaryObject):
+                continue
+            if not isinstance(item, DictionaryObject | ArrayObject):
+                continue
+            # deeper than any real file nests: refused, never skipped (an action chained 40 deep hid
+            # JavaScript from a check that stopped looking at 32: an attacker's probe)
+            if depth >= MAX_DIRECT_DEPTH:
+                raise UploadRejectedError(
+                    f"PDF lồng các đối tượng quá sâu (quá {MAX_DIRECT_DEPTH} mức)",
+                    f"The PDF nests its objects too deep (over {MAX_DIRECT_DEPTH} levels)",
+                )
+            direct += len(item)
+            if direct > MAX_DIRECT_ITEMS:
+                raise UploadRejectedError(
+                    f"PDF có quá nhiều phần tử (tối đa {MAX_DIRECT_ITEMS})", f"The PDF has too many elements (at most {MAX_DIRECT_ITEMS})"
+                )
+            if isinstance(item, DictionaryObject):
                 _refuse_active(item)
-                if depth < 32:
-                    todo.extend((v, depth + 1) for v in item.values())
-            elif isinstance(item, ArrayObject) and depth < 32:
+                todo.extend((v, depth + 1) for v in item.values())
+            else:
                 todo.extend((v, depth + 1) for v in item)
         if isinstance(obj, StreamObject):
             decoded += _decoded_size(obj)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, require_overseer
+from meeting_room.auth import LoginThrottle
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError
 from meeting_room.files.documents import DocumentFiles
@@ -171,10 +172,12 @@ def sign(
     documents: DocumentFiles,
     *,
     tz: ZoneInfo,
+    throttle: LoginThrottle | None = None,
+    client: str = "?",
 ) -> Signed:
     """Sign the minutes (``minutes.sign``); the chair's signature, the last one, then seals the meeting's archive.
     The seal is the server's own act (no actor): the chair may sign without being allowed to seal by hand."""
-    done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz)
+    done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz, throttle=throttle, client=client)
     return _sealed_after(store, done, meeting_id, files, recordings, documents)
 
 

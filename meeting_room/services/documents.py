@@ -29,6 +29,21 @@ def title_of_filename(name: str) -> str:
     return " ".join(stem.split()) or name
 
 
+def may_attach(store: Store, actor: Actor, meeting_id: str, item_id: str) -> None:
+    """Whether the actor may attach a document to the item: asked by the route before it reads the
+    upload (up to the size limit), so that anyone else is refused before the body is stored."""
+    with store.read() as session:
+        editable_meeting(session, actor, meeting_id)
+        item_of(session, meeting_id, item_id)
+
+
+def may_replace(store: Store, actor: Actor, meeting_id: str, document_id: str) -> None:
+    """Whether the actor may replace the document (like ``may_attach``, before the upload is read)."""
+    with store.read() as session:
+        editable_meeting(session, actor, meeting_id)
+        document_of(session, actor, meeting_id, document_id)
+
+
 def attach(
     store: Store,
     files: DocumentFiles,
@@ -40,10 +55,7 @@ def attach(
     filename: str | None,
     title: str | None,
 ) -> str:
-    # Check rights before reading a possibly large body.
-    with store.read() as session:
-        editable_meeting(session, actor, meeting_id)
-        item_of(session, meeting_id, item_id)
+    may_attach(store, actor, meeting_id, item_id)
     name = clean_filename(filename)  # refused before anything is stored
     check_text(title or "", "title")
     stored = files.ingest(source)
@@ -80,9 +92,7 @@ def replace(
 ) -> str:
     """A new file in the place of ``document_id``: the old one is detached and the new one attached
     to the same agenda item, in one write; it keeps the old title unless a new one is given."""
-    with store.read() as session:
-        editable_meeting(session, actor, meeting_id)
-        document_of(session, actor, meeting_id, document_id)
+    may_replace(store, actor, meeting_id, document_id)
     name = clean_filename(filename)
     check_text(title or "", "title")
     stored = files.ingest(source)

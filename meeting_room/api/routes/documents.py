@@ -67,12 +67,14 @@ async def _store_upload(request: Request, store: Store, save: Callable[..., str]
 @router.post("/agenda/{item_id}/documents", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
 async def upload(meeting_id: str, item_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
     """Attach a PDF to an agenda item: multipart form with ``file`` (PDF) and optional ``title``."""
+    await run_in_threadpool(documents.may_attach, store, actor, meeting_id, item_id)  # before the upload is read
     return await _store_upload(request, store, partial(documents.attach, store, files, actor, meeting_id, item_id))
 
 
 @router.put("/documents/{document_id}/file", status_code=201, openapi_extra=_UPLOAD_SCHEMA)
 async def replace(meeting_id: str, document_id: str, request: Request, store: StoreDep, files: FilesDep, actor: ActorDep) -> DocumentOut:
     """Replace a document's PDF (same form as an upload): the new document takes its item and, unless given, its title."""
+    await run_in_threadpool(documents.may_replace, store, actor, meeting_id, document_id)  # before the upload is read
     return await _store_upload(request, store, partial(documents.replace, store, files, actor, meeting_id, document_id))
 
 

@@ -48,10 +48,14 @@ def _recording_out(r: t.Recording) -> RecordingOut:
     )
 
 
-def _add_recording(store: Store, actor: Actor, meeting_id: str, files: RecordingFiles, upload: UploadFile) -> RecordingOut:
+def _may_upload(store: Store, actor: Actor, meeting_id: str) -> None:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="tải lên bản ghi", action_en="upload a recording")
+
+
+def _add_recording(store: Store, actor: Actor, meeting_id: str, files: RecordingFiles, upload: UploadFile) -> RecordingOut:
+    _may_upload(store, actor, meeting_id)  # again: a role may have changed while the upload came in
     clean_filename(upload.filename)  # a bad name is refused before anything is stored
     upload.file.seek(0)
     stored = files.ingest(upload.file)
@@ -63,6 +67,8 @@ def _add_recording(store: Store, actor: Actor, meeting_id: str, files: Recording
 @router.post("/api/meetings/{meeting_id}/recordings", status_code=201, openapi_extra=_file_schema("file", "The meeting's audio or video"))
 async def upload_recording(meeting_id: str, request: Request, store: StoreDep, actor: ActorDep) -> RecordingOut:
     """Upload a recording of the meeting (chair, secretary): any audio, or a video with sound."""
+    # before the upload is read: a member's 2 GB body was written to a temporary file before the 403 (attacker probe)
+    await run_in_threadpool(_may_upload, store, actor, meeting_id)
     upload = await _one_file(request, "file", "WAV, MP3, FLAC, OGG/Opus, M4A, MP4…")
     try:
         return await run_in_threadpool(_add_recording, store, actor, meeting_id, recording_files(request), upload)

@@ -51,9 +51,11 @@ def sign_minutes(meeting_id: str, body: SignIn, request: Request, store: StoreDe
     """Sign the minutes with your registered certificate: the secretary first, then the chair (which seals the archive)."""
     runtime = runtime_of(request)
     files = minutes_files(request)
+    client = request.client.host if request.client else "?"
     done = archive_service.sign(
-        store, actor, meeting_id, body.passphrase, files, runtime.recordings, runtime.documents, tz=timezone_of(settings)
-    )
+        store, actor, meeting_id, body.passphrase, files, runtime.recordings, runtime.documents, tz=timezone_of(settings),
+        throttle=runtime.login_throttle, client=client,
+    )  # fmt: skip
     return _sign_out(done)
 
 

@@ -104,6 +104,15 @@ def test_upload_needs_a_file_field_and_multipart(client: TestClient, world: Worl
 def test_members_cannot_upload_and_unknown_item_is_404(client: TestClient, world: World) -> None:
     before = snapshot(world.store)
     assert _upload(client, world, login(client, "member1"), make_pdf(1)).status_code == 403
+    # refused before the body is read (an attacker's probe had the server store 50 MB first): a body that
+    # is no form at all is not even looked at
+    garbage = {**login(client, "member1"), "content-type": "multipart/form-data; boundary=khong-phai-form"}
+    url = f"/api/meetings/{world.meeting_id}/agenda/{world.item_ids[1]}/documents"
+    assert client.post(url, content=b"x" * 1000, headers=garbage).status_code == 403
+    doc = _upload(client, world, login(client, "secretary"), make_pdf(1)).json()
+    replace_url = f"/api/meetings/{world.meeting_id}/documents/{doc['id']}/file"
+    assert client.put(replace_url, content=b"x" * 1000, headers=garbage).status_code == 403
+    before = snapshot(world.store)
     url = f"/api/meetings/{world.meeting_id}/agenda/nope/documents"
     r = client.post(url, files={"file": ("a.pdf", make_pdf(1), "application/pdf")}, headers=login(client, "secretary"))
     assert r.status_code == 404
@@ -169,6 +178,30 @@ def test_replace_a_document_keeps_its_item_and_title(client: TestClient, world: 
     url = f"/api/meetings/{world.meeting_id}/documents/{new['id']}/file"
     r = client.put(url, files={"file": ("v3.pdf", make_pdf(1))}, data={"title": "Bản cuối"}, headers=sec)
     assert r.status_code == 201 and r.json()["title"] == "Bản cuối"
+
+
+def test_a_replacement_has_the_uploads_size_limit(client: TestClient, world: World) -> None:
+    """A file just under the limit (1 MB in the tests) replaces one as it uploads: the replacement's path
+    had the 1 MB limit of a JSON request, which its form's own framing pushed it over (attacker probe)."""
+    sec = login(client, "secretary")
+    old = _upload(client, world, sec, make_pdf(1)).json()
+    def text_pdf(subject: str) -> bytes:  # plain text: 43 pages make ~1.03 MB; the subject tops it up
+        buf = io.BytesIO()
+        c = canvas.Canvas(buf, pageCompression=0)
+        c.setSubject(subject)
+        for page in range(43):
+            for line in range(60):
+                c.drawString(72, 60 + 11 * line, f"Dự thảo Nghị quyết về dự toán ngân sách — trang {page:03d} dòng {line:02d}")
+            c.showPage()
+        c.save()
+        return buf.getvalue()
+
+    near = text_pdf("")
+    near = text_pdf("x" * ((1 << 20) - 60 - len(near)))
+    assert (1 << 20) - 120 < len(near) <= (1 << 20), len(near)  # the file fits; with its form's framing, the body does not
+    url = f"/api/meetings/{world.meeting_id}/documents/{old['id']}/file"
+    r = client.put(url, files={"file": ("v2.pdf", near, "application/pdf")}, headers=sec)
+    assert r.status_code == 201, r.text
 
 
 def test_replace_refuses_what_an_upload_refuses_and_stores_nothing(client: TestClient, world: World) -> None:

@@ -17,6 +17,9 @@ def test_recordings_are_checked_and_stored(sclient: TestClient, sworld: World) -
     r = upload_recording(sclient, sworld, chair, b"%PDF-1.4 not audio", "a.pdf")
     assert r.status_code in (415, 422) and "WAV" in r.json()["error"]["message"]
     assert upload_recording(sclient, sworld, login(sclient, "member1"), wav_bytes(np.zeros(SAMPLE_RATE, np.float32))).status_code == 403
+    # refused before the body is read (an attacker's probe had a member's 500 MB written to a temporary file first)
+    garbage = {**login(sclient, "member1"), "content-type": "multipart/form-data; boundary=khong-phai-form"}
+    assert sclient.post(f"/api/meetings/{sworld.meeting_id}/recordings", content=b"x" * 1000, headers=garbage).status_code == 403
     assert snapshot(sworld.store) == before
     r = upload_recording(sclient, sworld, chair, wav_bytes(np.zeros(2 * SAMPLE_RATE, np.float32)))
     assert r.status_code == 201 and r.json()["channels"] == 1 and abs(r.json()["duration_s"] - 2.0) < 0.01

@@ -150,3 +150,26 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
     assert client.get(f"{url}/minutes", headers=people["secretary"]).json()["versions"] == [1, 2]
     assert found("member1") == 1
     assert client.get(f"{url}/minutes/verify", headers=people["member1"]).status_code == 200
+
+
+def test_wrong_signing_passphrases_are_slowed_like_wrong_passwords(mclient: TestClient, mworld: World) -> None:
+    """A session left open on a tablet (or a stolen one) must not let anyone guess the passphrase of the
+    key that signs the record: an attacker's probe tried 40 in 1.8 s. After three wrong ones the next
+    waits, the right one included, and nothing is stored meanwhile."""
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    hold_meeting(client, world)
+    sec, admin = login(client, "secretary"), login(client, "admin")
+    assert register_certificate(client, world, "secretary", "thu-ky", admin).status_code == 201
+    throttle = client.app.state.runtime.login_throttle  # type: ignore[attr-defined]
+    now = [1000.0]
+    throttle._clock = lambda: now[0]
+    for guess in ("doan-1", "doan-2", "doan-3"):
+        r = client.post(f"{url}/minutes/sign", json={"passphrase": guess}, headers=sec)
+        assert r.status_code == 422 and r.json()["error"]["message_en"] == "Wrong passphrase for the PKCS#12 file", r.text
+        before = snapshot(world.store)  # (the first try saved the draft as the version to sign)
+    for passphrase in ("doan-4", "thu-ky"):  # the fourth waits, whichever it is
+        r = client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=sec)
+        assert r.status_code == 429 and r.json()["error"]["details"]["retry_after"] >= 1, r.text
+    assert snapshot(world.store) == before
+    now[0] += 2
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200

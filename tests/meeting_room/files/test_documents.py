@@ -124,6 +124,22 @@ def test_actions_that_open_other_files_are_refused(tmp_path: Path, action: bytes
     assert DocumentFiles(tmp_path, max_bytes=1 << 20).ingest(io.BytesIO(_with_action(web_link))).pages == 1
 
 
+def test_a_script_hidden_deeper_than_the_check_looks_is_refused(tmp_path: Path) -> None:
+    """40 actions chained by /Next, the script in the last, and a script inside 40 nested arrays: both
+    passed when the check stopped looking at 32 levels (attacker probe); nesting that deep is refused."""
+    chain = b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>"
+    for _ in range(40):
+        chain = b"<< /S /Named /N /NextPage /Next " + chain + b" >>"
+    arrays = b"[" * 40 + b"<< /S /JavaScript /JS (x) >>" + b"]" * 40
+    files = DocumentFiles(tmp_path, max_bytes=1 << 20)
+    for action in (chain, b"<< /S /GoTo /D [3 0 R /Fit] /Extra " + arrays + b" >>"):
+        refused = _refused(files, _with_action(action))
+        assert refused.message_en.startswith("The PDF nests its objects too deep"), refused.message_en
+    shallow = b"<< /S /Named /N /NextPage /Next " * 5 + b"<< /S /GoTo /D [3 0 R /Fit] >>" + b" >>" * 5
+    assert files.ingest(io.BytesIO(_with_action(shallow))).pages == 1  # a short chain of harmless actions is fine
+    assert list(tmp_path.rglob("*.pdf")) != []
+
+
 def test_a_script_left_out_of_the_cross_reference_table_is_found(tmp_path: Path) -> None:
     """The opening action points at an object the table does not list: a viewer (and pypdf) finds it by
     reading the file, so the check follows every reference from the trailer too (attacker probe)."""
