@@ -470,6 +470,10 @@ def prepare_signing(
         meeting, role = _signer(session, actor, meeting_id)
         if role == "secretary":  # their signature fixes the text; the chair signs what they signed
             build(session, meeting_id, latest_version(session, meeting_id), tz=tz).check_signable()
+        if role == ROLE_ORDER[-1]:  # the last signature seals the meeting: nothing may be left that needs it open
+            from meeting_room.services import notice  # (the notice rides on the minutes: imported here, not at the top)
+
+            notice.require_signed_before_seal(session, meeting_id)
         certificate = session.get(t.SignerCertificate, actor.member_id)
         if certificate is None:
             raise ConflictError(

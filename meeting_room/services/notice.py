@@ -141,6 +141,21 @@ def build(session: Session, meeting_id: str, version: ev.NoticeSaved | None, *, 
     )
 
 
+def require_signed_before_seal(session: Session, meeting_id: str) -> None:
+    """The chair's signature on the minutes seals the meeting, after which the notice can never be
+    signed: a notice someone has written (a saved version) must be signed first. An automatic draft
+    nobody saved does not hold the seal up (not every meeting issues a notice); the page warns of it."""
+    if versions(session, meeting_id) and signature(session, meeting_id) is None:
+        raise ConflictError(
+            "Thông báo kết luận đã được soạn nhưng chưa ký: hãy ký thông báo trước. Chữ ký của chủ tọa trên biên bản "
+            "niêm phong hồ sơ cuộc họp, sau đó thông báo không ký được nữa",
+            "The conclusion notice has been written but not signed: sign it first. The chair's signature on the minutes "
+            "seals the meeting's record, and the notice could not be signed afterwards",
+            meeting_id=meeting_id,
+            needs="notice_signed",
+        )
+
+
 def require_reader(session: Session, actor: Actor, meeting: t.Meeting) -> None:
     """Who reads the notice now: the minutes' rule (``access.require_minutes_reader``), signed meaning the chair's signature."""
     require_minutes_reader(

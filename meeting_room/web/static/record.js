@@ -171,8 +171,21 @@ async function renderSign() {
   const drawImage = (current) => fill(imageSlot, signatureImageControl("signature", me.id, current, { label: "Ảnh chữ ký của bạn", onChange: drawImage }));
   drawImage(image);
   const key = m.signing_key;
+  // the chair's signature seals the record: said before it, with the conclusion notice's state (a walk-through's
+  // chair signed, and the automatic notice could never be signed afterwards)
+  let sealNote = null;
+  if (next === "chair") {
+    const notice = await api("GET", `${base}/notice`).catch(() => null);
+    const unsigned = notice && !notice.signature;
+    sealNote = h("p", { class: unsigned ? "card warn" : "note", id: "seal-warning" },
+      "Chữ ký của chủ tọa niêm phong hồ sơ cuộc họp: sau đó không sửa, không ký thêm được gì. ",
+      unsigned ? ["Thông báo kết luận chưa ký: nếu cuộc họp ban hành thông báo, hãy ", h("a", { href: "#notice" }, "ký thông báo kết luận"), " trước. "] : null,
+      h("span", { class: "en" }, "The chair's signature seals the meeting's record; nothing can be changed or signed after it.",
+        unsigned ? " The conclusion notice is not signed: if the meeting issues one, sign it first." : ""));
+  }
   fill(card, h("h2", {}, `Ký biên bản — ${ROLE_VI[next]} `, h("span", { class: "en" }, "Sign the minutes")),
     h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP)."),
+    sealNote,
     key === "server" ? sign : h("p", { class: key === "token" ? "note" : "error", id: "signing-key" }, (KEY_PROBLEM[key] || KEY_PROBLEM.none)()),
     h("details", { id: "token-signing", open: key === "token" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
       h("p", {}, "Khóa bí mật không rời khỏi token. Trên máy tính của bạn (đã cài meeting-room và trình điều khiển PKCS#11 của token), chạy:"),

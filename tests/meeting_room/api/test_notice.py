@@ -105,3 +105,30 @@ def test_the_chair_signs_the_notice_drafted_from_the_minutes_and_the_polls(
     sealed = msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf"
     assert sealed.read_bytes() == signed.content  # the chair's signature on the minutes sealed the notice with the record
     assert client.get(f"{url}/archive", headers=member).json()["ok"]
+
+
+def test_a_written_notice_is_signed_before_the_chairs_signature_seals_the_meeting(
+    mclient: TestClient, mworld: World, msettings: Settings
+) -> None:
+    """The chair's signature on the minutes seals the record, and a notice can never be signed after it
+    (found in a walk-through): one that somebody wrote holds that signature up until the chair signs it.
+    An automatic draft nobody saved does not (not every meeting issues a notice; the page warns)."""
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    admin = login(client, "admin")
+    chair = hold_meeting(client, world)
+    sec = login(client, "secretary")
+    minutes = f"Các đại biểu thảo luận.\nChủ tọa kết luận: {CONCLUDED.lower()}"
+    assert client.put(f"{url}/minutes", json={"sections": {world.item_ids[0]: minutes}}, headers=sec).status_code == 200
+    assert client.put(f"{url}/notice", json={"base_version": 0, "number": "16/TB-HĐND"}, headers=sec).json() == {"version": 1}
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+    before = snapshot(world.store)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 409 and r.json()["error"]["details"]["needs"] == "notice_signed", r.text
+    assert r.json()["error"]["message"].startswith("Thông báo kết luận đã được soạn nhưng chưa ký")
+    assert snapshot(world.store) == before and not (msettings.archive_dir / world.meeting_id).exists()  # nothing sealed
+    assert client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 200
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 200 and r.json()["sealed"], r.text
+    assert (msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf").is_file()

@@ -172,6 +172,12 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     shot(sec, "secretary-signed")
 
     chair = live_server.page(browser, "chair", f"/clerk/{mid}")
+    # the chair is told, before signing, that the signature seals the record and the notice is not signed
+    # (a walk-through's chair signed, and the notice could never be signed afterwards)
+    warning = chair.locator("#seal-warning")
+    expect(warning).to_contain_text("niêm phong hồ sơ cuộc họp")
+    expect(warning).to_contain_text("Thông báo kết luận chưa ký")
+    warning.screenshot(path=str(SHOTS / "record-chair-seal-warning.png"))
     chair.get_by_label(re.compile("Ký với vai trò Chủ tọa")).fill("chu-toa")
     chair.get_by_role("button", name="Ký số biên bản").click()
     expect(chair.locator("#signatures")).to_contain_text("Chủ tọa đã ký lúc")
