@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the signing libraries load only when a signature is made or
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 ROLE_VI = {"secretary": "Thư ký", "chair": "Chủ tọa"}
 FIELD_NAMES = {"secretary": "ChuKy_ThuKy", "chair": "ChuKy_ChuToa"}
+FIELD_LABELS = {"ChuKy_ThuKy": "Chữ ký của Thư ký", "ChuKy_ChuToa": "Chữ ký của Chủ tọa"}
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,11 @@ class SignatureReport:
 
     def summary_vi(self) -> str:
         state = "hợp lệ" if self.valid else "KHÔNG hợp lệ (nội dung đã bị sửa hoặc chữ ký hỏng)"
-        trust = "chứng thư tin cậy" if self.trusted else "chứng thư KHÔNG thuộc tổ chức chứng thực tin cậy"
+        trust = "chứng thư tin cậy" if self.trusted else "chứng thư chưa xác minh được với tổ chức chứng thực tin cậy nào"
         later = "có thay đổi sau khi ký" if self.changed_after_signing else "không có thay đổi nào sau khi ký ngoài chữ ký khác"
-        when = self.signed_at.astimezone(VIETNAM).isoformat(timespec="seconds") if self.signed_at else "không rõ"
-        return f"{self.field}: {self.signer}, ký lúc {when}: {state}; {trust}; {later}"
+        # as people read them (a walk-through's clerk saw "ChuKy_ThuKy" and an ISO time)
+        when = self.signed_at.astimezone(VIETNAM).strftime("%H:%M:%S ngày %d/%m/%Y") if self.signed_at else "không rõ"
+        return f"{FIELD_LABELS.get(self.field, self.field)}: {self.signer}, ký lúc {when}: {state}; {trust}; {later}"
 
 
 class _Pkcs12(NamedTuple):
@@ -435,11 +437,14 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
         ts = status.timestamp_validity
         problems = []
         if not status.intact:
-            problems.append("the signed bytes were changed")
+            problems.append("Nội dung đã ký bị thay đổi / the signed bytes were changed")
         if status.intact and not status.valid:
-            problems.append("the signature value does not match")
+            problems.append("Giá trị chữ ký không khớp / the signature value does not match")
         if not status.trusted:
-            problems.append("the certificate does not chain to a trusted root")
+            problems.append(
+                "Chứng thư không nối được tới tổ chức chứng thực tin cậy đã cấu hình (trust_roots) / "
+                "the certificate does not chain to a configured trusted root"
+            )
         reports.append(
             SignatureReport(
                 **base,

@@ -18,7 +18,7 @@ from tests.signature_pictures import seal_png, signature_png
 from transcripts.errors import SignatureCheckError, SigningError
 from transcripts.fonts import FontSet, stamp_font
 from transcripts.pdf import RenderedMinutes
-from transcripts.signing import SignRequest, appearance_text, certificate_info, sign_pdf, verify_pdf
+from transcripts.signing import VIETNAM, SignRequest, appearance_text, certificate_info, sign_pdf, verify_pdf
 
 SECRETARY, CHAIR = "Lê Thị Hoa", "Nguyễn Văn Trường"
 SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", Path(__file__).parents[2] / "test-artifacts" / "screenshots"))
@@ -54,7 +54,9 @@ def test_both_signatures_are_intact_trusted_and_only_signatures_came_later(signe
     assert secretary.coverage == "entire_revision" and secretary.modification == "form_filling"  # the chair's signature
     assert chair.coverage == "entire_file" and chair.modification == "none"
     assert secretary.timestamp is None and chair.timestamp is not None and chair.timestamp_trusted
-    assert "hợp lệ; chứng thư tin cậy" in chair.summary_vi() and "+07:00" in chair.summary_vi()
+    assert "hợp lệ; chứng thư tin cậy" in chair.summary_vi() and chair.summary_vi().startswith("Chữ ký của Chủ tọa: ")
+    assert chair.signed_at is not None  # the time as people read it, in Vietnam's time
+    assert chair.signed_at.astimezone(VIETNAM).strftime("ký lúc %H:%M:%S ngày %d/%m/%Y") in chair.summary_vi()
 
 
 def test_the_time_stamp_came_from_the_authority_over_http(signed: bytes, tsa: TimeStampServer) -> None:
@@ -64,7 +66,8 @@ def test_the_time_stamp_came_from_the_authority_over_http(signed: bytes, tsa: Ti
 def test_an_unknown_root_is_reported_untrusted_but_intact(signed: bytes) -> None:
     reports = verify_pdf(signed, [])
     assert all(r.intact and r.valid and not r.trusted and not r.ok for r in reports)
-    assert "KHÔNG thuộc tổ chức chứng thực tin cậy" in reports[0].summary_vi()
+    assert "chứng thư chưa xác minh được với tổ chức chứng thực tin cậy nào" in reports[0].summary_vi()
+    assert "does not chain to a configured trusted root" in reports[0].problems[0]
 
 
 def test_a_flipped_byte_breaks_the_signatures(signed: bytes, rendered: RenderedMinutes) -> None:

@@ -206,8 +206,13 @@ function renderSignatures() {
     h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
 }
 
+// Intact and valid, unchanged, but no configured root vouches for the certificate (a server without
+// trust_roots): not the red of a tampered file (a walk-through's clerk read "KHÔNG ĐẠT" as tampering).
+const unvouched = (r) => !r.ok && r.valid && !r.changed_after_signing && !r.trusted;
 function reports(list) {
-  return h("ul", { class: "plain" }, list.map((r) => h("li", {}, h("span", { class: `badge ${r.ok ? "ok" : "bad"}` }, r.ok ? "Hợp lệ" : "KHÔNG ĐẠT"), " ", r.summary,
+  return h("ul", { class: "plain" }, list.map((r) => h("li", {},
+    h("span", { class: `badge ${r.ok ? "ok" : unvouched(r) ? "warn" : "bad"}` },
+      r.ok ? "Hợp lệ" : unvouched(r) ? ["Nguyên vẹn, chưa xác minh nguồn cấp chứng thư ", h("span", { class: "en" }, "Intact; issuer not verified")] : "KHÔNG ĐẠT"), " ", r.summary,
     r.problems.length ? h("ul", {}, r.problems.map((p) => h("li", {}, p))) : null)));
 }
 
