@@ -245,13 +245,13 @@ def open_session(
     ``password_hash``: the one the log-in checked. A change of password (or account) while it was being
     checked ends every session of the member after its commit; a session written after that would
     outlive it, so it is written only if the password is still that one and the member still active
-    (the credential's row locked on PostgreSQL; SQLite's write lock is taken by the delete before)."""
+    (the credential's and the member's rows locked on PostgreSQL; SQLite's write lock is taken by the delete before)."""
     now = datetime.now(UTC)
     with store.read() as session, session.begin():
         session.execute(delete(t.AuthSession).where(t.AuthSession.expires_at < now))
         if password_hash is not None:
             cred = session.scalar(select(t.Credential).where(t.Credential.member_id == member.id).with_for_update())
-            active = session.scalar(select(t.Member.active).where(t.Member.id == member.id))
+            active = session.scalar(select(t.Member.active).where(t.Member.id == member.id).with_for_update())
             if cred is None or cred.password_hash != password_hash or not active:
                 raise AuthenticationError(*_PASSWORD_CHANGED)
         return add_session(session, member, expires, meeting_id, must_change_password=must_change_password)

@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -470,7 +472,9 @@ def prepare_signing(
         meeting, role = _signer(session, actor, meeting_id)
         if role == "secretary":  # their signature fixes the text; the chair signs what they signed
             build(session, meeting_id, latest_version(session, meeting_id), tz=tz).check_signable()
-        if role == ROLE_ORDER[-1]:  # the last signature seals the meeting: nothing may be left that needs it open
+        # the last signature seals the meeting: nothing may be left that needs it open. Only for a key on the
+        # server, with which the chair can sign the notice too (a token's holder could not: the page warns them)
+        if role == ROLE_ORDER[-1] and key_on_server:
             from meeting_room.services import notice  # (the notice rides on the minutes: imported here, not at the top)
 
             notice.require_signed_before_seal(session, meeting_id)
@@ -521,6 +525,24 @@ def prepare_signing(
     return SigningJob(role, version.version, fingerprint, source, source_sha, request)
 
 
+@contextmanager
+def passphrase_guard(throttle: LoginThrottle | None, member_id: str, client: str) -> Iterator[None]:
+    """Wrong signing passphrases are slowed like wrong passwords (``throttle``), whatever they sign (the
+    minutes, the notice: one count per member and address), so that a session left open on a tablet, or
+    a stolen one, cannot guess the key that signs the record (an attacker's probe: 40 in 1.8 s)."""
+    keys = (f"sign:{member_id}", client)  # usernames cannot contain ":": no clash with log-in keys
+    if throttle is not None:
+        throttle.check(*keys)
+    try:
+        yield
+    except WrongSecretError:
+        if throttle is not None:
+            throttle.failed(*keys)
+        raise
+    if throttle is not None:
+        throttle.succeeded(*keys)
+
+
 def sign(
     store: Store,
     actor: Actor,
@@ -532,22 +554,12 @@ def sign(
     throttle: LoginThrottle | None = None,
     client: str = "?",
 ) -> SignResult:
-    """Sign with the actor's registered PKCS#12 on the server: the secretary the rendered PDF, the chair the secretary's.
-    Wrong passphrases are slowed like wrong passwords (``throttle``): a session left open on a tablet, or a
-    stolen one, must not let anyone guess the key that signs the record (an attacker's probe: 40 in 1.8 s)."""
-    keys = (f"sign:{actor.member_id}", client)  # usernames cannot contain ":": no clash with log-in keys
-    if throttle is not None:
-        throttle.check(*keys)
-    job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True)
-    pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
-    try:
+    """Sign with the actor's registered PKCS#12 on the server: the secretary the rendered PDF, the chair the secretary's
+    (wrong passphrases slowed: ``passphrase_guard``)."""
+    with passphrase_guard(throttle, actor.member_id, client):
+        job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True)
+        pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
         signed = sign_pdf(job.source, pkcs12, passphrase, job.request, files.stamp_font(), tsa_url=files.tsa_url)
-    except WrongSecretError:
-        if throttle is not None:
-            throttle.failed(*keys)
-        raise
-    if throttle is not None:
-        throttle.succeeded(*keys)
     return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None)
 
 

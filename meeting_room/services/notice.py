@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import Actor, get_meeting, meeting_role, oversees, require_minutes_reader, require_overseer, require_view
+from meeting_room.auth import LoginThrottle
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from meeting_room.files.minutes_files import MinutesFiles
@@ -272,8 +273,24 @@ def current_pdf(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles
     return render(store, actor, meeting_id, files, tz=tz).pdf, False
 
 
-def sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> ev.NoticeSigned:
-    """The chair signs the newest version with their registered PKCS#12 on the server (the minutes' path and appearance)."""
+def sign(
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    passphrase: str,
+    files: MinutesFiles,
+    *,
+    tz: ZoneInfo,
+    throttle: LoginThrottle | None = None,
+    client: str = "?",
+) -> ev.NoticeSigned:
+    """The chair signs the newest version with their registered PKCS#12 on the server (the minutes' path and appearance;
+    wrong passphrases counted with the minutes' ones: ``minutes.passphrase_guard``)."""
+    with minutes_service.passphrase_guard(throttle, actor.member_id, client):
+        return _sign(store, actor, meeting_id, passphrase, files, tz=tz)
+
+
+def _sign(store: Store, actor: Actor, meeting_id: str, passphrase: str, files: MinutesFiles, *, tz: ZoneInfo) -> ev.NoticeSigned:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_view(session, actor, meeting)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_room.access import get_meeting
-from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import PDF, attachment, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION
 from meeting_room.api.routes.signatures import SignIn
@@ -121,5 +121,9 @@ class NoticeSignOut(BaseModel):
 @router.post("/api/meetings/{meeting_id}/notice/sign")
 def sign_notice(meeting_id: str, body: SignIn, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> NoticeSignOut:
     """The chair signs the notice with their registered certificate (the server-side PKCS#12, as the minutes)."""
-    done = notice_service.sign(store, actor, meeting_id, body.passphrase, minutes_files(request), tz=timezone_of(settings))
+    client = request.client.host if request.client else "?"
+    done = notice_service.sign(
+        store, actor, meeting_id, body.passphrase, minutes_files(request), tz=timezone_of(settings),
+        throttle=runtime_of(request).login_throttle, client=client,
+    )  # fmt: skip
     return NoticeSignOut(version=done.version, pdf_sha256=done.pdf_sha256, timestamped=done.timestamped)

@@ -7,14 +7,17 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import minutes_files, timezone_of
 from meeting_room.api.uploads import file_and_fields, file_schema
+from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
 from meeting_room.services import archive as archive_service
 from meeting_room.services import minutes as minutes_service
+from meeting_room.store import Store
 from transcripts.signing import FIELD_NAMES, SignatureReport, verify_pdf
 
 router = APIRouter(tags=["minutes"])
@@ -128,11 +131,18 @@ class SignatureReportOut(BaseModel):
     modification: str
     changed_after_signing: bool
     ok: bool
+    registered: bool = Field(description="The certificate is one the administrator registered for a signer of this server")
     summary: str
     problems: list[str]
 
 
-def _report_out(r: SignatureReport) -> SignatureReportOut:
+def _registered(store: Store) -> set[str]:
+    """The signers' registered certificates: without a configured root, what says a signature is the one expected."""
+    with store.read() as session:
+        return set(session.scalars(select(t.SignerCertificate.fingerprint_sha256)))
+
+
+def _report_out(r: SignatureReport, registered: set[str]) -> SignatureReportOut:
     return SignatureReportOut(
         field=r.field,
         signer=r.signer,
@@ -148,6 +158,7 @@ def _report_out(r: SignatureReport) -> SignatureReportOut:
         modification=r.modification,
         changed_after_signing=r.changed_after_signing,
         ok=r.ok,
+        registered=r.fingerprint_sha256 in registered,
         summary=r.summary_vi(),
         problems=list(r.problems),
     )
@@ -160,11 +171,12 @@ def verify_stored(meeting_id: str, request: Request, store: StoreDep, settings: 
     data, signed = minutes_service.current_pdf(store, actor, meeting_id, files, tz=timezone_of(settings))
     if not signed:
         raise NotFoundError("Biên bản chưa được ký", "The minutes are not signed yet", meeting_id=meeting_id)
-    return [_report_out(r) for r in verify_pdf(data, files.trust_root_bytes())]
+    registered = _registered(store)
+    return [_report_out(r, registered) for r in verify_pdf(data, files.trust_root_bytes())]
 
 
 @router.post("/api/minutes/verify", openapi_extra=file_schema("file", "A signed PDF"))
-async def verify_upload(request: Request, actor: ActorDep) -> list[SignatureReportOut]:
+async def verify_upload(request: Request, store: StoreDep, actor: ActorDep) -> list[SignatureReportOut]:
     """Check the signatures of any PDF (e.g. a copy received by e-mail) against the trusted roots."""
     upload, _ = await file_and_fields(request, "file", "PDF")
     try:
@@ -172,4 +184,5 @@ async def verify_upload(request: Request, actor: ActorDep) -> list[SignatureRepo
     finally:
         await upload.close()
     reports = await run_in_threadpool(verify_pdf, data, minutes_files(request).trust_root_bytes())
-    return [_report_out(r) for r in reports]
+    registered = await run_in_threadpool(_registered, store)
+    return [_report_out(r, registered) for r in reports]

@@ -292,6 +292,7 @@ export function resultBlock(result) {
 // see the result: loaded when first opened (a closed poll's ballots no longer change), and kept open
 // across the page's redraws (every event redraws the votes).
 const namedLoaded = new Map(); // poll id -> its ballots
+const namedLoading = new Map(); // poll id -> the request under way (a redraw meanwhile does not ask again)
 const namedOpen = new Set(); // poll ids whose list is open
 export function namedBallots(meetingId, poll) {
   if (poll.secrecy !== "named" || !poll.result) return null;
@@ -308,11 +309,16 @@ export function namedBallots(meetingId, poll) {
     if (!box.open) { namedOpen.delete(poll.id); return; }
     namedOpen.add(poll.id);
     if (namedLoaded.has(poll.id)) return;
+    if (!namedLoading.has(poll.id)) namedLoading.set(poll.id, api("GET", `/api/meetings/${meetingId}/polls/${poll.id}/ballots`));
     try {
-      const r = await api("GET", `/api/meetings/${meetingId}/polls/${poll.id}/ballots`);
+      const r = await namedLoading.get(poll.id);
       namedLoaded.set(poll.id, r);
-      show(r);
-    } catch (err) { showError(err); }
+      if (list.isConnected) show(r);
+    } catch (err) {
+      namedOpen.delete(poll.id); // closed again: a redraw must not ask (and fail) again by itself
+      box.open = false;
+      showError(err);
+    } finally { namedLoading.delete(poll.id); }
   });
   return box;
 }

@@ -206,9 +206,10 @@ function renderSignatures() {
     h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
 }
 
-// Intact and valid, unchanged, but no configured root vouches for the certificate (a server without
-// trust_roots): not the red of a tampered file (a walk-through's clerk read "KHÔNG ĐẠT" as tampering).
-const unvouched = (r) => !r.ok && r.valid && !r.changed_after_signing && !r.trusted;
+// Intact and valid, unchanged, made with a certificate the administrator registered for a signer, but no
+// configured root vouches for it (a server without trust_roots): not the red of a tampered file (a
+// walk-through's clerk read "KHÔNG ĐẠT" as tampering). Any other certificate stays red: it may be forged.
+const unvouched = (r) => !r.ok && r.valid && !r.changed_after_signing && !r.trusted && r.registered;
 function reports(list) {
   return h("ul", { class: "plain" }, list.map((r) => h("li", {},
     h("span", { class: `badge ${r.ok ? "ok" : unvouched(r) ? "warn" : "bad"}` },

@@ -128,6 +128,16 @@ def test_a_written_notice_is_signed_before_the_chairs_signature_seals_the_meetin
     assert r.status_code == 409 and r.json()["error"]["details"]["needs"] == "notice_signed", r.text
     assert r.json()["error"]["message"].startswith("Thông báo kết luận đã được soạn nhưng chưa ký")
     assert snapshot(world.store) == before and not (msettings.archive_dir / world.meeting_id).exists()  # nothing sealed
+    # a chair whose key is on a USB token could not sign the notice on the server: their path is not held up
+    assert client.post(f"{url}/minutes/to-sign", headers=chair).status_code == 200
+    # wrong passphrases on the notice count with the minutes' ones (one guesser, whatever they sign)
+    throttle = client.app.state.runtime.login_throttle  # type: ignore[attr-defined]
+    now = [5000.0]
+    throttle._clock = lambda: now[0]
+    for guess in ("doan-1", "doan-2", "doan-3"):
+        assert client.post(f"{url}/notice/sign", json={"passphrase": guess}, headers=chair).status_code == 422
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 429
+    now[0] += 2
     assert client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 200
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 200 and r.json()["sealed"], r.text

@@ -13,7 +13,7 @@ from tests.meeting_room.api.held_meeting import hold_meeting, register_certifica
 
 REPORT_FIELDS = {
     "field", "signer", "signer_subject", "fingerprint_sha256", "signed_at", "timestamp", "timestamp_trusted", "intact", "valid",
-    "trusted", "coverage", "modification", "changed_after_signing", "ok", "summary", "problems",
+    "trusted", "coverage", "modification", "changed_after_signing", "ok", "registered", "summary", "problems",
 }  # fmt: skip
 
 
@@ -50,6 +50,7 @@ def test_the_secretary_signs_with_a_registered_certificate_and_the_signature_ver
     assert set(report) == REPORT_FIELDS  # every field of the report reaches the client
     assert report["field"] == "ChuKy_ThuKy" and report["signer"] == "Người secretary"
     assert report["intact"] and report["valid"] and report["trusted"] and report["ok"] and report["problems"] == []
+    assert report["registered"]  # the certificate the administrator registered for the secretary
     assert report["summary"] and not report["changed_after_signing"]
 
 
