@@ -177,7 +177,12 @@ def sign(
 ) -> Signed:
     """Sign the minutes (``minutes.sign``); the chair's signature, the last one, then seals the meeting's archive.
     The seal is the server's own act (no actor): the chair may sign without being allowed to seal by hand."""
-    done = minutes_service.sign(store, actor, meeting_id, passphrase, files, tz=tz, throttle=throttle, client=client)
+    # a notice someone wrote is signed before this seals the meeting (a key on the server signs both; a token's
+    # holder, who could not sign the notice, signs through ``accept_signed`` and is warned by the page)
+    done = minutes_service.sign(
+        store, actor, meeting_id, passphrase, files, tz=tz, throttle=throttle, client=client,
+        before_seal=notice_service.require_signed_before_seal,
+    )  # fmt: skip
     return _sealed_after(store, done, meeting_id, files, recordings, documents)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -465,6 +465,7 @@ def prepare_signing(
     tz: ZoneInfo,
     keep_source: bool = True,
     key_on_server: bool = False,
+    before_seal: Callable[[Session, str], None] | None = None,
 ) -> SigningJob:
     """Every check before a signature (state, role and turn, content, a registered certificate), and the PDF to sign
     (kept in the store unless ``keep_source`` is false: a check that signs nothing writes nothing)."""
@@ -472,12 +473,8 @@ def prepare_signing(
         meeting, role = _signer(session, actor, meeting_id)
         if role == "secretary":  # their signature fixes the text; the chair signs what they signed
             build(session, meeting_id, latest_version(session, meeting_id), tz=tz).check_signable()
-        # the last signature seals the meeting: nothing may be left that needs it open. Only for a key on the
-        # server, with which the chair can sign the notice too (a token's holder could not: the page warns them)
-        if role == ROLE_ORDER[-1] and key_on_server:
-            from meeting_room.services import notice  # (the notice rides on the minutes: imported here, not at the top)
-
-            notice.require_signed_before_seal(session, meeting_id)
+        if role == ROLE_ORDER[-1] and before_seal is not None:  # the last signature seals the meeting
+            before_seal(session, meeting_id)
         certificate = session.get(t.SignerCertificate, actor.member_id)
         if certificate is None:
             raise ConflictError(
@@ -553,11 +550,12 @@ def sign(
     tz: ZoneInfo,
     throttle: LoginThrottle | None = None,
     client: str = "?",
+    before_seal: Callable[[Session, str], None] | None = None,
 ) -> SignResult:
     """Sign with the actor's registered PKCS#12 on the server: the secretary the rendered PDF, the chair the secretary's
     (wrong passphrases slowed: ``passphrase_guard``)."""
     with passphrase_guard(throttle, actor.member_id, client):
-        job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True)
+        job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True, before_seal=before_seal)
         pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
         signed = sign_pdf(job.source, pkcs12, passphrase, job.request, files.stamp_font(), tsa_url=files.tsa_url)
     return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None)
