@@ -23,7 +23,22 @@ function renderFiles() {
   fill($("#files"), h("h2", {}, "Tải về ", h("span", { class: "en" }, "Downloads")),
     links.length ? h("div", { class: "row" }, links) : h("p", { class: "muted", id: "no-files" }, "Chưa có tệp để tải về. ", h("span", { class: "en" }, "Nothing to download yet.")),
     archive ? h("p", {}, h("span", { class: tone ? `badge ${tone}` : "badge", id: "archive-state" }, archive.sealed ? (archive.ok ? "Hồ sơ lưu trữ nguyên vẹn" : "Hồ sơ lưu trữ bị thay đổi!") : "Chưa niêm phong lưu trữ"),
-      archive.sealed ? ` ${archive.files} tệp` : "", archive.problems.length ? h("ul", {}, archive.problems.map((p) => h("li", {}, `${p.file}: ${p.message}`))) : null) : null);
+      archive.sealed ? ` ${archive.files} tệp` : "", archive.problems.length ? h("ul", {}, archive.problems.map((p) => h("li", {}, `${p.file}: ${p.message}`))) : null) : null,
+    sealAgain());
+}
+
+// Both signatures are there but the seal that follows the chair's did not complete (a file missing, the notice
+// signed meanwhile): a record keeper seals by tap once the cause is put right, instead of through the API.
+function sealAgain() {
+  if (meeting?.state !== "minutes_signed" || archive?.sealed || !meeting.can.edit_minutes) return null;
+  return h("div", { class: "card warn", id: "seal-again" },
+    h("p", {}, "Biên bản đã đủ hai chữ ký nhưng hồ sơ chưa được niêm phong lưu trữ. ",
+      h("span", { class: "en" }, "The minutes carry both signatures but the record is not sealed yet.")),
+    h("button", { type: "button", class: "primary", onclick: (ev) => act(ev.currentTarget, async () => {
+      const r = await api("POST", `${base}/archive`);
+      toast(`Đã niêm phong hồ sơ lưu trữ (${r.files} tệp).`, "ok", `The record is sealed (${r.files} files).`);
+      await loadMeta();
+    }) }, "Niêm phong lưu trữ ", h("span", { class: "en" }, "Seal the archive")));
 }
 
 function renderPlayer(play) {
@@ -77,12 +92,75 @@ async function renderTranscript() {
   renderFiles();
   clearTimeout(jobsTimer);
   if (passes.some((p) => p.kind === "final" && (p.status === "queued" || p.status === "running"))) jobsTimer = setTimeout(renderTranscript, 5000);
+  const naming = await speakersBlock(t);
   fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")), jobsBlock(passes),
     t.lines.length ? h("div", { class: "captions", style: "max-height: 28rem" }, t.lines.map((l) => h("p", {},
-      h("button", { type: "button", class: "link", style: "min-height:32px;padding:0 .3rem", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
+      h("button", { type: "button", class: "link time", onclick: () => seek(l.start), "aria-label": `Nghe từ ${clock(l.start)}` }, clock(l.start)), " ",
       h("span", { class: "who" }, `${l.speaker || "Người nói"}: `), l.text)))
-      : h("p", { class: "muted" }, "Chưa có lời phát biểu."));
+      : h("p", { class: "muted" }, "Chưa có lời phát biểu.", " ", h("span", { class: "en" }, "No transcript yet.")),
+    naming);
   await renderSpeakingStats();
+}
+
+// The chair or secretary names each voice of the transcript by tap: a voice nobody enrolled ("Người nói 2"),
+// or one named wrongly. A participant from the list, or any other name (a guest); every line of the voice
+// follows. "Nghe" plays the voice's first words, so that whoever names it can tell who it is.
+let namingOpen = null; // null: open while a voice has no name
+async function speakersBlock(t) {
+  if (!meeting.can.run_meeting || meeting.state === "archived" || !t.pass_id) return null;
+  const voices = new Map(); // cluster -> { name, member_id, anonymous, seconds, first }
+  for (const s of t.speakers) voices.set(s.cluster, { name: s.name, member_id: s.member_id, anonymous: s.source === "anonymous", seconds: 0, first: null });
+  for (const l of t.lines) {
+    if (!l.cluster) continue;
+    if (!voices.has(l.cluster)) voices.set(l.cluster, { name: null, member_id: null, anonymous: true, seconds: 0, first: null });
+    const v = voices.get(l.cluster);
+    v.seconds += Math.max(0, l.end - l.start);
+    if (v.first === null) v.first = l.start;
+  }
+  if (!voices.size) return null;
+  const people = await api("GET", `${base}/participants`).catch(() => []);
+  const unnamed = [...voices.values()].filter((v) => v.anonymous).length;
+  const block = h("details", { id: "speaker-names", open: namingOpen ?? unnamed > 0 },
+    h("summary", {}, "Đặt tên người nói ", h("span", { class: "en" }, "Name the speakers"),
+      unnamed ? h("span", { class: "badge warn" }, ` ${unnamed} chưa có tên`) : null),
+    h("p", { class: "muted" }, "Chọn người đã nói giọng này; mọi dòng của giọng đó đổi theo. ",
+      h("span", { class: "en" }, "Pick who spoke with this voice; every line of the voice follows.")),
+    h("ul", { class: "plain speaker-list" }, [...voices].map(([cluster, v]) => speakerRow(t.pass_id, cluster, v, people))));
+  // a redraw after a save keeps it as the user left it (a tap on its summary; not the page's own opening of it)
+  block.querySelector("summary").addEventListener("click", () => { namingOpen = !block.open; });
+  return block;
+}
+
+function speakerRow(passId, cluster, v, people) {
+  const OTHER = "__other__";
+  const id = `speaker-${cluster}`;
+  const pick = h("select", { id, name: "member" },
+    h("option", { value: "" }, "— Chọn người nói / choose —"),
+    people.map((p) => h("option", { value: p.member_id, selected: p.member_id === v.member_id }, p.title ? `${p.full_name} (${p.title})` : p.full_name)),
+    h("option", { value: OTHER, selected: !v.anonymous && !v.member_id && !!v.name }, "Người khác… / someone else"));
+  const other = h("input", { name: "name", maxlength: 255, placeholder: "Họ tên, chức vụ", "aria-label": `Tên người nói khác cho ${v.name || cluster}`,
+    value: !v.anonymous && !v.member_id && v.name ? v.name : "", hidden: pick.value !== OTHER });
+  pick.addEventListener("change", () => { other.hidden = pick.value !== OTHER; if (!other.hidden) other.focus(); });
+  const form = h("form", { class: "row speaker-row", "data-cluster": cluster },
+    h("label", { for: id, class: "grow" }, h("b", {}, v.name || "Người nói chưa có tên"), " ",
+      h("span", { class: "muted" }, `đã nói ${clock(v.seconds)}`)),
+    v.first !== null ? h("button", { type: "button", onclick: () => seek(v.first), "aria-label": `Nghe giọng ${v.name || cluster}` }, "Nghe ", h("span", { class: "en" }, "Listen")) : null,
+    pick, other,
+    h("button", { type: "submit", class: "primary" }, "Lưu tên ", h("span", { class: "en" }, "Save")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const body = pick.value === OTHER ? { name: other.value.trim().normalize("NFC") } : pick.value ? { member_id: pick.value } : null;
+    if (!body || (body.name !== undefined && !body.name)) {
+      return toast(pick.value === OTHER ? "Hãy nhập tên người nói." : "Hãy chọn người nói.", "error", pick.value === OTHER ? "Type the speaker's name." : "Choose the speaker.");
+    }
+    act(ev.submitter, async () => {
+      await api("PUT", `${base}/transcript/${encodeURIComponent(passId)}/speakers/${encodeURIComponent(cluster)}`, body);
+      const named = body.name || people.find((p) => p.member_id === body.member_id)?.full_name || "";
+      toast(`Đã đặt tên người nói: ${named}.`, "ok", `Speaker named: ${named}.`);
+      await renderTranscript();
+    });
+  });
+  return h("li", {}, form);
 }
 
 // Who spoke how much, from the same transcript: turns, time and share per speaker.

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from playwright.sync_api import Browser, FilePayload, expect
 
 from meeting_room import events as ev
@@ -223,4 +224,101 @@ def test_the_record_page_says_where_each_final_transcription_stands(browser: Bro
     expect(jobs.locator("li[data-status=failed]")).to_contain_text("Thất bại")
     expect(jobs.locator("li[data-status=failed]")).to_contain_text("Thất bại sau 3 lần thử / Failed after 3 tries")
     expect(clerk.locator("#transcript")).to_contain_text(SAID)  # the completed pass stays the transcript
+    assert not live_server.errors, live_server.errors
+
+
+def test_the_secretary_names_a_voice_nobody_enrolled_by_tap(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    """A "Người nói N" of the transcript gets a participant's name, then a guest's; every line follows,
+    and the page fits a phone without scrolling sideways."""
+    world, mid = live_server.world, live_server.world.meeting_id
+    recording = _closed_meeting_with_a_recording(live_server, tmp_path)
+    pass_id = transcripts.new_pass(world.store, mid, "final", "whisper-base", recording_id=recording)
+    transcripts.add_speakers(
+        world.store, mid, pass_id, [ev.SpeakerSpec(cluster="S2", name="Người nói 1", member_id=None, source="anonymous")]
+    )
+    transcripts.add_segment(world.store, mid, pass_id, Segment(0.5, 3.0, "Tôi xin phát biểu về mục thứ hai."), "S2")
+    transcripts.add_segment(world.store, mid, pass_id, Segment(4.0, 6.0, "Tôi đồng ý với tờ trình."), "S2")
+    transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=7.0)
+
+    page = live_server.page(browser, "secretary", f"/clerk/{mid}", touch=True)
+    naming = page.locator("#speaker-names")
+    expect(naming).to_have_attribute("open", "")  # a voice has no name yet: the block is open
+    expect(naming.locator("summary")).to_contain_text("1 chưa có tên")
+    row = naming.locator("form[data-cluster=S2]")
+    expect(row).to_contain_text("Người nói 1")
+    row.get_by_role("button", name="Lưu tên").tap()
+    expect(page.locator(".toast.error")).to_contain_text("Hãy chọn người nói")  # nothing chosen: said, nothing sent
+    row.locator("select").select_option(label="Người member2")
+    row.get_by_role("button", name="Lưu tên").tap()
+    expect(page.locator(".toast.ok")).to_contain_text("Đã đặt tên người nói: Người member2")
+    captions = page.locator("#transcript .captions")
+    expect(captions.locator("p").filter(has_text="mục thứ hai")).to_contain_text("Người member2:")
+    expect(captions.locator("p").filter(has_text="tờ trình")).to_contain_text("Người member2:")  # every line of the voice
+    expect(naming.locator("summary")).not_to_contain_text("chưa có tên")
+
+    row = page.locator("#speaker-names form[data-cluster=S2]")
+    page.locator("#speaker-names summary").tap()  # every voice has a name now: the block opens on a tap
+    row.locator("select").select_option(label="Người khác… / someone else")
+    guest = "Khách mời: ông Nguyễn Văn Ánh"
+    row.get_by_placeholder("Họ tên, chức vụ").fill(guest)
+    row.get_by_role("button", name="Lưu tên").tap()
+    expect(captions.locator("p").filter(has_text="tờ trình")).to_contain_text(f"{guest}:")
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "secretary", "password": PASSWORD}).json()["token"]
+        speakers = c.get(f"/api/meetings/{mid}/transcript", headers={"Authorization": f"Bearer {token}"}).json()["speakers"]
+    assert [(s["cluster"], s["name"], s["member_id"], s["source"]) for s in speakers] == [("S2", guest, None, "chair")]
+    page.locator(".toast .dismiss").first.tap()  # the toasts would hide the block in the pictures
+    page.locator(".toast .dismiss").first.tap()
+    page.locator("#speaker-names").screenshot(path=str(SHOTS / "record-speaker-names.png"))
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.locator("#speaker-names").scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    page.locator("#speaker-names").screenshot(path=str(SHOTS / "record-speaker-names-phone.png"))
+
+    member = live_server.page(browser, "member1", f"/clerk/{mid}")
+    expect(member.locator("#transcript")).to_contain_text(guest)
+    expect(member.locator("#speaker-names")).to_have_count(0)  # naming is the chair's and the secretary's
+    assert not live_server.errors, live_server.errors
+
+
+def test_a_clerk_seals_by_tap_a_record_whose_seal_did_not_complete(
+    browser: Browser, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both signatures recorded, the seal after the chair's failed (the disk filled as it wrote): the record
+    page offers the seal to a record keeper, and one tap seals it."""
+    world, mid = live_server.world, live_server.world.meeting_id
+    _closed_meeting_with_a_recording(live_server, tmp_path)
+
+    def disk_full(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    with httpx.Client(base_url=live_server.base, timeout=60) as c:
+        auth = {who: {"Authorization": f"Bearer {c.post('/api/auth/login', json={'username': who, 'password': PASSWORD}).json()['token']}"}
+                for who in ("admin", "secretary", "chair")}  # fmt: skip
+        for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+            p12 = member_cert(f"Người {who}").pkcs12(passphrase, (root_ca().cert,))
+            r = c.post(f"/api/members/{world.ids[who]}/certificate", files={"file": ("c.p12", p12)}, data={"passphrase": passphrase},
+                       headers=auth["admin"])  # fmt: skip
+            assert r.status_code == 201, r.text
+        sections = {item: "Các đại biểu thảo luận. Chủ tọa kết luận: thống nhất." for item in world.item_ids}
+        assert c.put(f"/api/meetings/{mid}/minutes", json={"sections": sections}, headers=auth["secretary"]).status_code == 200
+        r = c.post(f"/api/meetings/{mid}/minutes/sign", json={"passphrase": "thu-ky"}, headers=auth["secretary"])
+        assert r.status_code == 200, r.text
+        monkeypatch.setattr("transcripts.archive.seal", disk_full)
+        assert c.post(f"/api/meetings/{mid}/minutes/sign", json={"passphrase": "chu-toa"}, headers=auth["chair"]).status_code >= 500
+        monkeypatch.undo()
+        assert c.get(f"/api/meetings/{mid}", headers=auth["chair"]).json()["state"] == "minutes_signed"
+
+    member = live_server.page(browser, "member1", f"/clerk/{mid}")
+    expect(member.locator("#archive-state")).to_have_text("Chưa niêm phong lưu trữ")
+    expect(member.locator("#seal-again")).to_have_count(0)  # sealing is the record keepers'
+    clerk = live_server.page(browser, "clerk", f"/clerk/{mid}", touch=True)
+    again = clerk.locator("#seal-again")
+    expect(again).to_contain_text("chưa được niêm phong")
+    shot(clerk, "record-seal-again")
+    again.get_by_role("button", name="Niêm phong lưu trữ").tap()
+    expect(clerk.locator(".toast.ok")).to_contain_text("Đã niêm phong hồ sơ lưu trữ")
+    expect(clerk.locator("#archive-state")).to_have_text("Hồ sơ lưu trữ nguyên vẹn")
+    expect(clerk.locator("#seal-again")).to_have_count(0)
     assert not live_server.errors, live_server.errors
