@@ -118,6 +118,11 @@ def _collect(
     return out
 
 
+def _signed_notice(session: Session, meeting_id: str) -> str | None:
+    signed = notice_service.signature(session, meeting_id)
+    return signed.payload.pdf_sha256 if signed else None
+
+
 @dataclass(frozen=True)
 class SealResult:
     directory: Path
@@ -138,6 +143,7 @@ def seal(
         if session.get(t.ArchiveRecord, meeting_id) is not None:
             raise ConflictError("Cuộc họp đã được niêm phong", "The meeting is already sealed", meeting_id=meeting_id)
         content = _collect(store, session, meeting_id, files, recordings, documents)
+        notice_in = _signed_notice(session, meeting_id)
     directory = files.archive_path(meeting_id)
     if directory.exists():  # a seal that wrote its files but never reached the log: not sealed, redo it
         shutil.rmtree(directory)
@@ -147,6 +153,12 @@ def seal(
     def decide(session: Session) -> list[ev.EventPayload]:
         meeting = get_meeting(session, meeting_id)
         check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED, title=meeting.title)
+        if _signed_notice(session, meeting_id) != notice_in:  # signed while the files were written: not in them
+            raise ConflictError(
+                "Thông báo kết luận vừa được ký trong lúc niêm phong: hãy niêm phong lại để hồ sơ có thông báo đã ký",
+                "The conclusion notice was signed while the archive was being written: seal again so that it holds the notice",
+                meeting_id=meeting_id,
+            )
         return [
             ev.ArchiveSealed(meeting_id=meeting_id, manifest_sha256=sealed.manifest_sha256, files=len(sealed.entries), size=size),
             ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.ARCHIVED),

@@ -558,7 +558,7 @@ def sign(
         job = prepare_signing(store, actor, meeting_id, files, tz=tz, key_on_server=True, before_seal=before_seal)
         pkcs12 = files.get_certificate(actor.member_id, job.fingerprint)
         signed = sign_pdf(job.source, pkcs12, passphrase, job.request, files.stamp_font(), tsa_url=files.tsa_url)
-    return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None)
+    return _record_signature(store, actor, meeting_id, job, signed, files, timestamped=files.tsa_url is not None, before_seal=before_seal)
 
 
 def hand_out(store: Store, actor: Actor, meeting_id: str, files: MinutesFiles, *, tz: ZoneInfo) -> SigningJob:
@@ -610,7 +610,15 @@ def accept_signed(
 
 
 def _record_signature(
-    store: Store, actor: Actor, meeting_id: str, job: SigningJob, signed: bytes, files: MinutesFiles, *, timestamped: bool
+    store: Store,
+    actor: Actor,
+    meeting_id: str,
+    job: SigningJob,
+    signed: bytes,
+    files: MinutesFiles,
+    *,
+    timestamped: bool,
+    before_seal: Callable[[Session, str], None] | None = None,
 ) -> SignResult:
     signed_sha = files.put_pdf(signed)
     role, version_number = job.role, job.version
@@ -638,6 +646,8 @@ def _record_signature(
         ]
         if role == "chair":
             check_transition(meeting.id, MeetingState(meeting.state), MeetingState.MINUTES_SIGNED, title=meeting.title)
+            if before_seal is not None:  # again where the signature is recorded: a notice saved while it was made
+                before_seal(session, meeting_id)
             out.append(
                 ev.MeetingStateChanged(meeting_id=meeting_id, from_state=MeetingState(meeting.state), to_state=MeetingState.MINUTES_SIGNED)
             )

@@ -7,16 +7,22 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 
+from meeting_room import events as ev
+from meeting_room.services import notice as notice_service
 from meeting_room.settings import Settings
 from tests.conftest import World, login, snapshot
 from tests.meeting_room.api.held_meeting import hold_meeting, register_certificate
 from tests.pki import root_ca
-from transcripts.signing import verify_pdf
+from transcripts import archive
+from transcripts.signing import sign_pdf, verify_pdf
 
 SHOTS = Path(os.environ.get("MEETING_ROOM_SCREENSHOTS", Path(__file__).parents[3] / "test-artifacts" / "screenshots"))
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CONCLUDED = "Thống nhất khai mạc kỳ họp theo chương trình đã gửi."
 
 
@@ -141,4 +147,67 @@ def test_a_written_notice_is_signed_before_the_chairs_signature_seals_the_meetin
     assert client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 200
     r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
     assert r.status_code == 200 and r.json()["sealed"], r.text
+    assert (msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf").is_file()
+
+
+def test_a_notice_written_while_the_chair_signs_still_holds_the_seal_up(
+    mclient: TestClient, mworld: World, msettings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule is checked again where the chair's signature is recorded: a notice saved while the PDF was
+    being signed (after the first check) refuses the signature, and nothing is sealed."""
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    admin = login(client, "admin")
+    chair = hold_meeting(client, world)
+    sec = login(client, "secretary")
+    assert client.put(f"{url}/minutes", json={"sections": {world.item_ids[0]: f"Chủ tọa kết luận: {CONCLUDED.lower()}"}}, headers=sec).status_code == 200
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+
+    def sign_while_the_secretary_saves_a_notice(*args: object, **kwargs: object) -> bytes:
+        edit = notice_service.NoticeEdit(number="17/TB-HĐND")
+        notice_service.save_version(world.store, world.actor("secretary"), world.meeting_id, edit, tz=VIETNAM, base_version=0)
+        return sign_pdf(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("meeting_room.services.minutes.sign_pdf", sign_while_the_secretary_saves_a_notice)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 409 and r.json()["error"]["details"]["needs"] == "notice_signed", r.text
+    monkeypatch.undo()
+    assert client.get(url, headers=chair).json()["state"] == "closed"  # the chair's signature was not recorded
+    assert not (msettings.archive_dir / world.meeting_id).exists()
+    assert client.post(f"{url}/notice/sign", json={"passphrase": "chu-toa"}, headers=chair).status_code == 200
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    assert r.status_code == 200 and r.json()["sealed"], r.text
+
+
+def test_a_notice_signed_while_the_archive_is_written_is_not_sealed_without_it(
+    mclient: TestClient, mworld: World, msettings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seal writes its files from one reading, then records them: a notice signed in between would be
+    in the log but not in the archive, so the seal is refused and a retry seals it with the notice."""
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    admin = login(client, "admin")
+    chair = hold_meeting(client, world)
+    sec, clerk = login(client, "secretary"), login(client, "clerk")
+    assert client.put(f"{url}/minutes", json={"sections": {world.item_ids[0]: f"Chủ tọa kết luận: {CONCLUDED.lower()}"}}, headers=sec).status_code == 200
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+    signed: list[ev.NoticeSigned] = []
+    real_seal = archive.seal
+
+    def seal_while_the_notice_is_signed(*args: object, **kwargs: object) -> object:
+        done = real_seal(*args, **kwargs)  # type: ignore[arg-type]
+        files = client.app.state.runtime.minutes_files  # type: ignore[attr-defined]
+        signed.append(notice_service.sign(world.store, world.actor("chair"), world.meeting_id, "chu-toa", files, tz=VIETNAM))
+        return done
+
+    monkeypatch.setattr("transcripts.archive.seal", seal_while_the_notice_is_signed)
+    r = client.post(f"{url}/minutes/sign", json={"passphrase": "chu-toa"}, headers=chair)
+    monkeypatch.undo()
+    assert signed and r.status_code == 409, r.text
+    assert "niêm phong lại" in r.json()["error"]["message"]
+    assert client.get(url, headers=chair).json()["state"] == "minutes_signed"  # signed, not sealed: a clerk retries
+    r = client.post(f"{url}/archive", headers=clerk)
+    assert r.status_code == 200, r.text
     assert (msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf").is_file()
