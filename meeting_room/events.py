@@ -372,6 +372,12 @@ class InvitationCreated(EventPayload):
     token_hash: str = Field(min_length=64, max_length=64)
     expires_at: AwareDatetime
 
+    @classmethod
+    def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:
+        """The token's hash stays in the log (it proves which link opened a session) but no page needs it:
+        a member who reads the meeting's events is not handed a value to test guessed links against."""
+        return {k: v for k, v in data.items() if k != "token_hash"}
+
 
 class InvitationRevoked(EventPayload):
     type = "meeting.invitation_revoked"

@@ -381,32 +381,74 @@ def _trust_context(trust_roots: Sequence[bytes]) -> ValidationContext:
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
 
 
+def _damaged(field: str, exc: Exception) -> SignatureReport:
+    """A signature whose data cannot even be decoded: nobody can say who signed, and it proves nothing."""
+    return SignatureReport(
+        field=field,
+        signer="không rõ / unknown",
+        signer_subject="",
+        fingerprint_sha256="",
+        signed_at=None,
+        timestamp=None,
+        timestamp_trusted=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        coverage="unknown",
+        modification="unknown",
+        changed_after_signing=True,
+        problems=(
+            f"Dữ liệu chữ ký bị hỏng, không giải mã được / the signature's data is damaged and cannot be decoded ({type(exc).__name__})",
+        ),
+    )
+
+
 def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureReport]:
     """Every signature of the PDF: intact, signer, time, trusted, and whether the file changed after it."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
+    from pyhanko.sign.validation import EmbeddedPdfSignature, SignatureCoverageLevel, validate_pdf_signature
 
     if not pdf.startswith(b"%PDF-"):
         raise SignatureCheckError("Tệp không phải PDF", "The file is not a PDF", first_bytes=pdf[:8].hex())
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        signatures = list(reader.embedded_signatures)
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as exc:
         raise SignatureCheckError("Không đọc được tệp PDF", "The PDF cannot be parsed", reason=str(exc)) from None
-    if not signatures:
+    if not fields:
         raise SignatureCheckError("Tệp PDF không có chữ ký số nào", "The PDF carries no signature")
-    reports = []
+    # one signature at a time, as pyHanko's own list does but without letting one bad signature stop it: a damaged
+    # one (a byte flipped in its /Contents) is reported by its field as not valid, and the others are still checked
+    # (it made the whole file "cannot be parsed" before: an attacker's probe)
+    found: list[tuple[int, EmbeddedPdfSignature]] = []
+    reports: list[SignatureReport] = []
+    known = {f.value for f in SigSeedSubFilter}
+    for name, sig_object, sig_field in fields:
+        try:
+            if sig_object.get_object().get("/SubFilter") not in known:
+                continue  # a kind of signature pyHanko does not check (as its own list skips it)
+            embedded = EmbeddedPdfSignature(reader, sig_field, name)
+            found.append((embedded.signed_revision, embedded))
+        except Exception as exc:
+            reports.append(_damaged(name, exc))
+    if not found and not reports:
+        raise SignatureCheckError("Tệp PDF không có chữ ký số nào", "The PDF carries no signature")
     allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
-    for embedded in signatures:
-        cert = embedded.signer_cert
-        base = {
-            "field": embedded.field_name,
-            "signer": cert.subject.native.get("common_name", cert.subject.human_friendly),
-            "signer_subject": cert.subject.human_friendly,
-            "fingerprint_sha256": hashlib.sha256(cert.dump()).hexdigest(),
-            "signed_at": embedded.self_reported_timestamp,
-        }
+    for _, embedded in sorted(found, key=lambda pair: pair[0]):
+        try:
+            cert = embedded.signer_cert
+            base = {
+                "field": embedded.field_name,
+                "signer": cert.subject.native.get("common_name", cert.subject.human_friendly),
+                "signer_subject": cert.subject.human_friendly,
+                "fingerprint_sha256": hashlib.sha256(cert.dump()).hexdigest(),
+                "signed_at": embedded.self_reported_timestamp,
+            }
+        except Exception as exc:
+            reports.append(_damaged(embedded.field_name, exc))
+            continue
         try:
             status = validate_pdf_signature(
                 embedded, signer_validation_context=_trust_context(trust_roots), ts_validation_context=_trust_context(trust_roots)

@@ -97,6 +97,11 @@ class Issued:
 # --- reading the file --------------------------------------------------------------------------
 
 
+# What a spreadsheet reads as a formula when the value is opened again (OWASP "CSV injection"): no name,
+# title, username, body or role starts so, and a cell that does is refused rather than stored.
+FORMULA_START = ("=", "+", "-", "@")
+
+
 @dataclass(frozen=True)
 class _Cell:
     text: str
@@ -328,8 +333,12 @@ class _RowCheck:
     def _value(self, key: str, cells: list[_Cell], problem: _Problem) -> str:
         index = self.columns.get(key)
         cell = cells[index] if index is not None and index < len(cells) else _Cell("")
-        if cell.formula or cell.text.startswith("="):
-            problem(key, "formula", "Ô chứa công thức; hãy ghi giá trị", "The cell holds a formula; write the value")
+        if cell.formula or cell.text.startswith(FORMULA_START):
+            problem(
+                key, "formula",
+                "Ô chứa công thức (bắt đầu bằng = + - hoặc @); hãy ghi giá trị",
+                "The cell holds a formula (it starts with = + - or @); write the value",
+            )  # fmt: skip
             return ""
         if "\ufffd" in cell.text:
             vi, en = "Ký tự không đọc được: hãy lưu tệp dạng CSV UTF-8", "Unreadable characters: save the file as CSV UTF-8"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meeting_room.access import Actor, require_own_login
@@ -20,7 +20,8 @@ from meeting_room.services.documents import document_of
 from meeting_room.store import Store
 from meeting_room.text import check_text, nfc
 
-MAX_CHARS = 20_000
+MAX_CHARS = 20_000  # one page's note
+MAX_DOCUMENT_CHARS = 500_000  # one person's notes on one document, all pages: room for a long text, not a disk to fill
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,21 @@ def write_note(store: Store, actor: Actor, meeting_id: str, document_id: str, pa
     with store.exclusive() as session:
         _check_page(_document(session, actor, meeting_id, document_id), page)
         row = session.get(t.DocumentNote, (actor.member_id, document_id, page))
+        others = (
+            session.scalar(
+                select(func.sum(func.length(t.DocumentNote.text))).where(
+                    t.DocumentNote.member_id == actor.member_id, t.DocumentNote.document_id == document_id, t.DocumentNote.page != page
+                )
+            )
+            or 0
+        )
+        if others + len(text) > MAX_DOCUMENT_CHARS:
+            left = max(0, MAX_DOCUMENT_CHARS - others)
+            raise InvalidInputError(
+                f"Ghi chú trên một tài liệu dài tối đa {MAX_DOCUMENT_CHARS} ký tự cộng lại; trang này còn ghi được {left} ký tự",
+                f"Notes on one document are at most {MAX_DOCUMENT_CHARS} characters together; this page has {left} left",
+                field="text", allowed=left, received=len(text),
+            )  # fmt: skip
         if not text:
             if row is not None:
                 session.delete(row)

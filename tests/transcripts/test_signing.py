@@ -78,6 +78,21 @@ def test_a_flipped_byte_breaks_the_signatures(signed: bytes, rendered: RenderedM
     assert reports and not any(r.intact for r in reports) and not any(r.ok for r in reports)
 
 
+def test_a_damaged_signature_is_reported_by_its_field_and_the_others_are_still_checked(signed: bytes) -> None:
+    """A byte flipped where the chair's signature data starts (its /Contents) leaves the data undecodable: that
+    signature is reported not valid, the secretary's is still checked, and the file is not called unreadable."""
+    at = signed.rindex(b"/Contents <") + len(b"/Contents <")  # the chair's: the last signature added
+    tampered = bytearray(signed)
+    tampered[at : at + 2] = b"00"  # the DER's first byte (a SEQUENCE, 30) becomes 00: nothing decodes
+    reports = verify_pdf(bytes(tampered), [root_ca().pem])
+    by_field = {r.field: r for r in reports}
+    assert set(by_field) == {"ChuKy_ThuKy", "ChuKy_ChuToa"}
+    chair = by_field["ChuKy_ChuToa"]
+    assert not (chair.ok or chair.valid or chair.intact) and "damaged" in chair.problems[0] and "bị hỏng" in chair.problems[0]
+    assert "KHÔNG hợp lệ" in chair.summary_vi()
+    assert by_field["ChuKy_ThuKy"].valid and by_field["ChuKy_ThuKy"].intact  # its bytes were not touched
+
+
 def test_pdfsig_agrees(signed: bytes, tmp_path: Path) -> None:
     pdf, ca = tmp_path / "signed.pdf", tmp_path / "ca.pem"
     pdf.write_bytes(signed)
@@ -167,5 +182,8 @@ def test_the_text_alone_without_images_still_names_the_role(rendered: RenderedMi
     request = _request(rendered, "chair", CHAIR)
     when = datetime(2026, 11, 20, 3, 4, 5, tzinfo=UTC)
     assert appearance_text(request, when).splitlines() == [
-        f"Người ký: {CHAIR}", "Chức vụ: Giám đốc Sở", "Ký với vai trò: Chủ tọa", "Thời gian ký: 2026-11-20T10:04:05+07:00"
+        f"Người ký: {CHAIR}",
+        "Chức vụ: Giám đốc Sở",
+        "Ký với vai trò: Chủ tọa",
+        "Thời gian ký: 2026-11-20T10:04:05+07:00",
     ]

@@ -26,6 +26,11 @@ def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, 
     assert datetime.fromisoformat(link["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
     token = link["url"].rsplit("/", 1)[1]
     assert token not in repr([e.message() for e in world.store.events()])  # only its hash is kept
+    # ... in the log; the meeting's events as its members read them do not carry even that (an attacker's probe)
+    member_reads = client.get(f"/api/meetings/{world.meeting_id}/events", headers=login(client, "member1")).json()["events"]
+    created = [e["data"] for e in member_reads if e["type"] == "meeting.invitation_created"]
+    assert created and all("token_hash" not in d and d["invitation_id"] == link["id"] for d in created)
+    assert all("token_hash" in e.data for e in world.store.events() if e.type == "meeting.invitation_created")
 
     opened = client.get(f"/join/{token}", follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == f"/member/{world.meeting_id}"

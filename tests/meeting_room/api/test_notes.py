@@ -67,3 +67,23 @@ def test_notes_outlive_a_rebuild_of_the_read_models(client: TestClient, world: W
     assert client.put(f"{_notes_url(world, doc)}/1", json={"text": SECRET}, headers=member).status_code == 200
     world.store.rebuild()
     assert client.get(f"{_notes_url(world, doc)}/1", headers=member).json()["text"] == SECRET
+
+
+def test_one_persons_notes_on_a_document_have_a_total_cap(client: TestClient, world: World, monkeypatch) -> None:
+    """Every page's note within its limit cannot add up past the document's: a hostile member with a
+    10,000-page PDF would otherwise fill the disk 20,000 characters a page. What was stored stays."""
+    from meeting_room.services import notes
+
+    monkeypatch.setattr(notes, "MAX_DOCUMENT_CHARS", 25)  # the rule, at a size a test writes quickly
+    doc = _upload(client, world, login(client, "secretary"), make_pdf(3)).json()
+    url = _notes_url(world, doc)
+    member = login(client, "member1")
+    assert client.put(f"{url}/1", json={"text": "a" * 10}, headers=member).status_code == 200
+    assert client.put(f"{url}/2", json={"text": "b" * 10}, headers=member).status_code == 200
+    over = client.put(f"{url}/3", json={"text": "c" * 6}, headers=member)
+    assert over.status_code == 422 and over.json()["error"]["details"]["allowed"] == 5, over.text
+    assert "còn ghi được 5 ký tự" in over.json()["error"]["message"]
+    assert client.put(f"{url}/3", json={"text": "c" * 5}, headers=member).status_code == 200
+    assert client.put(f"{url}/1", json={"text": "a" * 10}, headers=member).status_code == 200  # a page rewritten counts once
+    assert [len(n["text"]) for n in client.get(url, headers=member).json()] == [10, 10, 5]
+    assert client.put(f"{url}/1", json={"text": "ghi chú ngắn"}, headers=login(client, "member2")).status_code == 200  # each person's own
