@@ -667,6 +667,9 @@ def sign(meeting_id: str, server: str, username: str, password: str, module: Pat
     click.echo(f"Signed the minutes (version {done.version}) as {done.role}; the server checked and kept {done.pdf_sha256}")
     if done.sealed:
         click.echo("Hồ sơ cuộc họp đã được niêm phong / the meeting's archive is sealed")
+    elif done.seal_problem:
+        click.echo(f"Chưa niêm phong được hồ sơ (cán bộ lưu trữ niêm phong lại trên trang hồ sơ): {done.seal_problem[0]}")
+        click.echo(f"The archive is not sealed yet (a record keeper seals it again on the record page): {done.seal_problem[1]}")
 
 
 @main.command()

@@ -37,6 +37,7 @@ class Signed:
     version: int
     pdf_sha256: str
     sealed: bool
+    seal_problem: tuple[str, str] | None = None  # (vi, en): signed, but the seal after the chair's signature did not complete
 
 
 def _error(response: httpx.Response) -> MeetingRoomError:
@@ -103,7 +104,8 @@ def sign_minutes(
             if r.status_code != 200:
                 raise _error(r)
             out = r.json()
-            return Signed(out["role"], out["version"], out["pdf_sha256"], out["sealed"])
+            problem = (out["seal_problem"], out.get("seal_problem_en") or "") if out.get("seal_problem") else None
+            return Signed(out["role"], out["version"], out["pdf_sha256"], out["sealed"], problem)
         finally:
             client.post("/api/auth/logout", headers=headers)
 

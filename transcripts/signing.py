@@ -422,21 +422,29 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
     # one signature at a time, as pyHanko's own list does but without letting one bad signature stop it: a damaged
     # one (a byte flipped in its /Contents) is reported by its field as not valid, and the others are still checked
     # (it made the whole file "cannot be parsed" before: an attacker's probe)
-    found: list[tuple[int, EmbeddedPdfSignature]] = []
-    reports: list[SignatureReport] = []
+    found: list[tuple[int, EmbeddedPdfSignature | SignatureReport]] = []  # in signing order: where its signed bytes end
     known = {f.value for f in SigSeedSubFilter}
     for name, sig_object, sig_field in fields:
+        obj = sig_object.get_object()
+        if obj.get("/SubFilter") not in known:
+            continue  # a kind of signature pyHanko does not check (as its own list skips it)
         try:
-            if sig_object.get_object().get("/SubFilter") not in known:
-                continue  # a kind of signature pyHanko does not check (as its own list skips it)
-            embedded = EmbeddedPdfSignature(reader, sig_field, name)
-            found.append((embedded.signed_revision, embedded))
+            ranges = [int(n) for n in obj.raw_get("/ByteRange")]
+            end = ranges[2] + ranges[3]
+        except Exception:
+            end = len(pdf) + 1  # no readable range: after every other
+        try:
+            found.append((end, EmbeddedPdfSignature(reader, sig_field, name)))
         except Exception as exc:
-            reports.append(_damaged(name, exc))
-    if not found and not reports:
+            found.append((end, _damaged(name, exc)))
+    if not found:
         raise SignatureCheckError("Tệp PDF không có chữ ký số nào", "The PDF carries no signature")
+    reports: list[SignatureReport] = []
     allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
     for _, embedded in sorted(found, key=lambda pair: pair[0]):
+        if isinstance(embedded, SignatureReport):
+            reports.append(embedded)
+            continue
         try:
             cert = embedded.signer_cert
             base = {

@@ -10,8 +10,12 @@ every event of the meeting.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,7 +38,10 @@ from meeting_room.services import notice as notice_service
 from meeting_room.store import Store
 from transcripts import archive
 from transcripts.archive import ArchiveReport
+from transcripts.bilingual import BilingualError
 from voting import published_order
+
+log = logging.getLogger(__name__)
 
 
 def _json(value: object) -> bytes:
@@ -135,13 +142,32 @@ def seal(
     store: Store, actor: Actor | None, meeting_id: str, files: MinutesFiles, recordings: RecordingFiles, documents: DocumentFiles
 ) -> SealResult:
     """Write the archive and seal the meeting (after both signatures; a clerk may retry a failed seal)."""
+    with _one_seal_at_a_time(files, meeting_id):
+        return _seal(store, actor, meeting_id, files, recordings, documents)
+
+
+@contextmanager
+def _one_seal_at_a_time(files: MinutesFiles, meeting_id: str) -> Iterator[None]:
+    """A second seal of the meeting waits for the first (then finds it sealed): two would write the same staging
+    folder and remove each other's files, and the first to record its manifest would seal a damaged archive
+    (a clerk's tap while the chair's automatic seal still copied the recordings). A file lock: across processes too."""
+    directory = files.archive_path(meeting_id)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.with_name(directory.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even if the process dies
+        yield
+
+
+def _seal(
+    store: Store, actor: Actor | None, meeting_id: str, files: MinutesFiles, recordings: RecordingFiles, documents: DocumentFiles
+) -> SealResult:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         if actor is not None:
             require_overseer(session, actor, meeting, action_vi="niêm phong lưu trữ", action_en="seal the archive")
-        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED, title=meeting.title)
-        if session.get(t.ArchiveRecord, meeting_id) is not None:
+        if session.get(t.ArchiveRecord, meeting_id) is not None:  # said plainly to one who waited for another's seal
             raise ConflictError("Cuộc họp đã được niêm phong", "The meeting is already sealed", meeting_id=meeting_id)
+        check_transition(meeting.id, MeetingState(meeting.state), MeetingState.ARCHIVED, title=meeting.title)
         content = _collect(store, session, meeting_id, files, recordings, documents)
         notice_in = _signed_notice(session, meeting_id)
     directory = files.archive_path(meeting_id)
@@ -172,6 +198,7 @@ def seal(
 class Signed:
     signature: minutes_service.SignResult
     sealed: SealResult | None  # the chair's signature seals the archive
+    seal_problem: BilingualError | None = None  # the chair's signature is recorded but the seal did not complete: why
 
 
 def sign(
@@ -225,7 +252,19 @@ def _sealed_after(
 ) -> Signed:
     if minutes_service.ROLE_ORDER[-1] != done.role:
         return Signed(done, None)
-    return Signed(done, seal(store, None, meeting_id, files, recordings, documents))
+    # the signature is recorded whatever happens to the seal: the signer is told so, and why the seal did not
+    # complete, not given an error as if nothing was signed; a record keeper seals again (the record page offers it)
+    try:
+        return Signed(done, seal(store, None, meeting_id, files, recordings, documents))
+    except BilingualError as exc:
+        log.warning("minutes of %s signed, the seal did not complete: %s", meeting_id, exc)
+        return Signed(done, None, exc)
+    except OSError as exc:
+        log.exception("minutes of %s signed, the seal could not be written", meeting_id)
+        problem = ConflictError(
+            f"Không ghi được hồ sơ lưu trữ ({exc.strerror or exc})", f"The archive could not be written ({exc.strerror or exc})"
+        )
+        return Signed(done, None, problem)
 
 
 def verify_all(store: Store, files: MinutesFiles) -> list[tuple[str, ArchiveReport]]:

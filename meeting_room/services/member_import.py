@@ -100,6 +100,7 @@ class Issued:
 # What a spreadsheet reads as a formula when the value is opened again (OWASP "CSV injection"): no name,
 # title, username, body or role starts so, and a cell that does is refused rather than stored.
 FORMULA_START = ("=", "+", "-", "@")
+EMPTY_MARKS = frozenset({"-", "–", "—"})
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,8 @@ class _RowCheck:
     def _value(self, key: str, cells: list[_Cell], problem: _Problem) -> str:
         index = self.columns.get(key)
         cell = cells[index] if index is not None and index < len(cells) else _Cell("")
+        if cell.text in EMPTY_MARKS:  # "-" in an empty cell, as many offices write it: nothing, not a formula
+            return ""
         if cell.formula or cell.text.startswith(FORMULA_START):
             problem(
                 key, "formula",

@@ -87,11 +87,13 @@ def write_note(store: Store, actor: Actor, meeting_id: str, document_id: str, pa
             )
             or 0
         )
-        if others + len(text) > MAX_DOCUMENT_CHARS:
+        grows = len(text) > len(row.text if row else "")  # shortening or removing a note is never refused
+        if grows and others + len(text) > MAX_DOCUMENT_CHARS:
             left = max(0, MAX_DOCUMENT_CHARS - others)
+            cap_vi, left_vi = f"{MAX_DOCUMENT_CHARS:,}".replace(",", "."), f"{left:,}".replace(",", ".")  # 500.000, as read in Vietnam
             raise InvalidInputError(
-                f"Ghi chú trên một tài liệu dài tối đa {MAX_DOCUMENT_CHARS} ký tự cộng lại; trang này còn ghi được {left} ký tự",
-                f"Notes on one document are at most {MAX_DOCUMENT_CHARS} characters together; this page has {left} left",
+                f"Ghi chú trên một tài liệu dài tối đa {cap_vi} ký tự cộng lại; trang này còn ghi được {left_vi} ký tự",
+                f"Notes on one document are at most {MAX_DOCUMENT_CHARS:,} characters together; this page has {left:,} left",
                 field="text", allowed=left, received=len(text),
             )  # fmt: skip
         if not text:

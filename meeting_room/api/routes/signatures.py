@@ -35,6 +35,8 @@ class SignOut(BaseModel):
     timestamped: bool
     sealed: bool
     archive_files: int | None = None
+    seal_problem: str | None = None  # signed, but the seal that follows the chair's signature did not complete: why (Vietnamese)
+    seal_problem_en: str | None = None
 
 
 def _sign_out(done: archive_service.Signed) -> SignOut:
@@ -46,6 +48,8 @@ def _sign_out(done: archive_service.Signed) -> SignOut:
         timestamped=s.timestamped,
         sealed=done.sealed is not None,
         archive_files=done.sealed.files if done.sealed else None,
+        seal_problem=done.seal_problem.message_vi if done.seal_problem else None,
+        seal_problem_en=done.seal_problem.message_en if done.seal_problem else None,
     )
 
 

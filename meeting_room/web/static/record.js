@@ -1,14 +1,14 @@
 // One meeting's record for the secretary, chair and clerks: downloads, the recording, the
 // transcript, the minutes (read, edit, save versions), the two signatures, verification. The
 // signing form comes below the editor, and only for the person whose signature the minutes wait for.
-import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { mountNotice } from "/static/notice.js";
 import { signatureImageControl } from "/static/signature_images.js";
 import { statsTable } from "/static/speaking_stats.js";
 
 const meetingId = location.pathname.split("/").pop();
 const base = `/api/meetings/${meetingId}`;
-let me, meeting, minutes, transcript = null, archive = null, recordings = [];
+let me, meeting, minutes, transcript = null, archive = null, recordings = [], noticeUnsigned = false;
 
 // The downloads that exist: the minutes once they can be read, the transcript's files once there is a transcript.
 function renderFiles() {
@@ -27,18 +27,23 @@ function renderFiles() {
     sealAgain());
 }
 
-// Both signatures are there but the seal that follows the chair's did not complete (a file missing, the notice
-// signed meanwhile): a record keeper seals by tap once the cause is put right, instead of through the API.
+// Both signatures are there but the record is not sealed: the seal that follows the chair's signature did not
+// complete (a file missing, the disk full), or is still copying the recordings. A record keeper seals by two taps
+// (it cannot be undone; a seal under way is waited for, then found done), told first of a notice left unsigned.
 function sealAgain() {
   if (meeting?.state !== "minutes_signed" || archive?.sealed || !meeting.can.edit_minutes) return null;
+  const button = h("button", { type: "button", class: "primary" }, "Niêm phong lưu trữ ", h("span", { class: "en" }, "Seal the archive"));
+  button.addEventListener("click", () => twoTaps(button, "Chạm lần nữa để niêm phong / Tap again to seal", () => act(button, async () => {
+    const r = await api("POST", `${base}/archive`);
+    toast(`Đã niêm phong hồ sơ lưu trữ (${r.files} tệp).`, "ok", `The record is sealed (${r.files} files).`);
+    await loadMeta();
+  })));
   return h("div", { class: "card warn", id: "seal-again" },
-    h("p", {}, "Biên bản đã đủ hai chữ ký nhưng hồ sơ chưa được niêm phong lưu trữ. ",
-      h("span", { class: "en" }, "The minutes carry both signatures but the record is not sealed yet.")),
-    h("button", { type: "button", class: "primary", onclick: (ev) => act(ev.currentTarget, async () => {
-      const r = await api("POST", `${base}/archive`);
-      toast(`Đã niêm phong hồ sơ lưu trữ (${r.files} tệp).`, "ok", `The record is sealed (${r.files} files).`);
-      await loadMeta();
-    }) }, "Niêm phong lưu trữ ", h("span", { class: "en" }, "Seal the archive")));
+    h("p", {}, "Biên bản đã đủ hai chữ ký nhưng hồ sơ chưa được niêm phong lưu trữ. Sau khi niêm phong, hồ sơ không thay đổi được nữa. ",
+      h("span", { class: "en" }, "The minutes carry both signatures but the record is not sealed yet. Once sealed, nothing in it can change.")),
+    noticeUnsigned ? h("p", { id: "seal-again-notice" }, "Thông báo kết luận đã soạn nhưng chưa ký: sau khi niêm phong sẽ không ký được nữa. ",
+      h("a", { href: "#notice" }, "Ký thông báo trước"), h("span", { class: "en" }, " The conclusion notice is written but not signed; sign it first.")) : null,
+    button);
 }
 
 function renderPlayer(play) {
@@ -83,6 +88,19 @@ function jobsBlock(passes) {
   }));
 }
 
+const jobsUnderWay = (passes) => passes.some((p) => p.kind === "final" && (p.status === "queued" || p.status === "running"));
+
+// While a final transcription runs, only its status is redrawn (every 5 s): a redraw of the whole transcript
+// would throw away a speaker's name being chosen or typed. Once it ends, the transcript it made is drawn.
+async function refreshJobs() {
+  let passes;
+  try { passes = await api("GET", `${base}/transcription`); } catch (err) { return showError(err); }
+  if (!jobsUnderWay(passes)) return renderTranscript();
+  const shown = $("#transcription-jobs"), fresh = jobsBlock(passes);
+  if (shown && fresh) shown.replaceWith(fresh);
+  jobsTimer = setTimeout(refreshJobs, 5000);
+}
+
 async function renderTranscript() {
   let t, passes = [];
   try {
@@ -91,7 +109,7 @@ async function renderTranscript() {
   } catch (err) { return showError(err); }
   renderFiles();
   clearTimeout(jobsTimer);
-  if (passes.some((p) => p.kind === "final" && (p.status === "queued" || p.status === "running"))) jobsTimer = setTimeout(renderTranscript, 5000);
+  if (jobsUnderWay(passes)) jobsTimer = setTimeout(refreshJobs, 5000);
   const naming = await speakersBlock(t);
   fill($("#transcript"), h("h2", {}, "Lời phát biểu ", h("span", { class: "en" }, "Transcript")), jobsBlock(passes),
     t.lines.length ? h("div", { class: "captions", style: "max-height: 28rem" }, t.lines.map((l) => h("p", {},
@@ -122,7 +140,7 @@ async function speakersBlock(t) {
   const unnamed = [...voices.values()].filter((v) => v.anonymous).length;
   const block = h("details", { id: "speaker-names", open: namingOpen ?? unnamed > 0 },
     h("summary", {}, "Đặt tên người nói ", h("span", { class: "en" }, "Name the speakers"),
-      unnamed ? h("span", { class: "badge warn" }, ` ${unnamed} chưa có tên`) : null),
+      unnamed ? [" ", h("span", { class: "badge warn" }, `${unnamed} chưa có tên `, h("span", { class: "en" }, `${unnamed} unnamed`))] : null),
     h("p", { class: "muted" }, "Chọn người đã nói giọng này; mọi dòng của giọng đó đổi theo. ",
       h("span", { class: "en" }, "Pick who spoke with this voice; every line of the voice follows.")),
     h("ul", { class: "plain speaker-list" }, [...voices].map(([cluster, v]) => speakerRow(t.pass_id, cluster, v, people))));
@@ -239,9 +257,11 @@ async function renderSign() {
   sign.addEventListener("submit", (ev) => {
     ev.preventDefault();
     act(ev.submitter, async () => {
-      const r = await api("POST", `${base}/minutes/sign`, { passphrase: $("#passphrase").value });
-      toast(r.sealed ? "Đã ký. Hồ sơ cuộc họp đã được niêm phong lưu trữ." : "Đã ký biên bản.", "ok");
-      await Promise.all([loadMinutes(), loadMeta()]);
+      try {
+        const r = await api("POST", `${base}/minutes/sign`, { passphrase: $("#passphrase").value });
+        if (r.seal_problem) toast(`Đã ký biên bản, nhưng chưa niêm phong được hồ sơ: ${r.seal_problem}`, "error", `Signed, but the record is not sealed yet: ${r.seal_problem_en}`);
+        else toast(r.sealed ? "Đã ký. Hồ sơ cuộc họp đã được niêm phong lưu trữ." : "Đã ký biên bản.", "ok", r.sealed ? "Signed; the record is sealed." : "Signed.");
+      } finally { await Promise.all([loadMinutes(), loadMeta()]); } // whatever came back, the page shows what is stored now
     });
   });
   const image = await api("GET", `/api/members/${me.id}/signature-image/info`).catch(() => null);
@@ -323,6 +343,11 @@ async function loadMeta() {
   meeting = await api("GET", base);
   fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted", id: "held" }, held(meeting)));
   archive = await api("GET", `${base}/archive`).catch(() => null);
+  noticeUnsigned = false;
+  if (meeting.state === "minutes_signed" && !archive?.sealed && meeting.can.edit_minutes) {
+    const notice = await api("GET", `${base}/notice`).catch(() => null);
+    noticeUnsigned = !!(notice && notice.version && !notice.signature); // a notice someone saved, not the automatic draft
+  }
   renderFiles();
 }
 

@@ -86,4 +86,8 @@ def test_one_persons_notes_on_a_document_have_a_total_cap(client: TestClient, wo
     assert client.put(f"{url}/3", json={"text": "c" * 5}, headers=member).status_code == 200
     assert client.put(f"{url}/1", json={"text": "a" * 10}, headers=member).status_code == 200  # a page rewritten counts once
     assert [len(n["text"]) for n in client.get(url, headers=member).json()] == [10, 10, 5]
-    assert client.put(f"{url}/1", json={"text": "ghi chú ngắn"}, headers=login(client, "member2")).status_code == 200  # each person's own
+    monkeypatch.setattr(notes, "MAX_DOCUMENT_CHARS", 10)  # the cap lowered under what is stored (an upgrade, say)
+    assert client.put(f"{url}/3", json={"text": "c" * 6}, headers=member).status_code == 422  # no growing
+    assert client.put(f"{url}/1", json={"text": "a" * 4}, headers=member).status_code == 200  # shortening, always
+    assert client.put(f"{url}/2", json={"text": ""}, headers=member).status_code == 200  # removing, always
+    assert client.put(f"{url}/1", json={"text": "ghi chú"}, headers=login(client, "member2")).status_code == 200  # each person's own

@@ -71,6 +71,7 @@ def test_the_preview_names_each_bad_row_and_stores_nothing(world: World) -> None
         ('moi.nguoi,=HYPERLINK("http://x"),,,', "full_name", "formula"),
         ("moi.nguoi,+cmd|' /C calc'!A0,,,", "full_name", "formula"),  # what a spreadsheet runs as well as "="
         ("moi.nguoi,Người Mới,-2+3,,", "title", "formula"),
+        ("moi.nguoi,-,,,", "full_name", "missing_full_name"),  # a lone "-" is an empty cell, not a formula
         ("moi.nguoi,@SUM(1+1),,,", "full_name", "formula"),
         ("moi.nguoi,Người\u202eMới,,,", "full_name", "bad_value"),
     ],
