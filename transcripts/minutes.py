@@ -89,10 +89,15 @@ class PollTable:
     reason: str
     secret: bool = False
     opinion: bool = False  # an opinion poll (lấy ý kiến), not a vote
+    by_option: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a named vote: who chose each option, printed under its count
 
     @property
     def heading(self) -> str:
         return "Lấy ý kiến" if self.opinion else "Biểu quyết"
+
+    def named_lines(self) -> list[str]:
+        """A named vote's voters, option by option ("Tán thành (3): Lê Văn An, Trần Bình, Võ Thị Cúc.")."""
+        return [f"{label} ({len(names)}): {', '.join(names)}." for label, names in self.by_option if names]
 
     def result(self) -> str:
         """The outcome and why, said once: a reason that opens with the outcome ("Không thông qua: tán
@@ -222,16 +227,10 @@ def merge_turns(lines: Iterable[TranscriptEntry], *, gap_s: float = 30.0, end_of
     return turns
 
 
-def draft_text(
-    turns: Sequence[Turn],
-    polls: Sequence[PollTable],
-    *,
-    description: str | None = None,
-    max_turn_chars: int = 1200,
-    opinions: Sequence[str] = (),
-) -> str:
-    """The first draft of one section: the opinions asked before the meeting (lines given), who said
-    what, in order, then each poll's outcome.
+def draft_text(turns: Sequence[Turn], *, description: str | None = None, max_turn_chars: int = 1200, opinions: Sequence[str] = ()) -> str:
+    """The first draft of one section: the opinions asked before the meeting (lines given), then who said
+    what, in order. A poll's outcome is not in it: the section's poll table prints it (with the rule and the
+    counts) right under the text, and a walk-through's secretary found every result printed twice.
 
     It is a draft for the secretary to condense; the verbatim record is the transcript appendix.
     """
@@ -242,8 +241,6 @@ def draft_text(
     for turn in turns:
         text = turn.text if len(turn.text) <= max_turn_chars else turn.text[: max_turn_chars - 1].rstrip() + "…"
         parts.append(f"- {turn.speaker} ({clock(turn.start)}): {text}")
-    for poll in polls:
-        parts.append(f"Kết quả {poll.heading.lower()} “{poll.title}”: {poll.result()}")
     return "\n".join(parts)
 
 
@@ -265,8 +262,11 @@ def check_section_text(item: str, text: str) -> str:
     return cleaned
 
 
-def poll_table(result: dict[str, Any], title: str, *, secret: bool, opinion: bool = False) -> PollTable:
-    """A ``voting`` result (its JSON form) as a minutes table."""
+def poll_table(
+    result: dict[str, Any], title: str, *, secret: bool, opinion: bool = False, choices: Sequence[tuple[str, Sequence[str]]] = ()
+) -> PollTable:
+    """A ``voting`` result (its JSON form) as a minutes table; ``choices``: a named vote's ballots as (voter's name,
+    option ids chosen), listed under the table option by option (a secret one's never reach here)."""
     electorate = result.get("electorate", {})
     rows = tuple(
         PollRow(o["label"], int(o["votes"]), o["percent"].replace(".", ",") if o.get("percent") else None, bool(o.get("selected")))
@@ -286,4 +286,12 @@ def poll_table(result: dict[str, Any], title: str, *, secret: bool, opinion: boo
         reason=result.get("reason", ""),
         secret=secret,
         opinion=opinion,
+        by_option=_by_option(result, choices),
+    )
+
+
+def _by_option(result: dict[str, Any], choices: Sequence[tuple[str, Sequence[str]]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    options = [(o["id"], o["label"]) for o in result.get("options", []) if "id" in o]
+    return tuple(
+        (label, tuple(sorted((name for name, chosen in choices if option in chosen), key=str.casefold))) for option, label in options
     )

@@ -209,7 +209,8 @@ def _poll(poll: PollTable, st: _Styles, width: float) -> list[Flowable]:
                 Spacer(1, 3),
                 _p(f"Kết quả: {poll.result()}", st.body),
             ]
-        )
+        ),
+        *(_p(line, st.small) for line in poll.named_lines()),  # a named vote: who chose what (may run over a page)
     ]
 
 

@@ -171,6 +171,8 @@ def minutes_docx(minutes: Minutes) -> bytes:
                 cells[0].text = _word(f"{row.label} ✓" if row.selected else row.label)
                 cells[1].text, cells[2].text = str(row.votes), row.percent or "—"
             _para(doc, f"Kết quả: {poll.result()}")
+            for line in poll.named_lines():
+                _para(doc, line, size=12)
     _para(doc, minutes.closing_sentence(), indent=True)
     signatures = doc.add_table(rows=1, cols=2)
     for cell, title, signer in zip(signatures.rows[0].cells, ("THƯ KÝ", "CHỦ TỌA"), (minutes.secretary, minutes.chair), strict=True):

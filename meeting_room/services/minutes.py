@@ -114,8 +114,16 @@ def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable
         .order_by(t.Poll.closed_at)
     )
     for poll in session.scalars(query):
-        table = poll_table(poll.result or {}, poll.title, secret=poll.secrecy == "secret", opinion=poll.kind == "opinion")
-        out[poll.agenda_item_id].append(table)
+        secret, opinion = poll.secrecy == "secret", poll.kind == "opinion"
+        choices: list[tuple[str, list[str]]] = []
+        if not secret and not opinion:  # a named vote is published by name: the minutes say who chose what
+            rows = session.execute(
+                select(t.Member.full_name, t.Ballot.selection)
+                .join(t.Member, t.Member.id == t.Ballot.voter_id)
+                .where(t.Ballot.poll_id == poll.id)
+            )
+            choices = [(name, list(selection)) for name, selection in rows]
+        out[poll.agenda_item_id].append(poll_table(poll.result or {}, poll.title, secret=secret, opinion=opinion, choices=choices))
     return out
 
 
@@ -146,12 +154,12 @@ def _draft_sections(session: Session, meeting: t.Meeting) -> list[tuple[str, str
     out: list[tuple[str, str, str]] = []
     for item in agenda:
         turns: list[Turn] = merge_turns(by_item.get(item.id, []))
-        text = draft_text(turns, polls.get(item.id, []), description=item.description, opinions=asked.get(item.id, []))
+        text = draft_text(turns, description=item.description, opinions=asked.get(item.id, []))
         out.append((item.id, item.title, text))
     stray = [e for item_id, group in by_item.items() if item_id not in known for e in group]
     stray_polls = [p for item_id, group in polls.items() if item_id not in known for p in group]
     if stray or stray_polls:
-        out.append((GENERAL, GENERAL_TITLE, draft_text(merge_turns(sorted(stray, key=lambda e: e.start)), stray_polls)))
+        out.append((GENERAL, GENERAL_TITLE, draft_text(merge_turns(sorted(stray, key=lambda e: e.start)))))
     return out
 
 

@@ -60,7 +60,7 @@ def sample_minutes(transcript_lines: int = 40) -> Minutes:
             online=(Attendee("Trần Đức Anh", "Phó Giám đốc"),),
             absent_excused=(Attendee("Phạm Quốc Việt", None, "đi công tác"),),
         ),
-        sections=(Section("i1", "Báo cáo tình hình giải ngân vốn đầu tư công", draft_text(turns, [poll]), (poll,)),),
+        sections=(Section("i1", "Báo cáo tình hình giải ngân vốn đầu tư công", draft_text(turns), (poll,)),),
         recipients=("Các thành viên dự họp", "UBND tỉnh (để báo cáo)"),
         transcript=tuple(
             TranscriptEntry(i * 7.5, "Nguyễn Văn Trường", f"Câu thứ {i}: chúng ta biểu quyết kế hoạch") for i in range(transcript_lines)

@@ -19,14 +19,11 @@ def test_a_vote_result_says_its_outcome_once() -> None:
     close = dataclasses.replace(FAILED, outcome="Thông qua", reason="Thông qua được 2 phương án.")
     assert close.result() == "Thông qua. Thông qua được 2 phương án."
     assert dataclasses.replace(FAILED, reason="").result() == "Không thông qua."
-    draft = draft_text([], [FAILED])
-    assert "Không thông qua. Không thông qua" not in draft and draft.endswith(f"”: {FAILED.result()}")
-    assert draft.startswith("Kết quả biểu quyết “")
-    assert draft_text([], [dataclasses.replace(FAILED, opinion=True)]).startswith("Kết quả lấy ý kiến “")  # an opinion poll is no vote
+
 
 
 def test_a_section_with_nothing_said_or_decided_drafts_empty() -> None:
-    assert draft_text([], []) == ""
+    assert draft_text([]) == ""
     assert Section("i1", "Khai mạc", "").empty and Section("i1", "Khai mạc", f"  {UNWRITTEN}\n").empty
     assert not Section("i1", "Khai mạc", "", (FAILED,)).empty  # its vote is printed
     assert Section("i1", "Khai mạc", f"Chủ tọa khai mạc.\n\n{UNWRITTEN}").paragraphs() == ["Chủ tọa khai mạc.", UNWRITTEN]

@@ -66,12 +66,13 @@ def test_a_failed_vote_is_said_once_and_nothing_unwritten_is_printed(fonts: Font
     sample = sample_minutes(0)
     sections = (
         *sample.sections,
-        Section("i2", FAILED.title, draft_text([], [FAILED]), (FAILED,)),
+        Section("i2", FAILED.title, draft_text([]), (FAILED,)),
         Section("i3", "Các vấn đề phát sinh", UNWRITTEN),  # as a version saved by an older draft holds it
         Section("general", "Ý kiến phát biểu khác", "", optional=True),
     )
     text = " ".join(_text(render_minutes(dataclasses.replace(sample, sections=sections), fonts).pdf, tmp_path).split())
     assert f"Kết quả: {FAILED.reason}" in text and "Không thông qua. Không thông qua" not in text
+    assert text.count("tán thành 10/25") == 1  # the table says it; the drafted text does not say it again
     assert "3. Các vấn đề phát sinh" in text and UNWRITTEN not in text
     assert "Ý kiến phát biểu khác" not in text  # empty and optional: left out
 

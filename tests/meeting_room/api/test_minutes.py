@@ -63,21 +63,24 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.headers["x-minutes-signed"] == "false"
     (tmp_path / "draft.pdf").write_bytes(pdf.content)
     text = subprocess.run(["pdftotext", str(tmp_path / "draft.pdf"), "-"], check=True, capture_output=True, text=True).stdout
+    named = "Tán thành (3): Người chair, Người member1, Người secretary."  # a named vote: who chose what, under its count
     for expected in (
         "Số: 12/BB-HĐND",
         "Đại biểu thống nhất chương trình.",
         "Thông qua dự toán ngân sách 2027",
         "- Thường trực HĐND tỉnh;",
         MEMBER_SAYS[:40],
+        named,
     ):
-        assert expected in text, expected
+        assert expected in " ".join(text.split()), expected
+    assert "Không tán thành (0)" not in text  # an option nobody chose names nobody
     assert client.get(f"{url}/minutes.docx", headers=member).status_code == 403
     word = client.get(f"{url}/minutes.docx", headers=sec)
     assert word.status_code == 200 and word.content[:2] == b"PK"
     import docx
 
     paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
-    assert "BIÊN BẢN" in paragraphs and edited.splitlines()[1] in paragraphs
+    assert "BIÊN BẢN" in paragraphs and edited.splitlines()[1] in paragraphs and named in paragraphs
     transcript_word = client.get(f"{url}/transcript.docx", headers=member)
     assert any(MEMBER_SAYS in p.text for p in docx.Document(io.BytesIO(transcript_word.content)).paragraphs)
 
