@@ -66,16 +66,19 @@ function moreHits(params, total) {
   header(me, "Lưu trữ và tra cứu", "clerk");
   const form = $("#search");
   form.addEventListener("submit", (ev) => { ev.preventDefault(); search(form, ev.submitter); });
+  // the bodies a clerk files under (a council, its committees, the people's committee): one at a time, or all
+  const bodies = await api("GET", "/api/bodies").catch(() => []);
+  form.elements.body_id.append(...bodies.map((b) => h("option", { value: b.id }, b.name)));
   const given = new URLSearchParams(location.search);
   for (const [k, v] of given.entries()) if (form.elements[k]) form.elements[k].value = v;
   if (given.get("q")) search(form, null);
   try { await closedMeetings(); } catch (err) { showError(err); }
-  try { await periodStats(me); } catch (err) { showError(err); }
+  try { await periodStats(me, bodies); } catch (err) { showError(err); }
 })();
 
 // Speaking statistics of a body over a period (its ended meetings): this month by default.
-async function periodStats(me) {
-  const form = $("#stats-form"), bodies = await api("GET", "/api/bodies");
+async function periodStats(me, bodies) {
+  const form = $("#stats-form");
   fill(form.elements.body_id, bodies.map((b) => h("option", { value: b.id, selected: b.id === me.body_id }, b.name)));
   const today = dayOf(new Date().toISOString());
   form.elements.date_from.value = `${today.slice(0, 8)}01`;

@@ -328,3 +328,29 @@ def test_a_clerk_seals_by_tap_a_record_whose_seal_did_not_complete(
     expect(clerk.locator("#archive-state")).to_have_text("Hồ sơ lưu trữ nguyên vẹn")
     expect(clerk.locator("#seal-again")).to_have_count(0)
     assert not live_server.errors, live_server.errors
+
+
+def test_the_clerk_narrows_a_search_to_one_body(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    """The archive files meetings of several bodies: the search's body filter finds the council's line, and
+    none under another body; the labels say it in English too, and the form fits a phone."""
+    _closed_meeting_with_a_recording(live_server, tmp_path)
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:
+        token = c.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()["token"]
+        r = c.post("/api/bodies", json={"name": "Ủy ban nhân dân tỉnh Thử Nghiệm", "short_name": "UBND"},
+                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    clerk = live_server.page(browser, "clerk", "/clerk", touch=True)
+    form = clerk.locator("#search")
+    expect(form).to_contain_text("Body")
+    clerk.get_by_label("Từ khóa").fill("du toan ngan sach")
+    form.locator("select[name=body_id]").select_option(label="Ủy ban nhân dân tỉnh Thử Nghiệm")
+    form.get_by_role("button", name="Tìm").tap()
+    expect(clerk.locator("#total")).to_contain_text("Không tìm thấy")  # said at the council, not at the committee
+    form.locator("select[name=body_id]").select_option(label="Hội đồng nhân dân tỉnh Thử Nghiệm")
+    form.get_by_role("button", name="Tìm").tap()
+    expect(clerk.locator("#total")).to_contain_text("kết quả")
+    expect(clerk.locator(".hit").first).to_contain_text("Người member1")
+    clerk.set_viewport_size({"width": 360, "height": 740})
+    assert clerk.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    form.screenshot(path=str(SHOTS / "clerk-search-body-phone.png"))
+    assert not live_server.errors, live_server.errors
