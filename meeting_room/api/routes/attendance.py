@@ -133,6 +133,6 @@ def record(meeting_id: str, member_id: str, body: AttendanceIn, store: StoreDep,
 
 @router.post("/all-present")
 def all_present(meeting_id: str, store: StoreDep, actor: ActorDep) -> AttendanceOut:
-    """"Tất cả có mặt": everyone not yet marked (or absent without a reason) is present in the room, in one write."""
+    """ "Tất cả có mặt": everyone not yet marked (or absent without a reason) is present in the room, in one write."""
     attendance.all_present(store, actor, meeting_id)
     return get_attendance(meeting_id, store, actor)

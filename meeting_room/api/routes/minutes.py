@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from meeting_room.access import get_meeting, oversees
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep
-from meeting_room.api.routes.files import DOCX, PDF, attachment, minutes_files, timezone_of
+from meeting_room.api.routes.files import DOCX, PDF, attachment, meeting_file, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION, Out, Version
 from meeting_room.db import tables as t
 from meeting_room.services import minutes as minutes_service
@@ -160,7 +160,7 @@ def minutes_pdf(
         data, signed = minutes_service.current_pdf(store, actor, meeting_id, files, tz=timezone_of(settings))
     else:
         data, signed = minutes_service.render(store, actor, meeting_id, files, tz=timezone_of(settings), version=version).pdf, False
-    name = f"bien-ban-{meeting_id}{'-da-ky' if signed else ''}.pdf"
+    name = meeting_file(store, meeting_id, "bien-ban", "-da-ky.pdf" if signed else ".pdf", timezone_of(settings))
     return Response(data, media_type=PDF, headers={**attachment(name), "X-Minutes-Signed": str(signed).lower()})
 
 
@@ -175,4 +175,8 @@ def minutes_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor:
             else minutes_service.latest_version(session, meeting_id)
         )
         minutes = minutes_service.build(session, meeting_id, row, tz=timezone_of(settings))
-    return Response(minutes_docx(minutes), media_type=DOCX, headers=attachment(f"bien-ban-{meeting_id}.docx"))
+    return Response(
+        minutes_docx(minutes),
+        media_type=DOCX,
+        headers=attachment(meeting_file(store, meeting_id, "bien-ban", ".docx", timezone_of(settings))),
+    )

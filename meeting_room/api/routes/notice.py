@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_room.access import get_meeting
 from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
-from meeting_room.api.routes.files import PDF, attachment, minutes_files, timezone_of
+from meeting_room.api.routes.files import PDF, attachment, meeting_file, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION
 from meeting_room.api.routes.signatures import SignIn
 from meeting_room.services import notice as notice_service
@@ -108,7 +108,7 @@ def save_notice(meeting_id: str, body: NoticeIn, store: StoreDep, settings: Sett
 def notice_pdf(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> Response:
     """The notice as PDF: the signed file once signed, else a rendering of the newest version."""
     data, signed = notice_service.current_pdf(store, actor, meeting_id, minutes_files(request), tz=timezone_of(settings))
-    name = f"thong-bao-ket-luan-{meeting_id}{'-da-ky' if signed else ''}.pdf"
+    name = meeting_file(store, meeting_id, "thong-bao-ket-luan", "-da-ky.pdf" if signed else ".pdf", timezone_of(settings))
     return Response(data, media_type=PDF, headers={**attachment(name), "X-Notice-Signed": str(signed).lower()})
 
 

@@ -19,6 +19,7 @@ from meeting_room.roles import Role
 
 router = APIRouter(tags=["health"])
 
+
 def _viewer(request: Request) -> Literal["operator", "user", "anyone"]:
     """Who asks: an administrator or a monitoring host (``metrics_allow``), someone logged in, anyone."""
     if _from_allowed_network(request):

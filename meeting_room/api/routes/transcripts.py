@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room.access import get_meeting, require_view
-from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
-from meeting_room.api.routes.files import DOCX, attachment
+from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
+from meeting_room.api.routes.files import DOCX, attachment, meeting_file, timezone_of
 from meeting_room.api.routes.schemas import Channel, Out
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
@@ -140,6 +140,7 @@ def _pick_pass(session: Session, meeting_id: str, pass_id: str | None) -> t.Tran
 def get_transcript(
     meeting_id: str,
     store: StoreDep,
+    settings: SettingsDep,
     actor: ActorDep,
     pass_id: str | None = None,
     format: Literal["json", "vtt", "srt", "rttm", "txt"] = "json",  # noqa: A002
@@ -151,13 +152,15 @@ def get_transcript(
         run = _pick_pass(session, meeting_id, pass_id)
         if format != "json":
             segments = list(transcript_reads.as_segments(session, run.id)) if run else []
-            if format == "vtt":
+            if format == "vtt":  # a player's captions, read inline
                 return Response(to_vtt(segments), media_type="text/vtt; charset=utf-8")
+            named = attachment(meeting_file(store, meeting_id, "loi-phat-bieu", f".{format}", timezone_of(settings)))
             if format == "srt":
-                return PlainTextResponse(to_srt(segments), media_type="application/x-subrip; charset=utf-8")
+                return PlainTextResponse(to_srt(segments), media_type="application/x-subrip; charset=utf-8", headers=named)
             if format == "rttm":
-                return PlainTextResponse(to_rttm(segments, meeting_id))
-            return PlainTextResponse("\n".join(f"[{_hms(s.start)}] {s.speaker or '?'}: {s.text}" for s in segments) + "\n")
+                return PlainTextResponse(to_rttm(segments, meeting_id), headers=named)
+            text = "\n".join(f"[{_hms(s.start)}] {s.speaker or '?'}: {s.text}" for s in segments) + "\n"
+            return PlainTextResponse(text, headers=named)
         if run is None:
             return TranscriptOut(pass_id=None, kind=None, state=None, speakers=[], lines=[])
         speakers = session.scalars(
@@ -191,7 +194,7 @@ def relabel_speaker(meeting_id: str, pass_id: str, cluster: str, body: RelabelIn
 
 
 @router.get("/api/meetings/{meeting_id}/transcript.docx", response_class=Response)
-def transcript_word(meeting_id: str, store: StoreDep, actor: ActorDep) -> Response:
+def transcript_word(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> Response:
     """The meeting's transcript as a Word document, every line with its time and speaker."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
@@ -200,4 +203,8 @@ def transcript_word(meeting_id: str, store: StoreDep, actor: ActorDep) -> Respon
         found = transcript_reads.lines(session, run.id) if run else []
         entries = [TranscriptEntry(line.start, line.speaker or "Chưa rõ người nói", line.text) for line in found]
         title = f"{meeting.title} — {meeting.starts_at:%d/%m/%Y}"
-    return Response(transcript_docx(title, entries), media_type=DOCX, headers=attachment(f"ban-ghi-{meeting_id}.docx"))
+    return Response(
+        transcript_docx(title, entries),
+        media_type=DOCX,
+        headers=attachment(meeting_file(store, meeting_id, "loi-phat-bieu", ".docx", timezone_of(settings))),
+    )

@@ -7,6 +7,7 @@ import io
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -62,6 +63,9 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     pdf = client.get(f"{url}/minutes.pdf", headers=sec)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.headers["x-minutes-signed"] == "false"
     (tmp_path / "draft.pdf").write_bytes(pdf.content)
+    day = datetime.fromisoformat(client.get(url, headers=sec).json()["starts_at"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    # named so that a clerk can file it: what, the day, the title (plain ASCII), not the meeting's id
+    assert pdf.headers["content-disposition"] == f"attachment; filename*=UTF-8''bien-ban-{day.isoformat()}-phien-hop-thuong-ky-thang-11.pdf"
     text = subprocess.run(["pdftotext", str(tmp_path / "draft.pdf"), "-"], check=True, capture_output=True, text=True).stdout
     named = "Tán thành (3): Người chair, Người member1, Người secretary."  # a named vote: who chose what, under its count
     for expected in (
@@ -77,6 +81,9 @@ def test_minutes_from_draft_to_sealed_archive(mclient: TestClient, mworld: World
     assert client.get(f"{url}/minutes.docx", headers=member).status_code == 403
     word = client.get(f"{url}/minutes.docx", headers=sec)
     assert word.status_code == 200 and word.content[:2] == b"PK"
+    assert word.headers["content-disposition"].endswith(f"bien-ban-{day.isoformat()}-phien-hop-thuong-ky-thang-11.docx")
+    srt = client.get(f"{url}/transcript?format=srt", headers=sec)
+    assert srt.headers["content-disposition"].endswith(f"loi-phat-bieu-{day.isoformat()}-phien-hop-thuong-ky-thang-11.srt")
     import docx
 
     paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
