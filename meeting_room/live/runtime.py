@@ -128,7 +128,7 @@ class Runtime:
             runner.start()
         if self.calls.sfu is not None:  # Janus starting (or found) in the background: the server does not wait for it
             await self.calls.sfu.start()
-        self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls)))
+        self._watchers.append(asyncio.create_task(_watch_meetings(store, self.rooms, self.calls, self.captions)))
         if self.settings.backup_schedule:
             self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
         self._watchers.append(asyncio.create_task(self.live.run()))
@@ -197,9 +197,10 @@ class Runtime:
         self.store.bus.detach()
 
 
-async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls) -> None:
+async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls, captions: LiveCaptions) -> None:
     """Tell the rooms whenever a meeting changes (opened, closed, moved to another room); end the
-    calls of a meeting that closed."""
+    calls of a meeting that closed, and its live captions (a room's runner ends its own; captions
+    started through the API, a replay say, ran on after the close and failed against the seal)."""
     while True:
         sub = store.bus.subscribe(None)
         try:
@@ -212,8 +213,17 @@ async def _watch_meetings(store: Store, runners: list[RoomRunner], hub: Calls) -
                 closed = event.type == "meeting.state_changed" and event.data.get("to_state") in ("closed", "cancelled")
                 if closed and event.meeting_id is not None:
                     await hub.end_meeting(event.meeting_id)
+                    # what was being said is finished into the pass (backlog), off the event loop
+                    asyncio.get_running_loop().run_in_executor(None, _stop_captions, captions, event.meeting_id)
         except SubscriberOverflow:
             for runner in runners:
                 runner.poke()
         finally:
             store.bus.unsubscribe(sub)
+
+
+def _stop_captions(captions: LiveCaptions, meeting_id: str) -> None:
+    try:
+        captions.stop(None, meeting_id)
+    except Exception:
+        log.exception("closing the live captions of %s after the meeting closed", meeting_id)
