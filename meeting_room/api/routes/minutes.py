@@ -56,6 +56,7 @@ class MinutesOut(BaseModel):
     place: str
     opening: str
     closing: str
+    closing_printed: str = Field(description="The closing sentence the documents print: the one written, else the automatic one")
     recipients: list[str]
     sections: list[SectionOut]
     attendance: dict[str, list[str]]
@@ -115,6 +116,7 @@ def get_minutes(
         place=minutes.place,
         opening=minutes.opening,
         closing=minutes.closing,
+        closing_printed=minutes.closing_sentence(),
         recipients=list(minutes.recipients),
         sections=[
             SectionOut(item_id=s.item_id, title=s.title, text=s.text, polls=[_poll_out(p) for p in s.polls]) for s in minutes.sections

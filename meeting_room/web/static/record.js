@@ -205,19 +205,26 @@ async function loadMinutes(version) {
 
 function renderMinutes() {
   const m = minutes, ro = !m.editable;
-  const field = (name, label, value, textarea) => [h("label", { for: `m-${name}` }, label),
-    textarea ? h("textarea", { id: `m-${name}`, name, readonly: ro, rows: 3 }, value) : h("input", { id: `m-${name}`, name, value, readonly: ro })];
+  // signed or read-only minutes read as text, whole, not in small boxes that scroll (a phone showed three lines of each)
+  const shown = (id, value, label) => h("div", { class: "minutes-text", id, role: "group", "aria-label": label }, value || "—");
+  const field = (name, label, value, textarea, placeholder) => [h("label", { for: `m-${name}` }, label),
+    ro ? shown(`m-${name}`, name === "closing" ? m.closing_printed : value, typeof label === "string" ? label : label[0].trim())
+      : textarea ? h("textarea", { id: `m-${name}`, name, rows: 3, placeholder }, value) : h("input", { id: `m-${name}`, name, value })];
   const versions = h("select", { "aria-label": "Phiên bản" }, h("option", { value: "" }, "Bản mới nhất"), m.versions.map((v) => h("option", { value: v, selected: v === m.version && m.version !== Math.max(...m.versions) }, `Phiên bản ${v}`)));
   versions.addEventListener("change", () => loadMinutes(versions.value));
   const form = h("form", { id: "minutes-form" },
-    field("number", "Số biên bản", m.number), field("place", "Địa điểm", m.place),
-    field("opening", "Mở đầu", m.opening, true),
+    field("number", ["Số biên bản ", h("span", { class: "en" }, "Number")], m.number), field("place", ["Địa điểm ", h("span", { class: "en" }, "Place")], m.place),
+    // what an empty field prints, said in it: the secretary saw a blank "Kết thúc" and a PDF with a sentence in it
+    field("opening", ["Mở đầu ", h("span", { class: "en" }, "Opening")], m.opening, true, "Để trống: bản in không có đoạn mở đầu / left empty: none is printed"),
     m.sections.map((s) => h("div", { class: "section" }, h("h3", {}, s.title),
-      h("textarea", { name: `section:${s.item_id}`, readonly: ro, rows: 6, "aria-label": `Nội dung: ${s.title}` }, s.text),
+      ro ? shown(`m-section-${s.item_id}`, s.text, `Nội dung: ${s.title}`)
+        : h("textarea", { name: `section:${s.item_id}`, rows: 6, "aria-label": `Nội dung: ${s.title}` }, s.text),
       s.polls.map((p) => h("div", { class: "muted" }, h("b", {}, `Biểu quyết: ${p.title}`), ` — ${p.outcome}. ${p.reason}`)))),
-    field("closing", "Kết thúc", m.closing, true),
-    field("recipients", "Nơi nhận (mỗi dòng một nơi)", m.recipients.join("\n"), true),
-    !ro ? h("button", { type: "submit", class: "primary big", id: "save-minutes" }, "Lưu phiên bản mới") : null);
+    field("closing", ["Kết thúc ", h("span", { class: "en" }, "Closing")], m.closing, true, `Để trống, bản in ghi: “${m.closing_printed}” / left empty, the documents print this`),
+    field("recipients", ["Nơi nhận (mỗi dòng một nơi) ", h("span", { class: "en" }, "Recipients, one a line")], m.recipients.join("\n"), true),
+    !ro ? h("div", { class: "row" }, h("button", { type: "submit", class: "primary big", id: "save-minutes" }, "Lưu phiên bản mới ", h("span", { class: "en" }, "Save a new version")),
+      h("a", { class: "button", id: "minutes-preview", href: `${base}/minutes.pdf${m.version ? `?version=${m.version}` : ""}`, target: "_blank", rel: "noopener" },
+        "Xem bản in (PDF) ", h("span", { class: "en" }, "Preview"))) : null);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), sections = {};

@@ -147,6 +147,9 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     sec.reload()
     expect(sec.locator("#minutes-heading")).to_have_text("Biên bản — bản nháp tự động")
     expect(sec.locator("#signing-key")).to_have_count(0)
+    # what an empty closing prints is said in it: the meeting's end as the documents write it
+    expect(sec.locator("#m-closing")).to_have_attribute("placeholder", re.compile(r"“Cuộc họp kết thúc vào \d\d giờ \d\d, ngày "))
+    expect(sec.locator("#minutes-preview")).to_have_attribute("href", f"/api/meetings/{mid}/minutes.pdf")
     section = sec.get_by_label("Nội dung: Biểu quyết dự toán ngân sách")
     section.fill("Các đại biểu thảo luận dự toán ngân sách năm 2027 và thống nhất trình Hội đồng.")
     # nothing was said under "Khai mạc": the minutes are not signed with an empty item, so it is written
@@ -171,6 +174,14 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     sec.get_by_role("button", name="Ký số biên bản").click()
     expect(sec.locator("#signatures")).to_contain_text("Thư ký đã ký lúc")
     shot(sec, "secretary-signed")
+    # signed minutes read as whole text (no small boxes that scroll), the closing as the documents print it
+    expect(sec.locator("#minutes textarea")).to_have_count(0)
+    expect(sec.get_by_role("group", name="Nội dung: Khai mạc")).to_have_text("Chủ tọa tuyên bố khai mạc phiên họp.")
+    expect(sec.locator("#m-closing")).to_contain_text("Cuộc họp kết thúc vào")
+    sec.set_viewport_size({"width": 360, "height": 740})
+    sec.locator("#minutes").screenshot(path=str(SHOTS / "record-signed-minutes-phone.png"))
+    assert sec.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    sec.set_viewport_size({"width": 1280, "height": 800})
 
     chair = live_server.page(browser, "chair", f"/clerk/{mid}")
     # the chair is told, before signing, that the signature seals the record and the notice is not signed
@@ -188,7 +199,7 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     shot(chair, "chair-verified")
     with chair.expect_download() as download:
         chair.get_by_role("link", name="Biên bản (PDF)").click()
-    assert download.value.suggested_filename.endswith(".pdf")
+    assert re.fullmatch(r"bien-ban-\d{4}-\d\d-\d\d-phien-hop-thuong-ky-thang-11-da-ky\.pdf", download.value.suggested_filename)
 
 
 def test_admin_sets_a_seal_image_and_a_bad_file_is_refused_in_place(browser: Browser, live_server: LiveServer) -> None:
