@@ -95,7 +95,7 @@ function accountBlock(m) {
   active.addEventListener("click", () => act(active, async () => {
     if (m.active && !confirm(`Khóa tài khoản của ${m.full_name}? Mọi phiên đăng nhập của người này kết thúc ngay.`)) return;
     const r = await api("PATCH", `/api/members/${m.id}`, { active: !m.active });
-    toast(r.active ? `Đã mở lại tài khoản của ${r.full_name}.` : `Đã khóa tài khoản của ${r.full_name}.`, "ok");
+    toast(r.active ? `Đã mở lại tài khoản của ${r.full_name}.` : `Đã khóa tài khoản của ${r.full_name}.`, "ok", r.active ? "Account reopened." : "Account disabled.");
     await renderMembers(r.id);
   }));
   const shown = h("div", { id: "temp-password-box", role: "status" });
@@ -103,7 +103,7 @@ function accountBlock(m) {
   reset.addEventListener("click", () => act(reset, async () => {
     if (!confirm(`Cấp mật khẩu tạm thời mới cho ${m.full_name}? Mật khẩu cũ hết hiệu lực và mọi phiên đăng nhập kết thúc.`)) return;
     const r = await api("POST", `/api/members/${m.id}/password-reset`);
-    const copy = h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(r.temporary_password).then(() => toast("Đã chép.", "ok")) }, icon("copy"), " Chép");
+    const copy = h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(r.temporary_password).then(() => toast("Đã chép.", "ok", "Copied.")) }, icon("copy"), " Chép");
     fill(shown, h("p", {}, bi("Mật khẩu tạm thời (chỉ hiện một lần, người dùng phải đổi khi đăng nhập):", "Temporary password (shown once; to be changed at login):")),
       h("p", { class: "row" }, h("code", { id: "temp-password", class: "receipt-code" }, r.temporary_password), copy));
   }));
@@ -158,7 +158,7 @@ function showPreview(out, preview, run) {
     fill(out, h("p", { id: "import-done" }, h("b", {}, `Đã nhập ${issued.length} thành viên.`), " ", h("span", { class: "en" }, `${issued.length} members imported.`)),
       h("p", {}, link), h("p", { class: "muted" }, "Mật khẩu tạm thời chỉ có ở đây, một lần: tải về và trao riêng cho từng người; họ phải đổi mật khẩu khi đăng nhập lần đầu. ",
         h("span", { class: "en" }, "The temporary passwords are offered only now: download them and hand each one over privately; each person must change it at first login.")));
-    toast(`Đã nhập ${issued.length} thành viên.`, "ok");
+    toast(`Đã nhập ${issued.length} thành viên.`, "ok", `${issued.length} members imported.`);
     await renderMembers();
   }));
   const rows = preview.rows.length && !bad ? h("details", {}, h("summary", { class: "button" }, `Xem ${preview.rows.length} thành viên sẽ được thêm`),
@@ -340,12 +340,12 @@ async function showMember(m) {
     if (!photos.length) return toast("Chưa có ảnh nào: chọn tệp hoặc chụp bằng máy ảnh.", "error", "No photo yet.");
     const data = new FormData();
     for (const p of photos) data.append("photo", p);
-    act(sendPhotos, async () => { const r = await api("POST", `/api/members/${m.id}/faces`, data); toast(`Đã đăng ký ${r.length} ảnh khuôn mặt.`, "ok"); await showMember(m); });
+    act(sendPhotos, async () => { const r = await api("POST", `/api/members/${m.id}/faces`, data); toast(`Đã đăng ký ${r.length} ảnh khuôn mặt.`, "ok", `${r.length} face photo(s) enrolled.`); await showMember(m); });
   });
   const uploadVoice = (file) => {
     const data = new FormData();
     data.append("audio", file);
-    act(null, async () => { const r = await api("POST", `/api/members/${m.id}/voice`, data); toast(`Đã đăng ký giọng nói (${r.speech_s.toFixed(0)} giây lời nói).`, "ok"); await showMember(m); });
+    act(null, async () => { const r = await api("POST", `/api/members/${m.id}/voice`, data); toast(`Đã đăng ký giọng nói (${r.speech_s.toFixed(0)} giây lời nói).`, "ok", `Voice enrolled (${r.speech_s.toFixed(0)} s of speech).`); await showMember(m); });
   };
   const voiceFile = h("input", { type: "file", accept: "audio/*,video/*", id: "voice-file" });
   voiceFile.addEventListener("change", () => { if (voiceFile.files[0]) uploadVoice(voiceFile.files[0]); voiceFile.value = ""; });
@@ -367,7 +367,7 @@ async function showMember(m) {
     ev.preventDefault();
     act(ev.submitter, async () => {
       const r = await api("POST", `/api/members/${m.id}/certificate`, new FormData(cert));
-      toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}.`, "ok");
+      toast(`Đã đăng ký chứng thư của ${r.common_name}, hạn đến ${fmtDateTime(r.not_after)}.`, "ok", `Certificate of ${r.common_name} registered, valid until ${fmtDateTime(r.not_after)}.`);
       cert.reset();
       await renderCertificates();
       await showMember(m);
@@ -428,7 +428,7 @@ function roomEditor(room) {
     const f = new FormData(form);
     const body = { name: f.get("name"), seats: seatLabels(f.get("seats")) };
     if (String(f.get("location")).trim()) body.location = String(f.get("location")).trim();
-    act(ev.submitter, async () => { await api("PATCH", `/api/rooms/${room.id}`, body); toast("Đã lưu phòng họp.", "ok"); await renderRooms(); });
+    act(ev.submitter, async () => { await api("PATCH", `/api/rooms/${room.id}`, body); toast("Đã lưu phòng họp.", "ok", "Room saved."); await renderRooms(); });
   });
   const people = members.filter((m) => m.active && !m.roles.includes("guest"));
   const seats = h("table", { class: "seat-map" }, h("thead", {}, h("tr", {}, h("th", {}, "Ghế"), h("th", {}, bi("Người thường ngồi", "Usual occupant")))),
@@ -436,7 +436,7 @@ function roomEditor(room) {
       const pick = h("select", { "aria-label": `Người thường ngồi ghế ${s.label}`, dataset: { seat: s.label } }, h("option", { value: "" }, "— Trống —"),
         people.map((m) => h("option", { value: m.id, selected: m.id === s.member_id }, m.full_name)));
       pick.addEventListener("change", () => act(pick, async () => {
-        try { await api("PUT", `/api/rooms/${room.id}/seats/${s.id}/occupant`, { member_id: pick.value || null }); toast(`Ghế ${s.label}: đã lưu.`, "ok"); }
+        try { await api("PUT", `/api/rooms/${room.id}/seats/${s.id}/occupant`, { member_id: pick.value || null }); toast(`Ghế ${s.label}: đã lưu.`, "ok", `Seat ${s.label} saved.`); }
         catch (err) { pick.value = s.member_id || ""; throw err; }
         s.member_id = pick.value || null;
       }));
@@ -484,7 +484,7 @@ async function renderBodies() {
     if (!body.parent_name) delete body.parent_name;
     act(ev.submitter, async () => {
       const b = await api("POST", "/api/bodies", body);
-      toast(`Đã thêm cơ quan ${b.name}. / Body added.`, "ok");
+      toast(`Đã thêm cơ quan ${b.name}.`, "ok", "Body added.");
       await bodiesChanged();
     });
   });
@@ -502,7 +502,7 @@ function bodyEditor(b) {
     ev.preventDefault();
     act(ev.submitter, async () => {
       const r = await api("PATCH", `/api/bodies/${b.id}`, bodyBody(form));
-      toast(`Đã lưu cơ quan ${r.name}. / Body saved.`, "ok");
+      toast(`Đã lưu cơ quan ${r.name}.`, "ok", "Body saved.");
       await bodiesChanged();
     });
   });

@@ -187,7 +187,7 @@ function cancelButton(p) {
   return keep(`cancel:${p.id}`, () => {
     const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, label2("Hủy", "Cancel"));
     button.addEventListener("click", () => confirmTap(button, "Chạm lần nữa để hủy",
-      () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/cancel`, {}).then(() => { toast("Đã hủy biểu quyết.", "ok"); return live.load("polls"); })));
+      () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/cancel`, {}).then(() => { toast("Đã hủy biểu quyết.", "ok", "Poll cancelled."); return live.load("polls"); })));
     return button;
   });
 }
@@ -245,7 +245,7 @@ function newPollForm() {
       ruleRow.hidden = false;
       try {
         if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
-        toast(button?.value === "create" ? "Đã tạo biểu quyết." : "Đã mở biểu quyết.", "ok");
+        toast(button?.value === "create" ? "Đã tạo biểu quyết." : "Đã mở biểu quyết.", "ok", button?.value === "create" ? "Poll created." : "Poll opened.");
       } catch (err) {
         toast(`Đã tạo biểu quyết “${poll.title}” nhưng chưa mở được: ${err.message} Mở nó trong danh sách khi có thể.`, "error", err.messageEn);
       } finally { await live.load("polls"); }
@@ -277,7 +277,7 @@ function renderQuickMotion() {
     try {
       const poll = await api("POST", `/api/meetings/${meetingId}/polls`, { title: motionTitle(item.title), kind: "motion", rule: { preset: quickRule }, agenda_item_id: item.id });
       await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, {});
-      toast("Đã mở biểu quyết.", "ok");
+      toast("Đã mở biểu quyết.", "ok", "Poll opened.");
     } finally { await live.load("polls"); }
   }) }, `Biểu quyết thông qua mục “${item.title}”`);
   fill($("#quick-poll"), rule, start);

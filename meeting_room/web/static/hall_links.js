@@ -56,7 +56,7 @@ function limitSelect(id, value, label, onPick, inherit = null) {
   select.addEventListener("change", () => act(select, async () => {
     const v = select.value;
     await onPick(v === "inherit" || v === "null" ? null : Number(v));
-    toast("Đã lưu thời gian phát biểu.");
+    toast("Đã lưu thời gian phát biểu.", "ok", "Speaking time saved.");
     await load();
   }));
   return h("label", { class: "row", for: id }, h("span", { class: "grow" }, label), select);
@@ -76,7 +76,7 @@ function render() {
     urls.set(link.id, link.url);
     figures.set(link.id, qrFigure({ ...link, meeting: st.meeting.title, what: "Màn hình hội trường",
       hint: "Mở liên kết trên máy tính nối với máy chiếu hoặc TV trong hội trường (quét mã, hoặc gõ địa chỉ dưới đây)." }));
-    toast("Đã tạo liên kết màn hình hội trường. Mở liên kết trên máy chiếu hoặc TV trong hội trường.");
+    toast("Đã tạo liên kết màn hình hội trường. Mở liên kết trên máy chiếu hoặc TV trong hội trường.", "ok", "Hall display link made: open it on the hall's projector or TV.");
     await load();
   }));
 
@@ -91,14 +91,14 @@ function render() {
         urls.delete(l.id);
         figures.delete(l.id);
         revokes.delete(l.id);
-        toast("Đã thu hồi liên kết: màn hình dùng nó sẽ tắt.");
+        toast("Đã thu hồi liên kết: màn hình dùng nó sẽ tắt.", "ok", "Link revoked: the screen using it goes dark.");
         await load();
       }));
     }
     const copy = url ? h("button", { type: "button", class: "hall-link-copy" }, icon("copy"), "Sao chép") : null;
     copy?.addEventListener("click", () => act(copy, async () => {
       try { await navigator.clipboard.writeText(url); } catch { input.select(); document.execCommand("copy"); }
-      toast("Đã sao chép liên kết.");
+      toast("Đã sao chép liên kết.", "ok", "Link copied.");
     }));
     const input = url ? h("input", { type: "text", readonly: true, value: url, class: "hall-link-url", "aria-label": "Liên kết màn hình hội trường" }) : null;
     return h("li", { dataset: { link: l.id } },
@@ -115,7 +115,7 @@ function render() {
   const allPresent = h("button", { type: "button", class: "primary", id: "all-present", disabled: !running || !waiting.length }, "Tất cả có mặt");
   allPresent.addEventListener("click", () => act(allPresent, async () => {
     const out = await api("POST", `${base}/attendance/all-present`);
-    toast(`Đã ghi có mặt. Có mặt ${out.summary.present}/${out.summary.expected}.`);
+    toast(`Đã ghi có mặt. Có mặt ${out.summary.present}/${out.summary.expected}.`, "ok", `Marked present: ${out.summary.present}/${out.summary.expected}.`);
     await load();
   }));
 

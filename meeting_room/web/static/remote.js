@@ -18,7 +18,7 @@ function callList(live) {
   const calls = live.calls || [];
   const mute = (c) => (ev) => act(ev.currentTarget, async () => {
     await api("POST", `/api/meetings/${live.id}/calls/${c.member_id}/mute`, { muted: !c.muted });
-    toast(c.muted ? `Đã bật lại micrô của ${c.name}` : `Đã tắt micrô của ${c.name}`, "ok");
+    toast(c.muted ? `Đã bật lại micrô của ${c.name}` : `Đã tắt micrô của ${c.name}`, "ok", c.muted ? `${c.name}'s microphone unmuted` : `${c.name}'s microphone muted`);
   });
   if (!calls.length) return h("p", { class: "muted", id: "call-list" }, "Chưa có ai tham gia trực tuyến.");
   return h("ul", { class: "plain", id: "call-list" }, calls.map((c) => {
@@ -75,7 +75,7 @@ function invitationList(live, confirmTap) {
       revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
         await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
         if (lastLink?.id === inv.id) lastLink = null;
-        toast(`Đã thu hồi liên kết của ${inv.full_name}.`, "ok");
+        toast(`Đã thu hồi liên kết của ${inv.full_name}.`, "ok", `${inv.full_name}'s link revoked.`);
         await live.load("invitations");
       }));
       revokes.set(inv.id, revoke);
