@@ -111,10 +111,13 @@ function fit() {
   }
 }
 
+// English second, small, on the cards' headings: the hall reads Vietnamese; a guest still finds the way
+const en = (text) => h("span", { class: "hall-en" }, text);
+
 function speaker(v) {
   const s = v.speaker;
   fill($("hall-speaker"),
-    h("h2", {}, icon("mic"), "Đang phát biểu"),
+    h("h2", {}, icon("mic"), "Đang phát biểu", en("Speaking")),
     s ? [h("p", { class: "hall-name", id: "hall-speaker-name" }, s.full_name), h("p", { class: "hall-timer", id: "hall-timer" })]
       : h("p", { class: "hall-muted hall-name" }, "Chưa có người phát biểu"),
     v.waiting ? h("p", { class: "hall-waiting", id: "hall-waiting" }, icon("hand"), `${v.waiting} người đăng ký phát biểu`) : null);
@@ -122,7 +125,7 @@ function speaker(v) {
 
 function quorum(q) {
   fill($("hall-quorum"),
-    h("h2", {}, "Có mặt"),
+    h("h2", {}, "Có mặt", en("Present")),
     h("p", { class: "hall-big", id: "hall-present" }, `${q.present}/${q.expected}`),
     h("p", { class: q.reached ? "hall-ok" : "hall-bad", id: "hall-quorum-state" },
       q.reached ? "Đủ số lượng để tiến hành" : "Chưa đủ số lượng", h("span", { class: "hall-muted" }, ` (cần ${q.needed}, tức 2/3)`)));
@@ -131,27 +134,27 @@ function quorum(q) {
 function vote(p) {
   const el = $("hall-vote");
   if (!p) {
-    fill(el, h("h2", {}, "Biểu quyết"), h("p", { class: "hall-muted" }, "Chưa có biểu quyết."));
+    fill(el, h("h2", {}, "Biểu quyết", en("Vote")), h("p", { class: "hall-muted" }, "Chưa có biểu quyết."));
     return;
   }
   const kind = p.secret ? "Bỏ phiếu kín" : "Biểu quyết công khai";
   const cast = p.eligible ? `${p.ballots_cast}/${p.eligible}` : `${p.ballots_cast}`;
   const meter = (share) => { const bar = h("span"); bar.style.width = `${Math.min(100, Math.max(0, share * 100))}%`; return h("div", { class: "hall-meter" }, bar); };
   if (p.state === "open") {
-    fill(el, h("h2", {}, `Đang biểu quyết · ${kind}`), h("h3", {}, p.title),
+    fill(el, h("h2", {}, `Đang biểu quyết · ${kind}`, en(p.secret ? "Secret ballot open" : "Vote open")), h("h3", {}, p.title),
       h("p", {}, "Đã biểu quyết: ", h("b", { class: "hall-big", id: "hall-cast" }, cast)),
       meter(p.eligible ? p.ballots_cast / p.eligible : 0),
       p.closes_at ? h("p", {}, "Thời gian còn lại: ", h("b", { id: "hall-vote-timer" })) : null,
       h("p", { class: "hall-rule" }, `Cách tính: ${p.rule}`));
   } else if (p.state === "closed") {
-    fill(el, h("h2", {}, `Đã kết thúc biểu quyết · ${kind}`), h("h3", {}, p.title),
+    fill(el, h("h2", {}, `Đã kết thúc biểu quyết · ${kind}`, en("Vote closed")), h("h3", {}, p.title),
       h("p", {}, "Số phiếu: ", h("b", { class: "hall-big", id: "hall-cast" }, cast)),
       h("p", { class: "hall-muted", id: "hall-awaiting" }, "Đang chờ chủ tọa công bố kết quả."),
       h("p", { class: "hall-rule" }, `Cách tính: ${p.rule}`));
   } else {
     const r = p.result;
     const base = Math.max(1, r.base_count);
-    fill(el, h("h2", {}, `Kết quả biểu quyết · ${kind}`), h("h3", {}, p.title),
+    fill(el, h("h2", {}, `Kết quả biểu quyết · ${kind}`, en("Result")), h("h3", {}, p.title),
       h("p", { class: `hall-outcome ${r.outcome}`, id: "hall-outcome" }, r.outcome_label),
       h("ul", { class: "hall-bars", id: "hall-bars" }, r.options.map((o) => h("li", { class: `hall-bar${o.selected ? " selected" : ""}` },
         h("span", {}, o.label), h("b", {}, `${o.votes} · ${pct(o.percent)}`), meter(o.votes / base)))),
