@@ -103,7 +103,7 @@ function chairBallot(p) {
   if (!p.you.eligible) return null;
   if (p.you.voted) return receiptBlock(p.id, h("p", { class: "badge ok" }, "Bạn đã biểu quyết"));
   if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, `Biểu quyết trên trang ${live.memberTerm}`);
-  return keep(`ballot:${p.id}`, () => h("div", { class: "row", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn:"), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
+  return keep(`ballot:${p.id}`, () => h("div", { class: "row chair-ballot", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn: ", h("span", { class: "en" }, "Your ballot")), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
     onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => {
       if (r.receipt && p.secrecy === "secret") receipts.set(p.id, r.receipt); // a named vote lists each choice by name: nothing to keep
       toast(r.message, "ok", r.message_en);
@@ -157,17 +157,18 @@ function renderPolls() {
   fill($("#poll-list"),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
       h("div", { class: "row" }, h("h3", { class: "grow" }, p.title), h("span", { class: "badge live" }, p.state_label), countdown(p)),
-      // the control of the moment first: the tally and the chair's own ballot follow it
+      // the control of the moment first, then the chair's own ballot (at the foot of the tally it sat below a
+      // 1280x800 tablet's fold: a walk-through), then the rule and the tally
       // kept across redraws: every ballot redraws the tally between the two taps
       keep(`close:${p.id}`, () => h("button", { type: "button", class: "primary big", id: "close-poll",
         // the chair's own ballot not cast (or only armed): the second tap says so (walk-through: closed without it)
         onclick: (ev) => confirmTap(ev.currentTarget, ownBallotMissing(p.id) ? "Bạn chưa bỏ phiếu của mình — chạm lần nữa để vẫn kết thúc" : "Chạm lần nữa để kết thúc biểu quyết",
           () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/close`, {}).then(() => live.load("polls"))) },
       label2("Kết thúc biểu quyết", "End the vote"))),
+      chairBallot(p),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
-      ballotBoxLock(p, post),
-      chairBallot(p))),
+      ballotBoxLock(p, post))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title),
       h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, label2("Công bố kết quả", "Publish the result")), resultBlock(p.result), namedBallots(meetingId, p))),
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title,

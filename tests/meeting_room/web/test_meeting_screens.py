@@ -176,7 +176,8 @@ def test_the_console_shows_the_moment_and_allows_one_vote_at_a_time(browser: Bro
     expect(prepared.get_by_role("button", name="Mở biểu quyết")).to_be_disabled()
 
     # the controls of the moment are on the first screen: the vote and its close, the next speaker
-    for control in ("#close-poll", "#ballots-cast", "#agenda li.current", "[aria-label='Mời Người member1 phát biểu']"):
+    controls = ("#close-poll", ".chair-ballot", "#ballots-cast", "#agenda li.current", "[aria-label='Mời Người member1 phát biểu']")
+    for control in controls:  # the chair's own ballot too (it sat under the fold, at the tally's foot)
         box = chair.locator(control).bounding_box()
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= TABLET["height"], f"{control} is off the screen: {box}"
     expect(chair.locator("#attendance li[data-member]").nth(23)).to_be_attached()  # the 4 of the body and the 20 delegates
