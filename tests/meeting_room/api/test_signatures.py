@@ -38,6 +38,7 @@ def test_the_secretary_signs_with_a_registered_certificate_and_the_signature_ver
     assert len(signed["pdf_sha256"]) == 64
     assert signed == {  # the draft signed becomes version 1; only the chair's signature seals
         "role": "secretary", "version": 1, "pdf_sha256": signed["pdf_sha256"], "timestamped": False, "sealed": False, "archive_files": None,
+        "seal_problem": None, "seal_problem_en": None,
     }  # fmt: skip
 
     assert client.get(f"{url}/minutes.pdf", headers=member).status_code == 403  # signed by one of two: still the officers'
