@@ -56,10 +56,18 @@ function renderPlayer(play) {
   else if (recordings.length) audio.src = pick.value;
 }
 
+// A line's time (and a voice's "Nghe") plays the recording its transcript was made from: with several
+// recordings the player may hold another one, whose same second is someone else speaking.
+let transcriptRecording = null;
 function seek(seconds) {
   const audio = $("#audio");
   if (!audio) return;
-  audio.currentTime = seconds;
+  const wanted = transcriptRecording && `${base}/recordings/${transcriptRecording}/file`;
+  const pick = $("#player select");
+  if (wanted && pick && [...pick.options].some((o) => o.value === wanted) && pick.value !== wanted) {
+    pick.value = wanted;
+    audio.src = `${wanted}#t=${seconds}`; // the media fragment: it starts there once loaded
+  } else audio.currentTime = seconds;
   audio.play().catch(() => {});
 }
 
@@ -107,6 +115,7 @@ async function renderTranscript() {
     t = transcript = await api("GET", `${base}/transcript`);
     passes = await api("GET", `${base}/transcription`);
   } catch (err) { return showError(err); }
+  transcriptRecording = passes.find((p) => p.pass_id === t.pass_id)?.recording_id || null;
   renderFiles();
   clearTimeout(jobsTimer);
   if (jobsUnderWay(passes)) jobsTimer = setTimeout(refreshJobs, 5000);

@@ -251,8 +251,21 @@ def test_the_secretary_names_a_voice_nobody_enrolled_by_tap(browser: Browser, li
     transcripts.add_segment(world.store, mid, pass_id, Segment(4.0, 6.0, "Tôi đồng ý với tờ trình."), "S2")
     transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=7.0)
 
+    with httpx.Client(base_url=live_server.base, timeout=30) as c:  # a second recording of the meeting
+        token = c.post("/api/auth/login", json={"username": "chair", "password": PASSWORD}).json()["token"]
+        wav = speak(tmp_path / "buoi-chieu.wav", "Phiên buổi chiều.")
+        r = c.post(f"/api/meetings/{mid}/recordings", files={"file": ("buoi-chieu.wav", wav.read_bytes(), "audio/wav")},
+                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        other = r.json()["recording_id"]
+
     page = live_server.page(browser, "secretary", f"/clerk/{mid}", touch=True)
     naming = page.locator("#speaker-names")
+    # "Nghe" plays the voice from the recording its transcript was made of, whatever the player held
+    page.locator("#player select").select_option(value=f"/api/meetings/{mid}/recordings/{other}/file")
+    naming.locator("form[data-cluster=S2]").get_by_role("button", name="Nghe").tap()
+    expect(page.locator("#player select")).to_have_value(f"/api/meetings/{mid}/recordings/{recording}/file")
+    expect(page.locator("#audio")).to_have_attribute("src", re.compile(rf"/recordings/{recording}/file#t=0\.5$"))
     expect(naming).to_have_attribute("open", "")  # a voice has no name yet: the block is open
     expect(naming.locator("summary")).to_contain_text("1 chưa có tên")
     row = naming.locator("form[data-cluster=S2]")
