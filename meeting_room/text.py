@@ -23,7 +23,8 @@ from transcripts.text import fold
 # C0 controls, DEL and C1 controls; the bidi embeddings, overrides and isolates (U+202A-E, U+2066-9);
 # the noncharacters (U+FDD0-FDEF and the last two of every plane), which XML (the Word export) refuses.
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
-_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069" + _NONCHARACTERS
+# Lone surrogates (U+D800-DFFF) too: JSON's "\\ud800" gives one, which no UTF-8 store or file can hold (a 500).
+_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff" + _NONCHARACTERS
 # In one line also the direction marks (U+200E-F, U+061C), which reorder how a name reads, the line and
 # paragraph separators (U+2028-9), which break it, and the invisible zero-width space and BOM (U+200B,
 # U+FEFF), which make two names that read the same differ.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,6 +61,29 @@ JSON_LIMIT = 1 << 20  # no JSON request of this API comes near 1 MB
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers around the file
 
 
+_ID = r"[^/]+"
+# The requests that carry a file, by method and whole path: every other body gets JSON_LIMIT. Matched whole,
+# not by how the path ends: an id the client chooses ("…/speakers/recordings") found the 2 GB limit of a
+# recording, and its JSON was read in full before the log-in was checked (an attacker's probe).
+UPLOAD_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (method, re.compile(pattern), kind)
+    for method, pattern, kind in (
+        ("POST", rf"/api/meetings/{_ID}/agenda/{_ID}/documents", "upload"),
+        ("PUT", rf"/api/meetings/{_ID}/documents/{_ID}/file", "upload"),  # a replacement
+        ("POST", rf"/api/members/{_ID}/voice", "upload"),
+        ("POST", rf"/api/meetings/{_ID}/recordings", "recording"),
+        ("POST", rf"/api/members/{_ID}/faces", "photos"),
+        ("POST", rf"/api/meetings/{_ID}/attendance/face", "photos"),
+        ("POST", r"/api/face-imports", "archive"),
+        ("POST", rf"/api/members/{_ID}/certificate", "certificate"),
+        ("PUT", rf"/api/members/{_ID}/signature-image", "image"),
+        ("PUT", rf"/api/bodies/{_ID}/seal-image", "image"),
+        ("POST", r"/api/minutes/verify", "pdf"),
+        ("POST", rf"/api/meetings/{_ID}/minutes/signed", "pdf"),
+    )
+)
+
+
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """An app over an already migrated store (see ``meeting_room.server.prepare``), its runtime built here."""
     return create_app_for(Runtime.build(settings, store))
@@ -101,21 +125,20 @@ def create_app_for(runtime: Runtime) -> FastAPI:
     recording_bytes = runtime.recordings.max_bytes
     recordings = (recording_bytes + UPLOAD_OVERHEAD, recording_bytes)
 
-    def limit_for(path: str) -> tuple[int, int]:
-        if path.endswith(("/documents", "/voice")) or (path.endswith("/file") and "/documents/" in path):  # an upload, or a replacement
-            return upload
-        if path.endswith("/recordings"):
-            return recordings
-        if path.endswith(("/faces", "/attendance/face")):
-            return photos
-        if path == "/api/face-imports":
-            return (archive_bytes + UPLOAD_OVERHEAD, archive_bytes)
-        if path.endswith("/certificate"):
-            return (settings.max_certificate_kb * 1024 + UPLOAD_OVERHEAD, settings.max_certificate_kb * 1024)
-        if path.endswith(("/signature-image", "/seal-image")):
-            return (SIGNATURE_IMAGE_BYTES + UPLOAD_OVERHEAD, SIGNATURE_IMAGE_BYTES)
-        if path.endswith(("/minutes/verify", "/minutes/signed")):
-            return (64 << 20, 64 << 20)
+    limits = {
+        "upload": upload,
+        "recording": recordings,
+        "photos": photos,
+        "archive": (archive_bytes + UPLOAD_OVERHEAD, archive_bytes),
+        "certificate": (settings.max_certificate_kb * 1024 + UPLOAD_OVERHEAD, settings.max_certificate_kb * 1024),
+        "image": (SIGNATURE_IMAGE_BYTES + UPLOAD_OVERHEAD, SIGNATURE_IMAGE_BYTES),
+        "pdf": (64 << 20, 64 << 20),
+    }
+
+    def limit_for(method: str, path: str) -> tuple[int, int]:
+        for route_method, pattern, kind in UPLOAD_ROUTES:
+            if method == route_method and pattern.fullmatch(path):
+                return limits[kind]
         return (JSON_LIMIT, JSON_LIMIT)
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

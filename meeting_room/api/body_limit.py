@@ -12,11 +12,11 @@ from meeting_room.api.errors import error_body
 
 
 class BodyLimit:
-    """Pure ASGI middleware. ``limit_for(path)`` gives (bytes accepted, limit to tell people); a body
+    """Pure ASGI middleware. ``limit_for(method, path)`` gives (bytes accepted, limit to tell people); a body
     over it is refused by its Content-Length, or while it streams in without one. In the second case
     the app sees the client disconnect, and whatever it tries to answer is dropped."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], tuple[int, int]]) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], tuple[int, int]]) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -24,7 +24,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, shown = self.limit_for(scope["path"])
+        limit, shown = self.limit_for(scope["method"], scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(send, shown)

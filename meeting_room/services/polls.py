@@ -38,6 +38,7 @@ from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
 from meeting_room.roles import BodyKind, MeetingRole
 from meeting_room.services import tellers
 from meeting_room.store import Decided, Store
+from meeting_room.text import check_text
 from voting import (
     PRESETS,
     CastBallot,
@@ -339,6 +340,8 @@ def cast_ballot(
 ) -> CastReceipt:
     """Cast (or, where the poll allows, change) the actor's ballot; returns the receipt code once.
     With ``meeting_id`` the poll must belong to that meeting (else it is not found)."""
+    if text is not None:  # what the close's event will hold: refused here, not by the close (one voter could block it)
+        check_text(text, "text", multiline=True)
     code = new_receipt()
     given = normalise_receipt(receipt) if receipt else None
     if receipt and given is None:

@@ -52,7 +52,7 @@ class CancelIn(BaseModel):
 class BallotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     options: list[str] = Field(default_factory=list, max_length=200, description="Chosen option ids (a motion: yes, no or abstain)")
-    text: str | None = Field(None, max_length=20_000, description="A written opinion (opinion polls)")
+    text: LongText | None = Field(None, description="A written opinion (opinion polls)")
     receipt: str | None = Field(None, description="To change a secret ballot: the receipt code received when voting")
 
 

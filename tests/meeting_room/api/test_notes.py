@@ -56,6 +56,8 @@ def test_an_empty_note_removes_it_and_pages_are_checked(client: TestClient, worl
     assert client.put(f"{url}/0", json={"text": "x"}, headers=member).status_code == 422
     assert client.put(f"{url}/2", json={"text": "x" * 20_001}, headers=member).status_code == 422
     assert client.put(f"{url}/2", json={"text": "a\x00b"}, headers=member).status_code == 422
+    lone = client.put(f"{url}/2", content='{"text": "a\\ud800b"}', headers={**member, "content-type": "application/json"})
+    assert lone.status_code == 422, lone.text  # a lone surrogate no store can hold: refused, not a 500
     other_doc = f"/api/meetings/{world.meeting_id}/documents/nope/notes"
     assert client.get(other_doc, headers=member).status_code == 404
 

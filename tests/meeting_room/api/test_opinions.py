@@ -3,11 +3,13 @@ changed by members, refused after the deadline, grouped for the secretary, and i
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from meeting_room.db import tables as t
+from meeting_room.errors import InvalidInputError
 from meeting_room.services import polls
 from tests.conftest import World, login, snapshot
 from tests.meeting_room.api.held_meeting import hold_meeting
@@ -44,6 +46,21 @@ def test_members_answer_and_change_until_the_deadline_and_the_secretary_sees_the
     r = _answer(client, world, poll["id"], "member1", options=["o2"], text="Chưa đồng ý: thiếu thuyết minh")
     assert r.status_code == 201 and r.json()["replaced"] and r.json()["message_en"] == "Opinion changed"  # before the deadline
     assert _answer(client, world, poll["id"], "guest", text="Khách").status_code == 403  # guests are not asked
+    # an answer the record could not hold is refused when it is given, not when the poll closes (an attacker's
+    # probe: one member's NUL or bidi override made every close fail, and so the meeting's)
+    before = snapshot(world.store)
+    url, member2 = f"/api/meetings/{world.meeting_id}/polls/{poll['id']}/ballots", login(client, "member2")
+    for bad in ("\u0000 nul", "ý kiến \u202e đảo chiều", "\ud800"):  # JSON escapes: a lone surrogate too
+        r = client.post(url, content=json.dumps({"text": bad}), headers={**member2, "content-type": "application/json"})
+        assert r.status_code == 422, (bad, r.text)
+    assert snapshot(world.store) == before
+    with world.store.read() as session:  # the service's own check, for a caller that is not the API
+        assert session.get_one(t.Poll, poll["id"]).state == "open"
+    try:
+        polls.cast_ballot(world.store, world.actor("member2"), poll["id"], [], "\u0007 chuông")
+        raise AssertionError("a control character was taken")
+    except InvalidInputError as exc:
+        assert exc.details["field"] == "text"
 
     assert client.get(f"/api/meetings/{world.meeting_id}/opinions/{poll['id']}", headers=login(client, "member1")).status_code == 403
     grouped = client.get(f"/api/meetings/{world.meeting_id}/opinions/{poll['id']}", headers=sec).json()
