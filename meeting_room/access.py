@@ -67,10 +67,12 @@ def get_meeting(session: Session, meeting_id: str) -> t.Meeting:
 
 
 def meeting_role(session: Session, actor: Actor, meeting: t.Meeting) -> MeetingRole | None:
-    if meeting.chair_id == actor.member_id:
-        return MeetingRole.CHAIR
-    if meeting.secretary_id == actor.member_id:
-        return MeetingRole.SECRETARY
+    if meeting.chair_id == actor.member_id or meeting.secretary_id == actor.member_id:
+        # a session opened from an invitation link takes part, it does not run the meeting: whoever holds the
+        # link (the secretary made the chair's, an attacker's probe) would act in the log as the chair
+        if actor.only_meeting is not None:
+            return MeetingRole.MEMBER
+        return MeetingRole.CHAIR if meeting.chair_id == actor.member_id else MeetingRole.SECRETARY
     # a get: the permissions of one page ask it several times, and the row loaded once is then in the session
     row = session.get(t.Participant, (meeting.id, actor.member_id))
     return MeetingRole(row.role) if row else None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from meeting_room import auth
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_staff
+from meeting_room.access import Actor, get_meeting, require_own_login, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from meeting_room.lifecycle import EDITABLE, MeetingState
@@ -56,6 +56,8 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=hours)
     invitation_id = str(uuid.uuid4())
+
+    require_own_login(actor, action_vi="tạo liên kết mời", action_en="make invitation links")  # a link never begets links
 
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)

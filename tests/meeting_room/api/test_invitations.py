@@ -178,3 +178,28 @@ def test_an_opinion_asked_in_the_meeting_and_a_named_change_need_the_members_own
     made_up = {"options": ["o2"], "receipt": "K7QX-3MPA-9TZC-R2DE"}
     changed = client.post(_url(world, f"/{asked['id']}/ballots"), json=made_up, headers=member)
     assert changed.status_code == 201 and changed.json()["replaced"] and changed.json()["receipt"] is None, changed.text
+
+
+def test_a_link_never_carries_the_chair_or_secretarys_powers(client: TestClient, world: World) -> None:
+    """The secretary can make the chair a link: opened, it takes part in the meeting, but nothing done from it
+    is the chair's (an attacker's probe: from it the secretary adjourned the meeting, made polls and more
+    links, each logged as the chair's). Running the meeting takes the officer's own log-in."""
+    sec = login(client, "secretary")
+    link = _invite(client, world, sec, "chair").json()
+    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    session = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}"}
+    client.cookies.clear()
+    url = f"/api/meetings/{world.meeting_id}"
+    assert client.get(url, headers=session).status_code == 200  # it takes part
+    before = snapshot(world.store)
+    for method, path, body in (
+        ("POST", f"{url}/polls", {"title": "Biểu quyết từ liên kết", "rule": {"preset": "hdnd_resolution"}}),
+        ("POST", f"{url}/transitions", {"to": "open"}),
+        ("POST", f"{url}/invitations", {"member_id": world.ids["member1"]}),
+        ("POST", f"{url}/live/start", {}),
+    ):
+        r = client.request(method, path, json=body, headers=session)
+        assert r.status_code == 403, (path, r.status_code, r.text)
+    assert snapshot(world.store) == before
+    assert client.get(url, headers=session).json()["can"]["run_meeting"] is False  # the pages offer nothing of it
+    assert client.post(f"{url}/transitions", json={"to": "open"}, headers=login(client, "chair")).status_code == 200  # own log-in
