@@ -264,9 +264,21 @@ class LiveCaptions:
             if existing is not None:
                 existing.channels.update(channels)
                 return existing.pass_id
-            pass_id = transcripts.new_pass(self.store, meeting_id, "live", model.name, actor_id=actor.member_id if actor else None)
+            pass_id = transcripts.new_pass(
+                self.store, meeting_id, "live", model.name, actor_id=actor.member_id if actor else None, while_states=LIVE_STATES
+            )
             self._meetings[meeting_id] = _Meeting(
                 meeting_id, pass_id, channels, names, gallery if len(gallery) else None, origin=origin, room=room.name if room else "-"
+            )
+        # a close recorded between the pass and this: the close's stop found nothing to stop yet, so stop it here
+        with self.store.read() as session:
+            state = MeetingState(get_meeting(session, meeting_id).state)
+        if state not in LIVE_STATES:
+            self.stop(None, meeting_id)
+            raise ConflictError(
+                f"Cuộc họp vừa chuyển sang “{state.label_vi}”: phụ đề trực tiếp đã dừng",
+                f"The meeting has just become {state}: live captions stopped",
+                state=state.value,
             )
         return pass_id
 

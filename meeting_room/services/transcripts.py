@@ -9,6 +9,7 @@ as the draft). A speaker is a cluster of a pass: renaming it renames every line 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,17 +19,28 @@ from meeting_room.access import Actor, get_meeting, require_staff, require_view
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_room.lifecycle import MeetingState
 from meeting_room.store import Store
 from speech.speakers import SpeakerLabel
 from speech.transcript import Segment
 
 
 def new_pass(store: Store, meeting_id: str, kind: str, model: str, *, recording_id: str | None = None,
-             diarization: str | None = None, actor_id: str | None = None) -> str:  # fmt: skip
+             diarization: str | None = None, actor_id: str | None = None,
+             while_states: Collection[MeetingState] | None = None) -> str:  # fmt: skip
+    """A new pass; ``while_states``: only while the meeting is in one of them, checked in the decision itself
+    (live captions checked before, and a close in between left a live pass running on a closed meeting)."""
     pass_id = str(uuid.uuid4())
 
     def decide(session: Session) -> ev.EventPayload:
-        get_meeting(session, meeting_id)
+        meeting = get_meeting(session, meeting_id)
+        if while_states is not None and MeetingState(meeting.state) not in while_states:
+            state = MeetingState(meeting.state)
+            raise ConflictError(
+                f"Cuộc họp đang ở trạng thái “{state.label_vi}”: không bắt đầu phiên âm trực tiếp được",
+                f"The meeting is {state}: a live transcription cannot start",
+                state=state.value,
+            )
         return ev.TranscriptPassStarted(
             meeting_id=meeting_id, pass_id=pass_id, kind=kind, model=model, recording_id=recording_id, diarization=diarization
         )

@@ -8,14 +8,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from meeting_room.errors import ConflictError
+from meeting_room.lifecycle import MeetingState
 from meeting_room.live.live_captions import AudioSource
 from meeting_room.reads import transcript_reads
 from meeting_room.server import open_store
+from meeting_room.services import meetings, transcripts
 from speech.audio import SAMPLE_RATE, read_all
 from speech.models import ModelStore
 from tests.conftest import World, _settings, client_runtime, login, make_world
@@ -143,3 +147,40 @@ def test_a_source_that_comes_back_while_its_last_words_finish_is_captioned(tmp_p
 def _lines(world: World, pass_id: str) -> list[transcript_reads.Line]:
     with world.store.read() as session:
         return transcript_reads.lines(session, pass_id)
+
+
+@pytest.mark.parametrize("when", ["before the pass", "after the pass"])
+def test_a_close_racing_the_start_of_live_captions_leaves_none_running(
+    served: tuple[TestClient, World], monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """The meeting closes while live captions start (an attacker's probe: 1 in 4 passes began after the close
+    and took lines for good). Closed before the pass is written: the pass is refused in its decision.
+    Closed between the pass and its registration (the close's stop found nothing to stop): the start stops it."""
+    client, world = served
+    captions = client_runtime(client).captions
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    real_new_pass = transcripts.new_pass
+
+    def close_around(*args: Any, **kwargs: Any) -> str:
+        if when == "before the pass":
+            meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
+        pass_id = real_new_pass(*args, **kwargs)
+        if when == "after the pass":
+            meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
+        return pass_id
+
+    monkeypatch.setattr(transcripts, "new_pass", close_around)
+    with pytest.raises(ConflictError):
+        captions.start(chair, world.meeting_id)
+    assert captions.active(world.meeting_id) is None
+
+    def states() -> list[str]:
+        with world.store.read() as session:
+            return [p.state for p in transcript_reads.passes(session, world.meeting_id)]
+
+    if when == "before the pass":
+        assert states() == []
+    else:  # ended by this start's own stop or by the close's (the server's watcher): either, soon
+        wait_for("the live pass to end", lambda: states() == ["completed"], 30)
