@@ -133,11 +133,15 @@ def relabel(store: Store, actor: Actor, meeting_id: str, pass_id: str, cluster: 
         if not known:
             raise NotFoundError(f"Không có người nói {cluster} trong lượt này", f"No speaker {cluster} in this pass", cluster=cluster)
         label = name
-        if member_id is not None:
+        if member_id is not None:  # a participant of this meeting, named as the register has them (not another name)
             member = session.get(t.Member, member_id)
-            if member is None:
-                raise NotFoundError(f"Không có thành viên {member_id}", f"No member {member_id}", member_id=member_id)
-            label = label or member.full_name
+            if member is None or session.get(t.Participant, (meeting_id, member_id)) is None:
+                raise NotFoundError(
+                    f"{member_id} không có trong danh sách dự họp: chọn một người dự họp, hoặc nhập tên người khác",
+                    f"{member_id} is not a participant: choose a participant, or type another person's name",
+                    member_id=member_id,
+                )
+            label = member.full_name
         if not label:
             raise InvalidInputError(
                 "Cần chọn thành viên hoặc nhập tên người nói", "Give a member_id or a name", accepted=["member_id", "name"]

@@ -56,6 +56,15 @@ def test_final_transcription_names_speakers_and_relabels(sclient: TestClient, sw
     assert renamed and all(ln["speaker"] == "Đại biểu Nguyễn Văn Bình" for ln in renamed)
     unknown = f"/api/meetings/{sworld.meeting_id}/transcript/{pass_id}/speakers/SPEAKER_99"
     assert sclient.put(unknown, json={"name": "X"}, headers=secretary).status_code == 404
+    # a member is someone who takes part, named as the register has them (an attacker's probe put an outsider
+    # and a made-up name on the lines, and into the minutes and the speaking statistics)
+    before = sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=chair).json()["speakers"]
+    outsider = sclient.put(url, json={"member_id": sworld.ids["outsider"]}, headers=secretary)
+    assert outsider.status_code == 404 and "không có trong danh sách dự họp" in outsider.json()["error"]["message"]
+    assert sclient.put(url, json={"member_id": sworld.ids["member2"], "name": "Nguyễn Chủ Tịch"}, headers=secretary).status_code == 204
+    speakers = {s["cluster"]: s for s in sclient.get(f"/api/meetings/{sworld.meeting_id}/transcript", headers=chair).json()["speakers"]}
+    assert (speakers[cluster]["name"], speakers[cluster]["member_id"]) == ("Người member2", sworld.ids["member2"])
+    assert len(speakers) == len(before)
     assert admin
 
 
