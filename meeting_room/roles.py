@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -68,3 +69,12 @@ class BodyKind(StrEnum):
 
 _BODY_KIND_VI = {BodyKind.COUNCIL: "Hội đồng nhân dân", BodyKind.COMMITTEE: "Ủy ban nhân dân", BodyKind.OTHER: "Cơ quan khác"}
 _BODY_KIND_RULE = {BodyKind.COUNCIL: "hdnd_resolution", BodyKind.COMMITTEE: "ubnd_decision", BodyKind.OTHER: "majority_present"}
+
+
+def counts_as_member(role: str, standing: Iterable[str]) -> bool:
+    """Whether a participant counts in the meeting's membership: its quorum, its electorate, its absences. Every
+    participant but guests; the meeting's secretary only when a delegate (a standing member) too: the office's
+    clerk who keeps the minutes is not one (a walk-through's secretary was counted, and a vote failed by her seat)."""
+    if role == MeetingRole.GUEST:
+        return False
+    return role != MeetingRole.SECRETARY or Role.MEMBER in standing

@@ -13,7 +13,7 @@ from meeting_room.attendance import AttendanceSource, AttendanceStatus, quorum_n
 from meeting_room.db import tables as t
 from meeting_room.errors import InvalidInputError
 from meeting_room.lifecycle import RUNNING, MeetingState, require_state
-from meeting_room.roles import MeetingRole
+from meeting_room.roles import counts_as_member
 from meeting_room.store import Store
 
 # Absence (with or without apology) can be recorded before the meeting opens.
@@ -69,7 +69,7 @@ def record(
 
 
 def all_present(store: Store, actor: Actor, meeting_id: str) -> int:
-    """"Tất cả có mặt": everyone not yet marked, or marked absent without a reason, is present in the
+    """ "Tất cả có mặt": everyone not yet marked, or marked absent without a reason, is present in the
     room, in one write (one event each, appended together). An excused absence, someone who left or
     who is already present (in the room or online) keeps their record. Returns how many were marked."""
 
@@ -122,8 +122,9 @@ class Summary:
 
 def summary(session: Session, meeting_id: str) -> Summary:
     rows = session.execute(
-        select(t.Participant.role, t.Attendance.status)
+        select(t.Participant.role, t.Attendance.status, t.Member.roles)
         .select_from(t.Participant)
+        .join(t.Member, t.Member.id == t.Participant.member_id)
         .outerjoin(
             t.Attendance,
             (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id),
@@ -132,8 +133,8 @@ def summary(session: Session, meeting_id: str) -> Summary:
     ).all()
     counts = {s: 0 for s in AttendanceStatus}
     expected = not_recorded = guests = 0
-    for role, status in rows:
-        if role == MeetingRole.GUEST:
+    for role, status, standing in rows:
+        if not counts_as_member(role, standing or []):  # a guest, or a secretary who is no delegate: present, not counted
             guests += status is not None and AttendanceStatus(status).present
             continue
         expected += 1

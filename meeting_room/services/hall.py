@@ -146,9 +146,7 @@ def view(session: Session, meeting_id: str) -> HallView:
     body = session.get(t.Body, meeting.body_id)
     item = session.get(t.AgendaItem, meeting.current_item_id) if meeting.current_item_id else None
     turns = floor.floor_of(session, meeting)
-    speaker = (
-        Speaker(turns.speaker.full_name, turns.speaker.since, turns.limit_s, turns.ends_at) if turns.speaker is not None else None
-    )
+    speaker = Speaker(turns.speaker.full_name, turns.speaker.since, turns.limit_s, turns.ends_at) if turns.speaker is not None else None
     counts = attendance.summary(session, meeting_id)
     state = MeetingState(meeting.state)
     return HallView(

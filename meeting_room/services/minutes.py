@@ -30,7 +30,7 @@ from meeting_room.errors import ConflictError, InvalidInputError, NotFoundError,
 from meeting_room.files.minutes_files import MinutesFiles
 from meeting_room.lifecycle import MeetingState, check_transition, require_state
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
-from meeting_room.roles import MINUTES_SIGNERS, MeetingRole
+from meeting_room.roles import MINUTES_SIGNERS, MeetingRole, counts_as_member
 from meeting_room.services import opinions, signature_images
 from meeting_room.store import Store
 from transcripts.errors import WrongSecretError
@@ -83,7 +83,7 @@ def _person(session: Session, member_id: str | None) -> Person | None:
 def _attendance(session: Session, meeting_id: str) -> Attendance:
     groups: dict[str, list[Attendee]] = defaultdict(list)
     rows = session.execute(
-        select(t.Member.full_name, t.Member.title, t.Participant.role, t.Attendance.status, t.Attendance.reason)
+        select(t.Member.full_name, t.Member.title, t.Participant.role, t.Attendance.status, t.Attendance.reason, t.Member.roles)
         .select_from(t.Participant)
         .join(t.Member, t.Member.id == t.Participant.member_id)
         .outerjoin(
@@ -92,8 +92,9 @@ def _attendance(session: Session, meeting_id: str) -> Attendance:
         .where(t.Participant.meeting_id == meeting_id)
         .order_by(t.Member.full_name)
     )
-    for name, title, role, status, reason in rows:
-        if role == MeetingRole.GUEST and (status is None or not AttendanceStatus(status).present):
+    for name, title, role, status, reason, standing in rows:
+        # who does not count as a member (a guest, a secretary who is no delegate) is listed only when present
+        if not counts_as_member(role, standing or []) and (status is None or not AttendanceStatus(status).present):
             continue
         # a member nobody recorded was not seen: absent, reason unknown
         groups[status or AttendanceStatus.ABSENT_UNEXCUSED.value].append(Attendee(name, title, reason))

@@ -359,4 +359,3 @@ def _save_generated(store: Store, actor: Actor, meeting_id: str, *, tz: ZoneInfo
         return [_next_version(session, meeting, NoticeEdit(), tz=tz, base_version=None, generated=True)]
 
     store.append_all(decide, actor_id=actor.member_id)
-

@@ -35,7 +35,7 @@ from meeting_room.errors import (
     PermissionDeniedError,
 )
 from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
-from meeting_room.roles import BodyKind, MeetingRole
+from meeting_room.roles import BodyKind, MeetingRole, counts_as_member
 from meeting_room.services import tellers
 from meeting_room.store import Decided, Store
 from meeting_room.text import check_text
@@ -216,8 +216,9 @@ def create_poll(store: Store, actor: Actor, meeting_id: str, spec: PollSpec, pol
 
 def electorate(session: Session, meeting_id: str, eligibility: Eligibility) -> tuple[list[str], int, int]:
     """(eligible member ids, voting members, members present) from the attendance right now."""
-    rows = session.execute(
-        select(t.Participant.member_id, t.Attendance.status)
+    found = session.execute(
+        select(t.Participant.member_id, t.Attendance.status, t.Participant.role, t.Member.roles)
+        .join(t.Member, t.Member.id == t.Participant.member_id)
         .outerjoin(
             t.Attendance,
             (t.Attendance.meeting_id == t.Participant.meeting_id) & (t.Attendance.member_id == t.Participant.member_id),
@@ -225,6 +226,7 @@ def electorate(session: Session, meeting_id: str, eligibility: Eligibility) -> t
         .where(t.Participant.meeting_id == meeting_id, t.Participant.role != MeetingRole.GUEST.value)
         .order_by(t.Participant.member_id)
     ).all()
+    rows = [(m, status) for m, status, role, standing in found if counts_as_member(role, standing or [])]
     present = {m for m, status in rows if status is not None and AttendanceStatus(status).present}
     in_room = {m for m, status in rows if status == AttendanceStatus.PRESENT_IN_ROOM.value}
     everyone = [m for m, _ in rows]

@@ -22,7 +22,7 @@ from meeting_room.db import tables as t
 from meeting_room.db.tables import EventRow
 from meeting_room.errors import InvalidInputError, InvalidTransitionError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState
-from meeting_room.roles import MeetingRole, Role
+from meeting_room.roles import MeetingRole, Role, counts_as_member
 from meeting_room.store import Store
 
 
@@ -185,6 +185,7 @@ class ReplyRow:
     deputy_name: str | None
     represents_id: str | None  # this participant is someone's deputy
     represents_name: str | None
+    counted: bool = True  # counts in the meeting's membership (``roles.counts_as_member``)
 
 
 @dataclass(frozen=True)
@@ -235,13 +236,14 @@ def replies(session: Session, meeting_id: str) -> list[ReplyRow]:
                 deputy_name=names.get(deputy_id) if deputy_id else None,
                 represents_id=for_id,
                 represents_name=names.get(for_id) if for_id else None,
+                counted=counts_as_member(p.role, m.roles or []),
             )
         )
     return out
 
 
 def expected(rows: list[ReplyRow]) -> Expected:
-    voting = [r for r in rows if r.role is not MeetingRole.GUEST]
+    voting = [r for r in rows if r.counted]
     count = {a: sum(r.answer is a for r in voting) for a in ReplyAnswer}
     attending = count[ReplyAnswer.IN_ROOM] + count[ReplyAnswer.ONLINE]
     return Expected(

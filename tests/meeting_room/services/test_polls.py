@@ -16,7 +16,8 @@ from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError, PermissionDeniedError
 from meeting_room.lifecycle import MeetingState
-from meeting_room.services import attendance, meetings, polls
+from meeting_room.roles import Role
+from meeting_room.services import attendance, meetings, members, polls
 from tests.conftest import World, snapshot
 from voting import BallotError, PollKind, PollStateError, Secrecy, published_order, receipt_hash
 
@@ -277,3 +278,31 @@ def test_opinions_and_elections(world: World) -> None:
     assert result["outcome"] == "passed" and result["winners"] == ["o1"]
     assert "Nguyễn Văn An" in result["reason"]
     assert receipt_hash(election, "X") != receipt_hash(opinion, "X")
+
+
+def test_a_secretary_who_is_no_delegate_counts_in_no_quorum_vote_or_absence(world: World) -> None:
+    """The office's clerk who keeps the minutes is the meeting's secretary but no delegate: a walk-through's
+    secretary, not even present, was counted in the quorum and the electorate, and a vote 3 of 5 failed as 3/6."""
+    admin = world.actor("admin")
+    with world.store.read() as session:
+        participants = session.scalars(
+            select(t.Participant.member_id).where(t.Participant.meeting_id == world.meeting_id, t.Participant.role != "guest")
+        ).all()
+    members.update_member(world.store, admin, ev.MemberUpdated(member_id=world.ids["secretary"], roles=[Role.SECRETARY]))
+    _in_session(world, ("chair", "member1", "member2"))  # she keeps the minutes: nobody marks her present
+    with world.store.read() as session:
+        summary = attendance.summary(session, world.meeting_id)
+    assert summary.expected == len(participants) - 1 and summary.not_recorded == len(participants) - 4
+    poll_id = _poll(world)
+    opened = polls.open_poll(world.store, world.actor("chair"), poll_id)
+    assert opened.members == len(participants) - 1 and world.ids["secretary"] not in opened.eligible
+    with pytest.raises(PermissionDeniedError):
+        _vote(world, poll_id, "secretary", "yes")
+    for who in ("chair", "member1", "member2"):
+        _vote(world, poll_id, who, "yes")
+    closed = polls.close_poll(world.store, world.actor("chair"), poll_id)
+    assert closed.result["electorate"]["members"] == len(participants) - 1
+    # a delegate who is also the secretary still counts and votes (the suite's secretary)
+    members.update_member(world.store, admin, ev.MemberUpdated(member_id=world.ids["secretary"], roles=[Role.SECRETARY, Role.MEMBER]))
+    with world.store.read() as session:
+        assert attendance.summary(session, world.meeting_id).expected == len(participants)
