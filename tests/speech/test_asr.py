@@ -68,19 +68,24 @@ def test_prompt_from_agenda_and_names() -> None:
 
 
 def test_batched_and_sequential_decoding_give_the_same_timed_words(tmp_path: Path, transcriber: Transcriber) -> None:
+    """The speech comes after a long silence, so that the batched pipeline's piece starts late: its times
+    must be the recording's, as the sequential decoding's are. A second, synthesised sentence was dropped
+    here: Whisper-base hears it with one CPU's kernels (AVX-512) and not with another's (AVX2)."""
     speech = read_all(speak(tmp_path / "s.wav", SENTENCE))
-    other = read_all(speak(tmp_path / "o.wav", "Đề nghị các đại biểu biểu quyết thông qua tờ trình."))
-    gap = np.zeros(2 * SAMPLE_RATE, np.float32)
-    audio = np.concatenate([gap, speech, gap, other, gap])
-    second = (2 * len(gap) + len(speech)) / SAMPLE_RATE  # where the second sentence starts
+    lead, gap = np.zeros(12 * SAMPLE_RATE, np.float32), np.zeros(2 * SAMPLE_RATE, np.float32)
+    audio = np.concatenate([lead, speech, gap])
+    decoded = {}
     for batched in (False, True):
         options = AsrOptions(beam_size=1, temperature_fallback=False, batched=batched, batch_size=4)
         segments = list(transcriber.transcribe_array(audio, options, offset=100.0))
         text = fold(" ".join(s.text for s in segments))
         assert sum(p in text for p in ("hom nay", "chung ta", "cac", "kinh thua")) >= 2, (batched, text)
-        assert all(100.0 + len(gap) / SAMPLE_RATE - 0.5 <= s.start < s.end <= 100.0 + len(audio) / SAMPLE_RATE for s in segments)
+        # every time after the lead-in and inside the audio (the batched piece's offset applied once, not twice or never)
+        assert all(100.0 + len(lead) / SAMPLE_RATE - 0.5 <= s.start < s.end <= 100.0 + len(audio) / SAMPLE_RATE for s in segments)
         assert all(s.words and all(s.start - 0.5 <= w.start <= w.end <= s.end + 0.5 for w in s.words) for s in segments), batched
-        assert any(s.start >= 100.0 + second - 0.5 for s in segments), (batched, [s.start for s in segments])  # both sentences
+        decoded[batched] = segments
+    first = [decoded[batched][0].words[0].start for batched in (False, True)]
+    assert abs(first[0] - first[1]) < 0.5, first  # the same first word at the same time, however decoded
 
 
 def test_batched_decoding_without_vad_cuts_30_second_pieces(tmp_path: Path, transcriber: Transcriber) -> None:
@@ -133,9 +138,10 @@ def test_an_encoder_context_fitted_to_a_short_clip(tmp_path: Path, transcriber: 
     assert transcriber._frames(len(audio), replace(fitted, vad_filter=True)) is None
     assert transcriber._frames(len(audio), replace(fitted, batched=True)) is None
     assert transcriber._frames(26 * SAMPLE_RATE, fitted) is None
-    whole = fold(" ".join(s.text for s in transcriber.transcribe_array(audio, replace(fitted, context_pad_s=None))))
     short = fold(" ".join(s.text for s in transcriber.transcribe_array(audio, fitted)))
-    assert "hom nay chung ta" in short and "hom nay chung ta" in whole, (short, whole)
+    # (the whole window's decoding of this synthesised clip is not compared: with AVX2 kernels Whisper-base
+    # heard "cai t" over 30 s and the sentence over the fitted 10 s, with AVX-512 both; real speech: eval_asr.py)
+    assert "hom nay chung ta" in short, short
     segments = list(transcriber.transcribe_array(audio, replace(fitted, word_timestamps=True)))
     assert segments and all(0 <= w.start <= w.end <= seconds + 0.5 for s in segments for w in s.words)
 

@@ -255,5 +255,7 @@ def test_a_failed_decode_fails_its_caller_and_the_decoder_goes_on(
     with pytest.raises(ValueError):
         decoder.final_ahead(clip, LIVE_ASR, 0.0, "room").result(timeout=60)
     again = decoder.final_ahead(clip, LIVE_ASR, 0.0, "room").result(timeout=60)
-    assert again and again[0].text and len(calls) == 2
+    # decoded, not failed: what the synthesised clip is heard as is not this test's matter (on one CPU's kernels
+    # Whisper-base hears it, on another it hears nothing: recognition is measured by scripts/eval_asr.py)
+    assert isinstance(again, list) and all(s.text for s in again) and len(calls) == 2
     wait_for("both batches counted", lambda: decoder.decoded["batches"] == 2, 10)  # (counted after the result is given)
