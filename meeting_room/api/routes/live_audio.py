@@ -59,18 +59,22 @@ def stop_live(meeting_id: str, request: Request, actor: ActorDep) -> LiveOut:
     return LiveOut(pass_id=captions_of(request).stop(actor, meeting_id))
 
 
+MAX_FRAME_BYTES = 2 * 32_000  # 2 s of 16 kHz 16-bit mono: a browser sends ~0.1 s a frame, a room input 20 ms
+
+
 @router.post("/api/meetings/{meeting_id}/live/replay", status_code=202)
 def replay_recording(meeting_id: str, body: ReplayIn, request: Request, store: StoreDep, actor: ActorDep) -> LiveOut:
     """Play a stored recording into the live captions at real-time pace (``speed`` faster), as a room microphone would."""
     captions = captions_of(request)
-    pass_id = captions.start(actor, meeting_id)
-    with store.read() as session:
+    with store.read() as session:  # the recording first: a refused replay starts no live pass (an attacker's probe)
+        require_staff(session, actor, get_meeting(session, meeting_id), action_vi="phát lại bản ghi", action_en="replay a recording")
         r = session.get(t.Recording, body.recording_id)
         if r is None or r.meeting_id != meeting_id:
             raise NotFoundError(
                 f"Không có bản ghi {body.recording_id}", f"No recording {body.recording_id}", recording_id=body.recording_id
             )
     path = recording_files(request).open(r.sha256)
+    pass_id = captions.start(actor, meeting_id)
     captions.replay(meeting_id, pass_id, path, AudioSource(f"replay-{r.id[:8]}", body.channel), body.speed)
     return LiveOut(pass_id=pass_id)
 
@@ -111,6 +115,13 @@ async def live_audio(
                     break
                 data = message.get("bytes")
                 if not data:
+                    continue
+                if len(data) > MAX_FRAME_BYTES:  # a microphone sends tenths of a second; a minute at once is a flood
+                    await ws.send_json({"kind": "error", "error": {
+                        "code": "frame_too_long",
+                        "message": f"Mỗi gói âm thanh dài tối đa {MAX_FRAME_BYTES // 32_000} giây; gói này bị bỏ qua",
+                        "message_en": f"An audio frame holds at most {MAX_FRAME_BYTES // 32_000} s; this one was dropped",
+                    }})  # fmt: skip
                     continue
                 try:
                     captions.feed_pcm16(meeting_id, sender, data)

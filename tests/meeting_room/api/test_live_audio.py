@@ -34,6 +34,8 @@ def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: Tes
             assert mic.receive_json()["kind"] == "ready"
             mic.send_bytes(b"\x01")  # an odd byte: refused, the socket stays
             assert mic.receive_json()["error"]["code"] == "invalid_audio"
+            mic.send_bytes(b"\x00\x00" * 3 * SAMPLE_RATE)  # 3 s in one frame: a flood for the shared decoder, dropped
+            assert mic.receive_json()["error"]["code"] == "frame_too_long"
             audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), two_voices["audio"], np.zeros(SAMPLE_RATE, np.float32)])
             step, began = SAMPLE_RATE // 10, time.monotonic()
             for i in range(0, len(audio), step):
@@ -65,6 +67,7 @@ def test_a_recording_replayed_at_speed_is_captioned_to_its_end(sclient: TestClie
     assert sclient.post(f"{base}/live/replay", json=body, headers=member).status_code == 403
     assert sclient.post(f"{base}/live/replay", json={**body, "speed": 100}, headers=chair).status_code == 422
     assert sclient.post(f"{base}/live/replay", json={**body, "recording_id": "khong-co"}, headers=chair).status_code == 404
+    assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] is None  # a refused replay started nothing
     pass_id = sclient.post(f"{base}/live/start", json={"channels": {"0": sworld.ids["chair"]}}, headers=chair).json()["pass_id"]
     r = sclient.post(f"{base}/live/replay", json=body, headers=chair)
     assert r.status_code == 202 and r.json() == {"pass_id": pass_id}
