@@ -48,7 +48,13 @@ function renderState() {
       button.addEventListener("click", () => {
         const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
         // the second tap says what it ends (a walk-through read "…để xác nhận" and did not know what)
-        if (FINAL.has(s)) confirmTap(button, `Chạm lần nữa để ${label.toLowerCase()} / Tap again: ${en.toLowerCase()}`, go); else act(button, go);
+        if (FINAL.has(s)) return confirmTap(button, `Chạm lần nữa để ${label.toLowerCase()} / Tap again: ${en.toLowerCase()}`, go);
+        // a session started with too few present (a walk-through's began at 0/6): said, and a second tap starts it all the same
+        const q = live.attendance?.summary;
+        if (s === "in_session" && q && !q.quorum_reached) {
+          return confirmTap(button, `Chưa đủ số lượng (có mặt ${q.present}/${q.expected}, cần ${q.quorum_needed}) — chạm lần nữa để vẫn bắt đầu / Tap again to start anyway`, go);
+        }
+        act(button, go);
       });
       return button;
     });
@@ -203,7 +209,7 @@ function newPollForm() {
   const optionsRow = h("div", { hidden: true }, h("label", { for: "poll-options" }, "Các phương án ", h("span", { class: "en" }, "one per line")), options);
   const rule = h("select", { name: "rule", id: "poll-rule" }, presets.map((p) => h("option", { value: p.preset, selected: p.preset === defaultRule }, p.label)));
   // an opinion poll collects answers: no rule passes or fails it
-  const ruleRow = h("div", {}, h("label", { for: "poll-rule" }, "Quy tắc thông qua"), rule);
+  const ruleRow = h("div", {}, h("label", { for: "poll-rule" }, "Quy tắc thông qua ", h("span", { class: "en" }, "Rule")), rule);
   kind.addEventListener("change", () => { optionsRow.hidden = kind.value === "motion"; ruleRow.hidden = kind.value === "opinion"; });
   const secret = h("input", { type: "checkbox", name: "secret", id: "poll-secret", style: "width:28px" });
   const tellerNote = h("p", { class: "card warn", id: "teller-key-missing", hidden: true },
@@ -213,23 +219,26 @@ function newPollForm() {
   const form = h("form", { id: "new-poll" },
     h("label", { for: "poll-title" }, "Nội dung biểu quyết ", h("span", { class: "en" }, "Title")),
     h("input", { id: "poll-title", name: "title", required: true, maxlength: 500 }),
-    h("label", { for: "poll-kind" }, "Hình thức"), kind, optionsRow, ruleRow,
+    h("label", { for: "poll-kind" }, "Hình thức ", h("span", { class: "en" }, "Kind")), kind, optionsRow, ruleRow,
     h("div", { class: "row" },
       h("label", { class: "row" }, secret, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret ballot")),
-      h("label", { class: "row" }, "Thời gian (phút)", h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
+      h("label", { class: "row" }, "Thời gian (phút) ", h("span", { class: "en" }, "Minutes"), h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
     tellerNote,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, label2("Tạo và mở biểu quyết", "Create and open")), h("button", { type: "submit", value: "create", id: "create-only" }, label2("Chỉ tạo", "Create only"))),
     h("p", { class: "muted", id: "create-open-note", role: "status" }));
   // a secret vote opens only with the chair's and the secretary's teller keys: said when it is ticked, not
   // first at the opening, mid-meeting (a walk-through's chair had to leave the console to make one)
-  secret.addEventListener("change", async () => {
+  const checkTellerKey = async () => {
     tellerNote.hidden = true;
     if (!secret.checked) return;
     try {
       if ((await api("GET", "/api/tellers/me")).has_key) return;
     } catch { return; } // the opening says it anyway
     tellerNote.hidden = !secret.checked;
-  });
+  };
+  secret.addEventListener("change", checkTellerKey);
+  // the key is made on another tab (the link opens one): coming back, the warning goes once the key exists
+  document.addEventListener("visibilitychange", () => { if (!document.hidden && !tellerNote.hidden) checkTellerKey(); });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), button = ev.submitter;
@@ -248,7 +257,9 @@ function newPollForm() {
         if (button?.value !== "create") await api("POST", `/api/meetings/${meetingId}/polls/${poll.id}/open`, minutes ? { duration_s: minutes * 60 } : {});
         toast(button?.value === "create" ? "Đã tạo biểu quyết." : "Đã mở biểu quyết.", "ok", button?.value === "create" ? "Poll created." : "Poll opened.");
       } catch (err) {
-        toast(`Đã tạo biểu quyết “${poll.title}” nhưng chưa mở được: ${err.message} Mở nó trong danh sách khi có thể.`, "error", err.messageEn);
+        const said = (text) => String(text || "").replace(/[\s.]*$/, ".");  // one full stop, whatever the error ends with
+        toast(`Đã tạo biểu quyết “${poll.title}” nhưng chưa mở được: ${said(err.message)} Mở nó trong danh sách khi có thể.`, "error",
+          `The vote was created but not opened: ${said(err.messageEn)} Open it from the list when you can.`);
       } finally { await live.load("polls"); }
     });
   });

@@ -23,6 +23,7 @@ function renderFiles() {
   fill($("#files"), h("h2", {}, "Tải về ", h("span", { class: "en" }, "Downloads")),
     links.length ? h("div", { class: "row" }, links) : h("p", { class: "muted", id: "no-files" }, "Chưa có tệp để tải về. ", h("span", { class: "en" }, "Nothing to download yet.")),
     archive ? h("p", {}, h("span", { class: tone ? `badge ${tone}` : "badge", id: "archive-state" }, archive.sealed ? (archive.ok ? "Hồ sơ lưu trữ nguyên vẹn" : "Hồ sơ lưu trữ bị thay đổi!") : "Chưa niêm phong lưu trữ"),
+      " ", h("span", { class: "en" }, archive.sealed ? (archive.ok ? "Archive intact" : "Archive altered!") : "Not sealed yet: the chair's signature seals it"),
       archive.sealed ? ` ${archive.files} tệp` : "", archive.problems.length ? h("ul", {}, archive.problems.map((p) => h("li", {}, `${p.file}: ${p.message}`))) : null) : null,
     sealAgain());
 }
