@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError, WrongSecretError
 from transcripts.text import nfc
@@ -381,14 +381,10 @@ def _trust_context(trust_roots: Sequence[bytes]) -> ValidationContext:
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
 
 
-def _damaged(field: str, exc: Exception) -> SignatureReport:
-    """A signature whose data cannot even be decoded: nobody can say who signed, and it proves nothing."""
+def _not_valid(base: dict[str, Any], problem: str) -> SignatureReport:
+    """A signature that could not be checked: not intact, not valid, nothing after it vouched for."""
     return SignatureReport(
-        field=field,
-        signer="không rõ / unknown",
-        signer_subject="",
-        fingerprint_sha256="",
-        signed_at=None,
+        **base,
         timestamp=None,
         timestamp_trusted=None,
         intact=False,
@@ -397,10 +393,15 @@ def _damaged(field: str, exc: Exception) -> SignatureReport:
         coverage="unknown",
         modification="unknown",
         changed_after_signing=True,
-        problems=(
-            f"Dữ liệu chữ ký bị hỏng, không giải mã được / the signature's data is damaged and cannot be decoded ({type(exc).__name__})",
-        ),
+        problems=(problem,),
     )
+
+
+def _damaged(field: str, exc: Exception) -> SignatureReport:
+    """A signature whose data cannot even be decoded: nobody can say who signed, and it proves nothing."""
+    unknown = {"field": field, "signer": "không rõ / unknown", "signer_subject": "", "fingerprint_sha256": "", "signed_at": None}
+    problem = f"Dữ liệu chữ ký bị hỏng, không giải mã được / the signature's data is damaged and cannot be decoded ({type(exc).__name__})"
+    return _not_valid(unknown, problem)
 
 
 def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureReport]:
@@ -462,20 +463,7 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureR
                 embedded, signer_validation_context=_trust_context(trust_roots), ts_validation_context=_trust_context(trust_roots)
             )
         except Exception as exc:
-            reports.append(
-                SignatureReport(
-                    **base,
-                    timestamp=None,
-                    timestamp_trusted=None,
-                    intact=False,
-                    valid=False,
-                    trusted=False,
-                    coverage="unknown",
-                    modification="unknown",
-                    changed_after_signing=True,
-                    problems=(str(exc),),
-                )
-            )
+            reports.append(_not_valid(base, str(exc)))
             continue
         coverages: dict[SignatureCoverageLevel | None, str] = {
             SignatureCoverageLevel.ENTIRE_FILE: "entire_file",

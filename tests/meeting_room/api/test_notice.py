@@ -150,24 +150,26 @@ def test_a_written_notice_is_signed_before_the_chairs_signature_seals_the_meetin
     assert (msettings.archive_dir / world.meeting_id / "thong-bao-ket-luan-da-ky.pdf").is_file()
 
 
+def _signed_by_the_secretary(client: TestClient, world: World) -> dict[str, str]:
+    """A held meeting whose minutes conclude its first item, both signers' certificates registered, the
+    secretary's signature made; returns the chair's headers (the chair's signature would seal)."""
+    url, admin = f"/api/meetings/{world.meeting_id}", login(client, "admin")
+    chair, sec = hold_meeting(client, world), login(client, "secretary")
+    sections = {world.item_ids[0]: f"Chủ tọa kết luận: {CONCLUDED.lower()}"}
+    assert client.put(f"{url}/minutes", json={"sections": sections}, headers=sec).status_code == 200
+    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
+        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
+    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+    return chair
+
+
 def test_a_notice_written_while_the_chair_signs_still_holds_the_seal_up(
     mclient: TestClient, mworld: World, msettings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rule is checked again where the chair's signature is recorded: a notice saved while the PDF was
     being signed (after the first check) refuses the signature, and nothing is sealed."""
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
-    admin = login(client, "admin")
-    chair = hold_meeting(client, world)
-    sec = login(client, "secretary")
-    assert (
-        client.put(
-            f"{url}/minutes", json={"sections": {world.item_ids[0]: f"Chủ tọa kết luận: {CONCLUDED.lower()}"}}, headers=sec
-        ).status_code
-        == 200
-    )
-    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
-        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
-    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+    chair = _signed_by_the_secretary(client, world)
 
     def sign_while_the_secretary_saves_a_notice(*args: object, **kwargs: object) -> bytes:
         edit = notice_service.NoticeEdit(number="17/TB-HĐND")
@@ -191,18 +193,7 @@ def test_a_notice_signed_while_the_archive_is_written_is_not_sealed_without_it(
     """The seal writes its files from one reading, then records them: a notice signed in between would be
     in the log but not in the archive, so the seal is refused and a retry seals it with the notice."""
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
-    admin = login(client, "admin")
-    chair = hold_meeting(client, world)
-    sec, clerk = login(client, "secretary"), login(client, "clerk")
-    assert (
-        client.put(
-            f"{url}/minutes", json={"sections": {world.item_ids[0]: f"Chủ tọa kết luận: {CONCLUDED.lower()}"}}, headers=sec
-        ).status_code
-        == 200
-    )
-    for who, passphrase in (("secretary", "thu-ky"), ("chair", "chu-toa")):
-        assert register_certificate(client, world, who, passphrase, admin).status_code == 201
-    assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+    chair, clerk = _signed_by_the_secretary(client, world), login(client, "clerk")
     signed: list[ev.NoticeSigned] = []
     real_seal = archive.seal
 
