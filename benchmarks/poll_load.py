@@ -1,7 +1,8 @@
 """Many members vote at once through the real HTTP API of a running server; the chair watches.
 
     .venv/bin/python benchmarks/poll_load.py [--voters 500] [--skip-postgres] [--postgres-url URL]
-    .venv/bin/python benchmarks/poll_load.py --smoke [--postgres-url URL]   # seconds: 8 voters, SQLite (or URL)
+    .venv/bin/python benchmarks/poll_load.py --voters 200 --pages 199 --spread 0 --skip-postgres   # every tablet's page open
+    .venv/bin/python benchmarks/poll_load.py --smoke [--postgres-url URL]   # seconds: 8 voters (4 pages open), SQLite (or URL)
 
 For each database (SQLite file; PostgreSQL: --postgres-url or a throwaway local server with fsync
 on), the script seeds a body of N members who are present in an in-session meeting, starts the
@@ -172,7 +173,14 @@ class _Connection:
 
 
 async def run_poll(
-    server: Served, meeting_id: str, logins: list[tuple[str, str]], secrecy: str, admin: str, spread: float, fresh: bool = False
+    server: Served,
+    meeting_id: str,
+    logins: list[tuple[str, str]],
+    secrecy: str,
+    admin: str,
+    spread: float,
+    fresh: bool = False,
+    pages: int = 0,
 ) -> dict[str, Any]:
     tokens = [token for token, _ in logins]
     base = server.base
@@ -186,9 +194,26 @@ async def run_poll(
         ws_url = server.ws_base + f"/api/meetings/{meeting_id}/stream?token={tokens[0]}"
         seen: dict[str, float] = {}
         tallies = 0
+        page_sockets = [
+            await connect(server.ws_base + f"/api/meetings/{meeting_id}/stream?token={token}", max_size=None, ssl=server.tls)
+            for token in tokens[1 : pages + 1]
+        ]
+        page_done: list[float] = []
+
+        async def follow(page: Any) -> None:
+            """A member's open meeting page: every ballot's event reaches it (only counted: the clients share the cores)."""
+            seen_here = 0
+            while seen_here < len(tokens):
+                seen_here += '"poll.ballot_cast"' in await page.recv()
+            page_done.append(time.perf_counter())
+
         async with connect(ws_url, max_size=None, ssl=server.tls) as ws:
             while json.loads(await ws.recv())["kind"] != "ready":
                 pass
+            for page in page_sockets:
+                while json.loads(await page.recv())["kind"] != "ready":
+                    pass
+            followers = [asyncio.create_task(follow(page)) for page in page_sockets]
             (await client.post(f"{polls}/{pid}/open", json={}, headers=chair)).raise_for_status()
             choices = [random.choice(["yes", "yes", "no", "abstain"]) for _ in tokens]
             sent: dict[int, float] = {}
@@ -231,7 +256,10 @@ async def run_poll(
             watcher = asyncio.create_task(watch())
             await asyncio.gather(*(vote(i) for i in range(len(tokens))))
             await asyncio.wait_for(watcher, timeout=120)
-            wall, cpu, own = time.perf_counter() - start, server.cpu_s() - cpu0, time.process_time() - own0
+            chair_wall = time.perf_counter() - start
+            await asyncio.wait_for(asyncio.gather(*followers), timeout=600)
+            wall, cpu, own = chair_wall, server.cpu_s() - cpu0, time.process_time() - own0
+            await asyncio.gather(*(page.close() for page in page_sockets))
             await asyncio.gather(*(c.close() for c in conns if c is not None))
         closed = (await client.post(f"{polls}/{pid}/close", headers=chair)).json()
         verify = (await client.get(f"{base}/api/store/verify", headers={"Authorization": f"Bearer {admin}"})).json()
@@ -255,11 +283,12 @@ async def run_poll(
         "p50_http_ms": _pct(http, 0.5),
         "p99_http_ms": _pct(http, 0.99),
         "verify_ok": verify["ok"] and verify["polls_checked"] >= 1,
+        "pages_all_s": (max(page_done) - start) if page_done else None,
         "outcome": closed["result"]["outcome"],
     }
 
 
-def bench(label: str, url: str | None, voters: int, spreads: list[float], fresh: bool = False) -> None:
+def bench(label: str, url: str | None, voters: int, spreads: list[float], fresh: bool = False, pages: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         meeting_id, admin_password, logins = seed(f"{tmp}/var", url, voters)
@@ -273,7 +302,7 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float], fresh:
             print(f"{label}: seeded {voters} members and their sessions in {seeded:.1f} s; "
                   f"{min(8, voters)} log-ins over HTTPS in {time.perf_counter() - t0:.1f} s")  # fmt: skip
             for spread, secrecy in ((sp, sec) for sp in spreads for sec in ("secret", "named")):
-                r = asyncio.run(run_poll(server, meeting_id, logins, secrecy, admin, spread, fresh))
+                r = asyncio.run(run_poll(server, meeting_id, logins, secrecy, admin, spread, fresh, pages))
                 rate = f" ({voters / r['wall_s']:.0f} ballots/s)" if spread == 0 else ""
                 print(
                     f"{label:<10} {secrecy:<6} {voters} voters pressing within {spread:g} s: "
@@ -283,6 +312,7 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float], fresh:
                     f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}; "
                     f"{'new connection per ballot' if fresh else 'kept-alive connections, reconnects ' + str(r['reconnects'])}; "
                     f"CPU per ballot: server {r['server_cpu_ms']:.1f} ms, the voters' clients {r['client_cpu_ms']:.1f} ms"
+                    + (f"; {pages} members' pages open: every ballot on every page after {r['pages_all_s']:.2f} s" if pages else "")
                 )
                 if not (r["exact"] and r["verify_ok"] and r["ok_201"] == voters and r["events_seen"] == voters):
                     raise SystemExit(f"{label} {secrecy}: ballots lost or miscounted: {r}")
@@ -298,23 +328,30 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--fresh-connections", action="store_true", help="each ballot on a new HTTPS connection (handshake included)")
     parser.add_argument(
+        "--pages",
+        type=int,
+        default=0,
+        help="members (not the chair) whose meeting page is open during the vote, as on a hall's tablets: each "
+        "page's socket gets every ballot's event; the server's CPU then includes them",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="a check that the benchmark runs: 8 voters at one instant, SQLite or --postgres-url"
     )
     args = parser.parse_args()
     if args.smoke:
-        args.voters, args.spread, args.skip_postgres = 8, [0], not args.postgres_url
+        args.voters, args.spread, args.skip_postgres, args.pages = 8, [0], not args.postgres_url, 4
     print(f"Poll load: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.voters} voters, one uvicorn worker")
     if not (args.smoke and args.postgres_url):
-        bench("sqlite", None, args.voters, args.spread, args.fresh_connections)
+        bench("sqlite", None, args.voters, args.spread, args.fresh_connections, args.pages)
     if args.skip_postgres:
         return
     if args.postgres_url:
-        bench("postgresql", args.postgres_url, args.voters, args.spread, args.fresh_connections)
+        bench("postgresql", args.postgres_url, args.voters, args.spread, args.fresh_connections, args.pages)
         return
     cluster = ThrowawayCluster(fsync=True)
     try:
         cluster.start()
-        bench("postgresql", cluster.new_database(), args.voters, args.spread, args.fresh_connections)
+        bench("postgresql", cluster.new_database(), args.voters, args.spread, args.fresh_connections, args.pages)
     except ClusterUnavailable as exc:
         print(f"postgresql: skipped ({exc})")
     finally:

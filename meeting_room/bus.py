@@ -43,6 +43,16 @@ class Subscription:
     overflowed: bool = False
     transient: bool = False  # also wants Transient messages (live viewers do; the poll timer does not)
 
+    def next_queued(self) -> StoredEvent | Transient | None:
+        """The next item already waiting, taken without awaiting (None when nothing is): a burst is sent
+        without a wait per event, and ``queue.empty()`` still says whether more of the burst is coming."""
+        if self.queue.empty():
+            return None
+        item = self.queue.get_nowait()
+        if item is None:
+            raise SubscriberOverflow
+        return item
+
     async def events(self) -> AsyncIterator[StoredEvent | Transient]:
         while True:
             item = await self.queue.get()

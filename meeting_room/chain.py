@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from meeting_room.db.tables import EventRow
@@ -57,6 +57,8 @@ class StoredEvent:
     data: dict[str, Any]
     hash: str
     prev_hash: str
+    # the WebSocket frame per kind of viewer, made once: every open page of the meeting is sent the same
+    _frames: dict[bool, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_row(cls, row: EventRow) -> StoredEvent:
@@ -77,6 +79,16 @@ class StoredEvent:
     def message(self, overseer: bool = False) -> dict[str, Any]:
         """The form sent to clients (HTTP and WebSocket): the record less what this viewer must not see."""
         return {**self.record(), "data": public_data(self.type, self.data, overseer)}
+
+    def frame(self, overseer: bool = False) -> str:
+        """``{"kind": "event", "event": message}`` as the live stream's text frame (JSON as Starlette's
+        ``send_json`` writes it), serialised once for all the sockets that get it."""
+        text = self._frames.get(overseer)
+        if text is None:
+            text = self._frames[overseer] = json.dumps(
+                {"kind": "event", "event": self.message(overseer)}, ensure_ascii=False, separators=(",", ":")
+            )
+        return text
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from meeting_room.bus import Bus, Transient
+from meeting_room.bus import Bus, SubscriberOverflow, Transient
 from meeting_room.chain import StoredEvent
 
 
@@ -89,3 +89,30 @@ def test_a_slow_subscriber_is_cut_off_not_the_server() -> None:
         return False
 
     assert asyncio.run(scenario())
+
+
+def test_what_is_queued_is_taken_in_order_without_a_wait_and_an_overflow_still_ends_it() -> None:
+    async def scenario() -> tuple[list[int], bool, bool]:
+        bus = Bus()
+        bus.attach(asyncio.get_running_loop(), lambda n: [], head=0)
+        sub = bus.subscribe("m")
+        for n in range(1, 4):
+            bus.publish(_event(n))
+        await until("three events queued", lambda: sub.queue.qsize() == 3)
+        taken = []
+        while (item := sub.next_queued()) is not None:
+            assert isinstance(item, StoredEvent)
+            taken.append(item.seq)
+        empty_after = sub.queue.empty()  # what the stream's coalescing asks: is more of the burst coming?
+        slow = bus.subscribe("m", maxsize=1)
+        bus.publish(_event(4))
+        bus.publish(_event(5))
+        await until("the overflow", lambda: slow.overflowed)
+        try:
+            while slow.next_queued() is not None:
+                pass
+        except SubscriberOverflow:
+            return taken, empty_after, True
+        return taken, empty_after, False
+
+    assert asyncio.run(scenario()) == ([1, 2, 3], True, True)

@@ -48,3 +48,18 @@ def test_missing_event_is_a_gap() -> None:
     del links[3]
     report = verify_links(links)
     assert report.broken_at == 5 and "gap" in (report.problem or "")
+
+
+def test_an_events_live_frame_is_what_send_json_would_write_once_per_kind_of_viewer() -> None:
+    import json
+
+    from meeting_room.chain import StoredEvent
+
+    data = {"meeting_id": "m", "invitation_id": "i", "member_id": "a", "token_hash": "secret-hash", "note": "Đại biểu"}
+    event = StoredEvent(7, "meeting.invitation_created", "m", "a", "2026-12-02T00:00:00+00:00", data, "h7", "h6")
+    for overseer in (False, True):
+        expected = {"kind": "event", "event": event.message(overseer)}
+        assert event.frame(overseer) == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))  # Starlette's form
+        assert event.frame(overseer) is event.frame(overseer)  # made once, shared by every socket
+    assert "secret-hash" not in event.frame(False) + event.frame(True)  # what a viewer must not see stays out
+    assert event == StoredEvent(7, "meeting.invitation_created", "m", "a", "2026-12-02T00:00:00+00:00", data, "h7", "h6")

@@ -39,7 +39,7 @@ from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, 
 from meeting_room.api.errors import status_of
 from meeting_room.api.routes.attendance import summary_out
 from meeting_room.api.routes.schemas import EventId
-from meeting_room.bus import SubscriberOverflow, Transient
+from meeting_room.bus import SubscriberOverflow, Subscription, Transient
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
@@ -145,7 +145,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
             page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE)
         ):
             for event in page:  # page by page: a long meeting's backlog is never held whole
-                await ws.send_json({"kind": "event", "event": event.message(overseer)})
+                await ws.send_text(event.frame(overseer))
                 last = event.seq
         if live.ended.is_set():
             return
@@ -154,7 +154,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         tally_due: set[str] = set()
         attendance_due = False
         try:
-            async for item in _live(sub.events(), reader):
+            async for item in _live(sub, reader):
                 if isinstance(item, Transient):
                     await ws.send_json(item.message)
                     continue
@@ -163,7 +163,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                     continue  # already sent from the backlog
                 if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
                     live_of(ws).poke()
-                await ws.send_json({"kind": "event", "event": event.message(overseer)})
+                await ws.send_text(event.frame(overseer))
                 last = event.seq
                 if overseer and event.type == "poll.ballot_cast":
                     tally_due.add(event.data["poll_id"])
@@ -199,10 +199,15 @@ async def _drain_client(ws: WebSocket, live: Live) -> None:
             return
 
 
-async def _live(events: AsyncIterator[StoredEvent | Transient], reader: asyncio.Task[None]) -> AsyncIterator[StoredEvent | Transient]:
-    """Yield bus events until the client goes away."""
-    iterator = events.__aiter__()
+async def _live(sub: Subscription, reader: asyncio.Task[None]) -> AsyncIterator[StoredEvent | Transient]:
+    """Yield bus events until the client goes away. What is queued already goes out without a wait
+    per event: a hall voting at once queues a burst on every open page's socket."""
+    iterator = sub.events().__aiter__()
     while True:
+        while (item := sub.next_queued()) is not None:
+            if reader.done():
+                return
+            yield item
         nxt = asyncio.ensure_future(iterator.__anext__())
         done, _ = await asyncio.wait({nxt, reader}, return_when=asyncio.FIRST_COMPLETED)
         if nxt not in done:

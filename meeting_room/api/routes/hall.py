@@ -126,7 +126,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
         reader = asyncio.create_task(_drain_client(ws, live))
         due = False
         try:
-            async for item in _live(sub.events(), reader):
+            async for item in _live(sub, reader):
                 if isinstance(item, Transient):
                     caption = hall.partial_caption(item.message)
                     if caption is not None:

@@ -95,10 +95,22 @@ export class LiveMeeting {
     if (type.startsWith("meeting.invitation_")) { this.refresh.invitations?.(); return; }
     if (type.startsWith("meeting.")) { this.refresh.meeting(); this.refresh.attendance(); }
     if (type.startsWith("agenda.") || type.startsWith("document.")) { this.refresh.agenda(); this.refresh.meeting(); }
+    if (type === "poll.ballot_cast" && this.countBallot(d)) return;
     if (type.startsWith("poll.")) this.refresh.polls();
     if (type.startsWith("floor.")) this.refresh.floor();
     if (type.startsWith("room.")) this.refresh.meeting(); // a room device lost or back
     if (type.startsWith("attendance.")) this.refresh.attendance();
+  }
+
+  // Another member's ballot changes only the poll's count, which the event carries: every open page
+  // re-reading the polls for each ballot of a hall voting at once was a read per page per burst, the
+  // server's whole time while it counted. Our own ballot (our status) and an unknown poll re-read.
+  countBallot(d) {
+    const poll = Array.isArray(this.polls) ? this.polls.find((p) => p.id === d.poll_id) : null;
+    if (!poll || d.voter_id === this.me?.id) return false;
+    poll.ballots_cast = Math.max(poll.ballots_cast, d.ballots_cast);
+    this.onChange("polls");
+    return true;
   }
 
   speakerName(line) { return this.speakers.get(line.key) || "Người nói"; }

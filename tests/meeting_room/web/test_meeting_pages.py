@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx2 as httpx
 from playwright.sync_api import Browser, Page, expect
@@ -72,6 +73,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     expect(chair.locator("#ballots-cast")).to_have_text("1/4")
 
     choices = {"member1": "Tán thành", "member2": "Tán thành", "secretary": "Không tán thành"}
+    reads: list[str] = []  # member1's reads of the votes from its own ballot on
     for who, choice in choices.items():
         page = members[who]
         page.get_by_label(choice, exact=True).check()
@@ -81,9 +83,20 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
             page.evaluate("() => { document.querySelector('form.ballot').dataset.kept = 'yes'; return window.live.load('polls'); }")
             expect(page.locator("form.ballot")).to_have_attribute("data-kept", "yes")
             expect(page.get_by_label(choice, exact=True)).to_be_checked()
+        if who == "member1":
+            page.on("request", lambda r: reads.append(r.url) if r.url.endswith("/polls") else None)
         page.get_by_role("button", name="Gửi phiếu").click()
         expect(page.locator("#voted")).to_contain_text("Bạn đã biểu quyết")
+        if who == "member1":  # its own ballot is read back twice: after the tap, and for its event
+            expect(page.locator(".poll[data-state=open]")).to_contain_text("2/4 đã biểu quyết")
+            deadline = time.monotonic() + 20
+            while len(reads) < 2 and time.monotonic() < deadline:
+                page.wait_for_timeout(50)
+            assert len(reads) == 2, reads
     expect(chair.locator("#ballots-cast")).to_have_text("4/4")  # the live tally, pushed over the WebSocket
+    # an open member page counts the others' ballots from the stream, without re-reading the votes each time
+    expect(members["member1"].locator(".poll[data-state=open]")).to_contain_text("4/4 đã biểu quyết")
+    assert len(reads) == 2, reads  # the others' two ballots: none
     expect(chair.locator('#tally [data-option="yes"]')).to_have_text("3")
     expect(chair.locator('#tally [data-option="no"]')).to_have_text("1")
 
