@@ -1,7 +1,7 @@
 """Many members vote at once through the real HTTP API of a running server; the chair watches.
 
     .venv/bin/python benchmarks/poll_load.py [--voters 500] [--skip-postgres] [--postgres-url URL]
-    .venv/bin/python benchmarks/poll_load.py --voters 200 --pages 199 --spread 0 --skip-postgres   # every tablet's page open
+    .venv/bin/python benchmarks/poll_load.py --voters 200 --pages 198 --spread 0 --skip-postgres   # every tablet's page open
     .venv/bin/python benchmarks/poll_load.py --smoke [--postgres-url URL]   # seconds: 8 voters (4 pages open), SQLite (or URL)
 
 For each database (SQLite file; PostgreSQL: --postgres-url or a throwaway local server with fsync
@@ -196,15 +196,20 @@ async def run_poll(
         tallies = 0
         page_sockets = [
             await connect(server.ws_base + f"/api/meetings/{meeting_id}/stream?token={token}", max_size=None, ssl=server.tls)
-            for token in tokens[1 : pages + 1]
+            for token in tokens[2 : pages + 2]  # members: the chair (0) and secretary (1) oversee
         ]
         page_done: list[float] = []
 
         async def follow(page: Any) -> None:
-            """A member's open meeting page: every ballot's event reaches it (only counted: the clients share the cores)."""
-            seen_here = 0
-            while seen_here < len(tokens):
-                seen_here += '"poll.ballot_cast"' in await page.recv()
+            """A member's open meeting page: until the count it is sent (others' ballots as count
+            messages, its own as an event) reaches every ballot."""
+            count = 0
+            while count < len(tokens):
+                msg = json.loads(await page.recv())
+                if msg["kind"] == "count":
+                    count = max(count, msg["ballots_cast"])
+                elif msg["kind"] == "event" and msg["event"]["type"] == "poll.ballot_cast":
+                    count = max(count, msg["event"]["data"]["ballots_cast"])
             page_done.append(time.perf_counter())
 
         async with connect(ws_url, max_size=None, ssl=server.tls) as ws:
@@ -331,7 +336,7 @@ def main() -> None:
         "--pages",
         type=int,
         default=0,
-        help="members (not the chair) whose meeting page is open during the vote, as on a hall's tablets: each "
+        help="members (not the chair or secretary) whose meeting page is open during the vote, as on a hall's tablets: each "
         "page's socket gets every ballot's event; the server's CPU then includes them",
     )
     parser.add_argument(

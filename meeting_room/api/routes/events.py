@@ -9,12 +9,16 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
       poll.ballot_cast events (one for a burst of them), to the chair and secretary only, and only
       for named polls (a secret poll's live tally is the count of ballots in the event itself)
+  {"kind": "count", "poll_id", "ballots_cast", "eligible"}   live, to a member (not the chair or
+      secretary) in place of other members' poll.ballot_cast events: one per poll for a burst of
+      them (those events are still in GET …/events and in a resumed socket's backlog)
   {"kind": "caption", "final": false, "pass_id", "stream", "start", "end", "text", "speaker"}
       a partial live caption while someone speaks (not stored: the final line arrives as a
       transcript.segment event); partials are dropped for a client that is behind
   {"kind": "calls", "calls": [{member_id, name, state, since, video_in, muted, level}]}   who takes part
       remotely, after every join, connection change, mute and hang-up (not stored)
-A client that reconnects with ?after=<last id it saw> receives every later event exactly once.
+A client that reconnects with ?after=<last id it saw> receives every later event exactly once
+(live, others' ballots come to a member as count messages, as said above).
 When the session it rides on ends (logout, password change, account disabled, invitation revoked,
 expiry) the socket gets an error and closes with 4401 within a second; when the account's roles
 change, with 4409 (reconnect: the new rights apply); when the member may no longer follow the
@@ -152,7 +156,14 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         await ws.send_json({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws, live))
         tally_due: set[str] = set()
+        counts_due: dict[str, dict[str, object]] = {}  # poll id -> its count after the others' ballots not sent yet
         attendance_due = False
+
+        async def send_counts() -> None:
+            for message in counts_due.values():
+                await ws.send_json(message)
+            counts_due.clear()
+
         try:
             async for item in _live(sub, reader):
                 if isinstance(item, Transient):
@@ -163,8 +174,14 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                     continue  # already sent from the backlog
                 if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
                     live_of(ws).poke()
-                await ws.send_text(event.frame(overseer))
+                if _only_counted(event, overseer, live.actor.member_id):
+                    counts_due[event.data["poll_id"]] = _count_message(event)
+                else:
+                    await send_counts()  # in order: a count before the events after it
+                    await ws.send_text(event.frame(overseer))
                 last = event.seq
+                if counts_due and sub.queue.empty():  # one message per poll for a burst of ballots
+                    await send_counts()
                 if overseer and event.type == "poll.ballot_cast":
                     tally_due.add(event.data["poll_id"])
                 if event.type.startswith(("attendance.", "meeting.participant_")):
@@ -189,6 +206,19 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         pass
     finally:
         store.bus.unsubscribe(sub)
+
+
+def _only_counted(event: StoredEvent, overseer: bool, member_id: str) -> bool:
+    """Another member's ballot, on a member's page: the page shows only the count, so a burst of them
+    goes as one count message per poll. A hall voting at once otherwise sent every ballot to every
+    open page, the server's whole time while it counted. The chair and secretary get every event
+    (and the tallies); the member's own ballot comes as its event (their status on another device)."""
+    return event.type == "poll.ballot_cast" and not overseer and event.data["voter_id"] != member_id
+
+
+def _count_message(event: StoredEvent) -> dict[str, object]:
+    d = event.data
+    return {"kind": "count", "poll_id": d["poll_id"], "ballots_cast": d["ballots_cast"], "eligible": d["eligible"]}
 
 
 async def _drain_client(ws: WebSocket, live: Live) -> None:

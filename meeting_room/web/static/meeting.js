@@ -76,6 +76,7 @@ export class LiveMeeting {
       return;
     }
     if (msg.kind === "attendance") { this.refresh.attendance(); return; } // the records (not only the counts) changed
+    if (msg.kind === "count") { if (!this.countBallot(msg)) this.refresh.polls(); return; } // others' ballots, one message a burst
     if (msg.kind === "tally") { this.tallies.set(msg.poll_id, msg); this.onChange("tally"); return; }
     if (msg.kind === "caption") { this.partial = msg; this.onChange("captions"); return; }
     if (msg.kind === "calls") { this.calls = msg.calls; this.onChange("calls"); return; }

@@ -147,6 +147,26 @@ def test_secret_poll_live_tally_is_counts_only_on_the_websocket(client: TestClie
     }
 
 
+def test_a_members_page_gets_the_others_ballots_as_counts_and_its_own_as_an_event(client: TestClient, world: World) -> None:
+    chair = _session_with_attendance(client, world)
+    poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
+    assert client.post(_url(world, f"/{poll['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    token = member2["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
+        while ws.receive_json()["kind"] != "ready":
+            pass
+        assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member1).status_code == 201
+        assert ws.receive_json() == {"kind": "count", "poll_id": poll["id"], "ballots_cast": 1, "eligible": 4}
+        assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["no"]}, headers=member2).status_code == 201
+        own = ws.receive_json()
+    assert own["kind"] == "event" and own["event"]["type"] == "poll.ballot_cast"
+    assert own["event"]["data"]["voter_id"] == world.ids["member2"] and own["event"]["data"]["ballots_cast"] == 2
+    # the record is whole: both ballots' events are listed to the member, as before
+    listed = client.get(f"/api/meetings/{world.meeting_id}/events", headers=member2).json()["events"]
+    assert [e["data"]["ballots_cast"] for e in listed if e["type"] == "poll.ballot_cast"] == [1, 2]
+
+
 def test_bad_poll_definitions_get_clear_errors(client: TestClient, world: World) -> None:
     sec = login(client, "secretary")
     before = snapshot(world.store)
