@@ -11,7 +11,9 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -141,3 +143,54 @@ def verify(directory: Path, manifest_sha256: str | None = None) -> ArchiveReport
     present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()} - {MANIFEST}
     problems.extend(ArchiveProblem(name, "unexpected") for name in sorted(present - set(listed)))
     return ArchiveReport(directory, len(listed), tuple(problems))
+
+
+def _signature(directory: Path) -> tuple[tuple[str, int, int, int, int], ...]:
+    """What a look at the folder (no reading) says of every file in it: name, size, inode, modification
+    and change time (the last cannot be set back, but ticks coarsely: the modification time is kept too)."""
+    out = []
+    for path in sorted(directory.rglob("*")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path.relative_to(directory)), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    report: ArchiveReport
+    at: float
+    signature: tuple[tuple[str, int, int, int, int], ...]
+
+
+class ArchiveChecks:
+    """Checks of sealed archives as a server answers them: one check of a folder at a time, and a
+    recent result given again while nothing in the folder changed (size, inode and change time of
+    every file; a write, rename or chmod moves the change time). Hashing a meeting's archive (its
+    recordings are gigabytes) on every request let any participant keep a disk and a core busy."""
+
+    def __init__(self, fresh_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.fresh_s, self._clock = fresh_s, clock
+        self._locks: dict[str, threading.Lock] = {}
+        self._done: dict[tuple[str, str | None], _Checked] = {}
+        self._guard = threading.Lock()
+
+    def check(self, directory: Path, manifest_sha256: str | None) -> tuple[ArchiveReport, float]:
+        """The report and how many seconds ago its hashes were computed."""
+        key = (str(directory), manifest_sha256)
+        with self._guard:
+            lock = self._locks.setdefault(key[0], threading.Lock())
+        with lock:  # a second request waits for the check running and takes its result
+            signature = _signature(Path(directory))
+            done = self._done.get(key)
+            now = self._clock()
+            if done is not None and now - done.at < self.fresh_s and done.signature == signature:
+                return done.report, now - done.at
+            report = verify(directory, manifest_sha256)
+            with self._guard:
+                if len(self._done) >= 1024:  # a bound, not a policy: the oldest result goes
+                    self._done.pop(next(iter(self._done)))
+                self._done[key] = _Checked(report, now, signature)
+            return report, 0.0

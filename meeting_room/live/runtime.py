@@ -38,6 +38,7 @@ from meeting_room.operations.health import Surroundings
 from meeting_room.operations.metrics import Readings, RuntimeCollector
 from meeting_room.settings import Settings
 from meeting_room.store import Store
+from transcripts.archive import ArchiveChecks
 from webrtc.ice import include_loopback, parse_ice_servers
 from webrtc.janus import JanusOptions
 
@@ -59,6 +60,7 @@ class Runtime:
     face_engine: SharedFaceEngine  # one per process, loaded on first use (enrolment, check-in, imports)
     face_imports: FaceImportJobs
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    archive_checks: ArchiveChecks = field(default_factory=ArchiveChecks)  # a sealed archive's hashes, checked once a minute at most
     # started tasks: the watchers end first, the bus's listener and the poll timer last
     _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,54 @@ def test_names_that_escape_the_archive_are_refused(tmp_path: Path) -> None:
     for bad in ("../ngoai.txt", "/etc/passwd", MANIFEST):
         with pytest.raises(ArchiveError):
             seal(tmp_path / "a", {bad: b"x"}, meeting_id="m", sealed_at="now")
+
+
+def test_a_servers_checks_hash_once_for_many_asks_and_again_on_any_change_or_after_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from transcripts import archive
+
+    directory, manifest = _seal(tmp_path)
+    hashed: list[str] = []
+    real = archive.sha256_file
+    gate = threading.Event()
+
+    def counted(path: Path) -> str:
+        hashed.append(path.name)
+        gate.wait(10)  # the first check holds here while the others ask
+        return real(path)
+
+    monkeypatch.setattr(archive, "sha256_file", counted)
+    now = [1000.0]
+    checks = archive.ArchiveChecks(fresh_s=60, clock=lambda: now[0])
+    results: list[tuple[archive.ArchiveReport, float]] = []
+    askers = [threading.Thread(target=lambda: results.append(checks.check(directory, manifest))) for _ in range(6)]
+    for asker in askers:
+        asker.start()
+    gate.set()
+    for asker in askers:
+        asker.join(10)
+    assert len(results) == 6 and all(report.ok for report, _ in results)
+    assert len(hashed) == 3  # six at once: the three files hashed once
+
+    now[0] += 30
+    report, age = checks.check(directory, manifest)
+    assert report.ok and age == 30 and len(hashed) == 3  # nothing changed: the last result, and how old it is
+
+    target = directory / "diem-danh.json"  # changed in place, same size: found at once, not in a minute
+    target.chmod(0o600)
+    target.write_bytes(bytes(reversed(target.read_bytes())))
+    os.utime(target, ns=(1, 1))  # (the clocks tick coarsely: a write this soon after the seal may keep both times)
+    report, age = checks.check(directory, manifest)
+    assert not report.ok and [p.problem for p in report.problems] == ["modified"] and age == 0
+
+    target.write_bytes(bytes(reversed(target.read_bytes())))  # put back
+    os.utime(target, ns=(2, 2))
+    assert checks.check(directory, manifest)[0].ok
+    hashed.clear()
+    now[0] += 61
+    checks.check(directory, manifest)
+    report, age = checks.check(directory, manifest)
+    assert report.ok and age == 0 and len(hashed) == 3  # a minute on: hashed again, once

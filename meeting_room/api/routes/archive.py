@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from meeting_room.access import get_meeting, require_view
 from meeting_room.api.deps import ActorDep, StoreDep, runtime_of
@@ -20,6 +20,9 @@ class ArchiveOut(BaseModel):
     ok: bool
     files: int
     problems: list[dict[str, str]]
+    checked_seconds_ago: float = Field(
+        0.0, description="When the hashes were computed: a check less than a minute old is given again while no file changed"
+    )
 
 
 @router.post("/api/meetings/{meeting_id}/archive")
@@ -33,18 +36,17 @@ def seal_archive(meeting_id: str, request: Request, store: StoreDep, actor: Acto
 @router.get("/api/meetings/{meeting_id}/archive")
 def check_archive(meeting_id: str, request: Request, store: StoreDep, actor: ActorDep) -> ArchiveOut:
     """Recompute every hash of the meeting's sealed archive; name what is missing or modified."""
-    from transcripts.archive import verify
-
     with store.read() as session:
         require_view(session, actor, get_meeting(session, meeting_id))
         record = session.get(t.ArchiveRecord, meeting_id)
     if record is None:
         return ArchiveOut(meeting_id=meeting_id, sealed=False, ok=False, files=0, problems=[])
-    report = verify(minutes_files(request).archive_path(meeting_id), record.manifest_sha256)
+    report, age = runtime_of(request).archive_checks.check(minutes_files(request).archive_path(meeting_id), record.manifest_sha256)
     return ArchiveOut(
         meeting_id=meeting_id,
         sealed=True,
         ok=report.ok,
         files=report.files,
         problems=[{"file": p.name, "problem": p.problem, "message": p.text_vi()} for p in report.problems],
+        checked_seconds_ago=round(age, 1),
     )

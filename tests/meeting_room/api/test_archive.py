@@ -20,7 +20,7 @@ def test_only_signed_minutes_are_sealed_and_the_seal_is_checked(mclient: TestCli
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     chair = hold_meeting(client, world)
     sec, admin, clerk, member = (login(client, who) for who in ("secretary", "admin", "clerk", "member1"))
-    unsealed = {"meeting_id": world.meeting_id, "sealed": False, "ok": False, "files": 0, "problems": []}
+    unsealed = {"meeting_id": world.meeting_id, "sealed": False, "ok": False, "files": 0, "problems": [], "checked_seconds_ago": 0.0}
     assert client.get(f"{url}/archive", headers=member).json() == unsealed
     before = snapshot(world.store)
     assert client.post(f"{url}/archive", headers=member).status_code == 403
@@ -32,7 +32,10 @@ def test_only_signed_minutes_are_sealed_and_the_seal_is_checked(mclient: TestCli
         assert register_certificate(client, world, who, passphrase, admin).status_code == 201
         assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=headers).status_code == 200
     report = client.get(f"{url}/archive", headers=member).json()
-    assert report == {"meeting_id": world.meeting_id, "sealed": True, "ok": True, "files": report["files"], "problems": []}
+    assert report == {
+        "meeting_id": world.meeting_id, "sealed": True, "ok": True, "files": report["files"], "problems": [], "checked_seconds_ago": 0.0
+    }  # fmt: skip
+    assert client.get(f"{url}/archive", headers=member).json()["checked_seconds_ago"] >= 0  # asked again: the same check
     assert report["files"] >= 6
     r = client.post(f"{url}/archive", headers=clerk)
     assert r.status_code == 409  # sealed once, by the chair's signature
