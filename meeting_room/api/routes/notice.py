@@ -13,6 +13,7 @@ from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import PDF, attachment, meeting_file, minutes_files, timezone_of
 from meeting_room.api.routes.schemas import MAX_VERSION
 from meeting_room.api.routes.signatures import SignIn
+from meeting_room.services import minutes as minutes_service
 from meeting_room.services import notice as notice_service
 
 router = APIRouter(tags=["minutes"])
@@ -45,11 +46,16 @@ class NoticeOut(BaseModel):
     signature: NoticeSignatureOut | None
     editable: bool = Field(description="You may save a new version now")
     can_sign: bool = Field(description="You are the chair and the notice waits for your signature")
+    signing_key: str | None = Field(
+        None,
+        description="When you may sign, how your key is kept: server (a PKCS#12 here: the notice is signed with it), token "
+        "(a USB token, which the notice cannot use), none, missing, expired or not_yet_valid",
+    )
     state: str
 
 
 @router.get("/api/meetings/{meeting_id}/notice")
-def get_notice(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> NoticeOut:
+def get_notice(meeting_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> NoticeOut:
     """The conclusion notice: the newest saved version (or the draft from the minutes and the polls), and its signature."""
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
@@ -59,6 +65,8 @@ def get_notice(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: A
         signed = notice_service.signature(session, meeting_id)
         editable = notice_service.editable(session, actor, meeting)
         can_sign = notice_service.signable(session, actor, meeting)
+        # said before a passphrase is asked (a walk-through's chair typed one to learn there was no certificate)
+        key = minutes_service.signing_key(session, actor, minutes_files(request), store.now()) if can_sign else None
     return NoticeOut(
         meeting_id=meeting_id,
         version=notice.version,
@@ -80,6 +88,7 @@ def get_notice(meeting_id: str, store: StoreDep, settings: SettingsDep, actor: A
         else None,
         editable=editable,
         can_sign=can_sign,
+        signing_key=key,
         state=meeting.state,
     )
 

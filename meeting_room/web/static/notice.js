@@ -2,6 +2,11 @@
 // minutes and the polls), saved in versions, signed by the chair alone, downloaded as PDF.
 // What the viewer may do comes from the API (editable, can_sign); the server checks every request.
 import { act, api, fill, fmtDateTime, h, showError, toast, $ } from "/static/app.js";
+import { KEY_PROBLEM } from "/static/signing_key.js";
+
+// The notice is signed on the server only (no command for a USB token, as the minutes have)
+const TOKEN_NOTICE = () => ["Thông báo kết luận được ký bằng chứng thư số lưu trên máy chủ; chứng thư của bạn nằm trên USB token: hãy nhờ quản trị viên đăng ký tệp .p12 của bạn để ký tại đây.",
+  h("span", { class: "en" }, " The notice is signed with a certificate kept on the server; yours is on a USB token: ask the administrator to register your .p12 to sign here.")];
 
 export async function mountNotice(card, meetingId) {
   const base = `/api/meetings/${meetingId}`;
@@ -30,7 +35,9 @@ export async function mountNotice(card, meetingId) {
       recipients: String(f.get("recipients")).split("\n").map((s) => s.trim()).filter(Boolean) };
     act(ev.submitter, async () => { const r = await api("PUT", `${base}/notice`, body); toast(`Đã lưu phiên bản ${r.version}.`, "ok", `Saved version ${r.version}.`); await reload(); });
   });
-  const sign = n.can_sign ? h("form", { id: "notice-sign-form" },
+  const keyProblem = n.can_sign && n.signing_key !== "server"
+    ? h("p", { class: "error", id: "notice-signing-key" }, (n.signing_key === "token" ? TOKEN_NOTICE : KEY_PROBLEM[n.signing_key] || KEY_PROBLEM.none)()) : null;
+  const sign = n.can_sign && !keyProblem ? h("form", { id: "notice-sign-form" },
     h("label", { for: "notice-passphrase" }, "Ký thông báo với vai trò Chủ tọa: mật khẩu của chứng thư số", h("span", { class: "en" }, " certificate passphrase (used once, never stored)")),
     h("input", { id: "notice-passphrase", type: "password", autocomplete: "off", required: true }),
     h("button", { type: "submit", class: "primary big" }, "Ký số thông báo ", h("span", { class: "en" }, "Sign the notice"))) : null;
@@ -46,5 +53,5 @@ export async function mountNotice(card, meetingId) {
     h("p", {}, h("span", { class: n.signature ? "badge ok" : "badge", id: "notice-state" },
       n.signature ? `Chủ tọa đã ký lúc ${fmtDateTime(n.signature.signed_at)}` : n.version ? `Phiên bản ${n.version}, chưa ký` : "Bản nháp tự động, chưa ký"),
       " ", h("a", { class: "button", href: `${base}/notice.pdf`, download: "", id: "notice-pdf" }, "Tải PDF ", h("span", { class: "en" }, "Download"))),
-    form, sign);
+    form, keyProblem || sign);
 }

@@ -11,14 +11,14 @@ from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
 from tests.pki import member_cert, root_ca
 
 
-def _closed_meeting_and_the_chairs_certificate(live: LiveServer) -> None:
+def _closed_meeting_and_the_chairs_certificate(live: LiveServer, certificate: bool = True) -> None:
     """Hold the meeting over the API (no speech, no vote: the draft's conclusions are empty) and register the chair's .p12."""
     world, mid = live.world, live.world.meeting_id
     with httpx.Client(base_url=live.base, timeout=30) as c:
         for who in ("admin", "chair"):
             token = c.post("/api/auth/login", json={"username": who, "password": PASSWORD}).json()["token"]
             c.headers["Authorization"] = f"Bearer {token}"
-            if who == "admin":
+            if who == "admin" and certificate:
                 p12 = member_cert("Người chair").pkcs12("chu-toa", (root_ca().cert,))
                 r = c.post(f"/api/members/{world.ids['chair']}/certificate", files={"file": ("c.p12", p12)}, data={"passphrase": "chu-toa"})
                 assert r.status_code == 201, r.text
@@ -56,4 +56,16 @@ def test_the_chair_writes_a_conclusion_and_signs_the_notice(browser: Browser, li
     wide = page.evaluate("""[...document.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
       .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 15)""")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
+    assert not live_server.errors
+
+
+def test_a_chair_without_a_certificate_is_told_so_before_any_passphrase(browser: Browser, live_server: LiveServer) -> None:
+    _closed_meeting_and_the_chairs_certificate(live_server, certificate=False)
+    page = live_server.page(browser, "chair", f"/clerk/{live_server.world.meeting_id}")
+    card = page.locator("#notice")
+    expect(card.locator("#notice-signing-key")).to_contain_text("Bạn chưa có chứng thư số được đăng ký")
+    expect(card.locator("#notice-signing-key")).to_contain_text("No signing certificate is registered for you")
+    expect(card.locator("#notice-passphrase")).to_have_count(0)
+    expect(card.get_by_role("button", name="Lưu thông báo")).to_be_visible()  # writing it does not wait for the certificate
+    card.screenshot(path=str(SHOTS / "record-notice-no-certificate.png"))
     assert not live_server.errors
