@@ -194,8 +194,10 @@ async def run_poll(
         ws_url = server.ws_base + f"/api/meetings/{meeting_id}/stream?token={tokens[0]}"
         seen: dict[str, float] = {}
         tallies = 0
+        # as a page does: the meeting read first, the stream from there (not the whole backlog again)
+        head = (await client.get(f"{base}/api/meetings/{meeting_id}", headers=chair)).json()["last_event_id"]
         page_sockets = [
-            await connect(server.ws_base + f"/api/meetings/{meeting_id}/stream?token={token}", max_size=None, ssl=server.tls)
+            await connect(server.ws_base + f"/api/meetings/{meeting_id}/stream?token={token}&after={head}", max_size=None, ssl=server.tls)
             for token in tokens[2 : pages + 2]  # members: the chair (0) and secretary (1) oversee
         ]
         page_done: list[float] = []
