@@ -237,6 +237,9 @@ export class RemoteCall {
   /** The meeting opened (or not yet): before it opens the join button waits, saying when it will work. */
   setOpened(opened) { if (opened !== this.opened) { this.opened = opened; this.render(); } }
 
+  /** Marked present in the room: joining online is not what this tablet is for (echo, a second presence). */
+  setInRoom(inRoom) { if (inRoom !== this.inRoom) { this.inRoom = inRoom; this.render(); } }
+
   render() {
     const on = ["starting", "connecting", "connected", "reconnecting"].includes(this.state);
     const cam = h("input", { type: "checkbox", id: "call-camera" });
@@ -250,7 +253,10 @@ export class RemoteCall {
           h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp")))
         : h("div", {},
           h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
-          h("button", { type: "button", class: "primary big", id: "call-join", disabled: this.state === "closed" || !this.opened, onclick: () => this.join(cam.checked) }, icon("phone"), " Tham gia trực tuyến"),
+          this.inRoom ? h("p", { class: "note", id: "call-in-room" }, "Bạn đã được điểm danh có mặt tại phòng họp: không cần tham gia trực tuyến. ",
+            h("span", { class: "en" }, "You are marked present in the room: no need to join online.")) : null,
+          h("button", { type: "button", class: this.inRoom ? "" : "primary big", id: "call-join", disabled: this.state === "closed" || !this.opened, onclick: () => this.join(cam.checked) },
+            icon("phone"), this.inRoom ? " Vẫn tham gia trực tuyến" : " Tham gia trực tuyến", h("span", { class: "en" }, this.inRoom ? " Join online anyway" : " Join online")),
           this.opened ? null : h("p", { class: "muted", id: "call-not-yet" }, "Mở khi cuộc họp khai mạc. ", h("span", { class: "en" }, "Opens when the meeting opens."))));
   }
 }

@@ -230,6 +230,10 @@ function render(what) {
   }
   if (what === "agenda") { agendaPanel(live, $("#agenda")); opinionsPanel(live, $("#opinions"), ballotForm); }
   if (what === "attendance") attendancePanel(live, $("#attendance"));
+  if (what === "attendance" || what === "meeting") {
+    const mine = live.attendance?.records?.find((r) => r.member_id === live.me.id);
+    window.call?.setInRoom(mine?.status === "present_in_room");
+  }
   if (what === "floor") renderFloor();
   if (what === "polls") renderPolls();
   if (what === "captions") captionsPanel(live, $("#captions"));

@@ -57,6 +57,10 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     for page in members.values():
         expect(page.locator("#no-open-poll")).to_be_visible()
         expect(page.locator("#agenda li.current")).to_contain_text("Biểu quyết dự toán ngân sách")
+        # marked present in the room: the remote call is not offered as the thing to do
+        expect(page.locator("#call-in-room")).to_contain_text("Bạn đã được điểm danh có mặt tại phòng họp")
+        expect(page.locator("#call-join")).to_contain_text("Vẫn tham gia trực tuyến")
+        expect(page.locator("#call-join")).not_to_have_class("primary big")
 
     # the chair opens a vote on the item under discussion without typing; every member page shows it
     chair.get_by_label("Quy tắc cho biểu quyết nhanh").select_option("majority_present")
