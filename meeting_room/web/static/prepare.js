@@ -69,8 +69,21 @@ async function loadBodyMembers(bodyId) {
   state.bodyMembers = bodyId ? await api("GET", `/api/members?body_id=${encodeURIComponent(bodyId)}&active=true`) : [];
 }
 
-function personOptions(selected, none) {
-  return [h("option", { value: "" }, none), ...state.bodyMembers.map((m) => h("option", { value: m.id, selected: m.id === selected }, m.full_name + (m.title ? ` — ${m.title}` : "")))];
+// Who fits each seat comes first, by standing role: a chair from the chairs and then the delegates; a
+// secretary from the secretaries and clerks. The rest follow apart (a walk-through's secretary had the
+// office's clerks and the administrator mixed in with the chairs).
+const SEAT_ROLES = { chair: [["chair"], ["member"]], secretary: [["secretary", "clerk"], ["member", "chair"]] };
+const SEAT_GROUPS = { chair: ["Chủ tọa", "Đại biểu / thành viên"], secretary: ["Thư ký, văn thư", "Đại biểu / thành viên"] };
+
+function personOptions(selected, none, seat) {
+  const option = (m) => h("option", { value: m.id, selected: m.id === selected }, m.full_name + (m.title ? ` — ${m.title}` : ""));
+  const [first, second] = SEAT_ROLES[seat];
+  const fits = (m, roles) => m.roles.some((r) => roles.includes(r));
+  const groups = [state.bodyMembers.filter((m) => fits(m, first)), state.bodyMembers.filter((m) => !fits(m, first) && fits(m, second))];
+  const others = state.bodyMembers.filter((m) => !groups.flat().includes(m));
+  return [h("option", { value: "" }, none),
+    ...groups.map((list, i) => (list.length ? h("optgroup", { label: SEAT_GROUPS[seat][i] }, list.map(option)) : null)),
+    others.length ? h("optgroup", { label: "Người khác / Others" }, others.map(option)) : null];
 }
 
 function renderDetails() {
@@ -86,12 +99,12 @@ function renderDetails() {
   const date = h("input", { id: "f-date", type: "date", value: when ? when.start.date : tomorrow });
   const start = h("input", { id: "f-start", type: "time", value: when ? when.start.time : "08:00" });
   const end = h("input", { id: "f-end", type: "time", value: when ? (when.end ? when.end.time : "") : "11:00" });
-  const chair = h("select", { id: "f-chair" }, personOptions(m ? m.chair_id : null, "— Chọn chủ tọa / Choose —"));
-  const secretary = h("select", { id: "f-secretary" }, personOptions(m ? m.secretary_id : state.me.id, "— Chọn thư ký / Choose —"));
+  const chair = h("select", { id: "f-chair" }, personOptions(m ? m.chair_id : null, "— Chọn chủ tọa / Choose —", "chair"));
+  const secretary = h("select", { id: "f-secretary" }, personOptions(m ? m.secretary_id : state.me.id, "— Chọn thư ký / Choose —", "secretary"));
   body.addEventListener("change", async () => {
     await run(null, general, () => loadBodyMembers(body.value));
-    fill(chair, personOptions(chair.value, "— Chọn chủ tọa / Choose —"));
-    fill(secretary, personOptions(secretary.value, "— Chọn thư ký / Choose —"));
+    fill(chair, personOptions(chair.value, "— Chọn chủ tọa / Choose —", "chair"));
+    fill(secretary, personOptions(secretary.value, "— Chọn thư ký / Choose —", "secretary"));
   });
   const inviteAll = m ? null : h("input", { type: "checkbox", id: "f-invite-all" });
   const save = h("button", { type: "submit", class: "primary", id: "save-details" }, m ? "Lưu thay đổi" : "Tạo cuộc họp", " ", h("span", { class: "en" }, m ? "Save" : "Create"));

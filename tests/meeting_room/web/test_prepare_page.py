@@ -116,6 +116,11 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     page.get_by_label("Ngày họp").fill((date.today() + timedelta(days=7)).isoformat())
     page.get_by_label("Bắt đầu").fill("08:00")
     page.get_by_label("Kết thúc").fill("07:00")  # before the start: the API's error shows at the field
+    # each seat lists first who fits it by standing role (the rest after them)
+    groups = page.get_by_label("Chủ tọa").locator("optgroup").evaluate_all("gs => gs.map(g => [g.label, [...g.children].map(o => o.text)])")
+    assert groups[0] == ["Chủ tọa", ["Người chair"]] and groups[1][0] == "Đại biểu / thành viên", groups
+    secretaries = page.get_by_label("Thư ký").locator("optgroup").first.evaluate("g => [g.label, [...g.children].map(o => o.text)]")
+    assert secretaries == ["Thư ký, văn thư", ["Người secretary"]], secretaries
     page.get_by_label("Chủ tọa").select_option(label="Người chair")
     expect(page.get_by_label("Thư ký")).to_have_value(live_server.world.ids["secretary"])
     expect(page.get_by_label("Mời tất cả thành viên")).not_to_be_checked()  # the secretary picks them
