@@ -161,15 +161,18 @@ def _signature(directory: Path) -> tuple[tuple[str, int, int, int, int], ...]:
 @dataclass(frozen=True)
 class _Checked:
     report: ArchiveReport
-    at: float
+    at: float  # when its hashing began: its age is counted from there
+    finished: float
     signature: tuple[tuple[str, int, int, int, int], ...]
 
 
 class ArchiveChecks:
     """Checks of sealed archives as a server answers them: one check of a folder at a time, and a
-    recent result given again while nothing in the folder changed (size, inode and change time of
-    every file; a write, rename or chmod moves the change time). Hashing a meeting's archive (its
-    recordings are gigabytes) on every request let any participant keep a disk and a core busy."""
+    result given again for a minute after it finished while nothing in the folder changed (size,
+    inode, modification and change time of every file). Hashing a meeting's archive (its recordings are gigabytes) on every
+    request let any participant keep a disk and a core busy. A request that arrives while the folder
+    is being hashed gets the last result, with its age, rather than a worker thread held waiting; with
+    no result yet it waits, and takes the one that finishes (however long the hashing took)."""
 
     def __init__(self, fresh_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.fresh_s, self._clock = fresh_s, clock
@@ -178,19 +181,27 @@ class ArchiveChecks:
         self._guard = threading.Lock()
 
     def check(self, directory: Path, manifest_sha256: str | None) -> tuple[ArchiveReport, float]:
-        """The report and how many seconds ago its hashes were computed."""
+        """The report and how many seconds ago its hashing began."""
         key = (str(directory), manifest_sha256)
+        arrived = self._clock()
         with self._guard:
             lock = self._locks.setdefault(key[0], threading.Lock())
-        with lock:  # a second request waits for the check running and takes its result
+        if not lock.acquire(blocking=False):
+            done = self._done.get(key)
+            if done is not None:  # being checked now: the last result meanwhile
+                return done.report, self._clock() - done.at
+            lock.acquire()
+        try:
             signature = _signature(Path(directory))
             done = self._done.get(key)
             now = self._clock()
-            if done is not None and now - done.at < self.fresh_s and done.signature == signature:
+            if done is not None and done.signature == signature and (now - done.finished < self.fresh_s or done.finished >= arrived):
                 return done.report, now - done.at
             report = verify(directory, manifest_sha256)
             with self._guard:
-                if len(self._done) >= 1024:  # a bound, not a policy: the oldest result goes
+                if key not in self._done and len(self._done) >= 1024:  # a bound, not a policy: the first kept goes
                     self._done.pop(next(iter(self._done)))
-                self._done[key] = _Checked(report, now, signature)
+                self._done[key] = _Checked(report, now, self._clock(), signature)
             return report, 0.0
+        finally:
+            lock.release()

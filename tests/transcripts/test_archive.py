@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -79,41 +80,53 @@ def test_a_servers_checks_hash_once_for_many_asks_and_again_on_any_change_or_aft
     hashed: list[str] = []
     real = archive.sha256_file
     gate = threading.Event()
+    now = [1000.0]
 
     def counted(path: Path) -> str:
         hashed.append(path.name)
-        gate.wait(10)  # the first check holds here while the others ask
+        gate.wait(10)  # a check holds here while others ask
+        now[0] += 40  # a slow disk: the three files take 120 s, longer than a result stays fresh
         return real(path)
 
     monkeypatch.setattr(archive, "sha256_file", counted)
-    now = [1000.0]
     checks = archive.ArchiveChecks(fresh_s=60, clock=lambda: now[0])
     results: list[tuple[archive.ArchiveReport, float]] = []
     askers = [threading.Thread(target=lambda: results.append(checks.check(directory, manifest))) for _ in range(6)]
     for asker in askers:
         asker.start()
+    deadline = time.monotonic() + 10
+    while not hashed and time.monotonic() < deadline:  # the first check is hashing; the others wait for it
+        time.sleep(0.01)
     gate.set()
     for asker in askers:
         asker.join(10)
     assert len(results) == 6 and all(report.ok for report, _ in results)
-    assert len(hashed) == 3  # six at once: the three files hashed once
+    assert len(hashed) == 3  # six at once: the three files hashed once, though that took two "minutes"
 
     now[0] += 30
-    report, age = checks.check(directory, manifest)
-    assert report.ok and age == 30 and len(hashed) == 3  # nothing changed: the last result, and how old it is
+    report, age = checks.check(directory, manifest)  # 30 s after it finished: the same result, 150 s after its hashing began
+    assert report.ok and age == 150 and len(hashed) == 3
+    now[0] += 40
+    hashed.clear()
+    report, age = checks.check(directory, manifest)  # over a minute after it finished: hashed again
+    assert report.ok and age == 0 and len(hashed) == 3
+    report, age = checks.check(directory, manifest)  # nothing changed since: that result, with its age
+    assert report.ok and age == 120 and len(hashed) == 3
 
-    target = directory / "diem-danh.json"  # changed in place, same size: found at once, not in a minute
+    gate.clear()  # while the folder is hashed again, an ask gets the last result at once (no thread held waiting)
+    target = directory / "diem-danh.json"  # changed in place, same size
     target.chmod(0o600)
     target.write_bytes(bytes(reversed(target.read_bytes())))
-    os.utime(target, ns=(1, 1))  # (the clocks tick coarsely: a write this soon after the seal may keep both times)
+    os.utime(target, ns=(1, 1))  # (the clocks tick coarsely: a write this soon may keep both times)
+    running = threading.Thread(target=lambda: results.append(checks.check(directory, manifest)))
+    running.start()
+    deadline = time.monotonic() + 10
+    while len(hashed) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
     report, age = checks.check(directory, manifest)
-    assert not report.ok and [p.problem for p in report.problems] == ["modified"] and age == 0
-
-    target.write_bytes(bytes(reversed(target.read_bytes())))  # put back
-    os.utime(target, ns=(2, 2))
-    assert checks.check(directory, manifest)[0].ok
-    hashed.clear()
-    now[0] += 61
-    checks.check(directory, manifest)
-    report, age = checks.check(directory, manifest)
-    assert report.ok and age == 0 and len(hashed) == 3  # a minute on: hashed again, once
+    assert report.ok and age == 120  # the last result, said to be two minutes old
+    gate.set()
+    running.join(10)
+    report, age = results[-1]
+    assert not report.ok and [p.problem for p in report.problems] == ["modified"] and age == 0  # found at once
+    assert not checks.check(directory, manifest)[0].ok

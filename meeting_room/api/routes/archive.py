@@ -21,7 +21,9 @@ class ArchiveOut(BaseModel):
     files: int
     problems: list[dict[str, str]]
     checked_seconds_ago: float = Field(
-        0.0, description="When the hashes were computed: a check less than a minute old is given again while no file changed"
+        0.0,
+        description="When the hashing began: a check that finished less than a minute ago (or one running now) is given "
+        "again while no file changed",
     )
 
 

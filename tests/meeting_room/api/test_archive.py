@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from tests.meeting_room.api.held_meeting import hold_meeting, register_certifica
 from transcripts import archive
 
 
-def test_only_signed_minutes_are_sealed_and_the_seal_is_checked(mclient: TestClient, mworld: World, msettings: Settings) -> None:
+def test_only_signed_minutes_are_sealed_and_the_seal_is_checked(
+    mclient: TestClient, mworld: World, msettings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     chair = hold_meeting(client, world)
     sec, admin, clerk, member = (login(client, who) for who in ("secretary", "admin", "clerk", "member1"))
@@ -35,7 +38,15 @@ def test_only_signed_minutes_are_sealed_and_the_seal_is_checked(mclient: TestCli
     assert report == {
         "meeting_id": world.meeting_id, "sealed": True, "ok": True, "files": report["files"], "problems": [], "checked_seconds_ago": 0.0
     }  # fmt: skip
-    assert client.get(f"{url}/archive", headers=member).json()["checked_seconds_ago"] >= 0  # asked again: the same check
+    hashed: list[str] = []
+    real_hash = archive.sha256_file
+
+    def counted(path: Path) -> str:
+        hashed.append(path.name)
+        return real_hash(path)
+
+    monkeypatch.setattr(archive, "sha256_file", counted)
+    assert client.get(f"{url}/archive", headers=member).json()["ok"] and hashed == []  # asked again: the same check
     assert report["files"] >= 6
     r = client.post(f"{url}/archive", headers=clerk)
     assert r.status_code == 409  # sealed once, by the chair's signature
