@@ -338,13 +338,14 @@ def main() -> None:
         "--pages",
         type=int,
         default=0,
-        help="members (not the chair or secretary) whose meeting page is open during the vote, as on a hall's tablets: each "
-        "page's socket gets every ballot's event; the server's CPU then includes them",
+        help="members (not the chair or secretary) whose meeting page is open during the vote, as on a hall's tablets "
+        "(at most voters - 2): each page's socket is told the count of ballots; the server's CPU then includes them",
     )
     parser.add_argument(
         "--smoke", action="store_true", help="a check that the benchmark runs: 8 voters at one instant, SQLite or --postgres-url"
     )
     args = parser.parse_args()
+    args.pages = max(0, min(args.pages, args.voters - 2))
     if args.smoke:
         args.voters, args.spread, args.skip_postgres, args.pages = 8, [0], not args.postgres_url, 4
     print(f"Poll load: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.voters} voters, one uvicorn worker")

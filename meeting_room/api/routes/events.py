@@ -9,9 +9,10 @@ WebSocket protocol (JSON text frames, server to client):
   {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
       poll.ballot_cast events (one for a burst of them), to the chair and secretary only, and only
       for named polls (a secret poll's live tally is the count of ballots in the event itself)
-  {"kind": "count", "poll_id", "ballots_cast", "eligible"}   live, to a member (not the chair or
-      secretary) in place of other members' poll.ballot_cast events: one per poll for a burst of
-      them (those events are still in GET …/events and in a resumed socket's backlog)
+  {"kind": "count", "poll_id", "ballots_cast", "eligible"}   live, to a viewer who does not oversee
+      the meeting (chair, secretary, clerks and administrators do), in place of others'
+      poll.ballot_cast events: one per poll for a burst of them (those events are still in
+      GET …/events and in a resumed socket's backlog)
   {"kind": "caption", "final": false, "pass_id", "stream", "start", "end", "text", "speaker"}
       a partial live caption while someone speaks (not stored: the final line arrives as a
       transcript.segment event); partials are dropped for a client that is behind
@@ -143,14 +144,14 @@ async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
 
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, overseer: bool) -> None:
     sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read the backlog: no gap between them
-    last = after
+    last = sent = after  # sent: the newest event whose content reached the client (a resume starts after it)
     try:
         while not live.ended.is_set() and (
             page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE)
         ):
             for event in page:  # page by page: a long meeting's backlog is never held whole
                 await ws.send_text(event.frame(overseer))
-                last = event.seq
+                last = sent = event.seq
         if live.ended.is_set():
             return
         await ws.send_json({"kind": "ready", "last_event_id": last})
@@ -160,36 +161,42 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         attendance_due = False
 
         async def send_counts() -> None:
+            nonlocal sent
             for message in counts_due.values():
                 await ws.send_json(message)
             counts_due.clear()
+            sent = last
 
         try:
             async for item in _live(sub, reader):
                 if isinstance(item, Transient):
                     await ws.send_json(item.message)
-                    continue
-                event = item
-                if event.seq <= last:
-                    continue  # already sent from the backlog
-                if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
-                    live_of(ws).poke()
-                if _only_counted(event, overseer, live.actor.member_id):
-                    counts_due[event.data["poll_id"]] = _count_message(event)
                 else:
-                    await send_counts()  # in order: a count before the events after it
-                    await ws.send_text(event.frame(overseer))
-                last = event.seq
-                if counts_due and sub.queue.empty():  # one message per poll for a burst of ballots
+                    event = item
+                    if event.seq <= last:
+                        continue  # already sent from the backlog
+                    if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
+                        live_of(ws).poke()
+                    if _only_counted(event, overseer, live.actor.member_id):
+                        counts_due[event.data["poll_id"]] = _count_message(event)
+                        last = event.seq
+                    else:
+                        await send_counts()  # in order: a count before the events after it
+                        await ws.send_text(event.frame(overseer))
+                        last = sent = event.seq
+                    if overseer and event.type == "poll.ballot_cast":
+                        tally_due.add(event.data["poll_id"])
+                    if event.type.startswith(("attendance.", "meeting.participant_")):
+                        attendance_due = True
+                if not sub.queue.empty():
+                    continue  # a burst goes on: what it makes due is sent once, at its end
+                # (after a caption too: one between a ballot and the quiet must not hold the count back)
+                if counts_due:  # one message per poll for a burst of ballots
                     await send_counts()
-                if overseer and event.type == "poll.ballot_cast":
-                    tally_due.add(event.data["poll_id"])
-                if event.type.startswith(("attendance.", "meeting.participant_")):
-                    attendance_due = True
-                if attendance_due and sub.queue.empty():
+                if attendance_due:
                     await ws.send_json(await run_in_threadpool(_attendance_message, store, meeting_id))
                     attendance_due = False
-                if tally_due and sub.queue.empty():  # coalesced: one read covers a burst of ballots
+                if tally_due:  # coalesced: one read covers a burst of ballots
                     for poll_id in sorted(tally_due):
                         tally = await run_in_threadpool(_live_tally, store, poll_id)
                         if tally is not None:
@@ -201,7 +208,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                 await reader
     except SubscriberOverflow:
         with contextlib.suppress(Exception):
-            await ws.close(code=_TRY_AGAIN_LATER, reason=f"resume with ?after={last}")
+            await ws.close(code=_TRY_AGAIN_LATER, reason=f"resume with ?after={sent}")
     except WebSocketDisconnect:
         pass
     finally:
@@ -211,8 +218,9 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
 def _only_counted(event: StoredEvent, overseer: bool, member_id: str) -> bool:
     """Another member's ballot, on a member's page: the page shows only the count, so a burst of them
     goes as one count message per poll. A hall voting at once otherwise sent every ballot to every
-    open page, the server's whole time while it counted. The chair and secretary get every event
-    (and the tallies); the member's own ballot comes as its event (their status on another device)."""
+    open page, the server's whole time while it counted. Those who oversee the meeting (chair,
+    secretary, clerks, administrators) get every event and the tallies; a member's own ballot comes
+    as its event (their status on another device)."""
     return event.type == "poll.ballot_cast" and not overseer and event.data["voter_id"] != member_id
 
 

@@ -131,11 +131,12 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
                     caption = hall.partial_caption(item.message)
                     if caption is not None:
                         await ws.send_json(caption)
-                    continue
-                if item.type in ACCESS_EVENTS:  # a hall screen's right may have gone with it: checked now
-                    live_of(ws).poke()
-                due = due or hall.changes_view(item.type)
-                if due and sub.queue.empty():  # one read for a burst of events (ballots cast together)
+                else:
+                    if item.type in ACCESS_EVENTS:  # a hall screen's right may have gone with it: checked now
+                        live_of(ws).poke()
+                    due = due or hall.changes_view(item.type)
+                # one read for a burst of events (ballots cast together), also when a caption ended it
+                if due and sub.queue.empty():
                     await ws.send_json({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
                     due = False
         finally:

@@ -19,6 +19,7 @@ export class LiveMeeting {
     this.lines = []; // final caption lines, newest last
     this.partial = null;
     this.tallies = new Map(); // poll id -> live tally message (those with can.see_live_tally)
+    this.counted = new Map(); // poll id -> the highest count of ballots the stream has said (a read answered earlier must not lower it)
     this.asked = {}; // resource -> number of reads asked for; shown: the number of the read shown
     this.shown = {};
     this.refresh = {
@@ -48,6 +49,7 @@ export class LiveMeeting {
       const data = await api("GET", url);
       if (seq < (this.shown[what] || 0)) return;
       this.shown[what] = seq;
+      if (what === "polls") for (const p of data) if (p.state === "open" && this.counted.has(p.id)) p.ballots_cast = Math.max(p.ballots_cast, this.counted.get(p.id));
       this[what] = what === "calls" ? data.calls : data;
       this.onChange(what);
     } catch (err) { showError(err); }
@@ -107,6 +109,7 @@ export class LiveMeeting {
   // re-reading the polls for each ballot of a hall voting at once was a read per page per burst, the
   // server's whole time while it counted. Our own ballot (our status) and an unknown poll re-read.
   countBallot(d) {
+    this.counted.set(d.poll_id, Math.max(this.counted.get(d.poll_id) || 0, d.ballots_cast));
     const poll = Array.isArray(this.polls) ? this.polls.find((p) => p.id === d.poll_id) : null;
     if (!poll || d.voter_id === this.me?.id) return false;
     poll.ballots_cast = Math.max(poll.ballots_cast, d.ballots_cast);

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.api import create_app
 from meeting_room.attendance import AttendanceStatus
+from meeting_room.bus import Transient
+from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import BodyKind
@@ -165,6 +170,55 @@ def test_a_members_page_gets_the_others_ballots_as_counts_and_its_own_as_an_even
     # the record is whole: both ballots' events are listed to the member, as before
     listed = client.get(f"/api/meetings/{world.meeting_id}/events", headers=member2).json()["events"]
     assert [e["data"]["ballots_cast"] for e in listed if e["type"] == "poll.ballot_cast"] == [1, 2]
+
+
+def test_a_count_is_not_held_back_by_a_caption_right_behind_the_ballot(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst that ends with a partial caption (the chair speaking while members vote) still ends: the
+    count goes out then, not at the next stored event (before, it waited for one)."""
+    chair = _session_with_attendance(client, world)
+    poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
+    assert client.post(_url(world, f"/{poll['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    bus, publish = world.store.bus, world.store.bus.publish
+    caption = {
+        "kind": "caption",
+        "final": False,
+        "pass_id": "p",
+        "stream": "s",
+        "start": 0.0,
+        "end": 1.0,
+        "text": "Xin mời",
+        "speaker": None,
+    }
+
+    def ballot_then_caption(event: StoredEvent) -> None:  # queued together on the loop: the caption ends the burst
+        if event.type != "poll.ballot_cast":
+            return publish(event)
+
+        def both() -> None:
+            bus._deliver(event)
+            bus._fan_out_transient(Transient(world.meeting_id, caption))
+
+        bus._call(both)
+
+    monkeypatch.setattr(bus, "publish", ballot_then_caption)
+    token = member2["Authorization"].removeprefix("Bearer ")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
+        while ws.receive_json()["kind"] != "ready":
+            pass
+        assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member1).status_code == 201
+        # should the count wait for the next stored event, one comes in 20 s (a test that fails, not hangs)
+        later = threading.Timer(20, lambda: client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["no"]}, headers=member2))
+        later.start()
+        try:
+            started = time.monotonic()
+            assert ws.receive_json() == caption
+            assert ws.receive_json() == {"kind": "count", "poll_id": poll["id"], "ballots_cast": 1, "eligible": 4}
+            assert time.monotonic() - started < 15, "the count waited for the next stored event"
+        finally:
+            later.cancel()
 
 
 def test_bad_poll_definitions_get_clear_errors(client: TestClient, world: World) -> None:
