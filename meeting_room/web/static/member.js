@@ -134,7 +134,10 @@ function receiptPanel(p) {
 function myBallot(p) {
   const chose = choices.get(p.id), code = p.secrecy === "secret" ? receipts.get(p.id) : null; // a named vote is published by name
   return h("div", { class: "result passed", role: "status", id: "voted" }, "Bạn đã biểu quyết. Cảm ơn!",
-    chose?.length ? h("div", { class: "my-choice" }, `Bạn đã chọn: ${chose.join(", ")}.`) : null,
+    // a secret choice stays folded (a neighbour in the hall sees the screen); a tap shows it to the voter
+    chose?.length && p.secrecy === "secret" ? h("details", { class: "my-choice" }, h("summary", {}, "Xem lựa chọn của tôi ", h("span", { class: "en" }, "Show my choice")),
+      h("p", {}, `Bạn đã chọn: ${chose.join(", ")}.`))
+      : chose?.length ? h("div", { class: "my-choice" }, `Bạn đã chọn: ${chose.join(", ")}.`) : null,
     code ? [h("div", { class: "receipt-code-label" }, "Mã biên nhận (ghi lại để tự kiểm tra phiếu của mình):"), h("code", { class: "receipt-code" }, code)] : null);
 }
 

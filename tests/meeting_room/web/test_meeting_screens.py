@@ -296,7 +296,12 @@ def test_a_members_secret_vote_from_open_to_published(browser: Browser, live_ser
     code = member.locator("#voted .receipt-code")
     expect(code).to_have_text(re.compile(r"\w{4}-\w{4}"))
     receipt = code.text_content()
-    expect(member.locator("#voted")).to_contain_text("Bạn đã chọn: Tán thành.")
+    choice = member.locator("#voted details.my-choice")  # a secret choice is folded: a neighbour does not read it
+    expect(choice.locator("p")).to_have_text("Bạn đã chọn: Tán thành.")
+    expect(choice.locator("p")).to_be_hidden()
+    choice.locator("summary").tap()
+    expect(choice.locator("p")).to_be_visible()
+    member.locator("#voted").screenshot(path=str(SHOTS / "member-page-360x640-secret-choice-shown.png"))
     # the page reloads (a dropped connection, a finger): the receipt to note down is still there, the choice is not kept
     member.reload()
     expect(member.locator("#voted .receipt-code")).to_have_text(receipt or "")
