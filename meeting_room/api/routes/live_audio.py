@@ -108,6 +108,7 @@ async def live_audio(
     recheck = partial(_check_sender, store, actor, meeting_id, remote)
     async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck) as live:
         await ws.send_json({"kind": "ready", "sample_rate": 16000, "format": "s16le", "channels": 1})
+        stopped = False
         try:
             while True:
                 message = await live.receive(ws)
@@ -130,8 +131,9 @@ async def live_audio(
                         {"kind": "error", "error": {"code": "invalid_audio", "message": "Dữ liệu PCM16 lẻ byte", "message_en": str(exc)}}
                     )
                     continue
-                except MeetingRoomError:
-                    break  # captions were stopped
+                except MeetingRoomError:  # captions were stopped (by hand, or the meeting closed)
+                    stopped = True
+                    break
         except WebSocketDisconnect:
             pass
         finally:
@@ -141,6 +143,12 @@ async def live_audio(
                 with contextlib.suppress(Exception):
                     await ws.send_json({"kind": "error", "error": live.ending.error()})
                 await live.close(ws)
+            elif stopped:  # said, and closed cleanly (the sender saw 1006, as if the server fell over)
+                with contextlib.suppress(Exception):
+                    error = {"code": "captions_stopped", "message": "Phụ đề trực tiếp đã dừng: âm thanh không còn được nhận",
+                             "message_en": "Live captions have stopped: audio is no longer taken"}  # fmt: skip
+                    await ws.send_json({"kind": "error", "error": error})
+                    await ws.close(code=1000, reason="captions stopped")
 
 
 def _check_sender(store: Store, actor: Actor, meeting_id: str, remote: bool) -> None:

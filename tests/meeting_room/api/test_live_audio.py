@@ -43,7 +43,10 @@ def test_live_captions_from_streamed_audio_reach_the_meeting_stream(sclient: Tes
                 # at the pace of a microphone: partials are decoded while someone speaks, and a
                 # burst faster than real time leaves the shared decoder no time for them (by design)
                 time.sleep(max(0.0, began + (i + step) / SAMPLE_RATE - time.monotonic()))
-        assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
+            assert sclient.post(f"{base}/live/stop", json={}, headers=chair).json()["pass_id"] == pass_id
+            mic.send_bytes(pcm(np.zeros(step, np.float32)))  # a microphone still sending: told, and closed cleanly
+            assert mic.receive_json()["error"]["code"] == "captions_stopped"
+            assert mic.receive() == {"type": "websocket.close", "code": 1000, "reason": "captions stopped"}
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             message = viewer.receive_json()
