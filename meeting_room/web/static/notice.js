@@ -17,16 +17,16 @@ export async function mountNotice(card, meetingId) {
     return showError(err);
   }
   const ro = !n.editable, reload = () => mountNotice(card, meetingId);
-  const field = (name, label, value, rows) => [h("label", { for: `n-${name}` }, label),
+  const field = (name, label, en, value, rows) => [h("label", { for: `n-${name}` }, label, " ", h("span", { class: "en" }, en)),
     rows ? h("textarea", { id: `n-${name}`, name, readonly: ro, rows }, value) : h("input", { id: `n-${name}`, name, value, readonly: ro })];
   const form = h("form", { id: "notice-form" },
     h("p", { class: "muted" }, n.heading),
-    field("number", "Số thông báo", n.number), field("locality", "Địa danh (dòng ngày tháng)", n.locality),
-    field("authority", "Thẩm quyền ký (TM./KT./TL. …)", n.authority),
+    field("number", "Số thông báo", "Number", n.number), field("locality", "Địa danh (dòng ngày tháng)", "Place on the date line", n.locality),
+    field("authority", "Thẩm quyền ký (TM./KT./TL. …)", "Signing authority", n.authority),
     n.items.map((i, index) => h("div", { class: "section" }, h("h3", {}, `${index + 1}. ${i.title}`),
       h("textarea", { name: `item:${i.item_id}`, readonly: ro, rows: 4, "aria-label": `Kết luận: ${i.title}`, placeholder: "Chưa có kết luận — hãy soạn" }, i.text))),
-    field("recipients", "Nơi nhận thông báo (mỗi dòng một nơi)", n.recipients.join("\n"), 3),
-    !ro ? h("button", { type: "submit", class: "primary big", id: "save-notice" }, "Lưu thông báo") : null);
+    field("recipients", "Nơi nhận thông báo (mỗi dòng một nơi)", "Recipients, one per line", n.recipients.join("\n"), 3),
+    !ro ? h("button", { type: "submit", class: "primary big", id: "save-notice" }, "Lưu thông báo ", h("span", { class: "en" }, "Save")) : null);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form), items = {};
