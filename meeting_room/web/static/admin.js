@@ -21,7 +21,12 @@ async function renderMembers(select) {
   // a redraw (after an import, an edit) keeps what was typed in the find field, and its focus
   const before = $("#member-filter"), typed = before?.value || "", focused = !!before && document.activeElement === before;
   const filter = h("input", { type: "search", id: "member-filter", autocomplete: "off", placeholder: "Nguyễn Văn A, daibieu07…", value: typed });
-  fill($("#members"), h("h2", {}, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)),
+  // the form for a new member sits below the list and the imports: one tap takes the administrator there
+  const toNew = h("button", { type: "button", id: "to-new-member", onclick: () => {
+    $("#new-member").scrollIntoView({ block: "start" });
+    $("#new-member input")?.focus({ preventScroll: true });
+  } }, "+ Thêm thành viên ", h("span", { class: "en" }, "Add a member"));
+  fill($("#members"), h("div", { class: "row" }, h("h2", { class: "grow" }, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)), toNew),
     h("label", { for: "member-filter" }, "Tìm thành viên theo họ tên hoặc tài khoản ", h("span", { class: "en" }, "Find a member by name or username")), filter,
     h("p", { class: "muted", id: "member-none", hidden: true }, "Không có thành viên nào khớp. ", h("span", { class: "en" }, "No member matches.")),
     h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
