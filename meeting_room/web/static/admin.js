@@ -459,16 +459,27 @@ const BODY_KINDS = {
   other: ["Cơ quan khác (sở, ban, ngành…)", "Other body (department, board…)"],
 };
 
+// A new body's kind follows its name until the administrator picks one (a walk-through's "Hội đồng nhân
+// dân huyện" was saved as "other", and its votes got the default rule of a department)
+const KIND_BY_NAME = [[/^hội đồng nhân dân/i, "council"], [/^ủy ban nhân dân|^uỷ ban nhân dân/i, "committee"]];
+
 function bodyFields(prefix, b) {
+  const kind = h("select", { id: `${prefix}-kind`, name: "kind", onchange: () => { kind.dataset.picked = "yes"; } },
+    Object.entries(BODY_KINDS).map(([k, [vi, en]]) => h("option", { value: k, selected: (b?.kind || "other") === k }, `${vi} / ${en}`)));
+  const name = h("input", { id: `${prefix}-name`, name: "name", required: true, maxlength: 255, value: b?.name || "", placeholder: "Hội đồng nhân dân tỉnh …",
+    oninput: () => {
+      if (b || kind.dataset.picked) return; // an existing body's kind, or one chosen by hand, stays
+      kind.value = KIND_BY_NAME.find(([re]) => re.test(name.value.normalize("NFC").trim()))?.[1] || "other";
+    } });
   return [
     h("label", { for: `${prefix}-name` }, bi("Tên cơ quan", "Name")),
-    h("input", { id: `${prefix}-name`, name: "name", required: true, maxlength: 255, value: b?.name || "", placeholder: "Hội đồng nhân dân tỉnh …" }),
+    name,
     h("label", { for: `${prefix}-short` }, bi("Tên viết tắt", "Short name")),
     h("input", { id: `${prefix}-short`, name: "short_name", required: true, maxlength: 32, value: b?.short_name || "", placeholder: "HĐND tỉnh" }),
     h("label", { for: `${prefix}-parent` }, bi("Cơ quan cấp trên (in trên biên bản)", "Parent body (printed on the minutes)")),
     h("input", { id: `${prefix}-parent`, name: "parent_name", maxlength: 255, value: b?.parent_name || "" }),
     h("label", { for: `${prefix}-kind` }, bi("Loại cơ quan (đặt quy tắc biểu quyết mặc định)", "Kind (sets the default voting rule)")),
-    h("select", { id: `${prefix}-kind`, name: "kind" }, Object.entries(BODY_KINDS).map(([k, [vi, en]]) => h("option", { value: k, selected: (b?.kind || "other") === k }, `${vi} / ${en}`))),
+    kind,
   ];
 }
 

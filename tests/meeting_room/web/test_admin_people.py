@@ -221,6 +221,12 @@ def test_admin_adds_and_renames_a_body_by_tap(browser: Browser, live_server: Liv
     card.get_by_label("Tên cơ quan").last.fill("Ủy ban nhân dân huyện Sơn Hà")
     card.get_by_label("Tên viết tắt").last.fill("UBND huyện Sơn Hà")
     card.get_by_label("Cơ quan cấp trên").last.fill("Tỉnh Quảng Ngãi")
+    expect(card.get_by_label("Loại cơ quan").last).to_have_value("committee")  # the kind follows the name typed
+    card.get_by_label("Tên cơ quan").last.fill("Hội đồng nhân dân huyện Sơn Hà")
+    expect(card.get_by_label("Loại cơ quan").last).to_have_value("council")
+    card.get_by_label("Loại cơ quan").last.select_option("other")  # picked by hand: the name no longer moves it
+    card.get_by_label("Tên cơ quan").last.fill("Ủy ban nhân dân huyện Sơn Hà")
+    expect(card.get_by_label("Loại cơ quan").last).to_have_value("other")
     card.get_by_label("Loại cơ quan").last.select_option("committee")
     card.get_by_role("button", name="Thêm cơ quan").click()
     expect(page.locator(".toast.ok").last).to_contain_text("Đã thêm cơ quan Ủy ban nhân dân huyện Sơn Hà")
