@@ -91,6 +91,12 @@ class TooManyAttemptsError(AuthenticationError):
     code = "too_many_attempts"
 
 
+class TooManyConnectionsError(MeetingRoomError):
+    """A session or a member holds as many live pages of meetings as one may; close one first."""
+
+    code = "too_many_connections"
+
+
 class PermissionDeniedError(MeetingRoomError):
     """Valid credentials, but the role or meeting membership does not allow this."""
 

@@ -45,6 +45,7 @@ _STATUS: dict[type[BilingualError], int] = {
     e.UploadTooLargeError: 413,
     e.AuthenticationError: 401,
     e.TooManyAttemptsError: 429,
+    e.TooManyConnectionsError: 429,
     e.PermissionDeniedError: 403,
     e.DiskFullError: 507,
     voting_errors.PollDefinitionError: 422,

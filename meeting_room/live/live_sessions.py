@@ -34,7 +34,7 @@ from starlette.websockets import WebSocket
 from meeting_room import auth
 from meeting_room.access import Actor
 from meeting_room.db.tables import EventRow
-from meeting_room.errors import AuthenticationError, MeetingRoomError
+from meeting_room.errors import AuthenticationError, MeetingRoomError, TooManyConnectionsError
 from meeting_room.store import Store
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Live:
     recheck: Callable[[], object] | None = None  # raises MeetingRoomError when the actor may no longer be here
     holds: object = UNCOMPARED  # what ``recheck`` returned at connect, where the socket's rights rest on it (else UNCOMPARED)
     rechecked: bool = False
+    viewer: bool = False  # a page following a meeting (counted against ``MAX_VIEWERS_*``)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
     _stop: asyncio.Future[Literal[True]] | None = None
@@ -122,6 +123,13 @@ class Live:
             self._stop.cancel()
 
 
+# Live pages of meetings one log-in session (a browser: all its tabs) and one member (all their
+# devices) may hold open at once. Each open page costs the server work on every event of its meeting
+# and every access check; an attacker's probe opened 500 from one member and slowed everyone's votes.
+MAX_VIEWERS_PER_SESSION = 12
+MAX_VIEWERS_PER_MEMBER = 24
+
+
 class LiveSessions:
     def __init__(self, store: Store, interval: float = 0.5) -> None:
         self.store, self.interval = store, interval
@@ -139,10 +147,14 @@ class LiveSessions:
         meeting_id: str | None = None,
         recheck: Callable[[], object] | None = None,
         holds: object = UNCOMPARED,
+        viewer: bool = False,
     ) -> AsyncIterator[Live]:
         """Register a connection for as long as the block runs (``recheck``: its route's connect check;
-        a result other than ``holds`` (an officer no longer one) ends it with 4409)."""
-        live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds)
+        a result other than ``holds`` (an officer no longer one) ends it with 4409). A ``viewer`` (a
+        page following a meeting) over the limits is refused with ``TooManyConnectionsError``."""
+        live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds, viewer=viewer)
+        if viewer:
+            self._admit(live)
         self._live.setdefault(live.key, set()).add(live)
         try:
             yield live
@@ -153,6 +165,20 @@ class LiveSessions:
                 group.discard(live)
                 if not group:
                     del self._live[live.key]
+
+    def _admit(self, live: Live) -> None:
+        session = sum(1 for other in self._live.get(live.key, ()) if other.viewer)
+        member = sum(
+            1 for group in self._live.values() for other in group if other.viewer and other.actor.member_id == live.actor.member_id
+        )
+        if session >= MAX_VIEWERS_PER_SESSION or member >= MAX_VIEWERS_PER_MEMBER:
+            raise TooManyConnectionsError(
+                f"Bạn đang mở quá nhiều trang cuộc họp cùng lúc (tối đa {MAX_VIEWERS_PER_SESSION} trong một phiên đăng nhập, "
+                f"{MAX_VIEWERS_PER_MEMBER} cho một người): hãy đóng bớt rồi mở lại",
+                f"Too many meeting pages open at once (at most {MAX_VIEWERS_PER_SESSION} per log-in, "
+                f"{MAX_VIEWERS_PER_MEMBER} per person): close some, then reload",
+                retry_after=5,
+            )
 
     def count(self) -> int:
         return sum(len(group) for group in self._live.values())
@@ -205,9 +231,7 @@ class LiveSessions:
             live
             for group in self._live.values()
             for live in group
-            if live.recheck is not None
-            and live.ending is None
-            and (not live.rechecked or changed is None or live.meeting_id in changed)
+            if live.recheck is not None and live.ending is None and (not live.rechecked or changed is None or live.meeting_id in changed)
         ]
         if not due:
             return

@@ -3,7 +3,8 @@
 WebSocket protocol (JSON text frames, server to client):
   {"kind": "event", "event": {id, type, meeting_id, actor_id, occurred_at, data, hash}}   in id order
   {"kind": "ready", "last_event_id": N}      the backlog after ?after= has been sent; live from here
-  {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404)
+  {"kind": "error", "error": {code, message, message_en}}   then the socket closes (4401, 4403, 4404;
+      4429 when the session or member already has too many meeting pages open)
   {"kind": "attendance", "summary": {expected, present, present_in_room, …}, "unknown_faces": {camera: n}}
       live, after attendance events (one for a burst), to every viewer: the quorum count
   {"kind": "tally", "poll_id", "ballots_cast", "eligible", "counts": {option id: n}}   live, after
@@ -56,7 +57,7 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/meetings/{meeting_id}", tags=["events"])
-_CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+_CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404, 429: 4429}
 _TRY_AGAIN_LATER = 1013
 _BACKLOG_PAGE = 500
 
@@ -117,18 +118,26 @@ async def followed(
         actor = await run_in_threadpool(current_actor, ws)
         checked = await run_in_threadpool(check, store, actor)
     except MeetingRoomError as exc:
-        await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
-        await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
-        return
+        return await _refuse(ws, exc)
     token = token_of(ws)
     assert token is not None  # current_actor needed one
     recheck = partial(check, store, actor)  # its answer (an officer's rights) must stay what it was
-    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked) as live:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            watching = live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked, viewer=True)
+            live = await stack.enter_async_context(watching)
+        except MeetingRoomError as exc:  # too many pages open already
+            return await _refuse(ws, exc)
         await follow(store, live, checked)
         if live.ending is not None:
             with contextlib.suppress(Exception):
                 await ws.send_json({"kind": "error", "error": live.ending.error()})
             await live.close(ws)
+
+
+async def _refuse(ws: WebSocket, exc: MeetingRoomError) -> None:
+    await ws.send_json({"kind": "error", "error": {"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}})
+    await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4400))
 
 
 @router.websocket("/stream")

@@ -218,8 +218,11 @@ export class MeetingStream {
     ws.onmessage = (m) => {
       const msg = JSON.parse(m.data);
       if (msg.kind === "event") this.last = Math.max(this.last, msg.event.id);
-      if (msg.kind === "ready") { this.ready = true; this.retry = 0; connection("● Cập nhật trực tiếp", false); }
-      if (msg.kind === "error") { this.fatal = msg.error; toast(msg.error.message, "error", msg.error.message_en); }
+      if (msg.kind === "ready") { this.ready = true; this.retry = 0; this.fatal = null; connection("● Cập nhật trực tiếp", false); }
+      if (msg.kind === "error") { // said once, not at every retry of the same refusal
+        if (this.fatal?.code !== msg.error.code) toast(msg.error.message, "error", msg.error.message_en);
+        this.fatal = msg.error;
+      }
       this.onMessage(msg);
     };
     ws.onclose = (e) => {
@@ -227,6 +230,10 @@ export class MeetingStream {
       if (this.closed) return;
       if (e.code === 4401) return toLogin();
       if (e.code === 4403 || e.code === 4404) return connection("Không có quyền theo dõi", true);
+      if (e.code === 4429) { // too many pages of meetings open: tried again once one is closed
+        connection("Quá nhiều trang cuộc họp đang mở — hãy đóng bớt / too many pages open", true);
+        return setTimeout(() => this.open(), 10_000);
+      }
       const wait = Math.min(10, 2 ** this.retry++) * 1000;
       connection(`Mất kết nối — đang kết nối lại… / reconnecting`, true);
       setTimeout(() => this.open(), wait);

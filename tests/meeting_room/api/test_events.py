@@ -126,3 +126,36 @@ def test_a_backlog_longer_than_one_page_arrives_whole_and_in_order(
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "member1")) as ws:
         got, last = _until_ready(ws)
     assert [e["id"] for e in got] == expected and last == expected[-1] and len(expected) > 9
+
+
+def test_a_session_or_a_member_holds_only_so_many_live_pages(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attacker's probe opened 500 pages from one member: each costs work on every event and access
+    check. Past the limits a page is refused (4429, said why); closing one lets the next in."""
+    import contextlib
+
+    from meeting_room.live import live_sessions
+
+    monkeypatch.setattr(live_sessions, "MAX_VIEWERS_PER_SESSION", 2)
+    monkeypatch.setattr(live_sessions, "MAX_VIEWERS_PER_MEMBER", 3)
+    url = f"/api/meetings/{world.meeting_id}/stream?token="
+    first, second = _token(login(client, "member1")), _token(login(client, "member1"))  # two log-ins (a tablet, a phone)
+    with contextlib.ExitStack() as stack:
+        pages = [stack.enter_context(client.websocket_connect(url + first)) for _ in range(2)]
+        for page in pages:
+            _until_ready(page)
+        with client.websocket_connect(url + first) as third:  # the same log-in's third page
+            refused = third.receive_json()
+            assert refused["kind"] == "error" and refused["error"]["code"] == "too_many_connections"
+            assert "tối đa 2 trong một phiên đăng nhập" in refused["error"]["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                third.receive_json()
+            assert closed.value.code == 4429
+        other = stack.enter_context(client.websocket_connect(url + second))  # the member's third page, on the phone
+        _until_ready(other)
+        with client.websocket_connect(url + second) as fourth:  # the member's fourth: over the person's limit
+            assert fourth.receive_json()["error"]["code"] == "too_many_connections"
+        with client.websocket_connect(url + _token(login(client, "member2"))) as someone_else:  # nobody else is affected
+            _until_ready(someone_else)
+        pages[0].close()
+    with client.websocket_connect(url + first) as again:  # closed ones count no more
+        _until_ready(again)
