@@ -170,15 +170,17 @@ class ArchiveChecks:
     """Checks of sealed archives as a server answers them: one check of a folder at a time, and a
     result given again for a minute after it finished while nothing in the folder changed (size,
     inode, modification and change time of every file). Hashing a meeting's archive (its recordings are gigabytes) on every
-    request let any participant keep a disk and a core busy. A request that arrives while the folder
-    is being hashed gets the last result, with its age, rather than a worker thread held waiting; with
-    no result yet it waits, and takes the one that finishes (however long the hashing took)."""
+    request let any participant keep a disk and a core busy; two archives are hashed at a time at most
+    (a clerk may ask for every meeting's). A request that arrives while the folder is being hashed gets
+    the last result, with its age, if no file changed since it (no worker thread held waiting); else
+    it waits, and takes the result that finishes (however long the hashing took)."""
 
     def __init__(self, fresh_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.fresh_s, self._clock = fresh_s, clock
         self._locks: dict[str, threading.Lock] = {}
         self._done: dict[tuple[str, str | None], _Checked] = {}
         self._guard = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(2)
 
     def check(self, directory: Path, manifest_sha256: str | None) -> tuple[ArchiveReport, float]:
         """The report and how many seconds ago its hashing began."""
@@ -188,16 +190,17 @@ class ArchiveChecks:
             lock = self._locks.setdefault(key[0], threading.Lock())
         if not lock.acquire(blocking=False):
             done = self._done.get(key)
-            if done is not None:  # being checked now: the last result meanwhile
+            if done is not None and done.signature == _signature(Path(directory)):  # being checked now: the last result meanwhile
                 return done.report, self._clock() - done.at
-            lock.acquire()
+            lock.acquire()  # a folder changed since (or never checked): its answer waits for the hashes
         try:
             signature = _signature(Path(directory))
             done = self._done.get(key)
             now = self._clock()
             if done is not None and done.signature == signature and (now - done.finished < self.fresh_s or done.finished >= arrived):
                 return done.report, now - done.at
-            report = verify(directory, manifest_sha256)
+            with self._hashing:  # a server hashes two archives at a time at most, whoever asks for how many
+                report = verify(directory, manifest_sha256)
             with self._guard:
                 if key not in self._done and len(self._done) >= 1024:  # a bound, not a policy: the first kept goes
                     self._done.pop(next(iter(self._done)))

@@ -113,20 +113,42 @@ def test_a_servers_checks_hash_once_for_many_asks_and_again_on_any_change_or_aft
     report, age = checks.check(directory, manifest)  # nothing changed since: that result, with its age
     assert report.ok and age == 120 and len(hashed) == 3
 
-    gate.clear()  # while the folder is hashed again, an ask gets the last result at once (no thread held waiting)
+    def in_thread() -> tuple[threading.Thread, list[tuple[archive.ArchiveReport, float]]]:
+        out: list[tuple[archive.ArchiveReport, float]] = []
+        thread = threading.Thread(target=lambda: out.append(checks.check(directory, manifest)))
+        thread.start()
+        return thread, out
+
+    def hashing(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(hashed) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(hashed) >= count
+
+    # a minute on, nothing changed: while it is hashed again, an ask gets the last result at once (no thread held)
+    gate.clear()
+    now[0] += 61
+    running, _ = in_thread()
+    hashing(4)
+    report, age = checks.check(directory, manifest)
+    assert report.ok and age == 181  # the last result, said to be three minutes old
+    gate.set()
+    running.join(10)
+
+    # a file changed: an ask during the check waits for its hashes, never the stale "ok"
+    gate.clear()
     target = directory / "diem-danh.json"  # changed in place, same size
     target.chmod(0o600)
     target.write_bytes(bytes(reversed(target.read_bytes())))
     os.utime(target, ns=(1, 1))  # (the clocks tick coarsely: a write this soon may keep both times)
-    running = threading.Thread(target=lambda: results.append(checks.check(directory, manifest)))
-    running.start()
-    deadline = time.monotonic() + 10
-    while len(hashed) < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    report, age = checks.check(directory, manifest)
-    assert report.ok and age == 120  # the last result, said to be two minutes old
+    now[0] += 61
+    running, _ = in_thread()
+    hashing(7)
+    asking, answer = in_thread()
+    asking.join(0.3)
+    assert asking.is_alive() and not answer  # waiting for the check running
     gate.set()
     running.join(10)
-    report, age = results[-1]
-    assert not report.ok and [p.problem for p in report.problems] == ["modified"] and age == 0  # found at once
-    assert not checks.check(directory, manifest)[0].ok
+    asking.join(10)
+    ((report, _age),) = answer
+    assert not report.ok and [p.problem for p in report.problems] == ["modified"]
