@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
 
 from meeting_room import auth
 from meeting_room import events as ev
@@ -125,10 +129,7 @@ def test_secret_poll_live_tally_is_counts_only_on_the_websocket(client: TestClie
     refused = client.post(_url(world, f"/{named['id']}/open"), json={}, headers=chair)  # one vote at a time
     assert refused.status_code == 409 and refused.json()["error"]["details"]["open_poll_id"] == secret["id"]
     assert "Bầu Phó Chủ tịch" in refused.json()["error"]["message"]
-    token = chair["Authorization"].removeprefix("Bearer ")
-    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
-        while ws.receive_json()["kind"] != "ready":
-            pass
+    with _following(client, world, chair) as ws:
         member = login(client, "member1")
         assert client.post(_url(world, f"/{secret['id']}/ballots"), json={"options": ["o2"]}, headers=member).status_code == 201
         assert client.get(_url(world, f"/{secret['id']}"), headers=chair).json()["live_counts"] is None
@@ -152,15 +153,28 @@ def test_secret_poll_live_tally_is_counts_only_on_the_websocket(client: TestClie
     }
 
 
-def test_a_members_page_gets_the_others_ballots_as_counts_and_its_own_as_an_event(client: TestClient, world: World) -> None:
+def _open_named_poll(client: TestClient, world: World) -> tuple[dict[str, str], dict[str, Any]]:
+    """The meeting in session with its voters present, and a named poll open: the chair's headers and the poll."""
     chair = _session_with_attendance(client, world)
     poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
     assert client.post(_url(world, f"/{poll['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
-    member1, member2 = login(client, "member1"), login(client, "member2")
-    token = member2["Authorization"].removeprefix("Bearer ")
+    return chair, poll
+
+
+@contextlib.contextmanager
+def _following(client: TestClient, world: World, headers: dict[str, str]) -> Iterator[WebSocketTestSession]:
+    """The meeting's live stream as that session's page has it, past its backlog."""
+    token = headers["Authorization"].removeprefix("Bearer ")
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
         while ws.receive_json()["kind"] != "ready":
             pass
+        yield ws
+
+
+def test_a_members_page_gets_the_others_ballots_as_counts_and_its_own_as_an_event(client: TestClient, world: World) -> None:
+    chair, poll = _open_named_poll(client, world)
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    with _following(client, world, member2) as ws:
         assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member1).status_code == 201
         assert ws.receive_json() == {"kind": "count", "poll_id": poll["id"], "ballots_cast": 1, "eligible": 4}
         assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["no"]}, headers=member2).status_code == 201
@@ -177,9 +191,7 @@ def test_a_count_is_not_held_back_by_a_caption_right_behind_the_ballot(
 ) -> None:
     """A burst that ends with a partial caption (the chair speaking while members vote) still ends: the
     count goes out then, not at the next stored event (before, it waited for one)."""
-    chair = _session_with_attendance(client, world)
-    poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
-    assert client.post(_url(world, f"/{poll['id']}/open"), json={"duration_s": 600}, headers=chair).status_code == 200
+    chair, poll = _open_named_poll(client, world)
     member1, member2 = login(client, "member1"), login(client, "member2")
     bus, publish = world.store.bus, world.store.bus.publish
     caption = {
@@ -204,10 +216,7 @@ def test_a_count_is_not_held_back_by_a_caption_right_behind_the_ballot(
         bus._call(both)
 
     monkeypatch.setattr(bus, "publish", ballot_then_caption)
-    token = member2["Authorization"].removeprefix("Bearer ")
-    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
-        while ws.receive_json()["kind"] != "ready":
-            pass
+    with _following(client, world, member2) as ws:
         assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member1).status_code == 201
         # should the count wait for the next stored event, one comes in 20 s (a test that fails, not hangs)
         later = threading.Timer(20, lambda: client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["no"]}, headers=member2))
@@ -320,14 +329,9 @@ def test_a_secret_ballots_receipt_shows_its_choice_to_its_voter_only(client: Tes
 
 
 def test_a_clerk_sees_the_live_count_over_http_and_on_the_stream_alike(client: TestClient, world: World) -> None:
-    chair = _session_with_attendance(client, world)
-    poll = client.post(_url(world), json={"title": "Thông qua chương trình", "rule": {"preset": "majority_present"}}, headers=chair).json()
-    assert client.post(_url(world, f"/{poll['id']}/open"), json={}, headers=chair).status_code == 200
+    chair, poll = _open_named_poll(client, world)
     clerk, member = login(client, "clerk"), login(client, "member1")
-    token = clerk["Authorization"].removeprefix("Bearer ")
-    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream?token={token}") as ws:
-        while ws.receive_json()["kind"] != "ready":
-            pass
+    with _following(client, world, clerk) as ws:
         assert client.post(_url(world, f"/{poll['id']}/ballots"), json={"options": ["yes"]}, headers=member).status_code == 201
         message = ws.receive_json()
         while message["kind"] != "tally":
