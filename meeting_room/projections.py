@@ -6,12 +6,12 @@ appended. Replaying the whole log through ``apply`` rebuilds identical read mode
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -45,9 +45,54 @@ def _on(payload_type: type[ev.EventPayload]) -> Callable[[_Handler], _Handler]:
     return register
 
 
+# A run of events of one kind in a row (a hall's ballots decided together) written at once: the
+# same read models as that kind's ``_on`` handler applied to each in turn (a rebuild does that).
+_ManyHandler = Callable[[Session, list[tuple[Any, Meta]]], None]
+_MANY: dict[type[ev.EventPayload], _ManyHandler] = {}
+
+
+def _on_many(payload_type: type[ev.EventPayload]) -> Callable[[_ManyHandler], _ManyHandler]:
+    def register(fn: _ManyHandler) -> _ManyHandler:
+        _MANY[payload_type] = fn
+        return fn
+
+    return register
+
+
+def _meta(stored: StoredEvent) -> Meta:
+    return Meta(datetime.fromisoformat(stored.occurred_at), stored.actor_id)
+
+
 def apply(session: Session, payload: ev.EventPayload, stored: StoredEvent) -> None:
-    meta = Meta(datetime.fromisoformat(stored.occurred_at), stored.actor_id)
+    meta = _meta(stored)
     _HANDLERS[type(payload)](session, payload, meta)
+    _mark_meeting(session, payload, stored, meta)
+    session.flush()
+    _reindex(session, [payload])
+
+
+def apply_all(session: Session, linked: Sequence[tuple[ev.EventPayload, StoredEvent]]) -> None:
+    """``apply`` each in order; a run of one kind that has an ``_on_many`` handler is written at once."""
+    start = 0
+    while start < len(linked):
+        kind, end = type(linked[start][0]), start + 1
+        while end < len(linked) and type(linked[end][0]) is kind:
+            end += 1
+        many = _MANY.get(kind)
+        if many is None or end - start == 1:
+            for payload, stored in linked[start:end]:
+                apply(session, payload, stored)
+        else:
+            run = [(payload, _meta(stored)) for payload, stored in linked[start:end]]
+            many(session, run)
+            for (payload, stored), (_, meta) in zip(linked[start:end], run, strict=True):
+                _mark_meeting(session, payload, stored, meta)
+            session.flush()
+            _reindex(session, [payload for payload, _ in run])
+        start = end
+
+
+def _mark_meeting(session: Session, payload: ev.EventPayload, stored: StoredEvent, meta: Meta) -> None:
     meeting_id = payload.meeting_scope
     if meeting_id is not None:
         meeting = session.get(t.Meeting, meeting_id)
@@ -55,8 +100,10 @@ def apply(session: Session, payload: ev.EventPayload, stored: StoredEvent) -> No
             meeting.last_seq = stored.seq
             if _changes_content(payload):
                 meeting.changed_at = meta.at
-    session.flush()
-    if meeting_id is not None and _changes_search(payload):
+
+
+def _reindex(session: Session, payloads: list[ev.EventPayload]) -> None:
+    for meeting_id in dict.fromkeys(p.meeting_scope for p in payloads if p.meeting_scope is not None and _changes_search(p)):
         search_index.reindex_meeting(session, meeting_id)
         session.flush()
 
@@ -452,6 +499,15 @@ def _ballot_cast(s: Session, p: ev.BallotCast, m: Meta) -> None:
     if not p.replaced:  # the primary key refuses a second ballot from the same member
         s.add(t.PollVoter(poll_id=p.poll_id, member_id=p.voter_id))
     s.get_one(t.Poll, p.poll_id).ballots_cast = p.ballots_cast
+
+
+@_on_many(ev.BallotCast)
+def _ballots_cast(s: Session, run: list[tuple[ev.BallotCast, Meta]]) -> None:
+    voters = [{"poll_id": p.poll_id, "member_id": p.voter_id} for p, _ in run if not p.replaced]
+    if voters:  # one statement for the run; the primary key still refuses a second ballot
+        s.execute(insert(t.PollVoter), voters)
+    for p, _ in run:
+        s.get_one(t.Poll, p.poll_id).ballots_cast = p.ballots_cast
 
 
 @_on(ev.PollClosed)

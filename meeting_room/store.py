@@ -16,6 +16,13 @@ in its own savepoint: one that is refused or conflicts is rolled back alone and 
 its error; the others commit together with one fsync and are published in commit order. Each
 decision still sees every earlier one's effects (the same transaction), so the rules are checked
 exactly as one at a time; nobody is told before the commit that holds their event.
+
+Decided together: a run of waiting decisions that say they may be decided ``Together`` (ballots in
+the same poll, one after another in the queue) is decided by one call in one savepoint, its reads
+made once for all (the poll, who may vote, who has) and its rows written in one statement each. That
+call applies the same rules to each as to one alone (the one-at-a-time decision is the same code
+with a run of one); a refused one gets its error and writes nothing. Should the run fail as a whole
+(a refusal of every one, a conflict, a bug), it is rolled back and each is decided alone, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +65,20 @@ class Decided(Generic[T]):
     result: T
 
 
+@dataclass(frozen=True)
+class Together(Generic[T]):
+    """What lets a decision be decided with the others of its kind waiting right next to it.
+
+    ``decide_all(session, items)`` gets the ``item`` of each decision of the run, in arrival order,
+    and returns for each its ``Decided``, the ``Exception`` that refuses it (nothing of it written),
+    or None: decide this one alone, after the run (a second ask from the same member, whose first
+    is in the run). Decisions join a run only when their ``key`` is equal."""
+
+    key: Hashable
+    item: Any
+    decide_all: Callable[[Session, Sequence[Any]], Sequence[Decided[T] | Exception | None]]
+
+
 Decision = EventPayload | Callable[[Session], EventPayload]
 ManyDecision = Callable[[Session], Sequence[EventPayload]]
 ResultDecision = Callable[[Session], Decided[T]]
@@ -72,10 +93,23 @@ class _Waiting:
 
     decision: ResultDecision[Any]
     actor_id: str | None
+    together: Together[Any] | None = None
     done: bool = False
     stored: list[StoredEvent] = field(default_factory=list)
     result: Any = None
     error: BaseException | None = None
+
+
+def _runs(group: list[_Waiting]) -> Iterator[list[_Waiting]]:
+    """The group in arrival order, neighbours that may be decided together gathered in runs."""
+    run: list[_Waiting] = []
+    for waiting in group:
+        if run and (waiting.together is None or run[0].together is None or waiting.together.key != run[0].together.key):
+            yield run
+            run = []
+        run.append(waiting)
+    if run:
+        yield run
 
 
 def _conflict(exc: IntegrityError) -> ConflictError:
@@ -168,12 +202,16 @@ class Store:
 
         return self.decide(decided, actor_id=actor_id)[0]
 
-    def decide(self, decision: ResultDecision[T], *, actor_id: str | None = None) -> tuple[list[StoredEvent], T]:
+    def decide(
+        self, decision: ResultDecision[T], *, actor_id: str | None = None, together: Together[T] | None = None
+    ) -> tuple[list[StoredEvent], T]:
         """Like ``append_all`` for a decision that also has a result for its caller (a receipt, whose
         link was revoked): it returns ``Decided(events, result)`` from inside the transaction; the
-        stored events and the result come back after the commit and the publishing."""
+        stored events and the result come back after the commit and the publishing. With ``together``
+        it may be decided in one run with its neighbours in the queue (see the module's docstring):
+        ``decision`` must then be what ``together.decide_all`` does for a run of this one alone."""
         started = time.perf_counter()  # the caller's wait included: what a change costs under load
-        mine, group = _Waiting(decision, actor_id), []
+        mine, group = _Waiting(decision, actor_id, together), []
         with self._queue_changed:
             self._queue.append(mine)
             while self._leading and not mine.done:
@@ -199,8 +237,11 @@ class Store:
         try:
             try:
                 with self._write_session() as session:
-                    for waiting in group:
-                        self._decide_one(session, waiting)
+                    for run in _runs(group):
+                        if len(run) == 1:
+                            self._decide_one(session, run[0])
+                        else:
+                            self._decide_run(session, run)
                     if any(w.error is None for w in group):
                         self.notifier.in_transaction(session)
             except DBAPIError as exc:
@@ -246,6 +287,52 @@ class Store:
             session.info[_HEAD] = head
         else:
             waiting.stored, waiting.result = stored, decided.result
+
+    def _decide_run(self, session: Session, run: list[_Waiting]) -> None:
+        """Decide a run of ``Together`` decisions by one call in one savepoint; if it fails as a whole, each alone."""
+        head = session.info.get(_HEAD)
+        together = run[0].together
+        assert together is not None
+        outcomes: list[tuple[_Waiting, Decided[Any], list[EventPayload]]] = []
+        alone: list[_Waiting] = []
+        try:
+            with session.begin_nested():
+                decided_all = together.decide_all(session, [w.together.item for w in run if w.together is not None])
+                if len(decided_all) != len(run):
+                    raise RuntimeError(f"decide_all answered {len(decided_all)} of {len(run)} decisions")
+                linked: list[tuple[EventPayload, StoredEvent]] = []
+                for waiting, decided in zip(run, decided_all, strict=True):
+                    if decided is None:
+                        alone.append(waiting)
+                    elif isinstance(decided, Exception):
+                        waiting.error = decided
+                    else:
+                        payloads = [decided.events] if isinstance(decided.events, EventPayload) else list(decided.events)
+                        outcomes.append((waiting, decided, payloads))
+                        for payload in payloads:
+                            _refuse_if_sealed(session, payload)
+                            linked.append((payload, self._link(session, payload, waiting.actor_id)))
+                projections.apply_all(session, linked)
+                session.flush()
+        except DBAPIError as exc:
+            if not isinstance(exc, IntegrityError):
+                raise  # the transaction itself is in trouble: the whole group fails
+            self._decide_each(session, run, head)
+        except Exception:  # refused as a whole (the poll closed), or a bug: each alone gets its own answer
+            log.debug("a run of %d decisions is decided one by one", len(run), exc_info=True)
+            self._decide_each(session, run, head)
+        else:
+            stored = iter(link for _, link in linked)
+            for waiting, decided, payloads in outcomes:
+                waiting.stored, waiting.result = [next(stored) for _ in payloads], decided.result
+            for waiting in alone:
+                self._decide_one(session, waiting)
+
+    def _decide_each(self, session: Session, run: list[_Waiting], head: Any) -> None:
+        session.info[_HEAD] = head
+        for waiting in run:
+            waiting.error, waiting.stored, waiting.result = None, [], None
+            self._decide_one(session, waiting)
 
     def _link(self, session: Session, payload: EventPayload, actor_id: str | None) -> StoredEvent:
         last = session.info.get(_HEAD)  # the head this transaction linked last (no other writer meanwhile: locked)

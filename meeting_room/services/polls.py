@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -37,8 +38,9 @@ from meeting_room.errors import (
 from meeting_room.lifecycle import EDITABLE, MeetingState, require_state
 from meeting_room.roles import BodyKind, MeetingRole, counts_as_member
 from meeting_room.services import tellers
-from meeting_room.store import Decided, Store
+from meeting_room.store import Decided, Store, Together
 from meeting_room.text import check_text
+from transcripts.bilingual import BilingualError
 from voting import (
     PRESETS,
     CastBallot,
@@ -323,11 +325,15 @@ class CastReceipt:
     secret: bool = False  # a secret ballot: its receipt is the voter's only way to check it (a named one is published by name)
 
 
-# Whether the member may vote in the poll, and has (one statement, built once: a ballot burst runs it 500 times a second).
-_STANDING = select(
-    exists().where(t.PollEligible.poll_id == bindparam("poll"), t.PollEligible.member_id == bindparam("member")),
-    exists().where(t.PollVoter.poll_id == bindparam("poll"), t.PollVoter.member_id == bindparam("member")),
-)
+@dataclass(frozen=True)
+class _Ask:
+    """One member's ballot as sent, checked for form; decided against the poll in ``_cast_all``."""
+
+    actor: Actor
+    selection: list[str]
+    text: str | None
+    given: str | None  # the receipt sent to change a secret ballot, normalised
+    code: str  # the receipt a first ballot gets
 
 
 def cast_ballot(
@@ -341,10 +347,12 @@ def cast_ballot(
     meeting_id: str | None = None,
 ) -> CastReceipt:
     """Cast (or, where the poll allows, change) the actor's ballot; returns the receipt code once.
-    With ``meeting_id`` the poll must belong to that meeting (else it is not found)."""
+    With ``meeting_id`` the poll must belong to that meeting (else it is not found).
+
+    Ballots sent at the same moment (a hall pressing together) are decided together by the store
+    (``Together``): the same rules, each ballot's own answer, the poll read once for all of them."""
     if text is not None:  # what the close's event will hold: refused here, not by the close (one voter could block it)
         check_text(text, "text", multiline=True)
-    code = new_receipt()
     given = normalise_receipt(receipt) if receipt else None
     if receipt and given is None:
         raise InvalidInputError(
@@ -352,69 +360,122 @@ def cast_ballot(
             "The receipt code is malformed (16 symbols, e.g. K7QX-3MPA-9TZC-R2DE)",
             field="receipt",
         )
+    ask = _Ask(actor, list(selection), text, given, new_receipt())
+
+    def decide_all(session: Session, asks: Sequence[_Ask]) -> list[Decided[CastReceipt] | Exception | None]:
+        return _cast_all(session, poll_id, meeting_id, asks, store.now())
 
     def decide(session: Session) -> Decided[CastReceipt]:
-        poll = poll_of(session, poll_id, meeting_id)
-        meeting = get_meeting(session, poll.meeting_id)
-        require_view(session, actor, meeting)
-        if needs_own_login(poll):
-            vi, en = ("bỏ phiếu kín", "cast a secret ballot") if poll.secrecy == Secrecy.SECRET.value else ("biểu quyết", "vote")
-            require_own_login(actor, action_vi=vi, action_en=en)
-        state = PollState(poll.state)
-        if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and store.now() >= poll.closes_at)):
-            raise PollStateError(
-                f"Đã hết hạn góp ý cho “{poll.title}”: ý kiến không được ghi nhận",
-                f"The deadline for opinions on “{poll.title}” has passed: the answer was not recorded",
-                poll_id=poll_id,
-                closes_at=poll.closes_at.isoformat() if poll.closes_at else None,
-            )
-        if state is not PollState.OPEN:
-            raise PollStateError(
-                f"Phiên biểu quyết “{poll.title}” đang ở trạng thái “{state.label_vi}”: không nhận phiếu",
-                f"Poll {poll_id} is {state}: it takes no ballots",
-                poll_id=poll_id,
-                state=state.value,
-            )
-        if poll.closes_at is not None and store.now() >= poll.closes_at:
-            raise PollStateError(
-                "Đã hết thời gian biểu quyết: phiếu không được ghi nhận",
-                "Voting time is over: the ballot was not recorded",
-                poll_id=poll_id,
-                closes_at=poll.closes_at.isoformat(),
-            )
-        eligible, voted = session.execute(_STANDING, {"poll": poll_id, "member": actor.member_id}).one()
-        if not eligible:
-            raise PermissionDeniedError(
-                "Bạn không có quyền biểu quyết trong phiên này (chưa có mặt khi mở biểu quyết hoặc không phải thành viên)",
-                "You may not vote in this poll (not present when it opened, or not a voting member)",
-                poll_id=poll_id,
-                eligibility=poll.eligibility,
-            )
-        choice = definition_of(poll).check(selection, text)
-        if voted:
-            _check_change(session, poll, actor, given)
-            assert given is not None or poll.secrecy == Secrecy.NAMED.value
-            _put_ballot(session, poll, actor, given, choice, replace=True)
-            count = poll.ballots_cast
-        else:
-            _put_ballot(session, poll, actor, code, choice, replace=False)
-            session.add(t.ReceiptCheck(poll_id=poll_id, member_id=actor.member_id, check=receipt_check(poll_id, code, actor.member_id)))
-            count = poll.ballots_cast + 1
+        (outcome,) = decide_all(session, [ask])
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert outcome is not None  # a run of one asks nothing to be decided alone
+        return outcome
+
+    together = Together(("ballot", poll_id, meeting_id), ask, decide_all)
+    return store.decide(decide, actor_id=actor.member_id, together=together)[1]
+
+
+def _open_for_ballots(session: Session, poll_id: str, meeting_id: str | None, now: datetime) -> tuple[t.Poll, t.Meeting]:
+    """The poll and its meeting, if the poll takes ballots now (else the error every ballot gets)."""
+    poll = poll_of(session, poll_id, meeting_id)
+    meeting = get_meeting(session, poll.meeting_id)
+    state = PollState(poll.state)
+    if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and now >= poll.closes_at)):
+        raise PollStateError(
+            f"Đã hết hạn góp ý cho “{poll.title}”: ý kiến không được ghi nhận",
+            f"The deadline for opinions on “{poll.title}” has passed: the answer was not recorded",
+            poll_id=poll_id,
+            closes_at=poll.closes_at.isoformat() if poll.closes_at else None,
+        )
+    if state is not PollState.OPEN:
+        raise PollStateError(
+            f"Phiên biểu quyết “{poll.title}” đang ở trạng thái “{state.label_vi}”: không nhận phiếu",
+            f"Poll {poll_id} is {state}: it takes no ballots",
+            poll_id=poll_id,
+            state=state.value,
+        )
+    if poll.closes_at is not None and now >= poll.closes_at:
+        raise PollStateError(
+            "Đã hết thời gian biểu quyết: phiếu không được ghi nhận",
+            "Voting time is over: the ballot was not recorded",
+            poll_id=poll_id,
+            closes_at=poll.closes_at.isoformat(),
+        )
+    return poll, meeting
+
+
+def _cast_all(
+    session: Session, poll_id: str, meeting_id: str | None, asks: Sequence[_Ask], now: datetime
+) -> list[Decided[CastReceipt] | Exception | None]:
+    """Decide ballots for one poll in arrival order, each by the rules of one ballot alone.
+
+    A refusal of the poll itself (not found, not open, time over) is raised for all; a refusal of one
+    voter is that voter's answer. A second ask from a member already in ``asks`` is left to be decided
+    alone (None): it must see the first one's effects. First ballots are written one statement a table."""
+    poll, meeting = _open_for_ballots(session, poll_id, meeting_id, now)
+    ids = list(dict.fromkeys(a.actor.member_id for a in asks))
+    if len(asks) > 1:  # the participants' rows into the session: ``require_view`` then reads none of them one by one
+        session.scalars(select(t.Participant).where(t.Participant.meeting_id == meeting.id, t.Participant.member_id.in_(ids))).all()
+    eligible = set(
+        session.scalars(select(t.PollEligible.member_id).where(t.PollEligible.poll_id == poll_id, t.PollEligible.member_id.in_(ids)))
+    )
+    voted = set(session.scalars(select(t.PollVoter.member_id).where(t.PollVoter.poll_id == poll_id, t.PollVoter.member_id.in_(ids))))
+    definition = definition_of(poll)
+    secret = poll.secrecy == Secrecy.SECRET.value
+    count = poll.ballots_cast
+    seen: set[str] = set()
+    first: list[tuple[_Ask, Choice]] = []
+    outcomes: list[Decided[CastReceipt] | Exception | None] = []
+    for ask in asks:
+        member_id = ask.actor.member_id
+        if member_id in seen:
+            outcomes.append(None)
+            continue
+        seen.add(member_id)
+        try:
+            choice = _admit(session, poll, meeting, ask, member_id in eligible, definition)
+            if member_id in voted:
+                _check_change(session, poll, ask.actor, ask.given)
+                assert ask.given is not None or not secret
+                _replace_ballot(session, poll, ask.actor, ask.given, choice)
+            else:
+                first.append((ask, choice))
+                count += 1
+        except BilingualError as exc:  # this voter's refusal (``MeetingRoomError`` or ``VotingError``)
+            outcomes.append(exc)
+            continue
+        changed = member_id in voted
         cast = ev.BallotCast(
             meeting_id=meeting.id,
             poll_id=poll_id,
-            voter_id=actor.member_id,
+            voter_id=member_id,
             ballots_cast=count,
             eligible=poll.eligible_count or 1,
-            replaced=voted,
+            replaced=changed,
         )
-        secret = poll.secrecy == Secrecy.SECRET.value
         # a change keeps the first receipt: a secret one was just checked as the voter's own; a named one
         # is not asked for it, so whatever was sent is not echoed back as if it were (an attacker's probe)
-        kept = given if secret else None
-        return Decided(cast, CastReceipt(kept if voted else code, count, poll.eligible_count or 0, voted, poll.kind == "opinion", secret))
+        receipt = (ask.given if secret else None) if changed else ask.code
+        outcomes.append(Decided(cast, CastReceipt(receipt, count, poll.eligible_count or 0, changed, poll.kind == "opinion", secret)))
+    _put_first_ballots(session, poll, definition, first)
+    return outcomes
 
-    return store.decide(decide, actor_id=actor.member_id)[1]
+
+def _admit(session: Session, poll: t.Poll, meeting: t.Meeting, ask: _Ask, eligible: bool, definition: PollDefinition) -> Choice:
+    """Whether this voter may cast in this poll, and their choice as the poll's definition reads it."""
+    require_view(session, ask.actor, meeting)
+    if needs_own_login(poll):
+        vi, en = ("bỏ phiếu kín", "cast a secret ballot") if poll.secrecy == Secrecy.SECRET.value else ("biểu quyết", "vote")
+        require_own_login(ask.actor, action_vi=vi, action_en=en)
+    if not eligible:
+        raise PermissionDeniedError(
+            "Bạn không có quyền biểu quyết trong phiên này (chưa có mặt khi mở biểu quyết hoặc không phải thành viên)",
+            "You may not vote in this poll (not present when it opened, or not a voting member)",
+            poll_id=poll.id,
+            eligibility=poll.eligibility,
+        )
+    return definition.check(ask.selection, ask.text)
 
 
 def _check_change(session: Session, poll: t.Poll, actor: Actor, given: str | None) -> None:
@@ -446,31 +507,45 @@ def _owns_receipt(session: Session, poll_id: str, member_id: str, code: str) -> 
     return row is not None and secrets.compare_digest(row.check, receipt_check(poll_id, code, member_id))
 
 
-def _put_ballot(session: Session, poll: t.Poll, actor: Actor, code: str | None, choice: Choice, *, replace: bool) -> None:
-    """Store (or replace) the voter's ballot: sealed for a secret poll, in the ballot box for a named one."""
+def _replace_ballot(session: Session, poll: t.Poll, actor: Actor, code: str | None, choice: Choice) -> None:
+    """Replace the voter's ballot (a change): sealed for a secret poll, in the ballot box for a named one."""
     if poll.secrecy == Secrecy.NAMED.value:
-        if replace:
-            box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id, t.BallotBox.voter_id == actor.member_id)).one()
-            box.selection, box.text = list(choice.selection), choice.text
-            return
-        assert code is not None
-        session.add(
-            t.BallotBox(
-                poll_id=poll.id,
-                receipt_hash=receipt_hash(poll.id, code),
-                selection=list(choice.selection),
-                text=choice.text,
-                voter_id=actor.member_id,
-            )
-        )
+        box = session.scalars(select(t.BallotBox).where(t.BallotBox.poll_id == poll.id, t.BallotBox.voter_id == actor.member_id)).one()
+        box.selection, box.text = list(choice.selection), choice.text
         return
     assert code is not None and poll.ballot_key is not None
+    session.get_one(t.SealedBallot, (poll.id, actor.member_id)).sealed = _sealed(poll, code, choice, ballot_size(definition_of(poll)))
+
+
+def _sealed(poll: t.Poll, code: str, choice: Choice, size: int) -> bytes:
+    assert poll.ballot_key is not None
     content = SealedContent(receipt_hash(poll.id, code), choice.selection, choice.text)
-    sealed = seal_ballot(bytes.fromhex(poll.ballot_key), poll.id, content, ballot_size(definition_of(poll)))
-    if replace:
-        session.get_one(t.SealedBallot, (poll.id, actor.member_id)).sealed = sealed
+    return seal_ballot(bytes.fromhex(poll.ballot_key), poll.id, content, size)
+
+
+def _put_first_ballots(session: Session, poll: t.Poll, definition: PollDefinition, first: list[tuple[_Ask, Choice]]) -> None:
+    """Voters' first ballots (sealed for a secret poll, in the ballot box for a named one) and the
+    checks of their receipts: one statement a table however many voted at once."""
+    if not first:
+        return
+    if poll.secrecy == Secrecy.NAMED.value:
+        boxed = [
+            {"poll_id": poll.id, "receipt_hash": receipt_hash(poll.id, ask.code), "selection": list(choice.selection), "text": choice.text,
+             "voter_id": ask.actor.member_id}
+            for ask, choice in first
+        ]  # fmt: skip
+        session.execute(insert(t.BallotBox), boxed)
     else:
-        session.add(t.SealedBallot(poll_id=poll.id, member_id=actor.member_id, sealed=sealed))
+        size = ballot_size(definition)
+        sealed = [
+            {"poll_id": poll.id, "member_id": ask.actor.member_id, "sealed": _sealed(poll, ask.code, choice, size)} for ask, choice in first
+        ]
+        session.execute(insert(t.SealedBallot), sealed)
+    checks = [
+        {"poll_id": poll.id, "member_id": ask.actor.member_id, "check": receipt_check(poll.id, ask.code, ask.actor.member_id)}
+        for ask, _ in first
+    ]
+    session.execute(insert(t.ReceiptCheck), checks)
 
 
 def close_poll(store: Store, actor: Actor | None, poll_id: str) -> ev.PollClosed:

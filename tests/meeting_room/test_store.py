@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from meeting_room import events as ev
 from meeting_room.db import make_engine, migrate
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, NotFoundError
-from meeting_room.store import Decided, Store
+from meeting_room.store import Decided, Store, Together
 
 
 def _body(n: int) -> ev.BodyCreated:
@@ -168,6 +168,86 @@ def test_decisions_arriving_during_a_commit_commit_together_and_fail_alone(any_s
     with any_store.read() as session:
         assert session.get(t.Credential, "x") is None
         assert sorted(session.scalars(select(t.Body.id))) == ["b1", "b2", "b3", "b4", "b5"]
+
+
+def test_neighbours_that_may_go_together_are_decided_by_one_call_and_alone_when_it_fails(any_store: Store) -> None:
+    """``Together``: a run of queued neighbours with one key is decided by one ``decide_all``; each gets
+    its own answer (its events, its refusal, or "decide me alone", done after the run). A plain decision
+    ends a run. A run that conflicts as a whole is rolled back and each of it decided alone."""
+    any_store.append(_body(1))
+    holding, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+    outcomes: dict[str, Any] = {}
+
+    def decide_all(session: Session, items: Sequence[str]) -> list[Decided[str] | Exception | None]:
+        calls.append(list(items))
+        seen = sorted(session.scalars(select(t.Body.id)))
+        out: list[Decided[str] | Exception | None] = []
+        for item in items:
+            if item == "refused":
+                out.append(NotFoundError("không có", "nothing"))
+            elif item == "alone":
+                out.append(None)
+            elif item == "dup":
+                out.append(Decided(ev.BodyCreated(body_id="b1", name="Tên khác", short_name="X"), ",".join(seen)))
+            else:
+                out.append(Decided(_body(int(item)), ",".join(seen)))
+        return out
+
+    def alone(session: Session) -> Decided[str]:
+        return Decided(_body(9), ",".join(sorted(session.scalars(select(t.Body.id)))))
+
+    def one(item: str) -> Callable[[Session], Decided[str]]:
+        def decide(session: Session) -> Decided[str]:
+            (outcome,) = decide_all(session, [item])
+            if isinstance(outcome, Exception):
+                raise outcome
+            assert outcome is not None
+            return outcome
+
+        return alone if item == "alone" else decide
+
+    def run(name: str) -> None:
+        try:
+            if name == "plain":
+                outcomes[name] = any_store.decide(lambda s: Decided(_body(7), "plain"))
+            else:
+                outcomes[name] = any_store.decide(one(name), together=Together("bodies", name, decide_all))
+        except Exception as exc:
+            outcomes[name] = exc
+
+    def hold(session: Session) -> Decided[None]:
+        holding.set()
+        release.wait(60)
+        return Decided(_body(8), None)
+
+    leader = threading.Thread(target=lambda: any_store.decide(hold))
+    leader.start()
+    assert holding.wait(30)
+    order = ["2", "refused", "alone", "3", "plain", "4", "dup"]
+    threads = []
+    for name in order:  # one at a time: the queue keeps this order
+        threads.append(threading.Thread(target=run, args=(name,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 30
+        while any_store.queued() < len(threads) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    assert any_store.queued() == len(order)
+    release.set()
+    for th in [leader, *threads]:
+        th.join(60)
+
+    assert calls[:2] == [["2", "refused", "alone", "3"], ["4", "dup"]]  # the plain one ended the first run
+    assert calls[2:] == [["4"], ["dup"]]  # the second conflicted as a whole: each alone
+    assert isinstance(outcomes["refused"], NotFoundError) and isinstance(outcomes["dup"], ConflictError)
+    stored = {name: outcomes[name][0][0] for name in ("2", "3", "alone", "plain", "4")}
+    assert [stored[n].seq for n in ("2", "3", "alone", "plain", "4")] == [3, 4, 5, 6, 7]  # the one left alone right after its run
+    assert outcomes["alone"][1] == "b1,b2,b3,b8"  # it saw its run's effects
+    assert outcomes["4"][1] == "b1,b2,b3,b7,b8,b9"
+    report = any_store.verify()
+    assert report.ok and report.events == 7
+    with any_store.read() as session:
+        assert sorted(session.scalars(select(t.Body.id))) == ["b1", "b2", "b3", "b4", "b7", "b8", "b9"]
 
 
 def test_two_stores_on_one_database_cannot_fork_the_chain(any_store: Store) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from meeting_room.errors import ConflictError, MeetingRoomError, NotFoundError, 
 from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import Role
 from meeting_room.services import attendance, meetings, members, polls
+from meeting_room.store import Decided
 from tests.conftest import World, snapshot
 from voting import BallotError, PollKind, PollStateError, Secrecy, published_order, receipt_hash
 
@@ -120,6 +123,112 @@ def test_concurrent_voters_are_each_counted_once(any_world: World) -> None:
     closed = polls.close_poll(world.store, world.actor("chair"), pid)
     assert len(closed.ballots) == 4 and closed.result["options"][0]["votes"] == 4
     assert polls.verify_polls(world.store).ok
+
+
+def _while_the_writer_is_held(world: World, asks: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Run the asks (name, call) while another decision holds the store's writer, so that all of them
+    queue and the next writer decides them as one group, as a hall's tablets pressing together do."""
+    holding, release, outcomes = threading.Event(), threading.Event(), {}
+
+    def hold(session: Any) -> Decided[None]:
+        holding.set()
+        release.wait(60)
+        return Decided(ev.BodyCreated(body_id="held", name="Ủy ban nhân dân xã Giữ Chỗ", short_name="UBND"), None)
+
+    def run(name: str, call: Any) -> None:
+        try:
+            outcomes[name] = call()
+        except Exception as exc:
+            outcomes[name] = exc
+
+    holder = threading.Thread(target=lambda: world.store.decide(hold))
+    holder.start()
+    assert holding.wait(30)
+    threads = []
+    for name, call in asks:  # one by one: the queue keeps this order
+        threads.append(threading.Thread(target=run, args=(name, call)))
+        threads[-1].start()
+        deadline = time.monotonic() + 30
+        while world.store.queued() < len(threads) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    assert world.store.queued() == len(asks)
+    release.set()
+    for th in [holder, *threads]:
+        th.join(60)
+    return outcomes
+
+
+def test_ballots_sent_together_are_decided_together_each_by_the_rules_of_one(any_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hall pressing at once: the queued ballots of a poll are decided by one call, and each gets the
+    answer it would get alone: a receipt, or its own refusal with nothing of it stored."""
+    world = any_world
+    _in_session(world, present=(*VOTERS, "guest"))
+    pid = _poll(world, secrecy=Secrecy.SECRET, rule=ev.RuleSpec(preset="majority_present"))
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    runs: list[int] = []
+    decide_all = polls._cast_all
+
+    def counted(session: Any, poll_id: str, meeting_id: str | None, asks: Any, now: Any) -> Any:
+        runs.append(len(asks))
+        return decide_all(session, poll_id, meeting_id, asks, now)
+
+    monkeypatch.setattr(polls, "_cast_all", counted)
+    link = dataclasses.replace(world.actor("member2"), only_meeting=world.meeting_id)  # a session from an invitation link
+    asks: list[tuple[str, Any]] = [
+        ("chair", lambda: _vote(world, pid, "chair", "yes")),
+        ("bad option", lambda: _vote(world, pid, "secretary", "maybe")),
+        ("member1", lambda: _vote(world, pid, "member1", "no")),
+        ("member1 again", lambda: _vote(world, pid, "member1", "yes")),
+        ("guest", lambda: _vote(world, pid, "guest", "yes")),
+        ("outsider", lambda: _vote(world, pid, "outsider", "yes")),
+        ("link", lambda: polls.cast_ballot(world.store, link, pid, ["yes"])),
+        ("secretary", lambda: _vote(world, pid, "secretary", "abstain")),
+    ]
+    out = _while_the_writer_is_held(world, asks)
+
+    assert runs[0] == len(asks)  # one call for the whole run; "member1 again" then alone, after it
+    assert isinstance(out["bad option"], BallotError)
+    assert isinstance(out["member1 again"], ConflictError)  # sees the first ballot of the same run
+    assert isinstance(out["guest"], PermissionDeniedError) and isinstance(out["link"], PermissionDeniedError)
+    assert isinstance(out["outsider"], NotFoundError)
+    cast = {who: out[who] for who in ("chair", "member1", "secretary")}
+    assert [r.ballots_cast for r in cast.values()] == [1, 2, 3] and all(r.receipt for r in cast.values())
+    events = [e for e in world.store.events(meeting_id=world.meeting_id) if e.type == "poll.ballot_cast"]
+    assert [(e.data["voter_id"], e.data["ballots_cast"]) for e in events] == [(world.ids[w], n) for n, w in enumerate(cast, start=1)]
+    with world.store.read() as session:
+        voters = session.scalars(select(t.PollVoter.member_id).where(t.PollVoter.poll_id == pid))
+        assert sorted(voters) == sorted(world.ids[w] for w in cast)
+        assert len(session.scalars(select(t.SealedBallot).where(t.SealedBallot.poll_id == pid)).all()) == 3
+        assert session.get_one(t.Poll, pid).ballots_cast == 3
+
+    def counts() -> tuple[list[tuple[str, int]], list[str]]:
+        with world.store.read() as session:
+            polls_ = [(p.id, p.ballots_cast) for p in session.scalars(select(t.Poll).order_by(t.Poll.id))]
+            return polls_, sorted(session.scalars(select(t.PollVoter.member_id)))
+
+    before = counts()
+    world.store.rebuild()  # the run's read models are those of its events one by one
+    assert counts() == before
+    closed = polls.close_poll(world.store, world.actor("chair"), pid)
+    assert {o["id"]: o["votes"] for o in closed.result["options"]} == {"yes": 1, "no": 1, "abstain": 1}
+    assert polls.verify_polls(world.store).ok and world.store.verify().ok
+    with world.store.read() as session:
+        mine = polls.check_receipt(session, world.actor("member1"), session.get_one(t.Poll, pid), cast["member1"].receipt or "")
+    assert mine.found and mine.own and mine.selection == ["no"]
+
+
+def test_a_run_of_ballots_after_the_close_is_refused_one_by_one(world: World) -> None:
+    """The poll closing ahead of a queued run: every ballot of it gets the refusal, nothing is stored."""
+    _in_session(world)
+    pid = _poll(world)
+    polls.open_poll(world.store, world.actor("chair"), pid)
+    asks: list[tuple[str, Any]] = [("close", lambda: polls.close_poll(world.store, world.actor("chair"), pid))]
+    asks += [(who, lambda who=who: _vote(world, pid, who, "yes")) for who in VOTERS]
+    out = _while_the_writer_is_held(world, asks)
+    assert all(isinstance(out[who], PollStateError) for who in VOTERS), out
+    assert len({id(out[who]) for who in VOTERS}) == len(VOTERS)  # each caller its own error
+    with world.store.read() as session:
+        assert session.scalars(select(t.PollVoter).where(t.PollVoter.poll_id == pid)).all() == []
 
 
 def test_eligibility_is_fixed_when_the_poll_opens(world: World) -> None:
