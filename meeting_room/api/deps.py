@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
+from meeting_room.api.session_reader import SessionReader
 from meeting_room.errors import AuthenticationError, PasswordChangeRequiredError, PermissionDeniedError
 from meeting_room.files.documents import DocumentFiles
 from meeting_room.live.live_sessions import LiveSessions
@@ -66,10 +67,20 @@ def poke_sessions(conn: HTTPConnection) -> None:
 
 
 def current_actor(conn: HTTPConnection) -> Actor:
+    """The caller, read on this thread (a WebSocket's handshake); requests use ``_actor``."""
+    return allowed_here(conn, auth.resolve(get_store(conn), _token_required(conn)))
+
+
+def _token_required(conn: HTTPConnection) -> str:
     token = token_of(conn)
     if token is None:
         raise AuthenticationError("Cần đăng nhập", "Authentication required: log in, then send the session cookie or a Bearer token")
-    actor = auth.resolve(get_store(conn), token)
+    return token
+
+
+def allowed_here(conn: HTTPConnection, actor: Actor) -> Actor:
+    """What a session may reach: a hall display link its hall, an invitation link its meeting, a
+    temporary password only the way to change it."""
     if actor.display and not _on_hall(conn.url.path, actor.only_meeting):
         raise PermissionDeniedError(
             "Liên kết màn hình hội trường chỉ mở màn hình hội trường của cuộc họp đó",
@@ -119,7 +130,14 @@ async def _files(conn: HTTPConnection) -> DocumentFiles:
     return get_files(conn)
 
 
+async def _actor(conn: HTTPConnection) -> Actor:
+    """The caller: requests that arrive together have their sessions read together (``SessionReader``)."""
+    token = _token_required(conn)
+    reader: SessionReader = conn.app.state.sessions
+    return allowed_here(conn, await reader.resolve(token))
+
+
 StoreDep = Annotated[Store, Depends(_store)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 FilesDep = Annotated[DocumentFiles, Depends(_files)]
-ActorDep = Annotated[Actor, Depends(current_actor)]
+ActorDep = Annotated[Actor, Depends(_actor)]
