@@ -71,8 +71,8 @@ class Together(Generic[T]):
 
     ``decide_all(session, items)`` gets the ``item`` of each decision of the run, in arrival order,
     and returns for each its ``Decided``, the ``Exception`` that refuses it (nothing of it written),
-    or None: decide this one alone, after the run (a second ask from the same member, whose first
-    is in the run). Decisions join a run only when their ``key`` is equal."""
+    or None: decide this one alone, after the run (a member's next ask once one of theirs was taken
+    in the run: it must see that one's effects). Decisions join a run only when their ``key`` is equal."""
 
     key: Hashable
     item: Any

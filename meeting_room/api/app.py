@@ -51,7 +51,6 @@ from meeting_room.api.routes import (
 )
 from meeting_room.api.routes import recordings as recording_routes
 from meeting_room.api.routes import store as store_routes
-from meeting_room.api.session_reader import SessionReader
 from meeting_room.errors import NotFoundError
 from meeting_room.live.runtime import Runtime
 from meeting_room.settings import Settings
@@ -117,7 +116,6 @@ def create_app_for(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.sessions = SessionReader(runtime.store)  # who calls: ``deps.ActorDep``
     errors.install(app)
     upload = (runtime.documents.max_bytes + UPLOAD_OVERHEAD, runtime.documents.max_bytes)
     photo_bytes = settings.max_photo_mb * (1 << 20)

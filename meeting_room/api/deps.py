@@ -9,7 +9,6 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.api.session_reader import SessionReader
 from meeting_room.errors import AuthenticationError, PasswordChangeRequiredError, PermissionDeniedError
 from meeting_room.files.documents import DocumentFiles
 from meeting_room.live.live_sessions import LiveSessions
@@ -133,8 +132,7 @@ async def _files(conn: HTTPConnection) -> DocumentFiles:
 async def _actor(conn: HTTPConnection) -> Actor:
     """The caller: requests that arrive together have their sessions read together (``SessionReader``)."""
     token = _token_required(conn)
-    reader: SessionReader = conn.app.state.sessions
-    return allowed_here(conn, await reader.resolve(token))
+    return allowed_here(conn, await runtime_of(conn).sessions.resolve(token))
 
 
 StoreDep = Annotated[Store, Depends(_store)]

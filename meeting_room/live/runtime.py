@@ -30,6 +30,7 @@ from meeting_room.live.live_sessions import LiveSessions
 from meeting_room.live.mailer import Mailer
 from meeting_room.live.poll_timer import PollTimer
 from meeting_room.live.room_runner import RoomRunner
+from meeting_room.live.session_reader import SessionReader
 from meeting_room.live.sfu import Sfu, SfuState
 from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.operations.backup import Backups
@@ -67,8 +68,10 @@ class Runtime:
     _warm_up: threading.Thread | None = field(default=None, init=False, repr=False)  # the live model loading at start
     _starts: int = field(default=0, init=False, repr=False)  # starts not yet matched by a stop
     metrics_registry: CollectorRegistry = field(init=False, repr=False)  # its readings, for /metrics
+    sessions: SessionReader = field(init=False, repr=False)  # who calls: requests' sessions, read together
 
     def __post_init__(self) -> None:
+        self.sessions = SessionReader(self.store)
         self.metrics_registry = CollectorRegistry(auto_describe=False)
         self.metrics_registry.register(RuntimeCollector(self.readings))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -363,7 +363,7 @@ def cast_ballot(
     ask = _Ask(actor, list(selection), text, given, new_receipt())
 
     def decide_all(session: Session, asks: Sequence[_Ask]) -> list[Decided[CastReceipt] | Exception | None]:
-        return _cast_all(session, poll_id, meeting_id, asks, store.now())
+        return _cast_all(session, poll_id, meeting_id, asks, store.now)
 
     def decide(session: Session) -> Decided[CastReceipt]:
         (outcome,) = decide_all(session, [ask])
@@ -376,10 +376,9 @@ def cast_ballot(
     return store.decide(decide, actor_id=actor.member_id, together=together)[1]
 
 
-def _open_for_ballots(session: Session, poll_id: str, meeting_id: str | None, now: datetime) -> tuple[t.Poll, t.Meeting]:
-    """The poll and its meeting, if the poll takes ballots now (else the error every ballot gets)."""
-    poll = poll_of(session, poll_id, meeting_id)
-    meeting = get_meeting(session, poll.meeting_id)
+def _takes_ballots(poll: t.Poll, now: datetime) -> None:
+    """Raise unless the poll takes ballots at ``now`` (open, its countdown or deadline not passed)."""
+    poll_id = poll.id
     state = PollState(poll.state)
     if poll.before_meeting and (state is PollState.CLOSED or (poll.closes_at is not None and now >= poll.closes_at)):
         raise PollStateError(
@@ -402,18 +401,20 @@ def _open_for_ballots(session: Session, poll_id: str, meeting_id: str | None, no
             poll_id=poll_id,
             closes_at=poll.closes_at.isoformat(),
         )
-    return poll, meeting
 
 
 def _cast_all(
-    session: Session, poll_id: str, meeting_id: str | None, asks: Sequence[_Ask], now: datetime
+    session: Session, poll_id: str, meeting_id: str | None, asks: Sequence[_Ask], clock: Callable[[], datetime]
 ) -> list[Decided[CastReceipt] | Exception | None]:
-    """Decide ballots for one poll in arrival order, each by the rules of one ballot alone.
+    """Decide ballots for one poll in arrival order, each by the rules of one ballot alone, in their
+    order (who may see the meeting first: an outsider learns nothing of the poll), each its own answer.
 
-    A refusal of the poll itself (not found, not open, time over) is raised for all; a refusal of one
-    voter is that voter's answer. A second ask from a member already in ``asks`` is left to be decided
-    alone (None): it must see the first one's effects. First ballots are written one statement a table."""
-    poll, meeting = _open_for_ballots(session, poll_id, meeting_id, now)
+    An unknown poll is raised for all. A member's next ask after one of theirs was taken in ``asks`` is
+    left to be decided alone, after the others (None): it must see the first one's effects. So the
+    answers are those of deciding one at a time; only such a repeat's event comes later in the log.
+    First ballots are written one statement a table."""
+    poll = poll_of(session, poll_id, meeting_id)
+    meeting = get_meeting(session, poll.meeting_id)
     ids = list(dict.fromkeys(a.actor.member_id for a in asks))
     if len(asks) > 1:  # the participants' rows into the session: ``require_view`` then reads none of them one by one
         session.scalars(select(t.Participant).where(t.Participant.meeting_id == meeting.id, t.Participant.member_id.in_(ids))).all()
@@ -424,17 +425,16 @@ def _cast_all(
     definition = definition_of(poll)
     secret = poll.secrecy == Secrecy.SECRET.value
     count = poll.ballots_cast
-    seen: set[str] = set()
+    taken: set[str] = set()
     first: list[tuple[_Ask, Choice]] = []
     outcomes: list[Decided[CastReceipt] | Exception | None] = []
     for ask in asks:
         member_id = ask.actor.member_id
-        if member_id in seen:
+        if member_id in taken:
             outcomes.append(None)
             continue
-        seen.add(member_id)
         try:
-            choice = _admit(session, poll, meeting, ask, member_id in eligible, definition)
+            choice = _admit(session, poll, meeting, ask, member_id in eligible, definition, clock())
             if member_id in voted:
                 _check_change(session, poll, ask.actor, ask.given)
                 assert ask.given is not None or not secret
@@ -442,9 +442,10 @@ def _cast_all(
             else:
                 first.append((ask, choice))
                 count += 1
-        except BilingualError as exc:  # this voter's refusal (``MeetingRoomError`` or ``VotingError``)
+        except BilingualError as exc:  # this voter's refusal (``MeetingRoomError`` or ``VotingError``): nothing of it written
             outcomes.append(exc)
             continue
+        taken.add(member_id)
         changed = member_id in voted
         cast = ev.BallotCast(
             meeting_id=meeting.id,
@@ -462,12 +463,15 @@ def _cast_all(
     return outcomes
 
 
-def _admit(session: Session, poll: t.Poll, meeting: t.Meeting, ask: _Ask, eligible: bool, definition: PollDefinition) -> Choice:
-    """Whether this voter may cast in this poll, and their choice as the poll's definition reads it."""
+def _admit(
+    session: Session, poll: t.Poll, meeting: t.Meeting, ask: _Ask, eligible: bool, definition: PollDefinition, now: datetime
+) -> Choice:
+    """Whether this voter may cast in this poll now, and their choice as the poll's definition reads it."""
     require_view(session, ask.actor, meeting)
     if needs_own_login(poll):
         vi, en = ("bỏ phiếu kín", "cast a secret ballot") if poll.secrecy == Secrecy.SECRET.value else ("biểu quyết", "vote")
         require_own_login(ask.actor, action_vi=vi, action_en=en)
+    _takes_ballots(poll, now)
     if not eligible:
         raise PermissionDeniedError(
             "Bạn không có quyền biểu quyết trong phiên này (chưa có mặt khi mở biểu quyết hoặc không phải thành viên)",

@@ -217,16 +217,22 @@ def test_ballots_sent_together_are_decided_together_each_by_the_rules_of_one(any
     assert mine.found and mine.own and mine.selection == ["no"]
 
 
-def test_a_run_of_ballots_after_the_close_is_refused_one_by_one(world: World) -> None:
-    """The poll closing ahead of a queued run: every ballot of it gets the refusal, nothing is stored."""
+def test_each_ballot_of_a_run_behind_the_close_gets_its_own_refusal_and_an_outsider_learns_nothing(world: World) -> None:
+    """The poll closing ahead of a queued run: every ballot of it is refused, each with its own error,
+    nothing stored; one who may not see the meeting still gets "no meeting" (not the poll's title or
+    state), and an invitation link "log in yourself", as one at a time."""
     _in_session(world)
     pid = _poll(world)
     polls.open_poll(world.store, world.actor("chair"), pid)
+    link = dataclasses.replace(world.actor("member2"), only_meeting=world.meeting_id)
     asks: list[tuple[str, Any]] = [("close", lambda: polls.close_poll(world.store, world.actor("chair"), pid))]
-    asks += [(who, lambda who=who: _vote(world, pid, who, "yes")) for who in VOTERS]
+    asks += [(who, lambda who=who: _vote(world, pid, who, "yes")) for who in (*VOTERS, "outsider")]
+    asks += [("link", lambda: polls.cast_ballot(world.store, link, pid, ["yes"]))]
     out = _while_the_writer_is_held(world, asks)
     assert all(isinstance(out[who], PollStateError) for who in VOTERS), out
     assert len({id(out[who]) for who in VOTERS}) == len(VOTERS)  # each caller its own error
+    assert isinstance(out["outsider"], NotFoundError) and "Thông qua" not in str(out["outsider"])
+    assert isinstance(out["link"], PermissionDeniedError) and out["link"].details.get("needs") == "own_login"
     with world.store.read() as session:
         assert session.scalars(select(t.PollVoter).where(t.PollVoter.poll_id == pid)).all() == []
 

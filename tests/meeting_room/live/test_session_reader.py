@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from meeting_room import auth
-from meeting_room.api import session_reader
-from meeting_room.api.session_reader import SessionReader
 from meeting_room.db import tables as t
 from meeting_room.errors import AuthenticationError
+from meeting_room.live import session_reader
+from meeting_room.live.session_reader import SessionReader
 from tests.conftest import World
 
 
@@ -46,13 +46,13 @@ def test_a_burst_of_requests_is_read_in_few_statements_each_with_its_own_answer(
 
     async def burst() -> list[Any]:
         asks = [reader.resolve(tokens[who]) for who in people for _ in range(8)]  # 40 requests, 8 from each tablet
-        asks += [reader.resolve(gone), reader.resolve("not-a-token")]
+        asks += [reader.resolve(gone), reader.resolve(gone), reader.resolve("not-a-token")]
         return await asyncio.gather(*asks, return_exceptions=True)
 
     answers = asyncio.run(burst())
     assert [a.member_id for a in answers[:40]] == [world.ids[who] for who in people for _ in range(8)]
     assert all(isinstance(a, AuthenticationError) for a in answers[40:])
-    assert answers[40] is not answers[41]  # each request raises its own error
+    assert answers[40] is not answers[41]  # the same token twice: each request raises its own error
     assert len(reads) <= session_reader.IN_FLIGHT + 1 and sum(len(r) for r in reads) == len(people) + 2
 
 
@@ -94,6 +94,7 @@ def test_requests_during_a_read_wait_for_the_next_and_a_failed_read_fails_only_i
 
     async def scenario() -> list[Any]:
         first = asyncio.ensure_future(reader.resolve(token))
+        twin = asyncio.ensure_future(reader.resolve(token))  # the same read: its own copy of the error
         while len(asked) < 1:
             await asyncio.sleep(0.005)
         second = asyncio.ensure_future(reader.resolve(token))
@@ -103,9 +104,9 @@ def test_requests_during_a_read_wait_for_the_next_and_a_failed_read_fails_only_i
         await asyncio.sleep(0.05)
         assert len(asked) == 2  # both reads busy: the five wait
         release.set()
-        return await asyncio.gather(first, second, *later, return_exceptions=True)
+        return await asyncio.gather(first, twin, second, *later, return_exceptions=True)
 
     answers = asyncio.run(scenario())
-    assert isinstance(answers[0], OSError)
-    assert all(a.member_id == world.ids["member1"] for a in answers[1:])
+    assert isinstance(answers[0], OSError) and isinstance(answers[1], OSError) and answers[0] is not answers[1]
+    assert all(a.member_id == world.ids["member1"] for a in answers[2:])
     assert asked == [1, 1, 1]  # the five shared one read

@@ -12,6 +12,7 @@ Each read starts after its requests arrived: none is answered from a read older 
 from __future__ import annotations
 
 import asyncio
+import copy
 import weakref
 from dataclasses import dataclass, field
 
@@ -44,7 +45,11 @@ class SessionReader:
     async def resolve(self, token: str) -> Actor:
         """The actor behind a session token (as ``auth.resolve``); ``AuthenticationError`` if it no longer counts."""
         loop = asyncio.get_running_loop()
-        state = self._loops.setdefault(loop, _Loop())
+        state = self._loops.get(loop)
+        if state is None:  # a loop not seen before (a test's client): forget those closed meanwhile
+            for closed in [other for other in self._loops if other.is_closed()]:
+                del self._loops[closed]  # its waiting answers hold it: weakness alone would not let it go
+            state = self._loops[loop] = _Loop()
         answer: asyncio.Future[_Answer] = loop.create_future()
         state.waiting.setdefault(auth.token_hash(token), []).append(answer)
         self._start_soon(loop, state)
@@ -81,13 +86,21 @@ class SessionReader:
                 for answer in answers:
                     answer.cancel()
             raise
-        except Exception as exc:  # the database failed: every request of the read hears it
+        except Exception as exc:  # the database failed: every request of the read hears it, each its own error
             for answers in batch.values():
                 for answer in answers:
                     if not answer.done():
-                        answer.set_exception(exc)
+                        answer.set_exception(_own_copy(exc))
             return
         for key, answers in batch.items():
             for answer in answers:
                 if not answer.done():  # its request may have gone (the client hung up)
                     answer.set_result(found[key])
+
+
+def _own_copy(exc: Exception) -> Exception:
+    """The same error as a new object (each request raises and logs its own), or itself if it cannot be copied."""
+    try:
+        return copy.copy(exc)
+    except Exception:
+        return exc
