@@ -5,14 +5,15 @@ on the event loop. Other processes (the CLI, a room process, another server work
 they send a notification (see ``meeting_room.notify``) and the bus catches up from the database.
 The bus delivers events strictly in sequence: when an event arrives whose predecessor has not been
 delivered, it reads the missing ones from the database first. Each subscriber has a bounded queue;
-one that falls too far behind is cut off and resumes from its last event id.
+one that falls too far behind is cut off and resumes from its last event id. A subscriber may take
+only the newest of some events (``coalesce``): a burst of them costs it one queued item, not one each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,14 @@ class Transient:
     message: dict[str, object]
 
 
+@dataclass(frozen=True)
+class Coalesced:
+    """In a subscriber's queue instead of events it only needs the newest of (another member's ballots
+    on a member's page: the count). Its reader takes that newest with ``Subscription.newest``."""
+
+    key: Hashable
+
+
 class SubscriberOverflow(Exception):
     """The subscriber's queue filled up; it must reconnect and resume."""
 
@@ -39,11 +48,19 @@ class SubscriberOverflow(Exception):
 @dataclass(eq=False)
 class Subscription:
     meeting_id: str | None
-    queue: asyncio.Queue[StoredEvent | Transient | None] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    queue: asyncio.Queue[StoredEvent | Transient | Coalesced | None] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False
     transient: bool = False  # also wants Transient messages (live viewers do; the poll timer does not)
+    # events this subscriber needs only the newest of, by key (None: every event): a hall's ballots on a
+    # member's page. The first of a key queues a ``Coalesced``; the next ones only replace the newest.
+    coalesce: Callable[[StoredEvent], Hashable | None] | None = None
+    _newest: dict[Hashable, StoredEvent] = field(default_factory=dict)
 
-    def next_queued(self) -> StoredEvent | Transient | None:
+    def newest(self, marker: Coalesced) -> StoredEvent:
+        """The newest event of the marker's key; the next one of that key queues a marker again."""
+        return self._newest.pop(marker.key)
+
+    def next_queued(self) -> StoredEvent | Transient | Coalesced | None:
         """The next item already waiting, taken without awaiting (None when nothing is): a burst is sent
         without a wait per event, and ``queue.empty()`` still says whether more of the burst is coming."""
         if self.queue.empty():
@@ -53,7 +70,7 @@ class Subscription:
             raise SubscriberOverflow
         return item
 
-    async def events(self) -> AsyncIterator[StoredEvent | Transient]:
+    async def events(self) -> AsyncIterator[StoredEvent | Transient | Coalesced]:
         while True:
             item = await self.queue.get()
             if item is None:
@@ -77,8 +94,14 @@ class Bus:
     def detach(self) -> None:
         self._loop = None
 
-    def subscribe(self, meeting_id: str | None, maxsize: int = 1000, transient: bool = False) -> Subscription:
-        sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize), transient=transient)
+    def subscribe(
+        self,
+        meeting_id: str | None,
+        maxsize: int = 1000,
+        transient: bool = False,
+        coalesce: Callable[[StoredEvent], Hashable | None] | None = None,
+    ) -> Subscription:
+        sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize), transient=transient, coalesce=coalesce)
         self._subs.add(sub)
         return sub
 
@@ -156,9 +179,17 @@ class Bus:
         for sub in list(self._subs):
             if sub.overflowed or (sub.meeting_id is not None and sub.meeting_id != event.meeting_id):
                 continue
+            key = sub.coalesce(event) if sub.coalesce is not None else None
+            if key is not None and key in sub._newest:
+                sub._newest[key] = event  # its marker is still queued: it will take this one
+                continue
             if sub.queue.qsize() >= sub.queue.maxsize - 1:
                 sub.overflowed = True
                 sub.queue.put_nowait(None)  # the last free place: tell the reader to resume
                 log.warning("subscriber for meeting %s fell behind at event %s", sub.meeting_id, event.seq)
                 continue
-            sub.queue.put_nowait(event)
+            if key is None:
+                sub.queue.put_nowait(event)
+            else:
+                sub._newest[key] = event
+                sub.queue.put_nowait(Coalesced(key))

@@ -11,7 +11,8 @@ import asyncio
 import logging
 from datetime import datetime
 
-from meeting_room.bus import SubscriberOverflow, Transient
+from meeting_room.bus import Coalesced, SubscriberOverflow, Transient
+from meeting_room.chain import StoredEvent
 from meeting_room.errors import MeetingRoomError
 from meeting_room.services import polls
 from meeting_room.store import Store
@@ -29,7 +30,7 @@ class PollTimer:
         """Until cancelled: arm a timer for every open poll with a countdown, now and as polls open."""
         loop = asyncio.get_running_loop()
         while True:
-            sub = self.store.bus.subscribe(None, maxsize=10_000)
+            sub = self.store.bus.subscribe(None, maxsize=10_000, coalesce=_ballots)  # a hall's ballots: one marker a burst
             try:
                 with self.store.read() as session:
                     for poll_id, closes_at in polls.due_polls(session):
@@ -37,6 +38,9 @@ class PollTimer:
                 async for event in sub.events():
                     if isinstance(event, Transient):
                         continue  # not subscribed to them
+                    if isinstance(event, Coalesced):
+                        sub.newest(event)  # ballots: nothing to arm or disarm
+                        continue
                     if event.type == "poll.opened" and event.data.get("closes_at"):
                         self._arm(loop, event.data["poll_id"], datetime.fromisoformat(event.data["closes_at"]))
                     elif event.type in ("poll.closed", "poll.cancelled"):
@@ -64,3 +68,7 @@ class PollTimer:
             log.info("poll %s closed: its countdown ran out", poll_id)
         except (MeetingRoomError, VotingError) as exc:  # closed or cancelled meanwhile
             log.info("poll %s not closed by its timer: %s", poll_id, exc)
+
+
+def _ballots(event: StoredEvent) -> str | None:
+    return "ballots" if event.type == "poll.ballot_cast" else None

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from meeting_room.bus import Bus, SubscriberOverflow, Transient
+from meeting_room.bus import Bus, Coalesced, SubscriberOverflow, Transient
 from meeting_room.chain import StoredEvent
 
 
@@ -22,7 +22,7 @@ def _event(seq: int, meeting: str = "m") -> StoredEvent:
     return StoredEvent(seq, "x", meeting, None, "2026-11-23T00:00:00+00:00", {}, f"h{seq}", f"h{seq - 1}")
 
 
-def _seqs(queue: asyncio.Queue[StoredEvent | Transient | None]) -> list[int]:
+def _seqs(queue: asyncio.Queue[StoredEvent | Transient | Coalesced | None]) -> list[int]:
     """The sequence numbers of what waits in a subscriber's queue: stored events only."""
     out = []
     for _ in range(queue.qsize()):
@@ -116,3 +116,31 @@ def test_what_is_queued_is_taken_in_order_without_a_wait_and_an_overflow_still_e
         return taken, empty_after, False
 
     assert asyncio.run(scenario()) == ([1, 2, 3], True, True)
+
+
+def _ballot(seq: int, poll: str) -> StoredEvent:
+    return StoredEvent(seq, "poll.ballot_cast", "m", None, "2026-11-23T00:00:00+00:00", {"poll_id": poll}, f"h{seq}", f"h{seq - 1}")
+
+
+def test_a_subscriber_that_needs_only_the_newest_gets_one_marker_a_burst_and_every_other_event() -> None:
+    """A member's page needs only the count of others' ballots: a burst costs its queue one marker per
+    poll, whose newest event is taken when the marker is read; other events queue as ever, in order."""
+
+    async def scenario() -> None:
+        bus = Bus()
+        bus.attach(asyncio.get_running_loop(), lambda n: [], head=0)
+        page = bus.subscribe("m", coalesce=lambda e: e.data["poll_id"] if e.type == "poll.ballot_cast" else None)
+        chair = bus.subscribe("m")
+        burst = [_ballot(1, "p"), _ballot(2, "p"), _ballot(3, "q"), _event(4), _ballot(5, "p"), _ballot(6, "q")]
+        for event in burst:
+            bus.publish(event)
+        await until("the burst", lambda: chair.queue.qsize() == 6)
+        queued = [page.queue.get_nowait() for _ in range(page.queue.qsize())]
+        assert queued[0] == Coalesced("p") and queued[1] == Coalesced("q") and queued[2] == burst[3] and len(queued) == 3
+        assert page.newest(Coalesced("p")).seq == 5 and page.newest(Coalesced("q")).seq == 6
+        bus.publish(_ballot(7, "p"))  # after its marker was read: a new one
+        await until("the next ballot", lambda: page.queue.qsize() == 1)
+        assert page.queue.get_nowait() == Coalesced("p") and page.newest(Coalesced("p")).seq == 7
+        assert _seqs(chair.queue) == [1, 2, 3, 4, 5, 6, 7]
+
+    asyncio.run(scenario())

@@ -45,7 +45,7 @@ from meeting_room.api.deps import ActorDep, StoreDep, current_actor, get_store, 
 from meeting_room.api.errors import status_of
 from meeting_room.api.routes.attendance import summary_out
 from meeting_room.api.routes.schemas import EventId
-from meeting_room.bus import SubscriberOverflow, Subscription, Transient
+from meeting_room.bus import Coalesced, SubscriberOverflow, Subscription, Transient
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
@@ -152,7 +152,9 @@ async def stream(ws: WebSocket, meeting_id: str, after: EventId = 0) -> None:
 
 
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, after: int, overseer: bool) -> None:
-    sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read the backlog: no gap between them
+    # others' ballots on a member's page: the bus queues one marker per poll for a burst (``_only_counted``)
+    counted = None if overseer else partial(_counted_poll, overseer=overseer, member_id=live.actor.member_id)
+    sub = store.bus.subscribe(meeting_id, transient=True, coalesce=counted)  # subscribe first, then read the backlog: no gap
     last = sent = after  # sent: the newest event whose content reached the client (a resume starts after it)
     try:
         while not live.ended.is_set() and (
@@ -180,19 +182,19 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
             async for item in _live(sub, reader):
                 if isinstance(item, Transient):
                     await ws.send_json(item.message)
+                elif isinstance(item, Coalesced):  # the newest of others' ballots in a poll: its count
+                    newest = sub.newest(item)
+                    if newest.seq > last:  # else the backlog had it
+                        counts_due[newest.data["poll_id"]] = _count_message(newest)
                 else:
                     event = item
                     if event.seq <= last:
                         continue  # already sent from the backlog
                     if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
                         live_of(ws).poke()
-                    if _only_counted(event, overseer, live.actor.member_id):
-                        counts_due[event.data["poll_id"]] = _count_message(event)
-                        last = event.seq
-                    else:
-                        await send_counts()  # in order: a count before the events after it
-                        await ws.send_text(event.frame(overseer))
-                        last = sent = event.seq
+                    await send_counts()  # in order: a count before the events after it
+                    await ws.send_text(event.frame(overseer))
+                    last = sent = event.seq
                     if overseer and event.type == "poll.ballot_cast":
                         tally_due.add(event.data["poll_id"])
                     if event.type.startswith(("attendance.", "meeting.participant_")):
@@ -233,6 +235,11 @@ def _only_counted(event: StoredEvent, overseer: bool, member_id: str) -> bool:
     return event.type == "poll.ballot_cast" and not overseer and event.data["voter_id"] != member_id
 
 
+def _counted_poll(event: StoredEvent, *, overseer: bool, member_id: str) -> str | None:
+    """The poll whose count the event only changes for this viewer (``_only_counted``), else None."""
+    return event.data["poll_id"] if _only_counted(event, overseer, member_id) else None
+
+
 def _count_message(event: StoredEvent) -> dict[str, object]:
     d = event.data
     return {"kind": "count", "poll_id": d["poll_id"], "ballots_cast": d["ballots_cast"], "eligible": d["eligible"]}
@@ -246,7 +253,7 @@ async def _drain_client(ws: WebSocket, live: Live) -> None:
             return
 
 
-async def _live(sub: Subscription, reader: asyncio.Task[None]) -> AsyncIterator[StoredEvent | Transient]:
+async def _live(sub: Subscription, reader: asyncio.Task[None]) -> AsyncIterator[StoredEvent | Transient | Coalesced]:
     """Yield bus events until the client goes away. What is queued already goes out without a wait
     per event: a hall voting at once queues a burst on every open page's socket."""
     iterator = sub.events().__aiter__()

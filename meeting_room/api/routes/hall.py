@@ -29,7 +29,8 @@ from meeting_room.access import Actor, get_meeting, require_hall, require_staff
 from meeting_room.api.deps import ActorDep, StoreDep, live_of, poke_sessions, runtime_of
 from meeting_room.api.qr import qr_svg_uri
 from meeting_room.api.routes.events import _drain_client, _live, followed
-from meeting_room.bus import SubscriberOverflow, Transient
+from meeting_room.bus import Coalesced, SubscriberOverflow, Transient
+from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
 from meeting_room.live.live_sessions import ACCESS_EVENTS, Live
@@ -120,7 +121,8 @@ async def hall_stream(ws: WebSocket, meeting_id: str) -> None:
 
 
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> None:
-    sub = store.bus.subscribe(meeting_id, transient=True)  # subscribe first, then read: no change falls between
+    # ballots cast together: one marker per poll for a burst (the view shows their count)
+    sub = store.bus.subscribe(meeting_id, transient=True, coalesce=_ballots_in)  # subscribe first, then read: no change falls between
     try:
         await ws.send_json({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
         reader = asyncio.create_task(_drain_client(ws, live))
@@ -131,6 +133,9 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
                     caption = hall.partial_caption(item.message)
                     if caption is not None:
                         await ws.send_json(caption)
+                elif isinstance(item, Coalesced):
+                    sub.newest(item)
+                    due = True
                 else:
                     if item.type in ACCESS_EVENTS:  # a hall screen's right may have gone with it: checked now
                         live_of(ws).poke()
@@ -150,3 +155,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
         pass
     finally:
         store.bus.unsubscribe(sub)
+
+
+def _ballots_in(event: StoredEvent) -> str | None:
+    return event.data["poll_id"] if event.type == "poll.ballot_cast" else None
