@@ -33,12 +33,14 @@ class Transient:
     message: dict[str, object]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Coalesced:
     """In a subscriber's queue instead of events it only needs the newest of (another member's ballots
-    on a member's page: the count). Its reader takes that newest with ``Subscription.newest``."""
+    on a member's page: the count). Later events of its key replace ``newest`` while it waits, until
+    an event of another kind is queued behind it: what it carries never runs ahead of what follows it."""
 
     key: Hashable
+    newest: StoredEvent
 
 
 class SubscriberOverflow(Exception):
@@ -52,13 +54,15 @@ class Subscription:
     overflowed: bool = False
     transient: bool = False  # also wants Transient messages (live viewers do; the poll timer does not)
     # events this subscriber needs only the newest of, by key (None: every event): a hall's ballots on a
-    # member's page. The first of a key queues a ``Coalesced``; the next ones only replace the newest.
+    # member's page. The first of a key queues a ``Coalesced``; the next ones only replace its newest.
     coalesce: Callable[[StoredEvent], Hashable | None] | None = None
-    _newest: dict[Hashable, StoredEvent] = field(default_factory=dict)
+    _open: dict[Hashable, Coalesced] = field(default_factory=dict)  # queued markers that may still take newer events
 
     def newest(self, marker: Coalesced) -> StoredEvent:
-        """The newest event of the marker's key; the next one of that key queues a marker again."""
-        return self._newest.pop(marker.key)
+        """The marker's newest event, taken: the next one of its key queues a marker again."""
+        if self._open.get(marker.key) is marker:
+            del self._open[marker.key]
+        return marker.newest
 
     def next_queued(self) -> StoredEvent | Transient | Coalesced | None:
         """The next item already waiting, taken without awaiting (None when nothing is): a burst is sent
@@ -179,9 +183,10 @@ class Bus:
         for sub in list(self._subs):
             if sub.overflowed or (sub.meeting_id is not None and sub.meeting_id != event.meeting_id):
                 continue
-            key = sub.coalesce(event) if sub.coalesce is not None else None
-            if key is not None and key in sub._newest:
-                sub._newest[key] = event  # its marker is still queued: it will take this one
+            key = _key(sub, event)
+            marker = sub._open.get(key) if key is not None else None
+            if marker is not None:
+                marker.newest = event  # still queued, nothing queued behind it: it takes this one
                 continue
             if sub.queue.qsize() >= sub.queue.maxsize - 1:
                 sub.overflowed = True
@@ -189,7 +194,18 @@ class Bus:
                 log.warning("subscriber for meeting %s fell behind at event %s", sub.meeting_id, event.seq)
                 continue
             if key is None:
+                sub._open.clear()  # behind this event: the markers before it take nothing newer
                 sub.queue.put_nowait(event)
             else:
-                sub._newest[key] = event
-                sub.queue.put_nowait(Coalesced(key))
+                sub._open[key] = Coalesced(key, event)
+                sub.queue.put_nowait(sub._open[key])
+
+
+def _key(sub: Subscription, event: StoredEvent) -> Hashable | None:
+    if sub.coalesce is None:
+        return None
+    try:
+        return sub.coalesce(event)
+    except Exception:  # a subscriber's rule must not stop the fan-out to the others: it gets the event itself
+        log.exception("subscriber for meeting %s: coalescing event %s failed", sub.meeting_id, event.seq)
+        return None
