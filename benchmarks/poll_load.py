@@ -17,7 +17,9 @@ the machine's cores; their CPU per ballot is reported apart from the server's). 
 server closed while idle is opened again inside the measurement, and counted (``reconnects``).
 ``--fresh-connections`` measures the other case instead: every ballot on a new connection.
 It measures, per ballot, the time from sending the request to the chair's socket delivering that
-member's ``poll.ballot_cast`` event (the live tally update), and the HTTP response time; then it
+member's ``poll.ballot_cast`` event (the live tally update), the HTTP response time, and how far the
+chair's view runs behind the count (from a ballot's answer to the chair seeing it; and from the last
+answer to the chair's view being complete); then it
 closes the poll and checks that every ballot was counted exactly once, matching what was sent,
 and that ``/api/store/verify`` recounts the same result. Run for a secret and a named motion.
 """
@@ -272,6 +274,8 @@ async def run_poll(
         verify = (await client.get(f"{base}/api/store/verify", headers={"Authorization": f"Bearer {admin}"})).json()
     to_tally = [(seen[logins[i][1]] - sent[i]) * 1000 for i in range(len(tokens))]
     http = [(answered[i] - sent[i]) * 1000 for i in range(len(tokens))]
+    # the chair's view behind the count: from a ballot's answer (it is counted) to the chair seeing it
+    behind = [(seen[logins[i][1]] - answered[i]) * 1000 for i in range(len(tokens))]
     counted = {o["id"]: o["votes"] for o in closed["result"]["options"]}
     expected = {c: choices.count(c) for c in ("yes", "no", "abstain")}
     return {
@@ -287,6 +291,8 @@ async def run_poll(
         "p50_tally_ms": _pct(to_tally, 0.5),
         "p99_tally_ms": _pct(to_tally, 0.99),
         "max_tally_ms": max(to_tally),
+        "p99_behind_ms": _pct(behind, 0.99),
+        "last_behind_ms": (max(seen.values()) - max(answered.values())) * 1000,
         "p50_http_ms": _pct(http, 0.5),
         "p99_http_ms": _pct(http, 0.99),
         "verify_ok": verify["ok"] and verify["polls_checked"] >= 1,
@@ -316,6 +322,7 @@ def bench(label: str, url: str | None, voters: int, spreads: list[float], fresh:
                     f"201={r['ok_201']} counted={r['counted']} exact={r['exact']} verify={r['verify_ok']}; "
                     f"all in {r['wall_s']:.2f} s{rate}; cast->chair tally p50 {r['p50_tally_ms']:.0f} ms "
                     f"p99 {r['p99_tally_ms']:.0f} ms max {r['max_tally_ms']:.0f} ms; "
+                    f"chair behind the count: p99 {r['p99_behind_ms']:.0f} ms, after the last answer {r['last_behind_ms']:.0f} ms; "
                     f"HTTP p50 {r['p50_http_ms']:.0f} ms p99 {r['p99_http_ms']:.0f} ms; tally msgs {r['tally_messages']}; "
                     f"{'new connection per ballot' if fresh else 'kept-alive connections, reconnects ' + str(r['reconnects'])}; "
                     f"CPU per ballot: server {r['server_cpu_ms']:.1f} ms, the voters' clients {r['client_cpu_ms']:.1f} ms"

@@ -7,10 +7,24 @@ set). ``meeting_room.api.errors`` is the one place that turns them into response
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, TypeVar
 
 from meeting_room.validation_text import describe
 from transcripts.bilingual import BilingualError
+
+E = TypeVar("E", bound=BaseException)
+
+
+def own_copy(exc: E) -> E:
+    """The same error as a new object with the original's cause and traceback, so that each of many
+    callers given one failure raises (and logs) its own; the error itself if it cannot be copied."""
+    try:
+        twin = copy.copy(exc)
+    except Exception:
+        return exc
+    twin.__cause__, twin.__suppress_context__ = exc.__cause__, exc.__suppress_context__
+    return twin.with_traceback(exc.__traceback__)
 
 
 class MeetingRoomError(BilingualError):

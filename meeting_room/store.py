@@ -27,10 +27,12 @@ with a run of one); a refused one gets its error and writes nothing. Should the 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +47,7 @@ from meeting_room.ballot_keys import BallotKeyring
 from meeting_room.bus import Bus
 from meeting_room.chain import GENESIS, ChainLink, ChainReport, StoredEvent, canonical_json, link_hash, verify_links
 from meeting_room.db.tables import DERIVED_TABLES, EventRow, Meeting
-from meeting_room.errors import ConflictError, SealedError
+from meeting_room.errors import ConflictError, SealedError, own_copy
 from meeting_room.events import EventPayload, parse_payload
 from meeting_room.notify import Notifier
 from meeting_room.operations.health import disk_full_error, is_disk_full
@@ -85,6 +87,7 @@ ResultDecision = Callable[[Session], Decided[T]]
 _PG_APPEND_LOCK = 0x6D72_0001  # advisory lock key for "meeting-room append"
 _HEAD = "chain_head"  # session.info key: (seq, hash) of the newest event linked in this transaction
 MAX_GROUP = 200  # decisions committed together at most (bounds one transaction's time and memory)
+DRAIN_LINGER_S = 0.2  # how long the drain thread waits for more awaiting callers before it ends
 
 
 @dataclass(eq=False)
@@ -94,10 +97,28 @@ class _Waiting:
     decision: ResultDecision[Any]
     actor_id: str | None
     together: Together[Any] | None = None
+    answer: asyncio.Future[None] | None = None  # an awaiting caller's (``decide_async``), settled on its loop
     done: bool = False
     stored: list[StoredEvent] = field(default_factory=list)
     result: Any = None
     error: BaseException | None = None
+
+
+def _settle(waiting: Iterable[_Waiting]) -> None:
+    """Wake the awaiting callers of a committed (or failed) group: one call into each event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for w in waiting:
+        assert w.answer is not None
+        by_loop.setdefault(w.answer.get_loop(), []).append(w.answer)
+    for loop, answers in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting any more
+            loop.call_soon_threadsafe(_answer_all, answers)
+
+
+def _answer_all(answers: list[asyncio.Future[None]]) -> None:
+    for answer in answers:
+        if not answer.done():
+            answer.set_result(None)
 
 
 def _runs(group: list[_Waiting]) -> Iterator[list[_Waiting]]:
@@ -144,6 +165,7 @@ class Store:
         self._queue: list[_Waiting] = []  # decisions waiting for the next group commit
         self._queue_changed = threading.Condition()
         self._leading = False  # a writer is committing a group; the others wait for its outcome
+        self._draining = False  # a worker thread leads for awaiting callers (``decide_async``)
         self.notifier = Notifier(engine)
         self.ballot_keys = BallotKeyring()  # open secret polls' private keys: memory only
 
@@ -221,16 +243,93 @@ class Store:
                 group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
         if not mine.done:
             try:
-                with self._lock:
-                    self._commit_group(group)
-            finally:
+                self._lead(group)
+            except BaseException:
+                if mine.error is None:
+                    raise
+        if mine.error is not None:
+            raise mine.error  # its own copy where one failure stopped a group (raised by each caller)
+        EVENT_APPEND_SECONDS.observe(time.perf_counter() - started)
+        return mine.stored, mine.result
+
+    async def decide_async(
+        self, decision: ResultDecision[T], *, actor_id: str | None = None, together: Together[T] | None = None
+    ) -> tuple[list[StoredEvent], T]:
+        """``decide`` for a caller on the event loop: it waits without holding a worker thread. A
+        burst of such callers (a hall's ballots) costs one thread's round trip per group commit, not
+        one per caller; a worker thread leads while any of them wait and no ``decide`` caller leads."""
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        mine = _Waiting(decision, actor_id, together, answer=loop.create_future())
+        with self._queue_changed:
+            self._queue.append(mine)
+            start = not self._draining
+            self._draining = True
+            self._queue_changed.notify_all()  # a drain thread lingering for more work takes it
+        if start:
+            try:  # a thread of its own: never waits behind the requests' worker threads
+                threading.Thread(target=self._drain, name="store-drain", daemon=True).start()
+            except BaseException as exc:  # nobody leads for the awaiting callers: none of theirs is decided
                 with self._queue_changed:
-                    self._leading = False
-                    self._queue_changed.notify_all()
+                    self._draining = False
+                    self._refuse_awaiting(exc)
+        assert mine.answer is not None
+        await asyncio.shield(mine.answer)  # a caller that goes away does not undo a decision under way
         if mine.error is not None:
             raise mine.error
         EVENT_APPEND_SECONDS.observe(time.perf_counter() - started)
         return mine.stored, mine.result
+
+    def _drain(self) -> None:
+        """Lead groups while awaiting callers' decisions wait (on a thread of its own); linger a moment
+        for more before ending, so that ballots coming one by one do not start a thread each."""
+        try:
+            while (group := self._next_group()) is not None:
+                try:
+                    self._lead(group)
+                except BaseException:  # its callers have the error (``_commit_group``); the others still wait
+                    log.exception("a group of %d decisions failed", len(group))
+        except BaseException as exc:  # the thread itself fails: nobody would lead for those still waiting
+            with self._queue_changed:
+                self._draining = False
+                self._refuse_awaiting(exc)
+            raise
+
+    def _next_group(self) -> list[_Waiting] | None:
+        """The drain thread's next group once it may lead; None (and draining ends) if nothing came."""
+        with self._queue_changed:
+            deadline = time.monotonic() + DRAIN_LINGER_S
+            while self._leading or not self._queue:
+                if self._leading:  # a ``decide`` caller leads: it, or the next of them, may take the queue
+                    self._queue_changed.wait()
+                    deadline = time.monotonic() + DRAIN_LINGER_S
+                elif (left := deadline - time.monotonic()) > 0:
+                    self._queue_changed.wait(left)
+                else:
+                    self._draining = False
+                    return None
+            self._leading = True
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            return group
+
+    def _refuse_awaiting(self, exc: BaseException) -> None:
+        """(Under the queue's lock.) The awaiting callers still queued get the error; theirs are not decided."""
+        refused = [w for w in self._queue if w.answer is not None]
+        self._queue = [w for w in self._queue if w.answer is None]
+        for waiting in refused:
+            waiting.error, waiting.done = own_copy(exc), True
+        _settle(refused)
+
+    def _lead(self, group: list[_Waiting]) -> None:
+        """Commit a group (this thread holds ``_leading``), hand the lead on, settle the awaiting callers."""
+        try:
+            with self._lock:
+                self._commit_group(group)
+        finally:
+            with self._queue_changed:
+                self._leading = False
+                self._queue_changed.notify_all()
+            _settle(w for w in group if w.answer is not None)
 
     def _commit_group(self, group: list[_Waiting]) -> None:
         """Decide each waiting decision in its own savepoint of one transaction; commit; publish."""
@@ -253,11 +352,12 @@ class Store:
         except BaseException as exc:  # nothing committed: each undecided caller gets the error
             for waiting in group:
                 waiting.stored, waiting.result = [], None
-                waiting.error = waiting.error or exc
+                waiting.error = waiting.error or own_copy(exc)
                 waiting.done = True
             raise
-        for waiting in group:
+        for waiting in group:  # committed: every caller's answer holds, whatever the publishing does
             waiting.done = True
+        for waiting in group:
             for link in waiting.stored:  # under the lock: subscribers see commit order
                 log.debug("event %s %s committed", link.seq, link.type)
                 self.bus.publish(link)

@@ -12,7 +12,6 @@ Each read starts after its requests arrived: none is answered from a read older 
 from __future__ import annotations
 
 import asyncio
-import copy
 import weakref
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from anyio import to_thread
 
 from meeting_room import auth
 from meeting_room.access import Actor
-from meeting_room.errors import AuthenticationError
+from meeting_room.errors import AuthenticationError, own_copy
 from meeting_room.store import Store
 
 IN_FLIGHT = 2  # reads at a time: one slow read (a busy disk) does not hold up every request
@@ -90,17 +89,9 @@ class SessionReader:
             for answers in batch.values():
                 for answer in answers:
                     if not answer.done():
-                        answer.set_exception(_own_copy(exc))
+                        answer.set_exception(own_copy(exc))
             return
         for key, answers in batch.items():
             for answer in answers:
                 if not answer.done():  # its request may have gone (the client hung up)
                     answer.set_result(found[key])
-
-
-def _own_copy(exc: Exception) -> Exception:
-    """The same error as a new object (each request raises and logs its own), or itself if it cannot be copied."""
-    try:
-        return copy.copy(exc)
-    except Exception:
-        return exc

@@ -351,6 +351,29 @@ def cast_ballot(
 
     Ballots sent at the same moment (a hall pressing together) are decided together by the store
     (``Together``): the same rules, each ballot's own answer, the poll read once for all of them."""
+    decide, together = _ballot(store, actor, poll_id, selection, text, receipt, meeting_id)
+    return store.decide(decide, actor_id=actor.member_id, together=together)[1]
+
+
+async def cast_ballot_async(
+    store: Store,
+    actor: Actor,
+    poll_id: str,
+    selection: list[str],
+    text: str | None = None,
+    receipt: str | None = None,
+    *,
+    meeting_id: str | None = None,
+) -> CastReceipt:
+    """``cast_ballot`` from the event loop: the ballot waits for its commit without a worker thread."""
+    decide, together = _ballot(store, actor, poll_id, selection, text, receipt, meeting_id)
+    return (await store.decide_async(decide, actor_id=actor.member_id, together=together))[1]
+
+
+def _ballot(
+    store: Store, actor: Actor, poll_id: str, selection: list[str], text: str | None, receipt: str | None, meeting_id: str | None
+) -> tuple[Callable[[Session], Decided[CastReceipt]], Together[CastReceipt]]:
+    """A ballot checked for form, as a decision alone and as one that may go with others."""
     if text is not None:  # what the close's event will hold: refused here, not by the close (one voter could block it)
         check_text(text, "text", multiline=True)
     given = normalise_receipt(receipt) if receipt else None
@@ -372,8 +395,7 @@ def cast_ballot(
         assert outcome is not None  # a run of one asks nothing to be decided alone
         return outcome
 
-    together = Together(("ballot", poll_id, meeting_id), ask, decide_all)
-    return store.decide(decide, actor_id=actor.member_id, together=together)[1]
+    return decide, Together(("ballot", poll_id, meeting_id), ask, decide_all)
 
 
 def _takes_ballots(poll: t.Poll, now: datetime) -> None:

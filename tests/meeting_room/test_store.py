@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -248,6 +251,97 @@ def test_neighbours_that_may_go_together_are_decided_by_one_call_and_alone_when_
     assert report.ok and report.events == 7
     with any_store.read() as session:
         assert sorted(session.scalars(select(t.Body.id))) == ["b1", "b2", "b3", "b4", "b7", "b8", "b9"]
+
+
+def test_awaiting_callers_share_group_commits_with_threads_and_a_failed_group_stops_nobody(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``decide_async``: callers on the event loop wait without a thread each, in the same group commits
+    as ``decide`` callers on threads, and each gets its own events. A group that fails in the database
+    gives each of its callers its own copy of the error; the callers queued behind it are decided."""
+    any_store.append(_body(1))
+    groups: list[list[bool]] = []  # per group committed: which of its decisions came from awaiting callers
+    commit_group = any_store._commit_group
+
+    def recording(group: list[Any]) -> None:
+        groups.append([w.answer is not None for w in group])
+        commit_group(group)
+
+    monkeypatch.setattr(any_store, "_commit_group", recording)
+    lead_held, failing_held = threading.Event(), threading.Event()
+
+    def body(n: int) -> Callable[[Session], Decided[int]]:
+        return lambda session: Decided(_body(n), n)
+
+    def holding(n: int) -> Callable[[Session], Decided[int]]:
+        def decide(session: Session) -> Decided[int]:
+            assert lead_held.wait(30)
+            return Decided(_body(n), n)
+
+        return decide
+
+    def broken(session: Session) -> Decided[None]:
+        assert failing_held.wait(30)
+        raise OperationalError("INSERT …", {}, Exception("disk I/O error"))
+
+    async def until(condition: Callable[[], bool], what: str) -> None:
+        for _ in range(3000):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"not reached within 30 s: {what}")
+
+    async def scenario() -> tuple[list[Any], int, list[Any], list[Any]]:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=11) as pool:
+            threads_before = threading.active_count()
+            first = loop.run_in_executor(pool, any_store.decide, holding(2))  # leads, and holds the lead
+            await until(lambda: len(groups) == 1, "the first caller leads")
+            on_threads = [loop.run_in_executor(pool, any_store.decide, body(n)) for n in range(3, 13)]
+            awaiting = [asyncio.ensure_future(any_store.decide_async(body(n))) for n in range(13, 53)]
+            await until(lambda: any_store.queued() == 50, "fifty callers queued behind the lead")
+            extra_threads = threading.active_count() - threads_before  # the pool's, and one drain thread
+            lead_held.set()
+            mixed = await asyncio.wait_for(asyncio.gather(first, *on_threads, *awaiting), 60)
+
+            lead_held.clear()
+            first = loop.run_in_executor(pool, any_store.decide, holding(53))
+            await until(lambda: len(groups) == 3, "a caller leads again")
+            failing: list[asyncio.Future[Any]] = [asyncio.ensure_future(any_store.decide_async(broken))]
+            failing.append(asyncio.ensure_future(any_store.decide_async(body(54))))
+            await until(lambda: any_store.queued() == 2, "the failing group queued")
+            lead_held.set()
+            await until(lambda: len(groups) == 4, "the failing group is being decided")
+            behind: list[asyncio.Future[Any]] = [asyncio.ensure_future(any_store.decide_async(body(n))) for n in range(55, 58)]
+            behind.append(loop.run_in_executor(pool, any_store.decide, body(58)))
+            await until(lambda: any_store.queued() == 4, "callers queued behind the failing group")
+            failing_held.set()
+            failed = await asyncio.wait_for(asyncio.gather(first, *failing, return_exceptions=True), 60)
+            after = await asyncio.wait_for(asyncio.gather(*behind), 60)
+        return list(mixed), extra_threads, list(failed), list(after)
+
+    mixed, extra_threads, failed, after = asyncio.run(scenario())
+    assert [result for _, result in mixed] == list(range(2, 53))
+    assert sorted(stored[0].seq for stored, _ in mixed) == list(range(2, 53))
+    assert groups[1] == [False] * 10 + [True] * 40  # one group for both kinds, in arrival order
+    assert extra_threads <= 11 + 1  # forty awaiting callers held no thread
+    assert failed[0][1] == 53 and all(isinstance(e, OperationalError) for e in failed[1:])
+    assert failed[1] is not failed[2]  # each caller raises its own copy
+    assert sorted(groups[4]) == [False, True, True, True]  # both kinds behind the failed group: decided
+    assert sorted(stored[0].seq for stored, _ in after) == [54, 55, 56, 57]
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    time.sleep(0.5)  # the drain thread has ended (it lingers a moment for more)
+    with monkeypatch.context() as patched:  # nobody to lead: the caller is refused and nothing of it stays queued
+        patched.setattr(threading.Thread, "start", no_thread)
+        with pytest.raises(RuntimeError, match="new thread"):
+            asyncio.run(any_store.decide_async(body(70)))
+    assert any_store.decide(body(71))[0][0].seq == 58  # 70 was never decided, not even by the next leader
+    assert asyncio.run(any_store.decide_async(body(72)))[0][0].seq == 59  # the next awaiting caller has a leader
+    report = any_store.verify()
+    assert report.ok and report.events == 59
 
 
 def test_two_stores_on_one_database_cannot_fork_the_chain(any_store: Store) -> None:

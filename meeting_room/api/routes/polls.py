@@ -312,9 +312,10 @@ def cancel(meeting_id: str, poll_id: str, body: CancelIn, store: StoreDep, actor
 
 
 @router.post("/{poll_id}/ballots", status_code=201)
-def cast(meeting_id: str, poll_id: str, body: BallotIn, store: StoreDep, actor: ActorDep) -> CastOut:
+async def cast(meeting_id: str, poll_id: str, body: BallotIn, store: StoreDep, actor: ActorDep) -> CastOut:
     """Cast your ballot (or change it, where the poll allows); the receipt code is returned once."""
-    r = polls.cast_ballot(store, actor, poll_id, body.options, body.text, body.receipt, meeting_id=meeting_id)
+    # on the event loop: a hall's ballots wait for their group commit without a worker thread each
+    r = await polls.cast_ballot_async(store, actor, poll_id, body.options, body.text, body.receipt, meeting_id=meeting_id)
     if r.opinion:
         vi, en = ("Đã sửa ý kiến", "Opinion changed") if r.replaced else ("Đã ghi nhận ý kiến", "Opinion recorded")
     elif r.replaced:
