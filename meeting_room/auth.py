@@ -361,7 +361,7 @@ def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, R
         select(t.Invitation, t.Meeting.state)
         .join(t.Meeting, t.Meeting.id == t.Invitation.meeting_id)
         .where(t.Invitation.token_hash.in_(hashes), t.Invitation.member_id.is_(None))
-    ).tuples()
+    )
     found: dict[str, Resolved | AuthenticationError] = {}
     for link, state in rows:
         # a display ends with its meeting: afterwards its captions are the record's, not the hall's

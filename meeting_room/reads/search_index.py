@@ -97,10 +97,10 @@ class Results:
 
 def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str]:
     found: dict[str | None, set[str]] = {}
-    for item_id, result in session.execute(
+    for row in session.execute(
         select(t.Poll.agenda_item_id, t.Poll.result).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None))
-    ).tuples():
-        found.setdefault(item_id, set()).add(str(result.get("outcome")))
+    ):
+        found.setdefault(row.agenda_item_id, set()).add(str(row.result.get("outcome")))
     return {item: " " + " ".join(sorted(values)) + " " for item, values in found.items()}
 
 
@@ -112,7 +112,7 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
         (kind, ref): doc
         for kind, ref, doc in session.execute(
             select(t.SearchDoc.kind, t.SearchDoc.ref_id, t.SearchDoc.id).where(t.SearchDoc.meeting_id == meeting_id)
-        ).tuples()
+        )
     }
     session.execute(delete(t.SearchDoc).where(t.SearchDoc.meeting_id == meeting_id))
     meeting = session.get(t.Meeting, meeting_id)
