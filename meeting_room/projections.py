@@ -115,6 +115,7 @@ _SEARCH_INPUTS = (
     ev.SpeakerRelabelled,
     ev.MinutesSaved,
     ev.PollClosed,
+    ev.PollPublished,
     ev.AgendaItemUpdated,
     ev.AgendaItemRemoved,
 )

@@ -40,10 +40,12 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.search import Query, snippet_html
 from transcripts.text import fold
+from voting import PollState
 
 # Dates are filed in Vietnam time (no daylight saving); projections must not depend on settings.
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 OUTCOMES = ("passed", "failed", "partial", "tie", "no_quorum", "collected")
+UNPUBLISHED = "closed:"  # before an outcome: the vote closed, its result not published yet
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,15 @@ class Results:
 
 
 def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str]:
+    """Each agenda item's vote outcomes as words to filter on. A closed vote's result is seen by the
+    meeting's officers until it is published (``access.sees_result``): it is filed as ``closed:…``,
+    which a search matches only where the reader may read the minutes (they state every result)."""
     found: dict[str | None, set[str]] = {}
     for row in session.execute(
-        select(t.Poll.agenda_item_id, t.Poll.result).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None))
+        select(t.Poll.agenda_item_id, t.Poll.result, t.Poll.state).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None))
     ):
-        found.setdefault(row.agenda_item_id, set()).add(str(row.result.get("outcome")))
+        outcome = str(row.result.get("outcome"))
+        found.setdefault(row.agenda_item_id, set()).add(outcome if row.state == PollState.PUBLISHED.value else UNPUBLISHED + outcome)
     return {item: " " + " ".join(sorted(values)) + " " for item, values in found.items()}
 
 
@@ -203,9 +209,10 @@ def _where(filters: Filters, params: dict[str, Any], *, postgresql: bool) -> lis
     if filters.speaker is not None:
         clauses.append("(d.speaker_member_id = :speaker OR d.speaker = :speaker)")
         params["speaker"] = filters.speaker
-    if filters.poll_outcome is not None:
-        clauses.append("d.poll_outcomes LIKE :outcome")
-        params["outcome"] = f"% {filters.poll_outcome} %"
+    if filters.poll_outcome is not None:  # a result not yet published: only where the reader reads the minutes
+        params["outcome"], params["unpublished"] = f"% {filters.poll_outcome} %", f"% {UNPUBLISHED}{filters.poll_outcome} %"
+        among = "" if filters.minutes_of is None else f" AND d.meeting_id {_among('oids', filters.minutes_of, params, postgresql)}"
+        clauses.append(f"(d.poll_outcomes LIKE :outcome OR (d.poll_outcomes LIKE :unpublished{among}))")
     # A reader's meetings may be thousands: one array (or JSON) parameter, not a parameter each, which
     # cost PostgreSQL ~25 ms of binding and planning per search for 2,000 meetings.
     if filters.meeting_ids is not None:

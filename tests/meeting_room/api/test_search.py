@@ -29,6 +29,17 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     passed = client.get("/api/search", params={"q": "toi", "poll_outcome": "passed"}, headers=clerk).json()
     assert [h["speaker"] for h in passed["hits"]] == ["Người member1"]
     assert client.get("/api/search", params={"q": "toi", "poll_outcome": "failed"}, headers=clerk).json()["total"] == 0
+    # A result the chair has not published is its officers' (and the record keepers'): a member learns
+    # nothing of it by filtering, not even by a filter that finds nothing; once published, everyone may.
+    member1, chair = login(client, "member1"), login(client, "chair")
+    outcome = {"q": "toi", "poll_outcome": "passed"}
+    assert client.get("/api/search", params=outcome, headers=member1).json()["total"] == 0
+    assert client.get("/api/search", params={**outcome, "poll_outcome": "failed"}, headers=member1).json()["total"] == 0
+    assert client.get("/api/search", params=outcome, headers=chair).json()["total"] == 1
+    (poll,) = client.get(f"{url}/polls", headers=chair).json()
+    assert client.post(f"{url}/polls/{poll['id']}/publish", headers=chair).status_code == 200
+    assert [h["speaker"] for h in client.get("/api/search", params=outcome, headers=member1).json()["hits"]] == ["Người member1"]
+    assert client.get("/api/search", params=outcome, headers=clerk).json()["total"] == 1
     assert client.get("/api/search", params={"q": "toi", "date_to": "2000-01-01"}, headers=clerk).json()["total"] == 0
     assert client.get("/api/search", params={"q": "toi", "agenda_item_id": world.item_ids[0]}, headers=clerk).json()["total"] == 1
 
@@ -52,3 +63,34 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     assert client.get("/api/search", params={"q": "x", "date_from": "23/11/2026"}, headers=clerk).status_code == 422
     no_such_day = client.get("/api/search", params={"q": "x", "date_to": "2026-13-45"}, headers=clerk)  # the right shape, no such day
     assert no_such_day.status_code == 422 and "date_to" in no_such_day.text, no_such_day.text
+
+
+def test_an_archive_indexed_before_unpublished_outcomes_were_kept_apart_is_rewritten(mclient: TestClient, mworld: World) -> None:
+    """Migration 0026: the outcomes already filed (of a vote closed but not published) become
+    ``closed:…`` as the index now files them; a downgrade gives the bare outcomes back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from meeting_room.db import migrate
+    from meeting_room.db.engine import alembic_config
+
+    client, world = mclient, mworld
+    hold_meeting(client, world)
+    engine = world.store.engine
+
+    def filed() -> list[tuple[str | None, str | None]]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT DISTINCT agenda_item_id, poll_outcomes FROM search_docs ORDER BY 1, 2"))
+            return [(r[0], r[1]) for r in rows]
+
+    now = [(world.item_ids[0], None), (world.item_ids[1], " closed:passed ")]
+    assert sorted(filed(), key=str) == sorted(now, key=str)
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0025")
+    assert (world.item_ids[1], " passed ") in filed()  # as the index filed it before
+    migrate(engine)
+    assert sorted(filed(), key=str) == sorted(now, key=str)
+    world.store.rebuild()
+    assert sorted(filed(), key=str) == sorted(now, key=str)
