@@ -142,6 +142,9 @@ export const fmtDate = (iso) => {
   return `${parts.day}/${parts.month}/${parts.year}`;
 };
 export const fmtDateTime = (iso) => `${fmtDate(iso)} ${fmtTime(iso)}`;
+// From one moment to another: "dd/mm/yyyy hh:mm–hh:mm", the second day written out only if it differs.
+export const fmtSpan = (from, to) => !to ? fmtDateTime(from)
+  : `${fmtDateTime(from)}–${fmtDate(to) === fmtDate(from) ? fmtTime(to) : fmtDateTime(to)}`;
 // A calendar date from the server ("2026-12-01"), without a time zone to shift it.
 export const dayOf = (iso) => new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso)); // yyyy-mm-dd in Vietnam
 export const fmtDay = (ymd) => ymd.split("-").reverse().join("/");

@@ -1,6 +1,6 @@
 // The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
 // its meeting's record at the moment it was said.
-import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, fmtSpan, h, header, showError, whoAmI, $, clock } from "/static/app.js";
 import { statsTable } from "/static/speaking_stats.js";
 
 function hitLink(hit) {
@@ -95,6 +95,9 @@ async function periodStats(me, bodies) {
   });
 }
 
+// When a meeting was held (from the opening of its session to its close), or else when it was planned.
+const held = (m) => m.started_at ? fmtSpan(m.started_at, m.closed_at) : fmtDateTime(m.starts_at);
+
 // The meetings that ended, newest first, a page at a time: "Xem thêm" appends the next page.
 async function closedMeetings() {
   const list = h("ul", { class: "plain", id: "closed-list" });
@@ -104,7 +107,7 @@ async function closedMeetings() {
   const page = async () => {
     const r = await apiPage(next);
     list.append(...r.items.map((m) => h("li", { class: "row" },
-      h("a", { class: "grow", href: `/clerk/${m.id}` }, m.title), h("span", { class: "muted" }, fmtDateTime(m.starts_at)), h("span", { class: "badge" }, m.state_label))));
+      h("a", { class: "grow", href: `/clerk/${m.id}` }, m.title), h("span", { class: "muted" }, held(m)), h("span", { class: "badge" }, m.state_label))));
     next = r.next;
     more.hidden = !next;
     fill(count, `${list.children.length} / ${r.total} cuộc họp`);
