@@ -266,8 +266,19 @@ def require_minutes_reader(
 
 
 def sees_result(session: Session, actor: Actor, meeting: t.Meeting, poll_state: PollState) -> bool:
-    """Whether the actor may see a poll's result and counted ballots in this state."""
-    return poll_state is PollState.PUBLISHED or (poll_state is PollState.CLOSED and oversees(session, actor, meeting))
+    """Whether the actor may see a poll's result and counted ballots in this state: once published,
+    everyone who sees the meeting; a closed one, its overseers, and everyone once the minutes are
+    signed by every signer (they state each vote's result: the signed record publishes it)."""
+    if poll_state is PollState.PUBLISHED:
+        return True
+    return poll_state is PollState.CLOSED and (oversees(session, actor, meeting) or minutes_final(session, meeting.id))
+
+
+def minutes_final(session: Session, meeting_id: str) -> bool:
+    """The minutes are signed by every signer: the meeting's record, read by everyone who sees it."""
+    signer = t.MinutesSignature
+    signed = session.scalar(select(func.count(distinct(signer.role))).where(signer.meeting_id == meeting_id))
+    return (signed or 0) >= len(MINUTES_SIGNERS)
 
 
 def require_signature_image_owner(actor: Actor, kind: str, owner_id: str, *, action_vi: str, action_en: str) -> None:

@@ -108,14 +108,16 @@ def _reindex(session: Session, payloads: list[ev.EventPayload]) -> None:
         session.flush()
 
 
-# What the search documents are made of: the current transcript, speaker names, agenda titles and
-# timing, poll outcomes, the newest minutes, and whether the meeting still counts.
+# What the search documents are made of: the current transcript, speaker names, the agenda and its
+# timing, the votes held and their outcomes, the newest minutes, and whether the meeting still counts.
 _SEARCH_INPUTS = (
     ev.TranscriptPassEnded,
     ev.SpeakerRelabelled,
     ev.MinutesSaved,
     ev.PollClosed,
     ev.PollPublished,
+    ev.PollCancelled,
+    ev.AgendaItemAdded,
     ev.AgendaItemUpdated,
     ev.AgendaItemRemoved,
 )

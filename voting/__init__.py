@@ -6,6 +6,7 @@ variables; the application passes everything it needs as explicit arguments.
 
 from voting.errors import BallotError, PollDefinitionError, PollStateError, RuleError, VotingError
 from voting.poll import (
+    COUNTED,
     MOTION_OPTIONS,
     Choice,
     Eligibility,
@@ -23,6 +24,7 @@ from voting.sealing import KeyPair, SealedContent, SealingError
 from voting.tally import CastBallot, Electorate, OpinionGroup, OptionResult, Outcome, Result, percent, tally
 
 __all__ = [
+    "COUNTED",
     "MOTION_OPTIONS",
     "PRESETS",
     "BallotError",

@@ -70,6 +70,10 @@ _STATE_VI = {
     PollState.CANCELLED: "Đã hủy",
 }
 
+# The states of a vote whose result counts: closed or published (one cancelled after its close keeps
+# its count in the row, void: not in the minutes, the notice or the search).
+COUNTED = frozenset({PollState.CLOSED, PollState.PUBLISHED})
+
 P = PollState
 TRANSITIONS: dict[PollState, frozenset[PollState]] = {
     P.CREATED: frozenset({P.OPEN, P.CANCELLED}),

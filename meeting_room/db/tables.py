@@ -569,7 +569,7 @@ class SearchDoc(Base):
     meeting_id: Mapped[str] = mapped_column(ID, index=True)
     body_id: Mapped[str] = mapped_column(ID)
     meeting_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the local time zone
-    kind: Mapped[str] = mapped_column(String(16))  # transcript | minutes
+    kind: Mapped[str] = mapped_column(String(16))  # transcript | minutes | agenda | poll
     ref_id: Mapped[str] = mapped_column(String(64))
     agenda_item_id: Mapped[str | None] = mapped_column(ID)
     agenda_title: Mapped[str | None] = mapped_column(String(500))

@@ -1,9 +1,10 @@
 """The archive search: a read model of searchable text, and the queries over it.
 
-``reindex_meeting`` rebuilds one meeting's documents (the lines of its current transcript and the
-sections of its newest minutes) from the read models; projections call it when those change, so
-the index is derived like every other read model and ``rebuild`` recreates it. Queries run on
-SQLite FTS5 or PostgreSQL full-text search, with the same folding and the same results shape.
+``reindex_meeting`` rebuilds one meeting's documents (the lines of its current transcript, the
+sections of its newest minutes, its agenda items and the questions of its votes) from the read
+models; projections call it when those change, so the index is derived like every other read model
+and ``rebuild`` recreates it. Queries run on SQLite FTS5 or PostgreSQL full-text search, with the
+same folding and the same results shape.
 
 A common word matches a large part of the archive, and both engines' cost is in touching every
 hit (reading its postings, its length for the score, its row for a filter). So a search looks at
@@ -40,11 +41,12 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.reads.transcript_reads import agenda_items_of, current_pass, lines
 from transcripts.search import Query, snippet_html
 from transcripts.text import fold
-from voting import PollState
+from voting import COUNTED, PollState
 
 # Dates are filed in Vietnam time (no daylight saving); projections must not depend on settings.
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 OUTCOMES = ("passed", "failed", "partial", "tie", "no_quorum", "collected")
+KINDS = ("transcript", "minutes", "agenda", "poll")
 UNPUBLISHED = "closed:"  # before an outcome: the vote closed, its result not published yet
 
 
@@ -56,7 +58,7 @@ class Filters:
     speaker: str | None = None  # a member id or a speaker's name as shown
     agenda_item_id: str | None = None
     poll_outcome: str | None = None  # one of OUTCOMES
-    kind: str | None = None  # transcript | minutes
+    kind: str | None = None  # one of KINDS
     meeting_ids: frozenset[str] | None = None  # the meetings the reader may see (None: all)
     minutes_of: frozenset[str] | None = None  # the meetings whose minutes the reader may read (None: all)
 
@@ -79,11 +81,16 @@ class Hit:
 
     @property
     def link(self) -> str:
-        """Where the hit is: its moment in the recording (media fragment), or the minutes."""
+        """Where the hit is: its moment in the recording (media fragment), the transcript, the minutes,
+        the vote, or the meeting (an agenda item)."""
         if self.kind == "transcript" and self.recording_id and self.start_s is not None:
             return f"/api/meetings/{self.meeting_id}/recordings/{self.recording_id}/file#t={self.start_s:.1f}"
         if self.kind == "transcript":
             return f"/api/meetings/{self.meeting_id}/transcript"
+        if self.kind == "poll":
+            return f"/api/meetings/{self.meeting_id}/polls/{self.ref_id}"
+        if self.kind == "agenda":
+            return f"/api/meetings/{self.meeting_id}"
         return f"/api/meetings/{self.meeting_id}/minutes"
 
 
@@ -103,11 +110,33 @@ def _outcomes_by_item(session: Session, meeting_id: str) -> dict[str | None, str
     which a search matches only where the reader may read the minutes (they state every result)."""
     found: dict[str | None, set[str]] = {}
     for row in session.execute(
-        select(t.Poll.agenda_item_id, t.Poll.result, t.Poll.state).where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None))
+        select(t.Poll.agenda_item_id, t.Poll.result, t.Poll.state).where(t.Poll.meeting_id == meeting_id, t.Poll.state.in_(COUNTED))
     ):
         outcome = str(row.result.get("outcome"))
         found.setdefault(row.agenda_item_id, set()).add(outcome if row.state == PollState.PUBLISHED.value else UNPUBLISHED + outcome)
     return {item: " " + " ".join(sorted(values)) + " " for item, values in found.items()}
+
+
+def _agenda_and_votes(session: Session, meeting_id: str, base: dict[str, Any], outcomes: dict[str | None, str]) -> list[dict[str, Any]]:
+    """The agenda items (title and description) and the votes held (their question): a clerk finds a
+    meeting by what was on it and what was decided, not only by what was said."""
+    blank = {"speaker": None, "speaker_member_id": None, "start_s": None, "recording_id": None}
+    rows: list[dict[str, Any]] = []
+    items = list(session.scalars(select(t.AgendaItem).where(t.AgendaItem.meeting_id == meeting_id).order_by(t.AgendaItem.position)))
+    for item in items:
+        words = "\n".join(part for part in (item.title, item.description) if part)
+        rows.append({**base, **blank, "kind": "agenda", "ref_id": item.id, "agenda_item_id": item.id, "agenda_title": item.title,
+                     "poll_outcomes": outcomes.get(item.id), "text": words, "folded": fold(words)})  # fmt: skip
+    titles = {item.id: item.title for item in items}
+    held = select(t.Poll).where(t.Poll.meeting_id == meeting_id, t.Poll.state.in_(COUNTED)).order_by(t.Poll.closed_at, t.Poll.id)
+    for poll in session.scalars(held):  # counted, and not cancelled since (its result stays in the row, void)
+        item_id = poll.agenda_item_id if poll.agenda_item_id in titles else None
+        outcome = str((poll.result or {}).get("outcome"))
+        filed = outcome if poll.state == PollState.PUBLISHED.value else UNPUBLISHED + outcome
+        rows.append({**base, **blank, "kind": "poll", "ref_id": poll.id, "agenda_item_id": item_id,
+                     "agenda_title": titles.get(item_id or ""), "poll_outcomes": f" {filed} ", "text": poll.title,
+                     "folded": fold(poll.title)})  # fmt: skip
+    return rows
 
 
 def reindex_meeting(session: Session, meeting_id: str) -> int:
@@ -176,6 +205,7 @@ def reindex_meeting(session: Session, meeting_id: str) -> int:
                     "folded": fold(section["text"]),
                 }
             )
+    rows += _agenda_and_votes(session, meeting_id, base, outcomes)
     again = [{**row, "id": kept[(row["kind"], row["ref_id"])]} for row in rows if (row["kind"], row["ref_id"]) in kept]
     new = [row for row in rows if (row["kind"], row["ref_id"]) not in kept]
     for batch in (again, new):  # one statement per shape: the kept ids, then the new ones numbered after the last

@@ -52,6 +52,7 @@ from transcripts.pdf import RenderedMinutes, render_minutes
 from transcripts.signature_images import ImageKind
 from transcripts.signing import FIELD_NAMES, SignRequest, check_added_signature, sign_pdf
 from transcripts.text import clean_line
+from voting import COUNTED
 
 log = logging.getLogger(__name__)
 GENERAL = "general"  # the section for what was said outside any agenda item
@@ -111,7 +112,7 @@ def _polls(session: Session, meeting_id: str) -> dict[str | None, list[PollTable
     out: dict[str | None, list[PollTable]] = defaultdict(list)
     query = (
         select(t.Poll)
-        .where(t.Poll.meeting_id == meeting_id, t.Poll.result.is_not(None), t.Poll.before_meeting.is_(False))  # opinions: their own lines
+        .where(t.Poll.meeting_id == meeting_id, t.Poll.state.in_(COUNTED), t.Poll.before_meeting.is_(False))  # opinions: their own lines
         .order_by(t.Poll.closed_at)
     )
     for poll in session.scalars(query):

@@ -1,4 +1,4 @@
-"""Search over the transcripts and minutes of every meeting the caller may see."""
+"""Search over the transcripts, minutes, agendas and votes of every meeting the caller may see."""
 
 from __future__ import annotations
 
@@ -49,11 +49,14 @@ def search(
     speaker: str | None = Query(None, max_length=255, description="A member id or a speaker's name"),
     agenda_item_id: str | None = None,
     poll_outcome: Literal["passed", "failed", "partial", "tie", "no_quorum", "collected"] | None = None,
-    kind: Literal["transcript", "minutes"] | None = None,
+    kind: Literal["transcript", "minutes", "agenda", "poll"] | None = Query(
+        None, description="Lines of the transcript, minutes sections, agenda items, or the questions of votes held"
+    ),
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=10_000),
 ) -> SearchOut:
-    """Search transcripts and minutes of every meeting you may see (clerks: all), ranked, with highlighted snippets."""
+    """Search the transcripts, minutes, agenda items and votes of every meeting you may see (clerks: all),
+    ranked, with highlighted snippets."""
     query = parse_query(q)
     with store.read() as session:
         visible = visible_meeting_ids(session, actor)

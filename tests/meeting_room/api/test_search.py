@@ -12,7 +12,7 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
     hold_meeting(client, world)
     clerk = login(client, "clerk")
-    r = client.get("/api/search", params={"q": "bieu quyet du toan"}, headers=clerk).json()
+    r = client.get("/api/search", params={"q": "bieu quyet du toan", "kind": "transcript"}, headers=clerk).json()
     assert r["total"] >= 1
     hit = r["hits"][0]
     assert set(hit) == {"meeting_id", "meeting_title", "meeting_date", "kind", "agenda_item_id", "agenda_title", "speaker", "start_s",
@@ -21,6 +21,16 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     assert hit["speaker"] == "Người member1" and hit["agenda_title"] == "Biểu quyết dự toán ngân sách" and hit["start_s"] == 600.0
     assert "<mark>biểu quyết</mark>" in hit["snippet_html"] or "<mark>biểu</mark>" in hit["snippet_html"]
     assert hit["link"] == f"{url}/transcript"  # no recording uploaded: the transcript
+    # the agenda item and the vote are found by their words too, each linking to itself
+    on_agenda = client.get("/api/search", params={"q": "bieu quyet du toan"}, headers=clerk).json()["hits"]
+    assert [(h["kind"], h["agenda_title"], h["link"]) for h in on_agenda if h["kind"] != "transcript"] == [
+        ("agenda", "Biểu quyết dự toán ngân sách", url)
+    ]
+    (vote,) = client.get("/api/search", params={"q": "thong qua du toan 2027"}, headers=clerk).json()["hits"]
+    (poll,) = client.get(f"{url}/polls", headers=clerk).json()
+    assert vote["kind"] == "poll" and vote["link"] == f"{url}/polls/{poll['id']}" and vote["agenda_title"] == "Biểu quyết dự toán ngân sách"
+    assert vote["snippet_html"] == "<mark>Thông</mark> <mark>qua</mark> <mark>dự</mark> <mark>toán</mark> ngân sách <mark>2027</mark>"
+    assert client.get("/api/search", params={"q": "thong qua", "kind": "poll"}, headers=login(client, "outsider")).json()["total"] == 0
     phrase = client.get("/api/search", params={"q": '"khai mac phien hop"'}, headers=clerk).json()
     assert [h["speaker"] for h in phrase["hits"]] == ["Người chair"]
     assert client.get("/api/search", params={"q": '"mac khai"'}, headers=clerk).json()["total"] == 0  # word order matters in a phrase
@@ -65,9 +75,12 @@ def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClie
     assert no_such_day.status_code == 422 and "date_to" in no_such_day.text, no_such_day.text
 
 
-def test_an_archive_indexed_before_unpublished_outcomes_were_kept_apart_is_rewritten(mclient: TestClient, mworld: World) -> None:
-    """Migration 0026: the outcomes already filed (of a vote closed but not published) become
-    ``closed:…`` as the index now files them; a downgrade gives the bare outcomes back."""
+def test_an_archive_indexed_before_is_given_its_agendas_and_votes_and_unpublished_outcomes_kept_apart(
+    mclient: TestClient, mworld: World
+) -> None:
+    """Migration 0026 on an archive indexed before it: the outcomes already filed (of a vote closed but
+    not published) become ``closed:…``, and the agenda items and votes are filed, exactly as the index
+    now files them (a rebuild gives the same); a downgrade takes them back."""
     from alembic import command
     from sqlalchemy import text
 
@@ -78,19 +91,46 @@ def test_an_archive_indexed_before_unpublished_outcomes_were_kept_apart_is_rewri
     hold_meeting(client, world)
     engine = world.store.engine
 
-    def filed() -> list[tuple[str | None, str | None]]:
+    def filed() -> list[tuple[object, ...]]:
+        columns = "kind, ref_id, meeting_date, body_id, agenda_item_id, agenda_title, poll_outcomes, text, folded"
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT DISTINCT agenda_item_id, poll_outcomes FROM search_docs ORDER BY 1, 2"))
-            return [(r[0], r[1]) for r in rows]
+            return sorted((tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM search_docs"))), key=str)
 
-    now = [(world.item_ids[0], None), (world.item_ids[1], " closed:passed ")]
-    assert sorted(filed(), key=str) == sorted(now, key=str)
+    now = filed()
+    assert {(r[0], r[4], r[6]) for r in now} == {
+        ("transcript", world.item_ids[0], None),
+        ("transcript", world.item_ids[1], " closed:passed "),
+        ("agenda", world.item_ids[0], None),
+        ("agenda", world.item_ids[1], " closed:passed "),
+        ("poll", world.item_ids[1], " closed:passed "),
+    }
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0025")
-    assert (world.item_ids[1], " passed ") in filed()  # as the index filed it before
+    before = filed()  # as the index filed it before
+    assert {r[0] for r in before} == {"transcript"} and {r[6] for r in before} == {None, " passed "}
     migrate(engine)
-    assert sorted(filed(), key=str) == sorted(now, key=str)
+    assert filed() == now
     world.store.rebuild()
-    assert sorted(filed(), key=str) == sorted(now, key=str)
+    assert filed() == now
+
+
+def test_a_vote_cancelled_after_its_close_counts_nowhere(mclient: TestClient, mworld: World) -> None:
+    """A vote closed and then cancelled keeps its count in its row, void: it is not in the minutes nor
+    in the search (its question, its outcome), for its officers either (found in review)."""
+    client, world, url = mclient, mworld, f"/api/meetings/{mworld.meeting_id}"
+    chair = hold_meeting(client, world)
+    clerk, secretary = login(client, "clerk"), login(client, "secretary")
+    (poll,) = client.get(f"{url}/polls", headers=chair).json()
+
+    def counted() -> tuple[int, int, int]:
+        votes = client.get("/api/search", params={"q": "thong qua du toan", "kind": "poll"}, headers=clerk).json()["total"]
+        passed = client.get("/api/search", params={"q": "toi", "poll_outcome": "passed"}, headers=clerk).json()["total"]
+        minutes = client.get(f"{url}/minutes", headers=secretary).json()
+        return votes, passed, sum(len(section["polls"]) for section in minutes["sections"])
+
+    assert counted() == (1, 1, 1)
+    r = client.post(f"{url}/polls/{poll['id']}/cancel", json={"reason": "Biểu quyết lại do sai sót"}, headers=chair)
+    assert r.status_code == 200, r.text
+    assert counted() == (0, 0, 0)

@@ -118,6 +118,12 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
     r = client.get(f"{url}/minutes.docx", headers=people["member1"])
     assert r.status_code == 403 and r.json()["error"]["message_en"].startswith("You may not read the minutes before they are signed")
     assert readers() == {"secretary", "chair", "clerk", "admin"}
+
+    def result_seen(who: str) -> bool:  # the vote (closed, not published): its result as the polls' list gives it to ``who``
+        (poll,) = client.get(f"{url}/polls", headers=people[who]).json()
+        return poll["result"] is not None
+
+    assert (result_seen("member1"), result_seen("guest"), result_seen("chair"), result_seen("clerk")) == (False, False, True, True)
     draft = client.get(f"{url}/minutes", headers=people["secretary"]).json()
     text = "Đại biểu thảo luận kỹ dự toán."
     edit = {"sections": {draft["sections"][0]["item_id"]: text}}
@@ -141,7 +147,9 @@ def test_the_draft_is_read_only_by_the_officers_and_clerks_until_both_have_signe
         assert client.post(f"{url}/minutes/sign", json={"passphrase": passphrase}, headers=people[who]).status_code == 200
         if who == "secretary":
             assert readers() == {"secretary", "chair", "clerk", "admin"}  # one signature of two: still a draft
+            assert not result_seen("member1")
     assert readers() == set(people)  # signed: every participant reads them
+    assert result_seen("member1") and result_seen("guest")  # and the results they state, as the polls give them
     # ... the signed version: a draft before it (what was struck before signing) stays the overseers'
     for p in paths:
         early = client.get(f"{url}{p}", params={"version": 1}, headers=people["member1"])

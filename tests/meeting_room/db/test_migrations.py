@@ -164,3 +164,55 @@ def test_the_consent_form_reference_is_filled_from_the_log(world: World) -> None
     assert notes() == expected
     world.store.rebuild()
     assert notes() == expected
+
+
+def test_agendas_votes_and_unpublished_outcomes_are_filed_by_the_migration_as_by_the_index(any_world: World) -> None:
+    """Migration 0026 on both engines (dates, JSON results): an archive indexed before it gets its
+    agenda items and counted votes as search documents, one vote's outcome published and one not
+    (``closed:…``), the same documents a rebuild files; a downgrade takes them back out."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from meeting_room import events as ev
+    from meeting_room.attendance import AttendanceStatus
+    from meeting_room.db.engine import alembic_config
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.services import attendance, meetings, polls
+
+    world, chair = any_world, any_world.actor("chair")
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.OPEN)
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.IN_SESSION)
+    for who in ("chair", "secretary", "member1"):
+        attendance.record(world.store, chair, world.meeting_id, world.ids[who], AttendanceStatus.PRESENT_IN_ROOM)
+    for n, (item, published) in enumerate(((world.item_ids[0], True), (world.item_ids[1], False))):
+        spec = polls.PollSpec(title=f"Thông qua tờ trình số {n + 1}", agenda_item_id=item, rule=ev.RuleSpec(preset="majority_present"))
+        pid = polls.create_poll(world.store, world.actor("secretary"), world.meeting_id, spec)
+        polls.open_poll(world.store, chair, pid)
+        for who in ("chair", "secretary", "member1"):
+            polls.cast_ballot(world.store, world.actor(who), pid, ["yes"])
+        polls.close_poll(world.store, chair, pid)
+        if published:
+            polls.publish_poll(world.store, chair, pid)
+    engine = world.store.engine
+
+    def filed() -> list[tuple[object, ...]]:
+        columns = "kind, ref_id, meeting_date, body_id, agenda_item_id, agenda_title, poll_outcomes, text, folded"
+        with engine.connect() as conn:
+            return sorted((tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM search_docs"))), key=str)
+
+    now = filed()
+    assert sorted((r[0], r[6]) for r in now) == [
+        ("agenda", " closed:passed "),
+        ("agenda", " passed "),
+        ("poll", " closed:passed "),
+        ("poll", " passed "),
+    ]
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0025")
+    assert filed() == []  # no transcript, no minutes: nothing was searchable before
+    migrate(engine)
+    assert filed() == now
+    world.store.rebuild()
+    assert filed() == now

@@ -58,15 +58,23 @@ def test_a_document_keeps_its_id_when_its_meeting_is_indexed_again(any_world: Wo
     transcripts.add_segment(store, any_world.meeting_id, pass_id, Segment(4.0, 6.0, "Thông qua chương trình."), None)
     transcripts.end_pass(store, any_world.meeting_id, pass_id, "completed", audio_s=6.0)
 
-    def ids() -> dict[str, int]:
+    def ids() -> dict[str, int]:  # the transcript's lines
         with store.read() as session:
-            return dict(session.execute(select(t.SearchDoc.text, t.SearchDoc.id)).tuples().all())
+            return {r.text: r.id for r in session.execute(select(t.SearchDoc.text, t.SearchDoc.id).where(t.SearchDoc.kind == "transcript"))}
 
-    before = ids()
+    def agenda_docs() -> dict[str, tuple[int, str]]:
+        with store.read() as session:
+            query = select(t.SearchDoc.ref_id, t.SearchDoc.id, t.SearchDoc.text).where(t.SearchDoc.kind == "agenda")
+            return {r.ref_id: (r.id, r.text) for r in session.execute(query)}
+
+    before, items_before = ids(), agenda_docs()
     assert set(before) == {"Khai mạc kỳ họp thứ mười.", "Thông qua chương trình."}
+    assert set(items_before) == set(any_world.item_ids)
     item = ev.AgendaItemUpdated(meeting_id=any_world.meeting_id, item_id=any_world.item_ids[0], title="Khai mạc kỳ họp")
     agenda.update_item(store, any_world.actor("admin"), item)  # re-indexes the meeting
     assert ids() == before  # the same lines, the same ids
+    renamed = agenda_docs()[any_world.item_ids[0]]  # the item's own document: its new words, its old id
+    assert renamed[0] == items_before[any_world.item_ids[0]][0] and renamed[1].startswith("Khai mạc kỳ họp")
     with store.read() as session:
         assert session.scalar(select(t.SearchDoc.agenda_title).where(t.SearchDoc.id == before["Khai mạc kỳ họp thứ mười."])) in (
             "Khai mạc kỳ họp",
