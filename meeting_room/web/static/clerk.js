@@ -1,12 +1,14 @@
-// The clerk's archive: diacritics-insensitive search over transcripts and minutes, each hit opening
-// its meeting's record at the moment it was said.
+// The clerk's archive: diacritics-insensitive search over transcripts, minutes, agendas and votes,
+// each hit opening its meeting's record at the moment it was said (or at its minutes).
 import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, fmtSpan, h, header, showError, whoAmI, $, clock } from "/static/app.js";
 import { statsTable } from "/static/speaking_stats.js";
 
 function hitLink(hit) {
   if (hit.link.includes("/recordings/")) return `/clerk/${hit.meeting_id}?play=${encodeURIComponent(hit.link)}`;
-  return `/clerk/${hit.meeting_id}${hit.kind === "minutes" ? "#minutes" : "#transcript"}`;
+  return `/clerk/${hit.meeting_id}${hit.kind === "transcript" ? "#transcript" : "#minutes"}`; // the minutes state the agenda and the votes
 }
+
+const KIND = { transcript: "Lời phát biểu", minutes: "Biên bản", agenda: "Nội dung chương trình", poll: "Biểu quyết" };
 
 function snippet(html) {
   // The server escapes the text and adds only <mark>: parse it as a template, never run it.
@@ -18,7 +20,7 @@ function snippet(html) {
 function hitItem(hit) {
   return h("li", { class: "hit" },
     h("a", { href: hitLink(hit) }, h("b", {}, hit.meeting_title), ` — ${fmtDay(hit.meeting_date)}`),
-    h("div", { class: "muted" }, hit.kind === "transcript" ? "Lời phát biểu" : "Biên bản", hit.agenda_title ? ` · ${hit.agenda_title}` : "",
+    h("div", { class: "muted" }, KIND[hit.kind] || hit.kind, hit.agenda_title && hit.kind !== "agenda" ? ` · ${hit.agenda_title}` : "",
       hit.speaker ? ` · ${hit.speaker}` : "", hit.start_s !== null ? ` · ${clock(hit.start_s)}` : ""),
     h("div", {}, snippet(hit.snippet_html)));
 }

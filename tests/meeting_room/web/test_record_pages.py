@@ -119,6 +119,9 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     expect(clerk.locator("#total")).to_contain_text("kết quả")
     hit = clerk.locator(".hit").filter(has_text="Người member1").first
     expect(hit.locator("mark").first).to_have_text("dự toán ngân sách")  # the words typed, where they stand together
+    item = clerk.locator(".hit").filter(has_text="Nội dung chương trình")  # the agenda item of that name, found too
+    expect(item.first.locator("mark").first).to_have_text("dự toán ngân sách")
+    expect(item.first.get_by_role("link")).to_have_attribute("href", f"/clerk/{mid}#minutes")
     shot(clerk, "clerk-search")
     hit.get_by_role("link").click()
     clerk.wait_for_url(re.compile(rf"/clerk/{mid}\?play="))
@@ -376,7 +379,7 @@ def test_the_clerk_narrows_a_search_to_one_body(browser: Browser, live_server: L
     form.locator("select[name=body_id]").select_option(label="Hội đồng nhân dân tỉnh Thử Nghiệm")
     form.get_by_role("button", name="Tìm").tap()
     expect(clerk.locator("#total")).to_contain_text("kết quả")
-    expect(clerk.locator(".hit").first).to_contain_text("Người member1")
+    expect(clerk.locator(".hit").filter(has_text="Người member1").first).to_be_visible()  # the line (and the agenda item)
     clerk.set_viewport_size({"width": 360, "height": 740})
     assert clerk.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
     form.screenshot(path=str(SHOTS / "clerk-search-body-phone.png"))
