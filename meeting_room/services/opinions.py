@@ -133,6 +133,19 @@ def _answers(session: Session, poll: t.Poll) -> list[tuple[str, list[str], str |
     return [(voter, list(selection), text) for voter, selection, text in rows if voter is not None]
 
 
+def asked_poll(session: Session, poll_id: str, meeting_id: str) -> t.Poll:
+    """An opinion request asked before the meeting, else a 404: the answers by name are for those
+    (a named vote's choices are seen as its tally and, once counted, its published ballots)."""
+    poll = polls.poll_of(session, poll_id, meeting_id)
+    if not poll.before_meeting:
+        raise NotFoundError(
+            f"Không có đợt lấy ý kiến {poll_id} (đây là một cuộc biểu quyết)",
+            f"No opinion request {poll_id} (this poll is a vote)",
+            poll_id=poll_id,
+        )
+    return poll
+
+
 def grouped(session: Session, poll: t.Poll) -> list[Group]:
     """The poll's answers by option, in the options' order, then the opinions that chose none."""
     answers = _answers(session, poll)

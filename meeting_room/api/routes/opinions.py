@@ -10,7 +10,7 @@ from meeting_room.access import get_meeting, require_overseer
 from meeting_room.api.deps import ActorDep, StoreDep
 from meeting_room.api.routes.polls import PollOut, poll_out, poll_view
 from meeting_room.moments import Moment
-from meeting_room.services import opinions, polls
+from meeting_room.services import opinions
 from meeting_room.text import LongText, Name, Title
 
 router = APIRouter(prefix="/api/meetings/{meeting_id}/opinions", tags=["opinions"])
@@ -58,7 +58,7 @@ def grouped(meeting_id: str, poll_id: str, store: StoreDep, actor: ActorDep) -> 
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_overseer(session, actor, meeting, action_vi="xem ý kiến góp ý", action_en="see the opinions")
-        poll = polls.poll_of(session, poll_id, meeting_id)
+        poll = opinions.asked_poll(session, poll_id, meeting_id)
         groups = opinions.grouped(session, poll)
         out = poll_out(session, actor, meeting, poll, store.ballot_keys)
     return GroupedOut(

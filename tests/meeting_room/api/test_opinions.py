@@ -71,6 +71,12 @@ def test_members_answer_and_change_until_the_deadline_and_the_secretary_sees_the
         {"member_id": world.ids["member1"], "full_name": "Người member1", "text": "Chưa đồng ý: thiếu thuyết minh"}
     ]
     assert by_label["Ý kiến khác"]["opinions"][0]["text"] == "Cần làm rõ nguồn thu"
+    # a vote is not an opinion request: its choices by name are not read here (its tally and ballots say what may be seen)
+    motion = {"title": "Biểu quyết thông qua", "rule": {"preset": "hdnd_resolution"}}
+    vote = client.post(f"/api/meetings/{world.meeting_id}/polls", json=motion, headers=sec)
+    assert vote.status_code == 201, vote.text
+    not_asked = client.get(f"/api/meetings/{world.meeting_id}/opinions/{vote.json()['id']}", headers=sec)
+    assert not_asked.status_code == 404 and "biểu quyết" in not_asked.json()["error"]["message"], not_asked.text
 
 
 def test_answers_after_the_deadline_are_refused_with_a_clear_error(client: TestClient, world: World) -> None:
