@@ -1,7 +1,7 @@
 // The chair's console (10-inch tablet, landscape): meeting state, agenda, votes with a live tally,
 // attendance and quorum, the speaker queue and live captions. Every action is one tap (a second
 // tap confirms the ones that cannot be undone).
-import { act, api, fill, fmtTime, h, header, icon, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
+import { act, api, bi, fill, fmtTime, h, header, icon, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { LiveMeeting, agendaPanel, attendancePanel, captionsPanel, countdown, meetingTitle, namedBallots, resultBlock } from "/static/meeting.js";
 import { remotePanel } from "/static/remote.js";
 import { repliesPanel } from "/static/reply.js";
@@ -16,7 +16,6 @@ const STATE_ACTION_EN = {
   open: "Open the room", in_session: "Start the session", adjourned: "Adjourn", closed: "Close the meeting", cancelled: "Cancel the meeting",
 };
 // Vietnamese, then English in the smaller type every page uses
-const label2 = (vi, en) => [vi, " ", h("span", { class: "en" }, en)];
 const FINAL = new Set(["closed", "cancelled"]);
 
 // What cannot be undone (ending the meeting, a ballot, ending a vote) takes two taps.
@@ -44,7 +43,7 @@ function renderState() {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];
     return keep(`state:${s}:${label}`, () => {
       const en = s === "in_session" && m.state === "adjourned" ? "Resume the session" : STATE_ACTION_EN[s];
-      const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, label2(label, en));
+      const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, bi(label, en));
       button.addEventListener("click", () => {
         const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
         // the second tap says what it ends (a walk-through read "…để xác nhận" and did not know what)
@@ -82,7 +81,7 @@ function renderFloor() {
       h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
       h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` }, "Mời phát biểu"),
       h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` }, "Bỏ lượt"))))
-      : h("p", { class: "muted" }, "Chưa có ai đăng ký."));
+      : h("p", { class: "muted" }, "Chưa có ai đăng ký."));  // Vietnamese only: the column's height keeps the attendance above a tablet's fold
 }
 
 function tallyBars(poll) {
@@ -91,11 +90,11 @@ function tallyBars(poll) {
   const cast = t ? t.ballots_cast : poll.ballots_cast;
   const eligible = (t && t.eligible) || poll.electorate?.eligible || 0;
   return h("div", { class: "tally", id: "tally" },
-    h("p", {}, h("b", { id: "ballots-cast" }, `${cast}/${eligible}`), " đã biểu quyết"),
+    h("p", {}, h("b", { id: "ballots-cast" }, `${cast}/${eligible}`), " đã biểu quyết ", h("span", { class: "en" }, "voted")),
     h("div", { class: "meter" }, h("span", { style: `width:${eligible ? (100 * cast) / eligible : 0}%` })),
     counts ? poll.options.map((o) => h("div", { class: "opt" }, h("div", { class: "row" }, h("span", {}, o.label), h("b", { dataset: { option: o.id } }, counts[o.id] || 0)),
       h("div", { class: "meter" }, h("span", { style: `width:${cast ? (100 * (counts[o.id] || 0)) / Math.max(1, eligible) : 0}%; background: var(--red)` }))))
-      : h("p", { class: "muted" }, "Bỏ phiếu kín: kết quả chỉ có khi kết thúc."));
+      : h("p", { class: "muted" }, bi("Bỏ phiếu kín: kết quả chỉ có khi kết thúc.", "Secret ballot: the result comes at the close.")));
 }
 
 const ownBallotMissing = (pollId) => {
@@ -107,7 +106,7 @@ const ownBallotMissing = (pollId) => {
 // The row is kept per poll: every ballot cast redraws the votes, and must not disarm the chair's tap.
 function chairBallot(p) {
   if (!p.you.eligible) return null;
-  if (p.you.voted) return receiptBlock(p.id, h("p", { class: "badge ok" }, "Bạn đã biểu quyết"));
+  if (p.you.voted) return receiptBlock(p.id, h("p", { class: "badge ok" }, bi("Bạn đã biểu quyết", "You have voted")));
   if (p.kind !== "motion" && p.kind !== "single_choice") return h("a", { class: "button", href: `/member/${meetingId}` }, `Biểu quyết trên trang ${live.memberTerm}`);
   return keep(`ballot:${p.id}`, () => h("div", { class: "row chair-ballot", "aria-label": "Phiếu của chủ tọa" }, h("span", {}, "Phiếu của bạn: ", h("span", { class: "en" }, "Your ballot")), p.options.map((o) => h("button", { type: "button", dataset: { vote: o.id },
     onclick: (ev) => confirmTap(ev.currentTarget, `Xác nhận: ${o.label}`, () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/ballots`, { options: [o.id] }).then((r) => {
@@ -120,7 +119,7 @@ function chairBallot(p) {
 // The receipt of the chair's own secret ballot, as the member pages show theirs: large, to be noted down.
 function receiptBlock(pollId, ...before) {
   const code = receipts.get(pollId);
-  return h("div", { class: "chair-voted" }, before, code ? [h("span", { class: "receipt-code-label" }, "Mã biên nhận của bạn (ghi lại để tự kiểm tra phiếu):"),
+  return h("div", { class: "chair-voted" }, before, code ? [h("span", { class: "receipt-code-label" }, "Mã biên nhận của bạn (ghi lại để tự kiểm tra phiếu): ", h("span", { class: "en" }, "Your receipt code (note it to check your ballot):")),
     h("code", { class: "receipt-code", id: `receipt-code-${pollId}` }, code)] : null);
 }
 
@@ -134,11 +133,11 @@ function ballotBoxLock(p, post) {
   return h("div", { class: "card warn", id: "ballot-box-locked" },
     h("p", {}, h("b", {}, "Hòm phiếu kín đang khóa"), " (máy chủ đã khởi động lại). Chủ tọa và thư ký mỗi người nhập mật khẩu khóa kiểm phiếu của mình để kiểm phiếu. ",
       h("span", { class: "en" }, "The secret ballot box is locked: the chair and the secretary each give their teller passphrase.")),
-    h("ul", { class: "plain" }, p.ballot_box.tellers.map((t) => h("li", {}, `${t.full_name}: ${t.gave_passphrase ? "đã mở khóa" : "chưa mở khóa"}`))),
+    h("ul", { class: "plain" }, p.ballot_box.tellers.map((t) => h("li", {}, `${t.full_name}: ${t.gave_passphrase ? "đã mở khóa / unlocked" : "chưa mở khóa / not yet"}`))),
     h("div", { class: "row" }, input,
       // the field empties as it is sent: the next teller on this tablet must not find it filled
       h("button", { type: "button", class: "primary", id: "unlock-ballot-box",
-        onclick: (ev) => { const passphrase = input.value; input.value = ""; post(p, "unlock", { passphrase })(ev); } }, "Mở khóa")));
+        onclick: (ev) => { const passphrase = input.value; input.value = ""; post(p, "unlock", { passphrase })(ev); } }, bi("Mở khóa", "Unlock"))));
 }
 
 let publishedOpen = null; // the chair's own opening or closing of the published results, kept across redraws
@@ -157,8 +156,10 @@ function renderPolls() {
   const createOpen = $("#create-open");
   if (createOpen) {
     createOpen.disabled = busy || !live.inSession;
-    fill($("#create-open-note"), busy ? "Đang có biểu quyết chưa công bố: kết thúc và công bố trước khi mở biểu quyết mới."
-      : !live.inSession ? "Biểu quyết chỉ mở được khi phiên họp đang diễn ra; bây giờ chỉ tạo trước được." : "");
+    fill($("#create-open-note"), busy ? bi("Đang có biểu quyết chưa công bố: kết thúc và công bố trước khi mở biểu quyết mới.",
+      "A vote is not yet published: close and publish it before opening another.")
+      : !live.inSession ? bi("Biểu quyết chỉ mở được khi phiên họp đang diễn ra; bây giờ chỉ tạo trước được.",
+        "A vote opens only while the session sits; for now it can only be prepared.") : "");
   }
   fill($("#poll-list"),
     open.map((p) => h("section", { class: "poll", dataset: { poll: p.id } },
@@ -170,16 +171,16 @@ function renderPolls() {
         // the chair's own ballot not cast (or only armed): the second tap says so (walk-through: closed without it)
         onclick: (ev) => confirmTap(ev.currentTarget, ownBallotMissing(p.id) ? "Bạn chưa bỏ phiếu của mình — chạm lần nữa để vẫn kết thúc" : "Chạm lần nữa để kết thúc biểu quyết",
           () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/close`, {}).then(() => live.load("polls"))) },
-      label2("Kết thúc biểu quyết", "End the vote"))),
+      bi("Kết thúc biểu quyết", "End the vote"))),
       chairBallot(p),
       h("p", { class: "muted" }, p.rule.description),
       tallyBars(p),
       ballotBoxLock(p, post))),
     closed.map((p) => h("section", { class: "poll", dataset: { poll: p.id } }, h("h3", {}, p.title),
-      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, label2("Công bố kết quả", "Publish the result")), resultBlock(p.result), namedBallots(meetingId, p))),
+      h("button", { type: "button", class: "primary big", id: "publish-poll", onclick: post(p, "publish") }, bi("Công bố kết quả", "Publish the result")), resultBlock(p.result), namedBallots(meetingId, p))),
     created.map((p) => h("section", { class: "poll row", dataset: { poll: p.id } }, h("span", { class: "grow" }, p.title,
       p.secrecy === "secret" ? [" ", h("span", { class: "badge" }, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret"))] : null),
-      h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, label2("Mở biểu quyết", "Open the vote")),
+      h("button", { type: "button", class: "primary", disabled: busy || !live.inSession, onclick: post(p, "open", {}) }, bi("Mở biểu quyết", "Open the vote")),
       cancelButton(p),
       // a greyed button says why, and what to do (a vote under way says so above the list)
       !live.inSession ? h("p", { class: "muted full" }, "Bắt đầu phiên họp (“Bắt đầu phiên họp” ở trên) rồi mở biểu quyết. ",
@@ -192,7 +193,7 @@ function renderPolls() {
 // Cancelling a prepared vote cannot be undone: two taps, like the other destructive actions.
 function cancelButton(p) {
   return keep(`cancel:${p.id}`, () => {
-    const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, label2("Hủy", "Cancel"));
+    const button = h("button", { type: "button", class: "danger", dataset: { cancel: p.id }, "aria-label": `Hủy biểu quyết “${p.title}”` }, bi("Hủy", "Cancel"));
     button.addEventListener("click", () => confirmTap(button, "Chạm lần nữa để hủy",
       () => api("POST", `/api/meetings/${meetingId}/polls/${p.id}/cancel`, {}).then(() => { toast("Đã hủy biểu quyết.", "ok", "Poll cancelled."); return live.load("polls"); })));
     return button;
@@ -224,7 +225,7 @@ function newPollForm() {
       h("label", { class: "row" }, secret, "Bỏ phiếu kín ", h("span", { class: "en" }, "Secret ballot")),
       h("label", { class: "row" }, "Thời gian (phút) ", h("span", { class: "en" }, "Minutes"), h("input", { type: "number", name: "minutes", min: 0, max: 120, style: "width:6rem", inputmode: "numeric" }))),
     tellerNote,
-    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, label2("Tạo và mở biểu quyết", "Create and open")), h("button", { type: "submit", value: "create", id: "create-only" }, label2("Chỉ tạo", "Create only"))),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "create-open" }, bi("Tạo và mở biểu quyết", "Create and open")), h("button", { type: "submit", value: "create", id: "create-only" }, bi("Chỉ tạo", "Create only"))),
     h("p", { class: "muted", id: "create-open-note", role: "status" }));
   // a secret vote opens only with the chair's and the secretary's teller keys: said when it is ticked, not
   // first at the opening, mid-meeting (a walk-through's chair had to leave the console to make one)

@@ -127,7 +127,7 @@ async function tellerKey() {
     key.has_key ? [h("label", { for: "teller-current" }, "Mật khẩu hiện tại ", h("span", { class: "en" }, "Current passphrase")), current] : null,
     h("label", { for: "teller-new" }, "Mật khẩu khóa kiểm phiếu (ít nhất 10 ký tự) ", h("span", { class: "en" }, "Passphrase, 10+ characters")), pass,
     h("label", { for: "teller-again" }, "Nhập lại ", h("span", { class: "en" }, "Again")), again,
-    h("button", { type: "submit", class: "primary", id: "teller-save" }, key.has_key ? "Thay khóa mới" : "Tạo khóa kiểm phiếu"));
+    h("button", { type: "submit", class: "primary", id: "teller-save" }, key.has_key ? bi("Thay khóa mới", "Change the key") : bi("Tạo khóa kiểm phiếu", "Create the teller key")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (pass.value !== again.value) return toast("Hai lần nhập mật khẩu không khớp.", "error", "The two passphrases differ.");
@@ -140,6 +140,6 @@ async function tellerKey() {
   fill($("#teller-key-body"),
     h("p", { class: "muted" }, "Biểu quyết kín: phiếu được khóa bằng hai khóa, của chủ tọa và của thư ký. Chỉ khi máy chủ khởi động lại giữa chừng, hai người mới cần nhập mật khẩu để kiểm phiếu.",
       " ", h("span", { class: "en" }, "Secret votes are locked with two keys, the chair's and the secretary's; the passphrases are needed only if the server restarts mid-vote.")),
-    key.has_key ? h("p", { id: "teller-status" }, "Bạn đã có khóa (mã nhận dạng ", h("code", {}, key.fingerprint), ").") : h("p", { id: "teller-status" }, h("b", {}, "Bạn chưa có khóa kiểm phiếu.")),
+    key.has_key ? h("p", { id: "teller-status" }, "Bạn đã có khóa (mã nhận dạng ", h("code", {}, key.fingerprint), "). ", h("span", { class: "en" }, "You have a key.")) : h("p", { id: "teller-status" }, h("b", {}, "Bạn chưa có khóa kiểm phiếu."), " ", h("span", { class: "en" }, "You have no teller key yet.")),
     form);
 }

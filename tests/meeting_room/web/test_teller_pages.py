@@ -23,7 +23,7 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser: Brow
 
     # the secretary makes a teller key on the meetings page
     secretary = live_server.page(browser, "secretary", "/meetings")
-    expect(secretary.locator("#teller-status")).to_have_text("Bạn chưa có khóa kiểm phiếu.")
+    expect(secretary.locator("#teller-status")).to_have_text("Bạn chưa có khóa kiểm phiếu. You have no teller key yet.")
     secretary.locator("#teller-new").fill(NEW_PASSPHRASE)
     secretary.locator("#teller-again").fill("mot cau khac han nhe")
     secretary.locator("#teller-save").click()
