@@ -540,6 +540,10 @@ class Store:
         with self._lock, self._write_session() as session:
             for table in DERIVED_TABLES:
                 session.execute(delete(table))
+                if session.bind is not None and session.bind.dialect.name == "postgresql":  # numbered from 1 again, as on SQLite
+                    for column in table.primary_key.columns:
+                        serial = "SELECT setval(pg_get_serial_sequence(:t, :c), 1, false) WHERE pg_get_serial_sequence(:t, :c) IS NOT NULL"
+                        session.execute(text(serial), {"t": table.name, "c": column.name})
             for row in session.scalars(select(EventRow).order_by(EventRow.seq)).all():
                 stored = StoredEvent.from_row(row)
                 projections.apply(session, parse_payload(row.type, stored.data), stored)

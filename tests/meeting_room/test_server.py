@@ -168,9 +168,11 @@ def test_over_https_sockets_check_the_origin_and_tokens_stay_out_of_the_log(serv
             "/api/meetings", json={"body_id": body["id"], "title": "Giao ban", "starts_at": "2026-12-01T08:00:00+07:00"}, headers=h
         )
         url = f"wss://127.0.0.1:{server.port}/api/meetings/{meeting.json()['id']}/stream?token={token}"
-    with connect(url, ssl=server.tls, origin=Origin(f"https://127.0.0.1:{server.port}")) as ws:  # the page's own origin: https
+    # a minute for the handshake: once timed out, the client library waits for its reader thread, which
+    # a TLS socket may not wake for many minutes (a CI run on a busy machine hung 14 minutes there)
+    with connect(url, ssl=server.tls, origin=Origin(f"https://127.0.0.1:{server.port}"), open_timeout=60) as ws:  # the page's own origin
         assert json.loads(ws.recv(timeout=10))["kind"] == "event"
-    with connect(url, ssl=server.tls, origin=Origin(f"http://127.0.0.1:{server.port}")) as ws:  # same host and port, plain http
+    with connect(url, ssl=server.tls, origin=Origin(f"http://127.0.0.1:{server.port}"), open_timeout=60) as ws:  # same host and port, http
         assert json.loads(ws.recv(timeout=10))["error"]["code"] == "permission_denied"
     deadline = time.monotonic() + 10
     while "token=[redacted]" not in server.output():
