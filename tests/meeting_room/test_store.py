@@ -333,7 +333,12 @@ def test_awaiting_callers_share_group_commits_with_threads_and_a_failed_group_st
     def no_thread(self: threading.Thread) -> None:
         raise RuntimeError("can't start new thread")
 
-    time.sleep(0.5)  # the drain thread has ended (it lingers a moment for more)
+    for _ in range(600):  # until the drain thread has ended (it lingers a moment for more)
+        with any_store._queue_changed:
+            if not any_store._draining:
+                break
+        time.sleep(0.05)
+    assert not any_store._draining
     with monkeypatch.context() as patched:  # nobody to lead: the caller is refused and nothing of it stays queued
         patched.setattr(threading.Thread, "start", no_thread)
         with pytest.raises(RuntimeError, match="new thread"):

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import World, login
 from tests.meeting_room.api.held_meeting import hold_meeting
+from tests.meeting_room.db.test_migrations import search_docs_filed
 
 
 def test_archive_search_is_diacritics_insensitive_with_filters(mclient: TestClient, mworld: World) -> None:
@@ -82,7 +83,6 @@ def test_an_archive_indexed_before_is_given_its_agendas_and_votes_and_unpublishe
     not published) become ``closed:…``, and the agenda items and votes are filed, exactly as the index
     now files them (a rebuild gives the same); a downgrade takes them back."""
     from alembic import command
-    from sqlalchemy import text
 
     from meeting_room.db import migrate
     from meeting_room.db.engine import alembic_config
@@ -92,9 +92,7 @@ def test_an_archive_indexed_before_is_given_its_agendas_and_votes_and_unpublishe
     engine = world.store.engine
 
     def filed() -> list[tuple[object, ...]]:
-        columns = "kind, ref_id, meeting_date, body_id, agenda_item_id, agenda_title, poll_outcomes, text, folded"
-        with engine.connect() as conn:
-            return sorted((tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM search_docs"))), key=str)
+        return search_docs_filed(engine)
 
     now = filed()
     assert {(r[0], r[4], r[6]) for r in now} == {

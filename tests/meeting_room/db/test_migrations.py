@@ -6,11 +6,19 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
 
 from meeting_room.db import make_engine, migrate
 from meeting_room.db.tables import Base
 from meeting_room.store import Store
 from tests.conftest import World
+
+
+def search_docs_filed(engine: Engine) -> list[tuple[object, ...]]:
+    """The archive's search documents as filed (all but their ids), in a stable order."""
+    columns = "kind, ref_id, meeting_date, body_id, agenda_item_id, agenda_title, poll_outcomes, text, folded"
+    with engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM search_docs"))), key=str)
 
 
 def _not_fts(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
@@ -171,7 +179,6 @@ def test_agendas_votes_and_unpublished_outcomes_are_filed_by_the_migration_as_by
     agenda items and counted votes as search documents, one vote's outcome published and one not
     (``closed:…``), the same documents a rebuild files; a downgrade takes them back out."""
     from alembic import command
-    from sqlalchemy import text
 
     from meeting_room import events as ev
     from meeting_room.attendance import AttendanceStatus
@@ -196,9 +203,7 @@ def test_agendas_votes_and_unpublished_outcomes_are_filed_by_the_migration_as_by
     engine = world.store.engine
 
     def filed() -> list[tuple[object, ...]]:
-        columns = "kind, ref_id, meeting_date, body_id, agenda_item_id, agenda_title, poll_outcomes, text, folded"
-        with engine.connect() as conn:
-            return sorted((tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM search_docs"))), key=str)
+        return search_docs_filed(engine)
 
     now = filed()
     assert sorted((r[0], r[6]) for r in now) == [
