@@ -2,12 +2,14 @@
 room's sound reaches them.
 
 Load (default): the server runs as its own process (`meeting-room serve`, the room's microphone a
-replayed file, with --video an MJPEG camera at 1280x720 on loopback); N aiortc client peers in
-this process join the meeting's call, send quiet audio and receive the room (audio, and with
+replayed file, with --video an MJPEG camera at 1280x720 on loopback); N aiortc client peers,
+spread over ``--client-processes`` processes of their own (default one per core: one interpreter
+running every peer saturates a core at ~16), join the meeting's call, send quiet audio and receive the room (audio, and with
 --video the camera as VP8 at the configured size and rate). Over ``--seconds`` it prints the server
 process's CPU (share of all cores), the audio each client received per second of wall time (1.00 =
 nothing lost) and the video frame rate they got. The clients share the machine with the server:
-their decoding is not in the server's figure, but it competes for the same cores.
+their decoding is not in the server's figure, but it competes for the same cores (their own CPU is
+the "clients CPU" column).
 
 Delay (--delay): the server in this process, one client; the room's input plays a 1 kHz burst
 every second. Mouth-to-ear = the burst's first sample captured by the room input (its block's
@@ -35,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fractions
 import json
+import multiprocessing
 import os
 import ssl
 import statistics
@@ -45,11 +49,13 @@ import threading
 import time
 import wave
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -66,9 +72,9 @@ from meeting_room.roles import MeetingRole, Role  # noqa: E402
 from meeting_room.server import ensure_first_admin, open_store  # noqa: E402
 from meeting_room.services import bodies, meetings, members, rooms  # noqa: E402
 from meeting_room.settings import load_settings  # noqa: E402
-from webrtc.client import ArrayAudioTrack, CallClient  # noqa: E402
+from webrtc.client import CallClient  # noqa: E402
 from webrtc.janus import JanusSocket  # noqa: E402
-from webrtc.mixer import RATE  # noqa: E402
+from webrtc.opus import FRAME, RATE, OpusEncoder  # noqa: E402
 
 PASSWORD = "do-kiem-2026"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -183,50 +189,147 @@ def _forwarded(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any
     return [rate(h) / published for h, c in after.items() if c["room"] and c["role"] == "subscriber" and h in before]
 
 
-async def _clients(
-    server: Served, mid: str, users: list[str], video: bool, seconds: float, admin: tuple[int, Path] | None = None
-) -> dict[str, Any]:
-    ws, pid = server.ws_base + f"/api/meetings/{mid}/call", server.process.pid
-    janus = _janus_pid(pid)
+class _OpusLoop(MediaStreamTrack):
+    """A load client's microphone: Opus payloads encoded once, sent in a loop at real-time pace.
+    A browser encodes its microphone natively; encoding it here, per client, in Python's one
+    interpreter would make the load generator, not the server, the thing measured."""
+
+    kind = "audio"
+
+    def __init__(self, payloads: list[bytes]) -> None:
+        super().__init__()
+        self._payloads = payloads
+        self._sent = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.Packet[Any]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._sent * FRAME / RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        packet = av.Packet(self._payloads[self._sent % len(self._payloads)])
+        packet.pts, packet.time_base = self._sent * FRAME, fractions.Fraction(1, RATE)
+        self._sent += 1
+        return packet
+
+    @staticmethod
+    def encoded(samples: np.ndarray) -> list[bytes]:
+        encoder = OpusEncoder()
+        frames = (samples[i : i + FRAME] for i in range(0, len(samples) - FRAME + 1, FRAME))
+        return [p for p in (encoder.encode(f) for f in frames) if p is not None]
+
+
+async def _join(base: str, ws: str, tls: ssl.SSLContext, users: list[str], video: bool, seconds: float, muted: bool) -> list[CallClient]:
+    """Every user's peer in the call, sending room tone (an open microphone), or with ``muted``
+    silence after telling the server so (a browser's disabled track sends digital silence)."""
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
+    microphone = _OpusLoop.encoded(np.zeros(RATE, np.float32) if muted else quiet)
     clients = []
-    async with httpx.AsyncClient(base_url=server.base, timeout=30, verify=server.tls) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=30, verify=tls) as http:
         for user in users:
             token = (await http.post("/api/auth/login", json={"username": user, "password": PASSWORD})).json()["token"]
-            track = ArrayAudioTrack(np.tile(quiet, 100))
-            client = CallClient(ws, token, audio=track, receive_video=video, ssl_context=server.tls, hear_others=False)
+            client = CallClient(ws, token, audio=_OpusLoop(microphone), receive_video=video, ssl_context=tls, hear_others=False)
             await client.join(timeout=60)
+            if muted:
+                await client.send({"type": "mute", "muted": True})
             clients.append(client)
-    await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
-    counted = await _janus_counts(admin)
-    marks = [(c.heard.audio_samples, c.heard.video_frames) for c in clients]
-    cpu0, wall0, own0, j0 = _cpu(pid), time.monotonic(), os.times(), _cpu(janus) if janus else 0.0
-    await asyncio.sleep(seconds)
-    cpu1, wall, own1, j1 = _cpu(pid), time.monotonic() - wall0, os.times(), _cpu(janus) if janus else 0.0
-    recounted = await _janus_counts(admin)
-    sent_audio, sent_video = _forwarded(counted, recounted, "audio"), _forwarded(counted, recounted, "video")
-    audio_rate = [(c.heard.audio_samples - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)]
-    fps = [(c.heard.video_frames - v) / wall for c, (_, v) in zip(clients, marks, strict=True)]
-    size = clients[0].heard.video_size
-    for c in clients:
-        await c.leave()
+    return clients
+
+
+def _client_process(base: str, ws: str, cafile: str, users: list[str], video: bool, seconds: float, muted: bool, conn: Connection) -> None:
+    """One load-client process (its own interpreter and GIL): join ``users``' peers, then on "mark"
+    and "stop" from the parent measure what they received in between, and send it back."""
+
+    async def run() -> None:
+        tls = ssl.create_default_context(cafile=cafile)
+        clients = await _join(base, ws, tls, users, video, seconds, muted)
+        conn.send("joined")
+        await asyncio.to_thread(conn.recv)  # "mark"
+        marks = [(c.heard.audio_samples, c.heard.video_frames) for c in clients]
+        own0, wall0 = os.times(), time.monotonic()
+        await asyncio.to_thread(conn.recv)  # "stop"
+        own1, wall = os.times(), time.monotonic() - wall0
+        conn.send({
+            "audio": [(c.heard.audio_samples - a) / RATE / wall for c, (a, _) in zip(clients, marks, strict=True)],
+            "fps": [(c.heard.video_frames - v) / wall for c, (_, v) in zip(clients, marks, strict=True)],
+            "cpu_s": (own1.user + own1.system) - (own0.user + own0.system),
+            "size": clients[0].heard.video_size,
+            "through_janus": clients[0].janus is not None,
+        })  # fmt: skip
+        for c in clients:
+            await c.leave()
+
+    asyncio.run(run())
+
+
+async def _clients(
+    server: Served,
+    mid: str,
+    users: list[str],
+    video: bool,
+    seconds: float,
+    admin: tuple[int, Path] | None,
+    cafile: Path,
+    processes: int,
+    muted: bool,
+) -> dict[str, Any]:
+    """The load clients in ``processes`` processes of their own, so that one interpreter decrypting
+    and decoding every stream is not what the run measures (they still share the machine's cores)."""
+    ws, pid = server.ws_base + f"/api/meetings/{mid}/call", server.process.pid
+    janus = _janus_pid(pid)
+    spawn = multiprocessing.get_context("spawn")
+    pipes, workers = [], []
+    for k in range(processes):
+        here, there = spawn.Pipe()
+        share = users[k::processes]
+        if share:
+            workers.append(spawn.Process(target=_client_process, args=(server.base, ws, str(cafile), share, video, seconds, muted, there)))
+            pipes.append(here)
+            workers[-1].start()
+    try:
+        for pipe in pipes:
+            if not await asyncio.to_thread(pipe.poll, 300) or pipe.recv() != "joined":
+                raise RuntimeError("a load-client process did not join within 5 minutes")
+        await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
+        counted = await _janus_counts(admin)
+        cpu0, wall0, j0 = _cpu(pid), time.monotonic(), _cpu(janus) if janus else 0.0
+        for pipe in pipes:
+            pipe.send("mark")
+        await asyncio.sleep(seconds)
+        for pipe in pipes:
+            pipe.send("stop")
+        cpu1, wall, j1 = _cpu(pid), time.monotonic() - wall0, _cpu(janus) if janus else 0.0
+        recounted = await _janus_counts(admin)
+        results = [await asyncio.to_thread(pipe.recv) for pipe in pipes]
+    finally:
+        for worker in workers:
+            await asyncio.to_thread(worker.join, 60)
+            if worker.is_alive():
+                worker.kill()
+    audio_rate = [x for r in results for x in r["audio"]]
+    fps = [x for r in results for x in r["fps"]]
     cores = os.cpu_count() or 1
     return {
         "server_cpu": (cpu1 - cpu0) / wall / cores,
         "janus_cpu": (j1 - j0) / wall / cores,
-        "through_janus": janus is not None and clients[0].janus is not None,
-        "clients_cpu": ((own1.user + own1.system) - (own0.user + own0.system)) / wall / cores,
+        "through_janus": janus is not None and all(r["through_janus"] for r in results),
+        "clients_cpu": sum(r["cpu_s"] for r in results) / wall / cores,
         "audio_min": min(audio_rate),
         "audio_mean": statistics.mean(audio_rate),
         "fps_min": min(fps),
         "fps_mean": statistics.mean(fps),
-        "size": size,
-        "janus_audio": sent_audio,
-        "janus_video": sent_video,
+        "size": results[0]["size"],
+        "janus_audio": _forwarded(counted, recounted, "audio"),
+        "janus_video": _forwarded(counted, recounted, "video"),
     }
 
 
-def load(n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False) -> dict[str, Any]:
+def load(
+    n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False, processes: int = 1, muted: bool = False
+) -> dict[str, Any]:
     from hardware.mjpeg import MjpegServer, _jpeg
 
     cam = None
@@ -248,7 +351,12 @@ def load(n: int, seconds: float, video: bool, width: int, height: int, fps: floa
         try:
             with (Path(tmp) / "server.log").open("w") as log, serve(Path(tmp) / "var", env, log) as server:
                 time.sleep(3)  # the room goes live
-                return {"n": n, **asyncio.run(_clients(server, mid, users, video, seconds, admin))}
+                return {
+                    "n": n,
+                    **asyncio.run(
+                        _clients(server, mid, users, video, seconds, admin, Path(tmp) / "var" / "tls" / "ca.crt", processes, muted)
+                    ),
+                }
         finally:
             if cam:
                 cam.stop()
@@ -278,22 +386,20 @@ def delay(seconds: float, sfu: bool = False) -> dict[str, Any]:
             original(meeting_id, name, samples, wall)
 
         app.state.runtime.calls.room_audio = spy
-        from webrtc import tracks
+        from webrtc import opus
 
-        sent: list[float] = []  # when each burst's frame left the mixer for the encoder (the server's share)
-        recv = tracks.MixTrack.recv
+        sent: list[float] = []  # when each burst's frame was handed to the Opus encoder (the server's share)
+        encode = opus.OpusEncoder.encode
         state = {"quiet": RATE}
 
-        async def timed(self: tracks.MixTrack) -> av.AudioFrame:
-            frame = await recv(self)
-            x = frame.to_ndarray().reshape(-1) / 32768.0
+        def timed(self: opus.OpusEncoder, x: np.ndarray) -> bytes | None:
             loud = np.flatnonzero(np.abs(x) > 0.1)
             if len(loud) and state["quiet"] + loud[0] >= RATE // 2:
                 sent.append(time.time())
             state["quiet"] = len(x) - 1 - loud[-1] if len(loud) else state["quiet"] + len(x)
-            return frame
+            return encode(self, x)
 
-        tracks.MixTrack.recv = timed  # type: ignore[method-assign]
+        opus.OpusEncoder.encode = timed  # type: ignore[method-assign,assignment]
         port = free_port()
         files = ensure_tls(settings)  # HTTPS as the server runs by default; the client trusts its local CA
         tls = ssl.create_default_context(cafile=str(files.ca))
@@ -343,10 +449,16 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: 1 participant for 3 s")
     parser.add_argument("--sfu", action="store_true", help="each count on the built-in path and through Janus, in one run")
     parser.add_argument("--janus-only", action="store_true", help="with --sfu: through Janus only (counts the built-in path cannot carry)")
+    parser.add_argument("--client-processes", type=int, default=os.cpu_count() or 1,
+                        help="processes the load clients are spread over (default: one per core)")  # fmt: skip
+    parser.add_argument(
+        "--muted", action="store_true", help="every participant mutes after joining (members listening while one has the floor)"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.participants, args.seconds = "1", 3.0
-    print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}")
+    print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}; load clients in {args.client_processes} processes"
+          + ("; every participant muted" if args.muted else "; every participant's microphone open (room tone)"))  # fmt: skip
     if args.delay:
         for through in (False, True) if args.sfu else (False,):
             if args.sfu:
@@ -362,7 +474,7 @@ def main() -> None:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
-            r = load(n, args.seconds, args.video, w, h, args.fps, through)
+            r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted)
             video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
             if args.sfu:
                 assert r["through_janus"] == through, "the run went through the path it names"

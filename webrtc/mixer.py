@@ -23,14 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from webrtc.opus import FRAME as FRAME  # re-exported: the conference's frame and rate are Opus's
+from webrtc.opus import RATE as RATE
+from webrtc.opus import OpusEncoder
+
 log = logging.getLogger(__name__)
-RATE = 48_000
-FRAME_MS = 20
-FRAME = RATE * FRAME_MS // 1000
+FRAME_MS = 1000 * FRAME // RATE
+ENCODER_IDLE = 50  # ticks (1 s) a mix nobody hears keeps its encoder
 
 TRIM_AFTER = 25  # ticks (0.5 s)
 
 FrameSink = Callable[[np.ndarray, float], None]  # (960 float32 samples, wall time of the frame) -> None
+PacketSink = Callable[[bytes, float], None]  # (the frame as an Opus payload, wall time of the frame) -> None
 
 
 @dataclass
@@ -45,9 +49,11 @@ class Leg:
     """One party of the conference: what it says (``push``) and what it hears (``sink``)."""
 
     def __init__(
-        self, key: str, sink: FrameSink | None, prebuffer: int, max_buffer: int, group: str | None = None, hears: str | None = None
-    ) -> None:
+        self, key: str, sink: FrameSink | None, prebuffer: int, max_buffer: int, group: str | None = None, hears: str | None = None,
+        packets: PacketSink | None = None,
+    ) -> None:  # fmt: skip
         self.key, self.sink = key, sink
+        self.packets = packets  # or hears its mix as Opus (a WebRTC track): encoded once per distinct mix
         self.group = group or key  # a listener hears everything but its group (the room: all its inputs)
         self.hears = hears  # or only this group (the room's own feed into an SFU: its inputs, nobody remote)
         self.prebuffer, self.max_buffer = prebuffer, max_buffer
@@ -135,12 +141,18 @@ class Mixer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.late_frames = 0
+        self._encoders: dict[str, tuple[OpusEncoder, int]] = {}  # mix -> its encoder, the tick it last encoded
+        self._ticks = 0
 
-    def add(self, key: str, sink: FrameSink | None = None, group: str | None = None, hears: str | None = None) -> Leg:
+    def add(
+        self, key: str, sink: FrameSink | None = None, group: str | None = None, hears: str | None = None,
+        packets: PacketSink | None = None,
+    ) -> Leg:  # fmt: skip
         """A party joins (or rejoins: the same key replaces the old leg). Legs of one ``group`` (the
         room's inputs and its loudspeakers) do not hear each other; a listener that ``hears`` one
-        group gets that group's sum only."""
-        leg = Leg(key, sink, self.prebuffer, self.max_buffer, group, hears)
+        group gets that group's sum only. A listener hears through ``sink`` (samples) or ``packets``
+        (Opus)."""
+        leg = Leg(key, sink, self.prebuffer, self.max_buffer, group, hears, packets)
         with self._lock:
             self._legs[key] = leg
         return leg
@@ -156,33 +168,66 @@ class Mixer:
             return list(self._legs.values())
 
     def tick(self, wall: float | None = None) -> None:
-        """Mix one frame and hand it to every listener."""
+        """Mix one frame and hand it to every listener. Listeners who hear the same mix share it:
+        every muted participant hears the whole sum, so a meeting of muted remote members costs one
+        Opus encoding a frame, not one each."""
         wall = time.time() if wall is None else wall
         legs = self.legs()
         total = np.zeros(FRAME, np.float32)
         groups: dict[str, np.ndarray] = {}
         for leg in legs:
             frame = leg.take()
-            if frame is not None:
+            if frame is not None and not leg.muted:  # a muted leg's frame is silence: it changes no mix
                 total += frame
                 if leg.group in groups:
                     groups[leg.group] = groups[leg.group] + frame
                 else:
                     groups[leg.group] = frame
+        mixes: dict[str, np.ndarray] = {}
+        payloads: dict[str, bytes | None] = {}
         for leg in legs:
-            if leg.sink is None:
+            if leg.sink is None and leg.packets is None:
                 continue
             if leg.hears is not None:
-                only = groups.get(leg.hears)
-                out = only.copy() if only is not None else np.zeros(FRAME, np.float32)
+                mix = f"only:{leg.hears}"
+            elif leg.muted and leg.group not in groups:
+                mix = "all"  # (one who merely paused keeps their own stream: switching streams at every gap would click)
             else:
-                own = groups.get(leg.group)
-                out = total - own if own is not None else total.copy()
-            np.clip(out, -1.0, 1.0, out=out)
+                mix = f"minus:{leg.group}"
+            out = mixes.get(mix)
+            if out is None:
+                if leg.hears is not None:
+                    only = groups.get(leg.hears)
+                    out = only.copy() if only is not None else np.zeros(FRAME, np.float32)
+                else:
+                    own = groups.get(leg.group)
+                    out = total - own if own is not None else total.copy()
+                mixes[mix] = np.clip(out, -1.0, 1.0, out=out)
             try:
-                leg.sink(out, wall)
+                if leg.sink is not None:
+                    leg.sink(out.copy(), wall)  # its own copy: a sink may keep or change it
+                if leg.packets is not None:
+                    if mix not in payloads:
+                        payloads[mix] = self._encoder(mix).encode(out)
+                    payload = payloads[mix]
+                    if payload is not None:
+                        leg.packets(payload, wall)
             except Exception:  # one listener's failure must not silence the others
                 log.exception("%s: delivering to %s", self.name, leg.key)
+        self._ticks += 1
+        for mix in [m for m, (_, used) in self._encoders.items() if self._ticks - used > ENCODER_IDLE]:
+            del self._encoders[mix]
+
+    def _encoder(self, mix: str) -> OpusEncoder:
+        """The one encoder of this mix (an Opus stream's state carries from frame to frame, so a mix
+        keeps its encoder while anyone hears it)."""
+        encoder = self._encoders[mix][0] if mix in self._encoders else OpusEncoder()
+        self._encoders[mix] = (encoder, self._ticks)
+        return encoder
+
+    def encoders(self) -> int:
+        """Opus streams being encoded (one per distinct mix that someone hears)."""
+        return len(self._encoders)
 
     def start(self) -> None:
         if self._thread is None:

@@ -1,7 +1,7 @@
 """Media between the conference and aiortc: the tracks the server sends, and readers of the
 tracks it receives.
 
-Sent: ``MixTrack`` (a listener's mix-minus from the ``Mixer``) and ``VideoTrack`` (the room camera,
+Sent: ``MixTrack`` (a listener's mix-minus from the ``Mixer``, as Opus) and ``VideoTrack`` (the room camera,
 through one ``VideoBroadcast`` converted once to the sending size and frame rate, then encoded per
 peer by aiortc). Received: ``read_audio`` turns a participant's decoded Opus into 48 kHz mono
 ``AudioChunk``s; ``read_video`` hands on at most ``fps`` RGB ``Frame``s a second (for face check-in).
@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import av
 import numpy as np
@@ -28,43 +29,41 @@ VIDEO_CLOCK = 90_000
 
 
 class MixTrack(MediaStreamTrack):
-    """Audio to one remote participant; frames come from the mixer thread, at most ``max_queued`` wait
-    (an encoder that falls behind loses the oldest frames rather than adding delay)."""
+    """Audio to one remote participant: Opus payloads of their mix, encoded by the mixer thread
+    (once per distinct mix) and handed to aiortc as packets, which it only packetises. At most
+    ``max_queued`` wait: a sender that falls behind loses the oldest rather than adding delay."""
 
     kind = "audio"
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 2) -> None:
         super().__init__()
         self._event_loop = loop  # not pyee's optional ``_loop`` of the base class
-        self._queue: asyncio.Queue[np.ndarray] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._max = max_queued
         self._pts = 0
         self.dropped = 0
         self.last_wall = 0.0
 
-    def sink(self, samples: np.ndarray, wall: float) -> None:
+    def sink(self, payload: bytes, wall: float) -> None:
         """Thread-safe (the mixer's thread)."""
         if self.readyState == "live":
-            self._event_loop.call_soon_threadsafe(self._put, samples, wall)
+            self._event_loop.call_soon_threadsafe(self._put, payload, wall)
 
-    def _put(self, samples: np.ndarray, wall: float) -> None:
+    def _put(self, payload: bytes, wall: float) -> None:
         while self._queue.qsize() >= self._max:
             self._queue.get_nowait()
             self.dropped += 1
-        self._queue.put_nowait(samples)
+        self._queue.put_nowait(payload)
         self.last_wall = wall
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
-        samples = await self._queue.get()
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
+        packet = av.Packet(await self._queue.get())
+        # its own clock: the payloads of a shared mix carry no stream's timestamps
+        packet.pts, packet.time_base = self._pts, fractions.Fraction(1, RATE)
         self._pts += FRAME
-        return frame
+        return packet
 
 
 class VideoBroadcast:

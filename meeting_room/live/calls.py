@@ -199,7 +199,7 @@ class Calls:
             await self.hang_up(call, "failed", grace=False, tell=False)
             raise
         assert peer.audio_out is not None
-        leg.sink = peer.audio_out.sink
+        leg.packets = peer.audio_out.sink
         log.info("call %s: member %s joined", meeting_id, actor.member_id)
         self._announce(meeting_id)
         return call, answer
@@ -265,7 +265,7 @@ class Calls:
     def _room_tracks(self, conf: Conference) -> list[MediaStreamTrack]:
         """What the room publishes into Janus: its microphones' mix (nobody remote in it) and its camera."""
         mix = MixTrack(asyncio.get_running_loop())
-        conf.mixer.add("sfu:room", mix.sink, group="sfu", hears="room")
+        conf.mixer.add("sfu:room", group="sfu", hears="room", packets=mix.sink)
         tracks: list[MediaStreamTrack] = [mix]
         if conf.has_camera:
             tracks.append(VideoTrack(conf.video))

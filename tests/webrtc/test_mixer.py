@@ -3,12 +3,15 @@ after the prebuffer, cap the delay, and count what they had to drop or pad."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import av
 import numpy as np
 import pytest
 
 from webrtc.errors import IceConfigError
 from webrtc.ice import parse_ice_servers, rtc_configuration
-from webrtc.mixer import FRAME, RATE, Mixer
+from webrtc.mixer import ENCODER_IDLE, FRAME, RATE, Mixer
 
 
 def _const(value: float, frames: int = 1) -> np.ndarray:
@@ -50,6 +53,63 @@ def test_the_rooms_feed_into_an_sfu_carries_the_room_only() -> None:
     remote.push(_const(0.1))
     mixer.tick()  # the room silent: its feed is silent although a remote voice goes on
     assert heard[0] == pytest.approx(_const(0.02)) and heard[1] == pytest.approx(_const(0.0))
+
+
+def _tone(hz: float, level: float, frame: int) -> np.ndarray:
+    t = (np.arange(FRAME) + frame * FRAME) / RATE
+    return (level * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def _decoded(payloads: list[bytes]) -> np.ndarray:
+    """What a participant's browser plays: the Opus payloads decoded (mono, 48 kHz)."""
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.sample_rate, decoder.layout = RATE, "mono"
+    pcm = np.concatenate([f.to_ndarray().reshape(-1) for p in payloads for f in decoder.decode(av.Packet(p))])
+    return pcm.astype(np.float32) / 32768 if pcm.dtype == np.int16 else pcm.astype(np.float32)
+
+
+def _level(x: np.ndarray, hz: float) -> float:
+    """RMS of ``x`` at ``hz`` (the decoder's first frames skipped)."""
+    x = x[RATE // 10 :]
+    t = np.arange(len(x)) / RATE
+    return float(2 * abs(np.mean(x * np.exp(-2j * np.pi * hz * t))) / np.sqrt(2))
+
+
+def test_webrtc_listeners_get_their_mix_as_opus_encoded_once_per_distinct_mix() -> None:
+    """Muted members all hear the whole sum: one Opus stream for all of them (the same payload),
+    while a speaking member gets their own mix-minus, without their own voice."""
+    mixer = Mixer(prebuffer_ms=0)
+    got: dict[str, list[bytes]] = {}
+
+    def hears(key: str) -> Callable[[bytes, float], None]:
+        return lambda payload, wall: got.setdefault(key, []).append(payload)
+
+    legs = {k: mixer.add(k, packets=hears(k)) for k in "abc"}
+    mic = mixer.add("room:1", group="room")
+    legs["b"].muted = legs["c"].muted = True
+    for i in range(40):
+        legs["a"].push(_tone(440, 0.3, i))
+        legs["b"].push(_tone(700, 0.3, i))  # muted: nobody hears it
+        mic.push(_tone(1000, 0.2, i))
+        mixer.tick()
+    assert mixer.encoders() == 2  # a's mix-minus, and the whole sum for b and c
+    assert all(x is y for x, y in zip(got["b"], got["c"], strict=True))  # one encoding, handed to both
+    a, b = _decoded(got["a"]), _decoded(got["b"])
+    assert _level(a, 1000) > 0.1 and _level(a, 440) < 0.01  # the room, not their own voice back
+    assert _level(b, 1000) > 0.1 and _level(b, 440) > 0.15 and _level(b, 700) < 0.01  # everyone but the muted
+    legs["b"].muted = False  # b takes the floor: b's own stream, without b
+    for i in range(40, 100):
+        legs["a"].push(_tone(440, 0.3, i))
+        legs["b"].push(_tone(700, 0.3, i))
+        mic.push(_tone(1000, 0.2, i))
+        mixer.tick()
+    assert got["b"][-1] is not got["c"][-1] and mixer.encoders() == 3
+    b, c = _decoded(got["b"][45:]), _decoded(got["c"][45:])
+    assert _level(b, 700) < 0.01 and _level(b, 440) > 0.15 and _level(c, 700) > 0.15
+    legs["a"].muted = legs["b"].muted = True
+    for _ in range(ENCODER_IDLE + 2):
+        mixer.tick()
+    assert mixer.encoders() == 1  # the streams nobody hears any more are let go
 
 
 def test_jitter_buffer_prebuffers_caps_delay_and_counts_underruns() -> None:
