@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Notify = Callable[[dict[str, object]], Awaitable[None]]
+CAPTION_PIECE_S = 0.1  # a remote voice goes to the live captions 100 ms at a time (adds at most that to their delay)
 _DONE: Future[None] = Future()  # what hanging up a call that had ended already waits for
 _DONE.set_result(None)
 
@@ -81,6 +82,8 @@ class Call:
     ended: bool = False
     invited: bool = False  # joined on a session opened from an invitation link
     face_check: CallFaceCheck | None = None  # their own camera checked against their enrolment (face_check_online)
+    voice: list[np.ndarray] = field(default_factory=list)  # their audio not yet handed to the live captions
+    voice_at: float = 0.0  # wall-clock time of its first sample
 
     def info(self) -> CallInfo:
         return CallInfo(self.member_id, self.name, self.state, self.since, self.peer.receiving_video, self.leg.muted, self.leg.stats.level)
@@ -320,6 +323,7 @@ class Calls:
         if call.ended:
             return _DONE
         call.ended = True
+        self._caption_voice(call)
         if call.face_check is not None:
             call.face_check.stop()
         conf = self._conferences.get(call.meeting_id)
@@ -411,14 +415,28 @@ class Calls:
         self.store.bus.publish_transient(meeting_id, {"kind": "calls", "calls": calls})
 
     def _heard(self, call: Call, samples: np.ndarray, wall: float) -> None:
-        """A participant's voice (on the event loop): into the mixer and the live captions."""
+        """A participant's voice (on the event loop): into the mixer, and in pieces of
+        ``CAPTION_PIECE_S`` into the live captions (one 20 ms packet each would wake their caption
+        thread 50 times a second: with many participants, the threads' turns at Python's one lock
+        starve the mixer)."""
         if call.ended:
             return
         call.leg.push(samples)
         if call.leg.muted or self.captions.active(call.meeting_id) is None:
+            self._caption_voice(call)  # what they said before the switch
             return
+        if not call.voice:
+            call.voice_at = wall
+        call.voice.append(samples)
+        if sum(len(v) for v in call.voice) >= CAPTION_PIECE_S * RATE:
+            self._caption_voice(call)
+
+    def _caption_voice(self, call: Call) -> None:
+        if not call.voice:
+            return
+        samples, call.voice = np.concatenate(call.voice), []
         with contextlib.suppress(MeetingRoomError):  # captions stopped meanwhile
-            self.captions.feed(call.meeting_id, _voice(call.member_id), samples, RATE, wall)
+            self.captions.feed(call.meeting_id, _voice(call.member_id), samples, RATE, call.voice_at)
 
     def _state(self, call: Call, state: str) -> None:
         call.state, call.since = state, datetime.now(UTC)

@@ -210,3 +210,47 @@ def test_who_joins_before_the_room_has_gone_live_still_gets_its_camera(settings,
     assert asyncio.run(prepared(frozenset())) is False  # no room with a camera: audio only
     assert asyncio.run(prepared(frozenset({"another-room"}))) is False
     assert asyncio.run(prepared(frozenset({world.room_id}))) is True  # the room's camera, before the room runner says so
+
+
+def test_a_remote_voice_reaches_the_captions_100_ms_at_a_time_and_nothing_is_held_back(settings, world) -> None:  # noqa: ANN001 - the conftest fixtures
+    """Fed 20 ms at a time, a voice would wake its caption thread 50 times a second; it goes in
+    100 ms pieces stamped with their first packet's time, and what waits goes in when they mute
+    and when they hang up."""
+    from meeting_room.live.calls import Call, Calls
+    from meeting_room.live.live_captions import LiveCaptions
+    from webrtc.mixer import FRAME, Mixer
+
+    fed: list[tuple[int, float]] = []
+
+    class Captions(LiveCaptions):  # records what the calls hand on (the captions themselves are tested on their own)
+        def active(self, meeting_id: str) -> str | None:
+            return "live"
+
+        def feed(self, meeting_id: str, source: Any, samples: np.ndarray, rate: int, wall_time: float) -> None:
+            assert source.member_id == "member1" and rate == RATE
+            fed.append((len(samples), round(wall_time, 2)))
+
+        def end_source(self, meeting_id: str, source: Any) -> None:
+            pass
+
+    class Peer:
+        receiving_video = False
+
+        async def close(self) -> None:
+            pass
+
+    calls = Calls(world.store, settings, Captions(world.store, settings))
+    leg = Mixer().add("call:member1")
+    call = Call(world.meeting_id, "member1", "Đại biểu", Peer(), leg, notify=None)  # type: ignore[arg-type]
+    packet = np.full(FRAME, 0.1, np.float32)
+    for i in range(12):
+        calls._heard(call, packet, 100.0 + 0.02 * i)
+    assert fed == [(5 * FRAME, 100.0), (5 * FRAME, 100.1)]
+    leg.muted = True
+    calls._heard(call, packet, 100.24)  # muted: what waited goes in, this does not
+    assert fed[2:] == [(2 * FRAME, 100.2)]
+    leg.muted = False
+    for i in range(3):
+        calls._heard(call, packet, 101.0 + 0.02 * i)
+    asyncio.run(calls.hang_up(call, "left", tell=False))
+    assert fed[3:] == [(3 * FRAME, 101.0)] and leg.stats.received_s == pytest.approx(16 * FRAME / RATE)
