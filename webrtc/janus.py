@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
+from websockets.exceptions import ConnectionClosed
 
 from webrtc.errors import WebRTCError
 from webrtc.ice import IceServer
@@ -341,7 +342,11 @@ class JanusSocket:
             msg["token"] = self.token
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[tx] = _Pending(future, wait_event)
-        await self._ws.send(json.dumps(msg))
+        try:
+            await self._ws.send(json.dumps(msg))
+        except ConnectionClosed:  # closed under us: the caller hears it, and no answer is left waiting
+            self._pending.pop(tx, None)
+            raise JanusError("Mất kết nối với Janus", "The connection to Janus was lost", url=self.url) from None
         try:
             reply = await asyncio.wait_for(future, timeout)
         except TimeoutError:

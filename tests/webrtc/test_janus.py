@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from websockets.typing import Subprotocol
 
 from tests import needs
 from webrtc.client import ArrayAudioTrack
@@ -23,6 +24,7 @@ from webrtc.janus import (
     JanusProcess,
     JanusSecrets,
     JanusSession,
+    JanusSocket,
     Publisher,
     Subscriber,
     VideoRoom,
@@ -119,3 +121,26 @@ def test_a_publisher_is_heard_by_a_subscriber_holding_a_token_and_nobody_else_ge
     spectrum = np.abs(np.fft.rfft(heard[-RATE:])) ** 2
     assert np.fft.rfftfreq(RATE, 1 / RATE)[int(spectrum.argmax())] == pytest.approx(440, abs=5)
     assert len(refused) == 4, refused
+
+
+def test_a_request_on_a_socket_closed_under_it_says_so_and_leaves_no_answer_waiting() -> None:
+    """Janus went away between two keepalives: the request fails with the project's error, not the
+    WebSocket library's, and no pending answer is left for nobody to read."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def closes(ws: ServerConnection) -> None:
+        await ws.close()
+
+    async def run() -> None:
+        async with serve(closes, "127.0.0.1", 0, subprotocols=[Subprotocol("janus-protocol")]) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            sock = JanusSocket(f"ws://127.0.0.1:{port}")
+            await sock.connect()
+            await asyncio.wait_for(sock.closed.wait(), 10)
+            sock.closed.clear()  # the moment between the reader's end and the next request's check
+            with pytest.raises(JanusError, match="lost"):
+                await sock.request({"janus": "keepalive", "session_id": 1})
+            assert sock._pending == {}
+            await sock.close()
+
+    asyncio.run(run())
