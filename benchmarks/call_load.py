@@ -219,7 +219,7 @@ class _OpusLoop(MediaStreamTrack):
     def encoded(samples: np.ndarray) -> list[bytes]:
         encoder = OpusEncoder()
         frames = (samples[i : i + FRAME] for i in range(0, len(samples) - FRAME + 1, FRAME))
-        return [p for p in (encoder.encode(f) for f in frames) if p is not None]
+        return [encoder.encode(f) for f in frames]
 
 
 async def _join(base: str, ws: str, tls: ssl.SSLContext, users: list[str], video: bool, seconds: float, muted: bool) -> list[CallClient]:
@@ -289,10 +289,18 @@ async def _clients(
             workers.append(spawn.Process(target=_client_process, args=(server.base, ws, str(cafile), share, video, seconds, muted, there)))
             pipes.append(here)
             workers[-1].start()
+        there.close()  # the child's end: a child that dies then shows as the pipe's end here
+
+    async def answer(pipe: Connection, timeout: float) -> Any:
+        if not await asyncio.to_thread(pipe.poll, timeout):
+            raise RuntimeError(f"a load-client process did not answer within {timeout:.0f} s")
+        return pipe.recv()  # EOFError when it died
+
+    ok = False
     try:
         for pipe in pipes:
-            if not await asyncio.to_thread(pipe.poll, 300) or pipe.recv() != "joined":
-                raise RuntimeError("a load-client process did not join within 5 minutes")
+            if await answer(pipe, 300) != "joined":
+                raise RuntimeError("a load-client process did not join")
         await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
         counted = await _janus_counts(admin)
         cpu0, wall0, j0 = _cpu(pid), time.monotonic(), _cpu(janus) if janus else 0.0
@@ -303,10 +311,15 @@ async def _clients(
             pipe.send("stop")
         cpu1, wall, j1 = _cpu(pid), time.monotonic() - wall0, _cpu(janus) if janus else 0.0
         recounted = await _janus_counts(admin)
-        results = [await asyncio.to_thread(pipe.recv) for pipe in pipes]
+        results = [await answer(pipe, 60) for pipe in pipes]
+        ok = True
     finally:
+        if not ok:  # the others would wait for a "mark" or "stop" that never comes
+            for worker in workers:
+                worker.terminate()
+        deadline = time.monotonic() + 60
         for worker in workers:
-            await asyncio.to_thread(worker.join, 60)
+            await asyncio.to_thread(worker.join, max(0.1, deadline - time.monotonic()))
             if worker.is_alive():
                 worker.kill()
     audio_rate = [x for r in results for x in r["audio"]]
@@ -392,7 +405,7 @@ def delay(seconds: float, sfu: bool = False) -> dict[str, Any]:
         encode = opus.OpusEncoder.encode
         state = {"quiet": RATE}
 
-        def timed(self: opus.OpusEncoder, x: np.ndarray) -> bytes | None:
+        def timed(self: opus.OpusEncoder, x: np.ndarray) -> bytes:
             loud = np.flatnonzero(np.abs(x) > 0.1)
             if len(loud) and state["quiet"] + loud[0] >= RATE // 2:
                 sent.append(time.time())

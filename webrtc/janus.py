@@ -345,8 +345,11 @@ class JanusSocket:
         try:
             await self._ws.send(json.dumps(msg))
         except ConnectionClosed:  # closed under us: the caller hears it, and no answer is left waiting
-            self._pending.pop(tx, None)
+            self._forget(tx, future)
             raise JanusError("Mất kết nối với Janus", "The connection to Janus was lost", url=self.url) from None
+        except BaseException:
+            self._forget(tx, future)
+            raise
         try:
             reply = await asyncio.wait_for(future, timeout)
         except TimeoutError:
@@ -356,6 +359,16 @@ class JanusSocket:
             err = reply.get("error", {})
             raise JanusError(f"Janus từ chối: {err.get('reason')}", f"Janus refused: {err.get('reason')}", janus_code=err.get("code"))
         return reply
+
+    def _forget(self, tx: str, future: asyncio.Future[dict[str, Any]]) -> None:
+        """A request that will not wait for its answer: no entry left behind, and an error the
+        reader may have set meanwhile counts as read."""
+        self._pending.pop(tx, None)
+        if future.done():
+            if not future.cancelled():
+                future.exception()
+        else:
+            future.cancel()
 
     async def close(self) -> None:
         if self._ws is not None:

@@ -208,6 +208,7 @@ class Mixer:
                     leg.sink(out.copy(), wall)  # its own copy: a sink may keep or change it
                 if leg.packets is not None:
                     if mix not in payloads:
+                        payloads[mix] = None  # tried once a frame: a failing encoder is not retried per listener
                         payloads[mix] = self._encoder(mix).encode(out)
                     payload = payloads[mix]
                     if payload is not None:
@@ -243,7 +244,10 @@ class Mixer:
         period = FRAME / RATE
         next_at = time.monotonic()
         while not self._stop.is_set():
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # the conference goes on: the next frame is mixed anyway
+                log.exception("%s: mixing a frame", self.name)
             next_at += period
             delay = next_at - time.monotonic()
             if delay > 0:

@@ -6,18 +6,51 @@ as stereo at 96 kbit/s, after a pure-Python audio-level loop on the event loop (
 Speech needs neither stereo nor that rate: mono at 48 kbit/s spends the same bits on the one
 channel that was there. The SDP still says ``opus/48000/2``: RFC 7587 fixes that name, and every
 Opus decoder plays a mono packet.
+
+libopus is called through ``ctypes.PyDLL``, which keeps Python's lock during the call (~0.2 ms).
+That is the point: PyAV lets go of the lock twice per frame, and with 16 listeners the mixer thread
+spent most of each 20 ms waiting to get it back behind the event loop and the decoder threads.
 """
 
 from __future__ import annotations
 
-import fractions
+import ctypes
+import ctypes.util
+import glob
+from pathlib import Path
 
-import av
 import numpy as np
 
 RATE = 48_000  # Opus over RTP is clocked at 48 kHz (RFC 7587), and so is the whole conference
 FRAME = RATE // 50  # 20 ms
 BITRATE = 48_000
+_APPLICATION_VOIP = 2048
+_SET_BITRATE = 4002
+_MAX_PACKET = 1500
+
+
+def _libopus() -> ctypes.PyDLL:
+    """Debian's libopus0 (janus and chromium need it too), else the copy inside PyAV's wheel."""
+    import av
+
+    found = ctypes.util.find_library("opus")
+    candidates = ([found] if found else []) + sorted(glob.glob(str(Path(av.__file__).parent.parent / "av.libs" / "libopus*.so*")))
+    for candidate in candidates:
+        try:
+            lib = ctypes.PyDLL(candidate)
+        except OSError:
+            continue
+        lib.opus_encoder_create.restype = ctypes.c_void_p
+        lib.opus_encoder_create.argtypes = [ctypes.c_int32, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+        lib.opus_encode_float.restype = ctypes.c_int32
+        lib.opus_encode_float.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int32]
+        lib.opus_encoder_destroy.argtypes = [ctypes.c_void_p]
+        lib.opus_strerror.restype = ctypes.c_char_p
+        return lib
+    raise OSError(f"libopus not found (tried {candidates or 'nothing'}): install Debian's libopus0")
+
+
+_lib: ctypes.PyDLL | None = None
 
 
 class OpusEncoder:
@@ -25,22 +58,29 @@ class OpusEncoder:
     encoder per stream, used from one thread (the mixer's)."""
 
     def __init__(self, bitrate: int = BITRATE) -> None:
-        self._codec = av.CodecContext.create("libopus", "w")
-        self._codec.bit_rate = bitrate
-        self._codec.format = "s16"
-        self._codec.layout = "mono"
-        self._codec.sample_rate = RATE
-        self._codec.time_base = fractions.Fraction(1, RATE)
-        self._codec.options = {"application": "voip", "frame_duration": "20"}
-        self._pts = 0
+        global _lib
+        if _lib is None:
+            _lib = _libopus()
+        self._lib = _lib
+        error = ctypes.c_int()
+        self._encoder = _lib.opus_encoder_create(RATE, 1, _APPLICATION_VOIP, ctypes.byref(error))
+        if error.value != 0 or not self._encoder:
+            raise OSError(f"opus_encoder_create: {_lib.opus_strerror(error.value).decode()}")
+        if _lib.opus_encoder_ctl(ctypes.c_void_p(self._encoder), ctypes.c_int(_SET_BITRATE), ctypes.c_int32(bitrate)) != 0:
+            raise OSError(f"libopus refused a bitrate of {bitrate}")
+        self._out = ctypes.create_string_buffer(_MAX_PACKET)
 
-    def encode(self, samples: np.ndarray) -> bytes | None:
-        """One frame of mono float32 samples (``FRAME`` of them, within -1..1) -> the Opus payload
-        (None while the encoder is still filling its look-ahead; libopus returns a packet for
-        every frame from the first)."""
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").reshape(1, FRAME)
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, self._pts, fractions.Fraction(1, RATE)
-        self._pts += FRAME
-        packets = self._codec.encode(frame)
-        return bytes(packets[0]) if packets else None
+    def encode(self, samples: np.ndarray) -> bytes:
+        """One frame of mono float32 samples (``FRAME`` of them, within -1..1) -> its Opus payload."""
+        pcm = np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32)
+        if pcm.shape != (FRAME,):
+            raise ValueError(f"an Opus frame is {FRAME} samples, got {pcm.shape}")
+        n = self._lib.opus_encode_float(self._encoder, pcm.ctypes.data, FRAME, self._out, _MAX_PACKET)
+        if n < 0:
+            raise OSError(f"opus_encode_float: {self._lib.opus_strerror(n).decode()}")
+        return self._out.raw[:n]
+
+    def __del__(self) -> None:
+        encoder, self._encoder = getattr(self, "_encoder", None), None
+        if encoder:
+            self._lib.opus_encoder_destroy(encoder)

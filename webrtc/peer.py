@@ -73,6 +73,11 @@ class RemotePeer:
         kinds = {t.kind for t in self.pc.getTransceivers()}
         if "audio" not in kinds:
             raise SignallingError("Lời mời kết nối phải có âm thanh", "The offer must have an audio section", received=sorted(kinds))
+        if _audio_codec(sdp) != "audio/opus":  # the mixer's payloads are Opus, sent as they are
+            raise SignallingError(
+                "Lời mời kết nối phải ưu tiên âm thanh Opus", "The offer must prefer Opus audio",
+                accepted="audio/opus first", received=_audio_codec(sdp),
+            )  # fmt: skip
         self.audio_out = MixTrack(asyncio.get_running_loop())
         self.pc.addTrack(self.audio_out)
         if video is not None and "video" in kinds:
@@ -99,3 +104,15 @@ class RemotePeer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _audio_codec(sdp: str) -> str | None:
+    """The codec aiortc will send to this offer: the first of the offer's audio codecs that aiortc
+    has (Opus, PCMU, PCMA), in the offer's order. Every browser puts Opus first."""
+    from aiortc.sdp import SessionDescription
+
+    for media in SessionDescription.parse(sdp).media:
+        if media.kind == "audio":
+            known = [c.mimeType.lower() for c in media.rtp.codecs if c.mimeType.lower() in ("audio/opus", "audio/pcmu", "audio/pcma")]
+            return known[0] if known else None
+    return None

@@ -290,6 +290,7 @@ class Calls:
 
     def mute(self, call: Call, muted: bool) -> None:
         """The participant's own microphone switch."""
+        self._caption_voice(call)  # what they said before it
         call.leg.muted = muted
         self._announce(call.meeting_id)
 
@@ -303,6 +304,7 @@ class Calls:
             raise NotFoundError(
                 "Người này hiện không tham gia trực tuyến", "This member is not on the call now", meeting_id=meeting_id, member_id=member_id
             )
+        self._caption_voice(call)
         call.leg.muted = muted
         await self._tell(call, {"type": "muted", "muted": muted, "by": actor.full_name})
         self._announce(meeting_id)

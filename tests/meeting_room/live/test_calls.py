@@ -252,5 +252,10 @@ def test_a_remote_voice_reaches_the_captions_100_ms_at_a_time_and_nothing_is_hel
     leg.muted = False
     for i in range(3):
         calls._heard(call, packet, 101.0 + 0.02 * i)
+    calls.mute(call, True)  # their own switch: what they said before it goes in at once
+    assert fed[3:] == [(3 * FRAME, 101.0)]
+    calls.mute(call, False)
+    for i in range(2):
+        calls._heard(call, packet, 102.0 + 0.02 * i)
     asyncio.run(calls.hang_up(call, "left", tell=False))
-    assert fed[3:] == [(3 * FRAME, 101.0)] and leg.stats.received_s == pytest.approx(16 * FRAME / RATE)
+    assert fed[4:] == [(2 * FRAME, 102.0)] and leg.stats.received_s == pytest.approx(18 * FRAME / RATE)
