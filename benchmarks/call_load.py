@@ -322,6 +322,8 @@ async def _clients(
             await asyncio.to_thread(worker.join, max(0.1, deadline - time.monotonic()))
             if worker.is_alive():
                 worker.kill()
+        for pipe in pipes:
+            pipe.close()
     audio_rate = [x for r in results for x in r["audio"]]
     fps = [x for r in results for x in r["fps"]]
     cores = os.cpu_count() or 1

@@ -353,8 +353,11 @@ class JanusSocket:
         try:
             reply = await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            self._pending.pop(tx, None)
+            self._forget(tx, future)
             raise JanusError(f"Janus không trả lời {message.get('janus')}", f"Janus did not answer {message.get('janus')}") from None
+        except BaseException:  # cancelled, or the connection lost meanwhile: nothing left waiting
+            self._forget(tx, future)
+            raise
         if reply.get("janus") == "error":
             err = reply.get("error", {})
             raise JanusError(f"Janus từ chối: {err.get('reason')}", f"Janus refused: {err.get('reason')}", janus_code=err.get("code"))

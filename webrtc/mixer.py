@@ -243,11 +243,14 @@ class Mixer:
     def _run(self) -> None:
         period = FRAME / RATE
         next_at = time.monotonic()
+        failed_at = -1e9
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:  # the conference goes on: the next frame is mixed anyway
-                log.exception("%s: mixing a frame", self.name)
+            except Exception:  # the conference goes on: the next frame is mixed anyway (logged once a minute)
+                if time.monotonic() - failed_at > 60:
+                    failed_at = time.monotonic()
+                    log.exception("%s: mixing a frame", self.name)
             next_at += period
             delay = next_at - time.monotonic()
             if delay > 0:

@@ -72,13 +72,13 @@ class OpusEncoder:
 
     def encode(self, samples: np.ndarray) -> bytes:
         """One frame of mono float32 samples (``FRAME`` of them, within -1..1) -> its Opus payload."""
-        pcm = np.ascontiguousarray(np.clip(samples, -1.0, 1.0), dtype=np.float32)
+        pcm = np.ascontiguousarray(np.clip(np.nan_to_num(samples), -1.0, 1.0), dtype=np.float32)
         if pcm.shape != (FRAME,):
             raise ValueError(f"an Opus frame is {FRAME} samples, got {pcm.shape}")
         n = self._lib.opus_encode_float(self._encoder, pcm.ctypes.data, FRAME, self._out, _MAX_PACKET)
         if n < 0:
             raise OSError(f"opus_encode_float: {self._lib.opus_strerror(n).decode()}")
-        return self._out.raw[:n]
+        return ctypes.string_at(self._out, n)
 
     def __del__(self) -> None:
         encoder, self._encoder = getattr(self, "_encoder", None), None

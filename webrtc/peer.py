@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from hardware.media import AudioChunk, Frame
@@ -108,11 +108,12 @@ class RemotePeer:
 
 def _audio_codec(sdp: str) -> str | None:
     """The codec aiortc will send to this offer: the first of the offer's audio codecs that aiortc
-    has (Opus, PCMU, PCMA), in the offer's order. Every browser puts Opus first."""
+    has (by name and clock rate), in the offer's order. Every browser puts Opus first."""
     from aiortc.sdp import SessionDescription
 
+    ours = {(c.mimeType.lower(), c.clockRate) for c in RTCRtpSender.getCapabilities("audio").codecs}
     for media in SessionDescription.parse(sdp).media:
         if media.kind == "audio":
-            known = [c.mimeType.lower() for c in media.rtp.codecs if c.mimeType.lower() in ("audio/opus", "audio/pcmu", "audio/pcma")]
+            known = [c.mimeType.lower() for c in media.rtp.codecs if (c.mimeType.lower(), c.clockRate) in ours]
             return known[0] if known else None
     return None

@@ -14,7 +14,6 @@ import fractions
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,43 +28,6 @@ log = logging.getLogger(__name__)
 VIDEO_CLOCK = 90_000
 
 
-class _Outbox:
-    """Payloads from the mixer's thread to the tracks of one event loop, with one wake-up of the
-    loop per frame rather than one per listener: a wake-up writes to the loop's self-pipe, a system
-    call that lets go of Python's lock, which the mixer then waits to get back behind every other
-    busy thread."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: list[tuple[MixTrack, bytes, float]] = []
-        self._lock = threading.Lock()
-
-    def put(self, track: MixTrack, payload: bytes, wall: float) -> None:
-        with self._lock:
-            self._items.append((track, payload, wall))
-            if len(self._items) > 1:  # a wake-up is already on its way
-                return
-        self._loop.call_soon_threadsafe(self._flush)
-
-    def _flush(self) -> None:
-        with self._lock:
-            items, self._items = self._items, []
-        for track, payload, wall in items:
-            track._put(payload, wall)
-
-
-_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = weakref.WeakKeyDictionary()
-_outboxes_lock = threading.Lock()
-
-
-def _outbox(loop: asyncio.AbstractEventLoop) -> _Outbox:
-    with _outboxes_lock:
-        box = _outboxes.get(loop)
-        if box is None:
-            box = _outboxes[loop] = _Outbox(loop)
-        return box
-
-
 class MixTrack(MediaStreamTrack):
     """Audio to one remote participant: Opus payloads of their mix, encoded by the mixer thread
     (once per distinct mix) and handed to aiortc as packets, which it only packetises. At most
@@ -75,7 +37,7 @@ class MixTrack(MediaStreamTrack):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = 2) -> None:
         super().__init__()
-        self._outbox = _outbox(loop)
+        self._event_loop = loop  # not pyee's optional ``_loop`` of the base class
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._max = max_queued
         self._pts = 0
@@ -85,7 +47,7 @@ class MixTrack(MediaStreamTrack):
     def sink(self, payload: bytes, wall: float) -> None:
         """Thread-safe (the mixer's thread)."""
         if self.readyState == "live":
-            self._outbox.put(self, payload, wall)
+            self._event_loop.call_soon_threadsafe(self._put, payload, wall)
 
     def _put(self, payload: bytes, wall: float) -> None:
         while self._queue.qsize() >= self._max:

@@ -26,10 +26,10 @@ async def _offer(first: str) -> str:
 
 def test_an_offer_must_prefer_opus_because_the_mix_is_sent_as_opus() -> None:
     """The mixer hands aiortc Opus payloads as they are: an offer that would have the server send
-    G.711 is refused with what is accepted (it would otherwise hear noise), and Opus first is taken."""
+    G.711 or G.722 is refused with what is accepted (it would otherwise hear noise), and Opus first is taken."""
 
     async def run() -> None:
-        for first, taken in (("audio/pcmu", False), ("audio/opus", True)):
+        for first, taken in (("audio/pcmu", False), ("audio/g722", False), ("audio/opus", True)):
             peer = RemotePeer("call:test", rtc_configuration([]), on_audio=lambda chunk: None)
             try:
                 if taken:
@@ -38,7 +38,7 @@ def test_an_offer_must_prefer_opus_because_the_mix_is_sent_as_opus() -> None:
                 else:
                     with pytest.raises(SignallingError) as refused:
                         await peer.answer(await _offer(first), None)
-                    assert "Opus" in refused.value.message_en and refused.value.details["received"] == "audio/pcmu"
+                    assert "Opus" in refused.value.message_en and refused.value.details["received"] == first
             finally:
                 await peer.close()
 
