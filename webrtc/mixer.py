@@ -28,7 +28,6 @@ from webrtc.opus import RATE as RATE
 from webrtc.opus import OpusEncoder
 
 log = logging.getLogger(__name__)
-FRAME_MS = 1000 * FRAME // RATE
 ENCODER_IDLE = 50  # ticks (1 s) a mix nobody hears keeps its encoder
 
 TRIM_AFTER = 25  # ticks (0.5 s)

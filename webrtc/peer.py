@@ -73,10 +73,11 @@ class RemotePeer:
         kinds = {t.kind for t in self.pc.getTransceivers()}
         if "audio" not in kinds:
             raise SignallingError("Lời mời kết nối phải có âm thanh", "The offer must have an audio section", received=sorted(kinds))
-        if _audio_codec(sdp) != "audio/opus":  # the mixer's payloads are Opus, sent as they are
+        codec = _audio_codec(sdp)
+        if codec != "audio/opus":  # the mixer's payloads are Opus, sent as they are
             raise SignallingError(
                 "Lời mời kết nối phải ưu tiên âm thanh Opus", "The offer must prefer Opus audio",
-                accepted="audio/opus first", received=_audio_codec(sdp),
+                accepted="audio/opus first", received=codec,
             )  # fmt: skip
         self.audio_out = MixTrack(asyncio.get_running_loop())
         self.pc.addTrack(self.audio_out)
