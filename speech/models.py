@@ -66,7 +66,7 @@ def default_pipeline_config(clustering: dict[str, object] | None = None) -> dict
                 "clustering": "AgglomerativeClustering",
                 "embedding_exclude_overlap": True,
                 # a multiple of the segmentation's 3 local speakers: each chunk's rows stay in one
-                # batch, so CAM++ runs once per chunk (see speech.campplus)
+                # batch, so a chunk's filterbanks are computed once (see speech.campplus)
                 "embedding_batch_size": EMBEDDING_BATCH,
                 "segmentation_batch_size": 16,
                 "segmentation_step": SEGMENTATION_STEP,

@@ -37,3 +37,27 @@ def test_shared_chunks_give_the_embeddings_of_separate_runs(voice_encoder: Voice
     assert torch.allclose(together, apart, atol=1e-4, rtol=1e-4)
     # different masks on one chunk still give different speakers' embeddings
     assert not torch.allclose(together[0], together[1], atol=1e-3)
+
+
+def test_a_voice_s_embedding_is_made_from_its_own_frames_only(voice_encoder: VoiceEncoder, two_voices: TwoVoices) -> None:
+    """Whoever else speaks in the chunk does not change a voice's embedding (CAM++'s context layers
+    pool over their whole input: a chunk run whole let the other voice into every speaker's embedding)."""
+    model = voice_encoder.model
+    n = 3 * SAMPLE_RATE
+    a = np.resize(two_voices["clips"]["A"][0], n).astype(np.float32)
+    b = np.resize(two_voices["clips"]["B"][0], n).astype(np.float32)
+    chunks = torch.stack([torch.from_numpy(np.concatenate([a, other])).reshape(1, -1) for other in (b, np.zeros_like(b), a[::-1].copy())])
+    frames = 353  # what the segmentation model gives for 6 s
+    first_voice = torch.zeros(3, frames)
+    first_voice[:, : int(frames * 0.45)] = 1.0  # A's frames, clear of the boundary
+    with torch.inference_mode():
+        own = model(chunks, weights=first_voice)
+        whole_a = model(torch.from_numpy(a).reshape(1, 1, -1))
+    assert torch.allclose(own[0], own[1], atol=1e-4) and torch.allclose(own[0], own[2], atol=1e-4)
+    cosine = torch.nn.functional.cosine_similarity(own[0], whole_a[0], dim=0)
+    assert cosine > 0.9  # 45 % of A's clip against the whole of it: the same voice
+    # too little of a voice gives no embedding (NaN, which pyannote's clustering skips)
+    few = torch.zeros(1, frames)
+    few[0, :2] = 1.0
+    with torch.inference_mode():
+        assert torch.isnan(model(chunks[:1], weights=few)).all()
