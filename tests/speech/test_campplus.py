@@ -1,9 +1,11 @@
-"""CAM++ as pyannote's embedding model: a chunk sent once per local speaker runs through the
-network once, and gives the same embeddings as when each row runs on its own."""
+"""CAM++ as pyannote's embedding model: each voice's embedding from its own frames, a chunk sent
+once per local speaker gives the same embeddings as each row on its own, and every voice that
+speaks at all gets a finite embedding (pyannote assigns a NaN row to the first cluster)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from speech.audio import SAMPLE_RATE
@@ -56,8 +58,12 @@ def test_a_voice_s_embedding_is_made_from_its_own_frames_only(voice_encoder: Voi
     assert torch.allclose(own[0], own[1], atol=1e-4) and torch.allclose(own[0], own[2], atol=1e-4)
     cosine = torch.nn.functional.cosine_similarity(own[0], whole_a[0], dim=0)
     assert cosine > 0.9  # 45 % of A's clip against the whole of it: the same voice
-    # too little of a voice gives no embedding (NaN, which pyannote's clustering skips)
-    few = torch.zeros(1, frames)
+    # a voice heard for a few frames still gets an embedding (the chunk's, weighted); silence gets none
+    few = torch.zeros(2, frames)
     few[0, :2] = 1.0
     with torch.inference_mode():
-        assert torch.isnan(model(chunks[:1], weights=few)).all()
+        brief = model(chunks[:2], weights=few)
+    assert torch.isfinite(brief[0]).all() and torch.isnan(brief[1]).all()
+    # the least audio pyannote probes for (its fallback to a speaker's whole mask) is 0.2 s
+    with pytest.raises(ValueError, match="at least 200 ms"):
+        model(torch.zeros(1, 1, SAMPLE_RATE // 10))
