@@ -75,13 +75,13 @@ function renderFloor() {
   const off = !live.inSession; // the floor is given only while the session sits
   fill($("#floor"), h("h2", {}, "Đăng ký phát biểu ", h("span", { class: "en" }, "Speaker queue")),
     f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu: ", h("b", {}, f.speaker.full_name)),
-      h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt"))
-      : h("p", { class: "muted" }, "Không có ai đang phát biểu."),
+      h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt ", h("span", { class: "en" }, "End turn")))
+      : h("p", { class: "muted", title: "Nobody has the floor." }, "Không có ai đang phát biểu."),
     f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "row" },
       h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
-      h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` }, "Mời phát biểu"),
-      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` }, "Bỏ lượt"))))
-      : h("p", { class: "muted" }, "Chưa có ai đăng ký."));  // Vietnamese only: the column's height keeps the attendance above a tablet's fold
+      h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu`, title: "Give the floor" }, "Mời phát biểu"),
+      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}`, title: "Skip" }, "Bỏ lượt"))))
+      : h("p", { class: "muted" }, "Chưa có ai đăng ký. ", h("span", { class: "en" }, "Nobody has asked.")));  // short, and the queue's English on hover only: the column's height keeps the attendance above a tablet's fold
 }
 
 function tallyBars(poll) {

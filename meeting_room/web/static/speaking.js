@@ -52,9 +52,12 @@ function render() {
   el.hidden = !s && !waiting;
   const mine = s && st.speakerId === st.me;
   fill(el,
-    s ? h("span", { class: "speaking-who" }, icon("mic"), mine ? h("b", {}, "Bạn đang phát biểu") : ["Đang phát biểu: ", h("b", {}, s.full_name)]) : null,
+    s ? h("span", { class: "speaking-who" }, icon("mic"), mine
+      ? [h("b", {}, "Bạn đang phát biểu"), " ", h("span", { class: "en" }, "You have the floor")]
+      : [h("span", {}, "Đang phát biểu ", h("span", { class: "en" }, "Speaking"), ": "), h("b", {}, s.full_name)]) : null,
     s ? h("span", { class: "speaking-timer", id: "speaking-timer", role: "timer" }) : null,
-    waiting ? h("span", { class: "speaking-waiting", id: "speaking-waiting" }, icon("hand"), `${waiting} người xin phát biểu`) : null);
+    waiting ? h("span", { class: "speaking-waiting", id: "speaking-waiting" }, icon("hand"), `${waiting} người xin phát biểu`, " ",
+      h("span", { class: "en" }, `${waiting} asked to speak`)) : null);
   el.classList.toggle("mine", !!mine);
   tick();
 }
@@ -64,9 +67,14 @@ function tick() {
   const timer = document.getElementById("speaking-timer");
   if (!s || !timer) return;
   const now = Date.now() + st.offset;
-  if (!s.ends_at) { timer.textContent = `đã nói ${mmss((now - Date.parse(s.since)) / 1000)}`; return; }
+  if (!s.ends_at) {
+    timer.textContent = `đã nói ${mmss((now - Date.parse(s.since)) / 1000)}`;
+    timer.title = "speaking for";
+    return;
+  }
   const left = (Date.parse(s.ends_at) - now) / 1000;
   timer.textContent = left >= 0 ? `còn ${mmss(left)}` : `quá giờ ${mmss(-left)}`;
+  timer.title = left >= 0 ? "time left" : "over time";
   timer.classList.toggle("soon", left >= 0 && left <= 30);
   timer.classList.toggle("over", left < 0);
 }

@@ -75,7 +75,7 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     member = live_server.page(browser, "member1", f"/member/{mid}")
     with _api(live_server, "member1") as m1, _api(live_server, "chair") as ch:
         assert m1.post(f"/api/meetings/{mid}/floor/requests").status_code == 201
-        expect(chair.locator("#speaking-waiting")).to_have_text("1 người xin phát biểu")
+        expect(chair.locator("#speaking-waiting")).to_have_text("1 người xin phát biểu 1 asked to speak")
         expect(hall.locator("#hall-waiting")).to_have_text("1 người đăng ký phát biểu")
         assert ch.put(f"/api/meetings/{mid}/floor/speaker", json={"member_id": world.ids["member1"]}).status_code == 200
     expect(hall.locator("#hall-speaker-name")).to_have_text("Người member1")
@@ -83,7 +83,8 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     first = hall.locator("#hall-timer").text_content()
     expect(hall.locator("#hall-timer")).not_to_have_text(first or "")  # it counts down
     expect(chair.locator("#speaking-timer")).to_have_text(re.compile(r"^còn 0[12]:\d\d$"))
-    expect(member.locator("#speaking-now")).to_contain_text("Bạn đang phát biểu")
+    expect(member.locator("#speaking-now")).to_contain_text("Bạn đang phát biểu You have the floor")
+    expect(chair.locator("#speaking-now")).to_contain_text("Đang phát biểu Speaking: Người member1")
     expect(member.locator("#speaking-timer")).to_have_text(re.compile(r"^còn 0[12]:\d\d$"))
     # their words, in large type, as the live transcription writes them
     pass_id = transcripts.new_pass(world.store, mid, "live", "whisper-base")
