@@ -80,8 +80,8 @@ function renderFloor() {
     f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "row" },
       h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
       h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu`, title: "Give the floor" }, "Mời phát biểu"),
-      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}`, title: "Skip" }, "Bỏ lượt"))))
-      : h("p", { class: "muted" }, "Chưa có ai đăng ký. ", h("span", { class: "en" }, "Nobody has asked.")));  // short, and the queue's English on hover only: the column's height keeps the attendance above a tablet's fold
+      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}`, title: "Remove from the queue" }, "Bỏ lượt"))))
+      : h("p", { class: "muted" }, "Chưa có ai đăng ký. ", h("span", { class: "en" }, "No requests yet.")));  // short, and the queue's English on hover only: the column's height keeps the attendance above a tablet's fold
 }
 
 function tallyBars(poll) {

@@ -277,7 +277,7 @@ export function floorList(live) {
   const f = live.floor || { speaker: null, queue: [] };
   return [
     h("p", { id: "speaker-now" }, f.speaker ? ["Đang phát biểu ", h("span", { class: "en" }, "Speaking"), ": ", h("b", {}, f.speaker.full_name)] : h("span", { class: "muted" }, "Không có ai đang phát biểu. ", h("span", { class: "en" }, "Nobody has the floor."))),
-    f.queue.length ? h("ol", { id: "floor-queue" }, f.queue.map((w) => h("li", { dataset: { member: w.member_id } }, w.full_name))) : h("p", { class: "muted", id: "floor-queue" }, "Chưa có ai đăng ký phát biểu. ", h("span", { class: "en" }, "Nobody has asked to speak.")),
+    f.queue.length ? h("ol", { id: "floor-queue" }, f.queue.map((w) => h("li", { dataset: { member: w.member_id } }, w.full_name))) : h("p", { class: "muted", id: "floor-queue" }, "Chưa có ai đăng ký phát biểu. ", h("span", { class: "en" }, "No one has asked to speak yet.")),
   ];
 }
 

@@ -213,7 +213,7 @@ function renderFloor() {
     h("p", { class: "muted", id: "floor-ended" }, "Cuộc họp đã kết thúc."));
   fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
     speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu. ", h("span", { class: "en" }, "The chair has given you the floor.")), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu ", h("span", { class: "en" }, "End my turn")))
-      : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}). `, h("span", { class: "en" }, `You are waiting to speak (number ${position}).`)), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký ", h("span", { class: "en" }, "Withdraw")))
+      : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}). `, h("span", { class: "en" }, `You are waiting to speak (position ${position} in the queue).`)), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký ", h("span", { class: "en" }, "Withdraw")))
         : h("button", { type: "button", class: "primary big", id: "ask-floor", disabled: live.meeting?.state !== "in_session", onclick: call("POST", "/requests") }, icon("hand"), " Xin phát biểu ", h("span", { class: "en" }, "Ask to speak")),
     floorList(live));
 }

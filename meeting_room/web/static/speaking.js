@@ -69,12 +69,12 @@ function tick() {
   const now = Date.now() + st.offset;
   if (!s.ends_at) {
     timer.textContent = `đã nói ${mmss((now - Date.parse(s.since)) / 1000)}`;
-    timer.title = "speaking for";
+    timer.title = "Time speaking";
     return;
   }
   const left = (Date.parse(s.ends_at) - now) / 1000;
   timer.textContent = left >= 0 ? `còn ${mmss(left)}` : `quá giờ ${mmss(-left)}`;
-  timer.title = left >= 0 ? "time left" : "over time";
+  timer.title = left >= 0 ? "Time left" : "Over time";
   timer.classList.toggle("soon", left >= 0 && left <= 30);
   timer.classList.toggle("over", left < 0);
 }
