@@ -131,9 +131,8 @@ class CamPlusPlus(Model):
         firsts, group = runs_of_equal_rows(waveforms)
         feats = self.compute_fbank(waveforms[firsts])
         if weights is None:
-            if (
-                feats.shape[1] < MIN_FRAMES
-            ):  # pyannote probes the least input with this: it then falls back to a speaker's whole mask below it
+            # pyannote probes the least input with this, and below it falls back to a speaker's whole mask
+            if feats.shape[1] < MIN_FRAMES:
                 raise ValueError(f"{feats.shape[1] * 10} ms of audio: a voice embedding needs at least {MIN_FRAMES * 10} ms")
             return self.dense(self.pool(self.frames(feats)))[group]
         if weights.dim() != 2 or weights.shape[0] != waveforms.shape[0]:
