@@ -21,6 +21,7 @@ import argparse
 import io
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -149,7 +150,9 @@ def main() -> None:
                 page.get_by_label("Tên đăng nhập").fill(user)
                 page.get_by_label("Mật khẩu").fill(password)
                 page.get_by_role("button", name="Đăng nhập").click()
-                page.wait_for_url(f"**/member/{mid}")
+                page.wait_for_url(
+                    re.compile(rf"^[a-z]+://[^/]+/member/{mid}$")
+                )  # "**/member/…" matched the login page's "/?next=/member/…"
                 link = page.locator(f'#agenda a[data-document="{doc_id}"]')
                 link.wait_for()
                 seen: list[Response] = []

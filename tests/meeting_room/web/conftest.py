@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import threading
@@ -95,8 +96,14 @@ class LiveServer:
             page.get_by_label("Tên đăng nhập").fill(username)
             page.get_by_label("Mật khẩu").fill(PASSWORD)
             page.get_by_role("button", name="Đăng nhập").click()
-            page.wait_for_url(f"**{path}")
+            page.wait_for_url(arrived_at(path))
         return page
+
+
+def arrived_at(path: str) -> re.Pattern[str]:
+    """A URL whose path is ``path`` (the glob "**/member/x" also matches the login page's own
+    "/?next=/member/x", so a wait on it returned before the log-in had moved on)."""
+    return re.compile(rf"^[a-z]+://[^/]+{re.escape(path)}(#.*)?$")
 
 
 def type_in(field: Locator, text: str) -> None:

@@ -12,7 +12,7 @@ from meeting_room import events as ev
 from meeting_room.services import transcripts
 from speech.transcript import Segment
 from tests.conftest import PASSWORD
-from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.meeting_room.web.conftest import LiveServer, arrived_at, shot
 
 VOTERS = ("member1", "member2", "secretary")
 
@@ -173,7 +173,7 @@ def test_errors_from_the_api_are_shown_in_both_languages(browser: Browser, live_
     page.get_by_label("Tên đăng nhập").fill("member1")
     page.get_by_label("Mật khẩu").fill("mat-khau-thu-nghiem")
     page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"**/member/{mid}")
+    page.wait_for_url(arrived_at(f"/member/{mid}"))
     expect(page.locator("#ask-floor")).to_be_disabled()  # not in session yet: nothing to tap
 
     # the tablet loses the network: the tap says so plainly, in both languages

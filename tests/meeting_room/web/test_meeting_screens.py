@@ -16,7 +16,7 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.roles import MeetingRole, Role
 from meeting_room.services import agenda, attendance, floor, meetings, members, polls
 from tests.conftest import PASSWORD, World, password_hash
-from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, shot
+from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer, arrived_at, shot
 from voting import Secrecy
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -38,7 +38,7 @@ def _open_page(browser: Browser, live: LiveServer, username: str, path: str, siz
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"**{path}")
+    page.wait_for_url(arrived_at(path))
     return page
 
 
