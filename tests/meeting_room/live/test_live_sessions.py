@@ -84,7 +84,9 @@ def _saw(closing: Closing, event_type: str) -> Callable[[], bool]:
 
 def _assert_ended(closing: Closing, since: float, ending: Ending) -> None:
     code, reason, at = closing.closed()
-    assert at - since < 1.0, f"closed {at - since:.2f} s after the session ended"
+    # the watcher reads every 0.5 s; the bound leaves room for a loaded 2-core machine (1.89 s seen
+    # in CI) and still fails a socket left open until its next request or the 10 s wait
+    assert at - since < 5.0, f"closed {at - since:.2f} s after the session ended"
     assert (code, reason) == (ending.code, ending.reason)
     vi, en = reason.split(" / ")
     assert "Phiên" in vi or "Tài khoản" in vi or "Quyền" in vi or "cuộc họp" in vi  # Vietnamese first, then English
