@@ -41,6 +41,20 @@ def _api(live_server: LiveServer, who: str) -> httpx.Client:
     return httpx.Client(base_url=live_server.base, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
+def _on_a_phone(page: Page, name: str, floor_text: str) -> None:
+    """The member's floor panel at 360 px: its English line there, nothing wider than the screen."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 640})
+    try:
+        expect(page.locator("#floor")).to_contain_text(floor_text)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        shot(page, name)  # the top: the floor bar
+        page.locator("#floor").screenshot(path=str(SHOTS / f"{name}-floor.png"))
+    finally:
+        if size is not None:
+            page.set_viewport_size(size)
+
+
 def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, live_server: LiveServer) -> None:
     world = live_server.world
     mid = world.meeting_id
@@ -76,6 +90,7 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     with _api(live_server, "member1") as m1, _api(live_server, "chair") as ch:
         assert m1.post(f"/api/meetings/{mid}/floor/requests").status_code == 201
         expect(chair.locator("#speaking-waiting")).to_have_text("1 người xin phát biểu 1 asked to speak")
+        _on_a_phone(member, "hall-member-waiting-360x640", "Bạn đang chờ phát biểu (thứ tự 1). You are waiting to speak")
         expect(hall.locator("#hall-waiting")).to_have_text("1 người đăng ký phát biểu")
         assert ch.put(f"/api/meetings/{mid}/floor/speaker", json={"member_id": world.ids["member1"]}).status_code == 200
     expect(hall.locator("#hall-speaker-name")).to_have_text("Người member1")
@@ -86,6 +101,7 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     expect(member.locator("#speaking-now")).to_contain_text("Bạn đang phát biểu You have the floor")
     expect(chair.locator("#speaking-now")).to_contain_text("Đang phát biểu Speaking: Người member1")
     expect(member.locator("#speaking-timer")).to_have_text(re.compile(r"^còn 0[12]:\d\d$"))
+    _on_a_phone(member, "hall-member-speaking-360x640", "Chủ tọa đã mời bạn phát biểu. The chair has given you the floor.")
     # their words, in large type, as the live transcription writes them
     pass_id = transcripts.new_pass(world.store, mid, "live", "whisper-base")
     spec = ev.SpeakerSpec(cluster="ch1", name="Người member1", member_id=world.ids["member1"], source="channel")
