@@ -12,6 +12,7 @@ only the newest of some events (``coalesce``): a burst of them costs it one queu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Subscription:
 class Bus:
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
+        self._listeners: list[Callable[[StoredEvent], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._read_after: ReadAfter | None = None
         self._last = 0  # the newest event delivered to subscribers
@@ -108,6 +110,14 @@ class Bus:
         sub = Subscription(meeting_id, asyncio.Queue(maxsize=maxsize), transient=transient, coalesce=coalesce)
         self._subs.add(sub)
         return sub
+
+    def listen(self, fn: Callable[[StoredEvent], None]) -> None:
+        """Call ``fn`` (on the loop) with every event, in order, before any subscriber has it."""
+        self._listeners.append(fn)
+
+    def unlisten(self, fn: Callable[[StoredEvent], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(fn)
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
@@ -180,6 +190,11 @@ class Bus:
                 sub.queue.put_nowait(item)
 
     def _fan_out(self, event: StoredEvent) -> None:
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception:  # a listener must not stop the delivery
+                log.exception("live events: a listener failed on event %s", event.seq)
         for sub in list(self._subs):
             if sub.overflowed or (sub.meeting_id is not None and sub.meeting_id != event.meeting_id):
                 continue

@@ -15,6 +15,15 @@ event that can take the meeting away from someone (``ACCESS_EVENTS``: a particip
 meeting's officers or body changed, a member's or body's record changed); a refusal ends the socket
 with 4403 (``ACCESS_LOST``), and where the socket's rights rest on the check's answer (the stream
 of an officer: live tallies, reasons) a different answer ends it with 4409 (reconnect, new rights).
+
+A stream asks ``cleared`` before each frame: it returns once the watcher has finished a round begun
+after every change counted so far, so that nothing sent after a change reaches a socket the change
+ended (an attacker's probe: a clerk's role removed, then a vote closed at once, and the old socket
+got the closed vote's count before the watcher's next read). Counted are this process's pokes
+(logout and the like, which leave no event) and, as the bus hands them out in order, the events that
+can end a session or take a meeting away (``CHANGE_EVENTS``, from any process: the bus delivers
+other processes' events too). A socket whose own check failed (the database busy) waits for a round
+where it passed. Another process's logout leaves no event: there the periodic read ends it.
 """
 
 from __future__ import annotations
@@ -22,10 +31,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, select
 from starlette.types import Message
@@ -33,11 +44,13 @@ from starlette.websockets import WebSocket
 
 from meeting_room import auth
 from meeting_room.access import Actor
+from meeting_room.chain import StoredEvent
 from meeting_room.db.tables import EventRow
 from meeting_room.errors import AuthenticationError, MeetingRoomError, TooManyConnectionsError
 from meeting_room.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,8 +77,18 @@ RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay �
 # Events after which a meeting's sockets check again that their actor may still be there (see above).
 ACCESS_EVENTS = ("meeting.participant_removed", "meeting.updated", "member.updated", "body.updated")
 
+# Events after which every stream waits for the watcher before it sends more (see above).
+CHANGE_EVENTS = frozenset((*ACCESS_EVENTS, "member.password_set", "meeting.invitation_revoked"))
+
 UNCOMPARED = object()  # a socket whose rights do not rest on its check's answer (only a refusal ends it)
 ACCESS_LOST = Ending(4403, "access_lost", "Bạn không còn tham gia cuộc họp này", "You are no longer part of this meeting")
+
+SETTLE_S = 10.0  # how long a stream waits for the watcher before it gives up (the database slow or failing)
+
+
+class Unsettled(Exception):
+    """The watcher did not clear the socket within ``SETTLE_S``: the stream cannot know that its socket
+    still holds, so it closes (the page resumes where it was)."""
 
 
 def _same(a: Actor, b: Actor) -> bool:
@@ -83,6 +106,7 @@ class Live:
     recheck: Callable[[], object] | None = None  # raises MeetingRoomError when the actor may no longer be here
     holds: object = UNCOMPARED  # what ``recheck`` returned at connect, where the socket's rights rest on it (else UNCOMPARED)
     rechecked: bool = False
+    check_failed: bool = False  # its last check could not run (the database busy): nothing is sent until one does
     viewer: bool = False  # a page following a meeting (counted against ``MAX_VIEWERS_*``)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
@@ -137,6 +161,11 @@ class LiveSessions:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seq: int | None = None  # the last event seen by ``_access_changes``
+        self._pokes = 0  # changes counted: pokes (from any thread) and ``CHANGE_EVENTS`` (on the loop)
+        self._count_lock = threading.Lock()
+        self._covered = 0  # the changes counted when the last finished round began
+        self._round: asyncio.Condition | None = None  # notified when a round finishes
+        self._executor: ThreadPoolExecutor | None = None  # the watcher's reads: never behind other work's
 
     @contextlib.asynccontextmanager
     async def watching(
@@ -184,24 +213,69 @@ class LiveSessions:
         return sum(len(group) for group in self._live.values())
 
     def poke(self) -> None:
-        """A session may have ended in this process: check now (callable from any thread)."""
+        """A session may have ended in this process: check now (callable from any thread). Counted at
+        once, so that a stream's next frame waits for the round that acts on it."""
+        self._count()
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+                loop.call_soon_threadsafe(wake.set)
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self._pokes += 1
+
+    def _noted(self, event: StoredEvent) -> None:
+        """The bus hands out an event (on the loop, in order, before any stream has it)."""
+        if event.type in CHANGE_EVENTS:
+            self.poke()
+
+    async def cleared(self, live: Live) -> bool:
+        """Whether ``live`` may be sent its next frame: waits (only when one is due) for a watcher's
+        round begun after every change counted so far, and in which the socket's own check ran; False
+        when the socket has ended. Raises ``Unsettled`` when that takes over ``SETTLE_S``."""
+        changes, round_ = self._pokes, self._round
+
+        def done() -> bool:
+            return live.ending is not None or (self._covered >= changes and not live.check_failed)
+
+        if round_ is not None and not done():
+            assert self._wake is not None
+            self._wake.set()
+            try:
+                async with round_:
+                    await asyncio.wait_for(round_.wait_for(done), SETTLE_S)
+            except TimeoutError:
+                raise Unsettled from None
+        return live.ending is None
 
     async def run(self) -> None:
         """The watcher: runs for the application's lifetime."""
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        self._loop, self._wake, self._round = asyncio.get_running_loop(), asyncio.Event(), asyncio.Condition()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-sessions")
+        self.store.bus.listen(self._noted)
         wait = self.interval
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
-            self._wake.clear()
-            try:
-                wait = await self.check()
-            except Exception:
-                log.exception("live sessions: check failed")
-                wait = self.interval
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                self._wake.clear()
+                changes = self._pokes
+                try:
+                    wait = await self.check()
+                except Exception:
+                    log.exception("live sessions: check failed")
+                    wait = self.interval
+                    continue
+                self._covered = changes
+                async with self._round:
+                    self._round.notify_all()
+        finally:
+            self.store.bus.unlisten(self._noted)
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def check(self) -> float:
         """Re-resolve every live session once; end those that no longer hold. Returns how long to
@@ -209,7 +283,7 @@ class LiveSessions:
         keys = list(self._live)
         if not keys:
             return self.interval
-        found = await asyncio.get_running_loop().run_in_executor(None, auth.resolve_hashes, self.store, keys)
+        found = await self._read(auth.resolve_hashes, self.store, keys)
         now, wait = datetime.now(UTC), self.interval
         for key in keys:
             result = found.get(key)
@@ -225,8 +299,7 @@ class LiveSessions:
 
     async def _recheck(self) -> None:
         """Run the connect check again where the log says access may have changed (and once for new sockets)."""
-        loop = asyncio.get_running_loop()
-        self._seq, changed = await loop.run_in_executor(None, _access_changes, self.store, self._seq)
+        self._seq, changed = await self._read(_access_changes, self.store, self._seq)
         due = [
             live
             for group in self._live.values()
@@ -235,10 +308,12 @@ class LiveSessions:
         ]
         if not due:
             return
-        outcome = await loop.run_in_executor(None, _run_checks, due)
+        outcome = await self._read(_run_checks, due)
         for live in due:
             result = outcome.get(live)
-            if result is None:  # the check itself failed (database busy, connection lost): again next time
+            live.check_failed = result is None
+            if result is None:  # the check itself failed (database busy, connection lost): again next round
+                live.rechecked = False
                 continue
             live.rechecked = True
             if isinstance(result, MeetingRoomError):

@@ -24,7 +24,8 @@ A client that reconnects with ?after=<last id it saw> receives every later event
 When the session it rides on ends (logout, password change, account disabled, invitation revoked,
 expiry) the socket gets an error and closes with 4401 within a second; when the account's roles
 change, with 4409 (reconnect: the new rights apply); when the member may no longer follow the
-meeting (taken off its participants), with 4403. A page from another origin gets 4403.
+meeting (taken off its participants), with 4403. Nothing committed after such a change reaches the
+socket first (``Sender``). A page from another origin gets 4403.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from meeting_room.bus import Coalesced, SubscriberOverflow, Subscription, Transi
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
-from meeting_room.live.live_sessions import ACCESS_EVENTS, Live
+from meeting_room.live.live_sessions import Live, Unsettled
 from meeting_room.services import polls
 from meeting_room.store import Store
 
@@ -156,16 +157,13 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
     counted = None if overseer else partial(_counted_poll, overseer=overseer, member_id=live.actor.member_id)
     sub = store.bus.subscribe(meeting_id, transient=True, coalesce=counted)  # subscribe first, then read the backlog: no gap
     last = sent = after  # sent: the newest event whose content reached the client (a resume starts after it)
+    send = Sender(ws, live)
     try:
-        while not live.ended.is_set() and (
-            page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE)
-        ):
+        while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):
             for event in page:  # page by page: a long meeting's backlog is never held whole
-                await ws.send_text(event.frame(overseer))
+                await send.event(event, overseer)
                 last = sent = event.seq
-        if live.ended.is_set():
-            return
-        await ws.send_json({"kind": "ready", "last_event_id": last})
+        await send({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws, live))
         tally_due: set[str] = set()
         counts_due: dict[str, dict[str, object]] = {}  # poll id -> its count after the others' ballots not sent yet
@@ -174,14 +172,14 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
         async def send_counts() -> None:
             nonlocal sent
             for message in counts_due.values():
-                await ws.send_json(message)
+                await send(message)
             counts_due.clear()
             sent = last
 
         try:
             async for item in _live(sub, reader):
                 if isinstance(item, Transient):
-                    await ws.send_json(item.message)
+                    await send(item.message)
                 elif isinstance(item, Coalesced):  # the newest of others' ballots in a poll: its count
                     newest = sub.newest(item)
                     if newest.seq > last:  # else the backlog had it
@@ -190,10 +188,8 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                     event = item
                     if event.seq <= last:
                         continue  # already sent from the backlog
-                    if event.type in ACCESS_EVENTS:  # someone may have lost the meeting: the watcher checks now
-                        live_of(ws).poke()
                     await send_counts()  # in order: a count before the events after it
-                    await ws.send_text(event.frame(overseer))
+                    await send.event(event, overseer)
                     last = sent = event.seq
                     if overseer and event.type == "poll.ballot_cast":
                         tally_due.add(event.data["poll_id"])
@@ -205,25 +201,51 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
                 if counts_due:  # one message per poll for a burst of ballots
                     await send_counts()
                 if attendance_due:
-                    await ws.send_json(await run_in_threadpool(_attendance_message, store, meeting_id))
+                    await send(await run_in_threadpool(_attendance_message, store, meeting_id))
                     attendance_due = False
                 if tally_due:  # coalesced: one read covers a burst of ballots
                     for poll_id in sorted(tally_due):
                         tally = await run_in_threadpool(_live_tally, store, poll_id)
                         if tally is not None:
-                            await ws.send_json(tally)
+                            await send(tally)
                     tally_due.clear()
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await reader
-    except SubscriberOverflow:
+    except (SubscriberOverflow, Unsettled):
         with contextlib.suppress(Exception):
             await ws.close(code=_TRY_AGAIN_LATER, reason=f"resume with ?after={sent}")
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, Ended):
         pass
     finally:
         store.bus.unsubscribe(sub)
+
+
+class Ended(Exception):
+    """The socket's session or access ended: nothing more is sent (``followed`` says why and closes)."""
+
+
+class Sender:
+    """A live socket's only way out: each frame waits until the watcher has acted on the session
+    changes made before it (``LiveSessions.cleared``), and none goes to a socket they ended."""
+
+    def __init__(self, ws: WebSocket, live: Live) -> None:
+        self.ws, self.live, self.sessions = ws, live, live_of(ws)
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        await self.clear()
+        await self.ws.send_json(message)
+
+    async def event(self, event: StoredEvent, overseer: bool) -> None:
+        """A stored event as the viewer may see it (one that takes the meeting away from them is not sent)."""
+        await self.clear()
+        await self.ws.send_text(event.frame(overseer))
+
+    async def clear(self) -> None:
+        """Raise ``Ended`` when the socket may no longer be sent anything (see the class)."""
+        if not await self.sessions.cleared(self.live):
+            raise Ended
 
 
 def _only_counted(event: StoredEvent, overseer: bool, member_id: str) -> bool:

@@ -26,14 +26,14 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from meeting_room.access import Actor, get_meeting, require_hall, require_staff
-from meeting_room.api.deps import ActorDep, StoreDep, live_of, poke_sessions, runtime_of
+from meeting_room.api.deps import ActorDep, StoreDep, poke_sessions, runtime_of
 from meeting_room.api.qr import qr_svg_uri
-from meeting_room.api.routes.events import _drain_client, _live, followed
+from meeting_room.api.routes.events import Ended, Sender, _drain_client, _live, followed
 from meeting_room.bus import Coalesced, SubscriberOverflow, Transient
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
-from meeting_room.live.live_sessions import ACCESS_EVENTS, Live
+from meeting_room.live.live_sessions import Live, Unsettled
 from meeting_room.services import hall, invitations
 from meeting_room.store import Store
 
@@ -123,8 +123,9 @@ async def hall_stream(ws: WebSocket, meeting_id: str) -> None:
 async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> None:
     # ballots cast together: one marker per poll for a burst (the view shows their count)
     sub = store.bus.subscribe(meeting_id, transient=True, coalesce=_ballots_in)  # subscribe first, then read: no change falls between
+    send = Sender(ws, live)
     try:
-        await ws.send_json({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
+        await send({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
         reader = asyncio.create_task(_drain_client(ws, live))
         due = False
         try:
@@ -132,26 +133,24 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str) -> N
                 if isinstance(item, Transient):
                     caption = hall.partial_caption(item.message)
                     if caption is not None:
-                        await ws.send_json(caption)
+                        await send(caption)
                 elif isinstance(item, Coalesced):
                     sub.newest(item)
                     due = True
                 else:
-                    if item.type in ACCESS_EVENTS:  # a hall screen's right may have gone with it: checked now
-                        live_of(ws).poke()
                     due = due or hall.changes_view(item.type)
                 # one read for a burst of events (ballots cast together), also when a caption ended it
                 if due and sub.queue.empty():
-                    await ws.send_json({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
+                    await send({"kind": "hall", "hall": await run_in_threadpool(_view, store, meeting_id)})
                     due = False
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await reader
-    except SubscriberOverflow:
+    except (SubscriberOverflow, Unsettled):
         with contextlib.suppress(Exception):
             await ws.close(code=_TRY_AGAIN_LATER, reason="reconnect")
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, Ended):
         pass
     finally:
         store.bus.unsubscribe(sub)

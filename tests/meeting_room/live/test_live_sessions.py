@@ -20,12 +20,17 @@ import uvicorn
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from meeting_room import auth
+from meeting_room import events as ev
 from meeting_room.api import create_app
+from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
+from meeting_room.live import live_sessions
 from meeting_room.live.live_sessions import ACCESS_LOST, RIGHTS_CHANGED, SESSION_ENDED, Ending
+from meeting_room.roles import Role
 from meeting_room.server import open_store
-from meeting_room.services import meetings
+from meeting_room.services import attendance, meetings, members, polls
 from tests.conftest import PASSWORD, World, _settings, client_runtime, login, make_world
 from tests.meeting_room.call_server import _free_port, _h, wait_for
 from webrtc.client import CallClient
@@ -256,6 +261,106 @@ def test_a_secretary_replaced_on_the_meeting_is_asked_to_reconnect_without_the_o
         _assert_ended(closing, time.monotonic(), RIGHTS_CHANGED)
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=former) as ws:  # back, as a member
         _until_ready(ws)
+
+
+@contextlib.contextmanager
+def _watcher_held(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> Iterator[None]:
+    """The watcher's next read of ``target.name`` waits until the block ends (a loaded server): what
+    a stream sends meanwhile is the test."""
+    real, release = getattr(target, name), threading.Event()
+
+    def held(*args: Any) -> Any:
+        release.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(target, name, held)
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def _vote_open(world: World) -> str:
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    attendance.record(world.store, chair, world.meeting_id, world.ids["chair"], AttendanceStatus.PRESENT_IN_ROOM)
+    poll_id = polls.create_poll(world.store, chair, world.meeting_id, polls.PollSpec(title="Thông qua dự toán"))
+    polls.open_poll(world.store, chair, poll_id)
+    polls.cast_ballot(world.store, chair, poll_id, ["yes"])
+    return poll_id
+
+
+@pytest.mark.parametrize("where", ["this server", "another process"])
+def test_a_clerk_stripped_of_the_role_never_gets_the_count_of_a_vote_closed_right_after(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """An attacker's probe: a record keeper's role removed, the vote closed at once; the old socket
+    (the officers' view) got the ``poll.closed`` event with its count before the watcher's next read.
+    A stream now sends nothing after such a change until the watcher has acted on it: also when the
+    change came from another process (no poke here, only its event on the bus)."""
+    poll_id = _vote_open(world)
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "clerk")) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        _first_checks_done(client)
+        with _watcher_held(monkeypatch, auth, "resolve_hashes"):
+            if where == "this server":
+                _admin_patch(client, world, "clerk", roles=["guest"])()
+            else:
+                members.update_member(world.store, world.actor("admin"), ev.MemberUpdated(member_id=world.ids["clerk"], roles=[Role.GUEST]))
+            polls.close_poll(world.store, world.actor("chair"), poll_id)
+            time.sleep(0.3)  # what the stream would send, it sends now
+        _assert_ended(closing, time.monotonic(), RIGHTS_CHANGED)
+    assert not _saw(closing, "poll.closed")(), closing.messages
+    overseer = client.get(f"/api/meetings/{world.meeting_id}/events", headers=login(client, "secretary")).json()["events"]
+    assert overseer[-1]["type"] == "poll.closed" and overseer[-1]["data"]["result"]  # committed, and the count is in it
+
+
+def test_a_removed_participant_s_stream_gets_nothing_committed_after_the_removal(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "member1")) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        _first_checks_done(client)
+        with _watcher_held(monkeypatch, live_sessions, "_access_changes"):
+            r = client.delete(f"/api/meetings/{world.meeting_id}/participants/{world.ids['member1']}", headers=login(client, "secretary"))
+            assert r.status_code == 204, r.text
+            meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
+            time.sleep(0.3)
+        _assert_ended(closing, time.monotonic(), ACCESS_LOST)
+    sent = [m["event"]["type"] for m in closing.messages if m["kind"] == "event"]
+    assert "meeting.state_changed" not in sent and "meeting.participant_removed" not in sent, sent
+
+
+def test_a_stream_whose_check_fails_sends_nothing_until_one_passes(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database busy when a change came: the socket's check could not run, so it cannot be told
+    whether it still holds; what comes next waits for a check that ran (found in review: such a
+    socket counted as checked, and was never checked again)."""
+    member1 = login(client, "member1")
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=member1) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        _first_checks_done(client)
+        failing = threading.Event()
+        failing.set()
+        real = live_sessions._run_checks
+
+        def flaky(lives: list[Any]) -> dict[Any, Any]:
+            return {} if failing.is_set() else real(lives)
+
+        monkeypatch.setattr(live_sessions, "_run_checks", flaky)
+        r = client.patch(f"/api/meetings/{world.meeting_id}", json={"title": "Phiên họp (đã đổi tên)"}, headers=login(client, "admin"))
+        assert r.status_code == 200, r.text
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
+        time.sleep(1.5)  # three rounds of the watcher, each check failing
+        assert not _saw(closing, "meeting.updated")() and not _saw(closing, "meeting.state_changed")()
+        failing.clear()
+        wait_for("the events after a check that ran", _saw(closing, "meeting.state_changed"), 10)
+    assert _saw(closing, "meeting.updated")()
 
 
 def test_live_audio_closes_when_the_sender_logs_out(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
