@@ -379,9 +379,14 @@ def logout(store: Store, token: str) -> None:
 
 
 def end_sessions(store: Store, member_id: str) -> None:
-    """Log a person out everywhere (after a password change or when disabled)."""
+    """Log a person out everywhere (when disabled)."""
     with store.read() as session, session.begin():
-        session.execute(delete(t.AuthSession).where(t.AuthSession.member_id == member_id))
+        end_sessions_in(session, member_id)
+
+
+def end_sessions_in(session: Session, member_id: str) -> None:
+    """Log a person out everywhere, in the caller's transaction (with the event that says why)."""
+    session.execute(delete(t.AuthSession).where(t.AuthSession.member_id == member_id))
 
 
 def _forget_oldest(table: dict[Any, Any], most: int = 10_000) -> None:

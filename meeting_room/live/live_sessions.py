@@ -78,7 +78,8 @@ RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay �
 ACCESS_EVENTS = ("meeting.participant_removed", "meeting.updated", "member.updated", "body.updated")
 
 # Events after which every stream waits for the watcher before it sends more (see above).
-CHANGE_EVENTS = frozenset((*ACCESS_EVENTS, "member.password_set", "meeting.invitation_revoked"))
+# (a meeting that closes ends the sessions opened from its links)
+CHANGE_EVENTS = frozenset((*ACCESS_EVENTS, "member.password_set", "meeting.invitation_revoked", "meeting.state_changed"))
 
 UNCOMPARED = object()  # a socket whose rights do not rest on its check's answer (only a refusal ends it)
 ACCESS_LOST = Ending(4403, "access_lost", "Bạn không còn tham gia cuộc họp này", "You are no longer part of this meeting")
@@ -107,6 +108,7 @@ class Live:
     holds: object = UNCOMPARED  # what ``recheck`` returned at connect, where the socket's rights rest on it (else UNCOMPARED)
     rechecked: bool = False
     check_failed: bool = False  # its last check could not run (the database busy): nothing is sent until one does
+    covered: int = 0  # the changes counted before its connect check, or before the last round that checked it
     viewer: bool = False  # a page following a meeting (counted against ``MAX_VIEWERS_*``)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     ending: Ending | None = None
@@ -163,7 +165,6 @@ class LiveSessions:
         self._seq: int | None = None  # the last event seen by ``_access_changes``
         self._pokes = 0  # changes counted: pokes (from any thread) and ``CHANGE_EVENTS`` (on the loop)
         self._count_lock = threading.Lock()
-        self._covered = 0  # the changes counted when the last finished round began
         self._round: asyncio.Condition | None = None  # notified when a round finishes
         self._executor: ThreadPoolExecutor | None = None  # the watcher's reads: never behind other work's
 
@@ -177,11 +178,14 @@ class LiveSessions:
         recheck: Callable[[], object] | None = None,
         holds: object = UNCOMPARED,
         viewer: bool = False,
+        since: int | None = None,
     ) -> AsyncIterator[Live]:
         """Register a connection for as long as the block runs (``recheck``: its route's connect check;
-        a result other than ``holds`` (an officer no longer one) ends it with 4409). A ``viewer`` (a
-        page following a meeting) over the limits is refused with ``TooManyConnectionsError``."""
+        a result other than ``holds`` (an officer no longer one) ends it with 4409; ``since``: ``changes``
+        before that check, so that a change between the check and now holds its frames for a round). A
+        ``viewer`` (a page following a meeting) over the limits is refused with ``TooManyConnectionsError``."""
         live = Live(auth.token_hash(token), actor, meeting_id, recheck, holds, viewer=viewer)
+        live.covered = self._pokes if since is None else since
         if viewer:
             self._admit(live)
         self._live.setdefault(live.key, set()).add(live)
@@ -221,6 +225,11 @@ class LiveSessions:
             with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
                 loop.call_soon_threadsafe(wake.set)
 
+    @property
+    def changes(self) -> int:
+        """Changes counted so far (see the module's note)."""
+        return self._pokes
+
     def _count(self) -> None:
         with self._count_lock:
             self._pokes += 1
@@ -232,12 +241,12 @@ class LiveSessions:
 
     async def cleared(self, live: Live) -> bool:
         """Whether ``live`` may be sent its next frame: waits (only when one is due) for a watcher's
-        round begun after every change counted so far, and in which the socket's own check ran; False
-        when the socket has ended. Raises ``Unsettled`` when that takes over ``SETTLE_S``."""
+        round that checked this socket and began after every change counted so far; False when the
+        socket has ended. Raises ``Unsettled`` when that takes over ``SETTLE_S``."""
         changes, round_ = self._pokes, self._round
 
         def done() -> bool:
-            return live.ending is not None or (self._covered >= changes and not live.check_failed)
+            return live.ending is not None or (live.covered >= changes and not live.check_failed)
 
         if round_ is not None and not done():
             assert self._wake is not None
@@ -260,19 +269,18 @@ class LiveSessions:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
                 self._wake.clear()
-                changes = self._pokes
                 try:
                     wait = await self.check()
                 except Exception:
                     log.exception("live sessions: check failed")
                     wait = self.interval
                     continue
-                self._covered = changes
                 async with self._round:
                     self._round.notify_all()
         finally:
             self.store.bus.unlisten(self._noted)
             self._executor.shutdown(wait=False, cancel_futures=True)
+            self._round = self._executor = None  # a stream after the stop does not wait for rounds that never come
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -280,9 +288,11 @@ class LiveSessions:
     async def check(self) -> float:
         """Re-resolve every live session once; end those that no longer hold. Returns how long to
         wait before the next check (sooner when a session expires before then)."""
+        changes = self._pokes  # what this round covers: it reads after them
         keys = list(self._live)
         if not keys:
             return self.interval
+        lives = [live for key in keys for live in self._live[key]]  # those this round checks (not the ones registered during it)
         found = await self._read(auth.resolve_hashes, self.store, keys)
         now, wait = datetime.now(UTC), self.interval
         for key in keys:
@@ -295,6 +305,9 @@ class LiveSessions:
             if result is not None and not isinstance(result, AuthenticationError):
                 wait = min(wait, max(0.01, (result.expires_at - now).total_seconds() + 0.01))
         await self._recheck()
+        for live in lives:
+            if not live.check_failed:
+                live.covered = max(live.covered, changes)
         return wait
 
     async def _recheck(self) -> None:

@@ -132,7 +132,6 @@ def change_password(
                 "Mật khẩu mới phải khác mật khẩu tạm thời", "The new password must differ from the temporary one", field="new_password"
             )
     set_password_hash(store, member_id, auth.hash_password(new, _context(store, member_id)), actor_id=actor.member_id)
-    auth.end_sessions(store, member_id)
 
 
 def reset_password(store: Store, actor: Actor, member_id: str) -> str:
@@ -147,7 +146,6 @@ def reset_password(store: Store, actor: Actor, member_id: str) -> str:
         )
     password, password_hash = auth.new_temporary_password()
     set_password_hash(store, member_id, password_hash, actor_id=actor.member_id, temporary=True)
-    auth.end_sessions(store, member_id)
     return password
 
 
@@ -164,6 +162,9 @@ def set_password_hash(store: Store, member_id: str, password_hash: str, *, actor
         if member.username is None:
             raise InvalidInputError("Thành viên chưa có tên đăng nhập", "The member has no username to log in with", member_id=member_id)
         store_password(session, member_id, password_hash, temporary=temporary)  # same transaction as the event
+        # and every session of the person ends in it too: a socket that waits for the watcher after the
+        # event (``live_sessions``) must not find the session still there
+        auth.end_sessions_in(session, member_id)
         return ev.MemberPasswordSet(member_id=member_id, temporary=temporary)
 
     store.append(decide, actor_id=actor_id)

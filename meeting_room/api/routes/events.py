@@ -50,7 +50,7 @@ from meeting_room.bus import Coalesced, SubscriberOverflow, Subscription, Transi
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
-from meeting_room.live.live_sessions import Live, Unsettled
+from meeting_room.live.live_sessions import CHANGE_EVENTS, Live, Unsettled
 from meeting_room.services import polls
 from meeting_room.store import Store
 
@@ -115,6 +115,7 @@ async def followed(
     and closed."""
     await ws.accept()
     store = get_store(ws)
+    since = live_of(ws).changes  # before the checks: a change after this holds the first frames for a round
     try:
         actor = await run_in_threadpool(current_actor, ws)
         checked = await run_in_threadpool(check, store, actor)
@@ -125,7 +126,7 @@ async def followed(
     recheck = partial(check, store, actor)  # its answer (an officer's rights) must stay what it was
     async with contextlib.AsyncExitStack() as stack:
         try:
-            watching = live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked, viewer=True)
+            watching = live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=recheck, holds=checked, viewer=True, since=since)
             live = await stack.enter_async_context(watching)
         except MeetingRoomError as exc:  # too many pages open already
             return await _refuse(ws, exc)
@@ -161,7 +162,7 @@ async def _follow(ws: WebSocket, store: Store, live: Live, meeting_id: str, afte
     try:
         while page := await run_in_threadpool(store.events, meeting_id=meeting_id, after=last, limit=_BACKLOG_PAGE):
             for event in page:  # page by page: a long meeting's backlog is never held whole
-                await send.event(event, overseer)
+                await send.event(event, overseer, from_log=True)
                 last = sent = event.seq
         await send({"kind": "ready", "last_event_id": last})
         reader = asyncio.create_task(_drain_client(ws, live))
@@ -237,8 +238,11 @@ class Sender:
         await self.clear()
         await self.ws.send_json(message)
 
-    async def event(self, event: StoredEvent, overseer: bool) -> None:
-        """A stored event as the viewer may see it (one that takes the meeting away from them is not sent)."""
+    async def event(self, event: StoredEvent, overseer: bool, from_log: bool = False) -> None:
+        """A stored event as the viewer may see it (one that takes the meeting away from them is not
+        sent); ``from_log``: read from the database (the backlog), maybe before the bus counted it."""
+        if from_log and event.type in CHANGE_EVENTS:
+            self.sessions.poke()
         await self.clear()
         await self.ws.send_text(event.frame(overseer))
 
