@@ -76,12 +76,17 @@ function renderFloor() {
   fill($("#floor"), h("h2", {}, "Đăng ký phát biểu ", h("span", { class: "en" }, "Speaker queue")),
     f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu: ", h("b", {}, f.speaker.full_name)),
       h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt ", h("span", { class: "en" }, "End turn")))
-      : h("p", { class: "muted", title: "Nobody has the floor." }, "Không có ai đang phát biểu."),
-    f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "row" },
-      h("span", { class: "grow" }, `${i + 1}. ${w.full_name}`),
-      h("button", { type: "button", class: "primary", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu`, title: "Give the floor" }, "Mời phát biểu"),
-      h("button", { type: "button", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}`, title: "Remove from the queue" }, "Bỏ lượt"))))
-      : h("p", { class: "muted" }, "Chưa có ai đăng ký. ", h("span", { class: "en" }, "No requests yet.")));  // short, and the queue's English on hover only: the column's height keeps the attendance above a tablet's fold
+      : h("p", { class: "muted" }, ...bi("Không có ai đang phát biểu.", "No speaker.")),
+    // each name on its line, its two buttons under it, each in both languages: no taller than a name
+    // beside its buttons (which wrapped), so the attendance stays above a tablet's fold
+    f.queue.length ? h("ol", { class: "plain", id: "floor-queue" }, f.queue.map((w, i) => h("li", { class: "queue-entry" },
+      h("span", {}, `${i + 1}. ${w.full_name}`),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "primary two-line", disabled: off, onclick: give(w.member_id), "aria-label": `Mời ${w.full_name} phát biểu` },
+          "Mời phát biểu", h("span", { class: "en" }, "Give the floor")),
+        h("button", { type: "button", class: "two-line", disabled: off, onclick: decline(w.member_id), "aria-label": `Bỏ lượt của ${w.full_name}` },
+          "Bỏ lượt", h("span", { class: "en" }, "Remove"))))))
+      : h("p", { class: "muted" }, "Chưa có ai đăng ký. ", h("span", { class: "en" }, "No requests yet.")));
 }
 
 function tallyBars(poll) {
