@@ -14,6 +14,7 @@ has a small jitter buffer: it starts playing once ``prebuffer_ms`` is queued, ke
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -25,7 +26,7 @@ import numpy as np
 
 from webrtc.opus import FRAME as FRAME  # re-exported: the conference's frame and rate are Opus's
 from webrtc.opus import RATE as RATE
-from webrtc.opus import OpusEncoder
+from webrtc.opus import OpusEncoder, load
 
 log = logging.getLogger(__name__)
 ENCODER_IDLE = 50  # ticks (1 s) a mix nobody hears keeps its encoder
@@ -142,6 +143,8 @@ class Mixer:
         self.late_frames = 0
         self._encoders: dict[str, tuple[OpusEncoder, int]] = {}  # mix -> its encoder, the tick it last encoded
         self._ticks = 0
+        with contextlib.suppress(OSError):  # found now, not on the first frame (else the encoder says why)
+            load()
 
     def add(
         self, key: str, sink: FrameSink | None = None, group: str | None = None, hears: str | None = None,

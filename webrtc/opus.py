@@ -55,20 +55,26 @@ def _libopus() -> ctypes.PyDLL:
 _lib: ctypes.PyDLL | None = None
 
 
+def load() -> ctypes.PyDLL:
+    """libopus, found once per process (``find_library`` runs ``ldconfig``: tens of milliseconds,
+    not to be spent on a mixer's first frame)."""
+    global _lib
+    if _lib is None:
+        _lib = _libopus()
+    return _lib
+
+
 class OpusEncoder:
     """Mono 48 kHz speech (libopus in VoIP mode), one 20 ms frame per packet. Not thread-safe: one
     encoder per stream, used from one thread (the mixer's)."""
 
     def __init__(self, bitrate: int = BITRATE) -> None:
-        global _lib
-        if _lib is None:
-            _lib = _libopus()
-        self._lib = _lib
+        self._lib = lib = load()
         error = ctypes.c_int()
-        self._encoder = _lib.opus_encoder_create(RATE, 1, _APPLICATION_VOIP, ctypes.byref(error))
+        self._encoder = lib.opus_encoder_create(RATE, 1, _APPLICATION_VOIP, ctypes.byref(error))
         if error.value != 0 or not self._encoder:
-            raise OSError(f"opus_encoder_create: {_lib.opus_strerror(error.value).decode()}")
-        if _lib.opus_encoder_ctl(ctypes.c_void_p(self._encoder), ctypes.c_int(_SET_BITRATE), ctypes.c_int32(bitrate)) != 0:
+            raise OSError(f"opus_encoder_create: {lib.opus_strerror(error.value).decode()}")
+        if lib.opus_encoder_ctl(ctypes.c_void_p(self._encoder), ctypes.c_int(_SET_BITRATE), ctypes.c_int32(bitrate)) != 0:
             raise OSError(f"libopus refused a bitrate of {bitrate}")
         self._out = ctypes.create_string_buffer(_MAX_PACKET)
 
