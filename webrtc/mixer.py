@@ -45,6 +45,10 @@ class LegStats:
     level: float = 0.0  # RMS of its last frame (0..1), for a speaking indicator
 
 
+_FADE_OUT = np.linspace(1.0, 0.0, FRAME, dtype=np.float32)
+_FADE_IN = _FADE_OUT[::-1].copy()
+
+
 class Leg:
     """One party of the conference: what it says (``push``) and what it hears (``sink``)."""
 
@@ -59,6 +63,8 @@ class Leg:
         self.prebuffer, self.max_buffer = prebuffer, max_buffer
         self.stats = LegStats()
         self.muted = False
+        self.audible = True  # its last frame goes into the mixes: not muted, or fading out
+        self._was_muted: bool | None = None  # as of its last frame (None: none yet, nothing to fade)
         self._blocks: deque[np.ndarray] = deque()
         self._queued = 0
         self._playing = False
@@ -122,8 +128,17 @@ class Leg:
             if self._over >= TRIM_AFTER:
                 self._drop(self._queued - self.prebuffer)
                 self._over = 0
-        if self.muted:
+        muted = self.muted
+        if self._was_muted is None:
+            self._was_muted = muted
+        if muted != self._was_muted:  # muted or unmuted: over one frame, not at once (a step is a click)
+            out *= _FADE_OUT if muted else _FADE_IN
+            self._was_muted, self.audible = muted, True
+        elif muted:
             out[:] = 0
+            self.audible = False
+        else:
+            self.audible = True
         self.stats.level = float(np.sqrt(np.mean(out * out)))
         return out
 
@@ -179,7 +194,7 @@ class Mixer:
         groups: dict[str, np.ndarray] = {}
         for leg in legs:
             frame = leg.take()
-            if frame is not None and not leg.muted:  # a muted leg's frame is silence: it changes no mix
+            if frame is not None and leg.audible:  # a muted leg's frame is silence: it changes no mix
                 total += frame
                 if leg.group in groups:
                     groups[leg.group] = groups[leg.group] + frame

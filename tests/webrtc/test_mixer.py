@@ -35,10 +35,13 @@ def test_everyone_hears_everyone_but_themselves_and_the_room_not_itself() -> Non
     assert heard["b"][0] == pytest.approx(_const(0.13))
     assert heard["speakers"][0] == pytest.approx(_const(0.3))  # only the remote voices: no echo loop
     a.muted = True
-    a.push(_const(0.1))
-    b.push(_const(0.2))
-    mixer.tick()
-    assert heard["b"][1] == pytest.approx(_const(0.0)) and heard["speakers"][1] == pytest.approx(_const(0.2))
+    for _ in range(2):
+        a.push(_const(0.1))
+        b.push(_const(0.2))
+        mixer.tick()
+    fade = heard["b"][1]  # a fades out over the first frame after the mute: no step, no click
+    assert fade[0] == pytest.approx(0.1) and fade[-1] == pytest.approx(0.0) and np.all(np.diff(fade) <= 0)
+    assert heard["b"][2] == pytest.approx(_const(0.0)) and heard["speakers"][2] == pytest.approx(_const(0.2))
 
 
 def test_the_rooms_feed_into_an_sfu_carries_the_room_only() -> None:
@@ -53,6 +56,23 @@ def test_the_rooms_feed_into_an_sfu_carries_the_room_only() -> None:
     remote.push(_const(0.1))
     mixer.tick()  # the room silent: its feed is silent although a remote voice goes on
     assert heard[0] == pytest.approx(_const(0.02)) and heard[1] == pytest.approx(_const(0.0))
+
+
+def test_muting_and_unmuting_fade_over_a_frame_instead_of_clicking() -> None:
+    """A mute cut a voice at once: a step in the others' mix, heard as a click (and again at unmute)."""
+    mixer = Mixer(prebuffer_ms=0)
+    heard: list[np.ndarray] = []
+    voice = mixer.add("a")
+    mixer.add("b", lambda samples, wall: heard.append(samples.copy()))
+    for frame in range(12):
+        voice.muted = 4 <= frame < 8
+        voice.push(_tone(230, 0.5, frame))  # not a whole number of cycles a frame: the cut falls mid-wave
+        mixer.tick()
+    out = np.concatenate(heard)
+    tone_step = 2 * np.pi * 230 / RATE * 0.5  # the largest step of the tone itself
+    assert np.abs(np.diff(out)).max() < 2 * tone_step, "a step at the mute or the unmute"
+    assert np.abs(out[5 * FRAME : 8 * FRAME]).max() == 0  # silent while muted, after the fade
+    assert np.abs(out[10 * FRAME :]).max() > 0.4  # and back in full after the fade-in
 
 
 def _tone(hz: float, level: float, frame: int) -> np.ndarray:
