@@ -160,7 +160,7 @@ def test_the_consent_form_reference_is_filled_from_the_log(world: World) -> None
     def notes() -> dict[str, str | None]:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT username, biometric_consent_note FROM members WHERE username IN ('member1', 'member2')"))
-            return dict(rows.tuples().all())
+            return {row[0]: row[1] for row in rows}
 
     expected = {"member1": "Phiếu số 12/2026, ký ngày 20/11/2026", "member2": None}
     assert notes() == expected

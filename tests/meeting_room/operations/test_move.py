@@ -39,9 +39,9 @@ def _empty_postgres(pg_cluster: ThrowawayCluster | str) -> str:
 def _rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
     with store.read() as session:
         return {
-            "meetings": sorted(session.execute(select(t.Meeting.id, t.Meeting.state, t.Meeting.title)).tuples()),
+            "meetings": sorted(tuple(r) for r in session.execute(select(t.Meeting.id, t.Meeting.state, t.Meeting.title))),
             "polls": sorted((p.id, p.state, json.dumps(p.result, sort_keys=True)) for p in session.scalars(select(t.Poll))),
-            "credentials": sorted(session.execute(select(t.Credential.member_id, t.Credential.password_hash)).tuples()),
+            "credentials": sorted(tuple(r) for r in session.execute(select(t.Credential.member_id, t.Credential.password_hash))),
         }
 
 
