@@ -78,8 +78,10 @@ RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay �
 ACCESS_EVENTS = ("meeting.participant_removed", "meeting.updated", "member.updated", "body.updated")
 
 # Events after which every stream waits for the watcher before it sends more (see above).
-# (a meeting that closes ends the sessions opened from its links)
-CHANGE_EVENTS = frozenset((*ACCESS_EVENTS, "member.password_set", "meeting.invitation_revoked", "meeting.state_changed"))
+# Not a meeting's state change, although a closed meeting ends the sessions opened from its links:
+# the screens and pages on such a link are still told that the meeting has ended (not only that
+# their session has), and the watcher's next round (0.5 s at most) closes them.
+CHANGE_EVENTS = frozenset((*ACCESS_EVENTS, "member.password_set", "meeting.invitation_revoked"))
 
 UNCOMPARED = object()  # a socket whose rights do not rest on its check's answer (only a refusal ends it)
 ACCESS_LOST = Ending(4403, "access_lost", "Bạn không còn tham gia cuộc họp này", "You are no longer part of this meeting")
