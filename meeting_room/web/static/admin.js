@@ -11,6 +11,8 @@ const ROLES_EN = { admin: "Administrator", chair: "Chair", secretary: "Secretary
 // the role checkboxes of a member's form: Vietnamese, then English
 const roleBoxes = (checked) => h("fieldset", {}, h("legend", {}, bi("Vai trò", "Roles")), Object.entries(ROLES).map(([k, v]) => h("label", { class: "row" },
   h("input", { type: "checkbox", name: "roles", value: k, checked: checked(k), style: "width:28px" }), v, " ", h("span", { class: "en" }, ROLES_EN[k]))));
+// Vietnamese with its English, or alone where there is none (a state the page does not know, a word the same in both)
+const both = (vi, en) => (en && en !== vi ? bi(vi, en) : vi);
 let bodies = [];
 
 let members = [];
@@ -29,11 +31,11 @@ async function renderMembers(select) {
   fill($("#members"), h("div", { class: "row" }, h("h2", { class: "grow" }, "Thành viên ", h("span", { class: "en" }, "Members"), " ", h("span", { class: "badge", id: "member-count" }, members.length)), toNew),
     h("label", { for: "member-filter" }, "Tìm thành viên theo họ tên hoặc tài khoản ", h("span", { class: "en" }, "Find a member by name or username")), filter,
     h("p", { class: "muted", id: "member-none", hidden: true }, "Không có thành viên nào khớp. ", h("span", { class: "en" }, "No member matches.")),
-    h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, "Họ tên"), h("th", {}, "Vai trò"), h("th", {}, "Tên đăng nhập"), h("th", {}, ""))),
+    h("div", { class: "member-scroll" }, h("table", { id: "member-list" }, h("thead", {}, h("tr", {}, h("th", {}, bi("Họ tên", "Name")), h("th", {}, bi("Vai trò", "Roles")), h("th", {}, bi("Tên đăng nhập", "Username")), h("th", {}, ""))),
       h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.id, username: m.username || "" }, class: m.active ? null : "inactive" },
-        h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null, m.active ? null : h("span", { class: "badge bad" }, "Đã khóa")),
-        h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", ")), h("td", {}, m.username || "—"),
-        h("td", {}, h("button", { type: "button", onclick: () => showMember(m).then(() => $("#member-detail").scrollIntoView({ block: "start" })) }, "Chọn"))))))));
+        h("td", {}, m.full_name, m.title ? h("div", { class: "muted" }, m.title) : null, m.active ? null : h("span", { class: "badge bad" }, bi("Đã khóa", "Disabled"))),
+        h("td", {}, m.roles.map((r) => ROLES[r] || r).join(", "), h("div", { class: "en" }, m.roles.map((r) => ROLES_EN[r] || r).join(", "))), h("td", {}, m.username || "—"),
+        h("td", {}, h("button", { type: "button", onclick: () => showMember(m).then(() => $("#member-detail").scrollIntoView({ block: "start" })), class: "two-line" }, "Chọn", h("span", { class: "en" }, "Open")))))))));
   // a long list on a phone: typing a few letters of the name (diacritics or not) or the username narrows it
   const narrow = () => {
     const words = folded(filter.value).split(/\s+/).filter(Boolean);
@@ -66,7 +68,7 @@ function newMemberForm() {
     h("label", { for: "nm-user" }, bi("Tên đăng nhập", "Username")), h("input", { id: "nm-user", name: "username", autocomplete: "off", required: true, pattern: "[A-Za-z0-9._\\-]{3,64}" }),
     h("label", { for: "nm-pass" }, bi("Mật khẩu ban đầu", "Initial password")), h("input", { id: "nm-pass", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10 }),
     h("p", { class: "muted" }, "Ít nhất 10 ký tự, khó đoán (không dùng tên, ngày sinh). ", h("span", { class: "en" }, "At least 10 characters, hard to guess.")),
-    h("p", {}, h("button", { type: "submit", class: "primary" }, "Thêm thành viên")));
+    h("p", {}, h("button", { type: "submit", class: "primary" }, bi("Thêm thành viên", "Add member"))));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -86,7 +88,7 @@ function accountBlock(m) {
     h("label", { for: "em-body" }, bi("Cơ quan", "Body")), h("select", { id: "em-body", name: "body_id" }, h("option", { value: "" }, "—"),
       bodies.map((b) => h("option", { value: b.id, selected: b.id === m.body_id }, b.name))),
     roleBoxes((k) => m.roles.includes(k)),
-    h("p", {}, h("button", { type: "submit", class: "primary" }, "Lưu thông tin")));
+    h("p", {}, h("button", { type: "submit", class: "primary" }, bi("Lưu thông tin", "Save details"))));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -96,24 +98,24 @@ function accountBlock(m) {
     if (String(f.get("email")).trim()) body.email = String(f.get("email")).trim();
     act(ev.submitter, async () => { const r = await api("PATCH", `/api/members/${m.id}`, body); toast(`Đã lưu thông tin của ${r.full_name}.`, "ok", "Details saved."); await renderMembers(r.id); });
   });
-  const active = h("button", { type: "button", id: "member-active", class: m.active ? "danger" : "primary" }, m.active ? "Khóa tài khoản" : "Mở lại tài khoản");
+  const active = h("button", { type: "button", id: "member-active", class: m.active ? "danger" : "primary" }, m.active ? bi("Khóa tài khoản", "Disable account") : bi("Mở lại tài khoản", "Re-enable account"));
   active.addEventListener("click", () => act(active, async () => {
-    if (m.active && !confirm(`Khóa tài khoản của ${m.full_name}? Mọi phiên đăng nhập của người này kết thúc ngay.`)) return;
+    if (m.active && !confirm(`Khóa tài khoản của ${m.full_name}? Mọi phiên đăng nhập của người này kết thúc ngay.\n\nDisable ${m.full_name}'s account? All their sessions end at once.`)) return;
     const r = await api("PATCH", `/api/members/${m.id}`, { active: !m.active });
     toast(r.active ? `Đã mở lại tài khoản của ${r.full_name}.` : `Đã khóa tài khoản của ${r.full_name}.`, "ok", r.active ? "Account reopened." : "Account disabled.");
     await renderMembers(r.id);
   }));
   const shown = h("div", { id: "temp-password-box", role: "status" });
-  const reset = h("button", { type: "button", id: "member-reset", disabled: !m.username || !m.active }, "Đặt lại mật khẩu");
+  const reset = h("button", { type: "button", id: "member-reset", disabled: !m.username || !m.active }, bi("Đặt lại mật khẩu", "Reset password"));
   reset.addEventListener("click", () => act(reset, async () => {
-    if (!confirm(`Cấp mật khẩu tạm thời mới cho ${m.full_name}? Mật khẩu cũ hết hiệu lực và mọi phiên đăng nhập kết thúc.`)) return;
+    if (!confirm(`Cấp mật khẩu tạm thời mới cho ${m.full_name}? Mật khẩu cũ hết hiệu lực và mọi phiên đăng nhập kết thúc.\n\nGive ${m.full_name} a new temporary password? The old one stops working and all their sessions end.`)) return;
     const r = await api("POST", `/api/members/${m.id}/password-reset`);
-    const copy = h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(r.temporary_password).then(() => toast("Đã chép.", "ok", "Copied.")) }, icon("copy"), " Chép");
+    const copy = h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(r.temporary_password).then(() => toast("Đã chép.", "ok", "Copied.")) }, icon("copy"), " ", ...bi("Chép", "Copy"));
     fill(shown, h("p", {}, bi("Mật khẩu tạm thời (chỉ hiện một lần, người dùng phải đổi khi đăng nhập):", "Temporary password (shown once; to be changed at login):")),
       h("p", { class: "row" }, h("code", { id: "temp-password", class: "receipt-code" }, r.temporary_password), copy));
   }));
   return [h("h3", {}, bi("Thông tin và tài khoản", "Details and account")), form,
-    h("p", { class: "row" }, h("span", { id: "member-state", class: `badge ${m.active ? "ok" : "bad"}` }, m.active ? "Đang hoạt động" : "Đã khóa"), active, reset),
+    h("p", { class: "row" }, h("span", { id: "member-state", class: `badge ${m.active ? "ok" : "bad"}` }, m.active ? bi("Đang hoạt động", "Active") : bi("Đã khóa", "Disabled")), active, reset),
     shown];
 }
 
@@ -133,7 +135,7 @@ function importCard() {
   const input = h("input", { type: "file", id: "import-file", accept: ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
   const out = h("div", { id: "import-result", "aria-live": "polite" });
   const send = (path) => { const data = new FormData(); data.append("file", input.files[0]); return api("POST", path, data); };
-  const check = h("button", { type: "button", id: "import-preview", class: "primary" }, "Xem trước");
+  const check = h("button", { type: "button", id: "import-preview", class: "primary" }, bi("Xem trước", "Preview"));
   check.addEventListener("click", () => act(check, async () => {
     if (!input.files[0]) return toast("Chọn tệp CSV hoặc XLSX trước.", "error", "Choose a CSV or XLSX file first.");
     fill(out);
@@ -156,19 +158,19 @@ function showPreview(out, preview, run) {
   const problems = bad ? h("ul", { class: "plain", id: "import-problems" }, preview.problems.map((p) => h("li", { dataset: { row: p.row, column: p.column || "", code: p.code } },
     h("span", { class: "badge bad" }, `Dòng ${p.row}`), " ", p.column ? h("b", {}, `${COLUMN[p.column] || p.column}: `) : null, p.message,
     h("div", { class: "en" }, `Row ${p.row}${p.column ? ` (${p.column})` : ""}: ${p.message_en}`)))) : null;
-  const go = bad ? null : h("button", { type: "button", id: "import-run", class: "primary" }, `Nhập ${preview.rows.length} thành viên`);
+  const go = bad ? null : h("button", { type: "button", id: "import-run", class: "primary" }, `Nhập ${preview.rows.length} thành viên `, h("span", { class: "en" }, `Import ${preview.rows.length} members`));
   go?.addEventListener("click", () => act(go, async () => {
     const issued = await run();
-    const link = h("a", { class: "button primary", id: "import-passwords", href: URL.createObjectURL(passwordsFile(issued)), download: "mat-khau-tam-thoi.csv" }, icon("download"), " Tải mật khẩu tạm thời (CSV)");
+    const link = h("a", { class: "button primary", id: "import-passwords", href: URL.createObjectURL(passwordsFile(issued)), download: "mat-khau-tam-thoi.csv" }, icon("download"), " Tải mật khẩu tạm thời (CSV) ", h("span", { class: "en" }, "Download the temporary passwords"));
     fill(out, h("p", { id: "import-done" }, h("b", {}, `Đã nhập ${issued.length} thành viên.`), " ", h("span", { class: "en" }, `${issued.length} members imported.`)),
       h("p", {}, link), h("p", { class: "muted" }, "Mật khẩu tạm thời chỉ có ở đây, một lần: tải về và trao riêng cho từng người; họ phải đổi mật khẩu khi đăng nhập lần đầu. ",
         h("span", { class: "en" }, "The temporary passwords are offered only now: download them and hand each one over privately; each person must change it at first login.")));
     toast(`Đã nhập ${issued.length} thành viên.`, "ok", `${issued.length} members imported.`);
     await renderMembers();
   }));
-  const rows = preview.rows.length && !bad ? h("details", {}, h("summary", { class: "button" }, `Xem ${preview.rows.length} thành viên sẽ được thêm`),
+  const rows = preview.rows.length && !bad ? h("details", {}, h("summary", { class: "button" }, `Xem ${preview.rows.length} thành viên sẽ được thêm `, h("span", { class: "en" }, `Show the ${preview.rows.length} members to be added`)),
     h("ul", { class: "plain" }, preview.rows.map((r) => h("li", {}, h("b", {}, r.full_name), ` (${r.username})`, r.title ? ` — ${r.title}` : "",
-      h("div", { class: "muted" }, [r.body_name, r.roles.map((x) => ROLES[x] || x).join(", ")].filter(Boolean).join(" · ")))))) : null;
+      h("div", { class: "muted" }, [r.body_name, r.roles.map((x) => ROLES[x] || x).join(", ")].filter(Boolean).join(" · "), " ", h("span", { class: "en" }, r.roles.map((x) => ROLES_EN[x] || x).join(", "))))))) : null;
   fill(out, summary, problems, rows, go ? h("p", {}, go) : null);
 }
 
@@ -185,7 +187,7 @@ let adminMe = null;
 function faceImportCard() {
   const input = h("input", { type: "file", id: "face-zip", accept: ".zip,application/zip" });
   const problems = h("div", { id: "face-import-problems", "aria-live": "polite" });
-  const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, "Tải lên và nhập");
+  const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, bi("Tải lên và nhập", "Upload and import"));
   const upload = (button, skip) => act(button, async () => {
     if (!input.files[0]) return toast("Chọn tệp ZIP ảnh trước.", "error", "Choose a ZIP of photos first.");
     const limit = adminMe?.upload_limits?.face_import_mb;
@@ -208,7 +210,7 @@ function faceImportCard() {
       // problems of members' folders only: those folders can be left out and the others imported now
       const folders = new Set(err.details.problems.map((p) => p.folder));
       const skippable = !folders.has(null) && !folders.has(undefined) && more <= 0;
-      const skipButton = skippable ? h("button", { type: "button", id: "face-import-skip" }, `Bỏ qua ${folders.size} thư mục lỗi, nhập những người còn lại`) : null;
+      const skipButton = skippable ? h("button", { type: "button", id: "face-import-skip" }, `Bỏ qua ${folders.size} thư mục lỗi, nhập những người còn lại `, h("span", { class: "en" }, `Skip ${folders.size} folder(s) with problems, import the rest`)) : null;
       skipButton?.addEventListener("click", () => upload(skipButton, true));
       fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại${skippable ? ", hoặc bỏ qua những thư mục lỗi" : ""}.`), " ",
         h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again${skippable ? ", or leave out the folders with problems" : ""}.`)),
@@ -269,7 +271,7 @@ function faceImportItem(i) {
   const named = (p, m) => (m.includes(p.photo) ? m : `${p.photo}: ${m}`); // the file's name once
   return h("li", { class: "face-import", dataset: { import: i.id, state: i.state } },
     h("div", { class: "row" }, h("span", { class: `badge ${kind}` }, vi, " ", h("span", { class: "en" }, en)), h("b", {}, i.filename), h("span", { class: "muted" }, fmtDateTime(i.created_at)), stop),
-    h("progress", { max: i.members_total, value: i.members_done, "aria-label": "Tiến độ nhập ảnh" }),
+    h("progress", { max: i.members_total, value: i.members_done, "aria-label": "Tiến độ nhập ảnh / Import progress" }),
     h("p", { class: "import-progress" }, `${i.members_done}/${i.members_total} thành viên · ${i.photos_enrolled}/${i.photos_total} ảnh đã đăng ký`,
       failed.length ? ` · ${failed.length} người lỗi` : "", refused ? ` · ${refused} ảnh bị từ chối` : "", i.photos_known ? ` · ${i.photos_known} ảnh đã có từ trước` : "", " ",
       h("span", { class: "en" }, `${i.members_done}/${i.members_total} members, ${i.photos_enrolled}/${i.photos_total} photos enrolled`,
@@ -280,7 +282,7 @@ function faceImportItem(i) {
       i.not_done.length > 1 ? ` · còn ${i.not_done.length - 1} người chờ` : "", " ", h("span", { class: "en" }, `Now importing: ${i.not_done[0]}`)) : null,
     !active && i.not_done.length ? h("p", { class: "bad-text not-done" }, `Chưa nhập (${i.not_done.length}): ${i.not_done.join(", ")} — hãy tải lên lại ảnh của những người này. `,
       h("span", { class: "en" }, "Not imported: upload these members' photos again.")) : null,
-    i.error ? h("p", { class: "bad-text" }, i.error) : null,
+    i.error ? h("p", { class: "bad-text" }, i.error) : null, // the job's own message, as the server gave it
     results.length ? h("details", { open: active || failed.length > 0 || refused > 0 }, h("summary", {}, bi("Kết quả từng người", "Each member's result")),
       h("ul", { class: "plain" }, results.map((r) => h("li", { dataset: { folder: r.folder } },
         h("b", {}, r.full_name), r.full_name === r.folder ? ": " : ` (${r.folder}): `,
@@ -293,10 +295,10 @@ function faceImportItem(i) {
 // The browser camera: a live preview and a button that takes a JPEG still.
 function cameraCapture(onPhoto) {
   const video = h("video", { autoplay: true, playsinline: true, muted: true, width: 320 });
-  const start = h("button", { type: "button" }, icon("camera"), " Bật máy ảnh");
-  const snap = h("button", { type: "button", disabled: true }, "Chụp ảnh");
+  const start = h("button", { type: "button" }, icon("camera"), " ", ...bi("Bật máy ảnh", "Start camera"));
+  const snap = h("button", { type: "button", disabled: true }, bi("Chụp ảnh", "Take photo"));
   start.addEventListener("click", () => act(start, async () => {
-    if (!navigator.mediaDevices?.getUserMedia) throw new Error("Trình duyệt không cho dùng máy ảnh (cần HTTPS hoặc localhost).");
+    if (!navigator.mediaDevices?.getUserMedia) return toast("Trình duyệt không cho dùng máy ảnh (cần HTTPS hoặc localhost).", "error", "This browser blocks the camera (HTTPS or localhost needed).");
     video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
     await video.play();
     snap.disabled = false;
@@ -312,7 +314,8 @@ function cameraCapture(onPhoto) {
 
 // The microphone: records a reading with MediaRecorder (WebM/Opus, which the server decodes).
 function voiceRecorder(onAudio) {
-  const button = h("button", { type: "button" }, icon("mic"), " Ghi âm giọng đọc");
+  const idle = () => [icon("mic"), " ", ...bi("Ghi âm giọng đọc", "Record a voice sample")];
+  const button = h("button", { type: "button" }, idle());
   let recorder = null;
   button.addEventListener("click", () => act(null, async () => {
     if (recorder) { recorder.stop(); return; }
@@ -320,9 +323,9 @@ function voiceRecorder(onAudio) {
     const chunks = [];
     recorder = new MediaRecorder(stream);
     recorder.ondataavailable = (e) => chunks.push(e.data);
-    recorder.onstop = () => { stream.getTracks().forEach((t) => t.stop()); recorder = null; fill(button, icon("mic"), " Ghi âm giọng đọc"); onAudio(new File(chunks, `voice-${Date.now()}.webm`, { type: "audio/webm" })); };
+    recorder.onstop = () => { stream.getTracks().forEach((t) => t.stop()); recorder = null; fill(button, idle()); onAudio(new File(chunks, `voice-${Date.now()}.webm`, { type: "audio/webm" })); };
     recorder.start();
-    button.textContent = "⏹ Dừng ghi (đọc 20–60 giây)";
+    fill(button, "⏹ ", ...bi("Dừng ghi (đọc 20–60 giây)", "Stop (read 20–60 s)"));
   }));
   return button;
 }
@@ -340,7 +343,7 @@ async function showMember(m) {
   const addPhoto = (file) => { photos.push(file); photoList.append(h("li", {}, file.name)); };
   const fileInput = h("input", { type: "file", accept: "image/jpeg,image/png", multiple: true, id: "face-files" });
   fileInput.addEventListener("change", () => { for (const f of fileInput.files) addPhoto(f); fileInput.value = ""; });
-  const sendPhotos = h("button", { type: "button", class: "primary", disabled: !bio.consent }, "Đăng ký khuôn mặt");
+  const sendPhotos = h("button", { type: "button", class: "primary", disabled: !bio.consent }, bi("Đăng ký khuôn mặt", "Enrol face photos"));
   sendPhotos.addEventListener("click", () => {
     if (!photos.length) return toast("Chưa có ảnh nào: chọn tệp hoặc chụp bằng máy ảnh.", "error", "No photo yet.");
     const data = new FormData();
@@ -354,10 +357,11 @@ async function showMember(m) {
   };
   const voiceFile = h("input", { type: "file", accept: "audio/*,video/*", id: "voice-file" });
   voiceFile.addEventListener("change", () => { if (voiceFile.files[0]) uploadVoice(voiceFile.files[0]); voiceFile.value = ""; });
-  const consent = h("button", { type: "button", class: bio.consent ? "danger" : "primary" }, bio.consent ? "Rút lại đồng ý" : "Ghi nhận đồng ý (văn bản đã ký)");
+  const consent = h("button", { type: "button", class: bio.consent ? "danger" : "primary" }, bio.consent ? bi("Rút lại đồng ý", "Withdraw consent") : bi("Ghi nhận đồng ý (văn bản đã ký)", "Record consent (signed form)"));
   consent.addEventListener("click", () => act(consent, async () => {
     const held = [bio.faces.length ? `${bio.faces.length} ảnh khuôn mặt` : "", bio.voices.length ? `${bio.voices.length} mẫu giọng nói` : ""].filter(Boolean).join(" và ");
-    if (bio.consent && !confirm(`Rút lại đồng ý của ${m.full_name}? ${held ? `Toàn bộ ${held} đã đăng ký sẽ bị xóa ngay, không khôi phục được.` : ""}`)) return;
+    const heldEn = [bio.faces.length ? `${bio.faces.length} face photo(s)` : "", bio.voices.length ? `${bio.voices.length} voice sample(s)` : ""].filter(Boolean).join(" and ");
+    if (bio.consent && !confirm(`Rút lại đồng ý của ${m.full_name}? ${held ? `Toàn bộ ${held} đã đăng ký sẽ bị xóa ngay, không khôi phục được.` : ""}\n\nWithdraw ${m.full_name}'s consent? ${held ? `Their ${heldEn} are deleted at once, for good.` : ""}`)) return;
     const note = bio.consent ? null : ($("#consent-note")?.value || "").trim() || null;
     await api("PUT", `/api/members/${m.id}/biometric-consent`, { given: !bio.consent, note });
     toast(bio.consent ? `Đã rút lại đồng ý của ${m.full_name}${held ? `; đã xóa ${held}` : ""}.` : `Đã ghi nhận đồng ý của ${m.full_name}.`, "ok",
@@ -365,9 +369,9 @@ async function showMember(m) {
     await showMember(m);
   }));
   const cert = h("form", { id: "cert-form" },
-    h("label", { for: "cert-file" }, "Tệp chứng thư số (.p12/.pfx)"), h("input", { type: "file", id: "cert-file", name: "file", accept: ".p12,.pfx,application/x-pkcs12", required: true }),
-    h("label", { for: "cert-pass" }, "Mật khẩu của tệp (chỉ dùng để kiểm tra, không lưu)"), h("input", { type: "password", id: "cert-pass", name: "passphrase", autocomplete: "off" }),
-    h("button", { type: "submit" }, "Đăng ký chứng thư số"));
+    h("label", { for: "cert-file" }, bi("Tệp chứng thư số (.p12/.pfx)", "Certificate file (.p12/.pfx)")), h("input", { type: "file", id: "cert-file", name: "file", accept: ".p12,.pfx,application/x-pkcs12", required: true }),
+    h("label", { for: "cert-pass" }, bi("Mật khẩu của tệp (chỉ dùng để kiểm tra, không lưu)", "The file's password (checked, never stored)")), h("input", { type: "password", id: "cert-pass", name: "passphrase", autocomplete: "off" }),
+    h("button", { type: "submit" }, bi("Đăng ký chứng thư số", "Register the certificate")));
   cert.addEventListener("submit", (ev) => {
     ev.preventDefault();
     act(ev.submitter, async () => {
@@ -379,23 +383,24 @@ async function showMember(m) {
     });
   });
   const mine = signers.find((c) => c.member_id === m.id);
-  const back = h("button", { type: "button", id: "member-back", "aria-label": "Về danh sách thành viên" }, "↑ Danh sách ", h("span", { class: "en" }, "List"));
+  const back = h("button", { type: "button", id: "member-back", "aria-label": "Về danh sách thành viên / Back to the list" }, "↑ Danh sách ", h("span", { class: "en" }, "List"));
   back.addEventListener("click", () => {
     const row = $(`#member-list tr[data-member="${CSS.escape(m.id)}"]`);
     (row && !row.hidden ? row : $("#members")).scrollIntoView({ block: "center" });
   });
-  fill(el, h("div", { class: "row" }, h("h2", { class: "grow" }, m.full_name), back), m.username ? h("p", { class: "muted" }, `Tên đăng nhập: ${m.username}`) : null, accountBlock(m),
-    h("p", {}, "Đồng ý sinh trắc học: ", h("b", {}, bio.consent ? `có (từ ${fmtDateTime(bio.consent_at)})` : "chưa có"),
+  fill(el, h("div", { class: "row" }, h("h2", { class: "grow" }, m.full_name), back), m.username ? h("p", { class: "muted" }, `Tên đăng nhập: ${m.username} `, h("span", { class: "en" }, "(username)")) : null, accountBlock(m),
+    h("p", {}, "Đồng ý sinh trắc học ", h("span", { class: "en" }, "Biometric consent"), ": ",
+      h("b", {}, bio.consent ? [`có (từ ${fmtDateTime(bio.consent_at)}) `, h("span", { class: "en" }, "given")] : bi("chưa có", "not given")),
       bio.consent && bio.consent_note ? h("span", { id: "consent-form" }, ` — ${bio.consent_note}`) : null, " ", consent),
     bio.consent ? null : h("div", {}, h("label", { for: "consent-note" }, "Số, ngày của phiếu đồng ý đã ký (không bắt buộc) ", h("span", { class: "en" }, "The signed form's number and date (optional)")),
       h("input", { id: "consent-note", maxlength: 200, autocomplete: "off", placeholder: "Phiếu số 12/2026, ký ngày 20/11/2026" })),
-    h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký)`),
-    bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, "Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói."),
-    h("h3", {}, `Giọng nói (${bio.voices.length} mẫu)`),
+    h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký) `, h("span", { class: "en" }, `Face: ${bio.faces.length} photo(s)`)),
+    bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, ...bi("Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói.", "Record consent before enrolling a face or voice.")),
+    h("h3", {}, `Giọng nói (${bio.voices.length} mẫu) `, h("span", { class: "en" }, `Voice: ${bio.voices.length} sample(s)`)),
     bio.consent ? h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice)) : null,
-    bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, "Xóa toàn bộ dữ liệu sinh trắc")) : null,
-    h("h3", {}, "Chứng thư số ký biên bản"),
-    h("p", { id: "member-cert" }, mine ? [`Đã đăng ký: ${mine.common_name} (${mine.issuer}), hạn đến ${fmtDateTime(mine.not_after)} `, certBadge(mine)] : "Chưa có chứng thư."),
+    bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, bi("Xóa toàn bộ dữ liệu sinh trắc", "Delete all biometric data"))) : null,
+    h("h3", {}, bi("Chứng thư số ký biên bản", "Signing certificate")),
+    h("p", { id: "member-cert" }, mine ? [`Đã đăng ký: ${mine.common_name} (${mine.issuer}), hạn đến ${fmtDateTime(mine.not_after)} `, certBadge(mine)] : bi("Chưa có chứng thư.", "None yet.")),
     cert);
 }
 
@@ -405,7 +410,7 @@ async function renderRooms() {
     h("label", { for: "room-name" }, bi("Tên phòng", "Room name")), h("input", { id: "room-name", name: "name", required: true }),
     h("label", { for: "room-loc" }, bi("Vị trí", "Location")), h("input", { id: "room-loc", name: "location" }),
     h("label", { for: "room-seats" }, bi("Ghế (cách nhau bởi dấu phẩy)", "Seats, comma-separated")), h("input", { id: "room-seats", name: "seats", placeholder: "A1, A2, A3" }),
-    h("p", {}, h("button", { type: "submit" }, "Thêm phòng họp")));
+    h("p", {}, h("button", { type: "submit" }, bi("Thêm phòng họp", "Add room"))));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -415,7 +420,7 @@ async function renderRooms() {
   });
   fill($("#rooms"), h("h2", {}, "Phòng họp ", h("span", { class: "en" }, "Rooms")),
     h("ul", { class: "plain", id: "room-list" }, rooms.map((r) => h("li", { dataset: { room: r.id } }, h("b", {}, r.name), r.location ? ` — ${r.location}` : "",
-      h("div", { class: "muted" }, `${r.seats.length} ghế: ${r.seats.map((s) => s.label).join(", ")}`), roomEditor(r)))),
+      h("div", { class: "muted" }, `${r.seats.length} ghế: ${r.seats.map((s) => s.label).join(", ")} `, h("span", { class: "en" }, `${r.seats.length} seat(s)`)), roomEditor(r)))),
     form);
 }
 
@@ -427,7 +432,7 @@ function roomEditor(room) {
     h("label", {}, bi("Tên phòng", "Room name"), h("input", { name: "name", required: true, value: room.name })),
     h("label", {}, bi("Vị trí", "Location"), h("input", { name: "location", value: room.location || "" })),
     h("label", {}, bi("Ghế (cách nhau bởi dấu phẩy)", "Seats, comma-separated"), h("input", { name: "seats", value: room.seats.map((s) => s.label).join(", ") })),
-    h("p", {}, h("button", { type: "submit", class: "primary" }, "Lưu phòng họp")));
+    h("p", {}, h("button", { type: "submit", class: "primary" }, bi("Lưu phòng họp", "Save room"))));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -436,9 +441,9 @@ function roomEditor(room) {
     act(ev.submitter, async () => { await api("PATCH", `/api/rooms/${room.id}`, body); toast("Đã lưu phòng họp.", "ok", "Room saved."); await renderRooms(); });
   });
   const people = members.filter((m) => m.active && !m.roles.includes("guest"));
-  const seats = h("table", { class: "seat-map" }, h("thead", {}, h("tr", {}, h("th", {}, "Ghế"), h("th", {}, bi("Người thường ngồi", "Usual occupant")))),
+  const seats = h("table", { class: "seat-map" }, h("thead", {}, h("tr", {}, h("th", {}, bi("Ghế", "Seat")), h("th", {}, bi("Người thường ngồi", "Usual occupant")))),
     h("tbody", {}, room.seats.map((s) => {
-      const pick = h("select", { "aria-label": `Người thường ngồi ghế ${s.label}`, dataset: { seat: s.label } }, h("option", { value: "" }, "— Trống —"),
+      const pick = h("select", { "aria-label": `Người thường ngồi ghế ${s.label}`, dataset: { seat: s.label } }, h("option", { value: "" }, "— Trống / Empty —"),
         people.map((m) => h("option", { value: m.id, selected: m.id === s.member_id }, m.full_name)));
       pick.addEventListener("change", () => act(pick, async () => {
         try { await api("PUT", `/api/rooms/${room.id}/seats/${s.id}/occupant`, { member_id: pick.value || null }); toast(`Ghế ${s.label}: đã lưu.`, "ok", `Seat ${s.label} saved.`); }
@@ -447,7 +452,7 @@ function roomEditor(room) {
       }));
       return h("tr", {}, h("td", {}, s.label), h("td", {}, pick));
     })));
-  return h("details", { class: "room-editor" }, h("summary", { class: "button" }, "Sửa phòng, ghế và chỗ ngồi"), form, room.seats.length ? seats : null);
+  return h("details", { class: "room-editor" }, h("summary", { class: "button" }, bi("Sửa phòng, ghế và chỗ ngồi", "Edit room and seats")), form, room.seats.length ? seats : null);
 }
 
 // --- bodies ------------------------------------------------------------------------------------
@@ -506,7 +511,7 @@ async function renderBodies() {
   });
   fill($("#bodies"), h("h2", {}, "Cơ quan ", h("span", { class: "en" }, "Bodies"), " ", h("span", { class: "badge", id: "body-count" }, bodies.length)),
     bodies.length ? h("ul", { class: "plain", id: "body-list" }, bodies.map((b) => h("li", { dataset: { body: b.id } }, h("b", {}, b.name), ` (${b.short_name})`,
-      h("div", { class: "muted" }, BODY_KINDS[b.kind][0], b.parent_name ? ` — ${b.parent_name}` : ""), bodyEditor(b))))
+      h("div", { class: "muted" }, BODY_KINDS[b.kind][0], b.parent_name ? ` — ${b.parent_name}` : "", " ", h("span", { class: "en" }, BODY_KINDS[b.kind][1])), bodyEditor(b))))
       : h("p", { class: "muted", id: "body-none" }, "Chưa có cơ quan nào: hãy thêm cơ quan (ví dụ Hội đồng nhân dân tỉnh) trước khi thêm thành viên và chuẩn bị cuộc họp. ",
         h("span", { class: "en" }, "No body yet: add one (e.g. the provincial People's Council) before members and meetings.")),
     h("h3", {}, bi("Thêm cơ quan", "New body")), form);
@@ -535,35 +540,38 @@ async function bodiesChanged() {
 // --- devices ------------------------------------------------------------------------------------
 
 const DEVICE_STATE = {
-  starting: ["Đang khởi động", ""], connected: ["Đã kết nối", "ok"], lost: ["Mất kết nối", "bad"], ended: ["Đã dừng", ""], stopped: ["Đã dừng", ""],
+  starting: ["Đang khởi động", "Starting", ""], connected: ["Đã kết nối", "Connected", "ok"], lost: ["Mất kết nối", "Offline", "bad"],
+  ended: ["Đã dừng", "Stopped", ""], stopped: ["Đã dừng", "Stopped", ""],
 };
-const KIND = { microphone: "Micrô", camera: "Camera", loudspeaker: "Loa" };
+const KIND = { microphone: ["Micrô", "Microphone"], camera: ["Camera"], loudspeaker: ["Loa", "Loudspeaker"] };
 
 function roomDevices(room, state) {
   if (!state.run_here) {
     return h("div", { class: "room-devices", dataset: { room: room.id } }, h("h3", {}, room.name),
-      h("p", { class: "muted" }, "Máy chủ này không chạy thiết bị của phòng này: thêm tệp cấu hình phòng vào thiết lập “rooms” hoặc chạy “meeting-room run-room”."));
+      h("p", { class: "muted" }, "Máy chủ này không chạy thiết bị của phòng này: thêm tệp cấu hình phòng vào thiết lập “rooms” hoặc chạy “meeting-room run-room”. ",
+        h("span", { class: "en" }, "This server does not run this room's devices: add the room's file to the \"rooms\" setting, or run \"meeting-room run-room\".")));
   }
   return h("div", { class: "room-devices", dataset: { room: room.id } },
-    h("h3", {}, room.name, " ", state.live_meeting_id ? h("a", { class: "badge live", href: `/chair/${state.live_meeting_id}` }, "Đang họp") : h("span", { class: "badge" }, "Không có cuộc họp")),
-    state.devices.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Thiết bị"), h("th", {}, "Loại"), h("th", {}, "Trạng thái"), h("th", {}, "Từ lúc"))),
+    h("h3", {}, room.name, " ", state.live_meeting_id ? h("a", { class: "badge live", href: `/chair/${state.live_meeting_id}` }, bi("Đang họp", "In session")) : h("span", { class: "badge" }, bi("Không có cuộc họp", "No meeting"))),
+    state.devices.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, bi("Thiết bị", "Device")), h("th", {}, bi("Loại", "Type")), h("th", {}, bi("Trạng thái", "Status")), h("th", {}, bi("Từ lúc", "Since")))),
       h("tbody", {}, state.devices.map((d) => {
-        const [label, tone] = DEVICE_STATE[d.state] || [d.state, ""];
+        const [vi, en, tone] = DEVICE_STATE[d.state] || [d.state, null, ""];
         return h("tr", { dataset: { device: d.name } }, h("td", {}, d.name, d.url ? h("div", { class: "muted" }, d.url) : null),
-          h("td", {}, KIND[d.kind] || d.kind), h("td", {}, h("span", { class: `badge ${tone}` }, label), d.detail && d.state !== "connected" ? h("div", { class: "muted" }, d.detail) : null),
+          h("td", {}, both(...(KIND[d.kind] || [d.kind]))), h("td", {}, h("span", { class: `badge ${tone}` }, both(vi, en)), d.detail && d.state !== "connected" ? h("div", { class: "muted" }, d.detail) : null),
           h("td", {}, fmtDateTime(d.since)));
-      }))) : h("p", { class: "muted" }, "Tệp cấu hình của phòng không có thiết bị nào."));
+      }))) : h("p", { class: "muted" }, ...bi("Tệp cấu hình của phòng không có thiết bị nào.", "The room's file lists no devices.")));
 }
 
 function machineDevices(machine) {
-  return h("details", { id: "machine-devices" }, h("summary", { class: "button" }, "Thiết bị âm thanh và camera gắn vào máy chủ"),
-    h("p", { class: "muted" }, "Dùng tên hoặc số thứ tự dưới đây cho “device” trong tệp cấu hình phòng; camera IP ghi bằng địa chỉ rtsp:// hoặc http://."),
+  return h("details", { id: "machine-devices" }, h("summary", { class: "button" }, bi("Thiết bị âm thanh và camera gắn vào máy chủ", "Audio devices and cameras on this server")),
+    h("p", { class: "muted" }, "Dùng tên hoặc số thứ tự dưới đây cho “device” trong tệp cấu hình phòng; camera IP ghi bằng địa chỉ rtsp:// hoặc http://. ",
+      h("span", { class: "en" }, "Use a name or number below as \"device\" in the room's file; an IP camera by its rtsp:// or http:// address.")),
     machine.error ? h("p", { class: "badge bad" }, machine.error) : null,
-    machine.audio.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Tên"), h("th", {}, "Vào / ra"), h("th", {}, "Tần số"))),
-      h("tbody", {}, machine.audio.map((d) => h("tr", {}, h("td", {}, d.index), h("td", {}, d.name, d.default_input ? " (mặc định)" : ""),
+    machine.audio.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, bi("Tên", "Name")), h("th", {}, bi("Vào / ra", "In / out")), h("th", {}, bi("Tần số", "Sample rate")))),
+      h("tbody", {}, machine.audio.map((d) => h("tr", {}, h("td", {}, d.index), h("td", {}, d.name, d.default_input ? " (mặc định / default)" : ""),
         h("td", {}, `${d.input_channels} / ${d.output_channels}`), h("td", {}, `${Math.round(d.default_sample_rate)} Hz`)))))
-      : h("p", { class: "muted" }, "Không thấy thiết bị âm thanh nào."),
-    h("p", {}, "Camera (V4L2): ", machine.video.length ? machine.video.join(", ") : "không có"));
+      : h("p", { class: "muted" }, ...bi("Không thấy thiết bị âm thanh nào.", "No audio device found.")),
+    h("p", {}, "Camera (V4L2): ", machine.video.length ? machine.video.join(", ") : bi("không có", "none")));
 }
 
 async function renderDevices() {
@@ -572,10 +580,11 @@ async function renderDevices() {
     Promise.all(rooms.map((r) => api("GET", `/api/rooms/${r.id}/devices`))),
     api("GET", "/api/devices").catch((err) => ({ audio: [], video: [], error: `${err.message} / ${err.messageEn}` })),
   ]);
-  const again = h("button", { type: "button", id: "devices-refresh", onclick: (ev) => act(ev.currentTarget, renderDevices) }, "↻ Kiểm tra lại");
+  const again = h("button", { type: "button", id: "devices-refresh", onclick: (ev) => act(ev.currentTarget, renderDevices) }, "↻ ", ...bi("Kiểm tra lại", "Check again"));
   const open = $("#machine-devices")?.open;
   fill($("#devices"), h("div", { class: "row" }, h("h2", { class: "grow" }, "Thiết bị phòng họp ", h("span", { class: "en" }, "Room devices")), again),
-    h("p", { class: "muted" }, `Trạng thái lúc ${fmtTime(new Date())}. Khi đang họp, thiết bị mất kết nối được báo ngay trên bàn điều hành của chủ tọa.`),
+    h("p", { class: "muted" }, `Trạng thái lúc ${fmtTime(new Date())}. Khi đang họp, thiết bị mất kết nối được báo ngay trên bàn điều hành của chủ tọa. `,
+      h("span", { class: "en" }, `As of ${fmtTime(new Date())}. In a meeting, a lost device is reported at once on the chair's console.`)),
     rooms.map((r, i) => roomDevices(r, states[i])), machineDevices(machine));
   if (open) $("#machine-devices").open = true;
 }
@@ -583,31 +592,40 @@ async function renderDevices() {
 // --- certificates -----------------------------------------------------------------------------------
 
 let signers = [];
-const CERT_STATE = { valid: ["Còn hiệu lực", "ok"], expiring: ["Sắp hết hạn", "bad"], expired: ["Đã hết hạn", "bad"], not_yet_valid: ["Chưa có hiệu lực", "bad"] };
-const certBadge = (c) => { const [label, tone] = CERT_STATE[c.state] || [c.state, ""]; return h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, label); };
+const CERT_STATE = {
+  valid: ["Còn hiệu lực", "Valid", "ok"], expiring: ["Sắp hết hạn", "Expiring", "bad"], expired: ["Đã hết hạn", "Expired", "bad"],
+  not_yet_valid: ["Chưa có hiệu lực", "Not yet valid", "bad"],
+};
+const certBadge = (c) => {
+  const [vi, en, tone] = CERT_STATE[c.state] || [c.state, null, ""];
+  return h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, both(vi, en));
+};
 
 function httpsBlock(t) {
-  if (!t.https) return h("p", { id: "https" }, "HTTPS đang tắt (thiết lập https = false): micrô và camera của trình duyệt chỉ dùng được trên localhost hoặc sau một proxy HTTPS.");
-  if (!t.fingerprint_sha256) return h("p", { id: "https" }, "Chứng thư HTTPS sẽ được cấp khi chạy “meeting-room serve”.");
+  if (!t.https) return h("p", { id: "https" }, "HTTPS đang tắt (thiết lập https = false): micrô và camera của trình duyệt chỉ dùng được trên localhost hoặc sau một proxy HTTPS. ",
+    h("span", { class: "en" }, "HTTPS is off (https = false): browsers allow microphone and camera only on localhost or behind an HTTPS proxy."));
+  if (!t.fingerprint_sha256) return h("p", { id: "https" }, ...bi("Chứng thư HTTPS sẽ được cấp khi chạy “meeting-room serve”.", "The HTTPS certificate is issued when \"meeting-room serve\" starts."));
   return h("div", { id: "https" },
     h("p", {}, t.source === "configured" ? "Dùng chứng thư của cơ quan (tls_cert). " : "Chứng thư do CA nội bộ của máy chủ cấp. ",
-      t.not_after ? `Hạn đến ${fmtDateTime(t.not_after)}.` : ""),
-    t.ca_url ? h("p", {}, h("a", { class: "button", href: t.ca_url, download: "phong-hop-ca.crt" }, icon("download"), " Tải CA nội bộ để cài trên máy tính bảng"),
-      h("span", { class: "muted" }, " Cài một lần trên mỗi thiết bị: Windows → Trusted Root Certification Authorities; iOS/macOS → Tin cậy; Android → Cài chứng chỉ CA.")) : null,
-    h("p", {}, "Dấu vân tay SHA-256 (so với màn hình khởi động máy chủ): ", h("code", { id: "tls-fingerprint", class: "wrap" }, t.fingerprint_sha256)),
-    h("p", { class: "muted" }, `Tên và địa chỉ được chứng thực: ${t.names.join(", ")}`));
+      t.not_after ? `Hạn đến ${fmtDateTime(t.not_after)}. ` : "",
+      h("span", { class: "en" }, t.source === "configured" ? "The body's own certificate (tls_cert)." : "Issued by this server's own CA.", t.not_after ? ` Valid until ${fmtDateTime(t.not_after)}.` : "")),
+    t.ca_url ? h("p", {}, h("a", { class: "button", href: t.ca_url, download: "phong-hop-ca.crt" }, icon("download"), " Tải CA nội bộ để cài trên máy tính bảng ", h("span", { class: "en" }, "Download the CA for the tablets")),
+      h("span", { class: "muted" }, " Cài một lần trên mỗi thiết bị: Windows → Trusted Root Certification Authorities; iOS/macOS → Tin cậy; Android → Cài chứng chỉ CA. ",
+        h("span", { class: "en" }, "Install once on each device: Windows → Trusted Root Certification Authorities; iOS/macOS → Trust; Android → Install a CA certificate."))) : null,
+    h("p", {}, "Dấu vân tay SHA-256 (so với màn hình khởi động máy chủ) ", h("span", { class: "en" }, "SHA-256 fingerprint (compare with the server's start-up screen)"), ": ", h("code", { id: "tls-fingerprint", class: "wrap" }, t.fingerprint_sha256)),
+    h("p", { class: "muted" }, "Tên và địa chỉ được chứng thực ", h("span", { class: "en" }, "Names and addresses certified"), `: ${t.names.join(", ")}`));
 }
 
 async function renderCertificates() {
   const [t, list] = await Promise.all([api("GET", "/api/tls"), api("GET", "/api/certificates")]);
   signers = list;
   fill($("#certificates"), h("h2", {}, "Chứng thư số ", h("span", { class: "en" }, "Certificates")),
-    h("h3", {}, "HTTPS của máy chủ"), httpsBlock(t),
-    h("h3", {}, "Chứng thư ký biên bản"),
-    list.length ? h("table", { id: "signer-certificates" }, h("thead", {}, h("tr", {}, h("th", {}, "Người ký"), h("th", {}, "Chứng thư"), h("th", {}, "Hạn"))),
+    h("h3", {}, bi("HTTPS của máy chủ", "Server HTTPS")), httpsBlock(t),
+    h("h3", {}, bi("Chứng thư ký biên bản", "Signing certificates")),
+    list.length ? h("table", { id: "signer-certificates" }, h("thead", {}, h("tr", {}, h("th", {}, bi("Người ký", "Signer")), h("th", {}, bi("Chứng thư", "Certificate")), h("th", {}, bi("Hạn", "Valid until")))),
       h("tbody", {}, list.map((c) => h("tr", { dataset: { member: c.member_id } }, h("td", {}, c.full_name),
         h("td", {}, c.common_name, h("div", { class: "muted" }, c.issuer)), h("td", {}, fmtDateTime(c.not_after), " ", certBadge(c))))))
-      : h("p", { class: "muted" }, "Chưa đăng ký chứng thư nào: chọn một thành viên ở trên để đăng ký tệp .p12 của họ."));
+      : h("p", { class: "muted" }, ...bi("Chưa đăng ký chứng thư nào: chọn một thành viên ở trên để đăng ký tệp .p12 của họ.", "No certificate yet: open a member above to register their .p12 file.")));
 }
 
 (async () => {

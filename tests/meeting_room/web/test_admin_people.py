@@ -126,7 +126,7 @@ def test_admin_imports_deactivates_and_resets(browser: Browser, live_server: Liv
     page.once("dialog", lambda d: d.accept())
     page.locator("#member-active").click()
     expect(page.locator('#member-list tr[data-username="daibieu05"]')).to_contain_text("Đã khóa")
-    expect(page.locator("#member-state")).to_have_text("Đã khóa")
+    expect(page.locator("#member-state")).to_have_text("Đã khóa Disabled")
     locked = _login(browser, live_server, "daibieu05", temporary["daibieu05"], expect_ok=False)
     expect(locked.locator("#result")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
 
@@ -241,7 +241,7 @@ def test_admin_adds_and_renames_a_body_by_tap(browser: Browser, live_server: Liv
     added.get_by_role("button", name="Lưu cơ quan").click()
     renamed = page.locator("#body-list > li").filter(has_text="(khóa mới)")
     expect(renamed).to_contain_text("Ủy ban nhân dân")
-    expect(renamed.locator(".muted").first).to_have_text("Ủy ban nhân dân")  # the parent cleared
+    expect(renamed.locator(".muted").first).to_have_text("Ủy ban nhân dân People's Committee")  # the parent cleared
     expect(page.locator("#nm-body option", has_text="(khóa mới)")).to_have_count(1)
     page.set_viewport_size(PHONE)
     _no_sideways_scroll(page)

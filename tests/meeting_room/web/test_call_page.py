@@ -187,7 +187,7 @@ def test_the_admin_sees_the_room_devices_and_https(call_browser: Browser, served
     room = page.locator("#devices .room-devices").filter(has_text="Phòng họp A")
     mic = room.locator("tr[data-device='ban-hop']")
     expect(mic).to_contain_text("Micrô")
-    expect(mic.locator(".badge")).to_have_text("Đã kết nối")
+    expect(mic.locator(".badge")).to_have_text("Đã kết nối Connected")
     expect(room.get_by_role("link", name="Đang họp")).to_have_attribute("href", f"/chair/{served['world'].meeting_id}")
     page.get_by_text("Thiết bị âm thanh và camera gắn vào máy chủ").click()
     expect(page.locator("#machine-devices")).to_contain_text("Camera (V4L2)")

@@ -56,7 +56,7 @@ def test_admin_enrols_a_face_and_registers_certificates(browser: Browser, live_s
     page.get_by_label("Chức vụ").fill("Trưởng ban Pháp chế")
     page.get_by_label("Tên đăng nhập").fill("tuyet")
     page.get_by_label("Mật khẩu ban đầu").fill("mot-mat-khau-du-dai")
-    page.get_by_role("button", name="Thêm thành viên", exact=True).click()
+    page.get_by_role("button", name="Thêm thành viên Add member", exact=True).click()
     expect(page.locator("#member-detail h2")).to_have_text("Trần Thị Ánh Tuyết")
 
     page.locator('#members tr:has-text("Người member1")').get_by_role("button", name="Chọn").click()
@@ -91,7 +91,7 @@ def test_admin_enrols_a_face_and_registers_certificates(browser: Browser, live_s
     # the certificates card lists both signers, valid for a year; HTTPS is not issued in this test server
     signers = page.locator("#signer-certificates tbody tr")
     expect(signers).to_have_count(2)
-    expect(signers.filter(has_text="Người chair").locator("[data-state]")).to_have_text("Còn hiệu lực")
+    expect(signers.filter(has_text="Người chair").locator("[data-state]")).to_have_text("Còn hiệu lực Valid")
     expect(page.locator("#https")).to_contain_text("meeting-room serve")
     # the room has no device configuration on this server: said plainly, no error
     expect(page.locator("#devices .room-devices")).to_contain_text("không chạy thiết bị của phòng này")
