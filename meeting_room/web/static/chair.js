@@ -74,7 +74,7 @@ function renderFloor() {
   const decline = (id) => (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/requests/${id}`).then((r) => { live.floor = r; renderFloor(); }));
   const off = !live.inSession; // the floor is given only while the session sits
   fill($("#floor"), h("h2", {}, "Đăng ký phát biểu ", h("span", { class: "en" }, "Speaker queue")),
-    f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu: ", h("b", {}, f.speaker.full_name)),
+    f.speaker ? h("div", { class: "row" }, h("span", { class: "grow" }, "Đang phát biểu ", h("span", { class: "en" }, "Speaking"), ": ", h("b", {}, f.speaker.full_name)),
       h("button", { type: "button", id: "end-turn", onclick: (ev) => act(ev.currentTarget, () => api("DELETE", `/api/meetings/${meetingId}/floor/speaker`).then((r) => { live.floor = r; renderFloor(); })) }, "Kết thúc lượt ", h("span", { class: "en" }, "End turn")))
       : h("p", { class: "muted" }, ...bi("Không có ai đang phát biểu.", "No speaker.")),
     // each name on its line, its two buttons under it, each in both languages: no taller than a name

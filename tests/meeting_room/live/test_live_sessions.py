@@ -23,7 +23,9 @@ from starlette.websockets import WebSocketDisconnect
 from meeting_room import auth
 from meeting_room import events as ev
 from meeting_room.api import create_app
+from meeting_room.api.routes import events as events_route
 from meeting_room.attendance import AttendanceStatus
+from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.live import live_sessions
@@ -282,6 +284,21 @@ def _watcher_held(monkeypatch: pytest.MonkeyPatch, target: object, name: str) ->
         release.set()
 
 
+def _at_the_gate(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The types of the events streams were about to send, each listed as it reaches the gate (before
+    the gate decides): a test waits for the one it needs there instead of sleeping, so a stream that
+    sent it at once fails the test every time."""
+    reached: list[str] = []
+    real = events_route.Sender.event
+
+    async def event(self: events_route.Sender, event: StoredEvent, overseer: bool, from_log: bool = False) -> None:
+        reached.append(event.type)
+        await real(self, event, overseer, from_log)
+
+    monkeypatch.setattr(events_route.Sender, "event", event)
+    return reached
+
+
 def _vote_open(world: World) -> str:
     chair = world.actor("chair")
     for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
@@ -302,6 +319,7 @@ def test_a_clerk_stripped_of_the_role_never_gets_the_count_of_a_vote_closed_righ
     A stream now sends nothing after such a change until the watcher has acted on it: also when no
     route poked the watcher (as for a change from another process: only its event on the bus)."""
     poll_id = _vote_open(world)
+    reached = _at_the_gate(monkeypatch)
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "clerk")) as ws:
         _until_ready(ws)
         closing = Closing(ws)
@@ -312,7 +330,7 @@ def test_a_clerk_stripped_of_the_role_never_gets_the_count_of_a_vote_closed_righ
             else:
                 members.update_member(world.store, world.actor("admin"), ev.MemberUpdated(member_id=world.ids["clerk"], roles=[Role.GUEST]))
             polls.close_poll(world.store, world.actor("chair"), poll_id)
-            time.sleep(0.3)  # what the stream would send, it sends now
+            wait_for("the stream about to send the vote's end", lambda: "poll.closed" in reached, 10)
         _assert_ended(closing, time.monotonic(), RIGHTS_CHANGED)
     assert not _saw(closing, "poll.closed")(), closing.messages
     overseer = client.get(f"/api/meetings/{world.meeting_id}/events", headers=login(client, "secretary")).json()["events"]
@@ -322,6 +340,7 @@ def test_a_clerk_stripped_of_the_role_never_gets_the_count_of_a_vote_closed_righ
 def test_a_removed_participant_s_stream_gets_nothing_committed_after_the_removal(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    reached = _at_the_gate(monkeypatch)
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=login(client, "member1")) as ws:
         _until_ready(ws)
         closing = Closing(ws)
@@ -330,7 +349,11 @@ def test_a_removed_participant_s_stream_gets_nothing_committed_after_the_removal
             r = client.delete(f"/api/meetings/{world.meeting_id}/participants/{world.ids['member1']}", headers=login(client, "secretary"))
             assert r.status_code == 204, r.text
             meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
-            time.sleep(0.3)
+            wait_for(
+                "the stream about to send what followed",
+                lambda: bool({"meeting.participant_removed", "meeting.state_changed"} & set(reached)),
+                10,
+            )
         _assert_ended(closing, time.monotonic(), ACCESS_LOST)
     sent = [m["event"]["type"] for m in closing.messages if m["kind"] == "event"]
     assert "meeting.state_changed" not in sent and "meeting.participant_removed" not in sent, sent
@@ -350,15 +373,22 @@ def test_a_stream_whose_check_fails_sends_nothing_until_one_passes(
         failing = threading.Event()
         failing.set()
         real = live_sessions._run_checks
+        failed: list[int] = []
 
         def flaky(lives: list[Any]) -> dict[Any, Any]:
-            return {} if failing.is_set() else real(lives)
+            if failing.is_set():
+                failed.append(len(lives))
+                return {}
+            return real(lives)
 
+        reached = _at_the_gate(monkeypatch)
         monkeypatch.setattr(live_sessions, "_run_checks", flaky)
         r = client.patch(f"/api/meetings/{world.meeting_id}", json={"title": "Phiên họp (đã đổi tên)"}, headers=login(client, "admin"))
         assert r.status_code == 200, r.text
         meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.OPEN)
-        time.sleep(1.5)  # three rounds of the watcher, each check failing
+        wait_for("the stream about to send the change", lambda: "meeting.updated" in reached, 10)
+        n = len(failed)
+        wait_for("three more rounds of the watcher, each check failing", lambda: len(failed) >= n + 3, 10)
         assert not _saw(closing, "meeting.updated")() and not _saw(closing, "meeting.state_changed")()
         failing.clear()
         wait_for("the events after a check that ran", _saw(closing, "meeting.state_changed"), 10)
