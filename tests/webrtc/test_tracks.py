@@ -1,11 +1,19 @@
-"""The tracks the server sends: a participant's mix as Opus packets on its own clock."""
+"""The tracks the server sends (a participant's mix as Opus packets on its own clock) and what it
+makes of those it receives."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
+import av
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from hardware.media import AudioChunk
 from webrtc.mixer import FRAME, RATE
-from webrtc.tracks import MixTrack
+from webrtc.tracks import MixTrack, read_audio
 
 
 def test_a_listener_that_falls_behind_loses_the_oldest_packet_and_the_gap_shows_in_the_timestamps() -> None:
@@ -24,3 +32,72 @@ def test_a_listener_that_falls_behind_loses_the_oldest_packet_and_the_gap_shows_
         return got
 
     assert asyncio.run(run()) == [(b"a", 0), (b"b", FRAME), (b"d", 3 * FRAME), (b"e", 4 * FRAME)]
+
+
+def test_a_burst_handed_on_by_a_busy_event_loop_reaches_the_listener_whole() -> None:
+    """The mixer's thread goes on every 20 ms while the event loop is busy: the frames of 100 ms
+    arrive at once, and the sender, running again, sends them all (with room for 40 ms, the first
+    three were lost, for every listener at once)."""
+
+    async def run() -> tuple[list[bytes], int]:
+        track = MixTrack(asyncio.get_running_loop())
+
+        def mixer_ticks() -> None:
+            for i in range(5):
+                track.sink(bytes([i]), 0.0)
+
+        mixer = threading.Thread(target=mixer_ticks)
+        mixer.start()
+        mixer.join()  # the loop is held meanwhile: all five wait as callbacks
+        await asyncio.sleep(0)  # they run, one after another, before the sender's next turn
+        got = [bytes(await asyncio.wait_for(track.recv(), 5)) for _ in range(5)]
+        return got, track.dropped
+
+    assert asyncio.run(run()) == ([bytes([i]) for i in range(5)], 0)
+
+
+class _Frames(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, frames: list[av.AudioFrame]) -> None:
+        super().__init__()
+        self.frames = frames
+
+    async def recv(self) -> av.AudioFrame:
+        if not self.frames:
+            raise MediaStreamError
+        return self.frames.pop(0)
+
+
+def _frame(samples: np.ndarray, fmt: str, layout: str, rate: int = RATE) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(samples, format=fmt, layout=layout)
+    frame.sample_rate = rate
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("fmt", "layout", "rate"),
+    [("s16", "stereo", RATE), ("s16", "mono", RATE), ("fltp", "stereo", RATE), ("s16", "stereo", 16000)],
+    ids=["aiortc-opus", "mono", "planar-float", "16-khz"],
+)
+def test_a_received_voice_comes_out_mono_at_48_khz_at_the_level_libswresample_gives(fmt: str, layout: str, rate: int) -> None:
+    """aiortc's decoded Opus (interleaved 16-bit stereo at 48 kHz) is converted in numpy; anything
+    else goes through a resampler; both give the same mono float32 at the same level."""
+    rng = np.random.default_rng(7)
+    channels = 2 if layout == "stereo" else 1
+    n = rate // 50
+    if fmt == "s16":
+        data = rng.integers(-20000, 20000, size=(1, n * channels), dtype=np.int16)
+    else:
+        data = rng.uniform(-0.6, 0.6, size=(channels, n)).astype(np.float32)
+    expected = np.concatenate(
+        [
+            o.to_ndarray().reshape(-1)
+            for o in av.AudioResampler(format="flt", layout="mono", rate=RATE).resample(_frame(data, fmt, layout, rate))
+        ]
+    )
+    chunks: list[AudioChunk] = []
+    asyncio.run(read_audio(_Frames([_frame(data, fmt, layout, rate)]), chunks.append))
+    got = np.concatenate([c.samples for c in chunks])
+    assert got.dtype == np.float32 and all(c.sample_rate == RATE for c in chunks)
+    assert len(got) == len(expected) and np.abs(got - expected).max() < 1e-6

@@ -116,6 +116,14 @@ def test_the_hall_follows_a_speaking_turn_and_a_whole_vote(browser: Browser, liv
     shot(chair, "hall-chair-console")
     SHOTS.mkdir(parents=True, exist_ok=True)
     chair.locator("#hall-links").screenshot(path=str(SHOTS / "hall-chair-links.png"))
+    # the chair's speaker card on a phone: who speaks and who waits, both languages, no sideways scroll
+    with _api(live_server, "member2") as m2, _api(live_server, "chair") as ch:
+        assert m2.post(f"/api/meetings/{mid}/floor/requests").status_code == 201
+        expect(chair.locator("#floor-queue")).to_contain_text("1. Người member2")
+        _on_a_phone(chair, "hall-chair-floor-360x640", "Đang phát biểu Speaking: Người member1")
+        expect(chair.locator("#floor-queue")).to_contain_text("Mời phát biểuGive the floor")
+        assert ch.delete(f"/api/meetings/{mid}/floor/requests/{world.ids['member2']}").status_code == 200
+        expect(chair.locator("#floor-queue")).to_have_count(0)
 
     # a whole vote: open -> ballots cast (never what) -> closed, awaiting publication -> the result with bars
     chair.locator("#next-item").tap()
