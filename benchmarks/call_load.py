@@ -89,6 +89,31 @@ def _wav(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
+def room_speech(seconds: float = 60.0) -> np.ndarray:
+    """Real Vietnamese speech for the room's input (VIVOS and FPT utterances from ../shared/testdata,
+    0.8 s apart, at 48 kHz), so that its live captions decode while the participants talk; the
+    room tone when the data is absent."""
+    from room_live import TESTDATA, _utterances  # this folder's own
+
+    clips = [
+        c for pair in zip(_utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt"), strict=False) for c in pair
+    ]
+    if not clips:
+        print("no ../shared/testdata/asr_vi: the room plays its tone")
+        return room_tone()
+    gap, parts, n = np.zeros(int(0.8 * 16000), np.float32), [], 0
+    for clip in clips:
+        parts += [clip, gap]
+        n += len(clip) + len(gap)
+        if n >= seconds * 16000:
+            break
+    return np.repeat(np.concatenate(parts), 3)  # 16 -> 48 kHz
+
+
+def room_tone() -> np.ndarray:
+    return (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32)
+
+
 def bursts(seconds: float = 10.0) -> np.ndarray:
     """A 100 ms 1 kHz burst at the start of every second."""
     out = np.zeros(int(seconds * RATE), np.float32)
@@ -343,8 +368,9 @@ async def _clients(
 
 
 def load(
-    n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False, processes: int = 1, muted: bool = False
-) -> dict[str, Any]:
+    n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False, processes: int = 1, muted: bool = False,
+    speech: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     from hardware.mjpeg import MjpegServer, _jpeg
 
     cam = None
@@ -353,8 +379,7 @@ def load(
             rng = np.random.default_rng(0)
             img = (np.kron(rng.integers(0, 255, (72, 128, 3)), np.ones((10, 10, 1)))).astype(np.uint8)
             cam = MjpegServer([_jpeg(np.roll(img, 12 * k, axis=1)) for k in range(50)], fps=25).start()
-        _, mid, users = prepare(Path(tmp), n, (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32),
-                                cam.url if cam else None)  # fmt: skip
+        _, mid, users = prepare(Path(tmp), n, room_speech() if speech else room_tone(), cam.url if cam else None)
         env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
                "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
                "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
@@ -469,11 +494,15 @@ def main() -> None:
     parser.add_argument(
         "--muted", action="store_true", help="every participant mutes after joining (members listening while one has the floor)"
     )
+    parser.add_argument(
+        "--room-speech", action="store_true", help="the room's input replays Vietnamese speech (its live captions decode meanwhile)"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.participants, args.seconds = "1", 3.0
     print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}; load clients in {args.client_processes} processes"
-          + ("; every participant muted" if args.muted else "; every participant's microphone open (room tone)"))  # fmt: skip
+          + ("; every participant muted" if args.muted else "; every participant's microphone open (room tone)")
+          + ("; the room speaking (VIVOS + FPT)" if args.room_speech else "; the room's input a tone"))  # fmt: skip
     if args.delay:
         for through in (False, True) if args.sfu else (False,):
             if args.sfu:
@@ -489,7 +518,7 @@ def main() -> None:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
-            r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted)
+            r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech)
             video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
             if args.sfu:
                 assert r["through_janus"] == through, "the run went through the path it names"
