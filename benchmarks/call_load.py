@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
+import itertools
 import json
 import multiprocessing
 import os
@@ -92,25 +93,27 @@ def _wav(path: Path, samples: np.ndarray) -> Path:
 def room_speech(seconds: float = 60.0) -> np.ndarray:
     """Real Vietnamese speech for the room's input (VIVOS and FPT utterances from ../shared/testdata,
     0.8 s apart, at 48 kHz), so that its live captions decode while the participants talk; the
-    room tone when the data is absent."""
+    sine when the data is absent."""
     from room_live import TESTDATA, _utterances  # this folder's own
 
-    clips = [
-        c for pair in zip(_utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt"), strict=False) for c in pair
-    ]
+    from hardware.resample import Resampler
+
+    vivos, fpt = _utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt")
+    clips = [c for pair in itertools.zip_longest(vivos, fpt) for c in pair if c is not None]
     if not clips:
-        print("no ../shared/testdata/asr_vi: the room plays its tone")
-        return room_tone()
+        print("no utterances in ../shared/testdata/asr_vi (vivos, fpt): the room plays a sine instead")
+        return room_sine()
     gap, parts, n = np.zeros(int(0.8 * 16000), np.float32), [], 0
     for clip in clips:
         parts += [clip, gap]
         n += len(clip) + len(gap)
         if n >= seconds * 16000:
             break
-    return np.repeat(np.concatenate(parts), 3)  # 16 -> 48 kHz
+    return Resampler(16000, RATE)(np.concatenate(parts)).astype(np.float32)
 
 
-def room_tone() -> np.ndarray:
+def room_sine() -> np.ndarray:
+    """The room's input by default: a steady 440 Hz sine (the live captions find no speech in it)."""
     return (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)).astype(np.float32)
 
 
@@ -379,7 +382,7 @@ def load(
             rng = np.random.default_rng(0)
             img = (np.kron(rng.integers(0, 255, (72, 128, 3)), np.ones((10, 10, 1)))).astype(np.uint8)
             cam = MjpegServer([_jpeg(np.roll(img, 12 * k, axis=1)) for k in range(50)], fps=25).start()
-        _, mid, users = prepare(Path(tmp), n, room_speech() if speech else room_tone(), cam.url if cam else None)
+        _, mid, users = prepare(Path(tmp), n, room_speech() if speech else room_sine(), cam.url if cam else None)
         env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
                "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
                "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
@@ -502,7 +505,7 @@ def main() -> None:
         args.participants, args.seconds = "1", 3.0
     print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}; load clients in {args.client_processes} processes"
           + ("; every participant muted" if args.muted else "; every participant's microphone open (room tone)")
-          + ("; the room speaking (VIVOS + FPT)" if args.room_speech else "; the room's input a tone"))  # fmt: skip
+          + ("; the room speaking (VIVOS + FPT)" if args.room_speech else "; the room's input a sine"))  # fmt: skip
     if args.delay:
         for through in (False, True) if args.sfu else (False,):
             if args.sfu:

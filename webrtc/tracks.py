@@ -34,7 +34,9 @@ class MixTrack(MediaStreamTrack):
     ``max_queued`` wait: a sender that falls behind loses the oldest rather than adding delay. The
     event loop hands them on in bursts whenever it was busy for a few frames (with 16 open
     microphones it often is, for 40–100 ms), so the bound is 120 ms: with 40 ms every such burst lost
-    frames for every listener at once, although the sender then caught up at once."""
+    frames for every listener at once, although the sender then caught up at once. The price: after
+    such a stall the first packets of the burst go out up to that much late (aiortc sends what is
+    queued without pacing), for the listener's jitter buffer to absorb instead of a gap to conceal."""
 
     kind = "audio"
 
@@ -128,18 +130,19 @@ class VideoTrack(MediaStreamTrack):
         return frame
 
 
-_DOWNMIX = {1: 1.0 / 32768, 2: np.sqrt(0.5) / 32768}  # channels -> scale of their sum: libswresample's own downmix (L+R)·√½
+_DOWNMIX = {"mono": 1.0 / 32768, "stereo": np.sqrt(0.5) / 32768}  # scale of the channels' sum: libswresample's downmix (L+R)·√½
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray | None:
     """What aiortc's Opus decoder gives (interleaved 16-bit at 48 kHz, stereo) straight to mono
     float32, at the level libswresample would give; None for anything else. On the event loop for
     every participant's every 20 ms: ~10 µs here against ~50 µs through a resampler."""
-    channels = frame.layout.nb_channels
-    if frame.sample_rate != RATE or frame.format.name != "s16" or channels not in _DOWNMIX:
+    layout = frame.layout.name
+    if frame.sample_rate != RATE or frame.format.name != "s16" or layout not in _DOWNMIX:
         return None
+    channels = frame.layout.nb_channels
     pcm = np.frombuffer(memoryview(frame.planes[0]), np.int16, count=frame.samples * channels).reshape(-1, channels)
-    return (pcm.sum(axis=1, dtype=np.float32) if channels > 1 else pcm[:, 0].astype(np.float32)) * np.float32(_DOWNMIX[channels])
+    return (pcm.sum(axis=1, dtype=np.float32) if channels > 1 else pcm[:, 0].astype(np.float32)) * np.float32(_DOWNMIX[layout])
 
 
 async def read_audio(track: MediaStreamTrack, on_chunk: Callable[[AudioChunk], None], source: str = "remote") -> None:

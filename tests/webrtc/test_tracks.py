@@ -13,7 +13,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hardware.media import AudioChunk
 from webrtc.mixer import FRAME, RATE
-from webrtc.tracks import MixTrack, read_audio
+from webrtc.opus import OpusEncoder
+from webrtc.tracks import MixTrack, _mono, read_audio
 
 
 def test_a_listener_that_falls_behind_loses_the_oldest_packet_and_the_gap_shows_in_the_timestamps() -> None:
@@ -76,28 +77,49 @@ def _frame(samples: np.ndarray, fmt: str, layout: str, rate: int = RATE) -> av.A
 
 
 @pytest.mark.parametrize(
-    ("fmt", "layout", "rate"),
-    [("s16", "stereo", RATE), ("s16", "mono", RATE), ("fltp", "stereo", RATE), ("s16", "stereo", 16000)],
-    ids=["aiortc-opus", "mono", "planar-float", "16-khz"],
+    ("fmt", "layout", "rate", "n", "numpy"),
+    [
+        ("s16", "stereo", RATE, FRAME, True),
+        ("s16", "stereo", RATE, 481, True),  # an odd count: the plane is padded past it
+        ("s16", "mono", RATE, FRAME, True),
+        ("fltp", "stereo", RATE, FRAME, False),
+        ("s16", "stereo", 16000, 320, False),
+    ],
+    ids=["aiortc-opus", "odd-length", "mono", "planar-float", "16-khz"],
 )
-def test_a_received_voice_comes_out_mono_at_48_khz_at_the_level_libswresample_gives(fmt: str, layout: str, rate: int) -> None:
+def test_a_received_voice_comes_out_mono_at_48_khz_at_the_level_libswresample_gives(
+    fmt: str, layout: str, rate: int, n: int, numpy: bool
+) -> None:
     """aiortc's decoded Opus (interleaved 16-bit stereo at 48 kHz) is converted in numpy; anything
     else goes through a resampler; both give the same mono float32 at the same level."""
     rng = np.random.default_rng(7)
     channels = 2 if layout == "stereo" else 1
-    n = rate // 50
     if fmt == "s16":
         data = rng.integers(-20000, 20000, size=(1, n * channels), dtype=np.int16)
     else:
         data = rng.uniform(-0.6, 0.6, size=(channels, n)).astype(np.float32)
-    expected = np.concatenate(
-        [
-            o.to_ndarray().reshape(-1)
-            for o in av.AudioResampler(format="flt", layout="mono", rate=RATE).resample(_frame(data, fmt, layout, rate))
-        ]
-    )
+    assert (_mono(_frame(data, fmt, layout, rate)) is not None) == numpy  # which path the frame takes
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    expected = np.concatenate([o.to_ndarray().reshape(-1) for o in resampler.resample(_frame(data, fmt, layout, rate))])
     chunks: list[AudioChunk] = []
     asyncio.run(read_audio(_Frames([_frame(data, fmt, layout, rate)]), chunks.append))
     got = np.concatenate([c.samples for c in chunks])
     assert got.dtype == np.float32 and all(c.sample_rate == RATE for c in chunks)
     assert len(got) == len(expected) and np.abs(got - expected).max() < 1e-6
+
+
+def test_what_aiortc_s_opus_decoder_gives_takes_the_numpy_path() -> None:
+    """A frame as aiortc decodes a participant's Opus: an upgrade that changed its format would
+    quietly fall back to the slower resampler."""
+    from aiortc.codecs.opus import OpusDecoder
+    from aiortc.jitterbuffer import JitterFrame
+
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(FRAME * 5) / RATE)).astype(np.float32)
+    encoder, decoder = OpusEncoder(), OpusDecoder()
+    frames = [f for k in range(5) for f in decoder.decode(JitterFrame(encoder.encode(tone[k * FRAME : (k + 1) * FRAME]), k * FRAME))]
+    assert frames and all(isinstance(f, av.AudioFrame) for f in frames)
+    mono = [_mono(f) for f in frames if isinstance(f, av.AudioFrame)]
+    assert all(m is not None for m in mono)
+    level = float(np.sqrt(np.mean(np.concatenate([m for m in mono[2:] if m is not None]) ** 2)))
+    # libswresample's downmix of a mono voice decoded as two equal channels: √2 its level (+3 dB), as before
+    assert 0.7 * 0.3 < level < 1.3 * 0.3, level

@@ -291,9 +291,9 @@ def _at_the_gate(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reached: list[str] = []
     real = events_route.Sender.event
 
-    async def event(self: events_route.Sender, event: StoredEvent, overseer: bool, from_log: bool = False) -> None:
+    async def event(self: events_route.Sender, event: StoredEvent, *args: Any, **kwargs: Any) -> None:
         reached.append(event.type)
-        await real(self, event, overseer, from_log)
+        await real(self, event, *args, **kwargs)
 
     monkeypatch.setattr(events_route.Sender, "event", event)
     return reached

@@ -42,7 +42,7 @@ def _api(live_server: LiveServer, who: str) -> httpx.Client:
 
 
 def _on_a_phone(page: Page, name: str, floor_text: str) -> None:
-    """The member's floor panel at 360 px: its English line there, nothing wider than the screen."""
+    """A page's floor panel (the member's, the chair's) at 360 px: its English line there, nothing wider than the screen."""
     size = page.viewport_size
     page.set_viewport_size({"width": 360, "height": 640})
     try:
