@@ -96,6 +96,7 @@ def room_speech(seconds: float = 60.0) -> np.ndarray:
     sine when the data is absent."""
     from room_live import TESTDATA, _utterances  # this folder's own
 
+    from hardware.media import SAMPLE_RATE
     from hardware.resample import Resampler
 
     vivos, fpt = _utterances(TESTDATA / "asr_vi" / "vivos"), _utterances(TESTDATA / "asr_vi" / "fpt")
@@ -103,13 +104,13 @@ def room_speech(seconds: float = 60.0) -> np.ndarray:
     if not clips:
         print("no utterances in ../shared/testdata/asr_vi (vivos, fpt): the room plays a sine instead")
         return room_sine()
-    gap, parts, n = np.zeros(int(0.8 * 16000), np.float32), [], 0
+    gap, parts, n = np.zeros(int(0.8 * SAMPLE_RATE), np.float32), [], 0
     for clip in clips:
         parts += [clip, gap]
         n += len(clip) + len(gap)
-        if n >= seconds * 16000:
+        if n >= seconds * SAMPLE_RATE:
             break
-    return Resampler(16000, RATE)(np.concatenate(parts)).astype(np.float32)
+    return Resampler(SAMPLE_RATE, RATE)(np.concatenate(parts)).astype(np.float32)
 
 
 def room_sine() -> np.ndarray:

@@ -133,7 +133,7 @@ export function agendaPanel(live, el, { onTake } = {}) {
     onTake && next ? h("button", { type: "button", class: "primary", id: "next-item", onclick: (ev) => onTake(next, ev.currentTarget) }, `Mục tiếp theo ▶ ${next.position}. ${next.title}`) : null,
     items.length ? h("ol", { class: "plain agenda" }, items.map((item) => h("li", { class: item.id === current ? "current" : null, "aria-current": item.id === current ? "step" : null },
       h("div", { class: "row" }, h("span", { class: "grow" }, `${item.position}. ${item.title}`),
-        onTake && item.id !== current ? h("button", { type: "button", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này") : null,
+        onTake && item.id !== current ? h("button", { type: "button", class: "two-line", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này", h("span", { class: "en" }, "Go to this item")) : null,
         item.id === current && discussed ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
       item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener", id: `doc-${d.id}`, dataset: { document: d.id }, onclick: readHere(live.id, d) }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
       : h("p", { class: "muted" }, "Chưa có chương trình."));
