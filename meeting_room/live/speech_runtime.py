@@ -10,6 +10,9 @@ import time
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
+from hardware.media import SAMPLE_RATE
 from meeting_room import heap
 from meeting_room.operations.health import ModelReadiness
 from meeting_room.settings import Settings
@@ -82,23 +85,39 @@ def live_model_dir(settings: Settings) -> Path:
 
 
 def warm_up(settings: Settings) -> threading.Thread | None:
-    """Load the live captions' model and run one decode through it, on a thread of its own, so
-    that the first caption after a start does not wait for them (a server with rooms calls this
-    at start: their meetings' captions begin by themselves). Only a model already on disk: the
-    packaged default is assembled by its first real use (None: nothing to warm up)."""
-    ready, where = model_store(settings).readiness(settings.asr_live_model)
-    if not ready or not Path(where).is_dir():
+    """Load the live captions' models and run each once, on a thread of its own, so that the
+    first caption after a start does not wait for them (a server with rooms calls this at start:
+    their meetings' captions begin by themselves): Whisper, then the voice encoder that names the
+    room's speakers. Loaded later, on the captions' worker, the encoder's import of torch and
+    pyannote held Python's lock for seconds in the middle of the meeting, and every remote
+    participant's audio broke up meanwhile. Only models already on disk: the packaged defaults are
+    assembled by their first real use (None: nothing to warm up)."""
+    store = model_store(settings)
+    ready, where = store.readiness(settings.asr_live_model)
+    whisper_ready = ready and Path(where).is_dir()
+    ready, where = store.readiness(settings.diarization_pipeline, "diarization")
+    voices_ready = ready and Path(where).is_dir()
+    if not whisper_ready and not voices_ready:
         return None
 
     def run() -> None:
         began = time.monotonic()
-        try:
-            whisper = transcriber(settings, live=True)
-            whisper.warm_up()
-        except Exception as exc:  # a missing model shows in /api/health; captions say it again when they start
-            log.warning("live captions model not loaded at start: %s", getattr(exc, "message_en", exc))
-            return
-        log.info("live captions model %s loaded and warmed up in %.1f s", whisper.model_dir.name, time.monotonic() - began)
+        if whisper_ready:
+            try:
+                whisper = transcriber(settings, live=True)
+                whisper.warm_up()
+            except Exception as exc:  # a missing model shows in /api/health; captions say it again when they start
+                log.warning("live captions model not loaded at start: %s", getattr(exc, "message_en", exc))
+            else:
+                log.info("live captions model %s loaded and warmed up in %.1f s", whisper.model_dir.name, time.monotonic() - began)
+        if voices_ready:
+            began = time.monotonic()
+            try:
+                voice_encoder(settings).embed(np.full(SAMPLE_RATE, 1e-4, np.float32))
+            except Exception as exc:  # the room's speakers are named later, or stay anonymous; the captions go on
+                log.warning("voice encoder not loaded at start: %s", getattr(exc, "message_en", exc))
+            else:
+                log.info("voice encoder loaded and warmed up in %.1f s", time.monotonic() - began)
 
     thread = threading.Thread(target=run, name="speech-warm-up", daemon=True)
     thread.start()

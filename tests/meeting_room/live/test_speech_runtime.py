@@ -17,16 +17,23 @@ from speech.models import ModelStore
 from tests.conftest import _settings
 
 
-def test_warm_up_leaves_the_live_model_loaded(tmp_path: Path, model_store: ModelStore) -> None:
+def test_warm_up_leaves_the_live_model_and_the_voice_encoder_loaded(tmp_path: Path, model_store: ModelStore) -> None:
+    """Both models of a room's captions load at start: the voice encoder (torch and pyannote) too,
+    which the first caption in the room otherwise imported on the captions' worker mid-meeting."""
+    model_store.resolve_diarization()  # on disk, as after set-up
+    speech_runtime._encoder.cache_clear()  # not loaded by an earlier test
     settings = _settings(tmp_path, models_dir=model_store.root)
     thread = speech_runtime.warm_up(settings)
     assert thread is not None
     thread.join(timeout=600)
     assert not thread.is_alive()
-    loads = speech_runtime._transcriber.cache_info().misses
+    loads, encoders = speech_runtime._transcriber.cache_info().misses, speech_runtime._encoder.cache_info().misses
     whisper = speech_runtime.transcriber(settings, live=True)
+    encoder = speech_runtime.voice_encoder(settings)
     assert speech_runtime._transcriber.cache_info().misses == loads  # already there: nothing loaded now
+    assert speech_runtime._encoder.cache_info().misses == encoders
     assert whisper.model_dir == speech_runtime.live_model_dir(settings)
+    assert encoder.embed(np.full(8000, 1e-3, np.float32)).shape[0] > 0
 
 
 def test_warm_up_without_the_model_on_disk_starts_nothing(tmp_path: Path) -> None:
