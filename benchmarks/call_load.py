@@ -251,16 +251,21 @@ class _OpusLoop(MediaStreamTrack):
         return [encoder.encode(f) for f in frames]
 
 
-async def _join(base: str, ws: str, tls: ssl.SSLContext, users: list[str], video: bool, seconds: float, muted: bool) -> list[CallClient]:
+async def _join(
+    base: str, ws: str, tls: ssl.SSLContext, users: list[str], video: bool, seconds: float, muted: bool, talking: list[str]
+) -> list[CallClient]:
     """Every user's peer in the call, sending room tone (an open microphone), or with ``muted``
-    silence after telling the server so (a browser's disabled track sends digital silence)."""
+    silence after telling the server so (a browser's disabled track sends digital silence); the
+    ``talking`` ones speak (Vietnamese utterances, each from its own place in them)."""
     quiet = (0.001 * np.random.default_rng(1).standard_normal(RATE * 5)).astype(np.float32)  # room tone, not speech
     microphone = _OpusLoop.encoded(np.zeros(RATE, np.float32) if muted else quiet)
+    voice = _OpusLoop.encoded(room_speech(30)) if set(talking) & set(users) else []
     clients = []
     async with httpx.AsyncClient(base_url=base, timeout=30, verify=tls) as http:
         for user in users:
             token = (await http.post("/api/auth/login", json={"username": user, "password": PASSWORD})).json()["token"]
-            client = CallClient(ws, token, audio=_OpusLoop(microphone), receive_video=video, ssl_context=tls, hear_others=False)
+            said = voice[talking.index(user) * 150 :] + voice[: talking.index(user) * 150] if user in talking else microphone  # 3 s apart
+            client = CallClient(ws, token, audio=_OpusLoop(said), receive_video=video, ssl_context=tls, hear_others=False)
             await client.join(timeout=60)
             if muted:
                 await client.send({"type": "mute", "muted": True})
@@ -268,13 +273,15 @@ async def _join(base: str, ws: str, tls: ssl.SSLContext, users: list[str], video
     return clients
 
 
-def _client_process(base: str, ws: str, cafile: str, users: list[str], video: bool, seconds: float, muted: bool, conn: Connection) -> None:
+def _client_process(
+    base: str, ws: str, cafile: str, users: list[str], video: bool, seconds: float, muted: bool, talking: list[str], conn: Connection
+) -> None:
     """One load-client process (its own interpreter and GIL): join ``users``' peers, then on "mark"
     and "stop" from the parent measure what they received in between, and send it back."""
 
     async def run() -> None:
         tls = ssl.create_default_context(cafile=cafile)
-        clients = await _join(base, ws, tls, users, video, seconds, muted)
+        clients = await _join(base, ws, tls, users, video, seconds, muted, talking)
         conn.send("joined")
         await asyncio.to_thread(conn.recv)  # "mark"
         marks = [(c.heard.audio_samples, c.heard.video_frames) for c in clients]
@@ -304,6 +311,7 @@ async def _clients(
     cafile: Path,
     processes: int,
     muted: bool,
+    talking: list[str],
 ) -> dict[str, Any]:
     """The load clients in ``processes`` processes of their own, so that one interpreter decrypting
     and decoding every stream is not what the run measures (they still share the machine's cores)."""
@@ -315,7 +323,9 @@ async def _clients(
         here, there = spawn.Pipe()
         share = users[k::processes]
         if share:
-            workers.append(spawn.Process(target=_client_process, args=(server.base, ws, str(cafile), share, video, seconds, muted, there)))
+            workers.append(
+                spawn.Process(target=_client_process, args=(server.base, ws, str(cafile), share, video, seconds, muted, talking, there))
+            )
             pipes.append(here)
             workers[-1].start()
         there.close()  # the child's end: a child that dies then shows as the pipe's end here
@@ -373,7 +383,7 @@ async def _clients(
 
 def load(
     n: int, seconds: float, video: bool, width: int, height: int, fps: float, sfu: bool = False, processes: int = 1, muted: bool = False,
-    speech: bool = False,
+    speech: bool = False, models: Path | None = None, talking: int = 0,
 ) -> dict[str, Any]:  # fmt: skip
     from hardware.mjpeg import MjpegServer, _jpeg
 
@@ -387,6 +397,8 @@ def load(
         env = {"MEETING_ROOM_CALL_LOOPBACK": "true", "MEETING_ROOM_ROOMS": json.dumps([str(Path(tmp) / "room.toml")]),
                "MEETING_ROOM_CALL_VIDEO_WIDTH": str(width), "MEETING_ROOM_CALL_VIDEO_HEIGHT": str(height),
                "MEETING_ROOM_CALL_VIDEO_FPS": str(fps)}  # fmt: skip
+        if models is not None:  # on disk, as on a server after its first start: they load at start (speech_runtime.warm_up)
+            env["MEETING_ROOM_MODELS_DIR"] = str(models)
         admin = None
         if sfu:
             admin = (free_port(), Path(tmp) / "var" / "janus" / "secrets.json")
@@ -398,7 +410,18 @@ def load(
                 return {
                     "n": n,
                     **asyncio.run(
-                        _clients(server, mid, users, video, seconds, admin, Path(tmp) / "var" / "tls" / "ca.crt", processes, muted)
+                        _clients(
+                            server,
+                            mid,
+                            users,
+                            video,
+                            seconds,
+                            admin,
+                            Path(tmp) / "var" / "tls" / "ca.crt",
+                            processes,
+                            muted,
+                            users[:talking],
+                        )
                     ),
                 }
         finally:
@@ -501,11 +524,20 @@ def main() -> None:
     parser.add_argument(
         "--room-speech", action="store_true", help="the room's input replays Vietnamese speech (its live captions decode meanwhile)"
     )
+    parser.add_argument("--talking", type=int, default=0, help="this many participants speak at once (Vietnamese utterances)")
+    parser.add_argument("--models-dir", type=Path, default=Path(tempfile.gettempdir()) / "meeting-room-bench-models",
+                        help="the speech models, made ready here before the server starts (as after a server's first start)")  # fmt: skip
     args = parser.parse_args()
     if args.smoke:
         args.participants, args.seconds = "1", 3.0
+    from speech.models import ModelStore
+
+    store = ModelStore(args.models_dir)
+    store.ensure_default()
+    store.resolve_diarization()
     print(f"machine: {os.cpu_count()} cores; {datetime.now():%Y-%m-%d %H:%M}; load clients in {args.client_processes} processes"
           + ("; every participant muted" if args.muted else "; every participant's microphone open (room tone)")
+          + (f"; {args.talking} of them speaking at once" if args.talking else "")
           + ("; the room speaking (VIVOS + FPT)" if args.room_speech else "; the room's input a sine"))  # fmt: skip
     if args.delay:
         for through in (False, True) if args.sfu else (False,):
@@ -522,7 +554,8 @@ def main() -> None:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
-            r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech)
+            r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech,
+                     args.models_dir, args.talking)  # fmt: skip
             video = f" | {r['fps_min']:.1f} / {r['fps_mean']:.1f} ({r['size']})" if args.video else ""
             if args.sfu:
                 assert r["through_janus"] == through, "the run went through the path it names"

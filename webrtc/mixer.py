@@ -6,6 +6,14 @@ mixer takes one frame from each source's jitter buffer, sums them, and hands eac
 minus its own frame, so nobody hears themselves back and the room loudspeakers never replay the
 room microphones (no echo loop through the server).
 
+Each distinct mix costs an Opus encoding a frame, so a remote listener whose own microphone has
+stayed under ``GATE`` for ``QUIET_HOLD`` (room tone, or nobody there) shares the one mix of
+everything: what it would have heard back of itself is under the gate, inaudible. The rest keep
+their own mix-minus. With 16 open microphones and one person talking that is two encodings a frame
+instead of seventeen, which had made the mixer's tick outlast its 20 ms once the room's captions
+decoded beside it. The room's loudspeakers always keep theirs: its own microphones' noise played back
+into them would be a loop.
+
 Sources arrive in blocks of any size from their own threads (PortAudio reads, decoded RTP), so each
 has a small jitter buffer: it starts playing once ``prebuffer_ms`` is queued, keeps at most
 ``max_buffer_ms``, and trims back to the prebuffer when more has stood queued for half a second
@@ -32,6 +40,8 @@ log = logging.getLogger(__name__)
 ENCODER_IDLE = 50  # ticks (1 s) a mix nobody hears keeps its encoder
 
 TRIM_AFTER = 25  # ticks (0.5 s)
+GATE = 10 ** (-55 / 20)  # RMS of a frame (-55 dBFS): under it, a microphone carries no speech worth keeping out of its own ear
+QUIET_HOLD = 50  # ticks (1 s) under the gate before a listener shares the mix of everything (not at every pause)
 
 FrameSink = Callable[[np.ndarray, float], None]  # (960 float32 samples, wall time of the frame) -> None
 PacketSink = Callable[[bytes, float], None]  # (the frame as an Opus payload, wall time of the frame) -> None
@@ -64,6 +74,7 @@ class Leg:
         self.stats = LegStats()
         self.muted = False
         self.audible = True  # its last frame goes into the mixes: not muted, or fading out
+        self.quiet_ticks = QUIET_HOLD  # frames in a row under the gate, or none at all (a new leg has said nothing yet)
         self._was_muted: bool | None = None  # as of its last frame (None: none yet, nothing to fade)
         self._blocks: deque[np.ndarray] = deque()
         self._queued = 0
@@ -192,6 +203,7 @@ class Mixer:
         legs = self.legs()
         total = np.zeros(FRAME, np.float32)
         groups: dict[str, np.ndarray] = {}
+        speaking: set[str] = set()  # groups with a leg over the gate within the hold
         for leg in legs:
             frame = leg.take()
             if frame is not None and leg.audible:  # a muted leg's frame is silence: it changes no mix
@@ -200,6 +212,10 @@ class Mixer:
                     groups[leg.group] = groups[leg.group] + frame
                 else:
                     groups[leg.group] = frame
+            loud = frame is not None and leg.audible and leg.stats.level >= GATE
+            leg.quiet_ticks = 0 if loud else min(leg.quiet_ticks + 1, QUIET_HOLD)
+            if leg.quiet_ticks < QUIET_HOLD:
+                speaking.add(leg.group)
         mixes: dict[str, np.ndarray] = {}
         payloads: dict[str, bytes | None] = {}
         for leg in legs:
@@ -209,6 +225,8 @@ class Mixer:
                 mix = f"only:{leg.hears}"
             elif leg.muted and leg.group not in groups:
                 mix = "all"  # (one who merely paused keeps their own stream: switching streams at every gap would click)
+            elif leg.sink is None and leg.group not in speaking:
+                mix = "all"  # quiet for a second: what comes back of them is under the gate (see the module's note)
             else:
                 mix = f"minus:{leg.group}"
             out = mixes.get(mix)

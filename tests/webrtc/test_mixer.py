@@ -11,7 +11,7 @@ import pytest
 
 from webrtc.errors import IceConfigError
 from webrtc.ice import parse_ice_servers, rtc_configuration
-from webrtc.mixer import ENCODER_IDLE, FRAME, RATE, Mixer
+from webrtc.mixer import ENCODER_IDLE, FRAME, QUIET_HOLD, RATE, Mixer
 
 
 def _const(value: float, frames: int = 1) -> np.ndarray:
@@ -130,6 +130,49 @@ def test_webrtc_listeners_get_their_mix_as_opus_encoded_once_per_distinct_mix() 
     for _ in range(ENCODER_IDLE + 2):
         mixer.tick()
     assert mixer.encoders() == 1  # the streams nobody hears any more are let go
+
+
+def test_open_but_quiet_microphones_share_one_encoding_and_a_speaker_gets_their_own_at_once() -> None:
+    """Sixteen open microphones carrying room tone (-60 dBFS) cost one Opus encoding a frame, not
+    sixteen: what each would hear back of itself is under the gate. One who speaks gets their own
+    mix-minus from their first loud frame, keeps it through a short pause, and shares again after a
+    second of quiet. The room's loudspeakers never hear the room, however quiet it is."""
+    mixer = Mixer(prebuffer_ms=0)
+    got: dict[str, list[bytes]] = {}
+    speakers: list[np.ndarray] = []
+    keys = [f"m{k}" for k in range(16)]
+    legs = {k: mixer.add(k, packets=lambda payload, wall, k=k: got.setdefault(k, []).append(payload)) for k in keys}
+    mic = mixer.add("room:1", group="room")
+    mixer.add("room:speakers", lambda samples, wall: speakers.append(samples.copy()), group="room")
+    rng = np.random.default_rng(0)
+
+    def tick(i: int, talking: bool = False) -> None:
+        for k, leg in legs.items():
+            leg.push(_tone(440, 0.3, i) if talking and k == "m0" else (0.001 * rng.standard_normal(FRAME)).astype(np.float32))
+        mic.push(_tone(1000, 0.2, i))
+        mixer.tick()
+
+    for i in range(ENCODER_IDLE + 2):
+        tick(i)
+    assert mixer.encoders() == 1
+    assert all(got[k][-1] is got["m0"][-1] for k in keys)  # one payload, handed to all sixteen
+    first = len(got["m0"])
+    for i in range(ENCODER_IDLE + 2, ENCODER_IDLE + 42):
+        tick(i, talking=True)
+        assert got["m0"][-1] is not got["m1"][-1]  # from the first loud frame: their own stream
+    assert mixer.encoders() == 2
+    own = _decoded(got["m0"][first:])
+    assert _level(own, 1000) > 0.1 and _level(own, 440) < 0.01  # the room, not their own voice back
+    assert _level(_decoded(got["m1"][first:]), 440) > 0.15  # the others hear them
+    for i in range(ENCODER_IDLE + 42, ENCODER_IDLE + 42 + QUIET_HOLD - 1):
+        tick(i)
+        assert got["m0"][-1] is not got["m1"][-1]  # a pause under a second: still their own
+    tick(ENCODER_IDLE + 41 + QUIET_HOLD)
+    assert got["m0"][-1] is got["m1"][-1]  # a second of quiet: the shared mix again
+    for leg in (*legs.values(), mic):
+        leg.push(_const(0.0005))
+    mixer.tick()
+    assert speakers[-1] == pytest.approx(_const(16 * 0.0005))  # the room's own tone never goes back into it
 
 
 def test_jitter_buffer_prebuffers_caps_delay_and_counts_underruns() -> None:
