@@ -38,7 +38,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
         chair.get_by_role("button", name=f"Người {who} có mặt").tap()
         expect(chair.get_by_role("button", name=f"Người {who} có mặt")).to_have_count(0)
     expect(chair.locator("#present-room")).to_have_text("4")
-    expect(chair.locator("#quorum")).to_have_text("Đủ số lượng")
+    expect(chair.locator("#quorum")).to_have_text("Đủ số lượng Quorum")
 
     # the agenda moves on: item by item with one large button, or straight to any item
     chair.locator("#next-item").tap()
