@@ -141,7 +141,11 @@ def test_open_but_quiet_microphones_share_one_encoding_and_a_speaker_gets_their_
     got: dict[str, list[bytes]] = {}
     speakers: list[np.ndarray] = []
     keys = [f"m{k}" for k in range(16)]
-    legs = {k: mixer.add(k, packets=lambda payload, wall, k=k: got.setdefault(k, []).append(payload)) for k in keys}
+
+    def hears(key: str) -> Callable[[bytes, float], None]:
+        return lambda payload, wall: got.setdefault(key, []).append(payload)
+
+    legs = {k: mixer.add(k, packets=hears(k)) for k in keys}
     mic = mixer.add("room:1", group="room")
     mixer.add("room:speakers", lambda samples, wall: speakers.append(samples.copy()), group="room")
     rng = np.random.default_rng(0)
