@@ -37,16 +37,44 @@ def _transcriber(model_dir: Path, compute_type: str, threads: int, background: b
 
 
 BACKGROUND_NICE = 10  # final passes, niced this much more than the server: the live captions and the calls go first
+# The live captions' Whisper threads, niced this much: a call's audio is due every 20 ms, a caption
+# within seconds. With the room speaking and two of 16 remote members talking (their voices
+# captioned too), the cores were full and the event loop waited its turn behind them: 0.60-0.73 of
+# the audio reached the members; niced, 0.87-0.96 (README, "Remote participants").
+LIVE_NICE = 5
 
 
-def lower_priority() -> None:
+def lower_priority(by: int = BACKGROUND_NICE) -> None:
     """This thread, and every thread it starts from now on (CTranslate2's and torch's compute
     threads of models loaded or first run here), yields the CPU to the rest of the server."""
     tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
-    except OSError as exc:  # not on Linux, or not allowed: the pass just runs at the same priority
-        log.warning("final pass: cannot lower its priority: %s", exc)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+    except OSError as exc:  # not on Linux, or not allowed: it just runs at the same priority
+        log.warning("cannot lower a speech thread's priority: %s", exc)
+
+
+@cache
+def _live_transcriber(model_dir: Path, compute_type: str, threads: int) -> Transcriber:
+    """The live captions' Whisper, loaded on a thread of its own that is niced first: the compute
+    threads it starts inherit that (Linux nice is per thread, and lowering it back would need
+    privileges the server does not have, hence a thread apart rather than this one)."""
+    loaded: list[Transcriber] = []
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        lower_priority(LIVE_NICE)
+        try:
+            loaded.append(_transcriber(model_dir, compute_type, threads))
+        except BaseException as exc:  # handed to the caller, as if loaded here
+            failed.append(exc)
+
+    loader = threading.Thread(target=load, name="live-model-load", daemon=True)
+    loader.start()
+    loader.join()
+    if failed:
+        raise failed[0]
+    return loaded[0]
 
 
 @cache
@@ -75,6 +103,8 @@ def transcriber(settings: Settings, live: bool = False) -> Transcriber:
     with _lock:
         folder = model_store(settings).resolve(settings.asr_live_model if live else settings.asr_model)
     with _load_lock:
+        if live:
+            return _live_transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
         return _transcriber(folder.resolve(), settings.asr_compute_type, settings.asr_threads)
 
 

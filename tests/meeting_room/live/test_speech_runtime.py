@@ -83,3 +83,26 @@ def test_a_final_pass_runs_its_own_model_at_a_lower_priority(tmp_path: Path, mod
     assert isinstance(started, dict) and len(started) >= 2, started  # the pass's thread and the model's own
     server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread: untouched
     assert all(nice >= min(19, server + speech_runtime.BACKGROUND_NICE) for nice in started.values()), (server, started)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux /proc")
+def test_the_live_model_computes_at_a_lower_priority_than_the_calls(tmp_path: Path, model_store: ModelStore) -> None:
+    """The live captions' compute threads yield the CPU to the event loop and the mixer (a call's
+    audio is due every 20 ms), while the thread that asked for the model keeps its own priority."""
+    own = tmp_path / "whisper-live"  # a folder of its own (hard links): a model this test is the first to load
+    own.mkdir()
+    base = speech_runtime.model_store(_settings(tmp_path, models_dir=model_store.root)).resolve()
+    for f in base.iterdir():
+        if f.is_file():
+            os.link(f, own / f.name)
+    settings = _settings(tmp_path, models_dir=model_store.root, asr_live_model=str(own))
+    here = threading.get_native_id()
+    server = os.getpriority(os.PRIO_PROCESS, here)
+    before = _nice_of_threads()
+    whisper = speech_runtime.transcriber(settings, live=True)
+    list(whisper.transcribe_array(np.zeros(16000, np.float32) + 1e-4, AsrOptions(beam_size=1, vad_filter=False)))
+    started = {tid: nice for tid, nice in _nice_of_threads().items() if tid not in before}
+    assert started, "the model started no threads of its own"
+    assert all(nice >= min(19, server + speech_runtime.LIVE_NICE) for nice in started.values()), (server, started)
+    assert os.getpriority(os.PRIO_PROCESS, here) == server  # the caller's thread: untouched
+    assert speech_runtime.transcriber(settings, live=True) is whisper  # loaded once
