@@ -3,16 +3,18 @@
 Sources are the room (its microphones mixed) and each remote participant; listeners are each
 remote participant (through their WebRTC track) and the room (its loudspeakers). Every 20 ms the
 mixer takes one frame from each source's jitter buffer, sums them, and hands each listener the sum
-minus its own frame, so nobody hears themselves back and the room loudspeakers never replay the
-room microphones (no echo loop through the server).
+minus its own frame, so nobody hears themselves back audibly and the room loudspeakers never replay
+the room microphones (no echo loop through the server).
 
 Each distinct mix costs an Opus encoding a frame, so a remote listener whose own microphone has
 stayed under ``GATE`` for ``QUIET_HOLD`` (room tone, or nobody there) shares the one mix of
 everything: what it would have heard back of itself is under the gate, inaudible. The rest keep
-their own mix-minus. With 16 open microphones and one person talking that is two encodings a frame
-instead of seventeen, which had made the mixer's tick outlast its 20 ms once the room's captions
-decoded beside it. The room's loudspeakers always keep theirs: its own microphones' noise played back
-into them would be a loop.
+their own mix-minus from their first frame over the gate (what came back before it was under the
+gate too). With 16 open microphones and one person talking that is two encodings a frame instead of
+sixteen, which had made the mixer's tick outlast its 20 ms once the room's captions decoded beside
+it. The price: a listener's stream switches encoder when they start or stop talking (after a second
+of quiet), which may be heard as a short glitch at that moment (not measured). The room's
+loudspeakers always keep theirs: its own microphones' noise played back into them would be a loop.
 
 Sources arrive in blocks of any size from their own threads (PortAudio reads, decoded RTP), so each
 has a small jitter buffer: it starts playing once ``prebuffer_ms`` is queued, keeps at most
@@ -197,7 +199,8 @@ class Mixer:
 
     def tick(self, wall: float | None = None) -> None:
         """Mix one frame and hand it to every listener. Listeners who hear the same mix share it:
-        every muted participant hears the whole sum, so a meeting of muted remote members costs one
+        every muted participant, and every remote one whose microphone stayed under the gate for
+        ``QUIET_HOLD``, hears the whole sum, so a meeting of muted or quiet remote members costs one
         Opus encoding a frame, not one each."""
         wall = time.time() if wall is None else wall
         legs = self.legs()
@@ -224,7 +227,7 @@ class Mixer:
             if leg.hears is not None:
                 mix = f"only:{leg.hears}"
             elif leg.muted and leg.group not in groups:
-                mix = "all"  # (one who merely paused keeps their own stream: switching streams at every gap would click)
+                mix = "all"  # (one who merely paused, under a second, keeps their own stream: a switch may click)
             elif leg.sink is None and leg.group not in speaking:
                 mix = "all"  # quiet for a second: what comes back of them is under the gate (see the module's note)
             else:
@@ -234,6 +237,8 @@ class Mixer:
                 if leg.hears is not None:
                     only = groups.get(leg.hears)
                     out = only.copy() if only is not None else np.zeros(FRAME, np.float32)
+                elif mix == "all":  # everything, whoever asks first (a quiet listener's own frame is in it)
+                    out = total.copy()
                 else:
                     own = groups.get(leg.group)
                     out = total - own if own is not None else total.copy()

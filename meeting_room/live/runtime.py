@@ -65,7 +65,7 @@ class Runtime:
     # started tasks: the watchers end first, the bus's listener and the poll timer last
     _watchers: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
-    _warm_up: threading.Thread | None = field(default=None, init=False, repr=False)  # the live model loading at start
+    _warm_up: threading.Thread | None = field(default=None, init=False, repr=False)  # the live models loading at start
     _starts: int = field(default=0, init=False, repr=False)  # starts not yet matched by a stop
     metrics_registry: CollectorRegistry = field(init=False, repr=False)  # its readings, for /metrics
     sessions: SessionReader = field(init=False, repr=False)  # who calls: requests' sessions, read together
@@ -127,8 +127,10 @@ class Runtime:
         mailer = Mailer.from_settings(self.settings, store)
         if mailer is not None:  # e-mail notices only with an SMTP server configured
             self._background.append(asyncio.create_task(mailer.run()))
-        if self.rooms:  # their meetings' captions begin by themselves: the model loads now, beside the start
-            self._warm_up = speech_runtime.warm_up(self.settings)
+        if self.rooms:  # their meetings' captions begin by themselves: the models load now, beside the start
+            # the voice encoder too where a microphone is a room mix (no seats: speakers told apart by voice)
+            mixes = any(not r.config.seat_map(m.name) for r in self.rooms for m in r.config.microphones)
+            self._warm_up = speech_runtime.warm_up(self.settings, voices=mixes)
         for runner in self.rooms:
             runner.start()
         if self.calls.sfu is not None:  # Janus starting (or found) in the background: the server does not wait for it

@@ -24,13 +24,17 @@ from speech.voiceprint import VoiceEncoder, VoiceGallery, VoiceRules
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()  # finding a model's folder (the packaged default is assembled on first use)
-_load_lock = threading.Lock()  # loading one: held for seconds, so apart (a live pass opens meanwhile)
+_load_lock = threading.Lock()  # loading a Whisper: held for seconds, so apart (a live pass opens meanwhile)
+# loading the voice encoder or the diarization pipeline (torch and pyannote: seconds): apart from
+# Whisper's, so that a room's first caption does not wait for the encoder that loads after it at start
+_voices_lock = threading.Lock()
 
 
 @cache
-def _transcriber(model_dir: Path, compute_type: str, threads: int, background: bool = False) -> Transcriber:
+def _transcriber(model_dir: Path, compute_type: str, threads: int, background: bool = False, live: bool = False) -> Transcriber:
     # ``background``: an instance of its own for final passes, apart from the live captions' one
-    # (whose calls would otherwise queue behind a final pass's windows in the same model)
+    # (whose calls would otherwise queue behind a final pass's windows in the same model); ``live``:
+    # the live captions' own (loaded on a niced thread), never handed to any other use
     transcriber = Transcriber(model_dir, compute_type=compute_type, cpu_threads=threads)
     heap.settle_again()  # loaded once, kept as long as the server: out of the collector's way (meeting_room.heap)
     return transcriber
@@ -39,8 +43,8 @@ def _transcriber(model_dir: Path, compute_type: str, threads: int, background: b
 BACKGROUND_NICE = 10  # final passes, niced this much more than the server: the live captions and the calls go first
 # The live captions' Whisper threads, niced this much: a call's audio is due every 20 ms, a caption
 # within seconds. With the room speaking and two of 16 remote members talking (their voices
-# captioned too), the cores were full and the event loop waited its turn behind them: 0.60-0.73 of
-# the audio reached the members; niced, 0.87-0.96 (README, "Remote participants").
+# captioned too), the cores were full and the event loop waited its turn behind them: 0.60-0.76 of
+# the audio reached the members; niced, 0.95-0.98 (README, "Remote participants").
 LIVE_NICE = 5
 
 
@@ -63,9 +67,9 @@ def _live_transcriber(model_dir: Path, compute_type: str, threads: int) -> Trans
     failed: list[BaseException] = []
 
     def load() -> None:
-        lower_priority(LIVE_NICE)
         try:
-            loaded.append(_transcriber(model_dir, compute_type, threads))
+            lower_priority(LIVE_NICE)
+            loaded.append(_transcriber(model_dir, compute_type, threads, live=True))
         except BaseException as exc:  # handed to the caller, as if loaded here
             failed.append(exc)
 
@@ -114,19 +118,20 @@ def live_model_dir(settings: Settings) -> Path:
         return model_store(settings).resolve(settings.asr_live_model).resolve()
 
 
-def warm_up(settings: Settings) -> threading.Thread | None:
+def warm_up(settings: Settings, voices: bool = False) -> threading.Thread | None:
     """Load the live captions' models and run each once, on a thread of its own, so that the
     first caption after a start does not wait for them (a server with rooms calls this at start:
-    their meetings' captions begin by themselves): Whisper, then the voice encoder that names the
-    room's speakers. Loaded later, on the captions' worker, the encoder's import of torch and
-    pyannote held Python's lock for seconds in the middle of the meeting, and every remote
-    participant's audio broke up meanwhile. Only models already on disk: the packaged defaults are
-    assembled by their first real use (None: nothing to warm up)."""
+    their meetings' captions begin by themselves): Whisper, then, with ``voices`` (a room whose
+    microphone is a mix, its speakers told apart by voice), the voice encoder. Loaded later, on the
+    captions' worker, the encoder's import of torch and pyannote held Python's lock for seconds in
+    the middle of the meeting, and every remote participant's audio broke up meanwhile. Rooms whose
+    seats name the speaker never need it (it is ~500 MB). Only models already on disk: the packaged
+    defaults are assembled by their first real use (None: nothing to warm up)."""
     store = model_store(settings)
     ready, where = store.readiness(settings.asr_live_model)
     whisper_ready = ready and Path(where).is_dir()
     ready, where = store.readiness(settings.diarization_pipeline, "diarization")
-    voices_ready = ready and Path(where).is_dir()
+    voices_ready = voices and ready and Path(where).is_dir()
     if not whisper_ready and not voices_ready:
         return None
 
@@ -169,14 +174,14 @@ def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = Tr
 def diarizer(settings: Settings) -> Diarizer:
     with _lock:
         folder = model_store(settings).resolve_diarization(settings.diarization_pipeline)
-    with _load_lock:
+    with _voices_lock:
         return _diarizer(folder.resolve(), settings.diarization_threshold, settings.asr_threads)
 
 
 def voice_encoder(settings: Settings) -> VoiceEncoder:
     with _lock:
         folder = model_store(settings).resolve_diarization(settings.diarization_pipeline)
-    with _load_lock:
+    with _voices_lock:
         return _encoder((folder / "embedding").resolve(), settings.asr_threads)
 
 

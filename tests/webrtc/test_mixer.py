@@ -179,6 +179,23 @@ def test_open_but_quiet_microphones_share_one_encoding_and_a_speaker_gets_their_
     assert speakers[-1] == pytest.approx(_const(16 * 0.0005))  # the room's own tone never goes back into it
 
 
+def test_the_shared_mix_is_everything_whichever_listener_asks_for_it_first() -> None:
+    """A quiet listener asking first must not make the shared mix 'everything but me' for the
+    muted ones that share it after."""
+    mixer = Mixer(prebuffer_ms=0)
+    heard: list[np.ndarray] = []
+    quiet = mixer.add("quiet", packets=lambda payload, wall: None)
+    muted = mixer.add("muted", lambda samples, wall: heard.append(samples.copy()))
+    muted.muted = True
+    mic = mixer.add("room:1", group="room")
+    for _ in range(3):
+        quiet.push(_const(0.001))  # -60 dBFS: under the gate
+        muted.push(_const(0.2))
+        mic.push(_const(0.1))
+        mixer.tick()
+    assert heard[-1] == pytest.approx(_const(0.101))  # the room and the quiet one: nobody left out
+
+
 def test_jitter_buffer_prebuffers_caps_delay_and_counts_underruns() -> None:
     mixer = Mixer(prebuffer_ms=40, max_buffer_ms=100)
     got: list[np.ndarray] = []

@@ -22,18 +22,30 @@ def test_warm_up_leaves_the_live_model_and_the_voice_encoder_loaded(tmp_path: Pa
     which the first caption in the room otherwise imported on the captions' worker mid-meeting."""
     model_store.resolve_diarization()  # on disk, as after set-up
     speech_runtime._encoder.cache_clear()  # not loaded by an earlier test
+    speech_runtime._live_transcriber.cache_clear()  # (the model itself stays cached below it: asked for again, not reloaded)
     settings = _settings(tmp_path, models_dir=model_store.root)
-    thread = speech_runtime.warm_up(settings)
+    thread = speech_runtime.warm_up(settings, voices=True)
     assert thread is not None
     thread.join(timeout=600)
     assert not thread.is_alive()
-    loads, encoders = speech_runtime._transcriber.cache_info().misses, speech_runtime._encoder.cache_info().misses
+    loads, encoders = speech_runtime._live_transcriber.cache_info().misses, speech_runtime._encoder.cache_info().misses
+    assert loads == 1 and encoders == 1  # both asked for by the warm-up
     whisper = speech_runtime.transcriber(settings, live=True)
     encoder = speech_runtime.voice_encoder(settings)
-    assert speech_runtime._transcriber.cache_info().misses == loads  # already there: nothing loaded now
+    assert speech_runtime._live_transcriber.cache_info().misses == loads  # already there: nothing loaded now
     assert speech_runtime._encoder.cache_info().misses == encoders
     assert whisper.model_dir == speech_runtime.live_model_dir(settings)
     assert encoder.embed(np.full(8000, 1e-3, np.float32)).shape[0] > 0
+
+
+def test_rooms_whose_seats_name_the_speaker_do_not_load_the_voice_encoder(tmp_path: Path, model_store: ModelStore) -> None:
+    """~500 MB and seconds of a start that no caption of theirs would use."""
+    model_store.resolve_diarization()
+    speech_runtime._encoder.cache_clear()
+    thread = speech_runtime.warm_up(_settings(tmp_path, models_dir=model_store.root))
+    assert thread is not None
+    thread.join(timeout=600)
+    assert speech_runtime._encoder.cache_info().currsize == 0
 
 
 def test_warm_up_without_the_model_on_disk_starts_nothing(tmp_path: Path) -> None:
