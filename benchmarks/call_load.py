@@ -9,7 +9,11 @@ running every peer saturates a core at ~16), join the meeting's call, send quiet
 process's CPU (share of all cores), the audio each client received per second of wall time (1.00 =
 nothing lost) and the video frame rate they got. The clients share the machine with the server:
 their decoding is not in the server's figure, but it competes for the same cores (their own CPU is
-the "clients CPU" column).
+the "clients CPU" column). The server's own count of what it lost (its /metrics, read from
+loopback before and after the window) says where missing audio went: dropped before sending (a
+connection's sender fell behind: the event loop was busy), or never mixed (the mixer's thread was
+held up over 100 ms), as shares of the audio due; the rest of what a client missed was lost on its
+side (a load client starved of CPU) or on the way.
 
 Delay (--delay): the server in this process, one client; the room's input plays a 1 kHz burst
 every second. Mouth-to-ear = the burst's first sample captured by the room input (its block's
@@ -203,6 +207,15 @@ async def _janus_counts(admin: tuple[int, Path] | None) -> dict[int, dict[str, A
     return out
 
 
+async def _lost(base: str, cafile: Path) -> tuple[float, float]:
+    """The server's own count of remote listeners' frames lost (/metrics, read from loopback): dropped
+    before sending (a sender behind), never mixed (a mixer held up)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30, verify=ssl.create_default_context(cafile=str(cafile))) as http:
+        text = (await http.get("/metrics")).raise_for_status().text
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("meeting_room_call_"))
+    return float(values["meeting_room_call_audio_dropped_frames_total"]), float(values["meeting_room_call_mixer_skipped_frames_total"])
+
+
 def _forwarded(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]], kind: str) -> list[float]:
     """Per subscriber to the room: its packet rate from Janus over the room's published rate (each
     handle's counters are read at their own moment: rates, not counts, are compared)."""
@@ -341,7 +354,7 @@ async def _clients(
             if await answer(pipe, 300) != "joined":
                 raise RuntimeError("a load-client process did not join")
         await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
-        counted = await _janus_counts(admin)
+        counted, lost0 = await _janus_counts(admin), await _lost(server.base, cafile)
         cpu0, wall0, j0 = _cpu(pid), time.monotonic(), _cpu(janus) if janus else 0.0
         for pipe in pipes:
             pipe.send("mark")
@@ -349,7 +362,7 @@ async def _clients(
         for pipe in pipes:
             pipe.send("stop")
         cpu1, wall, j1 = _cpu(pid), time.monotonic() - wall0, _cpu(janus) if janus else 0.0
-        recounted = await _janus_counts(admin)
+        recounted, lost1 = await _janus_counts(admin), await _lost(server.base, cafile)
         results = [await answer(pipe, 60) for pipe in pipes]
         ok = True
     finally:
@@ -376,6 +389,9 @@ async def _clients(
         "fps_min": min(fps),
         "fps_mean": statistics.mean(fps),
         "size": results[0]["size"],
+        # shares of the audio due in the window (50 frames a second to each of them)
+        "dropped": (lost1[0] - lost0[0]) / (50 * wall * len(users)),
+        "skipped": (lost1[1] - lost0[1]) / (50 * wall),
         "janus_audio": _forwarded(counted, recounted, "audio"),
         "janus_video": _forwarded(counted, recounted, "video"),
     }
@@ -551,7 +567,8 @@ def main() -> None:
         print(f"{'N':>3} | path     | server CPU | janus CPU | clients CPU | audio received (min/mean){video_head}"
               " | Janus sent of the room's packets: audio (min/mean)" + (", video (min/mean)" if args.video else ""))  # fmt: skip
     else:
-        print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean){video_head}")
+        print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean) | lost on the server: "
+              f"dropped before sending / never mixed{video_head}")  # fmt: skip
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
             r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech,
@@ -568,7 +585,7 @@ def main() -> None:
                 continue
             per = r["server_cpu"] / n
             print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
-                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f}{video}", flush=True)  # fmt: skip
+                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f} | {r['dropped']:.3f} / {r['skipped']:.3f}{video}", flush=True)  # fmt: skip
 
 
 def _min_mean(ratios: list[float]) -> str:

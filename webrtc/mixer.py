@@ -152,7 +152,7 @@ class Leg:
             self.audible = False
         else:
             self.audible = True
-        self.stats.level = float(np.sqrt(np.mean(out * out)))
+        self.stats.level = float(np.sqrt(np.dot(out, out) / FRAME))  # (``np.mean`` of the squares: 6x the time)
         return out
 
 
@@ -168,7 +168,7 @@ class Mixer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.late_frames = 0
+        self.late_frames = 0  # 20 ms frames never mixed: its thread was held up longer than 5 frames (a stalled machine)
         self._encoders: dict[str, tuple[OpusEncoder, int]] = {}  # mix -> its encoder, the tick it last encoded
         self._ticks = 0
         with contextlib.suppress(OSError):  # found now, not on the first frame (else the encoder says why)
@@ -296,5 +296,5 @@ class Mixer:
             if delay > 0:
                 self._stop.wait(delay)
             elif delay < -5 * period:  # the machine stalled: do not burst to catch up
-                self.late_frames += 1
+                self.late_frames += int(-delay / period)
                 next_at = time.monotonic()

@@ -136,13 +136,19 @@ _DOWNMIX = {"mono": 1.0 / 32768, "stereo": np.sqrt(0.5) / 32768}  # scale of the
 def _mono(frame: av.AudioFrame) -> np.ndarray | None:
     """What aiortc's Opus decoder gives (interleaved 16-bit at 48 kHz, stereo) straight to mono
     float32, at the level libswresample would give; None for anything else. On the event loop for
-    every participant's every 20 ms: ~10 µs here against ~50 µs through a resampler."""
+    every participant's every 20 ms: ~4 µs here against ~50 µs through a resampler."""
     layout = frame.layout.name
     if frame.sample_rate != RATE or frame.format.name != "s16" or layout not in _DOWNMIX:
         return None
     channels = frame.layout.nb_channels
-    pcm = np.frombuffer(memoryview(frame.planes[0]), np.int16, count=frame.samples * channels).reshape(-1, channels)
-    return (pcm.sum(axis=1, dtype=np.float32) if channels > 1 else pcm[:, 0].astype(np.float32)) * np.float32(_DOWNMIX[layout])
+    pcm = np.frombuffer(memoryview(frame.planes[0]), np.int16, count=frame.samples * channels)
+    # L + R as two strided adds: ``pcm.reshape(-1, 2).sum(axis=1)`` was 5x slower (a reduction over an
+    # axis of two), and took ~10 % of a core on the event loop with 16 open microphones
+    out = pcm[0::channels].astype(np.float32)
+    if channels > 1:
+        out += pcm[1::channels]
+    out *= np.float32(_DOWNMIX[layout])
+    return out
 
 
 async def read_audio(track: MediaStreamTrack, on_chunk: Callable[[AudioChunk], None], source: str = "remote") -> None:

@@ -155,6 +155,7 @@ class Runtime:
             caption_queues=self.captions.queues(),
             transcription_jobs=self.transcription.pending(),
             data_dir=self.settings.data_dir,
+            call_audio_lost=self.calls.audio_lost(),
         )
 
     def surroundings(self) -> Surroundings:

@@ -58,6 +58,7 @@ class Readings:
     caption_queues: list[CaptionQueue]
     transcription_jobs: int  # queued or running final passes
     data_dir: Path
+    call_audio_lost: tuple[int, int] = (0, 0)  # remote listeners' 20 ms frames: (dropped before sending, never mixed)
 
 
 class RuntimeCollector(Collector):
@@ -85,6 +86,17 @@ class RuntimeCollector(Collector):
             dropped.add_metric([q.room], q.dropped_s)
         yield queued
         yield dropped
+        sent, mixed = r.call_audio_lost
+        yield CounterMetricFamily(
+            "meeting_room_call_audio_dropped_frames",
+            "Remote participants' 20 ms audio frames dropped before sending: their connection's sender fell behind (event loop busy).",
+            value=sent,
+        )
+        yield CounterMetricFamily(
+            "meeting_room_call_mixer_skipped_frames",
+            "20 ms frames a conference's mixer never mixed: its thread was held up over 100 ms (a stalled machine).",
+            value=mixed,
+        )
         yield GaugeMetricFamily(
             "meeting_room_transcription_jobs", "Final transcription passes queued or running.", value=r.transcription_jobs
         )

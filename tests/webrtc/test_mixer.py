@@ -196,6 +196,33 @@ def test_the_shared_mix_is_everything_whichever_listener_asks_for_it_first() -> 
     assert heard[-1] == pytest.approx(_const(0.101))  # the room and the quiet one: nobody left out
 
 
+def test_a_stalled_mixer_counts_the_frames_it_never_mixed_and_goes_on() -> None:
+    """A tick held up 300 ms (the machine stalled) is 14 frames late: they are counted, not burst out."""
+    import threading
+    import time
+
+    heard: list[float] = []
+    stalled = threading.Event()
+
+    def sink(frame: np.ndarray, wall: float) -> None:
+        heard.append(wall)
+        if len(heard) == 3 and not stalled.is_set():
+            time.sleep(0.3)
+            stalled.set()
+
+    mixer = Mixer()
+    mixer.add("listener", sink)
+    mixer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (not stalled.is_set() or len(heard) < 20) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        mixer.stop()
+    assert len(heard) >= 20, "the mixer went on after the stall"
+    assert 12 <= mixer.late_frames <= 30, mixer.late_frames  # ~14 on an idle machine; more if the test itself waited
+
+
 def test_jitter_buffer_prebuffers_caps_delay_and_counts_underruns() -> None:
     mixer = Mixer(prebuffer_ms=40, max_buffer_ms=100)
     got: list[np.ndarray] = []

@@ -68,6 +68,8 @@ def test_metrics_count_requests_by_route_and_say_nothing_personal(app: FastAPI, 
     assert after["meeting_room_websocket_subscribers"][0][1] >= 0
     assert after["meeting_room_disk_free_bytes"][0][1] > 0
     assert "meeting_room_call_participants" in after and "meeting_room_transcription_jobs" in after
+    assert after["meeting_room_call_audio_dropped_frames_total"][0][1] == 0  # no call: nothing lost
+    assert after["meeting_room_call_mixer_skipped_frames_total"][0][1] == 0
     # nothing that names a person or a meeting: no member's name or id, no title, no meeting id, no token
     for secret in ("Người chair", "Phiên họp thường kỳ", "Bearer", world.ids["chair"], world.meeting_id):
         assert secret not in text, secret
@@ -152,6 +154,6 @@ def test_every_answer_carries_a_request_id(app: FastAPI) -> None:
         fresh = client.get("/api/health").headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{16}", fresh)
         assert client.get("/api/health", headers={"X-Request-ID": "lb-42.a_b"}).headers["x-request-id"] == "lb-42.a_b"
-        forged = client.get("/api/health", headers={"X-Request-ID": "x\" injected=1 " + "a" * 80}).headers["x-request-id"]
+        forged = client.get("/api/health", headers={"X-Request-ID": 'x" injected=1 ' + "a" * 80}).headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{16}", forged)  # not a plain token: replaced, never written to a log as given
         assert client.get("/api/nowhere").headers["x-request-id"] != fresh

@@ -259,3 +259,36 @@ def test_a_remote_voice_reaches_the_captions_100_ms_at_a_time_and_nothing_is_hel
         calls._heard(call, packet, 102.0 + 0.02 * i)
     asyncio.run(calls.hang_up(call, "left", tell=False))
     assert fed[4:] == [(2 * FRAME, 102.0)] and leg.stats.received_s == pytest.approx(18 * FRAME / RATE)
+
+
+def test_audio_lost_on_the_way_to_listeners_is_counted_once_across_hang_up_and_meeting_end(settings, world) -> None:  # noqa: ANN001 - the conftest fixtures
+    """The metrics' counters of remote listeners' lost frames never go down: a call's drops and a
+    mixer's skipped frames stay in the sum after the call or the conference has gone."""
+    from meeting_room.live.calls import Call, Calls
+    from meeting_room.live.live_captions import LiveCaptions
+    from webrtc.ice import rtc_configuration
+    from webrtc.peer import RemotePeer
+    from webrtc.tracks import MixTrack
+
+    calls = Calls(world.store, settings, LiveCaptions(world.store, settings))
+    seen: list[tuple[int, int]] = []
+
+    async def scenario() -> None:
+        conf = calls.conference(world.meeting_id)
+        peer = RemotePeer("member:member1", rtc_configuration([]), on_audio=lambda chunk: None)
+        peer.audio_out = MixTrack(asyncio.get_running_loop(), max_queued=1)
+        for payload in (b"a", b"b", b"c", b"d"):  # a sender that fell behind: 3 of 4 dropped
+            peer.audio_out._put(payload, 0.0)
+        call = Call(world.meeting_id, "member1", "Đại biểu", peer, conf.mixer.add("member:member1"), notify=None)  # type: ignore[arg-type]
+        conf.calls["member1"] = call
+        conf.mixer.late_frames += 7  # as after a stall
+        seen.append(calls.audio_lost())
+        await calls.hang_up(call, "left", tell=False)
+        seen.append(calls.audio_lost())
+        await calls.end_meeting(world.meeting_id)
+        seen.append(calls.audio_lost())
+
+    asyncio.run(scenario())
+    assert seen[0][0] == 3 and seen[0][1] >= 7
+    assert seen[1][0] == seen[2][0] == 3  # the call's drops counted once, after it ended too
+    assert seen[0][1] <= seen[1][1] <= seen[2][1]  # the mixer's, after its conference went too
