@@ -61,6 +61,10 @@ class BodyKind(StrEnum):
         return "đại biểu" if self is BodyKind.COUNCIL else "thành viên"
 
     @property
+    def member_term_en(self) -> str:
+        return "delegate" if self is BodyKind.COUNCIL else "member"
+
+    @property
     def default_rule(self) -> str:
         """The voting rule preset a new vote starts with (``voting.PRESETS``): the law's rule for
         a council's resolutions and a committee's decisions, a majority of those present elsewhere."""

@@ -92,6 +92,7 @@ class MeetingOut(BaseModel):
     closed_at: datetime | None = Field(None, description="When the meeting was closed")
     body_kind: BodyKind = Field(BodyKind.OTHER, description="The body's kind")
     member_term: str = Field("thành viên", description="What the body's members are called: “đại biểu” (a council) or “thành viên”")
+    member_term_en: str = Field("member", description="The same in English: “delegate” or “member”")
     default_rule: str = Field("majority_present", description="The voting rule preset a new vote starts with (the body's setting)")
     speaking_limit_s: int | None = Field(None, description="How long a turn to speak may last (seconds) unless the item says otherwise")
     room_name: str | None = Field(None, description="The room's name")
@@ -129,6 +130,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting, *, changed_since_s
         closed_at=m.closed_at,
         body_kind=kind,
         member_term=kind.member_term,
+        member_term_en=kind.member_term_en,
         default_rule=kind.default_rule,
         speaking_limit_s=m.speaking_limit_s,
         room_name=room.name if m.room_id and (room := session.get(t.Room, m.room_id)) else None,

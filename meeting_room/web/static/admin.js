@@ -632,7 +632,7 @@ async function renderCertificates() {
   let me;
   try { me = await whoAmI(); } catch { return; }
   adminMe = me;
-  header(me, "Quản trị hệ thống", "admin");
+  header(me, ["Quản trị hệ thống", "Administration"], "admin");
   try {
     await renderBodies();
     newMemberForm();

@@ -165,7 +165,7 @@ function applyTextSize(size) {
 }
 applyTextSize(textSize());
 function textSizeButton() {
-  const label = () => `Cỡ chữ: ${SIZES.find(([k]) => k === textSize())?.[1] || "vừa"}. Chạm để đổi.`;
+  const label = () => `Cỡ chữ: ${SIZES.find(([k]) => k === textSize())?.[1] || "vừa"}. Chạm để đổi. / Text size: tap to change.`;
   const button = h("button", { type: "button", id: "text-size", "aria-label": label(), title: label() }, "Aa");
   button.addEventListener("click", () => {
     const i = SIZES.findIndex(([k]) => k === textSize());
@@ -179,18 +179,20 @@ function textSizeButton() {
 }
 
 // The page header: title, navigation by what the server says one may do, who is logged in, log out, connection state.
+// ``title`` is [Vietnamese, English]: the English sits under it, smaller (on a phone only the Vietnamese).
 export function header(me, title, current) {
-  const links = [["/meetings", "Cuộc họp", "meetings"]];
-  if (me.can.browse_archive) links.push(["/clerk", "Lưu trữ & tra cứu", "clerk"]);
-  if (me.can.administer) links.push(["/admin", "Quản trị", "admin"]);
-  const logout = h("button", { class: "link", type: "button", onclick: async () => {
+  const [vi, en] = Array.isArray(title) ? title : [title, ""];
+  const links = [["/meetings", "Cuộc họp", "Meetings", "meetings"]];
+  if (me.can.browse_archive) links.push(["/clerk", "Lưu trữ & tra cứu", "Archive", "clerk"]);
+  if (me.can.administer) links.push(["/admin", "Quản trị", "Admin", "admin"]);
+  const logout = h("button", { class: "link two-line", type: "button", onclick: async () => {
     await api("POST", "/api/auth/logout").catch(() => {});
     try { sessionStorage.clear(); } catch { /* nothing kept */ } // receipts kept for a reload go with the session
     location.href = "/";
-  } }, "Đăng xuất");
+  } }, ...bi("Đăng xuất", "Log out"));
   const bar = h("header", { class: "bar" },
-    h("h1", {}, title),
-    h("nav", { class: "tabs", "aria-label": "Trang" }, links.map(([href, label, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, label))),
+    h("h1", {}, vi, en ? [" ", h("span", { class: "en" }, en)] : []),
+    h("nav", { class: "tabs", "aria-label": "Trang / Pages" }, links.map(([href, label, english, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, ...bi(label, english)))),
     h("span", { id: "connection", role: "status", hidden: true }),
     h("span", { class: "who" }, me.full_name),
     textSizeButton(),
@@ -221,7 +223,7 @@ export class MeetingStream {
     ws.onmessage = (m) => {
       const msg = JSON.parse(m.data);
       if (msg.kind === "event") this.last = Math.max(this.last, msg.event.id);
-      if (msg.kind === "ready") { this.ready = true; this.retry = 0; this.fatal = null; connection("● Cập nhật trực tiếp", false); }
+      if (msg.kind === "ready") { this.ready = true; this.retry = 0; this.fatal = null; connection("● Cập nhật trực tiếp / Live", false); }
       if (msg.kind === "error") { // said once, not at every retry of the same refusal
         if (this.fatal?.code !== msg.error.code) toast(msg.error.message, "error", msg.error.message_en);
         this.fatal = msg.error;
@@ -232,7 +234,7 @@ export class MeetingStream {
       this.ready = false;
       if (this.closed) return;
       if (e.code === 4401) return toLogin();
-      if (e.code === 4403 || e.code === 4404) return connection("Không có quyền theo dõi", true);
+      if (e.code === 4403 || e.code === 4404) return connection("Không có quyền theo dõi / Not allowed to follow", true);
       if (e.code === 4429) { // too many pages of meetings open: tried again once one is closed
         connection("Quá nhiều trang cuộc họp đang mở — hãy đóng bớt / too many pages open", true);
         return setTimeout(() => this.open(), 10_000);

@@ -323,10 +323,10 @@ function onTake(item, button) {
   try { me = await whoAmI(); } catch { return; }
   // The console is for those who run the meeting: anyone else is sent to their own page of it.
   let meeting;
-  try { meeting = await api("GET", `/api/meetings/${meetingId}`); } catch (err) { header(me, "Bàn điều hành của chủ tọa", "meetings"); return showError(err); }
+  try { meeting = await api("GET", `/api/meetings/${meetingId}`); } catch (err) { header(me, ["Bàn điều hành của chủ tọa", "Chair's console"], "meetings"); return showError(err); }
   if (!meeting.can.run_meeting) { location.replace(`/member/${meetingId}`); return; }
   defaultRule = meeting.default_rule || defaultRule;
-  header(me, "Bàn điều hành của chủ tọa", "meetings");
+  header(me, ["Bàn điều hành của chủ tọa", "Chair's console"], "meetings");
   watchSystem($("#system"));
   try { presets = await api("GET", "/api/voting/presets"); } catch (err) { showError(err); }
   fill($("#votes"), h("h2", {}, "Biểu quyết ", h("span", { class: "en" }, "Votes")), h("div", { id: "poll-list" }),

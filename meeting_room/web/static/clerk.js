@@ -65,7 +65,7 @@ function moreHits(params, total) {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
-  header(me, "Lưu trữ và tra cứu", "clerk");
+  header(me, ["Lưu trữ và tra cứu", "Archive and search"], "clerk");
   const form = $("#search");
   form.addEventListener("submit", (ev) => { ev.preventDefault(); search(form, ev.submitter); });
   // the bodies a clerk files under (a council, its committees, the people's committee): one at a time, or all

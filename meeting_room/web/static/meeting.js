@@ -63,6 +63,7 @@ export class LiveMeeting {
   get ended() { return ENDED.has(this.meeting?.state); }
   // One term per thing: “đại biểu” in a People's Council, “thành viên” elsewhere (the body's setting).
   get memberTerm() { return this.meeting?.member_term || "thành viên"; }
+  get memberTermEn() { return this.meeting?.member_term_en || "member"; }
 
   onMessage(msg) {
     if (msg.kind === "ready") {

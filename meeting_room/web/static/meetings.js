@@ -104,7 +104,7 @@ async function filters() {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
-  header(me, "Phòng họp thông minh", "meetings");
+  header(me, ["Phòng họp thông minh", "Smart meeting room"], "meetings");
   try {
     $("#new-meeting").hidden = !me.can.schedule_meetings;
     $("#new-meeting").prepend(icon("plus"));

@@ -222,7 +222,7 @@ function render(what) {
   if (what === "meeting") {
     fill($("#title"), meetingTitle(live));
     const h1 = $("header.bar h1");
-    if (h1) h1.textContent = `Trang ${live.memberTerm}`;
+    if (h1) fill(h1, `Trang ${live.memberTerm}`, " ", h("span", { class: "en" }, `${live.memberTermEn[0].toUpperCase()}${live.memberTermEn.slice(1)}'s page`));
     $("#call").hidden = live.ended; // nothing to join once the meeting has ended
     window.call?.setOpened(["open", "in_session", "adjourned"].includes(live.meeting?.state));
     if (live.ended && window.call?.wanted) window.call.leave();
@@ -245,7 +245,7 @@ function render(what) {
 (async () => {
   let me;
   try { me = await whoAmI(); } catch { return; }
-  header(me, "Trang họp", "meetings");
+  header(me, ["Trang họp", "Meeting page"], "meetings");
   loadReceipts(me);
   window.call = new RemoteCall(meetingId, $("#call")); // joining from elsewhere (the room's own tablets need not)
   live = new LiveMeeting(meetingId, me, render);

@@ -360,7 +360,7 @@ async function loadMeta() {
 
 (async () => {
   try { me = await whoAmI(); } catch { return; }
-  header(me, "Hồ sơ cuộc họp", "clerk");
+  header(me, ["Hồ sơ cuộc họp", "Meeting record"], "clerk");
   try {
     await loadMeta();
     recordings = await api("GET", `${base}/recordings`).catch(() => []);

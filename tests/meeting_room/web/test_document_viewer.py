@@ -64,7 +64,7 @@ def _fits(page: Page, width: int) -> None:
 def test_a_member_reads_a_document_on_a_phone_and_comes_back(browser: Browser, live_server: LiveServer, document: str) -> None:
     world = live_server.world
     member = _open_page(browser, live_server, "member1", f"/member/{world.meeting_id}", PHONE, touch=True)
-    expect(member.locator("#connection")).to_have_text("● Cập nhật trực tiếp")  # read and live: no catch-up redraw to come
+    expect(member.locator("#connection")).to_have_text("● Cập nhật trực tiếp / Live")  # read and live: no catch-up redraw to come
     link = member.locator(f'#agenda a[data-document="{document}"]')
     link.scroll_into_view_if_needed()
     before = member.evaluate("window.scrollY")

@@ -143,7 +143,7 @@ def test_a_vote_from_the_chair_console_with_member_pages_voting(browser: Browser
     m2.evaluate("live.stream.ws.close()")
     expect(m2.locator("#connection")).to_have_class(re.compile("down"))
     transcripts.add_segment(world.store, mid, pass_id, Segment(6.0, 8.0, "Xin cảm ơn chủ tọa."), "ch1")
-    expect(m2.locator("#connection")).to_have_text("● Cập nhật trực tiếp")
+    expect(m2.locator("#connection")).to_have_text("● Cập nhật trực tiếp / Live")
     expect(m2.locator("#captions")).to_contain_text("Xin cảm ơn chủ tọa.")
     transcripts.end_pass(world.store, mid, pass_id, "completed", audio_s=9.0)
 

@@ -270,7 +270,7 @@ def test_a_member_on_the_console_is_sent_to_their_page(browser: Browser, live_se
     page.goto(f"/chair/{mid}")
     page.wait_for_url(f"**/member/{mid}")
     expect(page.locator("#meeting-state")).to_have_text("Đã lên lịch")
-    expect(page.locator("header.bar h1")).to_have_text("Trang đại biểu")  # a council: its members are delegates
+    expect(page.locator("header.bar h1")).to_have_text("Trang đại biểu Delegate's page")  # a council: its members are delegates
 
 
 def test_a_members_secret_vote_from_open_to_published(browser: Browser, live_server: LiveServer) -> None:
@@ -414,7 +414,7 @@ def test_a_dark_hall_and_a_larger_text(browser: Browser, live_server: LiveServer
     size = page.locator("#text-size")
     size.click()
     expect(page.locator("html")).to_have_attribute("data-text", "large")
-    expect(size).to_have_attribute("aria-label", "Cỡ chữ: lớn. Chạm để đổi.")
+    expect(size).to_have_attribute("aria-label", "Cỡ chữ: lớn. Chạm để đổi. / Text size: tap to change.")
     page.reload()  # kept on this device
     expect(page.locator("#meeting-state")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "21px"
