@@ -65,7 +65,7 @@ def _ready(page: Page, base: str, path: str, selector: str) -> float:
     start = time.perf_counter()
     page.goto(f"{base}{path}")
     expect(page.locator(selector)).to_be_visible()
-    expect(page.locator("#connection")).to_have_text("● Cập nhật trực tiếp")
+    expect(page.locator("#connection")).to_have_text("● Cập nhật trực tiếp / Live")
     return (time.perf_counter() - start) * 1000
 
 

@@ -80,7 +80,8 @@ class OpusEncoder:
 
     def encode(self, samples: np.ndarray) -> bytes:
         """One frame of mono float32 samples (``FRAME`` of them, within -1..1) -> its Opus payload."""
-        pcm = np.ascontiguousarray(samples, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf, then full scale
+            pcm = np.ascontiguousarray(samples, dtype=np.float32)
         if pcm.shape != (FRAME,):
             raise ValueError(f"an Opus frame is {FRAME} samples, got {pcm.shape}")
         if not np.isfinite(pcm).all():  # checked first: ``nan_to_num`` on every frame cost more than the rest of this

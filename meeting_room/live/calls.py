@@ -139,6 +139,14 @@ class Calls:
                 dropped += sum(_dropped(call) for call in list(conf.calls.values()))
         return dropped, skipped
 
+    def _seat(self, conf: Conference, call: Call) -> None:
+        """``call`` is the member's call now; one it replaces (two joins at once) keeps its drops in the count."""
+        with self._lock:
+            old = conf.calls.get(call.member_id)
+            if old is not None and old is not call:
+                self._lost_before = (self._lost_before[0] + _dropped(old), self._lost_before[1])
+            conf.calls[call.member_id] = call
+
     def participant_count(self) -> int:
         with self._lock:
             return sum(len(conf.calls) for conf in self._conferences.values())
@@ -207,7 +215,7 @@ class Calls:
         leg = conf.mixer.add(key)
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
         call.face_check = face_check
-        conf.calls[actor.member_id] = call
+        self._seat(conf, call)
         try:
             answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
         except BaseException:
@@ -272,7 +280,7 @@ class Calls:
         )  # fmt: skip
         leg = conf.mixer.add(key)  # a source only: they hear the room and each other through Janus
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
-        conf.calls[actor.member_id] = call
+        self._seat(conf, call)
         log.info("call %s: member %s admitted to Janus room %d as feed %d", meeting_id, actor.member_id, room.id, peer.feed)
         self._announce(meeting_id)
         return call, {"room": room.id, "feed": peer.feed, "token": peer.token, "room_feed": ROOM_FEED, "display": name}
@@ -383,10 +391,13 @@ class Calls:
             await self.hang_up(call, "meeting_ended", grace=False)
         if self.sfu is not None:
             await self.sfu.close_room(meeting_id)
-        with self._lock:
-            gone = self._conferences.pop(meeting_id, None) is conf
+        with self._lock:  # (a newer conference of the meeting, made meanwhile, stays)
+            gone = self._conferences.get(meeting_id) is conf
+            if gone:
+                del self._conferences[meeting_id]
             counted = conf.mixer.late_frames if gone else 0
-            self._lost_before = (self._lost_before[0], self._lost_before[1] + counted)
+            late_calls = sum(_dropped(c) for c in conf.calls.values()) if gone else 0  # joined while it ended
+            self._lost_before = (self._lost_before[0] + late_calls, self._lost_before[1] + counted)
         conf.mixer.stop()
         with self._lock:  # and what it skipped while stopping (a counter the metrics never see go down)
             self._lost_before = (self._lost_before[0], self._lost_before[1] + (conf.mixer.late_frames - counted if gone else 0))

@@ -543,7 +543,7 @@ async function refreshAll() {
 
 (async () => {
   try { state.me = await whoAmI(); } catch { return; }
-  header(state.me, "Chuẩn bị cuộc họp", "meetings");
+  header(state.me, ["Chuẩn bị cuộc họp", "Preparing the meeting"], "meetings");
   try {
     [state.bodies, state.rooms] = await Promise.all([api("GET", "/api/bodies"), api("GET", "/api/rooms")]);
     const id = idFromPath();

@@ -280,15 +280,23 @@ def test_audio_lost_on_the_way_to_listeners_is_counted_once_across_hang_up_and_m
         for payload in (b"a", b"b", b"c", b"d"):  # a sender that fell behind: 3 of 4 dropped
             peer.audio_out._put(payload, 0.0)
         call = Call(world.meeting_id, "member1", "Đại biểu", peer, conf.mixer.add("member:member1"), notify=None)  # type: ignore[arg-type]
-        conf.calls["member1"] = call
+        calls._seat(conf, call)
         conf.mixer.late_frames += 7  # as after a stall
         seen.append(calls.audio_lost())
-        await calls.hang_up(call, "left", tell=False)
+        again = RemotePeer("member:member1", rtc_configuration([]), on_audio=lambda chunk: None)  # a second join of theirs at once
+        again.audio_out = MixTrack(asyncio.get_running_loop(), max_queued=1)
+        again.audio_out._put(b"e", 0.0)
+        again.audio_out._put(b"f", 0.0)
+        second = Call(world.meeting_id, "member1", "Đại biểu", again, conf.mixer.add("member:member1"), notify=None)  # type: ignore[arg-type]
+        calls._seat(conf, second)  # replaces the first: its 3 stay counted, with this one's 1
+        seen.append(calls.audio_lost())
+        await calls.hang_up(call, "left", tell=False)  # the replaced one: counted already
+        await calls.hang_up(second, "left", tell=False)
         seen.append(calls.audio_lost())
         await calls.end_meeting(world.meeting_id)
         seen.append(calls.audio_lost())
 
     asyncio.run(scenario())
     assert seen[0][0] == 3 and seen[0][1] >= 7
-    assert seen[1][0] == seen[2][0] == 3  # the call's drops counted once, after it ended too
-    assert seen[0][1] <= seen[1][1] <= seen[2][1]  # the mixer's, after its conference went too
+    assert seen[1][0] == seen[2][0] == seen[3][0] == 4  # each call's drops counted once, after it ended too
+    assert seen[0][1] <= seen[1][1] <= seen[2][1] <= seen[3][1]  # the mixer's, after its conference went too
