@@ -13,7 +13,8 @@ the "clients CPU" column). The server's own count of what it lost (its /metrics,
 loopback before and after the window) says where missing audio went: dropped before sending (a
 connection's sender fell behind: the event loop was busy), or never mixed (the mixer's thread was
 held up over 100 ms), as shares of the audio due; the rest of what a client missed was lost on its
-side (a load client starved of CPU) or on the way.
+side (a load client starved of CPU) or on the way. Last, the share of the server's event-loop
+wake-ups (a timer every 0.1 s) that came over 50 ms late: how long the loop waited for its turn.
 
 Delay (--delay): the server in this process, one client; the room's input plays a 1 kHz burst
 every second. Mouth-to-ear = the burst's first sample captured by the room input (its block's
@@ -207,13 +208,18 @@ async def _janus_counts(admin: tuple[int, Path] | None) -> dict[int, dict[str, A
     return out
 
 
-async def _lost(base: str, cafile: Path) -> tuple[float, float]:
-    """The server's own count of remote listeners' frames lost (/metrics, read from loopback): dropped
-    before sending (a sender behind), never mixed (a mixer held up)."""
+LOST = ("meeting_room_call_audio_dropped_frames_total", "meeting_room_call_mixer_skipped_frames_total")
+LAG = ("meeting_room_event_loop_lag_seconds_count", 'meeting_room_event_loop_lag_seconds_bucket{le="0.05"}')
+
+
+async def _server_counts(base: str, cafile: Path) -> dict[str, float]:
+    """The server's own counts (/metrics, read from loopback): remote listeners' frames dropped
+    before sending (a sender behind) and never mixed (a mixer held up); its event loop's wake-ups,
+    and those within 50 ms."""
     async with httpx.AsyncClient(base_url=base, timeout=30, verify=ssl.create_default_context(cafile=str(cafile))) as http:
         text = (await http.get("/metrics")).raise_for_status().text
-    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("meeting_room_call_"))
-    return float(values["meeting_room_call_audio_dropped_frames_total"]), float(values["meeting_room_call_mixer_skipped_frames_total"])
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#") and " " in line)
+    return {name: float(values[name]) for name in LOST + LAG}
 
 
 def _forwarded(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]], kind: str) -> list[float]:
@@ -354,7 +360,7 @@ async def _clients(
             if await answer(pipe, 300) != "joined":
                 raise RuntimeError("a load-client process did not join")
         await asyncio.sleep(3.0)  # settle (encoders warm, jitter buffers filled)
-        counted, lost0 = await _janus_counts(admin), await _lost(server.base, cafile)
+        counted, lost0 = await _janus_counts(admin), await _server_counts(server.base, cafile)
         cpu0, wall0, j0 = _cpu(pid), time.monotonic(), _cpu(janus) if janus else 0.0
         for pipe in pipes:
             pipe.send("mark")
@@ -362,7 +368,7 @@ async def _clients(
         for pipe in pipes:
             pipe.send("stop")
         cpu1, wall, j1 = _cpu(pid), time.monotonic() - wall0, _cpu(janus) if janus else 0.0
-        recounted, lost1 = await _janus_counts(admin), await _lost(server.base, cafile)
+        recounted, lost1 = await _janus_counts(admin), await _server_counts(server.base, cafile)
         results = [await answer(pipe, 60) for pipe in pipes]
         ok = True
     finally:
@@ -390,8 +396,9 @@ async def _clients(
         "fps_mean": statistics.mean(fps),
         "size": results[0]["size"],
         # shares of the audio due in the window (50 frames a second to each of them)
-        "dropped": (lost1[0] - lost0[0]) / (50 * wall * len(users)),
-        "skipped": (lost1[1] - lost0[1]) / (50 * wall),
+        "dropped": (lost1[LOST[0]] - lost0[LOST[0]]) / (50 * wall * len(users)),
+        "skipped": (lost1[LOST[1]] - lost0[LOST[1]]) / (50 * wall),
+        "loop_late": 1 - (lost1[LAG[1]] - lost0[LAG[1]]) / max(1.0, lost1[LAG[0]] - lost0[LAG[0]]),
         "janus_audio": _forwarded(counted, recounted, "audio"),
         "janus_video": _forwarded(counted, recounted, "video"),
     }
@@ -568,7 +575,7 @@ def main() -> None:
               " | Janus sent of the room's packets: audio (min/mean)" + (", video (min/mean)" if args.video else ""))  # fmt: skip
     else:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean) | lost on the server: "
-              f"dropped before sending / never mixed{video_head}")  # fmt: skip
+              f"dropped before sending / never mixed | event loop over 50 ms late{video_head}")  # fmt: skip
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
             r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech,
@@ -585,7 +592,8 @@ def main() -> None:
                 continue
             per = r["server_cpu"] / n
             print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
-                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f} | {r['dropped']:.3f} / {r['skipped']:.3f}{video}", flush=True)  # fmt: skip
+                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f} | {r['dropped']:.3f} / {r['skipped']:.3f} | {r['loop_late']:.3f}{video}",
+                  flush=True)  # fmt: skip
 
 
 def _min_mean(ratios: list[float]) -> str:

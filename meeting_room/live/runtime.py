@@ -36,7 +36,7 @@ from meeting_room.live.transcription import TranscriptionJobs
 from meeting_room.operations.backup import Backups
 from meeting_room.operations.clock import clock_status
 from meeting_room.operations.health import Surroundings
-from meeting_room.operations.metrics import Readings, RuntimeCollector
+from meeting_room.operations.metrics import Readings, RuntimeCollector, watch_loop_lag
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from transcripts.archive import ArchiveChecks
@@ -139,6 +139,7 @@ class Runtime:
         if self.settings.backup_schedule:
             self._watchers.append(asyncio.create_task(Backups(self.settings, store, self.settings.backup_schedule).run()))
         self._watchers.append(asyncio.create_task(self.live.run()))
+        self._watchers.append(asyncio.create_task(watch_loop_lag()))
         await loop.run_in_executor(None, self.transcription.resume_interrupted)
         await loop.run_in_executor(None, self.face_imports.resume_interrupted)
 
