@@ -9,6 +9,7 @@ when the best member is both above the threshold and clearly ahead of the second
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def speech_only(audio: np.ndarray) -> np.ndarray:
 class VoiceEncoder:
     """CAM++ loaded from a pipeline's ``embedding`` folder (see ``speech.models``)."""
 
-    def __init__(self, embedding_dir: Path, *, threads: int = 0) -> None:
+    def __init__(self, embedding_dir: Path, *, threads: int = 0, executor: Executor | None = None) -> None:
+        """``executor``: where ``embed`` computes (torch's compute threads belong to the thread that
+        calls it, and take that thread's priority); None: the caller's thread."""
         from speech.pyannote_runtime import load_pyannote
 
         load_pyannote()
@@ -93,9 +96,15 @@ class VoiceEncoder:
         self.model: Model = model
         self.model.eval()
         self._lock = threading.Lock()
+        self._executor = executor
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         """A unit-length embedding of a 16 kHz mono clip (at least 0.5 s)."""
+        if self._executor is not None:
+            return self._executor.submit(self._embed, audio).result()
+        return self._embed(audio)
+
+    def _embed(self, audio: np.ndarray) -> np.ndarray:
         import torch
 
         if len(audio) < SAMPLE_RATE // 2:

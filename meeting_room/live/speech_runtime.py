@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -94,7 +95,10 @@ def _diarizer(pipeline_dir: Path, threshold: float | None, threads: int) -> Diar
 
 @cache
 def _encoder(embedding_dir: Path, threads: int) -> VoiceEncoder:
-    encoder = VoiceEncoder(embedding_dir, threads=threads)
+    # computes on a thread niced like the live Whisper's: torch's compute threads are that thread's
+    # own and take its priority (on the room's caption worker they had a call's audio's)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-encoder", initializer=lower_priority, initargs=(LIVE_NICE,))
+    encoder = VoiceEncoder(embedding_dir, threads=threads, executor=pool)
     heap.settle_again()
     return encoder
 

@@ -118,3 +118,22 @@ def test_the_live_model_computes_at_a_lower_priority_than_the_calls(tmp_path: Pa
     assert all(nice >= min(19, server + speech_runtime.LIVE_NICE) for nice in started.values()), (server, started)
     assert os.getpriority(os.PRIO_PROCESS, here) == server  # the caller's thread: untouched
     assert speech_runtime.transcriber(settings, live=True) is whisper  # loaded once
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux /proc")
+def test_the_voice_encoder_computes_at_a_lower_priority_than_the_calls(tmp_path: Path, model_store: ModelStore) -> None:
+    """Asked from a room's caption worker (the server's priority), the voice encoder computes on a
+    thread of its own niced like the live Whisper, and so do torch's compute threads it starts."""
+    model_store.resolve_diarization()
+    speech_runtime._encoder.cache_clear()  # its own pool, started by this test
+    settings = _settings(tmp_path, models_dir=model_store.root, asr_threads=2)
+    here = threading.get_native_id()
+    server = os.getpriority(os.PRIO_PROCESS, here)
+    before = _nice_of_threads()
+    encoder = speech_runtime.voice_encoder(settings)
+    clip = np.random.default_rng(0).standard_normal(32000).astype(np.float32) * 0.1
+    assert encoder.embed(clip).shape[0] > 0
+    started = {tid: nice for tid, nice in _nice_of_threads().items() if tid not in before}
+    low = min(19, server + speech_runtime.LIVE_NICE)
+    assert sum(nice >= low for nice in started.values()) >= 2, (server, started)  # the pool's thread and torch's
+    assert os.getpriority(os.PRIO_PROCESS, here) == server  # the caller's thread: untouched
