@@ -49,6 +49,26 @@ FrameSink = Callable[[np.ndarray, float], None]  # (960 float32 samples, wall ti
 PacketSink = Callable[[bytes, float], None]  # (the frame as an Opus payload, wall time of the frame) -> None
 
 
+class Tally:
+    """A count of this process that any thread adds to and that never goes down (for the metrics:
+    kept where the loss happens, so that no call or conference ending can take it out of the sum)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self._n += n
+
+    @property
+    def value(self) -> int:
+        return self._n
+
+
+FRAMES_SKIPPED = Tally()  # 20 ms frames that any mixer of this process never mixed
+
+
 @dataclass
 class LegStats:
     received_s: float = 0.0
@@ -296,5 +316,7 @@ class Mixer:
             if delay > 0:
                 self._stop.wait(delay)
             elif delay < -5 * period:  # the machine stalled: do not burst to catch up
-                self.late_frames += int(-delay / period)
+                skipped = int(-delay / period)
+                self.late_frames += skipped
+                FRAMES_SKIPPED.add(skipped)
                 next_at = time.monotonic()

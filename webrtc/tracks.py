@@ -22,10 +22,11 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hardware.media import AudioChunk, Frame
-from webrtc.mixer import FRAME, RATE
+from webrtc.mixer import FRAME, RATE, Tally
 
 log = logging.getLogger(__name__)
 VIDEO_CLOCK = 90_000
+FRAMES_DROPPED = Tally()  # 20 ms frames that any ``MixTrack`` of this process dropped before sending
 
 
 class MixTrack(MediaStreamTrack):
@@ -58,6 +59,7 @@ class MixTrack(MediaStreamTrack):
         while self._queue.qsize() >= self._max:
             self._queue.get_nowait()
             self.dropped += 1
+            FRAMES_DROPPED.add()
             self._pts += FRAME  # the gap shows in the timestamps: the receiver conceals it rather than running late
         self._queue.put_nowait(payload)
         self.last_wall = wall

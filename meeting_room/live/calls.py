@@ -116,7 +116,6 @@ class Calls:
         # rooms this server runs with a camera: a participant who joins before the room has gone
         # live still gets its video (else a Janus room published first would have none, for good)
         self.camera_rooms: frozenset[str] = frozenset()
-        self._lost_before = (0, 0)  # ``audio_lost`` of the calls and conferences that have ended
 
     def conference(self, meeting_id: str) -> Conference:
         with self._lock:
@@ -127,25 +126,6 @@ class Calls:
                 conf = Conference(meeting_id, video, s.call_prebuffer_ms)
                 self._conferences[meeting_id] = conf
             return conf
-
-    def audio_lost(self) -> tuple[int, int]:
-        """Remote listeners' 20 ms frames lost on the server since it started (for the metrics):
-        dropped because a connection's sender fell behind, and never mixed because a mixer's thread
-        was held up."""
-        with self._lock:  # a call or conference that ends meanwhile is counted once, never dropped from the sum
-            dropped, skipped = self._lost_before
-            for conf in self._conferences.values():
-                skipped += conf.mixer.late_frames
-                dropped += sum(_dropped(call) for call in list(conf.calls.values()))
-        return dropped, skipped
-
-    def _seat(self, conf: Conference, call: Call) -> None:
-        """``call`` is the member's call now; one it replaces (two joins at once) keeps its drops in the count."""
-        with self._lock:
-            old = conf.calls.get(call.member_id)
-            if old is not None and old is not call:
-                self._lost_before = (self._lost_before[0] + _dropped(old), self._lost_before[1])
-            conf.calls[call.member_id] = call
 
     def participant_count(self) -> int:
         with self._lock:
@@ -215,7 +195,7 @@ class Calls:
         leg = conf.mixer.add(key)
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
         call.face_check = face_check
-        self._seat(conf, call)
+        conf.calls[actor.member_id] = call
         try:
             answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
         except BaseException:
@@ -280,7 +260,7 @@ class Calls:
         )  # fmt: skip
         leg = conf.mixer.add(key)  # a source only: they hear the room and each other through Janus
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
-        self._seat(conf, call)
+        conf.calls[actor.member_id] = call
         log.info("call %s: member %s admitted to Janus room %d as feed %d", meeting_id, actor.member_id, room.id, peer.feed)
         self._announce(meeting_id)
         return call, {"room": room.id, "feed": peer.feed, "token": peer.token, "room_feed": ROOM_FEED, "display": name}
@@ -351,10 +331,8 @@ class Calls:
         conf = self._conferences.get(call.meeting_id)
         if conf is not None:
             conf.mixer.remove(call.leg.key, call.leg)
-            with self._lock:  # counted once: here or, while it lasts, among the live calls
-                if conf.calls.get(call.member_id) is call:
-                    del conf.calls[call.member_id]
-                    self._lost_before = (self._lost_before[0] + _dropped(call), self._lost_before[1])
+            if conf.calls.get(call.member_id) is call:
+                del conf.calls[call.member_id]
         log.info("call %s: member %s ended (%s)", call.meeting_id, call.member_id, reason)
         self._announce(call.meeting_id)
         loop = asyncio.get_running_loop()
@@ -392,15 +370,9 @@ class Calls:
         if self.sfu is not None:
             await self.sfu.close_room(meeting_id)
         with self._lock:  # (a newer conference of the meeting, made meanwhile, stays)
-            gone = self._conferences.get(meeting_id) is conf
-            if gone:
+            if self._conferences.get(meeting_id) is conf:
                 del self._conferences[meeting_id]
-            counted = conf.mixer.late_frames if gone else 0
-            late_calls = sum(_dropped(c) for c in conf.calls.values()) if gone else 0  # joined while it ended
-            self._lost_before = (self._lost_before[0] + late_calls, self._lost_before[1] + counted)
         conf.mixer.stop()
-        with self._lock:  # and what it skipped while stopping (a counter the metrics never see go down)
-            self._lost_before = (self._lost_before[0], self._lost_before[1] + (conf.mixer.late_frames - counted if gone else 0))
 
     async def close_all(self) -> None:
         """Server shutdown (before the event loop's executor stops): no grace period runs out later,
@@ -502,12 +474,6 @@ class Calls:
         if self._closed or (conf is not None and member_id in conf.calls):
             return  # shutting down (the timer was cancelled as it fired), or back already
         asyncio.get_running_loop().run_in_executor(None, self._online, meeting_id, member_id, False)
-
-
-def _dropped(call: Call) -> int:
-    """Frames their audio track dropped (a call through Janus has none of ours)."""
-    track = call.peer.audio_out if isinstance(call.peer, RemotePeer) else None
-    return track.dropped if track is not None else 0
 
 
 def _voice(member_id: str) -> AudioSource:

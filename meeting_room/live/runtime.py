@@ -42,6 +42,8 @@ from meeting_room.store import Store
 from transcripts.archive import ArchiveChecks
 from webrtc.ice import include_loopback, parse_ice_servers
 from webrtc.janus import JanusOptions
+from webrtc.mixer import FRAMES_SKIPPED
+from webrtc.tracks import FRAMES_DROPPED
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ class Runtime:
             caption_queues=self.captions.queues(),
             transcription_jobs=self.transcription.pending(),
             data_dir=self.settings.data_dir,
-            call_audio_lost=self.calls.audio_lost(),
+            call_audio_lost=(FRAMES_DROPPED.value, FRAMES_SKIPPED.value),
         )
 
     def surroundings(self) -> Surroundings:

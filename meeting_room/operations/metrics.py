@@ -75,7 +75,7 @@ class Readings:
     caption_queues: list[CaptionQueue]
     transcription_jobs: int  # queued or running final passes
     data_dir: Path
-    call_audio_lost: tuple[int, int] = (0, 0)  # remote listeners' 20 ms frames: (dropped before sending, never mixed)
+    call_audio_lost: tuple[int, int]  # remote listeners' 20 ms frames since the start: (dropped before sending, never mixed)
 
 
 class RuntimeCollector(Collector):

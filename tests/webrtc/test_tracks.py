@@ -14,10 +14,13 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hardware.media import AudioChunk
 from webrtc.mixer import FRAME, RATE
 from webrtc.opus import OpusEncoder
-from webrtc.tracks import MixTrack, _mono, read_audio
+from webrtc.tracks import FRAMES_DROPPED, MixTrack, _mono, read_audio
 
 
 def test_a_listener_that_falls_behind_loses_the_oldest_packet_and_the_gap_shows_in_the_timestamps() -> None:
+    """...and the process's count of dropped frames (the metrics) grows with it, whatever becomes of the track."""
+    before = FRAMES_DROPPED.value
+
     async def run() -> list[tuple[bytes, int | None]]:
         track = MixTrack(asyncio.get_running_loop(), max_queued=2)
         got: list[tuple[bytes, int | None]] = []
@@ -33,6 +36,7 @@ def test_a_listener_that_falls_behind_loses_the_oldest_packet_and_the_gap_shows_
         return got
 
     assert asyncio.run(run()) == [(b"a", 0), (b"b", FRAME), (b"d", 3 * FRAME), (b"e", 4 * FRAME)]
+    assert FRAMES_DROPPED.value == before + 1
 
 
 def test_a_burst_handed_on_by_a_busy_event_loop_reaches_the_listener_whole() -> None:
