@@ -15,6 +15,9 @@ connection's sender fell behind: the event loop was busy), or never mixed (the m
 held up over 100 ms), as shares of the audio due; the rest of what a client missed was lost on its
 side (a load client starved of CPU) or on the way. Last, the share of the server's event-loop
 wake-ups (a timer every 0.1 s) that came over 50 ms late: how long the loop waited for its turn.
+With the room's and the talking participants' live captions, the finals made in the window, their
+mean delay and the share within 2 s, as the server measures it (end of speech -> final caption,
+its /metrics histogram).
 
 Delay (--delay): the server in this process, one client; the room's input plays a 1 kHz burst
 every second. Mouth-to-ear = the burst's first sample captured by the room input (its block's
@@ -210,6 +213,9 @@ async def _janus_counts(admin: tuple[int, Path] | None) -> dict[int, dict[str, A
 
 LOST = ("meeting_room_call_audio_dropped_frames_total", "meeting_room_call_mixer_skipped_frames_total")
 LAG = ("meeting_room_event_loop_lag_seconds_count", 'meeting_room_event_loop_lag_seconds_bucket{le="0.05"}')
+# the live captions' delays as the server measures them (end of speech -> final caption)
+CAPTIONS = {"finals": "meeting_room_caption_delay_seconds_count", "delay_s": "meeting_room_caption_delay_seconds_sum",
+            "within": "meeting_room_caption_delay_seconds_bucket"}  # fmt: skip
 
 
 async def _server_counts(base: str, cafile: Path) -> dict[str, float]:
@@ -219,7 +225,10 @@ async def _server_counts(base: str, cafile: Path) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=base, timeout=30, verify=ssl.create_default_context(cafile=str(cafile))) as http:
         text = (await http.get("/metrics")).raise_for_status().text
     values = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#") and " " in line)
-    return {name: float(values[name]) for name in LOST + LAG}
+    counts = {name: float(values[name]) for name in LOST + LAG}
+    for key, prefix in CAPTIONS.items():  # summed over the rooms' label sets (one room here)
+        counts[key] = sum(float(v) for name, v in values.items() if name.startswith(prefix) and (key != "within" or 'le="2.0"' in name))
+    return counts
 
 
 def _forwarded(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]], kind: str) -> list[float]:
@@ -399,6 +408,9 @@ async def _clients(
         "dropped": (lost1[LOST[0]] - lost0[LOST[0]]) / (50 * wall * len(users)),
         "skipped": (lost1[LOST[1]] - lost0[LOST[1]]) / (50 * wall),
         "loop_late": 1 - (lost1[LAG[1]] - lost0[LAG[1]]) / max(1.0, lost1[LAG[0]] - lost0[LAG[0]]),
+        "finals": (finals := lost1["finals"] - lost0["finals"]),
+        "caption_mean": (lost1["delay_s"] - lost0["delay_s"]) / finals if finals else float("nan"),
+        "caption_within_2s": (lost1["within"] - lost0["within"]) / finals if finals else float("nan"),
         "janus_audio": _forwarded(counted, recounted, "audio"),
         "janus_video": _forwarded(counted, recounted, "video"),
     }
@@ -575,7 +587,8 @@ def main() -> None:
               " | Janus sent of the room's packets: audio (min/mean)" + (", video (min/mean)" if args.video else ""))  # fmt: skip
     else:
         print(f"{'N':>3} | server CPU | per participant | clients CPU | audio received (min/mean) | lost on the server: "
-              f"dropped before sending / never mixed | event loop over 50 ms late{video_head}")  # fmt: skip
+              "dropped before sending / never mixed | event loop over 50 ms late | final captions: n, mean delay, within 2 s"
+              f"{video_head}")  # fmt: skip
     for n in (int(x) for x in args.participants.split(",")):
         for through in ((True,) if args.janus_only else (False, True)) if args.sfu else (False,):
             r = load(n, args.seconds, args.video, w, h, args.fps, through, args.client_processes, args.muted, args.room_speech,
@@ -592,7 +605,8 @@ def main() -> None:
                 continue
             per = r["server_cpu"] / n
             print(f"{n:>3} | {r['server_cpu']:>9.0%} | {per:>14.1%} | {r['clients_cpu']:>10.0%} | "
-                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f} | {r['dropped']:.3f} / {r['skipped']:.3f} | {r['loop_late']:.3f}{video}",
+                  f"{r['audio_min']:.2f} / {r['audio_mean']:.2f} | {r['dropped']:.3f} / {r['skipped']:.3f} | {r['loop_late']:.3f} | "
+                  f"{r['finals']:.0f}, {r['caption_mean']:.2f} s, {r['caption_within_2s']:.2f}{video}",
                   flush=True)  # fmt: skip
 
 

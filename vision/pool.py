@@ -3,22 +3,22 @@ both cores are used. Bounded: when every worker is busy, a new frame is dropped,
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import numpy as np
 
+from hardware import priority
 from vision.faces import FaceEngine, FaceOptions, Observation
 
 _engine: FaceEngine | None = None
 
 
-def _start(options: FaceOptions, niceness: int) -> None:
+def _start(options: FaceOptions, background: bool) -> None:
     global _engine
-    if niceness:
-        os.nice(niceness)
+    if background:
+        priority.background()
     _engine = FaceEngine(options)
 
 
@@ -28,15 +28,15 @@ def _observe(image: np.ndarray) -> list[Observation]:
 
 
 class FacePool:
-    def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None, niceness: int = 0) -> None:
-        """``niceness``: added to the workers' nice value, so that work that may wait (attendance)
-        yields the CPU to work that may not (live captions)."""
+    def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None, background: bool = False) -> None:
+        """``background``: the workers run as ``hardware.priority.background``, so that work that
+        may wait (attendance) yields the CPU to work that may not (calls, live captions)."""
         self.options = options
         self.workers = workers
         self._local = FaceEngine(options) if workers == 0 else None
         # spawn, not fork: the server has threads and open database connections
         self._pool = (
-            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(options, niceness))
+            ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start, initargs=(options, background))
             if workers
             else None
         )

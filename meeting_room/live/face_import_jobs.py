@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from hardware import priority
 from meeting_room.access import Actor
-from meeting_room.live import speech_runtime
 from meeting_room.live.face_runtime import SharedFaceEngine, enrolment_rules
 from meeting_room.live.job_queue import JobQueue, failure_reason
 from meeting_room.services import face_imports
@@ -34,8 +34,8 @@ class FaceImportJobs:
         self.settings = settings
         self.engine = engine or SharedFaceEngine(settings)
         self.queue = (queue or JobQueue(settings)) if settings.queued_jobs else None
-        # at low priority (its thread, set once): captions and votes first
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-import", initializer=speech_runtime.lower_priority)
+        # in the background (its thread, set once): calls, votes and captions first
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-import", initializer=priority.background)
         self._futures: dict[str, Future[str]] = {}
         self._lock = threading.Lock()
 

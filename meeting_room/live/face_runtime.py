@@ -13,10 +13,6 @@ from vision.faces import FaceEngine, FaceOptions
 from vision.pool import FacePool
 from vision.tracker import PresenceTracker
 
-# Face work runs at this much lower priority than the server: attendance can wait seconds, live
-# captions cannot (a 1080p hall frame costs seconds of a core: scripts/eval_faces.py --table).
-NICENESS = 10
-
 
 def face_options(settings: Settings) -> FaceOptions:
     return FaceOptions(detector=settings.face_detector, upsample=settings.face_upsample, detect_width=settings.face_detect_width)
@@ -56,5 +52,6 @@ def presence_tracker(settings: Settings) -> PresenceTracker:
 
 
 def face_pool(settings: Settings, workers: int | None = None) -> FacePool:
-    """Worker processes for face analysis (``face_workers`` unless told), at low priority."""
-    return FacePool(face_options(settings), workers=settings.face_workers if workers is None else workers, niceness=NICENESS)
+    """Worker processes for face analysis (``face_workers`` unless told), in the background:
+    attendance can wait seconds, and a 1080p hall frame costs seconds of a core."""
+    return FacePool(face_options(settings), workers=settings.face_workers if workers is None else workers, background=True)

@@ -4,7 +4,6 @@ transcribes never loads them)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hardware import priority
 from hardware.media import SAMPLE_RATE
 from meeting_room import heap
 from meeting_room.operations.health import ModelReadiness
@@ -35,41 +35,22 @@ _voices_lock = threading.Lock()
 def _transcriber(model_dir: Path, compute_type: str, threads: int, background: bool = False, live: bool = False) -> Transcriber:
     # ``background``: an instance of its own for final passes, apart from the live captions' one
     # (whose calls would otherwise queue behind a final pass's windows in the same model); ``live``:
-    # the live captions' own (loaded on a niced thread), never handed to any other use
+    # the live captions' own (loaded on a thread run as ``hardware.priority.live``), never handed to any other use
     transcriber = Transcriber(model_dir, compute_type=compute_type, cpu_threads=threads)
     heap.settle_again()  # loaded once, kept as long as the server: out of the collector's way (meeting_room.heap)
     return transcriber
 
 
-BACKGROUND_NICE = 10  # final passes, niced this much more than the server: the live captions and the calls go first
-# The live captions' Whisper threads, niced this much: a call's audio is due every 20 ms, a caption
-# within seconds. With the room speaking and two of 16 remote members talking (their voices
-# captioned too), the cores were full and the event loop waited its turn behind them: 0.60-0.76 of
-# the audio reached the members; niced, 0.95-0.98 (README, "Remote participants").
-LIVE_NICE = 5
-
-
-def lower_priority(by: int = BACKGROUND_NICE) -> None:
-    """This thread, and every thread it starts from now on (CTranslate2's and torch's compute
-    threads of models loaded or first run here), yields the CPU to the rest of the server."""
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
-    except OSError as exc:  # not on Linux, or not allowed: it just runs at the same priority
-        log.warning("cannot lower a speech thread's priority: %s", exc)
-
-
 @cache
 def _live_transcriber(model_dir: Path, compute_type: str, threads: int) -> Transcriber:
     """The live captions' Whisper, loaded on a thread of its own that is niced first: the compute
-    threads it starts inherit that (Linux nice is per thread, and lowering it back would need
-    privileges the server does not have, hence a thread apart rather than this one)."""
+    threads it starts inherit that (``hardware.priority``: a thread apart rather than this one)."""
     loaded: list[Transcriber] = []
     failed: list[BaseException] = []
 
     def load() -> None:
         try:
-            lower_priority(LIVE_NICE)
+            priority.live()
             loaded.append(_transcriber(model_dir, compute_type, threads, live=True))
         except BaseException as exc:  # handed to the caller, as if loaded here
             failed.append(exc)
@@ -97,7 +78,7 @@ def _diarizer(pipeline_dir: Path, threshold: float | None, threads: int) -> Diar
 def _encoder(embedding_dir: Path, threads: int) -> VoiceEncoder:
     # computes on a thread niced like the live Whisper's: torch's compute threads are that thread's
     # own and take its priority (on the room's caption worker they had a call's audio's)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-encoder", initializer=lower_priority, initargs=(LIVE_NICE,))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-encoder", initializer=priority.live)
     encoder = VoiceEncoder(embedding_dir, threads=threads, executor=pool)
     heap.settle_again()
     return encoder
@@ -167,7 +148,7 @@ def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = Tr
     """The models of a transcription of a recording: the Whisper ``model`` (default: the asr_model
     setting) and, with ``diarize``, the diarization pipeline (loaded only then). ``background``
     (the server's final passes): a Whisper instance apart from the live captions' one; called
-    from a thread that ``lower_priority`` lowered, its compute threads stay low."""
+    from a thread run as ``hardware.priority.background``, its compute threads stay there."""
     with _lock:
         folder = model_store(settings).resolve(model or settings.asr_model)
     with _load_lock:

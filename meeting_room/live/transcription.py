@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from hardware import priority
 from hardware.errors import MediaError
 from meeting_room.access import Actor, get_meeting, require_staff
 from meeting_room.db import tables as t
@@ -255,7 +256,7 @@ class TranscriptionJobs:
             ends = select(t.TranscriptLine.channel, func.max(t.TranscriptLine.end)).where(t.TranscriptLine.pass_id == spec.pass_id)
             done = {ch: end or 0.0 for ch, end in session.execute(ends.group_by(t.TranscriptLine.channel))}
         path = self.source(recording.id, recording.sha256)
-        speech_runtime.lower_priority()  # this pool's thread: the final pass stays off the live captions' path
+        priority.background()  # this pool's thread: the final pass stays off the live captions' and the calls' path
         pipeline = speech_runtime.pipeline(self.settings, diarize=not spec.channels, background=True)
         options = AsrOptions(
             beam_size=self.settings.asr_beam_size,

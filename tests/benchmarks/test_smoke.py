@@ -80,7 +80,11 @@ PLAIN = {
     ),
     "store_append": Smoke("store_append", (rf"sqlite.*threads=2.*?{NUMBER} events/s",)),
     "call_load": Smoke(
-        "call_load", (rf"(?m)^ +1 \| +{NUMBER}% \| .* \| (?:0\.[5-9]\d|1\.\d\d) / \d\.\d\d \| \d\.\d{{3}} / \d\.\d{{3}} \| \d\.\d{{3}}$",)
+        "call_load",
+        (
+            rf"(?m)^ +1 \| +{NUMBER}% \| .* \| (?:0\.[5-9]\d|1\.\d\d) / \d\.\d\d \| \d\.\d{{3}} / \d\.\d{{3}} \| \d\.\d{{3}} "
+            r"\| \d+, (?:nan|\d+\.\d\d) s, (?:nan|\d\.\d\d)$",
+        ),
     ),
 }
 ON_POSTGRES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -103,9 +104,13 @@ def test_a_missing_camera_is_an_error_then_a_logged_reconnect(tmp_path: Path, ca
 
 
 def test_worker_process_pool_gives_the_same_encodings(engine: FaceEngine) -> None:
-    pool = FacePool(engine.options, workers=1)
+    """In the background (attendance waits for the calls and the captions) and the same as here."""
+    pool = FacePool(engine.options, workers=1, background=True)
     try:
         pool.warm_up()
+        assert pool._pool is not None
+        workers = list(pool._pool._processes)  # the executor's own record of its processes
+        assert workers and all(os.sched_getscheduler(pid) == os.SCHED_IDLE for pid in workers)
         future = pool.submit(astronaut())
         assert future is not None
         (obs,) = future.result(timeout=60)
