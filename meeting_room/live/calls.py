@@ -101,6 +101,7 @@ class Conference:
         self.calls: dict[str, Call] = {}
         self.room_legs: dict[str, Leg] = {}
         self.sfu = False  # its remote side goes through Janus
+        self.ended = False  # the meeting ended: a join still under way when it did is refused
         self.mixer.start()
 
 
@@ -196,6 +197,7 @@ class Calls:
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
         call.face_check = face_check
         conf.calls[actor.member_id] = call
+        await self._refuse_if_ended(conf, call)
         try:
             answer = await peer.answer(sdp, conf.video if conf.has_camera else None)
         except BaseException:
@@ -224,6 +226,21 @@ class Calls:
             await asyncio.wrap_future(await self.hang_up(old, "replaced", grace=False))
         self._cancel_grace(meeting_id, actor.member_id)
         return name, conf
+
+    async def _refuse_if_ended(self, conf: Conference, call: Call) -> None:
+        """A join that was under way (its checks passed, then a wait) when the meeting ended: its
+        conference's mixer has stopped and nobody would end the call, so it ends here, refused."""
+        if not conf.ended:
+            return
+        conf.mixer.remove(call.leg.key, call.leg)  # (hang_up clears the meeting's conference: this one has gone)
+        if conf.calls.get(call.member_id) is call:
+            del conf.calls[call.member_id]
+        await self.hang_up(call, "meeting_ended", grace=False, tell=False)
+        raise ConflictError(
+            "Cuộc họp vừa kết thúc trong lúc bạn đang vào: không còn tham gia trực tuyến được",
+            "The meeting ended while you were joining: there is no call to join any more",
+            meeting_id=conf.meeting_id,
+        )
 
     def _in_camera_room(self, meeting_id: str) -> bool:
         with self.store.read() as session:
@@ -261,6 +278,7 @@ class Calls:
         leg = conf.mixer.add(key)  # a source only: they hear the room and each other through Janus
         call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
         conf.calls[actor.member_id] = call
+        await self._refuse_if_ended(conf, call)
         log.info("call %s: member %s admitted to Janus room %d as feed %d", meeting_id, actor.member_id, room.id, peer.feed)
         self._announce(meeting_id)
         return call, {"room": room.id, "feed": peer.feed, "token": peer.token, "room_feed": ROOM_FEED, "display": name}
@@ -365,6 +383,7 @@ class Calls:
         conf = self._conferences.get(meeting_id)
         if conf is None:
             return
+        conf.ended = True
         for call in list(conf.calls.values()):
             await self.hang_up(call, "meeting_ended", grace=False)
         if self.sfu is not None:

@@ -259,3 +259,50 @@ def test_a_remote_voice_reaches_the_captions_100_ms_at_a_time_and_nothing_is_hel
         calls._heard(call, packet, 102.0 + 0.02 * i)
     asyncio.run(calls.hang_up(call, "left", tell=False))
     assert fed[4:] == [(2 * FRAME, 102.0)] and leg.stats.received_s == pytest.approx(18 * FRAME / RATE)
+
+
+def test_a_join_under_way_when_the_meeting_ends_is_refused_not_left_on_a_stopped_mixer(settings, world) -> None:  # noqa: ANN001 - the conftest fixtures
+    """The checks pass, then the join waits (here: for its face check to start) while the chair
+    closes the meeting: the call does not end up in the ended conference, connected to a mixer that
+    no longer runs and that nobody would hang up."""
+    import threading
+
+    from aiortc import RTCPeerConnection
+
+    from meeting_room.errors import ConflictError
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.live.calls import Calls
+    from meeting_room.live.live_captions import LiveCaptions
+    from meeting_room.services import meetings
+
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    calls = Calls(world.store, settings, LiveCaptions(world.store, settings))
+    waiting, go_on = threading.Event(), threading.Event()
+
+    def slow_watch(meeting_id: str, member_id: str) -> None:
+        waiting.set()
+        go_on.wait(30)
+
+    calls.face_checks.watch = slow_watch  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        client = RTCPeerConnection()
+        client.addTransceiver("audio")
+        await client.setLocalDescription(await client.createOffer())
+        join = asyncio.ensure_future(calls.join(world.actor("member1"), world.meeting_id, client.localDescription.sdp, notify=None))  # type: ignore[arg-type]
+        await until("the join is waiting", waiting.is_set, 30)
+        conf = calls._conferences[world.meeting_id]
+        await calls.end_meeting(world.meeting_id)
+        go_on.set()
+        with pytest.raises(ConflictError, match="ended while you were joining"):
+            await join
+        assert conf.calls == {} and world.meeting_id not in calls._conferences
+        assert "member:" + world.actor("member1").member_id not in conf.mixer._legs
+        await client.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        go_on.set()
