@@ -18,7 +18,7 @@ _engine: FaceEngine | None = None
 def _start(options: FaceOptions, background: bool) -> None:
     global _engine
     if background:
-        priority.background()
+        priority.idle_process()
     _engine = FaceEngine(options)
 
 
@@ -29,8 +29,8 @@ def _observe(image: np.ndarray) -> list[Observation]:
 
 class FacePool:
     def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None, background: bool = False) -> None:
-        """``background``: the workers run as ``hardware.priority.background``, so that work that
-        may wait (attendance) yields the CPU to work that may not (calls, live captions)."""
+        """``background``: the workers run under ``hardware.priority.idle_process``, so that work
+        that may wait (attendance) yields the CPU to work that may not (calls, live captions)."""
         self.options = options
         self.workers = workers
         self._local = FaceEngine(options) if workers == 0 else None

@@ -148,7 +148,7 @@ def pipeline(settings: Settings, *, model: str | None = None, diarize: bool = Tr
     """The models of a transcription of a recording: the Whisper ``model`` (default: the asr_model
     setting) and, with ``diarize``, the diarization pipeline (loaded only then). ``background``
     (the server's final passes): a Whisper instance apart from the live captions' one; called
-    from a thread run as ``hardware.priority.background``, its compute threads stay there."""
+    from a thread lowered by ``hardware.priority.background``, its compute threads stay low."""
     with _lock:
         folder = model_store(settings).resolve(model or settings.asr_model)
     with _load_lock:

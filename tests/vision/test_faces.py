@@ -103,6 +103,7 @@ def test_a_missing_camera_is_an_error_then_a_logged_reconnect(tmp_path: Path, ca
     assert "reconnecting" in caplog.text
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="process scheduling policies are Linux's")
 def test_worker_process_pool_gives_the_same_encodings(engine: FaceEngine) -> None:
     """In the background (attendance waits for the calls and the captions) and the same as here."""
     pool = FacePool(engine.options, workers=1, background=True)

@@ -56,7 +56,7 @@ def test_warm_up_without_the_model_on_disk_starts_nothing(tmp_path: Path) -> Non
     assert speech_runtime.warm_up(_settings(tmp_path, models_dir=models)) is None  # the default is not assembled at start
 
 
-IDLE = 99  # in place of a nice value: the thread runs under SCHED_IDLE
+IDLE = 99  # in place of a nice value: the thread runs under SCHED_IDLE (none of the server's threads may)
 
 
 def _nice_of_threads() -> dict[int, int]:
@@ -75,7 +75,7 @@ def _nice_of_threads() -> dict[int, int]:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux /proc")
 def test_a_final_pass_runs_its_own_model_at_a_lower_priority(tmp_path: Path, model_store: ModelStore) -> None:
     """The final pass's Whisper is not the live captions' one, and its compute threads (started
-    from the pass's background thread) run only when the calls and the live captions leave a core."""
+    from the pass's lowered thread) yield the CPU to the calls."""
     own = tmp_path / "whisper-final"  # a folder of its own (hard links): a model this test is the first to load
     own.mkdir()
     base = speech_runtime.model_store(_settings(tmp_path, models_dir=model_store.root)).resolve()
@@ -101,7 +101,7 @@ def test_a_final_pass_runs_its_own_model_at_a_lower_priority(tmp_path: Path, mod
     started = seen["threads"]
     assert isinstance(started, dict) and len(started) >= 2, started  # the pass's thread and the model's own
     server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread: untouched
-    assert all(nice == IDLE for nice in started.values()), (server, started)
+    assert all(min(19, server + priority.BACKGROUND_NICE) <= nice <= 19 for nice in started.values()), (server, started)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux /proc")
