@@ -148,6 +148,37 @@ export const fmtSpan = (from, to) => !to ? fmtDateTime(from)
 // A calendar date from the server ("2026-12-01"), without a time zone to shift it.
 export const dayOf = (iso) => new Intl.DateTimeFormat("en-CA", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso)); // yyyy-mm-dd in Vietnam
 export const fmtDay = (ymd) => ymd.split("-").reverse().join("/");
+
+// Date and time fields are drawn by the browser in its own language (an English one writes
+// 12/11/2026 and 08:00 AM): under them, what was chosen as read in Vietnam, with its weekday.
+const WEEKDAYS = [["Chủ nhật", "Sun"], ["Thứ Hai", "Mon"], ["Thứ Ba", "Tue"], ["Thứ Tư", "Wed"], ["Thứ Năm", "Thu"], ["Thứ Sáu", "Fri"], ["Thứ Bảy", "Sat"]];
+// A field's value ("yyyy-mm-dd", or "yyyy-mm-ddThh:mm") -> ["Thứ Sáu, 11/12/2026[ lúc 17:00]", "Fri"]; null when empty or partial.
+export function fieldDay(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}:\d{2}))?$/.exec(value || "");
+  if (!m) return null;
+  const [vi, en] = WEEKDAYS[new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay()];
+  return [`${vi}, ${m[3]}/${m[2]}/${m[1]}${m[4] ? ` lúc ${m[4]}` : ""}`, en];
+}
+// A line that reads back ``inputs`` as ``text()`` gives it ([vi, en], or null: nothing shown), kept up
+// to date as they change (a value set by a script: dispatch "change" on the field). Inside a label it
+// stays out of the field's accessible name (aria-hidden).
+export function readBack(inputs, text) {
+  const out = h("span", { class: "read-back", "aria-hidden": "true" }); // for the eye: the field itself is what is read out
+  const update = () => {
+    const t = text();
+    fill(out, t ? [t[0], " ", h("span", { class: "en" }, t[1])] : null);
+    out.hidden = !t;
+  };
+  for (const el of inputs) for (const kind of ["input", "change"]) el.addEventListener(kind, update);
+  update();
+  return out;
+}
+// Every date field of a form written in HTML gets its read-back inside its label.
+export function readBackDates(form) {
+  for (const input of form.querySelectorAll('input[type="date"], input[type="datetime-local"]')) {
+    (input.closest("label") || input.parentElement).append(readBack([input], () => fieldDay(input.value)));
+  }
+}
 export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => String(n).padStart(2, "0"); return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`; };
 
 export async function whoAmI() {

@@ -1,6 +1,6 @@
 // The clerk's archive: diacritics-insensitive search over transcripts, minutes, agendas and votes,
 // each hit opening its meeting's record at the moment it was said (or at its minutes).
-import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, fmtSpan, h, header, showError, whoAmI, $, clock } from "/static/app.js";
+import { act, api, apiPage, dayOf, fill, fmtDateTime, fmtDay, fmtSpan, h, header, readBackDates, showError, whoAmI, $, clock } from "/static/app.js";
 import { statsTable } from "/static/speaking_stats.js";
 
 function hitLink(hit) {
@@ -67,12 +67,13 @@ function moreHits(params, total) {
   try { me = await whoAmI(); } catch { return; }
   header(me, ["Lưu trữ và tra cứu", "Archive and search"], "clerk");
   const form = $("#search");
+  readBackDates(form);
   form.addEventListener("submit", (ev) => { ev.preventDefault(); search(form, ev.submitter); });
   // the bodies a clerk files under (a council, its committees, the people's committee): one at a time, or all
   const bodies = await api("GET", "/api/bodies").catch(() => []);
   form.elements.body_id.append(...bodies.map((b) => h("option", { value: b.id }, b.name)));
   const given = new URLSearchParams(location.search);
-  for (const [k, v] of given.entries()) if (form.elements[k]) form.elements[k].value = v;
+  for (const [k, v] of given.entries()) if (form.elements[k]) { form.elements[k].value = v; form.elements[k].dispatchEvent(new Event("change")); }
   if (given.get("q")) search(form, null);
   try { await closedMeetings(); } catch (err) { showError(err); }
   try { await periodStats(me, bodies); } catch (err) { showError(err); }
@@ -83,8 +84,10 @@ async function periodStats(me, bodies) {
   const form = $("#stats-form");
   fill(form.elements.body_id, bodies.map((b) => h("option", { value: b.id, selected: b.id === me.body_id }, b.name)));
   const today = dayOf(new Date().toISOString());
+  readBackDates(form);
   form.elements.date_from.value = `${today.slice(0, 8)}01`;
   form.elements.date_to.value = today;
+  for (const field of [form.elements.date_from, form.elements.date_to]) field.dispatchEvent(new Event("change"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const params = new URLSearchParams(new FormData(form));

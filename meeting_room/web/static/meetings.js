@@ -1,7 +1,7 @@
 // The home page after login, "Cuộc họp của tôi": today's, upcoming and past meetings, each with the
 // one way in that matters for this person (console, member page, preparation, record), a mark on
 // those changed since they last opened them; staff filter by body and dates and create meetings.
-import { act, api, apiPage, bi, dayOf, fill, fmtDate, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { act, api, apiPage, bi, dayOf, fill, fmtDate, fmtTime, h, header, icon, readBackDates, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const RUNNING = new Set(["scheduled", "open", "in_session", "adjourned"]);
 const PAGE = 50;
@@ -90,6 +90,7 @@ async function load(query) {
 
 async function filters() {
   const form = $("#filters");
+  readBackDates(form);
   $("#filters-box").hidden = false;
   $("#filters-box").open = matchMedia("(min-width: 601px)").matches; // on a phone the meetings come first
   const bodies = await api("GET", "/api/bodies");

@@ -1,7 +1,7 @@
 // The secretary prepares a meeting by tap: details, participants, agenda with its documents, the
 // invitations, or its cancellation. Every rule stays in the API: the page sends, and shows each
 // error the API gives (Vietnamese, then English) next to the field or section it concerns.
-import { ApiError, api, bi, fill, fmtDateTime, h, header, icon, toLogin, toast, twoTaps, whoAmI, $ } from "/static/app.js";
+import { ApiError, api, bi, fieldDay, fill, fmtDateTime, h, header, icon, readBack, toLogin, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { mountSeats } from "/static/seats.js";
 import { readHere } from "/static/viewer.js"; // the secretary checks a document without leaving the editor
 
@@ -116,6 +116,10 @@ function renderDetails() {
       labelled("f-date", "Ngày họp", "Date", date, null),
       labelled("f-start", "Bắt đầu", "Starts", start, slots.start),
       labelled("f-end", "Kết thúc", "Ends", end, slots.end)),
+    readBack([date, start, end], () => {
+      const day = fieldDay(date.value);
+      return day && [`${day[0]}${start.value ? `, ${start.value}${end.value ? `–${end.value}` : ""}` : ""}`, day[1]];
+    }),
     h("div", { class: "pair" },
       labelled("f-chair", "Chủ tọa", "Chair", chair, slots.chair),
       labelled("f-secretary", "Thư ký", "Secretary", secretary, slots.secretary)),

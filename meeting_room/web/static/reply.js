@@ -1,7 +1,7 @@
 // Before the meeting: the member's reply to the invitation and their opinions asked ahead (member
 // page), and for those who prepare it the replies with the expected quorum and the grouped opinions
 // (chair console). Shown while the meeting is scheduled; the server decides every rule.
-import { act, api, fill, fmtDateTime, h, toast } from "/static/app.js";
+import { act, api, fieldDay, fill, fmtDateTime, h, readBack, toast } from "/static/app.js";
 
 const ANSWERS = [
   ["in_room", "Dự họp tại phòng họp", "In the room"],
@@ -121,6 +121,7 @@ function opinionForm(live) {
   if (askForm) return askForm;
   const items = live.agenda || [];
   const docs = items.flatMap((i) => i.documents.map((d) => ({ ...d, item: i })));
+  const deadline = h("input", { id: "ask-deadline", name: "deadline", type: "datetime-local", required: true });
   askForm = h("form", { class: "ask-opinion", id: "ask-opinion" },
     h("h3", {}, "Xin ý kiến trước cuộc họp ", en("Ask for opinions")),
     h("label", { for: "ask-title" }, "Nội dung xin ý kiến ", en("Subject")), h("input", { id: "ask-title", name: "title", required: true, maxlength: 500 }),
@@ -128,7 +129,7 @@ function opinionForm(live) {
     h("select", { id: "ask-item", name: "agenda_item_id" }, items.map((i) => h("option", { value: i.id }, `${i.position}. ${i.title}`))),
     docs.length ? [h("label", { for: "ask-document" }, "Dự thảo ", en("Draft")),
       h("select", { id: "ask-document", name: "document_id" }, h("option", { value: "" }, "— không kèm tài liệu —"), docs.map((d) => h("option", { value: d.id }, `${d.item.position}. ${d.title}`)))] : null,
-    h("label", { for: "ask-deadline" }, "Hạn góp ý ", en("Deadline")), h("input", { id: "ask-deadline", name: "deadline", type: "datetime-local", required: true }),
+    h("label", { for: "ask-deadline" }, "Hạn góp ý ", en("Deadline")), deadline, readBack([deadline], () => fieldDay(deadline.value)),
     h("label", { for: "ask-options" }, "Phương án, cách nhau bởi dấu ; (để trống: chỉ ý kiến viết) ", en("Choices")),
     h("input", { id: "ask-options", name: "options", value: "Đồng ý; Không đồng ý" }),
     h("button", { type: "submit", class: "primary", id: "ask-send" }, "Xin ý kiến"));

@@ -128,6 +128,11 @@ def test_a_secretary_prepares_and_publishes_a_meeting_from_nothing(
     expect(page.locator("#err-end")).to_contain_text("Giờ kết thúc phải sau giờ bắt đầu")
     expect(page.locator("#err-end")).to_contain_text("ends_at must be after starts_at")
     page.get_by_label("Kết thúc").fill("11:30")
+    # whatever the browser's language draws in the fields (12/11/2026, 08:00 AM), the day as read in Vietnam
+    day = date.today() + timedelta(days=7)
+    weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"][day.weekday()]
+    short = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][day.weekday()]
+    expect(page.locator("#details-form .read-back")).to_have_text(f"{weekday}, {day:%d/%m/%Y}, 08:00–11:30 {short}")
     page.get_by_role("button", name="Tạo cuộc họp").tap()
     page.wait_for_url(re.compile(r"/prepare/[0-9a-f-]{36}$"))
     expect(page.locator("#meeting-state")).to_have_text("Đã lên lịch")

@@ -102,6 +102,7 @@ def test_the_secretary_asks_for_opinions_from_the_console(browser: Browser, live
     form.get_by_label("Nội dung xin ý kiến").fill("Dự thảo quy chế làm việc")
     form.get_by_label("Mục chương trình").select_option(label="1. Khai mạc")
     form.get_by_label("Hạn góp ý").fill(deadline)
+    expect(form.locator(".read-back")).to_contain_text(f"/{deadline[5:7]}/{deadline[:4]} lúc {deadline[11:]}")
     form.scroll_into_view_if_needed()
     secretary.screenshot(path=str(SHOTS / "chair-ask-opinion-1280x800.png"))
     form.get_by_role("button", name="Xin ý kiến").click()

@@ -3,8 +3,9 @@ clerk's period form, on a tablet and on a 360 px phone."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
 from fastapi.testclient import TestClient
@@ -47,6 +48,9 @@ def test_record_page_and_clerk_page_show_speaking_statistics(browser: Browser, l
     clerk = live_server.page(browser, "clerk", "/clerk")
     form = clerk.locator("#stats-form")
     expect(form.get_by_label("Cơ quan")).to_have_value(world.body_id)  # a clerk belongs to no body: the first one
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    expect(form.locator(".read-back").first).to_contain_text(f", 01/{today:%m/%Y}")  # the month's first day, set by the page
+    expect(form.locator(".read-back").nth(1)).to_contain_text(f", {today:%d/%m/%Y}")
     form.get_by_label("Từ ngày").fill(str(date.today() - timedelta(days=7)))
     form.get_by_label("Đến ngày").fill(str(date.today() + timedelta(days=7)))
     form.get_by_role("button", name="Thống kê").click()
