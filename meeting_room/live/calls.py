@@ -232,10 +232,7 @@ class Calls:
         conference's mixer has stopped and nobody would end the call, so it ends here, refused."""
         if not conf.ended:
             return
-        conf.mixer.remove(call.leg.key, call.leg)  # (hang_up clears the meeting's conference: this one has gone)
-        if conf.calls.get(call.member_id) is call:
-            del conf.calls[call.member_id]
-        await self.hang_up(call, "meeting_ended", grace=False, tell=False)
+        await self.hang_up(call, "meeting_ended", grace=False, tell=False, conf=conf)  # (no longer the meeting's conference)
         raise ConflictError(
             "Cuộc họp vừa kết thúc trong lúc bạn đang vào: không còn tham gia trực tuyến được",
             "The meeting ended while you were joining: there is no call to join any more",
@@ -328,11 +325,12 @@ class Calls:
         self._announce(meeting_id)
         return call.info()
 
-    async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True) -> Future[None]:
+    async def hang_up(self, call: Call, reason: str, grace: bool = True, tell: bool = True, conf: Conference | None = None) -> Future[None]:
         """End a call. ``reason="left"`` or ``"session_ended"`` (logged out, disabled, link revoked): they
         left (recorded now). Otherwise, with ``grace``,
         they count as online until ``call_grace_s`` passes without a new call (a dropped connection
-        that comes back is not a departure).
+        that comes back is not a departure). ``conf``: the call's conference, given when it is no
+        longer the meeting's (a meeting that has just ended).
 
         In this order: nothing more of theirs is mixed or captioned, the departure is recorded, the
         connection closes (a bounded wait), they are told; then their last words' captions are
@@ -346,7 +344,7 @@ class Calls:
         self._caption_voice(call)
         if call.face_check is not None:
             call.face_check.stop()
-        conf = self._conferences.get(call.meeting_id)
+        conf = self._conferences.get(call.meeting_id) if conf is None else conf
         if conf is not None:
             conf.mixer.remove(call.leg.key, call.leg)
             if conf.calls.get(call.member_id) is call:

@@ -157,7 +157,7 @@ export function fieldDay(value) {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}:\d{2}))?$/.exec(value || "");
   if (!m) return null;
   const [vi, en] = WEEKDAYS[new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay()];
-  return [`${vi}, ${m[3]}/${m[2]}/${m[1]}${m[4] ? ` lúc ${m[4]}` : ""}`, en];
+  return [`${vi}, ${fmtDay(value.slice(0, 10))}${m[4] ? ` lúc ${m[4]}` : ""}`, en];
 }
 // A line that reads back ``inputs`` as ``text()`` gives it ([vi, en], or null: nothing shown), kept up
 // to date as they change (a value set by a script: dispatch "change" on the field). Inside a label it
