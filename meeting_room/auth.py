@@ -22,7 +22,7 @@ from zxcvbn import zxcvbn
 
 from meeting_room.access import Actor
 from meeting_room.db import tables as t
-from meeting_room.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
+from meeting_room.errors import AuthenticationError, InvalidInputError, MeetingEndedError, TooManyAttemptsError
 from meeting_room.lifecycle import EDITABLE, MeetingState
 from meeting_room.roles import Role
 from meeting_room.store import Store
@@ -328,7 +328,7 @@ def resolve_hashes(store: Store, hashes: list[str]) -> dict[str, Resolved | Auth
             if row.id is None or not row.active:
                 raise AuthenticationError(*_DISABLED)
             if row.meeting_id is not None and (row.state is None or MeetingState(row.state) not in EDITABLE):
-                raise AuthenticationError(*_INVITATION_ENDED)  # the link was for the meeting, not its record
+                raise MeetingEndedError(*_INVITATION_ENDED)  # the link was for the meeting, not its record
             roles = frozenset(Role(r) for r in row.roles) if row.meeting_id is None else frozenset()
             must_change = bool(row[-1]) and row.meeting_id is None  # an invitation link needs no password
             actor = Actor(row.id, row.full_name, roles, only_meeting=row.meeting_id, must_change_password=must_change)
@@ -349,8 +349,12 @@ _INVITATION_ENDED = (
 
 DISPLAY_NAME = "Màn hình hội trường"
 _DISPLAY_GONE = (
-    "Liên kết màn hình hội trường không còn hiệu lực (đã hết hạn, bị thu hồi hoặc cuộc họp đã kết thúc); hãy xin thư ký một liên kết mới",
-    "This hall display link is no longer valid (expired, revoked or the meeting has ended); ask the secretary for a new one",
+    "Liên kết màn hình hội trường không còn hiệu lực (đã hết hạn hoặc bị thu hồi); hãy xin thư ký một liên kết mới",
+    "This hall display link is no longer valid (expired or revoked); ask the secretary for a new one",
+)
+_DISPLAY_ENDED = (
+    "Cuộc họp đã kết thúc: màn hình hội trường không còn hiển thị cuộc họp này",
+    "The meeting has ended: the hall display no longer shows it",
 )
 
 
@@ -365,8 +369,10 @@ def _displays(session: Session, hashes: list[str], now: datetime) -> dict[str, R
     found: dict[str, Resolved | AuthenticationError] = {}
     for link, state in rows:
         # a display ends with its meeting: afterwards its captions are the record's, not the hall's
-        if link.revoked_at is not None or link.expires_at <= now or MeetingState(state) not in EDITABLE:
+        if link.revoked_at is not None or link.expires_at <= now:
             found[link.token_hash] = AuthenticationError(*_DISPLAY_GONE)
+        elif MeetingState(state) not in EDITABLE:
+            found[link.token_hash] = MeetingEndedError(*_DISPLAY_ENDED)
         else:
             actor = Actor(f"display:{link.id}", DISPLAY_NAME, frozenset(), only_meeting=link.meeting_id, display=True)
             found[link.token_hash] = Resolved(actor, link.expires_at)

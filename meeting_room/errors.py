@@ -99,6 +99,12 @@ class AuthenticationError(MeetingRoomError):
     code = "authentication_required"
 
 
+class MeetingEndedError(AuthenticationError):
+    """A link that opened one meeting (an invitation, a hall display) after that meeting ended."""
+
+    code = "meeting_ended"
+
+
 class TooManyAttemptsError(AuthenticationError):
     """Too many failed log-ins; wait ``retry_after`` seconds."""
 

@@ -46,7 +46,7 @@ from meeting_room import auth
 from meeting_room.access import Actor
 from meeting_room.chain import StoredEvent
 from meeting_room.db.tables import EventRow
-from meeting_room.errors import AuthenticationError, MeetingRoomError, TooManyConnectionsError
+from meeting_room.errors import AuthenticationError, MeetingEndedError, MeetingRoomError, TooManyConnectionsError
 from meeting_room.store import Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ class Ending:
 
 
 SESSION_ENDED = Ending(4401, "authentication_required", "Phiên đăng nhập đã kết thúc", "The session has ended")
+# A link's session (an invitation, a hall display) that ended with its meeting: a page says that the
+# meeting has ended (the hall screen keeps its title), whether or not the meeting's last event reached it first.
+MEETING_ENDED = Ending(4401, "meeting_ended", "Cuộc họp đã kết thúc", "The meeting has ended")
 RIGHTS_CHANGED = Ending(4409, "session_changed", "Quyền truy cập đã thay đổi", "Access rights changed")
 
 # Events after which a meeting's sockets check again that their actor may still be there (see above).
@@ -301,7 +304,7 @@ class LiveSessions:
             result = found.get(key)
             for live in list(self._live.get(key, ())):
                 if isinstance(result, AuthenticationError):
-                    live.end(SESSION_ENDED)
+                    live.end(MEETING_ENDED if isinstance(result, MeetingEndedError) else SESSION_ENDED)
                 elif result is not None and not _same(result.actor, live.actor):
                     live.end(RIGHTS_CHANGED)
             if result is not None and not isinstance(result, AuthenticationError):

@@ -54,7 +54,7 @@ class SessionReader:
         self._start_soon(loop, state)
         found = await answer
         if isinstance(found, AuthenticationError):
-            raise AuthenticationError(found.message_vi, found.message_en, **found.details)  # each request its own
+            raise type(found)(found.message_vi, found.message_en, **found.details)  # each request its own (of its kind)
         return found.actor
 
     def _start_soon(self, loop: asyncio.AbstractEventLoop, state: _Loop) -> None:

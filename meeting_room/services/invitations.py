@@ -62,10 +62,10 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
     def decide(session: Session) -> ev.EventPayload:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
-        if MeetingState(meeting.state) not in EDITABLE:
+        if (state := MeetingState(meeting.state)) not in EDITABLE:
             raise ConflictError(
-                f"Cuộc họp đã {meeting.state}: không mời thêm được",
-                f"The meeting is {meeting.state}: nobody can be invited",
+                f"Cuộc họp đang ở trạng thái “{state.label_vi}”: không mời thêm được",
+                f"The meeting is {state.value}: nobody can be invited",
                 state=meeting.state,
             )
         if member_id is not None and session.get(t.Participant, (meeting_id, member_id)) is None:

@@ -83,7 +83,7 @@ export class RemoteCall {
     }
     if (msg.type === "error") {
       toast(msg.error.message, "error", msg.error.message_en);
-      if (["not_found", "conflict", "permission_denied", "authentication_required"].includes(msg.error.code)) { this.wanted = false; this.hangUp("idle"); }
+      if (["not_found", "conflict", "permission_denied", "authentication_required", "meeting_ended"].includes(msg.error.code)) { this.wanted = false; this.hangUp("idle"); }
     }
   }
 

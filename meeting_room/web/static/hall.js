@@ -72,9 +72,10 @@ function gone(error) {
   state.gone = true;
   document.title = "Màn hình hội trường";
   const last = state.view;
-  if (last && ENDED.has(last.state)) { // the meeting ended: say so, not that the link was taken away
+  // the meeting ended: say so, not that the link was taken away (its session can end before its last view arrives)
+  if (last && (ENDED.has(last.state) || error?.code === "meeting_ended")) {
     fill($("hall"), h("section", { class: "hall-gone", id: "hall-gone" },
-      h("h1", {}, last.title), h("p", {}, `${last.state_label}. Cảm ơn quý đại biểu và khách mời.`),
+      h("h1", {}, last.title), h("p", {}, `${ENDED.has(last.state) ? last.state_label : "Cuộc họp đã kết thúc"}. Cảm ơn quý đại biểu và khách mời.`),
       h("p", { class: "hall-muted", lang: "en" }, "The meeting has ended.")));
     return;
   }
