@@ -8,6 +8,9 @@
 3. worker processes that share nothing with the server but a pipe (``idle_process``: face
    analysis): ``SCHED_IDLE``, below the live captions.
 
+A job queue's worker (``meeting-room worker``, perhaps on the server's machine) is all work that may
+wait: ``background_process`` puts all its threads on step 2.
+
 Measured (README, "Remote participants", 2026-12-04): with 16 open microphones, two of them
 talking and the room's captions decoding, the machine's two cores were full; with the live Whisper
 at nice +5 the event loop woke over 50 ms late on 0.12-0.78 of its timers and 0.93-1.00 of the
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +40,8 @@ LIVE_NICE = 19  # added to the server's nice value (capped at 19)
 BACKGROUND_NICE = 19  # the same: see above
 
 
-def _lower(by: int) -> None:
-    tid = threading.get_native_id()
+def _lower(by: int, tid: int | None = None) -> None:
+    tid = threading.get_native_id() if tid is None else tid
     try:
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
     except OSError as exc:  # not allowed: it just runs at the server's priority
@@ -53,6 +57,17 @@ def background() -> None:
     """This thread of the server process (work that may wait), and every thread it starts from
     now on, yields to the server's own work."""
     _lower(BACKGROUND_NICE)
+
+
+def background_process() -> None:
+    """Every thread of this process (a job queue's worker: all it does may wait), those already
+    running (numpy's BLAS starts its own at import) and those they start, as ``background``."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():  # not Linux: this thread at least
+        background()
+        return
+    for task in tasks.iterdir():
+        _lower(BACKGROUND_NICE, int(task.name))
 
 
 def idle_process() -> None:

@@ -319,6 +319,7 @@ def worker(ctx: click.Context, name: str | None, server: str | None, credential_
     """Run final transcription passes and face imports from the job queue in PostgreSQL, one at a time, until stopped
     (SIGTERM/Ctrl+C finish the job under way). Recordings come from the shared recordings folder, or
     with --server from the server over HTTPS."""
+    from hardware import priority
     from meeting_room.errors import InvalidInputError
     from meeting_room.files.recordings import RecordingFiles
     from meeting_room.live.face_import_jobs import FaceImportJobs
@@ -335,6 +336,7 @@ def worker(ctx: click.Context, name: str | None, server: str | None, credential_
     if (server is None) != (credential_file is None):
         raise InvalidInputError("--server và --credential-file đi cùng nhau", "--server and --credential-file go together")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    priority.background_process()  # on the server's machine: the calls and live captions first
     store = open_store(settings)
     files = RecordingFiles(settings.recordings_dir, settings.max_recording_mb * (1 << 20))
     source: RecordingSource | None = None

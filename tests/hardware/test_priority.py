@@ -71,3 +71,44 @@ def test_a_worker_process_runs_on_what_the_server_leaves() -> None:
     finally:
         worker.join(timeout=30)
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # this process: untouched
+
+
+def _nice_of_a_background_process(out: multiprocessing.queues.Queue[list[int]]) -> None:
+    before = threading.Event()
+    stop = threading.Event()
+
+    tids: list[int] = []
+
+    def waiting() -> None:
+        tids.append(threading.get_native_id())
+        before.set()
+        stop.wait(30)
+
+    earlier = threading.Thread(target=waiting)  # running before (as numpy's BLAS threads are)
+    earlier.start()
+    before.wait(30)
+    priority.background_process()
+    later: list[int] = []
+    started = threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    started.start()
+    started.join()
+    running = os.getpriority(os.PRIO_PROCESS, tids[0])
+    stop.set()
+    earlier.join()
+    out.put([os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), running, *later])
+
+
+def test_a_queue_worker_lowers_every_thread_it_has_and_starts() -> None:
+    """``meeting-room worker``: threads already running at its start included (tests/meeting_room/live/test_job_queue.py
+    checks the real worker)."""
+    if os.getpriority(os.PRIO_PROCESS, 0) >= 19:
+        pytest.skip("the tests run at nice 19 already: nothing lower to see")
+    context = multiprocessing.get_context("spawn")
+    out: multiprocessing.queues.Queue[list[int]] = context.Queue()
+    worker = context.Process(target=_nice_of_a_background_process, args=(out,))
+    worker.start()
+    try:
+        assert out.get(timeout=60) == [19, 19, 19]  # its own thread, one already running, one started after
+    finally:
+        worker.join(timeout=30)
+    assert os.getpriority(os.PRIO_PROCESS, 0) < 19  # this process: untouched

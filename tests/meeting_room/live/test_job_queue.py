@@ -237,6 +237,16 @@ def test_a_face_import_goes_to_the_workers(client: TestClient, queue: Queue) -> 
         assert session.get(t.FaceImportArchive, import_id) is None
 
 
+def test_a_worker_and_every_thread_of_it_yield_the_cpu_to_the_server(queue: Queue) -> None:
+    """On the server's machine a worker's final passes and face imports must not take the cores from
+    the calls and live captions (hardware.priority: nice +19 on every thread, inherited)."""
+    queue.ensure_workers(2)
+    for w in queue.workers:
+        threads = list(Path(f"/proc/{w.process.pid}/task").iterdir())
+        nice = {int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]) for task in threads}
+        assert nice == {19}, (w.name, len(threads), nice)
+
+
 def test_sqlite_keeps_the_server_s_own_thread(tmp_path: Path, store: Store, settings: Settings) -> None:
     assert not settings.queued_jobs
     jobs = TranscriptionJobs(store, settings, RecordingFiles(settings.recordings_dir, 1 << 20))
