@@ -59,11 +59,14 @@ class FacePool:
         future.add_done_callback(lambda _: self._slots.release())
         return future
 
-    def warm_up(self) -> None:
-        """Start the workers and load their models now rather than on the first frame."""
+    def warm_up(self, wait: bool = True) -> None:
+        """Start the workers and load their models now rather than on the first frame; ``wait``:
+        until they are loaded (frames submitted meanwhile wait behind the loading, as many as
+        ``submit`` admits)."""
         if self._pool is not None:
             blank = np.zeros((64, 64, 3), np.uint8)
-            for f in [self._pool.submit(_observe, blank) for _ in range(self.workers)]:
+            loading = [self._pool.submit(_observe, blank) for _ in range(self.workers)]
+            for f in loading if wait else ():
                 f.result()
 
     def close(self) -> None:

@@ -364,7 +364,9 @@ class RoomRunner:
         s = self.settings
         if self._pool is None:
             self._pool = face_pool(s)
-            self._pool.warm_up()
+            # not waited for: under SCHED_IDLE on a busy machine (another room's captions, calls) the
+            # workers can take long to load, and the room's recording must not wait for its cameras
+            self._pool.warm_up(wait=False)
         unknown_dir = s.data_dir / "unknown_faces" if s.store_unknown_faces else None
         for cam in self._cameras:
             watcher = CameraWatcher(

@@ -124,3 +124,20 @@ def test_worker_process_pool_gives_the_same_encodings(engine: FaceEngine) -> Non
                 f.result(timeout=60)
     finally:
         pool.close()
+
+
+def test_a_pool_loading_in_the_background_takes_frames_at_once_and_bounded(engine: FaceEngine) -> None:
+    """A room goes live without waiting for its face workers (``warm_up(wait=False)``): frames sent
+    while they load wait behind the loading, as many as the pool admits, the rest are dropped."""
+    pool = FacePool(engine.options, workers=1, background=True)
+    try:
+        pool.warm_up(wait=False)
+        futures = [pool.submit(astronaut()) for _ in range(4)]
+        taken = [f for f in futures if f is not None]
+        assert len(taken) == 2 and futures[2:] == [None, None], futures
+        (local,) = engine.observe(astronaut())
+        for f in taken:
+            (obs,) = f.result(timeout=120)
+            assert np.allclose(obs.encoding, local.encoding)
+    finally:
+        pool.close()
