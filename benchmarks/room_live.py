@@ -12,7 +12,7 @@ the audio the captions had to drop. Rooms are separate meetings: each says other
 The meeting audio is built from real Vietnamese speech in ../shared/testdata/asr_vi (VIVOS on seat
 1, FPT Open Speech on seat 2, alternating with pauses); without it, from espeak-ng.
 
-    .venv/bin/python benchmarks/room_live.py --rooms 1,2,3 --seconds 120 [--cameras] [--models-dir DIR] [--smoke]
+    .venv/bin/python benchmarks/room_live.py --rooms 1,2,3 --seconds 120 [--cameras] [--final-pass] [--models-dir DIR] [--smoke]
 """
 
 from __future__ import annotations
@@ -63,7 +63,44 @@ STAGES = [  # thread-name prefix -> stage
     ("captions-", "live captions (VAD + Whisper base)"),
     ("cam-", "camera decode (PyAV MJPEG)"),
     ("room-faces-", "face recognition (HOG + dlib encoder)"),
+    ("final-pass", "a final pass (Whisper + diarization, nice +19)"),
 ]
+
+
+class FinalPass:
+    """``--final-pass``: another meeting's final transcription running beside the live rooms, as the
+    server runs one (``TranscriptionJobs``: a thread lowered by ``hardware.priority.background``, the
+    final pass's own Whisper instance and the diarization), over and over on a recording until
+    stopped. How many seconds of audio it decoded says what the live rooms left it."""
+
+    def __init__(self, settings: Any, audio: Path) -> None:
+        self.settings, self.audio = settings, audio
+        self.done_s, self._before, self.ready = 0.0, 0.0, threading.Event()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="final-pass", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from hardware import priority
+        from meeting_room.live import speech_runtime
+        from speech.asr import AsrOptions
+
+        priority.background()
+        pipeline = speech_runtime.pipeline(self.settings, diarize=True, background=True)
+        self.ready.set()
+        while not self._stop.is_set():
+            transcript = pipeline.run(self.audio, AsrOptions(beam_size=self.settings.asr_beam_size))  # who spoke when
+            self._before = self.done_s
+            for _line in transcript.lines(self._decoded):  # what was said
+                if self._stop.is_set():
+                    break
+
+    def _decoded(self, seconds: float) -> None:
+        self.done_s = self._before + seconds
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=600)
 
 
 def _utterances(folder: Path) -> list[np.ndarray]:
@@ -152,7 +189,9 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
-def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[Path], said: list[list[Said]]) -> dict[str, Any]:
+def run(
+    n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[Path], said: list[list[Said]], final_pass: Path | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp) / "var", models_dir=models, face_workers=0, log_level="warning")
         store = open_store(settings)
@@ -197,13 +236,18 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
         for mid in meeting_ids:
             meetings.transition(store, admin, mid, MeetingState.OPEN)
             meetings.transition(store, admin, mid, MeetingState.IN_SESSION)
+        other = FinalPass(settings, final_pass) if final_pass is not None else None
+        if other is not None:
+            other.ready.wait(600)  # its models loaded before the rooms start, as on a server that has run one
         for runner in runners:
             runner.start()
         while any(r.live_meeting is None for r in runners):
             time.sleep(0.1)
         cpu0, wall0, proc0, begun = thread_cpu(), time.monotonic(), os.times(), time.time()
+        passed0 = other.done_s if other is not None else 0.0
         time.sleep(seconds)
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
+        passed = (other.done_s - passed0) if other is not None else None
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
         decoder = getattr(captions, "_decoder", None)  # the decoder every stream shares (none before it existed)
         decoded = dict(decoder.decoded) if decoder is not None else {}
@@ -250,6 +294,8 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
         missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if within(room, u) and (room, k) not in last)
         for runner in runners:
             runner.stop()
+        if other is not None:
+            other.stop()
         for s in servers:
             s.stop()
         store.engine.dispose()
@@ -259,7 +305,7 @@ def run(n_rooms: int, seconds: float, cameras: bool, models: Path, audio: list[P
     delays.sort()
     return {
         "rooms": n_rooms, "wall": wall, "stages": stages, "total": total, "delays": delays, "missed": missed,
-        "dropped_s": dropped, "decoded": decoded, "final_times": final_times, "each": each,
+        "dropped_s": dropped, "decoded": decoded, "final_times": final_times, "each": each, "final_pass_s": passed,
     }  # fmt: skip
 
 
@@ -313,6 +359,7 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=Path(tempfile.gettempdir()) / "meeting-room-bench-models")
     parser.add_argument("--smoke", action="store_true", help="a check that the benchmark runs: one room for 15 s")
     parser.add_argument("--each", action="store_true", help="also print each utterance: room, seat, length of speech, delay")
+    parser.add_argument("--final-pass", action="store_true", help="another meeting's final pass runs beside the rooms all the time")
     args = parser.parse_args()
     if args.smoke:
         args.rooms, args.seconds = "1", 15.0
@@ -330,12 +377,13 @@ def main() -> None:
     models = args.models_dir
     ModelStore(models).ensure_default()
     with tempfile.TemporaryDirectory() as tmp:
-        made = [meeting_audio(args.seconds + 30, Path(tmp) / f"meeting{r}.wav", r) for r in range(max(counts))]
+        made = [meeting_audio(args.seconds + 30, Path(tmp) / f"meeting{r}.wav", r) for r in range(max(counts) + args.final_pass)]
         audio, source, said = [m[0] for m in made], made[0][1], [m[2] for m in made]
         print(f"# room_live: {os.cpu_count()} cores, meeting audio from {source}, {args.seconds:.0f} s per run, "
-              f"cameras {'on' if args.cameras else 'off'}")  # fmt: skip
+              f"cameras {'on' if args.cameras else 'off'}, "
+              f"another meeting's final pass {'beside them' if args.final_pass else 'none'}")  # fmt: skip
         for n in counts:
-            r = run(n, args.seconds, args.cameras, models, audio, said)
+            r = run(n, args.seconds, args.cameras, models, audio, said, audio[-1] if args.final_pass else None)
             d: list[float] = r["delays"]
             median = statistics.median(d) if d else float("nan")
             p90 = _share(d, 0.9) if d else float("nan")
@@ -343,6 +391,8 @@ def main() -> None:
                   f"(none for {r['missed']}), "
                   f"delay median {median:.2f} s, p90 {p90:.2f} s, max {max(d) if d else float('nan'):.2f} s; "
                   f"captions dropped {r['dropped_s']:.1f} s of audio")  # fmt: skip
+            if r["final_pass_s"] is not None:  # the final pass's own audio (the last file; its diarization's time not counted)
+                print(f"  the final pass beside them: {r['final_pass_s']:.1f} s of audio decoded in the {r['wall']:.0f} s measured")
             if r["decoded"]:
                 print(f"  shared decoder (at the measure's end): {r['decoded']}")
             if r["final_times"]:
