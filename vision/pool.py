@@ -55,7 +55,11 @@ class FacePool:
             except Exception as exc:  # handed to the caller through the future
                 future.set_exception(exc)
         else:
-            future = self._pool.submit(_observe, image)
+            try:
+                future = self._pool.submit(_observe, image)
+            except BaseException:  # a broken pool (a worker that could not load its models): the slot is not lost
+                self._slots.release()
+                raise
         future.add_done_callback(lambda _: self._slots.release())
         return future
 

@@ -287,6 +287,8 @@ def test_the_hall_says_the_meeting_ended_when_its_link_ends_before_the_last_view
     expect(hall.locator("#hall-gone")).to_contain_text("Phiên họp thường kỳ tháng 11")
     expect(hall.locator("#hall-gone")).to_contain_text("Cuộc họp đã kết thúc")
     expect(hall.locator("#hall-gone")).to_contain_text("The meeting has ended.")
-    assert held == ["closed"]  # the page learnt it from the reason its link ended
+    # the page learnt it from the reason its link ended: the closed view, if the stream sent it before
+    # the link's end stopped it, never reached the page
+    assert held in ([], ["closed"]), held
     shot(hall, "hall-ended-by-its-link")
     context.close()
