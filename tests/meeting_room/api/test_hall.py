@@ -225,7 +225,9 @@ def test_a_display_ends_with_its_meeting(client: TestClient, world: World) -> No
         code, _, _ = closing.closed()
     assert code == SESSION_ENDED.code  # the screen goes dark: what was said is the record's now, not the hall's
     gone = client.get(_url(world, "/hall"), headers=display)
-    assert gone.status_code == 401 and "the meeting has ended" in gone.json()["error"]["message_en"]
+    error = gone.json()["error"]
+    assert gone.status_code == 401 and error["code"] == "meeting_ended", error  # not "the link went away"
+    assert "meeting has ended" in error["message_en"].lower()
 
 
 def test_an_opinion_asked_before_the_meeting_is_not_the_hall_s_vote(client: TestClient, world: World) -> None:
