@@ -28,10 +28,10 @@ async function call(method, path, body) {
   let response;
   try { response = await fetch(path, init); }
   catch { throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again."); }
-  if (response.status === 401 && !path.startsWith("/api/auth/")) toLogin(); // the session ended
   if (response.status === 204) return { data: null, response };
   const type = response.headers.get("content-type") || "";
-  const data = type.includes("json") ? await response.json() : null;
+  const data = type.includes("json") ? await response.json().catch(() => null) : null;
+  if (response.status === 401 && !path.startsWith("/api/auth/")) toLogin(data?.error?.code === "meeting_ended" ? "meeting" : true); // the session ended
   if (!response.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(response.status, e.code || `http_${response.status}`,
@@ -40,11 +40,12 @@ async function call(method, path, body) {
   return { data, response };
 }
 
-// A session that ended underneath a page (expired, logged out elsewhere, invitation revoked):
-// the login page says so instead of appearing out of nowhere.
+// A session that ended underneath a page (expired, logged out elsewhere, invitation revoked, or
+// "meeting": an invitation link's meeting was closed): the login page says why instead of appearing
+// out of nowhere.
 export function toLogin(ended = true) {
   const next = encodeURIComponent(location.pathname + location.search);
-  location.href = `/?next=${next}${ended ? "&ended=1" : ""}`;
+  location.href = `/?next=${next}${ended ? `&ended=${ended === "meeting" ? "meeting" : 1}` : ""}`;
 }
 
 // h("button", {class: "primary", onclick: f}, "Text", child…): text is always text, never HTML.
@@ -264,7 +265,7 @@ export class MeetingStream {
     ws.onclose = (e) => {
       this.ready = false;
       if (this.closed) return;
-      if (e.code === 4401) return toLogin();
+      if (e.code === 4401) return toLogin(this.fatal?.code === "meeting_ended" ? "meeting" : true);
       if (e.code === 4403 || e.code === 4404) return connection("Không có quyền theo dõi / Not allowed to follow", true);
       if (e.code === 4429) { // too many pages of meetings open: tried again once one is closed
         connection("Quá nhiều trang cuộc họp đang mở — hãy đóng bớt / too many pages open", true);

@@ -56,9 +56,18 @@ api("GET", "/api/auth/me").then((me) => {
   } else location.replace(destination());
 }, () => {});
 
-if (new URLSearchParams(location.search).get("ended")) {
-  say($("#result"), "Phiên làm việc đã kết thúc (hết hạn, đã đăng xuất hoặc liên kết mời bị thu hồi). Hãy đăng nhập lại hoặc xin liên kết mời mới.",
-    "Your session has ended (expired, logged out, or the invitation link was revoked). Log in again or ask for a new link.");
+// Why this page opened by itself, said at the top (on a phone the form's own messages are below the fold).
+const ended = new URLSearchParams(location.search).get("ended");
+if (ended) {
+  const why = $("#why");
+  why.hidden = false;
+  if (ended === "meeting") { // only a link's session ends with its meeting: an account's own login still works
+    say(why, "Cuộc họp đã kết thúc nên liên kết mời không còn dùng được. Nếu có tài khoản, hãy đăng nhập để xem lại cuộc họp.",
+      "The meeting has ended, so the invitation link no longer works. If you have an account, log in to see the meeting again.");
+  } else {
+    say(why, "Phiên làm việc đã kết thúc (hết hạn, đã đăng xuất hoặc liên kết mời bị thu hồi). Hãy đăng nhập lại hoặc xin liên kết mời mới.",
+      "Your session has ended (expired, logged out, or the invitation link was revoked). Log in again or ask for a new link.");
+  }
 }
 
 $("#login").addEventListener("submit", async (ev) => {

@@ -166,7 +166,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
     # their session is gone too: the page lands on the login page, which says why
     member.wait_for_url("**/?next=*ended=1")
-    expect(member.locator("#result")).to_contain_text("liên kết mời bị thu hồi")
+    expect(member.locator("#why")).to_contain_text("liên kết mời bị thu hồi")
 
     def status() -> str:
         rows: list[dict[str, str]] = httpx.get(f"{base}/api/meetings/{mid}/attendance", headers=chair).json()["records"]

@@ -1,15 +1,18 @@
 """A member who followed an invitation link is asked to log in with their own account to vote: the
-link passed through the hands of whoever made it (an attacker's probe: the chair voted as a member)."""
+link passed through the hands of whoever made it (an attacker's probe: the chair voted as a member).
+When the meeting closes, the link's session ends with it, and the login page says that the meeting
+ended, not only that a session did."""
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from meeting_room.services import invitations, polls
+from meeting_room.lifecycle import MeetingState
+from meeting_room.services import invitations, meetings, polls
 from tests.conftest import PASSWORD
-from tests.meeting_room.web.conftest import SHOTS, LiveServer
+from tests.meeting_room.web.conftest import SHOTS, LiveServer, shot
 from tests.meeting_room.web.test_meeting_screens import SMALL_PHONE, _in_session
 
 
@@ -23,10 +26,7 @@ def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Bro
 
     context = browser.new_context(viewport=SMALL_PHONE, locale="vi-VN", base_url=live_server.base, has_touch=True, is_mobile=True)
     context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: live_server.errors.append(f"link: {exc}"))
-    page.goto(f"/join/{link.token}")
-    page.wait_for_url(f"**/member/{world.meeting_id}**")
+    page = _on_link(context.new_page(), live_server, link.token)
     card = page.locator(f'#votes section[data-poll="{poll}"]')
     expect(card).to_contain_text("hãy đăng nhập bằng tài khoản của chính bạn")
     expect(card.locator("form.ballot")).to_have_count(0)  # no form the server would refuse
@@ -51,3 +51,42 @@ def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Bro
     with world.store.read() as session:
         assert polls.has_voted(session, poll, world.ids["member2"])
     assert not live_server.errors
+
+
+def _on_link(page: Page, live_server: LiveServer, token: str) -> Page:
+    page.on("pageerror", lambda exc: live_server.errors.append(f"link: {exc}"))
+    page.goto(f"/join/{token}")
+    page.wait_for_url(f"**/member/{live_server.world.meeting_id}**")
+    return page
+
+
+def test_a_member_on_a_link_is_told_that_the_meeting_ended(browser: Browser, live_server: LiveServer) -> None:
+    """Both ways a page learns it: its live stream closing (with the meeting's own code), and an
+    HTTP answer (a page whose stream is held away from the server, as on a network that drops it)."""
+    world = live_server.world
+    _in_session(world)
+    chair = world.actor("chair")
+    following = invitations.create(world.store, chair, world.meeting_id, world.ids["member2"], hours=4)
+    offline = invitations.create(world.store, chair, world.meeting_id, world.ids["member1"], hours=4)
+    phone = {"viewport": SMALL_PHONE, "locale": "vi-VN", "base_url": live_server.base, "has_touch": True, "is_mobile": True}
+    page = _on_link(browser.new_context(**phone).new_page(), live_server, following.token)
+    expect(page.locator("#connection")).to_contain_text("Cập nhật trực tiếp")
+    held = browser.new_context(**phone).new_page()
+
+    def hold(ws: WebSocketRoute) -> None:  # never reaches the server: no close code can tell this page
+        pass
+
+    held.route_web_socket(re.compile(r".*/stream.*"), hold)
+    _on_link(held, live_server, offline.token)
+    expect(held.locator("header .who")).to_contain_text("member1")
+
+    meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
+    page.wait_for_url("**/?next=*ended=meeting", timeout=20_000)
+    expect(page.locator("#why")).to_contain_text("Cuộc họp đã kết thúc nên liên kết mời không còn dùng được")
+    expect(page.locator("#why")).to_contain_text("The meeting has ended")
+    shot(page, "login-after-meeting-ended")
+
+    held.evaluate(f"import('/static/app.js').then((app) => app.api('GET', '/api/meetings/{world.meeting_id}')).catch(() => null)")
+    held.wait_for_url("**/?next=*ended=meeting", timeout=20_000)
+    expect(held.locator("#why")).to_contain_text("Cuộc họp đã kết thúc")
+    assert not live_server.errors, live_server.errors
