@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import invitations, meetings, polls
@@ -24,9 +24,7 @@ def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Bro
     polls.open_poll(world.store, chair, poll)
     link = invitations.create(world.store, chair, world.meeting_id, world.ids["member2"], hours=4)
 
-    context = browser.new_context(viewport=SMALL_PHONE, locale="vi-VN", base_url=live_server.base, has_touch=True, is_mobile=True)
-    context.set_default_timeout(15_000)
-    page = _on_link(context.new_page(), live_server, link.token)
+    page = _on_link(_phone(browser, live_server).new_page(), live_server, link.token)
     card = page.locator(f'#votes section[data-poll="{poll}"]')
     expect(card).to_contain_text("hãy đăng nhập bằng tài khoản của chính bạn")
     expect(card.locator("form.ballot")).to_have_count(0)  # no form the server would refuse
@@ -53,6 +51,12 @@ def test_a_link_follows_the_vote_and_the_members_own_login_casts_it(browser: Bro
     assert not live_server.errors
 
 
+def _phone(browser: Browser, live_server: LiveServer) -> BrowserContext:
+    context = browser.new_context(viewport=SMALL_PHONE, locale="vi-VN", base_url=live_server.base, has_touch=True, is_mobile=True)
+    context.set_default_timeout(15_000)
+    return context
+
+
 def _on_link(page: Page, live_server: LiveServer, token: str) -> Page:
     page.on("pageerror", lambda exc: live_server.errors.append(f"link: {exc}"))
     page.goto(f"/join/{token}")
@@ -68,10 +72,9 @@ def test_a_member_on_a_link_is_told_that_the_meeting_ended(browser: Browser, liv
     chair = world.actor("chair")
     following = invitations.create(world.store, chair, world.meeting_id, world.ids["member2"], hours=4)
     offline = invitations.create(world.store, chair, world.meeting_id, world.ids["member1"], hours=4)
-    phone = {"viewport": SMALL_PHONE, "locale": "vi-VN", "base_url": live_server.base, "has_touch": True, "is_mobile": True}
-    page = _on_link(browser.new_context(**phone).new_page(), live_server, following.token)
+    page = _on_link(_phone(browser, live_server).new_page(), live_server, following.token)
     expect(page.locator("#connection")).to_contain_text("Cập nhật trực tiếp")
-    held = browser.new_context(**phone).new_page()
+    held = _phone(browser, live_server).new_page()
 
     def hold(ws: WebSocketRoute) -> None:  # never reaches the server: no close code can tell this page
         pass
