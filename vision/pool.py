@@ -3,6 +3,7 @@ both cores are used. Bounded: when every worker is busy, a new frame is dropped,
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -11,6 +12,8 @@ import numpy as np
 
 from hardware import priority
 from vision.faces import FaceEngine, FaceOptions, Observation
+
+log = logging.getLogger(__name__)
 
 _engine: FaceEngine | None = None
 
@@ -70,9 +73,15 @@ class FacePool:
         if self._pool is not None:
             blank = np.zeros((64, 64, 3), np.uint8)
             loading = [self._pool.submit(_observe, blank) for _ in range(self.workers)]
+            loading[0].add_done_callback(_said_if_failed)  # not waited for: a failure is still said at once
             for f in loading if wait else ():
                 f.result()
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _said_if_failed(loading: Future[list[Observation]]) -> None:
+    if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr
+        log.error("face workers could not start (%s): no faces are analysed; see the worker's error above", exc)

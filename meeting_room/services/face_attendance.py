@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +116,7 @@ class CameraStats:
     analysed: int = 0
     skipped_busy: int = 0
     arrivals: int = 0
+    unavailable: str | None = None  # why no frame can be analysed (the face workers could not start)
     analysis_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
 
 
@@ -177,7 +178,12 @@ class CameraWatcher:
             if self._stop.is_set():
                 break
             self.stats.frames += 1
-            future = self.pool.submit(frame.image)
+            try:
+                future = self.pool.submit(frame.image)
+            except BrokenExecutor as exc:  # every later frame would fail the same way: said once, the camera left alone
+                self.stats.unavailable = str(exc)
+                log.error("camera %s: face analysis is unavailable (%s); attendance by face is off for this meeting", self.camera, exc)
+                break
             if future is None:
                 self.stats.skipped_busy += 1
             else:

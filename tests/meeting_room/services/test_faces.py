@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from hardware.media import VideoSource
+from hardware.media import Frame, VideoSource
 from meeting_room import events as ev
 from meeting_room.attendance import AttendanceStatus
 from meeting_room.db import tables as t
@@ -118,3 +121,43 @@ def test_camera_marks_enrolled_participants_present_and_counts_strangers(world: 
     assert 0.5 < (row.confidence or 0) <= 1
     assert meeting.unknown_faces == {"Camera cửa chính": 1}
     assert watch().stats.arrivals == 0  # already present: no second record
+
+
+def test_a_camera_whose_face_workers_cannot_start_says_so_at_once_and_lets_the_camera_go(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A site whose face model package is damaged: the workers fail to load (their real import fails),
+    the room is told as soon as the background loading fails, not at the first face, and the camera's
+    watcher ends with the reason instead of dying on every frame (its frames are no longer read)."""
+    broken = tmp_path / "site-packages" / "face_recognition_models"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise ImportError("the package is damaged")\n')
+    monkeypatch.syspath_prepend(str(broken.parent))  # the spawned workers start from this sys.path
+    caplog.set_level(logging.ERROR)
+    pool = FacePool(FaceOptions(), workers=1)
+    read = 0
+
+    def frames() -> Iterator[Frame]:
+        nonlocal read
+        while read < 10_000:
+            read += 1
+            yield Frame(astronaut(), at=read / 2, source="Camera cửa chính")
+            time.sleep(0.01)
+
+    try:
+        pool.warm_up(wait=False)
+        for _ in range(1200):
+            if any("face workers could not start" in r.getMessage() for r in caplog.records):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the failed loading was not said: {caplog.records}")
+        w = CameraWatcher(
+            world.store, world.meeting_id, "Camera cửa chính", pool, MatchOptions(), PresenceTracker(sightings=3), sample_fps=2
+        )
+        stats = w.run(frames())
+    finally:
+        pool.close()
+    assert stats.unavailable and stats.analysed == 0 and read < 10, (stats, read)
+    said = [r.getMessage() for r in caplog.records if "face analysis is unavailable" in r.getMessage()]
+    assert len(said) == 1 and "Camera cửa chính" in said[0], said
