@@ -76,6 +76,7 @@ class FinalPass:
     def __init__(self, settings: Any, audio: Path) -> None:
         self.settings, self.audio = settings, audio
         self.done_s, self._before, self.ready = 0.0, 0.0, threading.Event()
+        self.failed: BaseException | None = None  # why it stopped early: the figures would say nothing of it
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="final-pass", daemon=True)
         self.thread.start()
@@ -86,14 +87,18 @@ class FinalPass:
         from speech.asr import AsrOptions
 
         priority.background()
-        pipeline = speech_runtime.pipeline(self.settings, diarize=True, background=True)
-        self.ready.set()
-        while not self._stop.is_set():
-            transcript = pipeline.run(self.audio, AsrOptions(beam_size=self.settings.asr_beam_size))  # who spoke when
-            self._before = self.done_s
-            for _line in transcript.lines(self._decoded):  # what was said
-                if self._stop.is_set():
-                    break
+        try:
+            pipeline = speech_runtime.pipeline(self.settings, diarize=True, background=True)
+            self.ready.set()
+            while not self._stop.is_set():
+                transcript = pipeline.run(self.audio, AsrOptions(beam_size=self.settings.asr_beam_size))  # who spoke when
+                self._before = self.done_s
+                for _line in transcript.lines(self._decoded):  # what was said
+                    if self._stop.is_set():
+                        break
+        except BaseException as exc:  # its models missing, the recording unreadable: said, not waited for
+            self.failed = exc
+            self.ready.set()
 
     def _decoded(self, seconds: float) -> None:
         self.done_s = self._before + seconds
@@ -239,6 +244,8 @@ def run(
         other = FinalPass(settings, final_pass) if final_pass is not None else None
         if other is not None:
             other.ready.wait(600)  # its models loaded before the rooms start, as on a server that has run one
+            if other.failed is not None or not other.ready.is_set():
+                raise SystemExit(f"the final pass could not start: {other.failed or 'its models did not load within 600 s'}")
         for runner in runners:
             runner.start()
         while any(r.live_meeting is None for r in runners):
@@ -248,6 +255,8 @@ def run(
         time.sleep(seconds)
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
         passed = (other.done_s - passed0) if other is not None else None
+        if other is not None and other.failed is not None:  # the rooms' figures were not measured beside a final pass
+            raise SystemExit(f"the final pass failed during the measurement: {other.failed}")
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
         decoder = getattr(captions, "_decoder", None)  # the decoder every stream shares (none before it existed)
         decoded = dict(decoder.decoded) if decoder is not None else {}
