@@ -4,8 +4,11 @@ US Navy), both public domain; and photos without a face. Plus helpers that compo
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -96,3 +99,20 @@ def zip_of(entries: dict[str, bytes], compression: int = 0) -> bytes:
         for name, data in entries.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+@contextmanager
+def damaged_face_models(folder: Path) -> Iterator[None]:
+    """A site whose face model package is damaged, for processes spawned meanwhile: they start from
+    this process's ``sys.path``, where a ``face_recognition_models`` that fails to import comes first
+    (this process imported the real one already, or imports nothing of it meanwhile)."""
+    broken = folder / "face_recognition_models"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "__init__.py").write_text('raise ImportError("the package is damaged")\n')
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        importlib.invalidate_caches()

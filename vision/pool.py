@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import numpy as np
@@ -44,6 +44,13 @@ class FacePool:
             else None
         )
         self._slots = threading.Semaphore(max_pending or max(1, workers) * 2)
+        self._broken = False
+
+    @property
+    def broken(self) -> bool:
+        """A worker could not load its models or died (killed, crashed): every later frame would fail,
+        so its owner replaces the pool at its next start (a meeting, a call) rather than per frame."""
+        return self._broken
 
     def submit(self, image: np.ndarray) -> Future[list[Observation]] | None:
         """The analysis of ``image``, or None when the pool is saturated (the frame is skipped)."""
@@ -60,11 +67,17 @@ class FacePool:
         else:
             try:
                 future = self._pool.submit(_observe, image)
-            except BaseException:  # a broken pool (a worker that could not load its models): the slot is not lost
+            except BaseException as exc:  # a broken pool (a worker that could not load its models): the slot is not lost
                 self._slots.release()
+                self._broken = self._broken or isinstance(exc, BrokenExecutor)
                 raise
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(self._done)
         return future
+
+    def _done(self, future: Future[list[Observation]]) -> None:
+        self._slots.release()
+        if not future.cancelled() and isinstance(future.exception(), BrokenExecutor):
+            self._broken = True
 
     def warm_up(self, wait: bool = True) -> None:
         """Start the workers and load their models now rather than on the first frame; ``wait``:
@@ -73,7 +86,7 @@ class FacePool:
         if self._pool is not None:
             blank = np.zeros((64, 64, 3), np.uint8)
             loading = [self._pool.submit(_observe, blank) for _ in range(self.workers)]
-            loading[0].add_done_callback(_said_if_failed)  # not waited for: a failure is still said at once
+            loading[0].add_done_callback(self._said_if_failed)  # not waited for: a failure is still said at once
             for f in loading if wait else ():
                 f.result()
 
@@ -81,7 +94,7 @@ class FacePool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-
-def _said_if_failed(loading: Future[list[Observation]]) -> None:
-    if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr
-        log.error("face workers could not start (%s): no faces are analysed; see the worker's error above", exc)
+    def _said_if_failed(self, loading: Future[list[Observation]]) -> None:
+        if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr
+            self._broken = self._broken or isinstance(exc, BrokenExecutor)
+            log.error("face workers could not start (%s): no faces are analysed; see the worker's error above", exc)

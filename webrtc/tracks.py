@@ -190,6 +190,9 @@ async def read_video(
         if on_frame is None or now - last < 1.0 / fps:
             continue
         last = now
-        result = on_frame(Frame(frame.to_ndarray(format="rgb24"), time.time(), source))
-        if asyncio.iscoroutine(result):
-            await result
+        try:
+            result = on_frame(Frame(frame.to_ndarray(format="rgb24"), time.time(), source))
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:  # whatever the frame was for failed: the track is still drained (see above)
+            log.exception("video from %s: handling a frame failed", source)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from hardware.media import Frame
 from meeting_room.attendance import FaceCheck
@@ -53,17 +51,23 @@ class OnlineFaceChecks:
             gallery = faces.meeting_gallery(session, meeting_id)
         if member_id not in gallery.members:
             return None
-        self.pool()  # its worker starts loading the models now, not on the first frame
+        self.pool(renew=True)  # its worker starts loading the models now, not on the first frame
         return CallFaceCheck(self, meeting_id, member_id, gallery)
 
-    def pool(self) -> FacePool:
+    def pool(self, renew: bool = False) -> FacePool:
+        """``renew``: a pool whose worker died or could not load is replaced (at a call's start, not at
+        every frame of a call: a model that cannot load would be loaded again and again)."""
+        broken = None
         with self._lock:
+            if renew and self._pool is not None and self._pool.broken:
+                broken, self._pool = self._pool, None
             if self._pool is None:
                 self._pool = face_pool(self.settings, workers=1)  # a process: never on the event loop
-                started = self._pool.submit(np.zeros((64, 64, 3), np.uint8))
-                if started is not None:
-                    started.add_done_callback(_log_failure)
-            return self._pool
+                self._pool.warm_up(wait=False)
+            pool = self._pool
+        if broken is not None:
+            broken.close()
+        return pool
 
     def close(self) -> None:
         with self._lock:
@@ -89,7 +93,12 @@ class CallFaceCheck:
         """A frame of the participant's camera (on the event loop: hands it on and returns)."""
         if self.done:
             return
-        future = self.owner.pool().submit(frame.image)
+        try:
+            future = self.owner.pool().submit(frame.image)
+        except BrokenExecutor as exc:  # said once; this call's video is no longer analysed (the next call tries again)
+            self.stopped = True
+            log.error("call %s: face check of member %s unavailable: %s", self.meeting_id, self.member_id, exc)
+            return
         if future is not None:
             future.add_done_callback(lambda f: self._analysed(frame.at, f))
 
@@ -126,8 +135,3 @@ class CallFaceCheck:
                             verdict.looks_like or "nobody enrolled")  # fmt: skip
         except Exception:  # one bad frame or a failed write must not end the call
             log.exception("call %s: checking the face of member %s", self.meeting_id, self.member_id)
-
-
-def _log_failure(future: Future[list[Observation]]) -> None:
-    if future.exception() is not None:
-        log.error("online face check: the worker failed to start: %s", future.exception())

@@ -362,6 +362,9 @@ class RoomRunner:
         from meeting_room.services.face_attendance import CameraWatcher
 
         s = self.settings
+        if self._pool is not None and self._pool.broken:  # the last meeting's workers died or could not load: tried afresh
+            self._pool.close()
+            self._pool = None
         if self._pool is None:
             self._pool = face_pool(s)
             # not waited for: under SCHED_IDLE on a busy machine (another room's captions, calls) the

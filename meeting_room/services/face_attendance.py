@@ -182,7 +182,9 @@ class CameraWatcher:
                 future = self.pool.submit(frame.image)
             except BrokenExecutor as exc:  # every later frame would fail the same way: said once, the camera left alone
                 self.stats.unavailable = str(exc)
-                log.error("camera %s: face analysis is unavailable (%s); attendance by face is off for this meeting", self.camera, exc)
+                log.error(
+                    "camera %s: face analysis is unavailable (%s); attendance by face is off until the next meeting", self.camera, exc
+                )
                 break
             if future is None:
                 self.stats.skipped_busy += 1

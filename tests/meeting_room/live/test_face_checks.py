@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hardware.media import Frame
 from meeting_room.live.face_checks import OnlineFaceChecks
 from meeting_room.services import faces
 from speech.models import ModelStore
 from tests.conftest import World, _settings
-from tests.face_photos import astronaut, jpeg_bytes
+from tests.face_photos import astronaut, damaged_face_models, jpeg_bytes
 from tests.meeting_room.call_server import _h, serve_call, wait_for
 from vision.enrolment import EnrolmentRules, enrol_photo
 from vision.errors import EnrolmentPhotoError
@@ -85,6 +87,33 @@ def test_only_consenting_enrolled_members_are_checked_and_only_with_the_setting(
         assert on.watch(world.meeting_id, world.ids["chair"]) is None  # no consent: their video is never analysed
         check = on.watch(world.meeting_id, world.ids["member1"])
         assert check is not None and check.member_id == world.ids["member1"]
+    finally:
+        on.close()
+
+
+def test_a_check_whose_worker_cannot_load_stops_quietly_and_the_next_call_tries_again(world: World, tmp_path: Path) -> None:
+    """A damaged face model package: the call's frames are not analysed (said once, nothing raised
+    into the call's video reader); once it is repaired, the next call's check gets a working worker."""
+    engine = FaceEngine()
+    admin = world.actor("admin")
+    faces.set_consent(world.store, admin, world.ids["member1"], True)
+    faces.enrol_faces(world.store, admin, world.ids["member1"], [("a.jpg", jpeg_bytes(astronaut()))], engine, EnrolmentRules())
+    on = OnlineFaceChecks(world.store, _settings(tmp_path, face_check_online=True))
+    try:
+        with damaged_face_models(tmp_path / "site-packages"):
+            check = on.watch(world.meeting_id, world.ids["member1"])
+        assert check is not None
+        for _ in range(1200):  # the worker's load fails in the background
+            if on.pool().broken:
+                break
+            time.sleep(0.05)
+        assert on.pool().broken
+        check.on_frame(Frame(astronaut(), at=1.0, source="remote"))  # raises nothing: the check stops
+        assert check.done and check.analysed == 0
+        again = on.watch(world.meeting_id, world.ids["member1"])  # a new call: a new worker (the package repaired)
+        assert again is not None and not on.pool().broken
+        future = on.pool().submit(astronaut())
+        assert future is not None and len(future.result(timeout=120)) == 1
     finally:
         on.close()
 

@@ -19,7 +19,7 @@ from meeting_room.lifecycle import MeetingState
 from meeting_room.services import faces, meetings, members
 from meeting_room.services.face_attendance import CameraWatcher, MatchOptions
 from tests.conftest import World, snapshot
-from tests.face_photos import astronaut, hopper, jpeg_bytes, scene, write_video
+from tests.face_photos import astronaut, damaged_face_models, hopper, jpeg_bytes, scene, write_video
 from vision.enrolment import EnrolmentRules
 from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine, FaceOptions
@@ -124,15 +124,11 @@ def test_camera_marks_enrolled_participants_present_and_counts_strangers(world: 
 
 
 def test_a_camera_whose_face_workers_cannot_start_says_so_at_once_and_lets_the_camera_go(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A site whose face model package is damaged: the workers fail to load (their real import fails),
     the room is told as soon as the background loading fails, not at the first face, and the camera's
     watcher ends with the reason instead of dying on every frame (its frames are no longer read)."""
-    broken = tmp_path / "site-packages" / "face_recognition_models"
-    broken.mkdir(parents=True)
-    (broken / "__init__.py").write_text('raise ImportError("the package is damaged")\n')
-    monkeypatch.syspath_prepend(str(broken.parent))  # the spawned workers start from this sys.path
     caplog.set_level(logging.ERROR)
     pool = FacePool(FaceOptions(), workers=1)
     read = 0
@@ -145,7 +141,8 @@ def test_a_camera_whose_face_workers_cannot_start_says_so_at_once_and_lets_the_c
             time.sleep(0.01)
 
     try:
-        pool.warm_up(wait=False)
+        with damaged_face_models(tmp_path / "site-packages"):
+            pool.warm_up(wait=False)
         for _ in range(1200):
             if any("face workers could not start" in r.getMessage() for r in caplog.records):
                 break
@@ -159,5 +156,6 @@ def test_a_camera_whose_face_workers_cannot_start_says_so_at_once_and_lets_the_c
     finally:
         pool.close()
     assert stats.unavailable and stats.analysed == 0 and read < 10, (stats, read)
+    assert pool.broken  # the room replaces it for its next meeting
     said = [r.getMessage() for r in caplog.records if "face analysis is unavailable" in r.getMessage()]
     assert len(said) == 1 and "Camera cửa chính" in said[0], said
