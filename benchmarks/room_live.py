@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from hardware.config import CameraConfig, MicrophoneConfig, RecordingConfig, RoomConfig, SeatConfig  # noqa: E402
-from hardware.media import SAMPLE_RATE, read_all  # noqa: E402
+from hardware.media import SAMPLE_RATE, probe_duration, read_all  # noqa: E402
 from hardware.mjpeg import MjpegServer  # noqa: E402
 from meeting_room import events as ev  # noqa: E402
 from meeting_room.access import Actor  # noqa: E402
@@ -89,6 +89,7 @@ class FinalPass:
         priority.background()
         try:
             pipeline = speech_runtime.pipeline(self.settings, diarize=True, background=True)
+            probe_duration(self.audio)  # a recording it cannot read is said now, not after the measurement
             self.ready.set()
             while not self._stop.is_set():
                 transcript = pipeline.run(self.audio, AsrOptions(beam_size=self.settings.asr_beam_size))  # who spoke when
@@ -242,9 +243,20 @@ def run(
             meetings.transition(store, admin, mid, MeetingState.OPEN)
             meetings.transition(store, admin, mid, MeetingState.IN_SESSION)
         other = FinalPass(settings, final_pass) if final_pass is not None else None
+
+        def stop_all() -> None:
+            for runner in runners:
+                runner.stop()
+            if other is not None:
+                other.stop()
+            for s in servers:
+                s.stop()
+            store.engine.dispose()
+
         if other is not None:
             other.ready.wait(600)  # its models loaded before the rooms start, as on a server that has run one
             if other.failed is not None or not other.ready.is_set():
+                stop_all()
                 raise SystemExit(f"the final pass could not start: {other.failed or 'its models did not load within 600 s'}")
         for runner in runners:
             runner.start()
@@ -252,10 +264,12 @@ def run(
             time.sleep(0.1)
         cpu0, wall0, proc0, begun = thread_cpu(), time.monotonic(), os.times(), time.time()
         passed0 = other.done_s if other is not None else 0.0
-        time.sleep(seconds)
+        while time.monotonic() - wall0 < seconds and (other is None or other.failed is None):
+            time.sleep(min(0.5, max(0.0, seconds - (time.monotonic() - wall0))))
         cpu1, wall, proc1 = thread_cpu(), time.monotonic() - wall0, os.times()
         passed = (other.done_s - passed0) if other is not None else None
         if other is not None and other.failed is not None:  # the rooms' figures were not measured beside a final pass
+            stop_all()
             raise SystemExit(f"the final pass failed during the measurement: {other.failed}")
         dropped = sum(w.dropped_s for m in captions._meetings.values() for w in m.workers.values())
         decoder = getattr(captions, "_decoder", None)  # the decoder every stream shares (none before it existed)
@@ -301,13 +315,7 @@ def run(
             (room, k, u, last.get((room, k))) for room in range(n_rooms) for k, u in enumerate(said[room]) if within(room, u)
         )  # fmt: skip
         missed = sum(1 for room in range(n_rooms) for k, u in enumerate(said[room]) if within(room, u) and (room, k) not in last)
-        for runner in runners:
-            runner.stop()
-        if other is not None:
-            other.stop()
-        for s in servers:
-            s.stop()
-        store.engine.dispose()
+        stop_all()
     cores = os.cpu_count() or 1
     stages = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / wall / cores for k in set(cpu1) | set(cpu0)}
     total = ((proc1.user + proc1.system) - (proc0.user + proc0.system)) / wall / cores

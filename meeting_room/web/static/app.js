@@ -30,8 +30,17 @@ async function call(method, path, body) {
   catch { throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again."); }
   if (response.status === 204) return { data: null, response };
   const type = response.headers.get("content-type") || "";
-  const data = type.includes("json") ? await response.json().catch(() => null) : null;
-  if (response.status === 401 && !path.startsWith("/api/auth/")) toLogin(data?.error?.code === "meeting_ended" ? "meeting" : true); // the session ended
+  let data = null;
+  if (type.includes("json")) {
+    try { data = await response.json(); }
+    catch { // cut off or malformed: an answer that was not given, never an empty one
+      if (response.ok) throw new ApiError(0, "network", "Câu trả lời của máy chủ bị gián đoạn. Thử lại.", "The server's answer was cut off. Try again.");
+    }
+  }
+  // the session ended (on the login page itself a 401 is that form's own answer: a wrong current password)
+  if (response.status === 401 && !path.startsWith("/api/auth/") && location.pathname !== "/") {
+    toLogin(data?.error?.code === "meeting_ended" ? "meeting" : true);
+  }
   if (!response.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(response.status, e.code || `http_${response.status}`,

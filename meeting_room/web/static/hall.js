@@ -47,7 +47,7 @@ function connect() {
     }
   };
   ws.onclose = (e) => {
-    if (e.code === 4401 && !token) return toLogin(); // a viewer's own session ended
+    if (e.code === 4401 && !token) return toLogin(state.error?.code === "meeting_ended" ? "meeting" : true); // a viewer's own session ended
     if ([4401, 4403, 4404].includes(e.code)) {
       // revoked, expired, the meeting ended, or not this meeting's link: a dead link is not kept for the
       // next reload (in a tab where someone is logged in, that reload shows their own view again)

@@ -62,7 +62,7 @@ if (ended) {
   const why = $("#why");
   why.hidden = false;
   if (ended === "meeting") { // only a link's session ends with its meeting: an account's own login still works
-    say(why, "Cuộc họp đã kết thúc nên liên kết mời không còn dùng được. Nếu có tài khoản, hãy đăng nhập để xem lại cuộc họp.",
+    say(why, "Cuộc họp đã kết thúc nên liên kết mời không còn hiệu lực. Nếu có tài khoản, hãy đăng nhập để xem lại cuộc họp.",
       "The meeting has ended, so the invitation link no longer works. If you have an account, log in to see the meeting again.");
   } else {
     say(why, "Phiên làm việc đã kết thúc (hết hạn, đã đăng xuất hoặc liên kết mời bị thu hồi). Hãy đăng nhập lại hoặc xin liên kết mời mới.",

@@ -85,7 +85,7 @@ def test_a_member_on_a_link_is_told_that_the_meeting_ended(browser: Browser, liv
 
     meetings.transition(world.store, chair, world.meeting_id, MeetingState.CLOSED)
     page.wait_for_url("**/?next=*ended=meeting", timeout=20_000)
-    expect(page.locator("#why")).to_contain_text("Cuộc họp đã kết thúc nên liên kết mời không còn dùng được")
+    expect(page.locator("#why")).to_contain_text("Cuộc họp đã kết thúc nên liên kết mời không còn hiệu lực")
     expect(page.locator("#why")).to_contain_text("The meeting has ended")
     shot(page, "login-after-meeting-ended")
 
