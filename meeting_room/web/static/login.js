@@ -3,9 +3,14 @@
 // refuses everything else for that session, so the page asks for a new one before going on.
 import { api, bi, h, $ } from "/static/app.js";
 
+// Read as the browser will read it: "/\evil.example" or "/<tab>/evil.example" leave the server
+// (backslashes count as slashes, tabs and newlines are dropped), and a lure that asks to log in
+// again must not lead to a look-alike page.
 function destination() {
   const next = new URLSearchParams(location.search).get("next") || "";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/meetings";
+  if (!next.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(next)) return "/meetings";
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : "/meetings";
 }
 
 // The answer comes into view: on a phone it sits under the button, below the screen (walk-through).

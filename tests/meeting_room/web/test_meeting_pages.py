@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 
 import httpx2 as httpx
 from playwright.sync_api import Browser, Page, expect
@@ -198,6 +199,25 @@ def _tab_to(page: Page, selector: str, presses: int = 40) -> None:
         if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
             return
     raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_the_login_page_goes_on_to_this_server_only(browser: Browser, live_server: LiveServer) -> None:
+    """An attacker's lure: a link to the real login page whose ``next`` the browser would read as
+    another host (a look-alike page asking for the password again). Each lands on the meetings."""
+    mid = live_server.world.meeting_id
+    page = live_server.page(browser, "member1", "/meetings")  # logged in: the login page goes on at once
+    for hostile in (
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\t/evil.example/x",
+        "/\n/evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+    ):
+        page.goto(f"/?next={quote(hostile, safe='')}")
+        page.wait_for_url(f"{live_server.base}/meetings")
+    page.goto(f"/?next={quote(f'/member/{mid}?a=1#votes', safe='')}")  # where they were going, on this server
+    page.wait_for_url(f"{live_server.base}/member/{mid}?a=1#votes")
 
 
 def test_the_member_page_works_with_the_keyboard_alone(browser: Browser, live_server: LiveServer) -> None:
