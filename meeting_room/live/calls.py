@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -81,6 +82,7 @@ class Call:
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended: bool = False
     invited: bool = False  # joined on a session opened from an invitation link
+    session: str = ""  # the token hash of the session that made it: only that session may relay to Janus for it
     face_check: CallFaceCheck | None = None  # their own camera checked against their enrolment (face_check_online)
     voice: list[np.ndarray] = field(default_factory=list)  # their audio not yet handed to the live captions
     voice_at: float = 0.0  # wall-clock time of its first sample
@@ -258,7 +260,7 @@ class Calls:
             n = session.scalar(select(func.count()).select_from(t.Participant).where(t.Participant.meeting_id == meeting_id)) or 0
         return n >= self.settings.janus_min_participants
 
-    async def join_sfu(self, actor: Actor, meeting_id: str, notify: Notify) -> tuple[Call, dict[str, object]]:
+    async def join_sfu(self, actor: Actor, meeting_id: str, notify: Notify, session: str = "") -> tuple[Call, dict[str, object]]:
         """Admit a participant to the meeting's Janus room: what their client needs to publish and subscribe."""
         sfu = self.sfu
         assert sfu is not None
@@ -273,7 +275,9 @@ class Calls:
             on_state=lambda state: self._state(holder["call"], state),
         )  # fmt: skip
         leg = conf.mixer.add(key)  # a source only: they hear the room and each other through Janus
-        call = holder["call"] = Call(meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None)
+        call = holder["call"] = Call(
+            meeting_id, actor.member_id, name, peer, leg, notify, invited=actor.only_meeting is not None, session=session
+        )
         conf.calls[actor.member_id] = call
         await self._refuse_if_ended(conf, call)
         log.info("call %s: member %s admitted to Janus room %d as feed %d", meeting_id, actor.member_id, room.id, peer.feed)
@@ -289,10 +293,14 @@ class Calls:
             tracks.append(VideoTrack(conf.video))
         return tracks
 
-    def sfu_call(self, meeting_id: str, member_id: str) -> Call | None:
+    def sfu_call(self, meeting_id: str, member_id: str, session: str) -> Call | None:
+        """The member's call through Janus, for the session that made it only: a member's invitation link
+        in other hands (or another login of theirs) is not a way into their call's feeds."""
         conf = self._conferences.get(meeting_id)
         call = conf.calls.get(member_id) if conf else None
-        return call if call is not None and conf is not None and conf.sfu and not call.ended else None
+        if call is None or conf is None or not conf.sfu or call.ended or not call.session:
+            return None
+        return call if hmac.compare_digest(call.session, session) else None
 
     def sfu_lost(self) -> None:
         """Janus went away: every call through it ends (kept present for the grace period); pages reconnect."""

@@ -41,6 +41,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from meeting_room import auth
 from meeting_room.access import get_meeting, require_staff, require_view
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, runtime_of, token_of
 from meeting_room.api.errors import status_of
@@ -49,7 +50,8 @@ from meeting_room.api.qr import qr_svg_uri
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
 from meeting_room.live.calls import Call, CallInfo, Calls
-from meeting_room.live.sfu import SfuPeer
+from meeting_room.live.live_sessions import Live
+from meeting_room.live.sfu import Sfu, SfuPeer
 from meeting_room.services import invitations
 from webrtc.errors import WebRTCError
 from webrtc.janus import PLUGIN
@@ -121,7 +123,7 @@ async def call(ws: WebSocket, meeting_id: str) -> None:
         current: Call | None = None
         if through_janus:
             try:
-                current, janus = await calls.join_sfu(actor, meeting_id, send)
+                current, janus = await calls.join_sfu(actor, meeting_id, send, session=live.key)
             except (MeetingRoomError, WebRTCError) as exc:
                 await send(_error(exc))
                 await ws.close(code=4503)
@@ -206,20 +208,30 @@ def _vetted(msg: object, token: str, room: int, feed: int, display: str) -> dict
 @router.websocket("/janus")
 async def janus_relay(ws: WebSocket, meeting_id: str) -> None:
     """Janus's WebSocket API for a participant admitted to this meeting's Janus room, and only for that."""
-    from websockets.asyncio.client import connect
-    from websockets.typing import Subprotocol
-
     calls = calls_of(ws)
     try:
         actor = await run_in_threadpool(current_actor, ws)
+        await run_in_threadpool(calls.check, actor, meeting_id)
     except MeetingRoomError as exc:
         await ws.close(code=_CLOSE_CODES.get(status_of(exc), 4401))
         return
-    call = calls.sfu_call(meeting_id, actor.member_id)
+    token = token_of(ws)
+    assert token is not None  # current_actor needed one
+    call = calls.sfu_call(meeting_id, actor.member_id, auth.token_hash(token))
     if call is None or calls.sfu is None or not isinstance(call.peer, SfuPeer):
-        await ws.close(code=4403)  # no call through Janus in this meeting: nothing to relay
+        await ws.close(code=4403)  # no call through Janus of this session in this meeting: nothing to relay
         return
-    peer, sfu = call.peer, calls.sfu
+    # watched like the call's own socket: a revoked link, a logout or the meeting's end closes it too
+    async with live_of(ws).watching(token, actor, meeting_id=meeting_id, recheck=partial(calls.check, actor, meeting_id)) as live:
+        await _relay(ws, call, calls.sfu, live)
+
+
+async def _relay(ws: WebSocket, call: Call, sfu: Sfu, live: Live) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.typing import Subprotocol
+
+    peer = call.peer
+    assert isinstance(peer, SfuPeer)
     await ws.accept(subprotocol="janus-protocol")
     try:
         upstream = await connect(sfu.options.url, subprotocols=[Subprotocol("janus-protocol")], max_size=2**22)
@@ -266,7 +278,8 @@ async def janus_relay(ws: WebSocket, meeting_id: str) -> None:
                 creating.add(str(vetted.get("transaction")))
             await upstream.send(json.dumps(vetted))
 
-    tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up()), asyncio.ensure_future(done.wait())]
+    ends = (down(), up(), done.wait(), live.ended.wait())  # Janus, the page, the call, the session
+    tasks = [asyncio.ensure_future(c) for c in ends]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -277,6 +290,8 @@ async def janus_relay(ws: WebSocket, meeting_id: str) -> None:
                 await task
         with contextlib.suppress(Exception):
             await upstream.close()
+        if live.ending is not None:
+            await live.close(ws)
         with contextlib.suppress(Exception):
             await ws.close()
 

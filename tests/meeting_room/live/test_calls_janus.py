@@ -24,6 +24,7 @@ import pytest
 from speech.audio import SAMPLE_RATE, read_all
 from speech.models import ModelStore
 from tests import needs
+from tests.conftest import PASSWORD
 from tests.meeting_room.call_server import ROOM_HZ, _h, serve_call, wait_for
 from tests.meeting_room.live.test_calls import _attendance, _get, band_energy, until
 from tests.speech_audio import speak
@@ -125,6 +126,16 @@ def test_a_member_through_janus_hears_the_room_is_captioned_votes_and_leaves(ser
         client = CallClient(served["ws"], served["tokens"]["member1"], audio=mic)
         await client.join(timeout=30)
         assert client.janus is not None, "the meeting goes through Janus"
+        # another session of the same member (a second login, or their invitation link in other hands)
+        # gets no relay into their call: it would subscribe to every feed without being on the call list
+        login = {"username": "member1", "password": PASSWORD}
+        other = (await asyncio.to_thread(httpx.post, f"{served['base']}/api/auth/login", json=login)).json()["token"]
+        relay = served["ws"].replace("/call", "/janus")
+        try:
+            await JanusSession(relay, headers={"Authorization": f"Bearer {other}"}).connect()
+            stolen = "a Janus session through the relay"
+        except JanusError as exc:
+            stolen = f"refused: {exc.message_en}"
         await until("2 s of the room's sound", lambda: sum(len(b) for _, b in client.heard.audio) >= 2 * RATE, 30)
         heard = client.heard.samples()
         mic.play(speech)
@@ -146,10 +157,11 @@ def test_a_member_through_janus_hears_the_room_is_captioned_votes_and_leaves(ser
         await admin.close()
         return {
             "heard": heard, "online": online, "calls": calls, "poll": poll, "tokens": tokens_before, "tokens_after": left,
-            "sessions": sessions_before, "sessions_after": sessions_after,
+            "sessions": sessions_before, "sessions_after": sessions_after, "stolen": stolen,
         }  # fmt: skip
 
     seen = asyncio.run(scenario())
+    assert seen["stolen"].startswith("refused"), seen["stolen"]
     assert seen["poll"]["ballots_cast"] == 1, seen["poll"]
     share = band_energy(seen["heard"][-2 * RATE :], ROOM_HZ)
     assert share > 0.5, f"the room's 1 kHz tone is {share:.0%} of what the participant heard through Janus"
