@@ -221,6 +221,11 @@ class Calls:
             except Exception as exc:  # a missing model must not keep anyone out of the meeting
                 log.error("call %s: live captions off: %s", meeting_id, getattr(exc, "message_en", exc))
         conf = self.conference(meeting_id)
+        try:  # the meeting may have closed while the captions started, when it had no conference to end yet
+            await loop.run_in_executor(None, self.check, actor, meeting_id)
+        except ConflictError:  # no longer running: the conference made just now goes with it (its mixer runs)
+            await self.end_meeting(meeting_id)
+            raise
         if not conf.has_camera and self.camera_rooms and await loop.run_in_executor(None, self._in_camera_room, meeting_id):
             conf.has_camera = True
         old = conf.calls.get(actor.member_id)

@@ -306,3 +306,35 @@ def test_a_join_under_way_when_the_meeting_ends_is_refused_not_left_on_a_stopped
         asyncio.run(scenario())
     finally:
         go_on.set()
+
+
+def test_a_join_whose_meeting_closes_before_it_has_a_conference_is_refused_and_leaves_none(settings, world) -> None:  # noqa: ANN001 - the conftest fixtures
+    """The checks pass, then the live captions start (slow: a model loads) while the chair closes a
+    meeting nobody had joined yet, so that there was no conference to end: the join is refused and
+    no conference, with its mixer running, is left behind for the closed meeting (an attacker's probe)."""
+    import threading
+
+    from meeting_room.errors import ConflictError
+    from meeting_room.lifecycle import MeetingState
+    from meeting_room.live.calls import Calls
+    from meeting_room.live.live_captions import LiveCaptions
+    from meeting_room.services import meetings
+
+    chair = world.actor("chair")
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, chair, world.meeting_id, state)
+    calls = Calls(world.store, settings, LiveCaptions(world.store, settings))
+
+    def closed_meanwhile(_actor: object, meeting_id: str) -> None:  # instead of loading the captions' models
+        meetings.transition(world.store, chair, meeting_id, MeetingState.CLOSED)
+
+    calls.captions.start = closed_meanwhile  # type: ignore[method-assign,assignment]
+    mixer = f"mixer-{world.meeting_id[:8]}"
+
+    async def scenario() -> None:
+        with pytest.raises(ConflictError, match="chỉ tham gia trực tuyến được khi cuộc họp đã khai mạc"):
+            await calls.join(world.actor("member1"), world.meeting_id, "v=0", notify=None)  # type: ignore[arg-type]
+        assert world.meeting_id not in calls._conferences
+        await until("its mixer stopped", lambda: all(t.name != mixer for t in threading.enumerate()), 30)
+
+    asyncio.run(scenario())
