@@ -240,6 +240,8 @@ class Calls:
         if not conf.ended:
             return
         await self.hang_up(call, "meeting_ended", grace=False, tell=False, conf=conf)  # (no longer the meeting's conference)
+        if conf.sfu and self.sfu is not None:  # its Janus room, made while the meeting closed, goes too
+            await self.sfu.close_room(conf.meeting_id)
         raise ConflictError(
             "Cuộc họp vừa kết thúc trong lúc bạn đang vào: không còn tham gia trực tuyến được",
             "The meeting ended while you were joining: there is no call to join any more",
@@ -265,7 +267,7 @@ class Calls:
             n = session.scalar(select(func.count()).select_from(t.Participant).where(t.Participant.meeting_id == meeting_id)) or 0
         return n >= self.settings.janus_min_participants
 
-    async def join_sfu(self, actor: Actor, meeting_id: str, notify: Notify, session: str = "") -> tuple[Call, dict[str, object]]:
+    async def join_sfu(self, actor: Actor, meeting_id: str, notify: Notify, *, session: str) -> tuple[Call, dict[str, object]]:
         """Admit a participant to the meeting's Janus room: what their client needs to publish and subscribe."""
         sfu = self.sfu
         assert sfu is not None

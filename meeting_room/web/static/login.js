@@ -9,8 +9,8 @@ import { api, bi, h, $ } from "/static/app.js";
 function destination() {
   const next = new URLSearchParams(location.search).get("next") || "";
   if (!next.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(next)) return "/meetings";
-  const url = new URL(next, location.origin);
-  return url.origin === location.origin ? url.pathname + url.search + url.hash : "/meetings";
+  const url = new URL(next, location.origin); // "/.//evil.example" resolves to the path "//evil.example"
+  return url.origin === location.origin && !url.pathname.startsWith("//") ? url.href : "/meetings";
 }
 
 // The answer comes into view: on a phone it sits under the button, below the screen (walk-through).

@@ -213,6 +213,9 @@ def test_the_login_page_goes_on_to_this_server_only(browser: Browser, live_serve
         "/\n/evil.example",
         "https://evil.example/",
         "javascript:alert(1)",
+        "/.//evil.example/x",
+        "/%2e%2e//evil.example",
+        "/a/..//evil.example",
     ):
         page.goto(f"/?next={quote(hostile, safe='')}")
         page.wait_for_url(f"{live_server.base}/meetings")
