@@ -52,7 +52,10 @@ async function call(method, path, body) {
 // A session that ended underneath a page (expired, logged out elsewhere, invitation revoked, or
 // "meeting": an invitation link's meeting was closed): the login page says why instead of appearing
 // out of nowhere.
+let leaving = false;
 export function toLogin(ended = true) {
+  if (leaving) return; // once: an HTTP 401 and the stream's close often come together, and a second navigation aborts the first
+  leaving = true;
   const next = encodeURIComponent(location.pathname + location.search);
   location.href = `/?next=${next}${ended ? `&ended=${ended === "meeting" ? "meeting" : 1}` : ""}`;
 }
@@ -193,7 +196,8 @@ export const clock = (s) => { s = Math.max(0, Math.floor(s)); const p = (n) => S
 
 export async function whoAmI() {
   let me;
-  try { me = await api("GET", "/api/auth/me"); } catch (err) { if (err.status === 401) toLogin(false); else showError(err); throw err; }
+  try { me = await api("GET", "/api/auth/me"); }
+  catch (err) { if (err.status === 401) toLogin(err.code === "meeting_ended" ? "meeting" : false); else showError(err); throw err; }
   if (me.must_change_password) { toLogin(false); throw new Error("a temporary password must be changed first"); } // the login page asks
   return me;
 }
