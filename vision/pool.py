@@ -91,8 +91,16 @@ class FacePool:
                 f.result()
 
     def close(self) -> None:
+        """Stop the workers now. Waiting for them would hold the server's shutdown (or a room's) for as
+        long as a hall frame's analysis or a model's loading takes, seconds to minutes under
+        SCHED_IDLE on a busy machine; a frame still in analysis fails with BrokenProcessPool."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            workers = list(self._pool._processes.values())  # Python 3.11 has no terminate_workers() (3.14)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(timeout=10)
 
     def _said_if_failed(self, loading: Future[list[Observation]]) -> None:
         if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr

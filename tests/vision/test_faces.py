@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +143,22 @@ def test_a_pool_loading_in_the_background_takes_frames_at_once_and_bounded(engin
             assert np.allclose(obs.encoding, local.encoding)
     finally:
         pool.close()
+
+
+def test_closing_a_pool_stops_workers_that_are_still_busy(engine: FaceEngine) -> None:
+    """A server or room that stops does not wait for a frame in analysis or a model still loading
+    (seconds to minutes under SCHED_IDLE on a busy machine): the workers are stopped, and what they
+    were doing fails rather than finishes."""
+    pool = FacePool(engine.options, workers=1, background=True)
+    pool.warm_up(wait=False)
+    future = pool.submit(astronaut())  # behind the loading, in the worker's queue already
+    assert future is not None and pool._pool is not None
+    deadline = time.monotonic() + 30
+    while not future.running() and time.monotonic() < deadline:  # handed to the worker: no longer cancellable
+        time.sleep(0.01)
+    assert future.running()
+    workers = list(pool._pool._processes.values())
+    pool.close()
+    assert workers and not any(p.is_alive() for p in workers)
+    with pytest.raises(BrokenExecutor):
+        future.result(timeout=10)
