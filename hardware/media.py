@@ -102,6 +102,12 @@ def measure_duration(path: str | Path) -> float:
         return float(ticks * stream.time_base) if stream.time_base is not None else 0.0
 
 
+# The containers a recording or a voice sample may be in (FFmpeg's demuxer names; "mov" covers MP4 and
+# M4A, "matroska" WebM). Not every format FFmpeg reads: a playlist or concat file (ffconcat, HLS)
+# names other files, and an upload would open another meeting's recording on the server.
+FILE_FORMATS = "wav,w64,mp3,flac,ogg,mov,matroska,aac,aiff,asf,avi,mpegts,amr,caf,wv"
+
+
 def _open(path: str | Path) -> InputContainer:
     import av
 
@@ -111,7 +117,7 @@ def _open(path: str | Path) -> InputContainer:
     if p.stat().st_size == 0:
         raise AudioError(f"Tệp {p.name} rỗng", f"The file {p.name} is empty", path=str(p))
     try:
-        return av.open(str(p))
+        return av.open(str(p), options={"format_whitelist": FILE_FORMATS, "protocol_whitelist": "file"})
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise AudioError(
             f"Không đọc được {p.name} như tệp âm thanh hoặc video", f"{p.name} is not an audio or video file we can read", reason=str(exc)

@@ -15,6 +15,10 @@ from meeting_room.files.file_store import FileStore, Noun
 LENGTH_TOLERANCE_S = 2.0
 LENGTH_TOLERANCE = 0.05
 ACCEPTED = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC, or a video file with sound (MP4, MKV, WebM)"
+# A recording's sound as a microphone makes it: a header may claim any rate, and a 100 KB WAV at
+# 1 Hz claims 28 hours that the transcription would resample and decode as noise.
+MIN_RATE, MAX_RATE = 8_000, 384_000
+MAX_HOURS = 24  # a day's session; longer is a header's claim, not a meeting
 
 # What a recording is served as, by its name's suffix: a player's type, never one a browser runs.
 _MEDIA_TYPES = {
@@ -61,14 +65,20 @@ def _check_audio(path: Path) -> tuple[float, int]:
             accepted=ACCEPTED,
             reason=exc.message_en,
         ) from None
+    if not MIN_RATE <= info.sample_rate <= MAX_RATE:
+        raise UploadRejectedError(
+            f"Tần số lấy mẫu {info.sample_rate} Hz không phải của một bản ghi âm; chấp nhận {MIN_RATE}–{MAX_RATE} Hz",
+            f"A sample rate of {info.sample_rate} Hz is not a recording's; accepted: {MIN_RATE}-{MAX_RATE} Hz",
+            accepted=ACCEPTED,
+            sample_rate=info.sample_rate,
+        )
     try:
         measured = measure_duration(path)
     except AudioError as exc:
         raise UploadRejectedError(exc.message_vi, exc.message_en, accepted=ACCEPTED) from None
     if info.duration_s > 0 and abs(measured - info.duration_s) > max(LENGTH_TOLERANCE_S, LENGTH_TOLERANCE * info.duration_s):
         raise UploadRejectedError(
-            f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): "
-            "tệp bị cắt hoặc bị sửa",
+            f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): tệp bị cắt hoặc bị sửa",
             f"The length the file declares ({info.duration_s:.1f} s) disagrees with its content ({measured:.1f} s): "
             "the file is cut short or altered",
             accepted=ACCEPTED,
@@ -78,4 +88,11 @@ def _check_audio(path: Path) -> tuple[float, int]:
     duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
     if duration <= 0:
         raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
+    if duration > MAX_HOURS * 3600:
+        raise UploadRejectedError(
+            f"Bản ghi dài {duration / 3600:.1f} giờ, quá {MAX_HOURS} giờ; hãy cắt thành từng buổi",
+            f"The recording lasts {duration / 3600:.1f} h, over {MAX_HOURS} h; split it by session",
+            accepted=ACCEPTED,
+            duration_s=round(duration, 1),
+        )
     return duration, info.channels

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -31,8 +30,8 @@ class VoiceEnrolledOut(Out):
 
 
 def _decode_upload(upload: UploadFile) -> np.ndarray:
-    name = clean_filename(upload.filename)
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix[:10]) as tmp:
+    name = clean_filename(upload.filename, default="ghi-am")  # the name only speaks in errors; FFmpeg reads the content
+    with tempfile.NamedTemporaryFile(suffix=".voice") as tmp:
         upload.file.seek(0)
         while block := upload.file.read(1 << 20):
             tmp.write(block)

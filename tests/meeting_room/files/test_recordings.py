@@ -67,3 +67,41 @@ def test_a_file_cut_short_of_its_declared_length_is_refused_and_nothing_kept(tmp
     assert error.details["declared_s"] == pytest.approx(20.0, abs=0.5)
     assert error.details["measured_s"] == pytest.approx(10.0, abs=1.0)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_playlist_naming_another_recording_is_refused_and_nothing_read(tmp_path: Path) -> None:
+    """An attacker's probe: an ffconcat file naming another meeting's recording (its hash is on that
+    meeting's page) was taken as a recording of that length; FFmpeg opened the other file to read it."""
+    files = RecordingFiles(tmp_path, max_bytes=20 << 20)
+    other = files.ingest(io.BytesIO(_wav(5.0)))
+    relative = other.path.relative_to(tmp_path)
+    for playlist in (f"ffconcat version 1.0\nfile {relative}\n", f"ffconcat version 1.0\nfile {other.path}\n"):
+        with pytest.raises(UploadRejectedError) as caught:
+            files.ingest(io.BytesIO(playlist.encode()))
+        assert "Accepted: WAV" in caught.value.message_en and "Chấp nhận" in caught.value.message_vi
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == [other.path]
+
+
+def _wav_at(rate: int, frames: int) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(rate)
+        w.writeframes(bytes(np.random.default_rng(0).integers(0, 255, frames, dtype=np.uint8)))
+    return buf.getvalue()
+
+
+def test_a_header_cannot_make_a_small_file_hours_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 100 KB WAV at 1 Hz claimed 28 hours, which the transcription would resample and decode."""
+    files = RecordingFiles(tmp_path, max_bytes=20 << 20)
+    for rate in (1, 100, 4_000, 1_000_000):
+        with pytest.raises(UploadRejectedError) as caught:
+            files.ingest(io.BytesIO(_wav_at(rate, 100_000)))
+        assert caught.value.details["sample_rate"] == rate and "8000-384000 Hz" in caught.value.message_en
+    assert files.ingest(io.BytesIO(_wav_at(8_000, 16_000))).duration_s == pytest.approx(2.0)
+    monkeypatch.setattr("meeting_room.files.recordings.MAX_HOURS", 1 / 3600)  # a day's length is too big for a test
+    with pytest.raises(UploadRejectedError) as caught:
+        files.ingest(io.BytesIO(_wav(3.0)))
+    assert "over" in caught.value.message_en and "giờ" in caught.value.message_vi
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
