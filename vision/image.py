@@ -12,7 +12,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from vision.errors import ImageError, ImageTooLargeError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP")
+# MPO is what many phones write: a JPEG (the photo, read here) followed by more frames (depth, a preview)
+_JPEG_LIKE = ("JPEG", "MPO")
 MAX_PIXELS = 40_000_000  # a 50-megapixel camera's photo is refused before it is decoded
+# Photos are kept at most this long a side once decoded: faces are found at 1920 px and encoded from
+# a 150 px chip, and each full-size copy of a 40-megapixel photo is 120-160 MB (a 150 KB transparent
+# PNG cost 830 MB in copies: an attacker's probe)
+MAX_SIDE = 4096
 
 
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ảnh") -> np.ndarray:
@@ -25,7 +31,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img: Image.Image = Image.open(io.BytesIO(data))
             fmt = img.format
-            if fmt not in ACCEPTED_FORMATS:
+            if fmt not in ACCEPTED_FORMATS + _JPEG_LIKE:
                 raise ImageError(
                     f"Định dạng {fmt} không được hỗ trợ; hãy dùng JPEG, PNG, WEBP hoặc BMP",
                     f"Format {fmt} is not accepted; use JPEG, PNG, WEBP or BMP",
@@ -41,8 +47,12 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
                     height=height,
                     max_pixels=max_pixels,
                 )
+            if fmt in _JPEG_LIKE:
+                img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decoded at 1/2, 1/4 or 1/8 when that still leaves MAX_SIDE
             img.load()
             img = ImageOps.exif_transpose(img)
+            if max(img.size) > MAX_SIDE:
+                img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR)
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageError(
             f"Tệp {name} không phải ảnh hợp lệ", f"The file {name} is not a valid image", reason=str(exc), accepted=list(ACCEPTED_FORMATS)
@@ -54,9 +64,10 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
 
 def to_rgb(img: Image.Image) -> np.ndarray:
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (128, 128, 128, 255))
-        img = Image.alpha_composite(background, rgba)
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (128, 128, 128))
+        flat.paste(rgba, mask=rgba.getchannel("A"))  # on grey, without another full-size RGBA copy
+        img = flat
     if img.mode == "I;16" or img.mode == "I":
         img = img.point(lambda v: v / 256).convert("L")
     return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.face_photos import astronaut, jpeg_bytes, png_bytes
 from vision.errors import ImageError, ImageTooLargeError
-from vision.image import decode_image
+from vision.image import MAX_SIDE, decode_image
 
 
 def test_rgb_gray_and_alpha_all_become_rgb() -> None:
@@ -54,3 +54,22 @@ def test_other_formats_and_huge_images_are_refused_before_decoding() -> None:
     with pytest.raises(ImageTooLargeError) as big:
         decode_image(png_bytes(astronaut()), max_pixels=100_000)
     assert big.value.details["width"] == 640
+
+
+def test_a_big_photo_is_kept_at_most_max_side_and_a_transparent_one_flattened_on_grey() -> None:
+    """A 150 KB transparent PNG of 6300 x 6300 cost 830 MB in full-size copies (an attacker's probe)."""
+    buf = io.BytesIO()
+    Image.new("RGBA", (6300, 4200), (0, 0, 0, 0)).save(buf, format="PNG")
+    flat = decode_image(buf.getvalue())
+    assert flat.shape == (2731, MAX_SIDE, 3) and np.all(flat == 128)
+    wide = np.tile(astronaut(), (2, 8, 1))  # 5120 x 1200: decoded at half size by the JPEG decoder, then shrunk
+    assert decode_image(jpeg_bytes(wide)).shape == (round(wide.shape[0] * MAX_SIDE / wide.shape[1]), MAX_SIDE, 3)
+
+
+def test_a_phone_photo_in_mpo_is_read_as_its_jpeg() -> None:
+    """Many phones write MPO: the photo as a JPEG followed by more frames."""
+    face = astronaut()
+    buf = io.BytesIO()
+    Image.fromarray(face).save(buf, format="MPO", save_all=True, append_images=[Image.new("RGB", (64, 64), "blue")])
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    assert decode_image(buf.getvalue(), name="dien-thoai.jpg").shape == face.shape
