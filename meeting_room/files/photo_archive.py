@@ -2,8 +2,11 @@
 
 The archive is read from its central directory: nothing is extracted to disk, no path from it is
 ever joined to a local one, and a photo is read only up to the photo size limit, whatever size
-its entry claims (a ZIP bomb stops there). The number of entries is read from the archive's end
-record before the directory is parsed, so that a million tiny entries cost nothing. One wrapping
+its entry claims. The entries are counted before the directory is parsed (the end record's count
+and the directory's own entry headers: the count can understate them), so that a million tiny
+entries cost nothing. The layout (folders, photos per folder) is checked from the directory
+before any photo is read, and all the photos together inflate to at most ``INFLATE_RATIO`` times
+the archive (photos hardly compress: a ZIP bomb of many small entries stops there). One wrapping
 folder (``faces/<member>/<photo>``, as a zipped folder comes) is taken off. What a desktop adds
 (``__MACOSX/``, ``._*``, ``.DS_Store``, ``Thumbs.db``, ``desktop.ini``) is left out; any other
 entry that is not a photo in a member's folder is a problem. Each photo is read once at upload
@@ -30,6 +33,11 @@ MAX_PROBLEMS_SHOWN = 100  # a listing the page can show; the total is counted
 _DESKTOP_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _EOCD = b"PK\x05\x06"
+_CENTRAL = b"PK\x01\x02"  # each entry's header in the central directory
+# JPEG, PNG and WEBP do not deflate; a BMP photo to about a third. Many highly compressed entries
+# are a bomb: at 15 MB each from a few KB, a 200 MB archive inflated for ten minutes (a probe).
+INFLATE_RATIO = 10
+INFLATE_SLACK = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -76,11 +84,16 @@ def _not_zip() -> InvalidInputError:
 
 
 def _entries_declared(data: bytes) -> int:
-    """The entry count of the archive's end record (65,535 stands for "more": ZIP64)."""
+    """The entry count of the archive's end record (65,535 stands for "more": ZIP64), or the entry
+    headers in the directory it points to when there are more of those (``zipfile`` parses them
+    all, whatever the end record says)."""
     at = data.rfind(_EOCD, max(0, len(data) - 22 - 0xFFFF))
     if at < 0 or at + 22 > len(data):
         raise _not_zip()
-    return int(struct.unpack_from("<H", data, at + 10)[0])
+    count, size, offset = struct.unpack_from("<HII", data, at + 10)
+    if size == 0xFFFFFFFF or offset == 0xFFFFFFFF or offset + size > at:  # ZIP64, or not where it says: all before the end record
+        offset, size = 0, at
+    return max(int(count), data.count(_CENTRAL, offset, offset + size))
 
 
 @contextmanager
@@ -121,7 +134,7 @@ def read_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> list[
 
 def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tuple[list[Folder], list[Problem]]:
     """The members' folders with their acceptable photos, and the problems; raises only for a file
-    that is no ZIP or has too many entries."""
+    that is no ZIP, has too many entries or inflates like a bomb."""
     problems: list[Problem] = []
     with open_archive(data) as archive:
         kept: list[tuple[zipfile.ZipInfo, list[str]]] = []
@@ -143,25 +156,58 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
             seen.add(info.filename)
         if kept and all(len(p) == 3 for _, p in kept) and len({p[0] for _, p in kept}) == 1:
             kept = [(info, parts[1:]) for info, parts in kept]  # the zipped folder itself wraps the members' folders
-        folders: dict[str, list[str]] = {}
-        for info, parts in kept:
-            problem = _entry_problem(archive, info, parts, max_photo_bytes)
+        folders: dict[str, list[zipfile.ZipInfo]] = {}
+        for info, parts in kept:  # first the layout, from the directory alone
+            problem = _entry_problem(info, parts, max_photo_bytes)
             if problem is not None:
                 problems.append(Problem(info.filename, *problem, folder=parts[0] if len(parts) > 1 else None))
             else:
-                folders.setdefault(parts[0], []).append(info.filename)
-    for name, entries in folders.items():
-        if len(entries) > max_photos:
-            problems.append(Problem(name, f"{len(entries)} ảnh; tối đa {max_photos} ảnh mỗi người",
-                                    f"{len(entries)} photos; at most {max_photos} per member", folder=name))  # fmt: skip
-    if len(folders) > MAX_FOLDERS:
-        problems.append(Problem("ZIP", f"{len(folders)} thư mục; tối đa {MAX_FOLDERS}", f"{len(folders)} folders; at most {MAX_FOLDERS}"))
+                folders.setdefault(parts[0], []).append(info)
+        crowded = {name for name, entries in folders.items() if len(entries) > max_photos}
+        for name in sorted(crowded):
+            n = len(folders[name])
+            problems.append(Problem(name, f"{n} ảnh; tối đa {max_photos} ảnh mỗi người",
+                                    f"{n} photos; at most {max_photos} per member", folder=name))  # fmt: skip
+        if len(folders) > MAX_FOLDERS:  # the archive is refused as a whole: nothing read
+            problems.append(
+                Problem("ZIP", f"{len(folders)} thư mục; tối đa {MAX_FOLDERS}", f"{len(folders)} folders; at most {MAX_FOLDERS}")
+            )
+        else:  # then each photo, once: its checksum and its compression
+            budget = INFLATE_RATIO * len(data) + INFLATE_SLACK
+            for name, entries in folders.items():
+                if name in crowded:
+                    continue
+                good = []
+                for info in entries:
+                    limit = min(max_photo_bytes, budget)
+                    try:
+                        content = _inflate(archive, info.filename, limit)
+                    except InvalidInputError as exc:
+                        problems.append(Problem(info.filename, exc.message_vi, exc.message_en, folder=name))
+                        continue
+                    if len(content) > limit:
+                        if limit < max_photo_bytes:  # the archive's allowance ran out, not this photo's
+                            raise _bomb()
+                        problems.append(Problem(info.filename, *_too_big(max_photo_bytes), folder=name))
+                        continue
+                    budget -= len(content)
+                    good.append(info)
+                folders[name] = good
     if not folders and not problems:
         problems.append(Problem("ZIP", "không có ảnh nào trong thư mục của thành viên", "no photo in a member's folder"))
-    return [Folder(name, tuple(sorted(entries))) for name, entries in sorted(folders.items())], problems
+    named = {name: tuple(sorted(info.filename for info in entries)) for name, entries in folders.items()}
+    return [Folder(name, entries) for name, entries in sorted(named.items()) if entries or name in crowded], problems
 
 
-def _entry_problem(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[str], max_photo_bytes: int) -> tuple[str, str] | None:
+def _bomb() -> InvalidInputError:
+    return InvalidInputError(
+        f"Ảnh trong tệp ZIP giải nén ra quá {INFLATE_RATIO} lần dung lượng tệp: không phải ảnh chụp",
+        f"The photos in the ZIP inflate to over {INFLATE_RATIO} times the archive: not photographs",
+        accepted="a ZIP of JPEG/PNG/WEBP/BMP photos",
+    )
+
+
+def _entry_problem(info: zipfile.ZipInfo, parts: list[str], max_photo_bytes: int) -> tuple[str, str] | None:
     if len(parts) != 2:
         return ("ảnh phải nằm ngay trong thư mục của thành viên (<tên đăng nhập>/<ảnh>)",
                 "a photo must sit directly in its member's folder (<username>/<photo>)")  # fmt: skip
@@ -171,26 +217,30 @@ def _entry_problem(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: list[
         return ("không phải ảnh JPEG, PNG, WEBP hoặc BMP", "not a JPEG, PNG, WEBP or BMP photo")
     if info.compress_type not in _COMPRESSIONS:
         return ("nén theo cách không hỗ trợ (hãy nén ZIP thường)", "compressed in a way not accepted (use plain ZIP deflate)")
-    mb = max_photo_bytes // (1 << 20)
     if info.file_size > max_photo_bytes:
-        return (f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB")
-    try:
-        _read(archive, info.filename, max_photo_bytes)
-    except InvalidInputError as exc:
-        return (exc.message_vi, exc.message_en)
+        return _too_big(max_photo_bytes)
     return None
 
 
-def _read(archive: zipfile.ZipFile, entry: str, max_photo_bytes: int) -> bytes:
-    """An entry's bytes, read up to the limit, its checksum checked by ``zipfile`` at the end."""
+def _too_big(max_photo_bytes: int) -> tuple[str, str]:
+    mb = max_photo_bytes // (1 << 20)
+    return (f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB")
+
+
+def _inflate(archive: zipfile.ZipFile, entry: str, limit: int) -> bytes:
+    """An entry's bytes, at most ``limit`` + 1 of them (more than ``limit``: it is bigger), its
+    checksum checked by ``zipfile`` when it is read whole."""
     try:
         with archive.open(entry) as stream:
-            content = stream.read(max_photo_bytes + 1)
+            return stream.read(limit + 1)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, RuntimeError, ValueError):
         raise InvalidInputError("tệp hỏng, không đọc được", "damaged, cannot be read", entry=entry) from None
+
+
+def _read(archive: zipfile.ZipFile, entry: str, max_photo_bytes: int) -> bytes:
+    content = _inflate(archive, entry, max_photo_bytes)
     if len(content) > max_photo_bytes:
-        mb = max_photo_bytes // (1 << 20)
-        raise InvalidInputError(f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB", entry=entry)
+        raise InvalidInputError(*_too_big(max_photo_bytes), entry=entry)
     return content
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
+import numpy as np
 import pytest
 
 from meeting_room.errors import InvalidInputError
-from meeting_room.files.photo_archive import MAX_ENTRIES, Folder, open_archive, read_folders, read_photos
+from meeting_room.files.photo_archive import MAX_ENTRIES, Folder, check_folders, open_archive, read_folders, read_photos
 from tests.face_photos import zip_of
 
 MB = 1 << 20
-
-
 
 
 def _problems(data: bytes, **limits: int) -> dict[str, str]:
@@ -87,11 +87,49 @@ def test_what_only_reading_finds_is_found_at_upload() -> None:
     assert hidden == {"member1/.an.jpg": "a hidden file or folder", ".member2/1.jpg": "a hidden file or folder"}
 
 
-def test_a_zip_of_too_many_entries_is_refused_before_its_directory_is_read() -> None:
+def _never_parsed(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("the directory was parsed")
+
+
+def test_a_zip_of_too_many_entries_is_refused_before_its_directory_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     many = zip_of({f"member1/{i}.jpg": b"" for i in range(MAX_ENTRIES + 1)})
     with pytest.raises(InvalidInputError, match="too many entries"):
         read_folders(many, max_photo_bytes=MB, max_photos=10)
+    # an end record that understates the count (zipfile parses every entry whatever it says: 300,000 took 2.3 s
+    # and 136 MB in an attacker's probe): the directory's own entry headers are counted, and nothing is parsed
+    at = many.rfind(b"PK\x05\x06")
+    understated = many[: at + 8] + struct.pack("<HH", 1, 1) + many[at + 12 :]
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile, "ZipFile", _never_parsed)  # the module photo_archive reads ZIPs with
+        with pytest.raises(InvalidInputError, match="too many entries"):
+            read_folders(understated, max_photo_bytes=MB, max_photos=10)
     problems = {f"m{i}/{j}.txt": b"" for i in range(40) for j in range(5)}
     with pytest.raises(InvalidInputError) as caught:
         read_folders(zip_of(problems), max_photo_bytes=MB, max_photos=10)
     assert caught.value.details["problems_total"] == 200 and len(caught.value.details["problems"]) == 100
+
+
+def test_many_entries_that_inflate_far_beyond_the_archive_are_refused_as_a_whole() -> None:
+    """Each entry within the photo limit, but all together a bomb: at 15 MB each from 15 KB, a 200 MB
+    archive inflated for ten minutes (an attacker's probe). Photos hardly deflate."""
+    entries = {f"member{i}/{j}.jpg": bytes(MB) for i in range(4) for j in range(10)}  # 40 MB from ~45 KB
+    bomb = zip_of(entries, zipfile.ZIP_DEFLATED)
+    assert len(bomb) < MB
+    with pytest.raises(InvalidInputError) as caught:
+        check_folders(bomb, max_photo_bytes=MB, max_photos=10)
+    assert "inflate to over 10 times" in caught.value.message_en and "giải nén" in caught.value.message_vi
+    # real photos do not deflate: the same count of them is read whole
+    rng = np.random.default_rng(0)
+    photos = {name: rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes() for name in entries}
+    folders, problems = check_folders(zip_of(photos, zipfile.ZIP_DEFLATED), max_photo_bytes=MB, max_photos=10)
+    assert problems == [] and [len(f.entries) for f in folders] == [10, 10, 10, 10]
+
+
+def test_a_crowded_folder_is_refused_from_the_directory_without_reading_its_photos() -> None:
+    crowded = {f"member1/{j}.jpg": b"damaged" for j in range(11)} | {"member2/1.jpg": b"a photo"}
+    data = zip_of(crowded)
+    at = data.index(b"member1/0.jpg", 30) + len("member1/0.jpg")  # the first photo's data, damaged
+    damaged = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+    folders, problems = check_folders(damaged, max_photo_bytes=MB, max_photos=10)
+    assert [(p.where, p.message_en) for p in problems] == [("member1", "11 photos; at most 10 per member")]
+    assert [(f.name, len(f.entries)) for f in folders] == [("member1", 11), ("member2", 1)]
