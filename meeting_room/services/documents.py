@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import BinaryIO
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
@@ -15,7 +16,7 @@ from meeting_room.errors import NotFoundError
 from meeting_room.files.documents import DocumentFiles, clean_filename
 from meeting_room.services.agenda import editable_meeting, item_of
 from meeting_room.store import Store
-from meeting_room.text import check_text
+from meeting_room.text import Title
 
 
 def title_of_filename(name: str) -> str:
@@ -35,6 +36,15 @@ def may_attach(store: Store, actor: Actor, meeting_id: str, item_id: str) -> Non
     with store.read() as session:
         editable_meeting(session, actor, meeting_id)
         item_of(session, meeting_id, item_id)
+
+
+_TITLE: TypeAdapter[str] = TypeAdapter(Title)
+
+
+def _checked_title(title: str | None) -> str | None:
+    """A given title as its event will take it, checked before the file is stored: a 600-character
+    title refused by the event left its PDF on disk with no document (an attacker's probe)."""
+    return _TITLE.validate_python(title) if title and title.strip() else None
 
 
 def may_replace(store: Store, actor: Actor, meeting_id: str, document_id: str) -> None:
@@ -57,7 +67,7 @@ def attach(
 ) -> str:
     may_attach(store, actor, meeting_id, item_id)
     name = clean_filename(filename)  # refused before anything is stored
-    check_text(title or "", "title")
+    title = _checked_title(title)
     stored = files.ingest(source)
     document_id = str(uuid.uuid4())
 
@@ -68,7 +78,7 @@ def attach(
             meeting_id=meeting_id,
             document_id=document_id,
             agenda_item_id=item_id,
-            title=(title or "").strip() or title_of_filename(name),
+            title=title or title_of_filename(name),
             filename=name,
             sha256=stored.sha256,
             size=stored.size,
@@ -94,7 +104,7 @@ def replace(
     to the same agenda item, in one write; it keeps the old title unless a new one is given."""
     may_replace(store, actor, meeting_id, document_id)
     name = clean_filename(filename)
-    check_text(title or "", "title")
+    title = _checked_title(title)
     stored = files.ingest(source)
     new_id = str(uuid.uuid4())
 
@@ -107,7 +117,7 @@ def replace(
                 meeting_id=meeting_id,
                 document_id=new_id,
                 agenda_item_id=old.agenda_item_id,
-                title=(title or "").strip() or old.title,
+                title=title or old.title,
                 filename=name,
                 sha256=stored.sha256,
                 size=stored.size,

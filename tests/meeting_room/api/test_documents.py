@@ -78,6 +78,26 @@ def test_bad_files_are_refused_and_store_nothing(client: TestClient, world: Worl
     assert list((world_files(client)).glob("**/*.pdf")) == []
 
 
+def test_a_title_too_long_is_refused_before_the_file_is_stored(client: TestClient, world: World) -> None:
+    """A 600-character title was refused by the event after its PDF was stored: the file stayed on disk
+    with no document, and repeated uploads filled the disk unseen (an attacker's probe)."""
+    sec = login(client, "secretary")
+    doc = _upload(client, world, sec, make_pdf(1)).json()
+    before = snapshot(world.store)
+    r = _upload(client, world, sec, make_pdf(2, "Tờ trình"), title="T" * 600)
+    assert r.status_code == 422 and "500" in r.text, r.text
+    replaced = client.put(
+        f"/api/meetings/{world.meeting_id}/documents/{doc['id']}/file",
+        files={"file": ("v2.pdf", make_pdf(3, "Báo cáo"), "application/pdf")},
+        data={"title": "T" * 600},
+        headers=sec,
+    )
+    assert replaced.status_code == 422, replaced.text
+    assert snapshot(world.store) == before and len(list(world_files(client).glob("**/*.pdf"))) == 1
+    named = _upload(client, world, sec, make_pdf(2, "Tờ trình"), title="  Tờ trình số 12  ").json()
+    assert named["title"] == "Tờ trình số 12", named
+
+
 def world_files(client: TestClient) -> Path:
     return client_runtime(client).documents.root
 
@@ -185,6 +205,7 @@ def test_a_replacement_has_the_uploads_size_limit(client: TestClient, world: Wor
     had the 1 MB limit of a JSON request, which its form's own framing pushed it over (attacker probe)."""
     sec = login(client, "secretary")
     old = _upload(client, world, sec, make_pdf(1)).json()
+
     def text_pdf(subject: str) -> bytes:  # plain text: 43 pages make ~1.03 MB; the subject tops it up
         buf = io.BytesIO()
         c = canvas.Canvas(buf, pageCompression=0)
