@@ -30,6 +30,10 @@ def _observe(image: np.ndarray) -> list[Observation]:
     return _engine.observe(image)
 
 
+class PoolClosedError(RuntimeError):
+    """The pool was closed (its owner stops): it takes no more frames."""
+
+
 class FacePool:
     def __init__(self, options: FaceOptions, workers: int = 2, max_pending: int | None = None, background: bool = False) -> None:
         """``background``: the workers run under ``hardware.priority.idle_process``, so that work
@@ -45,6 +49,8 @@ class FacePool:
         )
         self._slots = threading.Semaphore(max_pending or max(1, workers) * 2)
         self._broken = False
+        self._closed = False
+        self._lock = threading.Lock()  # a frame is handed to a worker, or the pool closed: not both at once
 
     @property
     def broken(self) -> bool:
@@ -66,7 +72,10 @@ class FacePool:
                 future.set_exception(exc)
         else:
             try:
-                future = self._pool.submit(_observe, image)
+                with self._lock:
+                    if self._closed:
+                        raise PoolClosedError("the face pool is closed")
+                    future = self._pool.submit(_observe, image)
             except BaseException as exc:  # a broken pool (a worker that could not load its models): the slot is not lost
                 self._slots.release()
                 self._broken = self._broken or isinstance(exc, BrokenExecutor)
@@ -85,7 +94,10 @@ class FacePool:
         ``submit`` admits)."""
         if self._pool is not None:
             blank = np.zeros((64, 64, 3), np.uint8)
-            loading = [self._pool.submit(_observe, blank) for _ in range(self.workers)]
+            with self._lock:
+                if self._closed:
+                    return
+                loading = [self._pool.submit(_observe, blank) for _ in range(self.workers)]
             loading[0].add_done_callback(self._said_if_failed)  # not waited for: a failure is still said at once
             for f in loading if wait else ():
                 f.result()
@@ -94,13 +106,17 @@ class FacePool:
         """Stop the workers now. Waiting for them would hold the server's shutdown (or a room's) for as
         long as a hall frame's analysis or a model's loading takes, seconds to minutes under
         SCHED_IDLE on a busy machine; a frame still in analysis fails with BrokenProcessPool."""
-        if self._pool is not None:
+        with self._lock:
+            if self._closed or self._pool is None:
+                self._closed = True
+                return
+            self._closed = True  # no frame is handed on from now, so no worker starts after this list
             workers = list(self._pool._processes.values())  # Python 3.11 has no terminate_workers() (3.14)
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers:
-                process.terminate()
-            for process in workers:
-                process.join(timeout=10)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(timeout=10)
 
     def _said_if_failed(self, loading: Future[list[Observation]]) -> None:
         if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr

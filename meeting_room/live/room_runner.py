@@ -153,8 +153,10 @@ class RoomRunner:
             self._speaker.stop()
         for th in self._threads:
             th.join(timeout=10)
-        if self._pool is not None:
-            self._pool.close()
+        with self._lock:  # a meeting going live meanwhile makes no new pool (see _watch_cameras)
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def poke(self) -> None:
         """Thread-safe: a meeting changed; look again at which meeting is live."""
@@ -229,7 +231,12 @@ class RoomRunner:
             if self._cameras:
                 self.calls.room_camera(meeting_id)
         with self._lock:
-            self._live = live
+            stopping = self._stop.is_set()
+            if not stopping:
+                self._live = live
+        if stopping:  # the server stopped while this meeting went live, after stop() looked for it
+            self._finish(live, closed=False)
+            return
         for status in self._status.values():  # the chair learns of a device that is already down
             if status.state == DeviceState.LOST.value:
                 self._record_device(live.meeting_id, status)
@@ -362,18 +369,24 @@ class RoomRunner:
         from meeting_room.services.face_attendance import CameraWatcher
 
         s = self.settings
-        if self._pool is not None and self._pool.broken:  # the last meeting's workers died or could not load: tried afresh
-            self._pool.close()
-            self._pool = None
-        if self._pool is None:
-            self._pool = face_pool(s)
-            # not waited for: under SCHED_IDLE on a busy machine (another room's captions, calls) the
-            # workers can take long to load, and the room's recording must not wait for its cameras
-            self._pool.warm_up(wait=False)
+        broken = None
+        with self._lock:  # stop() takes the pool under the same lock: it closes this one, or none is made
+            if self._stop.is_set():
+                return
+            if self._pool is not None and self._pool.broken:  # the last meeting's workers died or could not load: tried afresh
+                broken, self._pool = self._pool, None
+            if self._pool is None:
+                self._pool = face_pool(s)
+                # not waited for: under SCHED_IDLE on a busy machine (another room's captions, calls) the
+                # workers can take long to load, and the room's recording must not wait for its cameras
+                self._pool.warm_up(wait=False)
+            pool = self._pool
+        if broken is not None:
+            broken.close()
         unknown_dir = s.data_dir / "unknown_faces" if s.store_unknown_faces else None
         for cam in self._cameras:
             watcher = CameraWatcher(
-                self.store, live.meeting_id, cam.name, self._pool, match_options(s), presence_tracker(s), sample_fps=s.face_sample_fps,
+                self.store, live.meeting_id, cam.name, pool, match_options(s), presence_tracker(s), sample_fps=s.face_sample_fps,
                 unknown_dir=unknown_dir,
             )  # fmt: skip
             thread = threading.Thread(

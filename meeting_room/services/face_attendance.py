@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import BrokenExecutor, Future
+from concurrent.futures import BrokenExecutor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from meeting_room.store import Store
 from vision.faces import FaceEngine, Observation
 from vision.frames import sample
 from vision.gallery import Gallery
-from vision.pool import FacePool
+from vision.pool import FacePool, PoolClosedError
 from vision.tracker import Arrived, Left, PresenceTracker, UnknownCount
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,8 @@ class CameraWatcher:
             self.stats.frames += 1
             try:
                 future = self.pool.submit(frame.image)
+            except PoolClosedError:  # its room is stopping
+                break
             except BrokenExecutor as exc:  # every later frame would fail the same way: said once, the camera left alone
                 self.stats.unavailable = str(exc)
                 log.error(
@@ -197,6 +199,10 @@ class CameraWatcher:
         return self.stats
 
     def _handle(self, frame: Frame, future: Future[list[Observation]], started: float) -> None:
+        while not future.done():
+            if self._stop.is_set():  # stopping (a meeting's end, the server's shutdown): a frame in analysis is not waited for
+                return
+            wait([future], timeout=0.25)
         try:
             observations = future.result()
         except Exception:  # one bad frame must not stop the camera

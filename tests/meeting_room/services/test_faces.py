@@ -23,7 +23,7 @@ from tests.face_photos import astronaut, damaged_face_models, hopper, jpeg_bytes
 from vision.enrolment import EnrolmentRules
 from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine, FaceOptions
-from vision.pool import FacePool
+from vision.pool import FacePool, PoolClosedError
 from vision.tracker import PresenceTracker
 
 RULES = EnrolmentRules()
@@ -159,3 +159,26 @@ def test_a_camera_whose_face_workers_cannot_start_says_so_at_once_and_lets_the_c
     assert pool.broken  # the room replaces it for its next meeting
     said = [r.getMessage() for r in caplog.records if "face analysis is unavailable" in r.getMessage()]
     assert len(said) == 1 and "Camera cửa chính" in said[0], said
+
+
+def test_a_stopped_camera_watcher_does_not_wait_for_frames_in_analysis(world: World) -> None:
+    """A room stops (its meeting ends, the server shuts down) while its workers still load or analyse:
+    the watcher ends at once rather than after the frames it handed on (seconds each under SCHED_IDLE)."""
+    pool = FacePool(FaceOptions(), workers=1)
+    pool.warm_up(wait=False)  # loading: the frames below wait behind it
+    w = CameraWatcher(world.store, world.meeting_id, "Camera cửa chính", pool, MatchOptions(), PresenceTracker(sightings=3), sample_fps=2)
+
+    def frames() -> Iterator[Frame]:
+        yield Frame(astronaut(), at=0.0, source="Camera cửa chính")
+        yield Frame(astronaut(), at=0.5, source="Camera cửa chính")
+        w.stop()
+        yield Frame(astronaut(), at=1.0, source="Camera cửa chính")
+
+    try:
+        stats = w.run(frames())
+        assert (stats.frames, stats.analysed) == (2, 0), stats
+    finally:
+        pool.close()
+        pool.close()  # closing twice (a room's stop and a broken pool's replacement at once) is fine
+    with pytest.raises(PoolClosedError):
+        pool.submit(astronaut())
