@@ -59,6 +59,11 @@ export function toLogin(ended = true) {
   const next = encodeURIComponent(location.pathname + location.search);
   location.href = `/?next=${next}${ended ? `&ended=${ended === "meeting" ? "meeting" : 1}` : ""}`;
 }
+// Back from the login page, the browser may show this page from its cache as it was left: its stream
+// closed and `leaving` set, so that it would never go to the login page again. It is loaded afresh.
+addEventListener("pageshow", (e) => {
+  if (e.persisted && leaving) location.reload();
+});
 
 // h("button", {class: "primary", onclick: f}, "Text", child…): text is always text, never HTML.
 export function h(tag, attrs = {}, ...children) {
