@@ -15,6 +15,7 @@ from meeting_room.files.file_store import FileStore, Noun
 LENGTH_TOLERANCE_S = 2.0
 LENGTH_TOLERANCE = 0.05
 ACCEPTED = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC, or a video file with sound (MP4, MKV, WebM)"
+ACCEPTED_VI = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC hoặc tệp video có tiếng (MP4, MKV, WebM)"
 # A recording's sound as a microphone makes it: a header may claim any rate, and a 100 KB WAV at
 # 1 Hz claims 28 hours that the transcription would resample and decode as noise.
 MIN_RATE, MAX_RATE = 8_000, 384_000
@@ -58,12 +59,11 @@ def _check_audio(path: Path) -> tuple[float, int]:
     """The recording's length and channels; ``UploadRejectedError`` if it is not audio, or not whole."""
     try:
         info = probe(path)
-    except AudioError as exc:
-        raise UploadRejectedError(
-            f"Không phải tệp âm thanh đọc được. Chấp nhận: {ACCEPTED}",
+    except AudioError:
+        raise UploadRejectedError(  # (FFmpeg's reason names the temporary copy, not the user's file: left out)
+            f"Không phải tệp âm thanh đọc được. Chấp nhận: {ACCEPTED_VI}",
             f"Not a readable audio file. Accepted: {ACCEPTED}",
             accepted=ACCEPTED,
-            reason=exc.message_en,
         ) from None
     if not MIN_RATE <= info.sample_rate <= MAX_RATE:
         raise UploadRejectedError(

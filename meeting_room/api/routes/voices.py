@@ -16,7 +16,7 @@ from meeting_room.api.routes.schemas import Out
 from meeting_room.api.uploads import file_schema as _file_schema
 from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.files.documents import clean_filename
-from meeting_room.files.recordings import ACCEPTED
+from meeting_room.files.recordings import ACCEPTED, ACCEPTED_VI
 from meeting_room.live import speech_runtime
 from meeting_room.services import voices
 
@@ -40,7 +40,7 @@ def _decode_upload(upload: UploadFile) -> np.ndarray:
             return read_all(tmp.name, max_s=600.0)
         except AudioError:
             raise AudioError(
-                f"Không đọc được “{name}” như tệp âm thanh. Chấp nhận: {ACCEPTED}",
+                f"Không đọc được “{name}” như tệp âm thanh. Chấp nhận: {ACCEPTED_VI}",
                 f"{name!r} is not an audio file we can read. Accepted: {ACCEPTED}",
                 accepted=ACCEPTED,
             ) from None

@@ -13,6 +13,29 @@ export async function api(method, path, body) {
   return (await call(method, path, body)).data;
 }
 
+// A file sent through XMLHttpRequest, as form field "file" (and ``fields``): fetch() cannot report
+// upload progress; ``onProgress`` gets the share sent (0-1). Resolves and rejects as ``api``.
+export function sendFile(method, url, file, onProgress = () => {}, fields = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON: the status says it */ }
+      const e = (data && data.error) || {};
+      if (xhr.status === 401) toLogin(e.code === "meeting_ended" ? "meeting" : true);
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      reject(new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || `Máy chủ trả lỗi ${xhr.status}`, e.message_en || `The server answered ${xhr.status}`, e.details));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again.")));
+    const form = new FormData();
+    form.append("file", file);
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    xhr.send(form);
+  });
+}
+
 // One page of a paged list (GET): its items, how many there are in all, and the next page's path
 // (null on the last). The server sends the last two as headers: X-Total-Count and Link rel="next".
 export async function apiPage(path) {

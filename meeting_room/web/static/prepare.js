@@ -1,7 +1,7 @@
 // The secretary prepares a meeting by tap: details, participants, agenda with its documents, the
 // invitations, or its cancellation. Every rule stays in the API: the page sends, and shows each
 // error the API gives (Vietnamese, then English) next to the field or section it concerns.
-import { ApiError, api, bi, fieldDay, fill, fmtDateTime, h, header, icon, readBack, toLogin, toast, twoTaps, whoAmI, $ } from "/static/app.js";
+import { ApiError, api, bi, fieldDay, fill, fmtDateTime, h, header, icon, readBack, sendFile, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { mountSeats } from "/static/seats.js";
 import { readHere } from "/static/viewer.js"; // the secretary checks a document without leaving the editor
 
@@ -304,27 +304,6 @@ function dragHandle(li, item, index, slot) {
   return handle;
 }
 
-// Upload through XMLHttpRequest: fetch() cannot report upload progress.
-function send(method, url, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open(method, url);
-    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
-    xhr.addEventListener("load", () => {
-      let data = null;
-      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON: the status says it */ }
-      if (xhr.status === 401) toLogin();
-      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
-      const e = (data && data.error) || {};
-      reject(new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || `Máy chủ trả lỗi ${xhr.status}`, e.message_en || `The server answered ${xhr.status}`, e.details));
-    });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.", "Cannot reach the server. Check the network and try again.")));
-    const form = new FormData();
-    form.append("file", file);
-    xhr.send(form);
-  });
-}
-
 // One row per file on its way: its own progress bar, and its own error if the server refuses it.
 function uploadRow(itemId, file, method, url) {
   const bar = h("progress", { max: 100, value: 0, "aria-label": `Đang tải ${file.name}` });
@@ -338,7 +317,7 @@ function uploadRow(itemId, file, method, url) {
   const sending = limit && file.size > limit * 1_048_576 // refused here: the server would answer 413 only after the whole file
     ? Promise.reject(new ApiError(413, "too_large", `Tệp ${file.name} lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận; hãy nén hoặc chia nhỏ tệp PDF.`,
       `The file ${file.name} is over ${limit} MB, the largest the server accepts; compress or split the PDF.`))
-    : send(method, url, file, (f) => { bar.value = Math.round(f * 100); pct.textContent = `${Math.round(f * 100)}%`; });
+    : sendFile(method, url, file, (f) => { bar.value = Math.round(f * 100); pct.textContent = `${Math.round(f * 100)}%`; });
   const done = sending
     .then(() => { rows.splice(rows.indexOf(row), 1); row.remove(); return true; })
     .catch((err) => {

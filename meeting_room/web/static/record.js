@@ -1,7 +1,7 @@
 // One meeting's record for the secretary, chair and clerks: downloads, the recording, the
 // transcript, the minutes (read, edit, save versions), the two signatures, verification. The
 // signing form comes below the editor, and only for the person whose signature the minutes wait for.
-import { act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
+import { ApiError, act, api, clock, fill, fmtDate, fmtDateTime, fmtTime, h, header, sendFile, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 import { mountNotice } from "/static/notice.js";
 import { KEY_PROBLEM } from "/static/signing_key.js";
 import { signatureImageControl } from "/static/signature_images.js";
@@ -50,12 +50,73 @@ function sealAgain() {
 
 function renderPlayer(play) {
   const audio = h("audio", { controls: true, preload: "metadata", id: "audio", style: "width:100%" });
-  const pick = h("select", { "aria-label": "Bản ghi" }, recordings.map((r) => h("option", { value: `${base}/recordings/${r.recording_id}/file` }, `${r.filename} (${clock(r.duration_s)})`)));
+  const pick = h("select", { "aria-label": "Bản ghi", id: "recording-pick" }, recordings.map((r) => h("option", { value: `${base}/recordings/${r.recording_id}/file`, dataset: { id: r.recording_id } }, `${r.filename} (${clock(r.duration_s)})`)));
   pick.addEventListener("change", () => { audio.src = pick.value; });
   fill($("#player"), h("h2", {}, "Bản ghi âm ", h("span", { class: "en" }, "Recording")),
-    recordings.length ? [pick, audio] : h("p", { class: "muted" }, "Cuộc họp chưa có bản ghi."));
+    recordings.length ? [pick, audio, transcribeTools(pick)] : h("p", { class: "muted", id: "no-recording" }, "Cuộc họp chưa có bản ghi. ", h("span", { class: "en" }, "No recording yet.")),
+    uploadTool());
   if (play) { audio.src = play; pick.value = play.split("#")[0]; }
   else if (recordings.length) audio.src = pick.value;
+}
+
+const ACCEPTED_RECORDINGS = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC hoặc video có tiếng (MP4, MKV, WebM)";
+
+// The chair or secretary adds a recording made elsewhere (a recorder, a phone, a video of the session); a
+// room with microphones records by itself. A refused file says why in the card, where it stays.
+function uploadTool() {
+  if (!meeting.can.run_meeting || meeting.state === "archived") return null;
+  const limit = me?.upload_limits?.recording_mb;
+  const input = h("input", { type: "file", id: "recording-file", accept: "audio/*,video/*,.wav,.mp3,.flac,.ogg,.opus,.m4a,.aac,.mp4,.mkv,.webm,.mov" });
+  const bar = h("progress", { max: 100, value: 0, hidden: true, "aria-label": "Đang tải bản ghi lên" });
+  const problem = h("p", { id: "recording-problem", class: "badge bad", role: "alert", hidden: true });
+  const say = (vi, en) => { problem.replaceChildren(h("span", {}, vi), " ", h("span", { class: "en" }, en)); problem.hidden = false; };
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    problem.hidden = true;
+    if (limit && file.size > limit * 1_048_576) { // refused here: the server would answer only after the whole file
+      input.value = "";
+      return say(`Tệp ${file.name} lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận.`, `${file.name} is over ${limit} MB, the largest the server accepts.`);
+    }
+    input.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      const r = await sendFile("POST", `${base}/recordings`, file, (f) => { bar.value = Math.round(f * 100); });
+      toast(`Đã tải lên ${r.filename} (${clock(r.duration_s)}).`, "ok", `Uploaded ${r.filename}.`);
+      recordings = await api("GET", `${base}/recordings`);
+      renderPlayer(`${base}/recordings/${r.recording_id}/file`);
+    } catch (err) {
+      if (err instanceof ApiError) say(err.message, err.messageEn || "");
+      else showError(err);
+    } finally { input.disabled = false; bar.hidden = true; input.value = ""; }
+  });
+  return h("div", { id: "recording-upload" },
+    h("label", { for: "recording-file" }, "Tải lên bản ghi ", h("span", { class: "en" }, "Upload a recording")), input, bar,
+    h("p", { class: "muted" }, `${ACCEPTED_RECORDINGS}${limit ? `; tối đa ${limit} MB` : ""}.`), problem);
+}
+
+// The final transcription of the chosen recording, in the background: the jobs list below says how far it
+// is. A transcript already made is replaced when the new one is done, and the names given to its voices
+// go with it: that takes a second tap.
+function transcribeTools(pick) {
+  if (!meeting.can.run_meeting || meeting.state === "archived") return null;
+  const count = h("select", { "aria-label": "Số người nói", id: "speaker-count" },
+    h("option", { value: "" }, "Tự nhận số người nói"), [...Array(12)].map((_, i) => h("option", { value: String(i + 1) }, `${i + 1} người nói`)));
+  const go = h("button", { type: "button", class: "primary", id: "transcribe", title: "Bản phiên âm mới thay bản cũ khi xong; tên đã đặt cho người nói phải đặt lại." },
+    "Phiên âm bản ghi này ", h("span", { class: "en" }, "Transcribe"));
+  const start = () => act(go, async () => {
+    const body = { recording_id: pick.selectedOptions[0].dataset.id };
+    if (count.value) body.num_speakers = Number(count.value);
+    await api("POST", `${base}/transcription`, body);
+    toast("Đã bắt đầu phiên âm; lời phát biểu hiện ra khi xong.", "ok", "Transcription started; the transcript appears when it is done.");
+    await renderTranscript();
+  });
+  go.addEventListener("click", () => {
+    if (transcript?.kind === "final" && transcript.lines.length) twoTaps(go, "Chạm lần nữa để phiên âm lại / Tap again", start);
+    else start();
+  });
+  return h("div", { class: "row" }, count, go);
 }
 
 // A line's time (and a voice's "Nghe") plays the recording its transcript was made from: with several
@@ -65,7 +126,7 @@ function seek(seconds) {
   const audio = $("#audio");
   if (!audio) return;
   const wanted = transcriptRecording && `${base}/recordings/${transcriptRecording}/file`;
-  const pick = $("#player select");
+  const pick = $("#recording-pick");
   if (wanted && pick && [...pick.options].some((o) => o.value === wanted) && pick.value !== wanted) {
     pick.value = wanted;
     audio.src = `${wanted}#t=${seconds}`; // the media fragment: it starts there once loaded

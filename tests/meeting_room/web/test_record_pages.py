@@ -268,9 +268,9 @@ def test_the_secretary_names_a_voice_nobody_enrolled_by_tap(browser: Browser, li
     page = live_server.page(browser, "secretary", f"/clerk/{mid}", touch=True)
     naming = page.locator("#speaker-names")
     # "Nghe" plays the voice from the recording its transcript was made of, whatever the player held
-    page.locator("#player select").select_option(value=f"/api/meetings/{mid}/recordings/{other}/file")
+    page.locator("#recording-pick").select_option(value=f"/api/meetings/{mid}/recordings/{other}/file")
     naming.locator("form[data-cluster=S2]").get_by_role("button", name="Nghe").tap()
-    expect(page.locator("#player select")).to_have_value(f"/api/meetings/{mid}/recordings/{recording}/file")
+    expect(page.locator("#recording-pick")).to_have_value(f"/api/meetings/{mid}/recordings/{recording}/file")
     expect(page.locator("#audio")).to_have_attribute("src", re.compile(rf"/recordings/{recording}/file#t=0\.5$"))
     expect(naming).to_have_attribute("open", "")  # a voice has no name yet: the block is open
     expect(naming.locator("summary")).to_contain_text("1 chưa có tên")

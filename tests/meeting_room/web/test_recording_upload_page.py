@@ -1,0 +1,85 @@
+"""The secretary adds a recording made elsewhere and has it transcribed, by tap on the meeting's record
+page (a new user's walk-through found no way to do either but the API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, FilePayload, expect
+
+from meeting_room.settings import Settings
+from speech.models import ModelStore
+from tests.conftest import _settings
+from tests.meeting_room.web.conftest import LiveServer, shot
+from tests.speech_audio import speak
+
+pytestmark = [pytest.mark.browser, pytest.mark.models]
+
+SAID = "Chủ tọa đề nghị các đại biểu cho ý kiến về dự thảo nghị quyết ngân sách năm hai nghìn không trăm hai mươi bảy."
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_store: ModelStore) -> Settings:
+    """The web tests' settings with the packaged speech models: the transcription really runs."""
+    return _settings(tmp_path, models_dir=model_store.root, max_upload_mb=1, asr_temperature_fallback=False)
+
+
+def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    mid = live_server.world.meeting_id
+    page = live_server.page(browser, "secretary", f"/clerk/{mid}")
+    expect(page.locator("#no-recording")).to_contain_text("Cuộc họp chưa có bản ghi")
+    upload = page.locator("#recording-file")
+    expect(page.locator("#recording-upload")).to_contain_text("WAV, MP3")
+
+    # a text file with an audio name: refused in the card, in Vietnamese first, and nothing is added
+    upload.set_input_files(FilePayload(name="bien-ban.mp3", mimeType="audio/mpeg", buffer="Không phải âm thanh".encode()))
+    problem = page.locator("#recording-problem")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("Không phải tệp âm thanh đọc được")
+    assert "video có tiếng" in problem.locator("span").first.inner_text()  # the Vietnamese half is all Vietnamese
+    expect(page.locator("#no-recording")).to_be_visible()
+
+    wav = speak(tmp_path / "phien-hop-sang.wav", SAID)
+    upload.set_input_files(str(wav))
+    expect(page.locator("#recording-pick")).to_contain_text("phien-hop-sang.wav")
+    expect(problem).to_be_hidden()
+    expect(page.locator("#audio")).to_have_attribute("src", f"/api/meetings/{mid}/recordings/{_recording_id(page)}/file")
+    shot(page, "record-recording-uploaded")
+
+    page.locator("#speaker-count").select_option("1")
+    page.locator("#transcribe").click()
+    jobs = page.locator("#transcription-jobs")
+    expect(jobs.locator("li")).to_have_count(1)
+    expect(jobs.locator("li[data-status=done]")).to_have_count(1, timeout=240_000)  # the page follows the pass every 5 s
+    lines = page.locator("#transcript .captions p")
+    expect(lines.first).to_be_visible()
+    assert all(line.strip() for line in lines.all_inner_texts())
+
+    # a second transcription would replace this one, and the names given to its voices: a second tap
+    transcribe = page.locator("#transcribe")
+    transcribe.click()
+    expect(transcribe).to_contain_text("Chạm lần nữa")
+    expect(jobs.locator("li")).to_have_count(1)
+    shot(page, "record-transcribed")
+
+    page.set_viewport_size(PHONE)
+    expect(page.locator("#recording-upload")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    shot(page, "record-recording-phone")
+
+    # a member sees the recording and the transcript, but neither tool
+    member = live_server.page(browser, "member1", f"/clerk/{mid}")
+    expect(member.locator("#recording-pick")).to_contain_text("phien-hop-sang.wav")
+    expect(member.locator("#recording-upload")).to_have_count(0)
+    expect(member.locator("#transcribe")).to_have_count(0)
+
+
+def _recording_id(page: object) -> str:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    value = page.locator("#recording-pick option").first.get_attribute("data-id")
+    assert value
+    return value
