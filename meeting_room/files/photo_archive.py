@@ -59,8 +59,9 @@ class Problem:
         return {"where": self.where, "message_vi": self.message_vi, "message_en": self.message_en, "folder": self.folder}
 
 
-def refuse(problems: list[Problem], *, shown: int = 5) -> InvalidInputError:
-    """One error naming the first problems and carrying the first hundred: nothing was stored."""
+def refuse(problems: list[Problem], *, shown: int = 5, importable: int | None = None) -> InvalidInputError:
+    """One error naming the first problems and carrying the first hundred: nothing was stored.
+    ``importable``: how many members' folders have no problem (what leaving the others out would import)."""
     head = problems[:shown]
     more_vi = f" (và {len(problems) - shown} lỗi khác)" if len(problems) > shown else ""
     more_en = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
@@ -72,6 +73,7 @@ def refuse(problems: list[Problem], *, shown: int = 5) -> InvalidInputError:
         accepted="a ZIP with one folder per member (username or id), 1-10 JPEG/PNG/WEBP/BMP photos in each",
         problems=[p.as_dict() for p in problems[:MAX_PROBLEMS_SHOWN]],
         problems_total=len(problems),
+        **({} if importable is None else {"importable": importable}),
     )
 
 
@@ -139,8 +141,10 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
     with open_archive(data) as archive:
         kept: list[tuple[zipfile.ZipInfo, list[str]]] = []
         seen: set[str] = set()
+        folders_named = False  # a folder or a file other than what a desktop adds
         for info in archive.infolist():
             if info.is_dir():
+                folders_named = folders_named or not info.filename.startswith("__MACOSX")
                 continue
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p]
             if info.filename.startswith("/") or not parts or any(p in ("..", ".") or ":" in p for p in parts):
@@ -193,7 +197,10 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
                     budget -= len(content)
                     good.append(info)
                 folders[name] = good
-    if not folders and not problems:
+    if not kept and not problems and not folders_named:  # nothing at all, or only what a desktop adds
+        problems.append(Problem("ZIP", "tệp ZIP trống; cần mỗi thành viên một thư mục (tên đăng nhập) chứa ảnh",
+                                "the ZIP is empty; it needs one folder per member (their username) with photos"))  # fmt: skip
+    elif not folders and not problems:
         problems.append(Problem("ZIP", "không có ảnh nào trong thư mục của thành viên", "no photo in a member's folder"))
     named = {name: tuple(sorted(info.filename for info in entries)) for name, entries in folders.items()}
     return [Folder(name, entries) for name, entries in sorted(named.items()) if entries or name in crowded], problems

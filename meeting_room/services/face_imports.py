@@ -177,7 +177,8 @@ def create(store: Store, actor: Actor, filename: str, data: bytes, *, max_photo_
     if problems and skip_problems and all(p.folder is not None for p in problems):
         plan, skipped = _skip(plan, problems, {name: (m.id, m.full_name) for name, m in known.items()})
     elif problems:
-        raise photo_archive.refuse(problems)
+        faulty = {p.folder for p in problems}
+        raise photo_archive.refuse(problems, importable=sum(1 for item in plan if item["entries"] and item["folder"] not in faulty))
     if not any(item["entries"] for item in plan):
         raise photo_archive.refuse(problems)  # every folder had a problem: nothing to import
     digest, import_id = hashlib.sha256(data).hexdigest(), str(uuid.uuid4())

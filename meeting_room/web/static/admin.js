@@ -4,7 +4,7 @@
 // reading (from a file or the microphone) and the signing certificate; rooms, their seats and who
 // usually sits where; the rooms' devices as this server sees them; certificates (signing
 // certificates and their expiry, the server's HTTPS).
-import { act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { ApiError, act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
 const ROLES_EN = { admin: "Administrator", chair: "Chair", secretary: "Secretary", clerk: "Clerk", member: "Member", guest: "Guest" };
@@ -205,15 +205,23 @@ function faceImportCard() {
       toast(`Đã nhận ảnh của ${r.members_total - left} thành viên; đang nhập.${left ? ` Bỏ qua ${left} thư mục lỗi.` : ""}`, "ok",
         `Photos of ${r.members_total - left} members received; importing.${left ? ` ${left} folder(s) with problems left out.` : ""}`);
     } catch (err) {
-      if (!err.details?.problems) throw err;
+      if (!err.details?.problems) { // the archive itself (not a ZIP, empty, too big): said in the card too, where it stays
+        if (!(err instanceof ApiError) || !err.status || err.status >= 500) throw err;
+        fill(problems, h("p", { class: "bad-text", id: "face-import-refused", role: "alert" }, h("b", {}, err.message), " ", h("span", { class: "en" }, err.messageEn)));
+        problems.scrollIntoView({ block: "nearest" });
+        return;
+      }
       const total = err.details.problems_total ?? err.details.problems.length, more = total - err.details.problems.length;
       // problems of members' folders only: those folders can be left out and the others imported now
       const folders = new Set(err.details.problems.map((p) => p.folder));
-      const skippable = !folders.has(null) && !folders.has(undefined) && more <= 0;
+      // … and only when some folder would be left to import (else the same refusal again: a walk-through's dead end)
+      const skippable = !folders.has(null) && !folders.has(undefined) && more <= 0 && (err.details.importable ?? 1) > 0;
       const skipButton = skippable ? h("button", { type: "button", id: "face-import-skip" }, `Bỏ qua ${folders.size} thư mục lỗi, nhập những người còn lại `, h("span", { class: "en" }, `Skip ${folders.size} folder(s) with problems, import the rest`)) : null;
       skipButton?.addEventListener("click", () => upload(skipButton, true));
+      const none = err.details.importable === 0;
       fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại${skippable ? ", hoặc bỏ qua những thư mục lỗi" : ""}.`), " ",
         h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again${skippable ? ", or leave out the folders with problems" : ""}.`)),
+        none ? h("p", { id: "face-import-none" }, "Không còn thư mục nào hợp lệ để nhập. ", h("span", { class: "en" }, "No folder is left that could be imported.")) : null,
         h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))),
         more > 0 ? h("p", { class: "muted" }, `… và ${more} lỗi khác (hiện ${err.details.problems.length} lỗi đầu). `, h("span", { class: "en" }, `and ${more} more.`)) : null,
         skipButton ? h("p", {}, skipButton) : null);

@@ -66,6 +66,8 @@ def test_refusals_store_nothing(client: TestClient, world: World, settings: Sett
         r = _upload(client, headers, data)
         assert r.status_code == status, r.text
         assert said is None or said in r.json()["error"]["message_en"], r.text
+    # how many folders leaving out the faulty ones would import: none here (the page then offers no skip)
+    assert r.json()["error"]["details"]["importable"] == 0, r.text
     r = client.post("/api/face-imports", json={"archive": "x"}, headers=admin)
     assert r.status_code == 422 and "multipart" in r.text
     # skip_problems is exactly "true" or "false", sent once (which of two would count is a guess)

@@ -59,6 +59,8 @@ def test_not_a_zip_an_empty_file_or_no_photo() -> None:
         with pytest.raises(InvalidInputError, match=said):
             read_folders(data, max_photo_bytes=MB, max_photos=10)
     assert _problems(zip_of({"member1/": b"", "__MACOSX/x": b""})) == {"ZIP": "no photo in a member's folder"}
+    empty = "the ZIP is empty; it needs one folder per member (their username) with photos"  # not "no photo in a member's folder"
+    assert _problems(zip_of({})) == {"ZIP": empty} == _problems(zip_of({"__MACOSX/._x": b"", ".DS_Store": b""}))
 
 
 def test_a_zip_bomb_is_read_no_further_than_the_limit() -> None:

@@ -48,7 +48,14 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(problems).to_have_count(3)
     expect(page.locator("#face-import-problems")).to_contain_text("chưa nhập gì")
     expect(page.locator("#face-import-problems")).to_contain_text("13/2023")
+    # every folder has a problem: leaving them out would import nobody, so that is not offered (a dead end before)
+    expect(page.locator("#face-import-none")).to_contain_text("Không còn thư mục nào hợp lệ để nhập")
+    expect(page.locator("#face-import-skip")).to_have_count(0)
     expect(page.locator(".face-import")).to_have_count(0)
+    # a file that is no ZIP at all is said in the card too, where it stays (only a passing toast before)
+    _upload(page, b"PK not really a zip", "anh.zip")
+    expect(page.locator("#face-import-refused")).to_contain_text("không phải ZIP")
+    expect(page.locator("#face-import-problems li")).to_have_count(0)
     _shot(page, "#import-faces", "admin-face-import-refused")
 
     # member2's card is open while the import runs: it shows the new photo when the import has done them
