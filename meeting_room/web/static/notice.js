@@ -13,7 +13,10 @@ export async function mountNotice(card, meetingId) {
   const title = h("h2", { id: "notice-heading" }, "Thông báo kết luận ", h("span", { class: "en" }, "Conclusion notice"));
   let n;
   try { n = await api("GET", `${base}/notice`); } catch (err) {
-    if (err.status === 403) return fill(card, title, h("p", { class: "muted" }, err.message, " ", h("span", { class: "en" }, err.messageEn)));
+    if (err.status === 403) { // a draft others may not read yet: when it can be read, not a refusal
+      return fill(card, title, h("p", { class: "muted", id: "notice-later" }, "Thông báo kết luận sẽ hiện ở đây khi chủ tọa đã ký. ",
+        h("span", { class: "en" }, "The conclusion notice appears here once the chair has signed it.")));
+    }
     return showError(err);
   }
   const ro = !n.editable, reload = () => mountNotice(card, meetingId);

@@ -263,8 +263,11 @@ async function renderSpeakingStats() {
 
 async function loadMinutes(version) {
   try { minutes = await api("GET", `${base}/minutes${version ? `?version=${version}` : ""}`); } catch (err) {
-    if (err.status === 403) { // a draft others may not read yet: say so instead of an error
-      fill($("#minutes"), h("h2", {}, "Biên bản ", h("span", { class: "en" }, "Minutes")), h("p", { class: "muted" }, err.message, " ", h("span", { class: "en" }, err.messageEn)));
+    if (err.status === 403) { // a draft others may not read yet: when it can be read, not a refusal (a walk-through read one)
+      fill($("#minutes"), h("h2", {}, "Biên bản ", h("span", { class: "en" }, "Minutes")),
+        h("p", { class: "muted", id: "minutes-later" }, "Biên bản sẽ hiện ở đây khi thư ký và chủ tọa đã ký xong. ", h("span", { class: "en" }, "The minutes appear here once the secretary and the chair have signed them.")));
+      fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")), h("p", { class: "muted" }, "Chưa có chữ ký."),
+        h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
       return;
     }
     return showError(err);

@@ -74,6 +74,14 @@ def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(browser
     expect(member.locator("#recording-pick")).to_contain_text("phien-hop-sang.wav")
     expect(member.locator("#recording-upload")).to_have_count(0)
     expect(member.locator("#transcribe")).to_have_count(0)
+    # the minutes and the notice not signed yet: when they can be read, not a refusal, and no empty card
+    expect(member.locator("#minutes-later")).to_contain_text("Biên bản sẽ hiện ở đây khi thư ký và chủ tọa đã ký xong")
+    expect(member.locator("#notice-later")).to_contain_text("sẽ hiện ở đây")
+    expect(member.locator("#signatures")).to_contain_text("Kiểm tra một tệp PDF đã ký")
+    assert "quyền" not in member.locator("main").inner_text()
+    member.set_viewport_size(PHONE)
+    assert member.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+    shot(member, "record-member-phone")
 
 
 def _recording_id(page: object) -> str:
