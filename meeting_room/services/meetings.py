@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
-from meeting_room.access import Actor, get_meeting, require_meeting_role, require_preparer, require_roles, require_staff
+from meeting_room.access import Actor, get_meeting, holds, require_meeting_role, require_preparer, require_roles, require_staff
 from meeting_room.db import tables as t
 from meeting_room.errors import ConflictError, InvalidInputError
 from meeting_room.lifecycle import RUNNING, MeetingState, check_transition, require_state
@@ -116,6 +116,12 @@ def update_meeting(store: Store, actor: Actor, payload: ev.MeetingUpdated) -> No
     store.append_all(decide, actor_id=actor.member_id)
 
 
+def may_move(session: Session, actor: Actor, meeting: t.Meeting, target: MeetingState) -> bool:
+    """Whether the actor may move the meeting to ``target`` (its state aside): the pages offer only that."""
+    allowed_roles, standing = _TRANSITION_RIGHTS.get(target, (set(), ()))
+    return holds(session, actor, meeting, allowed_roles, standing)
+
+
 def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState, reason: str | None = None) -> ev.MeetingStateChanged:
     """Move the meeting to ``target``: the state is checked inside the write transaction, so of two
     conflicting requests exactly one succeeds and the other gets a 409."""
@@ -130,7 +136,7 @@ def transition(store: Store, actor: Actor, meeting_id: str, target: MeetingState
             allowed_roles,
             also=standing,
             action_vi=f"chuyển cuộc họp sang “{target.label_vi}”",
-            action_en=f"move the meeting to {target}",
+            action_en=f"move the meeting to {target.value.replace('_', ' ')}",
         )
         current = S(meeting.state)
         check_transition(meeting_id, current, target, title=meeting.title)

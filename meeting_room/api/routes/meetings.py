@@ -77,7 +77,7 @@ class MeetingOut(BaseModel):
     state: MeetingState
     state_label: str = Field(description="The state in Vietnamese")
     state_changed_at: datetime
-    next_states: list[MeetingState]
+    next_states: list[MeetingState] = Field(description="The states this user may move the meeting to now")
     chair_id: str | None
     secretary_id: str | None
     my_role: MeetingRole | None
@@ -117,7 +117,7 @@ def meeting_out(session: Session, actor: Actor, m: t.Meeting, *, changed_since_s
         state=state,
         state_label=state.label_vi,
         state_changed_at=m.state_changed_at,
-        next_states=sorted(TRANSITIONS[state]),
+        next_states=[s for s in sorted(TRANSITIONS[state]) if meetings.may_move(session, actor, m, s)],
         chair_id=m.chair_id,
         secretary_id=m.secretary_id,
         my_role=meeting_role(session, actor, m),

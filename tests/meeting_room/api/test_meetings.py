@@ -67,6 +67,17 @@ def test_the_whole_lifecycle(client: TestClient, world: World) -> None:
     assert [(c["from_state"], c["to_state"]) for c in changes][-2:] == [("closed", "minutes_signed"), ("minutes_signed", "archived")]
 
 
+def test_next_states_are_those_this_user_may_take(client: TestClient, world: World) -> None:
+    """The console offered the secretary "Bắt đầu phiên họp", which only the chair may do (a walk-through)."""
+    chair, secretary, member = login(client, "chair"), login(client, "secretary"), login(client, "member1")
+    assert _go(client, world, secretary, "open").json()["next_states"] == ["cancelled"]  # beginning the session is the chair's
+    url = f"/api/meetings/{world.meeting_id}"
+    assert client.get(url, headers=chair).json()["next_states"] == ["cancelled", "in_session"]
+    assert client.get(url, headers=member).json()["next_states"] == []
+    refused = _go(client, world, secretary, "in_session").json()["error"]
+    assert "in session" in refused["message_en"] and "in_session" not in refused["message_en"]
+
+
 @pytest.mark.parametrize("to", ["in_session", "closed", "minutes_signed", "archived", "adjourned", "scheduled"])
 def test_illegal_transition_is_409_and_changes_nothing(client: TestClient, world: World, to: str) -> None:
     admin_like = login(client, "chair")
