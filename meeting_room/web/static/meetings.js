@@ -50,17 +50,19 @@ function card(m) {
 }
 
 // Under way (whatever its date: a meeting opened early is not "upcoming"), then today, upcoming
-// (soonest first), past (latest first), by the day in Vietnam.
+// (soonest first), past (latest first), by the day in Vietnam. A meeting that has ended is past
+// whatever day it was planned for (one held early was listed as upcoming: a walk-through).
 const UNDER_WAY = new Set(["open", "in_session", "adjourned"]);
+const ENDED = new Set(["closed", "minutes_signed", "archived", "cancelled"]);
 function groups(meetings) {
   const today = dayOf(new Date().toISOString());
-  const by = (key) => meetings.filter((m) => !UNDER_WAY.has(m.state) && key(dayOf(m.starts_at), today));
+  const by = (key) => meetings.filter((m) => !UNDER_WAY.has(m.state) && key(dayOf(m.starts_at), today, ENDED.has(m.state)));
   const soonest = (a, b) => a.starts_at.localeCompare(b.starts_at);
   return [
     ["now", "Đang diễn ra", "Under way", meetings.filter((m) => UNDER_WAY.has(m.state)).sort(soonest)],
     ["today", "Hôm nay", "Today", by((d, t) => d === t).sort(soonest)],
-    ["upcoming", "Sắp tới", "Upcoming", by((d, t) => d > t).sort(soonest)],
-    ["past", "Đã qua", "Past", by((d, t) => d < t).sort((a, b) => -soonest(a, b))],
+    ["upcoming", "Sắp tới", "Upcoming", by((d, t, ended) => d > t && !ended).sort(soonest)],
+    ["past", "Đã qua", "Past", by((d, t, ended) => d < t || (d > t && ended)).sort((a, b) => -soonest(a, b))],
   ];
 }
 

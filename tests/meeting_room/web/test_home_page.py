@@ -87,6 +87,12 @@ def test_a_meeting_under_way_comes_first_whatever_its_date(browser: Browser, pub
     expect(member.locator("[data-group]").first).to_have_attribute("data-group", "now")
     expect(_card(member, "now", "Phiên họp thường kỳ tháng 11").get_by_role("link", name="Vào họp")).to_be_visible()
     expect(member.locator('[data-group="upcoming"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
+    # held early and closed: past, not upcoming, whatever day it was planned for (a walk-through)
+    for state in (MeetingState.IN_SESSION, MeetingState.CLOSED):
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, state)
+    member.reload()
+    expect(_card(member, "past", "Phiên họp thường kỳ tháng 11")).to_be_visible()
+    expect(member.locator('[data-group="upcoming"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
     member.context.close()
 
 
