@@ -349,7 +349,7 @@ async function showMember(m) {
   const photos = [];
   const photoList = h("ul", { id: "photo-list" });
   const addPhoto = (file) => { photos.push(file); photoList.append(h("li", {}, file.name)); };
-  const fileInput = h("input", { type: "file", accept: "image/jpeg,image/png", multiple: true, id: "face-files" });
+  const fileInput = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp,image/bmp,.jpg,.jpeg,.png,.webp,.bmp", multiple: true, id: "face-files" });
   fileInput.addEventListener("change", () => { for (const f of fileInput.files) addPhoto(f); fileInput.value = ""; });
   const sendPhotos = h("button", { type: "button", class: "primary", disabled: !bio.consent }, bi("Đăng ký khuôn mặt", "Enrol face photos"));
   sendPhotos.addEventListener("click", () => {
@@ -405,7 +405,9 @@ async function showMember(m) {
     h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký) `, h("span", { class: "en" }, `Face: ${bio.faces.length} photo(s)`)),
     bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, ...bi("Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói.", "Record consent before enrolling a face or voice.")),
     h("h3", {}, `Giọng nói (${bio.voices.length} mẫu) `, h("span", { class: "en" }, `Voice: ${bio.voices.length} sample(s)`)),
-    bio.consent ? h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice)) : null,
+    bio.consent ? [h("p", { class: "muted", id: "voice-help" }, "Người này đọc rõ một đoạn văn 20–60 giây ở nơi yên tĩnh (cần ít nhất 8 giây lời nói); ghi âm tại đây hoặc chọn tệp WAV, MP3, OGG, M4A. Chọn tệp là đăng ký ngay. ",
+      h("span", { class: "en" }, "They read a text aloud for 20-60 s somewhere quiet (at least 8 s of speech); record here or choose a WAV, MP3, OGG or M4A file. Choosing a file enrols it at once.")),
+      h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice))] : null,
     bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, bi("Xóa toàn bộ dữ liệu sinh trắc", "Delete all biometric data"))) : null,
     h("h3", {}, bi("Chứng thư số ký biên bản", "Signing certificate")),
     h("p", { id: "member-cert" }, mine ? [`Đã đăng ký: ${mine.common_name} (${mine.issuer}), hạn đến ${fmtDateTime(mine.not_after)} `, certBadge(mine)] : bi("Chưa có chứng thư.", "None yet.")),
