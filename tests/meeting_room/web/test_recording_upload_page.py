@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, expect
+from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 
 from meeting_room.settings import Settings
 from speech.models import ModelStore
@@ -17,7 +17,7 @@ from tests.speech_audio import speak
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 SAID = "Chủ tọa đề nghị các đại biểu cho ý kiến về dự thảo nghị quyết ngân sách năm hai nghìn không trăm hai mươi bảy."
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @pytest.fixture
@@ -84,10 +84,7 @@ def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(browser
     shot(member, "record-member-phone")
 
 
-def _recording_id(page: object) -> str:
-    from playwright.sync_api import Page
-
-    assert isinstance(page, Page)
+def _recording_id(page: Page) -> str:
     value = page.locator("#recording-pick option").first.get_attribute("data-id")
     assert value
     return value
