@@ -47,8 +47,6 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
                     height=height,
                     max_pixels=max_pixels,
                 )
-            if fmt in _JPEG_LIKE:
-                img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decoded at 1/2, 1/4 or 1/8 when that still leaves MAX_SIDE
             img.load()
             img = ImageOps.exif_transpose(img)
             if max(img.size) > MAX_SIDE:

@@ -63,6 +63,9 @@ class FacePool:
         if not self._slots.acquire(blocking=False):
             return None
         future: Future[list[Observation]]
+        if self._closed:  # (a pool of worker processes checks again under its lock)
+            self._slots.release()
+            raise PoolClosedError("the face pool is closed")
         if self._pool is None:
             future = Future()
             try:

@@ -183,18 +183,16 @@ def check_folders(data: bytes, *, max_photo_bytes: int, max_photos: int) -> tupl
                     continue
                 good = []
                 for info in entries:
-                    limit = min(max_photo_bytes, budget)
+                    # charged before it is read: zipfile inflates an entry up to the size its directory gives
+                    # (no further), and a damaged one is known only at its end, once inflated
+                    if info.file_size > budget:
+                        raise _bomb()
+                    budget -= info.file_size
                     try:
-                        content = _inflate(archive, info.filename, limit)
+                        _read(archive, info.filename, max_photo_bytes)
                     except InvalidInputError as exc:
                         problems.append(Problem(info.filename, exc.message_vi, exc.message_en, folder=name))
                         continue
-                    if len(content) > limit:
-                        if limit < max_photo_bytes:  # the archive's allowance ran out, not this photo's
-                            raise _bomb()
-                        problems.append(Problem(info.filename, *_too_big(max_photo_bytes), folder=name))
-                        continue
-                    budget -= len(content)
                     good.append(info)
                 folders[name] = good
     if not kept and not problems and not folders_named:  # nothing at all, or only what a desktop adds

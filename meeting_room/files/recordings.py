@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,13 +50,15 @@ class RecordingFiles(FileStore):
     def __init__(self, root: Path, max_bytes: int) -> None:
         super().__init__(root, max_bytes, noun=Noun("Tệp ghi âm", "recording file"), accepted=ACCEPTED)
 
-    def ingest(self, source: BinaryIO) -> StoredRecording:
-        """Copy an upload in while hashing it; keep it only if its audio reads whole and within the limit."""
-        kept, (duration, channels) = self.add(source, _check_audio)
+    def ingest(self, source: BinaryIO, *, uploaded: bool = True) -> StoredRecording:
+        """Copy an upload in while hashing it; keep it only if its audio reads whole and within the limit.
+        ``uploaded=False``: the room's own recording, of however long the meeting stayed open (a session
+        adjourned overnight is more than a day), which no header makes up."""
+        kept, (duration, channels) = self.add(source, partial(_check_audio, max_hours=MAX_HOURS if uploaded else None))
         return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path)
 
 
-def _check_audio(path: Path) -> tuple[float, int]:
+def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:
     """The recording's length and channels; ``UploadRejectedError`` if it is not audio, or not whole."""
     try:
         info = probe(path)
@@ -88,10 +91,10 @@ def _check_audio(path: Path) -> tuple[float, int]:
     duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
     if duration <= 0:
         raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
-    if duration > MAX_HOURS * 3600:
+    if max_hours is not None and duration > max_hours * 3600:
         raise UploadRejectedError(
-            f"Bản ghi dài {duration / 3600:.1f} giờ, quá {MAX_HOURS} giờ; hãy cắt thành từng buổi",
-            f"The recording lasts {duration / 3600:.1f} h, over {MAX_HOURS} h; split it by session",
+            f"Bản ghi dài {duration / 3600:.1f} giờ, quá {max_hours:g} giờ; hãy cắt thành từng buổi",
+            f"The recording lasts {duration / 3600:.1f} h, over {max_hours:g} h; split it by session",
             accepted=ACCEPTED,
             duration_s=round(duration, 1),
         )

@@ -25,6 +25,7 @@ from meeting_room.services.face_attendance import record_online_face_check
 from meeting_room.settings import Settings
 from meeting_room.store import Store
 from vision.gallery import Gallery
+from vision.pool import PoolClosedError
 from vision.tracker import Confirmed, IdentityCheck
 
 if TYPE_CHECKING:  # face recognition loads only when a check is wanted
@@ -98,6 +99,9 @@ class CallFaceCheck:
         except BrokenExecutor as exc:  # said once; this call's video is no longer analysed (the next call tries again)
             self.stopped = True
             log.error("call %s: face check of member %s unavailable: %s", self.meeting_id, self.member_id, exc)
+            return
+        except PoolClosedError:  # the server stops, or the pool was just replaced: this call's check ends quietly
+            self.stopped = True
             return
         if future is not None:
             future.add_done_callback(lambda f: self._analysed(frame.at, f))

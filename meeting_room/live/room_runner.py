@@ -269,7 +269,7 @@ class RoomRunner:
             try:
                 joined = assemble(live.folder, mc.name, out, start_wall=live.t0)
                 with out.open("rb") as f:
-                    stored = self.files.ingest(f)
+                    stored = self.files.ingest(f, uploaded=False)
                 name = f"{self.room_name}-{mc.name}.flac"
                 recordings.add_recording(self.store, None, live.meeting_id, stored, name)
                 log.info("room %s: recording %s: %.0f s, gaps %s", self.room_name, name, joined.duration_s, list(joined.gaps) or "none")

@@ -62,7 +62,7 @@ def test_a_big_photo_is_kept_at_most_max_side_and_a_transparent_one_flattened_on
     Image.new("RGBA", (6300, 4200), (0, 0, 0, 0)).save(buf, format="PNG")
     flat = decode_image(buf.getvalue())
     assert flat.shape == (2731, MAX_SIDE, 3) and np.all(flat == 128)
-    wide = np.tile(astronaut(), (2, 8, 1))  # 5120 x 1200: decoded at half size by the JPEG decoder, then shrunk
+    wide = np.tile(astronaut(), (2, 8, 1))  # 5120 x 1200: shrunk once decoded
     assert decode_image(jpeg_bytes(wide)).shape == (round(wide.shape[0] * MAX_SIDE / wide.shape[1]), MAX_SIDE, 3)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -30,8 +32,11 @@ class VoiceEnrolledOut(Out):
 
 
 def _decode_upload(upload: UploadFile) -> np.ndarray:
-    name = clean_filename(upload.filename, default="ghi-am")  # the name only speaks in errors; FFmpeg reads the content
-    with tempfile.NamedTemporaryFile(suffix=".voice") as tmp:
+    name = clean_filename(upload.filename, default="ghi-am")
+    # the name's extension is FFmpeg's hint when probing is not enough (an MP3 with a large cover image);
+    # only audio and video containers are opened whatever it says (hardware.media.FILE_FORMATS)
+    suffix = Path(name).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", Path(name).suffix) else ""
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         upload.file.seek(0)
         while block := upload.file.read(1 << 20):
             tmp.write(block)

@@ -191,8 +191,9 @@ function faceImportCard() {
   const upload = (button, skip) => act(button, async () => {
     if (!input.files[0]) return toast("Chọn tệp ZIP ảnh trước.", "error", "Choose a ZIP of photos first.");
     const limit = adminMe?.upload_limits?.face_import_mb;
-    if (limit && input.files[0].size > limit * 1_048_576) {
-      return toast(`Tệp ZIP lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận: hãy chia thành nhiều tệp.`, "error", `The ZIP is over ${limit} MB: split it into several.`);
+    if (limit && input.files[0].size > limit * 1_048_576) { // said in the card, where it stays
+      return fill(problems, h("p", { class: "bad-text", id: "face-import-refused", role: "alert" }, h("b", {}, `Tệp ZIP lớn hơn ${limit} MB, mức lớn nhất máy chủ nhận: hãy chia thành nhiều tệp.`),
+        " ", h("span", { class: "en" }, `The ZIP is over ${limit} MB: split it into several.`)));
     }
     fill(problems);
     const data = new FormData();

@@ -93,7 +93,8 @@ function uploadTool() {
   });
   return h("div", { id: "recording-upload" },
     h("label", { for: "recording-file" }, "Tải lên bản ghi ", h("span", { class: "en" }, "Upload a recording")), input, bar,
-    h("p", { class: "muted" }, `${ACCEPTED_RECORDINGS}${limit ? `; tối đa ${limit} MB` : ""}.`), problem);
+    h("p", { class: "muted" }, `${ACCEPTED_RECORDINGS}${limit ? `; tối đa ${limit} MB` : ""}. `,
+      h("span", { class: "en" }, `Audio, or a video with sound${limit ? `; at most ${limit} MB` : ""}.`)), problem);
 }
 
 // The final transcription of the chosen recording, in the background: the jobs list below says how far it
@@ -102,8 +103,8 @@ function uploadTool() {
 function transcribeTools(pick) {
   if (!meeting.can.run_meeting || meeting.state === "archived") return null;
   const count = h("select", { "aria-label": "Số người nói", id: "speaker-count" },
-    h("option", { value: "" }, "Tự nhận số người nói"), [...Array(12)].map((_, i) => h("option", { value: String(i + 1) }, `${i + 1} người nói`)));
-  const go = h("button", { type: "button", class: "primary", id: "transcribe", title: "Bản phiên âm mới thay bản cũ khi xong; tên đã đặt cho người nói phải đặt lại." },
+    h("option", { value: "" }, "Tự nhận số người nói / Speakers: automatic"), [...Array(12)].map((_, i) => h("option", { value: String(i + 1) }, `${i + 1} người nói / ${i + 1} speaker${i ? "s" : ""}`)));
+  const go = h("button", { type: "button", class: "primary", id: "transcribe", title: "Bản phiên âm mới thay bản cũ khi xong; tên đã đặt cho người nói phải đặt lại. / A new transcript replaces the old one; voices are named again." },
     "Phiên âm bản ghi này ", h("span", { class: "en" }, "Transcribe"));
   const start = () => act(go, async () => {
     const body = { recording_id: pick.selectedOptions[0].dataset.id };

@@ -120,6 +120,14 @@ def test_many_entries_that_inflate_far_beyond_the_archive_are_refused_as_a_whole
     with pytest.raises(InvalidInputError) as caught:
         check_folders(bomb, max_photo_bytes=MB, max_photos=10)
     assert "inflate to over 10 times" in caught.value.message_en and "giải nén" in caught.value.message_vi
+    # the same with every checksum wrong: each entry is inflated whole before zipfile finds it damaged (a review)
+    damaged = bytearray(bomb)
+    at = damaged.find(b"PK\x01\x02")
+    while at >= 0:
+        damaged[at + 16] ^= 0xFF  # the CRC-32 in the entry's directory header
+        at = damaged.find(b"PK\x01\x02", at + 4)
+    with pytest.raises(InvalidInputError, match="inflate to over 10 times"):
+        check_folders(bytes(damaged), max_photo_bytes=MB, max_photos=10)
     # real photos do not deflate: the same count of them is read whole
     rng = np.random.default_rng(0)
     photos = {name: rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes() for name in entries}

@@ -105,3 +105,5 @@ def test_a_header_cannot_make_a_small_file_hours_long(tmp_path: Path, monkeypatc
         files.ingest(io.BytesIO(_wav(3.0)))
     assert "over" in caught.value.message_en and "giờ" in caught.value.message_vi
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+    # the room's own recording is as long as its meeting stayed open (adjourned overnight: over a day)
+    assert files.ingest(io.BytesIO(_wav(3.0)), uploaded=False).duration_s == pytest.approx(3.0, abs=0.05)
