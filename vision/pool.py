@@ -60,12 +60,11 @@ class FacePool:
 
     def submit(self, image: np.ndarray) -> Future[list[Observation]] | None:
         """The analysis of ``image``, or None when the pool is saturated (the frame is skipped)."""
+        if self._closed:  # before the slots: a closed pool's last frames free theirs only once its workers are seen gone
+            raise PoolClosedError("the face pool is closed")
         if not self._slots.acquire(blocking=False):
             return None
         future: Future[list[Observation]]
-        if self._closed:  # (a pool of worker processes checks again under its lock)
-            self._slots.release()
-            raise PoolClosedError("the face pool is closed")
         if self._pool is None:
             future = Future()
             try:
