@@ -103,13 +103,25 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// What had the focus last. A field kept across redraws (a passphrase, a reply) is moved into its new
+// card while that card is built, before fill() puts the card here: the move took its focus before
+// fill() could see it, and a tablet's keyboard closed mid-word. Forgotten when the user leaves it.
+let lastFocused = null;
+addEventListener("focusin", (e) => { lastFocused = e.target; }, true);
+addEventListener("focusout", (e) => {
+  const t = e.target;
+  queueMicrotask(() => { if (lastFocused === t && t.isConnected && document.activeElement !== t) lastFocused = null; });
+}, true);
+
 // Replace a container's content. Redrawing must not throw a keyboard user's focus away: when the
 // focus was inside, it moves to the element with the same id, else to the first control there.
 export function fill(el, ...children) {
   const active = document.activeElement;
   const had = active && active !== document.body && el.contains(active);
+  const moved = !had && (!active || active === document.body) && lastFocused && !lastFocused.isConnected ? lastFocused : null;
   el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  if (had && !el.contains(document.activeElement)) {
+  if (moved && el.contains(moved)) moved.focus({ preventScroll: true });
+  else if (had && !el.contains(document.activeElement)) {
     const next = (active.id && el.querySelector(`#${CSS.escape(active.id)}`)) || el.querySelector("button:not([disabled]), a[href], input, select, textarea");
     if (next) next.focus();
   }

@@ -61,6 +61,8 @@ def test_tellers_make_keys_and_unlock_a_ballot_box_after_a_restart(browser: Brow
     polls.cast_ballot(store, world.actor("secretary"), pid, ["no"])
     expect(secretary.locator("#ballots-cast")).to_contain_text("2/")
     expect(secretary.locator("#teller-passphrase")).to_have_value(NEW_PASSPHRASE)
+    # and the field keeps the focus: a tablet's keyboard stays up (the field moved into its redrawn card lost it)
+    expect(secretary.locator("#teller-passphrase")).to_be_focused()
     secretary.locator("#unlock-ballot-box").click()
     expect(secretary.locator("#ballot-box-locked")).to_have_count(0)
     expect(secretary.locator("#close-poll")).to_be_visible()
