@@ -13,6 +13,8 @@ from meeting_room.access import StandingPermissions, standing_permissions
 from meeting_room.api.deps import SESSION_COOKIE, ActorDep, SettingsDep, StoreDep, poke_sessions, runtime_of, token_of
 from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
+from meeting_room.files import recordings
+from meeting_room.live import speech_runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -78,6 +80,10 @@ class UploadLimitsOut(BaseModel):
     photo_mb: int
     recording_mb: int
     face_import_mb: int
+    recording_formats: str = Field(description="What a recording may be, in Vietnamese")
+    recording_formats_en: str
+    recording_hours: int = Field(description="The longest recording an upload may hold")
+    voice_min_speech_s: float = Field(description="The speech a voice sample must hold at least")
 
 
 class MeOut(MemberOut):
@@ -93,6 +99,8 @@ def me(store: StoreDep, settings: SettingsDep, actor: ActorDep) -> MeOut:
     with store.read() as session:
         member = member_out(session.get_one(t.Member, actor.member_id))
     limits = UploadLimitsOut(document_mb=settings.max_upload_mb, photo_mb=settings.max_photo_mb, recording_mb=settings.max_recording_mb,
-                             face_import_mb=settings.max_face_import_mb)  # fmt: skip
+                             face_import_mb=settings.max_face_import_mb, recording_formats=recordings.ACCEPTED_VI,
+                             recording_formats_en=recordings.ACCEPTED, recording_hours=recordings.MAX_HOURS,
+                             voice_min_speech_s=speech_runtime.voice_rules(settings).min_speech_s)  # fmt: skip
     return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password,
                  upload_limits=limits, only_meeting=actor.only_meeting)  # fmt: skip

@@ -265,7 +265,6 @@ async function renderFaceImports() {
 }
 
 function faceImportItem(i) {
-  const [vi, en, kind] = IMPORT_STATE[i.state] || [i.state, i.state, ""];
   const active = i.state === "queued" || i.state === "running";
   const stop = active ? h("button", { type: "button", class: "danger", dataset: { stop: i.id } }, "Dừng ", h("span", { class: "en" }, "Stop")) : null;
   stop?.addEventListener("click", () => act(stop, async () => {
@@ -277,6 +276,9 @@ function faceImportItem(i) {
   const failed = i.results.filter(bad);
   const refused = i.results.reduce((n, r) => n + r.refused.length, 0);
   const results = [...failed, ...i.results.filter((r) => !bad(r))]; // who needs attention first
+  // finished with members left without a photo is not a green "done" (a walk-through took it for one)
+  const [vi, en, kind] = i.state === "done" && (failed.length || i.not_done.length) ? ["Xong, có người lỗi", "Done, with problems", "warn"]
+    : IMPORT_STATE[i.state] || [i.state, i.state, ""];
   const named = (p, m) => (m.includes(p.photo) ? m : `${p.photo}: ${m}`); // the file's name once
   return h("li", { class: "face-import", dataset: { import: i.id, state: i.state } },
     h("div", { class: "row" }, h("span", { class: `badge ${kind}` }, vi, " ", h("span", { class: "en" }, en)), h("b", {}, i.filename), h("span", { class: "muted" }, fmtDateTime(i.created_at)), stop),
@@ -341,6 +343,7 @@ function voiceRecorder(onAudio) {
 
 async function showMember(m) {
   const el = $("#member-detail");
+  const minSpeech = adminMe?.upload_limits?.voice_min_speech_s; // the server's rule, said before the first try
   if (shownMember?.id !== m.id) shownImports = null; // counted afresh at the next look
   shownMember = m;
   const turn = ++memberShown; // a card asked for later (another tap, a redraw) wins over this one's late answer
@@ -406,8 +409,8 @@ async function showMember(m) {
     h("h3", {}, `Khuôn mặt (${bio.faces.length} ảnh đã đăng ký) `, h("span", { class: "en" }, `Face: ${bio.faces.length} photo(s)`)),
     bio.consent ? [fileInput, cameraCapture(addPhoto), photoList, sendPhotos] : h("p", { class: "muted" }, ...bi("Cần ghi nhận đồng ý trước khi đăng ký khuôn mặt và giọng nói.", "Record consent before enrolling a face or voice.")),
     h("h3", {}, `Giọng nói (${bio.voices.length} mẫu) `, h("span", { class: "en" }, `Voice: ${bio.voices.length} sample(s)`)),
-    bio.consent ? [h("p", { class: "muted", id: "voice-help" }, "Người này đọc rõ một đoạn văn 20–60 giây ở nơi yên tĩnh (cần ít nhất 8 giây lời nói); ghi âm tại đây hoặc chọn tệp WAV, MP3, OGG, M4A. Chọn tệp là đăng ký ngay. ",
-      h("span", { class: "en" }, "They read a text aloud for 20-60 s somewhere quiet (at least 8 s of speech); record here or choose a WAV, MP3, OGG or M4A file. Choosing a file enrols it at once.")),
+    bio.consent ? [h("p", { class: "muted", id: "voice-help" }, `Người này đọc rõ một đoạn văn 20–60 giây ở nơi yên tĩnh${minSpeech ? ` (cần ít nhất ${minSpeech} giây lời nói)` : ""}; ghi âm tại đây hoặc chọn tệp WAV, MP3, OGG, M4A. Chọn tệp là đăng ký ngay. `,
+      h("span", { class: "en" }, `They read a text aloud for 20-60 s somewhere quiet${minSpeech ? ` (at least ${minSpeech} s of speech)` : ""}; record here or choose a WAV, MP3, OGG or M4A file. Choosing a file enrols it at once.`)),
       h("div", { class: "row" }, voiceFile, voiceRecorder(uploadVoice))] : null,
     bio.faces.length || bio.voices.length ? h("p", {}, h("button", { type: "button", class: "danger", onclick: (ev) => act(ev.currentTarget, async () => { await api("DELETE", `/api/members/${m.id}/biometrics`); await showMember(m); }) }, bi("Xóa toàn bộ dữ liệu sinh trắc", "Delete all biometric data"))) : null,
     h("h3", {}, bi("Chứng thư số ký biên bản", "Signing certificate")),

@@ -59,8 +59,6 @@ function renderPlayer(play) {
   else if (recordings.length) audio.src = pick.value;
 }
 
-const ACCEPTED_RECORDINGS = "WAV, MP3, FLAC, OGG/Opus, M4A/AAC hoặc video có tiếng (MP4, MKV, WebM)";
-
 // The chair or secretary adds a recording made elsewhere (a recorder, a phone, a video of the session); a
 // room with microphones records by itself. A refused file says why in the card, where it stays.
 function uploadTool() {
@@ -93,8 +91,9 @@ function uploadTool() {
   });
   return h("div", { id: "recording-upload" },
     h("label", { for: "recording-file" }, "Tải lên bản ghi ", h("span", { class: "en" }, "Upload a recording")), input, bar,
-    h("p", { class: "muted" }, `${ACCEPTED_RECORDINGS}${limit ? `; tối đa ${limit} MB` : ""}. `,
-      h("span", { class: "en" }, `Audio, or a video with sound${limit ? `; at most ${limit} MB` : ""}.`)), problem);
+    // what is accepted comes from the server, which checks it: one list, in one place
+    h("p", { class: "muted", id: "recording-accepted" }, `${me?.upload_limits?.recording_formats ?? ""}${limit ? `; tối đa ${limit} MB, ${me.upload_limits.recording_hours} giờ` : ""}. `,
+      h("span", { class: "en" }, `${me?.upload_limits?.recording_formats_en ?? ""}${limit ? `; at most ${limit} MB, ${me.upload_limits.recording_hours} hours` : ""}.`)), problem);
 }
 
 // The final transcription of the chosen recording, in the background: the jobs list below says how far it

@@ -6,6 +6,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from meeting_room.files import recordings
+from speech.voiceprint import VoiceRules
 from tests.conftest import PASSWORD, World, login, snapshot
 
 
@@ -18,6 +20,15 @@ def test_login_with_bearer_and_cookie(client: TestClient, world: World) -> None:
     client.cookies.clear()
     token = r.json()["token"]
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_me_gives_the_pages_the_upload_rules_the_server_checks(client: TestClient, world: World) -> None:
+    # the pages say these before a file is chosen; the server's own rules, so that a site's change shows
+    limits = client.get("/api/auth/me", headers=login(client, "secretary")).json()["upload_limits"]
+    assert limits["recording_formats"] == recordings.ACCEPTED_VI and limits["recording_formats_en"] == recordings.ACCEPTED
+    assert limits["recording_hours"] == recordings.MAX_HOURS
+    assert limits["voice_min_speech_s"] == VoiceRules().min_speech_s
+    assert limits["recording_mb"] > 0 and limits["face_import_mb"] > 0
 
 
 @pytest.mark.parametrize(("username", "password"), [("chair", "wrong-password"), ("nobody", PASSWORD), ("chair", "")])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 
+from meeting_room.files import recordings
 from meeting_room.settings import Settings
 from speech.models import ModelStore
 from tests.conftest import _settings
@@ -26,12 +27,17 @@ def settings(tmp_path: Path, model_store: ModelStore) -> Settings:
     return _settings(tmp_path, models_dir=model_store.root, max_upload_mb=1, asr_temperature_fallback=False)
 
 
-def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(
+    browser: Browser, live_server: LiveServer, settings: Settings, tmp_path: Path
+) -> None:
     mid = live_server.world.meeting_id
     page = live_server.page(browser, "secretary", f"/clerk/{mid}")
     expect(page.locator("#no-recording")).to_contain_text("Cuộc họp chưa có bản ghi")
     upload = page.locator("#recording-file")
-    expect(page.locator("#recording-upload")).to_contain_text("WAV, MP3")
+    # what is accepted, as the server checks it (the same list as its refusals), with its limits
+    expect(page.locator("#recording-accepted")).to_contain_text(
+        f"{recordings.ACCEPTED_VI}; tối đa {settings.max_recording_mb} MB, {recordings.MAX_HOURS} giờ"
+    )
 
     # a text file with an audio name: refused in the card, in Vietnamese first, and nothing is added
     upload.set_input_files(FilePayload(name="bien-ban.mp3", mimeType="audio/mpeg", buffer="Không phải âm thanh".encode()))
