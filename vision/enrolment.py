@@ -29,6 +29,17 @@ def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | N
     rules = rules or EnrolmentRules()
     boxes = engine.detect(image, upsample=1)  # look hard, so that a small face is reported as small, not missing
     if not boxes:
+        height, width = image.shape[:2]
+        side = 2 * rules.min_face_px
+        if min(height, width) < side:  # a thumbnail: its face, if any, could never be big enough
+            raise EnrolmentPhotoError(
+                f"Ảnh {name} quá nhỏ ({width}×{height} điểm ảnh) để đăng ký; cần ảnh chân dung ít nhất {side} điểm ảnh mỗi cạnh",
+                f"{name} is too small ({width}×{height} px) to enrol; a portrait of at least {side} px a side is needed",
+                reason="too_small",
+                width=width,
+                height=height,
+                min_face_px=rules.min_face_px,
+            )
         raise EnrolmentPhotoError(
             f"Không tìm thấy khuôn mặt nào trong {name}: hãy chụp chính diện, đủ sáng",
             f"No face found in {name}: use a frontal, well-lit photo",

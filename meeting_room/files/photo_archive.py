@@ -232,18 +232,14 @@ def _too_big(max_photo_bytes: int) -> tuple[str, str]:
     return (f"ảnh lớn hơn {mb} MB", f"the photo is over {mb} MB")
 
 
-def _inflate(archive: zipfile.ZipFile, entry: str, limit: int) -> bytes:
-    """An entry's bytes, at most ``limit`` + 1 of them (more than ``limit``: it is bigger), its
-    checksum checked by ``zipfile`` when it is read whole."""
+def _read(archive: zipfile.ZipFile, entry: str, max_photo_bytes: int) -> bytes:
+    """An entry's bytes, inflated no further than one byte past the limit, its checksum checked by
+    ``zipfile`` when it is read whole."""
     try:
         with archive.open(entry) as stream:
-            return stream.read(limit + 1)
+            content = stream.read(max_photo_bytes + 1)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, RuntimeError, ValueError):
         raise InvalidInputError("tệp hỏng, không đọc được", "damaged, cannot be read", entry=entry) from None
-
-
-def _read(archive: zipfile.ZipFile, entry: str, max_photo_bytes: int) -> bytes:
-    content = _inflate(archive, entry, max_photo_bytes)
     if len(content) > max_photo_bytes:
         raise InvalidInputError(*_too_big(max_photo_bytes), entry=entry)
     return content

@@ -79,6 +79,8 @@ def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:
         measured = measure_duration(path)
     except AudioError as exc:
         raise UploadRejectedError(exc.message_vi, exc.message_en, accepted=ACCEPTED) from None
+    if measured <= 0:  # whatever the header declares (a WAV of 0 channels declares a second and holds nothing)
+        raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
     if info.duration_s > 0 and abs(measured - info.duration_s) > max(LENGTH_TOLERANCE_S, LENGTH_TOLERANCE * info.duration_s):
         raise UploadRejectedError(
             f"Độ dài ghi trong tệp ({info.duration_s:.1f} giây) không khớp với nội dung ({measured:.1f} giây): tệp bị cắt hoặc bị sửa",
@@ -89,8 +91,6 @@ def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:
             measured_s=round(measured, 3),
         )
     duration = info.duration_s if info.duration_s > 0 else measured  # a streamed WebM declares none
-    if duration <= 0:
-        raise UploadRejectedError("Tệp ghi âm không có nội dung (0 giây)", "The recording has no content (0 s)", accepted=ACCEPTED)
     if max_hours is not None and duration > max_hours * 3600:
         raise UploadRejectedError(
             f"Bản ghi dài {duration / 3600:.1f} giờ, quá {max_hours:g} giờ; hãy cắt thành từng buổi",

@@ -77,6 +77,9 @@ def test_enrolment_refuses_unusable_photos_saying_why(engine: FaceEngine) -> Non
     assert _reason(engine, scene([astronaut(), hopper()], face_width=400)) == "several_faces"
     small = np.asarray(Image.fromarray(astronaut()).resize((160, 150)))
     assert _reason(engine, small) == "too_small"
+    # a thumbnail, where no face can be found at all, is said to be too small rather than faceless
+    assert _reason(engine, np.asarray(Image.fromarray(astronaut()).resize((64, 60)))) == "too_small"
+    assert _reason(engine, np.asarray(Image.fromarray(coffee()).resize((64, 60)))) == "too_small"
     blurred = np.asarray(Image.fromarray(hopper()).filter(ImageFilter.GaussianBlur(3)))
     assert _reason(engine, blurred) == "blurry"
 

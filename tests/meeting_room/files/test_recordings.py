@@ -4,6 +4,7 @@ holds (cut short after its header was written) is refused and nothing stays on d
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from pathlib import Path
 
@@ -107,3 +108,14 @@ def test_a_header_cannot_make_a_small_file_hours_long(tmp_path: Path, monkeypatc
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
     # the room's own recording is as long as its meeting stayed open (adjourned overnight: over a day)
     assert files.ingest(io.BytesIO(_wav(3.0)), uploaded=False).duration_s == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_header_that_holds_no_sound_is_refused_as_empty(tmp_path: Path) -> None:
+    """A WAV of 0 channels declares a second and decodes to nothing: it was kept as a 1 s recording."""
+    fmt = struct.pack("<HHIIHH", 1, 0, RATE, 2 * RATE, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 32_000) + bytes(32_000)
+    files = RecordingFiles(tmp_path, max_bytes=1 << 20)
+    with pytest.raises(UploadRejectedError) as caught:
+        files.ingest(io.BytesIO(b"RIFF" + struct.pack("<I", len(body)) + body))
+    assert "no content" in caught.value.message_en and "không có nội dung" in caught.value.message_vi
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
