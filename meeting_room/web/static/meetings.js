@@ -53,7 +53,8 @@ function card(m) {
 // (soonest first), past (latest first), by the day in Vietnam. A meeting that has ended is past
 // whatever day it was planned for (one held early was listed as upcoming: a walk-through).
 const UNDER_WAY = new Set(["open", "in_session", "adjourned"]);
-const ENDED = new Set(["closed", "minutes_signed", "archived", "cancelled"]);
+// A cancelled one stays on its day, marked "Đã hủy": a member looking ahead learns not to come.
+const ENDED = new Set(["closed", "minutes_signed", "archived"]);
 function groups(meetings) {
   const today = dayOf(new Date().toISOString());
   const by = (key) => meetings.filter((m) => !UNDER_WAY.has(m.state) && key(dayOf(m.starts_at), today, ENDED.has(m.state)));

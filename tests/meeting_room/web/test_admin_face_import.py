@@ -68,6 +68,7 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(page.locator("#member-detail")).to_contain_text("Khuôn mặt (1 ảnh đã đăng ký)", timeout=10_000)
     expect(page.locator("#face-import-problems li")).to_have_count(0)
     expect(item).to_contain_text("2/2 thành viên · 2/3 ảnh đã đăng ký · 1 ảnh bị từ chối")
+    expect(item.locator(".badge").first).to_have_text("Xong Done")  # every member has a photo: one refused is no failure
     expect(item.locator('li[data-folder="member1"]')).to_contain_text("ca-phe.jpg")
     expect(item.locator('li[data-folder="member2"]')).to_contain_text("1 ảnh đã đăng ký")
     _shot(page, "#import-faces", "admin-face-import-done")
@@ -109,5 +110,8 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     latest = page.locator(".face-import").first
     expect(latest).to_have_attribute("data-state", "done", timeout=90_000)
     expect(latest.locator('li[data-folder="ai-do"]')).to_contain_text("bỏ qua, chưa nhập")
+    # a folder left without a photo is not a green "done" (a walk-through took one for it)
+    expect(latest.locator(".badge").first).to_have_text("Xong, có người lỗi Done, with problems")
+    expect(latest.locator(".badge.warn")).to_have_count(1)
     expect(latest.locator('li[data-folder="member2"]')).to_contain_text("1 ảnh đã đăng ký")
     _shot(page, "#import-faces", "admin-face-import-skipped")

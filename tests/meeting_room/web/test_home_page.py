@@ -96,6 +96,17 @@ def test_a_meeting_under_way_comes_first_whatever_its_date(browser: Browser, pub
     member.context.close()
 
 
+def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser, published: LiveServer) -> None:
+    """A member looking ahead finds the meeting they were invited to, and that it will not be held."""
+    world = published.world
+    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED)
+    member = _open_page(browser, published, "member1", "/meetings", PHONE, touch=True)
+    card = _card(member, "upcoming", "Phiên họp thường kỳ tháng 11")
+    expect(card).to_contain_text("Đã hủy")
+    expect(member.locator('[data-group="past"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
+    member.context.close()
+
+
 def test_the_staff_home_page_on_a_tablet_and_a_small_phone(browser: Browser, published: LiveServer) -> None:
     for size in (TABLET, SMALL_PHONE):
         page = _open_page(browser, published, "secretary", "/meetings", size, touch=True)
