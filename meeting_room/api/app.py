@@ -28,6 +28,7 @@ from meeting_room.api.routes import (
     faces,
     floor,
     hall,
+    join,
     live_audio,
     meeting_seats,
     meetings,
@@ -188,7 +189,7 @@ def create_app_for(runtime: Runtime) -> FastAPI:
         app.include_router(module.router)
     app.include_router(polls.presets_router)
     app.include_router(rooms.machine_router)
-    app.include_router(calls.join_router)
+    app.include_router(join.router)
 
     pages.install(app)
     docs.install(app)

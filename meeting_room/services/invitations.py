@@ -9,6 +9,7 @@ revoked; the link is the display's credential (``auth.resolve``), there is no se
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -111,26 +112,63 @@ USED = (
 )
 
 
+@dataclass(frozen=True)
+class Opening:
+    """Where a link leads, said on its page before it is used."""
+
+    meeting_id: str
+    title: str
+    starts_at: datetime
+    full_name: str
+    opened_here: bool  # this browser opened it before: its session simply continues
+
+
+def look(store: Store, token: str, current: str | None = None) -> Opening:
+    """The link's meeting and person, without using it: a chat app's preview or a mail scanner that
+    fetches the link must not spend its one opening. Refused as ``redeem`` would refuse it."""
+    with store.read() as session:
+        inv, meeting, member = _valid(session, token)
+        opening = Opening(meeting.id, meeting.title, meeting.starts_at, member.full_name, opened_here=False)
+        used = inv.used_at is not None
+    if not used:
+        return opening
+    if _opened_by(store, current, member.id, meeting.id):
+        return dataclasses.replace(opening, opened_here=True)
+    raise ConflictError(*USED, invitation_id=inv.id)
+
+
+def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Member]:
+    inv = session.scalar(select(t.Invitation).where(t.Invitation.token_hash == auth.token_hash(token)))
+    meeting = session.get(t.Meeting, inv.meeting_id) if inv else None
+    member = session.get(t.Member, inv.member_id) if inv and inv.member_id else None  # a display's link opens no session
+    if (
+        inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
+        or inv.expires_at <= datetime.now(UTC) or MeetingState(meeting.state) not in EDITABLE
+    ):  # fmt: skip
+        raise NotFoundError(*GONE)
+    return inv, meeting, member
+
+
+def _opened_by(store: Store, current: str | None, member_id: str, meeting_id: str) -> bool:
+    """Whether the session ``current`` is the one this member's link opened into this meeting."""
+    if current is None:
+        return False
+    with contextlib.suppress(AuthenticationError):
+        actor = auth.resolve(store, current)
+        return (actor.member_id, actor.only_meeting) == (member_id, meeting_id)
+    return False
+
+
 def redeem(store: Store, token: str, session_hours: int, current: str | None = None) -> tuple[auth.Login | None, str]:
     """Open the link: a session for this meeting only, ending with the link at the latest. A link
     opens one session: the browser that opened it (``current``, its session token) simply continues
     (no new session: ``None``); any other opening is refused."""
     now = datetime.now(UTC)
     with store.read() as session:
-        inv = session.scalar(select(t.Invitation).where(t.Invitation.token_hash == auth.token_hash(token)))
-        meeting = session.get(t.Meeting, inv.meeting_id) if inv else None
-        member = session.get(t.Member, inv.member_id) if inv and inv.member_id else None  # a display's link opens no session
-        if (
-            inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
-            or inv.expires_at <= now or MeetingState(meeting.state) not in EDITABLE
-        ):  # fmt: skip
-            raise NotFoundError(*GONE)
-        meeting_id, invitation_id = inv.meeting_id, inv.id
-    if current is not None and inv.used_at is not None:
-        with contextlib.suppress(AuthenticationError):
-            actor = auth.resolve(store, current)
-            if (actor.member_id, actor.only_meeting) == (member.id, meeting_id):
-                return None, meeting_id
+        inv, _, member = _valid(session, token)
+        meeting_id, invitation_id, used = inv.meeting_id, inv.id, inv.used_at is not None
+    if used and _opened_by(store, current, member.id, meeting_id):
+        return None, meeting_id
 
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))
 

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -43,9 +41,8 @@ from starlette.requests import HTTPConnection
 
 from meeting_room import auth
 from meeting_room.access import get_meeting, require_staff, require_view
-from meeting_room.api.deps import SESSION_COOKIE, ActorDep, StoreDep, current_actor, live_of, poke_sessions, runtime_of, token_of
+from meeting_room.api.deps import ActorDep, StoreDep, current_actor, live_of, poke_sessions, runtime_of, token_of
 from meeting_room.api.errors import status_of
-from meeting_room.api.headers import PAGE_CSP
 from meeting_room.api.qr import qr_svg_uri
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
@@ -348,28 +345,3 @@ async def revoke_invitation(meeting_id: str, invitation_id: str, store: StoreDep
     await run_in_threadpool(invitations.revoke, store, actor, meeting_id, invitation_id)
     poke_sessions(request)
     return Response(status_code=204)
-
-
-join_router = APIRouter(tags=["calls"])
-
-
-@join_router.get("/join/{token}", response_model=None)
-def join(token: str, store: StoreDep, request: Request) -> Response:
-    """Open an invitation link: logged in for that meeting only, then on its member page (once: another browser gets 410)."""
-    settings = runtime_of(request).settings
-    try:
-        login, meeting_id = invitations.redeem(store, token, settings.session_hours, request.cookies.get(SESSION_COOKIE))
-    except MeetingRoomError as exc:
-        page = (f"<!doctype html><html lang='vi'><meta charset='utf-8'><title>Liên kết mời</title>"
-                "<link rel='stylesheet' href='/static/app.css'><main><section class='card login'><h1>Không mở được liên kết mời</h1>"
-                f"<p>{html.escape(exc.message_vi)}</p><p lang='en'>{html.escape(exc.message_en)}</p>"
-                "<p><a href='/'>Đăng nhập / Log in</a></p></section></main>")  # fmt: skip
-        return HTMLResponse(page, status_code=410, headers={"Content-Security-Policy": PAGE_CSP})
-    response = RedirectResponse(f"/member/{meeting_id}", status_code=303)
-    if login is None:  # the browser that opened it before: its session continues
-        return response
-    max_age = max(60, int((login.expires_at - datetime.now(UTC)).total_seconds()))
-    response.set_cookie(
-        SESSION_COOKIE, login.token, max_age=max_age, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
-    )
-    return response

@@ -59,7 +59,7 @@ def test_no_token_reaches_the_access_log(logged) -> None:
         c.cookies.clear()
         link = c.post(f"/api/meetings/{mid}/invitations", json={"member_id": world.ids["member2"]}, headers=_h(token)).json()
         invitation = link["url"].rsplit("/", 1)[1]
-        assert c.get(f"/join/{invitation}", follow_redirects=False).status_code == 303
+        assert c.post(f"/join/{invitation}", follow_redirects=False).status_code == 303
         c.cookies.clear()
         assert c.get(f"/api/meetings/{mid}?token={token}").status_code == 401  # not taken over HTTP, and not logged
     with connect(f"{ws_base}/api/meetings/{mid}/stream?after=0&token={token}") as ws:

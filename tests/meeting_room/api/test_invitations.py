@@ -32,7 +32,7 @@ def test_a_link_opens_that_meeting_only_until_it_is_revoked(client: TestClient, 
     assert created and all("token_hash" not in d and d["invitation_id"] == link["id"] for d in created)
     assert all("token_hash" in e.data for e in world.store.events() if e.type == "meeting.invitation_created")
 
-    opened = client.get(f"/join/{token}", follow_redirects=False)
+    opened = client.post(f"/join/{token}", follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == f"/member/{world.meeting_id}"
     session = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}"}
     client.cookies.clear()
@@ -74,20 +74,44 @@ def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: W
     assert client.get(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410  # the meeting is off
 
 
+def test_fetching_a_link_shows_whose_it_is_and_spends_nothing(client: TestClient, world: World) -> None:
+    """A chat app's preview or a mail scanner fetches the link before the person taps it: that GET used
+    to spend the link's one opening, and the person found it "already used"."""
+    with world.store.read() as session, session.begin():  # a name that must be shown as text, not markup
+        session.get_one(t.Member, world.ids["member2"]).full_name = "Trần <b>Thị</b> Hoa"
+    link = _invite(client, world, login(client, "chair")).json()
+    client.cookies.clear()
+    path = "/join/" + link["url"].rsplit("/", 1)[1]
+    for _ in range(3):  # the preview, the scanner, the person's own look
+        page = client.get(path, follow_redirects=False)
+        assert page.status_code == 200 and "set-cookie" not in page.headers
+        assert "Trần &lt;b&gt;Thị&lt;/b&gt; Hoa" in page.text and "Phiên họp" in page.text and "Vào cuộc họp" in page.text
+        assert f"action='{path}'" in page.text and page.headers["cache-control"] == "no-store"
+        assert page.headers["referrer-policy"] == "same-origin"  # the address is the credential: never sent to another site
+    with world.store.read() as session:
+        assert session.get_one(t.Invitation, link["id"]).used_at is None
+        assert not session.query(t.AuthSession).filter_by(member_id=world.ids["member2"]).count()
+    opened = client.post(path, follow_redirects=False)  # the button
+    assert opened.status_code == 303 and "meeting_room_session" in opened.cookies
+
+
 def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(client: TestClient, world: World) -> None:
     chair = login(client, "chair")
     link = _invite(client, world, chair).json()
     path = "/join/" + link["url"].rsplit("/", 1)[1]
-    first = client.get(path, follow_redirects=False)  # the cookie stays in this client: one browser
+    first = client.post(path, follow_redirects=False)  # the cookie stays in this client: one browser
     assert first.status_code == 303 and "meeting_room_session" in first.cookies
     again = client.get(path, follow_redirects=False)  # the same browser opens the link again: it continues
     assert again.status_code == 303 and again.headers["location"] == f"/member/{world.meeting_id}"
     assert "set-cookie" not in again.headers
+    button = client.post(path, headers={"Origin": "https://testserver"}, follow_redirects=False)  # its button too (a form sends Origin)
+    assert button.headers["location"] == f"/member/{world.meeting_id}"
     assert client.get("/api/auth/me").json()["username"] == "member2"
 
     client.cookies.clear()  # another browser
     other = client.get(path, follow_redirects=False)
     assert other.status_code == 410, other.text
+    assert client.post(path, follow_redirects=False).status_code == 410
     assert "đã được mở trên một trình duyệt khác" in other.text and "already used" in other.text and "send you a new one" in other.text
     someone = login(client, "member1")["Authorization"].removeprefix("Bearer ")  # a browser logged in as someone else
     assert client.get(path, headers={"Cookie": f"meeting_room_session={someone}"}, follow_redirects=False).status_code == 410
@@ -113,7 +137,7 @@ def test_whoever_made_a_link_cannot_vote_or_read_notes_in_the_members_name(clien
     named = client.post(_url(world), json={"title": "Thông qua chương trình"}, headers=chair).json()
     assert client.post(_url(world, f"/{secret['id']}/open"), json={}, headers=chair).status_code == 200
     token = _invite(client, world, chair).json()["url"].rsplit("/", 1)[1]
-    opened = client.get(f"/join/{token}", follow_redirects=False)
+    opened = client.post(f"/join/{token}", follow_redirects=False)
     link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
     client.cookies.clear()
 
@@ -148,7 +172,7 @@ def test_a_named_opinion_asked_ahead_may_come_from_the_link(client: TestClient, 
     sec = login(client, "secretary")
     poll = _ask(client, world, sec).json()
     token = _invite(client, world, sec).json()["url"].rsplit("/", 1)[1]
-    opened = client.get(f"/join/{token}", follow_redirects=False)
+    opened = client.post(f"/join/{token}", follow_redirects=False)
     link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
     client.cookies.clear()
     url = f"/api/meetings/{world.meeting_id}/polls/{poll['id']}"
@@ -167,7 +191,7 @@ def test_an_opinion_asked_in_the_meeting_and_a_named_change_need_the_members_own
                         headers=chair).json()  # fmt: skip
     assert client.post(_url(world, f"/{asked['id']}/open"), json={}, headers=chair).status_code == 200
     token = _invite(client, world, chair).json()["url"].rsplit("/", 1)[1]
-    opened = client.get(f"/join/{token}", follow_redirects=False)
+    opened = client.post(f"/join/{token}", follow_redirects=False)
     link = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", "Origin": "https://testserver"}
     client.cookies.clear()
     assert client.get(_url(world, f"/{asked['id']}"), headers=link).json()["you"]["needs_own_login"] is True
@@ -186,7 +210,7 @@ def test_a_link_never_carries_the_chair_or_secretarys_powers(client: TestClient,
     links, each logged as the chair's). Running the meeting takes the officer's own log-in."""
     sec = login(client, "secretary")
     link = _invite(client, world, sec, "chair").json()
-    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    opened = client.post(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
     session = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}"}
     client.cookies.clear()
     url = f"/api/meetings/{world.meeting_id}"

@@ -189,7 +189,7 @@ def test_a_session_ended_by_another_process_is_noticed_within_a_second(client: T
 def test_a_revoked_invitation_closes_the_stream_opened_from_it(client: TestClient, world: World) -> None:
     chair = login(client, "chair")
     link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()
-    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    opened = client.post(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
     cookie = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", **ORIGIN}
     client.cookies.clear()
     with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=cookie) as ws:
@@ -205,7 +205,7 @@ def test_a_session_from_an_invitation_ends_with_its_meeting(client: TestClient, 
     member's own login goes on."""
     chair = login(client, "chair")
     link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()
-    opened = client.get(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    opened = client.post(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
     cookie = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", **ORIGIN}
     client.cookies.clear()
     own = login(client, "member2")

@@ -60,6 +60,9 @@ def _phone(browser: Browser, live_server: LiveServer) -> BrowserContext:
 def _on_link(page: Page, live_server: LiveServer, token: str) -> Page:
     page.on("pageerror", lambda exc: live_server.errors.append(f"link: {exc}"))
     page.goto(f"/join/{token}")
+    expect(page.locator("#join")).to_be_visible()
+    shot(page, "join-link-phone")
+    page.locator("#join").tap()  # the link's page, then its one button (a preview fetching the link spends nothing)
     page.wait_for_url(f"**/member/{live_server.world.meeting_id}**")
     return page
 
