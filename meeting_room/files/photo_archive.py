@@ -54,9 +54,13 @@ class Problem:
     message_vi: str
     message_en: str
     folder: str | None = None  # the member's folder it concerns (None: the archive as a whole), which an import may skip
+    # (member id, full name) of a member whose consent is not recorded: recording it clears the problem
+    needs_consent: tuple[str, str] | None = None
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"where": self.where, "message_vi": self.message_vi, "message_en": self.message_en, "folder": self.folder}
+    def as_dict(self) -> dict[str, object]:
+        consent = None if self.needs_consent is None else {"member_id": self.needs_consent[0], "full_name": self.needs_consent[1]}
+        texts = {"where": self.where, "message_vi": self.message_vi, "message_en": self.message_en}
+        return {**texts, "folder": self.folder, "needs_consent": consent}
 
 
 def refuse(problems: list[Problem], *, shown: int = 5, importable: int | None = None) -> InvalidInputError:

@@ -117,7 +117,8 @@ def _members_named(
         try:
             require_consent(member)
         except ConflictError as exc:
-            problems.append(Problem(folder.name, exc.message_vi, exc.message_en, folder.name))
+            consent = (member.id, member.full_name) if member.active else None  # a disabled account is not a matter of consent
+            problems.append(Problem(folder.name, exc.message_vi, exc.message_en, folder.name, needs_consent=consent))
             continue
         if member.id in folder_of:
             problems.append(Problem(folder.name, f"cùng một người với thư mục {folder_of[member.id]}",

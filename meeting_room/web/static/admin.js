@@ -4,7 +4,7 @@
 // reading (from a file or the microphone) and the signing certificate; rooms, their seats and who
 // usually sits where; the rooms' devices as this server sees them; certificates (signing
 // certificates and their expiry, the server's HTTPS).
-import { ApiError, act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, whoAmI, $ } from "/static/app.js";
+import { ApiError, act, api, bi, fill, fmtDateTime, fmtTime, h, header, icon, showError, toast, twoTaps, whoAmI, $ } from "/static/app.js";
 
 const ROLES = { admin: "Quản trị", chair: "Chủ tọa", secretary: "Thư ký", clerk: "Văn thư", member: "Thành viên", guest: "Khách mời" };
 const ROLES_EN = { admin: "Administrator", chair: "Chair", secretary: "Secretary", clerk: "Clerk", member: "Member", guest: "Guest" };
@@ -184,7 +184,29 @@ let memberShown = 0; // how many times a card was asked for
 let shownImports = null; // how many import results concerned them at the last look
 let adminMe = null;
 
+// Members an import was refused for because their consent is not recorded: the administrator who holds
+// their signed forms records them here in one go, then the same ZIP is sent again (it was a member's card
+// each, then the upload again: a walk-through). Two taps: consent is a record that the forms exist.
+function consentForImport(needs, retry) {
+  const note = h("input", { id: "face-import-consent-note", maxlength: 200, autocomplete: "off", placeholder: "Phiếu số 12–40/2026, ký ngày 20/11/2026" });
+  const go = h("button", { type: "button", id: "face-import-consent" }, `Ghi nhận đồng ý của ${needs.length} người rồi nhập lại `,
+    h("span", { class: "en" }, `Record ${needs.length} consent(s), then import again`));
+  go.addEventListener("click", () => twoTaps(go, `Chạm lần nữa: tôi có phiếu đồng ý đã ký của ${needs.length} người này`, () => act(go, async () => {
+    const given = note.value.trim() || null;
+    for (const m of needs) await api("PUT", `/api/members/${m.member_id}/biometric-consent`, { given: true, note: given });
+    toast(`Đã ghi nhận đồng ý của ${needs.length} người.`, "ok", `Consent recorded for ${needs.length} member(s).`);
+    if (shownMember && needs.some((m) => m.member_id === shownMember.id)) await showMember(shownMember);
+    return retry();
+  })));
+  return h("div", { id: "face-import-consent-box" },
+    h("p", {}, `Chưa ghi nhận đồng ý sinh trắc của ${needs.length} người: ${needs.map((m) => m.full_name).join(", ")}. Nếu bạn đã có phiếu đồng ý đã ký của họ, ghi nhận tại đây rồi nhập lại. `,
+      h("span", { class: "en" }, `${needs.length} member(s) have no recorded consent. If you hold their signed forms, record them here and import again.`)),
+    h("label", { for: "face-import-consent-note" }, "Số, ngày của các phiếu đồng ý (không bắt buộc) ", h("span", { class: "en" }, "The forms' number and date (optional)")), note,
+    h("p", {}, go));
+}
+
 function faceImportCard() {
+  const minFace = adminMe.upload_limits.face_min_px; // the server's rule (a site may change it)
   const input = h("input", { type: "file", id: "face-zip", accept: ".zip,application/zip" });
   const problems = h("div", { id: "face-import-problems", "aria-live": "polite" });
   const send = h("button", { type: "button", id: "face-import-send", class: "primary" }, bi("Tải lên và nhập", "Upload and import"));
@@ -220,11 +242,13 @@ function faceImportCard() {
       const skipButton = skippable ? h("button", { type: "button", id: "face-import-skip" }, `Bỏ qua ${folders.size} thư mục lỗi, nhập những người còn lại `, h("span", { class: "en" }, `Skip ${folders.size} folder(s) with problems, import the rest`)) : null;
       skipButton?.addEventListener("click", () => upload(skipButton, true));
       const none = err.details.importable === 0;
+      const needs = err.details.problems.map((p) => p.needs_consent).filter(Boolean);
       fill(problems, h("p", { class: "bad-text" }, h("b", {}, `${total} lỗi — chưa nhập gì; sửa tệp rồi tải lên lại${skippable ? ", hoặc bỏ qua những thư mục lỗi" : ""}.`), " ",
         h("span", { class: "en" }, `${total} problem(s): nothing imported; fix the archive and upload it again${skippable ? ", or leave out the folders with problems" : ""}.`)),
         none ? h("p", { id: "face-import-none" }, "Không còn thư mục nào hợp lệ để nhập. ", h("span", { class: "en" }, "No folder is left that could be imported.")) : null,
         h("ul", { class: "plain" }, err.details.problems.map((p) => h("li", {}, h("b", {}, p.where), ": ", p.message_vi, h("div", { class: "en" }, p.message_en)))),
         more > 0 ? h("p", { class: "muted" }, `… và ${more} lỗi khác (hiện ${err.details.problems.length} lỗi đầu). `, h("span", { class: "en" }, `and ${more} more.`)) : null,
+        needs.length ? consentForImport(needs, () => upload(send, false)) : null,
         skipButton ? h("p", {}, skipButton) : null);
       problems.scrollIntoView({ block: "nearest" });
       return;
@@ -243,9 +267,9 @@ function faceImportCard() {
         h("li", {}, "Ví dụ: ", h("code", {}, "AnhDaiBieu.zip › daibieu01 › anh1.jpg, anh2.jpg"), ", ", h("code", {}, "… › daibieu02 › chan-dung.png"), ". Có thể có thêm một thư mục ngoài cùng."),
         h("li", {}, "Tên thư mục là tên đăng nhập (cột “Tên đăng nhập” trong danh sách thành viên), không phải họ tên."),
         h("li", {}, "Trên Windows: chọn thư mục ảnh, bấm chuột phải › Gửi tới › Thư mục nén (zipped). Tối đa ", String(adminMe?.upload_limits?.face_import_mb ?? 200), " MB mỗi tệp; nhiều người thì chia thành nhiều tệp."),
-        h("li", {}, "Ảnh tốt: chụp chính diện, đủ sáng, rõ nét, chỉ một người trong ảnh, khuôn mặt rộng ít nhất 80 điểm ảnh."),
+        h("li", {}, `Ảnh tốt: chụp chính diện, đủ sáng, rõ nét, chỉ một người trong ảnh, khuôn mặt rộng ít nhất ${minFace} điểm ảnh.`),
         h("li", {}, "Nhập lại cùng ảnh không tạo bản trùng: ảnh đã có được bỏ qua. Ảnh không dùng được được nêu tên; các ảnh khác của người đó vẫn được nhập.")),
-      h("p", { class: "en" }, "Example: AnhDaiBieu.zip › daibieu01 › anh1.jpg. Folders are usernames, not full names. On Windows: right-click the folder › Send to › Compressed (zipped) folder. Good photos: frontal, well lit, sharp, one person, face at least 80 px wide. Importing the same photos again adds no duplicates.")),
+      h("p", { class: "en" }, `Example: AnhDaiBieu.zip › daibieu01 › anh1.jpg. Folders are usernames, not full names. On Windows: right-click the folder › Send to › Compressed (zipped) folder. Good photos: frontal, well lit, sharp, one person, face at least ${minFace} px wide. Importing the same photos again adds no duplicates.`)),
     h("label", { for: "face-zip" }, bi("Tệp ZIP ảnh", "ZIP of photos")), input,
     h("p", {}, send), problems, h("div", { id: "face-imports" }));
   return renderFaceImports();

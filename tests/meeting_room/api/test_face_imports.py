@@ -66,6 +66,9 @@ def test_refusals_store_nothing(client: TestClient, world: World, settings: Sett
         r = _upload(client, headers, data)
         assert r.status_code == status, r.text
         assert said is None or said in r.json()["error"]["message_en"], r.text
+        if said == "Decree 13/2023":  # whose consent would clear it, for the page to record it in one go
+            (problem,) = r.json()["error"]["details"]["problems"]
+            assert problem["needs_consent"] == {"member_id": world.ids["member1"], "full_name": "Người member1"}
     # how many folders leaving out the faulty ones would import: none here (the page then offers no skip)
     assert r.json()["error"]["details"]["importable"] == 0, r.text
     r = client.post("/api/face-imports", json={"archive": "x"}, headers=admin)

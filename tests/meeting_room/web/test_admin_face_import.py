@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from meeting_room.db import tables as t
 from meeting_room.services import faces
 from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, zip_of
 from tests.meeting_room.web.conftest import SHOTS, TABLET, LiveServer
@@ -115,3 +116,31 @@ def test_admin_imports_a_zip_of_face_photos(browser: Browser, live_server: LiveS
     expect(latest.locator(".badge.warn")).to_have_count(1)
     expect(latest.locator('li[data-folder="member2"]')).to_contain_text("1 ảnh đã đăng ký")
     _shot(page, "#import-faces", "admin-face-import-skipped")
+
+
+def test_missing_consent_is_recorded_from_the_refusal_and_the_zip_imported(browser: Browser, live_server: LiveServer) -> None:
+    """A walk-through recorded each member's consent on their own card, then uploaded the ZIP again."""
+    from playwright.sync_api import expect
+
+    world = live_server.world
+    faces.set_consent(world.store, world.actor("admin"), world.ids["member1"], True, "Phiếu đồng ý 2026")
+    page = live_server.page(browser, "admin", "/admin")
+    _upload(page, zip_of({"anh/member1/1.jpg": jpeg_bytes(astronaut()), "anh/member2/1.jpg": jpeg_bytes(hopper())}), "hai-nguoi.zip")
+    box = page.locator("#face-import-consent-box")
+    expect(box).to_contain_text("Chưa ghi nhận đồng ý sinh trắc của 1 người: Người member2")
+    expect(page.locator(".face-import")).to_have_count(0)  # refused: nothing imported yet
+    box.get_by_label("Số, ngày của các phiếu đồng ý").fill("Phiếu số 7/2026")
+    go = page.locator("#face-import-consent")
+    go.click()  # consent is a record that the signed forms exist: a second tap
+    expect(go).to_contain_text("Chạm lần nữa")
+    with world.store.read() as session:
+        assert not session.get_one(t.Member, world.ids["member2"]).biometric_consent  # not on the first tap
+    _shot(page, "#face-import-problems", "admin-face-import-consent")
+    go.click()
+    item = page.locator(".face-import").first
+    expect(item).to_have_attribute("data-state", "done", timeout=90_000)  # the same ZIP, sent again
+    expect(item).to_contain_text("2/2 thành viên · 2/2 ảnh đã đăng ký")
+    expect(page.locator("#face-import-problems li")).to_have_count(0)
+    with world.store.read() as session:
+        member2 = session.get_one(t.Member, world.ids["member2"])
+        assert member2.biometric_consent and member2.biometric_consent_note == "Phiếu số 7/2026"
