@@ -53,7 +53,7 @@ function renderPlayer(play) {
   const pick = h("select", { "aria-label": "Bản ghi", id: "recording-pick" }, recordings.map((r) => h("option", { value: `${base}/recordings/${r.recording_id}/file`, dataset: { id: r.recording_id } }, `${r.filename} (${clock(r.duration_s)})`)));
   pick.addEventListener("change", () => { audio.src = pick.value; });
   fill($("#player"), h("h2", {}, "Bản ghi âm ", h("span", { class: "en" }, "Recording")),
-    recordings.length ? [pick, audio, transcribeTools(pick)] : h("p", { class: "muted", id: "no-recording" }, "Cuộc họp chưa có bản ghi. ", h("span", { class: "en" }, "No recording yet.")),
+    recordings.length ? [pick, audio, ...(transcribeTools(pick) ?? [])] : h("p", { class: "muted", id: "no-recording" }, "Cuộc họp chưa có bản ghi. ", h("span", { class: "en" }, "No recording yet.")),
     uploadTool());
   if (play) { audio.src = play; pick.value = play.split("#")[0]; }
   else if (recordings.length) audio.src = pick.value;
@@ -105,9 +105,12 @@ function transcribeTools(pick) {
     h("option", { value: "" }, "Tự nhận số người nói / Speakers: automatic"), [...Array(12)].map((_, i) => h("option", { value: String(i + 1) }, `${i + 1} người nói / ${i + 1} speaker${i ? "s" : ""}`)));
   const go = h("button", { type: "button", class: "primary", id: "transcribe", title: "Bản phiên âm mới thay bản cũ khi xong; tên đã đặt cho người nói phải đặt lại. / A new transcript replaces the old one; voices are named again." },
     "Phiên âm bản ghi này ", h("span", { class: "en" }, "Transcribe"));
+  const channels = channelMap(pick);
   const start = () => act(go, async () => {
     const body = { recording_id: pick.selectedOptions[0].dataset.id };
     if (count.value) body.num_speakers = Number(count.value);
+    const map = Object.fromEntries([...channels.querySelectorAll("select[data-channel]")].filter((s) => s.value).map((s) => [s.dataset.channel, s.value]));
+    if (Object.keys(map).length) body.channels = map;
     await api("POST", `${base}/transcription`, body);
     toast("Đã bắt đầu phiên âm; lời phát biểu hiện ra khi xong.", "ok", "Transcription started; the transcript appears when it is done.");
     await renderTranscript();
@@ -116,7 +119,35 @@ function transcribeTools(pick) {
     if (transcript?.kind === "final" && transcript.lines.length) twoTaps(go, "Chạm lần nữa để phiên âm lại / Tap again", start);
     else start();
   });
-  return h("div", { class: "row" }, count, go);
+  return [channels, h("div", { class: "row" }, count, go)]; // the options, then the tap
+}
+
+// A recording with one microphone per seat (a channel each): whoever sat at a channel is its speaker,
+// named from the start, instead of a voice told apart and named afterwards (only the API could say it:
+// a walk-through). Optional; shown for the chosen recording when it has several channels (up to 32:
+// a larger desk is mapped through the API).
+const MAX_CHANNELS_SHOWN = 32;
+let participants = null;
+function channelMap(pick) {
+  const box = h("details", { id: "channel-map", hidden: true });
+  const draw = async () => {
+    const r = recordings.find((x) => x.recording_id === pick.selectedOptions[0]?.dataset.id);
+    box.hidden = !r || r.channels < 2 || r.channels > MAX_CHANNELS_SHOWN;
+    if (box.hidden) return fill(box);
+    participants ??= await api("GET", `${base}/participants`).catch(() => null);
+    const people = participants || [];
+    fill(box, h("summary", {}, `Mỗi kênh một micro: ${r.channels} kênh `, h("span", { class: "en" }, `One microphone per channel: ${r.channels} channels`)),
+      // (what the pass does: with a map, only the mapped channels are transcribed, and nothing is diarized)
+      h("p", { class: "muted" }, "Chọn người ngồi ở micro của mỗi kênh: lời trên kênh đó mang tên họ, và chỉ những kênh đã chọn người được phiên âm. Để trống tất cả: cả bản ghi được phiên âm, người nói được nhận theo giọng. ",
+        h("span", { class: "en" }, "Pick who sat at each channel's microphone: its speech carries their name, and only the channels given a person are transcribed. All empty: the whole recording is transcribed, speakers told apart by voice.")),
+      h("ul", { class: "plain channel-list" }, [...Array(r.channels)].map((_, i) => h("li", { class: "row" },
+        h("label", { for: `channel-${i}`, class: "grow" }, `Kênh ${i + 1} `, h("span", { class: "en" }, `Channel ${i + 1}`)),
+        h("select", { id: `channel-${i}`, dataset: { channel: String(i) } }, h("option", { value: "" }, "— Không chọn / none —"),
+          people.map((p) => h("option", { value: p.member_id }, p.title ? `${p.full_name} (${p.title})` : p.full_name)))))));
+  };
+  pick.addEventListener("change", draw);
+  draw();
+  return box;
 }
 
 // A line's time (and a voice's "Nghe") plays the recording its transcript was made from: with several

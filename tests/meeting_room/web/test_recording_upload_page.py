@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
+from sqlalchemy import select
 
+from hardware.media import read_all
+from meeting_room.db import tables as t
 from meeting_room.files import recordings
 from meeting_room.settings import Settings
 from speech.models import ModelStore
 from tests.conftest import _settings
 from tests.meeting_room.web.conftest import LiveServer, shot
-from tests.speech_audio import speak
+from tests.speech_audio import speak, write_wav
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
@@ -94,3 +98,30 @@ def _recording_id(page: Page) -> str:
     value = page.locator("#recording-pick option").first.get_attribute("data-id")
     assert value
     return value
+
+
+def test_a_recording_with_a_microphone_per_seat_is_transcribed_with_the_seats_names(
+    browser: Browser, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """The channel map (one microphone per seat) was only in the API: a walk-through found no way to it."""
+    mid = live_server.world.meeting_id
+    voice = read_all(speak(tmp_path / "say.wav", SAID))
+    seats = np.stack([np.zeros_like(voice), voice], axis=1).reshape(-1)  # seat 1 silent, seat 2 speaking
+    page = live_server.page(browser, "secretary", f"/clerk/{mid}")
+    page.locator("#recording-file").set_input_files(str(write_wav(tmp_path / "hai-micro.wav", seats, channels=2)))
+    expect(page.locator("#recording-pick")).to_contain_text("hai-micro.wav")
+    channels = page.locator("#channel-map")
+    expect(channels).to_be_visible()
+    channels.locator("summary").click()
+    expect(channels).to_contain_text("2 kênh")
+    page.get_by_label("Kênh 2").select_option(label="Người member1")
+    shot(page, "record-channel-map")
+    page.locator("#transcribe").click()
+    expect(page.locator("#transcription-jobs li[data-status=done]")).to_have_count(1, timeout=240_000)
+    lines = page.locator("#transcript .captions p")
+    expect(lines.first).to_be_visible()
+    assert all("Người member1" in line for line in lines.all_inner_texts()), lines.all_inner_texts()
+    with live_server.world.store.read() as session:  # the pass took the map: seat 2 only, named, no voices to tell apart
+        final = select(t.TranscriptPass.id).where(t.TranscriptPass.meeting_id == mid, t.TranscriptPass.kind == "final")
+        (speaker,) = session.scalars(select(t.TranscriptSpeaker).where(t.TranscriptSpeaker.pass_id.in_(final))).all()
+        assert (speaker.cluster, speaker.member_id, speaker.source) == ("channel-1", live_server.world.ids["member1"], "channel")
