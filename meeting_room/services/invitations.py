@@ -120,7 +120,7 @@ class Opening:
     title: str
     starts_at: datetime
     full_name: str
-    opened_here: bool  # this browser opened it before: its session simply continues
+    opened_here: bool  # this browser is theirs already (the link opened here, or their own login): it simply continues
 
 
 def look(store: Store, token: str, current: str | None = None) -> Opening:
@@ -130,11 +130,11 @@ def look(store: Store, token: str, current: str | None = None) -> Opening:
         inv, meeting, member = _valid(session, token)
         opening = Opening(meeting.id, meeting.title, meeting.starts_at, member.full_name, opened_here=False)
         used = inv.used_at is not None
-    if not used:
-        return opening
-    if _opened_by(store, current, member.id, meeting.id):
+    if _continues(store, current, member.id, meeting.id):
         return dataclasses.replace(opening, opened_here=True)
-    raise ConflictError(*USED, invitation_id=inv.id)
+    if used:
+        raise ConflictError(*USED, invitation_id=inv.id)
+    return opening
 
 
 def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Member]:
@@ -149,25 +149,28 @@ def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Mem
     return inv, meeting, member
 
 
-def _opened_by(store: Store, current: str | None, member_id: str, meeting_id: str) -> bool:
-    """Whether the session ``current`` is the one this member's link opened into this meeting."""
+def _continues(store: Store, current: str | None, member_id: str, meeting_id: str) -> bool:
+    """Whether the session ``current`` is this member's already, into this meeting: the one their link
+    opened, or their own login (which can vote: a link-only session in its place could not, and the
+    link would be spent for nothing)."""
     if current is None:
         return False
     with contextlib.suppress(AuthenticationError):
         actor = auth.resolve(store, current)
-        return (actor.member_id, actor.only_meeting) == (member_id, meeting_id)
+        return actor.member_id == member_id and actor.only_meeting in (None, meeting_id)
     return False
 
 
 def redeem(store: Store, token: str, session_hours: int, current: str | None = None) -> tuple[auth.Login | None, str]:
     """Open the link: a session for this meeting only, ending with the link at the latest. A link
-    opens one session: the browser that opened it (``current``, its session token) simply continues
-    (no new session: ``None``); any other opening is refused."""
+    opens one session: the browser that opened it, or where the member is logged in already
+    (``current``, its session token), simply continues (no new session: ``None``; the link stays
+    unused in the second case); any other opening is refused."""
     now = datetime.now(UTC)
     with store.read() as session:
         inv, _, member = _valid(session, token)
-        meeting_id, invitation_id, used = inv.meeting_id, inv.id, inv.used_at is not None
-    if used and _opened_by(store, current, member.id, meeting_id):
+        meeting_id, invitation_id = inv.meeting_id, inv.id
+    if _continues(store, current, member.id, meeting_id):
         return None, meeting_id
 
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))

@@ -29,7 +29,7 @@ def _page(heading: str, body: str, status: int) -> HTMLResponse:
     )
     # the link is the credential: nothing keeps the page. (Its address goes to no other site: every answer's
     # Referrer-Policy is same-origin; no-referrer would make the button's POST send "Origin: null", refused.)
-    headers = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
+    headers = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
     return HTMLResponse(page, status_code=status, headers=headers)
 
 
@@ -58,11 +58,12 @@ def look(token: str, store: StoreDep, request: Request) -> Response:
     body = (
         f"<p>Kính gửi <b>{html.escape(opening.full_name)}</b>, bạn được mời dự họp trực tuyến:</p>"
         f"<p class='big'><b>{html.escape(opening.title)}</b><br>{_when(opening.starts_at, zone)}</p>"
-        f"<form method='post' action='/join/{html.escape(token)}'><p><button type='submit' class='primary big' id='join'>"
+        f"<form method='post' action='/join/{html.escape(token)}' id='join-form'><p><button type='submit' class='primary big' id='join'>"
         "Vào cuộc họp <span class='en'>Join the meeting</span></button></p></form>"
         "<p class='muted'>Liên kết chỉ mở được trên một trình duyệt: hãy chạm nút trên máy bạn dùng để họp. "
         "<span class='en'>The link opens in one browser only: tap the button on the device you will use.</span></p>"
     )
+    body += "<script type='module' src='/static/join.js'></script>"
     return _page("Lời mời dự họp <span class='en'>Invitation</span>", body, 200)
 
 

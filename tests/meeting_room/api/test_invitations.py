@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from meeting_room.db import tables as t
 from meeting_room.lifecycle import MeetingState
 from meeting_room.services import meetings
-from tests.conftest import World, login, snapshot
+from tests.conftest import PASSWORD, World, login, snapshot
 
 
 def _invite(client: TestClient, world: World, headers: dict[str, str], who: str = "member2", **extra: object):
@@ -93,6 +93,23 @@ def test_fetching_a_link_shows_whose_it_is_and_spends_nothing(client: TestClient
         assert not session.query(t.AuthSession).filter_by(member_id=world.ids["member2"]).count()
     opened = client.post(path, follow_redirects=False)  # the button
     assert opened.status_code == 303 and "meeting_room_session" in opened.cookies
+
+
+def test_a_member_logged_in_already_keeps_their_own_session_and_the_link(client: TestClient, world: World) -> None:
+    """Their own login can vote; a link-only session in its place could not, and the link would be spent."""
+    link = _invite(client, world, login(client, "chair")).json()
+    client.cookies.clear()
+    own = client.post("/api/auth/login", json={"username": "member2", "password": PASSWORD}).cookies["meeting_room_session"]
+    path = "/join/" + link["url"].rsplit("/", 1)[1]
+    cookie = {"Cookie": f"meeting_room_session={own}", "Origin": "https://testserver"}
+    for method in ("GET", "POST"):
+        r = client.request(method, path, headers=cookie, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/member/{world.meeting_id}" and "set-cookie" not in r.headers
+    with world.store.read() as session:
+        assert session.get_one(t.Invitation, link["id"]).used_at is None  # still theirs for another device
+    someone = client.post("/api/auth/login", json={"username": "member1", "password": PASSWORD}).cookies["meeting_room_session"]
+    page = client.get(path, headers={"Cookie": f"meeting_room_session={someone}"}, follow_redirects=False)
+    assert page.status_code == 200 and "Vào cuộc họp" in page.text  # another member's browser: the page, as anywhere
 
 
 def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(client: TestClient, world: World) -> None:
