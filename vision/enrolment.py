@@ -30,11 +30,11 @@ def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | N
     boxes = engine.detect(image, upsample=1)  # look hard, so that a small face is reported as small, not missing
     if not boxes:
         height, width = image.shape[:2]
-        side = 2 * rules.min_face_px
-        if min(height, width) < side:  # a thumbnail: its face, if any, could never be big enough
+        side = 2 * rules.min_face_px  # a portrait framed as usual: the face about half of it
+        if min(height, width) < rules.min_face_px:  # a thumbnail: no face in it could be big enough
             raise EnrolmentPhotoError(
-                f"Ảnh {name} quá nhỏ ({width}×{height} điểm ảnh) để đăng ký; cần ảnh chân dung ít nhất {side} điểm ảnh mỗi cạnh",
-                f"{name} is too small ({width}×{height} px) to enrol; a portrait of at least {side} px a side is needed",
+                f"Ảnh {name} quá nhỏ ({width}×{height} điểm ảnh) để đăng ký; cần ảnh chân dung khoảng {side} điểm ảnh mỗi cạnh trở lên",
+                f"{name} is too small ({width}×{height} px) to enrol; a portrait of about {side} px a side or more is needed",
                 reason="too_small",
                 width=width,
                 height=height,

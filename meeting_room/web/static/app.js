@@ -106,12 +106,16 @@ export function h(tag, attrs = {}, ...children) {
 // What had the focus last. A field kept across redraws (a passphrase, a reply) is moved into its new
 // card while that card is built, before fill() puts the card here: the move took its focus before
 // fill() could see it, and a tablet's keyboard closed mid-word. Forgotten when the user leaves it.
+// Only for the redraw under way: a field removed for good, or left by a tap elsewhere (a tablet's
+// browser focuses no button it taps), is forgotten, so that no later redraw brings its keyboard back.
 let lastFocused = null;
 addEventListener("focusin", (e) => { lastFocused = e.target; }, true);
 addEventListener("focusout", (e) => {
   const t = e.target;
   queueMicrotask(() => { if (lastFocused === t && t.isConnected && document.activeElement !== t) lastFocused = null; });
+  setTimeout(() => { if (lastFocused === t && !t.isConnected) lastFocused = null; }); // a card is built and put in place in one task
 }, true);
+addEventListener("pointerdown", (e) => { if (lastFocused && !lastFocused.contains(e.target)) lastFocused = null; }, true);
 
 // Replace a container's content. Redrawing must not throw a keyboard user's focus away: when the
 // focus was inside, it moves to the element with the same id, else to the first control there.
