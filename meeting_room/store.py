@@ -147,12 +147,18 @@ def _refuse_if_sealed(session: Session, payload: EventPayload) -> None:
     if meeting_id is None:
         return
     meeting = session.get(Meeting, meeting_id)  # mostly already loaded by the decision: no query
-    if meeting is not None and meeting.state == "archived":
+    if meeting is not None:
+        refuse_if_sealed(meeting, payload.type)
+
+
+def refuse_if_sealed(meeting: Meeting, event: str | None = None) -> None:
+    """``SealedError`` for an archived meeting: also asked before an upload is read, not only at its event."""
+    if meeting.state == "archived":
         raise SealedError(
-            f"Cuộc họp {meeting_id} đã được niêm phong lưu trữ; hồ sơ không thể thay đổi nữa",
-            f"Meeting {meeting_id} is sealed in the archive; its record can no longer change",
-            meeting_id=meeting_id,
-            event=payload.type,
+            f"Cuộc họp {meeting.id} đã được niêm phong lưu trữ; hồ sơ không thể thay đổi nữa",
+            f"Meeting {meeting.id} is sealed in the archive; its record can no longer change",
+            meeting_id=meeting.id,
+            **({} if event is None else {"event": event}),
         )
 
 

@@ -41,6 +41,7 @@ class Kept:
     sha256: str
     size: int
     path: Path
+    new: bool = True  # not on disk before (the same content uploaded again is the same file)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,10 @@ class FileStore:
             found = check(tmp)
             final = self.path_of(sha)
             final.parent.mkdir(exist_ok=True)
+            new = not final.exists()
             os.replace(tmp, final)  # same content, same name: a second copy changes nothing
             _fsync_dir(final.parent)
-            return Kept(sha, size, final), found
+            return Kept(sha, size, final, new), found
 
     def too_large(self, size: int) -> UploadTooLargeError:
         limit_mb = self.max_bytes // (1 << 20)

@@ -42,6 +42,7 @@ class StoredRecording:
     duration_s: float
     channels: int
     path: Path
+    new: bool = True  # this upload put it on disk (the same bytes may be another meeting's recording)
 
 
 class RecordingFiles(FileStore):
@@ -55,7 +56,7 @@ class RecordingFiles(FileStore):
         ``uploaded=False``: the room's own recording, of however long the meeting stayed open (a session
         adjourned overnight is more than a day), which no header makes up."""
         kept, (duration, channels) = self.add(source, partial(_check_audio, max_hours=MAX_HOURS if uploaded else None))
-        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path)
+        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path, kept.new)
 
 
 def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meeting_room import events as ev
 from meeting_room.access import get_meeting
+from meeting_room.db import tables as t
 from meeting_room.files.documents import clean_filename
 from meeting_room.files.recordings import StoredRecording
 from meeting_room.store import Store
@@ -29,5 +31,15 @@ def add_recording(store: Store, actor_id: str | None, meeting_id: str, stored: S
             channels=stored.channels,
         )
 
-    store.append(decide, actor_id=actor_id)
+    try:
+        store.append(decide, actor_id=actor_id)
+    except BaseException:
+        # refused after the file was kept (the meeting sealed meanwhile, a role taken away): a file no
+        # record names would stay on disk for good, gigabytes of another meeting's audio
+        if stored.new:
+            with store.read() as session:
+                used = session.scalar(select(t.Recording.id).where(t.Recording.sha256 == stored.sha256).limit(1))
+            if used is None:
+                stored.path.unlink(missing_ok=True)
+        raise
     return recording_id

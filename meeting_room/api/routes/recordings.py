@@ -21,7 +21,7 @@ from meeting_room.errors import NotFoundError
 from meeting_room.files.documents import clean_filename
 from meeting_room.files.recordings import RecordingFiles, media_type_of
 from meeting_room.services import recordings, worker_credentials
-from meeting_room.store import Store
+from meeting_room.store import Store, refuse_if_sealed
 
 router = APIRouter(tags=["transcripts"])
 
@@ -52,6 +52,7 @@ def _may_upload(store: Store, actor: Actor, meeting_id: str) -> None:
     with store.read() as session:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="tải lên bản ghi", action_en="upload a recording")
+        refuse_if_sealed(meeting)  # before gigabytes are read and kept for a record that cannot take them
 
 
 def _add_recording(store: Store, actor: Actor, meeting_id: str, files: RecordingFiles, upload: UploadFile) -> RecordingOut:

@@ -1,0 +1,48 @@
+"""A recording whose record is refused after its file was kept leaves no file behind, unless another
+record names the same bytes; a sealed meeting's upload is refused before it is read."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from meeting_room.db import tables as t
+from meeting_room.errors import SealedError
+from meeting_room.files.recordings import RecordingFiles
+from meeting_room.services import recordings
+from meeting_room.settings import Settings
+from speech.audio import SAMPLE_RATE
+from tests.conftest import World, login, snapshot
+from tests.meeting_room.api.audio_uploads import upload_recording, wav_bytes
+
+
+def _seal(world: World) -> None:
+    with world.store.read() as session, session.begin():  # what the archive's seal leaves (its own tests seal for real)
+        session.get_one(t.Meeting, world.meeting_id).state = "archived"
+
+
+def test_a_recording_refused_after_it_was_kept_is_removed_unless_another_names_it(settings: Settings, world: World) -> None:
+    files = RecordingFiles(settings.recordings_dir, 10 << 20)
+    shared, alone = wav_bytes(np.zeros(SAMPLE_RATE, np.float32)), wav_bytes(np.full(SAMPLE_RATE, 0.1, np.float32))
+    kept = files.ingest(io.BytesIO(shared))
+    recordings.add_recording(world.store, world.ids["chair"], world.meeting_id, kept, "sang.wav")
+    _seal(world)  # sealed while the next uploads came in
+    again, new = files.ingest(io.BytesIO(shared)), files.ingest(io.BytesIO(alone))
+    assert (again.new, new.new) == (False, True)
+    for stored in (again, new):
+        with pytest.raises(SealedError):
+            recordings.add_recording(world.store, world.ids["chair"], world.meeting_id, stored, "chieu.wav")
+    assert kept.path.is_file()  # the meeting's own recording, the same bytes: kept
+    assert not new.path.exists()  # named by nothing: gone
+
+
+def test_a_sealed_meetings_upload_is_refused_before_it_is_read(client: TestClient, world: World, settings: Settings) -> None:
+    _seal(world)
+    before = snapshot(world.store)
+    r = upload_recording(client, world, login(client, "chair"), wav_bytes(np.zeros(SAMPLE_RATE, np.float32)))
+    assert r.status_code == 409 and "niêm phong" in r.json()["error"]["message"], r.text
+    assert snapshot(world.store) == before
+    assert not [p for p in settings.recordings_dir.rglob("*") if p.is_file()]
