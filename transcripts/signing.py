@@ -98,11 +98,45 @@ class _Pkcs12(NamedTuple):
     chain: list[x509.Certificate]
 
 
+# A PKCS#12 file names how many rounds its passphrase is stretched, and every opening (the upload,
+# each signing) pays them: 2 million cost 0.6 s here, a file may claim billions (an attacker's probe).
+# Files made by OpenSSL, Windows and Java use 2,000-600,000.
+MAX_KDF_ITERATIONS = 1_000_000
+
+
+def _kdf_iterations(data: bytes) -> int:
+    """The largest iteration count the file declares (its MAC, its encrypted parts, its shrouded keys),
+    read from its structure before anything is derived; 0 when it cannot be read (then the loader says why)."""
+    from asn1crypto import pkcs12 as asn1_pkcs12
+
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data)
+        counts = [int(pfx["mac_data"]["iterations"].native or 0)] if pfx["mac_data"].native else []
+        for info in pfx.authenticated_safe:
+            if info["content_type"].native == "encrypted_data":
+                counts.append(int(info["content"]["encrypted_content_info"]["content_encryption_algorithm"].kdf_iterations))
+            elif info["content_type"].native == "data":
+                for bag in asn1_pkcs12.SafeContents.load(info["content"].native):
+                    if bag["bag_id"].native == "pkcs8_shrouded_key_bag":
+                        counts.append(int(bag["bag_value"]["encryption_algorithm"].kdf_iterations))
+    except (ValueError, TypeError, KeyError):
+        return 0
+    return max(counts, default=0)
+
+
 def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     if not data:
         raise SigningError("Tệp chứng thư số trống", "The certificate file is empty")
+    if (rounds := _kdf_iterations(data)) > MAX_KDF_ITERATIONS:
+        vi = f"{rounds:,}".replace(",", "."), f"{MAX_KDF_ITERATIONS:,}".replace(",", ".")  # 1.000.000, as written in Vietnam
+        raise SigningError(
+            f"Tệp PKCS#12 khai báo {vi[0]} vòng băm mật khẩu, tối đa {vi[1]}: hãy xuất lại chứng thư bằng công cụ thông thường",
+            f"The PKCS#12 file declares {rounds:,} passphrase rounds, at most {MAX_KDF_ITERATIONS:,}: export it again with a usual tool",
+            iterations=rounds,
+            max_iterations=MAX_KDF_ITERATIONS,
+        )
     try:
         loaded = pkcs12.load_pkcs12(data, passphrase.encode() if passphrase else None)
     except ValueError as exc:

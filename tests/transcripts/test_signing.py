@@ -141,6 +141,24 @@ def test_bad_certificates_and_files_get_clear_errors(rendered: RenderedMinutes, 
     assert "không có chữ ký" in check_err.value.message_vi
 
 
+def test_a_pkcs12_that_claims_too_many_passphrase_rounds_is_refused_before_any_is_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each opening pays the rounds a file declares: a file may claim billions (an attacker's probe)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    signer = member_cert(SECRETARY)
+    usual = signer.pkcs12("dung")  # what OpenSSL, Windows and Java make: 2,000 to 600,000 rounds
+    assert certificate_info(usual, "dung").common_name == SECRETARY
+    built = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(50_000).hmac_hash(hashes.SHA256())
+    stretched = pkcs12.serialize_key_and_certificates(b"signer", signer.key, signer.cert, None, built.build(b"dung"))
+    assert certificate_info(stretched, "dung").common_name == SECRETARY
+    monkeypatch.setattr("transcripts.signing.MAX_KDF_ITERATIONS", 40_000)  # a file over the real cap costs seconds to make
+    with pytest.raises(SigningError) as err:
+        certificate_info(stretched, "dung")
+    assert err.value.details["iterations"] == 50_000 and "50.000 vòng" in err.value.message_vi and "40,000" in err.value.message_en
+    assert certificate_info(usual, "dung").common_name == SECRETARY  # the library's own 20,000: under it
+
+
 def _colours(page: Image.Image, box: tuple[float, float, float, float], dpi: int) -> tuple[int, int, list[int]]:
     """Within a signature box (PDF points, origin bottom left): the red and the blue pixels, and the x of each red one."""
     scale = dpi / 72
