@@ -19,7 +19,7 @@ from meeting_room.api.uploads import one_file as _one_file
 from meeting_room.db import tables as t
 from meeting_room.errors import NotFoundError
 from meeting_room.files.documents import clean_filename
-from meeting_room.files.recordings import RecordingFiles, media_type_of
+from meeting_room.files.recordings import ACCEPTED, RecordingFiles, media_type_of
 from meeting_room.services import recordings, worker_credentials
 from meeting_room.store import Store, refuse_if_sealed
 
@@ -70,7 +70,7 @@ async def upload_recording(meeting_id: str, request: Request, store: StoreDep, a
     """Upload a recording of the meeting (chair, secretary): any audio, or a video with sound."""
     # before the upload is read: a member's 2 GB body was written to a temporary file before the 403 (attacker probe)
     await run_in_threadpool(_may_upload, store, actor, meeting_id)
-    upload = await _one_file(request, "file", "WAV, MP3, FLAC, OGG/Opus, M4A, MP4…")
+    upload = await _one_file(request, "file", ACCEPTED)
     try:
         return await run_in_threadpool(_add_recording, store, actor, meeting_id, recording_files(request), upload)
     finally:

@@ -57,7 +57,7 @@ def _decode_upload(upload: UploadFile) -> np.ndarray:
 async def enrol_voice(member_id: str, request: Request, store: StoreDep, settings: SettingsDep, actor: ActorDep) -> VoiceEnrolledOut:
     """Enrol the member's voice from a short reading (the member must have consented)."""
     await run_in_threadpool(voices.may_enrol_voice, store, actor, member_id)  # before the upload is read
-    upload = await _one_file(request, "audio", "WAV, MP3, OGG, M4A…")
+    upload = await _one_file(request, "audio", ACCEPTED)
     try:
         audio = await run_in_threadpool(_decode_upload, upload)
     finally:
