@@ -149,22 +149,20 @@ def test_a_pdf_with_more_revisions_than_any_signed_document_is_refused_unchecked
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    def revised(data: bytes, note: str) -> bytes:  # one more revision: a key added to the catalogue
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        writer.root["/Ghi"] = generic.TextStringObject(note)
+        writer.update_root()  # type: ignore[no-untyped-call]
+        out = io.BytesIO()
+        writer.write(out)  # type: ignore[no-untyped-call]
+        return out.getvalue()
+
     data = signed
     for i in range(MAX_REVISIONS - PdfFileReader(io.BytesIO(signed)).total_revisions):  # the document, its signatures
-        writer = IncrementalPdfFileWriter(io.BytesIO(data))
-        writer.root["/Ghi"] = generic.TextStringObject(f"lần {i}")
-        writer.update_root()
-        out = io.BytesIO()
-        writer.write(out)
-        data = out.getvalue()
+        data = revised(data, f"lần {i}")
     assert [r.changed_after_signing for r in verify_pdf(data, [root_ca().pem])] == [True, True]  # at the limit: checked
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    writer.root["/Ghi"] = generic.TextStringObject("một lần nữa")
-    writer.update_root()
-    out = io.BytesIO()
-    writer.write(out)
     with pytest.raises(SignatureCheckError) as err:
-        verify_pdf(out.getvalue(), [root_ca().pem])
+        verify_pdf(revised(data, "một lần nữa"), [root_ca().pem])
     assert err.value.details["revisions"] == MAX_REVISIONS + 1 and "tối đa 200 lần cập nhật" in err.value.message_vi
 
 
