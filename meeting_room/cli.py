@@ -154,6 +154,7 @@ def _serve(settings: Settings) -> None:
     from meeting_room.api import create_app_for
     from meeting_room.live.runtime import Runtime
     from meeting_room.operations.clock import clock_status
+    from meeting_room.operations.datadir import spool_uploads_in
     from meeting_room.operations.logs import logging_config
     from meeting_room.server import ensure_first_admin, open_store
 
@@ -165,6 +166,7 @@ def _serve(settings: Settings) -> None:
         click.echo(f"CẢNH BÁO / WARNING: {clock.message}\n{clock.message_en}", err=True)
     click.echo(f"Dữ liệu / data: {settings.data_dir.resolve()}  ({settings.effective_database_url.split(':')[0]})")
     store = open_store(settings)
+    spool_uploads_in(settings.data_dir)  # this process only: the tests' many apps keep their own
     first = ensure_first_admin(store)
     if first is not None:
         bar = "=" * 72

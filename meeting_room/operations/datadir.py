@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 
 PRIVATE_UMASK = 0o077  # new files 0600, new folders 0700, for this process and what it starts
+SPOOL = "tmp"  # under the data directory: uploads on their way in
 
 
 @dataclass
@@ -26,6 +29,22 @@ class PermissionReport:
 def private_umask() -> None:
     """From now on this process creates files 0600 and folders 0700 (SQLite's -wal/-shm included)."""
     os.umask(PRIVATE_UMASK)
+
+
+def spool_uploads_in(data_dir: Path) -> Path:
+    """The served process's temporary files go to ``data_dir/tmp``. An upload over 1 MB is spooled by
+    Starlette to the temporary folder before the file store copies it in: /tmp is RAM on many systems
+    (a tmpfs: a 2 GB recording held in memory, twice for two uploads), and it is outside the owner-only
+    tree. Files left there a day ago by a process that died are removed."""
+    folder = data_dir / SPOOL
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    stale = time.time() - 86_400
+    for leftover in folder.iterdir():
+        if leftover.is_file() and leftover.stat().st_mtime < stale:
+            leftover.unlink(missing_ok=True)
+    tempfile.tempdir = str(folder)
+    return folder
 
 
 def secure_tree(root: Path) -> PermissionReport:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from meeting_room.files.documents import DocumentFiles
+from meeting_room.operations.datadir import spool_uploads_in
 from meeting_room.operations.tls import ensure_tls
 from meeting_room.server import ensure_first_admin, open_store
 from meeting_room.settings import load_settings
@@ -73,3 +74,27 @@ def _tiny_pdf() -> bytes:
     writer.add_blank_page(width=200, height=200)
     writer.write(out)
     return out.getvalue()
+
+
+def test_the_served_process_spools_uploads_inside_the_data_directory(tmp_path: Path) -> None:
+    """Starlette spools an upload over 1 MB to the temporary folder: /tmp may be RAM (a 2 GB recording)."""
+    import tempfile
+    import time
+
+    data = tmp_path / "var"
+    (data / "tmp").mkdir(parents=True)
+    old, fresh = data / "tmp" / "cu", data / "tmp" / "moi"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(old, (time.time() - 2 * 86_400,) * 2)  # left by a process that died two days ago
+    before = tempfile.tempdir
+    try:
+        folder = spool_uploads_in(data)
+        assert folder == data / "tmp" and tempfile.gettempdir() == str(folder) and (folder.stat().st_mode & 0o777) == 0o700
+        assert not old.exists() and fresh.exists()  # (a day's grace: another process may be using its own)
+        spooled = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # as Starlette's form parser makes them
+        spooled.write(bytes(2 << 20))  # over its size: on disk now, in the folder it was given
+        assert os.path.dirname(os.readlink(f"/proc/self/fd/{spooled.fileno()}")) == str(folder)
+        spooled.close()
+    finally:
+        tempfile.tempdir = before
