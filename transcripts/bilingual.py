@@ -23,3 +23,12 @@ class BilingualError(Exception):
         self.message_vi = message_vi
         self.message_en = message_en
         self.details = details
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in another process (a bounded check) and rebuilt here with its messages and details
+        # (Exception's own pickling would call the class with one joined message)
+        return (_rebuild, (type(self), self.message_vi, self.message_en, self.details))
+
+
+def _rebuild(cls: type[BilingualError], message_vi: str, message_en: str, details: dict[str, Any]) -> BilingualError:
+    return cls(message_vi, message_en, **details)

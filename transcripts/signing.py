@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from transcripts.bounded import Bounded, Overrun
 from transcripts.errors import SignatureCheckError, SignatureRefusedError, SigningError, WrongSecretError
 from transcripts.text import nfc
 
@@ -124,8 +125,17 @@ def _kdf_iterations(data: bytes) -> int:
     return max(counts, default=0)
 
 
+# Opening a PKCS#12 and checking a PDF's signatures run bounded (transcripts.bounded): rounds or form
+# fields that no check of the file's shape catches cost at most this much CPU time.
+PKCS12_CPU_S = 5  # 1,000,000 rounds take 0.3 s
+VERIFY_CPU_S = 10  # the minutes: 0.01-0.1 s; 50 signers over 50 revisions: 3 s
+_OPENING = Bounded(PKCS12_CPU_S, wall_s=60)
+_CHECKING = Bounded(VERIFY_CPU_S, wall_s=120)
+
+
 def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
-    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography import x509 as crypto_x509
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
 
     if not data:
         raise SigningError("Tệp chứng thư số trống", "The certificate file is empty")
@@ -137,6 +147,25 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
             iterations=rounds,
             max_iterations=MAX_KDF_ITERATIONS,
         )
+    try:
+        key, cert, chain = _OPENING.run(_open_pkcs12, data, passphrase)
+    except Overrun as exc:
+        if exc.crashed:
+            raise SigningError("Không mở được tệp PKCS#12: tiến trình mở tệp dừng bất thường, hãy thử lại",
+                               "The PKCS#12 file could not be opened: the process opening it stopped; try again") from None  # fmt: skip
+        raise SigningError(
+            f"Mở tệp PKCS#12 này cần hơn {_OPENING.cpu_s} giây tính toán: hãy xuất lại chứng thư bằng công cụ thông thường",
+            f"Opening this PKCS#12 file takes over {_OPENING.cpu_s} s of computing: export it again with a usual tool",
+            cpu_s=_OPENING.cpu_s,
+        ) from None
+    return _Pkcs12(load_der_private_key(key, None), crypto_x509.load_der_x509_certificate(cert),
+                   [crypto_x509.load_der_x509_certificate(c) for c in chain])  # fmt: skip
+
+
+def _open_pkcs12(data: bytes, passphrase: str) -> tuple[bytes, bytes, list[bytes]]:
+    """In the bounded worker: the key (PKCS#8 DER) and the certificates (DER), for the caller to load."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+
     try:
         loaded = pkcs12.load_pkcs12(data, passphrase.encode() if passphrase else None)
     except ValueError as exc:
@@ -152,7 +181,12 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
             "Tệp PKCS#12 không chứa khóa bí mật và chứng thư của người ký",
             "The PKCS#12 file holds no private key with its certificate",
         )
-    return _Pkcs12(loaded.key, loaded.cert.certificate, [extra.certificate for extra in loaded.additional_certs])
+    der = loaded.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    return (
+        der,
+        loaded.cert.certificate.public_bytes(Encoding.DER),
+        [c.certificate.public_bytes(Encoding.DER) for c in loaded.additional_certs],
+    )
 
 
 def certificate_info(data: bytes, passphrase: str, *, now: datetime | None = None) -> CertificateInfo:
@@ -446,6 +480,22 @@ MAX_SIGNATURES = 50
 
 def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> list[SignatureReport]:
     """Every signature of the PDF: intact, signer, time, trusted, and whether the file changed after it."""
+    try:
+        return _CHECKING.run(_verify_pdf, pdf, list(trust_roots))
+    except Overrun as exc:
+        if exc.crashed:
+            raise SignatureCheckError("Không kiểm tra được: tiến trình kiểm tra dừng bất thường, hãy thử lại",
+                                      "Not checked: the checking process stopped; try again") from None  # fmt: skip
+        raise SignatureCheckError(
+            f"Kiểm tra chữ ký của tệp PDF này cần hơn {_CHECKING.cpu_s} giây tính toán (quá nhiều ô biểu mẫu, chữ ký "
+            "hoặc lần cập nhật); không kiểm tra",
+            f"Checking this PDF's signatures takes over {_CHECKING.cpu_s} s of computing (too many form fields, signatures "
+            "or revisions); not checked",
+            cpu_s=_CHECKING.cpu_s,
+        ) from None
+
+
+def _verify_pdf(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureReport]:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields

@@ -184,6 +184,25 @@ def test_a_pkcs12_that_claims_too_many_passphrase_rounds_is_refused_before_any_i
     assert certificate_info(usual, "dung").common_name == SECRETARY  # the library's own 20,000: under it
 
 
+def test_a_pkcs12_is_opened_with_its_cpu_time_capped_whatever_rounds_it_hides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rounds a file declares can sit where no check of its structure reads them (a bag in a bag, the
+    encrypted part, a PBMAC1 MAC: an attacker's probe): the opening itself is bounded."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from transcripts.bounded import Bounded
+
+    signer = member_cert(SECRETARY)
+    built = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(12_000_000).hmac_hash(hashes.SHA256())
+    costly = pkcs12.serialize_key_and_certificates(b"signer", signer.key, signer.cert, None, built.build(b"dung"))  # ~3.5 s
+    monkeypatch.setattr("transcripts.signing.MAX_KDF_ITERATIONS", 10**9)  # as if its rounds were out of the check's sight
+    monkeypatch.setattr("transcripts.signing._OPENING", Bounded(1, wall_s=60))  # a 1 s cap: a real one would cost 5 s here
+    with pytest.raises(SigningError) as err:
+        certificate_info(costly, "dung")
+    assert err.value.details["cpu_s"] == 1 and "cần hơn 1 giây" in err.value.message_vi
+    assert certificate_info(signer.pkcs12("dung"), "dung").common_name == SECRETARY  # the next one opens as before
+
+
 def _colours(page: Image.Image, box: tuple[float, float, float, float], dpi: int) -> tuple[int, int, list[int]]:
     """Within a signature box (PDF points, origin bottom left): the red and the blue pixels, and the x of each red one."""
     scale = dpi / 72
