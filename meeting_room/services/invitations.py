@@ -144,6 +144,8 @@ def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Mem
     if (
         inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
         or inv.expires_at <= datetime.now(UTC) or MeetingState(meeting.state) not in EDITABLE
+        # taken off the participants since: the page would still name the meeting to whoever holds the link
+        or session.get(t.Participant, (meeting.id, member.id)) is None
     ):  # fmt: skip
         raise NotFoundError(*GONE)
     return inv, meeting, member

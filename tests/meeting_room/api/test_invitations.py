@@ -95,6 +95,19 @@ def test_fetching_a_link_shows_whose_it_is_and_spends_nothing(client: TestClient
     assert opened.status_code == 303 and "meeting_room_session" in opened.cookies
 
 
+def test_a_link_of_someone_taken_off_the_participants_shows_nothing(client: TestClient, world: World) -> None:
+    """Its page named the meeting and its time to whoever held the link (an attacker's probe)."""
+    chair = login(client, "chair")
+    link = _invite(client, world, chair).json()
+    path = "/join/" + link["url"].rsplit("/", 1)[1]
+    assert client.get(path, follow_redirects=False).status_code == 200
+    assert client.delete(f"/api/meetings/{world.meeting_id}/participants/{world.ids['member2']}", headers=chair).status_code == 204
+    client.cookies.clear()
+    for method in ("GET", "POST"):
+        gone = client.request(method, path, follow_redirects=False)
+        assert gone.status_code == 410 and "Phiên họp" not in gone.text and "no longer valid" in gone.text
+
+
 def test_a_member_logged_in_already_keeps_their_own_session_and_the_link(client: TestClient, world: World) -> None:
     """Their own login can vote; a link-only session in its place could not, and the link would be spent."""
     link = _invite(client, world, login(client, "chair")).json()
