@@ -139,16 +139,8 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
 
     if not data:
         raise SigningError("Tệp chứng thư số trống", "The certificate file is empty")
-    if (rounds := _kdf_iterations(data)) > MAX_KDF_ITERATIONS:
-        vi = f"{rounds:,}".replace(",", "."), f"{MAX_KDF_ITERATIONS:,}".replace(",", ".")  # 1.000.000, as written in Vietnam
-        raise SigningError(
-            f"Tệp PKCS#12 khai báo {vi[0]} vòng băm mật khẩu, tối đa {vi[1]}: hãy xuất lại chứng thư bằng công cụ thông thường",
-            f"The PKCS#12 file declares {rounds:,} passphrase rounds, at most {MAX_KDF_ITERATIONS:,}: export it again with a usual tool",
-            iterations=rounds,
-            max_iterations=MAX_KDF_ITERATIONS,
-        )
     try:
-        key, cert, chain = _OPENING.run(_open_pkcs12, data, passphrase)
+        key, cert, chain = _OPENING.run(_open_pkcs12, data, passphrase, MAX_KDF_ITERATIONS)
     except Overrun as exc:
         if exc.crashed:
             raise SigningError("Không mở được tệp PKCS#12: tiến trình mở tệp dừng bất thường, hãy thử lại",
@@ -162,10 +154,21 @@ def _load_pkcs12(data: bytes, passphrase: str) -> _Pkcs12:
                    [crypto_x509.load_der_x509_certificate(c) for c in chain])  # fmt: skip
 
 
-def _open_pkcs12(data: bytes, passphrase: str) -> tuple[bytes, bytes, list[bytes]]:
-    """In the bounded worker: the key (PKCS#8 DER) and the certificates (DER), for the caller to load."""
+def _open_pkcs12(data: bytes, passphrase: str, max_rounds: int) -> tuple[bytes, bytes, list[bytes]]:
+    """In the bounded worker: the key (PKCS#8 DER) and the certificates (DER), for the caller to load.
+    The rounds are read here too: reading a PKCS#12's structure with asn1crypto fixes its table of
+    content types, and the time-stamp's type, registered later, could then no longer be named in the
+    server (every signing with a time-stamp failed after a certificate upload: a clean-clone run)."""
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
+    if (rounds := _kdf_iterations(data)) > max_rounds:
+        vi = f"{rounds:,}".replace(",", "."), f"{max_rounds:,}".replace(",", ".")  # 1.000.000, as written in Vietnam
+        raise SigningError(
+            f"Tệp PKCS#12 khai báo {vi[0]} vòng băm mật khẩu, tối đa {vi[1]}: hãy xuất lại chứng thư bằng công cụ thông thường",
+            f"The PKCS#12 file declares {rounds:,} passphrase rounds, at most {max_rounds:,}: export it again with a usual tool",
+            iterations=rounds,
+            max_iterations=max_rounds,
+        )
     try:
         loaded = pkcs12.load_pkcs12(data, passphrase.encode() if passphrase else None)
     except ValueError as exc:

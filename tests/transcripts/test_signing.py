@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +165,22 @@ def test_a_pdf_with_more_revisions_than_any_signed_document_is_refused_unchecked
     with pytest.raises(SignatureCheckError) as err:
         verify_pdf(revised(data, "một lần nữa"), [root_ca().pem])
     assert err.value.details["revisions"] == MAX_REVISIONS + 1 and "tối đa 200 lần cập nhật" in err.value.message_vi
+
+
+def test_opening_a_certificate_leaves_the_time_stamps_nameable_in_this_process() -> None:
+    """Reading a PKCS#12's structure with asn1crypto fixed its table of content types before pyHanko's
+    time-stamp type was registered: after a certificate upload, every signing with a time-stamp failed
+    (a clean-clone run). Checked in a fresh interpreter, where nothing has imported the time-stamps yet."""
+    script = (
+        "from tests.pki import member_cert\n"
+        "from transcripts.signing import certificate_info\n"
+        "certificate_info(member_cert('A').pkcs12('x'), 'x')\n"
+        "import asn1crypto.tsp\n"
+        "from asn1crypto import cms\n"
+        "cms.ContentType('tst_info')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_a_pkcs12_that_claims_too_many_passphrase_rounds_is_refused_before_any_is_run(monkeypatch: pytest.MonkeyPatch) -> None:
