@@ -121,6 +121,7 @@ class Opening:
     starts_at: datetime
     full_name: str
     opened_here: bool  # this browser is theirs already (the link opened here, or their own login): it simply continues
+    logged_in_as: str | None = None  # someone else's session in this browser, which opening the link replaces
 
 
 def look(store: Store, token: str, current: str | None = None) -> Opening:
@@ -130,11 +131,12 @@ def look(store: Store, token: str, current: str | None = None) -> Opening:
         inv, meeting, member = _valid(session, token)
         opening = Opening(meeting.id, meeting.title, meeting.starts_at, member.full_name, opened_here=False)
         used = inv.used_at is not None
-    if _continues(store, current, member.id, meeting.id):
+    actor = _actor_of(store, current)
+    if _continues(actor, member.id, meeting.id):
         return dataclasses.replace(opening, opened_here=True)
     if used:
         raise ConflictError(*USED, invitation_id=inv.id)
-    return opening
+    return dataclasses.replace(opening, logged_in_as=actor.full_name if actor is not None else None)
 
 
 def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Member]:
@@ -151,16 +153,20 @@ def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Mem
     return inv, meeting, member
 
 
-def _continues(store: Store, current: str | None, member_id: str, meeting_id: str) -> bool:
-    """Whether the session ``current`` is this member's already, into this meeting: the one their link
-    opened, or their own login (which can vote: a link-only session in its place could not, and the
-    link would be spent for nothing)."""
+def _actor_of(store: Store, current: str | None) -> Actor | None:
+    """Who the browser's session is, if it is a live one."""
     if current is None:
-        return False
+        return None
     with contextlib.suppress(AuthenticationError):
-        actor = auth.resolve(store, current)
-        return actor.member_id == member_id and actor.only_meeting in (None, meeting_id)
-    return False
+        return auth.resolve(store, current)
+    return None
+
+
+def _continues(actor: Actor | None, member_id: str, meeting_id: str) -> bool:
+    """Whether the session is this member's already, into this meeting: the one their link opened, or
+    their own login (which can vote: a link-only session in its place could not, and the link would
+    be spent for nothing)."""
+    return actor is not None and actor.member_id == member_id and actor.only_meeting in (None, meeting_id)
 
 
 def redeem(store: Store, token: str, session_hours: int, current: str | None = None) -> tuple[auth.Login | None, str]:
@@ -172,7 +178,7 @@ def redeem(store: Store, token: str, session_hours: int, current: str | None = N
     with store.read() as session:
         inv, _, member = _valid(session, token)
         meeting_id, invitation_id = inv.meeting_id, inv.id
-    if _continues(store, current, member.id, meeting_id):
+    if _continues(_actor_of(store, current), member.id, meeting_id):
         return None, meeting_id
 
     expires = min(inv.expires_at, now + timedelta(hours=session_hours))

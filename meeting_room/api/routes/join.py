@@ -39,6 +39,19 @@ def _refused(exc: MeetingRoomError) -> HTMLResponse:
     return _page("Không mở được liên kết mời", body, 410)
 
 
+def _someone_else(opening: invitations.Opening) -> str:
+    """Said before the tap: opening the link replaces the session of whoever is logged in here (on a
+    shared office computer a walk-through became the invited member without a word)."""
+    if opening.logged_in_as is None:
+        return ""
+    who, invited = html.escape(opening.logged_in_as), html.escape(opening.full_name)
+    return (
+        f"<p class='why' id='someone-else' role='alert'>Trình duyệt này đang đăng nhập là <b>{who}</b>. Chạm “Vào cuộc họp” sẽ "
+        f"đăng xuất {who} và vào họp với tư cách <b>{invited}</b>: nếu bạn không phải {invited}, đừng chạm. "
+        f"<span class='en'>This browser is logged in as {who}; the button logs them out and joins as {invited}.</span></p>"
+    )
+
+
 def _when(starts_at: datetime, zone: ZoneInfo) -> str:
     local = starts_at.astimezone(zone)
     return f"{WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y, %H:%M}"
@@ -58,7 +71,8 @@ def look(token: str, store: StoreDep, request: Request) -> Response:
     body = (
         f"<p>Kính gửi <b>{html.escape(opening.full_name)}</b>, bạn được mời dự họp trực tuyến:</p>"
         f"<p class='big'><b>{html.escape(opening.title)}</b><br>{_when(opening.starts_at, zone)}</p>"
-        f"<form method='post' action='/join/{html.escape(token)}' id='join-form'><p><button type='submit' class='primary big' id='join'>"
+        + _someone_else(opening)
+        + f"<form method='post' action='/join/{html.escape(token)}' id='join-form'><p><button type='submit' class='primary big' id='join'>"
         "Vào cuộc họp <span class='en'>Join the meeting</span></button></p></form>"
         "<p class='muted'>Liên kết chỉ mở được trên một trình duyệt: hãy chạm nút trên máy bạn dùng để họp. "
         "<span class='en'>The link opens in one browser only: tap the button on the device you will use.</span></p>"

@@ -271,7 +271,10 @@ function textSizeButton() {
 // ``title`` is [Vietnamese, English]: the English sits under it, smaller (on a phone only the Vietnamese).
 export function header(me, title, current) {
   const [vi, en] = Array.isArray(title) ? title : [title, ""];
-  const links = [["/meetings", "Cuộc họp", "Meetings", "meetings"]];
+  // a session from an invitation link sees its one meeting: the list of meetings would refuse it (a walk-through
+  // found a page left "Đang tải…" under a red toast)
+  const links = me.only_meeting ? [[`/member/${me.only_meeting}`, "Cuộc họp được mời", "Your meeting", "meetings"]]
+    : [["/meetings", "Cuộc họp", "Meetings", "meetings"]];
   if (me.can.browse_archive) links.push(["/clerk", "Lưu trữ & tra cứu", "Archive", "clerk"]);
   if (me.can.administer) links.push(["/admin", "Quản trị", "Admin", "admin"]);
   const logout = h("button", { class: "link two-line", type: "button", onclick: async () => {
@@ -283,7 +286,7 @@ export function header(me, title, current) {
     h("h1", {}, vi, en ? [" ", h("span", { class: "en" }, en)] : []),
     h("nav", { class: "tabs", "aria-label": "Trang / Pages" }, links.map(([href, label, english, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, ...bi(label, english)))),
     h("span", { id: "connection", role: "status", hidden: true }),
-    h("span", { class: "who" }, me.full_name),
+    h("span", { class: "who" }, me.full_name, me.only_meeting ? h("span", { class: "en" }, " qua liên kết mời / by invitation link") : null),
     textSizeButton(),
     logout);
   document.body.prepend(bar);

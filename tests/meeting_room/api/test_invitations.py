@@ -123,6 +123,10 @@ def test_a_member_logged_in_already_keeps_their_own_session_and_the_link(client:
     someone = client.post("/api/auth/login", json={"username": "member1", "password": PASSWORD}).cookies["meeting_room_session"]
     page = client.get(path, headers={"Cookie": f"meeting_room_session={someone}"}, follow_redirects=False)
     assert page.status_code == 200 and "Vào cuộc họp" in page.text  # another member's browser: the page, as anywhere
+    # said before the tap: the button would log Người member1 out here (a walk-through on a shared computer)
+    assert "id='someone-else'" in page.text and "đang đăng nhập là <b>Người member1</b>" in page.text
+    client.cookies.clear()
+    assert "someone-else" not in client.get(path, follow_redirects=False).text  # nobody logged in: nothing to say
 
 
 def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(client: TestClient, world: World) -> None:
