@@ -38,14 +38,16 @@ function card(m) {
   return h("li", { class: "meeting-card", dataset: { meeting: m.id } },
     h("div", { class: "grow" },
       h("div", { class: "meeting-title" }, h("b", {}, m.title), " ",
-        h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}` }, m.state_label),
+        // a cancelled one stands out from the scheduled ones around it, with its reason (a walk-through)
+        h("span", { class: `badge ${m.state === "in_session" ? "live" : m.state === "cancelled" ? "bad" : ""}` }, m.state_label),
         m.changed_since_seen ? [" ", h("span", { class: "badge changed", title: "Đã thay đổi từ lần bạn mở gần nhất / Changed since you last opened it" }, bi("Mới thay đổi", "Changed"))] : null,
         // the staff tell at a glance which meetings still wait for their invitation to go out
         m.can.prepare && m.state === "scheduled" && !m.published_at ? [" ", h("span", { class: "badge unpublished" }, bi("Chưa gửi giấy mời", "Not sent"))] : null),
       h("div", { class: "muted meeting-meta" },
         h("span", { class: "meta" }, icon("clock"), when),
         m.room_name ? h("span", { class: "meta" }, icon("place"), m.room_name) : null,
-        role(m))),
+        role(m)),
+      m.state === "cancelled" && m.cancel_reason ? h("p", { class: "cancel-reason" }, "Lý do hủy: ", m.cancel_reason, " ", h("span", { class: "en" }, "Why it was cancelled")) : null),
     action(m));
 }
 

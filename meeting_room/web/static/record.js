@@ -116,7 +116,12 @@ function transcribeTools(pick) {
     await renderTranscript();
   });
   go.addEventListener("click", () => {
-    if (transcript?.kind === "final" && transcript.lines.length) twoTaps(go, "Chạm lần nữa để phiên âm lại / Tap again", start);
+    if (transcript?.kind === "final" && transcript.lines.length) {
+      // the new transcript replaces the one shown, of whichever recording: said on the button, as a tablet shows no title
+      const shown = recordings.find((r) => r.recording_id === transcriptRecording)?.filename;
+      const chosen = recordings.find((r) => r.recording_id === pick.selectedOptions[0]?.dataset.id)?.filename;
+      twoTaps(go, shown && chosen && shown !== chosen ? `Chạm lần nữa: thay bản phiên âm của ${shown} bằng của ${chosen}` : "Chạm lần nữa để phiên âm lại / Tap again", start);
+    }
     else start();
   });
   return [channels, h("div", { class: "row" }, count, go)]; // the options, then the tap
@@ -185,10 +190,13 @@ function jobsBlock(passes) {
     const tries = p.tries > 1 ? ` · lần thử ${p.tries} / try ${p.tries}` : "";
     return h("li", { "data-status": p.status },
       h("span", { class: tone ? `badge ${tone}` : "badge" }, `${vi}${share}`), " ", h("span", { class: "en" }, en), " ",
-      h("span", { class: "muted" }, `${fmtDateTime(p.started_at)}${tries}`),
+      h("span", { class: "muted" }, `${recordingName(p.recording_id)}${fmtDateTime(p.started_at)}${tries}`),
       p.status === "failed" && p.error ? h("p", { class: "badge bad", role: "status" }, p.error) : null);
   }));
 }
+
+// which recording a pass is of, named on its line: with several, two "Đã xong" said nothing (a walk-through)
+const recordingName = (id) => { const r = recordings.find((x) => x.recording_id === id); return r ? `${r.filename} · ` : ""; };
 
 const jobsUnderWay = (passes) => passes.some((p) => p.kind === "final" && (p.status === "queued" || p.status === "running"));
 

@@ -130,7 +130,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     member.goto(url)
     member.locator("#join").click()  # the link's page names them; only its button uses the link
     member.wait_for_url(f"**/member/{mid}")
-    expect(member.locator("header .who")).to_have_text("Người member2")
+    expect(member.locator("header .who")).to_have_text("Người member2 qua liên kết mời / by invitation link")
     member.get_by_role("button", name="Tham gia trực tuyến").click()
     expect(member.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
 

@@ -99,10 +99,12 @@ def test_a_meeting_under_way_comes_first_whatever_its_date(browser: Browser, pub
 def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser, published: LiveServer) -> None:
     """A member looking ahead finds the meeting they were invited to, and that it will not be held."""
     world = published.world
-    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED)
+    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, "Lùi sang tuần sau do trùng lịch")
     member = _open_page(browser, published, "member1", "/meetings", PHONE, touch=True)
     card = _card(member, "upcoming", "Phiên họp thường kỳ tháng 11")
-    expect(card).to_contain_text("Đã hủy")
+    expect(card.locator(".badge.bad")).to_have_text("Đã hủy")  # not the grey of the scheduled ones around it
+    expect(card.locator(".cancel-reason")).to_contain_text("Lý do hủy: Lùi sang tuần sau do trùng lịch")
+    shot(member, "home-member-cancelled-phone")
     expect(member.locator('[data-group="past"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
     member.context.close()
 

@@ -72,6 +72,12 @@ def _on_link(page: Page, live_server: LiveServer, token: str, *, impatient: bool
     page.wait_for_url(f"**/member/{live_server.world.meeting_id}**")
     if impatient:
         assert len(posts) == 1, posts
+        # one tab, its meeting (the list of meetings refuses a link), and the header says it came by a link
+        expect(page.locator("nav.tabs a")).to_have_count(1)
+        expect(page.locator("nav.tabs a")).to_have_attribute("href", f"/member/{live_server.world.meeting_id}")
+        expect(page.locator("header .who")).to_contain_text("qua liên kết mời")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
+        shot(page, "member-by-link-phone")
     return page
 
 

@@ -63,6 +63,7 @@ def test_the_secretary_uploads_a_recording_and_has_it_transcribed_by_tap(
     jobs = page.locator("#transcription-jobs")
     expect(jobs.locator("li")).to_have_count(1)
     expect(jobs.locator("li[data-status=done]")).to_have_count(1, timeout=240_000)  # the page follows the pass every 5 s
+    expect(jobs.locator("li[data-status=done]")).to_contain_text("phien-hop-sang.wav")  # which recording, with several
     lines = page.locator("#transcript .captions p")
     expect(lines.first).to_be_visible()
     assert all(line.strip() for line in lines.all_inner_texts())
