@@ -15,6 +15,7 @@ from meeting_room.api.routes.schemas import MemberOut, member_out
 from meeting_room.db import tables as t
 from meeting_room.files import recordings
 from meeting_room.live import face_runtime, speech_runtime
+from speech.diarization import DiarizationOptions
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -83,6 +84,7 @@ class UploadLimitsOut(BaseModel):
     recording_formats: str = Field(description="What a recording may be, in Vietnamese")
     recording_formats_en: str
     recording_hours: int = Field(description="The longest recording an upload may hold")
+    diarization_hours: float = Field(description="The longest recording whose speakers are told apart by voice")
     voice_min_speech_s: float = Field(description="The speech a voice sample must hold at least")
     face_min_px: int = Field(description="The smallest face, in pixels, an enrolment photo may show")
 
@@ -102,6 +104,7 @@ def me(store: StoreDep, settings: SettingsDep, actor: ActorDep) -> MeOut:
     limits = UploadLimitsOut(document_mb=settings.max_upload_mb, photo_mb=settings.max_photo_mb, recording_mb=settings.max_recording_mb,
                              face_import_mb=settings.max_face_import_mb, recording_formats=recordings.ACCEPTED_VI,
                              recording_formats_en=recordings.ACCEPTED, recording_hours=recordings.MAX_HOURS,
+                             diarization_hours=DiarizationOptions().max_duration_s / 3600,
                              voice_min_speech_s=speech_runtime.voice_rules(settings).min_speech_s,
                              face_min_px=face_runtime.enrolment_rules(settings).min_face_px)  # fmt: skip
     return MeOut(**member.model_dump(), can=standing_permissions(actor), must_change_password=actor.must_change_password,

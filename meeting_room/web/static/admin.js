@@ -191,7 +191,7 @@ function consentForImport(needs, retry) {
   const note = h("input", { id: "face-import-consent-note", maxlength: 200, autocomplete: "off", placeholder: "Phiếu số 12–40/2026, ký ngày 20/11/2026" });
   const go = h("button", { type: "button", id: "face-import-consent" }, `Ghi nhận đồng ý của ${needs.length} người rồi nhập lại `,
     h("span", { class: "en" }, `Record ${needs.length} consent(s), then import again`));
-  go.addEventListener("click", () => twoTaps(go, `Chạm lần nữa: tôi có phiếu đồng ý đã ký của ${needs.length} người này`, () => act(go, async () => {
+  go.addEventListener("click", () => twoTaps(go, `Chạm lần nữa: tôi có phiếu đồng ý đã ký của ${needs.length} người này / Tap again: I hold their signed forms`, () => act(go, async () => {
     const given = note.value.trim() || null;
     for (const m of needs) await api("PUT", `/api/members/${m.member_id}/biometric-consent`, { given: true, note: given });
     toast(`Đã ghi nhận đồng ý của ${needs.length} người.`, "ok", `Consent recorded for ${needs.length} member(s).`);

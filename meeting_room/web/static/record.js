@@ -93,7 +93,9 @@ function uploadTool() {
     h("label", { for: "recording-file" }, "Tải lên bản ghi ", h("span", { class: "en" }, "Upload a recording")), input, bar,
     // what is accepted comes from the server, which checks it: one list, in one place
     h("p", { class: "muted", id: "recording-accepted" }, `${me?.upload_limits?.recording_formats ?? ""}${limit ? `; tối đa ${limit} MB, ${me.upload_limits.recording_hours} giờ` : ""}. `,
-      h("span", { class: "en" }, `${me?.upload_limits?.recording_formats_en ?? ""}${limit ? `; at most ${limit} MB, ${me.upload_limits.recording_hours} hours` : ""}.`)), problem);
+      // a day's upload is taken, but voices are told apart only in a shorter one (a walk-through expected it of the whole day)
+      limit ? `Người nói được nhận theo giọng với bản ghi đến ${me.upload_limits.diarization_hours} giờ; dài hơn: chọn người cho từng kênh. ` : "",
+      h("span", { class: "en" }, `${me?.upload_limits?.recording_formats_en ?? ""}${limit ? `; at most ${limit} MB, ${me.upload_limits.recording_hours} hours; speakers are told apart by voice up to ${me.upload_limits.diarization_hours} hours` : ""}.`)), problem);
 }
 
 // The final transcription of the chosen recording, in the background: the jobs list below says how far it

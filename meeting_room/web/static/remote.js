@@ -92,7 +92,9 @@ export function remotePanel(live, el, confirmTap) {
   fill(el, h("h2", {}, "Họp trực tuyến ", h("span", { class: "en" }, "Remote participants")),
     callList(live),
     live.staff ? h("details", { id: "invitations", open: open || !!lastLink },
-      h("summary", { class: "button" }, "Liên kết mời tham gia từ xa"),
-      h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi."),
+      h("summary", { class: "button" }, "Liên kết mời tham gia từ xa ", h("span", { class: "en" }, "Invitation links")),
+      // the surprise a walk-through foresaw for whoever sends it: the link opens in one browser only
+      h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi. Mỗi liên kết chỉ mở được trên một trình duyệt: người nhận nên mở trên máy họ dùng để họp. ",
+        h("span", { class: "en" }, "The link lets its holder into this meeting only, until it expires or is revoked, in one browser only.")),
       invitationForm(live), linkBox(), invitationList(live, confirmTap)) : null);
 }

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from meeting_room.files import recordings
+from speech.diarization import DiarizationOptions
 from speech.voiceprint import VoiceRules
 from tests.conftest import PASSWORD, World, login, snapshot
 
@@ -27,6 +28,7 @@ def test_me_gives_the_pages_the_upload_rules_the_server_checks(client: TestClien
     limits = client.get("/api/auth/me", headers=login(client, "secretary")).json()["upload_limits"]
     assert limits["recording_formats"] == recordings.ACCEPTED_VI and limits["recording_formats_en"] == recordings.ACCEPTED
     assert limits["recording_hours"] == recordings.MAX_HOURS
+    assert limits["diarization_hours"] == DiarizationOptions().max_duration_s / 3600
     assert limits["voice_min_speech_s"] == VoiceRules().min_speech_s
     assert limits["recording_mb"] > 0 and limits["face_import_mb"] > 0
 
