@@ -45,7 +45,8 @@ function renderState() {
       const en = s === "in_session" && m.state === "adjourned" ? "Resume the session" : STATE_ACTION_EN[s];
       const button = h("button", { type: "button", class: s === "in_session" || s === "open" ? "primary" : FINAL.has(s) ? "danger" : "", dataset: { to: s } }, bi(label, en));
       button.addEventListener("click", () => {
-        const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, { to: s }).then(() => live.load("meeting"));
+        const reason = s === "cancelled" ? cancelReason().value.trim().normalize("NFC") : "";
+        const go = () => api("POST", `/api/meetings/${meetingId}/transitions`, reason ? { to: s, reason } : { to: s }).then(() => live.load("meeting"));
         // the second tap says what it ends (a walk-through read "…để xác nhận" and did not know what)
         if (FINAL.has(s)) return confirmTap(button, `Chạm lần nữa để ${label.toLowerCase()} / Tap again: ${en.toLowerCase()}`, go);
         // a session started with too few present (a walk-through's began at 0/6): said, and a second tap starts it all the same
@@ -57,7 +58,14 @@ function renderState() {
       });
       return button;
     });
-  }));
+  }).flatMap((button) => (button.dataset.to === "cancelled" ? [cancelReason(), button] : [button])));
+}
+
+// Why a meeting is cancelled, said on the members' cards and its page (the console had no field for it:
+// a walk-through); kept across redraws, as the two taps are.
+function cancelReason() {
+  return keep("cancel-reason", () => h("input", { id: "cancel-reason", class: "cancel-reason-input", maxlength: 500, autocomplete: "off",
+    placeholder: "Lý do hủy (không bắt buộc) / Why (optional)", "aria-label": "Lý do hủy cuộc họp / Why the meeting is cancelled" }));
 }
 
 // A microphone or camera of the room that is down, said plainly until it comes back.

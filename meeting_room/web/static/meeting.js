@@ -343,6 +343,10 @@ export function namedBallots(meetingId, poll) {
 
 export function meetingTitle(live) {
   const m = live.meeting;
-  return m ? [m.title, " ", h("span", { class: `badge ${m.state === "in_session" ? "live" : ""}`, id: "meeting-state" }, m.state_label)] : [];
+  if (!m) return [];
+  const cancelled = m.state === "cancelled"; // said with its reason: its page looked like one that had been held (a walk-through)
+  return [m.title, " ", h("span", { class: `badge ${m.state === "in_session" ? "live" : cancelled ? "bad" : ""}`, id: "meeting-state" }, m.state_label),
+    cancelled ? h("span", { class: "cancel-reason", id: "cancelled-note" }, "Cuộc họp này đã bị hủy, không họp", m.cancel_reason ? `: ${m.cancel_reason}` : "", ". ",
+      h("span", { class: "en" }, "This meeting was cancelled and will not be held.")) : null];
 }
 
