@@ -22,6 +22,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import get_context
 from typing import TypeVar
 
+from hardware.workers import stop_now
+
 T = TypeVar("T")
 
 
@@ -75,11 +77,5 @@ class Bounded:
 
     def _kill(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        workers = list(pool._processes.values())  # Python 3.11 has no terminate_workers() (3.14)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.kill()
-        for process in workers:
-            process.join(timeout=10)
+        if pool is not None:
+            stop_now(pool)

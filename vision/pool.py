@@ -11,6 +11,7 @@ from multiprocessing import get_context
 import numpy as np
 
 from hardware import priority
+from hardware.workers import stop_now
 from vision.faces import FaceEngine, FaceOptions, Observation
 
 log = logging.getLogger(__name__)
@@ -112,13 +113,8 @@ class FacePool:
             if self._closed or self._pool is None:
                 self._closed = True
                 return
-            self._closed = True  # no frame is handed on from now, so no worker starts after this list
-            workers = list(self._pool._processes.values())  # Python 3.11 has no terminate_workers() (3.14)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.terminate()
-        for process in workers:
-            process.join(timeout=10)
+            self._closed = True  # no frame is handed on from now, so no worker starts after this
+        stop_now(self._pool)
 
     def _said_if_failed(self, loading: Future[list[Observation]]) -> None:
         if not loading.cancelled() and (exc := loading.exception()) is not None:  # the worker's own traceback is on stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,9 +210,17 @@ def test_a_pkcs12_is_opened_with_its_cpu_time_capped_whatever_rounds_it_hides(mo
 
     from transcripts.bounded import Bounded
 
+    def stretched(rounds: int) -> bytes:
+        built = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds).hmac_hash(hashes.SHA256())
+        return pkcs12.serialize_key_and_certificates(b"signer", signer.key, signer.cert, None, built.build(b"dung"))
+
     signer = member_cert(SECRETARY)
-    built = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(12_000_000).hmac_hash(hashes.SHA256())
-    costly = pkcs12.serialize_key_and_certificates(b"signer", signer.key, signer.cert, None, built.build(b"dung"))  # ~3.5 s
+    started = time.thread_time()  # this thread only: other tests' threads may be busy
+    pkcs12.load_key_and_certificates(stretched(500_000), b"dung")
+    per_round = (time.thread_time() - started) / 1_000_000  # made and opened once: each round twice
+    # Opening costs 3–4 s of CPU whatever the machine's speed: over the 1 s cap and the worker's
+    # own start-up, which the cap's whole seconds may add (making the file costs as much again).
+    costly = stretched(max(2_000_000, round(4 / per_round)))
     monkeypatch.setattr("transcripts.signing.MAX_KDF_ITERATIONS", 10**9)  # as if its rounds were out of the check's sight
     monkeypatch.setattr("transcripts.signing._OPENING", Bounded(1, wall_s=60))  # a 1 s cap: a real one would cost 5 s here
     with pytest.raises(SigningError) as err:

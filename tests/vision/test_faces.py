@@ -14,6 +14,7 @@ from PIL import Image, ImageFilter
 from hardware.errors import SourceError
 from hardware.media import VideoSource
 from tests.face_photos import astronaut, coffee, hopper, scene, write_video
+from tests.processes import ended
 from vision.enrolment import EnrolmentRules, enrol_photo
 from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine, FaceOptions
@@ -162,6 +163,6 @@ def test_closing_a_pool_stops_workers_that_are_still_busy(engine: FaceEngine) ->
     assert future.running()
     workers = list(pool._pool._processes.values())
     pool.close()
-    assert workers and not any(p.is_alive() for p in workers)
+    assert workers and all(ended(p.pid) for p in workers if p.pid is not None)
     with pytest.raises(BrokenExecutor):
         future.result(timeout=10)
