@@ -86,7 +86,7 @@ def _round(database_url: str, folder: Path, models_dir: Path, files: list[Path],
         with path.open("rb") as fh:
             rec = stored.ingest(fh)
         audio_s += rec.duration_s
-        recording_id = recordings.add_recording(store, None, world.meeting_id, rec, path.name)
+        recording_id = recordings.add_recording(store, stored, None, world.meeting_id, rec, path.name)
         pass_id = transcripts.new_pass(store, world.meeting_id, "final", settings.asr_model, recording_id=recording_id,
                                        diarization=settings.diarization_pipeline)  # fmt: skip
         specs.append(JobSpec(world.meeting_id, pass_id, recording_id))

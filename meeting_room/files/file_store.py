@@ -107,6 +107,13 @@ class FileStore:
             _fsync_dir(final.parent)
             return Kept(sha, size, final, new), found
 
+    def discard(self, sha256: str) -> None:
+        """Remove a file no record names (kept, then refused): the caller has checked that none does."""
+        path = self.path_of(sha256)
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir():
+            _fsync_dir(path.parent)
+
     def too_large(self, size: int) -> UploadTooLargeError:
         limit_mb = self.max_bytes // (1 << 20)
         return UploadTooLargeError(

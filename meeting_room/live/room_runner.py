@@ -271,7 +271,7 @@ class RoomRunner:
                 with out.open("rb") as f:
                     stored = self.files.ingest(f, uploaded=False)
                 name = f"{self.room_name}-{mc.name}.flac"
-                recordings.add_recording(self.store, None, live.meeting_id, stored, name)
+                recordings.add_recording(self.store, self.files, None, live.meeting_id, stored, name)
                 log.info("room %s: recording %s: %.0f s, gaps %s", self.room_name, name, joined.duration_s, list(joined.gaps) or "none")
             except Exception:  # the segments stay on disk for `meeting-room` to retry; nothing is deleted
                 log.exception("room %s: assembling the recording of %s failed; segments kept in %s", self.room_name, mc.name, live.folder)

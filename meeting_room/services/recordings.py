@@ -11,11 +11,13 @@ from meeting_room import events as ev
 from meeting_room.access import get_meeting
 from meeting_room.db import tables as t
 from meeting_room.files.documents import clean_filename
-from meeting_room.files.recordings import StoredRecording
+from meeting_room.files.recordings import RecordingFiles, StoredRecording
 from meeting_room.store import Store
 
 
-def add_recording(store: Store, actor_id: str | None, meeting_id: str, stored: StoredRecording, filename: str | None) -> str:
+def add_recording(
+    store: Store, files: RecordingFiles, actor_id: str | None, meeting_id: str, stored: StoredRecording, filename: str | None
+) -> str:
     """Register a stored recording with the meeting; returns its id. ``actor_id`` None: the room."""
     recording_id = str(uuid.uuid4())
 
@@ -40,6 +42,6 @@ def add_recording(store: Store, actor_id: str | None, meeting_id: str, stored: S
             with store.read() as session:
                 used = session.scalar(select(t.Recording.id).where(t.Recording.sha256 == stored.sha256).limit(1))
             if used is None:
-                stored.path.unlink(missing_ok=True)
+                files.discard(stored.sha256)
         raise
     return recording_id

@@ -60,7 +60,7 @@ def _add_recording(store: Store, actor: Actor, meeting_id: str, files: Recording
     clean_filename(upload.filename)  # a bad name is refused before anything is stored
     upload.file.seek(0)
     stored = files.ingest(upload.file)
-    recording_id = recordings.add_recording(store, actor.member_id, meeting_id, stored, upload.filename)
+    recording_id = recordings.add_recording(store, files, actor.member_id, meeting_id, stored, upload.filename)
     with store.read() as session:
         return _recording_out(session.get_one(t.Recording, recording_id))
 

@@ -28,13 +28,13 @@ def test_a_recording_refused_after_it_was_kept_is_removed_unless_another_names_i
     files = RecordingFiles(settings.recordings_dir, 10 << 20)
     shared, alone = wav_bytes(np.zeros(SAMPLE_RATE, np.float32)), wav_bytes(np.full(SAMPLE_RATE, 0.1, np.float32))
     kept = files.ingest(io.BytesIO(shared))
-    recordings.add_recording(world.store, world.ids["chair"], world.meeting_id, kept, "sang.wav")
+    recordings.add_recording(world.store, files, world.ids["chair"], world.meeting_id, kept, "sang.wav")
     _seal(world)  # sealed while the next uploads came in
     again, new = files.ingest(io.BytesIO(shared)), files.ingest(io.BytesIO(alone))
     assert (again.new, new.new) == (False, True)
     for stored in (again, new):
         with pytest.raises(SealedError):
-            recordings.add_recording(world.store, world.ids["chair"], world.meeting_id, stored, "chieu.wav")
+            recordings.add_recording(world.store, files, world.ids["chair"], world.meeting_id, stored, "chieu.wav")
     assert kept.path.is_file()  # the meeting's own recording, the same bytes: kept
     assert not new.path.exists()  # named by nothing: gone
 
