@@ -371,6 +371,9 @@ class InvitationCreated(EventPayload):
     member_id: str | None
     token_hash: str = Field(min_length=64, max_length=64)
     expires_at: AwareDatetime
+    # the member's links not yet opened, which no longer open: a new link is sent because the last one
+    # went astray (a wrong address, a lost phone), and it should not stay a way in
+    replaces: list[str] = Field(default_factory=list, max_length=1000)
 
     @classmethod
     def public_data(cls, data: dict[str, Any], overseer: bool) -> dict[str, Any]:

@@ -37,10 +37,12 @@ class NewInvitation:
     id: str
     token: str
     expires_at: datetime
+    replaced: int = 0  # the member's links not yet opened, which this one replaced
 
 
 def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: int) -> NewInvitation:
-    """A link for one participant."""
+    """A link for one participant; their links not yet opened no longer open (an opened one keeps its
+    session: that browser is the member's)."""
     return _create(store, actor, meeting_id, member_id, hours)
 
 
@@ -60,7 +62,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
 
     require_own_login(actor, action_vi="tạo liên kết mời", action_en="make invitation links")  # a link never begets links
 
-    def decide(session: Session) -> ev.EventPayload:
+    def decide(session: Session) -> Decided[int]:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
         if (state := MeetingState(meeting.state)) not in EDITABLE:
@@ -74,12 +76,29 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
                 f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
                 f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
             )  # fmt: skip
-        return ev.InvitationCreated(
-            meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires
-        )
+        replaces = _unopened(session, meeting_id, member_id)
+        created = ev.InvitationCreated(
+            meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires,
+            replaces=replaces,
+        )  # fmt: skip
+        return Decided(created, len(replaces))
 
-    store.append(decide, actor_id=actor.member_id)
-    return NewInvitation(invitation_id, token, expires)
+    replaced = store.decide(decide, actor_id=actor.member_id)[1]
+    return NewInvitation(invitation_id, token, expires, replaced)
+
+
+def _unopened(session: Session, meeting_id: str, member_id: str | None) -> list[str]:
+    """A member's links that are still valid and were never opened. A display's links are not
+    replaced: each screen in the hall may hold one."""
+    if member_id is None:
+        return []
+    rows = session.scalars(
+        select(t.Invitation.id).where(
+            t.Invitation.meeting_id == meeting_id, t.Invitation.member_id == member_id,
+            t.Invitation.revoked_at.is_(None), t.Invitation.used_at.is_(None), t.Invitation.expires_at > datetime.now(UTC),
+        )
+    )  # fmt: skip
+    return list(rows)
 
 
 def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str | None:

@@ -310,6 +310,7 @@ class InvitationOut(BaseModel):
     used: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
     qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
+    replaced: int = 0  # with it too: the member's links not yet opened, which no longer open
 
     @classmethod
     def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
@@ -326,7 +327,8 @@ def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, acto
     new = invitations.create(store, actor, meeting_id, body.member_id, hours)
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
     with store.read() as session:
-        return InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
+        made = InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
+    return made.model_copy(update={"replaced": new.replaced})
 
 
 @router.get("/invitations")

@@ -36,8 +36,12 @@ function renderState() {
   // An ended meeting is a record: every control is off at once, and the record is one tap away.
   $("#console").disabled = live.ended;
   $("#ended").hidden = !live.ended;
-  if (live.ended) fill($("#ended"), h("span", { class: "grow" }, `Cuộc họp ${m.state === "cancelled" ? "đã hủy" : "đã kết thúc"}: bàn điều hành chỉ còn để xem.`),
-    h("a", { class: "button primary", id: "to-record", href: `/clerk/${meetingId}` }, icon("document"), " Hồ sơ cuộc họp (biên bản, bản ghi)"));
+  if (live.ended) fill($("#ended"), h("span", { class: "grow" }, `Cuộc họp ${m.state === "cancelled" ? "đã hủy" : "đã kết thúc"}: bàn điều hành chỉ còn để xem. `,
+    h("span", { class: "en" }, `The meeting ${m.state === "cancelled" ? "was cancelled" : "has ended"}: the console is for reading only.`)),
+    h("a", { class: "button primary", id: "to-record", href: `/clerk/${meetingId}` }, icon("document"), " Hồ sơ cuộc họp (biên bản, bản ghi) ", h("span", { class: "en" }, "Meeting record")));
+  // a summary in a disabled fieldset still opens: the new vote's button looked live after a cancel (a walk-through)
+  const newPoll = $("#new-poll-box");
+  if (newPoll) { newPoll.hidden = live.ended; if (live.ended) newPoll.open = false; }
   const next = (m?.next_states || []).filter((s) => STATE_ACTION[s]);
   fill($("#state-actions"), next.map((s) => {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];

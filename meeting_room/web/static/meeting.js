@@ -147,7 +147,9 @@ export function attendancePanel(live, el) {
     await api("PUT", `/api/meetings/${live.id}/attendance/${r.member_id}`, { status });
     await live.load("attendance");
   });
-  if (!a) return;
+  // a cancelled meeting was never held: "no quorum" and a list to mark would say otherwise (a walk-through)
+  el.hidden = live.meeting?.state === "cancelled";
+  if (!a || el.hidden) return;
   const s = a.summary;
   // open on the console (those who mark it) until the person folds it; a re-render keeps it as they left it
   const listOpen = el.dataset.folded ? el.querySelector("details")?.open : live.staff;
@@ -172,7 +174,7 @@ export function attendancePanel(live, el) {
     h("div", { class: "meter", role: "meter", "aria-valuemin": 0, "aria-valuemax": s.expected, "aria-valuenow": s.present }, h("span", { style: `width:${(100 * s.present) / expected}%` })),
     marks ? h("button", { type: "button", id: "attendance-sheet-open", class: "primary", onclick: () => { attendanceSheet(live, mark).hidden = false; } },
       // the count beside the quorum's "present/expected" (voting members) must not read as another total
-      "Điểm danh nhanh", unmarkedCount(a.records)) : null,
+      h("span", {}, "Điểm danh nhanh", unmarkedCount(a.records))) : null, // one line of text, not two flex columns
     ...a.records.filter((r) => live.staff && r.face_check === "mismatch").map((r) => h("p", { class: "card warn face-mismatch", role: "alert" },
       `Cảnh báo: khuôn mặt trong camera của ${r.full_name} (trực tuyến) không khớp với ảnh đăng ký`,
       r.face_check_looks_like ? ` — giống ${r.face_check_looks_like}` : "", ". ",

@@ -210,7 +210,8 @@ function renderFloor() {
   const position = f.queue.findIndex((w) => w.member_id === live.me.id) + 1;
   const call = (method, path) => (ev) => act(ev.currentTarget, () => api(method, `/api/meetings/${meetingId}/floor${path}`).then((r) => { live.floor = r; renderFloor(); }));
   if (live.ended) return fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
-    h("p", { class: "muted", id: "floor-ended" }, live.meeting?.state === "cancelled" ? "Cuộc họp đã bị hủy." : "Cuộc họp đã kết thúc."));
+    h("p", { class: "muted", id: "floor-ended" }, live.meeting?.state === "cancelled" ? "Cuộc họp đã bị hủy. " : "Cuộc họp đã kết thúc. ",
+      h("span", { class: "en" }, live.meeting?.state === "cancelled" ? "The meeting was cancelled." : "The meeting has ended.")));
   fill($("#floor"), h("h2", {}, "Phát biểu ", h("span", { class: "en" }, "Speaking")),
     speaking ? h("div", {}, h("p", { class: "result passed" }, "Chủ tọa đã mời bạn phát biểu. ", h("span", { class: "en" }, "The chair has given you the floor.")), h("button", { type: "button", class: "big", onclick: call("DELETE", "/speaker") }, "Kết thúc phát biểu ", h("span", { class: "en" }, "End my turn")))
       : mine ? h("div", {}, h("p", {}, `Bạn đang chờ phát biểu (thứ tự ${position}). `, h("span", { class: "en" }, `You are waiting to speak (position ${position} in the queue).`)), h("button", { type: "button", class: "big", id: "withdraw", onclick: call("DELETE", `/requests/${live.me.id}`) }, "Rút đăng ký ", h("span", { class: "en" }, "Withdraw")))

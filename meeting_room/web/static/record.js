@@ -307,7 +307,7 @@ async function loadMinutes(version) {
     if (err.status === 403) { // a draft others may not read yet: when it can be read, not a refusal (a walk-through read one)
       fill($("#minutes"), h("h2", {}, "Biên bản ", h("span", { class: "en" }, "Minutes")),
         h("p", { class: "muted", id: "minutes-later" }, "Biên bản sẽ hiện ở đây khi thư ký và chủ tọa đã ký xong. ", h("span", { class: "en" }, "The minutes appear here once the secretary and the chair have signed them.")));
-      fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")), h("p", { class: "muted" }, "Chưa có chữ ký."),
+      fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")), h("p", { class: "muted" }, "Chưa có chữ ký. ", h("span", { class: "en" }, "No signatures yet.")),
         h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
       return;
     }
@@ -408,7 +408,7 @@ function renderSignatures() {
   const m = minutes, next = nextSigner(m);
   fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")),
     m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, ROLE_VI[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
-      : h("p", { class: "muted" }, "Chưa có chữ ký."),
+      : h("p", { class: "muted" }, "Chưa có chữ ký. ", h("span", { class: "en" }, "No signatures yet.")),
     m.can_sign ? h("p", { class: "muted" }, h("a", { href: "#sign" }, `Đến lượt bạn ký (${ROLE_VI[next]}): mẫu ký ở dưới biên bản.`))
       : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${ROLE_VI[next]} ký.`) : null,
     m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký") : null,

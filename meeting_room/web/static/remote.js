@@ -1,14 +1,14 @@
 // The chair's view of remote participation: who is on the call now (live from the meeting
 // stream), switching a remote microphone off, and invitation links for participants who join
 // from elsewhere (create, copy, revoke). Everything by tap; revoking takes a second tap.
-import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
+import { act, api, bi, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
 import { qrFigure } from "/static/qr_print.js";
 
 const STATE_VI = {
-  new: ["Đang vào", ""], connecting: ["Đang kết nối", ""], connected: ["Đã kết nối", "ok"],
-  disconnected: ["Mất kết nối", "bad"], failed: ["Lỗi kết nối", "bad"], closed: ["Đã thoát", ""],
+  new: ["Đang vào", "", "Joining"], connecting: ["Đang kết nối", "", "Connecting"], connected: ["Đã kết nối", "ok", "Connected"],
+  disconnected: ["Mất kết nối", "bad", "Disconnected"], failed: ["Lỗi kết nối", "bad", "Connection failed"], closed: ["Đã thoát", "", "Left"],
 };
-const HOURS = [[2, "2 giờ"], [8, "8 giờ"], [24, "24 giờ"], [72, "3 ngày"]];
+const HOURS = [[2, "2 giờ", "2 hours"], [8, "8 giờ", "8 hours"], [24, "24 giờ", "24 hours"], [72, "3 ngày", "3 days"]];
 let lastLink = null; // the link just made: its token is shown once, so a redraw must keep it
 let invitee = "";
 let hours = 24;
@@ -20,12 +20,12 @@ function callList(live) {
     await api("POST", `/api/meetings/${live.id}/calls/${c.member_id}/mute`, { muted: !c.muted });
     toast(c.muted ? `Đã bật lại micrô của ${c.name}` : `Đã tắt micrô của ${c.name}`, "ok", c.muted ? `${c.name}'s microphone unmuted` : `${c.name}'s microphone muted`);
   });
-  if (!calls.length) return h("p", { class: "muted", id: "call-list" }, "Chưa có ai tham gia trực tuyến.");
+  if (!calls.length) return h("p", { class: "muted", id: "call-list" }, ...bi("Chưa có ai tham gia trực tuyến.", "Nobody has joined online yet."));
   return h("ul", { class: "plain", id: "call-list" }, calls.map((c) => {
-    const [label, tone] = STATE_VI[c.state] || [c.state, ""];
+    const [label, tone, en] = STATE_VI[c.state] || [c.state, "", ""];
     return h("li", { class: "row", dataset: { member: c.member_id } },
       h("span", { class: "grow" }, c.name, c.video_in ? [" ", icon("camera")] : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt") : ""),
-      h("span", { class: `badge ${tone}`, dataset: { state: c.state } }, label),
+      h("span", { class: `badge ${tone}`, dataset: { state: c.state }, title: en }, label),
       live.staff ? h("button", { type: "button", "aria-pressed": String(c.muted), "aria-label": `${c.muted ? "Bật" : "Tắt"} micrô của ${c.name}`, onclick: mute(c) },
         c.muted ? [icon("mic"), " Bật micrô"] : [icon("micOff"), " Tắt micrô"]) : null);
   }));
@@ -37,9 +37,13 @@ function linkBox() {
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
     try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
     toast(`Đã sao chép liên kết: gửi cho ${lastLink.full_name} qua thư điện tử hoặc tin nhắn công vụ.`, "ok", "Link copied.");
-  } }, icon("copy"), " Sao chép");
-  return h("div", { class: "invite-link", role: "status" },
-    h("p", {}, `Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`),
+  } }, icon("copy"), " Sao chép ", h("span", { class: "en" }, "Copy"));
+  return h("div", { class: "invite-link", role: "status", dataset: { invitation: lastLink.id } },
+    h("p", {}, ...bi(`Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`,
+      `The link for ${lastLink.full_name}, valid until ${fmtDateTime(lastLink.expires_at)} (shown only once):`)),
+    lastLink.replaced ? h("p", { class: "muted", id: "invite-replaced" }, ...bi(
+      `Liên kết gửi trước cho ${lastLink.full_name} mà chưa được mở nay không còn dùng được.`,
+      `The earlier link for ${lastLink.full_name}, not yet opened, no longer works.`)) : null,
     h("div", { class: "row" }, input, copy),
     lastLink.figure);
 }
@@ -47,10 +51,10 @@ function linkBox() {
 function invitationForm(live) {
   const people = (live.participants || []).filter((p) => p.member_id !== live.me.id);
   const who = h("select", { id: "invite-member", "aria-label": "Người được mời", onchange: (ev) => { invitee = ev.currentTarget.value; } },
-    h("option", { value: "" }, "— Chọn người tham dự —"),
+    h("option", { value: "" }, "— Chọn người / Choose —"),
     people.map((p) => h("option", { value: p.member_id, selected: p.member_id === invitee }, p.full_name)));
   const length = h("select", { id: "invite-hours", "aria-label": "Thời hạn của liên kết", onchange: (ev) => { hours = Number(ev.currentTarget.value); } },
-    HOURS.map(([v, label]) => h("option", { value: v, selected: v === hours }, `Hiệu lực ${label}`)));
+    HOURS.map(([v, label, en]) => h("option", { value: v, selected: v === hours }, `Hiệu lực ${label} / valid ${en}`)));
   const make = h("button", { type: "button", class: "primary", id: "invite-create", onclick: (ev) => act(ev.currentTarget, async () => {
     if (!invitee) return toast("Hãy chọn người được mời trước.", "error", "Choose who the link is for.");
     lastLink = await api("POST", `/api/meetings/${live.id}/invitations`, { member_id: invitee, hours });
@@ -59,19 +63,19 @@ function invitationForm(live) {
       hint: "Quét mã bằng máy ảnh của điện thoại hoặc máy tính bảng để vào cuộc họp, không cần mật khẩu." });
     invitee = "";
     await live.load("invitations");
-  }) }, icon("link"), " Tạo liên kết mời");
+  }) }, icon("link"), " Tạo liên kết mời ", h("span", { class: "en" }, "Make a link"));
   return h("div", { class: "row" }, who, length, make);
 }
 
 function invitationList(live, confirmTap) {
   const rows = live.invitations || [];
-  if (!rows.length) return h("p", { class: "muted" }, "Chưa có liên kết mời nào.");
+  if (!rows.length) return h("p", { class: "muted" }, ...bi("Chưa có liên kết mời nào.", "No invitation links yet."));
   const now = Date.now();
   return h("ul", { class: "plain", id: "invitation-list" }, rows.map((inv) => {
     const expired = new Date(inv.expires_at).getTime() <= now;
-    const status = inv.revoked ? "Đã thu hồi" : expired ? "Hết hạn" : inv.used ? "Đã dùng" : "Chưa dùng";
+    const [status, en] = inv.revoked ? ["Đã thu hồi", "revoked"] : expired ? ["Hết hạn", "expired"] : inv.used ? ["Đã dùng", "opened"] : ["Chưa dùng", "not yet opened"];
     if (!revokes.has(inv.id)) {
-      const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi");
+      const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi ", h("span", { class: "en" }, "Revoke"));
       revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
         await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
         if (lastLink?.id === inv.id) lastLink = null;
@@ -82,7 +86,8 @@ function invitationList(live, confirmTap) {
     }
     const revoke = revokes.get(inv.id);
     return h("li", { class: "row", dataset: { invitation: inv.id } },
-      h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `${status} · hết hạn ${fmtDateTime(inv.expires_at)}`)),
+      h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `${status} · hết hạn ${fmtDateTime(inv.expires_at)} `,
+        h("span", { class: "en" }, `${en} · expires ${fmtDateTime(inv.expires_at)}`))),
       !inv.revoked && !expired ? revoke : null);
   }));
 }

@@ -156,6 +156,33 @@ def test_a_link_opens_one_session_and_only_the_browser_that_opened_it_continues(
     assert len(used) == 1
 
 
+def test_a_new_link_replaces_the_members_links_not_yet_opened(client: TestClient, world: World) -> None:
+    """Sent again because the first went astray: the first no longer opens. A link already opened keeps
+    its session (that browser is the member's), and other members' and the hall's links are untouched."""
+    chair = login(client, "chair")
+    opened = _invite(client, world, chair).json()
+    assert client.post("/join/" + opened["url"].rsplit("/", 1)[1], follow_redirects=False).status_code == 303
+    session = {"Cookie": f"meeting_room_session={client.cookies['meeting_room_session']}"}
+    client.cookies.clear()
+    astray, other = _invite(client, world, chair).json(), _invite(client, world, chair, "member1").json()
+    display = client.post(f"/api/meetings/{world.meeting_id}/displays", json={}, headers=chair)
+    assert display.status_code == 201, display.text
+    second_display = client.post(f"/api/meetings/{world.meeting_id}/displays", json={}, headers=chair)
+    resent = _invite(client, world, chair).json()
+    assert (opened["replaced"], astray["replaced"], other["replaced"], resent["replaced"]) == (0, 0, 0, 1)
+
+    listed = {i["id"]: i["revoked"] for i in client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()}
+    assert listed == {opened["id"]: False, astray["id"]: True, other["id"]: False, resent["id"]: False}
+    assert client.get("/join/" + astray["url"].rsplit("/", 1)[1]).status_code == 410
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 200  # the opened one's session stays
+    hall = client.get(f"/api/meetings/{world.meeting_id}/displays", headers=chair).json()
+    assert {d["id"] for d in hall if not d["revoked"]} == {display.json()["id"], second_display.json()["id"]}
+    created = [e.data for e in world.store.events() if e.type == "meeting.invitation_created"]
+    assert created[-1]["replaces"] == [astray["id"]]  # the log says which link the new one replaced
+    client.cookies.clear()
+    assert client.post("/join/" + resent["url"].rsplit("/", 1)[1], follow_redirects=False).status_code == 303
+
+
 def test_whoever_made_a_link_cannot_vote_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
     # the chair (or secretary, or an administrator) sees the link they make: its session follows the
     # meeting and may speak, but a ballot (secret or named) and private notes need the member's own login

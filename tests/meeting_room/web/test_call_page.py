@@ -114,16 +114,30 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     site = LiveServer(base, world)
     console = site.page(call_browser, "chair", f"/chair/{mid}", touch=True)
     panel = console.locator("#remote")
-    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
+    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến. Nobody has joined online yet.")
     panel.get_by_text("Liên kết mời tham gia từ xa").tap()
     panel.locator("#invite-member").select_option(label="Người member2")
     panel.locator("#invite-hours").select_option("8")
     panel.get_by_role("button", name="Tạo liên kết mời").tap()
     link = panel.locator("#invite-url")
     expect(link).to_have_value(re.compile(rf"^{re.escape(base)}/join/\S+$"))
+    astray = panel.locator(".invite-link").get_attribute("data-invitation")
+    expect(panel.locator(f'#invitation-list li[data-invitation="{astray}"]')).to_contain_text("Chưa dùng")
+    # sent again (the first went astray): the first, never opened, no longer opens, and the console says so
+    panel.locator("#invite-member").select_option(label="Người member2")
+    panel.get_by_role("button", name="Tạo liên kết mời").tap()
+    expect(panel.locator("#invite-replaced")).to_contain_text("chưa được mở nay không còn dùng được")
+    expect(panel.locator(f'#invitation-list li[data-invitation="{astray}"]')).to_contain_text("Đã thu hồi")
+    invitation = panel.locator(".invite-link").get_attribute("data-invitation")
+    assert invitation != astray
     url = link.input_value()
-    row = panel.locator("#invitation-list li").filter(has_text="Người member2")
+    row = panel.locator(f'#invitation-list li[data-invitation="{invitation}"]')
     expect(row).to_contain_text("Chưa dùng")
+    # the link readable, not a 115 px slit (measured in one go: live events redraw the panel)
+    share = console.evaluate("() => document.querySelector('#invite-url').offsetWidth / document.querySelector('#remote').offsetWidth")
+    assert share > 0.7, share
+    panel.locator(".invite-link").scroll_into_view_if_needed()
+    shot(console, "chair-console-invitation-link")
 
     # the member opens the link in a browser that has no session of theirs
     member = site.page(call_browser)
@@ -164,7 +178,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     expect(revoke).to_have_text("Chạm lần nữa để thu hồi")
     revoke.tap()
     expect(row).to_contain_text("Đã thu hồi")
-    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến.")
+    expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến. Nobody has joined online yet.")
     # their session is gone too: the page lands on the login page, which says why
     member.wait_for_url("**/?next=*ended=1")
     expect(member.locator("#why")).to_contain_text("liên kết mời bị thu hồi")

@@ -108,6 +108,10 @@ def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser,
     shot(chair, "chair-cancel-armed")
     cancel.tap()
     expect(chair.locator("#meeting-state")).to_have_text("Đã hủy")
+    expect(chair.locator("#ended")).to_contain_text("Cuộc họp đã hủy: bàn điều hành chỉ còn để xem.")
+    expect(chair.locator("#new-poll-box")).to_be_hidden()  # it looked live after the cancel (a walk-through)
+    expect(chair.locator("#attendance")).to_be_hidden()
+    shot(chair, "chair-console-cancelled")
     chair.context.close()
 
     member = _open_page(browser, published, "member1", "/meetings", PHONE, touch=True)
@@ -119,7 +123,8 @@ def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser,
     # its page says it will not be held, and why (it looked like a meeting that had been held: a walk-through)
     member.goto(f"/member/{world.meeting_id}")
     expect(member.locator("#cancelled-note")).to_contain_text("Cuộc họp này đã bị hủy, không họp: Lùi sang tuần sau do trùng lịch")
-    expect(member.locator("#floor-ended")).to_have_text("Cuộc họp đã bị hủy.")
+    expect(member.locator("#floor-ended")).to_have_text("Cuộc họp đã bị hủy. The meeting was cancelled.")
+    expect(member.locator("#attendance")).to_be_hidden()  # "no quorum" said of a meeting never held
     assert member.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
     shot(member, "member-page-cancelled-phone")
     member.context.close()

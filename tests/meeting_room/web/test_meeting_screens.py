@@ -257,7 +257,7 @@ def test_an_ended_meeting_offers_no_live_controls(browser: Browser, live_server:
 
     member = live_server.page(browser, "member1", f"/member/{mid}")
     expect(member.locator("#meeting-state")).to_have_text("Đã bế mạc")
-    expect(member.locator("#floor-ended")).to_have_text("Cuộc họp đã kết thúc.")
+    expect(member.locator("#floor-ended")).to_have_text("Cuộc họp đã kết thúc. The meeting has ended.")
     expect(member.locator("#call")).to_be_hidden()
     expect(member.locator("#ask-floor")).to_have_count(0)
     expect(member.locator("#agenda")).not_to_contain_text("Đang thảo luận")

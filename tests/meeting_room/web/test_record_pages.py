@@ -175,7 +175,7 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("sai-mat-khau")
     sec.get_by_role("button", name="Ký số biên bản").click()
     expect(sec.locator(".toast.error")).to_be_visible()  # a wrong passphrase: refused, nothing signed
-    expect(sec.get_by_text("Chưa có chữ ký.")).to_be_visible()
+    expect(sec.get_by_text("Chưa có chữ ký. No signatures yet.")).to_be_visible()
     sec.get_by_label(re.compile("Ký với vai trò Thư ký")).fill("thu-ky")
     sec.get_by_role("button", name="Ký số biên bản").click()
     expect(sec.locator("#signatures")).to_contain_text("Thư ký đã ký lúc")
