@@ -117,6 +117,12 @@ class TooManyConnectionsError(MeetingRoomError):
     code = "too_many_connections"
 
 
+class StillRunningError(MeetingRoomError):
+    """The same person's earlier request of this kind is still being worked on; ``retry_after`` seconds."""
+
+    code = "still_running"
+
+
 class PermissionDeniedError(MeetingRoomError):
     """Valid credentials, but the role or meeting membership does not allow this."""
 

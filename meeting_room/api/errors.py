@@ -46,6 +46,7 @@ _STATUS: dict[type[BilingualError], int] = {
     e.AuthenticationError: 401,
     e.TooManyAttemptsError: 429,
     e.TooManyConnectionsError: 429,
+    e.StillRunningError: 429,
     e.PermissionDeniedError: 403,
     e.DiskFullError: 507,
     voting_errors.PollDefinitionError: 422,

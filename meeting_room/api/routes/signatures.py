@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -14,11 +17,11 @@ from meeting_room.api.deps import ActorDep, SettingsDep, StoreDep, runtime_of
 from meeting_room.api.routes.files import minutes_files, timezone_of
 from meeting_room.api.uploads import file_and_fields, file_schema
 from meeting_room.db import tables as t
-from meeting_room.errors import NotFoundError
+from meeting_room.errors import NotFoundError, StillRunningError
 from meeting_room.services import archive as archive_service
 from meeting_room.services import minutes as minutes_service
 from meeting_room.store import Store
-from transcripts.signing import FIELD_NAMES, SignatureReport, verify_pdf
+from transcripts.signing import FIELD_NAMES, VERIFY_CPU_S, SignatureReport, verify_pdf
 
 router = APIRouter(tags=["minutes"])
 
@@ -179,14 +182,39 @@ def verify_stored(meeting_id: str, request: Request, store: StoreDep, settings: 
     return [_report_out(r, registered) for r in verify_pdf(data, files.trust_root_bytes())]
 
 
+_checking: set[str] = set()  # who has an uploaded PDF in the checker now
+_checking_lock = threading.Lock()
+
+
+@contextmanager
+def _one_check_each(member_id: str) -> Iterator[None]:
+    """The checker takes one PDF at a time (up to its CPU cap each): one member's stream of hostile
+    files could otherwise fill its queue, and every other member's check would wait behind them."""
+    with _checking_lock:
+        if member_id in _checking:
+            raise StillRunningError(
+                "Tệp bạn gửi trước vẫn đang được kiểm tra; hãy đợi kết quả rồi gửi tệp tiếp theo",
+                "The file you sent before is still being checked; wait for its result before sending the next",
+                retry_after=VERIFY_CPU_S,
+            )
+        _checking.add(member_id)
+    try:
+        yield
+    finally:
+        with _checking_lock:
+            _checking.discard(member_id)
+
+
 @router.post("/api/minutes/verify", openapi_extra=file_schema("file", "A signed PDF"))
 async def verify_upload(request: Request, store: StoreDep, actor: ActorDep) -> list[SignatureReportOut]:
-    """Check the signatures of any PDF (e.g. a copy received by e-mail) against the trusted roots."""
-    upload, _ = await file_and_fields(request, "file", "PDF")
-    try:
-        data = await upload.read(64 << 20)
-    finally:
-        await upload.close()
-    reports = await run_in_threadpool(verify_pdf, data, minutes_files(request).trust_root_bytes())
+    """Check the signatures of any PDF (e.g. a copy received by e-mail) against the trusted roots; one
+    at a time for each member (429 ``still_running`` while their last one is checked)."""
+    with _one_check_each(actor.member_id):
+        upload, _ = await file_and_fields(request, "file", "PDF")
+        try:
+            data = await upload.read(64 << 20)
+        finally:
+            await upload.close()
+        reports = await run_in_threadpool(verify_pdf, data, minutes_files(request).trust_root_bytes())
     registered = await run_in_threadpool(_registered, store)
     return [_report_out(r, registered) for r in reports]

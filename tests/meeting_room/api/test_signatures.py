@@ -4,8 +4,12 @@ and the signatures checked, on the meeting's signed PDF or on any uploaded copy.
 from __future__ import annotations
 
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, login, snapshot
@@ -183,3 +187,41 @@ def test_wrong_signing_passphrases_are_slowed_like_wrong_passwords(mclient: Test
     assert snapshot(world.store) == before
     now[0] += 2
     assert client.post(f"{url}/minutes/sign", json={"passphrase": "thu-ky"}, headers=sec).status_code == 200
+
+
+def test_a_member_has_one_uploaded_pdf_in_the_checker_at_a_time(
+    mclient: TestClient, mworld: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checker takes one PDF at a time, up to its CPU cap each: one member sending file after file
+    must not fill its queue ahead of everyone else (an attacker's probe, 10 s of checking per file)."""
+    from meeting_room.api.routes import signatures
+    from transcripts.signing import SignatureReport, verify_pdf
+
+    client = mclient
+    member1, member2 = login(client, "member1"), login(client, "member2")
+    hold_meeting(client, mworld)
+    draft = client.get(f"/api/meetings/{mworld.meeting_id}/minutes.pdf", headers=login(client, "secretary")).content
+    checking, release = threading.Event(), threading.Event()
+
+    def slow_first(pdf: bytes, roots: list[bytes]) -> list[SignatureReport]:  # the real check, held until the test says so
+        if not checking.is_set():
+            checking.set()
+            assert release.wait(60)
+        return verify_pdf(pdf, roots)
+
+    monkeypatch.setattr(signatures, "verify_pdf", slow_first)
+
+    def send(who: dict[str, str]) -> httpx.Response:
+        return client.post("/api/minutes/verify", files={"file": ("bb.pdf", draft, "application/pdf")}, headers=who)
+
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(send, member1)
+        assert checking.wait(60)
+        again = send(member1)
+        assert again.status_code == 429 and again.json()["error"]["code"] == "still_running", again.text
+        assert again.headers["retry-after"] == "10" and "đang được kiểm tra" in again.json()["error"]["message"]
+        other = send(member2)  # someone else is not held back by member1's turn
+        assert other.status_code == 422 and other.json()["error"]["code"] == "not_signed_pdf", other.text
+        release.set()
+        assert first.result(timeout=60).json()["error"]["code"] == "not_signed_pdf"
+    assert send(member1).json()["error"]["code"] == "not_signed_pdf"  # their turn is over: the next is taken
