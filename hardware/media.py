@@ -55,7 +55,11 @@ class AudioInfo:
 
 
 def probe(path: str | Path) -> AudioInfo:
-    """What the file's first audio stream is; refuses missing, empty and non-audio files."""
+    """What the file's first audio stream is; refuses missing, empty and non-audio files, and a stream
+    whose decoder does not open (a WAV declaring 1,000 channels read as 0 channels here, and was kept
+    as one, to fail at its transcription)."""
+    import av
+
     with _open(path) as container:
         stream = _audio_stream(container, path)
         if stream.duration is not None and stream.time_base is not None:
@@ -63,7 +67,15 @@ def probe(path: str | Path) -> AudioInfo:
         else:
             duration = float(container.duration or 0) / 1_000_000
         ctx = stream.codec_context
-        return AudioInfo(duration, int(ctx.channels or 1), int(ctx.sample_rate or 0), str(ctx.name))
+        try:
+            ctx.open()
+        except av.error.FFmpegError as exc:
+            raise AudioError(
+                f"Không giải mã được âm thanh của {Path(path).name}", f"The audio of {Path(path).name} cannot be decoded", reason=str(exc)
+            ) from None
+        if not ctx.channels:
+            raise AudioError(f"{Path(path).name} không có kênh âm thanh nào", f"{Path(path).name} has no audio channel", path=str(path))
+        return AudioInfo(duration, int(ctx.channels), int(ctx.sample_rate or 0), str(ctx.name))
 
 
 def probe_duration(path: str | Path) -> float:

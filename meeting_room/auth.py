@@ -258,12 +258,15 @@ def open_session(
 
 
 def add_session(
-    session: Session, member: t.Member, expires: datetime, meeting_id: str | None = None, *, must_change_password: bool = False
-) -> Login:
-    """Write a new session in ``session``'s transaction (a store decision's, where what allows it is checked)."""
+    session: Session, member: t.Member, expires: datetime, meeting_id: str | None = None, *,
+    must_change_password: bool = False, invitation_id: str | None = None,
+) -> Login:  # fmt: skip
+    """Write a new session in ``session``'s transaction (a store decision's, where what allows it is
+    checked); ``invitation_id``: the link it is opened from, for ``meeting_id`` only."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    session.add(t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id))
+    session.add(t.AuthSession(token_hash=token_hash(token), member_id=member.id, created_at=now, expires_at=expires, meeting_id=meeting_id,
+                              invitation_id=invitation_id))  # fmt: skip
     return Login(token, actor_of(member, meeting_id, must_change_password=must_change_password), expires)
 
 

@@ -243,8 +243,15 @@ def _invitation_created(s: Session, p: ev.InvitationCreated, m: Meta) -> None:
 def _invitation_revoked(s: Session, p: ev.InvitationRevoked, m: Meta) -> None:
     invitation = s.get_one(t.Invitation, p.invitation_id)
     invitation.revoked_at = m.at
-    # the sessions opened from a link into this meeting end with it (their own log-ins are untouched)
-    s.execute(delete(t.AuthSession).where(t.AuthSession.meeting_id == p.meeting_id, t.AuthSession.member_id == invitation.member_id))
+    # the sessions opened from this link end with it: not their own log-ins, nor a session from another
+    # link of theirs (a link opened at a wrong address is revoked, the one sent again stays); sessions
+    # from before sessions named their link (NULL) end with any of that member's links in the meeting
+    opened_from_it = (t.AuthSession.invitation_id == p.invitation_id) | (
+        t.AuthSession.invitation_id.is_(None)
+        & (t.AuthSession.meeting_id == p.meeting_id)
+        & (t.AuthSession.member_id == invitation.member_id)
+    )
+    s.execute(delete(t.AuthSession).where(opened_from_it))
 
 
 @_on(ev.InvitationUsed)

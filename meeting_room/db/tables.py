@@ -120,6 +120,7 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     meeting_id: Mapped[str | None] = mapped_column(ID)  # opened from an invitation: this meeting only
+    invitation_id: Mapped[str | None] = mapped_column(ID)  # ... that one: revoking it ends its sessions, not another link's
 
 
 class DocumentNote(Base):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Kept:
     size: int
     path: Path
     new: bool = True  # not on disk before (the same content uploaded again is the same file)
+    inode: int = 0  # this upload's copy: the same bytes uploaded again meanwhile put another in its place
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Noun:
 class FileStore:
     """``max_bytes``: the largest file ``add`` takes (0 for a store only written with ``put``);
     ``accepted``: what an upload may be, named in refusals."""
+
+    _placing = threading.Lock()  # a copy put in place, or one discarded: one at a time, in every store
 
     def __init__(self, root: Path, max_bytes: int, *, noun: Noun, suffix: str = "", accepted: str = "") -> None:
         self.root = root
@@ -102,17 +106,26 @@ class FileStore:
             found = check(tmp)
             final = self.path_of(sha)
             final.parent.mkdir(exist_ok=True)
-            new = not final.exists()
-            os.replace(tmp, final)  # same content, same name: a second copy changes nothing
+            with self._placing:
+                new = not final.exists()
+                os.replace(tmp, final)  # same content, same name: a second copy changes nothing
+                inode = final.stat().st_ino
             _fsync_dir(final.parent)
-            return Kept(sha, size, final, new), found
+            return Kept(sha, size, final, new, inode), found
 
-    def discard(self, sha256: str) -> None:
-        """Remove a file no record names (kept, then refused): the caller has checked that none does."""
+    def discard(self, sha256: str, inode: int) -> None:
+        """Remove a file no record names (kept as ``inode``, then refused): the caller has checked that none does.
+        Not if the same bytes were uploaded again since (another copy in its place): that upload's
+        record may not be written yet, and would name a file that is gone (an attacker's probe)."""
         path = self.path_of(sha256)
-        path.unlink(missing_ok=True)
-        if path.parent.is_dir():
-            _fsync_dir(path.parent)
+        with self._placing:
+            try:
+                if path.stat().st_ino != inode:
+                    return
+            except FileNotFoundError:
+                return
+            path.unlink()
+        _fsync_dir(path.parent)
 
     def too_large(self, size: int) -> UploadTooLargeError:
         limit_mb = self.max_bytes // (1 << 20)

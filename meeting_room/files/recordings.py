@@ -43,6 +43,7 @@ class StoredRecording:
     channels: int
     path: Path
     new: bool = True  # this upload put it on disk (the same bytes may be another meeting's recording)
+    inode: int = 0  # this upload's copy (``Kept.inode``)
 
 
 class RecordingFiles(FileStore):
@@ -56,7 +57,7 @@ class RecordingFiles(FileStore):
         ``uploaded=False``: the room's own recording, of however long the meeting stayed open (a session
         adjourned overnight is more than a day), which no header makes up."""
         kept, (duration, channels) = self.add(source, partial(_check_audio, max_hours=MAX_HOURS if uploaded else None))
-        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path, kept.new)
+        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path, kept.new, kept.inode)
 
 
 def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:

@@ -38,6 +38,7 @@ class NewInvitation:
     token: str
     expires_at: datetime
     replaced: int = 0  # the member's links not yet opened, which this one replaced
+    opened: int = 0  # the member's links already opened and still valid: not replaced (their browser may be the member's)
 
 
 def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: int) -> NewInvitation:
@@ -62,7 +63,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
 
     require_own_login(actor, action_vi="tạo liên kết mời", action_en="make invitation links")  # a link never begets links
 
-    def decide(session: Session) -> Decided[int]:
+    def decide(session: Session) -> Decided[tuple[int, int]]:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
         if (state := MeetingState(meeting.state)) not in EDITABLE:
@@ -76,29 +77,30 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
                 f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
                 f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
             )  # fmt: skip
-        replaces = _unopened(session, meeting_id, member_id)
+        replaces, opened = _live_links(session, meeting_id, member_id)
         created = ev.InvitationCreated(
             meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires,
             replaces=replaces,
         )  # fmt: skip
-        return Decided(created, len(replaces))
+        return Decided(created, (len(replaces), opened))
 
-    replaced = store.decide(decide, actor_id=actor.member_id)[1]
-    return NewInvitation(invitation_id, token, expires, replaced)
+    replaced, opened = store.decide(decide, actor_id=actor.member_id)[1]
+    return NewInvitation(invitation_id, token, expires, replaced, opened)
 
 
-def _unopened(session: Session, meeting_id: str, member_id: str | None) -> list[str]:
-    """A member's links that are still valid and were never opened. A display's links are not
-    replaced: each screen in the hall may hold one."""
+def _live_links(session: Session, meeting_id: str, member_id: str | None) -> tuple[list[str], int]:
+    """A member's links still valid: those never opened (a new link replaces them), and how many were
+    opened (it does not: whoever opened one may be the member, and the staff are told to revoke it if
+    not). A display's links are not replaced: each screen in the hall may hold one."""
     if member_id is None:
-        return []
-    rows = session.scalars(
-        select(t.Invitation.id).where(
+        return [], 0
+    rows = session.execute(
+        select(t.Invitation.id, t.Invitation.used_at).where(
             t.Invitation.meeting_id == meeting_id, t.Invitation.member_id == member_id,
-            t.Invitation.revoked_at.is_(None), t.Invitation.used_at.is_(None), t.Invitation.expires_at > datetime.now(UTC),
+            t.Invitation.revoked_at.is_(None), t.Invitation.expires_at > datetime.now(UTC),
         )
-    )  # fmt: skip
-    return list(rows)
+    ).all()  # fmt: skip
+    return [r.id for r in rows if r.used_at is None], sum(r.used_at is not None for r in rows)
 
 
 def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str | None:
@@ -211,7 +213,7 @@ def redeem(store: Store, token: str, session_hours: int, current: str | None = N
             raise NotFoundError(*GONE)
         if again.used_at is not None:
             raise ConflictError(*USED, invitation_id=invitation_id)
-        login = auth.add_session(session, person, expires, meeting_id)
+        login = auth.add_session(session, person, expires, meeting_id, invitation_id=invitation_id)
         return Decided(ev.InvitationUsed(meeting_id=meeting_id, invitation_id=invitation_id), login)
 
     return store.decide(decide, actor_id=member.id)[1], meeting_id

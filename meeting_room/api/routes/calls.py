@@ -311,6 +311,7 @@ class InvitationOut(BaseModel):
     url: str | None = None  # only in the answer that creates it: the token is not stored
     qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
     replaced: int = 0  # with it too: the member's links not yet opened, which no longer open
+    opened: int = 0  # ... and their links already opened, still valid: revoke one if it was not them who opened it
 
     @classmethod
     def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
@@ -328,7 +329,7 @@ def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, acto
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
     with store.read() as session:
         made = InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
-    return made.model_copy(update={"replaced": new.replaced})
+    return made.model_copy(update={"replaced": new.replaced, "opened": new.opened})
 
 
 @router.get("/invitations")

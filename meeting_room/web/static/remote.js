@@ -44,6 +44,11 @@ function linkBox() {
     lastLink.replaced ? h("p", { class: "muted", id: "invite-replaced" }, ...bi(
       `Liên kết gửi trước cho ${lastLink.full_name} mà chưa được mở nay không còn dùng được.`,
       `The earlier link for ${lastLink.full_name}, not yet opened, no longer works.`)) : null,
+    // one already opened stays (that browser may be theirs): if it was not, the staff revoke it, which
+    // ends only the sessions opened from it (an attacker's probe)
+    lastLink.opened ? h("p", { class: "card warn", id: "invite-opened" }, ...bi(
+      `Một liên kết gửi trước cho ${lastLink.full_name} đã được mở và vẫn dùng được. Nếu người mở không phải ${lastLink.full_name}, hãy thu hồi liên kết đó trong danh sách dưới đây.`,
+      `An earlier link for ${lastLink.full_name} was opened and still works. If it was not ${lastLink.full_name} who opened it, revoke it in the list below.`)) : null,
     h("div", { class: "row" }, input, copy),
     lastLink.figure);
 }

@@ -183,6 +183,50 @@ def test_a_new_link_replaces_the_members_links_not_yet_opened(client: TestClient
     assert client.post("/join/" + resent["url"].rsplit("/", 1)[1], follow_redirects=False).status_code == 303
 
 
+def test_revoking_a_link_opened_at_a_wrong_address_ends_only_its_own_session(client: TestClient, world: World) -> None:
+    """A link went astray and was opened there: the new one does not replace it (that browser could have
+    been the member's), the answer says so, and revoking it ends the stranger's session, not the one
+    the member opened from the new link (it ended both, and the new link then answered "already used")."""
+    chair = login(client, "chair")
+
+    def opened(link: dict[str, object]) -> dict[str, str]:
+        client.cookies.clear()
+        r = client.post("/join/" + str(link["url"]).rsplit("/", 1)[1], follow_redirects=False)
+        assert r.status_code == 303, r.text
+        cookie = {"Cookie": f"meeting_room_session={r.cookies['meeting_room_session']}"}
+        client.cookies.clear()
+        return cookie
+
+    astray = _invite(client, world, chair).json()
+    stranger = opened(astray)
+    resent = _invite(client, world, chair).json()
+    assert (resent["replaced"], resent["opened"]) == (0, 1)
+    member = opened(resent)
+    own = login(client, "member2")  # their own log-in too
+    assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{astray['id']}", headers=chair).status_code == 204
+    meeting = f"/api/meetings/{world.meeting_id}"
+    assert client.get(meeting, headers=stranger).status_code == 401
+    assert client.get(meeting, headers=member).status_code == 200
+    assert client.get(meeting, headers=own).status_code == 200
+    assert client.delete(f"{meeting}/invitations/{resent['id']}", headers=chair).status_code == 204
+    assert client.get(meeting, headers=member).status_code == 401 and client.get(meeting, headers=own).status_code == 200
+
+
+def test_a_session_from_before_sessions_named_their_link_ends_with_any_of_the_members_links(client: TestClient, world: World) -> None:
+    chair = login(client, "chair")
+    link = _invite(client, world, chair).json()
+    r = client.post("/join/" + link["url"].rsplit("/", 1)[1], follow_redirects=False)
+    session = {"Cookie": f"meeting_room_session={r.cookies['meeting_room_session']}"}
+    client.cookies.clear()
+    with world.store.read() as db, db.begin():  # what a session opened before migration 0027 holds
+        for row in db.query(t.AuthSession).filter(t.AuthSession.invitation_id.is_not(None)):
+            row.invitation_id = None
+    other = _invite(client, world, chair).json()
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 200
+    assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{other['id']}", headers=chair).status_code == 204
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 401
+
+
 def test_whoever_made_a_link_cannot_vote_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
     # the chair (or secretary, or an administrator) sees the link they make: its session follows the
     # meeting and may speak, but a ballot (secret or named) and private notes need the member's own login

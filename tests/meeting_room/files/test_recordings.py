@@ -110,12 +110,38 @@ def test_a_header_cannot_make_a_small_file_hours_long(tmp_path: Path, monkeypatc
     assert files.ingest(io.BytesIO(_wav(3.0)), uploaded=False).duration_s == pytest.approx(3.0, abs=0.05)
 
 
-def test_a_header_that_holds_no_sound_is_refused_as_empty(tmp_path: Path) -> None:
-    """A WAV of 0 channels declares a second and decodes to nothing: it was kept as a 1 s recording."""
-    fmt = struct.pack("<HHIIHH", 1, 0, RATE, 2 * RATE, 2, 16)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 32_000) + bytes(32_000)
+def test_a_header_that_holds_no_sound_is_refused(tmp_path: Path) -> None:
+    """A WAV of 0 channels declares a second and decodes to nothing: it was kept as a 1 s recording.
+    Its decoder does not open; one of 1 channel and no samples is refused as empty."""
+
+    def wav(channels: int, data: bytes) -> bytes:
+        fmt = struct.pack("<HHIIHH", 1, channels, RATE, 2 * RATE, 2, 16)
+        body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+
     files = RecordingFiles(tmp_path, max_bytes=1 << 20)
     with pytest.raises(UploadRejectedError) as caught:
-        files.ingest(io.BytesIO(b"RIFF" + struct.pack("<I", len(body)) + body))
+        files.ingest(io.BytesIO(wav(0, bytes(32_000))))
+    assert "Not a readable audio file" in caught.value.message_en
+    with pytest.raises(UploadRejectedError) as caught:
+        files.ingest(io.BytesIO(wav(1, b"")))
     assert "no content" in caught.value.message_en and "không có nội dung" in caught.value.message_vi
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_header_declaring_more_channels_than_can_be_decoded_is_refused(tmp_path: Path) -> None:
+    """1,000 channels: FFmpeg reads 0 and cannot open its decoder; it was kept as one channel, to fail
+    only when transcribed. 256 channels decode, and are kept as 256."""
+
+    def wav(channels: int) -> bytes:
+        fmt = struct.pack("<HHIIHH", 1, channels, RATE, 2 * RATE * channels, 2 * channels, 16)
+        data = np.random.default_rng(0).integers(-3000, 3000, RATE // 4 * channels, dtype="<i2").tobytes()
+        body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+        return b"RIFF" + struct.pack("<I", len(body)) + body
+
+    files = RecordingFiles(tmp_path, max_bytes=16 << 20)
+    with pytest.raises(UploadRejectedError) as caught:
+        files.ingest(io.BytesIO(wav(1000)))
+    assert "Not a readable audio file" in caught.value.message_en and "Chấp nhận" in caught.value.message_vi
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files.ingest(io.BytesIO(wav(256))).channels == 256

@@ -39,6 +39,23 @@ def test_a_recording_refused_after_it_was_kept_is_removed_unless_another_names_i
     assert not new.path.exists()  # named by nothing: gone
 
 
+def test_a_refused_upload_leaves_the_file_of_the_same_bytes_uploaded_meanwhile(settings: Settings, world: World) -> None:
+    """Two uploads of the same bytes: the first refused (its meeting sealed meanwhile) while the second,
+    for another meeting, has its copy in place but no record yet. The first must not take the second's
+    file away (an attacker's probe: the second's record then named a file that was gone)."""
+    files = RecordingFiles(settings.recordings_dir, 10 << 20)
+    data = wav_bytes(np.full(SAMPLE_RATE, 0.2, np.float32))
+    first = files.ingest(io.BytesIO(data))
+    second = files.ingest(io.BytesIO(data))  # in flight: its record is not written yet
+    assert (first.new, second.new) == (True, False)
+    _seal(world)
+    with pytest.raises(SealedError):
+        recordings.add_recording(world.store, files, world.ids["chair"], world.meeting_id, first, "a.wav")
+    assert second.path.is_file() and files.read(second.sha256) == data
+    files.discard(second.sha256, second.inode)  # its own copy, refused in turn: gone
+    assert not second.path.exists()
+
+
 def test_a_sealed_meetings_upload_is_refused_before_it_is_read(client: TestClient, world: World, settings: Settings) -> None:
     _seal(world)
     before = snapshot(world.store)
