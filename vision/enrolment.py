@@ -24,8 +24,12 @@ class EnrolledFace:
     sharpness: float
 
 
-def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | None = None, *, name: str = "ảnh") -> EnrolledFace:
-    """The face's encoding, or ``EnrolmentPhotoError`` saying why the photo cannot be used."""
+def enrol_photo(
+    engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | None = None, *, name: str = "ảnh", scale: float = 1.0
+) -> EnrolledFace:
+    """The face's encoding, or ``EnrolmentPhotoError`` saying why the photo cannot be used. ``scale``:
+    what ``image`` is of the photo as taken (``decode_photo``); sizes are measured in the photo's own
+    pixels, as its sender sees them (a 115 px face in a 24 MP photo was called "76 px, too small")."""
     rules = rules or EnrolmentRules()
     boxes = engine.detect(image, upsample=1)  # look hard, so that a small face is reported as small, not missing
     if not boxes:
@@ -53,12 +57,13 @@ def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | N
             faces=len(boxes),
         )
     box = boxes[0]
-    if box.size < rules.min_face_px:
+    face_px = round(box.size / scale)
+    if face_px < rules.min_face_px:
         raise EnrolmentPhotoError(
-            f"Khuôn mặt trong {name} quá nhỏ ({box.size} điểm ảnh); cần ít nhất {rules.min_face_px}",
-            f"The face in {name} is too small ({box.size} px); at least {rules.min_face_px} px is needed",
+            f"Khuôn mặt trong {name} quá nhỏ ({face_px} điểm ảnh); cần ít nhất {rules.min_face_px}",
+            f"The face in {name} is too small ({face_px} px); at least {rules.min_face_px} px is needed",
             reason="too_small",
-            face_px=box.size,
+            face_px=face_px,
             min_face_px=rules.min_face_px,
         )
     sharp = sharpness(image, box)
@@ -71,4 +76,4 @@ def enrol_photo(engine: FaceEngine, image: np.ndarray, rules: EnrolmentRules | N
             min_sharpness=rules.min_sharpness,
         )
     (encoding,) = engine.encode(image, [box])
-    return EnrolledFace(encoding, box, box.size, sharp)
+    return EnrolledFace(encoding, box, face_px, sharp)

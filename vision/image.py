@@ -24,6 +24,13 @@ MAX_SIDE = 4096
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ảnh") -> np.ndarray:
     """RGB uint8 array (H, W, 3) from encoded bytes; EXIF rotation applied, alpha flattened on grey,
     grayscale and palette images converted. Raises ``ImageError`` saying what was wrong."""
+    return decode_photo(data, max_pixels=max_pixels, name=name)[0]
+
+
+def decode_photo(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ảnh") -> tuple[np.ndarray, float]:
+    """``decode_image``, and the scale it was kept at (1.0, or below for a photo over ``MAX_SIDE``):
+    sizes that the person who took it can check are in its own pixels."""
+    scale = 1.0
     if not data:
         raise ImageError(f"Tệp {name} rỗng", f"The file {name} is empty", accepted=list(ACCEPTED_FORMATS))
     try:
@@ -50,14 +57,16 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
             img.load()
             img = ImageOps.exif_transpose(img)
             if max(img.size) > MAX_SIDE:
+                original = max(img.size)
                 img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR)
+                scale = max(img.size) / original
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageError(
             f"Tệp {name} không phải ảnh hợp lệ", f"The file {name} is not a valid image", reason=str(exc), accepted=list(ACCEPTED_FORMATS)
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
         raise ImageError(f"Ảnh {name} bị hỏng hoặc không đọc được", f"The image {name} is corrupt", reason=str(exc)) from None
-    return to_rgb(img)
+    return to_rgb(img), scale
 
 
 def to_rgb(img: Image.Image) -> np.ndarray:

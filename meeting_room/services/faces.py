@@ -24,7 +24,7 @@ from meeting_room.store import Decided, Store
 from vision.enrolment import EnrolledFace, EnrolmentRules, enrol_photo
 from vision.faces import FaceEngine
 from vision.gallery import Gallery
-from vision.image import decode_image
+from vision.image import decode_photo
 
 MAX_PHOTOS = 10
 
@@ -109,7 +109,8 @@ def enrol_faces(
 
 def check_photo(engine: FaceEngine, name: str, data: bytes, rules: EnrolmentRules) -> EnrolledFace:
     """One face found, large and sharp enough, in a photo; ``VisionError`` saying what was wrong."""
-    return enrol_photo(engine, decode_image(data, name=name), rules, name=name)
+    image, scale = decode_photo(data, name=name)
+    return enrol_photo(engine, image, rules, name=name, scale=scale)
 
 
 def add_faces(store: Store, session: Session, member_id: str, faces: list[EnrolledFace]) -> list[ev.EventPayload]:

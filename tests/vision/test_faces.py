@@ -13,13 +13,14 @@ from PIL import Image, ImageFilter
 
 from hardware.errors import SourceError
 from hardware.media import VideoSource
-from tests.face_photos import astronaut, coffee, hopper, scene, write_video
+from tests.face_photos import astronaut, coffee, hopper, jpeg_bytes, scene, write_video
 from tests.processes import ended
 from vision.enrolment import EnrolmentRules, enrol_photo
 from vision.errors import EnrolmentPhotoError
 from vision.faces import FaceEngine, FaceOptions
 from vision.frames import ImageSequence, reconnecting, sample
 from vision.gallery import Gallery
+from vision.image import decode_photo
 from vision.pool import FacePool
 
 
@@ -83,6 +84,21 @@ def test_enrolment_refuses_unusable_photos_saying_why(engine: FaceEngine) -> Non
     assert _reason(engine, np.asarray(Image.fromarray(coffee()).resize((64, 60)))) == "too_small"
     blurred = np.asarray(Image.fromarray(hopper()).filter(ImageFilter.GaussianBlur(3)))
     assert _reason(engine, blurred) == "blurry"
+
+
+def test_a_large_photos_face_is_measured_in_its_own_pixels(engine: FaceEngine) -> None:
+    """A 24-megapixel photo is kept at 4096 px: its face of about 115 px became 76 px and was refused
+    as "76 px, too small", a size its sender could not find in their photo."""
+    canvas = Image.new("RGB", (6000, 4000), (120, 120, 120))
+    portrait = Image.fromarray(astronaut())
+    canvas.paste(portrait.resize((411, round(portrait.height * 411 / portrait.width))), (3000, 1500))
+    image, scale = decode_photo(jpeg_bytes(np.asarray(canvas)))
+    assert image.shape[1] == 4096 and scale == pytest.approx(4096 / 6000)
+    face = enrol_photo(engine, image, scale=scale)
+    assert 100 <= face.face_px <= 130 and face.box.size < 80  # the rule on the photo's pixels, not the copy's
+    with pytest.raises(EnrolmentPhotoError) as err:
+        enrol_photo(engine, image, EnrolmentRules(min_face_px=140), scale=scale)
+    assert err.value.details["face_px"] == face.face_px and f"({face.face_px} px)" in err.value.message_en
 
 
 def test_video_file_source_and_sampling(tmp_path: Path) -> None:
