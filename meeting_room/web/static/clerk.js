@@ -119,5 +119,5 @@ async function closedMeetings() {
   };
   more.addEventListener("click", () => act(more, page));
   await page();
-  fill($("#closed"), list.children.length ? [list, count, more] : h("p", { class: "muted" }, "Chưa có cuộc họp nào kết thúc."));
+  fill($("#closed"), list.children.length ? [list, count, more] : h("p", { class: "muted" }, "Chưa có cuộc họp nào kết thúc. ", h("span", { class: "en" }, "No meeting has ended yet.")));
 }

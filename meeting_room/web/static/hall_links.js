@@ -121,7 +121,7 @@ function render() {
 
   fill(el,
     h("h2", {}, "Màn hình hội trường ", h("span", { class: "en" }, "Hall display")),
-    active.length ? h("ul", { class: "plain", id: "hall-link-list" }, active.map(linkRow)) : h("p", { class: "muted" }, "Chưa có liên kết màn hình."),
+    active.length ? h("ul", { class: "plain", id: "hall-link-list" }, active.map(linkRow)) : h("p", { class: "muted" }, "Chưa có liên kết màn hình. ", h("span", { class: "en" }, "No display link yet.")),
     create,
     h("h2", {}, "Thời gian phát biểu ", h("span", { class: "en" }, "Speaking time")),
     limitSelect("limit-meeting", m.speaking_limit_s ?? null, "Mỗi lượt (mặc định)", (s) => setLimit({ seconds: s })),

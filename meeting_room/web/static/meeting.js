@@ -137,7 +137,7 @@ export function agendaPanel(live, el, { onTake } = {}) {
         onTake && item.id !== current ? h("button", { type: "button", class: "two-line", onclick: (ev) => onTake(item, ev.currentTarget) }, "Chuyển sang mục này", h("span", { class: "en" }, "Go to this item")) : null,
         item.id === current && discussed ? h("span", { class: "badge live" }, "Đang thảo luận") : null),
       item.documents.length ? h("ul", {}, item.documents.map((d) => h("li", {}, h("a", { href: d.url, target: "_blank", rel: "noopener", id: `doc-${d.id}`, dataset: { document: d.id }, onclick: readHere(live.id, d) }, icon("document"), ` ${d.title}`), h("span", { class: "muted" }, ` (${d.pages} trang)`)))) : null)))
-      : h("p", { class: "muted" }, "Chưa có chương trình."));
+      : h("p", { class: "muted" }, "Chưa có chương trình. ", h("span", { class: "en" }, "No agenda yet.")));
 }
 
 // For the chair and secretary each name has one-tap buttons: present in the room, or absent.
@@ -273,7 +273,7 @@ export function captionsPanel(live, el) {
   const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 20;
   fill(box, live.lines.slice(-60).map((l) => h("p", {}, h("span", { class: "muted" }, `[${clock(l.start)}] `), h("span", { class: "who" }, `${live.speakerName(l)}: `), l.text)),
     live.partial ? h("p", { class: "partial" }, live.partial.speaker ? h("span", { class: "who" }, `${live.partial.speaker}: `) : null, live.partial.text) : null,
-    !live.lines.length && !live.partial ? h("p", { class: "muted" }, "Chưa có lời phát biểu nào được ghi.") : null);
+    !live.lines.length && !live.partial ? h("p", { class: "muted" }, "Chưa có lời phát biểu nào được ghi. ", h("span", { class: "en" }, "Nothing said has been captioned yet.")) : null);
   if (stick) box.scrollTop = box.scrollHeight;
 }
 

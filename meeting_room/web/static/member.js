@@ -177,7 +177,7 @@ function renderPolls() {
         ? ["Bạn chưa gửi ý kiến trước khi kết thúc lấy ý kiến; ý kiến không được ghi nhận.", h("span", { class: "en" }, " You sent no opinion before it closed; none was recorded.")]
         : ["Bạn chưa gửi phiếu trước khi kết thúc biểu quyết; phiếu không được ghi nhận.", h("span", { class: "en" }, " You sent no ballot before the vote closed; none was recorded.")]) : null,
       h("p", { class: "muted" }, `${p.ballots_cast}/${eligible(p)} đã biểu quyết.`))),
-    !open.length && !closed.length ? h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở.") : null,
+    !open.length && !closed.length ? h("p", { class: "muted", id: "no-open-poll" }, "Hiện không có biểu quyết nào đang mở. ", h("span", { class: "en" }, "No vote is open now.")) : null,
     done.length ? h("div", {}, h("h3", {}, "Kết quả đã công bố"), done.map((p) => h("section", { dataset: { poll: p.id, state: "published" } }, h("h4", {}, p.title), resultBlock(p.result),
       namedBallots(meetingId, p),
       p.you.voted && p.secrecy === "secret" ? receiptCheck(p) : null))) : null); // a named ballot has no receipt: its list names it

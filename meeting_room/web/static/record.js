@@ -394,13 +394,13 @@ async function renderSign() {
         unsigned ? " The conclusion notice is not signed: if the meeting issues one, sign it first." : ""));
   }
   fill(card, h("h2", {}, `Ký biên bản — ${ROLE_VI[next]} `, h("span", { class: "en" }, "Sign the minutes")),
-    h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP)."),
+    h("p", { class: "muted" }, "Chữ ký số hiện ảnh chữ ký, họ tên, chức vụ và thời gian ký (Nghị định 30/2020/NĐ-CP). ", h("span", { class: "en" }, "A digital signature shows the signature image, name, title and time of signing (Decree 30/2020).")),
     sealNote,
     key === "server" ? sign : h("p", { class: key === "token" ? "note" : "error", id: "signing-key" }, (KEY_PROBLEM[key] || KEY_PROBLEM.none)()),
     h("details", { id: "token-signing", open: key === "token" }, h("summary", {}, "Ký bằng thiết bị ký số (USB token) ", h("span", { class: "en" }, "Sign with a USB token")),
       h("p", {}, "Khóa bí mật không rời khỏi token. Trên máy tính của bạn (đã cài meeting-room và trình điều khiển PKCS#11 của token), chạy:"),
       h("pre", { class: "wrap" }, `meeting-room sign ${meetingId} --server ${location.origin} --username ${me.username || "…"} --pkcs11-module <thư viện PKCS#11 của token>`),
-      h("p", { class: "muted" }, "Máy chủ kiểm tra tệp đã ký (đúng bản biên bản, đúng chứng thư số đã đăng ký) trước khi lưu; tải lại trang này sau khi ký.")),
+      h("p", { class: "muted" }, "Máy chủ kiểm tra tệp đã ký (đúng bản biên bản, đúng chứng thư số đã đăng ký) trước khi lưu; tải lại trang này sau khi ký. ", h("span", { class: "en" }, "The server checks the signed file (the right minutes, the registered certificate) before keeping it; reload this page after signing."))),
     h("details", {}, h("summary", {}, "Ảnh chữ ký ", h("span", { class: "en" }, "Signature image")), imageSlot));
 }
 

@@ -107,7 +107,7 @@ export function opinionsPanel(live, el, ballotForm) {
       h("h3", {}, p.title), item(p) ? h("p", { class: "muted" }, `Mục ${item(p).position}. ${item(p).title}`) : null,
       p.description ? h("p", {}, p.description) : null, documentLink(live, p),
       h("p", {}, "Hạn góp ý: ", h("strong", {}, fmtDateTime(p.closes_at)), en(" Deadline")),
-      !p.you.eligible ? h("p", { class: "muted" }, "Ý kiến được xin từ các thành viên dự họp.")
+      !p.you.eligible ? h("p", { class: "muted" }, "Ý kiến được xin từ các thành viên dự họp. ", h("span", { class: "en" }, "Opinions are asked of the meeting's members."))
         : closed(p) ? h("p", { class: "vote-state" }, p.you.voted ? "Đã hết hạn góp ý; ý kiến của bạn đã được ghi nhận." : "Đã hết hạn góp ý.", en(" The deadline has passed."))
         : p.you.voted ? [h("p", { class: "result passed", id: `opinion-sent-${p.id}` }, "Bạn đã gửi ý kiến. Có thể sửa đến hạn góp ý.", en(" Sent; you may change it until the deadline.")),
           h("details", {}, h("summary", {}, "Sửa ý kiến ", en("Change it")), ballotForm(p))]

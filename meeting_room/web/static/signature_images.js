@@ -65,7 +65,7 @@ async function adminCard(section, keep = {}) {
   };
   fill(section,
     h("h2", {}, "Ảnh chữ ký và con dấu ", h("span", { class: "en" }, "Signature and seal images")),
-    h("p", { class: "muted" }, "Chữ ký số của thư ký và chủ tọa hiện ảnh chữ ký của họ; chữ ký của chủ tọa (thay mặt cơ quan) có thêm ảnh con dấu đỏ đè lên khoảng 1/3 ảnh chữ ký bên trái (Nghị định 30/2020/NĐ-CP, Phụ lục I)."),
+    h("p", { class: "muted" }, "Chữ ký số của thư ký và chủ tọa hiện ảnh chữ ký của họ; chữ ký của chủ tọa (thay mặt cơ quan) có thêm ảnh con dấu đỏ đè lên khoảng 1/3 ảnh chữ ký bên trái (Nghị định 30/2020/NĐ-CP, Phụ lục I). ", h("span", { class: "en" }, "The secretary's and the chair's digital signatures show their signature images; the chair's (for the body) also has the red seal over the left third of the signature (Decree 30/2020, Annex I).")),
     h("label", { for: "signature-owner" }, "Thành viên ", h("span", { class: "en" }, "Member")), picker("signature", members, (m) => m.full_name), slot.signature,
     h("label", { for: "seal-owner" }, "Cơ quan ", h("span", { class: "en" }, "Body")), picker("seal", bodies, (b) => b.name), slot.seal);
 }
