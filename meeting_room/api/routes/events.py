@@ -50,7 +50,8 @@ from meeting_room.bus import Coalesced, SubscriberOverflow, Subscription, Transi
 from meeting_room.chain import StoredEvent
 from meeting_room.db import tables as t
 from meeting_room.errors import MeetingRoomError
-from meeting_room.live.live_sessions import CHANGE_EVENTS, Live, Unsettled
+from meeting_room.lifecycle import EDITABLE, MeetingState
+from meeting_room.live.live_sessions import CHANGE_EVENTS, MEETING_ENDED, Live, Unsettled
 from meeting_room.services import polls
 from meeting_room.store import Store
 
@@ -245,11 +246,20 @@ class Sender:
             self.sessions.poke()
         await self.clear()
         await self.ws.send_text(event.frame(overseer))
+        if self.live.actor.only_meeting is not None and _ends_the_meeting(event):
+            # a link's session ends with its meeting: it is told of the close, and nothing after it
+            # (the watcher's next round would end it too, after up to 0.5 s of what followed)
+            self.live.end(MEETING_ENDED)
+            raise Ended
 
     async def clear(self) -> None:
         """Raise ``Ended`` when the socket may no longer be sent anything (see the class)."""
         if not await self.sessions.cleared(self.live):
             raise Ended
+
+
+def _ends_the_meeting(event: StoredEvent) -> bool:
+    return event.type == "meeting.state_changed" and MeetingState(event.data["to_state"]) not in EDITABLE
 
 
 def _only_counted(event: StoredEvent, overseer: bool, member_id: str) -> bool:

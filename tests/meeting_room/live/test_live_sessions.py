@@ -223,6 +223,31 @@ def test_a_session_from_an_invitation_ends_with_its_meeting(client: TestClient, 
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=own).status_code == 200
 
 
+def test_a_link_s_stream_gets_the_close_and_nothing_after_it_without_waiting_for_the_watcher(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher's round ends a link's session up to 0.5 s after its meeting closed, and what was
+    committed meanwhile still reached the socket: now the close itself is the last it is sent."""
+    chair = login(client, "chair")
+    link = client.post(f"/api/meetings/{world.meeting_id}/invitations", json={"member_id": world.ids["member2"]}, headers=chair).json()
+    opened = client.post(f"/join/{link['url'].rsplit('/', 1)[1]}", follow_redirects=False)
+    cookie = {"Cookie": f"meeting_room_session={opened.cookies['meeting_room_session']}", **ORIGIN}
+    client.cookies.clear()
+    for state in (MeetingState.OPEN, MeetingState.IN_SESSION):
+        meetings.transition(world.store, world.actor("chair"), world.meeting_id, state)
+    with client.websocket_connect(f"/api/meetings/{world.meeting_id}/stream", headers=cookie) as ws:
+        _until_ready(ws)
+        closing = Closing(ws)
+        _first_checks_done(client)
+        with _watcher_held(monkeypatch, auth, "resolve_hashes"):  # a loaded server: its round comes late
+            meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CLOSED)
+            code, reason, _ = closing.closed(seconds=8)  # before the watcher is let go
+    assert (code, reason) == (MEETING_ENDED.code, MEETING_ENDED.reason)
+    sent = [m["event"] for m in closing.messages if m["kind"] == "event"]
+    assert sent[-1]["type"] == "meeting.state_changed" and sent[-1]["data"]["to_state"] == "closed"
+    assert closing.messages[-1] == {"kind": "error", "error": MEETING_ENDED.error()}
+
+
 def test_a_hall_display_says_its_meeting_ended_not_that_its_link_went_away(client: TestClient, world: World) -> None:
     """Closing a meeting ends its display links; the screen is told why, so that it shows the meeting's
     end even when its session ends before the meeting's last view reaches it (seen under load)."""
