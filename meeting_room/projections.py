@@ -235,8 +235,9 @@ def _room_device_changed(s: Session, p: ev.RoomDeviceChanged, m: Meta) -> None:
 def _invitation_created(s: Session, p: ev.InvitationCreated, m: Meta) -> None:
     s.add(t.Invitation(id=p.invitation_id, meeting_id=p.meeting_id, member_id=p.member_id, token_hash=p.token_hash,
                        created_at=m.at, created_by=m.actor_id, expires_at=p.expires_at))  # fmt: skip
-    for replaced in p.replaces:
-        s.get_one(t.Invitation, replaced).revoked_at = m.at  # never opened: no session to end
+    for replaced in p.replaces:  # never opened: no session to end
+        invitation = s.get_one(t.Invitation, replaced)
+        invitation.revoked_at, invitation.replaced_by = m.at, p.invitation_id
 
 
 @_on(ev.InvitationRevoked)

@@ -603,6 +603,7 @@ class Invitation(Base):
     created_by: Mapped[str | None] = mapped_column(ID)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_by: Mapped[str | None] = mapped_column(ID)  # revoked by a newer link for the same member, not by a tap
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -166,10 +166,18 @@ def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Mem
     member = session.get(t.Member, inv.member_id) if inv and inv.member_id else None  # a display's link opens no session
     if (
         inv is None or meeting is None or member is None or not member.active or inv.revoked_at is not None
-        or inv.expires_at <= datetime.now(UTC) or MeetingState(meeting.state) not in EDITABLE
+        or inv.expires_at <= datetime.now(UTC)
         # taken off the participants since: the page would still name the meeting to whoever holds the link
         or session.get(t.Participant, (meeting.id, member.id)) is None
     ):  # fmt: skip
+        raise NotFoundError(*GONE)
+    if meeting.state == MeetingState.CANCELLED:  # not "ask for a new link": there is no meeting to join (a walk-through)
+        why = (meeting.cancel_reason or "").rstrip(".")
+        raise NotFoundError(
+            f"Cuộc họp “{meeting.title}” đã bị hủy, không họp{f': {why}' if why else ''}.",
+            f"The meeting “{meeting.title}” was cancelled and will not be held{f' ({why})' if why else ''}.",
+        )
+    if MeetingState(meeting.state) not in EDITABLE:
         raise NotFoundError(*GONE)
     return inv, meeting, member
 

@@ -305,19 +305,22 @@ class InvitationOut(BaseModel):
     id: str
     member_id: str
     full_name: str
+    created_at: datetime
     expires_at: datetime
     revoked: bool
+    replaced: bool  # revoked because a newer link for the member replaced it (not opened by then)
     used: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
     qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
-    replaced: int = 0  # with it too: the member's links not yet opened, which no longer open
-    opened: int = 0  # ... and their links already opened, still valid: revoke one if it was not them who opened it
+    replaces: int = 0  # with it too: the member's links not yet opened, which it replaced (they no longer open)
+    opened_before: int = 0  # ... and their links already opened, still valid: revoke one if it was not them who opened it
 
     @classmethod
     def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
         return cls(
-            id=row.id, member_id=row.member_id or "", full_name=full_name, expires_at=row.expires_at,  # members' links only
-            revoked=row.revoked_at is not None, used=row.used_at is not None, url=url, qr=qr_svg_uri(url) if url else None,
+            id=row.id, member_id=row.member_id or "", full_name=full_name, created_at=row.created_at, expires_at=row.expires_at,
+            revoked=row.revoked_at is not None, replaced=row.replaced_by is not None, used=row.used_at is not None,  # members' links only
+            url=url, qr=qr_svg_uri(url) if url else None,
         )  # fmt: skip
 
 
@@ -329,7 +332,7 @@ def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, acto
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
     with store.read() as session:
         made = InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
-    return made.model_copy(update={"replaced": new.replaced, "opened": new.opened})
+    return made.model_copy(update={"replaces": new.replaced, "opened_before": new.opened})
 
 
 @router.get("/invitations")

@@ -348,7 +348,8 @@ export function meetingTitle(live) {
   if (!m) return [];
   const cancelled = m.state === "cancelled"; // said with its reason: its page looked like one that had been held (a walk-through)
   return [m.title, " ", h("span", { class: `badge ${m.state === "in_session" ? "live" : cancelled ? "bad" : ""}`, id: "meeting-state" }, m.state_label),
-    cancelled ? h("span", { class: "cancel-reason", id: "cancelled-note" }, "Cuộc họp này đã bị hủy, không họp", m.cancel_reason ? `: ${m.cancel_reason}` : "", ". ",
+    cancelled ? h("span", { class: "cancel-reason", id: "cancelled-note" }, "Cuộc họp này đã bị hủy, không họp",
+      m.cancel_reason ? `: ${m.cancel_reason.replace(/[.。]+$/, "")}` : "", ". ", // its own full stop is not doubled
       h("span", { class: "en" }, "This meeting was cancelled and will not be held.")) : null];
 }
 

@@ -47,7 +47,7 @@ function card(m) {
         h("span", { class: "meta" }, icon("clock"), when),
         m.room_name ? h("span", { class: "meta" }, icon("place"), m.room_name) : null,
         role(m)),
-      m.state === "cancelled" && m.cancel_reason ? h("p", { class: "cancel-reason" }, "Lý do hủy: ", m.cancel_reason, " ", h("span", { class: "en" }, "Why it was cancelled")) : null),
+      m.state === "cancelled" && m.cancel_reason ? h("p", { class: "cancel-reason" }, "Lý do hủy ", h("span", { class: "en" }, "Why cancelled"), ": ", m.cancel_reason) : null),
     action(m));
 }
 

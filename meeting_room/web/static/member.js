@@ -225,6 +225,8 @@ function render(what) {
     const h1 = $("header.bar h1");
     if (h1) fill(h1, `Trang ${live.memberTerm}`, " ", h("span", { class: "en" }, `${live.memberTermEn[0].toUpperCase()}${live.memberTermEn.slice(1)}'s page`));
     $("#call").hidden = live.ended; // nothing to join once the meeting has ended
+    // a meeting never held has no votes or captions to wait for (the cards said "none yet": a walk-through)
+    for (const card of ["#votes", "#captions"]) $(card).hidden = live.meeting?.state === "cancelled";
     window.call?.setOpened(["open", "in_session", "adjourned"].includes(live.meeting?.state));
     if (live.ended && window.call?.wanted) window.call.leave();
     agendaPanel(live, $("#agenda"));

@@ -445,15 +445,24 @@ function uploadVerify() {
 
 // When the meeting was actually held (its session's start to its close), not only when it was planned.
 function held(m) {
-  if (!m.started_at) return `Dự kiến: ${fmtDateTime(m.starts_at)} (chưa họp).`;
-  if (!m.closed_at) return `Họp từ ${fmtDateTime(m.started_at)}.`;
+  const en = (text) => h("span", { class: "en" }, text);
+  if (m.state === "cancelled") { // not "planned": it will not be held (a walk-through)
+    const why = (m.cancel_reason || "").replace(/[.。]+$/, "");
+    return [`Đã hủy, không họp${why ? `: ${why}` : ""}. `, en("Cancelled: it will not be held.")];
+  }
+  if (!m.started_at) return [`Dự kiến: ${fmtDateTime(m.starts_at)} (chưa họp). `, en("Planned, not held yet.")];
+  if (!m.closed_at) return [`Họp từ ${fmtDateTime(m.started_at)}. `, en("In progress.")];
   const end = fmtDate(m.closed_at) === fmtDate(m.started_at) ? fmtTime(m.closed_at) : fmtDateTime(m.closed_at);
-  return `Đã họp: ${fmtDateTime(m.started_at)} – ${end}.`;
+  return [`Đã họp: ${fmtDateTime(m.started_at)} – ${end}. `, en("Held.")];
 }
 
 async function loadMeta() {
   meeting = await api("GET", base);
-  fill($("#title"), meeting.title, " ", h("span", { class: "badge" }, meeting.state_label), " ", h("span", { class: "muted", id: "held" }, held(meeting)));
+  const cancelled = meeting.state === "cancelled";
+  fill($("#title"), meeting.title, " ", h("span", { class: cancelled ? "badge bad" : "badge" }, meeting.state_label), " ",
+    h("span", { class: cancelled ? "cancel-reason" : "muted", id: "held" }, held(meeting)));
+  // a meeting never held has no recording, minutes or archive to come: its cards said they were still due
+  document.querySelector("main > .grid").hidden = cancelled;
   archive = await api("GET", `${base}/archive`).catch(() => null);
   noticeUnsigned = false;
   if (meeting.state === "minutes_signed" && !archive?.sealed && meeting.can.edit_minutes) {

@@ -31,25 +31,32 @@ function callList(live) {
   }));
 }
 
-function linkBox() {
-  if (!lastLink) return null;
+function linkBox(live) {
+  if (!lastLink || live.ended) return null;
+  // the member's earlier links opened and still valid, as the list says now: the warning goes once
+  // such a link is revoked (it stayed up after the tap: a walk-through)
+  const now = Date.now();
+  const opened = (live.invitations || []).filter((i) => i.member_id === lastLink.member_id && i.id !== lastLink.id && i.used && !i.revoked
+    && new Date(i.expires_at).getTime() > now);
   const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
     try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
-    toast(`Đã sao chép liên kết: gửi cho ${lastLink.full_name} qua thư điện tử hoặc tin nhắn công vụ.`, "ok", "Link copied.");
+    toast(`Đã sao chép liên kết: gửi cho ${lastLink.full_name} qua thư điện tử hoặc tin nhắn công vụ.`, "ok",
+      `Link copied: send it to ${lastLink.full_name} by e-mail or an official messaging app.`);
   } }, icon("copy"), " Sao chép ", h("span", { class: "en" }, "Copy"));
   return h("div", { class: "invite-link", role: "status", dataset: { invitation: lastLink.id } },
     h("p", {}, ...bi(`Liên kết cho ${lastLink.full_name}, dùng được đến ${fmtDateTime(lastLink.expires_at)} (chỉ hiện một lần):`,
       `The link for ${lastLink.full_name}, valid until ${fmtDateTime(lastLink.expires_at)} (shown only once):`)),
-    lastLink.replaced ? h("p", { class: "muted", id: "invite-replaced" }, ...bi(
+    lastLink.replaces ? h("p", { class: "muted", id: "invite-replaced" }, ...bi(
       `Liên kết gửi trước cho ${lastLink.full_name} mà chưa được mở nay không còn dùng được.`,
       `The earlier link for ${lastLink.full_name}, not yet opened, no longer works.`)) : null,
     // one already opened stays (that browser may be theirs): if it was not, the staff revoke it, which
     // ends only the sessions opened from it (an attacker's probe)
-    lastLink.opened ? h("p", { class: "card warn", id: "invite-opened" }, ...bi(
-      `Một liên kết gửi trước cho ${lastLink.full_name} đã được mở và vẫn dùng được. Nếu người mở không phải ${lastLink.full_name}, hãy thu hồi liên kết đó trong danh sách dưới đây.`,
-      `An earlier link for ${lastLink.full_name} was opened and still works. If it was not ${lastLink.full_name} who opened it, revoke it in the list below.`)) : null,
+    opened.length ? h("p", { class: "card warn", id: "invite-opened" }, ...bi(
+      `Liên kết gửi cho ${lastLink.full_name} lúc ${opened.map((i) => fmtDateTime(i.created_at)).join(", ")} đã được mở và vẫn dùng được. Nếu người mở không phải ${lastLink.full_name}, hãy thu hồi liên kết đó trong danh sách dưới đây.`,
+      `The link for ${lastLink.full_name} made at ${opened.map((i) => fmtDateTime(i.created_at)).join(", ")} was opened and still works. If it was not ${lastLink.full_name} who opened it, revoke it in the list below.`)) : null,
     h("div", { class: "row" }, input, copy),
+    h("p", { class: "link-text", id: "invite-url-text" }, lastLink.url), // the whole link, to read or check by eye
     lastLink.figure);
 }
 
@@ -78,10 +85,13 @@ function invitationList(live, confirmTap) {
   const now = Date.now();
   return h("ul", { class: "plain", id: "invitation-list" }, rows.map((inv) => {
     const expired = new Date(inv.expires_at).getTime() <= now;
-    const [status, en] = inv.revoked ? ["Đã thu hồi", "revoked"] : expired ? ["Hết hạn", "expired"] : inv.used ? ["Đã dùng", "opened"] : ["Chưa dùng", "not yet opened"];
+    const [status, en] = inv.replaced ? ["Đã thay bằng liên kết mới", "replaced by a newer link"] : inv.revoked ? ["Đã thu hồi", "revoked"]
+      : live.ended ? ["Hết hiệu lực: cuộc họp đã kết thúc", "no longer valid: the meeting has ended"] : expired ? ["Hết hạn", "expired"]
+        : inv.used ? ["Đã dùng", "opened"] : ["Chưa dùng", "not yet opened"];
+    const usable = !inv.revoked && !expired && !live.ended;
     if (!revokes.has(inv.id)) {
       const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi ", h("span", { class: "en" }, "Revoke"));
-      revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi", async () => {
+      revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi / Tap again to revoke", async () => {
         await api("DELETE", `/api/meetings/${live.id}/invitations/${inv.id}`);
         if (lastLink?.id === inv.id) lastLink = null;
         toast(`Đã thu hồi liên kết của ${inv.full_name}.`, "ok", `${inv.full_name}'s link revoked.`);
@@ -91,9 +101,11 @@ function invitationList(live, confirmTap) {
     }
     const revoke = revokes.get(inv.id);
     return h("li", { class: "row", dataset: { invitation: inv.id } },
-      h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `${status} · hết hạn ${fmtDateTime(inv.expires_at)} `,
-        h("span", { class: "en" }, `${en} · expires ${fmtDateTime(inv.expires_at)}`))),
-      !inv.revoked && !expired ? revoke : null);
+      // when each was made tells the member's links apart (four rows of one name looked the same: a walk-through)
+      h("span", { class: "grow" }, inv.full_name, h("div", { class: "muted" }, `Tạo lúc ${fmtDateTime(inv.created_at)} · ${status}`,
+        usable ? ` · hết hạn ${fmtDateTime(inv.expires_at)}` : "", " ",
+        h("span", { class: "en" }, `made ${fmtDateTime(inv.created_at)} · ${en}${usable ? ` · expires ${fmtDateTime(inv.expires_at)}` : ""}`))),
+      usable ? revoke : null);
   }));
 }
 
@@ -106,5 +118,5 @@ export function remotePanel(live, el, confirmTap) {
       // the surprise a walk-through foresaw for whoever sends it: the link opens in one browser only
       h("p", { class: "muted" }, "Người nhận mở liên kết là vào được cuộc họp này (chỉ cuộc họp này) đến khi hết hạn hoặc bị thu hồi. Mỗi liên kết chỉ mở được trên một trình duyệt: người nhận nên mở trên máy họ dùng để họp. ",
         h("span", { class: "en" }, "The link lets its holder into this meeting only, until it expires or is revoked, in one browser only.")),
-      invitationForm(live), linkBox(), invitationList(live, confirmTap)) : null);
+      live.ended ? null : invitationForm(live), linkBox(live), invitationList(live, confirmTap)) : null);
 }

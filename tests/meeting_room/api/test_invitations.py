@@ -70,8 +70,15 @@ def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: W
     assert client.get(link["url"].split("testserver")[1], follow_redirects=False).status_code == 410
 
     fresh = _invite(client, world, chair).json()
-    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, reason="Hoãn họp")
-    assert client.get(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410  # the meeting is off
+    meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, reason="Hoãn họp <b>do bão</b>.")
+    off = client.get(fresh["url"].split("testserver")[1], follow_redirects=False)
+    assert off.status_code == 410  # the meeting is off, and the page says so, with why (not "ask for a new link")
+    assert "đã bị hủy, không họp: Hoãn họp &lt;b&gt;do bão&lt;/b&gt;." in off.text and "was cancelled" in off.text
+    assert "liên kết mới" not in off.text and "<b>" not in off.text
+    assert client.post(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410
+    client.cookies.clear()
+    expired = client.get(link["url"].split("testserver")[1], follow_redirects=False)
+    assert "đã bị hủy" not in expired.text  # an expired link tells its holder nothing of the meeting
 
 
 def test_fetching_a_link_shows_whose_it_is_and_spends_nothing(client: TestClient, world: World) -> None:
@@ -169,10 +176,12 @@ def test_a_new_link_replaces_the_members_links_not_yet_opened(client: TestClient
     assert display.status_code == 201, display.text
     second_display = client.post(f"/api/meetings/{world.meeting_id}/displays", json={}, headers=chair)
     resent = _invite(client, world, chair).json()
-    assert (opened["replaced"], astray["replaced"], other["replaced"], resent["replaced"]) == (0, 0, 0, 1)
+    assert (opened["replaces"], astray["replaces"], other["replaces"], resent["replaces"]) == (0, 0, 0, 1)
 
-    listed = {i["id"]: i["revoked"] for i in client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()}
-    assert listed == {opened["id"]: False, astray["id"]: True, other["id"]: False, resent["id"]: False}
+    rows = client.get(f"/api/meetings/{world.meeting_id}/invitations", headers=chair).json()
+    listed = {i["id"]: (i["revoked"], i["replaced"]) for i in rows}
+    assert listed == {opened["id"]: (False, False), astray["id"]: (True, True), other["id"]: (False, False), resent["id"]: (False, False)}
+    assert [i["created_at"] for i in rows] == sorted(i["created_at"] for i in rows)  # when each was made tells them apart
     assert client.get("/join/" + astray["url"].rsplit("/", 1)[1]).status_code == 410
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 200  # the opened one's session stays
     hall = client.get(f"/api/meetings/{world.meeting_id}/displays", headers=chair).json()
@@ -200,7 +209,7 @@ def test_revoking_a_link_opened_at_a_wrong_address_ends_only_its_own_session(cli
     astray = _invite(client, world, chair).json()
     stranger = opened(astray)
     resent = _invite(client, world, chair).json()
-    assert (resent["replaced"], resent["opened"]) == (0, 1)
+    assert (resent["replaces"], resent["opened_before"]) == (0, 1)
     member = opened(resent)
     own = login(client, "member2")  # their own log-in too
     assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{astray['id']}", headers=chair).status_code == 204

@@ -127,10 +127,12 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     panel.locator("#invite-member").select_option(label="Người member2")
     panel.get_by_role("button", name="Tạo liên kết mời").tap()
     expect(panel.locator("#invite-replaced")).to_contain_text("chưa được mở nay không còn dùng được")
-    expect(panel.locator(f'#invitation-list li[data-invitation="{astray}"]')).to_contain_text("Đã thu hồi")
+    expect(panel.locator(f'#invitation-list li[data-invitation="{astray}"]')).to_contain_text("Đã thay bằng liên kết mới")
+    expect(panel.locator(f'#invitation-list li[data-invitation="{astray}"]')).not_to_contain_text("hết hạn")  # no expiry for a dead link
     invitation = panel.locator(".invite-link").get_attribute("data-invitation")
     assert invitation != astray
     url = link.input_value()
+    expect(panel.locator("#invite-url-text")).to_have_text(url)  # the whole link, readable
     row = panel.locator(f'#invitation-list li[data-invitation="{invitation}"]')
     expect(row).to_contain_text("Chưa dùng")
     # the link readable, not a 115 px slit (measured in one go: live events redraw the panel)
@@ -170,14 +172,24 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     r = httpx.post(f"{base}/api/meetings/{mid}/calls/{world.ids['member1']}/mute", json={"muted": True}, headers=chair)
     assert r.status_code == 404 and "không tham gia trực tuyến" in r.json()["error"]["message"], r.text
 
+    # a link sent again once the last was opened: it is not replaced (that browser may be theirs), the
+    # console says so until the opened one is revoked
+    panel.locator("#invite-member").select_option(label="Người member2")
+    panel.get_by_role("button", name="Tạo liên kết mời").tap()
+    expect(panel.locator("#invite-opened")).to_contain_text("đã được mở và vẫn dùng được")
+    expect(row).to_contain_text("Đã dùng")
+    panel.locator("#invite-opened").scroll_into_view_if_needed()
+    shot(console, "chair-console-invitation-opened-warning")
+
     # revoking takes two taps; the call ends at once and they are recorded as having left
     revoke = row.get_by_role("button", name="Thu hồi liên kết của Người member2")
     revoke.tap()
-    expect(revoke).to_have_text("Chạm lần nữa để thu hồi")
+    expect(revoke).to_have_text("Chạm lần nữa để thu hồi / Tap again to revoke")
     console.evaluate("() => window.live.load('invitations')")  # a redraw between the taps keeps the first one
-    expect(revoke).to_have_text("Chạm lần nữa để thu hồi")
+    expect(revoke).to_have_text("Chạm lần nữa để thu hồi / Tap again to revoke")
     revoke.tap()
     expect(row).to_contain_text("Đã thu hồi")
+    expect(panel.locator("#invite-opened")).to_have_count(0)  # the warning goes with the link it was about
     expect(panel.locator("#call-list")).to_have_text("Chưa có ai tham gia trực tuyến. Nobody has joined online yet.")
     # their session is gone too: the page lands on the login page, which says why
     member.wait_for_url("**/?next=*ended=1")

@@ -101,7 +101,7 @@ def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser,
     world = published.world
     # the chair cancels it on the console, with the reason (it had no field for one: a walk-through)
     chair = _open_page(browser, published, "chair", f"/chair/{world.meeting_id}", TABLET, touch=True)
-    chair.locator("#cancel-reason").fill("Lùi sang tuần sau do trùng lịch")
+    chair.locator("#cancel-reason").fill("Lùi sang tuần sau do trùng lịch.")
     cancel = chair.locator("button[data-to=cancelled]")
     cancel.tap()
     expect(cancel).to_contain_text("Chạm lần nữa")  # it cannot be undone: a second tap
@@ -117,16 +117,21 @@ def test_a_cancelled_meeting_stays_on_its_day_marked_cancelled(browser: Browser,
     member = _open_page(browser, published, "member1", "/meetings", PHONE, touch=True)
     card = _card(member, "upcoming", "Phiên họp thường kỳ tháng 11")
     expect(card.locator(".badge.bad")).to_have_text("Đã hủy")  # not the grey of the scheduled ones around it
-    expect(card.locator(".cancel-reason")).to_contain_text("Lý do hủy: Lùi sang tuần sau do trùng lịch")
+    expect(card.locator(".cancel-reason")).to_have_text("Lý do hủy Why cancelled: Lùi sang tuần sau do trùng lịch.")
     expect(member.locator('[data-group="past"] [data-meeting]', has_text="Phiên họp thường kỳ tháng 11")).to_have_count(0)
     shot(member, "home-member-cancelled-phone")
     # its page says it will not be held, and why (it looked like a meeting that had been held: a walk-through)
     member.goto(f"/member/{world.meeting_id}")
-    expect(member.locator("#cancelled-note")).to_contain_text("Cuộc họp này đã bị hủy, không họp: Lùi sang tuần sau do trùng lịch")
+    expect(member.locator("#cancelled-note")).to_contain_text("Cuộc họp này đã bị hủy, không họp: Lùi sang tuần sau do trùng lịch. This")
     expect(member.locator("#floor-ended")).to_have_text("Cuộc họp đã bị hủy. The meeting was cancelled.")
     expect(member.locator("#attendance")).to_be_hidden()  # "no quorum" said of a meeting never held
     assert member.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
     shot(member, "member-page-cancelled-phone")
+    # its record page says the same, not "planned, not held yet" over cards of minutes still to come
+    member.goto(f"/clerk/{world.meeting_id}")
+    expect(member.locator("#held")).to_have_text("Đã hủy, không họp: Lùi sang tuần sau do trùng lịch. Cancelled: it will not be held.")
+    expect(member.locator("main > .grid")).to_be_hidden()
+    shot(member, "record-cancelled-phone")
     member.context.close()
 
 
