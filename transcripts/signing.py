@@ -505,7 +505,9 @@ def _verify_pdf(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureRepor
     from pyhanko.sign.validation import EmbeddedPdfSignature, SignatureCoverageLevel, validate_pdf_signature
 
     if not pdf.startswith(b"%PDF-"):
-        raise SignatureCheckError("Tệp không phải PDF", "The file is not a PDF", first_bytes=pdf[:8].hex())
+        raise SignatureCheckError(
+            "Tệp không phải PDF: hãy chọn tệp PDF của biên bản đã ký", "The file is not a PDF: choose the signed minutes' PDF", first_bytes=pdf[:8].hex()
+        )
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         fields = list(enumerate_sig_fields(reader, filled_status=True))

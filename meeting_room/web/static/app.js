@@ -143,6 +143,7 @@ export function toast(text, kind = "info", en = "") {
     h("div", {}, text, en ? h("div", { class: "en" }, en) : null),
     h("button", { type: "button", class: "dismiss", "aria-label": "Đóng thông báo" }, "×"));
   if (kind === "ok") box.querySelectorAll(".toast.error").forEach((e) => e.remove()); // what went wrong was put right
+  for (const same of box.querySelectorAll(".toast")) if (same.firstChild.textContent === t.firstChild.textContent) same.remove(); // once, the newest
   box.append(t);
   while (box.children.length > 3) box.firstChild.remove();
   setTimeout(() => t.remove(), kind === "error" ? 6000 : 3000);

@@ -354,6 +354,7 @@ function renderMinutes() {
 }
 
 const ROLE_VI = { secretary: "Thư ký", chair: "Chủ tọa" };
+const ROLE_EN = { secretary: "The secretary", chair: "The chair" };
 const nextSigner = (m) => (m.signatures.length === 0 ? "secretary" : m.signatures.length === 1 ? "chair" : null);
 
 // Below the editor, for the one whose signature the minutes wait for: their signature image, the
@@ -407,13 +408,14 @@ async function renderSign() {
 function renderSignatures() {
   const m = minutes, next = nextSigner(m);
   fill($("#signatures"), h("h2", {}, "Chữ ký số ", h("span", { class: "en" }, "Digital signatures")),
-    m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, ROLE_VI[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`, s.timestamped ? " (có dấu thời gian)" : "")))
+    m.signatures.length ? h("ul", { class: "plain" }, m.signatures.map((s) => h("li", {}, h("b", {}, ROLE_VI[s.role] || s.role), ` đã ký lúc ${fmtDateTime(s.signed_at)}`,
+      s.timestamped ? " (có dấu thời gian)" : "", " ", h("span", { class: "en" }, `${ROLE_EN[s.role] || s.role} signed${s.timestamped ? ", time-stamped" : ""}`))))
       : h("p", { class: "muted" }, "Chưa có chữ ký. ", h("span", { class: "en" }, "No signatures yet.")),
     m.can_sign ? h("p", { class: "muted" }, h("a", { href: "#sign" }, `Đến lượt bạn ký (${ROLE_VI[next]}): mẫu ký ở dưới biên bản.`))
-      : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${ROLE_VI[next]} ký.`) : null,
-    m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký") : null,
+      : next && meeting.state === "closed" ? h("p", { class: "muted" }, `Chờ ${ROLE_VI[next]} ký. `, h("span", { class: "en" }, `Waiting for ${(ROLE_EN[next] || next).toLowerCase()} to sign.`)) : null,
+    m.signatures.length ? h("button", { type: "button", id: "verify", onclick: (ev) => act(ev.currentTarget, verify) }, "Kiểm tra chữ ký ", h("span", { class: "en" }, "Check the signatures")) : null,
     h("div", { id: "verify-result", role: "status" }),
-    h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký"), uploadVerify()));
+    h("details", {}, h("summary", {}, "Kiểm tra một tệp PDF đã ký ", h("span", { class: "en" }, "Check a signed PDF")), uploadVerify()));
 }
 
 // Intact and valid, unchanged, made with a certificate the administrator registered for a signer, but no
@@ -423,7 +425,8 @@ const unvouched = (r) => !r.ok && r.valid && !r.changed_after_signing && !r.trus
 function reports(list) {
   return h("ul", { class: "plain" }, list.map((r) => h("li", {},
     h("span", { class: `badge ${r.ok ? "ok" : unvouched(r) ? "warn" : "bad"}` },
-      r.ok ? "Hợp lệ" : unvouched(r) ? ["Nguyên vẹn, chưa xác minh nguồn cấp chứng thư ", h("span", { class: "en" }, "Intact; issuer not verified")] : "KHÔNG ĐẠT"), " ", r.summary,
+      r.ok ? ["Hợp lệ ", h("span", { class: "en" }, "Valid")] : unvouched(r) ? ["Nguyên vẹn, chưa xác minh nguồn cấp chứng thư ", h("span", { class: "en" }, "Intact; issuer not verified")]
+        : ["KHÔNG ĐẠT ", h("span", { class: "en" }, "Failed")]), " ", r.summary,
     r.problems.length ? h("ul", {}, r.problems.map((p) => h("li", {}, p))) : null)));
 }
 
@@ -432,13 +435,20 @@ async function verify() { fill($("#verify-result"), reports(await api("GET", `${
 function uploadVerify() {
   const input = h("input", { type: "file", accept: "application/pdf,.pdf", id: "verify-file" });
   const out = h("div", { role: "status" });
-  const form = h("form", {}, input, h("button", { type: "submit" }, "Kiểm tra"), out);
+  const form = h("form", {}, input, h("button", { type: "submit" }, "Kiểm tra ", h("span", { class: "en" }, "Check")), out);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!input.files.length) return toast("Hãy chọn một tệp PDF.", "error", "Choose a PDF file.");
     const data = new FormData();
     data.append("file", input.files[0]);
-    act(ev.submitter, async () => fill(out, reports(await api("POST", "/api/minutes/verify", data))));
+    // a refusal is said here, under the form, where the answer was awaited (a toast at the top of a
+    // phone's screen went unseen: a walk-through)
+    act(ev.submitter, async () => {
+      try { fill(out, reports(await api("POST", "/api/minutes/verify", data))); } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        fill(out, h("p", { class: "badge bad", role: "alert", id: "verify-refused" }, err.message, " ", h("span", { class: "en" }, err.messageEn)));
+      }
+    });
   });
   return form;
 }

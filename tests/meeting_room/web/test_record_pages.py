@@ -203,6 +203,12 @@ def test_search_open_a_hit_edit_sign_and_verify(browser: Browser, live_server: L
     chair.get_by_role("button", name="Kiểm tra chữ ký").click()
     expect(chair.locator("#verify-result .badge.ok")).to_have_count(2)
     shot(chair, "chair-verified")
+    # a file that is not a PDF: refused under the form, saying what to choose (a toast at the top went unseen)
+    chair.get_by_text("Kiểm tra một tệp PDF đã ký").click()
+    chair.locator("#verify-file").set_input_files(files=FilePayload(name="bien-ban.pdf", mimeType="application/pdf", buffer=b"not a pdf"))
+    chair.locator("#signatures form").get_by_role("button", name="Kiểm tra").click()
+    expect(chair.locator("#verify-refused")).to_contain_text("hãy chọn tệp PDF của biên bản đã ký")
+    expect(chair.locator("#verify-refused .en")).to_contain_text("choose the signed minutes' PDF")
     with chair.expect_download() as download:
         chair.get_by_role("link", name="Biên bản (PDF)").click()
     assert re.fullmatch(r"bien-ban-\d{4}-\d\d-\d\d-phien-hop-thuong-ky-thang-11-da-ky\.pdf", download.value.suggested_filename)
