@@ -506,7 +506,9 @@ def _verify_pdf(pdf: bytes, trust_roots: Sequence[bytes]) -> list[SignatureRepor
 
     if not pdf.startswith(b"%PDF-"):
         raise SignatureCheckError(
-            "Tệp không phải PDF: hãy chọn tệp PDF của biên bản đã ký", "The file is not a PDF: choose the signed minutes' PDF", first_bytes=pdf[:8].hex()
+            "Tệp không phải PDF: hãy chọn tệp PDF của biên bản đã ký",
+            "The file is not a PDF: choose the signed minutes' PDF",
+            first_bytes=pdf[:8].hex(),
         )
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
