@@ -69,7 +69,8 @@ def look(token: str, store: StoreDep, request: Request) -> Response:
         return RedirectResponse(f"/member/{opening.meeting_id}", status_code=303)
     zone = ZoneInfo(runtime_of(request).settings.timezone)
     body = (
-        f"<p>Kính gửi <b>{html.escape(opening.full_name)}</b>, bạn được mời dự họp trực tuyến:</p>"
+        f"<p>Kính gửi <b>{html.escape(opening.full_name)}</b>, bạn được mời dự họp trực tuyến: "
+        "<span class='en'>you are invited to take part online in:</span></p>"
         f"<p class='big'><b>{html.escape(opening.title)}</b><br>{_when(opening.starts_at, zone)}</p>"
         + _someone_else(opening)
         + f"<form method='post' action='/join/{html.escape(token)}' id='join-form'><p><button type='submit' class='primary big' id='join'>"

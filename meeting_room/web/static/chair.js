@@ -72,7 +72,8 @@ function renderState() {
 // a walk-through); kept across redraws, as the two taps are.
 function cancelReason() {
   return keep("cancel-reason", () => h("input", { id: "cancel-reason", class: "cancel-reason-input", maxlength: 500, autocomplete: "off",
-    placeholder: "Lý do hủy (không bắt buộc) / Why (optional)", "aria-label": "Lý do hủy cuộc họp / Why the meeting is cancelled" }));
+    // optional: the label says so to a screen reader; the placeholder stays short, the field is narrow
+    placeholder: "Lý do hủy / Reason", "aria-label": "Lý do hủy cuộc họp (không bắt buộc) / Why the meeting is cancelled (optional)" }));
 }
 
 // A microphone or camera of the room that is down, said plainly until it comes back.

@@ -488,6 +488,7 @@ function renderSend() {
       state.meeting = await api("POST", `/api/meetings/${m.id}/transitions`, { to: "cancelled", reason: reason.value });
       toast("Đã hủy cuộc họp.", "ok", "Meeting cancelled.");
       render();
+      $("#cancelled-note").scrollIntoView({ block: "start" }); // the page stayed mid-way, the note off screen (a walk-through)
     });
   });
   fill($("#send"), published, publish, slot,

@@ -23,7 +23,7 @@ export function qrFigure(sheet) {
   return h("figure", { class: "qr" },
     h("img", { src: sheet.qr, alt: `Mã QR của ${sheet.what}`, width: 168, height: 168 }),
     h("figcaption", {}, "Quét bằng điện thoại để mở liên kết. ", h("span", { class: "en" }, "Scan to open the link."),
-      h("button", { type: "button", class: "qr-print-open", onclick: () => printQr(sheet) }, printerIcon(), " In mã QR")));
+      h("button", { type: "button", class: "qr-print-open", onclick: () => printQr(sheet) }, printerIcon(), " In mã QR ", h("span", { class: "en" }, "Print the QR code"))));
 }
 
 // The print view: a sheet over the page (on screen: "In" and "Đóng"); on paper, the sheet alone.

@@ -24,10 +24,10 @@ function callList(live) {
   return h("ul", { class: "plain", id: "call-list" }, calls.map((c) => {
     const [label, tone, en] = STATE_VI[c.state] || [c.state, "", ""];
     return h("li", { class: "row", dataset: { member: c.member_id } },
-      h("span", { class: "grow" }, c.name, c.video_in ? [" ", icon("camera")] : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt") : ""),
+      h("span", { class: "grow" }, c.name, c.video_in ? [" ", icon("camera")] : "", c.muted ? h("span", { class: "muted" }, " · micrô tắt ", h("span", { class: "en" }, "muted")) : ""),
       h("span", { class: `badge ${tone}`, dataset: { state: c.state }, title: en }, label),
       live.staff ? h("button", { type: "button", "aria-pressed": String(c.muted), "aria-label": `${c.muted ? "Bật" : "Tắt"} micrô của ${c.name}`, onclick: mute(c) },
-        c.muted ? [icon("mic"), " Bật micrô"] : [icon("micOff"), " Tắt micrô"]) : null);
+        c.muted ? [icon("mic"), " Bật micrô ", h("span", { class: "en" }, "Unmute")] : [icon("micOff"), " Tắt micrô ", h("span", { class: "en" }, "Mute")]) : null);
   }));
 }
 

@@ -300,6 +300,7 @@ def test_editing_replacing_removing_and_cancelling_with_errors_in_place(browser:
     page.get_by_role("button", name="Xác nhận hủy cuộc họp").tap()
     expect(page.locator("#meeting-state")).to_have_text("Đã hủy")
     expect(page.locator("#cancelled-note")).to_contain_text("Lý do: Hoãn do bão số 9")
+    expect(page.locator("#cancelled-note")).to_be_in_viewport()  # not left off screen above the cancel form
     expect(page.get_by_label("Tên cuộc họp")).to_be_disabled()
     expect(page.get_by_role("button", name="Gửi giấy mời")).to_be_disabled()
 
