@@ -3,7 +3,7 @@
 // last (the meeting's default and the current item's own), and attendance at speed ("Tất cả có mặt";
 // an excused absence is recorded in the attendance card, meeting.js). Kept apart from chair.js; it re-reads what it shows after
 // each tap and when the meeting's state, agenda or attendance changes (speaking.js passes on the hall's view).
-import { act, api, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
+import { act, api, bi, fill, fmtDateTime, h, icon, toast } from "/static/app.js";
 import { qrFigure } from "/static/qr_print.js";
 
 const meetingId = location.pathname.split("/").pop();
@@ -12,7 +12,7 @@ const base = `/api/meetings/${meetingId}`;
 const urls = new Map(); // link id -> its address, known only to the page that created it (the server keeps a hash)
 const figures = new Map(); // link id -> its QR code (sent with the address), built once: the card is redrawn after each change
 const revokes = new Map(); // link id -> its revoke button, built once (see linkRow)
-const LIMITS = [[null, "Không giới hạn"], [60, "1 phút"], [120, "2 phút"], [180, "3 phút"], [300, "5 phút"], [420, "7 phút"], [600, "10 phút"], [900, "15 phút"]];
+const LIMITS = [[null, "Không giới hạn / No limit"], ...[1, 2, 3, 5, 7, 10, 15].map((n) => [60 * n, `${n} phút / ${n} min`])];
 const st = { meeting: null, agenda: [], links: [], participants: [] };
 
 // A tap arms the button; a second tap within 5 s does it (as the console's other destructive actions).
@@ -112,7 +112,7 @@ function render() {
   };
 
   const waiting = st.participants.filter((r) => !r.status || r.status === "absent_unexcused"); // what "Tất cả có mặt" marks
-  const allPresent = h("button", { type: "button", class: "primary", id: "all-present", disabled: !running || !waiting.length }, "Tất cả có mặt");
+  const allPresent = h("button", { type: "button", class: "primary", id: "all-present", disabled: !running || !waiting.length }, "Tất cả có mặt ", h("span", { class: "en" }, "All present"));
   allPresent.addEventListener("click", () => act(allPresent, async () => {
     const out = await api("POST", `${base}/attendance/all-present`);
     toast(`Đã ghi có mặt. Có mặt ${out.summary.present}/${out.summary.expected}.`, "ok", `Marked present: ${out.summary.present}/${out.summary.expected}.`);
@@ -124,10 +124,12 @@ function render() {
     active.length ? h("ul", { class: "plain", id: "hall-link-list" }, active.map(linkRow)) : h("p", { class: "muted" }, "Chưa có liên kết màn hình. ", h("span", { class: "en" }, "No display link yet.")),
     create,
     h("h2", {}, "Thời gian phát biểu ", h("span", { class: "en" }, "Speaking time")),
-    limitSelect("limit-meeting", m.speaking_limit_s ?? null, "Mỗi lượt (mặc định)", (s) => setLimit({ seconds: s })),
-    item ? limitSelect("limit-item", item.speaking_limit_s ?? "inherit", `Mục ${item.position}`, (s) => setLimit({ seconds: s, item_id: item.id }), "Theo mặc định") : null,
+    limitSelect("limit-meeting", m.speaking_limit_s ?? null, ["Mỗi lượt (mặc định) ", h("span", { class: "en" }, "Each turn (default)")], (s) => setLimit({ seconds: s })),
+    item ? limitSelect("limit-item", item.speaking_limit_s ?? "inherit", [`Mục ${item.position} `, h("span", { class: "en" }, `Item ${item.position}`)],
+      (s) => setLimit({ seconds: s, item_id: item.id }), "Theo mặc định / As the default") : null,
     h("h2", {}, "Điểm danh nhanh ", h("span", { class: "en" }, "Quick attendance")),
-    h("div", { class: "row" }, allPresent, h("span", { class: "muted" }, waiting.length ? `${waiting.length} người chưa có mặt` : "Mọi người đã được điểm danh.")));
+    h("div", { class: "row" }, allPresent, h("span", { class: "muted grow" }, ...(waiting.length ? bi(`${waiting.length} người chưa có mặt`, `${waiting.length} not marked present`)
+      : bi("Mọi người đã được điểm danh.", "Everyone is marked.")))));
 }
 
 start();

@@ -180,7 +180,7 @@ export function attendancePanel(live, el) {
       r.face_check_looks_like ? ` — giống ${r.face_check_looks_like}` : "", ". ",
       h("span", { class: "en" }, `The face on ${r.full_name}'s camera does not match their enrolment.`))),
     marks ? excusedForm(live, a.records) : null,
-    h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách"),
+    h("details", { open: listOpen }, h("summary", { onclick: () => { el.dataset.folded = "1"; } }, "Danh sách ", h("span", { class: "en" }, "List")),
       h("ul", { class: "plain attendance-list" }, a.records.map((r) => h("li", { dataset: { member: r.member_id } },
         h("span", { class: "grow" }, h("b", {}, r.full_name), " — ", STATUS_VI[r.status] || "Chưa điểm danh", r.late ? h("span", { class: "muted" }, ` (muộn ${r.late_minutes} phút)`) : null,
           faceCheck(r)),
