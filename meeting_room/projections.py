@@ -247,10 +247,13 @@ def _invitation_revoked(s: Session, p: ev.InvitationRevoked, m: Meta) -> None:
     # the sessions opened from this link end with it: not their own log-ins, nor a session from another
     # link of theirs (a link opened at a wrong address is revoked, the one sent again stays); sessions
     # from before sessions named their link (NULL) end with any of that member's links in the meeting
+    # that was revoked after they were opened (a replay, ``rebuild``, which ``upgrade`` runs, ended the
+    # member's sessions from later links: an attacker's probe)
     opened_from_it = (t.AuthSession.invitation_id == p.invitation_id) | (
         t.AuthSession.invitation_id.is_(None)
         & (t.AuthSession.meeting_id == p.meeting_id)
         & (t.AuthSession.member_id == invitation.member_id)
+        & (t.AuthSession.created_at <= m.at)
     )
     s.execute(delete(t.AuthSession).where(opened_from_it))
 

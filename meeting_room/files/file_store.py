@@ -12,9 +12,11 @@ which backups skip.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ class Kept:
     size: int
     path: Path
     new: bool = True  # not on disk before (the same content uploaded again is the same file)
-    inode: int = 0  # this upload's copy: the same bytes uploaded again meanwhile put another in its place
+    placement: int = 0  # which placement of these bytes this was (``FileStore.discard``)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class FileStore:
     ``accepted``: what an upload may be, named in refusals."""
 
     _placing = threading.Lock()  # a copy put in place, or one discarded: one at a time, in every store
+    # each file's latest placement (the last 10,000 files placed): a refused upload discards its file only
+    # while no upload of the same bytes came since, whose record may not be written yet. Not the inode:
+    # the file system gives a freed inode number to the next file (an attacker's probe)
+    _placements: OrderedDict[str, int] = OrderedDict()
+    _serial = itertools.count(1)
 
     def __init__(self, root: Path, max_bytes: int, *, noun: Noun, suffix: str = "", accepted: str = "") -> None:
         self.root = root
@@ -109,22 +116,24 @@ class FileStore:
             with self._placing:
                 new = not final.exists()
                 os.replace(tmp, final)  # same content, same name: a second copy changes nothing
-                inode = final.stat().st_ino
+                placement = next(self._serial)
+                self._placements[sha] = placement
+                self._placements.move_to_end(sha)
+                if len(self._placements) > 10_000:
+                    self._placements.popitem(last=False)  # long recorded or refused: a discard now keeps the file
             _fsync_dir(final.parent)
-            return Kept(sha, size, final, new, inode), found
+            return Kept(sha, size, final, new, placement), found
 
-    def discard(self, sha256: str, inode: int) -> None:
-        """Remove a file no record names (kept as ``inode``, then refused): the caller has checked that none does.
-        Not if the same bytes were uploaded again since (another copy in its place): that upload's
-        record may not be written yet, and would name a file that is gone (an attacker's probe)."""
+    def discard(self, sha256: str, placement: int) -> None:
+        """Remove a file no record names (``Kept.placement``, then refused): the caller has checked
+        that none does. Not if the same bytes were uploaded again since: that upload's record may not
+        be written yet, and would name a file that is gone (an attacker's probe)."""
         path = self.path_of(sha256)
         with self._placing:
-            try:
-                if path.stat().st_ino != inode:
-                    return
-            except FileNotFoundError:
+            if self._placements.get(sha256) != placement:
                 return
-            path.unlink()
+            del self._placements[sha256]
+            path.unlink(missing_ok=True)
         _fsync_dir(path.parent)
 
     def too_large(self, size: int) -> UploadTooLargeError:

@@ -43,7 +43,7 @@ class StoredRecording:
     channels: int
     path: Path
     new: bool = True  # this upload put it on disk (the same bytes may be another meeting's recording)
-    inode: int = 0  # this upload's copy (``Kept.inode``)
+    placement: int = 0  # this upload's placement of the file (``Kept.placement``)
 
 
 class RecordingFiles(FileStore):
@@ -57,7 +57,7 @@ class RecordingFiles(FileStore):
         ``uploaded=False``: the room's own recording, of however long the meeting stayed open (a session
         adjourned overnight is more than a day), which no header makes up."""
         kept, (duration, channels) = self.add(source, partial(_check_audio, max_hours=MAX_HOURS if uploaded else None))
-        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path, kept.new, kept.inode)
+        return StoredRecording(kept.sha256, kept.size, duration, channels, kept.path, kept.new, kept.placement)
 
 
 def _check_audio(path: Path, *, max_hours: float | None) -> tuple[float, int]:

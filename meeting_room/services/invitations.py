@@ -171,7 +171,9 @@ def _valid(session: Session, token: str) -> tuple[t.Invitation, t.Meeting, t.Mem
         or session.get(t.Participant, (meeting.id, member.id)) is None
     ):  # fmt: skip
         raise NotFoundError(*GONE)
-    if meeting.state == MeetingState.CANCELLED:  # not "ask for a new link": there is no meeting to join (a walk-through)
+    # not "ask for a new link": there is no meeting to join (a walk-through); said only to a link not yet
+    # opened, as its page would have named the meeting (a used one's copy learns nothing: an attacker's probe)
+    if meeting.state == MeetingState.CANCELLED and inv.used_at is None:
         why = (meeting.cancel_reason or "").rstrip(".")
         raise NotFoundError(
             f"Cuộc họp “{meeting.title}” đã bị hủy, không họp{f': {why}' if why else ''}.",

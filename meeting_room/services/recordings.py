@@ -42,6 +42,6 @@ def add_recording(
             with store.read() as session:
                 used = session.scalar(select(t.Recording.id).where(t.Recording.sha256 == stored.sha256).limit(1))
             if used is None:
-                files.discard(stored.sha256, stored.inode)
+                files.discard(stored.sha256, stored.placement)
         raise
     return recording_id

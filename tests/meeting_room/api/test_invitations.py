@@ -70,6 +70,9 @@ def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: W
     assert client.get(link["url"].split("testserver")[1], follow_redirects=False).status_code == 410
 
     fresh = _invite(client, world, chair).json()
+    used = _invite(client, world, chair, "member1").json()
+    assert client.post(used["url"].split("testserver")[1], follow_redirects=False).status_code == 303
+    client.cookies.clear()
     meetings.transition(world.store, world.actor("chair"), world.meeting_id, MeetingState.CANCELLED, reason="Hoãn họp <b>do bão</b>.")
     off = client.get(fresh["url"].split("testserver")[1], follow_redirects=False)
     assert off.status_code == 410  # the meeting is off, and the page says so, with why (not "ask for a new link")
@@ -77,8 +80,9 @@ def test_links_are_refused_when_they_cannot_be_used(client: TestClient, world: W
     assert "liên kết mới" not in off.text and "<b>" not in off.text
     assert client.post(fresh["url"].split("testserver")[1], follow_redirects=False).status_code == 410
     client.cookies.clear()
-    expired = client.get(link["url"].split("testserver")[1], follow_redirects=False)
-    assert "đã bị hủy" not in expired.text  # an expired link tells its holder nothing of the meeting
+    for other in (link, used):  # expired, or opened already (a forwarded copy): nothing of the meeting
+        refused = client.get(other["url"].split("testserver")[1], follow_redirects=False)
+        assert refused.status_code == 410 and "đã bị hủy" not in refused.text and "Hoãn" not in refused.text
 
 
 def test_fetching_a_link_shows_whose_it_is_and_spends_nothing(client: TestClient, world: World) -> None:
@@ -234,6 +238,29 @@ def test_a_session_from_before_sessions_named_their_link_ends_with_any_of_the_me
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 200
     assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{other['id']}", headers=chair).status_code == 204
     assert client.get(f"/api/meetings/{world.meeting_id}", headers=session).status_code == 401
+
+
+def test_a_replay_of_the_log_keeps_sessions_opened_after_an_earlier_link_was_revoked(client: TestClient, world: World) -> None:
+    """``upgrade`` replays the log (``rebuild``): an old revocation, replayed, ended the member's sessions
+    from later links, opened before sessions named their link (an attacker's probe)."""
+    chair = login(client, "chair")
+
+    def opened(link: dict[str, str]) -> dict[str, str]:
+        r = client.post("/join/" + link["url"].rsplit("/", 1)[1], follow_redirects=False)
+        cookie = {"Cookie": f"meeting_room_session={r.cookies['meeting_room_session']}"}
+        client.cookies.clear()
+        return cookie
+
+    first = _invite(client, world, chair).json()
+    before = opened(first)
+    assert client.delete(f"/api/meetings/{world.meeting_id}/invitations/{first['id']}", headers=chair).status_code == 204
+    later = opened(_invite(client, world, chair).json())
+    with world.store.read() as db, db.begin():  # both as sessions opened before migration 0027 are
+        for row in db.query(t.AuthSession).filter(t.AuthSession.meeting_id.is_not(None)):
+            row.invitation_id = None
+    world.store.rebuild()
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=later).status_code == 200
+    assert client.get(f"/api/meetings/{world.meeting_id}", headers=before).status_code == 401
 
 
 def test_whoever_made_a_link_cannot_vote_or_read_notes_in_the_members_name(client: TestClient, world: World) -> None:
