@@ -185,7 +185,8 @@ def test_foundation_modules_import_only_each_other() -> None:
 
 
 def test_importing_a_foundation_module_loads_nothing_of_another_package() -> None:
-    """Python runs the package's ``__init__`` first: what it reaches must stay inside that package."""
+    """Python runs the package's ``__init__`` first: what it reaches must stay inside that package, or
+    be another foundation module (``hardware``'s errors rest on ``transcripts.bilingual``)."""
     graph = _graph()
     for module in FOUNDATION:
         package = module.split(".")[0]
@@ -195,7 +196,7 @@ def test_importing_a_foundation_module_loads_nothing_of_another_package() -> Non
             for target in graph[todo.pop()] - reached:
                 reached.add(target)
                 todo.append(target)
-        assert sorted(t for t in reached if t.split(".")[0] != package) == []
+        assert sorted(t for t in reached if t.split(".")[0] != package and t not in FOUNDATION) == []
 
 
 @pytest.mark.parametrize("package", DOMAIN)
