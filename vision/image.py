@@ -27,9 +27,12 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
     return decode_photo(data, max_pixels=max_pixels, name=name)[0]
 
 
-def decode_photo(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ảnh") -> tuple[np.ndarray, float]:
+def decode_photo(
+    data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ảnh", region: tuple[int, int, int, int] | None = None
+) -> tuple[np.ndarray, float]:
     """``decode_image``, and the scale it was kept at (1.0, or below for a photo over ``MAX_SIDE``):
-    sizes that the person who took it can check are in its own pixels."""
+    sizes that the person who took it can check are in its own pixels. ``region`` (left, top, right,
+    bottom in the photo's own pixels): only that part, at full size (a face found in the smaller copy)."""
     scale = 1.0
     if not data:
         raise ImageError(f"Tệp {name} rỗng", f"The file {name} is empty", accepted=list(ACCEPTED_FORMATS))
@@ -56,7 +59,9 @@ def decode_photo(data: bytes, *, max_pixels: int = MAX_PIXELS, name: str = "ản
                 )
             img.load()
             img = ImageOps.exif_transpose(img)
-            if max(img.size) > MAX_SIDE:
+            if region is not None:
+                img = img.crop(region)
+            elif max(img.size) > MAX_SIDE:
                 original = max(img.size)
                 img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR)
                 scale = max(img.size) / original

@@ -110,7 +110,11 @@ def enrol_faces(
 def check_photo(engine: FaceEngine, name: str, data: bytes, rules: EnrolmentRules) -> EnrolledFace:
     """One face found, large and sharp enough, in a photo; ``VisionError`` saying what was wrong."""
     image, scale = decode_photo(data, name=name)
-    return enrol_photo(engine, image, rules, name=name, scale=scale)
+
+    def closer(region: tuple[int, int, int, int]) -> np.ndarray:
+        return decode_photo(data, name=name, region=region)[0]
+
+    return enrol_photo(engine, image, rules, name=name, scale=scale, closer=closer)
 
 
 def add_faces(store: Store, session: Session, member_id: str, faces: list[EnrolledFace]) -> list[ev.EventPayload]:

@@ -92,12 +92,21 @@ def test_a_large_photos_face_is_measured_in_its_own_pixels(engine: FaceEngine) -
     canvas = Image.new("RGB", (6000, 4000), (120, 120, 120))
     portrait = Image.fromarray(astronaut())
     canvas.paste(portrait.resize((411, round(portrait.height * 411 / portrait.width))), (3000, 1500))
-    image, scale = decode_photo(jpeg_bytes(np.asarray(canvas)))
+    data = jpeg_bytes(np.asarray(canvas))
+    image, scale = decode_photo(data)
     assert image.shape[1] == 4096 and scale == pytest.approx(4096 / 6000)
-    face = enrol_photo(engine, image, scale=scale)
-    assert 100 <= face.face_px <= 130 and face.box.size < 80  # the rule on the photo's pixels, not the copy's
+    (in_copy,) = engine.detect(image, upsample=1)
+    assert in_copy.size < 80  # what the copy holds of it: too little to encode from
+
+    def closer(region: tuple[int, int, int, int]) -> np.ndarray:
+        return decode_photo(data, region=region)[0]
+
+    face = enrol_photo(engine, image, scale=scale, closer=closer)
+    # measured, checked and encoded in the photo's own pixels: the same person as the portrait itself
+    assert 100 <= face.face_px <= 130 and face.box.size == face.face_px
+    assert np.linalg.norm(face.encoding - enrol_photo(engine, astronaut()).encoding) < 0.4
     with pytest.raises(EnrolmentPhotoError) as err:
-        enrol_photo(engine, image, EnrolmentRules(min_face_px=140), scale=scale)
+        enrol_photo(engine, image, EnrolmentRules(min_face_px=140), scale=scale, closer=closer)
     assert err.value.details["face_px"] == face.face_px and f"({face.face_px} px)" in err.value.message_en
 
 
@@ -179,6 +188,7 @@ def test_closing_a_pool_stops_workers_that_are_still_busy(engine: FaceEngine) ->
     assert future.running()
     workers = list(pool._pool._processes.values())
     pool.close()
-    assert workers and all(ended(p.pid) for p in workers if p.pid is not None)
+    assert workers and all(p.pid for p in workers)
+    assert all(ended(p.pid) for p in workers if p.pid is not None)
     with pytest.raises(BrokenExecutor):
         future.result(timeout=10)
