@@ -38,7 +38,6 @@ class NewInvitation:
     token: str
     expires_at: datetime
     replaced: int = 0  # the member's links not yet opened, which this one replaced
-    opened: int = 0  # the member's links already opened and still valid: not replaced (their browser may be the member's)
 
 
 def create(store: Store, actor: Actor, meeting_id: str, member_id: str, hours: int) -> NewInvitation:
@@ -63,7 +62,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
 
     require_own_login(actor, action_vi="tạo liên kết mời", action_en="make invitation links")  # a link never begets links
 
-    def decide(session: Session) -> Decided[tuple[int, int]]:
+    def decide(session: Session) -> Decided[int]:
         meeting = get_meeting(session, meeting_id)
         require_staff(session, actor, meeting, action_vi="gửi liên kết mời họp", action_en="send invitation links")
         if (state := MeetingState(meeting.state)) not in EDITABLE:
@@ -77,30 +76,35 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
                 f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
                 f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
             )  # fmt: skip
-        replaces, opened = _live_links(session, meeting_id, member_id)
+        replaces = _unopened(session, meeting_id, member_id)
         created = ev.InvitationCreated(
             meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires,
             replaces=replaces,
         )  # fmt: skip
-        return Decided(created, (len(replaces), opened))
+        return Decided(created, len(replaces))
 
-    replaced, opened = store.decide(decide, actor_id=actor.member_id)[1]
-    return NewInvitation(invitation_id, token, expires, replaced, opened)
+    replaced = store.decide(decide, actor_id=actor.member_id)[1]
+    return NewInvitation(invitation_id, token, expires, replaced)
 
 
-def _live_links(session: Session, meeting_id: str, member_id: str | None) -> tuple[list[str], int]:
-    """A member's links still valid: those never opened (a new link replaces them), and how many were
-    opened (it does not: whoever opened one may be the member, and the staff are told to revoke it if
-    not). A display's links are not replaced: each screen in the hall may hold one."""
+def _unopened(session: Session, meeting_id: str, member_id: str | None) -> list[str]:
+    """A member's links still valid and never opened, which a new link replaces. Not one already opened
+    (whoever opened it may be the member: the console says so, and the staff revoke it if not), nor a
+    display's (each screen in the hall may hold one)."""
     if member_id is None:
-        return [], 0
-    rows = session.execute(
-        select(t.Invitation.id, t.Invitation.used_at).where(
-            t.Invitation.meeting_id == meeting_id, t.Invitation.member_id == member_id,
-            t.Invitation.revoked_at.is_(None), t.Invitation.expires_at > datetime.now(UTC),
+        return []
+    rows = session.scalars(
+        select(t.Invitation).where(
+            t.Invitation.meeting_id == meeting_id, t.Invitation.member_id == member_id, t.Invitation.used_at.is_(None)
         )
-    ).all()  # fmt: skip
-    return [r.id for r in rows if r.used_at is None], sum(r.used_at is not None for r in rows)
+    )
+    meeting = session.get_one(t.Meeting, meeting_id)
+    return [inv.id for inv in rows if still_valid(inv, meeting)]
+
+
+def still_valid(inv: t.Invitation, meeting: t.Meeting) -> bool:
+    """Not revoked or expired, and its meeting not over: the link opens, or its session goes on."""
+    return inv.revoked_at is None and inv.expires_at > datetime.now(UTC) and MeetingState(meeting.state) in EDITABLE
 
 
 def revoke(store: Store, actor: Actor, meeting_id: str, invitation_id: str) -> str | None:

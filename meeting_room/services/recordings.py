@@ -38,10 +38,11 @@ def add_recording(
     except BaseException:
         # refused after the file was kept (the meeting sealed meanwhile, a role taken away): a file no
         # record names would stay on disk for good, gigabytes of another meeting's audio
-        if stored.new:
-            with store.read() as session:
-                used = session.scalar(select(t.Recording.id).where(t.Recording.sha256 == stored.sha256).limit(1))
-            if used is None:
-                files.discard(stored.sha256, stored.placement)
+        # (whether or not this upload put it there: of two refused uploads of the same bytes, the
+        # later placement discards it, the other leaves it to that one)
+        with store.read() as session:
+            used = session.scalar(select(t.Recording.id).where(t.Recording.sha256 == stored.sha256).limit(1))
+        if used is None:
+            files.discard(stored.sha256, stored.placement)
         raise
     return recording_id

@@ -21,6 +21,7 @@ def test_a_busy_pool_is_stopped_without_waiting_for_its_work() -> None:
     started = time.monotonic()
     stop_now(pool)
     assert time.monotonic() - started < 60  # not the 300 s its work would take
+    assert all(process.pid for process in workers)
     assert all(ended(process.pid) for process in workers if process.pid is not None)
     with pytest.raises(BrokenExecutor):
         running.result(timeout=60)

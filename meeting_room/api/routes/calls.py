@@ -309,17 +309,18 @@ class InvitationOut(BaseModel):
     expires_at: datetime
     revoked: bool
     replaced: bool  # revoked because a newer link for the member replaced it (not opened by then)
+    valid: bool  # not revoked or expired, its meeting not over: it opens, or its session goes on
     used: bool
     url: str | None = None  # only in the answer that creates it: the token is not stored
     qr: str | None = None  # the url as an SVG QR code (a data: URI), with it
     replaces: int = 0  # with it too: the member's links not yet opened, which it replaced (they no longer open)
-    opened_before: int = 0  # ... and their links already opened, still valid: revoke one if it was not them who opened it
 
     @classmethod
-    def of(cls, row: t.Invitation, full_name: str, url: str | None = None) -> InvitationOut:
+    def of(cls, row: t.Invitation, meeting: t.Meeting, full_name: str, url: str | None = None) -> InvitationOut:
         return cls(
             id=row.id, member_id=row.member_id or "", full_name=full_name, created_at=row.created_at, expires_at=row.expires_at,
-            revoked=row.revoked_at is not None, replaced=row.replaced_by is not None, used=row.used_at is not None,  # members' links only
+            revoked=row.revoked_at is not None, replaced=row.replaced_by is not None, valid=invitations.still_valid(row, meeting),
+            used=row.used_at is not None,  # members' links only
             url=url, qr=qr_svg_uri(url) if url else None,
         )  # fmt: skip
 
@@ -331,8 +332,9 @@ def create_invitation(meeting_id: str, body: InvitationIn, store: StoreDep, acto
     new = invitations.create(store, actor, meeting_id, body.member_id, hours)
     url = str(request.base_url).rstrip("/") + f"/join/{new.token}"
     with store.read() as session:
-        made = InvitationOut.of(session.get_one(t.Invitation, new.id), session.get_one(t.Member, body.member_id).full_name, url)
-    return made.model_copy(update={"replaces": new.replaced, "opened_before": new.opened})
+        row = session.get_one(t.Invitation, new.id)
+        made = InvitationOut.of(row, session.get_one(t.Meeting, meeting_id), session.get_one(t.Member, body.member_id).full_name, url)
+    return made.model_copy(update={"replaces": new.replaced})
 
 
 @router.get("/invitations")
@@ -342,7 +344,7 @@ def list_invitations(meeting_id: str, store: StoreDep, actor: ActorDep) -> list[
         require_staff(session, actor, meeting, action_vi="xem liên kết mời", action_en="see invitation links")
         rows = invitations.listed(session, meeting_id)
         names = {m.id: m.full_name for m in session.scalars(select(t.Member).where(t.Member.id.in_([r.member_id for r in rows])))}
-        return [InvitationOut.of(r, names.get(r.member_id or "", r.member_id or "")) for r in rows]
+        return [InvitationOut.of(r, meeting, names.get(r.member_id or "", r.member_id or "")) for r in rows]
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)

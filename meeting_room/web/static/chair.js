@@ -44,7 +44,7 @@ function renderState() {
   if (newPoll) { newPoll.hidden = live.ended; if (live.ended) newPoll.open = false; }
   // a cancelled meeting was never held: no votes, captions, speaking times, seats or hall to show
   const cancelled = m?.state === "cancelled";
-  for (const card of ["#votes", "#captions", "#floor", "#seats-card", "#hall-links"]) { const el = $(card); if (el) el.hidden = cancelled; }
+  if (cancelled) for (const card of ["#votes", "#captions", "#floor", "#seats-card", "#hall-links"]) $(card).hidden = true; // final: never shown again
   const next = (m?.next_states || []).filter((s) => STATE_ACTION[s]);
   fill($("#state-actions"), next.map((s) => {
     const label = s === "in_session" && m.state === "adjourned" ? "Tiếp tục phiên họp" : STATE_ACTION[s];

@@ -35,9 +35,7 @@ function linkBox(live) {
   if (!lastLink || live.ended) return null;
   // the member's earlier links opened and still valid, as the list says now: the warning goes once
   // such a link is revoked (it stayed up after the tap: a walk-through)
-  const now = Date.now();
-  const opened = (live.invitations || []).filter((i) => i.member_id === lastLink.member_id && i.id !== lastLink.id && i.used && !i.revoked
-    && new Date(i.expires_at).getTime() > now);
+  const opened = (live.invitations || []).filter((i) => i.member_id === lastLink.member_id && i.id !== lastLink.id && i.used && i.valid);
   const input = h("input", { id: "invite-url", readonly: true, value: lastLink.url, "aria-label": `Liên kết mời ${lastLink.full_name}`, onfocus: (ev) => ev.currentTarget.select() });
   const copy = h("button", { type: "button", class: "primary", id: "invite-copy", onclick: async () => {
     try { await navigator.clipboard.writeText(lastLink.url); } catch { input.select(); document.execCommand("copy"); }
@@ -88,7 +86,7 @@ function invitationList(live, confirmTap) {
     const [status, en] = inv.replaced ? ["Đã thay bằng liên kết mới", "replaced by a newer link"] : inv.revoked ? ["Đã thu hồi", "revoked"]
       : live.ended ? ["Hết hiệu lực: cuộc họp đã kết thúc", "no longer valid: the meeting has ended"] : expired ? ["Hết hạn", "expired"]
         : inv.used ? ["Đã dùng", "opened"] : ["Chưa dùng", "not yet opened"];
-    const usable = !inv.revoked && !expired && !live.ended;
+    const usable = inv.valid && !expired && !live.ended; // the server's word, and what changed since the list came
     if (!revokes.has(inv.id)) {
       const revoke = h("button", { type: "button", class: "danger", "aria-label": `Thu hồi liên kết của ${inv.full_name}` }, "Thu hồi ", h("span", { class: "en" }, "Revoke"));
       revoke.addEventListener("click", () => confirmTap(revoke, "Chạm lần nữa để thu hồi / Tap again to revoke", async () => {

@@ -59,6 +59,17 @@ def test_a_refused_upload_leaves_the_file_of_the_same_bytes_uploaded_meanwhile(s
     assert not third.path.exists()
 
 
+def test_two_refused_uploads_of_the_same_bytes_leave_no_file(settings: Settings, world: World) -> None:
+    files = RecordingFiles(settings.recordings_dir, 10 << 20)
+    data = wav_bytes(np.full(SAMPLE_RATE, 0.3, np.float32))
+    first, second = files.ingest(io.BytesIO(data)), files.ingest(io.BytesIO(data))
+    _seal(world)
+    for stored in (first, second):
+        with pytest.raises(SealedError):
+            recordings.add_recording(world.store, files, world.ids["chair"], world.meeting_id, stored, "a.wav")
+    assert not second.path.exists()  # the later placement discards it, whichever is refused last
+
+
 def test_a_sealed_meetings_upload_is_refused_before_it_is_read(client: TestClient, world: World, settings: Settings) -> None:
     _seal(world)
     before = snapshot(world.store)

@@ -138,7 +138,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     # the link readable, not a 115 px slit (measured in one go: live events redraw the panel)
     share = console.evaluate("() => document.querySelector('#invite-url').offsetWidth / document.querySelector('#remote').offsetWidth")
     assert share > 0.7, share
-    panel.locator(".invite-link").scroll_into_view_if_needed()
+    console.evaluate("document.querySelector('.invite-link').scrollIntoView()")  # (live events redraw the panel)
     shot(console, "chair-console-invitation-link")
 
     # the member opens the link in a browser that has no session of theirs
@@ -178,7 +178,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     panel.get_by_role("button", name="Tạo liên kết mời").tap()
     expect(panel.locator("#invite-opened")).to_contain_text("đã được mở và vẫn dùng được")
     expect(row).to_contain_text("Đã dùng")
-    panel.locator("#invite-opened").scroll_into_view_if_needed()
+    console.evaluate("document.querySelector('#invite-opened').scrollIntoView()")
     shot(console, "chair-console-invitation-opened-warning")
 
     # revoking takes two taps; the call ends at once and they are recorded as having left
