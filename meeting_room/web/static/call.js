@@ -12,6 +12,10 @@ const STATE_VI = {
   idle: "Chưa tham gia", starting: "Đang bật micrô…", connecting: "Đang kết nối…", connected: "Đã kết nối",
   reconnecting: "Mất kết nối — đang kết nối lại…", ended: "Đã rời cuộc họp", closed: "Cuộc họp đã kết thúc",
 };
+const STATE_EN = {
+  idle: "Not joined", starting: "Turning the microphone on…", connecting: "Connecting…", connected: "Connected",
+  reconnecting: "Connection lost: reconnecting…", ended: "Left the meeting", closed: "The meeting has ended",
+};
 
 export class RemoteCall {
   constructor(meetingId, el) {
@@ -244,13 +248,15 @@ export class RemoteCall {
     const on = ["starting", "connecting", "connected", "reconnecting"].includes(this.state);
     const cam = h("input", { type: "checkbox", id: "call-camera" });
     fill(this.el, h("h2", {}, "Họp trực tuyến ", h("span", { class: "en" }, "Join remotely")),
-      h("p", { role: "status", id: "call-state", class: `badge ${this.state === "connected" ? "ok" : this.state === "reconnecting" ? "bad" : ""}`, dataset: { state: this.state } }, STATE_VI[this.state] || this.state),
+      h("p", { role: "status", id: "call-state", class: `badge ${this.state === "connected" ? "ok" : this.state === "reconnecting" ? "bad" : ""}`, dataset: { state: this.state } },
+        STATE_VI[this.state] || this.state, STATE_EN[this.state] ? [" ", h("span", { class: "en" }, STATE_EN[this.state])] : null),
       on ? h("div", {},
         this.videoEl,
         this.audioEl,
         h("div", { class: "row" },
-          h("button", { type: "button", class: "big", id: "call-mute", "aria-pressed": String(this.muted), onclick: () => this.mute() }, this.muted ? "Bật micrô" : "Tắt micrô"),
-          h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp")))
+          h("button", { type: "button", class: "big", id: "call-mute", "aria-pressed": String(this.muted), onclick: () => this.mute() },
+            this.muted ? "Bật micrô " : "Tắt micrô ", h("span", { class: "en" }, this.muted ? "Unmute" : "Mute")),
+          h("button", { type: "button", class: "big danger", id: "call-leave", onclick: () => this.leave() }, "Rời cuộc họp ", h("span", { class: "en" }, "Leave"))))
         : h("div", {},
           h("label", { class: "choice" }, cam, "Bật camera của tôi ", h("span", { class: "en" }, "share my camera")),
           this.inRoom ? h("p", { class: "note", id: "call-in-room" }, "Bạn đã được điểm danh có mặt tại phòng họp: không cần tham gia trực tuyến. ",

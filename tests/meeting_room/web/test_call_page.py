@@ -50,7 +50,7 @@ def test_a_remote_member_joins_from_the_browser(call_browser: Browser, served: d
     site = LiveServer(base, world)
     page = site.page(call_browser, "member2", f"/member/{mid}")
     page.get_by_role("button", name="Tham gia trực tuyến").click()
-    expect(page.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
+    expect(page.locator("#call-state")).to_have_text("Đã kết nối Connected", timeout=20_000)
 
     # they hear the room: the loudest frequency of what arrives is the room's 1 kHz tone
     def tone() -> dict[str, Any] | None:  # loud, not the first quiet frames of a starting stream
@@ -93,10 +93,10 @@ def test_a_remote_member_joins_from_the_browser(call_browser: Browser, served: d
     page.evaluate("window.droppedWs = call.ws; call.ws.close(); call.pc.close()")
     back = "call.ws !== null && call.ws !== window.droppedWs && call.state === 'connected'"  # (the page's CSP forbids wait_for_function)
     assert wait_for("the page back on a new connection", lambda: page.evaluate(back), 30)
-    expect(page.locator("#call-state")).to_have_text("Đã kết nối")
+    expect(page.locator("#call-state")).to_have_text("Đã kết nối Connected")
 
     page.get_by_role("button", name="Rời cuộc họp").click()
-    expect(page.locator("#call-state")).to_have_text("Đã rời cuộc họp")
+    expect(page.locator("#call-state")).to_have_text("Đã rời cuộc họp Left the meeting")
     assert wait_for("left", lambda: record("member2")["status"] == "left", 10)
     events = httpx.get(f"{base}/api/meetings/{mid}/events?limit=5000", headers=chair).json()["events"]
     mine = [e["data"] for e in events if e["type"] == "attendance.recorded" and e["data"]["member_id"] == world.ids["member2"]]
@@ -148,7 +148,7 @@ def test_the_chair_invites_sees_and_mutes_a_remote_member(call_browser: Browser,
     member.wait_for_url(f"**/member/{mid}")
     expect(member.locator("header .who")).to_have_text("Người member2 qua liên kết mời / by invitation link")
     member.get_by_role("button", name="Tham gia trực tuyến").click()
-    expect(member.locator("#call-state")).to_have_text("Đã kết nối", timeout=20_000)
+    expect(member.locator("#call-state")).to_have_text("Đã kết nối Connected", timeout=20_000)
 
     # the console follows: on the call, connected; the link is now used
     on_call = panel.locator("#call-list li[data-member]").filter(has_text="Người member2")

@@ -48,7 +48,7 @@ def test_a_remote_member_joins_through_janus_from_the_browser(call_browser: Brow
     site = LiveServer(base, world)
     page = site.page(call_browser, "member2", f"/member/{mid}")
     page.get_by_role("button", name="Tham gia trực tuyến").click()
-    expect(page.locator("#call-state")).to_have_text("Đã kết nối", timeout=30_000)
+    expect(page.locator("#call-state")).to_have_text("Đã kết nối Connected", timeout=30_000)
     assert page.evaluate("call.janus !== null && call.pc === null"), "the call goes through Janus, not the built-in peer"
 
     def tone() -> dict[str, Any] | None:
@@ -91,6 +91,6 @@ def test_a_remote_member_joins_through_janus_from_the_browser(call_browser: Brow
     assert record("member2")["status"] == "present_online"  # within the grace period: no departure
 
     page.get_by_role("button", name="Rời cuộc họp").click()
-    expect(page.locator("#call-state")).to_have_text("Đã rời cuộc họp")
+    expect(page.locator("#call-state")).to_have_text("Đã rời cuộc họp Left the meeting")
     assert wait_for("left", lambda: record("member2")["status"] == "left", 10)
     page.context.close()
