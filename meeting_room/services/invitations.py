@@ -76,7 +76,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
                 f"{member_id} không có trong danh sách dự họp; thêm họ vào cuộc họp trước",
                 f"{member_id} is not a participant; add them to the meeting first", member_id=member_id,
             )  # fmt: skip
-        replaces = _unopened(session, meeting_id, member_id)
+        replaces = _unopened(session, meeting, member_id)
         created = ev.InvitationCreated(
             meeting_id=meeting_id, invitation_id=invitation_id, member_id=member_id, token_hash=auth.token_hash(token), expires_at=expires,
             replaces=replaces,
@@ -87,7 +87,7 @@ def _create(store: Store, actor: Actor, meeting_id: str, member_id: str | None, 
     return NewInvitation(invitation_id, token, expires, replaced)
 
 
-def _unopened(session: Session, meeting_id: str, member_id: str | None) -> list[str]:
+def _unopened(session: Session, meeting: t.Meeting, member_id: str | None) -> list[str]:
     """A member's links still valid and never opened, which a new link replaces. Not one already opened
     (whoever opened it may be the member: the console says so, and the staff revoke it if not), nor a
     display's (each screen in the hall may hold one)."""
@@ -95,10 +95,9 @@ def _unopened(session: Session, meeting_id: str, member_id: str | None) -> list[
         return []
     rows = session.scalars(
         select(t.Invitation).where(
-            t.Invitation.meeting_id == meeting_id, t.Invitation.member_id == member_id, t.Invitation.used_at.is_(None)
+            t.Invitation.meeting_id == meeting.id, t.Invitation.member_id == member_id, t.Invitation.used_at.is_(None)
         )
     )
-    meeting = session.get_one(t.Meeting, meeting_id)
     return [inv.id for inv in rows if still_valid(inv, meeting)]
 
 

@@ -74,7 +74,7 @@ def look(token: str, store: StoreDep, request: Request) -> Response:
         f"<p class='big'><b>{html.escape(opening.title)}</b><br>{_when(opening.starts_at, zone)}</p>"
         + _someone_else(opening)
         + f"<form method='post' action='/join/{html.escape(token)}' id='join-form'><p><button type='submit' class='primary big' id='join'>"
-        "Vào cuộc họp <span class='en'>Join the meeting</span></button></p></form>"
+        "<span>Vào cuộc họp <span class='en'>Join the meeting</span></span></button></p></form>"  # one line of text, not two columns
         "<p class='muted'>Liên kết chỉ mở được trên một trình duyệt: hãy chạm nút trên máy bạn dùng để họp. "
         "<span class='en'>The link opens in one browser only: tap the button on the device you will use.</span></p>"
     )
